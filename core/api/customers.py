@@ -1,0 +1,334 @@
+"""`/api/v1/customers`: list, create, read, patch, delete, merge, export and erase."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import phonenumbers
+import sqlalchemy as sa
+from flask import Response, current_app, request
+from flask.views import MethodView
+from marshmallow import Schema, fields, validate
+
+from payvand.core import permissions as perm
+from payvand.core.api.base import ApiBlueprint, decode_cursor, encode_cursor, principal, require, runtime
+from payvand.core.api.errors import ApiError
+from payvand.core.db import MAX_ID, current_session
+from payvand.core.models import Customer, CustomerEmail, CustomerMerge, CustomerPhone, CustomerTag, User
+from payvand.core.normalize import fold, looks_like_email, looks_like_phone, to_latin_digits
+from payvand.core.plugins import PluginError
+from payvand.core.schemas import CustomerIn, CustomerListArgs, CustomerOut
+from payvand.core.services import customers as service
+from payvand.core.services.merge import MergeError, merge_customers, undo_merge
+from payvand.core.services.privacy import erase_customer, export_customer
+
+blp = ApiBlueprint("customers", __name__, url_prefix="/customers", description="Customers: people and organisations.")
+
+
+class CustomerPage(Schema):
+    """One page of customers; pass `next_cursor` as `cursor` for the next."""
+
+    items = fields.List(fields.Nested(CustomerOut), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class MergeIn(Schema):
+    """Which customer to merge into this one."""
+
+    source_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
+
+
+class MergeOut(Schema):
+    """A recorded merge and what moved."""
+
+    id = fields.Integer(required=True)
+    target_id = fields.Integer(required=True)
+    source_id = fields.Integer(required=True)
+    moved = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    merged_at = fields.DateTime(required=True)
+    undone_at = fields.DateTime(allow_none=True)
+
+
+class ExportOut(Schema):
+    """Everything about a customer (see the integrator guide for the format)."""
+
+    format = fields.String(required=True)
+    exported_at = fields.String(required=True)
+    customer = fields.Nested(CustomerOut, required=True)
+    consent_history = fields.List(fields.Dict(), required=True)
+    interactions = fields.List(fields.Dict(), required=True)
+    merges = fields.List(fields.Dict(), required=True)
+    plugins = fields.Dict(required=True)
+
+
+def customer_in_schema(*, partial: bool) -> CustomerIn:
+    """The input schema bound to this deployment's region, custom fields and channels."""
+    rt = runtime()
+    return CustomerIn(
+        partial=partial,
+        region=current_app.config["PAYVAND_PHONE_REGION"],
+        declared=rt.customer_fields(),
+        channels=rt.channels(),
+    )
+
+
+def load_json(schema: Schema) -> dict[str, Any]:
+    """Parse and validate the JSON body with `schema`; 415/400/422 with field messages."""
+    from marshmallow import ValidationError
+
+    if not request.is_json:
+        raise ApiError(415, "Send a JSON body with 'Content-Type: application/json'.")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise ApiError(400, "The body is not valid JSON.")
+    if not isinstance(body, dict):
+        raise ApiError(422, "The body must be a JSON object.", fields={"_schema": ["Expected an object."]})
+    try:
+        return schema.load(body)
+    except ValidationError as exc:
+        raise ApiError(422, "The request has invalid fields.", fields=exc.messages) from None
+
+
+def get_or_404(customer_id: int, *, with_children: bool = True) -> Customer:
+    """The customer with this id, or a 404."""
+    customer = service.get_customer(current_session(), customer_id, with_children=with_children)
+    if customer is None:
+        raise ApiError(404, f"There is no customer {customer_id}.")
+    return customer
+
+
+def _phone_prefixes(text: str) -> list[str]:
+    digits = "".join(ch for ch in to_latin_digits(text) if ch.isdigit())
+    region = current_app.config["PAYVAND_PHONE_REGION"]
+    code = str(phonenumbers.country_code_for_region(region) or "")
+    if text.strip().startswith("+") or digits.startswith("00"):
+        return ["+" + digits.removeprefix("00")]
+    candidates = ["+" + digits]
+    if digits.startswith("0"):
+        candidates.append("+" + code + digits[1:])
+    elif code and not digits.startswith(code):
+        candidates.append("+" + code + digits)
+    return candidates
+
+
+def _prefix(column: Any, value: str) -> Any:
+    return sa.and_(column >= value, column < value + "\uffff")
+
+
+def search_filter(q: str) -> Any:
+    """The WHERE clause for `q`: email, phone (any digits) or name prefix, all indexed."""
+    q = q.strip()
+    if looks_like_email(q):
+        sub = sa.select(CustomerEmail.customer_id).where(_prefix(CustomerEmail.email, to_latin_digits(q).lower()))
+        return Customer.id.in_(sub)
+    if looks_like_phone(q):
+        sub = sa.select(CustomerPhone.customer_id).where(sa.or_(*[_prefix(CustomerPhone.number, p) for p in _phone_prefixes(q)]))
+        return Customer.id.in_(sub)
+    key = fold(q)
+    return sa.or_(_prefix(Customer.search_name, key), _prefix(Customer.search_name_alt, key))
+
+
+def etag(customer: Customer) -> str:
+    """The strong ETag of a customer's current version."""
+    return f'"{customer.version}"'
+
+
+def expected_version(body: dict[str, Any]) -> int | None:
+    """The version the client read, from `If-Match` or the body's `version`."""
+    header = request.headers.get("If-Match")
+    if header:
+        value = header.strip().removeprefix("W/").strip('"')
+        if not value.isdigit() or len(value) > 10:
+            raise ApiError(400, "If-Match must be the ETag you received, e.g. '\"3\"'.", fields={"If-Match": ["Malformed."]})
+        return int(value)
+    return body.pop("version", None)
+
+
+@blp.route("")
+class Customers(MethodView):
+    """The customer collection."""
+
+    @require(perm.CUSTOMER_VIEW)
+    @blp.arguments(CustomerListArgs, location="query")
+    @blp.response(200, CustomerPage)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List customers: search `q` (name, email, phone), filter by tag, stage, owner; cursor pages."""
+        session = current_session()
+        query = sa.select(Customer).where(Customer.merged_into_id.is_(None))
+        if args.get("q"):
+            query = query.where(search_filter(args["q"]))
+        if args.get("tag"):
+            query = query.where(Customer.id.in_(sa.select(CustomerTag.customer_id).where(CustomerTag.tag == args["tag"])))
+        if args.get("stage"):
+            query = query.where(Customer.lifecycle_stage == args["stage"])
+        if args.get("owner_id"):
+            query = query.where(Customer.owner_id == args["owner_id"])
+        sort = args["sort"]
+        descending = sort.startswith("-")
+        key = Customer.search_name if sort.lstrip("-") == "name" else None
+        if args.get("cursor"):
+            if key is None:
+                (last_id,) = decode_cursor(args["cursor"], 1)
+                if not isinstance(last_id, int):
+                    raise ApiError(400, "The cursor is not valid.", fields={"cursor": ["Invalid cursor."]})
+                query = query.where(Customer.id < last_id if descending else Customer.id > last_id)
+            else:
+                last_name, last_id = decode_cursor(args["cursor"], 2)
+                if not isinstance(last_id, int) or not isinstance(last_name, str):
+                    raise ApiError(400, "The cursor is not valid.", fields={"cursor": ["Invalid cursor."]})
+                row = sa.tuple_(Customer.search_name, Customer.id)
+                query = query.where(row < (last_name, last_id) if descending else row > (last_name, last_id))
+        order = [Customer.id.desc() if descending else Customer.id.asc()]
+        if key is not None:
+            order.insert(0, key.desc() if descending else key.asc())
+        limit = args["limit"]
+        rows = session.scalars(query.order_by(*order).limit(limit + 1).options(*service.LOAD_ALL)).all()
+        items, more = rows[:limit], len(rows) > limit
+        cursor = None
+        if more:
+            last = items[-1]
+            cursor = encode_cursor([last.id] if key is None else [last.search_name, last.id])
+        return {"items": items, "next_cursor": cursor}
+
+    @require(perm.CUSTOMER_EDIT)
+    @blp.response(201, CustomerOut)
+    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": CustomerIn}}})
+    def post(self) -> Any:
+        """Create a customer."""
+        data = load_json(customer_in_schema(partial=False))
+        data.pop("version", None)
+        session = current_session()
+        _check_owner(data)
+        customer = service.create_customer(session, data, principal().actor)
+        session.commit()
+        customer = get_or_404(customer.id)
+        return customer, 201, {"ETag": etag(customer), "Location": f"/api/v1/customers/{customer.id}"}
+
+
+def _check_owner(data: dict[str, Any]) -> None:
+    owner_id = data.get("owner_id")
+    if owner_id is not None and current_session().get(User, owner_id) is None:
+        raise ApiError(422, "The request has invalid fields.", fields={"owner_id": [f"There is no user {owner_id}."]})
+
+
+@blp.route("/<int:customer_id>")
+class CustomerItem(MethodView):
+    """One customer."""
+
+    @require(perm.CUSTOMER_VIEW)
+    @blp.response(200, CustomerOut)
+    @blp.alt_response(404, description="No such customer")
+    def get(self, customer_id: int) -> Any:
+        """Read a customer; the `ETag` header carries its version for `If-Match`."""
+        customer = get_or_404(customer_id)
+        return customer, 200, {"ETag": etag(customer)}
+
+    @require(perm.CUSTOMER_EDIT)
+    @blp.response(200, CustomerOut)
+    @blp.alt_response(409, description="Stale version: someone changed the customer since you read it")
+    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": CustomerIn}}},
+             parameters=[{"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"}}])
+    def patch(self, customer_id: int) -> Any:
+        """Change some fields; send `If-Match` (or `version`) to be refused with 409 on a stale write."""
+        data = load_json(customer_in_schema(partial=True))
+        customer = get_or_404(customer_id)
+        if customer.merged_into_id is not None or customer.erased_at is not None:
+            raise ApiError(409, "A merged or erased customer cannot be changed.", code="customer_inactive")
+        _check_owner(data)
+        session = current_session()
+        try:
+            service.update_customer(session, customer, data, principal().actor, expected_version=expected_version(data))
+            session.commit()
+        except (service.StaleVersion, sa.orm.exc.StaleDataError):
+            session.rollback()
+            current = get_or_404(customer_id, with_children=False)
+            raise ApiError(409, "The customer was changed by someone else; reload and try again.",
+                           code="stale_version", fields={"version": [f"Current version is {current.version}."]},
+                           headers={"ETag": etag(current)}) from None
+        customer = get_or_404(customer_id)
+        return customer, 200, {"ETag": etag(customer)}
+
+    @require(perm.CUSTOMER_DELETE)
+    @blp.response(204)
+    def delete(self, customer_id: int) -> Response:
+        """Delete a customer with their history (use erase to keep aggregates)."""
+        session = current_session()
+        customer = get_or_404(customer_id)
+        service.delete_customer(session, customer, principal().actor)
+        session.commit()
+        return Response(status=204)
+
+
+@blp.route("/<int:customer_id>/merge", methods=["POST"])
+@require(perm.CUSTOMER_MERGE)
+@blp.arguments(MergeIn)
+@blp.response(200, MergeOut)
+def merge(body: dict[str, Any], customer_id: int) -> dict[str, Any]:
+    """Merge `source_id` into this customer; every plugin moves its rows. Undo with the merge id."""
+    session = current_session()
+    target = get_or_404(customer_id)
+    if body["source_id"] == customer_id:
+        raise ApiError(422, "A customer cannot be merged into itself.", fields={"source_id": ["Same as the target."]})
+    source = get_or_404(body["source_id"])
+    try:
+        record = merge_customers(session, target, source, principal().actor, runtime().plugins)
+        session.commit()
+    except MergeError as exc:
+        session.rollback()
+        raise ApiError(409, str(exc), code="merge_refused") from None
+    except PluginError as exc:
+        session.rollback()
+        raise ApiError(exc.status, exc.message, code=exc.code) from None
+    return _merge_out(record)
+
+
+def _merge_out(record: CustomerMerge) -> dict[str, Any]:
+    return {
+        "id": record.id, "target_id": record.target_id, "source_id": record.source_id,
+        "moved": {m["table"]: len(m["ids"]) for m in record.moves},
+        "merged_at": record.merged_at, "undone_at": record.undone_at,
+    }
+
+
+@blp.route("/merges/<int:merge_id>/undo", methods=["POST"])
+@require(perm.CUSTOMER_MERGE)
+@blp.response(200, MergeOut)
+def undo(merge_id: int) -> dict[str, Any]:
+    """Undo a merge: the recorded rows go back to the source customer."""
+    session = current_session()
+    record = session.get(CustomerMerge, merge_id) if merge_id <= MAX_ID else None
+    if record is None:
+        raise ApiError(404, f"There is no merge {merge_id}.")
+    try:
+        undo_merge(session, record, principal().actor)
+        session.commit()
+    except MergeError as exc:
+        session.rollback()
+        raise ApiError(409, str(exc), code="merge_refused") from None
+    return _merge_out(record)
+
+
+@blp.route("/<int:customer_id>/export", methods=["GET"])
+@require(perm.CUSTOMER_EXPORT)
+@blp.response(200, ExportOut)
+def export(customer_id: int) -> dict[str, Any]:
+    """Everything about the customer, the plugins' parts included (data portability)."""
+    return export_customer(current_session(), get_or_404(customer_id), runtime().plugins)
+
+
+@blp.route("/<int:customer_id>/erase", methods=["POST"])
+@require(perm.CUSTOMER_ERASE)
+@blp.response(200, CustomerOut)
+def erase(customer_id: int) -> Any:
+    """Anonymise the customer across the core and plugins, keeping aggregates."""
+    session = current_session()
+    customer = get_or_404(customer_id)
+    if customer.erased_at is not None:
+        raise ApiError(409, "This customer is already erased.", code="already_erased")
+    try:
+        erase_customer(session, customer, principal().actor, runtime().plugins)
+        session.commit()
+    except PluginError as exc:
+        session.rollback()
+        raise ApiError(exc.status, exc.message, code=exc.code) from None
+    return get_or_404(customer_id)

@@ -1,0 +1,164 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import decimal
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, Flask, g, request
+from flask.json.provider import DefaultJSONProvider
+from flask_smorest import Blueprint as SmorestBlueprint
+from werkzeug.exceptions import HTTPException
+
+from payvand.core.api import customers as customers_api
+from payvand.core.api import interactions as interactions_api
+from payvand.core.api import plugins as plugins_api
+from payvand.core.api.base import API_PREFIX, init_api
+from payvand.core.api.errors import ApiError, error_response, from_api_error, from_http_exception
+from payvand.core.auth import principal_for_token
+from payvand.core.config import build_config
+from payvand.core.plugins import PluginError
+from payvand.core.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+CORE_API_BLUEPRINTS = (customers_api.blp, interactions_api.blp, plugins_api.blp)
+PUBLIC_API_PATHS = {f"{API_PREFIX}/openapi.json"}
+
+
+class JSONProvider(DefaultJSONProvider):
+    """JSON with Persian text kept readable and decimals as exact strings."""
+
+    ensure_ascii = False
+    sort_keys = False
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, decimal.Decimal):
+            return str(o)
+        return DefaultJSONProvider.default(o)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build a Payvand application: configuration, plugins, API, hooks and error handling.
+
+    `config` overrides the defaults and the `PAYVAND_*` environment; see the admin guide.
+    """
+    settings = build_config(config)
+    app = Flask("payvand.core", instance_path=settings["PAYVAND_INSTANCE"], instance_relative_config=False)
+    app.json_provider_class = JSONProvider
+    app.json = JSONProvider(app)
+    app.config.update(settings)
+
+    runtime = Runtime(settings)
+    app.extensions["payvand"] = runtime
+    runtime.activate_plugins()
+    runtime.sync_permissions()
+
+    api = init_api(app)
+    for blueprint in CORE_API_BLUEPRINTS:
+        api.register_blueprint(blueprint, url_prefix=API_PREFIX + (blueprint.url_prefix or ""))
+    owners = _register_plugin_blueprints(app, api, runtime)
+
+    _install_request_hooks(app, runtime, owners)
+    _install_error_handlers(app)
+    _install_index(app)
+    from payvand.core.jobs import JobRunner
+
+    runtime.job_runner = JobRunner(runtime)
+    return app
+
+
+def _register_plugin_blueprints(app: Flask, api: Any, runtime: Runtime) -> dict[str, str]:
+    owners: dict[str, str] = {}
+    for plugin_name, blueprints in runtime.plugins.call_by_plugin("payvand_blueprints").items():
+        for blueprint in blueprints if isinstance(blueprints, (list, tuple)) else [blueprints]:
+            try:
+                if isinstance(blueprint, SmorestBlueprint):
+                    prefix = blueprint.url_prefix or f"/{plugin_name}"
+                    api.register_blueprint(blueprint, url_prefix=API_PREFIX + prefix)
+                elif isinstance(blueprint, Blueprint):
+                    app.register_blueprint(blueprint)
+                else:
+                    raise TypeError(f"payvand_blueprints returned {type(blueprint).__name__}, not a Blueprint")
+                owners[blueprint.name] = plugin_name
+            except Exception as exc:
+                runtime.plugins.report_error(plugin_name, "payvand_blueprints", exc)
+    return owners
+
+
+def _install_request_hooks(app: Flask, runtime: Runtime, owners: dict[str, str]) -> None:
+    @app.before_request
+    def _plugin_gate() -> Any:
+        owner = owners.get(request.blueprint or "")
+        if owner is not None and owner not in runtime.plugins.enabled:
+            if request.path.startswith("/api/"):
+                return error_response(404, "not_found", "The plugin serving this route is disabled.")
+            return "Not found", 404
+        return None
+
+    @app.before_request
+    def _api_auth() -> Any:
+        if not request.path.startswith("/api/") or request.path in PUBLIC_API_PATHS:
+            return None
+        header = request.headers.get("Authorization", "")
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            return error_response(401, "unauthorized", "Authentication required: send 'Authorization: Bearer <token>'.",
+                                  headers={"WWW-Authenticate": 'Bearer realm="payvand"'})
+        from payvand.core.db import current_session
+
+        found = principal_for_token(current_session(), secret.strip())
+        if found is None:
+            return error_response(401, "invalid_token", "The token is unknown, revoked or expired.",
+                                  headers={"WWW-Authenticate": 'Bearer realm="payvand", error="invalid_token"'})
+        g.payvand_principal = found
+        return None
+
+    @app.teardown_appcontext
+    def _close_session(_: BaseException | None) -> None:
+        session = g.pop("payvand_session", None)
+        if session is not None:
+            session.rollback()
+            session.close()
+
+
+def _install_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError) -> Any:
+        return from_api_error(exc)
+
+    @app.errorhandler(PluginError)
+    def _plugin_error(exc: PluginError) -> Any:
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        if request.path.startswith("/api/"):
+            return from_http_exception(exc)
+        return exc
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        if isinstance(exc, HTTPException):
+            return _http_error(exc)
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if request.path.startswith("/api/"):
+            return error_response(500, "internal_error", "An internal error occurred; it has been logged.")
+        return "Internal error", 500
+
+
+def _install_index(app: Flask) -> None:
+    @app.get("/")
+    def index() -> Any:
+        runtime = app.extensions["payvand"]
+        plugins = ", ".join(runtime.plugins.enabled) or "none"
+        return (
+            "<!doctype html><html lang='en'><meta charset='utf-8'><title>Payvand</title>"
+            "<body style='font-family:sans-serif;max-width:40em;margin:3em auto'>"
+            "<h1>Payvand پیوند</h1><p>The CRM kernel is running.</p>"
+            f"<p>Enabled plugins: {plugins}.</p>"
+            f"<p>REST API: <a href='{API_PREFIX}/openapi.json'>{API_PREFIX}/openapi.json</a></p></body></html>"
+        )

@@ -1,0 +1,152 @@
+"""Authentication: Argon2id passwords, hashed API tokens and the acting principal."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session
+
+from payvand.core.audit import Actor
+from payvand.core.db import utcnow
+from payvand.core.models import ApiToken, RolePermission, User, user_role
+from payvand.core.permissions import scope_allows
+
+TOKEN_PREFIX = "pv_"
+
+_HASHERS = {
+    "default": PasswordHasher(),  # Argon2id, RFC 9106 low-memory profile
+    "fast": PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),  # tests only
+}
+
+
+def password_hasher(profile: str = "default") -> PasswordHasher:
+    """The Argon2id hasher for a profile (`default`, or `fast` for test suites)."""
+    return _HASHERS[profile]
+
+
+def hash_password(password: str, profile: str = "default") -> str:
+    """Hash a password with Argon2id."""
+    return password_hasher(profile).hash(password)
+
+
+def verify_password(user: User, password: str, profile: str = "default") -> bool:
+    """Check a password; rehash it in place when the parameters have changed."""
+    if not user.password_hash:
+        return False
+    hasher = password_hasher(profile)
+    try:
+        hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    return True
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 hex digest under which a token is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(
+    session: Session,
+    user: User,
+    name: str,
+    scopes: Iterable[str] = ("*",),
+    expires_at: dt.datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Create an API token for `user`; return the row and the secret, shown only this once."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id,
+        name=name,
+        token_hash=hash_token(secret),
+        prefix=secret[:10],
+        scopes=list(scopes),
+        expires_at=expires_at,
+    )
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+@dataclasses.dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of a request with what it may do."""
+
+    user_id: int
+    label: str
+    is_superuser: bool
+    permissions: frozenset[str]
+    scopes: tuple[str, ...] | None = None
+    token_id: int | None = None
+
+    def can(self, permission: str) -> bool:
+        """True when the user holds `permission` and the token (if any) is scoped for it."""
+        if self.scopes is not None and not scope_allows(self.scopes, permission):
+            return False
+        return self.is_superuser or permission in self.permissions
+
+    @property
+    def actor(self) -> Actor:
+        """This principal as the actor of audit entries."""
+        return Actor(user_id=self.user_id, label=self.label, token_id=self.token_id)
+
+
+def user_permissions(session: Session, user_id: int) -> frozenset[str]:
+    """All permission strings granted to a user through their roles, in one query."""
+    rows = session.scalars(
+        sa.select(RolePermission.permission)
+        .join(user_role, user_role.c.role_id == RolePermission.role_id)
+        .where(user_role.c.user_id == user_id)
+    )
+    return frozenset(rows)
+
+
+def principal_for_user(session: Session, user: User) -> Principal:
+    """The principal of a logged-in staff user."""
+    return Principal(
+        user_id=user.id,
+        label=user.email,
+        is_superuser=user.is_superuser,
+        permissions=user_permissions(session, user.id),
+    )
+
+
+def principal_for_token(session: Session, secret: str) -> Principal | None:
+    """The principal a bearer token stands for, or None when unknown, revoked or expired."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    row = session.execute(
+        sa.select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == hash_token(secret))
+    ).first()
+    if row is None:
+        return None
+    token, user = row
+    now = utcnow()
+    if token.revoked_at is not None or not user.is_active:
+        return None
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
+        session.execute(
+            sa.update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
+        )
+        session.commit()
+    return Principal(
+        user_id=user.id,
+        label=user.email,
+        is_superuser=user.is_superuser,
+        permissions=user_permissions(session, user.id),
+        scopes=tuple(token.scopes or ()),
+        token_id=token.id,
+    )

@@ -1,0 +1,80 @@
+"""Configuration: defaults, the instance folder and `PAYVAND_*` environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "PAYVAND_DATABASE_URL": None,  # default: SQLite file in the instance folder
+    "PAYVAND_PHONE_REGION": "IR",
+    "PAYVAND_DEFAULT_CURRENCY": "IRR",
+    "PAYVAND_DEFAULT_LOCALE": "fa",
+    "PAYVAND_TIMEZONE": "Asia/Tehran",
+    "PAYVAND_JOBS": "thread",  # "thread": in-process runner with `payvand run`; "off": none
+    "PAYVAND_DISCOVER_PLUGINS": True,
+    "PAYVAND_EXTRA_PLUGINS": (),
+    "PAYVAND_PASSWORD_PROFILE": "default",  # "fast" for tests only
+    "PAYVAND_PAGE_LIMIT_MAX": 200,
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "JSON_SORT_KEYS": False,
+}
+
+#: Environment variables read as configuration, with how to parse them.
+ENV_KEYS: dict[str, type] = {
+    "PAYVAND_DATABASE_URL": str,
+    "PAYVAND_PHONE_REGION": str,
+    "PAYVAND_DEFAULT_CURRENCY": str,
+    "PAYVAND_DEFAULT_LOCALE": str,
+    "PAYVAND_TIMEZONE": str,
+    "PAYVAND_JOBS": str,
+    "PAYVAND_SECRET_KEY": str,
+}
+
+
+def instance_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The instance folder: explicit, else `PAYVAND_INSTANCE`, else `./instance`."""
+    raw = explicit or os.environ.get("PAYVAND_INSTANCE") or "instance"
+    return Path(raw).resolve()
+
+
+def default_database_url(folder: Path) -> str:
+    """The embedded default: a SQLite file inside the instance folder."""
+    return f"sqlite:///{folder / 'payvand.sqlite3'}"
+
+
+def secret_key(folder: Path) -> str:
+    """The instance's secret key: from `PAYVAND_SECRET_KEY`, else a generated file (mode 600)."""
+    env = os.environ.get("PAYVAND_SECRET_KEY")
+    if env:
+        return env
+    path = folder / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    folder.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def build_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Merge defaults, environment and `overrides` (highest) into one configuration mapping."""
+    config = dict(DEFAULTS)
+    for key, kind in ENV_KEYS.items():
+        if key in os.environ:
+            config[key] = kind(os.environ[key])
+    if overrides:
+        config.update(overrides)
+    folder = instance_path(config.get("PAYVAND_INSTANCE"))
+    config["PAYVAND_INSTANCE"] = str(folder)
+    if not config.get("PAYVAND_DATABASE_URL"):
+        folder.mkdir(parents=True, exist_ok=True)
+        config["PAYVAND_DATABASE_URL"] = default_database_url(folder)
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = config.get("PAYVAND_SECRET_KEY") or secret_key(folder)
+    return config

@@ -1,0 +1,111 @@
+"""Value types that hooks exchange with the core; re-exported by `payvand.sdk`."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+FieldType = Literal["string", "text", "integer", "decimal", "boolean", "date", "choice"]
+
+
+@dataclasses.dataclass(frozen=True)
+class PluginMeta:
+    """What a plugin says about itself; every plugin module exposes one as `meta`.
+
+    `requires` names other plugins (optionally `name>=version`) that must be enabled first.
+    """
+
+    name: str
+    version: str
+    title: str = ""
+    description: str = ""
+    requires: Sequence[str] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class PermissionSpec:
+    """A permission a plugin declares: `<plugin>.<thing>.<action>` with a human description."""
+
+    name: str
+    description: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomerField:
+    """A custom field on customers, stored in `Customer.attributes[name]`.
+
+    Names must start with the declaring plugin's name and a dot (`sales.segment`), so two
+    plugins never collide.
+    """
+
+    name: str
+    type: FieldType = "string"
+    label: str = ""
+    required: bool = False
+    choices: Sequence[str] = ()
+    max_length: int = 500
+    description: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class NavItem:
+    """An entry in the staff navigation; shown only to users holding `permission`."""
+
+    label: str
+    endpoint: str
+    permission: str | None = None
+    icon: str | None = None
+    order: int = 100
+    group: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Panel:
+    """A section of the customer 360 page; `html` is trusted markup rendered by the plugin."""
+
+    title: str
+    html: str
+    order: int = 100
+    key: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class JobSpec:
+    """A scheduled job: `func()` runs every `every_seconds` inside a fresh current session."""
+
+    name: str
+    func: Callable[[], Any]
+    every_seconds: int
+    description: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class ChannelSpec:
+    """A communication channel (e.g. `telegram`) interactions may use."""
+
+    name: str
+    label: str
+
+
+@dataclasses.dataclass(frozen=True)
+class SettingSpec:
+    """A deployment setting a plugin declares, with its default."""
+
+    key: str
+    default: Any
+    label: str = ""
+    description: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class MovedRows:
+    """Rows a plugin re-pointed from the merged-away customer to the surviving one.
+
+    The core undoes a merge by setting `column` back to the source customer for `ids`.
+    """
+
+    table: str
+    column: str
+    ids: Sequence[int]
+    key: str = "id"

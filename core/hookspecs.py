@@ -1,0 +1,193 @@
+"""Every hook of Payvand, in one module: the contract between the kernel and its plugins.
+
+Hooks fall into four kinds, grouped below:
+
+* **registration** hooks are called once when the application starts;
+* **contribution** hooks are called per request or computation, each plugin adding its part;
+* **event** hooks run *after* the change has been committed, delivered from the outbox by the
+  job runner. They are batch-first: they receive every object changed in one transaction as a
+  list (an import of 5,000 rows is one call with 5,000 customers). A plugin that raises is
+  retried later, alone, with backoff; the others are not called twice;
+* **data** hooks return SQLAlchemy selectables so one plugin reads another's facts in SQL.
+
+Unless a hook says otherwise an implementation that raises is logged, recorded on its
+plugin's state and skipped; the request still succeeds. Hooks marked *veto* let a plugin
+refuse an operation by raising `payvand.sdk.PluginError`, whose message is shown to the user.
+
+Implementations may accept any subset of the arguments listed, by name.
+Changing a hook here is a versioned change, recorded in `docs/integrator/hooks.md`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+    from flask import Blueprint
+
+    from payvand.core.contracts import (
+        ChannelSpec,
+        CustomerField,
+        JobSpec,
+        MovedRows,
+        NavItem,
+        Panel,
+        PermissionSpec,
+        SettingSpec,
+    )
+    from payvand.core.models import Customer, Interaction, User
+
+PROJECT = "payvand"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# --------------------------------------------------------------------------- registration
+
+
+@hookspec
+def payvand_blueprints() -> Sequence[Blueprint]:
+    """Return the Flask blueprints this plugin serves.
+
+    Called once at start-up. A `payvand.sdk.ApiBlueprint` (a flask-smorest blueprint) is
+    mounted under `/api/v1` and appears in the OpenAPI document; a plain Flask blueprint is
+    mounted as it is (staff pages, portal pages). Routes of a plugin that is later disabled
+    answer 404 until it is enabled again.
+    """
+
+
+@hookspec
+def payvand_cli() -> Sequence[click.Command]:
+    """Return click commands or groups to add under `payvand` (e.g. a `sales` group).
+
+    Called once when the CLI starts, for every enabled plugin.
+    """
+
+
+@hookspec
+def payvand_permissions() -> Sequence[PermissionSpec]:
+    """Return the permissions this plugin checks, named `<plugin>.<thing>.<action>`.
+
+    Called once at start-up; the permissions are recorded so admins can grant them to roles.
+    """
+
+
+@hookspec
+def payvand_customer_fields() -> Sequence[CustomerField]:
+    """Return custom customer fields, stored in `Customer.attributes`.
+
+    Called once at start-up. Names must be prefixed with the plugin's name (`sales.tier`).
+    Every write of `attributes`, by API, form or import, is validated against these fields:
+    unknown keys and wrong types are rejected with a field message.
+    """
+
+
+@hookspec
+def payvand_nav_items() -> Sequence[NavItem]:
+    """Return entries for the staff navigation, each guarded by a permission."""
+
+
+@hookspec
+def payvand_jobs() -> Sequence[JobSpec]:
+    """Return scheduled jobs (birthday greetings, SLA checks, refreshes).
+
+    Called once when the job runner starts. Each job runs in its own session, committed when
+    it returns; an exception is logged and recorded on the plugin, and the job runs again at
+    its next tick.
+    """
+
+
+@hookspec
+def payvand_channels() -> Sequence[ChannelSpec]:
+    """Return extra interaction channels (e.g. `telegram`) beyond the core's."""
+
+
+@hookspec
+def payvand_settings() -> Sequence[SettingSpec]:
+    """Return the deployment settings this plugin reads, with their defaults."""
+
+
+# --------------------------------------------------------------------------- contribution
+
+
+@hookspec
+def payvand_customer_panels(customer: Customer, user: User | None) -> Panel | Sequence[Panel] | None:
+    """Return panels for the customer 360 page of `customer`, as seen by `user`.
+
+    Called per page view; must do a bounded number of queries whatever the customer's
+    history. Return None to show nothing (e.g. when `user` lacks the permission).
+    """
+
+
+@hookspec
+def payvand_customer_merge(target: Customer, source: Customer) -> Sequence[MovedRows] | None:
+    """Re-point this plugin's rows from `source` to `target`, inside the merge's transaction.
+
+    Called when `source` is merged into `target`. Use set-based UPDATEs through the current
+    session and return what moved as `MovedRows`, so the merge can be undone. *Veto*: raise
+    `PluginError` to refuse the merge (the whole merge is rolled back).
+    """
+
+
+@hookspec
+def payvand_customer_export(customer: Customer) -> dict[str, Any] | None:
+    """Return this plugin's data about `customer` as JSON-ready values.
+
+    Called by the customer export (data-portability request). The result is placed under the
+    plugin's name in the export document.
+    """
+
+
+@hookspec
+def payvand_customer_erase(customer: Customer) -> None:
+    """Anonymise this plugin's personal data about `customer`, keeping aggregates.
+
+    Called inside the erasure's transaction; amounts, dates and counts should survive so
+    reports stay right, names, contacts and free text must not. *Veto*: raise `PluginError`
+    when the law requires keeping the data (e.g. unpaid invoices); nothing is erased then.
+    """
+
+
+# --------------------------------------------------------------------------- events
+
+
+@hookspec
+def payvand_customer_created(customers: Sequence[Customer]) -> None:
+    """Customers were created (by form, API, import or another plugin).
+
+    Called after commit with every customer created in one transaction.
+    """
+
+
+@hookspec
+def payvand_customer_updated(customers: Sequence[Customer], changes: dict[int, dict[str, Any]]) -> None:
+    """Customers were changed; `changes[id]` maps each changed field to `[old, new]`.
+
+    Called after commit with every customer changed in one transaction.
+    """
+
+
+@hookspec
+def payvand_customer_deleted(customer_ids: Sequence[int]) -> None:
+    """Customers were deleted; only their ids remain."""
+
+
+@hookspec
+def payvand_interaction_recorded(interactions: Sequence[Interaction]) -> None:
+    """Interactions were recorded; called after commit with all of one transaction's."""
+
+
+# Hooks whose calls go through the outbox after commit.
+EVENT_HOOKS = (
+    "payvand_customer_created",
+    "payvand_customer_updated",
+    "payvand_customer_deleted",
+    "payvand_interaction_recorded",
+)
+
+# Hooks that may veto an operation by raising PluginError.
+VETO_HOOKS = ("payvand_customer_merge", "payvand_customer_erase")

@@ -1,0 +1,1 @@
+"""Alembic migrations: the core's branch here, each plugin's in its own `migrations/`."""

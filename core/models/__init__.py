@@ -1,0 +1,22 @@
+"""The kernel's SQLAlchemy models."""
+
+from payvand.core.models.auth import ApiToken, Permission, Role, RolePermission, User, user_role
+from payvand.core.models.customer import (
+    Customer,
+    CustomerAddress,
+    CustomerConsent,
+    CustomerEmail,
+    CustomerKind,
+    CustomerPhone,
+    CustomerTag,
+    LifecycleStage,
+)
+from payvand.core.models.interaction import CORE_CHANNELS, Direction, Interaction
+from payvand.core.models.system import AuditLog, CustomerMerge, OutboxEvent, PluginState, Setting
+
+__all__ = [
+    "ApiToken", "AuditLog", "CORE_CHANNELS", "Customer", "CustomerAddress", "CustomerConsent",
+    "CustomerEmail", "CustomerKind", "CustomerMerge", "CustomerPhone", "CustomerTag", "Direction",
+    "Interaction", "LifecycleStage", "OutboxEvent", "Permission", "PluginState", "Role",
+    "RolePermission", "Setting", "User", "user_role",
+]

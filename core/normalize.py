@@ -1,0 +1,129 @@
+"""Normalising what people type: Persian text, digits, email addresses and phone numbers.
+
+Fast paths handle the common shapes (ASCII emails, Iranian mobile numbers) with plain string
+operations; everything else goes through `email-validator` and `phonenumbers`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
+ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
+ZWNJ = "\u200c"
+
+#: Arabic letters to their Persian forms, and Persian/Arabic digits to ASCII.
+_TO_LATIN_DIGITS = str.maketrans(PERSIAN_DIGITS + ARABIC_DIGITS, "0123456789" * 2)
+_ARABIC_TO_PERSIAN = str.maketrans(
+    {"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "ۀ": "ه", "ؤ": "و", "إ": "ا", "أ": "ا", "ٱ": "ا"}
+)
+_TEXT_TABLE = str.maketrans(
+    {"ي": "ی", "ى": "ی", "ك": "ک", **{d: str(i) for i, d in enumerate(ARABIC_DIGITS)}}
+)
+_DIACRITICS = re.compile("[\u064b-\u065f\u0670\u0640]")  # harakat, superscript alef, tatweel
+_SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+_ZWNJ_RUN = re.compile(r"\s*\u200c[\s\u200c]*")
+_EMAIL_FAST = re.compile(r"^[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24}$")
+_IR_MOBILE = re.compile(r"^(?:\+98|0098|98|0)?(9\d{9})$")
+_PHONE_JUNK = re.compile(r"[\s\-().\u200c/]")
+
+
+class NormalizationError(ValueError):
+    """A value that cannot be normalised; the message says why, for the user."""
+
+
+def to_latin_digits(text: str) -> str:
+    """Replace Persian and Arabic-Indic digits by ASCII digits."""
+    return text.translate(_TO_LATIN_DIGITS)
+
+
+def to_persian_digits(text: str) -> str:
+    """Replace ASCII digits by Persian digits (for display in `fa`)."""
+    return text.translate(str.maketrans("0123456789", PERSIAN_DIGITS))
+
+
+def clean_text(text: str | None) -> str | None:
+    """Tidy a human-entered string: Persian letters, no stray spaces or ZWNJs; None if empty.
+
+    Arabic ي/ك become Persian ی/ک, Arabic digits become Persian-neutral ASCII, runs of
+    white space become one space, a ZWNJ next to a space or doubled is dropped.
+    """
+    if text is None:
+        return None
+    text = unicodedata.normalize("NFC", text).translate(_TEXT_TABLE)
+    text = _ZWNJ_RUN.sub(lambda m: " " if " " in m.group() else ZWNJ, text)
+    text = _SPACES.sub(" ", text).strip(" " + ZWNJ)
+    return text or None
+
+
+def fold(text: str | None) -> str:
+    """A search key: cleaned, lower-cased, no diacritics or ZWNJ, Persian letter variants merged.
+
+    `fold("علي  رضائي")` equals `fold("علی رضایی")`.
+    """
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text).translate(_ARABIC_TO_PERSIAN)
+    text = to_latin_digits(_DIACRITICS.sub("", text)).replace("ئ", "ی").replace(ZWNJ, " ")
+    return _SPACES.sub(" ", text).strip().casefold()
+
+
+def normalize_email(raw: str) -> str:
+    """Return the canonical (lower-cased) form of an email address or raise NormalizationError."""
+    text = to_latin_digits(raw.strip()).lower()
+    if not text:
+        raise NormalizationError("email is empty")
+    if _EMAIL_FAST.match(text) and ".." not in text and not text.startswith("."):
+        local = text.split("@", 1)[0]
+        if len(text) <= 254 and len(local) <= 64 and not local.endswith("."):
+            return text
+    return _validate_email_slow(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _validate_email_slow(text: str) -> str:
+    try:
+        result = validate_email(text, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise NormalizationError(f"invalid email {text!r}: {exc}") from None
+    return result.normalized.lower()
+
+
+def normalize_phone(raw: str, region: str = "IR") -> str:
+    """Return a phone number in E.164 form or raise NormalizationError.
+
+    Persian and Arabic digits, spaces, dashes and parentheses are accepted; a number
+    without a country code is read in `region`.
+    """
+    text = _PHONE_JUNK.sub("", to_latin_digits(raw.strip()))
+    if not text:
+        raise NormalizationError("phone is empty")
+    if region == "IR":
+        match = _IR_MOBILE.match(text)
+        if match:
+            return "+98" + match.group(1)
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise NormalizationError(f"invalid phone {raw!r}: {exc}") from None
+    if not phonenumbers.is_valid_number(number):
+        raise NormalizationError(f"invalid phone {raw!r} for region {region}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def looks_like_email(text: str) -> bool:
+    """True when a search string is meant as an email address."""
+    return "@" in text
+
+
+def looks_like_phone(text: str) -> bool:
+    """True when a search string is mostly digits (any script), i.e. meant as a phone number."""
+    digits = to_latin_digits(_PHONE_JUNK.sub("", text)).lstrip("+")
+    return len(digits) >= 5 and digits.isdigit()

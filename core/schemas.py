@@ -1,0 +1,371 @@
+"""marshmallow schemas of the core resources: the one description for input, output and OpenAPI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import re
+from typing import Any
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
+
+from payvand.core.contracts import CustomerField
+from payvand.core.db import MAX_ID
+from payvand.core.models import CustomerKind, Direction, LifecycleStage
+from payvand.core.normalize import NormalizationError, clean_text, normalize_email, normalize_phone, to_latin_digits
+
+_KIND_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*$")
+_TAG_MAX = 64
+_LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+
+
+class CleanString(fields.String):
+    """A string with Persian normalisation (ی/ک, spaces, ZWNJ); empty becomes None."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return clean_text(text)
+
+
+class Id(fields.Integer):
+    """A positive database id within 64 bits."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("validate", validate.Range(min=1, max=MAX_ID))
+        super().__init__(strict=True, **kwargs)
+
+
+class ContactItem(fields.Field):
+    """An email or phone given as a plain string or as `{"value": ..., "label": ...}`."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict[str, Any]:
+        if isinstance(value, str):
+            value = {"value": value}
+        if not isinstance(value, dict) or not isinstance(value.get("value"), str):
+            raise ValidationError("Give a string or an object with a string 'value'.")
+        unknown = set(value) - {"value", "label"}
+        if unknown:
+            raise ValidationError(f"Unknown key(s): {', '.join(sorted(unknown))}.")
+        label = value.get("label")
+        if label is not None and (not isinstance(label, str) or len(label) > 32):
+            raise ValidationError("'label' must be a string of at most 32 characters.")
+        if len(value["value"]) > 254:
+            raise ValidationError("Longer than 254 characters.")
+        return {"value": value["value"], "label": clean_text(label)}
+
+
+class ContactOut(Schema):
+    """An email or phone of a customer, as returned."""
+
+    value = fields.String(required=True)
+    label = fields.String(allow_none=True)
+
+
+class AddressSchema(Schema):
+    """A postal address."""
+
+    class Meta:
+        unknown = RAISE
+
+    label = CleanString(allow_none=True, validate=validate.Length(max=32))
+    line1 = CleanString(required=True, validate=validate.Length(min=1, max=250))
+    line2 = CleanString(allow_none=True, validate=validate.Length(max=250))
+    city = CleanString(allow_none=True, validate=validate.Length(max=120))
+    region = CleanString(allow_none=True, validate=validate.Length(max=120))
+    postal_code = fields.String(allow_none=True, validate=validate.Length(max=20))
+    country = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Z]{2}$", error="Use an ISO 3166 two-letter code."))
+
+    @post_load
+    def _digits(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        if data.get("postal_code"):
+            data["postal_code"] = to_latin_digits(data["postal_code"]).strip()
+        if data.get("line1") is None:
+            raise ValidationError({"line1": ["Field may not be empty."]})
+        return data
+
+
+class ConsentIn(Schema):
+    """A consent decision to record for a channel and purpose."""
+
+    class Meta:
+        unknown = RAISE
+
+    channel = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    purpose = fields.String(load_default="marketing", validate=validate.Length(min=1, max=32))
+    granted = fields.Boolean(required=True)
+    source = fields.String(allow_none=True, validate=validate.Length(max=120))
+
+
+class ConsentOut(Schema):
+    """The current consent for one channel and purpose."""
+
+    channel = fields.String(required=True)
+    purpose = fields.String(required=True)
+    granted = fields.Boolean(required=True)
+    recorded_at = fields.DateTime(required=True)
+    source = fields.String(allow_none=True)
+
+
+def _validate_attribute(field: CustomerField, value: Any) -> Any:
+    """Check and coerce one custom-field value; raise ValidationError with a clear message."""
+    if value is None:
+        if field.required:
+            raise ValidationError("This field is required.")
+        return None
+    kind = field.type
+    if kind in ("string", "text", "choice"):
+        if not isinstance(value, str):
+            raise ValidationError("Not a valid string.")
+        value = clean_text(value) or ""
+        if len(value) > field.max_length:
+            raise ValidationError(f"Longer than {field.max_length} characters.")
+        if kind == "choice" and value not in field.choices:
+            raise ValidationError(f"Must be one of: {', '.join(field.choices)}.")
+        return value
+    if kind == "integer":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError("Not a valid integer.")
+        return value
+    if kind == "decimal":
+        try:
+            number = decimal.Decimal(to_latin_digits(str(value)))
+        except (decimal.InvalidOperation, ValueError):
+            raise ValidationError("Not a valid decimal number.") from None
+        if not number.is_finite():
+            raise ValidationError("Not a valid decimal number.")
+        return str(number)
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise ValidationError("Not a valid boolean.")
+        return value
+    if kind == "date":
+        try:
+            return dt.date.fromisoformat(to_latin_digits(str(value))).isoformat()
+        except ValueError:
+            raise ValidationError("Not a valid date (YYYY-MM-DD).") from None
+    raise ValidationError(f"Unsupported field type {kind!r}.")
+
+
+def validate_attributes(
+    values: dict[str, Any], declared: dict[str, CustomerField], *, partial: bool
+) -> dict[str, Any]:
+    """Validate custom-field values against the declared fields; raise with per-key messages."""
+    errors: dict[str, list[str]] = {}
+    result: dict[str, Any] = {}
+    for key, value in values.items():
+        field = declared.get(key)
+        if field is None:
+            errors[key] = ["Unknown field: no enabled plugin declares it."]
+            continue
+        try:
+            result[key] = _validate_attribute(field, value)
+        except ValidationError as exc:
+            errors[key] = exc.messages if isinstance(exc.messages, list) else [str(exc.messages)]
+    if not partial:
+        for name, field in declared.items():
+            if field.required and name not in values:
+                errors[name] = ["This field is required."]
+    if errors:
+        raise ValidationError(errors)
+    return result
+
+
+class CustomerIn(Schema):
+    """Input for creating (all rules) or patching (`partial=True`) a customer.
+
+    Emails and phones are normalised (E.164 in the configured region); names are cleaned
+    of Arabic letter forms and stray spaces; `attributes` are checked against the fields the
+    enabled plugins declare.
+    """
+
+    class Meta:
+        unknown = RAISE
+
+    kind = fields.String(validate=validate.OneOf([k.value for k in CustomerKind]))
+    given_name = CleanString(allow_none=True, validate=validate.Length(max=120))
+    family_name = CleanString(allow_none=True, validate=validate.Length(max=120))
+    organization_name = CleanString(allow_none=True, validate=validate.Length(max=200))
+    emails = fields.List(ContactItem(), validate=validate.Length(max=20))
+    phones = fields.List(ContactItem(), validate=validate.Length(max=20))
+    addresses = fields.List(fields.Nested(AddressSchema), validate=validate.Length(max=20))
+    birthday = fields.Date(allow_none=True)
+    preferred_language = fields.String(allow_none=True, validate=validate.Regexp(_LANG_RE, error="Use a language code such as 'fa' or 'en'."))
+    preferred_channel = fields.String(allow_none=True, validate=validate.Length(max=32))
+    lifecycle_stage = fields.String(validate=validate.OneOf([s.value for s in LifecycleStage]))
+    owner_id = Id(allow_none=True)
+    tags = fields.List(CleanString(validate=validate.Length(min=1, max=_TAG_MAX)), validate=validate.Length(max=50))
+    consents = fields.List(fields.Nested(ConsentIn), validate=validate.Length(max=50))
+    attributes = fields.Dict(keys=fields.String(validate=validate.Length(max=120)))
+    version = fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+
+    def __init__(self, *args: Any, region: str = "IR", declared: dict[str, CustomerField] | None = None,
+                 channels: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.region = region
+        self.declared = declared or {}
+        self.channels = channels
+
+    @pre_load
+    def _digits_in_birthday(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("birthday"), str):
+            data = {**data, "birthday": to_latin_digits(data["birthday"])}
+        return data
+
+    @validates_schema
+    def _names(self, data: dict[str, Any], partial: Any = None, **_: Any) -> None:
+        if partial:
+            return
+        kind = data.get("kind", CustomerKind.person.value)
+        if kind == CustomerKind.organization.value and not data.get("organization_name"):
+            raise ValidationError({"organization_name": ["An organisation needs a name."]})
+        if kind == CustomerKind.person.value and not (data.get("given_name") or data.get("family_name")):
+            raise ValidationError({"family_name": ["Give a given name or a family name."]})
+
+    @post_load
+    def _normalise(self, data: dict[str, Any], partial: Any = None, **_: Any) -> dict[str, Any]:
+        errors: dict[str, Any] = {}
+        for key, normaliser in (("emails", normalize_email), ("phones", lambda v: normalize_phone(v, self.region))):
+            if key not in data:
+                continue
+            items, item_errors, seen = [], {}, set()
+            for index, item in enumerate(data[key]):
+                try:
+                    value = normaliser(item["value"])
+                except NormalizationError as exc:
+                    item_errors[index] = [str(exc)]
+                    continue
+                if value not in seen:
+                    seen.add(value)
+                    items.append({"value": value, "label": item.get("label")})
+            if item_errors:
+                errors[key] = item_errors
+            data[key] = items
+        if "tags" in data:
+            data["tags"] = sorted({t for t in data["tags"] if t})
+        if self.channels is not None:
+            if data.get("preferred_channel") and data["preferred_channel"] not in self.channels:
+                errors["preferred_channel"] = [f"Unknown channel; use one of: {', '.join(self.channels)}."]
+            for index, consent in enumerate(data.get("consents", [])):
+                if consent["channel"] not in self.channels:
+                    errors.setdefault("consents", {})[index] = {"channel": ["Unknown channel."]}
+        if "attributes" in data:
+            try:
+                data["attributes"] = validate_attributes(data["attributes"], self.declared, partial=bool(partial))
+            except ValidationError as exc:
+                errors["attributes"] = exc.messages
+        elif not partial and any(f.required for f in self.declared.values()):
+            try:
+                validate_attributes({}, self.declared, partial=False)
+            except ValidationError as exc:
+                errors["attributes"] = exc.messages
+        if errors:
+            raise ValidationError(errors)
+        return data
+
+
+class CustomerOut(Schema):
+    """A customer as the API returns it."""
+
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    given_name = fields.String(allow_none=True)
+    family_name = fields.String(allow_none=True)
+    organization_name = fields.String(allow_none=True)
+    display_name = fields.String(required=True)
+    emails = fields.Method("_emails", metadata={"type": "array", "items": {"$ref": "#/components/schemas/ContactOut"}})
+    phones = fields.Method("_phones", metadata={"type": "array", "items": {"$ref": "#/components/schemas/ContactOut"}})
+    addresses = fields.List(fields.Nested(AddressSchema))
+    birthday = fields.Date(allow_none=True)
+    preferred_language = fields.String(allow_none=True)
+    preferred_channel = fields.String(allow_none=True)
+    lifecycle_stage = fields.String(required=True)
+    owner_id = fields.Integer(allow_none=True)
+    tags = fields.Method("_tags", metadata={"type": "array", "items": {"type": "string"}})
+    consents = fields.Method("_consents", metadata={"type": "array", "items": {"$ref": "#/components/schemas/ConsentOut"}})
+    attributes = fields.Dict(required=True)
+    merged_into_id = fields.Integer(allow_none=True)
+    erased_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+    version = fields.Integer(required=True)
+
+    def _emails(self, obj: Any) -> list[dict[str, Any]]:
+        return [{"value": e.email, "label": e.label} for e in obj.emails]
+
+    def _phones(self, obj: Any) -> list[dict[str, Any]]:
+        return [{"value": p.number, "label": p.label} for p in obj.phones]
+
+    def _tags(self, obj: Any) -> list[str]:
+        return obj.tag_names
+
+    def _consents(self, obj: Any) -> list[dict[str, Any]]:
+        current = obj.current_consents()
+        return [ConsentOut().dump(c) for _, c in sorted(current.items())]
+
+
+class CustomerListArgs(Schema):
+    """Query arguments of the customer list."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    q = fields.String(validate=validate.Length(min=1, max=200))
+    tag = fields.String(validate=validate.Length(min=1, max=_TAG_MAX))
+    stage = fields.String(validate=validate.OneOf([s.value for s in LifecycleStage]))
+    owner_id = Id()
+    sort = fields.String(load_default="-id", validate=validate.OneOf(["id", "-id", "name", "-name"]))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(validate=validate.Length(max=500))
+
+
+class InteractionIn(Schema):
+    """Input for recording an interaction."""
+
+    class Meta:
+        unknown = RAISE
+
+    kind = fields.String(required=True, validate=[validate.Length(max=64), validate.Regexp(_KIND_RE, error="Use a namespaced kind such as 'core.note' or 'sales.order'.")])
+    channel = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    direction = fields.String(load_default=Direction.inbound.value, validate=validate.OneOf([d.value for d in Direction]))
+    summary = CleanString(load_default="", validate=validate.Length(max=500))
+    occurred_at = fields.AwareDateTime(default_timezone=dt.timezone.utc)
+    value = fields.Decimal(allow_none=True, places=None, allow_nan=False, validate=validate.Range(min=decimal.Decimal("-1e15"), max=decimal.Decimal("1e15")), as_string=True)
+    currency = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="Use an ISO 4217 code such as 'IRR'."))
+    source_type = fields.String(allow_none=True, validate=validate.Length(max=64))
+    source_id = fields.String(allow_none=True, validate=validate.Length(max=64))
+    payload = fields.Dict(load_default=dict)
+
+    @validates_schema
+    def _currency_with_value(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("value") is not None and not data.get("currency"):
+            raise ValidationError({"currency": ["A value needs a currency."]})
+
+
+class InteractionOut(Schema):
+    """An interaction as the API returns it."""
+
+    id = fields.Integer(required=True)
+    customer_id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    channel = fields.String(required=True)
+    direction = fields.String(required=True)
+    occurred_at = fields.DateTime(required=True)
+    summary = fields.String(required=True)
+    value = fields.Decimal(allow_none=True, as_string=True)
+    currency = fields.String(allow_none=True)
+    source_type = fields.String(allow_none=True)
+    source_id = fields.String(allow_none=True)
+    payload = fields.Dict(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class InteractionListArgs(Schema):
+    """Query arguments of a customer's timeline."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    kind = fields.String(validate=validate.Length(min=1, max=64))
+    channel = fields.String(validate=validate.Length(min=1, max=32))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(validate=validate.Length(max=500))

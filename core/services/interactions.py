@@ -1,0 +1,110 @@
+"""Recording interactions, one at a time or in bulk, with their events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from payvand.core import events
+from payvand.core.db import utcnow
+from payvand.core.models import Direction, Interaction
+
+KIND_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*$")
+Source = tuple[str, Any] | str | None
+
+
+class InteractionError(ValueError):
+    """An interaction that cannot be recorded; the message says which argument is wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def _split_source(source: Source) -> tuple[str | None, str | None]:
+    if source is None:
+        return None, None
+    if isinstance(source, tuple):
+        return str(source[0])[:64], str(source[1])[:64]
+    kind, _, ident = str(source).partition(":")
+    return kind[:64] or None, ident[:64] or None
+
+
+def build_interaction(
+    customer_id: int,
+    kind: str,
+    channel: str,
+    summary: str = "",
+    *,
+    channels: Iterable[str] | None = None,
+    direction: str = Direction.inbound.value,
+    value: decimal.Decimal | int | str | None = None,
+    currency: str | None = None,
+    occurred_at: dt.datetime | None = None,
+    payload: dict[str, Any] | None = None,
+    source: Source = None,
+    created_by_id: int | None = None,
+) -> dict[str, Any]:
+    """Check the arguments of one interaction and return its column values."""
+    if not KIND_RE.match(kind or "") or len(kind) > 64:
+        raise InteractionError("kind", "use a namespaced kind such as 'sales.order_placed'")
+    if channels is not None and channel not in channels:
+        raise InteractionError("channel", f"unknown channel {channel!r}")
+    if direction not in {d.value for d in Direction}:
+        raise InteractionError("direction", "use inbound, outbound or internal")
+    if value is not None:
+        value = decimal.Decimal(str(value))
+        if not value.is_finite():
+            raise InteractionError("value", "not a finite number")
+        if not currency:
+            raise InteractionError("currency", "a value needs a currency")
+    if occurred_at is not None and occurred_at.tzinfo is None:
+        raise InteractionError("occurred_at", "give an aware datetime (with a time zone)")
+    source_type, source_id = _split_source(source)
+    now = utcnow()
+    return {
+        "customer_id": customer_id,
+        "kind": kind,
+        "channel": channel,
+        "direction": direction,
+        "summary": (summary or "")[:500],
+        "value": value,
+        "currency": currency,
+        "occurred_at": occurred_at or now,
+        "payload": payload or {},
+        "source_type": source_type,
+        "source_id": source_id,
+        "created_by_id": created_by_id,
+        "created_at": now,
+    }
+
+
+def record(session: Session, values: dict[str, Any]) -> Interaction:
+    """Insert one interaction built by `build_interaction`; queue its event."""
+    interaction = Interaction(**values)
+    session.add(interaction)
+    session.flush()
+    events.emit(session, "payvand_interaction_recorded", [interaction.id])
+    return interaction
+
+
+def record_many(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Bulk-insert interactions built by `build_interaction`; one event for the whole batch."""
+    if not rows:
+        return []
+    ids = list(session.scalars(sa.insert(Interaction).returning(Interaction.id, sort_by_parameter_order=True), list(rows)))
+    events.emit(session, "payvand_interaction_recorded", ids)
+    return ids
+
+
+def load_interactions(session: Session, ids: Sequence[int]) -> list[Interaction]:
+    """Load interactions by id, in the order given."""
+    rows = {i.id: i for i in session.scalars(sa.select(Interaction).where(Interaction.id.in_(ids)))}
+    return [rows[i] for i in ids if i in rows]

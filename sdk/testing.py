@@ -1,0 +1,295 @@
+"""pytest fixtures for Payvand and its plugins (registered through the `pytest11` entry point).
+
+Choose the plugins of a test module by overriding `payvand_plugins`::
+
+    @pytest.fixture
+    def payvand_plugins():
+        return ["my_plugin"]            # entry-point names, or plugin modules/objects
+
+Then use `app`, `client`, `api` (a superuser's authenticated API client), `api_as`
+(a client holding only the given permissions), `make_customer`, `make_interaction`,
+`make_user` and `run_jobs` (delivers the outbox and runs due jobs, synchronously).
+
+Every test runs on a fresh SQLite database; when `PAYVAND_TEST_DATABASE_URL` points at a
+PostgreSQL database, every test using `app` runs a second time there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+POSTGRES_ENV = "PAYVAND_TEST_DATABASE_URL"
+_templates: dict[tuple[str, ...], Path] = {}
+_pg_migrated: set[tuple[str, ...]] = set()
+_counter = itertools.count(1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: the test runs on SQLite only")
+
+
+def _database_params() -> list[Any]:
+    params: list[Any] = ["sqlite"]
+    if os.environ.get(POSTGRES_ENV):
+        params.append(pytest.param("postgresql", marks=pytest.mark.postgres))
+    return params
+
+
+@pytest.fixture(params=_database_params())
+def payvand_database(request: pytest.FixtureRequest) -> str:
+    """The database kind this test runs on: `sqlite`, then `postgresql` when configured."""
+    if request.param == "postgresql" and request.node.get_closest_marker("sqlite_only"):
+        pytest.skip("SQLite-only test")
+    return str(request.param)
+
+
+@pytest.fixture
+def payvand_plugins() -> list[Any]:
+    """The plugins to enable: entry-point names and/or plugin objects. Override per module."""
+    return []
+
+
+@pytest.fixture
+def payvand_config() -> dict[str, Any]:
+    """Extra configuration for the test app. Override per module."""
+    return {}
+
+
+def _plugin_key(plugins: list[Any]) -> tuple[str, ...]:
+    return tuple(sorted(p if isinstance(p, str) else getattr(p, "meta").name for p in plugins))
+
+
+def _make_config(plugins: list[Any], url: str, instance: Path, extra: dict[str, Any]) -> dict[str, Any]:
+    names = [p if isinstance(p, str) else p.meta.name for p in plugins]
+    return {
+        "PAYVAND_INSTANCE": str(instance),
+        "PAYVAND_DATABASE_URL": url,
+        "PAYVAND_PLUGINS": names,
+        "PAYVAND_EXTRA_PLUGINS": [p for p in plugins if not isinstance(p, str)],
+        "PAYVAND_PASSWORD_PROFILE": "fast",
+        "PAYVAND_JOBS": "off",
+        "SECRET_KEY": "test-secret-key",
+        "TESTING": True,
+        **extra,
+    }
+
+
+def _migrate(url: str, plugins: list[Any], instance: Path) -> None:
+    from payvand.core.db import make_engine
+    from payvand.core.migrations.runner import upgrade
+    from payvand.core.runtime import Runtime
+
+    runtime = Runtime(_make_config(plugins, url, instance, {}))
+    wanted = set(_plugin_key(plugins))
+    upgrade(runtime.engine, [p for n, p in runtime.plugins.installed.items() if n in wanted])
+    runtime.engine.dispose()
+    del make_engine
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        tables = connection.execute(sa.text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'alembic_version%'"
+        )).scalars().all()
+        if tables:
+            connection.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def payvand_database_url(payvand_database: str, payvand_plugins: list[Any], tmp_path: Path,
+                         tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated, empty database for this test (a copied SQLite template, or truncated PostgreSQL)."""
+    key = _plugin_key(payvand_plugins)
+    if payvand_database == "postgresql":
+        url = os.environ[POSTGRES_ENV]
+        if key not in _pg_migrated:
+            _reset_postgres(url)
+            _pg_migrated.clear()
+            _migrate(url, payvand_plugins, tmp_path / "migrate")
+            _pg_migrated.add(key)
+        _truncate_postgres(url)
+        return url
+    template = _templates.get(key)
+    if template is None:
+        folder = tmp_path_factory.mktemp("payvand-template")
+        template = folder / "template.sqlite3"
+        _migrate(f"sqlite:///{template}", payvand_plugins, folder)
+        _templates[key] = template
+    target = tmp_path / f"payvand-{next(_counter)}.sqlite3"
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def app(payvand_database_url: str, payvand_plugins: list[Any], payvand_config: dict[str, Any], tmp_path: Path) -> Iterator[Any]:
+    """A Payvand app on a fresh database with the chosen plugins enabled."""
+    from payvand.core.app import create_app
+
+    application = create_app(_make_config(payvand_plugins, payvand_database_url, tmp_path / "instance", payvand_config))
+    yield application
+    application.extensions["payvand"].engine.dispose()
+
+
+@pytest.fixture
+def runtime(app: Any) -> Any:
+    """The app's Runtime (engine, sessions, plugin manager, job runner)."""
+    return app.extensions["payvand"]
+
+
+@pytest.fixture
+def db_session(runtime: Any) -> Iterator[Any]:
+    """A session on the test database, made current for SDK calls; closed after the test."""
+    from payvand.core.db import bind_session
+
+    session = runtime.sessionmaker()
+    with bind_session(session):
+        yield session
+    session.rollback()
+    session.close()
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    """Flask's test client (unauthenticated)."""
+    return app.test_client()
+
+
+class ApiClient:
+    """A test client that sends a bearer token and JSON bodies."""
+
+    def __init__(self, client: Any, token: str, user_id: int) -> None:
+        self.client = client
+        self.token = token
+        self.user_id = user_id
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
+        if not path.startswith("/"):
+            path = "/api/v1/" + path
+        return self.client.open(path, method=method, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        """GET with the token."""
+        return self._call("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        """POST with the token (`json=` for a body)."""
+        return self._call("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> Any:
+        """PATCH with the token."""
+        return self._call("PATCH", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> Any:
+        """PUT with the token."""
+        return self._call("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        """DELETE with the token."""
+        return self._call("DELETE", path, **kwargs)
+
+
+@pytest.fixture
+def make_user(runtime: Any) -> Callable[..., Any]:
+    """Create a staff user: `make_user(email=..., permissions=[...], superuser=False, password=...)`."""
+    from payvand.core.services.users import create_user
+
+    def factory(email: str | None = None, *, permissions: list[str] | None = None, superuser: bool = False,
+                password: str | None = "correct horse battery staple", name: str = "Test User") -> Any:
+        with runtime.sessionmaker.begin() as session:
+            user = create_user(session, email or f"user{next(_counter)}@example.com", password=password,
+                               name=name, superuser=superuser, permissions=permissions or [],
+                               profile="fast")
+            session.flush()
+            session.expunge(user)
+            return user
+
+    return factory
+
+
+@pytest.fixture
+def api_as(app: Any, runtime: Any, make_user: Callable[..., Any]) -> Callable[..., ApiClient]:
+    """An API client for a new user with exactly `permissions` (and token `scopes`)."""
+    from payvand.core.auth import create_token
+    from payvand.core.models import User
+
+    def factory(permissions: list[str] | None = None, *, superuser: bool = False, scopes: list[str] | None = None) -> ApiClient:
+        user = make_user(permissions=permissions or [], superuser=superuser)
+        with runtime.sessionmaker.begin() as session:
+            _, secret = create_token(session, session.get(User, user.id), "test", scopes or ["*"])
+        return ApiClient(app.test_client(), secret, user.id)
+
+    return factory
+
+
+@pytest.fixture
+def api(api_as: Callable[..., ApiClient]) -> ApiClient:
+    """An API client authenticated as a superuser."""
+    return api_as(superuser=True)
+
+
+@pytest.fixture
+def make_customer(runtime: Any) -> Callable[..., Any]:
+    """Create a customer through the service layer: `make_customer(given_name=..., emails=[...])`."""
+    from payvand.core.audit import SYSTEM
+    from payvand.core.schemas import CustomerIn
+    from payvand.core.services.customers import create_customer
+
+    def factory(**fields: Any) -> Any:
+        n = next(_counter)
+        fields.setdefault("given_name", f"Customer{n}")
+        fields.setdefault("family_name", "Test")
+        data = CustomerIn(region="IR", declared=runtime.customer_fields()).load(fields)
+        with runtime.sessionmaker.begin() as session:
+            customer = create_customer(session, data, SYSTEM, source="test")
+            session.flush()
+            customer_id = customer.id
+        from payvand.core.services.customers import get_customer
+
+        with runtime.sessionmaker() as session:
+            found = get_customer(session, customer_id)
+            session.expunge_all()
+            return found
+
+    return factory
+
+
+@pytest.fixture
+def make_interaction(runtime: Any) -> Callable[..., Any]:
+    """Record an interaction: `make_interaction(customer_id, kind="core.note", channel="phone", ...)`."""
+    from payvand.core.services.interactions import build_interaction, record
+
+    def factory(customer_id: int, kind: str = "core.note", channel: str = "phone", summary: str = "A note", **kwargs: Any) -> Any:
+        kwargs.setdefault("occurred_at", dt.datetime.now(dt.timezone.utc))
+        with runtime.sessionmaker.begin() as session:
+            interaction = record(session, build_interaction(customer_id, kind, channel, summary, **kwargs))
+            session.flush()
+            session.expunge(interaction)
+            return interaction
+
+    return factory
+
+
+@pytest.fixture
+def run_jobs(runtime: Any) -> Callable[[], int]:
+    """Deliver every due outbox event and run due jobs now; return how many events were handled."""
+    return runtime.job_runner.run_pending
