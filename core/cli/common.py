@@ -1,0 +1,69 @@
+"""What every CLI module shares: the lazily built Runtime and a clean error type."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class CliError(click.ClickException):
+    """A user-facing error: printed as one line, exit status 1."""
+
+
+class CliEnv:
+    """The configuration and Runtime of one CLI invocation, built on first use."""
+
+    def __init__(self, overrides: dict[str, Any]) -> None:
+        self.overrides = overrides
+        self._runtime: Any = None
+        self._config: dict[str, Any] | None = None
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The merged configuration (defaults, environment, command-line options)."""
+        if self._config is None:
+            from payvand.core.config import build_config
+
+            self._config = build_config(self.overrides)
+        return self._config
+
+    @property
+    def runtime(self) -> Any:
+        """The Runtime (engine, plugins) with the enabled plugins active."""
+        if self._runtime is None:
+            from payvand.core.runtime import Runtime
+
+            self._runtime = Runtime(self.config)
+            self._runtime.activate_plugins()
+        return self._runtime
+
+    def require_schema(self) -> None:
+        """Fail with a clear message when the database has not been migrated yet."""
+        if not self.runtime.schema_ready():
+            raise CliError("the database is not initialised: run `payvand init` (or `payvand db upgrade`) first")
+
+
+def get_env(ctx: click.Context) -> CliEnv:
+    """The CliEnv of this invocation, created from the root group's options."""
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = {"overrides": {}}
+    env = root.obj.get("env")
+    if env is None:
+        env = root.obj["env"] = CliEnv(root.obj.get("overrides", {}))
+    return env
+
+
+def pass_env(function: F) -> F:
+    """Decorator: pass the CliEnv as the first argument."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return function(get_env(click.get_current_context()), *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,9 @@
+"""`payvand` commands: serve (being written)."""
+
+from __future__ import annotations
+
+import click
+
+
+def register(cli: click.Group) -> None:
+    """Add this module's commands to the root CLI."""
