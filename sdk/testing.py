@@ -17,6 +17,7 @@ PostgreSQL database, every test using `app` runs a second time there.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import os
 import shutil
@@ -95,6 +96,23 @@ def _migrate(url: str, plugins: list[Any], instance: Path) -> None:
     del make_engine
 
 
+@functools.lru_cache(maxsize=None)
+def _worker_url(url: str) -> str:
+    """Under pytest-xdist, give each worker its own PostgreSQL database (created on demand)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = sa.make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+        if not exists:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def _reset_postgres(url: str) -> None:
     engine = sa.create_engine(url)
     with engine.begin() as connection:
@@ -120,7 +138,7 @@ def payvand_database_url(payvand_database: str, payvand_plugins: list[Any], tmp_
     """A migrated, empty database for this test (a copied SQLite template, or truncated PostgreSQL)."""
     key = _plugin_key(payvand_plugins)
     if payvand_database == "postgresql":
-        url = os.environ[POSTGRES_ENV]
+        url = _worker_url(os.environ[POSTGRES_ENV])
         if key not in _pg_migrated:
             _reset_postgres(url)
             _pg_migrated.clear()
