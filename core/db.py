@@ -32,6 +32,15 @@ metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 #: Primary and foreign keys: 64-bit on PostgreSQL, SQLite's rowid integer there.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
+def search_key(length: int) -> sa.types.TypeEngine[str]:
+    """A string compared by code point (`COLLATE "C"` on PostgreSQL), as prefix search needs.
+
+    Prefix search is a range (`>= q AND < q || U+FFFF`); under a linguistic collation that
+    range misses matches, and the btree index could not serve it.
+    """
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
+
 #: The largest id a path or filter may carry; larger values are simply "not found".
 MAX_ID = 2**63 - 1
 

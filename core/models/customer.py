@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from payvand.core.db import Base, BigId, JSONText, UTCDateTime, utcnow
+from payvand.core.db import Base, BigId, JSONText, UTCDateTime, search_key, utcnow
 
 
 class CustomerKind(str, enum.Enum):
@@ -41,9 +41,9 @@ class Customer(Base):
     organization_name: Mapped[str | None] = mapped_column(sa.String(200))
     display_name: Mapped[str] = mapped_column(sa.String(250))
     #: Folded "given family" (or the organisation name) for prefix search.
-    search_name: Mapped[str] = mapped_column(sa.String(250), index=True)
+    search_name: Mapped[str] = mapped_column(search_key(250), index=True)
     #: Folded "family given" so a search by family name is a prefix search too.
-    search_name_alt: Mapped[str] = mapped_column(sa.String(250), index=True)
+    search_name_alt: Mapped[str] = mapped_column(search_key(250), index=True)
     birthday: Mapped[dt.date | None] = mapped_column(sa.Date)
     preferred_language: Mapped[str | None] = mapped_column(sa.String(8))
     preferred_channel: Mapped[str | None] = mapped_column(sa.String(32))
@@ -55,7 +55,7 @@ class Customer(Base):
     )
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
     merged_into_id: Mapped[int | None] = mapped_column(
-        BigId, sa.ForeignKey("core_customer.id", ondelete="SET NULL"), index=True
+        BigId, sa.ForeignKey("core_customer.id", ondelete="SET NULL")
     )
     erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -82,6 +82,11 @@ class Customer(Base):
     __table_args__ = (
         sa.Index(None, "lifecycle_stage", "id"),
         sa.Index(None, "owner_id", "id"),
+        # Partial: only merged-away rows are indexed. A full index lets SQLite's planner (with
+        # no statistics) read `merged_into_id IS NULL` as selective and walk a million rows
+        # for a name search that finds nothing; merges are looked up by `merged_into_id = ?`.
+        sa.Index(None, "merged_into_id", sqlite_where=sa.text("merged_into_id IS NOT NULL"),
+                 postgresql_where=sa.text("merged_into_id IS NOT NULL")),
     )
 
     @property
@@ -127,7 +132,7 @@ class CustomerEmail(Base):
     customer_id: Mapped[int] = mapped_column(
         BigId, sa.ForeignKey("core_customer.id", ondelete="CASCADE")
     )
-    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    email: Mapped[str] = mapped_column(search_key(254), index=True)
     label: Mapped[str | None] = mapped_column(sa.String(32))
 
     customer: Mapped[Customer] = relationship(back_populates="emails")
@@ -143,7 +148,7 @@ class CustomerPhone(Base):
     customer_id: Mapped[int] = mapped_column(
         BigId, sa.ForeignKey("core_customer.id", ondelete="CASCADE")
     )
-    number: Mapped[str] = mapped_column(sa.String(20), index=True)
+    number: Mapped[str] = mapped_column(search_key(20), index=True)
     label: Mapped[str | None] = mapped_column(sa.String(32))
 
     customer: Mapped[Customer] = relationship(back_populates="phones")
