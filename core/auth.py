@@ -120,33 +120,52 @@ def principal_for_user(session: Session, user: User) -> Principal:
     )
 
 
+_TOKEN = ApiToken.__table__.c
+_USER = User.__table__.c
+_GRANT = RolePermission.__table__.c
+
+#: Token, user and every permission the user's roles grant, in one Core round trip (one row
+#: per permission; one row with a NULL permission when there is none). Core rather than the
+#: ORM: this runs on every API request and needs no entities.
+_TOKEN_LOOKUP = (
+    sa.select(_TOKEN.id, _TOKEN.scopes, _TOKEN.expires_at, _TOKEN.revoked_at, _TOKEN.last_used_at,
+              _USER.id, _USER.email, _USER.is_active, _USER.is_superuser, _GRANT.permission)
+    .select_from(
+        ApiToken.__table__.join(User.__table__, _USER.id == _TOKEN.user_id)
+        .outerjoin(user_role, user_role.c.user_id == _USER.id)
+        .outerjoin(RolePermission.__table__, _GRANT.role_id == user_role.c.role_id)
+    )
+    .where(_TOKEN.token_hash == sa.bindparam("token_hash"))
+)
+
+
 def principal_for_token(session: Session, secret: str) -> Principal | None:
-    """The principal a bearer token stands for, or None when unknown, revoked or expired."""
+    """The principal a bearer token stands for, or None when unknown, revoked or expired.
+
+    Nothing is cached: a revoked token, an expired one or a deactivated user is refused on
+    the very next request, in every process.
+    """
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    row = session.execute(
-        sa.select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == hash_token(secret))
-    ).first()
-    if row is None:
+    rows = session.connection().execute(_TOKEN_LOOKUP, {"token_hash": hash_token(secret)}).all()
+    if not rows:
         return None
-    token, user = row
+    token_id, scopes, expires_at, revoked_at, last_used_at, user_id, email, is_active, is_superuser, _ = rows[0]
     now = utcnow()
-    if token.revoked_at is not None or not user.is_active:
+    if revoked_at is not None or not is_active:
         return None
-    if token.expires_at is not None and token.expires_at <= now:
+    if expires_at is not None and expires_at <= now:
         return None
-    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
+    if last_used_at is None or now - last_used_at > dt.timedelta(minutes=5):
         session.execute(
-            sa.update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now)
+            sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
         )
         session.commit()
     return Principal(
-        user_id=user.id,
-        label=user.email,
-        is_superuser=user.is_superuser,
-        permissions=user_permissions(session, user.id),
-        scopes=tuple(token.scopes or ()),
-        token_id=token.id,
+        user_id=user_id,
+        label=email,
+        is_superuser=bool(is_superuser),
+        permissions=frozenset(row[-1] for row in rows if row[-1] is not None),
+        scopes=tuple(scopes or ()),
+        token_id=token_id,
     )

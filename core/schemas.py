@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
@@ -17,14 +18,115 @@ from payvand.core.normalize import NormalizationError, clean_text, normalize_ema
 _KIND_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*$")
 _TAG_MAX = 64
 _LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+_UTC = dt.timezone.utc
+
+#: Oldest birthday and the window of interaction times the API accepts.
+MIN_BIRTHDAY = dt.date(1900, 1, 1)
+MIN_OCCURRED_AT = dt.datetime(1900, 1, 1, tzinfo=_UTC)
+MAX_OCCURRED_AT = dt.datetime(2200, 1, 1, tzinfo=_UTC)
+#: Interaction amounts: at most 16 integer digits and 4 decimals (NUMERIC(20, 4)).
+MAX_AMOUNT = decimal.Decimal("1e15")
+AMOUNT_PLACES = 4
+
+
+def _unstorable(value: Any, path: str, errors: dict[str, list[str]], depth: int = 0) -> None:
+    """Collect strings no database can store (NUL, lone surrogates) anywhere in `value`."""
+    if depth > 64:
+        errors[path or "_schema"] = ["Nested too deeply."]
+    elif isinstance(value, str):
+        if "\x00" in value:
+            errors[path or "_schema"] = ["Text may not contain NUL characters."]
+        else:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                errors[path or "_schema"] = ["Text must be valid Unicode (no lone surrogates)."]
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _unstorable(key, path or "_schema", errors, depth + 1)
+            _unstorable(item, f"{path}.{key}" if path else str(key), errors, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _unstorable(item, f"{path}.{index}" if path else str(index), errors, depth + 1)
+
+
+class SafeSchema(Schema):
+    """A schema that refuses text no database can store, before any field sees it.
+
+    PostgreSQL rejects NUL characters in text and JSON, and no driver can encode a lone
+    surrogate; both would otherwise surface as a 500 at the INSERT.
+    """
+
+    @pre_load
+    def _storable(self, data: Any, **_: Any) -> Any:
+        errors: dict[str, list[str]] = {}
+        if isinstance(data, Mapping):
+            items = list(data.items())
+        else:
+            items = [("_schema", data)]
+        for key, value in items:
+            _unstorable(value, str(key), errors)
+        if errors:
+            raise ValidationError(errors)
+        return data
 
 
 class CleanString(fields.String):
-    """A string with Persian normalisation (ی/ک, spaces, ZWNJ); empty becomes None."""
+    """A string with Persian normalisation (ی/ک, spaces, ZWNJ); blank becomes None.
+
+    Validators see the cleaned text; a blank value where None is not allowed is an error.
+    """
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        return clean_text(text)
+        text = clean_text(super()._deserialize(value, attr, data, **kwargs))
+        if text is None and not self.allow_none:
+            raise ValidationError("Field may not be blank.")
+        return text
+
+    def _validate(self, value: Any) -> None:
+        if value is not None:
+            super()._validate(value)
+
+
+class DecimalString(fields.Decimal):
+    """An exact amount, written as a plain decimal string (`"1250000.5"`, never an exponent)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {})
+        kwargs["metadata"] = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$", **kwargs["metadata"]}
+        super().__init__(as_string=True, **kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        text = format(decimal.Decimal(value), "f")
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return "0" if text in ("-0", "") else text
+
+
+def _amount(value: decimal.Decimal) -> None:
+    _, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):
+        return
+    while digits and digits[-1] == 0 and exponent < 0:
+        digits, exponent = digits[:-1], exponent + 1
+    if exponent < -AMOUNT_PLACES:
+        raise ValidationError(f"Use at most {AMOUNT_PLACES} decimal places.")
+
+
+def _past_birthday(value: dt.date) -> None:
+    if not MIN_BIRTHDAY <= value <= dt.date.today() + dt.timedelta(days=1):
+        raise ValidationError(f"Give a date between {MIN_BIRTHDAY.isoformat()} and today.")
+
+
+def _sane_time(value: dt.datetime) -> None:
+    try:
+        utc = value.astimezone(_UTC)
+    except (OverflowError, ValueError):
+        utc = None
+    if utc is None or not MIN_OCCURRED_AT <= utc < MAX_OCCURRED_AT:
+        raise ValidationError(f"Give a time between {MIN_OCCURRED_AT.year} and {MAX_OCCURRED_AT.year - 1}.")
 
 
 class Id(fields.Integer):
@@ -37,6 +139,16 @@ class Id(fields.Integer):
 
 class ContactItem(fields.Field):
     """An email or phone given as a plain string or as `{"value": ..., "label": ...}`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {"anyOf": [
+            {"type": "string", "minLength": 1, "maxLength": 254},
+            {"type": "object", "required": ["value"], "additionalProperties": False, "properties": {
+                "value": {"type": "string", "minLength": 1, "maxLength": 254},
+                "label": {"type": ["string", "null"], "maxLength": 32},
+            }},
+        ]})
+        super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict[str, Any]:
         if isinstance(value, str):
@@ -58,10 +170,10 @@ class ContactOut(Schema):
     """An email or phone of a customer, as returned."""
 
     value = fields.String(required=True)
-    label = fields.String(allow_none=True)
+    label = fields.String(allow_none=True, required=True)
 
 
-class AddressSchema(Schema):
+class AddressSchema(SafeSchema):
     """A postal address."""
 
     class Meta:
@@ -84,7 +196,7 @@ class AddressSchema(Schema):
         return data
 
 
-class ConsentIn(Schema):
+class ConsentIn(SafeSchema):
     """A consent decision to record for a channel and purpose."""
 
     class Meta:
@@ -103,7 +215,11 @@ class ConsentOut(Schema):
     purpose = fields.String(required=True)
     granted = fields.Boolean(required=True)
     recorded_at = fields.DateTime(required=True)
-    source = fields.String(allow_none=True)
+    source = fields.String(allow_none=True, required=True)
+
+
+#: Dumping needs no per-call state; building a schema costs ~0.1 ms, once per consent otherwise.
+_CONSENT_OUT = ConsentOut()
 
 
 def _validate_attribute(field: CustomerField, value: Any) -> Any:
@@ -170,7 +286,7 @@ def validate_attributes(
     return result
 
 
-class CustomerIn(Schema):
+class CustomerIn(SafeSchema):
     """Input for creating (all rules) or patching (`partial=True`) a customer.
 
     Emails and phones are normalised (E.164 in the configured region); names are cleaned
@@ -188,7 +304,7 @@ class CustomerIn(Schema):
     emails = fields.List(ContactItem(), validate=validate.Length(max=20))
     phones = fields.List(ContactItem(), validate=validate.Length(max=20))
     addresses = fields.List(fields.Nested(AddressSchema), validate=validate.Length(max=20))
-    birthday = fields.Date(allow_none=True)
+    birthday = fields.Date(allow_none=True, validate=_past_birthday)
     preferred_language = fields.String(allow_none=True, validate=validate.Regexp(_LANG_RE, error="Use a language code such as 'fa' or 'en'."))
     preferred_channel = fields.String(allow_none=True, validate=validate.Length(max=32))
     lifecycle_stage = fields.String(validate=validate.OneOf([s.value for s in LifecycleStage]))
@@ -200,6 +316,9 @@ class CustomerIn(Schema):
 
     def __init__(self, *args: Any, region: str = "IR", declared: dict[str, CustomerField] | None = None,
                  channels: dict[str, str] | None = None, **kwargs: Any) -> None:
+        if kwargs.get("partial") is True:
+            # Partial at the top level only: an address or consent given must still be whole.
+            kwargs["partial"] = tuple(self._declared_fields)
         super().__init__(*args, **kwargs)
         self.region = region
         self.declared = declared or {}
@@ -263,28 +382,33 @@ class CustomerIn(Schema):
         return data
 
 
+_KINDS = [k.value for k in CustomerKind]
+_STAGES = [s.value for s in LifecycleStage]
+_DIRECTIONS = [d.value for d in Direction]
+
+
 class CustomerOut(Schema):
-    """A customer as the API returns it."""
+    """A customer as the API returns it (every key is always present; absent values are null)."""
 
     id = fields.Integer(required=True)
-    kind = fields.String(required=True)
-    given_name = fields.String(allow_none=True)
-    family_name = fields.String(allow_none=True)
-    organization_name = fields.String(allow_none=True)
+    kind = fields.String(required=True, metadata={"enum": _KINDS})
+    given_name = fields.String(allow_none=True, required=True)
+    family_name = fields.String(allow_none=True, required=True)
+    organization_name = fields.String(allow_none=True, required=True)
     display_name = fields.String(required=True)
-    emails = fields.Method("_emails", metadata={"type": "array", "items": {"$ref": "#/components/schemas/ContactOut"}})
-    phones = fields.Method("_phones", metadata={"type": "array", "items": {"$ref": "#/components/schemas/ContactOut"}})
-    addresses = fields.List(fields.Nested(AddressSchema))
-    birthday = fields.Date(allow_none=True)
-    preferred_language = fields.String(allow_none=True)
-    preferred_channel = fields.String(allow_none=True)
-    lifecycle_stage = fields.String(required=True)
-    owner_id = fields.Integer(allow_none=True)
-    tags = fields.Method("_tags", metadata={"type": "array", "items": {"type": "string"}})
-    consents = fields.Method("_consents", metadata={"type": "array", "items": {"$ref": "#/components/schemas/ConsentOut"}})
+    emails = fields.Method("_emails", required=True, metadata={"type": "array", "items": {"$ref": "#/components/schemas/ContactOut"}})
+    phones = fields.Method("_phones", required=True, metadata={"type": "array", "items": {"$ref": "#/components/schemas/ContactOut"}})
+    addresses = fields.List(fields.Nested(AddressSchema), required=True)
+    birthday = fields.Date(allow_none=True, required=True)
+    preferred_language = fields.String(allow_none=True, required=True)
+    preferred_channel = fields.String(allow_none=True, required=True)
+    lifecycle_stage = fields.String(required=True, metadata={"enum": _STAGES})
+    owner_id = fields.Integer(allow_none=True, required=True)
+    tags = fields.Method("_tags", required=True, metadata={"type": "array", "items": {"type": "string"}})
+    consents = fields.Method("_consents", required=True, metadata={"type": "array", "items": {"$ref": "#/components/schemas/ConsentOut"}})
     attributes = fields.Dict(required=True)
-    merged_into_id = fields.Integer(allow_none=True)
-    erased_at = fields.DateTime(allow_none=True)
+    merged_into_id = fields.Integer(allow_none=True, required=True)
+    erased_at = fields.DateTime(allow_none=True, required=True)
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
     version = fields.Integer(required=True)
@@ -300,25 +424,30 @@ class CustomerOut(Schema):
 
     def _consents(self, obj: Any) -> list[dict[str, Any]]:
         current = obj.current_consents()
-        return [ConsentOut().dump(c) for _, c in sorted(current.items())]
+        return [_CONSENT_OUT.dump(c) for _, c in sorted(current.items())]
 
 
-class CustomerListArgs(Schema):
+#: Schemas that computed fields above name in a `$ref`; the API registers them under these names.
+REFERENCED_SCHEMAS: tuple[type[Schema], ...] = (ContactOut, ConsentOut)
+
+
+class CustomerListArgs(SafeSchema):
     """Query arguments of the customer list."""
 
     class Meta:
         unknown = EXCLUDE
 
-    q = fields.String(validate=validate.Length(min=1, max=200))
+    q = fields.String(validate=validate.Length(min=1, max=200),
+                      metadata={"description": "Name (either order), email (with `@`) or phone prefix, any digits"})
     tag = fields.String(validate=validate.Length(min=1, max=_TAG_MAX))
-    stage = fields.String(validate=validate.OneOf([s.value for s in LifecycleStage]))
-    owner_id = Id()
+    stage = fields.String(validate=validate.OneOf(_STAGES))
+    owner_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
     sort = fields.String(load_default="-id", validate=validate.OneOf(["id", "-id", "name", "-name"]))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(validate=validate.Length(max=500))
+    cursor = fields.String(validate=validate.Length(max=500), metadata={"description": "`next_cursor` of the previous page"})
 
 
-class InteractionIn(Schema):
+class InteractionIn(SafeSchema):
     """Input for recording an interaction."""
 
     class Meta:
@@ -326,12 +455,18 @@ class InteractionIn(Schema):
 
     kind = fields.String(required=True, validate=[validate.Length(max=64), validate.Regexp(_KIND_RE, error="Use a namespaced kind such as 'core.note' or 'sales.order'.")])
     channel = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    direction = fields.String(load_default=Direction.inbound.value, validate=validate.OneOf([d.value for d in Direction]))
-    summary = CleanString(load_default="", validate=validate.Length(max=500))
-    occurred_at = fields.AwareDateTime(default_timezone=dt.timezone.utc)
-    value = fields.Decimal(allow_none=True, places=None, allow_nan=False, validate=validate.Range(min=decimal.Decimal("-1e15"), max=decimal.Decimal("1e15")), as_string=True)
+    direction = fields.String(load_default=Direction.inbound.value, validate=validate.OneOf(_DIRECTIONS))
+    summary = CleanString(load_default="", allow_none=True, validate=validate.Length(max=500))
+    occurred_at = fields.AwareDateTime(default_timezone=_UTC, validate=_sane_time)
+    value = fields.Decimal(
+        allow_none=True, places=None, allow_nan=False,
+        validate=[validate.Range(min=-MAX_AMOUNT, max=MAX_AMOUNT), _amount],
+        metadata={"type": ["number", "string"], "minimum": -int(MAX_AMOUNT), "maximum": int(MAX_AMOUNT),
+                  "pattern": r"^-?[0-9]{1,16}(\.[0-9]{1,4})?$",
+                  "description": "An exact amount (a JSON number or a decimal string), at most 4 decimals"},
+    )
     currency = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="Use an ISO 4217 code such as 'IRR'."))
-    source_type = fields.String(allow_none=True, validate=validate.Length(max=64))
+    source_type = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
     source_id = fields.String(allow_none=True, validate=validate.Length(max=64))
     payload = fields.Dict(load_default=dict)
 
@@ -339,27 +474,29 @@ class InteractionIn(Schema):
     def _currency_with_value(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("value") is not None and not data.get("currency"):
             raise ValidationError({"currency": ["A value needs a currency."]})
+        if data.get("source_id") and not data.get("source_type"):
+            raise ValidationError({"source_type": ["A source id needs a source type."]})
 
 
 class InteractionOut(Schema):
-    """An interaction as the API returns it."""
+    """An interaction as the API returns it (every key is always present; absent values are null)."""
 
     id = fields.Integer(required=True)
     customer_id = fields.Integer(required=True)
     kind = fields.String(required=True)
     channel = fields.String(required=True)
-    direction = fields.String(required=True)
+    direction = fields.String(required=True, metadata={"enum": _DIRECTIONS})
     occurred_at = fields.DateTime(required=True)
     summary = fields.String(required=True)
-    value = fields.Decimal(allow_none=True, as_string=True)
-    currency = fields.String(allow_none=True)
-    source_type = fields.String(allow_none=True)
-    source_id = fields.String(allow_none=True)
+    value = DecimalString(allow_none=True, required=True)
+    currency = fields.String(allow_none=True, required=True)
+    source_type = fields.String(allow_none=True, required=True)
+    source_id = fields.String(allow_none=True, required=True)
     payload = fields.Dict(required=True)
     created_at = fields.DateTime(required=True)
 
 
-class InteractionListArgs(Schema):
+class InteractionListArgs(SafeSchema):
     """Query arguments of a customer's timeline."""
 
     class Meta:
@@ -368,4 +505,4 @@ class InteractionListArgs(Schema):
     kind = fields.String(validate=validate.Length(min=1, max=64))
     channel = fields.String(validate=validate.Length(min=1, max=32))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(validate=validate.Length(max=500))
+    cursor = fields.String(validate=validate.Length(max=500), metadata={"description": "`next_cursor` of the previous page"})

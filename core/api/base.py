@@ -4,27 +4,43 @@ from __future__ import annotations
 
 import base64
 import functools
+import http
 import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from apispec import BasePlugin
 from flask import Flask, current_app, g, request
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
+from marshmallow import Schema
+from werkzeug.routing import IntegerConverter
 
-from payvand.core.api.errors import ApiError
+from payvand.core.api.errors import ApiError, ErrorOut
+from payvand.core.db import MAX_ID
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 API_PREFIX = "/api/v1"
 
+#: Blueprints of the core API; any other API blueprint belongs to a plugin.
+CORE_BLUEPRINTS = frozenset({"customers", "interactions", "plugins"})
+
+_WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
+_BODY_ERRORS = (400, 413, 415, 422)
+
 
 class Api(SmorestApi):
-    """flask-smorest's Api, answering HTTP errors in Payvand's format only under `/api/`.
+    """flask-smorest's Api with Payvand's error format, in behaviour and in the OpenAPI document.
 
     flask-smorest installs an app-wide HTTP error handler; staff and portal pages must keep
-    their own error pages, so anything outside the API is handed back to Flask.
+    their own error pages, so anything outside the API is handed back to Flask. Error
+    responses are documented per operation (see `ErrorResponsesPlugin`) instead of a
+    catch-all `default`, so the document says which statuses each route can answer.
     """
+
+    ERROR_SCHEMA = ErrorOut
+    DEFAULT_ERROR_RESPONSE_NAME = None  # type: ignore[assignment]
 
     def handle_http_exception(self, error: Any) -> Any:
         from payvand.core.api.errors import from_http_exception
@@ -36,6 +52,69 @@ class Api(SmorestApi):
 
 class ApiBlueprint(SmorestBlueprint):
     """A blueprint of API routes, mounted under `/api/v1` and documented in OpenAPI."""
+
+
+def _response_name(status: int) -> str:
+    return http.HTTPStatus(status).name
+
+
+class ErrorResponsesPlugin(BasePlugin):
+    """apispec plugin documenting the error answers of every operation, plugins' included.
+
+    Every operation can answer 401 (no or bad token) and 403 (missing permission or scope);
+    one with path parameters, or served by a plugin (which may be disabled), 404; one taking
+    a JSON body 400 (malformed JSON), 413 (too large), 415 (not JSON) and 422 (invalid
+    fields); one with query parameters 400 (bad cursor) and 422; one with header parameters
+    400 (malformed header); a plugin's write 409 (the core's routes document their conflicts
+    themselves, with `alt_response`). A status an operation documents itself keeps its
+    description, and an error response documented without a body gets the error envelope.
+    """
+
+    def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None,
+                         **kwargs: Any) -> None:
+        """Add the error responses to each operation of `path`."""
+        rule = kwargs.get("rule")
+        blueprint = (getattr(rule, "endpoint", "") or "").split(".")[0]
+        for method, operation in (operations or {}).items():
+            if method.startswith("x-") or not isinstance(operation, dict):
+                continue
+            codes = {401, 403}
+            if "{" in (path or "") or blueprint not in CORE_BLUEPRINTS:
+                codes.add(404)
+            if "requestBody" in operation:
+                codes.update(_BODY_ERRORS)
+            locations = {p.get("in") for p in operation.get("parameters", []) if isinstance(p, dict)}
+            if "query" in locations:
+                codes.update((400, 422))
+            if "header" in locations:
+                codes.add(400)
+            if method in _WRITE_METHODS and blueprint not in CORE_BLUEPRINTS:
+                codes.add(409)
+            responses = operation.setdefault("responses", {})
+            present = {str(code) for code in responses}
+            for code in sorted(codes):
+                if str(code) not in present:
+                    responses[code] = _response_name(code)
+            for code, response in responses.items():
+                if str(code).startswith("4") and isinstance(response, dict) and "content" not in response:
+                    response["content"] = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+
+
+def integer_path_schema(converter: IntegerConverter) -> dict[str, Any]:
+    """An `<int:...>` path parameter: a database id, 1 to 2^63 - 1 (other values are 404)."""
+    return {"type": "integer", "minimum": 1, "maximum": MAX_ID, "examples": [1]}
+
+
+def json_body(schema: type[Schema] | Schema, example: dict[str, Any] | None = None,
+              description: str | None = None) -> dict[str, Any]:
+    """The OpenAPI `requestBody` of a route reading a JSON object with `schema` (see `load_json`)."""
+    media: dict[str, Any] = {"schema": schema}
+    if example is not None:
+        media["example"] = example
+    body: dict[str, Any] = {"required": True, "content": {"application/json": media}}
+    if description:
+        body["description"] = description
+    return body
 
 
 def principal() -> Any:
@@ -72,6 +151,11 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
 
 
+def bad_cursor() -> ApiError:
+    """The 400 answered for a cursor this API did not make."""
+    return ApiError(400, "The cursor is not valid; start again from the first page.", fields={"cursor": ["Invalid cursor."]})
+
+
 def decode_cursor(cursor: str, length: int) -> list[Any]:
     """Read a cursor made by `encode_cursor`; a tampered one is a 400 with a field message."""
     try:
@@ -80,8 +164,15 @@ def decode_cursor(cursor: str, length: int) -> list[Any]:
         if not isinstance(values, list) or len(values) != length:
             raise ValueError
         return values
-    except (ValueError, TypeError, UnicodeDecodeError):
-        raise ApiError(400, "The cursor is not valid; start again from the first page.", fields={"cursor": ["Invalid cursor."]}) from None
+    except (ValueError, TypeError, UnicodeError, RecursionError):
+        raise bad_cursor() from None
+
+
+def cursor_id(value: Any) -> int:
+    """An id read from a cursor: an integer within the id range, else a 400."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
+        raise bad_cursor()
+    return value
 
 
 def init_api(app: Flask) -> Api:
@@ -92,8 +183,15 @@ def init_api(app: Flask) -> Api:
     app.config.setdefault("OPENAPI_URL_PREFIX", API_PREFIX)
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     app.config.setdefault("API_SPEC_OPTIONS", {
-        "info": {"description": "Payvand's REST API. Authenticate with `Authorization: Bearer <token>`."},
+        "info": {"description": "Payvand's REST API. Authenticate with `Authorization: Bearer <token>`. "
+                                "Errors are always `{\"error\": {\"code\", \"message\", \"fields\"}}`."},
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearerAuth": []}],
     })
-    return Api(app)
+    api = Api(app, spec_kwargs={"extra_plugins": [ErrorResponsesPlugin()]})
+    api.register_converter(IntegerConverter, integer_path_schema)
+    from payvand.core.schemas import REFERENCED_SCHEMAS
+
+    for schema in REFERENCED_SCHEMAS:  # named in `$ref`s of computed fields, so register them by name
+        api.spec.components.schema(schema.__name__, schema=schema)
+    return api

@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import phonenumbers
 import sqlalchemy as sa
-from flask import Response, current_app, request
+from flask import Response, current_app, jsonify, request
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from payvand.core import permissions as perm
-from payvand.core.api.base import ApiBlueprint, decode_cursor, encode_cursor, principal, require, runtime
+from payvand.core.api.base import (
+    ApiBlueprint,
+    bad_cursor,
+    cursor_id,
+    decode_cursor,
+    encode_cursor,
+    json_body,
+    principal,
+    require,
+    runtime,
+)
 from payvand.core.api.errors import ApiError
 from payvand.core.db import MAX_ID, current_session
 from payvand.core.models import Customer, CustomerEmail, CustomerMerge, CustomerPhone, CustomerTag, User
 from payvand.core.normalize import fold, looks_like_email, looks_like_phone, to_latin_digits
 from payvand.core.plugins import PluginError
-from payvand.core.schemas import CustomerIn, CustomerListArgs, CustomerOut
+from payvand.core.schemas import ConsentOut, CustomerIn, CustomerListArgs, CustomerOut, InteractionOut
 from payvand.core.services import customers as service
-from payvand.core.services.merge import MergeError, merge_customers, undo_merge
+from payvand.core.services.merge import MergeError, merge_customers, moved_summary, undo_merge
 from payvand.core.services.privacy import erase_customer, export_customer
 
 blp = ApiBlueprint("customers", __name__, url_prefix="/customers", description="Customers: people and organisations.")
@@ -39,26 +50,51 @@ class MergeIn(Schema):
 
 
 class MergeOut(Schema):
-    """A recorded merge and what moved."""
+    """A recorded merge and how many rows moved, per table."""
 
     id = fields.Integer(required=True)
     target_id = fields.Integer(required=True)
     source_id = fields.Integer(required=True)
-    moved = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    moved = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                        metadata={"description": "Rows re-pointed to the target, per table (core and plugins)"})
     merged_at = fields.DateTime(required=True)
-    undone_at = fields.DateTime(allow_none=True)
+    undone_at = fields.DateTime(allow_none=True, required=True)
+
+
+class MergeSummary(Schema):
+    """A merge the customer took part in, as listed in an export."""
+
+    id = fields.Integer(required=True)
+    target_id = fields.Integer(required=True)
+    source_id = fields.Integer(required=True)
+    merged_at = fields.DateTime(required=True)
+    undone_at = fields.DateTime(allow_none=True, required=True)
 
 
 class ExportOut(Schema):
-    """Everything about a customer (see the integrator guide for the format)."""
+    """Everything about a customer: the record, consent history, timeline, merges and plugins' parts."""
 
-    format = fields.String(required=True)
-    exported_at = fields.String(required=True)
+    format = fields.String(required=True, metadata={"enum": ["payvand.customer-export/1"]})
+    exported_at = fields.DateTime(required=True)
     customer = fields.Nested(CustomerOut, required=True)
-    consent_history = fields.List(fields.Dict(), required=True)
-    interactions = fields.List(fields.Dict(), required=True)
-    merges = fields.List(fields.Dict(), required=True)
-    plugins = fields.Dict(required=True)
+    consent_history = fields.List(fields.Nested(ConsentOut), required=True)
+    interactions = fields.List(fields.Nested(InteractionOut), required=True)
+    merges = fields.List(fields.Nested(MergeSummary), required=True)
+    plugins = fields.Dict(keys=fields.String(), required=True,
+                          metadata={"description": "Each plugin's part under its name"})
+
+
+CUSTOMER_EXAMPLE = {
+    "given_name": "علی", "family_name": "رضایی", "emails": ["ali.rezaei@example.com"], "phones": ["۰۹۱۲ ۳۴۵ ۶۷۸۹"],
+    "birthday": "1990-05-01", "tags": ["vip"], "lifecycle_stage": "lead",
+    "addresses": [{"line1": "خیابان ولیعصر ۱۲", "city": "تهران", "country": "IR"}],
+    "consents": [{"channel": "sms", "granted": True, "source": "shop form"}],
+}
+ETAG_HEADER = {"ETag": {"description": "The customer's version, to send back as `If-Match`",
+                        "schema": {"type": "string"}}}
+IF_MATCH = {"in": "header", "name": "If-Match", "required": False,
+            "description": "The `ETag` you read; a stale one is refused with 409",
+            "schema": {"type": "string", "pattern": r'^(\*|(W/)?"[0-9]{1,10}")$'}}
 
 
 def customer_in_schema(*, partial: bool) -> CustomerIn:
@@ -72,21 +108,27 @@ def customer_in_schema(*, partial: bool) -> CustomerIn:
     )
 
 
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def load_json(schema: Schema) -> dict[str, Any]:
     """Parse and validate the JSON body with `schema`; 415/400/422 with field messages."""
     from marshmallow import ValidationError
 
     if not request.is_json:
         raise ApiError(415, "Send a JSON body with 'Content-Type: application/json'.")
-    body = request.get_json(silent=True)
-    if body is None:
-        raise ApiError(400, "The body is not valid JSON.")
+    try:
+        body = json.loads(request.get_data(), parse_constant=_no_constants)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "The body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise ApiError(422, "The body must be a JSON object.", fields={"_schema": ["Expected an object."]})
     try:
         return schema.load(body)
     except ValidationError as exc:
-        raise ApiError(422, "The request has invalid fields.", fields=exc.messages) from None
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        raise ApiError(422, "The request has invalid fields.", fields=messages) from None
 
 
 def get_or_404(customer_id: int, *, with_children: bool = True) -> Customer:
@@ -111,8 +153,12 @@ def _phone_prefixes(text: str) -> list[str]:
     return candidates
 
 
+#: Above every character, so `value <= x < value + TOP` is "x starts with value" in code-point order.
+_TOP = "\U0010ffff"
+
+
 def _prefix(column: Any, value: str) -> Any:
-    return sa.and_(column >= value, column < value + "\uffff")
+    return sa.and_(column >= value, column < value + _TOP)
 
 
 def search_filter(q: str) -> Any:
@@ -128,20 +174,35 @@ def search_filter(q: str) -> Any:
     return sa.or_(_prefix(Customer.search_name, key), _prefix(Customer.search_name_alt, key))
 
 
-def etag(customer: Customer) -> str:
+def etag(customer: Customer | service.CustomerView) -> str:
     """The strong ETag of a customer's current version."""
     return f'"{customer.version}"'
 
 
-def expected_version(body: dict[str, Any]) -> int | None:
-    """The version the client read, from `If-Match` or the body's `version`."""
+def expected_version(body: dict[str, Any] | None = None) -> int | None:
+    """The version the client read, from `If-Match` (wins) or the body's `version`.
+
+    `If-Match: *` means "whatever the version"; a malformed header is a 400.
+    """
     header = request.headers.get("If-Match")
-    if header:
-        value = header.strip().removeprefix("W/").strip('"')
-        if not value.isdigit() or len(value) > 10:
+    version = (body or {}).pop("version", None)
+    if header is not None:
+        value = header.strip()
+        if value == "*":
+            return None
+        value = value.removeprefix("W/").strip('"')
+        if not value.isascii() or not value.isdigit() or len(value) > 10:
             raise ApiError(400, "If-Match must be the ETag you received, e.g. '\"3\"'.", fields={"If-Match": ["Malformed."]})
         return int(value)
-    return body.pop("version", None)
+    return version
+
+
+def stale(customer_id: int) -> ApiError:
+    """The 409 for a write based on an old version, naming the current one."""
+    current = get_or_404(customer_id, with_children=False)
+    return ApiError(409, "The customer was changed by someone else; reload and try again.",
+                    code="stale_version", fields={"version": [f"Current version is {current.version}."]},
+                    headers={"ETag": etag(current)})
 
 
 @blp.route("")
@@ -152,7 +213,11 @@ class Customers(MethodView):
     @blp.arguments(CustomerListArgs, location="query")
     @blp.response(200, CustomerPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """List customers: search `q` (name, email, phone), filter by tag, stage, owner; cursor pages."""
+        """List customers: search `q` (name, email, phone), filter by tag, stage, owner; cursor pages.
+
+        Merged-away customers are left out. Pages are keyed on the sort value and the id, so
+        rows inserted while a client walks the pages neither repeat nor hide other rows.
+        """
         session = current_session()
         query = sa.select(Customer).where(Customer.merged_into_id.is_(None))
         if args.get("q"):
@@ -169,20 +234,20 @@ class Customers(MethodView):
         if args.get("cursor"):
             if key is None:
                 (last_id,) = decode_cursor(args["cursor"], 1)
-                if not isinstance(last_id, int):
-                    raise ApiError(400, "The cursor is not valid.", fields={"cursor": ["Invalid cursor."]})
+                last_id = cursor_id(last_id)
                 query = query.where(Customer.id < last_id if descending else Customer.id > last_id)
             else:
                 last_name, last_id = decode_cursor(args["cursor"], 2)
-                if not isinstance(last_id, int) or not isinstance(last_name, str):
-                    raise ApiError(400, "The cursor is not valid.", fields={"cursor": ["Invalid cursor."]})
+                last_id = cursor_id(last_id)
+                if not isinstance(last_name, str) or len(last_name) > 250:
+                    raise bad_cursor()
                 row = sa.tuple_(Customer.search_name, Customer.id)
                 query = query.where(row < (last_name, last_id) if descending else row > (last_name, last_id))
         order = [Customer.id.desc() if descending else Customer.id.asc()]
         if key is not None:
             order.insert(0, key.desc() if descending else key.asc())
         limit = args["limit"]
-        rows = session.scalars(query.order_by(*order).limit(limit + 1).options(*service.LOAD_ALL)).all()
+        rows = service.read_customers(session, query.order_by(*order).limit(limit + 1))
         items, more = rows[:limit], len(rows) > limit
         cursor = None
         if more:
@@ -191,8 +256,9 @@ class Customers(MethodView):
         return {"items": items, "next_cursor": cursor}
 
     @require(perm.CUSTOMER_EDIT)
-    @blp.response(201, CustomerOut)
-    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": CustomerIn}}})
+    @blp.response(201, CustomerOut, headers={
+        **ETAG_HEADER, "Location": {"description": "The new customer's URL", "schema": {"type": "string"}}})
+    @blp.doc(requestBody=json_body(CustomerIn, CUSTOMER_EXAMPLE))
     def post(self) -> Any:
         """Create a customer."""
         data = load_json(customer_in_schema(partial=False))
@@ -216,20 +282,25 @@ class CustomerItem(MethodView):
     """One customer."""
 
     @require(perm.CUSTOMER_VIEW)
-    @blp.response(200, CustomerOut)
-    @blp.alt_response(404, description="No such customer")
+    @blp.response(200, CustomerOut, headers=ETAG_HEADER)
     def get(self, customer_id: int) -> Any:
         """Read a customer; the `ETag` header carries its version for `If-Match`."""
-        customer = get_or_404(customer_id)
+        customer = service.read_customer(current_session(), customer_id)
+        if customer is None:
+            raise ApiError(404, f"There is no customer {customer_id}.")
         return customer, 200, {"ETag": etag(customer)}
 
     @require(perm.CUSTOMER_EDIT)
-    @blp.response(200, CustomerOut)
-    @blp.alt_response(409, description="Stale version: someone changed the customer since you read it")
-    @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": CustomerIn}}},
-             parameters=[{"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"}}])
+    @blp.response(200, CustomerOut, headers=ETAG_HEADER)
+    @blp.alt_response(409, description="Stale version (someone changed the customer since you read it), "
+                                       "or the customer is merged or erased")
+    @blp.doc(requestBody=json_body(CustomerIn, {"family_name": "Karimi", "tags": ["vip"]}), parameters=[IF_MATCH])
     def patch(self, customer_id: int) -> Any:
-        """Change some fields; send `If-Match` (or `version`) to be refused with 409 on a stale write."""
+        """Change some fields; send `If-Match` (or `version`) to be refused with 409 on a stale write.
+
+        Lists (emails, phones, addresses, tags) are replaced as a whole; `consents` add
+        decisions; `attributes` are merged key by key (null removes a key).
+        """
         data = load_json(customer_in_schema(partial=True))
         customer = get_or_404(customer_id)
         if customer.merged_into_id is not None or customer.erased_at is not None:
@@ -239,32 +310,45 @@ class CustomerItem(MethodView):
         try:
             service.update_customer(session, customer, data, principal().actor, expected_version=expected_version(data))
             session.commit()
+        except service.InvalidChange as exc:
+            session.rollback()
+            raise ApiError(422, "The request has invalid fields.", fields=exc.fields) from None
         except (service.StaleVersion, sa.orm.exc.StaleDataError):
             session.rollback()
-            current = get_or_404(customer_id, with_children=False)
-            raise ApiError(409, "The customer was changed by someone else; reload and try again.",
-                           code="stale_version", fields={"version": [f"Current version is {current.version}."]},
-                           headers={"ETag": etag(current)}) from None
+            raise stale(customer_id) from None
         customer = get_or_404(customer_id)
         return customer, 200, {"ETag": etag(customer)}
 
     @require(perm.CUSTOMER_DELETE)
     @blp.response(204)
+    @blp.alt_response(409, description="Stale version given in `If-Match`")
+    @blp.doc(parameters=[IF_MATCH])
     def delete(self, customer_id: int) -> Response:
         """Delete a customer with their history (use erase to keep aggregates)."""
         session = current_session()
         customer = get_or_404(customer_id)
-        service.delete_customer(session, customer, principal().actor)
-        session.commit()
+        wanted = expected_version()
+        if wanted is not None and wanted != customer.version:
+            raise stale(customer_id)
+        try:
+            service.delete_customer(session, customer, principal().actor)
+            session.commit()
+        except sa.orm.exc.StaleDataError:
+            session.rollback()
+            if service.get_customer(session, customer_id, with_children=False) is None:
+                raise ApiError(404, f"There is no customer {customer_id}.") from None
+            raise stale(customer_id) from None
         return Response(status=204)
 
 
 @blp.route("/<int:customer_id>/merge", methods=["POST"])
 @require(perm.CUSTOMER_MERGE)
-@blp.arguments(MergeIn)
 @blp.response(200, MergeOut)
-def merge(body: dict[str, Any], customer_id: int) -> dict[str, Any]:
+@blp.alt_response(409, description="Refused: merged or erased customer, or a plugin's veto")
+@blp.doc(requestBody=json_body(MergeIn, {"source_id": 2}))
+def merge(customer_id: int) -> dict[str, Any]:
     """Merge `source_id` into this customer; every plugin moves its rows. Undo with the merge id."""
+    body = load_json(MergeIn())
     session = current_session()
     target = get_or_404(customer_id)
     if body["source_id"] == customer_id:
@@ -278,25 +362,28 @@ def merge(body: dict[str, Any], customer_id: int) -> dict[str, Any]:
         raise ApiError(409, str(exc), code="merge_refused") from None
     except PluginError as exc:
         session.rollback()
-        raise ApiError(exc.status, exc.message, code=exc.code) from None
+        raise ApiError(409, exc.message, code=exc.code) from None
+    except sa.orm.exc.StaleDataError:
+        session.rollback()
+        raise ApiError(409, "One of the customers changed during the merge; try again.", code="merge_refused") from None
     return _merge_out(record)
 
 
 def _merge_out(record: CustomerMerge) -> dict[str, Any]:
     return {
         "id": record.id, "target_id": record.target_id, "source_id": record.source_id,
-        "moved": {m["table"]: len(m["ids"]) for m in record.moves},
-        "merged_at": record.merged_at, "undone_at": record.undone_at,
+        "moved": moved_summary(record.moves), "merged_at": record.merged_at, "undone_at": record.undone_at,
     }
 
 
 @blp.route("/merges/<int:merge_id>/undo", methods=["POST"])
 @require(perm.CUSTOMER_MERGE)
 @blp.response(200, MergeOut)
+@blp.alt_response(409, description="Already undone, or a customer changed so that it cannot be undone")
 def undo(merge_id: int) -> dict[str, Any]:
     """Undo a merge: the recorded rows go back to the source customer."""
     session = current_session()
-    record = session.get(CustomerMerge, merge_id) if merge_id <= MAX_ID else None
+    record = session.get(CustomerMerge, merge_id) if 0 < merge_id <= MAX_ID else None
     if record is None:
         raise ApiError(404, f"There is no merge {merge_id}.")
     try:
@@ -305,22 +392,31 @@ def undo(merge_id: int) -> dict[str, Any]:
     except MergeError as exc:
         session.rollback()
         raise ApiError(409, str(exc), code="merge_refused") from None
+    except sa.orm.exc.StaleDataError:
+        session.rollback()
+        raise ApiError(409, "A customer changed during the undo; try again.", code="merge_refused") from None
     return _merge_out(record)
 
 
 @blp.route("/<int:customer_id>/export", methods=["GET"])
 @require(perm.CUSTOMER_EXPORT)
 @blp.response(200, ExportOut)
-def export(customer_id: int) -> dict[str, Any]:
+def export(customer_id: int) -> Response:
     """Everything about the customer, the plugins' parts included (data portability)."""
-    return export_customer(current_session(), get_or_404(customer_id), runtime().plugins)
+    return jsonify(export_customer(current_session(), get_or_404(customer_id), runtime().plugins))
 
 
 @blp.route("/<int:customer_id>/erase", methods=["POST"])
 @require(perm.CUSTOMER_ERASE)
 @blp.response(200, CustomerOut)
+@blp.alt_response(409, description="Already erased, or a plugin's veto (e.g. the law requires keeping the data)")
 def erase(customer_id: int) -> Any:
-    """Anonymise the customer across the core and plugins, keeping aggregates."""
+    """Anonymise the customer (and any customer merged into it) across the core and plugins.
+
+    Names, contacts, addresses, birthday, custom fields, interaction summaries and payloads
+    and the personal values in the audit trail go; interaction counts, kinds, dates and
+    amounts stay, so reports do not change.
+    """
     session = current_session()
     customer = get_or_404(customer_id)
     if customer.erased_at is not None:
@@ -330,5 +426,8 @@ def erase(customer_id: int) -> Any:
         session.commit()
     except PluginError as exc:
         session.rollback()
-        raise ApiError(exc.status, exc.message, code=exc.code) from None
+        raise ApiError(409, exc.message, code=exc.code) from None
+    except sa.orm.exc.StaleDataError:
+        session.rollback()
+        raise ApiError(409, "The customer changed during the erasure; try again.", code="stale_version") from None
     return get_or_404(customer_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, jsonify
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 CODES = {
@@ -24,6 +25,21 @@ CODES = {
     429: "too_many_requests",
     500: "internal_error",
 }
+
+
+class ErrorDetail(Schema):
+    """What went wrong: a stable `code`, a message for people and per-field messages."""
+
+    code = fields.String(required=True, metadata={"description": "Stable machine-readable code, e.g. `stale_version`"})
+    message = fields.String(required=True, metadata={"description": "What went wrong, for people"})
+    fields_ = fields.Dict(required=True, data_key="fields",
+                          metadata={"description": "Messages per field (lists, or nested by item index)"})
+
+
+class ErrorOut(Schema):
+    """Every API error: `{"error": {"code", "message", "fields"}}` with a 4xx status."""
+
+    error = fields.Nested(ErrorDetail, required=True)
 
 
 class ApiError(Exception):

@@ -26,8 +26,8 @@ class PluginOut(Schema):
     active = fields.Boolean(required=True, metadata={"description": "Actually loaded in this process"})
     problems = fields.List(fields.String(), required=True)
     error_count = fields.Integer(required=True)
-    last_error = fields.String(allow_none=True)
-    last_error_at = fields.DateTime(allow_none=True)
+    last_error = fields.String(allow_none=True, required=True)
+    last_error_at = fields.DateTime(allow_none=True, required=True)
     recent_errors = fields.List(fields.Dict(), required=True)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, immediateload, selectinload
 
 from payvand.core import audit, events
 from payvand.core.audit import Actor
@@ -36,6 +36,26 @@ LOAD_ALL = (
     selectinload(Customer.consents),
 )
 
+#: The same children for one customer: one plain query per collection as the row loads.
+#: For a single parent this costs about half of `selectinload`'s machinery (see
+#: benchmarks/read_paths.py); lists of customers keep LOAD_ALL (one query per collection).
+LOAD_ONE = tuple(
+    immediateload(relation)
+    for relation in (Customer.emails, Customer.phones, Customer.addresses, Customer.tags, Customer.consents)
+)
+
+
+#: Width of `display_name`, `search_name` and `search_name_alt`.
+NAME_WIDTH = 250
+
+
+class InvalidChange(ValueError):
+    """A change that would leave the customer invalid; `fields` maps each field to messages."""
+
+    def __init__(self, fields: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items()))
+        self.fields = fields
+
 
 class StaleVersion(Exception):
     """The customer changed since the caller read it (optimistic concurrency)."""
@@ -46,13 +66,28 @@ class StaleVersion(Exception):
 
 
 def names(kind: str, given: str | None, family: str | None, organization: str | None) -> tuple[str, str, str]:
-    """Display name and the two folded search keys for a customer's names."""
+    """Display name and the two folded search keys for a customer's names.
+
+    Folding (NFKC) can lengthen text, so the keys are cut to the column width; a prefix
+    search still finds the customer by any prefix that fits.
+    """
     if kind == CustomerKind.organization.value:
         display = organization or ""
-        return display, fold(display), fold(display)
+        key = fold(display)[:NAME_WIDTH]
+        return display[:NAME_WIDTH], key, key
     display = " ".join(p for p in (given, family) if p) or organization or ""
     alt = " ".join(p for p in (family, given) if p)
-    return display, fold(display), fold(alt or display)
+    return display[:NAME_WIDTH], fold(display)[:NAME_WIDTH], fold(alt or display)[:NAME_WIDTH]
+
+
+def name_problems(customer: Customer) -> dict[str, list[str]]:
+    """What is missing for the customer's kind: a person needs a name, an organisation its name."""
+    if customer.kind == CustomerKind.organization.value:
+        if not customer.organization_name:
+            return {"organization_name": ["An organisation needs a name."]}
+    elif not (customer.given_name or customer.family_name):
+        return {"family_name": ["Give a given name or a family name."]}
+    return {}
 
 
 def get_customer(session: Session, customer_id: int, *, with_children: bool = True) -> Customer | None:
@@ -61,7 +96,7 @@ def get_customer(session: Session, customer_id: int, *, with_children: bool = Tr
         return None
     query = sa.select(Customer).where(Customer.id == customer_id)
     if with_children:
-        query = query.options(*LOAD_ALL)
+        query = query.options(*LOAD_ONE)
     return session.scalars(query).first()
 
 
@@ -163,13 +198,18 @@ def update_customer(
     """Apply a validated partial change; return the changed fields as `{field: [old, new]}`.
 
     Raises StaleVersion when `expected_version` is given and the row has moved on; the
-    version column also guards concurrent writers at the database (UPDATE ... WHERE version).
+    version column also guards concurrent writers at the database (UPDATE ... WHERE version,
+    raising SQLAlchemy's StaleDataError). Raises InvalidChange when the result would have no
+    name; the caller rolls the session back after either.
     """
     if expected_version is not None and expected_version != customer.version:
         raise StaleVersion(customer.version)
     before = snapshot(customer)
     consent_rows = len(customer.consents)
     _apply(customer, data, source=source)
+    problems = name_problems(customer)
+    if problems:
+        raise InvalidChange(problems)
     after = snapshot(customer)
     changes = audit.diff(before, after)
     if len(customer.consents) != consent_rows:
@@ -187,16 +227,123 @@ def update_customer(
     return changes
 
 
-def delete_customer(session: Session, customer: Customer, actor: Actor) -> None:
-    """Delete a customer with their child rows and interactions; audit it, queue the event."""
-    audit.record(session, actor, "delete", "customer", customer.id, before=snapshot(customer))
-    customer_id = customer.id
-    session.delete(customer)
+def merged_into_ids(session: Session, customer_id: int) -> list[int]:
+    """Ids of the customers merged into `customer_id`, directly or through other merges."""
+    found: list[int] = []
+    frontier = [customer_id]
+    while frontier:
+        rows = [r for r in session.scalars(sa.select(Customer.id).where(Customer.merged_into_id.in_(frontier)))
+                if r not in found and r != customer_id]
+        found.extend(rows)
+        frontier = rows
+    return found
+
+
+def delete_customer(session: Session, customer: Customer, actor: Actor) -> list[int]:
+    """Delete a customer with their child rows and interactions; audit it, queue the event.
+
+    Customers merged into this one are the same person and are deleted with it (otherwise
+    they would come back as empty duplicates). Returns the ids deleted.
+    """
+    doomed = [customer] + [c for c in (get_customer(session, i) for i in merged_into_ids(session, customer.id)) if c]
+    ids = [c.id for c in doomed]
+    for each in doomed:
+        audit.record(session, actor, "delete", "customer", each.id, before=snapshot(each))
+        session.delete(each)
     session.flush()
-    events.emit(session, "payvand_customer_deleted", [customer_id])
+    events.emit(session, "payvand_customer_deleted", ids)
+    return ids
 
 
 def load_customers(session: Session, ids: Sequence[int]) -> list[Customer]:
     """Load customers by id with their children, in the order given (missing ones skipped)."""
     rows = {c.id: c for c in session.scalars(sa.select(Customer).where(Customer.id.in_(ids)).options(*LOAD_ALL))}
     return [rows[i] for i in ids if i in rows]
+
+
+# --------------------------------------------------------------------------- read views
+
+
+class CustomerView:
+    """A customer read for output only: its columns as attributes and its child rows as lists.
+
+    `CustomerOut` dumps it exactly as it dumps a `Customer` (the computed properties are the
+    model's own), but it is loaded with plain Core statements, several times cheaper than ORM
+    entities on the hot read paths (see benchmarks/read_paths.py). It is detached from any
+    session: to change a customer, load the entity with `get_customer`.
+    """
+
+    primary_email = Customer.primary_email
+    primary_phone = Customer.primary_phone
+    tag_names = Customer.tag_names
+    current_consents = Customer.current_consents
+    has_consent = Customer.has_consent
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+        self.emails: list[Any] = []
+        self.phones: list[Any] = []
+        self.addresses: list[Any] = []
+        self.tags: list[Any] = []
+        self.consents: list[Any] = []
+
+
+#: For each of the view's lists: the statement reading it for a set of customers, in the
+#: order of the model's relationship. Built once; executed with `ids`.
+_VIEW_CHILDREN = tuple(
+    (attribute, sa.select(model.__table__)
+     .where(model.__table__.c.customer_id.in_(sa.bindparam("ids", expanding=True)))
+     .order_by(model.__table__.c.customer_id, order))
+    for model, attribute, order in (
+        (CustomerEmail, "emails", CustomerEmail.__table__.c.id),
+        (CustomerPhone, "phones", CustomerPhone.__table__.c.id),
+        (CustomerAddress, "addresses", CustomerAddress.__table__.c.id),
+        (CustomerTag, "tags", CustomerTag.__table__.c.tag),
+        (CustomerConsent, "consents", CustomerConsent.__table__.c.id),
+    )
+)
+_VIEW_ONE = sa.select(Customer.__table__).where(Customer.__table__.c.id == sa.bindparam("id"))
+_EXISTS = sa.select(Customer.__table__.c.id).where(Customer.__table__.c.id == sa.bindparam("id"))
+
+
+def _views(session: Session, rows: Sequence[sa.Row[Any]]) -> list[CustomerView]:
+    views = [CustomerView(row._asdict()) for row in rows]
+    if views:
+        by_id = {view.id: view for view in views}
+        ids = list(by_id)
+        connection = session.connection()
+        for attribute, statement in _VIEW_CHILDREN:
+            for child in connection.execute(statement, {"ids": ids}):
+                getattr(by_id[child.customer_id], attribute).append(_Row(child._asdict()))
+    return views
+
+
+def read_customers(session: Session, query: sa.Select[Any]) -> list[CustomerView]:
+    """Run a `select(Customer)` query (filters, order, limit) for output, children included.
+
+    One statement for the customers and one per child table, whatever the page size.
+    """
+    rows = session.connection().execute(query.with_only_columns(*Customer.__table__.columns)).all()
+    return _views(session, rows)
+
+
+def customer_exists(session: Session, customer_id: int) -> bool:
+    """True when a customer row has this id (merged and erased ones included)."""
+    if not 0 < customer_id <= MAX_ID:
+        return False
+    return session.connection().execute(_EXISTS, {"id": customer_id}).first() is not None
+
+
+def read_customer(session: Session, customer_id: int) -> CustomerView | None:
+    """One customer for output (see `read_customers`), or None when there is no such id."""
+    if not 0 < customer_id <= MAX_ID:
+        return None
+    found = _views(session, session.connection().execute(_VIEW_ONE, {"id": customer_id}).all())
+    return found[0] if found else None
+
+
+class _Row:
+    """A child row with attribute access (email.email, consent.channel, ...)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)

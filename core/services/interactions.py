@@ -28,13 +28,36 @@ class InteractionError(ValueError):
         self.message = message
 
 
+#: Interaction amounts fit NUMERIC(20, 4): below 10^16 with at most 4 decimals.
+MAX_VALUE = decimal.Decimal("1e16")
+VALUE_PLACES = 4
+
+
+def _source_part(value: Any) -> str | None:
+    return None if value is None else (str(value)[:64] or None)
+
+
 def _split_source(source: Source) -> tuple[str | None, str | None]:
     if source is None:
         return None, None
     if isinstance(source, tuple):
-        return str(source[0])[:64], str(source[1])[:64]
+        return _source_part(source[0]), _source_part(source[1] if len(source) > 1 else None)
     kind, _, ident = str(source).partition(":")
     return kind[:64] or None, ident[:64] or None
+
+
+def _check_value(value: decimal.Decimal | int | str) -> decimal.Decimal:
+    try:
+        number = decimal.Decimal(str(value))
+    except decimal.InvalidOperation:
+        raise InteractionError("value", "not a number") from None
+    if not number.is_finite():
+        raise InteractionError("value", "not a finite number")
+    if abs(number) >= MAX_VALUE:
+        raise InteractionError("value", "too large (at most 16 integer digits)")
+    if number != number.quantize(decimal.Decimal(1).scaleb(-VALUE_PLACES)):
+        raise InteractionError("value", f"use at most {VALUE_PLACES} decimal places")
+    return number
 
 
 def build_interaction(
@@ -60,9 +83,7 @@ def build_interaction(
     if direction not in {d.value for d in Direction}:
         raise InteractionError("direction", "use inbound, outbound or internal")
     if value is not None:
-        value = decimal.Decimal(str(value))
-        if not value.is_finite():
-            raise InteractionError("value", "not a finite number")
+        value = _check_value(value)
         if not currency:
             raise InteractionError("currency", "a value needs a currency")
     if occurred_at is not None and occurred_at.tzinfo is None:
@@ -99,7 +120,10 @@ def record_many(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Bulk-insert interactions built by `build_interaction`; one event for the whole batch."""
     if not rows:
         return []
-    ids = list(session.scalars(sa.insert(Interaction).returning(Interaction.id, sort_by_parameter_order=True), list(rows)))
+    # A Core insert on the table: the ORM bulk path splits the rows into a batch per run of
+    # identical None-columns (e.g. value set or not) and re-splices RETURNING quadratically.
+    table = Interaction.__table__
+    ids = list(session.scalars(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows)))  # type: ignore[arg-type]
     events.emit(session, "payvand_interaction_recorded", ids)
     return ids
 

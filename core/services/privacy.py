@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,23 +12,44 @@ from sqlalchemy.orm import Session
 from payvand.core import audit, events
 from payvand.core.audit import Actor
 from payvand.core.db import utcnow
-from payvand.core.models import AuditLog, Customer, CustomerAddress, CustomerEmail, CustomerMerge, CustomerPhone, Interaction
+from payvand.core.models import (
+    AuditLog,
+    Customer,
+    CustomerAddress,
+    CustomerEmail,
+    CustomerMerge,
+    CustomerPhone,
+    Interaction,
+    OutboxEvent,
+)
 from payvand.core.plugins import PluginManager
 from payvand.core.schemas import ConsentOut, CustomerOut, InteractionOut
+from payvand.core.services.customers import merged_into_ids
 
 ERASED = {"erased": True}
+EXPORT_FORMAT = "payvand.customer-export/1"
+
+#: Event hooks whose outbox payload carries per-customer changes (old and new values).
+_HOOKS_WITH_CHANGES = ("payvand_customer_updated",)
 
 
 def export_customer(session: Session, customer: Customer, plugins: PluginManager) -> dict[str, Any]:
-    """Everything Payvand holds about a customer, the plugins' parts included, as JSON values."""
+    """Everything Payvand holds about a customer, the plugins' parts included, as JSON values.
+
+    The document has the customer record, the whole consent history (oldest first), every
+    interaction (oldest first), the merges the customer took part in and, under `plugins`,
+    each plugin's `payvand_customer_export` part under the plugin's name.
+    """
     interactions = session.scalars(
         sa.select(Interaction).where(Interaction.customer_id == customer.id).order_by(Interaction.occurred_at, Interaction.id)
     ).all()
     merges = session.scalars(
-        sa.select(CustomerMerge).where(sa.or_(CustomerMerge.target_id == customer.id, CustomerMerge.source_id == customer.id))
+        sa.select(CustomerMerge)
+        .where(sa.or_(CustomerMerge.target_id == customer.id, CustomerMerge.source_id == customer.id))
+        .order_by(CustomerMerge.id)
     ).all()
     return {
-        "format": "payvand.customer-export/1",
+        "format": EXPORT_FORMAT,
         "exported_at": utcnow().isoformat(),
         "customer": CustomerOut().dump(customer),
         "consent_history": ConsentOut(many=True).dump(sorted(customer.consents, key=lambda c: (c.recorded_at, c.id))),
@@ -36,43 +59,91 @@ def export_customer(session: Session, customer: Customer, plugins: PluginManager
              "merged_at": m.merged_at.isoformat(), "undone_at": m.undone_at.isoformat() if m.undone_at else None}
             for m in merges
         ],
-        "plugins": plugins.call_by_plugin("payvand_customer_export", customer=customer),
+        "plugins": {name: _jsonable(part) for name, part in
+                    plugins.call_by_plugin("payvand_customer_export", customer=customer).items()},
     }
 
 
-def erase_customer(session: Session, customer: Customer, actor: Actor, plugins: PluginManager) -> None:
-    """Anonymise a customer across the core and plugins, keeping counts, dates and amounts.
+def _jsonable(value: Any) -> Any:
+    """A plugin's export part as plain JSON values: dates as ISO text, decimals and the rest as text."""
+    def default(item: Any) -> Any:
+        if isinstance(item, (dt.date, dt.datetime, dt.time)):
+            return item.isoformat()
+        if isinstance(item, (set, frozenset, tuple)):
+            return list(item)
+        return str(item)
 
-    Plugins go first so one can veto (raise PluginError) before anything changes. Names,
-    contacts, addresses, birthday, custom fields, interaction summaries and payloads go; the
-    audit trail of this customer keeps its entries but loses the personal values in them.
+    return json.loads(json.dumps(value, default=default))
+
+
+def erase_customer(session: Session, customer: Customer, actor: Actor, plugins: PluginManager) -> list[int]:
+    """Anonymise a customer, and every customer merged into it, across the core and plugins.
+
+    A merged-away duplicate is the same person, so it is erased too. Plugins go first, for
+    each customer, so one can veto (raise PluginError) before anything changes; the caller
+    rolls back then. Names, contacts, addresses, birthday, custom fields, interaction
+    summaries and payloads go, and so do the personal values in the audit trail, in merge
+    records and in queued change events; tags, consents, lifecycle stage and interaction
+    kinds, dates and amounts stay, so counts and reports do not change. Returns the ids erased.
     """
-    plugins.call("payvand_customer_erase", customer=customer)
-    cid = customer.id
+    ids = [customer.id, *merged_into_ids(session, customer.id)]
+    customers = [customer] + [session.get(Customer, i) for i in ids[1:]]
+    for each in customers:
+        if each is not None and each.erased_at is None:
+            plugins.call("payvand_customer_erase", customer=each)
+    keys = [str(i) for i in ids]
     for model in (CustomerEmail, CustomerPhone, CustomerAddress):
-        session.execute(sa.delete(model).where(model.customer_id == cid))
-    session.execute(
-        sa.update(Interaction).where(Interaction.customer_id == cid).values(summary="", payload={})
-    )
+        session.execute(sa.delete(model).where(model.customer_id.in_(ids)))
+    session.execute(sa.update(Interaction).where(Interaction.customer_id.in_(ids)).values(summary="", payload={}))
     session.execute(
         sa.update(AuditLog)
-        .where(AuditLog.object_type == "customer", AuditLog.object_id == str(cid))
+        .where(AuditLog.object_type == "customer", AuditLog.object_id.in_(keys))
         .values(before=ERASED, after=ERASED)
     )
     session.execute(
         sa.update(CustomerMerge)
-        .where(sa.or_(CustomerMerge.target_id == cid, CustomerMerge.source_id == cid))
+        .where(sa.or_(CustomerMerge.target_id.in_(ids), CustomerMerge.source_id.in_(ids)))
         .values(target_before=ERASED)
     )
-    session.expire(customer)
-    customer.given_name = customer.family_name = customer.organization_name = None
-    customer.display_name = f"Erased customer #{cid}"
-    customer.search_name = customer.search_name_alt = ""
-    customer.birthday = None
-    customer.attributes = {}
-    customer.preferred_language = customer.preferred_channel = None
-    customer.erased_at = utcnow()
-    customer.updated_at = utcnow()
+    _scrub_outbox(session, keys)
+    now = utcnow()
+    for each in customers:
+        if each is None:
+            continue
+        session.expire(each)
+        each.given_name = each.family_name = each.organization_name = None
+        each.display_name = f"Erased customer #{each.id}"
+        each.search_name = each.search_name_alt = ""
+        each.birthday = None
+        each.attributes = {}
+        each.preferred_language = each.preferred_channel = None
+        each.erased_at = now
+        each.updated_at = now
     session.flush()
-    audit.record(session, actor, "erase", "customer", cid, before=None, after=ERASED)
-    events.emit(session, "payvand_customer_updated", [cid], {"changes": {cid: {"erased": [False, True]}}})
+    for each_id in ids:
+        audit.record(session, actor, "erase", "customer", each_id, before=None, after=ERASED)
+    events.emit(session, "payvand_customer_updated", ids, {"changes": {i: {"erased": [False, True]} for i in ids}})
+    return ids
+
+
+def _scrub_outbox(session: Session, keys: list[str]) -> None:
+    """Drop the old and new values of erased customers from queued change events."""
+    dialect = session.get_bind().dialect.name
+    rows = session.scalars(
+        sa.select(OutboxEvent).where(OutboxEvent.hook.in_(_HOOKS_WITH_CHANGES), _changes_mention(keys, dialect))
+    ).all()
+    for row in rows:
+        payload = dict(row.payload)
+        changes = dict(payload.get("changes") or {})
+        for key in keys:
+            if key in changes:
+                changes[key] = {field: [None, None] for field in changes[key]}
+        payload["changes"] = changes
+        row.payload = payload
+
+
+def _changes_mention(keys: list[str], dialect: str) -> Any:
+    """SQL: the event's `changes` has an entry for one of `keys` (customer ids as strings)."""
+    if dialect == "sqlite":
+        return sa.or_(*[sa.func.json_extract(OutboxEvent.payload, f'$.changes."{key}"').is_not(None) for key in keys])
+    return sa.or_(*[OutboxEvent.payload["changes"][key].is_not(None) for key in keys])
