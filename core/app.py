@@ -90,8 +90,23 @@ def _register_plugin_blueprints(app: Flask, api: Any, runtime: Runtime) -> dict[
 
 
 def _install_request_hooks(app: Flask, runtime: Runtime, owners: dict[str, str]) -> None:
+    from payvand.core import db
+
+    @app.before_request
+    def _own_session() -> None:
+        # A request uses its own session (`g.payvand_session`), even when the calling thread
+        # has one bound (a test's `db_session`, a job calling the app): shield it.
+        g.payvand_outer_session = db._current_session.set(None)
+
+    @app.teardown_request
+    def _restore_outer_session(_: BaseException | None) -> None:
+        token = g.pop("payvand_outer_session", None)
+        if token is not None:
+            db._current_session.reset(token)
+
     @app.before_request
     def _plugin_gate() -> Any:
+        runtime.refresh_plugins()  # picks up `payvand plugins enable/disable` from other processes
         owner = owners.get(request.blueprint or "")
         if owner is not None and owner not in runtime.plugins.enabled:
             if request.path.startswith("/api/"):

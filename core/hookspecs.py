@@ -6,15 +6,27 @@ Hooks fall into four kinds, grouped below:
 * **contribution** hooks are called per request or computation, each plugin adding its part;
 * **event** hooks run *after* the change has been committed, delivered from the outbox by the
   job runner. They are batch-first: they receive every object changed in one transaction as a
-  list (an import of 5,000 rows is one call with 5,000 customers). A plugin that raises is
-  retried later, alone, with backoff; the others are not called twice;
+  list (an import of 5,000 rows is one call with 5,000 customers). Each plugin is called in
+  its own session (`payvand.sdk.session()`), committed together with the note that it has
+  handled the event. A plugin that raises has its work rolled back and is retried later,
+  alone, with backoff; the others are not called twice. After a worker crash the event is
+  delivered again, once its lease expires, to the plugins that had not committed. Objects
+  deleted before delivery are left out, and a call that would get no objects is skipped;
 * **data** hooks return SQLAlchemy selectables so one plugin reads another's facts in SQL.
 
 Unless a hook says otherwise an implementation that raises is logged, recorded on its
 plugin's state and skipped; the request still succeeds. Hooks marked *veto* let a plugin
-refuse an operation by raising `payvand.sdk.PluginError`, whose message is shown to the user.
+refuse an operation by raising `payvand.sdk.PluginError`, whose message is shown to the user;
+any other exception in a veto hook is recorded and refuses the operation too (nothing is
+half done). Outside veto hooks a `PluginError` is just an error: recorded and skipped.
 
-Implementations may accept any subset of the arguments listed, by name.
+Registration hooks are called once each time the plugins are activated (at start-up, and
+again after a plugin is enabled or disabled); their results are cached, so creating a
+customer calls no plugin code synchronously but the cached registrations.
+
+Implementations may accept any subset of the arguments listed, by name (plain positional
+parameters; the kernel checks them against these specs before registering a plugin, and
+`payvand plugins check` lists every mismatch).
 Changing a hook here is a versioned change, recorded in `docs/integrator/hooks.md`.
 """
 
@@ -88,16 +100,21 @@ def payvand_customer_fields() -> Sequence[CustomerField]:
 
 @hookspec
 def payvand_nav_items() -> Sequence[NavItem]:
-    """Return entries for the staff navigation, each guarded by a permission."""
+    """Return entries for the staff navigation, each guarded by a permission.
+
+    Called once at start-up; `Runtime.nav_items(principal)` gives the entries a caller may
+    see (an item without a permission is shown to every staff user), sorted by `order`.
+    """
 
 
 @hookspec
 def payvand_jobs() -> Sequence[JobSpec]:
     """Return scheduled jobs (birthday greetings, SLA checks, refreshes).
 
-    Called once when the job runner starts. Each job runs in its own session, committed when
-    it returns; an exception is logged and recorded on the plugin, and the job runs again at
-    its next tick.
+    Called once at start-up. Each job runs in its own session, committed when it returns;
+    an exception rolls the job's work back, is logged and recorded on the plugin, and the job
+    runs again at its next tick. Name jobs `<plugin>.<job>`; a job runs at most once per
+    `every_seconds` across all workers.
     """
 
 
@@ -108,7 +125,11 @@ def payvand_channels() -> Sequence[ChannelSpec]:
 
 @hookspec
 def payvand_settings() -> Sequence[SettingSpec]:
-    """Return the deployment settings this plugin reads, with their defaults."""
+    """Return the deployment settings this plugin reads, with their defaults.
+
+    Called once at start-up; keys must start with the plugin's name (`sales.currency`).
+    `Runtime.settings()` lists every declared setting.
+    """
 
 
 # --------------------------------------------------------------------------- contribution
@@ -118,8 +139,9 @@ def payvand_settings() -> Sequence[SettingSpec]:
 def payvand_customer_panels(customer: Customer, user: User | None) -> Panel | Sequence[Panel] | None:
     """Return panels for the customer 360 page of `customer`, as seen by `user`.
 
-    Called per page view; must do a bounded number of queries whatever the customer's
-    history. Return None to show nothing (e.g. when `user` lacks the permission).
+    Called per page view through `Runtime.customer_panels(customer, user)`, which sorts the
+    panels of every plugin by `order`; must do a bounded number of queries whatever the
+    customer's history. Return None to show nothing (e.g. when `user` lacks the permission).
     """
 
 
@@ -138,7 +160,7 @@ def payvand_customer_export(customer: Customer) -> dict[str, Any] | None:
     """Return this plugin's data about `customer` as JSON-ready values.
 
     Called by the customer export (data-portability request). The result is placed under the
-    plugin's name in the export document.
+    plugin's name in the export document; a plugin that raises is left out of it.
     """
 
 
@@ -180,6 +202,26 @@ def payvand_customer_deleted(customer_ids: Sequence[int]) -> None:
 def payvand_interaction_recorded(interactions: Sequence[Interaction]) -> None:
     """Interactions were recorded; called after commit with all of one transaction's."""
 
+
+# Hooks called once per activation, their results cached (see `PluginManager.call_cached`).
+REGISTRATION_HOOKS = (
+    "payvand_blueprints",
+    "payvand_cli",
+    "payvand_permissions",
+    "payvand_customer_fields",
+    "payvand_nav_items",
+    "payvand_jobs",
+    "payvand_channels",
+    "payvand_settings",
+)
+
+# Hooks called per request or computation.
+CONTRIBUTION_HOOKS = (
+    "payvand_customer_panels",
+    "payvand_customer_merge",
+    "payvand_customer_export",
+    "payvand_customer_erase",
+)
 
 # Hooks whose calls go through the outbox after commit.
 EVENT_HOOKS = (

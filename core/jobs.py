@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=5)
 MAX_BACKOFF = dt.timedelta(hours=1)
 BASE_BACKOFF_SECONDS = 5
+MAX_ROUNDS = 1000
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -46,7 +47,9 @@ def _hook_kwargs(session: Session, event: OutboxEvent) -> dict[str, Any]:
     if event.hook in ("payvand_customer_created", "payvand_customer_updated"):
         kwargs: dict[str, Any] = {"customers": load_customers(session, ids)}
         if event.hook == "payvand_customer_updated":
-            kwargs["changes"] = {int(k): v for k, v in event.payload.get("changes", {}).items()}
+            loaded = {c.id for c in kwargs["customers"]}
+            changes = {int(k): v for k, v in event.payload.get("changes", {}).items()}
+            kwargs["changes"] = {k: v for k, v in changes.items() if k in loaded}
         return kwargs
     if event.hook == "payvand_interaction_recorded":
         return {"interactions": load_interactions(session, ids)}
@@ -55,13 +58,19 @@ def _hook_kwargs(session: Session, event: OutboxEvent) -> dict[str, Any]:
     raise ValueError(f"no delivery for {event.hook}")
 
 
+def _objects(kwargs: dict[str, Any]) -> Any:
+    return kwargs.get("customers") or kwargs.get("interactions") or kwargs.get("customer_ids")
+
+
 class JobRunner:
     """Delivers outbox events and runs scheduled jobs for one Runtime."""
 
-    def __init__(self, runtime: Runtime, *, batch: int = 50, idle_seconds: float = 2.0) -> None:
+    def __init__(self, runtime: Runtime, *, batch: int = 50, idle_seconds: float = 2.0,
+                 lease: dt.timedelta = LEASE) -> None:
         self.runtime = runtime
         self.batch = batch
         self.idle_seconds = idle_seconds
+        self.lease = lease
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -69,37 +78,65 @@ class JobRunner:
     # ------------------------------------------------------------------ outbox
 
     def claim(self, now: dt.datetime | None = None) -> list[OutboxEvent]:
-        """Take a lease on the due events (one worker each) and return them."""
+        """Take a lease on up to `batch` due events and return them (each to one worker only).
+
+        One `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING` on
+        PostgreSQL, so concurrent workers claim disjoint events; on SQLite the single UPDATE
+        statement holds the write lock while it picks. A claimed event is due again when the
+        lease expires, which is how the events of a crashed worker are delivered. Each event
+        gets its list of pending plugins (the active implementers) on its first claim.
+        """
         now = now or utcnow()
         with self.runtime.sessionmaker.begin() as session:
-            query = (
-                sa.select(OutboxEvent)
+            due = (
+                sa.select(OutboxEvent.id)
                 .where(OutboxEvent.delivered_at.is_(None), OutboxEvent.next_attempt_at <= now)
                 .order_by(OutboxEvent.id)
                 .limit(self.batch)
             )
-            if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
-                query = query.with_for_update(skip_locked=True)
-            claimed = list(session.scalars(query))
+            if session.get_bind().dialect.name == "postgresql":
+                due = due.with_for_update(skip_locked=True)
+            statement = (
+                sa.update(OutboxEvent)
+                .where(OutboxEvent.id.in_(due.scalar_subquery()))
+                .values(next_attempt_at=now + self.lease)
+                .returning(OutboxEvent)
+            )
+            claimed = sorted(
+                session.scalars(statement, execution_options={"synchronize_session": False}),
+                key=lambda e: e.id,
+            )
             for event in claimed:
-                event.next_attempt_at = now + LEASE
+                if event.pending is None:
+                    event.pending = self.runtime.plugins.implementers(event.hook)
             return claimed
 
-    def deliver(self, event: OutboxEvent) -> bool:
-        """Deliver one event to each plugin still pending; return True when all succeeded."""
+    def deliver(self, event: OutboxEvent, now: dt.datetime | None = None) -> bool:
+        """Deliver one claimed event to each plugin still pending; True when none failed.
+
+        Each plugin runs in its own session; its work and the removal of its name from the
+        event's pending list commit together, so a plugin that succeeded is never called
+        again for this event, and one that failed is retried alone after a backoff. A
+        pending plugin that is no longer active is dropped from the event.
+        """
         plugins = self.runtime.plugins
-        implementers = plugins.implementers(event.hook)
-        pending = implementers if event.pending is None else [p for p in event.pending if p in implementers]
+        active = plugins.implementers(event.hook)
+        pending = event.pending if event.pending is not None else active
         failed: dict[str, str] = {}
-        for plugin_name in pending:
+        for plugin_name in [p for p in pending if p in active]:
             session = self.runtime.sessionmaker()
             try:
                 with bind_session(session):
+                    row = session.get(OutboxEvent, event.id, with_for_update=True, populate_existing=True)
+                    still = (row.pending if row.pending is not None else active) if row is not None else []
+                    if row is None or row.delivered_at is not None or plugin_name not in still:
+                        continue  # handled meanwhile by a worker whose lease we outlived
                     kwargs = _hook_kwargs(session, event)
-                    outcome = plugins.call_each(event.hook, kwargs, only=[plugin_name])
-                    error = outcome.get(plugin_name)
-                    if error is not None:
-                        raise error
+                    if _objects(kwargs):
+                        error = plugins.call_each(event.hook, kwargs, only=[plugin_name]).get(plugin_name)
+                        if error is not None:
+                            raise error
+                    row.pending = [p for p in still if p != plugin_name]
                     session.commit()
             except Exception as exc:
                 session.rollback()
@@ -107,9 +144,12 @@ class JobRunner:
                 plugins.report_error(plugin_name, event.hook, exc)
             finally:
                 session.close()
-        now = utcnow()
+        dropped = [p for p in pending if p not in active]
+        if dropped:
+            log.info("event %s: %s no longer active, not delivered to them", event.id, ", ".join(dropped))
+        now = now or utcnow()
         with self.runtime.sessionmaker.begin() as session:
-            row = session.get(OutboxEvent, event.id)
+            row = session.get(OutboxEvent, event.id, with_for_update=True)
             if row is None:
                 return not failed
             row.attempts = (row.attempts or 0) + 1
@@ -122,22 +162,27 @@ class JobRunner:
         return not failed
 
     def deliver_due(self, now: dt.datetime | None = None) -> int:
-        """Deliver every due event (in batches); return how many were handled."""
+        """Deliver every due event, batch after batch; return how many deliveries were made.
+
+        Events that plugins emit while handling others are delivered in the same call when
+        they are due (always, when `now` is not given).
+        """
         handled = 0
-        while True:
+        for _ in range(MAX_ROUNDS):
             claimed = self.claim(now)
             if not claimed:
-                return handled
+                break
             for event in claimed:
-                self.deliver(event)
+                self.deliver(event, now)
                 handled += 1
+        return handled
 
     # ------------------------------------------------------------------ scheduled jobs
 
-    def jobs(self) -> list[JobSpec]:
-        """The scheduled jobs of the core and the enabled plugins."""
-        core = [JobSpec("core.outbox_cleanup", self.cleanup_outbox, 3600, "Forget delivered events after a week")]
-        return core + [j for j in self.runtime.plugins.call_cached("payvand_jobs") if isinstance(j, JobSpec)]
+    def jobs(self) -> list[tuple[str, JobSpec]]:
+        """(owner, job) for the scheduled jobs of the core and of the active plugins."""
+        core = JobSpec("core.outbox_cleanup", self.cleanup_outbox, 3600, "Forget delivered events after a week")
+        return [("core", core), *self.runtime.jobs()]
 
     def cleanup_outbox(self) -> None:
         """Delete events delivered more than seven days ago."""
@@ -159,21 +204,25 @@ class JobRunner:
             return True
 
     def run_due_jobs(self, now: dt.datetime | None = None) -> list[str]:
-        """Run each scheduled job whose interval has passed; return the names that ran."""
+        """Run each scheduled job whose interval has passed; return the names that ran.
+
+        A job that raises is rolled back and recorded on its plugin's state; it runs again
+        at its next interval.
+        """
         now = now or utcnow()
         ran = []
-        for job in self.jobs():
+        for owner, job in self.jobs():
             try:
                 if not self._claim_job(job, now):
                     continue
-            except Exception:  # e.g. two SQLite writers racing: try at the next tick
+            except Exception:  # another worker claimed it at the same moment: its turn
                 log.debug("could not claim job %s", job.name, exc_info=True)
                 continue
             ran.append(job.name)
-            self._run_job(job)
+            self._run_job(owner, job)
         return ran
 
-    def _run_job(self, job: JobSpec) -> None:
+    def _run_job(self, owner: str, job: JobSpec) -> None:
         session = self.runtime.sessionmaker()
         try:
             with bind_session(session):
@@ -181,13 +230,19 @@ class JobRunner:
             session.commit()
         except Exception as exc:
             session.rollback()
-            owner = self.runtime.plugins.plugin_of(job.func) or "core"
-            self.runtime.plugins.report_error(owner, f"job {job.name}", exc)
+            if owner == "core":
+                log.exception("core job %s failed", job.name)
+            else:
+                self.runtime.plugins.report_error(owner, f"job {job.name}", exc)
         finally:
             session.close()
 
     def run_pending(self) -> int:
-        """Deliver due events and run due jobs once (what tests and `payvand worker --once` call)."""
+        """Deliver due events and run due jobs once (what tests and `payvand worker --once` call).
+
+        First picks up plugins enabled or disabled by another process.
+        """
+        self.runtime.refresh_plugins()
         handled = self.deliver_due()
         self.run_due_jobs()
         return handled

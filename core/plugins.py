@@ -1,4 +1,17 @@
-"""The plugin manager: discovery, validation, enabled state and fault-isolated hook calls."""
+"""The plugin manager: discovery, validation, enabled state and fault-isolated hook calls.
+
+Plugins are found through the entry-point group `payvand.plugins` and loaded one by one, so
+a plugin that fails to import is recorded and the others still load (pluggy's own
+`load_setuptools_entrypoints` stops at the first failure). Every hook implementation is
+checked against its specification before the plugin is registered; `check_plugin` lists
+*every* problem of a plugin rather than stopping at the first.
+
+Each call of a hook implementation is guarded: an exception is logged, handed to the error
+sink (the Runtime records it on the plugin's `PluginState`) and counts as "no
+contribution", so one broken plugin never fails a request. Veto hooks are the exception:
+there `PluginError` propagates, and any other exception is turned into a `PluginError`
+refusing the operation (a half-done merge or erasure is worse than a refused one).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +22,7 @@ import inspect
 import logging
 import os
 import re
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -23,7 +37,18 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "payvand.plugins"
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
-_REQUIREMENT_RE = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(?:(>=|==|>)\s*([0-9][0-9a-zA-Z.]*))?\s*$")
+_REQ_NAME_RE = re.compile(r"^\s*([a-z][a-z0-9_]*)\s*(.*?)\s*$")
+_SPECIFIER_RE = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*([0-9][0-9a-zA-Z.]*)\s*$")
+_OPERATORS: dict[str, Callable[[tuple[int, ...], tuple[int, ...]], bool]] = {
+    ">=": lambda have, want: have >= want,
+    "<=": lambda have, want: have <= want,
+    "==": lambda have, want: have == want,
+    "!=": lambda have, want: have != want,
+    ">": lambda have, want: have > want,
+    "<": lambda have, want: have < want,
+}
+_SPEC_MARKER = f"{hookspecs.PROJECT}_spec"
+_IMPL_MARKER = f"{hookspecs.PROJECT}_impl"
 
 
 class PluginError(Exception):
@@ -54,7 +79,9 @@ class InstalledPlugin:
     @property
     def package_dir(self) -> Path | None:
         """The folder of the plugin's package, where its `migrations/` live."""
-        module = inspect.getmodule(self.obj) if self.obj is not None else None
+        if self.obj is None:
+            return None
+        module = self.obj if inspect.ismodule(self.obj) else inspect.getmodule(self.obj)
         file = getattr(module, "__file__", None)
         return Path(file).parent if file else None
 
@@ -62,42 +89,76 @@ class InstalledPlugin:
 ErrorSink = Callable[[str, str, BaseException], None]
 
 
-def _parse_requirement(text: str) -> tuple[str, str | None, str | None]:
-    match = _REQUIREMENT_RE.match(text)
+# --------------------------------------------------------------------------- requirements
+
+
+def parse_requirement(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """Split `sales>=1.2,<2` into the plugin name and its version constraints.
+
+    Raises ValueError on a malformed requirement.
+    """
+    match = _REQ_NAME_RE.match(text or "")
     if not match:
         raise ValueError(f"malformed requirement {text!r}")
-    return match.group(1), match.group(2), match.group(3)
+    name, rest = match.group(1), match.group(2)
+    constraints: list[tuple[str, str]] = []
+    if rest:
+        for piece in rest.split(","):
+            spec = _SPECIFIER_RE.match(piece)
+            if not spec:
+                raise ValueError(f"malformed requirement {text!r}")
+            constraints.append((spec.group(1), spec.group(2)))
+    return name, constraints
 
 
-def _version_tuple(version: str) -> tuple[int, ...]:
+def requirement_name(text: str) -> str:
+    """The plugin name a requirement refers to (the text itself when it is malformed)."""
+    try:
+        return parse_requirement(text)[0]
+    except ValueError:
+        return text.strip()
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    """`1.10.2` as `(1, 10, 2)`, for comparisons; non-numeric parts count as 0."""
     parts = []
     for piece in version.split("."):
         digits = re.match(r"\d+", piece)
         parts.append(int(digits.group()) if digits else 0)
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
     return tuple(parts)
 
 
 def requirement_met(requirement: str, installed: dict[str, InstalledPlugin]) -> str | None:
-    """Return why `requirement` is not met by `installed`, or None when it is."""
+    """Return why `requirement` is not met by the `installed` plugins, or None when it is."""
     try:
-        name, op, version = _parse_requirement(requirement)
+        name, constraints = parse_requirement(requirement)
     except ValueError as exc:
         return str(exc)
     plugin = installed.get(name)
-    if plugin is None or plugin.meta is None:
+    if plugin is None:
         return f"requires plugin {name!r}, which is not installed"
-    if op and version:
-        have, want = _version_tuple(plugin.version), _version_tuple(version)
-        ok = {">=": have >= want, "==": have == want, ">": have > want}[op]
-        if not ok:
-            return f"requires {name} {op} {version}, installed is {plugin.version}"
+    if plugin.meta is None:
+        return f"requires plugin {name!r}, which cannot be loaded"
+    have = version_tuple(plugin.version)
+    for op, version in constraints:
+        if not _OPERATORS[op](have, version_tuple(version)):
+            wanted = ",".join(f"{o}{v}" for o, v in constraints)
+            return f"requires {name}{wanted}, but {name} {plugin.version} is installed"
     return None
+
+
+# --------------------------------------------------------------------------- discovery
 
 
 def discover(group: str = ENTRY_POINT_GROUP) -> dict[str, InstalledPlugin]:
     """Load every plugin of the entry-point group, one by one, recording load failures."""
     found: dict[str, InstalledPlugin] = {}
     for ep in importlib.metadata.entry_points(group=group):
+        if ep.name in found:
+            log.warning("two entry points are named %r; keeping %s", ep.name, found[ep.name].source)
+            continue
         plugin = InstalledPlugin(name=ep.name, source=ep.value)
         try:
             plugin.obj = ep.load()
@@ -117,9 +178,19 @@ def read_meta(obj: Any) -> PluginMeta:
     return meta
 
 
+# --------------------------------------------------------------------------- validation
+
+
+def spec_names() -> list[str]:
+    """The name of every hook specification in `core/hookspecs.py`, in module order."""
+    return [
+        name for name, value in vars(hookspecs).items()
+        if callable(value) and hasattr(value, _SPEC_MARKER)
+    ]
+
+
 def hook_functions(obj: Any) -> dict[str, Callable[..., Any]]:
-    """The functions of a plugin object marked with `@hookimpl`."""
-    marker = f"{hookspecs.PROJECT}_impl"
+    """The functions of a plugin object marked with `@hookimpl`, by the hook they implement."""
     result = {}
     for attr in dir(obj):
         if attr.startswith("__"):
@@ -128,15 +199,44 @@ def hook_functions(obj: Any) -> dict[str, Callable[..., Any]]:
             value = getattr(obj, attr)
         except Exception:
             continue
-        if callable(value) and hasattr(value, marker):
-            opts = getattr(value, marker) or {}
+        if callable(value) and hasattr(value, _IMPL_MARKER):
+            opts = getattr(value, _IMPL_MARKER) or {}
             result[opts.get("specname") or attr] = value
     return result
 
 
 def _spec_argnames(name: str) -> list[str]:
-    spec = getattr(hookspecs, name)
-    return [p for p in inspect.signature(spec).parameters]
+    return list(inspect.signature(getattr(hookspecs, name)).parameters)
+
+
+def _impl_problems(hook_name: str, function: Callable[..., Any]) -> list[str]:
+    """What is wrong with one implementation of a known hook."""
+    problems: list[str] = []
+    opts = getattr(function, _IMPL_MARKER, None) or {}
+    if opts.get("hookwrapper") or opts.get("wrapper"):
+        problems.append(f"hook {hook_name} is declared as a wrapper, which Payvand does not support")
+    spec_args = _spec_argnames(hook_name)
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except (TypeError, ValueError):
+        return [*problems, f"hook {hook_name}: its signature cannot be read"]
+    if parameters and parameters[0].name == "self" and not inspect.ismethod(function):
+        parameters = parameters[1:]
+    required = [p for p in parameters if p.default is p.empty]
+    unknown = [p.name for p in required if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+               and p.name not in spec_args]
+    if unknown:
+        problems.append(
+            f"hook {hook_name} takes unknown argument(s) {', '.join(unknown)}; "
+            f"the spec offers {', '.join(spec_args) or 'none'}"
+        )
+    keyword_only = [p.name for p in required if p.kind == p.KEYWORD_ONLY]
+    if keyword_only:
+        problems.append(
+            f"hook {hook_name} takes keyword-only argument(s) {', '.join(keyword_only)}; "
+            "hook arguments are passed by position, list them as ordinary parameters"
+        )
+    return problems
 
 
 def check_plugin(
@@ -144,57 +244,154 @@ def check_plugin(
     installed: dict[str, InstalledPlugin],
     *,
     applied_heads: dict[str, bool] | None = None,
+    enabled: bool = True,
 ) -> list[str]:
-    """Return every incompatibility of one plugin (empty when it is sound)."""
-    problems: list[str] = []
+    """Return every incompatibility of one plugin (empty when it is sound).
+
+    Checks the name, each hook implementation against its spec (unknown hooks, arguments
+    the spec does not offer, wrappers), `payvand_*` functions not marked `@hookimpl`,
+    `requires` (installed, loadable, version constraints, cycles) and migrations (declared
+    tables without a migrations folder; with `applied_heads`, migrations of an `enabled`
+    plugin that are not applied to the database).
+    """
     if plugin.load_error:
         return [f"cannot be loaded: {plugin.load_error}"]
     meta = plugin.meta
-    assert meta is not None
+    if meta is None:
+        return ["cannot be loaded: it has no `meta = PluginMeta(...)`"]
+    problems: list[str] = []
     if meta.name != plugin.name:
         problems.append(f"entry point is named {plugin.name!r} but meta.name is {meta.name!r}")
     if not _NAME_RE.match(meta.name):
-        problems.append(f"name {meta.name!r} must be lower-case letters, digits and _")
-    for hook_name, function in sorted(hook_functions(plugin.obj).items()):
-        if not hasattr(hookspecs, hook_name) or not hook_name.startswith("payvand_"):
+        problems.append(f"name {meta.name!r} must be lower-case letters, digits and _ (2 to 63 characters)")
+    if not isinstance(meta.requires, (list, tuple)):
+        problems.append("meta.requires must be a list of plugin names, e.g. ['sales>=1.0']")
+    known = set(spec_names())
+    marked = hook_functions(plugin.obj)
+    for hook_name, function in sorted(marked.items()):
+        if hook_name not in known:
             problems.append(f"implements unknown hook {hook_name!r}")
             continue
-        spec_args = _spec_argnames(hook_name)
-        impl_args = [
-            p.name
-            for p in inspect.signature(function).parameters.values()
-            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.default is p.empty
-        ]
-        unknown = [a for a in impl_args if a not in spec_args]
-        if unknown:
-            problems.append(
-                f"hook {hook_name} takes unknown argument(s) {', '.join(unknown)}; "
-                f"the spec offers {', '.join(spec_args) or 'none'}"
-            )
-    for attr in dir(plugin.obj):
-        if attr.startswith("payvand_") and attr not in hook_functions(plugin.obj):
-            value = getattr(plugin.obj, attr, None)
-            if inspect.isfunction(value):
-                problems.append(f"{attr} looks like a hook but is not marked with @hookimpl")
-    for requirement in meta.requires:
+        problems.extend(_impl_problems(hook_name, function))
+    marked_functions = {id(f) for f in marked.values()}
+    for attr in sorted(dir(plugin.obj)):
+        if not attr.startswith(f"{hookspecs.PROJECT}_"):
+            continue
+        value = getattr(plugin.obj, attr, None)
+        if callable(value) and not inspect.isclass(value) and id(value) not in marked_functions \
+                and not hasattr(value, _IMPL_MARKER):
+            problems.append(f"{attr} looks like a hook but is not marked with @hookimpl")
+    for requirement in meta.requires if isinstance(meta.requires, (list, tuple)) else ():
         reason = requirement_met(requirement, installed)
         if reason:
             problems.append(reason)
-    problems.extend(_migration_problems(plugin, applied_heads))
+    cycle = requirement_cycle(plugin.name, installed)
+    if cycle:
+        problems.append(f"requirements form a cycle: {' -> '.join(cycle)}")
+    problems.extend(migration_problems(plugin, installed, applied_heads if enabled else None))
     return problems
 
 
-def _migration_problems(plugin: InstalledPlugin, applied_heads: dict[str, bool] | None) -> list[str]:
+def _registration_types() -> dict[str, tuple[type, str | None]]:
+    import click
+    from flask import Blueprint
+
+    from payvand.core import contracts
+
+    return {
+        "payvand_blueprints": (Blueprint, None),
+        "payvand_cli": (click.Command, None),
+        "payvand_permissions": (contracts.PermissionSpec, "name"),
+        "payvand_customer_fields": (contracts.CustomerField, "name"),
+        "payvand_nav_items": (contracts.NavItem, None),
+        "payvand_jobs": (contracts.JobSpec, "name"),
+        "payvand_channels": (contracts.ChannelSpec, None),
+        "payvand_settings": (contracts.SettingSpec, "key"),
+    }
+
+
+def registration_problem(plugin_name: str, hook_name: str, item: Any) -> str | None:
+    """Why one item a registration hook returned is unusable (wrong type, unprefixed name)."""
+    kind, name_attr = _registration_types()[hook_name]
+    if not isinstance(item, kind):
+        return f"{hook_name} returned a {type(item).__name__}, not a {kind.__name__}"
+    if name_attr is not None:
+        name = getattr(item, name_attr)
+        if not isinstance(name, str) or not name.startswith(f"{plugin_name}."):
+            return f"{hook_name}: {name!r} must be named '{plugin_name}.<...>'"
+    return None
+
+
+def registration_problems(plugin: InstalledPlugin) -> list[str]:
+    """Call the plugin's registration hooks (unguarded) and list what is wrong with their results."""
+    problems: list[str] = []
+    if plugin.obj is None:
+        return problems
+    for hook_name, function in sorted(hook_functions(plugin.obj).items()):
+        if hook_name not in hookspecs.REGISTRATION_HOOKS:
+            continue
+        try:
+            items = _flatten(function())
+        except Exception as exc:
+            problems.append(f"{hook_name} raised {type(exc).__name__}: {exc}")
+            continue
+        for item in items:
+            problem = registration_problem(plugin.name, hook_name, item)
+            if problem:
+                problems.append(problem)
+    return problems
+
+
+def requirement_cycle(name: str, installed: dict[str, InstalledPlugin]) -> list[str] | None:
+    """The cycle of requirements through plugin `name`, if there is one."""
+
+    def visit(current: str, path: list[str]) -> list[str] | None:
+        plugin = installed.get(current)
+        if plugin is None or plugin.meta is None:
+            return None
+        for requirement in plugin.meta.requires:
+            dep = requirement_name(requirement)
+            if dep == name:
+                return [*path, dep]
+            if dep not in path:
+                found = visit(dep, [*path, dep])
+                if found:
+                    return found
+        return None
+
+    return visit(name, [name])
+
+
+def owned_tables(plugin_name: str, installed: Iterable[str]) -> list[str]:
+    """Tables of the shared metadata named `<plugin_name>_...` (and not a longer plugin's)."""
     from payvand.core.db import metadata
 
-    prefix = f"{plugin.name}_"
-    owns_tables = any(name.startswith(prefix) for name in metadata.tables)
-    folder = plugin.package_dir / "migrations" if plugin.package_dir else None
-    has_migrations = bool(folder and (folder / "versions").is_dir() and any((folder / "versions").glob("*.py")))
-    if owns_tables and not has_migrations:
-        return [f"declares tables {prefix}* but has no migrations/versions folder"]
-    if has_migrations and applied_heads is not None and not applied_heads.get(plugin.name, False):
-        return ["its migrations are not applied: run `payvand db upgrade`"]
+    prefix = f"{plugin_name}_"
+    longer = [f"{n}_" for n in installed if n != plugin_name and n.startswith(prefix)]
+    return sorted(
+        t for t in metadata.tables
+        if t.startswith(prefix) and not any(t.startswith(other) for other in longer)
+    )
+
+
+def has_migrations(plugin: InstalledPlugin) -> bool:
+    """True when the plugin ships a `migrations/versions` folder with revisions."""
+    folder = plugin.package_dir / "migrations" / "versions" if plugin.package_dir else None
+    return bool(folder and folder.is_dir() and any(folder.glob("*.py")))
+
+
+def migration_problems(
+    plugin: InstalledPlugin,
+    installed: dict[str, InstalledPlugin],
+    applied_heads: dict[str, bool] | None,
+) -> list[str]:
+    """Migrations missing for declared tables, or (given `applied_heads`) not yet applied."""
+    tables = owned_tables(plugin.name, installed)
+    migrations = has_migrations(plugin)
+    if tables and not migrations:
+        return [f"declares table(s) {', '.join(tables)} but ships no migrations/versions folder"]
+    if migrations and applied_heads is not None and not applied_heads.get(plugin.name, False):
+        return [f"its migrations are not applied: run `payvand plugins enable {plugin.name}` or `payvand db upgrade`"]
     return []
 
 
@@ -208,10 +405,7 @@ def dependency_order(plugins: Iterable[InstalledPlugin]) -> list[InstalledPlugin
         if plugin.name in seen or plugin.name in stack:
             return
         for requirement in plugin.meta.requires if plugin.meta else ():
-            try:
-                dep = by_name.get(_parse_requirement(requirement)[0])
-            except ValueError:
-                dep = None
+            dep = by_name.get(requirement_name(requirement))
             if dep is not None:
                 visit(dep, (*stack, plugin.name))
         seen.add(plugin.name)
@@ -223,7 +417,10 @@ def dependency_order(plugins: Iterable[InstalledPlugin]) -> list[InstalledPlugin
 
 
 def env_enabled_override() -> set[str] | None:
-    """The plugin names forced on by `PAYVAND_PLUGINS` (`all`, `none` or a comma list)."""
+    """The plugin names forced on by `PAYVAND_PLUGINS` (`all`, `none` or a comma list).
+
+    None when the variable is not set: then the database decides.
+    """
     raw = os.environ.get("PAYVAND_PLUGINS")
     if raw is None:
         return None
@@ -235,22 +432,34 @@ def env_enabled_override() -> set[str] | None:
     return {name.strip() for name in raw.split(",") if name.strip()}
 
 
-class PluginManager:
-    """Payvand's wrapper around pluggy: which plugins are enabled, and calling their hooks.
+# --------------------------------------------------------------------------- the manager
 
-    Every hook implementation is wrapped at registration so that an exception is logged,
-    reported to the error sink (the plugin's state row) and turned into "no contribution";
-    `PluginError` from a veto hook is the exception and propagates.
+
+class PluginManager:
+    """Payvand's wrapper around pluggy: which plugins are active, and calling their hooks.
+
+    `activate()` builds a fresh pluggy manager with the sound, wanted plugins and swaps it
+    in at once, so a request running during a re-activation sees the old set or the new
+    one, never half of each. Every hook implementation is wrapped at registration (see the
+    module docstring for what the wrapper does with exceptions).
     """
 
     def __init__(self, installed: dict[str, InstalledPlugin] | None = None) -> None:
-        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
-        self.pm.add_hookspecs(hookspecs)
+        self.pm = self._new_pluggy()
         self.installed: dict[str, InstalledPlugin] = dict(installed or {})
         self.enabled: list[str] = []
         self.problems: dict[str, list[str]] = {}
         self.error_sink: ErrorSink | None = None
-        self._cache: dict[str, list[Any]] = {}
+        self.generation = 0
+        self.applied_heads: dict[str, bool] = {}
+        self._cache: dict[str, dict[str, list[Any]]] = {}
+        self._lock = threading.RLock()
+
+    @staticmethod
+    def _new_pluggy() -> pluggy.PluginManager:
+        pm = pluggy.PluginManager(hookspecs.PROJECT)
+        pm.add_hookspecs(hookspecs)
+        return pm
 
     @property
     def hook(self) -> pluggy.HookRelay:
@@ -264,49 +473,72 @@ class PluginManager:
         self.installed[plugin.name] = plugin
         return plugin
 
+    def check(self, name: str, *, applied_heads: dict[str, bool] | None = None, enabled: bool = True) -> list[str]:
+        """Every static problem of the installed plugin `name` (see `check_plugin`)."""
+        return check_plugin(self.installed[name], self.installed, applied_heads=applied_heads, enabled=enabled)
+
     def activate(self, wanted: Iterable[str]) -> list[str]:
         """Register exactly the plugins in `wanted` that are sound; return the ones registered.
 
-        A plugin with problems (see `check_plugin`) or whose requirements are not enabled is
+        A plugin with problems (see `check_plugin`), or whose requirements are not active, is
         left out and its problems are kept in `self.problems`.
         """
-        for name in list(self.enabled):
-            self.pm.unregister(name=name)
-        self.enabled = []
-        self._cache.clear()
         wanted = set(wanted)
+        pm = self._new_pluggy()
+        enabled: list[str] = []
+        problems: dict[str, list[str]] = {}
+        for name in sorted(wanted - set(self.installed)):
+            problems[name] = ["is enabled but not installed"]
         candidates = [p for p in self.installed.values() if p.name in wanted]
         for plugin in dependency_order(candidates):
-            problems = check_plugin(plugin, self.installed)
+            found = check_plugin(plugin, self.installed)
             for requirement in plugin.meta.requires if plugin.meta else ():
-                dep = _parse_requirement(requirement)[0] if _REQUIREMENT_RE.match(requirement) else requirement
-                if dep not in self.enabled:
-                    problems.append(f"requires plugin {dep!r}, which is not enabled")
-            self.problems[plugin.name] = problems
-            if problems:
-                log.error("plugin %s not enabled: %s", plugin.name, "; ".join(problems))
+                dep = requirement_name(requirement)
+                if dep not in enabled and requirement_met(requirement, self.installed) is None:
+                    found.append(f"requires plugin {dep!r}, which is not enabled")
+            if not found:
+                try:
+                    pm.register(plugin.obj, name=plugin.name)
+                except Exception as exc:  # pluggy's own validation, or a duplicate object
+                    found.append(f"cannot be registered: {exc}".replace("\n", " "))
+            if found:
+                problems[plugin.name] = found
+                log.error("plugin %s not enabled: %s", plugin.name, "; ".join(found))
                 continue
-            self.pm.register(plugin.obj, name=plugin.name)
-            for impl in self._impls_of(plugin.name):
-                impl.function = self._guard(plugin.name, impl.function, impl.plugin_name)
-            self.enabled.append(plugin.name)
-        return list(self.enabled)
+            self._guard_impls(pm, plugin.name)
+            enabled.append(plugin.name)
+        with self._lock:
+            self.pm, self.enabled, self.problems = pm, enabled, problems
+            self._cache = {}
+            self.generation += 1
+        return list(enabled)
 
-    def _impls_of(self, plugin_name: str) -> Iterable[Any]:
-        for caller in self.pm.get_hookcallers(self.pm.get_plugin(plugin_name)) or []:
+    def _guard_impls(self, pm: pluggy.PluginManager, plugin_name: str) -> None:
+        for caller in pm.get_hookcallers(pm.get_plugin(plugin_name)) or []:
             for impl in caller.get_hookimpls():
                 if impl.plugin_name == plugin_name:
-                    yield impl
+                    impl.function = self._guard(plugin_name, caller.name, impl.function)
 
-    def _guard(self, plugin_name: str, function: Callable[..., Any], _: str) -> Callable[..., Any]:
+    def _guard(self, plugin_name: str, hook_name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        veto = hook_name in hookspecs.VETO_HOOKS
+
         @functools.wraps(function)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             try:
                 return function(*args, **kwargs)
-            except PluginError:
-                raise
+            except PluginError as exc:
+                if veto:
+                    raise
+                self.report_error(plugin_name, hook_name, exc)
+                return None
             except Exception as exc:
-                self.report_error(plugin_name, function.__name__, exc)
+                self.report_error(plugin_name, hook_name, exc)
+                if veto:
+                    raise PluginError(
+                        f"The plugin {plugin_name!r} failed in {hook_name}, so nothing was changed; "
+                        "the error is recorded on the plugins page.",
+                        code="plugin_failed",
+                    ) from exc
                 return None
 
         guarded.__payvand_unguarded__ = function  # type: ignore[attr-defined]
@@ -321,29 +553,20 @@ class PluginManager:
             except Exception:  # recording must never break the caller
                 log.exception("could not record the error of plugin %s", plugin_name)
 
+    # ------------------------------------------------------------------ calling hooks
+
     def call(self, hook_name: str, **kwargs: Any) -> list[Any]:
-        """Call a hook on every enabled plugin and flatten the results (None dropped)."""
+        """Call a hook on every active plugin and flatten the results (None dropped)."""
         results = getattr(self.pm.hook, hook_name)(**kwargs)
         flat: list[Any] = []
         for result in results:
-            if result is None:
-                continue
-            if isinstance(result, (list, tuple)):
-                flat.extend(r for r in result if r is not None)
-            else:
-                flat.append(result)
+            flat.extend(_flatten(result))
         return flat
-
-    def call_cached(self, hook_name: str) -> list[Any]:
-        """Call a registration hook once and remember its flattened result."""
-        if hook_name not in self._cache:
-            self._cache[hook_name] = self.call(hook_name)
-        return self._cache[hook_name]
 
     def call_by_plugin(self, hook_name: str, **kwargs: Any) -> dict[str, Any]:
         """Call a hook and return each plugin's non-None result under the plugin's name.
 
-        Exceptions are handled as in `call` (recorded and skipped; PluginError propagates).
+        Exceptions are handled as in `call` (recorded and skipped; a veto propagates).
         """
         results: dict[str, Any] = {}
         caller = getattr(self.pm.hook, hook_name)
@@ -353,11 +576,26 @@ class PluginManager:
                 results[impl.plugin_name] = result
         return results
 
-    def call_each(self, hook_name: str, kwargs: dict[str, Any], only: Sequence[str] | None = None) -> dict[str, BaseException | None]:
+    def call_cached_by_plugin(self, hook_name: str) -> dict[str, list[Any]]:
+        """Call a registration hook once per activation; each plugin's flattened result."""
+        with self._lock:
+            cached = self._cache.get(hook_name)
+            if cached is None:
+                cached = {name: _flatten(result) for name, result in self.call_by_plugin(hook_name).items()}
+                self._cache[hook_name] = cached
+            return cached
+
+    def call_cached(self, hook_name: str) -> list[Any]:
+        """Call a registration hook once per activation and remember its flattened result."""
+        return [item for items in self.call_cached_by_plugin(hook_name).values() for item in items]
+
+    def call_each(
+        self, hook_name: str, kwargs: dict[str, Any], only: Sequence[str] | None = None
+    ) -> dict[str, BaseException | None]:
         """Call each plugin's implementation separately; return each plugin's exception or None.
 
         Used by the outbox to retry only the plugins that failed. Exceptions are not
-        swallowed here: the unguarded function is called.
+        swallowed or recorded here: the unguarded function is called.
         """
         outcome: dict[str, BaseException | None] = {}
         caller = getattr(self.pm.hook, hook_name)
@@ -373,18 +611,35 @@ class PluginManager:
         return outcome
 
     def implementers(self, hook_name: str) -> list[str]:
-        """Names of the enabled plugins implementing `hook_name`, in call order."""
+        """Names of the active plugins implementing `hook_name`, in call order."""
         caller = getattr(self.pm.hook, hook_name)
         return [impl.plugin_name for impl in reversed(caller.get_hookimpls())]
 
+    def implemented_hooks(self, name: str) -> list[str]:
+        """The hooks the installed plugin `name` implements (marked with `@hookimpl`)."""
+        plugin = self.installed.get(name)
+        if plugin is None or plugin.obj is None:
+            return []
+        return sorted(hook_functions(plugin.obj))
+
     def plugin_of(self, obj: Any) -> str | None:
-        """The name of the enabled plugin whose package defines `obj`, if any."""
+        """The name of the active plugin whose package defines `obj`, if any."""
         module = getattr(obj, "__module__", "") or ""
         for name in self.enabled:
-            plugin_module = getattr(self.installed[name].obj, "__name__", "")
+            plugin_obj = self.installed[name].obj
+            plugin_module = plugin_obj.__name__ if inspect.ismodule(plugin_obj) else getattr(
+                type(plugin_obj), "__module__", "")
             if plugin_module and (module == plugin_module or module.startswith(plugin_module + ".")):
                 return name
         return None
+
+
+def _flatten(result: Any) -> list[Any]:
+    if result is None:
+        return []
+    if isinstance(result, (list, tuple)):
+        return [r for r in result if r is not None]
+    return [result]
 
 
 def format_exception(exc: BaseException) -> str:

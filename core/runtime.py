@@ -1,20 +1,76 @@
-"""The running kernel: engine, sessions, plugins and what the plugins registered."""
+"""The running kernel: engine, sessions, plugins and what the plugins registered.
+
+Which plugins are enabled is recorded per deployment in `PluginState` (overridable by the
+`PAYVAND_PLUGINS` configuration key or environment variable). Enabling or disabling a plugin
+bumps a generation counter in the settings table; every process compares it with the one it
+activated (at most every `PAYVAND_PLUGIN_REFRESH_SECONDS`, default 2) and re-activates its
+plugins when it moved, so `payvand plugins disable` takes effect in running servers and
+workers without a restart. A plugin enabled while a server runs gets its hooks at once and
+its routes at the server's next start (Flask cannot add routes to a running app).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from payvand.core import db, permissions as core_permissions
-from payvand.core.contracts import ChannelSpec, CustomerField, PermissionSpec
-from payvand.core.models import CORE_CHANNELS, PluginState
-from payvand.core.plugins import PluginManager, discover, env_enabled_override, format_exception
+from payvand.core import db
+from payvand.core import permissions as core_permissions
+from payvand.core.contracts import (
+    ChannelSpec,
+    CustomerField,
+    JobSpec,
+    NavItem,
+    Panel,
+    PermissionSpec,
+    SettingSpec,
+)
+from payvand.core.hookspecs import REGISTRATION_HOOKS
+from payvand.core.models import CORE_CHANNELS, PluginState, Setting
+from payvand.core.plugins import (
+    PluginManager,
+    check_plugin,
+    discover,
+    env_enabled_override,
+    format_exception,
+    hook_functions,
+    registration_problem,
+    registration_problems,
+    requirement_name,
+)
 
 log = logging.getLogger(__name__)
+
+GENERATION_KEY = "core.plugins.generation"
+RECENT_ERRORS = 20
+_DEFERRED_ERRORS = "payvand_plugin_errors"
+#: Registration hooks called (and cached) when plugins are activated; the app calls
+#: `payvand_blueprints` and the CLI `payvand_cli` themselves.
+WARMED_HOOKS = tuple(h for h in REGISTRATION_HOOKS if h not in ("payvand_blueprints", "payvand_cli"))
+
+
+class PluginStateError(Exception):
+    """Enabling or disabling a plugin is refused; the message says why and what to do."""
+
+
+@dataclasses.dataclass
+class StateChange:
+    """What `enable_plugin` / `disable_plugin` did."""
+
+    name: str
+    enabled: bool
+    migrated: list[str] = dataclasses.field(default_factory=list)
+    overridden: bool = False
+    active: bool = False
 
 
 class Runtime:
@@ -30,110 +86,349 @@ class Runtime:
             self.plugins.add(obj)
         self.plugins.error_sink = self.record_plugin_error
         self.job_runner: Any = None
+        self._schema_ready = False
+        self._generation: int | None = None
+        self._checked_at = 0.0
+        self._refresh_lock = threading.RLock()
 
-    # ------------------------------------------------------------------ plugins
+    # ------------------------------------------------------------------ enabled state
 
     def schema_ready(self) -> bool:
         """True once the core tables exist (after `payvand db upgrade`)."""
-        return sa.inspect(self.engine).has_table(PluginState.__tablename__)
+        if not self._schema_ready:
+            self._schema_ready = sa.inspect(self.engine).has_table(PluginState.__tablename__)
+        return self._schema_ready
 
-    def wanted_plugins(self) -> set[str]:
-        """The plugins to enable: `PAYVAND_PLUGINS` if set, else the database's state.
+    def override(self) -> set[str] | None:
+        """The enabled set forced by configuration or `PAYVAND_PLUGINS` ({"*"} = all), or None.
 
-        The `PAYVAND_PLUGINS` configuration key (a list, or "all") wins over the environment
-        variable, which wins over the database. A plugin seen for the first time is recorded
-        as enabled.
+        The configuration key (a list, or "all"/"none") wins over the environment variable.
         """
         configured = self.config.get("PAYVAND_PLUGINS")
-        override = env_enabled_override()
-        if configured is not None:
-            override = {configured} if isinstance(configured, str) else set(configured)
-            override = {"*"} if "all" in override else override
+        if configured is None:
+            return env_enabled_override()
+        names = {n.strip() for n in configured.split(",")} if isinstance(configured, str) else set(configured)
+        if "all" in names:
+            return {"*"}
+        return {n for n in names if n not in ("none", "")}
+
+    def wanted_plugins(self) -> set[str]:
+        """The plugins to enable: the override if set, else the database's state.
+
+        A plugin seen for the first time is recorded as enabled.
+        """
+        override = self.override()
         if override is not None:
             return set(self.plugins.installed) if "*" in override else override
         if not self.schema_ready():
             return set()
         with self.sessionmaker.begin() as session:
-            states = {s.name: s for s in session.scalars(sa.select(PluginState))}
+            states = self._states(session, create=True)
+            return {n for n, s in states.items() if s.enabled}
+
+    def _states(self, session: Session, *, create: bool = False) -> dict[str, PluginState]:
+        states = {s.name: s for s in session.scalars(sa.select(PluginState))}
+        if create:
             for name, plugin in self.plugins.installed.items():
                 if name not in states:
-                    session.add(PluginState(name=name, enabled=True, version=plugin.version))
+                    states[name] = PluginState(name=name, enabled=True, version=plugin.version,
+                                               error_count=0, recent_errors=[])
+                    session.add(states[name])
                 elif plugin.meta and states[name].version != plugin.version:
                     states[name].version = plugin.version
-            return {n for n, s in states.items() if s.enabled} | {
-                n for n in self.plugins.installed if n not in states
-            }
+        return states
 
     def activate_plugins(self) -> list[str]:
-        """(Re)register the wanted plugins whose migrations are applied."""
+        """(Re)register the wanted plugins whose migrations are applied; warm their registrations."""
         from payvand.core.migrations.runner import applied_heads
 
-        heads = applied_heads(self.engine, self.plugins.installed) if self.schema_ready() else {}
-        wanted = self.wanted_plugins()
-        self.plugins.applied_heads = heads  # type: ignore[attr-defined]
-        enabled = self.plugins.activate(
-            name for name in wanted if heads.get(name, True)
+        with self._refresh_lock:
+            ready = self.schema_ready()
+            self._generation = self._read_generation() if ready else None
+            self._checked_at = time.monotonic()
+            heads = applied_heads(self.engine, self.plugins.installed) if ready else {}
+            wanted = self.wanted_plugins()
+            enabled = self.plugins.activate(name for name in wanted if heads.get(name, True))
+            self.plugins.applied_heads = heads
+            for name in sorted(wanted - set(enabled)):
+                if name in self.plugins.installed and not heads.get(name, True):
+                    self.plugins.problems.setdefault(name, []).append(
+                        f"its migrations are not applied: run `payvand plugins enable {name}` or `payvand db upgrade`"
+                    )
+            for hook in WARMED_HOOKS:
+                self.plugins.call_cached_by_plugin(hook)
+            return enabled
+
+    def _read_generation(self) -> int:
+        with self.sessionmaker() as session:
+            value = session.scalar(sa.select(Setting.value).where(Setting.key == GENERATION_KEY))
+        return int(value or 0)
+
+    def _bump_generation(self, session: Session) -> None:
+        row = session.get(Setting, GENERATION_KEY, with_for_update=True)
+        if row is None:
+            session.add(Setting(key=GENERATION_KEY, value=1))
+        else:
+            row.value = int(row.value or 0) + 1
+
+    def refresh_plugins(self, *, force: bool = False) -> bool:
+        """Re-activate the plugins if another process enabled or disabled one; True if it did.
+
+        Looks at the database at most every `PAYVAND_PLUGIN_REFRESH_SECONDS` (0: every call).
+        """
+        interval = float(self.config.get("PAYVAND_PLUGIN_REFRESH_SECONDS", 2.0))
+        if not force and time.monotonic() - self._checked_at < interval:
+            return False
+        if not self.schema_ready():
+            return False
+        self._checked_at = time.monotonic()
+        try:
+            current = self._read_generation()
+        except Exception:  # a busy database must not fail the request that asked
+            log.warning("could not read the plugins generation", exc_info=True)
+            return False
+        if current == self._generation and not force:
+            return False
+        self.activate_plugins()
+        return True
+
+    def enable_plugin(self, name: str) -> StateChange:
+        """Enable an installed plugin: check it and its `requires`, run its migrations, record it.
+
+        Raises PluginStateError with a message that says what to do when it cannot be.
+        """
+        from payvand.core.migrations.runner import upgrade
+
+        plugin = self.plugins.installed.get(name)
+        if plugin is None:
+            raise PluginStateError(f"no installed plugin is named {name!r}{self._installed_hint()}")
+        if plugin.load_error:
+            raise PluginStateError(f"{name} cannot be loaded: {plugin.load_error}")
+        self._require_schema()
+        with self.sessionmaker() as session:
+            states = self._states(session)
+        disabled = [
+            dep for dep in (requirement_name(r) for r in plugin.meta.requires)  # type: ignore[union-attr]
+            if dep in self.plugins.installed and not (states.get(dep) is None or states[dep].enabled)
+        ]
+        if disabled:
+            raise PluginStateError(
+                f"cannot enable {name}: it requires {', '.join(disabled)}, which "
+                f"{'is' if len(disabled) == 1 else 'are'} disabled; enable "
+                f"{'it' if len(disabled) == 1 else 'them'} first (`payvand plugins enable {disabled[0]}`)"
+            )
+        problems = check_plugin(plugin, self.plugins.installed)
+        if problems:
+            raise PluginStateError(f"cannot enable {name}: {'; '.join(problems)}")
+        try:
+            migrated = upgrade(self.engine, [plugin])[1:]
+        except Exception as exc:
+            raise PluginStateError(f"the migrations of {name} failed: {type(exc).__name__}: {exc}") from exc
+        return self._record_state(name, True, migrated)
+
+    def disable_plugin(self, name: str) -> StateChange:
+        """Disable a plugin, keeping its data; refused while an enabled plugin requires it."""
+        self._require_schema()
+        with self.sessionmaker() as session:
+            states = self._states(session)
+        if name not in self.plugins.installed and name not in states:
+            raise PluginStateError(f"no installed plugin is named {name!r}{self._installed_hint()}")
+        dependants = sorted(
+            other.name for other in self.plugins.installed.values()
+            if other.meta and other.name != name
+            and (states.get(other.name) is None or states[other.name].enabled)
+            and name in (requirement_name(r) for r in other.meta.requires)
         )
-        for name in wanted - set(enabled):
-            if not heads.get(name, True):
-                self.plugins.problems.setdefault(name, []).append(
-                    "its migrations are not applied: run `payvand db upgrade`"
-                )
-        return enabled
+        if dependants:
+            raise PluginStateError(
+                f"cannot disable {name}: {', '.join(dependants)} "
+                f"{'requires' if len(dependants) == 1 else 'require'} it; disable "
+                f"{'it' if len(dependants) == 1 else 'them'} first"
+            )
+        return self._record_state(name, False, [])
+
+    def _record_state(self, name: str, enabled: bool, migrated: list[str]) -> StateChange:
+        plugin = self.plugins.installed.get(name)
+        with self.sessionmaker.begin() as session:
+            state = session.get(PluginState, name, with_for_update=True)
+            if state is None:
+                state = PluginState(name=name, error_count=0, recent_errors=[])
+                session.add(state)
+            state.enabled = enabled
+            if plugin is not None and plugin.meta is not None:
+                state.version = plugin.version
+            self._bump_generation(session)
+        self.activate_plugins()
+        if enabled:
+            self.sync_permissions()
+        return StateChange(name=name, enabled=enabled, migrated=migrated,
+                           overridden=self.override() is not None,
+                           active=name in self.plugins.enabled)
+
+    def _require_schema(self) -> None:
+        if not self.schema_ready():
+            raise PluginStateError("the database is not initialised: run `payvand db upgrade` first")
+
+    def _installed_hint(self) -> str:
+        names = sorted(self.plugins.installed)
+        return f"; installed: {', '.join(names)}" if names else "; no plugins are installed"
+
+    def check_plugins(self) -> dict[str, list[str]]:
+        """Every problem of every installed plugin, enabled or not (what `plugins check` shows)."""
+        from payvand.core.migrations.runner import applied_heads
+
+        heads: dict[str, bool] | None = None
+        enabled: set[str] = set()
+        if self.schema_ready():
+            heads = applied_heads(self.engine, self.plugins.installed)
+            enabled = self.wanted_plugins()
+        result: dict[str, list[str]] = {}
+        for name, plugin in sorted(self.plugins.installed.items()):
+            problems = check_plugin(plugin, self.plugins.installed, applied_heads=heads, enabled=name in enabled)
+            if not plugin.load_error:
+                problems += [p for p in registration_problems(plugin) if p not in problems]
+            result[name] = problems
+        return result
+
+    # ------------------------------------------------------------------ errors
 
     def record_plugin_error(self, plugin_name: str, where: str, exc: BaseException) -> None:
-        """Record a plugin's exception on its PluginState row, in its own transaction."""
+        """Record a plugin's exception on its PluginState row, in a transaction of its own.
+
+        The caller's transaction may roll back afterwards; the record stays. On SQLite a
+        second connection cannot write while the caller's transaction holds the write lock,
+        so the record is written as soon as that transaction ends (commit or rollback).
+        """
         if not self.schema_ready():
             return
-        text = f"{where}: {type(exc).__name__}: {exc}"
-        with self.sessionmaker.begin() as session:
-            state = session.get(PluginState, plugin_name, with_for_update=True)
-            if state is None:
-                state = PluginState(name=plugin_name, enabled=True, error_count=0, recent_errors=[])
-                session.add(state)
-            state.error_count = (state.error_count or 0) + 1
-            state.last_error = text
-            state.last_error_at = db.utcnow()
-            entry = {"at": db.utcnow().isoformat(), "where": where, "error": text,
-                     "traceback": format_exception(exc)}
-            state.recent_errors = ([entry] + list(state.recent_errors or []))[:20]
+        text = f"{where}: {type(exc).__name__}: {exc}"[:2000]
+        entry = {"at": db.utcnow().isoformat(), "where": where, "error": text, "traceback": format_exception(exc)}
+        session = self._open_session()
+        if session is not None and self.engine.dialect.name == "sqlite":
+            self._defer(session, plugin_name, entry)
+            return
+        self._write_errors([(plugin_name, entry)])
+
+    def _open_session(self) -> Session | None:
+        """The current request's or job's session when it is inside a transaction on our engine."""
+        session = db._current_session.get()
+        if session is None:
+            from flask import g, has_app_context
+
+            if has_app_context():
+                session = g.get("payvand_session")
+        if session is None or not session.in_transaction():
+            return None
+        try:
+            bind = session.get_bind()
+        except Exception:
+            return None
+        return session if getattr(bind, "engine", bind) is self.engine else None
+
+    def _defer(self, session: Session, plugin_name: str, entry: dict[str, Any]) -> None:
+        pending = session.info.get(_DEFERRED_ERRORS)
+        if pending is None:
+            pending = session.info[_DEFERRED_ERRORS] = []
+
+            def flush(sess: Session, *_: Any) -> None:
+                entries = sess.info.pop(_DEFERRED_ERRORS, None)
+                if entries:
+                    try:
+                        self._write_errors(entries)
+                    except Exception:
+                        log.exception("could not record plugin errors")
+
+            for name in ("after_commit", "after_rollback"):
+                event.listen(session, name, flush, once=True)
+        pending.append((plugin_name, entry))
+
+    def _write_errors(self, entries: list[tuple[str, dict[str, Any]]]) -> None:
+        for attempt in range(2):
+            try:
+                with self.sessionmaker.begin() as session:
+                    for plugin_name, entry in entries:
+                        state = session.get(PluginState, plugin_name, with_for_update=True)
+                        if state is None:
+                            plugin = self.plugins.installed.get(plugin_name)
+                            state = PluginState(name=plugin_name, enabled=True, error_count=0, recent_errors=[],
+                                                version=plugin.version if plugin else None)
+                            session.add(state)
+                        state.error_count = (state.error_count or 0) + 1
+                        state.last_error = entry["error"]
+                        state.last_error_at = db.utcnow()
+                        state.recent_errors = ([entry, *(state.recent_errors or [])])[:RECENT_ERRORS]
+                return
+            except IntegrityError:  # two processes created the same state row: once more
+                if attempt:
+                    raise
 
     # ------------------------------------------------------------------ registries
 
+    def _registered(self, hook_name: str) -> Iterable[tuple[str, Any]]:
+        """(plugin, item) for each valid item the active plugins registered through `hook_name`."""
+        for plugin_name, items in self.plugins.call_cached_by_plugin(hook_name).items():
+            for item in items:
+                problem = registration_problem(plugin_name, hook_name, item)
+                if problem:
+                    log.warning("plugin %s: %s (ignored)", plugin_name, problem)
+                    continue
+                yield plugin_name, item
+
     def customer_fields(self) -> dict[str, CustomerField]:
-        """Custom customer fields declared by the enabled plugins, by name."""
-        fields: dict[str, CustomerField] = {}
-        for field in self.plugins.call_cached("payvand_customer_fields"):
-            if isinstance(field, CustomerField):
-                fields[field.name] = field
-        return fields
+        """Custom customer fields declared by the active plugins, by name."""
+        return {field.name: field for _, field in self._registered("payvand_customer_fields")}
 
     def channels(self) -> dict[str, str]:
         """Every interaction channel: the core's and the plugins'."""
         channels = dict(CORE_CHANNELS)
-        for spec in self.plugins.call_cached("payvand_channels"):
-            if isinstance(spec, ChannelSpec):
-                channels[spec.name] = spec.label
+        for _, spec in self._registered("payvand_channels"):
+            assert isinstance(spec, ChannelSpec)
+            channels[spec.name] = spec.label
         return channels
 
     def permissions(self) -> dict[str, tuple[str, str]]:
         """Every permission: name -> (plugin, description)."""
         result = {p.name: ("core", p.description) for p in core_permissions.CORE_PERMISSIONS}
-        for name in self.plugins.enabled:
-            for spec in self._permissions_of(name):
-                result[spec.name] = (name, spec.description)
+        for plugin_name, spec in self._registered("payvand_permissions"):
+            assert isinstance(spec, PermissionSpec)
+            result[spec.name] = (plugin_name, spec.description)
         return result
 
-    def _permissions_of(self, plugin_name: str) -> Iterable[PermissionSpec]:
-        obj = self.plugins.installed[plugin_name].obj
-        function = getattr(obj, "payvand_permissions", None)
-        if function is None:
-            return []
-        try:
-            return [p for p in function() or [] if isinstance(p, PermissionSpec)]
-        except Exception as exc:
-            self.plugins.report_error(plugin_name, "payvand_permissions", exc)
-            return []
+    def settings(self) -> dict[str, SettingSpec]:
+        """Every deployment setting the active plugins declare, by key."""
+        return {spec.key: spec for _, spec in self._registered("payvand_settings")}
+
+    def jobs(self) -> list[tuple[str, JobSpec]]:
+        """(plugin, job) for every scheduled job of the active plugins."""
+        return list(self._registered("payvand_jobs"))
+
+    def nav_items(self, principal: Any) -> list[NavItem]:
+        """The navigation entries `principal` may see, sorted by `order` then label.
+
+        An entry without a permission is shown to every staff user; `principal` None (nobody
+        logged in) sees only those.
+        """
+        visible = [
+            item for _, item in self._registered("payvand_nav_items")
+            if item.permission is None or (principal is not None and principal.can(item.permission))
+        ]
+        return sorted(visible, key=lambda item: (item.order, item.label))
+
+    def customer_panels(self, customer: Any, user: Any) -> list[Panel]:
+        """The panels of every active plugin for `customer` as seen by `user`, sorted by `order`.
+
+        A plugin that raises, or returns something other than a Panel, is recorded and left out.
+        """
+        panels: list[Panel] = []
+        results = self.plugins.call_by_plugin("payvand_customer_panels", customer=customer, user=user)
+        for plugin_name, result in results.items():
+            for item in result if isinstance(result, (list, tuple)) else [result]:
+                if isinstance(item, Panel):
+                    panels.append(item if item.key else dataclasses.replace(item, key=plugin_name))
+                elif item is not None:
+                    self.plugins.report_error(plugin_name, "payvand_customer_panels",
+                                              TypeError(f"returned a {type(item).__name__}, not a Panel"))
+        return sorted(panels, key=lambda panel: (panel.order, panel.title))
 
     def sync_permissions(self) -> None:
         """Record every declared permission so admins can grant it (idempotent)."""
@@ -150,3 +445,53 @@ class Runtime:
                     session.add(Permission(name=name, plugin=plugin, description=description))
                 elif (row.plugin, row.description) != (plugin, description):
                     row.plugin, row.description = plugin, description
+
+    # ------------------------------------------------------------------ reporting
+
+    def plugin_info(self, name: str) -> dict[str, Any]:
+        """Everything about one installed plugin: meta, state, hooks, contributions, errors."""
+        plugin = self.plugins.installed.get(name)
+        if plugin is None:
+            raise PluginStateError(f"no installed plugin is named {name!r}{self._installed_hint()}")
+        state = None
+        if self.schema_ready():
+            with self.sessionmaker() as session:
+                state = session.get(PluginState, name)
+        override = self.override()
+        if override is not None:
+            enabled = "*" in override or name in override
+        else:
+            enabled = state.enabled if state is not None else True
+        meta = plugin.meta
+        return {
+            "name": name,
+            "version": plugin.version,
+            "title": (meta.title if meta else "") or name,
+            "description": meta.description if meta else "",
+            "requires": list(meta.requires) if meta else [],
+            "source": plugin.source,
+            "enabled": enabled,
+            "overridden": override is not None,
+            "active": name in self.plugins.enabled,
+            "problems": self.plugins.problems.get(name, []) or ([f"cannot be loaded: {plugin.load_error}"]
+                                                                if plugin.load_error else []),
+            "hooks": self.plugins.implemented_hooks(name),
+            "permissions": [(p.name, p.description) for p in self._contributions(name, "payvand_permissions")],
+            "customer_fields": [(f.name, f.type, f.label) for f in self._contributions(name, "payvand_customer_fields")],
+            "error_count": state.error_count if state else 0,
+            "recent_errors": [{k: v for k, v in e.items() if k != "traceback"}
+                              for e in (state.recent_errors or [])] if state else [],
+        }
+
+    def _contributions(self, name: str, hook_name: str) -> list[Any]:
+        """What plugin `name` registers through `hook_name`, active or not (for `plugins info`)."""
+        if name in self.plugins.enabled:
+            items = self.plugins.call_cached_by_plugin(hook_name).get(name, [])
+        else:
+            function = hook_functions(self.plugins.installed[name].obj).get(hook_name)
+            try:
+                result = function() if function else None
+            except Exception:
+                result = None
+            items = result if isinstance(result, (list, tuple)) else [result] if result is not None else []
+        return [item for item in items if registration_problem(name, hook_name, item) is None]

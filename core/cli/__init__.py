@@ -14,34 +14,48 @@ __all__ = ["CliError", "cli", "main", "pass_env"]
 
 
 class PayvandGroup(click.Group):
-    """The root group: adds the enabled plugins' commands lazily, on first lookup."""
+    """The root group: adds the enabled plugins' commands lazily, on first lookup.
 
-    _plugins_loaded = False
+    The plugin commands belong to one invocation (kept on the root context), so a process
+    that runs the CLI several times (tests) never sees a previous database's plugins.
+    """
 
-    def _load_plugin_commands(self, ctx: click.Context) -> None:
-        if self._plugins_loaded:
-            return
-        self._plugins_loaded = True
+    def _plugin_commands(self, ctx: click.Context) -> dict[str, click.Command]:
+        root = ctx.find_root()
+        obj = root.ensure_object(dict)
+        if "plugin_commands" in obj:
+            return obj["plugin_commands"]
+        commands: dict[str, click.Command] = {}
+        obj["plugin_commands"] = commands
+        obj.setdefault("overrides", _overrides(root.params.get("instance"), root.params.get("database_url")))
         try:
             from payvand.core.cli.common import get_env
 
             env = get_env(ctx)
-            for command in env.runtime.plugins.call("payvand_cli"):
+            for command in env.runtime.plugins.call_cached("payvand_cli"):
                 if isinstance(command, click.Command) and command.name not in self.commands:
-                    self.add_command(command)
+                    commands.setdefault(command.name or "", command)
         except Exception as exc:  # the core commands must keep working
             logging.getLogger(__name__).warning("plugin commands unavailable: %s", exc)
+        return commands
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        self._load_plugin_commands(ctx)
-        return super().list_commands(ctx)
+        return sorted({*super().list_commands(ctx), *self._plugin_commands(ctx)})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         command = super().get_command(ctx, name)
         if command is None:
-            self._load_plugin_commands(ctx)
-            command = super().get_command(ctx, name)
+            command = self._plugin_commands(ctx).get(name)
         return command
+
+
+def _overrides(instance: str | None, database_url: str | None) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    if instance:
+        overrides["PAYVAND_INSTANCE"] = instance
+    if database_url:
+        overrides["PAYVAND_DATABASE_URL"] = database_url
+    return overrides
 
 
 @click.group(cls=PayvandGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,12 +68,7 @@ class PayvandGroup(click.Group):
 def cli(ctx: click.Context, instance: str | None, database_url: str | None, verbose: bool) -> None:
     """Payvand: a plugin-based CRM. Start with `payvand demo`."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    overrides: dict[str, Any] = {}
-    if instance:
-        overrides["PAYVAND_INSTANCE"] = instance
-    if database_url:
-        overrides["PAYVAND_DATABASE_URL"] = database_url
-    ctx.obj = {"overrides": overrides}
+    ctx.ensure_object(dict)["overrides"] = _overrides(instance, database_url)
 
 
 def _register() -> None:

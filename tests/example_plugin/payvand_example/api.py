@@ -1,0 +1,65 @@
+"""`/api/v1/example/notes`: list and write notes on a customer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask.views import MethodView
+from marshmallow import Schema, fields, validate
+
+from payvand.sdk import ApiBlueprint, ApiError, Customer, require, session
+
+from payvand_example.models import Note
+
+blp = ApiBlueprint("payvand_example", __name__, url_prefix="/example", description="Example plugin: customer notes.")
+
+MAX_ID = 2**63 - 1
+
+
+class NoteQuery(Schema):
+    """Whose notes to list."""
+
+    customer_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
+
+
+class NoteIn(Schema):
+    """A new note."""
+
+    customer_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
+    text = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class NoteOut(Schema):
+    """A note."""
+
+    id = fields.Integer(required=True)
+    customer_id = fields.Integer(required=True)
+    text = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+@blp.route("/notes")
+class Notes(MethodView):
+    """A customer's notes."""
+
+    @require("payvand_example.note.view")
+    @blp.arguments(NoteQuery, location="query")
+    @blp.response(200, NoteOut(many=True))
+    def get(self, args: dict[str, Any]) -> list[Note]:
+        """The customer's notes, oldest first."""
+        return list(session().scalars(
+            sa.select(Note).where(Note.customer_id == args["customer_id"]).order_by(Note.id).limit(200)
+        ))
+
+    @require("payvand_example.note.edit")
+    @blp.arguments(NoteIn)
+    @blp.response(201, NoteOut)
+    def post(self, data: dict[str, Any]) -> Note:
+        """Write a note on a customer."""
+        if session().get(Customer, data["customer_id"]) is None:
+            raise ApiError(404, f"There is no customer {data['customer_id']}.")
+        note = Note(customer_id=data["customer_id"], text=data["text"])
+        session().add(note)
+        session().commit()
+        return note

@@ -1,0 +1,193 @@
+"""A test plugin implementing every hook of `core/hookspecs.py` (like Datasette's `my_plugin.py`).
+
+Each implementation records its call in `CALLS` as `(hook, arguments)`, with the arguments
+reduced to plain values while the objects are still attached, so tests can check that the
+core calls each hook, when, and with the documented arguments. `test_every_hook.py` fails
+when a hook is added to the specs and not implemented here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import click
+from flask import Blueprint
+
+from payvand.sdk import (
+    ApiBlueprint,
+    ChannelSpec,
+    Customer,
+    CustomerField,
+    Interaction,
+    JobSpec,
+    MovedRows,
+    NavItem,
+    Panel,
+    PermissionSpec,
+    PluginMeta,
+    SettingSpec,
+    User,
+    hookimpl,
+)
+
+meta = PluginMeta(name="every_hook", version="1.0", title="Every hook")
+
+CALLS: list[tuple[str, dict[str, Any]]] = []
+
+
+def called(hook: str) -> list[dict[str, Any]]:
+    """The arguments of each recorded call of `hook`."""
+    return [args for name, args in CALLS if name == hook]
+
+
+def _customers(customers: Sequence[Customer]) -> list[tuple[str, int]]:
+    return [(type(c).__name__, c.id) for c in customers]
+
+
+api_blp = ApiBlueprint("every_hook", __name__, url_prefix="/every-hook", description="Every-hook test plugin.")
+page_blp = Blueprint("every_hook_pages", __name__, url_prefix="/every-hook")
+
+
+@api_blp.route("/ping", methods=["GET"])
+def ping() -> dict[str, bool]:
+    """Answer pong."""
+    return {"pong": True}
+
+
+@page_blp.get("/page")
+def page() -> str:
+    """A plain page."""
+    return "every hook page"
+
+
+@click.command("every-hook")
+def every_hook_command() -> None:
+    """Say that the every-hook plugin is here."""
+    click.echo("every hook here")
+
+
+def tick() -> None:
+    """The plugin's scheduled job."""
+    CALLS.append(("job:every_hook.tick", {}))
+
+
+# --------------------------------------------------------------------------- registration
+
+
+@hookimpl
+def payvand_blueprints() -> list[Blueprint]:
+    """Record the call."""
+    CALLS.append(("payvand_blueprints", {}))
+    return [api_blp, page_blp]
+
+
+@hookimpl
+def payvand_cli() -> list[click.Command]:
+    """Record the call."""
+    CALLS.append(("payvand_cli", {}))
+    return [every_hook_command]
+
+
+@hookimpl
+def payvand_permissions() -> list[PermissionSpec]:
+    """Record the call."""
+    CALLS.append(("payvand_permissions", {}))
+    return [PermissionSpec("every_hook.thing.view", "See things")]
+
+
+@hookimpl
+def payvand_customer_fields() -> list[CustomerField]:
+    """Record the call."""
+    CALLS.append(("payvand_customer_fields", {}))
+    return [CustomerField("every_hook.score", "integer", label="Score")]
+
+
+@hookimpl
+def payvand_nav_items() -> list[NavItem]:
+    """Record the call."""
+    CALLS.append(("payvand_nav_items", {}))
+    return [
+        NavItem("Things", "every_hook.things", permission="every_hook.thing.view", order=20),
+        NavItem("Help", "every_hook.help", order=10),
+    ]
+
+
+@hookimpl
+def payvand_jobs() -> list[JobSpec]:
+    """Record the call."""
+    CALLS.append(("payvand_jobs", {}))
+    return [JobSpec("every_hook.tick", tick, 60)]
+
+
+@hookimpl
+def payvand_channels() -> list[ChannelSpec]:
+    """Record the call."""
+    CALLS.append(("payvand_channels", {}))
+    return [ChannelSpec("pigeon", "Carrier pigeon")]
+
+
+@hookimpl
+def payvand_settings() -> list[SettingSpec]:
+    """Record the call."""
+    CALLS.append(("payvand_settings", {}))
+    return [SettingSpec("every_hook.colour", "blue", label="Colour")]
+
+
+# --------------------------------------------------------------------------- contribution
+
+
+@hookimpl
+def payvand_customer_panels(customer: Customer, user: User | None) -> list[Panel]:
+    """Record the call."""
+    CALLS.append(("payvand_customer_panels", {"customer": customer.id, "user": getattr(user, "id", user)}))
+    return [Panel("Second", "<p>2</p>", order=20), Panel("First", "<p>1</p>", order=10)]
+
+
+@hookimpl
+def payvand_customer_merge(target: Customer, source: Customer) -> MovedRows | None:
+    """Record the call."""
+    CALLS.append(("payvand_customer_merge", {"target": target.id, "source": source.id,
+                                             "types": (type(target).__name__, type(source).__name__)}))
+    return None
+
+
+@hookimpl
+def payvand_customer_export(customer: Customer) -> dict[str, Any]:
+    """Record the call."""
+    CALLS.append(("payvand_customer_export", {"customer": customer.id}))
+    return {"seen": customer.id}
+
+
+@hookimpl
+def payvand_customer_erase(customer: Customer) -> None:
+    """Record the call."""
+    CALLS.append(("payvand_customer_erase", {"customer": customer.id, "erased_at": customer.erased_at}))
+
+
+# --------------------------------------------------------------------------- events
+
+
+@hookimpl
+def payvand_customer_created(customers: Sequence[Customer]) -> None:
+    """Record the call."""
+    CALLS.append(("payvand_customer_created", {"customers": _customers(customers)}))
+
+
+@hookimpl
+def payvand_customer_updated(customers: Sequence[Customer], changes: dict[int, dict[str, Any]]) -> None:
+    """Record the call."""
+    CALLS.append(("payvand_customer_updated", {"customers": _customers(customers), "changes": changes}))
+
+
+@hookimpl
+def payvand_customer_deleted(customer_ids: Sequence[int]) -> None:
+    """Record the call."""
+    CALLS.append(("payvand_customer_deleted", {"customer_ids": list(customer_ids)}))
+
+
+@hookimpl
+def payvand_interaction_recorded(interactions: Sequence[Interaction]) -> None:
+    """Record the call."""
+    CALLS.append(("payvand_interaction_recorded", {
+        "interactions": [(type(i).__name__, i.id, i.customer_id, i.kind) for i in interactions]}))

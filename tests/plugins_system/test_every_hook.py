@@ -1,0 +1,223 @@
+"""Every hook is implemented by the every-hook plugin, and the core calls each one as documented."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from payvand.core import hookspecs
+from payvand.core.audit import SYSTEM
+from payvand.core.auth import Principal
+from payvand.core.cli import cli
+from payvand.core.contracts import SettingSpec
+from payvand.core.models import Permission
+from payvand.core.plugins import hook_functions, spec_names
+from payvand.core.schemas import CustomerIn
+from payvand.core.services.customers import create_customer
+
+from plugins_system import every_hook_plugin as plugin
+from plugins_system.entrypoints import installed
+
+EXPECTED_HOOKS = {
+    "payvand_blueprints", "payvand_cli", "payvand_permissions", "payvand_customer_fields",
+    "payvand_nav_items", "payvand_jobs", "payvand_channels", "payvand_settings",
+    "payvand_customer_panels", "payvand_customer_merge", "payvand_customer_export", "payvand_customer_erase",
+    "payvand_customer_created", "payvand_customer_updated", "payvand_customer_deleted",
+    "payvand_interaction_recorded",
+}
+
+
+@pytest.fixture
+def payvand_plugins() -> list[Any]:
+    """Only the every-hook plugin."""
+    return [plugin]
+
+
+@pytest.fixture(autouse=True)
+def fresh_calls() -> None:
+    """Start each test with no recorded calls (autouse: before the app is built)."""
+    plugin.CALLS.clear()
+
+
+def names() -> list[str]:
+    return [name for name, _ in plugin.CALLS]
+
+
+# --------------------------------------------------------------------------- coverage
+
+
+def test_the_plugin_implements_every_hookspec():
+    specs = set(spec_names())
+    assert specs >= EXPECTED_HOOKS
+    missing = specs - set(hook_functions(plugin))
+    assert not missing, f"every_hook_plugin.py does not implement {sorted(missing)}"
+
+
+def test_every_hookspec_has_a_kind():
+    kinds = set(hookspecs.REGISTRATION_HOOKS) | set(hookspecs.CONTRIBUTION_HOOKS) | set(hookspecs.EVENT_HOOKS)
+    assert kinds == set(spec_names())
+    assert set(hookspecs.VETO_HOOKS) <= set(hookspecs.CONTRIBUTION_HOOKS)
+
+
+def test_the_plugin_passes_every_check(runtime):
+    assert runtime.check_plugins()["every_hook"] == []
+    assert runtime.plugins.enabled == ["every_hook"]
+
+
+# --------------------------------------------------------------------------- registration
+
+
+def test_registration_hooks_are_called_once_at_start_up(app):
+    startup = sorted(names())
+    assert startup == sorted(h for h in hookspecs.REGISTRATION_HOOKS if h != "payvand_cli")
+
+
+def test_blueprints_are_served_api_under_api_v1_and_pages_as_they_are(app, api, client):
+    assert api.get("every-hook/ping").json == {"pong": True}
+    assert "/api/v1/every-hook/ping" in client.get("/api/v1/openapi.json").json["paths"]
+    page = client.get("/every-hook/page")
+    assert page.status_code == 200 and page.text == "every hook page"
+
+
+def test_cli_commands_are_added_under_payvand(payvand_database_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("PAYVAND_PLUGINS", "every_hook")
+    with installed(tmp_path / "dist", {"every_hook": "plugins_system.every_hook_plugin"}):
+        result = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "every-hook"])
+        help_text = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "--help"]).output
+    assert result.exit_code == 0, result.output
+    assert result.output == "every hook here\n"
+    assert "every-hook" in help_text
+    assert names().count("payvand_cli") == 2  # once per invocation
+
+
+def test_permissions_are_recorded_with_their_plugin(db_session):
+    row = db_session.get(Permission, "every_hook.thing.view")
+    assert (row.plugin, row.description) == ("every_hook", "See things")
+
+
+def test_customer_fields_validate_attributes(api):
+    assert api.post("customers", json={"given_name": "A", "attributes": {"every_hook.score": 7}}).status_code == 201
+    wrong = api.post("customers", json={"given_name": "A", "attributes": {"every_hook.score": "high"}})
+    assert wrong.status_code == 422
+    unknown = api.post("customers", json={"given_name": "A", "attributes": {"every_hook.other": 1}})
+    assert unknown.status_code == 422
+
+
+def test_channels_are_accepted_for_interactions(api, make_customer):
+    customer = make_customer()
+    ok = api.post(f"customers/{customer.id}/interactions", json={"kind": "core.note", "channel": "pigeon"})
+    assert ok.status_code == 201, ok.json
+    refused = api.post(f"customers/{customer.id}/interactions", json={"kind": "core.note", "channel": "owl"})
+    assert refused.status_code == 422
+
+
+def test_settings_are_listed(runtime):
+    assert runtime.settings() == {"every_hook.colour": SettingSpec("every_hook.colour", "blue", label="Colour")}
+
+
+def test_jobs_run_through_the_job_runner(runtime):
+    assert "every_hook.tick" in runtime.job_runner.run_due_jobs()
+    assert names().count("job:every_hook.tick") == 1
+    assert "every_hook.tick" not in runtime.job_runner.run_due_jobs()  # not due again yet
+
+
+def test_nav_items_are_filtered_by_permission_and_sorted(runtime):
+    allowed = Principal(user_id=1, label="a", is_superuser=False, permissions=frozenset({"every_hook.thing.view"}))
+    plain = Principal(user_id=2, label="b", is_superuser=False, permissions=frozenset())
+    assert [i.endpoint for i in runtime.nav_items(allowed)] == ["every_hook.help", "every_hook.things"]
+    assert [i.endpoint for i in runtime.nav_items(plain)] == ["every_hook.help"]
+    assert [i.endpoint for i in runtime.nav_items(None)] == ["every_hook.help"]
+
+
+# --------------------------------------------------------------------------- contribution
+
+
+def test_customer_panels_get_the_customer_and_user_and_are_sorted(runtime, make_customer, make_user):
+    customer, user = make_customer(), make_user()
+    panels = runtime.customer_panels(customer, user)
+    assert [p.title for p in panels] == ["First", "Second"]
+    assert {p.key for p in panels} == {"every_hook"}
+    assert plugin.called("payvand_customer_panels") == [{"customer": customer.id, "user": user.id}]
+
+
+def test_export_calls_the_export_hook_and_places_the_result_under_the_plugin(api, make_customer):
+    customer = make_customer()
+    exported = api.get(f"customers/{customer.id}/export")
+    assert exported.status_code == 200
+    assert exported.json["plugins"] == {"every_hook": {"seen": customer.id}}
+    assert plugin.called("payvand_customer_export") == [{"customer": customer.id}]
+
+
+def test_merge_calls_the_merge_hook_with_target_and_source(api, make_customer):
+    target, source = make_customer(), make_customer()
+    assert api.post(f"customers/{target.id}/merge", json={"source_id": source.id}).status_code == 200
+    assert plugin.called("payvand_customer_merge") == [
+        {"target": target.id, "source": source.id, "types": ("Customer", "Customer")}]
+
+
+def test_erase_calls_the_erase_hook_before_the_core_erases(api, make_customer):
+    customer = make_customer()
+    assert api.post(f"customers/{customer.id}/erase").status_code == 200
+    assert plugin.called("payvand_customer_erase") == [{"customer": customer.id, "erased_at": None}]
+
+
+# --------------------------------------------------------------------------- events
+
+
+def test_creating_a_customer_calls_no_hook_synchronously(api, run_jobs):
+    api.get("customers")  # warm up the request path
+    plugin.CALLS.clear()
+    created = api.post("customers", json={"given_name": "Leila"})
+    assert created.status_code == 201
+    assert plugin.CALLS == []  # registrations are cached; the event waits in the outbox
+    run_jobs()
+    assert [n for n in names() if n.startswith("payvand_")] == ["payvand_customer_created"]
+
+
+def test_event_hooks_are_called_after_commit_not_in_the_request(api, run_jobs):
+    customer_id = api.post("customers", json={"given_name": "Ali"}).json["id"]
+    assert plugin.called("payvand_customer_created") == []
+    run_jobs()
+    assert plugin.called("payvand_customer_created") == [{"customers": [("Customer", customer_id)]}]
+    assert api.delete(f"customers/{customer_id}").status_code == 204
+    assert plugin.called("payvand_customer_deleted") == []
+    run_jobs()
+    assert plugin.called("payvand_customer_deleted") == [{"customer_ids": [customer_id]}]
+
+
+def test_objects_deleted_before_delivery_are_left_out_and_empty_calls_skipped(api, run_jobs):
+    customer_id = api.post("customers", json={"given_name": "Ali"}).json["id"]
+    api.patch(f"customers/{customer_id}", json={"given_name": "Alireza"})
+    api.post(f"customers/{customer_id}/interactions", json={"kind": "core.note", "channel": "phone"})
+    assert api.delete(f"customers/{customer_id}").status_code == 204
+    run_jobs()
+    assert [n for n in names() if n in hookspecs.EVENT_HOOKS] == ["payvand_customer_deleted"]
+    assert plugin.called("payvand_customer_deleted") == [{"customer_ids": [customer_id]}]
+
+
+def test_update_and_interaction_events_carry_objects_and_changes(api, run_jobs):
+    customer_id = api.post("customers", json={"given_name": "Ali"}).json["id"]
+    api.patch(f"customers/{customer_id}", json={"given_name": "Alireza"})
+    interaction_id = api.post(f"customers/{customer_id}/interactions",
+                              json={"kind": "core.note", "channel": "phone", "summary": "called"}).json["id"]
+    run_jobs()
+    [updated] = plugin.called("payvand_customer_updated")
+    assert updated["customers"] == [("Customer", customer_id)]
+    assert updated["changes"][customer_id]["given_name"] == ["Ali", "Alireza"]
+    assert plugin.called("payvand_interaction_recorded") == [
+        {"interactions": [("Interaction", interaction_id, customer_id, "core.note")]}]
+
+
+def test_event_hooks_get_one_transactions_changes_as_one_batch(runtime, run_jobs):
+    with runtime.sessionmaker.begin() as session:
+        ids = []
+        for name in ("Mina", "Omid", "Parisa"):
+            customer = create_customer(session, CustomerIn().load({"given_name": name}), SYSTEM)
+            ids.append(customer.id)
+    run_jobs()
+    assert plugin.called("payvand_customer_created") == [{"customers": [("Customer", i) for i in ids]}]
+    with runtime.sessionmaker() as session:
+        assert session.scalar(sa.text("SELECT count(*) FROM core_outbox WHERE delivered_at IS NULL")) == 0
