@@ -1,9 +1,283 @@
-"""`payvand` commands: serve (being written)."""
+"""`payvand init | run | worker | demo`: the life cycle of an instance.
+
+`init` makes the instance folder and migrates the database; `run` serves the web app with
+the in-process job runner; `worker` runs the job runner alone (several of them at scale);
+`demo` does all of it on demo data with an admin account, for a first look.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
+import secrets
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
 import click
+import sqlalchemy as sa
+from payvand.core.cli.common import CliEnv, CliError, pass_env
+from sqlalchemy.exc import SQLAlchemyError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ADMIN_EMAIL = "admin@example.com"
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+def one_line(exc: BaseException) -> str:
+    """The first meaningful line of an exception (database errors span several)."""
+    original = getattr(exc, "orig", None) or exc
+    text = str(original).strip() or type(original).__name__
+    return text.splitlines()[0].strip()
+
+
+def friendly_errors(function: F) -> F:
+    """Turn database and OS errors of a command (taking the CliEnv first) into one-line
+    `CliError`s, and close the command's database connections when it ends."""
+
+    @functools.wraps(function)
+    def wrapper(env: CliEnv, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(env, *args, **kwargs)
+        except SQLAlchemyError as exc:
+            raise CliError(f"database error: {one_line(exc)}") from None
+        except OSError as exc:
+            raise CliError(one_line(exc)) from None
+        finally:
+            runtime = getattr(env, "_runtime", None)
+            if runtime is not None:
+                runtime.engine.dispose()
+
+    return wrapper  # type: ignore[return-value]
+
+
+def safe_url(url: str) -> str:
+    """A database URL fit to print: the password hidden."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
+
+
+def require_ready(env: CliEnv) -> None:
+    """Refuse to go on unless the database is migrated to the core's head."""
+    from payvand.core.migrations.runner import core_at_head
+
+    env.require_schema()
+    if not core_at_head(env.runtime.engine):
+        raise CliError("the database needs migrating: run `payvand db upgrade` first")
+
+
+def initialise(env: CliEnv) -> list[str]:
+    """Create the instance folder and secret key, and migrate the database; return branches run."""
+    from payvand.core.cli.db import upgrade_all
+
+    Path(env.config["PAYVAND_INSTANCE"]).mkdir(parents=True, exist_ok=True)
+    try:
+        return upgrade_all(env)
+    except SQLAlchemyError as exc:
+        raise CliError(f"migration failed: {one_line(exc)}") from None
+
+
+def _secret_key_source(folder: Path) -> str:
+    if os.environ.get("PAYVAND_SECRET_KEY"):
+        return "from $PAYVAND_SECRET_KEY"
+    path = folder / "secret_key"
+    return str(path) if path.exists() else "from the configuration"
+
+
+# --------------------------------------------------------------------------- serving
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl+C so servers and workers stop cleanly (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def serve(env: CliEnv, host: str, port: int, *, jobs: bool, debug: bool = False) -> None:
+    """Serve the app with the development server and, unless `jobs` is off, the job runner."""
+    from payvand.core.app import create_app
+
+    app = create_app(dict(env.config))
+    runtime = app.extensions["payvand"]
+    run_jobs = jobs and str(app.config.get("PAYVAND_JOBS", "thread")).lower() != "off"
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+    click.echo(f"Payvand is serving on {url} (API document: {url}api/v1/openapi.json).")
+    click.echo(f"Database: {safe_url(env.config['PAYVAND_DATABASE_URL'])}; job runner: "
+               f"{'in this process' if run_jobs else 'off (run `payvand worker`)'}. Press Ctrl+C to stop.")
+    try:
+        with _terminate_as_interrupt():
+            if run_jobs:
+                runtime.job_runner.start_thread()
+            app.run(host=host, port=port, debug=debug, use_reloader=False, threaded=True)
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        raise CliError(f"cannot serve on {host}:{port}: {one_line(exc)}") from None
+    finally:
+        if run_jobs:
+            runtime.job_runner.stop()
+        runtime.engine.dispose()
+    click.echo("Stopped.")
+
+
+def _serve_options(function: F) -> F:
+    function = click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535),
+                            help="Port to listen on.")(function)
+    return click.option("--host", default="127.0.0.1", show_default=True,
+                        help="Address to listen on (0.0.0.0 for every interface).")(function)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@click.command("init")
+@pass_env
+@friendly_errors
+def init_command(env: CliEnv) -> None:
+    """Create the instance folder and migrate the database.
+
+    Safe to run again: it only applies migrations not yet applied.
+    """
+    folder = Path(env.config["PAYVAND_INSTANCE"])
+    existed = env.runtime.schema_ready()
+    ran = initialise(env)
+    click.echo(f"Instance folder: {folder}")
+    click.echo(f"Secret key: {_secret_key_source(folder)}")
+    state = "already initialised, migrations at head" if existed else "created and migrated"
+    click.echo(f"Database: {safe_url(env.config['PAYVAND_DATABASE_URL'])} ({state}: {', '.join(ran)})")
+    click.echo("Next: `payvand users create you@example.com --superuser`, then `payvand run`.")
+
+
+@click.command("run")
+@_serve_options
+@click.option("--no-jobs", is_flag=True,
+              help="Do not start the in-process job runner (run `payvand worker` instead).")
+@click.option("--debug", is_flag=True, help="Flask debug mode: interactive tracebacks. Never in production.")
+@pass_env
+@friendly_errors
+def run_command(env: CliEnv, host: str, port: int, no_jobs: bool, debug: bool) -> None:
+    """Serve the web app with the in-process job runner.
+
+    At scale, serve `payvand.core.app:create_app()` with gunicorn and run `payvand worker`
+    processes instead.
+    """
+    require_ready(env)
+    env.runtime.engine.dispose()
+    serve(env, host, port, jobs=not no_jobs, debug=debug)
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run one pass (deliver due events, run due jobs) and exit.")
+@pass_env
+@friendly_errors
+def worker_command(env: CliEnv, once: bool) -> None:
+    """Deliver events to plugins and run scheduled jobs.
+
+    Runs in the foreground until stopped; start several against PostgreSQL to scale.
+    """
+    from payvand.core.jobs import JobRunner
+
+    require_ready(env)
+    runner = JobRunner(env.runtime)
+    if once:
+        handled = runner.deliver_due()
+        ran = runner.run_due_jobs()
+        click.echo(f"Handled {handled} event{'' if handled == 1 else 's'}; "
+                   f"jobs run: {', '.join(ran) if ran else 'none due'}.")
+        return
+    try:
+        with _terminate_as_interrupt():
+            click.echo(f"Worker running on {safe_url(env.config['PAYVAND_DATABASE_URL'])}. Press Ctrl+C to stop.")
+            runner.loop()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runner.stop()
+    click.echo("Worker stopped.")
+
+
+def ensure_admin(env: CliEnv) -> str | None:
+    """Create the demo superuser unless it exists; return its new password, or None."""
+    from payvand.core import audit
+    from payvand.core.models import User
+    from payvand.core.services.users import create_user
+
+    with env.runtime.sessionmaker.begin() as session:
+        if session.scalar(sa.select(User.id).where(User.email == ADMIN_EMAIL)) is not None:
+            return None
+        password = secrets.token_urlsafe(15)
+        user = create_user(session, ADMIN_EMAIL, password=password, name="Administrator", superuser=True,
+                           profile=env.config.get("PAYVAND_PASSWORD_PROFILE", "default"))
+        audit.record(session, audit.Actor(label="cli"), "create", "user", user.id,
+                     after={"email": user.email, "name": user.name, "is_superuser": True})
+    return password
+
+
+@click.command("demo")
+@click.option("--no-serve", is_flag=True, help="Prepare the instance and exit without serving.")
+@_serve_options
+@click.option("--customers", default=500, show_default=True, type=click.IntRange(1, 1_000_000),
+              help="Demo customers to create.")
+@click.option("--interactions", default=10_000, show_default=True, type=click.IntRange(0, 10_000_000),
+              help="Demo interactions to create.")
+@click.option("--seed", type=int, help="Random seed (the same seed gives the same data). Default: fixed.")
+@pass_env
+@friendly_errors
+def demo_command(env: CliEnv, no_serve: bool, host: str, port: int, customers: int,
+                 interactions: int, seed: int | None) -> None:
+    """Set up demo data and an admin account, then serve.
+
+    Safe to run again: data and the admin are created only once.
+    """
+    from payvand.core.audit import Actor
+    from payvand.core.demo import DEFAULT_SEED, has_customers, load_demo
+
+    ran = initialise(env)
+    click.echo(f"Instance: {env.config['PAYVAND_INSTANCE']}; database "
+               f"{safe_url(env.config['PAYVAND_DATABASE_URL'])} at head ({', '.join(ran)}).")
+    runtime = env.runtime
+    if has_customers(runtime.sessionmaker):
+        click.echo("The database already has customers: no demo data loaded.")
+    else:
+        result = load_demo(runtime.sessionmaker, customers, interactions,
+                           DEFAULT_SEED if seed is None else seed, actor=Actor(label="cli"))
+        click.echo(f"Loaded {result.customers} customers and {result.interactions} interactions "
+                   f"in {result.seconds:.1f} s.")
+    password = ensure_admin(env)
+    if password is None:
+        click.echo(f"The admin account {ADMIN_EMAIL} already exists; reset its password with "
+                   f"`payvand users set-password {ADMIN_EMAIL}`.")
+    else:
+        click.echo(f"Created the admin account {ADMIN_EMAIL} with password: {password}")
+        click.echo("  (shown only this once; change it with "
+                   f"`payvand users set-password {ADMIN_EMAIL}`)")
+    click.echo(f"API token for scripts: `payvand tokens create {ADMIN_EMAIL} --name demo`.")
+    if no_serve:
+        return
+    runtime.engine.dispose()
+    serve(env, host, port, jobs=True)
 
 
 def register(cli: click.Group) -> None:
-    """Add this module's commands to the root CLI."""
+    """Add `init`, `run`, `worker` and `demo` to the root CLI."""
+    for command in (init_command, run_command, worker_command, demo_command):
+        cli.add_command(command)
