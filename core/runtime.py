@@ -398,6 +398,21 @@ class Runtime:
         """Every deployment setting the active plugins declare, by key."""
         return {spec.key: spec for _, spec in self._registered("payvand_settings")}
 
+    def setting(self, session: Session, key: str) -> Any:
+        """A setting's value: the stored one, else the default its plugin declared.
+
+        Raises KeyError for a key no enabled plugin (nor the core) declares.
+        """
+        from payvand.core.models import Setting
+
+        row = session.get(Setting, key)
+        if row is not None:
+            return row.value
+        specs = self.settings()
+        if key not in specs:
+            raise KeyError(f"no enabled plugin declares the setting {key!r}")
+        return specs[key].default
+
     def jobs(self) -> list[tuple[str, JobSpec]]:
         """(plugin, job) for every scheduled job of the active plugins."""
         return list(self._registered("payvand_jobs"))
@@ -479,6 +494,8 @@ class Runtime:
             "permissions": [(p.name, p.description) for p in self._contributions(name, "payvand_permissions")],
             "customer_fields": [(f.name, f.type, f.label) for f in self._contributions(name, "payvand_customer_fields")],
             "error_count": state.error_count if state else 0,
+            "last_error": state.last_error if state else None,
+            "last_error_at": state.last_error_at if state else None,
             "recent_errors": [{k: v for k, v in e.items() if k != "traceback"}
                               for e in (state.recent_errors or [])] if state else [],
         }

@@ -6,8 +6,10 @@ and may change between releases. First-party plugins import only this module.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
+from collections.abc import Iterator
 from typing import Any
 
 from flask import current_app, g, has_app_context
@@ -26,7 +28,7 @@ from payvand.core.contracts import (
     PluginMeta,
     SettingSpec,
 )
-from payvand.core.db import Base, BigId, ExactDecimal, JSONText, UTCDateTime, current_session, utcnow
+from payvand.core.db import Base, BigId, ExactDecimal, JSONText, UTCDateTime, current_session, session_scope, utcnow
 from payvand.core.hookspecs import hookimpl
 from payvand.core.models import Customer, Interaction, User
 from payvand.core.plugins import PluginError
@@ -38,16 +40,49 @@ __all__ = [
     "CustomerOut", "ExactDecimal", "Interaction", "InteractionError", "InteractionOut", "JSONText",
     "JobSpec", "MovedRows", "NavItem", "Panel", "PermissionSpec", "PluginError", "PluginMeta",
     "SettingSpec", "UTCDateTime", "User", "current_user_can", "hookimpl", "principal",
-    "record_interaction", "require", "session", "utcnow",
+    "record_interaction", "require", "session", "setting", "transaction", "utcnow",
 ]
 
 
 def session() -> Session:
     """The current database session (the request's, the job's or the event delivery's).
 
-    Plugins add and query through it; the core commits it at the end of the request or job.
+    Plugins add and query through it. The job runner commits it after a job or an event hook
+    returns; in a plugin's own route, call `session().commit()` once the change is complete
+    (an uncommitted request session is rolled back at the end of the request).
     """
     return current_session()
+
+
+def _runtime() -> Any:
+    if has_app_context() and "payvand" in current_app.extensions:
+        return current_app.extensions["payvand"]
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        from payvand.core.cli.common import get_env
+
+        return get_env(ctx).runtime
+    raise RuntimeError("no Payvand app or CLI command is running")
+
+
+@contextlib.contextmanager
+def transaction() -> Iterator[Session]:
+    """Open a session of the running app or CLI command, current for SDK calls, and commit it.
+
+    For a plugin's CLI commands and scripts::
+
+        with transaction() as s:
+            s.add(Card(customer_id=1))
+    """
+    with session_scope(_runtime().sessionmaker) as opened:
+        yield opened
+
+
+def setting(key: str) -> Any:
+    """The value of a setting declared through `payvand_settings` (stored, else its default)."""
+    return _runtime().setting(current_session(), key)
 
 
 def current_user_can(permission: str) -> bool:

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from marshmallow import Schema, fields
 
 from payvand.core import permissions as perm
 from payvand.core.api.base import ApiBlueprint, require, runtime
-from payvand.core.db import current_session
-from payvand.core.models import PluginState
 
 blp = ApiBlueprint("plugins", __name__, url_prefix="/plugins", description="Installed plugins.")
 
@@ -32,26 +29,10 @@ class PluginOut(Schema):
 
 
 def plugin_rows() -> list[dict[str, Any]]:
-    """Every installed plugin with its state, for the API, the CLI and the admin page."""
+    """Every installed plugin with its state (the same facts `payvand plugins info` shows)."""
     rt = runtime()
-    states = {s.name: s for s in current_session().scalars(sa.select(PluginState))}
-    rows = []
-    for name, plugin in sorted(rt.plugins.installed.items()):
-        state = states.get(name)
-        rows.append({
-            "name": name,
-            "title": (plugin.meta.title if plugin.meta else "") or name,
-            "version": plugin.version,
-            "requires": list(plugin.meta.requires) if plugin.meta else [],
-            "enabled": state.enabled if state else name in rt.plugins.enabled,
-            "active": name in rt.plugins.enabled,
-            "problems": rt.plugins.problems.get(name, []) + ([plugin.load_error] if plugin.load_error else []),
-            "error_count": state.error_count if state else 0,
-            "last_error": state.last_error if state else None,
-            "last_error_at": state.last_error_at if state else None,
-            "recent_errors": [{k: v for k, v in e.items() if k != "traceback"} for e in (state.recent_errors or [])] if state else [],
-        })
-    return rows
+    keys = PluginOut().fields
+    return [{k: v for k, v in rt.plugin_info(name).items() if k in keys} for name in sorted(rt.plugins.installed)]
 
 
 @blp.route("", methods=["GET"])

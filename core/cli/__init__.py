@@ -28,6 +28,8 @@ class PayvandGroup(click.Group):
         commands: dict[str, click.Command] = {}
         obj["plugin_commands"] = commands
         obj.setdefault("overrides", _overrides(root.params.get("instance"), root.params.get("database_url")))
+        if not _instance_exists(obj["overrides"]):
+            return commands  # nothing initialised yet: list the core commands, create nothing
         try:
             from payvand.core.cli.common import get_env
 
@@ -47,6 +49,17 @@ class PayvandGroup(click.Group):
         if command is None:
             command = self._plugin_commands(ctx).get(name)
         return command
+
+
+def _instance_exists(overrides: dict[str, Any]) -> bool:
+    """True when there is a database to read plugin state from (so `--help` creates no folder)."""
+    import os
+
+    from payvand.core.config import instance_path
+
+    if overrides.get("PAYVAND_DATABASE_URL") or os.environ.get("PAYVAND_DATABASE_URL"):
+        return True
+    return instance_path(overrides.get("PAYVAND_INSTANCE")).is_dir()
 
 
 def _overrides(instance: str | None, database_url: str | None) -> dict[str, Any]:
