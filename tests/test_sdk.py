@@ -37,7 +37,7 @@ def test_example_plugin_imports_only_the_sdk():
     for path in (ROOT / "tests" / "example_plugin" / "payvand_example").rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("payvand"):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "payvand":
                 assert node.module.startswith("payvand.sdk"), f"{path}: imports {node.module}"
             if isinstance(node, ast.Import):
                 for alias in node.names:
