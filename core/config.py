@@ -19,6 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "PAYVAND_EXTRA_PLUGINS": (),
     "PAYVAND_PASSWORD_PROFILE": "default",  # "fast" for tests only
     "PAYVAND_PAGE_LIMIT_MAX": 200,
+    "PAYVAND_PLUGIN_REFRESH_SECONDS": 2.0,  # how often a process looks for enable/disable elsewhere
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "JSON_SORT_KEYS": False,
 }
