@@ -33,6 +33,8 @@ ENV_KEYS: dict[str, type] = {
     "PAYVAND_TIMEZONE": str,
     "PAYVAND_JOBS": str,
     "PAYVAND_SECRET_KEY": str,
+    "PAYVAND_PLUGIN_REFRESH_SECONDS": float,
+    "PAYVAND_PASSWORD_PROFILE": str,
 }
 
 
