@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import phonenumbers
@@ -354,8 +356,16 @@ def merge(customer_id: int) -> dict[str, Any]:
     if body["source_id"] == customer_id:
         raise ApiError(422, "A customer cannot be merged into itself.", fields={"source_id": ["Same as the target."]})
     source = get_or_404(body["source_id"])
-    try:
+    with committed_or_409(session, "One of the customers changed during the merge; try again.", "merge_refused"):
         record = merge_customers(session, target, source, principal().actor, runtime().plugins)
+    return _merge_out(record)
+
+
+@contextlib.contextmanager
+def committed_or_409(session: Any, stale_message: str, stale_code: str) -> Iterator[None]:
+    """Commit the block's work; turn a refusal (merge rule, plugin veto, concurrent change) into 409."""
+    try:
+        yield
         session.commit()
     except MergeError as exc:
         session.rollback()
@@ -365,8 +375,7 @@ def merge(customer_id: int) -> dict[str, Any]:
         raise ApiError(409, exc.message, code=exc.code) from None
     except sa.orm.exc.StaleDataError:
         session.rollback()
-        raise ApiError(409, "One of the customers changed during the merge; try again.", code="merge_refused") from None
-    return _merge_out(record)
+        raise ApiError(409, stale_message, code=stale_code) from None
 
 
 def _merge_out(record: CustomerMerge) -> dict[str, Any]:
@@ -386,15 +395,8 @@ def undo(merge_id: int) -> dict[str, Any]:
     record = session.get(CustomerMerge, merge_id) if 0 < merge_id <= MAX_ID else None
     if record is None:
         raise ApiError(404, f"There is no merge {merge_id}.")
-    try:
+    with committed_or_409(session, "A customer changed during the undo; try again.", "merge_refused"):
         undo_merge(session, record, principal().actor)
-        session.commit()
-    except MergeError as exc:
-        session.rollback()
-        raise ApiError(409, str(exc), code="merge_refused") from None
-    except sa.orm.exc.StaleDataError:
-        session.rollback()
-        raise ApiError(409, "A customer changed during the undo; try again.", code="merge_refused") from None
     return _merge_out(record)
 
 
@@ -421,13 +423,6 @@ def erase(customer_id: int) -> Any:
     customer = get_or_404(customer_id)
     if customer.erased_at is not None:
         raise ApiError(409, "This customer is already erased.", code="already_erased")
-    try:
+    with committed_or_409(session, "The customer changed during the erasure; try again.", "stale_version"):
         erase_customer(session, customer, principal().actor, runtime().plugins)
-        session.commit()
-    except PluginError as exc:
-        session.rollback()
-        raise ApiError(409, exc.message, code=exc.code) from None
-    except sa.orm.exc.StaleDataError:
-        session.rollback()
-        raise ApiError(409, "The customer changed during the erasure; try again.", code="stale_version") from None
     return get_or_404(customer_id)
