@@ -1,0 +1,469 @@
+"""Benchmark: `payvand import customers` against a raw sqlite3 executemany of the same rows.
+
+Generates a realistic CSV (Persian and English names, Iranian mobiles in mixed formats incl.
+Persian digits, emails, Jalali and ISO birthdays, tags, ~2% bad rows, ~2% duplicates),
+imports it into a fresh migrated SQLite database in a child process, then, in another child
+process, inserts exactly the rows the import wrote (read back from its database, already
+normalised, with explicit ids) into another fresh database with the same tables, indexes and
+PRAGMAs using plain `sqlite3` executemany in transactions of the same batch size.
+
+    python benchmarks/import_customers.py --rows 1000000
+
+prints {"rows", "import_rows_per_s", "baseline_rows_per_s", "ratio", "peak_rss_mb", ...};
+all rates are file rows per second, so `ratio` is baseline time / import time. The baseline
+runs twice: with the application's connection PRAGMAs (`baseline_rows_per_s`, `ratio`) and
+with the importer's bulk PRAGMAs too (`baseline_same_pragmas_rows_per_s`,
+`ratio_vs_same_pragmas`), so the figure does not hinge on the page-cache setting. On a
+shared machine wall time depends on the neighbours; `cpu_ratio` (baseline CPU seconds /
+import CPU seconds, all threads) shows the work done independently of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+PERSIAN_GIVEN = [
+    "علی",
+    "محمد",
+    "رضا",
+    "حسین",
+    "مهدی",
+    "امیر",
+    "سارا",
+    "مریم",
+    "زهرا",
+    "فاطمه",
+    "نرگس",
+    "الهام",
+    "محمدرضا",
+    "علیرضا",
+    "امیرحسین",
+    "پریسا",
+    "نیلوفر",
+    "کیان",
+    "آرش",
+    "شیرین",
+    "یاسمن",
+    "بهاره",
+    "علي",
+    "مهسا",
+    "سپیده",
+    "کاوه",
+    "بابک",
+    "فرشته",
+    "حمید",
+    "سعید",
+    "ليلا",
+    "نازنین",
+]
+PERSIAN_FAMILY = [
+    "رضایی",
+    "احمدی",
+    "محمدی",
+    "حسینی",
+    "کریمی",
+    "موسوی",
+    "جعفری",
+    "قاسمی",
+    "صادقی",
+    "رحیمی",
+    "رضائي",
+    "کاظمی",
+    "نوری",
+    "هاشمی",
+    "طاهری",
+    "شریفی",
+    "ملکی",
+    "زارعی",
+    "یزدانی",
+    "اکبری",
+    "میر\u200cحسینی",
+    "عبدالهی",
+    "فرهادی",
+    "بهرامی",
+    "سلطانی",
+    "نجفی",
+    "کرمانی",
+    "شیرازی",
+]
+ENGLISH_GIVEN = [
+    "John",
+    "Mary",
+    "David",
+    "Sarah",
+    "Michael",
+    "Emma",
+    "James",
+    "Olivia",
+    "Daniel",
+    "Sophia",
+    "Ali",
+    "Reza",
+    "Sara",
+    "Maryam",
+    "Arash",
+    "Nima",
+    "Dariush",
+    "Leila",
+    "Kian",
+    "Shirin",
+]
+ENGLISH_FAMILY = [
+    "Smith",
+    "Johnson",
+    "Brown",
+    "Taylor",
+    "Wilson",
+    "Ahmadi",
+    "Rezaei",
+    "Mohammadi",
+    "Karimi",
+    "Hosseini",
+    "Moradi",
+    "Jafari",
+    "Sadeghi",
+    "Tehrani",
+    "Shirazi",
+    "Kazemi",
+    "Nouri",
+    "Rahimi",
+]
+DOMAINS = [
+    "gmail.com",
+    "yahoo.com",
+    "chmail.ir",
+    "outlook.com",
+    "example.ir",
+    "mail.com",
+    "hotmail.com",
+]
+TAGS = [
+    "vip",
+    "tehran",
+    "newsletter",
+    "wholesale",
+    "مشتری ویژه",
+    "طلایی",
+    "shiraz",
+    "b2b",
+    "اصفهان",
+]
+PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+ARABIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+PREFIXES = ["912", "935", "919", "901", "921", "936", "910", "990", "939", "917"]
+
+
+def mobile(i: int) -> str:
+    """A unique Iranian mobile number for customer `i` (10 digits starting with 9)."""
+    n = (i * 7_654_321 + 12_345) % 10_000_000
+    return PREFIXES[i % len(PREFIXES)] + f"{n:07d}"
+
+
+def format_mobile(number: str, rnd: random.Random) -> str:
+    """Write a mobile the ways people do: 0912..., +98 912 ..., 0098, Persian/Arabic digits."""
+    style = rnd.randrange(8)
+    if style == 0:
+        return "0" + number
+    if style == 1:
+        return f"+98 {number[:3]} {number[3:6]} {number[6:]}"
+    if style == 2:
+        return "0098" + number
+    if style == 3:
+        return ("0" + number).translate(PERSIAN)
+    if style == 4:
+        return f"0{number[:3]}-{number[3:6]}-{number[6:]}"
+    if style == 5:
+        return ("0" + number).translate(ARABIC)
+    if style == 6:
+        return f"(0{number[:3]}) {number[3:6]} {number[6:]}".translate(PERSIAN)
+    return number
+
+
+def generate(path: Path, rows: int, seed: int = 7) -> dict[str, int]:
+    """Write the benchmark CSV; return how many bad and duplicate rows it holds."""
+    rnd = random.Random(seed)
+    bad = dup = 0
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["نام", "نام خانوادگی", "موبایل", "ایمیل", "تاریخ تولد", "برچسب"])
+        for i in range(rows):
+            roll = rnd.random()
+            if roll < 0.02 and i > 10:
+                dup += 1
+                j = rnd.randrange(max(i - 50_000, 0), i)
+                given, family = (
+                    (PERSIAN_GIVEN[j % 32], PERSIAN_FAMILY[j % 28])
+                    if j % 2
+                    else (ENGLISH_GIVEN[j % 20], ENGLISH_FAMILY[j % 18])
+                )
+                phone = format_mobile(mobile(j), rnd)
+                email = "" if rnd.random() < 0.5 else f"user{j}@{DOMAINS[j % 7]}".upper()
+                writer.writerow([given, family, phone, email, "", rnd.choice(TAGS)])
+                continue
+            if i % 2:
+                given, family = rnd.choice(PERSIAN_GIVEN), rnd.choice(PERSIAN_FAMILY)
+                if rnd.random() < 0.1:
+                    given = f" {given}  "
+            else:
+                given, family = rnd.choice(ENGLISH_GIVEN), rnd.choice(ENGLISH_FAMILY)
+            phone = format_mobile(mobile(i), rnd)
+            email = f"user{i}@{DOMAINS[i % 7]}" if rnd.random() < 0.85 else ""
+            birthday = ""
+            r = rnd.random()
+            if r < 0.2:
+                year, month, day = (
+                    rnd.randrange(1950, 2005),
+                    rnd.randrange(1, 13),
+                    rnd.randrange(1, 29),
+                )
+                birthday = f"{year}-{month:02d}-{day:02d}"
+            elif r < 0.35:
+                year, month, day = (
+                    rnd.randrange(1330, 1385),
+                    rnd.randrange(1, 13),
+                    rnd.randrange(1, 30),
+                )
+                birthday = f"{year}/{month:02d}/{day:02d}"
+                birthday = birthday.translate(PERSIAN) if rnd.random() < 0.5 else birthday
+            tags = "|".join(rnd.sample(TAGS, rnd.randrange(1, 3))) if rnd.random() < 0.3 else ""
+            if 0.02 <= roll < 0.04:
+                bad += 1
+                kind = rnd.randrange(4)
+                if kind == 0:
+                    email = f"user{i}-at-{DOMAINS[0]}"
+                elif kind == 1:
+                    phone = "12345"
+                elif kind == 2:
+                    birthday = "1990-13-45"
+                else:
+                    given = family = phone = email = ""
+            writer.writerow([given, family, phone, email, birthday, tags])
+    return {"bad_rows": bad, "duplicate_rows": dup}
+
+
+def migrated_template(folder: Path) -> Path:
+    """A freshly migrated SQLite database to copy for each run."""
+    from payvand.core.migrations.runner import upgrade
+    from payvand.core.runtime import Runtime
+
+    path = folder / "template.sqlite3"
+    runtime = Runtime(
+        {
+            "PAYVAND_DATABASE_URL": f"sqlite:///{path}",
+            "PAYVAND_PLUGINS": [],
+            "PAYVAND_INSTANCE": str(folder),
+        }
+    )
+    upgrade(runtime.engine, [])
+    runtime.engine.dispose()
+    return path
+
+
+def _cpu() -> float:
+    """User + system CPU seconds of this process so far (all its threads)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def child_import(database: Path, csv_path: Path, batch: int) -> dict[str, object]:
+    """Run the importer (in this child process) and report its time, counts and peak RSS."""
+    from payvand.core.importer import ImportOptions, import_customers
+    from payvand.core.runtime import Runtime
+
+    runtime = Runtime(
+        {
+            "PAYVAND_DATABASE_URL": f"sqlite:///{database}",
+            "PAYVAND_PLUGINS": [],
+            "PAYVAND_INSTANCE": str(database.parent),
+        }
+    )
+    cpu = _cpu()
+    report = import_customers(runtime, csv_path, ImportOptions(batch_size=batch))
+    return {
+        "seconds": report.seconds,
+        "cpu_seconds": _cpu() - cpu,
+        "rows": report.rows,
+        "inserted": report.inserted,
+        "merged": report.merged,
+        "skipped": report.skipped,
+        "rejected": report.rejected,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+TABLES = {
+    "core_customer": (
+        "id, kind, given_name, family_name, organization_name, display_name, search_name, "
+        "search_name_alt, birthday, preferred_language, preferred_channel, lifecycle_stage, "
+        "attributes, created_at, updated_at, version"
+    ),
+    "core_customer_email": "customer_id, email, label",
+    "core_customer_phone": "customer_id, number, label",
+    "core_customer_tag": "customer_id, tag",
+}
+
+
+def child_baseline(source: Path, database: Path, batch: int, tuned: bool) -> dict[str, object]:
+    """Insert the imported rows again with raw sqlite3 executemany; report the insert time only.
+
+    The connection gets the application's PRAGMAs (WAL, synchronous=NORMAL, foreign keys);
+    `tuned` adds the importer's bulk settings (64 MB page cache, rarer WAL checkpoints).
+    """
+    read = sqlite3.connect(source)
+    data = {}
+    for table, columns in TABLES.items():
+        order = "id" if table == "core_customer" else "customer_id"
+        data[table] = read.execute(f"SELECT {columns} FROM {table} ORDER BY {order}").fetchall()
+    read.close()
+    connection = sqlite3.connect(database, isolation_level=None)
+    for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL"):
+        connection.execute(f"PRAGMA {pragma}")
+    if tuned:
+        from payvand.core.importing.writer import SQLITE_IMPORT_PRAGMAS
+
+        for name, value in SQLITE_IMPORT_PRAGMAS.items():
+            connection.execute(f"PRAGMA {name} = {value}")
+    statements = {
+        t: f"INSERT INTO {t} ({c}) VALUES ({', '.join('?' * len(c.split(', ')))})"
+        for t, c in TABLES.items()
+    }
+    customers = data["core_customer"]
+    children = {t: data[t] for t in TABLES if t != "core_customer"}
+    cursors = dict.fromkeys(children, 0)
+    cpu = _cpu()
+    started = time.perf_counter()
+    for start in range(0, len(customers), batch):
+        chunk = customers[start : start + batch]
+        last_id = chunk[-1][0]
+        connection.execute("BEGIN")
+        connection.executemany(statements["core_customer"], chunk)
+        for table, rows in children.items():
+            begin = end = cursors[table]
+            while end < len(rows) and rows[end][0] <= last_id:
+                end += 1
+            connection.executemany(statements[table], rows[begin:end])
+            cursors[table] = end
+        connection.execute("COMMIT")
+    seconds = time.perf_counter() - started
+    cpu = _cpu() - cpu
+    counts = {t: len(rows) for t, rows in data.items()}
+    return {"seconds": seconds, "cpu_seconds": cpu, "rows_written": counts}
+
+
+def run_child(*args: str) -> dict[str, object]:
+    """Run this script as a child process with `args`; return the JSON it prints."""
+    out = subprocess.run(
+        [sys.executable, __file__, *args], check=True, capture_output=True, text=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def one_round(folder: Path, template: Path, csv_path: Path, batch: int) -> dict[str, Any]:
+    """Run the import, then both baselines on the rows it wrote, each in a fresh database."""
+    for old in folder.glob("run-*.sqlite3*"):
+        old.unlink()
+    paths = {name: folder / f"run-{name}.sqlite3" for name in ("import", "baseline", "tuned")}
+    for path in paths.values():
+        shutil.copyfile(template, path)
+    size = ["--batch", str(batch)]
+    results = {
+        "import": run_child(
+            "--child", "import", "--db", str(paths["import"]), "--src", str(csv_path), *size
+        )
+    }
+    for kind in ("baseline", "tuned"):
+        results[kind] = run_child(
+            "--child", kind, "--db", str(paths[kind]), "--src", str(paths["import"]), *size
+        )
+    return results
+
+
+def main() -> None:
+    """Parse arguments, generate data, run the rounds, print the figures as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds of import + baselines; the fastest time of each is reported",
+    )
+    parser.add_argument("--keep", help="keep the work folder here instead of a temporary one")
+    parser.add_argument("--child", choices=["import", "baseline", "tuned"], help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    parser.add_argument("--src", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child == "import":
+        print(json.dumps(child_import(Path(args.db), Path(args.src), args.batch)))
+        return
+    if args.child in ("baseline", "tuned"):
+        tuned = args.child == "tuned"
+        print(json.dumps(child_baseline(Path(args.src), Path(args.db), args.batch, tuned)))
+        return
+    folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="payvand-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        csv_path = folder / "customers.csv"
+        shape = generate(csv_path, args.rows)
+        template = migrated_template(folder)
+        rounds = [one_round(folder, template, csv_path, args.batch) for _ in range(args.repeat)]
+        best = {
+            kind: min((r[kind] for r in rounds), key=lambda x: x["seconds"])
+            for kind in ("import", "baseline", "tuned")
+        }
+        result, base, tuned = best["import"], best["baseline"], best["tuned"]
+        import_rate = args.rows / result["seconds"]
+        base_rate = args.rows / base["seconds"]
+        tuned_rate = args.rows / tuned["seconds"]
+        print(
+            json.dumps(
+                {
+                    "rows": args.rows,
+                    "import_rows_per_s": round(import_rate),
+                    "baseline_rows_per_s": round(base_rate),
+                    "ratio": round(import_rate / base_rate, 3),
+                    "peak_rss_mb": round(max(r["import"]["peak_rss_mb"] for r in rounds), 1),
+                    "baseline_same_pragmas_rows_per_s": round(tuned_rate),
+                    "ratio_vs_same_pragmas": round(import_rate / tuned_rate, 3),
+                    "cpu_ratio": round(base["cpu_seconds"] / result["cpu_seconds"], 3),
+                    "import_seconds": round(result["seconds"], 2),
+                    "import_cpu_seconds": round(result["cpu_seconds"], 2),
+                    "baseline_seconds": round(base["seconds"], 2),
+                    "baseline_cpu_seconds": round(base["cpu_seconds"], 2),
+                    "baseline_same_pragmas_seconds": round(tuned["seconds"], 2),
+                    "rounds": args.repeat,
+                    "all_seconds": {k: [round(r[k]["seconds"], 1) for r in rounds] for k in best},
+                    "inserted": result["inserted"],
+                    "merged": result["merged"],
+                    "skipped": result["skipped"],
+                    "rejected": result["rejected"],
+                    "file_bad_rows": shape["bad_rows"],
+                    "file_duplicate_rows": shape["duplicate_rows"],
+                    "csv_mb": round(csv_path.stat().st_size / 2**20, 1),
+                    "baseline_rows_written": base["rows_written"],
+                    "batch": args.batch,
+                    "cpus": os.cpu_count(),
+                }
+            )
+        )
+    finally:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""The in-memory index of known dedupe keys (emails and phone numbers) during one import.
+
+A real run keeps a one-probe Bloom filter (a bitmap indexed by the key's `hash()`) over every
+key in the database, read once at the start, and every key the import commits. Its size is
+fixed when the import starts — 32 bits per expected key, at most 2**28 bits (32 MB) — so
+memory stays flat whatever the file size. A key whose bit is clear is certainly new and needs
+no database lookup; a key whose bit is set is a candidate, confirmed by a set-based query
+(`WHERE email IN (...)`). False positives only cost a lookup: about 3% of keys at the
+expected size, more for bigger files than expected.
+
+A dry run commits nothing, so the database cannot confirm that a key appeared earlier in the
+file: it also keeps an exact set of the keys' 64-bit hashes (about 60 bytes a key), up to
+`DRY_RUN_LIMIT` keys, beyond which duplicates within the file are no longer detected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from payvand.core.models import CustomerEmail, CustomerPhone
+
+MIN_BITS_LOG2 = 20
+MAX_BITS_LOG2 = 28
+BITS_PER_KEY = 32
+#: Rough bytes of CSV per dedupe key, to size the filter from the file size.
+BYTES_PER_KEY = 30
+DRY_RUN_LIMIT = 5_000_000
+
+
+class KeyFilter:
+    """A bitmap of key hashes: `maybe(key)` is False only for keys never added."""
+
+    def __init__(self, expected_keys: int | None) -> None:
+        bits_log2 = MAX_BITS_LOG2
+        if expected_keys is not None:
+            bits_log2 = max(
+                MIN_BITS_LOG2, min(MAX_BITS_LOG2, (expected_keys * BITS_PER_KEY).bit_length())
+            )
+        self.mask = (1 << bits_log2) - 1
+        self.bits = bytearray(1 << (bits_log2 - 3))
+
+    def add(self, keys: Iterable[str]) -> None:
+        """Set the bits of `keys`."""
+        bits, mask = self.bits, self.mask
+        for key in keys:
+            a = hash(key) & mask
+            bits[a >> 3] |= 1 << (a & 7)
+
+    def maybe(self, key: str) -> bool:
+        """False when `key` was certainly never added; True when it may have been."""
+        a = hash(key) & self.mask
+        return bool(self.bits[a >> 3] >> (a & 7) & 1)
+
+
+class KeyIndex:
+    """What an import knows about existing emails and phones (see the module docstring)."""
+
+    def __init__(self, *, dry_run: bool = False, file_bytes: int | None = None) -> None:
+        self.dry_run = dry_run
+        self.file_bytes = file_bytes
+        self.filter: KeyFilter | None = None
+        self.seen: set[int] = set()
+        self.overflowed = False
+
+    def preload(self, connection: Connection) -> None:
+        """Size the filter and add every email and phone already in the database (once)."""
+        if self.filter is not None:
+            return
+        columns = (CustomerEmail.__table__.c.email, CustomerPhone.__table__.c.number)
+        existing = sum(
+            connection.execute(sa.select(sa.func.count()).select_from(c.table)).scalar_one()
+            for c in columns
+        )
+        expected = None if self.file_bytes is None else existing + self.file_bytes // BYTES_PER_KEY
+        self.filter = KeyFilter(expected)
+        for column in columns:
+            result = connection.execute(
+                sa.select(column).execution_options(stream_results=True, yield_per=20_000)
+            )
+            for chunk in result.scalars().partitions():
+                self.filter.add(chunk)
+
+    def candidates(self, keys: Iterable[str]) -> list[str]:
+        """The keys that may already exist and must be looked up in the database."""
+        assert self.filter is not None, "preload() first"
+        bits, mask = self.filter.bits, self.filter.mask
+        return [k for k in keys if bits[(a := hash(k) & mask) >> 3] >> (a & 7) & 1]
+
+    def seen_before(self, key: str) -> bool:
+        """In a dry run: True when an earlier row of the file had this key."""
+        return hash(key) in self.seen
+
+    def add(self, keys: list[str]) -> None:
+        """Remember keys that were committed (or, in a dry run, accepted)."""
+        assert self.filter is not None, "preload() first"
+        self.filter.add(keys)
+        if self.dry_run and not self.overflowed:
+            self.seen.update(map(hash, keys))
+            self.overflowed = len(self.seen) > DRY_RUN_LIMIT

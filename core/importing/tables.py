@@ -1,0 +1,218 @@
+"""Set-based database work for imports: compiled executemany inserts, id blocks, owner lookups.
+
+An insert is SQLAlchemy Core `insert(table)` compiled once for the connection's dialect and
+run with the driver's executemany: SQLAlchemy's per-row parameter processing would cost more
+than the database work itself on a million rows. Values whose type needs conversion
+(timestamps, JSON, dates) are converted with the column type's own bind processor.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Collection, Iterable, Sequence
+from itertools import chain
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from payvand.core.models import Customer, CustomerConsent, CustomerEmail, CustomerPhone, CustomerTag
+
+LOOKUP_CHUNK = 5000
+#: Parameters per multi-row INSERT: SQLite's default limit since 3.32 (older builds: 999).
+MAX_PARAMETERS = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+CUSTOMER_COLUMNS = (
+    "id",
+    "kind",
+    "given_name",
+    "family_name",
+    "organization_name",
+    "display_name",
+    "search_name",
+    "search_name_alt",
+    "birthday",
+    "preferred_language",
+    "preferred_channel",
+    "lifecycle_stage",
+    "attributes",
+    "created_at",
+    "updated_at",
+    "version",
+)
+EMAIL_COLUMNS = ("customer_id", "email", "label")
+PHONE_COLUMNS = ("customer_id", "number", "label")
+TAG_COLUMNS = ("customer_id", "tag")
+CONSENT_COLUMNS = ("customer_id", "channel", "purpose", "granted", "recorded_at", "source")
+
+
+class BulkInsert:
+    """An INSERT of fixed columns into one table, compiled for one dialect, for many rows.
+
+    On SQLite the rows go as multi-row `VALUES (...), (...)` statements of up to SQLite's
+    parameter limit: one statement per chunk of rows instead of one execution per row.
+    Elsewhere it is the driver's executemany (psycopg pipelines it; measured faster there
+    than multi-row statements).
+    """
+
+    def __init__(self, table: sa.Table, columns: Sequence[str], dialect: sa.Dialect) -> None:
+        self.table = table
+        self.columns = tuple(columns)
+        compiled = sa.insert(table).compile(
+            dialect=dialect, column_keys=list(columns), for_executemany=True
+        )
+        self.sql = compiled.string
+        self.positional = bool(compiled.positional)
+        head, values, group = self.sql.partition(" VALUES ")
+        self._head = head
+        self._group: str | None = None
+        if dialect.name == "sqlite" and dialect.paramstyle == "qmark" and values:
+            self._group = group
+        self.chunk = max(1, MAX_PARAMETERS // len(self.columns))
+        self._sql_cache: dict[int, str] = {}
+        order = (
+            list(compiled.positiontup or self.columns) if self.positional else list(self.columns)
+        )
+        if tuple(order) != self.columns:
+            index = [self.columns.index(name) for name in order]
+            self._reorder: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = lambda row: tuple(
+                row[i] for i in index
+            )
+        else:
+            self._reorder = None
+
+    def _multirow_sql(self, count: int) -> str:
+        sql = self._sql_cache.get(count)
+        if sql is None:
+            sql = f"{self._head} VALUES {', '.join([self._group] * count)}"  # type: ignore[list-item]
+            if len(self._sql_cache) > 4:
+                self._sql_cache.clear()
+            self._sql_cache[count] = sql
+        return sql
+
+    def run(self, connection: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert `rows` (tuples in `columns` order)."""
+        if not rows:
+            return
+        if self._group is not None:
+            if self._reorder is not None:
+                rows = [self._reorder(row) for row in rows]
+            for start in range(0, len(rows), self.chunk):
+                chunk = rows[start : start + self.chunk]
+                connection.exec_driver_sql(
+                    self._multirow_sql(len(chunk)), tuple(chain.from_iterable(chunk))
+                )
+            return
+        if not self.positional:
+            params: Any = [dict(zip(self.columns, row)) for row in rows]
+        elif self._reorder is not None:
+            params = [self._reorder(row) for row in rows]
+        else:
+            params = rows
+        connection.exec_driver_sql(self.sql, params)
+
+
+def processor(column: sa.Column[Any], dialect: sa.Dialect) -> Callable[[Any], Any]:
+    """The column type's bind processor for `dialect` (identity when it has none)."""
+    found = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return found if found is not None else (lambda value: value)
+
+
+class ImportTables:
+    """The inserts and converters an import needs on one dialect."""
+
+    def __init__(self, dialect: sa.Dialect) -> None:
+        self.dialect = dialect
+        self.customer = BulkInsert(Customer.__table__, CUSTOMER_COLUMNS, dialect)
+        self.email = BulkInsert(CustomerEmail.__table__, EMAIL_COLUMNS, dialect)
+        self.phone = BulkInsert(CustomerPhone.__table__, PHONE_COLUMNS, dialect)
+        self.tag = BulkInsert(CustomerTag.__table__, TAG_COLUMNS, dialect)
+        self.consent = BulkInsert(CustomerConsent.__table__, CONSENT_COLUMNS, dialect)
+        columns = Customer.__table__.c
+        self.timestamp = processor(columns.created_at, dialect)
+        self.json = processor(columns.attributes, dialect)
+        self.date = processor(columns.birthday, dialect)
+        self.boolean = processor(CustomerConsent.__table__.c.granted, dialect)
+        self.empty_attributes = self.json({})
+
+
+def allocate_ids(connection: Connection, count: int) -> list[int] | None:
+    """Reserve `count` new customer ids, or None when the dialect needs INSERT ... RETURNING.
+
+    SQLite: the caller holds the write lock (BEGIN IMMEDIATE), so the ids after the current
+    maximum are free. PostgreSQL: the ids come from the table's sequence.
+    """
+    if count == 0:
+        return []
+    name = connection.dialect.name
+    if name == "sqlite":
+        top = connection.exec_driver_sql("SELECT max(id) FROM core_customer").scalar() or 0
+        return list(range(top + 1, top + 1 + count))
+    if name == "postgresql":
+        query = sa.text(
+            "SELECT nextval(pg_get_serial_sequence('core_customer', 'id')) "
+            "FROM generate_series(1, :n)"
+        )
+        return sorted(connection.execute(query, {"n": count}).scalars())
+    return None
+
+
+def insert_returning_ids(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert customers without ids and return the new ids in the order of `rows`."""
+    table = Customer.__table__
+    statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(connection.execute(statement, rows).scalars())
+
+
+def owners(
+    connection: Connection, column: sa.Column[Any], values: Collection[str]
+) -> dict[str, int]:
+    """`{value: customer id}` for the given emails or phone numbers already in the database.
+
+    One `IN (...)` query per chunk over the column's index (no join: on SQLite a join lets the
+    planner pick the customer table's `merged_into_id` index and scan), then one primary-key
+    query to leave out merged-away customers. When customers share a value the oldest wins.
+    """
+    result: dict[str, int] = {}
+    if not values:
+        return result
+    table = column.table
+    items = list(values)
+    for start in range(0, len(items), LOOKUP_CHUNK):
+        query = sa.select(column, table.c.customer_id).where(
+            column.in_(items[start : start + LOOKUP_CHUNK])
+        )
+        for value, customer_id in connection.execute(query):
+            if value not in result or customer_id < result[value]:
+                result[value] = customer_id
+    if result:
+        customer = Customer.__table__
+        ids = list(set(result.values()))
+        merged: set[int] = set()
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            merged.update(
+                connection.execute(
+                    sa.select(customer.c.id).where(
+                        customer.c.id.in_(ids[start : start + LOOKUP_CHUNK]),
+                        customer.c.merged_into_id.is_not(None),
+                    )
+                ).scalars()
+            )
+        if merged:
+            result = {value: owner for value, owner in result.items() if owner not in merged}
+    return result
+
+
+def rows_by_customer(
+    connection: Connection, table: sa.Table, value_column: str, ids: Iterable[int]
+) -> dict[int, list[Any]]:
+    """`{customer id: [values]}` of one child table for a set of customers (one query)."""
+    found: dict[int, list[Any]] = {}
+    order = table.c.id if "id" in table.c else table.c[value_column]
+    query = (
+        sa.select(table.c.customer_id, table.c[value_column])
+        .where(table.c.customer_id.in_(list(ids)))
+        .order_by(table.c.customer_id, order)
+    )
+    for customer_id, value in connection.execute(query):
+        found.setdefault(customer_id, []).append(value)
+    return found

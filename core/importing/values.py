@@ -1,0 +1,157 @@
+"""Parsing single cell values of an import: dates (ISO or Jalali), booleans, tags, kinds, stages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from payvand.core.models import CustomerKind, LifecycleStage
+from payvand.core.normalize import fold, to_latin_digits
+
+_DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$")
+_TAG_SPLIT = re.compile(r"[|,،]")
+#: Years below this are read as Jalali (Solar Hijri) years: 1300-1499 is 1921-2121 Gregorian.
+JALALI_YEAR_LIMIT = 1700
+
+_TRUE = {
+    "1",
+    "true",
+    "yes",
+    "y",
+    "t",
+    "on",
+    "بله",
+    "آره",
+    "دارد",
+    "بلی",
+    "true.",
+    "granted",
+    "opt-in",
+    "optin",
+}
+_FALSE = {"0", "false", "no", "n", "f", "off", "خیر", "نه", "ندارد", "denied", "opt-out", "optout"}
+
+_KINDS = {
+    "person": CustomerKind.person.value,
+    "individual": CustomerKind.person.value,
+    "شخص": CustomerKind.person.value,
+    "حقیقی": CustomerKind.person.value,
+    "فرد": CustomerKind.person.value,
+    "organization": CustomerKind.organization.value,
+    "organisation": CustomerKind.organization.value,
+    "company": CustomerKind.organization.value,
+    "org": CustomerKind.organization.value,
+    "business": CustomerKind.organization.value,
+    "حقوقی": CustomerKind.organization.value,
+    "شرکت": CustomerKind.organization.value,
+    "سازمان": CustomerKind.organization.value,
+}
+
+_STAGES = {s.value: s.value for s in LifecycleStage} | {
+    "سرنخ": "lead",
+    "مشتری": "customer",
+    "وفادار": "loyal",
+    "مشتری وفادار": "loyal",
+    "ریزش": "churned",
+    "ریزش کرده": "churned",
+    "از دست رفته": "churned",
+    "بالقوه": "prospect",
+    "مشتری بالقوه": "prospect",
+    "مشتری احتمالی": "prospect",
+}
+
+
+class ValueProblem(ValueError):
+    """A cell that cannot be read; the message is the reason shown for the row."""
+
+
+def jalali_to_gregorian(year: int, month: int, day: int) -> dt.date:
+    """Convert a Jalali (Solar Hijri) date to a Gregorian date; raise ValueError if invalid.
+
+    The arithmetic algorithm used by most Persian calendar libraries (valid for 1-3177 AP).
+    """
+    if not 1 <= month <= 12 or not 1 <= day <= (31 if month <= 6 else 30):
+        raise ValueError("day or month out of range")
+    if month == 12 and day == 30 and not is_jalali_leap(year):
+        raise ValueError("Esfand 30 exists only in leap years")
+    jy = year + 1595
+    days = -355668 + 365 * jy + (jy // 33) * 8 + ((jy % 33) + 3) // 4 + day
+    days += (month - 1) * 31 if month < 7 else (month - 7) * 30 + 186
+    gy = 400 * (days // 146097)
+    days %= 146097
+    if days > 36524:
+        days -= 1
+        gy += 100 * (days // 36524)
+        days %= 36524
+        if days >= 365:
+            days += 1
+    gy += 4 * (days // 1461)
+    days %= 1461
+    if days > 365:
+        gy += (days - 1) // 365
+        days = (days - 1) % 365
+    gd = days + 1
+    leap = (gy % 4 == 0 and gy % 100 != 0) or gy % 400 == 0
+    month_days = [0, 31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+    gm = 1
+    while gm <= 12 and gd > month_days[gm]:
+        gd -= month_days[gm]
+        gm += 1
+    return dt.date(gy, gm, gd)
+
+
+def is_jalali_leap(year: int) -> bool:
+    """True when the Jalali `year` has 366 days (33-year arithmetic cycle)."""
+    return (25 * year + 11) % 33 < 8
+
+
+def parse_birthday(raw: str, today: dt.date | None = None) -> dt.date:
+    """Read a birthday: `YYYY-MM-DD` (also `/` or `.`), Persian digits, Jalali when year < 1700."""
+    text = to_latin_digits(raw.strip())
+    match = _DATE.match(text)
+    if not match:
+        raise ValueProblem(f"birthday {raw!r} is not a date: use YYYY-MM-DD (or Jalali YYYY/MM/DD)")
+    year, month, day = (int(g) for g in match.groups())
+    try:
+        if year < JALALI_YEAR_LIMIT:
+            value = jalali_to_gregorian(year, month, day)
+        else:
+            value = dt.date(year, month, day)
+    except ValueError:
+        raise ValueProblem(f"birthday {raw!r} is not a valid date") from None
+    if value > (today or dt.date.today()) or value.year < 1900:
+        raise ValueProblem(f"birthday {raw!r} is out of range")
+    return value
+
+
+def parse_bool(raw: str) -> bool:
+    """Read a yes/no cell in English or Persian (`yes`, `1`, `بله`, `no`, `0`, `خیر`, ...)."""
+    text = to_latin_digits(raw.strip()).casefold()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueProblem(f"{raw!r} is not yes or no")
+
+
+def parse_kind(raw: str) -> str:
+    """Read a customer kind: person or organization (English or Persian words)."""
+    kind = _KINDS.get(fold(raw))
+    if kind is None:
+        raise ValueProblem(f"kind {raw!r} is not person or organization")
+    return kind
+
+
+def parse_stage(raw: str) -> str:
+    """Read a lifecycle stage (its English value or a common Persian name)."""
+    stage = _STAGES.get(fold(raw))
+    if stage is None:
+        raise ValueProblem(
+            f"lifecycle stage {raw!r} is not one of {', '.join(s.value for s in LifecycleStage)}"
+        )
+    return stage
+
+
+def split_tags(raw: str) -> list[str]:
+    """Split a tags cell on `|`, `,` or the Persian comma; empty parts are dropped."""
+    return [part for part in _TAG_SPLIT.split(raw) if part.strip()]

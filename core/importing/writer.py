@@ -1,0 +1,445 @@
+"""Writing one batch of records: dedupe, insert the new customers, merge or skip duplicates.
+
+A batch is one transaction: the set-based owner lookups, the inserts of customers and their
+emails, phones, tags and consents, the updates of merged customers, one audit entry and one
+outbox event per event hook, then commit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any, Self
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, sessionmaker
+
+from payvand.core import audit, events
+from payvand.core.audit import Actor
+from payvand.core.db import utcnow
+from payvand.core.importing.keys import KeyIndex
+from payvand.core.importing.records import Record, customer_names
+from payvand.core.importing.tables import (
+    ImportTables,
+    allocate_ids,
+    insert_returning_ids,
+    owners,
+    rows_by_customer,
+)
+from payvand.core.models import (
+    Customer,
+    CustomerConsent,
+    CustomerEmail,
+    CustomerPhone,
+    CustomerTag,
+    LifecycleStage,
+)
+
+DEFAULT_STAGE = LifecycleStage.prospect.value
+#: Connection settings for the duration of an import on SQLite: a 64 MB page cache keeps the
+#: growing indexes in memory, and rarer WAL checkpoints write each page once per many batches.
+SQLITE_IMPORT_PRAGMAS = {"cache_size": -65536, "wal_autocheckpoint": 10000}
+_FILLABLE = (
+    ("given", "given_name"),
+    ("family", "family_name"),
+    ("org", "organization_name"),
+    ("birthday", "birthday"),
+    ("lang", "preferred_language"),
+    ("channel", "preferred_channel"),
+)
+
+
+class ConcurrentChange(RuntimeError):
+    """A customer to merge into changed while the batch ran; the batch is retried."""
+
+
+@dataclasses.dataclass
+class BatchOutcome:
+    """What one batch did: new ids, rows merged (line, customer id or None), rows skipped."""
+
+    inserted_ids: list[int] = dataclasses.field(default_factory=list)
+    inserted_lines: list[int] = dataclasses.field(default_factory=list)
+    merged: list[tuple[int, int | None]] = dataclasses.field(default_factory=list)
+    skipped: list[tuple[int, str]] = dataclasses.field(default_factory=list)
+    changes: dict[int, dict[str, list[Any]]] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class _Plan:
+    new: list[Record]
+    merges: dict[int, list[Record]]
+    outcome: BatchOutcome
+
+
+class BatchWriter:
+    """Writes batches for one import run (one connection, one duplicate policy).
+
+    Use as a context manager: it holds one database connection for the whole run (tuned for
+    bulk work on SQLite, restored afterwards); each batch is a session on that connection.
+    """
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        *,
+        on_duplicate: str = "merge",
+        dry_run: bool = False,
+        actor: Actor = audit.SYSTEM,
+        source: str = "import",
+        file_bytes: int | None = None,
+    ) -> None:
+        self.factory = factory
+        self.merge = on_duplicate == "merge"
+        self.dry_run = dry_run
+        self.actor = actor
+        self.source = source
+        self.keys = KeyIndex(dry_run=dry_run, file_bytes=file_bytes)
+        self.connection: Connection | None = None
+        self._restore: dict[str, Any] = {}
+        self._tables: ImportTables | None = None
+
+    def __enter__(self) -> Self:
+        with self.factory() as probe:
+            engine = probe.get_bind()
+        self.connection = engine.connect()  # type: ignore[union-attr]
+        if self.connection.dialect.name == "sqlite":
+            for name, value in SQLITE_IMPORT_PRAGMAS.items():
+                self._restore[name] = self.connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+                self.connection.exec_driver_sql(f"PRAGMA {name} = {int(value)}")
+            self.connection.commit()
+        self._tables = ImportTables(self.connection.dialect)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        connection, self.connection = self.connection, None
+        if connection is None:
+            return
+        try:
+            if connection.in_transaction():
+                connection.rollback()
+            for name, value in self._restore.items():
+                connection.exec_driver_sql(f"PRAGMA {name} = {int(value)}")
+            connection.commit()
+        finally:
+            connection.close()
+
+    def write(self, records: list[Record]) -> BatchOutcome:
+        """Process one batch in one transaction; raise (and roll back) on a database error."""
+        if self.connection is None:
+            raise RuntimeError("use BatchWriter as a context manager")
+        session = self.factory(bind=self.connection)
+        try:
+            connection = session.connection()
+            if connection.dialect.name == "sqlite" and not self.dry_run:
+                connection.exec_driver_sql(
+                    "BEGIN IMMEDIATE"
+                )  # hold the write lock: lookups stay true
+            self.keys.preload(connection)
+            emails = [e for r in records for e in r.emails]
+            phones = [p for r in records for p, _ in r.phones]
+            email_owner = owners(
+                connection, CustomerEmail.__table__.c.email, self.keys.candidates(emails)
+            )
+            phone_owner = owners(
+                connection, CustomerPhone.__table__.c.number, self.keys.candidates(phones)
+            )
+            plan = self._plan(records, email_owner, phone_owner)
+            if self.dry_run:
+                self.keys.add(emails)
+                self.keys.add(phones)
+                plan.outcome.inserted_lines = [r.line for r in plan.new]
+                session.rollback()
+                return plan.outcome
+            now = utcnow()
+            self._insert_new(connection, plan, now)
+            if plan.merges:
+                self._apply_merges(connection, plan, now)
+            self._record(session, plan.outcome, records)
+            session.commit()
+            self.keys.add(emails)  # rows merged or skipped add keys already known: harmless
+            self.keys.add(phones)
+            return plan.outcome
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    # ------------------------------------------------------------------ dedupe
+
+    def _plan(
+        self, records: list[Record], email_owner: dict[str, int], phone_owner: dict[str, int]
+    ) -> _Plan:
+        """Decide per record: new customer, merge into a target, or skip.
+
+        Targets are database ids (> 0), new records of this batch (-1, -2, ...) or, in a dry
+        run, 0 for "an earlier batch's row".
+        """
+        new: list[Record] = []
+        merges: dict[int, list[Record]] = {}
+        outcome = BatchOutcome()
+        claimed: dict[str, int] = {}
+        dry_seen = self.keys.seen_before if self.dry_run else None
+        for record in records:
+            target: int | None = None
+            for email in record.emails:
+                target = claimed.get(email, email_owner.get(email))
+                if target is not None:
+                    break
+            if target is None:
+                for number, _ in record.phones:
+                    target = claimed.get(number, phone_owner.get(number))
+                    if target is not None:
+                        break
+            if target is None and dry_seen is not None and any(dry_seen(k) for k in record.keys):
+                target = 0
+            if target is None:
+                new.append(record)
+                position = -len(new)
+                for email in record.emails:
+                    claimed[email] = position
+                for number, _ in record.phones:
+                    claimed[number] = position
+                continue
+            if not self.merge:
+                outcome.skipped.append((record.line, self._describe(target, new)))
+                continue
+            self._drop_foreign_contacts(record, target, claimed, email_owner, phone_owner)
+            for key in record.keys:
+                claimed.setdefault(key, target)
+            if target < 0:
+                new[-target - 1].absorb(record)
+            elif target > 0:
+                merges.setdefault(target, []).append(record)
+            outcome.merged.append((record.line, target if target > 0 else None))
+        return _Plan(new, merges, outcome)
+
+    @staticmethod
+    def _describe(target: int, new: list[Record]) -> str:
+        if target > 0:
+            return f"duplicate of customer #{target}"
+        if target < 0:
+            return f"duplicate of line {new[-target - 1].line}"
+        return "duplicate of an earlier row"
+
+    @staticmethod
+    def _drop_foreign_contacts(
+        record: Record,
+        target: int,
+        claimed: dict[str, int],
+        email_owner: dict[str, int],
+        phone_owner: dict[str, int],
+    ) -> None:
+        """Keep only the contacts that are new or already the target's (never steal another's)."""
+        record.emails = [
+            e
+            for e in record.emails
+            if claimed.get(e, target) == target and email_owner.get(e, target) == target
+        ]
+        record.phones = [
+            p
+            for p in record.phones
+            if claimed.get(p[0], target) == target and phone_owner.get(p[0], target) == target
+        ]
+
+    # ------------------------------------------------------------------ inserts
+
+    def _insert_new(self, connection: Any, plan: _Plan, now: dt.datetime) -> None:
+        tables = self._tables
+        assert tables is not None
+        stamp = tables.timestamp(now)
+        date, json_value, empty = tables.date, tables.json, tables.empty_attributes
+        default_stage = DEFAULT_STAGE
+        ids = allocate_ids(connection, len(plan.new))
+        rows = [
+            (
+                new_id,
+                r.kind,
+                r.given,
+                r.family,
+                r.org,
+                *customer_names(r.kind, r.given, r.family, r.org),
+                None if r.birthday is None else date(r.birthday),
+                r.lang,
+                r.channel,
+                r.stage or default_stage,
+                json_value(r.attributes) if r.attributes else empty,
+                stamp,
+                stamp,
+                1,
+            )
+            for new_id, r in zip(ids or [None] * len(plan.new), plan.new)
+        ]
+        if ids is None:  # a dialect without id blocks: let the database number the rows
+            columns = tables.customer.columns[1:]
+            ids = insert_returning_ids(connection, [dict(zip(columns, row[1:])) for row in rows])
+        else:
+            tables.customer.run(connection, rows)
+        self._insert_children(connection, list(zip(ids, plan.new)), stamp)
+        plan.outcome.inserted_ids = ids
+        plan.outcome.inserted_lines = [r.line for r in plan.new]
+
+    def _insert_children(
+        self, connection: Any, pairs: list[tuple[int, Record]], stamp: Any
+    ) -> None:
+        tables = self._tables
+        assert tables is not None
+        tables.email.run(connection, [(i, e, None) for i, r in pairs for e in r.emails])
+        tables.phone.run(connection, [(i, p, label) for i, r in pairs for p, label in r.phones])
+        tables.tag.run(connection, [(i, t) for i, r in pairs for t in r.tags])
+        consents = [
+            (i, channel, "marketing", tables.boolean(granted), stamp, self.source)
+            for i, r in pairs
+            for channel, granted in r.consents
+        ]
+        tables.consent.run(connection, consents)
+
+    # ------------------------------------------------------------------ merges
+
+    def _apply_merges(self, connection: Any, plan: _Plan, now: dt.datetime) -> None:
+        """Fill empty fields and add new contacts, tags and consents to existing customers."""
+        table = Customer.__table__
+        ids = list(plan.merges)
+        current = {
+            row.id: row for row in connection.execute(sa.select(table).where(table.c.id.in_(ids)))
+        }
+        emails = rows_by_customer(connection, CustomerEmail.__table__, "email", ids)
+        phones = rows_by_customer(connection, CustomerPhone.__table__, "number", ids)
+        tags = rows_by_customer(connection, CustomerTag.__table__, "tag", ids)
+        consents = rows_by_customer(connection, CustomerConsent.__table__, "channel", ids)
+        updates: list[dict[str, Any]] = []
+        additions: list[tuple[int, Record]] = []
+        for customer_id, records in plan.merges.items():
+            row = current.get(customer_id)
+            if row is None:
+                raise ConcurrentChange(f"customer #{customer_id} was deleted during the import")
+            extra, changes, values = _merge_values(
+                row,
+                records,
+                emails.get(customer_id, []),
+                phones.get(customer_id, []),
+                tags.get(customer_id, []),
+                set(consents.get(customer_id, [])),
+            )
+            if not changes:
+                continue
+            plan.outcome.changes[customer_id] = changes
+            additions.append((customer_id, extra))
+            updates.append(
+                {
+                    "_id": customer_id,
+                    "_version": row.version,
+                    **values,
+                    "updated_at": now,
+                    "version": row.version + 1,
+                }
+            )
+        self._insert_children(connection, additions, self._tables.timestamp(now))  # type: ignore[union-attr]
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for update in updates:
+            groups.setdefault(tuple(sorted(update)), []).append(update)
+        for columns, group in groups.items():  # one executemany per set of changed columns
+            statement = (
+                sa.update(table)
+                .where(
+                    table.c.id == sa.bindparam("_id"), table.c.version == sa.bindparam("_version")
+                )
+                .values({k: sa.bindparam(k) for k in columns if not k.startswith("_")})
+            )
+            updated = connection.execute(statement, group).rowcount
+            if connection.dialect.supports_sane_multi_rowcount and updated != len(group):
+                raise ConcurrentChange("a customer to merge into changed during the import")
+
+    # ------------------------------------------------------------------ audit and events
+
+    def _record(self, session: Session, outcome: BatchOutcome, records: list[Record]) -> None:
+        ids = outcome.inserted_ids
+        if not ids and not outcome.changes:
+            return
+        contiguous = bool(ids) and ids[-1] - ids[0] == len(ids) - 1
+        after: dict[str, Any] = {
+            "count": len(ids),
+            "ids": [ids[0], ids[-1]] if contiguous else ids,
+            "id_range": contiguous,
+            "source": self.source,
+            "lines": [records[0].line, records[-1].line],
+            "merged": len(outcome.merged),
+        }
+        if outcome.changes:
+            after["updated"] = {str(k): v for k, v in outcome.changes.items()}
+        audit.record(session, self.actor, "import", "customer", None, after=after)
+        if ids:
+            events.emit(session, "payvand_customer_created", ids)
+        if outcome.changes:
+            events.emit(
+                session,
+                "payvand_customer_updated",
+                list(outcome.changes),
+                {"changes": outcome.changes},
+            )
+
+
+def _merge_values(
+    row: Any,
+    records: list[Record],
+    emails: list[str],
+    phones: list[str],
+    tags: list[str],
+    consent_channels: set[str],
+) -> tuple[Record, dict[str, list[Any]], dict[str, Any]]:
+    """What merging `records` into the customer `row` adds and changes.
+
+    Returns the contacts/tags/consents to insert (as a Record), the changes as
+    `{field: [old, new]}` (like `services.customers.update_customer`) and the column values
+    to update.
+    """
+    extra = Record(records[0].line, [])
+    values: dict[str, Any] = {}
+    changes: dict[str, list[Any]] = {}
+    for record in records:
+        for attr, column in _FILLABLE:
+            new = getattr(record, attr)
+            if new is not None and getattr(row, column) is None and column not in values:
+                values[column] = new
+        extra.emails += [e for e in record.emails if e not in emails and e not in extra.emails]
+        extra.phones += [
+            p
+            for p in record.phones
+            if p[0] not in phones and all(p[0] != q for q, _ in extra.phones)
+        ]
+        extra.tags += [t for t in record.tags if t not in tags and t not in extra.tags]
+        extra.consents += [
+            c
+            for c in record.consents
+            if c[0] not in consent_channels and all(c[0] != d for d, _ in extra.consents)
+        ]
+        for key, value in record.attributes.items():
+            if (row.attributes or {}).get(key) is None:
+                values.setdefault("attributes", dict(row.attributes or {})).setdefault(key, value)
+    for column, new in values.items():
+        old = getattr(row, column)
+        changes[column] = [_jsonable(old), _jsonable(new)]
+    if {"given_name", "family_name", "organization_name"} & set(values):
+        given = values.get("given_name", row.given_name)
+        family = values.get("family_name", row.family_name)
+        org = values.get("organization_name", row.organization_name)
+        values["display_name"], values["search_name"], values["search_name_alt"] = customer_names(
+            row.kind, given, family, org
+        )
+    if extra.emails:
+        changes["emails"] = [list(emails), emails + extra.emails]
+    if extra.phones:
+        changes["phones"] = [list(phones), phones + [p for p, _ in extra.phones]]
+    if extra.tags:
+        changes["tags"] = [list(tags), tags + extra.tags]
+    if extra.consents:
+        changes["consents"] = [
+            None,
+            [{"channel": c, "purpose": "marketing", "granted": g} for c, g in extra.consents],
+        ]
+    return extra, changes, values
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value

@@ -1,0 +1,199 @@
+"""`payvand import customers` and `payvand export customers` through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from payvand.core.cli import cli
+from payvand.core.models import Customer
+
+
+@pytest.fixture
+def payvand(runtime: Any, tmp_path: Path) -> Any:
+    """Run `payvand --database-url <the test database> ...`; returns the click Result."""
+    url = runtime.config["PAYVAND_DATABASE_URL"]
+    runner = CliRunner()
+
+    def invoke(*args: str, input: bytes | str | None = None) -> Any:
+        return runner.invoke(
+            cli,
+            ["--instance", str(tmp_path / "instance"), "--database-url", url, *args],
+            input=input,
+            catch_exceptions=False,
+        )
+
+    return invoke
+
+
+def count(runtime: Any) -> int:
+    """How many customers the database holds."""
+    with runtime.sessionmaker() as session:
+        return session.scalar(sa.select(sa.func.count()).select_from(Customer))
+
+
+def test_import_prints_the_summary_and_the_rejected_lines(payvand, runtime, tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "نام,ایمیل,موبایل\nعلی,ali@example.com,۰۹۱۲۱۱۱۱۱۱۱\nبد,bad,\n", encoding="utf-8"
+    )
+    result = payvand("import", "customers", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("2 rows: inserted 1, merged 0, skipped 0, rejected 1 in ")
+    assert "line 3: invalid email 'bad'" in result.stderr
+    assert count(runtime) == 1
+
+
+def test_import_writes_the_rejects_file_and_honours_map_and_skip(
+    payvand, runtime, make_customer, tmp_path
+):
+    make_customer(emails=["dup@example.com"])
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "Who;E-mail;Cell\nAli;dup@example.com;\nSara;sara@example.com;09121111111\nX;;123\n"
+    )
+    rejects = tmp_path / "rejects.csv"
+    result = payvand(
+        "import",
+        "customers",
+        str(path),
+        "--map",
+        "Who=given_name",
+        "--map",
+        "Cell=phone",
+        "--on-duplicate",
+        "skip",
+        "--rejects",
+        str(rejects),
+    )
+    assert result.exit_code == 0, result.output
+    assert "inserted 1, merged 0, skipped 1, rejected 1" in result.stdout
+    assert (
+        rejects.read_text(encoding="utf-8-sig").splitlines()[1].startswith("4,invalid phone '123'")
+    )
+    assert count(runtime) == 2
+
+
+def test_import_dry_run_writes_nothing(payvand, runtime, tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("name,email\nAli,a@example.com\n")
+    result = payvand("import", "customers", str(path), "--dry-run", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["dry_run"] is True and report["inserted"] == 1
+    assert count(runtime) == 0
+
+
+def test_import_reads_standard_input(payvand, runtime):
+    result = payvand("import", "customers", "-", input=b"name,email\nAli,a@example.com\n")
+    assert result.exit_code == 0, result.output
+    assert count(runtime) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["import", "customers", "missing.csv"], "Error: no such file: missing.csv"),
+        (["import", "customers", "{file}", "--map", "nonsense"], "use COLUMN=FIELD"),
+        (["import", "customers", "{file}", "--map", "Nope=email"], "the file has no column 'Nope'"),
+        (
+            ["import", "customers", "{file}", "--on-duplicate", "replace"],
+            "Invalid value for '--on-duplicate'",
+        ),
+        (["import", "customers", "{file}", "--encoding", "klingon"], "unknown encoding 'klingon'"),
+        (["import", "customers", "{file}", "--region", "XX"], "unknown phone region 'XX'"),
+    ],
+)
+def test_import_errors_are_one_clear_line_without_traceback(payvand, tmp_path, args, message):
+    path = tmp_path / "c.csv"
+    path.write_text("name,email\nAli,a@example.com\n")
+    result = payvand(*[a.replace("{file}", str(path)) for a in args])
+    assert result.exit_code != 0
+    assert message in result.stderr and "Traceback" not in result.output
+
+
+def test_import_into_an_uninitialised_database_says_so(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("name,email\nAli,a@example.com\n")
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--database-url",
+            f"sqlite:///{tmp_path / 'empty.db'}",
+            "--instance",
+            str(tmp_path),
+            "import",
+            "customers",
+            str(path),
+        ],
+    )
+    assert result.exit_code == 1 and "the database is not initialised" in result.stderr
+
+
+def test_export_csv_file_is_utf8_with_bom_and_readable_persian(payvand, make_customer, tmp_path):
+    make_customer(
+        given_name="علی", family_name="رضایی", emails=["ali@example.com"], phones=["09121111111"]
+    )
+    out = tmp_path / "out.csv"
+    result = payvand("export", "customers", "--output", str(out))
+    assert result.exit_code == 0, result.output
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfid,kind,given_name")
+    assert "علی,رضایی,,علی رضایی,ali@example.com,+989121111111" in data.decode("utf-8-sig")
+    assert "Exported 1 customers" in result.stderr
+
+
+def test_export_jsonl_to_standard_output(payvand, make_customer):
+    make_customer(given_name="Sara", emails=["s@example.com"], tags=["vip"])
+    result = payvand("export", "customers", "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    [line] = result.stdout.splitlines()
+    data = json.loads(line)
+    assert (data["given_name"], data["emails"], data["tags"]) == (
+        "Sara",
+        ["s@example.com"],
+        ["vip"],
+    )
+
+
+def test_export_then_import_into_another_database_keeps_the_customers(
+    payvand, runtime, make_customer, tmp_path
+):
+    make_customer(
+        given_name="علی",
+        family_name="رضایی",
+        emails=["a@example.com"],
+        phones=["09121111111"],
+        tags=["vip"],
+        birthday="1990-01-02",
+    )
+    out = tmp_path / "out.csv"
+    assert payvand("export", "customers", "-o", str(out)).exit_code == 0
+    target = tmp_path / "other.db"
+    runner = CliRunner()
+    base = ["--instance", str(tmp_path / "other"), "--database-url", f"sqlite:///{target}"]
+    assert runner.invoke(cli, [*base, "db", "upgrade"]).exit_code == 0
+    result = runner.invoke(cli, [*base, "import", "customers", str(out)])
+    assert result.exit_code == 0 and "inserted 1" in result.stdout, result.output
+    again = runner.invoke(cli, [*base, "export", "customers", "--format", "jsonl"])
+    data = json.loads(again.stdout)
+    assert (
+        data["display_name"],
+        data["emails"],
+        data["phones"],
+        data["tags"],
+        data["birthday"],
+    ) == ("علی رضایی", ["a@example.com"], ["+989121111111"], ["vip"], "1990-01-02")
+
+
+@pytest.mark.parametrize(
+    "command", [["import"], ["import", "customers"], ["export"], ["export", "customers"]]
+)
+def test_every_data_command_has_help(command):
+    result = CliRunner().invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output and len(result.output) > 100
