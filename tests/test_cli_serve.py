@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 from payvand.core.auth import verify_password
 from payvand.core.cli import cli
+from cli_results import assert_one_line_error, ok
 from payvand.core.db import make_engine
 from payvand.core.models import AuditLog, Customer, Interaction, OutboxEvent, User
 from payvand.sdk.testing import POSTGRES_ENV
@@ -72,24 +73,6 @@ def make_invoke(instance: Path, url: str) -> Invoke:
 def invoke(fresh_database_url: str, tmp_path: Path) -> Invoke:
     """The CLI on a fresh database with an instance folder in tmp_path."""
     return make_invoke(tmp_path / "instance", fresh_database_url)
-
-
-def ok(result: Result) -> str:
-    """The output of a command that must have succeeded."""
-    assert result.exit_code == 0, result.output
-    assert result.exception is None
-    return result.output
-
-
-def assert_one_line_error(result: Result, *fragments: str) -> None:
-    """A failed command: non-zero exit, no traceback, one `Error: ...` line naming the problem."""
-    assert result.exit_code != 0
-    assert isinstance(result.exception, SystemExit), result.exception
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 def counts(url: str) -> dict[str, int]:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 from payvand.core.auth import verify_password
 from payvand.core.cli import cli
+from cli_results import assert_one_line_error, ok
 from payvand.core.models import ApiToken, AuditLog, User
 
 Invoke = Callable[..., Result]
@@ -55,25 +56,6 @@ def session(web_app: Any) -> Iterator[Any]:
     """A session on the shared database."""
     with web_app.extensions["payvand"].sessionmaker() as db:
         yield db
-
-
-def ok(result: Result) -> str:
-    """The output of a command that must have succeeded."""
-    assert result.exit_code == 0, result.output
-    assert result.exception is None
-    return result.output
-
-
-def assert_one_line_error(result: Result, *fragments: str) -> str:
-    """A failed command: non-zero exit, no traceback, one `Error: ...` line naming the problem."""
-    assert result.exit_code != 0
-    assert isinstance(result.exception, SystemExit), result.exception
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 def user(session: Any, email: str) -> User:
