@@ -11,7 +11,9 @@ Hooks fall into four kinds, grouped below:
   handled the event. A plugin that raises has its work rolled back and is retried later,
   alone, with backoff; the others are not called twice. After a worker crash the event is
   delivered again, once its lease expires, to the plugins that had not committed. Objects
-  deleted before delivery are left out, and a call that would get no objects is skipped;
+  deleted before delivery are left out, and a call that would get no objects is skipped.
+  The objects are read-only snapshots (loaded once per event, with their child rows, and
+  shared by all plugins): to change one, load it in your session first;
 * **data** hooks return SQLAlchemy selectables so one plugin reads another's facts in SQL.
 
 Unless a hook says otherwise an implementation that raises is logged, recorded on its
@@ -27,7 +29,7 @@ customer calls no plugin code synchronously but the cached registrations.
 Implementations may accept any subset of the arguments listed, by name (plain positional
 parameters; the kernel checks them against these specs before registering a plugin, and
 `payvand plugins check` lists every mismatch).
-Changing a hook here is a versioned change, recorded in `docs/integrator/hooks.md`.
+Changing a hook here is a versioned change, recorded in `docs/hooks.md`.
 """
 
 from __future__ import annotations

@@ -114,5 +114,5 @@ def test_request_bodies_are_required_json_objects(spec, subtests):
 
 
 def test_document_is_valid_against_the_openapi_3_1_schema(spec):
-    validator = pytest.importorskip("openapi_spec_validator")
+    import openapi_spec_validator as validator
     validator.validate(spec)
