@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -67,3 +68,39 @@ def pass_env(function: F) -> F:
         return function(get_env(click.get_current_context()), *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def one_line(exc: BaseException) -> str:
+    """The first meaningful line of an exception (database errors span several)."""
+    original = getattr(exc, "orig", None) or exc
+    text = str(original).strip() or type(original).__name__
+    return text.splitlines()[0].strip()
+
+
+def friendly_errors(function: F) -> F:
+    """Turn database and OS errors of a command (taking the CliEnv first) into one-line
+    `CliError`s, and close the command's database connections when it ends."""
+
+    @functools.wraps(function)
+    def wrapper(env: CliEnv, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(env, *args, **kwargs)
+        except SQLAlchemyError as exc:
+            raise CliError(f"database error: {one_line(exc)}") from None
+        except OSError as exc:
+            raise CliError(one_line(exc)) from None
+        finally:
+            runtime = getattr(env, "_runtime", None)
+            if runtime is not None:
+                runtime.engine.dispose()
+
+    return wrapper  # type: ignore[return-value]
+
+
+def require_ready(env: CliEnv) -> None:
+    """Refuse to go on unless the database is migrated to the core's head."""
+    from payvand.core.migrations.runner import core_at_head
+
+    env.require_schema()
+    if not core_at_head(env.runtime.engine):
+        raise CliError("the database needs migrating: run `payvand db upgrade` first")

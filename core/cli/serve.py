@@ -8,7 +8,6 @@ the in-process job runner; `worker` runs the job runner alone (several of them a
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import secrets
 import signal
@@ -19,42 +18,12 @@ from typing import Any, TypeVar
 
 import click
 import sqlalchemy as sa
-from payvand.core.cli.common import CliEnv, CliError, pass_env
+from payvand.core.cli.common import CliEnv, CliError, friendly_errors, one_line, pass_env, require_ready
 from sqlalchemy.exc import SQLAlchemyError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 ADMIN_EMAIL = "admin@example.com"
-
-
-# --------------------------------------------------------------------------- shared helpers
-
-
-def one_line(exc: BaseException) -> str:
-    """The first meaningful line of an exception (database errors span several)."""
-    original = getattr(exc, "orig", None) or exc
-    text = str(original).strip() or type(original).__name__
-    return text.splitlines()[0].strip()
-
-
-def friendly_errors(function: F) -> F:
-    """Turn database and OS errors of a command (taking the CliEnv first) into one-line
-    `CliError`s, and close the command's database connections when it ends."""
-
-    @functools.wraps(function)
-    def wrapper(env: CliEnv, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(env, *args, **kwargs)
-        except SQLAlchemyError as exc:
-            raise CliError(f"database error: {one_line(exc)}") from None
-        except OSError as exc:
-            raise CliError(one_line(exc)) from None
-        finally:
-            runtime = getattr(env, "_runtime", None)
-            if runtime is not None:
-                runtime.engine.dispose()
-
-    return wrapper  # type: ignore[return-value]
 
 
 def safe_url(url: str) -> str:
@@ -63,15 +32,6 @@ def safe_url(url: str) -> str:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
         return url
-
-
-def require_ready(env: CliEnv) -> None:
-    """Refuse to go on unless the database is migrated to the core's head."""
-    from payvand.core.migrations.runner import core_at_head
-
-    env.require_schema()
-    if not core_at_head(env.runtime.engine):
-        raise CliError("the database needs migrating: run `payvand db upgrade` first")
 
 
 def initialise(env: CliEnv) -> list[str]:

@@ -15,8 +15,7 @@ from typing import Any
 import click
 import sqlalchemy as sa
 from payvand.core import audit
-from payvand.core.cli.common import CliEnv, CliError, pass_env
-from payvand.core.cli.serve import friendly_errors, require_ready
+from payvand.core.cli.common import CliEnv, CliError, friendly_errors, pass_env, require_ready
 from sqlalchemy.orm import Session, selectinload
 
 CLI_ACTOR = audit.Actor(label="cli")
