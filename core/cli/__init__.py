@@ -85,9 +85,9 @@ def cli(ctx: click.Context, instance: str | None, database_url: str | None, verb
 
 
 def _register() -> None:
-    from payvand.core.cli import data, db, plugins, serve, users
+    from payvand.core.cli import data, db, plugins, scaffold, serve, users
 
-    for module in (db, plugins, users, data, serve):
+    for module in (db, plugins, scaffold, users, data, serve):
         module.register(cli)
 
 

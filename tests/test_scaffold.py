@@ -1,0 +1,58 @@
+"""`payvand plugin new` writes a plugin that passes the checks and its own tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+from cli_results import assert_one_line_error, ok
+from plugins_system.entrypoints import write_dist_info
+
+from payvand.core.cli import cli
+
+
+def _generate(tmp_path: Path, name: str = "loyalty_club") -> tuple[Path, dict[str, str]]:
+    target = tmp_path / "plugin"
+    ok(CliRunner().invoke(cli, ["plugin", "new", name, "--directory", str(target)]))
+    dist = tmp_path / "dist"
+    write_dist_info(dist, f"payvand_{name}", "0.1.0", {name: f"payvand_{name}"})
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(dist), str(target)])}
+    env.pop("PAYVAND_TEST_DATABASE_URL", None)  # keep the child run on SQLite: it is about the template
+    return target, env
+
+
+def test_generated_plugin_passes_its_own_tests(tmp_path):
+    target, env = _generate(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=target, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 passed" in result.stdout
+
+
+def test_generated_plugin_passes_the_checks_after_migrating(tmp_path):
+    target, env = _generate(tmp_path)
+    url = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
+    env["PAYVAND_INSTANCE"] = str(tmp_path / "instance")
+    base = [sys.executable, "-m", "payvand.core.cli", "--database-url", url]
+    for args in (["db", "upgrade"], ["plugins", "check"]):
+        result = subprocess.run([*base, *args], cwd=target, env=env, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert "loyalty_club 0.1.0: ok" in result.stdout
+
+
+def test_a_bad_name_is_refused(tmp_path):
+    result = CliRunner().invoke(cli, ["plugin", "new", "Bad-Name", "--directory", str(tmp_path / "x")])
+    assert_one_line_error(result, "lower-case")
+
+
+def test_an_existing_folder_is_not_overwritten(tmp_path):
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "keep.txt").write_text("mine")
+    result = CliRunner().invoke(cli, ["plugin", "new", "fine", "--directory", str(tmp_path / "taken")])
+    assert_one_line_error(result, "not empty")
+    assert (tmp_path / "taken" / "keep.txt").read_text() == "mine"
