@@ -148,7 +148,7 @@ def import_customers_command(
         batch_size=batch_size,
         rejects=rejects,
     )
-    source: Any = click.get_binary_stream("stdin") if file == "-" else file
+    source: Any = sys.stdin.buffer if file == "-" else file
     try:
         with _progress_bar(not quiet) as progress:
             report = import_customers(env.runtime, source, options, progress=progress)
@@ -214,7 +214,7 @@ def export_customers_command(env: CliEnv, output: str, fmt: str | None) -> None:
 def _open_output(output: str, fmt: str) -> Iterator[IO[str]]:
     """The text stream to export into: a file (CSV with a BOM for Excel) or standard output."""
     if output == "-":
-        stream = click.get_text_stream("stdout")
+        stream = sys.stdout
         yield stream
         stream.flush()
         return

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import secrets
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -79,7 +80,7 @@ def read_password(*, stdin: bool, generate: bool) -> tuple[str, bool]:
     if generate:
         return secrets.token_urlsafe(15), True
     if stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+        password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
     if len(password) < MIN_PASSWORD_LENGTH:
