@@ -168,12 +168,10 @@ def _install_error_handlers(app: Flask) -> None:
 def _install_index(app: Flask) -> None:
     @app.get("/")
     def index() -> Any:
-        runtime = app.extensions["payvand"]
-        plugins = ", ".join(runtime.plugins.enabled) or "none"
+        """A public landing page: says nothing about the deployment but where the API is."""
         return (
             "<!doctype html><html lang='en'><meta charset='utf-8'><title>Payvand</title>"
             "<body style='font-family:sans-serif;max-width:40em;margin:3em auto'>"
             "<h1>Payvand پیوند</h1><p>The CRM kernel is running.</p>"
-            f"<p>Enabled plugins: {plugins}.</p>"
             f"<p>REST API: <a href='{API_PREFIX}/openapi.json'>{API_PREFIX}/openapi.json</a></p></body></html>"
         )
