@@ -35,6 +35,7 @@ _counter = itertools.count(1)
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Register the `sqlite_only` marker."""
     config.addinivalue_line("markers", "sqlite_only: the test runs on SQLite only")
 
 

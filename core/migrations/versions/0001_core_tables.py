@@ -21,6 +21,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    """Create the core tables."""
 
     op.create_table('core_outbox',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -269,6 +270,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Drop the core tables."""
 
     with op.batch_alter_table('core_interaction', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_core_interaction_kind_occurred_at'))

@@ -1,0 +1,1 @@
+"""The core branch's Alembic revisions."""
