@@ -154,9 +154,14 @@ def format_datetime(
 JALALI_YEAR_LIMIT = 1700
 
 
+def jalali_to_gregorian(year: int, month: int, day: int) -> date:
+    """Convert a Jalali (Solar Hijri) date to a Gregorian one; ValueError when it does not exist."""
+    return jdatetime.date(year, month, day).togregorian()
+
+
 def _jalali(text: str, year: int, month: int, day: int) -> date:
     try:
-        return jdatetime.date(year, month, day).togregorian()
+        return jalali_to_gregorian(year, month, day)
     except ValueError as exc:
         raise ValueError(f"Not a valid Jalali date: {text!r} ({exc})") from exc
 

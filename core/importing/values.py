@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from payvand.core.locale_format import JALALI_YEAR_LIMIT, jalali_to_gregorian
 from payvand.core.models import CustomerKind, LifecycleStage
 from payvand.core.normalize import fold, to_latin_digits
 
 _DATE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$")
 _TAG_SPLIT = re.compile(r"[|,،]")
-#: Years below this are read as Jalali (Solar Hijri) years: 1300-1499 is 1921-2121 Gregorian.
-JALALI_YEAR_LIMIT = 1700
 
 _TRUE = {
     "1",
@@ -63,46 +62,6 @@ _STAGES = {s.value: s.value for s in LifecycleStage} | {
 
 class ValueProblem(ValueError):
     """A cell that cannot be read; the message is the reason shown for the row."""
-
-
-def jalali_to_gregorian(year: int, month: int, day: int) -> dt.date:
-    """Convert a Jalali (Solar Hijri) date to a Gregorian date; raise ValueError if invalid.
-
-    The arithmetic algorithm used by most Persian calendar libraries (valid for 1-3177 AP).
-    """
-    if not 1 <= month <= 12 or not 1 <= day <= (31 if month <= 6 else 30):
-        raise ValueError("day or month out of range")
-    if month == 12 and day == 30 and not is_jalali_leap(year):
-        raise ValueError("Esfand 30 exists only in leap years")
-    jy = year + 1595
-    days = -355668 + 365 * jy + (jy // 33) * 8 + ((jy % 33) + 3) // 4 + day
-    days += (month - 1) * 31 if month < 7 else (month - 7) * 30 + 186
-    gy = 400 * (days // 146097)
-    days %= 146097
-    if days > 36524:
-        days -= 1
-        gy += 100 * (days // 36524)
-        days %= 36524
-        if days >= 365:
-            days += 1
-    gy += 4 * (days // 1461)
-    days %= 1461
-    if days > 365:
-        gy += (days - 1) // 365
-        days = (days - 1) % 365
-    gd = days + 1
-    leap = (gy % 4 == 0 and gy % 100 != 0) or gy % 400 == 0
-    month_days = [0, 31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-    gm = 1
-    while gm <= 12 and gd > month_days[gm]:
-        gd -= month_days[gm]
-        gm += 1
-    return dt.date(gy, gm, gd)
-
-
-def is_jalali_leap(year: int) -> bool:
-    """True when the Jalali `year` has 366 days (33-year arithmetic cycle)."""
-    return (25 * year + 11) % 33 < 8
 
 
 def parse_birthday(raw: str, today: dt.date | None = None) -> dt.date:
