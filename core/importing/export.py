@@ -41,22 +41,8 @@ CSV_COLUMNS = (
     "created_at",
     "updated_at",
 )
-_SCALARS = (
-    "id",
-    "kind",
-    "given_name",
-    "family_name",
-    "organization_name",
-    "display_name",
-    "birthday",
-    "lifecycle_stage",
-    "preferred_language",
-    "preferred_channel",
-    "owner_id",
-    "attributes",
-    "created_at",
-    "updated_at",
-)
+#: The customer columns read directly (the rest of CSV_COLUMNS come from child tables).
+_SCALARS = tuple(c for c in CSV_COLUMNS if c not in ("email", "phone", "tags"))
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
