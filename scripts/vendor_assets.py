@@ -45,7 +45,7 @@ SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 
 class VendorError(Exception):
-    pass
+    """A pin, download or check that failed; the message says which and why."""
 
 
 # --------------------------------------------------------------------------- pins

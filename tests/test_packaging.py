@@ -34,6 +34,14 @@ def test_readme_starts_with_the_two_commands():
     assert blocks[1].strip() == "python -m pip install -e '.[test]' && python -m pytest"
 
 
+def test_ci_runs_the_readmes_test_command():
+    import re
+
+    blocks = re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+    ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert blocks[1].strip() in ci_lines
+
+
 def test_console_script_and_pytest_plugin_are_declared():
     project = _pyproject()["project"]
     assert project["scripts"]["payvand"] == "payvand.core.cli:main"

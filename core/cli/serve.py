@@ -89,7 +89,7 @@ def serve(env: CliEnv, host: str, port: int, *, jobs: bool, debug: bool = False)
                 runtime.job_runner.start_thread()
             app.run(host=host, port=port, debug=debug, use_reloader=False, threaded=True)
     except KeyboardInterrupt:
-        pass
+        click.echo("Stopping (Ctrl+C or SIGTERM).")
     except OSError as exc:
         raise CliError(f"cannot serve on {host}:{port}: {one_line(exc)}") from None
     finally:
@@ -169,7 +169,7 @@ def worker_command(env: CliEnv, once: bool) -> None:
             click.echo(f"Worker running on {safe_url(env.config['PAYVAND_DATABASE_URL'])}. Press Ctrl+C to stop.")
             runner.loop()
     except KeyboardInterrupt:
-        pass
+        click.echo("Stopping (Ctrl+C or SIGTERM).")
     finally:
         runner.stop()
     click.echo("Worker stopped.")

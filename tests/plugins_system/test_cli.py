@@ -34,7 +34,7 @@ SOURCES = {
 
         @hookimpl
         def payvand_customer_created(customers):
-            pass
+            return None  # a no-op: only the signature matters here
         """),
     "cli_dep": textwrap.dedent("""
         from payvand.sdk import PluginMeta

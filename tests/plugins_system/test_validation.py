@@ -41,25 +41,25 @@ SOURCES = {
 
         @hookimpl
         def payvand_customer_created(customers):
-            pass
+            return None  # a no-op: only the signature matters here
         """),
     "chk_unknown": source("""
         meta = PluginMeta("chk_unknown", "1.0")
 
         @hookimpl
         def payvand_customer_creatd(customers):
-            pass
+            return None  # a no-op: only the signature matters here
         """),
     "chk_args": source("""
         meta = PluginMeta("chk_args", "1.0")
 
         @hookimpl
         def payvand_customer_created(customer):
-            pass
+            return None  # a no-op: only the signature matters here
 
         @hookimpl
         def payvand_customer_panels(customer, *, viewer):
-            pass
+            return None  # a no-op: only the signature matters here
         """),
     "chk_unmarked": source("""
         meta = PluginMeta("chk_unmarked", "1.0")
