@@ -473,10 +473,6 @@ class PluginManager:
         self.installed[plugin.name] = plugin
         return plugin
 
-    def check(self, name: str, *, applied_heads: dict[str, bool] | None = None, enabled: bool = True) -> list[str]:
-        """Every static problem of the installed plugin `name` (see `check_plugin`)."""
-        return check_plugin(self.installed[name], self.installed, applied_heads=applied_heads, enabled=enabled)
-
     def activate(self, wanted: Iterable[str]) -> list[str]:
         """Register exactly the plugins in `wanted` that are sound; return the ones registered.
 
@@ -621,17 +617,6 @@ class PluginManager:
         if plugin is None or plugin.obj is None:
             return []
         return sorted(hook_functions(plugin.obj))
-
-    def plugin_of(self, obj: Any) -> str | None:
-        """The name of the active plugin whose package defines `obj`, if any."""
-        module = getattr(obj, "__module__", "") or ""
-        for name in self.enabled:
-            plugin_obj = self.installed[name].obj
-            plugin_module = plugin_obj.__name__ if inspect.ismodule(plugin_obj) else getattr(
-                type(plugin_obj), "__module__", "")
-            if plugin_module and (module == plugin_module or module.startswith(plugin_module + ".")):
-                return name
-        return None
 
 
 def _flatten(result: Any) -> list[Any]:
