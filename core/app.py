@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Flask, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Blueprint as SmorestBlueprint
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 from payvand.core.api import customers as customers_api
 from payvand.core.api import interactions as interactions_api
@@ -21,6 +21,7 @@ from payvand.core.auth import principal_for_token
 from payvand.core.config import build_config
 from payvand.core.plugins import PluginError
 from payvand.core.runtime import Runtime
+from payvand.core.web.errors import error_page, handle_ui_error
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     _install_request_hooks(app, runtime, owners)
     _install_error_handlers(app)
-    _install_index(app)
+    from payvand.core.web import init_web
+
+    init_web(app)
     from payvand.core.jobs import JobRunner
 
     runtime.job_runner = JobRunner(runtime)
@@ -111,7 +114,7 @@ def _install_request_hooks(app: Flask, runtime: Runtime, owners: dict[str, str])
         if owner is not None and owner not in runtime.plugins.enabled:
             if request.path.startswith("/api/"):
                 return error_response(404, "not_found", "The plugin serving this route is disabled.")
-            return "Not found", 404
+            return handle_ui_error(NotFound())
         return None
 
     @app.before_request
@@ -147,31 +150,22 @@ def _install_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(PluginError)
     def _plugin_error(exc: PluginError) -> Any:
-        return error_response(exc.status, exc.code, exc.message)
+        if request.path.startswith("/api/"):
+            return error_response(exc.status, exc.code, exc.message)
+        return error_page(exc.status, exc.message)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
         if request.path.startswith("/api/"):
             return from_http_exception(exc)
-        return exc
+        return handle_ui_error(exc)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         if isinstance(exc, HTTPException):
             return _http_error(exc)
-        log.exception("unhandled error on %s %s", request.method, request.path)
         if request.path.startswith("/api/"):
+            log.exception("unhandled error on %s %s", request.method, request.path)
             return error_response(500, "internal_error", "An internal error occurred; it has been logged.")
-        return "Internal error", 500
+        return handle_ui_error(exc)
 
-
-def _install_index(app: Flask) -> None:
-    @app.get("/")
-    def index() -> Any:
-        """A public landing page: says nothing about the deployment but where the API is."""
-        return (
-            "<!doctype html><html lang='en'><meta charset='utf-8'><title>Payvand</title>"
-            "<body style='font-family:sans-serif;max-width:40em;margin:3em auto'>"
-            "<h1>Payvand پیوند</h1><p>The CRM kernel is running.</p>"
-            f"<p>REST API: <a href='{API_PREFIX}/openapi.json'>{API_PREFIX}/openapi.json</a></p></body></html>"
-        )

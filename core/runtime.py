@@ -395,8 +395,22 @@ class Runtime:
         return result
 
     def settings(self) -> dict[str, SettingSpec]:
-        """Every deployment setting the active plugins declare, by key."""
-        return {spec.key: spec for _, spec in self._registered("payvand_settings")}
+        """Every deployment setting, the core's and the active plugins', by key."""
+        from payvand.core.settings import core_settings
+
+        result = {spec.key: spec for spec in core_settings(self.config)}
+        result.update((spec.key, spec) for _, spec in self._registered("payvand_settings"))
+        return result
+
+    def settings_values(self, session: Session, keys: Iterable[str]) -> dict[str, Any]:
+        """The values of several settings in one query: stored ones, else their defaults."""
+        from payvand.core.models import Setting
+
+        specs = self.settings()
+        wanted = list(keys)
+        values = {key: specs[key].default for key in wanted if key in specs}
+        values.update({key: value for key, value in session.execute(sa.select(Setting.key, Setting.value).where(Setting.key.in_(wanted)))})
+        return values
 
     def setting(self, session: Session, key: str) -> Any:
         """A setting's value: the stored one, else the default its plugin declared.

@@ -8,7 +8,9 @@ Choose the plugins of a test module by overriding `payvand_plugins`::
 
 Then use `app`, `client`, `api` (a superuser's authenticated API client), `api_as`
 (a client holding only the given permissions), `make_customer`, `make_interaction`,
-`make_user` and `run_jobs` (delivers the outbox and runs due jobs, synchronously).
+`make_user` and `run_jobs` (delivers the outbox and runs due jobs, synchronously). For the
+staff UI: `web` (a superuser logged in through the login form), `web_as(permissions)` and
+`count_queries` (the SQL statements a block runs).
 
 Every test runs on a fresh SQLite database; when `PAYVAND_TEST_DATABASE_URL` points at a
 PostgreSQL database, every test using `app` runs a second time there.
@@ -16,10 +18,12 @@ PostgreSQL database, every test using `app` runs a second time there.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import itertools
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -312,3 +316,84 @@ def make_interaction(runtime: Any) -> Callable[..., Any]:
 def run_jobs(runtime: Any) -> Callable[[], int]:
     """Deliver every due outbox event and run due jobs now; return how many events were handled."""
     return runtime.job_runner.run_pending
+
+
+_CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+_CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class WebClient:
+    """A test client logged in to the staff UI; `post` adds the form's CSRF token itself."""
+
+    def __init__(self, client: Any, user: Any) -> None:
+        self.client = client
+        self.user = user
+        self.user_id = user.id if user is not None else None
+        self._token: str | None = None
+
+    def csrf_token(self) -> str:
+        """A valid CSRF token of this session (read once from a page)."""
+        if self._token is None:
+            page = self.client.get("/login")
+            found = _CSRF_META.search(page.text) or _CSRF_INPUT.search(page.text)
+            assert found, "no CSRF token on the login page"
+            self._token = found.group(1)
+        return self._token
+
+    def login(self, email: str, password: str) -> Any:
+        """Log in through the login form; returns the response (302 on success)."""
+        response = self.post("/login", data={"email": email, "password": password})
+        self._token = None  # the session was regenerated
+        return response
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        """GET a page."""
+        return self.client.get(path, **kwargs)
+
+    def post(self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kwargs: Any) -> Any:
+        """POST a form, with this session's CSRF token unless `csrf=False`."""
+        data = dict(data or {})
+        if csrf:
+            data.setdefault("csrf_token", self.csrf_token())
+        return self.client.post(path, data=data, **kwargs)
+
+
+@pytest.fixture
+def web_as(app: Any, make_user: Callable[..., Any]) -> Callable[..., WebClient]:
+    """A staff-UI client logged in as a new user holding exactly `permissions` (or a superuser)."""
+
+    def factory(permissions: list[str] | None = None, *, superuser: bool = False, **user_fields: Any) -> WebClient:
+        password = "correct horse battery staple"
+        user = make_user(permissions=permissions or [], superuser=superuser, password=password, **user_fields)
+        web = WebClient(app.test_client(), user)
+        response = web.login(user.email, password)
+        assert response.status_code == 302, f"login failed: {response.status_code}"
+        return web
+
+    return factory
+
+
+@pytest.fixture
+def web(web_as: Callable[..., WebClient]) -> WebClient:
+    """A staff-UI client logged in as a superuser."""
+    return web_as(superuser=True)
+
+
+@pytest.fixture
+def count_queries(runtime: Any) -> Callable[[], Any]:
+    """`with count_queries() as queries: ...` collects the SQL statements run on the app's engine."""
+
+    @contextlib.contextmanager
+    def counter() -> Iterator[list[str]]:
+        statements: list[str] = []
+
+        def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            statements.append(statement)
+
+        sa.event.listen(runtime.engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(runtime.engine, "before_cursor_execute", record)
+
+    return counter

@@ -13,10 +13,11 @@ from payvand.core.models.customer import (
 )
 from payvand.core.models.interaction import CORE_CHANNELS, Direction, Interaction
 from payvand.core.models.system import AuditLog, CustomerMerge, OutboxEvent, PluginState, Setting
+from payvand.core.models.web import ImportJob, WebSession
 
 __all__ = [
     "ApiToken", "AuditLog", "CORE_CHANNELS", "Customer", "CustomerAddress", "CustomerConsent",
     "CustomerEmail", "CustomerKind", "CustomerMerge", "CustomerPhone", "CustomerTag", "Direction",
-    "Interaction", "LifecycleStage", "OutboxEvent", "Permission", "PluginState", "Role",
-    "RolePermission", "Setting", "User", "user_role",
+    "ImportJob", "Interaction", "LifecycleStage", "OutboxEvent", "Permission", "PluginState", "Role",
+    "RolePermission", "Setting", "User", "WebSession", "user_role",
 ]

@@ -115,7 +115,9 @@ def test_channels_are_accepted_for_interactions(api, make_customer):
 
 
 def test_settings_are_listed(runtime):
-    assert runtime.settings() == {"every_hook.colour": SettingSpec("every_hook.colour", "blue", label="Colour")}
+    settings = runtime.settings()
+    assert settings["every_hook.colour"] == SettingSpec("every_hook.colour", "blue", label="Colour")
+    assert {key for key in settings if not key.startswith("core.")} == {"every_hook.colour"}
 
 
 def test_jobs_run_through_the_job_runner(runtime):

@@ -1,0 +1,73 @@
+"""The staff web UI: server-rendered pages in Persian and English over the core services.
+
+`init_web(app)` installs sessions, login, CSRF protection, languages, the layout's context and
+the core's page blueprints. Every page is guarded by `access.staff_required(permission)`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask, request
+from flask_wtf.csrf import CSRFProtect
+
+from payvand.core.web import pages
+from payvand.core.web.access import set_request_principal, staff_user
+from payvand.core.web.auth import init_auth
+from payvand.core.web.i18n import current_locale, init_i18n, is_rtl, site_settings
+from payvand.core.web.nav import ADMIN_GROUP, nav_links
+from payvand.core.web.sessions import ServerSessionInterface, make_store
+
+def _is_ui_request() -> bool:
+    return not request.path.startswith("/api/")
+
+
+def init_web(app: Flask) -> None:
+    """Install the staff UI on `app`."""
+    runtime = app.extensions["payvand"]
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked below for UI routes only
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid as long as the session
+    app.config.setdefault("SESSION_COOKIE_SECURE", bool(app.config.get("PAYVAND_SECURE_COOKIES", False)))
+    lifetime = dt.timedelta(hours=float(app.config.get("PAYVAND_SESSION_HOURS", 12)))
+    app.session_interface = ServerSessionInterface(make_store(app, runtime.engine), lifetime)
+    csrf = CSRFProtect(app)
+    init_auth(app)
+    init_i18n(app)
+
+    @app.before_request
+    def _protect_forms() -> None:
+        if _is_ui_request() and request.method not in ("GET", "HEAD", "OPTIONS"):
+            csrf.protect()
+
+    @app.before_request
+    def _principal() -> None:
+        if _is_ui_request():
+            set_request_principal()
+
+    @app.after_request
+    def _security_headers(response: Any) -> Any:
+        if _is_ui_request():
+            response.headers.setdefault("X-Content-Type-Options", "nosniff")
+            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+            response.headers.setdefault("Referrer-Policy", "same-origin")
+            if staff_user() is not None:
+                response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.context_processor
+    def _layout() -> dict[str, Any]:
+        user = staff_user()
+        links = nav_links(user.principal) if user is not None else []
+        return {
+            "locale": current_locale(),
+            "rtl": is_rtl(),
+            "site": site_settings(),
+            "staff": user,
+            "nav_main": [link for link in links if link.group != ADMIN_GROUP],
+            "nav_admin": [link for link in links if link.group == ADMIN_GROUP],
+            "can": (lambda permission: bool(user and user.can(permission))),
+        }
+
+    for blueprint in pages.load_blueprints():
+        app.register_blueprint(blueprint)

@@ -1,0 +1,116 @@
+"""Languages of the staff UI: Flask-Babel, the locale of each request, and formatting filters.
+
+Persian (`fa`, right to left, Jalali dates, Persian digits) and English (`en`). The locale is
+the user's choice (stored on the user), else the session's (before login), else the
+deployment's default setting. Dates, numbers and money go through `core.locale_format`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, session
+from flask_babel import Babel, get_locale
+
+from payvand.core import locale_format
+from payvand.core import settings as core_settings
+from payvand.core.db import current_session
+from payvand.core.normalize import to_persian_digits
+from payvand.core.web.access import staff_user
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+SITE_KEYS = (core_settings.COMPANY_NAME, core_settings.DEFAULT_LOCALE, core_settings.CURRENCY,
+             core_settings.MONEY_DISPLAY, core_settings.TIMEZONE, core_settings.PHONE_REGION)
+
+
+def site_settings() -> dict[str, Any]:
+    """The core settings for this request, read once (one query) and kept on `g`."""
+    found = g.get("payvand_site")
+    if found is None:
+        from flask import current_app
+
+        found = current_app.extensions["payvand"].settings_values(current_session(), SITE_KEYS)
+        g.payvand_site = found
+    return found
+
+
+def select_locale() -> str:
+    """The request's locale: the user's, else the session's, else the deployment default."""
+    user = staff_user()
+    for candidate in (user.locale if user else None, session.get("locale"),
+                      site_settings().get(core_settings.DEFAULT_LOCALE)):
+        if candidate in core_settings.LOCALES:
+            return str(candidate)
+    return "fa"
+
+
+def select_timezone() -> str:
+    """The deployment's time zone."""
+    return str(site_settings().get(core_settings.TIMEZONE) or "Asia/Tehran")
+
+
+def current_locale() -> str:
+    """The language code of this request (`fa` or `en`)."""
+    return str(get_locale() or "fa")
+
+
+def is_rtl() -> bool:
+    """True when the page reads right to left."""
+    return locale_format.direction(current_locale()) == "rtl"
+
+
+def format_date(value: dt.date | dt.datetime | None, style: str = "medium") -> str:
+    """A date in the request's locale and time zone (Jalali in `fa`); empty for None."""
+    if value is None:
+        return ""
+    return locale_format.format_date(value, current_locale(), tz=select_timezone(), style=style)  # type: ignore[arg-type]
+
+
+def format_datetime(value: dt.datetime | None, style: str = "medium") -> str:
+    """A date and time in the request's locale and time zone; empty for None."""
+    if value is None:
+        return ""
+    return locale_format.format_datetime(value, current_locale(), tz=select_timezone(), style=style)  # type: ignore[arg-type]
+
+
+def format_number(value: Any, decimals: int | None = None) -> str:
+    """A number with the locale's grouping and digits."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = decimal.Decimal(value)
+    return locale_format.format_number(value, current_locale(), decimals=decimals)
+
+
+def format_money(amount: Any, currency: str | None = None) -> str:
+    """An exact amount in `currency` (default: the deployment's), rials or tomans per setting."""
+    if amount is None:
+        return ""
+    if isinstance(amount, str):
+        amount = decimal.Decimal(amount)
+    site = site_settings()
+    display = site.get(core_settings.MONEY_DISPLAY) or "rial"
+    return locale_format.format_money(amount, currency or site.get(core_settings.CURRENCY) or "IRR",
+                                      current_locale(), display=display)
+
+
+def localize_digits(value: Any) -> str:
+    """Text with Persian digits in `fa` (ids, counts, phone numbers); unchanged in `en`."""
+    text = "" if value is None else str(value)
+    return to_persian_digits(text) if current_locale() == "fa" else text
+
+
+def init_i18n(app: Flask) -> None:
+    """Install Flask-Babel and the formatting filters on `app`."""
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
+    Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.filters.update(
+        date=format_date, datetime=format_datetime, number=format_number, money=format_money,
+        digits=localize_digits,
+    )
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.policies["ext.i18n.trimmed"] = True

@@ -1,0 +1,57 @@
+"""The staff navigation: the core's entries plus those plugins give through `payvand_nav_items`."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from werkzeug.routing import BuildError
+
+from payvand.core import permissions as perm
+from payvand.core.contracts import NavItem
+
+log = logging.getLogger(__name__)
+
+ADMIN_GROUP = "admin"
+
+CORE_NAV: tuple[NavItem, ...] = (
+    NavItem(_l("Customers"), "customers.index", perm.CUSTOMER_VIEW, icon="people", order=10),
+    NavItem(_l("Duplicates"), "duplicates.index", perm.CUSTOMER_MERGE, icon="intersect", order=20),
+    NavItem(_l("Import"), "imports.index", perm.CUSTOMER_IMPORT, icon="upload", order=30),
+    NavItem(_l("Plugins"), "admin_plugins.index", perm.PLUGINS_VIEW, order=910, group=ADMIN_GROUP),
+    NavItem(_l("Users"), "admin_users.users", perm.USERS_MANAGE, order=920, group=ADMIN_GROUP),
+    NavItem(_l("Roles"), "admin_users.roles", perm.USERS_MANAGE, order=930, group=ADMIN_GROUP),
+    NavItem(_l("API tokens"), "admin_tokens.index", perm.USERS_MANAGE, order=940, group=ADMIN_GROUP),
+    NavItem(_l("Audit log"), "admin_audit.index", perm.AUDIT_VIEW, order=950, group=ADMIN_GROUP),
+    NavItem(_l("Settings"), "admin_settings.index", perm.SETTINGS_MANAGE, order=960, group=ADMIN_GROUP),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class NavLink:
+    """A navigation entry ready to render."""
+
+    label: str
+    url: str
+    endpoint: str
+    icon: str | None
+    group: str | None
+
+
+def nav_links(principal: Any) -> list[NavLink]:
+    """The entries `principal` may see with their URLs; entries whose route is missing are skipped."""
+    runtime = current_app.extensions["payvand"]
+    visible = [item for item in CORE_NAV if item.permission is None or principal.can(item.permission)]
+    visible += runtime.nav_items(principal)
+    links = []
+    for item in sorted(visible, key=lambda item: (item.order, str(item.label))):
+        try:
+            url = url_for(item.endpoint)
+        except BuildError:
+            log.debug("navigation entry %s points at the unknown endpoint %s", item.label, item.endpoint)
+            continue
+        links.append(NavLink(str(item.label), url, item.endpoint, item.icon, item.group))
+    return links

@@ -1,0 +1,77 @@
+"""The start page after login, the global search and the language switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from marshmallow import Schema, fields, validate
+
+from payvand.core import permissions as perm
+from payvand.core import settings as core_settings
+from payvand.core.db import current_session
+from payvand.core.models import Customer, Interaction, User
+from payvand.core.web.access import staff_required, staff_user
+from payvand.core.web.forms import parse_form
+
+bp = Blueprint("home", __name__)
+
+RECENT_LIMIT = 10
+
+
+class LocaleForm(Schema):
+    """The language switch."""
+
+    locale = fields.String(required=True, validate=validate.OneOf(list(core_settings.LOCALES)))
+    next = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+@bp.get("/")
+@staff_required()
+def index() -> Any:
+    """The start page: search, shortcuts and the interactions recorded last (by id: indexed)."""
+    user = staff_user()
+    assert user is not None
+    recent: list[Any] = []
+    if user.can(perm.INTERACTION_VIEW) and user.can(perm.CUSTOMER_VIEW):
+        recent = current_session().execute(
+            sa.select(Interaction.id, Interaction.kind, Interaction.channel, Interaction.summary,
+                      Interaction.occurred_at, Customer.id.label("customer_id"), Customer.display_name)
+            .join(Customer, Customer.id == Interaction.customer_id)
+            .order_by(Interaction.id.desc())
+            .limit(RECENT_LIMIT)
+        ).all()
+    return render_template("home/index.html", recent=recent)
+
+
+@bp.post("/account/locale")
+@staff_required()
+def set_locale() -> Any:
+    """Switch the user's language and remember it on their account."""
+    form = parse_form(LocaleForm())
+    if form.ok:
+        user = staff_user()
+        assert user is not None
+        db = current_session()
+        db.execute(sa.update(User).where(User.id == user.id).values(locale=form.data["locale"]))
+        db.commit()
+        session["locale"] = form.data["locale"]
+    target = form.values.get("next") or ""
+    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("home.index"))
+
+
+@bp.post("/locale")
+def set_guest_locale() -> Any:
+    """Switch the language before logging in (kept in the session)."""
+    form = parse_form(LocaleForm())
+    if form.ok:
+        session["locale"] = form.data["locale"]
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/search")
+@staff_required(perm.CUSTOMER_VIEW)
+def search() -> Any:
+    """The header's search box: opens the customer list filtered by the query."""
+    return redirect(url_for("customers.index", q=request.args.get("q", "").strip()[:200] or None))
