@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from payvand.core.api import customers as customers_api
 from payvand.core.api import interactions as interactions_api
 from payvand.core.api import plugins as plugins_api
-from payvand.core.api.base import API_PREFIX, init_api
+from payvand.core.api.base import API_BLUEPRINT_PREFIX, API_PREFIX, init_api
 from payvand.core.api.errors import ApiError, error_response, from_api_error, from_http_exception
 from payvand.core.auth import principal_for_token
 from payvand.core.config import build_config
@@ -82,11 +82,12 @@ def _register_plugin_blueprints(app: Flask, api: Any, runtime: Runtime) -> dict[
                 if isinstance(blueprint, SmorestBlueprint):
                     prefix = blueprint.url_prefix or f"/{plugin_name}"
                     api.register_blueprint(blueprint, url_prefix=API_PREFIX + prefix)
+                    owners[API_BLUEPRINT_PREFIX + blueprint.name] = plugin_name
                 elif isinstance(blueprint, Blueprint):
                     app.register_blueprint(blueprint)
+                    owners[blueprint.name] = plugin_name
                 else:
                     raise TypeError(f"payvand_blueprints returned {type(blueprint).__name__}, not a Blueprint")
-                owners[blueprint.name] = plugin_name
             except Exception as exc:
                 runtime.plugins.report_error(plugin_name, "payvand_blueprints", exc)
     return owners

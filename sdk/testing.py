@@ -334,7 +334,7 @@ class WebClient:
     def csrf_token(self) -> str:
         """A valid CSRF token of this session (read once from a page)."""
         if self._token is None:
-            page = self.client.get("/login")
+            page = self.client.get("/login", follow_redirects=True)  # the start page once logged in
             found = _CSRF_META.search(page.text) or _CSRF_INPUT.search(page.text)
             assert found, "no CSRF token on the login page"
             self._token = found.group(1)

@@ -30,6 +30,10 @@ _WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 _BODY_ERRORS = (400, 413, 415, 422)
 
 
+#: Flask registers API blueprints as `api_<name>`: see `Api.register_blueprint`.
+API_BLUEPRINT_PREFIX = "api_"
+
+
 class Api(SmorestApi):
     """flask-smorest's Api with Payvand's error format, in behaviour and in the OpenAPI document.
 
@@ -41,6 +45,22 @@ class Api(SmorestApi):
 
     ERROR_SCHEMA = ErrorOut
     DEFAULT_ERROR_RESPONSE_NAME = None  # type: ignore[assignment]
+
+    def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
+        """Register an API blueprint under the Flask name `api_<name>`, documented under the tag `<name>`.
+
+        The prefix leaves the plain name (`customers`) to the staff UI's blueprint of the same
+        area; the OpenAPI tag stays the plain name.
+        """
+        flask_name = options.setdefault("name", f"{API_BLUEPRINT_PREFIX}{blp.name}")
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][flask_name] = self
+        self._app.register_blueprint(blp, **options)
+        blp.register_views_in_doc(self, self._app, self.spec, name=flask_name, parameters=parameters)
+        for operations in self.spec._paths.values():  # apispec keeps no public way to retag
+            for operation in operations.values():
+                if isinstance(operation, dict) and operation.get("tags") == [flask_name]:
+                    operation["tags"] = [blp.name]
+        self.spec.tag({"name": blp.name, "description": blp.description})
 
     def handle_http_exception(self, error: Any) -> Any:
         from payvand.core.api.errors import from_http_exception
