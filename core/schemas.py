@@ -78,7 +78,11 @@ class CleanString(fields.String):
     """
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
-        text = clean_text(super()._deserialize(value, attr, data, **kwargs))
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        for validator in self.validators:  # the documented maxLength holds for the text as sent
+            if isinstance(validator, validate.Length) and validator.max is not None and len(raw) > validator.max:
+                raise ValidationError(f"Longer than maximum length {validator.max}.")
+        text = clean_text(raw)
         if text is None and not self.allow_none:
             raise ValidationError("Field may not be blank.")
         return text
@@ -442,6 +446,9 @@ class CustomerListArgs(SafeSchema):
     tag = fields.String(validate=validate.Length(min=1, max=_TAG_MAX))
     stage = fields.String(validate=validate.OneOf(_STAGES))
     owner_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    consent = fields.String(validate=validate.Length(min=1, max=32),
+                            metadata={"description": "A channel (e.g. `email`): only customers whose current "
+                                                     "marketing consent for it is granted"})
     sort = fields.String(load_default="-id", validate=validate.OneOf(["id", "-id", "name", "-name"]))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(validate=validate.Length(max=500), metadata={"description": "`next_cursor` of the previous page"})
