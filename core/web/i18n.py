@@ -20,6 +20,7 @@ from payvand.core import settings as core_settings
 from payvand.core.db import current_session
 from payvand.core.normalize import to_persian_digits
 from payvand.core.web.access import staff_user
+from payvand.core.web.messages import translate_error
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 SITE_KEYS = (core_settings.COMPANY_NAME, core_settings.DEFAULT_LOCALE, core_settings.CURRENCY,
@@ -110,7 +111,7 @@ def init_i18n(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters.update(
         date=format_date, datetime=format_datetime, number=format_number, money=format_money,
-        digits=localize_digits,
+        digits=localize_digits, error_text=translate_error,
     )
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.policies["ext.i18n.trimmed"] = True

@@ -1,0 +1,62 @@
+"""Validation messages of the shared schemas, translated for the staff UI.
+
+The API answers in English; forms show the same messages in the user's language. Fixed
+messages are looked up as they are; messages with values inside (a length, a list of choices,
+the rejected input) are matched by pattern and rebuilt from a translated template.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+#: Messages the schemas and marshmallow give as they are (listed so extraction finds them).
+FIXED = (
+    _l("Missing data for required field."), _l("Field may not be null."), _l("Field may not be blank."),
+    _l("Field may not be empty."), _l("Not a valid string."), _l("Not a valid integer."),
+    _l("Not a valid number."), _l("Not a valid boolean."), _l("Not a valid date."), _l("Not a valid datetime."),
+    _l("Not a valid date (YYYY-MM-DD)."), _l("Not a valid decimal number."), _l("Not a valid email address."),
+    _l("This field is required."), _l("Unknown field."), _l("Invalid value."), _l("Invalid input type."),
+    _l("An organisation needs a name."), _l("Give a given name or a family name."),
+    _l("A value needs a currency."), _l("A source id needs a source type."), _l("Unknown channel."),
+    _l("Text may not contain NUL characters."), _l("Nested too deeply."),
+    _l("Unknown field: no enabled plugin declares it."), _l("Give a string or an object with a string 'value'."),
+    _l("email is empty"), _l("phone is empty"), _l("a value needs a currency"),
+    _l("use inbound, outbound or internal"), _l("not a number"), _l("not a finite number"),
+    _l("too large (at most 16 integer digits)"),
+)
+
+_PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (re.compile(r"Longer than maximum length (\d+)\."), lambda m: _("Longer than maximum length %(n)s.", n=m[1])),
+    (re.compile(r"Longer than (\d+) characters\."), lambda m: _("Longer than %(n)s characters.", n=m[1])),
+    (re.compile(r"Shorter than minimum length (\d+)\."), lambda m: _("Shorter than minimum length %(n)s.", n=m[1])),
+    (re.compile(r"Length must be between (\d+) and (\d+)\."),
+     lambda m: _("Length must be between %(min)s and %(max)s.", min=m[1], max=m[2])),
+    (re.compile(r"Must be one of: (.*)\."), lambda m: _("Must be one of: %(choices)s.", choices=m[1])),
+    (re.compile(r"Must be greater than or equal to (\S+) and less than or equal to (\S+)\."),
+     lambda m: _("Must be between %(min)s and %(max)s.", min=m[1], max=m[2])),
+    (re.compile(r"Must be greater than or equal to (\S+)\."), lambda m: _("Must be at least %(min)s.", min=m[1])),
+    (re.compile(r"Give a date between (\S+) and today\."), lambda m: _("Give a date between %(start)s and today.", start=m[1])),
+    (re.compile(r"Give a time between (\d+) and (\d+)\."),
+     lambda m: _("Give a time between %(start)s and %(end)s.", start=m[1], end=m[2])),
+    (re.compile(r"Use at most (\d+) decimal places\.", re.I), lambda m: _("Use at most %(n)s decimal places.", n=m[1])),
+    (re.compile(r"Unknown channel; use one of: (.*)\."), lambda m: _("Unknown channel; use one of: %(choices)s.", choices=m[1])),
+    (re.compile(r"unknown channel (.*)"), lambda m: _("Unknown channel %(name)s.", name=m[1])),
+    (re.compile(r"invalid email (.*?): .*", re.S), lambda m: _("%(value)s is not a valid email address.", value=m[1])),
+    (re.compile(r"invalid phone (.*?)(?: for region (\w+)|: .*)", re.S),
+     lambda m: _("%(value)s is not a valid phone number.", value=m[1])),
+)
+
+
+def translate_error(message: str) -> str:
+    """A validation message in the request's language (with Persian digits in `fa`)."""
+    from payvand.core.web.i18n import localize_digits
+
+    for pattern, build in _PATTERNS:
+        match = pattern.fullmatch(message)
+        if match:
+            return localize_digits(build(match))
+    return localize_digits(_(message))

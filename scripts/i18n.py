@@ -1,0 +1,120 @@
+"""Keep the staff UI's translation catalogs complete: extract, merge, compile and check.
+
+    python scripts/i18n.py update   # extract strings, update fa/en catalogs, compile .mo
+    python scripts/i18n.py check    # list strings without a Persian translation (exit 1)
+
+Strings come from `_()`, `_l()`, `gettext`, `lazy_gettext` and `ngettext` in `core/**.py` and
+from `core/templates/**.html`. Translations written as `{"msgid": "msgstr"}` in
+`core/translations/parts/*.json` fill empty Persian entries (a way to add many at once).
+The `.po` files are the source of truth; the compiled `.mo` files are committed so an
+install needs no build step (`tests/test_translations.py` checks both are in step).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parent.parent
+CORE = ROOT / "core"
+TRANSLATIONS = CORE / "translations"
+LOCALES = ("fa", "en")
+KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2),
+            "lazy_ngettext": (1, 2), "N_": None}
+METHODS = [("translations/**", "ignore"), ("**.py", "python"), ("templates/**.html", "jinja2.ext:babel_extract")]
+OPTIONS = {"templates/**.html": {"trimmed": "true", "extensions": "jinja2.ext.do"}}
+
+
+def extract() -> Catalog:
+    """Every translatable string of the core, with its locations."""
+    template = Catalog(project="Payvand", msgid_bugs_address="", charset="utf-8")
+    for filename, lineno, message, comments, context in extract_from_dir(
+        CORE, METHODS, OPTIONS, keywords=KEYWORDS, strip_comment_tags=True
+    ):
+        template.add(message, None, [(str(Path("core") / filename), lineno)], auto_comments=comments, context=context)
+    return template
+
+
+def _po_path(locale: str) -> Path:
+    return TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
+
+
+def read_catalog(locale: str) -> Catalog:
+    """The catalog of `locale` as stored (empty when there is none yet)."""
+    path = _po_path(locale)
+    if not path.exists():
+        return Catalog(locale=locale, project="Payvand", charset="utf-8")
+    with path.open("rb") as handle:
+        return read_po(handle, locale=locale)
+
+
+def parts() -> dict[str, str]:
+    """Persian translations collected in `translations/parts/*.json`."""
+    merged: dict[str, str] = {}
+    for path in sorted((TRANSLATIONS / "parts").glob("*.json")):
+        merged.update(json.loads(path.read_text(encoding="utf-8")))
+    return merged
+
+
+def update() -> None:
+    """Extract, update both catalogs from the template, fill Persian from parts, compile."""
+    template = extract()
+    extra = parts()
+    for locale in LOCALES:
+        catalog = read_catalog(locale)
+        catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)
+        for message in catalog:
+            if not message.id:
+                continue
+            if locale == "en":
+                message.string = message.id
+            elif not message.string and isinstance(message.id, str) and extra.get(message.id):
+                message.string = extra[message.id]
+            message.flags.discard("fuzzy")
+        catalog.obsolete.clear()
+        path = _po_path(locale)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as handle:
+            write_po(handle, catalog, width=100, sort_output=True, include_previous=False)
+        with path.with_suffix(".mo").open("wb") as handle:
+            write_mo(handle, catalog, use_fuzzy=False)
+
+
+def missing(locale: str = "fa") -> list[str]:
+    """The msgids with no translation in `locale` (checked against a fresh extraction)."""
+    catalog = read_catalog(locale)
+    result = []
+    for message in extract():
+        if not message.id:
+            continue
+        stored = catalog.get(message.id, context=message.context)
+        strings = stored.string if stored is not None else None
+        if not strings or (isinstance(strings, (list, tuple)) and not all(strings)):
+            result.append(message.id if isinstance(message.id, str) else message.id[0])
+    return result
+
+
+def main(argv: list[str]) -> int:
+    """Run `update` or `check`."""
+    command = argv[1] if len(argv) > 1 else "check"
+    if command == "update":
+        update()
+        print(f"catalogs updated; {len(missing())} strings still need a Persian translation")
+        return 0
+    if command == "check":
+        gaps = missing()
+        for msgid in gaps:
+            print(msgid)
+        return 1 if gaps else 0
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
