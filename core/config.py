@@ -24,8 +24,13 @@ DEFAULTS: dict[str, Any] = {
     "JSON_SORT_KEYS": False,
 }
 
+def _flag(text: str) -> bool:
+    """An on/off environment value: 1, true, yes, on (any case) mean on."""
+    return text.strip().lower() in ("1", "true", "yes", "on")
+
+
 #: Environment variables read as configuration, with how to parse them.
-ENV_KEYS: dict[str, type] = {
+ENV_KEYS: dict[str, Any] = {
     "PAYVAND_DATABASE_URL": str,
     "PAYVAND_PHONE_REGION": str,
     "PAYVAND_DEFAULT_CURRENCY": str,
@@ -35,6 +40,10 @@ ENV_KEYS: dict[str, type] = {
     "PAYVAND_SECRET_KEY": str,
     "PAYVAND_PLUGIN_REFRESH_SECONDS": float,
     "PAYVAND_PASSWORD_PROFILE": str,
+    "PAYVAND_SESSION_HOURS": float,
+    "PAYVAND_SESSION_REDIS_URL": str,
+    "PAYVAND_RATELIMIT_STORAGE_URI": str,
+    "PAYVAND_SECURE_COOKIES": _flag,
 }
 
 
