@@ -110,6 +110,8 @@ def _install_request_hooks(app: Flask, runtime: Runtime, owners: dict[str, str])
 
     @app.before_request
     def _plugin_gate() -> Any:
+        if request.endpoint == "static":
+            return None
         runtime.refresh_plugins()  # picks up `payvand plugins enable/disable` from other processes
         owner = owners.get(request.blueprint or "")
         if owner is not None and owner not in runtime.plugins.enabled:

@@ -82,6 +82,7 @@ def _make_config(plugins: list[Any], url: str, instance: Path, extra: dict[str, 
         "PAYVAND_PLUGINS": names,
         "PAYVAND_EXTRA_PLUGINS": [p for p in plugins if not isinstance(p, str)],
         "PAYVAND_PASSWORD_PROFILE": "fast",
+        "PAYVAND_DEFAULT_LOCALE": "en",  # pages in English unless a test switches (deployments default to fa)
         "PAYVAND_JOBS": "off",
         "SECRET_KEY": "test-secret-key",
         "TESTING": True,

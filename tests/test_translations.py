@@ -48,7 +48,10 @@ def test_persian_translations_use_persian_letters():
             assert "ي" not in message.string and "ك" not in message.string, message.id
 
 
-def test_the_login_page_is_in_persian_by_default(client):
+def test_the_login_page_is_in_persian_when_chosen(client):
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post("/locale", data={"locale": "fa", "csrf_token": token})
     page = client.get("/login").get_data(as_text=True)
     assert '<html lang="fa" dir="rtl">' in page
     assert "ورود" in page and "گذرواژه" in page

@@ -28,6 +28,7 @@ def init_web(app: Flask) -> None:
     runtime = app.extensions["payvand"]
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked below for UI routes only
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid as long as the session
+    app.config.setdefault("SEND_FILE_MAX_AGE_DEFAULT", 3600)  # static files: revalidate hourly, not per page
     app.config.setdefault("SESSION_COOKIE_SECURE", bool(app.config.get("PAYVAND_SECURE_COOKIES", False)))
     lifetime = dt.timedelta(hours=float(app.config.get("PAYVAND_SESSION_HOURS", 12)))
     app.session_interface = ServerSessionInterface(make_store(app, runtime.engine), lifetime)

@@ -15,7 +15,7 @@ import secrets
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
@@ -23,6 +23,7 @@ from payvand.core.db import utcnow
 from payvand.core.models import WebSession
 
 COOKIE_NAME = "payvand_session"
+STATIC_PREFIX = "/static/"
 #: Sessions are extended on use, but at most this often, to spare a write per request.
 TOUCH_INTERVAL = dt.timedelta(minutes=5)
 
@@ -156,7 +157,9 @@ class ServerSessionInterface(SessionInterface):
         self.lifetime = lifetime
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
-        """Load the session named by the cookie, or start an empty one."""
+        """Load the session named by the cookie, or start an empty one (static files need none)."""
+        if request.path.startswith(STATIC_PREFIX):
+            return ServerSession()
         key = request.cookies.get(COOKIE_NAME)
         if key and len(key) <= 100:
             found = self.store.load(_hash(key))
@@ -168,6 +171,8 @@ class ServerSessionInterface(SessionInterface):
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         """Store a changed session, extend a used one and set or clear the cookie."""
         assert isinstance(session, ServerSession)
+        if request.path.startswith(STATIC_PREFIX):
+            return
         secure = bool(app.config.get("SESSION_COOKIE_SECURE"))
         if not session:
             if session.key is not None:

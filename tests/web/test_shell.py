@@ -174,7 +174,13 @@ def test_the_chosen_language_is_remembered_on_the_account(app, web, runtime):
 
 def test_an_unknown_language_is_ignored(web):
     web.post("/account/locale", {"locale": "xx"})
-    assert '<html lang="fa"' in web.get("/").text  # the deployment default
+    assert '<html lang="en"' in web.get("/").text  # the deployment default (English in tests)
+
+
+def test_a_deployment_defaults_to_persian(app):
+    from payvand.core.config import DEFAULTS
+
+    assert DEFAULTS["PAYVAND_DEFAULT_LOCALE"] == "fa"
 
 
 def test_guests_can_choose_the_language_of_the_login_page(app):
@@ -234,6 +240,12 @@ def test_assets_are_served_locally(web):
 STAFF_PUBLIC = {"auth.login", "home.set_guest_locale", "static"}
 
 
+def _sample_path(rule) -> str:
+    """A concrete path for a URL rule: the first choice of `any(...)`, 1 for other variables."""
+    path = re.sub(r"<any\(([^,)]+)[^>]*>", lambda m: m[1].strip().strip("'\""), rule.rule)
+    return re.sub(r"<(?:\w+:)?[^>]+>", "1", path)
+
+
 def _ui_endpoints(app):
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/") or rule.endpoint in STAFF_PUBLIC:
@@ -254,7 +266,7 @@ def test_every_guarded_page_refuses_a_user_without_its_permission(app, web_as):
         permission = getattr(app.view_functions[rule.endpoint], "__payvand_permission__", None)
         if permission is None:
             continue
-        path = re.sub(r"<(?:int:)?[^>]+>", "1", rule.rule)
+        path = _sample_path(rule)
         method = "GET" if "GET" in rule.methods else "POST"
         response = nobody.get(path) if method == "GET" else nobody.post(path)
         assert response.status_code == 403, (rule.endpoint, path, response.status_code)
@@ -265,7 +277,7 @@ def test_every_guarded_page_refuses_a_user_without_its_permission(app, web_as):
 def test_every_guarded_page_sends_anonymous_visitors_to_login(app):
     anonymous = _anonymous(app)
     for rule in _ui_endpoints(app):
-        path = re.sub(r"<(?:int:)?[^>]+>", "1", rule.rule)
+        path = _sample_path(rule)
         if "GET" in rule.methods:
             response = anonymous.get(path)
             assert response.status_code == 302 and "/login" in response.headers["Location"], rule.endpoint

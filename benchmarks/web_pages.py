@@ -1,0 +1,186 @@
+"""Server time of the staff UI's customer list and customer 360 page on a large dataset.
+
+Logs in through the login form like a sales rep (customer and timeline permissions), then
+times whole page requests (routing, session, permission check, queries, Jinja rendering)
+through Flask's test client, interleaved request by request with a baseline: hand-written
+sqlite3 queries fetching the same rows (`read_paths.Raw`). Prints one JSON document.
+
+    python benchmarks/web_pages.py                                   # 1M customers, 10M interactions
+    python benchmarks/web_pages.py --customers 10000 --interactions 100000 --requests 200   # quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from _dataset import add_size_arguments, ensure_dataset, log, machine, summary_ms
+from read_paths import PAGE, Raw
+
+TARGET_P95_MS = 50.0
+EMAIL = "bench-rep@example.com"
+PASSWORD = "benchmark password 1"
+
+
+def ensure_rep(url: str) -> None:
+    """A staff user with the rep's permissions and a known password (created on first use)."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from payvand.core import permissions as perm
+    from payvand.core.db import make_engine
+    from payvand.core.models import User
+    from payvand.core.services.users import create_user
+
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session, session.begin():
+            if session.scalars(sa.select(User.id).where(User.email == EMAIL)).first() is None:
+                create_user(session, EMAIL, password=PASSWORD, name="Benchmark rep", profile="fast",
+                            permissions=[perm.CUSTOMER_VIEW, perm.INTERACTION_VIEW, perm.INTERACTION_CREATE])
+    finally:
+        engine.dispose()
+
+
+def login(client: Any) -> None:
+    """Log in through the form, CSRF token included."""
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token})
+    if response.status_code != 302:
+        raise SystemExit(f"login failed: {response.status_code}")
+
+
+def pages(raw: Raw, data: Any, n: int, rng: random.Random) -> dict[str, tuple[list[str], Callable[[int], Any], str]]:
+    """name -> (paths, baseline(i), notes) for every page measured."""
+    from payvand.core.api.base import encode_cursor
+
+    db = raw.db
+    ids = [rng.randrange(1, data.customers + 1) for _ in range(n)]
+    heavy = [rng.choice(data.heavy_ids) for _ in range(n)]
+    after = [rng.randrange(PAGE + 2, data.customers + 1) for _ in range(n)]
+    phones = []
+    for customer_id in ids:
+        row = db.execute("SELECT number FROM core_customer_phone WHERE customer_id = ? LIMIT 1", (customer_id,)).fetchone()
+        if row:
+            phones.append(row[0])
+    phones = (phones * (n // max(1, len(phones)) + 1))[:n]
+
+    def customer_page(customer_id: int) -> Any:
+        raw.customer(customer_id)
+        return raw.timeline(customer_id)
+
+    return {
+        "customer_list_first_page": (["/customers"] * n, lambda i: raw.list_after(data.customers + 1),
+                                     "newest first, 50 rows with emails, phones, tags"),
+        "customer_list_from_cursor": ([f"/customers?cursor={encode_cursor([i])}" for i in after],
+                                      lambda i: raw.list_after(after[i]), "a page deep in the list"),
+        "customer_list_search_phone": ([f"/customers?q={quote('0' + p[3:])}" for p in phones],
+                                       lambda i: raw.by_contact("core_customer_phone", "number", phones[i]),
+                                       "an existing mobile typed 09..."),
+        "customer_list_filter_tag": (["/customers?tag=vip"] * n, lambda i: raw.list_after(data.customers + 1),
+                                     "tag filter (baseline: first page unfiltered)"),
+        "customer_360": ([f"/customers/{i}" for i in ids], lambda i: customer_page(ids[i]),
+                         "uniformly random customers"),
+        "customer_360_heavy": ([f"/customers/{i}" for i in heavy], lambda i: customer_page(heavy[i]),
+                               "customers with thousands of interactions"),
+    }
+
+
+def measure(client: Any, paths: list[str], baseline: Callable[[int], Any], warmup: int,
+            queries: list[int]) -> dict[str, Any]:
+    """Warm up, then time each page interleaved with its baseline."""
+    for i in range(min(warmup, len(paths))):
+        response = client.get(paths[i])
+        if response.status_code != 200:
+            raise SystemExit(f"{paths[i]} answered {response.status_code}: {response.get_data(as_text=True)[:300]}")
+        baseline(i)
+    per_request = []
+    page_ns, page_cpu, base_ns = [], [], []
+    clock, cpu = time.perf_counter_ns, time.thread_time_ns
+    for i, path in enumerate(paths):
+        t0, c0, q0 = clock(), cpu(), queries[0]
+        response = client.get(path)
+        page_ns.append(clock() - t0)
+        page_cpu.append(cpu() - c0)
+        per_request.append(queries[0] - q0)
+        if response.status_code != 200:
+            raise SystemExit(f"{path} answered {response.status_code}")
+        t0 = clock()
+        baseline(i)
+        base_ns.append(clock() - t0)
+    page, base = summary_ms(page_ns), summary_ms(base_ns)
+    return {
+        "example": paths[0],
+        "page_ms": page,
+        "page_cpu_ms": summary_ms(page_cpu),
+        "baseline_ms": base,
+        "ratio_p50": round(page["p50"] / base["p50"], 1) if base["p50"] else None,
+        "queries_per_request": {"min": min(per_request), "max": max(per_request)},
+        "target_p95_ms": TARGET_P95_MS,
+        "meets_target": page["p95"] < TARGET_P95_MS,
+    }
+
+
+def main() -> None:
+    """Build or reuse the dataset, log in, measure each page; print JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    add_size_arguments(parser)
+    parser.add_argument("--requests", type=int, default=500, help="timed requests per page (default 500)")
+    parser.add_argument("--warmup", type=int, default=50, help="untimed requests per page first (default 50)")
+    parser.add_argument("--only", nargs="*", help="measure only these pages")
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args()
+
+    data = ensure_dataset(args.customers, args.interactions, rebuild=args.rebuild)
+    ensure_rep(data.url)
+    from sqlalchemy import event
+
+    from payvand.core.app import create_app
+
+    workdir = tempfile.TemporaryDirectory(prefix="payvand-bench-")
+    app = create_app({"PAYVAND_DATABASE_URL": data.url, "PAYVAND_INSTANCE": workdir.name, "PAYVAND_PLUGINS": [],
+                      "PAYVAND_JOBS": "off", "SECRET_KEY": "benchmark", "PAYVAND_PASSWORD_PROFILE": "fast"})
+    queries = [0]
+    event.listen(app.extensions["payvand"].engine, "before_cursor_execute",
+                 lambda *a, **k: queries.__setitem__(0, queries[0] + 1))
+    client = app.test_client()
+    login(client)
+    raw = Raw(data.path)
+    rng = random.Random(args.seed)
+    results: dict[str, Any] = {}
+    began = time.perf_counter()
+    machine_at_start = machine()
+    for name, (paths, baseline, notes) in pages(raw, data, args.requests, rng).items():
+        if args.only and name not in args.only:
+            continue
+        log(f"measuring {name}")
+        results[name] = {"notes": notes, **measure(client, paths, baseline, args.warmup, queries)}
+        figures = results[name]
+        log(f"  page p50 {figures['page_ms']['p50']} p95 {figures['page_ms']['p95']} ms "
+            f"(cpu p95 {figures['page_cpu_ms']['p95']}); baseline p50 {figures['baseline_ms']['p50']} ms; "
+            f"queries {figures['queries_per_request']}")
+    print(json.dumps({
+        "benchmark": "web_pages",
+        "dataset": {"customers": data.customers, "interactions": data.interactions, "path": data.path.name},
+        "machine": machine_at_start,
+        "requests_per_page": args.requests,
+        "seconds": round(time.perf_counter() - began, 1),
+        "pages": results,
+        "targets_met": all(r["meets_target"] for r in results.values()),
+        "targets_missed": sorted(k for k, r in results.items() if not r["meets_target"]),
+        "machine_at_end": machine(),
+    }, indent=2, ensure_ascii=False))
+    app.extensions["payvand"].engine.dispose()
+    workdir.cleanup()
+
+
+if __name__ == "__main__":
+    main()
