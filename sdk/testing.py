@@ -382,7 +382,11 @@ def web(web_as: Callable[..., WebClient]) -> WebClient:
 
 @pytest.fixture
 def count_queries(runtime: Any) -> Callable[[], Any]:
-    """`with count_queries() as queries: ...` collects the SQL statements run on the app's engine."""
+    """`with count_queries() as queries: ...` collects the SQL statements run on the app's engine.
+
+    The periodic look for plugins enabled elsewhere (one query every few seconds, not part of
+    any page) is paused inside the block, so counts do not depend on timing.
+    """
 
     @contextlib.contextmanager
     def counter() -> Iterator[list[str]]:
@@ -391,10 +395,13 @@ def count_queries(runtime: Any) -> Callable[[], Any]:
         def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
             statements.append(statement)
 
+        interval = runtime.config.get("PAYVAND_PLUGIN_REFRESH_SECONDS")
+        runtime.config["PAYVAND_PLUGIN_REFRESH_SECONDS"] = float("inf")
         sa.event.listen(runtime.engine, "before_cursor_execute", record)
         try:
             yield statements
         finally:
             sa.event.remove(runtime.engine, "before_cursor_execute", record)
+            runtime.config["PAYVAND_PLUGIN_REFRESH_SECONDS"] = interval
 
     return counter
