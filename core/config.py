@@ -44,6 +44,7 @@ ENV_KEYS: dict[str, Any] = {
     "PAYVAND_SESSION_REDIS_URL": str,
     "PAYVAND_RATELIMIT_STORAGE_URI": str,
     "PAYVAND_SECURE_COOKIES": _flag,
+    "PAYVAND_IMPORT_MAX_BYTES": int,
 }
 
 

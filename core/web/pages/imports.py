@@ -1,0 +1,306 @@
+"""Importing customers from a CSV file: upload, map columns with a preview, run, follow, download rejects.
+
+The work is done by `payvand.core.services.import_jobs` (the job table, the background thread)
+over the importer the CLI uses. A user sees their own import jobs; a superuser sees everyone's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from payvand.core import permissions as perm
+from payvand.core import settings as core_settings
+from payvand.core.db import current_session
+from payvand.core.importer import CannotImport
+from payvand.core.importing.mapping import MappingError, build_mapping
+from payvand.core.importing.source import SourceError
+from payvand.core.models import ImportJob, User
+from payvand.core.services import import_jobs
+from payvand.core.web.access import staff_required, staff_user
+from payvand.core.web.errors import error_page
+from payvand.core.web.forms import FormResult, parse_form
+from payvand.core.web.i18n import site_settings
+
+bp = Blueprint("imports", __name__)
+
+RECENT_JOBS = 20
+
+TARGET_LABELS = {
+    "ignore": _l("Do not import"),
+    "given_name": _l("Given name"),
+    "family_name": _l("Family name"),
+    "full_name": _l("Full name (split at the first space)"),
+    "organization_name": _l("Organization name"),
+    "kind": _l("Kind (person or organization)"),
+    "birthday": _l("Birthday"),
+    "lifecycle_stage": _l("Lifecycle stage"),
+    "preferred_language": _l("Preferred language"),
+    "preferred_channel": _l("Preferred channel"),
+    "email": _l("Email"),
+    "phone": _l("Phone"),
+    "mobile": _l("Mobile"),
+    "tags": _l("Tags"),
+}
+
+FIELD_LABELS = {
+    "kind": _l("Kind"),
+    "given_name": _l("Given name"),
+    "family_name": _l("Family name"),
+    "organization_name": _l("Organization name"),
+    "email": _l("Emails"),
+    "phone": _l("Phones"),
+    "birthday": _l("Birthday"),
+    "tags": _l("Tags"),
+    "lifecycle_stage": _l("Lifecycle stage"),
+    "preferred_language": _l("Preferred language"),
+    "preferred_channel": _l("Preferred channel"),
+    "consent": _l("Consent"),
+    "attributes": _l("Custom fields"),
+}
+
+STATUS_LABELS = {
+    "uploaded": (_l("Waiting for mapping"), "secondary"),
+    "queued": (_l("Queued"), "info"),
+    "running": (_l("Running"), "primary"),
+    "done": (_l("Done"), "success"),
+    "failed": (_l("Failed"), "danger"),
+    "interrupted": (_l("Interrupted"), "warning"),
+}
+
+UPLOAD_MESSAGES = {
+    "missing": _l("Choose a CSV file to import."),
+    "type": _l("Only CSV files (.csv or .txt) can be imported."),
+    "empty": _l("The file is empty."),
+    "too_large": _l("The file is larger than %(limit)s MB."),
+    "unreadable": _l("The file cannot be read as CSV: %(reason)s"),
+}
+
+
+class MappingForm(Schema):
+    """The options of the mapping form (the per-column targets are read separately)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    on_duplicate = fields.String(load_default="merge", validate=validate.OneOf(["merge", "skip"]))
+    dry_run = fields.Boolean(load_default=False)
+    action = fields.String(load_default="preview", validate=validate.OneOf(["preview", "start"]))
+
+
+@bp.url_value_preprocessor
+def _upload_limit(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """Let the upload route (only) read files up to the import limit.
+
+    Runs before the app's CSRF check, which is what first reads the body. A little slack is
+    left for the multipart envelope, so a file just over the limit still gets the field error.
+    """
+    if endpoint == "imports.upload":
+        request.max_content_length = import_jobs.max_upload_bytes(current_app.config) + 64 * 1024
+
+
+@bp.app_template_filter("import_status")
+def _status_label(state: str) -> str:
+    return str(STATUS_LABELS.get(state, (state, "secondary"))[0])
+
+
+def _target_label(target: str, declared: dict[str, Any]) -> str:
+    if target in TARGET_LABELS:
+        return str(TARGET_LABELS[target])
+    if target.startswith("consent:"):
+        return _("Consent: %(channel)s", channel=target[8:])
+    if target.startswith("attributes."):
+        field = declared.get(target[11:])
+        return getattr(field, "label", "") or target[11:]
+    return target
+
+
+def _visible_job(job_id: int) -> ImportJob:
+    """The job if this user may see it (their own, or any for a superuser), else 404."""
+    user = staff_user()
+    assert user is not None
+    query = sa.select(ImportJob).where(ImportJob.id == job_id)
+    if not user.principal.is_superuser:
+        query = query.where(ImportJob.user_id == user.id)
+    job = current_session().execute(query).scalar_one_or_none()
+    if job is None:
+        abort(404)
+    return job
+
+
+def _recent_jobs() -> list[Any]:
+    user = staff_user()
+    assert user is not None
+    query = (
+        sa.select(ImportJob, User.email)
+        .outerjoin(User, User.id == ImportJob.user_id)
+        .order_by(ImportJob.id.desc())
+        .limit(RECENT_JOBS)
+    )
+    if not user.principal.is_superuser:
+        query = query.where(ImportJob.user_id == user.id)
+    return [(job, email, import_jobs.job_state(job)) for job, email in current_session().execute(query).all()]
+
+
+def _upload_page(form: FormResult, status: int = 200) -> Any:
+    limit = import_jobs.max_upload_bytes(current_app.config)
+    return render_template(
+        "imports/index.html", form=form, jobs=_recent_jobs(), limit_mb=import_jobs._megabytes(limit),
+        show_owner=bool(staff_user() and staff_user().principal.is_superuser),  # type: ignore[union-attr]
+    ), status
+
+
+@bp.get("/import")
+@staff_required(perm.CUSTOMER_IMPORT)
+def index() -> Any:
+    """The upload form and the recent import jobs."""
+    return _upload_page(FormResult.empty())
+
+
+@bp.post("/import")
+@staff_required(perm.CUSTOMER_IMPORT)
+def upload() -> Any:
+    """Store the uploaded CSV as a new job and go on to its mapping."""
+    user = staff_user()
+    assert user is not None
+    upload_file = request.files.get("file")
+    filename = upload_file.filename if upload_file is not None else ""
+    db = current_session()
+    try:
+        if upload_file is None or not filename:
+            raise import_jobs.UploadError("missing", "Choose a CSV file to import.")
+        job = import_jobs.create_job(db, current_app.config, upload_file.stream, filename, user.id)
+        db.commit()
+    except import_jobs.UploadError as exc:
+        db.rollback()
+        return _upload_page(_upload_error(exc), 422)
+    return redirect(url_for("imports.mapping", job_id=job.id))
+
+
+def _upload_error(exc: import_jobs.UploadError) -> FormResult:
+    message = UPLOAD_MESSAGES.get(exc.code)
+    text = str(message) % exc.params if message is not None else str(exc)
+    return FormResult(values={}, errors={"file": [text]})
+
+
+@bp.errorhandler(413)
+def _too_large(_: Any) -> Any:
+    """A body over the hard limit: the same field error as a file just over the limit."""
+    user = staff_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    if not user.can(perm.CUSTOMER_IMPORT):
+        return error_page(403)
+    limit = import_jobs.max_upload_bytes(current_app.config)
+    return _upload_page(_upload_error(import_jobs.UploadError("too_large", "", limit=import_jobs._megabytes(limit))), 422)
+
+
+@bp.route("/import/<int:job_id>/mapping", methods=["GET", "POST"])
+@staff_required(perm.CUSTOMER_IMPORT)
+def mapping(job_id: int) -> Any:
+    """Choose a field for each column, see the first rows as they would be imported, start."""
+    job = _visible_job(job_id)
+    if job.status != import_jobs.UPLOADED:
+        return redirect(url_for("imports.job", job_id=job.id))
+    runtime = current_app.extensions["payvand"]
+    declared = runtime.customer_fields()
+    region = str(site_settings().get(core_settings.PHONE_REGION) or "IR")
+    choices = import_jobs.target_choices(declared)
+    try:
+        preview = import_jobs.read_head(job.stored_path, region=region, declared=declared)
+    except SourceError as exc:
+        flash(_("The uploaded file cannot be read any more: %(reason)s", reason=str(exc)), "error")
+        return redirect(url_for("imports.index"))
+    form = FormResult.empty({"on_duplicate": "merge"})
+    status = 200
+    if request.method == "POST":
+        form = parse_form(MappingForm())
+        chosen = [request.form.get(f"col-{i}", "") for i in range(len(preview.header))]
+        bad = [i for i, target in enumerate(chosen) if target not in choices]
+        for index in bad:
+            form.errors.setdefault(f"col-{index}", []).append(_("Choose a field from the list."))
+        if not bad:
+            preview = import_jobs.read_head(job.stored_path, chosen=chosen, region=region, declared=declared)
+        if form.ok and not bad and preview.mapping_error is None and form.data["action"] == "start":
+            user = staff_user()
+            assert user is not None
+            mapping_dict = import_jobs.mapping_for(preview.header, chosen)
+            try:
+                build_mapping(preview.header, mapping_dict, declared)
+                import_jobs.start_job(
+                    current_session(), job, mapping=mapping_dict, on_duplicate=form.data["on_duplicate"],
+                    dry_run=form.data["dry_run"], region=region, actor=user.principal.actor,
+                )
+            except (MappingError, CannotImport) as exc:
+                form.errors.setdefault("_form", []).append(str(exc))
+            else:
+                current_session().commit()
+                import_jobs.launch(runtime, job.id)
+                return redirect(url_for("imports.job", job_id=job.id))
+        if preview.mapping_error and form.value("action") == "start":
+            form.errors.setdefault("_form", []).append(preview.mapping_error)
+        if form.value("action") == "start" and not form.ok:
+            status = 422
+    labels = {target: _target_label(target, declared) for target in choices}
+    return render_template(
+        "imports/mapping.html", job=job, preview=preview, form=form, choices=choices, labels=labels,
+        field_labels={name: str(label) for name, label in FIELD_LABELS.items()},
+    ), status
+
+
+def _job_context(job: ImportJob) -> dict[str, Any]:
+    state = import_jobs.job_state(job)
+    percent = 0
+    if job.status == import_jobs.DONE:
+        percent = 100
+    elif job.bytes_total:
+        percent = max(0, min(100, int(100 * (job.bytes_read or 0) / job.bytes_total)))
+    has_rejects = bool(job.rejects_path) and import_jobs.rejects_file(current_app.config, job) is not None
+    return {"job": job, "state": state, "percent": percent, "report": job.report or {},
+            "active": state in import_jobs.ACTIVE, "has_rejects": has_rejects}
+
+
+@bp.get("/import/<int:job_id>")
+@staff_required(perm.CUSTOMER_IMPORT)
+def job(job_id: int) -> Any:
+    """A job's progress (polled while it runs) and, at the end, its report."""
+    found = _visible_job(job_id)
+    if found.status == import_jobs.UPLOADED:
+        return redirect(url_for("imports.mapping", job_id=found.id))
+    return render_template("imports/job.html", **_job_context(found))
+
+
+@bp.get("/import/<int:job_id>/progress")
+@staff_required(perm.CUSTOMER_IMPORT)
+def progress(job_id: int) -> Any:
+    """The progress fragment htmx polls every second while the job runs (it stops polling at the end)."""
+    found = _visible_job(job_id)
+    return render_template("imports/_progress.html", **_job_context(found))
+
+
+@bp.get("/import/<int:job_id>/rejects")
+@staff_required(perm.CUSTOMER_IMPORT)
+def rejects(job_id: int) -> Any:
+    """Download the rejected rows with their line numbers and reasons (404 when there are none)."""
+    found = _visible_job(job_id)
+    path = import_jobs.rejects_file(current_app.config, found)
+    if path is None:
+        abort(404)
+    stem = found.filename.rsplit(".", 1)[0] or "import"
+    return send_file(path, mimetype="text/csv", as_attachment=True,
+                     download_name=f"{stem}-rejects.csv", max_age=0)
