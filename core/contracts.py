@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 FieldType = Literal["string", "text", "integer", "decimal", "boolean", "date", "choice"]
 
@@ -58,6 +58,17 @@ class NavItem:
     icon: str | None = None
     order: int = 100
     group: str | None = None
+
+
+class Viewer(Protocol):
+    """The staff member a page is built for (the logged-in user of the staff UI)."""
+
+    id: int
+    email: str
+    name: str
+
+    def can(self, permission: str) -> bool:
+        """True when the viewer holds `permission`."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -52,8 +52,9 @@ if TYPE_CHECKING:
         Panel,
         PermissionSpec,
         SettingSpec,
+        Viewer,
     )
-    from payvand.core.models import Customer, Interaction, User
+    from payvand.core.models import Customer, Interaction
 
 PROJECT = "payvand"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -138,8 +139,12 @@ def payvand_settings() -> Sequence[SettingSpec]:
 
 
 @hookspec
-def payvand_customer_panels(customer: Customer, user: User | None) -> Panel | Sequence[Panel] | None:
+def payvand_customer_panels(customer: Customer, user: Viewer | None) -> Panel | Sequence[Panel] | None:
     """Return panels for the customer 360 page of `customer`, as seen by `user`.
+
+    `customer` is a read-only view with the model's columns and lists (emails, phones, tags,
+    consents); `user` is the staff member viewing (`.id`, `.email`, `.name`,
+    `.can(permission)`), or None outside a request.
 
     Called per page view through `Runtime.customer_panels(customer, user)`, which sorts the
     panels of every plugin by `order`; must do a bounded number of queries whatever the

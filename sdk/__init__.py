@@ -27,6 +27,7 @@ from payvand.core.contracts import (
     PermissionSpec,
     PluginMeta,
     SettingSpec,
+    Viewer,
 )
 from payvand.core.db import Base, BigId, ExactDecimal, JSONText, UTCDateTime, current_session, session_scope, utcnow
 from payvand.core.hookspecs import hookimpl
@@ -39,7 +40,7 @@ __all__ = [
     "ApiBlueprint", "ApiError", "Base", "BigId", "ChannelSpec", "Customer", "CustomerField",
     "CustomerOut", "ExactDecimal", "Interaction", "InteractionError", "InteractionOut", "JSONText",
     "JobSpec", "MovedRows", "NavItem", "Panel", "PermissionSpec", "PluginError", "PluginMeta",
-    "SettingSpec", "UTCDateTime", "User", "current_user_can", "hookimpl", "principal",
+    "SettingSpec", "UTCDateTime", "User", "Viewer", "current_user_can", "hookimpl", "principal",
     "record_interaction", "require", "session", "setting", "transaction", "utcnow",
 ]
 

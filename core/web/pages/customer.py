@@ -1,0 +1,441 @@
+"""The customer 360 page: profile, key figures, the timeline of every interaction, logging, plugin panels.
+
+Every request runs a fixed number of queries whatever the customer's history: the profile
+(`read_customer`: the row and one query per child table), the owner's name, ONE aggregate
+query for the key figures (over at most `FIGURES_CAP` latest rows, through the
+`(customer_id, occurred_at, id)` index) and one keyset page of the timeline.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError
+
+from payvand.core import locale_format
+from payvand.core import permissions as perm
+from payvand.core import settings as core_settings
+from payvand.core.db import MAX_ID, current_session, utcnow
+from payvand.core.models import Customer, Direction, Interaction, User
+from payvand.core.schemas import InteractionIn, InteractionListArgs
+from payvand.core.services import customers as customer_service
+from payvand.core.services import interactions as interaction_service
+from payvand.core.web.access import staff_required, staff_user
+from payvand.core.web.errors import error_page
+from payvand.core.web.forms import FormResult, flatten_errors, form_values
+from payvand.core.web.i18n import current_locale, select_timezone, site_settings
+
+bp = Blueprint("customer", __name__)
+
+#: Interactions per timeline page.
+PAGE_SIZE = 25
+#: The key figures are computed over at most this many of the latest interactions; beyond it
+#: the page shows "10,000+" (a whale's figures stay one bounded index range scan).
+FIGURES_CAP = 10_000
+#: Days counted as "recent" in the key figures.
+RECENT_DAYS = 90
+
+#: What staff log from the page: kind -> label.
+LOG_KINDS: dict[str, Any] = {
+    "core.call": _l("Call"),
+    "core.note": _l("Note"),
+    "core.meeting": _l("Meeting"),
+    "core.message": _l("Message"),
+}
+DIRECTIONS: dict[str, Any] = {
+    Direction.inbound.value: _l("Inbound"),
+    Direction.outbound.value: _l("Outbound"),
+    Direction.internal.value: _l("Internal"),
+}
+CUSTOMER_KINDS: dict[str, Any] = {"person": _l("Person"), "organization": _l("Organisation")}
+LIFECYCLE_STAGES: dict[str, Any] = {
+    "prospect": _l("Prospect"), "lead": _l("Lead"), "customer": _l("Customer"),
+    "loyal": _l("Loyal"), "churned": _l("Churned"),
+}
+#: The core's channel labels, translated (plugins' channels show the label they declare).
+CHANNEL_LABELS: dict[str, Any] = {
+    "web": _l("Web"), "email": _l("Email"), "phone": _l("Phone"), "sms": _l("SMS"), "chat": _l("Chat"),
+    "social": _l("Social media"), "in_person": _l("In person"), "other": _l("Other"),
+}
+PURPOSES: dict[str, Any] = {"marketing": _l("Marketing"), "service": _l("Service messages")}
+#: Form field -> InteractionIn field, and back for the error messages.
+_FORM_TO_SCHEMA = {"type": "kind", "details": "payload"}
+_SCHEMA_TO_FORM = {"kind": "type", "payload": "details", "currency": "value"}
+_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_DETAILS_MAX = 5000
+
+_I = Interaction.__table__.c
+_U = User.__table__.c
+_C = Customer.__table__.c
+#: Whether a customer can still be logged to (one primary-key lookup).
+_STATE = sa.select(_C.id, _C.merged_into_id, _C.erased_at).where(_C.id == sa.bindparam("id"))
+
+#: One page of the timeline, newest first, with the name of who logged each entry (LEFT JOIN:
+#: at most PAGE_SIZE + 1 primary-key lookups).
+_TIMELINE = (
+    sa.select(_I.id, _I.kind, _I.channel, _I.direction, _I.occurred_at, _I.summary, _I.value, _I.currency,
+              _I.payload, _I.source_type, _I.source_id, _I.created_by_id,
+              sa.func.coalesce(_U.name, _U.email).label("created_by_name"))
+    .select_from(Interaction.__table__.outerjoin(User.__table__, _U.id == _I.created_by_id))
+    .where(_I.customer_id == sa.bindparam("customer_id"))
+)
+
+
+_FIGURES: dict[int, sa.Select[Any]] = {}
+
+
+def _figures_statement(cap: int) -> sa.Select[Any]:
+    """Key figures in ONE statement (built once per cap): per (channel, kind) over the latest
+    `cap` + 1 rows, plus the first interaction's date (a MIN on the index: one probe)."""
+    found = _FIGURES.get(cap)
+    if found is None:
+        customer_id = sa.bindparam("customer_id")
+        latest = (
+            sa.select(_I.channel, _I.kind, _I.occurred_at)
+            .where(_I.customer_id == customer_id)
+            .order_by(_I.occurred_at.desc(), _I.id.desc())
+            .limit(cap + 1)
+            .subquery("latest")
+        )
+        first = sa.select(sa.func.min(_I.occurred_at)).where(_I.customer_id == customer_id).scalar_subquery()
+        found = _FIGURES[cap] = (
+            sa.select(
+                latest.c.channel, latest.c.kind,
+                sa.func.count().label("n"),
+                sa.func.max(latest.c.occurred_at).label("last"),
+                sa.func.sum(sa.case((latest.c.occurred_at >= sa.bindparam("since", type_=_I.occurred_at.type), 1),
+                                    else_=0)).label("recent"),
+                first.label("first"),
+            )
+            .group_by(latest.c.channel, latest.c.kind)
+        )
+    return found
+
+
+def key_figures(customer_id: int) -> dict[str, Any]:
+    """Counts and dates of the customer's interactions (one query, bounded by FIGURES_CAP)."""
+    since = utcnow() - dt.timedelta(days=RECENT_DAYS)
+    rows = current_session().connection().execute(
+        _figures_statement(FIGURES_CAP), {"customer_id": customer_id, "since": since}).all()
+    by_channel: dict[str, int] = {}
+    kinds: set[str] = set()
+    total = recent = 0
+    first = last = None
+    for row in rows:
+        by_channel[row.channel] = by_channel.get(row.channel, 0) + row.n
+        kinds.add(row.kind)
+        total += row.n
+        recent += int(row.recent or 0)
+        first = first or row.first
+        last = row.last if last is None or (row.last is not None and row.last > last) else last
+    return {
+        "total": min(total, FIGURES_CAP), "capped": total > FIGURES_CAP, "first": first, "last": last,
+        "recent": recent, "recent_days": RECENT_DAYS,
+        "by_channel": sorted(by_channel.items(), key=lambda item: (-item[1], item[0])), "kinds": sorted(kinds),
+    }
+
+
+# --------------------------------------------------------------------------- timeline
+
+
+class BadRequest(ValueError):
+    """A timeline query the page did not make (bad cursor or filter)."""
+
+
+def encode_cursor(occurred_at: dt.datetime, row_id: int) -> str:
+    """An opaque cursor after the row (occurred_at, id)."""
+    return base64.urlsafe_b64encode(json.dumps([occurred_at.isoformat(), row_id]).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
+    """The (occurred_at, id) a cursor points after; BadRequest for one this page did not make."""
+    try:
+        when, row_id = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
+        if isinstance(row_id, bool) or not isinstance(row_id, int) or not 0 <= row_id <= MAX_ID:
+            raise ValueError
+        moment = dt.datetime.fromisoformat(when)
+        if moment.tzinfo is None:
+            raise ValueError
+        return moment.astimezone(dt.timezone.utc), row_id
+    except (ValueError, TypeError, UnicodeError, RecursionError, OverflowError):
+        raise BadRequest("cursor") from None
+
+
+def timeline_filters() -> dict[str, Any]:
+    """The timeline's query arguments (`channel`, `kind`, `cursor`), validated like the API's."""
+    raw = {k: request.args.get(k, "").strip() for k in ("channel", "kind", "cursor")}
+    try:
+        args = InteractionListArgs().load({k: v for k, v in raw.items() if v})
+    except ValidationError:
+        raise BadRequest("filters") from None
+    return {"channel": args.get("channel"), "kind": args.get("kind"), "cursor": args.get("cursor")}
+
+
+def timeline_page(customer_id: int, filters: dict[str, Any]) -> dict[str, Any]:
+    """One page of the timeline, newest first; keyset on (occurred_at, id) over the customer's index."""
+    query = _TIMELINE
+    if filters.get("channel"):
+        query = query.where(_I.channel == filters["channel"])
+    if filters.get("kind"):
+        query = query.where(_I.kind == filters["kind"])
+    if filters.get("cursor"):
+        when, last_id = decode_cursor(filters["cursor"])
+        query = query.where(sa.or_(_I.occurred_at < when, sa.and_(_I.occurred_at == when, _I.id < last_id)))
+    rows = current_session().connection().execute(
+        query.order_by(_I.occurred_at.desc(), _I.id.desc()).limit(PAGE_SIZE + 1), {"customer_id": customer_id}
+    ).all()
+    items = rows[:PAGE_SIZE]
+    cursor = encode_cursor(items[-1].occurred_at, items[-1].id) if len(rows) > PAGE_SIZE else None
+    base = {k: v for k, v in filters.items() if k != "cursor" and v}
+    return {
+        "items": items,
+        "filters": filters,
+        "next_cursor": cursor,
+        "more_url": url_for("customer.timeline", customer_id=customer_id, cursor=cursor, **base) if cursor else None,
+        "more_page_url": (url_for("customer.view", customer_id=customer_id, cursor=cursor, **base, _anchor="timeline")
+                          if cursor else None),
+    }
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def optional_url(endpoint: str, **values: Any) -> str | None:
+    """`url_for(endpoint)` when another module registered it, else None (the link is left out)."""
+    if endpoint not in current_app.view_functions:
+        return None
+    return url_for(endpoint, **values)
+
+
+def channel_choices() -> dict[str, str]:
+    """Every interaction channel, the plugins' included: name -> label."""
+    return current_app.extensions["payvand"].channels()
+
+
+def _labels() -> dict[str, dict[str, str]]:
+    """The translated labels of channels, kinds and directions, computed once per request."""
+    found = g.get("payvand_customer_labels")
+    if found is None:
+        found = g.payvand_customer_labels = {
+            "channels": {name: str(CHANNEL_LABELS.get(name, label)) for name, label in channel_choices().items()},
+            "kinds": {kind: str(label) for kind, label in LOG_KINDS.items()},
+            "directions": {name: str(label) for name, label in DIRECTIONS.items()},
+        }
+    return found
+
+
+def channel_label(name: str) -> str:
+    """A channel's label in the request's language."""
+    return _labels()["channels"].get(name, name)
+
+
+def kind_label(kind: str) -> str:
+    """A readable label for an interaction kind (the core's log kinds translated, others as is)."""
+    return _labels()["kinds"].get(kind, kind)
+
+
+def _owner_name(owner_id: int | None) -> str | None:
+    if owner_id is None:
+        return None
+    row = current_session().connection().execute(sa.select(_U.name, _U.email).where(_U.id == owner_id)).first()
+    return (row.name or row.email) if row else None
+
+
+def parse_when(text: str, locale: str, tz: str) -> dt.datetime:
+    """A typed date and time ("1403/05/12 14:30" in `fa`, "2024-08-02 14:30") in the deployment's zone.
+
+    The time may be left out (midnight); ValueError when the text is not a date and time.
+    """
+    parts = text.replace("T", " ").split()
+    if not 1 <= len(parts) <= 2:
+        raise ValueError(text)
+    day = locale_format.parse_date(parts[0], locale)
+    hour = minute = second = 0
+    if len(parts) == 2:
+        match = _TIME_RE.match(parts[1])
+        if not match:
+            raise ValueError(text)
+        hour, minute, second = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
+    return dt.datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=ZoneInfo(tz))
+
+
+def _amount(text: str) -> str:
+    """A typed amount with its grouping separators removed (else passed on for the schema's message)."""
+    try:
+        return str(locale_format.parse_number(text))
+    except (ValueError, ArithmeticError, TypeError):
+        return text
+
+
+def read_log_form() -> FormResult:
+    """The log form validated with the API's `InteractionIn` (errors keyed by the form's field names)."""
+    values = form_values()
+    errors: dict[str, list[str]] = {}
+    data: dict[str, Any] = {}
+    for name in ("type", "channel", "direction", "summary"):
+        if name in values:
+            data[_FORM_TO_SCHEMA.get(name, name)] = values[name]
+    if values.get("type") not in LOG_KINDS:
+        errors["type"] = [_("Choose a call, note, meeting or message.")]
+    if "channel" in values and values["channel"] not in channel_choices():
+        errors["channel"] = [_("Choose a channel from the list.")]
+    if not values.get("summary"):
+        errors["summary"] = [_("Write a short summary.")]
+    if values.get("details"):
+        if len(values["details"]) > _DETAILS_MAX:
+            errors["details"] = [_("At most %(count)s characters.", count=_DETAILS_MAX)]
+        data["payload"] = {"details": request.form.get("details", "").strip()}
+    if values.get("occurred_at"):
+        try:
+            data["occurred_at"] = parse_when(values["occurred_at"], current_locale(), select_timezone()).isoformat()
+        except ValueError:
+            errors["occurred_at"] = [_("Give a date and time such as %(example)s.",
+                                       example="1403/05/12 14:30" if current_locale() == "fa" else "2024-08-02 14:30")]
+    if values.get("value"):
+        data["value"] = _amount(values["value"])
+        data["currency"] = site_settings().get(core_settings.CURRENCY) or "IRR"
+    try:
+        loaded = InteractionIn().load(data)
+    except ValidationError as exc:
+        loaded = {}
+        for field, messages in flatten_errors(exc.messages).items():
+            name = _SCHEMA_TO_FORM.get(field.split(".")[0], field.split(".")[0])
+            errors.setdefault(name, []).extend(messages)  # translated by the `error_text` filter
+    return FormResult(values=values, data=loaded if not errors else {}, errors=errors)
+
+
+def _form_context() -> dict[str, Any]:
+    """What the log form's template needs besides the form itself."""
+    labels = _labels()
+    return {
+        "channel_options": list(labels["channels"].items()), "channel_label": channel_label, "purposes": PURPOSES,
+        "log_kinds": labels["kinds"], "directions": labels["directions"], "kind_label": kind_label,
+        "currency": site_settings().get(core_settings.CURRENCY) or "IRR",
+        "when_example": "1403/05/12 14:30" if current_locale() == "fa" else "2024-08-02 14:30",
+    }
+
+
+def _inactive_message(customer: Any) -> str | None:
+    if customer.merged_into_id is not None:
+        return _("This customer was merged into another one.")
+    if customer.erased_at is not None:
+        return _("This customer's personal data was erased.")
+    return None
+
+
+def _render_page(customer: Any, form: FormResult, status: int = 200) -> Any:
+    """The 360 page of `customer` with the log form `form`."""
+    user = staff_user()
+    assert user is not None
+    context: dict[str, Any] = {
+        "customer": customer, "form": form, "owner_name": None, "figures": None, "timeline": None,
+        "panels": [], "customer_kinds": CUSTOMER_KINDS, "stages": LIFECYCLE_STAGES, "optional_url": optional_url,
+        "can_view_timeline": user.can(perm.INTERACTION_VIEW),
+        "can_log": user.can(perm.INTERACTION_CREATE) and _inactive_message(customer) is None,
+        "consents": sorted(customer.current_consents().values(), key=lambda c: (c.channel, c.purpose)),
+        **_form_context(),
+    }
+    if customer.merged_into_id is None:
+        context["owner_name"] = _owner_name(customer.owner_id)
+        if context["can_view_timeline"]:
+            try:
+                filters = timeline_filters()
+                context["timeline"] = timeline_page(customer.id, filters)
+            except BadRequest:
+                context["timeline"] = timeline_page(customer.id, {})
+            context["figures"] = key_figures(customer.id)
+        context["panels"] = current_app.extensions["payvand"].customer_panels(customer, user)
+    return render_template("customer/view.html", **context), status
+
+
+def _load(customer_id: int) -> Any:
+    customer = customer_service.read_customer(current_session(), customer_id)
+    if customer is None:
+        abort(404)
+    return customer
+
+
+# --------------------------------------------------------------------------- views
+
+
+@bp.get("/customers/<int:customer_id>")
+@staff_required(perm.CUSTOMER_VIEW)
+def view(customer_id: int) -> Any:
+    """The customer 360 page."""
+    return _render_page(_load(customer_id), FormResult.empty({"type": "core.call", "channel": "phone",
+                                                              "direction": Direction.outbound.value}))
+
+
+@bp.get("/customers/<int:customer_id>/timeline")
+@staff_required(perm.CUSTOMER_VIEW)
+def timeline(customer_id: int) -> Any:
+    """An htmx fragment: the next page of the timeline (filters `channel`, `kind`; `cursor`)."""
+    user = staff_user()
+    if user is None or not user.can(perm.INTERACTION_VIEW):
+        abort(403)
+    try:
+        filters = timeline_filters()
+        if filters.get("cursor"):
+            decode_cursor(filters["cursor"])
+    except BadRequest:
+        abort(400)
+    if not customer_service.customer_exists(current_session(), customer_id):
+        abort(404)
+    page = timeline_page(customer_id, filters)
+    return render_template("customer/_timeline_page.html", page=page, customer_id=customer_id, **_form_context())
+
+
+@bp.post("/customers/<int:customer_id>/interactions")
+@staff_required(perm.CUSTOMER_VIEW)
+def log(customer_id: int) -> Any:
+    """Log a call, note, meeting or message on the customer's timeline."""
+    user = staff_user()
+    if user is None or not user.can(perm.INTERACTION_CREATE):
+        abort(403)
+    state = None
+    if 0 < customer_id <= MAX_ID:
+        state = current_session().connection().execute(_STATE, {"id": customer_id}).first()
+    if state is None:
+        abort(404)
+    inactive = _inactive_message(state)
+    if inactive:
+        return error_page(409, inactive)
+    form = read_log_form()
+    customer = state
+    htmx = bool(request.headers.get("HX-Request"))
+    if not form.ok:
+        if htmx:
+            return render_template("customer/_log_form.html", form=form, customer=customer, **_form_context()), 422
+        return _render_page(_load(customer_id), form, 422)
+    data = form.data
+    session = current_session()
+    try:
+        values = interaction_service.build_interaction(
+            customer_id, data["kind"], data["channel"], data.get("summary") or "",
+            direction=data["direction"], value=data.get("value"), currency=data.get("currency"),
+            occurred_at=data.get("occurred_at"), payload=data.get("payload"), created_by_id=user.id,
+        )
+    except interaction_service.InteractionError as exc:
+        form.errors[_SCHEMA_TO_FORM.get(exc.field, exc.field)] = [exc.message]
+        return _render_page(_load(customer_id), form, 422)
+    interaction = interaction_service.record(session, values)
+    session.commit()
+    message = _("%(kind)s logged.", kind=kind_label(interaction.kind))
+    if not htmx:
+        flash(message, "success")
+        return redirect(url_for("customer.view", customer_id=customer_id, _anchor="timeline"))
+    item = current_session().connection().execute(
+        _TIMELINE.where(_I.id == interaction.id), {"customer_id": customer_id}).first()
+    fresh = FormResult.empty({"type": data["kind"], "channel": data["channel"], "direction": data["direction"]})
+    return render_template("customer/_logged.html", item=item, form=fresh, customer=customer, message=message,
+                           **_form_context())
+
