@@ -402,6 +402,10 @@ class Runtime:
         result.update((spec.key, spec) for _, spec in self._registered("payvand_settings"))
         return result
 
+    def plugin_settings(self) -> list[tuple[str, SettingSpec]]:
+        """(plugin, spec) for every setting the active plugins declare, by plugin then key."""
+        return sorted(self._registered("payvand_settings"), key=lambda item: (item[0], item[1].key))
+
     def settings_values(self, session: Session, keys: Iterable[str]) -> dict[str, Any]:
         """The values of several settings in one query: stored ones, else their defaults."""
         from payvand.core.models import Setting

@@ -1,0 +1,148 @@
+"""Admin: the installed plugins — enable and disable them (with their requirements), see their
+problems and the errors they raised, and clear those errors.
+
+The same operations as `payvand plugins list | enable | disable | check` (`core/cli/plugins.py`),
+through `Runtime.enable_plugin` / `disable_plugin`, which check `requires`, run migrations and
+tell other processes. Each change is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from payvand.core import audit
+from payvand.core import permissions as perm
+from payvand.core.models import PluginState
+from payvand.core.plugins import hook_functions, requirement_name
+from payvand.core.runtime import PluginStateError, Runtime
+from payvand.core.web.access import staff_required, staff_user
+
+bp = Blueprint("admin_plugins", __name__)
+
+#: Recorded errors shown per plugin (the runtime keeps the last 20).
+ERRORS_SHOWN = 10
+
+
+def _runtime() -> Runtime:
+    return current_app.extensions["payvand"]
+
+
+def _when(value: Any) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return None
+
+
+def plugin_rows(runtime: Runtime) -> list[dict[str, Any]]:
+    """Every installed plugin with its metadata, state, problems and newest recorded errors."""
+    problems = runtime.check_plugins()
+    rows = []
+    for name in sorted(runtime.plugins.installed):
+        info = runtime.plugin_info(name)
+        errors = [
+            {"at": _when(entry.get("at")), "where": entry.get("where") or "", "error": entry.get("error") or ""}
+            for entry in info["recent_errors"][:ERRORS_SHOWN]
+        ]
+        seen = list(problems.get(name, []))
+        seen += [p for p in info["problems"] if p not in seen]
+        rows.append({**info, "problems": seen, "errors": errors,
+                     "dependants": sorted(
+                         other for other, plugin in runtime.plugins.installed.items()
+                         if plugin.meta and name in (requirement_name(r) for r in plugin.meta.requires))})
+    return rows
+
+
+def pages_need_restart(name: str) -> bool:
+    """True when plugin `name` adds blueprints this running app has not registered.
+
+    Flask cannot add routes to a running app, so such pages appear after the next restart.
+    """
+    plugin = _runtime().plugins.installed.get(name)
+    function = hook_functions(plugin.obj).get("payvand_blueprints") if plugin else None
+    if function is None:
+        return False
+    try:
+        result = function()
+    except Exception:
+        return False
+    blueprints = result if isinstance(result, (list, tuple)) else [result]
+    return any(getattr(b, "name", None) not in current_app.blueprints for b in blueprints if b is not None)
+
+
+def _audit(action: str, name: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+    user = staff_user()
+    actor = user.principal.actor if user is not None else audit.SYSTEM
+    with _runtime().sessionmaker.begin() as session:
+        audit.record(session, actor, action, "plugin", name, before=before, after=after)
+
+
+@bp.get("/admin/plugins")
+@staff_required(perm.PLUGINS_VIEW)
+def index() -> Any:
+    """Every installed plugin: title, version, description, requires, state, problems, errors."""
+    runtime = _runtime()
+    return render_template("admin/plugins.html", plugins=plugin_rows(runtime),
+                           overridden=runtime.override() is not None)
+
+
+@bp.post("/admin/plugins/<name>/enable", defaults={"action": "enable"})
+@bp.post("/admin/plugins/<name>/disable", defaults={"action": "disable"})
+@staff_required(perm.PLUGINS_MANAGE)
+def toggle(name: str, action: str) -> Any:
+    """Enable or disable plugin `name`; a refusal (requirement, dependant) is shown as a message."""
+    runtime = _runtime()
+    if name not in runtime.plugins.installed:
+        abort(404)
+    try:
+        change = runtime.enable_plugin(name) if action == "enable" else runtime.disable_plugin(name)
+    except PluginStateError as exc:
+        flash(_("Could not change %(name)s: %(reason)s", name=name, reason=str(exc)), "danger")
+        return redirect(url_for("admin_plugins.index", _anchor=f"plugin-{name}"))
+    _audit(action, name, {"enabled": not change.enabled}, {"enabled": change.enabled})
+    version = runtime.plugins.installed[name].version
+    if action == "enable":
+        message = _("Enabled %(name)s %(version)s.", name=name, version=version)
+        if change.migrated:
+            message += " " + _("Migrations run: %(branches)s.", branches=", ".join(change.migrated))
+        else:
+            message += " " + _("No migrations were needed.")
+        if pages_need_restart(name):
+            message += " " + _("Its pages appear after the server restarts.")
+        flash(message, "success")
+        if not change.active and not change.overridden:
+            problems = "; ".join(runtime.plugins.problems.get(name, []))
+            flash(_("%(name)s is enabled but not active: %(problems)s", name=name, problems=problems), "warning")
+    else:
+        flash(_("Disabled %(name)s; its data is kept.", name=name), "success")
+    if change.overridden:
+        flash(_("PAYVAND_PLUGINS is set, so the configuration (not this page) decides which plugins run."), "warning")
+    return redirect(url_for("admin_plugins.index", _anchor=f"plugin-{name}"))
+
+
+@bp.post("/admin/plugins/<name>/errors/clear")
+@staff_required(perm.PLUGINS_MANAGE)
+def clear_errors(name: str) -> Any:
+    """Forget the errors recorded for plugin `name` (after fixing their cause)."""
+    runtime = _runtime()
+    if name not in runtime.plugins.installed:
+        abort(404)
+    with runtime.sessionmaker.begin() as session:
+        count = session.scalar(sa.select(PluginState.error_count).where(PluginState.name == name)) or 0
+        session.execute(sa.update(PluginState).where(PluginState.name == name).values(
+            error_count=0, last_error=None, last_error_at=None, recent_errors=[]))
+        user = staff_user()
+        audit.record(session, user.principal.actor if user else audit.SYSTEM, "clear_errors", "plugin", name,
+                     before={"error_count": count}, after={"error_count": 0})
+    flash(_("Cleared the recorded errors of %(name)s.", name=name), "success")
+    return redirect(url_for("admin_plugins.index", _anchor=f"plugin-{name}"))
