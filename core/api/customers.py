@@ -7,7 +7,6 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import phonenumbers
 import sqlalchemy as sa
 from flask import Response, current_app, jsonify, request
 from flask.views import MethodView
@@ -17,9 +16,6 @@ from payvand.core import permissions as perm
 from payvand.core.api.base import (
     ApiBlueprint,
     bad_cursor,
-    cursor_id,
-    decode_cursor,
-    encode_cursor,
     json_body,
     principal,
     require,
@@ -27,11 +23,11 @@ from payvand.core.api.base import (
 )
 from payvand.core.api.errors import ApiError
 from payvand.core.db import MAX_ID, current_session
-from payvand.core.models import Customer, CustomerEmail, CustomerMerge, CustomerPhone, CustomerTag, User
-from payvand.core.normalize import fold, looks_like_email, looks_like_phone, to_latin_digits
+from payvand.core.models import Customer, CustomerMerge, User
 from payvand.core.plugins import PluginError
 from payvand.core.schemas import ConsentOut, CustomerIn, CustomerListArgs, CustomerOut, InteractionOut
 from payvand.core.services import customers as service
+from payvand.core.services.customer_list import BadCursor, list_customers
 from payvand.core.services.merge import MergeError, merge_customers, moved_summary, undo_merge
 from payvand.core.services.privacy import erase_customer, export_customer
 
@@ -99,12 +95,24 @@ IF_MATCH = {"in": "header", "name": "If-Match", "required": False,
             "schema": {"type": "string", "pattern": r'^(\*|(W/)?"[0-9]{1,10}")$'}}
 
 
+def phone_region() -> str:
+    """The deployment's phone region: the `core.phone_region` setting (admin settings page),
+    whose default is the `PAYVAND_PHONE_REGION` configuration."""
+    from flask import g
+
+    from payvand.core.settings import PHONE_REGION
+
+    site = g.get("payvand_site")  # already read for this request by the staff UI's layout
+    value = site.get(PHONE_REGION) if site else runtime().setting(current_session(), PHONE_REGION)
+    return str(value or current_app.config["PAYVAND_PHONE_REGION"]).upper()
+
+
 def customer_in_schema(*, partial: bool) -> CustomerIn:
     """The input schema bound to this deployment's region, custom fields and channels."""
     rt = runtime()
     return CustomerIn(
         partial=partial,
-        region=current_app.config["PAYVAND_PHONE_REGION"],
+        region=phone_region(),
         declared=rt.customer_fields(),
         channels=rt.channels(),
     )
@@ -139,41 +147,6 @@ def get_or_404(customer_id: int, *, with_children: bool = True) -> Customer:
     if customer is None:
         raise ApiError(404, f"There is no customer {customer_id}.")
     return customer
-
-
-def _phone_prefixes(text: str) -> list[str]:
-    digits = "".join(ch for ch in to_latin_digits(text) if ch.isdigit())
-    region = current_app.config["PAYVAND_PHONE_REGION"]
-    code = str(phonenumbers.country_code_for_region(region) or "")
-    if text.strip().startswith("+") or digits.startswith("00"):
-        return ["+" + digits.removeprefix("00")]
-    candidates = ["+" + digits]
-    if digits.startswith("0"):
-        candidates.append("+" + code + digits[1:])
-    elif code and not digits.startswith(code):
-        candidates.append("+" + code + digits)
-    return candidates
-
-
-#: Above every character, so `value <= x < value + TOP` is "x starts with value" in code-point order.
-_TOP = "\U0010ffff"
-
-
-def _prefix(column: Any, value: str) -> Any:
-    return sa.and_(column >= value, column < value + _TOP)
-
-
-def search_filter(q: str) -> Any:
-    """The WHERE clause for `q`: email, phone (any digits) or name prefix, all indexed."""
-    q = q.strip()
-    if looks_like_email(q):
-        sub = sa.select(CustomerEmail.customer_id).where(_prefix(CustomerEmail.email, to_latin_digits(q).lower()))
-        return Customer.id.in_(sub)
-    if looks_like_phone(q):
-        sub = sa.select(CustomerPhone.customer_id).where(sa.or_(*[_prefix(CustomerPhone.number, p) for p in _phone_prefixes(q)]))
-        return Customer.id.in_(sub)
-    key = fold(q)
-    return sa.or_(_prefix(Customer.search_name, key), _prefix(Customer.search_name_alt, key))
 
 
 def etag(customer: Customer | service.CustomerView) -> str:
@@ -215,46 +188,15 @@ class Customers(MethodView):
     @blp.arguments(CustomerListArgs, location="query")
     @blp.response(200, CustomerPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """List customers: search `q` (name, email, phone), filter by tag, stage, owner; cursor pages.
+        """List customers: search `q` (name, email, phone), filter by tag, stage, owner, consent; cursor pages.
 
         Merged-away customers are left out. Pages are keyed on the sort value and the id, so
         rows inserted while a client walks the pages neither repeat nor hide other rows.
         """
-        session = current_session()
-        query = sa.select(Customer).where(Customer.merged_into_id.is_(None))
-        if args.get("q"):
-            query = query.where(search_filter(args["q"]))
-        if args.get("tag"):
-            query = query.where(Customer.id.in_(sa.select(CustomerTag.customer_id).where(CustomerTag.tag == args["tag"])))
-        if args.get("stage"):
-            query = query.where(Customer.lifecycle_stage == args["stage"])
-        if args.get("owner_id"):
-            query = query.where(Customer.owner_id == args["owner_id"])
-        sort = args["sort"]
-        descending = sort.startswith("-")
-        key = Customer.search_name if sort.lstrip("-") == "name" else None
-        if args.get("cursor"):
-            if key is None:
-                (last_id,) = decode_cursor(args["cursor"], 1)
-                last_id = cursor_id(last_id)
-                query = query.where(Customer.id < last_id if descending else Customer.id > last_id)
-            else:
-                last_name, last_id = decode_cursor(args["cursor"], 2)
-                last_id = cursor_id(last_id)
-                if not isinstance(last_name, str) or len(last_name) > 250:
-                    raise bad_cursor()
-                row = sa.tuple_(Customer.search_name, Customer.id)
-                query = query.where(row < (last_name, last_id) if descending else row > (last_name, last_id))
-        order = [Customer.id.desc() if descending else Customer.id.asc()]
-        if key is not None:
-            order.insert(0, key.desc() if descending else key.asc())
-        limit = args["limit"]
-        rows = service.read_customers(session, query.order_by(*order).limit(limit + 1))
-        items, more = rows[:limit], len(rows) > limit
-        cursor = None
-        if more:
-            last = items[-1]
-            cursor = encode_cursor([last.id] if key is None else [last.search_name, last.id])
+        try:
+            items, cursor = list_customers(current_session(), args, phone_region())
+        except BadCursor:
+            raise bad_cursor() from None
         return {"items": items, "next_cursor": cursor}
 
     @require(perm.CUSTOMER_EDIT)

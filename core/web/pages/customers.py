@@ -1,0 +1,404 @@
+"""Staff pages for customers: the list (search, filters, sort, keyset pages), create and edit
+forms, tags and consent per channel with its history.
+
+The list runs the same service query as `GET /api/v1/customers`; the forms validate with the
+API's `CustomerIn` schema, so a value the API refuses is refused here with the same message,
+shown next to its field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError
+
+from payvand.core import locale_format
+from payvand.core import permissions as perm
+from payvand.core.api.customers import customer_in_schema
+from payvand.core.db import current_session
+from payvand.core.models import CustomerConsent, CustomerKind, LifecycleStage, User
+from payvand.core.normalize import fold, looks_like_email, looks_like_phone
+from payvand.core.schemas import CustomerListArgs
+from payvand.core.services import customers as service
+from payvand.core.services.customer_list import BadCursor, list_customers
+from payvand.core.web.access import staff_required, staff_user
+from payvand.core.web.forms import FormResult, flatten_errors, form_values, validate
+from payvand.core.web.i18n import current_locale, format_date
+
+bp = Blueprint("customers", __name__)
+
+#: Rows per list page.
+PAGE_SIZE = 50
+#: Owners offered in the selects: active users, by name (a deployment has tens, not thousands).
+OWNER_LIMIT = 500
+#: Where staff decisions on consent come from, in the consent history.
+STAFF_SOURCE = "staff UI"
+
+SORT_OPTIONS = (("-id", _l("Newest first")), ("id", _l("Oldest first")),
+                ("name", _l("Name A–Z")), ("-name", _l("Name Z–A")))
+STAGE_LABELS = {
+    LifecycleStage.prospect.value: _l("Prospect"), LifecycleStage.lead.value: _l("Lead"),
+    LifecycleStage.customer.value: _l("Customer"), LifecycleStage.loyal.value: _l("Loyal"),
+    LifecycleStage.churned.value: _l("Churned"),
+}
+KIND_LABELS = {CustomerKind.person.value: _l("Person"), CustomerKind.organization.value: _l("Organisation")}
+LANGUAGES = (("fa", "فارسی"), ("en", "English"))
+PURPOSES = (("marketing", _l("Marketing")), ("service", _l("Service messages")))
+
+#: Form inputs that are cleared when left empty on edit.
+CLEARABLE = ("given_name", "family_name", "organization_name", "birthday", "owner_id",
+             "preferred_language", "preferred_channel")
+ATTR_PREFIX = "attr."
+
+
+def _region() -> str:
+    return str(current_app.config["PAYVAND_PHONE_REGION"])
+
+
+def _owners() -> list[tuple[int, str]]:
+    """Active users as (id, label) pairs, for the owner selects (one query)."""
+    rows = current_session().execute(
+        sa.select(User.id, User.name, User.email).where(User.is_active.is_(True))
+        .order_by(User.name, User.id).limit(OWNER_LIMIT)
+    ).all()
+    return [(row.id, row.name or row.email) for row in rows]
+
+
+def _channels() -> dict[str, str]:
+    return dict(current_app.extensions["payvand"].channels())
+
+
+def _too_short(q: str) -> bool:
+    """A name query under two letters would match a large share of customers: ask for more."""
+    q = q.strip()
+    if not q or looks_like_email(q) or looks_like_phone(q):
+        return False
+    return len(fold(q).replace(" ", "")) < 2
+
+
+def _list_url(args: dict[str, Any], **changes: Any) -> str:
+    params = {k: v for k, v in {**args, **changes}.items()
+              if k in ("q", "tag", "stage", "owner_id", "consent", "sort", "cursor") and v not in (None, "")}
+    if params.get("sort") == "-id":
+        params.pop("sort")
+    return url_for("customers.index", **params)
+
+
+# --------------------------------------------------------------------------- list
+
+
+@bp.get("/customers")
+@staff_required(perm.CUSTOMER_VIEW)
+def index() -> Any:
+    """The customer list: search, filters, sort and keyset pages of 50.
+
+    Queries per page, whatever the data size: the customers, one per child table and the
+    owners for the select (plus the shell's user, session and settings lookups).
+    """
+    raw = {k: v.strip() for k, v in request.args.items() if isinstance(v, str) and v.strip()}
+    filters = FormResult.empty(raw)
+    items: list[Any] = []
+    next_cursor = None
+    hint = None
+    status = 200
+    try:
+        args = CustomerListArgs().load(raw)
+    except ValidationError as exc:
+        filters.errors = flatten_errors(exc.messages)
+        args = None
+        status = 400
+    if args is not None and args.get("q") and _too_short(args["q"]):
+        hint = _("Type at least two letters of a name, or a phone number or email.")
+        args = None
+    if args is not None:
+        args["limit"] = PAGE_SIZE
+        try:
+            items, next_cursor = list_customers(current_session(), args, _region())
+        except BadCursor:
+            filters.errors = {"cursor": [_("The page link is no longer valid; start again from the first page.")]}
+            status = 400
+    owners = _owners()
+    owner_names = dict(owners)
+    return render_template(
+        "customers/index.html", filters=filters, items=items, hint=hint, owners=owners,
+        owner_names=owner_names, channels=_channels(), stages=STAGE_LABELS, sorts=SORT_OPTIONS,
+        next_url=_list_url(raw, cursor=next_cursor) if next_cursor else None,
+        first_url=_list_url(raw, cursor=None) if raw.get("cursor") else None,
+        filtered=any(raw.get(k) for k in ("q", "tag", "stage", "owner_id", "consent")),
+    ), status
+
+
+# --------------------------------------------------------------------------- forms
+
+
+def _as_int(value: Any) -> Any:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        return int(value)
+    return value
+
+
+def _attribute_value(field: Any, raw: Any) -> Any:
+    if field.type == "boolean":
+        return raw in ("1", "on", "true", True)
+    if raw in (None, ""):
+        return None
+    if field.type == "integer":
+        try:
+            return int(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+def _read_form(*, editing: bool) -> FormResult:
+    """The submitted customer form validated by `CustomerIn`; the birthday read in the user's calendar."""
+    shown = form_values(lists=["emails", "phones", "tags"], keep_empty=CLEARABLE if editing else ())
+    shown["tags"] = [t.strip() for line in shown.get("tags", []) for t in line.split(",") if t.strip()]
+    payload: dict[str, Any] = {k: v for k, v in shown.items() if not k.startswith(ATTR_PREFIX)}
+    errors: dict[str, list[str]] = {}
+    if payload.get("birthday"):
+        try:
+            payload["birthday"] = locale_format.parse_date(payload["birthday"], current_locale()).isoformat()
+        except ValueError:
+            payload.pop("birthday")
+            errors["birthday"] = [_("Not a valid date; use YYYY/MM/DD (Jalali) or YYYY-MM-DD.") if current_locale() == "fa"
+                                  else _("Not a valid date; use YYYY-MM-DD.")]
+    for name in ("owner_id", "version"):
+        if name in payload:
+            payload[name] = _as_int(payload[name])
+    declared = current_app.extensions["payvand"].customer_fields()
+    attributes = {}
+    for name, field in declared.items():
+        key = ATTR_PREFIX + name
+        value = _attribute_value(field, shown.get(key))
+        if value is not None or editing or field.required:
+            attributes[name] = value
+    if attributes:
+        payload["attributes"] = attributes
+    result = validate(customer_in_schema(partial=editing), payload)
+    result.values = shown
+    for name, messages in result.errors.items():
+        if name.startswith("attributes."):
+            errors.setdefault(ATTR_PREFIX + name.removeprefix("attributes."), []).extend(messages)
+        else:
+            errors.setdefault(name, []).extend(messages)
+    owner_id = result.data.get("owner_id")
+    if owner_id is not None and "owner_id" not in errors:
+        user = current_session().get(User, owner_id)
+        if user is None or not user.is_active:
+            errors["owner_id"] = [_("Choose an active user.")]
+    result.errors = errors
+    return result
+
+
+def _form_page(form: FormResult, *, customer: Any = None, status: int = 200, stale: bool = False) -> Any:
+    declared = current_app.extensions["payvand"].customer_fields()
+    return render_template(
+        "customers/form.html", form=form, customer=customer, stale=stale, owners=_owners(),
+        channels=_channels(), stages=STAGE_LABELS, kinds=KIND_LABELS, languages=LANGUAGES,
+        custom_fields=list(declared.values()), attr_prefix=ATTR_PREFIX,
+        choice_options={name: [(c, c) for c in f.choices] for name, f in declared.items()},
+    ), status
+
+
+def _actor() -> Any:
+    user = staff_user()
+    assert user is not None
+    return user.principal.actor
+
+
+@bp.route("/customers/new", methods=["GET", "POST"])
+@staff_required(perm.CUSTOMER_EDIT)
+def new() -> Any:
+    """Create a customer; on success go to their 360 page."""
+    if request.method == "GET":
+        return _form_page(FormResult.empty({"kind": CustomerKind.person.value,
+                                            "lifecycle_stage": LifecycleStage.prospect.value}))
+    form = _read_form(editing=False)
+    if not form.ok:
+        return _form_page(form, status=422)
+    data = dict(form.data)
+    data.pop("version", None)
+    session = current_session()
+    customer = service.create_customer(session, data, _actor(), source=STAFF_SOURCE)
+    session.commit()
+    flash(_("Customer %(name)s was created.", name=customer.display_name), "success")
+    return redirect(url_for("customer.view", customer_id=customer.id))
+
+
+def _customer_or_404(customer_id: int) -> Any:
+    customer = service.get_customer(current_session(), customer_id)
+    if customer is None:
+        abort(404)
+    return customer
+
+
+def _birthday_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if current_locale() == "fa":
+        return format_date(value, "short")
+    return str(value.isoformat())
+
+
+def _edit_values(customer: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "kind": customer.kind, "given_name": customer.given_name, "family_name": customer.family_name,
+        "organization_name": customer.organization_name, "emails": [e.email for e in customer.emails],
+        "phones": [p.number for p in customer.phones], "tags": customer.tag_names,
+        "birthday": _birthday_text(customer.birthday), "lifecycle_stage": customer.lifecycle_stage,
+        "owner_id": customer.owner_id, "preferred_language": customer.preferred_language,
+        "preferred_channel": customer.preferred_channel, "version": customer.version,
+    }
+    for name, value in (customer.attributes or {}).items():
+        values[ATTR_PREFIX + name] = value
+    return values
+
+
+@bp.route("/customers/<int:customer_id>/edit", methods=["GET", "POST"])
+@staff_required(perm.CUSTOMER_EDIT)
+def edit(customer_id: int) -> Any:
+    """Change a customer; a write based on an old version is refused with a message (409)."""
+    customer = _customer_or_404(customer_id)
+    if customer.merged_into_id is not None or customer.erased_at is not None:
+        flash(_("A merged or erased customer cannot be changed."), "warning")
+        return redirect(url_for("customer.view", customer_id=customer_id))
+    if request.method == "GET":
+        return _form_page(FormResult.empty(_edit_values(customer)), customer=customer)
+    form = _read_form(editing=True)
+    if not form.ok:
+        return _form_page(form, customer=customer, status=422)
+    data = dict(form.data)
+    expected = data.pop("version", None)
+    session = current_session()
+    try:
+        service.update_customer(session, customer, data, _actor(), expected_version=expected, source=STAFF_SOURCE)
+        session.commit()
+    except service.InvalidChange as exc:
+        session.rollback()
+        form.errors = exc.fields
+        return _form_page(form, customer=_customer_or_404(customer_id), status=422)
+    except (service.StaleVersion, sa.orm.exc.StaleDataError):
+        session.rollback()
+        current = _customer_or_404(customer_id)
+        form.values["version"] = current.version
+        return _form_page(form, customer=current, status=409, stale=True)
+    flash(_("Your changes were saved."), "success")
+    return redirect(url_for("customer.view", customer_id=customer_id))
+
+
+# --------------------------------------------------------------------------- tags
+
+
+def _back(customer_id: int) -> Any:
+    target = request.form.get("next") or ""
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(url_for("customer.view", customer_id=customer_id))
+
+
+@bp.post("/customers/<int:customer_id>/tags")
+@staff_required(perm.CUSTOMER_EDIT)
+def tags(customer_id: int) -> Any:
+    """Add (`action=add`, `tag=...`) or remove (`action=remove`) one tag.
+
+    An htmx request gets the tags fragment back (`customers/_tags.html`); a plain form post
+    goes back to `next` or the 360 page.
+    """
+    customer = _customer_or_404(customer_id)
+    action = request.form.get("action", "add")
+    form = form_values()
+    tag = form.get("tag") or ""
+    current = customer.tag_names
+    wanted = current + [tag] if action == "add" else [t for t in current if t != tag]
+    errors: dict[str, list[str]] = {}
+    if action not in ("add", "remove"):
+        errors["tag"] = [_("Choose add or remove.")]
+    elif not tag:
+        errors["tag"] = [_("Give a tag.")]
+    elif customer.merged_into_id is not None or customer.erased_at is not None:
+        errors["tag"] = [_("A merged or erased customer cannot be changed.")]
+    else:
+        result = validate(customer_in_schema(partial=True), {"tags": wanted})
+        errors = {"tag": [m for messages in result.errors.values() for m in messages]} if result.errors else {}
+        if not errors:
+            session = current_session()
+            try:
+                service.update_customer(session, customer, result.data, _actor(), source=STAFF_SOURCE)
+                session.commit()
+            except sa.orm.exc.StaleDataError:
+                session.rollback()
+                errors = {"tag": [_("The customer was changed by someone else; reload and try again.")]}
+            customer = _customer_or_404(customer_id)
+    status = 422 if errors else 200
+    if request.headers.get("HX-Request"):
+        return render_template("customers/_tags.html", customer=customer,
+                               tag_form=FormResult(values={"tag": tag if errors else ""}, errors=errors)), status
+    for message in errors.get("tag", []):
+        flash(message, "danger")
+    if not errors:
+        flash(_("Tag %(tag)s added.", tag=tag) if action == "add" else _("Tag %(tag)s removed.", tag=tag), "success")
+    return _back(customer_id)
+
+
+# --------------------------------------------------------------------------- consent
+
+
+def _history(customer_id: int) -> list[CustomerConsent]:
+    return list(current_session().scalars(
+        sa.select(CustomerConsent).where(CustomerConsent.customer_id == customer_id)
+        .order_by(CustomerConsent.recorded_at.desc(), CustomerConsent.id.desc())
+    ))
+
+
+def _consent_page(customer: Any, form: FormResult, status: int = 200) -> Any:
+    template = "customers/_consents.html" if request.headers.get("HX-Request") else "customers/consents.html"
+    history = _history(customer.id)
+    current = {}
+    for row in reversed(history):
+        current[(row.channel, row.purpose)] = row
+    return render_template(template, customer=customer, history=history, current=sorted(current.values(), key=lambda r: (r.channel, r.purpose)),
+                           channels=_channels(), purposes=PURPOSES, consent_form=form), status
+
+
+@bp.get("/customers/<int:customer_id>/consents")
+@staff_required(perm.CUSTOMER_VIEW)
+def consents(customer_id: int) -> Any:
+    """The customer's consent per channel and purpose now, and every decision before (newest first)."""
+    customer = service.get_customer(current_session(), customer_id, with_children=False)
+    if customer is None:
+        abort(404)
+    return _consent_page(customer, FormResult.empty({"purpose": "marketing"}))
+
+
+@bp.post("/customers/<int:customer_id>/consents")
+@staff_required(perm.CUSTOMER_EDIT)
+def consent(customer_id: int) -> Any:
+    """Record a grant (`granted=1`) or a withdrawal (`granted=0`) for a channel and purpose."""
+    customer = _customer_or_404(customer_id)
+    shown = form_values()
+    decision = {"channel": shown.get("channel"), "purpose": shown.get("purpose") or "marketing",
+                "granted": shown.get("granted"), "source": STAFF_SOURCE}
+    result = validate(customer_in_schema(partial=True), {"consents": [{k: v for k, v in decision.items() if v is not None}]})
+    errors = {name.removeprefix("consents."): messages for name, messages in result.errors.items()}
+    form = FormResult(values=shown, errors=errors)
+    if not errors and (customer.merged_into_id is not None or customer.erased_at is not None):
+        form.errors = {"_form": [_("A merged or erased customer cannot be changed.")]}
+    if form.errors:
+        return _consent_page(customer, form, 422)
+    session = current_session()
+    try:
+        service.update_customer(session, customer, result.data, _actor(), source=STAFF_SOURCE)
+        session.commit()
+    except sa.orm.exc.StaleDataError:
+        session.rollback()
+        form.errors = {"_form": [_("The customer was changed by someone else; reload and try again.")]}
+        return _consent_page(_customer_or_404(customer_id), form, 409)
+    if request.headers.get("HX-Request"):
+        return _consent_page(customer, FormResult.empty({"purpose": "marketing"}))
+    flash(_("The consent decision was recorded."), "success")
+    return redirect(url_for("customers.consents", customer_id=customer_id))
