@@ -17,6 +17,8 @@ class AuditLog(Base):
     __tablename__ = "core_audit_log"
     __table_args__ = (
         sa.Index(None, "object_type", "object_id", "at"),
+        sa.Index(None, "object_type", "at"),
+        sa.Index(None, "action", "at"),
         sa.Index(None, "actor_id", "at"),
     )
 
