@@ -2,10 +2,8 @@
 
 Rows are listed newest first with keyset pagination on (at, id). Each filter combination is
 served by an index of `core_audit_log`: the user by (actor_id, at), the object by
-(object_type, object_id, at), everything else walks (at) in order and stops after one page.
-Filtering on the action alone therefore reads entries newest first until it has a page of
-that action: quick for common actions, slower for rare ones in a long log unless the dates
-bound it (documented in the page's help text).
+(object_type, object_id, at), the object type alone by (object_type, at), the action by
+(action, at); no filter (or dates only) walks (at) in order and stops after one page.
 """
 
 from __future__ import annotations
