@@ -74,8 +74,14 @@ def update() -> None:
                 continue
             if locale == "en":
                 message.string = message.id
-            elif not message.string and isinstance(message.id, str) and extra.get(message.id):
-                message.string = extra[message.id]
+            elif isinstance(message.id, str):
+                if not message.string and extra.get(message.id):
+                    message.string = extra[message.id]
+            elif not any(message.string or ()):
+                # A plural: the part file translates the singular (Persian uses one form for all counts).
+                text = extra.get(message.id[0]) or extra.get(message.id[1])
+                if text:
+                    message.string = tuple(text for _ in range(catalog.num_plurals))
             message.flags.discard("fuzzy")
         catalog.obsolete.clear()
         path = _po_path(locale)
