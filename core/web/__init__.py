@@ -16,6 +16,7 @@ from payvand.core.web import pages
 from payvand.core.web.access import set_request_principal, staff_user
 from payvand.core.web.auth import init_auth
 from payvand.core.web.i18n import current_locale, init_i18n, is_rtl, site_settings
+from payvand.core.web.labels import init_labels
 from payvand.core.web.nav import ADMIN_GROUP, nav_links
 from payvand.core.web.sessions import ServerSessionInterface, make_store
 
@@ -35,6 +36,7 @@ def init_web(app: Flask) -> None:
     csrf = CSRFProtect(app)
     init_auth(app)
     init_i18n(app)
+    init_labels(app)
 
     @app.before_request
     def _protect_forms() -> None:

@@ -29,6 +29,7 @@ from payvand.core.models import Customer, Direction, Interaction, User
 from payvand.core.schemas import InteractionIn, InteractionListArgs
 from payvand.core.services import customers as customer_service
 from payvand.core.services import interactions as interaction_service
+from payvand.core.web import labels
 from payvand.core.web.access import staff_required, staff_user
 from payvand.core.web.errors import error_page
 from payvand.core.web.forms import FormResult, flatten_errors, form_values
@@ -51,22 +52,6 @@ LOG_KINDS: dict[str, Any] = {
     "core.meeting": _l("Meeting"),
     "core.message": _l("Message"),
 }
-DIRECTIONS: dict[str, Any] = {
-    Direction.inbound.value: _l("Inbound"),
-    Direction.outbound.value: _l("Outbound"),
-    Direction.internal.value: _l("Internal"),
-}
-CUSTOMER_KINDS: dict[str, Any] = {"person": _l("Person"), "organization": _l("Organisation")}
-LIFECYCLE_STAGES: dict[str, Any] = {
-    "prospect": _l("Prospect"), "lead": _l("Lead"), "customer": _l("Customer"),
-    "loyal": _l("Loyal"), "churned": _l("Churned"),
-}
-#: The core's channel labels, translated (plugins' channels show the label they declare).
-CHANNEL_LABELS: dict[str, Any] = {
-    "web": _l("Web"), "email": _l("Email"), "phone": _l("Phone"), "sms": _l("SMS"), "chat": _l("Chat"),
-    "social": _l("Social media"), "in_person": _l("In person"), "other": _l("Other"),
-}
-PURPOSES: dict[str, Any] = {"marketing": _l("Marketing"), "service": _l("Service messages")}
 #: Form field -> InteractionIn field, and back for the error messages.
 _FORM_TO_SCHEMA = {"type": "kind", "details": "payload"}
 _SCHEMA_TO_FORM = {"kind": "type", "payload": "details", "currency": "value"}
@@ -216,26 +201,16 @@ def optional_url(endpoint: str, **values: Any) -> str | None:
     return url_for(endpoint, **values)
 
 
-def channel_choices() -> dict[str, str]:
-    """Every interaction channel, the plugins' included: name -> label."""
-    return current_app.extensions["payvand"].channels()
-
-
 def _labels() -> dict[str, dict[str, str]]:
     """The translated labels of channels, kinds and directions, computed once per request."""
     found = g.get("payvand_customer_labels")
     if found is None:
         found = g.payvand_customer_labels = {
-            "channels": {name: str(CHANNEL_LABELS.get(name, label)) for name, label in channel_choices().items()},
+            "channels": labels.channels(),
             "kinds": {kind: str(label) for kind, label in LOG_KINDS.items()},
-            "directions": {name: str(label) for name, label in DIRECTIONS.items()},
+            "directions": {name: str(label) for name, label in labels.DIRECTIONS.items()},
         }
     return found
-
-
-def channel_label(name: str) -> str:
-    """A channel's label in the request's language."""
-    return _labels()["channels"].get(name, name)
 
 
 def kind_label(kind: str) -> str:
@@ -286,7 +261,7 @@ def read_log_form() -> FormResult:
             data[_FORM_TO_SCHEMA.get(name, name)] = values[name]
     if values.get("type") not in LOG_KINDS:
         errors["type"] = [_("Choose a call, note, meeting or message.")]
-    if "channel" in values and values["channel"] not in channel_choices():
+    if "channel" in values and values["channel"] not in labels.channels():
         errors["channel"] = [_("Choose a channel from the list.")]
     if not values.get("summary"):
         errors["summary"] = [_("Write a short summary.")]
@@ -315,10 +290,11 @@ def read_log_form() -> FormResult:
 
 def _form_context() -> dict[str, Any]:
     """What the log form's template needs besides the form itself."""
-    labels = _labels()
+    names = _labels()
     return {
-        "channel_options": list(labels["channels"].items()), "channel_label": channel_label, "purposes": PURPOSES,
-        "log_kinds": labels["kinds"], "directions": labels["directions"], "kind_label": kind_label,
+        "channel_options": list(names["channels"].items()), "channel_label": labels.channel_label,
+        "purposes": labels.PURPOSES, "log_kinds": names["kinds"], "directions": names["directions"],
+        "kind_label": kind_label,
         "currency": site_settings().get(core_settings.CURRENCY) or "IRR",
         "when_example": "1403/05/12 14:30" if current_locale() == "fa" else "2024-08-02 14:30",
     }
@@ -338,7 +314,7 @@ def _render_page(customer: Any, form: FormResult, status: int = 200) -> Any:
     assert user is not None
     context: dict[str, Any] = {
         "customer": customer, "form": form, "owner_name": None, "figures": None, "timeline": None,
-        "panels": [], "customer_kinds": CUSTOMER_KINDS, "stages": LIFECYCLE_STAGES, "optional_url": optional_url,
+        "panels": [], "customer_kinds": labels.CUSTOMER_KINDS, "stages": labels.STAGES, "optional_url": optional_url,
         "can_view_timeline": user.can(perm.INTERACTION_VIEW),
         "can_log": user.can(perm.INTERACTION_CREATE) and _inactive_message(customer) is None,
         "consents": sorted(customer.current_consents().values(), key=lambda c: (c.channel, c.purpose)),

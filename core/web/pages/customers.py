@@ -18,13 +18,14 @@ from marshmallow import ValidationError
 
 from payvand.core import locale_format
 from payvand.core import permissions as perm
-from payvand.core.api.customers import customer_in_schema
+from payvand.core.api.customers import customer_in_schema, phone_region
 from payvand.core.db import current_session
 from payvand.core.models import CustomerConsent, CustomerKind, LifecycleStage, User
 from payvand.core.normalize import fold, looks_like_email, looks_like_phone
 from payvand.core.schemas import CustomerListArgs
 from payvand.core.services import customers as service
 from payvand.core.services.customer_list import BadCursor, list_customers
+from payvand.core.web import labels
 from payvand.core.web.access import staff_required, staff_user
 from payvand.core.web.forms import FormResult, flatten_errors, form_values, validate
 from payvand.core.web.i18n import current_locale, format_date
@@ -40,23 +41,12 @@ STAFF_SOURCE = "staff UI"
 
 SORT_OPTIONS = (("-id", _l("Newest first")), ("id", _l("Oldest first")),
                 ("name", _l("Name A–Z")), ("-name", _l("Name Z–A")))
-STAGE_LABELS = {
-    LifecycleStage.prospect.value: _l("Prospect"), LifecycleStage.lead.value: _l("Lead"),
-    LifecycleStage.customer.value: _l("Customer"), LifecycleStage.loyal.value: _l("Loyal"),
-    LifecycleStage.churned.value: _l("Churned"),
-}
-KIND_LABELS = {CustomerKind.person.value: _l("Person"), CustomerKind.organization.value: _l("Organisation")}
 LANGUAGES = (("fa", "فارسی"), ("en", "English"))
-PURPOSES = (("marketing", _l("Marketing")), ("service", _l("Service messages")))
 
 #: Form inputs that are cleared when left empty on edit.
 CLEARABLE = ("given_name", "family_name", "organization_name", "birthday", "owner_id",
              "preferred_language", "preferred_channel")
 ATTR_PREFIX = "attr."
-
-
-def _region() -> str:
-    return str(current_app.config["PAYVAND_PHONE_REGION"])
 
 
 def _owners() -> list[tuple[int, str]]:
@@ -66,10 +56,6 @@ def _owners() -> list[tuple[int, str]]:
         .order_by(User.name, User.id).limit(OWNER_LIMIT)
     ).all()
     return [(row.id, row.name or row.email) for row in rows]
-
-
-def _channels() -> dict[str, str]:
-    return dict(current_app.extensions["payvand"].channels())
 
 
 def _too_short(q: str) -> bool:
@@ -117,7 +103,7 @@ def index() -> Any:
     if args is not None:
         args["limit"] = PAGE_SIZE
         try:
-            items, next_cursor = list_customers(current_session(), args, _region())
+            items, next_cursor = list_customers(current_session(), args, phone_region())
         except BadCursor:
             filters.errors = {"cursor": [_("The page link is no longer valid; start again from the first page.")]}
             status = 400
@@ -125,7 +111,7 @@ def index() -> Any:
     owner_names = dict(owners)
     return render_template(
         "customers/index.html", filters=filters, items=items, hint=hint, owners=owners,
-        owner_names=owner_names, channels=_channels(), stages=STAGE_LABELS, sorts=SORT_OPTIONS,
+        owner_names=owner_names, channels=labels.channels(), stages=labels.STAGES, sorts=SORT_OPTIONS,
         next_url=_list_url(raw, cursor=next_cursor) if next_cursor else None,
         first_url=_list_url(raw, cursor=None) if raw.get("cursor") else None,
         filtered=any(raw.get(k) for k in ("q", "tag", "stage", "owner_id", "consent")),
@@ -199,7 +185,7 @@ def _form_page(form: FormResult, *, customer: Any = None, status: int = 200, sta
     declared = current_app.extensions["payvand"].customer_fields()
     return render_template(
         "customers/form.html", form=form, customer=customer, stale=stale, owners=_owners(),
-        channels=_channels(), stages=STAGE_LABELS, kinds=KIND_LABELS, languages=LANGUAGES,
+        channels=labels.channels(), stages=labels.STAGES, kinds=labels.CUSTOMER_KINDS, languages=LANGUAGES,
         custom_fields=list(declared.values()), attr_prefix=ATTR_PREFIX,
         choice_options={name: [(c, c) for c in f.choices] for name, f in declared.items()},
     ), status
@@ -362,7 +348,7 @@ def _consent_page(customer: Any, form: FormResult, status: int = 200) -> Any:
     for row in reversed(history):
         current[(row.channel, row.purpose)] = row
     return render_template(template, customer=customer, history=history, current=sorted(current.values(), key=lambda r: (r.channel, r.purpose)),
-                           channels=_channels(), purposes=PURPOSES, consent_form=form), status
+                           channels=labels.channels(), purposes=list(labels.PURPOSES.items()), consent_form=form), status
 
 
 @bp.get("/customers/<int:customer_id>/consents")
