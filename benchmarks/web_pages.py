@@ -61,6 +61,7 @@ def login(client: Any) -> None:
 def pages(raw: Raw, data: Any, n: int, rng: random.Random) -> dict[str, tuple[list[str], Callable[[int], Any], str]]:
     """name -> (paths, baseline(i), notes) for every page measured."""
     from payvand.core.api.base import encode_cursor
+    from payvand.core.normalize import fold
 
     db = raw.db
     ids = [rng.randrange(1, data.customers + 1) for _ in range(n)]
@@ -72,6 +73,14 @@ def pages(raw: Raw, data: Any, n: int, rng: random.Random) -> dict[str, tuple[li
         if row:
             phones.append(row[0])
     phones = (phones * (n // max(1, len(phones)) + 1))[:n]
+
+    names = []
+    for customer_id in ids:
+        row = db.execute("SELECT given_name, family_name FROM core_customer WHERE id = ? AND kind = 'person'",
+                         (customer_id,)).fetchone()
+        if row and row[0] and row[1]:
+            names.append(f"{row[0]} {row[1][:2]}")
+    names = (names * (n // max(1, len(names)) + 1))[:n]
 
     def customer_page(customer_id: int) -> Any:
         raw.customer(customer_id)
@@ -87,6 +96,17 @@ def pages(raw: Raw, data: Any, n: int, rng: random.Random) -> dict[str, tuple[li
                                        "an existing mobile typed 09..."),
         "customer_list_filter_tag": (["/customers?tag=vip"] * n, lambda i: raw.list_after(data.customers + 1),
                                      "tag filter (baseline: first page unfiltered)"),
+        "customer_list_filter_stage": (["/customers?stage=churned"] * n, lambda i: raw.list_after(data.customers + 1),
+                                       "stage filter (baseline: first page unfiltered)"),
+        "customer_list_consent_email": (["/customers?consent=email"] * n, lambda i: raw.list_after(data.customers + 1),
+                                        "current marketing consent by email granted (40% of customers)"),
+        "customer_list_consent_ungranted": (["/customers?consent=telegram_test"] * max(3, n // 50),
+                                            lambda i: raw.list_after(data.customers + 1),
+                                            "a channel nobody granted: the worst case, every customer checked"),
+        "customer_list_sorted_by_name": (["/customers?sort=name"] * n, lambda i: raw.list_after(data.customers + 1),
+                                         "name A-Z (baseline: first page by id)"),
+        "customer_list_search_name": ([f"/customers?q={quote(k)}" for k in names],
+                                      lambda i: raw.by_name(fold(names[i])), "given name + two letters of the family name"),
         "customer_360": ([f"/customers/{i}" for i in ids], lambda i: customer_page(ids[i]),
                          "uniformly random customers"),
         "customer_360_heavy": ([f"/customers/{i}" for i in heavy], lambda i: customer_page(heavy[i]),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask import current_app, g
+
 from payvand.core.contracts import SettingSpec
 
 COMPANY_NAME = "core.company_name"
@@ -40,3 +42,17 @@ def core_settings(config: Mapping[str, Any]) -> tuple[SettingSpec, ...]:
         SettingSpec(PHONE_REGION, config.get("PAYVAND_PHONE_REGION", "IR"), "Phone region",
                     "Country whose local numbers (09...) are accepted without a country code."),
     )
+
+
+SITE_KEYS = (COMPANY_NAME, DEFAULT_LOCALE, CURRENCY, MONEY_DISPLAY, TIMEZONE, PHONE_REGION)
+
+
+def request_settings() -> dict[str, Any]:
+    """The core settings for the current request, read once (one query) and kept on `g`."""
+    found = g.get("payvand_site")
+    if found is None:
+        from payvand.core.db import current_session
+
+        found = current_app.extensions["payvand"].settings_values(current_session(), SITE_KEYS)
+        g.payvand_site = found
+    return found

@@ -98,13 +98,9 @@ IF_MATCH = {"in": "header", "name": "If-Match", "required": False,
 def phone_region() -> str:
     """The deployment's phone region: the `core.phone_region` setting (admin settings page),
     whose default is the `PAYVAND_PHONE_REGION` configuration."""
-    from flask import g
+    from payvand.core.settings import PHONE_REGION, request_settings
 
-    from payvand.core.settings import PHONE_REGION
-
-    site = g.get("payvand_site")  # already read for this request by the staff UI's layout
-    value = site.get(PHONE_REGION) if site else runtime().setting(current_session(), PHONE_REGION)
-    return str(value or current_app.config["PAYVAND_PHONE_REGION"]).upper()
+    return str(request_settings().get(PHONE_REGION) or current_app.config["PAYVAND_PHONE_REGION"]).upper()
 
 
 def customer_in_schema(*, partial: bool) -> CustomerIn:

@@ -12,30 +12,21 @@ import decimal
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, session
+from flask import Flask, session
 from flask_babel import Babel, get_locale
 
 from payvand.core import locale_format
 from payvand.core import settings as core_settings
-from payvand.core.db import current_session
 from payvand.core.normalize import to_persian_digits
 from payvand.core.web.access import staff_user
 from payvand.core.web.messages import translate_error
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
-SITE_KEYS = (core_settings.COMPANY_NAME, core_settings.DEFAULT_LOCALE, core_settings.CURRENCY,
-             core_settings.MONEY_DISPLAY, core_settings.TIMEZONE, core_settings.PHONE_REGION)
 
 
 def site_settings() -> dict[str, Any]:
-    """The core settings for this request, read once (one query) and kept on `g`."""
-    found = g.get("payvand_site")
-    if found is None:
-        from flask import current_app
-
-        found = current_app.extensions["payvand"].settings_values(current_session(), SITE_KEYS)
-        g.payvand_site = found
-    return found
+    """The core settings for this request (see `payvand.core.settings.request_settings`)."""
+    return core_settings.request_settings()
 
 
 def select_locale() -> str:
