@@ -192,7 +192,10 @@ class CustomerConsent(Base):
     """One consent decision: append-only, so the latest row is the state and the rest history."""
 
     __tablename__ = "core_customer_consent"
-    __table_args__ = (sa.Index(None, "customer_id", "channel", "purpose", "recorded_at"),)
+    __table_args__ = (
+        sa.Index(None, "customer_id", "channel", "purpose", "recorded_at"),
+        sa.Index(None, "channel", "purpose", "granted", "customer_id"),  # the list's rare-consent filter
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     customer_id: Mapped[int] = mapped_column(

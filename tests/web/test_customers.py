@@ -111,6 +111,19 @@ def test_filter_by_current_consent_ignores_withdrawn_grants(web, make_customer, 
     assert ids_for(web, "?consent=email") == [granted]
 
 
+@pytest.mark.parametrize("rare_grants", [5000, 1], ids=["starting-from-grants", "walking-the-list"])
+def test_consent_filter_gives_the_same_rows_whether_grants_are_rare_or_common(web, make_customer, monkeypatch, rare_grants):
+    from payvand.core.services import customer_list
+
+    monkeypatch.setattr(customer_list, "RARE_GRANTS", rare_grants)
+    wanted = [make_customer(given_name=f"G{i}", consents=[{"channel": "sms", "granted": True}]).id for i in range(3)]
+    make_customer(given_name="Never")
+    withdrawn = make_customer(given_name="Gone", consents=[{"channel": "sms", "granted": True}]).id
+    web.post(f"/customers/{withdrawn}/consents", {"channel": "sms", "purpose": "marketing", "granted": "0"})
+    assert ids_for(web, "?consent=sms") == sorted(wanted)
+    assert ids_for(web, "?consent=telegram") == []
+
+
 def test_api_list_has_the_consent_filter_too(api, make_customer):
     granted = make_customer(consents=[{"channel": "sms", "granted": True}]).id
     make_customer(consents=[{"channel": "sms", "granted": False}])
