@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -95,9 +96,26 @@ def localize_digits(value: Any) -> str:
     return to_persian_digits(text) if current_locale() == "fa" else text
 
 
+def translation_directories(app: Flask) -> list[str]:
+    """The core's catalogs, then each installed plugin's `translations/` folder next to its module.
+
+    A plugin ships `translations/<locale>/LC_MESSAGES/messages.mo` in its package and marks
+    its strings with `payvand.sdk.gettext`/`lazy_gettext`; Flask-Babel merges the catalogs.
+    """
+    folders = [str(TRANSLATIONS)]
+    for plugin in app.extensions["payvand"].plugins.installed.values():
+        module = inspect.getmodule(plugin.obj) if plugin.obj is not None else None
+        path = getattr(module, "__file__", None)
+        if path:
+            candidate = Path(path).resolve().parent / "translations"
+            if candidate.is_dir() and str(candidate) not in folders:
+                folders.append(str(candidate))
+    return folders
+
+
 def init_i18n(app: Flask) -> None:
     """Install Flask-Babel and the formatting filters on `app`."""
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(translation_directories(app)))
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters.update(

@@ -70,3 +70,13 @@ def test_disabled_plugins_fields_are_no_longer_accepted(api, payvand_database_ur
     assert payvand(payvand_database_url, "plugins", "disable", "payvand_example").exit_code == 0
     refused = api.post("customers", json={"given_name": "Sara", "attributes": {"payvand_example.nickname": "Sari"}})
     assert refused.status_code == 422
+
+
+def test_disabling_hides_the_staff_page_and_its_navigation(web_as, payvand_database_url):
+    web = web_as(["payvand_example.note.view"])
+    assert web.get("/example/notes").status_code == 200
+    assert payvand(payvand_database_url, "plugins", "disable", "payvand_example").exit_code == 0
+    assert web.get("/example/notes").status_code == 404
+    assert 'href="/example/notes"' not in web.get("/").text
+    assert payvand(payvand_database_url, "plugins", "enable", "payvand_example").exit_code == 0
+    assert web.get("/example/notes").status_code == 200

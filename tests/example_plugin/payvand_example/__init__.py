@@ -2,8 +2,9 @@
 
 It keeps notes on customers and welcomes every new customer with an outbound interaction.
 It shows each kind of contribution: a permission, a custom customer field, an API route
-under `/api/v1/example/`, an event hook, a `payvand example` command, a customer panel, a
-navigation entry, a scheduled job, and the merge, export and erase hooks for its own rows.
+under `/api/v1/example/`, a staff page with its navigation entry, an event hook, a
+`payvand example` command, a customer panel, a scheduled job, and the merge, export and
+erase hooks for its own rows.
 It is installed through a real entry point in the tests (see `tests/example_plugin/conftest.py`).
 """
 
@@ -32,6 +33,7 @@ from payvand.sdk import (
 
 from payvand_example.api import blp
 from payvand_example.models import Note
+from payvand_example.views import bp as pages
 
 meta = PluginMeta(
     name="payvand_example",
@@ -88,8 +90,8 @@ def payvand_customer_fields() -> list[CustomerField]:
 
 @hookimpl
 def payvand_blueprints() -> list[Any]:
-    """The notes API, mounted at `/api/v1/example/notes`."""
-    return [blp]
+    """The notes API at `/api/v1/example/notes` and the staff page at `/example/notes`."""
+    return [blp, pages]
 
 
 @hookimpl
