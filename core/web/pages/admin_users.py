@@ -66,6 +66,13 @@ class EmailField(fields.String):
             raise ValidationError("Enter a valid email address.") from None
 
 
+def _without_blank_password(self: Schema, data: Any, **_: Any) -> Any:
+    """An empty password field means "no password given" (on edit: unchanged)."""
+    if isinstance(data, dict) and data.get("password") == "":
+        data = {key: value for key, value in data.items() if key != "password"}
+    return data
+
+
 class UserNewForm(Schema):
     """The form creating a staff user."""
 
@@ -76,11 +83,7 @@ class UserNewForm(Schema):
     roles = fields.List(fields.Integer(), load_default=list)
     is_superuser = fields.Boolean(load_default=False)
 
-    @pre_load
-    def _blank_password(self, data: Any, **_: Any) -> Any:
-        if isinstance(data, dict) and data.get("password") == "":
-            data = {key: value for key, value in data.items() if key != "password"}
-        return data
+    _blank_password = pre_load(_without_blank_password)
 
 
 class UserEditForm(Schema):
@@ -93,11 +96,7 @@ class UserEditForm(Schema):
     is_active = fields.Boolean(load_default=False)
     is_superuser = fields.Boolean(load_default=False)
 
-    @pre_load
-    def _blank_password(self, data: Any, **_: Any) -> Any:
-        if isinstance(data, dict) and data.get("password") == "":
-            data = {key: value for key, value in data.items() if key != "password"}
-        return data
+    _blank_password = pre_load(_without_blank_password)
 
 
 class RoleForm(Schema):

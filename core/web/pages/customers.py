@@ -259,22 +259,36 @@ def edit(customer_id: int) -> Any:
     if not form.ok:
         return _form_page(form, customer=customer, status=422)
     data = dict(form.data)
-    expected = data.pop("version", None)
-    session = current_session()
-    try:
-        service.update_customer(session, customer, data, _actor(), expected_version=expected, source=STAFF_SOURCE)
-        session.commit()
-    except service.InvalidChange as exc:
-        session.rollback()
-        form.errors = exc.fields
-        return _form_page(form, customer=_customer_or_404(customer_id), status=422)
-    except (service.StaleVersion, sa.orm.exc.StaleDataError):
-        session.rollback()
+    errors = _save(customer, data, expected_version=data.pop("version", None))
+    if STALE_KEY in errors:
         current = _customer_or_404(customer_id)
         form.values["version"] = current.version
         return _form_page(form, customer=current, status=409, stale=True)
+    if errors:
+        form.errors = errors
+        return _form_page(form, customer=_customer_or_404(customer_id), status=422)
     flash(_("Your changes were saved."), "success")
     return redirect(url_for("customer.view", customer_id=customer_id))
+
+
+#: The key `_save` gives its message under when someone else changed the customer first.
+STALE_KEY = "_stale"
+
+
+def _save(customer: Any, data: dict[str, Any], expected_version: int | None = None) -> dict[str, list[str]]:
+    """Apply a change to a customer and commit; the field errors when it was refused (then nothing is saved)."""
+    session = current_session()
+    try:
+        service.update_customer(session, customer, data, _actor(), expected_version=expected_version,
+                                source=STAFF_SOURCE)
+        session.commit()
+    except service.InvalidChange as exc:
+        session.rollback()
+        return exc.fields
+    except (service.StaleVersion, sa.orm.exc.StaleDataError):
+        session.rollback()
+        return {STALE_KEY: [_("The customer was changed by someone else; reload and try again.")]}
+    return {}
 
 
 # --------------------------------------------------------------------------- tags
@@ -312,13 +326,8 @@ def tags(customer_id: int) -> Any:
         result = validate(customer_in_schema(partial=True), {"tags": wanted})
         errors = {"tag": [m for messages in result.errors.values() for m in messages]} if result.errors else {}
         if not errors:
-            session = current_session()
-            try:
-                service.update_customer(session, customer, result.data, _actor(), source=STAFF_SOURCE)
-                session.commit()
-            except sa.orm.exc.StaleDataError:
-                session.rollback()
-                errors = {"tag": [_("The customer was changed by someone else; reload and try again.")]}
+            refused = _save(customer, result.data)
+            errors = {"tag": [m for messages in refused.values() for m in messages]} if refused else {}
             customer = _customer_or_404(customer_id)
     status = 422 if errors else 200
     if request.headers.get("HX-Request"):
@@ -376,14 +385,10 @@ def consent(customer_id: int) -> Any:
         form.errors = {"_form": [_("A merged or erased customer cannot be changed.")]}
     if form.errors:
         return _consent_page(customer, form, 422)
-    session = current_session()
-    try:
-        service.update_customer(session, customer, result.data, _actor(), source=STAFF_SOURCE)
-        session.commit()
-    except sa.orm.exc.StaleDataError:
-        session.rollback()
-        form.errors = {"_form": [_("The customer was changed by someone else; reload and try again.")]}
-        return _consent_page(_customer_or_404(customer_id), form, 409)
+    refused = _save(customer, result.data)
+    if refused:
+        form.errors = {"_form": [m for messages in refused.values() for m in messages]}
+        return _consent_page(_customer_or_404(customer_id), form, 409 if STALE_KEY in refused else 422)
     if request.headers.get("HX-Request"):
         return _consent_page(customer, FormResult.empty({"purpose": "marketing"}))
     flash(_("The consent decision was recorded."), "success")
