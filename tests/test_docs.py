@@ -16,3 +16,16 @@ def test_every_hookspec_is_in_the_reference():
     text = hookdoc.render()
     for name in hookdoc.spec_names():
         assert f"### `{name}(" in text
+
+
+def test_every_image_and_local_link_in_the_docs_exists():
+    import re
+
+    missing = []
+    for page in (ROOT / "docs").rglob("*.md"):
+        for target in re.findall(r"\]\(([^)#\s]+)\)", page.read_text(encoding="utf-8")):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            if not (page.parent / target).exists():
+                missing.append(f"{page.relative_to(ROOT)} -> {target}")
+    assert missing == []

@@ -7,7 +7,8 @@
   });
   // Forms marked data-swap-errors answer 422 with their fields' errors: show them in place.
   document.body.addEventListener("htmx:beforeSwap", function (event) {
-    var elt = event.detail.elt;
+    // htmx 2 fires beforeSwap on the target (detail.elt); the form that asked is requestConfig.elt.
+    var elt = (event.detail.requestConfig && event.detail.requestConfig.elt) || event.detail.elt;
     if (event.detail.xhr.status === 422 && elt && elt.closest && elt.closest("[data-swap-errors]")) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
