@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import secrets
 
 import pytest
 import sqlalchemy as sa
@@ -301,4 +302,10 @@ def test_sessions_can_live_in_redis(payvand_database_url, tmp_path, make_user):
     assert keys
     web.post("/logout")
     assert web.get("/").status_code == 302
+    # Failed-login counters live in Redis too: shared by every web process.
+    attacker = WebClient(app.test_client(), None)
+    attacker.client.environ_base["REMOTE_ADDR"] = "10.{}.{}.{}".format(*secrets.token_bytes(3))  # fresh counters
+    statuses = [attacker.login("redis@example.com", "wrong").status_code for _ in range(6)]
+    assert statuses == [200] * 5 + [429]
+    assert redis.Redis.from_url(url).keys(f"*{attacker.client.environ_base['REMOTE_ADDR']}*")
     app.extensions["payvand"].engine.dispose()
