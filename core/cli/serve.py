@@ -80,7 +80,8 @@ def serve(env: CliEnv, host: str, port: int, *, jobs: bool, debug: bool = False)
     runtime = app.extensions["payvand"]
     run_jobs = jobs and str(app.config.get("PAYVAND_JOBS", "thread")).lower() != "off"
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
-    click.echo(f"Payvand is serving on {url} (API document: {url}api/v1/openapi.json).")
+    click.echo(f"Payvand is serving on {url}: staff log in at {url}login "
+               f"(API document: {url}api/v1/openapi.json).")
     click.echo(f"Database: {safe_url(env.config['PAYVAND_DATABASE_URL'])}; job runner: "
                f"{'in this process' if run_jobs else 'off (run `payvand worker`)'}. Press Ctrl+C to stop.")
     try:
