@@ -1,7 +1,7 @@
 """Translated labels of the core's fixed values: stages, customer kinds, channels, purposes, directions.
 
 One place for every page, and Jinja globals (`stage_label`, `customer_kind_label`,
-`channel_label`) so templates show a value's label in the request's language.
+`channel_label`, `purpose_label`) so templates show a value's label in the request's language.
 """
 
 from __future__ import annotations
@@ -44,6 +44,11 @@ def channel_label(name: str) -> str:
     return channels().get(name, name)
 
 
+def purpose_label(purpose: str | None) -> str:
+    """A consent purpose's label (marketing, service messages)."""
+    return str(PURPOSES.get(purpose or "", purpose or ""))
+
+
 def stage_label(stage: str | None) -> str:
     """A lifecycle stage's label."""
     return str(STAGES.get(stage or "", stage or ""))
@@ -57,4 +62,4 @@ def customer_kind_label(kind: str | None) -> str:
 def init_labels(app: Flask) -> None:
     """Make the label functions available to every template."""
     app.jinja_env.globals.update(channel_label=channel_label, stage_label=stage_label,
-                                 customer_kind_label=customer_kind_label)
+                                 customer_kind_label=customer_kind_label, purpose_label=purpose_label)

@@ -84,7 +84,7 @@ def test_the_page_shows_the_profile(web, make_customer, make_user):
     assert page.status_code == 200
     html = page.text
     for text in ("Maryam Ahmadi", "maryam@example.com", "+989121234567", "Valiasr St 12", "Sara Owner",
-                 "vip", "tehran", "Lead", "Granted", "Refused", "Loyalty points"):
+                 "vip", "tehran", "Lead", "Granted", "Withdrawn", "Loyalty points"):
         assert text in html, text
     assert 'dir="ltr"' in html
     assert "1990" in html  # the birthday (Gregorian in en)
