@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from urllib.parse import urlsplit
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -99,6 +100,20 @@ def staff_required(permission: str | None = None) -> Callable[[F], F]:
         return wrapper  # type: ignore[return-value]
 
     return decorator
+
+
+def local_path(target: str | None) -> str | None:
+    """`target` when it is a path on this site, else None: where forms may send the user next.
+
+    Refuses other hosts in every spelling browsers accept (`//host`, `/\\host`, `https:`),
+    so a crafted link cannot turn Payvand into an open redirect.
+    """
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(ch) < 32 for ch in target):
+        return None
+    return target
 
 
 def set_request_principal() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
@@ -17,7 +16,7 @@ from marshmallow import Schema, fields, validate
 from payvand.core.auth import hash_password, verify_password
 from payvand.core.db import current_session
 from payvand.core.models import User
-from payvand.core.web.access import load_staff_user, staff_required, staff_user
+from payvand.core.web.access import load_staff_user, local_path, staff_required, staff_user
 from payvand.core.web.forms import FormResult, parse_form
 
 
@@ -46,10 +45,7 @@ def _failed(response: Any) -> bool:
 
 def _safe_next(target: str) -> str:
     """Only a local path may be the target after login (no open redirect)."""
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and not parts.scheme and not parts.netloc and "\\" not in target:
-        return target
-    return url_for("home.index")
+    return local_path(target) or url_for("home.index")
 
 
 def _check_password(email: str, password: str) -> User | None:

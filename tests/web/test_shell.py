@@ -309,3 +309,15 @@ def test_sessions_can_live_in_redis(payvand_database_url, tmp_path, make_user):
     assert statuses == [200] * 5 + [429]
     assert redis.Redis.from_url(url).keys(f"*{attacker.client.environ_base['REMOTE_ADDR']}*")
     app.extensions["payvand"].engine.dispose()
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "/\\evil.example", "https://evil.example", "/\tx", "javascript:alert(1)"])
+def test_forms_never_redirect_off_site(web, make_customer, target):
+    customer = make_customer()
+    assert web.post("/account/locale", {"locale": "en", "next": target}).headers["Location"] == "/"
+    tags = web.post(f"/customers/{customer.id}/tags", {"tag": "x", "next": target})
+    assert tags.headers["Location"] == f"/customers/{customer.id}"
+
+
+def test_forms_return_to_a_local_page(web):
+    assert web.post("/account/locale", {"locale": "en", "next": "/customers?q=ali"}).headers["Location"] == "/customers?q=ali"

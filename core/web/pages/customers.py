@@ -26,7 +26,7 @@ from payvand.core.schemas import CustomerListArgs
 from payvand.core.services import customers as service
 from payvand.core.services.customer_list import BadCursor, list_customers
 from payvand.core.web import labels
-from payvand.core.web.access import staff_required, staff_user
+from payvand.core.web.access import local_path, staff_required, staff_user
 from payvand.core.web.forms import FormResult, flatten_errors, form_values, validate
 from payvand.core.web.i18n import current_locale, format_date
 
@@ -295,10 +295,7 @@ def _save(customer: Any, data: dict[str, Any], expected_version: int | None = No
 
 
 def _back(customer_id: int) -> Any:
-    target = request.form.get("next") or ""
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect(url_for("customer.view", customer_id=customer_id))
+    return redirect(local_path(request.form.get("next")) or url_for("customer.view", customer_id=customer_id))
 
 
 @bp.post("/customers/<int:customer_id>/tags")

@@ -12,7 +12,7 @@ from payvand.core import permissions as perm
 from payvand.core import settings as core_settings
 from payvand.core.db import current_session
 from payvand.core.models import Customer, Interaction, User
-from payvand.core.web.access import staff_required, staff_user
+from payvand.core.web.access import local_path, staff_required, staff_user
 from payvand.core.web.forms import parse_form
 
 bp = Blueprint("home", __name__)
@@ -57,8 +57,7 @@ def set_locale() -> Any:
         db.execute(sa.update(User).where(User.id == user.id).values(locale=form.data["locale"]))
         db.commit()
         session["locale"] = form.data["locale"]
-    target = form.values.get("next") or ""
-    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("home.index"))
+    return redirect(local_path(form.values.get("next")) or url_for("home.index"))
 
 
 @bp.post("/locale")
