@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import abort, g, has_request_context, redirect, request, url_for
+from flask import Response, abort, g, has_request_context, redirect, request, url_for
 from flask_login import current_user
 
 from payvand.core.auth import Principal
@@ -88,9 +88,10 @@ def staff_required(permission: str | None = None) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             user = staff_user()
             if user is None:
-                if request.headers.get("HX-Request"):
-                    abort(401)
-                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+                login = url_for("auth.login", next=request.full_path.rstrip("?"))
+                if request.headers.get("HX-Request"):  # a fragment: have htmx load the login page
+                    return Response(status=401, headers={"HX-Redirect": login})
+                return redirect(login)
             if permission is not None and not user.can(permission):
                 abort(403)
             return view(*args, **kwargs)

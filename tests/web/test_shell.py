@@ -321,3 +321,9 @@ def test_forms_never_redirect_off_site(web, make_customer, target):
 
 def test_forms_return_to_a_local_page(web):
     assert web.post("/account/locale", {"locale": "en", "next": "/customers?q=ali"}).headers["Location"] == "/customers?q=ali"
+
+
+def test_an_htmx_request_after_the_session_ended_sends_the_browser_to_login(client):
+    response = client.get("/customers/1/timeline", headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/login?next=")
