@@ -267,3 +267,17 @@ def test_the_comparison_runs_the_same_number_of_queries_whatever_the_history(web
         page = web.get(path)
     assert moved(page.text, "interactions") == 23
     assert len(many) == len(few)
+
+
+def test_the_360_page_loads_a_customers_likely_duplicates(web, web_as, make_customer):
+    ali = make_customer(given_name="Ali", family_name="Rezaei", emails=["ali@example.com"])
+    twin = make_customer(given_name="Ali", family_name="Rezayi", emails=["ali@example.com"])
+    page = web.get(f"/customers/{ali.id}").text
+    assert f'hx-get="/duplicates/of/{ali.id}"' in page
+    fragment = web.get(f"/duplicates/of/{ali.id}")
+    assert fragment.status_code == 200
+    assert f'data-customer-id="{twin.id}"' in fragment.text and "ali@example.com" in fragment.text
+    assert f"/duplicates/compare?target={ali.id}&amp;source={twin.id}" in fragment.text
+    viewer = web_as(["core.customer.view"])
+    assert "possible-duplicates" not in viewer.get(f"/customers/{ali.id}").text
+    assert viewer.get(f"/duplicates/of/{ali.id}").status_code == 403

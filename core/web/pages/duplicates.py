@@ -90,6 +90,15 @@ def index() -> Any:
                            next_url=next_url, first_url=first_url, bad_cursor=bad_cursor)
 
 
+@bp.get("/duplicates/of/<int:customer_id>")
+@staff_required(perm.CUSTOMER_MERGE)
+def of_customer(customer_id: int) -> Any:
+    """A fragment for the 360 page: this customer's likely duplicates, loaded after the page."""
+    _require_view()
+    pairs = service.duplicates_of(current_session(), customer_id, limit=5)
+    return render_template("duplicates/_of_customer.html", customer_id=customer_id, pairs=pairs)
+
+
 def _arg_id(name: str) -> int:
     value = request.args.get(name, "")
     if not value.isdigit() or not 0 < int(value) <= MAX_ID:
