@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from payvand.core.contracts import CustomerField
 from payvand.core.db import MAX_ID
@@ -436,10 +436,10 @@ REFERENCED_SCHEMAS: tuple[type[Schema], ...] = (ContactOut, ConsentOut)
 
 
 class CustomerListArgs(SafeSchema):
-    """Query arguments of the customer list."""
+    """Query arguments of the customer list (an unknown one is refused, so a typo is not ignored)."""
 
     class Meta:
-        unknown = EXCLUDE
+        unknown = RAISE
 
     q = fields.String(validate=validate.Length(min=1, max=200),
                       metadata={"description": "Name (either order), email (with `@`) or phone prefix, any digits"})
@@ -504,10 +504,10 @@ class InteractionOut(Schema):
 
 
 class InteractionListArgs(SafeSchema):
-    """Query arguments of a customer's timeline."""
+    """Query arguments of a customer's timeline (an unknown one is refused, so a typo is not ignored)."""
 
     class Meta:
-        unknown = EXCLUDE
+        unknown = RAISE
 
     kind = fields.String(validate=validate.Length(min=1, max=64))
     channel = fields.String(validate=validate.Length(min=1, max=32))

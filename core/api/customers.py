@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Response, current_app, jsonify, request
 from flask.views import MethodView
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from payvand.core import permissions as perm
 from payvand.core.api.base import (
@@ -181,7 +181,7 @@ class Customers(MethodView):
     """The customer collection."""
 
     @require(perm.CUSTOMER_VIEW)
-    @blp.arguments(CustomerListArgs, location="query")
+    @blp.arguments(CustomerListArgs, location="query", unknown=RAISE)
     @blp.response(200, CustomerPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List customers: search `q` (name, email, phone), filter by tag, stage, owner, consent; cursor pages.

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from marshmallow import Schema, fields
+from marshmallow import RAISE, Schema, fields
 
 from payvand.core import permissions as perm
 from payvand.core.api.base import (
@@ -44,7 +44,7 @@ class Timeline(MethodView):
     """A customer's interactions."""
 
     @require(perm.INTERACTION_VIEW)
-    @blp.arguments(InteractionListArgs, location="query")
+    @blp.arguments(InteractionListArgs, location="query", unknown=RAISE)
     @blp.response(200, InteractionPage)
     def get(self, args: dict[str, Any], customer_id: int) -> dict[str, Any]:
         """The timeline, newest first, filterable by kind and channel."""

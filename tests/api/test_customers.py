@@ -211,3 +211,11 @@ def test_patch_is_partial_only_at_the_top_level(api, make_customer):
         response = api.patch(f"customers/{customer.id}", json=body)
         assert response.status_code == 422, response.json
         assert field in error_of(response)["fields"]
+
+
+def test_an_unknown_query_argument_is_refused_not_ignored(api):
+    response = api.get("customers", query_string={"tags": "vip"})  # a typo of `tag`
+    assert response.status_code == 422
+    assert "tags" in str(response.json["error"]["fields"])
+    timeline = api.get("customers/1/interactions", query_string={"chanel": "sms"})
+    assert timeline.status_code in (404, 422)

@@ -85,7 +85,8 @@ def index() -> Any:
     Queries per page, whatever the data size: the customers, one per child table and the
     owners for the select (plus the shell's user, session and settings lookups).
     """
-    raw = {k: v.strip() for k, v in request.args.items() if isinstance(v, str) and v.strip()}
+    known = CustomerListArgs().fields  # other query arguments (tracking tags, old links) are ignored here
+    raw = {k: v.strip() for k, v in request.args.items() if k in known and isinstance(v, str) and v.strip()}
     filters = FormResult.empty(raw)
     items: list[Any] = []
     next_cursor = None
