@@ -351,3 +351,18 @@ def test_the_page_in_persian_uses_jalali_dates_and_persian_digits(web, make_cust
     assert "+۹۸۹۱۲۱۲۳۴۵۶۷" in html  # the phone with Persian digits, in an ltr run
     assert "۱۳۶۹" in html  # the birthday's Jalali year (1990-05-17 is 1369/02/27)
     assert "۱۴۰۳" in html  # the interaction's Jalali year
+
+
+def test_amounts_follow_the_locale_and_the_rial_or_toman_setting(web, make_customer, make_interaction, runtime):
+    from decimal import Decimal
+
+    from payvand.core.models import Setting
+
+    customer = make_customer(given_name="Parisa")
+    make_interaction(customer.id, kind="core.call", summary="Order by phone", value=Decimal("12500000"), currency="IRR")
+    assert "12,500,000 rials" in web.get(f"/customers/{customer.id}").text
+    with runtime.sessionmaker.begin() as session:
+        session.add(Setting(key="core.money_display", value="toman"))
+    assert "1,250,000 tomans" in web.get(f"/customers/{customer.id}").text
+    web.post("/account/locale", {"locale": "fa"})
+    assert "۱٬۲۵۰٬۰۰۰ تومان" in web.get(f"/customers/{customer.id}").text
