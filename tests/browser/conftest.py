@@ -29,6 +29,7 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 from werkzeug.serving import make_server
 
+from .data import admin, csv_with_a_bad_row, load_sample_data, signed_in, toy_plugin  # noqa: F401 (shared fixtures)
 from .helpers import LiveServer
 
 HERE = Path(__file__).resolve().parent

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from .data import Account, admin, csv_with_a_bad_row  # noqa: F401  (fixtures)
+from .data import Account
 from .helpers import LiveServer, staff_login
 
 #: Runs in the page; returns a list of problems (empty when the page passes).

@@ -20,16 +20,7 @@ from playwright.sync_api import Page, expect
 
 from payvand.core.models import Customer, Interaction, PluginState
 
-from .data import (  # noqa: F401  (fixtures)
-    BAD_LINE,
-    DATABASE_DECIDES,
-    PASSWORD,
-    Account,
-    admin,
-    csv_with_a_bad_row,
-    signed_in,
-    toy_plugin,
-)
+from .data import BAD_LINE, DATABASE_DECIDES, PASSWORD, Account
 from .helpers import LiveServer, staff_login
 
 

@@ -15,15 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from .data import (  # noqa: F401  (fixtures)
-    DATABASE_DECIDES,
-    TOY_PLUGIN,
-    Account,
-    admin,
-    csv_with_a_bad_row,
-    load_sample_data,
-    toy_plugin,
-)
+from .data import DATABASE_DECIDES, TOY_PLUGIN, Account
 from .helpers import LiveServer, save_screenshot, staff_login
 
 

@@ -7,12 +7,7 @@ Create Date: 2026-11-26 09:51:51.396805
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
-
-import payvand.core.db
-
-
 
 revision = '6b0c7711e308'
 down_revision = '9bd256392e0d'

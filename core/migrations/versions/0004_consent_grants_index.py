@@ -7,12 +7,7 @@ Create Date: 2026-11-26 09:55:53.084379
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
-
-import payvand.core.db
-
-
 
 revision = 'f4f07331c001'
 down_revision = '6b0c7711e308'
