@@ -1,0 +1,1 @@
+"""Tests of the sales plugin (plugins/sales)."""

@@ -1,0 +1,15 @@
+"""The sales plugin's tests run with the plugin enabled (passed as an object: it has no entry point yet)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import payvand.plugins.sales as sales
+
+
+@pytest.fixture
+def payvand_plugins() -> list[Any]:
+    """The sales plugin."""
+    return [sales]
