@@ -13,8 +13,8 @@ KINDS = (
     ("Registration hooks", "called once at start-up", (
         "payvand_blueprints", "payvand_cli", "payvand_permissions", "payvand_customer_fields",
         "payvand_nav_items", "payvand_jobs", "payvand_channels", "payvand_settings")),
-    ("Contribution hooks", "called per request or computation", (
-        "payvand_customer_panels", "payvand_customer_merge", "payvand_customer_export", "payvand_customer_erase")),
+    ("Contribution hooks", "called per request or computation", hookspecs.CONTRIBUTION_HOOKS),
+    ("Data hooks", "SQL selectables other plugins read without importing the owner", hookspecs.DATA_HOOKS),
     ("Event hooks", "called after commit, through the outbox, with a batch", hookspecs.EVENT_HOOKS),
 )
 

@@ -181,6 +181,60 @@ def payvand_customer_erase(customer: Customer) -> None:
     """
 
 
+@hookspec
+def payvand_dashboard_widgets(user: Viewer) -> Panel | Sequence[Panel] | None:
+    """Return widgets for the staff start page, as seen by `user` (Panel: title and html).
+
+    Called per page view; keep each widget to a bounded number of (indexed or aggregated)
+    queries. Return None when `user` may not see this plugin's figures.
+    """
+
+
+@hookspec
+def payvand_lead_score(leads: Any) -> Any:
+    """Return extra lead-scoring points as a SQLAlchemy selectable, or None.
+
+    `leads` is a subquery of the leads being scored with the columns `id`, `email`, `phone`,
+    `customer_id` and `created_at`. Return a `select` of rows `(lead_id, rule, points)`
+    (`rule` a short label shown on the lead to explain the score); the sales plugin adds the
+    points to its own rules' in one set-based UPDATE, so a recompute over a million leads
+    stays in SQL. Called by the sales plugin when scores are recomputed.
+    """
+
+
+@hookspec
+def payvand_catalogs() -> Sequence[Any] | None:
+    """Return outside product catalogs this plugin makes available to the sales catalog.
+
+    Each item has `name` (unique, e.g. `acme`), `title` and `products()`, an iterable of dicts
+    with at least `sku`, `name`, `unit_price` (Decimal) and `currency`, and optionally `unit`,
+    `category`, `description`, `in_stock`, `tax_class`. The sales plugin imports them in bulk
+    (upsert by SKU, marked with the catalog's name as source) when staff synchronise a catalog.
+    """
+
+
+@hookspec
+def payvand_invoice_views(invoice: Any, user: Viewer | None) -> Panel | Sequence[Panel] | None:
+    """Return alternative billing views of `invoice` (a sales invoice with its lines and payments).
+
+    Each Panel is offered on the invoice page as another way to show or print it (e.g. an
+    official tax-authority layout); `html` is trusted markup rendered by the plugin.
+    """
+
+
+# --------------------------------------------------------------------------- data
+
+
+@hookspec
+def payvand_purchase_facts() -> Any:
+    """Return this plugin's purchases as a SQLAlchemy selectable, or None.
+
+    Rows: `(customer_id, product_id, occurred_at, quantity, amount, currency)` — one per
+    purchased line, `amount` the exact line total. Analytics unions every plugin's facts and
+    stays in SQL over millions of rows, without importing the plugin.
+    """
+
+
 # --------------------------------------------------------------------------- events
 
 
@@ -228,7 +282,14 @@ CONTRIBUTION_HOOKS = (
     "payvand_customer_merge",
     "payvand_customer_export",
     "payvand_customer_erase",
+    "payvand_dashboard_widgets",
+    "payvand_lead_score",
+    "payvand_catalogs",
+    "payvand_invoice_views",
 )
+
+# Hooks returning SQL selectables that other plugins read without importing the owner.
+DATA_HOOKS = ("payvand_purchase_facts",)
 
 # Hooks whose calls go through the outbox after commit.
 EVENT_HOOKS = (

@@ -452,16 +452,23 @@ class Runtime:
 
         A plugin that raises, or returns something other than a Panel, is recorded and left out.
         """
+        return self._panels("payvand_customer_panels", customer=customer, user=user)
+
+    def _panels(self, hook_name: str, **kwargs: Any) -> list[Panel]:
+        """The Panels every active plugin returns from `hook_name`, keyed by plugin, sorted by `order`."""
         panels: list[Panel] = []
-        results = self.plugins.call_by_plugin("payvand_customer_panels", customer=customer, user=user)
-        for plugin_name, result in results.items():
+        for plugin_name, result in self.plugins.call_by_plugin(hook_name, **kwargs).items():
             for item in result if isinstance(result, (list, tuple)) else [result]:
                 if isinstance(item, Panel):
                     panels.append(item if item.key else dataclasses.replace(item, key=plugin_name))
                 elif item is not None:
-                    self.plugins.report_error(plugin_name, "payvand_customer_panels",
+                    self.plugins.report_error(plugin_name, hook_name,
                                               TypeError(f"returned a {type(item).__name__}, not a Panel"))
         return sorted(panels, key=lambda panel: (panel.order, panel.title))
+
+    def dashboard_widgets(self, user: Any) -> list[Panel]:
+        """The start page's widgets of every active plugin for `user`, sorted by `order`."""
+        return self._panels("payvand_dashboard_widgets", user=user)
 
     def sync_permissions(self) -> None:
         """Record every declared permission so admins can grant it (idempotent)."""

@@ -9,9 +9,11 @@ when a hook is added to the specs and not implemented here.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import click
+import sqlalchemy as sa
 from flask import Blueprint
 
 from payvand.sdk import (
@@ -163,6 +165,52 @@ def payvand_customer_export(customer: Customer) -> dict[str, Any]:
 def payvand_customer_erase(customer: Customer) -> None:
     """Record the call."""
     CALLS.append(("payvand_customer_erase", {"customer": customer.id, "erased_at": customer.erased_at}))
+
+
+@hookimpl
+def payvand_dashboard_widgets(user: Any) -> Panel:
+    """Record the call; one widget."""
+    CALLS.append(("payvand_dashboard_widgets", {"user": getattr(user, "id", None)}))
+    return Panel("Every hook widget", "<p><b>42</b> things</p>", order=5)
+
+
+@hookimpl
+def payvand_lead_score(leads: Any) -> Any:
+    """Five points for every lead scored."""
+    CALLS.append(("payvand_lead_score", {}))
+    return sa.select(leads.c.id.label("lead_id"), sa.literal("every_hook bonus").label("rule"),
+                     sa.literal(5).label("points"))
+
+
+class _Catalog:
+    name = "every_hook"
+    title = "Every hook catalog"
+
+    def products(self) -> list[dict[str, Any]]:
+        return [{"sku": "EH-1", "name": "Widget", "unit_price": Decimal("1000"), "currency": "IRR"}]
+
+
+@hookimpl
+def payvand_catalogs() -> list[Any]:
+    """One outside catalog with one product."""
+    CALLS.append(("payvand_catalogs", {}))
+    return [_Catalog()]
+
+
+@hookimpl
+def payvand_invoice_views(invoice: Any, user: Any) -> Panel:
+    """An alternative layout of any invoice."""
+    CALLS.append(("payvand_invoice_views", {"invoice": getattr(invoice, "id", None)}))
+    return Panel("Every hook layout", "<p>invoice</p>")
+
+
+@hookimpl
+def payvand_purchase_facts() -> Any:
+    """One purchase per customer, as a selectable."""
+    CALLS.append(("payvand_purchase_facts", {}))
+    return sa.select(Customer.id.label("customer_id"), sa.literal(None).label("product_id"),
+                     Customer.created_at.label("occurred_at"), sa.literal(1).label("quantity"),
+                     sa.literal("1000").label("amount"), sa.literal("IRR").label("currency"))
 
 
 # --------------------------------------------------------------------------- events

@@ -57,7 +57,8 @@ def test_the_plugin_implements_every_hookspec():
 
 
 def test_every_hookspec_has_a_kind():
-    kinds = set(hookspecs.REGISTRATION_HOOKS) | set(hookspecs.CONTRIBUTION_HOOKS) | set(hookspecs.EVENT_HOOKS)
+    kinds = (set(hookspecs.REGISTRATION_HOOKS) | set(hookspecs.CONTRIBUTION_HOOKS) | set(hookspecs.DATA_HOOKS)
+             | set(hookspecs.EVENT_HOOKS))
     assert kinds == set(spec_names())
     assert set(hookspecs.VETO_HOOKS) <= set(hookspecs.CONTRIBUTION_HOOKS)
 
@@ -223,3 +224,28 @@ def test_event_hooks_get_one_transactions_changes_as_one_batch(runtime, run_jobs
     assert plugin.called("payvand_customer_created") == [{"customers": [("Customer", i) for i in ids]}]
     with runtime.sessionmaker() as session:
         assert session.scalar(sa.text("SELECT count(*) FROM core_outbox WHERE delivered_at IS NULL")) == 0
+
+
+def test_dashboard_widgets_are_shown_on_the_start_page(web):
+    page = web.get("/").text
+    assert "Every hook widget" in page and "<b>42</b>" in page
+    assert names().count("payvand_dashboard_widgets") >= 1
+
+
+def test_data_and_scoring_hooks_return_selectables_that_run(runtime, db_session, make_customer):
+    import sqlalchemy as sa
+
+    customer = make_customer()
+    leads = sa.select(sa.literal(7).label("id"), sa.literal(None).label("email"), sa.literal(None).label("phone"),
+                      sa.literal(customer.id).label("customer_id"), sa.literal(None).label("created_at")).subquery()
+    (points,) = runtime.plugins.call("payvand_lead_score", leads=leads)
+    assert db_session.execute(points).all() == [(7, "every_hook bonus", 5)]
+    (facts,) = runtime.plugins.call("payvand_purchase_facts")
+    assert [tuple(row)[0] for row in db_session.execute(facts)] == [customer.id]
+
+
+def test_catalog_and_invoice_view_contributions_are_returned(runtime):
+    (catalog,) = runtime.plugins.call("payvand_catalogs")  # lists are flattened across plugins
+    assert catalog.name == "every_hook" and list(catalog.products())[0]["sku"] == "EH-1"
+    (views,) = runtime.plugins.call("payvand_invoice_views", invoice=None, user=None)
+    assert views.title == "Every hook layout"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from marshmallow import Schema, fields, validate
 
 from payvand.core import permissions as perm
@@ -42,7 +42,8 @@ def index() -> Any:
             .order_by(Interaction.id.desc())
             .limit(RECENT_LIMIT)
         ).all()
-    return render_template("home/index.html", recent=recent)
+    widgets = current_app.extensions["payvand"].dashboard_widgets(user)
+    return render_template("home/index.html", recent=recent, widgets=widgets)
 
 
 @bp.post("/account/locale")
