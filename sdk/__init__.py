@@ -36,12 +36,12 @@ from payvand.core.models import Customer, Interaction, User
 from payvand.core.plugins import PluginError
 from payvand.core.schemas import CustomerOut, InteractionOut
 from payvand.core.services.interactions import InteractionError, Source, build_interaction, record
-from payvand.core.web.access import staff_required
+from payvand.core.web.access import public_page, staff_required
 from payvand.core.web.access import staff_user as current_staff
 from payvand.core.web.forms import FormResult, parse_form
 
 __all__ = [
-    "FormResult", "current_staff", "gettext", "lazy_gettext", "parse_form", "staff_required",
+    "FormResult", "current_staff", "gettext", "lazy_gettext", "parse_form", "public_page", "staff_required",
     "ApiBlueprint", "ApiError", "Base", "BigId", "ChannelSpec", "Customer", "CustomerField",
     "CustomerOut", "ExactDecimal", "Interaction", "InteractionError", "InteractionOut", "JSONText",
     "JobSpec", "MovedRows", "NavItem", "Panel", "PermissionSpec", "PluginError", "PluginMeta",

@@ -103,6 +103,12 @@ def staff_required(permission: str | None = None) -> Callable[[F], F]:
     return decorator
 
 
+def public_page(view: F) -> F:
+    """Mark a page as deliberately open to anyone (a lead form, a portal login); still CSRF-checked."""
+    view.__payvand_public__ = True  # type: ignore[attr-defined]
+    return view
+
+
 def local_path(target: str | None) -> str | None:
     """`target` when it is a path on this site, else None: where forms may send the user next.
 

@@ -1,14 +1,21 @@
 """payvand.plugins.sales: leads, scoring, pipeline, catalog, quotes, online orders and invoices.
 
 Built as a third party would build it: it imports only `payvand.sdk` and talks to the core
-and to other plugins through hooks. Work in progress (issue 4): see docs/dev/status.md.
+and to other plugins through hooks. Layout: `models.py` (tables), `permissions.py`,
+`pricing.py` (exact money), `services/` (rules per area), `api/` (`/api/v1/sales/...`),
+`views/` (staff pages) and `templates/sales/`. This module holds the metadata and every
+hook implementation; each delegates to its area. Work in progress (issue 4): see
+docs/dev/status.md.
 """
 
 from __future__ import annotations
 
-from payvand.sdk import PluginMeta
+from typing import Any
+
+from payvand.sdk import NavItem, PermissionSpec, PluginMeta, hookimpl, lazy_gettext
 
 from payvand.plugins.sales import models  # noqa: F401 - the plugin's tables, for its migrations
+from payvand.plugins.sales import permissions as perm
 
 meta = PluginMeta(
     name="sales",
@@ -16,3 +23,31 @@ meta = PluginMeta(
     title="Sales",
     description="Leads and scoring, pipelines and deals, catalog and price lists, quotes, orders and invoices.",
 )
+
+
+@hookimpl
+def payvand_permissions() -> list[PermissionSpec]:
+    """The sales permissions (see `permissions.py`)."""
+    return list(perm.PERMISSIONS)
+
+
+@hookimpl
+def payvand_blueprints() -> list[Any]:
+    """The API (`/api/v1/sales/...`) and the staff pages."""
+    from payvand.plugins.sales.api import blp
+    from payvand.plugins.sales.views import bp
+
+    return [blp, bp]
+
+
+@hookimpl
+def payvand_nav_items() -> list[NavItem]:
+    """Menu entries; an entry whose page is not built yet is left out by the core."""
+    return [
+        NavItem(lazy_gettext("Leads"), "sales.leads", perm.LEAD_VIEW, order=40),
+        NavItem(lazy_gettext("Deals"), "sales.board", perm.DEAL_VIEW, order=41),
+        NavItem(lazy_gettext("Products"), "sales.products", perm.CATALOG_VIEW, order=42),
+        NavItem(lazy_gettext("Quotes"), "sales.quotes", perm.DOCUMENT_VIEW, order=43),
+        NavItem(lazy_gettext("Orders"), "sales.orders", perm.DOCUMENT_VIEW, order=44),
+        NavItem(lazy_gettext("Invoices"), "sales.invoices", perm.DOCUMENT_VIEW, order=45),
+    ]

@@ -256,7 +256,8 @@ def _ui_endpoints(app):
 
 def test_every_staff_page_is_guarded(app):
     unguarded = [rule.endpoint for rule in _ui_endpoints(app)
-                 if not getattr(app.view_functions[rule.endpoint], "__payvand_staff__", False)]
+                 if not getattr(app.view_functions[rule.endpoint], "__payvand_staff__", False)
+                 and not getattr(app.view_functions[rule.endpoint], "__payvand_public__", False)]
     assert unguarded == []
 
 
@@ -265,7 +266,7 @@ def test_every_guarded_page_refuses_a_user_without_its_permission(app, web_as):
     checked = 0
     for rule in _ui_endpoints(app):
         permission = getattr(app.view_functions[rule.endpoint], "__payvand_permission__", None)
-        if permission is None:
+        if permission is None or getattr(app.view_functions[rule.endpoint], "__payvand_public__", False):
             continue
         path = _sample_path(rule)
         method = "GET" if "GET" in rule.methods else "POST"
@@ -278,6 +279,8 @@ def test_every_guarded_page_refuses_a_user_without_its_permission(app, web_as):
 def test_every_guarded_page_sends_anonymous_visitors_to_login(app):
     anonymous = _anonymous(app)
     for rule in _ui_endpoints(app):
+        if getattr(app.view_functions[rule.endpoint], "__payvand_public__", False):
+            continue
         path = _sample_path(rule)
         if "GET" in rule.methods:
             response = anonymous.get(path)

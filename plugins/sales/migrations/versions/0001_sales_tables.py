@@ -1,8 +1,8 @@
 """sales tables
 
-Revision ID: c9130c1fdd30
+Revision ID: c0a9858b0d61
 Revises: 
-Create Date: 2026-11-26 10:29:00.458926
+Create Date: 2026-11-26 10:31:38.479733
 """
 
 from __future__ import annotations
@@ -12,16 +12,14 @@ from alembic import op
 
 import payvand.sdk
 
-
-
-revision = 'c9130c1fdd30'
+revision = 'c0a9858b0d61'
 down_revision = None
 branch_labels = ('sales',)
 depends_on = None
 
 
 def upgrade() -> None:
-    """Create the sales tables: leads, scoring rules, pipelines, deals, catalog, quotes, orders, invoices."""
+    """Apply this revision."""
     op.create_table('sales_category',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
@@ -366,7 +364,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the sales tables."""
+    """Revert this revision."""
     with op.batch_alter_table('sales_payment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sales_payment_invoice_id'))
 
