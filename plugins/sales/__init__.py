@@ -51,3 +51,11 @@ def payvand_nav_items() -> list[NavItem]:
         NavItem(lazy_gettext("Orders"), "sales.orders", perm.DOCUMENT_VIEW, order=44),
         NavItem(lazy_gettext("Invoices"), "sales.invoices", perm.DOCUMENT_VIEW, order=45),
     ]
+
+
+@hookimpl
+def payvand_customer_panels(customer: Any, user: Any) -> Any:
+    """Open deals, last orders and the balance due on the customer 360 page."""
+    from payvand.plugins.sales.services.panel import customer_panel
+
+    return customer_panel(customer, user)
