@@ -1,0 +1,157 @@
+"""Sales reports in SQL: revenue by month, product and owner, win rate, sales cycle, lead conversion.
+
+Every report is one `GROUP BY` over indexed columns, so it stays in the database on millions
+of rows. Money is summed exactly on both databases: PostgreSQL sums `NUMERIC`; SQLite keeps
+exact decimals as text, so each amount is turned into an integer count of the currency's
+minor units before summing (a float sum would drift) and divided back with `Decimal`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import decimal
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from payvand.sdk import Customer, session
+
+from payvand.plugins.sales.models import Deal, Lead, Order, OrderLine
+from payvand.plugins.sales.pricing import currency_places
+
+#: Orders that count as revenue.
+REVENUE_STATUSES = ("placed", "paid", "shipped", "delivered")
+
+
+@dataclasses.dataclass(frozen=True)
+class Period:
+    """A half-open time range [start, end) in UTC."""
+
+    start: dt.datetime
+    end: dt.datetime
+
+
+def _dialect() -> str:
+    return session().get_bind().dialect.name
+
+
+def _currencies(column: Any, where: Iterable[Any]) -> list[str]:
+    return [c for (c,) in session().execute(sa.select(column).where(*where).distinct()) if c]
+
+
+def exact_sum(amount: Any, currency: Any, currencies: Iterable[str]) -> Any:
+    """A SUM of `amount` that is exact on both databases (see the module docstring).
+
+    On SQLite the result is an integer of minor units; `to_decimal` turns it back.
+    """
+    if _dialect() != "sqlite":
+        return sa.func.sum(amount)
+    currencies = list(currencies)
+    if not currencies:  # nothing to sum: no CASE without branches
+        return sa.func.sum(sa.cast(sa.func.round(amount), sa.BigInteger))
+    scaled = sa.case(
+        *[(currency == code, sa.func.round(amount * 10 ** currency_places(code))) for code in currencies],
+        else_=sa.func.round(amount),
+    )
+    return sa.func.sum(sa.cast(scaled, sa.BigInteger))
+
+
+def to_decimal(value: Any, currency: str) -> decimal.Decimal:
+    """The exact amount of a value summed by `exact_sum`."""
+    if value is None:
+        return decimal.Decimal(0)
+    if _dialect() != "sqlite":
+        return decimal.Decimal(value)
+    return decimal.Decimal(int(value)).scaleb(-currency_places(currency))
+
+
+def _month(column: Any) -> Any:
+    if _dialect() == "sqlite":
+        return sa.func.strftime("%Y-%m", column)
+    return sa.func.to_char(column, "YYYY-MM")
+
+
+def revenue_by_month(period: Period) -> list[dict[str, Any]]:
+    """Order revenue per calendar month (UTC) and currency: [{month, currency, orders, revenue}]."""
+    where = [Order.status.in_(REVENUE_STATUSES), Order.placed_at >= period.start, Order.placed_at < period.end]
+    currencies = _currencies(Order.currency, where)
+    month = _month(Order.placed_at).label("month")
+    rows = session().execute(
+        sa.select(month, Order.currency, sa.func.count(), exact_sum(Order.total, Order.currency, currencies))
+        .where(*where).group_by(month, Order.currency).order_by(month, Order.currency)
+    )
+    return [{"month": m, "currency": c, "orders": n, "revenue": to_decimal(total, c)} for m, c, n, total in rows]
+
+
+def revenue_by_product(period: Period, limit: int = 20) -> list[dict[str, Any]]:
+    """The best-selling products in the period: [{product_id, currency, quantity, revenue}], by revenue."""
+    where = [Order.status.in_(REVENUE_STATUSES), Order.placed_at >= period.start, Order.placed_at < period.end,
+             OrderLine.product_id.is_not(None)]
+    joined = OrderLine.__table__.join(Order.__table__, Order.id == OrderLine.order_id)
+    currencies = [c for (c,) in session().execute(sa.select(Order.currency).select_from(joined).where(*where).distinct())]
+    revenue = exact_sum(OrderLine.total, Order.currency, currencies).label("revenue")
+    rows = session().execute(
+        sa.select(OrderLine.product_id, Order.currency, sa.func.sum(OrderLine.quantity), revenue)
+        .select_from(joined).where(*where)
+        .group_by(OrderLine.product_id, Order.currency).order_by(revenue.desc()).limit(limit)
+    )
+    return [{"product_id": p, "currency": c, "quantity": decimal.Decimal(str(q)), "revenue": to_decimal(total, c)}
+            for p, c, q, total in rows]
+
+
+def revenue_by_owner(period: Period) -> list[dict[str, Any]]:
+    """Order revenue per owner of the customer (the account's rep) and currency."""
+    where = [Order.status.in_(REVENUE_STATUSES), Order.placed_at >= period.start, Order.placed_at < period.end]
+    currencies = _currencies(Order.currency, where)
+    rows = session().execute(
+        sa.select(Customer.owner_id, Order.currency, sa.func.count(Order.id),
+                  exact_sum(Order.total, Order.currency, currencies))
+        .join(Customer, Customer.id == Order.customer_id)
+        .where(*where).group_by(Customer.owner_id, Order.currency).order_by(Customer.owner_id, Order.currency)
+    )
+    return [{"owner_id": o, "currency": c, "orders": n, "revenue": to_decimal(total, c)} for o, c, n, total in rows]
+
+
+def win_rate(period: Period) -> list[dict[str, Any]]:
+    """Deals closed in the period per owner: won, lost and the win rate in percent (None when none closed)."""
+    won = sa.func.sum(sa.case((Deal.status == "won", 1), else_=0))
+    lost = sa.func.sum(sa.case((Deal.status == "lost", 1), else_=0))
+    rows = session().execute(
+        sa.select(Deal.owner_id, won, lost)
+        .where(Deal.status.in_(("won", "lost")), Deal.closed_at >= period.start, Deal.closed_at < period.end)
+        .group_by(Deal.owner_id).order_by(Deal.owner_id)
+    )
+    result = []
+    for owner, w, lo in rows:
+        closed = int(w or 0) + int(lo or 0)
+        rate = (decimal.Decimal(int(w or 0) * 100) / closed).quantize(decimal.Decimal("0.1")) if closed else None
+        result.append({"owner_id": owner, "won": int(w or 0), "lost": int(lo or 0), "win_rate": rate})
+    return result
+
+
+def sales_cycle_days(period: Period) -> decimal.Decimal | None:
+    """The average days from creation to winning, over deals won in the period (None when none)."""
+    if _dialect() == "sqlite":
+        days = sa.func.julianday(Deal.closed_at) - sa.func.julianday(Deal.created_at)
+    else:
+        days = sa.func.extract("epoch", Deal.closed_at - Deal.created_at) / 86400
+    value = session().scalar(
+        sa.select(sa.func.avg(days))
+        .where(Deal.status == "won", Deal.closed_at >= period.start, Deal.closed_at < period.end)
+    )
+    return None if value is None else decimal.Decimal(str(value)).quantize(decimal.Decimal("0.1"))
+
+
+def lead_conversion(period: Period) -> list[dict[str, Any]]:
+    """Leads created in the period per source: how many, how many converted, the rate in percent."""
+    converted = sa.func.sum(sa.case((Lead.status == "converted", 1), else_=0))
+    rows = session().execute(
+        sa.select(Lead.source, sa.func.count(), converted)
+        .where(Lead.created_at >= period.start, Lead.created_at < period.end)
+        .group_by(Lead.source).order_by(Lead.source)
+    )
+    return [{"source": s, "leads": n, "converted": int(c or 0),
+             "rate": (decimal.Decimal(int(c or 0) * 100) / n).quantize(decimal.Decimal("0.1")) if n else None}
+            for s, n, c in rows]

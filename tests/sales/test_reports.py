@@ -1,0 +1,106 @@
+"""Sales reports: exact revenue sums per month, product and owner; win rate; sales cycle; lead conversion."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from payvand.plugins.sales.models import Deal, Lead, Order, OrderLine, Pipeline, Product, Stage
+from payvand.plugins.sales.services import reports
+
+UTC = dt.timezone.utc
+YEAR = reports.Period(dt.datetime(2026, 1, 1, tzinfo=UTC), dt.datetime(2027, 1, 1, tzinfo=UTC))
+
+
+def _at(month: int, day: int = 10) -> dt.datetime:
+    return dt.datetime(2026, month, day, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def orders(db_session, make_customer, make_user):
+    rep = make_user(email="rep@example.com")
+    customer = make_customer(owner_id=rep.id)
+    chair = Product(sku="CH-1", name="Chair")
+    desk = Product(sku="DK-1", name="Desk")
+    db_session.add_all([chair, desk])
+    db_session.flush()
+    rows = [
+        ("O-1", "IRR", "placed", _at(3), [(chair, "2", "15000000")]),
+        ("O-2", "IRR", "delivered", _at(3, 20), [(desk, "1", "45000001")]),
+        ("O-3", "USD", "paid", _at(4), [(chair, "3", "0.10"), (desk, "1", "0.20")]),
+        ("O-4", "USD", "paid", _at(4, 11), [(chair, "1", "0.10")]),
+        ("O-5", "IRR", "cancelled", _at(4), [(desk, "9", "999")]),
+    ]
+    for number, currency, status, placed_at, lines in rows:
+        order = Order(number=number, customer_id=customer.id, currency=currency, status=status, placed_at=placed_at)
+        total = Decimal(0)
+        for position, (product, quantity, line_total) in enumerate(lines):
+            order.lines.append(OrderLine(position=position, product_id=product.id, description=product.name,
+                                         quantity=Decimal(quantity), total=Decimal(line_total)))
+            total += Decimal(line_total)
+        order.total = total
+        db_session.add(order)
+    db_session.commit()
+    return {"rep": rep, "chair": chair.id, "desk": desk.id}
+
+
+def test_revenue_by_month_is_exact_per_currency_and_leaves_out_cancelled_orders(db_session, orders):
+    assert reports.revenue_by_month(YEAR) == [
+        {"month": "2026-03", "currency": "IRR", "orders": 2, "revenue": Decimal("60000001")},
+        {"month": "2026-04", "currency": "USD", "orders": 2, "revenue": Decimal("0.40")},
+    ]
+
+
+def test_ten_cents_thrice_is_exactly_thirty_cents(db_session, orders):
+    by_product = {(r["product_id"], r["currency"]): r for r in reports.revenue_by_product(YEAR)}
+    assert by_product[orders["chair"], "USD"]["revenue"] == Decimal("0.20")
+    assert by_product[orders["chair"], "USD"]["quantity"] == Decimal("4")
+    assert by_product[orders["desk"], "IRR"]["revenue"] == Decimal("45000001")
+
+
+def test_revenue_by_owner_uses_the_customers_owner(db_session, orders):
+    rows = reports.revenue_by_owner(YEAR)
+    assert {(r["owner_id"], r["currency"]): r["revenue"] for r in rows} == {
+        (orders["rep"].id, "IRR"): Decimal("60000001"), (orders["rep"].id, "USD"): Decimal("0.40")}
+
+
+def test_win_rate_and_sales_cycle_over_closed_deals(db_session, make_user):
+    owner = make_user()
+    pipeline = Pipeline(name="Reports")
+    stage = Stage(name="Any")
+    pipeline.stages.append(stage)
+    db_session.add(pipeline)
+    db_session.flush()
+
+    def deal(status, created, closed):
+        return Deal(title=status, pipeline_id=pipeline.id, stage_id=stage.id, owner_id=owner.id, status=status,
+                    created_at=created, closed_at=closed)
+
+    db_session.add_all([
+        deal("won", _at(1, 1), _at(1, 11)), deal("won", _at(2, 1), _at(2, 21)),
+        deal("lost", _at(3, 1), _at(3, 2)), deal("open", _at(3, 1), None),
+    ])
+    db_session.commit()
+    assert reports.win_rate(YEAR) == [{"owner_id": owner.id, "won": 2, "lost": 1, "win_rate": Decimal("66.7")}]
+    assert reports.sales_cycle_days(YEAR) == Decimal("15.0")
+
+
+def test_lead_conversion_per_source(db_session):
+    db_session.add_all([
+        Lead(email="a@x.ir", source="web_form", status="converted", created_at=_at(5)),
+        Lead(email="b@x.ir", source="web_form", status="new", created_at=_at(5)),
+        Lead(email="c@x.ir", source="import", status="new", created_at=_at(5)),
+    ])
+    db_session.commit()
+    assert reports.lead_conversion(YEAR) == [
+        {"source": "import", "leads": 1, "converted": 0, "rate": Decimal("0.0")},
+        {"source": "web_form", "leads": 2, "converted": 1, "rate": Decimal("50.0")},
+    ]
+
+
+def test_empty_periods_give_empty_reports(db_session):
+    empty = reports.Period(dt.datetime(2001, 1, 1, tzinfo=UTC), dt.datetime(2001, 2, 1, tzinfo=UTC))
+    assert reports.revenue_by_month(empty) == [] and reports.win_rate(empty) == []
+    assert reports.sales_cycle_days(empty) is None
