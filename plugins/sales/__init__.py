@@ -50,6 +50,7 @@ def payvand_nav_items() -> list[NavItem]:
         NavItem(lazy_gettext("Quotes"), "sales.quotes", perm.DOCUMENT_VIEW, order=43),
         NavItem(lazy_gettext("Orders"), "sales.orders", perm.DOCUMENT_VIEW, order=44),
         NavItem(lazy_gettext("Invoices"), "sales.invoices", perm.DOCUMENT_VIEW, order=45),
+        NavItem(lazy_gettext("Sales reports"), "sales.reports_page", perm.REPORTS_VIEW, order=46),
     ]
 
 
@@ -59,3 +60,11 @@ def payvand_customer_panels(customer: Any, user: Any) -> Any:
     from payvand.plugins.sales.services.panel import customer_panel
 
     return customer_panel(customer, user)
+
+
+@hookimpl
+def payvand_dashboard_widgets(user: Any) -> Any:
+    """This month's revenue on the start page."""
+    from payvand.plugins.sales.views.reports import dashboard_widget
+
+    return dashboard_widget(user)

@@ -104,3 +104,24 @@ def test_empty_periods_give_empty_reports(db_session):
     empty = reports.Period(dt.datetime(2001, 1, 1, tzinfo=UTC), dt.datetime(2001, 2, 1, tzinfo=UTC))
     assert reports.revenue_by_month(empty) == [] and reports.win_rate(empty) == []
     assert reports.sales_cycle_days(empty) is None
+
+
+def test_the_reports_page_and_its_csv(web_as, orders):
+    from payvand.plugins.sales import permissions as perm
+
+    web = web_as([perm.REPORTS_VIEW])
+    page = web.get("/sales/reports?start=2026-01-01&end=2026-12-31")
+    assert page.status_code == 200
+    assert "60,000,001 rials" in page.text and "Chair" in page.text
+    csv = web.get("/sales/reports/revenue_by_month.csv?start=2026-01-01&end=2026-12-31")
+    assert csv.headers["Content-Disposition"] == 'attachment; filename="sales-revenue_by_month.csv"'
+    assert csv.get_data(as_text=True).splitlines()[1:] == ["2026-03,IRR,2,60000001", "2026-04,USD,2,0.40"]
+    assert web.get("/sales/reports?start=2026-05-01&end=2026-01-01").status_code == 422
+    assert web_as(["core.customer.view"]).get("/sales/reports").status_code == 403
+
+
+def test_the_start_page_shows_this_months_sales_to_those_who_see_reports(web_as):
+    from payvand.plugins.sales import permissions as perm
+
+    assert "Sales this month" in web_as([perm.REPORTS_VIEW]).get("/").text
+    assert "Sales this month" not in web_as([]).get("/").text
