@@ -1,0 +1,51 @@
+"""Disabling the sales plugin hides its pages, panels, widgets and API routes and keeps its data."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from payvand.plugins.sales import permissions as perm
+from payvand.plugins.sales.models import Order
+
+
+@pytest.fixture
+def payvand_config() -> dict[str, Any]:
+    """The database decides which plugins are enabled, looked at on every request."""
+    return {"PAYVAND_PLUGINS": None, "PAYVAND_PLUGIN_REFRESH_SECONDS": 0}
+
+
+@pytest.fixture(autouse=True)
+def no_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PAYVAND_PLUGINS", raising=False)
+
+
+def test_disabling_hides_everything_and_keeps_the_data(web, api, runtime, make_customer, db_session):
+    customer = make_customer()
+    db_session.add(Order(number="O-1405-000009", customer_id=customer.id, total=Decimal("5000"), currency="IRR"))
+    db_session.commit()
+    assert web.get("/sales/reports").status_code == 200
+    assert 'id="panel-sales"' in web.get(f"/customers/{customer.id}").text
+    assert "/api/v1/sales/" in api.get("/api/v1/openapi.json").get_data(as_text=True)
+
+    runtime.disable_plugin("sales")
+    assert web.get("/sales/reports").status_code == 404
+    assert 'id="panel-sales"' not in web.get(f"/customers/{customer.id}").text
+    assert "Sales this month" not in web.get("/").text
+    assert 'href="/sales/reports"' not in web.get("/").text
+    hidden = api.get("/api/v1/sales/reports-probe")
+    assert hidden.status_code == 404 and hidden.json["error"]["code"] == "not_found"
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(Order)) == 1  # the data is kept
+
+    runtime.enable_plugin("sales")
+    assert web.get("/sales/reports").status_code == 200
+    assert 'id="panel-sales"' in web.get(f"/customers/{customer.id}").text
+
+
+def test_a_user_without_sales_permissions_sees_no_sales_menu(web_as):
+    page = web_as(["core.customer.view"]).get("/").text
+    assert "/sales/" not in page
+    assert "/sales/reports" in web_as([perm.REPORTS_VIEW]).get("/").text
