@@ -35,8 +35,12 @@ class Lead(Base):
         sa.Index(None, "status", "id"),
         sa.Index(None, "owner_id", "id"),
         sa.Index(None, "score", "id"),
+        sa.Index(None, "source", "id"),
         sa.Index(None, "email"),
         sa.Index(None, "phone"),
+        sa.Index(None, "family_name"),
+        sa.Index(None, "given_name"),
+        sa.Index(None, "organization_name"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -51,6 +55,10 @@ class Lead(Base):
     campaign: Mapped[str | None] = mapped_column(sa.String(120))
     referrer: Mapped[str | None] = mapped_column(sa.String(500))
     utm: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)  # source, medium, campaign, term, content
+    # The UTM keys that scoring and filters read, copied out of `utm` so SQL needs no JSON functions.
+    utm_source: Mapped[str | None] = mapped_column(sa.String(120))
+    utm_medium: Mapped[str | None] = mapped_column(sa.String(120))
+    utm_campaign: Mapped[str | None] = mapped_column(sa.String(120))
     consent: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     score: Mapped[int] = mapped_column(sa.Integer, default=0)
     score_details: Mapped[list[Any]] = mapped_column(JSONText, default=list)  # [[rule, points], ...]
@@ -73,6 +81,7 @@ class ScoringRule(Base):
     value: Mapped[str | None] = mapped_column(sa.String(200))
     points: Mapped[int] = mapped_column(sa.Integer)
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 # --------------------------------------------------------------------------- pipeline
@@ -121,9 +130,11 @@ class Deal(Base):
 
     __tablename__ = "sales_deal"
     __table_args__ = (
-        sa.Index(None, "pipeline_id", "stage_id", "position"),
+        sa.Index(None, "stage_id", "position"),  # a kanban column in order; moving renumbers by it
         sa.Index(None, "owner_id", "status", "expected_close"),
-        sa.Index(None, "status", "expected_close"),
+        # covering indexes of the forecasts (GROUP BY month or owner, currency, stage over open deals)
+        sa.Index(None, "status", "expected_close", "currency", "stage_id", "amount"),
+        sa.Index(None, "status", "owner_id", "currency", "stage_id", "amount"),
         sa.Index(None, "status", "closed_at"),
     )
 
@@ -366,3 +377,20 @@ class Payment(Base):
     method: Mapped[str] = mapped_column(sa.String(32), default="transfer")  # cash, card, transfer, online, cheque
     reference: Mapped[str | None] = mapped_column(sa.String(120))
     paid_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --------------------------------------------------------------------------- report rollups
+
+
+class ProductMonth(Base):
+    """Sales per product, month (UTC, `YYYY-MM`) and currency, kept up to date as orders are
+    placed, cancelled or returned — so revenue by product reads a few thousand rows, not millions."""
+
+    __tablename__ = "sales_product_month"
+
+    month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
+    product_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("sales_product.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    currency: Mapped[str] = mapped_column(sa.String(3), primary_key=True)
+    quantity: Mapped[decimal.Decimal] = mapped_column(ExactDecimal, default=decimal.Decimal(0))
+    revenue: Mapped[decimal.Decimal] = _money()

@@ -6,9 +6,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
 from payvand.plugins.sales.models import Deal, Lead, Order, OrderLine, Pipeline, Product, Stage
-from payvand.plugins.sales.services import reports
+from payvand.plugins.sales.services import reports, rollup
 
 UTC = dt.timezone.utc
 YEAR = reports.Period(dt.datetime(2026, 1, 1, tzinfo=UTC), dt.datetime(2027, 1, 1, tzinfo=UTC))
@@ -42,6 +43,9 @@ def orders(db_session, make_customer, make_user):
             total += Decimal(line_total)
         order.total = total
         db_session.add(order)
+        db_session.flush()
+        if status in rollup.COUNTED:
+            rollup.count_order(order.id, 1)  # as the order service does when an order is placed
     db_session.commit()
     return {"rep": rep, "chair": chair.id, "desk": desk.id}
 
@@ -58,6 +62,22 @@ def test_ten_cents_thrice_is_exactly_thirty_cents(db_session, orders):
     assert by_product[orders["chair"], "USD"]["revenue"] == Decimal("0.20")
     assert by_product[orders["chair"], "USD"]["quantity"] == Decimal("4")
     assert by_product[orders["desk"], "IRR"]["revenue"] == Decimal("45000001")
+
+
+def test_the_monthly_rollup_and_the_lines_give_the_same_product_report(db_session, orders):
+    not_whole_months = reports.Period(YEAR.start + dt.timedelta(seconds=1), YEAR.end)
+    assert reports.revenue_by_product(YEAR) == reports.revenue_by_product(not_whole_months)
+    assert rollup.rebuild() == 4
+    assert reports.revenue_by_product(YEAR) == reports.revenue_by_product(not_whole_months)
+
+
+def test_a_cancelled_order_leaves_the_rollup(db_session, orders):
+    order = db_session.scalars(sa.select(Order).where(Order.number == "O-2")).one()
+    rollup.count_order(order.id, -1)
+    order.status = "cancelled"
+    db_session.commit()
+    by_product = {(r["product_id"], r["currency"]) for r in reports.revenue_by_product(YEAR)}
+    assert (orders["desk"], "IRR") not in by_product
 
 
 def test_revenue_by_owner_uses_the_customers_owner(db_session, orders):

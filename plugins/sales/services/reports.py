@@ -20,9 +20,10 @@ from payvand.sdk import Customer, session
 
 from payvand.plugins.sales.models import Deal, Lead, Order, OrderLine
 from payvand.plugins.sales.pricing import currency_places
+from payvand.plugins.sales.services.rollup import COUNTED, plain_quantity, product_revenue
 
 #: Orders that count as revenue.
-REVENUE_STATUSES = ("placed", "paid", "shipped", "delivered")
+REVENUE_STATUSES = COUNTED
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,9 +63,10 @@ def to_decimal(value: Any, currency: str) -> decimal.Decimal:
     """The exact amount of a value summed by `exact_sum`."""
     if value is None:
         return decimal.Decimal(0)
-    if _dialect() != "sqlite":
-        return decimal.Decimal(value)
-    return decimal.Decimal(int(value)).scaleb(-currency_places(currency))
+    places = currency_places(currency)
+    if _dialect() != "sqlite":  # NUMERIC sums carry the column's scale: show the currency's
+        return decimal.Decimal(value).quantize(decimal.Decimal(1).scaleb(-places))
+    return decimal.Decimal(int(value)).scaleb(-places)
 
 
 def _month(column: Any) -> Any:
@@ -85,8 +87,23 @@ def revenue_by_month(period: Period) -> list[dict[str, Any]]:
     return [{"month": m, "currency": c, "orders": n, "revenue": to_decimal(total, c)} for m, c, n, total in rows]
 
 
+def _whole_months(period: Period) -> tuple[str, str] | None:
+    """The first and last month of a period made of whole UTC months, else None."""
+    start, end = period.start.astimezone(dt.timezone.utc), period.end.astimezone(dt.timezone.utc)
+    if any((x.day, x.hour, x.minute, x.second, x.microsecond) != (1, 0, 0, 0, 0) for x in (start, end)):
+        return None
+    last = end - dt.timedelta(days=1)
+    return start.strftime("%Y-%m"), last.strftime("%Y-%m")
+
+
 def revenue_by_product(period: Period, limit: int = 20) -> list[dict[str, Any]]:
-    """The best-selling products in the period: [{product_id, currency, quantity, revenue}], by revenue."""
+    """The best-selling products in the period: [{product_id, currency, quantity, revenue}], by revenue.
+
+    Whole months are read from the monthly rollup (`services.rollup`); other periods from the lines.
+    """
+    months = _whole_months(period)
+    if months is not None:
+        return product_revenue(months[0], months[1], limit)
     where = [Order.status.in_(REVENUE_STATUSES), Order.placed_at >= period.start, Order.placed_at < period.end,
              OrderLine.product_id.is_not(None)]
     joined = OrderLine.__table__.join(Order.__table__, Order.id == OrderLine.order_id)
@@ -97,7 +114,7 @@ def revenue_by_product(period: Period, limit: int = 20) -> list[dict[str, Any]]:
         .select_from(joined).where(*where)
         .group_by(OrderLine.product_id, Order.currency).order_by(revenue.desc()).limit(limit)
     )
-    return [{"product_id": p, "currency": c, "quantity": decimal.Decimal(str(q)), "revenue": to_decimal(total, c)}
+    return [{"product_id": p, "currency": c, "quantity": plain_quantity(q), "revenue": to_decimal(total, c)}
             for p, c, q, total in rows]
 
 

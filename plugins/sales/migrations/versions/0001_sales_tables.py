@@ -1,8 +1,8 @@
 """sales tables
 
-Revision ID: c0a9858b0d61
+Revision ID: e0bf2b0792f7
 Revises: 
-Create Date: 2026-11-26 10:31:38.479733
+Create Date: 2026-11-26 10:46:10.782888
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 
 import payvand.sdk
 
-revision = 'c0a9858b0d61'
+revision = 'e0bf2b0792f7'
 down_revision = None
 branch_labels = ('sales',)
 depends_on = None
@@ -64,6 +64,7 @@ def upgrade() -> None:
     sa.Column('value', sa.String(length=200), nullable=True),
     sa.Column('points', sa.Integer(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', payvand.sdk.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_scoring_rule'))
     )
     op.create_table('sales_product',
@@ -129,6 +130,9 @@ def upgrade() -> None:
     sa.Column('campaign', sa.String(length=120), nullable=True),
     sa.Column('referrer', sa.String(length=500), nullable=True),
     sa.Column('utm', payvand.sdk.JSONText(), nullable=False),
+    sa.Column('utm_source', sa.String(length=120), nullable=True),
+    sa.Column('utm_medium', sa.String(length=120), nullable=True),
+    sa.Column('utm_campaign', sa.String(length=120), nullable=True),
     sa.Column('consent', sa.Boolean(), nullable=False),
     sa.Column('score', sa.Integer(), nullable=False),
     sa.Column('score_details', payvand.sdk.JSONText(), nullable=False),
@@ -144,9 +148,13 @@ def upgrade() -> None:
     with op.batch_alter_table('sales_lead', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sales_lead_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_lead_email'), ['email'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_lead_family_name'), ['family_name'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_lead_given_name'), ['given_name'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_lead_organization_name'), ['organization_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_lead_owner_id_id'), ['owner_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_lead_phone'), ['phone'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_lead_score_id'), ['score', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_lead_source_id'), ['source', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_lead_status_id'), ['status', 'id'], unique=False)
 
     op.create_table('sales_price',
@@ -160,6 +168,15 @@ def upgrade() -> None:
     with op.batch_alter_table('sales_price', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sales_price_product_id'), ['product_id'], unique=False)
 
+    op.create_table('sales_product_month',
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('product_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('quantity', payvand.sdk.ExactDecimal(precision=20, scale=4), nullable=False),
+    sa.Column('revenue', payvand.sdk.ExactDecimal(precision=20, scale=4), nullable=False),
+    sa.ForeignKeyConstraint(['product_id'], ['sales_product.id'], name=op.f('fk_sales_product_month_product_id_sales_product'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('month', 'product_id', 'currency', name=op.f('pk_sales_product_month'))
+    )
     op.create_table('sales_deal',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
@@ -188,9 +205,10 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_sales_deal_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_deal_lead_id'), ['lead_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_deal_owner_id_status_expected_close'), ['owner_id', 'status', 'expected_close'], unique=False)
-        batch_op.create_index(batch_op.f('ix_sales_deal_pipeline_id_stage_id_position'), ['pipeline_id', 'stage_id', 'position'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_deal_stage_id_position'), ['stage_id', 'position'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_deal_status_closed_at'), ['status', 'closed_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_sales_deal_status_expected_close'), ['status', 'expected_close'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_deal_status_expected_close_currency_stage_id_amount'), ['status', 'expected_close', 'currency', 'stage_id', 'amount'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_deal_status_owner_id_currency_stage_id_amount'), ['status', 'owner_id', 'currency', 'stage_id', 'amount'], unique=False)
 
     op.create_table('sales_activity',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -406,23 +424,29 @@ def downgrade() -> None:
 
     op.drop_table('sales_activity')
     with op.batch_alter_table('sales_deal', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_sales_deal_status_expected_close'))
+        batch_op.drop_index(batch_op.f('ix_sales_deal_status_owner_id_currency_stage_id_amount'))
+        batch_op.drop_index(batch_op.f('ix_sales_deal_status_expected_close_currency_stage_id_amount'))
         batch_op.drop_index(batch_op.f('ix_sales_deal_status_closed_at'))
-        batch_op.drop_index(batch_op.f('ix_sales_deal_pipeline_id_stage_id_position'))
+        batch_op.drop_index(batch_op.f('ix_sales_deal_stage_id_position'))
         batch_op.drop_index(batch_op.f('ix_sales_deal_owner_id_status_expected_close'))
         batch_op.drop_index(batch_op.f('ix_sales_deal_lead_id'))
         batch_op.drop_index(batch_op.f('ix_sales_deal_customer_id'))
 
     op.drop_table('sales_deal')
+    op.drop_table('sales_product_month')
     with op.batch_alter_table('sales_price', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sales_price_product_id'))
 
     op.drop_table('sales_price')
     with op.batch_alter_table('sales_lead', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sales_lead_status_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_lead_source_id'))
         batch_op.drop_index(batch_op.f('ix_sales_lead_score_id'))
         batch_op.drop_index(batch_op.f('ix_sales_lead_phone'))
         batch_op.drop_index(batch_op.f('ix_sales_lead_owner_id_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_lead_organization_name'))
+        batch_op.drop_index(batch_op.f('ix_sales_lead_given_name'))
+        batch_op.drop_index(batch_op.f('ix_sales_lead_family_name'))
         batch_op.drop_index(batch_op.f('ix_sales_lead_email'))
         batch_op.drop_index(batch_op.f('ix_sales_lead_customer_id'))
 
