@@ -1,8 +1,8 @@
 """sales tables
 
-Revision ID: e0bf2b0792f7
+Revision ID: sales_0001
 Revises: 
-Create Date: 2026-11-26 10:46:10.782888
+Create Date: 2026-11-26 10:46:45.250218
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 
 import payvand.sdk
 
-revision = 'e0bf2b0792f7'
+revision = 'sales_0001'
 down_revision = None
 branch_labels = ('sales',)
 depends_on = None
