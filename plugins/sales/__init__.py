@@ -68,3 +68,11 @@ def payvand_dashboard_widgets(user: Any) -> Any:
     from payvand.plugins.sales.views.reports import dashboard_widget
 
     return dashboard_widget(user)
+
+
+@hookimpl
+def payvand_cli() -> list[Any]:
+    """`payvand sales ...` (see `cli.py`)."""
+    from payvand.plugins.sales.cli import sales_cli
+
+    return [sales_cli]

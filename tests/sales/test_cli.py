@@ -1,0 +1,38 @@
+"""`payvand sales ...` commands, run as an admin would, with the plugin installed through an entry point."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from plugins_system.entrypoints import installed
+
+from payvand.core.cli import cli
+from payvand.plugins.sales.models import Order, OrderLine, Product, ProductMonth
+
+
+@pytest.fixture
+def sales_installed(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAYVAND_PLUGINS", "sales")
+    monkeypatch.setenv("PAYVAND_INSTANCE", str(tmp_path / "cli-instance"))
+    with installed(tmp_path / "dist", {"sales": "payvand.plugins.sales"}, distribution="payvand_sales_test"):
+        yield
+
+
+def test_rebuild_rollups_recomputes_the_monthly_product_sales(sales_installed, payvand_database_url, db_session,
+                                                                make_customer):
+    customer = make_customer()
+    product = Product(sku="P-1", name="Tea")
+    db_session.add(product)
+    db_session.flush()
+    order = Order(number="O-1", customer_id=customer.id, currency="IRR", total=Decimal("3000"))
+    order.lines.append(OrderLine(product_id=product.id, description="Tea", quantity=Decimal("3"), total=Decimal("3000")))
+    db_session.add(order)
+    db_session.commit()
+    result = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "sales", "rebuild-rollups"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Rebuilt the monthly product rollup: 1 rows")
+    row = db_session.scalars(sa.select(ProductMonth)).one()
+    assert (row.product_id, row.quantity, row.revenue) == (product.id, Decimal("3"), Decimal("3000"))
