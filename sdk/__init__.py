@@ -32,21 +32,22 @@ from payvand.core.contracts import (
 )
 from payvand.core.db import Base, BigId, ExactDecimal, JSONText, UTCDateTime, current_session, session_scope, utcnow
 from payvand.core.hookspecs import hookimpl
-from payvand.core.models import Customer, Interaction, User
+from payvand.core.models import Customer, CustomerEmail, Interaction, User
 from payvand.core.plugins import PluginError
 from payvand.core.schemas import CustomerOut, InteractionOut
 from payvand.core.services.interactions import InteractionError, Source, build_interaction, record
-from payvand.core.web.access import public_page, staff_required
+from payvand.core.web.access import csrf_exempt, public_page, staff_required
 from payvand.core.web.access import staff_user as current_staff
 from payvand.core.web.forms import FormResult, parse_form
 
 __all__ = [
-    "FormResult", "current_staff", "gettext", "lazy_gettext", "parse_form", "public_page", "staff_required",
+    "FormResult", "csrf_exempt", "current_staff", "gettext", "lazy_gettext", "parse_form", "public_page", "staff_required",
     "ApiBlueprint", "ApiError", "Base", "BigId", "ChannelSpec", "Customer", "CustomerField",
     "CustomerOut", "ExactDecimal", "Interaction", "InteractionError", "InteractionOut", "JSONText",
     "JobSpec", "MovedRows", "NavItem", "Panel", "PermissionSpec", "PluginError", "PluginMeta",
     "SettingSpec", "UTCDateTime", "User", "Viewer", "current_user_can", "hookimpl", "principal",
     "record_interaction", "require", "session", "setting", "transaction", "utcnow",
+    "CustomerEmail", "call_hook", "create_customer", "find_customer_ids_by_email",
 ]
 
 
@@ -130,3 +131,55 @@ def record_interaction(
         value=value, currency=currency, occurred_at=occurred_at, payload=payload, source=source,
     )
     return record(current_session(), values)
+
+
+def create_customer(data: dict[str, Any], *, source: str = "plugin") -> Customer:
+    """Create a customer in the current session from API-style input (as `POST /api/v1/customers`).
+
+    `data` is validated with the core's customer schema (names, `emails`/`phones` as strings,
+    `consents`, `tags`, `owner_id`, ...; phones read in the deployment's phone region); the
+    creation is audited as the request's caller (else the system) and
+    `payvand_customer_created` is queued. Raises `ApiError(422)` with field messages on
+    invalid input. The caller commits.
+    """
+    from marshmallow import ValidationError
+
+    from payvand.core.audit import SYSTEM
+    from payvand.core.schemas import CustomerIn
+    from payvand.core.services.customers import create_customer as create
+    from payvand.core.settings import PHONE_REGION
+
+    runtime = _runtime()
+    region = str(runtime.setting(current_session(), PHONE_REGION) or runtime.config["PAYVAND_PHONE_REGION"]).upper()
+    schema = CustomerIn(region=region, declared=runtime.customer_fields(), channels=runtime.channels())
+    try:
+        values = schema.load(data)
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        raise ApiError(422, "The customer has invalid fields.", fields=messages) from None
+    found = g.get("payvand_principal") if has_app_context() else None
+    actor = found.actor if found is not None else SYSTEM
+    return create(current_session(), values, actor, source=source)
+
+
+def call_hook(name: str, **kwargs: Any) -> list[Any]:
+    """Call hook `name` on every active plugin (in a request, a job or a CLI command).
+
+    Returns the non-None results (lists flattened, as pluggy does); a plugin that raises is
+    recorded on the plugins page and left out. For plugins that own a contribution hook, such
+    as the sales plugin calling `payvand_lead_score`.
+    """
+    return list(_runtime().plugins.call(name, **kwargs))
+
+
+def find_customer_ids_by_email(email: str) -> list[int]:
+    """Ids of the live (not merged, not erased) customers having `email` (lower-cased), oldest first."""
+    import sqlalchemy as sa
+
+    query = (
+        sa.select(Customer.id).join(CustomerEmail, CustomerEmail.customer_id == Customer.id)
+        .where(CustomerEmail.email == email.strip().lower(), Customer.merged_into_id.is_(None),
+               Customer.erased_at.is_(None))
+        .order_by(Customer.id)
+    )
+    return list(current_session().scalars(query))

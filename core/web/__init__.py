@@ -41,7 +41,9 @@ def init_web(app: Flask) -> None:
     @app.before_request
     def _protect_forms() -> None:
         if _is_ui_request() and request.method not in ("GET", "HEAD", "OPTIONS"):
-            csrf.protect()
+            view = app.view_functions.get(request.endpoint or "")
+            if not getattr(view, "__payvand_csrf_exempt__", False):
+                csrf.protect()
 
     @app.before_request
     def _principal() -> None:
@@ -52,7 +54,8 @@ def init_web(app: Flask) -> None:
     def _security_headers(response: Any) -> Any:
         if _is_ui_request():
             response.headers.setdefault("X-Content-Type-Options", "nosniff")
-            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+            if "frame-ancestors" not in response.headers.get("Content-Security-Policy", ""):
+                response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")  # a page naming its framers is embeddable
             response.headers.setdefault("Referrer-Policy", "same-origin")
             if staff_user() is not None:
                 response.headers.setdefault("Cache-Control", "no-store")

@@ -109,6 +109,17 @@ def public_page(view: F) -> F:
     return view
 
 
+def csrf_exempt(view: F) -> F:
+    """Skip the session CSRF check for a public form that proves itself otherwise.
+
+    Only for forms that act for nobody (no login, no session authority) and carry their own
+    signed, expiring token — such as a lead form embedded in another site, where browsers do
+    not send Payvand's `SameSite=Lax` session cookie, so a session token cannot be checked.
+    """
+    view.__payvand_csrf_exempt__ = True  # type: ignore[attr-defined]
+    return view
+
+
 def local_path(target: str | None) -> str | None:
     """`target` when it is a path on this site, else None: where forms may send the user next.
 
