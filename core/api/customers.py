@@ -261,7 +261,7 @@ class CustomerItem(MethodView):
 
     @require(perm.CUSTOMER_DELETE)
     @blp.response(204)
-    @blp.alt_response(409, description="Stale version given in `If-Match`")
+    @blp.alt_response(409, description="Stale version given in `If-Match`, or a module keeps records of the customer")
     @blp.doc(parameters=[IF_MATCH])
     def delete(self, customer_id: int) -> Response:
         """Delete a customer with their history (use erase to keep aggregates)."""
@@ -278,6 +278,11 @@ class CustomerItem(MethodView):
             if service.get_customer(session, customer_id, with_children=False) is None:
                 raise ApiError(404, f"There is no customer {customer_id}.") from None
             raise stale(customer_id) from None
+        except sa.exc.IntegrityError:
+            session.rollback()  # a plugin keeps records that must outlive the customer (e.g. invoices)
+            raise ApiError(409, "The customer has records a module must keep (such as invoices); "
+                                "erase the customer instead, which keeps those records anonymised.",
+                           code="customer_referenced") from None
         return Response(status=204)
 
 

@@ -145,3 +145,21 @@ def test_the_start_page_shows_this_months_sales_to_those_who_see_reports(web_as)
 
     assert "Sales this month" in web_as([perm.REPORTS_VIEW]).get("/").text
     assert "Sales this month" not in web_as([]).get("/").text
+
+
+def test_orders_placed_and_cancelled_through_the_service_keep_the_rollup_right(app, db_session, make_customer):
+    from payvand.plugins.sales.services import documents
+
+    with app.app_context():  # the services read settings through the running app
+        customer = make_customer()
+        tea = Product(sku="TEA", name="Tea")
+        db_session.add(tea)
+        db_session.flush()
+        lines = [documents.LineIn(product_id=tea.id, quantity=Decimal("2"), unit_price=Decimal("1000"), tax_rate=Decimal(0))]
+        kept = documents.place_order(db_session, customer.id, lines, channel="staff")
+        dropped = documents.place_order(db_session, customer.id, lines, channel="staff")
+        documents.change_order_status(db_session, dropped, "cancelled")
+        db_session.commit()
+        month = kept.placed_at.strftime("%Y-%m")
+        (row,) = rollup.product_revenue(month, month, 10)
+        assert (row["product_id"], row["quantity"], row["revenue"]) == (tea.id, Decimal("2"), kept.lines[0].total)

@@ -1,0 +1,354 @@
+"""`/api/v1/sales/products`, `/categories` and `/price-lists`: the catalog and its prices."""
+
+from __future__ import annotations
+
+import decimal
+import functools
+import re
+from collections.abc import Callable
+from typing import Any
+
+from flask import request
+from flask.views import MethodView
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from payvand.plugins.sales import permissions as perm
+from payvand.plugins.sales.api import blp
+from payvand.plugins.sales.services import catalog as service
+from payvand.plugins.sales.services.catalog import TAX_CLASSES, CatalogError
+from payvand.sdk import ApiError, require, session
+
+MAX_ID = 2**63 - 1
+_AMOUNT = re.compile(r"-?[0-9]{1,16}(\.[0-9]{1,4})?", re.ASCII)
+
+
+class Amount(fields.Field):
+    """An exact amount: a decimal string (`"1250000.50"`, at most 4 decimals) or a JSON integer.
+
+    JSON numbers with a fraction are refused: parsers read them as binary floats, which cannot
+    hold most decimal fractions exactly. Written out as a plain decimal string without trailing
+    zeros ("12.5", "1250000"), the same on every database.
+    """
+
+    def __init__(self, *, minimum: decimal.Decimal | None = None, maximum: decimal.Decimal = decimal.Decimal("1e15"),
+                 **kwargs: Any) -> None:
+        self.minimum = minimum
+        self.maximum = maximum
+        meta = {"type": ["string", "integer"], "pattern": f"^{_AMOUNT.pattern}$",
+                "description": "An exact decimal: a string such as \"1250000.50\" (at most 4 decimals) or an integer",
+                "examples": ["1250000"]}
+        if minimum is not None:
+            meta["minimum"] = int(minimum) if minimum == minimum.to_integral() else float(minimum)
+        meta["maximum"] = int(maximum)
+        kwargs["metadata"] = {**meta, **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        text = format(decimal.Decimal(value), "f")
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return "0" if text in ("-0", "") else text
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> decimal.Decimal:
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise ValidationError("Give an exact amount as a decimal string, e.g. \"12.50\", or an integer.")
+        if isinstance(value, str) and not _AMOUNT.fullmatch(value):
+            raise ValidationError("Use digits with at most 4 decimals, e.g. \"12.50\".")
+        amount = decimal.Decimal(value)
+        if amount > self.maximum or (self.minimum is not None and amount < self.minimum):
+            raise ValidationError(f"Give an amount between {self.minimum if self.minimum is not None else '-'} and {self.maximum:f}.")
+        if isinstance(value, int) and amount < -self.maximum:
+            raise ValidationError("The amount is too small.")
+        return amount
+
+
+def id_field(*, strict: bool = True, **kwargs: Any) -> fields.Integer:
+    """A database id (1 … 2^63 − 1); `strict=False` for query parameters (text)."""
+    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """A JSON boolean: true or false only (not 0/1 or strings)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+def strict_bool(**kwargs: Any) -> fields.Boolean:
+    """A JSON boolean field (true/false only)."""
+    return StrictBoolean(**kwargs)
+
+
+def needs_json(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Refuse (415) a request whose body is not JSON before its arguments are read."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not request.is_json:
+            raise ApiError(415, "Send a JSON body with 'Content-Type: application/json'.")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def fail(exc: CatalogError | Any) -> ApiError:
+    """The API error for a service error (status, message, field messages)."""
+    return ApiError(exc.status, exc.message, fields={exc.field: [exc.message]} if exc.field else None)
+
+
+def parse_cursor(cursor: str | None) -> int | None:
+    """A page cursor (the last id of the previous page) as an int."""
+    return int(cursor) if cursor else None
+
+
+CURSOR = fields.String(validate=validate.Regexp(r"^[0-9]{1,18}$"),
+                       metadata={"description": "`next_cursor` of the previous page"})
+
+
+class ProductIn(Schema):
+    """A product or service of the catalog."""
+
+    class Meta:
+        unknown = RAISE
+
+    sku = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(validate=validate.OneOf(service.KINDS))
+    category_id = id_field(allow_none=True)
+    unit = fields.String(validate=validate.Length(min=1, max=32))
+    tax_class = fields.String(validate=validate.OneOf(TAX_CLASSES),
+                              metadata={"description": "`standard` pays the VAT setting, `exempt` none"})
+    in_stock = strict_bool()
+    description = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    active = strict_bool()
+
+
+class ProductPatch(ProductIn):
+    """Some fields of a product."""
+
+    sku = fields.String(validate=validate.Length(min=1, max=64))
+    name = fields.String(validate=validate.Length(min=1, max=200))
+
+
+class ProductOut(Schema):
+    """A product."""
+
+    id = fields.Integer(required=True)
+    sku = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    category_id = fields.Integer(allow_none=True, required=True)
+    unit = fields.String(required=True)
+    tax_class = fields.String(required=True)
+    in_stock = fields.Boolean(required=True)
+    description = fields.String(allow_none=True, required=True)
+    active = fields.Boolean(required=True)
+    source = fields.String(allow_none=True, required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class ProductListArgs(Schema):
+    """Search and filters of the product list."""
+
+    q = fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "Part of the name or SKU"})
+    category_id = id_field(strict=False)
+    active = fields.Boolean()
+    cursor = CURSOR
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class ProductPage(Schema):
+    """One page of products; pass `next_cursor` as `cursor` for the next."""
+
+    items = fields.List(fields.Nested(ProductOut), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class CategoryIn(Schema):
+    """A product category."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    parent_id = id_field(allow_none=True)
+
+
+class CategoryOut(Schema):
+    """A product category."""
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    parent_id = fields.Integer(allow_none=True, required=True)
+
+
+class PriceListIn(Schema):
+    """A price list."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    currency = fields.String(load_default="IRR", validate=validate.Regexp(r"^[A-Z]{3}$"))
+    is_default = strict_bool(load_default=False)
+
+
+class PriceListOut(Schema):
+    """A price list."""
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    currency = fields.String(required=True)
+    is_default = fields.Boolean(required=True)
+
+
+class PriceIn(Schema):
+    """A product's unit price in a list."""
+
+    class Meta:
+        unknown = RAISE
+
+    unit_price = Amount(required=True, minimum=decimal.Decimal(0))
+
+
+class PriceOut(Schema):
+    """A product's unit price in a list."""
+
+    price_list_id = fields.Integer(required=True)
+    product_id = fields.Integer(required=True)
+    unit_price = Amount(required=True)
+
+
+@blp.route("/products")
+class Products(MethodView):
+    """The catalog."""
+
+    @require(perm.CATALOG_VIEW)
+    @blp.arguments(ProductListArgs, location="query", unknown=RAISE)
+    @blp.response(200, ProductPage)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List products by id: search `q` in the name or SKU, filter by category and active flag."""
+        items, last = service.list_products(session(), q=args.get("q"), category_id=args.get("category_id"),
+                                            active=args.get("active"), after_id=parse_cursor(args.get("cursor")),
+                                            limit=args["limit"])
+        return {"items": items, "next_cursor": str(last) if last else None}
+
+    @require(perm.CATALOG_EDIT)
+    @needs_json
+    @blp.arguments(ProductIn)
+    @blp.response(201, ProductOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Add a product (the SKU must be unique: 409 otherwise)."""
+        try:
+            product = service.create_product(session(), data)
+        except CatalogError as exc:
+            raise fail(exc) from None
+        session().commit()
+        return product
+
+
+@blp.route("/products/<int:product_id>")
+class ProductItem(MethodView):
+    """One product."""
+
+    @require(perm.CATALOG_VIEW)
+    @blp.response(200, ProductOut)
+    def get(self, product_id: int) -> Any:
+        """A product."""
+        try:
+            return service.get_product(session(), product_id)
+        except CatalogError as exc:
+            raise fail(exc) from None
+
+    @require(perm.CATALOG_EDIT)
+    @needs_json
+    @blp.arguments(ProductPatch)
+    @blp.response(200, ProductOut)
+    def patch(self, data: dict[str, Any], product_id: int) -> Any:
+        """Change some fields of a product."""
+        try:
+            product = service.update_product(session(), service.get_product(session(), product_id), data)
+        except CatalogError as exc:
+            raise fail(exc) from None
+        session().commit()
+        return product
+
+
+@blp.route("/categories")
+class Categories(MethodView):
+    """Product categories."""
+
+    @require(perm.CATALOG_VIEW)
+    @blp.response(200, CategoryOut(many=True))
+    def get(self) -> Any:
+        """Every category, by name."""
+        return service.list_categories(session())
+
+    @require(perm.CATALOG_EDIT)
+    @needs_json
+    @blp.arguments(CategoryIn)
+    @blp.response(201, CategoryOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Add a category (optionally under a parent)."""
+        try:
+            category = service.create_category(session(), data["name"], data.get("parent_id"))
+        except CatalogError as exc:
+            raise fail(exc) from None
+        session().commit()
+        return category
+
+
+@blp.route("/price-lists")
+class PriceLists(MethodView):
+    """Price lists."""
+
+    @require(perm.CATALOG_VIEW)
+    @blp.response(200, PriceListOut(many=True))
+    def get(self) -> Any:
+        """Every price list, the default first."""
+        return service.list_price_lists(session())
+
+    @require(perm.CATALOG_EDIT)
+    @needs_json
+    @blp.arguments(PriceListIn)
+    @blp.response(201, PriceListOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Add a price list; the first one (or one with `is_default`) becomes the default."""
+        try:
+            found = service.create_price_list(session(), data["name"], data["currency"], data["is_default"])
+        except CatalogError as exc:
+            raise fail(exc) from None
+        session().commit()
+        return found
+
+
+@blp.route("/price-lists/<int:price_list_id>/prices")
+@require(perm.CATALOG_VIEW)
+@blp.response(200, PriceOut(many=True))
+def list_prices(price_list_id: int) -> Any:
+    """Every price of a list, by product id."""
+    try:
+        service.get_price_list(session(), price_list_id)
+    except CatalogError as exc:
+        raise fail(exc) from None
+    return [{"price_list_id": price_list_id, "product_id": product_id, "unit_price": price}
+            for product_id, price in service.prices_in(session(), price_list_id)]
+
+
+@blp.route("/price-lists/<int:price_list_id>/prices/<int:product_id>", methods=["PUT"])
+@require(perm.CATALOG_EDIT)
+@needs_json
+@blp.arguments(PriceIn)
+@blp.response(200, PriceOut)
+def set_price(data: dict[str, Any], price_list_id: int, product_id: int) -> Any:
+    """Set a product's unit price in a list (rounded to the list's currency)."""
+    try:
+        price = service.set_price(session(), service.get_price_list(session(), price_list_id), product_id,
+                                  data["unit_price"])
+    except CatalogError as exc:
+        raise fail(exc) from None
+    session().commit()
+    return price

@@ -1,0 +1,411 @@
+"""`/api/v1/sales/quotes`, `/orders` and `/invoices`: priced documents, their flow and payments."""
+
+from __future__ import annotations
+
+import decimal
+from typing import Any
+
+from flask.views import MethodView
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from payvand.plugins.sales import permissions as perm
+from payvand.plugins.sales.api import blp
+from payvand.plugins.sales.api.catalog import (
+    CURSOR,
+    Amount,
+    fail,
+    id_field,
+    needs_json,
+    parse_cursor,
+)
+from payvand.plugins.sales.services import documents as service
+from payvand.plugins.sales.services.documents import DocumentError, LineIn
+from payvand.sdk import require, session
+
+_MAX_QTY = decimal.Decimal(1_000_000)
+
+
+class LineInSchema(Schema):
+    """A line: a product (priced from the price list unless `unit_price` is given) or free text."""
+
+    class Meta:
+        unknown = RAISE
+
+    product_id = id_field(allow_none=True)
+    description = fields.String(allow_none=True, validate=validate.Length(min=1, max=500))
+    quantity = Amount(required=True, minimum=decimal.Decimal("0.001"), maximum=_MAX_QTY,
+                      metadata={"description": "Positive, at most 3 decimals"})
+    unit_price = Amount(allow_none=True, minimum=decimal.Decimal(0))
+    discount_percent = Amount(allow_none=True, minimum=decimal.Decimal(0), maximum=decimal.Decimal(100))
+    discount_amount = Amount(allow_none=True, minimum=decimal.Decimal(0))
+    tax_rate = Amount(allow_none=True, minimum=decimal.Decimal(0), maximum=decimal.Decimal(100),
+                      metadata={"description": "Percent; by default from the product's tax class"})
+
+
+class OrderLineIn(Schema):
+    """A line of an online order: a product and a quantity (the price comes from the default list)."""
+
+    class Meta:
+        unknown = RAISE
+
+    product_id = id_field(required=True)
+    quantity = Amount(required=True, minimum=decimal.Decimal("0.001"), maximum=_MAX_QTY)
+
+
+class QuoteIn(Schema):
+    """A new quote."""
+
+    class Meta:
+        unknown = RAISE
+
+    customer_id = id_field(required=True)
+    price_list_id = id_field(allow_none=True)
+    currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"))
+    valid_until = fields.Date(allow_none=True)
+    lines = fields.List(fields.Nested(LineInSchema), required=True, validate=validate.Length(min=1, max=200))
+
+
+class OrderIn(Schema):
+    """An order placed on behalf of a customer (online ordering, the customer portal)."""
+
+    class Meta:
+        unknown = RAISE
+
+    customer_id = id_field(required=True)
+    lines = fields.List(fields.Nested(OrderLineIn), required=True, validate=validate.Length(min=1, max=200))
+
+
+class LineOut(Schema):
+    """A priced line as printed."""
+
+    position = fields.Integer(required=True)
+    product_id = fields.Integer(allow_none=True, required=True)
+    description = fields.String(required=True)
+    quantity = Amount(required=True)
+    unit_price = Amount(required=True)
+    discount = Amount(required=True)
+    tax_rate = Amount(required=True)
+    net = Amount(required=True)
+    tax = Amount(required=True)
+    total = Amount(required=True)
+
+
+class _DocumentOut(Schema):
+    id = fields.Integer(required=True)
+    number = fields.String(required=True)
+    customer_id = fields.Integer(required=True)
+    currency = fields.String(required=True)
+    status = fields.String(required=True)
+    subtotal = Amount(required=True)
+    discount_total = Amount(required=True)
+    tax_total = Amount(required=True)
+    total = Amount(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class QuoteOut(_DocumentOut):
+    """A quote with its lines."""
+
+    price_list_id = fields.Integer(allow_none=True, required=True)
+    valid_until = fields.Date(allow_none=True, required=True)
+    sent_at = fields.DateTime(allow_none=True, required=True)
+    accepted_at = fields.DateTime(allow_none=True, required=True)
+    lines = fields.List(fields.Nested(LineOut), required=True)
+
+
+class OrderSummary(_DocumentOut):
+    """An order without its lines."""
+
+    channel = fields.String(required=True)
+    quote_id = fields.Integer(allow_none=True, required=True)
+    placed_at = fields.DateTime(required=True)
+    status_changed_at = fields.DateTime(allow_none=True, required=True)
+
+
+class OrderOut(OrderSummary):
+    """An order with its lines."""
+
+    lines = fields.List(fields.Nested(LineOut), required=True)
+
+
+class PaymentOut(Schema):
+    """A payment (negative: a refund)."""
+
+    id = fields.Integer(required=True)
+    amount = Amount(required=True)
+    method = fields.String(required=True)
+    reference = fields.String(allow_none=True, required=True)
+    paid_at = fields.DateTime(required=True)
+
+
+class InvoiceSummary(_DocumentOut):
+    """An invoice without its payments."""
+
+    order_id = fields.Integer(allow_none=True, required=True)
+    year = fields.Integer(required=True)
+    sequence = fields.Integer(required=True)
+    issued_at = fields.DateTime(required=True)
+    due_at = fields.Date(allow_none=True, required=True)
+    paid_total = Amount(required=True)
+    balance_due = Amount(required=True)
+
+
+class InvoiceOut(InvoiceSummary):
+    """An invoice with its payments."""
+
+    payments = fields.List(fields.Nested(PaymentOut), required=True)
+
+
+class InvoiceIn(Schema):
+    """Invoice an order."""
+
+    class Meta:
+        unknown = RAISE
+
+    order_id = id_field(required=True)
+    due_at = fields.Date(allow_none=True)
+
+
+class PaymentIn(Schema):
+    """A payment on an invoice; a negative amount is a refund."""
+
+    class Meta:
+        unknown = RAISE
+
+    amount = Amount(required=True, minimum=-decimal.Decimal("1e15"))
+    method = fields.String(load_default="transfer", validate=validate.OneOf(service.PAYMENT_METHODS))
+    reference = fields.String(allow_none=True, validate=validate.Length(max=120))
+    paid_at = fields.AwareDateTime(allow_none=True)
+
+    @validates_schema
+    def _not_zero(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("amount") == 0:
+            raise ValidationError("A payment must not be zero.", "amount")
+
+
+class StatusIn(Schema):
+    """The status an order moves to."""
+
+    class Meta:
+        unknown = RAISE
+
+    status = fields.String(required=True, validate=validate.OneOf(service.ORDER_STATUSES))
+
+
+class ListArgs(Schema):
+    """Filters of a document list (newest first)."""
+
+    status = fields.String(validate=validate.Length(min=1, max=16))
+    customer_id = id_field(strict=False)
+    cursor = CURSOR
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+def _page_schema(item: type[Schema], name: str) -> type[Schema]:
+    return type(name, (Schema,), {
+        "__doc__": "One page, newest first; pass `next_cursor` as `cursor` for the next.",
+        "items": fields.List(fields.Nested(item), required=True),
+        "next_cursor": fields.String(allow_none=True, required=True),
+    })
+
+
+QuotePage = _page_schema(_DocumentOut, "QuotePage")
+OrderPage = _page_schema(OrderSummary, "OrderPage")
+InvoicePage = _page_schema(InvoiceSummary, "InvoicePage")
+
+
+def _lines(rows: list[dict[str, Any]]) -> list[LineIn]:
+    return [LineIn(**row) for row in rows]
+
+
+def _invoice(invoice: Any) -> Any:
+    invoice.balance_due = service.balance(invoice)
+    return invoice
+
+
+def _list(lister: Any, args: dict[str, Any]) -> dict[str, Any]:
+    items, last = lister(session(), status=args.get("status"), customer_id=args.get("customer_id"),
+                         before_id=parse_cursor(args.get("cursor")), limit=args["limit"])
+    return {"items": items, "next_cursor": str(last) if last else None}
+
+
+# --------------------------------------------------------------------------- quotes
+
+
+@blp.route("/quotes")
+class Quotes(MethodView):
+    """Quotes."""
+
+    @require(perm.DOCUMENT_VIEW)
+    @blp.arguments(ListArgs, location="query", unknown=RAISE)
+    @blp.response(200, QuotePage)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List quotes, newest first; filter by status (draft, sent, accepted, ...) or customer."""
+        return _list(service.list_quotes, args)
+
+    @require(perm.DOCUMENT_EDIT)
+    @needs_json
+    @blp.arguments(QuoteIn)
+    @blp.response(201, QuoteOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Write a draft quote; products are priced from the price list (the default one) and taxed by tax class."""
+        try:
+            quote = service.create_quote(session(), data["customer_id"], _lines(data["lines"]),
+                                         price_list_id=data.get("price_list_id"), currency=data.get("currency"),
+                                         valid_until=data.get("valid_until"))
+        except DocumentError as exc:
+            raise fail(exc) from None
+        session().commit()
+        return quote
+
+
+@blp.route("/quotes/<int:quote_id>")
+@require(perm.DOCUMENT_VIEW)
+@blp.response(200, QuoteOut)
+def get_quote(quote_id: int) -> Any:
+    """A quote with its lines."""
+    try:
+        return service.get_quote(session(), quote_id)
+    except DocumentError as exc:
+        raise fail(exc) from None
+
+
+@blp.route("/quotes/<int:quote_id>/send", methods=["POST"])
+@require(perm.DOCUMENT_EDIT)
+@blp.response(200, QuoteOut)
+def send_quote(quote_id: int) -> Any:
+    """Mark the quote sent (recorded on the customer's timeline as `sales.quote_sent`)."""
+    try:
+        quote = service.send_quote(session(), service.get_quote(session(), quote_id))
+    except DocumentError as exc:
+        raise fail(exc) from None
+    session().commit()
+    return quote
+
+
+@blp.route("/quotes/<int:quote_id>/accept", methods=["POST"])
+@require(perm.DOCUMENT_EDIT)
+@blp.response(201, OrderOut)
+def accept_quote(quote_id: int) -> Any:
+    """Accept the quote: it becomes an order with the same lines (`sales.order_placed`)."""
+    try:
+        order = service.accept_quote(session(), service.get_quote(session(), quote_id))
+    except DocumentError as exc:
+        raise fail(exc) from None
+    session().commit()
+    return order
+
+
+# --------------------------------------------------------------------------- orders
+
+
+@blp.route("/orders")
+class Orders(MethodView):
+    """Orders."""
+
+    @require(perm.DOCUMENT_VIEW)
+    @blp.arguments(ListArgs, location="query", unknown=RAISE)
+    @blp.response(200, OrderPage)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List orders, newest first; filter by status or customer."""
+        return _list(service.list_orders, args)
+
+    @require(perm.DOCUMENT_EDIT)
+    @needs_json
+    @blp.arguments(OrderIn)
+    @blp.response(201, OrderOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Place an order online on behalf of a customer: products and quantities, priced from the default list."""
+        try:
+            order = service.place_order(session(), data["customer_id"], _lines(data["lines"]), channel="api")
+        except DocumentError as exc:
+            raise fail(exc) from None
+        session().commit()
+        return order
+
+
+@blp.route("/orders/<int:order_id>")
+@require(perm.DOCUMENT_VIEW)
+@blp.response(200, OrderOut)
+def get_order(order_id: int) -> Any:
+    """An order with its lines."""
+    try:
+        return service.get_order(session(), order_id)
+    except DocumentError as exc:
+        raise fail(exc) from None
+
+
+@blp.route("/orders/<int:order_id>/status", methods=["POST"])
+@require(perm.DOCUMENT_EDIT)
+@needs_json
+@blp.arguments(StatusIn)
+@blp.response(200, OrderOut)
+def change_order_status(data: dict[str, Any], order_id: int) -> Any:
+    """Move the order along placed→paid→shipped→delivered, placed→cancelled or delivered→returned (409 otherwise)."""
+    try:
+        order = service.change_order_status(session(), service.get_order(session(), order_id), data["status"])
+    except DocumentError as exc:
+        raise fail(exc) from None
+    session().commit()
+    return order
+
+
+# --------------------------------------------------------------------------- invoices
+
+
+@blp.route("/invoices")
+class Invoices(MethodView):
+    """Invoices."""
+
+    @require(perm.DOCUMENT_VIEW)
+    @blp.arguments(ListArgs, location="query", unknown=RAISE)
+    @blp.response(200, InvoicePage)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List invoices, newest first; filter by status (unpaid, partially_paid, paid, ...) or customer."""
+        page = _list(service.list_invoices, args)
+        page["items"] = [_invoice(item) for item in page["items"]]
+        return page
+
+    @require(perm.DOCUMENT_EDIT)
+    @needs_json
+    @blp.arguments(InvoiceIn)
+    @blp.response(201, InvoiceOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Invoice an order (once), numbered per fiscal year (`INV-1405-000001`)."""
+        try:
+            invoice = service.create_invoice(session(), service.get_order(session(), data["order_id"]),
+                                             due_at=data.get("due_at"))
+        except DocumentError as exc:
+            if exc.status == 404:
+                exc.status, exc.field = 422, "order_id"
+            raise fail(exc) from None
+        session().commit()
+        return _invoice(invoice)
+
+
+@blp.route("/invoices/<int:invoice_id>")
+@require(perm.DOCUMENT_VIEW)
+@blp.response(200, InvoiceOut)
+def get_invoice(invoice_id: int) -> Any:
+    """An invoice with its payments and balance due."""
+    try:
+        return _invoice(service.get_invoice(session(), invoice_id))
+    except DocumentError as exc:
+        raise fail(exc) from None
+
+
+@blp.route("/invoices/<int:invoice_id>/payments", methods=["POST"])
+@require(perm.PAYMENT_RECORD)
+@needs_json
+@blp.arguments(PaymentIn)
+@blp.response(201, InvoiceOut)
+def record_payment(data: dict[str, Any], invoice_id: int) -> Any:
+    """Record a payment (partial too; negative: a refund); answers the updated invoice."""
+    try:
+        invoice = service.get_invoice(session(), invoice_id)
+        service.record_payment(session(), invoice, data["amount"], method=data["method"],
+                               reference=data.get("reference"), paid_at=data.get("paid_at"))
+    except DocumentError as exc:
+        raise fail(exc) from None
+    session().commit()
+    session().refresh(invoice)
+    return _invoice(invoice)

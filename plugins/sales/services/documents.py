@@ -1,0 +1,525 @@
+"""Quotes, orders, invoices and payments: lines priced from a price list, taxed by tax class,
+totalled by `pricing.compute_document`, numbered per fiscal year, recorded on the timeline.
+
+Numbers ("Q-1405-000001", "O-…", "INV-…") come from `sales_counter`, bumped with one
+`INSERT … ON CONFLICT DO UPDATE … RETURNING`: PostgreSQL locks the counter row until the
+transaction ends (as SELECT … FOR UPDATE would), SQLite holds its write lock, so two documents
+never get the same number and a rolled-back document gives its number back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from payvand.plugins.sales import pricing
+from payvand.plugins.sales.models import (
+    Counter,
+    Invoice,
+    Order,
+    OrderLine,
+    Payment,
+    PriceList,
+    Product,
+    Quote,
+    QuoteLine,
+)
+from payvand.plugins.sales.services import catalog, rollup
+from payvand.sdk import Customer, MovedRows, SettingSpec, record_interaction, setting, utcnow
+from payvand.sdk import session as current_session
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+VAT_RATE = "sales.vat_rate"
+FISCAL_CALENDAR = "sales.fiscal_calendar"
+INVOICE_DUE_DAYS = "sales.invoice_due_days"
+
+#: The settings this area reads; declared through `payvand_settings` in the plugin's `__init__`.
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec(VAT_RATE, str(pricing.DEFAULT_VAT_RATE), "VAT rate (%)",
+                "Value-added tax on products of the standard tax class, in percent (Iran: 10 since 1403)."),
+    SettingSpec(FISCAL_CALENDAR, "jalali", "Fiscal calendar",
+                "jalali or gregorian: the year in quote, order and invoice numbers."),
+    SettingSpec(INVOICE_DUE_DAYS, 30, "Invoice due in (days)", "Days from issue to the due date of a new invoice."),
+)
+_DEFAULTS = {spec.key: spec.default for spec in SETTINGS}
+
+#: Order status flow: status -> statuses it may move to.
+ORDER_FLOW: dict[str, tuple[str, ...]] = {
+    "placed": ("paid", "cancelled"),
+    "paid": ("shipped",),
+    "shipped": ("delivered",),
+    "delivered": ("returned",),
+    "cancelled": (),
+    "returned": (),
+}
+ORDER_STATUSES = tuple(ORDER_FLOW)
+PAYMENT_METHODS = ("cash", "card", "transfer", "online", "cheque")
+#: The largest document total stored (the money columns hold 16 integer digits).
+MAX_AMOUNT = Decimal("1e15")
+#: Interaction channel per order channel (staff orders are taken in person or by phone).
+_INTERACTION_CHANNEL = {"staff": "other", "web": "web", "api": "web"}
+
+
+class DocumentError(Exception):
+    """A document rule was broken: `status` 404 (missing), 409 (wrong state) or 422 (invalid `field`)."""
+
+    def __init__(self, message: str, *, status: int = 422, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.field = field
+
+
+@dataclass(frozen=True, kw_only=True)
+class LineIn:
+    """A line as entered: a product (priced from the price list unless `unit_price` is given) or
+    free text (`description` and `unit_price` required); an optional percent or amount discount
+    on the whole line; `tax_rate` overrides the product's tax class."""
+
+    quantity: Decimal
+    product_id: int | None = None
+    description: str | None = None
+    unit_price: Decimal | None = None
+    discount_percent: Decimal | None = None
+    discount_amount: Decimal | None = None
+    tax_rate: Decimal | None = None
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def _setting(key: str) -> Any:
+    try:
+        return setting(key)
+    except KeyError:  # the plugin's settings are not declared (yet): use the defaults
+        return _DEFAULTS[key]
+
+
+def vat_rate() -> Decimal:
+    """The VAT rate (percent) of the standard tax class: the `sales.vat_rate` setting."""
+    try:
+        rate = Decimal(str(_setting(VAT_RATE)).strip())
+    except decimal.InvalidOperation:
+        return pricing.DEFAULT_VAT_RATE
+    return rate if rate.is_finite() and 0 <= rate <= 100 else pricing.DEFAULT_VAT_RATE
+
+
+def fiscal_calendar() -> str:
+    """`jalali` or `gregorian`: the `sales.fiscal_calendar` setting."""
+    value = str(_setting(FISCAL_CALENDAR) or "jalali").lower()
+    return value if value in ("jalali", "gregorian") else "jalali"
+
+
+def local_today() -> dt.date:
+    """Today in the deployment's time zone (`core.timezone`)."""
+    try:
+        zone = zoneinfo.ZoneInfo(str(setting("core.timezone") or "Asia/Tehran"))
+    except (KeyError, ValueError, zoneinfo.ZoneInfoNotFoundError):
+        zone = zoneinfo.ZoneInfo("Asia/Tehran")
+    return utcnow().astimezone(zone).date()
+
+
+def tax_rate_for(tax_class: str, standard_rate: Decimal) -> Decimal:
+    """The tax rate of a product's tax class: the VAT rate for `standard`, 0 for `exempt`."""
+    return Decimal(0) if tax_class == "exempt" else standard_rate
+
+
+# --------------------------------------------------------------------------- numbering
+
+
+def next_number(session: Session, kind: str, prefix: str, today: dt.date | None = None) -> tuple[int, int, str]:
+    """Take the next number of `kind` in the current fiscal year: (year, sequence, "PREFIX-year-seq")."""
+    year = pricing.fiscal_year(today or local_today(), fiscal_calendar())  # type: ignore[arg-type]
+    table = Counter.__table__
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (insert(table).values(kind=kind, year=year, last=1)
+                 .on_conflict_do_update(index_elements=[table.c.kind, table.c.year], set_={"last": table.c.last + 1})
+                 .returning(table.c.last))
+    seq = int(session.execute(statement).scalar_one())
+    return year, seq, pricing.invoice_number(year, seq, prefix)
+
+
+# --------------------------------------------------------------------------- lines
+
+
+def _customer(session: Session, customer_id: int) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None or customer.merged_into_id is not None or customer.erased_at is not None:
+        raise DocumentError(f"There is no active customer {customer_id}.", field="customer_id")
+    return customer
+
+
+def _price_list(session: Session, price_list_id: int | None) -> PriceList | None:
+    if price_list_id is None:
+        return catalog.default_price_list(session)
+    found = session.get(PriceList, price_list_id)
+    if found is None:
+        raise DocumentError(f"There is no price list {price_list_id}.", field="price_list_id")
+    return found
+
+
+def price_lines(session: Session, lines: Sequence[LineIn], price_list: PriceList | None,
+                currency: str) -> tuple[list[dict[str, Any]], pricing.DocumentTotals]:
+    """The column values of each line and the document's totals (one query for the products)."""
+    if not lines:
+        raise DocumentError("A document needs at least one line.", field="lines")
+    found = catalog.products_with_prices(session, (li.product_id for li in lines if li.product_id is not None),
+                                         price_list.id if price_list else None)
+    standard = vat_rate()
+    inputs: list[pricing.LineInput] = []
+    rows: list[dict[str, Any]] = []
+    for n, line in enumerate(lines):
+        field = f"lines.{n}"
+        product: Product | None = None
+        price = line.unit_price
+        if line.product_id is not None:
+            if line.product_id not in found:
+                raise DocumentError(f"There is no product {line.product_id}.", field=f"{field}.product_id")
+            product, listed = found[line.product_id]
+            if not product.active:
+                raise DocumentError(f"Product {product.sku} is not active.", field=f"{field}.product_id")
+            if price is None:
+                price = listed
+            if price is None:
+                raise DocumentError(f"Product {product.sku} has no price in the price list; give a unit price.",
+                                    field=f"{field}.unit_price")
+        elif price is None or not line.description:
+            raise DocumentError("A line without a product needs a description and a unit price.", field=field)
+        description = line.description or (product.name if product else "")
+        rate = line.tax_rate if line.tax_rate is not None else tax_rate_for(product.tax_class if product else "standard", standard)
+        discount = None
+        if line.discount_percent is not None and line.discount_amount is not None:
+            raise DocumentError("Give a percent or an amount discount, not both.", field=f"{field}.discount_amount")
+        try:
+            if line.discount_percent is not None:
+                discount = pricing.percent_off(line.discount_percent)
+            elif line.discount_amount is not None:
+                discount = pricing.amount_off(line.discount_amount)
+            inputs.append(pricing.LineInput(quantity=line.quantity, unit_price=price, tax_rate=rate,
+                                            discount=discount, description=description))
+        except (ValueError, TypeError) as exc:
+            raise DocumentError(str(exc), field=field) from None
+        rows.append({"position": n, "product_id": product.id if product else None, "description": description[:500],
+                     "quantity": line.quantity, "unit_price": price, "tax_rate": rate})
+    try:
+        totals = pricing.compute_document(inputs, currency)
+    except ValueError as exc:
+        raise DocumentError(str(exc), field="lines") from None
+    if totals.total > MAX_AMOUNT:
+        raise DocumentError(f"The total must not exceed {MAX_AMOUNT:f}.", field="lines")
+    for row, amounts in zip(rows, totals.lines, strict=True):
+        row.update(discount=amounts.discount + amounts.document_discount, net=amounts.net, tax=amounts.tax,
+                   total=amounts.total)
+    return rows, totals
+
+
+def _set_totals(document: Any, totals: pricing.DocumentTotals) -> None:
+    document.subtotal = totals.subtotal
+    document.discount_total = totals.discount_total
+    document.tax_total = totals.tax_total
+    document.total = totals.total
+
+
+def tax_summary(lines: Sequence[Any]) -> dict[Decimal, Decimal]:
+    """Tax per rate (ascending) of a stored document's lines, as printed on it."""
+    by_rate: dict[Decimal, Decimal] = {}
+    for line in lines:
+        rate = Decimal(line.tax_rate).normalize()
+        by_rate[rate] = by_rate.get(rate, Decimal(0)) + line.tax
+    return dict(sorted(by_rate.items()))
+
+
+# --------------------------------------------------------------------------- quotes
+
+
+def create_quote(session: Session, customer_id: int, lines: Sequence[LineIn], *, price_list_id: int | None = None,
+                 currency: str | None = None, valid_until: dt.date | None = None, deal_id: int | None = None) -> Quote:
+    """A draft quote for a customer; product prices come from the price list (the default one)."""
+    _customer(session, customer_id)
+    price_list = _price_list(session, price_list_id)
+    currency = currency or (price_list.currency if price_list else str(_core_currency()))
+    if price_list is not None and currency != price_list.currency:
+        raise DocumentError(f"The price list is in {price_list.currency}, not {currency}.", field="currency")
+    rows, totals = price_lines(session, lines, price_list, currency)
+    _, _, number = next_number(session, "quote", "Q")
+    quote = Quote(number=number, customer_id=customer_id, currency=currency, status="draft", deal_id=deal_id,
+                  price_list_id=price_list.id if price_list else None, valid_until=valid_until,
+                  lines=[QuoteLine(**row) for row in rows])
+    _set_totals(quote, totals)
+    session.add(quote)
+    session.flush()
+    return quote
+
+
+def _core_currency() -> str:
+    try:
+        return str(setting("core.currency") or "IRR")
+    except KeyError:
+        return "IRR"
+
+
+def get_quote(session: Session, quote_id: int) -> Quote:
+    """The quote with this id; DocumentError 404 if there is none."""
+    found = session.get(Quote, quote_id) if 1 <= quote_id <= catalog.MAX_ID else None
+    if found is None:
+        raise DocumentError(f"There is no quote {quote_id}.", status=404)
+    return found
+
+
+def send_quote(session: Session, quote: Quote) -> Quote:
+    """Mark a draft (or re-send a sent) quote as sent; recorded as `sales.quote_sent`."""
+    if quote.status not in ("draft", "sent"):
+        raise DocumentError(f"Quote {quote.number} is {quote.status}; only a draft or sent quote can be sent.", status=409)
+    quote.status = "sent"
+    quote.sent_at = utcnow()
+    record_interaction(quote.customer_id, "sales.quote_sent", "email", f"Quote {quote.number} sent",
+                       value=quote.total, currency=quote.currency, source=("sales.quote", quote.id),
+                       direction="outbound", payload={"number": quote.number})
+    session.flush()
+    return quote
+
+
+def accept_quote(session: Session, quote: Quote) -> Order:
+    """Accept a draft or sent quote: it becomes `accepted` and an order (channel staff) copies its lines."""
+    if quote.status not in ("draft", "sent"):
+        raise DocumentError(f"Quote {quote.number} is {quote.status}; only a draft or sent quote can be accepted.", status=409)
+    if quote.valid_until is not None and quote.valid_until < local_today():
+        raise DocumentError(f"Quote {quote.number} expired on {quote.valid_until.isoformat()}.", status=409)
+    quote.status = "accepted"
+    quote.accepted_at = utcnow()
+    lines = [OrderLine(**{key: getattr(line, key) for key in _LINE_COLUMNS}) for line in quote.lines]
+    return _place(session, quote.customer_id, quote.currency, lines, quote, channel="staff", quote_id=quote.id)
+
+
+_LINE_COLUMNS = ("position", "product_id", "description", "quantity", "unit_price", "discount", "tax_rate", "net", "tax", "total")
+
+
+# --------------------------------------------------------------------------- orders
+
+
+def _place(session: Session, customer_id: int, currency: str, lines: list[OrderLine], totals: Any, *,
+           channel: str, quote_id: int | None = None) -> Order:
+    _, _, number = next_number(session, "order", "O")
+    order = Order(number=number, customer_id=customer_id, currency=currency, status="placed", channel=channel,
+                  quote_id=quote_id, placed_at=utcnow(), lines=lines, subtotal=totals.subtotal,
+                  discount_total=totals.discount_total, tax_total=totals.tax_total, total=totals.total)
+    session.add(order)
+    session.flush()
+    rollup.count_order(order.id, 1)
+    record_interaction(customer_id, "sales.order_placed", _INTERACTION_CHANNEL.get(channel, "other"),
+                       f"Order {number} placed", value=order.total, currency=currency,
+                       source=("sales.order", order.id), payload={"number": number, "channel": channel})
+    return order
+
+
+def place_order(session: Session, customer_id: int, lines: Sequence[LineIn], *, channel: str = "api",
+                price_list_id: int | None = None) -> Order:
+    """Place an order for a customer (online, through the API, or by staff), priced from the price list."""
+    _customer(session, customer_id)
+    price_list = _price_list(session, price_list_id)
+    currency = price_list.currency if price_list else _core_currency()
+    rows, totals = price_lines(session, lines, price_list, currency)
+    return _place(session, customer_id, currency, [OrderLine(**row) for row in rows], totals, channel=channel)
+
+
+def get_order(session: Session, order_id: int) -> Order:
+    """The order with this id; DocumentError 404 if there is none."""
+    found = session.get(Order, order_id) if 1 <= order_id <= catalog.MAX_ID else None
+    if found is None:
+        raise DocumentError(f"There is no order {order_id}.", status=404)
+    return found
+
+
+def change_order_status(session: Session, order: Order, status: str) -> Order:
+    """Move an order along its flow (placed→paid→shipped→delivered, placed→cancelled, delivered→returned)."""
+    if status not in ORDER_FLOW:
+        raise DocumentError(f"Unknown status; use one of: {', '.join(ORDER_STATUSES)}.", field="status")
+    allowed = ORDER_FLOW[order.status]
+    if status not in allowed:
+        then = f"it can only become {' or '.join(allowed)}" if allowed else "its status is final"
+        raise DocumentError(f"Order {order.number} is {order.status}: {then}, not {status}.", status=409, field="status")
+    was_counted = order.status in rollup.COUNTED
+    order.status = status
+    order.status_changed_at = utcnow()
+    session.flush()
+    if was_counted != (status in rollup.COUNTED):  # cancelled or returned: out of the revenue reports
+        rollup.count_order(order.id, 1 if status in rollup.COUNTED else -1)
+    return order
+
+
+def list_orders(session: Session, *, status: str | None = None, customer_id: int | None = None,
+                before_id: int | None = None, limit: int = 50) -> tuple[list[Order], int | None]:
+    """A page of orders, newest first (by id); filter by status or customer."""
+    return _page(session, Order, before_id, limit, Order.status == status if status else None,
+                 Order.customer_id == customer_id if customer_id else None)
+
+
+def _page(session: Session, model: Any, before_id: int | None, limit: int, *conditions: Any) -> tuple[list[Any], int | None]:
+    query = sa.select(model)
+    for condition in conditions:
+        if condition is not None:
+            query = query.where(condition)
+    if before_id is not None:
+        query = query.where(model.id < before_id)
+    rows = list(session.scalars(query.order_by(model.id.desc()).limit(limit + 1)))
+    page = rows[:limit]
+    return page, (page[-1].id if len(rows) > limit else None)
+
+
+def list_quotes(session: Session, *, status: str | None = None, customer_id: int | None = None,
+                before_id: int | None = None, limit: int = 50) -> tuple[list[Quote], int | None]:
+    """A page of quotes, newest first (by id); filter by status or customer."""
+    return _page(session, Quote, before_id, limit, Quote.status == status if status else None,
+                 Quote.customer_id == customer_id if customer_id else None)
+
+
+# --------------------------------------------------------------------------- invoices and payments
+
+
+def create_invoice(session: Session, order: Order, *, due_at: dt.date | None = None) -> Invoice:
+    """Invoice an order (once; not a cancelled one): numbered per fiscal year, due after the due-days setting."""
+    if order.status == "cancelled":
+        raise DocumentError(f"Order {order.number} is cancelled.", status=409)
+    existing = session.scalar(sa.select(Invoice.number).where(Invoice.order_id == order.id, Invoice.status != "void"))
+    if existing is not None:
+        raise DocumentError(f"Order {order.number} already has invoice {existing}.", status=409)
+    today = local_today()
+    year, seq, number = next_number(session, "invoice", "INV", today)
+    if due_at is None:
+        due_at = today + dt.timedelta(days=int(_setting(INVOICE_DUE_DAYS) or 0))
+    invoice = Invoice(number=number, customer_id=order.customer_id, currency=order.currency, order_id=order.id,
+                      year=year, sequence=seq, status="unpaid", issued_at=utcnow(), due_at=due_at,
+                      subtotal=order.subtotal, discount_total=order.discount_total, tax_total=order.tax_total,
+                      total=order.total, paid_total=pricing.round_money(Decimal(0), order.currency))
+    session.add(invoice)
+    session.flush()
+    record_interaction(order.customer_id, "sales.invoice_issued", "other", f"Invoice {number} issued",
+                       value=invoice.total, currency=invoice.currency, source=("sales.invoice", invoice.id),
+                       direction="outbound", payload={"number": number, "order": order.number})
+    return invoice
+
+
+def get_invoice(session: Session, invoice_id: int) -> Invoice:
+    """The invoice with this id; DocumentError 404 if there is none."""
+    found = session.get(Invoice, invoice_id) if 1 <= invoice_id <= catalog.MAX_ID else None
+    if found is None:
+        raise DocumentError(f"There is no invoice {invoice_id}.", status=404)
+    return found
+
+
+def list_invoices(session: Session, *, status: str | None = None, customer_id: int | None = None,
+                  before_id: int | None = None, limit: int = 50) -> tuple[list[Invoice], int | None]:
+    """A page of invoices, newest first (by id); filter by status or customer."""
+    return _page(session, Invoice, before_id, limit, Invoice.status == status if status else None,
+                 Invoice.customer_id == customer_id if customer_id else None)
+
+
+def record_payment(session: Session, invoice: Invoice, amount: Decimal, *, method: str = "transfer",
+                   reference: str | None = None, paid_at: dt.datetime | None = None) -> Any:
+    """Record a payment (a refund when negative) and update the invoice's paid total and status.
+
+    The amount must be exact in the invoice's currency; a refund may not exceed what was paid.
+    The invoice becoming paid is recorded as `sales.invoice_paid`, and a placed order becomes paid.
+    """
+    if invoice.status == "void":
+        raise DocumentError(f"Invoice {invoice.number} is void.", status=409)
+    if method not in PAYMENT_METHODS:
+        raise DocumentError(f"Unknown method; use one of: {', '.join(PAYMENT_METHODS)}.", field="method")
+    if amount == 0:
+        raise DocumentError("A payment must not be zero.", field="amount")
+    if pricing.round_money(amount, invoice.currency) != amount:
+        raise DocumentError(f"The amount has more decimals than {invoice.currency} allows.", field="amount")
+    paid = invoice.paid_total + amount
+    if paid < 0:
+        raise DocumentError(f"A refund cannot exceed the {invoice.paid_total} paid.", field="amount")
+    if paid > MAX_AMOUNT:
+        raise DocumentError("The amount is too large.", field="amount")
+    was = invoice.status
+    payment = Payment(invoice_id=invoice.id, amount=amount, method=method, reference=reference,
+                      paid_at=paid_at or utcnow())
+    session.add(payment)
+    invoice.paid_total = paid
+    invoice.status = pricing.payment_status(invoice.total, paid)
+    if invoice.status in ("paid", "overpaid") and was not in ("paid", "overpaid"):
+        record_interaction(invoice.customer_id, "sales.invoice_paid", "other", f"Invoice {invoice.number} paid",
+                           value=invoice.total, currency=invoice.currency, source=("sales.invoice", invoice.id),
+                           payload={"number": invoice.number})
+        if invoice.order_id is not None:
+            order = session.get(Order, invoice.order_id)
+            if order is not None and order.status == "placed":
+                change_order_status(session, order, "paid")
+    session.flush()
+    return payment
+
+
+def balance(invoice: Invoice) -> Decimal:
+    """What the customer still owes on the invoice (negative: a credit)."""
+    return pricing.balance_due(invoice.total, [invoice.paid_total])
+
+
+# --------------------------------------------------------------------------- facts
+
+
+def purchase_facts() -> sa.Select[Any]:
+    """Purchases for analytics (the `payvand_purchase_facts` hook): one row per order line of
+    orders neither cancelled nor returned: (customer_id, product_id, occurred_at, quantity, amount, currency),
+    `amount` the exact line total (tax included)."""
+    return (
+        sa.select(
+            Order.customer_id.label("customer_id"),
+            OrderLine.product_id.label("product_id"),
+            Order.placed_at.label("occurred_at"),
+            OrderLine.quantity.label("quantity"),
+            OrderLine.total.label("amount"),
+            Order.currency.label("currency"),
+        )
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Order.status.not_in(("cancelled", "returned")))
+    )
+
+
+# --------------------------------------------------------------------------- customer hooks
+
+
+def plain(amount: Decimal) -> str:
+    """An amount as a plain decimal string without trailing zeros ("12.5", "1375000")."""
+    text = format(amount, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def merge_customer(target: Customer, source: Customer) -> list[MovedRows]:
+    """Move the source customer's quotes, orders and invoices to the target (`payvand_customer_merge`)."""
+    session = current_session()
+    moved: list[MovedRows] = []
+    for model in (Quote, Order, Invoice):
+        ids = list(session.scalars(sa.select(model.id).where(model.customer_id == source.id)))
+        if ids:
+            session.execute(sa.update(model).where(model.id.in_(ids)).values(customer_id=target.id))
+            moved.append(MovedRows(model.__tablename__, "customer_id", ids))
+    return moved
+
+
+def customer_export(customer: Customer) -> dict[str, Any]:
+    """The customer's quotes, orders and invoices for a data export (`payvand_customer_export`)."""
+    session = current_session()
+
+    def rows(model: Any, *columns: str) -> list[dict[str, Any]]:
+        found = session.scalars(sa.select(model).where(model.customer_id == customer.id).order_by(model.id))
+        return [{c: (plain(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v)
+                 for c in columns for v in [getattr(row, c)]} for row in found]
+
+    common = ("number", "status", "currency", "subtotal", "discount_total", "tax_total", "total", "created_at")
+    return {
+        "quotes": rows(Quote, *common),
+        "orders": rows(Order, *common, "channel", "placed_at"),
+        "invoices": rows(Invoice, *common, "issued_at", "due_at", "paid_total"),
+    }

@@ -1,0 +1,207 @@
+"""Quote, order and invoice pages: lists (newest first, keyset pages), printable quote and
+invoice pages (company name, lines, tax summary by rate, totals; Jalali dates in `fa`), the
+quote's send and accept buttons, order status changes and invoicing, and recording payments.
+
+Every page runs a constant number of queries whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from payvand.plugins.sales import permissions as perm
+from payvand.plugins.sales.api.documents import PaymentIn
+from payvand.plugins.sales.models import Invoice, Order, Quote
+from payvand.plugins.sales.services import catalog
+from payvand.plugins.sales.services import documents as service
+from payvand.plugins.sales.services.documents import DocumentError
+from payvand.plugins.sales.views import bp
+from payvand.sdk import Customer, FormResult, parse_form, session, staff_required
+from payvand.sdk import gettext as _
+from payvand.sdk import lazy_gettext as _l
+
+PAGE_SIZE = 50
+
+QUOTE_STATUSES = {"draft": _l("Draft"), "sent": _l("Sent"), "accepted": _l("Accepted"), "rejected": _l("Rejected"),
+                  "expired": _l("Expired")}
+ORDER_STATUSES = {"placed": _l("Placed"), "paid": _l("Paid"), "shipped": _l("Shipped"), "delivered": _l("Delivered"),
+                  "cancelled": _l("Cancelled"), "returned": _l("Returned")}
+INVOICE_STATUSES = {"unpaid": _l("Unpaid"), "partially_paid": _l("Partially paid"), "paid": _l("Paid"),
+                    "overpaid": _l("Overpaid"), "void": _l("Void")}
+METHODS = {"cash": _l("Cash"), "card": _l("Card"), "transfer": _l("Bank transfer"), "online": _l("Online"),
+           "cheque": _l("Cheque")}
+
+
+def _int(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) <= catalog.MAX_ID else None
+
+
+def _names(ids: Any) -> dict[int, str]:
+    """Customers' display names in one query."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    return dict(session().execute(sa.select(Customer.id, Customer.display_name).where(Customer.id.in_(wanted))).all())
+
+
+def _list_page(lister: Any, endpoint: str, template: str, statuses: dict[str, Any], **extra: Any) -> Any:
+    status = request.args.get("status") if request.args.get("status") in statuses else None
+    items, last = lister(session(), status=status, customer_id=_int("customer_id"), before_id=_int("before"),
+                         limit=PAGE_SIZE)
+    args = {k: v for k, v in request.args.items() if k != "before"}
+    return render_template(
+        template, items=items, statuses=statuses, status=status or "", names=_names(i.customer_id for i in items),
+        next_url=url_for(endpoint, **args, before=last) if last else None,
+        first_url=url_for(endpoint, **args) if request.args.get("before") else None, **extra)
+
+
+def _fail(exc: DocumentError, target: str) -> Any:
+    flash(exc.message, "danger")
+    return redirect(target)
+
+
+# --------------------------------------------------------------------------- quotes
+
+
+@bp.route("/sales/quotes")
+@staff_required(perm.DOCUMENT_VIEW)
+def quotes() -> Any:
+    """Quotes, newest first."""
+    return _list_page(service.list_quotes, "sales.quotes", "sales/quotes.html", QUOTE_STATUSES)
+
+
+@bp.route("/sales/quotes/<int:quote_id>")
+@staff_required(perm.DOCUMENT_VIEW)
+def quote(quote_id: int) -> Any:
+    """The printable quote."""
+    found = session().get(Quote, quote_id) if quote_id <= catalog.MAX_ID else None
+    if found is None:
+        abort(404)
+    return render_template("sales/quote.html", doc=found, lines=found.lines, taxes=service.tax_summary(found.lines),
+                           customer=session().get(Customer, found.customer_id), statuses=QUOTE_STATUSES)
+
+
+@bp.route("/sales/quotes/<int:quote_id>/send", methods=["POST"])
+@staff_required(perm.DOCUMENT_EDIT)
+def quote_send(quote_id: int) -> Any:
+    """Mark the quote sent."""
+    target = url_for("sales.quote", quote_id=quote_id)
+    try:
+        found = service.send_quote(session(), service.get_quote(session(), quote_id))
+    except DocumentError as exc:
+        if exc.status == 404:
+            abort(404)
+        return _fail(exc, target)
+    session().commit()
+    flash(_("Quote %(number)s was marked sent.", number=found.number), "success")
+    return redirect(target)
+
+
+@bp.route("/sales/quotes/<int:quote_id>/accept", methods=["POST"])
+@staff_required(perm.DOCUMENT_EDIT)
+def quote_accept(quote_id: int) -> Any:
+    """Accept the quote: an order is placed with its lines."""
+    try:
+        order = service.accept_quote(session(), service.get_quote(session(), quote_id))
+    except DocumentError as exc:
+        if exc.status == 404:
+            abort(404)
+        return _fail(exc, url_for("sales.quote", quote_id=quote_id))
+    session().commit()
+    flash(_("Order %(number)s was placed.", number=order.number), "success")
+    return redirect(url_for("sales.orders"))
+
+
+# --------------------------------------------------------------------------- orders
+
+
+@bp.route("/sales/orders")
+@staff_required(perm.DOCUMENT_VIEW)
+def orders() -> Any:
+    """Orders, newest first, with their next statuses and an invoice button."""
+    return _list_page(service.list_orders, "sales.orders", "sales/orders.html", ORDER_STATUSES, flow=service.ORDER_FLOW)
+
+
+@bp.route("/sales/orders/<int:order_id>/status", methods=["POST"])
+@staff_required(perm.DOCUMENT_EDIT)
+def order_status(order_id: int) -> Any:
+    """Move an order to the next status chosen."""
+    try:
+        order = service.change_order_status(session(), service.get_order(session(), order_id),
+                                            request.form.get("status", ""))
+    except DocumentError as exc:
+        if exc.status == 404:
+            abort(404)
+        return _fail(exc, url_for("sales.orders"))
+    session().commit()
+    flash(_("Order %(number)s is now %(status)s.", number=order.number, status=ORDER_STATUSES[order.status]), "success")
+    return redirect(url_for("sales.orders"))
+
+
+@bp.route("/sales/orders/<int:order_id>/invoice", methods=["POST"])
+@staff_required(perm.DOCUMENT_EDIT)
+def order_invoice(order_id: int) -> Any:
+    """Invoice the order and show the invoice."""
+    try:
+        invoice = service.create_invoice(session(), service.get_order(session(), order_id))
+    except DocumentError as exc:
+        if exc.status == 404:
+            abort(404)
+        return _fail(exc, url_for("sales.orders"))
+    session().commit()
+    flash(_("Invoice %(number)s was issued.", number=invoice.number), "success")
+    return redirect(url_for("sales.invoice", invoice_id=invoice.id))
+
+
+# --------------------------------------------------------------------------- invoices
+
+
+@bp.route("/sales/invoices")
+@staff_required(perm.DOCUMENT_VIEW)
+def invoices() -> Any:
+    """Invoices, newest first, with their balance due."""
+    return _list_page(service.list_invoices, "sales.invoices", "sales/invoices.html", INVOICE_STATUSES,
+                      balance=service.balance)
+
+
+def _invoice_page(invoice_id: int, form: FormResult, status: int = 200) -> Any:
+    found = session().get(Invoice, invoice_id) if invoice_id <= catalog.MAX_ID else None
+    if found is None:
+        abort(404)
+    order = session().get(Order, found.order_id) if found.order_id else None
+    lines = order.lines if order is not None else []
+    return render_template("sales/invoice.html", doc=found, order=order, lines=lines, taxes=service.tax_summary(lines),
+                           customer=session().get(Customer, found.customer_id), statuses=INVOICE_STATUSES,
+                           methods=METHODS, balance=service.balance(found), form=form), status
+
+
+@bp.route("/sales/invoices/<int:invoice_id>")
+@staff_required(perm.DOCUMENT_VIEW)
+def invoice(invoice_id: int) -> Any:
+    """The printable invoice with its payments, balance due and a form to record a payment."""
+    return _invoice_page(invoice_id, FormResult.empty({"method": "transfer"}))
+
+
+@bp.route("/sales/invoices/<int:invoice_id>/payments", methods=["POST"])
+@staff_required(perm.PAYMENT_RECORD)
+def invoice_payment(invoice_id: int) -> Any:
+    """Record a payment (negative: a refund); errors are shown next to the fields (422)."""
+    form = parse_form(PaymentIn())
+    if form.ok:
+        try:
+            found = service.get_invoice(session(), invoice_id)
+            service.record_payment(session(), found, form.data["amount"], method=form.data["method"],
+                                   reference=form.data.get("reference"))
+        except DocumentError as exc:
+            if exc.status == 404:
+                abort(404)
+            session().rollback()
+            form.errors[exc.field or "_form"] = [exc.message]
+        else:
+            session().commit()
+            flash(_("The payment was recorded."), "success")
+            return redirect(url_for("sales.invoice", invoice_id=invoice_id))
+    return _invoice_page(invoice_id, form, 422)
