@@ -26,7 +26,7 @@ def main(module_name: str) -> Path:
     module = importlib.import_module(module_name)
     plugin = InstalledPlugin(name=module.meta.name, obj=module, meta=module.meta, source=module_name)
     versions = plugin.package_dir / "migrations" / "versions"
-    for old in versions.glob("0001_*.py"):
+    for old in (p for p in versions.glob("*.py") if p.name != "__init__.py"):  # unreleased: one revision
         old.unlink()
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(f"sqlite:///{folder}/empty.sqlite3")

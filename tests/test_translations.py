@@ -17,33 +17,40 @@ SPEC.loader.exec_module(i18n)
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
 
 
+PACKAGES = pytest.mark.parametrize("package", i18n.PACKAGES, ids=lambda p: p.name)
+
+
+@PACKAGES
 @pytest.mark.parametrize("locale", ["fa", "en"])
-def test_every_string_of_the_ui_is_translated(locale):
-    assert i18n.missing(locale) == [], "run: python scripts/i18n.py update (and translate what it lists)"
+def test_every_string_of_the_ui_is_translated(locale, package):
+    assert i18n.missing(locale, package) == [], "run: python scripts/i18n.py update (and translate what it lists)"
 
 
 def _key(value):
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+@PACKAGES
 @pytest.mark.parametrize("locale", ["fa", "en"])
-def test_the_compiled_catalog_matches_its_source(locale):
-    catalog = i18n.read_catalog(locale)
-    with (i18n.TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo").open("rb") as handle:
+def test_the_compiled_catalog_matches_its_source(locale, package):
+    catalog = i18n.read_catalog(locale, package)
+    with (package / "translations" / locale / "LC_MESSAGES" / "messages.mo").open("rb") as handle:
         compiled = read_mo(handle)
     source = {_key(m.id): _key(m.string) for m in catalog if m.id and any(_key(m.string))}
     built = {_key(m.id): _key(m.string) for m in compiled if m.id}
     assert source == {key: built.get(key) for key in source}, "run: python scripts/i18n.py update"
 
 
-def test_persian_translations_keep_every_placeholder():
-    for message in i18n.read_catalog("fa"):
+@PACKAGES
+def test_persian_translations_keep_every_placeholder(package):
+    for message in i18n.read_catalog("fa", package):
         if message.id and isinstance(message.id, str) and message.string:
             assert sorted(PLACEHOLDER.findall(message.id)) == sorted(PLACEHOLDER.findall(message.string)), message.id
 
 
-def test_persian_translations_use_persian_letters():
-    for message in i18n.read_catalog("fa"):
+@PACKAGES
+def test_persian_translations_use_persian_letters(package):
+    for message in i18n.read_catalog("fa", package):
         if isinstance(message.string, str):
             assert "ي" not in message.string and "ك" not in message.string, message.id
 

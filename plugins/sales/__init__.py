@@ -46,6 +46,7 @@ def payvand_nav_items() -> list[NavItem]:
     return [
         NavItem(lazy_gettext("Leads"), "sales.leads", perm.LEAD_VIEW, order=40),
         NavItem(lazy_gettext("Deals"), "sales.board", perm.DEAL_VIEW, order=41),
+        NavItem(lazy_gettext("Forecast"), "sales.forecast", perm.DEAL_VIEW, order=41),
         NavItem(lazy_gettext("Products"), "sales.products", perm.CATALOG_VIEW, order=42),
         NavItem(lazy_gettext("Quotes"), "sales.quotes", perm.DOCUMENT_VIEW, order=43),
         NavItem(lazy_gettext("Orders"), "sales.orders", perm.DOCUMENT_VIEW, order=44),
@@ -76,3 +77,55 @@ def payvand_cli() -> list[Any]:
     from payvand.plugins.sales.cli import sales_cli
 
     return [sales_cli]
+
+
+@hookimpl
+def payvand_settings() -> list[Any]:
+    """The sales settings: VAT rate, fiscal calendar, invoice due days, lead-form framing."""
+    from payvand.plugins.sales.services import documents
+    from payvand.plugins.sales.views.leads import settings_specs
+
+    return [*documents.SETTINGS, *settings_specs()]
+
+
+@hookimpl
+def payvand_jobs() -> list[Any]:
+    """Nightly lead-score recompute and activity reminders."""
+    from payvand.plugins.sales.services import pipeline, scoring
+
+    return [*scoring.jobs(), *pipeline.jobs()]
+
+
+@hookimpl
+def payvand_customer_merge(target: Any, source: Any) -> list[Any]:
+    """Move the source customer's sales rows (leads, deals, quotes, orders, invoices) to the target."""
+    from payvand.plugins.sales.services import documents, leads, pipeline
+
+    return [*leads.merge_customer(target, source), *pipeline.merge_customer(target, source),
+            *documents.merge_customer(target, source)]
+
+
+@hookimpl
+def payvand_customer_export(customer: Any) -> dict[str, Any] | None:
+    """The customer's sales data for a data-portability export."""
+    from payvand.plugins.sales.services import documents, leads, pipeline
+
+    return {**(leads.export_customer(customer) or {}), **(pipeline.export_customer(customer) or {}),
+            **documents.customer_export(customer)}
+
+
+@hookimpl
+def payvand_customer_erase(customer: Any) -> None:
+    """Blank personal data in the customer's sales rows, keeping amounts and dates."""
+    from payvand.plugins.sales.services import leads, pipeline
+
+    leads.erase_customer(customer)
+    pipeline.erase_customer(customer)
+
+
+@hookimpl
+def payvand_purchase_facts() -> Any:
+    """Order lines of orders that were not cancelled or returned, for analytics."""
+    from payvand.plugins.sales.services import documents
+
+    return documents.purchase_facts()

@@ -23,3 +23,14 @@ def rebuild_rollups() -> None:
     with transaction():
         rows = rebuild()
     click.echo(f"Rebuilt the monthly product rollup: {rows:,} rows in {time.perf_counter() - began:.1f} s.")
+
+
+@sales_cli.command("recompute-scores")
+def recompute_scores() -> None:
+    """Recompute every lead's score from the scoring rules and other plugins' points (in SQL)."""
+    from payvand.plugins.sales.services.scoring import recompute_job
+
+    began = time.perf_counter()
+    with transaction():
+        leads = recompute_job()
+    click.echo(f"Recomputed the scores of {leads:,} leads in {time.perf_counter() - began:.1f} s.")

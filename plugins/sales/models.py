@@ -130,7 +130,8 @@ class Deal(Base):
 
     __tablename__ = "sales_deal"
     __table_args__ = (
-        sa.Index(None, "stage_id", "position"),  # a kanban column in order; moving renumbers by it
+        # a kanban column in order (moving renumbers by it); covers the pipeline-by-stage report too
+        sa.Index(None, "stage_id", "position", "currency", "amount"),
         sa.Index(None, "owner_id", "status", "expected_close"),
         # covering indexes of the forecasts (GROUP BY month or owner, currency, stage over open deals)
         sa.Index(None, "status", "expected_close", "currency", "stage_id", "amount"),
@@ -153,6 +154,20 @@ class Deal(Base):
     reason_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("sales_reason.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class DealStageChange(Base):
+    """A deal entering a stage (on creation, then on every move to another stage): its stage history."""
+
+    __tablename__ = "sales_deal_stage_change"
+    __table_args__ = (sa.Index(None, "deal_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    deal_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("sales_deal.id", ondelete="CASCADE"))
+    from_stage_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("sales_stage.id", ondelete="SET NULL"))
+    to_stage_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("sales_stage.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey(_USER, ondelete="SET NULL"))
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class DealProduct(Base):

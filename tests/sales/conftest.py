@@ -13,3 +13,10 @@ import payvand.plugins.sales as sales
 def payvand_plugins() -> list[Any]:
     """The sales plugin."""
     return [sales]
+
+
+@pytest.fixture
+def in_app(app: Any) -> Any:
+    """An app context for tests that call the services directly (hooks and settings need the app)."""
+    with app.app_context():
+        yield app

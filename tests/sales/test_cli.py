@@ -36,3 +36,18 @@ def test_rebuild_rollups_recomputes_the_monthly_product_sales(sales_installed, p
     assert result.output.startswith("Rebuilt the monthly product rollup: 1 rows")
     row = db_session.scalars(sa.select(ProductMonth)).one()
     assert (row.product_id, row.quantity, row.revenue) == (product.id, Decimal("3"), Decimal("3000"))
+
+
+def test_recompute_scores_scores_every_lead(sales_installed, payvand_database_url, db_session):
+    from payvand.plugins.sales.models import Lead, ScoringRule
+
+    db_session.add_all([ScoringRule(name="From the web", field="source", operator="eq", value="web_form", points=15),
+                        Lead(given_name="Ava", email="ava@example.com", source="web_form"),
+                        Lead(given_name="Bo", email="bo@example.com", source="manual")])
+    db_session.commit()
+    result = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "sales", "recompute-scores"])
+    assert result.exit_code == 0, result.output
+    assert "Recomputed the scores of 2 leads" in result.output
+    db_session.expire_all()
+    scores = dict(db_session.execute(sa.select(Lead.given_name, Lead.score)).all())
+    assert scores["Ava"] >= 15 and scores["Ava"] - scores["Bo"] == 15

@@ -30,14 +30,17 @@ def test_disabling_hides_everything_and_keeps_the_data(web, api, runtime, make_c
     assert web.get("/sales/reports").status_code == 200
     assert 'id="panel-sales"' in web.get(f"/customers/{customer.id}").text
     assert "/api/v1/sales/" in api.get("/api/v1/openapi.json").get_data(as_text=True)
+    assert api.get("/api/v1/sales/products").status_code == 200
+    assert web.get("/sales/deals").status_code == 200
 
     runtime.disable_plugin("sales")
     assert web.get("/sales/reports").status_code == 404
     assert 'id="panel-sales"' not in web.get(f"/customers/{customer.id}").text
     assert "Sales this month" not in web.get("/").text
     assert 'href="/sales/reports"' not in web.get("/").text
-    hidden = api.get("/api/v1/sales/reports-probe")
+    hidden = api.get("/api/v1/sales/products")
     assert hidden.status_code == 404 and hidden.json["error"]["code"] == "not_found"
+    assert web.get("/sales/deals").status_code == 404
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Order)) == 1  # the data is kept
 
     runtime.enable_plugin("sales")

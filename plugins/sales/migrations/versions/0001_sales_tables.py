@@ -2,7 +2,7 @@
 
 Revision ID: sales_0001
 Revises: 
-Create Date: 2026-11-26 10:46:45.250218
+Create Date: 2026-11-26 11:02:45.127313
 """
 
 from __future__ import annotations
@@ -205,7 +205,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_sales_deal_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_deal_lead_id'), ['lead_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_deal_owner_id_status_expected_close'), ['owner_id', 'status', 'expected_close'], unique=False)
-        batch_op.create_index(batch_op.f('ix_sales_deal_stage_id_position'), ['stage_id', 'position'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_deal_stage_id_position_currency_amount'), ['stage_id', 'position', 'currency', 'amount'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_deal_status_closed_at'), ['status', 'closed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_deal_status_expected_close_currency_stage_id_amount'), ['status', 'expected_close', 'currency', 'stage_id', 'amount'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_deal_status_owner_id_currency_stage_id_amount'), ['status', 'owner_id', 'currency', 'stage_id', 'amount'], unique=False)
@@ -246,6 +246,22 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['product_id'], ['sales_product.id'], name=op.f('fk_sales_deal_product_product_id_sales_product')),
     sa.PrimaryKeyConstraint('deal_id', 'product_id', name=op.f('pk_sales_deal_product'))
     )
+    op.create_table('sales_deal_stage_change',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('deal_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('from_stage_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('to_stage_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('changed_at', payvand.sdk.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['deal_id'], ['sales_deal.id'], name=op.f('fk_sales_deal_stage_change_deal_id_sales_deal'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['from_stage_id'], ['sales_stage.id'], name=op.f('fk_sales_deal_stage_change_from_stage_id_sales_stage'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['to_stage_id'], ['sales_stage.id'], name=op.f('fk_sales_deal_stage_change_to_stage_id_sales_stage'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['core_user.id'], name=op.f('fk_sales_deal_stage_change_user_id_core_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_deal_stage_change'))
+    )
+    with op.batch_alter_table('sales_deal_stage_change', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sales_deal_stage_change_deal_id_id'), ['deal_id', 'id'], unique=False)
+
     op.create_table('sales_quote',
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('deal_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
@@ -414,6 +430,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_sales_quote_customer_id'))
 
     op.drop_table('sales_quote')
+    with op.batch_alter_table('sales_deal_stage_change', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sales_deal_stage_change_deal_id_id'))
+
+    op.drop_table('sales_deal_stage_change')
     op.drop_table('sales_deal_product')
     with op.batch_alter_table('sales_activity', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sales_activity_remind_at'))
@@ -427,7 +447,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_sales_deal_status_owner_id_currency_stage_id_amount'))
         batch_op.drop_index(batch_op.f('ix_sales_deal_status_expected_close_currency_stage_id_amount'))
         batch_op.drop_index(batch_op.f('ix_sales_deal_status_closed_at'))
-        batch_op.drop_index(batch_op.f('ix_sales_deal_stage_id_position'))
+        batch_op.drop_index(batch_op.f('ix_sales_deal_stage_id_position_currency_amount'))
         batch_op.drop_index(batch_op.f('ix_sales_deal_owner_id_status_expected_close'))
         batch_op.drop_index(batch_op.f('ix_sales_deal_lead_id'))
         batch_op.drop_index(batch_op.f('ix_sales_deal_customer_id'))

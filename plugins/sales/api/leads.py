@@ -1,0 +1,141 @@
+"""`/api/v1/sales/leads`: list, create, read, change and convert leads (record rule applied)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import request
+from flask.views import MethodView
+from marshmallow import Schema, fields
+
+from payvand.plugins.sales import permissions as perm
+from payvand.plugins.sales.api import blp
+from payvand.plugins.sales.services import leads as service
+from payvand.sdk import ApiError, principal, require, session
+
+LEAD_EXAMPLE = {
+    "given_name": "Sara", "family_name": "Ahmadi", "email": "Sara@Example.com", "phone": "+98 912 345 6789",
+    "source": "api", "campaign": "spring-sale", "utm": {"source": "newsletter", "medium": "email"}, "consent": True,
+}
+
+
+class LeadPage(Schema):
+    """One page of leads; pass `next_cursor` as `cursor` for the next."""
+
+    items = fields.List(fields.Nested(service.LeadOut), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class ConversionOut(Schema):
+    """The converted lead, its customer and the deal opened for it, if any."""
+
+    lead = fields.Nested(service.LeadOut, required=True)
+    customer_id = fields.Integer(required=True)
+    created_customer = fields.Boolean(required=True, metadata={"description": "False when linked to an existing customer"})
+    deal_id = fields.Integer(allow_none=True, required=True)
+
+
+def needs_json(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Refuse (415) a request whose body is not JSON before its arguments are read."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not request.is_json:
+            raise ApiError(415, "Send a JSON body with 'Content-Type: application/json'.")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _viewer() -> service.Viewer:
+    return service.Viewer.of(principal())
+
+
+def _api_error(exc: service.LeadError) -> ApiError:
+    return ApiError(exc.status, exc.message, code=exc.code, fields=exc.fields)
+
+
+def _lead_or_404(lead_id: int) -> Any:
+    lead = service.get_lead(lead_id, _viewer())
+    if lead is None:
+        raise ApiError(404, f"There is no lead {lead_id}.")
+    return lead
+
+
+@blp.route("/leads")
+class Leads(MethodView):
+    """The lead collection."""
+
+    @require(perm.LEAD_VIEW)
+    @blp.arguments(service.LeadListArgs, location="query")
+    @blp.response(200, LeadPage)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List leads (own only without `sales.manage`): filter by status, owner, source, minimum score, prefix `q`."""
+        try:
+            items, cursor = service.list_leads(args, _viewer())
+        except service.BadCursor:
+            raise ApiError(400, "The cursor is not valid; start again from the first page.",
+                           fields={"cursor": ["Invalid cursor."]}) from None
+        return {"items": items, "next_cursor": cursor}
+
+    @require(perm.LEAD_EDIT)
+    @needs_json
+    @blp.arguments(service.LeadIn, example=LEAD_EXAMPLE)
+    @blp.response(201, service.LeadOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create a lead; it is owned by the caller unless `owner_id` says otherwise."""
+        data.setdefault("source", "api")
+        try:
+            lead = service.create_lead(data, owner_id=principal().user_id)
+        except service.LeadError as exc:
+            session().rollback()
+            raise _api_error(exc) from None
+        session().commit()
+        return lead, 201, {"Location": f"/api/v1/sales/leads/{lead.id}"}
+
+
+@blp.route("/leads/<int:lead_id>")
+class LeadItem(MethodView):
+    """One lead."""
+
+    @require(perm.LEAD_VIEW)
+    @blp.response(200, service.LeadOut)
+    def get(self, lead_id: int) -> Any:
+        """Read a lead with its score explained (`score_details`)."""
+        return _lead_or_404(lead_id)
+
+    @require(perm.LEAD_EDIT)
+    @needs_json
+    @blp.arguments(service.LeadPatch(partial=True), example={"status": "qualified", "phone": "09123456789"})
+    @blp.response(200, service.LeadOut)
+    def patch(self, data: dict[str, Any], lead_id: int) -> Any:
+        """Change some fields of a lead (not its source; `converted` is reached by converting)."""
+        lead = _lead_or_404(lead_id)
+        try:
+            service.update_lead(lead, data)
+        except service.LeadError as exc:
+            session().rollback()
+            raise _api_error(exc) from None
+        session().commit()
+        return lead
+
+
+@blp.route("/leads/<int:lead_id>/convert", methods=["POST"])
+@require(perm.LEAD_EDIT)
+@needs_json
+@blp.arguments(service.ConvertIn, example={"create_deal": True, "deal_amount": "25000000", "deal_currency": "IRR"})
+@blp.response(200, ConversionOut)
+@blp.alt_response(409, description="The lead is already converted")
+def convert(data: dict[str, Any], lead_id: int) -> dict[str, Any]:
+    """Convert a lead into a customer (new, or the one with its email) and optionally a deal, in one step."""
+    lead = _lead_or_404(lead_id)
+    try:
+        result = service.convert_lead(lead, data)
+    except service.LeadError as exc:
+        session().rollback()
+        raise _api_error(exc) from None
+    session().commit()
+    return {"lead": lead, "customer_id": result.customer_id, "created_customer": result.created_customer,
+            "deal_id": result.deal.id if result.deal else None}

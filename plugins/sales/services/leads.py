@@ -1,0 +1,529 @@
+"""Leads: capture (web form, API, import, manual), the record rule, keyset lists, and conversion.
+
+A lead is not a customer yet, so nothing about it reaches the core timeline until it is
+converted: `convert_lead` creates (or finds, by email) the customer, optionally opens a deal in
+the default pipeline's first stage, and then records `sales.lead_created` (dated when the lead
+came in) and `sales.lead_converted` on the customer, so its history starts with the lead.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import json
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
+
+from payvand.plugins.sales import permissions as perm
+from payvand.plugins.sales.models import Deal, Lead
+from payvand.plugins.sales.services import pipeline
+from payvand.sdk import (
+    Customer,
+    User,
+    create_customer,
+    find_customer_ids_by_email,
+    record_interaction,
+    session,
+    utcnow,
+)
+
+SOURCES = ("web_form", "api", "import", "manual")
+STATUSES = ("new", "contacted", "qualified", "converted", "disqualified")
+#: Statuses staff may set by hand; `converted` is reached only through `convert_lead`.
+OPEN_STATUSES = ("new", "contacted", "qualified", "disqualified")
+UTM_KEYS = ("source", "medium", "campaign", "term", "content")
+MAX_ID = 2**63 - 1
+PAGE_SIZE = 50
+MAX_PAGE = 200
+
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+_PHONE_RE = re.compile(r"^\+?[0-9]{5,20}$")
+
+
+class LeadError(ValueError):
+    """A lead change that cannot be made; `fields` maps fields to messages, `status` the HTTP answer."""
+
+    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None, status: int = 409,
+                 code: str = "lead_refused") -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+        self.status = status
+        self.code = code
+
+
+def normalize_phone(raw: str) -> str:
+    """A phone as typed (Persian digits, spaces, dashes, brackets) reduced to `+` and Latin digits."""
+    text = raw.translate(_DIGITS).strip()
+    plus = text.startswith("+") or text.startswith("00")
+    digits = re.sub(r"[^0-9]", "", text)
+    if text.startswith("00"):
+        digits = digits[2:]
+    return ("+" if plus else "") + digits
+
+
+class _Text(fields.String):
+    """A stripped string; empty becomes None."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        text = " ".join(text.split()) if "\n" not in text else text.strip()
+        return text or None
+
+    def _validate(self, value: Any) -> None:
+        if value is not None:  # blank input became None: nothing to check
+            super()._validate(value)
+
+
+class _Bool(fields.Boolean):
+    """A JSON boolean only (not 0/1 or "yes"): forms pass Python booleans."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class LeadIn(Schema):
+    """A lead as given by the API, the staff form, an import or the public form.
+
+    A person's name or an organisation's is required, and an email or a phone to reach them.
+    The email is lower-cased; the phone keeps `+` and digits (Persian digits accepted). `utm`
+    takes the five UTM keys (`source`, `medium`, `campaign`, `term`, `content`).
+    """
+
+    class Meta:
+        unknown = RAISE
+
+    given_name = _Text(allow_none=True, validate=validate.Length(max=120))
+    family_name = _Text(allow_none=True, validate=validate.Length(max=120))
+    organization_name = _Text(allow_none=True, validate=validate.Length(max=200))
+    email = fields.String(allow_none=True, validate=validate.Length(max=254))
+    phone = fields.String(allow_none=True, validate=validate.Length(max=40))
+    message = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    source = fields.String(validate=validate.OneOf(SOURCES), metadata={"description": "Default: api (API), manual (staff)"})
+    campaign = _Text(allow_none=True, validate=validate.Length(max=120))
+    referrer = fields.String(allow_none=True, validate=validate.Length(max=500))
+    utm = fields.Dict(keys=fields.String(validate=validate.OneOf(UTM_KEYS)),
+                      values=fields.String(validate=validate.Length(max=120)), load_default=dict)
+    consent = _Bool(load_default=False)
+    owner_id = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
+    status = fields.String(validate=validate.OneOf(OPEN_STATUSES))
+
+    @pre_load
+    def _clean(self, data: Any, **_: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        email = data.get("email")
+        if isinstance(email, str):
+            data["email"] = email.translate(_DIGITS).strip().lower() or None
+        phone = data.get("phone")
+        if isinstance(phone, str):
+            data["phone"] = normalize_phone(phone) or None
+        return data
+
+    @validates_schema
+    def _check(self, data: dict[str, Any], partial: Any = None, **_: Any) -> None:
+        errors: dict[str, list[str]] = {}
+        email = data.get("email")
+        if email:
+            try:
+                fields.Email().deserialize(email)
+            except ValidationError:
+                errors["email"] = ["Not a valid email address."]
+        phone = data.get("phone")
+        if phone and not _PHONE_RE.match(phone):
+            errors["phone"] = ["Not a valid phone number."]
+        if not partial:
+            if not (data.get("given_name") or data.get("family_name") or data.get("organization_name")):
+                errors.setdefault("family_name", []).append("Give a name or an organisation.")
+            if not (email or phone):
+                errors.setdefault("email", []).append("Give an email or a phone number.")
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def _utm(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        if "utm" in data:
+            data["utm"] = {k: v.strip()[:120] for k, v in (data["utm"] or {}).items() if v and v.strip()}
+        return data
+
+
+class LeadPatch(LeadIn):
+    """A partial change of a lead (the same rules per field; `source` cannot change)."""
+
+    source = fields.String(validate=validate.OneOf(SOURCES), metadata={"readOnly": True})
+
+    @pre_load
+    def _no_source(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict) and "source" in data:
+            raise ValidationError({"source": ["The source of a lead cannot change."]})
+        return data
+
+
+class LeadOut(Schema):
+    """A lead with its score and, once converted, its customer."""
+
+    id = fields.Integer(required=True)
+    status = fields.String(required=True, metadata={"enum": list(STATUSES)})
+    given_name = fields.String(allow_none=True, required=True)
+    family_name = fields.String(allow_none=True, required=True)
+    organization_name = fields.String(allow_none=True, required=True)
+    email = fields.String(allow_none=True, required=True)
+    phone = fields.String(allow_none=True, required=True)
+    message = fields.String(allow_none=True, required=True)
+    source = fields.String(required=True, metadata={"enum": list(SOURCES)})
+    campaign = fields.String(allow_none=True, required=True)
+    referrer = fields.String(allow_none=True, required=True)
+    utm = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    consent = fields.Boolean(required=True)
+    score = fields.Integer(required=True)
+    score_details = fields.List(fields.Tuple((fields.String(), fields.Integer())), required=True,
+                                metadata={"description": "Which rule gave how many points: [[rule, points], ...]"})
+    scored_at = fields.DateTime(allow_none=True, required=True)
+    owner_id = fields.Integer(allow_none=True, required=True)
+    customer_id = fields.Integer(allow_none=True, required=True)
+    created_at = fields.DateTime(required=True)
+    converted_at = fields.DateTime(allow_none=True, required=True)
+
+
+class LeadListArgs(Schema):
+    """Filters and the page of a lead list."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    owner_id = fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID))
+    source = fields.String(validate=validate.OneOf(SOURCES))
+    min_score = fields.Integer(strict=False, validate=validate.Range(min=-1_000_000, max=1_000_000))
+    q = fields.String(validate=validate.Length(min=1, max=120),
+                      metadata={"description": "Prefix of a name, an organisation, an email or a phone"})
+    sort = fields.String(load_default="newest", validate=validate.OneOf(("newest", "score")))
+    limit = fields.Integer(load_default=PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE))
+    cursor = fields.String(validate=validate.Length(max=200))
+
+
+class ConvertIn(Schema):
+    """How to convert a lead: into a new or the given customer, with or without a deal."""
+
+    class Meta:
+        unknown = RAISE
+
+    customer_id = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=MAX_ID),
+                                 metadata={"description": "Link to this customer; by default a customer with "
+                                                          "the lead's email, else a new one"})
+    create_deal = _Bool(load_default=False)
+    deal_title = fields.String(allow_none=True, validate=validate.Length(min=1, max=200))
+    deal_amount = fields.String(allow_none=True, validate=validate.Regexp(r"^[0-9]{1,15}(\.[0-9]{1,4})?$",
+                                                                        error="A positive amount, e.g. 1500000 or 12.50."),
+                                metadata={"description": "Exact decimal as a string"})
+    deal_currency = fields.String(load_default="IRR", validate=validate.Regexp(r"^[A-Z]{3}$"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Viewer:
+    """Who is looking: their user id and whether they see every rep's leads (`sales.manage`)."""
+
+    user_id: int | None
+    sees_all: bool
+
+    @classmethod
+    def of(cls, principal: Any) -> Viewer:
+        """The viewer for an API or staff principal."""
+        return cls(getattr(principal, "user_id", None), bool(principal.can(perm.MANAGE)))
+
+
+class BadCursor(ValueError):
+    """A page cursor this service did not make."""
+
+
+# --------------------------------------------------------------------------- create / read / change
+
+
+def _apply(lead: Lead, data: dict[str, Any]) -> None:
+    for key, value in data.items():
+        if key == "utm":
+            lead.utm = dict(value or {})
+            lead.utm_source = lead.utm.get("source")
+            lead.utm_medium = lead.utm.get("medium")
+            lead.utm_campaign = lead.utm.get("campaign")
+        else:
+            setattr(lead, key, value)
+    if "utm" in data and not lead.campaign and lead.utm_campaign:
+        lead.campaign = lead.utm_campaign
+
+
+def check_owner(owner_id: int | None) -> None:
+    """Raise LeadError (422) when `owner_id` names no active user."""
+    if owner_id is None:
+        return
+    found = session().scalar(sa.select(User.id).where(User.id == owner_id, User.is_active.is_(True)))
+    if found is None:
+        raise LeadError("The request has invalid fields.", fields={"owner_id": [f"There is no user {owner_id}."]},
+                        status=422, code="invalid")
+
+
+def create_lead(data: dict[str, Any], *, owner_id: int | None = None) -> Lead:
+    """Add a lead from validated `LeadIn` data in the current session (flushed, not committed).
+
+    `owner_id` in `data` wins over the argument (the creator, for manual entry); the public
+    form passes none, leaving the lead unassigned.
+    """
+    values = dict(data)
+    values.setdefault("owner_id", owner_id)
+    values.setdefault("source", "manual")
+    check_owner(values.get("owner_id"))
+    lead = Lead(status=values.pop("status", "new"), utm={}, score=0, score_details=[])
+    _apply(lead, values)
+    session().add(lead)
+    session().flush()
+    return lead
+
+
+def visible(query: sa.Select[Any], viewer: Viewer) -> sa.Select[Any]:
+    """`query` over leads narrowed by the record rule: a rep sees only the leads they own."""
+    if viewer.sees_all:
+        return query
+    return query.where(Lead.owner_id == viewer.user_id)
+
+
+def get_lead(lead_id: int, viewer: Viewer) -> Lead | None:
+    """The lead with this id if the viewer may see it, else None."""
+    if not 0 < lead_id <= MAX_ID:
+        return None
+    return session().scalars(visible(sa.select(Lead).where(Lead.id == lead_id), viewer)).first()
+
+
+def update_lead(lead: Lead, data: dict[str, Any]) -> dict[str, list[Any]]:
+    """Apply a validated `LeadPatch`; return the changes as `{field: [old, new]}`."""
+    if lead.status == "converted" and "status" in data:
+        raise LeadError("A converted lead keeps its status.", fields={"status": ["Already converted."]},
+                        code="lead_converted")
+    if "owner_id" in data:
+        check_owner(data["owner_id"])
+    changes: dict[str, list[Any]] = {}
+    for key, value in data.items():
+        old = getattr(lead, key)
+        if old != value:
+            changes[key] = [old, value]
+    _apply(lead, data)
+    session().flush()
+    return changes
+
+
+def _encode(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, length: int) -> list[int]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
+    except (ValueError, TypeError, UnicodeError):
+        raise BadCursor(cursor) from None
+    if (not isinstance(values, list) or len(values) != length
+            or not all(isinstance(v, int) and not isinstance(v, bool) and abs(v) <= MAX_ID for v in values)):
+        raise BadCursor(cursor)
+    return values
+
+
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def list_leads(args: dict[str, Any], viewer: Viewer) -> tuple[list[Lead], str | None]:
+    """One page of leads the viewer may see, filtered, newest first or by score; and the next cursor.
+
+    Pages are keyed on (id) or (score, id), both indexed, so a page costs the same at any depth.
+    """
+    limit = int(args.get("limit") or PAGE_SIZE)
+    query = visible(sa.select(Lead), viewer)
+    if args.get("status"):
+        query = query.where(Lead.status == args["status"])
+    if args.get("owner_id"):
+        query = query.where(Lead.owner_id == args["owner_id"])
+    if args.get("source"):
+        query = query.where(Lead.source == args["source"])
+    if args.get("min_score") is not None:
+        query = query.where(Lead.score >= args["min_score"])
+    text = (args.get("q") or "").translate(_DIGITS).strip()
+    if text:
+        pattern = _like_prefix(text.lower() if "@" in text else text)
+        conditions = [Lead.email.like(pattern, escape="\\")]
+        if _PHONE_RE.match(normalize_phone(text) or "x") or text.replace(" ", "").lstrip("+").isdigit():
+            conditions.append(Lead.phone.like(_like_prefix(normalize_phone(text)), escape="\\"))
+        else:
+            for column in (Lead.given_name, Lead.family_name, Lead.organization_name):
+                conditions.append(column.like(pattern, escape="\\"))
+        query = query.where(sa.or_(*conditions))
+    by_score = args.get("sort") == "score"
+    if args.get("cursor"):
+        if by_score:
+            score, last_id = _decode(args["cursor"], 2)
+            query = query.where(sa.or_(Lead.score < score, sa.and_(Lead.score == score, Lead.id < last_id)))
+        else:
+            (last_id,) = _decode(args["cursor"], 1)
+            query = query.where(Lead.id < last_id)
+    query = query.order_by(Lead.score.desc(), Lead.id.desc()) if by_score else query.order_by(Lead.id.desc())
+    rows = list(session().scalars(query.limit(limit + 1)))
+    cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        cursor = _encode([last.score, last.id] if by_score else [last.id])
+    return rows, cursor
+
+
+def owner_names(leads: list[Lead]) -> dict[int, str]:
+    """Display names of the owners of `leads` (one query)."""
+    ids = {lead.owner_id for lead in leads if lead.owner_id}
+    if not ids:
+        return {}
+    rows = session().execute(sa.select(User.id, User.name, User.email).where(User.id.in_(ids)))
+    return {row.id: row.name or row.email for row in rows}
+
+
+def owner_choices(limit: int = 500) -> list[tuple[int, str]]:
+    """Active users a lead may be assigned to, by name (at most `limit`)."""
+    rows = session().execute(sa.select(User.id, User.name, User.email).where(User.is_active.is_(True))
+                             .order_by(User.name, User.email).limit(limit))
+    return [(row.id, row.name or row.email) for row in rows]
+
+
+def display_name(lead: Lead) -> str:
+    """The lead's person name, else its organisation, else its email or phone."""
+    person = " ".join(p for p in (lead.given_name, lead.family_name) if p)
+    return person or lead.organization_name or lead.email or lead.phone or f"#{lead.id}"
+
+
+# --------------------------------------------------------------------------- conversion
+
+
+def _customer_data(lead: Lead) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if lead.given_name or lead.family_name:
+        data.update(kind="person", given_name=lead.given_name, family_name=lead.family_name)
+        if lead.organization_name:
+            data["organization_name"] = lead.organization_name
+    else:
+        data.update(kind="organization", organization_name=lead.organization_name)
+    if lead.email:
+        data["emails"] = [lead.email]
+    if lead.phone:
+        data["phones"] = [lead.phone]
+    if lead.owner_id:
+        data["owner_id"] = lead.owner_id
+    if lead.consent:
+        data["consents"] = [{"channel": "email" if lead.email else "sms", "granted": True,
+                             "source": f"sales lead {lead.id}"}]
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@dataclasses.dataclass
+class Conversion:
+    """What a conversion made: the customer (new or existing), and the deal if one was asked for."""
+
+    lead: Lead
+    customer_id: int
+    created_customer: bool
+    deal: Deal | None
+
+
+def convert_lead(lead: Lead, options: dict[str, Any] | None = None) -> Conversion:
+    """Turn the lead into a customer (and a deal), keeping its history; flushed, not committed.
+
+    The customer is `options["customer_id"]`, else the oldest live customer with the lead's
+    email, else a new one made from the lead. With `create_deal`, a deal opens in the default
+    pipeline's first stage (through the pipeline service, which makes a default pipeline if there is none). The customer's
+    timeline gets `sales.lead_created` at the lead's arrival and `sales.lead_converted` now.
+    """
+    options = options or {}
+    if lead.status == "converted":
+        raise LeadError("This lead is already converted.", code="lead_converted")
+    s = session()
+    created = False
+    customer_id = options.get("customer_id")
+    if customer_id is not None:
+        customer = s.get(Customer, customer_id)
+        if customer is None or customer.merged_into_id is not None or customer.erased_at is not None:
+            raise LeadError("The request has invalid fields.",
+                            fields={"customer_id": [f"There is no customer {customer_id}."]}, status=422, code="invalid")
+    else:
+        found = find_customer_ids_by_email(lead.email) if lead.email else []
+        if found:
+            customer_id = found[0]
+        else:
+            customer_id = create_customer(_customer_data(lead), source="sales.lead").id
+            created = True
+    deal = None
+    if options.get("create_deal"):
+        data = {"title": options.get("deal_title") or display_name(lead), "customer_id": customer_id,
+                "lead_id": lead.id, "owner_id": lead.owner_id, "amount": options.get("deal_amount") or 0,
+                "currency": options.get("deal_currency") or "IRR"}
+        try:  # the default pipeline's first stage (made if there is no pipeline yet)
+            deal = pipeline.create_deal(s, data, None)
+        except pipeline.PipelineError as exc:
+            raise LeadError("The request has invalid fields.", fields={"deal_" + exc.field: [exc.message]},
+                            status=422, code="invalid") from None
+    now = utcnow()
+    created_at = lead.created_at if lead.created_at.tzinfo else lead.created_at.replace(tzinfo=dt.timezone.utc)
+    record_interaction(
+        customer_id, "sales.lead_created", _channel(lead), f"Lead from {lead.source}" + (
+            f" ({lead.campaign})" if lead.campaign else ""),
+        occurred_at=created_at, source=("sales.lead", lead.id),
+        payload={k: v for k, v in {"source": lead.source, "campaign": lead.campaign, "referrer": lead.referrer,
+                                   "utm": lead.utm or None, "message": (lead.message or "")[:500] or None,
+                                   "score": lead.score}.items() if v},
+    )
+    record_interaction(
+        customer_id, "sales.lead_converted", "web" if lead.source == "web_form" else _channel(lead),
+        "Lead converted" + (f"; deal {deal.title}" if deal else ""), occurred_at=now, direction="internal",
+        source=("sales.lead", lead.id), payload={"deal_id": deal.id} if deal else {},
+    )
+    lead.status = "converted"
+    lead.customer_id = customer_id
+    lead.converted_at = now
+    s.flush()
+    return Conversion(lead=lead, customer_id=customer_id, created_customer=created, deal=deal)
+
+
+def _channel(lead: Lead) -> str:
+    """The interaction channel a lead came through (core channels: `web` or `other`)."""
+    return "web" if lead.source in ("web_form", "api") else "other"
+
+
+# --------------------------------------------------------------------------- customer hooks (wired in __init__.py)
+
+
+def merge_customer(target: Any, source: Any) -> list[Any]:
+    """`payvand_customer_merge`: re-point the leads converted into `source` to `target` (one UPDATE)."""
+    from payvand.sdk import MovedRows
+
+    s = session()
+    ids = list(s.scalars(sa.select(Lead.id).where(Lead.customer_id == source.id)))
+    if not ids:
+        return []
+    s.execute(sa.update(Lead).where(Lead.id.in_(ids)).values(customer_id=target.id)
+              .execution_options(synchronize_session=False))
+    return [MovedRows(table=Lead.__tablename__, column="customer_id", ids=ids)]
+
+
+def export_customer(customer: Any) -> dict[str, Any] | None:
+    """`payvand_customer_export`: the leads converted into `customer` (as the API shows them)."""
+    rows = list(session().scalars(sa.select(Lead).where(Lead.customer_id == customer.id).order_by(Lead.id)))
+    return {"leads": LeadOut(many=True).dump(rows)} if rows else None
+
+
+def erase_customer(customer: Any) -> None:
+    """`payvand_customer_erase`: blank the personal fields of the customer's leads, keeping dates, source and score."""
+    session().execute(
+        sa.update(Lead).where(Lead.customer_id == customer.id).values(
+            given_name=None, family_name=None, organization_name=None, email=None, phone=None, message=None,
+            referrer=None, utm={}, utm_source=None, utm_medium=None, utm_campaign=None,
+        ).execution_options(synchronize_session=False)
+    )

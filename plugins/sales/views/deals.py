@@ -1,0 +1,425 @@
+"""Deal pages: the kanban board, the deal list, a deal's page (products, activities), the deal
+form and the weighted forecast.
+
+The board moves a card with `POST /sales/deals/<id>/move` (form fields `stage_id`, `position`,
+`reason_id`): the board's script sends it with `fetch` and the CSRF header when a card is
+dragged, and every card also has a "Move to" select that posts the same form without script.
+The record rule applies: without `sales.manage` a user sees and moves only their own deals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from marshmallow import EXCLUDE, Schema, fields, validate
+from payvand.plugins.sales import permissions as perm
+from payvand.plugins.sales.api.catalog import Amount
+from payvand.plugins.sales.models import Activity, Deal, Pipeline, Reason, Stage
+from payvand.plugins.sales.services import pipeline as service
+from payvand.plugins.sales.views import bp
+from payvand.sdk import FormResult, current_staff, parse_form, session, staff_required
+from payvand.sdk import gettext as _
+from payvand.sdk import lazy_gettext as _l
+
+MAX_ID = 2**63 - 1
+PAGE = 50
+STATUS_LABELS = {"open": _l("Open"), "won": _l("Won"), "lost": _l("Lost")}
+KIND_LABELS = {"task": _l("Task"), "call": _l("Call"), "meeting": _l("Meeting"), "email": _l("Email")}
+JALALI_MONTHS = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند")
+
+
+def _id(**kwargs: Any) -> fields.Integer:
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class DealForm(Schema):
+    """The deal form (the API's fields, as text)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    amount = Amount(minimum=decimal.Decimal(0), load_default="0")
+    currency = fields.String(load_default="IRR", validate=validate.Regexp(r"^[A-Z]{3}$"))
+    expected_close = fields.Date(allow_none=True)
+    customer_id = _id(allow_none=True)
+    owner_id = _id(allow_none=True)
+    stage_id = _id()
+
+
+class MoveForm(Schema):
+    """Where to move a card."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    stage_id = _id(required=True)
+    position = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=1_000_000))
+    reason_id = _id(allow_none=True)
+
+
+class ActivityForm(Schema):
+    """A new activity on a deal."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    kind = fields.String(load_default="task", validate=validate.OneOf(service.ACTIVITY_KINDS))
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    notes = fields.String(validate=validate.Length(max=5000))
+    due_at = fields.DateTime(allow_none=True, format="%Y-%m-%dT%H:%M")
+    remind_at = fields.DateTime(allow_none=True, format="%Y-%m-%dT%H:%M")
+
+
+def _deal_or_404(deal_id: int) -> Deal:
+    try:
+        return service.get_deal(session(), deal_id, current_staff())
+    except service.DealNotFound:
+        abort(404)
+
+
+def _pipelines() -> list[Pipeline]:
+    found = service.list_pipelines(session())
+    session().commit()  # the default pipeline, when it was just made
+    return found
+
+
+def _owner_choices() -> list[tuple[int, str]]:
+    from payvand.sdk import User
+
+    rows = session().execute(sa.select(User.id, User.name, User.email).where(User.is_active.is_(True))
+                             .order_by(User.name, User.email).limit(500))
+    return [(r.id, r.name or r.email) for r in rows]
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json" or request.headers.get("HX-Request") == "true"
+
+
+# --------------------------------------------------------------------------- board
+
+
+@bp.get("/sales/board")
+@staff_required(perm.DEAL_VIEW)
+def board() -> Any:
+    """The kanban board of a pipeline: a column per stage, a card per deal."""
+    pipelines = _pipelines()
+    wanted = request.args.get("pipeline", type=int)
+    pipeline = next((p for p in pipelines if p.id == wanted), pipelines[0])
+    columns = service.board(session(), pipeline, current_staff())
+    reasons = service.list_reasons(session())
+    return render_template("sales/board.html", pipelines=pipelines, pipeline=pipeline, columns=columns,
+                           reasons=reasons, can_edit=current_staff().can(perm.DEAL_EDIT))
+
+
+@bp.post("/sales/deals/<int:deal_id>/move")
+@staff_required(perm.DEAL_EDIT)
+def deal_move(deal_id: int) -> Any:
+    """Move a deal to a stage and place (from a drag on the board, or the card's "Move to" form)."""
+    deal = _deal_or_404(deal_id)
+    form = parse_form(MoveForm())
+    error = None
+    if not form.ok:
+        error = next(iter(form.errors.values()))[0]
+    else:
+        try:
+            service.move_deal(session(), deal, form.data["stage_id"], form.data.get("position"),
+                              form.data.get("reason_id"), current_staff())
+            session().commit()
+        except service.PipelineError as exc:
+            session().rollback()
+            error = _(exc.message)
+    if _wants_json():
+        if error:
+            return jsonify({"ok": False, "message": str(error)}), 422
+        return jsonify({"ok": True, "id": deal.id, "stage_id": deal.stage_id, "position": deal.position,
+                        "status": deal.status})
+    if error:
+        flash(str(error), "error")
+    else:
+        flash(_("Deal moved."), "success")
+    target = request.form.get("next") or ""
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("sales.board", pipeline=deal.pipeline_id)
+    return redirect(target)
+
+
+# --------------------------------------------------------------------------- list and detail
+
+
+@bp.get("/sales/deals")
+@staff_required(perm.DEAL_VIEW)
+def deals() -> Any:
+    """The deal list, newest first, filtered by status, stage and owner, a page at a time."""
+    viewer = current_staff()
+    filters = {k: request.args.get(k, type=int) for k in ("stage_id", "owner_id", "customer_id")}
+    status = request.args.get("status")
+    status = status if status in service.OUTCOMES else None
+    after = request.args.get("after", type=int)
+    items, last = service.list_deals(session(), viewer, status=status, after_id=after, limit=PAGE,
+                                     **{k: v for k, v in filters.items() if v})
+    names = _names(items)
+    stages = {s.id: s for p in _pipelines() for s in p.stages}
+    args = {k: v for k, v in request.args.items() if k != "after" and v}
+    next_url = url_for("sales.deals", after=last, **args) if last else None
+    first_url = url_for("sales.deals", **args) if after else None
+    return render_template("sales/deals.html", deals=items, names=names, stages=stages, statuses=STATUS_LABELS,
+                           filters={**args}, next_url=next_url, first_url=first_url,
+                           owner_choices=_owner_choices() if viewer.can(perm.MANAGE) else [])
+
+
+def _names(items: list[Deal]) -> dict[str, dict[int, str]]:
+    from payvand.sdk import Customer
+
+    customers = {d.customer_id for d in items if d.customer_id}
+    found = dict(session().execute(sa.select(Customer.id, Customer.display_name).where(Customer.id.in_(customers)))
+                 .all()) if customers else {}
+    return {"customers": found, "owners": service.owner_names(session(), [d.owner_id for d in items])}
+
+
+@bp.get("/sales/deals/<int:deal_id>")
+@staff_required(perm.DEAL_VIEW)
+def deal(deal_id: int) -> Any:
+    """A deal: its stage, amount, customer, products and activities."""
+    return _deal_page(_deal_or_404(deal_id), FormResult.empty({"kind": "task"}))
+
+
+def _deal_page(found: Deal, activity_form: FormResult, status: int = 200) -> Any:
+    s = session()
+    stage = s.get(Stage, found.stage_id)
+    pipeline = s.get(Pipeline, found.pipeline_id)
+    reason = s.get(Reason, found.reason_id) if found.reason_id else None
+    names = _names([found])
+    return render_template(
+        "sales/deal.html", deal=found, stage=stage, pipeline=pipeline, reason=reason, names=names,
+        products=service.deal_products(s, found.id), activities=service.deal_activities(s, found.id),
+        history=service.stage_history(s, found.id),
+        activity_form=activity_form, kinds=KIND_LABELS, statuses=STATUS_LABELS,
+        reasons=service.list_reasons(s), can_edit=current_staff().can(perm.DEAL_EDIT),
+    ), status
+
+
+# --------------------------------------------------------------------------- form
+
+
+def _form_page(form: FormResult, found: Deal | None, status: int = 200) -> Any:
+    viewer = current_staff()
+    stages = [(s.id, f"{p.name} · {s.name}") for p in _pipelines() for s in p.stages]
+    return render_template("sales/deal_form.html", form=form, deal=found, stages=stages,
+                           owner_choices=_owner_choices() if viewer.can(perm.MANAGE) else []), status
+
+
+@bp.route("/sales/deals/new", methods=["GET", "POST"])
+@staff_required(perm.DEAL_EDIT)
+def deal_new() -> Any:
+    """The new-deal form (validated like the API)."""
+    if request.method == "GET":
+        return _form_page(FormResult.empty({"currency": "IRR", "owner_id": current_staff().id,
+                                            "customer_id": request.args.get("customer_id", "")}), None)
+    form = parse_form(DealForm())
+    if form.ok:
+        try:
+            made = service.create_deal(session(), form.data, current_staff())
+            session().commit()
+            flash(_("Deal saved."), "success")
+            return redirect(url_for("sales.deal", deal_id=made.id))
+        except service.PipelineError as exc:
+            session().rollback()
+            form.errors[exc.field] = [_(exc.message)]
+    return _form_page(form, None, 422)
+
+
+@bp.route("/sales/deals/<int:deal_id>/edit", methods=["GET", "POST"])
+@staff_required(perm.DEAL_EDIT)
+def deal_edit(deal_id: int) -> Any:
+    """Change a deal (its stage changes on the board)."""
+    found = _deal_or_404(deal_id)
+    if request.method == "GET":
+        values = {k: getattr(found, k) for k in ("title", "currency", "expected_close", "customer_id", "owner_id")}
+        values["amount"] = format(found.amount, "f")
+        return _form_page(FormResult.empty({k: ("" if v is None else v) for k, v in values.items()}), found)
+    form = parse_form(DealForm(), keep_empty=["expected_close", "customer_id"])
+    if form.ok:
+        data = {k: v for k, v in form.data.items() if k != "stage_id"}
+        if not current_staff().can(perm.MANAGE):
+            data.pop("owner_id", None)
+        try:
+            service.update_deal(session(), found, data, current_staff())
+            session().commit()
+            flash(_("Deal saved."), "success")
+            return redirect(url_for("sales.deal", deal_id=found.id))
+        except service.PipelineError as exc:
+            session().rollback()
+            form.errors[exc.field] = [_(exc.message)]
+    return _form_page(form, found, 422)
+
+
+# --------------------------------------------------------------------------- activities
+
+
+@bp.post("/sales/deals/<int:deal_id>/activities")
+@staff_required(perm.DEAL_EDIT)
+def deal_activity_add(deal_id: int) -> Any:
+    """Plan a task, call, meeting or email on a deal, with a due time and a reminder."""
+    found = _deal_or_404(deal_id)
+    form = parse_form(ActivityForm())
+    if form.ok:
+        data = dict(form.data)
+        for key in ("due_at", "remind_at"):
+            if data.get(key) is not None and data[key].tzinfo is None:
+                data[key] = _local_to_utc(data[key])
+        try:
+            service.add_activity(session(), found, data, current_staff())
+            session().commit()
+            flash(_("Activity planned."), "success")
+            return redirect(url_for("sales.deal", deal_id=found.id))
+        except service.PipelineError as exc:
+            session().rollback()
+            form.errors[exc.field] = [_(exc.message)]
+    return _deal_page(found, form, 422)
+
+
+def _local_to_utc(value: dt.datetime) -> dt.datetime:
+    """A time typed in the deployment's time zone (the `datetime-local` input), as UTC."""
+    from zoneinfo import ZoneInfo
+
+    from payvand.sdk import setting
+
+    try:
+        zone = ZoneInfo(str(setting("core.timezone") or "Asia/Tehran"))
+    except Exception:  # noqa: BLE001 - an unknown zone name falls back to Tehran
+        zone = ZoneInfo("Asia/Tehran")
+    return value.replace(tzinfo=zone).astimezone(dt.UTC)
+
+
+@bp.post("/sales/activities/<int:activity_id>/done")
+@staff_required(perm.DEAL_EDIT)
+def activity_done(activity_id: int) -> Any:
+    """Mark an activity of a visible deal done."""
+    activity = session().get(Activity, activity_id) if activity_id <= MAX_ID else None
+    if activity is None or activity.deal_id is None:
+        abort(404)
+    _deal_or_404(activity.deal_id)
+    service.complete_activity(session(), activity)
+    session().commit()
+    flash(_("Activity done."), "success")
+    return redirect(url_for("sales.deal", deal_id=activity.deal_id))
+
+
+# --------------------------------------------------------------------------- forecast
+
+
+def month_label(key: tuple[int, int] | None, calendar: str) -> str:
+    """A month key as text: Jalali month name in Persian, else the English month name."""
+    if key is None:
+        return _("No expected close date")
+    year, month = key
+    if calendar == "jalali":
+        return f"{JALALI_MONTHS[month - 1]} {year}"
+    return dt.date(year, month, 1).strftime("%B %Y")
+
+
+@bp.get("/sales/forecast")
+@staff_required(perm.DEAL_VIEW)
+def forecast() -> Any:
+    """The weighted forecast of open deals by month of expected close and by owner, per currency."""
+    from flask_babel import get_locale
+
+    calendar = "jalali" if str(get_locale()) == "fa" else "gregorian"
+    pipelines = _pipelines()
+    pipeline_id = request.args.get("pipeline", type=int)
+    viewer = current_staff()
+    by_month = service.forecast_by_month(session(), viewer, calendar=calendar, pipeline_id=pipeline_id)
+    by_owner = service.forecast_by_owner(session(), viewer, pipeline_id=pipeline_id)
+    owners = service.owner_names(session(), [r.key for r in by_owner])
+    return render_template("sales/forecast.html", by_month=by_month, by_owner=by_owner, owners=owners,
+                           month_label=lambda key: month_label(key, calendar), pipelines=pipelines,
+                           pipeline_id=pipeline_id)
+
+
+# --------------------------------------------------------------------------- pipelines and reasons (managers)
+
+
+class PipelineForm(Schema):
+    """A new pipeline: a name and its stages, one per line as `name, probability, outcome`."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    stages = fields.List(fields.String(validate=validate.Length(max=200)), required=True,
+                         validate=validate.Length(min=1, max=30))
+
+
+class ReasonForm(Schema):
+    """A new won or lost reason."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    outcome = fields.String(required=True, validate=validate.OneOf(["won", "lost"]))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+
+
+def _stage_lines(lines: list[str]) -> list[tuple[str, int, str]]:
+    """Parse `name, probability, outcome` lines (outcome optional: open); ValueError names the bad line."""
+    stages = []
+    for number, line in enumerate(lines, start=1):
+        parts = [p.strip() for p in line.replace("،", ",").split(",")]
+        if len(parts) not in (2, 3) or not parts[1].isdigit():
+            raise ValueError(_("Line %(number)s: write name, probability, outcome.", number=number))
+        outcome = parts[2].lower() if len(parts) == 3 and parts[2] else "open"
+        stages.append((parts[0], int(parts[1]), outcome))
+    return stages
+
+
+def _pipelines_page(pipeline_form: FormResult, reason_form: FormResult, status: int = 200) -> Any:
+    return render_template("sales/pipelines.html", pipelines=_pipelines(), reasons=service.list_reasons(session()),
+                           pipeline_form=pipeline_form, reason_form=reason_form), status
+
+
+@bp.get("/sales/pipelines")
+@staff_required(perm.MANAGE)
+def pipelines() -> Any:
+    """Pipelines with their stages and probabilities, and the won/lost reasons."""
+    return _pipelines_page(FormResult.empty(), FormResult.empty({"outcome": "lost"}))
+
+
+@bp.post("/sales/pipelines")
+@staff_required(perm.MANAGE)
+def pipeline_new() -> Any:
+    """Add a pipeline with its stages."""
+    form = parse_form(PipelineForm(), lists=["stages"])
+    if form.ok:
+        try:
+            service.create_pipeline(session(), form.data["name"], _stage_lines(form.data["stages"]))
+            session().commit()
+            flash(_("Pipeline saved."), "success")
+            return redirect(url_for("sales.pipelines"))
+        except ValueError as exc:
+            form.errors["stages"] = [str(exc)]
+        except service.PipelineError as exc:
+            session().rollback()
+            form.errors[exc.field] = [_(exc.message)]
+    return _pipelines_page(form, FormResult.empty({"outcome": "lost"}), 422)
+
+
+@bp.post("/sales/reasons")
+@staff_required(perm.MANAGE)
+def reason_new() -> Any:
+    """Add a won or lost reason."""
+    form = parse_form(ReasonForm())
+    if form.ok:
+        try:
+            service.add_reason(session(), form.data["outcome"], form.data["name"])
+            session().commit()
+            flash(_("Reason saved."), "success")
+            return redirect(url_for("sales.pipelines"))
+        except service.PipelineError as exc:
+            session().rollback()
+            form.errors[exc.field] = [_(exc.message)]
+    return _pipelines_page(FormResult.empty(), form, 422)
