@@ -32,6 +32,7 @@ from payvand.core.contracts import (
 )
 from payvand.core.db import Base, BigId, ExactDecimal, JSONText, UTCDateTime, current_session, session_scope, utcnow
 from payvand.core.hookspecs import hookimpl
+from payvand.core.locale_format import parse_date, parse_number
 from payvand.core.models import Customer, CustomerEmail, Interaction, User
 from payvand.core.plugins import PluginError
 from payvand.core.schemas import CustomerOut, InteractionOut
@@ -47,7 +48,7 @@ __all__ = [
     "JobSpec", "MovedRows", "NavItem", "Panel", "PermissionSpec", "PluginError", "PluginMeta",
     "SettingSpec", "UTCDateTime", "User", "Viewer", "current_user_can", "hookimpl", "principal",
     "record_interaction", "require", "session", "setting", "transaction", "utcnow",
-    "CustomerEmail", "call_hook", "create_customer", "find_customer_ids_by_email",
+    "CustomerEmail", "audit", "call_hook", "parse_date", "parse_number", "create_customer", "find_customer_ids_by_email",
 ]
 
 
@@ -160,6 +161,23 @@ def create_customer(data: dict[str, Any], *, source: str = "plugin") -> Customer
     found = g.get("payvand_principal") if has_app_context() else None
     actor = found.actor if found is not None else SYSTEM
     return create(current_session(), values, actor, source=source)
+
+
+def audit(action: str, object_type: str, object_id: Any, *, before: dict[str, Any] | None = None,
+          after: dict[str, Any] | None = None) -> None:
+    """Write an audit-log entry in the current session (committed or rolled back with the change).
+
+    The actor is the request's caller (a staff user or an API token), else the system. Name
+    the object type after the plugin's table (`sales_deal`); `before`/`after` hold JSON-ready
+    values of the fields that changed.
+    """
+    from payvand.core.audit import SYSTEM
+    from payvand.core.audit import record as write
+
+    found = g.get("payvand_principal") if has_app_context() else None
+    actor = found.actor if found is not None else SYSTEM
+    write(current_session(), actor, action, object_type, None if object_id is None else str(object_id),
+          before=before, after=after)
 
 
 def call_hook(name: str, **kwargs: Any) -> list[Any]:

@@ -267,3 +267,24 @@ def test_a_customer_with_invoices_cannot_be_deleted_only_erased(api, make_custom
     assert response.status_code == 409
     assert response.json["error"]["code"] == "customer_referenced"
     assert api.get(f"customers/{customer.id}").status_code == 200  # nothing was deleted
+
+
+def test_order_status_changes_and_payments_are_audited(api_as, make_customer, db_session):
+    from payvand.core.models import AuditLog
+    from payvand.plugins.sales import permissions as perm
+    from payvand.plugins.sales.models import Invoice, Order
+
+    customer = make_customer()
+    db_session.add(Order(number="O-1405-555555", customer_id=customer.id, total=Decimal("100"), currency="IRR"))
+    db_session.commit()
+    order_id = db_session.scalar(sa.select(Order.id).where(Order.number == "O-1405-555555"))
+    client = api_as([perm.DOCUMENT_VIEW, perm.DOCUMENT_EDIT, perm.PAYMENT_RECORD])
+    invoice = client.post("sales/invoices", json={"order_id": order_id})
+    assert invoice.status_code == 201, invoice.json
+    assert client.post(f"sales/invoices/{invoice.json['id']}/payments", json={"amount": "40"}).status_code == 201
+    actions = db_session.execute(sa.select(AuditLog.object_type, AuditLog.action, AuditLog.after)
+                                 .where(AuditLog.object_type.in_(("sales_order", "sales_invoice")))).all()
+    assert ("sales_invoice", "payment") in {(a.object_type, a.action) for a in actions}
+    payment = next(a for a in actions if a.action == "payment")
+    assert payment.after["paid_total"] == "40" and payment.after["status"] == "partially_paid"
+    assert db_session.get(Invoice, invoice.json["id"]).paid_total == Decimal("40")

@@ -275,3 +275,22 @@ def test_customer_hooks_move_export_and_erase_deals_and_activities(db_session, m
     erased = db_session.get(Deal, deal.id)
     assert (erased.title, erased.amount) == (f"Deal {deal.id}", Decimal(1000))
     assert "Sara" not in str(svc.export_customer(target))
+
+
+def test_creating_changing_and_moving_a_deal_is_audited(api_as, db_session):
+    from payvand.core.models import AuditLog
+    from payvand.plugins.sales import permissions as perm
+
+    client = api_as([perm.DEAL_VIEW, perm.DEAL_EDIT, perm.MANAGE])
+    created = client.post("sales/deals", json={"title": "Audit me", "amount": "1000", "currency": "IRR"})
+    assert created.status_code == 201, created.json
+    deal_id = created.json["id"]
+    assert client.patch(f"sales/deals/{deal_id}", json={"title": "Audited"}).status_code == 200
+    stages = client.get("sales/pipelines").json[0]["stages"]
+    assert client.post(f"sales/deals/{deal_id}/move", json={"stage_id": stages[1]["id"]}).status_code == 200
+    entries = db_session.execute(sa.select(AuditLog.action, AuditLog.actor_id, AuditLog.after)
+                                 .where(AuditLog.object_type == "sales_deal", AuditLog.object_id == str(deal_id))
+                                 .order_by(AuditLog.id)).all()
+    assert [e.action for e in entries] == ["create", "update", "move"]
+    assert all(e.actor_id == client.user_id for e in entries)
+    assert entries[1].after == {"title": "Audited"}

@@ -31,7 +31,7 @@ from payvand.plugins.sales.models import (
     QuoteLine,
 )
 from payvand.plugins.sales.services import catalog, rollup
-from payvand.sdk import Customer, MovedRows, SettingSpec, record_interaction, setting, utcnow
+from payvand.sdk import Customer, MovedRows, SettingSpec, audit, record_interaction, setting, utcnow
 from payvand.sdk import session as current_session
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -346,6 +346,7 @@ def change_order_status(session: Session, order: Order, status: str) -> Order:
         then = f"it can only become {' or '.join(allowed)}" if allowed else "its status is final"
         raise DocumentError(f"Order {order.number} is {order.status}: {then}, not {status}.", status=409, field="status")
     was_counted = order.status in rollup.COUNTED
+    audit("status", Order.__tablename__, order.id, before={"status": order.status}, after={"status": status})
     order.status = status
     order.status_changed_at = utcnow()
     session.flush()
@@ -447,6 +448,8 @@ def record_payment(session: Session, invoice: Invoice, amount: Decimal, *, metho
     session.add(payment)
     invoice.paid_total = paid
     invoice.status = pricing.payment_status(invoice.total, paid)
+    audit("payment", Invoice.__tablename__, invoice.id, before={"paid_total": plain(paid - amount), "status": was},
+          after={"paid_total": plain(paid), "status": invoice.status, "method": method})
     if invoice.status in ("paid", "overpaid") and was not in ("paid", "overpaid"):
         record_interaction(invoice.customer_id, "sales.invoice_paid", "other", f"Invoice {invoice.number} paid",
                            value=invoice.total, currency=invoice.currency, source=("sales.invoice", invoice.id),

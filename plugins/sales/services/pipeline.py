@@ -38,7 +38,7 @@ from payvand.plugins.sales.models import (
     Stage,
 )
 from payvand.plugins.sales.pricing import currency_places, round_money
-from payvand.sdk import Customer, User, record_interaction, utcnow
+from payvand.sdk import Customer, User, audit, record_interaction, utcnow
 from sqlalchemy.orm import Session, aliased, selectinload
 
 OUTCOMES = ("open", "won", "lost")
@@ -263,7 +263,17 @@ def create_deal(s: Session, data: dict[str, Any], caller: Caller | None = None) 
         _set_products(s, deal, products)
     if stage.outcome != "open":
         _close(s, deal, stage, reason_id)
+    audit("create", Deal.__tablename__, deal.id, after=_audited(deal))
     return deal
+
+
+_AUDITED = ("title", "amount", "currency", "expected_close", "customer_id", "owner_id", "stage_id", "status")
+
+
+def _audited(deal: Deal) -> dict[str, Any]:
+    """The deal's fields as written to the audit log (JSON-ready)."""
+    values = {key: getattr(deal, key) for key in _AUDITED}
+    return {key: (str(v) if isinstance(v, (decimal.Decimal, dt.date)) else v) for key, v in values.items()}
 
 
 def get_deal(s: Session, deal_id: int, caller: Caller | None = None) -> Deal:
@@ -280,6 +290,7 @@ def update_deal(s: Session, deal: Deal, data: dict[str, Any], caller: Caller | N
     The stage changes only through `move_deal`. Only a manager may give the deal to someone else.
     """
     data = dict(data)
+    before = _audited(deal)
     products = data.pop("products", None)
     scope = scope_of(caller)
     if "owner_id" in data and not scope.sees_all and data["owner_id"] != deal.owner_id:
@@ -300,6 +311,11 @@ def update_deal(s: Session, deal: Deal, data: dict[str, Any], caller: Caller | N
     if products is not None:
         _set_products(s, deal, products)
     s.flush()
+    after = _audited(deal)
+    changed = [key for key in _AUDITED if before[key] != after[key]]
+    if changed:
+        audit("update", Deal.__tablename__, deal.id, before={k: before[k] for k in changed},
+              after={k: after[k] for k in changed})
     return deal
 
 
@@ -382,6 +398,8 @@ def move_deal(s: Session, deal: Deal, stage_id: int, position: int | None = None
     if old_stage != stage.id:
         s.add(DealStageChange(deal_id=deal.id, from_stage_id=old_stage, to_stage_id=stage.id,
                               user_id=scope_of(caller).user_id))
+        audit("move", Deal.__tablename__, deal.id, before={"stage_id": old_stage},
+              after={"stage_id": stage.id, "status": deal.status})
     s.flush()
     return deal
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
+from marshmallow import pre_load
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api.documents import PaymentIn
 from payvand.plugins.sales.models import Invoice, Order, Quote
@@ -18,7 +19,7 @@ from payvand.plugins.sales.services import catalog
 from payvand.plugins.sales.services import documents as service
 from payvand.plugins.sales.services.documents import DocumentError
 from payvand.plugins.sales.views import bp
-from payvand.sdk import Customer, FormResult, parse_form, session, staff_required
+from payvand.sdk import Customer, FormResult, parse_form, parse_number, session, staff_required
 from payvand.sdk import gettext as _
 from payvand.sdk import lazy_gettext as _l
 
@@ -159,6 +160,20 @@ def order_invoice(order_id: int) -> Any:
 # --------------------------------------------------------------------------- invoices
 
 
+class PaymentForm(PaymentIn):
+    """`PaymentIn` as typed on the invoice page: "۱۰۰٬۰۰۰", "100,000" and "12٫5" are amounts too."""
+
+    @pre_load
+    def _typed_amount(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        amount = data.get("amount")
+        if not isinstance(amount, str):
+            return data
+        try:
+            return {**data, "amount": str(parse_number(amount))}
+        except ValueError:
+            return data  # as typed, for the schema's message next to the field
+
+
 @bp.route("/sales/invoices")
 @staff_required(perm.DOCUMENT_VIEW)
 def invoices() -> Any:
@@ -189,7 +204,7 @@ def invoice(invoice_id: int) -> Any:
 @staff_required(perm.PAYMENT_RECORD)
 def invoice_payment(invoice_id: int) -> Any:
     """Record a payment (negative: a refund); errors are shown next to the fields (422)."""
-    form = parse_form(PaymentIn())
+    form = parse_form(PaymentForm())
     if form.ok:
         try:
             found = service.get_invoice(session(), invoice_id)
