@@ -222,6 +222,17 @@ def payvand_invoice_views(invoice: Any, user: Viewer | None) -> Panel | Sequence
     """
 
 
+@hookspec
+def payvand_demo_data(seed: int) -> dict[str, int] | None:
+    """Load this plugin's demo data into the current session; return counts to print.
+
+    Called by `payvand demo` after the core's demo customers and interactions exist, one
+    committed transaction per plugin (a plugin that raises leaves nothing behind). Do nothing
+    and return None when the data is already there, so the command can run again. Use `seed`
+    for deterministic data.
+    """
+
+
 # --------------------------------------------------------------------------- data
 
 
@@ -286,6 +297,7 @@ CONTRIBUTION_HOOKS = (
     "payvand_lead_score",
     "payvand_catalogs",
     "payvand_invoice_views",
+    "payvand_demo_data",
 )
 
 # Hooks returning SQL selectables that other plugins read without importing the owner.

@@ -606,6 +606,15 @@ class PluginManager:
                 outcome[impl.plugin_name] = exc
         return outcome
 
+    def call_each_result(self, hook_name: str, kwargs: dict[str, Any], plugin_name: str) -> Any:
+        """Call one plugin's implementation of `hook_name` and return its result; exceptions propagate."""
+        caller = getattr(self.pm.hook, hook_name)
+        for impl in caller.get_hookimpls():
+            if impl.plugin_name == plugin_name:
+                function = getattr(impl.function, "__payvand_unguarded__", impl.function)
+                return function(*[kwargs[name] for name in impl.argnames])
+        raise KeyError(f"{plugin_name} does not implement {hook_name}")
+
     def implementers(self, hook_name: str) -> list[str]:
         """Names of the active plugins implementing `hook_name`, in call order."""
         caller = getattr(self.pm.hook, hook_name)

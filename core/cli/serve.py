@@ -223,6 +223,7 @@ def demo_command(env: CliEnv, no_serve: bool, host: str, port: int, customers: i
                            DEFAULT_SEED if seed is None else seed, actor=Actor(label="cli"))
         click.echo(f"Loaded {result.customers} customers and {result.interactions} interactions "
                    f"in {result.seconds:.1f} s.")
+    load_plugin_demos(runtime, DEFAULT_SEED if seed is None else seed)
     password = ensure_admin(env)
     if password is None:
         click.echo(f"The admin account {ADMIN_EMAIL} already exists; reset its password with "
@@ -236,6 +237,22 @@ def demo_command(env: CliEnv, no_serve: bool, host: str, port: int, customers: i
         return
     runtime.engine.dispose()
     serve(env, host, port, jobs=True)
+
+
+def load_plugin_demos(runtime: Any, seed: int) -> None:
+    """Let each enabled plugin load its demo data (`payvand_demo_data`), one transaction each."""
+    from payvand.core.db import session_scope
+
+    for name in runtime.plugins.implementers("payvand_demo_data"):
+        try:
+            with session_scope(runtime.sessionmaker):
+                counts = runtime.plugins.call_each_result("payvand_demo_data", {"seed": seed}, name)
+        except Exception as exc:  # recorded on the plugins page; the demo goes on without it
+            runtime.record_plugin_error(name, "payvand_demo_data", exc)
+            click.echo(f"{name}: no demo data ({one_line(exc)}).")
+            continue
+        if counts:
+            click.echo(f"{name}: " + ", ".join(f"{count:,} {what}" for what, count in counts.items()) + ".")
 
 
 def register(cli: click.Group) -> None:

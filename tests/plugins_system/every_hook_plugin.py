@@ -213,6 +213,13 @@ def payvand_purchase_facts() -> Any:
                      sa.literal("1000").label("amount"), sa.literal("IRR").label("currency"))
 
 
+@hookimpl
+def payvand_demo_data(seed: int) -> dict[str, int]:
+    """Record the call; report one demo thing."""
+    CALLS.append(("payvand_demo_data", {"seed": seed}))
+    return {"demo things": 1}
+
+
 # --------------------------------------------------------------------------- events
 
 

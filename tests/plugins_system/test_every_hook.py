@@ -249,3 +249,14 @@ def test_catalog_and_invoice_view_contributions_are_returned(runtime):
     assert catalog.name == "every_hook" and list(catalog.products())[0]["sku"] == "EH-1"
     (views,) = runtime.plugins.call("payvand_invoice_views", invoice=None, user=None)
     assert views.title == "Every hook layout"
+
+
+def test_payvand_demo_loads_each_plugins_demo_data(payvand_database_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("PAYVAND_PLUGINS", "every_hook")
+    monkeypatch.setenv("PAYVAND_INSTANCE", str(tmp_path / "demo-instance"))
+    with installed(tmp_path / "dist", {"every_hook": "plugins_system.every_hook_plugin"}):
+        result = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "demo", "--no-serve",
+                                          "--customers", "5", "--interactions", "10"])
+    assert result.exit_code == 0, result.output
+    assert "every_hook: 1 demo things." in result.output
+    assert names().count("payvand_demo_data") == 1
