@@ -252,7 +252,7 @@ def load_plugin_demos(runtime: Any, seed: int) -> None:
             click.echo(f"{name}: no demo data ({one_line(exc)}).")
             continue
         if counts:
-            click.echo(f"{name}: " + ", ".join(f"{count:,} {what}" for what, count in counts.items()) + ".")
+            click.echo(f"{name}: " + ", ".join(f"{count:,} {what.replace('_', ' ')}" for what, count in counts.items()) + ".")
 
 
 def register(cli: click.Group) -> None:

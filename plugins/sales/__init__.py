@@ -129,3 +129,11 @@ def payvand_purchase_facts() -> Any:
     from payvand.plugins.sales.services import documents
 
     return documents.purchase_facts()
+
+
+@hookimpl
+def payvand_demo_data(seed: int) -> dict[str, int] | None:
+    """Demo products, leads, deals, quotes, orders and invoices for `payvand demo`."""
+    from payvand.plugins.sales.demo import load_sales_demo
+
+    return load_sales_demo(seed=seed) or None

@@ -34,3 +34,51 @@ def recompute_scores() -> None:
     with transaction():
         leads = recompute_job()
     click.echo(f"Recomputed the scores of {leads:,} leads in {time.perf_counter() - began:.1f} s.")
+
+
+@sales_cli.command("demo")
+@click.option("--seed", type=int, default=None, help="Random seed (the same seed gives the same data). Default: fixed.")
+def demo(seed: int | None) -> None:
+    """Load demo sales data (catalog, leads, deals, quotes, orders, invoices) for the existing customers.
+
+    Does nothing when the database already has sales data. Run `payvand demo --no-serve` first
+    for customers and users.
+    """
+    from payvand.plugins.sales.demo import DEFAULT_SEED, load_sales_demo
+
+    began = time.perf_counter()
+    with transaction():
+        counts = load_sales_demo(seed=DEFAULT_SEED if seed is None else seed)
+    if not counts:
+        click.echo("The database already has sales data: no sales demo data loaded.")
+        return
+    click.echo(f"Loaded the sales demo in {time.perf_counter() - began:.1f} s: "
+               + ", ".join(f"{value:,} {key.replace('_', ' ')}" for key, value in counts.items()) + ".")
+
+
+@sales_cli.command("import-products")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10_000),
+              help="Rows per batch (one SKU lookup and one flush per batch).")
+def import_products_command(file: str, batch_size: int) -> None:
+    """Create or update products from a CSV file, matched by SKU.
+
+    Columns: sku, name, category, unit, price, currency, tax_class, in_stock (or their Persian
+    names: شناسه کالا، نام، دسته، واحد، قیمت، ارز، کلاس مالیاتی، موجود). Only sku and name are
+    required. Bad rows are reported with their line numbers and skipped; the good ones are kept.
+    """
+    from payvand.plugins.sales.services.product_import import ImportFileError, import_products
+
+    began = time.perf_counter()
+    try:
+        with open(file, encoding="utf-8-sig", newline="") as handle, transaction():
+            result = import_products(handle, batch_size=batch_size)
+    except ImportFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    except UnicodeDecodeError:
+        raise click.ClickException("The file is not UTF-8 text.") from None
+    for line, reason in result.errors:
+        click.echo(f"line {line}: {reason}")
+    click.echo(f"Imported {result.created + result.updated:,} products ({result.created:,} created, "
+               f"{result.updated:,} updated); {len(result.errors):,} rows rejected; "
+               f"{time.perf_counter() - began:.1f} s.")
