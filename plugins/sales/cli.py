@@ -82,3 +82,22 @@ def import_products_command(file: str, batch_size: int) -> None:
     click.echo(f"Imported {result.created + result.updated:,} products ({result.created:,} created, "
                f"{result.updated:,} updated); {len(result.errors):,} rows rejected; "
                f"{time.perf_counter() - began:.1f} s.")
+
+
+@sales_cli.command("sync-catalogs")
+@click.argument("names", nargs=-1)
+def sync_catalogs(names: tuple[str, ...]) -> None:
+    """Import the products of outside catalogs other plugins offer (`payvand_catalogs`); all, or NAMES."""
+    from payvand.sdk import call_hook
+    from payvand.plugins.sales.services.catalog import CatalogError, sync_catalog
+
+    with transaction() as session:
+        catalogs = [c for c in call_hook("payvand_catalogs") if not names or c.name in names]
+        if not catalogs:
+            raise click.ClickException("No plugin offers a catalog" + (f" named {', '.join(names)}." if names else "."))
+        for catalog in catalogs:
+            try:
+                counts = sync_catalog(session, catalog)
+            except CatalogError as exc:
+                raise click.ClickException(f"{catalog.name}: {exc}") from None
+            click.echo(f"{catalog.name}: {counts['created']:,} products created, {counts['updated']:,} updated.")

@@ -51,3 +51,17 @@ def test_recompute_scores_scores_every_lead(sales_installed, payvand_database_ur
     db_session.expire_all()
     scores = dict(db_session.execute(sa.select(Lead.given_name, Lead.score)).all())
     assert scores["Ava"] >= 15 and scores["Ava"] - scores["Bo"] == 15
+
+
+def test_sync_catalogs_imports_the_products_other_plugins_offer(tmp_path, monkeypatch, payvand_database_url, db_session):
+    monkeypatch.setenv("PAYVAND_PLUGINS", "sales,every_hook")
+    monkeypatch.setenv("PAYVAND_INSTANCE", str(tmp_path / "cli-instance"))
+    with installed(tmp_path / "dist", {"sales": "payvand.plugins.sales", "every_hook": "plugins_system.every_hook_plugin"},
+                   distribution="payvand_sales_catalog_test"):
+        result = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "sales", "sync-catalogs"])
+        missing = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "sales", "sync-catalogs", "nope"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "every_hook: 1 products created, 0 updated.\n"
+    product = db_session.scalars(sa.select(Product).where(Product.sku == "EH-1")).one()
+    assert (product.name, product.source) == ("Widget", "every_hook")
+    assert missing.exit_code != 0 and "No plugin offers a catalog named nope" in missing.output

@@ -19,7 +19,8 @@ from payvand.plugins.sales.services import catalog
 from payvand.plugins.sales.services import documents as service
 from payvand.plugins.sales.services.documents import DocumentError
 from payvand.plugins.sales.views import bp
-from payvand.sdk import Customer, FormResult, parse_form, parse_number, session, staff_required
+from payvand.sdk import (Customer, FormResult, Panel, call_hook, current_staff, parse_form, parse_number, session,
+                         staff_required)
 from payvand.sdk import gettext as _
 from payvand.sdk import lazy_gettext as _l
 
@@ -188,9 +189,11 @@ def _invoice_page(invoice_id: int, form: FormResult, status: int = 200) -> Any:
         abort(404)
     order = session().get(Order, found.order_id) if found.order_id else None
     lines = order.lines if order is not None else []
+    views = [view for view in call_hook("payvand_invoice_views", invoice=found, user=current_staff())
+             if isinstance(view, Panel)]  # other plugins' billing views (e.g. an official layout)
     return render_template("sales/invoice.html", doc=found, order=order, lines=lines, taxes=service.tax_summary(lines),
                            customer=session().get(Customer, found.customer_id), statuses=INVOICE_STATUSES,
-                           methods=METHODS, balance=service.balance(found), form=form), status
+                           methods=METHODS, balance=service.balance(found), form=form, views=views), status
 
 
 @bp.route("/sales/invoices/<int:invoice_id>")
