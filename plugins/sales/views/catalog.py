@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask import render_template, request, url_for
 from payvand.plugins.sales import permissions as perm
+from payvand.plugins.sales.models import Price
 from payvand.plugins.sales.services import catalog as service
 from payvand.plugins.sales.views import bp
 from payvand.sdk import session, staff_required
@@ -28,8 +30,12 @@ def products() -> Any:
     items, last = service.list_products(session(), q=q, category_id=filters["category_id"], active=active,
                                         after_id=_int("after"), limit=PAGE_SIZE)
     categories = service.list_categories(session())
+    default = service.default_price_list(session())
+    prices = dict(session().execute(sa.select(Price.product_id, Price.unit_price).where(
+        Price.price_list_id == default.id, Price.product_id.in_([p.id for p in items]))).all()) if default and items else {}
     args = {k: v for k, v in request.args.items() if k != "after"}
     next_url = url_for("sales.products", **args, after=last) if last else None
     first_url = url_for("sales.products", **args) if request.args.get("after") else None
     return render_template("sales/products.html", products=items, categories=categories, filters=filters,
-                           category_names={c.id: c.name for c in categories}, next_url=next_url, first_url=first_url)
+                           category_names={c.id: c.name for c in categories}, prices=prices,
+                           price_currency=default.currency if default else "IRR", next_url=next_url, first_url=first_url)

@@ -1,0 +1,158 @@
+"""Product images and brochures: upload (type checked by magic bytes), list, delete, and
+"send" to a customer, which records a `sales.brochure_sent` interaction on the timeline.
+
+Files live under `<PAYVAND_INSTANCE>/sales/attachments/<id>.<ext>`; the stored name is made by
+the server, the original file name is kept only for the download's Content-Disposition.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import sqlalchemy as sa
+from payvand.plugins.sales.models import Attachment, Product
+from payvand.plugins.sales.services import catalog
+from payvand.sdk import Customer, audit, record_interaction
+from payvand.sdk import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+KINDS = ("image", "brochure")
+CHUNK = 64 * 1024
+
+
+class AttachmentError(Exception):
+    """An attachment rule was broken: `status` 404 (missing) or 422 (invalid `field`)."""
+
+    def __init__(self, message: Any, *, status: int = 422, field: str | None = None) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.status = status
+        self.field = field
+
+
+def max_bytes(config: Any) -> int:
+    """The largest file accepted: `PAYVAND_SALES_ATTACHMENT_MAX_BYTES`, default 10 MB."""
+    return int(config.get("PAYVAND_SALES_ATTACHMENT_MAX_BYTES") or DEFAULT_MAX_BYTES)
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    """(content type, extension) read from a file's first bytes, for PDF, PNG, JPEG and WebP only."""
+    if head.startswith(b"%PDF-"):
+        return "application/pdf", "pdf"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png", "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg", "jpg"
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp", "webp"
+    return None
+
+
+def folder(instance: str | os.PathLike[str]) -> Path:
+    """The attachments folder of an instance."""
+    return Path(instance) / "sales" / "attachments"
+
+
+def clean_filename(name: str | None) -> str:
+    """The original file name without any folder part or control characters (for display only)."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in unicodedata.normalize("NFC", base) if unicodedata.category(ch)[0] != "C").strip()
+    return base[:255] or "file"
+
+
+def add_attachment(session: Session, product_id: int, kind: str, stream: BinaryIO, filename: str | None, *,
+                   instance: str | os.PathLike[str], limit: int) -> Attachment:
+    """Store an uploaded file for a product after checking its kind, type (magic bytes) and size."""
+    product = catalog.get_product(session, product_id)
+    if kind not in KINDS:
+        raise AttachmentError(_l("Choose image or brochure."), field="kind")
+    head = stream.read(16)
+    found = sniff(head)
+    if not head:
+        raise AttachmentError(_l("Choose a file to upload."), field="file")
+    if found is None:
+        raise AttachmentError(_l("Only PDF, PNG, JPEG and WebP files are accepted."), field="file")
+    content_type, ext = found
+    if kind == "image" and content_type == "application/pdf":
+        raise AttachmentError(_l("An image must be a PNG, JPEG or WebP file."), field="kind")
+    target_dir = folder(instance)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    temp = target_dir / f".upload-{uuid.uuid4().hex}"
+    size = 0
+    try:
+        with temp.open("wb") as out:
+            chunk = head
+            while chunk:
+                size += len(chunk)
+                if size > limit:
+                    raise AttachmentError(_l("The file is larger than %(limit)s bytes.", limit=limit), field="file")
+                out.write(chunk)
+                chunk = stream.read(CHUNK)
+        attachment = Attachment(product_id=product.id, kind=kind, filename=clean_filename(filename),
+                                content_type=content_type, size=size, stored_path="")
+        session.add(attachment)
+        session.flush()
+        final = target_dir / f"{attachment.id}.{ext}"
+        os.replace(temp, final)
+        attachment.stored_path = str(Path("sales") / "attachments" / final.name)
+        audit("sales.attachment.create", "sales_attachment", attachment.id,
+              after={"product_id": product.id, "kind": kind, "filename": attachment.filename, "size": size})
+        session.flush()
+        return attachment
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def get_attachment(session: Session, attachment_id: int) -> Attachment:
+    """The attachment with this id; AttachmentError 404 if there is none."""
+    found = session.get(Attachment, attachment_id) if 1 <= attachment_id <= catalog.MAX_ID else None
+    if found is None:
+        raise AttachmentError(f"There is no attachment {attachment_id}.", status=404)
+    return found
+
+
+def list_attachments(session: Session, product_id: int) -> Sequence[Attachment]:
+    """A product's attachments, oldest first (one query)."""
+    return session.scalars(sa.select(Attachment).where(Attachment.product_id == product_id)
+                           .order_by(Attachment.id)).all()
+
+
+def file_path(attachment: Attachment, instance: str | os.PathLike[str]) -> Path:
+    """The stored file of an attachment (always inside the attachments folder)."""
+    return folder(instance) / Path(attachment.stored_path).name
+
+
+def delete_attachment(session: Session, attachment: Attachment, *, instance: str | os.PathLike[str]) -> None:
+    """Delete an attachment's row (audited) and its stored file."""
+    path = file_path(attachment, instance)
+    audit("sales.attachment.delete", "sales_attachment", attachment.id,
+          before={"product_id": attachment.product_id, "filename": attachment.filename})
+    session.delete(attachment)
+    session.flush()
+    path.unlink(missing_ok=True)
+
+
+def send_attachment(session: Session, attachment: Attachment, customer_id: int, note: str | None = None) -> Any:
+    """Record that the attachment was sent to a customer: a `sales.brochure_sent` interaction (email, outbound).
+
+    Delivery itself is not done here; the event is recorded on the customer's timeline.
+    """
+    customer = session.get(Customer, customer_id) if 1 <= customer_id <= catalog.MAX_ID else None
+    if customer is None or customer.merged_into_id or customer.erased_at:
+        raise AttachmentError(_l("There is no such customer."), field="customer_id")
+    product = session.get(Product, attachment.product_id)
+    summary = f"{product.name if product else ''}: {attachment.filename} sent"
+    if note:
+        summary = f"{summary} — {note}"
+    interaction = record_interaction(
+        customer.id, "sales.brochure_sent", "email", summary[:500], direction="outbound",
+        source=("sales.attachment", attachment.id),
+        payload={"attachment_id": attachment.id, "product_id": attachment.product_id})
+    session.flush()
+    return interaction
