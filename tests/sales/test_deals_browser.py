@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 from payvand.plugins.sales.models import Deal
 from payvand.plugins.sales.services import pipeline as svc
 
@@ -38,9 +39,10 @@ def test_dragging_a_card_to_another_column_moves_the_deal(page, live_server, mak
     with page.expect_response(lambda r: r.url.endswith(f"/sales/deals/{deal_id}/move")) as answer:
         card.drag_to(target.locator(".sales-card").first, target_position={"x": 20, "y": 5})  # above the first card
     assert answer.value.status == 200
-    assert page.locator(f"#stage-{stages['Qualified']} #deal-card-{deal_id}").count() == 1
-    assert page.locator(f"#stage-{stages['New']} .sales-count").inner_text() == "0"
-    assert page.locator("#board-message").is_hidden()
+    # the board updates after the server answers: wait for it (expect retries) rather than read at once
+    expect(page.locator(f"#stage-{stages['Qualified']} #deal-card-{deal_id}")).to_have_count(1)
+    expect(page.locator(f"#stage-{stages['New']} .sales-count")).to_have_text("0")
+    expect(page.locator("#board-message")).to_be_hidden()
 
     db_session.expire_all()
     moved = db_session.get(Deal, deal_id)
@@ -64,6 +66,6 @@ def test_the_move_to_select_moves_a_card_without_dragging(page, live_server, mak
     page.select_option(f"#move-stage-{made.id}", str(stages["Won"]))
     with page.expect_navigation():
         page.locator(f"#deal-move-{made.id} button[type=submit]").click()
-    assert page.locator(f"#stage-{stages['Won']} #deal-card-{made.id}").count() == 1
+    expect(page.locator(f"#stage-{stages['Won']} #deal-card-{made.id}")).to_have_count(1)
     db_session.expire_all()
     assert db_session.get(Deal, made.id).status == "won"
