@@ -48,7 +48,7 @@ __all__ = [
     "JobSpec", "MovedRows", "NavItem", "Panel", "PermissionSpec", "PluginError", "PluginMeta",
     "SettingSpec", "UTCDateTime", "User", "Viewer", "current_user_can", "hookimpl", "principal",
     "record_interaction", "require", "session", "setting", "transaction", "utcnow",
-    "CustomerEmail", "audit", "call_hook", "parse_date", "parse_number", "create_customer", "find_customer_ids_by_email",
+    "CustomerEmail", "audit", "call_hook", "over_rate_limit", "parse_date", "parse_number", "create_customer", "find_customer_ids_by_email",
 ]
 
 
@@ -178,6 +178,18 @@ def audit(action: str, object_type: str, object_id: Any, *, before: dict[str, An
     actor = found.actor if found is not None else SYSTEM
     write(current_session(), actor, action, object_type, None if object_id is None else str(object_id),
           before=before, after=after)
+
+
+def over_rate_limit(key: str, limit: str) -> bool:
+    """Count one event for `key`; True when it goes over `limit` (e.g. "5 per 10 minutes").
+
+    Uses the staff UI's rate-limit storage (process memory, or Redis with
+    `PAYVAND_RATELIMIT_STORAGE_URI`), so several web processes share the counts.
+    """
+    from limits import parse
+
+    limiter = current_app.extensions["payvand_limiter"]
+    return not limiter.limiter.hit(parse(limit), "payvand.plugin", key)
 
 
 def call_hook(name: str, **kwargs: Any) -> list[Any]:

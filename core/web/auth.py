@@ -112,6 +112,7 @@ def init_auth(app: Flask) -> None:
     limiter = Limiter(get_remote_address, app=app, default_limits=[], strategy="moving-window",
                       storage_uri=app.config.get("PAYVAND_RATELIMIT_STORAGE_URI") or "memory://",
                       headers_enabled=False)
+    app.extensions["payvand_limiter"] = limiter  # plugins count through it too (`payvand.sdk.over_rate_limit`)
     message = _l("Too many failed attempts. Wait a few minutes and try again.")
     limited_login = limiter.limit(LOGIN_FAILURES_PER_ADDRESS, methods=["POST"], deduct_when=_failed,
                                   error_message=message)(login)

@@ -74,7 +74,7 @@ def test_public_form_drops_bots_honeypot_too_fast_and_forged_tokens(app, client,
 
 
 def test_public_form_limits_submissions_per_address(app, client, db_session):
-    app.config["PAYVAND_LEAD_FORM_RATE"] = (2, 600)
+    app.config["PAYVAND_LEAD_FORM_RATE"] = "2 per 10 minutes"
     assert _public_post(app, client, GOOD).status_code == 302
     assert _public_post(app, client, GOOD).status_code == 302
     assert _public_post(app, client, GOOD).status_code == 429

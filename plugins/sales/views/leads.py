@@ -5,15 +5,14 @@ browsers do not send Payvand's `SameSite=Lax` session cookie, so instead of the 
 token (`csrf_exempt`) it carries its own signed, expiring timestamp; it acts for nobody and is
 kept free of spam without third parties: a hidden honeypot field, a signed timestamp that
 must be at least `PAYVAND_LEAD_FORM_MIN_SECONDS` old (default 3) and at most a day, and a
-per-address limit (`PAYVAND_LEAD_FORM_RATE`, default 5 per 10 minutes, in process memory).
+per-address limit (`PAYVAND_LEAD_FORM_RATE`, default "5 per 10 minutes", counted in the
+staff UI's rate-limit storage: memory, or Redis shared by every web process).
 It may be framed by the origins of the `sales.lead_form_frame_ancestors` setting (a CSP
 `frame-ancestors` list; default `*`), and it keeps UTM parameters, campaign and referrer.
 """
 
 from __future__ import annotations
 
-import collections
-import threading
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -33,6 +32,7 @@ from payvand.sdk import (
     current_staff,
     gettext as _,
     lazy_gettext as _l,
+    over_rate_limit,
     csrf_exempt,
     public_page,
     session,
@@ -89,26 +89,10 @@ def token_age(token: str | None) -> float | None:
     return time.time() - float(data["t"])
 
 
-_hits_lock = threading.Lock()
-
-
 def _rate_limited() -> bool:
-    """Count a submission from this address; True when it is over the limit of the window."""
-    limit, window = current_app.config.get("PAYVAND_LEAD_FORM_RATE", (5, 600))
-    hits = current_app.extensions.setdefault("sales.lead_form_hits", {})
-    address = request.remote_addr or "?"
-    now = time.monotonic()
-    with _hits_lock:
-        recent = hits.setdefault(address, collections.deque())
-        while recent and now - recent[0] > window:
-            recent.popleft()
-        if len(recent) >= limit:
-            return True
-        recent.append(now)
-        if len(hits) > 100_000:  # forget idle addresses rather than grow without bound
-            for key in [k for k, v in hits.items() if not v or now - v[-1] > window]:
-                del hits[key]
-    return False
+    """Count a submission from this address; True when it is over `PAYVAND_LEAD_FORM_RATE`."""
+    limit = current_app.config.get("PAYVAND_LEAD_FORM_RATE", "5 per 10 minutes")
+    return over_rate_limit(f"sales.lead_form:{request.remote_addr or '?'}", limit)
 
 
 def _frame_ancestors() -> str:
