@@ -74,22 +74,32 @@ def count_order(order_id: int, sign: int) -> None:
             )
 
 
-def rebuild(batch: int = 50_000) -> int:
-    """Recompute the rollup from every counted order (exact, in batches); return the rows written."""
-    totals: dict[Key, list[decimal.Decimal]] = collections.defaultdict(lambda: [decimal.Decimal(0), decimal.Decimal(0)])
+def rebuild() -> int:
+    """Recompute the rollup from every counted order in one GROUP BY; return the rows written.
+
+    Exact on both databases: the sums go through `reports.exact_sum` (integer minor units on
+    SQLite); quantities (at most 3 decimals) are summed as thousandths the same way.
+    """
+    from payvand.plugins.sales.services.reports import _month, exact_sum, to_decimal
+
     joined = OrderLine.__table__.join(Order.__table__, Order.id == OrderLine.order_id)
-    query = (
-        sa.select(Order.placed_at, OrderLine.product_id, Order.currency, OrderLine.quantity, OrderLine.total)
-        .select_from(joined).where(Order.status.in_(COUNTED), OrderLine.product_id.is_not(None))
-        .execution_options(yield_per=batch)
-    )
-    for placed_at, product_id, currency, quantity, total in session().execute(query):
-        entry = totals[(placed_at.strftime("%Y-%m"), product_id, currency)]
-        entry[0] += quantity
-        entry[1] += total
+    where = (Order.status.in_(COUNTED), OrderLine.product_id.is_not(None))
+    currencies = [c for (c,) in session().execute(sa.select(Order.currency).select_from(joined).where(*where).distinct())]
+    month = _month(Order.placed_at).label("month")
+    if session().get_bind().dialect.name == "sqlite":
+        quantity = sa.func.sum(sa.cast(sa.func.round(OrderLine.quantity * 1000), sa.BigInteger))
+    else:
+        quantity = sa.func.sum(OrderLine.quantity)
+    grouped = session().execute(
+        sa.select(month, OrderLine.product_id, Order.currency, quantity,
+                  exact_sum(OrderLine.total, Order.currency, currencies))
+        .select_from(joined).where(*where).group_by(month, OrderLine.product_id, Order.currency)
+    ).all()
+    sqlite = session().get_bind().dialect.name == "sqlite"
+    rows = [{"month": m, "product_id": p, "currency": c,
+             "quantity": decimal.Decimal(int(q)).scaleb(-3) if sqlite else decimal.Decimal(q),
+             "revenue": to_decimal(r, c)} for m, p, c, q, r in grouped]
     session().execute(sa.delete(ProductMonth))
-    rows = [{"month": m, "product_id": p, "currency": c, "quantity": q, "revenue": r}
-            for (m, p, c), (q, r) in totals.items()]
     if rows:
         session().execute(sa.insert(ProductMonth), rows)
     return len(rows)
