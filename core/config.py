@@ -45,6 +45,8 @@ ENV_KEYS: dict[str, Any] = {
     "PAYVAND_RATELIMIT_STORAGE_URI": str,
     "PAYVAND_SECURE_COOKIES": _flag,
     "PAYVAND_IMPORT_MAX_BYTES": int,
+    "PAYVAND_SMTP_URL": str,
+    "PAYVAND_MAIL_FROM": str,
     # read by the sales plugin
     "PAYVAND_LEAD_FORM_MIN_SECONDS": float,
     "PAYVAND_LEAD_FORM_RATE": str,

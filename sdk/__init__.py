@@ -33,6 +33,7 @@ from payvand.core.contracts import (
 from payvand.core.db import Base, BigId, ExactDecimal, JSONText, UTCDateTime, current_session, session_scope, utcnow
 from payvand.core.hookspecs import hookimpl
 from payvand.core.locale_format import parse_date, parse_number
+from payvand.core.mail import Attachment, MailError
 from payvand.core.models import Customer, CustomerEmail, Interaction, User
 from payvand.core.plugins import PluginError
 from payvand.core.schemas import CustomerOut, InteractionOut
@@ -49,6 +50,7 @@ __all__ = [
     "SettingSpec", "UTCDateTime", "User", "Viewer", "current_user_can", "hookimpl", "principal",
     "record_interaction", "require", "session", "setting", "transaction", "utcnow",
     "CustomerEmail", "audit", "call_hook", "over_rate_limit", "parse_date", "parse_number", "create_customer", "find_customer_ids_by_email",
+    "Attachment", "MailError", "mail_enabled", "send_mail", "to_local", "local_zone",
 ]
 
 
@@ -213,3 +215,38 @@ def find_customer_ids_by_email(email: str) -> list[int]:
         .order_by(Customer.id)
     )
     return list(current_session().scalars(query))
+
+
+def mail_enabled() -> bool:
+    """True when outgoing mail is configured (`PAYVAND_SMTP_URL`)."""
+    from payvand.core.mail import parse_config
+
+    return parse_config(_runtime().config) is not None
+
+
+def send_mail(to: str | list[str], subject: str, text: str, *, html: str | None = None,
+              attachments: list[Attachment] | tuple[Attachment, ...] = (), reply_to: str | None = None) -> str:
+    """Send an email through the configured SMTP server; returns its Message-ID.
+
+    Raises `MailError` when mail is off, there is no recipient or the server refuses. Sending
+    is not transactional: call it after the change it reports is safe to keep (or accept that
+    a rolled-back change may still have been mailed).
+    """
+    from payvand.core.mail import send_mail as deliver
+
+    return deliver(_runtime().config, to, subject, text, html=html, attachments=attachments, reply_to=reply_to)
+
+
+def local_zone() -> dt.tzinfo:
+    """The site's time zone (the `core.timezone` setting, else `PAYVAND_TIMEZONE`)."""
+    from zoneinfo import ZoneInfo
+
+    name = None
+    with contextlib.suppress(Exception):
+        name = setting("core.timezone")
+    return ZoneInfo(name or _runtime().config.get("PAYVAND_TIMEZONE") or "UTC")
+
+
+def to_local(moment: dt.datetime) -> dt.datetime:
+    """A UTC moment in the site's time zone."""
+    return moment.astimezone(local_zone())

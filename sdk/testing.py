@@ -405,3 +405,57 @@ def count_queries(runtime: Any) -> Callable[[], Any]:
             runtime.config["PAYVAND_PLUGIN_REFRESH_SECONDS"] = interval
 
     return counter
+
+
+class MailSink:
+    """A real SMTP server (aiosmtpd) on a free local port that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[Any] = []
+        sink = self
+
+        class _Handler:
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+                import email
+                import email.policy
+
+                message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+                sink.messages.append(message)
+                return "250 OK"
+
+        import socket
+
+        with socket.socket() as probe:  # a free port (aiosmtpd checks its port by connecting to it)
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self._controller = Controller(_Handler(), hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> str:
+        """Start the server; return its `smtp://` URL."""
+        self._controller.start()
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        """Stop the server."""
+        self._controller.stop()
+
+    def to(self, address: str) -> list[Any]:
+        """The messages received for `address`."""
+        return [m for m in self.messages if address in str(m["To"])]
+
+
+@pytest.fixture
+def mail_sink(runtime: Any, app: Any) -> Iterator[MailSink]:
+    """A local SMTP server the app sends to (`PAYVAND_SMTP_URL` set); `.messages` holds what arrived."""
+    sink = MailSink()
+    url = sink.start()
+    runtime.config["PAYVAND_SMTP_URL"] = url
+    app.config["PAYVAND_SMTP_URL"] = url
+    try:
+        yield sink
+    finally:
+        runtime.config.pop("PAYVAND_SMTP_URL", None)
+        app.config.pop("PAYVAND_SMTP_URL", None)
+        sink.stop()
