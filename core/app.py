@@ -70,7 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_web(app)
     from payvand.core.jobs import JobRunner
 
-    runtime.job_runner = JobRunner(runtime)
+    runtime.job_runner = JobRunner(runtime, app=app)
     return app
 
 

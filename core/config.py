@@ -47,6 +47,7 @@ ENV_KEYS: dict[str, Any] = {
     "PAYVAND_IMPORT_MAX_BYTES": int,
     "PAYVAND_SMTP_URL": str,
     "PAYVAND_MAIL_FROM": str,
+    "PAYVAND_BASE_URL": str,  # e.g. https://crm.example.com: absolute links in mail (reminders)
     # read by the sales plugin
     "PAYVAND_LEAD_FORM_MIN_SECONDS": float,
     "PAYVAND_LEAD_FORM_RATE": str,

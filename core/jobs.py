@@ -9,6 +9,7 @@ is never dropped while the plugin stays enabled.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import threading
@@ -66,8 +67,9 @@ class JobRunner:
     """Delivers outbox events and runs scheduled jobs for one Runtime."""
 
     def __init__(self, runtime: Runtime, *, batch: int = 50, idle_seconds: float = 2.0,
-                 lease: dt.timedelta = LEASE) -> None:
+                 lease: dt.timedelta = LEASE, app: Any = None) -> None:
         self.runtime = runtime
+        self.app = app  # the Flask app, when there is one: jobs run in its app context (mail, translations)
         self.batch = batch
         self.idle_seconds = idle_seconds
         self.lease = lease
@@ -239,8 +241,9 @@ class JobRunner:
 
     def _run_job(self, owner: str, job: JobSpec) -> None:
         session = self.runtime.sessionmaker()
+        context = self.app.app_context() if self.app is not None else contextlib.nullcontext()
         try:
-            with bind_session(session):
+            with context, bind_session(session):
                 job.func()
             session.commit()
         except Exception as exc:

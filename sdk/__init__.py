@@ -32,6 +32,8 @@ from payvand.core.contracts import (
 )
 from payvand.core.db import Base, BigId, ExactDecimal, JSONText, UTCDateTime, current_session, session_scope, utcnow
 from payvand.core.hookspecs import hookimpl
+from payvand.core.importing.source import CsvSource, SourceError as CsvSourceError  # CSV reading: encoding, delimiter
+from payvand.core.normalize import fold as fold_text
 from payvand.core.locale_format import parse_date, parse_number
 from payvand.core.mail import Attachment, MailError
 from payvand.core.models import Customer, CustomerEmail, Interaction, User
@@ -51,6 +53,8 @@ __all__ = [
     "record_interaction", "require", "session", "setting", "transaction", "utcnow",
     "CustomerEmail", "audit", "call_hook", "over_rate_limit", "parse_date", "parse_number", "create_customer", "find_customer_ids_by_email",
     "Attachment", "MailError", "mail_enabled", "send_mail", "to_local", "local_zone",
+    "CsvSource", "CsvSourceError", "fold_text",
+    "record_interactions", "font_path", "format_date", "format_money", "format_number", "localize_digits", "current_locale",
 ]
 
 
@@ -134,6 +138,20 @@ def record_interaction(
         value=value, currency=currency, occurred_at=occurred_at, payload=payload, source=source,
     )
     return record(current_session(), values)
+
+
+def record_interactions(items: list[dict[str, Any]]) -> list[int]:
+    """Record many timeline events at once (one INSERT, one `payvand_interaction_recorded` event).
+
+    Each item holds `record_interaction`'s arguments by name (`customer_id`, `kind`, `channel`,
+    `summary`, `value`, `currency`, `payload`, `source`, `direction`, ...); returns the new ids.
+    For set-based jobs (e.g. expiring quotes) that would otherwise record one row at a time.
+    """
+    from payvand.core.services.interactions import record_many
+
+    channels = _known_channels()
+    rows = [build_interaction(channels=channels, **item) for item in items]
+    return record_many(current_session(), rows)
 
 
 def create_customer(data: dict[str, Any], *, source: str = "plugin") -> Customer:
@@ -238,15 +256,119 @@ def send_mail(to: str | list[str], subject: str, text: str, *, html: str | None 
 
 
 def local_zone() -> dt.tzinfo:
-    """The site's time zone (the `core.timezone` setting, else `PAYVAND_TIMEZONE`)."""
+    """The site's time zone: the `core.timezone` setting, else `PAYVAND_TIMEZONE`, else Asia/Tehran.
+
+    Outside a running app or CLI command (a bare session in a script) the environment decides.
+    """
+    import os
     from zoneinfo import ZoneInfo
 
+    from payvand.core.config import DEFAULTS
+
+    try:
+        runtime = _runtime()
+    except RuntimeError:
+        return ZoneInfo(os.environ.get("PAYVAND_TIMEZONE") or DEFAULTS["PAYVAND_TIMEZONE"])
     name = None
-    with contextlib.suppress(Exception):
-        name = setting("core.timezone")
-    return ZoneInfo(name or _runtime().config.get("PAYVAND_TIMEZONE") or "UTC")
+    with contextlib.suppress(Exception):  # no settings table yet (before migrations)
+        name = runtime.setting(current_session(), "core.timezone")
+    return ZoneInfo(name or runtime.config.get("PAYVAND_TIMEZONE") or DEFAULTS["PAYVAND_TIMEZONE"])
 
 
 def to_local(moment: dt.datetime) -> dt.datetime:
     """A UTC moment in the site's time zone."""
     return moment.astimezone(local_zone())
+
+
+_FONTS = ("Regular", "Bold")
+
+
+def font_path(weight: str = "Regular") -> str:
+    """The path of a vendored Vazirmatn TTF (`Regular` or `Bold`), for embedding in PDFs.
+
+    Vazirmatn covers Persian and Latin; the files come from the pinned npm package
+    (scripts/assets.json) and ship inside the core's static folder.
+    """
+    from pathlib import Path
+
+    if weight not in _FONTS:
+        raise ValueError(f"no vendored Vazirmatn {weight!r}; use one of {', '.join(_FONTS)}")
+    return str(Path(__file__).resolve().parent.parent / "core" / "static" / "vendor" / "vazirmatn" / "fonts" / "ttf"
+               / f"Vazirmatn-{weight}.ttf")
+
+
+def format_date(value: dt.date | dt.datetime | None, style: str = "medium") -> str:
+    """A date as the staff pages show it (`|date`): Jalali with Persian digits in `fa`, Gregorian in `en`."""
+    from payvand.core.web.i18n import format_date as fmt
+
+    return fmt(value, style)
+
+
+def format_money(amount: Any, currency: str | None = None) -> str:
+    """An exact amount as the staff pages show it (`|money(currency)`), in the current locale."""
+    from payvand.core.web.i18n import format_money as fmt
+
+    return fmt(amount, currency)
+
+
+def format_number(value: Any, decimals: int | None = None) -> str:
+    """A number as the staff pages show it (`|number`): locale grouping and digits."""
+    from payvand.core.web.i18n import format_number as fmt
+
+    return fmt(value, decimals)
+
+
+def localize_digits(value: Any) -> str:
+    """Text with Persian digits in `fa` (`|digits`); unchanged in `en`."""
+    from payvand.core.web.i18n import localize_digits as fmt
+
+    return fmt(value)
+
+
+def current_locale() -> str:
+    """The current request's language (`fa` or `en`; `flask_babel.force_locale` changes it)."""
+    from payvand.core.web.i18n import current_locale as locale
+
+    return locale()
+
+
+
+# --------------------------------------------------------------------------- Jalali calendar
+
+
+def to_jalali(day: dt.date) -> tuple[int, int, int]:
+    """A Gregorian date as a Jalali (Solar Hijri) (year, month, day): 2026-03-21 is (1405, 1, 1)."""
+    import jdatetime
+
+    found = jdatetime.date.fromgregorian(date=day)
+    return found.year, found.month, found.day
+
+
+def from_jalali(year: int, month: int, day: int) -> dt.date:
+    """A Jalali date as a Gregorian one; ValueError when it does not exist (1404/12/30)."""
+    from payvand.core.locale_format import jalali_to_gregorian
+
+    return jalali_to_gregorian(year, month, day)
+
+
+def jalali_month_days(year: int, month: int) -> int:
+    """Days in a Jalali month: 31 in the first six, 30 in the next five, Esfand 29 (30 in leap years)."""
+    import jdatetime
+
+    if not 1 <= month <= 12:
+        raise ValueError(f"Not a month: {month!r}")
+    if month <= 6:
+        return 31
+    if month <= 11:
+        return 30
+    return 30 if jdatetime.date(year, 1, 1).isleap() else 29
+
+
+def jalali_month_name(month: int, locale: str = "fa") -> str:
+    """A Jalali month's name: Persian in `fa` ("فروردین"), transliterated otherwise ("Farvardin")."""
+    import jdatetime
+
+    if not 1 <= month <= 12:
+        raise ValueError(f"Not a month: {month!r}")
+    names = jdatetime.date.j_months_fa if str(locale).split("_")[0].split("-")[0] == "fa" else jdatetime.date.j_months_en
+    return names[month - 1]

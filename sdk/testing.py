@@ -414,6 +414,7 @@ class MailSink:
         from aiosmtpd.controller import Controller
 
         self.messages: list[Any] = []
+        self._stopped = False
         sink = self
 
         class _Handler:
@@ -438,8 +439,10 @@ class MailSink:
         return f"smtp://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        """Stop the server."""
-        self._controller.stop()
+        """Stop the server (once; later calls do nothing): a test may stop it to see a mail failure."""
+        if not self._stopped:
+            self._stopped = True
+            self._controller.stop()
 
     def to(self, address: str) -> list[Any]:
         """The messages received for `address`."""

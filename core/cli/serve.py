@@ -155,10 +155,12 @@ def worker_command(env: CliEnv, once: bool) -> None:
 
     Runs in the foreground until stopped; start several against PostgreSQL to scale.
     """
+    from payvand.core.app import create_app
     from payvand.core.jobs import JobRunner
 
     require_ready(env)
-    runner = JobRunner(env.runtime)
+    app = create_app({**env.config, "PAYVAND_JOBS": "off"})  # jobs run in its app context: mail, translations
+    runner = JobRunner(app.extensions["payvand"], app=app)
     if once:
         handled = runner.deliver_due()
         ran = runner.run_due_jobs()
