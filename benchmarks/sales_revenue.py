@@ -2,9 +2,11 @@
 
 Builds (once, cached in benchmarks/.data/) a database migrated with the core and the sales
 plugin, fills `sales_order` and `sales_order_line` with raw sqlite3 executemany (IRR and USD,
-two years, 2,000 products, five statuses), then times `revenue_by_month`, `revenue_by_product`
-and `revenue_by_owner` over a year through the plugin's own code, against a baseline in the
-same run: a raw sqlite3 GROUP BY that sums the same column as floats (fast, inexact). Prints JSON.
+two years, 2,000 products, 50 owners, five statuses), then times `revenue_by_month` (Gregorian
+and Jalali months of local days in Asia/Tehran), `revenue_by_product` (from the daily rollup)
+and `revenue_by_owner` over a year of whole local days through the plugin's own code, against a
+baseline in the same run: a raw sqlite3 GROUP BY that sums the same column as floats (fast,
+inexact). Prints JSON.
 
     python benchmarks/sales_revenue.py                        # 1M orders, 5M lines
     python benchmarks/sales_revenue.py --orders 100000        # quick
@@ -48,6 +50,8 @@ def build(path: Path, orders: int, customers: int = 100_000, products: int = 2_0
         "INSERT INTO core_customer (id, kind, display_name, search_name, search_name_alt, lifecycle_stage, owner_id,"
         " attributes, created_at, updated_at, version) VALUES (?, 'person', ?, ?, ?, 'customer', NULL, '{}', ?, ?, 1)",
         ((i, f"C{i}", f"c{i}", f"c{i}", now, now) for i in range(1, customers + 1)))
+    db.executemany("INSERT INTO core_user (id, email, name, is_active, is_superuser, created_at)"
+                   " VALUES (?, ?, ?, 1, 0, ?)", ((i, f"rep{i}@example.com", f"Rep {i}", now) for i in range(1, 51)))
     db.executemany("INSERT INTO sales_product (id, sku, name, kind, unit, tax_class, in_stock, active, created_at)"
                    " VALUES (?, ?, ?, 'product', 'unit', 'standard', 1, 1, ?)",
                    ((i, f"SKU-{i}", f"Product {i}", now) for i in range(1, products + 1)))
@@ -71,7 +75,8 @@ def build(path: Path, orders: int, customers: int = 100_000, products: int = 2_0
         total_text = f"{total / 100:.2f}" if currency == "USD" else str(total)
         stamp = placed.strftime("%Y-%m-%d %H:%M:%S.000000")
         batch_orders.append((order_id, f"O-{order_id}", rng.randrange(1, customers + 1), currency, total_text, "0",
-                             "0", total_text, stamp, rng.choice(STATUSES), "web", stamp))
+                             "0", total_text, stamp, rng.choice(STATUSES), "web", stamp,
+                             rng.choice([None, *range(1, 51)])))
         if len(batch_orders) >= 20_000:
             _flush(db, batch_orders, batch_lines)
             log(f"orders {order_id:,}/{orders:,}")
@@ -84,7 +89,7 @@ def build(path: Path, orders: int, customers: int = 100_000, products: int = 2_0
 def _flush(db: sqlite3.Connection, orders: list[tuple[Any, ...]], lines: list[tuple[Any, ...]]) -> None:
     db.executemany(
         "INSERT INTO sales_order (id, number, customer_id, currency, subtotal, discount_total, tax_total, total,"
-        " created_at, status, channel, placed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", orders)
+        " created_at, status, channel, placed_at, owner_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", orders)
     db.executemany(
         "INSERT INTO sales_order_line (id, order_id, position, product_id, description, quantity, unit_price,"
         " discount, tax_rate, net, tax, total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", lines)
@@ -93,16 +98,16 @@ def _flush(db: sqlite3.Connection, orders: list[tuple[Any, ...]], lines: list[tu
 
 
 BASELINES = {
-    "revenue_by_month": "SELECT strftime('%Y-%m', placed_at), currency, count(*), sum(total) FROM sales_order"
+    "revenue_by_month": "SELECT strftime('%Y-%m', placed_at, '+210 minutes'), currency, count(*), sum(total) FROM sales_order"
                         " WHERE status IN ('placed','paid','shipped','delivered') AND placed_at >= ? AND placed_at < ?"
                         " GROUP BY 1, 2",
     "revenue_by_product": "SELECT l.product_id, o.currency, sum(l.quantity), sum(l.total) AS r FROM sales_order_line l"
                           " JOIN sales_order o ON o.id = l.order_id WHERE o.status IN ('placed','paid','shipped',"
                           "'delivered') AND o.placed_at >= ? AND o.placed_at < ? AND l.product_id IS NOT NULL"
                           " GROUP BY 1, 2 ORDER BY r DESC LIMIT 20",
-    "revenue_by_owner": "SELECT c.owner_id, o.currency, count(o.id), sum(o.total) FROM sales_order o JOIN core_customer c"
-                        " ON c.id = o.customer_id WHERE o.status IN ('placed','paid','shipped','delivered')"
-                        " AND o.placed_at >= ? AND o.placed_at < ? GROUP BY 1, 2",
+    "revenue_by_owner": "SELECT owner_id, currency, count(id), sum(total) FROM sales_order"
+                        " WHERE status IN ('placed','paid','shipped','delivered')"
+                        " AND placed_at >= ? AND placed_at < ? GROUP BY 1, 2",
 }
 
 
@@ -112,7 +117,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    path = DATA_DIR / f"sales-v1-{args.orders}o.sqlite3"
+    path = DATA_DIR / f"sales-v4-{args.orders}o.sqlite3"
     if not path.exists():
         log(f"building {path.name}")
         began = time.perf_counter()
@@ -130,28 +135,34 @@ def main() -> None:
     runtime = app.extensions["payvand"]
     import sqlalchemy as sa
 
-    from payvand.plugins.sales.models import ProductMonth
+    from payvand.plugins.sales.models import ProductDay
     from payvand.plugins.sales.services import rollup
 
+    app.app_context().push()  # the reports read the site's time zone (Asia/Tehran) from the running app
     rebuild_seconds = None
     with runtime.sessionmaker() as session, bind_session(session):
-        if session.scalars(sa.select(ProductMonth).limit(1)).first() is None:  # the monthly rollup, as `payvand sales rebuild-rollups` makes it
+        if session.scalars(sa.select(ProductDay).limit(1)).first() is None:  # the daily rollup, as `payvand sales rebuild-rollups` makes it
             t0 = time.perf_counter()
             rollup.rebuild()
             session.commit()
             rebuild_seconds = round(time.perf_counter() - t0, 1)
             log(f"rollup rebuilt in {rebuild_seconds} s")
-    period = reports.Period(dt.datetime(2025, 7, 1, tzinfo=dt.timezone.utc), dt.datetime(2026, 7, 1, tzinfo=dt.timezone.utc))
+    with runtime.sessionmaker() as session, bind_session(session):
+        period = reports.local_period(dt.date(2025, 7, 1), dt.date(2026, 6, 30))
     raw = sqlite3.connect(path)
-    bounds = ("2025-07-01 00:00:00.000000", "2026-07-01 00:00:00.000000")
+    bounds = tuple(moment.replace(tzinfo=None).isoformat(" ", "microseconds") for moment in (period.start, period.end))
     results: dict[str, Any] = {}
-    for name, sql in BASELINES.items():
-        report = getattr(reports, name)
+    runs = {"revenue_by_month": lambda: reports.revenue_by_month(period, "gregorian"),
+            "revenue_by_month_jalali": lambda: reports.revenue_by_month(period, "jalali"),
+            "revenue_by_product": lambda: reports.revenue_by_product(period),
+            "revenue_by_owner": lambda: reports.revenue_by_owner(period)}
+    for name, report in runs.items():
+        sql = BASELINES[name.removesuffix("_jalali")]
         timings, baseline = [], []
         for _ in range(args.repeat):
             with runtime.sessionmaker() as session, bind_session(session):
                 t0 = time.perf_counter()
-                rows = report(period)
+                rows = report()
                 timings.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
             raw.execute(sql, bounds).fetchall()

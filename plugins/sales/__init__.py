@@ -47,6 +47,8 @@ def payvand_nav_items() -> list[NavItem]:
         NavItem(lazy_gettext("Leads"), "sales.leads", perm.LEAD_VIEW, order=40),
         NavItem(lazy_gettext("Deals"), "sales.board", perm.DEAL_VIEW, order=41),
         NavItem(lazy_gettext("Forecast"), "sales.forecast", perm.DEAL_VIEW, order=41),
+        NavItem(lazy_gettext("Activities"), "sales.activities", perm.DEAL_VIEW, order=41),
+        NavItem(lazy_gettext("Calendar"), "sales.calendar", perm.DEAL_VIEW, order=41),
         NavItem(lazy_gettext("Products"), "sales.products", perm.CATALOG_VIEW, order=42),
         NavItem(lazy_gettext("Quotes"), "sales.quotes", perm.DOCUMENT_VIEW, order=43),
         NavItem(lazy_gettext("Orders"), "sales.orders", perm.DOCUMENT_VIEW, order=44),
@@ -57,18 +59,20 @@ def payvand_nav_items() -> list[NavItem]:
 
 @hookimpl
 def payvand_customer_panels(customer: Any, user: Any) -> Any:
-    """Open deals, last orders and the balance due on the customer 360 page."""
+    """Open deals, last orders and the balance due; the customer's open activities (customer 360 page)."""
     from payvand.plugins.sales.services.panel import customer_panel
+    from payvand.plugins.sales.views.activities import customer_activities_panel
 
-    return customer_panel(customer, user)
+    return [panel for panel in (customer_panel(customer, user), customer_activities_panel(customer, user)) if panel]
 
 
 @hookimpl
 def payvand_dashboard_widgets(user: Any) -> Any:
-    """This month's revenue on the start page."""
+    """This month's revenue, and the user's overdue and due-today activities, on the start page."""
+    from payvand.plugins.sales.services.activities import reminders_widget
     from payvand.plugins.sales.views.reports import dashboard_widget
 
-    return dashboard_widget(user)
+    return [widget for widget in (dashboard_widget(user), reminders_widget(user)) if widget]
 
 
 @hookimpl
@@ -90,10 +94,10 @@ def payvand_settings() -> list[Any]:
 
 @hookimpl
 def payvand_jobs() -> list[Any]:
-    """Nightly lead-score recompute and activity reminders."""
-    from payvand.plugins.sales.services import pipeline, scoring
+    """Nightly lead-score recompute, activity reminders and the daily expiry of quotes."""
+    from payvand.plugins.sales.services import activities, documents, scoring
 
-    return [*scoring.jobs(), *pipeline.jobs()]
+    return [*scoring.jobs(), *activities.jobs(), *documents.jobs()]
 
 
 @hookimpl

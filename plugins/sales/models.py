@@ -185,7 +185,11 @@ class Activity(Base):
     """A task, call or meeting planned on a deal, lead or customer, with a due time and a reminder."""
 
     __tablename__ = "sales_activity"
-    __table_args__ = (sa.Index(None, "owner_id", "done_at", "due_at"), sa.Index(None, "remind_at"))
+    __table_args__ = (
+        sa.Index(None, "owner_id", "done_at", "due_at"),  # my open activities by due time; my done ones
+        sa.Index(None, "done_at", "due_at"),  # everyone's open activities by due time (managers, calendar)
+        sa.Index(None, "remind_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(16), default="task")  # task, call, meeting, email
@@ -320,7 +324,8 @@ class Quote(_Document, Base):
     """A priced offer to a customer; accepting it makes an order."""
 
     __tablename__ = "sales_quote"
-    __table_args__ = (sa.Index(None, "status", "id"),)
+    # (status, valid_until): the daily expiry finds the draft and sent quotes past their date
+    __table_args__ = (sa.Index(None, "status", "id"), sa.Index(None, "status", "valid_until"))
 
     status: Mapped[str] = mapped_column(sa.String(12), default="draft")  # draft, sent, accepted, rejected, expired
     deal_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("sales_deal.id", ondelete="SET NULL"), index=True)
@@ -328,6 +333,9 @@ class Quote(_Document, Base):
     valid_until: Mapped[dt.date | None] = mapped_column(sa.Date)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    rejected_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reject_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    expired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     lines: Mapped[list[QuoteLine]] = relationship(order_by="QuoteLine.position", cascade="all, delete-orphan")
 
@@ -340,15 +348,25 @@ class QuoteLine(_Line, Base):
     quote_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("sales_quote.id", ondelete="CASCADE"), index=True)
 
 
+REVENUE_INDEX = "ix_sales_order_revenue"
+
+
 class Order(_Document, Base):
     """An order placed by staff, online by the customer or through the API."""
 
     __tablename__ = "sales_order"
-    __table_args__ = (sa.Index(None, "status", "id"), sa.Index(None, "placed_at"))
+    # (owner_id, placed_at): revenue by owner over a period
+    # (status, placed_at, currency, total, owner_id) covers the revenue reports: the counted
+    # statuses × the period are read from the index alone (a year of a million orders in
+    # 0.5 s instead of 2 s on SQLite, where the planner otherwise takes the status index)
+    __table_args__ = (sa.Index(None, "status", "id"),
+                      sa.Index(REVENUE_INDEX, "status", "placed_at", "currency", "total", "owner_id"))
 
     status: Mapped[str] = mapped_column(sa.String(12), default="placed")  # placed, paid, shipped, delivered, cancelled, returned
     channel: Mapped[str] = mapped_column(sa.String(16), default="staff")  # staff, web, api
     quote_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("sales_quote.id", ondelete="SET NULL"))
+    # who the sale counts for: the deal's owner, else the customer's, else the staff user who placed it
+    owner_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey(_USER, ondelete="SET NULL"))
     placed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     status_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
@@ -377,6 +395,8 @@ class Invoice(_Document, Base):
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     due_at: Mapped[dt.date | None] = mapped_column(sa.Date)
     paid_total: Mapped[decimal.Decimal] = _money()
+    voided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    void_reason: Mapped[str | None] = mapped_column(sa.String(500))
 
     payments: Mapped[list[Payment]] = relationship(order_by="Payment.id", cascade="all, delete-orphan")
 
@@ -397,15 +417,32 @@ class Payment(Base):
 # --------------------------------------------------------------------------- report rollups
 
 
-class ProductMonth(Base):
-    """Sales per product, month (UTC, `YYYY-MM`) and currency, kept up to date as orders are
-    placed, cancelled or returned — so revenue by product reads a few thousand rows, not millions."""
+class ProductDay(Base):
+    """Sales per product, currency and local day (in the rollup's time zone), kept up to date as
+    orders are placed, cancelled or returned — so revenue by product over any run of whole days
+    (Gregorian or Jalali months, years) reads a compact table, not millions of order lines.
 
-    __tablename__ = "sales_product_month"
+    Amounts are integers — quantity in thousandths, revenue in the currency's minor units — so
+    sums are exact and fast on both databases. Clustered by (product, currency, day) on SQLite
+    (WITHOUT ROWID), so grouping per product streams in key order with no sort.
+    """
 
-    month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
+    __tablename__ = "sales_product_day"
+    __table_args__ = {"sqlite_with_rowid": False}
+
     product_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("sales_product.id", ondelete="CASCADE"),
                                             primary_key=True)
     currency: Mapped[str] = mapped_column(sa.String(3), primary_key=True)
-    quantity: Mapped[decimal.Decimal] = mapped_column(ExactDecimal, default=decimal.Decimal(0))
-    revenue: Mapped[decimal.Decimal] = _money()
+    day: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    quantity_milli: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    revenue_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class RollupState(Base):
+    """Which time zone a rollup's days are in, and when it was last rebuilt."""
+
+    __tablename__ = "sales_rollup_state"
+
+    name: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    zone: Mapped[str] = mapped_column(sa.String(64))
+    rebuilt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -118,9 +118,40 @@ def test_sending_records_a_brochure_sent_interaction_on_the_customer_timeline(we
                                                                Interaction.kind == "sales.brochure_sent")).all()
         assert (event.channel, event.direction) == ("email", "outbound")
         assert "Fountain pen" in event.summary and "brochure.pdf" in event.summary
-        assert event.payload == {"attachment_id": row.id, "product_id": product["id"]}
+        assert event.payload == {"attachment_id": row.id, "product_id": product["id"], "emailed": False}
     timeline = web.get(f"/customers/{customer.id}").get_data(as_text=True)
     assert "brochure.pdf" in timeline
+
+
+def test_with_mail_on_the_brochure_is_emailed_to_the_customer_with_the_file(web, product, runtime, make_customer,
+                                                                            mail_sink):
+    customer = make_customer(given_name="Sara", family_name="Ahmadi", emails=["sara@example.com"])
+    _upload(web, product["id"], PDF, "brochure.pdf")
+    [row] = _rows(runtime)
+    assert "emailed to the customer" in web.get(f"/sales/products/{product['id']}/attachments").text
+    sent = web.post(f"/sales/attachments/{row.id}/send", {"customer_id": str(customer.id), "note": "As promised"})
+    assert sent.status_code == 302
+    [message] = mail_sink.to("sara@example.com")
+    assert "Fountain pen" in message["Subject"]
+    assert message.get_body(("plain",)).get_content().startswith("As promised")
+    [attached] = list(message.iter_attachments())
+    assert (attached.get_filename(), attached.get_content()) == ("brochure.pdf", PDF)
+    with runtime.sessionmaker() as session:
+        [event] = session.scalars(sa.select(Interaction).where(Interaction.kind == "sales.brochure_sent")).all()
+        assert event.payload["emailed"] is True and "sara@example.com" in event.summary
+
+
+def test_a_mail_failure_records_nothing_and_says_so(web, product, runtime, make_customer, mail_sink):
+    customer = make_customer(emails=["sara@example.com"])
+    _upload(web, product["id"], PDF, "brochure.pdf")
+    [row] = _rows(runtime)
+    mail_sink.stop()  # the server goes away
+    sent = web.post(f"/sales/attachments/{row.id}/send", {"customer_id": str(customer.id)})
+    assert sent.status_code == 302
+    assert "could not be sent" in web.get(sent.headers["Location"]).text
+    with runtime.sessionmaker() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Interaction)
+                              .where(Interaction.kind == "sales.brochure_sent")) == 0
 
 
 def test_sending_to_an_unknown_customer_is_a_field_error(web, product, runtime):

@@ -19,7 +19,7 @@ from payvand.plugins.sales.models import (
     Price,
     PriceList,
     Product,
-    ProductMonth,
+    ProductDay,
     Quote,
 )
 from payvand.sdk import Interaction
@@ -67,10 +67,11 @@ def test_demo_spreads_orders_over_the_last_twelve_months_and_rolls_them_up(loade
     placed = [at.replace(tzinfo=at.tzinfo or dt.UTC) for at in db_session.scalars(sa.select(Order.placed_at))]
     assert min(placed) >= NOW - dt.timedelta(days=366) and max(placed) <= NOW
     assert len({at.strftime("%Y-%m") for at in placed}) >= 10
-    assert _count(db_session, ProductMonth) > 0
-    counted = db_session.scalar(sa.select(sa.func.sum(ProductMonth.revenue)))
+    assert _count(db_session, ProductDay) > 0
+    counted = db_session.scalar(sa.select(sa.func.sum(ProductDay.revenue_minor)).where(ProductDay.currency == "IRR"))
     expected = sum(db_session.scalars(
-        sa.select(OrderLine.total).join(Order).where(Order.status.in_(("placed", "paid", "shipped", "delivered")))))
+        sa.select(OrderLine.total).join(Order).where(Order.status.in_(("placed", "paid", "shipped", "delivered")),
+                                                Order.currency == "IRR")))
     assert Decimal(counted) == expected
     stamped = db_session.scalars(sa.select(Interaction.occurred_at).where(Interaction.kind == "sales.order_placed"))
     assert min(at.replace(tzinfo=at.tzinfo or dt.UTC) for at in stamped) < NOW - dt.timedelta(days=60)

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Deal, Product
+from payvand.plugins.sales.services import activities
 from payvand.plugins.sales.services import pipeline as svc
 from payvand.sdk import Interaction
 
@@ -227,17 +228,19 @@ def test_the_weighted_forecast_groups_open_deals_by_month_owner_and_currency(db_
     assert by_stage[(stages["Lost"].id, "IRR")] == (1, "9999999")
 
 
-def test_activities_are_planned_completed_and_reminded_once(db_session):
+def test_activities_are_planned_on_a_deal_and_completed(db_session):
     deal = svc.create_deal(db_session, {"title": "A"})
     now = dt.datetime.now(dt.UTC)
-    call = svc.add_activity(db_session, deal, {"kind": "call", "subject": "Call back", "due_at": now + dt.timedelta(hours=2),
-                                               "remind_at": now - dt.timedelta(minutes=1)})
+    call = activities.add_activity(db_session, deal, {"kind": "call", "subject": "Call back",
+                                                      "due_at": now + dt.timedelta(hours=2),
+                                                      "remind_at": now - dt.timedelta(minutes=1)})
     with pytest.raises(svc.PipelineError):
-        svc.add_activity(db_session, deal, {"kind": "call", "subject": "x", "due_at": now, "remind_at": now + dt.timedelta(hours=1)})
-    assert [a.id for a in svc.due_reminders(db_session, now)] == [call.id]
-    assert svc.due_reminders(db_session, now) == []
-    svc.complete_activity(db_session, call)
+        activities.add_activity(db_session, deal, {"kind": "call", "subject": "x", "due_at": now,
+                                                   "remind_at": now + dt.timedelta(hours=1)})
+    assert [a.id for a in activities.due_reminders(db_session, now)] == [call.id]
+    activities.complete_activity(db_session, call)
     assert call.done_at is not None
+    assert activities.due_reminders(db_session, now) == []
 
 
 def test_the_stage_history_keeps_each_stage_change_with_who_made_it(db_session, make_user):
@@ -254,14 +257,17 @@ def test_the_stage_history_keeps_each_stage_change_with_who_made_it(db_session, 
 
 
 def test_the_reminder_job_is_declared_for_the_scheduler():
-    (job,) = svc.jobs()
-    assert (job.name, job.every_seconds, job.func) == ("sales.activity_reminders", 300, svc.remind_job)
+    import payvand.plugins.sales as sales
+
+    jobs = {job.name: job for job in sales.payvand_jobs()}
+    job = jobs["sales.activity_reminders"]
+    assert (job.every_seconds, job.func) == (300, activities.remind_job)
 
 
 def test_customer_hooks_move_export_and_erase_deals_and_activities(db_session, make_customer):
     source, target = make_customer(), make_customer()
     deal = svc.create_deal(db_session, {"title": "Sara's routers", "amount": Decimal(1000), "customer_id": source.id})
-    svc.add_activity(db_session, deal, {"subject": "Call Sara", "notes": "Her mobile is 0912..."})
+    activities.add_activity(db_session, deal, {"subject": "Call Sara", "notes": "Her mobile is 0912..."})
     moved = svc.merge_customer(target, source)
     assert sorted((m.table, len(m.ids)) for m in moved) == [("sales_activity", 1), ("sales_deal", 1)]
     db_session.expire_all()

@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from zoneinfo import ZoneInfo
+
 import pytest
 import sqlalchemy as sa
 
+from payvand.sdk import Customer
 from payvand.plugins.sales.models import Deal, Lead, Order, OrderLine, Pipeline, Product, Stage
 from payvand.plugins.sales.services import reports, rollup
 
@@ -35,7 +38,8 @@ def orders(db_session, make_customer, make_user):
         ("O-5", "IRR", "cancelled", _at(4), [(desk, "9", "999")]),
     ]
     for number, currency, status, placed_at, lines in rows:
-        order = Order(number=number, customer_id=customer.id, currency=currency, status=status, placed_at=placed_at)
+        order = Order(number=number, customer_id=customer.id, currency=currency, status=status, placed_at=placed_at,
+                      owner_id=rep.id if number != "O-4" else None)
         total = Decimal(0)
         for position, (product, quantity, line_total) in enumerate(lines):
             order.lines.append(OrderLine(position=position, product_id=product.id, description=product.name,
@@ -52,8 +56,9 @@ def orders(db_session, make_customer, make_user):
 
 def test_revenue_by_month_is_exact_per_currency_and_leaves_out_cancelled_orders(db_session, orders):
     assert reports.revenue_by_month(YEAR) == [
-        {"month": "2026-03", "currency": "IRR", "orders": 2, "revenue": Decimal("60000001")},
-        {"month": "2026-04", "currency": "USD", "orders": 2, "revenue": Decimal("0.40")},
+        {"month": "2026-03", "year": 2026, "month_number": 3, "currency": "IRR", "orders": 2,
+         "revenue": Decimal("60000001")},
+        {"month": "2026-04", "year": 2026, "month_number": 4, "currency": "USD", "orders": 2, "revenue": Decimal("0.40")},
     ]
 
 
@@ -64,11 +69,14 @@ def test_ten_cents_thrice_is_exactly_thirty_cents(db_session, orders):
     assert by_product[orders["desk"], "IRR"]["revenue"] == Decimal("45000001")
 
 
-def test_the_monthly_rollup_and_the_lines_give_the_same_product_report(db_session, orders):
-    not_whole_months = reports.Period(YEAR.start + dt.timedelta(seconds=1), YEAR.end)
-    assert reports.revenue_by_product(YEAR) == reports.revenue_by_product(not_whole_months)
-    assert rollup.rebuild() == 4
-    assert reports.revenue_by_product(YEAR) == reports.revenue_by_product(not_whole_months)
+def test_the_daily_rollup_and_the_lines_give_the_same_product_report(db_session, orders):
+    whole_days = reports.local_period(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    not_whole_days = reports.Period(whole_days.start + dt.timedelta(seconds=1), whole_days.end)
+    assert reports._whole_days(whole_days) == (dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    assert reports._whole_days(not_whole_days) is None
+    assert reports.revenue_by_product(whole_days) == reports.revenue_by_product(not_whole_days)
+    assert rollup.rebuild() == 5  # (day, product, currency) rows
+    assert reports.revenue_by_product(whole_days) == reports.revenue_by_product(not_whole_days)
 
 
 def test_a_cancelled_order_leaves_the_rollup(db_session, orders):
@@ -80,10 +88,15 @@ def test_a_cancelled_order_leaves_the_rollup(db_session, orders):
     assert (orders["desk"], "IRR") not in by_product
 
 
-def test_revenue_by_owner_uses_the_customers_owner(db_session, orders):
+def test_revenue_by_owner_credits_the_owner_of_each_sale(db_session, orders, make_user):
     rows = reports.revenue_by_owner(YEAR)
     assert {(r["owner_id"], r["currency"]): r["revenue"] for r in rows} == {
-        (orders["rep"].id, "IRR"): Decimal("60000001"), (orders["rep"].id, "USD"): Decimal("0.40")}
+        (orders["rep"].id, "IRR"): Decimal("60000001"), (orders["rep"].id, "USD"): Decimal("0.30"),
+        (None, "USD"): Decimal("0.10")}
+    # The account moving to another rep later does not move the sales already made.
+    db_session.execute(sa.update(Customer).values(owner_id=make_user().id))
+    db_session.commit()
+    assert reports.revenue_by_owner(YEAR) == rows
 
 
 def test_win_rate_and_sales_cycle_over_closed_deals(db_session, make_user):
@@ -135,7 +148,8 @@ def test_the_reports_page_and_its_csv(web_as, orders):
     assert "60,000,001 rials" in page.text and "Chair" in page.text
     csv = web.get("/sales/reports/revenue_by_month.csv?start=2026-01-01&end=2026-12-31")
     assert csv.headers["Content-Disposition"] == 'attachment; filename="sales-revenue_by_month.csv"'
-    assert csv.get_data(as_text=True).splitlines()[1:] == ["2026-03,IRR,2,60000001", "2026-04,USD,2,0.40"]
+    assert csv.get_data(as_text=True).splitlines() == ["\ufeffmonth,currency,orders,revenue", "2026-03,IRR,2,60000001",
+                                                       "2026-04,USD,2,0.40"]
     assert web.get("/sales/reports?start=2026-05-01&end=2026-01-01").status_code == 422
     assert web_as(["core.customer.view"]).get("/sales/reports").status_code == 403
 
@@ -160,6 +174,6 @@ def test_orders_placed_and_cancelled_through_the_service_keep_the_rollup_right(a
         dropped = documents.place_order(db_session, customer.id, lines, channel="staff")
         documents.change_order_status(db_session, dropped, "cancelled")
         db_session.commit()
-        month = kept.placed_at.strftime("%Y-%m")
-        (row,) = rollup.product_revenue(month, month, 10)
+        day = kept.placed_at.astimezone(ZoneInfo("Asia/Tehran")).date()
+        (row,) = rollup.product_revenue(day, day, 10)
         assert (row["product_id"], row["quantity"], row["revenue"]) == (tea.id, Decimal("2"), kept.lines[0].total)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import decimal
 from typing import Any
 
+from flask import Response
 from flask.views import MethodView
+from flask_babel import force_locale
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api import blp
@@ -59,6 +62,7 @@ class QuoteIn(Schema):
 
     customer_id = id_field(required=True)
     price_list_id = id_field(allow_none=True)
+    deal_id = id_field(allow_none=True, metadata={"description": "The deal it is for: its order counts for the deal's owner"})
     currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"))
     valid_until = fields.Date(allow_none=True)
     lines = fields.List(fields.Nested(LineInSchema), required=True, validate=validate.Length(min=1, max=200))
@@ -106,10 +110,50 @@ class QuoteOut(_DocumentOut):
     """A quote with its lines."""
 
     price_list_id = fields.Integer(allow_none=True, required=True)
+    deal_id = fields.Integer(allow_none=True, required=True)
     valid_until = fields.Date(allow_none=True, required=True)
     sent_at = fields.DateTime(allow_none=True, required=True)
     accepted_at = fields.DateTime(allow_none=True, required=True)
+    rejected_at = fields.DateTime(allow_none=True, required=True)
+    reject_reason = fields.String(allow_none=True, required=True)
+    expired_at = fields.DateTime(allow_none=True, required=True)
     lines = fields.List(fields.Nested(LineOut), required=True)
+
+
+class QuoteSentOut(QuoteOut):
+    """The sent quote, and whether it was emailed to the customer (else why not)."""
+
+    emailed = fields.Boolean(required=True, metadata={"description": "The customer was emailed the quote's PDF"})
+    mail_error = fields.String(allow_none=True, required=True,
+                               metadata={"description": "Why it was not emailed (mail off, no address, server error)"})
+
+
+class RejectIn(Schema):
+    """Why the customer declined the quote."""
+
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.String(allow_none=True, validate=validate.Length(max=500))
+
+
+class VoidIn(Schema):
+    """Why the invoice is voided."""
+
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.String(allow_none=True, validate=validate.Length(max=500))
+
+
+class PdfArgs(Schema):
+    """The language of the PDF (default: the deployment's)."""
+
+    lang = fields.String(validate=validate.OneOf(("fa", "en")),
+                         metadata={"description": "fa: right to left, Jalali dates; en: left to right, Gregorian"})
+
+
+PDF_BODY = {"type": "string", "format": "binary"}
 
 
 class OrderSummary(_DocumentOut):
@@ -117,6 +161,9 @@ class OrderSummary(_DocumentOut):
 
     channel = fields.String(required=True)
     quote_id = fields.Integer(allow_none=True, required=True)
+    owner_id = fields.Integer(allow_none=True, required=True,
+                              metadata={"description": "Who the sale counts for: the deal's owner, else the "
+                                                       "customer's, else the user who placed it"})
     placed_at = fields.DateTime(required=True)
     status_changed_at = fields.DateTime(allow_none=True, required=True)
 
@@ -146,7 +193,9 @@ class InvoiceSummary(_DocumentOut):
     issued_at = fields.DateTime(required=True)
     due_at = fields.Date(allow_none=True, required=True)
     paid_total = Amount(required=True)
-    balance_due = Amount(required=True)
+    balance_due = Amount(required=True, metadata={"description": "0 on a void invoice"})
+    voided_at = fields.DateTime(allow_none=True, required=True)
+    void_reason = fields.String(allow_none=True, required=True)
 
 
 class InvoiceOut(InvoiceSummary):
@@ -251,7 +300,7 @@ class Quotes(MethodView):
         try:
             quote = service.create_quote(session(), data["customer_id"], _lines(data["lines"]),
                                          price_list_id=data.get("price_list_id"), currency=data.get("currency"),
-                                         valid_until=data.get("valid_until"))
+                                         valid_until=data.get("valid_until"), deal_id=data.get("deal_id"))
         except DocumentError as exc:
             raise fail(exc) from None
         session().commit()
@@ -269,13 +318,56 @@ def get_quote(quote_id: int) -> Any:
         raise fail(exc) from None
 
 
+def _pdf(body: bytes, number: str) -> Response:
+    return Response(body, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{number}.pdf"'})
+
+
+def _locale(args: dict[str, Any]) -> Any:
+    return force_locale(args["lang"]) if args.get("lang") else contextlib.nullcontext()
+
+
+@blp.route("/quotes/<int:quote_id>/pdf")
+@require(perm.DOCUMENT_VIEW)
+@blp.arguments(PdfArgs, location="query", unknown=RAISE)
+@blp.response(200, PDF_BODY, content_type="application/pdf", description="The quote as a PDF (an attachment)")
+def quote_pdf(args: dict[str, Any], quote_id: int) -> Any:
+    """The quote as a PDF: lines, tax per rate and totals; Persian right to left (`fa`) or English."""
+    from payvand.plugins.sales.services import pdf
+
+    try:
+        quote = service.get_quote(session(), quote_id)
+    except DocumentError as exc:
+        raise fail(exc) from None
+    with _locale(args):
+        return _pdf(pdf.quote_pdf(quote), quote.number)
+
+
 @blp.route("/quotes/<int:quote_id>/send", methods=["POST"])
 @require(perm.DOCUMENT_EDIT)
-@blp.response(200, QuoteOut)
+@blp.response(200, QuoteSentOut)
 def send_quote(quote_id: int) -> Any:
-    """Mark the quote sent (recorded on the customer's timeline as `sales.quote_sent`)."""
+    """Send the quote: emailed with its PDF to the customer's primary address when mail is on, and
+    marked sent either way (`sales.quote_sent`); `emailed` and `mail_error` say what happened."""
     try:
-        quote = service.send_quote(session(), service.get_quote(session(), quote_id))
+        delivery = service.deliver_quote(session(), service.get_quote(session(), quote_id))
+    except DocumentError as exc:
+        raise fail(exc) from None
+    session().commit()
+    quote = delivery.quote
+    quote.emailed, quote.mail_error = delivery.emailed, delivery.mail_error
+    return quote
+
+
+@blp.route("/quotes/<int:quote_id>/reject", methods=["POST"])
+@require(perm.DOCUMENT_EDIT)
+@needs_json
+@blp.arguments(RejectIn)
+@blp.response(200, QuoteOut)
+def reject_quote(data: dict[str, Any], quote_id: int) -> Any:
+    """The customer declined the quote (draft or sent; 409 otherwise): `sales.quote_rejected`."""
+    try:
+        quote = service.reject_quote(session(), service.get_quote(session(), quote_id), data.get("reason"))
     except DocumentError as exc:
         raise fail(exc) from None
     session().commit()
@@ -391,6 +483,38 @@ def get_invoice(invoice_id: int) -> Any:
         return _invoice(service.get_invoice(session(), invoice_id))
     except DocumentError as exc:
         raise fail(exc) from None
+
+
+@blp.route("/invoices/<int:invoice_id>/pdf")
+@require(perm.DOCUMENT_VIEW)
+@blp.arguments(PdfArgs, location="query", unknown=RAISE)
+@blp.response(200, PDF_BODY, content_type="application/pdf", description="The invoice as a PDF (an attachment)")
+def invoice_pdf(args: dict[str, Any], invoice_id: int) -> Any:
+    """The invoice as a PDF: lines, tax per rate, totals, paid and balance due (a void one is marked VOID)."""
+    from payvand.plugins.sales.services import pdf
+
+    try:
+        invoice = service.get_invoice(session(), invoice_id)
+    except DocumentError as exc:
+        raise fail(exc) from None
+    with _locale(args):
+        return _pdf(pdf.invoice_pdf(invoice), invoice.number)
+
+
+@blp.route("/invoices/<int:invoice_id>/void", methods=["POST"])
+@require(perm.DOCUMENT_EDIT)
+@needs_json
+@blp.arguments(VoidIn)
+@blp.response(200, InvoiceOut)
+def void_invoice(data: dict[str, Any], invoice_id: int) -> Any:
+    """Void the invoice (409 while its payments do not net to zero: refund first); the order may be
+    invoiced again. Recorded as `sales.invoice_voided`."""
+    try:
+        invoice = service.void_invoice(session(), service.get_invoice(session(), invoice_id), data.get("reason"))
+    except DocumentError as exc:
+        raise fail(exc) from None
+    session().commit()
+    return _invoice(invoice)
 
 
 @blp.route("/invoices/<int:invoice_id>/payments", methods=["POST"])

@@ -7,6 +7,8 @@ the server, the original file name is kept only for the download's Content-Dispo
 
 from __future__ import annotations
 
+import dataclasses
+
 import os
 import unicodedata
 import uuid
@@ -17,7 +19,8 @@ from typing import Any, BinaryIO
 import sqlalchemy as sa
 from payvand.plugins.sales.models import Attachment, Product
 from payvand.plugins.sales.services import catalog
-from payvand.sdk import Customer, audit, record_interaction
+from payvand.sdk import Attachment as MailAttachment
+from payvand.sdk import Customer, audit, mail_enabled, record_interaction, send_mail
 from payvand.sdk import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
@@ -138,21 +141,47 @@ def delete_attachment(session: Session, attachment: Attachment, *, instance: str
     path.unlink(missing_ok=True)
 
 
-def send_attachment(session: Session, attachment: Attachment, customer_id: int, note: str | None = None) -> Any:
-    """Record that the attachment was sent to a customer: a `sales.brochure_sent` interaction (email, outbound).
+def primary_email(customer: Customer) -> str | None:
+    """The customer's first email address (the one given first), or None."""
+    emails = sorted(customer.emails, key=lambda row: row.id)
+    return emails[0].email if emails else None
 
-    Delivery itself is not done here; the event is recorded on the customer's timeline.
+
+@dataclasses.dataclass(frozen=True)
+class Sent:
+    """What sending did: the timeline interaction, and the address it was emailed to (None: recorded only)."""
+
+    interaction: Any
+    emailed_to: str | None
+
+
+def send_attachment(session: Session, attachment: Attachment, customer_id: int, note: str | None = None, *,
+                    instance: str | os.PathLike[str] | None = None) -> Sent:
+    """Send the file to a customer and record a `sales.brochure_sent` interaction (email, outbound).
+
+    When mail is configured and the customer has an email address, the file is emailed to it
+    (the note, if any, is the message) before anything is recorded — a `MailError` leaves
+    nothing recorded. Otherwise the hand-over is only recorded, and `emailed_to` is None.
     """
     customer = session.get(Customer, customer_id) if 1 <= customer_id <= catalog.MAX_ID else None
     if customer is None or customer.merged_into_id or customer.erased_at:
         raise AttachmentError(_l("There is no such customer."), field="customer_id")
     product = session.get(Product, attachment.product_id)
-    summary = f"{product.name if product else ''}: {attachment.filename} sent"
+    name = product.name if product else attachment.filename
+    address = primary_email(customer) if instance is not None and mail_enabled() else None
+    if address is not None:
+        body = "\n\n".join(part for part in (note, str(_l("Attached: %(file)s (%(product)s).", file=attachment.filename,
+                                                                product=name))) if part)
+        send_mail(f"{customer.display_name} <{address}>", str(_l("%(product)s: %(file)s", product=name,
+                                                                    file=attachment.filename)), body,
+                  attachments=[MailAttachment(attachment.filename, file_path(attachment, instance).read_bytes(),
+                                              attachment.content_type)])
+    summary = f"{name}: {attachment.filename} sent" + (f" to {address}" if address else "")
     if note:
         summary = f"{summary} — {note}"
     interaction = record_interaction(
         customer.id, "sales.brochure_sent", "email", summary[:500], direction="outbound",
         source=("sales.attachment", attachment.id),
-        payload={"attachment_id": attachment.id, "product_id": attachment.product_id})
+        payload={"attachment_id": attachment.id, "product_id": attachment.product_id, "emailed": address is not None})
     session.flush()
-    return interaction
+    return Sent(interaction, address)

@@ -9,6 +9,7 @@ never get the same number and a rolled-back document gives its number back.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import zoneinfo
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from payvand.plugins.sales import pricing
 from payvand.plugins.sales.models import (
     Counter,
+    Deal,
     Invoice,
     Order,
     OrderLine,
@@ -31,7 +33,24 @@ from payvand.plugins.sales.models import (
     QuoteLine,
 )
 from payvand.plugins.sales.services import catalog, rollup
-from payvand.sdk import Customer, MovedRows, SettingSpec, audit, record_interaction, setting, utcnow
+from payvand.sdk import (
+    Attachment,
+    Customer,
+    JobSpec,
+    MailError,
+    MovedRows,
+    SettingSpec,
+    audit,
+    local_zone,
+    mail_enabled,
+    principal,
+    record_interaction,
+    record_interactions,
+    send_mail,
+    setting,
+    utcnow,
+)
+from payvand.sdk import gettext as _
 from payvand.sdk import session as current_session
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -118,10 +137,10 @@ def fiscal_calendar() -> str:
 
 
 def local_today() -> dt.date:
-    """Today in the deployment's time zone (`core.timezone`)."""
+    """Today in the deployment's time zone (the SDK's `local_zone()`: `core.timezone`)."""
     try:
-        zone = zoneinfo.ZoneInfo(str(setting("core.timezone") or "Asia/Tehran"))
-    except (KeyError, ValueError, zoneinfo.ZoneInfoNotFoundError):
+        zone = local_zone()
+    except (RuntimeError, ValueError, zoneinfo.ZoneInfoNotFoundError):  # no app running, or a bad zone name
         zone = zoneinfo.ZoneInfo("Asia/Tehran")
     return utcnow().astimezone(zone).date()
 
@@ -241,8 +260,11 @@ def tax_summary(lines: Sequence[Any]) -> dict[Decimal, Decimal]:
 
 def create_quote(session: Session, customer_id: int, lines: Sequence[LineIn], *, price_list_id: int | None = None,
                  currency: str | None = None, valid_until: dt.date | None = None, deal_id: int | None = None) -> Quote:
-    """A draft quote for a customer; product prices come from the price list (the default one)."""
+    """A draft quote for a customer; product prices come from the price list (the default one).
+    `deal_id` names the deal it is for (its order then counts for the deal's owner)."""
     _customer(session, customer_id)
+    if deal_id is not None and session.get(Deal, deal_id) is None:
+        raise DocumentError(f"There is no deal {deal_id}.", field="deal_id")
     price_list = _price_list(session, price_list_id)
     currency = currency or (price_list.currency if price_list else str(_core_currency()))
     if price_list is not None and currency != price_list.currency:
@@ -273,17 +295,146 @@ def get_quote(session: Session, quote_id: int) -> Quote:
     return found
 
 
-def send_quote(session: Session, quote: Quote) -> Quote:
-    """Mark a draft (or re-send a sent) quote as sent; recorded as `sales.quote_sent`."""
+def _check_sendable(quote: Quote) -> None:
     if quote.status not in ("draft", "sent"):
         raise DocumentError(f"Quote {quote.number} is {quote.status}; only a draft or sent quote can be sent.", status=409)
+
+
+def send_quote(session: Session, quote: Quote, *, emailed: bool = False, to: str | None = None) -> Quote:
+    """Mark a draft (or re-send a sent) quote as sent; recorded as `sales.quote_sent` (with `emailed`).
+
+    Only marks it: `deliver_quote` also emails it to the customer.
+    """
+    _check_sendable(quote)
     quote.status = "sent"
     quote.sent_at = utcnow()
-    record_interaction(quote.customer_id, "sales.quote_sent", "email", f"Quote {quote.number} sent",
-                       value=quote.total, currency=quote.currency, source=("sales.quote", quote.id),
-                       direction="outbound", payload={"number": quote.number})
+    payload: dict[str, Any] = {"number": quote.number, "emailed": emailed}
+    if to:
+        payload["to"] = to
+    record_interaction(quote.customer_id, "sales.quote_sent", "email" if emailed else "other",
+                       f"Quote {quote.number} sent", value=quote.total, currency=quote.currency,
+                       source=("sales.quote", quote.id), direction="outbound", payload=payload)
     session.flush()
     return quote
+
+
+@dataclass(frozen=True)
+class QuoteDelivery:
+    """What sending a quote did: it is marked sent; `emailed` says whether the customer got it by
+    mail, else `problem` says why not (`mail_off`, `no_email` or `mail_failed`) and `mail_error`
+    explains it in English (with the server's answer when it failed)."""
+
+    quote: Quote
+    emailed: bool
+    to: str | None = None
+    problem: str | None = None
+    mail_error: str | None = None
+
+
+def _mail_locale(customer: Customer) -> str | None:
+    preferred = (customer.preferred_language or "").lower()[:2]
+    return preferred if preferred in ("fa", "en") else None
+
+
+def quote_mail(quote: Quote, customer: Customer) -> tuple[str, str, str, bytes]:
+    """The subject, text body, HTML body and PDF of the quote's email, in the current locale."""
+    from flask import render_template
+
+    from payvand.plugins.sales.services import pdf
+
+    company = company_name()
+    subject = _("Quote %(number)s from %(company)s", number=quote.number, company=company) if company \
+        else _("Quote %(number)s", number=quote.number)
+    context = {"quote": quote, "customer": customer, "company": company}
+    text = render_template("sales/quote_email.txt", **context)
+    html = render_template("sales/quote_email.html", **context)
+    return subject, text, html, pdf.quote_pdf(quote)
+
+
+def deliver_quote(session: Session, quote: Quote) -> QuoteDelivery:
+    """Send a draft or sent quote: email it with its PDF to the customer's primary address (in
+    their preferred language) when mail is on, then mark it sent (`sales.quote_sent`).
+
+    A quote is marked sent even when it could not be emailed; the result says why. The mail
+    goes out before the caller commits, so a failing commit may leave a mailed quote unmarked.
+    """
+    from flask_babel import force_locale
+
+    _check_sendable(quote)
+    customer = _customer(session, quote.customer_id)
+    to = customer.primary_email
+    problem: str | None = None
+    error: str | None = None
+    if not mail_enabled():
+        problem, error = "mail_off", "Mail is not configured on this server (PAYVAND_SMTP_URL)."
+    elif not to:
+        problem, error = "no_email", "The customer has no email address."
+    else:
+        locale = _mail_locale(customer)
+        try:
+            with force_locale(locale) if locale else contextlib.nullcontext():
+                subject, text, html, document = quote_mail(quote, customer)
+            send_mail(to, subject, text, html=html,
+                      attachments=[Attachment(f"{quote.number}.pdf", document, "application/pdf")])
+        except MailError as exc:
+            problem, error = "mail_failed", f"The email could not be sent: {exc}"
+    emailed = problem is None
+    send_quote(session, quote, emailed=emailed, to=to if emailed else None)
+    return QuoteDelivery(quote=quote, emailed=emailed, to=to if emailed else None, problem=problem, mail_error=error)
+
+
+def company_name() -> str:
+    """The company name printed on documents (the core's `core.company_name` setting)."""
+    try:
+        return str(setting("core.company_name") or "")
+    except KeyError:
+        return ""
+
+
+def reject_quote(session: Session, quote: Quote, reason: str | None = None) -> Quote:
+    """The customer declined a draft or sent quote: it becomes `rejected` with the reason given;
+    recorded as `sales.quote_rejected` and audited."""
+    if quote.status not in ("draft", "sent"):
+        raise DocumentError(f"Quote {quote.number} is {quote.status}; only a draft or sent quote can be rejected.",
+                            status=409)
+    reason = " ".join((reason or "").split())[:500] or None
+    audit("reject", Quote.__tablename__, quote.id, before={"status": quote.status},
+          after={"status": "rejected", "reason": reason})
+    quote.status = "rejected"
+    quote.rejected_at = utcnow()
+    quote.reject_reason = reason
+    record_interaction(quote.customer_id, "sales.quote_rejected", "other", f"Quote {quote.number} rejected",
+                       value=quote.total, currency=quote.currency, source=("sales.quote", quote.id),
+                       payload={"number": quote.number, "reason": reason})
+    session.flush()
+    return quote
+
+
+def expire_quotes() -> int:
+    """Mark every draft or sent quote whose `valid_until` is before the local today `expired`, in
+    one UPDATE; the sent ones (the customer had them) are recorded as `sales.quote_expired` in one
+    bulk insert. Returns how many quotes expired. The daily job `sales.quote_expiry`."""
+    session = current_session()
+    today = local_today()
+    now = utcnow()
+    due = (Quote.status.in_(("draft", "sent")), Quote.valid_until < today)
+    sent = session.execute(sa.select(Quote.id, Quote.customer_id, Quote.number, Quote.total, Quote.currency)
+                           .where(*due, Quote.status == "sent")).all()
+    expired = session.execute(sa.update(Quote).where(*due).values(status="expired", expired_at=now)
+                              .execution_options(synchronize_session=False)).rowcount
+    record_interactions([
+        {"customer_id": row.customer_id, "kind": "sales.quote_expired", "channel": "other",
+         "summary": f"Quote {row.number} expired", "value": row.total, "currency": row.currency,
+         "source": ("sales.quote", row.id), "direction": "internal", "payload": {"number": row.number}}
+        for row in sent
+    ])
+    session.flush()
+    return int(expired or 0)
+
+
+def jobs() -> list[JobSpec]:
+    """`payvand_jobs`: expire the quotes past their validity once a day."""
+    return [JobSpec("sales.quote_expiry", expire_quotes, 24 * 3600, "Expire draft and sent quotes past their validity")]
 
 
 def accept_quote(session: Session, quote: Quote) -> Order:
@@ -295,7 +446,8 @@ def accept_quote(session: Session, quote: Quote) -> Order:
     quote.status = "accepted"
     quote.accepted_at = utcnow()
     lines = [OrderLine(**{key: getattr(line, key) for key in _LINE_COLUMNS}) for line in quote.lines]
-    return _place(session, quote.customer_id, quote.currency, lines, quote, channel="staff", quote_id=quote.id)
+    return _place(session, quote.customer_id, quote.currency, lines, quote, channel="staff", quote_id=quote.id,
+                  deal_id=quote.deal_id)
 
 
 _LINE_COLUMNS = ("position", "product_id", "description", "quantity", "unit_price", "discount", "tax_rate", "net", "tax", "total")
@@ -304,11 +456,31 @@ _LINE_COLUMNS = ("position", "product_id", "description", "quantity", "unit_pric
 # --------------------------------------------------------------------------- orders
 
 
+def _acting_user_id() -> int | None:
+    """The user of the current API or staff request (None in jobs, the CLI and outside requests)."""
+    try:
+        return int(principal().user_id)
+    except Exception:  # noqa: BLE001 - no request, no app, or an anonymous caller
+        return None
+
+
+def order_owner(session: Session, customer_id: int, deal_id: int | None = None) -> int | None:
+    """Who an order counts for: its deal's owner, else the customer's owner, else the acting staff user."""
+    deal = session.get(Deal, deal_id) if deal_id is not None else None
+    if deal is not None and deal.owner_id is not None:
+        return deal.owner_id
+    customer = session.get(Customer, customer_id)  # loaded already by the caller: no query
+    if customer is not None and customer.owner_id is not None:
+        return customer.owner_id
+    return _acting_user_id()
+
+
 def _place(session: Session, customer_id: int, currency: str, lines: list[OrderLine], totals: Any, *,
-           channel: str, quote_id: int | None = None) -> Order:
+           channel: str, quote_id: int | None = None, deal_id: int | None = None) -> Order:
     _, _, number = next_number(session, "order", "O")
     order = Order(number=number, customer_id=customer_id, currency=currency, status="placed", channel=channel,
-                  quote_id=quote_id, placed_at=utcnow(), lines=lines, subtotal=totals.subtotal,
+                  quote_id=quote_id, owner_id=order_owner(session, customer_id, deal_id),
+                  placed_at=utcnow(), lines=lines, subtotal=totals.subtotal,
                   discount_total=totals.discount_total, tax_total=totals.tax_total, total=totals.total)
     session.add(order)
     session.flush()
@@ -320,13 +492,15 @@ def _place(session: Session, customer_id: int, currency: str, lines: list[OrderL
 
 
 def place_order(session: Session, customer_id: int, lines: Sequence[LineIn], *, channel: str = "api",
-                price_list_id: int | None = None) -> Order:
-    """Place an order for a customer (online, through the API, or by staff), priced from the price list."""
+                price_list_id: int | None = None, deal_id: int | None = None) -> Order:
+    """Place an order for a customer (online, through the API, or by staff), priced from the price list;
+    it counts for the deal's owner (when given), else the customer's owner, else the acting user."""
     _customer(session, customer_id)
     price_list = _price_list(session, price_list_id)
     currency = price_list.currency if price_list else _core_currency()
     rows, totals = price_lines(session, lines, price_list, currency)
-    return _place(session, customer_id, currency, [OrderLine(**row) for row in rows], totals, channel=channel)
+    return _place(session, customer_id, currency, [OrderLine(**row) for row in rows], totals, channel=channel,
+                  deal_id=deal_id)
 
 
 def get_order(session: Session, order_id: int) -> Order:
@@ -463,8 +637,31 @@ def record_payment(session: Session, invoice: Invoice, amount: Decimal, *, metho
 
 
 def balance(invoice: Invoice) -> Decimal:
-    """What the customer still owes on the invoice (negative: a credit)."""
+    """What the customer still owes on the invoice (negative: a credit); nothing on a void one."""
+    if invoice.status == "void":
+        return pricing.round_money(Decimal(0), invoice.currency)
     return pricing.balance_due(invoice.total, [invoice.paid_total])
+
+
+def void_invoice(session: Session, invoice: Invoice, reason: str | None = None) -> Invoice:
+    """Void an invoice whose payments net to zero (refund them first): status `void`, out of the
+    balance due; the order may then be invoiced again. Recorded as `sales.invoice_voided`, audited."""
+    if invoice.status == "void":
+        raise DocumentError(f"Invoice {invoice.number} is already void.", status=409)
+    if invoice.paid_total != 0:
+        raise DocumentError(f"Invoice {invoice.number} has {plain(invoice.paid_total)} {invoice.currency} paid; "
+                            "refund the payments before voiding it.", status=409)
+    reason = " ".join((reason or "").split())[:500] or None
+    audit("void", Invoice.__tablename__, invoice.id, before={"status": invoice.status},
+          after={"status": "void", "reason": reason})
+    invoice.status = "void"
+    invoice.voided_at = utcnow()
+    invoice.void_reason = reason
+    record_interaction(invoice.customer_id, "sales.invoice_voided", "other", f"Invoice {invoice.number} voided",
+                       value=invoice.total, currency=invoice.currency, source=("sales.invoice", invoice.id),
+                       direction="internal", payload={"number": invoice.number, "reason": reason})
+    session.flush()
+    return invoice
 
 
 # --------------------------------------------------------------------------- facts

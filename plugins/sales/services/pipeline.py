@@ -1,4 +1,4 @@
-"""Pipelines, stages, won/lost reasons, deals and their activities: the rules of the pipeline area.
+"""Pipelines, stages, won/lost reasons and deals: the rules of the pipeline area (activities: `activities.py`).
 
 Used by the API (`api/deals.py`), the staff pages (`views/deals.py`) and scripts. Every
 function works in the current session (`payvand.sdk.session()`) and leaves committing to
@@ -24,7 +24,6 @@ import decimal
 from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
-import jdatetime
 import sqlalchemy as sa
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import (
@@ -38,11 +37,11 @@ from payvand.plugins.sales.models import (
     Stage,
 )
 from payvand.plugins.sales.pricing import currency_places, round_money
+from payvand.plugins.sales.services.local_time import as_date, month_of
 from payvand.sdk import Customer, User, audit, record_interaction, utcnow
 from sqlalchemy.orm import Session, aliased, selectinload
 
 OUTCOMES = ("open", "won", "lost")
-ACTIVITY_KINDS = ("task", "call", "meeting", "email")
 
 #: The pipeline made on first use: (name, probability %, outcome).
 DEFAULT_PIPELINE = "Sales"
@@ -416,14 +415,6 @@ def stage_history(s: Session, deal_id: int) -> list[Any]:
         .where(DealStageChange.deal_id == deal_id).order_by(DealStageChange.id)))
 
 
-def jobs() -> list[Any]:
-    """The pipeline's scheduled jobs (for `payvand_jobs`): activity reminders every 5 minutes."""
-    from payvand.sdk import JobSpec
-
-    return [JobSpec("sales.activity_reminders", remind_job, 300,
-                    "Mark activities whose reminder time has come as reminded")]
-
-
 def list_deals(s: Session, caller: Caller | None = None, *, status: str | None = None, stage_id: int | None = None,
                pipeline_id: int | None = None, owner_id: int | None = None, customer_id: int | None = None,
                after_id: int | None = None, limit: int = 50) -> tuple[list[Deal], int | None]:
@@ -466,66 +457,6 @@ def board(s: Session, pipeline: Pipeline, caller: Caller | None = None, per_colu
     for row in rows:
         columns.setdefault(row.stage_id, []).append(row)
     return columns
-
-
-# --------------------------------------------------------------------------- activities
-
-
-def add_activity(s: Session, deal: Deal, data: dict[str, Any], caller: Caller | None = None) -> Activity:
-    """Plan a task, call, meeting or email on a deal (owner: the caller unless given)."""
-    kind = data.get("kind", "task")
-    if kind not in ACTIVITY_KINDS:
-        raise PipelineError("kind", "Choose task, call, meeting or email.")
-    subject = (data.get("subject") or "").strip()
-    if not subject:
-        raise PipelineError("subject", "An activity needs a subject.")
-    due, remind = data.get("due_at"), data.get("remind_at")
-    if remind is not None and due is not None and remind > due:
-        raise PipelineError("remind_at", "The reminder must come before the due time.")
-    scope = scope_of(caller)
-    activity = Activity(kind=kind, subject=subject, notes=data.get("notes"), deal_id=deal.id,
-                        customer_id=deal.customer_id, owner_id=data.get("owner_id") or scope.user_id or deal.owner_id,
-                        due_at=due, remind_at=remind)
-    s.add(activity)
-    s.flush()
-    return activity
-
-
-def complete_activity(s: Session, activity: Activity) -> Activity:
-    """Mark an activity done (now); completing it again keeps the first time."""
-    if activity.done_at is None:
-        activity.done_at = utcnow()
-        s.flush()
-    return activity
-
-
-def deal_activities(s: Session, deal_id: int) -> list[Activity]:
-    """A deal's activities: open ones by due time first, then done ones."""
-    return list(s.scalars(sa.select(Activity).where(Activity.deal_id == deal_id)
-                          .order_by(Activity.done_at.is_not(None), Activity.due_at, Activity.id)))
-
-
-def due_reminders(s: Session, now: dt.datetime | None = None, limit: int = 500) -> list[Activity]:
-    """Open activities whose reminder time has come and who were not reminded yet; marks them reminded.
-
-    The scheduled job (`remind_job`) calls this; delivering the reminder (email, notification)
-    is left to whoever wires it.
-    """
-    now = now or utcnow()
-    found = list(s.scalars(sa.select(Activity).where(Activity.remind_at <= now, Activity.reminded_at.is_(None),
-                                                     Activity.done_at.is_(None))
-                           .order_by(Activity.remind_at).limit(limit)))
-    if found:
-        s.execute(sa.update(Activity).where(Activity.id.in_([a.id for a in found]))
-                  .values(reminded_at=now).execution_options(synchronize_session="fetch"))
-    return found
-
-
-def remind_job() -> int:
-    """The scheduled job: mark due reminders as sent; returns how many (wire as a `JobSpec`)."""
-    from payvand.sdk import session
-
-    return len(due_reminders(session()))
 
 
 def deal_products(s: Session, deal_id: int) -> list[Any]:
@@ -598,16 +529,7 @@ def forecast_by_month(s: Session, caller: Caller | None = None, *, calendar: Lit
     SQLite the SQL sums are approximate (REAL over the exact text); exact on PostgreSQL.
     """
     rows = _grouped(s, Deal.expected_close, scope_of(caller), pipeline_id)
-    return _fold(s, rows, lambda day: None if day is None else _month_of(day, calendar))
-
-
-def _month_of(day: dt.date | str, calendar: str) -> tuple[int, int]:
-    if isinstance(day, str):
-        day = dt.date.fromisoformat(day)
-    if calendar == "jalali":
-        j = jdatetime.date.fromgregorian(date=day)
-        return (j.year, j.month)
-    return (day.year, day.month)
+    return _fold(s, rows, lambda day: None if day is None else month_of(as_date(day), calendar))
 
 
 def forecast_by_owner(s: Session, caller: Caller | None = None, *, pipeline_id: int | None = None) -> list[ForecastRow]:

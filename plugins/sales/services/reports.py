@@ -16,11 +16,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from payvand.sdk import Customer, session
+from payvand.sdk import local_zone, session
 
 from payvand.plugins.sales.models import Deal, Lead, Order, OrderLine
 from payvand.plugins.sales.pricing import currency_places
+from payvand.plugins.sales.services.local_time import Calendar, as_date, local_day, midnight, month_of
 from payvand.plugins.sales.services.rollup import COUNTED, plain_quantity, product_revenue
+from payvand.plugins.sales.services.rollup import is_current as rollup_is_current
 
 #: Orders that count as revenue.
 REVENUE_STATUSES = COUNTED
@@ -69,41 +71,53 @@ def to_decimal(value: Any, currency: str) -> decimal.Decimal:
     return decimal.Decimal(int(value)).scaleb(-places)
 
 
-def _month(column: Any) -> Any:
-    if _dialect() == "sqlite":
-        return sa.func.strftime("%Y-%m", column)
-    return sa.func.to_char(column, "YYYY-MM")
+def revenue_by_month(period: Period, calendar: Calendar = "gregorian") -> list[dict[str, Any]]:
+    """Order revenue per local month (Gregorian or Jalali, in the site's time zone) and currency.
 
-
-def revenue_by_month(period: Period) -> list[dict[str, Any]]:
-    """Order revenue per calendar month (UTC) and currency: [{month, currency, orders, revenue}]."""
+    [{month: "YYYY-MM" of that calendar, year, month_number, currency, orders, revenue}]. SQL
+    groups by local day and currency (at most a few hundred groups a year); the days are folded
+    into months exactly in Python.
+    """
     where = [Order.status.in_(REVENUE_STATUSES), Order.placed_at >= period.start, Order.placed_at < period.end]
     currencies = _currencies(Order.currency, where)
-    month = _month(Order.placed_at).label("month")
+    day = local_day(Order.placed_at, local_zone(), period.start, period.end).label("day")
     rows = session().execute(
-        sa.select(month, Order.currency, sa.func.count(), exact_sum(Order.total, Order.currency, currencies))
-        .where(*where).group_by(month, Order.currency).order_by(month, Order.currency)
+        sa.select(day, Order.currency, sa.func.count(), exact_sum(Order.total, Order.currency, currencies))
+        .where(*where).group_by(day, Order.currency)
     )
-    return [{"month": m, "currency": c, "orders": n, "revenue": to_decimal(total, c)} for m, c, n, total in rows]
+    months: dict[tuple[tuple[int, int], str], list[Any]] = {}
+    for d, currency, count, total in rows:
+        entry = months.setdefault((month_of(as_date(d), calendar), currency), [0, decimal.Decimal(0)])
+        entry[0] += count
+        entry[1] += to_decimal(total, currency)
+    return [{"month": f"{year:04d}-{month:02d}", "year": year, "month_number": month, "currency": currency,
+             "orders": count, "revenue": revenue}
+            for ((year, month), currency), (count, revenue) in sorted(months.items())]
 
 
-def _whole_months(period: Period) -> tuple[str, str] | None:
-    """The first and last month of a period made of whole UTC months, else None."""
-    start, end = period.start.astimezone(dt.timezone.utc), period.end.astimezone(dt.timezone.utc)
-    if any((x.day, x.hour, x.minute, x.second, x.microsecond) != (1, 0, 0, 0, 0) for x in (start, end)):
+def local_period(first_day: dt.date, last_day: dt.date) -> Period:
+    """The period of whole local days from `first_day` to `last_day` (inclusive) in the site's zone."""
+    return Period(midnight(first_day), midnight(last_day + dt.timedelta(days=1)))
+
+
+def _whole_days(period: Period) -> tuple[dt.date, dt.date] | None:
+    """The first and last local day of a period made of whole local days, else None."""
+    zone = local_zone()
+    start, end = period.start.astimezone(zone), period.end.astimezone(zone)
+    if any((x.hour, x.minute, x.second, x.microsecond) != (0, 0, 0, 0) for x in (start, end)):
         return None
-    last = end - dt.timedelta(days=1)
-    return start.strftime("%Y-%m"), last.strftime("%Y-%m")
+    return start.date(), end.date() - dt.timedelta(days=1)
 
 
 def revenue_by_product(period: Period, limit: int = 20) -> list[dict[str, Any]]:
     """The best-selling products in the period: [{product_id, currency, quantity, revenue}], by revenue.
 
-    Whole months are read from the monthly rollup (`services.rollup`); other periods from the lines.
+    Whole local days are read from the daily rollup (`services.rollup`) while it is in the
+    site's time zone; other periods from the order lines.
     """
-    months = _whole_months(period)
-    if months is not None:
-        return product_revenue(months[0], months[1], limit)
+    days = _whole_days(period)
+    if days is not None and rollup_is_current():
+        return product_revenue(days[0], days[1], limit)
     where = [Order.status.in_(REVENUE_STATUSES), Order.placed_at >= period.start, Order.placed_at < period.end,
              OrderLine.product_id.is_not(None)]
     joined = OrderLine.__table__.join(Order.__table__, Order.id == OrderLine.order_id)
@@ -112,21 +126,20 @@ def revenue_by_product(period: Period, limit: int = 20) -> list[dict[str, Any]]:
     rows = session().execute(
         sa.select(OrderLine.product_id, Order.currency, sa.func.sum(OrderLine.quantity), revenue)
         .select_from(joined).where(*where)
-        .group_by(OrderLine.product_id, Order.currency).order_by(revenue.desc()).limit(limit)
+        .group_by(OrderLine.product_id, Order.currency).order_by(revenue.desc(), OrderLine.product_id).limit(limit)
     )
     return [{"product_id": p, "currency": c, "quantity": plain_quantity(q), "revenue": to_decimal(total, c)}
             for p, c, q, total in rows]
 
 
 def revenue_by_owner(period: Period) -> list[dict[str, Any]]:
-    """Order revenue per owner of the customer (the account's rep) and currency."""
+    """Order revenue per owner of the sale (the rep who owned it when the order was placed) and currency."""
     where = [Order.status.in_(REVENUE_STATUSES), Order.placed_at >= period.start, Order.placed_at < period.end]
     currencies = _currencies(Order.currency, where)
     rows = session().execute(
-        sa.select(Customer.owner_id, Order.currency, sa.func.count(Order.id),
+        sa.select(Order.owner_id, Order.currency, sa.func.count(Order.id),
                   exact_sum(Order.total, Order.currency, currencies))
-        .join(Customer, Customer.id == Order.customer_id)
-        .where(*where).group_by(Customer.owner_id, Order.currency).order_by(Customer.owner_id, Order.currency)
+        .where(*where).group_by(Order.owner_id, Order.currency).order_by(Order.owner_id, Order.currency)
     )
     return [{"owner_id": o, "currency": c, "orders": n, "revenue": to_decimal(total, c)} for o, c, n, total in rows]
 

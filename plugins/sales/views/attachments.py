@@ -13,7 +13,7 @@ from payvand.plugins.sales.services import attachments as service
 from payvand.plugins.sales.services import catalog
 from payvand.plugins.sales.services.attachments import AttachmentError
 from payvand.plugins.sales.views import bp
-from payvand.sdk import FormResult, current_staff, session, staff_required
+from payvand.sdk import FormResult, MailError, current_staff, mail_enabled, session, staff_required
 from payvand.sdk import gettext as _
 
 INTERACTION_CREATE = "core.interaction.create"
@@ -59,7 +59,7 @@ def _page(product: Any, upload: FormResult, send: FormResult, status: int = 200)
     return render_template(
         "sales/product_attachments.html", product=product, attachments=items, upload=upload, send=send,
         sizes={a.id: size_text(a.size) for a in items}, limit=size_text(service.max_bytes(current_app.config)),
-        can_send=current_staff().can(INTERACTION_CREATE)), status
+        can_send=current_staff().can(INTERACTION_CREATE), mail_on=mail_enabled()), status
 
 
 @bp.get("/sales/products/<int:product_id>/attachments")
@@ -121,7 +121,7 @@ def delete_attachment(attachment_id: int) -> Any:
 @bp.post("/sales/attachments/<int:attachment_id>/send")
 @staff_required(perm.CATALOG_VIEW)
 def send_attachment(attachment_id: int) -> Any:
-    """Record that the file was sent to a customer (a `sales.brochure_sent` interaction on the timeline)."""
+    """Email the file to a customer when mail is on (else only record it): a `sales.brochure_sent` interaction."""
     if not current_staff().can(INTERACTION_CREATE):
         abort(403)
     attachment = _attachment(attachment_id)
@@ -135,12 +135,23 @@ def send_attachment(attachment_id: int) -> Any:
         return _page(product, FormResult.empty({"kind": "brochure"}), FormResult(values=values, errors=errors), 422)
     customer_id = int(digits)
     try:
-        service.send_attachment(session(), attachment, customer_id, note)
+        sent = service.send_attachment(session(), attachment, customer_id, note, instance=_instance())
+    except MailError as exc:
+        session().rollback()
+        current_app.logger.warning("brochure %s not emailed: %s", attachment.id, exc)
+        flash(_("The email could not be sent, so nothing was recorded. Try again later or ask your administrator "
+                "to check the mail settings."), "danger")
+        return redirect(url_for("sales.product_attachments", product_id=product.id))
     except AttachmentError as exc:
         session().rollback()
         errors = {exc.field or "customer_id": [str(exc.message)]}
         return _page(product, FormResult.empty({"kind": "brochure"}), FormResult(values=values, errors=errors),
                      exc.status)
     session().commit()
-    flash(_("Recorded on the customer's timeline: %(name)s sent.", name=attachment.filename), "success")
+    if sent.emailed_to:
+        flash(_("Emailed %(name)s to %(address)s and recorded it on the customer's timeline.",
+                name=attachment.filename, address=sent.emailed_to), "success")
+    else:
+        flash(_("Recorded on the customer's timeline: %(name)s sent (not emailed: mail is off or the customer "
+                "has no email address).", name=attachment.filename), "success")
     return redirect(url_for("sales.product_attachments", product_id=product.id))

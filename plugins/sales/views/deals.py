@@ -18,7 +18,8 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from marshmallow import EXCLUDE, Schema, fields, validate
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api.catalog import Amount
-from payvand.plugins.sales.models import Activity, Deal, Pipeline, Reason, Stage
+from payvand.plugins.sales.models import Deal, Pipeline, Reason, Stage
+from payvand.plugins.sales.services import activities as activity_service
 from payvand.plugins.sales.services import pipeline as service
 from payvand.plugins.sales.views import bp
 from payvand.sdk import FormResult, current_staff, parse_form, session, staff_required
@@ -68,7 +69,7 @@ class ActivityForm(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    kind = fields.String(load_default="task", validate=validate.OneOf(service.ACTIVITY_KINDS))
+    kind = fields.String(load_default="task", validate=validate.OneOf(activity_service.KINDS))
     subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
     notes = fields.String(validate=validate.Length(max=5000))
     due_at = fields.DateTime(allow_none=True, format="%Y-%m-%dT%H:%M")
@@ -196,7 +197,7 @@ def _deal_page(found: Deal, activity_form: FormResult, status: int = 200) -> Any
     names = _names([found])
     return render_template(
         "sales/deal.html", deal=found, stage=stage, pipeline=pipeline, reason=reason, names=names,
-        products=service.deal_products(s, found.id), activities=service.deal_activities(s, found.id),
+        products=service.deal_products(s, found.id), activities=activity_service.deal_activities(s, found.id),
         history=service.stage_history(s, found.id),
         activity_form=activity_form, kinds=KIND_LABELS, statuses=STATUS_LABELS,
         reasons=service.list_reasons(s), can_edit=current_staff().can(perm.DEAL_EDIT),
@@ -273,7 +274,7 @@ def deal_activity_add(deal_id: int) -> Any:
             if data.get(key) is not None and data[key].tzinfo is None:
                 data[key] = _local_to_utc(data[key])
         try:
-            service.add_activity(session(), found, data, current_staff())
+            activity_service.add_activity(session(), found, data, current_staff())
             session().commit()
             flash(_("Activity planned."), "success")
             return redirect(url_for("sales.deal", deal_id=found.id))
@@ -284,30 +285,13 @@ def deal_activity_add(deal_id: int) -> Any:
 
 
 def _local_to_utc(value: dt.datetime) -> dt.datetime:
-    """A time typed in the deployment's time zone (the `datetime-local` input), as UTC."""
-    from zoneinfo import ZoneInfo
+    """A time typed in the site's time zone (the `datetime-local` input), as UTC."""
+    from payvand.sdk import local_zone
 
-    from payvand.sdk import setting
-
-    try:
-        zone = ZoneInfo(str(setting("core.timezone") or "Asia/Tehran"))
-    except Exception:  # noqa: BLE001 - an unknown zone name falls back to Tehran
-        zone = ZoneInfo("Asia/Tehran")
-    return value.replace(tzinfo=zone).astimezone(dt.UTC)
+    return value.replace(tzinfo=local_zone()).astimezone(dt.UTC)
 
 
-@bp.post("/sales/activities/<int:activity_id>/done")
-@staff_required(perm.DEAL_EDIT)
-def activity_done(activity_id: int) -> Any:
-    """Mark an activity of a visible deal done."""
-    activity = session().get(Activity, activity_id) if activity_id <= MAX_ID else None
-    if activity is None or activity.deal_id is None:
-        abort(404)
-    _deal_or_404(activity.deal_id)
-    service.complete_activity(session(), activity)
-    session().commit()
-    flash(_("Activity done."), "success")
-    return redirect(url_for("sales.deal", deal_id=activity.deal_id))
+# (marking an activity done or reopening it: views/activities.py)
 
 
 # --------------------------------------------------------------------------- forecast

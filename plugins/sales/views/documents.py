@@ -1,6 +1,7 @@
 """Quote, order and invoice pages: lists (newest first, keyset pages), printable quote and
-invoice pages (company name, lines, tax summary by rate, totals; Jalali dates in `fa`), the
-quote's send and accept buttons, order status changes and invoicing, and recording payments.
+invoice pages (company name, lines, tax summary by rate, totals; Jalali dates in `fa`) and their
+PDFs, the quote's send (by email), accept and reject buttons, order status changes and
+invoicing, recording payments and voiding an invoice.
 
 Every page runs a constant number of queries whatever the number of rows.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from marshmallow import pre_load
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api.documents import PaymentIn
@@ -86,19 +87,66 @@ def quote(quote_id: int) -> Any:
                            customer=session().get(Customer, found.customer_id), statuses=QUOTE_STATUSES)
 
 
+def _pdf(body: bytes, number: str) -> Response:
+    return Response(body, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{number}.pdf"'})
+
+
+@bp.route("/sales/quotes/<int:quote_id>.pdf")
+@staff_required(perm.DOCUMENT_VIEW)
+def quote_pdf(quote_id: int) -> Any:
+    """The quote as a PDF (downloaded), in the user's language."""
+    from payvand.plugins.sales.services import pdf
+
+    found = session().get(Quote, quote_id) if quote_id <= catalog.MAX_ID else None
+    if found is None:
+        abort(404)
+    return _pdf(pdf.quote_pdf(found), found.number)
+
+
 @bp.route("/sales/quotes/<int:quote_id>/send", methods=["POST"])
 @staff_required(perm.DOCUMENT_EDIT)
 def quote_send(quote_id: int) -> Any:
-    """Mark the quote sent."""
+    """Send the quote: emailed with its PDF when mail is on and the customer has an address; marked
+    sent either way, and the message says whether it was emailed and, if not, why."""
     target = url_for("sales.quote", quote_id=quote_id)
     try:
-        found = service.send_quote(session(), service.get_quote(session(), quote_id))
+        delivery = service.deliver_quote(session(), service.get_quote(session(), quote_id))
     except DocumentError as exc:
         if exc.status == 404:
             abort(404)
         return _fail(exc, target)
     session().commit()
-    flash(_("Quote %(number)s was marked sent.", number=found.number), "success")
+    number = delivery.quote.number
+    if delivery.emailed:
+        flash(_("Quote %(number)s was emailed to %(email)s.", number=number, email=delivery.to), "success")
+    else:
+        flash(_("Quote %(number)s was marked sent but not emailed: %(reason)s", number=number,
+                reason=_mail_problem(delivery)), "warning")
+    return redirect(target)
+
+
+def _mail_problem(delivery: service.QuoteDelivery) -> str:
+    if delivery.problem == "mail_off":
+        return _("mail is not configured on this server.")
+    if delivery.problem == "no_email":
+        return _("the customer has no email address.")
+    return _("the mail server failed (%(error)s).", error=delivery.mail_error or "")
+
+
+@bp.route("/sales/quotes/<int:quote_id>/reject", methods=["POST"])
+@staff_required(perm.DOCUMENT_EDIT)
+def quote_reject(quote_id: int) -> Any:
+    """The customer declined the quote (with the reason typed)."""
+    target = url_for("sales.quote", quote_id=quote_id)
+    try:
+        found = service.reject_quote(session(), service.get_quote(session(), quote_id), request.form.get("reason"))
+    except DocumentError as exc:
+        if exc.status == 404:
+            abort(404)
+        return _fail(exc, target)
+    session().commit()
+    flash(_("Quote %(number)s was marked rejected.", number=found.number), "success")
     return redirect(target)
 
 
@@ -201,6 +249,34 @@ def _invoice_page(invoice_id: int, form: FormResult, status: int = 200) -> Any:
 def invoice(invoice_id: int) -> Any:
     """The printable invoice with its payments, balance due and a form to record a payment."""
     return _invoice_page(invoice_id, FormResult.empty({"method": "transfer"}))
+
+
+@bp.route("/sales/invoices/<int:invoice_id>.pdf")
+@staff_required(perm.DOCUMENT_VIEW)
+def invoice_pdf(invoice_id: int) -> Any:
+    """The invoice as a PDF (downloaded), in the user's language."""
+    from payvand.plugins.sales.services import pdf
+
+    found = session().get(Invoice, invoice_id) if invoice_id <= catalog.MAX_ID else None
+    if found is None:
+        abort(404)
+    return _pdf(pdf.invoice_pdf(found), found.number)
+
+
+@bp.route("/sales/invoices/<int:invoice_id>/void", methods=["POST"])
+@staff_required(perm.DOCUMENT_EDIT)
+def invoice_void(invoice_id: int) -> Any:
+    """Void the invoice (refused while payments do not net to zero)."""
+    target = url_for("sales.invoice", invoice_id=invoice_id)
+    try:
+        found = service.void_invoice(session(), service.get_invoice(session(), invoice_id), request.form.get("reason"))
+    except DocumentError as exc:
+        if exc.status == 404:
+            abort(404)
+        return _fail(exc, target)
+    session().commit()
+    flash(_("Invoice %(number)s is void.", number=found.number), "success")
+    return redirect(target)
 
 
 @bp.route("/sales/invoices/<int:invoice_id>/payments", methods=["POST"])

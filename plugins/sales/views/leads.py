@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
+from markupsafe import Markup
 from marshmallow import ValidationError
 
 from payvand.plugins.sales import permissions as perm
@@ -26,6 +27,7 @@ from payvand.plugins.sales.models import ScoringRule
 from payvand.plugins.sales.services import leads as service
 from payvand.plugins.sales.services import scoring
 from payvand.plugins.sales.views import bp
+from payvand.plugins.sales.views.activities import lead_activities_html
 from payvand.sdk import (
     ApiError,
     FormResult,
@@ -303,6 +305,7 @@ def _lead_page(lead: Any, form: FormResult | None = None, status: int = 200) -> 
         "sales/lead.html", lead=lead, form=form, explain=scoring.explain(lead), owners=service.owner_names([lead]),
         owner_choices=service.owner_choices() if viewer.sees_all else [], statuses=STATUS_LABELS,
         sources=SOURCE_LABELS, open_statuses=service.OPEN_STATUSES, display_name=service.display_name,
+        activities_html=Markup(lead_activities_html(lead, current_staff())) if current_staff().can(perm.DEAL_VIEW) else None,
     ), status
 
 

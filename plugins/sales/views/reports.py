@@ -9,46 +9,50 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, render_template, request
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from flask_babel import get_locale
 
-from payvand.sdk import FormResult, Panel, User, lazy_gettext, session, staff_required
+from payvand.sdk import FormResult, Panel, User, lazy_gettext, local_zone, parse_date, session, staff_required
 
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Product
-from payvand.plugins.sales.services import reports
+from payvand.plugins.sales.services import local_time, reports
+from payvand.plugins.sales.services.local_time import Calendar
 from payvand.plugins.sales.views import bp
+from payvand.plugins.sales.views.deals import month_label
 
-UTC = dt.timezone.utc
 REPORTS = ("revenue_by_month", "revenue_by_product", "revenue_by_owner", "win_rate", "lead_conversion")
 
 
-class PeriodArgs(Schema):
-    """The period of the reports: from and to dates (inclusive), this year by default."""
-
-    start = fields.Date(load_default=None)
-    end = fields.Date(load_default=None)
-
-    @validates_schema
-    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("start") and data.get("end") and data["start"] > data["end"]:
-            raise ValidationError("The start must not be after the end.", "end")
+def page_calendar() -> Calendar:
+    """Jalali months and dates on Persian pages, Gregorian on English ones."""
+    return "jalali" if str(get_locale() or "en") == "fa" else "gregorian"
 
 
-def _period(args: dict[str, Any]) -> reports.Period:
-    today = dt.date.today()
-    start = args.get("start") or dt.date(today.year, 1, 1)
-    end = args.get("end") or dt.date(today.year, 12, 31)
-    return reports.Period(dt.datetime.combine(start, dt.time(), UTC),
-                          dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), UTC))
+def _this_year(calendar: Calendar) -> tuple[dt.date, dt.date]:
+    year, _ = local_time.month_of(local_time.today(), calendar)
+    first = local_time.month_start(year, 1, calendar)
+    return first, local_time.month_start(year + 1, 1, calendar) - dt.timedelta(days=1)
 
 
 def _read_period() -> tuple[FormResult, reports.Period]:
+    """The period of the query string's from/to dates (inclusive, local days; Jalali accepted in
+    Persian), this year of the page's calendar by default; field errors for bad dates."""
+    locale = str(get_locale() or "en")
     values = {k: v for k, v in request.args.items() if k in ("start", "end") and v.strip()}
-    try:
-        return FormResult(values=values), _period(PeriodArgs().load(values))
-    except ValidationError as exc:
-        errors = {k: list(v) for k, v in exc.messages.items()} if isinstance(exc.messages, dict) else {}
-        return FormResult(values=values, errors=errors), _period({})
+    first, last = _this_year(page_calendar())
+    errors: dict[str, list[str]] = {}
+    days: dict[str, dt.date] = {}
+    for key in ("start", "end"):
+        if key in values:
+            try:
+                days[key] = parse_date(values[key], locale)
+            except ValueError:
+                errors[key] = [str(lazy_gettext("Not a valid date."))]
+    if not errors and days.get("start") and days.get("end") and days["start"] > days["end"]:
+        errors["end"] = [str(lazy_gettext("The start must not be after the end."))]
+    if errors:
+        return FormResult(values=values, errors=errors), reports.local_period(first, last)
+    return FormResult(values=values), reports.local_period(days.get("start", first), days.get("end", last))
 
 
 def _names(model: Any, ids: set[Any], label: Any) -> dict[Any, str]:
@@ -59,6 +63,7 @@ def _names(model: Any, ids: set[Any], label: Any) -> dict[Any, str]:
 
 
 def _tables(period: reports.Period) -> dict[str, Any]:
+    calendar = page_calendar()
     by_product = reports.revenue_by_product(period)
     by_owner = reports.revenue_by_owner(period)
     wins = reports.win_rate(period)
@@ -66,7 +71,8 @@ def _tables(period: reports.Period) -> dict[str, Any]:
     users = _names(User, {r["owner_id"] for r in by_owner} | {r["owner_id"] for r in wins},
                    sa.func.coalesce(sa.func.nullif(User.name, ""), User.email))
     return {
-        "revenue_by_month": reports.revenue_by_month(period),
+        "revenue_by_month": [{**r, "label": month_label((r["year"], r["month_number"]), calendar)}
+                             for r in reports.revenue_by_month(period, calendar)],
         "revenue_by_product": [{**r, "product": products.get(r["product_id"], r["product_id"])} for r in by_product],
         "revenue_by_owner": [{**r, "owner": users.get(r["owner_id"], "—")} for r in by_owner],
         "win_rate": [{**r, "owner": users.get(r["owner_id"], "—")} for r in wins],
@@ -81,7 +87,11 @@ def reports_page() -> Any:
     """Revenue by month, product and owner; win rate, sales cycle and lead conversion, for a period."""
     form, period = _read_period()
     status = 422 if form.errors else 200
-    return render_template("sales/reports.html", form=form, period=period, reports=REPORTS, **_tables(period)), status
+    zone = local_zone()
+    first, after = period.start.astimezone(zone).date(), period.end.astimezone(zone).date()
+    return render_template("sales/reports.html", form=form, period=period, period_first=first,
+                           period_last=after - dt.timedelta(days=1), zone=getattr(zone, "key", str(zone)),
+                           reports=REPORTS, **_tables(period)), status
 
 
 @bp.get("/sales/reports/<any(" + ", ".join(REPORTS) + "):name>.csv")
@@ -90,6 +100,8 @@ def reports_csv(name: str) -> Response:
     """One report as CSV (UTF-8 with BOM, so spreadsheet programs show Persian right)."""
     _, period = _read_period()
     rows = _tables(period)[name]
+    if name == "revenue_by_month":  # the machine-readable month, not the page's label
+        rows = [{key: row[key] for key in ("month", "currency", "orders", "revenue")} for row in rows]
     out = io.StringIO()
     out.write("\ufeff")
     if rows:
@@ -104,8 +116,10 @@ def dashboard_widget(user: Any) -> Panel | None:
     """This month's revenue per currency and this year's win rate, for users who see reports."""
     if user is None or not user.can(perm.REPORTS_VIEW):
         return None
-    today = dt.date.today()
-    month = reports.Period(dt.datetime(today.year, today.month, 1, tzinfo=UTC),
-                           dt.datetime(today.year + (today.month == 12), today.month % 12 + 1, 1, tzinfo=UTC))
-    html = render_template("sales/dashboard_widget.html", revenue=reports.revenue_by_month(month))
+    calendar = page_calendar()
+    year, month = local_time.month_of(local_time.today(), calendar)
+    first = local_time.month_start(year, month, calendar)
+    after = local_time.month_start(*local_time.next_month(year, month), calendar)
+    period = reports.Period(local_time.midnight(first), local_time.midnight(after))
+    html = render_template("sales/dashboard_widget.html", revenue=reports.revenue_by_month(period, calendar))
     return Panel(title=str(lazy_gettext("Sales this month")), html=html, order=10, key="sales")

@@ -2,7 +2,7 @@
 
 Revision ID: sales_0001
 Revises: 
-Create Date: 2026-11-26 11:02:45.127313
+Create Date: 2026-11-26 12:52:47.982881
 """
 
 from __future__ import annotations
@@ -55,6 +55,12 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_reason')),
     sa.UniqueConstraint('outcome', 'name', name=op.f('uq_sales_reason_outcome_name'))
+    )
+    op.create_table('sales_rollup_state',
+    sa.Column('name', sa.String(length=32), nullable=False),
+    sa.Column('zone', sa.String(length=64), nullable=False),
+    sa.Column('rebuilt_at', payvand.sdk.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_sales_rollup_state'))
     )
     op.create_table('sales_scoring_rule',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -168,14 +174,15 @@ def upgrade() -> None:
     with op.batch_alter_table('sales_price', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sales_price_product_id'), ['product_id'], unique=False)
 
-    op.create_table('sales_product_month',
-    sa.Column('month', sa.String(length=7), nullable=False),
+    op.create_table('sales_product_day',
     sa.Column('product_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.Column('quantity', payvand.sdk.ExactDecimal(precision=20, scale=4), nullable=False),
-    sa.Column('revenue', payvand.sdk.ExactDecimal(precision=20, scale=4), nullable=False),
-    sa.ForeignKeyConstraint(['product_id'], ['sales_product.id'], name=op.f('fk_sales_product_month_product_id_sales_product'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('month', 'product_id', 'currency', name=op.f('pk_sales_product_month'))
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('quantity_milli', sa.BigInteger(), nullable=False),
+    sa.Column('revenue_minor', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['product_id'], ['sales_product.id'], name=op.f('fk_sales_product_day_product_id_sales_product'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('product_id', 'currency', 'day', name=op.f('pk_sales_product_day')),
+    sqlite_with_rowid=False
     )
     op.create_table('sales_deal',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -233,6 +240,7 @@ def upgrade() -> None:
     with op.batch_alter_table('sales_activity', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sales_activity_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_activity_deal_id'), ['deal_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_activity_done_at_due_at'), ['done_at', 'due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_activity_lead_id'), ['lead_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_activity_owner_id_done_at_due_at'), ['owner_id', 'done_at', 'due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_activity_remind_at'), ['remind_at'], unique=False)
@@ -269,6 +277,9 @@ def upgrade() -> None:
     sa.Column('valid_until', sa.Date(), nullable=True),
     sa.Column('sent_at', payvand.sdk.UTCDateTime(timezone=True), nullable=True),
     sa.Column('accepted_at', payvand.sdk.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('rejected_at', payvand.sdk.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reject_reason', sa.String(length=500), nullable=True),
+    sa.Column('expired_at', payvand.sdk.UTCDateTime(timezone=True), nullable=True),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('number', sa.String(length=32), nullable=False),
     sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -288,11 +299,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_sales_quote_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_quote_deal_id'), ['deal_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_quote_status_id'), ['status', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_quote_status_valid_until'), ['status', 'valid_until'], unique=False)
 
     op.create_table('sales_order',
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('quote_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('owner_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('placed_at', payvand.sdk.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status_changed_at', payvand.sdk.UTCDateTime(timezone=True), nullable=True),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -305,13 +318,14 @@ def upgrade() -> None:
     sa.Column('total', payvand.sdk.ExactDecimal(precision=20, scale=4), nullable=False),
     sa.Column('created_at', payvand.sdk.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_sales_order_customer_id_core_customer')),
+    sa.ForeignKeyConstraint(['owner_id'], ['core_user.id'], name=op.f('fk_sales_order_owner_id_core_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['quote_id'], ['sales_quote.id'], name=op.f('fk_sales_order_quote_id_sales_quote'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_order')),
     sa.UniqueConstraint('number', name=op.f('uq_sales_order_number'))
     )
     with op.batch_alter_table('sales_order', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sales_order_customer_id'), ['customer_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_sales_order_placed_at'), ['placed_at'], unique=False)
+        batch_op.create_index('ix_sales_order_revenue', ['status', 'placed_at', 'currency', 'total', 'owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_order_status_id'), ['status', 'id'], unique=False)
 
     op.create_table('sales_quote_line',
@@ -342,6 +356,8 @@ def upgrade() -> None:
     sa.Column('issued_at', payvand.sdk.UTCDateTime(timezone=True), nullable=False),
     sa.Column('due_at', sa.Date(), nullable=True),
     sa.Column('paid_total', payvand.sdk.ExactDecimal(precision=20, scale=4), nullable=False),
+    sa.Column('voided_at', payvand.sdk.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('void_reason', sa.String(length=500), nullable=True),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('number', sa.String(length=32), nullable=False),
     sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -420,11 +436,12 @@ def downgrade() -> None:
     op.drop_table('sales_quote_line')
     with op.batch_alter_table('sales_order', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sales_order_status_id'))
-        batch_op.drop_index(batch_op.f('ix_sales_order_placed_at'))
+        batch_op.drop_index('ix_sales_order_revenue')
         batch_op.drop_index(batch_op.f('ix_sales_order_customer_id'))
 
     op.drop_table('sales_order')
     with op.batch_alter_table('sales_quote', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sales_quote_status_valid_until'))
         batch_op.drop_index(batch_op.f('ix_sales_quote_status_id'))
         batch_op.drop_index(batch_op.f('ix_sales_quote_deal_id'))
         batch_op.drop_index(batch_op.f('ix_sales_quote_customer_id'))
@@ -439,6 +456,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_sales_activity_remind_at'))
         batch_op.drop_index(batch_op.f('ix_sales_activity_owner_id_done_at_due_at'))
         batch_op.drop_index(batch_op.f('ix_sales_activity_lead_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_activity_done_at_due_at'))
         batch_op.drop_index(batch_op.f('ix_sales_activity_deal_id'))
         batch_op.drop_index(batch_op.f('ix_sales_activity_customer_id'))
 
@@ -453,7 +471,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_sales_deal_customer_id'))
 
     op.drop_table('sales_deal')
-    op.drop_table('sales_product_month')
+    op.drop_table('sales_product_day')
     with op.batch_alter_table('sales_price', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sales_price_product_id'))
 
@@ -485,6 +503,7 @@ def downgrade() -> None:
 
     op.drop_table('sales_product')
     op.drop_table('sales_scoring_rule')
+    op.drop_table('sales_rollup_state')
     op.drop_table('sales_reason')
     op.drop_table('sales_price_list')
     op.drop_table('sales_pipeline')

@@ -1,0 +1,125 @@
+"""Local days and months in SQL: timestamps are stored in UTC, reports speak the site's time zone.
+
+`local_day(column, zone, start, end)` is an SQL expression for the local calendar day of a UTC
+timestamp column. PostgreSQL converts with its own time-zone database (`timezone(zone, ts)`).
+SQLite has no time zones, so the zone's UTC offsets over [start, end) are worked out in Python
+(`offset_spans`, exact to the minute of each change) and applied with `date(ts, '+N minutes')`
+— one modifier when the offset never changes in the range (Asia/Tehran since 2022), else a
+CASE over the spans. Reports group by local day (a few hundred groups a year) and fold the days
+into Gregorian or Jalali months in Python (`month_of`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+import jdatetime
+import sqlalchemy as sa
+
+from payvand.sdk import local_zone, session
+
+UTC = dt.timezone.utc
+Calendar = Literal["gregorian", "jalali"]
+
+
+def _offset_minutes(zone: dt.tzinfo, moment: dt.datetime) -> int:
+    offset = moment.astimezone(zone).utcoffset() or dt.timedelta(0)
+    return int(offset.total_seconds() // 60)
+
+
+def _change_between(zone: dt.tzinfo, low: dt.datetime, high: dt.datetime) -> dt.datetime:
+    """The first minute in (low, high] whose offset differs from low's (bisection)."""
+    before = _offset_minutes(zone, low)
+    while high - low > dt.timedelta(minutes=1):
+        middle = low + (high - low) / 2
+        middle = middle.replace(second=0, microsecond=0)
+        if middle <= low:
+            middle = low + dt.timedelta(minutes=1)
+        if _offset_minutes(zone, middle) == before:
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+def offset_spans(zone: dt.tzinfo, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime | None, int]]:
+    """The zone's UTC offset (minutes) over [start, end) as (until, offset) spans; the last has until=None.
+
+    Offsets are sampled every 12 hours and each change is pinned down to the minute, so time-zone
+    rule changes (daylight saving, a country dropping it) are honoured.
+    """
+    spans: list[tuple[dt.datetime | None, int]] = []
+    step = dt.timedelta(hours=12)
+    current = _offset_minutes(zone, start)
+    moment = start
+    while moment < end:
+        following = min(moment + step, end)
+        if _offset_minutes(zone, following) != current:
+            change = _change_between(zone, moment, following)
+            spans.append((change, current))
+            current = _offset_minutes(zone, change)
+            moment = change
+        else:
+            moment = following
+    spans.append((None, current))
+    return spans
+
+
+def _dialect() -> str:
+    return session().get_bind().dialect.name
+
+
+def local_day(column: Any, zone: dt.tzinfo, start: dt.datetime, end: dt.datetime) -> Any:
+    """SQL: the local date of UTC timestamp `column` in `zone`, exact for rows in [start, end).
+
+    A date on PostgreSQL; `YYYY-MM-DD` text on SQLite (`as_date` reads both).
+    """
+    if _dialect() != "sqlite":
+        return sa.cast(sa.func.timezone(getattr(zone, "key", "UTC"), column), sa.Date)
+    spans = offset_spans(zone, start, end)
+
+    def modifier(minutes: int) -> Any:
+        return sa.literal(f"{minutes:+d} minutes")
+
+    if len(spans) == 1:
+        return sa.func.date(column, modifier(spans[0][1]))
+    whens = [(column < sa.literal(until.astimezone(UTC).replace(tzinfo=None).isoformat(" ")), modifier(minutes))
+             for until, minutes in spans[:-1] if until is not None]
+    return sa.func.date(column, sa.case(*whens, else_=modifier(spans[-1][1])))
+
+
+def as_date(value: Any) -> dt.date:
+    """A local day as read from `local_day` (a date, or ISO text on SQLite)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def month_of(day: dt.date, calendar: Calendar) -> tuple[int, int]:
+    """(year, month) of a day in the Gregorian or the Jalali calendar."""
+    if calendar == "jalali":
+        j = jdatetime.date.fromgregorian(date=day)
+        return (j.year, j.month)
+    return (day.year, day.month)
+
+
+def month_start(year: int, month: int, calendar: Calendar) -> dt.date:
+    """The Gregorian date of the first day of a Gregorian or Jalali month."""
+    if calendar == "jalali":
+        return jdatetime.date(year, month, 1).togregorian()
+    return dt.date(year, month, 1)
+
+
+def next_month(year: int, month: int) -> tuple[int, int]:
+    """The month after (year, month), in either calendar (both have 12 months)."""
+    return (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def midnight(day: dt.date, zone: dt.tzinfo | None = None) -> dt.datetime:
+    """The UTC moment at which local `day` starts in `zone` (the site's by default)."""
+    zone = zone or local_zone()
+    return dt.datetime.combine(day, dt.time(), zone).astimezone(UTC)
+
+
+def today(zone: dt.tzinfo | None = None) -> dt.date:
+    """Today's local date in `zone` (the site's by default)."""
+    return dt.datetime.now(zone or local_zone()).date()
