@@ -16,13 +16,14 @@ def sales_cli() -> None:
 
 @sales_cli.command("rebuild-rollups")
 def rebuild_rollups() -> None:
-    """Recompute the monthly product rollup of the reports from every order (after an import)."""
+    """Recompute the daily product rollup of the reports from every order, in the site's time zone
+    (after an import, or after changing the time zone)."""
     from payvand.plugins.sales.services.rollup import rebuild
 
     began = time.perf_counter()
     with transaction():
         rows = rebuild()
-    click.echo(f"Rebuilt the monthly product rollup: {rows:,} rows in {time.perf_counter() - began:.1f} s.")
+    click.echo(f"Rebuilt the daily product rollup: {rows:,} rows in {time.perf_counter() - began:.1f} s.")
 
 
 @sales_cli.command("recompute-scores")
@@ -66,17 +67,16 @@ def import_products_command(file: str, batch_size: int) -> None:
     Columns: sku, name, category, unit, price, currency, tax_class, in_stock (or their Persian
     names: شناسه کالا، نام، دسته، واحد، قیمت، ارز، کلاس مالیاتی، موجود). Only sku and name are
     required. Bad rows are reported with their line numbers and skipped; the good ones are kept.
+    The encoding (UTF-8, UTF-16, Windows-1256) and the delimiter (, ; tab) are detected.
     """
     from payvand.plugins.sales.services.product_import import ImportFileError, import_products
 
     began = time.perf_counter()
     try:
-        with open(file, encoding="utf-8-sig", newline="") as handle, transaction():
-            result = import_products(handle, batch_size=batch_size)
+        with transaction():
+            result = import_products(file, batch_size=batch_size)
     except ImportFileError as exc:
         raise click.ClickException(str(exc)) from None
-    except UnicodeDecodeError:
-        raise click.ClickException("The file is not UTF-8 text.") from None
     for line, reason in result.errors:
         click.echo(f"line {line}: {reason}")
     click.echo(f"Imported {result.created + result.updated:,} products ({result.created:,} created, "
@@ -101,3 +101,51 @@ def sync_catalogs(names: tuple[str, ...]) -> None:
             except CatalogError as exc:
                 raise click.ClickException(f"{catalog.name}: {exc}") from None
             click.echo(f"{catalog.name}: {counts['created']:,} products created, {counts['updated']:,} updated.")
+
+
+@sales_cli.command("import-leads")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--dry-run", is_flag=True, help="Check the file and say what would be done; write nothing.")
+@click.option("--on-duplicate", type=click.Choice(["skip", "update"]), default="skip", show_default=True,
+              help="A row with the email or phone of an open lead (or of an earlier row): skip it, or update that lead.")
+@click.option("--source", "default_source", type=click.Choice(["import", "web_form", "api", "manual"]),
+              default="import", show_default=True, help="The source of rows without a source column.")
+@click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Where to write the rejected rows (line, reason). Default: FILE.rejects.csv next to FILE.")
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 5000),
+              help="Rows per batch (one lookup, one multi-row insert, one savepoint per batch).")
+def import_leads_command(file: str, dry_run: bool, on_duplicate: str, default_source: str, rejects_path: str | None,
+                         batch_size: int) -> None:
+    """Import leads from a CSV file (UTF-8, UTF-16 or Windows-1256; comma, semicolon or tab).
+
+    Columns: name (or first and last), company, email, phone, source, campaign, referrer,
+    utm_source … utm_content, notes, owner (a user's email), consent (yes/no) — or their Persian
+    names (نام، نام خانوادگی، شرکت، ایمیل، تلفن، ...). Rows are checked as the API checks a lead;
+    bad rows and skipped duplicates are reported with their line and written to the rejects file.
+    """
+    from pathlib import Path
+
+    from payvand.plugins.sales.services.csv_rows import CsvFileError
+    from payvand.plugins.sales.services.lead_import import import_leads, rejects_csv
+
+    began = time.perf_counter()
+    try:
+        with transaction():
+            result = import_leads(file, on_duplicate=on_duplicate, default_source=default_source, dry_run=dry_run,
+                                  batch_size=batch_size, name=Path(file).name)
+    except CsvFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    rejects = result.rejects
+    target = Path(rejects_path) if rejects_path else Path(file).with_suffix(".rejects.csv")
+    if rejects:
+        target.write_text(rejects_csv(rejects), encoding="utf-8-sig", newline="")
+    for line, reason in rejects[:20]:
+        click.echo(f"line {line}: {reason}")
+    if len(rejects) > 20:
+        click.echo(f"… and {len(rejects) - 20:,} more rows.")
+    click.echo(("Dry run, nothing written: would import " if dry_run else "Imported ")
+               + f"{result.created + result.updated:,} leads ({result.created:,} created, {result.updated:,} updated); "
+               f"{len(result.skipped):,} duplicates skipped; {len(result.errors):,} rows rejected; "
+               f"{time.perf_counter() - began:.1f} s.")
+    if rejects:
+        click.echo(f"Rejected rows: {target}")

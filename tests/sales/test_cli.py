@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from plugins_system.entrypoints import installed
 
 from payvand.core.cli import cli
-from payvand.plugins.sales.models import Order, OrderLine, Product, ProductMonth
+from payvand.plugins.sales.models import Order, OrderLine, Product, ProductDay
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def sales_installed(tmp_path, monkeypatch):
         yield
 
 
-def test_rebuild_rollups_recomputes_the_monthly_product_sales(sales_installed, payvand_database_url, db_session,
+def test_rebuild_rollups_recomputes_the_daily_product_sales(sales_installed, payvand_database_url, db_session,
                                                                 make_customer):
     customer = make_customer()
     product = Product(sku="P-1", name="Tea")
@@ -33,9 +33,9 @@ def test_rebuild_rollups_recomputes_the_monthly_product_sales(sales_installed, p
     db_session.commit()
     result = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "sales", "rebuild-rollups"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Rebuilt the monthly product rollup: 1 rows")
-    row = db_session.scalars(sa.select(ProductMonth)).one()
-    assert (row.product_id, row.quantity, row.revenue) == (product.id, Decimal("3"), Decimal("3000"))
+    assert result.output.startswith("Rebuilt the daily product rollup: 1 rows")
+    row = db_session.scalars(sa.select(ProductDay)).one()
+    assert (row.product_id, row.quantity_milli, row.revenue_minor) == (product.id, 3000, 3000)
 
 
 def test_recompute_scores_scores_every_lead(sales_installed, payvand_database_url, db_session):

@@ -176,6 +176,97 @@ def set_price(session: Session, price_list: PriceList, product_id: int, unit_pri
     return price
 
 
+def update_price_list(session: Session, price_list: PriceList, data: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Change a price list's `name`, `currency` and `is_default`; return the changes as `{field: [old, new]}`.
+
+    The rule of `create_price_list` holds: there is exactly one default list, so marking a list
+    as default takes the flag from the others, and the default cannot be unmarked (mark another
+    one instead). The currency of a list that has prices cannot change (its amounts would be
+    read in another currency).
+    """
+    changes: dict[str, list[Any]] = {}
+    name = data.get("name", price_list.name)
+    if name != price_list.name:
+        taken = session.scalar(sa.select(PriceList.id).where(PriceList.name == name, PriceList.id != price_list.id))
+        if taken is not None:
+            raise CatalogError(f"There is already a price list named {name!r}.", status=409, field="name")
+        changes["name"] = [price_list.name, name]
+    currency = data.get("currency", price_list.currency)
+    if currency != price_list.currency:
+        try:
+            pricing.currency_places(currency)
+        except ValueError as exc:
+            raise CatalogError(str(exc), field="currency") from None
+        if session.scalar(sa.select(Price.product_id).where(Price.price_list_id == price_list.id).limit(1)) is not None:
+            raise CatalogError("The currency of a price list that has prices cannot change.", field="currency")
+        changes["currency"] = [price_list.currency, currency]
+    is_default = bool(data.get("is_default", price_list.is_default))
+    if price_list.is_default and not is_default:
+        raise CatalogError("There must be a default price list: mark another list as the default instead.",
+                           field="is_default")
+    if is_default and not price_list.is_default:
+        session.execute(sa.update(PriceList).where(PriceList.id != price_list.id).values(is_default=False)
+                        .execution_options(synchronize_session="fetch"))
+        changes["is_default"] = [False, True]
+    price_list.name, price_list.currency, price_list.is_default = name, currency, is_default
+    session.flush()
+    return changes
+
+
+def set_prices(session: Session, price_list: PriceList,
+               amounts: Mapping[int, decimal.Decimal | None]) -> dict[int, list[str | None]]:
+    """Set or (None) remove several products' prices in a list at once; return `{product_id: [old, new]}` of the changes.
+
+    Amounts are rounded to the list's currency (`pricing.round_money`); negative ones raise
+    CatalogError. A constant number of statements whatever the count: one SELECT of the
+    products, one of their prices, then one executemany INSERT, UPDATE and one DELETE.
+    """
+    if not amounts:
+        return {}
+    rounded: dict[int, decimal.Decimal | None] = {}
+    for product_id, amount in amounts.items():
+        if amount is not None and amount < 0:
+            raise CatalogError("A price must not be negative.", field=f"price-{product_id}")
+        rounded[product_id] = None if amount is None else pricing.round_money(amount, price_list.currency)
+    ids = sorted(rounded)
+    known = set(session.scalars(sa.select(Product.id).where(Product.id.in_(ids))))
+    missing = [product_id for product_id in ids if product_id not in known]
+    if missing:
+        raise CatalogError(f"There is no product {missing[0]}.", status=404)
+    current = dict(session.execute(sa.select(Price.product_id, Price.unit_price).where(
+        Price.price_list_id == price_list.id, Price.product_id.in_(ids))).all())
+    new, changed, removed = [], [], []
+    changes: dict[int, list[str | None]] = {}
+    for product_id, amount in rounded.items():
+        old = current.get(product_id)
+        if amount is None:
+            if old is not None:
+                removed.append(product_id)
+        elif old is None:
+            new.append({"price_list_id": price_list.id, "product_id": product_id, "unit_price": amount})
+        elif old != amount:
+            changed.append({"price_list_id": price_list.id, "product_id": product_id, "unit_price": amount})
+        else:
+            continue
+        if old != amount:
+            changes[product_id] = [None if old is None else format(old.normalize(), "f"),
+                                   None if amount is None else format(amount.normalize(), "f")]
+    if new:
+        session.execute(sa.insert(Price), new)
+    if changed:
+        session.execute(sa.update(Price), changed)
+    if removed:
+        session.execute(sa.delete(Price).where(Price.price_list_id == price_list.id, Price.product_id.in_(removed))
+                        .execution_options(synchronize_session=False))
+    session.flush()
+    return changes
+
+
+def price_counts(session: Session) -> dict[int, int]:
+    """How many prices each price list holds (one GROUP BY)."""
+    return dict(session.execute(sa.select(Price.price_list_id, sa.func.count()).group_by(Price.price_list_id)).all())
+
+
 def prices_in(session: Session, price_list_id: int) -> list[tuple[int, decimal.Decimal]]:
     """(product id, unit price) of every price in a list, by product id."""
     return [(row.product_id, row.unit_price) for row in session.execute(

@@ -10,49 +10,45 @@ named "Import <currency>"), rounded to the currency by `pricing.round_money`.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import decimal
-from collections.abc import Iterable, Iterator
+import os
+from collections.abc import Iterator
 from typing import IO, Any
 
 import sqlalchemy as sa
 from payvand.plugins.sales import pricing
 from payvand.plugins.sales.models import Price, PriceList, Product
 from payvand.plugins.sales.services import catalog
+from payvand.plugins.sales.services.csv_rows import (
+    Columns,
+    CsvFileError,
+    CsvRows,
+    batches,
+    latin_digits,
+    parse_yes_no,
+)
 from payvand.sdk import session, utcnow
 
 COLUMNS = ("sku", "name", "category", "unit", "price", "currency", "tax_class", "in_stock")
-#: Header spellings (after trimming and lower-casing) -> column.
+#: Header spellings (matched folded: case, ZWNJ, spaces and Arabic letter forms ignored) -> column.
 HEADERS: dict[str, str] = {
     **{name: name for name in COLUMNS},
     "شناسه کالا": "sku", "شناسه": "sku", "کد کالا": "sku",
     "نام": "name", "نام کالا": "name",
-    "دسته": "category", "دسته‌بندی": "category", "دسته بندی": "category",
+    "دسته": "category", "دسته‌بندی": "category",
     "واحد": "unit",
     "قیمت": "price",
     "ارز": "currency", "واحد پول": "currency",
     "کلاس مالیاتی": "tax_class", "کلاس مالیات": "tax_class", "مالیات": "tax_class",
     "موجود": "in_stock", "موجودی": "in_stock",
 }
-
-
-def _fold(text: str) -> str:
-    """A header folded for matching: Arabic ye/kaf as Persian, zero-width non-joiners as spaces, lower case."""
-    text = text.replace("\u200c", " ").replace("ي", "ی").replace("ك", "ک")
-    return " ".join(text.split()).lower()
-
-
-_HEADERS = {_fold(spelling): column for spelling, column in HEADERS.items()}
+PRODUCT_COLUMNS = Columns(HEADERS, required=(("sku",), ("name",)))
 TAX_WORDS = {"standard": "standard", "exempt": "exempt", "استاندارد": "standard", "عادی": "standard",
              "معاف": "exempt"}
-TRUE_WORDS = {"1", "true", "yes", "y", "بله", "آری", "دارد", "موجود"}
-FALSE_WORDS = {"0", "false", "no", "n", "خیر", "ندارد", "ناموجود"}
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩٬،", "01234567890123456789,,")
 
-
-class ImportFileError(Exception):
-    """The file cannot be imported at all (no header, no sku or name column, unknown columns)."""
+#: The file cannot be imported at all (no header, no sku or name column, unknown columns).
+ImportFileError = CsvFileError
 
 
 @dataclasses.dataclass
@@ -72,24 +68,6 @@ class _Row:
     category: str | None
     price: decimal.Decimal | None
     currency: str | None
-
-
-def _header(fields: list[str] | None) -> list[str]:
-    if not fields:
-        raise ImportFileError("The file is empty: it needs a header line.")
-    columns = []
-    unknown = []
-    for raw in fields:
-        column = _HEADERS.get(_fold(raw or ""))
-        if column is None:
-            unknown.append(raw)
-        columns.append(column or "")
-    if unknown:
-        raise ImportFileError(f"Unknown columns: {', '.join(map(repr, unknown))}; use {', '.join(COLUMNS)}.")
-    for required in ("sku", "name"):
-        if required not in columns:
-            raise ImportFileError(f"The file has no {required} column.")
-    return columns
 
 
 def _parse(line: int, record: dict[str, str], default_currency: str) -> _Row:
@@ -115,10 +93,7 @@ def _parse(line: int, record: dict[str, str], default_currency: str) -> _Row:
             raise ValueError(f"unknown tax class {get['tax_class']!r}; use {' or '.join(catalog.TAX_CLASSES)}")
         values["tax_class"] = tax
     if get.get("in_stock"):
-        word = get["in_stock"].translate(_DIGITS).lower()
-        if word not in TRUE_WORDS | FALSE_WORDS:
-            raise ValueError(f"in_stock {get['in_stock']!r} is not yes or no")
-        values["in_stock"] = word in TRUE_WORDS
+        values["in_stock"] = parse_yes_no(get["in_stock"], "in_stock")
     currency = get.get("currency", "").upper() or None
     if currency is not None:
         try:
@@ -127,7 +102,7 @@ def _parse(line: int, record: dict[str, str], default_currency: str) -> _Row:
             raise ValueError(f"unknown currency {get['currency']!r}") from None
     price = None
     if get.get("price"):
-        text = get["price"].translate(_DIGITS).replace(",", "").replace(" ", "")
+        text = latin_digits(get["price"]).replace(",", "").replace(" ", "")
         try:
             price = decimal.Decimal(text)
         except decimal.InvalidOperation:
@@ -143,17 +118,6 @@ def _parse(line: int, record: dict[str, str], default_currency: str) -> _Row:
     if category is not None and len(category) > 120:
         raise ValueError("the category is longer than 120 characters")
     return _Row(line, sku, values, category, price, currency)
-
-
-def _batches(rows: Iterable[_Row], size: int) -> Iterator[list[_Row]]:
-    batch: list[_Row] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 class _Importer:
@@ -223,44 +187,23 @@ class _Importer:
             s.execute(sa.update(Price), old)
 
 
-def import_products(handle: IO[str], *, batch_size: int = 500) -> ImportResult:
-    """Upsert the products of a CSV file by SKU in the current session (flushed, not committed)."""
-    reader = csv.reader(handle)
-    try:
-        columns = _header(next(reader, None))
-    except csv.Error as exc:
-        raise ImportFileError(f"line 1: {exc}") from None
-    importer = _Importer()
-    seen: dict[str, int] = {}
+def import_products(source: str | os.PathLike[str] | IO[Any], *, batch_size: int = 500) -> ImportResult:
+    """Upsert the products of a CSV file (a path, or a binary or text stream) by SKU in the current
+    session (flushed, not committed). Raises ImportFileError when the file cannot be read at all."""
+    with CsvRows(source, PRODUCT_COLUMNS) as rows:
+        importer = _Importer()
+        seen: dict[str, int] = {}
 
-    def good_rows() -> Iterator[_Row]:
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                importer.result.errors.append((reader.line_num, str(exc)))
-                continue
-            line = reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(cells) > len(columns):
-                importer.result.errors.append((line, f"{len(cells)} cells for {len(columns)} columns"))
-                continue
-            record = {column: cell for column, cell in zip(columns, cells) if column}
-            try:
-                row = _parse(line, record, importer.default_currency)
-            except ValueError as exc:
-                importer.result.errors.append((line, str(exc)))
-                continue
-            if row.sku in seen:
-                importer.result.errors.append((line, f"the SKU {row.sku!r} is already on line {seen[row.sku]}"))
-                continue
-            seen[row.sku] = line
-            yield row
+        def good_rows() -> Iterator[_Row]:
+            for row in rows.parsed(lambda item: _parse(item.line, item.cells, importer.default_currency),
+                                   importer.result.errors):
+                if row.sku in seen:
+                    importer.result.errors.append((row.line, f"the SKU {row.sku!r} is already on line {seen[row.sku]}"))
+                    continue
+                seen[row.sku] = row.line
+                yield row
 
-    for batch in _batches(good_rows(), batch_size):
-        importer.run(batch)
+        for batch in batches(good_rows(), batch_size):
+            importer.run(batch)
     importer.result.errors.sort()
     return importer.result

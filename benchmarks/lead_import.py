@@ -1,0 +1,167 @@
+"""Lead import from CSV (`payvand sales import-leads`) on 100,000 rows (SQLite).
+
+Writes a CSV of leads (Persian and English names, unique emails and phones, campaigns, UTM
+source, consent; 1 % duplicates of earlier rows and 0.5 % bad rows), then imports it through
+the plugin's own `import_leads` (read, validated by the API's schema, deduplicated in the file
+and against the database, multi-row inserts per batch of 1,000, scores recomputed in SQL, one
+audit entry) into a freshly migrated database. Then imports the same file again with
+`on_duplicate="update"` (every row now matches an open lead). The baseline, measured in the
+same run into a copy of the same empty database: raw sqlite3 executemany of the same rows,
+already parsed and prepared (no reading, validation, deduplication or scoring). Prints JSON.
+
+    python benchmarks/lead_import.py                  # 100,000 rows
+    python benchmarks/lead_import.py --rows 20000     # quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import random
+import resource
+import shutil
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from _dataset import log, machine
+
+GIVEN = ["سارا", "علی", "مریم", "رضا", "نگار", "حسین", "Sara", "Reza", "Nima", "Lena"]
+FAMILY = ["احمدی", "کریمی", "رضایی", "حسینی", "Ahmadi", "Karimi", "Rahimi", "Moradi"]
+CAMPAIGNS = ["بهار", "spring-sale", "expo-2026", "newsletter", ""]
+UTM = ["google", "instagram", "newsletter", ""]
+COLUMNS = ["status", "given_name", "family_name", "organization_name", "email", "phone", "message", "source",
+           "campaign", "referrer", "utm", "utm_source", "utm_medium", "utm_campaign", "consent", "score",
+           "score_details", "owner_id", "customer_id", "created_at"]
+
+
+def write_csv(path: Path, rows: int, seed: int = 7) -> None:
+    """The import file: `rows` data rows, Persian headers for half the columns."""
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["نام", "نام خانوادگی", "company", "ایمیل", "تلفن همراه", "کمپین", "utm_source", "notes", "رضایت"])
+        for n in range(rows):
+            if n > 100 and rng.random() < 0.01:  # a duplicate of an earlier row
+                m = rng.randrange(n)
+                writer.writerow(["تکراری", "", "", f"lead{m}@example.com", "", "", "", "", ""])
+                continue
+            if rng.random() < 0.005:  # a bad row: no way to reach the person
+                writer.writerow([rng.choice(GIVEN), rng.choice(FAMILY), "", "", "", "", "", "", ""])
+                continue
+            writer.writerow([rng.choice(GIVEN), rng.choice(FAMILY), "Acme" if n % 20 == 0 else "",
+                             f"lead{n}@example.com", f"0912{n:07d}", rng.choice(CAMPAIGNS), rng.choice(UTM),
+                             "met at the fair" if n % 7 == 0 else "", "بله" if n % 3 == 0 else "خیر"])
+
+
+def empty_database(path: Path) -> None:
+    """A database migrated with the core and the sales plugin."""
+    import payvand.plugins.sales as sales
+    from payvand.core.db import make_engine
+    from payvand.core.migrations.runner import upgrade
+    from payvand.core.plugins import InstalledPlugin
+
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine, [InstalledPlugin(name="sales", obj=sales, meta=sales.meta, source="payvand.plugins.sales")])
+    engine.dispose()
+
+
+def prepared_rows(path: Path) -> list[tuple[Any, ...]]:
+    """The rows of the file as sales_lead values, parsed beforehand (what the baseline inserts)."""
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    rows: list[tuple[Any, ...]] = []
+    seen: set[str] = set()
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        next(reader)
+        for given, family, company, email, phone, campaign, utm_source, notes, consent in reader:
+            if not (email or phone) or email in seen:
+                continue
+            seen.add(email)
+            utm = json.dumps({"source": utm_source} if utm_source else {})
+            rows.append(("new", given, family or None, company or None, email, phone or None, notes or None, "import",
+                         campaign or None, None, utm, utm_source or None, None, None, consent == "بله", 0, "[]",
+                         None, None, now))
+    return rows
+
+
+def baseline(path: Path, rows: list[tuple[Any, ...]]) -> float:
+    """Seconds for raw executemany of `rows` into sales_lead, with the app's pragmas, and a commit."""
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    sql = f"INSERT INTO sales_lead ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+    t0 = time.perf_counter()
+    db.executemany(sql, rows)
+    db.commit()
+    seconds = time.perf_counter() - t0
+    db.close()
+    return seconds
+
+
+def run_import(path: Path, csv_path: Path, on_duplicate: str) -> tuple[float, Any]:
+    """Seconds for `import_leads` of the file through the plugin (committed), and its result."""
+    import payvand.plugins.sales as sales
+    from payvand.core.app import create_app
+    from payvand.core.db import bind_session
+    from payvand.plugins.sales.services.lead_import import import_leads
+
+    app = create_app({"PAYVAND_DATABASE_URL": f"sqlite:///{path}", "PAYVAND_INSTANCE": str(path.parent / "instance"),
+                      "PAYVAND_PLUGINS": ["sales"], "PAYVAND_EXTRA_PLUGINS": [sales], "PAYVAND_JOBS": "off",
+                      "SECRET_KEY": "benchmark"})
+    runtime = app.extensions["payvand"]
+    with app.app_context(), runtime.sessionmaker() as session, bind_session(session):
+        t0 = time.perf_counter()
+        result = import_leads(csv_path, on_duplicate=on_duplicate)
+        session.commit()
+        seconds = time.perf_counter() - t0
+    runtime.engine.dispose()
+    return seconds, result
+
+
+def main() -> None:
+    """Write the file, import it twice through the plugin and once raw; print JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="payvand-lead-import-"))
+    try:
+        csv_path = folder / "leads.csv"
+        write_csv(csv_path, args.rows)
+        template = folder / "empty.sqlite3"
+        empty_database(template)
+        ours, raw = folder / "payvand.sqlite3", folder / "raw.sqlite3"
+        shutil.copy(template, ours)
+        shutil.copy(template, raw)
+        rows = prepared_rows(csv_path)
+        log(f"file of {args.rows:,} rows written ({csv_path.stat().st_size / 1e6:.1f} MB); {len(rows):,} good and new")
+        raw_seconds = baseline(raw, rows)
+        log(f"raw executemany: {raw_seconds:.2f} s")
+        seconds, result = run_import(ours, csv_path, "skip")
+        log(f"import: {seconds:.2f} s, {result.summary()}")
+        again_seconds, again = run_import(ours, csv_path, "update")
+        log(f"re-import, every row a duplicate to update: {again_seconds:.2f} s, {again.summary()}")
+        check = sqlite3.connect(ours).execute("SELECT count(*), sum(score > 0 OR scored_at IS NOT NULL) FROM sales_lead").fetchone()
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps({
+            "benchmark": "lead_import", "rows": args.rows,
+            "import": {"seconds": round(seconds, 2), "rows_per_second": round(args.rows / seconds),
+                       **result.summary(), "scored": result.scored},
+            "reimport_update": {"seconds": round(again_seconds, 2), "rows_per_second": round(args.rows / again_seconds),
+                                **again.summary()},
+            "baseline_raw_executemany": {"seconds": round(raw_seconds, 2), "rows": len(rows),
+                                         "rows_per_second": round(len(rows) / raw_seconds)},
+            "ratio_of_rows_per_second": round((args.rows / seconds) / (len(rows) / raw_seconds), 3),
+            "leads_in_database": check[0], "leads_scored": check[1], "peak_rss_mb": round(peak_mb),
+            "machine": machine(),
+        }, indent=2))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

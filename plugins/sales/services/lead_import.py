@@ -1,0 +1,422 @@
+"""Importing leads from a CSV file: validated as the API validates them, deduplicated, inserted in batches.
+
+Columns (English or Persian headers, any order): name (split at the first space) or first and
+last, company, email, phone, source, campaign, referrer, utm_source … utm_content, notes,
+owner (the email of an active user) and consent (yes/no). Each row goes through the API's
+`LeadIn` schema, so a row the API would refuse is refused here with the same reason, reported
+with its line; the good rows are kept.
+
+An open lead (new, contacted or qualified) with the same email or phone — already in the
+database or on an earlier line of the file — makes the row a duplicate: skipped and reported,
+or, with `on_duplicate="update"`, the lead is updated with the row's non-empty cells (never its
+source or status). Per batch: one query finds the open leads sharing the batch's emails and
+phones, one multi-row INSERT … RETURNING adds the new leads and one executemany UPDATE per set
+of columns changes the known ones, inside a savepoint, so a batch the database refuses leaves
+nothing behind and its rows are reported. Like a lead created through the API, an imported lead
+records nothing on the customer timeline (it is not a customer yet); the import writes one
+audit entry and then recomputes the scores of the leads it touched in SQL.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import os
+from collections.abc import Sequence
+from typing import IO, Any
+
+import sqlalchemy as sa
+from marshmallow import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from payvand.plugins.sales.models import Lead
+from payvand.plugins.sales.services import scoring
+from payvand.plugins.sales.services.csv_rows import Columns, CsvRows, Record, batches, parse_yes_no
+from payvand.plugins.sales.services.leads import SOURCES, UTM_KEYS, LeadIn
+from payvand.sdk import User, audit, session, utcnow
+
+ON_DUPLICATE = ("skip", "update")
+#: A lead in one of these statuses is open: a new row with its email or phone is a duplicate.
+OPEN_STATUSES = ("new", "contacted", "qualified")
+BATCH_SIZE = 1000
+#: Leads scored per statement at the end (bound parameters stay under every database's limit).
+SCORE_CHUNK = 5000
+
+UTM_COLUMNS = tuple(f"utm_{key}" for key in UTM_KEYS)
+COLUMNS = ("name", "first", "last", "company", "email", "phone", "source", "campaign", "referrer",
+           *UTM_COLUMNS, "notes", "owner", "consent")
+HEADERS: dict[str, str] = {
+    **{name: name for name in COLUMNS},
+    "full name": "name", "نام و نام خانوادگی": "name", "نام کامل": "name", "نام": "name",
+    "first name": "first", "given name": "first", "نام کوچک": "first",
+    "last name": "last", "family name": "last", "surname": "last", "نام خانوادگی": "last", "فامیلی": "last",
+    "organization": "company", "organisation": "company", "شرکت": "company", "سازمان": "company",
+    "نام شرکت": "company",
+    "e-mail": "email", "ایمیل": "email", "رایانامه": "email", "پست الکترونیک": "email",
+    "mobile": "phone", "تلفن": "phone", "موبایل": "phone", "تلفن همراه": "phone", "شماره تماس": "phone",
+    "منبع": "source", "کمپین": "campaign", "کارزار": "campaign",
+    "referer": "referrer", "ارجاع دهنده": "referrer", "ارجاع": "referrer",
+    "message": "notes", "یادداشت": "notes", "توضیحات": "notes", "پیام": "notes",
+    "مالک": "owner", "مسئول": "owner", "کارشناس": "owner",
+    "رضایت": "consent", "رضایت تماس": "consent",
+}
+LEAD_COLUMNS = Columns(HEADERS, required=(("name", "first", "last", "company"), ("email", "phone")))
+#: Words a source cell may hold (the stored source is one of `leads.SOURCES`).
+SOURCE_WORDS = {**{name: name for name in SOURCES}, "web form": "web_form", "فرم وب": "web_form",
+                "فرم": "web_form", "وب": "web_form", "ورود از فایل": "import", "واردات": "import",
+                "دستی": "manual", "ورود دستی": "manual"}
+#: Schema fields -> the column a reader of the file knows them by.
+FIELD_COLUMNS = {"given_name": "first", "family_name": "last/name", "organization_name": "company",
+                 "message": "notes", "owner_id": "owner"}
+
+
+class LeadImportError(Exception):
+    """The import cannot run at all (unknown `on_duplicate` or source)."""
+
+
+@dataclasses.dataclass
+class LeadImportResult:
+    """What an import did: leads created and updated, duplicates skipped and bad rows, each with its line."""
+
+    created: int = 0
+    updated: int = 0
+    skipped: list[tuple[int, str]] = dataclasses.field(default_factory=list)
+    errors: list[tuple[int, str]] = dataclasses.field(default_factory=list)
+    dry_run: bool = False
+    scored: int = 0
+
+    @property
+    def rejects(self) -> list[tuple[int, str]]:
+        """Every row not imported (bad or skipped duplicate) as (line, reason), by line."""
+        return sorted(self.errors + self.skipped)
+
+    def summary(self) -> dict[str, Any]:
+        """The counts, JSON-ready (for the audit log and the result page)."""
+        return {"created": self.created, "updated": self.updated, "skipped": len(self.skipped),
+                "rejected": len(self.errors), "dry_run": self.dry_run}
+
+
+@dataclasses.dataclass
+class _Target:
+    """A lead a later row may duplicate: one already open in the database, or made from `line` of this file."""
+
+    lead_id: int | None
+    line: int | None = None
+    pending: dict[str, Any] | None = None  # the insert values while its batch is not written yet
+    utm: dict[str, Any] = dataclasses.field(default_factory=dict)
+    campaign: str | None = None
+
+
+@dataclasses.dataclass
+class _Row:
+    """A good row: its line, the data `LeadIn` loaded and which fields the row itself gave."""
+
+    line: int
+    data: dict[str, Any]  # validated by LeadIn
+    given: frozenset[str]  # the fields the row gave (the rest are defaults)
+
+
+def _reason(messages: Any) -> str:
+    """Marshmallow messages as one line naming the file's columns."""
+    if not isinstance(messages, dict):
+        return str(messages)
+    parts = []
+    for field, text in messages.items():
+        flat = text if isinstance(text, list) else [text]
+        words = "; ".join(str(t) if not isinstance(t, dict) else "; ".join(
+            f"{k}: {' '.join(map(str, v if isinstance(v, list) else [v]))}" for k, v in t.items()) for t in flat)
+        parts.append(f"{FIELD_COLUMNS.get(field, field)}: {words}")
+    return "; ".join(parts)
+
+
+class _Owners:
+    """Active users by email, looked up once per distinct email."""
+
+    def __init__(self, s: Session) -> None:
+        self.s = s
+        self.known: dict[str, int | None] = {}
+
+    def id_of(self, email: str) -> int | None:
+        key = email.strip().lower()
+        if key not in self.known:
+            self.known[key] = self.s.scalar(sa.select(User.id).where(sa.func.lower(User.email) == key,
+                                                                    User.is_active.is_(True)))
+        return self.known[key]
+
+
+class _Importer:
+    """One import: its options, the leads met so far (by email and phone) and the counts."""
+
+    def __init__(self, *, on_duplicate: str, default_source: str, owner_id: int | None, only_owner: int | None,
+                 dry_run: bool) -> None:
+        if on_duplicate not in ON_DUPLICATE:
+            raise LeadImportError(f"on_duplicate must be {' or '.join(ON_DUPLICATE)}")
+        if default_source not in SOURCES:
+            raise LeadImportError(f"the source must be one of {', '.join(SOURCES)}")
+        self.s = session()
+        self.on_duplicate = on_duplicate
+        self.default_source = default_source
+        self.owner_id = owner_id
+        self.only_owner = only_owner
+        self.dry_run = dry_run
+        self.schema = LeadIn()
+        self.owners = _Owners(self.s)
+        self.targets: dict[tuple[str, str], _Target] = {}
+        self.touched: set[int] = set()
+        self.now = utcnow()
+        self.result = LeadImportResult(dry_run=dry_run)
+
+    # ------------------------------------------------------------------ one row
+
+    def parse(self, record: Record) -> _Row:
+        """A record as validated `LeadIn` data; ValueError with the reason when it is bad."""
+        cells = record.cells
+        data: dict[str, Any] = {}
+        first, last = cells.get("first"), cells.get("last")
+        if cells.get("name") and not (first or last):
+            first, _, last = cells["name"].partition(" ")
+            last = last.strip() or None
+        for key, value in (("given_name", first), ("family_name", last), ("organization_name", cells.get("company")),
+                           ("email", cells.get("email")), ("phone", cells.get("phone")),
+                           ("campaign", cells.get("campaign")), ("referrer", cells.get("referrer")),
+                           ("message", cells.get("notes"))):
+            if value:
+                data[key] = value
+        source = cells.get("source")
+        data["source"] = SOURCE_WORDS.get(" ".join(source.replace("_", " ").split()).lower(), source) \
+            if source else self.default_source
+        utm = {key: cells[f"utm_{key}"] for key in UTM_KEYS if cells.get(f"utm_{key}")}
+        if utm:
+            data["utm"] = utm
+        if cells.get("consent"):
+            data["consent"] = parse_yes_no(cells["consent"], "consent")
+        if cells.get("owner"):
+            owner = self.owners.id_of(cells["owner"])
+            if owner is None:
+                raise ValueError(f"owner: there is no active user {cells['owner']!r}")
+            data["owner_id"] = owner
+        if self.only_owner is not None and data.get("owner_id", self.only_owner) != self.only_owner:
+            raise ValueError("owner: you can assign leads only to yourself")
+        try:
+            loaded = self.schema.load(data)
+        except ValidationError as exc:
+            raise ValueError(_reason(exc.messages)) from None
+        return _Row(record.line, loaded, frozenset(data) - {"source"})
+
+    # ------------------------------------------------------------------ one batch
+
+    @staticmethod
+    def keys(data: dict[str, Any]) -> list[tuple[str, str]]:
+        """The duplicate keys of a lead: its email and its phone."""
+        return [(kind, data[field]) for kind, field in (("email", "email"), ("phone", "phone")) if data.get(field)]
+
+    def known_in_database(self, batch: list[_Row]) -> None:
+        """Add the open leads sharing the batch's emails or phones to `targets` (one query; oldest lead wins)."""
+        emails = {row.data["email"] for row in batch
+                  if row.data.get("email") and ("email", row.data["email"]) not in self.targets}
+        phones = {row.data["phone"] for row in batch
+                  if row.data.get("phone") and ("phone", row.data["phone"]) not in self.targets}
+        conditions = []
+        if emails:
+            conditions.append(Lead.email.in_(sorted(emails)))
+        if phones:
+            conditions.append(Lead.phone.in_(sorted(phones)))
+        if not conditions:
+            return
+        # The status is checked here, not in SQL: with it there SQLite scans every open lead by
+        # the status index instead of looking the emails and phones up in their own indexes.
+        rows = self.s.execute(sa.select(Lead.id, Lead.status, Lead.email, Lead.phone, Lead.utm, Lead.campaign)
+                              .where(sa.or_(*conditions)).order_by(Lead.id.desc()))
+        for row in rows:  # newest first, so the oldest lead is the one kept for each key
+            if row.status not in OPEN_STATUSES:
+                continue
+            target = _Target(lead_id=row.id, utm=dict(row.utm or {}), campaign=row.campaign)
+            if row.email in emails:
+                self.targets[("email", row.email)] = target
+            if row.phone in phones:
+                self.targets[("phone", row.phone)] = target
+
+    def insert_values(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The column values of a new lead (every column given, as one multi-row INSERT needs)."""
+        utm = dict(data.get("utm") or {})
+        return {
+            "status": "new", "given_name": data.get("given_name"), "family_name": data.get("family_name"),
+            "organization_name": data.get("organization_name"), "email": data.get("email"),
+            "phone": data.get("phone"), "message": data.get("message"), "source": data["source"],
+            "campaign": data.get("campaign") or utm.get("campaign"), "referrer": data.get("referrer"),
+            "utm": utm, "utm_source": utm.get("source"), "utm_medium": utm.get("medium"),
+            "utm_campaign": utm.get("campaign"), "consent": bool(data.get("consent")), "score": 0,
+            "score_details": [], "scored_at": None, "owner_id": data.get("owner_id", self.owner_id),
+            "customer_id": None, "created_at": self.now, "converted_at": None,
+        }
+
+    @staticmethod
+    def changes(row: _Row, target: _Target) -> dict[str, Any]:
+        """The columns a duplicate row changes on its lead: the fields it gave (not source or status)."""
+        values = {key: row.data[key] for key in ("given_name", "family_name", "organization_name", "email", "phone",
+                                                 "message", "campaign", "referrer", "consent", "owner_id")
+                  if key in row.given and row.data.get(key) is not None}
+        if "utm" in row.given and row.data.get("utm"):
+            target.utm = {**target.utm, **row.data["utm"]}
+            values.update(utm=dict(target.utm), utm_source=target.utm.get("source"),
+                          utm_medium=target.utm.get("medium"), utm_campaign=target.utm.get("campaign"))
+            if not values.get("campaign") and not target.campaign and target.utm.get("campaign"):
+                values["campaign"] = target.utm["campaign"]
+        if values.get("campaign"):
+            target.campaign = values["campaign"]
+        return values
+
+    def plan(self, batch: list[_Row]) -> tuple[list[tuple[_Row, dict[str, Any]]], dict[int, dict[str, Any]],
+                                                list[tuple[int, str]], list[_Target], int]:
+        """Sort the batch into new leads, updates of known leads (by id) and skipped duplicates.
+
+        Also returns how many rows were applied to a lead met before (in the database or on an
+        earlier line): the `updated` count is of rows, so the counts add up to the rows read.
+        """
+        self.known_in_database(batch)
+        inserts: list[tuple[_Row, dict[str, Any]]] = []
+        updates: dict[int, dict[str, Any]] = {}
+        skipped: list[tuple[int, str]] = []
+        new_targets: list[_Target] = []
+        applied = 0
+        for row in batch:
+            keys = self.keys(row.data)
+            found = next(((kind, self.targets[(kind, value)]) for kind, value in keys
+                          if (kind, value) in self.targets), None)
+            if found is None:
+                values = self.insert_values(row.data)
+                inserts.append((row, values))
+                target = _Target(lead_id=None, line=row.line, pending=values, utm=dict(values["utm"]),
+                                 campaign=values["campaign"])
+                new_targets.append(target)
+                for key in keys:
+                    self.targets[key] = target
+                continue
+            kind, target = found
+            if self.on_duplicate == "skip":
+                where = f"line {target.line}" if target.line is not None else f"open lead #{target.lead_id}"
+                skipped.append((row.line, f"duplicate: the same {kind} as {where}"))
+                continue
+            changes = self.changes(row, target)
+            if target.pending is not None:  # made from an earlier line of this batch: not written yet
+                target.pending.update(changes)
+            elif target.lead_id is not None:
+                updates.setdefault(target.lead_id, {}).update(changes)
+            applied += 1
+            for key in self.keys(row.data):
+                self.targets.setdefault(key, target)
+        return inserts, updates, skipped, new_targets, applied
+
+    def write(self, inserts: list[tuple[_Row, dict[str, Any]]], updates: dict[int, dict[str, Any]]) -> list[Any]:
+        """One multi-row INSERT … RETURNING of the new leads, one executemany UPDATE per set of columns.
+
+        Returns the new leads' (id, email, phone): the pair tells which row made each (a batch's
+        new leads never share an email or a phone), so the rows need not come back in order.
+        """
+        s = self.s
+        made: list[Any] = []
+        if inserts:
+            table = Lead.__table__
+            made = list(s.execute(sa.insert(table).returning(table.c.id, table.c.email, table.c.phone),
+                                  [values for _, values in inserts]))
+        changed = [{"id": lead_id, **values} for lead_id, values in updates.items() if values]
+        for columns in {tuple(sorted(u)) for u in changed}:
+            s.execute(sa.update(Lead), [u for u in changed if tuple(sorted(u)) == columns])
+        return made
+
+    def run(self, batch: list[_Row]) -> None:
+        """Plan and write one batch inside a savepoint; a refused batch is rolled back and its rows reported."""
+        inserts, updates, skipped, new_targets, applied = self.plan(batch)
+        self.result.skipped.extend(skipped)
+        if self.dry_run:  # nothing written: a stand-in id lets later lines find these leads
+            for target in new_targets:
+                target.lead_id, target.pending = -(target.line or 0), None
+            self.result.created += len(inserts)
+            self.result.updated += applied
+            return
+        try:
+            with self.s.begin_nested():
+                made = self.write(inserts, updates)
+        except SQLAlchemyError as exc:
+            reason = f"not saved: the database refused the batch of lines {batch[0].line}–{batch[-1].line} " \
+                     f"({type(getattr(exc, 'orig', exc)).__name__}: {str(getattr(exc, 'orig', exc)).splitlines()[0][:200]})"
+            skipped_lines = {line for line, _ in skipped}
+            self.result.errors.extend((row.line, reason) for row in batch if row.line not in skipped_lines)
+            lost = {id(target) for target in new_targets}
+            for key, target in list(self.targets.items()):
+                if id(target) in lost:
+                    del self.targets[key]
+            return
+        by_contact = {(t.pending["email"], t.pending["phone"]): t for t in new_targets if t.pending is not None}
+        for lead_id, email, phone in made:
+            target = by_contact[(email, phone)]
+            target.lead_id, target.pending = lead_id, None
+        ids = [row[0] for row in made]
+        self.touched.update(ids)
+        self.touched.update(updates)
+        self.result.created += len(ids)
+        self.result.updated += applied
+
+
+def _open_transaction(s: Session) -> None:
+    """Make sure a real transaction is open before the first savepoint.
+
+    Python's sqlite3 driver begins a transaction only before a data change; a SAVEPOINT issued
+    outside one starts its own, which RELEASE would commit. An explicit BEGIN keeps every batch
+    inside the caller's transaction (committed or rolled back as a whole by the caller).
+    """
+    connection = s.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if raw is not None and not raw.in_transaction:
+            connection.exec_driver_sql("BEGIN")
+
+
+def import_leads(source: str | os.PathLike[str] | IO[Any], *, on_duplicate: str = "skip", default_source: str = "import",
+                 owner_id: int | None = None, only_owner: int | None = None, dry_run: bool = False,
+                 batch_size: int = BATCH_SIZE, name: str | None = None) -> LeadImportResult:
+    """Import the leads of a CSV file (a path, or a binary or text stream) in the current session.
+
+    `default_source` is the source of rows without one; `owner_id` the owner of rows without
+    an owner column (None: unassigned); `only_owner`, when given, refuses rows assigned to
+    anyone else (a rep importing without `sales.manage`). With `dry_run` nothing is written:
+    the result says what would be done. Flushed, not committed. Raises `CsvFileError` when the
+    file cannot be read at all and `LeadImportError` for bad options.
+    """
+    importer = _Importer(on_duplicate=on_duplicate, default_source=default_source, owner_id=owner_id,
+                         only_owner=only_owner, dry_run=dry_run)
+    with CsvRows(source, LEAD_COLUMNS) as rows:
+        if not dry_run:
+            _open_transaction(importer.s)
+        for batch in batches(rows.parsed(importer.parse, importer.result.errors), batch_size):
+            importer.run(batch)
+    result = importer.result
+    result.errors.sort()
+    result.skipped.sort()
+    if dry_run:
+        return result
+    result.scored = rescore(sorted(importer.touched))
+    audit("import", Lead.__tablename__, None,
+          after={"file": (name or (os.fspath(source) if isinstance(source, (str, os.PathLike)) else "upload"))[:200],
+                 "on_duplicate": on_duplicate, "source": default_source, **result.summary()})
+    importer.s.flush()
+    return result
+
+
+def rejects_csv(rejects: Sequence[tuple[int, str]]) -> str:
+    """The rejected rows as CSV text: a `line,reason` header, then a row each."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["line", "reason"])
+    writer.writerows(rejects)
+    return out.getvalue()
+
+
+def rescore(lead_ids: Sequence[int]) -> int:
+    """Recompute the scores of `lead_ids` with the set-based recompute, a chunk of ids per statement."""
+    done = 0
+    for start in range(0, len(lead_ids), SCORE_CHUNK):
+        done += scoring.recompute_scores(session(), lead_ids=lead_ids[start:start + SCORE_CHUNK]).leads
+    return done
