@@ -8,6 +8,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from tests.api.test_schemathesis import CHECKS
+from tests.sales.openapi import seeded_schema
 
 SEEDED = 3
 ROUTES = r"^/api/v1/sales/(pipelines|reasons|deals|forecast)"
@@ -21,16 +22,7 @@ def deals_schema(app, api, make_customer):
         customer = make_customer()
         api.post("sales/deals", json={"title": f"Deal {n}", "amount": str(1000 * n), "customer_id": customer.id,
                                       "expected_close": "2026-12-01"})
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-
-    @schema.hook
-    def map_path_parameters(context, path_parameters):
-        if not isinstance(path_parameters, dict):
-            return path_parameters
-        return {k: v % SEEDED + 1 if isinstance(v, int) and not isinstance(v, bool) and 1 <= v < 2**63 else v
-                for k, v in path_parameters.items()}
-
-    return schema
+    return seeded_schema(app, SEEDED)
 
 
 schema = schemathesis.pytest.from_fixture("deals_schema").include(path_regex=ROUTES)

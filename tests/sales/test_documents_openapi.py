@@ -8,6 +8,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from tests.api.test_schemathesis import CHECKS
+from tests.sales.openapi import seeded_schema
 
 SEEDED = 3
 ROUTES = r"^/api/v1/sales/(products|categories|price-lists|quotes|orders|invoices)"
@@ -26,16 +27,7 @@ def sales_schema(app, api, make_customer):
         api.post("sales/quotes", json={"customer_id": n, "lines": [{"product_id": n, "quantity": "1"}]})
         order = api.post("sales/orders", json={"customer_id": n, "lines": [{"product_id": n, "quantity": "2"}]})
         api.post("sales/invoices", json={"order_id": order.get_json()["id"]})
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-
-    @schema.hook
-    def map_path_parameters(context, path_parameters):
-        if not isinstance(path_parameters, dict):
-            return path_parameters
-        return {k: v % SEEDED + 1 if isinstance(v, int) and not isinstance(v, bool) and 1 <= v < 2**63 else v
-                for k, v in path_parameters.items()}
-
-    return schema
+    return seeded_schema(app, SEEDED)
 
 
 schema = schemathesis.pytest.from_fixture("sales_schema").include(path_regex=ROUTES)

@@ -8,6 +8,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from tests.api.test_schemathesis import CHECKS
+from tests.sales.openapi import seeded_schema
 
 SEEDED = 4
 ROUTES = r"^/api/v1/sales/leads"
@@ -19,16 +20,7 @@ def leads_schema(app, api, make_customer):
     make_customer(emails=["lead1@example.com"])
     for n in range(1, SEEDED + 1):
         api.post("sales/leads", json={"given_name": f"Lead{n}", "email": f"lead{n}@example.com", "utm": {"source": "x"}})
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
-
-    @schema.hook
-    def map_path_parameters(context, path_parameters):
-        if not isinstance(path_parameters, dict):
-            return path_parameters
-        return {k: v % SEEDED + 1 if isinstance(v, int) and not isinstance(v, bool) and 1 <= v < 2**63 else v
-                for k, v in path_parameters.items()}
-
-    return schema
+    return seeded_schema(app, SEEDED)
 
 
 schema = schemathesis.pytest.from_fixture("leads_schema").include(path_regex=ROUTES)

@@ -108,30 +108,21 @@ def _aware(value: Any, field: str) -> dt.datetime | None:
 def _link(s: Session, activity: Activity, data: dict[str, Any], caller: Caller | None) -> None:
     """Set the deal, lead and customer of `activity` from `data` (each checked), then require one."""
     scope = scope_of(caller)
-    if "deal_id" in data:
-        deal_id = data["deal_id"]
-        if deal_id is not None:
-            query = sa.select(Deal).where(Deal.id == deal_id)
+    for field, model, missing in (("deal_id", Deal, N_("There is no such deal.")),
+                                  ("lead_id", Lead, N_("There is no such lead."))):
+        if field not in data:
+            continue
+        record_id = data[field]
+        if record_id is not None:
+            query = sa.select(model).where(model.id == record_id)
             if not scope.sees_all:
-                query = query.where(Deal.owner_id == scope.owner_id)
-            deal = s.scalars(query).first() if 1 <= deal_id <= MAX_ID else None
-            if deal is None:
-                raise ActivityError("deal_id", N_("There is no such deal."))
-            if deal.customer_id is not None and "customer_id" not in data and activity.customer_id is None:
-                activity.customer_id = deal.customer_id
-        activity.deal_id = deal_id
-    if "lead_id" in data:
-        lead_id = data["lead_id"]
-        if lead_id is not None:
-            query = sa.select(Lead).where(Lead.id == lead_id)
-            if not scope.sees_all:
-                query = query.where(Lead.owner_id == scope.owner_id)
-            lead = s.scalars(query).first() if 1 <= lead_id <= MAX_ID else None
-            if lead is None:
-                raise ActivityError("lead_id", N_("There is no such lead."))
-            if lead.customer_id is not None and "customer_id" not in data and activity.customer_id is None:
-                activity.customer_id = lead.customer_id
-        activity.lead_id = lead_id
+                query = query.where(model.owner_id == scope.owner_id)
+            found = s.scalars(query).first() if 1 <= record_id <= MAX_ID else None
+            if found is None:
+                raise ActivityError(field, missing)
+            if found.customer_id is not None and "customer_id" not in data and activity.customer_id is None:
+                activity.customer_id = found.customer_id
+        setattr(activity, field, record_id)
     if "customer_id" in data:
         customer_id = data["customer_id"]
         if customer_id is not None and (not 1 <= customer_id <= MAX_ID or s.scalar(
