@@ -55,6 +55,7 @@ __all__ = [
     "Attachment", "MailError", "mail_enabled", "send_mail", "to_local", "local_zone",
     "CsvSource", "CsvSourceError", "fold_text",
     "record_interactions", "font_path", "format_date", "format_money", "format_number", "localize_digits", "current_locale",
+    "to_jalali", "from_jalali", "jalali_month_days", "jalali_month_name",
 ]
 
 

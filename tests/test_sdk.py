@@ -33,6 +33,21 @@ def test_every_exported_name_exists():
         assert hasattr(sdk, name), name
 
 
+def test_every_exported_name_is_in_the_integrator_guide():
+    guide = (ROOT / "docs" / "integrator-guide.md").read_text(encoding="utf-8")
+    missing = [name for name in sdk.__all__ if f"`{name}" not in guide and f" {name}`" not in guide
+               and f", {name}" not in guide and f"{name}(" not in guide]
+    assert missing == []
+
+
+def test_every_public_function_of_the_sdk_is_exported():
+    import inspect
+
+    own = [name for name, value in vars(sdk).items() if inspect.isfunction(value) and not name.startswith("_")
+           and value.__module__ == sdk.__name__]
+    assert sorted(set(own) - set(sdk.__all__)) == []
+
+
 def test_example_plugin_imports_only_the_sdk():
     for path in (ROOT / "tests" / "example_plugin" / "payvand_example").rglob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))

@@ -93,6 +93,30 @@ def test_a_failed_send_leaves_the_reminder_for_the_next_run(app, runtime, db_ses
     assert db_session.get(Activity, made.id).reminded_at is not None
 
 
+def test_a_run_stops_after_three_failures_in_a_row_and_the_rest_wait(app, runtime, db_session, make_user, mail_sink,
+                                                                    caplog):
+    owner = make_user(email="many@example.com")
+    deal_id = svc.create_deal(db_session, {"title": "D"}).id
+    made = [_plan(db_session, owner, f"Reminder {n}", -1 - n, deal_id=deal_id) for n in range(5)]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"smtp://127.0.0.1:{probe.getsockname()[1]}"
+    working = runtime.config["PAYVAND_SMTP_URL"]
+    runtime.config["PAYVAND_SMTP_URL"] = dead
+    try:
+        with app.app_context():
+            assert activities.deliver_reminders() == 0
+    finally:
+        runtime.config["PAYVAND_SMTP_URL"] = working
+    assert caplog.text.count("not sent, will retry") == activities.MAX_FAILURES_IN_A_ROW == 3
+    with app.app_context():
+        assert activities.deliver_reminders() == 5
+    db_session.commit()
+    assert len(mail_sink.to("many@example.com")) == 5
+    db_session.expire_all()
+    assert all(db_session.get(Activity, a.id).reminded_at is not None for a in made)
+
+
 def test_with_mail_off_reminders_stay_due_and_show_in_app(app, runtime, db_session, make_user):
     from payvand.plugins.sales.views.activities import badge_count
 

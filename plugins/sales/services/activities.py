@@ -497,6 +497,10 @@ def reminder_message(activity: Any, about: str, locale: str, zone: dt.tzinfo) ->
     return subject, "\n".join(str(line) for line in lines)
 
 
+#: Consecutive send failures after which a run stops (the rest wait for the next run).
+MAX_FAILURES_IN_A_ROW = 3
+
+
 def deliver_reminders(now: dt.datetime | None = None, limit: int = REMINDER_BATCH) -> int:
     """Mail the owner of each due reminder (one bounded batch); returns how many were delivered.
 
@@ -527,13 +531,18 @@ def deliver_reminders(now: dt.datetime | None = None, limit: int = REMINDER_BATC
     ).all()
     sent: list[int] = []
     fallback = _default_locale()
+    failures = 0
     for activity, email, locale, about in rows:
         subject, text = reminder_message(activity, about or "", locale or fallback, zone)
         try:
             send_mail(email, subject, text)
         except MailError as exc:
             log.warning("reminder for activity %s not sent, will retry: %s", activity.id, exc)
+            failures += 1
+            if failures >= MAX_FAILURES_IN_A_ROW:  # the server is down: don't wait on it once per reminder
+                break
             continue
+        failures = 0
         sent.append(activity.id)
     if sent:
         s.execute(sa.update(Activity).where(Activity.id.in_(sent)).values(reminded_at=now)

@@ -141,12 +141,6 @@ def delete_attachment(session: Session, attachment: Attachment, *, instance: str
     path.unlink(missing_ok=True)
 
 
-def primary_email(customer: Customer) -> str | None:
-    """The customer's first email address (the one given first), or None."""
-    emails = sorted(customer.emails, key=lambda row: row.id)
-    return emails[0].email if emails else None
-
-
 @dataclasses.dataclass(frozen=True)
 class Sent:
     """What sending did: the timeline interaction, and the address it was emailed to (None: recorded only)."""
@@ -168,7 +162,7 @@ def send_attachment(session: Session, attachment: Attachment, customer_id: int, 
         raise AttachmentError(_l("There is no such customer."), field="customer_id")
     product = session.get(Product, attachment.product_id)
     name = product.name if product else attachment.filename
-    address = primary_email(customer) if instance is not None and mail_enabled() else None
+    address = customer.primary_email if instance is not None and mail_enabled() else None
     if address is not None:
         body = "\n\n".join(part for part in (note, str(_l("Attached: %(file)s (%(product)s).", file=attachment.filename,
                                                                 product=name))) if part)
