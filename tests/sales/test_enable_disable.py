@@ -41,6 +41,16 @@ def test_disabling_hides_everything_and_keeps_the_data(web, api, runtime, make_c
     hidden = api.get("/api/v1/sales/products")
     assert hidden.status_code == 404 and hidden.json["error"]["code"] == "not_found"
     assert web.get("/sales/deals").status_code == 404
+    assert "My activities due" not in web.get("/").text
+    checked = 0
+    for rule in web.client.application.url_map.iter_rules():  # every sales page and API route, with any ids
+        if rule.endpoint.split(".")[0] in ("sales", "api_sales") and "GET" in rule.methods:
+            values = {name: "win_rate" if name == "name" else 1 for name in rule.arguments}
+            path = rule.build(values, append_unknown=False)[1]
+            assert web.get(path).status_code == 404, path
+            assert api.get(path).status_code == 404, path
+            checked += 1
+    assert checked > 40  # the walk really saw the plugin's routes
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Order)) == 1  # the data is kept
 
     runtime.enable_plugin("sales")
