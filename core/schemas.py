@@ -50,6 +50,18 @@ def _unstorable(value: Any, path: str, errors: dict[str, list[str]], depth: int 
             _unstorable(item, f"{path}.{index}" if path else str(index), errors, depth + 1)
 
 
+def unstorable_fields(value: Any) -> dict[str, list[str]]:
+    """Field path -> messages for every string in `value` no database can store (empty when none)."""
+    errors: dict[str, list[str]] = {}
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _unstorable(key, "_schema", errors)
+            _unstorable(item, str(key), errors)
+    else:
+        _unstorable(value, "", errors)
+    return errors
+
+
 class SafeSchema(Schema):
     """A schema that refuses text no database can store, before any field sees it.
 

@@ -71,7 +71,33 @@ class Api(SmorestApi):
 
 
 class ApiBlueprint(SmorestBlueprint):
-    """A blueprint of API routes, mounted under `/api/v1` and documented in OpenAPI."""
+    """A blueprint of API routes, mounted under `/api/v1` and documented in OpenAPI.
+
+    Every request body and query string is checked for text no database can store (NUL
+    characters, lone surrogates) before any route sees it, answering 422 with the field: a
+    plugin's schema need not remember to (PostgreSQL would otherwise fail at the INSERT).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.before_request(_refuse_unstorable_text)
+
+
+def _refuse_unstorable_text() -> None:
+    """Answer 422 when the JSON body or the query string holds text no database can store."""
+    from flask import request
+
+    from payvand.core.schemas import unstorable_fields
+
+    errors: dict[str, Any] = {}
+    if request.is_json and (body := request.get_json(silent=True)) is not None:
+        if found := unstorable_fields(body):
+            errors["json"] = found
+    query = {key: values[0] if len(values) == 1 else values for key, values in request.args.lists()}
+    if found := unstorable_fields(query):
+        errors["query"] = found
+    if errors:  # the same shape as webargs' 422: {"json": {"field": [messages]}}
+        raise ApiError(422, "The request has invalid fields.", fields=errors)
 
 
 def _response_name(status: int) -> str:
