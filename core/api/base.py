@@ -91,12 +91,10 @@ def _refuse_unstorable_text() -> None:
 
     errors: dict[str, Any] = {}
     if request.is_json and (body := request.get_json(silent=True)) is not None:
-        if found := unstorable_fields(body):
-            errors["json"] = found
+        errors.update(unstorable_fields(body))
     query = {key: values[0] if len(values) == 1 else values for key, values in request.args.lists()}
-    if found := unstorable_fields(query):
-        errors["query"] = found
-    if errors:  # the same shape as webargs' 422: {"json": {"field": [messages]}}
+    errors.update(unstorable_fields(query))
+    if errors:  # the same shape as a schema's 422: {"field": [messages]}
         raise ApiError(422, "The request has invalid fields.", fields=errors)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, abort, request
 from flask_wtf.csrf import CSRFProtect
 
 from payvand.core.web import pages
@@ -44,6 +44,14 @@ def init_web(app: Flask) -> None:
             view = app.view_functions.get(request.endpoint or "")
             if not getattr(view, "__payvand_csrf_exempt__", False):
                 csrf.protect()
+
+    @app.before_request
+    def _refuse_nul() -> None:
+        """A form or query holding a NUL character (no browser sends one) is refused with 400,
+        before any page passes it to a database that cannot store it."""
+        if _is_ui_request() and any("\x00" in value for source in (request.args, request.form)
+                                    for values in source.listvalues() for value in values):
+            abort(400)
 
     @app.before_request
     def _principal() -> None:
