@@ -50,7 +50,12 @@ class CustomerField:
 
 @dataclasses.dataclass(frozen=True)
 class NavItem:
-    """An entry in the staff navigation; shown only to users holding `permission`."""
+    """An entry in the staff navigation; shown only to users holding `permission`.
+
+    Entries sharing a `group` go into one drop-down menu of the menu bar, titled `group_label`
+    (the first entry's that has one); a plugin with many pages groups them so the bar stays
+    short. Without a group the entry sits on the bar itself.
+    """
 
     label: str
     endpoint: str
@@ -58,6 +63,7 @@ class NavItem:
     icon: str | None = None
     order: int = 100
     group: str | None = None
+    group_label: str | None = None
 
 
 class Viewer(Protocol):

@@ -17,7 +17,7 @@ from payvand.core.web.access import set_request_principal, staff_user
 from payvand.core.web.auth import init_auth
 from payvand.core.web.i18n import current_locale, init_i18n, is_rtl, site_settings
 from payvand.core.web.labels import init_labels
-from payvand.core.web.nav import ADMIN_GROUP, nav_links
+from payvand.core.web.nav import ADMIN_GROUP, nav_groups, nav_links
 from payvand.core.web.sessions import ServerSessionInterface, make_store
 
 def _is_ui_request() -> bool:
@@ -78,7 +78,8 @@ def init_web(app: Flask) -> None:
             "rtl": is_rtl(),
             "site": site_settings(),
             "staff": user,
-            "nav_main": [link for link in links if link.group != ADMIN_GROUP],
+            "nav_main": [link for link in links if link.group is None],
+            "nav_groups": nav_groups(links),
             "nav_admin": [link for link in links if link.group == ADMIN_GROUP],
             "can": (lambda permission: bool(user and user.can(permission))),
         }

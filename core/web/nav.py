@@ -39,6 +39,36 @@ class NavLink:
     endpoint: str
     icon: str | None
     group: str | None
+    group_label: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class NavGroup:
+    """A drop-down menu of the menu bar: its title and entries."""
+
+    key: str
+    label: str
+    links: list[NavLink]
+
+    def holds(self, endpoint: str | None) -> bool:
+        """True when `endpoint` belongs to one of the group's pages' blueprints (to mark it active)."""
+        blueprint = (endpoint or "").split(".")[0]
+        return any(link.endpoint.split(".")[0] == blueprint for link in self.links)
+
+
+def nav_groups(links: list[NavLink]) -> list[NavGroup]:
+    """The grouped entries (not the admin menu) as drop-downs, in the order of their first entry."""
+    groups: dict[str, NavGroup] = {}
+    for link in links:
+        if link.group is None or link.group == ADMIN_GROUP:
+            continue
+        group = groups.get(link.group)
+        if group is None:
+            group = groups[link.group] = NavGroup(link.group, link.group_label or link.group.title(), [])
+        elif link.group_label and group.label == link.group.title():
+            group = groups[link.group] = NavGroup(group.key, link.group_label, group.links)
+        group.links.append(link)
+    return list(groups.values())
 
 
 def nav_links(principal: Any) -> list[NavLink]:
@@ -53,5 +83,6 @@ def nav_links(principal: Any) -> list[NavLink]:
         except BuildError:
             log.debug("navigation entry %s points at the unknown endpoint %s", item.label, item.endpoint)
             continue
-        links.append(NavLink(str(item.label), url, item.endpoint, item.icon, item.group))
+        links.append(NavLink(str(item.label), url, item.endpoint, item.icon, item.group,
+                             str(item.group_label) if item.group_label else None))
     return links

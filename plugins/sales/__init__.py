@@ -43,17 +43,18 @@ def payvand_blueprints() -> list[Any]:
 @hookimpl
 def payvand_nav_items() -> list[NavItem]:
     """Menu entries; an entry whose page is not built yet is left out by the core."""
+    sales = {"group": "sales", "group_label": lazy_gettext("Sales")}
     return [
-        NavItem(lazy_gettext("Leads"), "sales.leads", perm.LEAD_VIEW, order=40),
-        NavItem(lazy_gettext("Deals"), "sales.board", perm.DEAL_VIEW, order=41),
-        NavItem(lazy_gettext("Forecast"), "sales.forecast", perm.DEAL_VIEW, order=41),
-        NavItem(lazy_gettext("Activities"), "sales.activities", perm.DEAL_VIEW, order=41),
-        NavItem(lazy_gettext("Calendar"), "sales.calendar", perm.DEAL_VIEW, order=41),
-        NavItem(lazy_gettext("Products"), "sales.products", perm.CATALOG_VIEW, order=42),
-        NavItem(lazy_gettext("Quotes"), "sales.quotes", perm.DOCUMENT_VIEW, order=43),
-        NavItem(lazy_gettext("Orders"), "sales.orders", perm.DOCUMENT_VIEW, order=44),
-        NavItem(lazy_gettext("Invoices"), "sales.invoices", perm.DOCUMENT_VIEW, order=45),
-        NavItem(lazy_gettext("Sales reports"), "sales.reports_page", perm.REPORTS_VIEW, order=46),
+        NavItem(lazy_gettext("Leads"), "sales.leads", perm.LEAD_VIEW, order=40, **sales),
+        NavItem(lazy_gettext("Deals"), "sales.board", perm.DEAL_VIEW, order=41, **sales),
+        NavItem(lazy_gettext("Activities"), "sales.activities", perm.DEAL_VIEW, order=42, **sales),
+        NavItem(lazy_gettext("Calendar"), "sales.calendar", perm.DEAL_VIEW, order=43, **sales),
+        NavItem(lazy_gettext("Forecast"), "sales.forecast", perm.DEAL_VIEW, order=44, **sales),
+        NavItem(lazy_gettext("Products"), "sales.products", perm.CATALOG_VIEW, order=45, **sales),
+        NavItem(lazy_gettext("Quotes"), "sales.quotes", perm.DOCUMENT_VIEW, order=46, **sales),
+        NavItem(lazy_gettext("Orders"), "sales.orders", perm.DOCUMENT_VIEW, order=47, **sales),
+        NavItem(lazy_gettext("Invoices"), "sales.invoices", perm.DOCUMENT_VIEW, order=48, **sales),
+        NavItem(lazy_gettext("Sales reports"), "sales.reports_page", perm.REPORTS_VIEW, order=49, **sales),
     ]
 
 

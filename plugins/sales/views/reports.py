@@ -19,6 +19,7 @@ from payvand.plugins.sales.services import local_time, reports
 from payvand.plugins.sales.services.local_time import Calendar
 from payvand.plugins.sales.views import bp
 from payvand.plugins.sales.views.deals import month_label
+from payvand.plugins.sales.views.leads import SOURCE_LABELS
 
 REPORTS = ("revenue_by_month", "revenue_by_product", "revenue_by_owner", "win_rate", "lead_conversion")
 
@@ -91,7 +92,7 @@ def reports_page() -> Any:
     first, after = period.start.astimezone(zone).date(), period.end.astimezone(zone).date()
     return render_template("sales/reports.html", form=form, period=period, period_first=first,
                            period_last=after - dt.timedelta(days=1), zone=getattr(zone, "key", str(zone)),
-                           reports=REPORTS, **_tables(period)), status
+                           reports=REPORTS, source_labels=SOURCE_LABELS, **_tables(period)), status
 
 
 @bp.get("/sales/reports/<any(" + ", ".join(REPORTS) + "):name>.csv")
