@@ -205,6 +205,45 @@ def _deals(rng: random.Random, now: dt.datetime, customers: list[int], owners: l
     return made, dates
 
 
+ACTIVITY_SUBJECTS = {
+    "call": ("تماس پیگیری", "تماس برای هماهنگی تحویل", "پیگیری پرداخت فاکتور"),
+    "meeting": ("جلسهٔ معرفی محصول", "بازدید از دفتر مشتری", "جلسهٔ مذاکرهٔ قیمت"),
+    "task": ("ارسال پیش‌فاکتور", "آماده‌سازی پیشنهاد قیمت", "ارسال کاتالوگ"),
+    "email": ("ایمیل شرایط پرداخت", "ایمیل زمان‌بندی تحویل"),
+}
+
+
+def _activities(rng: random.Random, now: dt.datetime, deals: list[Deal]) -> int:
+    """Calls, meetings, tasks and emails on the open deals: a few done, some overdue, most in
+    the coming month at working hours in Tehran, each with a reminder half an hour before."""
+    from zoneinfo import ZoneInfo
+
+    from payvand.plugins.sales.services import activities
+
+    s = session()
+    tehran = ZoneInfo("Asia/Tehran")
+    made = 0
+    for deal in (d for d in deals if d.status == "open"):
+        for _ in range(rng.randint(0, 2)):
+            kind = rng.choice(sorted(ACTIVITY_SUBJECTS))
+            day = (now.astimezone(tehran) + dt.timedelta(days=rng.randint(-10, 30))).date()
+            due = dt.datetime.combine(day, dt.time(rng.choice((9, 10, 11, 14, 15, 16)), rng.choice((0, 30))), tehran)
+            data = {"kind": kind, "subject": rng.choice(ACTIVITY_SUBJECTS[kind]), "deal_id": deal.id,
+                    "owner_id": deal.owner_id, "due_at": due.astimezone(dt.timezone.utc)}
+            if due > now:
+                data["remind_at"] = (due - dt.timedelta(minutes=30)).astimezone(dt.timezone.utc)
+            activity = activities.create_activity(s, data)
+            if due < now and rng.random() < 0.6:
+                activities.complete_activity(s, activity)
+                activity.done_at = due.astimezone(dt.timezone.utc)
+                s.execute(sa.update(Interaction).where(Interaction.source_type == "sales.activity",
+                                                       Interaction.source_id == str(activity.id))
+                          .values(occurred_at=activity.done_at))
+            made += 1
+    s.flush()
+    return made
+
+
 def _documents(rng: random.Random, now: dt.datetime, customers: list[int], products: list[Product],
                deals: list[Deal]) -> dict[str, Any]:
     """Quotes (some accepted into orders), direct orders, status changes, invoices and payments."""
@@ -321,9 +360,10 @@ def load_sales_demo(seed: int = DEFAULT_SEED, now: dt.datetime | None = None) ->
     deals, deal_dates = _deals(rng, now, customers, owners, products, prices)
     made = _documents(rng, now, customers, products, deals)
     _redate_interactions(made.pop("when"), deal_dates)
+    planned = _activities(rng, now, deals)
     s.flush()
     rollup_rows = rollup.rebuild()
     return {"categories": len(CATEGORIES), "products": len(products), "price_lists": 2, "leads": len(lead_rows),
             "scored_leads": scored, "customers": len(customers), "deals": len(deals),
             "won_deals": sum(d.status == "won" for d in deals), "lost_deals": sum(d.status == "lost" for d in deals),
-            **made, "rollup_rows": rollup_rows}
+            **made, "activities": planned, "rollup_rows": rollup_rows}

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from payvand.plugins.sales.demo import load_sales_demo
 from payvand.plugins.sales.models import (
+    Activity,
     Category,
     Deal,
     Invoice,
@@ -51,6 +52,9 @@ def test_demo_creates_the_catalog_leads_deals_and_documents(loaded, db_session):
     assert _count(db_session, Quote) == counts["quotes"] == 80
     assert _count(db_session, Order) == counts["orders"] == 60
     assert _count(db_session, Invoice) == counts["invoices"] == 40
+    assert _count(db_session, Activity) == counts["activities"] > 20
+    assert _count(db_session, Activity, Activity.done_at.is_not(None)) > 0
+    assert _count(db_session, Activity, Activity.remind_at.is_not(None), Activity.done_at.is_(None)) > 0
     assert counts["customers"] == 12
     assert _count(db_session, Deal, Deal.status == "won") > 0
     assert _count(db_session, Deal, Deal.status == "lost", Deal.reason_id.is_not(None)) == _count(
