@@ -297,7 +297,7 @@ class _Run:
         """Read, parse and write batch by batch, with the cyclic GC kept off the import's data."""
         self.sink = _RejectSink(self.report, self.options.rejects, self.header)
         try:
-            with self.writer, _quiet_gc():
+            with self.writer, quiet_gc():
                 self._loop()
         except sa.exc.SQLAlchemyError as exc:  # e.g. the database cannot be reached at all
             raise ImportAborted(
@@ -388,7 +388,7 @@ class _Run:
 
 
 @contextlib.contextmanager
-def _quiet_gc() -> Iterator[None]:
+def quiet_gc() -> Iterator[None]:
     """Run the cyclic garbage collector once per batch instead of every 700 allocations.
 
     An import creates millions of short-lived containers and holds a few large ones (the key
@@ -409,7 +409,7 @@ def _quiet_gc() -> Iterator[None]:
 
 
 def _collect_young() -> None:
-    """Collect the young generations (called between batches while `_quiet_gc` is active)."""
+    """Collect the young generations (called between batches while `quiet_gc` is active)."""
     gc.collect(1)
 
 

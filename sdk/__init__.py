@@ -35,6 +35,7 @@ from payvand.core.hookspecs import hookimpl
 from payvand.core.importing.source import CsvSource, SourceError as CsvSourceError  # CSV reading: encoding, delimiter
 from payvand.core.normalize import fold as fold_text
 from payvand.core.locale_format import parse_date, parse_number
+from payvand.core.importer import quiet_gc
 from payvand.core.mail import Attachment, MailError
 from payvand.core.models import Customer, CustomerEmail, Interaction, User
 from payvand.core.plugins import PluginError
@@ -55,7 +56,7 @@ __all__ = [
     "Attachment", "MailError", "mail_enabled", "send_mail", "to_local", "local_zone",
     "CsvSource", "CsvSourceError", "fold_text",
     "record_interactions", "font_path", "format_date", "format_money", "format_number", "localize_digits", "current_locale",
-    "to_jalali", "from_jalali", "jalali_month_days", "jalali_month_name",
+    "to_jalali", "from_jalali", "jalali_month_days", "jalali_month_name", "quiet_gc",
 ]
 
 

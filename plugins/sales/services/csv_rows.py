@@ -13,6 +13,7 @@ the Arabic forms), and reads Persian digits and yes/no words in cells.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -49,12 +50,21 @@ def parse_yes_no(text: str, column: str) -> bool:
 
     Raises ValueError naming the column and the cell otherwise.
     """
+    answer = _yes_no(text)
+    if answer is None:
+        raise ValueError(f"{column} {text!r} is not yes or no")
+    return answer
+
+
+@functools.lru_cache(maxsize=1024)
+def _yes_no(text: str) -> bool | None:
+    """True, False or None (neither) for a yes/no cell; cached, since a file repeats a few words."""
     word = fold_text(latin_digits(text))
     if word in TRUE_WORDS:
         return True
     if word in FALSE_WORDS:
         return False
-    raise ValueError(f"{column} {text!r} is not yes or no")
+    return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,17 +149,14 @@ class CsvRows:
             if problem is not None or cells is None:
                 yield line, problem or "unreadable row"
                 continue
-            if not any(cell.strip() for cell in cells):
+            texts = [cell.strip() for cell in cells]
+            if not any(texts):
                 continue
-            if len(cells) > width and any(cell.strip() for cell in cells[width:]):
+            if len(texts) > width and any(texts[width:]):
                 yield line, f"{len(cells)} cells for {width} columns"
                 continue
-            record: dict[str, str] = {}
-            for column, cell in zip(self.columns, cells):
-                text = cell.strip().translate(_LETTERS)
-                if column and text:
-                    record[column] = text
-            yield Record(line, record)
+            yield Record(line, {column: text.translate(_LETTERS)
+                                for column, text in zip(self.columns, texts) if column and text})
 
     def parsed(self, parse: Callable[[Record], T], errors: list[tuple[int, str]]) -> Iterator[T]:
         """Each readable record through `parse`; a row that cannot be read, or whose `parse`

@@ -2,9 +2,11 @@
 
 Columns (English or Persian headers, any order): name (split at the first space) or first and
 last, company, email, phone, source, campaign, referrer, utm_source … utm_content, notes,
-owner (the email of an active user) and consent (yes/no). Each row goes through the API's
-`LeadIn` schema, so a row the API would refuse is refused here with the same reason, reported
-with its line; the good rows are kept.
+owner (the email of an active user) and consent (yes/no). Each row is held to the API's
+`LeadIn` rules, so a row the API would refuse is refused here with the same reason, reported
+with its line; the good rows are kept. For speed a row is first checked by `quick_load`, the
+same rules without marshmallow (limits read from the schema, proven equal to it by a property
+test); a row it does not accept outright goes through `LeadIn` itself, which words the reason.
 
 An open lead (new, contacted or qualified) with the same email or phone — already in the
 database or on an earlier line of the file — makes the row a duplicate: skipped and reported,
@@ -12,7 +14,8 @@ or, with `on_duplicate="update"`, the lead is updated with the row's non-empty c
 source or status). Per batch: one query finds the open leads sharing the batch's emails and
 phones, one multi-row INSERT … RETURNING adds the new leads and one executemany UPDATE per set
 of columns changes the known ones, inside a savepoint, so a batch the database refuses leaves
-nothing behind and its rows are reported. Like a lead created through the API, an imported lead
+nothing behind and its rows are reported (on SQLite the INSERT is written once and run by the
+driver, values converted by the columns' own bind processors). Like a lead created through the API, an imported lead
 records nothing on the customer timeline (it is not a customer yet); the import writes one
 audit entry and then recomputes the scores of the leads it touched in SQL.
 """
@@ -21,21 +24,31 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import gc
 import io
 import os
+import sqlite3
 from collections.abc import Sequence
 from typing import IO, Any
 
 import sqlalchemy as sa
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields, validate
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from payvand.plugins.sales.models import Lead
 from payvand.plugins.sales.services import scoring
 from payvand.plugins.sales.services.csv_rows import Columns, CsvRows, Record, batches, parse_yes_no
-from payvand.plugins.sales.services.leads import SOURCES, UTM_KEYS, LeadIn
-from payvand.sdk import User, audit, session, utcnow
+from payvand.plugins.sales.services.leads import (
+    MAX_ID,
+    SOURCES,
+    UTM_KEYS,
+    LeadIn,
+    normalize_email,
+    normalize_phone,
+    valid_phone,
+)
+from payvand.sdk import User, audit, quiet_gc, session, utcnow
 
 ON_DUPLICATE = ("skip", "update")
 #: A lead in one of these statuses is open: a new row with its email or phone is a duplicate.
@@ -72,6 +85,148 @@ FIELD_COLUMNS = {"given_name": "first", "family_name": "last/name", "organizatio
                  "message": "notes", "owner_id": "owner"}
 
 
+# --------------------------------------------------------------------------- LeadIn without marshmallow
+
+#: The `LeadIn` fields the quick path knows, with the marshmallow field class each must have.
+_QUICK_FIELDS: dict[str, type] = {
+    "given_name": fields.String, "family_name": fields.String, "organization_name": fields.String,
+    "email": fields.String, "phone": fields.String, "message": fields.String, "source": fields.String,
+    "campaign": fields.String, "referrer": fields.String, "utm": fields.Dict, "consent": fields.Boolean,
+    "owner_id": fields.Integer, "status": fields.String,
+}
+
+
+def _max_length(field: fields.Field) -> int:
+    """The `Length(max=…)` limit of a schema field (every text field of `LeadIn` has one)."""
+    for validator in field.validators:
+        if isinstance(validator, validate.Length) and validator.max is not None:
+            return validator.max
+    raise LookupError(field)
+
+
+def _quick_rules() -> dict[str, int] | None:
+    """The length limits of `LeadIn`, read from the schema itself, or None when it has changed shape.
+
+    A field added, removed or retyped in `LeadIn` turns the quick path off (every row then goes
+    through the schema) rather than let it apply stale rules; a test fails to say so.
+    """
+    declared = LeadIn._declared_fields
+    if set(declared) != set(_QUICK_FIELDS) or any(not isinstance(declared[name], kind)
+                                                   for name, kind in _QUICK_FIELDS.items()):
+        return None
+    try:
+        limits = {name: _max_length(declared[name]) for name in
+                  ("given_name", "family_name", "organization_name", "email", "phone", "message", "campaign",
+                   "referrer")}
+        limits["utm"] = _max_length(declared["utm"].value_field)  # type: ignore[attr-defined]
+    except (LookupError, AttributeError):
+        return None
+    return limits
+
+
+_LIMITS = _quick_rules()
+_EMAIL = validate.Email()
+
+
+class _Unsure(Exception):
+    """The quick path cannot accept the row as it is: `LeadIn` decides (and words the reason)."""
+
+
+def _text(value: Any, limit: int) -> str | None:
+    """`LeadIn`'s `_Text`: spaces folded (or only stripped when there is a newline), empty as None."""
+    if value is None:
+        return None
+    if type(value) is not str:
+        raise _Unsure
+    text = (" ".join(value.split()) if "\n" not in value else value.strip()) or None
+    if text is not None and len(text) > limit:
+        raise _Unsure
+    return text
+
+
+def _string(value: Any, limit: int) -> str | None:
+    """A plain `fields.String(allow_none=True)` with a length limit."""
+    if value is None:
+        return None
+    if type(value) is not str or len(value) > limit:
+        raise _Unsure
+    return value
+
+
+def quick_load(data: dict[str, Any]) -> dict[str, Any] | None:
+    """What `LeadIn().load(data)` returns, computed without marshmallow, or None to let `LeadIn` decide.
+
+    For the values an import row gives (strings, a UTM dict of strings, a boolean consent, an
+    integer owner id) this applies the schema's own steps: the email and phone cleaned as its
+    `pre_load` cleans them, names and campaign folded as `_Text` folds them, the length limits
+    read from the schema's fields, the source and UTM keys checked against the same choices, the
+    email by marshmallow's own `Email` validator, the phone, name and contact rules of its
+    `validates_schema`, and the UTM values trimmed as its `post_load` trims them. A row breaking
+    any rule, or holding anything else, gets None: the caller then loads it with `LeadIn`, so a
+    refused row is refused by the schema itself, with its reason.
+    """
+    limits = _LIMITS
+    if limits is None:
+        return None
+    try:
+        unknown = data.keys() - _QUICK_FIELDS.keys()
+        if unknown or "status" in data:
+            return None
+        out: dict[str, Any] = {}
+        for name in ("given_name", "family_name", "organization_name"):
+            if name in data:
+                out[name] = _text(data[name], limits[name])
+        if "email" in data:
+            email = data["email"]
+            if isinstance(email, str):
+                email = normalize_email(email) or None
+            out["email"] = email = _string(email, limits["email"])
+        if "phone" in data:
+            phone = data["phone"]
+            if isinstance(phone, str):
+                phone = normalize_phone(phone) or None
+            out["phone"] = phone = _string(phone, limits["phone"])
+        if "message" in data:
+            out["message"] = _string(data["message"], limits["message"])
+        if "source" in data:
+            if type(data["source"]) is not str or data["source"] not in SOURCES:
+                return None
+            out["source"] = data["source"]
+        if "campaign" in data:
+            out["campaign"] = _text(data["campaign"], limits["campaign"])
+        if "referrer" in data:
+            out["referrer"] = _string(data["referrer"], limits["referrer"])
+        utm = data.get("utm", {})
+        if type(utm) is not dict or any(key not in UTM_KEYS or type(key) is not str or type(value) is not str
+                                        or len(value) > limits["utm"] for key, value in utm.items()):
+            return None
+        out["utm"] = {key: value.strip()[:120] for key, value in utm.items() if value and value.strip()}
+        consent = data.get("consent", False)
+        if type(consent) is not bool:
+            return None
+        out["consent"] = consent
+        if "owner_id" in data:
+            owner = data["owner_id"]
+            if owner is not None and (type(owner) is not int or not 1 <= owner <= MAX_ID):
+                return None
+            out["owner_id"] = owner
+    except _Unsure:
+        return None
+    email, phone = out.get("email"), out.get("phone")
+    if email:
+        try:
+            _EMAIL(email)
+        except ValidationError:
+            return None
+    if phone and not valid_phone(phone):
+        return None
+    if not (out.get("given_name") or out.get("family_name") or out.get("organization_name")):
+        return None
+    if not (email or phone):
+        return None
+    return out
+
+
 class LeadImportError(Exception):
     """The import cannot run at all (unknown `on_duplicate` or source)."""
 
@@ -98,7 +253,7 @@ class LeadImportResult:
                 "rejected": len(self.errors), "dry_run": self.dry_run}
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class _Target:
     """A lead a later row may duplicate: one already open in the database, or made from `line` of this file."""
 
@@ -109,7 +264,7 @@ class _Target:
     campaign: str | None = None
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class _Row:
     """A good row: its line, the data `LeadIn` loaded and which fields the row itself gave."""
 
@@ -163,12 +318,21 @@ class _Importer:
         self.dry_run = dry_run
         self.schema = LeadIn()
         self.owners = _Owners(self.s)
+        self.sources: dict[str, str] = {}
+        self.inserter: _SqliteInsert | None = None
         self.targets: dict[tuple[str, str], _Target] = {}
         self.touched: set[int] = set()
         self.now = utcnow()
         self.result = LeadImportResult(dry_run=dry_run)
 
     # ------------------------------------------------------------------ one row
+
+    def source_of(self, cell: str) -> str:
+        """The source a cell names (`SOURCE_WORDS`), else the cell as written; cached per distinct cell."""
+        found = self.sources.get(cell)
+        if found is None:
+            found = self.sources[cell] = SOURCE_WORDS.get(" ".join(cell.replace("_", " ").split()).lower(), cell)
+        return found
 
     def parse(self, record: Record) -> _Row:
         """A record as validated `LeadIn` data; ValueError with the reason when it is bad."""
@@ -185,8 +349,7 @@ class _Importer:
             if value:
                 data[key] = value
         source = cells.get("source")
-        data["source"] = SOURCE_WORDS.get(" ".join(source.replace("_", " ").split()).lower(), source) \
-            if source else self.default_source
+        data["source"] = self.source_of(source) if source else self.default_source
         utm = {key: cells[f"utm_{key}"] for key in UTM_KEYS if cells.get(f"utm_{key}")}
         if utm:
             data["utm"] = utm
@@ -199,10 +362,12 @@ class _Importer:
             data["owner_id"] = owner
         if self.only_owner is not None and data.get("owner_id", self.only_owner) != self.only_owner:
             raise ValueError("owner: you can assign leads only to yourself")
-        try:
-            loaded = self.schema.load(data)
-        except ValidationError as exc:
-            raise ValueError(_reason(exc.messages)) from None
+        loaded = quick_load(data)
+        if loaded is None:  # refused, or unusual: the schema decides and words the reason
+            try:
+                loaded = self.schema.load(data)
+            except ValidationError as exc:
+                raise ValueError(_reason(exc.messages)) from None
         return _Row(record.line, loaded, frozenset(data) - {"source"})
 
     # ------------------------------------------------------------------ one batch
@@ -210,7 +375,10 @@ class _Importer:
     @staticmethod
     def keys(data: dict[str, Any]) -> list[tuple[str, str]]:
         """The duplicate keys of a lead: its email and its phone."""
-        return [(kind, data[field]) for kind, field in (("email", "email"), ("phone", "phone")) if data.get(field)]
+        email, phone = data.get("email"), data.get("phone")
+        if email and phone:
+            return [("email", email), ("phone", phone)]
+        return [("email", email)] if email else [("phone", phone)] if phone else []
 
     def known_in_database(self, batch: list[_Row]) -> None:
         """Add the open leads sharing the batch's emails or phones to `targets` (one query; oldest lead wins)."""
@@ -219,16 +387,19 @@ class _Importer:
         phones = {row.data["phone"] for row in batch
                   if row.data.get("phone") and ("phone", row.data["phone"]) not in self.targets}
         conditions = []
-        if emails:
-            conditions.append(Lead.email.in_(sorted(emails)))
+        params: dict[str, list[str]] = {}
+        if emails:  # one expanding parameter per list: no per-value coercion when the statement is built
+            conditions.append(Lead.email.in_(sa.bindparam("emails", expanding=True)))
+            params["emails"] = sorted(emails)
         if phones:
-            conditions.append(Lead.phone.in_(sorted(phones)))
+            conditions.append(Lead.phone.in_(sa.bindparam("phones", expanding=True)))
+            params["phones"] = sorted(phones)
         if not conditions:
             return
         # The status is checked here, not in SQL: with it there SQLite scans every open lead by
         # the status index instead of looking the emails and phones up in their own indexes.
         rows = self.s.execute(sa.select(Lead.id, Lead.status, Lead.email, Lead.phone, Lead.utm, Lead.campaign)
-                              .where(sa.or_(*conditions)).order_by(Lead.id.desc()))
+                              .where(sa.or_(*conditions)).order_by(Lead.id.desc()), params)
         for row in rows:  # newest first, so the oldest lead is the one kept for each key
             if row.status not in OPEN_STATUSES:
                 continue
@@ -318,12 +489,23 @@ class _Importer:
         s = self.s
         made: list[Any] = []
         if inserts:
-            table = Lead.__table__
-            made = list(s.execute(sa.insert(table).returning(table.c.id, table.c.email, table.c.phone),
-                                  [values for _, values in inserts]))
-        changed = [{"id": lead_id, **values} for lead_id, values in updates.items() if values]
-        for columns in {tuple(sorted(u)) for u in changed}:
-            s.execute(sa.update(Lead), [u for u in changed if tuple(sorted(u)) == columns])
+            connection = s.connection()
+            if _SqliteInsert.usable(connection):
+                if self.inserter is None or self.inserter.connection is not connection:
+                    self.inserter = _SqliteInsert(connection)
+                made = self.inserter.run([values for _, values in inserts])
+            else:
+                table = Lead.__table__
+                made = list(s.execute(sa.insert(table).returning(table.c.id, table.c.email, table.c.phone),
+                                      [values for _, values in inserts]))
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for lead_id, values in updates.items():
+            if values:
+                groups.setdefault(tuple(sorted(values)), []).append({"lead_id_": lead_id, **values})
+        table = Lead.__table__
+        by_id = sa.update(table).where(table.c.id == sa.bindparam("lead_id_"))
+        for group in groups.values():  # one executemany (Core, no ORM bookkeeping) per set of columns
+            s.connection().execute(by_id, group)
         return made
 
     def run(self, batch: list[_Row]) -> None:
@@ -360,6 +542,90 @@ class _Importer:
         self.result.updated += applied
 
 
+#: The columns of a new lead, in the order `_SqliteInsert` binds them.
+INSERT_COLUMNS = ("status", "given_name", "family_name", "organization_name", "email", "phone", "message", "source",
+                  "campaign", "referrer", "utm", "utm_source", "utm_medium", "utm_campaign", "consent", "score",
+                  "score_details", "scored_at", "owner_id", "customer_id", "created_at", "converted_at")
+#: Bound parameters per statement on SQLite (its default limit since 3.32; older builds: 999).
+SQLITE_MAX_PARAMETERS = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+_MISSING = object()
+
+
+class _SqliteInsert:
+    """New leads as multi-row `INSERT … VALUES (…), (…) RETURNING` statements run by the driver.
+
+    SQLAlchemy's per-row parameter processing costs more than SQLite's own work on a large
+    file, so the statement is written once and each value that needs converting (JSON,
+    timestamps, booleans) goes through its column type's own bind processor, as SQLAlchemy
+    would do; values that repeat (the UTM dicts, the import time) are converted once.
+    """
+
+    def __init__(self, connection: sa.Connection) -> None:
+        dialect = connection.dialect
+        table = Lead.__table__
+        quote = dialect.identifier_preparer.quote
+        self.processors: list[tuple[int, Any]] = []
+        for index, name in enumerate(INSERT_COLUMNS):
+            process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                self.processors.append((index, process))
+        self.head = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
+                     f"({', '.join(quote(name) for name in INSERT_COLUMNS)}) VALUES ")
+        self.group = "(" + ", ".join("?" * len(INSERT_COLUMNS)) + ")"
+        self.tail = f" RETURNING {quote('id')}, {quote('email')}, {quote('phone')}"
+        self.chunk = max(1, SQLITE_MAX_PARAMETERS // len(INSERT_COLUMNS))
+        self.connection = connection
+        self.converted: dict[tuple[int, Any], Any] = {}
+
+    @staticmethod
+    def usable(connection: sa.Connection) -> bool:
+        """Whether `connection` is SQLite through the standard driver (qmark parameters, RETURNING)."""
+        dialect = connection.dialect
+        return (dialect.name == "sqlite" and dialect.paramstyle == "qmark"
+                and sqlite3.sqlite_version_info >= (3, 35))
+
+    def convert(self, index: int, process: Any, value: Any) -> Any:
+        """`process(value)`, remembered per column and value (a file repeats its UTM dicts and booleans).
+
+        Remembered: scalars (keyed by type too, so 1 and True differ), empty lists and dicts of
+        strings (the UTM); anything else is converted each time.
+        """
+        if isinstance(value, dict):
+            if not all(type(item) is str for item in value.values()):
+                return process(value)
+            key: tuple[Any, ...] = (index, dict, tuple(value.items()))
+        elif isinstance(value, list):
+            if value:
+                return process(value)
+            key = (index, list)
+        else:
+            key = (index, type(value), value)
+        try:
+            found = self.converted.get(key, _MISSING)
+        except TypeError:  # unhashable: not remembered
+            return process(value)
+        if found is _MISSING:
+            if len(self.converted) > 10_000:
+                self.converted.clear()
+            found = self.converted[key] = process(value)
+        return found
+
+    def run(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
+        """Insert `rows` (`insert_values` dicts); the new leads' (id, email, phone), in no promised order."""
+        made: list[Any] = []
+        for start in range(0, len(rows), self.chunk):
+            params: list[Any] = []
+            chunk = rows[start:start + self.chunk]
+            for values in chunk:
+                row = [values[name] for name in INSERT_COLUMNS]
+                for index, process in self.processors:
+                    row[index] = self.convert(index, process, row[index])
+                params.extend(row)
+            sql = self.head + ", ".join([self.group] * len(chunk)) + self.tail
+            made.extend(self.connection.exec_driver_sql(sql, tuple(params)).all())
+        return made
+
+
 def _open_transaction(s: Session) -> None:
     """Make sure a real transaction is open before the first savepoint.
 
@@ -387,11 +653,12 @@ def import_leads(source: str | os.PathLike[str] | IO[Any], *, on_duplicate: str 
     """
     importer = _Importer(on_duplicate=on_duplicate, default_source=default_source, owner_id=owner_id,
                          only_owner=only_owner, dry_run=dry_run)
-    with CsvRows(source, LEAD_COLUMNS) as rows:
+    with CsvRows(source, LEAD_COLUMNS) as rows, quiet_gc():
         if not dry_run:
             _open_transaction(importer.s)
         for batch in batches(rows.parsed(importer.parse, importer.result.errors), batch_size):
             importer.run(batch)
+            gc.collect(1)
     result = importer.result
     result.errors.sort()
     result.skipped.sort()

@@ -56,6 +56,16 @@ class LeadError(ValueError):
         self.code = code
 
 
+def normalize_email(raw: str) -> str:
+    """An email as typed reduced as `LeadIn` stores it: Latin digits, stripped, lower-cased ('' when blank)."""
+    return raw.translate(_DIGITS).strip().lower()
+
+
+def valid_phone(phone: str) -> bool:
+    """Whether a normalised phone (`normalize_phone`) is one `LeadIn` accepts: `+` and 5 to 20 digits."""
+    return _PHONE_RE.match(phone) is not None
+
+
 def normalize_phone(raw: str) -> str:
     """A phone as typed (Persian digits, spaces, dashes, brackets) reduced to `+` and Latin digits."""
     text = raw.translate(_DIGITS).strip()
@@ -121,7 +131,7 @@ class LeadIn(Schema):
         data = dict(data)
         email = data.get("email")
         if isinstance(email, str):
-            data["email"] = email.translate(_DIGITS).strip().lower() or None
+            data["email"] = normalize_email(email) or None
         phone = data.get("phone")
         if isinstance(phone, str):
             data["phone"] = normalize_phone(phone) or None
@@ -137,7 +147,7 @@ class LeadIn(Schema):
             except ValidationError:
                 errors["email"] = ["Not a valid email address."]
         phone = data.get("phone")
-        if phone and not _PHONE_RE.match(phone):
+        if phone and not valid_phone(phone):
             errors["phone"] = ["Not a valid phone number."]
         if not partial:
             if not (data.get("given_name") or data.get("family_name") or data.get("organization_name")):
