@@ -52,6 +52,7 @@ ENV_KEYS: dict[str, Any] = {
     "PAYVAND_LEAD_FORM_MIN_SECONDS": float,
     "PAYVAND_LEAD_FORM_RATE": str,
     "PAYVAND_SALES_ATTACHMENT_MAX_BYTES": int,
+    "PAYVAND_LEAD_IMPORT_MAX_MB": float,
 }
 
 
