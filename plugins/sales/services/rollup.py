@@ -96,8 +96,9 @@ def count_order(order_id: int, sign: int) -> None:
     if not deltas:
         return
     table = ProductDay.__table__
-    keys = list(deltas)
-    query = sa.select(table).where(sa.tuple_(table.c.product_id, table.c.currency, table.c.day).in_(keys))
+    (_, currency, day), = {(0, key[1], key[2]) for key in deltas}  # one order: one currency, one day
+    query = sa.select(table).where(table.c.product_id.in_([key[0] for key in deltas]),  # the primary key's prefix
+                                   table.c.currency == currency, table.c.day == day)
     if session().get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     existing = {(row.product_id, row.currency, row.day): row for row in session().execute(query)}
