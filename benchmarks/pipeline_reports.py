@@ -137,8 +137,10 @@ def time_moves(engine, raw: sqlite3.Connection, repeat: int) -> dict:
     from payvand.plugins.sales.models import Deal
     from payvand.plugins.sales.services import pipeline as svc
 
+    from payvand.core.db import bind_session
+
     out = {}
-    with Session(engine) as s:
+    with Session(engine) as s, bind_session(s):  # moves are audited in the current session
         stages = {st.name: st.id for st in svc.ensure_default_pipeline(s).stages}
         deal_id = s.scalar(sa_select_first_open(Deal))
         for label, stage, position in (("top", "Qualified", 0), ("middle", "Qualified", 1000),
