@@ -225,8 +225,8 @@ def demo_command(env: CliEnv, no_serve: bool, host: str, port: int, customers: i
                            DEFAULT_SEED if seed is None else seed, actor=Actor(label="cli"))
         click.echo(f"Loaded {result.customers} customers and {result.interactions} interactions "
                    f"in {result.seconds:.1f} s.")
+    password = ensure_admin(env)  # first, so that plugins' demo records have an owner who can log in
     load_plugin_demos(runtime, DEFAULT_SEED if seed is None else seed)
-    password = ensure_admin(env)
     if password is None:
         click.echo(f"The admin account {ADMIN_EMAIL} already exists; reset its password with "
                    f"`payvand users set-password {ADMIN_EMAIL}`.")

@@ -65,3 +65,21 @@ def test_sync_catalogs_imports_the_products_other_plugins_offer(tmp_path, monkey
     product = db_session.scalars(sa.select(Product).where(Product.sku == "EH-1")).one()
     assert (product.name, product.source) == ("Widget", "every_hook")
     assert missing.exit_code != 0 and "No plugin offers a catalog named nope" in missing.output
+
+
+def test_the_demo_gives_its_sales_records_to_the_admin_who_can_log_in(sales_installed, tmp_path):
+    from payvand.core.db import make_engine
+    from payvand.core.models import User
+    from payvand.plugins.sales.models import Activity, Deal
+
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    result = CliRunner().invoke(cli, ["--database-url", url, "demo", "--no-serve", "--customers", "40",
+                                      "--interactions", "100"])
+    assert result.exit_code == 0, result.output
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        admin = connection.scalar(sa.select(User.id).where(User.email == "admin@example.com"))
+        owners = set(connection.scalars(sa.select(Deal.owner_id).distinct()))
+        mine = connection.scalar(sa.select(sa.func.count()).select_from(Activity).where(Activity.owner_id == admin))
+    engine.dispose()
+    assert owners == {admin} and mine > 0
