@@ -53,6 +53,7 @@ __all__ = [
     "SettingSpec", "UTCDateTime", "User", "Viewer", "current_user_can", "hookimpl", "principal",
     "record_interaction", "require", "session", "setting", "transaction", "utcnow",
     "CustomerEmail", "audit", "call_hook", "over_rate_limit", "parse_date", "parse_number", "create_customer", "find_customer_ids_by_email",
+    "search_customers",
     "Attachment", "MailError", "mail_enabled", "send_mail", "to_local", "local_zone",
     "CsvSource", "CsvSourceError", "fold_text",
     "record_interactions", "font_path", "format_date", "format_money", "format_number", "localize_digits", "current_locale",
@@ -233,6 +234,33 @@ def find_customer_ids_by_email(email: str) -> list[int]:
         .where(CustomerEmail.email == email.strip().lower(), Customer.merged_into_id.is_(None),
                Customer.erased_at.is_(None))
         .order_by(Customer.id)
+    )
+    return list(current_session().scalars(query))
+
+
+def search_customers(q: str, limit: int = 10) -> list[Customer]:
+    """Live (not merged, not erased) customers matching `q` as the staff customer list searches.
+
+    `q` is an email prefix, a phone fragment (any digits: Persian, Arabic or Latin; `0912…` is
+    read in the deployment's phone region) or a name prefix in either order (Persian letters
+    folded). At most `limit` (1–100), newest first, with their emails and phones loaded (three
+    queries whatever the number); an empty `q` finds nothing.
+    """
+    import sqlalchemy as sa
+    from sqlalchemy.orm import selectinload
+
+    from payvand.core.services.customer_list import search_filter
+    from payvand.core.settings import PHONE_REGION
+
+    if not q or not q.strip():
+        return []
+    runtime = _runtime()
+    region = str(runtime.setting(current_session(), PHONE_REGION) or runtime.config["PAYVAND_PHONE_REGION"]).upper()
+    query = (
+        sa.select(Customer)
+        .where(search_filter(q, region), Customer.merged_into_id.is_(None), Customer.erased_at.is_(None))
+        .options(selectinload(Customer.emails), selectinload(Customer.phones))
+        .order_by(Customer.id.desc()).limit(max(1, min(int(limit), 100)))
     )
     return list(current_session().scalars(query))
 

@@ -268,6 +268,7 @@ def test_the_new_sales_pages_label_their_controls_and_name_their_buttons_and_lin
         made = api.post("sales/activities", json={"kind": kind, "subject": subject, "customer_id": customer.id,
                                                   "owner_id": manager.id, "due_at": when.isoformat()})
         assert made.status_code == 201, (n, made.get_json())
+        activity_id = made.get_json()["id"]
     staff_login(page, live_server, "manager@example.com", PASSWORD)
     switch_language(page, locale)
 
@@ -280,7 +281,7 @@ def test_the_new_sales_pages_label_their_controls_and_name_their_buttons_and_lin
     paths = ["/sales/calendar", "/sales/calendar?view=week", "/sales/calendar?calendar=gregorian",
              "/sales/activities", "/sales/activities?scope=all&status=overdue", "/sales/price-lists",
              "/sales/price-lists/new", f"/sales/price-lists/{retail['id']}",
-             f"/sales/price-lists/{retail['id']}/edit", "/sales/leads/import"]
+             f"/sales/price-lists/{retail['id']}/edit", "/sales/leads/import", f"/sales/activities/{activity_id}/edit"]
     for path in paths:
         response = page.goto(live_server.at(path))
         assert response is not None and response.status == 200, (path, response and response.status)

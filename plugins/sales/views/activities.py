@@ -1,5 +1,6 @@
 """Activity pages: "My activities" (overdue, today, upcoming, done; filters; add form; mark done or
-reopen inline with htmx) and the calendar (month or week, Jalali or Gregorian).
+reopen inline with htmx), the edit page, the customer picker of both forms and the calendar
+(month or week, Jalali or Gregorian).
 
 The record rule applies: without `sales.manage` a user sees the activities they own and those
 on deals and leads they own. Times are typed and shown in the site's time zone.
@@ -20,8 +21,19 @@ from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Deal, Lead
 from payvand.plugins.sales.services import activities as service
 from payvand.plugins.sales.services import calendar as cal
+from payvand.plugins.sales.services import leads as lead_service
 from payvand.plugins.sales.views import bp
-from payvand.sdk import FormResult, Panel, current_staff, local_zone, parse_form, session, staff_required, utcnow
+from payvand.sdk import (
+    FormResult,
+    Panel,
+    current_staff,
+    local_zone,
+    parse_form,
+    search_customers,
+    session,
+    staff_required,
+    utcnow,
+)
 from payvand.sdk import gettext as _
 from payvand.sdk import lazy_gettext as _l
 
@@ -33,6 +45,11 @@ KIND_LABELS = {"task": _l("Task"), "call": _l("Call"), "meeting": _l("Meeting"),
 STATUS_LABELS = {"open": _l("Open"), "overdue": _l("Overdue"), "done": _l("Done")}
 REMINDER_CHOICES = (("", _l("No reminder")), ("0", _l("At the due time")), ("15", _l("15 minutes before")),
                     ("60", _l("1 hour before")), ("1440", _l("1 day before")))
+REMINDER_MINUTES = (0, 15, 60, 1440)
+#: The earliest reminder, in minutes before the due time (an API client may have set any offset).
+MAX_REMIND_BEFORE = 60 * 24 * 60
+PICKS = 10  # customers the picker lists at most
+CUSTOMER_VIEW = "core.customer.view"  # the core permission the customer picker needs too
 WEEKDAYS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"), _l("Sunday"))
 
 
@@ -41,7 +58,8 @@ def _id(**kwargs: Any) -> fields.Integer:
 
 
 class ActivityForm(Schema):
-    """The add-activity form: what, when, the reminder and what it is about."""
+    """The add and edit forms of an activity: what, when, the reminder, what it is about and (edit,
+    managers) the owner."""
 
     class Meta:
         unknown = EXCLUDE
@@ -50,10 +68,11 @@ class ActivityForm(Schema):
     subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
     notes = fields.String(validate=validate.Length(max=5000))
     due_at = fields.DateTime(allow_none=True, format="%Y-%m-%dT%H:%M")
-    remind_before = fields.Integer(allow_none=True, validate=validate.OneOf([0, 15, 60, 1440]))
+    remind_before = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=MAX_REMIND_BEFORE))
     deal_id = _id(allow_none=True)
     lead_id = _id(allow_none=True)
     customer_id = _id(allow_none=True)
+    owner_id = _id(allow_none=True)
 
     @validates_schema
     def _check(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -87,8 +106,9 @@ def _locale() -> str:
     return str(get_locale() or "en")
 
 
-def _choices() -> dict[str, list[tuple[int, str]]]:
-    """The open deals and unconverted leads the user may link an activity to (two bounded queries)."""
+def _choices(current: Any = None) -> dict[str, list[tuple[int, str]]]:
+    """The open deals and unconverted leads the user may link an activity to (two bounded queries);
+    with `current` (an activity being edited) its own deal and lead are offered too."""
     viewer = current_staff()
     deals = sa.select(Deal.id, Deal.title).where(Deal.status == "open")
     leads = sa.select(Lead.id, sa.func.coalesce(Lead.organization_name, Lead.family_name, Lead.given_name, Lead.email,
@@ -96,8 +116,14 @@ def _choices() -> dict[str, list[tuple[int, str]]]:
     if not viewer.can(perm.MANAGE):
         deals, leads = deals.where(Deal.owner_id == viewer.id), leads.where(Lead.owner_id == viewer.id)
     s = session()
-    return {"deals": [(i, t) for i, t in s.execute(deals.order_by(Deal.id.desc()).limit(200))],
-            "leads": [(i, t or f"#{i}") for i, t in s.execute(leads.order_by(Lead.id.desc()).limit(200))]}
+    found = {"deals": [(i, t) for i, t in s.execute(deals.order_by(Deal.id.desc()).limit(200))],
+             "leads": [(i, t or f"#{i}") for i, t in s.execute(leads.order_by(Lead.id.desc()).limit(200))]}
+    if current is not None:  # a won deal or a converted lead stays selectable on its own activity
+        links = service.link_names(s, [current])
+        for key, record_id, names in (("deals", current.deal_id, links.deals), ("leads", current.lead_id, links.leads)):
+            if record_id is not None and record_id not in {i for i, _t in found[key]}:
+                found[key].insert(0, (record_id, names.get(record_id) or f"#{record_id}"))
+    return found
 
 
 def _read_args() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -242,6 +268,108 @@ def activity_delete(activity_id: int) -> Any:
     session().commit()
     flash(_("Activity deleted."), "success")
     return redirect(url_for("sales.activities"))
+
+
+def _local_path(target: str | None) -> str | None:
+    """`target` when it is a path on this site (no open redirect), else None."""
+    target = target or ""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else None
+
+
+def _edit_values(activity: Any) -> dict[str, Any]:
+    """The edit form's inputs for `activity`: the due time in the site's time zone, the reminder as an offset."""
+    values: dict[str, Any] = {k: getattr(activity, k) for k in ("subject", "kind", "notes", "deal_id", "lead_id",
+                                                               "customer_id", "owner_id")}
+    if activity.due_at is not None:
+        values["due_at"] = activity.due_at.astimezone(local_zone()).strftime("%Y-%m-%dT%H:%M")
+        if activity.remind_at is not None:
+            minutes = (activity.due_at - activity.remind_at).total_seconds() / 60
+            if minutes == int(minutes) and 0 <= minutes <= MAX_REMIND_BEFORE:
+                values["remind_before"] = int(minutes)
+    return values
+
+
+def _reminder_choices(activity: Any) -> tuple[tuple[str, Any], ...]:
+    """The reminder choices of the edit form, with the activity's own offset when it is not a usual one
+    (set through the API), so that saving the form keeps it."""
+    values = _edit_values(activity)
+    minutes = values.get("remind_before")
+    if minutes is None or minutes in REMINDER_MINUTES:
+        return REMINDER_CHOICES
+    return (*REMINDER_CHOICES, (str(minutes), _("%(minutes)s minutes before", minutes=minutes)))
+
+
+def _edit_page(activity: Any, form: FormResult, status: int = 200) -> Any:
+    viewer = current_staff()
+    links = service.link_names(session(), [activity])
+    return render_template(
+        "sales/activities_edit.html", a=activity, form=form, kinds=KIND_LABELS, reminders=_reminder_choices(activity),
+        choices=_choices(activity), links=links, next=_local_path(request.values.get("next")),
+        owner_choices=lead_service.owner_choices() if viewer.can(perm.MANAGE) else [],
+    ), status
+
+
+@bp.get("/sales/activities/<int:activity_id>/edit")
+@staff_required(perm.DEAL_EDIT)
+def activity_edit(activity_id: int) -> Any:
+    """The edit form of an activity the user may see (404 otherwise), filled in with its values."""
+    activity = _activity_or_404(activity_id)
+    return _edit_page(activity, FormResult.empty(_edit_values(activity)))
+
+
+@bp.post("/sales/activities/<int:activity_id>/edit")
+@staff_required(perm.DEAL_EDIT)
+def activity_update(activity_id: int) -> Any:
+    """Save the edit form (validated as the add form; only a sales manager changes the owner); audited."""
+    activity = _activity_or_404(activity_id)
+    viewer = current_staff()
+    form = parse_form(ActivityForm())
+    if form.ok:
+        data = dict(form.data)
+        before = data.get("remind_before")
+        due = _local_to_utc(data["due_at"]) if data.get("due_at") is not None else None
+        if due is not None and activity.due_at is not None and activity.due_at.replace(second=0, microsecond=0) == due:
+            due = activity.due_at  # the form shows minutes: an untouched due time keeps its seconds
+        changes: dict[str, Any] = {
+            "subject": data["subject"], "kind": data["kind"], "notes": data.get("notes"), "due_at": due,
+            "remind_at": None if due is None or before is None else due - dt.timedelta(minutes=before),
+        }
+        for key in ("deal_id", "lead_id", "customer_id"):  # only a changed link is checked again
+            if data.get(key) != getattr(activity, key):
+                changes[key] = data.get(key)
+        if "owner_id" in request.form and data.get("owner_id") != activity.owner_id:
+            if viewer.can(perm.MANAGE):
+                changes["owner_id"] = data.get("owner_id")
+            else:
+                form.errors["owner_id"] = [_("Only a sales manager may give an activity to someone else.")]
+    if form.ok:
+        try:
+            service.update_activity(session(), activity, changes, viewer)
+            session().commit()
+            flash(_("Activity saved."), "success")
+            return redirect(_local_path(request.form.get("next")) or url_for("sales.activities"))
+        except service.ActivityError as exc:
+            session().rollback()
+            field = {"_schema": "deal_id", "remind_at": "remind_before"}.get(exc.field, exc.field)
+            form.errors[field] = [_(exc.message)]
+    return _edit_page(activity, form, 422)
+
+
+@bp.get("/sales/activities/customers")
+@staff_required(perm.DEAL_VIEW)
+def activity_customers() -> Any:
+    """The customer picker of the activity forms: up to ten live customers matching `q` (a name
+    in either order, an email, a phone in any digits), as an HTML fragment; the core's search."""
+    if not current_staff().can(CUSTOMER_VIEW):
+        abort(403)
+    q = " ".join((request.args.get("q") or "").split())[:200]
+    items: list[Any] = []
+    hint = None
+    if q and len(q.replace(" ", "")) < 2:
+        hint = _("Type at least two letters of a name, or a phone number or email.")
+    elif q:
+        items = search_customers(q, PICKS)
+    return render_template("sales/activities_customers.html", items=items, hint=hint, q=q)
 
 
 # --------------------------------------------------------------------------- calendar
