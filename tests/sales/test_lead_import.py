@@ -490,3 +490,13 @@ def test_the_import_accepts_refuses_and_stores_what_the_api_would(in_app, app, d
                 assert reasons[line] == lead_import._reason(fields), why
     assert quick == imported.created == len(by_email_or_phone) == len(TRICKY_ROWS) - len(reasons)
     assert 0 < len(reasons) < len(TRICKY_ROWS)
+
+
+def test_the_persian_result_page_gives_the_reasons_in_persian(web, db_session):
+    web.post("/account/locale", {"locale": "fa"})
+    _upload(web, "name,email\nSara A,sara@example.com\nBad,not-an-email\nSara B,sara@example.com\n")
+    page = web.get("/sales/leads/import/result").get_data(as_text=True)
+    assert "email: Not a valid email address." not in page
+    assert "تکراری: همان ایمیل سطر ۲." in page
+    rejects = web.get("/sales/leads/import/rejects.csv").get_data(as_text=True)
+    assert "Not a valid email address." in rejects  # the CSV keeps the file's own words for tools

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 from typing import Any
 
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
@@ -18,7 +19,7 @@ from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.services import lead_import as service
 from payvand.plugins.sales.services.csv_rows import CsvFileError
 from payvand.plugins.sales.views import bp
-from payvand.sdk import FormResult, current_staff, session, staff_required
+from payvand.sdk import FormResult, current_staff, localize_digits, session, staff_required
 from payvand.sdk import gettext as _
 from payvand.sdk import lazy_gettext as _l
 
@@ -125,8 +126,28 @@ def lead_import_result() -> Any:
     found = web_session.get(RESULT_KEY)
     if not found:  # no import in this session yet
         return redirect(url_for("sales.lead_import"))
-    return render_template("sales/lead_import_result.html", result=found,
-                           shown=found["rejects"][:SHOWN_REJECTS], shown_limit=SHOWN_REJECTS)
+    shown = [(line, reason_text(reason)) for line, reason in found["rejects"][:SHOWN_REJECTS]]
+    return render_template("sales/lead_import_result.html", result=found, shown=shown, shown_limit=SHOWN_REJECTS)
+
+
+_DUPLICATE = re.compile(r"duplicate: the same (email|phone) as (?:line (\d+)|open lead #(\d+))")
+
+
+def reason_text(reason: str) -> str:
+    """A rejected row's reason in the page's language: duplicates, and each `column: message`
+    part with the message translated as the forms translate validation messages."""
+    if match := _DUPLICATE.fullmatch(reason):
+        kind = _("email") if match.group(1) == "email" else _("phone")
+        if match.group(2):
+            return localize_digits(_("Duplicate: the same %(kind)s as line %(line)s.", kind=kind, line=match.group(2)))
+        return localize_digits(_("Duplicate: the same %(kind)s as open lead #%(lead)s.", kind=kind,
+                                 lead=match.group(3)))
+    translate = current_app.jinja_env.filters["error_text"]
+    parts = []
+    for part in reason.split("; "):
+        column, sep, message = part.partition(": ")
+        parts.append(f"{column}: {translate(message)}" if sep else translate(part))
+    return "; ".join(parts)
 
 
 @bp.get("/sales/leads/import/rejects.csv")
