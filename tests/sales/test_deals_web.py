@@ -136,10 +136,13 @@ def test_the_deal_page_plans_and_completes_activities(web, db_session, stages):
     bad = web.post(f"/sales/deals/{made.id}/activities", {"kind": "call", "subject": ""})
     assert bad.status_code == 422 and 'id="f-subject-error"' in bad.text
     ok = web.post(f"/sales/deals/{made.id}/activities", {"kind": "call", "subject": "Call Sara",
-                                                          "due_at": "2026-12-01T10:30", "remind_at": "2026-12-01T10:00"})
+                                                          "due_at": "2026-12-01T10:30", "remind_before": "30"})
     assert ok.status_code == 302
     activity = db_session.scalars(sa.select(Activity).where(Activity.deal_id == made.id)).one()
     assert activity.due_at == dt.datetime(2026, 12, 1, 7, 0, tzinfo=dt.UTC)  # 10:30 in Tehran (+03:30)
+    assert activity.remind_at == dt.datetime(2026, 12, 1, 6, 30, tzinfo=dt.UTC)
+    no_due = web.post(f"/sales/deals/{made.id}/activities", {"kind": "call", "subject": "X", "remind_before": "15"})
+    assert no_due.status_code == 422 and 'id="f-remind_before-error"' in no_due.text  # a reminder needs a due time
     assert "Call Sara" in web.get(f"/sales/deals/{made.id}").text
     assert web.post(f"/sales/activities/{activity.id}/done").status_code == 302
     db_session.expire_all()

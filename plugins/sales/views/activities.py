@@ -75,11 +75,21 @@ class ActivityForm(Schema):
     owner_id = _id(allow_none=True)
 
     @validates_schema
-    def _check(self, data: dict[str, Any], **kwargs: Any) -> None:
+    def _reminder_needs_a_due_time(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("remind_before") is not None and data.get("due_at") is None:
             raise ValidationError(_("A reminder needs a due time."), "remind_before")
+
+    @validates_schema
+    def _linked(self, data: dict[str, Any], **kwargs: Any) -> None:
         if not any(data.get(k) for k in ("deal_id", "lead_id", "customer_id")):
             raise ValidationError(_("Choose a deal, a lead or a customer."), "deal_id")
+
+
+class DealActivityForm(ActivityForm):
+    """The activity form of a deal's page: the deal is the page's, so no link is asked for."""
+
+    def _linked(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Nothing to check: the page gives the deal."""
 
 
 class ListArgs(Schema):
@@ -100,6 +110,18 @@ class ListArgs(Schema):
 
 def _local_to_utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=local_zone()).astimezone(dt.UTC)
+
+
+def activity_data(form_data: dict[str, Any]) -> dict[str, Any]:
+    """The service's input from a valid `ActivityForm`: the due time (typed in the site's time
+    zone) in UTC and the reminder (minutes before) as a time."""
+    data = dict(form_data)
+    before = data.pop("remind_before", None)
+    if data.get("due_at") is not None:
+        data["due_at"] = _local_to_utc(data["due_at"])
+        if before is not None:
+            data["remind_at"] = data["due_at"] - dt.timedelta(minutes=before)
+    return data
 
 
 def _locale() -> str:
@@ -198,14 +220,8 @@ def activity_add() -> Any:
     """Plan an activity on a deal, a lead or a customer."""
     form = parse_form(ActivityForm())
     if form.ok:
-        data = dict(form.data)
-        before = data.pop("remind_before", None)
-        if data.get("due_at") is not None:
-            data["due_at"] = _local_to_utc(data["due_at"])
-            if before is not None:
-                data["remind_at"] = data["due_at"] - dt.timedelta(minutes=before)
         try:
-            service.create_activity(session(), data, current_staff())
+            service.create_activity(session(), activity_data(form.data), current_staff())
             session().commit()
             flash(_("Activity planned."), "success")
             target = request.form.get("next") or ""

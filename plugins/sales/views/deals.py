@@ -63,19 +63,6 @@ class MoveForm(Schema):
     reason_id = _id(allow_none=True)
 
 
-class ActivityForm(Schema):
-    """A new activity on a deal."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    kind = fields.String(load_default="task", validate=validate.OneOf(activity_service.KINDS))
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    notes = fields.String(validate=validate.Length(max=5000))
-    due_at = fields.DateTime(allow_none=True, format="%Y-%m-%dT%H:%M")
-    remind_at = fields.DateTime(allow_none=True, format="%Y-%m-%dT%H:%M")
-
-
 def _deal_or_404(deal_id: int) -> Deal:
     try:
         return service.get_deal(session(), deal_id, current_staff())
@@ -189,6 +176,12 @@ def deal(deal_id: int) -> Any:
     return _deal_page(_deal_or_404(deal_id), FormResult.empty({"kind": "task"}))
 
 
+def _reminder_choices() -> Any:
+    from payvand.plugins.sales.views.activities import REMINDER_CHOICES
+
+    return REMINDER_CHOICES
+
+
 def _deal_page(found: Deal, activity_form: FormResult, status: int = 200) -> Any:
     s = session()
     stage = s.get(Stage, found.stage_id)
@@ -199,7 +192,7 @@ def _deal_page(found: Deal, activity_form: FormResult, status: int = 200) -> Any
         "sales/deal.html", deal=found, stage=stage, pipeline=pipeline, reason=reason, names=names,
         products=service.deal_products(s, found.id), activities=activity_service.deal_activities(s, found.id),
         history=service.stage_history(s, found.id),
-        activity_form=activity_form, kinds=KIND_LABELS, statuses=STATUS_LABELS,
+        activity_form=activity_form, kinds=KIND_LABELS, statuses=STATUS_LABELS, reminders=_reminder_choices(),
         reasons=service.list_reasons(s), can_edit=current_staff().can(perm.DEAL_EDIT),
     ), status
 
@@ -265,30 +258,24 @@ def deal_edit(deal_id: int) -> Any:
 @bp.post("/sales/deals/<int:deal_id>/activities")
 @staff_required(perm.DEAL_EDIT)
 def deal_activity_add(deal_id: int) -> Any:
-    """Plan a task, call, meeting or email on a deal, with a due time and a reminder."""
+    """Plan a task, call, meeting or email on a deal, with a due time and a reminder (the form and
+    rules of the activities page; errors come back on the deal page)."""
+    from payvand.plugins.sales.views.activities import DealActivityForm, activity_data
+
     found = _deal_or_404(deal_id)
-    form = parse_form(ActivityForm())
+    form = parse_form(DealActivityForm())
     if form.ok:
-        data = dict(form.data)
-        for key in ("due_at", "remind_at"):
-            if data.get(key) is not None and data[key].tzinfo is None:
-                data[key] = _local_to_utc(data[key])
         try:
-            activity_service.add_activity(session(), found, data, current_staff())
+            activity_service.create_activity(session(), {**activity_data(form.data), "deal_id": found.id},
+                                             current_staff())
             session().commit()
             flash(_("Activity planned."), "success")
             return redirect(url_for("sales.deal", deal_id=found.id))
-        except service.PipelineError as exc:
+        except activity_service.ActivityError as exc:
             session().rollback()
-            form.errors[exc.field] = [_(exc.message)]
+            field = {"_schema": "subject", "remind_at": "remind_before"}.get(exc.field, exc.field)
+            form.errors[field] = [_(exc.message)]
     return _deal_page(found, form, 422)
-
-
-def _local_to_utc(value: dt.datetime) -> dt.datetime:
-    """A time typed in the site's time zone (the `datetime-local` input), as UTC."""
-    from payvand.sdk import local_zone
-
-    return value.replace(tzinfo=local_zone()).astimezone(dt.UTC)
 
 
 # (marking an activity done or reopening it: views/activities.py)
