@@ -16,6 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from payvand.sdk import Base, BigId, ExactDecimal, JSONText, UTCDateTime, utcnow
 
+#: The largest id a `BigId` column holds (ids outside 1..MAX_ID are refused before any query).
+MAX_ID = 2**63 - 1
 _CUSTOMER = "core_customer.id"
 _USER = "core_user.id"
 

@@ -13,7 +13,7 @@ from flask.views import MethodView
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api import blp
-from payvand.plugins.sales.api.catalog import id_field, needs_json
+from payvand.plugins.sales.api.fields import id_field, needs_json
 from payvand.plugins.sales.services import activities as service
 from payvand.sdk import ApiError, principal, require, session
 

@@ -3,110 +3,16 @@
 from __future__ import annotations
 
 import decimal
-import functools
-import re
-from collections.abc import Callable
 from typing import Any
 
-from flask import request
 from flask.views import MethodView
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api import blp
+from payvand.plugins.sales.api.fields import CURSOR, Amount, fail, id_field, needs_json, parse_cursor, strict_bool
 from payvand.plugins.sales.services import catalog as service
 from payvand.plugins.sales.services.catalog import TAX_CLASSES, CatalogError
-from payvand.sdk import ApiError, require, session
-
-MAX_ID = 2**63 - 1
-_AMOUNT = re.compile(r"-?[0-9]{1,16}(\.[0-9]{1,4})?", re.ASCII)
-
-
-class Amount(fields.Field):
-    """An exact amount: a decimal string (`"1250000.50"`, at most 4 decimals) or a JSON integer.
-
-    JSON numbers with a fraction are refused: parsers read them as binary floats, which cannot
-    hold most decimal fractions exactly. Written out as a plain decimal string without trailing
-    zeros ("12.5", "1250000"), the same on every database.
-    """
-
-    def __init__(self, *, minimum: decimal.Decimal | None = None, maximum: decimal.Decimal = decimal.Decimal("1e15"),
-                 **kwargs: Any) -> None:
-        self.minimum = minimum
-        self.maximum = maximum
-        meta = {"type": ["string", "integer"], "pattern": f"^{_AMOUNT.pattern}$",
-                "description": "An exact decimal: a string such as \"1250000.50\" (at most 4 decimals) or an integer",
-                "examples": ["1250000"]}
-        if minimum is not None:
-            meta["minimum"] = int(minimum) if minimum == minimum.to_integral() else float(minimum)
-        meta["maximum"] = int(maximum)
-        kwargs["metadata"] = {**meta, **kwargs.get("metadata", {})}
-        super().__init__(**kwargs)
-
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        if value is None:
-            return None
-        text = format(decimal.Decimal(value), "f")
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-        return "0" if text in ("-0", "") else text
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> decimal.Decimal:
-        if isinstance(value, bool) or not isinstance(value, (int, str)):
-            raise ValidationError("Give an exact amount as a decimal string, e.g. \"12.50\", or an integer.")
-        if isinstance(value, str) and not _AMOUNT.fullmatch(value):
-            raise ValidationError("Use digits with at most 4 decimals, e.g. \"12.50\".")
-        amount = decimal.Decimal(value)
-        if amount > self.maximum or (self.minimum is not None and amount < self.minimum):
-            raise ValidationError(f"Give an amount between {self.minimum if self.minimum is not None else '-'} and {self.maximum:f}.")
-        if isinstance(value, int) and amount < -self.maximum:
-            raise ValidationError("The amount is too small.")
-        return amount
-
-
-def id_field(*, strict: bool = True, **kwargs: Any) -> fields.Integer:
-    """A database id (1 … 2^63 − 1); `strict=False` for query parameters (text)."""
-    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
-
-
-class StrictBoolean(fields.Boolean):
-    """A JSON boolean: true or false only (not 0/1 or strings)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
-        if not isinstance(value, bool):
-            raise self.make_error("invalid", input=value)
-        return value
-
-
-def strict_bool(**kwargs: Any) -> fields.Boolean:
-    """A JSON boolean field (true/false only)."""
-    return StrictBoolean(**kwargs)
-
-
-def needs_json(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Refuse (415) a request whose body is not JSON before its arguments are read."""
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not request.is_json:
-            raise ApiError(415, "Send a JSON body with 'Content-Type: application/json'.")
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
-def fail(exc: CatalogError | Any) -> ApiError:
-    """The API error for a service error (status, message, field messages)."""
-    return ApiError(exc.status, exc.message, fields={exc.field: [exc.message]} if exc.field else None)
-
-
-def parse_cursor(cursor: str | None) -> int | None:
-    """A page cursor (the last id of the previous page) as an int."""
-    return int(cursor) if cursor else None
-
-
-CURSOR = fields.String(validate=validate.Regexp(r"^[0-9]{1,18}$"),
-                       metadata={"description": "`next_cursor` of the previous page"})
-
+from payvand.sdk import require, session
 
 class ProductIn(Schema):
     """A product or service of the catalog."""

@@ -13,7 +13,7 @@ from flask.views import MethodView
 from marshmallow import RAISE, Schema, fields, validate
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api import blp
-from payvand.plugins.sales.api.catalog import (
+from payvand.plugins.sales.api.fields import (
     CURSOR,
     MAX_ID,
     Amount,

@@ -12,7 +12,7 @@ from flask_babel import force_locale
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api import blp
-from payvand.plugins.sales.api.catalog import (
+from payvand.plugins.sales.api.fields import (
     CURSOR,
     Amount,
     fail,

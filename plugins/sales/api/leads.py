@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
-from flask import request
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api import blp
+from payvand.plugins.sales.api.fields import needs_json
 from payvand.plugins.sales.services import leads as service
 from payvand.sdk import ApiError, principal, require, session
 
@@ -35,18 +33,6 @@ class ConversionOut(Schema):
     customer_id = fields.Integer(required=True)
     created_customer = fields.Boolean(required=True, metadata={"description": "False when linked to an existing customer"})
     deal_id = fields.Integer(allow_none=True, required=True)
-
-
-def needs_json(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Refuse (415) a request whose body is not JSON before its arguments are read."""
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not request.is_json:
-            raise ApiError(415, "Send a JSON body with 'Content-Type: application/json'.")
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 def _viewer() -> service.Viewer:

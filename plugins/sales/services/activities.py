@@ -29,7 +29,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from payvand.plugins.sales import permissions as perm
-from payvand.plugins.sales.models import Activity, Deal, Lead
+from payvand.plugins.sales.models import MAX_ID, Activity, Deal, Lead
 from payvand.plugins.sales.services.pipeline import Caller, PipelineError, scope_of
 from payvand.sdk import Customer, User, audit, record_interaction, utcnow
 from sqlalchemy.orm import Session
@@ -40,7 +40,6 @@ KINDS = ("task", "call", "meeting", "email")
 STATUSES = ("open", "done", "overdue")
 #: The core channel of the timeline entry recorded when an activity of this kind is completed.
 CHANNEL_OF_KIND = {"call": "phone", "meeting": "in_person", "email": "email"}
-MAX_ID = 2**63 - 1
 #: How many due reminders one run of the job mails at most.
 REMINDER_BATCH = 200
 _AUDITED = ("kind", "subject", "deal_id", "lead_id", "customer_id", "owner_id", "due_at", "remind_at", "done_at")

@@ -12,14 +12,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from payvand.plugins.sales import pricing
-from payvand.plugins.sales.models import Category, Price, PriceList, Product
+from payvand.plugins.sales.models import MAX_ID, Category, Price, PriceList, Product
 from sqlalchemy.orm import Session
 
 #: Tax classes a product may have: `standard` pays the VAT setting, `exempt` pays none.
 TAX_CLASSES = ("standard", "exempt")
 KINDS = ("product", "service")
 #: The largest id a row can have (BIGINT); larger ones are simply not found.
-MAX_ID = 2**63 - 1
 PRODUCT_FIELDS = ("sku", "name", "kind", "category_id", "unit", "tax_class", "in_stock", "description", "active")
 
 

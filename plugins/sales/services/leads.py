@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from payvand.plugins.sales import permissions as perm
-from payvand.plugins.sales.models import Deal, Lead
+from payvand.plugins.sales.models import MAX_ID, Deal, Lead
 from payvand.plugins.sales.services import pipeline
 from payvand.sdk import (
     Customer,
@@ -36,7 +36,6 @@ STATUSES = ("new", "contacted", "qualified", "converted", "disqualified")
 #: Statuses staff may set by hand; `converted` is reached only through `convert_lead`.
 OPEN_STATUSES = ("new", "contacted", "qualified", "disqualified")
 UTM_KEYS = ("source", "medium", "campaign", "term", "content")
-MAX_ID = 2**63 - 1
 PAGE_SIZE = 50
 MAX_PAGE = 200
 

@@ -22,6 +22,7 @@ from payvand.plugins.sales.models import Deal, Lead
 from payvand.plugins.sales.services import activities as service
 from payvand.plugins.sales.services import calendar as cal
 from payvand.plugins.sales.services import leads as lead_service
+from payvand.plugins.sales.api.fields import id_field
 from payvand.plugins.sales.views import bp
 from payvand.sdk import (
     FormResult,
@@ -37,7 +38,6 @@ from payvand.sdk import (
 from payvand.sdk import gettext as _
 from payvand.sdk import lazy_gettext as _l
 
-MAX_ID = 2**63 - 1
 SECTION = 20  # rows per section of "My activities"
 PAGE = 50  # rows per page of a filtered list
 PER_DAY = 4  # activities shown in a calendar day before "+k more"
@@ -53,8 +53,6 @@ CUSTOMER_VIEW = "core.customer.view"  # the core permission the customer picker 
 WEEKDAYS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"), _l("Sunday"))
 
 
-def _id(**kwargs: Any) -> fields.Integer:
-    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class ActivityForm(Schema):
@@ -69,10 +67,10 @@ class ActivityForm(Schema):
     notes = fields.String(validate=validate.Length(max=5000))
     due_at = fields.DateTime(allow_none=True, format="%Y-%m-%dT%H:%M")
     remind_before = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=MAX_REMIND_BEFORE))
-    deal_id = _id(allow_none=True)
-    lead_id = _id(allow_none=True)
-    customer_id = _id(allow_none=True)
-    owner_id = _id(allow_none=True)
+    deal_id = id_field(strict=False, allow_none=True)
+    lead_id = id_field(strict=False, allow_none=True)
+    customer_id = id_field(strict=False, allow_none=True)
+    owner_id = id_field(strict=False, allow_none=True)
 
     @validates_schema
     def _reminder_needs_a_due_time(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -102,9 +100,9 @@ class ListArgs(Schema):
     status = fields.String(validate=validate.OneOf(service.STATUSES))
     kind = fields.String(validate=validate.OneOf(service.KINDS))
     day = fields.Date()
-    deal_id = _id()
-    lead_id = _id()
-    customer_id = _id()
+    deal_id = id_field(strict=False)
+    lead_id = id_field(strict=False)
+    customer_id = id_field(strict=False)
     cursor = fields.String(validate=validate.Length(max=200))
 
 

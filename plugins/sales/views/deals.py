@@ -17,24 +17,22 @@ import sqlalchemy as sa
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from marshmallow import EXCLUDE, Schema, fields, validate
 from payvand.plugins.sales import permissions as perm
-from payvand.plugins.sales.api.catalog import Amount
+from payvand.plugins.sales.api.fields import Amount
 from payvand.plugins.sales.models import Deal, Pipeline, Reason, Stage
 from payvand.plugins.sales.services import activities as activity_service
 from payvand.plugins.sales.services import pipeline as service
+from payvand.plugins.sales.api.fields import id_field
 from payvand.plugins.sales.views import bp
 from payvand.sdk import FormResult, current_staff, parse_form, session, staff_required
 from payvand.sdk import gettext as _
 from payvand.sdk import lazy_gettext as _l
 
-MAX_ID = 2**63 - 1
 PAGE = 50
 STATUS_LABELS = {"open": _l("Open"), "won": _l("Won"), "lost": _l("Lost")}
 KIND_LABELS = {"task": _l("Task"), "call": _l("Call"), "meeting": _l("Meeting"), "email": _l("Email")}
 JALALI_MONTHS = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند")
 
 
-def _id(**kwargs: Any) -> fields.Integer:
-    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class DealForm(Schema):
@@ -47,9 +45,9 @@ class DealForm(Schema):
     amount = Amount(minimum=decimal.Decimal(0), load_default="0")
     currency = fields.String(load_default="IRR", validate=validate.Regexp(r"^[A-Z]{3}$"))
     expected_close = fields.Date(allow_none=True)
-    customer_id = _id(allow_none=True)
-    owner_id = _id(allow_none=True)
-    stage_id = _id()
+    customer_id = id_field(strict=False, allow_none=True)
+    owner_id = id_field(strict=False, allow_none=True)
+    stage_id = id_field(strict=False)
 
 
 class MoveForm(Schema):
@@ -58,9 +56,9 @@ class MoveForm(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    stage_id = _id(required=True)
+    stage_id = id_field(strict=False, required=True)
     position = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=1_000_000))
-    reason_id = _id(allow_none=True)
+    reason_id = id_field(strict=False, allow_none=True)
 
 
 def _deal_or_404(deal_id: int) -> Deal:
