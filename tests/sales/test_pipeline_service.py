@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 from payvand.plugins.sales import permissions as perm
-from payvand.plugins.sales.models import Deal, Product
+from payvand.plugins.sales.models import Activity, Deal, Product
 from payvand.plugins.sales.services import activities
 from payvand.plugins.sales.services import pipeline as svc
 from payvand.sdk import Interaction
@@ -231,16 +231,17 @@ def test_the_weighted_forecast_groups_open_deals_by_month_owner_and_currency(db_
 def test_activities_are_planned_on_a_deal_and_completed(db_session):
     deal = svc.create_deal(db_session, {"title": "A"})
     now = dt.datetime.now(dt.UTC)
-    call = activities.add_activity(db_session, deal, {"kind": "call", "subject": "Call back",
+    call = activities.create_activity(db_session, {"deal_id": deal.id, "kind": "call", "subject": "Call back",
                                                       "due_at": now + dt.timedelta(hours=2),
                                                       "remind_at": now - dt.timedelta(minutes=1)})
     with pytest.raises(svc.PipelineError):
-        activities.add_activity(db_session, deal, {"kind": "call", "subject": "x", "due_at": now,
+        activities.create_activity(db_session, {"deal_id": deal.id, "kind": "call", "subject": "x", "due_at": now,
                                                    "remind_at": now + dt.timedelta(hours=1)})
-    assert [a.id for a in activities.due_reminders(db_session, now)] == [call.id]
+    due = sa.select(Activity.id).where(*activities.due_conditions(now))
+    assert list(db_session.scalars(due)) == [call.id]
     activities.complete_activity(db_session, call)
     assert call.done_at is not None
-    assert activities.due_reminders(db_session, now) == []
+    assert list(db_session.scalars(due)) == []
 
 
 def test_the_stage_history_keeps_each_stage_change_with_who_made_it(db_session, make_user):
@@ -267,7 +268,7 @@ def test_the_reminder_job_is_declared_for_the_scheduler():
 def test_customer_hooks_move_export_and_erase_deals_and_activities(db_session, make_customer):
     source, target = make_customer(), make_customer()
     deal = svc.create_deal(db_session, {"title": "Sara's routers", "amount": Decimal(1000), "customer_id": source.id})
-    activities.add_activity(db_session, deal, {"subject": "Call Sara", "notes": "Her mobile is 0912..."})
+    activities.create_activity(db_session, {"deal_id": deal.id, "subject": "Call Sara", "notes": "Her mobile is 0912..."})
     moved = svc.merge_customer(target, source)
     assert sorted((m.table, len(m.ids)) for m in moved) == [("sales_activity", 1), ("sales_deal", 1)]
     db_session.expire_all()

@@ -242,11 +242,6 @@ def delete_activity(s: Session, activity: Activity, caller: Caller | None = None
     s.flush()
 
 
-def add_activity(s: Session, deal: Deal, data: dict[str, Any], caller: Caller | None = None) -> Activity:
-    """Plan an activity on a deal (the deal page's form)."""
-    return create_activity(s, {**data, "deal_id": deal.id}, caller)
-
-
 # --------------------------------------------------------------------------- lists
 
 
@@ -441,13 +436,10 @@ def reminder_count(s: Session, user_id: int, zone: dt.tzinfo, now: dt.datetime |
 # --------------------------------------------------------------------------- reminder mail
 
 
-def due_reminders(s: Session, now: dt.datetime | None = None, limit: int = REMINDER_BATCH) -> list[Activity]:
-    """Open activities whose reminder time has come and that were not reminded yet, oldest
-    reminder first (one bounded query on the `remind_at` index; nothing is changed)."""
-    now = now or utcnow()
-    return list(s.scalars(sa.select(Activity).where(Activity.remind_at <= now, Activity.reminded_at.is_(None),
-                                                    Activity.done_at.is_(None))
-                          .order_by(Activity.remind_at, Activity.id).limit(limit)))
+def due_conditions(now: dt.datetime) -> tuple[Any, ...]:
+    """Where-clauses of the open activities whose reminder time has come and that were not
+    reminded yet (served by the `remind_at` index)."""
+    return (Activity.remind_at <= now, Activity.reminded_at.is_(None), Activity.done_at.is_(None))
 
 
 def _base_url() -> str:
@@ -524,8 +516,7 @@ def deliver_reminders(now: dt.datetime | None = None, limit: int = REMINDER_BATC
         .outerjoin(Deal, Deal.id == Activity.deal_id)
         .outerjoin(Lead, Lead.id == Activity.lead_id)
         .outerjoin(Customer, Customer.id == Activity.customer_id)
-        .where(Activity.remind_at <= now, Activity.reminded_at.is_(None), Activity.done_at.is_(None),
-               User.is_active.is_(True))
+        .where(*due_conditions(now), User.is_active.is_(True))
         .order_by(Activity.remind_at, Activity.id).limit(limit)
     ).all()
     sent: list[int] = []
