@@ -6,9 +6,21 @@ import importlib
 import pkgutil
 from pathlib import Path
 
-from flask import Blueprint
+from flask import Blueprint, abort, request
 
 bp = Blueprint("sales", __name__, template_folder=str(Path(__file__).resolve().parent.parent / "templates"))
+
+
+def id_arg(name: str) -> int | None:
+    """The query-string id `name` (None when absent or blank); 400 when it is not an id (1 … 2^63 − 1)."""
+    from payvand.plugins.sales.models import MAX_ID
+
+    text = request.args.get(name, "").strip()
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ID:
+        abort(400)
+    return int(text)
 
 for _info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
     importlib.import_module(f"{__name__}.{_info.name}")  # each area module adds its pages to `bp`

@@ -22,7 +22,7 @@ from payvand.plugins.sales.models import Deal, Pipeline, Reason, Stage
 from payvand.plugins.sales.services import activities as activity_service
 from payvand.plugins.sales.services import pipeline as service
 from payvand.plugins.sales.api.fields import id_field
-from payvand.plugins.sales.views import bp
+from payvand.plugins.sales.views import bp, id_arg
 from payvand.sdk import FormResult, current_staff, parse_form, session, staff_required
 from payvand.sdk import gettext as _
 from payvand.sdk import lazy_gettext as _l
@@ -94,7 +94,7 @@ def _wants_json() -> bool:
 def board() -> Any:
     """The kanban board of a pipeline: a column per stage, a card per deal."""
     pipelines = _pipelines()
-    wanted = request.args.get("pipeline", type=int)
+    wanted = id_arg("pipeline")
     pipeline = next((p for p in pipelines if p.id == wanted), pipelines[0])
     columns = service.board(session(), pipeline, current_staff())
     reasons = service.list_reasons(session())
@@ -142,10 +142,10 @@ def deal_move(deal_id: int) -> Any:
 def deals() -> Any:
     """The deal list, newest first, filtered by status, stage and owner, a page at a time."""
     viewer = current_staff()
-    filters = {k: request.args.get(k, type=int) for k in ("stage_id", "owner_id", "customer_id")}
+    filters = {k: id_arg(k) for k in ("stage_id", "owner_id", "customer_id")}
     status = request.args.get("status")
     status = status if status in service.OUTCOMES else None
-    after = request.args.get("after", type=int)
+    after = id_arg("after")
     items, last = service.list_deals(session(), viewer, status=status, after_id=after, limit=PAGE,
                                      **{k: v for k, v in filters.items() if v})
     names = _names(items)
@@ -300,7 +300,7 @@ def forecast() -> Any:
 
     calendar = "jalali" if str(get_locale()) == "fa" else "gregorian"
     pipelines = _pipelines()
-    pipeline_id = request.args.get("pipeline", type=int)
+    pipeline_id = id_arg("pipeline")
     viewer = current_staff()
     by_month = service.forecast_by_month(session(), viewer, calendar=calendar, pipeline_id=pipeline_id)
     by_owner = service.forecast_by_owner(session(), viewer, pipeline_id=pipeline_id)
