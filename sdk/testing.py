@@ -10,7 +10,8 @@ Then use `app`, `client`, `api` (a superuser's authenticated API client), `api_a
 (a client holding only the given permissions), `make_customer`, `make_interaction`,
 `make_user` and `run_jobs` (delivers the outbox and runs due jobs, synchronously). For the
 staff UI: `web` (a superuser logged in through the login form), `web_as(permissions)` and
-`count_queries` (the SQL statements a block runs).
+`count_queries` (the SQL statements a block runs). For concurrency: `race` fires N requests at
+once at a real threaded server of the app (use it on the PostgreSQL run to prove money paths).
 
 Every test runs on a fresh SQLite database; when `PAYVAND_TEST_DATABASE_URL` points at a
 PostgreSQL database, every test using `app` runs a second time there.
@@ -462,3 +463,127 @@ def mail_sink(runtime: Any, app: Any) -> Iterator[MailSink]:
         runtime.config.pop("PAYVAND_SMTP_URL", None)
         app.config.pop("PAYVAND_SMTP_URL", None)
         sink.stop()
+
+
+class RaceResult:
+    """One response of a `race`: its status, headers and body (parsed as JSON when it is JSON)."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status = status
+        self.status_code = status
+        self.headers = headers
+        self.body = body
+
+    @property
+    def json(self) -> Any:
+        """The body parsed as JSON (None when it is not JSON)."""
+        import json
+
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    def __repr__(self) -> str:
+        return f"<RaceResult {self.status} {self.body[:120]!r}>"
+
+
+class Race:
+    """Fires N HTTP requests at the same instant at a real, threaded server of the test app.
+
+    The app is served by Werkzeug's threaded WSGI server on 127.0.0.1 (started on first use,
+    stopped after the test); each request runs in its own thread on its own connection, and a
+    barrier releases them together, so the database sees truly concurrent transactions. Use it
+    with the PostgreSQL run of a test (`payvand_database == "postgresql"`) to prove that a money or
+    state change is correct under any interleaving; it works on SQLite too, where writers queue.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._server: Any = None
+        self._thread: Any = None
+
+    @property
+    def base_url(self) -> str:
+        """The server's address (`http://127.0.0.1:PORT`), starting it if needed."""
+        if self._server is None:
+            import threading
+
+            from werkzeug.serving import make_server
+
+            self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
+            self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+            self._thread.start()
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def __call__(self, n: int, method: str, path: str, *, client: Any = None, token: str | None = None,
+                 json: Any = None, jsons: list[Any] | None = None, headers: dict[str, str] | None = None,
+                 header_list: list[dict[str, str]] | None = None, timeout: float = 60.0) -> list[RaceResult]:
+        """Send `n` requests at once and return their results in request order.
+
+        `client` is an `ApiClient` (its bearer token is used) or give `token` directly. Every
+        request sends `json` and `headers`, unless `jsons` / `header_list` give one per request.
+        `path` may be relative to `/api/v1/`.
+        """
+        import json as jsonlib
+        import threading
+        import urllib.error
+        import urllib.request
+
+        if not path.startswith("/"):
+            path = "/api/v1/" + path
+        secret = token or (client.token if client is not None else None)
+        bodies = jsons if jsons is not None else [json] * n
+        extra = header_list if header_list is not None else [dict(headers or {})] * n
+        if len(bodies) != n or len(extra) != n:
+            raise ValueError("jsons and header_list must hold one entry per request")
+        url = self.base_url + path
+        barrier = threading.Barrier(n)
+        results: list[RaceResult | None] = [None] * n
+        errors: list[BaseException] = []
+
+        def fire(index: int) -> None:
+            request_headers = {"Accept": "application/json", **extra[index]}
+            if secret:
+                request_headers["Authorization"] = f"Bearer {secret}"
+            data = None
+            if bodies[index] is not None:
+                data = jsonlib.dumps(bodies[index]).encode()
+                request_headers.setdefault("Content-Type", "application/json")
+            prepared = urllib.request.Request(url, data=data, method=method.upper(), headers=request_headers)
+            try:
+                barrier.wait(timeout)
+                try:
+                    with urllib.request.urlopen(prepared, timeout=timeout) as response:  # noqa: S310 - loopback
+                        results[index] = RaceResult(response.status, dict(response.headers), response.read())
+                except urllib.error.HTTPError as failed:
+                    results[index] = RaceResult(failed.code, dict(failed.headers), failed.read())
+            except BaseException as exc:  # reported below, with the test's traceback
+                errors.append(exc)
+
+        threads = [threading.Thread(target=fire, args=(i,)) for i in range(n)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout * 2)
+        if errors:
+            raise errors[0]
+        return [r for r in results if r is not None]
+
+    def close(self) -> None:
+        """Stop the server."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+@pytest.fixture
+def race(app: Any) -> Iterator[Race]:
+    """`race(n, "POST", path, client=api, json=...)` fires `n` requests at once at a real threaded
+    server of the app and returns their `RaceResult`s (status, headers, body, json)."""
+    kit = Race(app)
+    try:
+        yield kit
+    finally:
+        kit.close()
