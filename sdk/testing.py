@@ -492,10 +492,14 @@ class Race:
     """Fires N HTTP requests at the same instant at a real, threaded server of the test app.
 
     The app is served by Werkzeug's threaded WSGI server on 127.0.0.1 (started on first use,
-    stopped after the test); each request runs in its own thread on its own connection, and a
-    barrier releases them together, so the database sees truly concurrent transactions. Use it
-    with the PostgreSQL run of a test (`payvand_database == "postgresql"`) to prove that a money or
-    state change is correct under any interleaving; it works on SQLite too, where writers queue.
+    stopped after the test); each request runs in its own thread on its own connection, opened
+    before a barrier releases them all together, so the database sees truly concurrent
+    transactions. Use it with the PostgreSQL run of a test (`payvand_database == "postgresql"`)
+    to prove that a money or state change is correct under any interleaving; it works on SQLite
+    too, where writers queue.
+
+    `race(n, method, path, ...)` sends the same request n times; `race.mixed([...])` sends
+    different ones at once (a void against a payment, a reject against an accept).
     """
 
     def __init__(self, app: Any) -> None:
@@ -525,41 +529,61 @@ class Race:
         request sends `json` and `headers`, unless `jsons` / `header_list` give one per request.
         `path` may be relative to `/api/v1/`.
         """
-        import json as jsonlib
-        import threading
-        import urllib.error
-        import urllib.request
-
-        if not path.startswith("/"):
-            path = "/api/v1/" + path
-        secret = token or (client.token if client is not None else None)
         bodies = jsons if jsons is not None else [json] * n
         extra = header_list if header_list is not None else [dict(headers or {})] * n
         if len(bodies) != n or len(extra) != n:
             raise ValueError("jsons and header_list must hold one entry per request")
-        url = self.base_url + path
+        calls = [(method, path, body, head) for body, head in zip(bodies, extra, strict=True)]
+        return self.mixed(calls, client=client, token=token, timeout=timeout)
+
+    def mixed(self, calls: list[tuple[Any, ...]], *, client: Any = None, token: str | None = None,
+              headers: dict[str, str] | None = None, timeout: float = 60.0) -> list[RaceResult]:
+        """Send different requests at once; return their results in the order of `calls`.
+
+        Each call is `(method, path)`, `(method, path, json)` or `(method, path, json, headers)`;
+        `headers` are added to every request, and `client` / `token` authenticate them all.
+        """
+        import http.client
+        import json as jsonlib
+        import threading
+
+        if not calls:
+            return []
+        secret = token or (client.token if client is not None else None)
+        base = self.base_url
+        port = self._server.server_port
+        prepared: list[tuple[str, str, bytes | None, dict[str, str]]] = []
+        for call in calls:
+            method, path, body, head = (tuple(call) + (None, None))[:4]
+            if not path.startswith("/"):
+                path = "/api/v1/" + path
+            request_headers = {"Accept": "application/json", **(headers or {}), **(head or {})}
+            if secret:
+                request_headers["Authorization"] = f"Bearer {secret}"
+            data = None
+            if body is not None:
+                data = jsonlib.dumps(body).encode()
+                request_headers.setdefault("Content-Type", "application/json")
+            prepared.append((method.upper(), path, data, request_headers))
+        n = len(prepared)
         barrier = threading.Barrier(n)
         results: list[RaceResult | None] = [None] * n
         errors: list[BaseException] = []
 
         def fire(index: int) -> None:
-            request_headers = {"Accept": "application/json", **extra[index]}
-            if secret:
-                request_headers["Authorization"] = f"Bearer {secret}"
-            data = None
-            if bodies[index] is not None:
-                data = jsonlib.dumps(bodies[index]).encode()
-                request_headers.setdefault("Content-Type", "application/json")
-            prepared = urllib.request.Request(url, data=data, method=method.upper(), headers=request_headers)
+            method, path, data, request_headers = prepared[index]
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
             try:
+                connection.connect()  # connected before the barrier: the requests leave together
                 barrier.wait(timeout)
-                try:
-                    with urllib.request.urlopen(prepared, timeout=timeout) as response:  # noqa: S310 - loopback
-                        results[index] = RaceResult(response.status, dict(response.headers), response.read())
-                except urllib.error.HTTPError as failed:
-                    results[index] = RaceResult(failed.code, dict(failed.headers), failed.read())
+                connection.request(method, path, body=data, headers=request_headers)
+                response = connection.getresponse()
+                results[index] = RaceResult(response.status, dict(response.getheaders()), response.read())
             except BaseException as exc:  # reported below, with the test's traceback
                 errors.append(exc)
+                barrier.abort()
+            finally:
+                connection.close()
 
         threads = [threading.Thread(target=fire, args=(i,)) for i in range(n)]
         for thread in threads:
@@ -568,6 +592,9 @@ class Race:
             thread.join(timeout * 2)
         if errors:
             raise errors[0]
+        missing = [i for i, r in enumerate(results) if r is None]
+        if missing:
+            raise TimeoutError(f"requests {missing} to {base} got no answer within {timeout} s")
         return [r for r in results if r is not None]
 
     def close(self) -> None:
@@ -581,7 +608,8 @@ class Race:
 @pytest.fixture
 def race(app: Any) -> Iterator[Race]:
     """`race(n, "POST", path, client=api, json=...)` fires `n` requests at once at a real threaded
-    server of the app and returns their `RaceResult`s (status, headers, body, json)."""
+    server of the app and returns their `RaceResult`s (status, headers, body, json);
+    `race.mixed([("POST", path_a, body_a), ("POST", path_b), ...], client=api)` fires different ones."""
     kit = Race(app)
     try:
         yield kit
