@@ -351,6 +351,7 @@ class QuoteLine(_Line, Base):
 
 
 REVENUE_INDEX = "ix_sales_order_revenue"
+LIVE_INVOICE_INDEX = "uq_sales_invoice_live_order_id"
 
 
 class Order(_Document, Base):
@@ -361,8 +362,10 @@ class Order(_Document, Base):
     # (status, placed_at, currency, total, owner_id) covers the revenue reports: the counted
     # statuses × the period are read from the index alone (a year of a million orders in
     # 0.5 s instead of 2 s on SQLite, where the planner otherwise takes the status index)
+    # quote_id unique: one quote makes one order (NULLs, orders without a quote, are not compared)
     __table_args__ = (sa.Index(None, "status", "id"),
-                      sa.Index(REVENUE_INDEX, "status", "placed_at", "currency", "total", "owner_id"))
+                      sa.Index(REVENUE_INDEX, "status", "placed_at", "currency", "total", "owner_id"),
+                      sa.UniqueConstraint("quote_id"))
 
     status: Mapped[str] = mapped_column(sa.String(12), default="placed")  # placed, paid, shipped, delivered, cancelled, returned
     channel: Mapped[str] = mapped_column(sa.String(16), default="staff")  # staff, web, api
@@ -388,7 +391,11 @@ class Invoice(_Document, Base):
     """An invoice made from an order, numbered per fiscal year, paid in one or more payments."""
 
     __tablename__ = "sales_invoice"
-    __table_args__ = (sa.Index(None, "status", "due_at"),)
+    # one live invoice per order: unique order_id among the invoices that are not void (a partial
+    # index on both databases), so a voided order can be invoiced again
+    __table_args__ = (sa.Index(None, "status", "due_at"),
+                      sa.Index(LIVE_INVOICE_INDEX, "order_id", unique=True,
+                               postgresql_where=sa.text("status <> 'void'"), sqlite_where=sa.text("status <> 'void'")))
 
     order_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("sales_order.id", ondelete="SET NULL"), index=True)
     year: Mapped[int] = mapped_column(sa.Integer)

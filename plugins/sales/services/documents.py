@@ -33,6 +33,7 @@ from payvand.plugins.sales.models import (
     QuoteLine,
 )
 from payvand.plugins.sales.services import catalog, rollup
+from payvand.plugins.sales.services.locking import lock_row
 from payvand.sdk import (
     Attachment,
     Customer,
@@ -94,6 +95,12 @@ class DocumentError(Exception):
         self.message = message
         self.status = status
         self.field = field
+
+
+def _conflict(session: Session, message: str) -> DocumentError:
+    """A 409 for a write the database refused by a constraint: the transaction is rolled back."""
+    session.rollback()
+    return DocumentError(message, status=409)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -303,8 +310,10 @@ def _check_sendable(quote: Quote) -> None:
 def send_quote(session: Session, quote: Quote, *, emailed: bool = False, to: str | None = None) -> Quote:
     """Mark a draft (or re-send a sent) quote as sent; recorded as `sales.quote_sent` (with `emailed`).
 
-    Only marks it: `deliver_quote` also emails it to the customer.
+    Only marks it: `deliver_quote` also emails it to the customer. The quote's row is locked
+    first, so a quote accepted, rejected or expired meanwhile is refused (409), never taken back.
     """
+    lock_row(session, quote)
     _check_sendable(quote)
     quote.status = "sent"
     quote.sent_at = utcnow()
@@ -356,7 +365,9 @@ def deliver_quote(session: Session, quote: Quote) -> QuoteDelivery:
     their preferred language) when mail is on, then mark it sent (`sales.quote_sent`).
 
     A quote is marked sent even when it could not be emailed; the result says why. The mail
-    goes out before the caller commits, so a failing commit may leave a mailed quote unmarked.
+    goes out before the caller commits, so a failing commit may leave a mailed quote unmarked;
+    no lock is held while mailing, and a quote accepted or rejected meanwhile is refused (409)
+    after its mail went out.
     """
     from flask_babel import force_locale
 
@@ -393,7 +404,9 @@ def company_name() -> str:
 
 def reject_quote(session: Session, quote: Quote, reason: str | None = None) -> Quote:
     """The customer declined a draft or sent quote: it becomes `rejected` with the reason given;
-    recorded as `sales.quote_rejected` and audited."""
+    recorded as `sales.quote_rejected` and audited. Locks the quote's row: a concurrent accept
+    and reject cannot both succeed."""
+    lock_row(session, quote)
     if quote.status not in ("draft", "sent"):
         raise DocumentError(f"Quote {quote.number} is {quote.status}; only a draft or sent quote can be rejected.",
                             status=409)
@@ -413,15 +426,19 @@ def reject_quote(session: Session, quote: Quote, reason: str | None = None) -> Q
 def expire_quotes() -> int:
     """Mark every draft or sent quote whose `valid_until` is before the local today `expired`, in
     one UPDATE; the sent ones (the customer had them) are recorded as `sales.quote_expired` in one
-    bulk insert. Returns how many quotes expired. The daily job `sales.quote_expiry`."""
+    bulk insert. Returns how many quotes expired. The daily job `sales.quote_expiry`.
+
+    The UPDATE returns the rows it changed, so a quote accepted or rejected while the job runs
+    is neither expired nor recorded as expired."""
     session = current_session()
     today = local_today()
     now = utcnow()
     due = (Quote.status.in_(("draft", "sent")), Quote.valid_until < today)
-    sent = session.execute(sa.select(Quote.id, Quote.customer_id, Quote.number, Quote.total, Quote.currency)
-                           .where(*due, Quote.status == "sent")).all()
-    expired = session.execute(sa.update(Quote).where(*due).values(status="expired", expired_at=now)
-                              .execution_options(synchronize_session=False)).rowcount
+    changed = session.execute(sa.update(Quote.__table__).where(*due).values(status="expired", expired_at=now)
+                              .returning(Quote.id, Quote.customer_id, Quote.number, Quote.total, Quote.currency,
+                                         Quote.sent_at)).all()
+    expired = len(changed)
+    sent = [row for row in changed if row.sent_at is not None]  # only a sent quote has a sent_at
     record_interactions([
         {"customer_id": row.customer_id, "kind": "sales.quote_expired", "channel": "other",
          "summary": f"Quote {row.number} expired", "value": row.total, "currency": row.currency,
@@ -429,7 +446,7 @@ def expire_quotes() -> int:
         for row in sent
     ])
     session.flush()
-    return int(expired or 0)
+    return expired
 
 
 def jobs() -> list[JobSpec]:
@@ -438,7 +455,12 @@ def jobs() -> list[JobSpec]:
 
 
 def accept_quote(session: Session, quote: Quote) -> Order:
-    """Accept a draft or sent quote: it becomes `accepted` and an order (channel staff) copies its lines."""
+    """Accept a draft or sent quote: it becomes `accepted` and an order (channel staff) copies its lines.
+
+    One quote makes one order: the quote's row is locked before its status is checked, so of
+    concurrent accepts one wins and the others get 409; a unique `quote_id` on orders backs it.
+    """
+    lock_row(session, quote)
     if quote.status not in ("draft", "sent"):
         raise DocumentError(f"Quote {quote.number} is {quote.status}; only a draft or sent quote can be accepted.", status=409)
     if quote.valid_until is not None and quote.valid_until < local_today():
@@ -446,8 +468,11 @@ def accept_quote(session: Session, quote: Quote) -> Order:
     quote.status = "accepted"
     quote.accepted_at = utcnow()
     lines = [OrderLine(**{key: getattr(line, key) for key in _LINE_COLUMNS}) for line in quote.lines]
-    return _place(session, quote.customer_id, quote.currency, lines, quote, channel="staff", quote_id=quote.id,
-                  deal_id=quote.deal_id)
+    try:
+        return _place(session, quote.customer_id, quote.currency, lines, quote, channel="staff", quote_id=quote.id,
+                      deal_id=quote.deal_id)
+    except sa.exc.IntegrityError:
+        raise _conflict(session, f"Quote {quote.number} has an order already.") from None
 
 
 _LINE_COLUMNS = ("position", "product_id", "description", "quantity", "unit_price", "discount", "tax_rate", "net", "tax", "total")
@@ -512,9 +537,12 @@ def get_order(session: Session, order_id: int) -> Order:
 
 
 def change_order_status(session: Session, order: Order, status: str) -> Order:
-    """Move an order along its flow (placed→paid→shipped→delivered, placed→cancelled, delivered→returned)."""
+    """Move an order along its flow (placed→paid→shipped→delivered, placed→cancelled, delivered→returned).
+
+    The order's row is locked before its status is checked: of concurrent changes one wins."""
     if status not in ORDER_FLOW:
         raise DocumentError(f"Unknown status; use one of: {', '.join(ORDER_STATUSES)}.", field="status")
+    lock_row(session, order)
     allowed = ORDER_FLOW[order.status]
     if status not in allowed:
         then = f"it can only become {' or '.join(allowed)}" if allowed else "its status is final"
@@ -559,7 +587,13 @@ def list_quotes(session: Session, *, status: str | None = None, customer_id: int
 
 
 def create_invoice(session: Session, order: Order, *, due_at: dt.date | None = None) -> Invoice:
-    """Invoice an order (once; not a cancelled one): numbered per fiscal year, due after the due-days setting."""
+    """Invoice an order (once; not a cancelled one): numbered per fiscal year, due after the due-days setting.
+
+    One order has one live (not void) invoice: the order's row is locked before the check, so of
+    concurrent requests one invoices it and the others get 409; a partial unique index on the
+    live invoices' `order_id` backs it. A void invoice does not count: the order is invoiced again.
+    """
+    lock_row(session, order)
     if order.status == "cancelled":
         raise DocumentError(f"Order {order.number} is cancelled.", status=409)
     existing = session.scalar(sa.select(Invoice.number).where(Invoice.order_id == order.id, Invoice.status != "void"))
@@ -574,7 +608,10 @@ def create_invoice(session: Session, order: Order, *, due_at: dt.date | None = N
                       subtotal=order.subtotal, discount_total=order.discount_total, tax_total=order.tax_total,
                       total=order.total, paid_total=pricing.round_money(Decimal(0), order.currency))
     session.add(invoice)
-    session.flush()
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:
+        raise _conflict(session, f"Order {order.number} has a live invoice already.") from None
     record_interaction(order.customer_id, "sales.invoice_issued", "other", f"Invoice {number} issued",
                        value=invoice.total, currency=invoice.currency, source=("sales.invoice", invoice.id),
                        direction="outbound", payload={"number": number, "order": order.number})
@@ -600,22 +637,29 @@ def record_payment(session: Session, invoice: Invoice, amount: Decimal, *, metho
                    reference: str | None = None, paid_at: dt.datetime | None = None) -> Any:
     """Record a payment (a refund when negative) and update the invoice's paid total and status.
 
-    The amount must be exact in the invoice's currency; a refund may not exceed what was paid.
-    The invoice becoming paid is recorded as `sales.invoice_paid`, and a placed order becomes paid.
+    The amount must be exact in the invoice's currency. A payment may not exceed the balance due
+    and a refund may not exceed what was paid (422, field `amount`): the paid total stays between
+    0 and the invoice's total and always equals the sum of its payments. The invoice's row is
+    locked before it is read, so concurrent payments and refunds queue and each sees the ones
+    before it. The invoice becoming paid is recorded as `sales.invoice_paid`, and a placed order
+    becomes paid.
     """
-    if invoice.status == "void":
-        raise DocumentError(f"Invoice {invoice.number} is void.", status=409)
     if method not in PAYMENT_METHODS:
         raise DocumentError(f"Unknown method; use one of: {', '.join(PAYMENT_METHODS)}.", field="method")
     if amount == 0:
         raise DocumentError("A payment must not be zero.", field="amount")
     if pricing.round_money(amount, invoice.currency) != amount:
         raise DocumentError(f"The amount has more decimals than {invoice.currency} allows.", field="amount")
+    lock_row(session, invoice)
+    if invoice.status == "void":
+        raise DocumentError(f"Invoice {invoice.number} is void.", status=409)
     paid = invoice.paid_total + amount
     if paid < 0:
-        raise DocumentError(f"A refund cannot exceed the {invoice.paid_total} paid.", field="amount")
-    if paid > MAX_AMOUNT:
-        raise DocumentError("The amount is too large.", field="amount")
+        raise DocumentError(f"A refund cannot exceed the {plain(invoice.paid_total)} {invoice.currency} paid.",
+                            field="amount")
+    if amount > 0 and paid > invoice.total:
+        due = max(invoice.total - invoice.paid_total, Decimal(0))
+        raise DocumentError(f"A payment cannot exceed the {plain(due)} {invoice.currency} due.", field="amount")
     was = invoice.status
     payment = Payment(invoice_id=invoice.id, amount=amount, method=method, reference=reference,
                       paid_at=paid_at or utcnow())
@@ -645,7 +689,11 @@ def balance(invoice: Invoice) -> Decimal:
 
 def void_invoice(session: Session, invoice: Invoice, reason: str | None = None) -> Invoice:
     """Void an invoice whose payments net to zero (refund them first): status `void`, out of the
-    balance due; the order may then be invoiced again. Recorded as `sales.invoice_voided`, audited."""
+    balance due; the order may then be invoiced again. Recorded as `sales.invoice_voided`, audited.
+
+    The invoice's row is locked first: a payment racing the void either lands before it (and
+    the void is refused) or finds the invoice void (409)."""
+    lock_row(session, invoice)
     if invoice.status == "void":
         raise DocumentError(f"Invoice {invoice.number} is already void.", status=409)
     if invoice.paid_total != 0:

@@ -62,6 +62,7 @@ def _list_page(lister: Any, endpoint: str, template: str, statuses: dict[str, An
 
 
 def _fail(exc: DocumentError, target: str) -> Any:
+    session().rollback()  # end the refused change (and release its row lock) before the flash is stored
     flash(exc.message, "danger")
     return redirect(target)
 

@@ -2,7 +2,7 @@
 
 Revision ID: sales_0001
 Revises: 
-Create Date: 2026-11-26 12:52:47.982881
+Create Date: 2026-12-06 19:34:51.240511
 """
 
 from __future__ import annotations
@@ -321,7 +321,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['owner_id'], ['core_user.id'], name=op.f('fk_sales_order_owner_id_core_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['quote_id'], ['sales_quote.id'], name=op.f('fk_sales_order_quote_id_sales_quote'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_order')),
-    sa.UniqueConstraint('number', name=op.f('uq_sales_order_number'))
+    sa.UniqueConstraint('number', name=op.f('uq_sales_order_number')),
+    sa.UniqueConstraint('quote_id', name=op.f('uq_sales_order_quote_id'))
     )
     with op.batch_alter_table('sales_order', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sales_order_customer_id'), ['customer_id'], unique=False)
@@ -376,6 +377,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_sales_invoice_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_invoice_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_invoice_status_due_at'), ['status', 'due_at'], unique=False)
+        batch_op.create_index('uq_sales_invoice_live_order_id', ['order_id'], unique=True, postgresql_where=sa.text("status <> 'void'"), sqlite_where=sa.text("status <> 'void'"))
 
     op.create_table('sales_order_line',
     sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -425,6 +427,7 @@ def downgrade() -> None:
 
     op.drop_table('sales_order_line')
     with op.batch_alter_table('sales_invoice', schema=None) as batch_op:
+        batch_op.drop_index('uq_sales_invoice_live_order_id', postgresql_where=sa.text("status <> 'void'"), sqlite_where=sa.text("status <> 'void'"))
         batch_op.drop_index(batch_op.f('ix_sales_invoice_status_due_at'))
         batch_op.drop_index(batch_op.f('ix_sales_invoice_order_id'))
         batch_op.drop_index(batch_op.f('ix_sales_invoice_customer_id'))
