@@ -468,11 +468,12 @@ def accept_quote(session: Session, quote: Quote) -> Order:
     quote.status = "accepted"
     quote.accepted_at = utcnow()
     lines = [OrderLine(**{key: getattr(line, key) for key in _LINE_COLUMNS}) for line in quote.lines]
+    refused = f"Quote {quote.number} has an order already."  # the rollback below expires the quote
     try:
         return _place(session, quote.customer_id, quote.currency, lines, quote, channel="staff", quote_id=quote.id,
                       deal_id=quote.deal_id)
     except sa.exc.IntegrityError:
-        raise _conflict(session, f"Quote {quote.number} has an order already.") from None
+        raise _conflict(session, refused) from None
 
 
 _LINE_COLUMNS = ("position", "product_id", "description", "quantity", "unit_price", "discount", "tax_rate", "net", "tax", "total")
@@ -608,10 +609,11 @@ def create_invoice(session: Session, order: Order, *, due_at: dt.date | None = N
                       subtotal=order.subtotal, discount_total=order.discount_total, tax_total=order.tax_total,
                       total=order.total, paid_total=pricing.round_money(Decimal(0), order.currency))
     session.add(invoice)
+    refused = f"Order {order.number} has a live invoice already."  # the rollback below expires the order
     try:
         session.flush()
     except sa.exc.IntegrityError:
-        raise _conflict(session, f"Order {order.number} has a live invoice already.") from None
+        raise _conflict(session, refused) from None
     record_interaction(order.customer_id, "sales.invoice_issued", "other", f"Invoice {number} issued",
                        value=invoice.total, currency=invoice.currency, source=("sales.invoice", invoice.id),
                        direction="outbound", payload={"number": number, "order": order.number})
