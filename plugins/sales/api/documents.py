@@ -378,7 +378,8 @@ def reject_quote(data: dict[str, Any], quote_id: int) -> Any:
 @require(perm.DOCUMENT_EDIT)
 @blp.response(201, OrderOut)
 def accept_quote(quote_id: int) -> Any:
-    """Accept the quote: it becomes an order with the same lines (`sales.order_placed`)."""
+    """Accept the quote: it becomes an order with the same lines (`sales.order_placed`); a quote makes
+    one order (409 once accepted, rejected or expired)."""
     try:
         order = service.accept_quote(session(), service.get_quote(session(), quote_id))
     except DocumentError as exc:
@@ -462,7 +463,8 @@ class Invoices(MethodView):
     @blp.arguments(InvoiceIn)
     @blp.response(201, InvoiceOut)
     def post(self, data: dict[str, Any]) -> Any:
-        """Invoice an order (once), numbered per fiscal year (`INV-1405-000001`)."""
+        """Invoice an order (once: 409 while it has an invoice that is not void), numbered per fiscal year
+        (`INV-1405-000001`)."""
         try:
             invoice = service.create_invoice(session(), service.get_order(session(), data["order_id"]),
                                              due_at=data.get("due_at"))
@@ -523,7 +525,10 @@ def void_invoice(data: dict[str, Any], invoice_id: int) -> Any:
 @blp.arguments(PaymentIn)
 @blp.response(201, InvoiceOut)
 def record_payment(data: dict[str, Any], invoice_id: int) -> Any:
-    """Record a payment (partial too; negative: a refund); answers the updated invoice."""
+    """Record a payment (partial too; negative: a refund); answers the updated invoice.
+
+    A payment may not exceed the balance due, nor a refund what was paid (422, field `amount`);
+    parallel payments are applied one after another. A void invoice takes none (409)."""
     try:
         invoice = service.get_invoice(session(), invoice_id)
         service.record_payment(session(), invoice, data["amount"], method=data["method"],
