@@ -274,6 +274,27 @@ def test_parallel_status_changes_move_an_order_once(api, order, race, db_session
     assert len(changes) == 1
 
 
+def test_a_payment_racing_a_cancel_is_recorded_whichever_comes_first(api, lamp, make_customer, race, db_session):
+    customer = make_customer()
+    pairs = []
+    for _ in range(4):
+        placed = _order(api, lamp, customer.id)
+        billed = api.post("sales/invoices", json={"order_id": placed["id"]}).get_json()
+        pairs.append((placed, billed))
+    calls = []
+    for placed, billed in pairs:
+        calls += [("POST", f"sales/orders/{placed['id']}/status", {"status": "cancelled"}),
+                  ("POST", _pay(billed["id"]), {"amount": "3300"})]
+    results = race.mixed(calls, client=api)
+    _errors_have_the_shape(results)
+    assert [r.status for r in results[1::2]] == [201] * 4  # the money came in: it is recorded
+    db_session.expire_all()
+    for (placed, billed), cancel in zip(pairs, results[0::2], strict=True):
+        status = db_session.get(Order, placed["id"]).status
+        assert (cancel.status, status) in ((200, "cancelled"), (409, "paid"))
+        assert _balanced(api, db_session, billed["id"]).status == "paid"
+
+
 # --------------------------------------------------------------------------- numbers
 
 

@@ -643,8 +643,8 @@ def record_payment(session: Session, invoice: Invoice, amount: Decimal, *, metho
     and a refund may not exceed what was paid (422, field `amount`): the paid total stays between
     0 and the invoice's total and always equals the sum of its payments. The invoice's row is
     locked before it is read, so concurrent payments and refunds queue and each sees the ones
-    before it. The invoice becoming paid is recorded as `sales.invoice_paid`, and a placed order
-    becomes paid.
+    before it. The invoice becoming paid is recorded as `sales.invoice_paid`, and its order becomes
+    paid if it is still placed (an order cancelled meanwhile stays cancelled; the money is recorded).
     """
     if method not in PAYMENT_METHODS:
         raise DocumentError(f"Unknown method; use one of: {', '.join(PAYMENT_METHODS)}.", field="method")
@@ -674,10 +674,9 @@ def record_payment(session: Session, invoice: Invoice, amount: Decimal, *, metho
         record_interaction(invoice.customer_id, "sales.invoice_paid", "other", f"Invoice {invoice.number} paid",
                            value=invoice.total, currency=invoice.currency, source=("sales.invoice", invoice.id),
                            payload={"number": invoice.number})
-        if invoice.order_id is not None:
-            order = session.get(Order, invoice.order_id)
-            if order is not None and order.status == "placed":
-                change_order_status(session, order, "paid")
+        order = session.get(Order, invoice.order_id) if invoice.order_id is not None else None
+        if order is not None and lock_row(session, order).status == "placed":  # not cancelled meanwhile
+            change_order_status(session, order, "paid")
     session.flush()
     return payment
 
