@@ -262,6 +262,13 @@ OrderPage = _page_schema(OrderSummary, "OrderPage")
 InvoicePage = _page_schema(InvoiceSummary, "InvoicePage")
 
 
+def _refused(exc: DocumentError) -> Any:
+    """The API error for a refused change, after rolling it back: a refusal may come after the
+    document's row was locked, and the lock (on SQLite the database's write lock) is released now."""
+    session().rollback()
+    return fail(exc)
+
+
 def _lines(rows: list[dict[str, Any]]) -> list[LineIn]:
     return [LineIn(**row) for row in rows]
 
@@ -302,7 +309,7 @@ class Quotes(MethodView):
                                          price_list_id=data.get("price_list_id"), currency=data.get("currency"),
                                          valid_until=data.get("valid_until"), deal_id=data.get("deal_id"))
         except DocumentError as exc:
-            raise fail(exc) from None
+            raise _refused(exc) from None
         session().commit()
         return quote
 
@@ -315,7 +322,7 @@ def get_quote(quote_id: int) -> Any:
     try:
         return service.get_quote(session(), quote_id)
     except DocumentError as exc:
-        raise fail(exc) from None
+        raise _refused(exc) from None
 
 
 def _pdf(body: bytes, number: str) -> Response:
@@ -338,7 +345,7 @@ def quote_pdf(args: dict[str, Any], quote_id: int) -> Any:
     try:
         quote = service.get_quote(session(), quote_id)
     except DocumentError as exc:
-        raise fail(exc) from None
+        raise _refused(exc) from None
     with _locale(args):
         return _pdf(pdf.quote_pdf(quote), quote.number)
 
@@ -352,7 +359,7 @@ def send_quote(quote_id: int) -> Any:
     try:
         delivery = service.deliver_quote(session(), service.get_quote(session(), quote_id))
     except DocumentError as exc:
-        raise fail(exc) from None
+        raise _refused(exc) from None
     session().commit()
     quote = delivery.quote
     quote.emailed, quote.mail_error = delivery.emailed, delivery.mail_error
@@ -369,7 +376,7 @@ def reject_quote(data: dict[str, Any], quote_id: int) -> Any:
     try:
         quote = service.reject_quote(session(), service.get_quote(session(), quote_id), data.get("reason"))
     except DocumentError as exc:
-        raise fail(exc) from None
+        raise _refused(exc) from None
     session().commit()
     return quote
 
@@ -383,7 +390,7 @@ def accept_quote(quote_id: int) -> Any:
     try:
         order = service.accept_quote(session(), service.get_quote(session(), quote_id))
     except DocumentError as exc:
-        raise fail(exc) from None
+        raise _refused(exc) from None
     session().commit()
     return order
 
@@ -411,7 +418,7 @@ class Orders(MethodView):
         try:
             order = service.place_order(session(), data["customer_id"], _lines(data["lines"]), channel="api")
         except DocumentError as exc:
-            raise fail(exc) from None
+            raise _refused(exc) from None
         session().commit()
         return order
 
@@ -424,7 +431,7 @@ def get_order(order_id: int) -> Any:
     try:
         return service.get_order(session(), order_id)
     except DocumentError as exc:
-        raise fail(exc) from None
+        raise _refused(exc) from None
 
 
 @blp.route("/orders/<int:order_id>/status", methods=["POST"])
@@ -437,7 +444,7 @@ def change_order_status(data: dict[str, Any], order_id: int) -> Any:
     try:
         order = service.change_order_status(session(), service.get_order(session(), order_id), data["status"])
     except DocumentError as exc:
-        raise fail(exc) from None
+        raise _refused(exc) from None
     session().commit()
     return order
 
@@ -471,7 +478,7 @@ class Invoices(MethodView):
         except DocumentError as exc:
             if exc.status == 404:
                 exc.status, exc.field = 422, "order_id"
-            raise fail(exc) from None
+            raise _refused(exc) from None
         session().commit()
         return _invoice(invoice)
 
@@ -484,7 +491,7 @@ def get_invoice(invoice_id: int) -> Any:
     try:
         return _invoice(service.get_invoice(session(), invoice_id))
     except DocumentError as exc:
-        raise fail(exc) from None
+        raise _refused(exc) from None
 
 
 @blp.route("/invoices/<int:invoice_id>/pdf")
@@ -498,7 +505,7 @@ def invoice_pdf(args: dict[str, Any], invoice_id: int) -> Any:
     try:
         invoice = service.get_invoice(session(), invoice_id)
     except DocumentError as exc:
-        raise fail(exc) from None
+        raise _refused(exc) from None
     with _locale(args):
         return _pdf(pdf.invoice_pdf(invoice), invoice.number)
 
@@ -514,7 +521,7 @@ def void_invoice(data: dict[str, Any], invoice_id: int) -> Any:
     try:
         invoice = service.void_invoice(session(), service.get_invoice(session(), invoice_id), data.get("reason"))
     except DocumentError as exc:
-        raise fail(exc) from None
+        raise _refused(exc) from None
     session().commit()
     return _invoice(invoice)
 
@@ -534,7 +541,7 @@ def record_payment(data: dict[str, Any], invoice_id: int) -> Any:
         service.record_payment(session(), invoice, data["amount"], method=data["method"],
                                reference=data.get("reference"), paid_at=data.get("paid_at"))
     except DocumentError as exc:
-        raise fail(exc) from None
+        raise _refused(exc) from None
     session().commit()
     session().refresh(invoice)
     return _invoice(invoice)
