@@ -43,6 +43,7 @@ from apispec import BasePlugin
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
 
 from payvand.core.api.base import API_PREFIX
 from payvand.core.api.errors import ApiError
@@ -225,6 +226,38 @@ def delete_expired(now: dt.datetime | None = None) -> int:
 
     cutoff = (now or utcnow()) - TTL
     return current_session().execute(sa.delete(_table).where(_table.c.created_at <= cutoff)).rowcount or 0
+
+
+def _contains(dialect: str, index: int, needle: bytes) -> sa.ColumnElement[bool]:
+    """The stored body holds `needle` (bytes compared as bytes on both databases)."""
+    if dialect == "postgresql":
+        return sa.text(f"position(:needle_{index} IN core_idempotency_key.body) > 0").bindparams(
+            sa.bindparam(f"needle_{index}", needle, type_=sa.LargeBinary))  # type: ignore[return-value]
+    return sa.func.instr(_table.c.body, sa.literal(needle, sa.LargeBinary)) > 0
+
+
+def forget_customers(session: Session, customer_ids: list[int]) -> int:
+    """Delete the stored answers that could show these customers' personal data (erasure calls
+    it before it wipes them): keys sent to their own routes (`/api/v1/customers/<id>/...`) and
+    answers holding one of their names, emails or phones as a JSON string. Returns how many.
+    Keys still in progress stay (the erasure's own, when it was sent with one).
+
+    A retry of such a request acts again; erasing a customer is rare enough for that.
+    """
+    from payvand.core.models import Customer, CustomerEmail, CustomerPhone
+
+    if not customer_ids:
+        return 0
+    values: set[str] = set()
+    for row in session.execute(sa.select(Customer.given_name, Customer.family_name, Customer.organization_name,
+                                         Customer.display_name).where(Customer.id.in_(customer_ids))):
+        values.update(v for v in row if v)
+    values.update(session.scalars(sa.select(CustomerEmail.email).where(CustomerEmail.customer_id.in_(customer_ids))))
+    values.update(session.scalars(sa.select(CustomerPhone.number).where(CustomerPhone.customer_id.in_(customer_ids))))
+    dialect = session.get_bind().dialect.name
+    conditions = [_table.c.path.like(f"{API_PREFIX}/customers/{i}/%") for i in customer_ids]
+    conditions += [_contains(dialect, n, json.dumps(v, ensure_ascii=False).encode()) for n, v in enumerate(sorted(values))]
+    return session.execute(sa.delete(_table).where(_table.c.state == DONE, sa.or_(*conditions))).rowcount or 0
 
 
 # --------------------------------------------------------------------------- the Flask hooks

@@ -225,3 +225,26 @@ def test_the_kit_check_passes_for_interactions(api, make_customer, race):
     assert_idempotent(api, f"customers/{customer.id}/interactions",
                       {"kind": "core.note", "channel": "phone", "summary": "Called back"}, race=race)
 
+
+
+def test_erasing_a_customer_forgets_the_stored_answers_that_show_them(api, runtime):
+    body = {"given_name": "ژینوس", "family_name": "Farahmand", "emails": ["zhinoos@example.com"],
+            "phones": ["09121234567"]}
+    created = api.post("customers", json=body, headers=keyed("create")).json
+    api.post(f"customers/{created['id']}/interactions", json={"kind": "core.note", "channel": "phone"},
+             headers=keyed("note"))
+    api.post("customers", json=customer_body(), headers=keyed("someone-else"))
+
+    assert api.post(f"customers/{created['id']}/erase").status_code == 200
+    kept = _keys(runtime)
+    assert [k.idem_key for k in kept] == ["someone-else"]
+    for text in ("ژینوس", "Farahmand", "zhinoos", "+989121234567"):
+        assert all(text.encode() not in (k.body or b"") for k in kept)
+
+
+def test_an_erasure_sent_with_a_key_is_replayed(api, make_customer, runtime):
+    customer = make_customer(emails=["gone@example.com"])
+    first = api.post(f"customers/{customer.id}/erase", headers=keyed("erase"))
+    again = api.post(f"customers/{customer.id}/erase", headers=keyed("erase"))
+    assert first.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert b"gone@example.com" not in again.get_data()
