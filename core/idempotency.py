@@ -357,9 +357,16 @@ PARAMETER = {
 }
 
 
+REPLAYED = {
+    "description": "`true` when this is the stored answer of an earlier request with the same `Idempotency-Key`",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+
+
 class IdempotencyKeyPlugin(BasePlugin):
     """apispec plugin declaring the optional `Idempotency-Key` header on every POST of the API,
-    with the 400 (malformed key), 409 (in progress) and 422 (reused key) it may answer."""
+    with the 400 (malformed key), 409 (in progress) and 422 (reused key) it may answer and the
+    `Idempotent-Replayed` header of its successful answers."""
 
     def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None,
                          **kwargs: Any) -> None:
@@ -377,3 +384,6 @@ class IdempotencyKeyPlugin(BasePlugin):
         for code in (400, 409, 422):
             if str(code) not in present:
                 responses[code] = http.HTTPStatus(code).name
+        for code, response in responses.items():
+            if str(code).startswith("2") and isinstance(response, dict):
+                response["headers"] = {**response.get("headers", {}), REPLAYED_HEADER: copy.deepcopy(REPLAYED)}

@@ -211,9 +211,12 @@ def test_every_post_operation_declares_the_header(client, subtests):
             assert len(header) == 1 and header[0]["required"] is False
             assert header[0]["schema"]["maxLength"] == 255
             assert {"400", "409", "422"} <= set(operation["responses"])
+            success = [r for code, r in operation["responses"].items() if code.startswith("2")]
+            assert success and all("Idempotent-Replayed" in r["headers"] for r in success)
     for path, item in spec["paths"].items():
         for method in set(item) - {"post", "parameters"}:
             assert HEADER not in {p.get("name") for p in item[method].get("parameters", [])}, (method, path)
+            assert not any("Idempotent-Replayed" in r.get("headers", {}) for r in item[method]["responses"].values())
 
 
 def test_the_kit_check_passes_for_customers(api, race):
