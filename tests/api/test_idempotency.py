@@ -198,6 +198,7 @@ def test_concurrent_requests_with_one_key_act_once(api, race, count_rows):
     created = [r for r in results if r.status == 201]
     assert created and all(r.status == 409 for r in results if r.status != 201), results
     assert {r.body for r in created} == {created[0].body}
+    assert [r.headers.get("Idempotent-Replayed") for r in created].count("true") == len(created) - 1
     assert count_rows(Customer) == 1
 
 
