@@ -63,7 +63,7 @@ DEFAULT_LEASE_SECONDS = 300.0
 UNSTORED_HEADERS = frozenset({"content-length", "set-cookie", "date", "server", "connection",
                               "transfer-encoding", "keep-alive"})
 
-_KEY = re.compile(r"[!-~]{1,%d}" % MAX_KEY_LENGTH)
+_KEY = re.compile(rf"[!-~]{{1,{MAX_KEY_LENGTH}}}")
 _table = IdempotencyKey.__table__
 
 
