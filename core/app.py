@@ -12,6 +12,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Blueprint as SmorestBlueprint
 from werkzeug.exceptions import HTTPException, NotFound
 
+from payvand.core import idempotency
 from payvand.core.api import customers as customers_api
 from payvand.core.api import interactions as interactions_api
 from payvand.core.api import plugins as plugins_api
@@ -64,6 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     owners = _register_plugin_blueprints(app, api, runtime)
 
     _install_request_hooks(app, runtime, owners)
+    idempotency.install(app)  # after the API's authentication: keys belong to the principal
     _install_error_handlers(app)
     from payvand.core.web import init_web
 

@@ -48,6 +48,8 @@ ENV_KEYS: dict[str, Any] = {
     "PAYVAND_SMTP_URL": str,
     "PAYVAND_MAIL_FROM": str,
     "PAYVAND_BASE_URL": str,  # e.g. https://crm.example.com: absolute links in mail (reminders)
+    "PAYVAND_IDEMPOTENCY_WAIT_SECONDS": float,  # a retry waits this long for the first request with its key
+    "PAYVAND_IDEMPOTENCY_LEASE_SECONDS": float,  # a key whose request died is taken over after this
     # read by the sales plugin
     "PAYVAND_LEAD_FORM_MIN_SECONDS": float,
     "PAYVAND_LEAD_FORM_RATE": str,

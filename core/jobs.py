@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from payvand.core import events
+from payvand.core import events, idempotency
 from payvand.core.contracts import JobSpec
 from payvand.core.db import bind_session, utcnow
 from payvand.core.models import OutboxEvent, Setting
@@ -198,8 +198,12 @@ class JobRunner:
 
     def jobs(self) -> list[tuple[str, JobSpec]]:
         """(owner, job) for the scheduled jobs of the core and of the active plugins."""
-        core = JobSpec("core.outbox_cleanup", self.cleanup_outbox, 3600, "Forget delivered events after a week")
-        return [("core", core), *self.runtime.jobs()]
+        core = [
+            JobSpec("core.outbox_cleanup", self.cleanup_outbox, 3600, "Forget delivered events after a week"),
+            JobSpec("core.idempotency_cleanup", idempotency.delete_expired, 3600,
+                    "Forget idempotency keys after 24 hours"),
+        ]
+        return [*(("core", job) for job in core), *self.runtime.jobs()]
 
     def cleanup_outbox(self) -> None:
         """Delete events delivered more than seven days ago."""

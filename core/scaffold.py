@@ -198,6 +198,7 @@ def downgrade() -> None:
     "tests/test_{name}.py": '''"""Tests of the {name} plugin, with the fixtures of payvand.sdk.testing."""
 
 import pytest
+from payvand.sdk.testing import assert_idempotent
 
 
 @pytest.fixture
@@ -212,6 +213,11 @@ def test_an_item_is_created_and_put_on_the_timeline(api, make_customer):
     assert [i["title"] for i in api.get("{name}/items").json] == ["First"]
     timeline = api.get(f"customers/{{customer.id}}/interactions").json["items"]
     assert [i["kind"] for i in timeline] == ["{name}.item_created"]
+
+
+def test_creating_an_item_honours_idempotency_keys(api, make_customer, race):
+    customer = make_customer()
+    assert_idempotent(api, "{name}/items", {{"customer_id": customer.id, "title": "First"}}, race=race)
 
 
 def test_an_unknown_customer_is_refused(api):

@@ -615,3 +615,74 @@ def race(app: Any) -> Iterator[Race]:
         yield kit
     finally:
         kit.close()
+
+
+# --------------------------------------------------------------------------- idempotency keys
+
+
+def table_counts(app: Any) -> dict[str, int]:
+    """How many rows each table of the app's database holds (Alembic's version tables aside)."""
+    engine = app.extensions["payvand"].engine
+    names = sorted(n for n in sa.inspect(engine).get_table_names() if not n.startswith("alembic_version"))
+    counts = sa.union_all(*(sa.select(sa.literal(name).label("name"), sa.func.count().label("n"))
+                            .select_from(sa.table(name)) for name in names))
+    with engine.connect() as connection:
+        return {name: n for name, n in connection.execute(counts)}
+
+
+def _changed(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {name: after.get(name, 0) - before.get(name, 0) for name in after if after.get(name, 0) != before.get(name, 0)}
+
+
+def assert_idempotent(api: ApiClient, path: str, json: Any, *, race: Race | None = None, n: int = 8) -> Any:
+    """Check that a creating POST route honours `Idempotency-Key`; return the first answer's JSON.
+
+    `json` is the body, or a callable returning a fresh valid body for each check (when one
+    body cannot be acted on twice, e.g. invoicing one order). Checks that:
+
+    - a request with a new key succeeds (2xx); the same key and body answers the same status,
+      body and `Location`, marked `Idempotent-Replayed: true`, and changes no table's row count;
+    - the same key with another body is refused with 422 (field `Idempotency-Key`) and changes
+      nothing;
+    - with `race` (the fixture), `n` simultaneous requests with one new key act once: every
+      table's row count changes as much as one more request with its own key changes it, and
+      every successful answer is the same (others may only be 409 `idempotency_in_progress`).
+      The body must then be acceptable several times, or `json` a callable.
+    """
+    import uuid
+
+    app = api.client.application
+    body = json() if callable(json) else json
+    key = f"kit-{uuid.uuid4()}"
+    first = api.post(path, json=body, headers={"Idempotency-Key": key})
+    assert 200 <= first.status_code < 300, f"POST {path} answered {first.status_code}: {first.get_json()}"
+    assert first.headers.get("Idempotent-Replayed") is None
+    after_first = table_counts(app)
+    again = api.post(path, json=body, headers={"Idempotency-Key": key})
+    assert again.headers.get("Idempotent-Replayed") == "true", f"POST {path} acted again: {again.status_code}"
+    assert (again.status_code, again.get_data()) == (first.status_code, first.get_data())
+    assert again.headers.get("Location") == first.headers.get("Location")
+    assert again.headers.get("Content-Type") == first.headers.get("Content-Type")
+    other = {**body, "idempotency_probe": True} if isinstance(body, dict) else [body]
+    reused = api.post(path, json=other, headers={"Idempotency-Key": key})
+    assert reused.status_code == 422, f"POST {path} with a reused key and another body: {reused.status_code}"
+    assert "Idempotency-Key" in reused.get_json()["error"]["fields"]
+    assert _changed(after_first, table_counts(app)) == {}, "a replay or a refused reuse changed the database"
+
+    if race is not None:  # what one more request changes (a day's rollup row is made only once, ...)
+        body = json() if callable(json) else json
+        before = table_counts(app)
+        single = api.post(path, json=body, headers={"Idempotency-Key": f"kit-{uuid.uuid4()}"})
+        assert 200 <= single.status_code < 300, f"POST {path} again answered {single.status_code}: {single.get_json()}"
+        acted = _changed(before, table_counts(app))
+        body = json() if callable(json) else json
+        before = table_counts(app)
+        results = race(n, "POST", path, client=api, json=body, headers={"Idempotency-Key": f"kit-{uuid.uuid4()}"})
+        succeeded = [r for r in results if 200 <= r.status < 300]
+        assert succeeded, f"no request of the race succeeded: {results}"
+        assert all(r.status == 409 and r.json["error"]["code"] == "idempotency_in_progress"
+                   for r in results if r not in succeeded), results
+        assert {(r.status, r.body) for r in succeeded} == {(succeeded[0].status, succeeded[0].body)}
+        changed = _changed(before, table_counts(app))
+        assert changed == acted, f"{n} requests with one key changed {changed}, one request {acted}"
+    return first.get_json()

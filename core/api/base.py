@@ -232,7 +232,9 @@ def init_api(app: Flask) -> Api:
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearerAuth": []}],
     })
-    api = Api(app, spec_kwargs={"extra_plugins": [ErrorResponsesPlugin()]})
+    from payvand.core.idempotency import IdempotencyKeyPlugin
+
+    api = Api(app, spec_kwargs={"extra_plugins": [IdempotencyKeyPlugin(), ErrorResponsesPlugin()]})
     api.register_converter(IntegerConverter, integer_path_schema)
     from payvand.core.schemas import REFERENCED_SCHEMAS
 

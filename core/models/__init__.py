@@ -11,6 +11,7 @@ from payvand.core.models.customer import (
     CustomerTag,
     LifecycleStage,
 )
+from payvand.core.models.idempotency import IdempotencyKey
 from payvand.core.models.interaction import CORE_CHANNELS, Direction, Interaction
 from payvand.core.models.system import AuditLog, CustomerMerge, OutboxEvent, PluginState, Setting
 from payvand.core.models.web import ImportJob, WebSession
@@ -18,6 +19,6 @@ from payvand.core.models.web import ImportJob, WebSession
 __all__ = [
     "ApiToken", "AuditLog", "CORE_CHANNELS", "Customer", "CustomerAddress", "CustomerConsent",
     "CustomerEmail", "CustomerKind", "CustomerMerge", "CustomerPhone", "CustomerTag", "Direction",
-    "ImportJob", "Interaction", "LifecycleStage", "OutboxEvent", "Permission", "PluginState", "Role",
+    "IdempotencyKey", "ImportJob", "Interaction", "LifecycleStage", "OutboxEvent", "Permission", "PluginState", "Role",
     "RolePermission", "Setting", "User", "WebSession", "user_role",
 ]

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from payvand.core import audit, events
+from payvand.core import audit, events, idempotency
 from payvand.core.audit import Actor
 from payvand.core.db import utcnow
 from payvand.core.models import (
@@ -91,6 +91,7 @@ def erase_customer(session: Session, customer: Customer, actor: Actor, plugins: 
     for each in customers:
         if each is not None and each.erased_at is None:
             plugins.call("payvand_customer_erase", customer=each)
+    idempotency.forget_customers(session, ids)  # stored API answers showing them
     keys = [str(i) for i in ids]
     for model in (CustomerEmail, CustomerPhone, CustomerAddress):
         session.execute(sa.delete(model).where(model.customer_id.in_(ids)))
