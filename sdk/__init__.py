@@ -45,6 +45,7 @@ from payvand.core.services.interactions import InteractionError, Source, build_i
 from payvand.core.web.access import csrf_exempt, public_page, staff_required
 from payvand.core.web.access import staff_user as current_staff
 from payvand.core.web.forms import FormResult, parse_form
+from payvand.core.uploads import FILE_TYPES, FileType, UploadRejected, check_upload, send_upload, upload_type
 from payvand.core.web.security import content_security_policy, note_retry_after
 
 __all__ = [
@@ -60,7 +61,7 @@ __all__ = [
     "CsvSource", "CsvSourceError", "fold_text",
     "record_interactions", "font_path", "format_date", "format_money", "format_number", "localize_digits", "current_locale",
     "to_jalali", "from_jalali", "jalali_month_days", "jalali_month_name", "quiet_gc",
-    "content_security_policy",
+    "content_security_policy", "FILE_TYPES", "FileType", "UploadRejected", "check_upload", "send_upload", "upload_type",
 ]
 
 

@@ -14,7 +14,9 @@ staff UI: `web` (a superuser logged in through the login form), `web_as(permissi
 once at a real threaded server of the app (use it on the PostgreSQL run to prove money paths).
 For security: `assert_security_headers(response)` checks one response's headers (CSP, nosniff,
 no-store on the API, Retry-After on 429) and that a page holds no inline code, and `walk_pages`
-runs it over every GET route of the app as a superuser.
+runs it over every GET route of the app as a superuser. For uploads: `sample_upload(kind)`
+makes a small valid PDF, PNG, JPEG, WebP or CSV, and `hostile_uploads()` the disguised files an
+upload must refuse.
 
 Every test runs on a fresh SQLite database; when `PAYVAND_TEST_DATABASE_URL` points at a
 PostgreSQL database, every test using `app` runs a second time there.
@@ -536,6 +538,72 @@ def walk_pages(app: Any, web: WebClient, api: ApiClient) -> Callable[..., list[t
         return walked
 
     return walk
+
+
+# --------------------------------------------------------------------------- uploads
+
+
+def sample_upload(kind: str, *, padding: int = 0, text: bytes = b"") -> bytes:
+    """A small file that is wholly of `kind` ("pdf", "png", "jpeg", "webp" or "csv"), as
+    `payvand.sdk.check_upload` accepts it; `padding` bytes of filler (a PDF comment, a PNG
+    ancillary chunk, CSV rows) make it bigger, and `text` goes inside it (a PNG `tEXt` chunk, a
+    PDF comment, a CSV row) — for testing what a checker finds inside a file."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    if kind == "png":
+        body = chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0))
+        if text:
+            body += chunk(b"tEXt", b"Comment\x00" + text)
+        if padding:
+            body += chunk(b"zzPd", b"0" * padding)
+        return b"\x89PNG\r\n\x1a\n" + body + chunk(b"IDAT", zlib.compress(b"\x00\x00\x00\x00\x00")) + chunk(b"IEND", b"")
+    if kind == "pdf":
+        head = b"%PDF-1.4\n" + (b"%" + text + b"\n" if text else b"") + (b"%" + b"0" * padding + b"\n" if padding else b"")
+        objects = [b"1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n", b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"]
+        offsets, body = [], head
+        for obj in objects:
+            offsets.append(len(body))
+            body += obj
+        xref = len(body)
+        table = b"xref\n0 3\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+        return body + table + b"trailer<</Size 3/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % xref
+    if kind == "jpeg":
+        app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+        comment = b"\xff\xfe" + struct.pack(">H", len(text) + 2) + text if text else b""
+        return b"\xff\xd8" + app0 + comment + b"\x00" * padding + b"\xff\xd9"
+    if kind == "webp":
+        payload = b"VP8L" + struct.pack("<I", 5) + b"\x2f\x00\x00\x00\x00" + b"\x00"
+        payload += (b"ZZPD" + struct.pack("<I", padding) + b"0" * padding + b"\x00" * (padding % 2)) if padding else b""
+        return b"RIFF" + struct.pack("<I", 4 + len(payload)) + b"WEBP" + payload
+    if kind == "csv":
+        return b"name,email\r\nSara,sara@example.com\r\n" + (text + b"\r\n" if text else b"") + b"x," * (padding // 2)
+    raise ValueError(f"no sample of {kind!r}")
+
+
+def hostile_uploads() -> dict[str, tuple[bytes, str]]:
+    """Files an upload must refuse, by description: `(bytes, file name)` — HTML behind a PDF or
+    PNG signature, HTML appended to a whole file, script inside one, a whole file under an
+    `.html` name, HTML and SVG renamed to an image or PDF."""
+    page = b"<html><body><script>alert(document.cookie)</script></body></html>"
+    return {
+        "pdf signature, then a page": (b"%PDF-1.4\n" + page, "brochure.pdf"),
+        "pdf signature, then a page, html name": (b"%PDF-1.4\n" + page, "brochure.html"),
+        "whole pdf, page appended": (sample_upload("pdf") + page, "brochure.pdf"),
+        "whole pdf, script in a comment": (sample_upload("pdf", text=b"<script>alert(1)</script>"), "brochure.pdf"),
+        "whole pdf, html name": (sample_upload("pdf"), "brochure.html"),
+        "png signature, then a page": (b"\x89PNG\r\n\x1a\n" + page, "pen.png"),
+        "whole png, page appended": (sample_upload("png") + page, "pen.png"),
+        "whole png, script in a text chunk": (sample_upload("png", text=page), "pen.png"),
+        "whole png, html name": (sample_upload("png"), "pen.html"),
+        "jpeg signature, then a page": (b"\xff\xd8\xff\xe0" + page, "pen.jpg"),
+        "whole jpeg, html name": (sample_upload("jpeg"), "pen.htm"),
+        "a page renamed pdf": (page, "brochure.pdf"),
+        "an svg renamed png": (b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "pen.png"),
+    }
 
 
 class MailSink:
