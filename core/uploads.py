@@ -8,7 +8,8 @@ A file is accepted as a type only when all of it is that type, not just its firs
 - WebP: the RIFF size field equals the file's length.
 - PDF: `%PDF-1.x` / `%PDF-2.x` at the start, and `startxref` and `%%EOF` in the last KB
   with nothing but white space after the last `%%EOF`.
-- CSV: text — no NUL byte (unless UTF-16 with its BOM), no signature of a binary format.
+- CSV: text — no NUL byte (unless UTF-16 with its BOM; in the first MB of a file on disk), no
+  signature of a binary format.
 
 Besides, no file may sniff as HTML or script: a browser that ignored the declared type would
 run it. The first KB is searched for the tags browsers' sniffing looks for (`<html`,
@@ -36,6 +37,8 @@ from flask_babel import lazy_gettext as _l
 
 #: How much of a file is searched for HTML (and of a PDF's end for its trailer).
 SNIFF_BYTES = 1024
+#: How much of a text file stored on disk is read to tell that it is text.
+TEXT_HEAD = 1024 * 1024
 #: Tags whose presence makes a browser's sniffer (or a careless viewer) treat bytes as HTML.
 _HTML = re.compile(rb"<(?:!doctype\s+html|html|head|body|script|iframe|frame|frameset|object|embed|svg|img|style|"
                    rb"title|meta|link|div|table|font|form|base)[\s/>]", re.IGNORECASE)
@@ -158,6 +161,18 @@ def sniffs_as_html(data: bytes, kind: str | None = None) -> bool:
     return kind == "pdf" and bool(_HTML.search(data[-SNIFF_BYTES:]))
 
 
+def _read(data: bytes | Path) -> bytes:
+    """The bytes to check: all of them, except for a large text file, of which the first
+    `TEXT_HEAD` bytes tell whether it is text (a CSV import may be tens of megabytes)."""
+    if not isinstance(data, Path):
+        return bytes(data)
+    with data.open("rb") as handle:
+        head = handle.read(TEXT_HEAD)
+        if _detect(head) != "csv":
+            return head + handle.read()
+    return head
+
+
 def check_upload(data: bytes | Path, filename: str | None, allowed: Collection[str]) -> FileType:
     """The type of an uploaded file (its bytes, or the path of a temporary copy) when it is wholly one
     of `allowed` (names of `FILE_TYPES`) and `filename`'s extension is one of that type's.
@@ -167,7 +182,7 @@ def check_upload(data: bytes | Path, filename: str | None, allowed: Collection[s
     `extension` (the name does not match the content). Store the file under a name of your own
     with `FileType.extension`, and serve it with `send_upload`.
     """
-    raw = data.read_bytes() if isinstance(data, Path) else bytes(data)
+    raw = _read(data)
     if not raw.strip():
         raise UploadRejected("empty")
     kind = _detect(raw)
