@@ -108,7 +108,9 @@ def test_a_live_worker_heartbeats_through_a_long_batch(runtime, payvand_plugins)
         assert blocking.entered.wait(30)  # the first event is being delivered, the second waits its turn
         first_end = outbox(runtime)[1].next_attempt_at
         # Wait (no assertion on time) until the first lease is over and a beat has renewed the batch.
+        give_up = utcnow() + dt.timedelta(seconds=30)  # a guard against hanging, not a measurement
         while not (utcnow() > first_end and outbox(runtime)[1].next_attempt_at > first_end):
+            assert utcnow() < give_up, "no heartbeat renewed the batch's lease"
             threading.Event().wait(0.05)
         second = Runtime(runtime.config)
         second.activate_plugins()
