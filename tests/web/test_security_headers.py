@@ -10,13 +10,26 @@ from payvand.sdk.testing import WebClient, assert_security_headers, inline_code
 PASSWORD = "correct horse battery staple"
 
 
-def test_every_core_page_and_api_route_carries_the_security_headers(walk_pages, make_customer, make_interaction):
+def test_every_core_page_and_api_route_carries_the_security_headers(walk_pages, web, runtime, make_customer,
+                                                                     make_interaction):
+    import io
+
+    from payvand.core.audit import SYSTEM
+    from payvand.core.services.users import create_role
+
     customer = make_customer(given_name="Sara")
     interaction = make_interaction(customer.id)
-    walked = walk_pages(values={"customer_id": customer.id, "interaction_id": interaction.id})
+    with runtime.sessionmaker.begin() as session:
+        role_id = create_role(session, SYSTEM, "Walkers", ["core.customer.view"]).id
+    upload = web.post("/import", {"file": (io.BytesIO(b"name,email\nSara,sara@example.com\n"), "c.csv")},
+                      content_type="multipart/form-data")
+    job_id = int(upload.headers["Location"].split("/")[2])
+    walked = walk_pages(values={"customer_id": customer.id, "interaction_id": interaction.id, "user_id": web.user_id,
+                                "role_id": role_id, "job_id": job_id})
     paths = {path for path, _ in walked}
-    assert {"/", "/customers", f"/customers/{customer.id}", "/admin/settings", "/api/v1/customers"} <= paths
-    assert len(walked) >= 20
+    assert {"/", "/customers", f"/customers/{customer.id}", "/admin/settings", "/api/v1/customers",
+            f"/admin/users/{web.user_id}", f"/admin/roles/{role_id}", f"/import/{job_id}/mapping"} <= paths
+    assert len(walked) >= 30 and [w for w in walked if w[1] not in (200, 302, 404)] == []
 
 
 def test_pages_forbid_inline_code_and_framing(web):
