@@ -42,6 +42,7 @@ ENV_KEYS: dict[str, Any] = {
     "PAYVAND_PASSWORD_PROFILE": str,
     "PAYVAND_SESSION_HOURS": float,
     "PAYVAND_SESSION_REDIS_URL": str,
+    "PAYVAND_WORKER_LEASE_SECONDS": float,  # how long a claimed event batch is a worker's without a heartbeat
     "PAYVAND_RATELIMIT_STORAGE_URI": str,
     "PAYVAND_SECURE_COOKIES": _flag,
     "PAYVAND_IMPORT_MAX_BYTES": int,

@@ -2,9 +2,12 @@
 
 The embedded default runs this loop in a thread of `payvand run`; at scale run
 `payvand worker` in several processes against PostgreSQL: events are claimed with a lease
-(`FOR UPDATE SKIP LOCKED`), so each is handled by one worker, and a crashed worker's lease
-simply expires. A plugin that fails is retried alone, with exponential backoff; the event
-is never dropped while the plugin stays enabled.
+(`FOR UPDATE SKIP LOCKED`), so each is handled by one worker. The lease is short (30 s by
+default, `PAYVAND_WORKER_LEASE_SECONDS`) and a live worker renews it by a heartbeat every
+third of it while it works through its batch, so a long batch is not taken from it, and the
+events of a crashed worker are claimed by another within the lease. A plugin that fails is
+retried alone, with exponential backoff; the event is never dropped while the plugin stays
+enabled.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(minutes=5)
+LEASE = dt.timedelta(seconds=30)
 MAX_BACKOFF = dt.timedelta(hours=1)
 BASE_BACKOFF_SECONDS = 5
 MAX_ROUNDS = 1000
@@ -63,16 +66,99 @@ def _objects(kwargs: dict[str, Any]) -> Any:
     return kwargs.get("customers") or kwargs.get("interactions") or kwargs.get("customer_ids")
 
 
+class Lease:
+    """The events of one claimed batch that a worker still holds, each with the lease end it
+    set (`next_attempt_at`), renewed by `renew` until `release`d.
+
+    A renewal is a compare-and-set: it extends only the rows whose lease end is still the one
+    this worker wrote, so an event that its delivery rescheduled (a backoff), finished, or that
+    another worker claimed after the lease ran out is left alone.
+    """
+
+    def __init__(self, runner: JobRunner, events: list[OutboxEvent]) -> None:
+        self.runner = runner
+        self._held = {event.id: event.next_attempt_at for event in events}
+        self._lock = threading.Lock()
+
+    def release(self, event_id: int) -> None:
+        """Stop renewing `event_id` (its delivery is finished)."""
+        with self._lock:
+            self._held.pop(event_id, None)
+
+    @property
+    def held(self) -> dict[int, dt.datetime]:
+        """The held event ids with the lease end each has now."""
+        with self._lock:
+            return dict(self._held)
+
+    def renew(self, now: dt.datetime | None = None) -> list[int]:
+        """Extend the lease of every held event to `now` + the lease; return the ids extended.
+
+        On PostgreSQL a row being delivered right now (locked by the delivery) is skipped, not
+        waited for: the lock protects it meanwhile, and the next beat renews it.
+        """
+        now = now or utcnow()
+        until = now + self.runner.lease
+        renewed: list[int] = []
+        with self._lock:
+            groups: dict[dt.datetime, list[int]] = {}
+            for event_id, token in self._held.items():
+                groups.setdefault(token, []).append(event_id)
+            with self.runner.runtime.sessionmaker.begin() as session:
+                postgres = session.get_bind().dialect.name == "postgresql"
+                for token, ids in groups.items():
+                    mine = sa.select(OutboxEvent.id).where(
+                        OutboxEvent.id.in_(ids), OutboxEvent.next_attempt_at == token,
+                        OutboxEvent.delivered_at.is_(None))
+                    if postgres:
+                        mine = mine.with_for_update(skip_locked=True)
+                    statement = (sa.update(OutboxEvent).where(OutboxEvent.id.in_(mine.scalar_subquery()))
+                                 .values(next_attempt_at=until).returning(OutboxEvent.id))
+                    renewed += session.scalars(statement, execution_options={"synchronize_session": False}).all()
+            for event_id in renewed:
+                if event_id in self._held:
+                    self._held[event_id] = until
+        return renewed
+
+
+class _Heartbeat:
+    """A thread renewing a `Lease` every `interval` seconds until stopped."""
+
+    def __init__(self, lease: Lease, interval: float) -> None:
+        self.lease = lease
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="payvand-lease-heartbeat", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.lease.renew()
+            except Exception:  # the database is briefly unreachable: the next beat tries again
+                log.warning("could not renew the lease of %s events", len(self.lease.held), exc_info=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
 class JobRunner:
     """Delivers outbox events and runs scheduled jobs for one Runtime."""
 
     def __init__(self, runtime: Runtime, *, batch: int = 50, idle_seconds: float = 2.0,
-                 lease: dt.timedelta = LEASE, app: Any = None) -> None:
+                 lease: dt.timedelta | None = None, app: Any = None) -> None:
         self.runtime = runtime
         self.app = app  # the Flask app, when there is one: jobs run in its app context (mail, translations)
         self.batch = batch
         self.idle_seconds = idle_seconds
-        self.lease = lease
+        configured = runtime.config.get("PAYVAND_WORKER_LEASE_SECONDS")
+        self.lease = lease or (dt.timedelta(seconds=float(configured)) if configured else LEASE)
+        #: How often a worker renews the lease of the batch it works on: a third of the lease.
+        self.heartbeat_seconds = self.lease.total_seconds() / 3
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -85,7 +171,8 @@ class JobRunner:
         One `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING` on
         PostgreSQL, so concurrent workers claim disjoint events; on SQLite the single UPDATE
         statement holds the write lock while it picks. A claimed event is due again when the
-        lease expires, which is how the events of a crashed worker are delivered. Each event
+        lease expires (unless the worker renews it: `Lease`), which is how the events of a
+        crashed worker are delivered. Each event
         gets its list of pending plugins (the active implementers) on its first claim.
         """
         now = now or utcnow()
@@ -182,16 +269,23 @@ class JobRunner:
         """Deliver every due event, batch after batch; return how many deliveries were made.
 
         Events that plugins emit while handling others are delivered in the same call when
-        they are due (always, when `now` is not given).
+        they are due (always, when `now` is not given). While a batch is delivered, a heartbeat
+        renews its lease (on the real clock: not when a test passes its own `now`).
         """
         handled = 0
         for _ in range(MAX_ROUNDS):
             claimed = self.claim(now)
             if not claimed:
                 break
-            for event in claimed:
-                self.deliver(event, now)
-                handled += 1
+            lease = Lease(self, claimed)
+            beat = _Heartbeat(lease, self.heartbeat_seconds) if now is None else contextlib.nullcontext()
+            with beat:
+                for event in claimed:
+                    try:
+                        self.deliver(event, now)
+                    finally:
+                        lease.release(event.id)
+                    handled += 1
         return handled
 
     # ------------------------------------------------------------------ scheduled jobs

@@ -229,6 +229,11 @@ def test_an_unknown_customer_is_refused(api):
 def test_viewing_needs_the_permission(api_as):
     assert api_as(permissions=[]).get("{name}/items").status_code == 403
     assert api_as(permissions=["{name}.item.view"]).get("{name}/items").status_code == 200
+
+
+def test_every_route_carries_the_security_headers(walk_pages, api, make_customer):
+    api.post("{name}/items", json={{"customer_id": make_customer().id, "title": "First"}})
+    assert walk_pages(prefix="/api/v1/{name}")  # nosniff, no-store, CSP on pages, no 5xx
 ''',
 }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import decimal
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,6 +45,8 @@ from payvand.core.services.interactions import InteractionError, Source, build_i
 from payvand.core.web.access import csrf_exempt, public_page, staff_required
 from payvand.core.web.access import staff_user as current_staff
 from payvand.core.web.forms import FormResult, parse_form
+from payvand.core.uploads import FILE_TYPES, FileType, UploadRejected, check_upload, send_upload, upload_type
+from payvand.core.web.security import content_security_policy, note_retry_after
 
 __all__ = [
     "FormResult", "csrf_exempt", "current_staff", "gettext", "lazy_gettext", "parse_form", "public_page", "staff_required",
@@ -58,6 +61,7 @@ __all__ = [
     "CsvSource", "CsvSourceError", "fold_text",
     "record_interactions", "font_path", "format_date", "format_money", "format_number", "localize_digits", "current_locale",
     "to_jalali", "from_jalali", "jalali_month_days", "jalali_month_name", "quiet_gc",
+    "content_security_policy", "FILE_TYPES", "FileType", "UploadRejected", "check_upload", "send_upload", "upload_type",
 ]
 
 
@@ -208,11 +212,18 @@ def over_rate_limit(key: str, limit: str) -> bool:
 
     Uses the staff UI's rate-limit storage (process memory, or Redis with
     `PAYVAND_RATELIMIT_STORAGE_URI`), so several web processes share the counts.
+    When it is over, a 429 response of this request gets `Retry-After` (the seconds until the
+    limit lets `key` through again) without the plugin doing more.
     """
     from limits import parse
 
     limiter = current_app.extensions["payvand_limiter"]
-    return not limiter.limiter.hit(parse(limit), "payvand.plugin", key)
+    item = parse(limit)
+    if limiter.limiter.hit(item, "payvand.plugin", key):
+        return False
+    reset_at, _ = limiter.limiter.get_window_stats(item, "payvand.plugin", key)
+    note_retry_after(reset_at - time.time())
+    return True
 
 
 def call_hook(name: str, **kwargs: Any) -> list[Any]:

@@ -12,6 +12,11 @@ Then use `app`, `client`, `api` (a superuser's authenticated API client), `api_a
 staff UI: `web` (a superuser logged in through the login form), `web_as(permissions)` and
 `count_queries` (the SQL statements a block runs). For concurrency: `race` fires N requests at
 once at a real threaded server of the app (use it on the PostgreSQL run to prove money paths).
+For security: `assert_security_headers(response)` checks one response's headers (CSP, nosniff,
+no-store on the API, Retry-After on 429) and that a page holds no inline code, and `walk_pages`
+runs it over every GET route of the app as a superuser. For uploads: `sample_upload(kind)`
+makes a small valid PDF, PNG, JPEG, WebP or CSV, and `hostile_uploads()` the disguised files an
+upload must refuse.
 
 Every test runs on a fresh SQLite database; when `PAYVAND_TEST_DATABASE_URL` points at a
 PostgreSQL database, every test using `app` runs a second time there.
@@ -26,6 +31,7 @@ import itertools
 import os
 import re
 import shutil
+from html.parser import HTMLParser
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -406,6 +412,198 @@ def count_queries(runtime: Any) -> Callable[[], Any]:
             runtime.config["PAYVAND_PLUGIN_REFRESH_SECONDS"] = interval
 
     return counter
+
+
+# --------------------------------------------------------------------------- security headers
+
+
+class _InlineCode(HTMLParser):
+    """Collects what a Content-Security-Policy without 'unsafe-inline' would block in a page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        named = dict(attrs)
+        if tag == "script" and not named.get("src"):
+            self.found.append("an inline <script> element")
+        if tag == "style":
+            self.found.append("a <style> element")
+        for name, value in attrs:
+            if name.startswith("on") or name.startswith("hx-on"):
+                self.found.append(f"an event-handler attribute {name}= on <{tag}>")
+            if name in ("href", "src", "action", "formaction") and (value or "").strip().lower().startswith("javascript:"):
+                self.found.append(f"a javascript: URL in {name}= on <{tag}>")
+
+
+def inline_code(html: str) -> list[str]:
+    """What in `html` needs 'unsafe-inline' or 'unsafe-eval' to run: inline scripts, `<style>`
+    elements, `on…=`/`hx-on…=` handlers and `javascript:` URLs (empty when the page has none)."""
+    parser = _InlineCode()
+    parser.feed(html)
+    parser.close()
+    return parser.found
+
+
+def _policy(header: str) -> dict[str, list[str]]:
+    directives: dict[str, list[str]] = {}
+    for part in header.split(";"):
+        words = part.split()
+        if words:
+            directives.setdefault(words[0].lower(), words[1:])
+    return directives
+
+
+def assert_security_headers(response: Any, *, path: str | None = None) -> None:
+    """Assert the headers every Payvand response must carry, by kind of response.
+
+    All: `X-Content-Type-Options: nosniff`; a 429 says `Retry-After` (whole seconds). API
+    responses (`/api/…`): `Cache-Control: no-store`. HTML: a Content-Security-Policy that runs
+    only the app's own scripts (`script-src 'self'`, no 'unsafe-inline' or 'unsafe-eval' for
+    scripts or style elements), with `object-src 'none'`, `base-uri`, `form-action` and
+    `frame-ancestors`, and a body with no inline code (`inline_code`). `response` is a Flask
+    test response (its request gives the path) or anything with `.headers` and `status_code`.
+    """
+    where = path or getattr(getattr(response, "request", None), "path", "?")
+    headers = response.headers
+    status = getattr(response, "status_code", None) or getattr(response, "status", None)
+    assert headers.get("X-Content-Type-Options") == "nosniff", f"{where}: no X-Content-Type-Options: nosniff"
+    if status == 429:
+        retry = headers.get("Retry-After", "")
+        assert retry.isdigit() and int(retry) >= 1, f"{where}: a 429 without a Retry-After in seconds ({retry!r})"
+    if where.startswith("/api/"):
+        assert "no-store" in headers.get("Cache-Control", ""), f"{where}: an API response without Cache-Control: no-store"
+    mimetype = (headers.get("Content-Type") or "").split(";")[0].strip()
+    if mimetype != "text/html":
+        return
+    header = headers.get("Content-Security-Policy")
+    assert header, f"{where}: an HTML response without a Content-Security-Policy"
+    policy = _policy(header)
+    scripts = policy.get("script-src", policy.get("default-src"))
+    assert scripts is not None, f"{where}: the policy does not restrict scripts: {header}"
+    assert not {"'unsafe-inline'", "'unsafe-eval'", "*", "data:"} & set(scripts), f"{where}: scripts not restricted: {header}"
+    styles = policy.get("style-src-elem", policy.get("style-src", policy.get("default-src"))) or []
+    assert "'unsafe-inline'" not in styles, f"{where}: <style> elements allowed: {header}"
+    assert policy.get("object-src") == ["'none'"], f"{where}: no object-src 'none': {header}"
+    for directive in ("base-uri", "form-action", "frame-ancestors"):
+        assert directive in policy, f"{where}: no {directive}: {header}"
+    body = response.get_data(as_text=True) if hasattr(response, "get_data") else getattr(response, "text", "")
+    found = inline_code(body)
+    assert not found, f"{where}: the page holds code the policy blocks: {found}"
+
+
+def page_paths(app: Any, *, values: dict[str, Any] | None = None, prefix: str = "/") -> list[str]:
+    """The paths of every GET route of `app` under `prefix` whose URL arguments `values` gives.
+
+    Routes with other arguments (and the static files) are left out; `values` maps argument
+    names to values (e.g. `{"customer_id": 1, "deal_id": 7}`).
+    """
+    from werkzeug.routing import BuildError
+
+    values = values or {}
+    paths: set[str] = set()
+    adapter = app.url_map.bind("localhost")
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()) or rule.endpoint == "static" or rule.endpoint.endswith(".static"):
+            continue
+        if not set(rule.arguments) <= set(values):
+            continue
+        try:
+            path = adapter.build(rule.endpoint, {name: values[name] for name in rule.arguments}, method="GET")
+        except BuildError:
+            continue
+        if path.startswith(prefix):
+            paths.add(path.split("?")[0])
+    return sorted(paths)
+
+
+@pytest.fixture
+def walk_pages(app: Any, web: WebClient, api: ApiClient) -> Callable[..., list[tuple[str, int]]]:
+    """`walk_pages(values={...}, prefix="/")` GETs every GET route of the app (`page_paths`) as a
+    superuser — pages through the logged-in `web` client, `/api/…` with the `api` token — and
+    asserts on each response `assert_security_headers` and that it is not a 5xx.
+
+    Returns `(path, status)` of every route walked. Plugin authors call it with the ids of a few
+    rows they created, so their pages with arguments are walked too.
+    """
+
+    def walk(values: dict[str, Any] | None = None, prefix: str = "/") -> list[tuple[str, int]]:
+        walked: list[tuple[str, int]] = []
+        for path in page_paths(app, values=values, prefix=prefix):
+            response = api.get(path) if path.startswith("/api/") else web.get(path)
+            assert response.status_code < 500, f"GET {path} answered {response.status_code}"
+            assert_security_headers(response, path=path)
+            walked.append((path, response.status_code))
+        return walked
+
+    return walk
+
+
+# --------------------------------------------------------------------------- uploads
+
+
+def sample_upload(kind: str, *, padding: int = 0, text: bytes = b"") -> bytes:
+    """A small file that is wholly of `kind` ("pdf", "png", "jpeg", "webp" or "csv"), as
+    `payvand.sdk.check_upload` accepts it; `padding` bytes of filler (a PDF comment, a PNG
+    ancillary chunk, CSV rows) make it bigger, and `text` goes inside it (a PNG `tEXt` chunk, a
+    PDF comment, a CSV row) — for testing what a checker finds inside a file."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    if kind == "png":
+        body = chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0))
+        if text:
+            body += chunk(b"tEXt", b"Comment\x00" + text)
+        if padding:
+            body += chunk(b"zzPd", b"0" * padding)
+        return b"\x89PNG\r\n\x1a\n" + body + chunk(b"IDAT", zlib.compress(b"\x00\x00\x00\x00\x00")) + chunk(b"IEND", b"")
+    if kind == "pdf":
+        head = b"%PDF-1.4\n" + (b"%" + text + b"\n" if text else b"") + (b"%" + b"0" * padding + b"\n" if padding else b"")
+        objects = [b"1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n", b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"]
+        offsets, body = [], head
+        for obj in objects:
+            offsets.append(len(body))
+            body += obj
+        xref = len(body)
+        table = b"xref\n0 3\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+        return body + table + b"trailer<</Size 3/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % xref
+    if kind == "jpeg":
+        app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+        comment = b"\xff\xfe" + struct.pack(">H", len(text) + 2) + text if text else b""
+        return b"\xff\xd8" + app0 + comment + b"\x00" * padding + b"\xff\xd9"
+    if kind == "webp":
+        payload = b"VP8L" + struct.pack("<I", 5) + b"\x2f\x00\x00\x00\x00" + b"\x00"
+        payload += (b"ZZPD" + struct.pack("<I", padding) + b"0" * padding + b"\x00" * (padding % 2)) if padding else b""
+        return b"RIFF" + struct.pack("<I", 4 + len(payload)) + b"WEBP" + payload
+    if kind == "csv":
+        return b"name,email\r\nSara,sara@example.com\r\n" + (text + b"\r\n" if text else b"") + b"x," * (padding // 2)
+    raise ValueError(f"no sample of {kind!r}")
+
+
+def hostile_uploads() -> dict[str, tuple[bytes, str]]:
+    """Files an upload must refuse, by description: `(bytes, file name)` — HTML behind a PDF or
+    PNG signature, HTML appended to a whole file, script inside one, a whole file under an
+    `.html` name, HTML and SVG renamed to an image or PDF."""
+    page = b"<html><body><script>alert(document.cookie)</script></body></html>"
+    return {
+        "pdf signature, then a page": (b"%PDF-1.4\n" + page, "brochure.pdf"),
+        "pdf signature, then a page, html name": (b"%PDF-1.4\n" + page, "brochure.html"),
+        "whole pdf, page appended": (sample_upload("pdf") + page, "brochure.pdf"),
+        "whole pdf, script in a comment": (sample_upload("pdf", text=b"<script>alert(1)</script>"), "brochure.pdf"),
+        "whole pdf, html name": (sample_upload("pdf"), "brochure.html"),
+        "png signature, then a page": (b"\x89PNG\r\n\x1a\n" + page, "pen.png"),
+        "whole png, page appended": (sample_upload("png") + page, "pen.png"),
+        "whole png, script in a text chunk": (sample_upload("png", text=page), "pen.png"),
+        "whole png, html name": (sample_upload("png"), "pen.html"),
+        "jpeg signature, then a page": (b"\xff\xd8\xff\xe0" + page, "pen.jpg"),
+        "whole jpeg, html name": (sample_upload("jpeg"), "pen.htm"),
+        "a page renamed pdf": (page, "brochure.pdf"),
+        "an svg renamed png": (b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "pen.png"),
+    }
 
 
 class MailSink:

@@ -55,6 +55,7 @@ from payvand.core.importing.mapping import (
 from payvand.core.importing.records import Record, RowError, RowParser
 from payvand.core.importing.source import CsvSource, SourceError
 from payvand.core.models import ImportJob
+from payvand.core.uploads import UploadRejected, check_upload
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +144,9 @@ def create_job(session: Session, config: Mapping[str, Any], stream: IO[bytes], f
                user_id: int | None) -> ImportJob:
     """Store an uploaded CSV and record its job (status `uploaded`); the caller commits.
 
-    Checks: a `.csv`/`.txt` name, not empty, at most `max_upload_bytes`, a readable header
-    row. Raises UploadError (nothing kept) otherwise.
+    Checks: a `.csv`/`.txt` name, not empty, at most `max_upload_bytes`, text that is not a
+    web page (`payvand.core.uploads.check_upload`), a readable header row. Raises UploadError
+    (nothing kept) otherwise.
     """
     name = os.path.basename((filename or "").replace("\\", "/")).strip()[:255]
     if not name:
@@ -157,6 +159,10 @@ def create_job(session: Session, config: Mapping[str, Any], stream: IO[bytes], f
         size = _copy_limited(stream, temporary, max_upload_bytes(config))
         if size == 0:
             raise UploadError("empty", "The file is empty.")
+        try:
+            check_upload(temporary, name, ("csv",))
+        except UploadRejected as exc:
+            raise UploadError(exc.code, exc.message) from None
         try:
             CsvSource(temporary).close()
         except SourceError as exc:

@@ -18,4 +18,32 @@
     var message = event.target.getAttribute("data-confirm");
     if (message && !window.confirm(message)) { event.preventDefault(); }
   });
+  // Behaviours named by data attributes (the Content-Security-Policy allows no inline handlers):
+  // data-print prints the page; data-pick-value="V" fills the input of the closest form chosen
+  // by the selector data-pick-input with V, and shows data-pick-label in the element chosen by
+  // data-pick-shown;
+  // data-search-on-enter makes Enter trigger the htmx "search" event instead of submitting.
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (!target || !target.closest) { return; }
+    var printer = target.closest("[data-print]");
+    if (printer) { window.print(); return; }
+    var pick = target.closest("[data-pick-value]");
+    if (!pick) { return; }
+    var form = pick.closest("form");
+    var box = form && form.querySelector(pick.getAttribute("data-pick-input") || "[name=customer_id]");
+    if (!box) { return; }
+    box.value = pick.getAttribute("data-pick-value");
+    var shownSelector = pick.getAttribute("data-pick-shown");
+    var shown = shownSelector && form.querySelector(shownSelector);
+    if (shown && pick.hasAttribute("data-pick-label")) { shown.textContent = pick.getAttribute("data-pick-label"); }
+    box.focus();
+  });
+  document.addEventListener("keydown", function (event) {
+    var box = event.target;
+    if (event.key === "Enter" && box.hasAttribute && box.hasAttribute("data-search-on-enter") && window.htmx) {
+      event.preventDefault();
+      window.htmx.trigger(box, "search");
+    }
+  });
 })();

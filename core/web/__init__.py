@@ -18,6 +18,7 @@ from payvand.core.web.auth import init_auth
 from payvand.core.web.i18n import current_locale, init_i18n, is_rtl, site_settings
 from payvand.core.web.labels import init_labels
 from payvand.core.web.nav import ADMIN_GROUP, nav_groups, nav_links
+from payvand.core.web.security import install_security_headers, secure_cookies
 from payvand.core.web.sessions import ServerSessionInterface, make_store
 
 def _is_ui_request() -> bool:
@@ -30,7 +31,7 @@ def init_web(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)  # checked below for UI routes only
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid as long as the session
     app.config.setdefault("SEND_FILE_MAX_AGE_DEFAULT", 3600)  # static files: revalidate hourly, not per page
-    app.config.setdefault("SESSION_COOKIE_SECURE", bool(app.config.get("PAYVAND_SECURE_COOKIES", False)))
+    secure_cookies(app)
     lifetime = dt.timedelta(hours=float(app.config.get("PAYVAND_SESSION_HOURS", 12)))
     app.session_interface = ServerSessionInterface(make_store(app, runtime.engine), lifetime)
     csrf = CSRFProtect(app)
@@ -58,15 +59,12 @@ def init_web(app: Flask) -> None:
         if _is_ui_request():
             set_request_principal()
 
+    install_security_headers(app)
+
     @app.after_request
-    def _security_headers(response: Any) -> Any:
-        if _is_ui_request():
-            response.headers.setdefault("X-Content-Type-Options", "nosniff")
-            if "frame-ancestors" not in response.headers.get("Content-Security-Policy", ""):
-                response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")  # a page naming its framers is embeddable
-            response.headers.setdefault("Referrer-Policy", "same-origin")
-            if staff_user() is not None:
-                response.headers.setdefault("Cache-Control", "no-store")
+    def _private_pages(response: Any) -> Any:
+        if _is_ui_request() and staff_user() is not None:
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     @app.context_processor

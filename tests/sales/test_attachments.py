@@ -1,4 +1,4 @@
-"""Product images and brochures: upload checked by magic bytes and size, download headers,
+"""Product images and brochures: upload checked by its whole type and size, download headers,
 delete, sending to a customer (a `sales.brochure_sent` interaction), permissions and CSRF."""
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ import sqlalchemy as sa
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Attachment
 from payvand.sdk import Interaction
+from payvand.sdk.testing import hostile_uploads, sample_upload
 
 LIMIT = 4096
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+PDF = sample_upload("pdf")
+PNG = sample_upload("png")
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64
 
 
@@ -92,13 +93,13 @@ def test_a_pdf_cannot_be_uploaded_as_an_image_nor_with_an_unknown_kind(web, prod
 
 
 def test_a_file_over_the_configured_limit_is_refused_and_nothing_is_kept(web, product, runtime, app):
-    response = _upload(web, product["id"], PDF + b"0" * LIMIT, "big.pdf")
+    response = _upload(web, product["id"], sample_upload("pdf", padding=LIMIT), "big.pdf")
     assert response.status_code == 422
     assert 'id="f-file-error"' in response.get_data(as_text=True)
     assert _rows(runtime) == []
     folder = Path(app.config["PAYVAND_INSTANCE"]) / "sales" / "attachments"
     assert list(folder.iterdir()) == []
-    exactly = PDF + b"0" * (LIMIT - len(PDF))
+    exactly = next(data for pad in range(LIMIT - len(PDF) - 8, LIMIT) if len(data := sample_upload("pdf", padding=pad)) == LIMIT)
     assert _upload(web, product["id"], exactly, "fits.pdf").status_code == 302
 
 
@@ -201,3 +202,38 @@ def test_posting_without_csrf_is_refused(web, product, runtime):
     assert web.post(f"/sales/attachments/{row.id}/delete", csrf=False).status_code == 400
     assert web.post(f"/sales/attachments/{row.id}/send", {"customer_id": "1"}, csrf=False).status_code == 400
     assert len(_rows(runtime)) == 1
+
+
+@pytest.mark.parametrize("case", sorted(hostile_uploads()))
+def test_a_disguised_page_or_script_is_refused_and_nothing_is_kept(web, product, runtime, app, case):
+    content, name = hostile_uploads()[case]
+    for kind in ("brochure", "image"):
+        response = _upload(web, product["id"], content, name, kind=kind)
+        assert response.status_code == 422, (case, kind)
+        assert 'id="f-file-error"' in response.get_data(as_text=True)
+    assert _rows(runtime) == []
+    folder = Path(app.config["PAYVAND_INSTANCE"]) / "sales" / "attachments"
+    assert not folder.exists() or list(folder.iterdir()) == []
+
+
+def test_a_file_is_stored_with_its_types_extension_and_served_with_its_type(web, product, runtime, app):
+    for kind, name in (("jpeg", "photo.JPEG"), ("webp", "pen.webp"), ("png", "pen.png")):
+        assert _upload(web, product["id"], sample_upload(kind), name, kind="image").status_code == 302
+    rows = _rows(runtime)
+    assert [Path(row.stored_path).suffix for row in rows] == [".jpg", ".webp", ".png"]
+    for row, content_type in zip(rows, ("image/jpeg", "image/webp", "image/png")):
+        download = web.get(f"/sales/attachments/{row.id}")
+        assert download.headers["Content-Type"] == content_type
+        assert download.headers["X-Content-Type-Options"] == "nosniff"
+        assert download.headers["Content-Disposition"].startswith("inline")
+        assert download.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+
+
+def test_an_old_attachment_under_another_extension_downloads_with_its_types(web, product, runtime):
+    _upload(web, product["id"], PDF, "brochure.pdf")
+    [row] = _rows(runtime)
+    with runtime.sessionmaker.begin() as session:
+        session.get(Attachment, row.id).filename = "brochure.html"  # as stored before the whole-type check
+    download = web.get(f"/sales/attachments/{row.id}")
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert "brochure.html.pdf" in download.headers["Content-Disposition"]

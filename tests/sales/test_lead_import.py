@@ -500,3 +500,8 @@ def test_the_persian_result_page_gives_the_reasons_in_persian(web, db_session):
     assert "تکراری: همان ایمیل سطر ۲." in page
     rejects = web.get("/sales/leads/import/rejects.csv").get_data(as_text=True)
     assert "Not a valid email address." in rejects  # the CSV keeps the file's own words for tools
+
+
+def test_the_page_refuses_a_web_page_named_csv(web):
+    page = _upload(web, "<html><body><script>alert(1)</script></body></html>\n")
+    assert page.status_code == 422 and "web page or script code" in page.get_data(as_text=True)

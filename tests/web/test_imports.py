@@ -357,3 +357,15 @@ def test_a_job_is_started_only_once(web, runtime):
     assert import_jobs.run_import_job(runtime, job_id) == "done"  # a finished job is not run again
     with runtime.sessionmaker() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Customer)) == 1
+
+
+def test_a_web_page_or_a_binary_file_named_csv_is_refused(web, app):
+    from pathlib import Path
+
+    from payvand.sdk.testing import sample_upload
+
+    page = upload(web, b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>\n")
+    assert page.status_code == 422 and "web page or script code" in page.text
+    pdf = upload(web, sample_upload("pdf"))
+    assert pdf.status_code == 422 and "Only CSV files (.csv or .txt) can be imported." in pdf.text
+    assert list((Path(app.config["PAYVAND_INSTANCE"]) / "imports").glob("*.csv")) == []

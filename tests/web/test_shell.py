@@ -224,7 +224,8 @@ def test_an_unexpected_error_gives_a_friendly_500(app, make_user):
 
 def test_pages_carry_security_headers(web):
     response = web.get("/")
-    assert response.headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Cache-Control"] == "no-store"
 

@@ -1,4 +1,5 @@
-"""Product images and brochures: upload (type checked by magic bytes), list, delete, and
+"""Product images and brochures: upload (the whole file's type checked by the kernel's
+`check_upload`: PDF, PNG, JPEG or WebP, nothing that sniffs as HTML, a matching extension), list, delete, and
 "send" to a customer, which records a `sales.brochure_sent` interaction on the timeline.
 
 Files live under `<PAYVAND_INSTANCE>/sales/attachments/<id>.<ext>`; the stored name is made by
@@ -20,12 +21,14 @@ import sqlalchemy as sa
 from payvand.plugins.sales.models import Attachment, Product
 from payvand.plugins.sales.services import catalog
 from payvand.sdk import Attachment as MailAttachment
-from payvand.sdk import Customer, audit, mail_enabled, record_interaction, send_mail
+from payvand.sdk import Customer, UploadRejected, audit, check_upload, mail_enabled, record_interaction, send_mail
 from payvand.sdk import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 KINDS = ("image", "brochure")
+#: The upload types (`payvand.sdk.FILE_TYPES`) each kind accepts.
+ALLOWED = {"image": ("png", "jpeg", "webp"), "brochure": ("pdf", "png", "jpeg", "webp")}
 CHUNK = 64 * 1024
 
 
@@ -44,19 +47,6 @@ def max_bytes(config: Any) -> int:
     return int(config.get("PAYVAND_SALES_ATTACHMENT_MAX_BYTES") or DEFAULT_MAX_BYTES)
 
 
-def sniff(head: bytes) -> tuple[str, str] | None:
-    """(content type, extension) read from a file's first bytes, for PDF, PNG, JPEG and WebP only."""
-    if head.startswith(b"%PDF-"):
-        return "application/pdf", "pdf"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png", "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg", "jpg"
-    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp", "webp"
-    return None
-
-
 def folder(instance: str | os.PathLike[str]) -> Path:
     """The attachments folder of an instance."""
     return Path(instance) / "sales" / "attachments"
@@ -71,19 +61,14 @@ def clean_filename(name: str | None) -> str:
 
 def add_attachment(session: Session, product_id: int, kind: str, stream: BinaryIO, filename: str | None, *,
                    instance: str | os.PathLike[str], limit: int) -> Attachment:
-    """Store an uploaded file for a product after checking its kind, type (magic bytes) and size."""
+    """Store an uploaded file for a product after checking its kind, size and whole type
+    (`check_upload`); it is stored under a name made here, with its type's extension."""
     product = catalog.get_product(session, product_id)
     if kind not in KINDS:
         raise AttachmentError(_l("Choose image or brochure."), field="kind")
-    head = stream.read(16)
-    found = sniff(head)
+    head = stream.read(CHUNK)
     if not head:
         raise AttachmentError(_l("Choose a file to upload."), field="file")
-    if found is None:
-        raise AttachmentError(_l("Only PDF, PNG, JPEG and WebP files are accepted."), field="file")
-    content_type, ext = found
-    if kind == "image" and content_type == "application/pdf":
-        raise AttachmentError(_l("An image must be a PNG, JPEG or WebP file."), field="kind")
     target_dir = folder(instance)
     target_dir.mkdir(parents=True, exist_ok=True)
     temp = target_dir / f".upload-{uuid.uuid4().hex}"
@@ -97,6 +82,15 @@ def add_attachment(session: Session, product_id: int, kind: str, stream: BinaryI
                     raise AttachmentError(_l("The file is larger than %(limit)s bytes.", limit=limit), field="file")
                 out.write(chunk)
                 chunk = stream.read(CHUNK)
+        try:
+            found = check_upload(temp, filename, ALLOWED["brochure"])
+        except UploadRejected as exc:
+            if exc.code == "type":
+                raise AttachmentError(_l("Only PDF, PNG, JPEG and WebP files are accepted."), field="file") from None
+            raise AttachmentError(exc.message, field="file") from None
+        if found.name not in ALLOWED[kind]:
+            raise AttachmentError(_l("An image must be a PNG, JPEG or WebP file."), field="kind")
+        content_type, ext = found.content_type, found.extension
         attachment = Attachment(product_id=product.id, kind=kind, filename=clean_filename(filename),
                                 content_type=content_type, size=size, stored_path="")
         session.add(attachment)

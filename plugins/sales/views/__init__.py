@@ -8,7 +8,9 @@ from pathlib import Path
 
 from flask import Blueprint, abort, request
 
-bp = Blueprint("sales", __name__, template_folder=str(Path(__file__).resolve().parent.parent / "templates"))
+_ROOT = Path(__file__).resolve().parent.parent
+bp = Blueprint("sales", __name__, template_folder=str(_ROOT / "templates"), static_folder=str(_ROOT / "static"),
+               static_url_path="/sales/static")
 
 
 def id_arg(name: str) -> int | None:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.services import attachments as service
 from payvand.plugins.sales.services import catalog
 from payvand.plugins.sales.services.attachments import AttachmentError
 from payvand.plugins.sales.views import bp
-from payvand.sdk import FormResult, MailError, current_staff, mail_enabled, session, staff_required
+from payvand.sdk import FormResult, MailError, current_staff, mail_enabled, send_upload, session, staff_required, upload_type
 from payvand.sdk import gettext as _
 
 INTERACTION_CREATE = "core.interaction.create"
@@ -72,7 +72,7 @@ def product_attachments(product_id: int) -> Any:
 @bp.post("/sales/products/<int:product_id>/attachments")
 @staff_required(perm.CATALOG_EDIT)
 def upload_attachment(product_id: int) -> Any:
-    """Upload an image or brochure (PDF, PNG, JPEG, WebP by their bytes; size limited); 422 with field errors."""
+    """Upload an image or brochure (PDF, PNG, JPEG, WebP, the whole file checked; size limited); 422 with field errors."""
     product = _product(product_id)
     kind = request.form.get("kind", "")
     upload = request.files.get("file")
@@ -95,15 +95,14 @@ def upload_attachment(product_id: int) -> Any:
 @bp.get("/sales/attachments/<int:attachment_id>")
 @staff_required(perm.CATALOG_VIEW)
 def download_attachment(attachment_id: int) -> Any:
-    """The stored file under its original name: PDFs as a download, images inline; never sniffed."""
+    """The stored file under its original name (with its type's extension): PDFs as a download,
+    images inline; never sniffed, never run (`send_upload`)."""
     attachment = _attachment(attachment_id)
     path = service.file_path(attachment, _instance())
-    if not path.is_file():
+    file_type = upload_type(attachment.content_type)
+    if not path.is_file() or file_type is None:
         abort(404)
-    response = send_file(path, mimetype=attachment.content_type, download_name=attachment.filename,
-                         as_attachment=attachment.content_type == "application/pdf", max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return send_upload(path, file_type, attachment.filename)
 
 
 @bp.post("/sales/attachments/<int:attachment_id>/delete")

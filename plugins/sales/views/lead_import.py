@@ -8,7 +8,6 @@ is a POST/redirect/GET and a reload does not import twice.
 
 from __future__ import annotations
 
-import codecs
 import io
 import re
 from typing import Any
@@ -19,7 +18,7 @@ from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.services import lead_import as service
 from payvand.plugins.sales.services.csv_rows import CsvFileError
 from payvand.plugins.sales.views import bp
-from payvand.sdk import FormResult, current_staff, localize_digits, session, staff_required
+from payvand.sdk import FormResult, UploadRejected, check_upload, current_staff, localize_digits, session, staff_required
 from payvand.sdk import gettext as _
 from payvand.sdk import lazy_gettext as _l
 
@@ -71,8 +70,10 @@ def _read_upload(form: FormResult) -> bytes | None:
     if not data.strip():
         form.errors["file"] = [_("The file is empty.")]
         return None
-    if b"\0" in data[:65536] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        form.errors["file"] = [_("This is not a text (CSV) file.")]
+    try:
+        check_upload(data, upload.filename, ("csv",))  # text, not a binary file or a web page
+    except UploadRejected as exc:
+        form.errors["file"] = [_("This is not a text (CSV) file.") if exc.code == "type" else exc.message]
         return None
     return data
 

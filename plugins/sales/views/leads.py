@@ -31,6 +31,7 @@ from payvand.plugins.sales.views.activities import lead_activities_html
 from payvand.sdk import (
     ApiError,
     FormResult,
+    content_security_policy,
     current_staff,
     gettext as _,
     lazy_gettext as _l,
@@ -107,7 +108,7 @@ def _frame_ancestors() -> str:
 
 
 def _embeddable(response: Any) -> Any:
-    response.headers["Content-Security-Policy"] = f"frame-ancestors {_frame_ancestors()}"
+    response.headers["Content-Security-Policy"] = content_security_policy(frame_ancestors=_frame_ancestors())
     return response
 
 
