@@ -132,7 +132,8 @@ def test_import_into_an_uninitialised_database_says_so(tmp_path):
             str(path),
         ],
     )
-    assert result.exit_code == 1 and "the database is not initialised" in result.stderr
+    assert result.exit_code == 1 and f"no database at {tmp_path / 'empty.db'}" in result.stderr
+    assert not (tmp_path / "empty.db").exists()
 
 
 def test_export_csv_file_is_utf8_with_bom_and_readable_persian(payvand, make_customer, tmp_path):

@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 
 import click
 import sqlalchemy as sa
-from payvand.core.cli.common import CliEnv, CliError, friendly_errors, one_line, pass_env, require_ready
+from payvand.core.cli.common import (CliEnv, CliError, creates_database, friendly_errors, one_line, pass_env,
+                                     require_ready)
 from sqlalchemy.exc import SQLAlchemyError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,10 +29,9 @@ ADMIN_EMAIL = "admin@example.com"
 
 def safe_url(url: str) -> str:
     """A database URL fit to print: the password hidden."""
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return url
+    from payvand.core.database_url import display_url
+
+    return display_url(url)
 
 
 def initialise(env: CliEnv) -> list[str]:
@@ -112,6 +112,7 @@ def _serve_options(function: F) -> F:
 
 @click.command("init")
 @pass_env
+@creates_database
 @friendly_errors
 def init_command(env: CliEnv) -> None:
     """Create the instance folder and migrate the database.
@@ -124,7 +125,7 @@ def init_command(env: CliEnv) -> None:
     click.echo(f"Instance folder: {folder}")
     click.echo(f"Secret key: {_secret_key_source(folder)}")
     state = "already initialised, migrations at head" if existed else "created and migrated"
-    click.echo(f"Database: {safe_url(env.config['PAYVAND_DATABASE_URL'])} ({state}: {', '.join(ran)})")
+    click.echo(f"Database {safe_url(env.config['PAYVAND_DATABASE_URL'])}: {state} ({', '.join(ran)})")
     click.echo("Next: `payvand users create you@example.com --superuser`, then `payvand run`.")
 
 
@@ -204,6 +205,7 @@ def ensure_admin(env: CliEnv) -> str | None:
               help="Demo interactions to create.")
 @click.option("--seed", type=int, help="Random seed (the same seed gives the same data). Default: fixed.")
 @pass_env
+@creates_database
 @friendly_errors
 def demo_command(env: CliEnv, no_serve: bool, host: str, port: int, customers: int,
                  interactions: int, seed: int | None) -> None:
