@@ -56,6 +56,16 @@ def _override_note(env: CliEnv) -> str | None:
     return "note: PAYVAND_PLUGINS is set, so it (not the database) decides which plugins are enabled here"
 
 
+#: What enabling changes in processes that are already running (docs/admin-guide.md, "Plugins").
+RESTART_NOTE = (
+    "Restart running servers and workers (`payvand run`, gunicorn, `payvand worker`) to load {name} "
+    "completely: its pages and API routes appear only after a restart, and a server or worker started "
+    "before {name} was installed (pip install) does not know it at all until then. Until they restart, "
+    "servers and workers that already knew it call its hooks (panels, menu entries, events, jobs) "
+    "within seconds."
+)
+
+
 @click.group("plugins")
 def plugins_group() -> None:
     """Installed plugins: list, enable, disable, inspect and check them."""
@@ -128,7 +138,7 @@ def enable_command(env: CliEnv, name: str) -> None:
         problems = "; ".join(env.runtime.plugins.problems.get(name, [])) or "see `payvand plugins check`"
         click.echo(f"warning: {name} is enabled but not active: {problems}")
     else:
-        click.echo("Running servers and workers call its hooks within seconds; its pages appear when they restart.")
+        click.echo(RESTART_NOTE.format(name=name))
     note = _override_note(env)
     if note:
         click.echo(note)

@@ -160,6 +160,24 @@ def test_enable_runs_the_plugins_migrations_and_activates_it(url):
     assert payvand(url, "plugins", "check").exit_code == 0
 
 
+def test_enable_says_plainly_what_needs_a_restart(url, tmp_path):
+    running = Runtime(build_config({"PAYVAND_DATABASE_URL": url, "PAYVAND_INSTANCE": str(tmp_path), "SECRET_KEY": "x"}))
+    running.activate_plugins()  # a server started before the plugin below was installed
+    try:
+        late = {"cli_late": 'from payvand.sdk import PluginMeta\nmeta = PluginMeta("cli_late", "1.0")\n'}
+        with plugins_installed(tmp_path / "late", late):
+            result = payvand(url, "plugins", "enable", "cli_late")
+            assert result.exit_code == 0, result.output
+            running.refresh_plugins(force=True)
+            assert "cli_late" not in running.plugins.installed  # within seconds? never, until it restarts
+    finally:
+        running.engine.dispose()
+    text = " ".join(result.output.split())
+    assert "Restart running servers and workers (`payvand run`, gunicorn, `payvand worker`) to load cli_late" in text
+    assert "its pages and API routes appear only after a restart" in text
+    assert "started before cli_late was installed (pip install) does not know it at all until then" in text
+
+
 def test_info_shows_meta_hooks_permissions_fields_and_recent_errors(url, tmp_path):
     runtime = Runtime(build_config({"PAYVAND_DATABASE_URL": url, "PAYVAND_INSTANCE": str(tmp_path), "SECRET_KEY": "x"}))
     runtime.activate_plugins()
