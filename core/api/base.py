@@ -232,7 +232,10 @@ def init_api(app: Flask) -> Api:
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearerAuth": []}],
     })
-    api = Api(app, spec_kwargs={"extra_plugins": [ErrorResponsesPlugin()]})
+    from payvand.core.api.operations import OperationIdPlugin, init_operations
+
+    api = Api(app, spec_kwargs={"extra_plugins": [ErrorResponsesPlugin(), OperationIdPlugin()]})
+    init_operations(app)
     api.register_converter(IntegerConverter, integer_path_schema)
     from payvand.core.schemas import REFERENCED_SCHEMAS
 
