@@ -99,3 +99,12 @@ class Card(Base):
     assert "payvand.core" not in source
     assert "payvand.sdk.ExactDecimal(" in source and "payvand.sdk.UTCDateTime(" in source
     assert "loyalty_club_card" in source
+
+
+def test_the_next_steps_never_migrate_inside_the_plugins_folder(tmp_path):
+    output = ok(CliRunner().invoke(cli, ["plugin", "new", "loyalty", "--directory", str(tmp_path / "p")]))
+    steps = [line.strip() for line in output.splitlines()[1:]]
+    assert steps == [f"python -m pip install -e {tmp_path / 'p'}", f"(cd {tmp_path / 'p'} && python -m pytest)",
+                     "payvand db upgrade && payvand plugins check"]
+    readme = (tmp_path / "p" / "README.md").read_text(encoding="utf-8")
+    assert "deployment's folder" in readme and "cd " not in readme
