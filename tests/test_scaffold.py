@@ -39,7 +39,7 @@ def test_generated_plugin_passes_the_checks_after_migrating(tmp_path):
     url = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
     env["PAYVAND_INSTANCE"] = str(tmp_path / "instance")
     base = [sys.executable, "-m", "payvand.core.cli", "--database-url", url]
-    for args in (["db", "upgrade"], ["plugins", "check"]):
+    for args in (["db", "upgrade"], ["plugins", "check", "loyalty_club"]):  # whatever else is installed
         result = subprocess.run([*base, *args], cwd=target, env=env, capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stdout + result.stderr
     assert "loyalty_club 0.1.0: ok" in result.stdout
@@ -83,7 +83,7 @@ class Card(Base):
     env["PAYVAND_INSTANCE"] = str(tmp_path / "instance")
     base = [sys.executable, "-m", "payvand.core.cli", "--database-url", url]
     for args in (["db", "upgrade"], ["db", "revision", "--plugin", "loyalty_club", "-m", "cards"],
-                 ["db", "upgrade"], ["plugins", "check"]):
+                 ["db", "upgrade"], ["plugins", "check", "loyalty_club"]):
         result = subprocess.run([*base, *args], cwd=target, env=env, capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, (args, result.stdout + result.stderr)
     versions = target / "payvand_loyalty_club" / "migrations" / "versions"
@@ -105,6 +105,6 @@ def test_the_next_steps_never_migrate_inside_the_plugins_folder(tmp_path):
     output = ok(CliRunner().invoke(cli, ["plugin", "new", "loyalty", "--directory", str(tmp_path / "p")]))
     steps = [line.strip() for line in output.splitlines()[1:]]
     assert steps == [f"python -m pip install -e {tmp_path / 'p'}", f"(cd {tmp_path / 'p'} && python -m pytest)",
-                     "payvand db upgrade && payvand plugins check"]
+                     "payvand db upgrade && payvand plugins check loyalty"]
     readme = (tmp_path / "p" / "README.md").read_text(encoding="utf-8")
     assert "deployment's folder" in readme and "cd " not in readme

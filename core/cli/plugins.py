@@ -196,10 +196,11 @@ def info_command(env: CliEnv, name: str, as_json: bool) -> None:
 
 
 @plugins_group.command("check")
+@click.argument("names", nargs=-1, metavar="[NAME]...")
 @pass_env
 @_one_line_errors
-def check_command(env: CliEnv) -> None:
-    """Check every installed plugin at once; list every problem and exit 1 if there is any.
+def check_command(env: CliEnv, names: tuple[str, ...]) -> None:
+    """Check every installed plugin (or only NAME...) at once; list every problem and exit 1 if there is any.
 
     Looks at: loading, names, each hook against its spec (unknown hooks, arguments,
     unmarked `payvand_*` functions), registrations, `requires` (with versions) and
@@ -207,6 +208,12 @@ def check_command(env: CliEnv) -> None:
     """
     runtime = env.runtime
     results = runtime.check_plugins()
+    unknown = [name for name in names if name not in results]
+    if unknown:
+        installed = ", ".join(sorted(results)) or "none"
+        raise CliError(f"no installed plugin is named {', '.join(map(repr, unknown))}; installed: {installed}")
+    if names:  # a plugin author checks their own plugin, whatever else is installed
+        results = {name: results[name] for name in sorted(set(names))}
     if not results:
         click.echo("No plugins are installed (entry-point group `payvand.plugins`).")
         return

@@ -32,7 +32,7 @@ def new_command(name: str, directory: Path | None, title: str | None) -> None:
                "(where instance/ is; not inside the plugin's folder, which would get a second database):")
     click.echo(f"  python -m pip install -e {target}")
     click.echo(f"  (cd {target} && python -m pytest)")
-    click.echo("  payvand db upgrade && payvand plugins check")
+    click.echo(f"  payvand db upgrade && payvand plugins check {name}")
 
 
 def register(cli: click.Group) -> None:

@@ -277,3 +277,13 @@ def test_check_reports_every_problem_of_a_plugin_without_meta_and_list_does_not_
 
     (row,) = json.loads(listed.stdout)
     assert (row["enabled"], row["active"], row["fails_checks"], len(row["problems"])) == (False, False, True, 3)
+
+
+def test_check_can_be_limited_to_named_plugins(broken_plugins, payvand_database_url):
+    only = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "plugins", "check", "chk_base"])
+    assert only.exit_code == 0, only.output
+    assert only.stdout == "chk_base 1.0: ok\n"
+    broken = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "plugins", "check", "chk_base", "chk_unknown"])
+    assert broken.exit_code == 1 and "chk_unknown 1.0: 1 problem(s), not loaded" in broken.stdout
+    unknown = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "plugins", "check", "nope"])
+    assert unknown.exit_code == 1 and "no installed plugin is named 'nope'; installed: chk_args" in unknown.stderr
