@@ -170,6 +170,10 @@ FAKE_PIP = '''
 """`pip install -e PROJECT` for the docs tests: its entry points on PYTHONPATH, no build."""
 import pathlib, sys, tomllib
 project, site = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+if not (project / "pyproject.toml").is_file():  # a distribution's name: it must be installed already
+    import importlib.metadata
+    print(f"Requirement already satisfied: {project.name} {importlib.metadata.version(project.name)}")
+    sys.exit(0)
 meta = tomllib.loads((project / "pyproject.toml").read_text())["project"]
 info = site / f"{meta['name'].replace('-', '_')}-{meta['version']}.dist-info"
 info.mkdir(parents=True, exist_ok=True)
@@ -184,6 +188,7 @@ set -euo pipefail
 python() {
   if [ "${1:-}" = "-m" ] && [ "${2:-}" = "pip" ] && [ "${3:-}" = "install" ]; then
     shift 3; if [ "${1:-}" = "-e" ]; then shift; fi
+    if [ ! -d "$1" ]; then command python "$DOCS_FAKE_PIP" "$1" "$DOCS_SITE"; return; fi
     local project; project="$(cd "$1" && pwd)"
     command python "$DOCS_FAKE_PIP" "$project" "$DOCS_SITE"
     export PYTHONPATH="$PYTHONPATH:$project"
@@ -201,10 +206,37 @@ def _run_shell(block: str, cwd: Path, env: dict[str, str]) -> subprocess.Complet
     return result
 
 
+def _plugin_shell_blocks() -> list[str]:
+    """The guide's shell blocks about writing a plugin (the quick start and the migrations)."""
+    return [text for language, text, _ in guide_blocks() if language == "sh" and "payvand " in text.split("\n")[0]]
+
+
+def test_every_shell_block_of_the_guide_is_run_by_a_test():
+    shells = [text for language, text, _ in guide_blocks() if language == "sh"]
+    run = [*_plugin_shell_blocks(), _generator_block()]
+    assert sorted(run + [t for t in shells if t.startswith("curl -s -H")]) == sorted(shells)
+
+
+def _generator_block() -> str:
+    (block,) = [text for language, text, _ in guide_blocks() if language == "sh" and "openapi-python-client" in text]
+    return block
+
+
+@pytest.mark.slow
+def test_the_client_generation_example_makes_a_client(client, tmp_path):
+    (tmp_path / "served.json").write_text(client.get("/api/v1/openapi.json").get_data(as_text=True), encoding="utf-8")
+    (tmp_path / "fake_pip.py").write_text(FAKE_PIP, encoding="utf-8")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           "DOCS_FAKE_PIP": str(tmp_path / "fake_pip.py"), "DOCS_SITE": str(tmp_path), "PYTHONPATH": str(tmp_path),
+           "DOCS_OPENAPI": str(tmp_path / "served.json")}
+    curl = 'curl() { local out=""; while [ $# -gt 0 ]; do [ "$1" = "-o" ] && out="$2"; shift; done; cp "$DOCS_OPENAPI" "$out"; }\n'
+    _run_shell(curl + _generator_block(), tmp_path, env)  # curl: the served document, without a server
+    assert (tmp_path / "payvand_client" / "api" / "customers" / "customers_list.py").is_file()
+
+
 @pytest.mark.slow
 def test_the_guides_plugin_is_built_migrated_and_tested_as_the_guide_says(tmp_path):
-    shells = [text for language, text, _ in guide_blocks() if language == "sh" and not text.startswith("curl ")]
-    quick_start, migrations = shells
+    quick_start, migrations = _plugin_shell_blocks()
     work, site = tmp_path / "crm", tmp_path / "site"
     work.mkdir()
     site.mkdir()
