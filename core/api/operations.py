@@ -43,7 +43,7 @@ def operation_id(path: str, method: str, prefix: str = "/api/v1") -> str:
     for POST and `get` for GET.
     """
     method = method.lower()
-    trimmed = path[len(prefix):] if path.startswith(prefix) else path
+    trimmed = path.removeprefix(prefix)
     segments = [s for s in trimmed.strip("/").split("/") if s]
     words = [re.sub(r"[^0-9a-zA-Z_]", "_", s).lower() for s in segments if not _PARAMETER.match(s)]
     if not words:

@@ -73,7 +73,7 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"SQLite format 3\x00", "a SQLite database"),
 )
 #: Control bytes that never occur in a text file (tab, newlines and form feed excepted).
-_CONTROL_BYTES = bytes([*range(0, 9), 11, *range(14, 27), *range(28, 32)])
+_CONTROL_BYTES = bytes([*range(9), 11, *range(14, 27), *range(28, 32)])
 
 
 def binary_kind(sample: bytes, *, wide: bool = False) -> str | None:
