@@ -90,3 +90,9 @@ def test_the_app_refuses_an_unsupported_database_url_with_the_same_explanation(t
     with pytest.raises(DatabaseUrlError, match="mysql databases are not supported; Payvand supports SQLite"):
         create_app({"PAYVAND_DATABASE_URL": "mysql://crm@localhost/crm", "PAYVAND_INSTANCE": str(tmp_path),
                     "SECRET_KEY": "x"})
+
+
+def test_help_and_plugin_new_in_an_empty_folder_create_no_instance(empty_folder):
+    assert "Payvand: a plugin-based CRM" in ok(CliRunner().invoke(cli, ["--help"]))
+    ok(CliRunner().invoke(cli, ["plugin", "new", "loyalty"]))
+    assert sorted(p.name for p in empty_folder.iterdir()) == ["payvand-loyalty"]
