@@ -96,3 +96,19 @@ def test_help_and_plugin_new_in_an_empty_folder_create_no_instance(empty_folder)
     assert "Payvand: a plugin-based CRM" in ok(CliRunner().invoke(cli, ["--help"]))
     ok(CliRunner().invoke(cli, ["plugin", "new", "loyalty"]))
     assert sorted(p.name for p in empty_folder.iterdir()) == ["payvand-loyalty"]
+
+
+def test_a_server_keeps_one_lasting_secret_key_even_when_no_command_made_it(empty_folder, tmp_path):
+    from payvand.core.cli.common import CliEnv
+    from payvand.core.cli.serve import serving_config
+    from payvand.core.config import build_config
+
+    url = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
+    ok(CliRunner().invoke(cli, ["--database-url", url, "db", "upgrade"]))
+    (empty_folder / "instance" / "secret_key").unlink()  # e.g. a database made elsewhere
+    env = CliEnv({"PAYVAND_DATABASE_URL": url})
+    assert env.config["SECRET_KEY"]  # a reading command's throwaway key: nothing written
+    assert not (empty_folder / "instance" / "secret_key").exists()
+    first = build_config(serving_config(env))["SECRET_KEY"]
+    assert (empty_folder / "instance" / "secret_key").read_text() == first
+    assert build_config(serving_config(CliEnv({"PAYVAND_DATABASE_URL": url})))["SECRET_KEY"] == first

@@ -45,6 +45,13 @@ def initialise(env: CliEnv) -> list[str]:
         raise CliError(f"migration failed: {one_line(exc)}") from None
 
 
+def serving_config(env: CliEnv) -> dict[str, Any]:
+    """The configuration for a server or worker: the CLI's, but with the instance's lasting
+    secret key (read, or made once in the instance folder) rather than a reading command's
+    throwaway one."""
+    return {key: value for key, value in env.config.items() if key != "SECRET_KEY"}
+
+
 def _secret_key_source(folder: Path) -> str:
     if os.environ.get("PAYVAND_SECRET_KEY"):
         return "from $PAYVAND_SECRET_KEY"
@@ -76,7 +83,7 @@ def serve(env: CliEnv, host: str, port: int, *, jobs: bool, debug: bool = False)
     """Serve the app with the development server and, unless `jobs` is off, the job runner."""
     from payvand.core.app import create_app
 
-    app = create_app(dict(env.config))
+    app = create_app(serving_config(env))
     runtime = app.extensions["payvand"]
     run_jobs = jobs and str(app.config.get("PAYVAND_JOBS", "thread")).lower() != "off"
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
@@ -160,7 +167,7 @@ def worker_command(env: CliEnv, once: bool) -> None:
     from payvand.core.jobs import JobRunner
 
     require_ready(env)
-    app = create_app({**env.config, "PAYVAND_JOBS": "off"})  # jobs run in its app context: mail, translations
+    app = create_app({**serving_config(env), "PAYVAND_JOBS": "off"})  # jobs run in its app context: mail, translations
     runner = JobRunner(app.extensions["payvand"], app=app)
     if once:
         handled = runner.deliver_due()
