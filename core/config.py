@@ -86,8 +86,12 @@ def secret_key(folder: Path) -> str:
     return key
 
 
-def build_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Merge defaults, environment and `overrides` (highest) into one configuration mapping."""
+def build_config(overrides: Mapping[str, Any] | None = None, *, create_instance: bool = True) -> dict[str, Any]:
+    """Merge defaults, environment and `overrides` (highest) into one configuration mapping.
+
+    With `create_instance` off (commands that only read) nothing is written: the instance
+    folder is not made and, when no secret key exists yet, a throwaway one is used.
+    """
     config = dict(DEFAULTS)
     for key, kind in ENV_KEYS.items():
         if key in os.environ:
@@ -97,8 +101,12 @@ def build_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     folder = instance_path(config.get("PAYVAND_INSTANCE"))
     config["PAYVAND_INSTANCE"] = str(folder)
     if not config.get("PAYVAND_DATABASE_URL"):
-        folder.mkdir(parents=True, exist_ok=True)
+        if create_instance:
+            folder.mkdir(parents=True, exist_ok=True)
         config["PAYVAND_DATABASE_URL"] = default_database_url(folder)
     if not config.get("SECRET_KEY"):
-        config["SECRET_KEY"] = config.get("PAYVAND_SECRET_KEY") or secret_key(folder)
+        key = config.get("PAYVAND_SECRET_KEY")
+        if not key and not create_instance and not (folder / "secret_key").exists():
+            key = os.environ.get("PAYVAND_SECRET_KEY") or secrets.token_urlsafe(48)  # signs nothing kept
+        config["SECRET_KEY"] = key or secret_key(folder)
     return config

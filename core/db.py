@@ -149,7 +149,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine for `url`, tuned for SQLite (WAL, foreign keys) when it is one."""
+    """Create an engine for `url`, tuned for SQLite (WAL, foreign keys) when it is one.
+
+    Raises `DatabaseUrlError` (a ValueError naming the supported databases and the driver to
+    install) for a database or driver Payvand cannot use.
+    """
+    from payvand.core.database_url import check_database_url
+
+    check_database_url(url)
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, json_serializer=json_dumps, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -254,18 +254,14 @@ def check_plugin(
     tables without a migrations folder; with `applied_heads`, migrations of an `enabled`
     plugin that are not applied to the database).
     """
-    if plugin.load_error:
-        return [f"cannot be loaded: {plugin.load_error}"]
+    if plugin.load_error and plugin.obj is None:
+        return [f"cannot be loaded: {plugin.load_error}"]  # its module did not import: nothing to look at
     meta = plugin.meta
-    if meta is None:
-        return ["cannot be loaded: it has no `meta = PluginMeta(...)`"]
     problems: list[str] = []
-    if meta.name != plugin.name:
-        problems.append(f"entry point is named {plugin.name!r} but meta.name is {meta.name!r}")
-    if not _NAME_RE.match(meta.name):
-        problems.append(f"name {meta.name!r} must be lower-case letters, digits and _ (2 to 63 characters)")
-    if not isinstance(meta.requires, (list, tuple)):
-        problems.append("meta.requires must be a list of plugin names, e.g. ['sales>=1.0']")
+    if meta is None:  # the module imported: go on, and report every problem at once
+        problems.append(f"cannot be loaded: {plugin.load_error or 'it has no `meta = PluginMeta(...)`'}")
+    else:
+        problems.extend(_meta_problems(plugin, meta))
     known = set(spec_names())
     marked = hook_functions(plugin.obj)
     for hook_name, function in sorted(marked.items()):
@@ -281,6 +277,8 @@ def check_plugin(
         if callable(value) and not inspect.isclass(value) and id(value) not in marked_functions \
                 and not hasattr(value, _IMPL_MARKER):
             problems.append(f"{attr} looks like a hook but is not marked with @hookimpl")
+    if meta is None:
+        return problems
     for requirement in meta.requires if isinstance(meta.requires, (list, tuple)) else ():
         reason = requirement_met(requirement, installed)
         if reason:
@@ -289,6 +287,18 @@ def check_plugin(
     if cycle:
         problems.append(f"requirements form a cycle: {' -> '.join(cycle)}")
     problems.extend(migration_problems(plugin, installed, applied_heads if enabled else None))
+    return problems
+
+
+def _meta_problems(plugin: InstalledPlugin, meta: PluginMeta) -> list[str]:
+    """What is wrong with a plugin's `meta`: its name and the form of `requires`."""
+    problems: list[str] = []
+    if meta.name != plugin.name:
+        problems.append(f"entry point is named {plugin.name!r} but meta.name is {meta.name!r}")
+    if not _NAME_RE.match(meta.name):
+        problems.append(f"name {meta.name!r} must be lower-case letters, digits and _ (2 to 63 characters)")
+    if not isinstance(meta.requires, (list, tuple)):
+        problems.append("meta.requires must be a list of plugin names, e.g. ['sales>=1.0']")
     return problems
 
 
@@ -340,6 +350,14 @@ def registration_problems(plugin: InstalledPlugin) -> list[str]:
             if problem:
                 problems.append(problem)
     return problems
+
+
+def static_problems(plugin: InstalledPlugin, installed: dict[str, InstalledPlugin]) -> list[str]:
+    """Every problem of the plugin itself (not of this database's migration state): the
+    checks of `check_plugin` and what its registration hooks return. A plugin with any is not
+    loaded, whatever its recorded state."""
+    problems = check_plugin(plugin, installed)
+    return problems + [p for p in registration_problems(plugin) if p not in problems]
 
 
 def requirement_cycle(name: str, installed: dict[str, InstalledPlugin]) -> list[str] | None:

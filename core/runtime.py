@@ -285,8 +285,7 @@ class Runtime:
         result: dict[str, list[str]] = {}
         for name, plugin in sorted(self.plugins.installed.items()):
             problems = check_plugin(plugin, self.plugins.installed, applied_heads=heads, enabled=name in enabled)
-            if not plugin.load_error:
-                problems += [p for p in registration_problems(plugin) if p not in problems]
+            problems += [p for p in registration_problems(plugin) if p not in problems]
             result[name] = problems
         return result
 

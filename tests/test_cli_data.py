@@ -132,7 +132,8 @@ def test_import_into_an_uninitialised_database_says_so(tmp_path):
             str(path),
         ],
     )
-    assert result.exit_code == 1 and "the database is not initialised" in result.stderr
+    assert result.exit_code == 1 and f"no database at {tmp_path / 'empty.db'}" in result.stderr
+    assert not (tmp_path / "empty.db").exists()
 
 
 def test_export_csv_file_is_utf8_with_bom_and_readable_persian(payvand, make_customer, tmp_path):
@@ -197,3 +198,51 @@ def test_export_then_import_into_another_database_keeps_the_customers(
 def test_every_data_command_has_help(command):
     result = CliRunner().invoke(cli, [*command, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output and len(result.output) > 100
+
+
+def _xlsx_bytes() -> bytes:
+    """A minimal Excel workbook as Excel writes it: a ZIP archive of XML parts."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as workbook:
+        workbook.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        workbook.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook/>')
+        workbook.writestr("xl/worksheets/sheet1.xml", "<worksheet><sheetData><row><c><v>نام</v></c></row></sheetData></worksheet>")
+    return buffer.getvalue()
+
+
+def _junk_without_nul() -> bytes:
+    import random
+
+    generator = random.Random(9)
+    return bytes(generator.choice(range(1, 256)) for _ in range(4000))
+
+
+@pytest.mark.parametrize("content, kind", [
+    (_xlsx_bytes(), "a ZIP archive (an Excel .xlsx workbook is one)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "an old Excel (.xls) or Word document"),
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "a PDF document"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a PNG image"),
+    (b"name,email\nAli,a@example.com\x00\x00\x01\x02\n", "binary data (it contains NUL bytes)"),
+    (_junk_without_nul(), "binary data (control characters, no text)"),
+], ids=["xlsx", "xls", "pdf", "png", "nul", "junk"])
+def test_a_binary_file_is_refused_with_a_clear_message_not_read_as_cp1256(payvand, runtime, tmp_path, content, kind):
+    path = tmp_path / "customers.csv"
+    path.write_bytes(content)
+    for extra in ([], ["--encoding", "cp1256"]):
+        result = payvand("import", "customers", str(path), *extra)
+        assert result.exit_code == 1
+        lines = [line for line in result.stderr.splitlines() if not line.startswith("Database: ")]
+        assert lines == [f"Error: {path} is not a CSV text file but {kind}: save it as CSV (UTF-8) and import that file"]
+        assert "column" not in result.output.lower()
+    assert count(runtime) == 0
+
+
+def test_utf16_and_cp1256_text_files_are_still_imported(payvand, runtime, tmp_path):
+    (tmp_path / "u16.csv").write_bytes("نام,موبایل\nسارا,09121234567\n".encode("utf-16"))
+    (tmp_path / "win.csv").write_bytes("نام,موبايل\nعلي,09121234568\n".encode("cp1256"))
+    assert payvand("import", "customers", str(tmp_path / "u16.csv")).exit_code == 0
+    assert payvand("import", "customers", str(tmp_path / "win.csv")).exit_code == 0
+    assert count(runtime) == 2

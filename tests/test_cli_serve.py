@@ -269,9 +269,15 @@ def test_worker_runs_until_terminated(tmp_path):
     process = _start(["--instance", str(tmp_path / "instance"), "--database-url", url, "worker"], tmp_path)
     try:
         assert process.stdout is not None
-        readable, _, _ = select.select([process.stdout], [], [], 30)
-        first = process.stdout.readline() if readable else ""
+        first = ""  # the lines up to "Worker running" (the database it opened comes first, on stderr)
+        while "Worker running" not in first:
+            readable, _, _ = select.select([process.stdout], [], [], 30)
+            line = process.stdout.readline() if readable else ""
+            if not line:
+                break
+            first += line
     finally:
         code, output = _stop(process)
     assert "Worker running" in first, first + output
+    assert first.startswith(f"Database: {url}\n"), first
     assert code == 0 and "Worker stopped." in output and "Traceback" not in output

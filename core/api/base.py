@@ -232,9 +232,11 @@ def init_api(app: Flask) -> Api:
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearerAuth": []}],
     })
+    from payvand.core.api.operations import OperationIdPlugin, init_operations
     from payvand.core.idempotency import IdempotencyKeyPlugin
 
-    api = Api(app, spec_kwargs={"extra_plugins": [IdempotencyKeyPlugin(), ErrorResponsesPlugin()]})
+    api = Api(app, spec_kwargs={"extra_plugins": [IdempotencyKeyPlugin(), ErrorResponsesPlugin(), OperationIdPlugin()]})
+    init_operations(app)
     api.register_converter(IntegerConverter, integer_path_schema)
     from payvand.core.schemas import REFERENCED_SCHEMAS
 

@@ -28,12 +28,12 @@ class PayvandGroup(click.Group):
         commands: dict[str, click.Command] = {}
         obj["plugin_commands"] = commands
         obj.setdefault("overrides", _overrides(root.params.get("instance"), root.params.get("database_url")))
-        if not _instance_exists(obj["overrides"]):
-            return commands  # nothing initialised yet: list the core commands, create nothing
         try:
             from payvand.core.cli.common import get_env
 
             env = get_env(ctx)
+            if env.missing_database() is not None:
+                return commands  # nothing initialised yet: list the core commands, create nothing
             for command in env.runtime.plugins.call_cached("payvand_cli"):
                 if isinstance(command, click.Command) and command.name not in self.commands:
                     commands.setdefault(command.name or "", command)
@@ -51,17 +51,6 @@ class PayvandGroup(click.Group):
         return command
 
 
-def _instance_exists(overrides: dict[str, Any]) -> bool:
-    """True when there is a database to read plugin state from (so `--help` creates no folder)."""
-    import os
-
-    from payvand.core.config import instance_path
-
-    if overrides.get("PAYVAND_DATABASE_URL") or os.environ.get("PAYVAND_DATABASE_URL"):
-        return True
-    return instance_path(overrides.get("PAYVAND_INSTANCE")).is_dir()
-
-
 def _overrides(instance: str | None, database_url: str | None) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
     if instance:
@@ -72,9 +61,9 @@ def _overrides(instance: str | None, database_url: str | None) -> dict[str, Any]
 
 
 @click.group(cls=PayvandGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--instance", envvar="PAYVAND_INSTANCE", type=click.Path(file_okay=False),
+@click.option("--instance", envvar="PAYVAND_INSTANCE", type=click.Path(file_okay=False), is_eager=True,
               help="Instance folder (database, secret key). Default: ./instance or $PAYVAND_INSTANCE.")
-@click.option("--database-url", envvar="PAYVAND_DATABASE_URL",
+@click.option("--database-url", envvar="PAYVAND_DATABASE_URL", is_eager=True,
               help="SQLAlchemy URL; default: SQLite in the instance folder.")
 @click.option("-v", "--verbose", is_flag=True, help="Log more.")
 @click.pass_context

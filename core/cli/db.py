@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from payvand.core.cli.common import CliEnv, CliError, pass_env
+from payvand.core.cli.common import CliEnv, CliError, creates_database, pass_env
 
 
 @click.group("db")
@@ -28,10 +28,13 @@ def upgrade_all(env: CliEnv) -> list[str]:
 
 @db_group.command("upgrade")
 @pass_env
+@creates_database
 def upgrade_command(env: CliEnv) -> None:
-    """Apply the migrations of the core and of every enabled plugin."""
+    """Apply the migrations of the core and of every enabled plugin (creating the database if needed)."""
     try:
         ran = upgrade_all(env)
+    except CliError:
+        raise
     except Exception as exc:
         raise CliError(f"migration failed: {exc}") from None
     click.echo(f"Database at head: {', '.join(ran)}.")

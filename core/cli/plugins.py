@@ -56,6 +56,16 @@ def _override_note(env: CliEnv) -> str | None:
     return "note: PAYVAND_PLUGINS is set, so it (not the database) decides which plugins are enabled here"
 
 
+#: What enabling changes in processes that are already running (docs/admin-guide.md, "Plugins").
+RESTART_NOTE = (
+    "Restart running servers and workers (`payvand run`, gunicorn, `payvand worker`) to load {name} "
+    "completely: its pages and API routes appear only after a restart, and a server or worker started "
+    "before {name} was installed (pip install) does not know it at all until then. Until they restart, "
+    "servers and workers that already knew it call its hooks (panels, menu entries, events, jobs) "
+    "within seconds."
+)
+
+
 @click.group("plugins")
 def plugins_group() -> None:
     """Installed plugins: list, enable, disable, inspect and check them."""
@@ -68,9 +78,9 @@ def plugins_group() -> None:
 def list_command(env: CliEnv, as_json: bool) -> None:
     """Every installed plugin: version, enabled (this deployment), active (loaded), error count."""
     runtime = env.runtime
-    rows = [runtime.plugin_info(name) for name in sorted(runtime.plugins.installed)]
+    rows = _rows(runtime)
     if as_json:
-        click.echo(json.dumps([{k: row[k] for k in ("name", "version", "title", "enabled", "active",
+        click.echo(json.dumps([{k: row[k] for k in ("name", "version", "title", "enabled", "active", "fails_checks",
                                                     "error_count", "problems")} for row in rows],
                               ensure_ascii=False, indent=2))
         return
@@ -79,12 +89,15 @@ def list_command(env: CliEnv, as_json: bool) -> None:
         return
     header = ("NAME", "VERSION", "ENABLED", "ACTIVE", "ERRORS", "TITLE")
     table = [header] + [
-        (r["name"], r["version"], _yes(r["enabled"]), _yes(r["active"]), str(r["error_count"]), r["title"])
+        (r["name"], r["version"], "failed" if r["fails_checks"] else _yes(r["enabled"]), _yes(r["active"]),
+         str(r["error_count"]), r["title"])
         for r in rows
     ]
     widths = [max(len(line[i]) for line in table) for i in range(len(header) - 1)]
     for line in table:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths)) + "  " + line[-1])
+    if any(r["fails_checks"] for r in rows):
+        click.echo("\nfailed: enabled for this deployment, but it fails its checks, so it is not loaded.")
     troubled = [r["name"] for r in rows if r["problems"]]
     if troubled:
         click.echo(f"\n{len(troubled)} plugin(s) have problems ({', '.join(troubled)}): "
@@ -92,6 +105,23 @@ def list_command(env: CliEnv, as_json: bool) -> None:
     note = _override_note(env)
     if note:
         click.echo(note)
+
+
+def _rows(runtime: Any) -> list[dict[str, Any]]:
+    """`plugin_info` of every installed plugin, with all its problems (`check_plugins`) and
+    `enabled` false for a plugin that fails its checks (`fails_checks`): it is not loaded."""
+    from payvand.core.plugins import static_problems
+
+    checks = runtime.check_plugins()
+    rows = []
+    for name in sorted(runtime.plugins.installed):
+        row = runtime.plugin_info(name)
+        plugin = runtime.plugins.installed[name]
+        fails = row["enabled"] and not row["active"] and bool(static_problems(plugin, runtime.plugins.installed))
+        row.update(problems=checks.get(name, row["problems"]) if fails or row["problems"] else row["problems"],
+                   fails_checks=fails, enabled=row["enabled"] and not fails)
+        rows.append(row)
+    return rows
 
 
 @plugins_group.command("enable")
@@ -108,7 +138,7 @@ def enable_command(env: CliEnv, name: str) -> None:
         problems = "; ".join(env.runtime.plugins.problems.get(name, [])) or "see `payvand plugins check`"
         click.echo(f"warning: {name} is enabled but not active: {problems}")
     else:
-        click.echo("Running servers and workers call its hooks within seconds; its pages appear when they restart.")
+        click.echo(RESTART_NOTE.format(name=name))
     note = _override_note(env)
     if note:
         click.echo(note)
@@ -134,7 +164,14 @@ def disable_command(env: CliEnv, name: str) -> None:
 @_one_line_errors
 def info_command(env: CliEnv, name: str, as_json: bool) -> None:
     """Everything about NAME: metadata, state, hooks, permissions, customer fields, recent errors."""
+    from payvand.core.plugins import static_problems
+
     info = env.runtime.plugin_info(name)
+    plugin = env.runtime.plugins.installed[name]
+    problems = static_problems(plugin, env.runtime.plugins.installed)
+    fails = info["enabled"] and not info["active"] and bool(problems)
+    info.update(enabled=info["enabled"] and not fails, fails_checks=fails,
+                problems=[*problems, *(p for p in info["problems"] if p not in problems)])
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2, default=str))
         return
@@ -142,7 +179,8 @@ def info_command(env: CliEnv, name: str, as_json: bool) -> None:
     if info["description"]:
         click.echo(f"  {info['description']}")
     click.echo(f"source:       {info['source']}")
-    click.echo(f"enabled:      {_yes(info['enabled'])}{' (set by PAYVAND_PLUGINS)' if info['overridden'] else ''}")
+    state = "no: it fails its checks (recorded as enabled), so it is not loaded" if fails else _yes(info["enabled"])
+    click.echo(f"enabled:      {state}{' (set by PAYVAND_PLUGINS)' if info['overridden'] else ''}")
     click.echo(f"active:       {_yes(info['active'])}")
     click.echo(f"requires:     {', '.join(info['requires']) or '-'}")
     click.echo(f"hooks:        {', '.join(info['hooks']) or '-'}")
@@ -158,10 +196,11 @@ def info_command(env: CliEnv, name: str, as_json: bool) -> None:
 
 
 @plugins_group.command("check")
+@click.argument("names", nargs=-1, metavar="[NAME]...")
 @pass_env
 @_one_line_errors
-def check_command(env: CliEnv) -> None:
-    """Check every installed plugin at once; list every problem and exit 1 if there is any.
+def check_command(env: CliEnv, names: tuple[str, ...]) -> None:
+    """Check every installed plugin (or only NAME...) at once; list every problem and exit 1 if there is any.
 
     Looks at: loading, names, each hook against its spec (unknown hooks, arguments,
     unmarked `payvand_*` functions), registrations, `requires` (with versions) and
@@ -169,6 +208,12 @@ def check_command(env: CliEnv) -> None:
     """
     runtime = env.runtime
     results = runtime.check_plugins()
+    unknown = [name for name in names if name not in results]
+    if unknown:
+        installed = ", ".join(sorted(results)) or "none"
+        raise CliError(f"no installed plugin is named {', '.join(map(repr, unknown))}; installed: {installed}")
+    if names:  # a plugin author checks their own plugin, whatever else is installed
+        results = {name: results[name] for name in sorted(set(names))}
     if not results:
         click.echo("No plugins are installed (entry-point group `payvand.plugins`).")
         return
@@ -177,7 +222,8 @@ def check_command(env: CliEnv) -> None:
         if not problems:
             click.echo(f"{name} {version}: ok")
             continue
-        click.echo(f"{name} {version}: {len(problems)} problem(s)")
+        loaded = "" if name in runtime.plugins.enabled else ", not loaded"
+        click.echo(f"{name} {version}: {len(problems)} problem(s){loaded}")
         for problem in problems:
             click.echo(f"  - {problem}")
     if not runtime.schema_ready():

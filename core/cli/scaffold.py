@@ -28,8 +28,11 @@ def new_command(name: str, directory: Path | None, title: str | None) -> None:
         files = new_plugin(name, target, title)
     except ScaffoldError as exc:
         raise CliError(str(exc)) from None
-    click.echo(f"Wrote {len(files)} files into {target}/. Next:")
-    click.echo(f"  cd {target} && python -m pip install -e . && payvand db upgrade && python -m pytest")
+    click.echo(f"Wrote {len(files)} files into {target}/. Next, here in your deployment's folder "
+               "(where instance/ is; not inside the plugin's folder, which would get a second database):")
+    click.echo(f"  python -m pip install -e {target}")
+    click.echo(f"  (cd {target} && python -m pytest)")
+    click.echo(f"  payvand db upgrade && payvand plugins check {name}")
 
 
 def register(cli: click.Group) -> None:

@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 
 import click
 import sqlalchemy as sa
-from payvand.core.cli.common import CliEnv, CliError, friendly_errors, one_line, pass_env, require_ready
+from payvand.core.cli.common import (CliEnv, CliError, creates_database, friendly_errors, one_line, pass_env,
+                                     require_ready)
 from sqlalchemy.exc import SQLAlchemyError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,10 +29,9 @@ ADMIN_EMAIL = "admin@example.com"
 
 def safe_url(url: str) -> str:
     """A database URL fit to print: the password hidden."""
-    try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return url
+    from payvand.core.database_url import display_url
+
+    return display_url(url)
 
 
 def initialise(env: CliEnv) -> list[str]:
@@ -43,6 +43,13 @@ def initialise(env: CliEnv) -> list[str]:
         return upgrade_all(env)
     except SQLAlchemyError as exc:
         raise CliError(f"migration failed: {one_line(exc)}") from None
+
+
+def serving_config(env: CliEnv) -> dict[str, Any]:
+    """The configuration for a server or worker: the CLI's, but with the instance's lasting
+    secret key (read, or made once in the instance folder) rather than a reading command's
+    throwaway one."""
+    return {key: value for key, value in env.config.items() if key != "SECRET_KEY"}
 
 
 def _secret_key_source(folder: Path) -> str:
@@ -76,7 +83,7 @@ def serve(env: CliEnv, host: str, port: int, *, jobs: bool, debug: bool = False)
     """Serve the app with the development server and, unless `jobs` is off, the job runner."""
     from payvand.core.app import create_app
 
-    app = create_app(dict(env.config))
+    app = create_app(serving_config(env))
     runtime = app.extensions["payvand"]
     run_jobs = jobs and str(app.config.get("PAYVAND_JOBS", "thread")).lower() != "off"
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
@@ -112,6 +119,7 @@ def _serve_options(function: F) -> F:
 
 @click.command("init")
 @pass_env
+@creates_database
 @friendly_errors
 def init_command(env: CliEnv) -> None:
     """Create the instance folder and migrate the database.
@@ -124,7 +132,7 @@ def init_command(env: CliEnv) -> None:
     click.echo(f"Instance folder: {folder}")
     click.echo(f"Secret key: {_secret_key_source(folder)}")
     state = "already initialised, migrations at head" if existed else "created and migrated"
-    click.echo(f"Database: {safe_url(env.config['PAYVAND_DATABASE_URL'])} ({state}: {', '.join(ran)})")
+    click.echo(f"Database {safe_url(env.config['PAYVAND_DATABASE_URL'])}: {state} ({', '.join(ran)})")
     click.echo("Next: `payvand users create you@example.com --superuser`, then `payvand run`.")
 
 
@@ -159,7 +167,7 @@ def worker_command(env: CliEnv, once: bool) -> None:
     from payvand.core.jobs import JobRunner
 
     require_ready(env)
-    app = create_app({**env.config, "PAYVAND_JOBS": "off"})  # jobs run in its app context: mail, translations
+    app = create_app({**serving_config(env), "PAYVAND_JOBS": "off"})  # jobs run in its app context: mail, translations
     runner = JobRunner(app.extensions["payvand"], app=app)
     if once:
         handled = runner.deliver_due()
@@ -204,6 +212,7 @@ def ensure_admin(env: CliEnv) -> str | None:
               help="Demo interactions to create.")
 @click.option("--seed", type=int, help="Random seed (the same seed gives the same data). Default: fixed.")
 @pass_env
+@creates_database
 @friendly_errors
 def demo_command(env: CliEnv, no_serve: bool, host: str, port: int, customers: int,
                  interactions: int, seed: int | None) -> None:

@@ -4,7 +4,8 @@ The file is never loaded whole: a sample of the first 64 KiB decides the encodin
 with or without BOM, UTF-16 with BOM, else cp1256 — what Excel writes on Persian Windows)
 and the delimiter (comma, semicolon or tab); rows are then read one at a time. Bytes that
 are not valid in the chosen encoding do not stop the import: they are kept as surrogate
-escapes and the row that holds them is rejected.
+escapes and the row that holds them is rejected. A file that is not text at all (an xlsx
+workbook, a PDF, an image, anything with NUL bytes) is refused before a byte is decoded.
 """
 
 from __future__ import annotations
@@ -56,6 +57,44 @@ class _Prefixed(io.RawIOBase):
         data = self._rest.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
+
+
+#: File signatures of what people pick by mistake instead of a CSV export.
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx workbook is one)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel (.xls) or Word document"),
+    (b"%PDF-", "a PDF document"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"SQLite format 3\x00", "a SQLite database"),
+)
+#: Control bytes that never occur in a text file (tab, newlines and form feed excepted).
+_CONTROL_BYTES = bytes([*range(9), 11, *range(14, 27), *range(28, 32)])
+
+
+def binary_kind(sample: bytes, *, wide: bool = False) -> str | None:
+    """What a file starting with `sample` is when it is not text (None for text).
+
+    Known signatures (xlsx/zip, xls, PDF, images, archives) name the kind; otherwise a NUL
+    byte, or control bytes in more than 1 % of the sample, mean binary data — no encoding
+    turns those into a header. UTF-16 files (with a BOM, or `wide` when the caller named a
+    UTF-16/32 encoding) are text.
+    """
+    for signature, kind in _SIGNATURES:
+        if sample.startswith(signature):
+            return kind
+    if wide or sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    if b"\x00" in sample:
+        return "binary data (it contains NUL bytes)"
+    controls = sum(sample.count(bytes([b])) for b in _CONTROL_BYTES)
+    if controls * 100 > len(sample):
+        return "binary data (control characters, no text)"
+    return None
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -138,6 +177,12 @@ class CsvSource:
             self.binary = io.BufferedReader(_Prefixed(sample, binary), 1 << 20)  # type: ignore[arg-type]
         if not sample.strip():
             raise SourceError(f"{self.name} is empty")
+        wide = bool(encoding) and encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32", "utf16", "utf32"))
+        kind = binary_kind(sample, wide=wide)
+        if kind is not None:
+            raise SourceError(
+                f"{self.name} is not a CSV text file but {kind}: save it as CSV (UTF-8) and import that file"
+            )
         if encoding and encoding.lower() not in ("auto", ""):
             try:
                 codecs.lookup(encoding)

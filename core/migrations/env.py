@@ -30,8 +30,28 @@ def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-
     return table_name.startswith("core_")
 
 
+def render_item(type_, obj, autogen_context):  # type: ignore[no-untyped-def]
+    """Render Payvand's column types by the module the revision may import.
+
+    A plugin's revision imports only `payvand.sdk` (plugins never import `payvand.core`), so
+    the kernel's types are written `payvand.sdk.UTCDateTime(...)`; the core's own revisions
+    keep `payvand.core.db.UTCDateTime(...)`. Anything else is rendered as Alembic does.
+    """
+    if type_ != "type" or type(obj).__module__ != "payvand.core.db":
+        return False
+    module = "payvand.sdk" if plugin_prefix else "payvand.core.db"
+    if plugin_prefix:
+        import payvand.sdk
+
+        if getattr(payvand.sdk, type(obj).__name__, None) is not type(obj):
+            raise TypeError(f"{type(obj).__name__} is not part of payvand.sdk: a plugin's tables cannot use it")
+    autogen_context.imports.add(f"import {module}")
+    return f"{module}.{obj!r}"
+
+
 context.configure(
     connection=connection,
+    render_item=render_item,
     target_metadata=metadata,
     version_table=version_table,
     render_as_batch=connection.dialect.name == "sqlite",

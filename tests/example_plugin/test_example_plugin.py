@@ -118,4 +118,4 @@ def test_export_merge_and_erase_include_the_plugins_rows(api, make_customer):
 def test_the_plugins_cli_command_runs_through_payvand(payvand_database_url):
     result = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "example", "hello", "Maryam"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "Hello, Maryam, from payvand_example 0.1.0."
+    assert result.stdout.strip() == "Hello, Maryam, from payvand_example 0.1.0."

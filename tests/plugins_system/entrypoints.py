@@ -15,6 +15,17 @@ from pathlib import Path
 
 GROUP = "payvand.plugins"
 
+#: The dist-info folders the running tests installed (see `installed`); the fixture
+#: `only_test_plugins_installed` hides every other `payvand.plugins` entry point.
+TEST_FOLDERS: set[Path] = set()
+
+
+def installed_by_tests(entry_point: importlib.metadata.EntryPoint) -> bool:
+    """True when `entry_point` comes from a dist-info folder a test installed with `installed`."""
+    dist = getattr(entry_point, "dist", None)
+    path = getattr(dist, "_path", None)  # PathDistribution: the *.dist-info folder
+    return path is not None and Path(path).resolve().parent in TEST_FOLDERS
+
 
 def clear_metadata_caches() -> None:
     """Forget what importlib and importlib.metadata remember about `sys.path`."""
@@ -54,10 +65,12 @@ def installed(
     write_dist_info(folder, distribution, version, entry_points)
     added = [str(folder), *(str(p) for p in code_paths)]
     sys.path[:0] = added
+    TEST_FOLDERS.add(folder.resolve())
     clear_metadata_caches()
     try:
         yield folder
     finally:
+        TEST_FOLDERS.discard(folder.resolve())
         for path in added:
             if path in sys.path:
                 sys.path.remove(path)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -16,6 +16,7 @@ from payvand.core.config import build_config
 from payvand.core.models import PluginState
 from payvand.core.runtime import Runtime
 
+from cli_results import without_database_line
 from plugins_system.generated import plugins_installed
 
 SOURCES = {
@@ -68,12 +69,23 @@ def url(payvand_database_url: str, plugins: None) -> Iterator[str]:
     engine.dispose()
 
 
-def payvand(url: str, *args: str) -> Any:
-    """Run `payvand --database-url URL ARGS...`."""
+@dataclasses.dataclass
+class Run:
+    """What one command printed (without its `Database:` line) and its exit code."""
+
+    exit_code: int
+    output: str
+    stderr: str
+
+
+def payvand(url: str, *args: str) -> Run:
+    """Run `payvand --database-url URL ARGS...`; it names the database it opens on stderr."""
     result = CliRunner().invoke(cli, ["--database-url", url, *args])
     assert "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
+    if not url.startswith("sqlite") or Path(url.split("///", 1)[1]).exists():
+        assert result.stderr.startswith(f"Database: {url}\n"), result.stderr
+    return Run(result.exit_code, without_database_line(result.output), without_database_line(result.stderr))
 
 
 def states(url: str) -> dict[str, bool]:
@@ -147,6 +159,24 @@ def test_enable_runs_the_plugins_migrations_and_activates_it(url):
     assert payvand(url, "plugins", "check").exit_code == 0
 
 
+def test_enable_says_plainly_what_needs_a_restart(url, tmp_path):
+    running = Runtime(build_config({"PAYVAND_DATABASE_URL": url, "PAYVAND_INSTANCE": str(tmp_path), "SECRET_KEY": "x"}))
+    running.activate_plugins()  # a server started before the plugin below was installed
+    try:
+        late = {"cli_late": 'from payvand.sdk import PluginMeta\nmeta = PluginMeta("cli_late", "1.0")\n'}
+        with plugins_installed(tmp_path / "late", late):
+            result = payvand(url, "plugins", "enable", "cli_late")
+            assert result.exit_code == 0, result.output
+            running.refresh_plugins(force=True)
+            assert "cli_late" not in running.plugins.installed  # within seconds? never, until it restarts
+    finally:
+        running.engine.dispose()
+    text = " ".join(result.output.split())
+    assert "Restart running servers and workers (`payvand run`, gunicorn, `payvand worker`) to load cli_late" in text
+    assert "its pages and API routes appear only after a restart" in text
+    assert "started before cli_late was installed (pip install) does not know it at all until then" in text
+
+
 def test_info_shows_meta_hooks_permissions_fields_and_recent_errors(url, tmp_path):
     runtime = Runtime(build_config({"PAYVAND_DATABASE_URL": url, "PAYVAND_INSTANCE": str(tmp_path), "SECRET_KEY": "x"}))
     runtime.activate_plugins()
@@ -189,6 +219,15 @@ def test_the_environment_override_wins_and_the_cli_says_so(url, monkeypatch):
 
 
 def test_enable_on_an_uninitialised_database_says_what_to_do(plugins, tmp_path):
+    (tmp_path / "empty.sqlite3").touch()
     result = payvand(f"sqlite:///{tmp_path / 'empty.sqlite3'}", "plugins", "enable", "cli_base")
     assert result.exit_code == 1
     assert result.output == "Error: the database is not initialised: run `payvand db upgrade` first\n"
+
+
+def test_enable_where_there_is_no_database_says_so_and_creates_nothing(plugins, tmp_path):
+    result = payvand(f"sqlite:///{tmp_path / 'nothing' / 'payvand.sqlite3'}", "plugins", "enable", "cli_base")
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: no database at {tmp_path / 'nothing' / 'payvand.sqlite3'}: "
+                                    "run `payvand init` to create one there")
+    assert not (tmp_path / "nothing").exists()

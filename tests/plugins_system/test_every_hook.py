@@ -89,7 +89,7 @@ def test_cli_commands_are_added_under_payvand(payvand_database_url, tmp_path, mo
         result = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "every-hook"])
         help_text = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "--help"]).output
     assert result.exit_code == 0, result.output
-    assert result.output == "every hook here\n"
+    assert result.stdout == "every hook here\n"
     assert "every-hook" in help_text
     assert names().count("payvand_cli") == 2  # once per invocation
 

@@ -23,6 +23,7 @@ from payvand.core.plugins import (
 from payvand.core.runtime import Runtime
 from payvand.sdk import PluginMeta, hookimpl
 
+from cli_results import without_database_line
 from plugins_system.generated import plugins_installed
 
 HEADER = "from payvand.sdk import CustomerField, PermissionSpec, PluginMeta, hookimpl\n"
@@ -160,15 +161,15 @@ def test_check_reports_every_problem_of_every_plugin_at_once(broken_plugins, pay
 def test_list_and_info_show_broken_plugins_without_failing(broken_plugins, payvand_database_url):
     listed = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "plugins", "list"])
     assert listed.exit_code == 0, listed.output
-    rows = {line.split()[0]: line.split()[1:5] for line in listed.output.splitlines()[1:len(SOURCES) + 1]}
-    assert rows["chk_broken"] == ["?", "yes", "no", "0"]
+    rows = {line.split()[0]: line.split()[1:5] for line in listed.stdout.splitlines()[1:len(SOURCES) + 1]}
+    assert rows["chk_broken"] == ["?", "failed", "no", "0"]  # enabled here, but it fails its checks
     assert rows["chk_base"] == ["1.0", "yes", "yes", "0"]
     info = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "plugins", "info", "chk_broken"])
     assert info.exit_code == 0, info.output
     assert "problem:      cannot be loaded: ModuleNotFoundError" in info.output
     refused = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "plugins", "enable", "chk_args"])
     assert refused.exit_code == 1
-    assert refused.output.startswith("Error: cannot enable chk_args: hook payvand_customer_created takes unknown")
+    assert without_database_line(refused.stderr).startswith("Error: cannot enable chk_args: hook payvand_customer_created takes unknown")
     disabled = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "plugins", "disable", "chk_nometa"])
     assert disabled.exit_code == 0, disabled.output  # a broken plugin can always be switched off
 
@@ -178,7 +179,7 @@ def test_check_passes_with_exit_0_when_all_plugins_are_sound(tmp_path, payvand_d
     with plugins_installed(tmp_path, {"chk_base": SOURCES["chk_base"]}):
         result = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "plugins", "check"])
     assert result.exit_code == 0, result.output
-    assert result.output == "chk_base 1.0: ok\n"
+    assert result.stdout == "chk_base 1.0: ok\n"
 
 
 def test_the_runtime_activates_only_the_sound_plugins_and_keeps_the_problems(broken_plugins, payvand_database_url,
@@ -247,3 +248,42 @@ def test_a_wrapper_hookimpl_is_refused():
     plugin = InstalledPlugin("wrapper_p", obj=Wrapper(), meta=Wrapper.meta)
     assert check_plugin(plugin, {"wrapper_p": plugin}) == [
         "hook payvand_customer_created is declared as a wrapper, which Payvand does not support"]
+
+
+def test_check_reports_every_problem_of_a_plugin_without_meta_and_list_does_not_call_it_enabled(
+        tmp_path, payvand_database_url, monkeypatch):
+    monkeypatch.delenv("PAYVAND_PLUGINS", raising=False)
+    source = textwrap.dedent("""
+        from payvand.sdk import hookimpl
+
+        @hookimpl
+        def payvand_customer_creatd(customers):
+            pass
+
+        def payvand_customer_fields():
+            return []
+        """)
+    with plugins_installed(tmp_path, {"chk_many": source}):
+        check = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "plugins", "check"])
+        listed = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "plugins", "list", "--json"])
+    assert check.exit_code == 1
+    assert check.stdout.splitlines() == [
+        "chk_many ?: 3 problem(s), not loaded",
+        "  - cannot be loaded: TypeError: plugin has no `meta = PluginMeta(...)`",
+        "  - implements unknown hook 'payvand_customer_creatd'",
+        "  - payvand_customer_fields looks like a hook but is not marked with @hookimpl",
+    ]
+    import json
+
+    (row,) = json.loads(listed.stdout)
+    assert (row["enabled"], row["active"], row["fails_checks"], len(row["problems"])) == (False, False, True, 3)
+
+
+def test_check_can_be_limited_to_named_plugins(broken_plugins, payvand_database_url):
+    only = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "plugins", "check", "chk_base"])
+    assert only.exit_code == 0, only.output
+    assert only.stdout == "chk_base 1.0: ok\n"
+    broken = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "plugins", "check", "chk_base", "chk_unknown"])
+    assert broken.exit_code == 1 and "chk_unknown 1.0: 1 problem(s), not loaded" in broken.stdout
+    unknown = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "plugins", "check", "nope"])
+    assert unknown.exit_code == 1 and "no installed plugin is named 'nope'; installed: chk_args" in unknown.stderr

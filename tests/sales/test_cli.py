@@ -33,7 +33,7 @@ def test_rebuild_rollups_recomputes_the_daily_product_sales(sales_installed, pay
     db_session.commit()
     result = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "sales", "rebuild-rollups"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Rebuilt the daily product rollup: 1 rows")
+    assert result.stdout.startswith("Rebuilt the daily product rollup: 1 rows")
     row = db_session.scalars(sa.select(ProductDay)).one()
     assert (row.product_id, row.quantity_milli, row.revenue_minor) == (product.id, 3000, 3000)
 
@@ -61,7 +61,7 @@ def test_sync_catalogs_imports_the_products_other_plugins_offer(tmp_path, monkey
         result = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "sales", "sync-catalogs"])
         missing = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "sales", "sync-catalogs", "nope"])
     assert result.exit_code == 0, result.output
-    assert result.output == "every_hook: 1 products created, 0 updated.\n"
+    assert result.stdout == "every_hook: 1 products created, 0 updated.\n"
     product = db_session.scalars(sa.select(Product).where(Product.sku == "EH-1")).one()
     assert (product.name, product.source) == ("Widget", "every_hook")
     assert missing.exit_code != 0 and "No plugin offers a catalog named nope" in missing.output

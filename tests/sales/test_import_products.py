@@ -38,7 +38,7 @@ def test_import_creates_products_categories_and_prices(sales_installed, payvand_
                             "SRV-1,Delivery,,trip,,,,\n")
     result = _run(payvand_database_url, path)
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Imported 3 products (3 created, 0 updated); 0 rows rejected")
+    assert result.stdout.startswith("Imported 3 products (3 created, 0 updated); 0 rows rejected")
     products = {p.sku: p for p in db_session.scalars(sa.select(Product))}
     assert (products["PIS-1"].tax_class, products["PIS-1"].in_stock, products["PIS-1"].unit) == ("exempt", False, "kg")
     assert products["SRV-1"].category_id is None and products["SRV-1"].in_stock is True
@@ -65,7 +65,7 @@ def test_import_updates_by_sku_and_reports_bad_rows_with_their_lines(sales_insta
                             "X-7,Too exact,1.5,,,\n")          # line 10: bad (IRR has no decimals)
     result = _run(payvand_database_url, path, "--batch-size", "2")
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()
     assert lines[:7] == [
         "line 3: the SKU is missing",
         "line 4: the price 'abc' is not a number",
@@ -108,7 +108,7 @@ def test_import_looks_skus_up_once_per_batch(sales_installed, payvand_database_u
     path = _write(tmp_path, "sku,name,category,unit,price,currency,tax_class,in_stock\n" + rows)
     assert _run(payvand_database_url, path, "--batch-size", "100").exit_code == 0
     result = _run(payvand_database_url, path, "--batch-size", "100")
-    assert result.output.startswith("Imported 300 products (0 created, 300 updated); 0 rows rejected")
+    assert result.stdout.startswith("Imported 300 products (0 created, 300 updated); 0 rows rejected")
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Product)) == 300
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Price)) == 300
 
@@ -117,10 +117,10 @@ def test_sales_demo_command_loads_once(sales_installed, payvand_database_url, db
     make_customer(given_name="Buyer")
     first = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "sales", "demo", "--seed", "2"])
     assert first.exit_code == 0, first.output
-    assert first.output.startswith("Loaded the sales demo in ")
+    assert first.stdout.startswith("Loaded the sales demo in ")
     assert "150 leads" in first.output and "60 orders" in first.output
     again = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "sales", "demo"])
-    assert again.output == "The database already has sales data: no sales demo data loaded.\n"
+    assert again.stdout == "The database already has sales data: no sales demo data loaded.\n"
 
 
 def test_the_service_selects_products_once_per_batch_not_per_row(in_app, db_session, count_queries):

@@ -247,7 +247,7 @@ def test_the_command_prints_a_summary_and_writes_the_rejects_next_to_the_file(sa
     result = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "sales", "import-leads", str(path),
                                       "--source", "web_form"])
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()
     assert lines[:2] == ["line 3: email: Give an email or a phone number.",
                          "line 4: duplicate: the same email as line 2"]
     assert lines[2].startswith("Imported 1 leads (1 created, 0 updated); 1 duplicates skipped; 1 rows rejected")
@@ -263,10 +263,10 @@ def test_the_command_dry_run_and_update_options(sales_installed, payvand_databas
     base = ["--database-url", payvand_database_url, "sales", "import-leads", str(path)]
     dry = CliRunner().invoke(cli, [*base, "--dry-run", "--on-duplicate", "update", "--rejects", str(tmp_path / "r.csv")])
     assert dry.exit_code == 0, dry.output
-    assert dry.output.startswith("Dry run, nothing written: would import 2 leads (1 created, 1 updated)")
+    assert dry.stdout.startswith("Dry run, nothing written: would import 2 leads (1 created, 1 updated)")
     assert _leads(db_session) == [] and not (tmp_path / "r.csv").exists()
     done = CliRunner().invoke(cli, [*base, "--on-duplicate", "update"])
-    assert done.output.startswith("Imported 2 leads (1 created, 1 updated)")
+    assert done.stdout.startswith("Imported 2 leads (1 created, 1 updated)")
     assert [(lead.given_name, lead.family_name) for lead in _leads(db_session)] == [("Sara", "B")]
     bad = CliRunner().invoke(cli, [*base, "--on-duplicate", "merge"])
     assert bad.exit_code == 2

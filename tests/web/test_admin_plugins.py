@@ -225,3 +225,21 @@ def test_a_post_without_the_csrf_token_is_refused(web, db_session):
 
 def test_unknown_plugin_is_404(web):
     assert web.post("/admin/plugins/nope/enable").status_code == 404
+
+
+def test_a_plugin_installed_with_pip_while_the_server_runs_is_listed_only_after_a_restart(app, web, tmp_path):
+    from payvand.core.app import create_app
+
+    late = {"web_late": 'from payvand.sdk import PluginMeta\nmeta = PluginMeta("web_late", "1.0", title="Installed late")\n'}
+    with plugins_installed(tmp_path / "late", late):
+        page = web.get("/admin/plugins")
+        assert 'id="plugin-web_late"' not in page.text  # the running server does not know it
+        note = re.sub(r"\s+", " ", re.search(r'id="plugins-note">(.*?)</p>', page.text, re.S).group(1))
+        assert ("A restart of the server and workers is needed for the pages and API routes of a newly "
+                "enabled plugin, and for any plugin installed with pip after they started") in note
+        assert "within seconds" in note and "hooks" in note
+        restarted = create_app(dict(app.config))
+        try:
+            assert "web_late" in restarted.extensions["payvand"].plugins.installed
+        finally:
+            restarted.extensions["payvand"].engine.dispose()
