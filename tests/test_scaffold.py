@@ -31,7 +31,7 @@ def test_generated_plugin_passes_its_own_tests(tmp_path):
         cwd=target, env=env, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout
+    assert "5 passed" in result.stdout
 
 
 def test_generated_plugin_passes_the_checks_after_migrating(tmp_path):
