@@ -338,6 +338,8 @@ class Quote(_Document, Base):
     rejected_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     reject_reason: Mapped[str | None] = mapped_column(sa.String(500))
     expired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # the staff user who wrote it (a rep sees the quotes they wrote: services/rules.py)
+    created_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey(_USER, ondelete="SET NULL"), index=True)
 
     lines: Mapped[list[QuoteLine]] = relationship(order_by="QuoteLine.position", cascade="all, delete-orphan")
 
@@ -369,6 +371,8 @@ class Order(_Document, Base):
     quote_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("sales_quote.id", ondelete="SET NULL"))
     # who the sale counts for: the deal's owner, else the customer's, else the staff user who placed it
     owner_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey(_USER, ondelete="SET NULL"))
+    # the staff user who placed it (a rep sees the orders they placed: services/rules.py)
+    created_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey(_USER, ondelete="SET NULL"), index=True)
     placed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     status_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
