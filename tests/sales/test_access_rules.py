@@ -178,11 +178,20 @@ def test_a_reps_pages_hide_and_refuse_another_reps_rows(team, web_as):
     assert t["order"]["number"] not in panel and "Deal of B" not in panel
 
 
-def test_a_reps_lead_form_and_import_refuse_another_owner(team, web_as, make_user):
+def test_a_reps_lead_and_deal_forms_and_import_refuse_another_owner(team, web_as, make_user):
     other = make_user()
     rep = web_as(REP + [perm.LEAD_EDIT])
     form = rep.post("/sales/leads/new", {"given_name": "Form lead", "email": "f@example.com", "owner_id": str(other.id)})
     assert form.status_code == 422
+    deal = rep.post("/sales/deals/new", {"title": "Form deal", "currency": "IRR", "amount": "1",
+                                         "owner_id": str(other.id)})
+    assert deal.status_code == 422
+    assert "Form deal" not in str(team["manager"].get("sales/deals").get_json())
+    own = rep.post("/sales/deals/new", {"title": "Own deal", "currency": "IRR", "amount": "1"})
+    assert own.status_code == 302
+    edit = rep.post(own.headers["Location"].split("?")[0] + "/edit",
+                    {"title": "Own deal", "currency": "IRR", "amount": "1", "owner_id": str(other.id)})
+    assert edit.status_code == 422
     csv = f"first,email,owner\nImported,imp@example.com,{other.email}\n".encode()
     page = rep.post("/sales/leads/import", {"file": (io.BytesIO(csv), "leads.csv"), "on_duplicate": "update"},
                     content_type="multipart/form-data", follow_redirects=True)
