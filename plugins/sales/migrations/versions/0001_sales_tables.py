@@ -2,7 +2,7 @@
 
 Revision ID: sales_0001
 Revises: 
-Create Date: 2026-12-06 19:31:46.893996
+Create Date: 2026-12-06 19:56:32.409168
 """
 
 from __future__ import annotations
@@ -331,6 +331,8 @@ def upgrade() -> None:
     with op.batch_alter_table('sales_order', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sales_order_created_by_id'), ['created_by_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_order_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_order_owner_id_id'), ['owner_id', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_order_quote_id'), ['quote_id'], unique=False)
         batch_op.create_index('ix_sales_order_revenue', ['status', 'placed_at', 'currency', 'total', 'owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_order_status_id'), ['status', 'id'], unique=False)
 
@@ -443,6 +445,8 @@ def downgrade() -> None:
     with op.batch_alter_table('sales_order', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sales_order_status_id'))
         batch_op.drop_index('ix_sales_order_revenue')
+        batch_op.drop_index(batch_op.f('ix_sales_order_quote_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_order_owner_id_id'))
         batch_op.drop_index(batch_op.f('ix_sales_order_customer_id'))
         batch_op.drop_index(batch_op.f('ix_sales_order_created_by_id'))
 
