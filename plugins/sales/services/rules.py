@@ -96,14 +96,14 @@ def _owned_deals(me: int) -> Any:
 
 def _quote_ids(me: int) -> Any:
     """Ids of the quotes a rep sees: a union of indexed lookups (writer, deal, customer)."""
-    return sa.union(sa.select(Quote.id).where(Quote.created_by_id == me),
+    return sa.union_all(sa.select(Quote.id).where(Quote.created_by_id == me),
                     sa.select(Quote.id).where(Quote.deal_id.in_(_owned_deals(me))),
                     sa.select(Quote.id).where(Quote.customer_id.in_(_owned_customers(me))))
 
 
 def _order_ids(me: int) -> Any:
     """Ids of the orders a rep sees: owner, placer, customer, or a quote they see (each indexed)."""
-    return sa.union(sa.select(Order.id).where(Order.owner_id == me),
+    return sa.union_all(sa.select(Order.id).where(Order.owner_id == me),
                     sa.select(Order.id).where(Order.created_by_id == me),
                     sa.select(Order.id).where(Order.customer_id.in_(_owned_customers(me))),
                     sa.select(Order.id).where(Order.quote_id.in_(_quote_ids(me))))
@@ -111,7 +111,7 @@ def _order_ids(me: int) -> Any:
 
 def _invoice_ids(me: int) -> Any:
     """Ids of the invoices a rep sees: of an order they see, or of a customer they own (each indexed)."""
-    return sa.union(sa.select(Invoice.id).where(Invoice.customer_id.in_(_owned_customers(me))),
+    return sa.union_all(sa.select(Invoice.id).where(Invoice.customer_id.in_(_owned_customers(me))),
                     sa.select(Invoice.id).where(Invoice.order_id.in_(_order_ids(me))))
 
 
