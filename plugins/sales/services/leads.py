@@ -120,7 +120,9 @@ class LeadIn(Schema):
     utm = fields.Dict(keys=fields.String(validate=validate.OneOf(UTM_KEYS)),
                       values=fields.String(validate=validate.Length(max=120)), load_default=dict)
     consent = _Bool(load_default=False)
-    owner_id = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
+    owner_id = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=MAX_ID),
+                              metadata={"description": "Another user only with sales.manage (else 422); "
+                                                       "default: the caller"})
     status = fields.String(validate=validate.OneOf(OPEN_STATUSES))
 
     @pre_load
