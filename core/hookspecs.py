@@ -54,6 +54,7 @@ if TYPE_CHECKING:
         SettingSpec,
         Viewer,
     )
+    from payvand.core.auth import Principal
     from payvand.core.models import Customer, Interaction
 
 PROJECT = "payvand"
@@ -163,21 +164,33 @@ def payvand_customer_merge(target: Customer, source: Customer) -> Sequence[Moved
 
 
 @hookspec
-def payvand_customer_export(customer: Customer) -> dict[str, Any] | None:
-    """Return this plugin's data about `customer` as JSON-ready values.
+def payvand_customer_export(customer: Customer, actor: Principal | None) -> dict[str, Any] | None:
+    """Return this plugin's data about `customer` that `actor` may see, as JSON-ready values.
 
-    Called by the customer export (data-portability request). The result is placed under the
-    plugin's name in the export document; a plugin that raises is left out of it.
+    Called by the customer export (data-portability request). `actor` is who asked: the
+    request's principal (`user_id`, `can(permission)`), or None when the system exports (a
+    CLI command, a job), which sees everything. Apply the same record rules as the plugin's
+    own routes: a row the actor may not open there is left out here too. The result is placed
+    under the plugin's name in the export document; a plugin that raises is left out of it.
+    (`actor` came later than the hook: an implementation that does not name it still gets the
+    customer, and must then hold no rows private to some staff.)
     """
 
 
 @hookspec
-def payvand_customer_erase(customer: Customer) -> None:
-    """Anonymise this plugin's personal data about `customer`, keeping aggregates.
+def payvand_customer_erase(customer: Customer) -> dict[str, Sequence[Any]] | None:
+    """Anonymise this plugin's personal data about `customer`, keeping aggregates; say which records.
 
-    Called inside the erasure's transaction; amounts, dates and counts should survive so
-    reports stay right, names, contacts and free text must not. *Veto*: raise `PluginError`
-    when the law requires keeping the data (e.g. unpaid invoices); nothing is erased then.
+    Called inside the erasure's transaction, before the kernel blanks the customer, so the
+    customer's emails and phones can still be read (to reach rows that match them, such as
+    unconverted leads). Amounts, dates and counts should survive so reports stay right; names,
+    contacts and every piece of free text (notes, messages, descriptions, references) must
+    not. Use set-based UPDATEs. Return `{object_type: ids}` — the audit-log object types
+    (your table names, as passed to `payvand.sdk.audit`) and ids of the records you erased:
+    the kernel then replaces the before/after values of their audit entries in one
+    set-based UPDATE each, keeping the entries themselves (who changed what, when). Return
+    None when nothing of yours was audited. *Veto*: raise `PluginError` when the law requires
+    keeping the data (e.g. unpaid invoices); nothing is erased then.
     """
 
 

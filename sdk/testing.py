@@ -18,6 +18,10 @@ runs it over every GET route of the app as a superuser. For uploads: `sample_upl
 makes a small valid PDF, PNG, JPEG, WebP or CSV, and `hostile_uploads()` the disguised files an
 upload must refuse.
 
+For erasure: `assert_nowhere_in_database(strings)` dumps the whole test database (SQLite
+`iterdump`, PostgreSQL `pg_dump`; `database_dump()` gives the text) and fails on any string
+still in it.
+
 Every test runs on a fresh SQLite database; when `PAYVAND_TEST_DATABASE_URL` points at a
 PostgreSQL database, every test using `app` runs a second time there.
 """
@@ -884,3 +888,77 @@ def assert_idempotent(api: ApiClient, path: str, json: Any, *, race: Race | None
         changed = _changed(before, table_counts(app))
         assert changed == acted, f"{n} requests with one key changed {changed}, one request {acted}"
     return first.get_json()
+
+# --------------------------------------------------------------------------- erase: nothing left behind
+
+
+def dump_database(url: str) -> str:
+    """The whole database at `url` as SQL text: SQLite's `iterdump` of the file, or `pg_dump` for PostgreSQL.
+
+    Only what is committed is in it. Use it to prove that an erase left no trace
+    (`assert_nowhere_in_database`).
+    """
+    import sqlite3
+    import subprocess
+
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        connection = sqlite3.connect(str(parsed.database))
+        try:
+            return "\n".join(connection.iterdump())
+        finally:
+            connection.close()
+    if parsed.get_backend_name() == "postgresql":
+        libpq = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+        binary = shutil.which("pg_dump") or "/usr/bin/pg_dump"
+        done = subprocess.run([binary, "--no-owner", "--no-privileges", "--dbname", libpq],
+                              capture_output=True, check=True, timeout=300)
+        return done.stdout.decode("utf-8")
+    raise ValueError(f"no dump for {parsed.get_backend_name()} databases")
+
+
+def _forms(text: str) -> set[str]:
+    """The ways `text` may be written in a dump: as is, JSON-escaped (`\\uXXXX`), with SQL quotes doubled."""
+    import json
+
+    return {form.casefold() for form in (text, json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1],
+                                         text.replace("'", "''"))}
+
+
+def traces_in(dump: str, strings: list[str] | tuple[str, ...] | set[str]) -> dict[str, str]:
+    """Which of `strings` occur in `dump` (case-insensitively, in any form a dump writes them), each with
+    the dump line where it was found."""
+    lines = dump.casefold().splitlines()
+    found: dict[str, str] = {}
+    for text in strings:
+        forms = _forms(text)
+        for line in lines:
+            if any(form in line for form in forms):
+                found[text] = line[:300]
+                break
+    return found
+
+
+@pytest.fixture
+def database_dump(runtime: Any) -> Callable[[], str]:
+    """`database_dump()` returns the test database as SQL text (SQLite `iterdump`, PostgreSQL `pg_dump`)."""
+    url = runtime.engine.url.render_as_string(hide_password=False)
+    return lambda: dump_database(url)
+
+
+@pytest.fixture
+def assert_nowhere_in_database(database_dump: Callable[[], str]) -> Callable[..., None]:
+    """`assert_nowhere_in_database(strings)` fails, naming each string and the dump line holding it, when
+    any of `strings` is still anywhere in the test database: the proof that an erase left nothing.
+
+    Commit first: the dump sees only committed rows. Choose distinctive strings (at least six
+    characters) so that no unrelated value matches."""
+
+    def check(strings: list[str] | tuple[str, ...] | set[str]) -> None:
+        short = [s for s in strings if len(s) < 6]
+        assert not short, f"too short to search for safely: {short}"
+        found = traces_in(database_dump(), strings)
+        assert not found, "still in the database after the erase:\n" + "\n".join(
+            f"  {text!r} in: {line}" for text, line in found.items())
+
+    return check

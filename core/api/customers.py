@@ -347,8 +347,12 @@ def undo(merge_id: int) -> dict[str, Any]:
 @require(perm.CUSTOMER_EXPORT)
 @blp.response(200, ExportOut)
 def export(customer_id: int) -> Response:
-    """Everything about the customer, the plugins' parts included (data portability)."""
-    return jsonify(export_customer(current_session(), get_or_404(customer_id), runtime().plugins))
+    """Everything about the customer, the plugins' parts included (data portability).
+
+    Each plugin's part holds only the rows the caller may see through that plugin's own routes
+    (e.g. a sales rep without `sales.manage` gets their own deals and activities only).
+    """
+    return jsonify(export_customer(current_session(), get_or_404(customer_id), runtime().plugins, principal()))
 
 
 @blp.route("/<int:customer_id>/erase", methods=["POST"])

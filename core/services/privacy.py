@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,12 +14,12 @@ from payvand.core import audit, events, idempotency
 from payvand.core.audit import Actor
 from payvand.core.db import utcnow
 from payvand.core.models import (
-    AuditLog,
     Customer,
     CustomerAddress,
     CustomerEmail,
     CustomerMerge,
     CustomerPhone,
+    CustomerTag,
     Interaction,
     OutboxEvent,
 )
@@ -26,19 +27,21 @@ from payvand.core.plugins import PluginManager
 from payvand.core.schemas import ConsentOut, CustomerOut, InteractionOut
 from payvand.core.services.customers import merged_into_ids
 
-ERASED = {"erased": True}
+ERASED = audit.ERASED
 EXPORT_FORMAT = "payvand.customer-export/1"
 
 #: Event hooks whose outbox payload carries per-customer changes (old and new values).
 _HOOKS_WITH_CHANGES = ("payvand_customer_updated",)
 
 
-def export_customer(session: Session, customer: Customer, plugins: PluginManager) -> dict[str, Any]:
-    """Everything Payvand holds about a customer, the plugins' parts included, as JSON values.
+def export_customer(session: Session, customer: Customer, plugins: PluginManager, actor: Any = None) -> dict[str, Any]:
+    """Everything Payvand holds about a customer that `actor` may see, the plugins' parts included, as JSON values.
 
     The document has the customer record, the whole consent history (oldest first), every
     interaction (oldest first), the merges the customer took part in and, under `plugins`,
-    each plugin's `payvand_customer_export` part under the plugin's name.
+    each plugin's `payvand_customer_export` part under the plugin's name. `actor` (the
+    request's principal; None: the system, which sees everything) is passed to the plugins,
+    which leave out the rows their record rules hide from it.
     """
     interactions = session.scalars(
         sa.select(Interaction).where(Interaction.customer_id == customer.id).order_by(Interaction.occurred_at, Interaction.id)
@@ -60,7 +63,7 @@ def export_customer(session: Session, customer: Customer, plugins: PluginManager
             for m in merges
         ],
         "plugins": {name: _jsonable(part) for name, part in
-                    plugins.call_by_plugin("payvand_customer_export", customer=customer).items()},
+                    plugins.call_by_plugin("payvand_customer_export", customer=customer, actor=actor).items()},
     }
 
 
@@ -83,24 +86,31 @@ def erase_customer(session: Session, customer: Customer, actor: Actor, plugins: 
     each customer, so one can veto (raise PluginError) before anything changes; the caller
     rolls back then. Names, contacts, addresses, birthday, custom fields, interaction
     summaries and payloads go, and so do the personal values in the audit trail, in merge
-    records and in queued change events; tags, consents, lifecycle stage and interaction
-    kinds, dates and amounts stay, so counts and reports do not change. Returns the ids erased.
+    records and in queued change events, and the tags no other customer carries (a unique
+    tag is free text about the person); shared tags, consents, lifecycle stage and
+    interaction kinds, dates and amounts stay, so counts and reports do not change. Each plugin returns the
+    records it erased (`{object_type: ids}`); their audit entries keep who did what and when
+    but lose their before/after values, as the customer's own do (set-based, `audit.scrub`).
+    Returns the ids erased.
     """
     ids = [customer.id, *merged_into_ids(session, customer.id)]
     customers = [customer] + [session.get(Customer, i) for i in ids[1:]]
+    erased: dict[str, set[Any]] = {"customer": set(ids)}
     for each in customers:
         if each is not None and each.erased_at is None:
-            plugins.call("payvand_customer_erase", customer=each)
+            for part in plugins.call("payvand_customer_erase", customer=each):
+                for object_type, object_ids in (part.items() if isinstance(part, Mapping) else ()):
+                    erased.setdefault(str(object_type), set()).update(object_ids)
     idempotency.forget_customers(session, ids)  # stored API answers showing them
     keys = [str(i) for i in ids]
     for model in (CustomerEmail, CustomerPhone, CustomerAddress):
         session.execute(sa.delete(model).where(model.customer_id.in_(ids)))
+    # A tag no other customer carries is free text about this person; shared tags stay (segment counts).
+    others = sa.select(CustomerTag.tag).where(CustomerTag.customer_id.not_in(ids))
+    session.execute(sa.delete(CustomerTag).where(CustomerTag.customer_id.in_(ids), CustomerTag.tag.not_in(others))
+                    .execution_options(synchronize_session=False))
     session.execute(sa.update(Interaction).where(Interaction.customer_id.in_(ids)).values(summary="", payload={}))
-    session.execute(
-        sa.update(AuditLog)
-        .where(AuditLog.object_type == "customer", AuditLog.object_id.in_(keys))
-        .values(before=ERASED, after=ERASED)
-    )
+    audit.scrub(session, erased)
     session.execute(
         sa.update(CustomerMerge)
         .where(sa.or_(CustomerMerge.target_id.in_(ids), CustomerMerge.source_id.in_(ids)))

@@ -111,21 +111,25 @@ def payvand_customer_merge(target: Any, source: Any) -> list[Any]:
 
 
 @hookimpl
-def payvand_customer_export(customer: Any) -> dict[str, Any] | None:
-    """The customer's sales data for a data-portability export."""
+def payvand_customer_export(customer: Any, actor: Any) -> dict[str, Any] | None:
+    """The customer's sales data for a data-portability export: only what `actor` may see (`services/rules.py`)."""
     from payvand.plugins.sales.services import documents, leads, pipeline
 
-    return {**(leads.export_customer(customer) or {}), **(pipeline.export_customer(customer) or {}),
-            **documents.customer_export(customer)}
+    return {**(leads.export_customer(customer, actor) or {}), **(pipeline.export_customer(customer, actor) or {}),
+            **documents.customer_export(customer, actor)}
 
 
 @hookimpl
-def payvand_customer_erase(customer: Any) -> None:
-    """Blank personal data in the customer's sales rows, keeping amounts and dates."""
-    from payvand.plugins.sales.services import leads, pipeline
+def payvand_customer_erase(customer: Any) -> dict[str, list[int]]:
+    """Blank personal data and free text in the customer's sales rows — leads converted into it or sharing
+    its emails or phones, deals, activities, quotes, orders, invoices, payments — keeping amounts and dates;
+    return the records erased, whose audit values the kernel then scrubs."""
+    from payvand.plugins.sales.models import Lead
+    from payvand.plugins.sales.services import documents, leads, pipeline
 
-    leads.erase_customer(customer)
-    pipeline.erase_customer(customer)
+    lead_ids = leads.erase_customer(customer)
+    return {Lead.__tablename__: lead_ids, **pipeline.erase_customer(customer, lead_ids),
+            **documents.customer_erase(customer)}
 
 
 @hookimpl

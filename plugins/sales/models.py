@@ -338,6 +338,8 @@ class Quote(_Document, Base):
     rejected_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     reject_reason: Mapped[str | None] = mapped_column(sa.String(500))
     expired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # the staff user who wrote it (a rep sees the quotes they wrote: services/rules.py)
+    created_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey(_USER, ondelete="SET NULL"), index=True)
 
     lines: Mapped[list[QuoteLine]] = relationship(order_by="QuoteLine.position", cascade="all, delete-orphan")
 
@@ -362,16 +364,19 @@ class Order(_Document, Base):
     # (status, placed_at, currency, total, owner_id) covers the revenue reports: the counted
     # statuses × the period are read from the index alone (a year of a million orders in
     # 0.5 s instead of 2 s on SQLite, where the planner otherwise takes the status index)
-    # quote_id unique: one quote makes one order (NULLs, orders without a quote, are not compared)
+    # quote_id unique: one quote makes one order (NULLs, orders without a quote, are not compared);
+    # (owner_id, id): a rep's orders (services/rules.py) read by index
     __table_args__ = (sa.Index(None, "status", "id"),
                       sa.Index(REVENUE_INDEX, "status", "placed_at", "currency", "total", "owner_id"),
-                      sa.UniqueConstraint("quote_id"))
+                      sa.Index(None, "owner_id", "id"), sa.UniqueConstraint("quote_id"))
 
     status: Mapped[str] = mapped_column(sa.String(12), default="placed")  # placed, paid, shipped, delivered, cancelled, returned
     channel: Mapped[str] = mapped_column(sa.String(16), default="staff")  # staff, web, api
     quote_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("sales_quote.id", ondelete="SET NULL"))
     # who the sale counts for: the deal's owner, else the customer's, else the staff user who placed it
     owner_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey(_USER, ondelete="SET NULL"))
+    # the staff user who placed it (a rep sees the orders they placed: services/rules.py)
+    created_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey(_USER, ondelete="SET NULL"), index=True)
     placed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     status_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 

@@ -14,6 +14,7 @@ CATALOG_VIEW = "sales.catalog.view"
 CATALOG_EDIT = "sales.catalog.edit"
 DOCUMENT_VIEW = "sales.document.view"  # quotes, orders, invoices
 DOCUMENT_EDIT = "sales.document.edit"
+DOCUMENT_ALL = "sales.document.all"  # every rep's quotes, orders and invoices (accounting)
 PAYMENT_RECORD = "sales.payment.record"
 REPORTS_VIEW = "sales.reports.view"
 MANAGE = "sales.manage"  # settings, pipelines, scoring rules; sees every rep's leads and deals
@@ -27,7 +28,8 @@ PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(DEAL_DELETE, "Delete deals"),
     PermissionSpec(CATALOG_VIEW, "See products, price lists and brochures"),
     PermissionSpec(CATALOG_EDIT, "Change products, prices and brochures"),
-    PermissionSpec(DOCUMENT_VIEW, "See quotes, orders and invoices"),
+    PermissionSpec(DOCUMENT_VIEW, "See quotes, orders and invoices (own only, unless sales.manage or sales.document.all)"),
+    PermissionSpec(DOCUMENT_ALL, "See and work on every rep's quotes, orders and invoices (accounting)"),
     PermissionSpec(DOCUMENT_EDIT, "Write quotes, place orders, issue invoices"),
     PermissionSpec(PAYMENT_RECORD, "Record payments on invoices"),
     PermissionSpec(REPORTS_VIEW, "See sales reports and export them"),

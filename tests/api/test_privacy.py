@@ -48,7 +48,8 @@ def test_export_contains_the_record_consent_history_timeline_merges_and_plugin_p
 
 def test_erase_removes_personal_data_but_keeps_aggregates(api, runtime, plugin, make_customer, make_interaction):
     customer = person(make_customer)
-    api.patch(f"customers/{customer.id}", json={"family_name": "Ahmadi"})
+    make_customer(given_name="Other", tags=["vip"])  # a shared tag stays; one only this person carries goes
+    api.patch(f"customers/{customer.id}", json={"family_name": "Ahmadi", "tags": ["vip", "met-sara-at-expo"]})
     for n in range(3):
         make_interaction(customer.id, kind="sales.order", summary=f"Order for Sara #{n}", payload={"address": "Valiasr"},
                          value=decimal.Decimal("100.5"), currency="IRR", occurred_at=T0 + dt.timedelta(days=n))

@@ -155,16 +155,17 @@ def payvand_customer_merge(target: Customer, source: Customer) -> MovedRows | No
 
 
 @hookimpl
-def payvand_customer_export(customer: Customer) -> dict[str, Any]:
-    """Record the call."""
-    CALLS.append(("payvand_customer_export", {"customer": customer.id}))
+def payvand_customer_export(customer: Customer, actor: Any) -> dict[str, Any]:
+    """Record the call (with who asked)."""
+    CALLS.append(("payvand_customer_export", {"customer": customer.id, "actor": getattr(actor, "user_id", None)}))
     return {"seen": customer.id}
 
 
 @hookimpl
-def payvand_customer_erase(customer: Customer) -> None:
-    """Record the call."""
+def payvand_customer_erase(customer: Customer) -> dict[str, list[int]]:
+    """Record the call; report one record of ours (`every_hook_card`, the customer's id) for the audit scrub."""
     CALLS.append(("payvand_customer_erase", {"customer": customer.id, "erased_at": customer.erased_at}))
+    return {"every_hook_card": [customer.id]}
 
 
 @hookimpl

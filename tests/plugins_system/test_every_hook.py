@@ -151,7 +151,7 @@ def test_export_calls_the_export_hook_and_places_the_result_under_the_plugin(api
     exported = api.get(f"customers/{customer.id}/export")
     assert exported.status_code == 200
     assert exported.json["plugins"] == {"every_hook": {"seen": customer.id}}
-    assert plugin.called("payvand_customer_export") == [{"customer": customer.id}]
+    assert plugin.called("payvand_customer_export") == [{"customer": customer.id, "actor": api.user_id}]
 
 
 def test_merge_calls_the_merge_hook_with_target_and_source(api, make_customer):
@@ -165,6 +165,23 @@ def test_erase_calls_the_erase_hook_before_the_core_erases(api, make_customer):
     customer = make_customer()
     assert api.post(f"customers/{customer.id}/erase").status_code == 200
     assert plugin.called("payvand_customer_erase") == [{"customer": customer.id, "erased_at": None}]
+
+
+def test_the_kernel_scrubs_the_audit_values_of_the_records_an_erase_hook_reports(api, make_customer, runtime):
+    import sqlalchemy as sa
+
+    from payvand.core import audit
+    from payvand.core.models import AuditLog
+
+    customer, bystander = make_customer(), make_customer()
+    with runtime.sessionmaker.begin() as session:
+        for each in (customer, bystander):
+            audit.record(session, audit.SYSTEM, "create", "every_hook_card", each.id, after={"text": "Card-Secret"})
+    assert api.post(f"customers/{customer.id}/erase").status_code == 200
+    with runtime.sessionmaker() as session:
+        rows = dict(session.execute(sa.select(AuditLog.object_id, AuditLog.after)
+                                    .where(AuditLog.object_type == "every_hook_card")).all())
+    assert rows == {str(customer.id): {"erased": True}, str(bystander.id): {"text": "Card-Secret"}}
 
 
 # --------------------------------------------------------------------------- events

@@ -70,7 +70,9 @@ def test_a_rep_sees_and_moves_only_their_own_deals(api, api_as):
     stages = _stages(api)
     rep = api_as(VIEW_EDIT)
     theirs = api.post("sales/deals", json={"title": "Manager's"}).json
-    mine = rep.post("sales/deals", json={"title": "Rep's", "owner_id": api.user_id}).json
+    refused = rep.post("sales/deals", json={"title": "Rep's", "owner_id": api.user_id})
+    assert refused.status_code == 422 and "owner_id" in refused.json["error"]["fields"]  # refused, not rewritten
+    mine = rep.post("sales/deals", json={"title": "Rep's"}).json
     assert mine["owner_id"] == rep.user_id
     assert [d["title"] for d in rep.get("sales/deals").json["items"]] == ["Rep's"]
     assert rep.get(f"sales/deals/{theirs['id']}").status_code == 404

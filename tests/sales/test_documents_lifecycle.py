@@ -262,7 +262,7 @@ def test_the_void_button_explains_a_refusal(web, api, pen, make_customer):
 def test_an_order_counts_for_the_deal_owner_else_the_customer_owner_else_the_user(api_as, api, pen, make_customer,
                                                                                   make_user, db_session):
     rep, manager = make_user(), make_user()
-    clerk = api_as([perm.DOCUMENT_VIEW, perm.DOCUMENT_EDIT])
+    clerk = api_as([perm.DOCUMENT_VIEW, perm.DOCUMENT_EDIT, perm.DOCUMENT_ALL])
     owned = make_customer(owner_id=manager.id)
     lines = [{"product_id": pen["id"], "quantity": "1"}]
     assert clerk.post("sales/orders", json={"customer_id": owned.id, "lines": lines}).get_json()["owner_id"] == manager.id

@@ -35,6 +35,6 @@ def test_other_plugins_views_are_offered_on_the_invoice_page(web_as, make_custom
                       year=1405, sequence=42)
     db_session.add(invoice)
     db_session.commit()
-    page = web_as([perm.DOCUMENT_VIEW]).get(f"/sales/invoices/{invoice.id}").text
+    page = web_as([perm.DOCUMENT_VIEW, perm.DOCUMENT_ALL]).get(f"/sales/invoices/{invoice.id}").text
     assert 'id="invoice-views"' in page and "Official layout" in page
     assert "<p class='official'>Invoice INV-1405-000042</p>" in page

@@ -174,7 +174,10 @@ def test_a_stage_of_another_pipeline_is_refused(db_session):
 def test_a_rep_sees_only_their_own_deals_and_a_manager_sees_all(db_session, make_user):
     rep, other = make_user(), make_user()
     rep_caller = Caller(rep.id, (perm.DEAL_VIEW,))
-    mine = svc.create_deal(db_session, {"title": "Mine", "owner_id": other.id}, rep_caller)  # reps own what they create
+    with pytest.raises(svc.PipelineError) as refused:  # a rep naming another owner is refused, not rewritten
+        svc.create_deal(db_session, {"title": "Mine", "owner_id": other.id}, rep_caller)
+    assert refused.value.field == "owner_id"
+    mine = svc.create_deal(db_session, {"title": "Mine"}, rep_caller)  # reps own what they create
     theirs = svc.create_deal(db_session, {"title": "Theirs", "owner_id": other.id})
     assert mine.owner_id == rep.id
     assert [d.title for d in svc.list_deals(db_session, rep_caller)[0]] == ["Mine"]

@@ -62,7 +62,8 @@ class QuoteIn(Schema):
 
     customer_id = id_field(required=True)
     price_list_id = id_field(allow_none=True)
-    deal_id = id_field(allow_none=True, metadata={"description": "The deal it is for: its order counts for the deal's owner"})
+    deal_id = id_field(allow_none=True, metadata={"description": "The deal it is for: its order counts for the deal's "
+                                                                 "owner. A deal you may not see is refused as a missing one."})
     currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"))
     valid_until = fields.Date(allow_none=True)
     lines = fields.List(fields.Nested(LineInSchema), required=True, validate=validate.Length(min=1, max=200))
@@ -295,7 +296,11 @@ class Quotes(MethodView):
     @blp.arguments(ListArgs, location="query", unknown=RAISE)
     @blp.response(200, QuotePage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """List quotes, newest first; filter by status (draft, sent, accepted, ...) or customer."""
+        """List the quotes you may see, newest first; filter by status (draft, sent, accepted, ...) or customer.
+
+        Without `sales.manage` or `sales.document.all`: the quotes you wrote, those on your deals
+        and those of your customers. Every quote, order and invoice route answers 404 for one you
+        may not see, as for a missing one."""
         return _list(service.list_quotes, args)
 
     @require(perm.DOCUMENT_EDIT)
@@ -406,7 +411,10 @@ class Orders(MethodView):
     @blp.arguments(ListArgs, location="query", unknown=RAISE)
     @blp.response(200, OrderPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """List orders, newest first; filter by status or customer."""
+        """List the orders you may see, newest first; filter by status or customer.
+
+        Without `sales.manage` or `sales.document.all`: those counting for you, placed by you, of
+        your customers or made from a quote you see."""
         return _list(service.list_orders, args)
 
     @require(perm.DOCUMENT_EDIT)
@@ -460,7 +468,9 @@ class Invoices(MethodView):
     @blp.arguments(ListArgs, location="query", unknown=RAISE)
     @blp.response(200, InvoicePage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """List invoices, newest first; filter by status (unpaid, partially_paid, paid, ...) or customer."""
+        """List the invoices you may see, newest first; filter by status (unpaid, partially_paid, paid, ...) or customer.
+
+        Without `sales.manage` or `sales.document.all`: those of an order you see or of your customers."""
         page = _list(service.list_invoices, args)
         page["items"] = [_invoice(item) for item in page["items"]]
         return page

@@ -71,10 +71,11 @@ class Leads(MethodView):
     @blp.arguments(service.LeadIn, example=LEAD_EXAMPLE)
     @blp.response(201, service.LeadOut)
     def post(self, data: dict[str, Any]) -> Any:
-        """Create a lead; it is owned by the caller unless `owner_id` says otherwise."""
+        """Create a lead; it is owned by the caller unless a manager (`sales.manage`) names `owner_id`
+        (a rep naming someone else gets 422)."""
         data.setdefault("source", "api")
         try:
-            lead = service.create_lead(data, owner_id=principal().user_id)
+            lead = service.create_lead(data, owner_id=principal().user_id, viewer=_viewer())
         except service.LeadError as exc:
             session().rollback()
             raise _api_error(exc) from None
@@ -100,7 +101,7 @@ class LeadItem(MethodView):
         """Change some fields of a lead (not its source; `converted` is reached by converting)."""
         lead = _lead_or_404(lead_id)
         try:
-            service.update_lead(lead, data)
+            service.update_lead(lead, data, _viewer())
         except service.LeadError as exc:
             session().rollback()
             raise _api_error(exc) from None

@@ -30,6 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import MAX_ID, Activity, Deal, Lead
+from payvand.plugins.sales.services import rules
 from payvand.plugins.sales.services.pipeline import Caller, PipelineError, scope_of
 from payvand.sdk import Customer, User, audit, record_interaction, utcnow
 from sqlalchemy.orm import Session
@@ -66,16 +67,8 @@ class BadCursor(ValueError):
 
 
 def _visible(query: Any, caller: Caller | None) -> Any:
-    """`query` over activities narrowed by the record rule."""
-    scope = scope_of(caller)
-    if scope.sees_all:
-        return query
-    me = scope.owner_id
-    return query.where(sa.or_(
-        Activity.owner_id == me,
-        Activity.deal_id.in_(sa.select(Deal.id).where(Deal.owner_id == me)),
-        Activity.lead_id.in_(sa.select(Lead.id).where(Lead.owner_id == me)),
-    ))
+    """`query` over activities narrowed by the record rule (`rules.py`)."""
+    return rules.restrict(query, Activity, caller)
 
 
 def get_activity(s: Session, activity_id: int, caller: Caller | None = None) -> Activity:
@@ -113,9 +106,7 @@ def _link(s: Session, activity: Activity, data: dict[str, Any], caller: Caller |
             continue
         record_id = data[field]
         if record_id is not None:
-            query = sa.select(model).where(model.id == record_id)
-            if not scope.sees_all:
-                query = query.where(model.owner_id == scope.owner_id)
+            query = rules.restrict(sa.select(model).where(model.id == record_id), model, scope)
             found = s.scalars(query).first() if 1 <= record_id <= MAX_ID else None
             if found is None:
                 raise ActivityError(field, missing)
@@ -156,7 +147,7 @@ def _set_fields(s: Session, activity: Activity, data: dict[str, Any], caller: Ca
     if "owner_id" in data:
         owner_id = data["owner_id"]
         scope = scope_of(caller)
-        if not scope.sees_all and owner_id != activity.owner_id and owner_id != scope.user_id:
+        if not rules.may_assign(scope, owner_id, activity.owner_id):
             raise ActivityError("owner_id", N_("Only a sales manager may give an activity to someone else."))
         if owner_id is not None and (not 1 <= owner_id <= MAX_ID or s.scalar(
                 sa.select(User.id).where(User.id == owner_id, User.is_active.is_(True))) is None):

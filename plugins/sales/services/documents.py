@@ -32,7 +32,7 @@ from payvand.plugins.sales.models import (
     Quote,
     QuoteLine,
 )
-from payvand.plugins.sales.services import catalog, rollup
+from payvand.plugins.sales.services import catalog, rollup, rules
 from payvand.plugins.sales.services.locking import lock_row
 from payvand.sdk import (
     Attachment,
@@ -101,6 +101,43 @@ def _conflict(session: Session, message: str) -> DocumentError:
     """A 409 for a write the database refused by a constraint: the transaction is rolled back."""
     session.rollback()
     return DocumentError(message, status=409)
+
+
+#: Default of the `caller` arguments: the caller of the current request (None outside one: jobs, the CLI).
+ACTING: Any = rules.acting
+_KIND = {Quote: "quote", Order: "order", Invoice: "invoice"}
+
+
+def _caller(caller: Any) -> Any:
+    return caller() if caller is ACTING else caller
+
+
+def require_visible(session: Session, document: Any, caller: Any = ACTING) -> None:
+    """Raise DocumentError 404 — as for a missing one — unless `caller` may see `document` (`rules.py`).
+
+    Called first by every function that changes a quote, order or invoice, so a page or route
+    that loaded the row some other way still cannot change another rep's document."""
+    who = _caller(caller)
+    if rules.clause(type(document), who) is not None and not rules.may_see(session, type(document), document.id, who):
+        raise DocumentError(f"There is no {_KIND[type(document)]} {document.id}.", status=404)
+
+
+def _get(session: Session, model: Any, row_id: int, caller: Any) -> Any:
+    """The `model` row `row_id` if `caller` may see it; DocumentError 404 otherwise (missing or not theirs)."""
+    found = None
+    if 1 <= row_id <= catalog.MAX_ID:
+        query = rules.restrict(sa.select(model).where(model.id == row_id), model, _caller(caller))
+        found = session.scalars(query).first()
+    if found is None:
+        raise DocumentError(f"There is no {_KIND[model]} {row_id}.", status=404)
+    return found
+
+
+def _check_deal(session: Session, deal_id: int | None, caller: Any = ACTING) -> None:
+    """Refuse (422 on `deal_id`) a deal that does not exist or that `caller` may not see: one answer for both."""
+    if deal_id is not None and (not 1 <= deal_id <= catalog.MAX_ID
+                                or not rules.may_see(session, Deal, deal_id, _caller(caller))):
+        raise DocumentError(f"There is no deal {deal_id}.", field="deal_id")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -270,8 +307,7 @@ def create_quote(session: Session, customer_id: int, lines: Sequence[LineIn], *,
     """A draft quote for a customer; product prices come from the price list (the default one).
     `deal_id` names the deal it is for (its order then counts for the deal's owner)."""
     _customer(session, customer_id)
-    if deal_id is not None and session.get(Deal, deal_id) is None:
-        raise DocumentError(f"There is no deal {deal_id}.", field="deal_id")
+    _check_deal(session, deal_id)
     price_list = _price_list(session, price_list_id)
     currency = currency or (price_list.currency if price_list else str(_core_currency()))
     if price_list is not None and currency != price_list.currency:
@@ -279,6 +315,7 @@ def create_quote(session: Session, customer_id: int, lines: Sequence[LineIn], *,
     rows, totals = price_lines(session, lines, price_list, currency)
     _, _, number = next_number(session, "quote", "Q")
     quote = Quote(number=number, customer_id=customer_id, currency=currency, status="draft", deal_id=deal_id,
+                  created_by_id=_acting_user_id(),
                   price_list_id=price_list.id if price_list else None, valid_until=valid_until,
                   lines=[QuoteLine(**row) for row in rows])
     _set_totals(quote, totals)
@@ -294,12 +331,9 @@ def _core_currency() -> str:
         return "IRR"
 
 
-def get_quote(session: Session, quote_id: int) -> Quote:
-    """The quote with this id; DocumentError 404 if there is none."""
-    found = session.get(Quote, quote_id) if 1 <= quote_id <= catalog.MAX_ID else None
-    if found is None:
-        raise DocumentError(f"There is no quote {quote_id}.", status=404)
-    return found
+def get_quote(session: Session, quote_id: int, caller: Any = ACTING) -> Quote:
+    """The quote with this id if `caller` (default: the request's) may see it; DocumentError 404 otherwise."""
+    return _get(session, Quote, quote_id, caller)
 
 
 def _check_sendable(quote: Quote) -> None:
@@ -313,6 +347,7 @@ def send_quote(session: Session, quote: Quote, *, emailed: bool = False, to: str
     Only marks it: `deliver_quote` also emails it to the customer. The quote's row is locked
     first, so a quote accepted, rejected or expired meanwhile is refused (409), never taken back.
     """
+    require_visible(session, quote)
     lock_row(session, quote)
     _check_sendable(quote)
     quote.status = "sent"
@@ -406,6 +441,7 @@ def reject_quote(session: Session, quote: Quote, reason: str | None = None) -> Q
     """The customer declined a draft or sent quote: it becomes `rejected` with the reason given;
     recorded as `sales.quote_rejected` and audited. Locks the quote's row: a concurrent accept
     and reject cannot both succeed."""
+    require_visible(session, quote)
     lock_row(session, quote)
     if quote.status not in ("draft", "sent"):
         raise DocumentError(f"Quote {quote.number} is {quote.status}; only a draft or sent quote can be rejected.",
@@ -460,6 +496,7 @@ def accept_quote(session: Session, quote: Quote) -> Order:
     One quote makes one order: the quote's row is locked before its status is checked, so of
     concurrent accepts one wins and the others get 409; a unique `quote_id` on orders backs it.
     """
+    require_visible(session, quote)
     lock_row(session, quote)
     if quote.status not in ("draft", "sent"):
         raise DocumentError(f"Quote {quote.number} is {quote.status}; only a draft or sent quote can be accepted.", status=409)
@@ -520,27 +557,29 @@ def _place(session: Session, customer_id: int, currency: str, lines: list[OrderL
 def place_order(session: Session, customer_id: int, lines: Sequence[LineIn], *, channel: str = "api",
                 price_list_id: int | None = None, deal_id: int | None = None) -> Order:
     """Place an order for a customer (online, through the API, or by staff), priced from the price list;
-    it counts for the deal's owner (when given), else the customer's owner, else the acting user."""
+    it counts for the deal's owner (when given), else the customer's owner, else the acting user.
+    A deal the acting user may not see is refused as a missing one (`rules.py`)."""
     _customer(session, customer_id)
+    _check_deal(session, deal_id)
     price_list = _price_list(session, price_list_id)
     currency = price_list.currency if price_list else _core_currency()
     rows, totals = price_lines(session, lines, price_list, currency)
-    return _place(session, customer_id, currency, [OrderLine(**row) for row in rows], totals, channel=channel,
-                  deal_id=deal_id)
+    order = _place(session, customer_id, currency, [OrderLine(**row) for row in rows], totals, channel=channel,
+                   deal_id=deal_id)
+    order.created_by_id = _acting_user_id()
+    return order
 
 
-def get_order(session: Session, order_id: int) -> Order:
-    """The order with this id; DocumentError 404 if there is none."""
-    found = session.get(Order, order_id) if 1 <= order_id <= catalog.MAX_ID else None
-    if found is None:
-        raise DocumentError(f"There is no order {order_id}.", status=404)
-    return found
+def get_order(session: Session, order_id: int, caller: Any = ACTING) -> Order:
+    """The order with this id if `caller` (default: the request's) may see it; DocumentError 404 otherwise."""
+    return _get(session, Order, order_id, caller)
 
 
 def change_order_status(session: Session, order: Order, status: str) -> Order:
     """Move an order along its flow (placed→paid→shipped→delivered, placed→cancelled, delivered→returned).
 
     The order's row is locked before its status is checked: of concurrent changes one wins."""
+    require_visible(session, order)
     if status not in ORDER_FLOW:
         raise DocumentError(f"Unknown status; use one of: {', '.join(ORDER_STATUSES)}.", field="status")
     lock_row(session, order)
@@ -559,14 +598,15 @@ def change_order_status(session: Session, order: Order, status: str) -> Order:
 
 
 def list_orders(session: Session, *, status: str | None = None, customer_id: int | None = None,
-                before_id: int | None = None, limit: int = 50) -> tuple[list[Order], int | None]:
-    """A page of orders, newest first (by id); filter by status or customer."""
+                before_id: int | None = None, limit: int = 50, caller: Any = ACTING) -> tuple[list[Order], int | None]:
+    """A page of the orders `caller` (default: the request's) may see, newest first (by id); filter by status or customer."""
     return _page(session, Order, before_id, limit, Order.status == status if status else None,
-                 Order.customer_id == customer_id if customer_id else None)
+                 Order.customer_id == customer_id if customer_id else None, caller=caller)
 
 
-def _page(session: Session, model: Any, before_id: int | None, limit: int, *conditions: Any) -> tuple[list[Any], int | None]:
-    query = sa.select(model)
+def _page(session: Session, model: Any, before_id: int | None, limit: int, *conditions: Any,
+          caller: Any = ACTING) -> tuple[list[Any], int | None]:
+    query = rules.restrict(sa.select(model), model, _caller(caller))
     for condition in conditions:
         if condition is not None:
             query = query.where(condition)
@@ -578,10 +618,10 @@ def _page(session: Session, model: Any, before_id: int | None, limit: int, *cond
 
 
 def list_quotes(session: Session, *, status: str | None = None, customer_id: int | None = None,
-                before_id: int | None = None, limit: int = 50) -> tuple[list[Quote], int | None]:
-    """A page of quotes, newest first (by id); filter by status or customer."""
+                before_id: int | None = None, limit: int = 50, caller: Any = ACTING) -> tuple[list[Quote], int | None]:
+    """A page of the quotes `caller` (default: the request's) may see, newest first (by id); filter by status or customer."""
     return _page(session, Quote, before_id, limit, Quote.status == status if status else None,
-                 Quote.customer_id == customer_id if customer_id else None)
+                 Quote.customer_id == customer_id if customer_id else None, caller=caller)
 
 
 # --------------------------------------------------------------------------- invoices and payments
@@ -594,6 +634,7 @@ def create_invoice(session: Session, order: Order, *, due_at: dt.date | None = N
     concurrent requests one invoices it and the others get 409; a partial unique index on the
     live invoices' `order_id` backs it. A void invoice does not count: the order is invoiced again.
     """
+    require_visible(session, order)
     lock_row(session, order)
     if order.status == "cancelled":
         raise DocumentError(f"Order {order.number} is cancelled.", status=409)
@@ -620,19 +661,16 @@ def create_invoice(session: Session, order: Order, *, due_at: dt.date | None = N
     return invoice
 
 
-def get_invoice(session: Session, invoice_id: int) -> Invoice:
-    """The invoice with this id; DocumentError 404 if there is none."""
-    found = session.get(Invoice, invoice_id) if 1 <= invoice_id <= catalog.MAX_ID else None
-    if found is None:
-        raise DocumentError(f"There is no invoice {invoice_id}.", status=404)
-    return found
+def get_invoice(session: Session, invoice_id: int, caller: Any = ACTING) -> Invoice:
+    """The invoice with this id if `caller` (default: the request's) may see it; DocumentError 404 otherwise."""
+    return _get(session, Invoice, invoice_id, caller)
 
 
 def list_invoices(session: Session, *, status: str | None = None, customer_id: int | None = None,
-                  before_id: int | None = None, limit: int = 50) -> tuple[list[Invoice], int | None]:
-    """A page of invoices, newest first (by id); filter by status or customer."""
+                  before_id: int | None = None, limit: int = 50, caller: Any = ACTING) -> tuple[list[Invoice], int | None]:
+    """A page of the invoices `caller` (default: the request's) may see, newest first (by id); filter by status or customer."""
     return _page(session, Invoice, before_id, limit, Invoice.status == status if status else None,
-                 Invoice.customer_id == customer_id if customer_id else None)
+                 Invoice.customer_id == customer_id if customer_id else None, caller=caller)
 
 
 def record_payment(session: Session, invoice: Invoice, amount: Decimal, *, method: str = "transfer",
@@ -646,6 +684,7 @@ def record_payment(session: Session, invoice: Invoice, amount: Decimal, *, metho
     before it. The invoice becoming paid is recorded as `sales.invoice_paid`, and its order becomes
     paid if it is still placed (an order cancelled meanwhile stays cancelled; the money is recorded).
     """
+    require_visible(session, invoice)
     if method not in PAYMENT_METHODS:
         raise DocumentError(f"Unknown method; use one of: {', '.join(PAYMENT_METHODS)}.", field="method")
     if amount == 0:
@@ -694,6 +733,7 @@ def void_invoice(session: Session, invoice: Invoice, reason: str | None = None) 
 
     The invoice's row is locked first: a payment racing the void either lands before it (and
     the void is refused) or finds the invoice void (409)."""
+    require_visible(session, invoice)
     lock_row(session, invoice)
     if invoice.status == "void":
         raise DocumentError(f"Invoice {invoice.number} is already void.", status=409)
@@ -757,18 +797,52 @@ def merge_customer(target: Customer, source: Customer) -> list[MovedRows]:
     return moved
 
 
-def customer_export(customer: Customer) -> dict[str, Any]:
-    """The customer's quotes, orders and invoices for a data export (`payvand_customer_export`)."""
+def customer_export(customer: Customer, actor: Any = None) -> dict[str, Any]:
+    """The customer's quotes, orders, invoices and payments that `actor` may see (`rules.py`; None: all),
+    for a data export (`payvand_customer_export`)."""
     session = current_session()
 
+    def value(v: Any) -> Any:
+        return plain(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v
+
     def rows(model: Any, *columns: str) -> list[dict[str, Any]]:
-        found = session.scalars(sa.select(model).where(model.customer_id == customer.id).order_by(model.id))
-        return [{c: (plain(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v)
-                 for c in columns for v in [getattr(row, c)]} for row in found]
+        query = rules.restrict(sa.select(model).where(model.customer_id == customer.id), model, actor)
+        return [{c: value(getattr(row, c)) for c in columns} for row in session.scalars(query.order_by(model.id))]
 
     common = ("number", "status", "currency", "subtotal", "discount_total", "tax_total", "total", "created_at")
+    payments = session.execute(rules.restrict(
+        sa.select(Payment.id, Invoice.number.label("invoice"), Payment.amount, Payment.method, Payment.reference,
+                  Payment.paid_at)
+        .join(Invoice, Invoice.id == Payment.invoice_id).where(Invoice.customer_id == customer.id), Payment, actor)
+        .order_by(Payment.id)).all()
     return {
-        "quotes": rows(Quote, *common),
+        "quotes": rows(Quote, *common, "valid_until", "reject_reason"),
         "orders": rows(Order, *common, "channel", "placed_at"),
-        "invoices": rows(Invoice, *common, "issued_at", "due_at", "paid_total"),
+        "invoices": rows(Invoice, *common, "issued_at", "due_at", "paid_total", "void_reason"),
+        "payments": [{k: value(v) for k, v in row._asdict().items() if k != "id"} for row in payments],
     }
+
+
+def customer_erase(customer: Customer) -> dict[str, list[int]]:
+    """Blank the free text of the customer's quotes, orders, invoices and payments (`payvand_customer_erase`):
+    line descriptions become the product's name (or "Line N"), reasons and payment references go;
+    numbers, amounts, taxes and dates stay. Set-based; returns the ids per audit object type."""
+    session = current_session()
+    ids = {model: list(session.scalars(sa.select(model.id).where(model.customer_id == customer.id)))
+           for model in (Quote, Order, Invoice)}
+    for line, parent, column in ((QuoteLine, Quote, QuoteLine.quote_id), (OrderLine, Order, OrderLine.order_id)):
+        if ids[parent]:
+            product_name = sa.select(Product.name).where(Product.id == line.product_id).scalar_subquery()
+            session.execute(sa.update(line).where(column.in_(ids[parent]))
+                            .values(description=sa.func.coalesce(product_name, sa.literal("Line ")
+                                                                 + sa.cast(line.position + 1, sa.String)))
+                            .execution_options(synchronize_session=False))
+    if ids[Quote]:
+        session.execute(sa.update(Quote).where(Quote.id.in_(ids[Quote])).values(reject_reason=None)
+                        .execution_options(synchronize_session=False))
+    if ids[Invoice]:
+        session.execute(sa.update(Invoice).where(Invoice.id.in_(ids[Invoice])).values(void_reason=None)
+                        .execution_options(synchronize_session=False))
+        session.execute(sa.update(Payment).where(Payment.invoice_id.in_(ids[Invoice])).values(reference=None)
+                        .execution_options(synchronize_session=False))
+    return {model.__tablename__: found for model, found in ids.items()}

@@ -37,7 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from payvand.plugins.sales.models import Lead
-from payvand.plugins.sales.services import scoring
+from payvand.plugins.sales.services import rules, scoring
 from payvand.plugins.sales.services.csv_rows import Columns, CsvRows, Record, batches, parse_yes_no
 from payvand.plugins.sales.services.leads import (
     MAX_ID,
@@ -315,6 +315,7 @@ class _Importer:
         self.default_source = default_source
         self.owner_id = owner_id
         self.only_owner = only_owner
+        self.scope = rules.SYSTEM if only_owner is None else rules.Scope(only_owner, only_owner)
         self.dry_run = dry_run
         self.schema = LeadIn()
         self.owners = _Owners(self.s)
@@ -360,7 +361,7 @@ class _Importer:
             if owner is None:
                 raise ValueError(f"owner: there is no active user {cells['owner']!r}")
             data["owner_id"] = owner
-        if self.only_owner is not None and data.get("owner_id", self.only_owner) != self.only_owner:
+        if self.only_owner is not None and not rules.may_assign(self.scope, data.get("owner_id", self.only_owner)):
             raise ValueError("owner: you can assign leads only to yourself")
         loaded = quick_load(data)
         if loaded is None:  # refused, or unusual: the schema decides and words the reason
@@ -398,8 +399,11 @@ class _Importer:
             return
         # The status is checked here, not in SQL: with it there SQLite scans every open lead by
         # the status index instead of looking the emails and phones up in their own indexes.
-        rows = self.s.execute(sa.select(Lead.id, Lead.status, Lead.email, Lead.phone, Lead.utm, Lead.campaign)
-                              .where(sa.or_(*conditions)).order_by(Lead.id.desc()), params)
+        # A rep's import meets only the leads the rep sees (`rules.py`): another rep's lead is
+        # neither changed nor revealed by a duplicate row.
+        query = rules.restrict(sa.select(Lead.id, Lead.status, Lead.email, Lead.phone, Lead.utm, Lead.campaign)
+                               .where(sa.or_(*conditions)), Lead, self.scope)
+        rows = self.s.execute(query.order_by(Lead.id.desc()), params)
         for row in rows:  # newest first, so the oldest lead is the one kept for each key
             if row.status not in OPEN_STATUSES:
                 continue
@@ -647,7 +651,8 @@ def import_leads(source: str | os.PathLike[str] | IO[Any], *, on_duplicate: str 
 
     `default_source` is the source of rows without one; `owner_id` the owner of rows without
     an owner column (None: unassigned); `only_owner`, when given, refuses rows assigned to
-    anyone else (a rep importing without `sales.manage`). With `dry_run` nothing is written:
+    anyone else (a rep importing without `sales.manage`) and matches duplicates among that
+    rep's own leads only (the record rule, `rules.py`). With `dry_run` nothing is written:
     the result says what would be done. Flushed, not committed. Raises `CsvFileError` when the
     file cannot be read at all and `LeadImportError` for bad options.
     """

@@ -20,7 +20,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_lo
 
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import MAX_ID, Deal, Lead
-from payvand.plugins.sales.services import pipeline
+from payvand.plugins.sales.services import pipeline, rules
 from payvand.sdk import (
     Customer,
     User,
@@ -120,7 +120,9 @@ class LeadIn(Schema):
     utm = fields.Dict(keys=fields.String(validate=validate.OneOf(UTM_KEYS)),
                       values=fields.String(validate=validate.Length(max=120)), load_default=dict)
     consent = _Bool(load_default=False)
-    owner_id = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
+    owner_id = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=MAX_ID),
+                              metadata={"description": "Another user only with sales.manage (else 422); "
+                                                       "default: the caller"})
     status = fields.String(validate=validate.OneOf(OPEN_STATUSES))
 
     @pre_load
@@ -247,6 +249,11 @@ class Viewer:
         """The viewer for an API or staff principal."""
         return cls(getattr(principal, "user_id", None), bool(principal.can(perm.MANAGE)))
 
+    @property
+    def scope(self) -> rules.Scope:
+        """The viewer as a record-rule scope (`rules.py`)."""
+        return rules.Scope(self.user_id, None if self.sees_all else (self.user_id or -1))
+
 
 class BadCursor(ValueError):
     """A page cursor this service did not make."""
@@ -278,15 +285,25 @@ def check_owner(owner_id: int | None) -> None:
                         status=422, code="invalid")
 
 
-def create_lead(data: dict[str, Any], *, owner_id: int | None = None) -> Lead:
+def _refuse_owner() -> LeadError:
+    return LeadError("The request has invalid fields.",
+                     fields={"owner_id": ["Only a sales manager may give a lead to someone else."]},
+                     status=422, code="invalid")
+
+
+def create_lead(data: dict[str, Any], *, owner_id: int | None = None, viewer: Viewer | None = None) -> Lead:
     """Add a lead from validated `LeadIn` data in the current session (flushed, not committed).
 
     `owner_id` in `data` wins over the argument (the creator, for manual entry); the public
-    form passes none, leaving the lead unassigned.
+    form passes none, leaving the lead unassigned. With a `viewer` (staff, API), the owner is
+    held to the record rule: a rep may own the lead themselves only (`rules.may_assign`);
+    another owner is refused with 422, never replaced.
     """
     values = dict(data)
     values.setdefault("owner_id", owner_id)
     values.setdefault("source", "manual")
+    if viewer is not None and not rules.may_assign(viewer.scope, values.get("owner_id")):
+        raise _refuse_owner()
     check_owner(values.get("owner_id"))
     lead = Lead(status=values.pop("status", "new"), utm={}, score=0, score_details=[])
     _apply(lead, values)
@@ -296,10 +313,8 @@ def create_lead(data: dict[str, Any], *, owner_id: int | None = None) -> Lead:
 
 
 def visible(query: sa.Select[Any], viewer: Viewer) -> sa.Select[Any]:
-    """`query` over leads narrowed by the record rule: a rep sees only the leads they own."""
-    if viewer.sees_all:
-        return query
-    return query.where(Lead.owner_id == viewer.user_id)
+    """`query` over leads narrowed by the record rule (`rules.py`): a rep sees only the leads they own."""
+    return rules.restrict(query, Lead, viewer.scope)
 
 
 def get_lead(lead_id: int, viewer: Viewer) -> Lead | None:
@@ -309,11 +324,16 @@ def get_lead(lead_id: int, viewer: Viewer) -> Lead | None:
     return session().scalars(visible(sa.select(Lead).where(Lead.id == lead_id), viewer)).first()
 
 
-def update_lead(lead: Lead, data: dict[str, Any]) -> dict[str, list[Any]]:
-    """Apply a validated `LeadPatch`; return the changes as `{field: [old, new]}`."""
+def update_lead(lead: Lead, data: dict[str, Any], viewer: Viewer | None = None) -> dict[str, list[Any]]:
+    """Apply a validated `LeadPatch`; return the changes as `{field: [old, new]}`.
+
+    With a `viewer`, a new owner is held to the record rule (`rules.may_assign`: 422 for a rep
+    giving the lead to someone else)."""
     if lead.status == "converted" and "status" in data:
         raise LeadError("A converted lead keeps its status.", fields={"status": ["Already converted."]},
                         code="lead_converted")
+    if "owner_id" in data and viewer is not None and not rules.may_assign(viewer.scope, data["owner_id"], lead.owner_id):
+        raise _refuse_owner()
     if "owner_id" in data:
         check_owner(data["owner_id"])
     changes: dict[str, list[Any]] = {}
@@ -522,17 +542,47 @@ def merge_customer(target: Any, source: Any) -> list[Any]:
     return [MovedRows(table=Lead.__tablename__, column="customer_id", ids=ids)]
 
 
-def export_customer(customer: Any) -> dict[str, Any] | None:
-    """`payvand_customer_export`: the leads converted into `customer` (as the API shows them)."""
-    rows = list(session().scalars(sa.select(Lead).where(Lead.customer_id == customer.id).order_by(Lead.id)))
+def phone_variants(numbers: Any) -> set[str]:
+    """The forms a lead may hold a customer's E.164 phone in: as is, without `+`, and national (`0912…` for +98)."""
+    found: set[str] = set()
+    for number in numbers:
+        if not number:
+            continue
+        found.update({number, number.lstrip("+")})
+        if number.startswith("+98"):
+            found.add("0" + number[3:])
+    return found
+
+
+def of_customer(customer: Any) -> Any:
+    """SQL: the leads about `customer` — converted into it, or sharing one of its emails or phones."""
+    emails = sorted({e.email.lower() for e in customer.emails if e.email})
+    phones = sorted(phone_variants(p.number for p in customer.phones))
+    conditions = [Lead.customer_id == customer.id]
+    if emails:
+        conditions.append(Lead.email.in_(emails))
+    if phones:
+        conditions.append(Lead.phone.in_(phones))
+    return sa.or_(*conditions)
+
+
+def export_customer(customer: Any, actor: Any = None) -> dict[str, Any] | None:
+    """`payvand_customer_export`: the leads about `customer` (`of_customer`) that `actor` may see, as the API shows them."""
+    query = rules.restrict(sa.select(Lead).where(of_customer(customer)), Lead, actor)
+    rows = list(session().scalars(query.order_by(Lead.id)))
     return {"leads": LeadOut(many=True).dump(rows)} if rows else None
 
 
-def erase_customer(customer: Any) -> None:
-    """`payvand_customer_erase`: blank the personal fields of the customer's leads, keeping dates, source and score."""
-    session().execute(
-        sa.update(Lead).where(Lead.customer_id == customer.id).values(
-            given_name=None, family_name=None, organization_name=None, email=None, phone=None, message=None,
-            referrer=None, utm={}, utm_source=None, utm_medium=None, utm_campaign=None,
-        ).execution_options(synchronize_session=False)
-    )
+def erase_customer(customer: Any) -> list[int]:
+    """`payvand_customer_erase`: blank the personal fields of the leads about `customer` — converted into it
+    or sharing one of its emails or phones — keeping dates, source, status and score; returns their ids."""
+    s = session()
+    ids = list(s.scalars(sa.select(Lead.id).where(of_customer(customer))))
+    if ids:
+        s.execute(
+            sa.update(Lead).where(Lead.id.in_(ids)).values(
+                given_name=None, family_name=None, organization_name=None, email=None, phone=None, message=None,
+                referrer=None, utm={}, utm_source=None, utm_medium=None, utm_campaign=None,
+            ).execution_options(synchronize_session=False)
+        )
+    return ids

@@ -11,7 +11,8 @@ the caller.
 - Moving into a `won` or `lost` stage closes the deal (status, `closed_at`; a lost deal needs
   a lost reason) and records the core interaction `sales.deal_won` (with the amount) or
   `sales.deal_lost` on the customer; moving back to an open stage reopens it.
-- Record rule: a caller without `sales.manage` sees and changes only the deals they own.
+- Record rule (`rules.py`): a caller without `sales.manage` sees and changes only the deals they own,
+  and may not give a deal to someone else.
 - Forecasts are SQL aggregates (GROUP BY day and currency, or owner and currency); only the
   per-day rows are folded into Gregorian or Jalali months in Python.
 """
@@ -22,10 +23,9 @@ import dataclasses
 import datetime as dt
 import decimal
 from collections.abc import Sequence
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import sqlalchemy as sa
-from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import (
     Activity,
     Deal,
@@ -37,7 +37,9 @@ from payvand.plugins.sales.models import (
     Stage,
 )
 from payvand.plugins.sales.pricing import currency_places, round_money
+from payvand.plugins.sales.services import rules
 from payvand.plugins.sales.services.local_time import as_date, month_of
+from payvand.plugins.sales.services.rules import Caller, Scope, scope_of
 from payvand.sdk import Customer, User, audit, record_interaction, utcnow
 from sqlalchemy.orm import Session, aliased, selectinload
 
@@ -68,38 +70,8 @@ class DealNotFound(Exception):
     """No such deal, or one the caller may not see (the record rule answers 404, not 403)."""
 
 
-class Caller(Protocol):
-    """Whoever acts: an API `principal()` (`user_id`) or a staff user (`id`), with `can()`."""
-
-    def can(self, permission: str) -> bool:
-        """True when the caller holds `permission`."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Scope:
-    """What the record rule lets a caller see: every deal (`owner_id` None) or only their own."""
-
-    user_id: int | None
-    owner_id: int | None
-
-    @property
-    def sees_all(self) -> bool:
-        """True for managers (`sales.manage`)."""
-        return self.owner_id is None
-
-
-def scope_of(caller: Caller | None) -> Scope:
-    """The record-rule scope of `caller`; None (scripts, jobs) sees everything."""
-    if caller is None:
-        return Scope(None, None)
-    user_id = getattr(caller, "user_id", None) or getattr(caller, "id", None)
-    if caller.can(perm.MANAGE):
-        return Scope(user_id, None)
-    return Scope(user_id, user_id if user_id is not None else -1)
-
-
 def _restrict(query: Any, scope: Scope) -> Any:
-    return query if scope.sees_all else query.where(Deal.owner_id == scope.owner_id)
+    return rules.restrict(query, Deal, scope)
 
 
 # --------------------------------------------------------------------------- pipelines
@@ -231,13 +203,15 @@ def create_deal(s: Session, data: dict[str, Any], caller: Caller | None = None) 
     `data`: title, amount, currency, expected_close, customer_id, owner_id (default: the
     caller), stage_id (default: the default pipeline's first stage), products
     ([{product_id, quantity, unit_price}]). A caller without `sales.manage` owns what they
-    create. A deal created straight into a won/lost stage is closed like a moved one.
+    create: naming someone else is refused (`rules.may_assign`). A deal created straight into a won/lost stage is closed like a moved one.
     """
     scope = scope_of(caller)
     data = dict(data)
     products = data.pop("products", None)
-    if not scope.sees_all or "owner_id" not in data:
+    if "owner_id" not in data:
         data["owner_id"] = scope.user_id
+    elif not rules.may_assign(scope, data["owner_id"]):
+        raise PipelineError("owner_id", "Only a sales manager may give a deal to someone else.")
     stage_id = data.pop("stage_id", None)
     if stage_id is None:
         pipeline = ensure_default_pipeline(s)
@@ -292,7 +266,7 @@ def update_deal(s: Session, deal: Deal, data: dict[str, Any], caller: Caller | N
     before = _audited(deal)
     products = data.pop("products", None)
     scope = scope_of(caller)
-    if "owner_id" in data and not scope.sees_all and data["owner_id"] != deal.owner_id:
+    if "owner_id" in data and not rules.may_assign(scope, data["owner_id"], deal.owner_id):
         raise PipelineError("owner_id", "Only a sales manager may give a deal to someone else.")
     _check_refs(s, data)
     if "currency" in data:
@@ -569,18 +543,29 @@ def merge_customer(target: Any, source: Any) -> list[Any]:
     return moved
 
 
-def export_customer(customer: Any) -> dict[str, Any] | None:
-    """`payvand_customer_export`: the customer's deals and the activities planned on them."""
+def _customer_activities(customer: Any, deal_ids: Any, lead_ids: Any = ()) -> Any:
+    """SQL: the activities about `customer` — on it, on one of its deals or on one of `lead_ids`."""
+    conditions = [Activity.customer_id == customer.id, Activity.deal_id.in_(deal_ids)]
+    if lead_ids:
+        conditions.append(Activity.lead_id.in_(list(lead_ids)))
+    return sa.or_(*conditions)
+
+
+def export_customer(customer: Any, actor: Any = None) -> dict[str, Any] | None:
+    """`payvand_customer_export`: the customer's deals and the activities about it that `actor` may see (`rules.py`)."""
     from payvand.sdk import session
 
     s = session()
-    deals = s.execute(sa.select(Deal.id, Deal.title, Deal.amount, Deal.currency, Deal.status, Deal.expected_close,
-                                Deal.created_at, Deal.closed_at, Stage.name.label("stage"))
-                      .join(Stage, Stage.id == Deal.stage_id)
-                      .where(Deal.customer_id == customer.id).order_by(Deal.id)).all()
-    activities = s.execute(sa.select(Activity.id, Activity.kind, Activity.subject, Activity.notes, Activity.deal_id,
-                                     Activity.due_at, Activity.done_at)
-                           .where(Activity.customer_id == customer.id).order_by(Activity.id)).all()
+    deals = s.execute(rules.restrict(
+        sa.select(Deal.id, Deal.title, Deal.amount, Deal.currency, Deal.status, Deal.expected_close,
+                  Deal.created_at, Deal.closed_at, Stage.name.label("stage"))
+        .join(Stage, Stage.id == Deal.stage_id).where(Deal.customer_id == customer.id), Deal, actor)
+        .order_by(Deal.id)).all()
+    customer_deals = sa.select(Deal.id).where(Deal.customer_id == customer.id)
+    activities = s.execute(rules.restrict(
+        sa.select(Activity.id, Activity.kind, Activity.subject, Activity.notes, Activity.deal_id,
+                  Activity.due_at, Activity.done_at)
+        .where(_customer_activities(customer, customer_deals)), Activity, actor).order_by(Activity.id)).all()
     if not deals and not activities:
         return None
 
@@ -596,14 +581,20 @@ def export_customer(customer: Any) -> dict[str, Any] | None:
     return {"deals": [plain(r) for r in deals], "activities": [plain(r) for r in activities]}
 
 
-def erase_customer(customer: Any) -> None:
-    """`payvand_customer_erase`: replace the free text of the customer's deals and activities, keeping
-    amounts, stages and dates (deal titles become "Deal <id>"; activity subjects "Activity", notes gone)."""
+def erase_customer(customer: Any, lead_ids: Sequence[int] = ()) -> dict[str, list[int]]:
+    """`payvand_customer_erase`: replace the free text of the customer's deals and of the activities about it
+    (on it, its deals or the leads `lead_ids`), keeping amounts, stages and dates (deal titles become
+    "Deal <id>"; activity subjects "Activity", notes gone). Returns the ids, per audit object type."""
     from payvand.sdk import session
 
     s = session()
-    s.execute(sa.update(Deal).where(Deal.customer_id == customer.id)
-              .values(title=sa.literal("Deal ") + sa.cast(Deal.id, sa.String))
-              .execution_options(synchronize_session=False))
-    s.execute(sa.update(Activity).where(Activity.customer_id == customer.id)
-              .values(subject="Activity", notes=None).execution_options(synchronize_session=False))
+    deal_ids = list(s.scalars(sa.select(Deal.id).where(Deal.customer_id == customer.id)))
+    activity_ids = list(s.scalars(sa.select(Activity.id).where(_customer_activities(customer, deal_ids, lead_ids))))
+    if deal_ids:
+        s.execute(sa.update(Deal).where(Deal.id.in_(deal_ids))
+                  .values(title=sa.literal("Deal ") + sa.cast(Deal.id, sa.String))
+                  .execution_options(synchronize_session=False))
+    if activity_ids:
+        s.execute(sa.update(Activity).where(Activity.id.in_(activity_ids))
+                  .values(subject="Activity", notes=None).execution_options(synchronize_session=False))
+    return {Deal.__tablename__: deal_ids, Activity.__tablename__: activity_ids}

@@ -22,6 +22,7 @@ from payvand.plugins.sales.models import Deal, Lead
 from payvand.plugins.sales.services import activities as service
 from payvand.plugins.sales.services import calendar as cal
 from payvand.plugins.sales.services import leads as lead_service
+from payvand.plugins.sales.services import rules
 from payvand.plugins.sales.api.fields import id_field
 from payvand.plugins.sales.views import bp
 from payvand.sdk import (
@@ -133,8 +134,7 @@ def _choices(current: Any = None) -> dict[str, list[tuple[int, str]]]:
     deals = sa.select(Deal.id, Deal.title).where(Deal.status == "open")
     leads = sa.select(Lead.id, sa.func.coalesce(Lead.organization_name, Lead.family_name, Lead.given_name, Lead.email,
                                                 Lead.phone)).where(Lead.status != "converted")
-    if not viewer.can(perm.MANAGE):
-        deals, leads = deals.where(Deal.owner_id == viewer.id), leads.where(Lead.owner_id == viewer.id)
+    deals, leads = rules.restrict(deals, Deal, viewer), rules.restrict(leads, Lead, viewer)
     s = session()
     found = {"deals": [(i, t) for i, t in s.execute(deals.order_by(Deal.id.desc()).limit(200))],
              "leads": [(i, t or f"#{i}") for i, t in s.execute(leads.order_by(Lead.id.desc()).limit(200))]}
@@ -352,7 +352,7 @@ def activity_update(activity_id: int) -> Any:
             if data.get(key) != getattr(activity, key):
                 changes[key] = data.get(key)
         if "owner_id" in request.form and data.get("owner_id") != activity.owner_id:
-            if viewer.can(perm.MANAGE):
+            if rules.may_assign(viewer, data.get("owner_id"), activity.owner_id):
                 changes["owner_id"] = data.get("owner_id")
             else:
                 form.errors["owner_id"] = [_("Only a sales manager may give an activity to someone else.")]

@@ -15,7 +15,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from marshmallow import pre_load
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api.documents import PaymentIn
-from payvand.plugins.sales.models import Invoice, Order, Quote
+from payvand.plugins.sales.models import Order
 from payvand.plugins.sales.services import catalog
 from payvand.plugins.sales.services import documents as service
 from payvand.plugins.sales.services.documents import DocumentError
@@ -81,11 +81,25 @@ def quotes() -> Any:
 @staff_required(perm.DOCUMENT_VIEW)
 def quote(quote_id: int) -> Any:
     """The printable quote."""
-    found = session().get(Quote, quote_id) if quote_id <= catalog.MAX_ID else None
-    if found is None:
-        abort(404)
+    found = _quote_or_404(quote_id)
     return render_template("sales/quote.html", doc=found, lines=found.lines, taxes=service.tax_summary(found.lines),
                            customer=session().get(Customer, found.customer_id), statuses=QUOTE_STATUSES)
+
+
+def _quote_or_404(quote_id: int) -> Any:
+    """The quote if the user may see it (`rules.py`), else 404 as for a missing one."""
+    try:
+        return service.get_quote(session(), quote_id)
+    except service.DocumentError:
+        abort(404)
+
+
+def _invoice_or_404(invoice_id: int) -> Any:
+    """The invoice if the user may see it (`rules.py`), else 404 as for a missing one."""
+    try:
+        return service.get_invoice(session(), invoice_id)
+    except service.DocumentError:
+        abort(404)
 
 
 def _pdf(body: bytes, number: str) -> Response:
@@ -99,9 +113,7 @@ def quote_pdf(quote_id: int) -> Any:
     """The quote as a PDF (downloaded), in the user's language."""
     from payvand.plugins.sales.services import pdf
 
-    found = session().get(Quote, quote_id) if quote_id <= catalog.MAX_ID else None
-    if found is None:
-        abort(404)
+    found = _quote_or_404(quote_id)
     return _pdf(pdf.quote_pdf(found), found.number)
 
 
@@ -233,9 +245,7 @@ def invoices() -> Any:
 
 
 def _invoice_page(invoice_id: int, form: FormResult, status: int = 200) -> Any:
-    found = session().get(Invoice, invoice_id) if invoice_id <= catalog.MAX_ID else None
-    if found is None:
-        abort(404)
+    found = _invoice_or_404(invoice_id)
     order = session().get(Order, found.order_id) if found.order_id else None
     lines = order.lines if order is not None else []
     views = [view for view in call_hook("payvand_invoice_views", invoice=found, user=current_staff())
@@ -258,9 +268,7 @@ def invoice_pdf(invoice_id: int) -> Any:
     """The invoice as a PDF (downloaded), in the user's language."""
     from payvand.plugins.sales.services import pdf
 
-    found = session().get(Invoice, invoice_id) if invoice_id <= catalog.MAX_ID else None
-    if found is None:
-        abort(404)
+    found = _invoice_or_404(invoice_id)
     return _pdf(pdf.invoice_pdf(found), found.number)
 
 

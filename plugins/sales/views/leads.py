@@ -26,6 +26,7 @@ from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import ScoringRule
 from payvand.plugins.sales.services import leads as service
 from payvand.plugins.sales.services import scoring
+from payvand.plugins.sales.services import rules
 from payvand.plugins.sales.views import bp
 from payvand.plugins.sales.views.activities import lead_activities_html
 from payvand.sdk import (
@@ -239,10 +240,9 @@ def _validate(schema: Any, data: dict[str, Any], values: dict[str, Any]) -> Form
                                                  for k, v in messages.items()})
 
 
-def _owner_field(form: FormResult) -> None:
-    """A rep assigns leads to themselves only; a manager to anyone."""
-    viewer = _viewer()
-    if not viewer.sees_all and form.data.get("owner_id") not in (None, viewer.user_id):
+def _owner_field(form: FormResult, current: Any = ...) -> None:
+    """A rep assigns leads to themselves only; a manager to anyone (the rule: `rules.may_assign`)."""
+    if "owner_id" in form.data and not rules.may_assign(_viewer().scope, form.data["owner_id"], current):
         form.errors["owner_id"] = [_("You can assign leads only to yourself.")]
 
 
@@ -284,7 +284,7 @@ def lead_new() -> Any:
         _owner_field(form)
     if form.ok:
         try:
-            lead = service.create_lead(form.data, owner_id=viewer.user_id)
+            lead = service.create_lead(form.data, owner_id=viewer.user_id, viewer=viewer)
         except service.LeadError as exc:
             session().rollback()
             form.errors.update(exc.fields or {"_form": [exc.message]})
@@ -328,10 +328,10 @@ def lead_edit(lead_id: int) -> Any:
         data.pop("status", None)
     form = _validate(service.LeadPatch(partial=True), data, values)
     if form.ok:
-        _owner_field(form)
+        _owner_field(form, item.owner_id)
     if form.ok:
         try:
-            service.update_lead(item, form.data)
+            service.update_lead(item, form.data, _viewer())
         except service.LeadError as exc:
             session().rollback()
             form.errors.update(exc.fields or {"_form": [exc.message]})

@@ -2,7 +2,7 @@
 
 Revision ID: sales_0001
 Revises: 
-Create Date: 2026-12-06 19:34:51.240511
+Create Date: 2026-12-06 20:24:59.501518
 """
 
 from __future__ import annotations
@@ -280,6 +280,7 @@ def upgrade() -> None:
     sa.Column('rejected_at', payvand.sdk.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reject_reason', sa.String(length=500), nullable=True),
     sa.Column('expired_at', payvand.sdk.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('number', sa.String(length=32), nullable=False),
     sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -289,6 +290,7 @@ def upgrade() -> None:
     sa.Column('tax_total', payvand.sdk.ExactDecimal(precision=20, scale=4), nullable=False),
     sa.Column('total', payvand.sdk.ExactDecimal(precision=20, scale=4), nullable=False),
     sa.Column('created_at', payvand.sdk.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['core_user.id'], name=op.f('fk_sales_quote_created_by_id_core_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_sales_quote_customer_id_core_customer')),
     sa.ForeignKeyConstraint(['deal_id'], ['sales_deal.id'], name=op.f('fk_sales_quote_deal_id_sales_deal'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['price_list_id'], ['sales_price_list.id'], name=op.f('fk_sales_quote_price_list_id_sales_price_list'), ondelete='SET NULL'),
@@ -296,6 +298,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('number', name=op.f('uq_sales_quote_number'))
     )
     with op.batch_alter_table('sales_quote', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sales_quote_created_by_id'), ['created_by_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_quote_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_quote_deal_id'), ['deal_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_quote_status_id'), ['status', 'id'], unique=False)
@@ -306,6 +309,7 @@ def upgrade() -> None:
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('quote_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('owner_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('created_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('placed_at', payvand.sdk.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status_changed_at', payvand.sdk.UTCDateTime(timezone=True), nullable=True),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -317,6 +321,7 @@ def upgrade() -> None:
     sa.Column('tax_total', payvand.sdk.ExactDecimal(precision=20, scale=4), nullable=False),
     sa.Column('total', payvand.sdk.ExactDecimal(precision=20, scale=4), nullable=False),
     sa.Column('created_at', payvand.sdk.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['core_user.id'], name=op.f('fk_sales_order_created_by_id_core_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_sales_order_customer_id_core_customer')),
     sa.ForeignKeyConstraint(['owner_id'], ['core_user.id'], name=op.f('fk_sales_order_owner_id_core_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['quote_id'], ['sales_quote.id'], name=op.f('fk_sales_order_quote_id_sales_quote'), ondelete='SET NULL'),
@@ -325,7 +330,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('quote_id', name=op.f('uq_sales_order_quote_id'))
     )
     with op.batch_alter_table('sales_order', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sales_order_created_by_id'), ['created_by_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_order_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sales_order_owner_id_id'), ['owner_id', 'id'], unique=False)
         batch_op.create_index('ix_sales_order_revenue', ['status', 'placed_at', 'currency', 'total', 'owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_order_status_id'), ['status', 'id'], unique=False)
 
@@ -440,7 +447,9 @@ def downgrade() -> None:
     with op.batch_alter_table('sales_order', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sales_order_status_id'))
         batch_op.drop_index('ix_sales_order_revenue')
+        batch_op.drop_index(batch_op.f('ix_sales_order_owner_id_id'))
         batch_op.drop_index(batch_op.f('ix_sales_order_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_order_created_by_id'))
 
     op.drop_table('sales_order')
     with op.batch_alter_table('sales_quote', schema=None) as batch_op:
@@ -448,6 +457,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_sales_quote_status_id'))
         batch_op.drop_index(batch_op.f('ix_sales_quote_deal_id'))
         batch_op.drop_index(batch_op.f('ix_sales_quote_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_sales_quote_created_by_id'))
 
     op.drop_table('sales_quote')
     with op.batch_alter_table('sales_deal_stage_change', schema=None) as batch_op:
