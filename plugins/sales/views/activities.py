@@ -25,11 +25,11 @@ from payvand.plugins.sales.services import leads as lead_service
 from payvand.plugins.sales.api.fields import BusinessDate, id_field
 from payvand.plugins.sales.views import bp
 from payvand.sdk import (
-    business_date,
-    in_business_range,
     FormResult,
     Panel,
+    business_date,
     current_staff,
+    in_business_range,
     local_zone,
     parse_form,
     search_customers,
