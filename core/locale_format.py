@@ -28,6 +28,7 @@ import jdatetime
 from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
+from payvand.core.dates import RANGE_MESSAGE, in_business_range
 from payvand.core.normalize import to_latin_digits, to_persian_digits
 
 __all__ = [
@@ -92,20 +93,45 @@ def _zone(tz: str) -> ZoneInfo:
 
 
 def _localize(value: datetime, tz: str) -> datetime:
-    """Convert an aware datetime to `tz`; naive datetimes are refused (their zone is unknown)."""
+    """Convert an aware datetime to `tz`; naive datetimes are refused (their zone is unknown).
+
+    A moment so close to year 1 or 9999 that `tz` would push it past them (``datetime.max``
+    in Tehran) is kept in its own offset: shown as written rather than not at all.
+    """
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("Naive datetime refused: attach a time zone before formatting")
-    return value.astimezone(_zone(tz))
+    zone = _zone(tz)
+    try:
+        return value.astimezone(zone)
+    except (OverflowError, ValueError):
+        return value
+
+
+#: Jalali years jdatetime can represent (its MINYEAR..MAXYEAR): Gregorian 622-03-22 .. 9999-03-20.
+JALALI_MIN_YEAR, JALALI_MAX_YEAR = jdatetime.MINYEAR, jdatetime.MAXYEAR
+
+
+def jalali_parts(day: date) -> tuple[int, int, int]:
+    """(year, month, day) of a Gregorian date in the proleptic Jalali calendar, for every date.
+
+    jdatetime's own arithmetic (33-year cycles), without its year check: 0001-01-01 is
+    (-621, 10, 11) and 9999-12-31 is (9378, 10, 10). Callers that show the date use
+    `format_date`, which falls back to the Gregorian date outside jdatetime's years.
+    """
+    return tuple(jdatetime.GregorianToJalali(day.year, day.month, day.day).getJalaliList())  # type: ignore[return-value]
 
 
 def _jalali_date(day: date, style: str) -> str:
-    jd = jdatetime.date.fromgregorian(date=day)
+    year, month, dom = jalali_parts(day)
+    if not JALALI_MIN_YEAR <= year <= JALALI_MAX_YEAR:
+        # Before Jalali year 1 or after jdatetime's last year: the Gregorian date, said so.
+        return to_persian_digits(f"{day.year:04d}-{day.month:02d}-{day.day:02d}") + " (میلادی)"
     if style == "short":
-        text = f"{jd.year:04d}/{jd.month:02d}/{jd.day:02d}"
+        text = f"{year:04d}/{month:02d}/{dom:02d}"
     else:
-        text = f"{jd.day} {jdatetime.date.j_months_fa[jd.month - 1]} {jd.year}"
+        text = f"{dom} {jdatetime.date.j_months_fa[month - 1]} {year}"
         if style == "long":
-            text = f"{jdatetime.date.j_weekdays_fa[jd.weekday()]} {text}"
+            text = f"{jdatetime.date.j_weekdays_fa[(day.weekday() + 2) % 7]} {text}"
     return to_persian_digits(text)
 
 
@@ -154,9 +180,32 @@ def format_datetime(
 JALALI_YEAR_LIMIT = 1700
 
 
+def _jalali_days_before(year: int) -> int:
+    """Days from an epoch to 1 Farvardin of `year` in jdatetime's arithmetic (any year)."""
+    years = year - 979
+    return 365 * years + (years // 33) * 8 + (years % 33 + 3) // 4
+
+
+def jalali_is_leap(year: int) -> bool:
+    """True when Jalali `year` has 366 days (Esfand 30), in the arithmetic jdatetime converts with."""
+    return _jalali_days_before(year + 1) - _jalali_days_before(year) == 366
+
+
 def jalali_to_gregorian(year: int, month: int, day: int) -> date:
-    """Convert a Jalali (Solar Hijri) date to a Gregorian one; ValueError when it does not exist."""
-    return jdatetime.date(year, month, day).togregorian()
+    """Convert a Jalali (Solar Hijri) date to a Gregorian one; ValueError when it does not exist.
+
+    Works for every Jalali date whose Gregorian date Python can hold (-621/10/11 … 9378/10/10),
+    not only jdatetime's years 1–9377.
+    """
+    if not 1 <= month <= 12:
+        raise ValueError(f"month must be in 1..12, not {month}")
+    length = 31 if month <= 6 else 30 if month <= 11 else 30 if jalali_is_leap(year) else 29
+    if not 1 <= day <= length:
+        raise ValueError(f"day must be in 1..{length}, not {day}")
+    gy, gm, gd = jdatetime.JalaliToGregorian(year, month, day).getGregorianList()
+    if not 1 <= gy <= 9999:
+        raise ValueError(f"year {year} is out of range")
+    return date(gy, gm, gd)
 
 
 def _jalali(text: str, year: int, month: int, day: int) -> date:
@@ -167,12 +216,20 @@ def _jalali(text: str, year: int, month: int, day: int) -> date:
 
 
 def parse_date(text: str, locale: str) -> date:
-    """Parse ISO ``YYYY-MM-DD`` (any digits); in ``fa`` also Jalali ``YYYY/MM/DD``.
+    """Parse a business date: ISO ``YYYY-MM-DD`` (any digits); in ``fa`` also Jalali ``YYYY/MM/DD``.
 
     "۱۴۰۵/۰۹/۰۵" in ``fa`` is 2026-11-26. In ``fa`` a year below 1700 is read as Jalali
     whichever separator is used, since a Persian user typing ``1405-09-05`` means Azar.
-    Anything else raises ValueError.
+    A date outside the business-date range (`payvand.core.dates`, 1900-01-01 … 2199-12-31)
+    raises ValueError with that range's message, as does anything that is not a date.
     """
+    day = _parse_date(text, locale)
+    if not in_business_range(day):
+        raise ValueError(RANGE_MESSAGE)
+    return day
+
+
+def _parse_date(text: str, locale: str) -> date:
     if not isinstance(text, str):
         raise TypeError(f"Expected a string, got {type(text).__name__}")
     fa = _is_fa(_locale(locale))

@@ -12,6 +12,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_l
 
 from payvand.core.contracts import CustomerField
 from payvand.core.db import MAX_ID
+from payvand.core.dates import BusinessDate, BusinessDateTime, business_date
 from payvand.core.models import CustomerKind, Direction, LifecycleStage
 from payvand.core.normalize import NormalizationError, clean_text, normalize_email, normalize_phone, to_latin_digits
 
@@ -20,10 +21,8 @@ _TAG_MAX = 64
 _LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 _UTC = dt.timezone.utc
 
-#: Oldest birthday and the window of interaction times the API accepts.
+#: Oldest birthday (interaction times: the business-date range of `payvand.core.dates`).
 MIN_BIRTHDAY = dt.date(1900, 1, 1)
-MIN_OCCURRED_AT = dt.datetime(1900, 1, 1, tzinfo=_UTC)
-MAX_OCCURRED_AT = dt.datetime(2200, 1, 1, tzinfo=_UTC)
 #: Interaction amounts: at most 16 integer digits and 4 decimals (NUMERIC(20, 4)).
 MAX_AMOUNT = decimal.Decimal("1e15")
 AMOUNT_PLACES = 4
@@ -134,15 +133,6 @@ def _amount(value: decimal.Decimal) -> None:
 def _past_birthday(value: dt.date) -> None:
     if not MIN_BIRTHDAY <= value <= dt.date.today() + dt.timedelta(days=1):
         raise ValidationError(f"Give a date between {MIN_BIRTHDAY.isoformat()} and today.")
-
-
-def _sane_time(value: dt.datetime) -> None:
-    try:
-        utc = value.astimezone(_UTC)
-    except (OverflowError, ValueError):
-        utc = None
-    if utc is None or not MIN_OCCURRED_AT <= utc < MAX_OCCURRED_AT:
-        raise ValidationError(f"Give a time between {MIN_OCCURRED_AT.year} and {MAX_OCCURRED_AT.year - 1}.")
 
 
 class Id(fields.Integer):
@@ -272,9 +262,11 @@ def _validate_attribute(field: CustomerField, value: Any) -> Any:
         return value
     if kind == "date":
         try:
-            return dt.date.fromisoformat(to_latin_digits(str(value))).isoformat()
+            day = dt.date.fromisoformat(to_latin_digits(str(value)))
         except ValueError:
             raise ValidationError("Not a valid date (YYYY-MM-DD).") from None
+        business_date(day)
+        return day.isoformat()
     raise ValidationError(f"Unsupported field type {kind!r}.")
 
 
@@ -320,7 +312,7 @@ class CustomerIn(SafeSchema):
     emails = fields.List(ContactItem(), validate=validate.Length(max=20))
     phones = fields.List(ContactItem(), validate=validate.Length(max=20))
     addresses = fields.List(fields.Nested(AddressSchema), validate=validate.Length(max=20))
-    birthday = fields.Date(allow_none=True, validate=_past_birthday)
+    birthday = BusinessDate(allow_none=True, validate=_past_birthday)
     preferred_language = fields.String(allow_none=True, validate=validate.Regexp(_LANG_RE, error="Use a language code such as 'fa' or 'en'."))
     preferred_channel = fields.String(allow_none=True, validate=validate.Length(max=32))
     lifecycle_stage = fields.String(validate=validate.OneOf([s.value for s in LifecycleStage]))
@@ -476,7 +468,7 @@ class InteractionIn(SafeSchema):
     channel = fields.String(required=True, validate=validate.Length(min=1, max=32))
     direction = fields.String(load_default=Direction.inbound.value, validate=validate.OneOf(_DIRECTIONS))
     summary = CleanString(load_default="", allow_none=True, validate=validate.Length(max=500))
-    occurred_at = fields.AwareDateTime(default_timezone=_UTC, validate=_sane_time)
+    occurred_at = BusinessDateTime(default_timezone=_UTC)
     value = fields.Decimal(
         allow_none=True, places=None, allow_nan=False,
         validate=[validate.Range(min=-MAX_AMOUNT, max=MAX_AMOUNT), _amount],

@@ -35,6 +35,8 @@ from payvand.core.db import Base, BigId, ExactDecimal, JSONText, UTCDateTime, cu
 from payvand.core.hookspecs import hookimpl
 from payvand.core.importing.source import CsvSource, SourceError as CsvSourceError  # CSV reading: encoding, delimiter
 from payvand.core.normalize import fold as fold_text
+from payvand.core.dates import MAX_BUSINESS_DATE, MIN_BUSINESS_DATE, BusinessDate, BusinessDateTime, business_date, in_business_range
+from payvand.core.dates import RANGE_MESSAGE as BUSINESS_DATE_MESSAGE
 from payvand.core.locale_format import parse_date, parse_number
 from payvand.core.importer import quiet_gc
 from payvand.core.mail import Attachment, MailError
@@ -62,6 +64,9 @@ __all__ = [
     "record_interactions", "font_path", "format_date", "format_money", "format_number", "localize_digits", "current_locale",
     "to_jalali", "from_jalali", "jalali_month_days", "jalali_month_name", "quiet_gc",
     "content_security_policy", "FILE_TYPES", "FileType", "UploadRejected", "check_upload", "send_upload", "upload_type",
+
+    "BusinessDate", "BusinessDateTime", "business_date", "in_business_range", "MIN_BUSINESS_DATE", "MAX_BUSINESS_DATE",
+    "BUSINESS_DATE_MESSAGE",
 ]
 
 
@@ -378,11 +383,13 @@ def current_locale() -> str:
 
 
 def to_jalali(day: dt.date) -> tuple[int, int, int]:
-    """A Gregorian date as a Jalali (Solar Hijri) (year, month, day): 2026-03-21 is (1405, 1, 1)."""
-    import jdatetime
+    """A Gregorian date as a Jalali (Solar Hijri) (year, month, day): 2026-03-21 is (1405, 1, 1).
 
-    found = jdatetime.date.fromgregorian(date=day)
-    return found.year, found.month, found.day
+    Total over every date Python holds (proleptic: 0001-01-01 is (-621, 10, 11)).
+    """
+    from payvand.core.locale_format import jalali_parts
+
+    return jalali_parts(day)
 
 
 def from_jalali(year: int, month: int, day: int) -> dt.date:
@@ -394,7 +401,7 @@ def from_jalali(year: int, month: int, day: int) -> dt.date:
 
 def jalali_month_days(year: int, month: int) -> int:
     """Days in a Jalali month: 31 in the first six, 30 in the next five, Esfand 29 (30 in leap years)."""
-    import jdatetime
+    from payvand.core.locale_format import jalali_is_leap
 
     if not 1 <= month <= 12:
         raise ValueError(f"Not a month: {month!r}")
@@ -402,7 +409,7 @@ def jalali_month_days(year: int, month: int) -> int:
         return 31
     if month <= 11:
         return 30
-    return 30 if jdatetime.date(year, 1, 1).isleap() else 29
+    return 30 if jalali_is_leap(year) else 29
 
 
 def jalali_month_name(month: int, locale: str = "fa") -> str:

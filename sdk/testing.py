@@ -22,6 +22,9 @@ For erasure: `assert_nowhere_in_database(strings)` dumps the whole test database
 `iterdump`, PostgreSQL `pg_dump`; `database_dump()` gives the text) and fails on any string
 still in it.
 
+For bad input: `extreme_dates()` sends far dates (year 1, 9999, 0, 10000, ±14 h offsets) to every
+date and date-time input of the OpenAPI document and reports any that was not refused with a 4xx.
+
 Every test runs on a fresh SQLite database; when `PAYVAND_TEST_DATABASE_URL` points at a
 PostgreSQL database, every test using `app` runs a second time there.
 """
@@ -962,3 +965,184 @@ def assert_nowhere_in_database(database_dump: Callable[[], str]) -> Callable[...
             f"  {text!r} in: {line}" for text, line in found.items())
 
     return check
+
+# --------------------------------------------------------------------------- extreme dates
+
+#: Dates no business uses, at and beyond what Python and the databases hold, and strings no
+#: date parser should survive (year 0, year 10000).
+EXTREME_DATES = ("0001-01-01", "9999-12-31", "1899-12-31", "2200-01-01", "0000-01-01", "10000-01-01")
+#: The same as times, with the farthest offsets on both sides (they overflow on conversion).
+EXTREME_DATETIMES = ("9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59.999999Z",
+                     "0001-01-01T00:00:00Z", "9999-12-31T23:59:59+14:00", "0001-01-01T00:00:00-12:00",
+                     "0000-01-01T00:00:00Z", "10000-01-01T00:00:00Z")
+_NORMAL = {"date": "2020-06-15", "date-time": "2020-06-15T10:30:00+03:30"}
+
+
+class DateTarget:
+    """One date or date-time input of an operation: a query parameter or a body field (`path` of keys)."""
+
+    def __init__(self, method: str, url: str, where: str, path: tuple[Any, ...], fmt: str) -> None:
+        self.method, self.url, self.where, self.path, self.format = method, url, where, path, fmt
+
+    def __repr__(self) -> str:
+        return f"{self.method} {self.url} {self.where}:{'.'.join(map(str, self.path))} ({self.format})"
+
+
+class DateProbe:
+    """What `probe_extreme_dates` sent: every (target, value, status), and each target's baseline."""
+
+    def __init__(self) -> None:
+        self.results: list[tuple[DateTarget, str, int]] = []
+        self.baselines: dict[str, int] = {}
+
+    @property
+    def failures(self) -> list[tuple[DateTarget, str, int]]:
+        """Requests with an extreme value that were not refused with a 4xx (a 5xx, or accepted)."""
+        return [(t, v, s) for t, v, s in self.results if not 400 <= s < 500]
+
+    @property
+    def reached(self) -> list[DateTarget]:
+        """Targets whose request with a normal date was accepted (so the extremes reached the field)."""
+        seen: dict[str, DateTarget] = {}
+        for target, _value, _status in self.results:
+            seen.setdefault(repr(target), target)
+        return [t for key, t in seen.items() if self.baselines.get(key, 500) < 400]
+
+
+def _resolve(schema: Any, document: dict[str, Any]) -> Any:
+    while isinstance(schema, dict) and "$ref" in schema:
+        node: Any = document
+        for part in schema["$ref"].lstrip("#/").split("/"):
+            node = node[part]
+        schema = node
+    return schema
+
+
+def _types(schema: dict[str, Any]) -> list[str]:
+    kind = schema.get("type", [])
+    return [t for t in ([kind] if isinstance(kind, str) else kind) if t != "null"]
+
+
+def _date_fields(schema: Any, document: dict[str, Any], path: tuple[Any, ...], depth: int = 0) -> Iterator[tuple[tuple[Any, ...], str]]:
+    schema = _resolve(schema, document)
+    if not isinstance(schema, dict) or depth > 6:
+        return
+    if schema.get("format") in ("date", "date-time"):
+        yield path, schema["format"]
+    for key, sub in (schema.get("properties") or {}).items():
+        yield from _date_fields(sub, document, (*path, key), depth + 1)
+    if "items" in schema:
+        yield from _date_fields(schema["items"], document, (*path, 0), depth + 1)
+    for combined in ("anyOf", "oneOf", "allOf"):
+        for sub in schema.get(combined, []):
+            yield from _date_fields(sub, document, path, depth + 1)
+
+
+def date_targets(document: dict[str, Any], include: str | None = None) -> list[DateTarget]:
+    """Every date and date-time input (query parameters and JSON body fields) of an OpenAPI document."""
+    found = []
+    for url, operations in document.get("paths", {}).items():
+        if include and not re.search(include, url):
+            continue
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete") or not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                parameter = _resolve(parameter, document)
+                schema = _resolve(parameter.get("schema", {}), document)
+                if parameter.get("in") == "query" and schema.get("format") in ("date", "date-time"):
+                    found.append(DateTarget(method.upper(), url, "query", (parameter["name"],), schema["format"]))
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            if body is not None:
+                found += [DateTarget(method.upper(), url, "body", path, fmt) for path, fmt in _date_fields(body, document, ())]
+    return found
+
+
+def _sample(schema: Any, document: dict[str, Any], path_value: int, depth: int = 0) -> Any:
+    """A small valid-looking value of `schema`: its example, default or first choice, else the simplest."""
+    schema = _resolve(schema, document)
+    if not isinstance(schema, dict) or depth > 6:
+        return None
+    for key in ("example", "default"):
+        if key in schema and schema[key] is not None:
+            return schema[key]
+    if schema.get("examples"):
+        return schema["examples"][0]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    if schema.get("format") in _NORMAL:
+        return _NORMAL[schema["format"]]
+    for combined in ("anyOf", "oneOf", "allOf"):
+        if schema.get(combined):
+            return _sample(schema[combined][0], document, path_value, depth + 1)
+    kinds = _types(schema) or ["object" if "properties" in schema else "string"]
+    if kinds[0] == "object":
+        properties = schema.get("properties") or {}
+        return {key: _sample(properties[key], document, path_value, depth + 1)
+                for key in schema.get("required", []) if key in properties}
+    if kinds[0] == "array":
+        return [_sample(schema.get("items", {}), document, path_value, depth + 1)
+                for _ in range(max(1, schema.get("minItems", 0)))]
+    if kinds[0] in ("integer", "number"):
+        return max(path_value, schema.get("minimum", path_value))
+    if kinds[0] == "boolean":
+        return False
+    if schema.get("format") == "email":
+        return "probe@example.com"
+    return "x" * max(1, schema.get("minLength", 1))
+
+
+def _put(body: Any, path: tuple[Any, ...], value: Any) -> Any:
+    """`body` with `value` at `path` (creating objects and one-item lists on the way)."""
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    if isinstance(head, int):
+        items = list(body) if isinstance(body, list) and body else [{}]
+        items[0] = _put(items[0], rest, value)
+        return items
+    result = dict(body) if isinstance(body, dict) else {}
+    result[head] = _put(result.get(head), rest, value)
+    return result
+
+
+def probe_extreme_dates(api: ApiClient, *, include: str | None = None, path_value: int = 1,
+                        bodies: dict[tuple[str, str], dict[str, Any]] | None = None) -> DateProbe:
+    """Send far dates to every date and date-time input of the app's OpenAPI document.
+
+    For each target (see `date_targets`; `include` is a regular expression on the path) a
+    request is built: path parameters set to `path_value`, the body from `bodies[(METHOD, url)]`
+    when given, else a minimal body made of the schema's required fields. It is sent once with
+    a normal date (the baseline, telling whether the field was reached) and once per value of
+    `EXTREME_DATES` or `EXTREME_DATETIMES`. Returns a `DateProbe`: `failures` lists every
+    extreme value that got a 5xx or was accepted; a passing API has none.
+    """
+    document = api.get("openapi.json").get_json()
+    probe = DateProbe()
+    for target in date_targets(document, include):
+        operation = document["paths"][target.url][target.method.lower()]
+        url = re.sub(r"\{[^}]+\}", str(path_value), target.url).removeprefix("/api/v1/")
+        base: Any = None
+        if "requestBody" in operation:
+            schema = operation["requestBody"]["content"]["application/json"]["schema"]
+            base = (bodies or {}).get((target.method, target.url)) or _sample(schema, document, path_value)
+        values = EXTREME_DATES if target.format == "date" else EXTREME_DATETIMES
+        for value in (_NORMAL[target.format], *values):
+            kwargs: dict[str, Any] = {}
+            if target.where == "query":
+                kwargs["query_string"] = {target.path[0]: value}
+            if base is not None:
+                kwargs["json"] = _put(base, target.path, value) if target.where == "body" else base
+            status = api._call(target.method, url, **kwargs).status_code
+            if value == _NORMAL[target.format]:
+                probe.baselines[repr(target)] = status
+            else:
+                probe.results.append((target, value, status))
+    return probe
+
+
+@pytest.fixture
+def extreme_dates(api: ApiClient) -> Callable[..., DateProbe]:
+    """`extreme_dates(include=r"^/api/v1/myplugin/")` probes every date input of the app's API with
+    far dates as a superuser (see `probe_extreme_dates`); assert `.failures == []`."""
+    return functools.partial(probe_extreme_dates, api)

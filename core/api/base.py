@@ -17,6 +17,7 @@ from marshmallow import Schema
 from werkzeug.routing import IntegerConverter
 
 from payvand.core.api.errors import ApiError, ErrorOut
+from payvand.core.api.json_depth import refuse_deep_json
 from payvand.core.db import MAX_ID
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -76,10 +77,13 @@ class ApiBlueprint(SmorestBlueprint):
     Every request body and query string is checked for text no database can store (NUL
     characters, lone surrogates) before any route sees it, answering 422 with the field: a
     plugin's schema need not remember to (PostgreSQL would otherwise fail at the INSERT).
+    Before that, a JSON body nested deeper than `json_depth.MAX_JSON_DEPTH` is refused with
+    400 without being parsed.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.before_request(refuse_deep_json)
         self.before_request(_refuse_unstorable_text)
 
 

@@ -96,6 +96,18 @@ def localize_digits(value: Any) -> str:
     return to_persian_digits(text) if current_locale() == "fa" else text
 
 
+def translate_text(text: Any) -> str:
+    """Text declared as data (a plugin's setting label or description, a permission's description)
+    in the request's language: looked up in the catalogs, never %-formatted.
+
+    Jinja's `_()` treats its argument as a format string, so "VAT rate (%)" raised in it; such
+    texts go through this filter (`{{ spec.label | translated }}`) instead.
+    """
+    from flask_babel import gettext
+
+    return gettext(str(text)) if text else ""
+
+
 def translation_directories(app: Flask) -> list[str]:
     """The core's catalogs, then each installed plugin's `translations/` folder next to its module.
 
@@ -120,7 +132,7 @@ def init_i18n(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters.update(
         date=format_date, datetime=format_datetime, number=format_number, money=format_money,
-        digits=localize_digits, error_text=translate_error,
+        digits=localize_digits, error_text=translate_error, translated=translate_text,
     )
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.policies["ext.i18n.trimmed"] = True

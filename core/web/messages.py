@@ -26,7 +26,7 @@ FIXED = (
     _l("Unknown field: no enabled plugin declares it."), _l("Give a string or an object with a string 'value'."),
     _l("email is empty"), _l("phone is empty"), _l("a value needs a currency"),
     _l("use inbound, outbound or internal"), _l("not a number"), _l("not a finite number"),
-    _l("too large (at most 16 integer digits)"),
+    _l("too large (at most 16 integer digits)"), _l("Give a date between 1900-01-01 and 2199-12-31."),
 )
 
 _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (

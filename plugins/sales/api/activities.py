@@ -13,7 +13,7 @@ from flask.views import MethodView
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api import blp
-from payvand.plugins.sales.api.fields import id_field, needs_json
+from payvand.plugins.sales.api.fields import BusinessDateTime, id_field, needs_json
 from payvand.plugins.sales.services import activities as service
 from payvand.sdk import ApiError, principal, require, session
 
@@ -21,12 +21,12 @@ _WHEN = {"description": "An ISO 8601 time with its offset, e.g. 2026-12-01T10:30
          "examples": ["2026-12-01T10:30:00+03:30"]}
 
 
-class AwareDateTime(fields.AwareDateTime):
-    """An ISO 8601 time that must carry its offset (`Z` or `+03:30`)."""
+class AwareDateTime(BusinessDateTime):
+    """An ISO 8601 time that must carry its offset (`Z` or `+03:30`), in the business-date range."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("metadata", _WHEN)
-        super().__init__(format="iso", **kwargs)
+        super().__init__(**kwargs)
 
 
 class ActivityIn(Schema):

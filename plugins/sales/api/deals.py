@@ -17,6 +17,7 @@ from payvand.plugins.sales.api.fields import (
     CURSOR,
     MAX_ID,
     Amount,
+    BusinessDate,
     id_field,
     needs_json,
     parse_cursor,
@@ -82,7 +83,7 @@ class DealIn(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     amount = Amount(minimum=decimal.Decimal(0), load_default="0")
     currency = CURRENCY
-    expected_close = fields.Date(allow_none=True)
+    expected_close = BusinessDate(allow_none=True)
     customer_id = id_field(allow_none=True)
     owner_id = id_field(allow_none=True, metadata={"description": "Only with sales.manage; default: the caller"})
     stage_id = id_field()
@@ -99,7 +100,7 @@ class DealPatch(Schema):
     title = fields.String(validate=validate.Length(min=1, max=200))
     amount = Amount(minimum=decimal.Decimal(0))
     currency = CURRENCY
-    expected_close = fields.Date(allow_none=True)
+    expected_close = BusinessDate(allow_none=True)
     customer_id = id_field(allow_none=True)
     owner_id = id_field(allow_none=True)
     products = fields.List(fields.Nested(DealProductIn), validate=validate.Length(max=200))

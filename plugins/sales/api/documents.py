@@ -15,6 +15,8 @@ from payvand.plugins.sales.api import blp
 from payvand.plugins.sales.api.fields import (
     CURSOR,
     Amount,
+    BusinessDate,
+    BusinessDateTime,
     fail,
     id_field,
     needs_json,
@@ -65,7 +67,7 @@ class QuoteIn(Schema):
     deal_id = id_field(allow_none=True, metadata={"description": "The deal it is for: its order counts for the deal's "
                                                                  "owner. A deal you may not see is refused as a missing one."})
     currency = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"))
-    valid_until = fields.Date(allow_none=True)
+    valid_until = BusinessDate(allow_none=True)
     lines = fields.List(fields.Nested(LineInSchema), required=True, validate=validate.Length(min=1, max=200))
 
 
@@ -212,7 +214,7 @@ class InvoiceIn(Schema):
         unknown = RAISE
 
     order_id = id_field(required=True)
-    due_at = fields.Date(allow_none=True)
+    due_at = BusinessDate(allow_none=True)
 
 
 class PaymentIn(Schema):
@@ -224,7 +226,7 @@ class PaymentIn(Schema):
     amount = Amount(required=True, minimum=-decimal.Decimal("1e15"))
     method = fields.String(load_default="transfer", validate=validate.OneOf(service.PAYMENT_METHODS))
     reference = fields.String(allow_none=True, validate=validate.Length(max=120))
-    paid_at = fields.AwareDateTime(allow_none=True)
+    paid_at = BusinessDateTime(allow_none=True)
 
     @validates_schema
     def _not_zero(self, data: dict[str, Any], **kwargs: Any) -> None:

@@ -1,5 +1,6 @@
 """Field types and decorators shared by the sales API routes: exact amounts, ids, strict
-booleans, page cursors and the JSON-body check."""
+booleans, business dates and times (the SDK's, re-exported: 1900-01-01 … 2199-12-31), page
+cursors and the JSON-body check."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from typing import Any
 from flask import request
 from marshmallow import ValidationError, fields, validate
 from payvand.plugins.sales.models import MAX_ID
-from payvand.sdk import ApiError
+from payvand.sdk import ApiError, BusinessDate, BusinessDateTime
+
+__all__ = ["Amount", "BusinessDate", "BusinessDateTime", "CURSOR", "MAX_ID", "StrictBoolean", "fail", "id_field",
+           "needs_json", "parse_cursor", "strict_bool"]
 
 _AMOUNT = re.compile(r"-?[0-9]{1,16}(\.[0-9]{1,4})?", re.ASCII)
 

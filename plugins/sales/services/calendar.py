@@ -27,6 +27,8 @@ CALENDARS = ("jalali", "gregorian")
 #: Python weekday() of the first day of a week: Saturday (5) in Jalali, Monday (0) in Gregorian.
 WEEK_START = {"jalali": 5, "gregorian": 0}
 WEEKEND = {"jalali": (4,), "gregorian": (5, 6)}  # Friday; Saturday and Sunday
+#: The last Jalali year jdatetime (and so Persian formatting) knows; later dates are shown in Gregorian.
+JALALI_LAST_YEAR = 9377
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 
@@ -145,13 +147,21 @@ def localize(text: str, locale: str) -> str:
 
 
 def format_moment(moment: dt.datetime, locale: str, zone: dt.tzinfo) -> str:
-    """A UTC moment as local text: "۵ آذر ۱۴۰۵، ۱۴:۳۰" in `fa`, "2026-11-26 14:30" otherwise."""
-    local = moment.astimezone(zone)
+    """A UTC moment as local text: "۵ آذر ۱۴۰۵، ۱۴:۳۰" in `fa`, "2026-11-26 14:30" otherwise.
+
+    Total: a moment the zone would push past year 1 or 9999 is shown in UTC, and a date
+    outside the Jalali years (stored before the business-date range existed) in Gregorian.
+    """
+    try:
+        local = moment.astimezone(zone)
+    except (OverflowError, ValueError):
+        local = moment
     clock = f"{local.hour:02d}:{local.minute:02d}"
     if str(locale).startswith("fa"):
         y, m, d = to_jalali(local.date())
-        return localize(f"{d} {jalali_month_name(m, 'fa')} {y}، {clock}", locale)
-    return f"{local.date().isoformat()} {clock}"
+        if 1 <= y <= JALALI_LAST_YEAR:
+            return localize(f"{d} {jalali_month_name(m, 'fa')} {y}، {clock}", locale)
+    return localize(f"{local.date().isoformat()} {clock}", locale)
 
 
 # --------------------------------------------------------------------------- activities per day

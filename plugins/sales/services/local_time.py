@@ -14,10 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-import jdatetime
 import sqlalchemy as sa
 
-from payvand.sdk import local_zone, session
+from payvand.sdk import from_jalali, local_zone, session, to_jalali
 
 UTC = dt.timezone.utc
 Calendar = Literal["gregorian", "jalali"]
@@ -97,15 +96,15 @@ def as_date(value: Any) -> dt.date:
 def month_of(day: dt.date, calendar: Calendar) -> tuple[int, int]:
     """(year, month) of a day in the Gregorian or the Jalali calendar."""
     if calendar == "jalali":
-        j = jdatetime.date.fromgregorian(date=day)
-        return (j.year, j.month)
+        year, month, _ = to_jalali(day)  # total: far dates stored before the range get a proleptic month
+        return (year, month)
     return (day.year, day.month)
 
 
 def month_start(year: int, month: int, calendar: Calendar) -> dt.date:
     """The Gregorian date of the first day of a Gregorian or Jalali month."""
     if calendar == "jalali":
-        return jdatetime.date(year, month, 1).togregorian()
+        return from_jalali(year, month, 1)
     return dt.date(year, month, 1)
 
 

@@ -23,12 +23,15 @@ from payvand.plugins.sales.services import activities as service
 from payvand.plugins.sales.services import calendar as cal
 from payvand.plugins.sales.services import leads as lead_service
 from payvand.plugins.sales.services import rules
-from payvand.plugins.sales.api.fields import id_field
+
+from payvand.plugins.sales.api.fields import BusinessDate, id_field
 from payvand.plugins.sales.views import bp
 from payvand.sdk import (
     FormResult,
     Panel,
+    business_date,
     current_staff,
+    in_business_range,
     local_zone,
     parse_form,
     search_customers,
@@ -66,7 +69,7 @@ class ActivityForm(Schema):
     kind = fields.String(load_default="task", validate=validate.OneOf(service.KINDS))
     subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
     notes = fields.String(validate=validate.Length(max=5000))
-    due_at = fields.DateTime(allow_none=True, format="%Y-%m-%dT%H:%M")
+    due_at = fields.DateTime(allow_none=True, format="%Y-%m-%dT%H:%M", validate=business_date)
     remind_before = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=MAX_REMIND_BEFORE))
     deal_id = id_field(strict=False, allow_none=True)
     lead_id = id_field(strict=False, allow_none=True)
@@ -100,7 +103,7 @@ class ListArgs(Schema):
     scope = fields.String(load_default="mine", validate=validate.OneOf(["mine", "all"]))
     status = fields.String(validate=validate.OneOf(service.STATUSES))
     kind = fields.String(validate=validate.OneOf(service.KINDS))
-    day = fields.Date()
+    day = BusinessDate()
     deal_id = id_field(strict=False)
     lead_id = id_field(strict=False)
     customer_id = id_field(strict=False)
@@ -295,7 +298,11 @@ def _edit_values(activity: Any) -> dict[str, Any]:
     values: dict[str, Any] = {k: getattr(activity, k) for k in ("subject", "kind", "notes", "deal_id", "lead_id",
                                                                "customer_id", "owner_id")}
     if activity.due_at is not None:
-        values["due_at"] = activity.due_at.astimezone(local_zone()).strftime("%Y-%m-%dT%H:%M")
+        try:
+            local = activity.due_at.astimezone(local_zone())
+        except (OverflowError, ValueError):  # a far time stored before the business-date range
+            local = activity.due_at
+        values["due_at"] = local.strftime("%Y-%m-%dT%H:%M")
         if activity.remind_at is not None:
             minutes = (activity.due_at - activity.remind_at).total_seconds() / 60
             if minutes == int(minutes) and 0 <= minutes <= MAX_REMIND_BEFORE:
@@ -417,6 +424,8 @@ def calendar() -> Any:
     try:
         focus = dt.date.fromisoformat(request.args.get("day", ""))
     except ValueError:
+        focus = None
+    if focus is None or not in_business_range(focus):
         focus = today if grid.first <= today <= grid.last else grid.first
     week = cal.week_grid(kind, focus, today)
     days = [d.date for d in week] if view == "week" else [d.date for w in grid.weeks for d in w]

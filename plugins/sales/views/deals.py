@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from marshmallow import EXCLUDE, Schema, fields, validate
 from payvand.plugins.sales import permissions as perm
-from payvand.plugins.sales.api.fields import Amount
+from payvand.plugins.sales.api.fields import Amount, BusinessDate
 from payvand.plugins.sales.models import Deal, Pipeline, Reason, Stage
 from payvand.plugins.sales.services import activities as activity_service
 from payvand.plugins.sales.services import pipeline as service
@@ -44,7 +44,7 @@ class DealForm(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=200))
     amount = Amount(minimum=decimal.Decimal(0), load_default="0")
     currency = fields.String(load_default="IRR", validate=validate.Regexp(r"^[A-Z]{3}$"))
-    expected_close = fields.Date(allow_none=True)
+    expected_close = BusinessDate(allow_none=True)
     customer_id = id_field(strict=False, allow_none=True)
     owner_id = id_field(strict=False, allow_none=True)
     stage_id = id_field(strict=False)

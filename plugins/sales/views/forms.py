@@ -1,7 +1,8 @@
 """Staff forms of the catalog and documents: new and edit product (with its default-list price), new quote.
 
 Numbers are typed in any digits with ٬ or , separators (`parse_number`); the quote's date in
-Jalali when the page is in Persian (`parse_date`). Rules are checked by the services; their
+Jalali when the page is in Persian (`parse_date`, which also refuses dates outside the business-date
+range, 1900-01-01 … 2199-12-31). Rules are checked by the services; their
 errors are shown next to the field they name, with status 422.
 """
 
@@ -19,7 +20,7 @@ from payvand.plugins.sales.services import catalog, documents
 from payvand.plugins.sales.services.catalog import CatalogError
 from payvand.plugins.sales.services.documents import DocumentError, LineIn
 from payvand.plugins.sales.views import bp
-from payvand.sdk import Customer, FormResult, parse_date, parse_number, session, staff_required
+from payvand.sdk import BUSINESS_DATE_MESSAGE, Customer, FormResult, parse_date, parse_number, session, staff_required
 from payvand.sdk import gettext as _
 
 #: Line rows on the new-quote form.
@@ -210,8 +211,10 @@ def quote_new() -> Any:
     if str(form.value("valid_until")).strip():
         try:
             valid_until = parse_date(str(form.value("valid_until")), str(get_locale() or "en"))
-        except ValueError:
-            form.errors.setdefault("valid_until", []).append(_("Enter a date like 1405/09/05 or 2026-11-26."))
+        except ValueError as exc:
+            message = _(BUSINESS_DATE_MESSAGE) if str(exc) == BUSINESS_DATE_MESSAGE else \
+                _("Enter a date like 1405/09/05 or 2026-11-26.")
+            form.errors.setdefault("valid_until", []).append(message)
     lines, positions = _read_lines(form)
     if form.ok and customer_id is not None:
         try:
