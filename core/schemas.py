@@ -13,7 +13,14 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_l
 from payvand.core.contracts import CustomerField
 from payvand.core.db import MAX_ID
 from payvand.core.models import CustomerKind, Direction, LifecycleStage
-from payvand.core.normalize import NormalizationError, clean_text, normalize_email, normalize_phone, to_latin_digits
+from payvand.core.normalize import (
+    NormalizationError,
+    clean_text,
+    keep_text,
+    normalize_email,
+    normalize_phone,
+    to_latin_digits,
+)
 
 _KIND_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*$")
 _TAG_MAX = 64
@@ -84,17 +91,20 @@ class SafeSchema(Schema):
 
 
 class CleanString(fields.String):
-    """A string with Persian normalisation (ی/ک, spaces, ZWNJ); blank becomes None.
+    """A name or label with Persian normalisation (ی/ک, spaces, ZWNJ; digits kept); blank becomes None.
 
     Validators see the cleaned text; a blank value where None is not allowed is an error.
     """
+
+    #: How the text is tidied: `clean_text` for names and labels.
+    clean = staticmethod(clean_text)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
         raw = super()._deserialize(value, attr, data, **kwargs)
         for validator in self.validators:  # the documented maxLength holds for the text as sent
             if isinstance(validator, validate.Length) and validator.max is not None and len(raw) > validator.max:
                 raise ValidationError(f"Longer than maximum length {validator.max}.")
-        text = clean_text(raw)
+        text = self.clean(raw)
         if text is None and not self.allow_none:
             raise ValidationError("Field may not be blank.")
         return text
@@ -102,6 +112,13 @@ class CleanString(fields.String):
     def _validate(self, value: Any) -> None:
         if value is not None:
             super()._validate(value)
+
+
+class FreeText(CleanString):
+    """Free text a person wrote (a summary, a note, a message), stored exactly as sent: only the
+    white space around it is dropped (`keep_text`); blank becomes None."""
+
+    clean = staticmethod(keep_text)
 
 
 class DecimalString(fields.Decimal):
@@ -475,7 +492,7 @@ class InteractionIn(SafeSchema):
     kind = fields.String(required=True, validate=[validate.Length(max=64), validate.Regexp(_KIND_RE, error="Use a namespaced kind such as 'core.note' or 'sales.order'.")])
     channel = fields.String(required=True, validate=validate.Length(min=1, max=32))
     direction = fields.String(load_default=Direction.inbound.value, validate=validate.OneOf(_DIRECTIONS))
-    summary = CleanString(load_default="", allow_none=True, validate=validate.Length(max=500))
+    summary = FreeText(load_default="", allow_none=True, validate=validate.Length(max=500))
     occurred_at = fields.AwareDateTime(default_timezone=_UTC, validate=_sane_time)
     value = fields.Decimal(
         allow_none=True, places=None, allow_nan=False,
