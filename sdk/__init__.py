@@ -33,6 +33,8 @@ from payvand.core.contracts import (
 from payvand.core.db import Base, BigId, ExactDecimal, JSONText, UTCDateTime, current_session, session_scope, utcnow
 from payvand.core.hookspecs import hookimpl
 from payvand.core.importing.source import CsvSource, SourceError as CsvSourceError  # CSV reading: encoding, delimiter
+from payvand.core.normalize import NormalizationError, keep_text, normalize_email, normalize_phone
+from payvand.core.normalize import clean_text as clean_name
 from payvand.core.normalize import fold as fold_text
 from payvand.core.locale_format import parse_date, parse_number
 from payvand.core.importer import quiet_gc
@@ -56,6 +58,8 @@ __all__ = [
     "search_customers",
     "Attachment", "MailError", "mail_enabled", "send_mail", "to_local", "local_zone",
     "CsvSource", "CsvSourceError", "fold_text",
+    "NormalizationError", "clean_name", "keep_text", "normalize_email", "normalize_phone", "phone_region",
+    "phone_search_prefixes",
     "record_interactions", "font_path", "format_date", "format_money", "format_number", "localize_digits", "current_locale",
     "to_jalali", "from_jalali", "jalali_month_days", "jalali_month_name", "quiet_gc",
 ]
@@ -95,6 +99,26 @@ def transaction() -> Iterator[Session]:
     """
     with session_scope(_runtime().sessionmaker) as opened:
         yield opened
+
+
+def phone_region() -> str:
+    """The deployment's phone region (setting `core.phone_region`, default `PAYVAND_PHONE_REGION`),
+    in which a phone typed without a country code is read; "IR" outside an app or command."""
+    from payvand.core.settings import PHONE_REGION
+
+    try:
+        runtime = _runtime()
+    except RuntimeError:
+        return "IR"
+    return str(runtime.setting(current_session(), PHONE_REGION) or runtime.config["PAYVAND_PHONE_REGION"]).upper()
+
+
+def phone_search_prefixes(text: str, region: str | None = None) -> list[str]:
+    """The E.164 prefixes a typed phone fragment may stand for (`۰۹۱۲ ۹۹` → `+98912 99`…), as the
+    customer search matches them; `region` defaults to `phone_region()`."""
+    from payvand.core.services.customer_list import phone_prefixes
+
+    return phone_prefixes(text, region or phone_region())
 
 
 def setting(key: str) -> Any:

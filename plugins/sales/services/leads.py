@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,13 +24,19 @@ from payvand.plugins.sales.models import MAX_ID, Deal, Lead
 from payvand.plugins.sales.services import pipeline
 from payvand.sdk import (
     Customer,
+    NormalizationError,
     User,
+    clean_name,
     create_customer,
     find_customer_ids_by_email,
+    keep_text,
+    phone_region,
+    phone_search_prefixes,
     record_interaction,
     session,
     utcnow,
 )
+from payvand.sdk import normalize_phone as sdk_normalize_phone
 
 SOURCES = ("web_form", "api", "import", "manual")
 STATUSES = ("new", "contacted", "qualified", "converted", "disqualified")
@@ -65,14 +72,54 @@ def valid_phone(phone: str) -> bool:
     return _PHONE_RE.match(phone) is not None
 
 
-def normalize_phone(raw: str) -> str:
-    """A phone as typed (Persian digits, spaces, dashes, brackets) reduced to `+` and Latin digits."""
+def _loose_phone(raw: str) -> str:
+    """A phone reduced to `+` and Latin digits (for a number the phone library cannot read)."""
     text = raw.translate(_DIGITS).strip()
     plus = text.startswith("+") or text.startswith("00")
     digits = re.sub(r"[^0-9]", "", text)
     if text.startswith("00"):
         digits = digits[2:]
     return ("+" if plus else "") + digits
+
+
+def normalize_phone(raw: str, region: str = "IR") -> str:
+    """A phone as typed (Persian digits, spaces, dashes, brackets) in E.164 as customers store it
+    (`۰۹۱۲ ۹۹۹ ۸۸۷۷` → `+989129998877`, read in `region`); a number the phone library cannot
+    read is kept as `+` and Latin digits ('' when blank), for `valid_phone` to judge."""
+    if not raw.strip():
+        return ""
+    try:
+        return sdk_normalize_phone(raw, region)
+    except NormalizationError:
+        return _loose_phone(raw)
+
+
+#: The lead fields holding names and labels (`clean_name`: ی/ک folded, spaces tidied, digits
+#: kept) and free text (`keep_text`: as written).
+NAME_FIELDS = ("given_name", "family_name", "organization_name", "campaign")
+FREE_TEXT_FIELDS = ("message",)
+
+
+def normalize_lead(data: Mapping[str, Any], region: str = "IR") -> dict[str, Any]:
+    """The one normalisation of a lead's input, whichever the entry point (public form, API,
+    staff page, import): names and campaign get `clean_name`, the message `keep_text`, the
+    email is lower-cased with Latin digits, the phone becomes E.164 in `region`; the referrer
+    and UTM values are stripped. Only string values are touched (the schema judges the rest).
+    """
+    out = dict(data)
+    for key in NAME_FIELDS:
+        if isinstance(out.get(key), str):
+            out[key] = clean_name(out[key])
+    for key in FREE_TEXT_FIELDS:
+        if isinstance(out.get(key), str):
+            out[key] = keep_text(out[key])
+    if isinstance(out.get("email"), str):
+        out["email"] = normalize_email(out["email"]) or None
+    if isinstance(out.get("phone"), str):
+        out["phone"] = normalize_phone(out["phone"], region) or None
+    if isinstance(out.get("referrer"), str):
+        out["referrer"] = out["referrer"].strip() or None
+    return out
 
 
 class _Text(fields.String):
@@ -101,12 +148,17 @@ class LeadIn(Schema):
     """A lead as given by the API, the staff form, an import or the public form.
 
     A person's name or an organisation's is required, and an email or a phone to reach them.
-    The email is lower-cased; the phone keeps `+` and digits (Persian digits accepted). `utm`
-    takes the five UTM keys (`source`, `medium`, `campaign`, `term`, `content`).
+    Every value first goes through `normalize_lead` (names: ی/ک folded; email lower-cased; phone
+    E.164 in the deployment's region, Persian digits accepted; the message kept as written).
+    `utm` takes the five UTM keys (`source`, `medium`, `campaign`, `term`, `content`).
     """
 
     class Meta:
         unknown = RAISE
+
+    def __init__(self, *args: Any, region: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.region = region
 
     given_name = _Text(allow_none=True, validate=validate.Length(max=120))
     family_name = _Text(allow_none=True, validate=validate.Length(max=120))
@@ -127,14 +179,9 @@ class LeadIn(Schema):
     def _clean(self, data: Any, **_: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        data = dict(data)
-        email = data.get("email")
-        if isinstance(email, str):
-            data["email"] = normalize_email(email) or None
-        phone = data.get("phone")
-        if isinstance(phone, str):
-            data["phone"] = normalize_phone(phone) or None
-        return data
+        if self.region is None:
+            self.region = phone_region()
+        return normalize_lead(data, self.region)
 
     @validates_schema
     def _check(self, data: dict[str, Any], partial: Any = None, **_: Any) -> None:
@@ -345,6 +392,22 @@ def _like_prefix(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def _search_conditions(raw: str) -> list[Any]:
+    """What a search matches, normalised as the leads were (`normalize_lead`): an email prefix
+    (Latin digits, lower case), a phone fragment in any digits as E.164 prefixes (`0912…` and
+    `+98912…` alike), or a name prefix with Arabic ي/ك read as Persian ی/ک."""
+    text = raw.translate(_DIGITS)
+    conditions = [Lead.email.like(_like_prefix(text.lower() if "@" in text else text), escape="\\")]
+    if _PHONE_RE.match(_loose_phone(text) or "x") or text.replace(" ", "").lstrip("+").isdigit():
+        prefixes = {*phone_search_prefixes(text), _loose_phone(text)}
+        conditions += [Lead.phone.like(_like_prefix(p), escape="\\") for p in sorted(prefixes) if p]
+    else:
+        name = _like_prefix(clean_name(raw) or raw)
+        conditions += [column.like(name, escape="\\")
+                       for column in (Lead.given_name, Lead.family_name, Lead.organization_name)]
+    return conditions
+
+
 def list_leads(args: dict[str, Any], viewer: Viewer) -> tuple[list[Lead], str | None]:
     """One page of leads the viewer may see, filtered, newest first or by score; and the next cursor.
 
@@ -360,16 +423,9 @@ def list_leads(args: dict[str, Any], viewer: Viewer) -> tuple[list[Lead], str | 
         query = query.where(Lead.source == args["source"])
     if args.get("min_score") is not None:
         query = query.where(Lead.score >= args["min_score"])
-    text = (args.get("q") or "").translate(_DIGITS).strip()
-    if text:
-        pattern = _like_prefix(text.lower() if "@" in text else text)
-        conditions = [Lead.email.like(pattern, escape="\\")]
-        if _PHONE_RE.match(normalize_phone(text) or "x") or text.replace(" ", "").lstrip("+").isdigit():
-            conditions.append(Lead.phone.like(_like_prefix(normalize_phone(text)), escape="\\"))
-        else:
-            for column in (Lead.given_name, Lead.family_name, Lead.organization_name):
-                conditions.append(column.like(pattern, escape="\\"))
-        query = query.where(sa.or_(*conditions))
+    raw = (args.get("q") or "").strip()
+    if raw:
+        query = query.where(sa.or_(*_search_conditions(raw)))
     by_score = args.get("sort") == "score"
     if args.get("cursor"):
         if by_score:

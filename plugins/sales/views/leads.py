@@ -124,8 +124,7 @@ def _tracking_from_request() -> dict[str, str]:
 def _public_values() -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in FORM_FIELDS + UTM_FIELDS + ("campaign", "referrer"):
-        text = request.form.get(name, "")
-        text = text.translate(_DIGITS).strip() if name != "message" else text.strip()
+        text = request.form.get(name, "").strip()  # normalised by the service (`normalize_lead`)
         if text:
             values[name] = text
     values["consent"] = request.form.get("consent") in ("1", "on", "true", "yes")
@@ -208,7 +207,7 @@ def _staff_values() -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in FORM_FIELDS + UTM_FIELDS + ("campaign", "referrer", "status", "owner_id", "source"):
         text = request.form.get(name, "")
-        text = text.translate(_DIGITS).strip() if name != "message" else text.strip()
+        text = text.translate(_DIGITS).strip() if name == "owner_id" else text.strip()  # the rest: `normalize_lead`
         values[name] = text or None
     values["consent"] = request.form.get("consent") in ("1", "on", "true", "yes")
     return values
