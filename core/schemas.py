@@ -265,7 +265,7 @@ def _validate_attribute(field: CustomerField, value: Any) -> Any:
     if kind in ("string", "text", "choice"):
         if not isinstance(value, str):
             raise ValidationError("Not a valid string.")
-        value = clean_text(value) or ""
+        value = (keep_text(value) if kind == "text" else clean_text(value)) or ""  # "text": free text, as written
         if len(value) > field.max_length:
             raise ValidationError(f"Longer than {field.max_length} characters.")
         if kind == "choice" and value not in field.choices:

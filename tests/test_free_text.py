@@ -3,11 +3,14 @@ search keys (docs/decisions.md, "Which text is normalised")."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import sqlalchemy as sa
 
 from payvand.core.models import Customer, Interaction
 from payvand.core.normalize import clean_text, fold, keep_text
+from payvand.sdk import CustomerField, PluginMeta, hookimpl
 from payvand.sdk.testing import PERSIAN_FREE_TEXT, assert_text_kept
 
 
@@ -60,3 +63,29 @@ def test_clean_text_keeps_digits_and_fold_folds_them(text):
 
 def test_names_fold_arabic_yeh_and_kaf_only():
     assert clean_text("علي  كريمي ۱۲") == "علی کریمی ۱۲"
+
+
+class NotesField:
+    """A plugin declaring a free-text and a one-line custom field."""
+
+    meta = PluginMeta(name="free_text_probe", version="1.0", title="Free text probe")
+
+    @hookimpl
+    def payvand_customer_fields(self) -> list[Any]:
+        """A `text` (free text) and a `string` (a label) field."""
+        return [CustomerField("free_text_probe.notes", type="text", max_length=2000),
+                CustomerField("free_text_probe.label", type="string")]
+
+
+class TestCustomFields:
+    @pytest.fixture
+    def payvand_plugins(self) -> list[Any]:
+        return [NotesField()]
+
+    def test_a_text_field_is_kept_as_written_and_a_string_field_tidied(self, api, db_session):
+        notes = "خط اول  با ۱۲\nخط دوم ٣٤ — كالا"
+        response = api.post("customers", json={"given_name": "Ali", "attributes": {
+            "free_text_probe.notes": notes, "free_text_probe.label": "  برچسب  ويژه ۱۲ "}})
+        assert response.status_code == 201, response.json
+        customer = db_session.get(Customer, response.json["id"])
+        assert customer.attributes == {"free_text_probe.notes": notes, "free_text_probe.label": "برچسب ویژه ۱۲"}

@@ -388,8 +388,10 @@ def leads_scoring() -> Any:
             rule.active = not rule.active
             session().commit()
             return redirect(url_for("sales.leads_scoring"))
-        values = {k: (request.form.get(k) or "").translate(_DIGITS).strip() or None
-                  for k in ("name", "field", "operator", "value", "points")}
+        values = {k: (request.form.get(k) or "").strip() or None for k in ("name", "field", "operator", "value", "points")}
+        numeric = ("points",) if values["field"] in scoring.TEXT_FIELDS else ("points", "value")
+        for k in numeric:  # a name, and a value matched against text, are kept as typed
+            values[k] = values[k].translate(_DIGITS) if values[k] else None
         form = _validate(scoring.RuleIn(), {k: v for k, v in values.items() if v is not None}, values)
         if form.ok:
             scoring.create_rule(form.data)
