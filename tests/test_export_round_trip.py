@@ -126,3 +126,22 @@ def test_only_the_exact_export_header_marks_a_payvand_export():
     assert is_payvand_export(["\ufeffid", *CSV_COLUMNS[1:]])
     assert not is_payvand_export(CSV_COLUMNS[:-1])
     assert not is_payvand_export(["given_name", "family_name"])
+
+
+def test_the_rejects_file_of_an_export_imports_with_its_guards_removed(runtime, make_customer, tmp_path):
+    make_customer(given_name="=Ali", family_name="'Rezaei", tags=["+vip"], emails=["ali@example.com"])
+    text = _export(runtime)
+    _wipe(runtime)
+    broken = text.replace("ali@example.com", "not-an-email")
+    source = tmp_path / "export.csv"
+    source.write_bytes(broken.encode("utf-8-sig"))
+    rejects = tmp_path / "rejects.csv"
+    report = import_customers(runtime, source, ImportOptions(rejects=rejects))
+    assert report.rejected == 1
+    fixed = rejects.read_text(encoding="utf-8-sig").replace("not-an-email", "ali@example.com")
+    assert "'=Ali" in fixed
+    _import(runtime, tmp_path, fixed)
+    with runtime.sessionmaker() as session:
+        customer = session.scalars(sa.select(Customer)).one()
+        assert (customer.given_name, customer.family_name) == ("=Ali", "'Rezaei")
+        assert session.scalars(sa.select(CustomerTag.tag)).one() == "+vip"

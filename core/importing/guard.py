@@ -7,8 +7,9 @@ export, *every* cell of a guarded column that starts with `'` carries exactly on
 the importer removes exactly one.
 
 The importer knows a file is a Payvand export by its header row: exactly `EXPORT_HEADER`,
-in that order (a byte-order mark and spaces around names are ignored). Any other file is
-someone's own data, and a leading `'` there is kept as typed.
+in that order (a byte-order mark and spaces around names are ignored), or the rejects file an
+import of an export writes (`line`, `reason`, then the export's columns, cells as read). Any
+other file is someone's own data, and a leading `'` there is kept as typed.
 """
 
 from __future__ import annotations
@@ -57,13 +58,28 @@ def unguard(text: str) -> str:
     return text[1:] if text.startswith(GUARD) else text
 
 
+#: The columns the importer's rejects file puts before the file's own.
+REJECTS_PREFIX = ("line", "reason")
+
+
+def _export_offset(header: Sequence[str]) -> int | None:
+    names = tuple(h.lstrip("\ufeff").strip() for h in header)
+    if names == EXPORT_HEADER:
+        return 0
+    if names == REJECTS_PREFIX + EXPORT_HEADER:
+        return len(REJECTS_PREFIX)
+    return None
+
+
 def is_payvand_export(header: Sequence[str]) -> bool:
-    """True when `header` is the header row of Payvand's customer CSV export."""
-    return tuple(h.lstrip("\ufeff").strip() for h in header) == EXPORT_HEADER
+    """True when `header` is the header row of Payvand's customer CSV export (or of the rejects
+    file of its import)."""
+    return _export_offset(header) is not None
 
 
 def guarded_indexes(header: Sequence[str]) -> tuple[int, ...]:
     """The positions of the guarded columns in a Payvand export's header (empty for other files)."""
-    if not is_payvand_export(header):
+    offset = _export_offset(header)
+    if offset is None:
         return ()
-    return tuple(i for i, name in enumerate(EXPORT_HEADER) if name in GUARDED_COLUMNS)
+    return tuple(offset + i for i, name in enumerate(EXPORT_HEADER) if name in GUARDED_COLUMNS)
