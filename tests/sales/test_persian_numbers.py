@@ -101,3 +101,12 @@ def test_activity_form_keeps_subject_and_notes_and_reads_persian_numbers(web, db
     assert (activity.subject, activity.notes, activity.customer_id) == ("تماس درباره سفارش ۱۲", PERSIAN_FREE_TEXT,
                                                                          customer.id)
     assert activity.remind_at is not None and (activity.due_at - activity.remind_at).total_seconds() == 1800
+
+
+def test_lead_conversion_reads_a_persian_deal_amount(api, db_session):
+    lead = api.post("/api/v1/sales/leads", json={"given_name": "Sara", "email": "sara@example.com"}).get_json()
+    response = api.post(f"/api/v1/sales/leads/{lead['id']}/convert", json={"create_deal": True, "deal_amount": "۱۵۰۰۰۰۰"})
+    assert response.status_code in (200, 201), response.get_json()
+    assert db_session.scalars(sa.select(Deal)).one().amount == Decimal("1500000")
+    spec = api.get("/api/v1/openapi.json").get_json()
+    assert "۰-۹" in spec["components"]["schemas"]["ConvertIn"]["properties"]["deal_amount"]["pattern"]

@@ -278,8 +278,16 @@ class ConvertIn(Schema):
     deal_title = fields.String(allow_none=True, validate=validate.Length(min=1, max=200))
     deal_amount = fields.String(allow_none=True, validate=validate.Regexp(r"^[0-9]{1,15}(\.[0-9]{1,4})?$",
                                                                         error="A positive amount, e.g. 1500000 or 12.50."),
-                                metadata={"description": "Exact decimal as a string"})
+                                metadata={"description": "Exact decimal as a string (Persian or Arabic-Indic digits "
+                                                         "accepted)",
+                                          "pattern": r"^[0-9۰-۹٠-٩]{1,15}([.٫][0-9۰-۹٠-٩]{1,4})?$"})
     deal_currency = fields.String(load_default="IRR", validate=validate.Regexp(r"^[A-Z]{3}$"))
+
+    @pre_load
+    def _digits(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("deal_amount"), str):
+            data = {**data, "deal_amount": data["deal_amount"].translate(_DIGITS).replace("٫", ".")}
+        return data
 
 
 @dataclasses.dataclass(frozen=True)
