@@ -12,6 +12,10 @@ Then use `app`, `client`, `api` (a superuser's authenticated API client), `api_a
 staff UI: `web` (a superuser logged in through the login form), `web_as(permissions)` and
 `count_queries` (the SQL statements a block runs). For concurrency: `race` fires N requests at
 once at a real threaded server of the app (use it on the PostgreSQL run to prove money paths).
+For text and files: `assert_text_kept(send, read)` proves an entry point stores free text
+(Persian, with Persian digits: `PERSIAN_FREE_TEXT`) unchanged, and
+`assert_csv_round_trip(export, load, reset=...)` that an export imports back cell for cell
+(seed it with `FORMULA_VALUES`).
 
 Every test runs on a fresh SQLite database; when `PAYVAND_TEST_DATABASE_URL` points at a
 PostgreSQL database, every test using `app` runs a second time there.
