@@ -73,3 +73,11 @@ def test_staff_edit_normalises_too(web, api, db_session):
 def test_the_message_is_kept_as_written(api, db_session, message):
     assert_text_kept(lambda text: api.post("/api/v1/sales/leads", json={**TYPED, "message": text}).get_json(),
                      lambda body: db_session.get(Lead, body["id"]).message, message)
+
+
+def test_the_service_normalises_whoever_calls_it(in_app, api, db_session):
+    from payvand.plugins.sales.services import leads
+
+    leads.create_lead({**TYPED, "source": "manual"})
+    db_session.commit()
+    _assert_stored_and_found(api, db_session)

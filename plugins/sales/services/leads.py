@@ -334,12 +334,13 @@ def check_owner(owner_id: int | None) -> None:
 
 
 def create_lead(data: dict[str, Any], *, owner_id: int | None = None) -> Lead:
-    """Add a lead from validated `LeadIn` data in the current session (flushed, not committed).
+    """Add a lead from validated `LeadIn` data in the current session (flushed, not committed);
+    the values go through `normalize_lead` whoever calls.
 
     `owner_id` in `data` wins over the argument (the creator, for manual entry); the public
     form passes none, leaving the lead unassigned.
     """
-    values = dict(data)
+    values = normalize_lead(data, phone_region())  # already done by `LeadIn`; kept here for any other caller
     values.setdefault("owner_id", owner_id)
     values.setdefault("source", "manual")
     check_owner(values.get("owner_id"))
@@ -369,6 +370,7 @@ def update_lead(lead: Lead, data: dict[str, Any]) -> dict[str, list[Any]]:
     if lead.status == "converted" and "status" in data:
         raise LeadError("A converted lead keeps its status.", fields={"status": ["Already converted."]},
                         code="lead_converted")
+    data = normalize_lead(data, phone_region())  # already done by `LeadPatch`; kept for any other caller
     if "owner_id" in data:
         check_owner(data["owner_id"])
     changes: dict[str, list[Any]] = {}
