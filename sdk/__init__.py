@@ -32,6 +32,7 @@ from payvand.core.contracts import (
 )
 from payvand.core.db import Base, BigId, ExactDecimal, JSONText, UTCDateTime, current_session, session_scope, utcnow
 from payvand.core.hookspecs import hookimpl
+from payvand.core.importing.guard import guard as csv_guard  # CSV writing: the formula guard
 from payvand.core.importing.source import CsvSource, SourceError as CsvSourceError  # CSV reading: encoding, delimiter
 from payvand.core.normalize import NormalizationError, keep_text, normalize_email, normalize_phone
 from payvand.core.normalize import clean_text as clean_name
@@ -57,7 +58,7 @@ __all__ = [
     "CustomerEmail", "audit", "call_hook", "over_rate_limit", "parse_date", "parse_number", "create_customer", "find_customer_ids_by_email",
     "search_customers",
     "Attachment", "MailError", "mail_enabled", "send_mail", "to_local", "local_zone",
-    "CsvSource", "CsvSourceError", "fold_text",
+    "CsvSource", "CsvSourceError", "csv_guard", "fold_text",
     "NormalizationError", "clean_name", "keep_text", "normalize_email", "normalize_phone", "phone_region",
     "phone_search_prefixes",
     "record_interactions", "font_path", "format_date", "format_money", "format_number", "localize_digits", "current_locale",
