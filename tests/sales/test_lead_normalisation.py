@@ -81,3 +81,11 @@ def test_the_service_normalises_whoever_calls_it(in_app, api, db_session):
     leads.create_lead({**TYPED, "source": "manual"})
     db_session.commit()
     _assert_stored_and_found(api, db_session)
+
+
+def test_a_name_search_finds_digits_in_any_script(api):
+    lead = api.post("/api/v1/sales/leads", json={"organization_name": "شركت ۱۲", "email": "co@example.com"}).get_json()
+    assert lead["organization_name"] == "شرکت ۱۲"
+    for q in ("شرکت 12", "شركت ۱۲", "شرکت ١٢"):
+        found = api.get("/api/v1/sales/leads", query_string={"q": q}).get_json()["items"]
+        assert [item["id"] for item in found] == [lead["id"]], q

@@ -47,6 +47,7 @@ PAGE_SIZE = 50
 MAX_PAGE = 200
 
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+_TO_PERSIAN = str.maketrans("0123456789٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹۰۱۲۳۴۵۶۷۸۹")
 _PHONE_RE = re.compile(r"^\+?[0-9]{5,20}$")
 
 
@@ -405,16 +406,18 @@ def _like_prefix(text: str) -> str:
 def _search_conditions(raw: str) -> list[Any]:
     """What a search matches, normalised as the leads were (`normalize_lead`): an email prefix
     (Latin digits, lower case), a phone fragment in any digits as E.164 prefixes (`0912…` and
-    `+98912…` alike), or a name prefix with Arabic ي/ك read as Persian ی/ک."""
+    `+98912…` alike), or a name prefix with Arabic ي/ك read as Persian ی/ک and digits in any
+    script (`شرکت 12` finds `شرکت ۱۲`)."""
     text = raw.translate(_DIGITS)
     conditions = [Lead.email.like(_like_prefix(text.lower() if "@" in text else text), escape="\\")]
     if _PHONE_RE.match(_loose_phone(text) or "x") or text.replace(" ", "").lstrip("+").isdigit():
         prefixes = {*phone_search_prefixes(text), _loose_phone(text)}
         conditions += [Lead.phone.like(_like_prefix(p), escape="\\") for p in sorted(prefixes) if p]
     else:
-        name = _like_prefix(clean_name(raw) or raw)
-        conditions += [column.like(name, escape="\\")
-                       for column in (Lead.given_name, Lead.family_name, Lead.organization_name)]
+        name = clean_name(raw) or raw  # names keep their digits: try the Latin and the Persian spelling
+        for spelling in sorted({name, name.translate(_DIGITS), name.translate(_TO_PERSIAN)}):
+            conditions += [column.like(_like_prefix(spelling), escape="\\")
+                           for column in (Lead.given_name, Lead.family_name, Lead.organization_name)]
     return conditions
 
 
