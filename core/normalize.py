@@ -1,5 +1,10 @@
 """Normalising what people type: Persian text, digits, email addresses and phone numbers.
 
+What is normalised how (docs/decisions.md, "Which text is normalised"): numbers, ids, dates,
+emails and phones get Latin digits; names and labels get `clean_text` (ی/ک folding, spaces,
+digits kept); free text gets `keep_text` (unchanged but for the space around it); search keys
+get `fold` (everything folded, digits too, so a search for 12 finds ۱۲).
+
 Fast paths handle the common shapes (ASCII emails, Iranian mobile numbers) with plain string
 operations; everything else goes through `email-validator` and `phonenumbers`.
 """
@@ -17,14 +22,12 @@ PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
 ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
 ZWNJ = "\u200c"
 
-#: Arabic letters to their Persian forms, and Persian/Arabic digits to ASCII.
+#: Persian/Arabic digits to ASCII (numbers, identifiers, search keys), Arabic letters to Persian.
 _TO_LATIN_DIGITS = str.maketrans(PERSIAN_DIGITS + ARABIC_DIGITS, "0123456789" * 2)
 _ARABIC_TO_PERSIAN = str.maketrans(
     {"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "ۀ": "ه", "ؤ": "و", "إ": "ا", "أ": "ا", "ٱ": "ا"}
 )
-_TEXT_TABLE = str.maketrans(
-    {"ي": "ی", "ى": "ی", "ك": "ک", **{d: str(i) for i, d in enumerate(ARABIC_DIGITS)}}
-)
+_TEXT_TABLE = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک"})
 _DIACRITICS = re.compile("[\u064b-\u065f\u0670\u0640]")  # harakat, superscript alef, tatweel
 _SPACES = re.compile(r"[\s\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _ZWNJ_RUN = re.compile(r"\s*\u200c[\s\u200c]*")
@@ -57,10 +60,13 @@ def to_persian_digits(text: str) -> str:
 
 
 def clean_text(text: str | None) -> str | None:
-    """Tidy a human-entered string: Persian letters, no stray spaces or ZWNJs; None if empty.
+    """Tidy a name or a label: Persian letters, no stray spaces or ZWNJs; None if empty.
 
-    Arabic ي/ك become Persian ی/ک, Arabic digits become Persian-neutral ASCII, runs of
-    white space become one space, a ZWNJ next to a space or doubled is dropped.
+    Arabic ي/ى/ك become Persian ی/ک (the documented folding, so that a name typed on an
+    Arabic keyboard or read from a cp1256 file is the same name), runs of white space become
+    one space, a ZWNJ next to a space or doubled is dropped. Digits are kept as typed: they
+    are part of what the person wrote (a search key folds them, see `fold`). For free text
+    (summaries, notes, messages) use `keep_text`, which changes nothing inside the text.
     """
     if text is None:
         return None
@@ -70,6 +76,15 @@ def clean_text(text: str | None) -> str | None:
     text = _ZWNJ_RUN.sub(lambda m: " " if " " in m.group() else ZWNJ, text)
     text = _SPACES.sub(" ", text).strip(" " + ZWNJ)
     return text or None
+
+
+def keep_text(text: str | None) -> str | None:
+    """Free text a person wrote (a summary, a note, a message), kept exactly: only the white
+    space around it is dropped; None if nothing is left. Letters, digits, spaces inside and
+    line breaks stay as typed."""
+    if text is None:
+        return None
+    return text.strip() or None
 
 
 def fold(text: str | None) -> str:

@@ -14,7 +14,14 @@ from payvand.core.contracts import CustomerField
 from payvand.core.db import MAX_ID
 from payvand.core.dates import BusinessDate, BusinessDateTime, business_date
 from payvand.core.models import CustomerKind, Direction, LifecycleStage
-from payvand.core.normalize import NormalizationError, clean_text, normalize_email, normalize_phone, to_latin_digits
+from payvand.core.normalize import (
+    NormalizationError,
+    clean_text,
+    keep_text,
+    normalize_email,
+    normalize_phone,
+    to_latin_digits,
+)
 
 _KIND_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*$")
 _TAG_MAX = 64
@@ -83,17 +90,20 @@ class SafeSchema(Schema):
 
 
 class CleanString(fields.String):
-    """A string with Persian normalisation (ی/ک, spaces, ZWNJ); blank becomes None.
+    """A name or label with Persian normalisation (ی/ک, spaces, ZWNJ; digits kept); blank becomes None.
 
     Validators see the cleaned text; a blank value where None is not allowed is an error.
     """
+
+    #: How the text is tidied: `clean_text` for names and labels.
+    clean = staticmethod(clean_text)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
         raw = super()._deserialize(value, attr, data, **kwargs)
         for validator in self.validators:  # the documented maxLength holds for the text as sent
             if isinstance(validator, validate.Length) and validator.max is not None and len(raw) > validator.max:
                 raise ValidationError(f"Longer than maximum length {validator.max}.")
-        text = clean_text(raw)
+        text = self.clean(raw)
         if text is None and not self.allow_none:
             raise ValidationError("Field may not be blank.")
         return text
@@ -101,6 +111,13 @@ class CleanString(fields.String):
     def _validate(self, value: Any) -> None:
         if value is not None:
             super()._validate(value)
+
+
+class FreeText(CleanString):
+    """Free text a person wrote (a summary, a note, a message), stored exactly as sent: only the
+    white space around it is dropped (`keep_text`); blank becomes None."""
+
+    clean = staticmethod(keep_text)
 
 
 class DecimalString(fields.Decimal):
@@ -238,7 +255,7 @@ def _validate_attribute(field: CustomerField, value: Any) -> Any:
     if kind in ("string", "text", "choice"):
         if not isinstance(value, str):
             raise ValidationError("Not a valid string.")
-        value = clean_text(value) or ""
+        value = (keep_text(value) if kind == "text" else clean_text(value)) or ""  # "text": free text, as written
         if len(value) > field.max_length:
             raise ValidationError(f"Longer than {field.max_length} characters.")
         if kind == "choice" and value not in field.choices:
@@ -467,7 +484,7 @@ class InteractionIn(SafeSchema):
     kind = fields.String(required=True, validate=[validate.Length(max=64), validate.Regexp(_KIND_RE, error="Use a namespaced kind such as 'core.note' or 'sales.order'.")])
     channel = fields.String(required=True, validate=validate.Length(min=1, max=32))
     direction = fields.String(load_default=Direction.inbound.value, validate=validate.OneOf(_DIRECTIONS))
-    summary = CleanString(load_default="", allow_none=True, validate=validate.Length(max=500))
+    summary = FreeText(load_default="", allow_none=True, validate=validate.Length(max=500))
     occurred_at = BusinessDateTime(default_timezone=_UTC)
     value = fields.Decimal(
         allow_none=True, places=None, allow_nan=False,

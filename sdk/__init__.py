@@ -33,7 +33,10 @@ from payvand.core.contracts import (
 )
 from payvand.core.db import Base, BigId, ExactDecimal, JSONText, UTCDateTime, current_session, session_scope, utcnow
 from payvand.core.hookspecs import hookimpl
+from payvand.core.importing.guard import guard as csv_guard  # CSV writing: the formula guard
 from payvand.core.importing.source import CsvSource, SourceError as CsvSourceError  # CSV reading: encoding, delimiter
+from payvand.core.normalize import NormalizationError, keep_text, normalize_email, normalize_phone
+from payvand.core.normalize import clean_text as clean_name
 from payvand.core.normalize import fold as fold_text
 from payvand.core.dates import MAX_BUSINESS_DATE, MIN_BUSINESS_DATE, BusinessDate, BusinessDateTime, business_date, in_business_range
 from payvand.core.dates import RANGE_MESSAGE as BUSINESS_DATE_MESSAGE
@@ -60,7 +63,9 @@ __all__ = [
     "CustomerEmail", "audit", "call_hook", "over_rate_limit", "parse_date", "parse_number", "create_customer", "find_customer_ids_by_email",
     "search_customers",
     "Attachment", "MailError", "mail_enabled", "send_mail", "to_local", "local_zone",
-    "CsvSource", "CsvSourceError", "fold_text",
+    "CsvSource", "CsvSourceError", "csv_guard", "fold_text",
+    "NormalizationError", "clean_name", "keep_text", "normalize_email", "normalize_phone", "phone_region",
+    "phone_search_prefixes",
     "record_interactions", "font_path", "format_date", "format_money", "format_number", "localize_digits", "current_locale",
     "to_jalali", "from_jalali", "jalali_month_days", "jalali_month_name", "quiet_gc",
     "content_security_policy", "FILE_TYPES", "FileType", "UploadRejected", "check_upload", "send_upload", "upload_type",
@@ -104,6 +109,26 @@ def transaction() -> Iterator[Session]:
     """
     with session_scope(_runtime().sessionmaker) as opened:
         yield opened
+
+
+def phone_region() -> str:
+    """The deployment's phone region (setting `core.phone_region`, default `PAYVAND_PHONE_REGION`),
+    in which a phone typed without a country code is read; "IR" outside an app or command."""
+    from payvand.core.settings import PHONE_REGION
+
+    try:
+        runtime = _runtime()
+    except RuntimeError:
+        return "IR"
+    return str(runtime.setting(current_session(), PHONE_REGION) or runtime.config["PAYVAND_PHONE_REGION"]).upper()
+
+
+def phone_search_prefixes(text: str, region: str | None = None) -> list[str]:
+    """The E.164 prefixes a typed phone fragment may stand for (`۰۹۱۲ ۹۹` → `+98912 99`…), as the
+    customer search matches them; `region` defaults to `phone_region()`."""
+    from payvand.core.services.customer_list import phone_prefixes
+
+    return phone_prefixes(text, region or phone_region())
 
 
 def setting(key: str) -> Any:

@@ -25,6 +25,11 @@ still in it.
 For bad input: `extreme_dates()` sends far dates (year 1, 9999, 0, 10000, ±14 h offsets) to every
 date and date-time input of the OpenAPI document and reports any that was not refused with a 4xx.
 
+For text and files: `assert_text_kept(send, read)` proves an entry point stores free text
+(Persian, with Persian digits: `PERSIAN_FREE_TEXT`) unchanged, and
+`assert_csv_round_trip(export, load, reset=...)` that an export imports back cell for cell
+(seed it with `FORMULA_VALUES`).
+
 Every test runs on a fresh SQLite database; when `PAYVAND_TEST_DATABASE_URL` points at a
 PostgreSQL database, every test using `app` runs a second time there.
 """
@@ -1146,3 +1151,61 @@ def extreme_dates(api: ApiClient) -> Callable[..., DateProbe]:
     """`extreme_dates(include=r"^/api/v1/myplugin/")` probes every date input of the app's API with
     far dates as a superuser (see `probe_extreme_dates`); assert `.failures == []`."""
     return functools.partial(probe_extreme_dates, api)
+
+# --------------------------------------------------------------------------- text kept, CSV round trips
+
+#: Free text as a person types it in Persian: Persian and Arabic-Indic digits, a ZWNJ, a
+#: thousands separator and punctuation. Entry points must store it exactly as sent.
+PERSIAN_FREE_TEXT = "پیگیری سفارش ۱۲ و فاکتور ٣٤ — مبلغ ۱٬۲۵۰٬۰۰۰ ریال، تحویل‌شده (نسخه 2)"
+#: Values a spreadsheet would run as formulas, and a value that starts with the guard itself:
+#: an export must guard them and its import must give them back unchanged.
+FORMULA_VALUES = ("=HYPERLINK(\"http://example.com\",\"x\")", "+1+1", "-2-2", "@SUM(A1)", "'quoted", "''twice")
+
+
+def assert_text_kept(send: Callable[[str], Any], read: Callable[[Any], Any], text: str = PERSIAN_FREE_TEXT) -> None:
+    """Assert that free text goes through an entry point unchanged (digits, letters, spaces).
+
+    `send(text)` posts the text through a form or an API route and returns what identifies the
+    stored row (e.g. the response); `read(that)` returns the stored text. Use it for every
+    free-text field a person writes (summaries, notes, messages)::
+
+        assert_text_kept(lambda t: api.post(url, json={"summary": t}).json,
+                         lambda body: db_session.get(Interaction, body["id"]).summary)
+    """
+    stored = read(send(text))
+    assert stored == text, f"free text was rewritten: sent {text!r}, stored {stored!r}"
+
+
+def csv_cells(text: str, ignore: tuple[str, ...] = ()) -> list[dict[str, str]]:
+    """The rows of a CSV text as `{header: cell}` dicts (a BOM dropped), without the `ignore` columns."""
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"), newline="")))
+    if not rows:
+        return []
+    header = rows[0]
+    return [{h: cell for h, cell in zip(header, row) if h not in ignore} for row in rows[1:]]
+
+
+def assert_csv_round_trip(export: Callable[[], str], load: Callable[[str], Any], *,
+                          reset: Callable[[], Any] | None = None, ignore: tuple[str, ...] = ()) -> str:
+    """Assert that a CSV export imports back into the same data: export, `reset()` (e.g. empty
+    the tables, as a fresh database), `load(text)` (the import), export again; the two files must
+    be identical cell for cell, apart from the `ignore` columns (ids and times the database
+    assigns). Returns the first export. Seed the data with `FORMULA_VALUES` and
+    `PERSIAN_FREE_TEXT` so the formula guard and the digits are checked too."""
+    first = export()
+    if reset is not None:
+        reset()
+    load(first)
+    second = export()
+    before, after = csv_cells(first, ignore), csv_cells(second, ignore)
+    assert len(before) == len(after), f"{len(before)} rows exported, {len(after)} after the round trip"
+    for number, (old, new) in enumerate(zip(before, after), start=1):
+        for column, value in old.items():
+            assert new.get(column) == value, (
+                f"row {number}, column {column!r}: exported {value!r}, after the round trip {new.get(column)!r}")
+    if not ignore:
+        assert first == second, "the second export differs from the first"
+    return first

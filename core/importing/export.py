@@ -4,7 +4,8 @@ Customers are read in keyset pages by id (`WHERE id > :last ORDER BY id LIMIT n`
 with its emails, phones and tags fetched by `customer_id IN (...)`: a bounded number of
 queries per page, flat memory for any number of customers, and the same on SQLite and
 PostgreSQL. Merged-away customers are left out. The CSV's headers are the ones the importer
-recognises, so an export can be imported again.
+recognises, so an export can be imported again: cells a spreadsheet would run as a formula
+get a leading `'` (`guard.py`), which the importer removes again from a Payvand export.
 """
 
 from __future__ import annotations
@@ -17,33 +18,16 @@ from typing import IO, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from payvand.core.importing.guard import EXPORT_HEADER, guard
 from payvand.core.importing.tables import rows_by_customer
 from payvand.core.models import Customer, CustomerEmail, CustomerPhone, CustomerTag
 
 PAGE = 2000
 FORMATS = ("csv", "jsonl")
-CSV_COLUMNS = (
-    "id",
-    "kind",
-    "given_name",
-    "family_name",
-    "organization_name",
-    "display_name",
-    "email",
-    "phone",
-    "tags",
-    "birthday",
-    "lifecycle_stage",
-    "preferred_language",
-    "preferred_channel",
-    "owner_id",
-    "attributes",
-    "created_at",
-    "updated_at",
-)
+#: The header row; `guard.is_payvand_export` recognises it when the file is imported again.
+CSV_COLUMNS = EXPORT_HEADER
 #: The customer columns read directly (the rest of CSV_COLUMNS come from child tables).
 _SCALARS = tuple(c for c in CSV_COLUMNS if c not in ("email", "phone", "tags"))
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def customer_pages(
@@ -88,29 +72,22 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def _safe(text: str | None) -> str:
-    """A cell Excel will not run as a formula (a leading = + - @ gets a quote)."""
-    if not text:
-        return ""
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def _csv_row(customer: dict[str, Any]) -> list[Any]:
     attributes = customer["attributes"] or {}
     return [
         customer["id"],
         customer["kind"],
-        _safe(customer["given_name"]),
-        _safe(customer["family_name"]),
-        _safe(customer["organization_name"]),
-        _safe(customer["display_name"]),
-        "|".join(customer["emails"]),
+        guard(customer["given_name"]),
+        guard(customer["family_name"]),
+        guard(customer["organization_name"]),
+        guard(customer["display_name"]),
+        guard("|".join(customer["emails"])),
         "|".join(customer["phones"]),
-        _safe("|".join(customer["tags"])),
+        guard("|".join(customer["tags"])),
         _iso(customer["birthday"]) or "",
         customer["lifecycle_stage"],
         customer["preferred_language"] or "",
-        customer["preferred_channel"] or "",
+        guard(customer["preferred_channel"]),
         customer["owner_id"] or "",
         json.dumps(attributes, ensure_ascii=False) if attributes else "",
         _iso(customer["created_at"]),

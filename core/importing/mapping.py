@@ -13,6 +13,7 @@ import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+from payvand.core.importing.guard import guarded_indexes
 from payvand.core.normalize import fold
 
 SINGLE_TARGETS = (
@@ -28,6 +29,8 @@ SINGLE_TARGETS = (
 )
 MULTI_TARGETS = ("email", "phone", "mobile", "tags")
 IGNORE = "ignore"
+#: The `attributes` column of a Payvand export: every custom field as one JSON object.
+EXPORT_ATTRIBUTES = "attributes.*"
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "given_name": (
@@ -163,6 +166,8 @@ def valid_target(target: str, declared: Iterable[str] = ()) -> bool:
         return True
     if target.startswith("consent:"):
         return bool(re.fullmatch(r"[a-z][a-z0-9_]{0,31}", target[8:]))
+    if target == EXPORT_ATTRIBUTES:
+        return True
     if target.startswith("attributes."):
         return target[11:] in set(declared)
     return False
@@ -175,6 +180,13 @@ class ColumnMap:
     header: list[str]
     targets: dict[int, str]
     ignored: list[str]
+    #: Columns whose formula guard (`guard.py`) is removed: set when the file is a Payvand export.
+    guarded: tuple[int, ...] = ()
+
+    @property
+    def payvand_export(self) -> bool:
+        """True when the file is Payvand's own customer export (its exact header row)."""
+        return bool(self.guarded)
 
     def columns_for(self, target: str) -> list[int]:
         """The indexes of the columns mapped to `target`, in file order."""
@@ -234,6 +246,9 @@ def build_mapping(
             target = "attributes." + header[index]
         if target is not None and (target in MULTI_TARGETS or target not in targets.values()):
             targets[index] = target
+    guarded = guarded_indexes(header)
+    if guarded and EXPORT_ATTRIBUTES not in targets.values():
+        targets.setdefault(header.index("attributes"), EXPORT_ATTRIBUTES)
     ignored = [header[i] for i in range(len(header)) if targets.get(i, IGNORE) == IGNORE]
     targets = {i: t for i, t in targets.items() if t != IGNORE}
     useful = {
@@ -250,4 +265,4 @@ def build_mapping(
             'no column maps to a name, email or phone; use --map "Column=field" '
             f"(columns: {', '.join(header)})"
         )
-    return ColumnMap(header=header, targets=targets, ignored=ignored)
+    return ColumnMap(header=header, targets=targets, ignored=ignored, guarded=guarded)

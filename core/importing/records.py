@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import re
 from typing import Any
 
 from payvand.core.contracts import CustomerField
-from payvand.core.importing.mapping import ColumnMap
+from payvand.core.importing.guard import unguard
+from payvand.core.importing.mapping import EXPORT_ATTRIBUTES, ColumnMap
 from payvand.core.importing.values import (
     ValueProblem,
     parse_birthday,
     parse_bool,
     parse_kind,
     parse_stage,
+    split_export_tags,
     split_tags,
 )
 from payvand.core.models import CustomerKind
@@ -175,9 +178,14 @@ class RowParser:
         self.tags = mapping.columns_for("tags")
         self.consents = [(i, t[8:]) for i, t in mapping.targets.items() if t.startswith("consent:")]
         self.attributes = [
-            (i, t[11:]) for i, t in mapping.targets.items() if t.startswith("attributes.")
+            (i, t[11:]) for i, t in mapping.targets.items()
+            if t.startswith("attributes.") and t != EXPORT_ATTRIBUTES
         ]
+        self.attributes_json = single.get(EXPORT_ATTRIBUTES)
         self.last_index = max(mapping.targets) if mapping.targets else -1
+        self.guarded = mapping.guarded
+        #: A Payvand export joins tags with `|` only, so a tag may hold a comma.
+        self.split_tags = split_export_tags if mapping.payvand_export else split_tags
 
     def parse(self, line: int, cells: list[str]) -> Record:
         """Normalise one row; raise RowError with the reason when it cannot be imported."""
@@ -186,6 +194,11 @@ class RowParser:
         elif len(cells) > self.width and any(c.strip() for c in cells[self.width :]):
             raise RowError(f"the row has {len(cells)} fields but the header has {self.width}")
         record = Record(line, cells)
+        if self.guarded:
+            cells = cells.copy()
+            for index in self.guarded:
+                if index < len(cells):
+                    cells[index] = unguard(cells[index])
         try:
             self._names(record, cells)
             self._contacts(record, cells)
@@ -271,7 +284,7 @@ class RowParser:
         for index in self.tags:
             if not cells[index]:
                 continue
-            for raw in split_tags(cells[index]):
+            for raw in self.split_tags(cells[index]):
                 tag = _clean(raw, "a tag", TAG_MAX_LENGTH)
                 if tag and tag not in record.tags:
                     record.tags.append(tag)
@@ -280,7 +293,7 @@ class RowParser:
         for index, channel in self.consents:
             if cells[index].strip():
                 record.consents.append((channel, parse_bool(cells[index])))
-        if self.attributes:
+        if self.attributes or self.attributes_json is not None:
             self._attributes(record, cells)
 
     def _attributes(self, record: Record, cells: list[str]) -> None:
@@ -289,6 +302,14 @@ class RowParser:
         from payvand.core.schemas import validate_attributes
 
         values: dict[str, Any] = {}
+        if self.attributes_json is not None and cells[self.attributes_json].strip():
+            try:
+                found = json.loads(cells[self.attributes_json])
+            except ValueError:
+                found = None
+            if not isinstance(found, dict):
+                raise RowError("attributes: not a JSON object")
+            values.update(found)
         for index, name in self.attributes:
             raw = cells[index].strip()
             if not raw:

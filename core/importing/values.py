@@ -114,3 +114,8 @@ def parse_stage(raw: str) -> str:
 def split_tags(raw: str) -> list[str]:
     """Split a tags cell on `|`, `,` or the Persian comma; empty parts are dropped."""
     return [part for part in _TAG_SPLIT.split(raw) if part.strip()]
+
+
+def split_export_tags(raw: str) -> list[str]:
+    """Split the tags cell of a Payvand export, joined with `|` only; empty parts are dropped."""
+    return [part for part in raw.split("|") if part.strip()]

@@ -1,8 +1,10 @@
 """HTML forms validated by the same marshmallow schemas as the API, with field-level errors.
 
-`parse_form(schema)` reads `request.form`, turns Persian and Arabic digits into Latin ones,
-drops empty optional values, loads the result with `schema` and returns a `FormResult` the
-templates render (values to refill the inputs, messages next to each field).
+`parse_form(schema)` reads `request.form`, turns Persian and Arabic-Indic digits into Latin
+ones in the number fields (every field of the schema that is not text: numbers, ids, amounts,
+dates, booleans), keeps text fields as typed (a summary "سفارش ۱۲" stays so), drops empty
+optional values, loads the result with `schema` and returns a `FormResult` the templates
+render (values to refill the inputs, messages next to each field).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import request
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields
 
 from payvand.core.normalize import to_latin_digits
 
@@ -65,16 +67,32 @@ def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
-def form_values(lists: Iterable[str] = (), keep_empty: Iterable[str] = (), verbatim: Iterable[str] = ()) -> dict[str, Any]:
-    """`request.form` as a dict: Latin digits, stripped text, `lists` as lists of non-empty lines.
+def _is_text(field: fields.Field) -> bool:
+    if isinstance(field, fields.List):
+        return _is_text(field.inner)
+    return isinstance(field, fields.String) and not field.metadata.get("latin_digits")
 
-    A list field may come as several inputs of one name or as one textarea, one item per line.
-    Empty values are dropped unless named in `keep_empty` (to clear a field on edit); fields in
-    `verbatim` (passwords) are passed exactly as typed.
+
+def number_fields(schema: Schema) -> set[str]:
+    """The form names of `schema`'s fields whose digits are read as Latin: every field that is not
+    text (a `fields.String`, unless its metadata says `latin_digits=True`)."""
+    return {field.data_key or name for name, field in schema.fields.items() if not _is_text(field)}
+
+
+def form_values(lists: Iterable[str] = (), keep_empty: Iterable[str] = (), verbatim: Iterable[str] = (),
+                numbers: Iterable[str] = ()) -> dict[str, Any]:
+    """`request.form` as a dict: stripped text, `lists` as lists of non-empty lines.
+
+    Fields named in `numbers` get Latin digits (Persian ۰-۹ and Arabic-Indic ٠-٩ accepted);
+    every other field keeps its digits as typed. A list field may come as several inputs of
+    one name or as one textarea, one item per line. Empty values are dropped unless named in
+    `keep_empty` (to clear a field on edit); fields in `verbatim` (passwords) are passed
+    exactly as typed.
     """
     list_names = set(lists)
     keep = set(keep_empty)
     exact = set(verbatim)
+    latin = set(numbers)
     values: dict[str, Any] = {}
     for name in request.form:
         if name == "csrf_token":
@@ -86,9 +104,11 @@ def form_values(lists: Iterable[str] = (), keep_empty: Iterable[str] = (), verba
             items: list[str] = []
             for raw in request.form.getlist(name):
                 items.extend(line.strip() for line in raw.splitlines())
-            values[name] = [to_latin_digits(item) for item in items if item]
+            values[name] = [to_latin_digits(item) if name in latin else item for item in items if item]
             continue
-        text = to_latin_digits(request.form.get(name, "")).strip()
+        text = request.form.get(name, "").strip()
+        if name in latin:
+            text = to_latin_digits(text)
         if text or name in keep:
             values[name] = text if text else None
     for name in list_names:
@@ -106,5 +126,6 @@ def validate(schema: Schema, values: dict[str, Any]) -> FormResult:
 
 def parse_form(schema: Schema, lists: Iterable[str] = (), keep_empty: Iterable[str] = (),
                verbatim: Iterable[str] = ()) -> FormResult:
-    """Read and validate the submitted form with `schema` (see `form_values`)."""
-    return validate(schema, form_values(lists, keep_empty, verbatim))
+    """Read and validate the submitted form with `schema` (see `form_values`); digits are read as
+    Latin in the schema's number fields (`number_fields`), text fields are kept as typed."""
+    return validate(schema, form_values(lists, keep_empty, verbatim, numbers=number_fields(schema)))

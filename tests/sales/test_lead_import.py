@@ -76,7 +76,7 @@ def test_persian_headers_digits_and_yes_no_words_are_read(in_app, db_session, ma
     assert (result.created, result.errors) == (1, [])
     lead = _leads(db_session)[0]
     assert (lead.given_name, lead.family_name, lead.organization_name) == ("علی", "رضایی", "شرکت نمونه")
-    assert (lead.email, lead.phone, lead.campaign, lead.message) == ("ali@example.com", "09123456789", "بهار",
+    assert (lead.email, lead.phone, lead.campaign, lead.message) == ("ali@example.com", "+989123456789", "بهار",
                                                                      "تماس بگیرید")
     assert (lead.owner_id, lead.consent) == (owner.id, True)
 
@@ -98,7 +98,7 @@ def test_utf16_and_a_bom_are_read(in_app, db_session):
     assert import_leads(io.BytesIO(utf16)).created == 1
     assert import_leads(io.BytesIO(bom)).created == 1
     db_session.commit()
-    assert [lead.email or lead.phone for lead in _leads(db_session)] == ["reza@example.com", "09121112233"]
+    assert [lead.email or lead.phone for lead in _leads(db_session)] == ["reza@example.com", "+989121112233"]
 
 
 def test_a_file_without_a_contact_column_is_refused_whole(in_app):
@@ -143,7 +143,7 @@ def test_duplicates_update_the_existing_lead_when_asked(in_app, db_session):
     assert (result.created, result.updated, result.skipped, result.errors) == (2, 3, [], [])
     old, c, d = _leads(db_session)
     assert (old.given_name, old.family_name, old.phone, old.status, old.source) == (
-        "New", "Name", "09121234567", "contacted", "api")
+        "New", "Name", "+989121234567", "contacted", "api")
     assert (old.utm, old.utm_source) == ({"medium": "email", "source": "news"}, "news")
     assert (c.given_name, c.family_name, c.campaign) == ("C", "Two", "autumn")
     assert (d.given_name, d.family_name, d.campaign) == ("D", "Two", "winter")
@@ -232,7 +232,7 @@ def test_a_batch_larger_than_one_statement_allows_is_split_and_every_lead_kept(i
     assert (result.created, result.errors, result.skipped) == (rows, [], [])
     leads = _leads(db_session)
     assert [(lead.given_name, lead.family_name, lead.email, lead.phone) for lead in leads] == [
-        ("W", str(n), f"w{n}@example.com", f"0912{n:07d}") for n in range(rows)]
+        ("W", str(n), f"w{n}@example.com", f"+98912{n:07d}") for n in range(rows)]
     assert [(lead.utm, lead.utm_source, lead.consent) for lead in leads[:3]] == [
         ({}, None, False), ({"source": "news"}, "news", True), ({}, None, True)]
 

@@ -27,7 +27,7 @@ def test_create_normalises_email_phone_and_utm_and_owns_the_lead(api_as):
     lead = _lead(api, email=" Sara@Example.COM ", phone="۰۹۱۲-۳۴۵ ۶۷۸۹", utm={"source": "newsletter", "medium": "email"},
                  campaign="spring", consent=True)
     assert lead["email"] == "sara@example.com"
-    assert lead["phone"] == "09123456789"
+    assert lead["phone"] == "+989123456789"
     assert lead["utm"] == {"source": "newsletter", "medium": "email"}
     assert lead["source"] == "api" and lead["status"] == "new" and lead["consent"] is True
     assert lead["owner_id"] == api.user_id
@@ -77,7 +77,7 @@ def test_patch_changes_fields_but_not_the_source_nor_to_converted(api_as):
     api = api_as(EDIT)
     lead = _lead(api)
     changed = api.patch(f"{BASE}/{lead['id']}", json={"status": "qualified", "phone": "09120000000"}).get_json()
-    assert changed["status"] == "qualified" and changed["phone"] == "09120000000"
+    assert changed["status"] == "qualified" and changed["phone"] == "+989120000000"
     assert api.patch(f"{BASE}/{lead['id']}", json={"source": "import"}).status_code == 422
     assert api.patch(f"{BASE}/{lead['id']}", json={"status": "converted"}).status_code == 422
     assert api.patch(f"{BASE}/{lead['id']}", json={"owner_id": 999999}).status_code == 422

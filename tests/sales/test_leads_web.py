@@ -48,7 +48,7 @@ def test_public_form_is_open_embeddable_and_keeps_utm_and_referrer(app, client, 
     thanks = client.get("/forms/lead/thanks")
     assert thanks.status_code == 200 and "X-Frame-Options" not in thanks.headers
     [lead] = _leads(db_session)
-    assert (lead.source, lead.email, lead.phone, lead.consent) == ("web_form", "reza@example.com", "09121234567", True)
+    assert (lead.source, lead.email, lead.phone, lead.consent) == ("web_form", "reza@example.com", "+989121234567", True)
     assert lead.utm == {"source": "instagram", "campaign": "yalda"} and lead.utm_source == "instagram"
     assert lead.campaign == "yalda-1404" and lead.owner_id is None
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Interaction)) == 0  # not a customer yet
@@ -133,7 +133,7 @@ def test_edit_and_convert_from_the_lead_page(web_as, db_session):
                                                              "deal_amount": "۲۰۰۰"})
     assert converted.status_code == 302 and "/customers/" in converted.headers["Location"]
     [lead] = _leads(db_session)
-    assert lead.status == "converted" and lead.phone == "09120001111" and lead.customer_id
+    assert lead.status == "converted" and lead.phone == "+989120001111" and lead.customer_id
 
 
 def test_scoring_page_adds_rules_and_recomputes(web_as, db_session):

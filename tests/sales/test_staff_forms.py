@@ -72,7 +72,7 @@ def test_a_quote_with_two_lines_is_made_from_the_form(web, api, retail, make_cus
     customer = make_customer(given_name="Sara", family_name="Ahmadi")
     assert 'id="quote-new"' in web.get("/sales/quotes").get_data(as_text=True)
     form = web.get(f"/sales/quotes/new?customer_id={customer.id}")
-    assert form.status_code == 200 and 'id="quote-customer-name"' in form.get_data(as_text=True)
+    assert form.status_code == 200 and 'id="customer-chosen"' in form.get_data(as_text=True)
     assert "Sara" in form.get_data(as_text=True)
     saved = web.post("/sales/quotes/new", {
         "customer_id": str(customer.id), "price_list_id": str(retail["id"]), "valid_until": "2026-12-31",

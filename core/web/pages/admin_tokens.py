@@ -40,7 +40,7 @@ class TokenForm(Schema):
                          validate=validate.Length(min=1, max=svc.MAX_TOKEN_NAME,
                                                   error="A token name must have 1 to 120 characters."))
     scopes = fields.List(fields.String(validate=validate.Length(max=120)), load_default=list)
-    expires_on = fields.String(load_default=None, validate=validate.Length(max=40))
+    expires_on = fields.String(load_default=None, validate=validate.Length(max=40), metadata={"latin_digits": True})
 
 
 def _me() -> StaffUser:

@@ -253,7 +253,7 @@ def _amount(text: str) -> str:
 
 def read_log_form() -> FormResult:
     """The log form validated with the API's `InteractionIn` (errors keyed by the form's field names)."""
-    values = form_values()
+    values = form_values(numbers=("occurred_at", "value"))
     errors: dict[str, list[str]] = {}
     data: dict[str, Any] = {}
     for name in ("type", "channel", "direction", "summary"):

@@ -143,7 +143,10 @@ def _attribute_value(field: Any, raw: Any) -> Any:
 
 def _read_form(*, editing: bool) -> FormResult:
     """The submitted customer form validated by `CustomerIn`; the birthday read in the user's calendar."""
-    shown = form_values(lists=["emails", "phones", "tags"], keep_empty=CLEARABLE if editing else ())
+    declared = current_app.extensions["payvand"].customer_fields()
+    numeric = [ATTR_PREFIX + name for name, field in declared.items() if field.type in ("integer", "decimal", "date")]
+    shown = form_values(lists=["emails", "phones", "tags"], keep_empty=CLEARABLE if editing else (),
+                        numbers=["owner_id", "version", *numeric])
     shown["tags"] = [t.strip() for line in shown.get("tags", []) for t in line.split(",") if t.strip()]
     payload: dict[str, Any] = {k: v for k, v in shown.items() if not k.startswith(ATTR_PREFIX)}
     errors: dict[str, list[str]] = {}

@@ -56,6 +56,7 @@ TARGET_LABELS = {
     "phone": _l("Phone"),
     "mobile": _l("Mobile"),
     "tags": _l("Tags"),
+    "attributes.*": _l("Custom fields (a JSON object, as exported)"),
 }
 
 FIELD_LABELS = {

@@ -19,10 +19,15 @@ __all__ = ["Amount", "BusinessDate", "BusinessDateTime", "CURSOR", "MAX_ID", "St
            "needs_json", "parse_cursor", "strict_bool"]
 
 _AMOUNT = re.compile(r"-?[0-9]{1,16}(\.[0-9]{1,4})?", re.ASCII)
+#: Persian (۰-۹) and Arabic-Indic (٠-٩) digits and the Persian decimal mark (٫), read as Latin.
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩٫", "01234567890123456789.")
+#: What the OpenAPI document says an amount string may hold (the same, in any of the three digit sets).
+_AMOUNT_DOC = r"^-?[0-9۰-۹٠-٩]{1,16}([.٫][0-9۰-۹٠-٩]{1,4})?$"
 
 
 class Amount(fields.Field):
-    """An exact amount: a decimal string (`"1250000.50"`, at most 4 decimals) or a JSON integer.
+    """An exact amount: a decimal string (`"1250000.50"`, at most 4 decimals; Persian or Arabic-Indic
+    digits accepted, `"۱۲۵۰۰۰۰٫۵"`) or a JSON integer.
 
     JSON numbers with a fraction are refused: parsers read them as binary floats, which cannot
     hold most decimal fractions exactly. Written out as a plain decimal string without trailing
@@ -33,8 +38,9 @@ class Amount(fields.Field):
                  **kwargs: Any) -> None:
         self.minimum = minimum
         self.maximum = maximum
-        meta = {"type": ["string", "integer"], "pattern": f"^{_AMOUNT.pattern}$",
-                "description": "An exact decimal: a string such as \"1250000.50\" (at most 4 decimals) or an integer",
+        meta = {"type": ["string", "integer"], "pattern": _AMOUNT_DOC,
+                "description": "An exact decimal: a string such as \"1250000.50\" (at most 4 decimals; "
+                               "Persian or Arabic-Indic digits accepted) or an integer",
                 "examples": ["1250000"]}
         if minimum is not None:
             meta["minimum"] = int(minimum) if minimum == minimum.to_integral() else float(minimum)
@@ -53,6 +59,8 @@ class Amount(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> decimal.Decimal:
         if isinstance(value, bool) or not isinstance(value, (int, str)):
             raise ValidationError("Give an exact amount as a decimal string, e.g. \"12.50\", or an integer.")
+        if isinstance(value, str):
+            value = value.translate(_DIGITS)
         if isinstance(value, str) and not _AMOUNT.fullmatch(value):
             raise ValidationError("Use digits with at most 4 decimals, e.g. \"12.50\".")
         amount = decimal.Decimal(value)

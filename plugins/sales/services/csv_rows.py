@@ -6,8 +6,9 @@ Excel writes on Persian Windows), delimiter sniffed (comma, semicolon or tab), r
 with the physical line they start on, and a row with undecodable bytes reported instead of
 stopping the import. On top of that this module matches headers written in English or Persian
 (folded: Arabic ي/ك as Persian, ZWNJ, spaces, underscores and case ignored), turns each row
-into a `{column: text}` record with Arabic ي/ك written as Persian ی/ک (a cp1256 file has only
-the Arabic forms), and reads Persian digits and yes/no words in cells.
+into a `{column: text}` record with Arabic ي/ك written as Persian ی/ک in names and codes (a
+cp1256 file has only the Arabic forms; free-text columns declared `verbatim` are kept as
+written), and reads Persian digits and yes/no words in cells.
 """
 
 from __future__ import annotations
@@ -72,10 +73,13 @@ class Columns:
     """The columns an import knows: spellings (any case, English or Persian) → column, and the required ones.
 
     `required` is a list of groups: the file must have at least one column of each group.
+    `verbatim` columns hold free text a person wrote (notes): their cells are only stripped,
+    never folded.
     """
 
     spellings: Mapping[str, str]
     required: Sequence[Sequence[str]] = ()
+    verbatim: Sequence[str] = ()
 
     def lookup(self) -> dict[str, str]:
         """Folded spelling → column."""
@@ -109,6 +113,7 @@ class CsvRows:
         except CsvSourceError as exc:
             raise CsvFileError(_file_message(str(exc))) from None
         self.columns = self._header(self.source.header, columns)
+        self.verbatim = frozenset(columns.verbatim)
 
     @property
     def encoding(self) -> str:
@@ -155,7 +160,8 @@ class CsvRows:
             if len(texts) > width and any(texts[width:]):
                 yield line, f"{len(cells)} cells for {width} columns"
                 continue
-            yield Record(line, {column: text.translate(_LETTERS)
+            verbatim = self.verbatim
+            yield Record(line, {column: text if column in verbatim else text.translate(_LETTERS)
                                 for column, text in zip(self.columns, texts) if column and text})
 
     def parsed(self, parse: Callable[[Record], T], errors: list[tuple[int, str]]) -> Iterator[T]:

@@ -44,11 +44,10 @@ from payvand.plugins.sales.services.leads import (
     SOURCES,
     UTM_KEYS,
     LeadIn,
-    normalize_email,
-    normalize_phone,
+    normalize_lead,
     valid_phone,
 )
-from payvand.sdk import User, audit, quiet_gc, session, utcnow
+from payvand.sdk import User, audit, phone_region, quiet_gc, session, utcnow
 
 ON_DUPLICATE = ("skip", "update")
 #: A lead in one of these statuses is open: a new row with its email or phone is a duplicate.
@@ -75,7 +74,8 @@ HEADERS: dict[str, str] = {
     "مالک": "owner", "مسئول": "owner", "کارشناس": "owner",
     "رضایت": "consent", "رضایت تماس": "consent",
 }
-LEAD_COLUMNS = Columns(HEADERS, required=(("name", "first", "last", "company"), ("email", "phone")))
+LEAD_COLUMNS = Columns(HEADERS, required=(("name", "first", "last", "company"), ("email", "phone")),
+                       verbatim=("notes",))
 #: Words a source cell may hold (the stored source is one of `leads.SOURCES`).
 SOURCE_WORDS = {**{name: name for name in SOURCES}, "web form": "web_form", "فرم وب": "web_form",
                 "فرم": "web_form", "وب": "web_form", "ورود از فایل": "import", "واردات": "import",
@@ -153,12 +153,11 @@ def _string(value: Any, limit: int) -> str | None:
     return value
 
 
-def quick_load(data: dict[str, Any]) -> dict[str, Any] | None:
+def quick_load(data: dict[str, Any], region: str = "IR") -> dict[str, Any] | None:
     """What `LeadIn().load(data)` returns, computed without marshmallow, or None to let `LeadIn` decide.
 
     For the values an import row gives (strings, a UTM dict of strings, a boolean consent, an
-    integer owner id) this applies the schema's own steps: the email and phone cleaned as its
-    `pre_load` cleans them, names and campaign folded as `_Text` folds them, the length limits
+    integer owner id) this applies the schema's own steps: `normalize_lead` (its `pre_load`), names and campaign folded as `_Text` folds them, the length limits
     read from the schema's fields, the source and UTM keys checked against the same choices, the
     email by marshmallow's own `Email` validator, the phone, name and contact rules of its
     `validates_schema`, and the UTM values trimmed as its `post_load` trims them. A row breaking
@@ -168,6 +167,7 @@ def quick_load(data: dict[str, Any]) -> dict[str, Any] | None:
     limits = _LIMITS
     if limits is None:
         return None
+    data = normalize_lead(data, region)  # the schema's `pre_load` step, the same function
     try:
         unknown = data.keys() - _QUICK_FIELDS.keys()
         if unknown or "status" in data:
@@ -177,15 +177,9 @@ def quick_load(data: dict[str, Any]) -> dict[str, Any] | None:
             if name in data:
                 out[name] = _text(data[name], limits[name])
         if "email" in data:
-            email = data["email"]
-            if isinstance(email, str):
-                email = normalize_email(email) or None
-            out["email"] = email = _string(email, limits["email"])
+            out["email"] = email = _string(data["email"], limits["email"])
         if "phone" in data:
-            phone = data["phone"]
-            if isinstance(phone, str):
-                phone = normalize_phone(phone) or None
-            out["phone"] = phone = _string(phone, limits["phone"])
+            out["phone"] = phone = _string(data["phone"], limits["phone"])
         if "message" in data:
             out["message"] = _string(data["message"], limits["message"])
         if "source" in data:
@@ -317,7 +311,8 @@ class _Importer:
         self.only_owner = only_owner
         self.scope = rules.SYSTEM if only_owner is None else rules.Scope(only_owner, only_owner)
         self.dry_run = dry_run
-        self.schema = LeadIn()
+        self.region = phone_region()
+        self.schema = LeadIn(region=self.region)
         self.owners = _Owners(self.s)
         self.sources: dict[str, str] = {}
         self.inserter: _SqliteInsert | None = None
@@ -363,7 +358,7 @@ class _Importer:
             data["owner_id"] = owner
         if self.only_owner is not None and not rules.may_assign(self.scope, data.get("owner_id", self.only_owner)):
             raise ValueError("owner: you can assign leads only to yourself")
-        loaded = quick_load(data)
+        loaded = quick_load(data, self.region)
         if loaded is None:  # refused, or unusual: the schema decides and words the reason
             try:
                 loaded = self.schema.load(data)

@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,13 +24,19 @@ from payvand.plugins.sales.models import MAX_ID, Deal, Lead
 from payvand.plugins.sales.services import pipeline, rules
 from payvand.sdk import (
     Customer,
+    NormalizationError,
     User,
+    clean_name,
     create_customer,
     find_customer_ids_by_email,
+    keep_text,
+    phone_region,
+    phone_search_prefixes,
     record_interaction,
     session,
     utcnow,
 )
+from payvand.sdk import normalize_phone as sdk_normalize_phone
 
 SOURCES = ("web_form", "api", "import", "manual")
 STATUSES = ("new", "contacted", "qualified", "converted", "disqualified")
@@ -40,6 +47,7 @@ PAGE_SIZE = 50
 MAX_PAGE = 200
 
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+_TO_PERSIAN = str.maketrans("0123456789٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹۰۱۲۳۴۵۶۷۸۹")
 _PHONE_RE = re.compile(r"^\+?[0-9]{5,20}$")
 
 
@@ -65,14 +73,54 @@ def valid_phone(phone: str) -> bool:
     return _PHONE_RE.match(phone) is not None
 
 
-def normalize_phone(raw: str) -> str:
-    """A phone as typed (Persian digits, spaces, dashes, brackets) reduced to `+` and Latin digits."""
+def _loose_phone(raw: str) -> str:
+    """A phone reduced to `+` and Latin digits (for a number the phone library cannot read)."""
     text = raw.translate(_DIGITS).strip()
     plus = text.startswith("+") or text.startswith("00")
     digits = re.sub(r"[^0-9]", "", text)
     if text.startswith("00"):
         digits = digits[2:]
     return ("+" if plus else "") + digits
+
+
+def normalize_phone(raw: str, region: str = "IR") -> str:
+    """A phone as typed (Persian digits, spaces, dashes, brackets) in E.164 as customers store it
+    (`۰۹۱۲ ۹۹۹ ۸۸۷۷` → `+989129998877`, read in `region`); a number the phone library cannot
+    read is kept as `+` and Latin digits ('' when blank), for `valid_phone` to judge."""
+    if not raw.strip():
+        return ""
+    try:
+        return sdk_normalize_phone(raw, region)
+    except NormalizationError:
+        return _loose_phone(raw)
+
+
+#: The lead fields holding names and labels (`clean_name`: ی/ک folded, spaces tidied, digits
+#: kept) and free text (`keep_text`: as written).
+NAME_FIELDS = ("given_name", "family_name", "organization_name", "campaign")
+FREE_TEXT_FIELDS = ("message",)
+
+
+def normalize_lead(data: Mapping[str, Any], region: str = "IR") -> dict[str, Any]:
+    """The one normalisation of a lead's input, whichever the entry point (public form, API,
+    staff page, import): names and campaign get `clean_name`, the message `keep_text`, the
+    email is lower-cased with Latin digits, the phone becomes E.164 in `region`; the referrer
+    and UTM values are stripped. Only string values are touched (the schema judges the rest).
+    """
+    out = dict(data)
+    for key in NAME_FIELDS:
+        if isinstance(out.get(key), str):
+            out[key] = clean_name(out[key])
+    for key in FREE_TEXT_FIELDS:
+        if isinstance(out.get(key), str):
+            out[key] = keep_text(out[key])
+    if isinstance(out.get("email"), str):
+        out["email"] = normalize_email(out["email"]) or None
+    if isinstance(out.get("phone"), str):
+        out["phone"] = normalize_phone(out["phone"], region) or None
+    if isinstance(out.get("referrer"), str):
+        out["referrer"] = out["referrer"].strip() or None
+    return out
 
 
 class _Text(fields.String):
@@ -101,12 +149,17 @@ class LeadIn(Schema):
     """A lead as given by the API, the staff form, an import or the public form.
 
     A person's name or an organisation's is required, and an email or a phone to reach them.
-    The email is lower-cased; the phone keeps `+` and digits (Persian digits accepted). `utm`
-    takes the five UTM keys (`source`, `medium`, `campaign`, `term`, `content`).
+    Every value first goes through `normalize_lead` (names: ی/ک folded; email lower-cased; phone
+    E.164 in the deployment's region, Persian digits accepted; the message kept as written).
+    `utm` takes the five UTM keys (`source`, `medium`, `campaign`, `term`, `content`).
     """
 
     class Meta:
         unknown = RAISE
+
+    def __init__(self, *args: Any, region: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.region = region
 
     given_name = _Text(allow_none=True, validate=validate.Length(max=120))
     family_name = _Text(allow_none=True, validate=validate.Length(max=120))
@@ -129,14 +182,9 @@ class LeadIn(Schema):
     def _clean(self, data: Any, **_: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        data = dict(data)
-        email = data.get("email")
-        if isinstance(email, str):
-            data["email"] = normalize_email(email) or None
-        phone = data.get("phone")
-        if isinstance(phone, str):
-            data["phone"] = normalize_phone(phone) or None
-        return data
+        if self.region is None:
+            self.region = phone_region()
+        return normalize_lead(data, self.region)
 
     @validates_schema
     def _check(self, data: dict[str, Any], partial: Any = None, **_: Any) -> None:
@@ -233,8 +281,16 @@ class ConvertIn(Schema):
     deal_title = fields.String(allow_none=True, validate=validate.Length(min=1, max=200))
     deal_amount = fields.String(allow_none=True, validate=validate.Regexp(r"^[0-9]{1,15}(\.[0-9]{1,4})?$",
                                                                         error="A positive amount, e.g. 1500000 or 12.50."),
-                                metadata={"description": "Exact decimal as a string"})
+                                metadata={"description": "Exact decimal as a string (Persian or Arabic-Indic digits "
+                                                         "accepted)",
+                                          "pattern": r"^[0-9۰-۹٠-٩]{1,15}([.٫][0-9۰-۹٠-٩]{1,4})?$"})
     deal_currency = fields.String(load_default="IRR", validate=validate.Regexp(r"^[A-Z]{3}$"))
+
+    @pre_load
+    def _digits(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("deal_amount"), str):
+            data = {**data, "deal_amount": data["deal_amount"].translate(_DIGITS).replace("٫", ".")}
+        return data
 
 
 @dataclasses.dataclass(frozen=True)
@@ -292,14 +348,15 @@ def _refuse_owner() -> LeadError:
 
 
 def create_lead(data: dict[str, Any], *, owner_id: int | None = None, viewer: Viewer | None = None) -> Lead:
-    """Add a lead from validated `LeadIn` data in the current session (flushed, not committed).
+    """Add a lead from validated `LeadIn` data in the current session (flushed, not committed);
+    the values go through `normalize_lead` whoever calls.
 
     `owner_id` in `data` wins over the argument (the creator, for manual entry); the public
     form passes none, leaving the lead unassigned. With a `viewer` (staff, API), the owner is
     held to the record rule: a rep may own the lead themselves only (`rules.may_assign`);
     another owner is refused with 422, never replaced.
     """
-    values = dict(data)
+    values = normalize_lead(data, phone_region())  # already done by `LeadIn`; kept here for any other caller
     values.setdefault("owner_id", owner_id)
     values.setdefault("source", "manual")
     if viewer is not None and not rules.may_assign(viewer.scope, values.get("owner_id")):
@@ -332,6 +389,7 @@ def update_lead(lead: Lead, data: dict[str, Any], viewer: Viewer | None = None) 
     if lead.status == "converted" and "status" in data:
         raise LeadError("A converted lead keeps its status.", fields={"status": ["Already converted."]},
                         code="lead_converted")
+    data = normalize_lead(data, phone_region())  # already done by `LeadPatch`; kept for any other caller
     if "owner_id" in data and viewer is not None and not rules.may_assign(viewer.scope, data["owner_id"], lead.owner_id):
         raise _refuse_owner()
     if "owner_id" in data:
@@ -365,6 +423,24 @@ def _like_prefix(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+def _search_conditions(raw: str) -> list[Any]:
+    """What a search matches, normalised as the leads were (`normalize_lead`): an email prefix
+    (Latin digits, lower case), a phone fragment in any digits as E.164 prefixes (`0912…` and
+    `+98912…` alike), or a name prefix with Arabic ي/ك read as Persian ی/ک and digits in any
+    script (`شرکت 12` finds `شرکت ۱۲`)."""
+    text = raw.translate(_DIGITS)
+    conditions = [Lead.email.like(_like_prefix(text.lower() if "@" in text else text), escape="\\")]
+    if _PHONE_RE.match(_loose_phone(text) or "x") or text.replace(" ", "").lstrip("+").isdigit():
+        prefixes = {*phone_search_prefixes(text), _loose_phone(text)}
+        conditions += [Lead.phone.like(_like_prefix(p), escape="\\") for p in sorted(prefixes) if p]
+    else:
+        name = clean_name(raw) or raw  # names keep their digits: try the Latin and the Persian spelling
+        for spelling in sorted({name, name.translate(_DIGITS), name.translate(_TO_PERSIAN)}):
+            conditions += [column.like(_like_prefix(spelling), escape="\\")
+                           for column in (Lead.given_name, Lead.family_name, Lead.organization_name)]
+    return conditions
+
+
 def list_leads(args: dict[str, Any], viewer: Viewer) -> tuple[list[Lead], str | None]:
     """One page of leads the viewer may see, filtered, newest first or by score; and the next cursor.
 
@@ -380,16 +456,9 @@ def list_leads(args: dict[str, Any], viewer: Viewer) -> tuple[list[Lead], str | 
         query = query.where(Lead.source == args["source"])
     if args.get("min_score") is not None:
         query = query.where(Lead.score >= args["min_score"])
-    text = (args.get("q") or "").translate(_DIGITS).strip()
-    if text:
-        pattern = _like_prefix(text.lower() if "@" in text else text)
-        conditions = [Lead.email.like(pattern, escape="\\")]
-        if _PHONE_RE.match(normalize_phone(text) or "x") or text.replace(" ", "").lstrip("+").isdigit():
-            conditions.append(Lead.phone.like(_like_prefix(normalize_phone(text)), escape="\\"))
-        else:
-            for column in (Lead.given_name, Lead.family_name, Lead.organization_name):
-                conditions.append(column.like(pattern, escape="\\"))
-        query = query.where(sa.or_(*conditions))
+    raw = (args.get("q") or "").strip()
+    if raw:
+        query = query.where(sa.or_(*_search_conditions(raw)))
     by_score = args.get("sort") == "score"
     if args.get("cursor"):
         if by_score:

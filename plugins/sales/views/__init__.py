@@ -13,16 +13,29 @@ bp = Blueprint("sales", __name__, template_folder=str(_ROOT / "templates"), stat
                static_url_path="/sales/static")
 
 
-def id_arg(name: str) -> int | None:
-    """The query-string id `name` (None when absent or blank); 400 when it is not an id (1 … 2^63 − 1)."""
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+
+
+def as_id(text: str | None) -> int | None:
+    """A typed id (1 … 2^63 − 1) in Latin, Persian (۰-۹) or Arabic-Indic (٠-٩) digits; None otherwise."""
     from payvand.plugins.sales.models import MAX_ID
 
+    digits = (text or "").translate(_DIGITS).strip()
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 19 or not 1 <= int(digits) <= MAX_ID:
+        return None
+    return int(digits)
+
+
+def id_arg(name: str) -> int | None:
+    """The query-string id `name` (None when absent or blank, any digits); 400 when it is not an id
+    (1 … 2^63 − 1)."""
     text = request.args.get(name, "").strip()
     if not text:
         return None
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ID:
+    found = as_id(text)
+    if found is None:
         abort(400)
-    return int(text)
+    return found
 
 for _info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
     importlib.import_module(f"{__name__}.{_info.name}")  # each area module adds its pages to `bp`

@@ -9,7 +9,7 @@ from flask import render_template, request, url_for
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Price
 from payvand.plugins.sales.services import catalog as service
-from payvand.plugins.sales.views import bp
+from payvand.plugins.sales.views import as_id, bp
 from payvand.sdk import session, staff_required
 
 PAGE_SIZE = 50
@@ -17,7 +17,7 @@ PAGE_SIZE = 50
 
 def _int(name: str) -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) <= service.MAX_ID else None
+    return as_id(value)  # any digits
 
 
 @bp.route("/sales/products")

@@ -19,7 +19,7 @@ from payvand.plugins.sales.models import Order
 from payvand.plugins.sales.services import catalog
 from payvand.plugins.sales.services import documents as service
 from payvand.plugins.sales.services.documents import DocumentError
-from payvand.plugins.sales.views import bp
+from payvand.plugins.sales.views import as_id, bp
 from payvand.sdk import (Customer, FormResult, Panel, call_hook, current_staff, parse_form, parse_number, session,
                          staff_required)
 from payvand.sdk import gettext as _
@@ -39,7 +39,7 @@ METHODS = {"cash": _l("Cash"), "card": _l("Card"), "transfer": _l("Bank transfer
 
 def _int(name: str) -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) <= catalog.MAX_ID else None
+    return as_id(value)  # any digits
 
 
 def _names(ids: Any) -> dict[int, str]:

@@ -19,8 +19,9 @@ from payvand.plugins.sales.models import Price, Product
 from payvand.plugins.sales.services import catalog, documents
 from payvand.plugins.sales.services.catalog import CatalogError
 from payvand.plugins.sales.services.documents import DocumentError, LineIn
-from payvand.plugins.sales.views import bp
-from payvand.sdk import BUSINESS_DATE_MESSAGE, Customer, FormResult, parse_date, parse_number, session, staff_required
+from payvand.plugins.sales.views import as_id, bp
+from payvand.sdk import (BUSINESS_DATE_MESSAGE, Customer, FormResult, current_staff, parse_date, parse_number,
+                         search_customers, session, staff_required)
 from payvand.sdk import gettext as _
 
 #: Line rows on the new-quote form.
@@ -28,6 +29,9 @@ LINE_ROWS = 10
 #: Products offered in a line's select (active ones, by name).
 PRODUCT_CHOICES = 500
 _TEXT_LIMITS = {"sku": 64, "name": 200, "unit": 32}
+#: Customers the quote form's picker lists at most, and the core permission it needs too.
+PICKS = 10
+CUSTOMER_VIEW = "core.customer.view"
 
 
 def _number(form: FormResult, name: str, text: str) -> decimal.Decimal | None:
@@ -46,8 +50,8 @@ def _number(form: FormResult, name: str, text: str) -> decimal.Decimal | None:
 
 
 def _id(text: str) -> int | None:
-    text = text.strip()
-    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) <= catalog.MAX_ID else None
+    """A typed id in any digits (Persian, Arabic-Indic or Latin), else None."""
+    return as_id(text)
 
 
 # --------------------------------------------------------------------------- products
@@ -192,6 +196,23 @@ def _document_field(field: str | None, positions: list[int]) -> str:
     return parts[0] if parts[0] in ("customer_id", "price_list_id", "valid_until", "lines") else "_form"
 
 
+@bp.get("/sales/quotes/customers")
+@staff_required(perm.DOCUMENT_EDIT)
+def quote_customers() -> Any:
+    """The customer picker of the new-quote form (the activity forms' picker, for quote editors):
+    up to ten live customers matching `q`, as an HTML fragment; the core's search."""
+    if not current_staff().can(CUSTOMER_VIEW):
+        abort(403)
+    q = " ".join((request.args.get("q") or "").split())[:200]
+    items: list[Any] = []
+    hint = None
+    if q and len(q.replace(" ", "")) < 2:
+        hint = _("Type at least two letters of a name, or a phone number or email.")
+    elif q:
+        items = search_customers(q, PICKS)
+    return render_template("sales/activities_customers.html", items=items, hint=hint, q=q)
+
+
 @bp.route("/sales/quotes/new", methods=["GET", "POST"])
 @staff_required(perm.DOCUMENT_EDIT)
 def quote_new() -> Any:
@@ -201,7 +222,7 @@ def quote_new() -> Any:
     form = _posted()
     customer_id = _id(str(form.value("customer_id")))
     if customer_id is None:
-        form.errors.setdefault("customer_id", []).append(_("Enter the customer's number."))
+        form.errors.setdefault("customer_id", []).append(_("Choose a customer, or enter the customer's number."))
     price_list_id = None
     if str(form.value("price_list_id")).strip():
         price_list_id = _id(str(form.value("price_list_id")))

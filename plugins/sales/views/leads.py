@@ -126,8 +126,7 @@ def _tracking_from_request() -> dict[str, str]:
 def _public_values() -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in FORM_FIELDS + UTM_FIELDS + ("campaign", "referrer"):
-        text = request.form.get(name, "")
-        text = text.translate(_DIGITS).strip() if name != "message" else text.strip()
+        text = request.form.get(name, "").strip()  # normalised by the service (`normalize_lead`)
         if text:
             values[name] = text
     values["consent"] = request.form.get("consent") in ("1", "on", "true", "yes")
@@ -210,7 +209,7 @@ def _staff_values() -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in FORM_FIELDS + UTM_FIELDS + ("campaign", "referrer", "status", "owner_id", "source"):
         text = request.form.get(name, "")
-        text = text.translate(_DIGITS).strip() if name != "message" else text.strip()
+        text = text.translate(_DIGITS).strip() if name == "owner_id" else text.strip()  # the rest: `normalize_lead`
         values[name] = text or None
     values["consent"] = request.form.get("consent") in ("1", "on", "true", "yes")
     return values
@@ -390,8 +389,10 @@ def leads_scoring() -> Any:
             rule.active = not rule.active
             session().commit()
             return redirect(url_for("sales.leads_scoring"))
-        values = {k: (request.form.get(k) or "").translate(_DIGITS).strip() or None
-                  for k in ("name", "field", "operator", "value", "points")}
+        values = {k: (request.form.get(k) or "").strip() or None for k in ("name", "field", "operator", "value", "points")}
+        numeric = ("points",) if values["field"] in scoring.TEXT_FIELDS else ("points", "value")
+        for k in numeric:  # a name, and a value matched against text, are kept as typed
+            values[k] = values[k].translate(_DIGITS) if values[k] else None
         form = _validate(scoring.RuleIn(), {k: v for k, v in values.items() if v is not None}, values)
         if form.ok:
             scoring.create_rule(form.data)

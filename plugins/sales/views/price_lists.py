@@ -19,7 +19,7 @@ from payvand.plugins.sales.api.catalog import PriceListIn
 from payvand.plugins.sales.models import PriceList
 from payvand.plugins.sales.services import catalog
 from payvand.plugins.sales.services.catalog import CatalogError
-from payvand.plugins.sales.views import bp
+from payvand.plugins.sales.views import as_id, bp
 from payvand.sdk import FormResult, audit, parse_number, session, staff_required
 from payvand.sdk import gettext as _
 
@@ -36,7 +36,7 @@ def _price_list(price_list_id: int) -> PriceList:
 
 def _after() -> int | None:
     value = request.args.get("after", "")
-    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) <= catalog.MAX_ID else None
+    return as_id(value)  # any digits
 
 
 @bp.get("/sales/price-lists")

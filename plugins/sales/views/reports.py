@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, render_template, request
 from flask_babel import get_locale
 
-from payvand.sdk import FormResult, Panel, User, lazy_gettext, local_zone, parse_date, session, staff_required
+from payvand.sdk import (FormResult, Panel, User, csv_guard, lazy_gettext, local_zone, parse_date, session,
+                         staff_required)
 
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Product
@@ -95,6 +97,17 @@ def reports_page() -> Any:
                            reports=REPORTS, source_labels=SOURCE_LABELS, **_tables(period)), status
 
 
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: text a spreadsheet would run as a formula (a product or person name) guarded
+    with a leading `'`; numbers, negative ones too, as they are."""
+    if isinstance(value, str) and not _PLAIN_NUMBER.fullmatch(value):
+        return csv_guard(value)
+    return value
+
+
 @bp.get("/sales/reports/<any(" + ", ".join(REPORTS) + "):name>.csv")
 @staff_required(perm.REPORTS_VIEW)
 def reports_csv(name: str) -> Response:
@@ -108,7 +121,7 @@ def reports_csv(name: str) -> Response:
     if rows:
         writer = csv.DictWriter(out, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: _cell(value) for key, value in row.items()} for row in rows)
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="sales-{name}.csv"'})
 
