@@ -587,3 +587,17 @@ def race(app: Any) -> Iterator[Race]:
         yield kit
     finally:
         kit.close()
+
+
+# --------------------------------------------------------------------------- page checks
+# Checks of rendered pages in both languages (user text isolated, one number format, no English
+# left in Persian pages); pure functions, documented in `payvand.sdk.page_checks`.
+from payvand.sdk.page_checks import (  # noqa: E402
+    assert_isolated,
+    english_words,
+    foreign_number_formats,
+    isolate,
+    unisolated,
+    visible_text,
+)
+
