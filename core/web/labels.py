@@ -32,6 +32,13 @@ PURPOSES: dict[str, Any] = {"marketing": _l("Marketing"), "service": _l("Service
 #: What staff log from the customer page: the core's interaction kinds.
 CORE_KINDS: dict[str, Any] = {"core.call": _l("Call"), "core.note": _l("Note"), "core.meeting": _l("Meeting"),
                               "core.message": _l("Message")}
+#: Labels of the other `core.*` kinds (recorded by imports, integrations and the demo).
+OTHER_CORE_KINDS: dict[str, Any] = {
+    "core.web_visit": _l("Website visit"), "core.form_submitted": _l("Form submitted"),
+    "core.purchase": _l("Purchase"), "core.email": _l("Email"), "core.quote": _l("Quote"), "core.sms": _l("SMS"),
+    "core.chat": _l("Chat"), "core.social_mention": _l("Social media mention"),
+    "core.social_message": _l("Social media message"), "core.visit": _l("Visit"),
+}
 
 
 def channels() -> dict[str, str]:
@@ -73,7 +80,7 @@ def _declared_kinds() -> dict[str, Any]:
 
 def kind_label(kind: str) -> str:
     """An interaction kind's label: the core's log kinds, then the plugins' declared kinds, else the name."""
-    core = CORE_KINDS.get(kind)
+    core = CORE_KINDS.get(kind, OTHER_CORE_KINDS.get(kind))
     if core is not None:
         return str(core)
     declared = _declared_kinds().get(kind)
@@ -102,8 +109,20 @@ def interaction_summary(item: Any) -> str:
         return stored
 
 
+#: Labels of emails, phones and addresses that imports and the demo use; others are shown as typed.
+CONTACT_LABELS: dict[str, Any] = {"home": _l("home"), "work": _l("work"), "mobile": _l("mobile"),
+                                  "personal": _l("personal"), "office": _l("office"), "billing": _l("billing"),
+                                  "other": _l("other")}
+
+
+def contact_label(label: str | None) -> str:
+    """An email's, phone's or address's label: the usual ones translated, any other as typed."""
+    return str(CONTACT_LABELS.get((label or "").strip().lower(), label or ""))
+
+
 def init_labels(app: Flask) -> None:
     """Make the label functions available to every template."""
     app.jinja_env.globals.update(channel_label=channel_label, stage_label=stage_label,
                                  customer_kind_label=customer_kind_label, purpose_label=purpose_label,
-                                 kind_label=kind_label, interaction_summary=interaction_summary)
+                                 kind_label=kind_label, interaction_summary=interaction_summary,
+                                 contact_label=contact_label)

@@ -36,6 +36,10 @@ YEAR = dt.timedelta(days=365)
 #: (Persian, English) names: the demo speaks the instance's default language (`core.default_locale`).
 CATEGORIES = (("خوراکی و نوشیدنی", "Food & drink"), ("خدمات", "Services"))
 PRICE_LISTS = (("خرده‌فروشی", "Retail"), ("عمده‌فروشی", "Wholesale"))
+#: Units of the catalog in Persian.
+UNITS_FA = {"pack": "بسته", "box": "جعبه", "kg": "کیلو", "sack": "کیسه", "jar": "شیشه", "bottle": "بطری",
+            "trip": "سفر", "parcel": "مرسوله", "unit": "عدد", "event": "مراسم", "hour": "ساعت", "session": "جلسه",
+            "basket": "سبد", "month": "ماه"}
 #: The pipeline and its stages are the default one, named in the same language (`pipeline.ensure_default_pipeline`).
 #: (sku, Persian name, English name, unit, retail price in IRR, category index, tax class, kind)
 PRODUCTS: tuple[tuple[str, str, str, str, int, int, str, str], ...] = (
@@ -128,7 +132,7 @@ def _catalog(rng: random.Random, lang: str) -> tuple[list[Product], dict[int, De
     prices: dict[int, Decimal] = {}
     for sku, fa, en, unit, price, category, tax_class, kind in PRODUCTS:
         product = catalog.create_product(s, {
-            "sku": sku, "name": _in((fa, en), lang), "unit": unit, "kind": kind, "tax_class": tax_class,
+            "sku": sku, "name": _in((fa, en), lang), "unit": _in((UNITS_FA.get(unit, unit), unit), lang), "kind": kind, "tax_class": tax_class,
             "category_id": categories[category].id, "in_stock": rng.random() > 0.1,
             "description": f"{_in((fa, en), lang)}."})
         catalog.set_price(s, retail, product.id, Decimal(price))

@@ -107,7 +107,7 @@ def test_the_send_button_says_whether_the_quote_was_emailed(web, api, pen, make_
     web.post("/account/locale", {"locale": "en"})
     emailed = _quote(api, make_customer(emails=["b@example.com"]).id, pen)
     page = web.post(f"/sales/quotes/{emailed['id']}/send", follow_redirects=True).get_data(as_text=True)
-    assert "was emailed to b@example.com" in page
+    assert "was emailed to \u2068b@example.com\u2069" in page
     unmailed = _quote(api, make_customer().id, pen)
     page = web.post(f"/sales/quotes/{unmailed['id']}/send", follow_redirects=True).get_data(as_text=True)
     assert "marked sent but not emailed" in page and "no email address" in page

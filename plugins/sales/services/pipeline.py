@@ -63,8 +63,8 @@ def _default_name(name: str) -> str:
     """`name` in the instance's default language (Persian unless the setting says English)."""
     try:
         language = str(setting("core.default_locale") or "fa")
-    except Exception:  # noqa: BLE001 - outside an app (scripts): the deployment default
-        language = "fa"
+    except Exception:  # noqa: BLE001 - no app or CLI (the service used on its own): the names in code
+        language = "en"
     return name if language.startswith("en") else DEFAULT_NAMES_FA.get(name, name)
 
 
