@@ -72,6 +72,11 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = 
     (re.compile(r"(\w+): (.*) is not a whole number", re.S),
      lambda m: _("%(field)s: %(value)s is not a whole number.", field=m[1], value=_v(m[2]))),
     (re.compile(r"(.*) is not yes or no", re.S), lambda m: _("%(value)s is not yes or no.", value=_v(m[1]))),
+    # An import stopped by the database (core/importer.py): the count is shown by the page itself.
+    (re.compile(r"database error at line (\d+): (.*); [\d,]+ customers were imported before it", re.S),
+     lambda m: _("Database error at line %(line)s: %(detail)s", line=m[1], detail=_v(m[2]))),
+    (re.compile(r"database error: (.*); [\d,]+ customers were imported before it", re.S),
+     lambda m: _("Database error: %(detail)s", detail=_v(m[1]))),
 )
 
 

@@ -128,3 +128,25 @@ def test_persian_pages_show_no_english_of_ours(web, persian_records):
              for path, _ in _pages(persian_records)}
     found = {path: words for path, words in found.items() if words}
     assert not found, "\n".join(f"{path}: {', '.join(words)}" for path, words in found.items())
+
+
+def test_the_already_invoiced_refusal_is_shown_in_persian(web, api, records):
+    order = api.get("sales/orders").get_json()["items"][0]
+    web.post("/account/locale", {"locale": "fa"})
+    again = web.post(f"/sales/orders/{order['id']}/invoice")
+    assert again.status_code == 302
+    page = web.get(again.headers["Location"]).get_data(as_text=True)
+    assert "already has invoice" not in page
+    assert "از پیش فاکتور" in page
+    assert english_words(page, allow=DATA) == []
+
+
+def test_sales_timeline_entries_are_summarised_in_the_readers_language(web, records):
+    web.post("/account/locale", {"locale": "fa"})
+    persian = web.get(f"/customers/{records['customer']}").get_data(as_text=True)
+    web.post("/account/locale", {"locale": "en"})
+    english = web.get(f"/customers/{records['customer']}").get_data(as_text=True)
+    timeline = persian.split('id="timeline"', 1)[-1]
+    assert "پیش‌فاکتور" in timeline and "فاکتور" in timeline
+    assert english_words(timeline, allow=DATA) == []
+    assert "Quote sent" in english and "Invoice paid" in english
