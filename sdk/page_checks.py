@@ -138,7 +138,7 @@ def assert_isolated(html: str, *texts: str) -> None:
 
 _LATIN_GROUPED = re.compile(r"(?<![\w.,٬])[0-9]{1,3}(?:,[0-9]{3})+(?![\w,])")
 _PERSIAN_COMMA = re.compile(r"[۰-۹](?:,[۰-۹]{3})+")
-_ARABIC_SEPARATOR_LATIN = re.compile(r"[0-9]٬[0-9]")
+_ARABIC_SEPARATOR_LATIN = re.compile(r"[0-9]{1,3}(?:٬[0-9]{3})+")
 
 
 def foreign_number_formats(html: str, locale: str) -> list[str]:

@@ -10,6 +10,8 @@ no English of our own (`english_words`, with the test's data allowed).
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
+from payvand.sdk import Customer
 from payvand.sdk.testing import assert_isolated, english_words, foreign_number_formats
 
 CUSTOMER = "Ali (علی) Co."
@@ -150,3 +152,33 @@ def test_sales_timeline_entries_are_summarised_in_the_readers_language(web, reco
     assert "پیش‌فاکتور" in timeline and "فاکتور" in timeline
     assert english_words(timeline, allow=DATA) == []
     assert "Quote sent" in english and "Invoice paid" in english
+
+
+def test_every_page_with_the_demo_data_writes_numbers_the_one_way(app, web, runtime, db_session):
+    """Every GET page of the URL map (core and sales), with the demo's amounts in the millions, in fa and en."""
+    from payvand.core.demo import load_demo
+    from payvand.plugins.sales.demo import load_sales_demo
+    from payvand.plugins.sales.models import Deal, Invoice, Lead, PriceList, Product, Quote
+
+    load_demo(runtime.sessionmaker, customers=20, interactions=100)
+    with app.app_context():
+        load_sales_demo(seed=7)
+        db_session.commit()
+    ids = {f"{name}_id": db_session.scalar(sa.select(sa.func.min(model.id))) for name, model in (
+        ("deal", Deal), ("invoice", Invoice), ("lead", Lead), ("price_list", PriceList), ("product", Product),
+        ("quote", Quote))}
+    ids["customer_id"] = db_session.scalar(sa.select(sa.func.min(Customer.id)))
+    paths = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.rule.startswith(("/api", "/static")) or rule.arguments - ids.keys():
+            continue
+        paths.append(rule.build({k: v for k, v in ids.items() if k in rule.arguments})[1])
+    found = {}
+    for locale in ("fa", "en"):
+        web.post("/account/locale", {"locale": locale})
+        for path in paths:
+            page = web.get(path)
+            if page.status_code == 200 and page.content_type.startswith("text/html"):
+                found.update({(locale, path): numbers for numbers in [foreign_number_formats(page.get_data(as_text=True),
+                                                                                              locale)] if numbers})
+    assert len(paths) > 40 and found == {}
