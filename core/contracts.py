@@ -106,6 +106,25 @@ class ChannelSpec:
 
 
 @dataclasses.dataclass(frozen=True)
+class InteractionKind:
+    """How the timeline shows an interaction kind a plugin records (e.g. `sales.quote_expired`).
+
+    `label` names the kind in the reader's language (a `lazy_gettext` string). `summary`, when
+    given, is shown instead of the summary stored on the row, translated when the page renders:
+    either a translatable template (`lazy_gettext("Quote %(number)s expired")`) whose
+    `%(name)s` placeholders are filled from the interaction's `payload` (each value isolated
+    with FSI…PDI so mixed-script names keep their order), or a callable taking the payload and
+    returning the text (or None). When a placeholder is missing from the payload, or the
+    callable returns None, the stored summary is shown. Store codes and parameters in the
+    payload, never a sentence in one language.
+    """
+
+    name: str
+    label: Any
+    summary: Any = None
+
+
+@dataclasses.dataclass(frozen=True)
 class SettingSpec:
     """A deployment setting a plugin declares, with its default."""
 

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from payvand.core.contracts import (
         ChannelSpec,
         CustomerField,
+        InteractionKind,
         JobSpec,
         MovedRows,
         NavItem,
@@ -125,6 +126,18 @@ def payvand_jobs() -> Sequence[JobSpec]:
 @hookspec
 def payvand_channels() -> Sequence[ChannelSpec]:
     """Return extra interaction channels (e.g. `telegram`) beyond the core's."""
+
+
+@hookspec
+def payvand_interaction_kinds() -> Sequence[InteractionKind]:
+    """Return how the timeline labels and summarises the interaction kinds this plugin records.
+
+    Called once at start-up; names must start with the plugin's name (`sales.quote_expired`).
+    Each `InteractionKind` gives the kind a translated `label` and, optionally, a `summary`
+    template (or callable) filled from the interaction's `payload` when a page shows it, so
+    the timeline speaks the reader's language whatever language the row was recorded in.
+    A kind nobody declares is shown by its name with its stored summary.
+    """
 
 
 @hookspec
@@ -297,6 +310,7 @@ REGISTRATION_HOOKS = (
     "payvand_nav_items",
     "payvand_jobs",
     "payvand_channels",
+    "payvand_interaction_kinds",
     "payvand_settings",
 )
 

@@ -33,6 +33,7 @@ from payvand.core.normalize import to_latin_digits, to_persian_digits
 
 __all__ = [
     "direction",
+    "isolate",
     "format_date",
     "format_datetime",
     "format_money",
@@ -75,6 +76,22 @@ def _is_fa(loc: Locale) -> bool:
 def direction(locale: str) -> Literal["rtl", "ltr"]:
     """Text direction of the locale: ``"rtl"`` for Persian, ``"ltr"`` for English."""
     return "rtl" if _locale(locale).character_order == "right-to-left" else "ltr"
+
+
+def isolate(text: object) -> str:
+    """`text` between the Unicode isolates FSI (U+2068) and PDI (U+2069); "" for None or "".
+
+    For user text inside a sentence, a `<title>`, an `<option>` or an attribute, where `<bdi>`
+    cannot go: "Ali (علی) Co." then keeps its own direction, and its parentheses and full stop
+    stay where they were typed, in a Persian or an English sentence alike. Values of translated
+    messages (flashes) get it too. Text already isolated is not wrapped again.
+    """
+    if text is None or text == "":
+        return ""
+    value = str(text)
+    if value.startswith("\u2068") and value.endswith("\u2069"):
+        return value
+    return f"\u2068{value}\u2069"
 
 
 # --------------------------------------------------------------------------- dates

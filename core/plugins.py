@@ -316,6 +316,7 @@ def _registration_types() -> dict[str, tuple[type, str | None]]:
         "payvand_nav_items": (contracts.NavItem, None),
         "payvand_jobs": (contracts.JobSpec, "name"),
         "payvand_channels": (contracts.ChannelSpec, None),
+        "payvand_interaction_kinds": (contracts.InteractionKind, "name"),
         "payvand_settings": (contracts.SettingSpec, "key"),
     }
 

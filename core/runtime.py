@@ -28,6 +28,7 @@ from payvand.core import permissions as core_permissions
 from payvand.core.contracts import (
     ChannelSpec,
     CustomerField,
+    InteractionKind,
     JobSpec,
     NavItem,
     Panel,
@@ -384,6 +385,10 @@ class Runtime:
             assert isinstance(spec, ChannelSpec)
             channels[spec.name] = spec.label
         return channels
+
+    def interaction_kinds(self) -> dict[str, InteractionKind]:
+        """The interaction kinds the active plugins declared (label, summary template), by name."""
+        return {kind.name: kind for _, kind in self._registered("payvand_interaction_kinds")}
 
     def permissions(self) -> dict[str, tuple[str, str]]:
         """Every permission: name -> (plugin, description)."""

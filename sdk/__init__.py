@@ -22,6 +22,7 @@ from payvand.core.api.errors import ApiError
 from payvand.core.contracts import (
     ChannelSpec,
     CustomerField,
+    InteractionKind,
     JobSpec,
     MovedRows,
     NavItem,
@@ -67,6 +68,7 @@ __all__ = [
     "NormalizationError", "clean_name", "keep_text", "normalize_email", "normalize_phone", "phone_region",
     "phone_search_prefixes",
     "record_interactions", "font_path", "format_date", "format_money", "format_number", "localize_digits", "current_locale",
+    "isolate", "InteractionKind",
     "to_jalali", "from_jalali", "jalali_month_days", "jalali_month_name", "quiet_gc",
     "content_security_policy", "FILE_TYPES", "FileType", "UploadRejected", "check_upload", "send_upload", "upload_type",
 
@@ -394,6 +396,18 @@ def localize_digits(value: Any) -> str:
     from payvand.core.web.i18n import localize_digits as fmt
 
     return fmt(value)
+
+
+def isolate(text: Any) -> str:
+    """User text wrapped in the Unicode isolates FSI…PDI (`|isolate`), for messages, titles and options.
+
+    A mixed name such as "Ali (علی) Co." inside a translated sentence keeps its parentheses
+    and full stop in place: `flash(gettext("Deal %(title)s saved.", title=isolate(deal.title)))`.
+    In markup prefer `<bdi>{{ value }}</bdi>` or `dir="auto"`.
+    """
+    from payvand.core.locale_format import isolate as wrap
+
+    return wrap(text)
 
 
 def current_locale() -> str:

@@ -1209,3 +1209,16 @@ def assert_csv_round_trip(export: Callable[[], str], load: Callable[[str], Any],
     if not ignore:
         assert first == second, "the second export differs from the first"
     return first
+
+# --------------------------------------------------------------------------- page checks
+# Checks of rendered pages in both languages (user text isolated, one number format, no English
+# left in Persian pages); pure functions, documented in `payvand.sdk.page_checks`.
+from payvand.sdk.page_checks import (  # noqa: E402
+    assert_isolated,
+    english_words,
+    foreign_number_formats,
+    isolate,
+    unisolated,
+    visible_text,
+)
+

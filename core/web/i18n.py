@@ -132,7 +132,7 @@ def init_i18n(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters.update(
         date=format_date, datetime=format_datetime, number=format_number, money=format_money,
-        digits=localize_digits, error_text=translate_error, translated=translate_text,
+        digits=localize_digits, error_text=translate_error, translated=translate_text, isolate=locale_format.isolate,
     )
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.policies["ext.i18n.trimmed"] = True

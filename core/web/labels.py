@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask, current_app, g
 from flask_babel import lazy_gettext as _l
 
+from payvand.core.locale_format import isolate
 from payvand.core.models import CustomerKind, Direction, LifecycleStage
 
 STAGES: dict[str, Any] = {
@@ -28,6 +29,16 @@ CORE_CHANNELS: dict[str, Any] = {
     "social": _l("Social media"), "in_person": _l("In person"), "other": _l("Other"),
 }
 PURPOSES: dict[str, Any] = {"marketing": _l("Marketing"), "service": _l("Service messages")}
+#: What staff log from the customer page: the core's interaction kinds.
+CORE_KINDS: dict[str, Any] = {"core.call": _l("Call"), "core.note": _l("Note"), "core.meeting": _l("Meeting"),
+                              "core.message": _l("Message")}
+#: Labels of the other `core.*` kinds (recorded by imports, integrations and the demo).
+OTHER_CORE_KINDS: dict[str, Any] = {
+    "core.web_visit": _l("Website visit"), "core.form_submitted": _l("Form submitted"),
+    "core.purchase": _l("Purchase"), "core.email": _l("Email"), "core.quote": _l("Quote"), "core.sms": _l("SMS"),
+    "core.chat": _l("Chat"), "core.social_mention": _l("Social media mention"),
+    "core.social_message": _l("Social media message"), "core.visit": _l("Visit"),
+}
 
 
 def channels() -> dict[str, str]:
@@ -59,7 +70,59 @@ def customer_kind_label(kind: str | None) -> str:
     return str(CUSTOMER_KINDS.get(kind or "", kind or ""))
 
 
+def _declared_kinds() -> dict[str, Any]:
+    """The interaction kinds declared through `payvand_interaction_kinds`, once per request."""
+    found = g.get("payvand_interaction_kinds")
+    if found is None:
+        found = g.payvand_interaction_kinds = current_app.extensions["payvand"].interaction_kinds()
+    return found
+
+
+def kind_label(kind: str) -> str:
+    """An interaction kind's label: the core's log kinds, then the plugins' declared kinds, else the name."""
+    core = CORE_KINDS.get(kind, OTHER_CORE_KINDS.get(kind))
+    if core is not None:
+        return str(core)
+    declared = _declared_kinds().get(kind)
+    return str(declared.label) if declared is not None and declared.label else kind
+
+
+def interaction_summary(item: Any) -> str:
+    """The summary of a timeline entry in the reader's language.
+
+    When the entry's kind declares a `summary` (see `InteractionKind`), it is filled from the
+    entry's payload now, in the request's language; otherwise, or when the payload lacks a
+    parameter, the summary stored on the row is shown as it was written.
+    """
+    stored = str(getattr(item, "summary", "") or "")
+    declared = _declared_kinds().get(getattr(item, "kind", ""))
+    payload = getattr(item, "payload", None)
+    if declared is None or declared.summary is None or not isinstance(payload, dict):
+        return stored
+    try:
+        if callable(declared.summary):
+            text = declared.summary(payload)
+            return stored if text is None else str(text)
+        params = {key: isolate(value) for key, value in payload.items() if isinstance(value, (str, int, float))}
+        return str(declared.summary) % params if "%" in str(declared.summary) else str(declared.summary)
+    except (KeyError, TypeError, ValueError):
+        return stored
+
+
+#: Labels of emails, phones and addresses that imports and the demo use; others are shown as typed.
+CONTACT_LABELS: dict[str, Any] = {"home": _l("home"), "work": _l("work"), "mobile": _l("mobile"),
+                                  "personal": _l("personal"), "office": _l("office"), "billing": _l("billing"),
+                                  "other": _l("other")}
+
+
+def contact_label(label: str | None) -> str:
+    """An email's, phone's or address's label: the usual ones translated, any other as typed."""
+    return str(CONTACT_LABELS.get((label or "").strip().lower(), label or ""))
+
+
 def init_labels(app: Flask) -> None:
     """Make the label functions available to every template."""
     app.jinja_env.globals.update(channel_label=channel_label, stage_label=stage_label,
-                                 customer_kind_label=customer_kind_label, purpose_label=purpose_label)
+                                 customer_kind_label=customer_kind_label, purpose_label=purpose_label,
+                                 kind_label=kind_label, interaction_summary=interaction_summary,
+                                 contact_label=contact_label)

@@ -27,6 +27,7 @@ FIXED = (
     _l("email is empty"), _l("phone is empty"), _l("a value needs a currency"),
     _l("use inbound, outbound or internal"), _l("not a number"), _l("not a finite number"),
     _l("too large (at most 16 integer digits)"), _l("Give a date between 1900-01-01 and 2199-12-31."),
+    _l("the row has no name, email or phone"), _l("an organization needs an organization name"),
 )
 
 _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
@@ -45,10 +46,45 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = 
     (re.compile(r"Use at most (\d+) decimal places\.", re.I), lambda m: _("Use at most %(n)s decimal places.", n=m[1])),
     (re.compile(r"Unknown channel; use one of: (.*)\."), lambda m: _("Unknown channel; use one of: %(choices)s.", choices=m[1])),
     (re.compile(r"unknown channel (.*)"), lambda m: _("Unknown channel %(name)s.", name=m[1])),
-    (re.compile(r"invalid email (.*?): .*", re.S), lambda m: _("%(value)s is not a valid email address.", value=m[1])),
+    (re.compile(r"invalid email (.*?): .*", re.S), lambda m: _("%(value)s is not a valid email address.", value=_v(m[1]))),
     (re.compile(r"invalid phone (.*?)(?: for region (\w+)|: .*)", re.S),
-     lambda m: _("%(value)s is not a valid phone number.", value=m[1])),
+     lambda m: _("%(value)s is not a valid phone number.", value=_v(m[1]))),
+    # Reasons of rejected import rows (core/importing): English in the report and the rejects CSV,
+    # shown in the reader's language; the library's own wording (email-validator) is left out.
+    (re.compile(r"(\w+) is longer than (\d+) characters"),
+     lambda m: _("%(field)s is longer than %(n)s characters.", field=m[1], n=m[2])),
+    (re.compile(r"the row has (\d+) fields but the header has (\d+)"),
+     lambda m: _("The row has %(fields)s fields but the header has %(header)s.", fields=m[1], header=m[2])),
+    (re.compile(r"more than (\d+) emails or phones"), lambda m: _("More than %(n)s emails or phones.", n=m[1])),
+    (re.compile(r"more than (\d+) tags"), lambda m: _("More than %(n)s tags.", n=m[1])),
+    (re.compile(r"language (.*) is not a language code such as 'fa' or 'en'", re.S),
+     lambda m: _("Language %(value)s is not a language code such as fa or en.", value=_v(m[1]))),
+    (re.compile(r"birthday (.*) is not a date: use YYYY-MM-DD \(or Jalali YYYY/MM/DD\)", re.S),
+     lambda m: _("Birthday %(value)s is not a date: use YYYY/MM/DD (Jalali) or YYYY-MM-DD.", value=_v(m[1]))),
+    (re.compile(r"birthday (.*) is not a valid date", re.S),
+     lambda m: _("Birthday %(value)s is not a valid date.", value=_v(m[1]))),
+    (re.compile(r"birthday (.*) is out of range", re.S),
+     lambda m: _("Birthday %(value)s is out of range.", value=_v(m[1]))),
+    (re.compile(r"kind (.*) is not person or organization", re.S),
+     lambda m: _("Kind %(value)s is not person or organisation.", value=_v(m[1]))),
+    (re.compile(r"lifecycle stage (.*) is not one of (.*)", re.S),
+     lambda m: _("Lifecycle stage %(value)s is not one of %(choices)s.", value=_v(m[1]), choices=m[2])),
+    (re.compile(r"(\w+): (.*) is not a whole number", re.S),
+     lambda m: _("%(field)s: %(value)s is not a whole number.", field=m[1], value=_v(m[2]))),
+    (re.compile(r"(.*) is not yes or no", re.S), lambda m: _("%(value)s is not yes or no.", value=_v(m[1]))),
+    # An import stopped by the database (core/importer.py): the count is shown by the page itself.
+    (re.compile(r"database error at line (\d+): (.*); [\d,]+ customers were imported before it", re.S),
+     lambda m: _("Database error at line %(line)s: %(detail)s", line=m[1], detail=_v(m[2]))),
+    (re.compile(r"database error: (.*); [\d,]+ customers were imported before it", re.S),
+     lambda m: _("Database error: %(detail)s", detail=_v(m[1]))),
 )
+
+
+def _v(value: str) -> str:
+    """A value quoted in a message (the user's input), isolated so mixed scripts keep their order."""
+    from payvand.core.locale_format import isolate
+
+    return isolate(value)
 
 
 def translate_error(message: str) -> str:

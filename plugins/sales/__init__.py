@@ -32,6 +32,14 @@ def payvand_permissions() -> list[PermissionSpec]:
 
 
 @hookimpl
+def payvand_interaction_kinds() -> list[Any]:
+    """Labels and translated summaries of the sales interactions on the timeline (`timeline.py`)."""
+    from payvand.plugins.sales.timeline import KINDS
+
+    return list(KINDS)
+
+
+@hookimpl
 def payvand_blueprints() -> list[Any]:
     """The API (`/api/v1/sales/...`) and the staff pages."""
     from payvand.plugins.sales.api import blp

@@ -28,12 +28,19 @@ from payvand.plugins.sales.models import (
 )
 from payvand.plugins.sales.services import catalog, documents, leads, pipeline, rollup, scoring
 from payvand.plugins.sales.services.documents import LineIn
-from payvand.sdk import Customer, Interaction, User, session, utcnow
+from payvand.sdk import Customer, Interaction, User, session, setting, utcnow
 
 DEFAULT_SEED = 1404
 YEAR = dt.timedelta(days=365)
 
-CATEGORIES = ("خوراکی و نوشیدنی (Food & drink)", "خدمات (Services)")
+#: (Persian, English) names: the demo speaks the instance's default language (`core.default_locale`).
+CATEGORIES = (("خوراکی و نوشیدنی", "Food & drink"), ("خدمات", "Services"))
+PRICE_LISTS = (("خرده‌فروشی", "Retail"), ("عمده‌فروشی", "Wholesale"))
+#: Units of the catalog in Persian.
+UNITS_FA = {"pack": "بسته", "box": "جعبه", "kg": "کیلو", "sack": "کیسه", "jar": "شیشه", "bottle": "بطری",
+            "trip": "سفر", "parcel": "مرسوله", "unit": "عدد", "event": "مراسم", "hour": "ساعت", "session": "جلسه",
+            "basket": "سبد", "month": "ماه"}
+#: The pipeline and its stages are the default one, named in the same language (`pipeline.ensure_default_pipeline`).
 #: (sku, Persian name, English name, unit, retail price in IRR, category index, tax class, kind)
 PRODUCTS: tuple[tuple[str, str, str, str, int, int, str, str], ...] = (
     ("TEA-LAH-500", "چای سیاه لاهیجان ۵۰۰ گرمی", "Lahijan black tea 500 g", "pack", 2_450_000, 0, "standard", "product"),
@@ -74,15 +81,29 @@ UTMS = (
     ({"source": "partner", "medium": "referral"}, "api"),
 )
 SCORING_RULES = (
-    ("From the web form", "source", "eq", "web_form", 15),
-    ("Paid search", "utm_medium", "eq", "cpc", 10),
-    ("Has a phone", "has_phone", "eq", "true", 5),
-    ("Consented", "consent", "eq", "true", 5),
-    ("Disqualified", "status", "eq", "disqualified", -30),
+    (("از فرم وب‌سایت", "From the web form"), "source", "eq", "web_form", 15),
+    (("جست‌وجوی پولی", "Paid search"), "utm_medium", "eq", "cpc", 10),
+    (("تلفن دارد", "Has a phone"), "has_phone", "eq", "true", 5),
+    (("رضایت داده", "Consented"), "consent", "eq", "true", 5),
+    (("ردشده", "Disqualified"), "status", "eq", "disqualified", -30),
 )
-WON_REASONS = ("Best price", "Fast delivery")
-LOST_REASONS = ("Too expensive", "Chose a competitor", "No budget")
+WON_REASONS = (("بهترین قیمت", "Best price"), ("تحویل سریع", "Fast delivery"))
+LOST_REASONS = (("گران بود", "Too expensive"), ("رقیب را برگزید", "Chose a competitor"), ("بودجه نداشت", "No budget"))
 COUNTS = {"leads": 150, "deals": 120, "quotes": 80, "orders": 60, "invoices": 40}
+
+
+def _in(names: tuple[str, str], lang: str) -> str:
+    """The Persian or the English one of (Persian, English) names."""
+    return names[0] if lang == "fa" else names[1]
+
+
+def demo_language() -> str:
+    """The instance's default language (`core.default_locale`): `fa` unless it is English."""
+    try:
+        value = setting("core.default_locale")
+    except Exception:  # noqa: BLE001 - no app or setting: the deployment default
+        value = None
+    return "en" if str(value or "fa").startswith("en") else "fa"
 
 
 def has_sales_data() -> bool:
@@ -102,18 +123,18 @@ def _later(rng: random.Random, start: dt.datetime, now: dt.datetime, max_days: i
     return min(now, start + dt.timedelta(seconds=rng.randint(3600, max_days * 86400)))
 
 
-def _catalog(rng: random.Random) -> tuple[list[Product], dict[int, Decimal]]:
+def _catalog(rng: random.Random, lang: str) -> tuple[list[Product], dict[int, Decimal]]:
     s = session()
-    categories = [catalog.create_category(s, name) for name in CATEGORIES]
-    retail = catalog.create_price_list(s, "خرده‌فروشی (Retail)", "IRR", is_default=True)
-    wholesale = catalog.create_price_list(s, "عمده‌فروشی (Wholesale)", "IRR")
+    categories = [catalog.create_category(s, _in(names, lang)) for names in CATEGORIES]
+    retail = catalog.create_price_list(s, _in(PRICE_LISTS[0], lang), "IRR", is_default=True)
+    wholesale = catalog.create_price_list(s, _in(PRICE_LISTS[1], lang), "IRR")
     products: list[Product] = []
     prices: dict[int, Decimal] = {}
     for sku, fa, en, unit, price, category, tax_class, kind in PRODUCTS:
         product = catalog.create_product(s, {
-            "sku": sku, "name": f"{fa} ({en})", "unit": unit, "kind": kind, "tax_class": tax_class,
+            "sku": sku, "name": _in((fa, en), lang), "unit": _in((UNITS_FA.get(unit, unit), unit), lang), "kind": kind, "tax_class": tax_class,
             "category_id": categories[category].id, "in_stock": rng.random() > 0.1,
-            "description": f"{en}. {fa}."})
+            "description": f"{_in((fa, en), lang)}."})
         catalog.set_price(s, retail, product.id, Decimal(price))
         catalog.set_price(s, wholesale, product.id, Decimal(price) * Decimal("0.85"))
         products.append(product)
@@ -121,11 +142,11 @@ def _catalog(rng: random.Random) -> tuple[list[Product], dict[int, Decimal]]:
     return products, prices
 
 
-def _leads(rng: random.Random, now: dt.datetime, owners: list[int | None]) -> list[Lead]:
+def _leads(rng: random.Random, now: dt.datetime, owners: list[int | None], lang: str) -> list[Lead]:
     s = session()
     if s.scalar(sa.select(ScoringRule.id).limit(1)) is None:
-        for name, field, operator, value, points in SCORING_RULES:
-            scoring.create_rule({"name": name, "field": field, "operator": operator, "value": value, "points": points})
+        for names, field, operator, value, points in SCORING_RULES:
+            scoring.create_rule({"name": _in(names, lang), "field": field, "operator": operator, "value": value, "points": points})
     made: list[Lead] = []
     for n in range(COUNTS["leads"]):
         utm, source = UTMS[rng.randrange(len(UTMS))]
@@ -169,12 +190,12 @@ def _lines(rng: random.Random, products: list[Product], count: int) -> list[Line
 
 
 def _deals(rng: random.Random, now: dt.datetime, customers: list[int], owners: list[int | None],
-           products: list[Product], prices: dict[int, Decimal]) -> tuple[list[Deal], dict[int, dt.datetime]]:
+           products: list[Product], prices: dict[int, Decimal], lang: str) -> tuple[list[Deal], dict[int, dt.datetime]]:
     s = session()
     stages = pipeline.ensure_default_pipeline(s).stages
     reasons = {outcome: {r.name: r.id for r in pipeline.list_reasons(s, outcome)} for outcome in ("won", "lost")}
-    for outcome, names in (("won", WON_REASONS), ("lost", LOST_REASONS)):
-        for name in names:
+    for outcome, pairs in (("won", WON_REASONS), ("lost", LOST_REASONS)):
+        for name in (_in(pair, lang) for pair in pairs):
             if name not in reasons[outcome]:
                 reasons[outcome][name] = pipeline.add_reason(s, outcome, name).id
     weights = [18 if stage.outcome == "open" else 14 for stage in stages]
@@ -353,11 +374,12 @@ def load_sales_demo(seed: int = DEFAULT_SEED, now: dt.datetime | None = None) ->
     now = (now or utcnow()).replace(microsecond=0)
     s = session()
     owners: list[int | None] = list(s.scalars(sa.select(User.id).where(User.is_active.is_(True)).order_by(User.id))) or [None]
-    products, prices = _catalog(rng)
-    lead_rows = _leads(rng, now, owners)
+    lang = demo_language()
+    products, prices = _catalog(rng, lang)
+    lead_rows = _leads(rng, now, owners, lang)
     customers = _customers(rng, lead_rows)
     scored = scoring.recompute_scores(s, now=now).leads
-    deals, deal_dates = _deals(rng, now, customers, owners, products, prices)
+    deals, deal_dates = _deals(rng, now, customers, owners, products, prices, lang)
     made = _documents(rng, now, customers, products, deals)
     _redate_interactions(made.pop("when"), deal_dates)
     planned = _activities(rng, now, deals)

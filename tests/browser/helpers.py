@@ -70,3 +70,15 @@ def save_screenshot(page: Page, name: str) -> Path | None:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=path, full_page=True, animations="disabled", caret="hide")
     return path
+
+
+def horizontal_overflow(page: Page) -> int:
+    """How many pixels the page is wider than the window (0 when it needs no sideways scrolling).
+
+    Compares `document.documentElement.scrollWidth` with the window's layout width, which is
+    what a user sees as a horizontal scroll bar, in either direction (an element far to the
+    left of a right-to-left page widens it as much as one far to the right of a left-to-right one).
+    """
+    return int(page.evaluate(
+        "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+        " - document.documentElement.clientWidth"))

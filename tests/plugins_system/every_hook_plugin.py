@@ -22,6 +22,7 @@ from payvand.sdk import (
     Customer,
     CustomerField,
     Interaction,
+    InteractionKind,
     JobSpec,
     MovedRows,
     NavItem,
@@ -127,6 +128,13 @@ def payvand_channels() -> list[ChannelSpec]:
     """Record the call."""
     CALLS.append(("payvand_channels", {}))
     return [ChannelSpec("pigeon", "Carrier pigeon")]
+
+
+@hookimpl
+def payvand_interaction_kinds() -> list[InteractionKind]:
+    """Record the call; a kind whose summary is translated from its payload when shown."""
+    CALLS.append(("payvand_interaction_kinds", {}))
+    return [InteractionKind("every_hook.parcel_sent", "Parcel sent", "Parcel %(code)s sent to %(city)s")]
 
 
 @hookimpl

@@ -23,7 +23,7 @@ from plugins_system.entrypoints import installed
 
 EXPECTED_HOOKS = {
     "payvand_blueprints", "payvand_cli", "payvand_permissions", "payvand_customer_fields",
-    "payvand_nav_items", "payvand_jobs", "payvand_channels", "payvand_settings",
+    "payvand_nav_items", "payvand_jobs", "payvand_channels", "payvand_interaction_kinds", "payvand_settings",
     "payvand_customer_panels", "payvand_customer_merge", "payvand_customer_export", "payvand_customer_erase",
     "payvand_customer_created", "payvand_customer_updated", "payvand_customer_deleted",
     "payvand_interaction_recorded",
@@ -277,3 +277,16 @@ def test_payvand_demo_loads_each_plugins_demo_data(payvand_database_url, tmp_pat
     assert result.exit_code == 0, result.output
     assert "every_hook: 1 demo things." in result.output
     assert names().count("payvand_demo_data") == 1
+
+
+def test_a_declared_interaction_kind_is_labelled_and_summarised_from_its_payload_on_the_timeline(
+        web, make_customer, make_interaction):
+    customer = make_customer(given_name="Sara")
+    make_interaction(customer.id, kind="every_hook.parcel_sent", channel="other", summary="stored text",
+                     payload={"code": "P-7", "city": "Tabriz (تبریز)"})
+    make_interaction(customer.id, kind="every_hook.parcel_sent", channel="other", summary="kept as written",
+                     payload={"code": "P-8"})
+    page = web.get(f"/customers/{customer.id}").get_data(as_text=True)
+    assert "Parcel sent" in page
+    assert "Parcel \u2068P-7\u2069 sent to \u2068Tabriz (تبریز)\u2069" in page and "stored text" not in page
+    assert "kept as written" in page  # a parameter missing from the payload: the stored summary

@@ -149,7 +149,7 @@ def test_the_edit_page_shows_the_activity_in_local_time_and_saves_it_audited(web
     page = web.get(f"/sales/activities/{made.id}/edit")
     assert page.status_code == 200 and 'id="activity-edit-form"' in page.text
     assert 'value="2026-12-01T10:30"' in page.text and 'value="60" selected' in page.text
-    assert "Chosen: Sara Ahmadi" in page.text and 'id="customer-q"' in page.text
+    assert "Chosen: \u2068Sara Ahmadi\u2069" in page.text and 'id="customer-q"' in page.text
     saved = web.post(f"/sales/activities/{made.id}/edit", {
         "subject": "Visit Sara", "kind": "meeting", "due_at": "۲۰۲۶-۱۲-۰۲T۰۹:۰۰", "remind_before": "15",
         "customer_id": str(other.id), "notes": "Bring the brochure", "next": "/sales/activities?status=open"})
@@ -258,7 +258,7 @@ def test_editing_keeps_a_won_deal_the_activity_is_on(web, db_session, make_custo
     deal.status = "won"
     db_session.commit()
     page = web.get(f"/sales/activities/{made.id}/edit")
-    assert f'<option value="{deal.id}" selected>Closed routers</option>' in page.text
+    assert f'<option value="{deal.id}" selected>\u2068Closed routers\u2069</option>' in page.text
     saved = web.post(f"/sales/activities/{made.id}/edit", {"subject": "Thank-you visit", "kind": "meeting",
                                                             "deal_id": str(deal.id), "customer_id": str(customer.id)})
     assert saved.status_code == 302

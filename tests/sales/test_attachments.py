@@ -119,7 +119,8 @@ def test_sending_records_a_brochure_sent_interaction_on_the_customer_timeline(we
                                                                Interaction.kind == "sales.brochure_sent")).all()
         assert (event.channel, event.direction) == ("email", "outbound")
         assert "Fountain pen" in event.summary and "brochure.pdf" in event.summary
-        assert event.payload == {"attachment_id": row.id, "product_id": product["id"], "emailed": False}
+        assert event.payload == {"attachment_id": row.id, "product_id": product["id"], "emailed": False,
+                                 "product": "Fountain pen", "file": "brochure.pdf", "note": "as asked"}
     timeline = web.get(f"/customers/{customer.id}").get_data(as_text=True)
     assert "brochure.pdf" in timeline
 

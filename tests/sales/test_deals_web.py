@@ -46,7 +46,7 @@ def test_the_board_shows_a_column_per_stage_and_cards_with_money(web, db_session
     page = web.get("/sales/board")
     assert page.status_code == 200
     for name in ("New", "Qualified", "Proposal", "Negotiation", "Won", "Lost"):
-        assert f">{name}</span>" in page.text
+        assert f"><bdi>{name}</bdi></span>" in page.text
     assert 'id="deal-card-' in page.text and "Routers" in page.text and "Sara Ahmadi" in page.text
     assert "1,250,000" in page.text
     assert 'id="move-stage-' in page.text  # the keyboard alternative

@@ -107,7 +107,7 @@ def test_the_send_button_says_whether_the_quote_was_emailed(web, api, pen, make_
     web.post("/account/locale", {"locale": "en"})
     emailed = _quote(api, make_customer(emails=["b@example.com"]).id, pen)
     page = web.post(f"/sales/quotes/{emailed['id']}/send", follow_redirects=True).get_data(as_text=True)
-    assert "was emailed to b@example.com" in page
+    assert "was emailed to \u2068b@example.com\u2069" in page
     unmailed = _quote(api, make_customer().id, pen)
     page = web.post(f"/sales/quotes/{unmailed['id']}/send", follow_redirects=True).get_data(as_text=True)
     assert "marked sent but not emailed" in page and "no email address" in page
@@ -280,3 +280,26 @@ def test_an_order_counts_for_the_deal_owner_else_the_customer_owner_else_the_use
     assert db_session.get(Order, order["id"]).owner_id == rep.id
     unknown = api.post("sales/quotes", json={"customer_id": owned.id, "deal_id": 999, "lines": lines})
     assert unknown.status_code == 422 and "deal_id" in unknown.get_json()["error"]["fields"]
+
+
+def test_an_expired_quote_reads_in_the_readers_language_on_the_timeline(api, pen, make_customer, app, db_session, web):
+    customer = make_customer()
+    with app.app_context():
+        yesterday = (documents.local_today() - dt.timedelta(days=1)).isoformat()
+    quote = _quote(api, customer.id, pen, valid_until=yesterday)
+    api.post(f"sales/quotes/{quote['id']}/send")
+    with app.app_context():
+        from payvand.core.db import bind_session
+        from payvand.sdk import session_scope
+
+        with session_scope(app.extensions["payvand"].sessionmaker) as session, bind_session(session):
+            assert documents.expire_quotes() == 1
+    [event] = _events(db_session, "sales.quote_expired")
+    assert event.payload == {"number": quote["number"]}  # the parameters are kept; the text is made when shown
+    web.post("/account/locale", {"locale": "fa"})
+    page = web.get(f"/customers/{customer.id}").get_data(as_text=True)
+    persian_number = quote["number"].translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    assert f"پیش‌فاکتور \u2068{persian_number}\u2069 منقضی شد" in page
+    assert "Quote" not in page.split('id="timeline"')[-1]
+    web.post("/account/locale", {"locale": "en"})
+    assert f"Quote \u2068{quote['number']}\u2069 expired" in web.get(f"/customers/{customer.id}").get_data(as_text=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pypdf
 import pytest
+from fpdf import FPDF
 from flask_babel import force_locale
 from fontTools.ttLib import TTFont
 from payvand.plugins.sales import permissions as perm
@@ -175,3 +176,44 @@ def test_the_pdf_routes_are_application_pdf_in_the_openapi_document(api):
         content = document["paths"][path]["get"]["responses"]["200"]["content"]
         assert list(content) == ["application/pdf"]
         assert content["application/pdf"]["schema"] == {"type": "string", "format": "binary"}
+
+
+def _visual_runs(line: str) -> list[tuple[str, str]]:
+    """The runs fpdf2's bidi algorithm makes of a right-to-left line: (text, direction)."""
+    from fpdf.bidi import BidiParagraph, auto_detect_base_direction
+
+    paragraph = BidiParagraph(text=line, base_direction=auto_detect_base_direction(line))
+    return [(text, str(direction).rsplit(".", 1)[-1]) for text, direction in paragraph.get_bidi_fragments()]
+
+
+@pytest.mark.parametrize("name", ["Ali (علی) Co.", "علی (Ali) Co.", "Saffron (زعفران) 5 g."])
+def test_a_mixed_name_in_a_persian_labelled_line_keeps_its_brackets_and_full_stop(name):
+    runs = _visual_runs(pdf.labelled("مشتری", name))
+    # Without isolation the brackets around the Persian word and the final full stop fall into
+    # right-to-left runs of the Persian line (mirrored and moved); isolated, every bracket and
+    # full stop of a name starting with Latin stays in a left-to-right run with its words.
+    starts_latin = name[0].isascii()
+    for text, direction in runs:
+        if any(mark in text for mark in "().") and starts_latin:
+            assert direction == "LTR", runs
+    plain = _visual_runs(f"مشتری: {name}")
+    if starts_latin:
+        assert any(direction == "RTL" and any(mark in text for mark in "().") for text, direction in plain)
+
+
+def test_a_persian_pdf_isolates_user_text_and_draws_no_glyph_for_the_isolates(
+        api, priced, make_customer, app, db_session):
+    customer = make_customer(kind="organization", organization_name="Ali (علی) Co.")
+    quote = _quote(api, customer.id, [{"description": "Saffron (زعفران) 5 g.", "quantity": "1", "unit_price": "1000"}])
+    with app.test_request_context(), force_locale("fa"):
+        shaped = pdf.quote_pdf(db_session.get(Quote, quote["id"]))
+    text = _text(shaped)
+    assert "\u2068" in text and "\u2069" in text  # the isolates reach the PDF's text (copy and paste keep them)
+    assert "علی" in text and "زعفران" in text
+    page = FPDF()
+    page.add_font("Vazirmatn", "", font_path("Regular"))
+    page.set_text_shaping(True)
+    page.add_page()
+    page.set_font("Vazirmatn", "", 12)
+    line = "مشتری: Ali (علی) Co."
+    assert page.get_string_width(pdf.labelled("مشتری", "Ali (علی) Co.")) == page.get_string_width(line)  # FSI/PDI take no room

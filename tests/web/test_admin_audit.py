@@ -77,7 +77,7 @@ def test_filter_by_user(web, db_session, make_user):
     add_entries(db_session, 3)
     page = web.get(f"/admin/audit?actor={sara.id}")
     assert len(row_ids(page)) == 2
-    assert f'<option value="{sara.id}" selected>Sara &lt;sara@example.com&gt;</option>' in page.text
+    assert f'<option value="{sara.id}" selected>\u2068Sara &lt;sara@example.com&gt;\u2069</option>' in page.text
 
 
 def test_filter_by_object_type_and_id(web, db_session):

@@ -92,8 +92,8 @@ def test_persian_file_is_mapped_previewed_imported_and_its_rejects_downloaded(we
     assert 'id="import-start"' in page.text
     preview = page.text.split('id="import-preview"', 1)[1]
     assert "+989121234567" in preview and "+989121234569" in preview  # normalised, Persian digits too
-    assert "invalid email &#39;not-an-email&#39;" in preview
-    assert "invalid phone &#39;12&#39;" in preview
+    assert "\u2068&#39;not-an-email&#39;\u2069 is not a valid email address." in preview  # translated when shown
+    assert "\u2068&#39;12&#39;\u2069 is not a valid phone number." in preview
     assert preview.count('data-error="1"') == 2
 
     response = start(web, job_id)
@@ -398,3 +398,22 @@ def test_an_export_imported_through_the_page_comes_back_unchanged(web, runtime, 
         assert job.status == "done" and job.report["rejected"] == 0, job.report
 
     assert_csv_round_trip(export, load, reset=wipe, ignore=("id", "created_at", "updated_at"))
+
+
+def test_a_persian_import_shows_its_rejected_rows_in_persian(web, runtime):
+    from payvand.sdk.testing import english_words
+
+    web.post("/account/locale", {"locale": "fa"})
+    bad = PERSIAN_CSV + "Kian,Karimi,kian@example.com,09121234570,,\n" + "نگار,رضوی,negar@example.com,09121234571,\n"
+    job_id = job_id_from(upload(web, bad.encode("utf-8")))
+    preview = web.get(f"/import/{job_id}/mapping").text
+    assert "is not a valid email address" not in preview and "ایمیل معتبری نیست" in preview
+    assert start(web, job_id).status_code == 302
+    assert wait_for(runtime, job_id).status == "done"
+    page = web.get(f"/import/{job_id}").text
+    assert page.count("import-row-error") == 0 and "ایمیل معتبری نیست" in page
+    data = ["not-an-email", "Kian", "Karimi", "kian@example.com", "vip", "new", "customers.csv", "Test User",
+            "user@example.com", "ali@example.com", "maryam@example.com", "reza@example.com", "negar@example.com"]
+    assert english_words(page, allow=data) == []
+    found = english_words(preview, allow=data)
+    assert found == [], found

@@ -29,6 +29,7 @@ from payvand.core.db import current_session
 from payvand.core.models import Setting
 from payvand.core.web.access import staff_required, staff_user
 from payvand.core.web.forms import FormResult, parse_form
+from payvand.core.web.i18n import format_number
 
 bp = Blueprint("admin_settings", __name__)
 
@@ -168,7 +169,7 @@ def index() -> Any:
     changed = save_settings(session, new_values, current)
     session.commit()
     if changed:
-        flash(_("Settings saved: %(count)s changed.", count=len(changed)), "success")
+        flash(_("Settings saved: %(count)s changed.", count=format_number(len(changed))), "success")
     else:
         flash(_("Nothing changed."), "info")
     return redirect(url_for("admin_settings.index"))

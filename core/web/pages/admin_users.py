@@ -26,6 +26,7 @@ from payvand.core.schemas import CleanString
 from payvand.core.services import users as svc
 from payvand.core.web.access import StaffUser, staff_required, staff_user
 from payvand.core.web.forms import FormResult, parse_form
+from payvand.core.web.i18n import format_number
 from payvand.core.web.sessions import DatabaseStore
 
 bp = Blueprint("admin_users", __name__)
@@ -402,5 +403,5 @@ def role_delete(role_id: int) -> Any:
     db = current_session()
     holders = svc.delete_role(db, role, _me().principal.actor)
     db.commit()
-    flash(_("Role %(name)s deleted; %(count)s users held it.", name=name, count=holders), "success")
+    flash(_("Role %(name)s deleted; %(count)s users held it.", name=name, count=format_number(holders)), "success")
     return redirect(url_for(".roles"))

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
 from payvand.core import locale_format
@@ -46,12 +45,7 @@ FIGURES_CAP = 10_000
 RECENT_DAYS = 90
 
 #: What staff log from the page: kind -> label.
-LOG_KINDS: dict[str, Any] = {
-    "core.call": _l("Call"),
-    "core.note": _l("Note"),
-    "core.meeting": _l("Meeting"),
-    "core.message": _l("Message"),
-}
+LOG_KINDS: dict[str, Any] = labels.CORE_KINDS
 #: Form field -> InteractionIn field, and back for the error messages.
 _FORM_TO_SCHEMA = {"type": "kind", "details": "payload"}
 _SCHEMA_TO_FORM = {"kind": "type", "payload": "details", "currency": "value"}
@@ -214,8 +208,8 @@ def _labels() -> dict[str, dict[str, str]]:
 
 
 def kind_label(kind: str) -> str:
-    """A readable label for an interaction kind (the core's log kinds translated, others as is)."""
-    return _labels()["kinds"].get(kind, kind)
+    """A readable label for an interaction kind (the core's and the plugins' declared kinds; others as is)."""
+    return labels.kind_label(kind)
 
 
 def _owner_name(owner_id: int | None) -> str | None:

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
+from payvand.core.locale_format import isolate
 from payvand.core import locale_format
 from payvand.core import permissions as perm
 from payvand.core.api.customers import customer_in_schema, phone_region
@@ -216,7 +217,7 @@ def new() -> Any:
     session = current_session()
     customer = service.create_customer(session, data, _actor(), source=STAFF_SOURCE)
     session.commit()
-    flash(_("Customer %(name)s was created.", name=customer.display_name), "success")
+    flash(_("Customer %(name)s was created.", name=isolate(customer.display_name)), "success")
     return redirect(url_for("customer.view", customer_id=customer.id))
 
 
@@ -337,7 +338,7 @@ def tags(customer_id: int) -> Any:
     for message in errors.get("tag", []):
         flash(message, "danger")
     if not errors:
-        flash(_("Tag %(tag)s added.", tag=tag) if action == "add" else _("Tag %(tag)s removed.", tag=tag), "success")
+        flash(_("Tag %(tag)s added.", tag=isolate(tag)) if action == "add" else _("Tag %(tag)s removed.", tag=isolate(tag)), "success")
     return _back(customer_id)
 
 

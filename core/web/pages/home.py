@@ -36,7 +36,7 @@ def index() -> Any:
     recent: list[Any] = []
     if user.can(perm.INTERACTION_VIEW) and user.can(perm.CUSTOMER_VIEW):
         recent = current_session().execute(
-            sa.select(Interaction.id, Interaction.kind, Interaction.channel, Interaction.summary,
+            sa.select(Interaction.id, Interaction.kind, Interaction.channel, Interaction.summary, Interaction.payload,
                       Interaction.occurred_at, Customer.id.label("customer_id"), Customer.display_name)
             .join(Customer, Customer.id == Interaction.customer_id)
             .order_by(Interaction.id.desc())

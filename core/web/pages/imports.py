@@ -124,7 +124,9 @@ def _target_label(target: str, declared: dict[str, Any]) -> str:
     if target in TARGET_LABELS:
         return str(TARGET_LABELS[target])
     if target.startswith("consent:"):
-        return _("Consent: %(channel)s", channel=target[8:])
+        from payvand.core.web.labels import channel_label
+
+        return _("Consent: %(channel)s", channel=channel_label(target[8:]))
     if target.startswith("attributes."):
         field = declared.get(target[11:])
         return getattr(field, "label", "") or target[11:]

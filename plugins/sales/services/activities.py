@@ -209,8 +209,8 @@ def complete_activity(s: Session, activity: Activity, caller: Caller | None = No
         record_interaction(
             activity.customer_id, "sales.activity_done", channel, f"{activity.kind.capitalize()}: {activity.subject}"[:500],
             occurred_at=activity.done_at, source=("sales.activity", activity.id), direction="outbound",
-            payload={"activity_id": activity.id, "kind": activity.kind, "deal_id": activity.deal_id,
-                     "lead_id": activity.lead_id},
+            payload={"activity_id": activity.id, "kind": activity.kind, "subject": activity.subject,
+                     "deal_id": activity.deal_id, "lead_id": activity.lead_id},
         )
     return activity
 

@@ -170,6 +170,8 @@ def send_attachment(session: Session, attachment: Attachment, customer_id: int, 
     interaction = record_interaction(
         customer.id, "sales.brochure_sent", "email", summary[:500], direction="outbound",
         source=("sales.attachment", attachment.id),
-        payload={"attachment_id": attachment.id, "product_id": attachment.product_id, "emailed": address is not None})
+        payload={"attachment_id": attachment.id, "product_id": attachment.product_id, "emailed": address is not None,
+                 "product": name, "file": attachment.filename,
+                 **({"to": address} if address else {}), **({"note": note} if note else {})})
     session.flush()
     return Sent(interaction, address)

@@ -581,7 +581,7 @@ def convert_lead(lead: Lead, options: dict[str, Any] | None = None) -> Conversio
     record_interaction(
         customer_id, "sales.lead_converted", "web" if lead.source == "web_form" else _channel(lead),
         "Lead converted" + (f"; deal {deal.title}" if deal else ""), occurred_at=now, direction="internal",
-        source=("sales.lead", lead.id), payload={"deal_id": deal.id} if deal else {},
+        source=("sales.lead", lead.id), payload={"deal_id": deal.id, "deal_title": deal.title} if deal else {},
     )
     lead.status = "converted"
     lead.customer_id = customer_id

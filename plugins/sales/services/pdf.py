@@ -7,6 +7,13 @@ vendored as TTF) embedded as a subset. The layout follows the current locale: ri
 with Jalali dates and Persian digits in `fa`, left to right with Gregorian dates in `en` (the
 same formatting helpers as the HTML pages). Long documents break over pages, the table's
 headings repeated on each. A void invoice carries a VOID mark on every page.
+
+User text keeps its own direction: a cell or line holding only user text (a line's
+description, the company name) gets its base direction from its first strong character
+(fpdf2's paragraph detection, the shaping direction being left open), and user text inside a
+labelled line ("مشتری: Ali (علی) Co.") is wrapped in the Unicode isolates FSI…PDI, which the
+bidi algorithm of fpdf2 honours and HarfBuzz draws as nothing — so parentheses and full stops
+stay where they were typed in either layout.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from payvand.sdk import (
     format_date,
     format_money,
     format_number,
+    isolate,
     localize_digits,
 )
 from payvand.sdk import gettext as _
@@ -71,7 +79,7 @@ class _Page(FPDF):
         self.set_font(FONT, "", 8)
         self.set_text_color(110, 110, 110)
         page = _("Page %(page)s", page=localize_digits(self.page_no()))
-        self.cell(0, 6, f"{self.footer_text} · {page}", align="C")
+        self.cell(0, 6, f"{isolate(self.footer_text)} · {page}", align="C")
         self.set_text_color(0, 0, 0)
 
 
@@ -96,6 +104,11 @@ def _line(pdf: _Page, text: str, *, size: float = 10, bold: bool = False, height
     pdf.set_text_color(0, 0, 0)
 
 
+def labelled(label: str, value: str) -> str:
+    """"label: value" with the value isolated (FSI…PDI): mixed-script values keep their order."""
+    return f"{label}: {isolate(value)}"
+
+
 def _header(pdf: _Page, title: str, facts: Sequence[tuple[str, str]], customer: Customer | None) -> None:
     company = documents.company_name()
     if company:
@@ -103,13 +116,14 @@ def _header(pdf: _Page, title: str, facts: Sequence[tuple[str, str]], customer: 
     _line(pdf, title, size=13, bold=True, height=8)
     for label, value in facts:
         if value:
-            _line(pdf, f"{label}: {value}", size=9.5, height=5.5)
+            _line(pdf, labelled(label, value), size=9.5, height=5.5)
     pdf.ln(2)
     if customer is not None:
-        _line(pdf, f"{_('Customer')}: {customer.display_name}", size=10.5, bold=True)
-        contact = " · ".join(v for v in (customer.primary_email, customer.primary_phone) if v)
+        _line(pdf, labelled(_("Customer"), customer.display_name or ""), size=10.5, bold=True)
+        contact = " · ".join(isolate(v) for v in (customer.primary_email,
+                                                  localize_digits(customer.primary_phone or "")) if v)
         if contact:
-            _line(pdf, localize_digits(contact) if contact == customer.primary_phone else contact, size=9, height=5)
+            _line(pdf, contact, size=9, height=5)
     pdf.ln(3)
 
 
@@ -167,14 +181,14 @@ def quote_pdf(quote: Quote) -> bytes:
     """The quote as a PDF in the current locale (needs the app: settings, translations)."""
     customer = current_session().get(Customer, quote.customer_id)
     number = localize_digits(quote.number)
-    title = f"{_('Quote')} {number}"
+    title = f"{_('Quote')} {isolate(number)}"
     pdf = _Page(rtl=current_locale() == "fa", footer_text=number, void_mark=None)
     pdf.add_page()
     status = _quote_status(quote.status)
     _header(pdf, title, [(_("Date"), format_date(quote.created_at)),
                          (_("Valid until"), format_date(quote.valid_until)), (_("Status"), status)], customer)
     if quote.status == "rejected" and quote.reject_reason:
-        _line(pdf, f"{_('Reason')}: {quote.reject_reason}", size=9.5)
+        _line(pdf, labelled(_("Reason"), quote.reject_reason), size=9.5)
     lines = list(quote.lines)
     _lines_table(pdf, lines, quote.currency)
     _totals(pdf, _money_rows(quote, lines))
@@ -202,7 +216,7 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     lines = list(session.scalars(sa.select(OrderLine).where(OrderLine.order_id == order.id)
                                  .order_by(OrderLine.position))) if order is not None else []
     number = localize_digits(invoice.number)
-    title = f"{_('Invoice')} {number}"
+    title = f"{_('Invoice')} {isolate(number)}"
     void = invoice.status == "void"
     pdf = _Page(rtl=current_locale() == "fa", footer_text=number, void_mark=_("VOID") if void else None)
     pdf.add_page()
@@ -212,7 +226,7 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     if void:
         _line(pdf, _("VOID"), size=16, bold=True, height=8, color=_VOID_RED)
         when = format_date(invoice.voided_at)
-        _line(pdf, f"{_('Voided on %(date)s', date=when)}" + (f" — {invoice.void_reason}" if invoice.void_reason else ""),
+        _line(pdf, f"{_('Voided on %(date)s', date=when)}" + (f" — {isolate(invoice.void_reason)}" if invoice.void_reason else ""),
               size=9.5, color=_VOID_RED)
         pdf.ln(2)
     _lines_table(pdf, lines, invoice.currency)

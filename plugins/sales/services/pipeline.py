@@ -40,7 +40,7 @@ from payvand.plugins.sales.pricing import currency_places, round_money
 from payvand.plugins.sales.services import rules
 from payvand.plugins.sales.services.local_time import as_date, month_of
 from payvand.plugins.sales.services.rules import Caller, Scope, scope_of
-from payvand.sdk import Customer, User, audit, record_interaction, utcnow
+from payvand.sdk import Customer, User, audit, record_interaction, setting, utcnow
 from sqlalchemy.orm import Session, aliased, selectinload
 
 OUTCOMES = ("open", "won", "lost")
@@ -55,6 +55,19 @@ DEFAULT_STAGES: tuple[tuple[str, int, str], ...] = (
     ("Won", 100, "won"),
     ("Lost", 0, "lost"),
 )
+#: The default pipeline's and stages' names in Persian, used when the instance speaks Persian
+#: (`core.default_locale`): they are data once made, so they are made in the instance's language.
+DEFAULT_NAMES_FA = {"Sales": "فروش", "New": "جدید", "Qualified": "واجد شرایط", "Proposal": "پیشنهاد",
+                    "Negotiation": "مذاکره", "Won": "برنده", "Lost": "باخته"}
+
+
+def _default_name(name: str) -> str:
+    """`name` in the instance's default language (Persian unless the setting says English)."""
+    try:
+        language = str(setting("core.default_locale") or "fa")
+    except Exception:  # noqa: BLE001 - no app or CLI (the service used on its own): the names in code
+        language = "en"
+    return name if language.startswith("en") else DEFAULT_NAMES_FA.get(name, name)
 
 
 class PipelineError(Exception):
@@ -83,8 +96,9 @@ def ensure_default_pipeline(s: Session) -> Pipeline:
                       .limit(1)).first()
     if found is not None:
         return found
-    pipeline = Pipeline(name=DEFAULT_PIPELINE, is_default=True, position=0)
-    pipeline.stages = [Stage(name=n, probability=p, outcome=o, position=i) for i, (n, p, o) in enumerate(DEFAULT_STAGES)]
+    pipeline = Pipeline(name=_default_name(DEFAULT_PIPELINE), is_default=True, position=0)
+    pipeline.stages = [Stage(name=_default_name(n), probability=p, outcome=o, position=i)
+                       for i, (n, p, o) in enumerate(DEFAULT_STAGES)]
     s.add(pipeline)
     s.flush()
     return pipeline
@@ -318,7 +332,8 @@ def _close(s: Session, deal: Deal, stage: Stage, reason_id: int | None) -> None:
             deal.customer_id, f"sales.deal_{stage.outcome}", "other", summary[:500],
             value=deal.amount if won else None, currency=deal.currency if won else None,
             occurred_at=deal.closed_at, source=("sales.deal", deal.id), direction="outbound",
-            payload={"deal_id": deal.id, "stage": stage.name, "reason": reason.name if reason else None},
+            payload={"deal_id": deal.id, "title": deal.title, "stage": stage.name,
+                     "reason": reason.name if reason else None},
         )
 
 

@@ -13,7 +13,8 @@ from payvand.plugins.sales.services import attachments as service
 from payvand.plugins.sales.services import catalog
 from payvand.plugins.sales.services.attachments import AttachmentError
 from payvand.plugins.sales.views import bp
-from payvand.sdk import FormResult, MailError, current_staff, mail_enabled, send_upload, session, staff_required, upload_type
+from payvand.sdk import (FormResult, MailError, current_staff, isolate, mail_enabled, send_upload, session,
+                         staff_required, upload_type)
 from payvand.sdk import gettext as _
 
 INTERACTION_CREATE = "core.interaction.create"
@@ -88,7 +89,7 @@ def upload_attachment(product_id: int) -> Any:
         return _page(product, FormResult(values=values, errors={exc.field or "file": [str(exc.message)]}),
                      FormResult.empty(), exc.status)
     session().commit()
-    flash(_("Uploaded %(name)s.", name=attachment.filename), "success")
+    flash(_("Uploaded %(name)s.", name=isolate(attachment.filename)), "success")
     return redirect(url_for("sales.product_attachments", product_id=product.id))
 
 
@@ -113,7 +114,7 @@ def delete_attachment(attachment_id: int) -> Any:
     product_id, name = attachment.product_id, attachment.filename
     service.delete_attachment(session(), attachment, instance=_instance())
     session().commit()
-    flash(_("Deleted %(name)s.", name=name), "success")
+    flash(_("Deleted %(name)s.", name=isolate(name)), "success")
     return redirect(url_for("sales.product_attachments", product_id=product_id))
 
 
@@ -149,8 +150,8 @@ def send_attachment(attachment_id: int) -> Any:
     session().commit()
     if sent.emailed_to:
         flash(_("Emailed %(name)s to %(address)s and recorded it on the customer's timeline.",
-                name=attachment.filename, address=sent.emailed_to), "success")
+                name=isolate(attachment.filename), address=isolate(sent.emailed_to)), "success")
     else:
         flash(_("Recorded on the customer's timeline: %(name)s sent (not emailed: mail is off or the customer "
-                "has no email address).", name=attachment.filename), "success")
+                "has no email address).", name=isolate(attachment.filename)), "success")
     return redirect(url_for("sales.product_attachments", product_id=product.id))

@@ -20,7 +20,9 @@ from payvand.plugins.sales.services import catalog
 from payvand.plugins.sales.services import documents as service
 from payvand.plugins.sales.services.documents import DocumentError
 from payvand.plugins.sales.views import as_id, bp
-from payvand.sdk import (Customer, FormResult, Panel, call_hook, current_staff, parse_form, parse_number, session,
+from payvand.plugins.sales.views.messages import document_message
+from payvand.sdk import (Customer, FormResult, Panel, call_hook, current_staff, isolate, localize_digits, parse_form,
+                         parse_number, session,
                          staff_required)
 from payvand.sdk import gettext as _
 from payvand.sdk import lazy_gettext as _l
@@ -61,9 +63,14 @@ def _list_page(lister: Any, endpoint: str, template: str, statuses: dict[str, An
         first_url=url_for(endpoint, **args) if request.args.get("before") else None, **extra)
 
 
+def _number(number: str) -> str:
+    """A document number inside a message: the reader's digits, isolated."""
+    return isolate(localize_digits(number))
+
+
 def _fail(exc: DocumentError, target: str) -> Any:
     session().rollback()  # end the refused change (and release its row lock) before the flash is stored
-    flash(exc.message, "danger")
+    flash(document_message(exc.message), "danger")
     return redirect(target)
 
 
@@ -132,9 +139,9 @@ def quote_send(quote_id: int) -> Any:
     session().commit()
     number = delivery.quote.number
     if delivery.emailed:
-        flash(_("Quote %(number)s was emailed to %(email)s.", number=number, email=delivery.to), "success")
+        flash(_("Quote %(number)s was emailed to %(email)s.", number=_number(number), email=isolate(delivery.to)), "success")
     else:
-        flash(_("Quote %(number)s was marked sent but not emailed: %(reason)s", number=number,
+        flash(_("Quote %(number)s was marked sent but not emailed: %(reason)s", number=_number(number),
                 reason=_mail_problem(delivery)), "warning")
     return redirect(target)
 
@@ -159,7 +166,7 @@ def quote_reject(quote_id: int) -> Any:
             abort(404)
         return _fail(exc, target)
     session().commit()
-    flash(_("Quote %(number)s was marked rejected.", number=found.number), "success")
+    flash(_("Quote %(number)s was marked rejected.", number=_number(found.number)), "success")
     return redirect(target)
 
 
@@ -174,7 +181,7 @@ def quote_accept(quote_id: int) -> Any:
             abort(404)
         return _fail(exc, url_for("sales.quote", quote_id=quote_id))
     session().commit()
-    flash(_("Order %(number)s was placed.", number=order.number), "success")
+    flash(_("Order %(number)s was placed.", number=_number(order.number)), "success")
     return redirect(url_for("sales.orders"))
 
 
@@ -200,7 +207,7 @@ def order_status(order_id: int) -> Any:
             abort(404)
         return _fail(exc, url_for("sales.orders"))
     session().commit()
-    flash(_("Order %(number)s is now %(status)s.", number=order.number, status=ORDER_STATUSES[order.status]), "success")
+    flash(_("Order %(number)s is now %(status)s.", number=_number(order.number), status=ORDER_STATUSES[order.status]), "success")
     return redirect(url_for("sales.orders"))
 
 
@@ -215,7 +222,7 @@ def order_invoice(order_id: int) -> Any:
             abort(404)
         return _fail(exc, url_for("sales.orders"))
     session().commit()
-    flash(_("Invoice %(number)s was issued.", number=invoice.number), "success")
+    flash(_("Invoice %(number)s was issued.", number=_number(invoice.number)), "success")
     return redirect(url_for("sales.invoice", invoice_id=invoice.id))
 
 
@@ -284,7 +291,7 @@ def invoice_void(invoice_id: int) -> Any:
             abort(404)
         return _fail(exc, target)
     session().commit()
-    flash(_("Invoice %(number)s is void.", number=found.number), "success")
+    flash(_("Invoice %(number)s is void.", number=_number(found.number)), "success")
     return redirect(target)
 
 

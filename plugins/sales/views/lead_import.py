@@ -18,7 +18,8 @@ from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.services import lead_import as service
 from payvand.plugins.sales.services.csv_rows import CsvFileError
 from payvand.plugins.sales.views import bp
-from payvand.sdk import FormResult, UploadRejected, check_upload, current_staff, localize_digits, session, staff_required
+from payvand.sdk import (FormResult, UploadRejected, check_upload, current_staff, format_number, localize_digits,
+                         session, staff_required)
 from payvand.sdk import gettext as _
 from payvand.sdk import lazy_gettext as _l
 
@@ -116,7 +117,7 @@ def lead_import_upload() -> Any:
     web_session[RESULT_KEY] = {"file": filename, **result.summary(), "rejects": [list(r) for r in rejects[:KEPT_REJECTS]],
                                "rejects_total": len(rejects)}
     if not dry_run:
-        flash(_("%(count)s leads imported.", count=result.created + result.updated), "success")
+        flash(_("%(count)s leads imported.", count=format_number(result.created + result.updated)), "success")
     return redirect(url_for("sales.lead_import_result"))
 
 

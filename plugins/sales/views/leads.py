@@ -34,6 +34,7 @@ from payvand.sdk import (
     FormResult,
     content_security_policy,
     current_staff,
+    format_number,
     gettext as _,
     lazy_gettext as _l,
     over_rate_limit,
@@ -379,7 +380,7 @@ def leads_scoring() -> Any:
         if action == "recompute":
             done = scoring.recompute_scores()
             session().commit()
-            flash(_("Scores recomputed for %(count)s leads.", count=done.leads), "success")
+            flash(_("Scores recomputed for %(count)s leads.", count=format_number(done.leads)), "success")
             return redirect(url_for("sales.leads_scoring"))
         if action == "toggle":
             rule_id = (request.form.get("rule_id") or "").strip()

@@ -20,7 +20,7 @@ from payvand.plugins.sales.models import PriceList
 from payvand.plugins.sales.services import catalog
 from payvand.plugins.sales.services.catalog import CatalogError
 from payvand.plugins.sales.views import as_id, bp
-from payvand.sdk import FormResult, audit, parse_number, session, staff_required
+from payvand.sdk import FormResult, audit, format_number, parse_number, session, staff_required
 from payvand.sdk import gettext as _
 
 PAGE_SIZE = 50
@@ -193,6 +193,6 @@ def price_list_save(price_list_id: int) -> Any:
         audit("prices", PriceList.__tablename__, found.id, before={str(k): v[0] for k, v in changes.items()},
               after={str(k): v[1] for k, v in changes.items()})
     session().commit()
-    flash(_("%(count)s prices changed.", count=len(changes)), "success")
+    flash(_("%(count)s prices changed.", count=format_number(len(changes))), "success")
     q = request.args.get("q", "").strip()[:200]
     return redirect(url_for("sales.price_list_prices", price_list_id=found.id, **({"q": q} if q else {}), **_page_args()))
