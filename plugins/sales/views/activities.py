@@ -18,13 +18,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 from payvand.plugins.sales import permissions as perm
+from payvand.plugins.sales.api.fields import BusinessDate, id_field
 from payvand.plugins.sales.models import Deal, Lead
 from payvand.plugins.sales.services import activities as service
 from payvand.plugins.sales.services import calendar as cal
 from payvand.plugins.sales.services import leads as lead_service
 from payvand.plugins.sales.services import rules
-
-from payvand.plugins.sales.api.fields import BusinessDate, id_field
 from payvand.plugins.sales.views import bp
 from payvand.sdk import (
     FormResult,
@@ -381,6 +380,12 @@ def activity_update(activity_id: int) -> Any:
 def activity_customers() -> Any:
     """The customer picker of the activity forms: up to ten live customers matching `q` (a name
     in either order, an email, a phone in any digits), as an HTML fragment; the core's search."""
+    return customer_picks()
+
+
+def customer_picks() -> Any:
+    """The customer picker's answer to `?q=` (the activity and quote forms share it): up to PICKS
+    live customers found by the core's search, as an HTML fragment; 403 without customer view."""
     if not current_staff().can(CUSTOMER_VIEW):
         abort(403)
     q = " ".join((request.args.get("q") or "").split())[:200]

@@ -20,8 +20,16 @@ from payvand.plugins.sales.services import catalog, documents
 from payvand.plugins.sales.services.catalog import CatalogError
 from payvand.plugins.sales.services.documents import DocumentError, LineIn
 from payvand.plugins.sales.views import as_id, bp
-from payvand.sdk import (BUSINESS_DATE_MESSAGE, Customer, FormResult, current_staff, parse_date, parse_number,
-                         search_customers, session, staff_required)
+from payvand.plugins.sales.views.activities import customer_picks
+from payvand.sdk import (
+    BUSINESS_DATE_MESSAGE,
+    Customer,
+    FormResult,
+    parse_date,
+    parse_number,
+    session,
+    staff_required,
+)
 from payvand.sdk import gettext as _
 
 #: Line rows on the new-quote form.
@@ -29,9 +37,6 @@ LINE_ROWS = 10
 #: Products offered in a line's select (active ones, by name).
 PRODUCT_CHOICES = 500
 _TEXT_LIMITS = {"sku": 64, "name": 200, "unit": 32}
-#: Customers the quote form's picker lists at most, and the core permission it needs too.
-PICKS = 10
-CUSTOMER_VIEW = "core.customer.view"
 
 
 def _number(form: FormResult, name: str, text: str) -> decimal.Decimal | None:
@@ -201,16 +206,7 @@ def _document_field(field: str | None, positions: list[int]) -> str:
 def quote_customers() -> Any:
     """The customer picker of the new-quote form (the activity forms' picker, for quote editors):
     up to ten live customers matching `q`, as an HTML fragment; the core's search."""
-    if not current_staff().can(CUSTOMER_VIEW):
-        abort(403)
-    q = " ".join((request.args.get("q") or "").split())[:200]
-    items: list[Any] = []
-    hint = None
-    if q and len(q.replace(" ", "")) < 2:
-        hint = _("Type at least two letters of a name, or a phone number or email.")
-    elif q:
-        items = search_customers(q, PICKS)
-    return render_template("sales/activities_customers.html", items=items, hint=hint, q=q)
+    return customer_picks()
 
 
 @bp.route("/sales/quotes/new", methods=["GET", "POST"])
