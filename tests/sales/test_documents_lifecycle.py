@@ -121,17 +121,17 @@ def test_a_rejected_quote_keeps_its_reason_and_cannot_be_accepted(api, pen, make
     from payvand.core.models import AuditLog
 
     quote = _quote(api, make_customer().id, pen)
-    rejected = api.post(f"sales/quotes/{quote['id']}/reject", json={"reason": "  Too   expensive "})
+    rejected = api.post(f"sales/quotes/{quote['id']}/reject", json={"reason": "  Too   expensive (۱۲٪ more) "})
     assert rejected.status_code == 200, rejected.get_json()
     body = rejected.get_json()
-    assert (body["status"], body["reject_reason"]) == ("rejected", "Too expensive") and body["rejected_at"]
+    assert (body["status"], body["reject_reason"]) == ("rejected", "Too   expensive (۱۲٪ more)") and body["rejected_at"]
     assert api.post(f"sales/quotes/{quote['id']}/accept").status_code == 409
     again = api.post(f"sales/quotes/{quote['id']}/reject", json={})
     assert again.status_code == 409 and "only a draft or sent quote" in again.get_json()["error"]["message"]
     [event] = _events(db_session, "sales.quote_rejected")
-    assert event.payload == {"number": quote["number"], "reason": "Too expensive"}
+    assert event.payload == {"number": quote["number"], "reason": "Too   expensive (۱۲٪ more)"}
     audit = db_session.scalar(sa.select(AuditLog).where(AuditLog.object_type == "sales_quote", AuditLog.action == "reject"))
-    assert audit.after == {"status": "rejected", "reason": "Too expensive"}
+    assert audit.after == {"status": "rejected", "reason": "Too   expensive (۱۲٪ more)"}
 
 
 def test_rejecting_needs_the_edit_permission_and_an_existing_quote(api_as, api, pen, make_customer):

@@ -42,6 +42,7 @@ from payvand.sdk import (
     MovedRows,
     SettingSpec,
     audit,
+    keep_text,
     local_zone,
     mail_enabled,
     principal,
@@ -383,7 +384,6 @@ def _mail_locale(customer: Customer) -> str | None:
 def quote_mail(quote: Quote, customer: Customer) -> tuple[str, str, str, bytes]:
     """The subject, text body, HTML body and PDF of the quote's email, in the current locale."""
     from flask import render_template
-
     from payvand.plugins.sales.services import pdf
 
     company = company_name()
@@ -446,7 +446,7 @@ def reject_quote(session: Session, quote: Quote, reason: str | None = None) -> Q
     if quote.status not in ("draft", "sent"):
         raise DocumentError(f"Quote {quote.number} is {quote.status}; only a draft or sent quote can be rejected.",
                             status=409)
-    reason = " ".join((reason or "").split())[:500] or None
+    reason = keep_text((reason or "")[:500])  # what the person wrote, as written
     audit("reject", Quote.__tablename__, quote.id, before={"status": quote.status},
           after={"status": "rejected", "reason": reason})
     quote.status = "rejected"
@@ -740,7 +740,7 @@ def void_invoice(session: Session, invoice: Invoice, reason: str | None = None) 
     if invoice.paid_total != 0:
         raise DocumentError(f"Invoice {invoice.number} has {plain(invoice.paid_total)} {invoice.currency} paid; "
                             "refund the payments before voiding it.", status=409)
-    reason = " ".join((reason or "").split())[:500] or None
+    reason = keep_text((reason or "")[:500])  # what the person wrote, as written
     audit("void", Invoice.__tablename__, invoice.id, before={"status": invoice.status},
           after={"status": "void", "reason": reason})
     invoice.status = "void"
