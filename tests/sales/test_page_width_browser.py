@@ -26,7 +26,7 @@ NOW = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
 
 CORE_PAGES = ["/", "/customers", "/customers/new", "/customers/{customer}", "/customers/{customer}/edit",
               "/duplicates", "/import", "/admin/plugins", "/admin/users", "/admin/roles", "/admin/tokens",
-              "/admin/audit"]
+              "/admin/audit", "/admin/settings"]
 SALES_PAGES = ["/sales/leads", "/sales/leads/new", "/sales/leads/{lead}", "/sales/leads/import", "/sales/scoring",
                "/sales/board", "/sales/deals", "/sales/deals/new", "/sales/deals/{deal}", "/sales/forecast",
                "/sales/pipelines", "/sales/activities", "/sales/calendar", "/sales/products",
