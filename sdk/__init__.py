@@ -51,11 +51,12 @@ from payvand.core.services.interactions import InteractionError, Source, build_i
 from payvand.core.web.access import csrf_exempt, public_page, staff_required
 from payvand.core.web.access import staff_user as current_staff
 from payvand.core.web.forms import FormResult, parse_form
+from payvand.core.web.i18n import N_  # marks texts declared as data for extraction
 from payvand.core.uploads import FILE_TYPES, FileType, UploadRejected, check_upload, send_upload, upload_type
 from payvand.core.web.security import content_security_policy, note_retry_after
 
 __all__ = [
-    "FormResult", "csrf_exempt", "current_staff", "gettext", "lazy_gettext", "parse_form", "public_page", "staff_required",
+    "FormResult", "csrf_exempt", "current_staff", "gettext", "lazy_gettext", "N_", "parse_form", "public_page", "staff_required",
     "ApiBlueprint", "ApiError", "Base", "BigId", "ChannelSpec", "Customer", "CustomerField",
     "CustomerOut", "ExactDecimal", "Interaction", "InteractionError", "InteractionOut", "JSONText",
     "JobSpec", "MovedRows", "NavItem", "Panel", "PermissionSpec", "PluginError", "PluginMeta",

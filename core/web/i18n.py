@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import inspect
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, session
+from babel import support
+from flask import Flask, current_app, session
 from flask_babel import Babel, get_locale
 
 from payvand.core import locale_format
@@ -96,32 +98,75 @@ def localize_digits(value: Any) -> str:
     return to_persian_digits(text) if current_locale() == "fa" else text
 
 
-def translate_text(text: Any) -> str:
-    """Text declared as data (a plugin's setting label or description, a permission's description)
-    in the request's language: looked up in the catalogs, never %-formatted.
+def N_(text: str) -> str:
+    """Mark `text` for extraction into the catalogs and return it unchanged.
 
+    For texts declared as data (a plugin's title and description, a permission's description,
+    a setting's label): they stay plain English where declared and are translated when shown,
+    with the `translated` filter (`translate_text`).
+    """
+    return text
+
+
+def translate_text(text: Any, plugin: str | None = None) -> str:
+    """Text declared as data (a plugin's title, description or setting label, a permission's
+    description) in the request's language: looked up in the catalogs, never %-formatted.
+
+    With `plugin` (the declaring plugin's name) the plugin's own catalog is asked first, so its
+    translation wins over another package's for the same English text; then the merged catalogs.
     Jinja's `_()` treats its argument as a format string, so "VAT rate (%)" raised in it; such
-    texts go through this filter (`{{ spec.label | translated }}`) instead.
+    texts go through this filter (`{{ spec.label | translated(plugin) }}`) instead.
     """
     from flask_babel import gettext
 
-    return gettext(str(text)) if text else ""
+    if not text:
+        return ""
+    text = str(text)
+    if plugin:
+        folder = plugin_translation_folder(plugin)
+        catalog = _catalog(folder, current_locale()) if folder else None
+        if catalog is not None:
+            found = catalog.gettext(text)
+            if found != text:
+                return found
+    return gettext(text)
+
+
+@functools.lru_cache(maxsize=64)
+def _catalog(folder: str, locale: str) -> support.Translations | None:
+    """The compiled catalog of `locale` in a `translations/` folder (None when there is none)."""
+    loaded = support.Translations.load(folder, [locale])
+    return loaded if isinstance(loaded, support.Translations) else None
+
+
+def _plugin_folder(plugin: Any) -> str | None:
+    """The `translations/` folder next to an installed plugin's module, if it has one."""
+    module = inspect.getmodule(plugin.obj) if plugin is not None and plugin.obj is not None else None
+    path = getattr(module, "__file__", None)
+    if not path:
+        return None
+    candidate = Path(path).resolve().parent / "translations"
+    return str(candidate) if candidate.is_dir() else None
+
+
+def plugin_translation_folder(name: str) -> str | None:
+    """The `translations/` folder of the installed plugin `name` in this app (None if it has none)."""
+    runtime = current_app.extensions.get("payvand")
+    return _plugin_folder(runtime.plugins.installed.get(name)) if runtime is not None else None
 
 
 def translation_directories(app: Flask) -> list[str]:
     """The core's catalogs, then each installed plugin's `translations/` folder next to its module.
 
     A plugin ships `translations/<locale>/LC_MESSAGES/messages.mo` in its package and marks
-    its strings with `payvand.sdk.gettext`/`lazy_gettext`; Flask-Babel merges the catalogs.
+    its strings with `payvand.sdk.gettext`/`lazy_gettext` (`N_` for texts declared as data);
+    Flask-Babel merges the catalogs.
     """
     folders = [str(TRANSLATIONS)]
     for plugin in app.extensions["payvand"].plugins.installed.values():
-        module = inspect.getmodule(plugin.obj) if plugin.obj is not None else None
-        path = getattr(module, "__file__", None)
-        if path:
-            candidate = Path(path).resolve().parent / "translations"
-            if candidate.is_dir() and str(candidate) not in folders:
-                folders.append(str(candidate))
+        folder = _plugin_folder(plugin)
+        if folder and folder not in folders:
+            folders.append(folder)
     return folders
 
 

@@ -28,6 +28,11 @@ FIXED = (
     _l("use inbound, outbound or internal"), _l("not a number"), _l("not a finite number"),
     _l("too large (at most 16 integer digits)"), _l("Give a date between 1900-01-01 and 2199-12-31."),
     _l("the row has no name, email or phone"), _l("an organization needs an organization name"),
+    # What a file that is not text turns out to be (`core.importing.source.binary_kind`).
+    _l("a ZIP archive (an Excel .xlsx workbook is one)"), _l("an old Excel (.xls) or Word document"),
+    _l("a PDF document"), _l("a PNG image"), _l("a JPEG image"), _l("a GIF image"), _l("a gzip archive"),
+    _l("a RAR archive"), _l("a 7-Zip archive"), _l("a SQLite database"), _l("binary data (it contains NUL bytes)"),
+    _l("binary data (control characters, no text)"),
 )
 
 _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
@@ -72,6 +77,11 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = 
     (re.compile(r"(\w+): (.*) is not a whole number", re.S),
      lambda m: _("%(field)s: %(value)s is not a whole number.", field=m[1], value=_v(m[2]))),
     (re.compile(r"(.*) is not yes or no", re.S), lambda m: _("%(value)s is not yes or no.", value=_v(m[1]))),
+    # A file that cannot be read as CSV (core/importing/source.py): the upload page and a stopped import.
+    (re.compile(r"(.+) is not a CSV text file but (.+): save it as CSV \(UTF-8\) and import that file", re.S),
+     lambda m: _("%(name)s is not a CSV text file but %(kind)s: save it as CSV and import that file.",
+                 name=_v(m[1]), kind=_(m[2]))),
+    (re.compile(r"(.+) has no header row", re.S), lambda m: _("%(name)s has no header row.", name=_v(m[1]))),
     # An import stopped by the database (core/importer.py): the count is shown by the page itself.
     (re.compile(r"database error at line (\d+): (.*); [\d,]+ customers were imported before it", re.S),
      lambda m: _("Database error at line %(line)s: %(detail)s", line=m[1], detail=_v(m[2]))),

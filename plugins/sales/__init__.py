@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from payvand.sdk import NavItem, PermissionSpec, PluginMeta, hookimpl, lazy_gettext
+from payvand.sdk import N_, NavItem, PermissionSpec, PluginMeta, hookimpl, lazy_gettext
 
 from payvand.plugins.sales import models  # noqa: F401 - the plugin's tables, for its migrations
 from payvand.plugins.sales import permissions as perm
@@ -20,8 +20,8 @@ from payvand.plugins.sales import permissions as perm
 meta = PluginMeta(
     name="sales",
     version="0.1.0",
-    title="Sales",
-    description="Leads and scoring, pipelines and deals, catalog and price lists, quotes, orders and invoices.",
+    title=N_("Sales"),
+    description=N_("Leads and scoring, pipelines and deals, catalog and price lists, quotes, orders and invoices."),
 )
 
 

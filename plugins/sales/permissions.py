@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from payvand.sdk import PermissionSpec
+from payvand.sdk import N_, PermissionSpec
 
 LEAD_VIEW = "sales.lead.view"
 LEAD_EDIT = "sales.lead.edit"
@@ -20,18 +20,18 @@ REPORTS_VIEW = "sales.reports.view"
 MANAGE = "sales.manage"  # settings, pipelines, scoring rules; sees every rep's leads and deals
 
 PERMISSIONS: tuple[PermissionSpec, ...] = (
-    PermissionSpec(LEAD_VIEW, "See leads (own only, unless sales.manage)"),
-    PermissionSpec(LEAD_EDIT, "Create, change and convert leads"),
-    PermissionSpec(LEAD_DELETE, "Delete leads"),
-    PermissionSpec(DEAL_VIEW, "See deals and the pipeline (own only, unless sales.manage)"),
-    PermissionSpec(DEAL_EDIT, "Create and move deals, plan activities"),
-    PermissionSpec(DEAL_DELETE, "Delete deals"),
-    PermissionSpec(CATALOG_VIEW, "See products, price lists and brochures"),
-    PermissionSpec(CATALOG_EDIT, "Change products, prices and brochures"),
-    PermissionSpec(DOCUMENT_VIEW, "See quotes, orders and invoices (own only, unless sales.manage or sales.document.all)"),
-    PermissionSpec(DOCUMENT_ALL, "See and work on every rep's quotes, orders and invoices (accounting)"),
-    PermissionSpec(DOCUMENT_EDIT, "Write quotes, place orders, issue invoices"),
-    PermissionSpec(PAYMENT_RECORD, "Record payments on invoices"),
-    PermissionSpec(REPORTS_VIEW, "See sales reports and export them"),
-    PermissionSpec(MANAGE, "Manage sales settings, pipelines and scoring; see every rep's leads and deals"),
+    PermissionSpec(LEAD_VIEW, N_("See leads (own only, unless sales.manage)")),
+    PermissionSpec(LEAD_EDIT, N_("Create, change and convert leads")),
+    PermissionSpec(LEAD_DELETE, N_("Delete leads")),
+    PermissionSpec(DEAL_VIEW, N_("See deals and the pipeline (own only, unless sales.manage)")),
+    PermissionSpec(DEAL_EDIT, N_("Create and move deals, plan activities")),
+    PermissionSpec(DEAL_DELETE, N_("Delete deals")),
+    PermissionSpec(CATALOG_VIEW, N_("See products, price lists and brochures")),
+    PermissionSpec(CATALOG_EDIT, N_("Change products, prices and brochures")),
+    PermissionSpec(DOCUMENT_VIEW, N_("See quotes, orders and invoices (own only, unless sales.manage or sales.document.all)")),
+    PermissionSpec(DOCUMENT_ALL, N_("See and work on every rep's quotes, orders and invoices (accounting)")),
+    PermissionSpec(DOCUMENT_EDIT, N_("Write quotes, place orders, issue invoices")),
+    PermissionSpec(PAYMENT_RECORD, N_("Record payments on invoices")),
+    PermissionSpec(REPORTS_VIEW, N_("See sales reports and export them")),
+    PermissionSpec(MANAGE, N_("Manage sales settings, pipelines and scoring; see every rep's leads and deals")),
 )

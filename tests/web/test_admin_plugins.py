@@ -43,6 +43,18 @@ SOURCES = {
 
         meta = PluginMeta("web_mig", "2.0", title="Web migrated")
         """),
+    "web_broken": textwrap.dedent("""
+        from payvand.sdk import PluginMeta, hookimpl
+
+        meta = PluginMeta("web_broken", "0.1", title="Web broken")
+
+        @hookimpl
+        def payvand_customer_creatd(customers):
+            pass
+
+        def payvand_customer_fields():
+            return []
+        """),
 }
 PASSWORD = "correct horse battery staple"
 
@@ -243,3 +255,19 @@ def test_a_plugin_installed_with_pip_while_the_server_runs_is_listed_only_after_
             assert "web_late" in restarted.extensions["payvand"].plugins.installed
         finally:
             restarted.extensions["payvand"].engine.dispose()
+
+
+@pytest.mark.parametrize("locale", ["en", "fa"])
+def test_a_plugin_that_fails_its_checks_is_shown_as_failed_with_every_problem(web, locale):
+    web.post("/account/locale", {"locale": locale})
+    broken = section(web.get("/admin/plugins"), "web_broken")
+    assert 'data-state="failed"' in broken and 'data-state="inactive"' not in broken
+    assert "implements unknown hook &#39;payvand_customer_creatd&#39;" in broken
+    assert "payvand_customer_fields looks like a hook but is not marked with @hookimpl" in broken
+    assert 'id="plugin-web_broken-failed"' in broken
+    if locale == "fa":
+        assert "ناموفق" in broken and "بارگذاری نمی‌شود" in broken
+    else:
+        assert "Failed" in broken and "it fails its checks, so it is not loaded" in broken
+    # A plugin that only waits for its migrations is not failed: enabling it runs them.
+    assert 'data-state="inactive"' in section(web.get("/admin/plugins"), "web_mig")

@@ -417,3 +417,22 @@ def test_a_persian_import_shows_its_rejected_rows_in_persian(web, runtime):
     assert english_words(page, allow=data) == []
     found = english_words(preview, allow=data)
     assert found == [], found
+
+
+def test_a_file_that_is_not_csv_is_refused_in_the_readers_language(web):
+    """The reader's reason (binary-file detection in `core.importing.source`) is translated where shown."""
+    from payvand.sdk.testing import english_words
+
+    control = b"\x01\x02\x03\x04\x05\x06\x07" * 50  # passes the type check, is no text
+    web.post("/account/locale", {"locale": "fa"})
+    persian = upload(web, control, "report 2024.csv")
+    assert persian.status_code == 422
+    assert "is not a CSV text file" not in persian.text
+    assert "فایل متنی CSV نیست" in persian.text and "دادهٔ دودویی (نویسه‌های کنترلی، بدون متن)" in persian.text
+    data = ["report 2024.csv", "Test User", "user@example.com", "user2@example.com",
+            "cp1256", ".txt"]  # the file's name; the staff user; names of an encoding and an extension
+    assert english_words(persian.text, allow=data) == []
+    web.post("/account/locale", {"locale": "en"})
+    english = upload(web, control, "report 2024.csv")
+    assert english.status_code == 422
+    assert "is not a CSV text file but binary data (control characters, no text)" in english.text

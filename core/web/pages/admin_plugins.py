@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from payvand.core import audit
 from payvand.core import permissions as perm
 from payvand.core.models import PluginState
-from payvand.core.plugins import hook_functions, requirement_name
+from payvand.core.plugins import hook_functions, requirement_name, static_problems
 from payvand.core.runtime import PluginStateError, Runtime
 from payvand.core.web.access import staff_required, staff_user
 
@@ -45,7 +45,11 @@ def _when(value: Any) -> dt.datetime | None:
 
 
 def plugin_rows(runtime: Runtime) -> list[dict[str, Any]]:
-    """Every installed plugin with its metadata, state, problems and newest recorded errors."""
+    """Every installed plugin with its metadata, state, problems and newest recorded errors.
+
+    `failed` is true for a plugin that is enabled but fails its checks (it is not loaded), as
+    `payvand plugins list` shows it; `enabled` stays what the deployment wants.
+    """
     problems = runtime.check_plugins()
     rows = []
     for name in sorted(runtime.plugins.installed):
@@ -56,7 +60,11 @@ def plugin_rows(runtime: Runtime) -> list[dict[str, Any]]:
         ]
         seen = list(problems.get(name, []))
         seen += [p for p in info["problems"] if p not in seen]
-        rows.append({**info, "problems": seen, "errors": errors,
+        plugin = runtime.plugins.installed[name]
+        # As `payvand plugins list` says: enabled, but its own checks keep it from being loaded.
+        failed = bool(info["enabled"] and not info["active"]
+                      and static_problems(plugin, runtime.plugins.installed))
+        rows.append({**info, "problems": seen, "errors": errors, "failed": failed,
                      "dependants": sorted(
                          other for other, plugin in runtime.plugins.installed.items()
                          if plugin.meta and name in (requirement_name(r) for r in plugin.meta.requires))})

@@ -137,8 +137,11 @@ def _render(form: FormResult, specs: list[tuple[str, SettingSpec]], status: int 
     groups: dict[str, list[SettingSpec]] = {}
     for plugin, spec in specs:
         groups.setdefault(plugin, []).append(spec)
+    installed = current_app.extensions["payvand"].plugins.installed
+    titles = {name: plugin.meta.title for name in groups
+              if (plugin := installed.get(name)) is not None and plugin.meta is not None and plugin.meta.title}
     return render_template(
-        "admin/settings.html", form=form, labels=CORE_LABELS, plugin_groups=groups,
+        "admin/settings.html", form=form, labels=CORE_LABELS, plugin_groups=groups, plugin_titles=titles,
         locales=list(core_settings.LOCALES.items()),
         money_displays=[(key, MONEY_LABELS[key]) for key in core_settings.MONEY_DISPLAYS],
     ), status

@@ -26,7 +26,7 @@ from payvand.core.schemas import CleanString
 from payvand.core.services import users as svc
 from payvand.core.web.access import StaffUser, staff_required, staff_user
 from payvand.core.web.forms import FormResult, parse_form
-from payvand.core.web.i18n import format_number
+from payvand.core.web.i18n import format_number, translate_text
 from payvand.core.web.sessions import DatabaseStore
 
 bp = Blueprint("admin_users", __name__)
@@ -304,7 +304,7 @@ def _permission_groups(granted: Sequence[str]) -> list[tuple[str, str, list[tupl
     result = []
     for plugin, items in groups.items():
         meta = installed.get(plugin).meta if installed.get(plugin) is not None else None
-        title = _("Core") if plugin == "core" else (meta.title if meta and meta.title else plugin)
+        title = _("Core") if plugin == "core" else translate_text(meta.title, plugin) if meta and meta.title else plugin
         result.append((plugin, title, items))
     if stray:
         result.append(("", _("Other (no longer declared)"), [(p, "") for p in stray]))

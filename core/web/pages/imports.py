@@ -36,6 +36,7 @@ from payvand.core.web.access import staff_required, staff_user
 from payvand.core.web.errors import error_page
 from payvand.core.web.forms import FormResult, parse_form
 from payvand.core.web.i18n import site_settings
+from payvand.core.web.messages import translate_error
 
 bp = Blueprint("imports", __name__)
 
@@ -197,7 +198,10 @@ def upload() -> Any:
 
 def _upload_error(exc: import_jobs.UploadError) -> FormResult:
     message = UPLOAD_MESSAGES.get(exc.code)
-    text = str(message) % exc.params if message is not None else str(exc)
+    params = dict(exc.params)
+    if isinstance(params.get("reason"), str):  # the reader's English reason, in the page's language
+        params["reason"] = translate_error(params["reason"])
+    text = str(message) % params if message is not None else str(exc)
     return FormResult(values={}, errors={"file": [text]})
 
 
@@ -227,7 +231,7 @@ def mapping(job_id: int) -> Any:
     try:
         preview = import_jobs.read_head(job.stored_path, region=region, declared=declared)
     except SourceError as exc:
-        flash(_("The uploaded file cannot be read any more: %(reason)s", reason=str(exc)), "error")
+        flash(_("The uploaded file cannot be read any more: %(reason)s", reason=translate_error(str(exc))), "error")
         return redirect(url_for("imports.index"))
     form = FormResult.empty({"on_duplicate": "merge"})
     status = 200

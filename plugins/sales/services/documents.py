@@ -35,6 +35,7 @@ from payvand.plugins.sales.models import (
 from payvand.plugins.sales.services import catalog, rollup, rules
 from payvand.plugins.sales.services.locking import lock_row
 from payvand.sdk import (
+    N_,
     Attachment,
     Customer,
     JobSpec,
@@ -63,11 +64,11 @@ INVOICE_DUE_DAYS = "sales.invoice_due_days"
 
 #: The settings this area reads; declared through `payvand_settings` in the plugin's `__init__`.
 SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec(VAT_RATE, str(pricing.DEFAULT_VAT_RATE), "VAT rate (%)",
-                "Value-added tax on products of the standard tax class, in percent (Iran: 10 since 1403)."),
-    SettingSpec(FISCAL_CALENDAR, "jalali", "Fiscal calendar",
-                "jalali or gregorian: the year in quote, order and invoice numbers."),
-    SettingSpec(INVOICE_DUE_DAYS, 30, "Invoice due in (days)", "Days from issue to the due date of a new invoice."),
+    SettingSpec(VAT_RATE, str(pricing.DEFAULT_VAT_RATE), N_("VAT rate (%)"),
+                N_("Value-added tax on products of the standard tax class, in percent (Iran: 10 since 1403).")),
+    SettingSpec(FISCAL_CALENDAR, "jalali", N_("Fiscal calendar"),
+                N_("jalali or gregorian: the year in quote, order and invoice numbers.")),
+    SettingSpec(INVOICE_DUE_DAYS, 30, N_("Invoice due in (days)"), N_("Days from issue to the due date of a new invoice.")),
 )
 _DEFAULTS = {spec.key: spec.default for spec in SETTINGS}
 

@@ -31,6 +31,16 @@ PAGE = 50
 STATUS_LABELS = {"open": _l("Open"), "won": _l("Won"), "lost": _l("Lost")}
 KIND_LABELS = {"task": _l("Task"), "call": _l("Call"), "meeting": _l("Meeting"), "email": _l("Email")}
 JALALI_MONTHS = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند")
+#: The pipeline service's refusals (`services/pipeline.py`, English as the API gives them), shown by
+#: these pages through `_(exc.message)`: listed so that message extraction finds them.
+MESSAGES = (
+    _l("Only a sales manager may give a deal to someone else."), _l("A deal needs a title."),
+    _l("There is no such stage."), _l("A product is listed twice."), _l("Choose a won reason."),
+    _l("Choose a lost reason."), _l("Say why the deal was lost."), _l("Choose a stage of the deal's pipeline."),
+    _l("A pipeline needs a name."), _l("A pipeline with this name exists."), _l("A pipeline needs at least one stage."),
+    _l("Stage names must be present and distinct."), _l("A probability is a percentage from 0 to 100."),
+    _l("A reason is for won or lost deals."), _l("A reason needs a name."), _l("This reason exists."),
+)
 
 
 
@@ -199,10 +209,20 @@ def _deal_page(found: Deal, activity_form: FormResult, status: int = 200) -> Any
 
 
 def _form_page(form: FormResult, found: Deal | None, status: int = 200) -> Any:
+    """The deal form. A manager picks any active owner; a rep has no owner field, unless the owner
+    they posted was refused: then the field shows the refusal, offering the one owner they may
+    name (themselves, or the deal's current owner)."""
     viewer = current_staff()
     stages = [(s.id, f"{p.name} · {s.name}") for p in _pipelines() for s in p.stages]
+    if viewer.can(perm.MANAGE):
+        owners = _owner_choices()
+    elif form.error("owner_id"):
+        owner = found.owner_id if found is not None and found.owner_id is not None else viewer.id
+        owners = [(owner, service.owner_names(session(), [owner]).get(owner) or str(owner))]
+    else:
+        owners = []
     return render_template("sales/deal_form.html", form=form, deal=found, stages=stages,
-                           owner_choices=_owner_choices() if viewer.can(perm.MANAGE) else []), status
+                           owner_choices=owners), status
 
 
 @bp.route("/sales/deals/new", methods=["GET", "POST"])

@@ -30,6 +30,7 @@ from payvand.plugins.sales.services import rules
 from payvand.plugins.sales.views import bp
 from payvand.plugins.sales.views.activities import lead_activities_html
 from payvand.sdk import (
+    N_,
     ApiError,
     FormResult,
     content_security_policy,
@@ -64,9 +65,9 @@ def settings_specs() -> list[Any]:
     """The settings the lead pages read (for `payvand_settings`)."""
     from payvand.sdk import SettingSpec
 
-    return [SettingSpec(FRAME_SETTING, "*", "Lead form: sites that may embed it",
-                        "Origins allowed to show the public lead form in a frame, separated by spaces "
-                        "(CSP frame-ancestors), e.g. https://www.example.com; * for any, 'none' for none.")]
+    return [SettingSpec(FRAME_SETTING, "*", N_("Lead form: sites that may embed it"),
+                        N_("Origins allowed to show the public lead form in a frame, separated by spaces "
+                           "(CSP frame-ancestors), e.g. https://www.example.com; * for any, 'none' for none."))]
 
 
 # --------------------------------------------------------------------------- spam protection
