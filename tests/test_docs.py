@@ -155,15 +155,30 @@ def test_the_pyproject_in_the_guide_matches_the_scaffold(tmp_path):
     assert (guide["project"]["name"], guide["project"]["version"]) == (made["project"]["name"], made["project"]["version"])
 
 
-def test_the_curl_example_creates_the_customer_it_describes(api):
-    (curl,) = [text for language, text, _ in guide_blocks() if language == "sh" and text.startswith("curl ")]
-    words = shlex.split(curl.replace("\\\n", " ").replace("$TOKEN", api.token))
+def _curl_request(curl: str, token: str) -> tuple[str, dict[str, str], bytes]:
+    """The path, headers and body of a `curl -H ... -d ... URL` block of the guide."""
+    words = shlex.split(curl.replace("\\\n", " ").replace("$TOKEN", token))
     headers = dict(h.split(": ", 1) for h in (words[i + 1] for i, w in enumerate(words) if w == "-H"))
     body = words[words.index("-d") + 1]
     path = words[-1].split("://", 1)[1].split("/", 1)[1]
-    created = api.client.post("/" + path, data=body.encode(), headers=headers)
-    assert created.status_code == 201, created.get_json()
-    assert created.get_json()["phones"][0]["value"] == "+989123456789"  # "Phones are stored in E.164"
+    return "/" + path, headers, body.encode()
+
+
+def test_the_curl_examples_create_the_customers_they_describe(api):
+    curls = [text for language, text, _ in guide_blocks() if language == "sh" and text.startswith("curl ")]
+    assert len(curls) >= 2
+    path, headers, body = _curl_request(curls[0], api.token)
+    first = api.client.post(path, data=body, headers=headers)
+    assert first.status_code == 201, first.get_json()
+    assert first.get_json()["phones"][0]["value"] == "+989123456789"  # "Phones are stored in E.164"
+    for curl in curls[1:]:
+        path, headers, body = _curl_request(curl, api.token)
+        created = api.client.post(path, data=body, headers=headers)
+        assert created.status_code == 201, created.get_json()
+        if "Idempotency-Key" in headers:  # "the same key when you retry": the first answer again
+            again = api.client.post(path, data=body, headers=headers)
+            assert again.headers.get("Idempotent-Replayed") == "true"
+            assert again.get_data() == created.get_data()
 
 
 FAKE_PIP = '''

@@ -50,6 +50,8 @@ BODIES = {
     ("POST", "/api/v1/customers"): {"given_name": "Sara"},
     ("POST", "/api/v1/sales/activities"): {"subject": "Call", "deal_id": 1},
     ("POST", "/api/v1/sales/quotes"): {"customer_id": 1, "lines": [{"product_id": 1, "quantity": "1"}]},
+    # within the invoice's balance due (a payment above it is refused before the date matters)
+    ("POST", "/api/v1/sales/invoices/{invoice_id}/payments"): {"amount": "1"},
 }
 
 

@@ -19,7 +19,7 @@ from tests.browser.helpers import staff_login
 
 pytestmark = pytest.mark.sqlite_only
 PASSWORD = "correct horse battery staple"
-CLERK_PERMISSIONS = [perm.DOCUMENT_VIEW, perm.DOCUMENT_EDIT, perm.PAYMENT_RECORD,
+CLERK_PERMISSIONS = [perm.DOCUMENT_VIEW, perm.DOCUMENT_EDIT, perm.PAYMENT_RECORD, perm.DOCUMENT_ALL,
                      "core.customer.view", "core.interaction.view"]
 
 
