@@ -28,6 +28,7 @@ FIXED = (
     _l("use inbound, outbound or internal"), _l("not a number"), _l("not a finite number"),
     _l("too large (at most 16 integer digits)"), _l("Give a date between 1900-01-01 and 2199-12-31."),
     _l("the row has no name, email or phone"), _l("an organization needs an organization name"),
+    _l("A tag cannot contain “|”: it separates tags in CSV exports and imports."),
 )
 
 _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (

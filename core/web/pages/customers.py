@@ -28,6 +28,7 @@ from payvand.core.services import customers as service
 from payvand.core.services.customer_list import BadCursor, list_customers
 from payvand.core.web import labels
 from payvand.core.web.access import local_path, staff_required, staff_user
+from payvand.core.web.messages import translate_error
 from payvand.core.web.forms import FormResult, flatten_errors, form_values, read_numbers, validate
 from payvand.core.web.i18n import current_locale, format_date
 
@@ -339,7 +340,7 @@ def tags(customer_id: int) -> Any:
         return render_template("customers/_tags.html", customer=customer,
                                tag_form=FormResult(values={"tag": tag if errors else ""}, errors=errors)), status
     for message in errors.get("tag", []):
-        flash(message, "danger")
+        flash(translate_error(message), "danger")  # the schema's messages are English msgids
     if not errors:
         flash(_("Tag %(tag)s added.", tag=isolate(tag)) if action == "add" else _("Tag %(tag)s removed.", tag=isolate(tag)), "success")
     return _back(customer_id)
