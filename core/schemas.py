@@ -343,7 +343,8 @@ class CustomerIn(SafeSchema):
     preferred_channel = fields.String(allow_none=True, validate=validate.Length(max=32))
     lifecycle_stage = fields.String(validate=validate.OneOf([s.value for s in LifecycleStage]))
     owner_id = Id(allow_none=True)
-    tags = fields.List(CleanString(validate=[validate.Length(min=1, max=_TAG_MAX), _no_tag_separator]),
+    tags = fields.List(CleanString(validate=[validate.Length(min=1, max=_TAG_MAX), _no_tag_separator],
+                                   metadata={"pattern": r"^[^|]+$", "description": "A label without `|`"}),
                        validate=validate.Length(max=50))
     consents = fields.List(fields.Nested(ConsentIn), validate=validate.Length(max=50))
     attributes = fields.Dict(keys=fields.String(validate=validate.Length(max=120)))
