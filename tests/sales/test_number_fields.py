@@ -90,3 +90,28 @@ def test_the_api_keeps_strict_amounts_with_the_same_digits(api, amount):
     assert api.post("sales/deals", json={"title": "Pens", "amount": "۱۲۵۰٫۵"}).status_code == 201
     refused = api.post("sales/deals", json={"title": "Pens", "amount": amount})
     assert refused.status_code == 422 and "amount" in refused.get_json()["error"]["fields"]
+
+
+def test_no_staff_template_has_a_browser_number_input():
+    """`<input type="number">` refuses Persian digits and separators in the browser before the
+    server's rule sees them: number fields are text inputs (with `inputmode`) in every template."""
+    import re
+    from pathlib import Path
+
+    import payvand.core
+    import payvand.plugins.sales
+
+    roots = [Path(payvand.core.__file__).parent / "templates", Path(payvand.plugins.sales.__file__).parent / "templates"]
+    found = [f"{path.name}: {match.group(0)}" for root in roots for path in sorted(root.rglob("*.html"))
+             for match in re.finditer(r"<input[^>]*type=\"number\"[^>]*>|type=\"number\"", path.read_text(encoding="utf-8"))]
+    assert found == []
+
+
+def test_the_leads_filter_reads_a_persian_minimum_score(web, db_session):
+    for name, score in (("Low", 5), ("High", 1500)):
+        web.post("/sales/leads/new", {"family_name": name, "email": f"{name}@example.com"})
+        lead = db_session.scalars(sa.select(Lead).where(Lead.family_name == name)).one()
+        lead.score = score
+    db_session.commit()
+    page = web.get("/sales/leads", query_string={"min_score": "۱٬۰۰۰"}).get_data(as_text=True)
+    assert "High" in page and "Low" not in page

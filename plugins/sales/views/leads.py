@@ -254,7 +254,9 @@ def _owner_field(form: FormResult, current: Any = ...) -> None:
 def leads() -> Any:
     """Leads with filters (status, owner, source, minimum score, search), their scores explained, keyset pages."""
     try:
-        args = service.LeadListArgs().load({k: v for k, v in request.args.items() if v != ""})
+        typed = {k: v for k, v in request.args.items() if v != ""}
+        read_numbers(typed, ("min_score", "owner_id"))  # "۱۰" is 10, by the staff forms' number rule
+        args = service.LeadListArgs().load(typed)
     except ValidationError:
         args = service.LeadListArgs().load({})
     try:
