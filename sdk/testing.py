@@ -1266,7 +1266,7 @@ def assert_number_fields_read(app: Any, schema: Any, *, plain: str = "1250",
 
     names = sorted(numeric_fields(schema))
     for name in names:
-        def read(text: str) -> Any:
+        def read(text: str, name: str = name) -> Any:
             with app.test_request_context("/", method="POST", data={name: text}):
                 return parse_form(schema)
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-
 from payvand.core.importer import ImportOptions, import_customers
 from payvand.core.importing.export import export_customers
 from payvand.core.models import Customer, CustomerConsent, CustomerEmail, CustomerPhone, CustomerTag
@@ -99,7 +98,6 @@ def test_the_sdk_refuses_the_separator_too(make_customer, tag):
 def test_the_migration_rewrites_stored_tags_holding_the_separator(tmp_path):
     """Tags saved before the rule get "/" for "|" (a duplicate the customer already has is dropped)."""
     from alembic import command
-
     from payvand.core.migrations.runner import branch_config
 
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")  # no FK enforcement: tag rows alone

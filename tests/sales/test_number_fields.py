@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-
 from payvand.core.web.forms import NUMBER_MESSAGE
 from payvand.core.web.pages.admin_settings import plugin_settings, settings_schema
 from payvand.plugins.sales.models import Activity, Deal, Lead, ScoringRule
@@ -32,7 +31,7 @@ def test_every_staff_form_reads_its_number_fields_by_one_rule(app):
 def test_deal_form_amount_with_persian_separators(web, db_session, make_customer):
     made = web.post("/sales/deals/new", {"title": "Pens", "amount": "۱٬۲۵۰٬۰۰۰", "currency": "IRR"})
     assert made.status_code == 302, made.get_data(as_text=True)
-    assert db_session.scalars(sa.select(Deal.amount)).one() == Decimal("1250000")
+    assert db_session.scalars(sa.select(Deal.amount)).one() == Decimal(1250000)
 
 
 def test_deal_form_refuses_an_ambiguous_amount_with_the_rule_message(web, db_session):
@@ -59,7 +58,7 @@ def test_lead_conversion_reads_a_grouped_persian_amount_and_refuses_an_ambiguous
     assert db_session.get(Lead, lead.id).status != "converted"
     converted = web.post(f"/sales/leads/{lead.id}/convert", {"create_deal": "1", "deal_amount": "۲٬۵۰۰٬۰۰۰"})
     assert converted.status_code == 302 and "/customers/" in converted.headers["Location"]
-    assert db_session.scalars(sa.select(Deal.amount)).one() == Decimal("2500000")
+    assert db_session.scalars(sa.select(Deal.amount)).one() == Decimal(2500000)
 
 
 def test_activity_reminder_minutes_and_ids_with_separators(web, db_session, make_customer):

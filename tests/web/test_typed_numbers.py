@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-
 from payvand.core.models import Customer, Interaction
 from payvand.core.web.forms import NUMBER_MESSAGE
 from payvand.sdk import CustomerField, PluginMeta, hookimpl
@@ -41,7 +40,7 @@ def test_the_log_form_reads_a_grouped_persian_value(web, make_customer, db_sessi
     assert refused.status_code == 422 and str(NUMBER_MESSAGE) in _page(refused)
     saved = web.post(f"/customers/{customer.id}/interactions", {"type": "core.call", "channel": "phone", "direction": "outbound", "summary": "Paid", "value": "۱٬۲۵۰٬۰۰۰"})
     assert saved.status_code in (302, 303), _page(saved)
-    assert db_session.scalars(sa.select(Interaction.value)).one() == Decimal("1250000")
+    assert db_session.scalars(sa.select(Interaction.value)).one() == Decimal(1250000)
 
 
 def test_the_customer_form_reads_custom_number_fields_by_the_rule(web, db_session):
