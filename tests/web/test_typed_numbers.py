@@ -52,3 +52,17 @@ def test_the_customer_form_reads_custom_number_fields_by_the_rule(web, db_sessio
     customer = db_session.scalars(sa.select(Customer)).one()
     assert customer.attributes["typed_numbers_probe.visits"] == 1250
     assert Decimal(str(customer.attributes["typed_numbers_probe.credit"])) == Decimal("1250.5")
+
+
+def test_an_import_reads_custom_number_columns_by_the_same_rule(runtime, tmp_path):
+    from payvand.core.importer import ImportOptions, import_customers
+
+    path = tmp_path / "numbers.csv"
+    path.write_text("given_name,typed_numbers_probe.visits,typed_numbers_probe.credit\n"
+                    "Ali,۱٬۲۵۰,١٬٢٥٠٫٥\nSara,\"1,5\",2\n", encoding="utf-8")
+    report = import_customers(runtime, path, ImportOptions())
+    assert (report.rejected, report.inserted) == (1, 1), report.summary()
+    with runtime.sessionmaker() as session:
+        attributes = session.scalars(sa.select(Customer.attributes)).one()
+    assert attributes["typed_numbers_probe.visits"] == 1250
+    assert Decimal(str(attributes["typed_numbers_probe.credit"])) == Decimal("1250.5")
