@@ -114,3 +114,12 @@ def test_the_leads_filter_reads_a_persian_minimum_score(web, db_session):
     db_session.commit()
     page = web.get("/sales/leads", query_string={"min_score": "۱٬۰۰۰"}).get_data(as_text=True)
     assert "High" in page and "Low" not in page
+
+
+@pytest.mark.parametrize("text", ["۱۲۵۰", "١٢٥٠", "1250", "۱۲۵۰٫۵", "١٢٥٠٫٠٥", "-۳۰۰", "0.0001", "۰"])
+def test_the_api_amount_and_the_form_rule_read_ungrouped_digits_alike(text):
+    """The API's `Amount` is the form rule without grouping: the same digits and decimal marks."""
+    from payvand.plugins.sales.api.fields import Amount
+    from payvand.sdk import read_number
+
+    assert Amount(minimum=None).deserialize(text) == read_number(text)
