@@ -25,6 +25,15 @@ from payvand.core.normalize import (
 
 _KIND_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*$")
 _TAG_MAX = 64
+#: The character that joins a customer's tags in CSV exports and splits them on import: no tag holds it.
+TAG_SEPARATOR = "|"
+TAG_SEPARATOR_MESSAGE = "A tag cannot contain “|”: it separates tags in CSV exports and imports."
+
+
+def _no_tag_separator(tag: str) -> None:
+    """Refuse a tag holding `TAG_SEPARATOR` (it could not survive a CSV export → import)."""
+    if TAG_SEPARATOR in tag:
+        raise ValidationError(TAG_SEPARATOR_MESSAGE)
 _LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 _UTC = dt.timezone.utc
 
@@ -334,7 +343,9 @@ class CustomerIn(SafeSchema):
     preferred_channel = fields.String(allow_none=True, validate=validate.Length(max=32))
     lifecycle_stage = fields.String(validate=validate.OneOf([s.value for s in LifecycleStage]))
     owner_id = Id(allow_none=True)
-    tags = fields.List(CleanString(validate=validate.Length(min=1, max=_TAG_MAX)), validate=validate.Length(max=50))
+    tags = fields.List(CleanString(validate=[validate.Length(min=1, max=_TAG_MAX), _no_tag_separator],
+                                   metadata={"pattern": r"^[^|]+$", "description": "A label without `|`"}),
+                       validate=validate.Length(max=50))
     consents = fields.List(fields.Nested(ConsentIn), validate=validate.Length(max=50))
     attributes = fields.Dict(keys=fields.String(validate=validate.Length(max=120)))
     version = fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1))

@@ -50,7 +50,7 @@ from payvand.core.schemas import CustomerOut, InteractionOut
 from payvand.core.services.interactions import InteractionError, Source, build_interaction, record
 from payvand.core.web.access import csrf_exempt, public_page, staff_required
 from payvand.core.web.access import staff_user as current_staff
-from payvand.core.web.forms import FormResult, parse_form
+from payvand.core.web.forms import NUMBER_MESSAGE, FormResult, parse_form, read_number, read_numbers
 from payvand.core.web.i18n import N_  # marks texts declared as data for extraction
 from payvand.core.uploads import FILE_TYPES, FileType, UploadRejected, check_upload, send_upload, upload_type
 from payvand.core.web.security import content_security_policy, note_retry_after
@@ -75,6 +75,7 @@ __all__ = [
 
     "BusinessDate", "BusinessDateTime", "business_date", "in_business_range", "MIN_BUSINESS_DATE", "MAX_BUSINESS_DATE",
     "BUSINESS_DATE_MESSAGE",
+    "NUMBER_MESSAGE", "read_number", "read_numbers",
 ]
 
 

@@ -1222,3 +1222,61 @@ from payvand.sdk.page_checks import (  # noqa: E402
     visible_text,
 )
 
+
+
+# --------------------------------------------------------------------------- number fields of staff forms
+
+#: 1250 as people type it: Persian and Arabic-Indic digits, with and without grouping separators.
+TYPED_NUMBERS = ("۱٬۲۵۰", "1,250", "١٬٢٥٠", "۱۲۵۰", "١،٢٥٠", " ۱٬۲۵۰ ")
+#: Texts every number field refuses with the number rule's message: a comma that may be a decimal
+#: mark, separators out of place, two decimal marks.
+AMBIGUOUS_NUMBERS = ("1,5", "۱٬۲۵", "12,50", "1,2,3", "1٫2٫3", "1,2500")
+
+
+def form_schemas(*packages: str) -> list[Any]:
+    """Every staff-form schema class (a marshmallow Schema named `…Form`) defined in the modules of
+    `packages` (e.g. "payvand.plugins.sales.views"), imported and found by walking them."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from marshmallow import Schema
+
+    found: dict[str, Any] = {}
+    for package_name in packages:
+        package = importlib.import_module(package_name)
+        names = [package_name] + [info.name for info in pkgutil.walk_packages(
+            getattr(package, "__path__", []), prefix=package_name + ".")]
+        for name in names:
+            module = importlib.import_module(name)
+            for _attr, cls in inspect.getmembers(module, inspect.isclass):
+                if issubclass(cls, Schema) and cls.__module__ == name and cls.__name__.endswith("Form"):
+                    found[f"{name}.{cls.__name__}"] = cls
+    return [found[key] for key in sorted(found)]
+
+
+def assert_number_fields_read(app: Any, schema: Any, *, plain: str = "1250",
+                              typed: tuple[str, ...] = TYPED_NUMBERS,
+                              refused: tuple[str, ...] = AMBIGUOUS_NUMBERS) -> list[str]:
+    """Check every number field of the staff-form `schema` (found by `numeric_fields`) as
+    `parse_form` reads it: each text of `typed` gives the same data and errors as `plain`, and each
+    of `refused` gets the number rule's message (`NUMBER_MESSAGE`) on that field. Returns the
+    names of the fields checked."""
+    from payvand.core.web.forms import NUMBER_MESSAGE, numeric_fields, parse_form
+
+    names = sorted(numeric_fields(schema))
+    for name in names:
+        def read(text: str, name: str = name) -> Any:
+            with app.test_request_context("/", method="POST", data={name: text}):
+                return parse_form(schema)
+
+        expected = read(plain)
+        for text in typed:
+            got = read(text)
+            assert (got.data, got.errors) == (expected.data, expected.errors), (type(schema).__name__, name, text)
+        for text in refused:
+            with app.test_request_context("/", method="POST", data={name: text}):
+                message = str(NUMBER_MESSAGE)
+                got = parse_form(schema)
+            assert got.errors.get(name) == [message], (type(schema).__name__, name, text, got.errors)
+    return names

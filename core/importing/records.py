@@ -25,6 +25,7 @@ from payvand.core.importing.values import (
     split_export_tags,
     split_tags,
 )
+from payvand.core.locale_format import parse_number
 from payvand.core.models import CustomerKind
 from payvand.core.normalize import (
     NormalizationError,
@@ -32,7 +33,6 @@ from payvand.core.normalize import (
     fold,
     normalize_email,
     normalize_phone,
-    to_latin_digits,
 )
 
 MAX_CONTACTS = 20
@@ -318,10 +318,18 @@ class RowParser:
             if field.type == "boolean":
                 values[name] = parse_bool(raw)
             elif field.type == "integer":
-                try:
-                    values[name] = int(to_latin_digits(raw))
+                try:  # the staff forms' number rule: any digits, separators between groups of three
+                    number = parse_number(raw)
                 except ValueError:
+                    number = None
+                if number is None or number != number.to_integral_value():
                     raise RowError(f"{name}: {raw!r} is not a whole number") from None
+                values[name] = int(number)
+            elif field.type == "decimal":
+                try:
+                    values[name] = str(parse_number(raw))
+                except ValueError:
+                    values[name] = raw  # the field's own message says why
             else:
                 values[name] = raw
         try:

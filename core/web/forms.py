@@ -5,18 +5,46 @@ ones in the number fields (every field of the schema that is not text: numbers, 
 dates, booleans), keeps text fields as typed (a summary "سفارش ۱۲" stays so), drops empty
 optional values, loads the result with `schema` and returns a `FormResult` the templates
 render (values to refill the inputs, messages next to each field).
+
+Every number a staff form asks for (the schema's `fields.Number` fields and any field whose
+metadata says it is a number: `number=True`, or an OpenAPI `type` of "integer"/"number", as the
+sales plugin's `Amount`) is read by ONE rule, `read_number` (`locale_format.parse_number`):
+Latin, Persian or Arabic-Indic digits, the decimal mark ٫ or ".", and the grouping separators
+"," "٬" "،" only between groups of three digits ("۱٬۲۵۰" and "1,250" are 1250). Anything else —
+"1,5", "1,2,3", "12,50" (a comma that could be a decimal mark) — is refused with
+`NUMBER_MESSAGE`, translated, next to the field. Pages that read a number outside a schema
+(the quote lines, price lists, lead conversion) call `read_number` too.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import decimal
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import request
+from flask_babel import lazy_gettext
 from marshmallow import Schema, ValidationError, fields
 
+from payvand.core.locale_format import parse_number
 from payvand.core.normalize import to_latin_digits
+
+#: The message next to a number field whose text is not a number by `read_number`'s rule.
+NUMBER_MESSAGE = lazy_gettext(
+    "Enter a number such as 1250000, ۱٬۲۵۰٬۰۰۰ or 12٫5 (separators only between groups of three digits).")
+
+
+def read_number(text: str) -> decimal.Decimal:
+    """A number typed in a staff form, by the one rule every form uses (see the module's doc).
+
+    Raises ValueError carrying the translated `NUMBER_MESSAGE` when `text` is empty or not a
+    number, or is ambiguous ("1,5": a decimal comma or a misplaced separator?).
+    """
+    try:
+        return parse_number(text)
+    except (TypeError, ValueError):
+        raise ValueError(str(NUMBER_MESSAGE)) from None
 
 
 @dataclasses.dataclass
@@ -73,6 +101,43 @@ def _is_text(field: fields.Field) -> bool:
     return isinstance(field, fields.String) and not field.metadata.get("latin_digits")
 
 
+def _is_number(field: fields.Field) -> bool:
+    if isinstance(field, fields.List):
+        return _is_number(field.inner)
+    kinds = field.metadata.get("type")
+    kinds = set(kinds) if isinstance(kinds, (list, tuple)) else {kinds}
+    return isinstance(field, fields.Number) or field.metadata.get("number") is True \
+        or bool(kinds & {"integer", "number"})
+
+
+def numeric_fields(schema: Schema) -> set[str]:
+    """The form names of `schema`'s number fields (ids, amounts, counts, minutes), read with
+    `read_number`: `fields.Number` fields, and fields whose metadata has `number=True` or an
+    OpenAPI `type` of "integer" or "number" (alone or in a list)."""
+    return {field.data_key or name for name, field in schema.fields.items() if _is_number(field)}
+
+
+def read_numbers(values: dict[str, Any], names: Iterable[str]) -> dict[str, list[str]]:
+    """Rewrite the fields `names` of `values` (text or lists of text) as plain Latin numbers
+    ("۱٬۲۵۰" → "1250") by `read_number`; the fields that are not numbers keep their text and get
+    `NUMBER_MESSAGE` in the returned errors."""
+    errors: dict[str, list[str]] = {}
+    for name in names:
+        value = values.get(name)
+        if value is None or value == "" or value == []:
+            continue
+        items = value if isinstance(value, list) else [value]
+        read: list[Any] = []
+        for item in items:
+            try:
+                read.append(str(read_number(item)) if isinstance(item, str) else item)
+            except ValueError as exc:
+                errors[name] = [str(exc)]
+                read.append(item)
+        values[name] = read if isinstance(value, list) else read[0]
+    return errors
+
+
 def number_fields(schema: Schema) -> set[str]:
     """The form names of `schema`'s fields whose digits are read as Latin: every field that is not
     text (a `fields.String`, unless its metadata says `latin_digits=True`)."""
@@ -127,5 +192,11 @@ def validate(schema: Schema, values: dict[str, Any]) -> FormResult:
 def parse_form(schema: Schema, lists: Iterable[str] = (), keep_empty: Iterable[str] = (),
                verbatim: Iterable[str] = ()) -> FormResult:
     """Read and validate the submitted form with `schema` (see `form_values`); digits are read as
-    Latin in the schema's number fields (`number_fields`), text fields are kept as typed."""
-    return validate(schema, form_values(lists, keep_empty, verbatim, numbers=number_fields(schema)))
+    Latin in the schema's non-text fields (`number_fields`), numbers by `read_number`
+    (`numeric_fields`, "۱٬۲۵۰" is 1250), text fields are kept as typed."""
+    values = form_values(lists, keep_empty, verbatim, numbers=number_fields(schema))
+    not_numbers = read_numbers(values, numeric_fields(schema))
+    result = validate(schema, values)
+    for name, messages in not_numbers.items():
+        result.errors[name] = messages  # the number rule's message, not the schema's "Not a valid…"
+    return result

@@ -83,7 +83,7 @@ def test_saving_stores_the_changed_settings_with_an_audit_entry_each(web, db_ses
     ("default_locale", "de", "Must be one of"),
     ("money_display", "dinar", "Must be one of"),
     ("company_name", "", "Missing data for required field."),
-    ("web_settings.limit", "many", "Not a valid integer."),
+    ("web_settings.limit", "many", "Enter a number such as 1250000"),  # the staff forms' one number rule
 ])
 def test_invalid_values_are_field_errors_and_nothing_is_stored(web, db_session, field, value, message):
     page = web.post("/admin/settings", {**VALID, field: value})

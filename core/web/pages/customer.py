@@ -31,7 +31,7 @@ from payvand.core.services import interactions as interaction_service
 from payvand.core.web import labels
 from payvand.core.web.access import staff_required, staff_user
 from payvand.core.web.errors import error_page
-from payvand.core.web.forms import FormResult, flatten_errors, form_values
+from payvand.core.web.forms import FormResult, flatten_errors, form_values, read_numbers
 from payvand.core.web.i18n import current_locale, select_timezone, site_settings
 
 bp = Blueprint("customer", __name__)
@@ -237,13 +237,6 @@ def parse_when(text: str, locale: str, tz: str) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=ZoneInfo(tz))
 
 
-def _amount(text: str) -> str:
-    """A typed amount with its grouping separators removed (else passed on for the schema's message)."""
-    try:
-        return str(locale_format.parse_number(text))
-    except (ValueError, ArithmeticError, TypeError):
-        return text
-
 
 def read_log_form() -> FormResult:
     """The log form validated with the API's `InteractionIn` (errors keyed by the form's field names)."""
@@ -269,8 +262,9 @@ def read_log_form() -> FormResult:
         except ValueError:
             errors["occurred_at"] = [_("Give a date and time such as %(example)s.",
                                        example="1403/05/12 14:30" if current_locale() == "fa" else "2024-08-02 14:30")]
-    if values.get("value"):
-        data["value"] = _amount(values["value"])
+    errors.update(read_numbers(values, ["value"]))  # "۱٬۲۵۰٬۰۰۰" is 1250000; "1,5" is refused
+    if values.get("value") and "value" not in errors:
+        data["value"] = values["value"]
         data["currency"] = site_settings().get(core_settings.CURRENCY) or "IRR"
     try:
         loaded = InteractionIn().load(data)

@@ -28,7 +28,8 @@ from payvand.core.services import customers as service
 from payvand.core.services.customer_list import BadCursor, list_customers
 from payvand.core.web import labels
 from payvand.core.web.access import local_path, staff_required, staff_user
-from payvand.core.web.forms import FormResult, flatten_errors, form_values, validate
+from payvand.core.web.messages import translate_error
+from payvand.core.web.forms import FormResult, flatten_errors, form_values, read_numbers, validate
 from payvand.core.web.i18n import current_locale, format_date
 
 bp = Blueprint("customers", __name__)
@@ -149,8 +150,9 @@ def _read_form(*, editing: bool) -> FormResult:
     shown = form_values(lists=["emails", "phones", "tags"], keep_empty=CLEARABLE if editing else (),
                         numbers=["owner_id", "version", *numeric])
     shown["tags"] = [t.strip() for line in shown.get("tags", []) for t in line.split(",") if t.strip()]
+    amounts = [ATTR_PREFIX + name for name, field in declared.items() if field.type in ("integer", "decimal")]
+    errors: dict[str, list[str]] = read_numbers(shown, ["owner_id", "version", *amounts])  # "۱٬۲۵۰" is 1250
     payload: dict[str, Any] = {k: v for k, v in shown.items() if not k.startswith(ATTR_PREFIX)}
-    errors: dict[str, list[str]] = {}
     if payload.get("birthday"):
         try:
             payload["birthday"] = locale_format.parse_date(payload["birthday"], current_locale()).isoformat()
@@ -173,6 +175,8 @@ def _read_form(*, editing: bool) -> FormResult:
     result = validate(customer_in_schema(partial=editing), payload)
     result.values = shown
     for name, messages in result.errors.items():
+        if name in errors or ATTR_PREFIX + name.removeprefix("attributes.") in errors:
+            continue  # the number rule's message is already there
         if name.startswith("attributes."):
             errors.setdefault(ATTR_PREFIX + name.removeprefix("attributes."), []).extend(messages)
         else:
@@ -336,7 +340,7 @@ def tags(customer_id: int) -> Any:
         return render_template("customers/_tags.html", customer=customer,
                                tag_form=FormResult(values={"tag": tag if errors else ""}, errors=errors)), status
     for message in errors.get("tag", []):
-        flash(message, "danger")
+        flash(translate_error(message), "danger")  # the schema's messages are English msgids
     if not errors:
         flash(_("Tag %(tag)s added.", tag=isolate(tag)) if action == "add" else _("Tag %(tag)s removed.", tag=isolate(tag)), "success")
     return _back(customer_id)

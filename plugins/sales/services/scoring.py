@@ -41,7 +41,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from sqlalchemy.orm import Session
 
 from payvand.plugins.sales.models import Lead, ScoringRule
-from payvand.sdk import Customer, CustomerEmail, Interaction, call_hook, utcnow
+from payvand.sdk import Customer, CustomerEmail, Interaction, call_hook, clean_name, utcnow
 from payvand.sdk import session as current_session
 
 ACTIVITY_DAYS = 30
@@ -55,6 +55,10 @@ ACTIVITY_FIELDS: dict[str, str | None] = {
     "interactions": None,
 }
 FIELDS = (*TEXT_FIELDS, "email_domain", *BOOL_FIELDS, *ACTIVITY_FIELDS, "recency")
+#: The fields whose `value` is a number (a count, a half-life in days).
+NUMBER_FIELDS = (*ACTIVITY_FIELDS, "recency")
+#: Arabic letters the leads' names and labels are stored without (`clean_name`), and their Persian forms.
+_FOLDED_LETTERS = (("ي", "ی"), ("ى", "ی"), ("ك", "ک"))
 OPERATORS = ("eq", "ne", "contains", "gte", "lte", "exists", "decay")
 _ALLOWED: dict[str, tuple[str, ...]] = {
     **{name: ("eq", "ne", "contains", "exists") for name in (*TEXT_FIELDS, "email_domain")},
@@ -135,13 +139,29 @@ def active_rules(s: Session) -> list[RuleSpec]:
 def _text_condition(column: Any, operator: str, value: str | None) -> Any:
     if operator == "exists":
         return sa.and_(column.is_not(None), column != "")
-    text = (value or "").lower()
+    text = folded_value(value)
+    folded = folded_column(column)
     if operator == "eq":
-        return sa.func.lower(column) == text
+        return folded == text
     if operator == "ne":
-        return sa.or_(column.is_(None), sa.func.lower(column) != text)
+        return sa.or_(column.is_(None), folded != text)
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return sa.func.lower(column).like(f"%{escaped}%", escape="\\")
+    return folded.like(f"%{escaped}%", escape="\\")
+
+
+def folded_value(value: str | None) -> str:
+    """A rule's text value as it is compared: `clean_name`'s folding (Arabic ي/ى/ك as Persian ی/ک,
+    spaces tidied), lower-cased. The rule keeps the value as typed, for display."""
+    return (clean_name(value) or "").lower()
+
+
+def folded_column(column: Any) -> Any:
+    """A lead's text column as it is compared: lower-cased with Arabic ي/ى/ك as Persian ی/ک (in SQL,
+    so rows stored before `clean_name` folded them, and UTM values kept as sent, match too)."""
+    folded = sa.func.lower(column)
+    for arabic, persian in _FOLDED_LETTERS:
+        folded = sa.func.replace(folded, arabic, persian)
+    return folded
 
 
 def _email_domain_condition(operator: str, value: str | None) -> Any:

@@ -7,23 +7,25 @@ import pkgutil
 from pathlib import Path
 
 from flask import Blueprint, abort, request
+from payvand.sdk import read_number
 
 _ROOT = Path(__file__).resolve().parent.parent
 bp = Blueprint("sales", __name__, template_folder=str(_ROOT / "templates"), static_folder=str(_ROOT / "static"),
                static_url_path="/sales/static")
 
 
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
-
-
 def as_id(text: str | None) -> int | None:
-    """A typed id (1 … 2^63 − 1) in Latin, Persian (۰-۹) or Arabic-Indic (٠-٩) digits; None otherwise."""
+    """A typed id (1 … 2^63 − 1) read by the staff forms' one number rule (`read_number`: Latin,
+    Persian or Arabic-Indic digits, separators between groups of three); None otherwise."""
     from payvand.plugins.sales.models import MAX_ID
 
-    digits = (text or "").translate(_DIGITS).strip()
-    if not (digits.isascii() and digits.isdigit()) or len(digits) > 19 or not 1 <= int(digits) <= MAX_ID:
+    try:
+        value = read_number(text or "")
+    except ValueError:
         return None
-    return int(digits)
+    if value.as_tuple().exponent != 0 or not 1 <= value <= MAX_ID:  # type: ignore[operator]
+        return None
+    return int(value)
 
 
 def id_arg(name: str) -> int | None:

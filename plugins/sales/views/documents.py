@@ -12,7 +12,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from marshmallow import pre_load
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api.documents import PaymentIn
 from payvand.plugins.sales.models import Order
@@ -22,7 +21,7 @@ from payvand.plugins.sales.services.documents import DocumentError
 from payvand.plugins.sales.views import as_id, bp
 from payvand.plugins.sales.views.messages import document_message
 from payvand.sdk import (Customer, FormResult, Panel, call_hook, current_staff, isolate, localize_digits, parse_form,
-                         parse_number, session,
+                         session,
                          staff_required)
 from payvand.sdk import gettext as _
 from payvand.sdk import lazy_gettext as _l
@@ -230,17 +229,8 @@ def order_invoice(order_id: int) -> Any:
 
 
 class PaymentForm(PaymentIn):
-    """`PaymentIn` as typed on the invoice page: "۱۰۰٬۰۰۰", "100,000" and "12٫5" are amounts too."""
-
-    @pre_load
-    def _typed_amount(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        amount = data.get("amount")
-        if not isinstance(amount, str):
-            return data
-        try:
-            return {**data, "amount": str(parse_number(amount))}
-        except ValueError:
-            return data  # as typed, for the schema's message next to the field
+    """`PaymentIn` as typed on the invoice page: "۱۰۰٬۰۰۰", "100,000" and "12٫5" are amounts too
+    (`parse_form` reads every number field by the staff forms' one rule, `read_number`)."""
 
 
 @bp.route("/sales/invoices")

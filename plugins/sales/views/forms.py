@@ -1,6 +1,6 @@
 """Staff forms of the catalog and documents: new and edit product (with its default-list price), new quote.
 
-Numbers are typed in any digits with ٬ or , separators (`parse_number`); the quote's date in
+Numbers are typed in any digits with ٬ or , separators (`read_number`, every staff form's rule); the quote's date in
 Jalali when the page is in Persian (`parse_date`, which also refuses dates outside the business-date
 range, 1900-01-01 … 2199-12-31). Rules are checked by the services; their
 errors are shown next to the field they name, with status 422.
@@ -26,7 +26,7 @@ from payvand.sdk import (
     Customer,
     FormResult,
     parse_date,
-    parse_number,
+    read_number,
     session,
     staff_required,
 )
@@ -44,9 +44,9 @@ def _number(form: FormResult, name: str, text: str) -> decimal.Decimal | None:
     if not text.strip():
         return None
     try:
-        value = parse_number(text)
-    except ValueError:
-        form.errors.setdefault(name, []).append(_("Enter a number, e.g. 1250000 or ۱۲۵۰۰۰۰."))
+        value = read_number(text)  # the staff forms' one number rule
+    except ValueError as exc:
+        form.errors.setdefault(name, []).append(str(exc))
         return None
     if not value.is_finite() or value < 0 or abs(value) >= documents.MAX_AMOUNT:
         form.errors.setdefault(name, []).append(_("Enter a number between 0 and 10¹⁵."))

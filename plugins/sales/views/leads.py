@@ -27,7 +27,7 @@ from payvand.plugins.sales.models import ScoringRule
 from payvand.plugins.sales.services import leads as service
 from payvand.plugins.sales.services import scoring
 from payvand.plugins.sales.services import rules
-from payvand.plugins.sales.views import bp
+from payvand.plugins.sales.views import as_id, bp
 from payvand.plugins.sales.views.activities import lead_activities_html
 from payvand.sdk import (
     N_,
@@ -41,6 +41,8 @@ from payvand.sdk import (
     over_rate_limit,
     csrf_exempt,
     public_page,
+    read_number,
+    read_numbers,
     session,
     setting,
     staff_required,
@@ -52,7 +54,6 @@ TOKEN = "form_token"
 MAX_FORM_AGE = 24 * 3600
 UTM_FIELDS = tuple(f"utm_{key}" for key in service.UTM_KEYS)
 FORM_FIELDS = ("given_name", "family_name", "organization_name", "email", "phone", "message")
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 STATUS_LABELS = {
     "new": _l("New"), "contacted": _l("Contacted"), "qualified": _l("Qualified"),
@@ -211,7 +212,9 @@ def _staff_values() -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name in FORM_FIELDS + UTM_FIELDS + ("campaign", "referrer", "status", "owner_id", "source"):
         text = request.form.get(name, "")
-        text = text.translate(_DIGITS).strip() if name == "owner_id" else text.strip()  # the rest: `normalize_lead`
+        text = text.strip()  # the rest: `normalize_lead`
+        if name == "owner_id" and as_id(text) is not None:
+            text = str(as_id(text))  # any digits, by the staff forms' one number rule
         values[name] = text or None
     values["consent"] = request.form.get("consent") in ("1", "on", "true", "yes")
     return values
@@ -252,7 +255,9 @@ def _owner_field(form: FormResult, current: Any = ...) -> None:
 def leads() -> Any:
     """Leads with filters (status, owner, source, minimum score, search), their scores explained, keyset pages."""
     try:
-        args = service.LeadListArgs().load({k: v for k, v in request.args.items() if v != ""})
+        typed = {k: v for k, v in request.args.items() if v != ""}
+        read_numbers(typed, ("min_score", "owner_id"))  # "۱۰" is 10, by the staff forms' number rule
+        args = service.LeadListArgs().load(typed)
     except ValidationError:
         args = service.LeadListArgs().load({})
     try:
@@ -352,9 +357,13 @@ def lead_convert(lead_id: int) -> Any:
     title = (request.form.get("deal_title") or "").strip()
     if title:
         options["deal_title"] = title[:200]
-    amount = (request.form.get("deal_amount") or "").translate(_DIGITS).replace(",", "").strip()
+    amount = (request.form.get("deal_amount") or "").strip()
     if amount:
-        options["deal_amount"] = amount
+        try:
+            options["deal_amount"] = str(read_number(amount))  # "۱٬۲۵۰٬۰۰۰" is 1250000; "1,5" is refused
+        except ValueError as exc:
+            flash(str(exc), "danger")
+            return redirect(url_for("sales.lead", lead_id=lead_id))
     try:
         options = service.ConvertIn().load(options)
         result = service.convert_lead(item, options)
@@ -392,10 +401,11 @@ def leads_scoring() -> Any:
             session().commit()
             return redirect(url_for("sales.leads_scoring"))
         values = {k: (request.form.get(k) or "").strip() or None for k in ("name", "field", "operator", "value", "points")}
-        numeric = ("points",) if values["field"] in scoring.TEXT_FIELDS else ("points", "value")
-        for k in numeric:  # a name, and a value matched against text, are kept as typed
-            values[k] = values[k].translate(_DIGITS) if values[k] else None
+        numeric = ("points", "value") if values["field"] in scoring.NUMBER_FIELDS else ("points",)
+        not_numbers = read_numbers(values, numeric)  # a name, and a value matched against text, stay as typed
+        # (a text value is compared through `scoring`'s folding, so ي/ك typed on an Arabic keyboard match)
         form = _validate(scoring.RuleIn(), {k: v for k, v in values.items() if v is not None}, values)
+        form.errors.update(not_numbers)
         if form.ok:
             scoring.create_rule(form.data)
             session().commit()

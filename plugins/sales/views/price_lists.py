@@ -3,7 +3,7 @@
 The list form is validated by the API's `PriceListIn` schema and the catalog service's rules
 (one default list; a list with prices keeps its currency), errors shown on the fields with 422.
 The prices page lists products by id (keyset pages, search by name or SKU) with their price in
-the list, each editable in one form: any digits and separators (`parse_number`), rounded to the
+the list, each editable in one form: any digits and separators (`read_number`), rounded to the
 list's currency, empty removes the price. Every change is audited.
 """
 
@@ -20,7 +20,7 @@ from payvand.plugins.sales.models import PriceList
 from payvand.plugins.sales.services import catalog
 from payvand.plugins.sales.services.catalog import CatalogError
 from payvand.plugins.sales.views import as_id, bp
-from payvand.sdk import FormResult, audit, format_number, parse_number, session, staff_required
+from payvand.sdk import FormResult, audit, format_number, read_number, session, staff_required
 from payvand.sdk import gettext as _
 
 PAGE_SIZE = 50
@@ -158,9 +158,9 @@ def _read_amounts(form: FormResult, product_ids: list[int]) -> dict[int, decimal
             amounts[product_id] = None
             continue
         try:
-            value = parse_number(text)
-        except ValueError:
-            form.errors[name] = [_("Enter a number, e.g. 1250000 or ۱۲۵۰۰۰۰.")]
+            value = read_number(text)  # the staff forms' one number rule
+        except ValueError as exc:
+            form.errors[name] = [str(exc)]
             continue
         if not value.is_finite() or value < 0 or value >= MAX_AMOUNT:
             form.errors[name] = [_("Enter a number between 0 and 10¹⁵.")]
