@@ -33,7 +33,6 @@ FIXED = (
     _l("a PDF document"), _l("a PNG image"), _l("a JPEG image"), _l("a GIF image"), _l("a gzip archive"),
     _l("a RAR archive"), _l("a 7-Zip archive"), _l("a SQLite database"), _l("binary data (it contains NUL bytes)"),
     _l("binary data (control characters, no text)"),
-
     _l("A tag cannot contain “|”: it separates tags in CSV exports and imports."),
 )
 
