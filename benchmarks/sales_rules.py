@@ -1,7 +1,7 @@
 """A rep's quote, order and invoice lists under the sales record rules (`plugins/sales/services/rules.py`).
 
 Builds (once, cached in benchmarks/.data/; or into the PostgreSQL database of `--database-url`)
-100,000 customers, 100,000 quotes, 300,000 orders (one in three from a quote) and 200,000
+100,000 customers, 30,000 deals, 100,000 quotes (one in two on a deal), 300,000 orders (one in three from a quote) and 200,000
 invoices, owned by 50 reps: rep 1 is busy (5 % of the customers, so about 5 % of every list),
 rep 2 has one customer with three orders, two quotes and two invoices; user 51 is a manager.
 Orders count for their customer's owner (`owner_id`) and were placed by them four times in five.
@@ -33,7 +33,7 @@ from typing import Any
 
 from _dataset import DATA_DIR, log, machine, summary_ms
 
-CUSTOMERS, QUOTES, ORDERS = 100_000, 100_000, 300_000
+CUSTOMERS, DEALS, QUOTES, ORDERS = 100_000, 30_000, 100_000, 300_000
 BUSY, RARE, MANAGER = 1, 2, 51
 PAGE = 50
 NOW = "2026-01-01 00:00:00.000000"
@@ -43,8 +43,12 @@ COLUMNS = {
     "core_user": "id, email, name, is_active, is_superuser, created_at",
     "core_customer": "id, kind, display_name, search_name, search_name_alt, lifecycle_stage, owner_id, attributes,"
                      " created_at, updated_at, version",
+    "sales_pipeline": "id, name, is_default, position",
+    "sales_stage": "id, pipeline_id, name, position, probability, outcome",
+    "sales_deal": "id, title, pipeline_id, stage_id, position, amount, currency, status, created_at, customer_id,"
+                  " owner_id",
     "sales_quote": "id, number, customer_id, currency, subtotal, discount_total, tax_total, total, created_at, status,"
-                   " created_by_id",
+                   " created_by_id, deal_id",
     "sales_order": "id, number, customer_id, currency, subtotal, discount_total, tax_total, total, created_at, status,"
                    " channel, placed_at, owner_id, created_by_id, quote_id",
     "sales_invoice": "id, number, customer_id, currency, subtotal, discount_total, tax_total, total, created_at,"
@@ -67,9 +71,15 @@ def rows(seed: int = 9) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
         owner = owners[customer]
         return owner if owner is not None and rng.random() < 0.8 else rng.randrange(3, MANAGER)
 
+    yield "sales_pipeline", [(1000, "Benchmark", False, 9)]
+    yield "sales_stage", [(1000, 1000, "Open", 0, 50, "open")]
+    deal_customer = [0] + [rng.randrange(2, CUSTOMERS + 1) for _ in range(DEALS)]
+    yield "sales_deal", [(d, f"Deal {d}", 1000, 1000, d, "1000", "IRR", "open", NOW, deal_customer[d],
+                          owners[deal_customer[d]] or writer(deal_customer[d])) for d in range(1, DEALS + 1)]
     rare_quotes = {QUOTES // 3, 2 * QUOTES // 3}
     quote_customer = [0] + [1 if q in rare_quotes else rng.randrange(2, CUSTOMERS + 1) for q in range(1, QUOTES + 1)]
-    yield "sales_quote", [(q, f"Q-{q}", quote_customer[q], *MONEY, NOW, "sent", writer(quote_customer[q]))
+    yield "sales_quote", [(q, f"Q-{q}", quote_customer[q], *MONEY, NOW, "sent", writer(quote_customer[q]),
+                           rng.randrange(1, DEALS + 1) if q % 2 == 0 and q not in rare_quotes else None)
                           for q in range(1, QUOTES + 1)]
     rare_orders = {ORDERS // 6 + 1, ORDERS // 2 + 1, 5 * ORDERS // 6 + 1}
     orders, order_customer = [], [0]
@@ -135,7 +145,7 @@ def build_postgres(url: str) -> None:
                 for row in batch:
                     copy.write_row(row)
             log(f"{table}: {len(batch):,}")
-        for table in COLUMNS:
+        for table in ("sales_deal", "sales_quote", "sales_order", "sales_invoice"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         raw.commit()
         cursor.execute("ANALYZE")
@@ -237,7 +247,7 @@ def main() -> None:
         url, backend = args.database_url, "postgresql"
         build_postgres(url)
     else:
-        path = DATA_DIR / f"sales-rules-v1-{ORDERS}o.sqlite3"
+        path = DATA_DIR / f"sales-rules-v2-{ORDERS}o.sqlite3"
         if args.rebuild:
             path.unlink(missing_ok=True)
         if not path.exists():

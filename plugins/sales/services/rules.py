@@ -30,6 +30,7 @@ declaration, kept in this one module.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -188,7 +189,20 @@ def clause(model: type, caller: Caller | Scope | None) -> Any:
     scope = scope_of(caller)
     if scope.sees_all or (scope.all_documents and model in DOCUMENTS):
         return None
-    return RULES[model].row(scope.owner_id)
+    return _row_form(model, scope.owner_id)
+
+
+@functools.lru_cache(maxsize=512)
+def _row_form(model: type, me: int) -> Any:
+    """`RULES[model].row(me)`, built once per rep (building the nested EXISTS costs more than running it)."""
+    return RULES[model].row(me)
+
+
+@functools.lru_cache(maxsize=512)
+def _ids_form(model: type, me: int) -> Any:
+    """`RULES[model].ids(me)` (or the row form's ids), built once per rep."""
+    rule = RULES[model]
+    return rule.ids(me) if rule.ids is not None else sa.select(model.id).where(rule.row(me))
 
 
 def id_set(model: type, caller: Caller | Scope | None) -> Any:
@@ -196,8 +210,7 @@ def id_set(model: type, caller: Caller | Scope | None) -> Any:
     scope = scope_of(caller)
     if clause(model, caller) is None:
         return None
-    rule = RULES[model]
-    return rule.ids(scope.owner_id) if rule.ids is not None else sa.select(model.id).where(rule.row(scope.owner_id))
+    return _ids_form(model, scope.owner_id)
 
 
 def restrict(query: Any, model: type, caller: Caller | Scope | None) -> Any:
@@ -210,6 +223,16 @@ def may_see(s: Any, model: type, row_id: int, caller: Caller | Scope | None) -> 
     """Whether `caller` may see (and so change) the `model` row `row_id` (one indexed query; False if missing)."""
     query = restrict(sa.select(model.id).where(model.id == row_id), model, caller)
     return s.scalar(query) is not None
+
+
+def _newest_ids(ids: Any, model: type, where: list[Any], limit: int) -> Any:
+    """`ids` narrowed to `where`, each branch of its union ordered by id and cut to `limit` + 1 rows.
+
+    Each branch then reads at most a page by its index, and PostgreSQL does not hash the whole
+    union and walk the table by id to probe it (40 ms for a rep with four orders among 300,000)."""
+    branches = ids.selects if isinstance(ids, sa.CompoundSelect) else [ids]
+    cut = [branch.where(*where).order_by(model.id.desc()).limit(limit + 1).subquery() for branch in branches]
+    return sa.union_all(*(sa.select(part.c.id) for part in cut))
 
 
 #: How many rows per row of the page `page()` walks newest first before it reads the rep's id set.
@@ -237,7 +260,7 @@ def page(s: Any, model: type, caller: Caller | Scope | None, *conditions: Any, b
     few = s.scalar(sa.select(sa.func.count()).select_from(
         sa.select(sa.literal(1)).select_from(ids.subquery()).limit(cap).subquery()))
     if few < cap:
-        return list(s.scalars(newest.where(model.id.in_(ids)).limit(limit + 1)))
+        return list(s.scalars(newest.where(model.id.in_(_newest_ids(ids, model, where, limit))).limit(limit + 1)))
     window = sa.select(model.id).where(*where).order_by(model.id.desc()).limit(cap).subquery()
     rows = list(s.scalars(newest.where(model.id.in_(sa.select(window.c.id)), clause(model, caller)).limit(limit + 1)))
     if len(rows) > limit:
@@ -245,7 +268,8 @@ def page(s: Any, model: type, caller: Caller | Scope | None, *conditions: Any, b
     walked, floor = s.execute(sa.select(sa.func.count(), sa.func.min(window.c.id))).one()
     if walked < cap:
         return rows  # the window reached the end of the table
-    rest = newest.where(model.id < floor, model.id.in_(ids)).limit(limit + 1 - len(rows))
+    below = [*where, model.id < floor]
+    rest = newest.where(model.id < floor, model.id.in_(_newest_ids(ids, model, below, limit))).limit(limit + 1 - len(rows))
     return rows + list(s.scalars(rest))
 
 
