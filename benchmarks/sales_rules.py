@@ -339,8 +339,8 @@ def main() -> None:
                 results[key] = {"payvand_ms": api["p50"], "payvand_p95_ms": api["p95"], "baseline_ms": base["p50"],
                                 "ratio": round(api["p50"] / max(base["p50"], 0.001), 1)}
                 log(f"{key}: {results[key]}")
-    print(json.dumps({"benchmark": "sales_rules", "backend": backend, "customers": CUSTOMERS, "quotes": QUOTES,
-                      "orders": ORDERS, "invoices": ORDERS * 2 // 3, "page": PAGE, "repeat": args.repeat,
+    print(json.dumps({"benchmark": "sales_rules", "backend": backend, "customers": CUSTOMERS, "deals": DEALS,
+                      "quotes": QUOTES, "orders": ORDERS, "invoices": ORDERS * 2 // 3, "page": PAGE, "repeat": args.repeat,
                       "results": results, "machine": machine()}, indent=2))
     runtime.engine.dispose()
 

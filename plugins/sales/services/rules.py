@@ -1,9 +1,12 @@
 """The record rules of the sales plugin: who may see and change which rows, and who may own them.
 
 One declarative place, used by every door (lists, gets by id, PDFs, state changes, pages, the
-API, the customer export): `RULES` maps each model to the clause that a caller without
+API, the customer export): `RULES` maps each model to the rule that a caller without
 `sales.manage` must satisfy to see — and so to change — a row; `restrict` applies it to a
-query, `may_see` checks one row. A row the caller may not see answers exactly as a missing one
+query, `may_see` checks one row, `page` reads a keyset page of a list. Each document rule is
+declared in two equivalent forms next to each other — per row (primary-key probes) and as a
+set of ids (indexed lookups) — so that a page costs about the same for a rep with three
+orders and for one with thousands (see `page`, and `benchmarks/sales_rules.py`). A row the caller may not see answers exactly as a missing one
 (no existence oracle). Managers (`sales.manage`) and the system (jobs, the CLI, the public lead
 form: caller None) see everything; `sales.document.all` (accounting) sees every quote, order,
 invoice and payment but only the leads, deals and activities a rep would.
