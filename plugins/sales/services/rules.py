@@ -264,13 +264,12 @@ def page(s: Any, model: type, caller: Caller | Scope | None, *conditions: Any, b
         sa.select(sa.literal(1)).select_from(ids.subquery()).limit(cap).subquery()))
     if few < cap:
         return list(s.scalars(newest.where(model.id.in_(_newest_ids(ids, model, where, limit))).limit(limit + 1)))
-    window = sa.select(model.id).where(*where).order_by(model.id.desc()).limit(cap).subquery()
-    rows = list(s.scalars(newest.where(model.id.in_(sa.select(window.c.id)), clause(model, caller)).limit(limit + 1)))
-    if len(rows) > limit:
-        return rows
-    walked, floor = s.execute(sa.select(sa.func.count(), sa.func.min(window.c.id))).one()
-    if walked < cap:
-        return rows  # the window reached the end of the table
+    # the window as a range of ids, so that the database walks the primary key backwards and stops at a full page
+    floor = s.scalar(sa.select(model.id).where(*where).order_by(model.id.desc()).offset(cap - 1).limit(1))
+    window = newest.where(clause(model, caller))
+    rows = list(s.scalars((window if floor is None else window.where(model.id >= floor)).limit(limit + 1)))
+    if len(rows) > limit or floor is None:
+        return rows  # a full page, or the window reached the end of the table
     below = [*where, model.id < floor]
     rest = newest.where(model.id < floor, model.id.in_(_newest_ids(ids, model, below, limit))).limit(limit + 1 - len(rows))
     return rows + list(s.scalars(rest))
