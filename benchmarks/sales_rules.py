@@ -23,7 +23,6 @@ after the load (autovacuum would do it). Prints JSON.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import random
 import sqlite3
@@ -96,8 +95,8 @@ def rows(seed: int = 9) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
 
 
 def _plugins() -> list[Any]:
-    import payvand.plugins.sales as sales
     from payvand.core.plugins import InstalledPlugin
+    from payvand.plugins import sales
 
     return [InstalledPlugin(name="sales", obj=sales, meta=sales.meta, source="payvand.plugins.sales")]
 
@@ -258,10 +257,9 @@ def main() -> None:
         url, backend = f"sqlite:///{path}", "sqlite"
 
     import sqlalchemy as sa
-
-    import payvand.plugins.sales as sales
     from payvand.core.app import create_app
     from payvand.core.db import bind_session
+    from payvand.plugins import sales
     from payvand.plugins.sales.services import documents, rules
 
     app = create_app({"PAYVAND_DATABASE_URL": url, "PAYVAND_INSTANCE": str(DATA_DIR / "sales-rules-instance"),
@@ -290,7 +288,7 @@ def main() -> None:
                     deep = visible[5_000] if len(visible) > 5_000 else visible[len(visible) // 2] if visible else 10**12
                 pages = {"first_page": 10**12, "deep_page": deep}
                 for page, before in pages.items():
-                    def payvand(before: int = before) -> list[int]:
+                    def payvand(before: int = before, name: str = name, scope: Any = scope) -> list[int]:
                         with runtime.sessionmaker() as session, bind_session(session):
                             found, _ = lists[name](session, before_id=None if before >= 10**12 else before,
                                                    limit=PAGE, caller=scope)
@@ -301,7 +299,7 @@ def main() -> None:
                     samples_api: list[int] = []
                     best: list[int] | None = None
                     for form, sql in forms.items():
-                        def baseline(sql: str = sql, before: int = before) -> list[Any]:
+                        def baseline(sql: str = sql, before: int = before, me: Any = me) -> list[Any]:
                             return raw(sql, me=me, before=before, n=PAGE)
 
                         baseline()
@@ -324,7 +322,7 @@ def main() -> None:
                     log(f"{key}: {results[key]}")
                 target = (visible[0] if visible else 1) if who != "manager" else 12_345
 
-                def get(target: int = target) -> int:
+                def get(target: int = target, name: str = name, scope: Any = scope) -> int:
                     with runtime.sessionmaker() as session, bind_session(session):
                         return gets[name](session, target, caller=scope).id
 
@@ -333,7 +331,7 @@ def main() -> None:
                 get_sql = GET_SQL.format(table=table)
                 for _ in range(args.repeat):
                     samples_api += _time(get, 1)[0]
-                    samples_sql += _time(lambda target=target: raw(get_sql, id=target), 1)[0]
+                    samples_sql += _time(lambda target=target, sql=get_sql: raw(sql, id=target), 1)[0]
                 api, base = summary_ms(samples_api), summary_ms(samples_sql)
                 key = f"{who}.{name}.get"
                 results[key] = {"payvand_ms": api["p50"], "payvand_p95_ms": api["p95"], "baseline_ms": base["p50"],

@@ -12,11 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-
 from payvand.plugins.sales.models import Invoice, Order, Payment, Quote
 from payvand.plugins.sales.services import rules
-from tests.sales.test_access_rules import REP, _made, team  # noqa: F401 (the fixture)
 
+from tests.sales import test_access_rules as access
+
+REP, _made = access.REP, access._made
+team = access.team  # the fixture: two reps and a manager, B's rows of every kind
 LINE = [{"description": "Consulting", "quantity": "1", "unit_price": "1000"}]
 DOCUMENTS = (Quote, Order, Invoice, Payment)
 

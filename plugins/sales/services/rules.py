@@ -38,10 +38,10 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Activity, Deal, Invoice, Lead, Order, Payment, Quote
 from payvand.sdk import Customer
+from sqlalchemy.orm import aliased
 
 
 class Caller(Protocol):
