@@ -34,6 +34,13 @@ def _ids_by_set_form(session: Any, model: type, scope: rules.Scope) -> list[int]
 
 def test_the_row_and_set_forms_of_every_document_rule_agree(team, api, db_session):
     t = team
+    # rows that rep A sees by one branch only: a quote A wrote for B's customer, its order, its invoice
+    quote = _made(t["a"].post("sales/quotes", json={"customer_id": t["customer"].id, "lines": LINE}))
+    order = _made(t["a"].post(f"sales/quotes/{quote['id']}/accept"))
+    invoice = _made(t["a"].post("sales/invoices", json={"order_id": order["id"]}))
+    a = rules.Scope(t["a"].user_id, t["a"].user_id)
+    for model, row in ((Quote, quote), (Order, order), (Invoice, invoice)):
+        assert _ids_by_row_form(db_session, model, a) == [row["id"]], model.__name__
     for who in ("a", "b", "manager"):
         user_id = t[who].user_id
         scope = rules.Scope(user_id, None if who == "manager" else user_id)
@@ -44,7 +51,8 @@ def test_the_row_and_set_forms_of_every_document_rule_agree(team, api, db_sessio
             assert _ids_by_row_form(db_session, model, scope) == _ids_by_set_form(db_session, model, scope), \
                 (who, model.__name__)
     b = rules.Scope(t["b"].user_id, t["b"].user_id)
-    assert _ids_by_row_form(db_session, Order, b) == sorted([t["order"]["id"], t["spare_order"]["id"]], reverse=True)
+    assert _ids_by_row_form(db_session, Order, b) == sorted([t["order"]["id"], t["spare_order"]["id"], order["id"]],
+                                                            reverse=True)  # A's order too: B owns its customer
 
 
 def test_page_gives_the_same_rows_by_the_set_the_walk_and_the_fallback(api, api_as, make_customer, db_session):
@@ -69,7 +77,7 @@ def test_page_gives_the_same_rows_by_the_set_the_walk_and_the_fallback(api, api_
             before = rows[limit - 1].id
 
     assert walk(50, 40) == expected  # few rows: read from the id set
-    assert walk(1, 1) == expected  # a window of 2 rows: walked, then the set below the window
-    assert walk(2, 2) == expected
-    assert walk(1, 6) == expected  # the window holds the whole page
+    for limit in (1, 2, 3):  # small windows: walked, then (when the window falls short) the set below it
+        for size in (1, 2, 3, 4, 6):
+            assert walk(limit, size) == expected, (limit, size)
     assert rules.page(db_session, Order, scope, Order.customer_id == theirs.id, limit=5, walk=1) == []
