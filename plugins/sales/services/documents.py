@@ -607,13 +607,7 @@ def list_orders(session: Session, *, status: str | None = None, customer_id: int
 
 def _page(session: Session, model: Any, before_id: int | None, limit: int, *conditions: Any,
           caller: Any = ACTING) -> tuple[list[Any], int | None]:
-    query = rules.restrict(sa.select(model), model, _caller(caller))
-    for condition in conditions:
-        if condition is not None:
-            query = query.where(condition)
-    if before_id is not None:
-        query = query.where(model.id < before_id)
-    rows = list(session.scalars(query.order_by(model.id.desc()).limit(limit + 1)))
+    rows = rules.page(session, model, _caller(caller), *conditions, before_id=before_id, limit=limit)
     page = rows[:limit]
     return page, (page[-1].id if len(rows) > limit else None)
 

@@ -1,9 +1,12 @@
 """The record rules of the sales plugin: who may see and change which rows, and who may own them.
 
 One declarative place, used by every door (lists, gets by id, PDFs, state changes, pages, the
-API, the customer export): `RULES` maps each model to the clause that a caller without
+API, the customer export): `RULES` maps each model to the rule that a caller without
 `sales.manage` must satisfy to see — and so to change — a row; `restrict` applies it to a
-query, `may_see` checks one row. A row the caller may not see answers exactly as a missing one
+query, `may_see` checks one row, `page` reads a keyset page of a list. Each document rule is
+declared in two equivalent forms next to each other — per row (primary-key probes) and as a
+set of ids (indexed lookups) — so that a page costs about the same for a rep with three
+orders and for one with thousands (see `page`, and `benchmarks/sales_rules.py`). A row the caller may not see answers exactly as a missing one
 (no existence oracle). Managers (`sales.manage`) and the system (jobs, the CLI, the public lead
 form: caller None) see everything; `sales.document.all` (accounting) sees every quote, order,
 invoice and payment but only the leads, deals and activities a rep would.
@@ -30,6 +33,7 @@ declaration, kept in this one module.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -37,6 +41,7 @@ import sqlalchemy as sa
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Activity, Deal, Invoice, Lead, Order, Payment, Quote
 from payvand.sdk import Customer
+from sqlalchemy.orm import aliased
 
 
 class Caller(Protocol):
@@ -115,17 +120,66 @@ def _invoice_ids(me: int) -> Any:
                     sa.select(Invoice.id).where(Invoice.order_id.in_(_order_ids(me))))
 
 
-#: Per model, the clause a rep's rows satisfy (`me` is the rep's user id).
-RULES: dict[type, Callable[[int], Any]] = {
-    Lead: lambda me: Lead.owner_id == me,
-    Deal: lambda me: Deal.owner_id == me,
-    Activity: lambda me: sa.or_(Activity.owner_id == me, Activity.deal_id.in_(_owned_deals(me)),
-                                Activity.lead_id.in_(sa.select(Lead.id).where(Lead.owner_id == me))),
-    # documents: the id sets above, so that a rep's list reads their rows by index whatever the table's size
-    Quote: lambda me: Quote.id.in_(_quote_ids(me)),
-    Order: lambda me: Order.id.in_(_order_ids(me)),
-    Invoice: lambda me: Invoice.id.in_(_invoice_ids(me)),
-    Payment: lambda me: Payment.invoice_id.in_(_invoice_ids(me)),
+# Row forms: each EXISTS reads its own alias, so that it never correlates with a table the
+# enclosing query happens to join (the export joins payments to invoices, for instance).
+
+
+def _customer_owned(column: Any, me: int) -> Any:
+    customer = aliased(Customer)
+    return sa.exists().where(customer.id == column, customer.owner_id == me)
+
+
+def _quote_seen(me: int, quote: Any = Quote) -> Any:
+    """A quote row a rep sees: they wrote it, or its deal or its customer is theirs (primary-key probes)."""
+    deal = aliased(Deal)
+    return sa.or_(quote.created_by_id == me, sa.exists().where(deal.id == quote.deal_id, deal.owner_id == me),
+                  _customer_owned(quote.customer_id, me))
+
+
+def _order_seen(me: int, order: Any = Order) -> Any:
+    """An order row a rep sees: it counts for them, they placed it, its customer is theirs, or its quote is seen."""
+    quote = aliased(Quote)
+    return sa.or_(order.owner_id == me, order.created_by_id == me, _customer_owned(order.customer_id, me),
+                  sa.exists().where(quote.id == order.quote_id, _quote_seen(me, quote)))
+
+
+def _invoice_seen(me: int, invoice: Any = Invoice) -> Any:
+    """An invoice row a rep sees: its customer is theirs, or its order is seen."""
+    order = aliased(Order)
+    return sa.or_(_customer_owned(invoice.customer_id, me),
+                  sa.exists().where(order.id == invoice.order_id, _order_seen(me, order)))
+
+
+def _payment_seen(me: int) -> Any:
+    """A payment row a rep sees: its invoice is seen."""
+    invoice = aliased(Invoice)
+    return sa.exists().where(invoice.id == Payment.invoice_id, _invoice_seen(me, invoice))
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """One rule in its two equivalent forms.
+
+    `row(me)` tests each row by primary-key probes (cost per row: a get by id, or a list walked
+    newest first where the rep's rows are frequent); `ids(me)`, when given, is the same set as a
+    union of indexed lookups (cost: the rep's whole set; the fast way where their rows are rare).
+    `page()` uses both; `tests/sales/test_access_rules.py` checks that they agree."""
+
+    row: Callable[[int], Any]
+    ids: Callable[[int], Any] | None = None
+
+
+#: Per model, the rule a rep's rows satisfy (`me` is the rep's user id).
+RULES: dict[type, Rule] = {
+    Lead: Rule(lambda me: Lead.owner_id == me),
+    Deal: Rule(lambda me: Deal.owner_id == me),
+    Activity: Rule(lambda me: sa.or_(Activity.owner_id == me, Activity.deal_id.in_(_owned_deals(me)),
+                                     Activity.lead_id.in_(sa.select(Lead.id).where(Lead.owner_id == me)))),
+    Quote: Rule(_quote_seen, _quote_ids),
+    Order: Rule(_order_seen, _order_ids),
+    Invoice: Rule(_invoice_seen, _invoice_ids),
+    Payment: Rule(_payment_seen,
+                  lambda me: sa.select(Payment.id).where(Payment.invoice_id.in_(_invoice_ids(me)))),
 }
 
 
@@ -138,7 +192,28 @@ def clause(model: type, caller: Caller | Scope | None) -> Any:
     scope = scope_of(caller)
     if scope.sees_all or (scope.all_documents and model in DOCUMENTS):
         return None
-    return RULES[model](scope.owner_id)
+    return _row_form(model, scope.owner_id)
+
+
+@functools.lru_cache(maxsize=512)
+def _row_form(model: type, me: int) -> Any:
+    """`RULES[model].row(me)`, built once per rep (building the nested EXISTS costs more than running it)."""
+    return RULES[model].row(me)
+
+
+@functools.lru_cache(maxsize=512)
+def _ids_form(model: type, me: int) -> Any:
+    """`RULES[model].ids(me)` (or the row form's ids), built once per rep."""
+    rule = RULES[model]
+    return rule.ids(me) if rule.ids is not None else sa.select(model.id).where(rule.row(me))
+
+
+def id_set(model: type, caller: Caller | Scope | None) -> Any:
+    """The ids of the `model` rows `caller` may see as one indexed union, or None when they see every row."""
+    scope = scope_of(caller)
+    if clause(model, caller) is None:
+        return None
+    return _ids_form(model, scope.owner_id)
 
 
 def restrict(query: Any, model: type, caller: Caller | Scope | None) -> Any:
@@ -151,6 +226,53 @@ def may_see(s: Any, model: type, row_id: int, caller: Caller | Scope | None) -> 
     """Whether `caller` may see (and so change) the `model` row `row_id` (one indexed query; False if missing)."""
     query = restrict(sa.select(model.id).where(model.id == row_id), model, caller)
     return s.scalar(query) is not None
+
+
+def _newest_ids(ids: Any, model: type, where: list[Any], limit: int) -> Any:
+    """`ids` narrowed to `where`, each branch of its union ordered by id and cut to `limit` + 1 rows.
+
+    Each branch then reads at most a page by its index, and PostgreSQL does not hash the whole
+    union and walk the table by id to probe it (40 ms for a rep with four orders among 300,000)."""
+    branches = ids.selects if isinstance(ids, sa.CompoundSelect) else [ids]
+    cut = [branch.where(*where).order_by(model.id.desc()).limit(limit + 1).subquery() for branch in branches]
+    return sa.union_all(*(sa.select(part.c.id) for part in cut))
+
+
+#: How many rows per row of the page `page()` walks newest first before it reads the rep's id set.
+WALK = 40
+
+
+def page(s: Any, model: type, caller: Caller | Scope | None, *conditions: Any, before_id: int | None = None,
+         limit: int = 50, walk: int = WALK) -> list[Any]:
+    """Up to `limit` + 1 `model` rows that `caller` may see and that satisfy `conditions`, newest (highest id) first.
+
+    Bounded by the page rather than by the rep's volume or the table. With `cap` = `WALK` ×
+    (`limit` + 1): a rep whose id set (`Rule.ids`) holds fewer than `cap` rows — counted with a
+    LIMIT, so at most `cap` index entries are read — gets their page from that set; anyone else
+    gets it by testing the newest `cap` rows below `before_id` one by one (`Rule.row`, primary-key
+    probes), which fills it unless their rows are rarer than one in `WALK`; only then are the rows
+    below that window read through the id set."""
+    where = [c for c in conditions if c is not None]
+    if before_id is not None:
+        where.append(model.id < before_id)
+    newest = sa.select(model).where(*where).order_by(model.id.desc())
+    ids = id_set(model, caller)
+    if ids is None:
+        return list(s.scalars(newest.limit(limit + 1)))
+    cap = walk * (limit + 1)
+    few = s.scalar(sa.select(sa.func.count()).select_from(
+        sa.select(sa.literal(1)).select_from(ids.subquery()).limit(cap).subquery()))
+    if few < cap:
+        return list(s.scalars(newest.where(model.id.in_(_newest_ids(ids, model, where, limit))).limit(limit + 1)))
+    # the window as a range of ids, so that the database walks the primary key backwards and stops at a full page
+    floor = s.scalar(sa.select(model.id).where(*where).order_by(model.id.desc()).offset(cap - 1).limit(1))
+    window = newest.where(clause(model, caller))
+    rows = list(s.scalars((window if floor is None else window.where(model.id >= floor)).limit(limit + 1)))
+    if len(rows) > limit or floor is None:
+        return rows  # a full page, or the window reached the end of the table
+    below = [*where, model.id < floor]
+    rest = newest.where(model.id < floor, model.id.in_(_newest_ids(ids, model, below, limit))).limit(limit + 1 - len(rows))
+    return rows + list(s.scalars(rest))
 
 
 # --------------------------------------------------------------------------- ownership
