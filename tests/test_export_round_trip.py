@@ -3,17 +3,14 @@ of a Payvand export only, and every column comes back byte for byte."""
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-
+from customer_csv import export_text, import_text, wipe_customers
 from payvand.core.importer import ImportOptions, import_customers
-from payvand.core.importing.export import export_customers
 from payvand.core.importing.guard import FORMULA_START, guard, is_payvand_export, unguard
-from payvand.core.models import Customer, CustomerConsent, CustomerEmail, CustomerPhone, CustomerTag
+from payvand.core.models import Customer, CustomerTag
 from payvand.sdk import CustomerField, PluginMeta, hookimpl
 from payvand.sdk.testing import FORMULA_VALUES, PERSIAN_FREE_TEXT, assert_csv_round_trip, csv_cells
 
@@ -38,27 +35,6 @@ def payvand_plugins() -> list[Any]:
     return [Fields()]
 
 
-def _export(runtime: Any) -> str:
-    out = io.StringIO()
-    export_customers(runtime.sessionmaker, out, "csv")
-    return out.getvalue()
-
-
-def _wipe(runtime: Any) -> None:
-    """Empty the customer tables, as a fresh database."""
-    with runtime.sessionmaker.begin() as session:
-        for model in (CustomerTag, CustomerEmail, CustomerPhone, CustomerConsent, Customer):
-            session.execute(sa.delete(model))
-
-
-def _import(runtime: Any, tmp_path: Path, text: str) -> Any:
-    path = tmp_path / "export.csv"
-    path.write_bytes(text.encode("utf-8-sig"))
-    report = import_customers(runtime, path, ImportOptions())
-    assert report.rejected == 0, report.summary()
-    return report
-
-
 def _seed(make_customer: Any) -> None:
     for n, value in enumerate(FORMULA_VALUES):
         make_customer(given_name=value, family_name=f"{value} خانواده", tags=[value, f"برچسب {n}"],
@@ -72,7 +48,7 @@ def _seed(make_customer: Any) -> None:
 
 def test_export_guards_every_cell_a_spreadsheet_would_run(runtime, make_customer):
     _seed(make_customer)
-    rows = csv_cells(_export(runtime))
+    rows = csv_cells(export_text(runtime))
     for row in rows:
         for column in ("given_name", "family_name", "organization_name", "display_name", "email", "tags"):
             assert not row[column].startswith(FORMULA_START), (column, row[column])
@@ -83,8 +59,8 @@ def test_export_guards_every_cell_a_spreadsheet_would_run(runtime, make_customer
 
 def test_export_import_export_is_identical_on_every_column(runtime, make_customer, tmp_path):
     _seed(make_customer)
-    first = assert_csv_round_trip(lambda: _export(runtime), lambda text: _import(runtime, tmp_path, text),
-                                  reset=lambda: _wipe(runtime), ignore=DATABASE_COLUMNS)
+    first = assert_csv_round_trip(lambda: export_text(runtime), lambda text: import_text(runtime, tmp_path / "export.csv", text),
+                                  reset=lambda: wipe_customers(runtime), ignore=DATABASE_COLUMNS)
     assert "'+1+1" in first
     with runtime.sessionmaker() as session:
         stored = set(session.scalars(sa.select(Customer.given_name)))
@@ -96,9 +72,9 @@ def test_export_import_export_is_identical_on_every_column(runtime, make_custome
 def test_repeated_round_trips_add_no_guard(runtime, make_customer, tmp_path):
     make_customer(given_name="=HYPERLINK(\"x\")", tags=["+1+1"])
     for _ in range(3):
-        text = _export(runtime)
-        _wipe(runtime)
-        _import(runtime, tmp_path, text)
+        text = export_text(runtime)
+        wipe_customers(runtime)
+        import_text(runtime, tmp_path / "export.csv", text)
     with runtime.sessionmaker() as session:
         assert session.scalars(sa.select(Customer.given_name)).one() == "=HYPERLINK(\"x\")"
         assert session.scalars(sa.select(CustomerTag.tag)).one() == "+1+1"
@@ -130,8 +106,8 @@ def test_only_the_exact_export_header_marks_a_payvand_export():
 
 def test_the_rejects_file_of_an_export_imports_with_its_guards_removed(runtime, make_customer, tmp_path):
     make_customer(given_name="=Ali", family_name="'Rezaei", tags=["+vip"], emails=["ali@example.com"])
-    text = _export(runtime)
-    _wipe(runtime)
+    text = export_text(runtime)
+    wipe_customers(runtime)
     broken = text.replace("ali@example.com", "not-an-email")
     source = tmp_path / "export.csv"
     source.write_bytes(broken.encode("utf-8-sig"))
@@ -140,7 +116,7 @@ def test_the_rejects_file_of_an_export_imports_with_its_guards_removed(runtime, 
     assert report.rejected == 1
     fixed = rejects.read_text(encoding="utf-8-sig").replace("not-an-email", "ali@example.com")
     assert "'=Ali" in fixed
-    _import(runtime, tmp_path, fixed)
+    import_text(runtime, tmp_path / "export.csv", fixed)
     with runtime.sessionmaker() as session:
         customer = session.scalars(sa.select(Customer)).one()
         assert (customer.given_name, customer.family_name) == ("=Ali", "'Rezaei")

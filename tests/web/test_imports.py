@@ -373,22 +373,11 @@ def test_a_web_page_or_a_binary_file_named_csv_is_refused(web, app):
 
 def test_an_export_imported_through_the_page_comes_back_unchanged(web, runtime, make_customer):
     """The export → import round trip through the staff import page (the SDK's round-trip check)."""
-    from payvand.core.importing.export import export_customers
-    from payvand.core.models import CustomerConsent, CustomerPhone, CustomerTag
+    from customer_csv import export_text, wipe_customers
     from payvand.sdk.testing import FORMULA_VALUES, assert_csv_round_trip
 
     for n, value in enumerate(FORMULA_VALUES):
         make_customer(given_name=value, family_name="سفارش ۱۲", tags=[value], emails=[f"+{n}x@example.com"])
-
-    def export() -> str:
-        out = io.StringIO()
-        export_customers(runtime.sessionmaker, out, "csv")
-        return out.getvalue()
-
-    def wipe() -> None:
-        with runtime.sessionmaker.begin() as session:
-            for model in (CustomerTag, CustomerEmail, CustomerPhone, CustomerConsent, Customer):
-                session.execute(sa.delete(model))
 
     def load(text: str) -> None:
         job_id = job_id_from(upload(web, text.encode("utf-8-sig"), "export.csv"))
@@ -397,7 +386,7 @@ def test_an_export_imported_through_the_page_comes_back_unchanged(web, runtime, 
         job = wait_for(runtime, job_id)
         assert job.status == "done" and job.report["rejected"] == 0, job.report
 
-    assert_csv_round_trip(export, load, reset=wipe, ignore=("id", "created_at", "updated_at"))
+    assert_csv_round_trip(lambda: export_text(runtime), load, reset=lambda: wipe_customers(runtime), ignore=("id", "created_at", "updated_at"))
 
 
 def test_a_persian_import_shows_its_rejected_rows_in_persian(web, runtime):
