@@ -17,12 +17,12 @@ import sqlalchemy as sa
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from marshmallow import EXCLUDE, Schema, fields, validate
 from payvand.plugins.sales import permissions as perm
-from payvand.plugins.sales.api.fields import Amount, BusinessDate
+from payvand.plugins.sales.api.fields import Amount, BusinessDate, id_field
 from payvand.plugins.sales.models import Deal, Pipeline, Reason, Stage
 from payvand.plugins.sales.services import activities as activity_service
 from payvand.plugins.sales.services import pipeline as service
-from payvand.plugins.sales.api.fields import id_field
 from payvand.plugins.sales.views import bp, id_arg
+from payvand.plugins.sales.views.messages import service_message
 from payvand.sdk import FormResult, current_staff, parse_form, session, staff_required
 from payvand.sdk import gettext as _
 from payvand.sdk import lazy_gettext as _l
@@ -32,7 +32,7 @@ STATUS_LABELS = {"open": _l("Open"), "won": _l("Won"), "lost": _l("Lost")}
 KIND_LABELS = {"task": _l("Task"), "call": _l("Call"), "meeting": _l("Meeting"), "email": _l("Email")}
 JALALI_MONTHS = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند")
 #: The pipeline service's refusals (`services/pipeline.py`, English as the API gives them), shown by
-#: these pages through `_(exc.message)`: listed so that message extraction finds them.
+#: these pages through `service_message(exc.message)`: listed so that message extraction finds them.
 MESSAGES = (
     _l("Only a sales manager may give a deal to someone else."), _l("A deal needs a title."),
     _l("There is no such stage."), _l("A product is listed twice."), _l("Choose a won reason."),
@@ -128,7 +128,7 @@ def deal_move(deal_id: int) -> Any:
             session().commit()
         except service.PipelineError as exc:
             session().rollback()
-            error = _(exc.message)
+            error = service_message(exc.message)
     if _wants_json():
         if error:
             return jsonify({"ok": False, "message": str(error)}), 422
@@ -241,7 +241,7 @@ def deal_new() -> Any:
             return redirect(url_for("sales.deal", deal_id=made.id))
         except service.PipelineError as exc:
             session().rollback()
-            form.errors[exc.field] = [_(exc.message)]
+            form.errors[exc.field] = [service_message(exc.message)]
     return _form_page(form, None, 422)
 
 
@@ -264,7 +264,7 @@ def deal_edit(deal_id: int) -> Any:
             return redirect(url_for("sales.deal", deal_id=found.id))
         except service.PipelineError as exc:
             session().rollback()
-            form.errors[exc.field] = [_(exc.message)]
+            form.errors[exc.field] = [service_message(exc.message)]
     return _form_page(form, found, 422)
 
 
@@ -290,7 +290,7 @@ def deal_activity_add(deal_id: int) -> Any:
         except activity_service.ActivityError as exc:
             session().rollback()
             field = {"_schema": "subject", "remind_at": "remind_before"}.get(exc.field, exc.field)
-            form.errors[field] = [_(exc.message)]
+            form.errors[field] = [service_message(exc.message)]
     return _deal_page(found, form, 422)
 
 
@@ -391,7 +391,7 @@ def pipeline_new() -> Any:
             form.errors["stages"] = [str(exc)]
         except service.PipelineError as exc:
             session().rollback()
-            form.errors[exc.field] = [_(exc.message)]
+            form.errors[exc.field] = [service_message(exc.message)]
     return _pipelines_page(form, FormResult.empty({"outcome": "lost"}), 422)
 
 
@@ -408,5 +408,5 @@ def reason_new() -> Any:
             return redirect(url_for("sales.pipelines"))
         except service.PipelineError as exc:
             session().rollback()
-            form.errors[exc.field] = [_(exc.message)]
+            form.errors[exc.field] = [service_message(exc.message)]
     return _pipelines_page(FormResult.empty(), form, 422)

@@ -15,14 +15,22 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api.documents import PaymentIn
 from payvand.plugins.sales.models import Order
-from payvand.plugins.sales.services import catalog
 from payvand.plugins.sales.services import documents as service
 from payvand.plugins.sales.services.documents import DocumentError
 from payvand.plugins.sales.views import as_id, bp
-from payvand.plugins.sales.views.messages import document_message
-from payvand.sdk import (Customer, FormResult, Panel, call_hook, current_staff, isolate, localize_digits, parse_form,
-                         session,
-                         staff_required)
+from payvand.plugins.sales.views.messages import service_message
+from payvand.sdk import (
+    Customer,
+    FormResult,
+    Panel,
+    call_hook,
+    current_staff,
+    isolate,
+    localize_digits,
+    parse_form,
+    session,
+    staff_required,
+)
 from payvand.sdk import gettext as _
 from payvand.sdk import lazy_gettext as _l
 
@@ -69,7 +77,7 @@ def _number(number: str) -> str:
 
 def _fail(exc: DocumentError, target: str) -> Any:
     session().rollback()  # end the refused change (and release its row lock) before the flash is stored
-    flash(document_message(exc.message), "danger")
+    flash(service_message(exc.message), "danger")
     return redirect(target)
 
 
@@ -299,7 +307,7 @@ def invoice_payment(invoice_id: int) -> Any:
             if exc.status == 404:
                 abort(404)
             session().rollback()
-            form.errors[exc.field or "_form"] = [exc.message]
+            form.errors[exc.field or "_form"] = [service_message(exc.message)]
         else:
             session().commit()
             flash(_("The payment was recorded."), "success")

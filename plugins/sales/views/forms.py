@@ -21,6 +21,7 @@ from payvand.plugins.sales.services.catalog import CatalogError
 from payvand.plugins.sales.services.documents import DocumentError, LineIn
 from payvand.plugins.sales.views import as_id, bp
 from payvand.plugins.sales.views.activities import customer_picks
+from payvand.plugins.sales.views.messages import service_message
 from payvand.sdk import (
     BUSINESS_DATE_MESSAGE,
     Customer,
@@ -112,7 +113,7 @@ def _save_product(form: FormResult, product: Product | None) -> Any:
             return redirect(url_for("sales.products"))
         except CatalogError as exc:
             session().rollback()
-            form.errors.setdefault(exc.field or "_form", []).append(_(exc.message))
+            form.errors.setdefault(exc.field or "_form", []).append(service_message(exc.message))
     return _product_page(form, product, 422)
 
 
@@ -242,5 +243,5 @@ def quote_new() -> Any:
             return redirect(url_for("sales.quote", quote_id=quote.id))
         except DocumentError as exc:
             session().rollback()
-            form.errors.setdefault(_document_field(exc.field, positions), []).append(_(exc.message))
+            form.errors.setdefault(_document_field(exc.field, positions), []).append(service_message(exc.message))
     return _quote_page(form, 422)

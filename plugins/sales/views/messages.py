@@ -1,7 +1,7 @@
-"""The document services' refusals, shown to staff in their language.
+"""The sales services' refusals, shown to staff in their language.
 
-`services/documents.py` raises `DocumentError` with an English message (the API's `message`);
-the pages translate it here when they flash it: fixed messages are looked up as they are, and
+`services/documents.py` and `services/pipeline.py` raise errors with an English message (the
+API's `message`); the pages translate it here when they show it: fixed messages are looked up as they are, and
 messages that carry values (a document number, a status, a date) are matched by pattern and
 rebuilt from a translated template, the values isolated (FSI…PDI) and with the reader's digits.
 """
@@ -49,13 +49,19 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = 
     (re.compile(r"Product (\S+) is not active\."), lambda m: _("Product %(sku)s is not active.", sku=isolate(m[1]))),
     (re.compile(r"Product (\S+) has no price in the price list; give a unit price\."),
      lambda m: _("Product %(sku)s has no price in the price list; give a unit price.", sku=isolate(m[1]))),
-    (re.compile(r"A refund cannot exceed the (\S+) paid\."),
-     lambda m: _("A refund cannot exceed the %(amount)s paid.", amount=_n(m[1]))),
+    (re.compile(r"A refund cannot exceed the (\S+) (\w+) paid\."),
+     lambda m: _("A refund cannot exceed the %(amount)s %(currency)s paid.", amount=_n(m[1]), currency=isolate(m[2]))),
+    (re.compile(r"A payment cannot exceed the (\S+) (\w+) due\."),
+     lambda m: _("A payment cannot exceed the %(amount)s %(currency)s due.", amount=_n(m[1]), currency=isolate(m[2]))),
+    # the pipeline service's refusals that carry a value
+    (re.compile(r"Unknown outcome '(.*)'\."), lambda m: _("Unknown outcome %(value)s.", value=isolate(m[1]))),
+    (re.compile(r"Unknown currency '(.*)'\."), lambda m: _("Unknown currency %(value)s.", value=isolate(m[1]))),
+    (re.compile(r"There is no product (\d+)\."), lambda m: _("There is no product %(id)s.", id=_n(m[1]))),
 )
 
 
-def document_message(message: str) -> str:
-    """A `DocumentError` message in the request's language (English messages without a pattern go through gettext)."""
+def service_message(message: str) -> str:
+    """A sales service's refusal in the request's language (English messages without a pattern go through gettext)."""
     for pattern, build in _PATTERNS:
         match = pattern.fullmatch(message)
         if match:
