@@ -4,8 +4,7 @@ Built as a third party would build it: it imports only `payvand.sdk` and talks t
 and to other plugins through hooks. Layout: `models.py` (tables), `permissions.py`,
 `pricing.py` (exact money), `services/` (rules per area), `api/` (`/api/v1/sales/...`),
 `views/` (staff pages) and `templates/sales/`. This module holds the metadata and every
-hook implementation; each delegates to its area. Work in progress (issue 4): see
-docs/dev/status.md.
+hook implementation; each delegates to its area. What it does and leaves: docs/dev/status.md.
 """
 
 from __future__ import annotations

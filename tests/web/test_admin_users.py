@@ -309,6 +309,54 @@ def test_only_a_superuser_may_edit_a_superuser_or_grant_superuser(web_as, make_u
     assert not _user(runtime, "rep@example.com").is_superuser
 
 
+def test_a_user_manager_gives_only_roles_whose_permissions_they_hold(web_as, make_user, runtime):
+    manager = web_as([perm.USERS_MANAGE, perm.CUSTOMER_VIEW])
+    viewers = _make_role(runtime, "viewers", [perm.CUSTOMER_VIEW])
+    erasers = _make_role(runtime, "erasers", [perm.CUSTOMER_VIEW, perm.CUSTOMER_ERASE])
+    refused = manager.post("/admin/users/new", {"email": "new@example.com", "password": PASSWORD,
+                                                "roles": [str(erasers)]})
+    assert refused.status_code == 422 and "You can only give permissions you hold yourself" in refused.text
+    assert perm.CUSTOMER_ERASE in refused.text
+    with runtime.sessionmaker() as session:
+        assert session.scalar(sa.select(User.id).where(User.email == "new@example.com")) is None
+
+    rep = make_user(email="rep@example.com")
+    refused = manager.post(f"/admin/users/{rep.id}", _edit_form(rep, roles=[str(erasers)]))
+    assert refused.status_code == 422 and "You can only give permissions you hold yourself" in refused.text
+    assert _user(runtime, "rep@example.com").roles == [r for r in _user(runtime, "rep@example.com").roles
+                                                       if r.name.startswith("user:")]
+    assert manager.post(f"/admin/users/{rep.id}", _edit_form(rep, roles=[str(viewers)])).status_code == 302
+
+
+def test_a_user_keeps_a_role_that_their_manager_could_not_have_given(web_as, make_user, runtime):
+    """Editing a user's name does not give again the stronger role they already hold."""
+    manager = web_as([perm.USERS_MANAGE])
+    erasers = _make_role(runtime, "erasers", [perm.CUSTOMER_ERASE])
+    rep = make_user(email="rep@example.com", name="Old")
+    _give_role(runtime, rep.id, erasers)
+    kept = manager.post(f"/admin/users/{rep.id}", _edit_form(rep, name="New", roles=[str(erasers)]))
+    assert kept.status_code == 302
+    assert _user(runtime, "rep@example.com").name == "New"
+
+
+def test_a_user_manager_puts_into_roles_only_permissions_they_hold(web_as, runtime):
+    manager = web_as([perm.USERS_MANAGE, perm.CUSTOMER_VIEW])
+    refused = manager.post("/admin/roles/new", {"name": "Erasers", "permissions": [perm.CUSTOMER_ERASE]})
+    assert refused.status_code == 422 and "You can only give permissions you hold yourself" in refused.text
+    assert manager.post("/admin/roles/new", {"name": "Viewers", "permissions": [perm.CUSTOMER_VIEW]}).status_code == 302
+    viewers = _role_id(runtime, "Viewers")
+    added = manager.post(f"/admin/roles/{viewers}", {"name": "Viewers",
+                                                      "permissions": [perm.CUSTOMER_VIEW, perm.CUSTOMER_ERASE]})
+    assert added.status_code == 422
+    with runtime.sessionmaker() as session:
+        assert session.get(Role, viewers).permissions == [perm.CUSTOMER_VIEW]
+
+
+def _role_id(runtime, name: str) -> int:
+    with runtime.sessionmaker() as session:
+        return session.scalars(sa.select(Role.id).where(Role.name == name)).one()
+
+
 def test_an_unknown_role_id_is_a_field_error(web, make_user):
     user = make_user()
     response = web.post(f"/admin/users/{user.id}", _edit_form(user, roles="999999"))

@@ -1,7 +1,8 @@
 """Admin: staff users and roles (permissions grouped by the plugin that declares them).
 
 Rules (as in `payvand users | roles`): passwords of at least 10 characters taken as typed;
-only a superuser may grant superuser or edit a superuser; nobody may disable themself or leave
+only a superuser may grant superuser or edit a superuser; a user manager may give only roles, and
+put into roles only permissions, that they hold themselves; nobody may disable themself or leave
 no active superuser; disabling a user ends their sessions at once (their API tokens stop
 working while they are disabled, but are not revoked). Every change is audited by the services.
 """
@@ -46,7 +47,8 @@ MESSAGES = (
     _l("A token name must have 1 to %(count)s characters."), _l("A token name must have 1 to 120 characters."),
     _l("This user is disabled: enable them first."), _l("The expiry must be in the future."),
     _l("Enter a valid email address."), _l("A user with this email already exists."),
-    _l("Only a superuser can grant superuser."), _l("Choose roles from the list."), _l("Choose a user."),
+    _l("Only a superuser can grant superuser."), _l("You can only give permissions you hold yourself: %(names)s"),
+    _l("Choose roles from the list."), _l("Choose a user."),
     _l("See customers and their profiles"), _l("Create and change customers"), _l("Delete customers"),
     _l("Merge duplicate customers and undo merges"), _l("Export a customer's data or the customer list"),
     _l("Erase (anonymise) a customer"), _l("Import customers from files"), _l("See customer timelines"),
@@ -207,8 +209,6 @@ def user_new() -> Any:
     if request.method == "POST":
         form = parse_form(UserNewForm(), lists=["roles"], verbatim=["password"])
         chosen = _chosen_roles(form, roles) if form.ok else []
-        if form.ok and form.data["is_superuser"] and not me.principal.is_superuser:
-            form.errors["is_superuser"] = ["Only a superuser can grant superuser."]
         db = current_session()
         if form.ok and db.scalar(sa.select(User.id).where(User.email == form.data["email"])) is not None:
             form.errors["email"] = ["A user with this email already exists."]
@@ -216,7 +216,7 @@ def user_new() -> Any:
             try:
                 user = svc.add_user(db, me.principal.actor, form.data["email"], password=form.data["password"],
                                     name=form.data["name"] or "", superuser=form.data["is_superuser"],
-                                    roles=chosen, profile=_profile())
+                                    roles=chosen, profile=_profile(), granter=me.principal)
             except svc.RuleError as exc:
                 _rule_error(form, exc)
             except svc.UserError as exc:
@@ -252,14 +252,12 @@ def user_edit(user_id: int) -> Any:
     if request.method == "POST":
         form = parse_form(UserEditForm(), lists=["roles"], keep_empty=["name"], verbatim=["password"])
         chosen = _chosen_roles(form, roles) if form.ok else []
-        if form.ok and form.data["is_superuser"] and not user.is_superuser and not me.principal.is_superuser:
-            form.errors["is_superuser"] = ["Only a superuser can grant superuser."]
         if form.ok:
             was_active = user.is_active
             try:
                 changed = svc.update_user(db, user, me.principal.actor, name=form.data["name"] or "",
                                           roles=chosen, is_active=form.data["is_active"],
-                                          is_superuser=form.data["is_superuser"])
+                                          is_superuser=form.data["is_superuser"], granter=me.principal)
                 if form.data.get("password"):
                     svc.set_password(db, user, form.data["password"], me.principal.actor, _profile())
             except svc.RuleError as exc:
@@ -346,7 +344,7 @@ def role_new() -> Any:
             db = current_session()
             try:
                 role = svc.create_role(db, me.principal.actor, form.data["name"] or "", form.data["permissions"],
-                                       form.data["description"] or "")
+                                       form.data["description"] or "", granter=me.principal)
             except svc.RuleError as exc:
                 db.rollback()
                 _rule_error(form, exc)
@@ -379,7 +377,7 @@ def role_edit(role_id: int) -> Any:
             try:
                 changed = svc.update_role(db, role, me.principal.actor, name=form.data["name"] or "",
                                           description=form.data["description"] or "",
-                                          permissions=form.data["permissions"])
+                                          permissions=form.data["permissions"], granter=me.principal)
             except svc.RuleError as exc:
                 db.rollback()
                 _rule_error(form, exc)
