@@ -18,7 +18,7 @@ from payvand.core.api import interactions as interactions_api
 from payvand.core.api import plugins as plugins_api
 from payvand.core.api.base import API_BLUEPRINT_PREFIX, API_PREFIX, init_api
 from payvand.core.api.errors import ApiError, error_response, from_api_error, from_http_exception
-from payvand.core.auth import principal_for_token
+from payvand.core.auth import actor_for_token
 from payvand.core.config import build_config
 from payvand.core.plugins import PluginError
 from payvand.core.runtime import Runtime
@@ -133,11 +133,11 @@ def _install_request_hooks(app: Flask, runtime: Runtime, owners: dict[str, str])
                                   headers={"WWW-Authenticate": 'Bearer realm="payvand"'})
         from payvand.core.db import current_session
 
-        found = principal_for_token(current_session(), secret.strip())
+        found = actor_for_token(current_session(), secret.strip())
         if found is None:
             return error_response(401, "invalid_token", "The token is unknown, revoked or expired.",
                                   headers={"WWW-Authenticate": 'Bearer realm="payvand", error="invalid_token"'})
-        g.payvand_principal = found
+        g.payvand_actor = found
         return None
 
     @app.teardown_appcontext

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from payvand.core.actor import SYSTEM as SYSTEM  # re-exported: `audit.SYSTEM` is the system actor
+from payvand.core.actor import Actor
 from payvand.core.models import AuditLog
-
-
-@dataclasses.dataclass(frozen=True)
-class Actor:
-    """Who is acting: a staff user (through a session or an API token) or the system."""
-
-    user_id: int | None = None
-    label: str = "system"
-    token_id: int | None = None
-
-
-SYSTEM = Actor()
 
 
 def record(

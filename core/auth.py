@@ -1,8 +1,7 @@
-"""Authentication: Argon2id passwords, hashed API tokens and the acting principal."""
+"""Authentication: Argon2id passwords, hashed API tokens and the actor they stand for."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import secrets
@@ -13,10 +12,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from payvand.core.audit import Actor
+from payvand.core.actor import Actor
 from payvand.core.db import utcnow
 from payvand.core.models import ApiToken, RolePermission, User, user_role
-from payvand.core.permissions import scope_allows
 
 TOKEN_PREFIX = "pv_"
 
@@ -77,29 +75,6 @@ def create_token(
     return token, secret
 
 
-@dataclasses.dataclass(frozen=True)
-class Principal:
-    """The authenticated caller of a request with what it may do."""
-
-    user_id: int
-    label: str
-    is_superuser: bool
-    permissions: frozenset[str]
-    scopes: tuple[str, ...] | None = None
-    token_id: int | None = None
-
-    def can(self, permission: str) -> bool:
-        """True when the user holds `permission` and the token (if any) is scoped for it."""
-        if self.scopes is not None and not scope_allows(self.scopes, permission):
-            return False
-        return self.is_superuser or permission in self.permissions
-
-    @property
-    def actor(self) -> Actor:
-        """This principal as the actor of audit entries."""
-        return Actor(user_id=self.user_id, label=self.label, token_id=self.token_id)
-
-
 def user_permissions(session: Session, user_id: int) -> frozenset[str]:
     """All permission strings granted to a user through their roles, in one query."""
     rows = session.scalars(
@@ -110,14 +85,10 @@ def user_permissions(session: Session, user_id: int) -> frozenset[str]:
     return frozenset(rows)
 
 
-def principal_for_user(session: Session, user: User) -> Principal:
-    """The principal of a logged-in staff user."""
-    return Principal(
-        user_id=user.id,
-        label=user.email,
-        is_superuser=user.is_superuser,
-        permissions=user_permissions(session, user.id),
-    )
+def actor_for_user(session: Session, user: User) -> Actor:
+    """The actor of a staff user (as the staff UI signs them in)."""
+    return Actor.user(user.id, user.email, is_superuser=user.is_superuser,
+                      permissions=user_permissions(session, user.id), name=user.name or "", locale=user.locale)
 
 
 _TOKEN = ApiToken.__table__.c
@@ -139,8 +110,8 @@ _TOKEN_LOOKUP = (
 )
 
 
-def principal_for_token(session: Session, secret: str) -> Principal | None:
-    """The principal a bearer token stands for, or None when unknown, revoked or expired.
+def actor_for_token(session: Session, secret: str) -> Actor | None:
+    """The actor a bearer token stands for, or None when unknown, revoked or expired.
 
     Nothing is cached: a revoked token, an expired one or a deactivated user is refused on
     the very next request, in every process.
@@ -161,11 +132,5 @@ def principal_for_token(session: Session, secret: str) -> Principal | None:
             sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)
         )
         session.commit()
-    return Principal(
-        user_id=user_id,
-        label=email,
-        is_superuser=bool(is_superuser),
-        permissions=frozenset(row[-1] for row in rows if row[-1] is not None),
-        scopes=tuple(scopes or ()),
-        token_id=token_id,
-    )
+    return Actor.token(user_id, email, token_id, tuple(scopes or ()), is_superuser=bool(is_superuser),
+                       permissions=frozenset(row[-1] for row in rows if row[-1] is not None))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 FieldType = Literal["string", "text", "integer", "decimal", "boolean", "date", "choice"]
 
@@ -64,17 +64,6 @@ class NavItem:
     order: int = 100
     group: str | None = None
     group_label: str | None = None
-
-
-class Viewer(Protocol):
-    """The staff member a page is built for (the logged-in user of the staff UI)."""
-
-    id: int
-    email: str
-    name: str
-
-    def can(self, permission: str) -> bool:
-        """True when the viewer holds `permission`."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,3 +134,27 @@ class MovedRows:
     column: str
     ids: Sequence[int]
     key: str = "id"
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordRule:
+    """Which rows of `model` an actor may see, declared once and applied by the kernel.
+
+    `clause(actor)` returns a SQL condition on `model`'s columns (e.g.
+    `Lead.owner_id == actor.user_id`), or None when this rule does not narrow what that actor
+    sees. An actor holding `bypass` (e.g. `sales.manage`) skips the rule; the system skips
+    every rule. `applies_to` names the actor kinds the rule is for: rules for `user`/`token`
+    actors narrow what staff see (a model without one is open to staff with the route's
+    permission); for a `customer` actor a model is closed unless a rule applies to customers
+    (the portal declares `customer_id == actor.customer_id`). The rules applying to one actor
+    are combined with AND. `name` (`<plugin>.<rule>`) and `description` document the rule
+    (the admin guide and `payvand plugins rules` list them).
+    """
+
+    name: str
+    model: type
+    clause: Callable[[Any], Any]
+    bypass: str | None = None
+    applies_to: frozenset[str] = frozenset({"user", "token"})
+    description: str = ""
+

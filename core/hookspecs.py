@@ -52,10 +52,10 @@ if TYPE_CHECKING:
         NavItem,
         Panel,
         PermissionSpec,
+        RecordRule,
         SettingSpec,
-        Viewer,
     )
-    from payvand.core.auth import Principal
+    from payvand.core.actor import Actor
     from payvand.core.models import Customer, Interaction
 
 PROJECT = "payvand"
@@ -107,7 +107,7 @@ def payvand_customer_fields() -> Sequence[CustomerField]:
 def payvand_nav_items() -> Sequence[NavItem]:
     """Return entries for the staff navigation, each guarded by a permission.
 
-    Called once at start-up; `Runtime.nav_items(principal)` gives the entries a caller may
+    Called once at start-up; `Runtime.nav_items(actor)` gives the entries an actor may
     see (an item without a permission is shown to every staff user), sorted by `order`.
     """
 
@@ -141,6 +141,17 @@ def payvand_interaction_kinds() -> Sequence[InteractionKind]:
 
 
 @hookspec
+def payvand_record_rules() -> Sequence[RecordRule]:
+    """Return the record rules of this plugin's models: which rows each kind of actor may see.
+
+    Called once at start-up; names must start with the plugin's name (`sales.lead_owner`).
+    The kernel applies every active rule of a model wherever its rows are read for an actor
+    (`payvand.sdk.restrict`, `payvand.sdk.may_see`, the list kit): lists, gets by id, search,
+    exports, PDFs, reports and CSVs. A row an actor may not see answers as a missing one.
+    """
+
+
+@hookspec
 def payvand_settings() -> Sequence[SettingSpec]:
     """Return the deployment settings this plugin reads, with their defaults.
 
@@ -153,16 +164,16 @@ def payvand_settings() -> Sequence[SettingSpec]:
 
 
 @hookspec
-def payvand_customer_panels(customer: Customer, user: Viewer | None) -> Panel | Sequence[Panel] | None:
-    """Return panels for the customer 360 page of `customer`, as seen by `user`.
+def payvand_customer_panels(customer: Customer, actor: Actor) -> Panel | Sequence[Panel] | None:
+    """Return panels for the customer 360 page of `customer`, as seen by `actor`.
 
     `customer` is a read-only view with the model's columns and lists (emails, phones, tags,
-    consents); `user` is the staff member viewing (`.id`, `.email`, `.name`,
-    `.can(permission)`), or None outside a request.
+    consents); `actor` is who is viewing (an `Actor`: `.user_id`, `.label`, `.name`,
+    `.can(permission)`; the system outside a request).
 
-    Called per page view through `Runtime.customer_panels(customer, user)`, which sorts the
+    Called per page view through `Runtime.customer_panels(customer, actor)`, which sorts the
     panels of every plugin by `order`; must do a bounded number of queries whatever the
-    customer's history. Return None to show nothing (e.g. when `user` lacks the permission).
+    customer's history. Return None to show nothing (e.g. when `actor` lacks the permission).
     """
 
 
@@ -177,12 +188,11 @@ def payvand_customer_merge(target: Customer, source: Customer) -> Sequence[Moved
 
 
 @hookspec
-def payvand_customer_export(customer: Customer, actor: Principal | None) -> dict[str, Any] | None:
+def payvand_customer_export(customer: Customer, actor: Actor) -> dict[str, Any] | None:
     """Return this plugin's data about `customer` that `actor` may see, as JSON-ready values.
 
-    Called by the customer export (data-portability request). `actor` is who asked: the
-    request's principal (`user_id`, `can(permission)`), or None when the system exports (a
-    CLI command, a job), which sees everything. Apply the same record rules as the plugin's
+    Called by the customer export (data-portability request). `actor` is who asked (an
+    `Actor`); the system (a CLI command, a job) sees everything. Apply the same record rules as the plugin's
     own routes: a row the actor may not open there is left out here too. The result is placed
     under the plugin's name in the export document; a plugin that raises is left out of it.
     (`actor` came later than the hook: an implementation that does not name it still gets the
@@ -208,11 +218,11 @@ def payvand_customer_erase(customer: Customer) -> dict[str, Sequence[Any]] | Non
 
 
 @hookspec
-def payvand_dashboard_widgets(user: Viewer) -> Panel | Sequence[Panel] | None:
-    """Return widgets for the staff start page, as seen by `user` (Panel: title and html).
+def payvand_dashboard_widgets(actor: Actor) -> Panel | Sequence[Panel] | None:
+    """Return widgets for the staff start page, as seen by `actor` (Panel: title and html).
 
     Called per page view; keep each widget to a bounded number of (indexed or aggregated)
-    queries. Return None when `user` may not see this plugin's figures.
+    queries. Return None when `actor` may not see this plugin's figures.
     """
 
 
@@ -240,7 +250,7 @@ def payvand_catalogs() -> Sequence[Any] | None:
 
 
 @hookspec
-def payvand_invoice_views(invoice: Any, user: Viewer | None) -> Panel | Sequence[Panel] | None:
+def payvand_invoice_views(invoice: Any, actor: Actor) -> Panel | Sequence[Panel] | None:
     """Return alternative billing views of `invoice` (a sales invoice with its lines and payments).
 
     Each Panel is offered on the invoice page as another way to show or print it (e.g. an
@@ -312,6 +322,7 @@ REGISTRATION_HOOKS = (
     "payvand_channels",
     "payvand_interaction_kinds",
     "payvand_settings",
+    "payvand_record_rules",
 )
 
 # Hooks called per request or computation.

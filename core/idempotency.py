@@ -266,7 +266,7 @@ def forget_customers(session: Session, customer_ids: list[int]) -> int:
 def _applies() -> bool:
     return (request.method == "POST" and request.path.startswith(API_PREFIX + "/")
             and request.url_rule is not None and HEADER in request.headers
-            and g.get("payvand_principal") is not None)
+            and g.get("payvand_actor") is not None)
 
 
 def _engine() -> Engine:
@@ -287,7 +287,7 @@ def _before_request() -> Response | None:
     key = read_key(request.headers[HEADER])
     if len(request.path.encode()) > MAX_PATH_LENGTH:
         raise key_error(f"{HEADER} is not accepted on paths longer than {MAX_PATH_LENGTH} bytes.")
-    scope = Scope(principal_key(g.payvand_principal), key, request.method, request.path)
+    scope = Scope(principal_key(g.payvand_actor), key, request.method, request.path)
     digest = fingerprint(request.get_data(cache=True), list(request.args.items(multi=True)))
     config = current_app.config
     outcome = claim(_engine(), scope, digest,

@@ -25,7 +25,7 @@ import phonenumbers
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from payvand.core.audit import SYSTEM, Actor
+from payvand.core.actor import SYSTEM, Actor
 from payvand.core.importing.mapping import ColumnMap, MappingError, build_mapping
 from payvand.core.importing.records import Record, RowError, RowParser
 from payvand.core.importing.source import CsvSource, SourceError

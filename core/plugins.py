@@ -318,6 +318,7 @@ def _registration_types() -> dict[str, tuple[type, str | None]]:
         "payvand_channels": (contracts.ChannelSpec, None),
         "payvand_interaction_kinds": (contracts.InteractionKind, "name"),
         "payvand_settings": (contracts.SettingSpec, "key"),
+        "payvand_record_rules": (contracts.RecordRule, "name"),
     }
 
 

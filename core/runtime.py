@@ -23,6 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from payvand.core.actor import Actor
 from payvand.core import db
 from payvand.core import permissions as core_permissions
 from payvand.core.contracts import (
@@ -33,6 +34,7 @@ from payvand.core.contracts import (
     NavItem,
     Panel,
     PermissionSpec,
+    RecordRule,
     SettingSpec,
 )
 from payvand.core.hookspecs import REGISTRATION_HOOKS
@@ -398,6 +400,13 @@ class Runtime:
             result[spec.name] = (plugin_name, spec.description)
         return result
 
+    def record_rules(self) -> dict[type, list[RecordRule]]:
+        """The record rules of the active plugins, by model (see `payvand.core.records`)."""
+        found: dict[type, list[RecordRule]] = {}
+        for _, rule in self._registered("payvand_record_rules"):
+            found.setdefault(rule.model, []).append(rule)
+        return found
+
     def settings(self) -> dict[str, SettingSpec]:
         """Every deployment setting, the core's and the active plugins', by key."""
         from payvand.core.settings import core_settings
@@ -439,24 +448,24 @@ class Runtime:
         """(plugin, job) for every scheduled job of the active plugins."""
         return list(self._registered("payvand_jobs"))
 
-    def nav_items(self, principal: Any) -> list[NavItem]:
-        """The navigation entries `principal` may see, sorted by `order` then label.
+    def nav_items(self, actor: Actor | None) -> list[NavItem]:
+        """The navigation entries `actor` may see, sorted by `order` then label.
 
-        An entry without a permission is shown to every staff user; `principal` None (nobody
+        An entry without a permission is shown to every staff user; `actor` None (nobody
         logged in) sees only those.
         """
         visible = [
             item for _, item in self._registered("payvand_nav_items")
-            if item.permission is None or (principal is not None and principal.can(item.permission))
+            if item.permission is None or (actor is not None and actor.can(item.permission))
         ]
         return sorted(visible, key=lambda item: (item.order, item.label))
 
-    def customer_panels(self, customer: Any, user: Any) -> list[Panel]:
-        """The panels of every active plugin for `customer` as seen by `user`, sorted by `order`.
+    def customer_panels(self, customer: Any, actor: Actor) -> list[Panel]:
+        """The panels of every active plugin for `customer` as seen by `actor`, sorted by `order`.
 
         A plugin that raises, or returns something other than a Panel, is recorded and left out.
         """
-        return self._panels("payvand_customer_panels", customer=customer, user=user)
+        return self._panels("payvand_customer_panels", customer=customer, actor=actor)
 
     def _panels(self, hook_name: str, **kwargs: Any) -> list[Panel]:
         """The Panels every active plugin returns from `hook_name`, keyed by plugin, sorted by `order`."""
@@ -470,9 +479,9 @@ class Runtime:
                                               TypeError(f"returned a {type(item).__name__}, not a Panel"))
         return sorted(panels, key=lambda panel: (panel.order, panel.title))
 
-    def dashboard_widgets(self, user: Any) -> list[Panel]:
-        """The start page's widgets of every active plugin for `user`, sorted by `order`."""
-        return self._panels("payvand_dashboard_widgets", user=user)
+    def dashboard_widgets(self, actor: Actor) -> list[Panel]:
+        """The start page's widgets of every active plugin for `actor`, sorted by `order`."""
+        return self._panels("payvand_dashboard_widgets", actor=actor)
 
     def sync_permissions(self) -> None:
         """Record every declared permission so admins can grant it (idempotent)."""
@@ -541,3 +550,20 @@ class Runtime:
                 result = None
             items = result if isinstance(result, (list, tuple)) else [result] if result is not None else []
         return [item for item in items if registration_problem(name, hook_name, item) is None]
+
+
+def current_runtime() -> Runtime:
+    """The Runtime of the running app (in an app context) or CLI command; RuntimeError otherwise."""
+    from flask import current_app, has_app_context
+
+    if has_app_context() and "payvand" in current_app.extensions:
+        return current_app.extensions["payvand"]
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        from payvand.core.cli.common import get_env
+
+        return get_env(ctx).runtime
+    raise RuntimeError("no Payvand app or CLI command is running")
+

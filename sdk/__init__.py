@@ -17,7 +17,10 @@ from flask import current_app, g, has_app_context
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy.orm import Session
 
-from payvand.core.api.base import ApiBlueprint, principal, require
+from payvand.core.actor import ANONYMOUS, SYSTEM, Actor, current_actor
+from payvand.core.records import clause as record_clause
+from payvand.core.records import get_visible, may_see, restrict
+from payvand.core.api.base import ApiBlueprint, require
 from payvand.core.api.errors import ApiError
 from payvand.core.contracts import (
     ChannelSpec,
@@ -29,8 +32,8 @@ from payvand.core.contracts import (
     Panel,
     PermissionSpec,
     PluginMeta,
+    RecordRule,
     SettingSpec,
-    Viewer,
 )
 from payvand.core.db import Base, BigId, ExactDecimal, JSONText, UTCDateTime, current_session, session_scope, utcnow
 from payvand.core.hookspecs import hookimpl
@@ -60,7 +63,9 @@ __all__ = [
     "ApiBlueprint", "ApiError", "Base", "BigId", "ChannelSpec", "Customer", "CustomerField",
     "CustomerOut", "ExactDecimal", "Interaction", "InteractionError", "InteractionOut", "JSONText",
     "JobSpec", "MovedRows", "NavItem", "Panel", "PermissionSpec", "PluginError", "PluginMeta",
-    "SettingSpec", "UTCDateTime", "User", "Viewer", "current_user_can", "hookimpl", "principal",
+    "SettingSpec", "UTCDateTime", "User", "current_user_can", "hookimpl",
+    "Actor", "SYSTEM", "ANONYMOUS", "current_actor",
+    "RecordRule", "record_clause", "restrict", "may_see", "get_visible",
     "record_interaction", "require", "session", "setting", "transaction", "utcnow",
     "CustomerEmail", "audit", "call_hook", "over_rate_limit", "parse_date", "parse_number", "create_customer", "find_customer_ids_by_email",
     "search_customers",
@@ -144,8 +149,8 @@ def current_user_can(permission: str) -> bool:
     """True when the caller of the current request holds `permission` (False outside requests)."""
     if not has_app_context():
         return False
-    found = g.get("payvand_principal")
-    return bool(found and found.can(permission))
+    found = g.get("payvand_actor")
+    return bool(found is not None and found.can(permission))
 
 
 def _known_channels() -> dict[str, str] | None:
@@ -206,7 +211,6 @@ def create_customer(data: dict[str, Any], *, source: str = "plugin") -> Customer
     """
     from marshmallow import ValidationError
 
-    from payvand.core.audit import SYSTEM
     from payvand.core.schemas import CustomerIn
     from payvand.core.services.customers import create_customer as create
     from payvand.core.settings import PHONE_REGION
@@ -219,8 +223,7 @@ def create_customer(data: dict[str, Any], *, source: str = "plugin") -> Customer
     except ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         raise ApiError(422, "The customer has invalid fields.", fields=messages) from None
-    found = g.get("payvand_principal") if has_app_context() else None
-    actor = found.actor if found is not None else SYSTEM
+    actor = current_actor()
     return create(current_session(), values, actor, source=source)
 
 
@@ -232,11 +235,9 @@ def audit(action: str, object_type: str, object_id: Any, *, before: dict[str, An
     the object type after the plugin's table (`sales_deal`); `before`/`after` hold JSON-ready
     values of the fields that changed.
     """
-    from payvand.core.audit import SYSTEM
     from payvand.core.audit import record as write
 
-    found = g.get("payvand_principal") if has_app_context() else None
-    actor = found.actor if found is not None else SYSTEM
+    actor = current_actor()
     write(current_session(), actor, action, object_type, None if object_id is None else str(object_id),
           before=before, after=after)
 

@@ -16,6 +16,7 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import Schema
 from werkzeug.routing import IntegerConverter
 
+from payvand.core.actor import Actor
 from payvand.core.api.errors import ApiError, ErrorOut
 from payvand.core.api.json_depth import refuse_deep_json
 from payvand.core.db import MAX_ID
@@ -165,9 +166,9 @@ def json_body(schema: type[Schema] | Schema, example: dict[str, Any] | None = No
     return body
 
 
-def principal() -> Any:
-    """The authenticated caller of the current API request."""
-    found = g.get("payvand_principal")
+def api_actor() -> Actor:
+    """The actor of the current API request (its token); 401 when the request has none."""
+    found = g.get("payvand_actor")
     if found is None:
         raise ApiError(401, "Authentication required: send 'Authorization: Bearer <token>'.")
     return found
@@ -179,7 +180,7 @@ def require(permission: str) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not principal().can(permission):
+            if not api_actor().can(permission):
                 raise ApiError(403, f"You lack the permission {permission!r}.", fields={"permission": [permission]})
             return view(*args, **kwargs)
 

@@ -13,11 +13,11 @@ from flask.views import MethodView
 from marshmallow import RAISE, Schema, fields, validate
 
 from payvand.core import permissions as perm
+from payvand.core.actor import current_actor
 from payvand.core.api.base import (
     ApiBlueprint,
     bad_cursor,
     json_body,
-    principal,
     require,
     runtime,
 )
@@ -205,7 +205,7 @@ class Customers(MethodView):
         data.pop("version", None)
         session = current_session()
         _check_owner(data)
-        customer = service.create_customer(session, data, principal().actor)
+        customer = service.create_customer(session, data, current_actor())
         session.commit()
         customer = get_or_404(customer.id)
         return customer, 201, {"ETag": etag(customer), "Location": f"/api/v1/customers/{customer.id}"}
@@ -248,7 +248,7 @@ class CustomerItem(MethodView):
         _check_owner(data)
         session = current_session()
         try:
-            service.update_customer(session, customer, data, principal().actor, expected_version=expected_version(data))
+            service.update_customer(session, customer, data, current_actor(), expected_version=expected_version(data))
             session.commit()
         except service.InvalidChange as exc:
             session.rollback()
@@ -271,7 +271,7 @@ class CustomerItem(MethodView):
         if wanted is not None and wanted != customer.version:
             raise stale(customer_id)
         try:
-            service.delete_customer(session, customer, principal().actor)
+            service.delete_customer(session, customer, current_actor())
             session.commit()
         except sa.orm.exc.StaleDataError:
             session.rollback()
@@ -300,7 +300,7 @@ def merge(customer_id: int) -> dict[str, Any]:
         raise ApiError(422, "A customer cannot be merged into itself.", fields={"source_id": ["Same as the target."]})
     source = get_or_404(body["source_id"])
     with committed_or_409(session, "One of the customers changed during the merge; try again.", "merge_refused"):
-        record = merge_customers(session, target, source, principal().actor, runtime().plugins)
+        record = merge_customers(session, target, source, current_actor(), runtime().plugins)
     return _merge_out(record)
 
 
@@ -339,7 +339,7 @@ def undo(merge_id: int) -> dict[str, Any]:
     if record is None:
         raise ApiError(404, f"There is no merge {merge_id}.")
     with committed_or_409(session, "A customer changed during the undo; try again.", "merge_refused"):
-        undo_merge(session, record, principal().actor)
+        undo_merge(session, record, current_actor())
     return _merge_out(record)
 
 
@@ -352,7 +352,7 @@ def export(customer_id: int) -> Response:
     Each plugin's part holds only the rows the caller may see through that plugin's own routes
     (e.g. a sales rep without `sales.manage` gets their own deals and activities only).
     """
-    return jsonify(export_customer(current_session(), get_or_404(customer_id), runtime().plugins, principal()))
+    return jsonify(export_customer(current_session(), get_or_404(customer_id), runtime().plugins, current_actor()))
 
 
 @blp.route("/<int:customer_id>/erase", methods=["POST"])
@@ -371,5 +371,5 @@ def erase(customer_id: int) -> Any:
     if customer.erased_at is not None:
         raise ApiError(409, "This customer is already erased.", code="already_erased")
     with committed_or_409(session, "The customer changed during the erasure; try again.", "stale_version"):
-        erase_customer(session, customer, principal().actor, runtime().plugins)
+        erase_customer(session, customer, current_actor(), runtime().plugins)
     return get_or_404(customer_id)

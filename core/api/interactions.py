@@ -10,6 +10,7 @@ from flask.views import MethodView
 from marshmallow import RAISE, Schema, fields
 
 from payvand.core import permissions as perm
+from payvand.core.actor import current_actor
 from payvand.core.api.base import (
     ApiBlueprint,
     bad_cursor,
@@ -17,7 +18,6 @@ from payvand.core.api.base import (
     decode_cursor,
     encode_cursor,
     json_body,
-    principal,
     require,
     runtime,
 )
@@ -100,7 +100,7 @@ class Timeline(MethodView):
                 direction=data["direction"], value=data.get("value"), currency=data.get("currency"),
                 occurred_at=data.get("occurred_at"), payload=data.get("payload"),
                 source=(data["source_type"], data.get("source_id")) if data.get("source_type") else None,
-                created_by_id=principal().user_id,
+                created_by_id=current_actor().user_id,
             )
         except service.InteractionError as exc:
             raise ApiError(422, "The request has invalid fields.", fields={exc.field: [exc.message]}) from None

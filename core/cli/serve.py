@@ -189,6 +189,7 @@ def worker_command(env: CliEnv, once: bool) -> None:
 def ensure_admin(env: CliEnv) -> str | None:
     """Create the demo superuser unless it exists; return its new password, or None."""
     from payvand.core import audit
+    from payvand.core.actor import Actor
     from payvand.core.models import User
     from payvand.core.services.users import create_user
 
@@ -198,7 +199,7 @@ def ensure_admin(env: CliEnv) -> str | None:
         password = secrets.token_urlsafe(15)
         user = create_user(session, ADMIN_EMAIL, password=password, name="Administrator", superuser=True,
                            profile=env.config.get("PAYVAND_PASSWORD_PROFILE", "default"))
-        audit.record(session, audit.Actor(label="cli"), "create", "user", user.id,
+        audit.record(session, Actor.system("cli"), "create", "user", user.id,
                      after={"email": user.email, "name": user.name, "is_superuser": True})
     return password
 
@@ -220,7 +221,7 @@ def demo_command(env: CliEnv, no_serve: bool, host: str, port: int, customers: i
 
     Safe to run again: data and the admin are created only once.
     """
-    from payvand.core.audit import Actor
+    from payvand.core.actor import Actor
     from payvand.core.demo import DEFAULT_SEED, has_customers, load_demo
 
     ran = initialise(env)
@@ -231,7 +232,7 @@ def demo_command(env: CliEnv, no_serve: bool, host: str, port: int, customers: i
         click.echo("The database already has customers: no demo data loaded.")
     else:
         result = load_demo(runtime.sessionmaker, customers, interactions,
-                           DEFAULT_SEED if seed is None else seed, actor=Actor(label="cli"))
+                           DEFAULT_SEED if seed is None else seed, actor=Actor.system("cli"))
         click.echo(f"Loaded {result.customers} customers and {result.interactions} interactions "
                    f"in {result.seconds:.1f} s.")
     password = ensure_admin(env)  # first, so that plugins' demo records have an owner who can log in

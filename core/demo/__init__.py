@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from payvand.core import audit, events
-from payvand.core.audit import Actor
+from payvand.core.actor import Actor
 from payvand.core.db import utcnow
 from payvand.core.demo.generate import CustomerDraft
 from payvand.core.demo.generate import customers as draft_customers

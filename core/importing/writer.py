@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from payvand.core import audit, events
-from payvand.core.audit import Actor
+from payvand.core.actor import Actor
 from payvand.core.db import utcnow
 from payvand.core.importing.keys import KeyIndex
 from payvand.core.importing.records import Record, customer_names

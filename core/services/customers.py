@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, immediateload, selectinload
 
 from payvand.core import audit, events
-from payvand.core.audit import Actor
+from payvand.core.actor import Actor
 from payvand.core.db import MAX_ID, utcnow
 from payvand.core.models import (
     Customer,

@@ -36,7 +36,7 @@ from typing import IO, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from payvand.core.audit import Actor
+from payvand.core.actor import Actor
 from payvand.core.db import utcnow
 from payvand.core.importer import (
     CannotImport,
@@ -337,7 +337,7 @@ def start_job(session: Session, job: ImportJob, *, mapping: dict[str, str], on_d
         "on_duplicate": on_duplicate,
         "dry_run": bool(dry_run),
         "region": region,
-        "actor": {"user_id": actor.user_id, "label": actor.label, "token_id": actor.token_id},
+        "actor": {"kind": actor.kind, "user_id": actor.user_id, "label": actor.label, "token_id": actor.token_id},
         "pid": os.getpid(),
         "heartbeat": utcnow().isoformat(),
     }
@@ -478,7 +478,8 @@ def _run(runtime: Any, job_id: int, options: dict[str, Any], progress: _Progress
         region=options.get("region"),
         batch_size=int(options.get("batch_size") or BATCH_SIZE),
         rejects=rejects,
-        actor=Actor(user_id=actor_data.get("user_id"), label=actor_data.get("label") or "system",
+        actor=Actor(actor_data.get("kind") or ("user" if actor_data.get("user_id") else "system"),
+                    actor_data.get("label") or "system", user_id=actor_data.get("user_id"),
                     token_id=actor_data.get("token_id")),
     )
     report: dict[str, Any] | None = None

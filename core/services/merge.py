@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from payvand.core import audit, events
-from payvand.core.audit import Actor
+from payvand.core.actor import Actor
 from payvand.core.contracts import MovedRows
 from payvand.core.db import metadata, utcnow
 from payvand.core.models import (

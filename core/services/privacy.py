@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from payvand.core import audit, events, idempotency
-from payvand.core.audit import Actor
+from payvand.core.actor import SYSTEM, Actor
 from payvand.core.db import utcnow
 from payvand.core.models import (
     Customer,
@@ -34,13 +34,13 @@ EXPORT_FORMAT = "payvand.customer-export/1"
 _HOOKS_WITH_CHANGES = ("payvand_customer_updated",)
 
 
-def export_customer(session: Session, customer: Customer, plugins: PluginManager, actor: Any = None) -> dict[str, Any]:
+def export_customer(session: Session, customer: Customer, plugins: PluginManager, actor: Actor = SYSTEM) -> dict[str, Any]:
     """Everything Payvand holds about a customer that `actor` may see, the plugins' parts included, as JSON values.
 
     The document has the customer record, the whole consent history (oldest first), every
     interaction (oldest first), the merges the customer took part in and, under `plugins`,
     each plugin's `payvand_customer_export` part under the plugin's name. `actor` (the
-    request's principal; None: the system, which sees everything) is passed to the plugins,
+    request's actor; the system sees everything) is passed to the plugins,
     which leave out the rows their record rules hide from it.
     """
     interactions = session.scalars(

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from payvand.core import audit
-from payvand.core.audit import Actor
-from payvand.core.auth import Principal, create_token, hash_password
+from payvand.core.actor import Actor
+from payvand.core.auth import create_token, hash_password
 from payvand.core.db import utcnow
 from payvand.core.models import ApiToken, Permission, Role, RolePermission, User, user_role
 
@@ -102,22 +102,22 @@ def is_personal_role(name: str) -> bool:
     return name.startswith(PERSONAL_ROLE_PREFIX)
 
 
-def check_grantable(granter: Principal | None, permissions: Iterable[str], field: str = "roles") -> None:
+def check_grantable(granter: Actor, permissions: Iterable[str], field: str = "roles") -> None:
     """Refuse (RuleError on `field`) to let `granter` give permissions they do not hold themselves.
 
     A user manager who is not a superuser may give only roles, and put into roles only
     permissions, that they hold: otherwise `core.users.manage` would be a way to every
-    permission. `None` (the CLI, the system) and superusers may give anything.
+    permission. The system (the CLI) and superusers may give anything.
     """
-    if granter is None or granter.is_superuser:
+    if granter.is_system or granter.is_superuser:
         return
     missing = sorted(set(permissions) - granter.permissions)
     if missing:
         raise RuleError("You can only give permissions you hold yourself: %(names)s", field, names=", ".join(missing))
 
 
-def _check_superuser_grant(granter: Principal | None, was_superuser: bool, superuser: bool) -> None:
-    if superuser and not was_superuser and granter is not None and not granter.is_superuser:
+def _check_superuser_grant(granter: Actor, was_superuser: bool, superuser: bool) -> None:
+    if superuser and not was_superuser and not granter.is_system and not granter.is_superuser:
         raise RuleError("Only a superuser can grant superuser.", "is_superuser")
 
 
@@ -145,16 +145,15 @@ def other_active_superusers(session: Session, user_id: int) -> int:
 
 
 def add_user(session: Session, actor: Actor, email: str, *, password: str | None, name: str = "",
-             superuser: bool = False, roles: Sequence[Role] = (), profile: str = "default",
-             granter: Principal | None = None) -> User:
+             superuser: bool = False, roles: Sequence[Role] = (), profile: str = "default") -> User:
     """Create a staff user with `create_user`'s rules, give them `roles` and audit it as the CLI does.
 
-    With a `granter` (the page's user), only a superuser may grant superuser and the roles'
-    permissions must all be the granter's own (`check_grantable`)."""
+    Only a superuser (or the system) may grant superuser, and the roles' permissions must all
+    be the actor's own (`check_grantable`)."""
     if any(is_personal_role(role.name) for role in roles):
         raise RuleError("Personal roles cannot be given to other users.", "roles")
-    _check_superuser_grant(granter, False, superuser)
-    check_grantable(granter, (p for role in roles for p in role.permissions))
+    _check_superuser_grant(actor, False, superuser)
+    check_grantable(actor, (p for role in roles for p in role.permissions))
     user = create_user(session, email, password=password, name=name, superuser=superuser, profile=profile)
     user.roles.extend(dict.fromkeys(roles))
     session.flush()
@@ -171,11 +170,10 @@ def update_user(
     roles: Sequence[Role],
     is_active: bool,
     is_superuser: bool,
-    granter: Principal | None = None,
 ) -> dict[str, list[Any]]:
     """Change a user's name, (non-personal) roles, active flag and superuser flag; audit it.
 
-    Refused: disabling oneself, leaving no active superuser, and — with a `granter` — a
+    Refused: disabling oneself, leaving no active superuser, and a
     non-superuser granting superuser or a new role with permissions they lack. Personal roles stay as they
     are. Returns the audited differences (empty when nothing changed). The caller commits and,
     when `is_active` went from True to False, ends the user's sessions (`end_user` of the
@@ -189,9 +187,9 @@ def update_user(
                             "is_superuser" if not is_superuser else "is_active")
     if any(is_personal_role(role.name) for role in roles):
         raise RuleError("Personal roles cannot be given to other users.", "roles")
-    _check_superuser_grant(granter, user.is_superuser, is_superuser)
+    _check_superuser_grant(actor, user.is_superuser, is_superuser)
     held = {role.id for role in user.roles}  # roles the user keeps are not given again
-    check_grantable(granter, (p for role in roles if role.id not in held for p in role.permissions))
+    check_grantable(actor, (p for role in roles if role.id not in held for p in role.permissions))
     before = user_snapshot(user)
     user.name = name
     user.is_superuser = is_superuser
@@ -253,24 +251,23 @@ def _check_grants(session: Session, permissions: Iterable[str], kept: Iterable[s
     return sorted(wanted)
 
 
-def create_role(session: Session, actor: Actor, name: str, permissions: Iterable[str], description: str = "",
-                granter: Principal | None = None) -> Role:
-    """Create a role granting recorded permissions (at least one; with a `granter`, only ones they hold) and audit it."""
+def create_role(session: Session, actor: Actor, name: str, permissions: Iterable[str], description: str = "") -> Role:
+    """Create a role granting recorded permissions (at least one; only ones the actor holds) and audit it."""
     name = check_role_name(session, name)
     granted = _check_grants(session, permissions)
-    check_grantable(granter, granted, "permissions")
+    check_grantable(actor, granted, "permissions")
     role = ensure_role(session, name, granted, description)
     audit.record(session, actor, "create", "role", role.id, after=role_snapshot(role))
     return role
 
 
 def update_role(session: Session, role: Role, actor: Actor, *, name: str, description: str,
-                permissions: Iterable[str], granter: Principal | None = None) -> dict[str, list[Any]]:
+                permissions: Iterable[str]) -> dict[str, list[Any]]:
     """Rename a role, change its description and make it grant exactly `permissions`; audit it.
 
     A personal role keeps its name and may grant nothing. Grants of permissions no longer
-    recorded (a plugin gone) may be kept but not added; with a `granter`, a permission may be
-    added only by someone who holds it. Returns the audited differences.
+    recorded (a plugin gone) may be kept but not added; a permission may be
+    added only by an actor who holds it. Returns the audited differences.
     """
     before = role_snapshot(role)
     personal = is_personal_role(role.name)
@@ -278,7 +275,7 @@ def update_role(session: Session, role: Role, actor: Actor, *, name: str, descri
         role.name = check_role_name(session, name, role.id)
     role.description = description
     wanted = set(_check_grants(session, permissions, kept=before["permissions"], allow_empty=personal))
-    check_grantable(granter, wanted - set(before["permissions"]), "permissions")  # what it adds
+    check_grantable(actor, wanted - set(before["permissions"]), "permissions")  # what it adds
     role.grants = [g for g in role.grants if g.permission in wanted] + [
         RolePermission(permission=p) for p in sorted(wanted - {g.permission for g in role.grants})
     ]

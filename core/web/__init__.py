@@ -13,7 +13,7 @@ from flask import Flask, abort, request
 from flask_wtf.csrf import CSRFProtect
 
 from payvand.core.web import pages
-from payvand.core.web.access import set_request_principal, staff_user
+from payvand.core.web.access import set_request_actor, staff_user
 from payvand.core.web.auth import init_auth
 from payvand.core.web.i18n import current_locale, init_i18n, is_rtl, site_settings
 from payvand.core.web.labels import init_labels
@@ -55,9 +55,9 @@ def init_web(app: Flask) -> None:
             abort(400)
 
     @app.before_request
-    def _principal() -> None:
+    def _actor() -> None:
         if _is_ui_request():
-            set_request_principal()
+            set_request_actor()
 
     install_security_headers(app)
 
@@ -70,7 +70,7 @@ def init_web(app: Flask) -> None:
     @app.context_processor
     def _layout() -> dict[str, Any]:
         user = staff_user()
-        links = nav_links(user.principal) if user is not None else []
+        links = nav_links(user) if user is not None else []
         return {
             "locale": current_locale(),
             "rtl": is_rtl(),

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Response, abort, g, has_request_context, redirect, request, url_for
 from flask_login import current_user
 
-from payvand.core.auth import Principal
+from payvand.core.actor import Actor
 from payvand.core.models import RolePermission, User, user_role
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,30 +30,7 @@ _USER_LOOKUP = (
 )
 
 
-class StaffUser:
-    """The logged-in staff member as Flask-Login sees them, with their `Principal`."""
-
-    is_authenticated = True
-    is_anonymous = False
-
-    def __init__(self, user_id: int, email: str, name: str, locale: str | None, principal: Principal) -> None:
-        self.id = user_id
-        self.email = email
-        self.name = name or email
-        self.locale = locale
-        self.principal = principal
-        self.is_active = True
-
-    def get_id(self) -> str:
-        """The id Flask-Login keeps in the session."""
-        return str(self.id)
-
-    def can(self, permission: str) -> bool:
-        """True when the user holds `permission`."""
-        return self.principal.can(permission)
-
-
-def load_staff_user(connection: sa.Connection, user_id: int) -> StaffUser | None:
+def load_staff_user(connection: sa.Connection, user_id: int) -> Actor | None:
     """The active user with this id and their permissions (one query), or None.
 
     Run on every request, so disabling a user or changing their roles takes effect at once.
@@ -62,19 +39,17 @@ def load_staff_user(connection: sa.Connection, user_id: int) -> StaffUser | None
     if not rows or not rows[0].is_active:
         return None
     first = rows[0]
-    principal = Principal(
-        user_id=first.id, label=first.email, is_superuser=bool(first.is_superuser),
-        permissions=frozenset(row.permission for row in rows if row.permission is not None),
-    )
-    return StaffUser(first.id, first.email, first.name, first.locale, principal)
+    return Actor.user(first.id, first.email, is_superuser=bool(first.is_superuser),
+                      permissions=frozenset(row.permission for row in rows if row.permission is not None),
+                      name=first.name or "", locale=first.locale)
 
 
-def staff_user() -> StaffUser | None:
-    """The logged-in staff user of this request, or None."""
+def staff_user() -> Actor | None:
+    """The logged-in staff user of this request (an `Actor` of kind `user`), or None."""
     if not has_request_context():
         return None
     user = current_user._get_current_object()  # type: ignore[attr-defined]
-    return user if isinstance(user, StaffUser) else None
+    return user if isinstance(user, Actor) and user.kind == "user" else None
 
 
 def staff_required(permission: str | None = None) -> Callable[[F], F]:
@@ -134,8 +109,8 @@ def local_path(target: str | None) -> str | None:
     return target
 
 
-def set_request_principal() -> None:
-    """Make the logged-in user the request's principal, so SDK permission checks see them."""
+def set_request_actor() -> None:
+    """Make the logged-in user the request's actor, so services and SDK permission checks see them."""
     user = staff_user()
-    if user is not None and g.get("payvand_principal") is None:
-        g.payvand_principal = user.principal
+    if user is not None and g.get("payvand_actor") is None:
+        g.payvand_actor = user

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BuildError
 
 from payvand.core import permissions as perm
+from payvand.core.actor import Actor
 from payvand.core.contracts import NavItem
 
 log = logging.getLogger(__name__)
@@ -71,11 +71,11 @@ def nav_groups(links: list[NavLink]) -> list[NavGroup]:
     return list(groups.values())
 
 
-def nav_links(principal: Any) -> list[NavLink]:
-    """The entries `principal` may see with their URLs; entries whose route is missing are skipped."""
+def nav_links(actor: Actor) -> list[NavLink]:
+    """The entries `actor` may see with their URLs; entries whose route is missing are skipped."""
     runtime = current_app.extensions["payvand"]
-    visible = [item for item in CORE_NAV if item.permission is None or principal.can(item.permission)]
-    visible += runtime.nav_items(principal)
+    visible = [item for item in CORE_NAV if item.permission is None or actor.can(item.permission)]
+    visible += runtime.nav_items(actor)
     links = []
     for item in sorted(visible, key=lambda item: (item.order, str(item.label))):
         try:

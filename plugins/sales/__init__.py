@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from payvand.sdk import N_, NavItem, PermissionSpec, PluginMeta, hookimpl, lazy_gettext
+from payvand.sdk import N_, Actor, NavItem, PermissionSpec, PluginMeta, hookimpl, lazy_gettext
 
 from payvand.plugins.sales import models  # noqa: F401 - the plugin's tables, for its migrations
 from payvand.plugins.sales import permissions as perm
@@ -66,21 +66,21 @@ def payvand_nav_items() -> list[NavItem]:
 
 
 @hookimpl
-def payvand_customer_panels(customer: Any, user: Any) -> Any:
+def payvand_customer_panels(customer: Any, actor: Actor) -> Any:
     """Open deals, last orders and the balance due; the customer's open activities (customer 360 page)."""
     from payvand.plugins.sales.services.panel import customer_panel
     from payvand.plugins.sales.views.activities import customer_activities_panel
 
-    return [panel for panel in (customer_panel(customer, user), customer_activities_panel(customer, user)) if panel]
+    return [panel for panel in (customer_panel(customer, actor), customer_activities_panel(customer, actor)) if panel]
 
 
 @hookimpl
-def payvand_dashboard_widgets(user: Any) -> Any:
+def payvand_dashboard_widgets(actor: Actor) -> Any:
     """This month's revenue, and the user's overdue and due-today activities, on the start page."""
     from payvand.plugins.sales.services.activities import reminders_widget
     from payvand.plugins.sales.views.reports import dashboard_widget
 
-    return [widget for widget in (dashboard_widget(user), reminders_widget(user)) if widget]
+    return [widget for widget in (dashboard_widget(actor), reminders_widget(actor)) if widget]
 
 
 @hookimpl
@@ -118,7 +118,7 @@ def payvand_customer_merge(target: Any, source: Any) -> list[Any]:
 
 
 @hookimpl
-def payvand_customer_export(customer: Any, actor: Any) -> dict[str, Any] | None:
+def payvand_customer_export(customer: Any, actor: Actor) -> dict[str, Any] | None:
     """The customer's sales data for a data-portability export: only what `actor` may see (`services/rules.py`)."""
     from payvand.plugins.sales.services import documents, leads, pipeline
 

@@ -81,10 +81,10 @@ def test_the_panel_counts_the_customers_notes(runtime, api, make_customer, db_se
 
 
 def test_the_nav_item_is_shown_only_to_holders_of_its_permission(runtime):
-    from payvand.core.auth import Principal
+    from payvand.core.actor import Actor
 
-    holder = Principal(user_id=1, label="a", is_superuser=False, permissions=frozenset({"payvand_example.note.view"}))
-    other = Principal(user_id=2, label="b", is_superuser=False, permissions=frozenset())
+    holder = Actor.user(1, "a", permissions=frozenset({"payvand_example.note.view"}))
+    other = Actor.user(2, "b", permissions=frozenset())
     assert [i.endpoint for i in runtime.nav_items(holder)] == ["payvand_example.notes"]
     assert runtime.nav_items(other) == []
     assert runtime.nav_items(None) == []

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import Blueprint
 
 from payvand.sdk import (
+    Actor,
     ApiBlueprint,
     ChannelSpec,
     Customer,
@@ -30,7 +31,6 @@ from payvand.sdk import (
     PermissionSpec,
     PluginMeta,
     SettingSpec,
-    User,
     hookimpl,
 )
 
@@ -148,9 +148,9 @@ def payvand_settings() -> list[SettingSpec]:
 
 
 @hookimpl
-def payvand_customer_panels(customer: Customer, user: User | None) -> list[Panel]:
+def payvand_customer_panels(customer: Customer, actor: Actor) -> list[Panel]:
     """Record the call."""
-    CALLS.append(("payvand_customer_panels", {"customer": customer.id, "user": getattr(user, "id", user)}))
+    CALLS.append(("payvand_customer_panels", {"customer": customer.id, "user": actor.user_id}))
     return [Panel("Second", "<p>2</p>", order=20), Panel("First", "<p>1</p>", order=10)]
 
 
@@ -163,9 +163,9 @@ def payvand_customer_merge(target: Customer, source: Customer) -> MovedRows | No
 
 
 @hookimpl
-def payvand_customer_export(customer: Customer, actor: Any) -> dict[str, Any]:
+def payvand_customer_export(customer: Customer, actor: Actor) -> dict[str, Any]:
     """Record the call (with who asked)."""
-    CALLS.append(("payvand_customer_export", {"customer": customer.id, "actor": getattr(actor, "user_id", None)}))
+    CALLS.append(("payvand_customer_export", {"customer": customer.id, "actor": actor.user_id}))
     return {"seen": customer.id}
 
 
@@ -177,9 +177,9 @@ def payvand_customer_erase(customer: Customer) -> dict[str, list[int]]:
 
 
 @hookimpl
-def payvand_dashboard_widgets(user: Any) -> Panel:
+def payvand_dashboard_widgets(actor: Actor) -> Panel:
     """Record the call; one widget."""
-    CALLS.append(("payvand_dashboard_widgets", {"user": getattr(user, "id", None)}))
+    CALLS.append(("payvand_dashboard_widgets", {"user": actor.user_id}))
     return Panel("Every hook widget", "<p><b>42</b> things</p>", order=5)
 
 
@@ -207,7 +207,7 @@ def payvand_catalogs() -> list[Any]:
 
 
 @hookimpl
-def payvand_invoice_views(invoice: Any, user: Any) -> Panel:
+def payvand_invoice_views(invoice: Any, actor: Actor) -> Panel:
     """An alternative layout of any invoice."""
     CALLS.append(("payvand_invoice_views", {"invoice": getattr(invoice, "id", None)}))
     return Panel("Every hook layout", "<p>invoice</p>")

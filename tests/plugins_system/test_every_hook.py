@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from payvand.core import hookspecs
 from payvand.core.audit import SYSTEM
-from payvand.core.auth import Principal
+from payvand.core.actor import Actor
 from payvand.core.cli import cli
 from payvand.core.contracts import SettingSpec
 from payvand.core.models import Permission
@@ -128,8 +128,8 @@ def test_jobs_run_through_the_job_runner(runtime):
 
 
 def test_nav_items_are_filtered_by_permission_and_sorted(runtime):
-    allowed = Principal(user_id=1, label="a", is_superuser=False, permissions=frozenset({"every_hook.thing.view"}))
-    plain = Principal(user_id=2, label="b", is_superuser=False, permissions=frozenset())
+    allowed = Actor.user(1, "a", permissions=frozenset({"every_hook.thing.view"}))
+    plain = Actor.user(2, "b", permissions=frozenset())
     assert [i.endpoint for i in runtime.nav_items(allowed)] == ["every_hook.help", "every_hook.things"]
     assert [i.endpoint for i in runtime.nav_items(plain)] == ["every_hook.help"]
     assert [i.endpoint for i in runtime.nav_items(None)] == ["every_hook.help"]
@@ -138,9 +138,9 @@ def test_nav_items_are_filtered_by_permission_and_sorted(runtime):
 # --------------------------------------------------------------------------- contribution
 
 
-def test_customer_panels_get_the_customer_and_user_and_are_sorted(runtime, make_customer, make_user):
+def test_customer_panels_get_the_customer_and_actor_and_are_sorted(runtime, make_customer, make_user):
     customer, user = make_customer(), make_user()
-    panels = runtime.customer_panels(customer, user)
+    panels = runtime.customer_panels(customer, Actor.user(user.id, user.email))
     assert [p.title for p in panels] == ["First", "Second"]
     assert {p.key for p in panels} == {"every_hook"}
     assert plugin.called("payvand_customer_panels") == [{"customer": customer.id, "user": user.id}]
@@ -264,7 +264,7 @@ def test_data_and_scoring_hooks_return_selectables_that_run(runtime, db_session,
 def test_catalog_and_invoice_view_contributions_are_returned(runtime):
     (catalog,) = runtime.plugins.call("payvand_catalogs")  # lists are flattened across plugins
     assert catalog.name == "every_hook" and list(catalog.products())[0]["sku"] == "EH-1"
-    (views,) = runtime.plugins.call("payvand_invoice_views", invoice=None, user=None)
+    (views,) = runtime.plugins.call("payvand_invoice_views", invoice=None, actor=SYSTEM)
     assert views.title == "Every hook layout"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from payvand.sdk import Actor
 import datetime as dt
 
 import sqlalchemy as sa
@@ -111,15 +112,10 @@ def test_the_embeds_for_the_lead_page_and_the_customer_panel(app, web, db_sessio
     _plan(db_session, web.user.id, "Lead call", 3, lead_id=lead.id)
     _plan(db_session, web.user.id, "Customer visit", 3, customer_id=customer.id, kind="meeting")
 
-    class Viewer:
-        id = web.user.id
-
-        def can(self, permission):
-            return True
-
+    viewer = Actor.user(web.user.id, "viewer", is_superuser=True)
     with app.test_request_context("/"):
-        html = lead_activities_html(lead, Viewer())
-        panel = customer_activities_panel(customer, Viewer())
+        html = lead_activities_html(lead, viewer)
+        panel = customer_activities_panel(customer, viewer)
     assert "Lead call" in html and f"lead_id={lead.id}" in html
     assert "Customer visit" in panel.html and panel.key == "sales-activities"
 

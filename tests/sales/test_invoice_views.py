@@ -20,7 +20,7 @@ class OfficialLayout:
 
     @staticmethod
     @hookimpl
-    def payvand_invoice_views(invoice: Any, user: Any) -> Panel:
+    def payvand_invoice_views(invoice: Any, actor: Any) -> Panel:
         return Panel(title="Official layout", html=f"<p class='official'>Invoice {invoice.number}</p>")
 
 

@@ -3,6 +3,7 @@ shown in-app (start-page widget, badge count) when mail is off."""
 
 from __future__ import annotations
 
+from payvand.sdk import Actor
 import datetime as dt
 import socket
 from zoneinfo import ZoneInfo
@@ -132,15 +133,10 @@ def test_with_mail_off_reminders_stay_due_and_show_in_app(app, runtime, db_sessi
     db_session.expire_all()
     assert db_session.get(Activity, made.id).reminded_at is None
 
-    class Viewer:
-        id = owner.id
-
-        def can(self, permission):
-            return permission == "sales.deal.view"
-
+    viewer = Actor.user(owner.id, "owner", permissions=frozenset({"sales.deal.view"}))
     with app.test_request_context("/"):
-        widget = activities.reminders_widget(Viewer())
-        count = badge_count(Viewer())
+        widget = activities.reminders_widget(viewer)
+        count = badge_count(viewer)
     assert "Overdue one" in widget.html and "Next week" not in widget.html
     tehran = ZoneInfo("Asia/Tehran")  # the test site's time zone
     assert count == 1 + ((NOW + dt.timedelta(hours=1)).astimezone(tehran).date() == NOW.astimezone(tehran).date())

@@ -24,7 +24,7 @@ class PanelPlugin:
     meta = PluginMeta("panel_probe", "1.0")
 
     @hookimpl
-    def payvand_customer_panels(self, customer: Any, user: Any) -> Panel:
+    def payvand_customer_panels(self, customer: Any, actor: Any) -> Panel:
         """A panel with trusted markup."""
         return Panel("Loyalty points", f"<p class='probe-points'>{escape(customer.display_name)}: 42</p>", order=5)
 
@@ -35,7 +35,7 @@ class RaisingPanelPlugin:
     meta = PluginMeta("panel_crasher", "1.0")
 
     @hookimpl
-    def payvand_customer_panels(self, customer: Any, user: Any) -> Panel:
+    def payvand_customer_panels(self, customer: Any, actor: Any) -> Panel:
         """Fail."""
         raise RuntimeError("panel exploded")
 

@@ -90,7 +90,7 @@ def pages_need_restart(name: str) -> bool:
 
 def _audit(action: str, name: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
     user = staff_user()
-    actor = user.principal.actor if user is not None else audit.SYSTEM
+    actor = user if user is not None else audit.SYSTEM
     with _runtime().sessionmaker.begin() as session:
         audit.record(session, actor, action, "plugin", name, before=before, after=after)
 
@@ -150,7 +150,7 @@ def clear_errors(name: str) -> Any:
         session.execute(sa.update(PluginState).where(PluginState.name == name).values(
             error_count=0, last_error=None, last_error_at=None, recent_errors=[]))
         user = staff_user()
-        audit.record(session, user.principal.actor if user else audit.SYSTEM, "clear_errors", "plugin", name,
+        audit.record(session, user if user else audit.SYSTEM, "clear_errors", "plugin", name,
                      before={"error_count": count}, after={"error_count": 0})
     flash(_("Cleared the recorded errors of %(name)s.", name=name), "success")
     return redirect(url_for("admin_plugins.index", _anchor=f"plugin-{name}"))

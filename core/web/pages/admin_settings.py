@@ -181,7 +181,7 @@ def index() -> Any:
 def save_settings(session: Any, new_values: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
     """Store every value that differs from `current`, each with an audit entry; the changed keys."""
     user = staff_user()
-    actor = user.principal.actor if user is not None else audit.SYSTEM
+    actor = user if user is not None else audit.SYSTEM
     stored = {row.key: row for row in session.scalars(sa.select(Setting).where(Setting.key.in_(list(new_values))))}
     changed = []
     for key, value in new_values.items():

@@ -21,7 +21,8 @@ from payvand.core.db import current_session
 from payvand.core.locale_format import parse_date
 from payvand.core.models import ApiToken, User
 from payvand.core.services import users as svc
-from payvand.core.web.access import StaffUser, staff_required, staff_user
+from payvand.core.actor import Actor
+from payvand.core.web.access import staff_required, staff_user
 from payvand.core.web.forms import FormResult, parse_form
 from payvand.core.web.i18n import current_locale, select_timezone
 
@@ -43,16 +44,16 @@ class TokenForm(Schema):
     expires_on = fields.String(load_default=None, validate=validate.Length(max=40), metadata={"latin_digits": True})
 
 
-def _me() -> StaffUser:
+def _me() -> Actor:
     user = staff_user()
     assert user is not None  # guaranteed by staff_required
     return user
 
 
-def _user_choices(me: StaffUser) -> list[tuple[int, str]]:
+def _user_choices(me: Actor) -> list[tuple[int, str]]:
     """Active users a token may be made for (superusers only by a superuser), by email."""
     query = sa.select(User.id, User.email, User.name).where(User.is_active.is_(True)).order_by(User.email)
-    if not me.principal.is_superuser:
+    if not me.is_superuser:
         query = query.where(User.is_superuser.is_(False))
     return [(row.id, f"{row.email} ({row.name})" if row.name else row.email)
             for row in current_session().execute(query.limit(USER_CHOICES))]
@@ -108,13 +109,13 @@ def new() -> Any:
     user = None
     if form.ok:
         user = db.get(User, form.data["user_id"])
-        if user is None or (user.is_superuser and not me.principal.is_superuser):
+        if user is None or (user.is_superuser and not me.is_superuser):
             form.errors["user_id"] = [_("Choose a user.")]
     expires_at = _expiry(form.data["expires_on"], form) if form.ok and form.data.get("expires_on") else None
     if form.ok and user is not None:
         try:
             scopes = svc.check_scopes(current_app.extensions["payvand"].permissions(), form.data["scopes"])
-            token, secret = svc.create_api_token(db, user, me.principal.actor, form.data["name"], scopes, expires_at)
+            token, secret = svc.create_api_token(db, user, me, form.data["name"], scopes, expires_at)
         except svc.RuleError as exc:
             form.errors.setdefault(exc.field, []).append(_(exc.message, **exc.params))
         else:
@@ -132,7 +133,7 @@ def revoke(token_id: int) -> Any:
     token = db.get(ApiToken, token_id)
     if token is None:
         abort(404)
-    if svc.revoke_token(db, token, _me().principal.actor):
+    if svc.revoke_token(db, token, _me()):
         db.commit()
         flash(_("Token %(prefix)s… revoked.", prefix=token.prefix), "success")
     else:

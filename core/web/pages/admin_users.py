@@ -25,7 +25,8 @@ from payvand.core.models import ApiToken, Permission, Role, User, WebSession, us
 from payvand.core.normalize import NormalizationError, clean_text, normalize_email
 from payvand.core.schemas import CleanString
 from payvand.core.services import users as svc
-from payvand.core.web.access import StaffUser, staff_required, staff_user
+from payvand.core.actor import Actor
+from payvand.core.web.access import staff_required, staff_user
 from payvand.core.web.forms import FormResult, parse_form
 from payvand.core.web.i18n import format_number, translate_text
 from payvand.core.web.sessions import DatabaseStore
@@ -113,7 +114,7 @@ class RoleForm(Schema):
 # --------------------------------------------------------------------------- helpers
 
 
-def _me() -> StaffUser:
+def _me() -> Actor:
     user = staff_user()
     assert user is not None  # guaranteed by staff_required
     return user
@@ -214,9 +215,9 @@ def user_new() -> Any:
             form.errors["email"] = ["A user with this email already exists."]
         if form.ok:
             try:
-                user = svc.add_user(db, me.principal.actor, form.data["email"], password=form.data["password"],
+                user = svc.add_user(db, me, form.data["email"], password=form.data["password"],
                                     name=form.data["name"] or "", superuser=form.data["is_superuser"],
-                                    roles=chosen, profile=_profile(), granter=me.principal)
+                                    roles=chosen, profile=_profile())
             except svc.RuleError as exc:
                 _rule_error(form, exc)
             except svc.UserError as exc:
@@ -241,7 +242,7 @@ def user_edit(user_id: int) -> Any:
                       .options(selectinload(User.roles).selectinload(Role.grants))).first()
     if user is None:
         abort(404)
-    if user.is_superuser and not me.principal.is_superuser:
+    if user.is_superuser and not me.is_superuser:
         abort(403)
     roles = _assignable_roles()
     personal = next((r for r in user.roles if svc.is_personal_role(r.name)), None)
@@ -255,17 +256,17 @@ def user_edit(user_id: int) -> Any:
         if form.ok:
             was_active = user.is_active
             try:
-                changed = svc.update_user(db, user, me.principal.actor, name=form.data["name"] or "",
+                changed = svc.update_user(db, user, me, name=form.data["name"] or "",
                                           roles=chosen, is_active=form.data["is_active"],
-                                          is_superuser=form.data["is_superuser"], granter=me.principal)
+                                          is_superuser=form.data["is_superuser"])
                 if form.data.get("password"):
-                    svc.set_password(db, user, form.data["password"], me.principal.actor, _profile())
+                    svc.set_password(db, user, form.data["password"], me, _profile())
             except svc.RuleError as exc:
                 _rule_error(form, exc)
             else:
                 db.commit()
                 ended = was_active and not user.is_active
-                if ended or (form.data.get("password") and user.id != me.id):
+                if ended or (form.data.get("password") and user.id != me.user_id):
                     _end_sessions(user.id)
                 if ended:
                     flash(_("User %(email)s disabled: their sessions have ended.", email=user.email), "success")
@@ -343,8 +344,8 @@ def role_new() -> Any:
         if form.ok:
             db = current_session()
             try:
-                role = svc.create_role(db, me.principal.actor, form.data["name"] or "", form.data["permissions"],
-                                       form.data["description"] or "", granter=me.principal)
+                role = svc.create_role(db, me, form.data["name"] or "", form.data["permissions"],
+                                       form.data["description"] or "")
             except svc.RuleError as exc:
                 db.rollback()
                 _rule_error(form, exc)
@@ -375,9 +376,9 @@ def role_edit(role_id: int) -> Any:
         if form.ok:
             db = current_session()
             try:
-                changed = svc.update_role(db, role, me.principal.actor, name=form.data["name"] or "",
+                changed = svc.update_role(db, role, me, name=form.data["name"] or "",
                                           description=form.data["description"] or "",
-                                          permissions=form.data["permissions"], granter=me.principal)
+                                          permissions=form.data["permissions"])
             except svc.RuleError as exc:
                 db.rollback()
                 _rule_error(form, exc)
@@ -399,7 +400,7 @@ def role_delete(role_id: int) -> Any:
     role = _load_role(role_id)
     name = role.name
     db = current_session()
-    holders = svc.delete_role(db, role, _me().principal.actor)
+    holders = svc.delete_role(db, role, _me())
     db.commit()
     flash(_("Role %(name)s deleted; %(count)s users held it.", name=name, count=format_number(holders)), "success")
     return redirect(url_for(".roles"))

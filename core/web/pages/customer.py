@@ -386,7 +386,7 @@ def log(customer_id: int) -> Any:
         values = interaction_service.build_interaction(
             customer_id, data["kind"], data["channel"], data.get("summary") or "",
             direction=data["direction"], value=data.get("value"), currency=data.get("currency"),
-            occurred_at=data.get("occurred_at"), payload=data.get("payload"), created_by_id=user.id,
+            occurred_at=data.get("occurred_at"), payload=data.get("payload"), created_by_id=user.user_id,
         )
     except interaction_service.InteractionError as exc:
         form.errors[_SCHEMA_TO_FORM.get(exc.field, exc.field)] = [exc.message]

@@ -203,7 +203,7 @@ def _form_page(form: FormResult, *, customer: Any = None, status: int = 200, sta
 def _actor() -> Any:
     user = staff_user()
     assert user is not None
-    return user.principal.actor
+    return user
 
 
 @bp.route("/customers/new", methods=["GET", "POST"])

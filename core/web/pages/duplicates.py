@@ -200,7 +200,7 @@ def merge() -> Any:
     assert user is not None
     runtime = current_app.extensions["payvand"]
     try:
-        record = merge_customers(session, target, source, user.principal.actor, runtime.plugins)
+        record = merge_customers(session, target, source, user, runtime.plugins)
         session.commit()
     except MergeError as exc:
         session.rollback()
@@ -236,7 +236,7 @@ def undo(merge_id: int) -> Any:
     user = staff_user()
     assert user is not None
     try:
-        undo_merge(session, record, user.principal.actor)
+        undo_merge(session, record, user)
         session.commit()
         flash(_("The merge was undone: customer %(source)s is separate again.", source=source_id), "success")
     except MergeError as exc:

@@ -55,7 +55,7 @@ def set_locale() -> Any:
         user = staff_user()
         assert user is not None
         db = current_session()
-        db.execute(sa.update(User).where(User.id == user.id).values(locale=form.data["locale"]))
+        db.execute(sa.update(User).where(User.id == user.user_id).values(locale=form.data["locale"]))
         db.commit()
         session["locale"] = form.data["locale"]
     return redirect(local_path(form.values.get("next")) or url_for("home.index"))

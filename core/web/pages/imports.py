@@ -139,8 +139,8 @@ def _visible_job(job_id: int) -> ImportJob:
     user = staff_user()
     assert user is not None
     query = sa.select(ImportJob).where(ImportJob.id == job_id)
-    if not user.principal.is_superuser:
-        query = query.where(ImportJob.user_id == user.id)
+    if not user.is_superuser:
+        query = query.where(ImportJob.user_id == user.user_id)
     job = current_session().execute(query).scalar_one_or_none()
     if job is None:
         abort(404)
@@ -156,8 +156,8 @@ def _recent_jobs() -> list[Any]:
         .order_by(ImportJob.id.desc())
         .limit(RECENT_JOBS)
     )
-    if not user.principal.is_superuser:
-        query = query.where(ImportJob.user_id == user.id)
+    if not user.is_superuser:
+        query = query.where(ImportJob.user_id == user.user_id)
     return [(job, email, import_jobs.job_state(job)) for job, email in current_session().execute(query).all()]
 
 
@@ -165,7 +165,7 @@ def _upload_page(form: FormResult, status: int = 200) -> Any:
     limit = import_jobs.max_upload_bytes(current_app.config)
     return render_template(
         "imports/index.html", form=form, jobs=_recent_jobs(), limit_mb=import_jobs._megabytes(limit),
-        show_owner=bool(staff_user() and staff_user().principal.is_superuser),  # type: ignore[union-attr]
+        show_owner=bool(staff_user() and staff_user().is_superuser),  # type: ignore[union-attr]
     ), status
 
 
@@ -188,7 +188,7 @@ def upload() -> Any:
     try:
         if upload_file is None or not filename:
             raise import_jobs.UploadError("missing", "Choose a CSV file to import.")
-        job = import_jobs.create_job(db, current_app.config, upload_file.stream, filename, user.id)
+        job = import_jobs.create_job(db, current_app.config, upload_file.stream, filename, user.user_id)
         db.commit()
     except import_jobs.UploadError as exc:
         db.rollback()
@@ -251,7 +251,7 @@ def mapping(job_id: int) -> Any:
                 build_mapping(preview.header, mapping_dict, declared)
                 import_jobs.start_job(
                     current_session(), job, mapping=mapping_dict, on_duplicate=form.data["on_duplicate"],
-                    dry_run=form.data["dry_run"], region=region, actor=user.principal.actor,
+                    dry_run=form.data["dry_run"], region=region, actor=user,
                 )
             except (MappingError, CannotImport) as exc:
                 form.errors.setdefault("_form", []).append(str(exc))

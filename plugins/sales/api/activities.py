@@ -15,7 +15,7 @@ from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api import blp
 from payvand.plugins.sales.api.fields import BusinessDateTime, id_field, needs_json
 from payvand.plugins.sales.services import activities as service
-from payvand.sdk import ApiError, principal, require, session
+from payvand.sdk import ApiError, current_actor, require, session
 
 _WHEN = {"description": "An ISO 8601 time with its offset, e.g. 2026-12-01T10:30:00+03:30",
          "examples": ["2026-12-01T10:30:00+03:30"]}
@@ -120,7 +120,7 @@ def _fail(exc: service.ActivityError) -> ApiError:
 
 def _activity_or_404(activity_id: int) -> Any:
     try:
-        return service.get_activity(session(), activity_id, principal())
+        return service.get_activity(session(), activity_id, current_actor())
     except service.ActivityNotFound:
         raise ApiError(404, f"There is no activity {activity_id}.") from None
 
@@ -139,7 +139,7 @@ class Activities(MethodView):
         if args.get("due_from") and args.get("due_to") and args["due_from"] > args["due_to"]:
             raise ApiError(422, "due_from must not be after due_to.", fields={"due_to": ["Must not be before due_from."]})
         try:
-            items, next_cursor = service.list_activities(session(), principal(), service.ActivityFilter(**args),
+            items, next_cursor = service.list_activities(session(), current_actor(), service.ActivityFilter(**args),
                                                          cursor=cursor, limit=limit)
         except service.BadCursor:
             raise ApiError(422, "The cursor is not valid.", fields={"cursor": ["Not a cursor of this list."]}) from None
@@ -153,7 +153,7 @@ class Activities(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Plan an activity on a deal, a lead or a customer; owned by the caller unless a manager names `owner_id`."""
         try:
-            activity = service.create_activity(session(), data, principal())
+            activity = service.create_activity(session(), data, current_actor())
         except service.ActivityError as exc:
             raise _fail(exc) from None
         session().commit()
@@ -179,11 +179,11 @@ class ActivityItem(MethodView):
         activity = _activity_or_404(activity_id)
         done = data.pop("done", None)
         try:
-            service.update_activity(session(), activity, data, principal())
+            service.update_activity(session(), activity, data, current_actor())
             if done is True:
-                service.complete_activity(session(), activity, principal())
+                service.complete_activity(session(), activity, current_actor())
             elif done is False:
-                service.reopen_activity(session(), activity, principal())
+                service.reopen_activity(session(), activity, current_actor())
         except service.ActivityError as exc:
             raise _fail(exc) from None
         session().commit()
@@ -193,7 +193,7 @@ class ActivityItem(MethodView):
     @blp.response(204)
     def delete(self, activity_id: int) -> None:
         """Delete an activity."""
-        service.delete_activity(session(), _activity_or_404(activity_id), principal())
+        service.delete_activity(session(), _activity_or_404(activity_id), current_actor())
         session().commit()
 
 
@@ -207,6 +207,6 @@ class ActivityDone(MethodView):
         """Mark an activity done (again: no change). A call, meeting or email on a customer is recorded on
         the customer's timeline as `sales.activity_done`."""
         activity = _activity_or_404(activity_id)
-        service.complete_activity(session(), activity, principal())
+        service.complete_activity(session(), activity, current_actor())
         session().commit()
         return activity

@@ -23,7 +23,7 @@ from payvand.plugins.sales.api.fields import (
     parse_cursor,
 )
 from payvand.plugins.sales.services import pipeline as service
-from payvand.sdk import ApiError, principal, require, session
+from payvand.sdk import ApiError, current_actor, require, session
 
 CURRENCY = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"), metadata={"description": "ISO 4217 code, e.g. IRR",
                                                                              "examples": ["IRR"]})
@@ -199,7 +199,7 @@ def _deal_or_404(deal_id: int) -> Any:
     if not 1 <= deal_id <= MAX_ID:
         raise ApiError(404, f"There is no deal {deal_id}.")
     try:
-        return service.get_deal(session(), deal_id, principal())
+        return service.get_deal(session(), deal_id, current_actor())
     except service.DealNotFound:
         raise ApiError(404, f"There is no deal {deal_id}.") from None
 
@@ -245,7 +245,7 @@ class Deals(MethodView):
         """List deals newest first (own only without `sales.manage`): filter by status, pipeline, stage, owner, customer."""
         cursor = parse_cursor(args.pop("cursor", None))
         limit = args.pop("limit")
-        items, last = service.list_deals(session(), principal(), after_id=cursor, limit=limit, **args)
+        items, last = service.list_deals(session(), current_actor(), after_id=cursor, limit=limit, **args)
         return {"items": items, "next_cursor": str(last) if last else None}
 
     @require(perm.DEAL_EDIT)
@@ -256,7 +256,7 @@ class Deals(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Create a deal at the bottom of its stage; owned by the caller unless a manager names `owner_id`."""
         try:
-            deal = service.create_deal(session(), data, principal())
+            deal = service.create_deal(session(), data, current_actor())
         except service.PipelineError as exc:
             raise _fail(exc) from None
         session().commit()
@@ -281,7 +281,7 @@ class DealItem(MethodView):
         """Change a deal's title, amount, currency, expected close, customer, owner (managers) or products."""
         deal = _deal_or_404(deal_id)
         try:
-            service.update_deal(session(), deal, data, principal())
+            service.update_deal(session(), deal, data, current_actor())
         except service.PipelineError as exc:
             raise _fail(exc) from None
         session().commit()
@@ -302,7 +302,7 @@ class DealMove(MethodView):
         deal = _deal_or_404(deal_id)
         try:
             service.move_deal(session(), deal, data["stage_id"], data.get("position"), data.get("reason_id"),
-                              principal())
+                              current_actor())
         except service.PipelineError as exc:
             raise _fail(exc) from None
         session().commit()
@@ -319,7 +319,7 @@ class Forecast(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Sum of amount × probability / 100 per currency of open deals, by month of expected close or by owner;
         `by=stage` gives count, sum and weighted sum per stage for every deal (own only without `sales.manage`)."""
-        s, caller, pipeline_id = session(), principal(), args.get("pipeline_id")
+        s, caller, pipeline_id = session(), current_actor(), args.get("pipeline_id")
         rows: list[dict[str, Any]] = []
         if args["by"] == "month":
             for r in service.forecast_by_month(s, caller, calendar=args["calendar"], pipeline_id=pipeline_id):

@@ -11,7 +11,7 @@ from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api import blp
 from payvand.plugins.sales.api.fields import needs_json
 from payvand.plugins.sales.services import leads as service
-from payvand.sdk import ApiError, principal, require, session
+from payvand.sdk import Actor, ApiError, current_actor, require, session
 
 LEAD_EXAMPLE = {
     "given_name": "Sara", "family_name": "Ahmadi", "email": "Sara@Example.com", "phone": "+98 912 345 6789",
@@ -35,8 +35,8 @@ class ConversionOut(Schema):
     deal_id = fields.Integer(allow_none=True, required=True)
 
 
-def _viewer() -> service.Viewer:
-    return service.Viewer.of(principal())
+def _viewer() -> Actor:
+    return current_actor()
 
 
 def _api_error(exc: service.LeadError) -> ApiError:
@@ -75,7 +75,7 @@ class Leads(MethodView):
         (a rep naming someone else gets 422)."""
         data.setdefault("source", "api")
         try:
-            lead = service.create_lead(data, owner_id=principal().user_id, viewer=_viewer())
+            lead = service.create_lead(data, owner_id=current_actor().user_id, viewer=_viewer())
         except service.LeadError as exc:
             session().rollback()
             raise _api_error(exc) from None

@@ -553,7 +553,7 @@ def reminders_widget(user: Any) -> Any:
 
     if user is None or not user.can(perm.DEAL_VIEW):
         return None
-    user_id = getattr(user, "id", None) or getattr(user, "user_id", None)
+    user_id = user.user_id
     if user_id is None:
         return None
     s = session()

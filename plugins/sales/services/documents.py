@@ -46,7 +46,7 @@ from payvand.sdk import (
     keep_text,
     local_zone,
     mail_enabled,
-    principal,
+    current_actor,
     record_interaction,
     record_interactions,
     send_mail,
@@ -523,7 +523,7 @@ _LINE_COLUMNS = ("position", "product_id", "description", "quantity", "unit_pric
 def _acting_user_id() -> int | None:
     """The user of the current API or staff request (None in jobs, the CLI and outside requests)."""
     try:
-        return int(principal().user_id)
+        return int(current_actor().user_id)
     except Exception:  # noqa: BLE001 - no request, no app, or an anonymous caller
         return None
 

@@ -19,10 +19,10 @@ from typing import Any
 import sqlalchemy as sa
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
-from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import MAX_ID, Deal, Lead
 from payvand.plugins.sales.services import pipeline, rules
 from payvand.sdk import (
+    Actor,
     Customer,
     NormalizationError,
     User,
@@ -293,24 +293,6 @@ class ConvertIn(Schema):
         return data
 
 
-@dataclasses.dataclass(frozen=True)
-class Viewer:
-    """Who is looking: their user id and whether they see every rep's leads (`sales.manage`)."""
-
-    user_id: int | None
-    sees_all: bool
-
-    @classmethod
-    def of(cls, principal: Any) -> Viewer:
-        """The viewer for an API or staff principal."""
-        return cls(getattr(principal, "user_id", None), bool(principal.can(perm.MANAGE)))
-
-    @property
-    def scope(self) -> rules.Scope:
-        """The viewer as a record-rule scope (`rules.py`)."""
-        return rules.Scope(self.user_id, None if self.sees_all else (self.user_id or -1))
-
-
 class BadCursor(ValueError):
     """A page cursor this service did not make."""
 
@@ -347,7 +329,7 @@ def _refuse_owner() -> LeadError:
                      status=422, code="invalid")
 
 
-def create_lead(data: dict[str, Any], *, owner_id: int | None = None, viewer: Viewer | None = None) -> Lead:
+def create_lead(data: dict[str, Any], *, owner_id: int | None = None, viewer: Actor | None = None) -> Lead:
     """Add a lead from validated `LeadIn` data in the current session (flushed, not committed);
     the values go through `normalize_lead` whoever calls.
 
@@ -359,7 +341,7 @@ def create_lead(data: dict[str, Any], *, owner_id: int | None = None, viewer: Vi
     values = normalize_lead(data, phone_region())  # already done by `LeadIn`; kept here for any other caller
     values.setdefault("owner_id", owner_id)
     values.setdefault("source", "manual")
-    if viewer is not None and not rules.may_assign(viewer.scope, values.get("owner_id")):
+    if viewer is not None and not rules.may_assign(rules.scope_of(viewer), values.get("owner_id")):
         raise _refuse_owner()
     check_owner(values.get("owner_id"))
     lead = Lead(status=values.pop("status", "new"), utm={}, score=0, score_details=[])
@@ -369,19 +351,19 @@ def create_lead(data: dict[str, Any], *, owner_id: int | None = None, viewer: Vi
     return lead
 
 
-def visible(query: sa.Select[Any], viewer: Viewer) -> sa.Select[Any]:
+def visible(query: sa.Select[Any], viewer: Actor) -> sa.Select[Any]:
     """`query` over leads narrowed by the record rule (`rules.py`): a rep sees only the leads they own."""
-    return rules.restrict(query, Lead, viewer.scope)
+    return rules.restrict(query, Lead, rules.scope_of(viewer))
 
 
-def get_lead(lead_id: int, viewer: Viewer) -> Lead | None:
+def get_lead(lead_id: int, viewer: Actor) -> Lead | None:
     """The lead with this id if the viewer may see it, else None."""
     if not 0 < lead_id <= MAX_ID:
         return None
     return session().scalars(visible(sa.select(Lead).where(Lead.id == lead_id), viewer)).first()
 
 
-def update_lead(lead: Lead, data: dict[str, Any], viewer: Viewer | None = None) -> dict[str, list[Any]]:
+def update_lead(lead: Lead, data: dict[str, Any], viewer: Actor | None = None) -> dict[str, list[Any]]:
     """Apply a validated `LeadPatch`; return the changes as `{field: [old, new]}`.
 
     With a `viewer`, a new owner is held to the record rule (`rules.may_assign`: 422 for a rep
@@ -390,7 +372,7 @@ def update_lead(lead: Lead, data: dict[str, Any], viewer: Viewer | None = None) 
         raise LeadError("A converted lead keeps its status.", fields={"status": ["Already converted."]},
                         code="lead_converted")
     data = normalize_lead(data, phone_region())  # already done by `LeadPatch`; kept for any other caller
-    if "owner_id" in data and viewer is not None and not rules.may_assign(viewer.scope, data["owner_id"], lead.owner_id):
+    if "owner_id" in data and viewer is not None and not rules.may_assign(rules.scope_of(viewer), data["owner_id"], lead.owner_id):
         raise _refuse_owner()
     if "owner_id" in data:
         check_owner(data["owner_id"])
@@ -441,7 +423,7 @@ def _search_conditions(raw: str) -> list[Any]:
     return conditions
 
 
-def list_leads(args: dict[str, Any], viewer: Viewer) -> tuple[list[Lead], str | None]:
+def list_leads(args: dict[str, Any], viewer: Actor) -> tuple[list[Lead], str | None]:
     """One page of leads the viewer may see, filtered, newest first or by score; and the next cursor.
 
     Pages are keyed on (id) or (score, id), both indexed, so a page costs the same at any depth.

@@ -35,20 +35,17 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Activity, Deal, Invoice, Lead, Order, Payment, Quote
-from payvand.sdk import Customer
+from payvand.sdk import Actor, Customer, current_actor
 from sqlalchemy.orm import aliased
 
 
-class Caller(Protocol):
-    """Whoever acts: an API or staff principal (`user_id`), a staff user (`id`), with `can()`."""
-
-    def can(self, permission: str) -> bool:
-        """True when the caller holds `permission`."""
+#: Whoever acts (the kernel's one actor type); None in older signatures means the system.
+Caller = Actor
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,17 +72,15 @@ def scope_of(caller: Caller | Scope | None) -> Scope:
         return SYSTEM
     if isinstance(caller, Scope):
         return caller
-    user_id = getattr(caller, "user_id", None) or getattr(caller, "id", None)
+    user_id = caller.user_id
     if caller.can(perm.MANAGE):
         return Scope(user_id, None)
     return Scope(user_id, user_id if user_id is not None else -1, bool(caller.can(perm.DOCUMENT_ALL)))
 
 
-def acting() -> Caller | None:
-    """The caller of the current API or staff request, or None outside a request (jobs, CLI)."""
-    from flask import g, has_app_context
-
-    return g.get("payvand_principal") if has_app_context() else None
+def acting() -> Caller:
+    """The actor of the current API or staff request; the system outside a request (jobs, CLI)."""
+    return current_actor()
 
 
 # --------------------------------------------------------------------------- the rules

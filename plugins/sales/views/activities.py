@@ -483,7 +483,7 @@ def customer_activities_panel(customer: Any, user: Any) -> Panel | None:
 
 def badge_count(user: Any) -> int:
     """How many of the user's open activities are overdue or due today (for a nav badge); one query."""
-    user_id = getattr(user, "id", None) or getattr(user, "user_id", None)
+    user_id = user.user_id
     if user_id is None:
         return 0
     return service.reminder_count(session(), user_id, local_zone())

@@ -217,7 +217,7 @@ def _form_page(form: FormResult, found: Deal | None, status: int = 200) -> Any:
     if viewer.can(perm.MANAGE):
         owners = _owner_choices()
     elif form.error("owner_id"):
-        owner = found.owner_id if found is not None and found.owner_id is not None else viewer.id
+        owner = found.owner_id if found is not None and found.owner_id is not None else viewer.user_id
         owners = [(owner, service.owner_names(session(), [owner]).get(owner) or str(owner))]
     else:
         owners = []
@@ -230,7 +230,7 @@ def _form_page(form: FormResult, found: Deal | None, status: int = 200) -> Any:
 def deal_new() -> Any:
     """The new-deal form (validated like the API)."""
     if request.method == "GET":
-        return _form_page(FormResult.empty({"currency": "IRR", "owner_id": current_staff().id,
+        return _form_page(FormResult.empty({"currency": "IRR", "owner_id": current_staff().user_id,
                                             "customer_id": request.args.get("customer_id", "")}), None)
     form = parse_form(DealForm())
     if form.ok:

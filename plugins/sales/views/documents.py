@@ -24,7 +24,7 @@ from payvand.sdk import (
     FormResult,
     Panel,
     call_hook,
-    current_staff,
+    current_actor,
     isolate,
     localize_digits,
     parse_form,
@@ -253,7 +253,7 @@ def _invoice_page(invoice_id: int, form: FormResult, status: int = 200) -> Any:
     found = _invoice_or_404(invoice_id)
     order = session().get(Order, found.order_id) if found.order_id else None
     lines = order.lines if order is not None else []
-    views = [view for view in call_hook("payvand_invoice_views", invoice=found, user=current_staff())
+    views = [view for view in call_hook("payvand_invoice_views", invoice=found, actor=current_actor())
              if isinstance(view, Panel)]  # other plugins' billing views (e.g. an official layout)
     return render_template("sales/invoice.html", doc=found, order=order, lines=lines, taxes=service.tax_summary(lines),
                            customer=session().get(Customer, found.customer_id), statuses=INVOICE_STATUSES,

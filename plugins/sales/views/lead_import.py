@@ -102,8 +102,8 @@ def lead_import_upload() -> Any:
     dry_run = values["dry_run"] in ("1", "on")
     filename = (request.files["file"].filename or "leads.csv")[-200:]
     try:
-        result = service.import_leads(io.BytesIO(data), on_duplicate=values["on_duplicate"], owner_id=user.id,
-                                      only_owner=None if user.can(perm.MANAGE) else user.id, dry_run=dry_run,
+        result = service.import_leads(io.BytesIO(data), on_duplicate=values["on_duplicate"], owner_id=user.user_id,
+                                      only_owner=None if user.can(perm.MANAGE) else user.user_id, dry_run=dry_run,
                                       name=filename)
     except CsvFileError as exc:
         session().rollback()

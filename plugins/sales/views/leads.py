@@ -30,6 +30,7 @@ from payvand.plugins.sales.services import rules
 from payvand.plugins.sales.views import as_id, bp
 from payvand.plugins.sales.views.activities import lead_activities_html
 from payvand.sdk import (
+    Actor,
     N_,
     ApiError,
     FormResult,
@@ -195,10 +196,10 @@ def lead_form_thanks() -> Any:
 # --------------------------------------------------------------------------- staff pages
 
 
-def _viewer() -> service.Viewer:
+def _viewer() -> Actor:
     user = current_staff()
     assert user is not None  # guaranteed by staff_required
-    return service.Viewer(user.id, user.can(perm.MANAGE))
+    return user
 
 
 def _lead_or_404(lead_id: int) -> Any:
@@ -246,7 +247,7 @@ def _validate(schema: Any, data: dict[str, Any], values: dict[str, Any]) -> Form
 
 def _owner_field(form: FormResult, current: Any = ...) -> None:
     """A rep assigns leads to themselves only; a manager to anyone (the rule: `rules.may_assign`)."""
-    if "owner_id" in form.data and not rules.may_assign(_viewer().scope, form.data["owner_id"], current):
+    if "owner_id" in form.data and not rules.may_assign(rules.scope_of(_viewer()), form.data["owner_id"], current):
         form.errors["owner_id"] = [_("You can assign leads only to yourself.")]
 
 
@@ -270,7 +271,7 @@ def leads() -> Any:
     viewer = _viewer()
     return render_template(
         "sales/leads.html", leads=rows, owners=service.owner_names(rows), filters=request.args,
-        owner_choices=service.owner_choices() if viewer.sees_all else [], next_url=next_url, first_url=first_url,
+        owner_choices=service.owner_choices() if viewer.can(perm.MANAGE) else [], next_url=next_url, first_url=first_url,
         statuses=STATUS_LABELS, sources=SOURCE_LABELS, display_name=service.display_name,
     )
 
@@ -280,7 +281,7 @@ def leads() -> Any:
 def lead_new() -> Any:
     """Enter a lead by hand (owned by the author unless a manager assigns it)."""
     viewer = _viewer()
-    choices = service.owner_choices() if viewer.sees_all else []
+    choices = service.owner_choices() if viewer.can(perm.MANAGE) else []
     if request.method == "GET":
         form = FormResult.empty({"owner_id": viewer.user_id, "source": "manual"})
         return render_template("sales/lead_new.html", form=form, owner_choices=choices, sources=SOURCE_LABELS)
@@ -310,7 +311,7 @@ def _lead_page(lead: Any, form: FormResult | None = None, status: int = 200) -> 
         form = FormResult.empty(values)
     return render_template(
         "sales/lead.html", lead=lead, form=form, explain=scoring.explain(lead), owners=service.owner_names([lead]),
-        owner_choices=service.owner_choices() if viewer.sees_all else [], statuses=STATUS_LABELS,
+        owner_choices=service.owner_choices() if viewer.can(perm.MANAGE) else [], statuses=STATUS_LABELS,
         sources=SOURCE_LABELS, open_statuses=service.OPEN_STATUSES, display_name=service.display_name,
         activities_html=Markup(lead_activities_html(lead, current_staff())) if current_staff().can(perm.DEAL_VIEW) else None,
     ), status

@@ -17,6 +17,7 @@ import click
 import sqlalchemy as sa
 
 from payvand.sdk import (
+    Actor,
     Customer,
     CustomerField,
     Interaction,
@@ -119,7 +120,7 @@ def payvand_cli() -> list[click.Command]:
 
 
 @hookimpl
-def payvand_customer_panels(customer: Customer, user: Any) -> Panel:
+def payvand_customer_panels(customer: Customer, actor: Actor) -> Panel:
     """How many notes the customer has (one query)."""
     count = session().scalar(sa.select(sa.func.count()).select_from(Note).where(Note.customer_id == customer.id))
     return Panel(title="Example notes", html=f"<p>{count} note(s)</p>", order=50, key="payvand_example.notes")
