@@ -17,8 +17,13 @@ import unicodedata
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-
-from payvand.core.digits import ARABIC_DIGITS, PERSIAN_DIGITS, latin_table, to_latin_digits, to_persian_digits
+from payvand.core.digits import (
+    ARABIC_DIGITS,
+    PERSIAN_DIGITS,
+    latin_table,
+    to_latin_digits,
+    to_persian_digits,
+)
 
 __all__ = [  # the digit helpers are re-exported: many modules read them from here
     "ARABIC_DIGITS", "PERSIAN_DIGITS", "ZWNJ", "NormalizationError", "clean_text", "fold", "keep_text",

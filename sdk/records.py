@@ -21,9 +21,16 @@ import decimal
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from payvand.core.db import Base, BigId, ExactDecimal, JSONText, UTCDateTime, current_session, session_scope, utcnow
+from payvand.core.db import (
+    Base,
+    BigId,
+    ExactDecimal,
+    JSONText,
+    UTCDateTime,
+    current_session,
+    session_scope,
+    utcnow,
+)
 from payvand.core.importing.guard import guard as csv_guard  # CSV writing: the formula guard
 from payvand.core.importing.source import CsvSource  # CSV reading: encoding, delimiter
 from payvand.core.importing.source import SourceError as CsvSourceError
@@ -34,6 +41,7 @@ from payvand.core.normalize import fold as fold_text
 from payvand.core.schemas import CustomerOut, InteractionOut
 from payvand.core.services.interactions import InteractionError, Source, build_interaction, record
 from payvand.sdk import _context
+from sqlalchemy.orm import Session
 
 __all__ = [
     # the session and settings
@@ -154,7 +162,6 @@ def create_customer(data: dict[str, Any], *, source: str = "plugin") -> Customer
     invalid input. The caller commits.
     """
     from marshmallow import ValidationError
-
     from payvand.core.api.errors import ApiError
     from payvand.core.schemas import CustomerIn
     from payvand.core.services.customers import create_customer as create
@@ -191,9 +198,8 @@ def search_customers(q: str, limit: int = 10) -> list[Customer]:
     queries whatever the number); an empty `q` finds nothing.
     """
     import sqlalchemy as sa
-    from sqlalchemy.orm import selectinload
-
     from payvand.core.services.customer_list import search_filter
+    from sqlalchemy.orm import selectinload
 
     if not q or not q.strip():
         return []

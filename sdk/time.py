@@ -15,9 +15,15 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 
-from payvand.core.dates import MAX_BUSINESS_DATE, MIN_BUSINESS_DATE, BusinessDate, BusinessDateTime, business_date
+from payvand.core.dates import (
+    MAX_BUSINESS_DATE,
+    MIN_BUSINESS_DATE,
+    BusinessDate,
+    BusinessDateTime,
+    business_date,
+    in_business_range,
+)
 from payvand.core.dates import RANGE_MESSAGE as BUSINESS_DATE_MESSAGE
-from payvand.core.dates import in_business_range
 from payvand.core.db import current_session
 from payvand.core.locale_format import jalali_month_days, jalali_month_name
 from payvand.sdk import _context

@@ -16,10 +16,16 @@ from __future__ import annotations
 import time as _clock
 
 from flask import current_app, g, has_app_context
-
 from payvand.core.api.base import ApiBlueprint, principal, require
 from payvand.core.api.errors import ApiError
-from payvand.core.uploads import FILE_TYPES, FileType, UploadRejected, check_upload, send_upload, upload_type
+from payvand.core.uploads import (
+    FILE_TYPES,
+    FileType,
+    UploadRejected,
+    check_upload,
+    send_upload,
+    upload_type,
+)
 from payvand.core.web.access import csrf_exempt, public_page, staff_required
 from payvand.core.web.access import staff_user as current_staff
 from payvand.core.web.forms import NUMBER_MESSAGE, FormResult, parse_form, read_number, read_numbers

@@ -5,8 +5,14 @@ from __future__ import annotations
 import pathlib
 
 import pytest
-
-from payvand.core.digits import ARABIC_DIGITS, LATIN_DIGITS, PERSIAN_DIGITS, latin_table, to_latin_digits, to_persian_digits
+from payvand.core.digits import (
+    ARABIC_DIGITS,
+    LATIN_DIGITS,
+    PERSIAN_DIGITS,
+    latin_table,
+    to_latin_digits,
+    to_persian_digits,
+)
 from payvand.sdk import to_latin_digits as sdk_to_latin
 from payvand.sdk import to_persian_digits as sdk_to_persian
 

@@ -80,7 +80,7 @@ def _guide_tables() -> dict[str, dict[str, str]]:
 
     guide = (ROOT / "docs" / "integrator-guide.md").read_text(encoding="utf-8")
     section = guide.split("### SDK reference and stability\n", 1)[1]
-    section = re.split(r"^### ", section, maxsplit=1, flags=re.M)[0]
+    section = re.split(r"^### ", section, maxsplit=1, flags=re.MULTILINE)[0]
     tables: dict[str, dict[str, str]] = {}
     module = None
     for line in section.splitlines():

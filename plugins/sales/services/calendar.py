@@ -19,7 +19,13 @@ import sqlalchemy as sa
 from payvand.plugins.sales.models import Activity
 from payvand.plugins.sales.services.activities import _visible, day_bounds
 from payvand.plugins.sales.services.pipeline import Caller, scope_of
-from payvand.sdk import from_jalali, jalali_month_days, jalali_month_name, to_jalali, to_persian_digits
+from payvand.sdk import (
+    from_jalali,
+    jalali_month_days,
+    jalali_month_name,
+    to_jalali,
+    to_persian_digits,
+)
 from sqlalchemy.orm import Session
 
 Calendar = Literal["jalali", "gregorian"]
