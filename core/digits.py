@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+#: A `str.translate` table: code points to a string (or a code point), None deleting.
+Table = dict[int, int | str | None]
+
 __all__ = [
     "ARABIC_DIGITS",
     "LATIN_DIGITS",
@@ -27,18 +30,18 @@ PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
 ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
 
 #: Persian and Arabic-Indic digits to Latin ones (a `str.translate` table).
-TO_LATIN: dict[int, int | str | None] = str.maketrans(PERSIAN_DIGITS + ARABIC_DIGITS, LATIN_DIGITS * 2)
+TO_LATIN: Table = dict(str.maketrans(PERSIAN_DIGITS + ARABIC_DIGITS, LATIN_DIGITS * 2))
 #: Latin digits to Persian ones (a `str.translate` table), for display in `fa`.
-TO_PERSIAN: dict[int, int | str | None] = str.maketrans(LATIN_DIGITS, PERSIAN_DIGITS)
+TO_PERSIAN: Table = dict(str.maketrans(LATIN_DIGITS, PERSIAN_DIGITS))
 
 
-def latin_table(extra: Mapping[str, str | None]) -> dict[int, int | str | None]:
+def latin_table(extra: Mapping[str, str | None]) -> Table:
     """`TO_LATIN` plus `extra` (one character each: mapped to a string, or deleted with None).
 
     For a single `str.translate` pass that also reads separators (`{"٫": "."}`) or drops
     noise (`dict.fromkeys(" -()")`); the digits themselves always come from this module.
     """
-    return {**TO_LATIN, **str.maketrans(dict(extra))}
+    return {**TO_LATIN, **{ord(char): value for char, value in extra.items()}}
 
 
 def to_latin_digits(text: str) -> str:
