@@ -16,6 +16,11 @@ with the importer's bulk PRAGMAs too (`baseline_same_pragmas_rows_per_s`,
 `ratio_vs_same_pragmas`), so the figure does not hinge on the page-cache setting. On a
 shared machine wall time depends on the neighbours; `cpu_ratio` (baseline CPU seconds /
 import CPU seconds, all threads) shows the work done independently of them.
+
+The import runs twice per round: `import_*` as a web process runs it (an import job's thread;
+Python's garbage collector left alone) and `import_cli_*` as `payvand import customers` runs
+it (the collector paused for its own process, `payvand.core.cli.bulk.paused_gc`);
+`import_cpu_over_cli_cpu` is what leaving the collector alone costs in CPU time.
 """
 
 from __future__ import annotations
@@ -278,8 +283,16 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def child_import(database: Path, csv_path: Path, batch: int) -> dict[str, object]:
-    """Run the importer (in this child process) and report its time, counts and peak RSS."""
+def child_import(database: Path, csv_path: Path, batch: int, cli: bool = False) -> dict[str, object]:
+    """Run the importer (in this child process) and report its time, counts and peak RSS.
+
+    As a web process runs it (the garbage collector left alone), or with `cli` as `payvand
+    import customers` runs it (the collector paused for the process, young generations
+    collected after each batch: `payvand.core.cli.bulk.paused_gc`).
+    """
+    import contextlib
+
+    from payvand.core.cli.bulk import paused_gc
     from payvand.core.importer import ImportOptions, import_customers
     from payvand.core.runtime import Runtime
 
@@ -291,7 +304,8 @@ def child_import(database: Path, csv_path: Path, batch: int) -> dict[str, object
         }
     )
     cpu = _cpu()
-    report = import_customers(runtime, csv_path, ImportOptions(batch_size=batch))
+    with paused_gc() if cli else contextlib.nullcontext(lambda: None) as collect:
+        report = import_customers(runtime, csv_path, ImportOptions(batch_size=batch), progress=lambda _: collect())
     return {
         "seconds": report.seconds,
         "cpu_seconds": _cpu() - cpu,
@@ -375,15 +389,19 @@ def one_round(folder: Path, template: Path, csv_path: Path, batch: int) -> dict[
     """Run the import, then both baselines on the rows it wrote, each in a fresh database."""
     for old in folder.glob("run-*.sqlite3*"):
         old.unlink()
-    paths = {name: folder / f"run-{name}.sqlite3" for name in ("import", "baseline", "tuned")}
-    for path in paths.values():
-        shutil.copyfile(template, path)
+    paths = {name: folder / f"run-{name}.sqlite3" for name in ("import", "cli", "baseline", "tuned")}
+    for name in ("import", "baseline", "tuned"):
+        shutil.copyfile(template, paths[name])
     size = ["--batch", str(batch)]
     results = {
         "import": run_child(
             "--child", "import", "--db", str(paths["import"]), "--src", str(csv_path), *size
         )
     }
+    shutil.copyfile(template, paths["cli"])
+    results["import_cli"] = run_child(
+        "--child", "import_cli", "--db", str(paths["cli"]), "--src", str(csv_path), *size
+    )
     for kind in ("baseline", "tuned"):
         results[kind] = run_child(
             "--child", kind, "--db", str(paths[kind]), "--src", str(paths["import"]), *size
@@ -403,12 +421,12 @@ def main() -> None:
         help="rounds of import + baselines; the fastest time of each is reported",
     )
     parser.add_argument("--keep", help="keep the work folder here instead of a temporary one")
-    parser.add_argument("--child", choices=["import", "baseline", "tuned"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["import", "import_cli", "baseline", "tuned"], help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--src", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child == "import":
-        print(json.dumps(child_import(Path(args.db), Path(args.src), args.batch)))
+    if args.child in ("import", "import_cli"):
+        print(json.dumps(child_import(Path(args.db), Path(args.src), args.batch, cli=args.child == "import_cli")))
         return
     if args.child in ("baseline", "tuned"):
         tuned = args.child == "tuned"
@@ -423,9 +441,10 @@ def main() -> None:
         rounds = [one_round(folder, template, csv_path, args.batch) for _ in range(args.repeat)]
         best = {
             kind: min((r[kind] for r in rounds), key=lambda x: x["seconds"])
-            for kind in ("import", "baseline", "tuned")
+            for kind in ("import", "import_cli", "baseline", "tuned")
         }
         result, base, tuned = best["import"], best["baseline"], best["tuned"]
+        cli = best["import_cli"]
         import_rate = args.rows / result["seconds"]
         base_rate = args.rows / base["seconds"]
         tuned_rate = args.rows / tuned["seconds"]
@@ -442,6 +461,10 @@ def main() -> None:
                     "cpu_ratio": round(base["cpu_seconds"] / result["cpu_seconds"], 3),
                     "import_seconds": round(result["seconds"], 2),
                     "import_cpu_seconds": round(result["cpu_seconds"], 2),
+                    "import_cli_rows_per_s": round(args.rows / cli["seconds"]),
+                    "import_cli_seconds": round(cli["seconds"], 2),
+                    "import_cli_cpu_seconds": round(cli["cpu_seconds"], 2),
+                    "import_cpu_over_cli_cpu": round(result["cpu_seconds"] / cli["cpu_seconds"], 3),
                     "baseline_seconds": round(base["seconds"], 2),
                     "baseline_cpu_seconds": round(base["cpu_seconds"], 2),
                     "baseline_same_pragmas_seconds": round(tuned["seconds"], 2),

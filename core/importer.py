@@ -11,13 +11,11 @@ the database it is split in halves until the failing rows are isolated and rejec
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
-import gc
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -30,6 +28,7 @@ from payvand.core.importing.mapping import ColumnMap, MappingError, build_mappin
 from payvand.core.importing.records import Record, RowError, RowParser
 from payvand.core.importing.source import CsvSource, SourceError
 from payvand.core.importing.writer import BatchOutcome, BatchWriter, ConcurrentChange
+from payvand.core.settings import phone_region
 
 __all__ = [
     "CannotImport",
@@ -66,8 +65,9 @@ class ImportOptions:
     `mapping` maps column headers to fields (see `payvand.core.importing.mapping`), on top of
     the automatic mapping. `on_duplicate` is "merge" (fill empty fields, add new emails,
     phones, tags) or "skip". `region` reads phone numbers without a country code (default:
-    the `PAYVAND_PHONE_REGION` setting). `rejects` is a path or text stream receiving the
-    rejected rows as CSV with their line and reason. `should_stop` is polled between batches.
+    the deployment's, `payvand.core.settings.phone_region`). `rejects` is a path or text
+    stream receiving the rejected rows as CSV with their line and reason. `should_stop` is
+    polled between batches.
     """
 
     mapping: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -189,16 +189,23 @@ class _RejectSink:
             self._file.close()
 
 
-def _factory_and_config(
-    target: Any,
-) -> tuple[sessionmaker[Session], dict[str, Any], dict[str, Any]]:
+def _factory_and_fields(target: Any) -> tuple[sessionmaker[Session], dict[str, Any]]:
+    """The sessionmaker of `target` (a Runtime or a sessionmaker) and its declared custom fields."""
     if isinstance(target, sessionmaker):
-        return target, {}, {}
+        return target, {}
     factory = getattr(target, "sessionmaker", None)
     if factory is None:
         raise TypeError("import_customers needs a Runtime or a sessionmaker")
     declared = target.customer_fields() if hasattr(target, "customer_fields") else {}
-    return factory, dict(getattr(target, "config", {}) or {}), declared
+    return factory, declared
+
+
+def _deployment_region(target: Any, factory: sessionmaker[Session]) -> str:
+    """The phone region of a Runtime's deployment (its setting); the default for a bare sessionmaker."""
+    if isinstance(target, sessionmaker) or not hasattr(target, "setting"):
+        return phone_region()
+    with factory() as session:
+        return phone_region(target, session)
 
 
 def _open(source: Any, options: ImportOptions) -> CsvSource:
@@ -220,7 +227,8 @@ def import_customers(
 
     `target` is a Runtime (its configuration and custom fields are used) or a sessionmaker.
     `source` is a path, a binary stream (encoding detected) or a text stream. `progress` is
-    called after each batch. Raises
+    called after each batch. The garbage collector is left as it is (a web process runs
+    imports in a thread; `payvand import customers` pauses it for its own process). Raises
     CannotImport before anything is written when the file or the options are unusable, and
     ImportAborted when the database fails part-way (committed batches stay).
     """
@@ -229,8 +237,8 @@ def import_customers(
         raise CannotImport(f"on_duplicate must be 'merge' or 'skip', not {options.on_duplicate!r}")
     if options.batch_size < 1:
         raise CannotImport("batch_size must be at least 1")
-    factory, config, declared = _factory_and_config(target)
-    region = (options.region or config.get("PAYVAND_PHONE_REGION") or "IR").upper()
+    factory, declared = _factory_and_fields(target)
+    region = (options.region or _deployment_region(target, factory)).upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise CannotImport(
             f"unknown phone region {region!r}: use a two-letter country code such as IR"
@@ -294,10 +302,10 @@ class _Run:
         self.header = mapping.header
 
     def execute(self) -> None:
-        """Read, parse and write batch by batch, with the cyclic GC kept off the import's data."""
+        """Read, parse and write batch by batch."""
         self.sink = _RejectSink(self.report, self.options.rejects, self.header)
         try:
-            with self.writer, quiet_gc():
+            with self.writer:
                 self._loop()
         except sa.exc.SQLAlchemyError as exc:  # e.g. the database cannot be reached at all
             raise ImportAborted(
@@ -327,7 +335,6 @@ class _Run:
             if len(batch) >= batch_size:
                 self._flush(batch, report.rows)
                 batch = []
-                _collect_young()
                 if self.options.should_stop is not None and self.options.should_stop():
                     report.cancelled = True
                     return
@@ -385,32 +392,6 @@ class _Run:
                 outcome.inserted_ids[0] if report.first_id is None else report.first_id
             )
             report.last_id = outcome.inserted_ids[-1]
-
-
-@contextlib.contextmanager
-def quiet_gc() -> Iterator[None]:
-    """Run the cyclic garbage collector once per batch instead of every 700 allocations.
-
-    An import creates millions of short-lived containers and holds a few large ones (the key
-    index, name caches); with the default thresholds the collector keeps re-traversing them
-    and costs about a tenth of the run. Here everything alive before the import is frozen
-    (`gc.freeze()`), automatic collection is paused, and `_collect_young()` runs after each
-    batch, so cyclic garbage (of this thread or any other) still goes, batch by batch.
-    """
-    enabled = gc.isenabled()
-    gc.freeze()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-        if enabled:
-            gc.enable()
-
-
-def _collect_young() -> None:
-    """Collect the young generations (called between batches while `quiet_gc` is active)."""
-    gc.collect(1)
 
 
 def _short(exc: BaseException) -> str:

@@ -29,7 +29,7 @@ from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from payvand.core.dates import RANGE_MESSAGE, in_business_range
-from payvand.core.normalize import to_latin_digits, to_persian_digits
+from payvand.core.digits import to_latin_digits, to_persian_digits
 
 __all__ = [
     "direction",
@@ -208,15 +208,38 @@ def jalali_is_leap(year: int) -> bool:
     return _jalali_days_before(year + 1) - _jalali_days_before(year) == 366
 
 
+def jalali_month_days(year: int, month: int) -> int:
+    """Days in a Jalali month: 31 in the first six, 30 in the next five, Esfand 29 (30 in leap years).
+
+    ValueError for a month outside 1..12.
+    """
+    if not 1 <= month <= 12:
+        raise ValueError(f"month must be in 1..12, not {month}")
+    if month <= 6:
+        return 31
+    if month <= 11:
+        return 30
+    return 30 if jalali_is_leap(year) else 29
+
+
+def jalali_month_name(month: int, locale: str = "fa") -> str:
+    """A Jalali month's name: Persian in `fa` ("فروردین"), transliterated otherwise ("Farvardin").
+
+    ValueError for a month outside 1..12.
+    """
+    if not 1 <= month <= 12:
+        raise ValueError(f"month must be in 1..12, not {month}")
+    persian = str(locale).replace("-", "_").split("_")[0] == "fa"
+    return (jdatetime.date.j_months_fa if persian else jdatetime.date.j_months_en)[month - 1]
+
+
 def jalali_to_gregorian(year: int, month: int, day: int) -> date:
     """Convert a Jalali (Solar Hijri) date to a Gregorian one; ValueError when it does not exist.
 
     Works for every Jalali date whose Gregorian date Python can hold (-621/10/11 … 9378/10/10),
     not only jdatetime's years 1–9377.
     """
-    if not 1 <= month <= 12:
-        raise ValueError(f"month must be in 1..12, not {month}")
-    length = 31 if month <= 6 else 30 if month <= 11 else 30 if jalali_is_leap(year) else 29
+    length = jalali_month_days(year, month)
     if not 1 <= day <= length:
         raise ValueError(f"day must be in 1..{length}, not {day}")
     gy, gm, gd = jdatetime.JalaliToGregorian(year, month, day).getGregorianList()

@@ -17,13 +17,23 @@ import unicodedata
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from payvand.core.digits import (
+    ARABIC_DIGITS,
+    PERSIAN_DIGITS,
+    latin_table,
+    to_latin_digits,
+    to_persian_digits,
+)
 
-PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
-ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
+__all__ = [  # the digit helpers are re-exported: many modules read them from here
+    "ARABIC_DIGITS", "PERSIAN_DIGITS", "ZWNJ", "NormalizationError", "clean_text", "fold", "keep_text",
+    "looks_like_email", "looks_like_phone", "normalize_email", "normalize_phone", "to_latin_digits",
+    "to_persian_digits",
+]
+
 ZWNJ = "\u200c"
 
-#: Persian/Arabic digits to ASCII (numbers, identifiers, search keys), Arabic letters to Persian.
-_TO_LATIN_DIGITS = str.maketrans(PERSIAN_DIGITS + ARABIC_DIGITS, "0123456789" * 2)
+#: Arabic letters to Persian (search keys).
 _ARABIC_TO_PERSIAN = str.maketrans(
     {"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "ۀ": "ه", "ؤ": "و", "إ": "ا", "أ": "ا", "ٱ": "ا"}
 )
@@ -36,27 +46,11 @@ _IR_MOBILE = re.compile(r"^(?:\+98|0098|98|0)?(9\d{9})$")
 _PHONE_JUNK = re.compile(r"[\s\-().\u200c/]")
 #: One-pass fast path for phones: digits of any script to ASCII, the commonest junk deleted
 #: (every deleted character is also matched by `_PHONE_JUNK`, so results never differ).
-_PHONE_FAST = str.maketrans(
-    {
-        **{d: str(i) for i, d in enumerate(PERSIAN_DIGITS)},
-        **{d: str(i) for i, d in enumerate(ARABIC_DIGITS)},
-        **dict.fromkeys(" \t\r\n\u00a0-().\u200c/"),
-    }
-)
+_PHONE_FAST = latin_table(dict.fromkeys(" \t\r\n\u00a0-().\u200c/"))
 
 
 class NormalizationError(ValueError):
     """A value that cannot be normalised; the message says why, for the user."""
-
-
-def to_latin_digits(text: str) -> str:
-    """Replace Persian and Arabic-Indic digits by ASCII digits."""
-    return text.translate(_TO_LATIN_DIGITS)
-
-
-def to_persian_digits(text: str) -> str:
-    """Replace ASCII digits by Persian digits (for display in `fa`)."""
-    return text.translate(str.maketrans("0123456789", PERSIAN_DIGITS))
 
 
 def clean_text(text: str | None) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context
 
 from payvand.core.contracts import SettingSpec
 
@@ -15,6 +15,8 @@ CURRENCY = "core.currency"
 MONEY_DISPLAY = "core.money_display"
 TIMEZONE = "core.timezone"
 PHONE_REGION = "core.phone_region"
+#: The phone region when neither the setting nor the configuration gives one.
+DEFAULT_PHONE_REGION = "IR"
 
 LOCALES = {"fa": "فارسی", "en": "English"}
 MONEY_DISPLAYS = ("rial", "toman")
@@ -56,3 +58,21 @@ def request_settings() -> dict[str, Any]:
         found = current_app.extensions["payvand"].settings_values(current_session(), SITE_KEYS)
         g.payvand_site = found
     return found
+
+
+def phone_region(runtime: Any = None, session: Any = None) -> str:
+    """The deployment's phone region, in which a phone typed without a country code is read.
+
+    The one lookup (upper-case ISO code): the `core.phone_region` setting (admin settings
+    page), else the `PAYVAND_PHONE_REGION` configuration, else "IR". In a request of the app it
+    comes from the request's settings (`request_settings`, read once per request); elsewhere
+    from `runtime` and `session` (a job, a CLI command, the SDK); with neither, "IR".
+    """
+    app_runtime = current_app.extensions.get("payvand") if has_request_context() else None
+    if app_runtime is not None and runtime in (None, app_runtime):
+        stored, config = request_settings().get(PHONE_REGION), current_app.config
+    elif runtime is not None and session is not None:
+        stored, config = runtime.setting(session, PHONE_REGION), runtime.config
+    else:
+        stored, config = None, {}
+    return str(stored or config.get("PAYVAND_PHONE_REGION") or DEFAULT_PHONE_REGION).upper()

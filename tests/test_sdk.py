@@ -7,6 +7,7 @@ import types
 import pytest
 
 import payvand.sdk as sdk
+from payvand.sdk import pdf
 from payvand.core.models import Interaction, Setting
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -43,9 +44,74 @@ def test_every_exported_name_is_in_the_integrator_guide():
 def test_every_public_function_of_the_sdk_is_exported():
     import inspect
 
-    own = [name for name, value in vars(sdk).items() if inspect.isfunction(value) and not name.startswith("_")
-           and value.__module__ == sdk.__name__]
-    assert sorted(set(own) - set(sdk.__all__)) == []
+    for module in (sdk, *sdk.GROUPS, pdf):
+        own = [name for name, value in vars(module).items() if inspect.isfunction(value) and not name.startswith("_")
+               and value.__module__ == module.__name__]
+        assert sorted(set(own) - set(module.__all__)) == [], module.__name__
+
+
+# --------------------------------------------------------------------------- grouped by purpose, stability
+
+GROUPS = ("records", "hooks", "web", "i18n", "time", "mail")
+
+
+def test_the_facade_re_exports_each_submodule_and_each_name_has_one_home():
+    assert [group.__name__ for group in sdk.GROUPS] == [f"payvand.sdk.{name}" for name in GROUPS]
+    assert sdk.__all__ == [name for group in sdk.GROUPS for name in group.__all__]
+    assert len(sdk.__all__) == len(set(sdk.__all__))
+    for group in sdk.GROUPS:
+        for name in group.__all__:
+            assert getattr(sdk, name) is getattr(group, name), f"{group.__name__}.{name}"
+    assert sdk.PROVISIONAL == frozenset().union(*(group.PROVISIONAL for group in sdk.GROUPS))
+
+
+def test_each_submodule_says_what_it_is_for_and_what_may_change():
+    for module in (*sdk.GROUPS, pdf):
+        assert module.__doc__ and module.__doc__.startswith(f"{module.__name__}: "), module.__name__
+        assert "Stability:" in module.__doc__, module.__name__
+        assert module.PROVISIONAL <= set(module.__all__), module.__name__
+        for name in module.PROVISIONAL - {"FONT_WEIGHTS"}:
+            assert f"`{name}`" in module.__doc__ or "every name is in `PROVISIONAL`" in module.__doc__, name
+
+
+def _guide_tables() -> dict[str, dict[str, str]]:
+    """`{module: {name: stability}}` read from the guide's section "SDK reference and stability"."""
+    import re
+
+    guide = (ROOT / "docs" / "integrator-guide.md").read_text(encoding="utf-8")
+    section = guide.split("### SDK reference and stability\n", 1)[1]
+    section = re.split(r"^### ", section, maxsplit=1, flags=re.MULTILINE)[0]
+    tables: dict[str, dict[str, str]] = {}
+    module = None
+    for line in section.splitlines():
+        heading = re.match(r"^#### .*?`(payvand\.sdk\.\w+)`", line)
+        if heading:
+            module = heading.group(1)
+            tables.setdefault(module, {})
+        elif line.startswith("| `") and module is not None:
+            cells = [cell.strip() for cell in line.strip("|").split(" | ")]
+            for span in re.findall(r"`([^`]+)`", cells[0]):
+                name = re.match(r"[A-Za-z_]\w*", span).group()
+                assert name not in tables[module], f"{name} twice in the table of {module}"
+                tables[module][name] = cells[-1]
+    return tables
+
+
+def test_the_guide_has_a_table_per_submodule_in_step_with_its_names_and_their_stability():
+    tables = _guide_tables()
+    assert set(tables) == {module.__name__ for module in (*sdk.GROUPS, pdf)}
+    for module in (*sdk.GROUPS, pdf):
+        expected = {name: "provisional" if name in module.PROVISIONAL else "stable" for name in module.__all__}
+        assert tables[module.__name__] == expected, module.__name__
+
+
+def test_a_moved_name_still_imports_from_the_facade_with_a_warning():
+    with pytest.warns(DeprecationWarning, match=r"payvand\.sdk\.pdf\.font_path"):
+        from payvand.sdk import font_path
+    assert font_path is pdf.font_path
+    assert set(sdk.MOVED).isdisjoint(sdk.__all__)
+    with pytest.raises(ImportError):
+        from payvand.sdk import quiet_gc  # noqa: F401  (pausing the GC is no plugin's business)
 
 
 def test_example_plugin_imports_only_the_sdk():

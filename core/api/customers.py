@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, current_app, jsonify, request
+from flask import Response, jsonify, request
 from flask.views import MethodView
 from marshmallow import RAISE, Schema, fields, validate
 
@@ -30,6 +30,7 @@ from payvand.core.services import customers as service
 from payvand.core.services.customer_list import BadCursor, list_customers
 from payvand.core.services.merge import MergeError, merge_customers, moved_summary, undo_merge
 from payvand.core.services.privacy import erase_customer, export_customer
+from payvand.core.settings import phone_region
 
 blp = ApiBlueprint("customers", __name__, url_prefix="/customers", description="Customers: people and organisations.")
 
@@ -93,14 +94,6 @@ ETAG_HEADER = {"ETag": {"description": "The customer's version, to send back as 
 IF_MATCH = {"in": "header", "name": "If-Match", "required": False,
             "description": "The `ETag` you read; a stale one is refused with 409",
             "schema": {"type": "string", "pattern": r'^(\*|(W/)?"[0-9]{1,10}")$'}}
-
-
-def phone_region() -> str:
-    """The deployment's phone region: the `core.phone_region` setting (admin settings page),
-    whose default is the `PAYVAND_PHONE_REGION` configuration."""
-    from payvand.core.settings import PHONE_REGION, request_settings
-
-    return str(request_settings().get(PHONE_REGION) or current_app.config["PAYVAND_PHONE_REGION"]).upper()
 
 
 def customer_in_schema(*, partial: bool) -> CustomerIn:

@@ -11,6 +11,7 @@ from typing import IO, Any
 
 import click
 
+from payvand.core.cli.bulk import paused_gc
 from payvand.core.cli.common import CliEnv, CliError, pass_env
 
 SHOWN_REJECTS = 10
@@ -78,8 +79,8 @@ def _progress_bar(enabled: bool) -> Iterator[Any]:
 )
 @click.option(
     "--region",
-    help="Country for phone numbers without a country code (default: the "
-    "PAYVAND_PHONE_REGION setting, IR).",
+    help="Country for phone numbers without a country code (default: the deployment's "
+    "phone region setting, else PAYVAND_PHONE_REGION, else IR).",
 )
 @click.option(
     "--encoding",
@@ -150,7 +151,13 @@ def import_customers_command(
     )
     source: Any = sys.stdin.buffer if file == "-" else file
     try:
-        with _progress_bar(not quiet) as progress:
+        with _progress_bar(not quiet) as show, paused_gc() as collect:  # this process is ours alone
+
+            def progress(done: Any) -> None:
+                collect()
+                if show is not None:
+                    show(done)
+
             report = import_customers(env.runtime, source, options, progress=progress)
     except CannotImport as exc:
         raise CliError(str(exc)) from None

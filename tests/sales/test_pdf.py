@@ -14,7 +14,8 @@ from fontTools.ttLib import TTFont
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Invoice, Quote
 from payvand.plugins.sales.services import pdf
-from payvand.sdk import font_path, format_money
+from payvand.sdk import format_money
+from payvand.sdk.pdf import font_path
 
 
 @pytest.fixture

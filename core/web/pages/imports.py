@@ -35,7 +35,6 @@ from payvand.core.services import import_jobs
 from payvand.core.web.access import staff_required, staff_user
 from payvand.core.web.errors import error_page
 from payvand.core.web.forms import FormResult, parse_form
-from payvand.core.web.i18n import site_settings
 from payvand.core.web.messages import translate_error
 
 bp = Blueprint("imports", __name__)
@@ -226,7 +225,7 @@ def mapping(job_id: int) -> Any:
         return redirect(url_for("imports.job", job_id=job.id))
     runtime = current_app.extensions["payvand"]
     declared = runtime.customer_fields()
-    region = str(site_settings().get(core_settings.PHONE_REGION) or "IR")
+    region = core_settings.phone_region()
     choices = import_jobs.target_choices(declared)
     try:
         preview = import_jobs.read_head(job.stored_path, region=region, declared=declared)

@@ -13,14 +13,12 @@ from typing import Any
 from flask import request
 from marshmallow import ValidationError, fields, validate
 from payvand.plugins.sales.models import MAX_ID
-from payvand.sdk import ApiError, BusinessDate, BusinessDateTime
+from payvand.sdk import ApiError, BusinessDate, BusinessDateTime, to_latin_digits
 
 __all__ = ["Amount", "BusinessDate", "BusinessDateTime", "CURSOR", "MAX_ID", "StrictBoolean", "fail", "id_field",
            "needs_json", "parse_cursor", "strict_bool"]
 
 _AMOUNT = re.compile(r"-?[0-9]{1,16}(\.[0-9]{1,4})?", re.ASCII)
-#: Persian (۰-۹) and Arabic-Indic (٠-٩) digits and the Persian decimal mark (٫), read as Latin.
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩٫", "01234567890123456789.")
 #: What the OpenAPI document says an amount string may hold (the same, in any of the three digit sets).
 _AMOUNT_DOC = r"^-?[0-9۰-۹٠-٩]{1,16}([.٫][0-9۰-۹٠-٩]{1,4})?$"
 
@@ -60,7 +58,7 @@ class Amount(fields.Field):
         if isinstance(value, bool) or not isinstance(value, (int, str)):
             raise ValidationError("Give an exact amount as a decimal string, e.g. \"12.50\", or an integer.")
         if isinstance(value, str):
-            value = value.translate(_DIGITS)
+            value = to_latin_digits(value).replace("٫", ".")  # Persian or Arabic-Indic digits, the Persian decimal mark
         if isinstance(value, str) and not _AMOUNT.fullmatch(value):
             raise ValidationError("Use digits with at most 4 decimals, e.g. \"12.50\".")
         amount = decimal.Decimal(value)

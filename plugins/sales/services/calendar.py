@@ -19,7 +19,13 @@ import sqlalchemy as sa
 from payvand.plugins.sales.models import Activity
 from payvand.plugins.sales.services.activities import _visible, day_bounds
 from payvand.plugins.sales.services.pipeline import Caller, scope_of
-from payvand.sdk import from_jalali, jalali_month_days, jalali_month_name, to_jalali
+from payvand.sdk import (
+    from_jalali,
+    jalali_month_days,
+    jalali_month_name,
+    to_jalali,
+    to_persian_digits,
+)
 from sqlalchemy.orm import Session
 
 Calendar = Literal["jalali", "gregorian"]
@@ -29,7 +35,6 @@ WEEK_START = {"jalali": 5, "gregorian": 0}
 WEEKEND = {"jalali": (4,), "gregorian": (5, 6)}  # Friday; Saturday and Sunday
 #: The last Jalali year jdatetime (and so Persian formatting) knows; later dates are shown in Gregorian.
 JALALI_LAST_YEAR = 9377
-_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,7 +148,7 @@ GREGORIAN_MONTHS = (N_("January"), N_("February"), N_("March"), N_("April"), N_(
 
 def localize(text: str, locale: str) -> str:
     """Text with Persian digits in `fa`."""
-    return text.translate(_PERSIAN_DIGITS) if str(locale).startswith("fa") else text
+    return to_persian_digits(text) if str(locale).startswith("fa") else text
 
 
 def format_moment(moment: dt.datetime, locale: str, zone: dt.tzinfo) -> str:

@@ -20,10 +20,10 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any, TypeVar
 
-from payvand.sdk import CsvSource, CsvSourceError, fold_text
+from payvand.sdk import CsvSource, CsvSourceError, fold_text, to_latin_digits
 
 _NOISE = re.compile(r"[\s_\-.:/()]+")
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩٬،", "01234567890123456789,,")
+_SEPARATORS = str.maketrans("٬،", ",,")  # the Persian thousands separator and the Arabic comma
 _LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک"})
 TRUE_WORDS = frozenset({"1", "true", "yes", "y", "بله", "آری", "دارد", "موجود", "بلی"})
 FALSE_WORDS = frozenset({"0", "false", "no", "n", "خیر", "نه", "ندارد", "ناموجود"})
@@ -43,7 +43,7 @@ def header_key(text: str) -> str:
 
 def latin_digits(text: str) -> str:
     """Persian and Arabic-Indic digits as Latin ones, Persian thousands separators as commas."""
-    return text.translate(_DIGITS)
+    return to_latin_digits(text).translate(_SEPARATORS)
 
 
 def parse_yes_no(text: str, column: str) -> bool:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import gc
 import io
 import os
 import sqlite3
@@ -47,7 +46,7 @@ from payvand.plugins.sales.services.leads import (
     normalize_lead,
     valid_phone,
 )
-from payvand.sdk import User, audit, phone_region, quiet_gc, session, utcnow
+from payvand.sdk import User, audit, phone_region, session, utcnow
 
 ON_DUPLICATE = ("skip", "update")
 #: A lead in one of these statuses is open: a new row with its email or phone is a duplicate.
@@ -653,12 +652,11 @@ def import_leads(source: str | os.PathLike[str] | IO[Any], *, on_duplicate: str 
     """
     importer = _Importer(on_duplicate=on_duplicate, default_source=default_source, owner_id=owner_id,
                          only_owner=only_owner, dry_run=dry_run)
-    with CsvRows(source, LEAD_COLUMNS) as rows, quiet_gc():
+    with CsvRows(source, LEAD_COLUMNS) as rows:
         if not dry_run:
             _open_transaction(importer.s)
         for batch in batches(rows.parsed(importer.parse, importer.result.errors), batch_size):
             importer.run(batch)
-            gc.collect(1)
     result = importer.result
     result.errors.sort()
     result.skipped.sort()

@@ -34,6 +34,8 @@ from payvand.sdk import (
     phone_search_prefixes,
     record_interaction,
     session,
+    to_latin_digits,
+    to_persian_digits,
     utcnow,
 )
 from payvand.sdk import normalize_phone as sdk_normalize_phone
@@ -46,8 +48,6 @@ UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 PAGE_SIZE = 50
 MAX_PAGE = 200
 
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
-_TO_PERSIAN = str.maketrans("0123456789٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹۰۱۲۳۴۵۶۷۸۹")
 _PHONE_RE = re.compile(r"^\+?[0-9]{5,20}$")
 
 
@@ -65,7 +65,7 @@ class LeadError(ValueError):
 
 def normalize_email(raw: str) -> str:
     """An email as typed reduced as `LeadIn` stores it: Latin digits, stripped, lower-cased ('' when blank)."""
-    return raw.translate(_DIGITS).strip().lower()
+    return to_latin_digits(raw).strip().lower()
 
 
 def valid_phone(phone: str) -> bool:
@@ -75,7 +75,7 @@ def valid_phone(phone: str) -> bool:
 
 def _loose_phone(raw: str) -> str:
     """A phone reduced to `+` and Latin digits (for a number the phone library cannot read)."""
-    text = raw.translate(_DIGITS).strip()
+    text = to_latin_digits(raw).strip()
     plus = text.startswith("+") or text.startswith("00")
     digits = re.sub(r"[^0-9]", "", text)
     if text.startswith("00"):
@@ -289,7 +289,7 @@ class ConvertIn(Schema):
     @pre_load
     def _digits(self, data: Any, **_: Any) -> Any:
         if isinstance(data, dict) and isinstance(data.get("deal_amount"), str):
-            data = {**data, "deal_amount": data["deal_amount"].translate(_DIGITS).replace("٫", ".")}
+            data = {**data, "deal_amount": to_latin_digits(data["deal_amount"]).replace("٫", ".")}
         return data
 
 
@@ -410,14 +410,14 @@ def _search_conditions(raw: str) -> list[Any]:
     (Latin digits, lower case), a phone fragment in any digits as E.164 prefixes (`0912…` and
     `+98912…` alike), or a name prefix with Arabic ي/ك read as Persian ی/ک and digits in any
     script (`شرکت 12` finds `شرکت ۱۲`)."""
-    text = raw.translate(_DIGITS)
+    text = to_latin_digits(raw)
     conditions = [Lead.email.like(_like_prefix(text.lower() if "@" in text else text), escape="\\")]
     if _PHONE_RE.match(_loose_phone(text) or "x") or text.replace(" ", "").lstrip("+").isdigit():
         prefixes = {*phone_search_prefixes(text), _loose_phone(text)}
         conditions += [Lead.phone.like(_like_prefix(p), escape="\\") for p in sorted(prefixes) if p]
     else:
         name = clean_name(raw) or raw  # names keep their digits: try the Latin and the Persian spelling
-        for spelling in sorted({name, name.translate(_DIGITS), name.translate(_TO_PERSIAN)}):
+        for spelling in sorted({name, to_latin_digits(name), to_persian_digits(to_latin_digits(name))}):
             conditions += [column.like(_like_prefix(spelling), escape="\\")
                            for column in (Lead.given_name, Lead.family_name, Lead.organization_name)]
     return conditions

@@ -30,7 +30,6 @@ from payvand.plugins.sales.services import documents
 from payvand.sdk import (
     Customer,
     current_locale,
-    font_path,
     format_date,
     format_money,
     format_number,
@@ -39,6 +38,7 @@ from payvand.sdk import (
 )
 from payvand.sdk import gettext as _
 from payvand.sdk import session as current_session
+from payvand.sdk.pdf import font_path
 
 FONT = "Vazirmatn"
 #: Column widths (fractions of the page width) of the lines table, in reading order.

@@ -14,7 +14,7 @@ from payvand.plugins.sales.services import catalog
 from payvand.plugins.sales.services.attachments import AttachmentError
 from payvand.plugins.sales.views import bp
 from payvand.sdk import (FormResult, MailError, current_staff, isolate, mail_enabled, send_upload, session,
-                         staff_required, upload_type)
+                         staff_required, to_latin_digits, upload_type)
 from payvand.sdk import gettext as _
 
 INTERACTION_CREATE = "core.interaction.create"
@@ -129,7 +129,7 @@ def send_attachment(attachment_id: int) -> Any:
     raw = request.form.get("customer_id", "").strip()
     note = request.form.get("note", "").strip()[:200] or None
     values = {"customer_id": raw, "note": note or "", "attachment_id": str(attachment.id)}
-    digits = raw.translate(str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789"))
+    digits = to_latin_digits(raw)
     if not (digits.isascii() and digits.isdigit()):
         errors = {"customer_id": [_("Enter a customer number.")]}
         return _page(product, FormResult.empty({"kind": "brochure"}), FormResult(values=values, errors=errors), 422)

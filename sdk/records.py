@@ -1,0 +1,236 @@
+"""payvand.sdk.records: the database and the core's records, as a plugin reads and writes them.
+
+The session of the request, job or command (`session`, `transaction`), settings (`setting`),
+what a plugin's models are built from (`Base` and the column types), the core's models and
+schemas, the customer and timeline calls that keep the core's rules (`create_customer`,
+`record_interaction`, `audit`, ...), the normalisation every stored value goes through, and
+CSV files in and out.
+
+Stability: every name is stable (semantic versioning: no incompatible change within a major
+version, and a deprecation first) except those in `PROVISIONAL`, which may change in any minor
+release: `search_customers` and `phone_search_prefixes` (customer search is moving onto the
+shared list kit) and `CsvSource`/`CsvSourceError` (the importer's reader, which the list
+kit's CSV support may replace).
+
+Who acts and what they may see: `Actor` (one type for staff users, API tokens, the system and
+portal customers; `SYSTEM`, `ANONYMOUS`, `current_actor()`), and the kernel's record rules
+(declared with `payvand.sdk.hooks.RecordRule`) applied by `restrict`, `record_clause`,
+`may_see` and `get_visible`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import decimal
+from collections.abc import Iterator
+from typing import Any
+
+from payvand.core.actor import ANONYMOUS, SYSTEM, Actor, current_actor
+from payvand.core.db import (
+    Base,
+    BigId,
+    ExactDecimal,
+    JSONText,
+    UTCDateTime,
+    current_session,
+    session_scope,
+    utcnow,
+)
+from payvand.core.importing.guard import guard as csv_guard  # CSV writing: the formula guard
+from payvand.core.importing.source import CsvSource  # CSV reading: encoding, delimiter
+from payvand.core.importing.source import SourceError as CsvSourceError
+from payvand.core.models import Customer, CustomerEmail, Interaction, User
+from payvand.core.normalize import NormalizationError, keep_text, normalize_email, normalize_phone
+from payvand.core.normalize import clean_text as clean_name
+from payvand.core.normalize import fold as fold_text
+from payvand.core.records import clause as record_clause
+from payvand.core.records import get_visible, may_see, restrict
+from payvand.core.schemas import CustomerOut, InteractionOut
+from payvand.core.services.interactions import InteractionError, Source, build_interaction, record
+from payvand.sdk import _context
+from sqlalchemy.orm import Session
+
+__all__ = [
+    # who acts and what they may see
+    "Actor", "SYSTEM", "ANONYMOUS", "current_actor", "restrict", "record_clause", "may_see", "get_visible",
+    # the session and settings
+    "session", "transaction", "setting",
+    # building a plugin's models
+    "Base", "BigId", "ExactDecimal", "JSONText", "UTCDateTime", "utcnow",
+    # the core's records
+    "Customer", "CustomerEmail", "Interaction", "User", "CustomerOut", "InteractionOut",
+    "create_customer", "find_customer_ids_by_email", "search_customers",
+    "record_interaction", "record_interactions", "InteractionError", "audit",
+    # values as the core stores them
+    "NormalizationError", "clean_name", "keep_text", "fold_text", "normalize_email", "normalize_phone",
+    "phone_region", "phone_search_prefixes",
+    # CSV files
+    "CsvSource", "CsvSourceError", "csv_guard",
+]
+
+#: Names that may change in a minor release (the rest are stable).
+PROVISIONAL = frozenset({"search_customers", "phone_search_prefixes", "CsvSource", "CsvSourceError"})
+
+
+def session() -> Session:
+    """The current database session (the request's, the job's or the event delivery's).
+
+    Plugins add and query through it. The job runner commits it after a job or an event hook
+    returns; in a plugin's own route, call `session().commit()` once the change is complete
+    (an uncommitted request session is rolled back at the end of the request).
+    """
+    return current_session()
+
+
+@contextlib.contextmanager
+def transaction() -> Iterator[Session]:
+    """Open a session of the running app or CLI command, current for SDK calls, and commit it.
+
+    For a plugin's CLI commands and scripts::
+
+        with transaction() as s:
+            s.add(Card(customer_id=1))
+    """
+    with session_scope(_context.runtime().sessionmaker) as opened:
+        yield opened
+
+
+def setting(key: str) -> Any:
+    """The value of a setting declared through `payvand_settings` (stored, else its default)."""
+    return _context.runtime().setting(current_session(), key)
+
+
+def phone_region() -> str:
+    """The deployment's phone region (setting `core.phone_region`, default `PAYVAND_PHONE_REGION`),
+    in which a phone typed without a country code is read; "IR" outside an app or command."""
+    from payvand.core.settings import phone_region as lookup
+
+    try:
+        runtime = _context.runtime()
+    except RuntimeError:
+        return lookup()
+    return lookup(runtime, current_session())
+
+
+def phone_search_prefixes(text: str, region: str | None = None) -> list[str]:
+    """The E.164 prefixes a typed phone fragment may stand for (`۰۹۱۲ ۹۹` → `+98912 99`…), as the
+    customer search matches them; `region` defaults to `phone_region()`."""
+    from payvand.core.services.customer_list import phone_prefixes
+
+    return phone_prefixes(text, region or phone_region())
+
+
+def record_interaction(
+    customer_id: int,
+    kind: str,
+    channel: str,
+    summary: str,
+    *,
+    value: decimal.Decimal | int | str | None = None,
+    currency: str | None = None,
+    occurred_at: dt.datetime | None = None,
+    payload: dict[str, Any] | None = None,
+    source: Source = None,
+    direction: str = "inbound",
+) -> Interaction:
+    """Record a customer-facing event on the timeline, in the current session.
+
+    `kind` is namespaced by the plugin (`sales.order_placed`); `value` is an exact decimal
+    with its ISO `currency`; `source` points at the plugin's row, as `("sales.order", 42)` or
+    `"sales.order:42"`. `payvand_interaction_recorded` is delivered after the commit. Raises
+    InteractionError on a malformed argument.
+    """
+    values = build_interaction(
+        customer_id, kind, channel, summary, channels=_context.known_channels(), direction=direction,
+        value=value, currency=currency, occurred_at=occurred_at, payload=payload, source=source,
+    )
+    return record(current_session(), values)
+
+
+def record_interactions(items: list[dict[str, Any]]) -> list[int]:
+    """Record many timeline events at once (one INSERT, one `payvand_interaction_recorded` event).
+
+    Each item holds `record_interaction`'s arguments by name (`customer_id`, `kind`, `channel`,
+    `summary`, `value`, `currency`, `payload`, `source`, `direction`, ...); returns the new ids.
+    For set-based jobs (e.g. expiring quotes) that would otherwise record one row at a time.
+    """
+    from payvand.core.services.interactions import record_many
+
+    channels = _context.known_channels()
+    rows = [build_interaction(channels=channels, **item) for item in items]
+    return record_many(current_session(), rows)
+
+
+def create_customer(data: dict[str, Any], *, source: str = "plugin") -> Customer:
+    """Create a customer in the current session from API-style input (as `POST /api/v1/customers`).
+
+    `data` is validated with the core's customer schema (names, `emails`/`phones` as strings,
+    `consents`, `tags`, `owner_id`, ...; phones read in the deployment's phone region); the
+    creation is audited as the request's caller (else the system) and
+    `payvand_customer_created` is queued. Raises `ApiError(422)` with field messages on
+    invalid input. The caller commits.
+    """
+    from marshmallow import ValidationError
+    from payvand.core.api.errors import ApiError
+    from payvand.core.schemas import CustomerIn
+    from payvand.core.services.customers import create_customer as create
+
+    runtime = _context.runtime()
+    schema = CustomerIn(region=phone_region(), declared=runtime.customer_fields(), channels=runtime.channels())
+    try:
+        values = schema.load(data)
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        raise ApiError(422, "The customer has invalid fields.", fields=messages) from None
+    return create(current_session(), values, _context.acting(), source=source)
+
+
+def find_customer_ids_by_email(email: str) -> list[int]:
+    """Ids of the live (not merged, not erased) customers having `email` (lower-cased), oldest first."""
+    import sqlalchemy as sa
+
+    query = (
+        sa.select(Customer.id).join(CustomerEmail, CustomerEmail.customer_id == Customer.id)
+        .where(CustomerEmail.email == email.strip().lower(), Customer.merged_into_id.is_(None),
+               Customer.erased_at.is_(None))
+        .order_by(Customer.id)
+    )
+    return list(current_session().scalars(query))
+
+
+def search_customers(q: str, limit: int = 10) -> list[Customer]:
+    """Live (not merged, not erased) customers matching `q` as the staff customer list searches.
+
+    `q` is an email prefix, a phone fragment (any digits: Persian, Arabic or Latin; `0912…` is
+    read in the deployment's phone region) or a name prefix in either order (Persian letters
+    folded). At most `limit` (1–100), newest first, with their emails and phones loaded (three
+    queries whatever the number); an empty `q` finds nothing.
+    """
+    import sqlalchemy as sa
+    from payvand.core.services.customer_list import search_filter
+    from sqlalchemy.orm import selectinload
+
+    if not q or not q.strip():
+        return []
+    query = (
+        sa.select(Customer)
+        .where(search_filter(q, phone_region()), Customer.merged_into_id.is_(None), Customer.erased_at.is_(None))
+        .options(selectinload(Customer.emails), selectinload(Customer.phones))
+        .order_by(Customer.id.desc()).limit(max(1, min(int(limit), 100)))
+    )
+    return list(current_session().scalars(query))
+
+
+def audit(action: str, object_type: str, object_id: Any, *, before: dict[str, Any] | None = None,
+          after: dict[str, Any] | None = None) -> None:
+    """Write an audit-log entry in the current session (committed or rolled back with the change).
+
+    The actor is the request's caller (a staff user or an API token), else the system. Name
+    the object type after the plugin's table (`sales_deal`); `before`/`after` hold JSON-ready
+    values of the fields that changed.
+    """
+    from payvand.core.audit import record as write
+
+    write(current_session(), _context.acting(), action, object_type, None if object_id is None else str(object_id),
+          before=before, after=after)
