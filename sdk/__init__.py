@@ -19,21 +19,37 @@ from sqlalchemy.orm import Session
 
 from payvand.core.api.base import ApiBlueprint, principal, require
 from payvand.core.api.errors import ApiError
+from payvand.core import __version__ as CORE_VERSION
 from payvand.core.contracts import (
+    PURCHASE_FACTS,
     ChannelSpec,
+    ColumnSpec,
+    ConfigKey,
+    CustomerChanges,
+    CustomerExport,
     CustomerField,
+    DemoCounts,
+    ErasedRecords,
+    Event,
+    EventField,
+    EventType,
     InteractionKind,
     JobSpec,
+    JSONValue,
     MovedRows,
     NavItem,
     Panel,
     PermissionSpec,
     PluginMeta,
+    PurchaseFactsSelect,
+    SelectableShape,
     SettingSpec,
+    Subscription,
     Viewer,
 )
 from payvand.core.db import Base, BigId, ExactDecimal, JSONText, UTCDateTime, current_session, session_scope, utcnow
-from payvand.core.hookspecs import hookimpl
+from payvand.core.events import EventError
+from payvand.core.hookspecs import hookimpl, hookspec
 from payvand.core.importing.guard import guard as csv_guard  # CSV writing: the formula guard
 from payvand.core.importing.source import CsvSource, SourceError as CsvSourceError  # CSV reading: encoding, delimiter
 from payvand.core.normalize import NormalizationError, keep_text, normalize_email, normalize_phone
@@ -76,6 +92,11 @@ __all__ = [
     "BusinessDate", "BusinessDateTime", "business_date", "in_business_range", "MIN_BUSINESS_DATE", "MAX_BUSINESS_DATE",
     "BUSINESS_DATE_MESSAGE",
     "NUMBER_MESSAGE", "read_number", "read_numbers",
+    "hookspec", "call_hook_first", "CORE_VERSION",
+    "EventType", "EventField", "Event", "Subscription", "EventError", "emit_event",
+    "ConfigKey", "config_value",
+    "ColumnSpec", "SelectableShape", "PURCHASE_FACTS", "PurchaseFactsSelect",
+    "JSONValue", "CustomerExport", "ErasedRecords", "CustomerChanges", "DemoCounts",
 ]
 
 
@@ -268,6 +289,55 @@ def call_hook(name: str, **kwargs: Any) -> list[Any]:
     as the sales plugin calling `payvand_lead_score`.
     """
     return list(_runtime().plugins.call(name, **kwargs))
+
+
+def call_hook_first(name: str, **kwargs: Any) -> Any:
+    """The one answer of a *first result* hook (`@hookspec(firstresult=True)`), or None.
+
+    The first implementation answering other than None wins (last registered first;
+    `@hookimpl(tryfirst=True)` goes earlier); a plugin that raises is recorded and skipped.
+    ValueError for a hook that collects every plugin's part (use `call_hook`).
+    """
+    return _runtime().plugins.call_first(name, **kwargs)
+
+
+def emit_event(name: str, payload: dict[str, Any]) -> None:
+    """Emit an event of a type declared through `payvand_event_types`, in the current transaction.
+
+    `payload` gives exactly the declared fields (ids and the few values subscribers need; no
+    personal data beyond ids). The event is written to the outbox when the current session
+    commits, and delivered after the commit to every plugin subscribed to `name`
+    (`payvand_subscriptions`), each in its own session, retried alone when it fails; if the
+    transaction rolls back, nothing is sent. Raises `EventError` for an undeclared name or a
+    payload that does not match the declaration.
+    """
+    from payvand.core import events
+    from payvand.core.runtime import runtime_for
+
+    opened = current_session()
+    try:
+        runtime = _runtime()
+    except RuntimeError:  # a service called with only a session (a script, a test)
+        runtime = runtime_for(opened)
+        if runtime is None:
+            raise
+    event_type = runtime.event_type(name)
+    if event_type is None:
+        raise EventError(f"unknown event type {name!r}: declare it with the payvand_event_types hook")
+    events.emit_event(opened, event_type, payload)
+
+
+def config_value(name: str) -> Any:
+    """The value of configuration key `name`, declared by the core or an installed plugin
+    (`payvand_config_keys`): the app's configuration, else the environment, else the default,
+    parsed as the declared type at start-up. KeyError for a key nobody declares."""
+    runtime = _runtime()
+    keys = runtime.config_keys()
+    if name not in keys:
+        raise KeyError(f"no plugin declares the configuration key {name!r}")
+    if has_app_context() and name in current_app.config:
+        return current_app.config[name]
+    return runtime.config.get(name, keys[name][1].default)
 
 
 def find_customer_ids_by_email(email: str) -> list[int]:
