@@ -4,7 +4,8 @@ Every event has a declared `EventType`: the core's own (`CORE_EVENT_TYPES`, each
 delivered through its event hook, e.g. `core.customer_created` → `payvand_customer_created`)
 and those plugins declare through `payvand_event_types` (`sales.order_placed`). An emit names
 its type; an undeclared name is refused. All events of one type emitted in one transaction
-become a single outbox row, so receivers get the transaction's batch in one call. After the
+become a single outbox row (filed under the delivering hook for the core's events, under the
+event's name for the plugins'), so receivers get the transaction's batch in one call. After the
 commit the job runner is woken up to deliver it (`core/jobs.py`), to the implementers of the
 type's hook and to the plugins subscribed to its name (`payvand_subscriptions`).
 
@@ -118,9 +119,14 @@ _CORE_BY_KEY = {key: t for t in CORE_EVENT_TYPES for key in (t.name, t.hook)}
 
 
 def core_event_type(name_or_hook: str) -> EventType | None:
-    """The core's event type named `name_or_hook`, or delivered by that hook (as outbox rows
-    written before event types existed name it), else None."""
+    """The core's event type named `name_or_hook`, or delivered by that hook, else None."""
     return _CORE_BY_KEY.get(name_or_hook)
+
+
+def outbox_key(event_type: EventType) -> str:
+    """What an event's outbox row is filed under (`OutboxEvent.hook`): the hook delivering it
+    for the core's events (as rows always were), the event's name for the plugins' events."""
+    return event_type.hook or event_type.name
 
 
 # --------------------------------------------------------------------------- payloads
@@ -222,8 +228,7 @@ def emit(session: Session, hook: str, ids: Iterable[int], extra: dict[str, Any] 
     event_type = core_event_type(hook)
     if event_type is None:
         raise EventError(f"{hook} is not one of the core's events ({', '.join(t.name for t in CORE_EVENT_TYPES)})")
-    pending: dict[str, dict[str, Any]] = session.info.setdefault(_PENDING, {})
-    entry = pending.setdefault(event_type.name, {"ids": [], "extra": {}})
+    entry = _pending(session).setdefault(outbox_key(event_type), {"ids": [], "extra": {}})
     entry["ids"].extend(ids)
     for key, value in (extra or {}).items():
         entry["extra"].setdefault(key, {}).update(value)
@@ -238,8 +243,15 @@ def emit_event(session: Session, event_type: EventType, payload: Mapping[str, An
     if event_type.name in CORE_DELIVERY:
         raise EventError(f"{event_type.name} is emitted by the core only")
     encoded = encode_payload(event_type, payload)
-    pending: dict[str, dict[str, Any]] = session.info.setdefault(_PENDING, {})
-    pending.setdefault(event_type.name, {"events": []})["events"].append(encoded)
+    _pending(session).setdefault(event_type.name, {"events": []})["events"].append(encoded)
+
+
+def _pending(session: Session) -> dict[str, dict[str, Any]]:
+    """The session's queued events, its transaction begun first so that a rollback drops them
+    (an emit may come before the transaction's first statement)."""
+    if not session.in_transaction():
+        session.begin()
+    return session.info.setdefault(_PENDING, {})
 
 
 def pending_events(session: Session) -> dict[str, Sequence[Any]]:

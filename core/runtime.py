@@ -61,8 +61,9 @@ GENERATION_KEY = "core.plugins.generation"
 RECENT_ERRORS = 20
 _DEFERRED_ERRORS = "payvand_plugin_errors"
 #: Registration hooks called (and cached) when plugins are activated; the app calls
-#: `payvand_blueprints` and the CLI `payvand_cli` themselves.
-WARMED_HOOKS = tuple(h for h in REGISTRATION_HOOKS if h not in ("payvand_blueprints", "payvand_cli"))
+#: `payvand_blueprints` and the CLI `payvand_cli` themselves, and `payvand_config_keys` is read
+#: once, when the Runtime is made (`plugin_config_keys`).
+WARMED_HOOKS = tuple(h for h in REGISTRATION_HOOKS if h not in ("payvand_blueprints", "payvand_cli", "payvand_config_keys"))
 
 
 _BY_ENGINE: weakref.WeakKeyDictionary[sa.Engine, Runtime] = weakref.WeakKeyDictionary()

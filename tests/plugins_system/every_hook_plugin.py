@@ -1,5 +1,8 @@
 """A test plugin implementing every hook of `core/hookspecs.py` (like Datasette's `my_plugin.py`).
 
+The hooks plugins declare (the sales plugin's `payvand_lead_score`, ...) are tested with their
+owners (`tests/sales/test_sales_hookspecs.py`).
+
 Each implementation records its call in `CALLS` as `(hook, arguments)`, with the arguments
 reduced to plain values while the objects are still attached, so tests can check that the
 core calls each hook, when, and with the documented arguments. `test_every_hook.py` fails
@@ -19,8 +22,12 @@ from flask import Blueprint
 from payvand.sdk import (
     ApiBlueprint,
     ChannelSpec,
+    ConfigKey,
     Customer,
     CustomerField,
+    Event,
+    EventField,
+    EventType,
     Interaction,
     InteractionKind,
     JobSpec,
@@ -30,7 +37,9 @@ from payvand.sdk import (
     PermissionSpec,
     PluginMeta,
     SettingSpec,
+    Subscription,
     User,
+    emit_event,
     hookimpl,
 )
 
@@ -144,6 +153,42 @@ def payvand_settings() -> list[SettingSpec]:
     return [SettingSpec("every_hook.colour", "blue", label="Colour")]
 
 
+PARCEL_SENT = "every_hook.parcel_sent"
+
+
+def note_events(events: Sequence[Event]) -> None:
+    """A subscriber: record each event it gets (name and payload)."""
+    CALLS.append(("subscriber", {"events": [(e.name, dict(e.payload)) for e in events]}))
+
+
+def send_parcel(customer_id: int, weight: Decimal) -> None:
+    """Emit `every_hook.parcel_sent` in the current transaction."""
+    emit_event(PARCEL_SENT, {"customer_id": customer_id, "weight": weight, "note": None})
+
+
+@hookimpl
+def payvand_event_types() -> list[EventType]:
+    """Record the call; one event type."""
+    CALLS.append(("payvand_event_types", {}))
+    return [EventType(PARCEL_SENT, "A parcel was sent to a customer.",
+                      (EventField("customer_id", int, "the customer"), EventField("weight", Decimal, "in kg"),
+                       EventField("note", str, "a code", optional=True)))]
+
+
+@hookimpl
+def payvand_subscriptions() -> list[Subscription]:
+    """Record the call; subscribe to its own event and to the core's customers created."""
+    CALLS.append(("payvand_subscriptions", {}))
+    return [Subscription(PARCEL_SENT, note_events), Subscription("core.customer_created", note_events)]
+
+
+@hookimpl
+def payvand_config_keys() -> list[ConfigKey]:
+    """Record the call; one key."""
+    CALLS.append(("payvand_config_keys", {}))
+    return [ConfigKey("PAYVAND_EVERY_HOOK_PARCELS", int, 3, "parcels a day")]
+
+
 # --------------------------------------------------------------------------- contribution
 
 
@@ -181,36 +226,6 @@ def payvand_dashboard_widgets(user: Any) -> Panel:
     """Record the call; one widget."""
     CALLS.append(("payvand_dashboard_widgets", {"user": getattr(user, "id", None)}))
     return Panel("Every hook widget", "<p><b>42</b> things</p>", order=5)
-
-
-@hookimpl
-def payvand_lead_score(leads: Any) -> Any:
-    """Five points for every lead scored."""
-    CALLS.append(("payvand_lead_score", {}))
-    return sa.select(leads.c.id.label("lead_id"), sa.literal("every_hook bonus").label("rule"),
-                     sa.literal(5).label("points"))
-
-
-class _Catalog:
-    name = "every_hook"
-    title = "Every hook catalog"
-
-    def products(self) -> list[dict[str, Any]]:
-        return [{"sku": "EH-1", "name": "Widget", "unit_price": Decimal("1000"), "currency": "IRR"}]
-
-
-@hookimpl
-def payvand_catalogs() -> list[Any]:
-    """One outside catalog with one product."""
-    CALLS.append(("payvand_catalogs", {}))
-    return [_Catalog()]
-
-
-@hookimpl
-def payvand_invoice_views(invoice: Any, user: Any) -> Panel:
-    """An alternative layout of any invoice."""
-    CALLS.append(("payvand_invoice_views", {"invoice": getattr(invoice, "id", None)}))
-    return Panel("Every hook layout", "<p>invoice</p>")
 
 
 @hookimpl

@@ -3,7 +3,8 @@
 Sending a quote (`documents.deliver_quote`) marks it sent and emits `sales.quote_sent` with
 `by_email` in the same transaction; nothing is mailed then. The sales plugin subscribes to its
 own event (`SUBSCRIPTION`): after the commit the job runner calls `mail_sent_quotes`, which
-renders the quote's email and PDF in the customer's preferred language and sends it to the
+renders the quote's email and PDF in the customer's preferred language (else the site's
+default language: there is no staff request any more) and sends it to the
 customer's primary address. When the server is off or refuses, the handler raises: the outbox
 keeps the event for the sales plugin, records the error on the plugin (plugins page, and the
 event's `last_error`) and tries again with backoff until the mail goes out. A rolled-back send
@@ -15,12 +16,11 @@ recorded the event as handled mails the quote again on the retry.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Sequence
 
 from payvand.plugins.sales.models import Quote
-from payvand.sdk import Attachment, Customer, Event, Subscription, mail_enabled, send_mail, session
+from payvand.sdk import Attachment, Customer, Event, Subscription, mail_enabled, send_mail, session, setting
 from payvand.sdk import gettext as _
 
 log = logging.getLogger(__name__)
@@ -38,10 +38,14 @@ def problem(to: str | None) -> tuple[str, str] | None:
     return None
 
 
-def mail_locale(customer: Customer) -> str | None:
-    """The customer's preferred language when Payvand speaks it (`fa`, `en`), else None (the default)."""
+def mail_locale(customer: Customer) -> str:
+    """The customer's preferred language when Payvand speaks it (`fa`, `en`), else the site's
+    default language (the `core.default_locale` setting)."""
     preferred = (customer.preferred_language or "").lower()[:2]
-    return preferred if preferred in ("fa", "en") else None
+    if preferred in ("fa", "en"):
+        return preferred
+    default = str(setting("core.default_locale") or "fa")
+    return default if default in ("fa", "en") else "fa"
 
 
 def render(quote: Quote, customer: Customer) -> tuple[str, str, str, bytes]:
@@ -73,8 +77,7 @@ def mail_quote(quote: Quote, customer: Customer) -> str | None:
     if not to or customer.erased_at is not None:
         log.info("quote %s: the customer has no address any more; not mailed", quote.number)
         return None
-    locale = mail_locale(customer)
-    with force_locale(locale) if locale else contextlib.nullcontext():
+    with force_locale(mail_locale(customer)):
         subject, text, html, document = render(quote, customer)
     return send_mail(to, subject, text, html=html,
                      attachments=[Attachment(f"{quote.number}.pdf", document, "application/pdf")])
