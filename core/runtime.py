@@ -76,7 +76,7 @@ def runtime_for(session: Session) -> Runtime | None:
         bind = session.get_bind()
     except Exception:  # an unbound session
         return None
-    return _BY_ENGINE.get(getattr(bind, "engine", bind))
+    return _BY_ENGINE.get(bind.engine if isinstance(bind, sa.Connection) else bind)
 
 
 class PluginStateError(Exception):

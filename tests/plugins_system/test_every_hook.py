@@ -65,6 +65,13 @@ def test_every_hookspec_has_a_kind():
     assert set(hookspecs.VETO_HOOKS) <= set(hookspecs.CONTRIBUTION_HOOKS)
 
 
+def test_every_event_hook_delivers_a_declared_core_event_type():
+    from payvand.core.events import CORE_DELIVERY, CORE_EVENT_TYPES
+
+    assert {event.hook for event in CORE_EVENT_TYPES} == set(hookspecs.EVENT_HOOKS)
+    assert set(CORE_DELIVERY) == {event.name for event in CORE_EVENT_TYPES}
+
+
 def test_the_plugin_passes_every_check(runtime):
     assert runtime.check_plugins()["every_hook"] == []
     assert runtime.plugins.enabled == ["every_hook"]
