@@ -1,7 +1,8 @@
 """A test plugin implementing every hook of `core/hookspecs.py` (like Datasette's `my_plugin.py`).
 
-The hooks plugins declare (the sales plugin's `payvand_lead_score`, ...) are tested with their
-owners (`tests/sales/test_sales_hookspecs.py`).
+It also implements the sales plugin's hooks (`payvand_lead_score`, `payvand_catalogs`,
+`payvand_invoice_views`), marked `optionalhook=True`: checked against the sales plugin's specs
+when sales is installed, accepted without them when it is not.
 
 Each implementation records its call in `CALLS` as `(hook, arguments)`, with the arguments
 reduced to plain values while the objects are still attached, so tests can check that the
@@ -226,6 +227,36 @@ def payvand_dashboard_widgets(user: Any) -> Panel:
     """Record the call; one widget."""
     CALLS.append(("payvand_dashboard_widgets", {"user": getattr(user, "id", None)}))
     return Panel("Every hook widget", "<p><b>42</b> things</p>", order=5)
+
+
+@hookimpl(optionalhook=True)  # the sales plugin's hook: checked when sales is installed
+def payvand_lead_score(leads: Any) -> Any:
+    """Five points for every lead scored."""
+    CALLS.append(("payvand_lead_score", {}))
+    return sa.select(leads.c.id.label("lead_id"), sa.literal("every_hook bonus").label("rule"),
+                     sa.literal(5).label("points"))
+
+
+class _Catalog:
+    name = "every_hook"
+    title = "Every hook catalog"
+
+    def products(self) -> list[dict[str, Any]]:
+        return [{"sku": "EH-1", "name": "Widget", "unit_price": Decimal("1000"), "currency": "IRR"}]
+
+
+@hookimpl(optionalhook=True)  # the sales plugin's hook: checked when sales is installed
+def payvand_catalogs() -> list[Any]:
+    """One outside catalog with one product."""
+    CALLS.append(("payvand_catalogs", {}))
+    return [_Catalog()]
+
+
+@hookimpl(optionalhook=True)  # the sales plugin's hook: checked when sales is installed
+def payvand_invoice_views(invoice: Any, user: Any) -> Panel:
+    """An alternative layout of any invoice."""
+    CALLS.append(("payvand_invoice_views", {"invoice": getattr(invoice, "id", None)}))
+    return Panel("Every hook layout", "<p>invoice</p>")
 
 
 @hookimpl

@@ -269,6 +269,25 @@ def test_the_data_hook_returns_a_selectable_of_the_declared_shape_that_runs(runt
         "expected the columns (customer_id, product_id, occurred_at, quantity, amount, currency), got (customer_id)"]
 
 
+def test_data_and_scoring_hooks_return_selectables_that_run(runtime, db_session, make_customer):
+    import sqlalchemy as sa
+
+    customer = make_customer()
+    leads = sa.select(sa.literal(7).label("id"), sa.literal(None).label("email"), sa.literal(None).label("phone"),
+                      sa.literal(customer.id).label("customer_id"), sa.literal(None).label("created_at")).subquery()
+    (points,) = runtime.plugins.call("payvand_lead_score", leads=leads)
+    assert db_session.execute(points).all() == [(7, "every_hook bonus", 5)]
+    (facts,) = runtime.plugins.call("payvand_purchase_facts")
+    assert [tuple(row)[0] for row in db_session.execute(facts)] == [customer.id]
+
+
+def test_catalog_and_invoice_view_contributions_are_returned(runtime):
+    (catalog,) = runtime.plugins.call("payvand_catalogs")  # lists are flattened across plugins
+    assert catalog.name == "every_hook" and list(catalog.products())[0]["sku"] == "EH-1"
+    (views,) = runtime.plugins.call("payvand_invoice_views", invoice=None, user=None)
+    assert views.title == "Every hook layout"
+
+
 def test_payvand_demo_loads_each_plugins_demo_data(payvand_database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("PAYVAND_PLUGINS", "every_hook")
     monkeypatch.setenv("PAYVAND_INSTANCE", str(tmp_path / "demo-instance"))
