@@ -30,9 +30,8 @@ from payvand.core.services.customers import merged_into_ids
 ERASED = audit.ERASED
 EXPORT_FORMAT = "payvand.customer-export/1"
 
-#: Events whose outbox payload carries per-customer changes (old and new values); rows written
-#: before event types were named carry the hook's name.
-_HOOKS_WITH_CHANGES = ("core.customer_updated", "payvand_customer_updated")
+#: Event hooks whose outbox payload carries per-customer changes (old and new values).
+_HOOKS_WITH_CHANGES = ("payvand_customer_updated",)
 
 
 def export_customer(session: Session, customer: Customer, plugins: PluginManager, actor: Any = None) -> dict[str, Any]:
