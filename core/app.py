@@ -52,9 +52,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask("payvand.core", instance_path=settings["PAYVAND_INSTANCE"], instance_relative_config=False)
     app.json_provider_class = JSONProvider
     app.json = JSONProvider(app)
-    app.config.update(settings)
 
-    runtime = Runtime(settings)
+    runtime = Runtime(settings)  # adds the installed plugins' configuration keys to `settings`
+    app.config.update(settings)
     app.extensions["payvand"] = runtime
     runtime.activate_plugins()
     runtime.sync_permissions()

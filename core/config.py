@@ -1,12 +1,19 @@
-"""Configuration: defaults, the instance folder and `PAYVAND_*` environment variables."""
+"""Configuration: defaults, the instance folder and `PAYVAND_*` environment variables.
+
+The core declares its keys in `CORE_KEYS`; plugins declare theirs through `payvand_config_keys`
+and the Runtime reads them (`resolve_plugin_keys`). `payvand config` lists both.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from payvand.core.contracts import ConfigKey
 
 DEFAULTS: dict[str, Any] = {
     "PAYVAND_DATABASE_URL": None,  # default: SQLite file in the instance folder
@@ -29,34 +36,127 @@ def _flag(text: str) -> bool:
     return text.strip().lower() in ("1", "true", "yes", "on")
 
 
-#: Environment variables read as configuration, with how to parse them.
-ENV_KEYS: dict[str, Any] = {
-    "PAYVAND_DATABASE_URL": str,
-    "PAYVAND_PHONE_REGION": str,
-    "PAYVAND_DEFAULT_CURRENCY": str,
-    "PAYVAND_DEFAULT_LOCALE": str,
-    "PAYVAND_TIMEZONE": str,
-    "PAYVAND_JOBS": str,
-    "PAYVAND_SECRET_KEY": str,
-    "PAYVAND_PLUGIN_REFRESH_SECONDS": float,
-    "PAYVAND_PASSWORD_PROFILE": str,
-    "PAYVAND_SESSION_HOURS": float,
-    "PAYVAND_SESSION_REDIS_URL": str,
-    "PAYVAND_WORKER_LEASE_SECONDS": float,  # how long a claimed event batch is a worker's without a heartbeat
-    "PAYVAND_RATELIMIT_STORAGE_URI": str,
-    "PAYVAND_SECURE_COOKIES": _flag,
-    "PAYVAND_IMPORT_MAX_BYTES": int,
-    "PAYVAND_SMTP_URL": str,
-    "PAYVAND_MAIL_FROM": str,
-    "PAYVAND_BASE_URL": str,  # e.g. https://crm.example.com: absolute links in mail (reminders)
-    "PAYVAND_IDEMPOTENCY_WAIT_SECONDS": float,  # a retry waits this long for the first request with its key
-    "PAYVAND_IDEMPOTENCY_LEASE_SECONDS": float,  # a key whose request died is taken over after this
-    # read by the sales plugin
-    "PAYVAND_LEAD_FORM_MIN_SECONDS": float,
-    "PAYVAND_LEAD_FORM_RATE": str,
-    "PAYVAND_SALES_ATTACHMENT_MAX_BYTES": int,
-    "PAYVAND_LEAD_IMPORT_MAX_MB": float,
-}
+_K = ConfigKey
+#: The core's configuration keys (environment variables), with their types, defaults and meaning.
+#: `payvand config` lists them with the plugins' keys; the admin guide's table explains them.
+CORE_KEYS: tuple[ConfigKey, ...] = (
+    _K("PAYVAND_INSTANCE", str, "./instance", "instance folder (SQLite file, secret key); `--instance`"),
+    _K("PAYVAND_DATABASE_URL", str, None, "database; default: SQLite in the instance folder; `--database-url`",
+       secret=True),
+    _K("PAYVAND_SECRET_KEY", str, None, "signs sessions; default: generated into instance/secret_key", secret=True),
+    _K("PAYVAND_PLUGINS", str, None, "`all`, `none` or `sales,service`: overrides which plugins are enabled"),
+    _K("PAYVAND_PHONE_REGION", str, "IR", "region of phone numbers written without a country code"),
+    _K("PAYVAND_DEFAULT_CURRENCY", str, "IRR", "currency of amounts without one"),
+    _K("PAYVAND_DEFAULT_LOCALE", str, "fa", "`fa` or `en`"),
+    _K("PAYVAND_TIMEZONE", str, "Asia/Tehran", "display time zone (storage is always UTC)"),
+    _K("PAYVAND_JOBS", str, "thread", "`thread`: `payvand run` starts the job runner; `off`: run `payvand worker`"),
+    _K("PAYVAND_PLUGIN_REFRESH_SECONDS", float, 2.0, "how often a process looks for plugins enabled or disabled elsewhere"),
+    _K("PAYVAND_PASSWORD_PROFILE", str, "default", "Argon2id cost; `fast` for test suites only"),
+    _K("PAYVAND_SESSION_HOURS", float, 12.0, "a staff session ends after this many hours without use"),
+    _K("PAYVAND_SESSION_REDIS_URL", str, None, "keep staff sessions in Redis (default: in the database)", secret=True),
+    _K("PAYVAND_WORKER_LEASE_SECONDS", float, 30.0, "how long a claimed event batch is a worker's without a heartbeat"),
+    _K("PAYVAND_RATELIMIT_STORAGE_URI", str, "memory://", "where rate-limit counters live (`redis://...` for several processes)",
+       secret=True),
+    _K("PAYVAND_SECURE_COOKIES", bool, False, "send the session cookie over HTTPS only"),
+    _K("PAYVAND_IMPORT_MAX_BYTES", int, 52428800, "largest CSV the web import accepts"),
+    _K("PAYVAND_SMTP_URL", str, None, "outgoing mail server (`smtp://`, `smtp+starttls://`, `smtps://`); none: mail off",
+       secret=True),
+    _K("PAYVAND_MAIL_FROM", str, "Payvand <noreply@localhost>", "the sender of mail Payvand sends"),
+    _K("PAYVAND_BASE_URL", str, None, "the address staff reach Payvand at: absolute links in mail"),
+    _K("PAYVAND_IDEMPOTENCY_WAIT_SECONDS", float, 10.0, "how long a retry waits for the first request with its key"),
+    _K("PAYVAND_IDEMPOTENCY_LEASE_SECONDS", float, 300.0, "a key whose request died is taken over after this"),
+)
+del _K
+
+#: Keys read elsewhere than `build_config` (the instance folder, the enabled plugins' override).
+_READ_ELSEWHERE = ("PAYVAND_INSTANCE", "PAYVAND_PLUGINS")
+
+_PARSERS: dict[type, Any] = {str: str, int: int, float: float, bool: _flag}
+
+#: Environment variables read as configuration, with how to parse them (the core's; the
+#: plugins' keys are read by the Runtime, see `resolve_plugin_keys`).
+ENV_KEYS: dict[str, Any] = {key.name: _PARSERS[key.type] for key in CORE_KEYS if key.name not in _READ_ELSEWHERE}
+
+_KEY_NAME = re.compile(r"^PAYVAND_[A-Z0-9]+(?:_[A-Z0-9]+)*$")
+
+
+def config_key_problem(key: ConfigKey) -> str | None:
+    """What is wrong with a plugin's `ConfigKey` declaration (its name, type or default), or None."""
+    if not isinstance(key.name, str) or not _KEY_NAME.match(key.name):
+        return f"payvand_config_keys: {key.name!r} must be named PAYVAND_<PLUGIN>_<KEY> (upper case, digits, _)"
+    if key.name in {k.name for k in CORE_KEYS} or key.name in DEFAULTS:
+        return f"payvand_config_keys: {key.name} is a core key"
+    if key.type not in _PARSERS:
+        return f"payvand_config_keys: {key.name} has type {key.type!r}; use str, int, float or bool"
+    if key.default is not None:
+        try:
+            parse_config_value(key, key.default)
+        except ValueError:
+            return f"payvand_config_keys: the default of {key.name} ({key.default!r}) is not a {key.type.__name__}"
+    return None
+
+
+def parse_config_value(key: ConfigKey, raw: Any) -> Any:
+    """`raw` (a string from the environment, or a value given in the configuration) as the key's type.
+
+    Raises ValueError with a message naming the key when it does not parse.
+    """
+    if not isinstance(raw, str):
+        if isinstance(raw, bool) and key.type is not bool:
+            raise ValueError(f"{key.name}={raw!r} is not a {key.type.__name__}")
+        if key.type is float and isinstance(raw, int):
+            return float(raw)
+        if not isinstance(raw, key.type):
+            raise ValueError(f"{key.name}={raw!r} is not a {key.type.__name__}")
+        return raw
+    if key.type is bool:
+        if raw.strip().lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
+            raise ValueError(f"{key.name}={raw!r} is not on or off (1/0, true/false, yes/no, on/off)")
+        return _flag(raw)
+    try:
+        return _PARSERS[key.type](raw.strip() if key.type is not str else raw)
+    except ValueError:
+        kind = {int: "an integer", float: "a number"}.get(key.type, key.type.__name__)
+        raise ValueError(f"{key.name}={raw!r} is not {kind}") from None
+
+
+def resolve_plugin_keys(config: dict[str, Any], installed: Mapping[str, Any]) -> dict[str, tuple[str, ConfigKey]]:
+    """Read the configuration keys every installed plugin declares into `config`; return them by name.
+
+    Each value comes from `config` (given to the app), else the environment, else the key's
+    default, parsed as its type. What goes wrong (a declaration, a clash with another plugin's
+    key, a value that does not parse) is put on the plugin's `config_problems`: the plugin is
+    then not loaded, and `payvand plugins check` says why.
+    """
+    from payvand.core.plugins import _flatten, hook_functions, registration_problem
+
+    declared: dict[str, tuple[str, ConfigKey]] = {}
+    for name in sorted(installed):
+        plugin = installed[name]
+        plugin.config_problems = []
+        function = hook_functions(plugin.obj).get("payvand_config_keys") if plugin.obj is not None else None
+        if function is None:
+            continue
+        try:
+            items = _flatten(function())
+        except Exception as exc:  # a broken plugin must not stop the others
+            plugin.config_problems.append(f"payvand_config_keys raised {type(exc).__name__}: {exc}")
+            continue
+        for item in items:
+            problem = registration_problem(name, "payvand_config_keys", item)
+            if problem is None and item.name in declared:
+                problem = f"payvand_config_keys: {item.name} is declared by plugin {declared[item.name][0]!r} already"
+            if problem is not None:
+                plugin.config_problems.append(problem)
+                continue
+            declared[item.name] = (name, item)
+            raw = config[item.name] if item.name in config else os.environ.get(item.name)
+            try:
+                config[item.name] = item.default if raw is None else parse_config_value(item, raw)
+            except ValueError as exc:
+                plugin.config_problems.append(f"configuration: {exc}")
+                config[item.name] = item.default
+    return declared
 
 
 def instance_path(explicit: str | os.PathLike[str] | None = None) -> Path:

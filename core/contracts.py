@@ -1,19 +1,51 @@
-"""Value types that hooks exchange with the core; re-exported by `payvand.sdk`."""
+"""Value types that hooks exchange with the core; re-exported by `payvand.sdk`.
+
+Each hook of `core/hookspecs.py` (and of a plugin's own `hookspecs.py`) names its argument and
+return types from here, so the contract is a type and not a paragraph of prose: registration
+values (`PermissionSpec`, `JobSpec`, `EventType`, `ConfigKey`, ...), what contribution hooks
+return (`Panel`, `MovedRows`, `CustomerExport`, `ErasedRecords`), the shape of the selectables
+data hooks return (`SelectableShape`, e.g. `PURCHASE_FACTS`), and what event subscribers
+receive (`Event`).
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
-from typing import Any, Literal
+import datetime as dt
+import decimal
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, Union
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 FieldType = Literal["string", "text", "integer", "decimal", "boolean", "date", "choice"]
+
+#: A value that serialises to JSON as it is: what exports and event payloads are made of.
+JSONValue: TypeAlias = Union[None, bool, int, float, str, Sequence["JSONValue"], Mapping[str, "JSONValue"]]
+
+#: What `payvand_customer_export` returns: the plugin's part of a customer's export document,
+#: placed under the plugin's name (e.g. `{"orders": [{"number": "O-1405-000001", ...}]}`).
+CustomerExport: TypeAlias = Mapping[str, JSONValue]
+
+#: What `payvand_customer_erase` returns: `{audit object type: ids of the records erased}`.
+ErasedRecords: TypeAlias = Mapping[str, Sequence[Union[int, str]]]
+
+#: What `payvand_customer_updated` receives as `changes`: `{customer id: {field: [old, new]}}`.
+CustomerChanges: TypeAlias = Mapping[int, Mapping[str, Sequence[JSONValue]]]
+
+#: What `payvand_demo_data` returns: a count per kind of thing loaded (`{"orders": 120}`).
+DemoCounts: TypeAlias = Mapping[str, int]
 
 
 @dataclasses.dataclass(frozen=True)
 class PluginMeta:
     """What a plugin says about itself; every plugin module exposes one as `meta`.
 
-    `requires` names other plugins (optionally `name>=version`) that must be enabled first.
+    `requires` names other plugins (optionally `name>=version`) that must be enabled first,
+    and may state the Payvand core version the plugin needs with the reserved name `payvand`
+    (`requires=("payvand>=0.1", "sales>=0.1")`), checked at load and by `payvand plugins check`.
+    `hookspecs` names the plugin's own hook specifications module, if it offers hooks.
     """
 
     name: str
@@ -21,6 +53,9 @@ class PluginMeta:
     title: str = ""
     description: str = ""
     requires: Sequence[str] = ()
+    #: The dotted name of a module of hook specifications this plugin offers other plugins
+    #: (`"payvand.plugins.sales.hookspecs"`); added to the hook contract at load time.
+    hookspecs: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,3 +193,162 @@ class RecordRule:
     applies_to: frozenset[str] = frozenset({"user", "token"})
     description: str = ""
 
+# --------------------------------------------------------------------------- selectables of data hooks
+
+
+@dataclasses.dataclass(frozen=True)
+class ColumnSpec:
+    """One column of a selectable a hook exchanges: its label, Python type and meaning."""
+
+    name: str
+    type: type
+    description: str
+    nullable: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class SelectableShape:
+    """The columns, in order, of a SQLAlchemy selectable a hook takes or returns.
+
+    A data hook's docstring points at its shape instead of describing the columns in prose;
+    `problems(selectable)` says what a returned selectable lacks (the caller may skip it).
+    """
+
+    columns: tuple[ColumnSpec, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The column labels, in order."""
+        return tuple(column.name for column in self.columns)
+
+    def problems(self, selectable: Any) -> list[str]:
+        """What is wrong with `selectable`'s columns (empty when its labels are these, in order)."""
+        try:
+            found = tuple(column.name for column in selectable.selected_columns)
+        except AttributeError:
+            try:
+                found = tuple(column.name for column in selectable.c)
+            except AttributeError:
+                return [f"expected a SQLAlchemy select, got a {type(selectable).__name__}"]
+        if found != self.names:
+            return [f"expected the columns ({', '.join(self.names)}), got ({', '.join(found)})"]
+        return []
+
+    def describe(self) -> str:
+        """A Markdown list of the columns (for the generated hook reference)."""
+        return "\n".join(
+            f"- `{c.name}` ({c.type.__name__}{', may be NULL' if c.nullable else ''}): {c.description}"
+            for c in self.columns
+        )
+
+
+#: The rows `payvand_purchase_facts` returns: one per purchased line.
+PURCHASE_FACTS = SelectableShape((
+    ColumnSpec("customer_id", int, "the buying customer"),
+    ColumnSpec("product_id", int, "the plugin's product id", nullable=True),
+    ColumnSpec("occurred_at", dt.datetime, "when it was bought (UTC)"),
+    ColumnSpec("quantity", decimal.Decimal, "how many"),
+    ColumnSpec("amount", decimal.Decimal, "the exact line total, tax included"),
+    ColumnSpec("currency", str, "ISO 4217 code of `amount`"),
+))
+
+#: What `payvand_purchase_facts` returns: a select of `PURCHASE_FACTS` rows.
+PurchaseFactsSelect: TypeAlias = "sa.Select[tuple[int, int | None, dt.datetime, decimal.Decimal, decimal.Decimal, str]]"
+
+
+# --------------------------------------------------------------------------- events
+
+
+#: The Python types an event payload field may have (stored as JSON: decimals as strings,
+#: dates and times in ISO 8601; subscribers get the Python values back).
+EVENT_FIELD_TYPES: tuple[type, ...] = (int, str, bool, float, decimal.Decimal, dt.date, dt.datetime, list)
+
+
+@dataclasses.dataclass(frozen=True)
+class EventField:
+    """One value of an event's payload: ids and the few values a subscriber needs, never
+    personal data beyond ids (names, contacts and free text stay in the owner's tables)."""
+
+    name: str
+    type: type
+    description: str
+    optional: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class EventType:
+    """A kind of domain event a plugin (or the core) emits through the outbox: `sales.order_placed`.
+
+    Declared through `payvand_event_types`; its name starts with the owner's name and a dot.
+    `fields` is the payload every emit must give (no more, no less; `optional` fields may be
+    None). `hook`, for the core's own events only, names the event hook that also delivers it
+    with the loaded objects (`payvand_customer_created`).
+    """
+
+    name: str
+    description: str
+    fields: tuple[EventField, ...] = ()
+    hook: str | None = None
+
+    def field(self, name: str) -> EventField | None:
+        """The declared field called `name`, or None."""
+        return next((f for f in self.fields if f.name == name), None)
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """One emitted event as a subscriber receives it (after the emitter's commit).
+
+    `payload` holds the declared fields with their Python types; `key` is unique per event
+    and stable across redeliveries (`<outbox id>:<index>`), for subscribers that must act at
+    most once; `emitted_at` is when the emitting transaction wrote it (UTC).
+    """
+
+    name: str
+    payload: Mapping[str, Any]
+    key: str
+    emitted_at: dt.datetime
+
+    def __getitem__(self, field: str) -> Any:
+        return self.payload[field]
+
+
+@dataclasses.dataclass(frozen=True)
+class Subscription:
+    """A plugin's handler of one event type, declared through `payvand_subscriptions`.
+
+    `handler(events)` gets every event of one emitting transaction at once (a `Sequence[Event]`),
+    after that transaction's commit, in the plugin's own session (`payvand.sdk.session()`),
+    committed when it returns; it is retried alone, with backoff, when it raises. `optional`:
+    the event's owner may not be installed (nothing to report then).
+    """
+
+    event: str
+    handler: Callable[[Sequence[Event]], None]
+    optional: bool = False
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+#: The types a configuration key may have; environment values are parsed into them.
+CONFIG_TYPES: tuple[type, ...] = (str, int, float, bool)
+
+
+@dataclasses.dataclass(frozen=True)
+class ConfigKey:
+    """A deployment configuration key (an environment variable) read at start-up.
+
+    The core declares its own; a plugin declares its keys through `payvand_config_keys`
+    (names start with `PAYVAND_`, best `PAYVAND_<PLUGIN>_...`, and are not the core's or
+    another plugin's). The value comes from the app's configuration, else the environment,
+    else `default`, parsed as `type` (`bool`: 1/true/yes/on); read it with
+    `payvand.sdk.config_value(name)`. `secret` values (passwords, keys, URLs with passwords)
+    are never printed whole.
+    """
+
+    name: str
+    type: type
+    default: Any
+    description: str
+    secret: bool = False

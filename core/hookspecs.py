@@ -1,4 +1,4 @@
-"""Every hook of Payvand, in one module: the contract between the kernel and its plugins.
+"""Every hook of the Payvand kernel, in one module: the contract between the kernel and its plugins.
 
 Hooks fall into four kinds, grouped below:
 
@@ -13,7 +13,10 @@ Hooks fall into four kinds, grouped below:
   delivered again, once its lease expires, to the plugins that had not committed. Objects
   deleted before delivery are left out, and a call that would get no objects is skipped.
   The objects are read-only snapshots (loaded once per event, with their child rows, and
-  shared by all plugins): to change one, load it in your session first;
+  shared by all plugins): to change one, load it in your session first. Each event hook
+  delivers one of the core's declared event types (`core.customer_created`, ...), to which
+  a plugin may also subscribe by name (`payvand_subscriptions`), as to the event types
+  plugins declare (`sales.order_placed`);
 * **data** hooks return SQLAlchemy selectables so one plugin reads another's facts in SQL.
 
 Unless a hook says otherwise an implementation that raises is logged, recorded on its
@@ -21,6 +24,10 @@ plugin's state and skipped; the request still succeeds. Hooks marked *veto* let 
 refuse an operation by raising `payvand.sdk.PluginError`, whose message is shown to the user;
 any other exception in a veto hook is recorded and refuses the operation too (nothing is
 half done). Outside veto hooks a `PluginError` is just an error: recorded and skipped.
+Hooks marked *first result* want one answer: the first implementation (last registered
+first, `@hookimpl(tryfirst=True)` to go earlier) returning something other than None gives
+it and the others are not called. None of the kernel's hooks below is one: each collects every
+plugin's part; a plugin's own hooks may be (`@hookspec(firstresult=True)`).
 
 Registration hooks are called once each time the plugins are activated (at start-up, and
 again after a plugin is enabled or disabled); their results are cached, so creating a
@@ -28,16 +35,24 @@ customer calls no plugin code synchronously but the cached registrations.
 
 Implementations may accept any subset of the arguments listed, by name (plain positional
 parameters; the kernel checks them against these specs before registering a plugin, and
-`payvand plugins check` lists every mismatch).
+`payvand plugins check` lists every mismatch). Argument and return types are the contract:
+they come from `payvand.sdk` (`core/contracts.py`).
+
+A plugin that offers hooks to other plugins ships its own specifications module, named by
+`PluginMeta(hookspecs="<package>.hookspecs")` and added to this contract when the plugins are
+loaded (as pytest's `pytest_addhooks` does); the sales plugin's hooks (`payvand_lead_score`,
+`payvand_catalogs`, `payvand_invoice_views`) live in `plugins/sales/hookspecs.py`.
 Changing a hook here is a versioned change, recorded in `docs/hooks.md`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pluggy
+
+from payvand.core.contracts import PURCHASE_FACTS
 
 if TYPE_CHECKING:
     import click
@@ -45,15 +60,23 @@ if TYPE_CHECKING:
 
     from payvand.core.contracts import (
         ChannelSpec,
+        ConfigKey,
+        CustomerChanges,
+        CustomerExport,
         CustomerField,
+        DemoCounts,
+        ErasedRecords,
+        EventType,
         InteractionKind,
         JobSpec,
         MovedRows,
         NavItem,
         Panel,
         PermissionSpec,
+        PurchaseFactsSelect,
         RecordRule,
         SettingSpec,
+        Subscription,
     )
     from payvand.core.actor import Actor
     from payvand.core.models import Customer, Interaction
@@ -160,6 +183,43 @@ def payvand_settings() -> Sequence[SettingSpec]:
     """
 
 
+@hookspec
+def payvand_event_types() -> Sequence[EventType]:
+    """Return the event types this plugin emits (`sales.order_placed`), with their payload fields.
+
+    Called once at start-up; names must start with the plugin's name and a dot. The plugin
+    emits them with `payvand.sdk.emit_event(name, payload)` in the caller's transaction; an
+    undeclared name, or a payload that does not match the declared fields, is refused there.
+    """
+
+
+@hookspec
+def payvand_subscriptions() -> Sequence[Subscription]:
+    """Return the events this plugin handles: `Subscription(event_name, handler)`.
+
+    Called once at start-up. `handler(events)` receives, after the emitting transaction's
+    commit, every event of that type the transaction emitted (a list of `Event`), through the
+    outbox: in the plugin's own session, committed when it returns, retried alone with
+    backoff when it raises. Any declared event type may be subscribed to, the core's
+    (`core.customer_created`, ...) and every plugin's, without importing its owner;
+    `payvand plugins check` reports a subscription to an event nobody declares unless it
+    is `optional`.
+    """
+
+
+@hookspec
+def payvand_config_keys() -> Sequence[ConfigKey]:
+    """Return the deployment configuration keys (environment variables) this plugin reads.
+
+    Called once when the plugins are discovered, for every installed plugin. Names start with
+    `PAYVAND_` (best `PAYVAND_<PLUGIN>_...`) and must not be the core's or another plugin's.
+    The core reads each from the app's configuration, else the environment, else the default,
+    and parses it as the declared type; a value that does not parse is a problem of the plugin
+    (shown by `payvand plugins check`; the plugin is not loaded). Read values with
+    `payvand.sdk.config_value(name)`; `payvand config` lists every key.
+    """
+
+
 # --------------------------------------------------------------------------- contribution
 
 
@@ -178,7 +238,7 @@ def payvand_customer_panels(customer: Customer, actor: Actor) -> Panel | Sequenc
 
 
 @hookspec
-def payvand_customer_merge(target: Customer, source: Customer) -> Sequence[MovedRows] | None:
+def payvand_customer_merge(target: Customer, source: Customer) -> MovedRows | Sequence[MovedRows] | None:
     """Re-point this plugin's rows from `source` to `target`, inside the merge's transaction.
 
     Called when `source` is merged into `target`. Use set-based UPDATEs through the current
@@ -188,7 +248,7 @@ def payvand_customer_merge(target: Customer, source: Customer) -> Sequence[Moved
 
 
 @hookspec
-def payvand_customer_export(customer: Customer, actor: Actor) -> dict[str, Any] | None:
+def payvand_customer_export(customer: Customer, actor: Actor) -> CustomerExport | None:
     """Return this plugin's data about `customer` that `actor` may see, as JSON-ready values.
 
     Called by the customer export (data-portability request). `actor` is who asked (an
@@ -201,7 +261,7 @@ def payvand_customer_export(customer: Customer, actor: Actor) -> dict[str, Any] 
 
 
 @hookspec
-def payvand_customer_erase(customer: Customer) -> dict[str, Sequence[Any]] | None:
+def payvand_customer_erase(customer: Customer) -> ErasedRecords | None:
     """Anonymise this plugin's personal data about `customer`, keeping aggregates; say which records.
 
     Called inside the erasure's transaction, before the kernel blanks the customer, so the
@@ -227,39 +287,7 @@ def payvand_dashboard_widgets(actor: Actor) -> Panel | Sequence[Panel] | None:
 
 
 @hookspec
-def payvand_lead_score(leads: Any) -> Any:
-    """Return extra lead-scoring points as a SQLAlchemy selectable, or None.
-
-    `leads` is a subquery of the leads being scored with the columns `id`, `email`, `phone`,
-    `customer_id` and `created_at`. Return a `select` of rows `(lead_id, rule, points)`
-    (`rule` a short label shown on the lead to explain the score); the sales plugin adds the
-    points to its own rules' in one set-based UPDATE, so a recompute over a million leads
-    stays in SQL. Called by the sales plugin when scores are recomputed.
-    """
-
-
-@hookspec
-def payvand_catalogs() -> Sequence[Any] | None:
-    """Return outside product catalogs this plugin makes available to the sales catalog.
-
-    Each item has `name` (unique, e.g. `acme`), `title` and `products()`, an iterable of dicts
-    with at least `sku`, `name`, `unit_price` (Decimal) and `currency`, and optionally `unit`,
-    `category`, `description`, `in_stock`, `tax_class`. The sales plugin imports them in bulk
-    (upsert by SKU, marked with the catalog's name as source) when staff synchronise a catalog.
-    """
-
-
-@hookspec
-def payvand_invoice_views(invoice: Any, actor: Actor) -> Panel | Sequence[Panel] | None:
-    """Return alternative billing views of `invoice` (a sales invoice with its lines and payments).
-
-    Each Panel is offered on the invoice page as another way to show or print it (e.g. an
-    official tax-authority layout); `html` is trusted markup rendered by the plugin.
-    """
-
-
-@hookspec
-def payvand_demo_data(seed: int) -> dict[str, int] | None:
+def payvand_demo_data(seed: int) -> DemoCounts | None:
     """Load this plugin's demo data into the current session; return counts to print.
 
     Called by `payvand demo` after the core's demo customers and interactions exist, one
@@ -273,12 +301,14 @@ def payvand_demo_data(seed: int) -> dict[str, int] | None:
 
 
 @hookspec
-def payvand_purchase_facts() -> Any:
-    """Return this plugin's purchases as a SQLAlchemy selectable, or None.
+def payvand_purchase_facts() -> PurchaseFactsSelect | None:
+    """Return this plugin's purchases as a SQLAlchemy select of `PURCHASE_FACTS` rows, or None.
 
-    Rows: `(customer_id, product_id, occurred_at, quantity, amount, currency)` — one per
-    purchased line, `amount` the exact line total. Analytics unions every plugin's facts and
-    stays in SQL over millions of rows, without importing the plugin.
+    One row per purchased line, labelled and ordered as `payvand.sdk.PURCHASE_FACTS` says:
+    `(customer_id, product_id, occurred_at, quantity, amount, currency)`, `amount` the exact
+    line total. Analytics unions every plugin's facts and stays in SQL over millions of rows,
+    without importing the plugin; callers check each select with `PURCHASE_FACTS.problems`
+    and leave out one whose columns differ.
     """
 
 
@@ -287,15 +317,15 @@ def payvand_purchase_facts() -> Any:
 
 @hookspec
 def payvand_customer_created(customers: Sequence[Customer]) -> None:
-    """Customers were created (by form, API, import or another plugin).
+    """Customers were created (by form, API, import or another plugin): event `core.customer_created`.
 
     Called after commit with every customer created in one transaction.
     """
 
 
 @hookspec
-def payvand_customer_updated(customers: Sequence[Customer], changes: dict[int, dict[str, Any]]) -> None:
-    """Customers were changed; `changes[id]` maps each changed field to `[old, new]`.
+def payvand_customer_updated(customers: Sequence[Customer], changes: CustomerChanges) -> None:
+    """Customers were changed (event `core.customer_updated`); `changes[id]` maps each changed field to `[old, new]`.
 
     Called after commit with every customer changed in one transaction.
     """
@@ -303,12 +333,12 @@ def payvand_customer_updated(customers: Sequence[Customer], changes: dict[int, d
 
 @hookspec
 def payvand_customer_deleted(customer_ids: Sequence[int]) -> None:
-    """Customers were deleted; only their ids remain."""
+    """Customers were deleted (event `core.customer_deleted`); only their ids remain."""
 
 
 @hookspec
 def payvand_interaction_recorded(interactions: Sequence[Interaction]) -> None:
-    """Interactions were recorded; called after commit with all of one transaction's."""
+    """Interactions were recorded (event `core.interaction_recorded`); called after commit with all of one transaction's."""
 
 
 # Hooks called once per activation, their results cached (see `PluginManager.call_cached`).
@@ -323,6 +353,9 @@ REGISTRATION_HOOKS = (
     "payvand_interaction_kinds",
     "payvand_settings",
     "payvand_record_rules",
+    "payvand_event_types",
+    "payvand_subscriptions",
+    "payvand_config_keys",
 )
 
 # Hooks called per request or computation.
@@ -332,9 +365,6 @@ CONTRIBUTION_HOOKS = (
     "payvand_customer_export",
     "payvand_customer_erase",
     "payvand_dashboard_widgets",
-    "payvand_lead_score",
-    "payvand_catalogs",
-    "payvand_invoice_views",
     "payvand_demo_data",
 )
 
@@ -348,6 +378,9 @@ EVENT_HOOKS = (
     "payvand_customer_deleted",
     "payvand_interaction_recorded",
 )
+
+# The shape of the selectables hooks exchange (their columns, for the reference and for checks).
+SHAPES = {"payvand_purchase_facts": PURCHASE_FACTS}
 
 # Hooks that may veto an operation by raising PluginError.
 VETO_HOOKS = ("payvand_customer_merge", "payvand_customer_erase")

@@ -13,6 +13,7 @@ enabled.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -21,14 +22,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from payvand.core import events, idempotency
-from payvand.core.contracts import JobSpec
+from payvand.core.contracts import Event, EventType, JobSpec
 from payvand.core.db import bind_session, utcnow
 from payvand.core.models import OutboxEvent, Setting
-from payvand.core.services.customers import load_customers
-from payvand.core.services.interactions import load_interactions
 
 if TYPE_CHECKING:
     from payvand.core.runtime import Runtime
@@ -46,24 +44,18 @@ def backoff(attempts: int) -> dt.timedelta:
     return min(dt.timedelta(seconds=BASE_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def _hook_kwargs(session: Session, event: OutboxEvent) -> dict[str, Any]:
-    ids = [int(i) for i in event.payload.get("ids", [])]
-    if event.hook in ("payvand_customer_created", "payvand_customer_updated"):
-        kwargs: dict[str, Any] = {"customers": load_customers(session, ids)}
-        if event.hook == "payvand_customer_updated":
-            loaded = {c.id for c in kwargs["customers"]}
-            changes = {int(k): v for k, v in event.payload.get("changes", {}).items()}
-            kwargs["changes"] = {k: v for k, v in changes.items() if k in loaded}
-        return kwargs
-    if event.hook == "payvand_interaction_recorded":
-        return {"interactions": load_interactions(session, ids)}
-    if event.hook == "payvand_customer_deleted":
-        return {"customer_ids": ids}
-    raise ValueError(f"no delivery for {event.hook}")
+@dataclasses.dataclass
+class Snapshot:
+    """What one outbox event delivers, loaded once and shared by every receiving plugin.
 
+    `kwargs` are the event hook's arguments (a core event with hook implementers among the
+    receivers; `has_objects` False when every object is gone), `events` what subscribers get.
+    """
 
-def _objects(kwargs: dict[str, Any]) -> Any:
-    return kwargs.get("customers") or kwargs.get("interactions") or kwargs.get("customer_ids")
+    event_type: EventType | None
+    kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    has_objects: bool = False
+    events: list[Event] = dataclasses.field(default_factory=list)
 
 
 class Lease:
@@ -197,45 +189,45 @@ class JobRunner:
             )
             for event in claimed:
                 if event.pending is None:
-                    event.pending = self.runtime.plugins.implementers(event.hook)
+                    event.pending = self.runtime.event_recipients(event.hook)
             return claimed
 
     def deliver(self, event: OutboxEvent, now: dt.datetime | None = None) -> bool:
         """Deliver one claimed event to each plugin still pending; True when none failed.
 
-        Each plugin runs in its own session; its work and the removal of its name from the
-        event's pending list commit together, so a plugin that succeeded is never called
-        again for this event, and one that failed is retried alone after a backoff. A
-        pending plugin that is no longer active is dropped from the event.
+        The receivers are the plugins implementing the event's hook (the core's events) and
+        those subscribed to its name. Each plugin runs in its own session (inside the app's
+        context when there is an app: templates, translations, mail); its work and the removal
+        of its name from the event's pending list commit together, so a plugin that succeeded
+        is never called again for this event, and one that failed is retried alone after a
+        backoff. A pending plugin that no longer receives the event is dropped from it.
         """
         plugins = self.runtime.plugins
-        active = plugins.implementers(event.hook)
+        active = self.runtime.event_recipients(event.hook)
         pending = event.pending if event.pending is not None else active
         failed: dict[str, str] = {}
-        snapshot: dict[str, Any] | None = None
-        for plugin_name in [p for p in pending if p in active]:
-            session = self.runtime.sessionmaker()
-            try:
-                with bind_session(session):
-                    row = session.get(OutboxEvent, event.id, with_for_update=True, populate_existing=True)
-                    still = (row.pending if row.pending is not None else active) if row is not None else []
-                    if row is None or row.delivered_at is not None or plugin_name not in still:
-                        continue  # handled meanwhile by a worker whose lease we outlived
-                    if snapshot is None:
-                        snapshot = self._load_snapshot(event)
-                    kwargs = snapshot
-                    if _objects(kwargs):
-                        error = plugins.call_each(event.hook, kwargs, only=[plugin_name]).get(plugin_name)
-                        if error is not None:
-                            raise error
-                    row.pending = [p for p in still if p != plugin_name]
-                    session.commit()
-            except Exception as exc:
-                session.rollback()
-                failed[plugin_name] = f"{type(exc).__name__}: {exc}"
-                plugins.report_error(plugin_name, event.hook, exc)
-            finally:
-                session.close()
+        snapshot: Snapshot | None = None
+        context = self.app.app_context() if self.app is not None else contextlib.nullcontext()
+        with context:
+            for plugin_name in [p for p in pending if p in active]:
+                session = self.runtime.sessionmaker()
+                try:
+                    with bind_session(session):
+                        row = session.get(OutboxEvent, event.id, with_for_update=True, populate_existing=True)
+                        still = (row.pending if row.pending is not None else active) if row is not None else []
+                        if row is None or row.delivered_at is not None or plugin_name not in still:
+                            continue  # handled meanwhile by a worker whose lease we outlived
+                        if snapshot is None:
+                            snapshot = self._load_snapshot(event, [p for p in pending if p in active])
+                        self._deliver_to(plugin_name, event.hook, snapshot)
+                        row.pending = [p for p in still if p != plugin_name]
+                        session.commit()
+                except Exception as exc:
+                    session.rollback()
+                    failed[plugin_name] = f"{type(exc).__name__}: {exc}"
+                    plugins.report_error(plugin_name, event.hook, exc)
+                finally:
+                    session.close()
         dropped = [p for p in pending if p not in active]
         if dropped:
             log.info("event %s: %s no longer active, not delivered to them", event.id, ", ".join(dropped))
@@ -253,17 +245,38 @@ class JobRunner:
                 row.delivered_at = now
         return not failed
 
-    def _load_snapshot(self, event: OutboxEvent) -> dict[str, Any]:
-        """The hook's arguments, loaded once per event and detached: read-only snapshots.
+    def _load_snapshot(self, event: OutboxEvent, receivers: list[str]) -> Snapshot:
+        """The event's hook arguments and subscriber events, loaded once per event and detached.
 
-        Every plugin of the event gets the same objects (their columns and child rows are
-        loaded), so fifty plugins cost one load, not fifty. A plugin that wants to change a
-        customer does so through its own session (`session().get(Customer, c.id)`).
+        Only what the `receivers` need is loaded. Every plugin of the event gets the same
+        objects (their columns and child rows are loaded), so fifty plugins cost one load, not
+        fifty: read-only snapshots. A plugin that wants to change a customer does so through its
+        own session (`session().get(Customer, c.id)`).
         """
+        event_type = self.runtime.event_type(event.hook)
+        snapshot = Snapshot(event_type)
+        hooked = event_type is not None and event_type.hook is not None and any(
+            p in self.runtime.plugins.implementers(event_type.hook) for p in receivers)
+        subscribed = any(self.runtime.subscriptions(event.hook, p) for p in receivers)
         with self.runtime.sessionmaker() as session:
-            kwargs = _hook_kwargs(session, event)
+            if hooked:
+                assert event_type is not None
+                snapshot.kwargs, snapshot.has_objects = events.hook_arguments(session, event, event_type)
+            if subscribed:
+                snapshot.events = events.subscriber_events(session, event, event_type)
             session.expunge_all()
-        return kwargs
+        return snapshot
+
+    def _deliver_to(self, plugin_name: str, name: str, snapshot: Snapshot) -> None:
+        """Hand one event to one plugin: its hook implementation, then its subscriptions; exceptions propagate."""
+        hook = snapshot.event_type.hook if snapshot.event_type is not None else None
+        if hook is not None and snapshot.has_objects and plugin_name in self.runtime.plugins.implementers(hook):
+            error = self.runtime.plugins.call_each(hook, snapshot.kwargs, only=[plugin_name]).get(plugin_name)
+            if error is not None:
+                raise error
+        if snapshot.events:
+            for subscription in self.runtime.subscriptions(name, plugin_name):
+                subscription.handler(snapshot.events)
 
     def deliver_due(self, now: dt.datetime | None = None) -> int:
         """Deliver every due event, batch after batch; return how many deliveries were made.

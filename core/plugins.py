@@ -6,6 +6,11 @@ a plugin that fails to import is recorded and the others still load (pluggy's ow
 checked against its specification before the plugin is registered; `check_plugin` lists
 *every* problem of a plugin rather than stopping at the first.
 
+The hook contract is the kernel's `core/hookspecs.py` plus the specifications modules that
+installed plugins declare (`PluginMeta(hookspecs=...)`), whether those plugins are enabled or
+not: a plugin implementing another's hook is checked against that plugin's spec, and a hook
+nobody declares is refused (unless the implementation is marked `optionalhook=True`).
+
 Each call of a hook implementation is guarded: an exception is logged, handed to the error
 sink (the Runtime records it on the plugin's `PluginState`) and counts as "no
 contribution", so one broken plugin never fails a request. Veto hooks are the exception:
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import importlib.metadata
 import inspect
 import logging
@@ -26,10 +32,12 @@ import threading
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pluggy
 
+from payvand.core import __version__ as CORE_VERSION
 from payvand.core import hookspecs
 from payvand.core.contracts import PluginMeta
 
@@ -49,6 +57,8 @@ _OPERATORS: dict[str, Callable[[tuple[int, ...], tuple[int, ...]], bool]] = {
 }
 _SPEC_MARKER = f"{hookspecs.PROJECT}_spec"
 _IMPL_MARKER = f"{hookspecs.PROJECT}_impl"
+#: The name a plugin's `requires` gives the Payvand core (`"payvand>=0.1"`); no plugin may take it.
+CORE_NAME = "payvand"
 
 
 class PluginError(Exception):
@@ -70,6 +80,11 @@ class InstalledPlugin:
     meta: PluginMeta | None = None
     source: str = ""
     load_error: str | None = None
+    #: The plugin's own hook specifications (`meta.hookspecs`), once imported.
+    hookspecs: ModuleType | None = None
+    hookspecs_error: str | None = None
+    #: What is wrong with the values of the configuration keys it declares (set by the Runtime).
+    config_problems: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def version(self) -> str:
@@ -136,6 +151,8 @@ def requirement_met(requirement: str, installed: dict[str, InstalledPlugin]) -> 
         name, constraints = parse_requirement(requirement)
     except ValueError as exc:
         return str(exc)
+    if name == CORE_NAME:
+        return core_requirement_met(constraints)
     plugin = installed.get(name)
     if plugin is None:
         return f"requires plugin {name!r}, which is not installed"
@@ -147,6 +164,22 @@ def requirement_met(requirement: str, installed: dict[str, InstalledPlugin]) -> 
             wanted = ",".join(f"{o}{v}" for o, v in constraints)
             return f"requires {name}{wanted}, but {name} {plugin.version} is installed"
     return None
+
+
+def core_requirement_met(constraints: Sequence[tuple[str, str]], version: str = CORE_VERSION) -> str | None:
+    """Why the running Payvand core (`version`) does not meet `constraints`, or None when it does."""
+    have = version_tuple(version)
+    for op, wanted in constraints:
+        if not _OPERATORS[op](have, version_tuple(wanted)):
+            needed = ",".join(f"{o}{v}" for o, v in constraints)
+            return (f"requires Payvand {needed}, but this is Payvand {version}: upgrade Payvand, "
+                    "or install a version of the plugin made for this one")
+    return None
+
+
+def plugin_requirements(meta: PluginMeta) -> list[str]:
+    """The plugins `meta.requires` names (the core's version requirement left out)."""
+    return [r for r in meta.requires if requirement_name(r) != CORE_NAME]
 
 
 # --------------------------------------------------------------------------- discovery
@@ -166,8 +199,24 @@ def discover(group: str = ENTRY_POINT_GROUP) -> dict[str, InstalledPlugin]:
         except Exception as exc:  # a broken plugin must not stop the others
             plugin.load_error = f"{type(exc).__name__}: {exc}"
             log.error("plugin %s failed to load: %s", ep.name, plugin.load_error)
+        load_hookspecs(plugin)
         found[ep.name] = plugin
     return found
+
+
+def load_hookspecs(plugin: InstalledPlugin) -> None:
+    """Import the hook specifications module the plugin's meta names, recording a failure."""
+    name = plugin.meta.hookspecs if plugin.meta is not None else None
+    plugin.hookspecs, plugin.hookspecs_error = None, None
+    if not name:
+        return
+    try:
+        if not isinstance(name, str):
+            raise TypeError("meta.hookspecs must be a module's dotted name, e.g. 'payvand_loyalty.hookspecs'")
+        plugin.hookspecs = importlib.import_module(name)
+    except Exception as exc:
+        plugin.hookspecs_error = f"{type(exc).__name__}: {exc}"
+        log.error("the hook specifications of plugin %s failed to load: %s", plugin.name, plugin.hookspecs_error)
 
 
 def read_meta(obj: Any) -> PluginMeta:
@@ -181,12 +230,84 @@ def read_meta(obj: Any) -> PluginMeta:
 # --------------------------------------------------------------------------- validation
 
 
-def spec_names() -> list[str]:
-    """The name of every hook specification in `core/hookspecs.py`, in module order."""
+def spec_names(module: ModuleType = hookspecs) -> list[str]:
+    """The name of every hook specification in `module` (the kernel's by default), in module order."""
     return [
-        name for name, value in vars(hookspecs).items()
+        name for name, value in vars(module).items()
         if callable(value) and hasattr(value, _SPEC_MARKER)
     ]
+
+
+@dataclasses.dataclass(frozen=True)
+class DeclaredHook:
+    """A hook specification and who declares it: the core or a plugin."""
+
+    name: str
+    owner: str
+    function: Callable[..., Any]
+    module: ModuleType
+
+    @property
+    def firstresult(self) -> bool:
+        """True when one answer is wanted: the first non-None result ends the call."""
+        return bool((getattr(self.function, _SPEC_MARKER, None) or {}).get("firstresult"))
+
+    @property
+    def veto(self) -> bool:
+        """True when an implementation may refuse the operation by raising PluginError."""
+        return self.name in getattr(self.module, "VETO_HOOKS", ())
+
+    @property
+    def argnames(self) -> list[str]:
+        """The arguments the spec offers."""
+        return list(inspect.signature(self.function).parameters)
+
+
+def _own_spec_problems(plugin: InstalledPlugin) -> list[str]:
+    """What is wrong with a plugin's specifications module, on its own."""
+    if plugin.hookspecs_error:
+        return [f"its hook specifications ({plugin.meta.hookspecs if plugin.meta else '?'}) cannot be loaded: "
+                f"{plugin.hookspecs_error}"]
+    if plugin.hookspecs is None:
+        return []
+    names = spec_names(plugin.hookspecs)
+    if not names:
+        return [f"its hook specifications module {plugin.hookspecs.__name__} declares no hook (mark them with @hookspec)"]
+    return [f"declares hook {name!r}, whose name must start with '{hookspecs.PROJECT}_'"
+            for name in names if not name.startswith(f"{hookspecs.PROJECT}_")]
+
+
+def declared_hooks(installed: dict[str, InstalledPlugin]) -> dict[str, DeclaredHook]:
+    """Every hook specification: the kernel's, then each installed plugin's (by plugin name).
+
+    A plugin whose module fails to load, or that declares a name already declared (by the core
+    or a plugin earlier by name), adds nothing; `hookspec_problems` says why.
+    """
+    table = {name: DeclaredHook(name, "core", getattr(hookspecs, name), hookspecs) for name in spec_names()}
+    for name in sorted(installed):
+        plugin = installed[name]
+        if plugin.hookspecs is None or _own_spec_problems(plugin):
+            continue
+        names = spec_names(plugin.hookspecs)
+        if any(spec in table for spec in names):
+            continue
+        table.update((spec, DeclaredHook(spec, name, getattr(plugin.hookspecs, spec), plugin.hookspecs))
+                     for spec in names)
+    return table
+
+
+def hookspec_problems(plugin: InstalledPlugin, installed: dict[str, InstalledPlugin]) -> list[str]:
+    """What is wrong with the hook specifications a plugin declares (load errors, clashes)."""
+    problems = _own_spec_problems(plugin)
+    if problems or plugin.hookspecs is None:
+        return problems
+    table = declared_hooks(installed)
+    for spec in spec_names(plugin.hookspecs):
+        owner = table[spec].owner if spec in table else None
+        if owner is not None and owner != plugin.name:
+            problems.append(f"declares hook {spec!r}, which {'the core' if owner == 'core' else f'plugin {owner!r}'} "
+                            "declares already")
+    return problems
 
 
 def hook_functions(obj: Any) -> dict[str, Callable[..., Any]]:
@@ -205,17 +326,14 @@ def hook_functions(obj: Any) -> dict[str, Callable[..., Any]]:
     return result
 
 
-def _spec_argnames(name: str) -> list[str]:
-    return list(inspect.signature(getattr(hookspecs, name)).parameters)
-
-
-def _impl_problems(hook_name: str, function: Callable[..., Any]) -> list[str]:
+def _impl_problems(spec: DeclaredHook, function: Callable[..., Any]) -> list[str]:
     """What is wrong with one implementation of a known hook."""
+    hook_name = spec.name
     problems: list[str] = []
     opts = getattr(function, _IMPL_MARKER, None) or {}
     if opts.get("hookwrapper") or opts.get("wrapper"):
         problems.append(f"hook {hook_name} is declared as a wrapper, which Payvand does not support")
-    spec_args = _spec_argnames(hook_name)
+    spec_args = spec.argnames
     try:
         parameters = list(inspect.signature(function).parameters.values())
     except (TypeError, ValueError):
@@ -248,11 +366,13 @@ def check_plugin(
 ) -> list[str]:
     """Return every incompatibility of one plugin (empty when it is sound).
 
-    Checks the name, each hook implementation against its spec (unknown hooks, arguments
-    the spec does not offer, wrappers), `payvand_*` functions not marked `@hookimpl`,
-    `requires` (installed, loadable, version constraints, cycles) and migrations (declared
-    tables without a migrations folder; with `applied_heads`, migrations of an `enabled`
-    plugin that are not applied to the database).
+    Checks the name, the plugin's own hook specifications (they load, do not clash), each
+    hook implementation against its spec, the kernel's or an installed plugin's (unknown hooks
+    unless marked `optionalhook=True`, arguments the spec does not offer, wrappers),
+    `payvand_*` functions not marked `@hookimpl`, `requires` (the Payvand core's version;
+    plugins installed, loadable, version constraints, cycles), the values of its
+    configuration keys, and migrations (declared tables without a migrations folder; with
+    `applied_heads`, migrations of an `enabled` plugin that are not applied to the database).
     """
     if plugin.load_error and plugin.obj is None:
         return [f"cannot be loaded: {plugin.load_error}"]  # its module did not import: nothing to look at
@@ -262,13 +382,15 @@ def check_plugin(
         problems.append(f"cannot be loaded: {plugin.load_error or 'it has no `meta = PluginMeta(...)`'}")
     else:
         problems.extend(_meta_problems(plugin, meta))
-    known = set(spec_names())
+    problems.extend(hookspec_problems(plugin, installed))
+    known = declared_hooks(installed)
     marked = hook_functions(plugin.obj)
     for hook_name, function in sorted(marked.items()):
         if hook_name not in known:
-            problems.append(f"implements unknown hook {hook_name!r}")
+            if not (getattr(function, _IMPL_MARKER, None) or {}).get("optionalhook"):
+                problems.append(f"implements unknown hook {hook_name!r}")
             continue
-        problems.extend(_impl_problems(hook_name, function))
+        problems.extend(_impl_problems(known[hook_name], function))
     marked_functions = {id(f) for f in marked.values()}
     for attr in sorted(dir(plugin.obj)):
         if not attr.startswith(f"{hookspecs.PROJECT}_"):
@@ -283,6 +405,7 @@ def check_plugin(
         reason = requirement_met(requirement, installed)
         if reason:
             problems.append(reason)
+    problems.extend(plugin.config_problems)
     cycle = requirement_cycle(plugin.name, installed)
     if cycle:
         problems.append(f"requirements form a cycle: {' -> '.join(cycle)}")
@@ -297,8 +420,10 @@ def _meta_problems(plugin: InstalledPlugin, meta: PluginMeta) -> list[str]:
         problems.append(f"entry point is named {plugin.name!r} but meta.name is {meta.name!r}")
     if not _NAME_RE.match(meta.name):
         problems.append(f"name {meta.name!r} must be lower-case letters, digits and _ (2 to 63 characters)")
+    if meta.name == CORE_NAME:
+        problems.append(f"name {CORE_NAME!r} is the core's (used in `requires` for the core version)")
     if not isinstance(meta.requires, (list, tuple)):
-        problems.append("meta.requires must be a list of plugin names, e.g. ['sales>=1.0']")
+        problems.append("meta.requires must be a list of plugin names, e.g. ['payvand>=0.1', 'sales>=1.0']")
     return problems
 
 
@@ -319,11 +444,14 @@ def _registration_types() -> dict[str, tuple[type, str | None]]:
         "payvand_interaction_kinds": (contracts.InteractionKind, "name"),
         "payvand_settings": (contracts.SettingSpec, "key"),
         "payvand_record_rules": (contracts.RecordRule, "name"),
+        "payvand_event_types": (contracts.EventType, "name"),
+        "payvand_subscriptions": (contracts.Subscription, None),
+        "payvand_config_keys": (contracts.ConfigKey, None),
     }
 
 
 def registration_problem(plugin_name: str, hook_name: str, item: Any) -> str | None:
-    """Why one item a registration hook returned is unusable (wrong type, unprefixed name)."""
+    """Why one item a registration hook returned is unusable (wrong type, unprefixed name, bad form)."""
     kind, name_attr = _registration_types()[hook_name]
     if not isinstance(item, kind):
         return f"{hook_name} returned a {type(item).__name__}, not a {kind.__name__}"
@@ -331,6 +459,31 @@ def registration_problem(plugin_name: str, hook_name: str, item: Any) -> str | N
         name = getattr(item, name_attr)
         if not isinstance(name, str) or not name.startswith(f"{plugin_name}."):
             return f"{hook_name}: {name!r} must be named '{plugin_name}.<...>'"
+    from payvand.core import contracts
+
+    if isinstance(item, contracts.EventType):
+        return _event_type_problem(item)
+    if isinstance(item, contracts.Subscription):
+        return None if callable(item.handler) else f"{hook_name}: the handler of {item.event!r} is not callable"
+    if isinstance(item, contracts.ConfigKey):
+        from payvand.core.config import config_key_problem
+
+        return config_key_problem(item)
+    return None
+
+
+def _event_type_problem(item: Any) -> str | None:
+    """What is wrong with a plugin's EventType beyond its name's prefix."""
+    from payvand.core.contracts import EVENT_FIELD_TYPES, EventField
+
+    if item.hook is not None:
+        return f"payvand_event_types: {item.name!r} names hook {item.hook!r}; only the core's events are hook-delivered"
+    for field in item.fields:
+        if not isinstance(field, EventField):
+            return f"payvand_event_types: {item.name!r} has a {type(field).__name__} among its fields, not an EventField"
+        if field.type not in EVENT_FIELD_TYPES:
+            allowed = ", ".join(t.__name__ for t in EVENT_FIELD_TYPES)
+            return f"payvand_event_types: field {field.name!r} of {item.name!r} is a {field.type!r}; use one of {allowed}"
     return None
 
 
@@ -354,12 +507,45 @@ def registration_problems(plugin: InstalledPlugin) -> list[str]:
     return problems
 
 
+def declared_event_names(installed: dict[str, InstalledPlugin]) -> set[str]:
+    """The names of the core's event types and of those every installed plugin declares."""
+    from payvand.core.events import CORE_EVENT_TYPES
+
+    names = {event.name for event in CORE_EVENT_TYPES}
+    for plugin in installed.values():
+        function = hook_functions(plugin.obj).get("payvand_event_types") if plugin.obj is not None else None
+        try:
+            items = _flatten(function()) if function else []
+        except Exception:  # reported by its own registration_problems
+            items = []
+        names.update(getattr(item, "name", None) for item in items if isinstance(getattr(item, "name", None), str))
+    return names
+
+
+def subscription_problems(plugin: InstalledPlugin, installed: dict[str, InstalledPlugin]) -> list[str]:
+    """Subscriptions of the plugin to events that neither the core nor an installed plugin declares."""
+    function = hook_functions(plugin.obj).get("payvand_subscriptions") if plugin.obj is not None else None
+    try:
+        items = _flatten(function()) if function else []
+    except Exception:  # reported by registration_problems
+        return []
+    from payvand.core.contracts import Subscription
+
+    wanted = [item for item in items if isinstance(item, Subscription) and not item.optional]
+    if not wanted:
+        return []
+    known = declared_event_names(installed)
+    return [f"subscribes to unknown event {item.event!r} (no installed plugin declares it; "
+            "pass optional=True if its owner may be missing)" for item in wanted if item.event not in known]
+
+
 def static_problems(plugin: InstalledPlugin, installed: dict[str, InstalledPlugin]) -> list[str]:
     """Every problem of the plugin itself (not of this database's migration state): the
     checks of `check_plugin` and what its registration hooks return. A plugin with any is not
     loaded, whatever its recorded state."""
     problems = check_plugin(plugin, installed)
-    return problems + [p for p in registration_problems(plugin) if p not in problems]
+    more = registration_problems(plugin) + subscription_problems(plugin, installed)
+    return problems + [p for p in more if p not in problems]
 
 
 def requirement_cycle(name: str, installed: dict[str, InstalledPlugin]) -> list[str] | None:
@@ -369,7 +555,7 @@ def requirement_cycle(name: str, installed: dict[str, InstalledPlugin]) -> list[
         plugin = installed.get(current)
         if plugin is None or plugin.meta is None:
             return None
-        for requirement in plugin.meta.requires:
+        for requirement in plugin_requirements(plugin.meta):
             dep = requirement_name(requirement)
             if dep == name:
                 return [*path, dep]
@@ -424,7 +610,7 @@ def dependency_order(plugins: Iterable[InstalledPlugin]) -> list[InstalledPlugin
     def visit(plugin: InstalledPlugin, stack: tuple[str, ...]) -> None:
         if plugin.name in seen or plugin.name in stack:
             return
-        for requirement in plugin.meta.requires if plugin.meta else ():
+        for requirement in plugin_requirements(plugin.meta) if plugin.meta else ():
             dep = by_name.get(requirement_name(requirement))
             if dep is not None:
                 visit(dep, (*stack, plugin.name))
@@ -465,8 +651,9 @@ class PluginManager:
     """
 
     def __init__(self, installed: dict[str, InstalledPlugin] | None = None) -> None:
-        self.pm = self._new_pluggy()
         self.installed: dict[str, InstalledPlugin] = dict(installed or {})
+        self.hooks: dict[str, DeclaredHook] = {}
+        self.pm = self._new_pluggy()
         self.enabled: list[str] = []
         self.problems: dict[str, list[str]] = {}
         self.error_sink: ErrorSink | None = None
@@ -475,11 +662,18 @@ class PluginManager:
         self._cache: dict[str, dict[str, list[Any]]] = {}
         self._lock = threading.RLock()
 
-    @staticmethod
-    def _new_pluggy() -> pluggy.PluginManager:
+    def _new_pluggy(self) -> pluggy.PluginManager:
+        """A pluggy manager with the kernel's specifications and those of the installed plugins."""
         pm = pluggy.PluginManager(hookspecs.PROJECT)
-        pm.add_hookspecs(hookspecs)
+        self.hooks = declared_hooks(self.installed)
+        for module in dict.fromkeys(hook.module for hook in self.hooks.values()):
+            pm.add_hookspecs(module)
         return pm
+
+    def is_firstresult(self, hook_name: str) -> bool:
+        """True when `hook_name` wants one answer (its spec says `firstresult=True`)."""
+        declared = self.hooks.get(hook_name)
+        return bool(declared and declared.firstresult)
 
     @property
     def hook(self) -> pluggy.HookRelay:
@@ -490,6 +684,7 @@ class PluginManager:
         """Make a plugin object known without an entry point (tests, embedded use)."""
         meta = read_meta(obj)
         plugin = InstalledPlugin(name=name or meta.name, obj=obj, meta=meta, source=repr(obj))
+        load_hookspecs(plugin)
         self.installed[plugin.name] = plugin
         return plugin
 
@@ -508,7 +703,7 @@ class PluginManager:
         candidates = [p for p in self.installed.values() if p.name in wanted]
         for plugin in dependency_order(candidates):
             found = check_plugin(plugin, self.installed)
-            for requirement in plugin.meta.requires if plugin.meta else ():
+            for requirement in plugin_requirements(plugin.meta) if plugin.meta else ():
                 dep = requirement_name(requirement)
                 if dep not in enabled and requirement_met(requirement, self.installed) is None:
                     found.append(f"requires plugin {dep!r}, which is not enabled")
@@ -536,7 +731,8 @@ class PluginManager:
                     impl.function = self._guard(plugin_name, caller.name, impl.function)
 
     def _guard(self, plugin_name: str, hook_name: str, function: Callable[..., Any]) -> Callable[..., Any]:
-        veto = hook_name in hookspecs.VETO_HOOKS
+        declared = self.hooks.get(hook_name)
+        veto = bool(declared and declared.veto)
 
         @functools.wraps(function)
         def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -572,12 +768,28 @@ class PluginManager:
     # ------------------------------------------------------------------ calling hooks
 
     def call(self, hook_name: str, **kwargs: Any) -> list[Any]:
-        """Call a hook on every active plugin and flatten the results (None dropped)."""
+        """Call a hook on every active plugin and flatten the results (None dropped).
+
+        A *first result* hook stops at the first implementation answering other than None:
+        the list then holds that one answer (flattened), or nothing.
+        """
         results = getattr(self.pm.hook, hook_name)(**kwargs)
+        if self.is_firstresult(hook_name):
+            return _flatten(results)
         flat: list[Any] = []
         for result in results:
             flat.extend(_flatten(result))
         return flat
+
+    def call_first(self, hook_name: str, **kwargs: Any) -> Any:
+        """The one answer of a *first result* hook (None when no active plugin answers).
+
+        Raises ValueError for a hook whose spec does not say `firstresult=True`: its callers
+        want every plugin's part (`call`).
+        """
+        if not self.is_firstresult(hook_name):
+            raise ValueError(f"{hook_name} is not a first-result hook; use call() for every plugin's part")
+        return getattr(self.pm.hook, hook_name)(**kwargs)
 
     def call_by_plugin(self, hook_name: str, **kwargs: Any) -> dict[str, Any]:
         """Call a hook and return each plugin's non-None result under the plugin's name.

@@ -15,6 +15,7 @@ import dataclasses
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -26,9 +27,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from payvand.core.actor import Actor
 from payvand.core import db
 from payvand.core import permissions as core_permissions
+from payvand.core.config import CORE_KEYS, resolve_plugin_keys
 from payvand.core.contracts import (
     ChannelSpec,
+    ConfigKey,
     CustomerField,
+    EventType,
     InteractionKind,
     JobSpec,
     NavItem,
@@ -36,6 +40,7 @@ from payvand.core.contracts import (
     PermissionSpec,
     RecordRule,
     SettingSpec,
+    Subscription,
 )
 from payvand.core.hookspecs import REGISTRATION_HOOKS
 from payvand.core.models import CORE_CHANNELS, PluginState, Setting
@@ -49,6 +54,7 @@ from payvand.core.plugins import (
     registration_problem,
     registration_problems,
     requirement_name,
+    subscription_problems,
 )
 
 log = logging.getLogger(__name__)
@@ -57,8 +63,22 @@ GENERATION_KEY = "core.plugins.generation"
 RECENT_ERRORS = 20
 _DEFERRED_ERRORS = "payvand_plugin_errors"
 #: Registration hooks called (and cached) when plugins are activated; the app calls
-#: `payvand_blueprints` and the CLI `payvand_cli` themselves.
-WARMED_HOOKS = tuple(h for h in REGISTRATION_HOOKS if h not in ("payvand_blueprints", "payvand_cli"))
+#: `payvand_blueprints` and the CLI `payvand_cli` themselves, and `payvand_config_keys` is read
+#: once, when the Runtime is made (`plugin_config_keys`).
+WARMED_HOOKS = tuple(h for h in REGISTRATION_HOOKS if h not in ("payvand_blueprints", "payvand_cli", "payvand_config_keys"))
+
+
+_BY_ENGINE: weakref.WeakKeyDictionary[sa.Engine, Runtime] = weakref.WeakKeyDictionary()
+
+
+def runtime_for(session: Session) -> Runtime | None:
+    """The Runtime whose engine `session` is bound to (for SDK calls made outside an app or a
+    command, e.g. a service called from a script or a test with only a session), else None."""
+    try:
+        bind = session.get_bind()
+    except Exception:  # an unbound session
+        return None
+    return _BY_ENGINE.get(bind.engine if isinstance(bind, sa.Connection) else bind)
 
 
 class PluginStateError(Exception):
@@ -83,10 +103,14 @@ class Runtime:
         self.config = config
         self.engine = db.make_engine(config["PAYVAND_DATABASE_URL"])
         self.sessionmaker: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
+        _BY_ENGINE[self.engine] = self
         installed = discover() if config.get("PAYVAND_DISCOVER_PLUGINS", True) else {}
         self.plugins = PluginManager(installed)
         for obj in config.get("PAYVAND_EXTRA_PLUGINS") or ():
             self.plugins.add(obj)
+        #: The configuration keys the installed plugins declare, by name: (plugin, key).
+        self.plugin_config_keys = resolve_plugin_keys(self.config, self.plugins.installed)
+        self._event_tables: tuple[int, dict[str, tuple[str, EventType]], dict[str, list[tuple[str, Subscription]]]] | None = None
         self.plugins.error_sink = self.record_plugin_error
         self.job_runner: Any = None
         self._schema_ready = False
@@ -288,7 +312,8 @@ class Runtime:
         result: dict[str, list[str]] = {}
         for name, plugin in sorted(self.plugins.installed.items()):
             problems = check_plugin(plugin, self.plugins.installed, applied_heads=heads, enabled=name in enabled)
-            problems += [p for p in registration_problems(plugin) if p not in problems]
+            more = registration_problems(plugin) + subscription_problems(plugin, self.plugins.installed)
+            problems += [p for p in more if p not in problems]
             result[name] = problems
         return result
 
@@ -447,6 +472,56 @@ class Runtime:
     def jobs(self) -> list[tuple[str, JobSpec]]:
         """(plugin, job) for every scheduled job of the active plugins."""
         return list(self._registered("payvand_jobs"))
+
+    # ------------------------------------------------------------------ events and configuration
+
+    def _events(self) -> tuple[dict[str, tuple[str, EventType]], dict[str, list[tuple[str, Subscription]]]]:
+        """The plugins' event types (of every installed plugin, so events emitted before a plugin
+        was disabled still decode) and the active plugins' subscriptions, per activation."""
+        generation = self.plugins.generation
+        if self._event_tables is None or self._event_tables[0] != generation:
+            types: dict[str, tuple[str, EventType]] = {}
+            for name in sorted(self.plugins.installed):
+                for item in self._contributions(name, "payvand_event_types"):
+                    types.setdefault(item.name, (name, item))
+            subscriptions: dict[str, list[tuple[str, Subscription]]] = {}
+            for name, item in self._registered("payvand_subscriptions"):
+                subscriptions.setdefault(item.event, []).append((name, item))
+            self._event_tables = (generation, types, subscriptions)
+        return self._event_tables[1], self._event_tables[2]
+
+    def event_types(self) -> dict[str, tuple[str, EventType]]:
+        """Every declared event type by name: (owner, type); the core's (owner `core`) and the installed plugins'."""
+        from payvand.core.events import CORE_EVENT_TYPES
+
+        return {**{t.name: ("core", t) for t in CORE_EVENT_TYPES}, **self._events()[0]}
+
+    def event_type(self, name: str) -> EventType | None:
+        """The declared event type `name` (or the core's type its hook delivers), else None."""
+        from payvand.core.events import core_event_type
+
+        found = core_event_type(name)
+        if found is not None:
+            return found
+        entry = self._events()[0].get(name)
+        return entry[1] if entry is not None else None
+
+    def subscriptions(self, name: str, plugin: str | None = None) -> list[Subscription]:
+        """The active plugins' subscriptions to event `name` (only `plugin`'s when given)."""
+        found = self.event_type(name)
+        entries = self._events()[1].get(found.name if found is not None else name, [])
+        return [item for owner, item in entries if plugin is None or owner == plugin]
+
+    def event_recipients(self, name: str) -> list[str]:
+        """The active plugins an event goes to: its hook's implementers, then its subscribers."""
+        found = self.event_type(name)
+        hooked = self.plugins.implementers(found.hook) if found is not None and found.hook else []
+        subscribed = [owner for owner, _ in self._events()[1].get(found.name if found is not None else name, [])]
+        return list(dict.fromkeys([*hooked, *subscribed]))
+
+    def config_keys(self) -> dict[str, tuple[str, ConfigKey]]:
+        """Every configuration key by name: (owner, key); the core's (owner `core`), then the plugins'."""
+        return {**{key.name: ("core", key) for key in CORE_KEYS}, **self.plugin_config_keys}
 
     def nav_items(self, actor: Actor | None) -> list[NavItem]:
         """The navigation entries `actor` may see, sorted by `order` then label.

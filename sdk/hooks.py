@@ -6,8 +6,11 @@ it takes and returns); `PluginError` refuses an operation from a veto hook; `cal
 plugin that owns a hook call it on every active plugin.
 
 Stability: every name is stable (semantic versioning) except those in `PROVISIONAL`, which may
-change in any minor release: `call_hook` (plugins are about to ship their own hook
-specifications). New fields of a value type come with defaults, so building one by keyword
+change in any minor release: `call_hook`, and the newer plugin-defined hooks, events and
+configuration keys with the hooks' typed contracts (`hookspec`, `call_hook_first`,
+`EventType`, `EventField`, `Event`, `Subscription`, `EventError`, `emit_event`, `ConfigKey`,
+`config_value`, `ColumnSpec`, `SelectableShape`, `PURCHASE_FACTS`, `PurchaseFactsSelect`,
+`JSONValue`, `CustomerExport`, `ErasedRecords`, `CustomerChanges`, `DemoCounts`). New fields of a value type come with defaults, so building one by keyword
 keeps working; build them by keyword. Plugin-defined hooks and events belong here.
 """
 
@@ -15,8 +18,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from payvand.core import __version__ as CORE_VERSION
 from payvand.core.contracts import (
+    PURCHASE_FACTS,
     ChannelSpec,
+    ColumnSpec,
+    ConfigKey,
+    CustomerChanges,
+    CustomerExport,
+    DemoCounts,
+    ErasedRecords,
+    Event,
+    EventField,
+    EventType,
+    JSONValue,
+    PurchaseFactsSelect,
+    SelectableShape,
+    Subscription,
     CustomerField,
     InteractionKind,
     JobSpec,
@@ -28,7 +46,8 @@ from payvand.core.contracts import (
     RecordRule,
     SettingSpec,
 )
-from payvand.core.hookspecs import hookimpl
+from payvand.core.events import EventError
+from payvand.core.hookspecs import hookimpl, hookspec
 from payvand.core.plugins import PluginError
 from payvand.sdk import _context
 
@@ -37,10 +56,21 @@ __all__ = [
     # what hooks return (and receive)
     "ChannelSpec", "CustomerField", "InteractionKind", "JobSpec", "MovedRows", "NavItem", "Panel",
     "PermissionSpec", "RecordRule", "SettingSpec",
+    # plugin-defined hooks, events and configuration keys; the core version
+    "hookspec", "call_hook_first", "CORE_VERSION",
+    "EventType", "EventField", "Event", "Subscription", "EventError", "emit_event",
+    "ConfigKey", "config_value",
+    # typed contracts of the hooks
+    "ColumnSpec", "SelectableShape", "PURCHASE_FACTS", "PurchaseFactsSelect",
+    "JSONValue", "CustomerExport", "ErasedRecords", "CustomerChanges", "DemoCounts",
 ]
 
 #: Names that may change in a minor release (the rest are stable).
-PROVISIONAL = frozenset({"call_hook"})
+PROVISIONAL = frozenset({
+    "call_hook", "hookspec", "call_hook_first", "EventType", "EventField", "Event", "Subscription", "EventError",
+    "emit_event", "ConfigKey", "config_value", "ColumnSpec", "SelectableShape", "PURCHASE_FACTS",
+    "PurchaseFactsSelect", "JSONValue", "CustomerExport", "ErasedRecords", "CustomerChanges", "DemoCounts",
+})
 
 
 def call_hook(name: str, **kwargs: Any) -> list[Any]:
@@ -51,3 +81,56 @@ def call_hook(name: str, **kwargs: Any) -> list[Any]:
     as the sales plugin calling `payvand_lead_score`.
     """
     return list(_context.runtime().plugins.call(name, **kwargs))
+
+
+def call_hook_first(name: str, **kwargs: Any) -> Any:
+    """The one answer of a *first result* hook (`@hookspec(firstresult=True)`), or None.
+
+    The first implementation answering other than None wins (last registered first;
+    `@hookimpl(tryfirst=True)` goes earlier); a plugin that raises is recorded and skipped.
+    ValueError for a hook that collects every plugin's part (use `call_hook`).
+    """
+    return _context.runtime().plugins.call_first(name, **kwargs)
+
+
+def emit_event(name: str, payload: dict[str, Any]) -> None:
+    """Emit an event of a type declared through `payvand_event_types`, in the current transaction.
+
+    `payload` gives exactly the declared fields (ids and the few values subscribers need; no
+    personal data beyond ids). The event is written to the outbox when the current session
+    commits, and delivered after the commit to every plugin subscribed to `name`
+    (`payvand_subscriptions`), each in its own session, retried alone when it fails; if the
+    transaction rolls back, nothing is sent. Raises `EventError` for an undeclared name or a
+    payload that does not match the declaration.
+    """
+    from payvand.core import events
+    from payvand.core.db import current_session
+    from payvand.core.runtime import runtime_for
+
+    opened = current_session()
+    try:
+        runtime = _context.runtime()
+    except RuntimeError:  # a service called with only a session (a script, a test)
+        runtime = runtime_for(opened)
+        if runtime is None:
+            raise
+    event_type = runtime.event_type(name)
+    if event_type is None:
+        raise EventError(f"unknown event type {name!r}: declare it with the payvand_event_types hook")
+    events.emit_event(opened, event_type, payload)
+
+
+def config_value(name: str) -> Any:
+    """The value of configuration key `name`, declared by the core or an installed plugin
+    (`payvand_config_keys`): the app's configuration, else the environment, else the default,
+    parsed as the declared type at start-up. KeyError for a key nobody declares."""
+    from flask import current_app, has_app_context
+
+    runtime = _context.runtime()
+    keys = runtime.config_keys()
+    if name not in keys:
+        raise KeyError(f"no plugin declares the configuration key {name!r}")
+    if has_app_context() and name in current_app.config:
+        return current_app.config[name]
+    return runtime.config.get(name, keys[name][1].default)
+

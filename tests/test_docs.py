@@ -278,4 +278,4 @@ def test_the_guides_plugin_is_built_migrated_and_tested_as_the_guide_says(tmp_pa
     assert not (plugin / "instance").exists()
 
     tested = _run_shell("cd payvand-loyalty && python -m pytest -q -p no:cacheprovider", work, env)
-    assert re.search(r"\b3 passed\b", tested.stdout), tested.stdout
+    assert re.search(r"\b5 passed\b", tested.stdout), tested.stdout

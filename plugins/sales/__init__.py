@@ -4,7 +4,8 @@ Built as a third party would build it: it imports only `payvand.sdk` and talks t
 and to other plugins through hooks. Layout: `models.py` (tables), `permissions.py`,
 `pricing.py` (exact money), `services/` (rules per area), `api/` (`/api/v1/sales/...`),
 `views/` (staff pages) and `templates/sales/`. This module holds the metadata and every
-hook implementation; each delegates to its area. What it does and leaves: docs/dev/status.md.
+hook implementation; each delegates to its area. The hooks the plugin offers others are in
+`hookspecs.py`, the events it emits in `events.py`, its configuration keys in `config.py`. What it does and leaves: docs/dev/status.md.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ meta = PluginMeta(
     version="0.1.0",
     title=N_("Sales"),
     description=N_("Leads and scoring, pipelines and deals, catalog and price lists, quotes, orders and invoices."),
+    requires=("payvand>=0.1",),
+    hookspecs="payvand.plugins.sales.hookspecs",  # payvand_lead_score, payvand_catalogs, payvand_invoice_views
 )
 
 
@@ -98,6 +101,30 @@ def payvand_settings() -> list[Any]:
     from payvand.plugins.sales.views.leads import settings_specs
 
     return [*documents.SETTINGS, *settings_specs()]
+
+
+@hookimpl
+def payvand_event_types() -> list[Any]:
+    """The events the plugin emits: orders placed, deals won and lost, quotes, invoices (`events.py`)."""
+    from payvand.plugins.sales.events import EVENT_TYPES
+
+    return list(EVENT_TYPES)
+
+
+@hookimpl
+def payvand_subscriptions() -> list[Any]:
+    """Its own `sales.quote_sent`: the quote's email goes out after the send is committed (`quote_mail.py`)."""
+    from payvand.plugins.sales.services.quote_mail import SUBSCRIPTION
+
+    return [SUBSCRIPTION]
+
+
+@hookimpl
+def payvand_config_keys() -> list[Any]:
+    """The lead form's limits, the lead-import and attachment sizes (`config.py`)."""
+    from payvand.plugins.sales.config import CONFIG_KEYS
+
+    return list(CONFIG_KEYS)
 
 
 @hookimpl

@@ -1,5 +1,9 @@
 """A test plugin implementing every hook of `core/hookspecs.py` (like Datasette's `my_plugin.py`).
 
+It also implements the sales plugin's hooks (`payvand_lead_score`, `payvand_catalogs`,
+`payvand_invoice_views`), marked `optionalhook=True`: checked against the sales plugin's specs
+when sales is installed, accepted without them when it is not.
+
 Each implementation records its call in `CALLS` as `(hook, arguments)`, with the arguments
 reduced to plain values while the objects are still attached, so tests can check that the
 core calls each hook, when, and with the documented arguments. `test_every_hook.py` fails
@@ -20,8 +24,12 @@ from payvand.sdk import (
     Actor,
     ApiBlueprint,
     ChannelSpec,
+    ConfigKey,
     Customer,
     CustomerField,
+    Event,
+    EventField,
+    EventType,
     Interaction,
     InteractionKind,
     JobSpec,
@@ -31,6 +39,9 @@ from payvand.sdk import (
     PermissionSpec,
     PluginMeta,
     SettingSpec,
+    Subscription,
+    User,
+    emit_event,
     hookimpl,
 )
 
@@ -144,6 +155,42 @@ def payvand_settings() -> list[SettingSpec]:
     return [SettingSpec("every_hook.colour", "blue", label="Colour")]
 
 
+PARCEL_SENT = "every_hook.parcel_sent"
+
+
+def note_events(events: Sequence[Event]) -> None:
+    """A subscriber: record each event it gets (name and payload)."""
+    CALLS.append(("subscriber", {"events": [(e.name, dict(e.payload)) for e in events]}))
+
+
+def send_parcel(customer_id: int, weight: Decimal) -> None:
+    """Emit `every_hook.parcel_sent` in the current transaction."""
+    emit_event(PARCEL_SENT, {"customer_id": customer_id, "weight": weight, "note": None})
+
+
+@hookimpl
+def payvand_event_types() -> list[EventType]:
+    """Record the call; one event type."""
+    CALLS.append(("payvand_event_types", {}))
+    return [EventType(PARCEL_SENT, "A parcel was sent to a customer.",
+                      (EventField("customer_id", int, "the customer"), EventField("weight", Decimal, "in kg"),
+                       EventField("note", str, "a code", optional=True)))]
+
+
+@hookimpl
+def payvand_subscriptions() -> list[Subscription]:
+    """Record the call; subscribe to its own event and to the core's customers created."""
+    CALLS.append(("payvand_subscriptions", {}))
+    return [Subscription(PARCEL_SENT, note_events), Subscription("core.customer_created", note_events)]
+
+
+@hookimpl
+def payvand_config_keys() -> list[ConfigKey]:
+    """Record the call; one key."""
+    CALLS.append(("payvand_config_keys", {}))
+    return [ConfigKey("PAYVAND_EVERY_HOOK_PARCELS", int, 3, "parcels a day")]
+
+
 # --------------------------------------------------------------------------- contribution
 
 
@@ -183,7 +230,7 @@ def payvand_dashboard_widgets(actor: Actor) -> Panel:
     return Panel("Every hook widget", "<p><b>42</b> things</p>", order=5)
 
 
-@hookimpl
+@hookimpl(optionalhook=True)  # the sales plugin's hook: checked when sales is installed
 def payvand_lead_score(leads: Any) -> Any:
     """Five points for every lead scored."""
     CALLS.append(("payvand_lead_score", {}))
@@ -199,14 +246,14 @@ class _Catalog:
         return [{"sku": "EH-1", "name": "Widget", "unit_price": Decimal("1000"), "currency": "IRR"}]
 
 
-@hookimpl
+@hookimpl(optionalhook=True)  # the sales plugin's hook: checked when sales is installed
 def payvand_catalogs() -> list[Any]:
     """One outside catalog with one product."""
     CALLS.append(("payvand_catalogs", {}))
     return [_Catalog()]
 
 
-@hookimpl
+@hookimpl(optionalhook=True)  # the sales plugin's hook: checked when sales is installed
 def payvand_invoice_views(invoice: Any, actor: Actor) -> Panel:
     """An alternative layout of any invoice."""
     CALLS.append(("payvand_invoice_views", {"invoice": getattr(invoice, "id", None)}))

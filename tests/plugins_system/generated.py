@@ -30,11 +30,15 @@ def downgrade():
 '''
 
 
-def write_plugin(folder: Path, name: str, source: str, *, migration: str | None = None) -> None:
-    """Write package `name` (its `__init__.py` is `source`), with one migration when `migration` is a revision id."""
+def write_plugin(folder: Path, name: str, source: str, *, migration: str | None = None,
+                 modules: dict[str, str] | None = None) -> None:
+    """Write package `name` (its `__init__.py` is `source`, other `modules` by file name), with one
+    migration when `migration` is a revision id."""
     package = folder / name
     package.mkdir(parents=True)
     (package / "__init__.py").write_text(source, encoding="utf-8")
+    for filename, text in (modules or {}).items():
+        (package / filename).write_text(text, encoding="utf-8")
     if migration:
         versions = package / "migrations" / "versions"
         versions.mkdir(parents=True)
@@ -43,14 +47,16 @@ def write_plugin(folder: Path, name: str, source: str, *, migration: str | None 
 
 @contextlib.contextmanager
 def plugins_installed(folder: Path, sources: dict[str, str], *, migrations: dict[str, str] | None = None,
-                      entry_names: dict[str, str] | None = None) -> Iterator[None]:
+                      entry_names: dict[str, str] | None = None,
+                      modules: dict[str, dict[str, str]] | None = None) -> Iterator[None]:
     """Write each plugin package and install them all as entry points; forget them afterwards.
 
-    `entry_names` maps a package to another entry-point name (to test a mismatch).
+    `entry_names` maps a package to another entry-point name (to test a mismatch); `modules`
+    gives a package more modules (`{"owner": {"hookspecs.py": "..."}}`).
     """
     code = folder / "code"
     for name, source in sources.items():
-        write_plugin(code, name, source, migration=(migrations or {}).get(name))
+        write_plugin(code, name, source, migration=(migrations or {}).get(name), modules=(modules or {}).get(name))
     entry_points = {(entry_names or {}).get(name, name): name for name in sources}
     try:
         with installed(folder / "dist", entry_points, code_paths=[code]):

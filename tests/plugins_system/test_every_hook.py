@@ -26,7 +26,8 @@ EXPECTED_HOOKS = {
     "payvand_nav_items", "payvand_jobs", "payvand_channels", "payvand_interaction_kinds", "payvand_settings",
     "payvand_customer_panels", "payvand_customer_merge", "payvand_customer_export", "payvand_customer_erase",
     "payvand_customer_created", "payvand_customer_updated", "payvand_customer_deleted",
-    "payvand_interaction_recorded",
+    "payvand_interaction_recorded", "payvand_event_types", "payvand_subscriptions", "payvand_config_keys",
+    "payvand_dashboard_widgets", "payvand_demo_data", "payvand_purchase_facts",
 }
 
 
@@ -37,8 +38,9 @@ def payvand_plugins() -> list[Any]:
 
 
 @pytest.fixture(autouse=True)
-def fresh_calls() -> None:
-    """Start each test with no recorded calls (autouse: before the app is built)."""
+def fresh_calls(payvand_database_url: str) -> None:
+    """Start each test with no recorded calls (autouse: before the app is built, after the
+    database template is migrated, whose Runtime reads the plugins' configuration keys)."""
     plugin.CALLS.clear()
 
 
@@ -61,6 +63,13 @@ def test_every_hookspec_has_a_kind():
              | set(hookspecs.EVENT_HOOKS))
     assert kinds == set(spec_names())
     assert set(hookspecs.VETO_HOOKS) <= set(hookspecs.CONTRIBUTION_HOOKS)
+
+
+def test_every_event_hook_delivers_a_declared_core_event_type():
+    from payvand.core.events import CORE_DELIVERY, CORE_EVENT_TYPES
+
+    assert {event.hook for event in CORE_EVENT_TYPES} == set(hookspecs.EVENT_HOOKS)
+    assert set(CORE_DELIVERY) == {event.name for event in CORE_EVENT_TYPES}
 
 
 def test_the_plugin_passes_every_check(runtime):
@@ -249,6 +258,17 @@ def test_dashboard_widgets_are_shown_on_the_start_page(web):
     assert names().count("payvand_dashboard_widgets") >= 1
 
 
+def test_the_data_hook_returns_a_selectable_of_the_declared_shape_that_runs(runtime, db_session, make_customer):
+    from payvand.sdk import PURCHASE_FACTS
+
+    customer = make_customer()
+    (facts,) = runtime.plugins.call("payvand_purchase_facts")
+    assert PURCHASE_FACTS.problems(facts) == []
+    assert [tuple(row)[0] for row in db_session.execute(facts)] == [customer.id]
+    assert PURCHASE_FACTS.problems(sa.select(sa.literal(1).label("customer_id"))) == [
+        "expected the columns (customer_id, product_id, occurred_at, quantity, amount, currency), got (customer_id)"]
+
+
 def test_data_and_scoring_hooks_return_selectables_that_run(runtime, db_session, make_customer):
     import sqlalchemy as sa
 
@@ -290,3 +310,71 @@ def test_a_declared_interaction_kind_is_labelled_and_summarised_from_its_payload
     assert "Parcel sent" in page
     assert "Parcel \u2068P-7\u2069 sent to \u2068Tabriz (تبریز)\u2069" in page and "stored text" not in page
     assert "kept as written" in page  # a parameter missing from the payload: the stored summary
+
+
+# --------------------------------------------------------------------------- declared events and configuration
+
+
+def test_a_subscriber_gets_the_cores_events_by_name_after_the_commit(api, run_jobs):
+    customer_id = api.post("customers", json={"given_name": "Ali"}).json["id"]
+    assert plugin.called("subscriber") == []
+    run_jobs()
+    assert plugin.called("subscriber") == [{"events": [("core.customer_created", {"customer_id": customer_id})]}]
+
+
+def test_a_plugin_event_goes_out_with_the_commit_in_one_batch_with_its_declared_types(runtime, db_session, run_jobs):
+    from decimal import Decimal
+
+    plugin.send_parcel(7, Decimal("1.50"))
+    plugin.send_parcel(8, 2)
+    run_jobs()
+    assert plugin.called("subscriber") == []  # not committed yet
+    db_session.commit()
+    run_jobs()
+    assert plugin.called("subscriber") == [{"events": [
+        ("every_hook.parcel_sent", {"customer_id": 7, "weight": Decimal("1.50"), "note": None}),
+        ("every_hook.parcel_sent", {"customer_id": 8, "weight": Decimal("2"), "note": None})]}]
+
+
+def test_a_rolled_back_emit_sends_nothing(runtime, db_session, run_jobs):
+    from decimal import Decimal
+
+    plugin.send_parcel(7, Decimal(1))
+    db_session.rollback()
+    db_session.commit()
+    run_jobs()
+    assert plugin.called("subscriber") == []
+    with runtime.sessionmaker() as session:
+        assert session.scalar(sa.text("SELECT count(*) FROM core_outbox WHERE hook = 'every_hook.parcel_sent'")) == 0
+
+
+@pytest.mark.parametrize("name, payload, message", [
+    ("every_hook.parcel_lost", {}, "unknown event type 'every_hook.parcel_lost'"),
+    (plugin.PARCEL_SENT, {"customer_id": 1, "weight": "heavy", "note": None}, "weight must be a Decimal"),
+    (plugin.PARCEL_SENT, {"customer_id": True, "weight": 1}, "customer_id must be a int"),
+    (plugin.PARCEL_SENT, {"customer_id": 1}, "missing weight"),
+    (plugin.PARCEL_SENT, {"customer_id": 1, "weight": 1, "colour": "red"}, "colour not declared"),
+    (plugin.PARCEL_SENT, {"customer_id": None, "weight": 1}, "customer_id must not be None"),
+    ("core.customer_created", {"customer_id": 1}, "emitted by the core only"),
+])
+def test_an_undeclared_event_or_a_payload_that_does_not_match_is_refused_at_emit(db_session, name, payload, message):
+    from payvand.core.events import pending_events
+    from payvand.sdk import EventError, emit_event
+
+    with pytest.raises(EventError, match=message):
+        emit_event(name, payload)
+    assert pending_events(db_session) == {}
+
+
+def test_event_types_and_configuration_keys_are_registered(runtime, app):
+    from payvand.sdk import config_value
+
+    owner, declared = runtime.event_types()[plugin.PARCEL_SENT]
+    assert owner == "every_hook" and [f.name for f in declared.fields] == ["customer_id", "weight", "note"]
+    assert runtime.event_recipients(plugin.PARCEL_SENT) == ["every_hook"]
+    assert runtime.event_recipients("core.customer_created") == ["every_hook"]  # hook and subscription: once
+    assert runtime.config_keys()["PAYVAND_EVERY_HOOK_PARCELS"][0] == "every_hook"
+    with app.app_context():
+        assert config_value("PAYVAND_EVERY_HOOK_PARCELS") == 3
+        with pytest.raises(KeyError):
+            config_value("PAYVAND_EVERY_HOOK_PARCEL")

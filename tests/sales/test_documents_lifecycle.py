@@ -38,7 +38,8 @@ def _events(db_session, kind: str) -> list[Interaction]:
 # --------------------------------------------------------------------------- sending by email
 
 
-def test_sending_a_quote_emails_the_customer_its_pdf(api, pen, make_customer, mail_sink, db_session):
+def test_sending_a_quote_emails_the_customer_its_pdf_after_the_commit(api, pen, make_customer, mail_sink, db_session,
+                                                                       run_jobs):
     customer = make_customer(given_name="Sara", family_name="Ahmadi", emails=["sara@example.com"],
                              preferred_language="en")
     quote = _quote(api, customer.id, pen)
@@ -46,6 +47,8 @@ def test_sending_a_quote_emails_the_customer_its_pdf(api, pen, make_customer, ma
     assert sent.status_code == 200, sent.get_json()
     body = sent.get_json()
     assert (body["status"], body["emailed"], body["mail_error"]) == ("sent", True, None)
+    assert mail_sink.messages == []  # queued in the outbox with the send: the job runner mails it
+    run_jobs()
     [message] = mail_sink.to("sara@example.com")
     assert quote["number"] in message["Subject"]
     assert "Hello Sara Ahmadi," in message.get_body(("plain",)).get_content()
@@ -59,10 +62,11 @@ def test_sending_a_quote_emails_the_customer_its_pdf(api, pen, make_customer, ma
     assert event.payload["emailed"] is True and event.channel == "email"
 
 
-def test_a_persian_customer_gets_a_persian_email(api, pen, make_customer, mail_sink):
+def test_a_persian_customer_gets_a_persian_email(api, pen, make_customer, mail_sink, run_jobs):
     customer = make_customer(given_name="سارا", family_name="احمدی", emails=["sara@example.ir"], preferred_language="fa")
     quote = _quote(api, customer.id, pen)
     assert api.post(f"sales/quotes/{quote['id']}/send").get_json()["emailed"] is True
+    run_jobs()
     [message] = mail_sink.to("sara@example.ir")
     assert "پیش‌فاکتور" in message["Subject"]
     html = message.get_body(("html",)).get_content()
@@ -87,30 +91,51 @@ def test_a_customer_without_an_email_address_is_not_emailed(api, pen, make_custo
     assert mail_sink.messages == []
 
 
-def test_a_failing_mail_server_keeps_the_send_and_reports_it(api, pen, make_customer, runtime, app, db_session):
+def test_a_failing_mail_server_keeps_the_send_and_the_outbox_retries_the_mail(api, pen, make_customer, runtime, app,
+                                                                            db_session, mail_sink):
+    from payvand.core.db import utcnow
+    from payvand.core.models import OutboxEvent, PluginState
+
     customer = make_customer(emails=["a@example.com"])
     quote = _quote(api, customer.id, pen)
+    working = runtime.config["PAYVAND_SMTP_URL"]
     runtime.config["PAYVAND_SMTP_URL"] = app.config["PAYVAND_SMTP_URL"] = "smtp://127.0.0.1:9"  # nothing listens
-    try:
-        response = api.post(f"sales/quotes/{quote['id']}/send")
-    finally:
-        runtime.config.pop("PAYVAND_SMTP_URL")
-        app.config.pop("PAYVAND_SMTP_URL")
+    response = api.post(f"sales/quotes/{quote['id']}/send")
     assert response.status_code == 200
-    body = response.get_json()
-    assert (body["status"], body["emailed"]) == ("sent", False)
-    assert "could not be sent" in body["mail_error"]
-    assert db_session.get(Quote, quote["id"]).status == "sent"
+    assert (response.get_json()["status"], response.get_json()["emailed"]) == ("sent", True)
+    runtime.job_runner.run_pending()
+    assert db_session.get(Quote, quote["id"]).status == "sent"  # committed before any mail was tried
+    [event] = db_session.scalars(sa.select(OutboxEvent).where(OutboxEvent.hook == "sales.quote_sent")).all()
+    assert event.pending == ["sales"] and event.delivered_at is None and "sales: MailError" in event.last_error
+    assert "sales.quote_sent" in db_session.get(PluginState, "sales").last_error  # shown on the plugins page
+    assert mail_sink.messages == []
+
+    runtime.config["PAYVAND_SMTP_URL"] = app.config["PAYVAND_SMTP_URL"] = working  # the server is back
+    runtime.job_runner.deliver_due(utcnow() + dt.timedelta(minutes=1))  # after the backoff
+    [message] = mail_sink.to("a@example.com")
+    assert quote["number"] in message["Subject"]
+    db_session.expire_all()
+    assert db_session.get(OutboxEvent, event.id).delivered_at is not None
 
 
-def test_the_send_button_says_whether_the_quote_was_emailed(web, api, pen, make_customer, mail_sink):
+def test_a_rolled_back_send_mails_nothing(api, pen, make_customer, db_session, in_app, mail_sink, run_jobs):
+    quote = _quote(api, make_customer(emails=["c@example.com"]).id, pen)
+    delivery = documents.deliver_quote(db_session, documents.get_quote(db_session, quote["id"]))
+    assert delivery.emailed is True
+    db_session.rollback()
+    run_jobs()
+    assert mail_sink.messages == [] and db_session.get(Quote, quote["id"]).status == "draft"
+
+
+def test_the_send_button_says_whether_the_quote_was_emailed(web, api, pen, make_customer, mail_sink, run_jobs):
     web.post("/account/locale", {"locale": "en"})
     emailed = _quote(api, make_customer(emails=["b@example.com"]).id, pen)
     page = web.post(f"/sales/quotes/{emailed['id']}/send", follow_redirects=True).get_data(as_text=True)
-    assert "was emailed to \u2068b@example.com\u2069" in page
+    assert "it is being emailed to \u2068b@example.com\u2069" in page
     unmailed = _quote(api, make_customer().id, pen)
     page = web.post(f"/sales/quotes/{unmailed['id']}/send", follow_redirects=True).get_data(as_text=True)
     assert "marked sent but not emailed" in page and "no email address" in page
+    run_jobs()
     assert len(mail_sink.messages) == 1
 
 

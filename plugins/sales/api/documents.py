@@ -124,11 +124,13 @@ class QuoteOut(_DocumentOut):
 
 
 class QuoteSentOut(QuoteOut):
-    """The sent quote, and whether it was emailed to the customer (else why not)."""
+    """The sent quote, and whether its email to the customer is queued (else why not)."""
 
-    emailed = fields.Boolean(required=True, metadata={"description": "The customer was emailed the quote's PDF"})
+    emailed = fields.Boolean(required=True, metadata={
+        "description": "The quote's email with its PDF is queued: it goes to the customer's address after the "
+                       "send is committed, retried by the job runner until the mail server takes it"})
     mail_error = fields.String(allow_none=True, required=True,
-                               metadata={"description": "Why it was not emailed (mail off, no address, server error)"})
+                               metadata={"description": "Why it is not emailed (mail off, no address)"})
 
 
 class RejectIn(Schema):
@@ -361,8 +363,8 @@ def quote_pdf(args: dict[str, Any], quote_id: int) -> Any:
 @require(perm.DOCUMENT_EDIT)
 @blp.response(200, QuoteSentOut)
 def send_quote(quote_id: int) -> Any:
-    """Send the quote: emailed with its PDF to the customer's primary address when mail is on, and
-    marked sent either way (`sales.quote_sent`); `emailed` and `mail_error` say what happened."""
+    """Send the quote: marked sent (`sales.quote_sent`) and, when mail is on, its email with the PDF to
+    the customer's primary address queued, mailed after the commit; `emailed` and `mail_error` say which."""
     try:
         delivery = service.deliver_quote(session(), service.get_quote(session(), quote_id))
     except DocumentError as exc:

@@ -9,7 +9,6 @@ never get the same number and a rolled-back document gives its number back.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import decimal
 import zoneinfo
@@ -19,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from payvand.plugins.sales import pricing
+from payvand.plugins.sales import events, pricing
 from payvand.plugins.sales.models import (
     Counter,
     Deal,
@@ -32,14 +31,12 @@ from payvand.plugins.sales.models import (
     Quote,
     QuoteLine,
 )
-from payvand.plugins.sales.services import catalog, rollup, rules
+from payvand.plugins.sales.services import catalog, quote_mail, rollup, rules
 from payvand.plugins.sales.services.locking import lock_row
 from payvand.sdk import (
     N_,
-    Attachment,
     Customer,
     JobSpec,
-    MailError,
     MovedRows,
     SettingSpec,
     audit,
@@ -49,11 +46,9 @@ from payvand.sdk import (
     current_actor,
     record_interaction,
     record_interactions,
-    send_mail,
     setting,
     utcnow,
 )
-from payvand.sdk import gettext as _
 from payvand.sdk import session as current_session
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -346,7 +341,8 @@ def _check_sendable(quote: Quote) -> None:
 def send_quote(session: Session, quote: Quote, *, emailed: bool = False, to: str | None = None) -> Quote:
     """Mark a draft (or re-send a sent) quote as sent; recorded as `sales.quote_sent` (with `emailed`).
 
-    Only marks it: `deliver_quote` also emails it to the customer. The quote's row is locked
+    Only marks it: `deliver_quote` also queues its email (`emailed`: the `sales.quote_sent`
+    event asks the plugin's subscriber to mail it after the commit). The quote's row is locked
     first, so a quote accepted, rejected or expired meanwhile is refused (409), never taken back.
     """
     require_visible(session, quote)
@@ -360,15 +356,16 @@ def send_quote(session: Session, quote: Quote, *, emailed: bool = False, to: str
     record_interaction(quote.customer_id, "sales.quote_sent", "email" if emailed else "other",
                        f"Quote {quote.number} sent", value=quote.total, currency=quote.currency,
                        source=("sales.quote", quote.id), direction="outbound", payload=payload)
+    events.quote_sent(quote, by_email=emailed)
     session.flush()
     return quote
 
 
 @dataclass(frozen=True)
 class QuoteDelivery:
-    """What sending a quote did: it is marked sent; `emailed` says whether the customer got it by
-    mail, else `problem` says why not (`mail_off`, `no_email` or `mail_failed`) and `mail_error`
-    explains it in English (with the server's answer when it failed)."""
+    """What sending a quote did: it is marked sent; `emailed` says whether its email to `to` is
+    queued (mailed after the commit), else `problem` says why not (`mail_off` or `no_email`) and
+    `mail_error` explains it in English."""
 
     quote: Quote
     emailed: bool
@@ -377,57 +374,19 @@ class QuoteDelivery:
     mail_error: str | None = None
 
 
-def _mail_locale(customer: Customer) -> str | None:
-    preferred = (customer.preferred_language or "").lower()[:2]
-    return preferred if preferred in ("fa", "en") else None
-
-
-def quote_mail(quote: Quote, customer: Customer) -> tuple[str, str, str, bytes]:
-    """The subject, text body, HTML body and PDF of the quote's email, in the current locale."""
-    from flask import render_template
-    from payvand.plugins.sales.services import pdf
-
-    company = company_name()
-    subject = _("Quote %(number)s from %(company)s", number=quote.number, company=company) if company \
-        else _("Quote %(number)s", number=quote.number)
-    context = {"quote": quote, "customer": customer, "company": company}
-    text = render_template("sales/quote_email.txt", **context)
-    html = render_template("sales/quote_email.html", **context)
-    return subject, text, html, pdf.quote_pdf(quote)
-
-
 def deliver_quote(session: Session, quote: Quote) -> QuoteDelivery:
-    """Send a draft or sent quote: email it with its PDF to the customer's primary address (in
-    their preferred language) when mail is on, then mark it sent (`sales.quote_sent`).
-
-    A quote is marked sent even when it could not be emailed; the result says why. The mail
-    goes out before the caller commits, so a failing commit may leave a mailed quote unmarked;
-    no lock is held while mailing, and a quote accepted or rejected meanwhile is refused (409)
-    after its mail went out.
-    """
-    from flask_babel import force_locale
-
+    """Send a draft or sent quote: mark it sent (`sales.quote_sent`) and, when mail is on and the
+    customer has an address, queue its email with the PDF in the same transaction: the event's
+    subscriber (`quote_mail.py`) mails it after the commit, in the customer's preferred language,
+    and the outbox retries it until the server takes it. A quote is marked sent even when it
+    cannot be emailed; the result says why (`emailed` then False)."""
     _check_sendable(quote)
-    customer = _customer(session, quote.customer_id)
-    to = customer.primary_email
-    problem: str | None = None
-    error: str | None = None
-    if not mail_enabled():
-        problem, error = "mail_off", "Mail is not configured on this server (PAYVAND_SMTP_URL)."
-    elif not to:
-        problem, error = "no_email", "The customer has no email address."
-    else:
-        locale = _mail_locale(customer)
-        try:
-            with force_locale(locale) if locale else contextlib.nullcontext():
-                subject, text, html, document = quote_mail(quote, customer)
-            send_mail(to, subject, text, html=html,
-                      attachments=[Attachment(f"{quote.number}.pdf", document, "application/pdf")])
-        except MailError as exc:
-            problem, error = "mail_failed", f"The email could not be sent: {exc}"
-    emailed = problem is None
+    to = _customer(session, quote.customer_id).primary_email
+    refused = quote_mail.problem(to)
+    emailed = refused is None
     send_quote(session, quote, emailed=emailed, to=to if emailed else None)
-    return QuoteDelivery(quote=quote, emailed=emailed, to=to if emailed else None, problem=problem, mail_error=error)
+    return QuoteDelivery(quote=quote, emailed=emailed, to=to if emailed else None,
+                         problem=refused[0] if refused else None, mail_error=refused[1] if refused else None)
 
 
 def company_name() -> str:
@@ -508,10 +467,12 @@ def accept_quote(session: Session, quote: Quote) -> Order:
     lines = [OrderLine(**{key: getattr(line, key) for key in _LINE_COLUMNS}) for line in quote.lines]
     refused = f"Quote {quote.number} has an order already."  # the rollback below expires the quote
     try:
-        return _place(session, quote.customer_id, quote.currency, lines, quote, channel="staff", quote_id=quote.id,
-                      deal_id=quote.deal_id)
+        order = _place(session, quote.customer_id, quote.currency, lines, quote, channel="staff", quote_id=quote.id,
+                       deal_id=quote.deal_id)
     except sa.exc.IntegrityError:
         raise _conflict(session, refused) from None
+    events.quote_accepted(quote, order)
+    return order
 
 
 _LINE_COLUMNS = ("position", "product_id", "description", "quantity", "unit_price", "discount", "tax_rate", "net", "tax", "total")
@@ -552,6 +513,7 @@ def _place(session: Session, customer_id: int, currency: str, lines: list[OrderL
     record_interaction(customer_id, "sales.order_placed", _INTERACTION_CHANNEL.get(channel, "other"),
                        f"Order {number} placed", value=order.total, currency=currency,
                        source=("sales.order", order.id), payload={"number": number, "channel": channel})
+    events.order_placed(order)
     return order
 
 
@@ -653,6 +615,7 @@ def create_invoice(session: Session, order: Order, *, due_at: dt.date | None = N
     record_interaction(order.customer_id, "sales.invoice_issued", "other", f"Invoice {number} issued",
                        value=invoice.total, currency=invoice.currency, source=("sales.invoice", invoice.id),
                        direction="outbound", payload={"number": number, "order": order.number})
+    events.invoice_issued(invoice)
     return invoice
 
 
@@ -708,6 +671,7 @@ def record_payment(session: Session, invoice: Invoice, amount: Decimal, *, metho
         record_interaction(invoice.customer_id, "sales.invoice_paid", "other", f"Invoice {invoice.number} paid",
                            value=invoice.total, currency=invoice.currency, source=("sales.invoice", invoice.id),
                            payload={"number": invoice.number})
+        events.invoice_paid(invoice)
         order = session.get(Order, invoice.order_id) if invoice.order_id is not None else None
         if order is not None and lock_row(session, order).status == "placed":  # not cancelled meanwhile
             change_order_status(session, order, "paid")

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import sqlalchemy as sa
+from payvand.plugins.sales import events
 from payvand.plugins.sales.models import (
     Activity,
     Deal,
@@ -323,6 +324,7 @@ def _close(s: Session, deal: Deal, stage: Stage, reason_id: int | None) -> None:
     if was == stage.outcome:
         return
     deal.closed_at = utcnow()
+    events.deal_closed(deal)
     if deal.customer_id is not None:
         won = stage.outcome == "won"
         summary = f"Deal won: {deal.title}" if won else f"Deal lost: {deal.title}"

@@ -134,8 +134,9 @@ def quote_pdf(quote_id: int) -> Any:
 @bp.route("/sales/quotes/<int:quote_id>/send", methods=["POST"])
 @staff_required(perm.DOCUMENT_EDIT)
 def quote_send(quote_id: int) -> Any:
-    """Send the quote: emailed with its PDF when mail is on and the customer has an address; marked
-    sent either way, and the message says whether it was emailed and, if not, why."""
+    """Send the quote: marked sent, and its email with the PDF queued when mail is on and the customer
+    has an address (mailed after the commit, through the outbox); the message says which, and if
+    it is not emailed, why."""
     target = url_for("sales.quote", quote_id=quote_id)
     try:
         delivery = service.deliver_quote(session(), service.get_quote(session(), quote_id))
@@ -146,7 +147,8 @@ def quote_send(quote_id: int) -> Any:
     session().commit()
     number = delivery.quote.number
     if delivery.emailed:
-        flash(_("Quote %(number)s was emailed to %(email)s.", number=_number(number), email=isolate(delivery.to)), "success")
+        flash(_("Quote %(number)s was sent; it is being emailed to %(email)s.", number=_number(number),
+                email=isolate(delivery.to)), "success")
     else:
         flash(_("Quote %(number)s was marked sent but not emailed: %(reason)s", number=_number(number),
                 reason=_mail_problem(delivery)), "warning")

@@ -4,7 +4,11 @@ It keeps notes on customers and welcomes every new customer with an outbound int
 It shows each kind of contribution: a permission, a custom customer field, an API route
 under `/api/v1/example/`, a staff page with its navigation entry, an event hook, a
 `payvand example` command, a customer panel, a scheduled job, and the merge, export and
-erase hooks for its own rows.
+erase hooks for its own rows. It also offers a hook of its own (`hookspecs.py`: other plugins
+may write the welcome text), declares an event it emits (`payvand_example.note_added`),
+subscribes to another plugin's event without importing it (`sales.order_placed`: a note on
+the customer), declares a configuration key (`PAYVAND_EXAMPLE_NOTE_MAX_LENGTH`) and states the
+core version it needs.
 It is installed through a real entry point in the tests (see `tests/example_plugin/conftest.py`).
 """
 
@@ -18,8 +22,12 @@ import sqlalchemy as sa
 
 from payvand.sdk import (
     Actor,
+    ConfigKey,
     Customer,
     CustomerField,
+    Event,
+    EventField,
+    EventType,
     Interaction,
     JobSpec,
     MovedRows,
@@ -27,6 +35,8 @@ from payvand.sdk import (
     Panel,
     PermissionSpec,
     PluginMeta,
+    Subscription,
+    call_hook_first,
     hookimpl,
     record_interaction,
     session,
@@ -41,11 +51,15 @@ meta = PluginMeta(
     version="0.1.0",
     title="Example notes",
     description="Notes on customers and a welcome message for each new customer.",
+    requires=("payvand>=0.1",),          # the core version it needs
+    hookspecs="payvand_example.hookspecs",  # the hook it offers: payvand_example_welcome_text
 )
 
 NOTE_VIEW = "payvand_example.note.view"
 NOTE_EDIT = "payvand_example.note.edit"
 WELCOMED = "payvand_example.welcomed"
+NOTE_ADDED = "payvand_example.note_added"
+NOTE_MAX_LENGTH = "PAYVAND_EXAMPLE_NOTE_MAX_LENGTH"
 
 
 def welcome(customers: Sequence[Customer]) -> list[int]:
@@ -59,7 +73,8 @@ def welcome(customers: Sequence[Customer]) -> list[int]:
     welcomed = []
     for customer in customers:
         if customer.id in ids and customer.id not in done:
-            record_interaction(customer.id, WELCOMED, "email", f"Welcome message sent to {customer.display_name}",
+            text = call_hook_first("payvand_example_welcome_text", customer=customer)  # another plugin's, if any
+            record_interaction(customer.id, WELCOMED, "email", text or f"Welcome message sent to {customer.display_name}",
                                direction="outbound", source=("payvand_example.welcome", customer.id))
             welcomed.append(customer.id)
     return welcomed
@@ -159,3 +174,28 @@ def payvand_customer_export(customer: Customer) -> dict[str, Any]:
 def payvand_customer_erase(customer: Customer) -> None:
     """Blank the notes' text (free text is personal data); keep the rows so counts stay right."""
     session().execute(sa.update(Note).where(Note.customer_id == customer.id).values(text=""))
+
+
+@hookimpl
+def payvand_event_types() -> list[EventType]:
+    """The event the notes API emits when a note is written."""
+    return [EventType(NOTE_ADDED, "A note was written on a customer.",
+                      (EventField("note_id", int, "the note"), EventField("customer_id", int, "the customer")))]
+
+
+def note_orders(events: Sequence[Event]) -> None:
+    """`sales.order_placed` subscriber: a note on each ordering customer (no import of the sales plugin)."""
+    session().add_all(Note(customer_id=event["customer_id"], text=f"Ordered {event['total']} {event['currency']}")
+                      for event in events)
+
+
+@hookimpl
+def payvand_subscriptions() -> list[Subscription]:
+    """Orders placed, when the sales plugin is there (optional: it may not be installed)."""
+    return [Subscription("sales.order_placed", note_orders, optional=True)]
+
+
+@hookimpl
+def payvand_config_keys() -> list[ConfigKey]:
+    """The longest note the API accepts."""
+    return [ConfigKey(NOTE_MAX_LENGTH, int, 500, "longest note the example notes API accepts (at most 500)")]

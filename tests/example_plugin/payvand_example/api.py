@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from payvand.sdk import ApiBlueprint, ApiError, Customer, require, session
+from payvand.sdk import ApiBlueprint, ApiError, Customer, config_value, emit_event, require, session
 
 from payvand_example.models import Note
 
@@ -59,7 +59,12 @@ class Notes(MethodView):
         """Write a note on a customer."""
         if session().get(Customer, data["customer_id"]) is None:
             raise ApiError(404, f"There is no customer {data['customer_id']}.")
+        longest = config_value("PAYVAND_EXAMPLE_NOTE_MAX_LENGTH")
+        if len(data["text"]) > longest:
+            raise ApiError(422, "The note is too long.", fields={"text": [f"At most {longest} characters."]})
         note = Note(customer_id=data["customer_id"], text=data["text"])
         session().add(note)
-        session().commit()
+        session().flush()
+        emit_event("payvand_example.note_added", {"note_id": note.id, "customer_id": note.customer_id})
+        session().commit()  # the note and its event together
         return note
