@@ -43,6 +43,7 @@ from payvand.core.dates import MAX_BUSINESS_DATE, MIN_BUSINESS_DATE, BusinessDat
 from payvand.core.dates import RANGE_MESSAGE as BUSINESS_DATE_MESSAGE
 from payvand.core.locale_format import parse_date, parse_number
 from payvand.core.importer import quiet_gc
+from payvand.core.locks import transaction_lock
 from payvand.core.mail import Attachment, MailError
 from payvand.core.models import Customer, CustomerEmail, Interaction, User
 from payvand.core.plugins import PluginError
@@ -76,6 +77,7 @@ __all__ = [
     "BusinessDate", "BusinessDateTime", "business_date", "in_business_range", "MIN_BUSINESS_DATE", "MAX_BUSINESS_DATE",
     "BUSINESS_DATE_MESSAGE",
     "NUMBER_MESSAGE", "read_number", "read_numbers",
+    "transaction_lock",
 ]
 
 

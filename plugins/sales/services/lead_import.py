@@ -18,6 +18,12 @@ nothing behind and its rows are reported (on SQLite the INSERT is written once a
 driver, values converted by the columns' own bind processors). Like a lead created through the API, an imported lead
 records nothing on the customer timeline (it is not a customer yet); the import writes one
 audit entry and then recomputes the scores of the leads it touched in SQL.
+
+Two imports at the same time (two staff pages, a page and the command) would each look up the
+other's new leads before either committed and insert them twice. So an import first takes the
+lead-import lock (`transaction_lock`: a PostgreSQL advisory lock, SQLite's write lock), held
+until the caller commits or rolls back: lead imports run one after another, and each sees the
+leads the one before it committed. A dry run writes nothing and takes no lock.
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ from payvand.plugins.sales.services.leads import (
     normalize_lead,
     valid_phone,
 )
-from payvand.sdk import User, audit, phone_region, quiet_gc, session, utcnow
+from payvand.sdk import User, audit, phone_region, quiet_gc, session, transaction_lock, utcnow
 
 ON_DUPLICATE = ("skip", "update")
 #: A lead in one of these statuses is open: a new row with its email or phone is a duplicate.
@@ -55,6 +61,8 @@ OPEN_STATUSES = ("new", "contacted", "qualified")
 BATCH_SIZE = 1000
 #: Leads scored per statement at the end (bound parameters stay under every database's limit).
 SCORE_CHUNK = 5000
+#: The lock an import holds from its first lookup to the caller's commit (see the module doc).
+IMPORT_LOCK = "payvand.sales.import.leads"
 
 UTM_COLUMNS = tuple(f"utm_{key}" for key in UTM_KEYS)
 COLUMNS = ("name", "first", "last", "company", "email", "phone", "source", "campaign", "referrer",
@@ -655,6 +663,7 @@ def import_leads(source: str | os.PathLike[str] | IO[Any], *, on_duplicate: str 
                          only_owner=only_owner, dry_run=dry_run)
     with CsvRows(source, LEAD_COLUMNS) as rows, quiet_gc():
         if not dry_run:
+            transaction_lock(importer.s, IMPORT_LOCK)  # to the commit: another import waits here
             _open_transaction(importer.s)
         for batch in batches(rows.parsed(importer.parse, importer.result.errors), batch_size):
             importer.run(batch)
