@@ -46,6 +46,8 @@ ENV_KEYS: dict[str, Any] = {
     "PAYVAND_RATELIMIT_STORAGE_URI": str,
     "PAYVAND_SECURE_COOKIES": _flag,
     "PAYVAND_IMPORT_MAX_BYTES": int,
+    "PAYVAND_IMPORT_KEEP_DAYS": float,  # files of ended import jobs (rejects) are deleted after this
+    "PAYVAND_IMPORT_UPLOAD_KEEP_HOURS": float,  # an upload never started is deleted after this
     "PAYVAND_SMTP_URL": str,
     "PAYVAND_MAIL_FROM": str,
     "PAYVAND_BASE_URL": str,  # e.g. https://crm.example.com: absolute links in mail (reminders)

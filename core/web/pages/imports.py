@@ -41,6 +41,8 @@ from payvand.core.web.messages import translate_error
 bp = Blueprint("imports", __name__)
 
 RECENT_JOBS = 20
+#: The shown states a job can be cancelled in (`import_jobs.cancel_job`).
+CANCELLABLE = ("uploaded", "queued", "running", "interrupted")
 
 TARGET_LABELS = {
     "ignore": _l("Do not import"),
@@ -83,6 +85,9 @@ STATUS_LABELS = {
     "done": (_l("Done"), "success"),
     "failed": (_l("Failed"), "danger"),
     "interrupted": (_l("Interrupted"), "warning"),
+    "cancelling": (_l("Cancelling"), "warning"),
+    "cancelled": (_l("Cancelled"), "secondary"),
+    "expired": (_l("Expired"), "secondary"),
 }
 
 UPLOAD_MESSAGES = {
@@ -279,7 +284,8 @@ def _job_context(job: ImportJob) -> dict[str, Any]:
         percent = max(0, min(100, int(100 * (job.bytes_read or 0) / job.bytes_total)))
     has_rejects = bool(job.rejects_path) and import_jobs.rejects_file(current_app.config, job) is not None
     return {"job": job, "state": state, "percent": percent, "report": job.report or {},
-            "active": state in import_jobs.ACTIVE, "has_rejects": has_rejects}
+            "active": state in import_jobs.ACTIVE, "has_rejects": has_rejects,
+            "can_cancel": state in CANCELLABLE}
 
 
 @bp.get("/import/<int:job_id>")
@@ -311,3 +317,23 @@ def rejects(job_id: int) -> Any:
     stem = found.filename.rsplit(".", 1)[0] or "import"
     return send_file(path, mimetype="text/csv", as_attachment=True,
                      download_name=f"{stem}-rejects.csv", max_age=0)
+
+
+@bp.post("/import/<int:job_id>/cancel")
+@staff_required(perm.CUSTOMER_IMPORT)
+def cancel(job_id: int) -> Any:
+    """Cancel a job: at once when it is not running (its files deleted), else after the current batch."""
+    found = _visible_job(job_id)
+    db = current_session()
+    try:
+        status = import_jobs.cancel_job(db, current_app.config, found)
+    except import_jobs.CannotCancel:
+        db.rollback()
+        flash(_("This import has ended; there is nothing to cancel."), "error")
+        return render_template("imports/job.html", **_job_context(found)), 409
+    db.commit()
+    if status == import_jobs.CANCELLING:
+        flash(_("The import stops after the batch it is writing; rows already imported are kept."), "info")
+        return redirect(url_for("imports.job", job_id=found.id))
+    flash(_("The import was cancelled and its file deleted."), "success")
+    return redirect(url_for("imports.index"))
