@@ -68,7 +68,7 @@ from payvand.core.importing.mapping import (
     build_mapping,
 )
 from payvand.core.importing.records import Record, RowError, RowParser
-from payvand.core.importing.source import CsvSource, SourceError
+from payvand.core.importing.source import CsvSource, SourceError, problem_code
 from payvand.core.models import ImportJob
 from payvand.core.uploads import UploadRejected, check_upload
 
@@ -267,6 +267,7 @@ class PreviewRow:
     values: dict[str, str]
     error: str | None = None
     cells: list[str] = dataclasses.field(default_factory=list)
+    code: str = ""
 
 
 @dataclasses.dataclass
@@ -343,12 +344,12 @@ def read_head(path: str | os.PathLike[str], *, chosen: list[str] | None = None, 
     used: set[str] = set()
     for line, cells, problem in raw:
         if problem is not None:
-            preview.rows.append(PreviewRow(line, {}, problem, cells or []))
+            preview.rows.append(PreviewRow(line, {}, problem, cells or [], problem_code(problem)))
             continue
         try:
             values = _record_values(parser.parse(line, cells or []))
         except RowError as exc:
-            preview.rows.append(PreviewRow(line, {}, str(exc), cells or []))
+            preview.rows.append(PreviewRow(line, {}, str(exc), cells or [], exc.code))
             continue
         used.update(name for name, value in values.items() if value and (name, value) != ("kind", "person"))
         preview.rows.append(PreviewRow(line, values, None, cells or []))
