@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-
 from payvand.core.importer import ImportOptions, ImportProgress, ImportReport, import_customers
 from payvand.core.models import Customer, CustomerEmail, CustomerPhone
 
@@ -24,12 +23,14 @@ def _file(folder: Path, name: str, rows: list[tuple[str, str, str, str]]) -> Pat
     return path
 
 
-def _run_together(runtime: Any, paths: list[Path], batch: int, rendezvous: bool) -> list[ImportReport]:
+def _run_together(
+    runtime: Any, paths: list[Path], batch: int, rendezvous: bool
+) -> list[ImportReport]:
     """Import the files in threads started together; with `rendezvous` every import waits after
     its first batch until all have written theirs (so all read their key filters first)."""
     barrier = threading.Barrier(len(paths), timeout=60)
     reports: list[ImportReport | None] = [None] * len(paths)
-    errors: list[BaseException] = []
+    errors: list[Exception] = []
 
     def run(index: int, path: Path) -> None:
         calls = 0
@@ -43,8 +44,10 @@ def _run_together(runtime: Any, paths: list[Path], batch: int, rendezvous: bool)
         try:
             if not rendezvous:
                 barrier.wait()
-            reports[index] = import_customers(runtime, path, ImportOptions(batch_size=batch), progress=progress)
-        except BaseException as exc:  # reported by the test below
+            reports[index] = import_customers(
+                runtime, path, ImportOptions(batch_size=batch), progress=progress
+            )
+        except Exception as exc:  # noqa: BLE001 - reported by the test below
             errors.append(exc)
             barrier.abort()
 
@@ -62,24 +65,37 @@ def _owners(runtime: Any) -> tuple[dict[str, set[int]], dict[str, set[int]], int
     """Who holds each email and each phone, and how many customers there are."""
     with runtime.sessionmaker() as session:
         emails: dict[str, set[int]] = {}
-        for email, customer_id in session.execute(sa.select(CustomerEmail.email, CustomerEmail.customer_id)):
+        for email, customer_id in session.execute(
+            sa.select(CustomerEmail.email, CustomerEmail.customer_id)
+        ):
             emails.setdefault(email, set()).add(customer_id)
         phones: dict[str, set[int]] = {}
-        for number, customer_id in session.execute(sa.select(CustomerPhone.number, CustomerPhone.customer_id)):
+        for number, customer_id in session.execute(
+            sa.select(CustomerPhone.number, CustomerPhone.customer_id)
+        ):
             phones.setdefault(number, set()).add(customer_id)
         count = session.scalar(sa.select(sa.func.count()).select_from(Customer)) or 0
     return emails, phones, count
 
 
-def test_two_imports_that_read_their_filters_before_either_writes_the_shared_people_create_them_once(
-        runtime, tmp_path):
+def test_imports_that_read_their_filters_before_either_writes_create_shared_people_once(
+    runtime, tmp_path
+):
     # Batch 1 of each file is its own; batch 2 holds the same three people in both files.
     # Both imports finish batch 1 (and so read the existing keys) before either writes batch 2.
     shared = [("Shared", f"P{i}", f"shared{i}@example.com", f"0912000000{i}") for i in range(3)]
-    first = _file(tmp_path, "a.csv", [("Ali", f"A{i}", f"a{i}@example.com", "") for i in range(3)] + shared)
-    second = _file(tmp_path, "b.csv", [("Bita", f"B{i}", f"b{i}@example.com", "") for i in range(3)]
-                   + [(given, family, email.upper(), "+98 912 000 000" + phone[-1]) for given, family, email, phone
-                      in shared])
+    first = _file(
+        tmp_path, "a.csv", [("Ali", f"A{i}", f"a{i}@example.com", "") for i in range(3)] + shared
+    )
+    second = _file(
+        tmp_path,
+        "b.csv",
+        [("Bita", f"B{i}", f"b{i}@example.com", "") for i in range(3)]
+        + [
+            (given, family, email.upper(), "+98 912 000 000" + phone[-1])
+            for given, family, email, phone in shared
+        ],
+    )
 
     reports = _run_together(runtime, [first, second], batch=3, rendezvous=True)
 
@@ -91,7 +107,9 @@ def test_two_imports_that_read_their_filters_before_either_writes_the_shared_peo
 
 
 def test_three_imports_of_overlapping_files_at_once_create_every_person_once(runtime, tmp_path):
-    people = [(f"Given{i}", f"Family{i}", f"person{i}@example.com", f"0912{i:07d}") for i in range(60)]
+    people = [
+        (f"Given{i}", f"Family{i}", f"person{i}@example.com", f"0912{i:07d}") for i in range(60)
+    ]
     paths = [
         _file(tmp_path, "all.csv", people),
         _file(tmp_path, "even.csv", people[::2]),

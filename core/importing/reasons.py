@@ -31,5 +31,5 @@ REASON_CODES: dict[str, str] = {
     "invalid_attribute": "a custom field's value is refused by its declaration",
     "not_whole_number": "an integer custom field holds something else",
     "database_refused": "the database refused the row (a constraint)",
-    "duplicate": "skipped, not rejected: the email or phone of a known customer (duplicates skipped)",
+    "duplicate": "skipped (not rejected) with on_duplicate=skip: the email or phone is known",
 }

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-
 from payvand.core.db import bind_session
 from payvand.plugins.sales.models import Lead
 from payvand.plugins.sales.services.lead_import import import_leads
@@ -25,22 +24,39 @@ WAIT_LIMIT = 60.0
 
 def _someone_waits_for_a_lock(runtime: Any) -> bool:
     with runtime.engine.connect() as connection:
-        return bool(connection.execute(sa.text(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).scalar())
+        return bool(
+            connection.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                    "AND database = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database())"
+                )
+            ).scalar()
+        )
 
 
 def test_two_lead_imports_at_once_create_a_shared_lead_once(app, runtime, payvand_database):
     if payvand_database != "postgresql":
         pytest.skip("needs PostgreSQL's lock view to know the second import waits")
-    first = "name,email,phone\nSara A,sara@example.com,\nOnly First,first@example.com,\nReza R,,09121110000\n"
-    second = "name,email,phone\nReza R,,+989121110000\nOnly Second,second@example.com,\nSara A,SARA@example.com,\n"
+    first = (
+        "name,email,phone\nSara A,sara@example.com,\nOnly First,first@example.com,\n"
+        "Reza R,,09121110000\n"
+    )
+    second = (
+        "name,email,phone\nReza R,,+989121110000\nOnly Second,second@example.com,\n"
+        "Sara A,SARA@example.com,\n"
+    )
     first_imported, second_done = threading.Event(), threading.Event()
     results: dict[str, Any] = {}
-    errors: list[BaseException] = []
+    errors: list[Exception] = []
 
-    def run(name: str, text: str, before: threading.Event | None, after: threading.Event,
-            hold: Any = None) -> None:
+    def run(
+        name: str,
+        text: str,
+        before: threading.Event | None,
+        after: threading.Event,
+        hold: Any = None,
+    ) -> None:
         try:
             with app.app_context():
                 session = runtime.sessionmaker()
@@ -53,7 +69,7 @@ def test_two_lead_imports_at_once_create_a_shared_lead_once(app, runtime, payvan
                         hold()
                     session.commit()
                 session.close()
-        except BaseException as exc:  # reported by the test
+        except Exception as exc:  # noqa: BLE001 - reported by the test
             errors.append(exc)
             after.set()
 
@@ -64,7 +80,9 @@ def test_two_lead_imports_at_once_create_a_shared_lead_once(app, runtime, payvan
             time.sleep(0.02)
 
     threads = [
-        threading.Thread(target=run, args=("first", first, None, first_imported, until_the_second_waits_or_ends)),
+        threading.Thread(
+            target=run, args=("first", first, None, first_imported, until_the_second_waits_or_ends)
+        ),
         threading.Thread(target=run, args=("second", second, first_imported, second_done)),
     ]
     for thread in threads:
@@ -81,4 +99,6 @@ def test_two_lead_imports_at_once_create_a_shared_lead_once(app, runtime, payvan
     assert phones == ["+989121110000"]
     assert (results["first"].created, results["second"].created) == (3, 1)
     assert [reason for _, reason in results["second"].skipped] == [
-        "duplicate: the same phone as open lead #3", "duplicate: the same email as open lead #1"]
+        "duplicate: the same phone as open lead #3",
+        "duplicate: the same email as open lead #1",
+    ]

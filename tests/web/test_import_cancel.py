@@ -1,4 +1,5 @@
-"""Cancelling import jobs (the button, the runner's stop between batches) and the clean-up of their files."""
+"""Cancelling import jobs (the button, the runner's stop between batches) and the clean-up of
+their files."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-
 from payvand.core import permissions as perm
 from payvand.core.audit import Actor
 from payvand.core.db import utcnow
@@ -20,6 +20,7 @@ from payvand.core.locks import transaction_lock
 from payvand.core.models import Customer, ImportJob
 from payvand.core.services import import_jobs
 from payvand.sdk.testing import WebClient
+
 from tests.web.test_imports import english_by_default, job_id_from, upload  # noqa: F401 - fixture
 
 PEOPLE = "name,email\n" + "".join(f"Person {i},p{i}@example.com\n" for i in range(10))
@@ -43,10 +44,20 @@ def _queue(web: WebClient, runtime: Any, text: str = PEOPLE, batch_size: int = 2
     job_id = job_id_from(upload(web, text.encode()))
     with runtime.sessionmaker() as session:
         job = session.get(ImportJob, job_id)
-        import_jobs.start_job(session, job, mapping={}, on_duplicate="merge", dry_run=False, region="IR",
-                              actor=Actor(user_id=web.user_id, label="test"))
-        session.execute(sa.update(ImportJob).where(ImportJob.id == job_id)
-                        .values(options={**job.options, "batch_size": batch_size}))
+        import_jobs.start_job(
+            session,
+            job,
+            mapping={},
+            on_duplicate="merge",
+            dry_run=False,
+            region="IR",
+            actor=Actor(user_id=web.user_id, label="test"),
+        )
+        session.execute(
+            sa.update(ImportJob)
+            .where(ImportJob.id == job_id)
+            .values(options={**job.options, "batch_size": batch_size})
+        )
         session.commit()
     return job_id
 
@@ -61,15 +72,23 @@ def _wait(runtime: Any, job_id: int, statuses: tuple[str, ...], timeout: float =
 
 def _someone_waits_for_a_lock(runtime: Any) -> bool:
     with runtime.engine.connect() as connection:
-        return bool(connection.execute(sa.text(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).scalar())
+        return bool(
+            connection.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                    "AND database = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database())"
+                )
+            ).scalar()
+        )
 
 
 # --------------------------------------------------------------------------- cancelling
 
 
-def test_the_importer_stops_between_batches_when_asked_and_keeps_the_committed_ones(runtime, tmp_path):
+def test_the_importer_stops_between_batches_when_asked_and_keeps_the_committed_ones(
+    runtime, tmp_path
+):
     path = tmp_path / "people.csv"
     path.write_text(PEOPLE, encoding="utf-8")
     asked = []
@@ -93,7 +112,9 @@ def test_cancel_of_a_running_import_stops_it_between_batches(web, runtime, payva
         thread = import_jobs.launch(runtime, job_id)
         deadline = time.monotonic() + 60
         while not _someone_waits_for_a_lock(runtime):
-            assert time.monotonic() < deadline and thread.is_alive(), "the runner did not reach its first batch"
+            assert time.monotonic() < deadline and thread.is_alive(), (
+                "the runner did not reach its first batch"
+            )
             time.sleep(0.02)
         page = web.get(f"/import/{job_id}").text
         assert 'id="import-cancel"' in page and 'data-status="running"' in page
@@ -111,7 +132,11 @@ def test_cancel_of_a_running_import_stops_it_between_batches(web, runtime, payva
     assert not import_jobs.source_path(runtime.config, job_id).exists()
     assert not import_jobs.rejects_path(runtime.config, job_id).exists()
     page = web.get(f"/import/{job_id}").text
-    assert 'id="import-cancelled"' in page and 'id="import-cancel"' not in page and "hx-trigger" not in page
+    assert (
+        'id="import-cancelled"' in page
+        and 'id="import-cancel"' not in page
+        and "hx-trigger" not in page
+    )
 
 
 def test_a_queued_import_cancelled_before_it_runs_imports_nothing(web, runtime):
@@ -130,7 +155,10 @@ def test_an_upload_is_cancelled_from_its_mapping_page(web, runtime):
     job_id = job_id_from(upload(web, PEOPLE.encode()))
     page = web.get(f"/import/{job_id}/mapping").text
     assert 'id="import-cancel" type="submit" form="import-cancel-form"' in page
-    assert 'id="import-cancel-form"' in page and "data-confirm=" in page.split('id="import-cancel-form"')[1][:300]
+    assert (
+        'id="import-cancel-form"' in page
+        and "data-confirm=" in page.split('id="import-cancel-form"')[1][:300]
+    )
     response = web.post(f"/import/{job_id}/cancel")
     assert response.status_code == 302 and response.headers["Location"] == "/import"
     assert "The import was cancelled and its file deleted." in web.get("/import").text
@@ -167,13 +195,17 @@ def test_an_ended_import_cannot_be_cancelled(web, runtime):
 def test_cancel_needs_the_permission_the_owner_and_the_csrf_token(app, web_as, web, runtime):
     alice = web_as([perm.CUSTOMER_IMPORT])
     job_id = job_id_from(upload(alice, PEOPLE.encode()))
-    assert web_as([perm.CUSTOMER_IMPORT]).post(f"/import/{job_id}/cancel").status_code == 404  # not theirs
+    assert (
+        web_as([perm.CUSTOMER_IMPORT]).post(f"/import/{job_id}/cancel").status_code == 404
+    )  # not theirs
     assert web_as([perm.CUSTOMER_VIEW]).post(f"/import/{job_id}/cancel").status_code == 403
     anonymous = WebClient(app.test_client(), None).post(f"/import/{job_id}/cancel", csrf=False)
     assert anonymous.status_code in (302, 400)
     assert alice.post(f"/import/{job_id}/cancel", csrf=False).status_code == 400
     assert _job(runtime, job_id).status == "uploaded"
-    assert web.post(f"/import/{job_id}/cancel").status_code == 302  # a superuser may cancel anyone's
+    assert (
+        web.post(f"/import/{job_id}/cancel").status_code == 302
+    )  # a superuser may cancel anyone's
     assert _job(runtime, job_id).status == "cancelled"
 
 
@@ -187,16 +219,30 @@ def _aged(path: Path, age: dt.timedelta, text: str = "x\n") -> Path:
     return path
 
 
-def _row(runtime: Any, status: str, *, created: dt.timedelta, finished: dt.timedelta | None = None,
-         heartbeat: dt.timedelta | None = None) -> int:
+def _row(
+    runtime: Any,
+    status: str,
+    *,
+    created: dt.timedelta,
+    finished: dt.timedelta | None = None,
+    heartbeat: dt.timedelta | None = None,
+) -> int:
     now = utcnow()
     options: dict[str, Any] = {"pid": -1}
     if heartbeat is not None:
         options["heartbeat"] = (now - heartbeat).isoformat()
     with runtime.sessionmaker.begin() as session:
-        job = ImportJob(filename="f.csv", stored_path="", status=status, options=options, bytes_total=1,
-                        bytes_read=0, rows_read=0, created_at=now - created,
-                        finished_at=None if finished is None else now - finished)
+        job = ImportJob(
+            filename="f.csv",
+            stored_path="",
+            status=status,
+            options=options,
+            bytes_total=1,
+            bytes_read=0,
+            rows_read=0,
+            created_at=now - created,
+            finished_at=None if finished is None else now - finished,
+        )
         session.add(job)
         session.flush()
         job_id = job.id
@@ -206,8 +252,13 @@ def _row(runtime: Any, status: str, *, created: dt.timedelta, finished: dt.timed
 
 
 def _files(runtime: Any, job_id: int) -> int:
-    return sum(path.exists() for path in (import_jobs.source_path(runtime.config, job_id),
-                                          import_jobs.rejects_path(runtime.config, job_id)))
+    return sum(
+        path.exists()
+        for path in (
+            import_jobs.source_path(runtime.config, job_id),
+            import_jobs.rejects_path(runtime.config, job_id),
+        )
+    )
 
 
 def test_the_clean_up_job_deletes_only_expired_files(runtime):
@@ -223,7 +274,9 @@ def test_the_clean_up_job_deletes_only_expired_files(runtime):
         "done 6 days ago": _row(runtime, "done", created=9 * day, finished=6 * day),
         "failed yesterday": _row(runtime, "failed", created=2 * day, finished=day),
         "uploaded an hour ago": _row(runtime, "uploaded", created=hour),
-        "running for 30 days": _row(runtime, "running", created=30 * day, heartbeat=dt.timedelta(seconds=1)),
+        "running for 30 days": _row(
+            runtime, "running", created=30 * day, heartbeat=dt.timedelta(seconds=1)
+        ),
         "queued": _row(runtime, "queued", created=9 * day, heartbeat=dt.timedelta(seconds=1)),
         "interrupted 2 days ago": _row(runtime, "running", created=3 * day, heartbeat=2 * day),
     }
@@ -236,8 +289,12 @@ def test_the_clean_up_job_deletes_only_expired_files(runtime):
 
     assert "core.import_cleanup" in runtime.job_runner.run_due_jobs()
 
-    assert {name: _files(runtime, job_id) for name, job_id in deleted.items()} == dict.fromkeys(deleted, 0)
-    assert {name: _files(runtime, job_id) for name, job_id in kept.items()} == dict.fromkeys(kept, 2)
+    assert {name: _files(runtime, job_id) for name, job_id in deleted.items()} == dict.fromkeys(
+        deleted, 0
+    )
+    assert {name: _files(runtime, job_id) for name, job_id in kept.items()} == dict.fromkeys(
+        kept, 2
+    )
     assert _files(runtime, expired) == 0 and _job(runtime, expired).status == "expired"
     assert _job(runtime, kept["uploaded an hour ago"]).status == "uploaded"
     assert not orphan.exists() and not half_written.exists()
@@ -245,8 +302,9 @@ def test_the_clean_up_job_deletes_only_expired_files(runtime):
     assert import_jobs.clean_up_files(runtime) == import_jobs.CleanUp(files=0, expired=0, orphans=0)
 
 
-@pytest.mark.parametrize("payvand_config", [{"PAYVAND_IMPORT_KEEP_DAYS": 0.5,
-                                             "PAYVAND_IMPORT_UPLOAD_KEEP_HOURS": 2}])
+@pytest.mark.parametrize(
+    "payvand_config", [{"PAYVAND_IMPORT_KEEP_DAYS": 0.5, "PAYVAND_IMPORT_UPLOAD_KEEP_HOURS": 2}]
+)
 def test_the_retention_is_configured(runtime):
     hour = dt.timedelta(hours=1)
     done = _row(runtime, "done", created=20 * hour, finished=13 * hour)
