@@ -19,20 +19,9 @@ from payvand.core.db import bind_session
 from payvand.plugins.sales.models import Lead
 from payvand.plugins.sales.services.lead_import import import_leads
 
+from tests.db_locks import someone_waits_for_a_lock
+
 WAIT_LIMIT = 60.0
-
-
-def _someone_waits_for_a_lock(runtime: Any) -> bool:
-    with runtime.engine.connect() as connection:
-        return bool(
-            connection.execute(
-                sa.text(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-                    "AND database = (SELECT oid FROM pg_database "
-                    "WHERE datname = current_database())"
-                )
-            ).scalar()
-        )
 
 
 def test_two_lead_imports_at_once_create_a_shared_lead_once(app, runtime, payvand_database):
@@ -75,7 +64,7 @@ def test_two_lead_imports_at_once_create_a_shared_lead_once(app, runtime, payvan
 
     def until_the_second_waits_or_ends() -> None:
         deadline = time.monotonic() + WAIT_LIMIT
-        while not second_done.is_set() and not _someone_waits_for_a_lock(runtime):
+        while not second_done.is_set() and not someone_waits_for_a_lock(runtime):
             assert time.monotonic() < deadline, "the second import neither waited nor finished"
             time.sleep(0.02)
 

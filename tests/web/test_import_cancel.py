@@ -21,6 +21,7 @@ from payvand.core.models import Customer, ImportJob
 from payvand.core.services import import_jobs
 from payvand.sdk.testing import WebClient
 
+from tests.db_locks import someone_waits_for_a_lock
 from tests.web.test_imports import english_by_default, job_id_from, upload  # noqa: F401 - fixture
 
 PEOPLE = "name,email\n" + "".join(f"Person {i},p{i}@example.com\n" for i in range(10))
@@ -70,19 +71,6 @@ def _wait(runtime: Any, job_id: int, statuses: tuple[str, ...], timeout: float =
     return job
 
 
-def _someone_waits_for_a_lock(runtime: Any) -> bool:
-    with runtime.engine.connect() as connection:
-        return bool(
-            connection.execute(
-                sa.text(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-                    "AND database = (SELECT oid FROM pg_database "
-                    "WHERE datname = current_database())"
-                )
-            ).scalar()
-        )
-
-
 # --------------------------------------------------------------------------- cancelling
 
 
@@ -111,7 +99,7 @@ def test_cancel_of_a_running_import_stops_it_between_batches(web, runtime, payva
         transaction_lock(holder, IMPORT_LOCK)
         thread = import_jobs.launch(runtime, job_id)
         deadline = time.monotonic() + 60
-        while not _someone_waits_for_a_lock(runtime):
+        while not someone_waits_for_a_lock(runtime):
             assert time.monotonic() < deadline and thread.is_alive(), (
                 "the runner did not reach its first batch"
             )
