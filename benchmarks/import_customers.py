@@ -21,6 +21,14 @@ The import runs twice per round: `import_*` as a web process runs it (an import 
 Python's garbage collector left alone) and `import_cli_*` as `payvand import customers` runs
 it (the collector paused for its own process, `payvand.core.cli.bulk.paused_gc`);
 `import_cpu_over_cli_cpu` is what leaving the collector alone costs in CPU time.
+
+On PostgreSQL (`--database-url postgresql+psycopg://...`; the database's `public` schema is
+emptied and migrated for each round) there is no raw baseline: it prints the import's rows/s.
+`--parallel N` runs N imports of the same file at once (N processes): `import_rows_per_s` is
+then all the rows read by all of them per second of wall time, and `customers` /
+`emails_on_two_customers` show whether each person was created once.
+
+    python benchmarks/import_customers.py --rows 200000 --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_import --parallel 2
 """
 
 from __future__ import annotations
@@ -283,12 +291,13 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def child_import(database: Path, csv_path: Path, batch: int, cli: bool = False) -> dict[str, object]:
+def child_import(database: Path | str, csv_path: Path, batch: int, cli: bool = False) -> dict[str, object]:
     """Run the importer (in this child process) and report its time, counts and peak RSS.
 
-    As a web process runs it (the garbage collector left alone), or with `cli` as `payvand
-    import customers` runs it (the collector paused for the process, young generations
-    collected after each batch: `payvand.core.cli.bulk.paused_gc`).
+    `database` is a SQLite file or a database URL. As a web process runs it (the garbage
+    collector left alone), or with `cli` as `payvand import customers` runs it (the collector
+    paused for the process, young generations collected after each batch:
+    `payvand.core.cli.bulk.paused_gc`).
     """
     import contextlib
 
@@ -296,11 +305,12 @@ def child_import(database: Path, csv_path: Path, batch: int, cli: bool = False) 
     from payvand.core.importer import ImportOptions, import_customers
     from payvand.core.runtime import Runtime
 
+    url = database if isinstance(database, str) else f"sqlite:///{database}"
     runtime = Runtime(
         {
-            "PAYVAND_DATABASE_URL": f"sqlite:///{database}",
+            "PAYVAND_DATABASE_URL": url,
             "PAYVAND_PLUGINS": [],
-            "PAYVAND_INSTANCE": str(database.parent),
+            "PAYVAND_INSTANCE": str(csv_path.parent),
         }
     )
     cpu = _cpu()
@@ -409,6 +419,100 @@ def one_round(folder: Path, template: Path, csv_path: Path, batch: int) -> dict[
     return results
 
 
+def reset_postgres(url: str) -> None:
+    """Empty the PostgreSQL database's `public` schema and migrate it to the current head."""
+    import sqlalchemy as sa
+
+    from payvand.core.migrations.runner import upgrade
+    from payvand.core.runtime import Runtime
+
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    runtime = Runtime({"PAYVAND_DATABASE_URL": url, "PAYVAND_PLUGINS": []})
+    upgrade(runtime.engine, [])
+    runtime.engine.dispose()
+
+
+def postgres_counts(url: str) -> dict[str, int]:
+    """Customers in the database and emails held by more than one customer."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        customers = connection.execute(sa.text("SELECT count(*) FROM core_customer")).scalar_one()
+        shared = connection.execute(
+            sa.text(
+                "SELECT count(*) FROM (SELECT email FROM core_customer_email GROUP BY email "
+                "HAVING count(DISTINCT customer_id) > 1) AS s"
+            )
+        ).scalar_one()
+    engine.dispose()
+    return {"customers": customers, "emails_on_two_customers": shared}
+
+
+def postgres_round(url: str, csv_path: Path, batch: int, parallel: int) -> dict[str, Any]:
+    """Migrate afresh, run `parallel` imports of the file at once; wall time and counts."""
+    reset_postgres(url)
+    command = [sys.executable, __file__, "--child", "import", "--db", url, "--src", str(csv_path)]
+    started = time.perf_counter()
+    children = [
+        subprocess.Popen([*command, "--batch", str(batch)], stdout=subprocess.PIPE, text=True)
+        for _ in range(parallel)
+    ]
+    outputs = [child.communicate()[0] for child in children]
+    seconds = time.perf_counter() - started
+    if any(child.returncode for child in children):
+        raise SystemExit("an import child failed")
+    results = [json.loads(out.strip().splitlines()[-1]) for out in outputs]
+    return {"seconds": seconds, "imports": results, **postgres_counts(url)}
+
+
+def main_postgres(args: argparse.Namespace) -> None:
+    """The PostgreSQL run: generate, import (`--parallel` at once) per round, print JSON."""
+    folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="payvand-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        csv_path = folder / "customers.csv"
+        shape = generate(csv_path, args.rows)
+        rounds = [
+            postgres_round(args.database_url, csv_path, args.batch, args.parallel)
+            for _ in range(args.repeat)
+        ]
+        best = min(rounds, key=lambda r: r["seconds"])
+        rows = args.rows * args.parallel
+        print(
+            json.dumps(
+                {
+                    "database": "postgresql",
+                    "rows": args.rows,
+                    "parallel": args.parallel,
+                    "import_rows_per_s": round(rows / best["seconds"]),
+                    "import_seconds": round(best["seconds"], 2),
+                    "each_import_seconds": [round(r["seconds"], 2) for r in best["imports"]],
+                    "import_cpu_seconds": [round(r["cpu_seconds"], 2) for r in best["imports"]],
+                    "all_seconds": [round(r["seconds"], 1) for r in rounds],
+                    "inserted": [r["inserted"] for r in best["imports"]],
+                    "merged": [r["merged"] for r in best["imports"]],
+                    "rejected": [r["rejected"] for r in best["imports"]],
+                    "customers": best["customers"],
+                    "emails_on_two_customers": best["emails_on_two_customers"],
+                    "peak_rss_mb": round(max(r["peak_rss_mb"] for r in best["imports"]), 1),
+                    "file_bad_rows": shape["bad_rows"],
+                    "file_duplicate_rows": shape["duplicate_rows"],
+                    "batch": args.batch,
+                    "rounds": args.repeat,
+                    "cpus": os.cpu_count(),
+                }
+            )
+        )
+    finally:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def main() -> None:
     """Parse arguments, generate data, run the rounds, print the figures as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -421,16 +525,22 @@ def main() -> None:
         help="rounds of import + baselines; the fastest time of each is reported",
     )
     parser.add_argument("--keep", help="keep the work folder here instead of a temporary one")
+    parser.add_argument("--database-url", help="a PostgreSQL database (emptied) instead of SQLite")
+    parser.add_argument("--parallel", type=int, default=1, help="PostgreSQL: imports run at once")
     parser.add_argument("--child", choices=["import", "import_cli", "baseline", "tuned"], help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--src", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child in ("import", "import_cli"):
-        print(json.dumps(child_import(Path(args.db), Path(args.src), args.batch, cli=args.child == "import_cli")))
+        target = args.db if "://" in args.db else Path(args.db)
+        print(json.dumps(child_import(target, Path(args.src), args.batch, cli=args.child == "import_cli")))
         return
     if args.child in ("baseline", "tuned"):
         tuned = args.child == "tuned"
         print(json.dumps(child_baseline(Path(args.src), Path(args.db), args.batch, tuned)))
+        return
+    if args.database_url:
+        main_postgres(args)
         return
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="payvand-bench-"))
     folder.mkdir(parents=True, exist_ok=True)

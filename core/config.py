@@ -59,6 +59,8 @@ CORE_KEYS: tuple[ConfigKey, ...] = (
        secret=True),
     _K("PAYVAND_SECURE_COOKIES", bool, False, "send the session cookie over HTTPS only"),
     _K("PAYVAND_IMPORT_MAX_BYTES", int, 52428800, "largest CSV the web import accepts"),
+    _K("PAYVAND_IMPORT_KEEP_DAYS", float, 7.0, "files of ended import jobs (rejects) are deleted after this many days"),
+    _K("PAYVAND_IMPORT_UPLOAD_KEEP_HOURS", float, 24.0, "an upload never started is deleted after this many hours"),
     _K("PAYVAND_SMTP_URL", str, None, "outgoing mail server (`smtp://`, `smtp+starttls://`, `smtps://`); none: mail off",
        secret=True),
     _K("PAYVAND_MAIL_FROM", str, "Payvand <noreply@localhost>", "the sender of mail Payvand sends"),

@@ -24,9 +24,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from payvand.core.actor import SYSTEM, Actor
+from payvand.core.importing.guard import REJECTS_PREFIX
 from payvand.core.importing.mapping import ColumnMap, MappingError, build_mapping
 from payvand.core.importing.records import Record, RowError, RowParser
-from payvand.core.importing.source import CsvSource, SourceError
+from payvand.core.importing.source import CsvSource, SourceError, problem_code
 from payvand.core.importing.writer import BatchOutcome, BatchWriter, ConcurrentChange
 from payvand.core.settings import phone_region
 
@@ -66,8 +67,9 @@ class ImportOptions:
     the automatic mapping. `on_duplicate` is "merge" (fill empty fields, add new emails,
     phones, tags) or "skip". `region` reads phone numbers without a country code (default:
     the deployment's, `payvand.core.settings.phone_region`). `rejects` is a path or text
-    stream receiving the rejected rows as CSV with their line and reason. `should_stop` is
-    polled between batches.
+    stream receiving the rejected rows as CSV: `line`, `reason` (English), `reason_code`
+    (stable, see `payvand.core.importing.reasons`), then the row's own cells. `should_stop` is
+    polled between batches: when it returns True the import stops there (`report.cancelled`).
     """
 
     mapping: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -84,10 +86,11 @@ class ImportOptions:
 
 @dataclasses.dataclass(frozen=True)
 class Reject:
-    """A row that was not imported: where it is in the file and why."""
+    """A row that was not imported: where it is in the file, why, and the reason's code."""
 
     line: int
     reason: str
+    code: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,15 +177,15 @@ class _RejectSink:
             else:
                 stream = target
             self._writer = csv.writer(stream)
-            self._writer.writerow(["line", "reason", *header])
+            self._writer.writerow([*REJECTS_PREFIX, *header])
 
-    def add(self, line: int, reason: str, cells: list[str] | None) -> None:
+    def add(self, line: int, reason: str, code: str, cells: list[str] | None) -> None:
         """Record one rejected row."""
         self.report.rejected += 1
         if len(self.report.rejects) < KEEP_IN_REPORT:
-            self.report.rejects.append(Reject(line, reason))
+            self.report.rejects.append(Reject(line, reason, code))
         if self._writer is not None:
-            self._writer.writerow([line, reason, *(cells or [])])
+            self._writer.writerow([line, reason, code, *(cells or [])])
 
     def close(self) -> None:
         if self._file is not None:
@@ -325,12 +328,12 @@ class _Run:
         for line, cells, problem in self.src.rows():
             report.rows += 1
             if problem is not None:
-                add_reject(line, problem, cells)
+                add_reject(line, problem, problem_code(problem), cells)
                 continue
             try:
                 batch.append(parse(line, cells))  # type: ignore[arg-type]
             except RowError as exc:
-                add_reject(line, str(exc), cells)
+                add_reject(line, str(exc), exc.code, cells)
                 continue
             if len(batch) >= batch_size:
                 self._flush(batch, report.rows)
@@ -364,7 +367,8 @@ class _Run:
         except (sa.exc.IntegrityError, sa.exc.DataError, ConcurrentChange) as exc:
             if len(records) == 1:
                 record = records[0]
-                self.sink.add(record.line, f"database refused the row: {_short(exc)}", record.cells)
+                reason = f"database refused the row: {_short(exc)}"
+                self.sink.add(record.line, reason, "database_refused", record.cells)
                 return
             middle = len(records) // 2
             self._write(records[:middle])
@@ -386,7 +390,7 @@ class _Run:
         for line, reason in outcome.skipped:
             if len(report.skipped_rows) >= KEEP_IN_REPORT:
                 break
-            report.skipped_rows.append(Reject(line, reason))
+            report.skipped_rows.append(Reject(line, reason, "duplicate"))
         if outcome.inserted_ids:
             report.first_id = (
                 outcome.inserted_ids[0] if report.first_id is None else report.first_id

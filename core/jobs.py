@@ -309,6 +309,8 @@ class JobRunner:
             JobSpec("core.outbox_cleanup", self.cleanup_outbox, 3600, "Forget delivered events after a week"),
             JobSpec("core.idempotency_cleanup", idempotency.delete_expired, 3600,
                     "Forget idempotency keys after 24 hours"),
+            JobSpec("core.import_cleanup", self.cleanup_imports, 3600,
+                    "Delete import uploads and rejects files past their retention"),
         ]
         return [*(("core", job) for job in core), *self.runtime.jobs()]
 
@@ -318,6 +320,12 @@ class JobRunner:
 
         cutoff = utcnow() - dt.timedelta(days=7)
         current_session().execute(sa.delete(OutboxEvent).where(OutboxEvent.delivered_at < cutoff))
+
+    def cleanup_imports(self) -> None:
+        """Delete import files past their retention (`services.import_jobs.clean_up_files`)."""
+        from payvand.core.services.import_jobs import clean_up_files
+
+        clean_up_files(self.runtime)
 
     def _claim_job(self, job: JobSpec, now: dt.datetime) -> bool:
         key = f"job.last_run.{job.name}"

@@ -41,6 +41,7 @@ from payvand.core.importing.guard import guard as csv_guard  # CSV writing: the 
 from payvand.core.importing.source import CsvSource  # CSV reading: encoding, delimiter
 from payvand.core.importing.source import SourceError as CsvSourceError
 from payvand.core.models import Customer, CustomerEmail, Interaction, User
+from payvand.core.locks import transaction_lock
 from payvand.core.normalize import NormalizationError, keep_text, normalize_email, normalize_phone
 from payvand.core.normalize import clean_text as clean_name
 from payvand.core.normalize import fold as fold_text
@@ -55,7 +56,7 @@ __all__ = [
     # who acts and what they may see
     "Actor", "SYSTEM", "ANONYMOUS", "current_actor", "restrict", "record_clause", "may_see", "get_visible",
     # the session and settings
-    "session", "transaction", "setting",
+    "session", "transaction", "setting", "transaction_lock",
     # building a plugin's models
     "Base", "BigId", "ExactDecimal", "JSONText", "UTCDateTime", "utcnow",
     # the core's records

@@ -91,7 +91,7 @@ def test_good_rows_are_kept_and_bad_rows_reported_with_line_and_reason(runtime, 
     ]
 
 
-def test_rejects_file_holds_line_reason_and_original_cells(runtime, tmp_path):
+def test_rejects_file_holds_line_reason_code_and_original_cells(runtime, tmp_path):
     path = write(tmp_path, HEADER + "Ok,Row,ok@example.com,,,\nBad,Row,bad@,,,\n")
     rejects = tmp_path / "rejects.csv"
     import_customers(runtime, path, ImportOptions(rejects=rejects))
@@ -100,6 +100,7 @@ def test_rejects_file_holds_line_reason_and_original_cells(runtime, tmp_path):
     assert rows[0] == [
         "line",
         "reason",
+        "reason_code",
         "given_name",
         "family_name",
         "email",
@@ -108,8 +109,8 @@ def test_rejects_file_holds_line_reason_and_original_cells(runtime, tmp_path):
         "tags",
     ]
     assert len(rows) == 2
-    assert rows[1][0] == "3" and "invalid email 'bad@'" in rows[1][1]
-    assert rows[1][2:] == ["Bad", "Row", "bad@", "", "", ""]
+    assert rows[1][0] == "3" and "invalid email 'bad@'" in rows[1][1] and rows[1][2] == "invalid_email"
+    assert rows[1][3:] == ["Bad", "Row", "bad@", "", "", ""]
 
 
 def test_persian_headers_bom_and_semicolons_are_detected(runtime, tmp_path):

@@ -59,15 +59,18 @@ def unguard(text: str) -> str:
 
 
 #: The columns the importer's rejects file puts before the file's own.
-REJECTS_PREFIX = ("line", "reason")
+REJECTS_PREFIX = ("line", "reason", "reason_code")
+#: The same before reason codes existed (such files still import).
+_OLD_REJECTS_PREFIX = ("line", "reason")
 
 
 def _export_offset(header: Sequence[str]) -> int | None:
     names = tuple(h.lstrip("\ufeff").strip() for h in header)
     if names == EXPORT_HEADER:
         return 0
-    if names == REJECTS_PREFIX + EXPORT_HEADER:
-        return len(REJECTS_PREFIX)
+    for prefix in (REJECTS_PREFIX, _OLD_REJECTS_PREFIX):
+        if names == prefix + EXPORT_HEADER:
+            return len(prefix)
     return None
 
 

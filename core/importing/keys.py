@@ -11,6 +11,14 @@ expected size, more for bigger files than expected.
 A dry run commits nothing, so the database cannot confirm that a key appeared earlier in the
 file: it also keeps an exact set of the keys' 64-bit hashes (about 60 bytes a key), up to
 `DRY_RUN_LIMIT` keys, beyond which duplicates within the file are no longer detected.
+
+Other imports may run at the same time (see `payvand.core.importing.writer`): the filter must
+also hold the keys they commit after it was read. It remembers the highest email and phone
+row id it has seen (its watermarks); each batch, holding the import lock, first adds the keys
+of rows above them (`catch_up`, one primary-key range query per table, empty when nobody else
+wrote) and, after writing its own rows, moves the watermarks past them (`settle`). Batches of
+concurrent imports take turns under the lock, so every row an import commits is either in the
+filter or above the watermarks when the next batch looks.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ BITS_PER_KEY = 32
 #: Rough bytes of CSV per dedupe key, to size the filter from the file size.
 BYTES_PER_KEY = 30
 DRY_RUN_LIMIT = 5_000_000
+_COLUMNS = (CustomerEmail.__table__.c.email, CustomerPhone.__table__.c.number)
 
 
 class KeyFilter:
@@ -64,12 +73,14 @@ class KeyIndex:
         self.filter: KeyFilter | None = None
         self.seen: set[int] = set()
         self.overflowed = False
+        self.watermarks: dict[str, int] = {}
 
     def preload(self, connection: Connection) -> None:
         """Size the filter and add every email and phone already in the database (once)."""
         if self.filter is not None:
             return
-        columns = (CustomerEmail.__table__.c.email, CustomerPhone.__table__.c.number)
+        columns = _COLUMNS
+        self.settle(connection)  # before reading: rows added meanwhile are read again, harmlessly
         existing = sum(
             connection.execute(sa.select(sa.func.count()).select_from(c.table)).scalar_one()
             for c in columns
@@ -82,6 +93,28 @@ class KeyIndex:
             )
             for chunk in result.scalars().partitions():
                 self.filter.add(chunk)
+
+    def catch_up(self, connection: Connection) -> int:
+        """Add the keys of rows above the watermarks (committed by others); return how many."""
+        assert self.filter is not None, "preload() first"
+        added = 0
+        for column in _COLUMNS:
+            table = column.table
+            rows = connection.execute(
+                sa.select(table.c.id, column).where(table.c.id > self.watermarks[table.name])
+            ).all()
+            if rows:
+                self.filter.add(row[1] for row in rows)
+                self.watermarks[table.name] = max(row[0] for row in rows)
+                added += len(rows)
+        return added
+
+    def settle(self, connection: Connection) -> None:
+        """Move the watermarks to the highest ids now visible (after this import's own inserts)."""
+        for column in _COLUMNS:
+            table = column.table
+            top = connection.execute(sa.select(sa.func.max(table.c.id))).scalar()
+            self.watermarks[table.name] = int(top or 0)
 
     def candidates(self, keys: Iterable[str]) -> list[str]:
         """The keys that may already exist and must be looked up in the database."""

@@ -50,7 +50,12 @@ fold_part = functools.lru_cache(maxsize=1 << 15)(fold)
 
 
 class RowError(ValueError):
-    """A row that cannot be imported; the message is the reason reported with its line."""
+    """A row that cannot be imported; the message is the reason reported with its line and
+    `code` the stable reason code (`payvand.core.importing.reasons.REASON_CODES`)."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def customer_names(
@@ -80,10 +85,10 @@ def customer_names(
 def _clean(raw: str, field: str, limit: int) -> str | None:
     """A cleaned name or tag (cached: they repeat), or RowError when it is too long."""
     if len(raw) > 2 * limit + 20:  # hopeless, and not worth a cache entry
-        raise RowError(f"{field} is longer than {limit} characters")
+        raise RowError(f"{field} is longer than {limit} characters", "too_long")
     value = clean_name(raw)
     if value is not None and len(value) > limit:
-        raise RowError(f"{field} is longer than {limit} characters")
+        raise RowError(f"{field} is longer than {limit} characters", "too_long")
     return value
 
 
@@ -192,7 +197,7 @@ class RowParser:
         if len(cells) <= self.last_index:
             cells = cells + [""] * (self.last_index + 1 - len(cells))
         elif len(cells) > self.width and any(c.strip() for c in cells[self.width :]):
-            raise RowError(f"the row has {len(cells)} fields but the header has {self.width}")
+            raise RowError(f"the row has {len(cells)} fields but the header has {self.width}", "field_count")
         record = Record(line, cells)
         if self.guarded:
             cells = cells.copy()
@@ -203,10 +208,10 @@ class RowParser:
             self._names(record, cells)
             self._contacts(record, cells)
             self._details(record, cells)
-        except (NormalizationError, ValueProblem) as exc:
-            raise RowError(str(exc)) from None
+        except ValueProblem as exc:
+            raise RowError(str(exc), exc.code) from None
         if not (record.given or record.family or record.org or record.emails or record.phones):
-            raise RowError("the row has no name, email or phone")
+            raise RowError("the row has no name, email or phone", "no_name_or_contact")
         return record
 
     def _names(self, record: Record, cells: list[str]) -> None:
@@ -237,37 +242,43 @@ class RowParser:
                 _ORGANIZATION if record.org and not (record.given or record.family) else _PERSON
             )
         elif record.kind == _ORGANIZATION and not record.org:
-            raise RowError("an organization needs an organization name")
+            raise RowError("an organization needs an organization name", "organization_without_name")
 
     def _contacts(self, record: Record, cells: list[str]) -> None:
         emails = record.emails
-        for index in self.emails:
-            raw = cells[index].strip()
-            if not raw:
-                continue
-            if _EMAIL_SPLIT.search(raw) is None:  # the common case: one address
-                email = normalize_email(raw)
-                if email not in emails:
-                    emails.append(email)
-                continue
-            for part in _EMAIL_SPLIT.split(raw):
-                if part:
-                    email = normalize_email(part)
+        try:
+            for index in self.emails:
+                raw = cells[index].strip()
+                if not raw:
+                    continue
+                if _EMAIL_SPLIT.search(raw) is None:  # the common case: one address
+                    email = normalize_email(raw)
                     if email not in emails:
                         emails.append(email)
+                    continue
+                for part in _EMAIL_SPLIT.split(raw):
+                    if part:
+                        email = normalize_email(part)
+                        if email not in emails:
+                            emails.append(email)
+        except NormalizationError as exc:
+            raise RowError(str(exc), "invalid_email") from None
         phones = record.phones
         region = self.region
-        for index, label in self.phones:
-            raw = cells[index]
-            if not raw or raw.isspace():
-                continue
-            for part in _PHONE_SPLIT.split(raw) if _PHONE_SPLIT.search(raw) else (raw,):
-                if part.strip():
-                    number = normalize_phone(part, region)
-                    if not phones or all(number != p for p, _ in phones):
-                        phones.append((number, label))
+        try:
+            for index, label in self.phones:
+                raw = cells[index]
+                if not raw or raw.isspace():
+                    continue
+                for part in _PHONE_SPLIT.split(raw) if _PHONE_SPLIT.search(raw) else (raw,):
+                    if part.strip():
+                        number = normalize_phone(part, region)
+                        if not phones or all(number != p for p, _ in phones):
+                            phones.append((number, label))
+        except NormalizationError as exc:
+            raise RowError(str(exc), "invalid_phone") from None
         if len(emails) > MAX_CONTACTS or len(phones) > MAX_CONTACTS:
-            raise RowError(f"more than {MAX_CONTACTS} emails or phones")
+            raise RowError(f"more than {MAX_CONTACTS} emails or phones", "too_many_contacts")
 
     def _details(self, record: Record, cells: list[str]) -> None:
         if self.birthday is not None and cells[self.birthday].strip():
@@ -277,7 +288,8 @@ class RowParser:
         if self.lang is not None and cells[self.lang].strip():
             lang = cells[self.lang].strip()
             if not _LANG.match(lang):
-                raise RowError(f"language {lang!r} is not a language code such as 'fa' or 'en'")
+                raise RowError(f"language {lang!r} is not a language code such as 'fa' or 'en'",
+                               "invalid_language")
             record.lang = lang
         if self.channel is not None and cells[self.channel].strip():
             record.channel = cells[self.channel].strip()[:32]
@@ -289,7 +301,7 @@ class RowParser:
                 if tag and tag not in record.tags:
                     record.tags.append(tag)
         if len(record.tags) > MAX_TAGS:
-            raise RowError(f"more than {MAX_TAGS} tags")
+            raise RowError(f"more than {MAX_TAGS} tags", "too_many_tags")
         for index, channel in self.consents:
             if cells[index].strip():
                 record.consents.append((channel, parse_bool(cells[index])))
@@ -308,7 +320,7 @@ class RowParser:
             except ValueError:
                 found = None
             if not isinstance(found, dict):
-                raise RowError("attributes: not a JSON object")
+                raise RowError("attributes: not a JSON object", "invalid_attributes")
             values.update(found)
         for index, name in self.attributes:
             raw = cells[index].strip()
@@ -323,7 +335,7 @@ class RowParser:
                 except ValueError:
                     number = None
                 if number is None or number != number.to_integral_value():
-                    raise RowError(f"{name}: {raw!r} is not a whole number") from None
+                    raise RowError(f"{name}: {raw!r} is not a whole number", "not_whole_number") from None
                 values[name] = int(number)
             elif field.type == "decimal":
                 try:
@@ -337,5 +349,6 @@ class RowParser:
         except ValidationError as exc:
             messages = exc.messages if isinstance(exc.messages, dict) else {"": exc.messages}
             raise RowError(
-                "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in messages.items())
+                "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in messages.items()),
+                "invalid_attribute",
             ) from None

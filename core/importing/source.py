@@ -118,6 +118,11 @@ def detect_delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
+def problem_code(problem: str) -> str:
+    """The reason code (`payvand.core.importing.reasons`) of a problem `CsvSource.rows` yields."""
+    return "bad_encoding" if problem.startswith("the line is not valid") else "unreadable_csv"
+
+
 class CsvSource:
     """An open CSV file: its header, encoding, delimiter and an iterator of numbered rows."""
 

@@ -61,7 +61,12 @@ _STAGES = {s.value: s.value for s in LifecycleStage} | {
 
 
 class ValueProblem(ValueError):
-    """A cell that cannot be read; the message is the reason shown for the row."""
+    """A cell that cannot be read; the message is the reason shown for the row, `code` its
+    reason code (`payvand.core.importing.reasons`)."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def parse_birthday(raw: str, today: dt.date | None = None) -> dt.date:
@@ -69,7 +74,8 @@ def parse_birthday(raw: str, today: dt.date | None = None) -> dt.date:
     text = to_latin_digits(raw.strip())
     match = _DATE.match(text)
     if not match:
-        raise ValueProblem(f"birthday {raw!r} is not a date: use YYYY-MM-DD (or Jalali YYYY/MM/DD)")
+        raise ValueProblem(f"birthday {raw!r} is not a date: use YYYY-MM-DD (or Jalali YYYY/MM/DD)",
+                           "invalid_birthday")
     year, month, day = (int(g) for g in match.groups())
     try:
         if year < JALALI_YEAR_LIMIT:
@@ -77,9 +83,9 @@ def parse_birthday(raw: str, today: dt.date | None = None) -> dt.date:
         else:
             value = dt.date(year, month, day)
     except ValueError:
-        raise ValueProblem(f"birthday {raw!r} is not a valid date") from None
+        raise ValueProblem(f"birthday {raw!r} is not a valid date", "invalid_birthday") from None
     if value > (today or dt.date.today()) or value.year < 1900:
-        raise ValueProblem(f"birthday {raw!r} is out of range")
+        raise ValueProblem(f"birthday {raw!r} is out of range", "birthday_out_of_range")
     return value
 
 
@@ -90,14 +96,14 @@ def parse_bool(raw: str) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise ValueProblem(f"{raw!r} is not yes or no")
+    raise ValueProblem(f"{raw!r} is not yes or no", "invalid_yes_no")
 
 
 def parse_kind(raw: str) -> str:
     """Read a customer kind: person or organization (English or Persian words)."""
     kind = _KINDS.get(fold(raw))
     if kind is None:
-        raise ValueProblem(f"kind {raw!r} is not person or organization")
+        raise ValueProblem(f"kind {raw!r} is not person or organization", "invalid_kind")
     return kind
 
 
@@ -106,7 +112,8 @@ def parse_stage(raw: str) -> str:
     stage = _STAGES.get(fold(raw))
     if stage is None:
         raise ValueProblem(
-            f"lifecycle stage {raw!r} is not one of {', '.join(s.value for s in LifecycleStage)}"
+            f"lifecycle stage {raw!r} is not one of {', '.join(s.value for s in LifecycleStage)}",
+            "invalid_stage",
         )
     return stage
 

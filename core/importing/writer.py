@@ -3,6 +3,15 @@
 A batch is one transaction: the set-based owner lookups, the inserts of customers and their
 emails, phones, tags and consents, the updates of merged customers, one audit entry and one
 outbox event per event hook, then commit.
+
+Imports may run at the same time (two web processes, a worker, the CLI). Each batch first
+takes the import lock (`payvand.core.locks.transaction_lock`, `IMPORT_LOCK`: a PostgreSQL
+advisory lock held to the commit; SQLite's write lock), then catches its key filter up with
+the keys other imports committed (`KeyIndex.catch_up`), looks the batch's keys up and writes.
+So the check (is this email or phone known?) and the insert of a new person are never
+separated by another import's insert: batches of concurrent imports take turns, and a person
+two files share is created once and merged into by the other. A dry run writes nothing and
+takes no lock.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from payvand.core.importing.tables import (
     owners,
     rows_by_customer,
 )
+from payvand.core.locks import transaction_lock
 from payvand.core.models import (
     Customer,
     CustomerConsent,
@@ -37,6 +47,8 @@ from payvand.core.models import (
 )
 
 DEFAULT_STAGE = LifecycleStage.prospect.value
+#: The lock every customer import batch holds while it dedupes and writes (see the module doc).
+IMPORT_LOCK = "payvand.core.import.customers"
 #: Connection settings for the duration of an import on SQLite: a 64 MB page cache keeps the
 #: growing indexes in memory, and rarer WAL checkpoints write each page once per many batches.
 SQLITE_IMPORT_PRAGMAS = {"cache_size": -65536, "wal_autocheckpoint": 10000}
@@ -131,11 +143,10 @@ class BatchWriter:
         session = self.factory(bind=self.connection)
         try:
             connection = session.connection()
-            if connection.dialect.name == "sqlite" and not self.dry_run:
-                connection.exec_driver_sql(
-                    "BEGIN IMMEDIATE"
-                )  # hold the write lock: lookups stay true
+            if not self.dry_run:  # held to the commit: no other import writes between lookup and insert
+                transaction_lock(connection, IMPORT_LOCK)
             self.keys.preload(connection)
+            self.keys.catch_up(connection)
             emails = [e for r in records for e in r.emails]
             phones = [p for r in records for p, _ in r.phones]
             email_owner = owners(
@@ -156,6 +167,7 @@ class BatchWriter:
             if plan.merges:
                 self._apply_merges(connection, plan, now)
             self._record(session, plan.outcome, records)
+            self.keys.settle(connection)
             session.commit()
             self.keys.add(emails)  # rows merged or skipped add keys already known: harmless
             self.keys.add(phones)

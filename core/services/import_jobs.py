@@ -16,8 +16,21 @@ status `failed` with a one-line error; the batches committed before it stay, and
 says how many. A job still `queued`/`running` whose heartbeat is older than
 `STALE_SECONDS` (its process died or restarted) is shown as `interrupted` (`job_state`).
 
-Within one process jobs run one after another (a lock), because two concurrent imports can
-each insert the same new person.
+Jobs may run at the same time, in one process or several: the importer's batches take turns
+under the database's import lock (`payvand.core.importing.writer`), so a person two files
+share is created once.
+
+Cancelling (`cancel_job`): a job not yet running (or one nobody runs any more) becomes
+`cancelled` at once and its files are deleted; a running job becomes `cancelling`, and its
+runner, which reads the status between batches (`ImportOptions.should_stop`), stops after the
+batch it is writing — committed batches stay — sets `cancelled` with the report of what was
+done and deletes the files.
+
+Files do not stay forever: the kernel job `core.import_cleanup` (hourly, `clean_up_files`)
+deletes the upload of a job never started after `PAYVAND_IMPORT_UPLOAD_KEEP_HOURS` (default
+24; the job becomes `expired`), the files of a finished, failed, cancelled or interrupted job
+`PAYVAND_IMPORT_KEEP_DAYS` after it ended (default 7: the rejects stay downloadable that
+long), and files in the folder that belong to no job.
 """
 
 from __future__ import annotations
@@ -26,6 +39,7 @@ import dataclasses
 import datetime as dt
 import logging
 import os
+import re
 import secrets
 import threading
 import time
@@ -54,7 +68,7 @@ from payvand.core.importing.mapping import (
     build_mapping,
 )
 from payvand.core.importing.records import Record, RowError, RowParser
-from payvand.core.importing.source import CsvSource, SourceError
+from payvand.core.importing.source import CsvSource, SourceError, problem_code
 from payvand.core.models import ImportJob
 from payvand.core.uploads import UploadRejected, check_upload
 
@@ -73,9 +87,15 @@ CHUNK = 1 << 20
 UPLOADED, QUEUED, RUNNING, DONE, FAILED, INTERRUPTED = (
     "uploaded", "queued", "running", "done", "failed", "interrupted",
 )
-ACTIVE = (QUEUED, RUNNING)
+CANCELLING, CANCELLED, EXPIRED = "cancelling", "cancelled", "expired"
+ACTIVE = (QUEUED, RUNNING, CANCELLING)
+#: Statuses a job ends in (`interrupted` is shown, never stored).
+ENDED = (DONE, FAILED, CANCELLED, EXPIRED)
+DEFAULT_KEEP_DAYS = 7.0
+DEFAULT_UPLOAD_KEEP_HOURS = 24.0
+_FILE_NAME = re.compile(r"(\d+)(?:\.rejects)?\.csv")
+LOOKUP_CHUNK = 500
 
-_run_lock = threading.Lock()
 _threads: dict[int, threading.Thread] = {}
 
 
@@ -111,6 +131,18 @@ def source_path(config: Mapping[str, Any], job_id: int) -> Path:
 def rejects_path(config: Mapping[str, Any], job_id: int) -> Path:
     """Where the rejected rows of job `job_id` are written."""
     return imports_folder(config) / f"{int(job_id)}.rejects.csv"
+
+
+def remove_files(config: Mapping[str, Any], job_id: int) -> int:
+    """Delete the upload and the rejects file of a job; return how many files were there."""
+    removed = 0
+    for path in (source_path(config, job_id), rejects_path(config, job_id)):
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        removed += 1
+    return removed
 
 
 def rejects_file(config: Mapping[str, Any], job: ImportJob) -> Path | None:
@@ -235,6 +267,7 @@ class PreviewRow:
     values: dict[str, str]
     error: str | None = None
     cells: list[str] = dataclasses.field(default_factory=list)
+    code: str = ""
 
 
 @dataclasses.dataclass
@@ -311,12 +344,12 @@ def read_head(path: str | os.PathLike[str], *, chosen: list[str] | None = None, 
     used: set[str] = set()
     for line, cells, problem in raw:
         if problem is not None:
-            preview.rows.append(PreviewRow(line, {}, problem, cells or []))
+            preview.rows.append(PreviewRow(line, {}, problem, cells or [], problem_code(problem)))
             continue
         try:
             values = _record_values(parser.parse(line, cells or []))
         except RowError as exc:
-            preview.rows.append(PreviewRow(line, {}, str(exc), cells or []))
+            preview.rows.append(PreviewRow(line, {}, str(exc), cells or [], exc.code))
             continue
         used.update(name for name, value in values.items() if value and (name, value) != ("kind", "person"))
         preview.rows.append(PreviewRow(line, values, None, cells or []))
@@ -433,10 +466,11 @@ class _Progress:
 
 
 def run_import_job(runtime: Any, job_id: int) -> str:
-    """Run a queued import job to its end; return the final status (`done` or `failed`).
+    """Run a queued import job to its end; return the final status (`done`, `failed` or `cancelled`).
 
     Standalone: needs only the Runtime (configuration, sessions, custom fields), so the web
-    process's thread (`launch`) or a worker can call it. Jobs of one process run one at a time.
+    process's thread (`launch`) or a worker can call it. A job cancelled before it starts is
+    left as it is.
     """
     with runtime.sessionmaker() as session:
         job = session.get(ImportJob, job_id)
@@ -446,30 +480,46 @@ def run_import_job(runtime: Any, job_id: int) -> str:
         options["pid"] = os.getpid()
         options["filename"] = job.filename
     progress = _Progress(runtime, job_id, options)
+    if not _set_status(runtime, job_id, (QUEUED,), RUNNING, started_at=utcnow()):
+        return _status_of(runtime, job_id)  # cancelled between the read and now
     progress.ticker.start()
     try:
-        while not _run_lock.acquire(timeout=HEARTBEAT_SECONDS / 2):
-            progress.write()  # queued behind another import: still alive
+        return _run(runtime, job_id, options, progress)
+    except Exception as exc:  # the job row itself could not be written (database gone)
+        log.exception("import job %s could not be run", job_id)
         try:
-            return _run(runtime, job_id, options, progress)
-        except Exception as exc:  # the job row itself could not be written (database gone)
-            log.exception("import job %s could not be run", job_id)
-            try:
-                progress.write(status=FAILED, finished_at=utcnow(), error=_one_line(exc))
-            except Exception:
-                log.exception("import job %s: the failure could not be recorded", job_id)
-            return FAILED
-        finally:
-            _run_lock.release()
+            _end(runtime, job_id, progress, FAILED, None, rejects_path(runtime.config, job_id), _one_line(exc))
+        except Exception:
+            log.exception("import job %s: the failure could not be recorded", job_id)
+        return FAILED
     finally:
         progress.stop.set()
+
+
+def _set_status(runtime: Any, job_id: int, expected: tuple[str, ...], status: str, **values: Any) -> bool:
+    """Move the job to `status` if it is in one of the `expected` statuses; True when it was."""
+    with runtime.sessionmaker.begin() as session:
+        result = session.execute(
+            sa.update(ImportJob).where(ImportJob.id == job_id, ImportJob.status.in_(expected))
+            .values(status=status, **values).execution_options(synchronize_session=False))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _status_of(runtime: Any, job_id: int) -> str:
+    with runtime.sessionmaker() as session:
+        return session.scalar(sa.select(ImportJob.status).where(ImportJob.id == job_id)) or FAILED
+
+
+def _cancel_requested(runtime: Any, job_id: int) -> bool:
+    """The importer's `should_stop`, asked between batches: has someone cancelled the job?"""
+    return _status_of(runtime, job_id) in (CANCELLING, CANCELLED)
 
 
 def _run(runtime: Any, job_id: int, options: dict[str, Any], progress: _Progress) -> str:
     config = runtime.config
     source = source_path(config, job_id)
     rejects = rejects_path(config, job_id)
-    progress.write(status=RUNNING, started_at=utcnow())
+    progress.write()
     actor_data = options.get("actor") or {}
     import_options = ImportOptions(
         mapping=dict(options.get("mapping") or {}),
@@ -481,35 +531,177 @@ def _run(runtime: Any, job_id: int, options: dict[str, Any], progress: _Progress
         actor=Actor(actor_data.get("kind") or ("user" if actor_data.get("user_id") else "system"),
                     actor_data.get("label") or "system", user_id=actor_data.get("user_id"),
                     token_id=actor_data.get("token_id")),
+        should_stop=lambda: _cancel_requested(runtime, job_id),
     )
     report: dict[str, Any] | None = None
     try:
         result = import_customers(runtime, source, import_options, progress=progress)
     except ImportAborted as exc:
         report = exc.report.as_dict()
-        return _finish(runtime, job_id, progress, FAILED, report, rejects,
-                       _one_line(exc, source, options.get("filename") or source.name))
+        return _end(runtime, job_id, progress, FAILED, report, rejects,
+                    _one_line(exc, source, options.get("filename") or source.name))
     except Exception as exc:  # CannotImport, a bug, a full disk: record it, keep the process alive
         if not isinstance(exc, CannotImport):
             log.exception("import job %s failed", job_id)
-        return _finish(runtime, job_id, progress, FAILED, None, rejects,
-                       _one_line(exc, source, options.get("filename") or source.name))
+        return _end(runtime, job_id, progress, FAILED, None, rejects,
+                    _one_line(exc, source, options.get("filename") or source.name))
     report = result.as_dict()
     progress.rows = result.rows
-    if source.exists():
+    if source.exists() and not result.cancelled:
         progress.bytes = source.stat().st_size
-    status = _finish(runtime, job_id, progress, DONE, report, rejects, None)
+    status = _end(runtime, job_id, progress, CANCELLED if result.cancelled else DONE, report, rejects, None)
     source.unlink(missing_ok=True)  # the customers are in the database; rejected rows in the rejects file
     return status
 
 
-def _finish(runtime: Any, job_id: int, progress: _Progress, status: str, report: dict[str, Any] | None,
-            rejects: Path, error: str | None) -> str:
+def _end(runtime: Any, job_id: int, progress: _Progress, status: str, report: dict[str, Any] | None,
+         rejects: Path, error: str | None) -> str:
+    """Record the job's end; a job cancelled meanwhile ends `cancelled`, its files deleted."""
     keep_rejects = bool(report and report.get("rejected")) and rejects.is_file()
-    if not keep_rejects:
-        rejects.unlink(missing_ok=True)
     if report is not None:
         progress.rows = max(progress.rows, int(report.get("rows") or 0))
-    progress.write(status=status, finished_at=utcnow(), report=report, error=error,
-                   rejects_path=str(rejects) if keep_rejects else None)
+    progress.write()
+    values = {"finished_at": utcnow(), "report": report, "error": error}
+    if status != CANCELLED and _set_status(runtime, job_id, (RUNNING,), status,
+                                            rejects_path=str(rejects) if keep_rejects else None, **values):
+        if not keep_rejects:
+            rejects.unlink(missing_ok=True)
+        return status
+    _set_status(runtime, job_id, (RUNNING, CANCELLING, CANCELLED), CANCELLED, rejects_path=None, **values)
+    remove_files(runtime.config, job_id)
+    return CANCELLED
+
+
+class CannotCancel(ValueError):
+    """The job has ended already (done, failed, cancelled or expired)."""
+
+
+def cancel_job(session: Session, config: Mapping[str, Any], job: ImportJob) -> str:
+    """Cancel a job; return its new status (`cancelled` or `cancelling`). The caller commits.
+
+    A job waiting for its mapping, queued, or interrupted (nobody runs it) is cancelled at
+    once and its files are deleted; a running one is asked to stop (`cancelling`): its runner
+    stops after the batch it is writing, keeps the committed batches, and deletes the files.
+    Raises CannotCancel when the job has ended.
+    """
+    state = job_state(job)
+    now = utcnow()
+    if state in (UPLOADED, QUEUED, INTERRUPTED):
+        expected = (job.status,)
+        status, values = CANCELLED, {"finished_at": now, "rejects_path": None}
+    elif state in (RUNNING, CANCELLING):
+        expected, status, values = (RUNNING, CANCELLING), CANCELLING, {}
+    else:
+        raise CannotCancel(f"import job {job.id} has ended ({job.status})")
+    result = session.execute(
+        sa.update(ImportJob).where(ImportJob.id == job.id, ImportJob.status.in_(expected))
+        .values(status=status, **values).execution_options(synchronize_session=False))
+    if not result.rowcount:  # type: ignore[attr-defined]
+        session.expire(job)
+        if session.get(ImportJob, job.id) is not None and job.status in ENDED:
+            raise CannotCancel(f"import job {job.id} has ended ({job.status})")
+        return job.status
+    session.expire(job)
+    if status == CANCELLED:
+        remove_files(config, job.id)
     return status
+
+
+# --------------------------------------------------------------------------- clean-up
+
+
+def keep_days(config: Mapping[str, Any]) -> float:
+    """How long an ended job's files are kept: `PAYVAND_IMPORT_KEEP_DAYS`, default 7 days."""
+    return float(config.get("PAYVAND_IMPORT_KEEP_DAYS") or DEFAULT_KEEP_DAYS)
+
+
+def upload_keep_hours(config: Mapping[str, Any]) -> float:
+    """How long an upload waits for its mapping: `PAYVAND_IMPORT_UPLOAD_KEEP_HOURS`, default 24."""
+    return float(config.get("PAYVAND_IMPORT_UPLOAD_KEEP_HOURS") or DEFAULT_UPLOAD_KEEP_HOURS)
+
+
+@dataclasses.dataclass
+class CleanUp:
+    """What `clean_up_files` did: files deleted, uploads expired, files of unknown jobs deleted."""
+
+    files: int = 0
+    expired: int = 0
+    orphans: int = 0
+
+
+def _ended_at(job: Any) -> dt.datetime | None:
+    """When a job ended: its end time, or the last sign of life of one nobody runs any more."""
+    if job.status in ENDED:
+        return job.finished_at or job.created_at
+    beat = (job.options or {}).get("heartbeat")
+    try:
+        return dt.datetime.fromisoformat(beat) if beat else job.created_at
+    except ValueError:
+        return job.created_at
+
+
+def clean_up_files(runtime: Any, now: dt.datetime | None = None) -> CleanUp:
+    """Delete the import files past their retention (the kernel job `core.import_cleanup`).
+
+    Reads the imports folder and the jobs its files belong to (one query per 500 jobs):
+    an upload never started older than the upload retention is deleted and its job becomes
+    `expired`; the files of a job that ended (or was interrupted) longer than the job
+    retention ago are deleted; files of no job, and half-written uploads, once older than the
+    upload retention. Files of queued and running jobs are never touched.
+    """
+    config = runtime.config
+    now = now or utcnow()
+    job_cutoff = now - dt.timedelta(days=keep_days(config))
+    upload_cutoff = now - dt.timedelta(hours=upload_keep_hours(config))
+    folder = imports_folder(config)
+    files: dict[int, list[Path]] = {}
+    done = CleanUp()
+    for path in folder.iterdir():
+        match = _FILE_NAME.fullmatch(path.name)
+        if match:
+            files.setdefault(int(match[1]), []).append(path)
+        elif path.name.startswith("upload-") and _modified(path) < upload_cutoff:
+            done.orphans += _unlink(path)
+    ids = sorted(files)
+    expired: list[int] = []
+    with runtime.sessionmaker() as session:
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            chunk = ids[start:start + LOOKUP_CHUNK]
+            jobs = {job.id: job for job in session.scalars(sa.select(ImportJob).where(ImportJob.id.in_(chunk)))}
+            for job_id in chunk:
+                job = jobs.get(job_id)
+                if job is None:
+                    old = [path for path in files[job_id] if _modified(path) < upload_cutoff]
+                    done.orphans += sum(_unlink(path) for path in old)
+                elif job.status == UPLOADED:
+                    if job.created_at < upload_cutoff:
+                        expired.append(job_id)
+                elif job_state(job, now) in (*ENDED, INTERRUPTED):
+                    ended = _ended_at(job)
+                    if ended is None or ended < job_cutoff:
+                        done.files += sum(_unlink(path) for path in files[job_id])
+        for start in range(0, len(expired), LOOKUP_CHUNK):  # a job started meanwhile keeps its file
+            chunk = expired[start:start + LOOKUP_CHUNK]
+            found = list(session.scalars(
+                sa.update(ImportJob).where(ImportJob.id.in_(chunk), ImportJob.status == UPLOADED)
+                .values(status=EXPIRED, finished_at=now).returning(ImportJob.id)))
+            session.commit()
+            for job_id in found:
+                done.files += sum(_unlink(path) for path in files[job_id])
+            done.expired += len(found)
+    return done
+
+
+def _modified(path: Path) -> dt.datetime:
+    try:
+        return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+    except FileNotFoundError:
+        return dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
+def _unlink(path: Path) -> int:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return 0
+    return 1

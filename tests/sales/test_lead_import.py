@@ -253,7 +253,8 @@ def test_the_command_prints_a_summary_and_writes_the_rejects_next_to_the_file(sa
     assert lines[2].startswith("Imported 1 leads (1 created, 0 updated); 1 duplicates skipped; 1 rows rejected")
     rejects = tmp_path / "leads.rejects.csv"
     assert rejects.read_text(encoding="utf-8-sig").splitlines() == [
-        "line,reason", "3,email: Give an email or a phone number.", "4,duplicate: the same email as line 2"]
+        "line,reason,reason_code", "3,email: Give an email or a phone number.,missing_contact",
+        "4,duplicate: the same email as line 2,duplicate_email"]
     assert [lead.source for lead in _leads(db_session)] == ["web_form"]
 
 
@@ -293,7 +294,7 @@ def test_the_page_imports_and_shows_the_rejected_rows_with_a_csv(web, db_session
     rejects = web.get("/sales/leads/import/rejects.csv")
     assert rejects.headers["Content-Type"].startswith("text/csv")
     assert rejects.get_data(as_text=True).lstrip("\ufeff").splitlines() == [
-        "line,reason", "3,email: Give an email or a phone number."]
+        "line,reason,reason_code", "3,Email: Give an email or a phone number.,missing_contact"]
     lead = _leads(db_session)[0]
     assert (lead.email, lead.owner_id, lead.source) == ("sara@example.com", web.user.id, "import")
 
@@ -333,7 +334,7 @@ def test_a_rep_may_import_leads_only_for_themselves(web_as, make_user, db_sessio
     rep = web_as([perm.LEAD_VIEW, perm.LEAD_EDIT])
     _upload(rep, f"name,email,owner\nMine A,m@example.com,{rep.user.email}\nTheirs B,t@example.com,other@example.com\n")
     page = rep.get("/sales/leads/import/result").get_data(as_text=True)
-    assert "owner: you can assign leads only to yourself" in page
+    assert "Owner: you can assign leads only to yourself." in page
     assert [(lead.email, lead.owner_id) for lead in _leads(db_session)] == [("m@example.com", rep.user.id)]
 
 
@@ -498,8 +499,10 @@ def test_the_persian_result_page_gives_the_reasons_in_persian(web, db_session):
     page = web.get("/sales/leads/import/result").get_data(as_text=True)
     assert "email: Not a valid email address." not in page
     assert "تکراری: همان ایمیل سطر ۲." in page
-    rejects = web.get("/sales/leads/import/rejects.csv").get_data(as_text=True)
-    assert "Not a valid email address." in rejects  # the CSV keeps the file's own words for tools
+    rejects = list(csv.reader(io.StringIO(web.get("/sales/leads/import/rejects.csv").get_data(as_text=True))))
+    assert rejects[0] == ["\ufeffline", "reason", "reason_code"]  # the column names stay, for programs
+    assert rejects[1:] == [["3", "ایمیل: نشانی ایمیل معتبر نیست.", "invalid_email"],
+                           ["4", "تکراری: همان ایمیل سطر ۲.", "duplicate_email"]]  # reasons in the reader's language
 
 
 def test_the_page_refuses_a_web_page_named_csv(web):

@@ -35,7 +35,7 @@ LEADS_CSV = "\n".join([
     "Reza Bad,not-an-email,09121110002,nowruz-1405",
     "مریم احمدی,maryam.ahmadi@example.com,۰۹۱۲۱۱۱۰۰۰۳,nowruz-1405",
 ]) + "\n"
-BAD_LINE_REASON = "email: Not a valid email address."
+BAD_LINE_REASON = "Email: Not a valid email address."
 
 
 def _submit(page, selector: str) -> None:
@@ -119,7 +119,7 @@ def test_a_staff_user_imports_leads_sees_the_rejected_line_and_downloads_the_rej
     download = downloading.value
     assert download.suggested_filename == "lead-import-rejects.csv"
     text = Path(download.path()).read_text(encoding="utf-8-sig")
-    assert text.splitlines() == ["line,reason", f"3,{BAD_LINE_REASON}"]
+    assert text.splitlines() == ["line,reason,reason_code", f"3,{BAD_LINE_REASON},invalid_email"]
 
     # The leads list shows the imported leads.
     page.goto(live_server.at("/sales/leads"))

@@ -122,11 +122,13 @@ def test_persian_file_is_mapped_previewed_imported_and_its_rejects_downloaded(we
     assert download.headers["Content-Disposition"].startswith("attachment")
     assert "customers-rejects.csv" in download.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(download.data.decode("utf-8-sig"))))
-    assert rows[0][:2] == ["line", "reason"] and rows[0][2:] == ["نام", "نام خانوادگی", "ایمیل", "موبایل", "برچسب"]
+    assert rows[0][:3] == ["line", "reason", "reason_code"]
+    assert rows[0][3:] == ["نام", "نام خانوادگی", "ایمیل", "موبایل", "برچسب"]
     by_line = {row[0]: row for row in rows[1:]}
     assert set(by_line) == {"3", "4"}
-    assert "invalid email" in by_line["3"][1] and by_line["3"][2] == "سارا"
-    assert "invalid phone" in by_line["4"][1]
+    assert by_line["3"][1:3] == ["\u2068'not-an-email'\u2069 is not a valid email address.", "invalid_email"]
+    assert by_line["3"][3] == "سارا"
+    assert by_line["4"][1:3] == ["\u2068'12'\u2069 is not a valid phone number.", "invalid_phone"]
     assert not import_jobs.source_path(runtime.config, job_id).exists()  # the upload is gone once imported
 
 

@@ -6,7 +6,13 @@ over the importer the CLI uses. A user sees their own import jobs; a superuser s
 
 from __future__ import annotations
 
-from typing import Any
+import csv
+import io
+import re
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
 
 import sqlalchemy as sa
 from flask import (
@@ -28,6 +34,7 @@ from payvand.core import permissions as perm
 from payvand.core import settings as core_settings
 from payvand.core.db import current_session
 from payvand.core.importer import CannotImport
+from payvand.core.importing.guard import REJECTS_PREFIX
 from payvand.core.importing.mapping import MappingError, build_mapping
 from payvand.core.importing.source import SourceError
 from payvand.core.models import ImportJob, User
@@ -35,11 +42,17 @@ from payvand.core.services import import_jobs
 from payvand.core.web.access import staff_required, staff_user
 from payvand.core.web.errors import error_page
 from payvand.core.web.forms import FormResult, parse_form
+from payvand.core.locale_format import isolate
+from payvand.core.web.i18n import localize_digits, site_settings
 from payvand.core.web.messages import translate_error
 
 bp = Blueprint("imports", __name__)
 
 RECENT_JOBS = 20
+#: A translated rejects file is built in memory up to this size, then on disk.
+SPOOL_BYTES = 4 * 1024 * 1024
+#: The shown states a job can be cancelled in (`import_jobs.cancel_job`).
+CANCELLABLE = ("uploaded", "queued", "running", "interrupted")
 
 TARGET_LABELS = {
     "ignore": _l("Do not import"),
@@ -82,6 +95,9 @@ STATUS_LABELS = {
     "done": (_l("Done"), "success"),
     "failed": (_l("Failed"), "danger"),
     "interrupted": (_l("Interrupted"), "warning"),
+    "cancelling": (_l("Cancelling"), "warning"),
+    "cancelled": (_l("Cancelled"), "secondary"),
+    "expired": (_l("Expired"), "secondary"),
 }
 
 UPLOAD_MESSAGES = {
@@ -278,7 +294,8 @@ def _job_context(job: ImportJob) -> dict[str, Any]:
         percent = max(0, min(100, int(100 * (job.bytes_read or 0) / job.bytes_total)))
     has_rejects = bool(job.rejects_path) and import_jobs.rejects_file(current_app.config, job) is not None
     return {"job": job, "state": state, "percent": percent, "report": job.report or {},
-            "active": state in import_jobs.ACTIVE, "has_rejects": has_rejects}
+            "active": state in import_jobs.ACTIVE, "has_rejects": has_rejects,
+            "can_cancel": state in CANCELLABLE}
 
 
 @bp.get("/import/<int:job_id>")
@@ -302,11 +319,103 @@ def progress(job_id: int) -> Any:
 @bp.get("/import/<int:job_id>/rejects")
 @staff_required(perm.CUSTOMER_IMPORT)
 def rejects(job_id: int) -> Any:
-    """Download the rejected rows with their line numbers and reasons (404 when there are none)."""
+    """Download the rejected rows: line, reason in the reader's language, reason code, the row's
+    cells (404 when there are none)."""
     found = _visible_job(job_id)
     path = import_jobs.rejects_file(current_app.config, found)
     if path is None:
         abort(404)
     stem = found.filename.rsplit(".", 1)[0] or "import"
-    return send_file(path, mimetype="text/csv", as_attachment=True,
+    return send_file(translated_rejects(path), mimetype="text/csv", as_attachment=True,
                      download_name=f"{stem}-rejects.csv", max_age=0)
+
+
+@bp.app_template_filter("import_reason")
+def reason_text(reason: str, code: str = "") -> str:
+    """A rejected row's reason (English, as the importer words it) in the reader's language.
+
+    A custom-field refusal (`invalid_attribute`) is `field: message; field: message`: each
+    message is translated as the forms translate it; every other reason as one message.
+    """
+    if code == "invalid_attribute":
+        parts = []
+        for part in reason.split("; "):
+            field, sep, message = part.partition(": ")
+            parts.append(f"{field}: {translate_error(message)}" if sep else translate_error(part))
+        return "; ".join(parts)
+    found = _BY_CODE.get(code)
+    match = found[0].fullmatch(reason) if found is not None else None
+    if match:
+        return localize_digits(found[1](match))  # type: ignore[index]
+    return translate_error(reason)
+
+
+def _too_long(match: re.Match[str]) -> str:
+    label = TOO_LONG_LABELS.get(match[1])
+    return _("%(field)s is longer than %(n)s characters.", field=str(label) if label else match[1], n=match[2])
+
+
+#: What a field is called in a "too long" reason (the importer names it as in the code).
+TOO_LONG_LABELS = {"given_name": _l("Given name"), "family_name": _l("Family name"), "name": _l("Full name"),
+                   "organization_name": _l("Organization name"), "a tag": _l("A tag")}
+#: Reasons whose English the shared validation messages do not cover, read by their code.
+_BY_CODE: dict[str, tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = {
+    "unreadable_csv": (re.compile(r"unreadable CSV: (.*)", re.S),
+                       lambda m: _("The CSV record cannot be read: %(detail)s", detail=isolate(m[1]))),
+    "bad_encoding": (re.compile(r"the line is not valid (\S+) text"),
+                     lambda m: _("The line is not valid %(encoding)s text.", encoding=m[1])),
+    "database_refused": (re.compile(r"database refused the row: (.*)", re.S),
+                         lambda m: _("The database refused the row: %(detail)s", detail=isolate(m[1]))),
+    "invalid_attributes": (re.compile(r"attributes: not a JSON object"),
+                           lambda m: _("The custom fields column does not hold a JSON object.")),
+    "too_long": (re.compile(r"(.+) is longer than (\d+) characters"), _too_long),
+    "not_whole_number": (re.compile(r"([\w.]+): (.*) is not a whole number", re.S),
+                         lambda m: _("%(field)s: %(value)s is not a whole number.", field=m[1], value=isolate(m[2]))),
+}
+
+
+def translated_rejects(path: Path) -> IO[bytes]:
+    """The rejects file with each reason in the reader's language (UTF-8 with a BOM for Excel).
+
+    The column names stay as they are (`line`, `reason`, `reason_code`, then the file's own
+    headers), so programs can read the file; a file written before reason codes existed gets
+    an empty `reason_code` column. Built in a spooled temporary file (memory, then disk).
+    """
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - closed by send_file
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+        reader = csv.reader(handle)
+        writer = csv.writer(text)
+        header = next(reader, [])
+        coded = tuple(header[:3]) == REJECTS_PREFIX
+        writer.writerow(header if coded else [*header[:2], "reason_code", *header[2:]])
+        for row in reader:
+            if len(row) < 2:
+                continue
+            code = row[2] if coded and len(row) > 2 else ""
+            row[1] = reason_text(row[1], code)
+            writer.writerow(row if coded else [*row[:2], "", *row[2:]])
+    text.flush()
+    text.detach()
+    out.seek(0)
+    return out  # type: ignore[return-value]
+
+
+@bp.post("/import/<int:job_id>/cancel")
+@staff_required(perm.CUSTOMER_IMPORT)
+def cancel(job_id: int) -> Any:
+    """Cancel a job: at once when it is not running (its files deleted), else after the current batch."""
+    found = _visible_job(job_id)
+    db = current_session()
+    try:
+        status = import_jobs.cancel_job(db, current_app.config, found)
+    except import_jobs.CannotCancel:
+        db.rollback()
+        flash(_("This import has ended; there is nothing to cancel."), "error")
+        return render_template("imports/job.html", **_job_context(found)), 409
+    db.commit()
+    if status == import_jobs.CANCELLING:
+        flash(_("The import stops after the batch it is writing; rows already imported are kept."), "info")
+        return redirect(url_for("imports.job", job_id=found.id))
+    flash(_("The import was cancelled and its file deleted."), "success")
+    return redirect(url_for("imports.index"))

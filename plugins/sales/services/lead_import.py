@@ -18,6 +18,12 @@ nothing behind and its rows are reported (on SQLite the INSERT is written once a
 driver, values converted by the columns' own bind processors). Like a lead created through the API, an imported lead
 records nothing on the customer timeline (it is not a customer yet); the import writes one
 audit entry and then recomputes the scores of the leads it touched in SQL.
+
+Two imports at the same time (two staff pages, a page and the command) would each look up the
+other's new leads before either committed and insert them twice. So an import first takes the
+lead-import lock (`transaction_lock`: a PostgreSQL advisory lock, SQLite's write lock), held
+until the caller commits or rolls back: lead imports run one after another, and each sees the
+leads the one before it committed. A dry run writes nothing and takes no lock.
 """
 
 from __future__ import annotations
@@ -26,8 +32,9 @@ import csv
 import dataclasses
 import io
 import os
+import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 import sqlalchemy as sa
@@ -46,7 +53,7 @@ from payvand.plugins.sales.services.leads import (
     normalize_lead,
     valid_phone,
 )
-from payvand.sdk import User, audit, phone_region, session, utcnow
+from payvand.sdk import User, audit, phone_region, session, transaction_lock, utcnow
 
 ON_DUPLICATE = ("skip", "update")
 #: A lead in one of these statuses is open: a new row with its email or phone is a duplicate.
@@ -54,6 +61,8 @@ OPEN_STATUSES = ("new", "contacted", "qualified")
 BATCH_SIZE = 1000
 #: Leads scored per statement at the end (bound parameters stay under every database's limit).
 SCORE_CHUNK = 5000
+#: The lock an import holds from its first lookup to the caller's commit (see the module doc).
+IMPORT_LOCK = "payvand.sales.import.leads"
 
 UTM_COLUMNS = tuple(f"utm_{key}" for key in UTM_KEYS)
 COLUMNS = ("name", "first", "last", "company", "email", "phone", "source", "campaign", "referrer",
@@ -654,6 +663,7 @@ def import_leads(source: str | os.PathLike[str] | IO[Any], *, on_duplicate: str 
                          only_owner=only_owner, dry_run=dry_run)
     with CsvRows(source, LEAD_COLUMNS) as rows:
         if not dry_run:
+            transaction_lock(importer.s, IMPORT_LOCK)  # to the commit: another import waits here
             _open_transaction(importer.s)
         for batch in batches(rows.parsed(importer.parse, importer.result.errors), batch_size):
             importer.run(batch)
@@ -670,12 +680,65 @@ def import_leads(source: str | os.PathLike[str] | IO[Any], *, on_duplicate: str 
     return result
 
 
-def rejects_csv(rejects: Sequence[tuple[int, str]]) -> str:
-    """The rejected rows as CSV text: a `line,reason` header, then a row each."""
+#: The stable codes of the `reason_code` column, with what each means (new ones may be added).
+REASON_CODES: dict[str, str] = {
+    "duplicate_email": "skipped: an open lead (or an earlier line) has the same email",
+    "duplicate_phone": "skipped: an open lead (or an earlier line) has the same phone",
+    "unreadable_csv": "the CSV record cannot be read",
+    "bad_encoding": "the line holds bytes that are not text in the file's encoding",
+    "field_count": "the row has more cells than the header has columns",
+    "unknown_owner": "the owner column names no active user",
+    "owner_not_allowed": "a rep without sales.manage assigned the lead to someone else",
+    "missing_name": "no first, last or company name",
+    "missing_contact": "neither an email nor a phone",
+    "invalid_email": "the email is not valid", "invalid_phone": "the phone is not valid",
+    "invalid_name": "a name is too long", "invalid_company": "the company is too long",
+    "invalid_source": "the source is not a known source", "invalid_campaign": "the campaign is too long",
+    "invalid_referrer": "the referrer is too long", "invalid_utm": "a UTM value is too long",
+    "invalid_notes": "the notes are too long", "invalid_consent": "the consent is neither yes nor no",
+    "invalid_owner": "the owner is refused", "database_refused": "the database refused the row's batch",
+}
+_DUPLICATE = re.compile(r"duplicate: the same (email|phone) as ")
+_PREFIX_CODES = (("not saved: the database refused", "database_refused"), ("unreadable", "unreadable_csv"),
+                 ("the line is not valid", "bad_encoding"), ("owner: there is no active user", "unknown_owner"),
+                 ("owner: you can assign leads only to yourself", "owner_not_allowed"),
+                 ("consent ", "invalid_consent"))
+_CELLS = re.compile(r"\d+ cells for \d+ columns")
+_MESSAGE_CODES = {"Give an email or a phone number.": "missing_contact", "Give a name or an organisation.": "missing_name"}
+_COLUMN_CODES = {"first": "name", "last/name": "name"}
+
+
+def reason_code(reason: str) -> str:
+    """The stable code (`REASON_CODES`) of a reason this import gives for a row it did not import.
+
+    The reasons are English sentences written where the row was refused (the file reader, the
+    owner and consent checks, `LeadIn`'s messages per column, the duplicate check, the
+    database); the code is read from their fixed parts, so it never depends on the values.
+    """
+    if match := _DUPLICATE.match(reason):
+        return f"duplicate_{match[1]}"
+    for prefix, code in _PREFIX_CODES:
+        if reason.startswith(prefix):
+            return code
+    if _CELLS.fullmatch(reason):
+        return "field_count"
+    column, sep, message = reason.split("; ", 1)[0].partition(": ")
+    if message in _MESSAGE_CODES:
+        return _MESSAGE_CODES[message]
+    return f"invalid_{_COLUMN_CODES.get(column, column)}" if sep else "invalid_row"
+
+
+def rejects_csv(rejects: Sequence[Sequence[Any]], translate: Callable[[str], str] | None = None) -> str:
+    """The rejected rows as CSV text: a `line,reason,reason_code` header, then a row each.
+
+    `rejects` holds (line, reason) pairs with the reasons in English; `translate`, when given,
+    words each reason in the reader's language (the staff page); the code stays as it is.
+    """
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["line", "reason"])
-    writer.writerows(rejects)
+    writer.writerow(["line", "reason", "reason_code"])
+    for line, reason, *_ in rejects:
+        writer.writerow([line, translate(reason) if translate else reason, reason_code(reason)])
     return out.getvalue()
 
 

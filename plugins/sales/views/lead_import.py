@@ -18,8 +18,8 @@ from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.services import lead_import as service
 from payvand.plugins.sales.services.csv_rows import CsvFileError
 from payvand.plugins.sales.views import bp
-from payvand.sdk import (FormResult, UploadRejected, check_upload, current_staff, format_number, localize_digits,
-                         session, staff_required)
+from payvand.sdk import (FormResult, UploadRejected, check_upload, current_staff, format_number, isolate,
+                         localize_digits, session, staff_required)
 from payvand.sdk import gettext as _
 from payvand.sdk import lazy_gettext as _l
 
@@ -133,31 +133,65 @@ def lead_import_result() -> Any:
 
 
 _DUPLICATE = re.compile(r"duplicate: the same (email|phone) as (?:line (\d+)|open lead #(\d+))")
+#: Reasons of the file reader, the owner and consent checks and the database, in the reader's language.
+_WHOLE: tuple[tuple[re.Pattern[str], Any], ...] = (
+    (re.compile(r"(\d+) cells for (\d+) columns"),
+     lambda m: _("The row has %(fields)s fields but the header has %(header)s.", fields=m[1], header=m[2])),
+    (re.compile(r"unreadable CSV: (.*)", re.S), lambda m: _("The CSV record cannot be read: %(detail)s",
+                                                           detail=isolate(m[1]))),
+    (re.compile(r"unreadable row"), lambda m: _("The row cannot be read.")),
+    (re.compile(r"the line is not valid (\S+) text"),
+     lambda m: _("The line is not valid %(encoding)s text.", encoding=m[1])),
+    (re.compile(r"owner: there is no active user (.*)", re.S),
+     lambda m: _("Owner: there is no active user %(email)s.", email=isolate(m[1]))),
+    (re.compile(r"owner: you can assign leads only to yourself"),
+     lambda m: _("Owner: you can assign leads only to yourself.")),
+    (re.compile(r"consent (.*) is not yes or no", re.S),
+     lambda m: _("Consent: %(value)s is not yes or no.", value=isolate(m[1]))),
+    (re.compile(r"not saved: the database refused the batch of lines (\d+)–(\d+) \((.*)\)", re.S),
+     lambda m: _("Not saved: the database refused the batch of lines %(first)s–%(last)s (%(detail)s).",
+                 first=m[1], last=m[2], detail=isolate(m[3]))),
+)
 
 
 def reason_text(reason: str) -> str:
-    """A rejected row's reason in the page's language: duplicates, and each `column: message`
-    part with the message translated as the forms translate validation messages."""
+    """A rejected row's reason in the page's language: duplicates, the reader's and the checks'
+    own reasons, and each `column: message` part with the message translated as the forms
+    translate validation messages."""
     if match := _DUPLICATE.fullmatch(reason):
         kind = _("email") if match.group(1) == "email" else _("phone")
         if match.group(2):
             return localize_digits(_("Duplicate: the same %(kind)s as line %(line)s.", kind=kind, line=match.group(2)))
         return localize_digits(_("Duplicate: the same %(kind)s as open lead #%(lead)s.", kind=kind,
                                  lead=match.group(3)))
+    for pattern, build in _WHOLE:
+        if found := pattern.fullmatch(reason):
+            return localize_digits(build(found))
     translate = current_app.jinja_env.filters["error_text"]
     parts = []
     for part in reason.split("; "):
         column, sep, message = part.partition(": ")
-        parts.append(f"{column}: {translate(message)}" if sep else translate(part))
+        label = COLUMN_LABELS.get(column, column)
+        parts.append(f"{label}: {translate(message)}" if sep else translate(part))
     return "; ".join(parts)
+
+
+#: `LeadIn`'s own messages a reason may hold (listed so extraction finds them; `error_text` translates them).
+SCHEMA_MESSAGES = (_l("Give an email or a phone number."), _l("Give a name or an organisation."),
+                   _l("Not a valid phone number."))
+#: The file's columns as a reason names them (`lead_import.FIELD_COLUMNS`), in the reader's language.
+COLUMN_LABELS = {"email": _l("Email"), "phone": _l("Phone"), "first": _l("Given name"), "last/name": _l("Family name"),
+                 "company": _l("Company"), "notes": _l("Notes"), "owner": _l("Owner"), "source": _l("Source"),
+                 "campaign": _l("Campaign"), "referrer": _l("Referrer"), "consent": _l("Consent"), "utm": "UTM"}
 
 
 @bp.get("/sales/leads/import/rejects.csv")
 @staff_required(perm.LEAD_EDIT)
 def lead_import_rejects() -> Any:
-    """The rejected rows of the last import as CSV (line, reason), UTF-8 with a BOM for Excel."""
+    """The rejected rows of the last import as CSV (line, reason in the reader's language, reason
+    code), UTF-8 with a BOM for Excel."""
     rejects = (web_session.get(RESULT_KEY) or {}).get("rejects", [])
-    response = make_response("\ufeff" + service.rejects_csv(rejects))
+    response = make_response("\ufeff" + service.rejects_csv(rejects, translate=reason_text))
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = 'attachment; filename="lead-import-rejects.csv"'
     return response

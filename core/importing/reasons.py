@@ -1,0 +1,35 @@
+"""Why a row of an import file was rejected: stable, machine-readable reason codes.
+
+Every rejected row carries one of these codes next to its reason. The reason is a sentence
+for people — English in the report, the CLI and its rejects file, translated into the reader's
+language when the staff UI shows or downloads it — and may change wording; the code does not,
+so a program sorting the rejects of an import reads the `reason_code` column. New codes may be
+added; a code is never renamed or reused.
+"""
+
+from __future__ import annotations
+
+#: Every reason code of the customer import, with what it means.
+REASON_CODES: dict[str, str] = {
+    "unreadable_csv": "the CSV record cannot be read (e.g. an unclosed quote)",
+    "bad_encoding": "the line holds bytes that are not text in the file's encoding",
+    "field_count": "the row has more fields than the header",
+    "no_name_or_contact": "the row has no name, email or phone",
+    "organization_without_name": "the kind is organization but the organization name is empty",
+    "too_long": "a name or a tag is longer than its limit",
+    "invalid_email": "an email address is not valid",
+    "invalid_phone": "a phone number is not valid in the phone region",
+    "too_many_contacts": "more emails or phones than a customer may have",
+    "too_many_tags": "more tags than a customer may have",
+    "invalid_language": "the preferred language is not a language code",
+    "invalid_birthday": "the birthday is not a date (ISO or Jalali)",
+    "birthday_out_of_range": "the birthday is in the future or before 1900",
+    "invalid_yes_no": "a consent or yes/no cell is neither yes nor no",
+    "invalid_kind": "the kind is neither person nor organization",
+    "invalid_stage": "the lifecycle stage is not one of the known stages",
+    "invalid_attributes": "the custom-fields cell is not a JSON object",
+    "invalid_attribute": "a custom field's value is refused by its declaration",
+    "not_whole_number": "an integer custom field holds something else",
+    "database_refused": "the database refused the row (a constraint)",
+    "duplicate": "skipped (not rejected) with on_duplicate=skip: the email or phone is known",
+}
