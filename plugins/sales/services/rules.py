@@ -145,12 +145,23 @@ def _me(actor: Actor) -> int:
     return actor.user_id if actor.user_id is not None else -1
 
 
+#: What each rule lets a rep see (the table above), for `payvand plugins rules`.
+_DESCRIPTIONS = {
+    Lead: "a rep sees the leads they own",
+    Deal: "a rep sees the deals they own",
+    Activity: "a rep sees their activities and those on a deal or lead they own",
+    Quote: "a rep sees the quotes they wrote, on a deal they own or of a customer they own",
+    Order: "a rep sees the orders that count for them, they placed, of a customer they own or from a quote they see",
+    Invoice: "a rep sees the invoices of an order they see or of a customer they own",
+    Payment: "a rep sees the payments on an invoice they see",
+}
+
+
 def _declared(model: type) -> RecordRule:
     name = f"sales.{model.__tablename__.removeprefix('sales_')}_owner"
     bypass: tuple[str, ...] = (perm.MANAGE, perm.DOCUMENT_ALL) if model in DOCUMENTS else (perm.MANAGE,)
     return RecordRule(name=name, model=model, clause=lambda actor: _row_form(model, _me(actor)), bypass=bypass,
-                      description=f"a rep sees the {model.__tablename__.removeprefix('sales_')}s that concern them"
-                                  " (see payvand.plugins.sales.services.rules)")
+                      description=_DESCRIPTIONS[model])
 
 
 #: The sales record rules, one per model, declared to the kernel through `payvand_record_rules`.
