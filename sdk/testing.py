@@ -18,6 +18,10 @@ runs it over every GET route of the app as a superuser. For uploads: `sample_upl
 makes a small valid PDF, PNG, JPEG, WebP or CSV, and `hostile_uploads()` the disguised files an
 upload must refuse.
 
+For record rules: `assert_rows_isolated(app, {"a": ActorRows(...), "b": ActorRows(...)},
+unwalkable=...)` walks every staff page and API GET operation as each actor with the other's ids
+and proves none of the other's rows shows (see `tests/test_visibility_walk.py`).
+
 For erasure: `assert_nowhere_in_database(strings)` dumps the whole test database (SQLite
 `iterdump`, PostgreSQL `pg_dump`; `database_dump()` gives the text) and fails on any string
 still in it.
