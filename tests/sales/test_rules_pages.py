@@ -40,7 +40,7 @@ def _ids_by_set_form(session: Any, model: type, actor: Actor) -> list[int]:
     return list(session.scalars(query))
 
 
-def test_the_row_and_set_forms_of_every_document_rule_agree(team, api, db_session):
+def test_the_row_and_set_forms_of_every_document_rule_agree(team, api, db_session, in_app):
     t = team
     # rows that rep A sees by one branch only: a quote A wrote for B's customer, its order, its invoice
     quote = _made(t["a"].post("sales/quotes", json={"customer_id": t["customer"].id, "lines": LINE}))
@@ -63,7 +63,7 @@ def test_the_row_and_set_forms_of_every_document_rule_agree(team, api, db_sessio
                                                             reverse=True)  # A's order too: B owns its customer
 
 
-def test_page_gives_the_same_rows_by_the_set_the_walk_and_the_fallback(api, api_as, make_customer, db_session):
+def test_page_gives_the_same_rows_by_the_set_the_walk_and_the_fallback(api, api_as, make_customer, db_session, in_app):
     rep, other = api_as(REP), api_as(REP)
     mine, theirs = make_customer(given_name="Mine", owner_id=rep.user_id), make_customer(given_name="Theirs",
                                                                                          owner_id=other.user_id)
