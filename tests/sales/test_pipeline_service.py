@@ -164,7 +164,7 @@ def test_a_stage_of_another_pipeline_is_refused(db_session):
     assert refused.value.field == "stage_id"
 
 
-def test_a_rep_sees_only_their_own_deals_and_a_manager_sees_all(db_session, make_user):
+def test_a_rep_sees_only_their_own_deals_and_a_manager_sees_all(db_session, make_user, in_app):
     rep, other = make_user(), make_user()
     rep_caller = Caller(rep.id, (perm.DEAL_VIEW,))
     with pytest.raises(svc.PipelineError) as refused:  # a rep naming another owner is refused, not rewritten
