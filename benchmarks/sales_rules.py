@@ -260,7 +260,7 @@ def main() -> None:
     from payvand.core.app import create_app
     from payvand.core.db import bind_session
     from payvand.plugins import sales
-    from payvand.plugins.sales.services import documents, rules
+    from payvand.plugins.sales.services import documents
 
     app = create_app({"PAYVAND_DATABASE_URL": url, "PAYVAND_INSTANCE": str(DATA_DIR / "sales-rules-instance"),
                       "PAYVAND_PLUGINS": ["sales"], "PAYVAND_EXTRA_PLUGINS": [sales], "PAYVAND_JOBS": "off",
@@ -269,8 +269,13 @@ def main() -> None:
     app.app_context().push()
     lists = {"orders": documents.list_orders, "quotes": documents.list_quotes, "invoices": documents.list_invoices}
     gets = {"orders": documents.get_order, "quotes": documents.get_quote, "invoices": documents.get_invoice}
-    callers = {"rare_rep": rules.Scope(RARE, RARE), "busy_rep": rules.Scope(BUSY, BUSY),
-               "manager": rules.Scope(MANAGER, None)}
+    from payvand.plugins.sales import permissions as perm
+    from payvand.sdk import Actor
+
+    def staff(user_id: int, *granted: str) -> Actor:
+        return Actor.user(user_id, f"rep{user_id}@example.com", permissions=frozenset((perm.DOCUMENT_VIEW, *granted)))
+
+    callers = {"rare_rep": staff(RARE), "busy_rep": staff(BUSY), "manager": staff(MANAGER, perm.MANAGE)}
     results: dict[str, Any] = {}
     with runtime.engine.connect() as conn:
         def raw(sql: str, **params: Any) -> list[Any]:
@@ -279,7 +284,7 @@ def main() -> None:
         for who, scope in callers.items():
             me = scope.user_id
             for name, table in TABLES.items():
-                forms = BASELINES[name] if scope.owner_id is not None else {"scan": MANAGER_SQL.format(table=table)}
+                forms = BASELINES[name] if who != "manager" else {"scan": MANAGER_SQL.format(table=table)}
                 first = next(iter(forms.values()))
                 visible = [r.id for r in raw(first, me=me, before=10**12, n=10**6)] if who != "manager" else []
                 if who == "manager":
@@ -291,7 +296,7 @@ def main() -> None:
                     def payvand(before: int = before, name: str = name, scope: Any = scope) -> list[int]:
                         with runtime.sessionmaker() as session, bind_session(session):
                             found, _ = lists[name](session, before_id=None if before >= 10**12 else before,
-                                                   limit=PAGE, caller=scope)
+                                                   limit=PAGE, actor=scope)
                             return [row.id for row in found]
 
                     payvand()  # warm-up
@@ -324,7 +329,7 @@ def main() -> None:
 
                 def get(target: int = target, name: str = name, scope: Any = scope) -> int:
                     with runtime.sessionmaker() as session, bind_session(session):
-                        return gets[name](session, target, caller=scope).id
+                        return gets[name](session, target, actor=scope).id
 
                 get()
                 samples_api, samples_sql = [], []

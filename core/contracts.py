@@ -14,7 +14,7 @@ import dataclasses
 import datetime as dt
 import decimal
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, Union
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, Union
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -177,8 +177,8 @@ class RecordRule:
 
     `clause(actor)` returns a SQL condition on `model`'s columns (e.g.
     `Lead.owner_id == actor.user_id`), or None when this rule does not narrow what that actor
-    sees. An actor holding `bypass` (e.g. `sales.manage`) skips the rule; the system skips
-    every rule. `applies_to` names the actor kinds the rule is for: rules for `user`/`token`
+    sees. An actor holding `bypass` (e.g. `sales.manage`; a tuple names several, any one
+    suffices) skips the rule; the system skips every rule. `applies_to` names the actor kinds the rule is for: rules for `user`/`token`
     actors narrow what staff see (a model without one is open to staff with the route's
     permission); for a `customer` actor a model is closed unless a rule applies to customers
     (the portal declares `customer_id == actor.customer_id`). The rules applying to one actor
@@ -189,7 +189,7 @@ class RecordRule:
     name: str
     model: type
     clause: Callable[[Any], Any]
-    bypass: str | None = None
+    bypass: str | tuple[str, ...] | None = None
     applies_to: frozenset[str] = frozenset({"user", "token"})
     description: str = ""
 

@@ -7,7 +7,7 @@ reports and CSVs all see the same rows. Semantics:
 
 - the system sees every row; an anonymous actor sees no row of a model that has rules;
 - a staff actor (`user`, `token`) is narrowed by the rules for staff of each model it reads,
-  except those whose `bypass` permission it holds; a model without rules is open to staff (the
+  except those whose `bypass` permission (any one of them, for a tuple) it holds; a model without rules is open to staff (the
   route's permission guards it);
 - a `customer` actor (portal) sees a model only through rules that apply to customers: a model
   without one is closed to customers;
@@ -36,6 +36,14 @@ def _rules(model: type) -> list[RecordRule]:
         return []
 
 
+def bypassed(rule: RecordRule, actor: Actor) -> bool:
+    """True when `actor` holds a permission that lets it skip `rule`."""
+    if rule.bypass is None:
+        return False
+    permissions = (rule.bypass,) if isinstance(rule.bypass, str) else rule.bypass
+    return any(actor.can(permission) for permission in permissions)
+
+
 def clause(model: type, actor: Actor) -> Any:
     """The condition on `model`'s columns that the rules put on `actor`'s reads, or None for none."""
     if actor.is_system:
@@ -47,7 +55,7 @@ def clause(model: type, actor: Actor) -> Any:
     if actor.kind == "customer" and not applying:
         return sa.false()
     conditions = [condition for rule in applying
-                  if rule.bypass is None or not actor.can(rule.bypass)
+                  if not bypassed(rule, actor)
                   for condition in [rule.clause(actor)] if condition is not None]
     if not conditions:
         return None

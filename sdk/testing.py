@@ -18,6 +18,10 @@ runs it over every GET route of the app as a superuser. For uploads: `sample_upl
 makes a small valid PDF, PNG, JPEG, WebP or CSV, and `hostile_uploads()` the disguised files an
 upload must refuse.
 
+For record rules: `assert_rows_isolated(app, {"a": ActorRows(...), "b": ActorRows(...)},
+unwalkable=...)` walks every staff page and API GET operation as each actor with the other's ids
+and proves none of the other's rows shows (see `tests/test_visibility_walk.py`).
+
 For erasure: `assert_nowhere_in_database(strings)` dumps the whole test database (SQLite
 `iterdump`, PostgreSQL `pg_dump`; `database_dump()` gives the text) and fails on any string
 still in it.
@@ -37,6 +41,7 @@ PostgreSQL database, every test using `app` runs a second time there.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import itertools
@@ -550,6 +555,122 @@ def walk_pages(app: Any, web: WebClient, api: ApiClient) -> Callable[..., list[t
         return walked
 
     return walk
+
+
+# --------------------------------------------------------------------------- record rules: the visibility walk
+
+
+@dataclasses.dataclass
+class ActorRows:
+    """One actor of `assert_rows_isolated`: its clients and the rows only it may see.
+
+    `ruled` maps URL arguments to the id of one of its rows of a model under record rules
+    (`{"deal_id": 7}`): another actor's get by that id must answer 404. `open` maps URL
+    arguments to its rows that other actors may open (a customer it owns): their pages are
+    walked, and must show none of its `markers` (texts found only in its ruled rows: titles,
+    subjects, document numbers). `summaries` are the markers a shared record repeats (the
+    customer's timeline says "order O-1 placed"): they may show on the routes
+    `assert_rows_isolated(summaries_allowed=...)` names, and nowhere else.
+    """
+
+    web: Any
+    api: Any
+    ruled: dict[str, int]
+    markers: list[str]
+    open: dict[str, Any] = dataclasses.field(default_factory=dict)
+    summaries: list[str] = dataclasses.field(default_factory=list)
+
+
+def _text(response: Any) -> str:
+    """A response body as text; a PDF's text when pypdf can read it (else its raw bytes)."""
+    data = response.get_data()
+    if response.mimetype == "application/pdf":
+        with contextlib.suppress(Exception):
+            import io
+
+            from pypdf import PdfReader
+
+            return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+    return data.decode("utf-8", "replace")
+
+
+def _get_routes(app: Any, api: Any) -> list[tuple[str, str, list[str]]]:
+    """(kind, template, arguments) of every staff page (GET routes of `app.url_map` outside
+    `/api/`) and every API GET operation (from the OpenAPI document)."""
+    routes: list[tuple[str, str, list[str]]] = []
+    for rule in app.url_map.iter_rules():
+        if ("GET" in (rule.methods or ()) and not rule.endpoint.endswith("static") and not rule.rule.startswith("/api/")):
+            routes.append(("page", rule.rule, sorted(rule.arguments)))
+    document = api.get("/api/v1/openapi.json").get_json()
+    for path, operations in document["paths"].items():
+        if "get" in operations:
+            routes.append(("api", "/api/v1" + path if not path.startswith("/api/") else path,
+                           sorted(re.findall(r"{(\w+)}", path))))
+    return sorted(set((kind, template, tuple(args)) for kind, template, args in routes))  # type: ignore[misc]
+
+
+def _build(template: str, values: dict[str, Any]) -> str:
+    """`template` (a Werkzeug rule or an OpenAPI path) with its arguments filled from `values`."""
+    path = re.sub(r"<(?:[^:<>]+:)?(\w+)>", lambda m: str(values[m.group(1)]), template)
+    return re.sub(r"{(\w+)}", lambda m: str(values[m.group(1)]), path)
+
+
+def assert_rows_isolated(app: Any, actors: dict[str, ActorRows], *, unwalkable: dict[str, str],
+                         shared: dict[str, Any] | None = None, summaries_allowed: dict[str, str] | None = None,
+                         search: str = "q") -> dict[str, int]:
+    """Walk every route as each actor and prove that no row of another actor shows.
+
+    The routes are found, not listed: every GET route of `app.url_map` (staff pages, through the
+    actor's `web` client) and every GET operation of the OpenAPI document (through its `api`
+    token). Each is requested as each actor with its URL arguments filled from each OTHER
+    actor's rows (`ActorRows.ruled`, `.open`, then `shared`); a route without arguments is
+    requested plainly and searched (`?<search>=` the other's first marker less its last letter). Asserts that no
+    response is a 5xx, that a route reading another actor's ruled row answers 404, and that no
+    body (HTML, JSON, CSV, PDF text) holds another actor's markers or a link to one of its
+    ruled rows' pages. A route with an argument nobody fills must be named in `unwalkable`
+    (template -> why), and every name there must still be a route: a new route is walked, or
+    the walk fails until it is. `summaries_allowed` (template -> why) names the routes that show
+    a shared record repeating another actor's `summaries`. Returns the number of requests per kind.
+    """
+    shared, summaries_allowed = shared or {}, summaries_allowed or {}
+    first = next(iter(actors.values()))
+    routes = _get_routes(app, first.api)
+    fillable = set(shared) | {key for rows in actors.values() for key in (*rows.ruled, *rows.open)}
+    templates = {template for _kind, template, _args in routes}
+    stale = sorted(set(unwalkable) - templates)
+    assert not stale, f"unwalkable routes that no longer exist: {stale}"
+    missing = sorted(template for _kind, template, args in routes if not set(args) <= fillable and template not in unwalkable)
+    assert not missing, f"routes the visibility walk cannot fill (give their arguments, or list them as unwalkable): {missing}"
+    counts = {"page": 0, "api": 0}
+    for viewer_name, viewer in actors.items():
+        for owner_name, owner in actors.items():
+            if owner_name == viewer_name:
+                continue
+            values = {**shared, **owner.open, **owner.ruled}
+            links = [_build(template, values) for kind, template, args in routes
+                     if kind == "page" and args and set(args) <= set(values) and set(args) & set(owner.ruled)]
+            for kind, template, args in routes:
+                if template in unwalkable or not set(args) <= set(values):
+                    continue
+                client = viewer.web if kind == "page" else viewer.api
+                path = _build(template, values)
+                # searched by a prefix of the marker: found by a prefix search, and the echoed query is not the marker
+                paths = [path] if args else [path, f"{path}?{search}={owner.markers[0][:-1]}"]
+                for url in paths:
+                    response = client.get(url)
+                    counts[kind] += 1
+                    where = f"{viewer_name} GET {url} (rows of {owner_name})"
+                    assert response.status_code < 500, f"{where}: {response.status_code}"
+                    if set(args) & set(owner.ruled):
+                        assert response.status_code == 404, f"{where}: {response.status_code}, not 404"
+                    text = _text(response)
+                    exempt = owner.summaries if template in summaries_allowed else []
+                    shown = [marker for marker in owner.markers if marker in text and marker not in exempt]
+                    assert not shown, f"{where} shows {shown}"
+                    linked = [link for link in links if link != path and not path.startswith(f"{link}/")  # its own address
+                              and (f'{link}"' in text or f"{link}/" in text or f"{link}?" in text)]
+                    assert not linked, f"{where} links to {linked}"
+    return counts
 
 
 # --------------------------------------------------------------------------- uploads

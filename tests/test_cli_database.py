@@ -16,6 +16,7 @@ READING_COMMANDS = [
     ["tokens", "list"],
     ["plugins", "list"],
     ["plugins", "info", "sales"],
+    ["plugins", "rules"],
     ["plugins", "enable", "sales"],
     ["export", "customers"],
     ["worker", "--once"],

@@ -124,6 +124,22 @@ def _rows(runtime: Any) -> list[dict[str, Any]]:
     return rows
 
 
+@plugins_group.command("rules")
+@pass_env
+@_one_line_errors
+def rules_command(env: CliEnv) -> None:
+    """Every active record rule: model, name, who it applies to, the permissions that bypass it."""
+    found = env.runtime.record_rules()
+    if not found:
+        click.echo("No active plugin declares record rules: staff see every row their permissions allow.")
+        return
+    for model in sorted(found, key=lambda m: m.__tablename__):
+        for rule in found[model]:
+            bypass = (rule.bypass,) if isinstance(rule.bypass, str) else rule.bypass or ()
+            click.echo(f"{model.__tablename__}  {rule.name}  for {', '.join(sorted(rule.applies_to))}"
+                       f"  bypass: {', '.join(bypass) or '-'}" + (f"  ({rule.description})" if rule.description else ""))
+
+
 @plugins_group.command("enable")
 @click.argument("name")
 @pass_env

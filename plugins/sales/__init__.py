@@ -34,6 +34,14 @@ def payvand_permissions() -> list[PermissionSpec]:
 
 
 @hookimpl
+def payvand_record_rules() -> list[Any]:
+    """Who sees which leads, deals, activities, quotes, orders, invoices and payments (`services/rules.py`)."""
+    from payvand.plugins.sales.services.rules import RECORD_RULES
+
+    return list(RECORD_RULES)
+
+
+@hookimpl
 def payvand_interaction_kinds() -> list[Any]:
     """Labels and translated summaries of the sales interactions on the timeline (`timeline.py`)."""
     from payvand.plugins.sales.timeline import KINDS

@@ -40,7 +40,6 @@ from payvand.sdk import (
     PluginMeta,
     SettingSpec,
     Subscription,
-    User,
     emit_event,
     hookimpl,
 )

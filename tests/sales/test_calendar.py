@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from payvand.plugins.sales.services import activities, calendar as cal
+from payvand.sdk import SYSTEM
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 
@@ -59,9 +60,9 @@ def test_an_activity_at_22_utc_is_on_the_next_local_day_in_tehran(db_session, ma
                                                    "due_at": dt.datetime(2026, 3, 20, 22, 0, tzinfo=dt.UTC)})
     db_session.flush()
     days = [dt.date(2026, 3, 20), dt.date(2026, 3, 21)]
-    found = cal.activities_by_day(db_session, None, days, TEHRAN)
+    found = cal.activities_by_day(db_session, SYSTEM, days, TEHRAN)
     assert list(found) == [dt.date(2026, 3, 21)] and found[dt.date(2026, 3, 21)].items[0].id == late.id
-    in_utc = cal.activities_by_day(db_session, None, days, dt.UTC)
+    in_utc = cal.activities_by_day(db_session, SYSTEM, days, dt.UTC)
     assert list(in_utc) == [dt.date(2026, 3, 20)]
 
 
@@ -75,7 +76,7 @@ def test_each_day_keeps_its_first_activities_and_counts_the_rest(db_session, mak
                                             "due_at": base + dt.timedelta(days=1)})
     db_session.flush()
     days = [dt.date(2026, 3, 21) + dt.timedelta(days=i) for i in range(3)]
-    found = cal.activities_by_day(db_session, None, days, TEHRAN, per_day=4)
+    found = cal.activities_by_day(db_session, SYSTEM, days, TEHRAN, per_day=4)
     first = found[dt.date(2026, 3, 21)]
     assert [a.subject for a in first.items] == ["A0", "A1", "A2", "A3"] and first.more == 3
     assert [a.subject for a in found[dt.date(2026, 3, 22)].items] == ["Next day"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from decimal import Decimal
 
@@ -12,18 +11,12 @@ from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Activity, Deal, Product
 from payvand.plugins.sales.services import activities
 from payvand.plugins.sales.services import pipeline as svc
-from payvand.sdk import Interaction
+from payvand.sdk import Actor, Interaction
 
 
-@dataclasses.dataclass
-class Caller:
-    """A caller of the service with a user id and permissions."""
-
-    user_id: int
-    permissions: tuple[str, ...] = ()
-
-    def can(self, permission: str) -> bool:
-        return permission in self.permissions
+def Caller(user_id: int, permissions: tuple[str, ...] = ()) -> Actor:  # noqa: N802 - reads as a type in the tests
+    """A staff actor of the service with a user id and permissions."""
+    return Actor.user(user_id, f"user{user_id}@example.com", permissions=frozenset(permissions))
 
 
 def _stages(db_session):
@@ -171,7 +164,7 @@ def test_a_stage_of_another_pipeline_is_refused(db_session):
     assert refused.value.field == "stage_id"
 
 
-def test_a_rep_sees_only_their_own_deals_and_a_manager_sees_all(db_session, make_user):
+def test_a_rep_sees_only_their_own_deals_and_a_manager_sees_all(db_session, make_user, in_app):
     rep, other = make_user(), make_user()
     rep_caller = Caller(rep.id, (perm.DEAL_VIEW,))
     with pytest.raises(svc.PipelineError) as refused:  # a rep naming another owner is refused, not rewritten
@@ -252,8 +245,8 @@ def test_the_stage_history_keeps_each_stage_change_with_who_made_it(db_session, 
     _, stages = _stages(db_session)
     caller = Caller(user.id, (perm.MANAGE,))
     deal = svc.create_deal(db_session, {"title": "A"}, caller)
-    svc.move_deal(db_session, deal, stages["Qualified"].id, caller=caller)
-    svc.move_deal(db_session, deal, stages["Qualified"].id, 0, caller=caller)  # same column: no history row
+    svc.move_deal(db_session, deal, stages["Qualified"].id, actor=caller)
+    svc.move_deal(db_session, deal, stages["Qualified"].id, 0, actor=caller)  # same column: no history row
     svc.move_deal(db_session, deal, stages["Proposal"].id)
     history = svc.stage_history(db_session, deal.id)
     assert [(h.from_stage, h.to_stage, h.user_name) for h in history] == [

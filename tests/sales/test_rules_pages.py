@@ -13,7 +13,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from payvand.plugins.sales.models import Invoice, Order, Payment, Quote
+from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.services import rules
+from payvand.sdk import Actor, record_clause
 
 from tests.sales import test_access_rules as access
 
@@ -23,39 +25,45 @@ LINE = [{"description": "Consulting", "quantity": "1", "unit_price": "1000"}]
 DOCUMENTS = (Quote, Order, Invoice, Payment)
 
 
-def _ids_by_row_form(session: Any, model: type, scope: rules.Scope) -> list[int]:
-    return list(session.scalars(sa.select(model.id).where(rules.clause(model, scope)).order_by(model.id.desc())))
+def _rep(user_id: int, *, manager: bool = False) -> Actor:
+    """A staff actor who sees documents: a rep, or a manager (`sales.manage`)."""
+    granted = {perm.DOCUMENT_VIEW, perm.MANAGE} if manager else {perm.DOCUMENT_VIEW}
+    return Actor.user(user_id, f"user{user_id}@example.com", permissions=frozenset(granted))
 
 
-def _ids_by_set_form(session: Any, model: type, scope: rules.Scope) -> list[int]:
-    query = sa.select(model.id).where(model.id.in_(rules.id_set(model, scope))).order_by(model.id.desc())
+def _ids_by_row_form(session: Any, model: type, actor: Actor) -> list[int]:
+    return list(session.scalars(sa.select(model.id).where(record_clause(model, actor)).order_by(model.id.desc())))
+
+
+def _ids_by_set_form(session: Any, model: type, actor: Actor) -> list[int]:
+    query = sa.select(model.id).where(model.id.in_(rules.id_set(model, actor))).order_by(model.id.desc())
     return list(session.scalars(query))
 
 
-def test_the_row_and_set_forms_of_every_document_rule_agree(team, api, db_session):
+def test_the_row_and_set_forms_of_every_document_rule_agree(team, api, db_session, in_app):
     t = team
     # rows that rep A sees by one branch only: a quote A wrote for B's customer, its order, its invoice
     quote = _made(t["a"].post("sales/quotes", json={"customer_id": t["customer"].id, "lines": LINE}))
     order = _made(t["a"].post(f"sales/quotes/{quote['id']}/accept"))
     invoice = _made(t["a"].post("sales/invoices", json={"order_id": order["id"]}))
-    a = rules.Scope(t["a"].user_id, t["a"].user_id)
+    a = _rep(t["a"].user_id)
     for model, row in ((Quote, quote), (Order, order), (Invoice, invoice)):
         assert _ids_by_row_form(db_session, model, a) == [row["id"]], model.__name__
     for who in ("a", "b", "manager"):
         user_id = t[who].user_id
-        scope = rules.Scope(user_id, None if who == "manager" else user_id)
+        scope = _rep(user_id, manager=who == "manager")
         for model in DOCUMENTS:
-            if scope.sees_all:
-                assert rules.id_set(model, scope) is None and rules.clause(model, scope) is None
+            if who == "manager":
+                assert rules.id_set(model, scope) is None and record_clause(model, scope) is None
                 continue
             assert _ids_by_row_form(db_session, model, scope) == _ids_by_set_form(db_session, model, scope), \
                 (who, model.__name__)
-    b = rules.Scope(t["b"].user_id, t["b"].user_id)
+    b = _rep(t["b"].user_id)
     assert _ids_by_row_form(db_session, Order, b) == sorted([t["order"]["id"], t["spare_order"]["id"], order["id"]],
                                                             reverse=True)  # A's order too: B owns its customer
 
 
-def test_page_gives_the_same_rows_by_the_set_the_walk_and_the_fallback(api, api_as, make_customer, db_session):
+def test_page_gives_the_same_rows_by_the_set_the_walk_and_the_fallback(api, api_as, make_customer, db_session, in_app):
     rep, other = api_as(REP), api_as(REP)
     mine, theirs = make_customer(given_name="Mine", owner_id=rep.user_id), make_customer(given_name="Theirs",
                                                                                          owner_id=other.user_id)
@@ -63,7 +71,7 @@ def test_page_gives_the_same_rows_by_the_set_the_walk_and_the_fallback(api, api_
         customer = mine if n % 4 == 0 or n == 11 else theirs
         quote = _made(api.post("sales/quotes", json={"customer_id": customer.id, "lines": LINE}))
         _made(api.post(f"sales/quotes/{quote['id']}/accept"))
-    scope = rules.Scope(rep.user_id, rep.user_id)
+    scope = _rep(rep.user_id)
     expected = _ids_by_set_form(db_session, Order, scope)
     assert len(expected) == 4
 

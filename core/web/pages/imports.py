@@ -43,7 +43,7 @@ from payvand.core.web.access import staff_required, staff_user
 from payvand.core.web.errors import error_page
 from payvand.core.web.forms import FormResult, parse_form
 from payvand.core.locale_format import isolate
-from payvand.core.web.i18n import localize_digits, site_settings
+from payvand.core.web.i18n import localize_digits
 from payvand.core.web.messages import translate_error
 
 bp = Blueprint("imports", __name__)

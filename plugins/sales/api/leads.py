@@ -75,7 +75,7 @@ class Leads(MethodView):
         (a rep naming someone else gets 422)."""
         data.setdefault("source", "api")
         try:
-            lead = service.create_lead(data, owner_id=current_actor().user_id, viewer=_viewer())
+            lead = service.create_lead(data, owner_id=current_actor().user_id, actor=_viewer())
         except service.LeadError as exc:
             session().rollback()
             raise _api_error(exc) from None

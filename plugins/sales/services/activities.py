@@ -2,13 +2,13 @@
 
 Used by the API (`api/activities.py`), the staff pages (`views/activities.py`, the deal page)
 and the scheduled reminder job. Every function works in the current session and leaves
-committing to the caller (the job excepted: the job runner commits it).
+committing to the actor (the job excepted: the job runner commits it).
 
 - An activity is attached to a deal, a lead or a customer (at least one). On a deal or a
   lead whose customer is known, the customer is filled in from it.
 - The owner defaults to the acting user; only a manager (`sales.manage`) gives an activity
   to someone else.
-- Record rule: a caller without `sales.manage` sees and changes only the activities they own
+- Record rule: a actor without `sales.manage` sees and changes only the activities they own
   and those attached to deals or leads they own (others answer "not found").
 - Completing a call, meeting or email on a customer records the core interaction
   `sales.activity_done` on the customer's timeline (channel phone, in person or email).
@@ -31,8 +31,8 @@ import sqlalchemy as sa
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import MAX_ID, Activity, Deal, Lead
 from payvand.plugins.sales.services import rules
-from payvand.plugins.sales.services.pipeline import Caller, PipelineError, scope_of
-from payvand.sdk import Customer, User, audit, record_interaction, utcnow
+from payvand.plugins.sales.services.pipeline import PipelineError
+from payvand.sdk import SYSTEM, Actor, Customer, User, audit, get_visible, record_interaction, restrict, utcnow
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ class ActivityError(PipelineError):
 
 
 class ActivityNotFound(Exception):
-    """No such activity, or one the caller may not see (the record rule answers 404, not 403)."""
+    """No such activity, or one the actor may not see (the record rule answers 404, not 403)."""
 
 
 class BadCursor(ValueError):
@@ -66,19 +66,25 @@ class BadCursor(ValueError):
 # --------------------------------------------------------------------------- record rule
 
 
-def _visible(query: Any, caller: Caller | None) -> Any:
-    """`query` over activities narrowed by the record rule (`rules.py`)."""
-    return rules.restrict(query, Activity, caller)
-
-
-def get_activity(s: Session, activity_id: int, caller: Caller | None = None) -> Activity:
-    """The activity with this id the caller may see; else ActivityNotFound."""
+def get_activity(s: Session, activity_id: int, actor: Actor = SYSTEM) -> Activity:
+    """The activity with this id the actor may see; else ActivityNotFound."""
     if not 1 <= activity_id <= MAX_ID:
         raise ActivityNotFound(activity_id)
-    found = s.scalars(_visible(sa.select(Activity).where(Activity.id == activity_id), caller)).first()
+    found = get_visible(s, Activity, activity_id, actor)
     if found is None:
         raise ActivityNotFound(activity_id)
     return found
+
+
+def link_choices(s: Session, actor: Actor, limit: int = 200) -> dict[str, list[tuple[int, str]]]:
+    """The newest open deals and unconverted leads `actor` may see, as (id, name) choices to link
+    an activity to (two bounded queries)."""
+    deals = restrict(sa.select(Deal.id, Deal.title).where(Deal.status == "open"), actor, Deal)
+    leads = restrict(sa.select(Lead.id, sa.func.coalesce(Lead.organization_name, Lead.family_name, Lead.given_name,
+                                                         Lead.email, Lead.phone)).where(Lead.status != "converted"),
+                     actor, Lead)
+    return {"deals": [(i, t) for i, t in s.execute(deals.order_by(Deal.id.desc()).limit(limit))],
+            "leads": [(i, t or f"#{i}") for i, t in s.execute(leads.order_by(Lead.id.desc()).limit(limit))]}
 
 
 # --------------------------------------------------------------------------- create / change
@@ -97,17 +103,15 @@ def _aware(value: Any, field: str) -> dt.datetime | None:
     return value.astimezone(dt.UTC)
 
 
-def _link(s: Session, activity: Activity, data: dict[str, Any], caller: Caller | None) -> None:
+def _link(s: Session, activity: Activity, data: dict[str, Any], actor: Actor) -> None:
     """Set the deal, lead and customer of `activity` from `data` (each checked), then require one."""
-    scope = scope_of(caller)
     for field, model, missing in (("deal_id", Deal, N_("There is no such deal.")),
                                   ("lead_id", Lead, N_("There is no such lead."))):
         if field not in data:
             continue
         record_id = data[field]
         if record_id is not None:
-            query = rules.restrict(sa.select(model).where(model.id == record_id), model, scope)
-            found = s.scalars(query).first() if 1 <= record_id <= MAX_ID else None
+            found = get_visible(s, model, record_id, actor) if 1 <= record_id <= MAX_ID else None
             if found is None:
                 raise ActivityError(field, missing)
             if found.customer_id is not None and "customer_id" not in data and activity.customer_id is None:
@@ -123,7 +127,7 @@ def _link(s: Session, activity: Activity, data: dict[str, Any], caller: Caller |
         raise ActivityError("_schema", N_("Attach the activity to a deal, a lead or a customer."))
 
 
-def _set_fields(s: Session, activity: Activity, data: dict[str, Any], caller: Caller | None) -> None:
+def _set_fields(s: Session, activity: Activity, data: dict[str, Any], actor: Actor) -> None:
     if "kind" in data:
         if data["kind"] not in KINDS:
             raise ActivityError("kind", N_("Choose task, call, meeting or email."))
@@ -146,28 +150,26 @@ def _set_fields(s: Session, activity: Activity, data: dict[str, Any], caller: Ca
         raise ActivityError("remind_at", N_("The reminder must come before the due time."))
     if "owner_id" in data:
         owner_id = data["owner_id"]
-        scope = scope_of(caller)
-        if not rules.may_assign(scope, owner_id, activity.owner_id):
+        if not rules.may_assign(actor, owner_id, activity.owner_id):
             raise ActivityError("owner_id", N_("Only a sales manager may give an activity to someone else."))
         if owner_id is not None and (not 1 <= owner_id <= MAX_ID or s.scalar(
                 sa.select(User.id).where(User.id == owner_id, User.is_active.is_(True))) is None):
             raise ActivityError("owner_id", N_("There is no such user."))
         activity.owner_id = owner_id
-    _link(s, activity, data, caller)
+    _link(s, activity, data, actor)
 
 
-def create_activity(s: Session, data: dict[str, Any], caller: Caller | None = None) -> Activity:
+def create_activity(s: Session, data: dict[str, Any], actor: Actor = SYSTEM) -> Activity:
     """Plan an activity. `data`: kind (task), subject, notes, deal_id/lead_id/customer_id (at
-    least one), owner_id (default: the caller, else the deal's or lead's owner), due_at and
+    least one), owner_id (default: the actor, else the deal's or lead's owner), due_at and
     remind_at (aware datetimes; the reminder not after the due time)."""
     data = dict(data)
-    scope = scope_of(caller)
     data.setdefault("kind", "task")
     data.setdefault("subject", "")
     if data.get("owner_id") is None:
         data.pop("owner_id", None)
-    activity = Activity(kind="task", subject="", owner_id=scope.user_id)
-    _set_fields(s, activity, data, caller)
+    activity = Activity(kind="task", subject="", owner_id=actor.user_id)
+    _set_fields(s, activity, data, actor)
     if activity.owner_id is None:  # a script or job: the owner of what it is attached to
         if activity.deal_id is not None:
             activity.owner_id = s.scalar(sa.select(Deal.owner_id).where(Deal.id == activity.deal_id))
@@ -179,10 +181,10 @@ def create_activity(s: Session, data: dict[str, Any], caller: Caller | None = No
     return activity
 
 
-def update_activity(s: Session, activity: Activity, data: dict[str, Any], caller: Caller | None = None) -> Activity:
+def update_activity(s: Session, activity: Activity, data: dict[str, Any], actor: Actor = SYSTEM) -> Activity:
     """Change an activity's fields (those present in `data`); a new reminder time re-arms the reminder."""
     before = _audited(activity)
-    _set_fields(s, activity, dict(data), caller)
+    _set_fields(s, activity, dict(data), actor)
     s.flush()
     after = _audited(activity)
     changed = [k for k in _AUDITED if before[k] != after[k]]
@@ -192,7 +194,7 @@ def update_activity(s: Session, activity: Activity, data: dict[str, Any], caller
     return activity
 
 
-def complete_activity(s: Session, activity: Activity, caller: Caller | None = None) -> Activity:
+def complete_activity(s: Session, activity: Activity, actor: Actor = SYSTEM) -> Activity:
     """Mark an activity done (now); completing it again keeps the first time.
 
     A call, meeting or email on a customer is recorded on the customer's timeline
@@ -215,7 +217,7 @@ def complete_activity(s: Session, activity: Activity, caller: Caller | None = No
     return activity
 
 
-def reopen_activity(s: Session, activity: Activity, caller: Caller | None = None) -> Activity:
+def reopen_activity(s: Session, activity: Activity, actor: Actor = SYSTEM) -> Activity:
     """Mark a done activity open again (its timeline entry, if any, stays)."""
     if activity.done_at is None:
         return activity
@@ -226,7 +228,7 @@ def reopen_activity(s: Session, activity: Activity, caller: Caller | None = None
     return activity
 
 
-def delete_activity(s: Session, activity: Activity, caller: Caller | None = None) -> None:
+def delete_activity(s: Session, activity: Activity, actor: Actor = SYSTEM) -> None:
     """Delete an activity (audited with its fields)."""
     audit("delete", Activity.__tablename__, activity.id, before=_audited(activity))
     s.delete(activity)
@@ -263,10 +265,10 @@ class ActivityFilter:
     undated: bool = False  # only the activities without a due time
 
 
-def _filtered(caller: Caller | None, f: ActivityFilter, now: dt.datetime) -> Any:
-    query = _visible(sa.select(Activity), caller)
+def _filtered(actor: Actor, f: ActivityFilter, now: dt.datetime) -> Any:
+    query = restrict(sa.select(Activity), actor, Activity)
     if f.mine:
-        query = query.where(Activity.owner_id == scope_of(caller).user_id)
+        query = query.where(Activity.owner_id == actor.user_id)
     for column, value in ((Activity.owner_id, f.owner_id), (Activity.kind, f.kind), (Activity.deal_id, f.deal_id),
                           (Activity.lead_id, f.lead_id), (Activity.customer_id, f.customer_id)):
         if value is not None:
@@ -286,17 +288,17 @@ def _filtered(caller: Caller | None, f: ActivityFilter, now: dt.datetime) -> Any
     return query
 
 
-def list_activities(s: Session, caller: Caller | None = None, filters: ActivityFilter | None = None, *,
+def list_activities(s: Session, actor: Actor = SYSTEM, filters: ActivityFilter | None = None, *,
                     cursor: str | None = None, limit: int = 50,
                     now: dt.datetime | None = None) -> tuple[list[Activity], str | None]:
-    """Activities the caller may see, keyset-paged; returns the page and the next cursor (None at the end).
+    """Activities the actor may see, keyset-paged; returns the page and the next cursor (None at the end).
 
     Done activities (`status=done`) come most recently done first; every other list comes by
     due time (earliest first), then those without a due time, by id. At most two queries.
     """
     f = filters or ActivityFilter()
     now = now or utcnow()
-    query = _filtered(caller, f, now)
+    query = _filtered(actor, f, now)
     if f.status == "done":
         if cursor:
             parts = _decode(cursor)
@@ -354,9 +356,9 @@ def lead_activities(s: Session, lead_id: int, limit: int = 100) -> list[Activity
                           .order_by(Activity.done_at.is_not(None), Activity.due_at, Activity.id).limit(limit)))
 
 
-def customer_activities(s: Session, customer_id: int, caller: Caller | None = None, limit: int = 10) -> list[Activity]:
-    """The customer's open activities the caller may see, by due time (for the customer 360 panel)."""
-    query = _visible(sa.select(Activity), caller).where(Activity.customer_id == customer_id,
+def customer_activities(s: Session, customer_id: int, actor: Actor = SYSTEM, limit: int = 10) -> list[Activity]:
+    """The customer's open activities the actor may see, by due time (for the customer 360 panel)."""
+    query = restrict(sa.select(Activity), actor, Activity).where(Activity.customer_id == customer_id,
                                                         Activity.done_at.is_(None))
     return list(s.scalars(query.order_by(Activity.due_at.is_(None), Activity.due_at, Activity.id).limit(limit)))
 

@@ -17,12 +17,13 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 from payvand.plugins.sales.models import Activity
-from payvand.plugins.sales.services.activities import _visible, day_bounds
-from payvand.plugins.sales.services.pipeline import Caller, scope_of
+from payvand.plugins.sales.services.activities import day_bounds
 from payvand.sdk import (
+    Actor,
     from_jalali,
     jalali_month_days,
     jalali_month_name,
+    restrict,
     to_jalali,
     to_persian_digits,
 )
@@ -185,7 +186,7 @@ class DayActivities:
         return self.total - len(self.items)
 
 
-def activities_by_day(s: Session, caller: Caller | None, days: list[dt.date], zone: dt.tzinfo, *,
+def activities_by_day(s: Session, actor: Actor, days: list[dt.date], zone: dt.tzinfo, *,
                       per_day: int = 4, mine: bool = False, include_done: bool = True) -> dict[dt.date, DayActivities]:
     """The activities due on each of `days` (consecutive local dates), at most `per_day` each, in one query.
 
@@ -195,10 +196,10 @@ def activities_by_day(s: Session, caller: Caller | None, days: list[dt.date], zo
         return {}
     bounds = [day_bounds(day, zone)[0] for day in days] + [day_bounds(days[-1], zone)[1]]
     index = sa.case(*[(Activity.due_at < bounds[i + 1], i) for i in range(len(days))], else_=-1).label("day_index")
-    query = _visible(sa.select(Activity.id, index), caller).where(Activity.due_at >= bounds[0],
+    query = restrict(sa.select(Activity.id, index), actor, Activity).where(Activity.due_at >= bounds[0],
                                                                   Activity.due_at < bounds[-1])
     if mine:
-        query = query.where(Activity.owner_id == scope_of(caller).user_id)
+        query = query.where(Activity.owner_id == actor.user_id)
     if not include_done:
         query = query.where(Activity.done_at.is_(None))
     inner = query.subquery()

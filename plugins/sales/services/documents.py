@@ -35,17 +35,22 @@ from payvand.plugins.sales.services import catalog, quote_mail, rollup, rules
 from payvand.plugins.sales.services.locking import lock_row
 from payvand.sdk import (
     N_,
+    SYSTEM,
+    Actor,
     Customer,
     JobSpec,
     MovedRows,
     SettingSpec,
     audit,
+    get_visible,
     keep_text,
     local_zone,
-    mail_enabled,
     current_actor,
+    may_see,
+    record_clause,
     record_interaction,
     record_interactions,
+    restrict,
     setting,
     utcnow,
 )
@@ -100,40 +105,39 @@ def _conflict(session: Session, message: str) -> DocumentError:
     return DocumentError(message, status=409)
 
 
-#: Default of the `caller` arguments: the caller of the current request (None outside one: jobs, the CLI).
-ACTING: Any = rules.acting
+#: Default of the `actor` arguments: the actor of the current request (`SYSTEM` outside one: jobs, the CLI).
+ACTING: Any = current_actor
 _KIND = {Quote: "quote", Order: "order", Invoice: "invoice"}
 
 
-def _caller(caller: Any) -> Any:
-    return caller() if caller is ACTING else caller
+def _actor(actor: Any) -> Actor:
+    return actor() if actor is ACTING else actor
 
 
-def require_visible(session: Session, document: Any, caller: Any = ACTING) -> None:
-    """Raise DocumentError 404 — as for a missing one — unless `caller` may see `document` (`rules.py`).
+def require_visible(session: Session, document: Any, actor: Any = ACTING) -> None:
+    """Raise DocumentError 404 — as for a missing one — unless `actor` may see `document` (`rules.py`).
 
     Called first by every function that changes a quote, order or invoice, so a page or route
     that loaded the row some other way still cannot change another rep's document."""
-    who = _caller(caller)
-    if rules.clause(type(document), who) is not None and not rules.may_see(session, type(document), document.id, who):
+    who = _actor(actor)
+    if record_clause(type(document), who) is not None and not may_see(session, type(document), document.id, who):
         raise DocumentError(f"There is no {_KIND[type(document)]} {document.id}.", status=404)
 
 
-def _get(session: Session, model: Any, row_id: int, caller: Any) -> Any:
-    """The `model` row `row_id` if `caller` may see it; DocumentError 404 otherwise (missing or not theirs)."""
+def _get(session: Session, model: Any, row_id: int, actor: Any) -> Any:
+    """The `model` row `row_id` if `actor` may see it; DocumentError 404 otherwise (missing or not theirs)."""
     found = None
     if 1 <= row_id <= catalog.MAX_ID:
-        query = rules.restrict(sa.select(model).where(model.id == row_id), model, _caller(caller))
-        found = session.scalars(query).first()
+        found = get_visible(session, model, row_id, _actor(actor))
     if found is None:
         raise DocumentError(f"There is no {_KIND[model]} {row_id}.", status=404)
     return found
 
 
-def _check_deal(session: Session, deal_id: int | None, caller: Any = ACTING) -> None:
-    """Refuse (422 on `deal_id`) a deal that does not exist or that `caller` may not see: one answer for both."""
+def _check_deal(session: Session, deal_id: int | None, actor: Any = ACTING) -> None:
+    """Refuse (422 on `deal_id`) a deal that does not exist or that `actor` may not see: one answer for both."""
     if deal_id is not None and (not 1 <= deal_id <= catalog.MAX_ID
-                                or not rules.may_see(session, Deal, deal_id, _caller(caller))):
+                                or not may_see(session, Deal, deal_id, _actor(actor))):
         raise DocumentError(f"There is no deal {deal_id}.", field="deal_id")
 
 
@@ -328,9 +332,9 @@ def _core_currency() -> str:
         return "IRR"
 
 
-def get_quote(session: Session, quote_id: int, caller: Any = ACTING) -> Quote:
-    """The quote with this id if `caller` (default: the request's) may see it; DocumentError 404 otherwise."""
-    return _get(session, Quote, quote_id, caller)
+def get_quote(session: Session, quote_id: int, actor: Any = ACTING) -> Quote:
+    """The quote with this id if `actor` (default: the request's) may see it; DocumentError 404 otherwise."""
+    return _get(session, Quote, quote_id, actor)
 
 
 def _check_sendable(quote: Quote) -> None:
@@ -533,9 +537,9 @@ def place_order(session: Session, customer_id: int, lines: Sequence[LineIn], *, 
     return order
 
 
-def get_order(session: Session, order_id: int, caller: Any = ACTING) -> Order:
-    """The order with this id if `caller` (default: the request's) may see it; DocumentError 404 otherwise."""
-    return _get(session, Order, order_id, caller)
+def get_order(session: Session, order_id: int, actor: Any = ACTING) -> Order:
+    """The order with this id if `actor` (default: the request's) may see it; DocumentError 404 otherwise."""
+    return _get(session, Order, order_id, actor)
 
 
 def change_order_status(session: Session, order: Order, status: str) -> Order:
@@ -561,24 +565,24 @@ def change_order_status(session: Session, order: Order, status: str) -> Order:
 
 
 def list_orders(session: Session, *, status: str | None = None, customer_id: int | None = None,
-                before_id: int | None = None, limit: int = 50, caller: Any = ACTING) -> tuple[list[Order], int | None]:
-    """A page of the orders `caller` (default: the request's) may see, newest first (by id); filter by status or customer."""
+                before_id: int | None = None, limit: int = 50, actor: Any = ACTING) -> tuple[list[Order], int | None]:
+    """A page of the orders `actor` (default: the request's) may see, newest first (by id); filter by status or customer."""
     return _page(session, Order, before_id, limit, Order.status == status if status else None,
-                 Order.customer_id == customer_id if customer_id else None, caller=caller)
+                 Order.customer_id == customer_id if customer_id else None, actor=actor)
 
 
 def _page(session: Session, model: Any, before_id: int | None, limit: int, *conditions: Any,
-          caller: Any = ACTING) -> tuple[list[Any], int | None]:
-    rows = rules.page(session, model, _caller(caller), *conditions, before_id=before_id, limit=limit)
+          actor: Any = ACTING) -> tuple[list[Any], int | None]:
+    rows = rules.page(session, model, _actor(actor), *conditions, before_id=before_id, limit=limit)
     page = rows[:limit]
     return page, (page[-1].id if len(rows) > limit else None)
 
 
 def list_quotes(session: Session, *, status: str | None = None, customer_id: int | None = None,
-                before_id: int | None = None, limit: int = 50, caller: Any = ACTING) -> tuple[list[Quote], int | None]:
-    """A page of the quotes `caller` (default: the request's) may see, newest first (by id); filter by status or customer."""
+                before_id: int | None = None, limit: int = 50, actor: Any = ACTING) -> tuple[list[Quote], int | None]:
+    """A page of the quotes `actor` (default: the request's) may see, newest first (by id); filter by status or customer."""
     return _page(session, Quote, before_id, limit, Quote.status == status if status else None,
-                 Quote.customer_id == customer_id if customer_id else None, caller=caller)
+                 Quote.customer_id == customer_id if customer_id else None, actor=actor)
 
 
 # --------------------------------------------------------------------------- invoices and payments
@@ -619,16 +623,16 @@ def create_invoice(session: Session, order: Order, *, due_at: dt.date | None = N
     return invoice
 
 
-def get_invoice(session: Session, invoice_id: int, caller: Any = ACTING) -> Invoice:
-    """The invoice with this id if `caller` (default: the request's) may see it; DocumentError 404 otherwise."""
-    return _get(session, Invoice, invoice_id, caller)
+def get_invoice(session: Session, invoice_id: int, actor: Any = ACTING) -> Invoice:
+    """The invoice with this id if `actor` (default: the request's) may see it; DocumentError 404 otherwise."""
+    return _get(session, Invoice, invoice_id, actor)
 
 
 def list_invoices(session: Session, *, status: str | None = None, customer_id: int | None = None,
-                  before_id: int | None = None, limit: int = 50, caller: Any = ACTING) -> tuple[list[Invoice], int | None]:
-    """A page of the invoices `caller` (default: the request's) may see, newest first (by id); filter by status or customer."""
+                  before_id: int | None = None, limit: int = 50, actor: Any = ACTING) -> tuple[list[Invoice], int | None]:
+    """A page of the invoices `actor` (default: the request's) may see, newest first (by id); filter by status or customer."""
     return _page(session, Invoice, before_id, limit, Invoice.status == status if status else None,
-                 Invoice.customer_id == customer_id if customer_id else None, caller=caller)
+                 Invoice.customer_id == customer_id if customer_id else None, actor=actor)
 
 
 def record_payment(session: Session, invoice: Invoice, amount: Decimal, *, method: str = "transfer",
@@ -756,8 +760,8 @@ def merge_customer(target: Customer, source: Customer) -> list[MovedRows]:
     return moved
 
 
-def customer_export(customer: Customer, actor: Any = None) -> dict[str, Any]:
-    """The customer's quotes, orders, invoices and payments that `actor` may see (`rules.py`; None: all),
+def customer_export(customer: Customer, actor: Actor = SYSTEM) -> dict[str, Any]:
+    """The customer's quotes, orders, invoices and payments that `actor` may see (record rules),
     for a data export (`payvand_customer_export`)."""
     session = current_session()
 
@@ -765,14 +769,14 @@ def customer_export(customer: Customer, actor: Any = None) -> dict[str, Any]:
         return plain(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v
 
     def rows(model: Any, *columns: str) -> list[dict[str, Any]]:
-        query = rules.restrict(sa.select(model).where(model.customer_id == customer.id), model, actor)
+        query = restrict(sa.select(model).where(model.customer_id == customer.id), actor, model)
         return [{c: value(getattr(row, c)) for c in columns} for row in session.scalars(query.order_by(model.id))]
 
     common = ("number", "status", "currency", "subtotal", "discount_total", "tax_total", "total", "created_at")
-    payments = session.execute(rules.restrict(
+    payments = session.execute(restrict(
         sa.select(Payment.id, Invoice.number.label("invoice"), Payment.amount, Payment.method, Payment.reference,
                   Payment.paid_at)
-        .join(Invoice, Invoice.id == Payment.invoice_id).where(Invoice.customer_id == customer.id), Payment, actor)
+        .join(Invoice, Invoice.id == Payment.invoice_id).where(Invoice.customer_id == customer.id), actor, Payment)
         .order_by(Payment.id)).all()
     return {
         "quotes": rows(Quote, *common, "valid_until", "reject_reason"),

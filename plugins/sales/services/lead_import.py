@@ -53,7 +53,7 @@ from payvand.plugins.sales.services.leads import (
     normalize_lead,
     valid_phone,
 )
-from payvand.sdk import User, audit, phone_region, session, transaction_lock, utcnow
+from payvand.sdk import SYSTEM, Actor, User, audit, phone_region, restrict, session, transaction_lock, utcnow
 
 ON_DUPLICATE = ("skip", "update")
 #: A lead in one of these statuses is open: a new row with its email or phone is a duplicate.
@@ -317,7 +317,8 @@ class _Importer:
         self.default_source = default_source
         self.owner_id = owner_id
         self.only_owner = only_owner
-        self.scope = rules.SYSTEM if only_owner is None else rules.Scope(only_owner, only_owner)
+        # the rep the import runs for, as the record rules see them (no `sales.manage`)
+        self.actor = SYSTEM if only_owner is None else Actor.user(only_owner, f"user {only_owner}")
         self.dry_run = dry_run
         self.region = phone_region()
         self.schema = LeadIn(region=self.region)
@@ -364,7 +365,7 @@ class _Importer:
             if owner is None:
                 raise ValueError(f"owner: there is no active user {cells['owner']!r}")
             data["owner_id"] = owner
-        if self.only_owner is not None and not rules.may_assign(self.scope, data.get("owner_id", self.only_owner)):
+        if self.only_owner is not None and not rules.may_assign(self.actor, data.get("owner_id", self.only_owner)):
             raise ValueError("owner: you can assign leads only to yourself")
         loaded = quick_load(data, self.region)
         if loaded is None:  # refused, or unusual: the schema decides and words the reason
@@ -404,8 +405,8 @@ class _Importer:
         # the status index instead of looking the emails and phones up in their own indexes.
         # A rep's import meets only the leads the rep sees (`rules.py`): another rep's lead is
         # neither changed nor revealed by a duplicate row.
-        query = rules.restrict(sa.select(Lead.id, Lead.status, Lead.email, Lead.phone, Lead.utm, Lead.campaign)
-                               .where(sa.or_(*conditions)), Lead, self.scope)
+        query = restrict(sa.select(Lead.id, Lead.status, Lead.email, Lead.phone, Lead.utm, Lead.campaign)
+                         .where(sa.or_(*conditions)), self.actor, Lead)
         rows = self.s.execute(query.order_by(Lead.id.desc()), params)
         for row in rows:  # newest first, so the oldest lead is the one kept for each key
             if row.status not in OPEN_STATUSES:

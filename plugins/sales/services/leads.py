@@ -22,6 +22,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_lo
 from payvand.plugins.sales.models import MAX_ID, Deal, Lead
 from payvand.plugins.sales.services import pipeline, rules
 from payvand.sdk import (
+    SYSTEM,
     Actor,
     Customer,
     NormalizationError,
@@ -29,10 +30,12 @@ from payvand.sdk import (
     clean_name,
     create_customer,
     find_customer_ids_by_email,
+    get_visible,
     keep_text,
     phone_region,
     phone_search_prefixes,
     record_interaction,
+    restrict,
     session,
     to_latin_digits,
     to_persian_digits,
@@ -329,19 +332,18 @@ def _refuse_owner() -> LeadError:
                      status=422, code="invalid")
 
 
-def create_lead(data: dict[str, Any], *, owner_id: int | None = None, viewer: Actor | None = None) -> Lead:
+def create_lead(data: dict[str, Any], *, owner_id: int | None = None, actor: Actor = SYSTEM) -> Lead:
     """Add a lead from validated `LeadIn` data in the current session (flushed, not committed);
     the values go through `normalize_lead` whoever calls.
 
     `owner_id` in `data` wins over the argument (the creator, for manual entry); the public
-    form passes none, leaving the lead unassigned. With a `viewer` (staff, API), the owner is
-    held to the record rule: a rep may own the lead themselves only (`rules.may_assign`);
+    form passes none, leaving the lead unassigned. The owner is held to the record rule: a rep may own the lead themselves only (`rules.may_assign`);
     another owner is refused with 422, never replaced.
     """
     values = normalize_lead(data, phone_region())  # already done by `LeadIn`; kept here for any other caller
     values.setdefault("owner_id", owner_id)
     values.setdefault("source", "manual")
-    if viewer is not None and not rules.may_assign(rules.scope_of(viewer), values.get("owner_id")):
+    if not rules.may_assign(actor, values.get("owner_id")):
         raise _refuse_owner()
     check_owner(values.get("owner_id"))
     lead = Lead(status=values.pop("status", "new"), utm={}, score=0, score_details=[])
@@ -351,28 +353,23 @@ def create_lead(data: dict[str, Any], *, owner_id: int | None = None, viewer: Ac
     return lead
 
 
-def visible(query: sa.Select[Any], viewer: Actor) -> sa.Select[Any]:
-    """`query` over leads narrowed by the record rule (`rules.py`): a rep sees only the leads they own."""
-    return rules.restrict(query, Lead, rules.scope_of(viewer))
-
-
-def get_lead(lead_id: int, viewer: Actor) -> Lead | None:
-    """The lead with this id if the viewer may see it, else None."""
+def get_lead(lead_id: int, actor: Actor) -> Lead | None:
+    """The lead with this id if the actor may see it, else None."""
     if not 0 < lead_id <= MAX_ID:
         return None
-    return session().scalars(visible(sa.select(Lead).where(Lead.id == lead_id), viewer)).first()
+    return get_visible(session(), Lead, lead_id, actor)
 
 
-def update_lead(lead: Lead, data: dict[str, Any], viewer: Actor | None = None) -> dict[str, list[Any]]:
+def update_lead(lead: Lead, data: dict[str, Any], actor: Actor = SYSTEM) -> dict[str, list[Any]]:
     """Apply a validated `LeadPatch`; return the changes as `{field: [old, new]}`.
 
-    With a `viewer`, a new owner is held to the record rule (`rules.may_assign`: 422 for a rep
+    A new owner is held to the record rule (`rules.may_assign`: 422 for a rep
     giving the lead to someone else)."""
     if lead.status == "converted" and "status" in data:
         raise LeadError("A converted lead keeps its status.", fields={"status": ["Already converted."]},
                         code="lead_converted")
     data = normalize_lead(data, phone_region())  # already done by `LeadPatch`; kept for any other caller
-    if "owner_id" in data and viewer is not None and not rules.may_assign(rules.scope_of(viewer), data["owner_id"], lead.owner_id):
+    if "owner_id" in data and not rules.may_assign(actor, data["owner_id"], lead.owner_id):
         raise _refuse_owner()
     if "owner_id" in data:
         check_owner(data["owner_id"])
@@ -423,13 +420,13 @@ def _search_conditions(raw: str) -> list[Any]:
     return conditions
 
 
-def list_leads(args: dict[str, Any], viewer: Actor) -> tuple[list[Lead], str | None]:
-    """One page of leads the viewer may see, filtered, newest first or by score; and the next cursor.
+def list_leads(args: dict[str, Any], actor: Actor) -> tuple[list[Lead], str | None]:
+    """One page of leads the actor may see, filtered, newest first or by score; and the next cursor.
 
     Pages are keyed on (id) or (score, id), both indexed, so a page costs the same at any depth.
     """
     limit = int(args.get("limit") or PAGE_SIZE)
-    query = visible(sa.select(Lead), viewer)
+    query = restrict(sa.select(Lead), actor, Lead)
     if args.get("status"):
         query = query.where(Lead.status == args["status"])
     if args.get("owner_id"):
@@ -546,7 +543,7 @@ def convert_lead(lead: Lead, options: dict[str, Any] | None = None) -> Conversio
                 "lead_id": lead.id, "owner_id": lead.owner_id, "amount": options.get("deal_amount") or 0,
                 "currency": options.get("deal_currency") or "IRR"}
         try:  # the default pipeline's first stage (made if there is no pipeline yet)
-            deal = pipeline.create_deal(s, data, None)
+            deal = pipeline.create_deal(s, data)
         except pipeline.PipelineError as exc:
             raise LeadError("The request has invalid fields.", fields={"deal_" + exc.field: [exc.message]},
                             status=422, code="invalid") from None
@@ -617,9 +614,9 @@ def of_customer(customer: Any) -> Any:
     return sa.or_(*conditions)
 
 
-def export_customer(customer: Any, actor: Any = None) -> dict[str, Any] | None:
+def export_customer(customer: Any, actor: Actor = SYSTEM) -> dict[str, Any] | None:
     """`payvand_customer_export`: the leads about `customer` (`of_customer`) that `actor` may see, as the API shows them."""
-    query = rules.restrict(sa.select(Lead).where(of_customer(customer)), Lead, actor)
+    query = restrict(sa.select(Lead).where(of_customer(customer)), actor, Lead)
     rows = list(session().scalars(query.order_by(Lead.id)))
     return {"leads": LeadOut(many=True).dump(rows)} if rows else None
 

@@ -11,7 +11,7 @@ the caller.
 - Moving into a `won` or `lost` stage closes the deal (status, `closed_at`; a lost deal needs
   a lost reason) and records the core interaction `sales.deal_won` (with the amount) or
   `sales.deal_lost` on the customer; moving back to an open stage reopens it.
-- Record rule (`rules.py`): a caller without `sales.manage` sees and changes only the deals they own,
+- Record rule (`rules.py`, applied by the kernel): an actor without `sales.manage` sees and changes only the deals they own,
   and may not give a deal to someone else.
 - Forecasts are SQL aggregates (GROUP BY day and currency, or owner and currency); only the
   per-day rows are folded into Gregorian or Jalali months in Python.
@@ -40,8 +40,7 @@ from payvand.plugins.sales.models import (
 from payvand.plugins.sales.pricing import currency_places, round_money
 from payvand.plugins.sales.services import rules
 from payvand.plugins.sales.services.local_time import as_date, month_of
-from payvand.plugins.sales.services.rules import Caller, Scope, scope_of
-from payvand.sdk import Customer, User, audit, record_interaction, setting, utcnow
+from payvand.sdk import SYSTEM, Actor, Customer, User, audit, get_visible, record_interaction, restrict, setting, utcnow
 from sqlalchemy.orm import Session, aliased, selectinload
 
 OUTCOMES = ("open", "won", "lost")
@@ -82,10 +81,6 @@ class PipelineError(Exception):
 
 class DealNotFound(Exception):
     """No such deal, or one the caller may not see (the record rule answers 404, not 403)."""
-
-
-def _restrict(query: Any, scope: Scope) -> Any:
-    return rules.restrict(query, Deal, scope)
 
 
 # --------------------------------------------------------------------------- pipelines
@@ -212,20 +207,19 @@ def _set_products(s: Session, deal: Deal, products: Sequence[dict[str, Any]]) ->
                           unit_price=decimal.Decimal(p.get("unit_price", 0))))
 
 
-def create_deal(s: Session, data: dict[str, Any], caller: Caller | None = None) -> Deal:
+def create_deal(s: Session, data: dict[str, Any], actor: Actor = SYSTEM) -> Deal:
     """A new deal at the bottom of its stage's column.
 
     `data`: title, amount, currency, expected_close, customer_id, owner_id (default: the
     caller), stage_id (default: the default pipeline's first stage), products
-    ([{product_id, quantity, unit_price}]). A caller without `sales.manage` owns what they
+    ([{product_id, quantity, unit_price}]). An actor without `sales.manage` owns what they
     create: naming someone else is refused (`rules.may_assign`). A deal created straight into a won/lost stage is closed like a moved one.
     """
-    scope = scope_of(caller)
     data = dict(data)
     products = data.pop("products", None)
     if "owner_id" not in data:
-        data["owner_id"] = scope.user_id
-    elif not rules.may_assign(scope, data["owner_id"]):
+        data["owner_id"] = actor.user_id
+    elif not rules.may_assign(actor, data["owner_id"]):
         raise PipelineError("owner_id", "Only a sales manager may give a deal to someone else.")
     stage_id = data.pop("stage_id", None)
     if stage_id is None:
@@ -246,7 +240,7 @@ def create_deal(s: Session, data: dict[str, Any], caller: Caller | None = None) 
                 stage_id=stage.id, position=_next_position(s, stage.id), status="open", **data)
     s.add(deal)
     s.flush()
-    s.add(DealStageChange(deal_id=deal.id, from_stage_id=None, to_stage_id=stage.id, user_id=scope.user_id))
+    s.add(DealStageChange(deal_id=deal.id, from_stage_id=None, to_stage_id=stage.id, user_id=actor.user_id))
     if products is not None:
         _set_products(s, deal, products)
     if stage.outcome != "open":
@@ -264,15 +258,15 @@ def _audited(deal: Deal) -> dict[str, Any]:
     return {key: (str(v) if isinstance(v, (decimal.Decimal, dt.date)) else v) for key, v in values.items()}
 
 
-def get_deal(s: Session, deal_id: int, caller: Caller | None = None) -> Deal:
-    """The deal with this id the caller may see; else DealNotFound."""
-    deal = s.scalars(_restrict(sa.select(Deal).where(Deal.id == deal_id), scope_of(caller))).first()
+def get_deal(s: Session, deal_id: int, actor: Actor = SYSTEM) -> Deal:
+    """The deal with this id the actor may see; else DealNotFound."""
+    deal = get_visible(s, Deal, deal_id, actor)
     if deal is None:
         raise DealNotFound(deal_id)
     return deal
 
 
-def update_deal(s: Session, deal: Deal, data: dict[str, Any], caller: Caller | None = None) -> Deal:
+def update_deal(s: Session, deal: Deal, data: dict[str, Any], actor: Actor = SYSTEM) -> Deal:
     """Change a deal's title, amount, currency, expected close, customer, owner or products.
 
     The stage changes only through `move_deal`. Only a manager may give the deal to someone else.
@@ -280,8 +274,7 @@ def update_deal(s: Session, deal: Deal, data: dict[str, Any], caller: Caller | N
     data = dict(data)
     before = _audited(deal)
     products = data.pop("products", None)
-    scope = scope_of(caller)
-    if "owner_id" in data and not rules.may_assign(scope, data["owner_id"], deal.owner_id):
+    if "owner_id" in data and not rules.may_assign(actor, data["owner_id"], deal.owner_id):
         raise PipelineError("owner_id", "Only a sales manager may give a deal to someone else.")
     _check_refs(s, data)
     if "currency" in data:
@@ -340,7 +333,7 @@ def _close(s: Session, deal: Deal, stage: Stage, reason_id: int | None) -> None:
 
 
 def move_deal(s: Session, deal: Deal, stage_id: int, position: int | None = None,
-              reason_id: int | None = None, caller: Caller | None = None) -> Deal:
+              reason_id: int | None = None, actor: Actor = SYSTEM) -> Deal:
     """Move `deal` to `stage_id` at index `position` among the column's other cards (0 = top;
     None or past the end = bottom).
 
@@ -387,7 +380,7 @@ def move_deal(s: Session, deal: Deal, stage_id: int, position: int | None = None
     deal.stage_id, deal.position = stage.id, target
     if old_stage != stage.id:
         s.add(DealStageChange(deal_id=deal.id, from_stage_id=old_stage, to_stage_id=stage.id,
-                              user_id=scope_of(caller).user_id))
+                              user_id=actor.user_id))
         audit("move", Deal.__tablename__, deal.id, before={"stage_id": old_stage},
               after={"stage_id": stage.id, "status": deal.status})
     s.flush()
@@ -406,14 +399,14 @@ def stage_history(s: Session, deal_id: int) -> list[Any]:
         .where(DealStageChange.deal_id == deal_id).order_by(DealStageChange.id)))
 
 
-def list_deals(s: Session, caller: Caller | None = None, *, status: str | None = None, stage_id: int | None = None,
+def list_deals(s: Session, actor: Actor = SYSTEM, *, status: str | None = None, stage_id: int | None = None,
                pipeline_id: int | None = None, owner_id: int | None = None, customer_id: int | None = None,
                after_id: int | None = None, limit: int = 50) -> tuple[list[Deal], int | None]:
-    """Deals visible to the caller, newest first, keyset-paged on the id.
+    """Deals visible to the actor, newest first, keyset-paged on the id.
 
     Returns the page and the id to pass as `after_id` for the next one (None on the last).
     """
-    query = _restrict(sa.select(Deal), scope_of(caller))
+    query = restrict(sa.select(Deal), actor, Deal)
     for column, value in ((Deal.status, status), (Deal.stage_id, stage_id), (Deal.pipeline_id, pipeline_id),
                           (Deal.owner_id, owner_id), (Deal.customer_id, customer_id)):
         if value is not None:
@@ -426,17 +419,17 @@ def list_deals(s: Session, caller: Caller | None = None, *, status: str | None =
     return rows, (rows[-1].id if more and rows else None)
 
 
-def board(s: Session, pipeline: Pipeline, caller: Caller | None = None, per_column: int = 200) -> dict[int, list[Any]]:
+def board(s: Session, pipeline: Pipeline, actor: Actor = SYSTEM, per_column: int = 200) -> dict[int, list[Any]]:
     """The cards of each stage of `pipeline` (id, title, amount, currency, owner, customer), in order.
 
     One query whatever the number of stages: a window function keeps the first `per_column`
     cards of each column.
     """
     rank = sa.func.row_number().over(partition_by=Deal.stage_id, order_by=(Deal.position, Deal.id)).label("rank")
-    inner = _restrict(
+    inner = restrict(
         sa.select(Deal.id, Deal.title, Deal.amount, Deal.currency, Deal.stage_id, Deal.position, Deal.status,
                   Deal.expected_close, Deal.customer_id, Deal.owner_id, rank)
-        .where(Deal.stage_id.in_([stage.id for stage in pipeline.stages])), scope_of(caller)).subquery()
+        .where(Deal.stage_id.in_([stage.id for stage in pipeline.stages])), actor, Deal).subquery()
     rows = s.execute(
         sa.select(inner, Customer.display_name.label("customer_name"), User.name.label("owner_name"))
         .outerjoin(Customer, Customer.id == inner.c.customer_id)
@@ -478,7 +471,7 @@ def _amount_expr(s: Session) -> Any:
     return Deal.amount
 
 
-def _grouped(s: Session, key: Any, scope: Scope, pipeline_id: int | None, open_only: bool = True) -> list[Any]:
+def _grouped(s: Session, key: Any, actor: Actor, pipeline_id: int | None, open_only: bool = True) -> list[Any]:
     """(key, currency, stage_id, count, sum) rows: one GROUP BY, served by a covering index."""
     query = (sa.select(key, Deal.currency, Deal.stage_id, sa.func.count(), sa.func.sum(_amount_expr(s)))
              .group_by(key, Deal.currency, Deal.stage_id))
@@ -486,7 +479,7 @@ def _grouped(s: Session, key: Any, scope: Scope, pipeline_id: int | None, open_o
         query = query.where(Deal.status == "open")
     if pipeline_id is not None:  # through the stages, so that the covering indexes still serve
         query = query.where(Deal.stage_id.in_(sa.select(Stage.id).where(Stage.pipeline_id == pipeline_id)))
-    return s.execute(_restrict(query, scope)).all()
+    return s.execute(restrict(query, actor, Deal)).all()
 
 
 def _fold(s: Session, rows: list[Any], key_of: Any) -> list[ForecastRow]:
@@ -510,7 +503,7 @@ def _dec(value: decimal.Decimal, currency: str) -> decimal.Decimal:
         return value
 
 
-def forecast_by_month(s: Session, caller: Caller | None = None, *, calendar: Literal["gregorian", "jalali"] = "gregorian",
+def forecast_by_month(s: Session, actor: Actor = SYSTEM, *, calendar: Literal["gregorian", "jalali"] = "gregorian",
                       pipeline_id: int | None = None) -> list[ForecastRow]:
     """Open deals' weighted amount (amount × stage probability / 100) per month of expected close and currency.
 
@@ -519,18 +512,18 @@ def forecast_by_month(s: Session, caller: Caller | None = None, *, calendar: Lit
     exactly in Python. Deals without an expected close date come last under the key None. On
     SQLite the SQL sums are approximate (REAL over the exact text); exact on PostgreSQL.
     """
-    rows = _grouped(s, Deal.expected_close, scope_of(caller), pipeline_id)
+    rows = _grouped(s, Deal.expected_close, actor, pipeline_id)
     return _fold(s, rows, lambda day: None if day is None else month_of(as_date(day), calendar))
 
 
-def forecast_by_owner(s: Session, caller: Caller | None = None, *, pipeline_id: int | None = None) -> list[ForecastRow]:
+def forecast_by_owner(s: Session, actor: Actor = SYSTEM, *, pipeline_id: int | None = None) -> list[ForecastRow]:
     """Open deals' count, sum and weighted sum per owner and currency (key = owner id, None = nobody)."""
-    return _fold(s, _grouped(s, Deal.owner_id, scope_of(caller), pipeline_id), lambda owner: owner)
+    return _fold(s, _grouped(s, Deal.owner_id, actor, pipeline_id), lambda owner: owner)
 
 
-def pipeline_by_stage(s: Session, caller: Caller | None = None, *, pipeline_id: int | None = None) -> list[ForecastRow]:
+def pipeline_by_stage(s: Session, actor: Actor = SYSTEM, *, pipeline_id: int | None = None) -> list[ForecastRow]:
     """Count, sum and weighted sum of deals per stage and currency (key = stage id), every status."""
-    rows = _grouped(s, Deal.stage_id, scope_of(caller), pipeline_id, open_only=False)
+    rows = _grouped(s, Deal.stage_id, actor, pipeline_id, open_only=False)
     return _fold(s, [(k, c, st, n, t) for k, c, st, n, t in rows], lambda stage: stage)
 
 
@@ -568,21 +561,21 @@ def _customer_activities(customer: Any, deal_ids: Any, lead_ids: Any = ()) -> An
     return sa.or_(*conditions)
 
 
-def export_customer(customer: Any, actor: Any = None) -> dict[str, Any] | None:
+def export_customer(customer: Any, actor: Actor = SYSTEM) -> dict[str, Any] | None:
     """`payvand_customer_export`: the customer's deals and the activities about it that `actor` may see (`rules.py`)."""
     from payvand.sdk import session
 
     s = session()
-    deals = s.execute(rules.restrict(
+    deals = s.execute(restrict(
         sa.select(Deal.id, Deal.title, Deal.amount, Deal.currency, Deal.status, Deal.expected_close,
                   Deal.created_at, Deal.closed_at, Stage.name.label("stage"))
-        .join(Stage, Stage.id == Deal.stage_id).where(Deal.customer_id == customer.id), Deal, actor)
+        .join(Stage, Stage.id == Deal.stage_id).where(Deal.customer_id == customer.id), actor, Deal)
         .order_by(Deal.id)).all()
     customer_deals = sa.select(Deal.id).where(Deal.customer_id == customer.id)
-    activities = s.execute(rules.restrict(
+    activities = s.execute(restrict(
         sa.select(Activity.id, Activity.kind, Activity.subject, Activity.notes, Activity.deal_id,
                   Activity.due_at, Activity.done_at)
-        .where(_customer_activities(customer, customer_deals)), Activity, actor).order_by(Activity.id)).all()
+        .where(_customer_activities(customer, customer_deals)), actor, Activity).order_by(Activity.id)).all()
     if not deals and not activities:
         return None
 

@@ -1,14 +1,14 @@
 """The record rules of the sales plugin: who may see and change which rows, and who may own them.
 
-One declarative place, used by every door (lists, gets by id, PDFs, state changes, pages, the
-API, the customer export): `RULES` maps each model to the rule that a caller without
-`sales.manage` must satisfy to see — and so to change — a row; `restrict` applies it to a
-query, `may_see` checks one row, `page` reads a keyset page of a list. Each document rule is
-declared in two equivalent forms next to each other — per row (primary-key probes) and as a
-set of ids (indexed lookups) — so that a page costs about the same for a rep with three
-orders and for one with thousands (see `page`, and `benchmarks/sales_rules.py`). A row the caller may not see answers exactly as a missing one
-(no existence oracle). Managers (`sales.manage`) and the system (jobs, the CLI, the public lead
-form: caller None) see everything; `sales.document.all` (accounting) sees every quote, order,
+Declared to the kernel once (`RECORD_RULES`, registered through `payvand_record_rules`), and
+applied by every door through the kernel's `restrict` / `may_see` / `get_visible` (lists, gets by
+id, PDFs, state changes, pages, the API, the customer export, reports). Each document rule is
+declared in two equivalent forms next to each other — per row (primary-key probes; the form the
+kernel applies) and as a set of ids (indexed lookups) — so that a page costs about the same for
+a rep with three orders and for one with thousands (see `page`, and
+`benchmarks/sales_rules.py`). A row the actor may not see answers exactly as a missing one (no
+existence oracle). Managers (`sales.manage`) and the system (jobs, the CLI, the public lead
+form: `SYSTEM`) see everything; `sales.document.all` (accounting) sees every quote, order,
 invoice and payment but only the leads, deals and activities a rep would.
 
 | rows | a rep (no `sales.manage`) sees and changes |
@@ -21,13 +21,10 @@ invoice and payment but only the leads, deals and activities a rep would.
 | invoices | those of an order they see, those of a customer they own |
 | payments | those on an invoice they see |
 
-Ownership (`may_assign`): a rep may own a new lead, deal or activity themselves only, and
-may not give an existing one to someone else (nor leave it unassigned); a manager or the system
-may name any active user. A refused owner is refused (422 on `owner_id`), never silently
-replaced by the caller.
-
-DESIGN.md plans record rules declared to the kernel; until then these clauses are that
-declaration, kept in this one module.
+Ownership (`may_assign`, a service rule, not a record rule): a rep may own a new lead, deal or
+activity themselves only, and may not give an existing one to someone else (nor leave it
+unassigned); a manager or the system may name any active user. A refused owner is refused (422
+on `owner_id`), never silently replaced by the actor.
 """
 
 from __future__ import annotations
@@ -40,47 +37,8 @@ from typing import Any
 import sqlalchemy as sa
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Activity, Deal, Invoice, Lead, Order, Payment, Quote
-from payvand.sdk import Actor, Customer, current_actor
+from payvand.sdk import Actor, Customer, RecordRule, record_clause
 from sqlalchemy.orm import aliased
-
-
-#: Whoever acts (the kernel's one actor type); None in older signatures means the system.
-Caller = Actor
-
-
-@dataclasses.dataclass(frozen=True)
-class Scope:
-    """What the rules let a caller see: everything (`owner_id` None) or only what concerns `owner_id`."""
-
-    user_id: int | None
-    owner_id: int | None
-    all_documents: bool = False
-
-    @property
-    def sees_all(self) -> bool:
-        """True for managers (`sales.manage`) and the system."""
-        return self.owner_id is None
-
-
-#: The scope of the system (jobs, the CLI, scripts): sees everything.
-SYSTEM = Scope(None, None)
-
-
-def scope_of(caller: Caller | Scope | None) -> Scope:
-    """The scope of `caller`; None (scripts, jobs) sees everything. A user without an id sees nothing."""
-    if caller is None:
-        return SYSTEM
-    if isinstance(caller, Scope):
-        return caller
-    user_id = caller.user_id
-    if caller.can(perm.MANAGE):
-        return Scope(user_id, None)
-    return Scope(user_id, user_id if user_id is not None else -1, bool(caller.can(perm.DOCUMENT_ALL)))
-
-
-def acting() -> Caller:
-    """The actor of the current API or staff request; the system outside a request (jobs, CLI)."""
-    return current_actor()
 
 
 # --------------------------------------------------------------------------- the rules
@@ -182,12 +140,36 @@ RULES: dict[type, Rule] = {
 DOCUMENTS = (Quote, Order, Invoice, Payment)
 
 
-def clause(model: type, caller: Caller | Scope | None) -> Any:
-    """The SQL condition on `model` rows that `caller` may see, or None when they see every row."""
-    scope = scope_of(caller)
-    if scope.sees_all or (scope.all_documents and model in DOCUMENTS):
-        return None
-    return _row_form(model, scope.owner_id)
+def _me(actor: Actor) -> int:
+    """The rep's user id; a staff actor without one sees nothing."""
+    return actor.user_id if actor.user_id is not None else -1
+
+
+#: What each rule lets a rep see (the table above), for `payvand plugins rules`.
+_DESCRIPTIONS = {
+    Lead: "a rep sees the leads they own",
+    Deal: "a rep sees the deals they own",
+    Activity: "a rep sees their activities and those on a deal or lead they own",
+    Quote: "a rep sees the quotes they wrote, on a deal they own or of a customer they own",
+    Order: "a rep sees the orders that count for them, they placed, of a customer they own or from a quote they see",
+    Invoice: "a rep sees the invoices of an order they see or of a customer they own",
+    Payment: "a rep sees the payments on an invoice they see",
+}
+
+
+def _declared(model: type) -> RecordRule:
+    name = f"sales.{model.__tablename__.removeprefix('sales_')}_owner"
+    bypass: tuple[str, ...] = (perm.MANAGE, perm.DOCUMENT_ALL) if model in DOCUMENTS else (perm.MANAGE,)
+    return RecordRule(name=name, model=model, clause=lambda actor: _row_form(model, _me(actor)), bypass=bypass,
+                      description=_DESCRIPTIONS[model])
+
+
+#: The sales record rules, one per model, declared to the kernel through `payvand_record_rules`.
+RECORD_RULES: tuple[RecordRule, ...] = tuple(_declared(model) for model in RULES)
+
+
+def _declared_rule(model: type) -> RecordRule:
+    return next(rule for rule in RECORD_RULES if rule.model is model)
 
 
 @functools.lru_cache(maxsize=512)
@@ -203,24 +185,13 @@ def _ids_form(model: type, me: int) -> Any:
     return rule.ids(me) if rule.ids is not None else sa.select(model.id).where(rule.row(me))
 
 
-def id_set(model: type, caller: Caller | Scope | None) -> Any:
-    """The ids of the `model` rows `caller` may see as one indexed union, or None when they see every row."""
-    scope = scope_of(caller)
-    if clause(model, caller) is None:
+def id_set(model: type, actor: Actor) -> Any:
+    """The ids of the `model` rows the sales rule lets `actor` see as one indexed union, or None
+    when that rule does not narrow `actor` (the system, a bypass permission, a non-staff actor)."""
+    rule = _declared_rule(model)
+    if not actor.is_staff or any(actor.can(permission) for permission in rule.bypass or ()):
         return None
-    return _ids_form(model, scope.owner_id)
-
-
-def restrict(query: Any, model: type, caller: Caller | Scope | None) -> Any:
-    """`query` over `model` narrowed to the rows `caller` may see."""
-    condition = clause(model, caller)
-    return query if condition is None else query.where(condition)
-
-
-def may_see(s: Any, model: type, row_id: int, caller: Caller | Scope | None) -> bool:
-    """Whether `caller` may see (and so change) the `model` row `row_id` (one indexed query; False if missing)."""
-    query = restrict(sa.select(model.id).where(model.id == row_id), model, caller)
-    return s.scalar(query) is not None
+    return _ids_form(model, _me(actor))
 
 
 def _newest_ids(ids: Any, model: type, where: list[Any], limit: int) -> Any:
@@ -237,9 +208,10 @@ def _newest_ids(ids: Any, model: type, where: list[Any], limit: int) -> Any:
 WALK = 40
 
 
-def page(s: Any, model: type, caller: Caller | Scope | None, *conditions: Any, before_id: int | None = None,
+def page(s: Any, model: type, actor: Actor, *conditions: Any, before_id: int | None = None,
          limit: int = 50, walk: int = WALK) -> list[Any]:
-    """Up to `limit` + 1 `model` rows that `caller` may see and that satisfy `conditions`, newest (highest id) first.
+    """Up to `limit` + 1 `model` rows that `actor` may see (every record rule of `model`, the
+    kernel's `record_clause`) and that satisfy `conditions`, newest (highest id) first.
 
     Bounded by the page rather than by the rep's volume or the table. With `cap` = `WALK` ×
     (`limit` + 1): a rep whose id set (`Rule.ids`) holds fewer than `cap` rows — counted with a
@@ -251,9 +223,14 @@ def page(s: Any, model: type, caller: Caller | Scope | None, *conditions: Any, b
     if before_id is not None:
         where.append(model.id < before_id)
     newest = sa.select(model).where(*where).order_by(model.id.desc())
-    ids = id_set(model, caller)
+    full = record_clause(model, actor)
+    ids = id_set(model, actor) if full is not None else None
     if ids is None:
-        return list(s.scalars(newest.limit(limit + 1)))
+        return list(s.scalars((newest if full is None else newest.where(full)).limit(limit + 1)))
+    # the sales rule alone is `_row_form` itself; other plugins' rules on `model` are ANDed to it
+    others = None if full is _row_form(model, _me(actor)) else full
+    if others is not None:
+        newest = newest.where(others)
     cap = walk * (limit + 1)
     few = s.scalar(sa.select(sa.func.count()).select_from(
         sa.select(sa.literal(1)).select_from(ids.subquery()).limit(cap).subquery()))
@@ -261,7 +238,7 @@ def page(s: Any, model: type, caller: Caller | Scope | None, *conditions: Any, b
         return list(s.scalars(newest.where(model.id.in_(_newest_ids(ids, model, where, limit))).limit(limit + 1)))
     # the window as a range of ids, so that the database walks the primary key backwards and stops at a full page
     floor = s.scalar(sa.select(model.id).where(*where).order_by(model.id.desc()).offset(cap - 1).limit(1))
-    window = newest.where(clause(model, caller))
+    window = newest.where(_row_form(model, _me(actor)))  # `newest` holds the other plugins' rules already
     rows = list(s.scalars((window if floor is None else window.where(model.id >= floor)).limit(limit + 1)))
     if len(rows) > limit or floor is None:
         return rows  # a full page, or the window reached the end of the table
@@ -273,14 +250,13 @@ def page(s: Any, model: type, caller: Caller | Scope | None, *conditions: Any, b
 # --------------------------------------------------------------------------- ownership
 
 
-def may_assign(caller: Caller | Scope | None, owner_id: int | None, current: Any = ...) -> bool:
-    """Whether `caller` may make `owner_id` the owner of a row now owned by `current`.
+def may_assign(actor: Actor, owner_id: int | None, current: Any = ...) -> bool:
+    """Whether `actor` may make `owner_id` the owner of a row now owned by `current`.
 
     `current` is omitted for a new row. A rep may own a new row themselves only, and may keep an
     existing row's owner or take it over (they see it, so it is theirs or on their deal); a
     manager or the system may name anyone (whether the user exists is checked by the caller).
     """
-    scope = scope_of(caller)
-    if scope.sees_all or owner_id == scope.user_id:
+    if actor.is_system or actor.can(perm.MANAGE) or owner_id == actor.user_id:
         return True
     return current is not ... and owner_id == current

@@ -13,13 +13,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api.fields import BusinessDate, id_field
-from payvand.plugins.sales.models import Deal, Lead
 from payvand.plugins.sales.services import activities as service
 from payvand.plugins.sales.services import calendar as cal
 from payvand.plugins.sales.services import leads as lead_service
@@ -132,14 +130,8 @@ def _locale() -> str:
 def _choices(current: Any = None) -> dict[str, list[tuple[int, str]]]:
     """The open deals and unconverted leads the user may link an activity to (two bounded queries);
     with `current` (an activity being edited) its own deal and lead are offered too."""
-    viewer = current_staff()
-    deals = sa.select(Deal.id, Deal.title).where(Deal.status == "open")
-    leads = sa.select(Lead.id, sa.func.coalesce(Lead.organization_name, Lead.family_name, Lead.given_name, Lead.email,
-                                                Lead.phone)).where(Lead.status != "converted")
-    deals, leads = rules.restrict(deals, Deal, viewer), rules.restrict(leads, Lead, viewer)
     s = session()
-    found = {"deals": [(i, t) for i, t in s.execute(deals.order_by(Deal.id.desc()).limit(200))],
-             "leads": [(i, t or f"#{i}") for i, t in s.execute(leads.order_by(Lead.id.desc()).limit(200))]}
+    found = service.link_choices(s, current_staff())
     if current is not None:  # a won deal or a converted lead stays selectable on its own activity
         links = service.link_names(s, [current])
         for key, record_id, names in (("deals", current.deal_id, links.deals), ("leads", current.lead_id, links.leads)):

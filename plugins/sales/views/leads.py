@@ -247,7 +247,7 @@ def _validate(schema: Any, data: dict[str, Any], values: dict[str, Any]) -> Form
 
 def _owner_field(form: FormResult, current: Any = ...) -> None:
     """A rep assigns leads to themselves only; a manager to anyone (the rule: `rules.may_assign`)."""
-    if "owner_id" in form.data and not rules.may_assign(rules.scope_of(_viewer()), form.data["owner_id"], current):
+    if "owner_id" in form.data and not rules.may_assign(_viewer(), form.data["owner_id"], current):
         form.errors["owner_id"] = [_("You can assign leads only to yourself.")]
 
 
@@ -291,7 +291,7 @@ def lead_new() -> Any:
         _owner_field(form)
     if form.ok:
         try:
-            lead = service.create_lead(form.data, owner_id=viewer.user_id, viewer=viewer)
+            lead = service.create_lead(form.data, owner_id=viewer.user_id, actor=viewer)
         except service.LeadError as exc:
             session().rollback()
             form.errors.update(exc.fields or {"_form": [exc.message]})

@@ -35,10 +35,12 @@ from payvand.sdk import (
     Panel,
     PermissionSpec,
     PluginMeta,
+    RecordRule,
     Subscription,
     call_hook_first,
     hookimpl,
     record_interaction,
+    restrict,
     session,
 )
 
@@ -96,6 +98,14 @@ def welcome_missed() -> None:
 def payvand_permissions() -> list[PermissionSpec]:
     """The plugin's two permissions."""
     return [PermissionSpec(NOTE_VIEW, "See example notes"), PermissionSpec(NOTE_EDIT, "Write example notes")]
+
+
+@hookimpl
+def payvand_record_rules() -> list[RecordRule]:
+    """Staff with the view permission see every note; a customer signed in to the portal sees
+    only the notes about themselves (without this rule, notes would be closed to customers)."""
+    return [RecordRule("payvand_example.own_notes", Note, lambda actor: Note.customer_id == actor.customer_id,
+                       applies_to=frozenset({"customer"}), description="a customer sees the notes about them")]
 
 
 @hookimpl
@@ -164,9 +174,9 @@ def payvand_customer_merge(target: Customer, source: Customer) -> MovedRows | No
 
 
 @hookimpl
-def payvand_customer_export(customer: Customer) -> dict[str, Any]:
+def payvand_customer_export(customer: Customer, actor: Actor) -> dict[str, Any]:
     """The customer's notes."""
-    notes = session().scalars(sa.select(Note).where(Note.customer_id == customer.id).order_by(Note.id))
+    notes = session().scalars(restrict(sa.select(Note).where(Note.customer_id == customer.id), actor).order_by(Note.id))
     return {"notes": [{"text": n.text, "created_at": n.created_at.isoformat()} for n in notes]}
 
 

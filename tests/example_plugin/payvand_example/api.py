@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from payvand.sdk import ApiBlueprint, ApiError, Customer, config_value, emit_event, require, session
+from payvand.sdk import ApiBlueprint, ApiError, Customer, config_value, current_actor, emit_event, require, restrict, session
 
 from payvand_example.models import Note
 
@@ -48,9 +48,8 @@ class Notes(MethodView):
     @blp.response(200, NoteOut(many=True))
     def get(self, args: dict[str, Any]) -> list[Note]:
         """The customer's notes, oldest first."""
-        return list(session().scalars(
-            sa.select(Note).where(Note.customer_id == args["customer_id"]).order_by(Note.id).limit(200)
-        ))
+        query = sa.select(Note).where(Note.customer_id == args["customer_id"])
+        return list(session().scalars(restrict(query, current_actor()).order_by(Note.id).limit(200)))
 
     @require("payvand_example.note.edit")
     @blp.arguments(NoteIn)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
 from marshmallow import fields, validate
 
-from payvand.sdk import Customer, FormResult, lazy_gettext, parse_form, session, staff_required
+from payvand.sdk import Customer, FormResult, current_actor, lazy_gettext, parse_form, restrict, session, staff_required
 
 from payvand_example.api import NoteIn
 from payvand_example.models import Note
@@ -26,9 +26,9 @@ LATEST = 50
 
 
 def _page(form: FormResult, status: int = 200) -> Any:
-    notes = session().execute(
+    notes = session().execute(restrict(
         sa.select(Note.id, Note.text, Note.created_at, Customer.id.label("customer_id"), Customer.display_name)
-        .join(Customer, Customer.id == Note.customer_id)
+        .join(Customer, Customer.id == Note.customer_id), current_actor(), Note)  # the record rules of notes
         .order_by(Note.id.desc())
         .limit(LATEST)
     ).all()
