@@ -96,7 +96,7 @@ def _install_request_hooks(app: Flask, runtime: Runtime, routes: PluginRoutes) -
         if request.endpoint == "static":
             return None
         runtime.refresh_plugins()  # picks up `payvand plugins enable/disable` from other processes
-        owner = routes.owner(request.blueprints)  # no query: the refresh above is the only one
+        owner = routes.owner(request.blueprint)  # no query: the refresh above is the only one
         if owner is not None and owner not in runtime.plugins.enabled:
             if request.path.startswith("/api/"):
                 return error_response(404, "not_found", "The plugin serving this route is disabled.")

@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask
+from flask.templating import _default_template_ctx_processor
 from flask_smorest import Blueprint as SmorestBlueprint
 
 from payvand.core.api.base import API_BLUEPRINT_PREFIX, API_PREFIX
@@ -52,9 +53,9 @@ class PluginRoutes:
 
     owners: dict[str, str] = dataclasses.field(default_factory=dict)
 
-    def owner(self, blueprints: Sequence[str]) -> str | None:
-        """The plugin serving a request whose blueprints (innermost first) are `blueprints`."""
-        return self.owners.get(blueprints[-1]) if blueprints else None
+    def owner(self, blueprint: str | None) -> str | None:
+        """The plugin serving a request of `blueprint` (a nested one's name starts with its parent's)."""
+        return self.owners.get(blueprint.partition(".")[0]) if blueprint else None
 
 
 def routable_plugins(runtime: Any) -> list[InstalledPlugin]:
@@ -118,21 +119,22 @@ def _is_active(runtime: Any, plugin_name: str) -> bool:
     return plugin_name in runtime.plugins.enabled
 
 
-def _request_functions(app: Flask) -> dict[str, set[int]]:
-    """The ids of the request functions the app holds now, per registry."""
-    return {
-        attr: {id(function) for functions in getattr(app, attr).values() for function in functions}
-        for attr in _REQUEST_FUNCTIONS
-    }
+def _request_functions(app: Flask) -> dict[str, dict[str | None, int]]:
+    """How many request functions the app holds now, per registry and blueprint (None: app-wide)."""
+    return {attr: {key: len(functions) for key, functions in getattr(app, attr).items()} for attr in _REQUEST_FUNCTIONS}
 
 
-def _guard_new_functions(app: Flask, before: dict[str, set[int]], active: Callable[[], bool]) -> None:
-    """Wrap every request function added since `before` so it does nothing while not `active()`."""
+def _guard_new_functions(app: Flask, before: dict[str, dict[str | None, int]], active: Callable[[], bool]) -> None:
+    """Wrap every request function added since `before` so it does nothing while not `active()`.
+
+    Flask appends what a blueprint registers, so the new ones are those past the old length
+    (the same function may be registered by others too, e.g. `ApiBlueprint`'s checks).
+    """
     for attr in _REQUEST_FUNCTIONS:
-        for functions in getattr(app, attr).values():
-            for index, function in enumerate(functions):
-                if id(function) not in before[attr]:
-                    functions[index] = _while_active(attr, function, active)
+        for key, functions in getattr(app, attr).items():
+            for index in range(before[attr].get(key, 0), len(functions)):
+                if functions[index] is not _default_template_ctx_processor:  # Flask's own, for every blueprint
+                    functions[index] = _while_active(attr, functions[index], active)
 
 
 def _while_active(attr: str, function: Callable[..., Any], active: Callable[[], bool]) -> Callable[..., Any]:

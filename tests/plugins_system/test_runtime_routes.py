@@ -83,6 +83,12 @@ SOURCE = textwrap.dedent('''
         return {"live_routes_marker": "from the live routes plugin"}
 
 
+    @pages.after_request
+    def own_mark(response):  # the blueprint's own: runs on its routes' answers, the gate's 404 too
+        response.headers["X-Live-Routes-Own"] = "on"
+        return response
+
+
     @hookimpl
     def payvand_blueprints():
         return [pages, api]
@@ -248,7 +254,8 @@ def test_two_apps_of_one_deployment_follow_each_other_both_ways(app, admin, make
         runtime, other_runtime = app.extensions["payvand"], other.extensions["payvand"]
         assert PLUGIN in runtime.plugins.enabled and PLUGIN in other_runtime.plugins.enabled
         other_runtime.disable_plugin(PLUGIN)  # through the other app this time
-        assert admin.get("/live-routes/things").status_code == 404
+        hidden = admin.get("/live-routes/things")
+        assert hidden.status_code == 404 and hidden.headers.get("X-Live-Routes-Own") is None
         assert admin.get("/").headers.get("X-Live-Routes") is None
         assert VIEW not in runtime.permissions()
         with app.test_request_context("/"):  # a template linking to a disabled plugin's page still renders
@@ -256,7 +263,8 @@ def test_two_apps_of_one_deployment_follow_each_other_both_ways(app, admin, make
             assert render_template_string("{{ live_routes_marker | default('none') }}") == "none"
 
         other_runtime.enable_plugin(PLUGIN)
-        assert admin.get("/live-routes/things").text == "the live things page"
+        shown = admin.get("/live-routes/things")
+        assert shown.text == "the live things page" and shown.headers.get("X-Live-Routes-Own") == "on"
         assert admin.get("/").headers.get("X-Live-Routes") == "on"
         assert runtime.permissions()[VIEW] == (PLUGIN, "See the live things")
         with app.test_request_context("/"):
@@ -293,3 +301,14 @@ def test_only_the_plugins_payvand_plugins_lets_run_get_routes(app):
         assert forced.test_client().get(API_PATH).status_code == 401  # no such route: the API asks for a token
     finally:
         forced.extensions["payvand"].engine.dispose()
+
+
+def test_the_gate_asks_the_database_nothing(app, api, admin, count_queries):
+    admin.post(f"/admin/plugins/{PLUGIN}/disable")
+    with count_queries() as queries:  # the periodic refresh check paused: what is left is per request
+        hidden = api.get(API_PATH)
+    assert hidden.status_code == 404 and queries == []
+    admin.post(f"/admin/plugins/{PLUGIN}/enable")
+    with count_queries() as queries:
+        assert api.get(API_PATH).status_code == 200
+    assert queries and all("core_api_token" in statement for statement in queries)  # the token, nothing else
