@@ -108,10 +108,10 @@ def _register(app: Flask, api: Any, plugin_name: str, blueprint: Any) -> str:
     if isinstance(blueprint, SmorestBlueprint):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX + (blueprint.url_prefix or f"/{plugin_name}"),
                                owner=plugin_name)
-        return API_BLUEPRINT_PREFIX + blueprint.name
+        return f"{API_BLUEPRINT_PREFIX}{blueprint.name}"
     if isinstance(blueprint, Blueprint):
         app.register_blueprint(blueprint)
-        return blueprint.name
+        return str(blueprint.name)
     raise TypeError(f"{HOOK} returned {type(blueprint).__name__}, not a Blueprint")
 
 

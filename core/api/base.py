@@ -110,7 +110,7 @@ class Api(SmorestApi):
         return document
 
     def _without(self, hidden: frozenset[str]) -> dict[str, Any]:
-        document = copy.deepcopy(self.spec.to_dict())  # to_dict hands out apispec's own dicts
+        document: dict[str, Any] = copy.deepcopy(self.spec.to_dict())  # to_dict hands out apispec's own dicts
         if not hidden:
             return document
         parts = [self.owned[name] for name in hidden]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import subprocess
 import sys
 import textwrap
@@ -105,6 +106,7 @@ SOURCE = textwrap.dedent('''
 ''')
 NAV_LINK = 'href="/live-routes/things"'
 API_PATH = "/api/v1/live-routes/things"
+STARTUP_SECONDS = 120
 
 
 @pytest.fixture
@@ -143,6 +145,13 @@ def admin(web_as: Any) -> Any:
     return client
 
 
+def _found(pattern: str, text: str) -> str:
+    """The first group of `pattern` in `text` (the test fails when it is not there)."""
+    match = re.search(pattern, text)
+    assert match, f"{pattern} not found"
+    return match.group(1)
+
+
 class SecondProcess:
     """A real web process of the same deployment (`second_process.py`), reached over HTTP."""
 
@@ -155,17 +164,19 @@ class SecondProcess:
         self.process = subprocess.Popen(
             [sys.executable, str(HERE / "second_process.py"), json.dumps(settings), PLUGIN],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
-        line = self.process.stdout.readline() if self.process.stdout else ""
+        ready, _, _ = select.select([self.process.stdout], [], [], STARTUP_SECONDS)
+        line = self.process.stdout.readline() if ready and self.process.stdout else ""
         if not line.strip().isdigit():
-            self.close()
-            raise RuntimeError(f"the second process did not start: {self.process.stderr.read() if self.process.stderr else ''}")
+            self.process.kill()
+            _, errors = self.process.communicate(timeout=30)
+            raise RuntimeError(f"the second process did not start within {STARTUP_SECONDS} s: {errors}")
         self.base = f"http://127.0.0.1:{int(line)}"
 
     def session(self, email: str, password: str) -> requests.Session:
         """A browser-like session logged in through the second process's login form."""
         browser = requests.Session()
         page = browser.get(self.base + "/login", timeout=30)
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        token = _found(r'name="csrf_token" value="([^"]+)"', page.text)
         answer = browser.post(self.base + "/login", data={"email": email, "password": password, "csrf_token": token},
                               allow_redirects=False, timeout=30)
         assert answer.status_code == 302, answer.text
@@ -174,7 +185,7 @@ class SecondProcess:
 
     def csrf(self, browser: requests.Session) -> str:
         """The CSRF token of `browser`'s session (read from the start page)."""
-        return re.search(r'<meta name="csrf-token" content="([^"]+)"', browser.get(self.base + "/", timeout=30).text).group(1)  # type: ignore[union-attr]
+        return _found(r'<meta name="csrf-token" content="([^"]+)"', browser.get(self.base + "/", timeout=30).text)
 
     def api(self, token: str, path: str) -> requests.Response:
         """GET an API path with a bearer token."""
@@ -244,7 +255,7 @@ def test_enabling_in_one_process_serves_the_plugin_in_another_and_disabling_hide
     assert hidden.json()["error"]["code"] == "not_found"
 
 
-def test_two_apps_of_one_deployment_follow_each_other_both_ways(app, admin, make_user):
+def test_two_apps_of_one_deployment_follow_each_other_both_ways(app, admin):
     from flask import render_template_string
 
     from payvand.core.app import create_app
@@ -273,7 +284,7 @@ def test_two_apps_of_one_deployment_follow_each_other_both_ways(app, admin, make
         other.extensions["payvand"].engine.dispose()
 
 
-def test_the_document_without_a_disabled_plugin_is_the_document_of_an_app_without_it(app, admin, api, live_plugin):
+def test_the_document_without_a_disabled_plugin_is_the_document_of_an_app_without_it(app, admin, api):
     from payvand.core.app import create_app
 
     enabled = api.get("/api/v1/openapi.json").json
@@ -303,7 +314,7 @@ def test_only_the_plugins_payvand_plugins_lets_run_get_routes(app):
         forced.extensions["payvand"].engine.dispose()
 
 
-def test_the_gate_asks_the_database_nothing(app, api, admin, count_queries):
+def test_the_gate_asks_the_database_nothing(api, admin, count_queries):
     admin.post(f"/admin/plugins/{PLUGIN}/disable")
     with count_queries() as queries:  # the periodic refresh check paused: what is left is per request
         hidden = api.get(API_PATH)
