@@ -137,14 +137,6 @@ def no_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PAYVAND_PLUGINS", raising=False)
 
 
-@pytest.fixture
-def admin(web_as: Any) -> Any:
-    """A superuser of the test's app, reading pages in English."""
-    client = web_as(superuser=True)
-    client.post("/account/locale", {"locale": "en"})
-    return client
-
-
 def _found(pattern: str, text: str) -> str:
     """The first group of `pattern` in `text` (the test fails when it is not there)."""
     match = re.search(pattern, text)
@@ -216,9 +208,9 @@ def second_process(app: Any, live_plugin: ModuleType, tmp_path: Path) -> Iterato
 
 
 def test_enabling_in_one_process_serves_the_plugin_in_another_and_disabling_hides_it_again(
-        admin, second_process, make_user, api_as):
+        web, second_process, make_user, api_as):
     password = "correct horse battery staple"
-    boss = second_process.session(admin.user.email, password)
+    boss = second_process.session(web.user.email, password)
     reader = second_process.session(make_user(permissions=[VIEW], password=password).email, password)
     outsider = second_process.session(make_user(permissions=[perm.CUSTOMER_VIEW], password=password).email, password)
     token = api_as(superuser=True).token
@@ -237,7 +229,7 @@ def test_enabling_in_one_process_serves_the_plugin_in_another_and_disabling_hide
     assert not served()  # the second process started while the plugin was disabled
     assert boss.get(base + "/live-routes/inner/hello", timeout=30).status_code == 404
 
-    assert admin.post(f"/admin/plugins/{PLUGIN}/enable").status_code == 302  # through the test's own app
+    assert web.post(f"/admin/plugins/{PLUGIN}/enable").status_code == 302  # through the test's own app
     assert served()
     assert boss.get(base + "/live-routes/things", timeout=30).text == "the live things page"
     assert second_process.api(token, API_PATH).json() == [{"name": "first thing"}]
@@ -248,14 +240,14 @@ def test_enabling_in_one_process_serves_the_plugin_in_another_and_disabling_hide
     assert NAV_LINK not in outsider.get(base + "/", timeout=30).text
     assert "See the live things" in boss.get(base + "/admin/roles/new", timeout=30).text
 
-    assert admin.post(f"/admin/plugins/{PLUGIN}/disable").status_code == 302
+    assert web.post(f"/admin/plugins/{PLUGIN}/disable").status_code == 302
     assert not served()
     assert boss.get(base + "/live-routes/inner/hello", timeout=30).status_code == 404
     hidden = second_process.api(token, API_PATH)
     assert hidden.json()["error"]["code"] == "not_found"
 
 
-def test_two_apps_of_one_deployment_follow_each_other_both_ways(app, admin):
+def test_two_apps_of_one_deployment_follow_each_other_both_ways(app, web):
     from flask import render_template_string
 
     from payvand.core.app import create_app
@@ -265,18 +257,18 @@ def test_two_apps_of_one_deployment_follow_each_other_both_ways(app, admin):
         runtime, other_runtime = app.extensions["payvand"], other.extensions["payvand"]
         assert PLUGIN in runtime.plugins.enabled and PLUGIN in other_runtime.plugins.enabled
         other_runtime.disable_plugin(PLUGIN)  # through the other app this time
-        hidden = admin.get("/live-routes/things")
+        hidden = web.get("/live-routes/things")
         assert hidden.status_code == 404 and hidden.headers.get("X-Live-Routes-Own") is None
-        assert admin.get("/").headers.get("X-Live-Routes") is None
+        assert web.get("/").headers.get("X-Live-Routes") is None
         assert VIEW not in runtime.permissions()
         with app.test_request_context("/"):  # a template linking to a disabled plugin's page still renders
             assert render_template_string("{{ url_for('live_routes.things') }}") == "/live-routes/things"
             assert render_template_string("{{ live_routes_marker | default('none') }}") == "none"
 
         other_runtime.enable_plugin(PLUGIN)
-        shown = admin.get("/live-routes/things")
+        shown = web.get("/live-routes/things")
         assert shown.text == "the live things page" and shown.headers.get("X-Live-Routes-Own") == "on"
-        assert admin.get("/").headers.get("X-Live-Routes") == "on"
+        assert web.get("/").headers.get("X-Live-Routes") == "on"
         assert runtime.permissions()[VIEW] == (PLUGIN, "See the live things")
         with app.test_request_context("/"):
             assert render_template_string("{{ live_routes_marker }}") == "from the live routes plugin"
@@ -284,21 +276,21 @@ def test_two_apps_of_one_deployment_follow_each_other_both_ways(app, admin):
         other.extensions["payvand"].engine.dispose()
 
 
-def test_the_document_without_a_disabled_plugin_is_the_document_of_an_app_without_it(app, admin, api):
+def test_the_document_without_a_disabled_plugin_is_the_document_of_an_app_without_it(app, web, api):
     from payvand.core.app import create_app
 
     enabled = api.get("/api/v1/openapi.json").json
     assert API_PATH in enabled["paths"] and "LiveThingOut" in enabled["components"]["schemas"]
     assert PLUGIN in [tag["name"] for tag in enabled["tags"]]
 
-    admin.post(f"/admin/plugins/{PLUGIN}/disable")
+    web.post(f"/admin/plugins/{PLUGIN}/disable")
     disabled = api.get("/api/v1/openapi.json").json
     never = create_app({**app.config, "PAYVAND_EXTRA_PLUGINS": []})  # the same deployment, plugin not installed
     try:
         assert disabled == never.test_client().get("/api/v1/openapi.json").json
     finally:
         never.extensions["payvand"].engine.dispose()
-    admin.post(f"/admin/plugins/{PLUGIN}/enable")
+    web.post(f"/admin/plugins/{PLUGIN}/enable")
     assert api.get("/api/v1/openapi.json").json == enabled
 
 
@@ -314,12 +306,12 @@ def test_only_the_plugins_payvand_plugins_lets_run_get_routes(app):
         forced.extensions["payvand"].engine.dispose()
 
 
-def test_the_gate_asks_the_database_nothing(api, admin, count_queries):
-    admin.post(f"/admin/plugins/{PLUGIN}/disable")
+def test_the_gate_asks_the_database_nothing(api, web, count_queries):
+    web.post(f"/admin/plugins/{PLUGIN}/disable")
     with count_queries() as queries:  # the periodic refresh check paused: what is left is per request
         hidden = api.get(API_PATH)
     assert hidden.status_code == 404 and queries == []
-    admin.post(f"/admin/plugins/{PLUGIN}/enable")
+    web.post(f"/admin/plugins/{PLUGIN}/enable")
     with count_queries() as queries:
         assert api.get(API_PATH).status_code == 200
     assert queries and all("core_api_token" in statement for statement in queries)  # the token, nothing else
