@@ -7,19 +7,19 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Flask, g, request
+from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
-from flask_smorest import Blueprint as SmorestBlueprint
 from werkzeug.exceptions import HTTPException, NotFound
 
 from payvand.core import idempotency
 from payvand.core.api import customers as customers_api
 from payvand.core.api import interactions as interactions_api
 from payvand.core.api import plugins as plugins_api
-from payvand.core.api.base import API_BLUEPRINT_PREFIX, API_PREFIX, init_api
+from payvand.core.api.base import API_PREFIX, init_api
 from payvand.core.api.errors import ApiError, error_response, from_api_error, from_http_exception
 from payvand.core.auth import actor_for_token
 from payvand.core.config import build_config
+from payvand.core.plugin_routes import PluginRoutes, register_plugin_blueprints
 from payvand.core.plugins import PluginError
 from payvand.core.runtime import Runtime
 from payvand.core.web.errors import error_page, handle_ui_error
@@ -62,9 +62,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api = init_api(app)
     for blueprint in CORE_API_BLUEPRINTS:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX + (blueprint.url_prefix or ""))
-    owners = _register_plugin_blueprints(app, api, runtime)
+    routes = register_plugin_blueprints(app, api, runtime)  # every installed plugin's, active or not
 
-    _install_request_hooks(app, runtime, owners)
+    _install_request_hooks(app, runtime, routes)
     idempotency.install(app)  # after the API's authentication: keys belong to the principal
     _install_error_handlers(app)
     from payvand.core.web import init_web
@@ -76,26 +76,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def _register_plugin_blueprints(app: Flask, api: Any, runtime: Runtime) -> dict[str, str]:
-    owners: dict[str, str] = {}
-    for plugin_name, blueprints in runtime.plugins.call_by_plugin("payvand_blueprints").items():
-        for blueprint in blueprints if isinstance(blueprints, (list, tuple)) else [blueprints]:
-            try:
-                if isinstance(blueprint, SmorestBlueprint):
-                    prefix = blueprint.url_prefix or f"/{plugin_name}"
-                    api.register_blueprint(blueprint, url_prefix=API_PREFIX + prefix)
-                    owners[API_BLUEPRINT_PREFIX + blueprint.name] = plugin_name
-                elif isinstance(blueprint, Blueprint):
-                    app.register_blueprint(blueprint)
-                    owners[blueprint.name] = plugin_name
-                else:
-                    raise TypeError(f"payvand_blueprints returned {type(blueprint).__name__}, not a Blueprint")
-            except Exception as exc:
-                runtime.plugins.report_error(plugin_name, "payvand_blueprints", exc)
-    return owners
-
-
-def _install_request_hooks(app: Flask, runtime: Runtime, owners: dict[str, str]) -> None:
+def _install_request_hooks(app: Flask, runtime: Runtime, routes: PluginRoutes) -> None:
     from payvand.core import db
 
     @app.before_request
@@ -115,7 +96,7 @@ def _install_request_hooks(app: Flask, runtime: Runtime, owners: dict[str, str])
         if request.endpoint == "static":
             return None
         runtime.refresh_plugins()  # picks up `payvand plugins enable/disable` from other processes
-        owner = owners.get(request.blueprint or "")
+        owner = routes.owner(request.blueprint)  # no query: the refresh above is the only one
         if owner is not None and owner not in runtime.plugins.enabled:
             if request.path.startswith("/api/"):
                 return error_response(404, "not_found", "The plugin serving this route is disabled.")

@@ -4,9 +4,11 @@ Which plugins are enabled is recorded per deployment in `PluginState` (overridab
 `PAYVAND_PLUGINS` configuration key or environment variable). Enabling or disabling a plugin
 bumps a generation counter in the settings table; every process compares it with the one it
 activated (at most every `PAYVAND_PLUGIN_REFRESH_SECONDS`, default 2) and re-activates its
-plugins when it moved, so `payvand plugins disable` takes effect in running servers and
-workers without a restart. A plugin enabled while a server runs gets its hooks at once and
-its routes at the server's next start (Flask cannot add routes to a running app).
+plugins when it moved, so `payvand plugins enable/disable` takes effect in running servers and
+workers without a restart: hooks, menu entries, permissions, and pages and API routes (the app
+registers every installed plugin's routes at start and serves them only while the plugin is
+active: `payvand.core.plugin_routes`). Only a plugin installed after a process started needs
+that process restarted.
 """
 
 from __future__ import annotations

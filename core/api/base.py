@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import base64
+import copy
+import dataclasses
 import functools
 import http
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from apispec import BasePlugin
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import Schema
@@ -29,11 +31,21 @@ API_PREFIX = "/api/v1"
 CORE_BLUEPRINTS = frozenset({"customers", "interactions", "plugins"})
 
 _WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
+_HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 _BODY_ERRORS = (400, 413, 415, 422)
 
 
 #: Flask registers API blueprints as `api_<name>`: see `Api.register_blueprint`.
 API_BLUEPRINT_PREFIX = "api_"
+
+
+@dataclasses.dataclass
+class DocumentParts:
+    """What one plugin's API blueprints added to the OpenAPI document."""
+
+    operations: set[tuple[str, str]] = dataclasses.field(default_factory=set)
+    schemas: set[str] = dataclasses.field(default_factory=set)
+    tags: set[str] = dataclasses.field(default_factory=set)
 
 
 class Api(SmorestApi):
@@ -43,26 +55,91 @@ class Api(SmorestApi):
     their own error pages, so anything outside the API is handed back to Flask. Error
     responses are documented per operation (see `ErrorResponsesPlugin`) instead of a
     catch-all `default`, so the document says which statuses each route can answer.
+
+    The routes of every installed plugin are registered at start, enabled or not (see
+    `payvand.core.plugin_routes`); the document served at `/api/v1/openapi.json` leaves out
+    what the plugins inactive in this process added (`document`).
     """
 
     ERROR_SCHEMA = ErrorOut
     DEFAULT_ERROR_RESPONSE_NAME = None  # type: ignore[assignment]
 
-    def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.owned: dict[str, DocumentParts] = {}
+        self._documents: dict[frozenset[str], dict[str, Any]] = {}
+        super().__init__(*args, **kwargs)
+
+    def register_blueprint(self, blp: Any, *, parameters: Any = None, owner: str | None = None,
+                           **options: Any) -> None:
         """Register an API blueprint under the Flask name `api_<name>`, documented under the tag `<name>`.
 
         The prefix leaves the plain name (`customers`) to the staff UI's blueprint of the same
-        area; the OpenAPI tag stays the plain name.
+        area; the OpenAPI tag stays the plain name. `owner` names the plugin serving it: what
+        the blueprint adds to the document is left out while that plugin is inactive.
         """
+        operations, schemas = self._operations(), set(self.spec.components.schemas)
         flask_name = options.setdefault("name", f"{API_BLUEPRINT_PREFIX}{blp.name}")
         self._app.extensions["flask-smorest"]["blp_name_to_api"][flask_name] = self
         self._app.register_blueprint(blp, **options)
         blp.register_views_in_doc(self, self._app, self.spec, name=flask_name, parameters=parameters)
-        for operations in self.spec._paths.values():  # apispec keeps no public way to retag
-            for operation in operations.values():
+        for path_operations in self.spec._paths.values():  # apispec keeps no public way to retag
+            for operation in path_operations.values():
                 if isinstance(operation, dict) and operation.get("tags") == [flask_name]:
                     operation["tags"] = [blp.name]
         self.spec.tag({"name": blp.name, "description": blp.description})
+        if owner is not None:
+            parts = self.owned.setdefault(owner, DocumentParts())
+            parts.operations |= self._operations() - operations
+            parts.schemas |= set(self.spec.components.schemas) - schemas
+            parts.tags.add(blp.name)
+        self._documents.clear()
+
+    def _operations(self) -> set[tuple[str, str]]:
+        return {(path, method) for path, operations in self.spec._paths.items()
+                for method in operations if method in _HTTP_METHODS}
+
+    def document(self, hidden: Iterable[str] = ()) -> dict[str, Any]:
+        """The OpenAPI document without what the plugins in `hidden` added (a shared copy: do not change it).
+
+        Their operations go, then paths left without one, their tags no remaining operation
+        uses, and their component schemas nothing left refers to. Made once per set.
+        """
+        key = frozenset(hidden) & frozenset(self.owned)
+        document = self._documents.get(key)
+        if document is None:
+            document = self._documents[key] = self._without(key)
+        return document
+
+    def _without(self, hidden: frozenset[str]) -> dict[str, Any]:
+        document: dict[str, Any] = copy.deepcopy(self.spec.to_dict())  # to_dict hands out apispec's own dicts
+        if not hidden:
+            return document
+        parts = [self.owned[name] for name in hidden]
+        paths = document.get("paths", {})
+        for path, method in set().union(*(p.operations for p in parts)):
+            operations = paths.get(path, {})
+            operations.pop(method, None)
+            if not any(key in _HTTP_METHODS for key in operations):
+                paths.pop(path, None)
+        used = {tag for operations in paths.values() for key, operation in operations.items()
+                if key in _HTTP_METHODS for tag in operation.get("tags", [])}
+        hidden_tags = set().union(*(p.tags for p in parts)) - used
+        if "tags" in document:
+            document["tags"] = [tag for tag in document["tags"] if tag.get("name") not in hidden_tags]
+        schemas = document.get("components", {}).get("schemas", {})
+        unused = set().union(*(p.schemas for p in parts)) - _referenced_schemas(document)
+        for name in unused:
+            schemas.pop(name, None)
+        return document
+
+    def _openapi_json(self) -> Response:
+        """Serve the document of this process's active plugins (flask-smorest's route calls this)."""
+        from flask import json as flask_json
+
+        active = set(current_app.extensions["payvand"].plugins.enabled)
+        document = self.document(set(self.owned) - active)
+        return current_app.response_class(flask_json.dumps(document, indent=2, sort_keys=False),
+                                          mimetype="application/json")
 
     def handle_http_exception(self, error: Any) -> Any:
         from payvand.core.api.errors import from_http_exception
@@ -101,6 +178,36 @@ def _refuse_unstorable_text() -> None:
     errors.update(unstorable_fields(query))
     if errors:  # the same shape as a schema's 422: {"field": [messages]}
         raise ApiError(422, "The request has invalid fields.", fields=errors)
+
+
+def _referenced_schemas(document: dict[str, Any]) -> set[str]:
+    """The component schemas `document` refers to from outside them, directly or through others."""
+    prefix = "#/components/schemas/"
+    schemas = document.get("components", {}).get("schemas", {})
+
+    def refs(node: Any) -> set[str]:
+        found: set[str] = set()
+        stack = [node]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                ref = item.get("$ref")
+                if isinstance(ref, str) and ref.startswith(prefix):
+                    found.add(ref[len(prefix):])
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+        return found
+
+    outside = {key: value for key, value in document.items() if key != "components"}
+    outside["components"] = {key: value for key, value in document.get("components", {}).items() if key != "schemas"}
+    reached = refs(outside)
+    pending = list(reached)
+    while pending:
+        for name in refs(schemas.get(pending.pop(), {})) - reached:
+            reached.add(name)
+            pending.append(name)
+    return reached
 
 
 def _response_name(status: int) -> str:
@@ -241,6 +348,7 @@ def init_api(app: Flask) -> Api:
     from payvand.core.idempotency import IdempotencyKeyPlugin
 
     api = Api(app, spec_kwargs={"extra_plugins": [IdempotencyKeyPlugin(), ErrorResponsesPlugin(), OperationIdPlugin()]})
+    api.spec.options = copy.deepcopy(api.spec.options)  # `to_dict` merges the document into it: keep the config's clean
     init_operations(app)
     api.register_converter(IntegerConverter, integer_path_schema)
     from payvand.core.schemas import REFERENCED_SCHEMAS

@@ -58,11 +58,10 @@ def _override_note(env: CliEnv) -> str | None:
 
 #: What enabling changes in processes that are already running (docs/admin-guide.md, "Plugins").
 RESTART_NOTE = (
-    "Restart running servers and workers (`payvand run`, gunicorn, `payvand worker`) to load {name} "
-    "completely: its pages and API routes appear only after a restart, and a server or worker started "
-    "before {name} was installed (pip install) does not know it at all until then. Until they restart, "
-    "servers and workers that already knew it call its hooks (panels, menu entries, events, jobs) "
-    "within seconds."
+    "Running servers and workers that already knew {name} when they started serve its pages and API "
+    "routes and call its hooks (panels, menu entries, events, jobs) within seconds, without a restart. "
+    "Restart the servers and workers (`payvand run`, gunicorn, `payvand worker`) started before {name} "
+    "was installed (pip install): they do not know it at all until then."
 )
 
 

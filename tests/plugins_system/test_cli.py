@@ -172,9 +172,10 @@ def test_enable_says_plainly_what_needs_a_restart(url, tmp_path):
     finally:
         running.engine.dispose()
     text = " ".join(result.output.split())
-    assert "Restart running servers and workers (`payvand run`, gunicorn, `payvand worker`) to load cli_late" in text
-    assert "its pages and API routes appear only after a restart" in text
-    assert "started before cli_late was installed (pip install) does not know it at all until then" in text
+    assert ("Running servers and workers that already knew cli_late when they started serve its pages and API "
+            "routes and call its hooks (panels, menu entries, events, jobs) within seconds, without a restart") in text
+    assert ("Restart the servers and workers (`payvand run`, gunicorn, `payvand worker`) started before cli_late "
+            "was installed (pip install): they do not know it at all until then") in text
 
 
 def test_info_shows_meta_hooks_permissions_fields_and_recent_errors(url, tmp_path):

@@ -3,7 +3,8 @@ problems and the errors they raised, and clear those errors.
 
 The same operations as `payvand plugins list | enable | disable | check` (`core/cli/plugins.py`),
 through `Runtime.enable_plugin` / `disable_plugin`, which check `requires`, run migrations and
-tell other processes. Each change is written to the audit log.
+tell other processes; a change reaches every running process's hooks, pages and API routes
+within seconds (see `payvand.core.plugin_routes`). Each change is written to the audit log.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from flask_babel import gettext as _
 from payvand.core import audit
 from payvand.core import permissions as perm
 from payvand.core.models import PluginState
-from payvand.core.plugins import hook_functions, requirement_name, static_problems
+from payvand.core.plugins import requirement_name, static_problems
 from payvand.core.runtime import PluginStateError, Runtime
 from payvand.core.web.access import staff_required, staff_user
 
@@ -71,23 +72,6 @@ def plugin_rows(runtime: Runtime) -> list[dict[str, Any]]:
     return rows
 
 
-def pages_need_restart(name: str) -> bool:
-    """True when plugin `name` adds blueprints this running app has not registered.
-
-    Flask cannot add routes to a running app, so such pages appear after the next restart.
-    """
-    plugin = _runtime().plugins.installed.get(name)
-    function = hook_functions(plugin.obj).get("payvand_blueprints") if plugin else None
-    if function is None:
-        return False
-    try:
-        result = function()
-    except Exception:
-        return False
-    blueprints = result if isinstance(result, (list, tuple)) else [result]
-    return any(getattr(b, "name", None) not in current_app.blueprints for b in blueprints if b is not None)
-
-
 def _audit(action: str, name: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
     user = staff_user()
     actor = user if user is not None else audit.SYSTEM
@@ -125,8 +109,6 @@ def toggle(name: str, action: str) -> Any:
             message += " " + _("Migrations run: %(branches)s.", branches=", ".join(change.migrated))
         else:
             message += " " + _("No migrations were needed.")
-        if pages_need_restart(name):
-            message += " " + _("Its pages appear after the server restarts.")
         flash(message, "success")
         if not change.active and not change.overridden:
             problems = "; ".join(runtime.plugins.problems.get(name, []))
