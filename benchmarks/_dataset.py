@@ -659,11 +659,12 @@ def ensure_api_token(
 ) -> str:
     """A fresh API token for a staff user holding exactly `permissions` (created on first use)."""
     import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
     from payvand.core.auth import create_token
     from payvand.core.db import make_engine
     from payvand.core.models import User
     from payvand.core.services.users import create_user
-    from sqlalchemy.orm import Session
 
     engine = make_engine(url)
     try:

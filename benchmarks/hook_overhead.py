@@ -211,6 +211,7 @@ def main() -> None:
     log(f"create p50: none {base['p50']} ms, {names[1]} {loaded['p50']} ms (x{ratio_p50})")
 
     import sqlalchemy as sa
+
     from payvand.core.db import utcnow
     from payvand.core.models import OutboxEvent
 

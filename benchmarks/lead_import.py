@@ -73,7 +73,7 @@ def empty_database(path: Path) -> None:
 
 def prepared_rows(path: Path) -> list[tuple[Any, ...]]:
     """The rows of the file as sales_lead values, parsed beforehand (what the baseline inserts)."""
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     rows: list[tuple[Any, ...]] = []
     seen: set[str] = set()
     with path.open(encoding="utf-8", newline="") as handle:

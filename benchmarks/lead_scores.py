@@ -28,7 +28,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data"
 SHAPE = 1
-NOW = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 DOMAINS = ("gmail.com", "yahoo.com", "acme.ir", "behsaz.ir", "example.com", "outlook.com")
 SOURCES = ("web_form", "api", "import", "manual")
 UTM_SOURCES = (None, "google", "newsletter", "instagram", "linkedin")
@@ -36,16 +36,15 @@ KINDS = ("core.web_visit", "core.web_visit", "core.web_visit", "marketing.email_
 
 
 def _ts(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def build(path: Path, leads: int) -> None:
     """Create the schema from the migrations and load the rows with raw executemany."""
+    import payvand.plugins.sales as sales
     from payvand.core.db import make_engine
     from payvand.core.migrations.runner import upgrade
     from payvand.core.plugins import InstalledPlugin
-
-    import payvand.plugins.sales as sales
 
     path.unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{path}")

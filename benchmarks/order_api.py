@@ -35,6 +35,7 @@ TARGET_P95_MS = 30.0
 def _prepare(url: str, products: int) -> None:
     """A default price list with a price for every product, and the benchmark's API user's token."""
     import sqlalchemy as sa
+
     from payvand.core.db import make_engine
 
     engine = make_engine(url)
@@ -52,11 +53,11 @@ def _prepare(url: str, products: int) -> None:
 def _seed_postgres(url: str, customers: int, products: int) -> None:
     """Migrate an empty PostgreSQL database and load customers and products."""
     import sqlalchemy as sa
+
+    import payvand.plugins.sales as sales
     from payvand.core.db import make_engine
     from payvand.core.migrations.runner import upgrade
     from payvand.core.plugins import InstalledPlugin
-
-    import payvand.plugins.sales as sales
 
     engine = make_engine(url)
     upgrade(engine, [InstalledPlugin(name="sales", obj=sales, meta=sales.meta, source="payvand.plugins.sales")])

@@ -134,10 +134,9 @@ def main() -> None:
 def time_moves(engine, raw: sqlite3.Connection, repeat: int) -> dict:
     """Median time of `move_deal` + flush (top, middle, bottom of a big column; into Won), rolled back
     after each; baseline: a raw one-row UPDATE by id with commit."""
+    from payvand.core.db import bind_session
     from payvand.plugins.sales.models import Deal
     from payvand.plugins.sales.services import pipeline as svc
-
-    from payvand.core.db import bind_session
 
     out = {}
     with Session(engine) as s, bind_session(s):  # moves are audited in the current session

@@ -357,9 +357,10 @@ def main() -> None:
     args = parser.parse_args()
 
     data = ensure_dataset(args.customers, args.interactions, rebuild=args.rebuild)
+    from sqlalchemy import event
+
     from payvand.core import permissions as perm
     from payvand.core.app import create_app
-    from sqlalchemy import event
 
     token = ensure_api_token(data.url, [perm.CUSTOMER_VIEW, perm.INTERACTION_VIEW])
     workdir = tempfile.TemporaryDirectory(prefix="payvand-bench-")

@@ -127,6 +127,7 @@ def build_sqlite(path: Any) -> None:
 def build_postgres(url: str) -> None:
     """Migrate the PostgreSQL database and load the rows with COPY (once: skipped when orders exist)."""
     import sqlalchemy as sa
+
     from payvand.core.db import make_engine
     from payvand.core.migrations.runner import upgrade
 
@@ -257,6 +258,7 @@ def main() -> None:
         url, backend = f"sqlite:///{path}", "sqlite"
 
     import sqlalchemy as sa
+
     from payvand.core.app import create_app
     from payvand.core.db import bind_session
     from payvand.plugins import sales

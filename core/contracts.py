@@ -14,7 +14,7 @@ import dataclasses
 import datetime as dt
 import decimal
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias, Union
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -22,14 +22,14 @@ if TYPE_CHECKING:
 FieldType = Literal["string", "text", "integer", "decimal", "boolean", "date", "choice"]
 
 #: A value that serialises to JSON as it is: what exports and event payloads are made of.
-JSONValue: TypeAlias = Union[None, bool, int, float, str, Sequence["JSONValue"], Mapping[str, "JSONValue"]]
+JSONValue: TypeAlias = None | bool | int | float | str | Sequence["JSONValue"] | Mapping[str, "JSONValue"]
 
 #: What `payvand_customer_export` returns: the plugin's part of a customer's export document,
 #: placed under the plugin's name (e.g. `{"orders": [{"number": "O-1405-000001", ...}]}`).
 CustomerExport: TypeAlias = Mapping[str, JSONValue]
 
 #: What `payvand_customer_erase` returns: `{audit object type: ids of the records erased}`.
-ErasedRecords: TypeAlias = Mapping[str, Sequence[Union[int, str]]]
+ErasedRecords: TypeAlias = Mapping[str, Sequence[int | str]]
 
 #: What `payvand_customer_updated` receives as `changes`: `{customer id: {field: [old, new]}}`.
 CustomerChanges: TypeAlias = Mapping[int, Mapping[str, Sequence[JSONValue]]]

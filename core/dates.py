@@ -36,7 +36,7 @@ __all__ = [
 
 MIN_BUSINESS_DATE = dt.date(1900, 1, 1)
 MAX_BUSINESS_DATE = dt.date(2199, 12, 31)
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 
 
 def in_business_range(value: dt.date | dt.datetime) -> bool:

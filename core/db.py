@@ -53,7 +53,7 @@ class Base(DeclarativeBase):
 
 def utcnow() -> dt.datetime:
     """The current time as an aware UTC datetime."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class UTCDateTime(sa.TypeDecorator[dt.datetime]):
@@ -71,7 +71,7 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given; Payvand stores aware UTC timestamps")
-        value = value.astimezone(dt.timezone.utc)
+        value = value.astimezone(dt.UTC)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
@@ -82,8 +82,8 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
         if isinstance(value, str):
             value = dt.datetime.fromisoformat(value)
         if value.tzinfo is None:
-            return value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc)
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
 
 
 class ExactDecimal(sa.TypeDecorator[decimal.Decimal]):

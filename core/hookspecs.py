@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     import click
     from flask import Blueprint
 
+    from payvand.core.actor import Actor
     from payvand.core.contracts import (
         ChannelSpec,
         ConfigKey,
@@ -78,7 +79,6 @@ if TYPE_CHECKING:
         SettingSpec,
         Subscription,
     )
-    from payvand.core.actor import Actor
     from payvand.core.models import Customer, Interaction
 
 PROJECT = "payvand"

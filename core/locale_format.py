@@ -28,6 +28,7 @@ import jdatetime
 from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
+
 from payvand.core.dates import RANGE_MESSAGE, in_business_range
 from payvand.core.digits import to_latin_digits, to_persian_digits
 

@@ -17,6 +17,7 @@ import unicodedata
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+
 from payvand.core.digits import (
     ARABIC_DIGITS,
     PERSIAN_DIGITS,

@@ -26,9 +26,9 @@ from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from payvand.core.actor import Actor
 from payvand.core import db
 from payvand.core import permissions as core_permissions
+from payvand.core.actor import Actor
 from payvand.core.config import CORE_KEYS, resolve_plugin_keys
 from payvand.core.contracts import (
     ChannelSpec,

@@ -11,8 +11,8 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from payvand.core.contracts import CustomerField
-from payvand.core.db import MAX_ID
 from payvand.core.dates import BusinessDate, BusinessDateTime, business_date
+from payvand.core.db import MAX_ID
 from payvand.core.models import CustomerKind, Direction, LifecycleStage
 from payvand.core.normalize import (
     NormalizationError,
@@ -35,7 +35,7 @@ def _no_tag_separator(tag: str) -> None:
     if TAG_SEPARATOR in tag:
         raise ValidationError(TAG_SEPARATOR_MESSAGE)
 _LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 
 #: Oldest birthday (interaction times: the business-date range of `payvand.core.dates`).
 MIN_BIRTHDAY = dt.date(1900, 1, 1)

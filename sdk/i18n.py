@@ -17,6 +17,7 @@ import datetime as dt
 from typing import Any
 
 from flask_babel import gettext, lazy_gettext
+
 from payvand.core.digits import to_latin_digits, to_persian_digits
 from payvand.core.locale_format import parse_date, parse_number
 from payvand.core.web.i18n import N_  # marks texts declared as data for extraction

@@ -26,6 +26,8 @@ import decimal
 from collections.abc import Iterator
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from payvand.core.actor import ANONYMOUS, SYSTEM, Actor, current_actor
 from payvand.core.db import (
     Base,
@@ -40,8 +42,8 @@ from payvand.core.db import (
 from payvand.core.importing.guard import guard as csv_guard  # CSV writing: the formula guard
 from payvand.core.importing.source import CsvSource  # CSV reading: encoding, delimiter
 from payvand.core.importing.source import SourceError as CsvSourceError
-from payvand.core.models import Customer, CustomerEmail, Interaction, User
 from payvand.core.locks import transaction_lock
+from payvand.core.models import Customer, CustomerEmail, Interaction, User
 from payvand.core.normalize import NormalizationError, keep_text, normalize_email, normalize_phone
 from payvand.core.normalize import clean_text as clean_name
 from payvand.core.normalize import fold as fold_text
@@ -50,7 +52,6 @@ from payvand.core.records import get_visible, may_see, restrict
 from payvand.core.schemas import CustomerOut, InteractionOut
 from payvand.core.services.interactions import InteractionError, Source, build_interaction, record
 from payvand.sdk import _context
-from sqlalchemy.orm import Session
 
 __all__ = [
     # who acts and what they may see
@@ -173,6 +174,7 @@ def create_customer(data: dict[str, Any], *, source: str = "plugin") -> Customer
     invalid input. The caller commits.
     """
     from marshmallow import ValidationError
+
     from payvand.core.api.errors import ApiError
     from payvand.core.schemas import CustomerIn
     from payvand.core.services.customers import create_customer as create
@@ -209,8 +211,9 @@ def search_customers(q: str, limit: int = 10) -> list[Customer]:
     queries whatever the number); an empty `q` finds nothing.
     """
     import sqlalchemy as sa
-    from payvand.core.services.customer_list import search_filter
     from sqlalchemy.orm import selectinload
+
+    from payvand.core.services.customer_list import search_filter
 
     if not q or not q.strip():
         return []

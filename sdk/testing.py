@@ -48,8 +48,8 @@ import itertools
 import os
 import re
 import shutil
-from html.parser import HTMLParser
 from collections.abc import Callable, Iterator
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +95,7 @@ def payvand_config() -> dict[str, Any]:
 
 
 def _plugin_key(plugins: list[Any]) -> tuple[str, ...]:
-    return tuple(sorted(p if isinstance(p, str) else getattr(p, "meta").name for p in plugins))
+    return tuple(sorted(p if isinstance(p, str) else p.meta.name for p in plugins))
 
 
 def _make_config(plugins: list[Any], url: str, instance: Path, extra: dict[str, Any]) -> dict[str, Any]:
@@ -126,7 +126,7 @@ def _migrate(url: str, plugins: list[Any], instance: Path) -> None:
     del make_engine
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _worker_url(url: str) -> str:
     """Under pytest-xdist, give each worker its own PostgreSQL database (created on demand)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
@@ -327,7 +327,7 @@ def make_interaction(runtime: Any) -> Callable[..., Any]:
     from payvand.core.services.interactions import build_interaction, record
 
     def factory(customer_id: int, kind: str = "core.note", channel: str = "phone", summary: str = "A note", **kwargs: Any) -> Any:
-        kwargs.setdefault("occurred_at", dt.datetime.now(dt.timezone.utc))
+        kwargs.setdefault("occurred_at", dt.datetime.now(dt.UTC))
         with runtime.sessionmaker.begin() as session:
             interaction = record(session, build_interaction(customer_id, kind, channel, summary, **kwargs))
             session.flush()
@@ -1334,14 +1334,6 @@ def assert_csv_round_trip(export: Callable[[], str], load: Callable[[str], Any],
 # --------------------------------------------------------------------------- page checks
 # Checks of rendered pages in both languages (user text isolated, one number format, no English
 # left in Persian pages); pure functions, documented in `payvand.sdk.page_checks`.
-from payvand.sdk.page_checks import (  # noqa: E402
-    assert_isolated,
-    english_words,
-    foreign_number_formats,
-    isolate,
-    unisolated,
-    visible_text,
-)
 
 
 

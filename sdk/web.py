@@ -15,6 +15,7 @@ from __future__ import annotations
 import time as _clock
 
 from flask import current_app, g, has_app_context
+
 from payvand.core.api.base import ApiBlueprint, require
 from payvand.core.api.errors import ApiError
 from payvand.core.uploads import (

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+
 from payvand.core.importer import ImportOptions, import_customers
 from payvand.core.importing.export import export_customers
 from payvand.core.models import Customer, CustomerConsent, CustomerEmail, CustomerPhone, CustomerTag

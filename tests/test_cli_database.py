@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from cli_results import assert_one_line_error, ok
+from click.testing import CliRunner
 
 from payvand.core.cli import cli
 

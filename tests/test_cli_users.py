@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from cli_results import assert_one_line_error, ok
 from click.testing import CliRunner, Result
+
 from payvand.core.auth import verify_password
 from payvand.core.cli import cli
-from cli_results import assert_one_line_error, ok
 from payvand.core.models import ApiToken, AuditLog, User
 
 Invoke = Callable[..., Result]

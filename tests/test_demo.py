@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+
 from payvand.core.demo import CUSTOMER_BATCH, INTERACTION_BATCH, has_customers, load_demo
 from payvand.core.models import (
     AuditLog,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pathlib
 
 import pytest
+
 from payvand.core.digits import (
     ARABIC_DIGITS,
     LATIN_DIGITS,

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from customer_csv import export_text, import_text, wipe_customers
+
 from payvand.core.importer import ImportOptions, import_customers
 from payvand.core.importing.guard import FORMULA_START, guard, is_payvand_export, unguard
 from payvand.core.models import Customer, CustomerTag

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from payvand.core.models import Customer, Interaction
 from payvand.core.normalize import clean_text, fold, keep_text
 from payvand.sdk import CustomerField, PluginMeta, hookimpl
-from payvand.sdk.testing import PERSIAN_FREE_TEXT, assert_text_kept
+from payvand.sdk.testing import assert_text_kept
 
 
 def test_interaction_summary_from_the_staff_page_keeps_its_digits(web, make_customer, db_session):

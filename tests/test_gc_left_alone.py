@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+
 from payvand.core.cli import cli
 from payvand.core.importer import ImportOptions, import_customers
 

@@ -546,7 +546,7 @@ def test_a_key_filter_false_positive_is_confirmed_against_the_database(runtime):
 def test_returning_fallback_gives_ids_in_row_order(runtime):
     from payvand.core.importing.tables import insert_returning_ids
 
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     rows = [
         {
             "kind": "person",

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+
 from payvand.core.importer import ImportOptions, ImportProgress, ImportReport, import_customers
 from payvand.core.models import Customer, CustomerEmail, CustomerPhone
 

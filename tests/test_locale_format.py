@@ -10,6 +10,7 @@ import jdatetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from payvand.core.locale_format import (
     direction,
     format_date,

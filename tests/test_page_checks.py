@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from payvand.sdk.testing import assert_isolated, english_words, foreign_number_formats, isolate, unisolated
 
 NAME = "Ali (علی) Co."

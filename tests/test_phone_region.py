@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+
 from payvand import sdk
 from payvand.core import settings as core_settings
 from payvand.core.cli import cli
 from payvand.core.importer import import_customers
 from payvand.core.models import CustomerPhone, Setting
-
 from tests.web.test_imports import job_id_from, start, upload, wait_for
 
 LOCAL = "030 12345678"

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+
 from payvand.sdk import (
     ANONYMOUS,
     SYSTEM,

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from click.testing import CliRunner
 from cli_results import assert_one_line_error, ok
+from click.testing import CliRunner
 from plugins_system.entrypoints import write_dist_info
 
 from payvand.core.cli import cli

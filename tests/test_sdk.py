@@ -7,8 +7,8 @@ import types
 import pytest
 
 import payvand.sdk as sdk
-from payvand.sdk import pdf
 from payvand.core.models import Interaction, Setting
+from payvand.sdk import pdf
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 

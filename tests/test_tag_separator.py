@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from customer_csv import export_text, import_text, wipe_customers
+
 from payvand.core.importer import ImportOptions, import_customers
 from payvand.core.models import CustomerTag
 from payvand.core.schemas import TAG_SEPARATOR_MESSAGE
@@ -77,6 +78,7 @@ def test_the_sdk_refuses_the_separator_too(make_customer, tag):
 def test_the_migration_rewrites_stored_tags_holding_the_separator(tmp_path):
     """Tags saved before the rule get "/" for "|" (a duplicate the customer already has is dropped)."""
     from alembic import command
+
     from payvand.core.migrations.runner import branch_config
 
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")  # no FK enforcement: tag rows alone

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from payvand.plugins.sales import permissions as perm
 from payvand.sdk.testing import ActorRows, WebClient, assert_rows_isolated
 

@@ -59,7 +59,7 @@ class Timeline(MethodView):
             when, last_id = decode_cursor(args["cursor"], 2)
             last_id = cursor_id(last_id)
             try:
-                when = dt.datetime.fromisoformat(when).astimezone(dt.timezone.utc)
+                when = dt.datetime.fromisoformat(when).astimezone(dt.UTC)
             except (TypeError, ValueError, OverflowError):
                 raise bad_cursor() from None
             query = query.where(sa.or_(

@@ -18,9 +18,9 @@ from typing import Any, TypeVar
 
 import click
 import sqlalchemy as sa
-from payvand.core.cli.common import (CliEnv, CliError, creates_database, friendly_errors, one_line, pass_env,
-                                     require_ready)
 from sqlalchemy.exc import SQLAlchemyError
+
+from payvand.core.cli.common import CliEnv, CliError, creates_database, friendly_errors, one_line, pass_env, require_ready
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -15,10 +15,11 @@ from typing import Any
 
 import click
 import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
 from payvand.core import audit
 from payvand.core.actor import Actor
 from payvand.core.cli.common import CliEnv, CliError, friendly_errors, pass_env, require_ready
-from sqlalchemy.orm import Session, selectinload
 
 CLI_ACTOR = Actor.system("cli")
 MIN_PASSWORD_LENGTH = 10

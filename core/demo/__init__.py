@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
 from payvand.core import audit, events
 from payvand.core.actor import Actor
 from payvand.core.db import utcnow
@@ -31,7 +33,6 @@ from payvand.core.models import (
     CustomerTag,
 )
 from payvand.core.services.interactions import record_many
-from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = ["DEFAULT_SEED", "DemoResult", "has_customers", "load_demo"]
 

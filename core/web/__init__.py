@@ -21,6 +21,7 @@ from payvand.core.web.nav import ADMIN_GROUP, nav_groups, nav_links
 from payvand.core.web.security import install_security_headers, secure_cookies
 from payvand.core.web.sessions import ServerSessionInterface, make_store
 
+
 def _is_ui_request() -> bool:
     return not request.path.startswith("/api/")
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import functools
-from urllib.parse import urlsplit
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Response, abort, g, has_request_context, redirect, request, url_for

@@ -19,7 +19,6 @@ from payvand.core.models import User
 from payvand.core.web.access import load_staff_user, local_path, staff_required, staff_user
 from payvand.core.web.forms import FormResult, parse_form
 
-
 #: Failed logins allowed per address and account in the window, and per address overall.
 LOGIN_FAILURES_PER_ACCOUNT = "5 per 15 minutes"
 LOGIN_FAILURES_PER_ADDRESS = "50 per 15 minutes"

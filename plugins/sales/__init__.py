@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from payvand.sdk import N_, Actor, NavItem, PermissionSpec, PluginMeta, hookimpl, lazy_gettext
-
 from payvand.plugins.sales import models  # noqa: F401 - the plugin's tables, for its migrations
 from payvand.plugins.sales import permissions as perm
+from payvand.sdk import N_, Actor, NavItem, PermissionSpec, PluginMeta, hookimpl, lazy_gettext
 
 meta = PluginMeta(
     name="sales",

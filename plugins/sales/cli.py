@@ -88,8 +88,8 @@ def import_products_command(file: str, batch_size: int) -> None:
 @click.argument("names", nargs=-1)
 def sync_catalogs(names: tuple[str, ...]) -> None:
     """Import the products of outside catalogs other plugins offer (`payvand_catalogs`); all, or NAMES."""
-    from payvand.sdk import call_hook
     from payvand.plugins.sales.services.catalog import CatalogError, sync_catalog
+    from payvand.sdk import call_hook
 
     with transaction() as session:
         catalogs = [c for c in call_hook("payvand_catalogs") if not names or c.name in names]

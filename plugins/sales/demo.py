@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+
 from payvand.plugins.sales.models import (
     Deal,
     DealStageChange,
@@ -250,13 +251,13 @@ def _activities(rng: random.Random, now: dt.datetime, deals: list[Deal]) -> int:
             day = (now.astimezone(tehran) + dt.timedelta(days=rng.randint(-10, 30))).date()
             due = dt.datetime.combine(day, dt.time(rng.choice((9, 10, 11, 14, 15, 16)), rng.choice((0, 30))), tehran)
             data = {"kind": kind, "subject": rng.choice(ACTIVITY_SUBJECTS[kind]), "deal_id": deal.id,
-                    "owner_id": deal.owner_id, "due_at": due.astimezone(dt.timezone.utc)}
+                    "owner_id": deal.owner_id, "due_at": due.astimezone(dt.UTC)}
             if due > now:
-                data["remind_at"] = (due - dt.timedelta(minutes=30)).astimezone(dt.timezone.utc)
+                data["remind_at"] = (due - dt.timedelta(minutes=30)).astimezone(dt.UTC)
             activity = activities.create_activity(s, data)
             if due < now and rng.random() < 0.6:
                 activities.complete_activity(s, activity)
-                activity.done_at = due.astimezone(dt.timezone.utc)
+                activity.done_at = due.astimezone(dt.UTC)
                 s.execute(sa.update(Interaction).where(Interaction.source_type == "sales.activity",
                                                        Interaction.source_id == str(activity.id))
                           .values(occurred_at=activity.done_at))

@@ -7,6 +7,7 @@ import itertools
 
 import pytest
 import sqlalchemy as sa
+
 from payvand.core.idempotency import HEADER, fingerprint
 from payvand.core.models import Customer, IdempotencyKey, Interaction
 from payvand.sdk.testing import assert_idempotent

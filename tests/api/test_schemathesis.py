@@ -22,7 +22,6 @@ from schemathesis.specs.openapi.checks import (
 )
 
 
-
 def _negates_our_token(case) -> bool:
     """True when a negative case's mutations include the Authorization header.
 

@@ -94,7 +94,7 @@ def load_sample_data(runtime: Any, make_customer: Callable[..., Any],
     def load() -> dict[str, int]:
         from payvand.core.demo import load_demo
 
-        now = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.timezone.utc)
+        now = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
         load_demo(runtime.sessionmaker, customers=30, interactions=300, now=now)
         first = make_customer(given_name="Maryam", family_name="Ahmadi", emails=["maryam.ahmadi@example.com"],
                               phones=["09121234567"], tags=["vip"])

@@ -137,7 +137,7 @@ def test_timeline_filters_by_channel_and_loads_more_than_one_page(
         make_interaction: Callable[..., Any]) -> None:
     page = signed_in
     customer = make_customer(given_name="Leila", family_name="Moradi")
-    start = dt.datetime(2026, 1, 1, 8, 0, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2026, 1, 1, 8, 0, tzinfo=dt.UTC)
     for n in range(30):  # 30 phone notes, newest last
         make_interaction(customer.id, kind="core.note", channel="phone", summary=f"Phone note {n:02d}",
                          occurred_at=start + dt.timedelta(hours=n))
@@ -179,7 +179,7 @@ def test_switching_to_persian_gives_rtl_and_jalali_dates_and_back_to_english(
     page = signed_in
     customer = make_customer(given_name="Ali", family_name="Tehrani")
     make_interaction(customer.id, kind="core.call", channel="phone", summary="Autumn call",
-                     occurred_at=dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.timezone.utc))
+                     occurred_at=dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC))
     page.goto(live_server.at(f"/customers/{customer.id}"))
     html = page.locator("html")
     expect(html).to_have_attribute("dir", "ltr")

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from plugins_system.entrypoints import installed
 
 HERE = Path(__file__).parent

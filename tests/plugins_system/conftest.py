@@ -25,7 +25,6 @@ def only_test_plugins_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.metadata
 
     from payvand.core import plugins
-
     from plugins_system.entrypoints import installed_by_tests
 
     real = importlib.metadata.entry_points

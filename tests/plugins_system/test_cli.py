@@ -9,14 +9,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from cli_results import without_database_line
 from click.testing import CliRunner
 
 from payvand.core.cli import cli
 from payvand.core.config import build_config
 from payvand.core.models import PluginState
 from payvand.core.runtime import Runtime
-
-from cli_results import without_database_line
 from plugins_system.generated import plugins_installed
 
 SOURCES = {

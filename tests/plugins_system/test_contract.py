@@ -15,7 +15,6 @@ from payvand.core.cli import cli
 from payvand.core.config import build_config
 from payvand.core.plugins import PluginManager, check_plugin, core_requirement_met, discover
 from payvand.core.runtime import Runtime
-
 from plugins_system.generated import plugins_installed
 
 HEADER = "from payvand.sdk import PluginMeta, Subscription, hookimpl, hookspec\n"

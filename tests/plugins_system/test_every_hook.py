@@ -9,15 +9,14 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from payvand.core import hookspecs
-from payvand.core.audit import SYSTEM
 from payvand.core.actor import Actor
+from payvand.core.audit import SYSTEM
 from payvand.core.cli import cli
 from payvand.core.contracts import SettingSpec
 from payvand.core.models import Permission
 from payvand.core.plugins import hook_functions, spec_names
 from payvand.core.schemas import CustomerIn
 from payvand.core.services.customers import create_customer
-
 from plugins_system import every_hook_plugin as plugin
 from plugins_system.entrypoints import installed
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_results import without_database_line
 from click.testing import CliRunner
 
 from payvand.core.cli import cli
@@ -22,8 +23,6 @@ from payvand.core.plugins import (
 )
 from payvand.core.runtime import Runtime
 from payvand.sdk import PluginMeta, hookimpl
-
-from cli_results import without_database_line
 from plugins_system.generated import plugins_installed
 
 HEADER = "from payvand.sdk import CustomerField, PermissionSpec, PluginMeta, hookimpl\n"

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
-from payvand.plugins.sales.models import Activity
 
+from payvand.plugins.sales.models import Activity
 from tests.browser.conftest import _chromium, _playwright_loop, browser, live_server, page  # noqa: F401 (fixtures)
 from tests.browser.helpers import staff_login
 

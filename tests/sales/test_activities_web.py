@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from payvand.sdk import Actor
 import datetime as dt
 
 import sqlalchemy as sa
+
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Activity
 from payvand.plugins.sales.services import activities
 from payvand.plugins.sales.services import pipeline as svc
+from payvand.sdk import Actor
 
 VIEW_EDIT = [perm.DEAL_VIEW, perm.DEAL_EDIT]
 

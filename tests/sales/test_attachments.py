@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Attachment
 from payvand.sdk import Interaction

@@ -6,7 +6,9 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-from payvand.plugins.sales.services import activities, calendar as cal
+
+from payvand.plugins.sales.services import activities
+from payvand.plugins.sales.services import calendar as cal
 from payvand.sdk import SYSTEM
 
 TEHRAN = ZoneInfo("Asia/Tehran")

@@ -95,6 +95,7 @@ def test_an_outside_catalog_is_upserted_by_sku_with_its_prices(api, db_session):
     from decimal import Decimal
 
     import sqlalchemy as sa
+
     from payvand.plugins.sales.models import Price, Product
     from payvand.plugins.sales.services import catalog as service
 

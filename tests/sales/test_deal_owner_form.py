@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Deal
 from payvand.plugins.sales.services import pipeline as svc

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import sqlalchemy as sa
+
 from payvand.plugins.sales import permissions as perm
 from payvand.sdk import Interaction
 

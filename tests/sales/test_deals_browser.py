@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
+
 from payvand.plugins.sales.models import Deal
 from payvand.plugins.sales.services import pipeline as svc
-
 from tests.browser.conftest import _chromium, _playwright_loop, browser, live_server, page  # noqa: F401 (fixtures)
 from tests.browser.helpers import staff_login
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+
 from payvand.plugins.sales.demo import load_sales_demo
 from payvand.plugins.sales.models import (
     Activity,

@@ -11,9 +11,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from payvand.plugins.sales import permissions as perm
 from playwright.sync_api import expect
 
+from payvand.plugins.sales import permissions as perm
 from tests.browser.conftest import _chromium, _playwright_loop, browser, live_server, page  # noqa: F401 (fixtures)
 from tests.browser.helpers import staff_login
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pypdf
 import pytest
 import sqlalchemy as sa
+
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Order, Quote
 from payvand.plugins.sales.services import documents

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from payvand.plugins.sales import permissions as perm
 
 

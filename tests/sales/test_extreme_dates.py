@@ -8,9 +8,10 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+
 from payvand.plugins.sales.models import Activity, Deal, Invoice, Quote
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 FAR = {
     "min": (dt.date.min, dt.datetime.min.replace(tzinfo=UTC)),
     "max": (dt.date.max, dt.datetime.max.replace(tzinfo=UTC)),

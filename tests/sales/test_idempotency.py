@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+
 from payvand.plugins.sales.models import Order, Payment
 from payvand.sdk.testing import assert_idempotent
 

@@ -7,9 +7,10 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from plugins_system.entrypoints import installed
+
 from payvand.core.cli import cli
 from payvand.plugins.sales.models import Category, Price, PriceList, Product
-from plugins_system.entrypoints import installed
 
 
 @pytest.fixture

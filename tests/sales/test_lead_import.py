@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import io
-
 import csv
+import io
 from typing import Any
 
 import pytest
@@ -13,6 +12,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
+
 from payvand.core.cli import cli
 from payvand.core.models import AuditLog
 from payvand.plugins.sales import permissions as perm
@@ -21,7 +21,6 @@ from payvand.plugins.sales.services import lead_import
 from payvand.plugins.sales.services.csv_rows import CsvFileError
 from payvand.plugins.sales.services.lead_import import import_leads, quick_load
 from payvand.plugins.sales.services.leads import SOURCES, UTM_KEYS, LeadIn
-
 from tests.sales.test_import_products import sales_installed  # noqa: F401 - the plugin installed for the CLI
 
 HEADER = "name,company,email,phone,source,campaign,utm_source,notes,owner,consent\n"

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+
 from payvand.core.db import bind_session
 from payvand.plugins.sales.models import Lead
 from payvand.plugins.sales.services.lead_import import import_leads
-
 from tests.db_locks import someone_waits_for_a_lock
 
 WAIT_LIMIT = 60.0

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 
 from payvand.plugins.sales.services.lead_import import import_leads
-
 from tests.test_gc_left_alone import collector
 
 

@@ -86,7 +86,7 @@ def test_patch_changes_fields_but_not_the_source_nor_to_converted(api_as):
 def test_convert_creates_customer_and_deal_and_records_the_lead_history(api_as, db_session):
     api = api_as(EDIT)
     lead = _lead(api, phone="09123456789", campaign="spring", consent=True)
-    past = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    past = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
     db_session.execute(sa.update(Lead).where(Lead.id == lead["id"]).values(created_at=past))
     db_session.commit()
     response = api.post(f"{BASE}/{lead['id']}/convert", json={"create_deal": True, "deal_amount": "1500000"})
@@ -100,7 +100,7 @@ def test_convert_creates_customer_and_deal_and_records_the_lead_history(api_as, 
     kinds = db_session.execute(sa.select(Interaction.kind, Interaction.occurred_at)
                                .where(Interaction.customer_id == customer.id).order_by(Interaction.occurred_at)).all()
     assert [k for k, _ in kinds] == ["sales.lead_created", "sales.lead_converted"]
-    assert kinds[0][1].replace(tzinfo=dt.timezone.utc) == past
+    assert kinds[0][1].replace(tzinfo=dt.UTC) == past
     deal = db_session.get(Deal, result["deal_id"])
     assert deal.customer_id == customer.id and deal.lead_id == lead["id"] and deal.amount == Decimal("1500000")
     pipeline = db_session.get(Pipeline, deal.pipeline_id)

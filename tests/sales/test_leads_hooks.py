@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import pytest
-
 import sqlalchemy as sa
 
 from payvand.plugins.sales.models import Lead, ScoringRule
 from payvand.plugins.sales.services import leads, scoring
 from payvand.sdk import Customer
-
 
 pytestmark = pytest.mark.usefixtures("in_app")  # the services call hooks through the app
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from payvand.plugins.sales.models import Order, OrderLine, Product, RollupState
 from payvand.plugins.sales.services import local_time, reports, rollup
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 TEHRAN = ZoneInfo("Asia/Tehran")
 BERLIN = ZoneInfo("Europe/Berlin")
 

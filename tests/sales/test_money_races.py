@@ -14,8 +14,9 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
-from payvand.plugins.sales.models import Invoice, Order, Payment, Quote
+
 from payvand.core.models import AuditLog
+from payvand.plugins.sales.models import Invoice, Order, Payment, Quote
 from payvand.sdk import Interaction
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+
 from payvand.core.web.forms import NUMBER_MESSAGE
 from payvand.core.web.pages.admin_settings import plugin_settings, settings_schema
 from payvand.plugins.sales.models import Activity, Deal, Lead, ScoringRule

@@ -7,6 +7,7 @@ import pytest
 
 import payvand.plugins.sales as sales
 
+
 @pytest.fixture
 def payvand_plugins():
     return [sales]

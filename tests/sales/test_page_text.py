@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+
 from payvand.sdk import Customer
 from payvand.sdk.testing import assert_isolated, english_words, foreign_number_formats
 

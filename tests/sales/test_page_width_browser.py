@@ -13,9 +13,9 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+
 from payvand.plugins.sales.demo import load_sales_demo
 from payvand.plugins.sales.models import Deal, Invoice, Lead, PriceList, Product, Quote
-
 from tests.browser.conftest import _chromium, _playwright_loop, browser, live_server, page  # noqa: F401 (fixtures)
 from tests.browser.helpers import horizontal_overflow, staff_login
 from tests.browser.test_accessibility import switch_language

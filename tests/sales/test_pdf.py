@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pypdf
 import pytest
-from fpdf import FPDF
 from flask_babel import force_locale
 from fontTools.ttLib import TTFont
+from fpdf import FPDF
+
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Invoice, Quote
 from payvand.plugins.sales.services import pdf

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Activity, Deal, Product
 from payvand.plugins.sales.services import activities

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+
 from payvand.core.models import AuditLog
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Price, PriceList, Product

@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
-from payvand.plugins.sales.models import Quote
 
+from payvand.plugins.sales.models import Quote
 from tests.browser.conftest import _chromium, _playwright_loop, browser, live_server, page  # noqa: F401 (fixtures)
 from tests.browser.helpers import staff_login
 

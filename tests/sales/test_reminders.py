@@ -3,16 +3,16 @@ shown in-app (start-page widget, badge count) when mail is off."""
 
 from __future__ import annotations
 
-from payvand.sdk import Actor
 import datetime as dt
 import socket
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+
 from payvand.plugins.sales.models import Activity
 from payvand.plugins.sales.services import activities
 from payvand.plugins.sales.services import pipeline as svc
-from payvand.sdk import User
+from payvand.sdk import Actor, User
 
 NOW = dt.datetime.now(dt.UTC)
 

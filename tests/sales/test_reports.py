@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
-from payvand.sdk import Customer
 from payvand.plugins.sales.models import Deal, Lead, Order, OrderLine, Pipeline, Product, Stage
 from payvand.plugins.sales.services import reports, rollup
+from payvand.sdk import Customer
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 YEAR = reports.Period(dt.datetime(2026, 1, 1, tzinfo=UTC), dt.datetime(2027, 1, 1, tzinfo=UTC))
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from payvand.plugins.sales.models import Invoice, Order, Payment, Quote
+
 from payvand.plugins.sales import permissions as perm
+from payvand.plugins.sales.models import Invoice, Order, Payment, Quote
 from payvand.plugins.sales.services import rules
 from payvand.sdk import Actor, record_clause
-
 from tests.sales import test_access_rules as access
 
 REP, _made = access.REP, access._made

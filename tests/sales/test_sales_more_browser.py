@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from payvand.plugins.sales import permissions as perm
-from payvand.plugins.sales.models import Lead
 from playwright.sync_api import expect
 
+from payvand.plugins.sales import permissions as perm
+from payvand.plugins.sales.models import Lead
 from tests.browser.conftest import _chromium, _playwright_loop, browser, live_server, page  # noqa: F401 (fixtures)
 from tests.browser.helpers import staff_login
 from tests.browser.test_accessibility import audit, switch_language

@@ -14,7 +14,7 @@ from payvand.sdk import Interaction
 
 pytestmark = pytest.mark.usefixtures("in_app")  # the services call hooks through the app
 
-NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 
 
 def _lead(db_session, **values):

@@ -4,6 +4,7 @@ and labels, on both sides; the rule keeps the value as typed for display."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Lead, ScoringRule
 

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from payvand.plugins.sales.models import Deal, Invoice, PriceList
-from playwright.sync_api import expect
 from tests.browser.conftest import _chromium, _playwright_loop, browser, live_server, page  # noqa: F401 (fixtures)
 from tests.browser.helpers import save_screenshot, staff_login
 

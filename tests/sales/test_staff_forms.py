@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Quote
 

@@ -13,7 +13,7 @@ from payvand.core import permissions as perm
 from payvand.core.models import AuditLog
 from payvand.core.web.pages.admin_audit import PAGE_SIZE, filtered_query
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOON = dt.datetime(2024, 5, 4, 12, 0, tzinfo=UTC)  # 1403/02/15 in Tehran
 
 

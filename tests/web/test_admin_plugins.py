@@ -10,12 +10,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from plugins_system.generated import plugins_installed
 
 from payvand.core import permissions as perm
 from payvand.core.models import AuditLog, PluginState
 from payvand.sdk.testing import WebClient
-
-from plugins_system.generated import plugins_installed
 
 SOURCES = {
     "web_base": textwrap.dedent("""

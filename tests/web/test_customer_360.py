@@ -14,7 +14,7 @@ from payvand.core.models import Interaction
 from payvand.core.services.interactions import build_interaction, record_many
 from payvand.sdk import Panel, PluginMeta, hookimpl
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 ITEM = re.compile(r'data-interaction-id="(\d+)"')
 
 

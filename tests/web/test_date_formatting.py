@@ -39,7 +39,7 @@ def test_dates_outside_the_jalali_years_are_shown_in_gregorian_and_said_so():
     assert locale_format.format_date(dt.date.min, "fa", style="long") == "۰۰۰۱-۰۱-۰۱ (میلادی)"
     assert locale_format.format_date(dt.date(622, 3, 21), "fa") == "۱ فروردین ۱"
     assert locale_format.format_date(dt.date(2026, 11, 26), "fa", style="long") == "پنج\u200cشنبه ۵ آذر ۱۴۰۵"
-    far = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
     assert locale_format.format_datetime(far, "en", tz="Asia/Tehran") == "Dec 31, 9999, 23:59"
 
 
@@ -99,7 +99,7 @@ def test_business_times_outside_the_range_or_without_offset_are_refused(text):
 def test_the_edges_of_the_range_are_loaded_as_utc():
     loaded = _Dates().load({"day": "۲۱۹۹-۱۲-۳۱", "moment": "1900-01-01T00:00:00+14:00"})
     assert loaded["day"] == dt.date(2199, 12, 31)
-    assert loaded["moment"] == dt.datetime(1899, 12, 31, 10, 0, tzinfo=dt.timezone.utc)
+    assert loaded["moment"] == dt.datetime(1899, 12, 31, 10, 0, tzinfo=dt.UTC)
     with pytest.raises(ValueError, match="1900-01-01"):
         locale_format.parse_date("۱۲۷۸/۱۰/۱۰", "fa")  # the day before 1900-01-01
     assert locale_format.parse_date("۱۲۷۸/۱۰/۱۱", "fa") == dt.date(1900, 1, 1)

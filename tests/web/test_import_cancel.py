@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+
 from payvand.core import permissions as perm
 from payvand.core.audit import Actor
 from payvand.core.db import utcnow
@@ -20,7 +21,6 @@ from payvand.core.locks import transaction_lock
 from payvand.core.models import Customer, ImportJob
 from payvand.core.services import import_jobs
 from payvand.sdk.testing import WebClient
-
 from tests.db_locks import someone_waits_for_a_lock
 from tests.web.test_imports import english_by_default, job_id_from, upload  # noqa: F401 - fixture
 

@@ -8,6 +8,7 @@ import io
 from typing import Any
 
 import pytest
+
 from payvand.core.audit import Actor
 from payvand.core.importer import ImportOptions, import_customers
 from payvand.core.importing.mapping import EXPORT_ATTRIBUTES

@@ -183,7 +183,7 @@ def test_the_mapping_chosen_by_the_user_is_used(web, runtime):
 
 def test_skip_leaves_known_customers_alone_and_check_only_writes_nothing(web, runtime, make_customer):
     make_customer(given_name="Old", emails=["ali@example.com"])
-    content = "first name,email\nAli,ali@example.com\nNew,new@example.com\n".encode()
+    content = b"first name,email\nAli,ali@example.com\nNew,new@example.com\n"
     dry = job_id_from(upload(web, content))
     start(web, dry, on_duplicate="skip", dry_run="1")
     job = wait_for(runtime, dry)
@@ -271,7 +271,7 @@ def test_forms_without_the_csrf_token_are_refused(web):
 def test_users_see_only_their_own_jobs_and_superusers_see_all(web_as, web, runtime):
     alice = web_as([perm.CUSTOMER_IMPORT])
     bob = web_as([perm.CUSTOMER_IMPORT])
-    job_id = job_id_from(upload(alice, "name,email\nSara,sara@example.com\nBad,bad\n".encode(), name="alice.csv"))
+    job_id = job_id_from(upload(alice, b"name,email\nSara,sara@example.com\nBad,bad\n", name="alice.csv"))
     for path in (f"/import/{job_id}/mapping", f"/import/{job_id}", f"/import/{job_id}/progress",
                  f"/import/{job_id}/rejects"):
         assert bob.get(path).status_code == 404, path
@@ -376,6 +376,7 @@ def test_a_web_page_or_a_binary_file_named_csv_is_refused(web, app):
 def test_an_export_imported_through_the_page_comes_back_unchanged(web, runtime, make_customer):
     """The export → import round trip through the staff import page (the SDK's round-trip check)."""
     from customer_csv import export_text, wipe_customers
+
     from payvand.sdk.testing import FORMULA_VALUES, assert_csv_round_trip
 
     for n, value in enumerate(FORMULA_VALUES):

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
-
 from plugins_system.generated import plugins_installed
 
 TRANSLATIONS = {"text_one": "کارت‌های باشگاه", "text_two": "کارت‌های هدیه"}

@@ -146,7 +146,7 @@ def test_successful_logins_are_not_counted_as_failures(app, make_user):
 
 def test_persian_is_right_to_left_with_jalali_dates(web, make_customer, make_interaction):
     customer = make_customer(given_name="مریم", family_name="احمدی")
-    make_interaction(customer.id, occurred_at=dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.timezone.utc), summary="تماس")
+    make_interaction(customer.id, occurred_at=dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC), summary="تماس")
     web.post("/account/locale", {"locale": "fa", "next": "/"})
     page = web.get("/").text
     assert '<html lang="fa" dir="rtl">' in page
@@ -156,7 +156,7 @@ def test_persian_is_right_to_left_with_jalali_dates(web, make_customer, make_int
 
 def test_english_is_left_to_right_with_gregorian_dates(web, make_customer, make_interaction):
     customer = make_customer(given_name="Maryam")
-    make_interaction(customer.id, occurred_at=dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.timezone.utc))
+    make_interaction(customer.id, occurred_at=dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC))
     response = web.post("/account/locale", {"locale": "en", "next": "/"})
     assert response.headers["Location"] == "/"
     page = web.get("/").text

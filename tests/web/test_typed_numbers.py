@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+
 from payvand.core.models import Customer, Interaction
 from payvand.core.web.forms import NUMBER_MESSAGE
 from payvand.sdk import CustomerField, PluginMeta, hookimpl

@@ -12,8 +12,6 @@ from alembic import op
 
 import payvand.core.db
 
-
-
 revision = '1452daee99fa'
 down_revision = None
 branch_labels = None

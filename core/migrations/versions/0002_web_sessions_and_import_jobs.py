@@ -12,8 +12,6 @@ from alembic import op
 
 import payvand.core.db
 
-
-
 revision = '9bd256392e0d'
 down_revision = '1452daee99fa'
 branch_labels = None

@@ -27,7 +27,8 @@ from payvand.core.locale_format import parse_date
 from payvand.core.models import AuditLog, User
 from payvand.core.normalize import to_latin_digits
 from payvand.core.web.access import staff_required
-from payvand.core.web.forms import FormResult, validate as validate_form
+from payvand.core.web.forms import FormResult
+from payvand.core.web.forms import validate as validate_form
 from payvand.core.web.i18n import current_locale, select_timezone
 
 bp = Blueprint("admin_audit", __name__)
@@ -57,7 +58,7 @@ class Cursor(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> tuple[dt.datetime, int]:
         micros, _dot, ident = str(value).partition(".")
         try:
-            at = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=int(micros))
+            at = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=int(micros))
             row_id = int(ident)
         except (ValueError, OverflowError):
             raise ValidationError(_("This page link is not valid; start again from the first page.")) from None
@@ -68,7 +69,7 @@ class Cursor(fields.Field):
 
 def encode_cursor(at: dt.datetime, row_id: int) -> str:
     """The cursor of the row (at, id)."""
-    delta = at.astimezone(dt.timezone.utc) - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    delta = at.astimezone(dt.UTC) - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
     return f"{delta // dt.timedelta(microseconds=1)}.{row_id}"
 
 

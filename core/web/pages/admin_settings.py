@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import phonenumbers
-from babel.numbers import list_currencies
 import sqlalchemy as sa
+from babel.numbers import list_currencies
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l

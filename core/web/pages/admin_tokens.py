@@ -17,11 +17,11 @@ from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
 from payvand.core import permissions as perm
+from payvand.core.actor import Actor
 from payvand.core.db import current_session
 from payvand.core.locale_format import parse_date
 from payvand.core.models import ApiToken, User
 from payvand.core.services import users as svc
-from payvand.core.actor import Actor
 from payvand.core.web.access import staff_required, staff_user
 from payvand.core.web.forms import FormResult, parse_form
 from payvand.core.web.i18n import current_locale, select_timezone
@@ -71,7 +71,7 @@ def _expiry(text: str, form: FormResult) -> dt.datetime | None:
     if day < dt.datetime.now(zone).date():
         form.errors["expires_on"] = [_("The expiry must be in the future.")]
         return None
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone).astimezone(dt.UTC)
 
 
 @bp.get("/admin/tokens")
@@ -92,7 +92,7 @@ def index() -> Any:
     next_url = url_for(".index", user_id=user_id or None, before=rows[-1][0].id) if more else None
     first_url = url_for(".index", user_id=user_id or None) if before else None
     return render_template("admin/tokens.html", tokens=rows, user_id=user_id, next_url=next_url,
-                           first_url=first_url, now=dt.datetime.now(dt.timezone.utc))
+                           first_url=first_url, now=dt.datetime.now(dt.UTC))
 
 
 @bp.route("/admin/tokens/new", methods=["GET", "POST"])

@@ -20,12 +20,12 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate
 from sqlalchemy.orm import selectinload
 
 from payvand.core import permissions as perm
+from payvand.core.actor import Actor
 from payvand.core.db import current_session
 from payvand.core.models import ApiToken, Permission, Role, User, WebSession, user_role
 from payvand.core.normalize import NormalizationError, clean_text, normalize_email
 from payvand.core.schemas import CleanString
 from payvand.core.services import users as svc
-from payvand.core.actor import Actor
 from payvand.core.web.access import staff_required, staff_user
 from payvand.core.web.forms import FormResult, parse_form
 from payvand.core.web.i18n import format_number, translate_text

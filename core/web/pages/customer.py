@@ -144,7 +144,7 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
         moment = dt.datetime.fromisoformat(when)
         if moment.tzinfo is None:
             raise ValueError
-        return moment.astimezone(dt.timezone.utc), row_id
+        return moment.astimezone(dt.UTC), row_id
     except (ValueError, TypeError, UnicodeError, RecursionError, OverflowError):
         raise BadRequest("cursor") from None
 

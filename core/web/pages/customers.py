@@ -16,11 +16,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
-from payvand.core.locale_format import isolate
 from payvand.core import locale_format
 from payvand.core import permissions as perm
 from payvand.core.api.customers import customer_in_schema
 from payvand.core.db import current_session
+from payvand.core.locale_format import isolate
 from payvand.core.models import CustomerConsent, CustomerKind, LifecycleStage, User
 from payvand.core.normalize import fold, looks_like_email, looks_like_phone
 from payvand.core.schemas import CustomerListArgs
@@ -29,9 +29,9 @@ from payvand.core.services.customer_list import BadCursor, list_customers
 from payvand.core.settings import phone_region
 from payvand.core.web import labels
 from payvand.core.web.access import local_path, staff_required, staff_user
-from payvand.core.web.messages import translate_error
 from payvand.core.web.forms import FormResult, flatten_errors, form_values, read_numbers, validate
 from payvand.core.web.i18n import current_locale, format_date
+from payvand.core.web.messages import translate_error
 
 bp = Blueprint("customers", __name__)
 

@@ -37,12 +37,12 @@ from payvand.core.importer import CannotImport
 from payvand.core.importing.guard import REJECTS_PREFIX
 from payvand.core.importing.mapping import MappingError, build_mapping
 from payvand.core.importing.source import SourceError
+from payvand.core.locale_format import isolate
 from payvand.core.models import ImportJob, User
 from payvand.core.services import import_jobs
 from payvand.core.web.access import staff_required, staff_user
 from payvand.core.web.errors import error_page
 from payvand.core.web.forms import FormResult, parse_form
-from payvand.core.locale_format import isolate
 from payvand.core.web.i18n import localize_digits
 from payvand.core.web.messages import translate_error
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask.views import MethodView
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api import blp
 from payvand.plugins.sales.api.fields import BusinessDateTime, id_field, needs_json

@@ -7,12 +7,14 @@ from typing import Any
 
 from flask.views import MethodView
 from marshmallow import RAISE, Schema, fields, validate
+
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api import blp
 from payvand.plugins.sales.api.fields import CURSOR, Amount, fail, id_field, needs_json, parse_cursor, strict_bool
 from payvand.plugins.sales.services import catalog as service
 from payvand.plugins.sales.services.catalog import TAX_CLASSES, CatalogError
 from payvand.sdk import require, session
+
 
 class ProductIn(Schema):
     """A product or service of the catalog."""

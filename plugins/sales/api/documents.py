@@ -10,6 +10,7 @@ from flask import Response
 from flask.views import MethodView
 from flask_babel import force_locale
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api import blp
 from payvand.plugins.sales.api.fields import (

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import request
 from marshmallow import ValidationError, fields, validate
+
 from payvand.plugins.sales.models import MAX_ID
 from payvand.sdk import ApiError, BusinessDate, BusinessDateTime, to_latin_digits
 

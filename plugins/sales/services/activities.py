@@ -28,12 +28,13 @@ import os
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import MAX_ID, Activity, Deal, Lead
 from payvand.plugins.sales.services import rules
 from payvand.plugins.sales.services.pipeline import PipelineError
 from payvand.sdk import SYSTEM, Actor, Customer, User, audit, get_visible, record_interaction, restrict, utcnow
-from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 

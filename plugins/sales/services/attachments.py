@@ -9,7 +9,6 @@ the server, the original file name is kept only for the download's Content-Dispo
 from __future__ import annotations
 
 import dataclasses
-
 import os
 import unicodedata
 import uuid
@@ -18,12 +17,13 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
 from payvand.plugins.sales.models import Attachment, Product
 from payvand.plugins.sales.services import catalog
 from payvand.sdk import Attachment as MailAttachment
 from payvand.sdk import Customer, UploadRejected, audit, check_upload, mail_enabled, record_interaction, send_mail
 from payvand.sdk import lazy_gettext as _l
-from sqlalchemy.orm import Session
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 KINDS = ("image", "brochure")

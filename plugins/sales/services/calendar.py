@@ -16,6 +16,8 @@ import datetime as dt
 from typing import Any, Literal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
 from payvand.plugins.sales.models import Activity
 from payvand.plugins.sales.services.activities import day_bounds
 from payvand.sdk import (
@@ -27,7 +29,6 @@ from payvand.sdk import (
     to_jalali,
     to_persian_digits,
 )
-from sqlalchemy.orm import Session
 
 Calendar = Literal["jalali", "gregorian"]
 CALENDARS = ("jalali", "gregorian")

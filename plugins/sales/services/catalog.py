@@ -11,9 +11,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
 from payvand.plugins.sales import pricing
 from payvand.plugins.sales.models import MAX_ID, Category, Price, PriceList, Product
-from sqlalchemy.orm import Session
 
 #: Tax classes a product may have: `standard` pays the VAT setting, `exempt` pays none.
 TAX_CLASSES = ("standard", "exempt")

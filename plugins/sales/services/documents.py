@@ -18,6 +18,9 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
 from payvand.plugins.sales import events, pricing
 from payvand.plugins.sales.models import (
     Counter,
@@ -42,10 +45,10 @@ from payvand.sdk import (
     MovedRows,
     SettingSpec,
     audit,
+    current_actor,
     get_visible,
     keep_text,
     local_zone,
-    current_actor,
     may_see,
     record_clause,
     record_interaction,
@@ -55,8 +58,6 @@ from payvand.sdk import (
     utcnow,
 )
 from payvand.sdk import session as current_session
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 VAT_RATE = "sales.vat_rate"
 FISCAL_CALENDAR = "sales.fiscal_calendar"

@@ -548,7 +548,7 @@ def convert_lead(lead: Lead, options: dict[str, Any] | None = None) -> Conversio
             raise LeadError("The request has invalid fields.", fields={"deal_" + exc.field: [exc.message]},
                             status=422, code="invalid") from None
     now = utcnow()
-    created_at = lead.created_at if lead.created_at.tzinfo else lead.created_at.replace(tzinfo=dt.timezone.utc)
+    created_at = lead.created_at if lead.created_at.tzinfo else lead.created_at.replace(tzinfo=dt.UTC)
     record_interaction(
         customer_id, "sales.lead_created", _channel(lead), f"Lead from {lead.source}" + (
             f" ({lead.campaign})" if lead.campaign else ""),

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from payvand.sdk import from_jalali, local_zone, session, to_jalali
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 Calendar = Literal["gregorian", "jalali"]
 
 

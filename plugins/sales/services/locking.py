@@ -30,7 +30,7 @@ def lock_row(session: Session, instance: T) -> T:
     model: Any = type(instance)
     table = model.__table__
     key = table.c.id
-    ident = getattr(instance, "id")
+    ident = instance.id
     if session.get_bind().dialect.name == "sqlite":
         touched = table.c.status if "status" in table.c else key
         session.execute(sa.update(table).where(key == ident).values({touched.name: touched}))

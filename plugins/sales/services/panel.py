@@ -8,10 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask import render_template
 
-from payvand.sdk import SYSTEM, Actor, Panel, lazy_gettext, restrict, session
-
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Deal, Invoice, Order
+from payvand.sdk import SYSTEM, Actor, Panel, lazy_gettext, restrict, session
 
 OPEN_DEALS_SHOWN = 5
 ORDERS_SHOWN = 5

@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from fpdf import FPDF
 from fpdf.fonts import FontFace
+
 from payvand.plugins.sales.models import Invoice, Order, OrderLine, Quote
 from payvand.plugins.sales.services import documents
 from payvand.sdk import (

@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased, selectinload
+
 from payvand.plugins.sales import events
 from payvand.plugins.sales.models import (
     Activity,
@@ -41,7 +43,6 @@ from payvand.plugins.sales.pricing import currency_places, round_money
 from payvand.plugins.sales.services import rules
 from payvand.plugins.sales.services.local_time import as_date, month_of
 from payvand.sdk import SYSTEM, Actor, Customer, User, audit, get_visible, record_interaction, restrict, setting, utcnow
-from sqlalchemy.orm import Session, aliased, selectinload
 
 OUTCOMES = ("open", "won", "lost")
 

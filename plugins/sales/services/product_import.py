@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 import sqlalchemy as sa
+
 from payvand.plugins.sales import pricing
 from payvand.plugins.sales.models import Price, PriceList, Product
 from payvand.plugins.sales.services import catalog

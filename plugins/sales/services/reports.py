@@ -16,13 +16,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from payvand.sdk import local_zone, session
-
 from payvand.plugins.sales.models import Deal, Lead, Order, OrderLine
 from payvand.plugins.sales.pricing import currency_places
 from payvand.plugins.sales.services.local_time import Calendar, as_date, local_day, midnight, month_of
 from payvand.plugins.sales.services.rollup import COUNTED, plain_quantity, product_revenue
 from payvand.plugins.sales.services.rollup import is_current as rollup_is_current
+from payvand.sdk import local_zone, session
 
 #: Orders that count as revenue.
 REVENUE_STATUSES = COUNTED

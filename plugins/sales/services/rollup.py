@@ -23,11 +23,10 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from payvand.sdk import local_zone, session, utcnow
-
 from payvand.plugins.sales.models import Order, OrderLine, ProductDay, RollupState
 from payvand.plugins.sales.pricing import currency_places
 from payvand.plugins.sales.services.local_time import as_date, local_day
+from payvand.sdk import local_zone, session, utcnow
 
 #: Order statuses counted as revenue (also used by the reports).
 COUNTED = ("placed", "paid", "shipped", "delivered")
@@ -132,7 +131,7 @@ def rebuild() -> int:
     rows: list[dict[str, Any]] = []
     if first is not None:
         if isinstance(first, str):  # SQLite's MIN over the stored text
-            first, last = (dt.datetime.fromisoformat(v).replace(tzinfo=dt.timezone.utc) for v in (first, last))
+            first, last = (dt.datetime.fromisoformat(v).replace(tzinfo=dt.UTC) for v in (first, last))
         day = local_day(Order.placed_at, zone, first, last + dt.timedelta(seconds=1)).label("day")
         if session().get_bind().dialect.name == "sqlite":
             quantity = sa.func.sum(sa.cast(sa.func.round(OrderLine.quantity * 1000), sa.BigInteger))

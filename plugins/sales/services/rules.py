@@ -35,11 +35,11 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Activity, Deal, Invoice, Lead, Order, Payment, Quote
 from payvand.sdk import Actor, Customer, RecordRule, record_clause
-from sqlalchemy.orm import aliased
-
 
 # --------------------------------------------------------------------------- the rules
 

@@ -7,6 +7,7 @@ import pkgutil
 from pathlib import Path
 
 from flask import Blueprint, abort, request
+
 from payvand.sdk import read_number
 
 _ROOT = Path(__file__).resolve().parent.parent

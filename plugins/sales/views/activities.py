@@ -16,6 +16,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api.fields import BusinessDate, id_field
 from payvand.plugins.sales.services import activities as service

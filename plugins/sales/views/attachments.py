@@ -8,13 +8,24 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.services import attachments as service
 from payvand.plugins.sales.services import catalog
 from payvand.plugins.sales.services.attachments import AttachmentError
 from payvand.plugins.sales.views import bp
-from payvand.sdk import (FormResult, MailError, current_staff, isolate, mail_enabled, send_upload, session,
-                         staff_required, to_latin_digits, upload_type)
+from payvand.sdk import (
+    FormResult,
+    MailError,
+    current_staff,
+    isolate,
+    mail_enabled,
+    send_upload,
+    session,
+    staff_required,
+    to_latin_digits,
+    upload_type,
+)
 from payvand.sdk import gettext as _
 
 INTERACTION_CREATE = "core.interaction.create"

@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import render_template, request, url_for
+
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Price
 from payvand.plugins.sales.services import catalog as service

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from marshmallow import EXCLUDE, Schema, fields, validate
+
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api.fields import Amount, BusinessDate, id_field
 from payvand.plugins.sales.models import Deal, Pipeline, Reason, Stage

@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api.documents import PaymentIn
 from payvand.plugins.sales.models import Order

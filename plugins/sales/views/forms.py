@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
+
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Price, Product
 from payvand.plugins.sales.services import catalog, documents

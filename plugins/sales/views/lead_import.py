@@ -14,12 +14,22 @@ from typing import Any
 
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask import session as web_session
+
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.services import lead_import as service
 from payvand.plugins.sales.services.csv_rows import CsvFileError
 from payvand.plugins.sales.views import bp
-from payvand.sdk import (FormResult, UploadRejected, check_upload, current_staff, format_number, isolate,
-                         localize_digits, session, staff_required)
+from payvand.sdk import (
+    FormResult,
+    UploadRejected,
+    check_upload,
+    current_staff,
+    format_number,
+    isolate,
+    localize_digits,
+    session,
+    staff_required,
+)
 from payvand.sdk import gettext as _
 from payvand.sdk import lazy_gettext as _l
 

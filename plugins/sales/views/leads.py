@@ -25,28 +25,31 @@ from marshmallow import ValidationError
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import ScoringRule
 from payvand.plugins.sales.services import leads as service
-from payvand.plugins.sales.services import scoring
-from payvand.plugins.sales.services import rules
+from payvand.plugins.sales.services import rules, scoring
 from payvand.plugins.sales.views import as_id, bp
 from payvand.plugins.sales.views.activities import lead_activities_html
 from payvand.sdk import (
-    Actor,
     N_,
+    Actor,
     ApiError,
     FormResult,
     content_security_policy,
+    csrf_exempt,
     current_staff,
     format_number,
-    gettext as _,
-    lazy_gettext as _l,
     over_rate_limit,
-    csrf_exempt,
     public_page,
     read_number,
     read_numbers,
     session,
     setting,
     staff_required,
+)
+from payvand.sdk import (
+    gettext as _,
+)
+from payvand.sdk import (
+    lazy_gettext as _l,
 )
 
 FRAME_SETTING = "sales.lead_form_frame_ancestors"

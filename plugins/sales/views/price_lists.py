@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
+
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api.catalog import PriceListIn
 from payvand.plugins.sales.models import PriceList

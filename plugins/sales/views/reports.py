@@ -12,9 +12,6 @@ import sqlalchemy as sa
 from flask import Response, render_template, request
 from flask_babel import get_locale
 
-from payvand.sdk import (FormResult, Panel, User, csv_guard, lazy_gettext, local_zone, parse_date, session,
-                         staff_required)
-
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Product
 from payvand.plugins.sales.services import local_time, reports
@@ -22,6 +19,7 @@ from payvand.plugins.sales.services.local_time import Calendar
 from payvand.plugins.sales.views import bp
 from payvand.plugins.sales.views.deals import month_label
 from payvand.plugins.sales.views.leads import SOURCE_LABELS
+from payvand.sdk import FormResult, Panel, User, csv_guard, lazy_gettext, local_zone, parse_date, session, staff_required
 
 REPORTS = ("revenue_by_month", "revenue_by_product", "revenue_by_owner", "win_rate", "lead_conversion")
 

@@ -43,7 +43,6 @@ from payvand.sdk import (
     restrict,
     session,
 )
-
 from payvand_example.api import blp
 from payvand_example.models import Note
 from payvand_example.views import bp as pages

@@ -9,7 +9,6 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from payvand.sdk import ApiBlueprint, ApiError, Customer, config_value, current_actor, emit_event, require, restrict, session
-
 from payvand_example.models import Note
 
 blp = ApiBlueprint("payvand_example", __name__, url_prefix="/example", description="Example plugin: customer notes.")

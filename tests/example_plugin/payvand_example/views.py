@@ -9,7 +9,6 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from marshmallow import fields, validate
 
 from payvand.sdk import Customer, FormResult, current_actor, lazy_gettext, parse_form, restrict, session, staff_required
-
 from payvand_example.api import NoteIn
 from payvand_example.models import Note
 
