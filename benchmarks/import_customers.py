@@ -1,4 +1,4 @@
-"""Benchmark: `payvand import customers` against a raw sqlite3 executemany of the same rows.
+r"""Benchmark: `payvand import customers` against a raw sqlite3 executemany of the same rows.
 
 Generates a realistic CSV (Persian and English names, Iranian mobiles in mixed formats incl.
 Persian digits, emails, Jalali and ISO birthdays, tags, ~2% bad rows, ~2% duplicates),
@@ -28,7 +28,8 @@ emptied and migrated for each round) there is no raw baseline: it prints the imp
 then all the rows read by all of them per second of wall time, and `customers` /
 `emails_on_two_customers` show whether each person was created once.
 
-    python benchmarks/import_customers.py --rows 200000 --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_import --parallel 2
+    python benchmarks/import_customers.py --rows 200000 \
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_import --parallel 2
 """
 
 from __future__ import annotations

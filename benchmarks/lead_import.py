@@ -146,7 +146,9 @@ def main() -> None:
         log(f"import: {seconds:.2f} s, {result.summary()}")
         again_seconds, again_cpu, again = run_import(ours, csv_path, "update")
         log(f"re-import, every row a duplicate to update: {again_seconds:.2f} s, {again.summary()}")
-        check = sqlite3.connect(ours).execute("SELECT count(*), sum(score > 0 OR scored_at IS NOT NULL) FROM sales_lead").fetchone()
+        check = sqlite3.connect(ours).execute(
+            "SELECT count(*), sum(score > 0 OR scored_at IS NOT NULL) FROM sales_lead"
+        ).fetchone()
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps({
             "benchmark": "lead_import", "rows": args.rows,

@@ -109,7 +109,8 @@ class Raw:
         ids = [
             r[0]
             for r in self.db.execute(
-                "SELECT id FROM core_customer WHERE id IN (SELECT id FROM core_customer WHERE search_name >= ?1 AND search_name < ?2"
+                "SELECT id FROM core_customer WHERE id IN"
+                " (SELECT id FROM core_customer WHERE search_name >= ?1 AND search_name < ?2"
                 " UNION SELECT id FROM core_customer WHERE search_name_alt >= ?1 AND search_name_alt < ?2)"
                 " AND merged_into_id IS NULL ORDER BY id DESC LIMIT ?3",
                 (key, key + "\uffff", PAGE + 1),

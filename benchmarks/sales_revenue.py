@@ -141,7 +141,8 @@ def main() -> None:
     app.app_context().push()  # the reports read the site's time zone (Asia/Tehran) from the running app
     rebuild_seconds = None
     with runtime.sessionmaker() as session, bind_session(session):
-        if session.scalars(sa.select(ProductDay).limit(1)).first() is None:  # the daily rollup, as `payvand sales rebuild-rollups` makes it
+        # the daily rollup, as `payvand sales rebuild-rollups` makes it
+        if session.scalars(sa.select(ProductDay).limit(1)).first() is None:
             t0 = time.perf_counter()
             rollup.rebuild()
             session.commit()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from payvand.core.actor import SYSTEM as SYSTEM  # re-exported: `audit.SYSTEM` is the system actor
@@ -64,11 +65,11 @@ def scrub(session: Session, records: Mapping[str, Iterable[Any]]) -> int:
     for object_type, ids in records.items():
         keys = sorted({str(i) for i in ids if i is not None})
         for start in range(0, len(keys), _SCRUB_CHUNK):
-            result = session.execute(
+            result = cast("CursorResult[Any]", session.execute(
                 sa.update(AuditLog)
                 .where(AuditLog.object_type == object_type, AuditLog.object_id.in_(keys[start:start + _SCRUB_CHUNK]))
                 .values(before=ERASED, after=ERASED)
                 .execution_options(synchronize_session=False)
-            )
+            ))
             count += result.rowcount or 0
     return count

@@ -207,8 +207,8 @@ def build_config(overrides: Mapping[str, Any] | None = None, *, create_instance:
             folder.mkdir(parents=True, exist_ok=True)
         config["PAYVAND_DATABASE_URL"] = default_database_url(folder)
     if not config.get("SECRET_KEY"):
-        key = config.get("PAYVAND_SECRET_KEY")
-        if not key and not create_instance and not (folder / "secret_key").exists():
-            key = os.environ.get("PAYVAND_SECRET_KEY") or secrets.token_urlsafe(48)  # signs nothing kept
-        config["SECRET_KEY"] = key or secret_key(folder)
+        secret = config.get("PAYVAND_SECRET_KEY")
+        if not secret and not create_instance and not (folder / "secret_key").exists():
+            secret = os.environ.get("PAYVAND_SECRET_KEY") or secrets.token_urlsafe(48)  # signs nothing kept
+        config["SECRET_KEY"] = secret or secret_key(folder)
     return config

@@ -178,7 +178,8 @@ class RecordRule:
     `clause(actor)` returns a SQL condition on `model`'s columns (e.g.
     `Lead.owner_id == actor.user_id`), or None when this rule does not narrow what that actor
     sees. An actor holding `bypass` (e.g. `sales.manage`; a tuple names several, any one
-    suffices) skips the rule; the system skips every rule. `applies_to` names the actor kinds the rule is for: rules for `user`/`token`
+    suffices) skips the rule; the system skips every rule. `applies_to` names the actor kinds
+    the rule is for: rules for `user`/`token`
     actors narrow what staff see (a model without one is open to staff with the route's
     permission); for a `customer` actor a model is closed unless a rule applies to customers
     (the portal declares `customer_id == actor.customer_id`). The rules applying to one actor

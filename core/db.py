@@ -12,7 +12,7 @@ import datetime as dt
 import decimal
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -49,6 +49,11 @@ class Base(DeclarativeBase):
     """Declarative base shared by the core and all plugins."""
 
     metadata = metadata
+
+
+def table_of(model: type[Base]) -> sa.Table:
+    """The `Table` of a mapped class: SQLAlchemy types `__table__` as the wider `FromClause`."""
+    return cast(sa.Table, model.__table__)
 
 
 def utcnow() -> dt.datetime:

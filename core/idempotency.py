@@ -36,18 +36,18 @@ import logging
 import re
 import secrets
 import time
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from apispec import BasePlugin
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, CursorResult, Engine
 from sqlalchemy.orm import Session
 
 from payvand.core.api.base import API_PREFIX
 from payvand.core.api.errors import ApiError
-from payvand.core.db import utcnow
+from payvand.core.db import table_of, utcnow
 from payvand.core.models.idempotency import MAX_KEY_LENGTH, MAX_PATH_LENGTH, IdempotencyKey
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ UNSTORED_HEADERS = frozenset({"content-length", "set-cookie", "date", "server", 
                               "transfer-encoding", "keep-alive"})
 
 _KEY = re.compile(rf"[!-~]{{1,{MAX_KEY_LENGTH}}}")
-_table = IdempotencyKey.__table__
+_table = table_of(IdempotencyKey)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,7 +148,9 @@ def _insert(connection: Connection, scope: Scope, fingerprint_: str, token: str,
         return connection.execute(statement).scalar()
     try:  # other databases: the unique constraint refuses the second insert
         with connection.begin_nested():
-            return connection.execute(sa.insert(_table).values(**values)).inserted_primary_key[0]
+            inserted = connection.execute(sa.insert(_table).values(**values)).inserted_primary_key
+            assert inserted is not None  # a single-row INSERT without RETURNING always has one
+            return inserted[0]
     except sa.exc.IntegrityError:
         return None
 
@@ -225,7 +227,8 @@ def delete_expired(now: dt.datetime | None = None) -> int:
     from payvand.core.db import current_session
 
     cutoff = (now or utcnow()) - TTL
-    return current_session().execute(sa.delete(_table).where(_table.c.created_at <= cutoff)).rowcount or 0
+    result = cast("CursorResult[Any]", current_session().execute(sa.delete(_table).where(_table.c.created_at <= cutoff)))
+    return result.rowcount or 0
 
 
 def _contains(dialect: str, index: int, needle: bytes) -> sa.ColumnElement[bool]:
@@ -255,9 +258,10 @@ def forget_customers(session: Session, customer_ids: list[int]) -> int:
     values.update(session.scalars(sa.select(CustomerEmail.email).where(CustomerEmail.customer_id.in_(customer_ids))))
     values.update(session.scalars(sa.select(CustomerPhone.number).where(CustomerPhone.customer_id.in_(customer_ids))))
     dialect = session.get_bind().dialect.name
-    conditions = [_table.c.path.like(f"{API_PREFIX}/customers/{i}/%") for i in customer_ids]
+    conditions: list[sa.ColumnElement[bool]] = [_table.c.path.like(f"{API_PREFIX}/customers/{i}/%") for i in customer_ids]
     conditions += [_contains(dialect, n, json.dumps(v, ensure_ascii=False).encode()) for n, v in enumerate(sorted(values))]
-    return session.execute(sa.delete(_table).where(_table.c.state == DONE, sa.or_(*conditions))).rowcount or 0
+    result = cast("CursorResult[Any]", session.execute(sa.delete(_table).where(_table.c.state == DONE, sa.or_(*conditions))))
+    return result.rowcount or 0
 
 
 # --------------------------------------------------------------------------- the Flask hooks

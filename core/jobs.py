@@ -331,7 +331,8 @@ class JobRunner:
         key = f"job.last_run.{job.name}"
         with self.runtime.sessionmaker.begin() as session:
             row = session.get(Setting, key, with_for_update=True)
-            if row is not None and row.value and dt.datetime.fromisoformat(row.value) + dt.timedelta(seconds=job.every_seconds) > now:
+            last_run = dt.datetime.fromisoformat(row.value) if row is not None and row.value else None
+            if last_run is not None and last_run + dt.timedelta(seconds=job.every_seconds) > now:
                 return False
             if row is None:
                 session.add(Setting(key=key, value=now.isoformat()))

@@ -21,7 +21,7 @@ import decimal
 import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Literal
+from typing import Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jdatetime
@@ -47,16 +47,16 @@ DateStyle = Literal["short", "medium", "long"]
 MoneyDisplay = Literal["rial", "toman"]
 
 _STYLES = ("short", "medium", "long")
-_BABEL_STYLE = {"short": "short", "medium": "medium", "long": "full"}
+_BABEL_STYLE: dict[str, Literal["short", "medium", "long", "full"]] = {"short": "short", "medium": "medium", "long": "full"}
 #: Bidi marks Babel (and copy-paste) put around numbers; ignored when parsing.
-_BIDI_MARKS = dict.fromkeys(
+_BIDI_MARKS: dict[int, None] = dict.fromkeys(
     map(ord, "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 )
 _SPACES = re.compile(r"[\s\u00a0\u2009\u202f]+")
 #: Thousands separators (Persian ٬, Arabic comma ،, ASCII comma) and decimal marks (٫ and .).
 _NUMBER_TABLE = str.maketrans(
-    {"\u066c": ",", "\u060c": ",", "\u066b": ".", "\u2212": "-", "\u2796": "-", **_BIDI_MARKS}
-)
+    {"\u066c": ",", "\u060c": ",", "\u066b": ".", "\u2212": "-", "\u2796": "-"}
+) | _BIDI_MARKS
 _NUMBER = re.compile(r"[+-]?(?:(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?|\.\d+)")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _JALALI_DATE = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})")
@@ -136,7 +136,7 @@ def jalali_parts(day: date) -> tuple[int, int, int]:
     (-621, 10, 11) and 9999-12-31 is (9378, 10, 10). Callers that show the date use
     `format_date`, which falls back to the Gregorian date outside jdatetime's years.
     """
-    return tuple(jdatetime.GregorianToJalali(day.year, day.month, day.day).getJalaliList())  # type: ignore[return-value]
+    return tuple(jdatetime.GregorianToJalali(day.year, day.month, day.day).getJalaliList())
 
 
 def _jalali_date(day: date, style: str) -> str:
@@ -190,7 +190,8 @@ def format_datetime(
         sep = " " if style == "short" else "، "
         return f"{_jalali_date(local.date(), style)}{sep}{to_persian_digits(clock)}"
     day = babel_dates.format_date(local.date(), format=_BABEL_STYLE[style], locale=loc)
-    pattern = babel_dates.get_datetime_format(_BABEL_STYLE[style], locale=loc).replace("'", "")
+    # Babel annotates a DateTimePattern, but the locale's datetime formats are plain strings ("{1}, {0}")
+    pattern = cast(str, babel_dates.get_datetime_format(_BABEL_STYLE[style], locale=loc)).replace("'", "")
     return pattern.replace("{1}", day).replace("{0}", clock)
 
 
@@ -394,7 +395,8 @@ def format_money(
     if currency == "IRR":
         if display == "toman":
             sign, digits, exponent = number.as_tuple()
-            number = Decimal((sign, digits, exponent - 1))  # exact: only the exponent moves
+            # exact: only the exponent moves (an int: _to_decimal refuses NaN and infinities)
+            number = Decimal((sign, digits, cast(int, exponent) - 1))
         words = _RIAL_WORDS["fa" if fa else "en", display]
         unit = words[0] if abs(number) == 1 else words[1]
         return f"{format_number(number, locale)} {unit}"

@@ -518,7 +518,7 @@ def declared_event_names(installed: dict[str, InstalledPlugin]) -> set[str]:
             items = _flatten(function()) if function else []
         except Exception:  # reported by its own registration_problems
             items = []
-        names.update(getattr(item, "name", None) for item in items if isinstance(getattr(item, "name", None), str))
+        names.update(name for item in items if isinstance(name := getattr(item, "name", None), str))
     return names
 
 
@@ -728,7 +728,8 @@ class PluginManager:
         for caller in pm.get_hookcallers(pm.get_plugin(plugin_name)) or []:
             for impl in caller.get_hookimpls():
                 if impl.plugin_name == plugin_name:
-                    impl.function = self._guard(plugin_name, caller.name, impl.function)
+                    # pluggy types HookImpl.function as Final; the guard replaces it in place on purpose
+                    impl.function = self._guard(plugin_name, caller.name, impl.function)  # type: ignore[misc]
 
     def _guard(self, plugin_name: str, hook_name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         declared = self.hooks.get(hook_name)

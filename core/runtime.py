@@ -453,7 +453,8 @@ class Runtime:
         specs = self.settings()
         wanted = list(keys)
         values = {key: specs[key].default for key in wanted if key in specs}
-        values.update({key: value for key, value in session.execute(sa.select(Setting.key, Setting.value).where(Setting.key.in_(wanted)))})
+        stored = session.execute(sa.select(Setting.key, Setting.value).where(Setting.key.in_(wanted)))
+        values.update({key: value for key, value in stored})
         return values
 
     def setting(self, session: Session, key: str) -> Any:
@@ -618,7 +619,7 @@ class Runtime:
     def _contributions(self, name: str, hook_name: str) -> list[Any]:
         """What plugin `name` registers through `hook_name`, active or not (for `plugins info`)."""
         if name in self.plugins.enabled:
-            items = self.plugins.call_cached_by_plugin(hook_name).get(name, [])
+            items: list[Any] | tuple[Any, ...] = self.plugins.call_cached_by_plugin(hook_name).get(name, [])
         else:
             function = hook_functions(self.plugins.installed[name].obj).get(hook_name)
             try:

@@ -191,7 +191,9 @@ def upgrade() -> None:
     op.create_table(
         "{name}_item",
         sa.Column("id", payvand.sdk.BigId, primary_key=True),
-        sa.Column("customer_id", payvand.sdk.BigId, sa.ForeignKey("core_customer.id", name="fk_{name}_item_customer_id_core_customer", ondelete="CASCADE"), nullable=False),
+        sa.Column("customer_id", payvand.sdk.BigId,
+                  sa.ForeignKey("core_customer.id", name="fk_{name}_item_customer_id_core_customer", ondelete="CASCADE"),
+                  nullable=False),
         sa.Column("title", sa.String(200), nullable=False),
         sa.Column("created_at", payvand.sdk.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_{name}_item"),

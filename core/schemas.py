@@ -107,7 +107,8 @@ class CleanString(fields.String):
     #: How the text is tidied: `clean_text` for names and labels.
     clean = staticmethod(clean_text)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
+    # blank text becomes None (unlike fields.String, whose _deserialize is typed to return str)
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:  # type: ignore[override]
         raw = super()._deserialize(value, attr, data, **kwargs)
         for validator in self.validators:  # the documented maxLength holds for the text as sent
             if isinstance(validator, validate.Length) and validator.max is not None and len(raw) > validator.max:
@@ -339,7 +340,8 @@ class CustomerIn(SafeSchema):
     phones = fields.List(ContactItem(), validate=validate.Length(max=20))
     addresses = fields.List(fields.Nested(AddressSchema), validate=validate.Length(max=20))
     birthday = BusinessDate(allow_none=True, validate=_past_birthday)
-    preferred_language = fields.String(allow_none=True, validate=validate.Regexp(_LANG_RE, error="Use a language code such as 'fa' or 'en'."))
+    preferred_language = fields.String(
+        allow_none=True, validate=validate.Regexp(_LANG_RE, error="Use a language code such as 'fa' or 'en'."))
     preferred_channel = fields.String(allow_none=True, validate=validate.Length(max=32))
     lifecycle_stage = fields.String(validate=validate.OneOf([s.value for s in LifecycleStage]))
     owner_id = Id(allow_none=True)
@@ -432,8 +434,10 @@ class CustomerOut(Schema):
     family_name = fields.String(allow_none=True, required=True)
     organization_name = fields.String(allow_none=True, required=True)
     display_name = fields.String(required=True)
-    emails = fields.Method("_emails", required=True, metadata={"type": "array", "items": {"$ref": "#/components/schemas/ContactOut"}})
-    phones = fields.Method("_phones", required=True, metadata={"type": "array", "items": {"$ref": "#/components/schemas/ContactOut"}})
+    emails = fields.Method("_emails", required=True,
+                           metadata={"type": "array", "items": {"$ref": "#/components/schemas/ContactOut"}})
+    phones = fields.Method("_phones", required=True,
+                           metadata={"type": "array", "items": {"$ref": "#/components/schemas/ContactOut"}})
     addresses = fields.List(fields.Nested(AddressSchema), required=True)
     birthday = fields.Date(allow_none=True, required=True)
     preferred_language = fields.String(allow_none=True, required=True)
@@ -441,7 +445,8 @@ class CustomerOut(Schema):
     lifecycle_stage = fields.String(required=True, metadata={"enum": _STAGES})
     owner_id = fields.Integer(allow_none=True, required=True)
     tags = fields.Method("_tags", required=True, metadata={"type": "array", "items": {"type": "string"}})
-    consents = fields.Method("_consents", required=True, metadata={"type": "array", "items": {"$ref": "#/components/schemas/ConsentOut"}})
+    consents = fields.Method("_consents", required=True,
+                             metadata={"type": "array", "items": {"$ref": "#/components/schemas/ConsentOut"}})
     attributes = fields.Dict(required=True)
     merged_into_id = fields.Integer(allow_none=True, required=True)
     erased_at = fields.DateTime(allow_none=True, required=True)
@@ -492,7 +497,10 @@ class InteractionIn(SafeSchema):
     class Meta:
         unknown = RAISE
 
-    kind = fields.String(required=True, validate=[validate.Length(max=64), validate.Regexp(_KIND_RE, error="Use a namespaced kind such as 'core.note' or 'sales.order'.")])
+    kind = fields.String(required=True, validate=[
+        validate.Length(max=64),
+        validate.Regexp(_KIND_RE, error="Use a namespaced kind such as 'core.note' or 'sales.order'."),
+    ])
     channel = fields.String(required=True, validate=validate.Length(min=1, max=32))
     direction = fields.String(load_default=Direction.inbound.value, validate=validate.OneOf(_DIRECTIONS))
     summary = FreeText(load_default="", allow_none=True, validate=validate.Length(max=500))
@@ -504,7 +512,8 @@ class InteractionIn(SafeSchema):
                   "pattern": r"^-?[0-9]{1,16}(\.[0-9]{1,4})?$",
                   "description": "An exact amount (a JSON number or a decimal string), at most 4 decimals"},
     )
-    currency = fields.String(allow_none=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="Use an ISO 4217 code such as 'IRR'."))
+    currency = fields.String(
+        allow_none=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="Use an ISO 4217 code such as 'IRR'."))
     source_type = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
     source_id = fields.String(allow_none=True, validate=validate.Length(max=64))
     payload = fields.Dict(load_default=dict)

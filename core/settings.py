@@ -69,6 +69,7 @@ def phone_region(runtime: Any = None, session: Any = None) -> str:
     from `runtime` and `session` (a job, a CLI command, the SDK); with neither, "IR".
     """
     app_runtime = current_app.extensions.get("payvand") if has_request_context() else None
+    config: Mapping[str, Any]
     if app_runtime is not None and runtime in (None, app_runtime):
         stored, config = request_settings().get(PHONE_REGION), current_app.config
     elif runtime is not None and session is not None:

@@ -34,5 +34,5 @@ def acting() -> Any:
 def known_channels() -> dict[str, str] | None:
     """The channels the active plugins declare, when an app is running (None otherwise)."""
     if has_app_context() and "payvand" in current_app.extensions:
-        return current_app.extensions["payvand"].channels()  # type: ignore[no-any-return]
+        return current_app.extensions["payvand"].channels()
     return None

@@ -51,7 +51,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import sqlalchemy as sa
@@ -482,7 +482,7 @@ def assert_security_headers(response: Any, *, path: str | None = None) -> None:
     `frame-ancestors`, and a body with no inline code (`inline_code`). `response` is a Flask
     test response (its request gives the path) or anything with `.headers` and `status_code`.
     """
-    where = path or getattr(getattr(response, "request", None), "path", "?")
+    where = path or cast(str, getattr(getattr(response, "request", None), "path", "?"))  # a Flask request's path
     headers = response.headers
     status = getattr(response, "status_code", None) or getattr(response, "status", None)
     assert headers.get("X-Content-Type-Options") == "nosniff", f"{where}: no X-Content-Type-Options: nosniff"
@@ -1149,7 +1149,8 @@ def _types(schema: dict[str, Any]) -> list[str]:
     return [t for t in ([kind] if isinstance(kind, str) else kind) if t != "null"]
 
 
-def _date_fields(schema: Any, document: dict[str, Any], path: tuple[Any, ...], depth: int = 0) -> Iterator[tuple[tuple[Any, ...], str]]:
+def _date_fields(schema: Any, document: dict[str, Any], path: tuple[Any, ...],
+                 depth: int = 0) -> Iterator[tuple[tuple[Any, ...], str]]:
     schema = _resolve(schema, document)
     if not isinstance(schema, dict) or depth > 6:
         return
@@ -1306,7 +1307,7 @@ def csv_cells(text: str, ignore: tuple[str, ...] = ()) -> list[dict[str, str]]:
     if not rows:
         return []
     header = rows[0]
-    return [{h: cell for h, cell in zip(header, row) if h not in ignore} for row in rows[1:]]
+    return [{h: cell for h, cell in zip(header, row, strict=False) if h not in ignore} for row in rows[1:]]
 
 
 def assert_csv_round_trip(export: Callable[[], str], load: Callable[[str], Any], *,
@@ -1323,7 +1324,7 @@ def assert_csv_round_trip(export: Callable[[], str], load: Callable[[str], Any],
     second = export()
     before, after = csv_cells(first, ignore), csv_cells(second, ignore)
     assert len(before) == len(after), f"{len(before)} rows exported, {len(after)} after the round trip"
-    for number, (old, new) in enumerate(zip(before, after), start=1):
+    for number, (old, new) in enumerate(zip(before, after, strict=False), start=1):
         for column, value in old.items():
             assert new.get(column) == value, (
                 f"row {number}, column {column!r}: exported {value!r}, after the round trip {new.get(column)!r}")
@@ -1334,7 +1335,14 @@ def assert_csv_round_trip(export: Callable[[], str], load: Callable[[str], Any],
 # --------------------------------------------------------------------------- page checks
 # Checks of rendered pages in both languages (user text isolated, one number format, no English
 # left in Persian pages); pure functions, documented in `payvand.sdk.page_checks`.
-
+from payvand.sdk.page_checks import (  # noqa: E402  (re-exported for tests: `from payvand.sdk.testing import ...`)
+    assert_isolated as assert_isolated,
+)
+from payvand.sdk.page_checks import english_words as english_words  # noqa: E402
+from payvand.sdk.page_checks import foreign_number_formats as foreign_number_formats  # noqa: E402
+from payvand.sdk.page_checks import isolate as isolate  # noqa: E402
+from payvand.sdk.page_checks import unisolated as unisolated  # noqa: E402
+from payvand.sdk.page_checks import visible_text as visible_text  # noqa: E402
 
 
 # --------------------------------------------------------------------------- number fields of staff forms

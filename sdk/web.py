@@ -1,7 +1,8 @@
 """payvand.sdk.web: staff pages, public pages and API routes.
 
 The guards (`staff_required`, `require`, `public_page`, `csrf_exempt`) and who is calling
-(`current_staff`, `current_user_can`; the actor itself is `payvand.sdk.records.current_actor`); forms read by a marshmallow schema with the
+(`current_staff`, `current_user_can`; the actor itself is `payvand.sdk.records.current_actor`); forms read by
+a marshmallow schema with the
 one number rule (`parse_form`, `read_number`); the API blueprint and its error; rate limits
 and the Content-Security-Policy; and the one upload checker.
 

@@ -209,7 +209,9 @@ def _xlsx_bytes() -> bytes:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as workbook:
         workbook.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
         workbook.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook/>')
-        workbook.writestr("xl/worksheets/sheet1.xml", "<worksheet><sheetData><row><c><v>نام</v></c></row></sheetData></worksheet>")
+        workbook.writestr(
+            "xl/worksheets/sheet1.xml", "<worksheet><sheetData><row><c><v>نام</v></c></row></sheetData></worksheet>"
+        )
     return buffer.getvalue()
 
 

@@ -1,6 +1,17 @@
 """The documentation that is generated from code is up to date."""
 
+import builtins
+import os
 import pathlib
+import re
+import shlex
+import subprocess
+import symtable
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
 
 from payvand.core import hookdoc
 
@@ -39,18 +50,6 @@ def test_every_image_and_local_link_in_the_docs_exists():
 # `payvand plugin new`, and the guide's shell blocks run in a temporary deployment folder with
 # the real CLI — `pip install -e` is replaced by an entry point on PYTHONPATH, as in
 # tests/test_scaffold.py — before the guide's own tests of that plugin run.
-
-import builtins
-import os
-import re
-import shlex
-import subprocess
-import symtable
-import sys
-import tomllib
-from pathlib import Path
-
-import pytest
 
 GUIDE = ROOT / "docs" / "integrator-guide.md"
 _BLOCK = re.compile(r"^```(\w*)\n(.*?)^```$", re.S | re.M)
@@ -193,7 +192,8 @@ meta = tomllib.loads((project / "pyproject.toml").read_text())["project"]
 info = site / f"{meta['name'].replace('-', '_')}-{meta['version']}.dist-info"
 info.mkdir(parents=True, exist_ok=True)
 (info / "METADATA").write_text(f"Metadata-Version: 2.1\\nName: {meta['name']}\\nVersion: {meta['version']}\\n")
-lines = [f"[{group}]\\n" + "".join(f"{k} = {v}\\n" for k, v in eps.items()) for group, eps in meta.get("entry-points", {}).items()]
+groups = meta.get("entry-points", {}).items()
+lines = [f"[{group}]\\n" + "".join(f"{k} = {v}\\n" for k, v in eps.items()) for group, eps in groups]
 (info / "entry_points.txt").write_text("".join(lines))
 print(f"Successfully installed {meta['name']}-{meta['version']}")
 '''
@@ -244,7 +244,8 @@ def test_the_client_generation_example_makes_a_client(client, tmp_path):
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
            "DOCS_FAKE_PIP": str(tmp_path / "fake_pip.py"), "DOCS_SITE": str(tmp_path), "PYTHONPATH": str(tmp_path),
            "DOCS_OPENAPI": str(tmp_path / "served.json")}
-    curl = 'curl() { local out=""; while [ $# -gt 0 ]; do [ "$1" = "-o" ] && out="$2"; shift; done; cp "$DOCS_OPENAPI" "$out"; }\n'
+    curl = ('curl() { local out=""; while [ $# -gt 0 ]; do [ "$1" = "-o" ] && out="$2"; shift; done; '
+            'cp "$DOCS_OPENAPI" "$out"; }\n')
     _run_shell(curl + _generator_block(), tmp_path, env)  # curl: the served document, without a server
     assert (tmp_path / "payvand_client" / "api" / "customers" / "customers_list.py").is_file()
 

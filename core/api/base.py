@@ -62,7 +62,7 @@ class Api(SmorestApi):
     """
 
     ERROR_SCHEMA = ErrorOut
-    DEFAULT_ERROR_RESPONSE_NAME = None  # type: ignore[assignment]
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.owned: dict[str, DocumentParts] = {}

@@ -93,7 +93,8 @@ class Timeline(MethodView):
             raise ApiError(409, f"Customer {customer_id} is erased.", code="customer_inactive")
         channels = runtime().channels()
         if data["channel"] not in channels:
-            raise ApiError(422, "The request has invalid fields.", fields={"channel": [f"Unknown channel; use one of: {', '.join(channels)}."]})
+            message = f"Unknown channel; use one of: {', '.join(channels)}."
+            raise ApiError(422, "The request has invalid fields.", fields={"channel": [message]})
         try:
             values = service.build_interaction(
                 customer_id, data["kind"], data["channel"], data.get("summary") or "",

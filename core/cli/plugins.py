@@ -94,7 +94,7 @@ def list_command(env: CliEnv, as_json: bool) -> None:
     ]
     widths = [max(len(line[i]) for line in table) for i in range(len(header) - 1)]
     for line in table:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths)) + "  " + line[-1])
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)) + "  " + line[-1])
     if any(r["fails_checks"] for r in rows):
         click.echo("\nfailed: enabled for this deployment, but it fails its checks, so it is not loaded.")
     troubled = [r["name"] for r in rows if r["problems"]]

@@ -18,6 +18,7 @@ from typing import IO, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from payvand.core.db import table_of
 from payvand.core.importing.guard import EXPORT_HEADER, guard
 from payvand.core.importing.tables import rows_by_customer
 from payvand.core.models import Customer, CustomerEmail, CustomerPhone, CustomerTag
@@ -53,9 +54,9 @@ def customer_pages(
             if not rows:
                 return
             ids = [row["id"] for row in rows]
-            emails = rows_by_customer(connection, CustomerEmail.__table__, "email", ids)
-            phones = rows_by_customer(connection, CustomerPhone.__table__, "number", ids)
-            tags = rows_by_customer(connection, CustomerTag.__table__, "tag", ids)
+            emails = rows_by_customer(connection, table_of(CustomerEmail), "email", ids)
+            phones = rows_by_customer(connection, table_of(CustomerPhone), "number", ids)
+            tags = rows_by_customer(connection, table_of(CustomerTag), "tag", ids)
         yield [
             {
                 **row,

@@ -241,11 +241,11 @@ def build_mapping(
     for index, key in enumerate(keys):
         if index in targets:
             continue
-        target = _LOOKUP.get(key)
-        if target is None and header[index] in declared:
-            target = "attributes." + header[index]
-        if target is not None and (target in MULTI_TARGETS or target not in targets.values()):
-            targets[index] = target
+        found = _LOOKUP.get(key)
+        if found is None and header[index] in declared:
+            found = "attributes." + header[index]
+        if found is not None and (found in MULTI_TARGETS or found not in targets.values()):
+            targets[index] = found
     guarded = guarded_indexes(header)
     if guarded and EXPORT_ATTRIBUTES not in targets.values():
         targets.setdefault(header.index("attributes"), EXPORT_ATTRIBUTES)

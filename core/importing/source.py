@@ -151,7 +151,7 @@ class CsvSource:
         self.name = getattr(stream, "name", "stream")
         self._owned = None
         self.total_bytes = None
-        self.binary = None  # type: ignore[assignment]
+        self.binary = None
         self.encoding = getattr(stream, "encoding", None) or "text"
         self.text = stream  # type: ignore[assignment]
         self._errors_at_start = _decode_errors[0]
@@ -179,10 +179,10 @@ class CsvSource:
             binary.seek(start)
         else:
             sample = binary.read(SAMPLE_BYTES)
-            self.binary = io.BufferedReader(_Prefixed(sample, binary), 1 << 20)  # type: ignore[arg-type]
+            self.binary = io.BufferedReader(_Prefixed(sample, binary), 1 << 20)
         if not sample.strip():
             raise SourceError(f"{self.name} is empty")
-        wide = bool(encoding) and encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32", "utf16", "utf32"))
+        wide = encoding is not None and encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32", "utf16", "utf32"))
         kind = binary_kind(sample, wide=wide)
         if kind is not None:
             raise SourceError(

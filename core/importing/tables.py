@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from payvand.core.db import table_of
 from payvand.core.models import Customer, CustomerConsent, CustomerEmail, CustomerPhone, CustomerTag
 
 LOOKUP_CHUNK = 5000
@@ -103,7 +104,7 @@ class BulkInsert:
                 )
             return
         if not self.positional:
-            params: Any = [dict(zip(self.columns, row)) for row in rows]
+            params: Any = [dict(zip(self.columns, row, strict=False)) for row in rows]
         elif self._reorder is not None:
             params = [self._reorder(row) for row in rows]
         else:
@@ -122,16 +123,16 @@ class ImportTables:
 
     def __init__(self, dialect: sa.Dialect) -> None:
         self.dialect = dialect
-        self.customer = BulkInsert(Customer.__table__, CUSTOMER_COLUMNS, dialect)
-        self.email = BulkInsert(CustomerEmail.__table__, EMAIL_COLUMNS, dialect)
-        self.phone = BulkInsert(CustomerPhone.__table__, PHONE_COLUMNS, dialect)
-        self.tag = BulkInsert(CustomerTag.__table__, TAG_COLUMNS, dialect)
-        self.consent = BulkInsert(CustomerConsent.__table__, CONSENT_COLUMNS, dialect)
-        columns = Customer.__table__.c
+        self.customer = BulkInsert(table_of(Customer), CUSTOMER_COLUMNS, dialect)
+        self.email = BulkInsert(table_of(CustomerEmail), EMAIL_COLUMNS, dialect)
+        self.phone = BulkInsert(table_of(CustomerPhone), PHONE_COLUMNS, dialect)
+        self.tag = BulkInsert(table_of(CustomerTag), TAG_COLUMNS, dialect)
+        self.consent = BulkInsert(table_of(CustomerConsent), CONSENT_COLUMNS, dialect)
+        columns = table_of(Customer).c
         self.timestamp = processor(columns.created_at, dialect)
         self.json = processor(columns.attributes, dialect)
         self.date = processor(columns.birthday, dialect)
-        self.boolean = processor(CustomerConsent.__table__.c.granted, dialect)
+        self.boolean = processor(table_of(CustomerConsent).c.granted, dialect)
         self.empty_attributes = self.json({})
 
 
@@ -158,7 +159,7 @@ def allocate_ids(connection: Connection, count: int) -> list[int] | None:
 
 def insert_returning_ids(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
     """Insert customers without ids and return the new ids in the order of `rows`."""
-    table = Customer.__table__
+    table = table_of(Customer)
     statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
     return list(connection.execute(statement, rows).scalars())
 

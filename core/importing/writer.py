@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from payvand.core import audit, events
 from payvand.core.actor import Actor
-from payvand.core.db import utcnow
+from payvand.core.db import table_of, utcnow
 from payvand.core.importing.keys import KeyIndex
 from payvand.core.importing.records import Record, customer_names
 from payvand.core.importing.tables import (
@@ -150,10 +150,10 @@ class BatchWriter:
             emails = [e for r in records for e in r.emails]
             phones = [p for r in records for p, _ in r.phones]
             email_owner = owners(
-                connection, CustomerEmail.__table__.c.email, self.keys.candidates(emails)
+                connection, table_of(CustomerEmail).c.email, self.keys.candidates(emails)
             )
             phone_owner = owners(
-                connection, CustomerPhone.__table__.c.number, self.keys.candidates(phones)
+                connection, table_of(CustomerPhone).c.number, self.keys.candidates(phones)
             )
             plan = self._plan(records, email_owner, phone_owner)
             if self.dry_run:
@@ -271,7 +271,7 @@ class BatchWriter:
                 r.given,
                 r.family,
                 r.org,
-                *customer_names(r.kind, r.given, r.family, r.org),
+                *customer_names(cast(str, r.kind), r.given, r.family, r.org),  # parsing always sets kind
                 None if r.birthday is None else date(r.birthday),
                 r.lang,
                 r.channel,
@@ -281,14 +281,14 @@ class BatchWriter:
                 stamp,
                 1,
             )
-            for new_id, r in zip(ids or [None] * len(plan.new), plan.new)
+            for new_id, r in zip(cast("list[int | None]", ids) or [None] * len(plan.new), plan.new, strict=False)
         ]
         if ids is None:  # a dialect without id blocks: let the database number the rows
             columns = tables.customer.columns[1:]
-            ids = insert_returning_ids(connection, [dict(zip(columns, row[1:])) for row in rows])
+            ids = insert_returning_ids(connection, [dict(zip(columns, row[1:], strict=False)) for row in rows])
         else:
             tables.customer.run(connection, rows)
-        self._insert_children(connection, list(zip(ids, plan.new)), stamp)
+        self._insert_children(connection, list(zip(ids, plan.new, strict=False)), stamp)
         plan.outcome.inserted_ids = ids
         plan.outcome.inserted_lines = [r.line for r in plan.new]
 
@@ -311,15 +311,15 @@ class BatchWriter:
 
     def _apply_merges(self, connection: Any, plan: _Plan, now: dt.datetime) -> None:
         """Fill empty fields and add new contacts, tags and consents to existing customers."""
-        table = Customer.__table__
+        table = table_of(Customer)
         ids = list(plan.merges)
         current = {
             row.id: row for row in connection.execute(sa.select(table).where(table.c.id.in_(ids)))
         }
-        emails = rows_by_customer(connection, CustomerEmail.__table__, "email", ids)
-        phones = rows_by_customer(connection, CustomerPhone.__table__, "number", ids)
-        tags = rows_by_customer(connection, CustomerTag.__table__, "tag", ids)
-        consents = rows_by_customer(connection, CustomerConsent.__table__, "channel", ids)
+        emails = rows_by_customer(connection, table_of(CustomerEmail), "email", ids)
+        phones = rows_by_customer(connection, table_of(CustomerPhone), "number", ids)
+        tags = rows_by_customer(connection, table_of(CustomerTag), "tag", ids)
+        consents = rows_by_customer(connection, table_of(CustomerConsent), "channel", ids)
         updates: list[dict[str, Any]] = []
         additions: list[tuple[int, Record]] = []
         for customer_id, records in plan.merges.items():

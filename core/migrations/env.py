@@ -17,7 +17,7 @@ version_table = config.attributes.get("version_table", "alembic_version")
 plugin_prefix = config.attributes.get("table_prefix")
 
 
-def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+def include_object(obj, name, type_, reflected, compare_to):
     """Autogenerate only looks at the tables of the branch being generated."""
     if type_ == "table":
         table_name = name
@@ -30,7 +30,7 @@ def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-
     return table_name.startswith("core_")
 
 
-def render_item(type_, obj, autogen_context):  # type: ignore[no-untyped-def]
+def render_item(type_, obj, autogen_context):
     """Render Payvand's column types by the module the revision may import.
 
     A plugin's revision imports only `payvand.sdk` (plugins never import `payvand.core`), so

@@ -169,7 +169,7 @@ def list_customers(session: Session, args: dict[str, Any], region: str) -> tuple
                 raise BadCursor(args["cursor"])
             row = sa.tuple_(Customer.search_name, Customer.id)
             query = query.where(row < (last_name, last_id) if descending else row > (last_name, last_id))
-    order = [Customer.id.desc() if descending else Customer.id.asc()]
+    order: list[sa.UnaryExpression[Any]] = [Customer.id.desc() if descending else Customer.id.asc()]
     if key is not None:
         order.insert(0, key.desc() if descending else key.asc())
     limit = int(args.get("limit") or 50)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, immediateload, selectinload
@@ -278,6 +278,27 @@ class CustomerView:
     tag_names = Customer.tag_names
     current_consents = Customer.current_consents
     has_consent = Customer.has_consent
+
+    if TYPE_CHECKING:  # the columns of `Customer`, set from the row by __init__
+        id: int
+        kind: str
+        given_name: str | None
+        family_name: str | None
+        organization_name: str | None
+        display_name: str
+        search_name: str
+        search_name_alt: str
+        birthday: dt.date | None
+        preferred_language: str | None
+        preferred_channel: str | None
+        lifecycle_stage: str
+        owner_id: int | None
+        attributes: dict[str, Any]
+        merged_into_id: int | None
+        erased_at: dt.datetime | None
+        created_at: dt.datetime
+        updated_at: dt.datetime
+        version: int
 
     def __init__(self, values: dict[str, Any]) -> None:
         self.__dict__.update(values)

@@ -264,7 +264,7 @@ def _shared_value_stage(run: _Run, stage: str, after: str) -> str | None:
     of the index once (about 70 ms for 130,000 emails on SQLite).
     """
     model = CustomerEmail if stage == EMAIL else CustomerPhone
-    column = model.email if stage == EMAIL else model.number
+    column = CustomerEmail.email if stage == EMAIL else CustomerPhone.number
     while not run.done:
         want = run.limit - len(run.pairs)
         values = list(run.session.scalars(
@@ -349,6 +349,7 @@ def find_duplicates(session: Session, *, reason: str | None = None, cursor: str 
     stages = [reason] if reason else list(REASONS)
     if reason is not None and reason not in REASONS:
         raise ValueError(f"unknown reason {reason!r}")
+    position: list[Any]
     stage, position = (stages[0], [""] if stages[0] != NAME else [0, "", 0])
     if cursor:
         stage, position = decode_cursor(cursor)

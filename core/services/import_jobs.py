@@ -502,7 +502,7 @@ def _set_status(runtime: Any, job_id: int, expected: tuple[str, ...], status: st
         result = session.execute(
             sa.update(ImportJob).where(ImportJob.id == job_id, ImportJob.status.in_(expected))
             .values(status=status, **values).execution_options(synchronize_session=False))
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)
 
 
 def _status_of(runtime: Any, job_id: int) -> str:
@@ -586,6 +586,7 @@ def cancel_job(session: Session, config: Mapping[str, Any], job: ImportJob) -> s
     """
     state = job_state(job)
     now = utcnow()
+    expected: tuple[str, ...]
     if state in (UPLOADED, QUEUED, INTERRUPTED):
         expected = (job.status,)
         status, values = CANCELLED, {"finished_at": now, "rejects_path": None}

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from payvand.core import audit, events
 from payvand.core.actor import Actor
 from payvand.core.contracts import MovedRows
-from payvand.core.db import metadata, utcnow
+from payvand.core.db import metadata, table_of, utcnow
 from payvand.core.models import (
     Customer,
     CustomerAddress,
@@ -102,11 +102,11 @@ def merge_customers(
     have_phones = {p.number for p in target.phones}
     have_tags = set(target.tag_names)
     plan = [
-        (Interaction.__table__, "id", ids_of(Interaction)),
-        (CustomerEmail.__table__, "id", [e.id for e in source.emails if e.email not in have_emails]),
-        (CustomerPhone.__table__, "id", [p.id for p in source.phones if p.number not in have_phones]),
-        (CustomerAddress.__table__, "id", ids_of(CustomerAddress)),
-        (CustomerConsent.__table__, "id", ids_of(CustomerConsent)),
+        (table_of(Interaction), "id", ids_of(Interaction)),
+        (table_of(CustomerEmail), "id", [e.id for e in source.emails if e.email not in have_emails]),
+        (table_of(CustomerPhone), "id", [p.id for p in source.phones if p.number not in have_phones]),
+        (table_of(CustomerAddress), "id", ids_of(CustomerAddress)),
+        (table_of(CustomerConsent), "id", ids_of(CustomerConsent)),
     ]
     for table, key, keys in plan:
         move = _move(session, table, "customer_id", key, keys, t_id)
@@ -114,8 +114,9 @@ def merge_customers(
             moves.append(move)
     new_tags = [t.tag for t in source.tags if t.tag not in have_tags]
     if new_tags:
-        tag_table = CustomerTag.__table__
-        session.execute(sa.update(tag_table).where(tag_table.c.customer_id == s_id, tag_table.c.tag.in_(new_tags)).values(customer_id=t_id))
+        tag_table = table_of(CustomerTag)
+        session.execute(sa.update(tag_table)
+                        .where(tag_table.c.customer_id == s_id, tag_table.c.tag.in_(new_tags)).values(customer_id=t_id))
         moves.append({"table": tag_table.name, "column": "customer_id", "key": "tag", "ids": new_tags})
 
     filled: dict[str, Any] = {}

@@ -48,7 +48,7 @@ def staff_user() -> Actor | None:
     """The logged-in staff user of this request (an `Actor` of kind `user`), or None."""
     if not has_request_context():
         return None
-    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    user = current_user._get_current_object()
     return user if isinstance(user, Actor) and user.kind == "user" else None
 
 

@@ -12,7 +12,7 @@ import decimal
 import functools
 import inspect
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from babel import support
 from flask import Flask, current_app, session
@@ -87,7 +87,7 @@ def format_money(amount: Any, currency: str | None = None) -> str:
     if isinstance(amount, str):
         amount = decimal.Decimal(amount)
     site = site_settings()
-    display = site.get(core_settings.MONEY_DISPLAY) or "rial"
+    display = cast(locale_format.MoneyDisplay, site.get(core_settings.MONEY_DISPLAY) or "rial")  # the setting's choices
     return locale_format.format_money(amount, currency or site.get(core_settings.CURRENCY) or "IRR",
                                       current_locale(), display=display)
 

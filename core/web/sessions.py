@@ -12,14 +12,14 @@ import datetime as dt
 import hashlib
 import json
 import secrets
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
 from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
-from payvand.core.db import utcnow
+from payvand.core.db import table_of, utcnow
 from payvand.core.models import WebSession
 
 COOKIE_NAME = "payvand_session"
@@ -73,7 +73,7 @@ class DatabaseStore:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
-        self.table = WebSession.__table__
+        self.table = table_of(WebSession)
 
     def load(self, key_hash: str) -> tuple[dict[str, Any], dt.datetime] | None:
         """The data and expiry of a live session, or None (expired rows are deleted lazily)."""
@@ -142,7 +142,8 @@ class RedisStore:
 
     def end_user(self, user_id: int) -> int:
         """End every session of a user."""
-        members = self.redis.smembers(f"{self.prefix}user:{user_id}")
+        # the client is made without decode_responses, so the members are bytes
+        members = cast("set[bytes]", self.redis.smembers(f"{self.prefix}user:{user_id}"))
         keys = [self.prefix + m.decode() for m in members]
         ended = self.redis.delete(*keys) if keys else 0
         self.redis.delete(f"{self.prefix}user:{user_id}")

@@ -5,7 +5,8 @@ and to other plugins through hooks. Layout: `models.py` (tables), `permissions.p
 `pricing.py` (exact money), `services/` (rules per area), `api/` (`/api/v1/sales/...`),
 `views/` (staff pages) and `templates/sales/`. This module holds the metadata and every
 hook implementation; each delegates to its area. The hooks the plugin offers others are in
-`hookspecs.py`, the events it emits in `events.py`, its configuration keys in `config.py`. What it does and leaves: docs/dev/status.md.
+`hookspecs.py`, the events it emits in `events.py`, its configuration keys in `config.py`.
+What it does and leaves: docs/dev/status.md.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -73,7 +73,7 @@ PRODUCTS: tuple[tuple[str, str, str, str, int, int, str, str], ...] = (
 GIVEN = ("علی", "مریم", "رضا", "زهرا", "حسین", "فاطمه", "محمد", "سارا", "امیر", "نگار", "Reza", "Sara", "Kian", "Leila")
 FAMILY = ("احمدی", "رضایی", "کریمی", "حسینی", "موسوی", "محمدی", "جعفری", "Tehrani", "Farahani", "Karimi")
 ORGS = ("شرکت پارس تجارت", "هلدینگ آریا", "کافه نارنج", "هتل پرسپولیس", "Kish Foods", "Tabriz Trading Co.")
-UTMS = (
+UTMS: tuple[tuple[dict[str, str], str], ...] = (
     ({"source": "google", "medium": "cpc", "campaign": "nowruz-1404"}, "web_form"),
     ({"source": "instagram", "medium": "social", "campaign": "yalda"}, "web_form"),
     ({"source": "newsletter", "medium": "email", "campaign": "autumn-tea"}, "web_form"),
@@ -113,7 +113,8 @@ def has_sales_data() -> bool:
     return any(s.scalar(sa.select(model.id).limit(1)) is not None for model in (Product, Lead, Deal, Order, Quote))
 
 
-def _ago(rng: random.Random, now: dt.datetime, earliest: dt.timedelta = YEAR, latest: dt.timedelta = dt.timedelta(0)) -> dt.datetime:
+def _ago(rng: random.Random, now: dt.datetime, earliest: dt.timedelta = YEAR,
+        latest: dt.timedelta = dt.timedelta(0)) -> dt.datetime:
     """A moment between `earliest` and `latest` before `now`, on a whole second."""
     span = int((earliest - latest).total_seconds())
     return (now - latest - dt.timedelta(seconds=rng.randint(0, span))).replace(microsecond=0)
@@ -133,7 +134,8 @@ def _catalog(rng: random.Random, lang: str) -> tuple[list[Product], dict[int, De
     prices: dict[int, Decimal] = {}
     for sku, fa, en, unit, price, category, tax_class, kind in PRODUCTS:
         product = catalog.create_product(s, {
-            "sku": sku, "name": _in((fa, en), lang), "unit": _in((UNITS_FA.get(unit, unit), unit), lang), "kind": kind, "tax_class": tax_class,
+            "sku": sku, "name": _in((fa, en), lang), "unit": _in((UNITS_FA.get(unit, unit), unit), lang), "kind": kind,
+            "tax_class": tax_class,
             "category_id": categories[category].id, "in_stock": rng.random() > 0.1,
             "description": f"{_in((fa, en), lang)}."})
         catalog.set_price(s, retail, product.id, Decimal(price))
@@ -147,7 +149,8 @@ def _leads(rng: random.Random, now: dt.datetime, owners: list[int | None], lang:
     s = session()
     if s.scalar(sa.select(ScoringRule.id).limit(1)) is None:
         for names, field, operator, value, points in SCORING_RULES:
-            scoring.create_rule({"name": _in(names, lang), "field": field, "operator": operator, "value": value, "points": points})
+            scoring.create_rule({"name": _in(names, lang), "field": field, "operator": operator, "value": value,
+                                 "points": points})
     made: list[Lead] = []
     for n in range(COUNTS["leads"]):
         utm, source = UTMS[rng.randrange(len(UTMS))]
@@ -205,7 +208,8 @@ def _deals(rng: random.Random, now: dt.datetime, customers: list[int], owners: l
     for _ in range(COUNTS["deals"]):
         stage = rng.choices(stages, weights)[0]
         items = rng.sample(products, rng.randint(1, 3))
-        lines = [{"product_id": p.id, "quantity": rng.randint(1, 20), "unit_price": prices[p.id]} for p in items]
+        lines: list[dict[str, Any]] = [{"product_id": p.id, "quantity": rng.randint(1, 20), "unit_price": prices[p.id]}
+                                       for p in items]
         amount = sum((Decimal(line["quantity"]) * line["unit_price"] for line in lines), Decimal(0))
         created = _ago(rng, now, latest=dt.timedelta(days=3))
         reason = rng.choice(sorted(reasons[stage.outcome].values())) if stage.outcome != "open" else None
@@ -278,6 +282,7 @@ def _documents(rng: random.Random, now: dt.datetime, customers: list[int], produ
     for n in range(COUNTS["quotes"]):
         deal = won[n] if n < len(won) and n < accepted_quotes else None
         customer_id = deal.customer_id if deal else rng.choice(customers)
+        assert customer_id is not None  # `won` holds deals with a customer only
         created = _ago(rng, now, latest=dt.timedelta(days=2))
         quote = documents.create_quote(s, customer_id, _lines(rng, products, rng.randint(1, 4)),
                                        deal_id=deal.id if deal else None)
@@ -349,7 +354,7 @@ def _redate_interactions(when: dict[tuple[str, int], dt.datetime], deal_dates: d
     moves.update({("sales.deal", deal_id): at for deal_id, at in deal_dates.items()})
     paid = s.execute(sa.select(Payment.invoice_id, sa.func.max(Payment.paid_at)).group_by(Payment.invoice_id))
     paid_at = dict(paid.all())
-    table = Interaction.__table__
+    table = cast(sa.Table, Interaction.__table__)
     rows = [{"st": kind, "sid": str(row_id), "at": at} for (kind, row_id), at in moves.items()]
     if rows:
         s.execute(sa.update(table).where(table.c.source_type == sa.bindparam("st"), table.c.source_id == sa.bindparam("sid"),

@@ -81,7 +81,7 @@ def currency_places(code: str) -> int:
     return _PLACES_OVERRIDE.get(code, get_currency_precision(code))
 
 
-def round_money(amount: Decimal, currency: str) -> Decimal:
+def round_money(amount: Decimal | int, currency: str) -> Decimal:
     """`amount` rounded half-up (ties away from zero) to the currency's minor unit."""
     value = _exact(amount, "amount")
     step = Decimal(1).scaleb(-currency_places(currency))

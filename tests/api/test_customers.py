@@ -100,7 +100,9 @@ def test_patch_changes_only_the_given_fields_and_bumps_the_version(api, make_cus
 
 def test_patch_replaces_lists_as_a_whole(api, make_customer):
     customer = make_customer(emails=["a@example.com", "b@example.com"], phones=["09121111111"], tags=["x", "y"])
-    response = api.patch(f"customers/{customer.id}", json={"emails": ["b@example.com", "c@example.com"], "phones": [], "tags": ["z"]})
+    response = api.patch(
+        f"customers/{customer.id}", json={"emails": ["b@example.com", "c@example.com"], "phones": [], "tags": ["z"]}
+    )
     assert response.status_code == 200
     assert [e["value"] for e in response.json["emails"]] == ["b@example.com", "c@example.com"]
     assert response.json["phones"] == []

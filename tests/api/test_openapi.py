@@ -53,7 +53,9 @@ def test_every_operation_documents_its_error_responses(spec, subtests):
                 expected |= {"400", "413", "415", "422"}
             if any(p["in"] == "query" for p in parameters):
                 expected |= {"400", "422"}
-            if method in ("patch", "delete") or path.endswith(("/merge", "/undo", "/erase", "/interactions")) and method == "post":
+            if method in ("patch", "delete") or (
+                path.endswith(("/merge", "/undo", "/erase", "/interactions")) and method == "post"
+            ):
                 expected.add("409")
             assert expected <= codes, sorted(expected - codes)
             assert "default" not in codes
@@ -79,7 +81,9 @@ def test_integer_path_parameters_are_bounded_ids(spec, subtests):
         for parameter in parameters:
             if parameter["in"] == "path":
                 with subtests.test(operation=f"{method.upper()} {path}", parameter=parameter["name"]):
-                    assert parameter["schema"] | {"examples": None} == {"type": "integer", "minimum": 1, "maximum": 2**63 - 1, "examples": None}
+                    assert parameter["schema"] | {"examples": None} == {
+                        "type": "integer", "minimum": 1, "maximum": 2**63 - 1, "examples": None
+                    }
 
 
 def test_nullable_fields_use_type_lists_with_null_once(spec):

@@ -21,7 +21,10 @@ from hypothesis import HealthCheck, settings
 
 import payvand.plugins.sales as sales
 
-ROUTES = r"^/api/v1/(customers|sales/(customers|products|categories|price-lists|quotes|orders|invoices|deals|pipelines|activities|leads|forecast))"
+ROUTES = (
+    r"^/api/v1/(customers|sales/(customers|products|categories|price-lists|quotes|orders|invoices"
+    r"|deals|pipelines|activities|leads|forecast))"
+)
 EXAMPLES = int(os.environ.get("PAYVAND_STATEFUL_EXAMPLES", "8"))
 STEPS = int(os.environ.get("PAYVAND_STATEFUL_STEPS", "6"))
 
@@ -121,7 +124,8 @@ def test_stateful_sequences_over_core_and_sales_never_answer_5xx(app, api, resto
             if response.status_code >= 500:
                 server_errors.append((case.method, case.formatted_path, case.body, response.status_code))
 
-    Stateful.run(settings=settings(max_examples=EXAMPLES, stateful_step_count=STEPS, derandomize=not os.environ.get("PAYVAND_STATEFUL_RANDOM"), deadline=None,
+    Stateful.run(settings=settings(max_examples=EXAMPLES, stateful_step_count=STEPS,
+                                   derandomize=not os.environ.get("PAYVAND_STATEFUL_RANDOM"), deadline=None,
                                    database=None, suppress_health_check=list(HealthCheck)))
     tracebacks = [r.exc_text.splitlines()[-1] for r in caplog.records if r.exc_text]
     if os.environ.get("PAYVAND_STATEFUL_REPORT"):

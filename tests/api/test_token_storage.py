@@ -18,7 +18,7 @@ def test_a_token_has_256_random_bits_and_only_its_digest_is_stored(runtime, make
         secrets = [create_token(session, session.get(User, user.id), f"t{n}")[1] for n in range(3)]
     with runtime.sessionmaker() as session:
         stored = list(session.scalars(sa.select(ApiToken).order_by(ApiToken.id)))
-    for secret, row in zip(secrets, stored):
+    for secret, row in zip(secrets, stored, strict=False):
         body = secret.removeprefix(TOKEN_PREFIX)
         assert len(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))) >= 32
         assert row.token_hash == hashlib.sha256(secret.encode()).hexdigest()

@@ -14,7 +14,7 @@ def payvand_plugins():
 
 @pytest.mark.parametrize("text", ["SKU\\u0000-1", "bad \\udc00 surrogate"])  # as JSON escapes
 def test_a_plugin_route_refuses_unstorable_text_in_the_body(api, text):
-    body = '{"sku": "%s", "name": "Tea"}' % text
+    body = f'{{"sku": "{text}", "name": "Tea"}}'
     response = api.post("sales/products", data=body, content_type="application/json")
     assert response.status_code == 422
     assert list(response.json["error"]["fields"]) == ["sku"]

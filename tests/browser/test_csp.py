@@ -24,7 +24,8 @@ NOW = dt.datetime(2026, 6, 1, 9, 30, tzinfo=dt.UTC)
 WATCH = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", function (e) {
-  window.__cspViolations.push(e.violatedDirective + " " + (e.blockedURI || "inline") + " " + (e.sourceFile || "") + ":" + e.lineNumber);
+  window.__cspViolations.push(e.violatedDirective + " " + (e.blockedURI || "inline") + " " +
+                              (e.sourceFile || "") + ":" + e.lineNumber);
 });
 """
 CORE_PAGES = ["/", "/customers", "/customers/new", "/duplicates", "/import", "/admin/plugins", "/admin/users",
@@ -97,7 +98,7 @@ def test_the_public_lead_form_runs_without_csp_violations(page: Page, live_serve
 
 def test_a_policy_violation_is_reported_and_caught(page: Page, live_server: LiveServer) -> None:
     """The watch itself works: an inline script added to a page is refused and reported."""
-    console = _watch(page)
+    _watch(page)
     page.goto(live_server.at("/login"))
     page.evaluate("""() => { const s = document.createElement('script'); s.textContent = 'window.ran = 1';
                              document.body.appendChild(s); }""")

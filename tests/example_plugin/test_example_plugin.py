@@ -61,7 +61,9 @@ def test_the_custom_field_is_validated_and_stored(api):
 def test_a_new_customer_is_welcomed_after_commit_through_the_outbox(api, run_jobs, db_session):
     created = api.post("customers", json={"given_name": "Reza", "family_name": "Ahmadi"})
     customer_id = created.json["id"]
-    welcomed = sa.select(Interaction).where(Interaction.customer_id == customer_id, Interaction.kind == "payvand_example.welcomed")
+    welcomed = sa.select(Interaction).where(
+        Interaction.customer_id == customer_id, Interaction.kind == "payvand_example.welcomed"
+    )
     assert db_session.scalars(welcomed).all() == []  # not inside the request
     run_jobs()
     rows = db_session.scalars(welcomed).all()

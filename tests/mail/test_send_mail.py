@@ -41,7 +41,9 @@ def test_an_unreachable_server_raises_mail_error(app, runtime) -> None:
 
 
 def test_the_url_forms_and_the_password_stays_out_of_descriptions() -> None:
-    config = parse_config({"PAYVAND_SMTP_URL": "smtp+starttls://crm%40x.ir:s3cret@mail.x.ir", "PAYVAND_MAIL_FROM": "CRM <crm@x.ir>"})
+    config = parse_config(
+        {"PAYVAND_SMTP_URL": "smtp+starttls://crm%40x.ir:s3cret@mail.x.ir", "PAYVAND_MAIL_FROM": "CRM <crm@x.ir>"}
+    )
     assert (config.host, config.port, config.security, config.username, config.password) == (
         "mail.x.ir", 587, "starttls", "crm@x.ir", "s3cret")
     assert "s3cret" not in config.describe()

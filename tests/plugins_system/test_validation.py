@@ -168,7 +168,9 @@ def test_list_and_info_show_broken_plugins_without_failing(broken_plugins, payva
     assert "problem:      cannot be loaded: ModuleNotFoundError" in info.output
     refused = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "plugins", "enable", "chk_args"])
     assert refused.exit_code == 1
-    assert without_database_line(refused.stderr).startswith("Error: cannot enable chk_args: hook payvand_customer_created takes unknown")
+    assert without_database_line(refused.stderr).startswith(
+        "Error: cannot enable chk_args: hook payvand_customer_created takes unknown"
+    )
     disabled = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "plugins", "disable", "chk_nometa"])
     assert disabled.exit_code == 0, disabled.output  # a broken plugin can always be switched off
 

@@ -38,7 +38,10 @@ def test_products_are_searched_by_name_or_sku_and_filtered(api):
     _product(api, "COF-1", "Coffee beans", category_id=category["id"])
     _product(api, "TEA-9", "Tea", active=False)
     _product(api, "MUG-1", "Mug")
-    names = lambda query: [p["name"] for p in api.get(f"sales/products?{query}").get_json()["items"]]
+
+    def names(query):
+        return [p["name"] for p in api.get(f"sales/products?{query}").get_json()["items"]]
+
     assert names("q=coffee") == ["Coffee beans"]
     assert names("q=tea-9") == ["Tea"]
     assert names(f"category_id={category['id']}") == ["Coffee beans"]

@@ -22,7 +22,9 @@ def test_pipelines_list_the_default_pipeline_with_its_stages(api):
     assert response.status_code == 200
     (pipeline,) = response.json
     assert pipeline["name"] == "Sales" and pipeline["is_default"] is True
-    assert [(s["name"], s["probability"], s["outcome"]) for s in pipeline["stages"]][-2:] == [("Won", 100, "won"), ("Lost", 0, "lost")]
+    assert [(s["name"], s["probability"], s["outcome"]) for s in pipeline["stages"]][-2:] == [
+        ("Won", 100, "won"), ("Lost", 0, "lost")
+    ]
 
 
 def test_a_deal_is_created_read_and_patched_with_exact_amounts(api, make_customer):

@@ -148,7 +148,10 @@ def test_order_status_follows_its_flow(api, shop, make_customer):
     customer = make_customer()
     order = api.post("sales/orders", json={"customer_id": customer.id, "lines": [
         {"product_id": shop["pen"]["id"], "quantity": "1"}]}).get_json()
-    move = lambda status: api.post(f"sales/orders/{order['id']}/status", json={"status": status})
+
+    def move(status):
+        return api.post(f"sales/orders/{order['id']}/status", json={"status": status})
+
     refused = move("delivered")
     assert refused.status_code == 409
     assert "can only become paid or cancelled" in refused.get_json()["error"]["message"]
@@ -180,7 +183,10 @@ def test_an_invoice_is_paid_in_parts_with_a_refund(api, shop, make_customer, db_
     assert invoice["number"] == f"INV-{_year()}-000001" and invoice["year"] == _year() and invoice["sequence"] == 1
     assert (invoice["total"], invoice["balance_due"], invoice["status"]) == ("1375000", "1375000", "unpaid")
     assert api.post("sales/invoices", json={"order_id": order["id"]}).status_code == 409
-    pay = lambda amount: api.post(f"sales/invoices/{invoice['id']}/payments", json={"amount": amount, "method": "card"})
+
+    def pay(amount):
+        return api.post(f"sales/invoices/{invoice['id']}/payments", json={"amount": amount, "method": "card"})
+
     first = pay("375000").get_json()
     assert (first["paid_total"], first["balance_due"], first["status"]) == ("375000", "1000000", "partially_paid")
     assert pay("0.5").status_code == 422  # rials have no fraction
@@ -222,7 +228,7 @@ def test_documents_need_their_permissions(api_as, shop, make_customer):
 def test_concurrent_orders_get_distinct_consecutive_numbers(app, api, shop, make_customer, runtime):
     import threading
 
-    from payvand.sdk import session_scope
+    from payvand.core.db import session_scope
 
     customer = make_customer()
     numbers: list[str] = []

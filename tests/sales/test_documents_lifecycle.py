@@ -192,7 +192,7 @@ def test_quotes_past_their_validity_expire_in_one_pass(api, pen, make_customer, 
     db_session.execute(sa.update(Quote).where(Quote.id == accepted["id"]).values(valid_until=today - dt.timedelta(days=3)))
     db_session.commit()
     with app.app_context():
-        from payvand.sdk import session_scope
+        from payvand.core.db import session_scope
 
         with session_scope(app.extensions["payvand"].sessionmaker) as session:
             from payvand.core.db import bind_session
@@ -316,7 +316,7 @@ def test_an_expired_quote_reads_in_the_readers_language_on_the_timeline(api, pen
     api.post(f"sales/quotes/{quote['id']}/send")
     with app.app_context():
         from payvand.core.db import bind_session
-        from payvand.sdk import session_scope
+        from payvand.core.db import session_scope
 
         with session_scope(app.extensions["payvand"].sessionmaker) as session, bind_session(session):
             assert documents.expire_quotes() == 1

@@ -239,7 +239,7 @@ def test_a_batch_larger_than_one_statement_allows_is_split_and_every_lead_kept(i
 # --------------------------------------------------------------------------- the command
 
 
-def test_the_command_prints_a_summary_and_writes_the_rejects_next_to_the_file(sales_installed, payvand_database_url,
+def test_the_command_prints_a_summary_and_writes_the_rejects_next_to_the_file(sales_installed, payvand_database_url,  # noqa: F811
                                                                                db_session, tmp_path):
     path = tmp_path / "leads.csv"
     path.write_text("name,email\nSara A,sara@example.com\nBad,\nSara B,sara@example.com\n", encoding="utf-8")
@@ -257,7 +257,7 @@ def test_the_command_prints_a_summary_and_writes_the_rejects_next_to_the_file(sa
     assert [lead.source for lead in _leads(db_session)] == ["web_form"]
 
 
-def test_the_command_dry_run_and_update_options(sales_installed, payvand_database_url, db_session, tmp_path):
+def test_the_command_dry_run_and_update_options(sales_installed, payvand_database_url, db_session, tmp_path):  # noqa: F811
     path = tmp_path / "leads.csv"
     path.write_text("name,email\nSara A,sara@example.com\nSara B,sara@example.com\n", encoding="utf-8")
     base = ["--database-url", payvand_database_url, "sales", "import-leads", str(path)]
@@ -470,7 +470,7 @@ def test_the_import_accepts_refuses_and_stores_what_the_api_would(in_app, app, d
     records = list(lead_import.CsvRows(io.StringIO(_tricky_csv([cells for cells, _ in TRICKY_ROWS])),
                                        lead_import.LEAD_COLUMNS).records())
     assert len(records) == len(TRICKY_ROWS)
-    for record, (_, why) in zip(records, TRICKY_ROWS):
+    for record, (_, why) in zip(records, TRICKY_ROWS, strict=False):
         line, cells = record.line, record.cells  # as the import reads them (stripped, Arabic letters as Persian)
         response = api.post("/api/v1/sales/leads", json=_api_body(cells))
         if response.status_code == 201:

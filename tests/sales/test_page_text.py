@@ -180,6 +180,7 @@ def test_every_page_with_the_demo_data_writes_numbers_the_one_way(app, web, runt
         for path in paths:
             page = web.get(path)
             if page.status_code == 200 and page.content_type.startswith("text/html"):
-                found.update({(locale, path): numbers for numbers in [foreign_number_formats(page.get_data(as_text=True),
-                                                                                              locale)] if numbers})
+                numbers = foreign_number_formats(page.get_data(as_text=True), locale)
+                if numbers:
+                    found[(locale, path)] = numbers
     assert len(paths) > 40 and found == {}

@@ -175,7 +175,8 @@ def test_a_manager_makes_a_price_list_and_a_price_typed_in_persian_digits_is_sho
 # --------------------------------------------------------------------------- quotes and invoices
 
 
-CLERK_PERMISSIONS = [perm.DOCUMENT_VIEW, perm.DOCUMENT_EDIT, perm.DOCUMENT_ALL, "core.customer.view"]  # the documents of every rep
+# the documents of every rep
+CLERK_PERMISSIONS = [perm.DOCUMENT_VIEW, perm.DOCUMENT_EDIT, perm.DOCUMENT_ALL, "core.customer.view"]
 
 
 def test_a_quote_downloads_as_a_pdf_and_is_rejected_with_a_reason(page, live_server, make_user, make_customer, api):

@@ -100,7 +100,8 @@ def section(page: Any, name: str) -> str:
 
 def flashes(page: Any) -> list[str]:
     """The flash messages of a page, as text."""
-    return [re.sub(r"\s+", " ", m).strip() for m in re.findall(r'<div class="alert alert-\w+ alert-dismissible[^>]*>(.*?)<button', page.text, re.S)]
+    found = re.findall(r'<div class="alert alert-\w+ alert-dismissible[^>]*>(.*?)<button', page.text, re.S)
+    return [re.sub(r"\s+", " ", m).strip() for m in found]
 
 
 def test_lists_every_installed_plugin_with_title_version_description_and_requires(web):

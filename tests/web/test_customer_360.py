@@ -209,8 +209,10 @@ def test_logging_a_call_puts_it_on_the_timeline_as_a_core_interaction(web, make_
 def test_logging_without_a_time_uses_now(web, make_customer, db_session):
     customer = make_customer()
     before = dt.datetime.now(UTC) - dt.timedelta(seconds=5)
-    assert web.post(f"/customers/{customer.id}/interactions",
-                    {"type": "core.note", "channel": "other", "direction": "internal", "summary": "Prefers mornings"}).status_code == 302
+    assert web.post(
+        f"/customers/{customer.id}/interactions",
+        {"type": "core.note", "channel": "other", "direction": "internal", "summary": "Prefers mornings"},
+    ).status_code == 302
     row = db_session.scalars(sa.select(Interaction).where(Interaction.customer_id == customer.id)).one()
     assert row.occurred_at >= before and row.value is None and row.payload == {}
 

@@ -167,12 +167,16 @@ def test_pages_of_fifty_cover_every_customer_once(web, make_customer, sort):
 
 def test_list_runs_the_same_number_of_queries_for_3_and_60_customers(web, make_customer, count_queries):
     for i in range(3):
-        make_customer(given_name=f"A{i}", tags=["t"], emails=[f"a{i}@example.com"], consents=[{"channel": "sms", "granted": True}])
+        make_customer(
+            given_name=f"A{i}", tags=["t"], emails=[f"a{i}@example.com"], consents=[{"channel": "sms", "granted": True}]
+        )
     web.get("/customers")
     with count_queries() as few:
         assert web.get("/customers?tag=t&consent=sms").status_code == 200
     for i in range(57):
-        make_customer(given_name=f"B{i}", tags=["t"], emails=[f"b{i}@example.com"], consents=[{"channel": "sms", "granted": True}])
+        make_customer(
+            given_name=f"B{i}", tags=["t"], emails=[f"b{i}@example.com"], consents=[{"channel": "sms", "granted": True}]
+        )
     with count_queries() as many:
         page = web.get("/customers?tag=t&consent=sms")
     assert len(_ROW.findall(page.text)) == 50
@@ -248,7 +252,9 @@ def test_create_with_persian_input_and_jalali_birthday_goes_to_the_360_page(web_
     assert [p.number for p in customer.phones] == ["+989123456789", "+989351112233"]
     assert customer.primary_email == "ali@example.com" and customer.owner_id == owner.id
     assert customer.tag_names == ["tehran", "vip"]
-    entry = db_session.scalars(sa.select(AuditLog).where(AuditLog.object_type == "customer", AuditLog.object_id == str(customer.id))).one()
+    entry = db_session.scalars(
+        sa.select(AuditLog).where(AuditLog.object_type == "customer", AuditLog.object_id == str(customer.id))
+    ).one()
     assert entry.actor_id == web.user_id
 
 

@@ -73,7 +73,7 @@ def test_sales_month_folding_and_moments_are_total(app):
 def test_the_jinja_date_filters_are_total(app, locale):
     with app.test_request_context(), force_locale(locale):
         template = app.jinja_env.from_string("{{ d | date('long') }} {{ m | datetime }} {{ m | date }}")
-        for day, moment in zip(DAYS, MOMENTS):
+        for day, moment in zip(DAYS, MOMENTS, strict=False):
             assert template.render(d=day, m=moment).strip()
 
 

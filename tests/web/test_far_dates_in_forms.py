@@ -37,7 +37,7 @@ def test_far_dates_in_core_forms_are_refused_with_a_field_message(web_as, make_c
 @pytest.mark.parametrize("locale", ["fa", "en"])
 def test_far_dates_stored_before_the_range_still_render(web_as, make_customer, make_interaction, db_session, locale):
     customer = make_customer(given_name="Sara", family_name="Ahmadi")
-    for moment in (dt.datetime.min, dt.datetime.max):
+    for _moment in (dt.datetime.min, dt.datetime.max):
         make_interaction(customer.id, summary="far")
     db_session.execute(sa.update(Customer).where(Customer.id == customer.id).values(birthday=dt.date.min))
     ids = db_session.scalars(sa.select(Interaction.id).order_by(Interaction.id)).all()

@@ -37,9 +37,15 @@ def _page(response: Any) -> str:
 
 def test_the_log_form_reads_a_grouped_persian_value(web, make_customer, db_session):
     customer = make_customer()
-    refused = web.post(f"/customers/{customer.id}/interactions", {"type": "core.call", "channel": "phone", "direction": "outbound", "summary": "Paid", "value": "1,5"})
+    refused = web.post(
+        f"/customers/{customer.id}/interactions",
+        {"type": "core.call", "channel": "phone", "direction": "outbound", "summary": "Paid", "value": "1,5"},
+    )
     assert refused.status_code == 422 and str(NUMBER_MESSAGE) in _page(refused)
-    saved = web.post(f"/customers/{customer.id}/interactions", {"type": "core.call", "channel": "phone", "direction": "outbound", "summary": "Paid", "value": "۱٬۲۵۰٬۰۰۰"})
+    saved = web.post(
+        f"/customers/{customer.id}/interactions",
+        {"type": "core.call", "channel": "phone", "direction": "outbound", "summary": "Paid", "value": "۱٬۲۵۰٬۰۰۰"},
+    )
     assert saved.status_code in (302, 303), _page(saved)
     assert db_session.scalars(sa.select(Interaction.value)).one() == Decimal(1250000)
 

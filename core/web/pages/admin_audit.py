@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import json
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -55,7 +55,8 @@ class LocalDate(fields.Field):
 class Cursor(fields.Field):
     """The position after the last row of the previous page: `<microseconds since 1970>.<id>`."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> tuple[dt.datetime, int]:
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
+                     **kwargs: Any) -> tuple[dt.datetime, int]:
         micros, _dot, ident = str(value).partition(".")
         try:
             at = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=int(micros))
@@ -167,7 +168,7 @@ def index() -> Any:
     users = session.execute(
         sa.select(User.id, User.name, User.email).order_by(User.name, User.email).limit(USER_CHOICES)
     ).all()
-    rows: list[Any] = []
+    rows: Sequence[Any] = []
     next_url = None
     status = 200
     if form.ok:

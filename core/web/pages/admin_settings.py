@@ -117,7 +117,7 @@ def _plugin_field(spec: SettingSpec) -> fields.Field:
 def settings_schema(plugin_specs: list[tuple[str, SettingSpec]]) -> Schema:
     """The form's schema: the core's fields plus one per plugin setting (named by its key)."""
     extra = {f"plugin_{i}": _plugin_field(spec) for i, (_plugin, spec) in enumerate(plugin_specs)}
-    return type("SettingsForm", (CoreSettingsForm,), extra)()  # type: ignore[return-value]
+    return type("SettingsForm", (CoreSettingsForm,), extra)()
 
 
 def plugin_settings() -> list[tuple[str, SettingSpec]]:

@@ -10,7 +10,7 @@ working while they are disabled, but are not revoked). Every change is audited b
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -34,7 +34,7 @@ from payvand.core.web.sessions import DatabaseStore
 bp = Blueprint("admin_users", __name__)
 
 PAGE_SIZE = 50
-REQUIRED = {"required": "This field is required."}
+REQUIRED: dict[str, str | list[Any] | dict[Any, Any]] = {"required": "This field is required."}
 
 #: Texts shown through a variable (rule messages of `services.users`, form messages and the
 #: core's permission descriptions), listed so that message extraction finds them.
@@ -159,7 +159,7 @@ def _last_logins(user_ids: list[int]) -> dict[int, Any]:
     rows = current_session().execute(
         sa.select(WebSession.user_id, sa.func.max(WebSession.created_at))
         .where(WebSession.user_id.in_(user_ids)).group_by(WebSession.user_id))
-    return dict(rows.all())
+    return dict(cast("Sequence[tuple[int, Any]]", rows.all()))  # user_id IN (...): never NULL here
 
 
 def _role_summary(user: User) -> tuple[list[str], int]:
@@ -315,7 +315,7 @@ def _permission_groups(granted: Sequence[str]) -> list[tuple[str, str, list[tupl
 def roles() -> Any:
     """Roles with their permissions and how many users hold them; personal roles apart."""
     db = current_session()
-    counts = dict(db.execute(sa.select(user_role.c.role_id, sa.func.count()).group_by(user_role.c.role_id)).all())
+    counts: dict[int, int] = dict(db.execute(sa.select(user_role.c.role_id, sa.func.count()).group_by(user_role.c.role_id)).all())
     all_roles = list(db.scalars(sa.select(Role).options(selectinload(Role.grants)).order_by(Role.name)))
     shared = [r for r in all_roles if not svc.is_personal_role(r.name)]
     personal = [r for r in all_roles if svc.is_personal_role(r.name)]

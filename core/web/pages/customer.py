@@ -77,7 +77,7 @@ def _figures_statement(cap: int) -> sa.Select[Any]:
     `cap` + 1 rows, plus the first interaction's date (a MIN on the index: one probe)."""
     found = _FIGURES.get(cap)
     if found is None:
-        customer_id = sa.bindparam("customer_id")
+        customer_id: sa.BindParameter[Any] = sa.bindparam("customer_id")
         latest = (
             sa.select(_I.channel, _I.kind, _I.occurred_at)
             .where(_I.customer_id == customer_id)

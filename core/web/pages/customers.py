@@ -343,7 +343,8 @@ def tags(customer_id: int) -> Any:
     for message in errors.get("tag", []):
         flash(translate_error(message), "danger")  # the schema's messages are English msgids
     if not errors:
-        flash(_("Tag %(tag)s added.", tag=isolate(tag)) if action == "add" else _("Tag %(tag)s removed.", tag=isolate(tag)), "success")
+        added = action == "add"
+        flash(_("Tag %(tag)s added.", tag=isolate(tag)) if added else _("Tag %(tag)s removed.", tag=isolate(tag)), "success")
     return _back(customer_id)
 
 
@@ -363,7 +364,8 @@ def _consent_page(customer: Any, form: FormResult, status: int = 200) -> Any:
     current = {}
     for row in reversed(history):
         current[(row.channel, row.purpose)] = row
-    return render_template(template, customer=customer, history=history, current=sorted(current.values(), key=lambda r: (r.channel, r.purpose)),
+    current_rows = sorted(current.values(), key=lambda r: (r.channel, r.purpose))
+    return render_template(template, customer=customer, history=history, current=current_rows,
                            channels=labels.channels(), purposes=list(labels.PURPOSES.items()), consent_form=form), status
 
 

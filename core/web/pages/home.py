@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,7 +34,7 @@ def index() -> Any:
     """The start page: search, shortcuts and the interactions recorded last (by id: indexed)."""
     user = staff_user()
     assert user is not None
-    recent: list[Any] = []
+    recent: Sequence[Any] = []
     if user.can(perm.INTERACTION_VIEW) and user.can(perm.CUSTOMER_VIEW):
         recent = current_session().execute(
             sa.select(Interaction.id, Interaction.kind, Interaction.channel, Interaction.summary, Interaction.payload,

@@ -398,7 +398,7 @@ def translated_rejects(path: Path) -> IO[bytes]:
     text.flush()
     text.detach()
     out.seek(0)
-    return out  # type: ignore[return-value]
+    return out
 
 
 @bp.post("/import/<int:job_id>/cancel")

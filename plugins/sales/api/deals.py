@@ -126,7 +126,8 @@ class DealOut(Schema):
     title = fields.String(required=True)
     pipeline_id = fields.Integer(required=True)
     stage_id = fields.Integer(required=True)
-    position = fields.Integer(required=True, metadata={"description": "Sort key in the stage's column (smaller is higher); not an index"})
+    position = fields.Integer(
+        required=True, metadata={"description": "Sort key in the stage's column (smaller is higher); not an index"})
     customer_id = fields.Integer(allow_none=True, required=True)
     owner_id = fields.Integer(allow_none=True, required=True)
     amount = Amount(required=True)

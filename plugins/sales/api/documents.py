@@ -371,7 +371,7 @@ def send_quote(quote_id: int) -> Any:
     except DocumentError as exc:
         raise _refused(exc) from None
     session().commit()
-    quote = delivery.quote
+    quote: Any = delivery.quote  # `QuoteSentOut` reads the two delivery fields set on it here
     quote.emailed, quote.mail_error = delivery.emailed, delivery.mail_error
     return quote
 

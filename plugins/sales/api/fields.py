@@ -37,7 +37,7 @@ class Amount(fields.Field):
                  **kwargs: Any) -> None:
         self.minimum = minimum
         self.maximum = maximum
-        meta = {"type": ["string", "integer"], "pattern": _AMOUNT_DOC,
+        meta: dict[str, Any] = {"type": ["string", "integer"], "pattern": _AMOUNT_DOC,
                 "description": "An exact decimal: a string such as \"1250000.50\" (at most 4 decimals; "
                                "Persian or Arabic-Indic digits accepted) or an integer",
                 "examples": ["1250000"]}
@@ -64,7 +64,8 @@ class Amount(fields.Field):
             raise ValidationError("Use digits with at most 4 decimals, e.g. \"12.50\".")
         amount = decimal.Decimal(value)
         if amount > self.maximum or (self.minimum is not None and amount < self.minimum):
-            raise ValidationError(f"Give an amount between {self.minimum if self.minimum is not None else '-'} and {self.maximum:f}.")
+            lowest = self.minimum if self.minimum is not None else "-"
+            raise ValidationError(f"Give an amount between {lowest} and {self.maximum:f}.")
         if isinstance(value, int) and amount < -self.maximum:
             raise ValidationError("The amount is too small.")
         return amount

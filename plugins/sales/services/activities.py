@@ -25,7 +25,7 @@ import dataclasses
 import datetime as dt
 import logging
 import os
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -80,10 +80,9 @@ def get_activity(s: Session, activity_id: int, actor: Actor = SYSTEM) -> Activit
 def link_choices(s: Session, actor: Actor, limit: int = 200) -> dict[str, list[tuple[int, str]]]:
     """The newest open deals and unconverted leads `actor` may see, as (id, name) choices to link
     an activity to (two bounded queries)."""
-    deals = restrict(sa.select(Deal.id, Deal.title).where(Deal.status == "open"), actor, Deal)
-    leads = restrict(sa.select(Lead.id, sa.func.coalesce(Lead.organization_name, Lead.family_name, Lead.given_name,
-                                                         Lead.email, Lead.phone)).where(Lead.status != "converted"),
-                     actor, Lead)
+    deals = restrict(cast(sa.Select[Any], sa.select(Deal.id, Deal.title).where(Deal.status == "open")), actor, Deal)
+    name = sa.func.coalesce(Lead.organization_name, Lead.family_name, Lead.given_name, Lead.email, Lead.phone)
+    leads = restrict(cast(sa.Select[Any], sa.select(Lead.id, name).where(Lead.status != "converted")), actor, Lead)
     return {"deals": [(i, t) for i, t in s.execute(deals.order_by(Deal.id.desc()).limit(limit))],
             "leads": [(i, t or f"#{i}") for i, t in s.execute(leads.order_by(Lead.id.desc()).limit(limit))]}
 
@@ -326,7 +325,7 @@ def list_activities(s: Session, actor: Actor = SYSTEM, filters: ActivityFilter |
                 raise ValueError(phase)
         except (IndexError, ValueError):
             raise BadCursor(cursor) from None
-    page: list[Activity] = []
+    page = []
     if phase == "t":
         timed = query.where(Activity.due_at.is_not(None))
         if due is not None:

@@ -14,7 +14,7 @@ import unicodedata
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -59,7 +59,7 @@ def clean_filename(name: str | None) -> str:
     return base[:255] or "file"
 
 
-def add_attachment(session: Session, product_id: int, kind: str, stream: BinaryIO, filename: str | None, *,
+def add_attachment(session: Session, product_id: int, kind: str, stream: IO[bytes], filename: str | None, *,
                    instance: str | os.PathLike[str], limit: int) -> Attachment:
     """Store an uploaded file for a product after checking its kind, size and whole type
     (`check_upload`); it is stored under a name made here, with its type's extension."""
@@ -158,6 +158,7 @@ def send_attachment(session: Session, attachment: Attachment, customer_id: int, 
     name = product.name if product else attachment.filename
     address = customer.primary_email if instance is not None and mail_enabled() else None
     if address is not None:
+        assert instance is not None  # an address is only looked up with an instance to read the file from
         body = "\n\n".join(part for part in (note, str(_l("Attached: %(file)s (%(product)s).", file=attachment.filename,
                                                                 product=name))) if part)
         send_mail(f"{customer.display_name} <{address}>", str(_l("%(product)s: %(file)s", product=name,

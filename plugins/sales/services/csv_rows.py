@@ -106,7 +106,7 @@ class CsvRows:
 
     def __init__(self, source: str | os.PathLike[str] | IO[Any], columns: Columns) -> None:
         try:
-            if hasattr(source, "read") and isinstance(source.read(0), str):  # type: ignore[union-attr]
+            if hasattr(source, "read") and isinstance(source.read(0), str):
                 self.source = CsvSource.from_text(source)  # type: ignore[arg-type]
             else:
                 self.source = CsvSource(source)
@@ -162,7 +162,7 @@ class CsvRows:
                 continue
             verbatim = self.verbatim
             yield Record(line, {column: text if column in verbatim else text.translate(_LETTERS)
-                                for column, text in zip(self.columns, texts) if column and text})
+                                for column, text in zip(self.columns, texts, strict=False) if column and text})
 
     def parsed(self, parse: Callable[[Record], T], errors: list[tuple[int, str]]) -> Iterator[T]:
         """Each readable record through `parse`; a row that cannot be read, or whose `parse`

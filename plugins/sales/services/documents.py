@@ -15,7 +15,7 @@ import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -202,7 +202,7 @@ def tax_rate_for(tax_class: str, standard_rate: Decimal) -> Decimal:
 def next_number(session: Session, kind: str, prefix: str, today: dt.date | None = None) -> tuple[int, int, str]:
     """Take the next number of `kind` in the current fiscal year: (year, sequence, "PREFIX-year-seq")."""
     year = pricing.fiscal_year(today or local_today(), fiscal_calendar())  # type: ignore[arg-type]
-    table = Counter.__table__
+    table = cast(sa.Table, Counter.__table__)
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     statement = (insert(table).values(kind=kind, year=year, last=1)
                  .on_conflict_do_update(index_elements=[table.c.kind, table.c.year], set_={"last": table.c.last + 1})
@@ -258,7 +258,8 @@ def price_lines(session: Session, lines: Sequence[LineIn], price_list: PriceList
         elif price is None or not line.description:
             raise DocumentError("A line without a product needs a description and a unit price.", field=field)
         description = line.description or (product.name if product else "")
-        rate = line.tax_rate if line.tax_rate is not None else tax_rate_for(product.tax_class if product else "standard", standard)
+        tax_class = product.tax_class if product else "standard"
+        rate = line.tax_rate if line.tax_rate is not None else tax_rate_for(tax_class, standard)
         discount = None
         if line.discount_percent is not None and line.discount_amount is not None:
             raise DocumentError("Give a percent or an amount discount, not both.", field=f"{field}.discount_amount")
@@ -435,7 +436,7 @@ def expire_quotes() -> int:
     today = local_today()
     now = utcnow()
     due = (Quote.status.in_(("draft", "sent")), Quote.valid_until < today)
-    changed = session.execute(sa.update(Quote.__table__).where(*due).values(status="expired", expired_at=now)
+    changed = session.execute(sa.update(cast(sa.Table, Quote.__table__)).where(*due).values(status="expired", expired_at=now)
                               .returning(Quote.id, Quote.customer_id, Quote.number, Quote.total, Quote.currency,
                                          Quote.sent_at)).all()
     expired = len(changed)
@@ -489,7 +490,8 @@ _LINE_COLUMNS = ("position", "product_id", "description", "quantity", "unit_pric
 def _acting_user_id() -> int | None:
     """The user of the current API or staff request (None in jobs, the CLI and outside requests)."""
     try:
-        return int(current_actor().user_id)
+        user_id = current_actor().user_id
+        return int(user_id) if user_id is not None else None
     except Exception:  # noqa: BLE001 - no request, no app, or an anonymous caller
         return None
 
@@ -720,7 +722,7 @@ def void_invoice(session: Session, invoice: Invoice, reason: str | None = None) 
 # --------------------------------------------------------------------------- facts
 
 
-def purchase_facts() -> sa.Select[Any]:
+def purchase_facts() -> sa.Select[int, int | None, dt.datetime, Decimal, Decimal, str]:
     """Purchases for analytics (the `payvand_purchase_facts` hook): one row per order line of
     orders neither cancelled nor returned: (customer_id, product_id, occurred_at, quantity, amount, currency),
     `amount` the exact line total (tax included)."""
@@ -774,10 +776,11 @@ def customer_export(customer: Customer, actor: Actor = SYSTEM) -> dict[str, Any]
         return [{c: value(getattr(row, c)) for c in columns} for row in session.scalars(query.order_by(model.id))]
 
     common = ("number", "status", "currency", "subtotal", "discount_total", "tax_total", "total", "created_at")
-    payments = session.execute(restrict(
+    payments = session.execute(restrict(cast(
+        sa.Select[Any],
         sa.select(Payment.id, Invoice.number.label("invoice"), Payment.amount, Payment.method, Payment.reference,
                   Payment.paid_at)
-        .join(Invoice, Invoice.id == Payment.invoice_id).where(Invoice.customer_id == customer.id), actor, Payment)
+        .join(Invoice, Invoice.id == Payment.invoice_id).where(Invoice.customer_id == customer.id)), actor, Payment)
         .order_by(Payment.id)).all()
     return {
         "quotes": rows(Quote, *common, "valid_until", "reject_reason"),

@@ -35,7 +35,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Callable, Sequence
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import sqlalchemy as sa
 from marshmallow import ValidationError, fields, validate
@@ -165,7 +165,8 @@ def quick_load(data: dict[str, Any], region: str = "IR") -> dict[str, Any] | Non
     """What `LeadIn().load(data)` returns, computed without marshmallow, or None to let `LeadIn` decide.
 
     For the values an import row gives (strings, a UTM dict of strings, a boolean consent, an
-    integer owner id) this applies the schema's own steps: `normalize_lead` (its `pre_load`), names and campaign folded as `_Text` folds them, the length limits
+    integer owner id) this applies the schema's own steps: `normalize_lead` (its `pre_load`), names and
+    campaign folded as `_Text` folds them, the length limits
     read from the schema's fields, the source and UTM keys checked against the same choices, the
     email by marshmallow's own `Email` validator, the phone, name and contact rules of its
     `validates_schema`, and the UTM values trimmed as its `post_load` trims them. A row breaking
@@ -434,9 +435,10 @@ class _Importer:
     @staticmethod
     def changes(row: _Row, target: _Target) -> dict[str, Any]:
         """The columns a duplicate row changes on its lead: the fields it gave (not source or status)."""
-        values = {key: row.data[key] for key in ("given_name", "family_name", "organization_name", "email", "phone",
-                                                 "message", "campaign", "referrer", "consent", "owner_id")
-                  if key in row.given and row.data.get(key) is not None}
+        values: dict[str, Any] = {
+            key: row.data[key] for key in ("given_name", "family_name", "organization_name", "email", "phone",
+                                           "message", "campaign", "referrer", "consent", "owner_id")
+            if key in row.given and row.data.get(key) is not None}
         if "utm" in row.given and row.data.get("utm"):
             target.utm = {**target.utm, **row.data["utm"]}
             values.update(utm=dict(target.utm), utm_source=target.utm.get("source"),
@@ -503,14 +505,14 @@ class _Importer:
                     self.inserter = _SqliteInsert(connection)
                 made = self.inserter.run([values for _, values in inserts])
             else:
-                table = Lead.__table__
+                table = cast(sa.Table, Lead.__table__)
                 made = list(s.execute(sa.insert(table).returning(table.c.id, table.c.email, table.c.phone),
                                       [values for _, values in inserts]))
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for lead_id, values in updates.items():
             if values:
                 groups.setdefault(tuple(sorted(values)), []).append({"lead_id_": lead_id, **values})
-        table = Lead.__table__
+        table = cast(sa.Table, Lead.__table__)
         by_id = sa.update(table).where(table.c.id == sa.bindparam("lead_id_"))
         for group in groups.values():  # one executemany (Core, no ORM bookkeeping) per set of columns
             s.connection().execute(by_id, group)

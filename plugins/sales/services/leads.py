@@ -337,7 +337,8 @@ def create_lead(data: dict[str, Any], *, owner_id: int | None = None, actor: Act
     the values go through `normalize_lead` whoever calls.
 
     `owner_id` in `data` wins over the argument (the creator, for manual entry); the public
-    form passes none, leaving the lead unassigned. The owner is held to the record rule: a rep may own the lead themselves only (`rules.may_assign`);
+    form passes none, leaving the lead unassigned. The owner is held to the record rule: a rep may own the
+    lead themselves only (`rules.may_assign`);
     another owner is refused with 422, never replaced.
     """
     values = normalize_lead(data, phone_region())  # already done by `LeadIn`; kept here for any other caller

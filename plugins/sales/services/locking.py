@@ -14,7 +14,7 @@ for one document queue; the first wins and the others see its result and are ref
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -30,9 +30,9 @@ def lock_row(session: Session, instance: T) -> T:
     model: Any = type(instance)
     table = model.__table__
     key = table.c.id
-    ident = instance.id
+    ident = cast(Any, instance).id  # every locked model has an integer `id` primary key
     if session.get_bind().dialect.name == "sqlite":
         touched = table.c.status if "status" in table.c else key
         session.execute(sa.update(table).where(key == ident).values({touched.name: touched}))
     return session.execute(sa.select(model).where(model.id == ident).with_for_update()
-                           .execution_options(populate_existing=True)).scalar_one()  # type: ignore[no-any-return]
+                           .execution_options(populate_existing=True)).scalar_one()

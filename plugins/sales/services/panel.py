@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import decimal
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import render_template
@@ -20,25 +20,28 @@ _OWING = ("unpaid", "partially_paid")
 
 def open_deals(customer_id: int, actor: Actor = SYSTEM) -> list[Any]:
     """The customer's open deals that `actor` may see (record rules), newest first."""
-    query = restrict(
+    query = restrict(cast(
+        sa.Select[Any],
         sa.select(Deal.id, Deal.title, Deal.amount, Deal.currency, Deal.expected_close)
-        .where(Deal.customer_id == customer_id, Deal.status == "open"), actor, Deal)
+        .where(Deal.customer_id == customer_id, Deal.status == "open")), actor, Deal)
     return list(session().execute(query.order_by(Deal.id.desc()).limit(OPEN_DEALS_SHOWN)))
 
 
 def last_orders(customer_id: int, actor: Actor = SYSTEM) -> list[Any]:
     """The customer's latest orders that `actor` may see (record rules)."""
-    query = restrict(
+    query = restrict(cast(
+        sa.Select[Any],
         sa.select(Order.id, Order.number, Order.status, Order.total, Order.currency, Order.placed_at)
-        .where(Order.customer_id == customer_id), actor, Order)
+        .where(Order.customer_id == customer_id)), actor, Order)
     return list(session().execute(query.order_by(Order.placed_at.desc(), Order.id.desc()).limit(ORDERS_SHOWN)))
 
 
 def balance_due(customer_id: int, actor: Actor = SYSTEM) -> dict[str, decimal.Decimal]:
     """What the customer still owes, per currency, over the unpaid and partly paid invoices `actor` may see."""
-    rows = session().execute(restrict(
+    rows = session().execute(restrict(cast(
+        sa.Select[Any],
         sa.select(Invoice.currency, Invoice.total, Invoice.paid_total)
-        .where(Invoice.customer_id == customer_id, Invoice.status.in_(_OWING)), actor, Invoice))
+        .where(Invoice.customer_id == customer_id, Invoice.status.in_(_OWING))), actor, Invoice))
     owed: dict[str, decimal.Decimal] = {}
     for currency, total, paid in rows:  # summed in Python: exact decimals on every database
         owed[currency] = owed.get(currency, decimal.Decimal(0)) + total - paid

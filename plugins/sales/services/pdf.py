@@ -227,7 +227,8 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     if void:
         _line(pdf, _("VOID"), size=16, bold=True, height=8, color=_VOID_RED)
         when = format_date(invoice.voided_at)
-        _line(pdf, f"{_('Voided on %(date)s', date=when)}" + (f" — {isolate(invoice.void_reason)}" if invoice.void_reason else ""),
+        reason = f" — {isolate(invoice.void_reason)}" if invoice.void_reason else ""
+        _line(pdf, f"{_('Voided on %(date)s', date=when)}" + reason,
               size=9.5, color=_VOID_RED)
         pdf.ln(2)
     _lines_table(pdf, lines, invoice.currency)

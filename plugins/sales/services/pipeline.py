@@ -23,7 +23,7 @@ import dataclasses
 import datetime as dt
 import decimal
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased, selectinload
@@ -214,7 +214,8 @@ def create_deal(s: Session, data: dict[str, Any], actor: Actor = SYSTEM) -> Deal
     `data`: title, amount, currency, expected_close, customer_id, owner_id (default: the
     caller), stage_id (default: the default pipeline's first stage), products
     ([{product_id, quantity, unit_price}]). An actor without `sales.manage` owns what they
-    create: naming someone else is refused (`rules.may_assign`). A deal created straight into a won/lost stage is closed like a moved one.
+    create: naming someone else is refused (`rules.may_assign`). A deal created straight into a won/lost
+    stage is closed like a moved one.
     """
     data = dict(data)
     products = data.pop("products", None)
@@ -227,9 +228,10 @@ def create_deal(s: Session, data: dict[str, Any], actor: Actor = SYSTEM) -> Deal
         pipeline = ensure_default_pipeline(s)
         stage = pipeline.stages[0]
     else:
-        stage = s.get(Stage, stage_id)
-        if stage is None:
+        found = s.get(Stage, stage_id)
+        if found is None:
             raise PipelineError("stage_id", "There is no such stage.")
+        stage = found
     _check_refs(s, data)
     currency = _check_currency(data.pop("currency", None) or "IRR")
     amount = decimal.Decimal(data.pop("amount", 0) or 0)
@@ -350,7 +352,8 @@ def move_deal(s: Session, deal: Deal, stage_id: int, position: int | None = None
     old_stage = deal.stage_id
     _close(s, deal, stage, reason_id)  # first: a refused close changes nothing
     in_column = (Deal.stage_id == stage.id, Deal.id != deal.id)
-    prev = nxt = None
+    prev: Sequence[Any] | None = None
+    nxt: Sequence[Any] | None = None
     if position is None:
         last = s.scalar(sa.select(sa.func.max(Deal.position)).where(*in_column))
         target = 0 if last is None else int(last) + GAP
@@ -427,10 +430,11 @@ def board(s: Session, pipeline: Pipeline, actor: Actor = SYSTEM, per_column: int
     cards of each column.
     """
     rank = sa.func.row_number().over(partition_by=Deal.stage_id, order_by=(Deal.position, Deal.id)).label("rank")
-    inner = restrict(
+    inner = restrict(cast(
+        sa.Select[Any],
         sa.select(Deal.id, Deal.title, Deal.amount, Deal.currency, Deal.stage_id, Deal.position, Deal.status,
                   Deal.expected_close, Deal.customer_id, Deal.owner_id, rank)
-        .where(Deal.stage_id.in_([stage.id for stage in pipeline.stages])), actor, Deal).subquery()
+        .where(Deal.stage_id.in_([stage.id for stage in pipeline.stages]))), actor, Deal).subquery()
     rows = s.execute(
         sa.select(inner, Customer.display_name.label("customer_name"), User.name.label("owner_name"))
         .outerjoin(Customer, Customer.id == inner.c.customer_id)
@@ -472,7 +476,7 @@ def _amount_expr(s: Session) -> Any:
     return Deal.amount
 
 
-def _grouped(s: Session, key: Any, actor: Actor, pipeline_id: int | None, open_only: bool = True) -> list[Any]:
+def _grouped(s: Session, key: Any, actor: Actor, pipeline_id: int | None, open_only: bool = True) -> Sequence[Any]:
     """(key, currency, stage_id, count, sum) rows: one GROUP BY, served by a covering index."""
     query = (sa.select(key, Deal.currency, Deal.stage_id, sa.func.count(), sa.func.sum(_amount_expr(s)))
              .group_by(key, Deal.currency, Deal.stage_id))
@@ -483,7 +487,7 @@ def _grouped(s: Session, key: Any, actor: Actor, pipeline_id: int | None, open_o
     return s.execute(restrict(query, actor, Deal)).all()
 
 
-def _fold(s: Session, rows: list[Any], key_of: Any) -> list[ForecastRow]:
+def _fold(s: Session, rows: Sequence[Any], key_of: Any) -> list[ForecastRow]:
     """Add up per-stage rows under `key_of(key)` and currency, weighting each by its stage's probability."""
     probability = dict(s.execute(sa.select(Stage.id, Stage.probability)).all())
     folded: dict[tuple[Any, str], list[Any]] = {}
@@ -567,16 +571,18 @@ def export_customer(customer: Any, actor: Actor = SYSTEM) -> dict[str, Any] | No
     from payvand.sdk import session
 
     s = session()
-    deals = s.execute(restrict(
+    deals = s.execute(restrict(cast(
+        sa.Select[Any],
         sa.select(Deal.id, Deal.title, Deal.amount, Deal.currency, Deal.status, Deal.expected_close,
                   Deal.created_at, Deal.closed_at, Stage.name.label("stage"))
-        .join(Stage, Stage.id == Deal.stage_id).where(Deal.customer_id == customer.id), actor, Deal)
+        .join(Stage, Stage.id == Deal.stage_id).where(Deal.customer_id == customer.id)), actor, Deal)
         .order_by(Deal.id)).all()
     customer_deals = sa.select(Deal.id).where(Deal.customer_id == customer.id)
-    activities = s.execute(restrict(
+    activities = s.execute(restrict(cast(
+        sa.Select[Any],
         sa.select(Activity.id, Activity.kind, Activity.subject, Activity.notes, Activity.deal_id,
                   Activity.due_at, Activity.done_at)
-        .where(_customer_activities(customer, customer_deals)), actor, Activity).order_by(Activity.id)).all()
+        .where(_customer_activities(customer, customer_deals))), actor, Activity).order_by(Activity.id)).all()
     if not deals and not activities:
         return None
 

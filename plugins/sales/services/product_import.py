@@ -14,7 +14,7 @@ import dataclasses
 import decimal
 import os
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import sqlalchemy as sa
 
@@ -163,7 +163,7 @@ class _Importer:
                                 "category_id": None, "kind": "product", "active": True, "created_at": utcnow(),
                                 **values})
         if inserts:
-            s.execute(sa.insert(Product.__table__), inserts)  # executemany; then one SELECT for the new ids
+            s.execute(sa.insert(cast(sa.Table, Product.__table__)), inserts)  # executemany; then one SELECT for the new ids
             existing.update(s.execute(sa.select(Product.sku, Product.id)
                                       .where(Product.sku.in_([values["sku"] for values in inserts]))).all())
         if updates:

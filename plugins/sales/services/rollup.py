@@ -18,7 +18,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import decimal
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -81,7 +81,7 @@ def _deltas(order_id: int) -> dict[Key, list[int]]:
     day = order.placed_at.astimezone(_zone_for_writing()).date()
     found: dict[Key, list[int]] = collections.defaultdict(lambda: [0, 0])
     for product_id, quantity, total in lines:
-        entry = found[(product_id, order.currency, day)]
+        entry = found[(cast(int, product_id), order.currency, day)]  # the query keeps lines with a product
         entry[0] += int((quantity * 1000).to_integral_value())
         entry[1] += minor_units(total, order.currency)
     return found
@@ -94,7 +94,7 @@ def count_order(order_id: int, sign: int) -> None:
     deltas = _deltas(order_id)
     if not deltas:
         return
-    table = ProductDay.__table__
+    table = cast(sa.Table, ProductDay.__table__)
     (_, currency, day), = {(0, key[1], key[2]) for key in deltas}  # one order: one currency, one day
     query = sa.select(table).where(table.c.product_id.in_([key[0] for key in deltas]),  # the primary key's prefix
                                    table.c.currency == currency, table.c.day == day)
@@ -133,6 +133,7 @@ def rebuild() -> int:
         if isinstance(first, str):  # SQLite's MIN over the stored text
             first, last = (dt.datetime.fromisoformat(v).replace(tzinfo=dt.UTC) for v in (first, last))
         day = local_day(Order.placed_at, zone, first, last + dt.timedelta(seconds=1)).label("day")
+        quantity: sa.ColumnElement[Any]
         if session().get_bind().dialect.name == "sqlite":
             quantity = sa.func.sum(sa.cast(sa.func.round(OrderLine.quantity * 1000), sa.BigInteger))
         else:

@@ -17,7 +17,7 @@ invoice and payment but only the leads, deals and activities a rep would.
 | deals | the deals they own |
 | activities | the ones they own, and those on a deal or lead they own |
 | quotes | those they wrote, those on a deal they own, those of a customer they own |
-| orders | those that count for them (`owner_id`), those they placed, those of a customer they own, those made from a quote they see |
+| orders | those that count for them (`owner_id`), those they placed, those of a customer they own, those from a quote they see |
 | invoices | those of an order they see, those of a customer they own |
 | payments | those on an invoice they see |
 
@@ -122,8 +122,11 @@ class Rule:
     ids: Callable[[int], Any] | None = None
 
 
+#: A model that a sales record rule covers (a key of `RULES`).
+RuledModel = type[Lead] | type[Deal] | type[Activity] | type[Quote] | type[Order] | type[Invoice] | type[Payment]
+
 #: Per model, the rule a rep's rows satisfy (`me` is the rep's user id).
-RULES: dict[type, Rule] = {
+RULES: dict[RuledModel, Rule] = {
     Lead: Rule(lambda me: Lead.owner_id == me),
     Deal: Rule(lambda me: Deal.owner_id == me),
     Activity: Rule(lambda me: sa.or_(Activity.owner_id == me, Activity.deal_id.in_(_owned_deals(me)),
@@ -157,7 +160,7 @@ _DESCRIPTIONS = {
 }
 
 
-def _declared(model: type) -> RecordRule:
+def _declared(model: RuledModel) -> RecordRule:
     name = f"sales.{model.__tablename__.removeprefix('sales_')}_owner"
     bypass: tuple[str, ...] = (perm.MANAGE, perm.DOCUMENT_ALL) if model in DOCUMENTS else (perm.MANAGE,)
     return RecordRule(name=name, model=model, clause=lambda actor: _row_form(model, _me(actor)), bypass=bypass,
@@ -168,24 +171,24 @@ def _declared(model: type) -> RecordRule:
 RECORD_RULES: tuple[RecordRule, ...] = tuple(_declared(model) for model in RULES)
 
 
-def _declared_rule(model: type) -> RecordRule:
+def _declared_rule(model: RuledModel) -> RecordRule:
     return next(rule for rule in RECORD_RULES if rule.model is model)
 
 
 @functools.lru_cache(maxsize=512)
-def _row_form(model: type, me: int) -> Any:
+def _row_form(model: RuledModel, me: int) -> Any:
     """`RULES[model].row(me)`, built once per rep (building the nested EXISTS costs more than running it)."""
     return RULES[model].row(me)
 
 
 @functools.lru_cache(maxsize=512)
-def _ids_form(model: type, me: int) -> Any:
+def _ids_form(model: RuledModel, me: int) -> Any:
     """`RULES[model].ids(me)` (or the row form's ids), built once per rep."""
     rule = RULES[model]
     return rule.ids(me) if rule.ids is not None else sa.select(model.id).where(rule.row(me))
 
 
-def id_set(model: type, actor: Actor) -> Any:
+def id_set(model: RuledModel, actor: Actor) -> Any:
     """The ids of the `model` rows the sales rule lets `actor` see as one indexed union, or None
     when that rule does not narrow `actor` (the system, a bypass permission, a non-staff actor)."""
     rule = _declared_rule(model)
@@ -194,12 +197,12 @@ def id_set(model: type, actor: Actor) -> Any:
     return _ids_form(model, _me(actor))
 
 
-def _newest_ids(ids: Any, model: type, where: list[Any], limit: int) -> Any:
+def _newest_ids(ids: Any, model: RuledModel, where: list[Any], limit: int) -> Any:
     """`ids` narrowed to `where`, each branch of its union ordered by id and cut to `limit` + 1 rows.
 
     Each branch then reads at most a page by its index, and PostgreSQL does not hash the whole
     union and walk the table by id to probe it (40 ms for a rep with four orders among 300,000)."""
-    branches = ids.selects if isinstance(ids, sa.CompoundSelect) else [ids]
+    branches: list[Any] = ids.selects if isinstance(ids, sa.CompoundSelect) else [ids]
     cut = [branch.where(*where).order_by(model.id.desc()).limit(limit + 1).subquery() for branch in branches]
     return sa.union_all(*(sa.select(part.c.id) for part in cut))
 
@@ -208,7 +211,7 @@ def _newest_ids(ids: Any, model: type, where: list[Any], limit: int) -> Any:
 WALK = 40
 
 
-def page(s: Any, model: type, actor: Actor, *conditions: Any, before_id: int | None = None,
+def page(s: Any, model: RuledModel, actor: Actor, *conditions: Any, before_id: int | None = None,
          limit: int = 50, walk: int = WALK) -> list[Any]:
     """Up to `limit` + 1 `model` rows that `actor` may see (every record rule of `model`, the
     kernel's `record_clause`) and that satisfy `conditions`, newest (highest id) first.

@@ -34,7 +34,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
@@ -380,10 +380,10 @@ def recompute_scores(
         details = sa.cast(details, JSONB)
     else:
         details = sa.type_coerce(details, sa.Text)
-    statement = sa.update(Lead.__table__).values(score=score, score_details=details, scored_at=now)
+    statement = sa.update(cast(sa.Table, Lead.__table__)).values(score=score, score_details=details, scored_at=now)
     if lead_ids is not None:
         statement = statement.where(Lead.__table__.c.id.in_(list(lead_ids)))
-    result = s.execute(statement.execution_options(synchronize_session=False))
+    result = cast(sa.CursorResult[Any], s.execute(statement.execution_options(synchronize_session=False)))
     for table in (facts, extra):
         if table is not None:
             table.drop(s.connection())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, request
 
-from payvand.sdk import read_number
+from payvand.sdk import Actor, current_staff, read_number
 
 _ROOT = Path(__file__).resolve().parent.parent
 bp = Blueprint("sales", __name__, template_folder=str(_ROOT / "templates"), static_folder=str(_ROOT / "static"),
@@ -24,7 +24,7 @@ def as_id(text: str | None) -> int | None:
         value = read_number(text or "")
     except ValueError:
         return None
-    if value.as_tuple().exponent != 0 or not 1 <= value <= MAX_ID:  # type: ignore[operator]
+    if value.as_tuple().exponent != 0 or not 1 <= value <= MAX_ID:
         return None
     return int(value)
 
@@ -39,6 +39,15 @@ def id_arg(name: str) -> int | None:
     if found is None:
         abort(400)
     return found
+
+
+def staff() -> Actor:
+    """The signed-in staff user of a page behind `staff_required` (which sends anyone else to the
+    login page, so there always is one); `current_staff()` typed for those pages."""
+    user = current_staff()
+    assert user is not None, "a sales staff page without staff_required"
+    return user
+
 
 for _info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
     importlib.import_module(f"{__name__}.{_info.name}")  # each area module adds its pages to `bp`

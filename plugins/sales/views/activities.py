@@ -23,12 +23,11 @@ from payvand.plugins.sales.services import activities as service
 from payvand.plugins.sales.services import calendar as cal
 from payvand.plugins.sales.services import leads as lead_service
 from payvand.plugins.sales.services import rules
-from payvand.plugins.sales.views import bp
+from payvand.plugins.sales.views import bp, staff
 from payvand.sdk import (
     FormResult,
     Panel,
     business_date,
-    current_staff,
     in_business_range,
     local_zone,
     parse_form,
@@ -132,7 +131,7 @@ def _choices(current: Any = None) -> dict[str, list[tuple[int, str]]]:
     """The open deals and unconverted leads the user may link an activity to (two bounded queries);
     with `current` (an activity being edited) its own deal and lead are offered too."""
     s = session()
-    found = service.link_choices(s, current_staff())
+    found = service.link_choices(s, staff())
     if current is not None:  # a won deal or a converted lead stays selectable on its own activity
         links = service.link_names(s, [current])
         for key, record_id, names in (("deals", current.deal_id, links.deals), ("leads", current.lead_id, links.leads)):
@@ -162,7 +161,7 @@ def _filter(args: dict[str, Any], **extra: Any) -> service.ActivityFilter:
 
 def _page(form: FormResult, status: int = 200) -> Any:
     raw, args = _read_args()
-    s, viewer, now = session(), current_staff(), utcnow()
+    s, viewer, now = session(), staff(), utcnow()
     zone = local_zone()
     focused = any(k in args for k in ("status", "day", "cursor"))
     sections: list[tuple[str, str, list[Any], str | None]] = []
@@ -214,7 +213,7 @@ def activity_add() -> Any:
     form = parse_form(ActivityForm())
     if form.ok:
         try:
-            service.create_activity(session(), activity_data(form.data), current_staff())
+            service.create_activity(session(), activity_data(form.data), staff())
             session().commit()
             flash(_("Activity planned."), "success")
             target = request.form.get("next") or ""
@@ -229,7 +228,7 @@ def activity_add() -> Any:
 
 def _activity_or_404(activity_id: int) -> Any:
     try:
-        return service.get_activity(session(), activity_id, current_staff())
+        return service.get_activity(session(), activity_id, staff())
     except service.ActivityNotFound:
         abort(404)
 
@@ -253,7 +252,7 @@ def _after_change(activity: Any, message: str) -> Any:
 def activity_done(activity_id: int) -> Any:
     """Mark an activity done (a call, meeting or email on a customer goes on the customer's timeline)."""
     activity = _activity_or_404(activity_id)
-    service.complete_activity(session(), activity, current_staff())
+    service.complete_activity(session(), activity, staff())
     session().commit()
     return _after_change(activity, _("Activity done."))
 
@@ -263,7 +262,7 @@ def activity_done(activity_id: int) -> Any:
 def activity_reopen(activity_id: int) -> Any:
     """Mark a done activity open again."""
     activity = _activity_or_404(activity_id)
-    service.reopen_activity(session(), activity, current_staff())
+    service.reopen_activity(session(), activity, staff())
     session().commit()
     return _after_change(activity, _("Activity reopened."))
 
@@ -273,7 +272,7 @@ def activity_reopen(activity_id: int) -> Any:
 def activity_delete(activity_id: int) -> Any:
     """Delete an activity."""
     activity = _activity_or_404(activity_id)
-    service.delete_activity(session(), activity, current_staff())
+    service.delete_activity(session(), activity, staff())
     session().commit()
     flash(_("Activity deleted."), "success")
     return redirect(url_for("sales.activities"))
@@ -313,7 +312,7 @@ def _reminder_choices(activity: Any) -> tuple[tuple[str, Any], ...]:
 
 
 def _edit_page(activity: Any, form: FormResult, status: int = 200) -> Any:
-    viewer = current_staff()
+    viewer = staff()
     links = service.link_names(session(), [activity])
     return render_template(
         "sales/activities_edit.html", a=activity, form=form, kinds=KIND_LABELS, reminders=_reminder_choices(activity),
@@ -335,7 +334,7 @@ def activity_edit(activity_id: int) -> Any:
 def activity_update(activity_id: int) -> Any:
     """Save the edit form (validated as the add form; only a sales manager changes the owner); audited."""
     activity = _activity_or_404(activity_id)
-    viewer = current_staff()
+    viewer = staff()
     form = parse_form(ActivityForm())
     if form.ok:
         data = dict(form.data)
@@ -379,7 +378,7 @@ def activity_customers() -> Any:
 def customer_picks() -> Any:
     """The customer picker's answer to `?q=` (the activity and quote forms share it): up to PICKS
     live customers found by the core's search, as an HTML fragment; 403 without customer view."""
-    if not current_staff().can(CUSTOMER_VIEW):
+    if not staff().can(CUSTOMER_VIEW):
         abort(403)
     q = " ".join((request.args.get("q") or "").split())[:200]
     items: list[Any] = []
@@ -428,7 +427,7 @@ def calendar() -> Any:
     week = cal.week_grid(kind, focus, today)
     days = [d.date for d in week] if view == "week" else [d.date for w in grid.weeks for d in w]
     per_day = 50 if view == "week" else PER_DAY
-    by_day = cal.activities_by_day(session(), current_staff(), days, zone, per_day=per_day, mine=scope == "mine")
+    by_day = cal.activities_by_day(session(), staff(), days, zone, per_day=per_day, mine=scope == "mine")
     monday_first = list(WEEKDAYS)
     start = cal.WEEK_START[kind]
     weekdays = [str(monday_first[(start + i) % 7]) for i in range(7)]

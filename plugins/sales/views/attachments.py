@@ -13,11 +13,10 @@ from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.services import attachments as service
 from payvand.plugins.sales.services import catalog
 from payvand.plugins.sales.services.attachments import AttachmentError
-from payvand.plugins.sales.views import bp
+from payvand.plugins.sales.views import bp, staff
 from payvand.sdk import (
     FormResult,
     MailError,
-    current_staff,
     isolate,
     mail_enabled,
     send_upload,
@@ -71,7 +70,7 @@ def _page(product: Any, upload: FormResult, send: FormResult, status: int = 200)
     return render_template(
         "sales/product_attachments.html", product=product, attachments=items, upload=upload, send=send,
         sizes={a.id: size_text(a.size) for a in items}, limit=size_text(service.max_bytes(current_app.config)),
-        can_send=current_staff().can(INTERACTION_CREATE), mail_on=mail_enabled()), status
+        can_send=staff().can(INTERACTION_CREATE), mail_on=mail_enabled()), status
 
 
 @bp.get("/sales/products/<int:product_id>/attachments")
@@ -133,7 +132,7 @@ def delete_attachment(attachment_id: int) -> Any:
 @staff_required(perm.CATALOG_VIEW)
 def send_attachment(attachment_id: int) -> Any:
     """Email the file to a customer when mail is on (else only record it): a `sales.brochure_sent` interaction."""
-    if not current_staff().can(INTERACTION_CREATE):
+    if not staff().can(INTERACTION_CREATE):
         abort(403)
     attachment = _attachment(attachment_id)
     product = _product(attachment.product_id)

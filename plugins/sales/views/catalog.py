@@ -27,14 +27,15 @@ def products() -> Any:
     """The product list: a constant number of queries per page (products, categories)."""
     q = request.args.get("q", "").strip()[:200] or None
     active = {"1": True, "0": False}.get(request.args.get("active", ""))
-    filters = {"q": q or "", "category_id": _int("category_id"), "active": request.args.get("active", "")}
-    items, last = service.list_products(session(), q=q, category_id=filters["category_id"], active=active,
+    category_id = _int("category_id")
+    filters = {"q": q or "", "category_id": category_id, "active": request.args.get("active", "")}
+    items, last = service.list_products(session(), q=q, category_id=category_id, active=active,
                                         after_id=_int("after"), limit=PAGE_SIZE)
     categories = service.list_categories(session())
     default = service.default_price_list(session())
     prices = dict(session().execute(sa.select(Price.product_id, Price.unit_price).where(
         Price.price_list_id == default.id, Price.product_id.in_([p.id for p in items]))).all()) if default and items else {}
-    args = {k: v for k, v in request.args.items() if k != "after"}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after"}
     next_url = url_for("sales.products", **args, after=last) if last else None
     first_url = url_for("sales.products", **args) if request.args.get("after") else None
     return render_template("sales/products.html", products=items, categories=categories, filters=filters,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
@@ -22,9 +22,9 @@ from payvand.plugins.sales.api.fields import Amount, BusinessDate, id_field
 from payvand.plugins.sales.models import Deal, Pipeline, Reason, Stage
 from payvand.plugins.sales.services import activities as activity_service
 from payvand.plugins.sales.services import pipeline as service
-from payvand.plugins.sales.views import bp, id_arg
+from payvand.plugins.sales.views import bp, id_arg, staff
 from payvand.plugins.sales.views.messages import service_message
-from payvand.sdk import FormResult, current_staff, parse_form, session, staff_required
+from payvand.sdk import FormResult, parse_form, session, staff_required
 from payvand.sdk import gettext as _
 from payvand.sdk import lazy_gettext as _l
 
@@ -74,7 +74,7 @@ class MoveForm(Schema):
 
 def _deal_or_404(deal_id: int) -> Deal:
     try:
-        return service.get_deal(session(), deal_id, current_staff())
+        return service.get_deal(session(), deal_id, staff())
     except service.DealNotFound:
         abort(404)
 
@@ -107,10 +107,10 @@ def board() -> Any:
     pipelines = _pipelines()
     wanted = id_arg("pipeline")
     pipeline = next((p for p in pipelines if p.id == wanted), pipelines[0])
-    columns = service.board(session(), pipeline, current_staff())
+    columns = service.board(session(), pipeline, staff())
     reasons = service.list_reasons(session())
     return render_template("sales/board.html", pipelines=pipelines, pipeline=pipeline, columns=columns,
-                           reasons=reasons, can_edit=current_staff().can(perm.DEAL_EDIT))
+                           reasons=reasons, can_edit=staff().can(perm.DEAL_EDIT))
 
 
 @bp.post("/sales/deals/<int:deal_id>/move")
@@ -125,7 +125,7 @@ def deal_move(deal_id: int) -> Any:
     else:
         try:
             service.move_deal(session(), deal, form.data["stage_id"], form.data.get("position"),
-                              form.data.get("reason_id"), current_staff())
+                              form.data.get("reason_id"), staff())
             session().commit()
         except service.PipelineError as exc:
             session().rollback()
@@ -152,7 +152,7 @@ def deal_move(deal_id: int) -> Any:
 @staff_required(perm.DEAL_VIEW)
 def deals() -> Any:
     """The deal list, newest first, filtered by status, stage and owner, a page at a time."""
-    viewer = current_staff()
+    viewer = staff()
     filters = {k: id_arg(k) for k in ("stage_id", "owner_id", "customer_id")}
     status = request.args.get("status")
     status = status if status in service.OUTCOMES else None
@@ -161,7 +161,7 @@ def deals() -> Any:
                                      **{k: v for k, v in filters.items() if v})
     names = _names(items)
     stages = {s.id: s for p in _pipelines() for s in p.stages}
-    args = {k: v for k, v in request.args.items() if k != "after" and v}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after" and v}
     next_url = url_for("sales.deals", after=last, **args) if last else None
     first_url = url_for("sales.deals", **args) if after else None
     return render_template("sales/deals.html", deals=items, names=names, stages=stages, statuses=STATUS_LABELS,
@@ -202,7 +202,7 @@ def _deal_page(found: Deal, activity_form: FormResult, status: int = 200) -> Any
         products=service.deal_products(s, found.id), activities=activity_service.deal_activities(s, found.id),
         history=service.stage_history(s, found.id),
         activity_form=activity_form, kinds=KIND_LABELS, statuses=STATUS_LABELS, reminders=_reminder_choices(),
-        reasons=service.list_reasons(s), can_edit=current_staff().can(perm.DEAL_EDIT),
+        reasons=service.list_reasons(s), can_edit=staff().can(perm.DEAL_EDIT),
     ), status
 
 
@@ -213,12 +213,13 @@ def _form_page(form: FormResult, found: Deal | None, status: int = 200) -> Any:
     """The deal form. A manager picks any active owner; a rep has no owner field, unless the owner
     they posted was refused: then the field shows the refusal, offering the one owner they may
     name (themselves, or the deal's current owner)."""
-    viewer = current_staff()
+    viewer = staff()
     stages = [(s.id, f"{p.name} · {s.name}") for p in _pipelines() for s in p.stages]
     if viewer.can(perm.MANAGE):
         owners = _owner_choices()
     elif form.error("owner_id"):
         owner = found.owner_id if found is not None and found.owner_id is not None else viewer.user_id
+        assert owner is not None  # a staff user's actor always carries its user id
         owners = [(owner, service.owner_names(session(), [owner]).get(owner) or str(owner))]
     else:
         owners = []
@@ -231,12 +232,12 @@ def _form_page(form: FormResult, found: Deal | None, status: int = 200) -> Any:
 def deal_new() -> Any:
     """The new-deal form (validated like the API)."""
     if request.method == "GET":
-        return _form_page(FormResult.empty({"currency": "IRR", "owner_id": current_staff().user_id,
+        return _form_page(FormResult.empty({"currency": "IRR", "owner_id": staff().user_id,
                                             "customer_id": request.args.get("customer_id", "")}), None)
     form = parse_form(DealForm())
     if form.ok:
         try:
-            made = service.create_deal(session(), form.data, current_staff())
+            made = service.create_deal(session(), form.data, staff())
             session().commit()
             flash(_("Deal saved."), "success")
             return redirect(url_for("sales.deal", deal_id=made.id))
@@ -259,7 +260,7 @@ def deal_edit(deal_id: int) -> Any:
     if form.ok:
         data = {k: v for k, v in form.data.items() if k != "stage_id"}  # the owner: held to rules.may_assign
         try:
-            service.update_deal(session(), found, data, current_staff())
+            service.update_deal(session(), found, data, staff())
             session().commit()
             flash(_("Deal saved."), "success")
             return redirect(url_for("sales.deal", deal_id=found.id))
@@ -284,7 +285,7 @@ def deal_activity_add(deal_id: int) -> Any:
     if form.ok:
         try:
             activity_service.create_activity(session(), {**activity_data(form.data), "deal_id": found.id},
-                                             current_staff())
+                                             staff())
             session().commit()
             flash(_("Activity planned."), "success")
             return redirect(url_for("sales.deal", deal_id=found.id))
@@ -317,10 +318,10 @@ def forecast() -> Any:
     """The weighted forecast of open deals by month of expected close and by owner, per currency."""
     from flask_babel import get_locale
 
-    calendar = "jalali" if str(get_locale()) == "fa" else "gregorian"
+    calendar: Literal["gregorian", "jalali"] = "jalali" if str(get_locale()) == "fa" else "gregorian"
     pipelines = _pipelines()
     pipeline_id = id_arg("pipeline")
-    viewer = current_staff()
+    viewer = staff()
     by_month = service.forecast_by_month(session(), viewer, calendar=calendar, pipeline_id=pipeline_id)
     by_owner = service.forecast_by_owner(session(), viewer, pipeline_id=pipeline_id)
     owners = service.owner_names(session(), [r.key for r in by_owner])

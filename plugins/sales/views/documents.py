@@ -64,7 +64,7 @@ def _list_page(lister: Any, endpoint: str, template: str, statuses: dict[str, An
     status = request.args.get("status") if request.args.get("status") in statuses else None
     items, last = lister(session(), status=status, customer_id=_int("customer_id"), before_id=_int("before"),
                          limit=PAGE_SIZE)
-    args = {k: v for k, v in request.args.items() if k != "before"}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "before"}
     return render_template(
         template, items=items, statuses=statuses, status=status or "", names=_names(i.customer_id for i in items),
         next_url=url_for(endpoint, **args, before=last) if last else None,

@@ -168,7 +168,9 @@ def _read_lines(form: FormResult) -> tuple[list[LineIn], list[int]]:
     lines: list[LineIn] = []
     positions: list[int] = []
     for n in range(LINE_ROWS):
-        get = lambda key, n=n: str(form.values.get(f"lines-{n}-{key}", "")).strip()
+        def get(key: str, n: int = n) -> str:
+            return str(form.values.get(f"lines-{n}-{key}", "")).strip()
+
         if not any(get(key) for key in ("product_id", "description", "quantity", "unit_price", "discount_percent")):
             continue
         product_id = None

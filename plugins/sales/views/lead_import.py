@@ -1,7 +1,8 @@
 """Lead import page: upload a CSV file (size and type checked), import it, show what was done.
 
 The import runs in the request, so the file is limited to `PAYVAND_LEAD_IMPORT_MAX_MB` (default
-5 MB, about 50,000 rows, some 15–25 s; larger files go through `payvand sales import-leads`). The result (counts and the first `KEPT_REJECTS` rejected rows)
+5 MB, about 50,000 rows, some 15–25 s; larger files go through `payvand sales import-leads`). The result
+(counts and the first `KEPT_REJECTS` rejected rows)
 is kept in the staff session for the result page and its rejects CSV download, so the upload
 is a POST/redirect/GET and a reload does not import twice.
 """

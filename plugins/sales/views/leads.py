@@ -14,7 +14,7 @@ It may be framed by the origins of the `sales.lead_form_frame_ancestors` setting
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
@@ -26,7 +26,7 @@ from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import ScoringRule
 from payvand.plugins.sales.services import leads as service
 from payvand.plugins.sales.services import rules, scoring
-from payvand.plugins.sales.views import as_id, bp
+from payvand.plugins.sales.views import as_id, bp, staff
 from payvand.plugins.sales.views.activities import lead_activities_html
 from payvand.sdk import (
     N_,
@@ -79,7 +79,8 @@ def settings_specs() -> list[Any]:
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="sales.lead_form")
+    secret = cast("str | bytes", current_app.secret_key)  # the app's settings always give SECRET_KEY
+    return URLSafeSerializer(secret, salt="sales.lead_form")
 
 
 def form_token(issued_at: float | None = None) -> str:
@@ -316,7 +317,7 @@ def _lead_page(lead: Any, form: FormResult | None = None, status: int = 200) -> 
         "sales/lead.html", lead=lead, form=form, explain=scoring.explain(lead), owners=service.owner_names([lead]),
         owner_choices=service.owner_choices() if viewer.can(perm.MANAGE) else [], statuses=STATUS_LABELS,
         sources=SOURCE_LABELS, open_statuses=service.OPEN_STATUSES, display_name=service.display_name,
-        activities_html=Markup(lead_activities_html(lead, current_staff())) if current_staff().can(perm.DEAL_VIEW) else None,
+        activities_html=Markup(lead_activities_html(lead, staff())) if staff().can(perm.DEAL_VIEW) else None,
     ), status
 
 

@@ -128,7 +128,7 @@ def _prices_page(price_list: PriceList, form: FormResult | None = None, status: 
     prices = {product_id: amount for product_id, (_, amount) in priced.items() if amount is not None}
     if form is None:
         form = FormResult.empty({f"price-{pid}": format(amount.normalize(), "f") for pid, amount in prices.items()})
-    search = {"q": q} if q else {}
+    search: dict[str, Any] = {"q": q} if q else {}
     next_url = url_for("sales.price_list_prices", price_list_id=price_list.id, **search, after=last) if last else None
     first_url = url_for("sales.price_list_prices", price_list_id=price_list.id, **search) if _after() else None
     here = url_for("sales.price_list_save", price_list_id=price_list.id, **search, **_page_args())
@@ -136,7 +136,7 @@ def _prices_page(price_list: PriceList, form: FormResult | None = None, status: 
                            form=form, q=q or "", next_url=next_url, first_url=first_url, save_url=here), status
 
 
-def _page_args() -> dict[str, int]:
+def _page_args() -> dict[str, Any]:
     """The page being shown (`after`), to come back to it after saving."""
     after = _after()
     return {"after": after} if after else {}
@@ -196,4 +196,5 @@ def price_list_save(price_list_id: int) -> Any:
     session().commit()
     flash(_("%(count)s prices changed.", count=format_number(len(changes))), "success")
     q = request.args.get("q", "").strip()[:200]
-    return redirect(url_for("sales.price_list_prices", price_list_id=found.id, **({"q": q} if q else {}), **_page_args()))
+    search: dict[str, Any] = {"q": q} if q else {}
+    return redirect(url_for("sales.price_list_prices", price_list_id=found.id, **search, **_page_args()))
