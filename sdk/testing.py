@@ -1344,7 +1344,6 @@ from payvand.sdk.page_checks import isolate as isolate  # noqa: E402
 from payvand.sdk.page_checks import unisolated as unisolated  # noqa: E402
 from payvand.sdk.page_checks import visible_text as visible_text  # noqa: E402
 
-
 # --------------------------------------------------------------------------- number fields of staff forms
 
 #: 1250 as people type it: Persian and Arabic-Indic digits, with and without grouping separators.

@@ -315,8 +315,7 @@ def test_an_expired_quote_reads_in_the_readers_language_on_the_timeline(api, pen
     quote = _quote(api, customer.id, pen, valid_until=yesterday)
     api.post(f"sales/quotes/{quote['id']}/send")
     with app.app_context():
-        from payvand.core.db import bind_session
-        from payvand.core.db import session_scope
+        from payvand.core.db import bind_session, session_scope
 
         with session_scope(app.extensions["payvand"].sessionmaker) as session, bind_session(session):
             assert documents.expire_quotes() == 1
