@@ -607,6 +607,10 @@ class Runtime:
             "problems": self.plugins.problems.get(name, []) or ([f"cannot be loaded: {plugin.load_error}"]
                                                                 if plugin.load_error else []),
             "hooks": self.plugins.implemented_hooks(name),
+            "offers_hooks": sorted(h.name for h in self.plugins.hooks.values() if h.owner == name),
+            "emits": [t.name for t in self._contributions(name, "payvand_event_types")],
+            "subscribes": [s.event for s in self._contributions(name, "payvand_subscriptions")],
+            "config_keys": sorted(k for k, (owner, _) in self.plugin_config_keys.items() if owner == name),
             "permissions": [(p.name, p.description) for p in self._contributions(name, "payvand_permissions")],
             "customer_fields": [(f.name, f.type, f.label) for f in self._contributions(name, "payvand_customer_fields")],
             "error_count": state.error_count if state else 0,

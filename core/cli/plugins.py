@@ -199,6 +199,10 @@ def info_command(env: CliEnv, name: str, as_json: bool) -> None:
     click.echo(f"active:       {_yes(info['active'])}")
     click.echo(f"requires:     {', '.join(info['requires']) or '-'}")
     click.echo(f"hooks:        {', '.join(info['hooks']) or '-'}")
+    click.echo(f"offers hooks: {', '.join(info['offers_hooks']) or '-'}")
+    click.echo(f"emits:        {', '.join(info['emits']) or '-'}")
+    click.echo(f"subscribes:   {', '.join(info['subscribes']) or '-'}")
+    click.echo(f"config keys:  {', '.join(info['config_keys']) or '-'}")
     click.echo("permissions:  " + (", ".join(p for p, _ in info["permissions"]) or "-"))
     for permission, description in info["permissions"]:
         click.echo(f"  {permission}: {description}")
@@ -217,9 +221,11 @@ def info_command(env: CliEnv, name: str, as_json: bool) -> None:
 def check_command(env: CliEnv, names: tuple[str, ...]) -> None:
     """Check every installed plugin (or only NAME...) at once; list every problem and exit 1 if there is any.
 
-    Looks at: loading, names, each hook against its spec (unknown hooks, arguments,
-    unmarked `payvand_*` functions), registrations, `requires` (with versions) and
-    migrations (missing, or not applied for an enabled plugin).
+    Looks at: loading, names, the hook specifications a plugin offers, each hook against its
+    spec, the kernel's or a plugin's (unknown hooks, arguments, unmarked `payvand_*`
+    functions), registrations, subscriptions to undeclared events, configuration values,
+    `requires` (the Payvand version, plugins with versions) and migrations (missing, or not
+    applied for an enabled plugin).
     """
     runtime = env.runtime
     results = runtime.check_plugins()

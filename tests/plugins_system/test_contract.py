@@ -227,3 +227,13 @@ def test_a_plugin_needing_a_newer_core_is_not_activated_and_payvand_is_no_plugin
     manager.add(impostor)
     assert "name 'payvand' is the core's (used in `requires` for the core version)" in check_plugin(
         manager.installed["payvand"], manager.installed)
+
+
+def test_plugins_info_shows_the_hooks_a_plugin_offers_and_what_it_subscribes_to(contract_plugins,
+                                                                                payvand_database_url):
+    owner = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "plugins", "info", "owner"]).output
+    assert "offers hooks: payvand_owner_check, payvand_owner_greeting, payvand_owner_items\n" in owner
+    assert "requires:     payvand>=0.1\n" in owner
+    subscriber = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "plugins", "info",
+                                          "subscriber"]).output
+    assert "subscribes:   core.customer_created, owner.nothing, elsewhere.maybe\n" in subscriber
