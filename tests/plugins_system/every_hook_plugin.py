@@ -38,6 +38,7 @@ from payvand.sdk import (
     Panel,
     PermissionSpec,
     PluginMeta,
+    RecordRule,
     SettingSpec,
     Subscription,
     emit_event,
@@ -152,6 +153,14 @@ def payvand_settings() -> list[SettingSpec]:
     """Record the call."""
     CALLS.append(("payvand_settings", {}))
     return [SettingSpec("every_hook.colour", "blue", label="Colour")]
+
+
+@hookimpl
+def payvand_record_rules() -> list[RecordRule]:
+    """Record the call; a portal rule: a signed-in customer sees only their own interactions."""
+    CALLS.append(("payvand_record_rules", {}))
+    return [RecordRule("every_hook.own_interactions", Interaction,
+                       lambda actor: Interaction.customer_id == actor.customer_id, applies_to=frozenset({"customer"}))]
 
 
 PARCEL_SENT = "every_hook.parcel_sent"

@@ -84,6 +84,18 @@ def test_registration_hooks_are_called_once_at_start_up(app):
     assert startup == sorted(h for h in hookspecs.REGISTRATION_HOOKS if h != "payvand_cli")
 
 
+def test_record_rules_are_registered_and_applied_to_the_actor_they_are_for(runtime, app, make_customer, make_interaction):
+    from payvand.core.actor import Actor
+    from payvand.core.models import Interaction
+    from payvand.core.records import clause
+
+    (rule,) = runtime.record_rules()[Interaction]
+    assert rule.name == "every_hook.own_interactions"
+    with app.app_context():
+        assert clause(Interaction, Actor.user(1, "staff", is_superuser=True)) is None  # staff: not narrowed
+        assert clause(Interaction, Actor.customer(7, "portal")) is not None
+
+
 def test_blueprints_are_served_api_under_api_v1_and_pages_as_they_are(app, api, client):
     assert api.get("every-hook/ping").json == {"pong": True}
     assert "/api/v1/every-hook/ping" in client.get("/api/v1/openapi.json").json["paths"]
