@@ -17,18 +17,19 @@ Not re-exported (import them from their module): `payvand.sdk.pdf` (fonts for PD
 `payvand.sdk.testing` (the pytest plugin and its checks).
 
 Stability (the integrator guide's "SDK reference and stability" has a table per submodule):
-a name is *stable* unless its submodule lists it in `PROVISIONAL`. Stable names follow
-semantic versioning: within a major version (while Payvand is 0.x, within a minor version)
-they are not removed, renamed or changed incompatibly; one that must go keeps working with a
-`DeprecationWarning` for at least one release first. Provisional names may change in any
-minor release (pin `payvand` to a minor version if you use them). Compatible changes — a new
-name, a new keyword argument with a default, a new field with a default on a value type —
-may come in any release.
+a name is *stable* unless its submodule lists it in `PROVISIONAL`. A stable name changes
+incompatibly only in a major release (while Payvand is 0.x, a minor one; never a patch
+release), and only after at least one release in which the old form keeps working with a
+`DeprecationWarning` (`MOVED` below). A provisional name may change in any minor release
+without that notice (pin `payvand` to a minor version if you use one). Compatible changes —
+a new name, a new keyword argument with a default, a new field with a default on a value
+type — may come in any release.
 
 Adding a name: define or import it in the submodule of its purpose, add it to that
 submodule's `__all__` (and to its `PROVISIONAL` while it may still change), and give it a row
 in that submodule's table in the guide; `tests/test_sdk.py` keeps the three in step. A new
-purpose gets a new submodule, listed in `GROUPS` below.
+purpose gets a new submodule: import it below as the others are (the module, its `*`, its
+place in `GROUPS` and its `__all__`) and give it a table in the guide.
 """
 
 from __future__ import annotations
