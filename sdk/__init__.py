@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from payvand.core.actor import ANONYMOUS, SYSTEM, Actor, current_actor
 from payvand.core.records import clause as record_clause
 from payvand.core.records import get_visible, may_see, restrict
+from payvand.core.listing import BadCursor, Column, Filter, ListContext, ListSpec, ListView, Page, Sort, SortKey
+from payvand.core.listing import api_page, csv_response, list_args, list_view
 from payvand.core.api.base import ApiBlueprint, require
 from payvand.core.api.errors import ApiError
 from payvand.core.contracts import (
@@ -66,6 +68,8 @@ __all__ = [
     "SettingSpec", "UTCDateTime", "User", "current_user_can", "hookimpl",
     "Actor", "SYSTEM", "ANONYMOUS", "current_actor",
     "RecordRule", "record_clause", "restrict", "may_see", "get_visible",
+    "ListSpec", "Column", "Filter", "Sort", "SortKey", "ListContext", "ListView", "Page", "BadCursor",
+    "api_page", "csv_response", "list_args", "list_view",
     "record_interaction", "require", "session", "setting", "transaction", "utcnow",
     "CustomerEmail", "audit", "call_hook", "over_rate_limit", "parse_date", "parse_number", "create_customer", "find_customer_ids_by_email",
     "search_customers",
