@@ -130,10 +130,10 @@ class Raw:
         return self.customers_with_children(ids)
 
 
-def _cursor(values: list[Any]) -> str:
-    from payvand.core.api.base import encode_cursor
+def _cursor(values: list[Any], list_name: str = "customers", sort: str = "-id") -> str:
+    from payvand.core.listing import encode_cursor
 
-    return encode_cursor(values)
+    return encode_cursor(list_name, sort, values)
 
 
 def _persian(text: str) -> str:
@@ -267,7 +267,7 @@ def build_endpoints(raw: Raw, data: Any, n: int, rng: random.Random) -> list[End
         Endpoint(
             "timeline_page2_heavy",
             [
-                f"/api/v1/customers/{c}/interactions?cursor={_cursor([iso[i], cursors[i][1]])}"
+                f"/api/v1/customers/{c}/interactions?cursor={_cursor([iso[i], cursors[i][1]], 'interactions', '-occurred_at')}"
                 for i, c in enumerate(heavy)
             ],
             lambda i: raw.timeline(heavy[i], cursors[i]),

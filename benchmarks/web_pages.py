@@ -60,7 +60,7 @@ def login(client: Any) -> None:
 
 def pages(raw: Raw, data: Any, n: int, rng: random.Random) -> dict[str, tuple[list[str], Callable[[int], Any], str]]:
     """name -> (paths, baseline(i), notes) for every page measured."""
-    from payvand.core.api.base import encode_cursor
+    from payvand.core.listing import encode_cursor
     from payvand.core.normalize import fold
 
     db = raw.db
@@ -89,7 +89,7 @@ def pages(raw: Raw, data: Any, n: int, rng: random.Random) -> dict[str, tuple[li
     return {
         "customer_list_first_page": (["/customers"] * n, lambda i: raw.list_after(data.customers + 1),
                                      "newest first, 50 rows with emails, phones, tags"),
-        "customer_list_from_cursor": ([f"/customers?cursor={encode_cursor([i])}" for i in after],
+        "customer_list_from_cursor": ([f"/customers?cursor={encode_cursor('customers', '-id', [i])}" for i in after],
                                       lambda i: raw.list_after(after[i]), "a page deep in the list"),
         "customer_list_search_phone": ([f"/customers?q={quote('0' + p[3:])}" for p in phones],
                                        lambda i: raw.by_contact("core_customer_phone", "number", phones[i]),

@@ -472,25 +472,6 @@ class CustomerOut(Schema):
 REFERENCED_SCHEMAS: tuple[type[Schema], ...] = (ContactOut, ConsentOut)
 
 
-class CustomerListArgs(SafeSchema):
-    """Query arguments of the customer list (an unknown one is refused, so a typo is not ignored)."""
-
-    class Meta:
-        unknown = RAISE
-
-    q = fields.String(validate=validate.Length(min=1, max=200),
-                      metadata={"description": "Name (either order), email (with `@`) or phone prefix, any digits"})
-    tag = fields.String(validate=validate.Length(min=1, max=_TAG_MAX))
-    stage = fields.String(validate=validate.OneOf(_STAGES))
-    owner_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
-    consent = fields.String(validate=validate.Length(min=1, max=32),
-                            metadata={"description": "A channel (e.g. `email`): only customers whose current "
-                                                     "marketing consent for it is granted"})
-    sort = fields.String(load_default="-id", validate=validate.OneOf(["id", "-id", "name", "-name"]))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(validate=validate.Length(max=500), metadata={"description": "`next_cursor` of the previous page"})
-
-
 class InteractionIn(SafeSchema):
     """Input for recording an interaction."""
 
@@ -542,15 +523,3 @@ class InteractionOut(Schema):
     source_id = fields.String(allow_none=True, required=True)
     payload = fields.Dict(required=True)
     created_at = fields.DateTime(required=True)
-
-
-class InteractionListArgs(SafeSchema):
-    """Query arguments of a customer's timeline (an unknown one is refused, so a typo is not ignored)."""
-
-    class Meta:
-        unknown = RAISE
-
-    kind = fields.String(validate=validate.Length(min=1, max=64))
-    channel = fields.String(validate=validate.Length(min=1, max=32))
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    cursor = fields.String(validate=validate.Length(max=500), metadata={"description": "`next_cursor` of the previous page"})

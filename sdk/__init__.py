@@ -9,6 +9,7 @@ session` and `from payvand.sdk.records import session` give the same object:
   interactions, audit, normalisation of stored values, CSV files
 - `payvand.sdk.hooks` — `hookimpl`, `PluginMeta`, the value types hooks return, `call_hook`
 - `payvand.sdk.web` — page and API guards, forms, the API blueprint, rate limits, uploads
+- `payvand.sdk.lists` — declarative lists: arguments, keyset pages, the list macro, CSV
 - `payvand.sdk.i18n` — translation, formatting and parsing in `fa` and `en`, digits
 - `payvand.sdk.time` — the site's time zone, business dates, the Jalali calendar
 - `payvand.sdk.mail` — sending email
@@ -37,21 +38,23 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from payvand.sdk import hooks, i18n, mail, records, time, web
+from payvand.sdk import hooks, i18n, lists, mail, records, time, web
 from payvand.sdk.hooks import *  # noqa: F403
 from payvand.sdk.i18n import *  # noqa: F403
+from payvand.sdk.lists import *  # noqa: F403
 from payvand.sdk.mail import *  # noqa: F403
 from payvand.sdk.records import *  # noqa: F403
 from payvand.sdk.time import *  # noqa: F403
 from payvand.sdk.web import *  # noqa: F403
 
 #: The submodules re-exported here, in the order of the guide's tables.
-GROUPS = (records, hooks, web, i18n, time, mail)
+GROUPS = (records, hooks, web, lists, i18n, time, mail)
 
 __all__: list[str] = []
 __all__ += records.__all__
 __all__ += hooks.__all__
 __all__ += web.__all__
+__all__ += lists.__all__
 __all__ += i18n.__all__
 __all__ += time.__all__
 __all__ += mail.__all__

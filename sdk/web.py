@@ -7,8 +7,8 @@ one number rule (`parse_form`, `read_number`); the API blueprint and its error; 
 and the Content-Security-Policy; and the one upload checker.
 
 Stability: every name is stable (semantic versioning) except those in `PROVISIONAL`, which may
-change in any minor release. A shared list kit
-(filters, sorting, cursors, the list macro) is expected to join this module or sit next to it.
+change in any minor release. Lists (filters, sorting, cursors, the list macro) are
+`payvand.sdk.lists`.
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ def test_every_public_function_of_the_sdk_is_exported():
 
 # --------------------------------------------------------------------------- grouped by purpose, stability
 
-GROUPS = ("records", "hooks", "web", "i18n", "time", "mail")
+GROUPS = ("records", "hooks", "web", "lists", "i18n", "time", "mail")
 
 
 def test_the_facade_re_exports_each_submodule_and_each_name_has_one_home():

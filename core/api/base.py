@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 import copy
 import dataclasses
 import functools
 import http
-import json
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -300,35 +298,6 @@ def require(permission: str) -> Callable[[F], F]:
 def runtime() -> Any:
     """The Runtime of the current app."""
     return current_app.extensions["payvand"]
-
-
-def encode_cursor(values: list[Any]) -> str:
-    """An opaque pagination cursor for the last row of a page."""
-    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
-
-
-def bad_cursor() -> ApiError:
-    """The 400 answered for a cursor this API did not make."""
-    return ApiError(400, "The cursor is not valid; start again from the first page.", fields={"cursor": ["Invalid cursor."]})
-
-
-def decode_cursor(cursor: str, length: int) -> list[Any]:
-    """Read a cursor made by `encode_cursor`; a tampered one is a 400 with a field message."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(values, list) or len(values) != length:
-            raise ValueError
-        return values
-    except (ValueError, TypeError, UnicodeError, RecursionError):
-        raise bad_cursor() from None
-
-
-def cursor_id(value: Any) -> int:
-    """An id read from a cursor: an integer within the id range, else a 400."""
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
-        raise bad_cursor()
-    return value
 
 
 def init_api(app: Flask) -> Api:

@@ -16,18 +16,18 @@ from payvand.core import permissions as perm
 from payvand.core.actor import current_actor
 from payvand.core.api.base import (
     ApiBlueprint,
-    bad_cursor,
     json_body,
     require,
     runtime,
 )
 from payvand.core.api.errors import ApiError
 from payvand.core.db import MAX_ID, current_session
+from payvand.core.listing.web import api_page
 from payvand.core.models import Customer, CustomerMerge, User
 from payvand.core.plugins import PluginError
-from payvand.core.schemas import ConsentOut, CustomerIn, CustomerListArgs, CustomerOut, InteractionOut
+from payvand.core.schemas import ConsentOut, CustomerIn, CustomerOut, InteractionOut
 from payvand.core.services import customers as service
-from payvand.core.services.customer_list import BadCursor, list_customers
+from payvand.core.services.customer_list import CUSTOMERS, CustomerListArgs
 from payvand.core.services.merge import MergeError, merge_customers, moved_summary, undo_merge
 from payvand.core.services.privacy import erase_customer, export_customer
 from payvand.core.settings import phone_region
@@ -182,11 +182,7 @@ class Customers(MethodView):
         Merged-away customers are left out. Pages are keyed on the sort value and the id, so
         rows inserted while a client walks the pages neither repeat nor hide other rows.
         """
-        try:
-            items, cursor = list_customers(current_session(), args, phone_region())
-        except BadCursor:
-            raise bad_cursor() from None
-        return {"items": items, "next_cursor": cursor}
+        return api_page(CUSTOMERS, current_session(), args, current_actor(), region=phone_region())
 
     @require(perm.CUSTOMER_EDIT)
     @blp.response(201, CustomerOut, headers={

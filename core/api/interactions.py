@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-import sqlalchemy as sa
 from flask.views import MethodView
 from marshmallow import RAISE, Schema, fields
 
@@ -13,10 +11,6 @@ from payvand.core import permissions as perm
 from payvand.core.actor import current_actor
 from payvand.core.api.base import (
     ApiBlueprint,
-    bad_cursor,
-    cursor_id,
-    decode_cursor,
-    encode_cursor,
     json_body,
     require,
     runtime,
@@ -24,10 +18,11 @@ from payvand.core.api.base import (
 from payvand.core.api.customers import get_or_404, load_json
 from payvand.core.api.errors import ApiError
 from payvand.core.db import current_session
-from payvand.core.models import Interaction
-from payvand.core.schemas import InteractionIn, InteractionListArgs, InteractionOut
+from payvand.core.listing.web import api_page
+from payvand.core.schemas import InteractionIn, InteractionOut
 from payvand.core.services import customers as customer_service
 from payvand.core.services import interactions as service
+from payvand.core.services.interaction_list import INTERACTIONS, InteractionListArgs
 
 blp = ApiBlueprint("interactions", __name__, url_prefix="/customers", description="The customer timeline.")
 
@@ -50,31 +45,7 @@ class Timeline(MethodView):
         """The timeline, newest first, filterable by kind and channel."""
         if not customer_service.customer_exists(current_session(), customer_id):
             raise ApiError(404, f"There is no customer {customer_id}.")
-        query = sa.select(Interaction).where(Interaction.customer_id == customer_id)
-        if args.get("kind"):
-            query = query.where(Interaction.kind == args["kind"])
-        if args.get("channel"):
-            query = query.where(Interaction.channel == args["channel"])
-        if args.get("cursor"):
-            when, last_id = decode_cursor(args["cursor"], 2)
-            last_id = cursor_id(last_id)
-            try:
-                when = dt.datetime.fromisoformat(when).astimezone(dt.UTC)
-            except (TypeError, ValueError, OverflowError):
-                raise bad_cursor() from None
-            query = query.where(sa.or_(
-                Interaction.occurred_at < when,
-                sa.and_(Interaction.occurred_at == when, Interaction.id < last_id),
-            ))
-        limit = args["limit"]
-        # Plain rows, not entities: a page is only dumped, and Core rows cost a fraction.
-        rows = current_session().connection().execute(
-            query.with_only_columns(*Interaction.__table__.columns)
-            .order_by(Interaction.occurred_at.desc(), Interaction.id.desc()).limit(limit + 1)
-        ).mappings().all()
-        items = rows[:limit]
-        cursor = encode_cursor([items[-1]["occurred_at"].isoformat(), items[-1]["id"]]) if len(rows) > limit else None
-        return {"items": items, "next_cursor": cursor}
+        return api_page(INTERACTIONS, current_session(), args, current_actor(), customer_id=customer_id)
 
     @require(perm.INTERACTION_CREATE)
     @blp.response(201, InteractionOut)

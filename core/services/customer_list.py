@@ -8,52 +8,31 @@ on the first page as on the thousandth and with a thousand customers as with a m
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
 
 import phonenumbers
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from payvand.core.db import MAX_ID
-from payvand.core.models import Customer, CustomerConsent, CustomerEmail, CustomerPhone, CustomerTag
+from payvand.core.listing import Column, Filter, ListContext, ListSpec, Sort, SortKey
+from payvand.core.models import (
+    Customer,
+    CustomerConsent,
+    CustomerEmail,
+    CustomerPhone,
+    CustomerTag,
+    LifecycleStage,
+)
 from payvand.core.normalize import fold, looks_like_email, looks_like_phone, to_latin_digits
-from payvand.core.services.customers import CustomerView, read_customers
+from payvand.core.services.customers import read_customers
 
-#: The sort keys a list accepts: by id (creation order) or by folded name, either way.
-SORTS = ("-id", "id", "name", "-name")
+#: The longest tag (as in the customer schema).
+_TAG_MAX = 64
 #: The purpose a `consent` filter checks when none is given.
 DEFAULT_PURPOSE = "marketing"
 #: Above every character, so `value <= x < value + TOP` is "x starts with value" in code-point order.
 _TOP = "\U0010ffff"
-
-
-class BadCursor(ValueError):
-    """A pagination cursor this list did not make (tampered, truncated or from another sort)."""
-
-
-def encode_cursor(values: list[Any]) -> str:
-    """An opaque cursor for the last row of a page."""
-    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, length: int) -> list[Any]:
-    """The values of a cursor made by `encode_cursor`; BadCursor for anything else."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, TypeError, UnicodeError, RecursionError):
-        raise BadCursor(cursor) from None
-    if not isinstance(values, list) or len(values) != length:
-        raise BadCursor(cursor)
-    return values
-
-
-def _cursor_id(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ID:
-        raise BadCursor(str(value))
-    return value
 
 
 def phone_prefixes(text: str, region: str) -> list[str]:
@@ -124,59 +103,71 @@ def consent_filter(session: Session, channel: str, purpose: str = DEFAULT_PURPOS
     return latest.is_(True)
 
 
-def list_query(session: Session, args: dict[str, Any], region: str) -> sa.Select[Any]:
-    """`select(Customer)` with the filters of `args`, merged-away customers left out.
-
-    Filters: `q`, `tag`, `stage`, `owner_id`, `consent` (a channel; `consent_purpose`
-    overrides the default purpose).
-    """
-    query = sa.select(Customer).where(Customer.merged_into_id.is_(None))
-    if args.get("q"):
-        query = query.where(search_filter(args["q"], region))
-    if args.get("tag"):
-        query = query.where(Customer.id.in_(sa.select(CustomerTag.customer_id).where(CustomerTag.tag == args["tag"])))
-    if args.get("stage"):
-        query = query.where(Customer.lifecycle_stage == args["stage"])
-    if args.get("owner_id"):
-        query = query.where(Customer.owner_id == args["owner_id"])
-    if args.get("consent"):
-        query = query.where(consent_filter(session, args["consent"], args.get("consent_purpose") or DEFAULT_PURPOSE))
-    return query
+def _tag_clause(value: str, _operator: str, _context: ListContext) -> Any:
+    """Customers carrying the tag: a semi-join on the `(tag, customer_id)` index, keyset friendly."""
+    return Customer.id.in_(sa.select(CustomerTag.customer_id).where(CustomerTag.tag == value))
 
 
-def list_customers(session: Session, args: dict[str, Any], region: str) -> tuple[list[CustomerView], str | None]:
-    """One page of customers for `args` and the cursor of the next page (None on the last).
+def _search_clause(value: str, _operator: str, context: ListContext) -> Any:
+    """The `q` filter; a phone is read in the region the caller passed, else the deployment's."""
+    from payvand.core.settings import phone_region
 
-    `args`: the filters of `list_query`, `sort` (one of SORTS, default newest first),
-    `limit` (default 50) and `cursor` (a previous page's `next_cursor`). Runs one statement
-    for the customers and one per child table. Raises BadCursor for a cursor it did not make.
-    """
-    query = list_query(session, args, region)
-    sort = args.get("sort") or "-id"
-    if sort not in SORTS:
-        raise ValueError(f"Unknown sort {sort!r}")
-    descending = sort.startswith("-")
-    key = Customer.search_name if sort.lstrip("-") == "name" else None
-    if args.get("cursor"):
-        if key is None:
-            (last_id,) = decode_cursor(args["cursor"], 1)
-            last_id = _cursor_id(last_id)
-            query = query.where(Customer.id < last_id if descending else Customer.id > last_id)
-        else:
-            last_name, last_id = decode_cursor(args["cursor"], 2)
-            last_id = _cursor_id(last_id)
-            if not isinstance(last_name, str) or len(last_name) > 250:
-                raise BadCursor(args["cursor"])
-            row = sa.tuple_(Customer.search_name, Customer.id)
-            query = query.where(row < (last_name, last_id) if descending else row > (last_name, last_id))
-    order: list[sa.UnaryExpression[Any]] = [Customer.id.desc() if descending else Customer.id.asc()]
-    if key is not None:
-        order.insert(0, key.desc() if descending else key.asc())
-    limit = int(args.get("limit") or 50)
-    rows = read_customers(session, query.order_by(*order).limit(limit + 1))
-    items, more = rows[:limit], len(rows) > limit
-    cursor = None
-    if more:
-        last = items[-1]
-        cursor = encode_cursor([last.id] if key is None else [last.search_name, last.id])
-    return items, cursor
+    return search_filter(value, context.extra.get("region") or phone_region(session=context.session))
+
+
+def _consent_clause(value: str, _operator: str, context: ListContext) -> Any:
+    if context.session is None:
+        raise ValueError("the consent filter reads the current consents: it needs a session")
+    return consent_filter(context.session, value, context.extra.get("consent_purpose") or DEFAULT_PURPOSE)
+
+
+def _base(_context: ListContext) -> sa.Select[Any]:
+    return sa.select(Customer).where(Customer.merged_into_id.is_(None))
+
+
+def _sort(key: str, label: Any, *columns: tuple[Any, str, str]) -> Sort:
+    descending = key.startswith("-")
+    return Sort(key, tuple(SortKey(column, attr, kind, descending) for column, attr, kind in columns), label)
+
+
+_ID = (Customer.id, "id", "id")
+_NAME = (Customer.search_name, "search_name", "str")
+
+#: The customer list (API `GET /api/v1/customers` and the staff page): merged-away customers
+#: are left out; filters `q`, `tag`, `stage`, `owner_id`, `consent` (a channel: the current
+#: marketing consent for it is granted); sorts newest/oldest first and by folded name.
+CUSTOMERS = ListSpec(
+    name="customers",
+    model=Customer,
+    columns=(
+        Column("id", _l("Number"), format="id"),
+        Column("display_name", _l("Name"), format="user_text"),
+        Column("lifecycle_stage", _l("Stage"), value=lambda c: getattr(c.lifecycle_stage, "value", c.lifecycle_stage)),
+        Column("owner_id", _l("Owner"), format="id"),
+        Column("created_at", _l("Created"), format="datetime", sortable=True),
+    ),
+    filters=(
+        Filter("q", "text", apply=_search_clause, label=_l("Search"),
+               description="Name (either order), email (with `@`) or phone prefix, any digits"),
+        Filter("tag", "tag", apply=_tag_clause, label=_l("Tag"), max_length=_TAG_MAX),
+        Filter("stage", "choice", column=Customer.lifecycle_stage, label=_l("Stage"),
+               choices=tuple((stage.value, stage.value) for stage in LifecycleStage)),
+        Filter("owner_id", "id", column=Customer.owner_id, label=_l("Owner")),
+        Filter("consent", "text", apply=_consent_clause, label=_l("Consent"), max_length=32,
+               description="A channel (e.g. `email`): only customers whose current marketing consent for it is granted"),
+    ),
+    sorts=(
+        _sort("-id", _l("Newest first"), _ID),
+        _sort("id", _l("Oldest first"), _ID),
+        _sort("name", _l("Name A–Z"), _NAME, _ID),
+        _sort("-name", _l("Name Z–A"), _NAME, _ID),
+    ),
+    default_limit=50,
+    max_limit=200,
+    base=_base,
+    fetch=read_customers,
+)
+#: The sort keys a list accepts: by id (creation order) or by folded name, either way.
+SORTS = tuple(sort.key for sort in CUSTOMERS.sorts)
+#: The query arguments of the customer list (API and page).
+CustomerListArgs = CUSTOMERS.args_schema("CustomerListArgs")

@@ -46,7 +46,7 @@ def test_disabling_hides_the_route_but_keeps_the_data(api, make_customer, payvan
     assert result.exit_code == 0, result.output
     shown = api.get("example/notes", query_string={"customer_id": customer.id})
     assert shown.status_code == 200
-    assert [n["text"] for n in shown.json] == ["kept"]
+    assert [n["text"] for n in shown.json["items"]] == ["kept"]
 
 
 def test_a_disabled_plugin_gets_no_events_and_its_job_catches_up_after_enabling(

@@ -27,7 +27,7 @@ def test_notes_route_writes_and_lists_notes(api, make_customer):
     assert created.json["text"] == "Prefers calls after 5pm"
     listed = api.get("example/notes", query_string={"customer_id": customer.id})
     assert listed.status_code == 200
-    assert [n["text"] for n in listed.json] == ["Prefers calls after 5pm"]
+    assert [n["text"] for n in listed.json["items"]] == ["Prefers calls after 5pm"]
 
 
 def test_notes_route_is_in_the_openapi_document(client):
@@ -113,7 +113,7 @@ def test_export_merge_and_erase_include_the_plugins_rows(api, make_customer):
     assert [n["text"] for n in exported.json["plugins"]["payvand_example"]["notes"]] == ["VIP at the Tehran branch"]
     erased = api.post(f"customers/{target.id}/erase")
     assert erased.status_code == 200, erased.json
-    notes = api.get("example/notes", query_string={"customer_id": target.id}).json
+    notes = api.get("example/notes", query_string={"customer_id": target.id}).json["items"]
     assert [n["text"] for n in notes] == [""]
 
 

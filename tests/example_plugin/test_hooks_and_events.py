@@ -76,7 +76,7 @@ def test_an_order_placed_in_the_sales_plugin_becomes_a_note(api, make_customer, 
         {"product_id": product["id"], "quantity": "2"}]})
     assert order.status_code == 201, order.json
     run_jobs()
-    notes = api.get("example/notes", query_string={"customer_id": customer.id}).json
+    notes = api.get("example/notes", query_string={"customer_id": customer.id}).json["items"]
     assert [n["text"] for n in notes] == [f"Ordered {order.json['total']} IRR"]
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import zoneinfo
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,10 +22,12 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from payvand.core import audit
 from payvand.core import permissions as perm
 from payvand.core.db import MAX_ID, current_session
+from payvand.core.listing import BadCursor, ListContext
 from payvand.core.locale_format import parse_date
-from payvand.core.models import AuditLog, User
+from payvand.core.models import User
 from payvand.core.normalize import to_latin_digits
-from payvand.core.web.access import staff_required
+from payvand.core.services.audit_list import AUDIT
+from payvand.core.web.access import staff_required, staff_user
 from payvand.core.web.forms import FormResult
 from payvand.core.web.forms import validate as validate_form
 from payvand.core.web.i18n import current_locale, select_timezone
@@ -52,28 +53,6 @@ class LocalDate(fields.Field):
             raise ValidationError(_("Not a date; write it as 2024-05-04.")) from None
 
 
-class Cursor(fields.Field):
-    """The position after the last row of the previous page: `<microseconds since 1970>.<id>`."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None,
-                     **kwargs: Any) -> tuple[dt.datetime, int]:
-        micros, _dot, ident = str(value).partition(".")
-        try:
-            at = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=int(micros))
-            row_id = int(ident)
-        except (ValueError, OverflowError):
-            raise ValidationError(_("This page link is not valid; start again from the first page.")) from None
-        if not 0 <= row_id <= MAX_ID:
-            raise ValidationError(_("This page link is not valid; start again from the first page."))
-        return at, row_id
-
-
-def encode_cursor(at: dt.datetime, row_id: int) -> str:
-    """The cursor of the row (at, id)."""
-    delta = at.astimezone(dt.UTC) - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    return f"{delta // dt.timedelta(microseconds=1)}.{row_id}"
-
-
 class AuditFilters(Schema):
     """The filters of the audit page (query string)."""
 
@@ -83,7 +62,7 @@ class AuditFilters(Schema):
     action = fields.String(validate=validate.Length(max=32))
     date_from = LocalDate()
     date_to = LocalDate()
-    after = Cursor()
+    after = fields.String(validate=validate.Length(max=500))
 
     @validates_schema
     def _order(self, data: Mapping[str, Any], **_kwargs: Any) -> None:
@@ -91,32 +70,15 @@ class AuditFilters(Schema):
             raise ValidationError(_("The end date is before the start date."), "date_to")
 
 
-def day_start(day: dt.date, zone: str) -> dt.datetime:
-    """Midnight at the start of `day` in the deployment's time zone, as an aware datetime."""
-    return dt.datetime.combine(day, dt.time(), tzinfo=zoneinfo.ZoneInfo(zone))
-
-
 def filtered_query(filters: Mapping[str, Any], zone: str) -> sa.Select[Any]:
-    """The audit rows matching `filters`, newest first, from the cursor on (not yet limited)."""
-    log = AuditLog.__table__.c
-    query = sa.select(log.id, log.at, log.actor_id, log.actor_label, log.action, log.object_type,
-                      log.object_id, log.before, log.after)
-    if filters.get("actor"):
-        query = query.where(log.actor_id == filters["actor"])
-    if filters.get("object_type"):
-        query = query.where(log.object_type == filters["object_type"])
-    if filters.get("object_id"):
-        query = query.where(log.object_id == filters["object_id"])
-    if filters.get("action"):
-        query = query.where(log.action == filters["action"])
-    if filters.get("date_from"):
-        query = query.where(log.at >= day_start(filters["date_from"], zone))
-    if filters.get("date_to"):
-        query = query.where(log.at < day_start(filters["date_to"] + dt.timedelta(days=1), zone))
+    """The audit rows matching `filters` (the list kit's AUDIT), newest first, after the (at, id) in
+    `after` when given (not yet limited)."""
+    context = ListContext(None, None, {"zone": zone})
+    query = AUDIT.select({k: v for k, v in filters.items() if k != "after"}, context)
+    sort = AUDIT.sort(None)
     if filters.get("after"):
-        at, row_id = filters["after"]
-        query = query.where(sa.tuple_(log.at, log.id) < (at, row_id))
-    return query.order_by(log.at.desc(), log.id.desc())
+        query = query.where(sort.seek(list(filters["after"])))
+    return query.order_by(*sort.order_by())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,12 +134,18 @@ def index() -> Any:
     next_url = None
     status = 200
     if form.ok:
-        found = session.execute(filtered_query(form.data, select_timezone()).limit(PAGE_SIZE + 1)).all()
-        rows = found[:PAGE_SIZE]
-        if len(found) > PAGE_SIZE:
-            last = rows[-1]
-            kept = {k: v for k, v in form.values.items() if k != "after"}
-            next_url = url_for("admin_audit.index", **kept, after=encode_cursor(last.at, last.id))
+        args = {k: v for k, v in form.data.items() if k != "after"}
+        try:
+            page = AUDIT.page(session, {**args, "cursor": form.data.get("after"), "limit": PAGE_SIZE},
+                              staff_user(), zone=select_timezone())
+        except BadCursor:
+            form.errors["after"] = [_("This page link is not valid; start again from the first page.")]
+            status = 422
+        else:
+            rows = page.items
+            if page.next_cursor:
+                kept = {k: v for k, v in form.values.items() if k != "after"}
+                next_url = url_for("admin_audit.index", **kept, after=page.next_cursor)
     else:
         status = 422
     entries = [

@@ -8,9 +8,7 @@ query for the key figures (over at most `FIGURES_CAP` latest rows, through the
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 import re
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,10 +22,12 @@ from payvand.core import locale_format
 from payvand.core import permissions as perm
 from payvand.core import settings as core_settings
 from payvand.core.db import MAX_ID, current_session, utcnow
+from payvand.core.listing import BadCursor
 from payvand.core.models import Customer, Direction, Interaction, User
-from payvand.core.schemas import InteractionIn, InteractionListArgs
+from payvand.core.schemas import InteractionIn
 from payvand.core.services import customers as customer_service
 from payvand.core.services import interactions as interaction_service
+from payvand.core.services.interaction_list import INTERACTIONS, InteractionListArgs
 from payvand.core.web import labels
 from payvand.core.web.access import staff_required, staff_user
 from payvand.core.web.errors import error_page
@@ -127,26 +127,7 @@ def key_figures(customer_id: int) -> dict[str, Any]:
 
 
 class BadRequest(ValueError):
-    """A timeline query the page did not make (bad cursor or filter)."""
-
-
-def encode_cursor(occurred_at: dt.datetime, row_id: int) -> str:
-    """An opaque cursor after the row (occurred_at, id)."""
-    return base64.urlsafe_b64encode(json.dumps([occurred_at.isoformat(), row_id]).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
-    """The (occurred_at, id) a cursor points after; BadRequest for one this page did not make."""
-    try:
-        when, row_id = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
-        if isinstance(row_id, bool) or not isinstance(row_id, int) or not 0 <= row_id <= MAX_ID:
-            raise ValueError
-        moment = dt.datetime.fromisoformat(when)
-        if moment.tzinfo is None:
-            raise ValueError
-        return moment.astimezone(dt.UTC), row_id
-    except (ValueError, TypeError, UnicodeError, RecursionError, OverflowError):
-        raise BadRequest("cursor") from None
+    """A timeline query the page did not make (bad filter)."""
 
 
 def timeline_filters() -> dict[str, Any]:
@@ -160,23 +141,13 @@ def timeline_filters() -> dict[str, Any]:
 
 
 def timeline_page(customer_id: int, filters: dict[str, Any]) -> dict[str, Any]:
-    """One page of the timeline, newest first; keyset on (occurred_at, id) over the customer's index."""
-    query = _TIMELINE
-    if filters.get("channel"):
-        query = query.where(_I.channel == filters["channel"])
-    if filters.get("kind"):
-        query = query.where(_I.kind == filters["kind"])
-    if filters.get("cursor"):
-        when, last_id = decode_cursor(filters["cursor"])
-        query = query.where(sa.or_(_I.occurred_at < when, sa.and_(_I.occurred_at == when, _I.id < last_id)))
-    rows = current_session().connection().execute(
-        query.order_by(_I.occurred_at.desc(), _I.id.desc()).limit(PAGE_SIZE + 1), {"customer_id": customer_id}
-    ).all()
-    items = rows[:PAGE_SIZE]
-    cursor = encode_cursor(items[-1].occurred_at, items[-1].id) if len(rows) > PAGE_SIZE else None
+    """One page of the timeline, newest first (the list kit's INTERACTIONS); BadCursor for a foreign cursor."""
+    args = {k: v for k, v in filters.items() if v}
+    page = INTERACTIONS.page(current_session(), {**args, "limit": PAGE_SIZE}, staff_user(), customer_id=customer_id)
+    cursor = page.next_cursor
     base = {k: v for k, v in filters.items() if k != "cursor" and v}
     return {
-        "items": items,
+        "items": page.items,
         "filters": filters,
         "next_cursor": cursor,
         "more_url": url_for("customer.timeline", customer_id=customer_id, cursor=cursor, **base) if cursor else None,
@@ -314,7 +285,7 @@ def _render_page(customer: Any, form: FormResult, status: int = 200) -> Any:
             try:
                 filters = timeline_filters()
                 context["timeline"] = timeline_page(customer.id, filters)
-            except BadRequest:
+            except (BadRequest, BadCursor):
                 context["timeline"] = timeline_page(customer.id, {})
             context["figures"] = key_figures(customer.id)
         context["panels"] = current_app.extensions["payvand"].customer_panels(customer, user)
@@ -348,13 +319,14 @@ def timeline(customer_id: int) -> Any:
         abort(403)
     try:
         filters = timeline_filters()
-        if filters.get("cursor"):
-            decode_cursor(filters["cursor"])
     except BadRequest:
         abort(400)
     if not customer_service.customer_exists(current_session(), customer_id):
         abort(404)
-    page = timeline_page(customer_id, filters)
+    try:
+        page = timeline_page(customer_id, filters)
+    except BadCursor:
+        abort(400)
     return render_template("customer/_timeline_page.html", page=page, customer_id=customer_id, **_form_context())
 
 

@@ -13,23 +13,21 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from marshmallow import ValidationError
 
 from payvand.core import locale_format
 from payvand.core import permissions as perm
 from payvand.core.api.customers import customer_in_schema
 from payvand.core.db import current_session
+from payvand.core.listing import list_view
 from payvand.core.locale_format import isolate
 from payvand.core.models import CustomerConsent, CustomerKind, LifecycleStage, User
 from payvand.core.normalize import fold, looks_like_email, looks_like_phone
-from payvand.core.schemas import CustomerListArgs
 from payvand.core.services import customers as service
-from payvand.core.services.customer_list import BadCursor, list_customers
+from payvand.core.services.customer_list import CUSTOMERS, CustomerListArgs
 from payvand.core.settings import phone_region
 from payvand.core.web import labels
 from payvand.core.web.access import local_path, staff_required, staff_user
-from payvand.core.web.forms import FormResult, flatten_errors, form_values, read_numbers, validate
+from payvand.core.web.forms import FormResult, form_values, read_numbers, validate
 from payvand.core.web.i18n import current_locale, format_date
 from payvand.core.web.messages import translate_error
 
@@ -42,8 +40,7 @@ OWNER_LIMIT = 500
 #: Where staff decisions on consent come from, in the consent history.
 STAFF_SOURCE = "staff UI"
 
-SORT_OPTIONS = (("-id", _l("Newest first")), ("id", _l("Oldest first")),
-                ("name", _l("Name A–Z")), ("-name", _l("Name Z–A")))
+SORT_OPTIONS = tuple((sort.key, sort.label) for sort in CUSTOMERS.sorts)
 LANGUAGES = (("fa", "فارسی"), ("en", "English"))
 
 #: Form inputs that are cleared when left empty on edit.
@@ -69,14 +66,6 @@ def _too_short(q: str) -> bool:
     return len(fold(q).replace(" ", "")) < 2
 
 
-def _list_url(args: dict[str, Any], **changes: Any) -> str:
-    params = {k: v for k, v in {**args, **changes}.items()
-              if k in ("q", "tag", "stage", "owner_id", "consent", "sort", "cursor") and v not in (None, "")}
-    if params.get("sort") == "-id":
-        params.pop("sort")
-    return url_for("customers.index", **params)
-
-
 # --------------------------------------------------------------------------- list
 
 
@@ -90,36 +79,25 @@ def index() -> Any:
     """
     known = CustomerListArgs().fields  # other query arguments (tracking tags, old links) are ignored here
     raw = {k: v.strip() for k, v in request.args.items() if k in known and isinstance(v, str) and v.strip()}
-    filters = FormResult.empty(raw)
-    items: list[Any] = []
-    next_cursor = None
     hint = None
-    status = 200
-    try:
-        args = CustomerListArgs().load(raw)
-    except ValidationError as exc:
-        filters.errors = flatten_errors(exc.messages)
-        args = None
-        status = 400
-    if args is not None and args.get("q") and _too_short(args["q"]):
+    view = None
+    if raw.get("q") and _too_short(raw["q"]):
         hint = _("Type at least two letters of a name, or a phone number or email.")
-        args = None
-    if args is not None:
-        args["limit"] = PAGE_SIZE
-        try:
-            items, next_cursor = list_customers(current_session(), args, phone_region())
-        except BadCursor:
-            filters.errors = {"cursor": [_("The page link is no longer valid; start again from the first page.")]}
-            status = 400
+    else:
+        view = list_view(CUSTOMERS, current_session(), staff_user(), "customers.index", limit=PAGE_SIZE, params=raw,
+                         message=lambda: _("The page link is no longer valid; start again from the first page."),
+                         region=phone_region())
+    filters = FormResult.empty(raw)
+    if view is not None:
+        filters.errors = view.errors
     owners = _owners()
     owner_names = dict(owners)
     return render_template(
-        "customers/index.html", filters=filters, items=items, hint=hint, owners=owners,
+        "customers/index.html", filters=filters, items=view.items if view else [], hint=hint, owners=owners,
         owner_names=owner_names, channels=labels.channels(), stages=labels.STAGES, sorts=SORT_OPTIONS,
-        next_url=_list_url(raw, cursor=next_cursor) if next_cursor else None,
-        first_url=_list_url(raw, cursor=None) if raw.get("cursor") else None,
+        next_url=view.next_url if view else None, first_url=view.first_url if view else None,
         filtered=any(raw.get(k) for k in ("q", "tag", "stage", "owner_id", "consent")),
-    ), status
+    ), view.status if view else 200
 
 
 # --------------------------------------------------------------------------- forms

@@ -8,16 +8,14 @@ came in) and `sales.lead_converted` on the customer, so its history starts with 
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import datetime as dt
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from payvand.plugins.sales.models import MAX_ID, Deal, Lead
 from payvand.plugins.sales.services import pipeline, rules
@@ -25,7 +23,12 @@ from payvand.sdk import (
     SYSTEM,
     Actor,
     Customer,
+    Filter,
+    ListContext,
+    ListSpec,
     NormalizationError,
+    Sort,
+    SortKey,
     User,
     clean_name,
     create_customer,
@@ -40,6 +43,9 @@ from payvand.sdk import (
     to_latin_digits,
     to_persian_digits,
     utcnow,
+)
+from payvand.sdk import (
+    BadCursor as BadCursor,  # the lead API and page catch service.BadCursor
 )
 from payvand.sdk import normalize_phone as sdk_normalize_phone
 
@@ -254,23 +260,6 @@ class LeadOut(Schema):
     converted_at = fields.DateTime(allow_none=True, required=True)
 
 
-class LeadListArgs(Schema):
-    """Filters and the page of a lead list."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    status = fields.String(validate=validate.OneOf(STATUSES))
-    owner_id = fields.Integer(strict=False, validate=validate.Range(min=1, max=MAX_ID))
-    source = fields.String(validate=validate.OneOf(SOURCES))
-    min_score = fields.Integer(strict=False, validate=validate.Range(min=-1_000_000, max=1_000_000))
-    q = fields.String(validate=validate.Length(min=1, max=120),
-                      metadata={"description": "Prefix of a name, an organisation, an email or a phone"})
-    sort = fields.String(load_default="newest", validate=validate.OneOf(("newest", "score")))
-    limit = fields.Integer(load_default=PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE))
-    cursor = fields.String(validate=validate.Length(max=200))
-
-
 class ConvertIn(Schema):
     """How to convert a lead: into a new or the given customer, with or without a deal."""
 
@@ -294,10 +283,6 @@ class ConvertIn(Schema):
         if isinstance(data, dict) and isinstance(data.get("deal_amount"), str):
             data = {**data, "deal_amount": to_latin_digits(data["deal_amount"]).replace("٫", ".")}
         return data
-
-
-class BadCursor(ValueError):
-    """A page cursor this service did not make."""
 
 
 # --------------------------------------------------------------------------- create / read / change
@@ -384,21 +369,6 @@ def update_lead(lead: Lead, data: dict[str, Any], actor: Actor = SYSTEM) -> dict
     return changes
 
 
-def _encode(values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str, length: int) -> list[int]:
-    try:
-        values = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
-    except (ValueError, TypeError, UnicodeError):
-        raise BadCursor(cursor) from None
-    if (not isinstance(values, list) or len(values) != length
-            or not all(isinstance(v, int) and not isinstance(v, bool) and abs(v) <= MAX_ID for v in values)):
-        raise BadCursor(cursor)
-    return values
-
-
 def _like_prefix(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
@@ -421,40 +391,43 @@ def _search_conditions(raw: str) -> list[Any]:
     return conditions
 
 
-def list_leads(args: dict[str, Any], actor: Actor) -> tuple[list[Lead], str | None]:
-    """One page of leads the actor may see, filtered, newest first or by score; and the next cursor.
+def _search(value: str, _operator: str, _context: ListContext) -> Any:
+    return sa.or_(*_search_conditions(value.strip()))
 
-    Pages are keyed on (id) or (score, id), both indexed, so a page costs the same at any depth.
+
+#: The lead list (API and page): filters `status`, `owner_id`, `source`, `min_score`, `q` (prefix of a
+#: name, organisation, email or phone); sorts `newest` (id) and `score` (score, id), both indexed.
+LEADS = ListSpec(
+    name="sales.leads",
+    model=Lead,
+    filters=(
+        Filter("status", "choice", column=Lead.status, choices=STATUSES),
+        Filter("owner_id", "id", column=Lead.owner_id),
+        Filter("source", "choice", column=Lead.source, choices=SOURCES),
+        Filter("min_score", "integer", apply=lambda value, _op, _ctx: Lead.score >= value, bounds=(-1_000_000, 1_000_000),
+               description="Leads scoring at least this"),
+        Filter("q", "text", apply=_search, max_length=120,
+               description="Prefix of a name, an organisation, an email or a phone"),
+    ),
+    sorts=(
+        Sort("newest", (SortKey(Lead.id, "id", "id", descending=True),)),
+        Sort("score", (SortKey(Lead.score, "score", "int", descending=True),
+                       SortKey(Lead.id, "id", "id", descending=True))),
+    ),
+    default_limit=PAGE_SIZE,
+    max_limit=MAX_PAGE,
+)
+#: The query arguments of the lead list.
+LeadListArgs = LEADS.args_schema("LeadListArgs")
+
+
+def list_leads(args: dict[str, Any], actor: Actor) -> tuple[list[Lead], str | None]:
+    """One page of leads the actor may see (the record rules of leads), filtered, newest first or by score; and the next cursor.
+
+    Raises BadCursor for a cursor the lead list did not make.
     """
-    limit = int(args.get("limit") or PAGE_SIZE)
-    query = restrict(sa.select(Lead), actor, Lead)
-    if args.get("status"):
-        query = query.where(Lead.status == args["status"])
-    if args.get("owner_id"):
-        query = query.where(Lead.owner_id == args["owner_id"])
-    if args.get("source"):
-        query = query.where(Lead.source == args["source"])
-    if args.get("min_score") is not None:
-        query = query.where(Lead.score >= args["min_score"])
-    raw = (args.get("q") or "").strip()
-    if raw:
-        query = query.where(sa.or_(*_search_conditions(raw)))
-    by_score = args.get("sort") == "score"
-    if args.get("cursor"):
-        if by_score:
-            score, last_id = _decode(args["cursor"], 2)
-            query = query.where(sa.or_(Lead.score < score, sa.and_(Lead.score == score, Lead.id < last_id)))
-        else:
-            (last_id,) = _decode(args["cursor"], 1)
-            query = query.where(Lead.id < last_id)
-    query = query.order_by(Lead.score.desc(), Lead.id.desc()) if by_score else query.order_by(Lead.id.desc())
-    rows = list(session().scalars(query.limit(limit + 1)))
-    cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        cursor = _encode([last.score, last.id] if by_score else [last.id])
-    return rows, cursor
+    page = LEADS.page(session(), args, actor)
+    return page.items, page.next_cursor
 
 
 def owner_names(leads: list[Lead]) -> dict[int, str]:

@@ -260,7 +260,8 @@ def _owner_field(form: FormResult, current: Any = ...) -> None:
 def leads() -> Any:
     """Leads with filters (status, owner, source, minimum score, search), their scores explained, keyset pages."""
     try:
-        typed = {k: v for k, v in request.args.items() if v != ""}
+        known = service.LeadListArgs().fields  # other query arguments (tracking tags) are ignored on pages
+        typed = {k: v for k, v in request.args.items() if v != "" and k in known}
         read_numbers(typed, ("min_score", "owner_id"))  # "۱۰" is 10, by the staff forms' number rule
         args = service.LeadListArgs().load(typed)
     except ValidationError:

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask.views import MethodView
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
-from payvand.sdk import ApiBlueprint, ApiError, Customer, config_value, current_actor, emit_event, require, restrict, session
+from payvand.sdk import (
+    ApiBlueprint,
+    ApiError,
+    Customer,
+    api_page,
+    config_value,
+    current_actor,
+    emit_event,
+    require,
+    session,
+)
+from payvand_example.lists import NOTES
 from payvand_example.models import Note
 
 blp = ApiBlueprint("payvand_example", __name__, url_prefix="/example", description="Example plugin: customer notes.")
@@ -16,17 +26,18 @@ blp = ApiBlueprint("payvand_example", __name__, url_prefix="/example", descripti
 MAX_ID = 2**63 - 1
 
 
-class NoteQuery(Schema):
-    """Whose notes to list."""
-
-    customer_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
-
-
 class NoteIn(Schema):
     """A new note."""
 
     customer_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
     text = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class NotePage(Schema):
+    """One page of notes; pass `next_cursor` as `cursor` for the next."""
+
+    items = fields.List(fields.Nested(lambda: NoteOut()), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
 
 
 class NoteOut(Schema):
@@ -43,12 +54,11 @@ class Notes(MethodView):
     """A customer's notes."""
 
     @require("payvand_example.note.view")
-    @blp.arguments(NoteQuery, location="query")
-    @blp.response(200, NoteOut(many=True))
-    def get(self, args: dict[str, Any]) -> list[Note]:
-        """The customer's notes, oldest first."""
-        query = sa.select(Note).where(Note.customer_id == args["customer_id"])
-        return list(session().scalars(restrict(query, current_actor()).order_by(Note.id).limit(200)))
+    @blp.arguments(NOTES.args_schema("NoteListArgs"), location="query", unknown=RAISE)
+    @blp.response(200, NotePage)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Notes, oldest first (filters `customer_id`, `text__contains`, ...; cursor pages)."""
+        return api_page(NOTES, session(), args, current_actor())
 
     @require("payvand_example.note.edit")
     @blp.arguments(NoteIn)

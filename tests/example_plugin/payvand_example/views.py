@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
-from payvand.sdk import Customer, FormResult, current_actor, lazy_gettext, parse_form, restrict, session, staff_required
+from payvand.sdk import (
+    Customer,
+    FormResult,
+    csv_response,
+    current_staff,
+    lazy_gettext,
+    list_args,
+    list_view,
+    parse_form,
+    session,
+    staff_required,
+)
 from payvand_example.api import NoteIn
+from payvand_example.lists import NOTES
 from payvand_example.models import Note
 
 bp = Blueprint("payvand_example", __name__, template_folder="templates")
@@ -21,17 +32,20 @@ class NoteForm(NoteIn):
     customer_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**63 - 1))
 
 
-LATEST = 50
-
-
 def _page(form: FormResult, status: int = 200) -> Any:
-    notes = session().execute(restrict(
-        sa.select(Note.id, Note.text, Note.created_at, Customer.id.label("customer_id"), Customer.display_name)
-        .join(Customer, Customer.id == Note.customer_id), current_actor(), Note)  # the record rules of notes
-        .order_by(Note.id.desc())
-        .limit(LATEST)
-    ).all()
-    return render_template("payvand_example/notes.html", notes=notes, form=form), status
+    view = list_view(NOTES, session(), current_staff(), "payvand_example.notes")
+    return render_template("payvand_example/notes.html", view=view, form=form), status if form.errors else view.status
+
+
+@bp.get("/example/notes.csv")
+@staff_required("payvand_example.note.view")
+def notes_csv() -> Any:
+    """The notes matching the page's filters, as CSV (streamed, formula-guarded)."""
+    try:
+        args = list_args(NOTES)
+    except ValidationError as exc:
+        return {"errors": exc.messages}, 400
+    return csv_response(NOTES, session(), args, current_staff(), "notes.csv")
 
 
 @bp.get("/example/notes")

@@ -1,0 +1,44 @@
+"""The list kit: one declarative description of a list, from which come the API arguments,
+the SQL (filters and a keyset seek), the OpenAPI parameters, the staff page's list macro and
+the CSV export, with one opaque cursor format.
+
+Declare a `ListSpec` of `Column`s, `Filter`s and `Sort`s; then `spec.args_schema()` is the
+marshmallow schema of its query arguments, `spec.page(session, args, actor)` one keyset page
+(record rules applied), `spec.csv(...)` the streamed CSV and `spec.view(...)` what the Jinja
+macro `macros/list.html` renders. `spec.describe()` reads the filters as data (for segments).
+"""
+
+from payvand.core.listing.cursor import CURSOR_VERSION, BadCursor, decode_cursor, encode_cursor
+from payvand.core.listing.spec import (
+    FILTER_TYPES,
+    OPERATORS,
+    Column,
+    Filter,
+    ListContext,
+    ListSpec,
+    Page,
+    Sort,
+    SortKey,
+)
+from payvand.core.listing.web import ListView, api_page, csv_response, list_args, list_view
+
+__all__ = [
+    "CURSOR_VERSION",
+    "FILTER_TYPES",
+    "OPERATORS",
+    "BadCursor",
+    "Column",
+    "Filter",
+    "ListContext",
+    "ListSpec",
+    "ListView",
+    "Page",
+    "Sort",
+    "SortKey",
+    "api_page",
+    "csv_response",
+    "decode_cursor",
+    "encode_cursor",
+    "list_args",
+    "list_view",
+]

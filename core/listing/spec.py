@@ -1,0 +1,353 @@
+"""The declarative description of a list: columns, typed filters with operators, keyset sorts."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from payvand.core.actor import Actor
+from payvand.core.listing.cursor import BadCursor, decode_cursor, encode_cursor
+
+#: The value types a filter may have.
+FILTER_TYPES = ("text", "choice", "integer", "decimal", "date", "datetime", "boolean", "id", "tag")
+#: The operators a filter may offer; `eq` is the bare parameter name, the others `name__op`.
+OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "contains", "prefix", "between", "is_null")
+#: Rows read per statement by the CSV export (it walks the list page by page, by keyset).
+EXPORT_BATCH = 500
+
+
+@dataclasses.dataclass
+class ListContext:
+    """What a filter may need besides its value: the session (None when only SQL is built), the
+    actor (None: no record rules, e.g. for the system) and list-specific extras."""
+
+    session: Session | None
+    actor: Actor | None
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def _resolve(expression: Any) -> Any:
+    return expression() if callable(expression) and not isinstance(expression, sa.ColumnElement) \
+        and not hasattr(expression, "__clause_element__") else expression
+
+
+def read(row: Any, attr: str) -> Any:
+    """The value `attr` of a row: an entity or dataclass attribute, or a key of a mapping row."""
+    if isinstance(row, Mapping):
+        return row[attr]
+    return getattr(row, attr)
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    """A column of the list: its name (CSV header), label, how to read it from a row and its format.
+
+    `format`: `text` (a fixed word), `user_text` (text a person typed: isolated with `dir="auto"`
+    on pages, formula-guarded in CSV), `number`, `money`, `date`, `datetime`, `id`, `boolean`.
+    """
+
+    name: str
+    label: Any = ""
+    value: Callable[[Any], Any] | None = None
+    format: str = "text"
+    sortable: bool = False
+
+    def get(self, row: Any) -> Any:
+        """This column's value in `row`."""
+        return self.value(row) if self.value is not None else read(row, self.name)
+
+
+@dataclasses.dataclass(frozen=True)
+class Filter:
+    """A typed filter: which operators it accepts, and the column (or clause builder) it narrows.
+
+    `column` is a SQL expression (or a callable returning one, for late binding); `apply`,
+    when given, builds the clause itself from `(value, operator, context)` (searches, EXISTS
+    over a child table). `choices` lists `(value, label)` pairs (or a callable returning them).
+    Readable as data through `describe()`: marketing segments are built on these descriptions.
+    """
+
+    name: str
+    type: str
+    column: Any = None
+    operators: tuple[str, ...] = ("eq",)
+    label: Any = ""
+    choices: Any = ()
+    apply: Callable[[Any, str, ListContext], Any] | None = None
+    max_length: int = 200
+    description: str = ""
+    #: The range an `integer` filter accepts (default that of a 32-bit INTEGER column; a value
+    #: outside it is a 422, never an overflow in the database).
+    bounds: tuple[int, int] = (-(2**31), 2**31 - 1)
+
+    def __post_init__(self) -> None:
+        if self.type not in FILTER_TYPES:
+            raise ValueError(f"Filter {self.name!r}: unknown type {self.type!r}")
+        unknown = set(self.operators) - set(OPERATORS)
+        if unknown:
+            raise ValueError(f"Filter {self.name!r}: unknown operators {sorted(unknown)}")
+        if self.column is None and self.apply is None:
+            raise ValueError(f"Filter {self.name!r}: give a column or an apply function")
+
+    def param(self, operator: str) -> str:
+        """The query parameter of `operator`: the bare name for `eq`, else `name__operator`."""
+        return self.name if operator == "eq" else f"{self.name}__{operator}"
+
+    def choice_values(self) -> list[tuple[Any, Any]]:
+        """The `(value, label)` pairs of a choice filter."""
+        choices = self.choices() if callable(self.choices) else self.choices
+        return [choice if isinstance(choice, tuple) else (choice, choice) for choice in choices]
+
+    def describe(self) -> dict[str, Any]:
+        """This filter as data: name, type, operators, parameters, choices (and an integer's bounds)."""
+        described: dict[str, Any] = {
+            "name": self.name, "type": self.type, "label": str(self.label or self.name),
+            "operators": list(self.operators),
+            "params": {operator: self.param(operator) for operator in self.operators},
+            "choices": [{"value": value, "label": str(label)} for value, label in self.choice_values()],
+            "description": self.description,
+        }
+        if self.type == "integer":
+            described["bounds"] = list(self.bounds)
+        return described
+
+    def clause(self, operator: str, value: Any, context: ListContext) -> Any:
+        """The WHERE condition of this filter for `operator` and a validated `value` (bound parameters)."""
+        if self.apply is not None:
+            return self.apply(value, operator, context)
+        column = _resolve(self.column)
+        if operator == "eq":
+            return column == value
+        if operator == "ne":
+            return column != value
+        if operator in ("lt", "lte", "gt", "gte"):
+            return {"lt": column < value, "lte": column <= value, "gt": column > value, "gte": column >= value}[operator]
+        if operator == "in":
+            return column.in_(list(value))
+        if operator == "contains":
+            return column.contains(value, autoescape=True)
+        if operator == "prefix":
+            return column.startswith(value, autoescape=True)
+        if operator == "between":
+            low, high = value
+            return column.between(low, high)
+        if operator == "is_null":
+            return column.is_(None) if value else column.is_not(None)
+        raise ValueError(operator)
+
+
+@dataclasses.dataclass(frozen=True)
+class SortKey:
+    """One column of a sort: the SQL expression, how its value is read from a row and its cursor kind.
+
+    Sort columns must be NOT NULL (a keyset cannot seek past NULLs portably).
+    """
+
+    column: Any
+    attr: str
+    kind: str = "id"
+    descending: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Sort:
+    """A sort of the list, named by `key` (e.g. `-id`, `name`): a keyset ending in the primary key."""
+
+    key: str
+    keys: tuple[SortKey, ...]
+    label: Any = ""
+
+    def order_by(self) -> list[Any]:
+        """The ORDER BY terms."""
+        return [_resolve(k.column).desc() if k.descending else _resolve(k.column).asc() for k in self.keys]
+
+    def seek(self, values: Sequence[Any]) -> Any:
+        """The condition "after the row whose key values are `values`" in this order (bound parameters)."""
+        columns = [_resolve(k.column) for k in self.keys]
+        if len({k.descending for k in self.keys}) == 1:  # one direction: a row-value comparison (index friendly)
+            if len(columns) == 1:
+                return columns[0] < values[0] if self.keys[0].descending else columns[0] > values[0]
+            row = sa.tuple_(*columns)
+            return row < tuple(values) if self.keys[0].descending else row > tuple(values)
+        terms = []
+        for index, key in enumerate(self.keys):
+            column = columns[index]
+            after = column < values[index] if key.descending else column > values[index]
+            terms.append(sa.and_(*[columns[i] == values[i] for i in range(index)], after))
+        return sa.or_(*terms)
+
+    def values(self, row: Any) -> list[Any]:
+        """The key values of `row`, for its cursor."""
+        return [read(row, key.attr) for key in self.keys]
+
+
+@dataclasses.dataclass
+class Page:
+    """One page of a list: its rows and the cursor of the next page (None on the last)."""
+
+    items: list[Any]
+    next_cursor: str | None
+    sort: str
+    limit: int
+
+
+def _fetch_default(session: Session, statement: sa.Select[Any]) -> list[Any]:
+    if len(statement.column_descriptions) == 1 and isinstance(statement.column_descriptions[0].get("type"), type) \
+            and statement.column_descriptions[0].get("entity") is statement.column_descriptions[0].get("type"):
+        return list(session.scalars(statement))
+    return list(session.execute(statement))
+
+
+@dataclasses.dataclass
+class ListSpec:
+    """A list: its model, columns, filters and sorts, page size limits and how rows are fetched.
+
+    `base(context)` returns the select to narrow (default `select(model)`); `fetch(session,
+    statement)` turns the final statement into rows (default: entities for an entity select,
+    else rows). Every page applies the record rules of `model` for the actor.
+    """
+
+    name: str
+    model: Any
+    columns: tuple[Column, ...] = ()
+    filters: tuple[Filter, ...] = ()
+    sorts: tuple[Sort, ...] = ()
+    default_sort: str | None = None
+    default_limit: int = 50
+    max_limit: int = 200
+    base: Callable[[ListContext], sa.Select[Any]] | None = None
+    fetch: Callable[[Session, sa.Select[Any]], list[Any]] | None = None
+    _schemas: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.sorts:
+            raise ValueError(f"List {self.name!r} needs at least one sort")
+        if self.default_sort is None:
+            self.default_sort = self.sorts[0].key
+
+    # ------------------------------------------------------------------ descriptions
+
+    def sort(self, key: str | None) -> Sort:
+        """The sort named `key` (the default when None); ValueError for an unknown one."""
+        key = key or self.default_sort
+        for sort in self.sorts:
+            if sort.key == key:
+                return sort
+        raise ValueError(f"Unknown sort {key!r}")
+
+    def filter_params(self) -> dict[str, tuple[Filter, str]]:
+        """Every query parameter of a filter, with its filter and operator."""
+        return {f.param(op): (f, op) for f in self.filters for op in f.operators}
+
+    def describe(self) -> dict[str, Any]:
+        """The list as data: filters (name, type, operators, choices), sorts and columns."""
+        return {
+            "name": self.name,
+            "filters": [f.describe() for f in self.filters],
+            "sorts": [{"key": s.key, "label": str(s.label or s.key)} for s in self.sorts],
+            "columns": [{"name": c.name, "label": str(c.label or c.name), "format": c.format,
+                         "sortable": c.sortable} for c in self.columns],
+            "limit": {"default": self.default_limit, "max": self.max_limit},
+        }
+
+    def args_schema(self, name: str | None = None) -> Any:
+        """The marshmallow schema (a class) of this list's query arguments; see `args.build_schema`."""
+        from payvand.core.listing.args import build_schema
+
+        key = name or ""
+        if key not in self._schemas:
+            self._schemas[key] = build_schema(self, name)
+        return self._schemas[key]
+
+    # ------------------------------------------------------------------ SQL
+
+    def context(self, session: Session, actor: Actor | None, **extra: Any) -> ListContext:
+        """A ListContext for this list."""
+        return ListContext(session, actor, extra)
+
+    def select(self, args: Mapping[str, Any], context: ListContext, base: sa.Select[Any] | None = None) -> sa.Select[Any]:
+        """The select of the rows matching `args`' filters, record rules applied (not ordered, not limited)."""
+        from payvand.core.records import restrict
+
+        statement = base if base is not None else (self.base(context) if self.base else sa.select(self.model))
+        for param, (flt, operator) in self.filter_params().items():
+            value = args.get(param)
+            if value is None or value == "" or value == []:
+                continue
+            condition = flt.clause(operator, value, context)
+            if condition is not None:
+                statement = statement.where(condition)
+        if context.actor is not None:
+            statement = restrict(statement, context.actor, self.model)
+        return statement
+
+    def page(self, session: Session, args: Mapping[str, Any], actor: Actor | None, *,
+             base: sa.Select[Any] | None = None, **extra: Any) -> Page:
+        """One keyset page for `args` (filters, `sort`, `limit`, `cursor`): LIMIT n+1, no OFFSET.
+
+        Raises BadCursor for a cursor this list and sort did not make.
+        """
+        context = self.context(session, actor, **extra)
+        sort = self.sort(args.get("sort"))
+        limit = min(int(args.get("limit") or self.default_limit), self.max_limit)
+        statement = self.select(args, context, base)
+        if args.get("cursor"):
+            values = decode_cursor(args["cursor"], self.name, sort.key, [k.kind for k in sort.keys])
+            if any(value is None for value in values):
+                raise BadCursor(args["cursor"])
+            statement = statement.where(sort.seek(values))
+        rows = (self.fetch or _fetch_default)(session, statement.order_by(*sort.order_by()).limit(limit + 1))
+        items = rows[:limit]
+        cursor = encode_cursor(self.name, sort.key, sort.values(items[-1])) if len(rows) > limit else None
+        return Page(items, cursor, sort.key, limit)
+
+    def all_rows(self, session: Session, args: Mapping[str, Any], actor: Actor | None, *,
+                 base: sa.Select[Any] | None = None, batch: int = EXPORT_BATCH, **extra: Any) -> Iterator[Any]:
+        """Every row matching `args`' filters, in the list's sort, read `batch` rows per statement."""
+        walk = {key: value for key, value in args.items() if key not in ("cursor", "limit")}
+        walk["limit"] = batch
+        spec = dataclasses.replace(self, max_limit=max(batch, self.max_limit), _schemas={})
+        while True:
+            page = spec.page(session, walk, actor, base=base, **extra)
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            walk["cursor"] = page.next_cursor
+
+    def csv(self, session: Session, args: Mapping[str, Any], actor: Actor | None, *,
+            columns: Sequence[Column] | None = None, base: sa.Select[Any] | None = None,
+            **extra: Any) -> Iterator[str]:
+        """The CSV of every row matching `args` (same filters as the page), streamed line by line.
+
+        Cells of `user_text` and `text` columns go through the formula guard (`csv_guard`).
+        """
+        from payvand.core.importing.guard import guard
+
+        chosen = list(columns or self.columns)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+
+        def line(cells: list[Any]) -> str:
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerow(cells)
+            return buffer.getvalue()
+
+        yield line([c.name for c in chosen])
+        for row in self.all_rows(session, args, actor, base=base, **extra):
+            cells = []
+            for column in chosen:
+                value = column.get(row)
+                if value is None:
+                    cells.append("")
+                elif column.format in ("user_text", "text"):
+                    cells.append(guard(str(value)))
+                else:
+                    cells.append(value.isoformat() if hasattr(value, "isoformat") else str(value))
+            yield line(cells)

@@ -1,0 +1,40 @@
+"""payvand.sdk.lists: declarative lists — API arguments, SQL, OpenAPI, the list macro and CSV.
+
+Declare a `ListSpec` of `Column`s, `Filter`s and `Sort`s (each a `SortKey` tuple); from it
+`list_args` validates a request's query arguments (400 with field messages), `api_page`
+answers one keyset page of an API list (record rules applied, one opaque cursor), `list_view`
+builds what the Jinja macro `macros/list.html` renders on a staff page, and `csv_response`
+streams the same rows as CSV. `ListContext`, `Page` and `ListView` are what a spec's hooks and
+pages receive; `BadCursor` is what a tampered or foreign cursor raises. `ListSpec.describe()`
+reads the filters as data (marketing segments build on it).
+
+Stability: every name is stable (semantic versioning) except those in `PROVISIONAL`, which may
+change in any minor release: `ListContext` (what a spec's callables receive may grow).
+"""
+
+from __future__ import annotations
+
+from payvand.core.listing import (
+    BadCursor,
+    Column,
+    Filter,
+    ListContext,
+    ListSpec,
+    ListView,
+    Page,
+    Sort,
+    SortKey,
+    api_page,
+    csv_response,
+    list_args,
+    list_view,
+)
+
+__all__ = [
+    "ListSpec", "Column", "Filter", "Sort", "SortKey",
+    "list_args", "api_page", "list_view", "csv_response",
+    "ListContext", "Page", "ListView", "BadCursor",
+]
+
+#: Names that may change in a minor release (the rest are stable).
+PROVISIONAL: frozenset[str] = frozenset({"ListContext"})
