@@ -12,13 +12,15 @@ reports and CSVs all see the same rows. Semantics:
 - a `customer` actor (portal) sees a model only through rules that apply to customers: a model
   without one is closed to customers;
 - the rules applying to one actor are combined with AND; a rule whose `clause` returns None
-  does not narrow that actor.
+  does not narrow that actor;
+- outside a running app or CLI command the rules cannot be known: reading for any actor but
+  the system raises RuntimeError (fail closed) instead of seeing every row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -28,12 +30,15 @@ from payvand.core.contracts import RecordRule
 
 
 def _rules(model: type) -> list[RecordRule]:
+    """The rules declared for `model`; RuntimeError with no running app or command (fail closed)."""
     from payvand.core.runtime import current_runtime
 
     try:
-        return current_runtime().record_rules().get(model, [])
-    except RuntimeError:  # no app or command (a bare script): nothing is declared
-        return []
+        runtime = current_runtime()
+    except RuntimeError:
+        raise RuntimeError("record rules come from the running Payvand app or CLI command: read rows for an actor "
+                           "inside one (app.app_context()), or as SYSTEM") from None
+    return runtime.record_rules().get(model, [])
 
 
 def bypassed(rule: RecordRule, actor: Actor) -> bool:
@@ -71,7 +76,11 @@ def _entities(statement: sa.Select[Any]) -> list[type]:
     return found
 
 
-def restrict(statement: sa.Select[Any], actor: Actor, *models: type) -> sa.Select[Any]:
+#: Any select: `restrict` returns the same select type it is given (its row type kept).
+AnySelect = TypeVar("AnySelect", bound=sa.Select[Any])
+
+
+def restrict(statement: AnySelect, actor: Actor, *models: type) -> AnySelect:
     """`statement` narrowed to the rows `actor` may see of `models` (default: the entities it selects).
 
     Pass the models explicitly when the select reads columns (`select(Lead.id)`) or joins

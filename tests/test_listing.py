@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from marshmallow import ValidationError
 
+from payvand.core.actor import ANONYMOUS, SYSTEM
 from payvand.core.listing import BadCursor, Filter, ListSpec, Sort, SortKey, decode_cursor, encode_cursor
 from payvand.core.models import AuditLog
 
@@ -54,7 +55,7 @@ def test_the_generated_schema_names_each_operator_and_refuses_bad_values():
 
 
 def test_filters_become_bound_conditions_and_pages_seek_without_offset():
-    context = SPEC.context(None, None)
+    context = SPEC.context(None, SYSTEM)
     statement = SPEC.select({"object_id__prefix": "4_%", "action__in": ["create"]}, context)
     sort = SPEC.sort("action")
     sql = str(statement.where(sort.seek(["create", 5])).order_by(*sort.order_by()).limit(3)
@@ -78,3 +79,7 @@ def test_a_description_with_an_unknown_type_or_operator_is_refused():
         Filter("x", "colour", column=LOG.action)
     with pytest.raises(ValueError):
         Filter("x", "text", column=LOG.action, operators=("like",))
+
+
+def test_a_list_read_with_no_actor_is_read_as_anonymous():
+    assert SPEC.context(None, None).actor is ANONYMOUS

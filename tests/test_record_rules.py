@@ -104,3 +104,10 @@ def test_a_model_without_rules_is_open_to_staff_and_closed_to_customers(app: Any
     with app.app_context():
         assert record_clause(User, Actor.user(rows["one"].id, "one@example.com")) is None
         assert db_session.scalars(restrict(sa.select(User.id), Actor.customer(1, "c@example.com"), User)).all() == []
+
+
+def test_outside_a_running_app_rules_fail_closed_for_everyone_but_the_system() -> None:
+    rep = Actor.user(1, "rep@example.com")
+    with pytest.raises(RuntimeError, match="record rules come from the running Payvand app"):
+        restrict(sa.select(Customer), rep)
+    assert "WHERE" not in str(restrict(sa.select(Customer), SYSTEM))

@@ -25,10 +25,11 @@ EXPORT_BATCH = 500
 @dataclasses.dataclass
 class ListContext:
     """What a filter may need besides its value: the session (None when only SQL is built), the
-    actor (None: no record rules, e.g. for the system) and list-specific extras."""
+    actor whose record rules apply (`SYSTEM` for none; no actor is read as `ANONYMOUS`, who sees
+    no row of a ruled model) and list-specific extras."""
 
     session: Session | None
-    actor: Actor | None
+    actor: Actor
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
@@ -268,8 +269,10 @@ class ListSpec:
     # ------------------------------------------------------------------ SQL
 
     def context(self, session: Session, actor: Actor | None, **extra: Any) -> ListContext:
-        """A ListContext for this list."""
-        return ListContext(session, actor, extra)
+        """A ListContext for this list (no actor: `ANONYMOUS`, so a missing actor fails closed)."""
+        from payvand.core.actor import ANONYMOUS
+
+        return ListContext(session, actor if actor is not None else ANONYMOUS, extra)
 
     def select(self, args: Mapping[str, Any], context: ListContext, base: sa.Select[Any] | None = None) -> sa.Select[Any]:
         """The select of the rows matching `args`' filters, record rules applied (not ordered, not limited)."""
@@ -283,9 +286,7 @@ class ListSpec:
             condition = flt.clause(operator, value, context)
             if condition is not None:
                 statement = statement.where(condition)
-        if context.actor is not None:
-            statement = restrict(statement, context.actor, self.model)
-        return statement
+        return restrict(statement, context.actor, self.model)
 
     def page(self, session: Session, args: Mapping[str, Any], actor: Actor | None, *,
              base: sa.Select[Any] | None = None, **extra: Any) -> Page:
