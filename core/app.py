@@ -64,6 +64,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX + (blueprint.url_prefix or ""))
     routes = register_plugin_blueprints(app, api, runtime)  # every installed plugin's, active or not
 
+    from payvand.core import observability
+
+    observability.install(app)  # first: request ids and timing wrap every other hook
     _install_request_hooks(app, runtime, routes)
     idempotency.install(app)  # after the API's authentication: keys belong to the principal
     _install_error_handlers(app)

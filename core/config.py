@@ -67,6 +67,11 @@ CORE_KEYS: tuple[ConfigKey, ...] = (
     _K("PAYVAND_BASE_URL", str, None, "the address staff reach Payvand at: absolute links in mail"),
     _K("PAYVAND_IDEMPOTENCY_WAIT_SECONDS", float, 10.0, "how long a retry waits for the first request with its key"),
     _K("PAYVAND_IDEMPOTENCY_LEASE_SECONDS", float, 300.0, "a key whose request died is taken over after this"),
+    _K("PAYVAND_LOG_FORMAT", str, "text", "`json` (one object per line, with the request id) or `text`"),
+    _K("PAYVAND_LOG_LEVEL", str, "INFO", "log threshold: DEBUG, INFO, WARNING, ERROR"),
+    _K("PAYVAND_ACCESS_LOG", bool, False, "log one line per request (method, route, status, duration, actor id)"),
+    _K("PAYVAND_METRICS_TOKEN", str, None, "bearer token a scraper sends to `/metrics`; none: no metrics route",
+       secret=True),
 )
 del _K
 

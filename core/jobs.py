@@ -27,6 +27,7 @@ from payvand.core import events, idempotency
 from payvand.core.contracts import Event, EventType, JobSpec
 from payvand.core.db import bind_session, utcnow
 from payvand.core.models import OutboxEvent, Setting
+from payvand.core.observability import metrics
 
 if TYPE_CHECKING:
     from payvand.core.runtime import Runtime
@@ -226,6 +227,7 @@ class JobRunner:
                     session.rollback()
                     failed[plugin_name] = f"{type(exc).__name__}: {exc}"
                     plugins.report_error(plugin_name, event.hook, exc)
+                    metrics.delivery_failed(plugin_name)
                 finally:
                     session.close()
         dropped = [p for p in pending if p not in active]
@@ -243,6 +245,7 @@ class JobRunner:
                 row.next_attempt_at = now + backoff(row.attempts)
             else:
                 row.delivered_at = now
+                metrics.events_delivered(event.hook)
         return not failed
 
     def _load_snapshot(self, event: OutboxEvent, receivers: list[str]) -> Snapshot:
@@ -368,6 +371,7 @@ class JobRunner:
             session.commit()
         except Exception as exc:
             session.rollback()
+            metrics.job_failed(job.name)
             if owner == "core":
                 log.exception("core job %s failed", job.name)
             else:

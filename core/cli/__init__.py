@@ -74,9 +74,9 @@ def cli(ctx: click.Context, instance: str | None, database_url: str | None, verb
 
 
 def _register() -> None:
-    from payvand.core.cli import config, data, db, plugins, scaffold, serve, users
+    from payvand.core.cli import config, data, db, plugins, production, scaffold, serve, users
 
-    for module in (db, plugins, scaffold, users, data, serve, config):
+    for module in (db, plugins, scaffold, users, data, serve, production, config):
         module.register(cli)
 
 

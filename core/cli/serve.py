@@ -165,9 +165,15 @@ def worker_command(env: CliEnv, once: bool) -> None:
     """
     from payvand.core.app import create_app
     from payvand.core.jobs import JobRunner
+    from payvand.core.observability.logs import configure_logging
+    from payvand.core.observability.metrics import use_shared_folder
 
     require_ready(env)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # beside `payvand serve`: its /metrics counts this worker too
+        use_shared_folder(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     app = create_app({**serving_config(env), "PAYVAND_JOBS": "off"})  # jobs run in its app context: mail, translations
+    if not once:
+        configure_logging(app.config)
     runner = JobRunner(app.extensions["payvand"], app=app)
     if once:
         handled = runner.deliver_due()
