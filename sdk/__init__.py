@@ -47,6 +47,26 @@ from payvand.core.dates import RANGE_MESSAGE as BUSINESS_DATE_MESSAGE
 from payvand.core.locale_format import parse_date, parse_number
 from payvand.core.importer import quiet_gc
 from payvand.core.mail import Attachment, MailError
+from payvand.sdk.documents import (  # the document kit (also as payvand.sdk.documents)
+    CounterMixin,
+    DocumentError,
+    DocumentMixin,
+    DocumentPdf,
+    LineMixin,
+    MailOutcome,
+    StatusFlow,
+    compute_totals,
+    font_path,
+    line_amounts,
+    line_input,
+    lock_row,
+    mail_document,
+    money_rows,
+    next_number,
+    set_totals,
+    tax_summary,
+    transition,
+)
 from payvand.core.models import Customer, CustomerEmail, Interaction, User
 from payvand.core.plugins import PluginError
 from payvand.core.schemas import CustomerOut, InteractionOut
@@ -81,6 +101,9 @@ __all__ = [
     "BusinessDate", "BusinessDateTime", "business_date", "in_business_range", "MIN_BUSINESS_DATE", "MAX_BUSINESS_DATE",
     "BUSINESS_DATE_MESSAGE",
     "NUMBER_MESSAGE", "read_number", "read_numbers",
+    # the document kit (payvand.sdk.documents)
+    "CounterMixin", "DocumentError", "DocumentMixin", "DocumentPdf", "LineMixin", "MailOutcome", "StatusFlow", "compute_totals", "line_amounts",
+    "line_input", "lock_row", "mail_document", "money_rows", "next_number", "set_totals", "tax_summary", "transition",
 ]
 
 
@@ -354,23 +377,6 @@ def local_zone() -> dt.tzinfo:
 def to_local(moment: dt.datetime) -> dt.datetime:
     """A UTC moment in the site's time zone."""
     return moment.astimezone(local_zone())
-
-
-_FONTS = ("Regular", "Bold")
-
-
-def font_path(weight: str = "Regular") -> str:
-    """The path of a vendored Vazirmatn TTF (`Regular` or `Bold`), for embedding in PDFs.
-
-    Vazirmatn covers Persian and Latin; the files come from the pinned npm package
-    (scripts/assets.json) and ship inside the core's static folder.
-    """
-    from pathlib import Path
-
-    if weight not in _FONTS:
-        raise ValueError(f"no vendored Vazirmatn {weight!r}; use one of {', '.join(_FONTS)}")
-    return str(Path(__file__).resolve().parent.parent / "core" / "static" / "vendor" / "vazirmatn" / "fonts" / "ttf"
-               / f"Vazirmatn-{weight}.ttf")
 
 
 def format_date(value: dt.date | dt.datetime | None, style: str = "medium") -> str:

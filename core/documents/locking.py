@@ -1,7 +1,7 @@
 """Row locks for state changes: lock a document's row, then check and change it.
 
-Every change of a quote's, order's or invoice's state (accept, reject, send, a payment, void,
-invoicing an order, an order's status) first calls `lock_row`, so its check ("only a sent quote
+Every change of a document's state (in sales: accept, reject, send a quote, a payment, void,
+invoicing an order, an order's status; `flow.transition` for declared flows) first calls `lock_row`, so its check ("only a sent quote
 can be accepted", "a refund may not exceed what was paid") and its write see the latest committed
 row and no other writer can come between them until the transaction ends. Concurrent requests
 for one document queue; the first wins and the others see its result and are refused.
@@ -30,7 +30,7 @@ def lock_row(session: Session, instance: T) -> T:
     model: Any = type(instance)
     table = model.__table__
     key = table.c.id
-    ident = getattr(instance, "id")
+    ident = instance.id  # type: ignore[attr-defined]
     if session.get_bind().dialect.name == "sqlite":
         touched = table.c.status if "status" in table.c else key
         session.execute(sa.update(table).where(key == ident).values({touched.name: touched}))
