@@ -37,12 +37,9 @@ from payvand.sdk import lazy_gettext as _l
 
 PAGE_SIZE = 50
 
-QUOTE_STATUSES = {"draft": _l("Draft"), "sent": _l("Sent"), "accepted": _l("Accepted"), "rejected": _l("Rejected"),
-                  "expired": _l("Expired")}
-ORDER_STATUSES = {"placed": _l("Placed"), "paid": _l("Paid"), "shipped": _l("Shipped"), "delivered": _l("Delivered"),
-                  "cancelled": _l("Cancelled"), "returned": _l("Returned")}
-INVOICE_STATUSES = {"unpaid": _l("Unpaid"), "partially_paid": _l("Partially paid"), "paid": _l("Paid"),
-                    "overpaid": _l("Overpaid"), "void": _l("Void")}
+QUOTE_STATUSES = dict(service.QUOTE_FLOW.labels)
+ORDER_STATUSES = dict(service.ORDER.labels)
+INVOICE_STATUSES = dict(service.INVOICE_FLOW.labels)
 METHODS = {"cash": _l("Cash"), "card": _l("Card"), "transfer": _l("Bank transfer"), "online": _l("Online"),
            "cheque": _l("Cheque")}
 
