@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from payvand.plugins.sales import pricing
 from payvand.plugins.sales.models import Counter, Deal, Invoice, Order, PriceList, Product, Quote
-from payvand.plugins.sales.services import catalog, rules
+from payvand.plugins.sales.services import catalog
 from payvand.sdk import (
     N_,
     Actor,
@@ -285,9 +285,3 @@ def price_lines(session: Session, lines: Sequence[LineIn], price_list: PriceList
     return rows, totals
 
 
-def page(session: Session, model: Any, before_id: int | None, limit: int, *conditions: Any,
-         actor: Any = ACTING) -> tuple[list[Any], int | None]:
-    """A page of `model` rows `actor` may see, newest first, and the id to continue before (None: last page)."""
-    rows = rules.page(session, model, actor_of(actor), *conditions, before_id=before_id, limit=limit)
-    found = rows[:limit]
-    return found, (found[-1].id if len(rows) > limit else None)

@@ -7,7 +7,8 @@ totals, PDF pages, mail):
 - `quotes`: create, send (`deliver_quote` emails it), accept, reject, expire;
 - `orders`: place, change status, purchase facts;
 - `invoices`: invoice an order, payments and refunds, void;
-- `customer_documents`: the customer merge, export and erase hooks.
+- `customer_documents`: the customer merge, export and erase hooks;
+- `document_lists`: the quote, order and invoice lists on the list kit (`QUOTES`, `ORDERS`, `INVOICES`).
 
 This module only re-exports their names (the names the sales code always imported from here).
 """
@@ -45,18 +46,17 @@ from payvand.plugins.sales.services.document_base import (
     tax_summary,
     vat_rate,
 )
+from payvand.plugins.sales.services.document_lists import INVOICES, ORDERS, QUOTES
 from payvand.plugins.sales.services.invoices import (
     balance,
     create_invoice,
     get_invoice,
-    list_invoices,
     record_payment,
     void_invoice,
 )
 from payvand.plugins.sales.services.orders import (
     change_order_status,
     get_order,
-    list_orders,
     order_owner,
     place_order,
     purchase_facts,
@@ -69,19 +69,18 @@ from payvand.plugins.sales.services.quotes import (
     expire_quotes,
     get_quote,
     jobs,
-    list_quotes,
-    quote_mail,
     reject_quote,
     send_quote,
 )
 
 __all__ = [
+    "INVOICES", "ORDERS", "QUOTES",
     "ACTING", "FISCAL_CALENDAR", "INVOICE_DUE_DAYS", "INVOICE_FLOW", "MAX_AMOUNT", "ORDER", "ORDER_FLOW",
     "ORDER_STATUSES", "PAYMENT_METHODS", "QUOTE_FLOW", "SETTINGS", "VAT_RATE", "DocumentError", "LineIn",
     "QuoteDelivery", "accept_quote", "balance", "change_order_status", "company_name", "create_invoice",
     "create_quote", "customer_erase", "customer_export", "deliver_quote", "expire_quotes", "fiscal_calendar",
-    "get_invoice", "get_order", "get_quote", "jobs", "list_invoices", "list_orders", "list_quotes", "local_today",
+    "get_invoice", "get_order", "get_quote", "jobs", "local_today",
     "merge_customer", "next_number", "order_owner", "place_order", "plain", "price_lines", "purchase_facts",
-    "quote_mail", "record_payment", "reject_quote", "require_visible", "send_quote", "tax_rate_for",
+    "record_payment", "reject_quote", "require_visible", "send_quote", "tax_rate_for",
     "tax_summary", "vat_rate", "void_invoice",
 ]

@@ -22,7 +22,6 @@ from payvand.plugins.sales.services.document_base import (
     get_document,
     local_today,
     next_number,
-    page,
     plain,
     require_visible,
     sales_setting,
@@ -70,13 +69,6 @@ def create_invoice(session: Session, order: Order, *, due_at: dt.date | None = N
 def get_invoice(session: Session, invoice_id: int, actor: Any = ACTING) -> Invoice:
     """The invoice with this id if `actor` (default: the request's) may see it; DocumentError 404 otherwise."""
     return get_document(session, Invoice, invoice_id, actor)
-
-
-def list_invoices(session: Session, *, status: str | None = None, customer_id: int | None = None,
-                  before_id: int | None = None, limit: int = 50, actor: Any = ACTING) -> tuple[list[Invoice], int | None]:
-    """A page of the invoices `actor` (default: the request's) may see, newest first (by id); filter by status or customer."""
-    return page(session, Invoice, before_id, limit, Invoice.status == status if status else None,
-                Invoice.customer_id == customer_id if customer_id else None, actor=actor)
 
 
 def record_payment(session: Session, invoice: Invoice, amount: Decimal, *, method: str = "transfer",

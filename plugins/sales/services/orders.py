@@ -26,7 +26,6 @@ from payvand.plugins.sales.services.document_base import (
     core_currency,
     get_document,
     next_number,
-    page,
     price_lines,
     price_list_or_default,
     require_visible,
@@ -101,13 +100,6 @@ def change_order_status(session: Session, order: Order, status: str) -> Order:
     if was_counted != (status in rollup.COUNTED):  # cancelled or returned: out of the revenue reports
         rollup.count_order(order.id, 1 if status in rollup.COUNTED else -1)
     return order
-
-
-def list_orders(session: Session, *, status: str | None = None, customer_id: int | None = None,
-                before_id: int | None = None, limit: int = 50, actor: Any = ACTING) -> tuple[list[Order], int | None]:
-    """A page of the orders `actor` (default: the request's) may see, newest first (by id); filter by status or customer."""
-    return page(session, Order, before_id, limit, Order.status == status if status else None,
-                Order.customer_id == customer_id if customer_id else None, actor=actor)
 
 
 def purchase_facts() -> sa.Select[int, int | None, dt.datetime, Decimal, Decimal, str]:

@@ -31,7 +31,6 @@ from payvand.plugins.sales.services.document_base import (
     get_document,
     local_today,
     next_number,
-    page,
     price_lines,
     price_list_or_default,
     require_visible,
@@ -214,12 +213,5 @@ def accept_quote(session: Session, quote: Quote) -> Order:
 _LINE_COLUMNS = ("position", "product_id", "description", "quantity", "unit_price", "discount", "tax_rate", "net", "tax", "total")
 
 
-def list_quotes(session: Session, *, status: str | None = None, customer_id: int | None = None,
-                before_id: int | None = None, limit: int = 50, actor: Any = ACTING) -> tuple[list[Quote], int | None]:
-    """A page of the quotes `actor` (default: the request's) may see, newest first (by id); filter by status or customer."""
-    return page(session, Quote, before_id, limit, Quote.status == status if status else None,
-                Quote.customer_id == customer_id if customer_id else None, actor=actor)
-
-
 __all__ = ["QUOTE_FLOW", "QuoteDelivery", "accept_quote", "create_quote", "deliver_quote", "expire_quotes", "get_quote",
-           "jobs", "list_quotes", "reject_quote", "send_quote"]
+           "jobs", "reject_quote", "send_quote"]
