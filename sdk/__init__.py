@@ -14,8 +14,9 @@ session` and `from payvand.sdk.records import session` give the same object:
 - `payvand.sdk.time` — the site's time zone, business dates, the Jalali calendar
 - `payvand.sdk.mail` — sending email
 
-Not re-exported (import them from their module): `payvand.sdk.pdf` (fonts for PDFs) and
-`payvand.sdk.testing` (the pytest plugin and its checks).
+Not re-exported (import them from their module): `payvand.sdk.pdf` (fonts for PDFs),
+`payvand.sdk.documents` (the document kit: numbering, status flows, lines and totals, PDF
+pages, mail after the commit) and `payvand.sdk.testing` (the pytest plugin and its checks).
 
 Stability (the integrator guide's "SDK reference and stability" has a table per submodule):
 a name is *stable* unless its submodule lists it in `PROVISIONAL`. A stable name changes

@@ -8,7 +8,7 @@ import pytest
 
 import payvand.sdk as sdk
 from payvand.core.models import Interaction, Setting
-from payvand.sdk import pdf
+from payvand.sdk import documents, pdf
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -44,7 +44,7 @@ def test_every_exported_name_is_in_the_integrator_guide():
 def test_every_public_function_of_the_sdk_is_exported():
     import inspect
 
-    for module in (sdk, *sdk.GROUPS, pdf):
+    for module in (sdk, *sdk.GROUPS, *APART):
         own = [name for name, value in vars(module).items() if inspect.isfunction(value) and not name.startswith("_")
                and value.__module__ == module.__name__]
         assert sorted(set(own) - set(module.__all__)) == [], module.__name__
@@ -53,6 +53,8 @@ def test_every_public_function_of_the_sdk_is_exported():
 # --------------------------------------------------------------------------- grouped by purpose, stability
 
 GROUPS = ("records", "hooks", "web", "lists", "i18n", "time", "mail")
+#: The submodules not re-exported by the facade (imported from their own module).
+APART = (pdf, documents)
 
 
 def test_the_facade_re_exports_each_submodule_and_each_name_has_one_home():
@@ -63,10 +65,12 @@ def test_the_facade_re_exports_each_submodule_and_each_name_has_one_home():
         for name in group.__all__:
             assert getattr(sdk, name) is getattr(group, name), f"{group.__name__}.{name}"
     assert sdk.PROVISIONAL == frozenset().union(*(group.PROVISIONAL for group in sdk.GROUPS))
+    for module in APART:
+        assert set(module.__all__).isdisjoint(sdk.__all__), module.__name__
 
 
 def test_each_submodule_says_what_it_is_for_and_what_may_change():
-    for module in (*sdk.GROUPS, pdf):
+    for module in (*sdk.GROUPS, *APART):
         assert module.__doc__ and module.__doc__.startswith(f"{module.__name__}: "), module.__name__
         assert "Stability:" in module.__doc__, module.__name__
         assert module.PROVISIONAL <= set(module.__all__), module.__name__
@@ -99,8 +103,8 @@ def _guide_tables() -> dict[str, dict[str, str]]:
 
 def test_the_guide_has_a_table_per_submodule_in_step_with_its_names_and_their_stability():
     tables = _guide_tables()
-    assert set(tables) == {module.__name__ for module in (*sdk.GROUPS, pdf)}
-    for module in (*sdk.GROUPS, pdf):
+    assert set(tables) == {module.__name__ for module in (*sdk.GROUPS, *APART)}
+    for module in (*sdk.GROUPS, *APART):
         expected = {name: "provisional" if name in module.PROVISIONAL else "stable" for name in module.__all__}
         assert tables[module.__name__] == expected, module.__name__
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from payvand.sdk import Base, BigId, ExactDecimal, JSONText, UTCDateTime, utcnow
+from payvand.sdk.documents import CounterMixin, DocumentMixin, LineMixin
 
 #: The largest id a `BigId` column holds (ids outside 1..MAX_ID are refused before any query).
 MAX_ID = 2**63 - 1
@@ -282,44 +283,21 @@ class Attachment(Base):
 # --------------------------------------------------------------------------- quotes, orders, invoices
 
 
-class Counter(Base):
-    """The last number given per document kind and fiscal year (quotes, orders, invoices)."""
+class Counter(CounterMixin, Base):
+    """The last number given per document kind and fiscal year (quotes, orders, invoices): the
+    document kit's counter columns (kind, year, last)."""
 
     __tablename__ = "sales_counter"
 
-    kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
-    year: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
-    last: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+class _Document(DocumentMixin):
+    """Columns shared by quotes, orders and invoices: number, customer, currency and totals (the kit's)."""
 
 
-class _Document:
-    """Columns shared by quotes, orders and invoices: number, customer, currency and totals."""
-
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    number: Mapped[str] = mapped_column(sa.String(32), unique=True)
-    customer_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey(_CUSTOMER), index=True)
-    currency: Mapped[str] = mapped_column(sa.String(3), default="IRR")
-    subtotal: Mapped[decimal.Decimal] = _money()
-    discount_total: Mapped[decimal.Decimal] = _money()
-    tax_total: Mapped[decimal.Decimal] = _money()
-    total: Mapped[decimal.Decimal] = _money()
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class _Line:
+class _Line(LineMixin):
     """Columns shared by quote and order lines (amounts as computed by `pricing.compute_line`)."""
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    position: Mapped[int] = mapped_column(sa.Integer, default=0)
     product_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("sales_product.id", ondelete="SET NULL"))
-    description: Mapped[str] = mapped_column(sa.String(500))
-    quantity: Mapped[decimal.Decimal] = mapped_column(ExactDecimal)
-    unit_price: Mapped[decimal.Decimal] = _money()
-    discount: Mapped[decimal.Decimal] = _money()
-    tax_rate: Mapped[decimal.Decimal] = mapped_column(ExactDecimal, default=decimal.Decimal(0))
-    net: Mapped[decimal.Decimal] = _money()
-    tax: Mapped[decimal.Decimal] = _money()
-    total: Mapped[decimal.Decimal] = _money()
 
 
 class Quote(_Document, Base):

@@ -211,6 +211,25 @@ def test_documents_are_listed_newest_first_in_pages(api, shop, make_customer):
     assert api.get(f"sales/orders?customer_id={customer.id}&status=placed").get_json()["items"][0]["id"] == ids[-1]
 
 
+def test_document_lists_refuse_odd_arguments_and_foreign_cursors(api, web, shop, make_customer):
+    """The lists are the list kit's: a status outside the flow is a 422 on `status`, a cursor of
+    another list (or a plain id, the old format) a 400 on `cursor`; the pages answer 400 too."""
+    customer = make_customer()
+    body = {"customer_id": customer.id, "lines": [{"product_id": shop["pen"]["id"], "quantity": "1"}]}
+    ids = [api.post("sales/orders", json=body).get_json()["id"] for _ in range(2)]
+    refused = api.get("sales/invoices?status=nonsense")
+    assert refused.status_code == 422 and "status" in str(refused.get_json()["error"]["fields"])
+    order_cursor = api.get("sales/orders?limit=1").get_json()["next_cursor"]
+    for path in (f"sales/quotes?cursor={order_cursor}", "sales/orders?cursor=12"):
+        answer = api.get(path)
+        assert answer.status_code == 400 and "cursor" in str(answer.get_json()["error"]["fields"]), path
+    assert web.get(f"/sales/invoices?cursor={order_cursor}").status_code == 400
+    page = web.get("/sales/orders?status=placed&limit=1")
+    assert page.status_code == 200 and 'id="orders-filter"' in page.get_data(as_text=True)
+    older = web.get(f"/sales/orders?cursor={order_cursor}").get_data(as_text=True)  # one cursor for API and page
+    assert f'id="order-row-{ids[0]}"' in older and f'id="order-row-{ids[1]}"' not in older
+
+
 def test_documents_need_their_permissions(api_as, shop, make_customer):
     customer = make_customer()
     body = {"customer_id": customer.id, "lines": [{"product_id": shop["pen"]["id"], "quantity": "1"}]}

@@ -14,18 +14,24 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api import blp
 from payvand.plugins.sales.api.fields import (
-    CURSOR,
     Amount,
     BusinessDate,
     BusinessDateTime,
     fail,
     id_field,
     needs_json,
-    parse_cursor,
 )
 from payvand.plugins.sales.services import documents as service
+from payvand.plugins.sales.services.document_lists import (
+    INVOICES,
+    ORDERS,
+    QUOTES,
+    InvoiceListArgs,
+    OrderListArgs,
+    QuoteListArgs,
+)
 from payvand.plugins.sales.services.documents import DocumentError, LineIn
-from payvand.sdk import require, session
+from payvand.sdk import api_page, current_actor, require, session
 
 _MAX_QTY = decimal.Decimal(1_000_000)
 
@@ -246,15 +252,6 @@ class StatusIn(Schema):
     status = fields.String(required=True, validate=validate.OneOf(service.ORDER_STATUSES))
 
 
-class ListArgs(Schema):
-    """Filters of a document list (newest first)."""
-
-    status = fields.String(validate=validate.Length(min=1, max=16))
-    customer_id = id_field(strict=False)
-    cursor = CURSOR
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-
-
 def _page_schema(item: type[Schema], name: str) -> type[Schema]:
     return type(name, (Schema,), {
         "__doc__": "One page, newest first; pass `next_cursor` as `cursor` for the next.",
@@ -284,10 +281,9 @@ def _invoice(invoice: Any) -> Any:
     return invoice
 
 
-def _list(lister: Any, args: dict[str, Any]) -> dict[str, Any]:
-    items, last = lister(session(), status=args.get("status"), customer_id=args.get("customer_id"),
-                         before_id=parse_cursor(args.get("cursor")), limit=args["limit"])
-    return {"items": items, "next_cursor": str(last) if last else None}
+def _list(spec: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """One page of a document list (the list kit: record rules, filters, the opaque cursor)."""
+    return api_page(spec, session(), args, current_actor())
 
 
 # --------------------------------------------------------------------------- quotes
@@ -298,7 +294,7 @@ class Quotes(MethodView):
     """Quotes."""
 
     @require(perm.DOCUMENT_VIEW)
-    @blp.arguments(ListArgs, location="query", unknown=RAISE)
+    @blp.arguments(QuoteListArgs, location="query", unknown=RAISE)
     @blp.response(200, QuotePage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List the quotes you may see, newest first; filter by status (draft, sent, accepted, ...) or customer.
@@ -306,7 +302,7 @@ class Quotes(MethodView):
         Without `sales.manage` or `sales.document.all`: the quotes you wrote, those on your deals
         and those of your customers. Every quote, order and invoice route answers 404 for one you
         may not see, as for a missing one."""
-        return _list(service.list_quotes, args)
+        return _list(QUOTES, args)
 
     @require(perm.DOCUMENT_EDIT)
     @needs_json
@@ -413,14 +409,14 @@ class Orders(MethodView):
     """Orders."""
 
     @require(perm.DOCUMENT_VIEW)
-    @blp.arguments(ListArgs, location="query", unknown=RAISE)
+    @blp.arguments(OrderListArgs, location="query", unknown=RAISE)
     @blp.response(200, OrderPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List the orders you may see, newest first; filter by status or customer.
 
         Without `sales.manage` or `sales.document.all`: those counting for you, placed by you, of
         your customers or made from a quote you see."""
-        return _list(service.list_orders, args)
+        return _list(ORDERS, args)
 
     @require(perm.DOCUMENT_EDIT)
     @needs_json
@@ -470,13 +466,13 @@ class Invoices(MethodView):
     """Invoices."""
 
     @require(perm.DOCUMENT_VIEW)
-    @blp.arguments(ListArgs, location="query", unknown=RAISE)
+    @blp.arguments(InvoiceListArgs, location="query", unknown=RAISE)
     @blp.response(200, InvoicePage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List the invoices you may see, newest first; filter by status (unpaid, partially_paid, paid, ...) or customer.
 
         Without `sales.manage` or `sales.document.all`: those of an order you see or of your customers."""
-        page = _list(service.list_invoices, args)
+        page = _list(INVOICES, args)
         page["items"] = [_invoice(item) for item in page["items"]]
         return page
 

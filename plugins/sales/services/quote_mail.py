@@ -20,32 +20,14 @@ import logging
 from collections.abc import Sequence
 
 from payvand.plugins.sales.models import Quote
-from payvand.sdk import Attachment, Customer, Event, Subscription, mail_enabled, send_mail, session, setting
+from payvand.sdk import Customer, Event, Subscription, session
 from payvand.sdk import gettext as _
+from payvand.sdk.documents import mail_document, mail_problem
+
+#: Why a quote cannot be emailed now (the kit's `mail_problem`), checked when it is sent.
+problem = mail_problem
 
 log = logging.getLogger(__name__)
-
-MAIL_OFF = "mail_off"
-NO_EMAIL = "no_email"
-
-
-def problem(to: str | None) -> tuple[str, str] | None:
-    """Why a quote cannot be emailed to `to` now (code, English explanation), or None when it can be queued."""
-    if not mail_enabled():
-        return MAIL_OFF, "Mail is not configured on this server (PAYVAND_SMTP_URL)."
-    if not to:
-        return NO_EMAIL, "The customer has no email address."
-    return None
-
-
-def mail_locale(customer: Customer) -> str:
-    """The customer's preferred language when Payvand speaks it (`fa`, `en`), else the site's
-    default language (the `core.default_locale` setting)."""
-    preferred = (customer.preferred_language or "").lower()[:2]
-    if preferred in ("fa", "en"):
-        return preferred
-    default = str(setting("core.default_locale") or "fa")
-    return default if default in ("fa", "en") else "fa"
 
 
 def render(quote: Quote, customer: Customer) -> tuple[str, str, str, bytes]:
@@ -53,7 +35,7 @@ def render(quote: Quote, customer: Customer) -> tuple[str, str, str, bytes]:
     from flask import render_template
 
     from payvand.plugins.sales.services import pdf
-    from payvand.plugins.sales.services.documents import company_name
+    from payvand.plugins.sales.services.document_base import company_name
 
     company = company_name()
     subject = _("Quote %(number)s from %(company)s", number=quote.number, company=company) if company \
@@ -65,22 +47,17 @@ def render(quote: Quote, customer: Customer) -> tuple[str, str, str, bytes]:
 
 
 def mail_quote(quote: Quote, customer: Customer) -> str | None:
-    """Email `quote` with its PDF to the customer's primary address, in their language.
+    """Email `quote` with its PDF to the customer's primary address, in their language (the kit's
+    `mail_document`).
 
     Returns the Message-ID, or None when there is nobody to mail any more (the customer's
     address was removed, or the customer erased, since the send). Raises `MailError` when
     mail is off or the server refuses: the caller's retry sends it later.
     """
-    from flask_babel import force_locale
-
-    to = customer.primary_email
-    if not to or customer.erased_at is not None:
+    sent = mail_document(customer, lambda: render(quote, customer), f"{quote.number}.pdf")
+    if sent is None:
         log.info("quote %s: the customer has no address any more; not mailed", quote.number)
-        return None
-    with force_locale(mail_locale(customer)):
-        subject, text, html, document = render(quote, customer)
-    return send_mail(to, subject, text, html=html,
-                     attachments=[Attachment(f"{quote.number}.pdf", document, "application/pdf")])
+    return sent
 
 
 def mail_sent_quotes(events: Sequence[Event]) -> None:

@@ -1,4 +1,5 @@
-"""Quote, order and invoice pages: lists (newest first, keyset pages), printable quote and
+"""Quote, order and invoice pages: lists (the list kit's `QUOTES`, `ORDERS`, `INVOICES`: filter
+bar, keyset pages), printable quote and
 invoice pages (company name, lines, tax summary by rate, totals; Jalali dates in `fa`) and their
 PDFs, the quote's send (by email), accept and reject buttons, order status changes and
 invoicing, recording payments and voiding an invoice.
@@ -18,7 +19,7 @@ from payvand.plugins.sales.api.documents import PaymentIn
 from payvand.plugins.sales.models import Order
 from payvand.plugins.sales.services import documents as service
 from payvand.plugins.sales.services.documents import DocumentError
-from payvand.plugins.sales.views import as_id, bp
+from payvand.plugins.sales.views import bp
 from payvand.plugins.sales.views.messages import service_message
 from payvand.sdk import (
     Customer,
@@ -27,29 +28,23 @@ from payvand.sdk import (
     call_hook,
     current_actor,
     isolate,
+    list_view,
     localize_digits,
     parse_form,
     session,
     staff_required,
+    to_latin_digits,
 )
 from payvand.sdk import gettext as _
 from payvand.sdk import lazy_gettext as _l
 
 PAGE_SIZE = 50
 
-QUOTE_STATUSES = {"draft": _l("Draft"), "sent": _l("Sent"), "accepted": _l("Accepted"), "rejected": _l("Rejected"),
-                  "expired": _l("Expired")}
-ORDER_STATUSES = {"placed": _l("Placed"), "paid": _l("Paid"), "shipped": _l("Shipped"), "delivered": _l("Delivered"),
-                  "cancelled": _l("Cancelled"), "returned": _l("Returned")}
-INVOICE_STATUSES = {"unpaid": _l("Unpaid"), "partially_paid": _l("Partially paid"), "paid": _l("Paid"),
-                    "overpaid": _l("Overpaid"), "void": _l("Void")}
+QUOTE_STATUSES = dict(service.QUOTE_FLOW.labels)
+ORDER_STATUSES = dict(service.ORDER.labels)
+INVOICE_STATUSES = dict(service.INVOICE_FLOW.labels)
 METHODS = {"cash": _l("Cash"), "card": _l("Card"), "transfer": _l("Bank transfer"), "online": _l("Online"),
            "cheque": _l("Cheque")}
-
-
-def _int(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return as_id(value)  # any digits
 
 
 def _names(ids: Any) -> dict[int, str]:
@@ -60,15 +55,15 @@ def _names(ids: Any) -> dict[int, str]:
     return dict(session().execute(sa.select(Customer.id, Customer.display_name).where(Customer.id.in_(wanted))).all())
 
 
-def _list_page(lister: Any, endpoint: str, template: str, statuses: dict[str, Any], **extra: Any) -> Any:
-    status = request.args.get("status") if request.args.get("status") in statuses else None
-    items, last = lister(session(), status=status, customer_id=_int("customer_id"), before_id=_int("before"),
-                         limit=PAGE_SIZE)
-    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "before"}
-    return render_template(
-        template, items=items, statuses=statuses, status=status or "", names=_names(i.customer_id for i in items),
-        next_url=url_for(endpoint, **args, before=last) if last else None,
-        first_url=url_for(endpoint, **args) if request.args.get("before") else None, **extra)
+def _list_page(spec: Any, endpoint: str, template: str, statuses: dict[str, Any], **extra: Any) -> Any:
+    """A document list page on the list kit: its filter bar (status, customer), keyset pages with
+    the kit's cursor, 400 with field messages for a refused value (ids in any digits)."""
+    params = {k: to_latin_digits(v) if k == "customer_id" else v for k, v in request.args.items()}
+    view = list_view(spec, session(), current_actor(), endpoint, limit=PAGE_SIZE, params=params,
+                     message=lambda: _("The page link is no longer valid; start again from the first page."))
+    items = view.items
+    return render_template(template, view=view, items=items, statuses=statuses,
+                           names=_names(i.customer_id for i in items), **extra), view.status
 
 
 def _number(number: str) -> str:
@@ -89,7 +84,7 @@ def _fail(exc: DocumentError, target: str) -> Any:
 @staff_required(perm.DOCUMENT_VIEW)
 def quotes() -> Any:
     """Quotes, newest first."""
-    return _list_page(service.list_quotes, "sales.quotes", "sales/quotes.html", QUOTE_STATUSES)
+    return _list_page(service.QUOTES, "sales.quotes", "sales/quotes.html", QUOTE_STATUSES)
 
 
 @bp.route("/sales/quotes/<int:quote_id>")
@@ -202,7 +197,7 @@ def quote_accept(quote_id: int) -> Any:
 @staff_required(perm.DOCUMENT_VIEW)
 def orders() -> Any:
     """Orders, newest first, with their next statuses and an invoice button."""
-    return _list_page(service.list_orders, "sales.orders", "sales/orders.html", ORDER_STATUSES, flow=service.ORDER_FLOW)
+    return _list_page(service.ORDERS, "sales.orders", "sales/orders.html", ORDER_STATUSES, flow=service.ORDER_FLOW)
 
 
 @bp.route("/sales/orders/<int:order_id>/status", methods=["POST"])
@@ -248,7 +243,7 @@ class PaymentForm(PaymentIn):
 @staff_required(perm.DOCUMENT_VIEW)
 def invoices() -> Any:
     """Invoices, newest first, with their balance due."""
-    return _list_page(service.list_invoices, "sales.invoices", "sales/invoices.html", INVOICE_STATUSES,
+    return _list_page(service.INVOICES, "sales.invoices", "sales/invoices.html", INVOICE_STATUSES,
                       balance=service.balance)
 
 

@@ -1,8 +1,9 @@
 """Row locks for state changes: lock a document's row, then check and change it.
 
-Every change of a quote's, order's or invoice's state (accept, reject, send, a payment, void,
-invoicing an order, an order's status) first calls `lock_row`, so its check ("only a sent quote
-can be accepted", "a refund may not exceed what was paid") and its write see the latest committed
+Every change of a document's state (in sales: accept, reject, send a quote, a payment, void,
+invoicing an order, an order's status; `flow.transition` for declared flows) first calls
+`lock_row`, so its check ("only a sent quote can be accepted", "a refund may not exceed what
+was paid") and its write see the latest committed
 row and no other writer can come between them until the transaction ends. Concurrent requests
 for one document queue; the first wins and the others see its result and are refused.
 
