@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from payvand.core import events, idempotency
 from payvand.core.contracts import Event, EventType, JobSpec
@@ -38,6 +39,10 @@ LEASE = dt.timedelta(seconds=30)
 MAX_BACKOFF = dt.timedelta(hours=1)
 BASE_BACKOFF_SECONDS = 5
 MAX_ROUNDS = 1000
+#: A plugin's deliveries of a batch commit at least this often (seconds), bounding how long it holds locks.
+SLICE_SECONDS = 0.25
+#: The outbox table, for executemany updates by primary key.
+OUTBOX: sa.Table = OutboxEvent.__table__  # type: ignore[assignment]
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -148,6 +153,8 @@ class JobRunner:
         self.app = app  # the Flask app, when there is one: jobs run in its app context (mail, translations)
         self.batch = batch
         self.idle_seconds = idle_seconds
+        #: How long one transaction of a plugin's deliveries may run before it commits and a new one begins.
+        self.slice_seconds = SLICE_SECONDS
         configured = runtime.config.get("PAYVAND_WORKER_LEASE_SECONDS")
         self.lease = lease or (dt.timedelta(seconds=float(configured)) if configured else LEASE)
         #: How often a worker renews the lease of the batch it works on: a third of the lease.
@@ -194,61 +201,144 @@ class JobRunner:
             return claimed
 
     def deliver(self, event: OutboxEvent, now: dt.datetime | None = None) -> bool:
-        """Deliver one claimed event to each plugin still pending; True when none failed.
+        """Deliver one claimed event to each plugin still pending; True when none failed."""
+        return self.deliver_batch([event], now)[event.id]
 
-        The receivers are the plugins implementing the event's hook (the core's events) and
-        those subscribed to its name. Each plugin runs in its own session (inside the app's
-        context when there is an app: templates, translations, mail); its work and the removal
-        of its name from the event's pending list commit together, so a plugin that succeeded
-        is never called again for this event, and one that failed is retried alone after a
-        backoff. A pending plugin that no longer receives the event is dropped from it.
+    def deliver_batch(self, events: list[OutboxEvent], now: dt.datetime | None = None) -> dict[int, bool]:
+        """Deliver claimed events, one transaction per plugin for the whole batch; {event id: none failed}.
+
+        The receivers of an event are the plugins implementing its hook (the core's events)
+        and those subscribed to its name. Each plugin gets every event of the batch still
+        pending for it in one session and one transaction (inside the app's context when there
+        is an app: templates, translations, mail): the batch's rows are locked by one
+        statement, each event runs in a savepoint, and the removal of the plugin from each
+        delivered event's pending list commits with the plugin's work. So a plugin that
+        succeeded is never called again for an event, a failing event is rolled back alone
+        (the plugin's other events of the batch still go through) and retried after a backoff,
+        and other plugins are not affected. A pending plugin that no longer receives an event
+        is dropped from it.
         """
-        plugins = self.runtime.plugins
-        active = self.runtime.event_recipients(event.hook)
-        pending = event.pending if event.pending is not None else active
-        failed: dict[str, str] = {}
-        snapshot: Snapshot | None = None
+        if not events:
+            return {}
+        recipients: dict[str, list[str]] = {}
+        pending: dict[int, list[str]] = {}
+        for event in events:
+            active = recipients.setdefault(event.hook, self.runtime.event_recipients(event.hook))
+            wanted = event.pending if event.pending is not None else active
+            pending[event.id] = [p for p in wanted if p in active]
+            dropped = [p for p in wanted if p not in active]
+            if dropped:
+                log.info("event %s: %s no longer active, not delivered to them", event.id, ", ".join(dropped))
+        plugins = list(dict.fromkeys(p for event in events for p in pending[event.id]))  # in delivery order
+        failed: dict[int, dict[str, str]] = {event.id: {} for event in events}
         context = self.app.app_context() if self.app is not None else contextlib.nullcontext()
         with context:
-            for plugin_name in [p for p in pending if p in active]:
-                session = self.runtime.sessionmaker()
-                try:
-                    with bind_session(session):
-                        row = session.get(OutboxEvent, event.id, with_for_update=True, populate_existing=True)
-                        still = (row.pending if row.pending is not None else active) if row is not None else []
-                        if row is None or row.delivered_at is not None or plugin_name not in still:
-                            continue  # handled meanwhile by a worker whose lease we outlived
-                        if snapshot is None:
-                            snapshot = self._load_snapshot(event, [p for p in pending if p in active])
-                        self._deliver_to(plugin_name, event.hook, snapshot)
-                        row.pending = [p for p in still if p != plugin_name]
-                        session.commit()
-                except Exception as exc:
-                    session.rollback()
-                    failed[plugin_name] = f"{type(exc).__name__}: {exc}"
-                    plugins.report_error(plugin_name, event.hook, exc)
-                    metrics.delivery_failed(plugin_name)
-                finally:
-                    session.close()
-        dropped = [p for p in pending if p not in active]
-        if dropped:
-            log.info("event %s: %s no longer active, not delivered to them", event.id, ", ".join(dropped))
-        now = now or utcnow()
-        with self.runtime.sessionmaker.begin() as session:
-            row = session.get(OutboxEvent, event.id, with_for_update=True)
-            if row is None:
-                return not failed
-            row.attempts = (row.attempts or 0) + 1
-            row.pending = sorted(failed)
-            if failed:
-                row.last_error = "; ".join(f"{k}: {v}" for k, v in sorted(failed.items()))[:4000]
-                row.next_attempt_at = now + backoff(row.attempts)
-            else:
-                row.delivered_at = now
-                metrics.events_delivered(event.hook)
-        return not failed
+            snapshots = self._load_snapshots([e for e in events if pending[e.id]], pending)
+            for plugin_name in plugins:
+                mine = [e for e in events if plugin_name in pending[e.id]]
+                for event_id, error in self._deliver_to_plugin(plugin_name, mine, snapshots).items():
+                    failed[event_id][plugin_name] = error
+        self._record_attempts(events, failed, now or utcnow())
+        return {event_id: not errors for event_id, errors in failed.items()}
 
-    def _load_snapshot(self, event: OutboxEvent, receivers: list[str]) -> Snapshot:
+    def _deliver_to_plugin(self, plugin_name: str, events: list[OutboxEvent],
+                           snapshots: dict[int, Snapshot]) -> dict[int, str]:
+        """Hand `events` to one plugin, in as few transactions as the time budget allows; {event id: error}."""
+        failed: dict[int, str] = {}
+        remaining = list(events)
+        while remaining:
+            done, errors = self._deliver_slice(plugin_name, remaining, snapshots)
+            failed.update(errors)
+            remaining = remaining[done:]
+        return failed
+
+    def _deliver_slice(self, plugin_name: str, events: list[OutboxEvent],
+                       snapshots: dict[int, Snapshot]) -> tuple[int, dict[int, str]]:
+        """One transaction of one plugin's deliveries; returns how many events it took and
+        {event id: error} of those that raised.
+
+        PostgreSQL: the rows are locked first (`FOR UPDATE`) and who is still pending is read
+        under the lock; then events in order until `slice_seconds` have passed (at least one),
+        each in a savepoint, so a failing one is rolled back alone. SQLite: one event per
+        transaction — it has one write lock for the whole database, which a plugin's batch
+        would hold from its first write to its commit, while requests wait for it. Either way
+        the plugin's work and its removal from the event's pending list commit together.
+        """
+        failed: dict[int, str] = {}
+        taken = 0
+        session = self.runtime.sessionmaker()
+        one_per_transaction = session.get_bind().dialect.name == "sqlite"
+        try:
+            with bind_session(session):
+                still = self._lock_pending(session, [e.id for e in (events[:1] if one_per_transaction else events)])
+                delivered: list[dict[str, Any]] = []
+                started = time.monotonic()
+                for event in events:
+                    if taken and (one_per_transaction or time.monotonic() - started >= self.slice_seconds):
+                        break
+                    taken += 1
+                    waiting = still.get(event.id, [])
+                    if plugin_name not in waiting:
+                        continue  # handled meanwhile by a worker whose lease we outlived
+                    try:
+                        with contextlib.nullcontext() if one_per_transaction else session.begin_nested():
+                            self._deliver_to(plugin_name, event.hook, snapshots[event.id])
+                    except Exception as exc:
+                        if one_per_transaction:
+                            session.rollback()  # the event's transaction is the slice's
+                        failed[event.id] = f"{type(exc).__name__}: {exc}"
+                        self.runtime.plugins.report_error(plugin_name, event.hook, exc)
+                        metrics.delivery_failed(plugin_name)
+                        continue
+                    delivered.append({"event_id": event.id, "left": [p for p in waiting if p != plugin_name]})
+                if delivered:
+                    session.execute(
+                        sa.update(OUTBOX).where(OUTBOX.c.id == sa.bindparam("event_id"))
+                        .values(pending=sa.bindparam("left", type_=OUTBOX.c.pending.type)), delivered)
+                session.commit()
+        except Exception as exc:  # the transaction itself failed (a conflicting write, a lost connection)
+            session.rollback()
+            self.runtime.plugins.report_error(plugin_name, events[0].hook, exc)
+            metrics.delivery_failed(plugin_name)
+            taken = taken or 1
+            failed = {event.id: f"{type(exc).__name__}: {exc}" for event in events[:taken]}
+        finally:
+            session.close()
+        return taken, failed
+
+    def _lock_pending(self, session: Session, ids: list[int]) -> dict[int, list[str]]:
+        """The plugins still pending for each undelivered event of `ids`, the rows locked on PostgreSQL."""
+        query = sa.select(OUTBOX.c.id, OUTBOX.c.pending, OUTBOX.c.hook).where(
+            OUTBOX.c.id.in_(ids), OUTBOX.c.delivered_at.is_(None))
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        return {row.id: row.pending if row.pending is not None else self.runtime.event_recipients(row.hook)
+                for row in session.execute(query)}
+
+    def _record_attempts(self, events: list[OutboxEvent], failed: dict[int, dict[str, str]], now: dt.datetime) -> None:
+        """One transaction: each event's attempt counted, then delivered, or scheduled for a retry of its failures."""
+        with self.runtime.sessionmaker.begin() as session:
+            rows = session.scalars(sa.select(OutboxEvent).where(OutboxEvent.id.in_([e.id for e in events]))
+                                   .with_for_update().execution_options(populate_existing=True))
+            for row in rows:
+                errors = failed.get(row.id, {})
+                row.attempts = (row.attempts or 0) + 1
+                row.pending = sorted(errors)
+                if errors:
+                    row.last_error = "; ".join(f"{k}: {v}" for k, v in sorted(errors.items()))[:4000]
+                    row.next_attempt_at = now + backoff(row.attempts)
+                else:
+                    row.delivered_at = now
+                    metrics.events_delivered(row.hook)
+
+    def _load_snapshots(self, events: list[OutboxEvent], receivers: dict[int, list[str]]) -> dict[int, Snapshot]:
+        """Every event's snapshot, loaded in one session."""
+        with self.runtime.sessionmaker() as session:
+            snapshots = {event.id: self._load_snapshot(event, receivers[event.id], session) for event in events}
+            session.expunge_all()
+        return snapshots
+
+    def _load_snapshot(self, event: OutboxEvent, receivers: list[str], session: Session) -> Snapshot:
         """The event's hook arguments and subscriber events, loaded once per event and detached.
 
         Only what the `receivers` need is loaded. Every plugin of the event gets the same
@@ -261,13 +351,11 @@ class JobRunner:
         hooked = event_type is not None and event_type.hook is not None and any(
             p in self.runtime.plugins.implementers(event_type.hook) for p in receivers)
         subscribed = any(self.runtime.subscriptions(event.hook, p) for p in receivers)
-        with self.runtime.sessionmaker() as session:
-            if hooked:
-                assert event_type is not None
-                snapshot.kwargs, snapshot.has_objects = events.hook_arguments(session, event, event_type)
-            if subscribed:
-                snapshot.events = events.subscriber_events(session, event, event_type)
-            session.expunge_all()
+        if hooked:
+            assert event_type is not None
+            snapshot.kwargs, snapshot.has_objects = events.hook_arguments(session, event, event_type)
+        if subscribed:
+            snapshot.events = events.subscriber_events(session, event, event_type)
         return snapshot
 
     def _deliver_to(self, plugin_name: str, name: str, snapshot: Snapshot) -> None:
@@ -296,12 +384,12 @@ class JobRunner:
             lease = Lease(self, claimed)
             beat = _Heartbeat(lease, self.heartbeat_seconds) if now is None else contextlib.nullcontext()
             with beat:
-                for event in claimed:
-                    try:
-                        self.deliver(event, now)
-                    finally:
+                try:
+                    self.deliver_batch(claimed, now)
+                finally:
+                    for event in claimed:
                         lease.release(event.id)
-                    handled += 1
+                handled += len(claimed)
         return handled
 
     # ------------------------------------------------------------------ scheduled jobs
