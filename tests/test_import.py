@@ -567,3 +567,17 @@ def test_returning_fallback_gives_ids_in_row_order(runtime):
     assert [
         c["given_name"] for c in sorted(customers(runtime), key=lambda c: ids.index(c["id"]))
     ] == [f"N{i}" for i in range(5)]
+
+
+def test_on_postgresql_rows_go_in_through_copy_not_insert(runtime, tmp_path, payvand_database):
+    if payvand_database != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    statements: list[str] = []
+    sa.event.listen(runtime.engine, "before_cursor_execute",
+                    lambda _c, _cur, statement, *_: statements.append(statement))
+    rows = "".join(f"N{i},,n{i}@example.com,,,\n" for i in range(30))
+    report = import_customers(runtime, write(tmp_path, HEADER + rows), ImportOptions(batch_size=10))
+    assert report.inserted == 30 and len(customers(runtime)) == 30
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO CORE_CUSTOMER")]
+    assert inserts == []  # customers and their emails went through COPY (which no statement event sees)
+    assert any("core_audit_log" in s for s in statements)  # the audit entry is an ordinary statement
