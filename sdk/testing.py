@@ -44,6 +44,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import functools
+import hashlib
 import itertools
 import os
 import re
@@ -53,12 +54,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, cast
 
+import jinja2
+import jinja2.bccache
 import pytest
 import sqlalchemy as sa
 
 POSTGRES_ENV = "PAYVAND_TEST_DATABASE_URL"
 _templates: dict[tuple[str, ...], Path] = {}
-_pg_migrated: set[tuple[str, ...]] = set()
 _counter = itertools.count(1)
 
 
@@ -151,31 +153,162 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-def _truncate_postgres(url: str) -> None:
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        tables = connection.execute(sa.text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'alembic_version%'"
-        )).scalars().all()
-        if tables:
-            connection.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-    engine.dispose()
+def _pg_database_for(key: tuple[str, ...]) -> str:
+    """This worker's PostgreSQL database for one set of plugins (created on demand).
+
+    The core alone uses the worker's database; every other plugin set gets its own database
+    (the worker's database name and a digest of the set), migrated once per test session, so
+    tests of different plugin sets can alternate without migrating again. When the user may
+    not create databases, every set shares the worker's database (migrated again whenever
+    the set's schema differs from the last one's).
+    """
+    url = _worker_url(os.environ[POSTGRES_ENV])
+    if not key:
+        return url
+    base = sa.make_url(url)
+    digest = hashlib.sha1("\0".join(key).encode()).hexdigest()[:8]
+    return _created(base.set(database=f"{(base.database or 'payvand')[:50]}_{digest}").render_as_string(hide_password=False), url)
+
+
+@functools.cache
+def _created(url: str, fallback: str) -> str:
+    """`url`, its database created when missing; `fallback` when it cannot be created."""
+    target = sa.make_url(url)
+    engine = sa.create_engine(sa.make_url(fallback), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            exists = connection.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                        {"n": target.database}).first()
+            if not exists:
+                connection.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    except sa.exc.DBAPIError:
+        return fallback
+    finally:
+        engine.dispose()
+    return url
+
+
+@functools.cache
+def _pg_engine(url: str) -> sa.Engine:
+    """One small pooled engine per test database, for the fixtures' own housekeeping."""
+    return sa.create_engine(url, pool_size=1, max_overflow=2, connect_args={"prepare_threshold": None})
+
+
+class _PgState:
+    """How a PostgreSQL test database looked right after migrating (to empty it back to that)."""
+
+    def __init__(self, shape: tuple[Any, ...], order: list[str], sequences: dict[str, tuple[int, bool]]) -> None:
+        self.shape = shape          # every relation of the schema, and the rows of the migration version tables
+        self.order = order          # the tables, each referring table before the tables it refers to
+        self.sequences = sequences  # each sequence's value and is_called
+
+
+_pg_states: dict[str, _PgState] = {}
+_seeds: dict[tuple[Any, ...], tuple[Any, Any]] = {}  # payvand_seed: (module, name, kind, plugins, url) -> (copy, value)
+
+
+def _pg_shape(connection: sa.Connection) -> tuple[Any, ...]:
+    relations = connection.execute(sa.text(
+        "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = 'public' ORDER BY c.relname")).all()
+    versions = [name for name, kind in relations if kind == "r" and name.startswith("alembic_version")]
+    rows: Any = []
+    if versions:
+        rows = connection.execute(sa.text(" UNION ALL ".join(
+            f"SELECT '{name}', version_num FROM \"{name}\"" for name in versions) + " ORDER BY 1, 2")).all()
+    return (tuple(map(tuple, relations)), tuple(map(tuple, rows)))
+
+
+def _pg_sequences(connection: sa.Connection) -> dict[str, tuple[int, bool]]:
+    rows = connection.execute(sa.text(
+        "SELECT sequencename, COALESCE(last_value, start_value), last_value IS NOT NULL FROM pg_sequences"
+        " WHERE schemaname = 'public'")).all()
+    return {name: (value, called) for name, value, called in rows}
+
+
+def _pg_delete_order(connection: sa.Connection, tables: list[str]) -> list[str]:
+    """`tables` with every referring table before the tables it refers to (a cycle: any order)."""
+    edges = connection.execute(sa.text(
+        "SELECT c.conrelid::regclass::text, c.confrelid::regclass::text FROM pg_constraint c"
+        " JOIN pg_namespace n ON n.oid = c.connamespace WHERE c.contype = 'f' AND n.nspname = 'public'")).all()
+    children: dict[str, set[str]] = {t: set() for t in tables}
+    for child, parent in edges:
+        child, parent = child.strip('"'), parent.strip('"')
+        if child != parent and parent in children and child in children:
+            children[parent].add(child)
+    order: list[str] = []
+
+    def place(table: str, path: frozenset[str]) -> None:
+        if table in order or table in path:
+            return
+        for child in sorted(children[table]):
+            place(child, path | {table})
+        order.append(table)
+
+    for table in sorted(tables):
+        place(table, frozenset())
+    return order
+
+
+def _pg_migrate_fresh(url: str, plugins: list[Any], instance: Path) -> None:
+    """Drop everything in the database, migrate it for `plugins` and remember how it looks."""
+    _pg_engine(url).dispose()
+    _reset_postgres(url)
+    for key in [key for key in _seeds if key[-1] == url]:
+        del _seeds[key]  # kept aside from the schema before; built again when next asked for
+    _migrate(url, plugins, instance)
+    with _pg_engine(url).connect() as connection:
+        shape = _pg_shape(connection)
+        tables = [name for name, kind in shape[0] if kind in ("r", "p") and not name.startswith("alembic_version")]
+        _pg_states[url] = _PgState(shape, _pg_delete_order(connection, tables), _pg_sequences(connection))
+    _empty_postgres(url)  # a migration that inserted rows: emptied like after any test
+
+
+def _empty_postgres(url: str) -> bool:
+    """Delete every row a test left (version tables aside) and set back the sequences it moved.
+
+    Only tables holding rows are touched (one query finds them), referring tables first, and
+    only sequences that moved are set back: on a schema of a few dozen tables this takes
+    milliseconds where a `TRUNCATE` of every table takes most of a second. Returns False,
+    changing nothing, when the schema is no longer the one migrated (a test dropped or added
+    tables, or applied a plugin's migrations): the caller migrates afresh.
+    """
+    state = _pg_states[url]
+    with _pg_engine(url).begin() as connection:
+        if _pg_shape(connection) != state.shape:
+            return False
+        holding = set(connection.execute(sa.text(" UNION ALL ".join(
+            f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in state.order))).scalars()) if state.order else set()
+        for table in state.order:
+            if table in holding:
+                connection.execute(sa.text(f'DELETE FROM "{table}"'))
+        for name, now in _pg_sequences(connection).items():
+            if state.sequences.get(name, now) != now:
+                value, called = state.sequences[name]
+                connection.execute(sa.text("SELECT setval(:s, :v, :c)"), {"s": f'"{name}"', "v": value, "c": called})
+    return True
+
+
+def _postgres_for_test(plugins: list[Any], instance: Path) -> str:
+    """A migrated, empty PostgreSQL database for the plugin set of one test."""
+    url = _pg_database_for(_plugin_key(plugins))
+    if url not in _pg_states or not _empty_postgres(url):
+        _pg_migrate_fresh(url, plugins, instance)
+    return url
 
 
 @pytest.fixture
 def payvand_database_url(payvand_database: str, payvand_plugins: list[Any], tmp_path: Path,
                          tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A migrated, empty database for this test (a copied SQLite template, or truncated PostgreSQL)."""
+    """A migrated, empty database for this test.
+
+    SQLite: a copy of a template file migrated once per worker and plugin set. PostgreSQL: the
+    worker's database for this plugin set, migrated once per session and emptied before each
+    test (rows deleted, sequences set back; migrated afresh if a test changed the schema).
+    """
     key = _plugin_key(payvand_plugins)
     if payvand_database == "postgresql":
-        url = _worker_url(os.environ[POSTGRES_ENV])
-        if key not in _pg_migrated:
-            _reset_postgres(url)
-            _pg_migrated.clear()
-            _migrate(url, payvand_plugins, tmp_path / "migrate")
-            _pg_migrated.add(key)
-        _truncate_postgres(url)
-        return url
+        return _postgres_for_test(payvand_plugins, tmp_path / "migrate")
     template = _templates.get(key)
     if template is None:
         folder = tmp_path_factory.mktemp("payvand-template")
@@ -187,12 +320,67 @@ def payvand_database_url(payvand_database: str, payvand_plugins: list[Any], tmp_
     return f"sqlite:///{target}"
 
 
+def _share_url_builders() -> None:
+    """Compile each URL rule's builder once per worker instead of once per test's app.
+
+    Werkzeug compiles two small Python functions for every URL rule of every app (about half
+    of the time it takes to create an app with a plugin's routes). The code depends only on
+    the rule's parsed parts and the names of its defaults (unless a default fills a part of
+    the URL: those rules are compiled as usual), so a function compiled for the same rule in
+    an earlier test's app is bound to the new rule instead. The URLs built are the same.
+    """
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = Rule._compile_builder
+    if getattr(compile_builder, "payvand_shared", False):
+        return
+    compiled: dict[tuple[Any, ...], Any] = {}
+
+    def shared(self: Any, append_unknown: bool = True) -> Any:
+        defaults = self.defaults or {}
+        if any(dynamic and part in defaults for dynamic, part in self._trace):
+            return compile_builder(self, append_unknown)
+        key = (self.rule, tuple(self._trace), tuple(map(str, defaults)), append_unknown)
+        if key not in compiled:
+            compiled[key] = compile_builder(self, append_unknown)
+        return compiled[key]
+
+    shared.payvand_shared = True  # type: ignore[attr-defined]
+    Rule._compile_builder = shared  # type: ignore[method-assign]
+
+
+class _TemplateCode(jinja2.BytecodeCache):
+    """Compiled Jinja templates kept for the whole test session, shared by every test's app.
+
+    Each test builds its own app, whose Jinja environment would parse and compile again every
+    template it renders; the code is the same for the same source (Jinja checks the source's
+    checksum), so each template is compiled once per worker instead.
+    """
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        """Give the bucket the code compiled earlier, if any."""
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        """Keep the code the bucket now holds."""
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_TEMPLATE_CODE = _TemplateCode()
+
+
 @pytest.fixture
 def app(payvand_database_url: str, payvand_plugins: list[Any], payvand_config: dict[str, Any], tmp_path: Path) -> Iterator[Any]:
     """A Payvand app on a fresh database with the chosen plugins enabled."""
     from payvand.core.app import create_app
 
+    _share_url_builders()
     application = create_app(_make_config(payvand_plugins, payvand_database_url, tmp_path / "instance", payvand_config))
+    application.jinja_env.bytecode_cache = _TEMPLATE_CODE
     yield application
     application.extensions["payvand"].engine.dispose()
 
@@ -213,6 +401,101 @@ def db_session(runtime: Any) -> Iterator[Any]:
         yield session
     session.rollback()
     session.close()
+
+
+# --------------------------------------------------------------------------- data built once per module
+
+def _sqlite_copy(source: str, target: str) -> None:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(source)) as src, contextlib.closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+def _pg_columns(connection: sa.Connection, table: str) -> list[str]:
+    return list(connection.execute(sa.text(
+        "SELECT attname FROM pg_attribute WHERE attrelid = CAST(:t AS regclass) AND attnum > 0"
+        " AND NOT attisdropped AND attgenerated = '' ORDER BY attnum"), {"t": f'public."{table}"'}).scalars())
+
+
+def _pg_snapshot(url: str, schema: str) -> tuple[list[tuple[str, list[str]]], dict[str, tuple[int, bool]]]:
+    """Copy every table holding rows into `schema` (unlogged tables); keep the sequences' values."""
+    state = _pg_states[url]
+    with _pg_engine(url).begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        holding = set(connection.execute(sa.text(" UNION ALL ".join(
+            f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in state.order))).scalars()) if state.order else set()
+        copied = []
+        for table in reversed(state.order):  # the tables referred to first: the order to insert them back
+            if table in holding:
+                columns = _pg_columns(connection, table)
+                names = ", ".join(f'"{c}"' for c in columns)
+                connection.execute(sa.text(f'CREATE UNLOGGED TABLE "{schema}"."{table}" AS SELECT {names} FROM public."{table}"'))
+                copied.append((table, columns))
+        return copied, _pg_sequences(connection)
+
+
+def _pg_restore(url: str, schema: str, copied: list[tuple[str, list[str]]], sequences: dict[str, tuple[int, bool]]) -> None:
+    if not _empty_postgres(url):
+        raise RuntimeError("payvand_seed: the test database's schema is not the migrated one")
+    with _pg_engine(url).begin() as connection:
+        for table, columns in copied:
+            names = ", ".join(f'"{c}"' for c in columns)
+            connection.execute(sa.text(f'INSERT INTO public."{table}" ({names}) OVERRIDING SYSTEM VALUE'
+                                       f' SELECT {names} FROM "{schema}"."{table}"'))
+        for name, (value, called) in sequences.items():
+            connection.execute(sa.text("SELECT setval(:s, :v, :c)"), {"s": f'"{name}"', "v": value, "c": called})
+
+
+@pytest.fixture
+def payvand_seed(request: pytest.FixtureRequest, payvand_database: str, payvand_database_url: str,
+                 payvand_plugins: list[Any], runtime: Any,
+                 tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, Callable[[], Any]], Any]:
+    """`payvand_seed(name, build)`: data built once per test module, copied into each test's database.
+
+    The first test of a module (per worker, database kind and plugin set) that asks for `name`
+    runs `build()` on its own fresh database; the rows it left are then kept aside, and every
+    later test asking for the same `name` gets its own copy of them (and a copy of what
+    `build` returned) instead of building again. Tests stay isolated: each may change its
+    copy freely. `build` may only write to the database (files, mail or Redis are not copied),
+    must not depend on the test (its arguments are the same for every test), and must commit
+    what it writes. The copy replaces the whole database, so ask for it before fixtures that
+    write rows (`api`, `web`, `make_*` outside `build`): it refuses to run after them. SQLite
+    copies with the backup API, PostgreSQL with `INSERT ... SELECT` from a snapshot schema in
+    the same database.
+    """
+    import copy
+
+    def seed(name: str, build: Callable[[], Any]) -> Any:
+        from payvand.core.models import ApiToken, Customer, User
+
+        with runtime.sessionmaker() as session:
+            if any(session.scalar(sa.select(sa.literal(1)).select_from(model).limit(1)) for model in (User, ApiToken, Customer)):
+                raise RuntimeError("payvand_seed: the test database already holds users, tokens or customers: request"
+                                   " the fixture that calls payvand_seed before `api`, `web` or `make_*` write them")
+        key = (request.module.__name__, name, payvand_database, _plugin_key(payvand_plugins),
+               payvand_database_url if payvand_database == "postgresql" else None)
+        if key not in _seeds:
+            value = build()
+            if payvand_database == "postgresql":
+                schema = "payvand_seed_" + hashlib.sha1(repr(key).encode()).hexdigest()[:12]
+                snapshot: Any = (schema, *_pg_snapshot(payvand_database_url, schema))
+            else:
+                snapshot = str(tmp_path_factory.mktemp("payvand-seed") / "seed.sqlite3")
+                runtime.engine.dispose()
+                _sqlite_copy(str(sa.make_url(payvand_database_url).database), snapshot)
+            _seeds[key] = (snapshot, copy.deepcopy(value))
+            return value
+        snapshot, value = _seeds[key]
+        runtime.engine.dispose()
+        if payvand_database == "postgresql":
+            _pg_restore(payvand_database_url, *snapshot)
+        else:
+            _sqlite_copy(snapshot, str(sa.make_url(payvand_database_url).database))
+        return copy.deepcopy(value)
+
+    return seed
 
 
 @pytest.fixture

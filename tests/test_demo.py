@@ -55,16 +55,22 @@ def _count(session: Any, model: Any) -> int:
     return session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
-def test_default_demo_has_500_customers_and_10000_interactions(runtime):
-    result = load_demo(runtime.sessionmaker, now=NOW)
+@pytest.fixture
+def default_demo(runtime, payvand_seed):
+    """The default demo (500 customers, 10,000 interactions) as of NOW, built once per module
+    and copied into each test's database (`payvand_seed`)."""
+    return payvand_seed("default demo", lambda: load_demo(runtime.sessionmaker, now=NOW))
+
+
+def test_default_demo_has_500_customers_and_10000_interactions(runtime, default_demo):
+    result = default_demo
     assert (result.customers, result.interactions) == (500, 10_000)
     with runtime.sessionmaker() as session:
         assert _count(session, Customer) == 500
         assert _count(session, Interaction) == 10_000
 
 
-def test_demo_customers_look_like_an_iranian_customer_base(runtime):
-    load_demo(runtime.sessionmaker, interactions=0, now=NOW)
+def test_demo_customers_look_like_an_iranian_customer_base(runtime, default_demo):
     with runtime.sessionmaker() as session:
         people = session.execute(sa.select(Customer.display_name, Customer.kind, Customer.birthday,
                                            Customer.preferred_language, Customer.lifecycle_stage,
@@ -93,8 +99,7 @@ def test_demo_customers_look_like_an_iranian_customer_base(runtime):
     assert all(c.source and c.recorded_at <= NOW for c in consents)
 
 
-def test_demo_interactions_span_two_years_across_channels_and_kinds(runtime):
-    load_demo(runtime.sessionmaker, now=NOW)
+def test_demo_interactions_span_two_years_across_channels_and_kinds(runtime, default_demo):
     with runtime.sessionmaker() as session:
         rows = session.execute(sa.select(Interaction.kind, Interaction.channel, Interaction.direction,
                                          Interaction.occurred_at, Interaction.summary, Interaction.value,

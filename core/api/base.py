@@ -6,6 +6,7 @@ import copy
 import dataclasses
 import functools
 import http
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -63,9 +64,31 @@ class Api(SmorestApi):
     DEFAULT_ERROR_RESPONSE_NAME = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.owned: dict[str, DocumentParts] = {}
+        self._owned: dict[str, DocumentParts] = {}
         self._documents: dict[frozenset[str], dict[str, Any]] = {}
+        self._undocumented: list[tuple[Any, str, Any, str | None]] = []
+        self._documenting = False
+        self._lock = threading.RLock()
+        self._spec: Any = None
         super().__init__(*args, **kwargs)
+
+    @property
+    def spec(self) -> Any:
+        """The apispec document, the blueprints registered so far documented in it first."""
+        if self._undocumented:
+            self._document_registered()
+        return self._spec
+
+    @spec.setter
+    def spec(self, value: Any) -> None:
+        self._spec = value
+
+    @property
+    def owned(self) -> dict[str, DocumentParts]:
+        """What each plugin's API blueprints added to the document, by plugin name."""
+        if self._undocumented:
+            self._document_registered()
+        return self._owned
 
     def register_blueprint(self, blp: Any, *, parameters: Any = None, owner: str | None = None,
                            **options: Any) -> None:
@@ -74,11 +97,35 @@ class Api(SmorestApi):
         The prefix leaves the plain name (`customers`) to the staff UI's blueprint of the same
         area; the OpenAPI tag stays the plain name. `owner` names the plugin serving it: what
         the blueprint adds to the document is left out while that plugin is inactive.
+
+        The routes are registered at once; the blueprint is documented when the document is
+        first read (`spec`, `owned`, `document`), in the order of registration. Documenting is
+        most of the time it takes to build an app, and most apps (a CLI command, a worker, a
+        test's app) never serve the document.
         """
-        operations, schemas = self._operations(), set(self.spec.components.schemas)
         flask_name = options.setdefault("name", f"{API_BLUEPRINT_PREFIX}{blp.name}")
         self._app.extensions["flask-smorest"]["blp_name_to_api"][flask_name] = self
         self._app.register_blueprint(blp, **options)
+        with self._lock:
+            self._undocumented.append((blp, flask_name, parameters, owner))
+            self._documents.clear()
+
+    def _document_registered(self) -> None:
+        """Document the blueprints registered since the document was last read (once, under a lock)."""
+        with self._lock:
+            if self._documenting:  # the same thread, reading `spec` while documenting
+                return
+            self._documenting = True
+            try:
+                while self._undocumented:
+                    self._document_blueprint(*self._undocumented[0])
+                    self._undocumented.pop(0)
+            finally:
+                self._documenting = False
+
+    def _document_blueprint(self, blp: Any, flask_name: str, parameters: Any, owner: str | None) -> None:
+        """Add one registered blueprint's operations, schemas and tag to the document."""
+        operations, schemas = self._operations(), set(self.spec.components.schemas)
         blp.register_views_in_doc(self, self._app, self.spec, name=flask_name, parameters=parameters)
         for path_operations in self.spec._paths.values():  # apispec keeps no public way to retag
             for operation in path_operations.values():
@@ -86,11 +133,10 @@ class Api(SmorestApi):
                     operation["tags"] = [blp.name]
         self.spec.tag({"name": blp.name, "description": blp.description})
         if owner is not None:
-            parts = self.owned.setdefault(owner, DocumentParts())
+            parts = self._owned.setdefault(owner, DocumentParts())
             parts.operations |= self._operations() - operations
             parts.schemas |= set(self.spec.components.schemas) - schemas
             parts.tags.add(blp.name)
-        self._documents.clear()
 
     def _operations(self) -> set[tuple[str, str]]:
         return {(path, method) for path, operations in self.spec._paths.items()
@@ -102,11 +148,12 @@ class Api(SmorestApi):
         Their operations go, then paths left without one, their tags no remaining operation
         uses, and their component schemas nothing left refers to. Made once per set.
         """
-        key = frozenset(hidden) & frozenset(self.owned)
-        document = self._documents.get(key)
-        if document is None:
-            document = self._documents[key] = self._without(key)
-        return document
+        with self._lock:
+            key = frozenset(hidden) & frozenset(self.owned)
+            document = self._documents.get(key)
+            if document is None:
+                document = self._documents[key] = self._without(key)
+            return document
 
     def _without(self, hidden: frozenset[str]) -> dict[str, Any]:
         document: dict[str, Any] = copy.deepcopy(self.spec.to_dict())  # to_dict hands out apispec's own dicts

@@ -43,10 +43,30 @@ def has_migrations(plugin: InstalledPlugin) -> bool:
     return bool(folder and folder.is_dir() and any(folder.glob("*.py")))
 
 
+_heads: dict[tuple[str, tuple[tuple[str, int, int], ...]], frozenset[str]] = {}
+
+
+def script_heads(config: Config) -> frozenset[str]:
+    """The head revisions of a branch's migration scripts.
+
+    Alembic reads and imports every script of the branch to know its heads: remembered per
+    process for as long as no file of the branch's folder changes (its names, sizes and
+    modification times are the key), so building another app in the same process (a test's,
+    a job's) does not read them again.
+    """
+    folder = Path(config.get_main_option("version_locations") or "")
+    files = tuple(sorted((f.name, (st := f.stat()).st_size, st.st_mtime_ns) for f in folder.glob("*.py"))) \
+        if folder.is_dir() else ()
+    key = (str(folder), files)
+    heads = _heads.get(key)
+    if heads is None:
+        heads = _heads[key] = frozenset(ScriptDirectory.from_config(config).get_heads())
+    return heads
+
+
 def _at_head(connection: Connection, config: Config) -> bool:
-    script = ScriptDirectory.from_config(config)
     context = MigrationContext.configure(connection, opts={"version_table": config.attributes["version_table"]})
-    return set(context.get_current_heads()) == set(script.get_heads())
+    return set(context.get_current_heads()) == script_heads(config)
 
 
 def applied_heads(engine: Engine, installed: dict[str, InstalledPlugin]) -> dict[str, bool]:

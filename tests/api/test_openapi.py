@@ -120,3 +120,25 @@ def test_request_bodies_are_required_json_objects(spec, subtests):
 def test_document_is_valid_against_the_openapi_3_1_schema(spec):
     import openapi_spec_validator as validator
     validator.validate(spec)
+
+
+def test_two_first_reads_at_once_both_get_the_whole_document(app):
+    """The blueprints are documented when the document is first read: two requests reading it
+    at the same time on a new app both wait for the whole of it (not a half-documented one)."""
+    import threading
+
+    barrier, bodies = threading.Barrier(2, timeout=30), []
+
+    def read() -> None:
+        client = app.test_client()
+        barrier.wait()
+        bodies.append(client.get("/api/v1/openapi.json").get_json())
+
+    threads = [threading.Thread(target=read) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    whole = app.test_client().get("/api/v1/openapi.json").get_json()
+    assert len(bodies) == 2 and bodies[0] == bodies[1] == whole
+    assert "/api/v1/customers" in whole["paths"]

@@ -29,15 +29,20 @@ NOW = dt.datetime(2026, 6, 1, 9, 30, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def loaded(in_app, db_session, make_customer, make_user):
-    """The demo loaded on 12 customers and two sales reps."""
-    make_user(email="rep1@example.com")
-    make_user(email="rep2@example.com")
-    for n in range(12):
-        make_customer(given_name=f"Demo{n}")
-    counts = load_sales_demo(seed=7, now=NOW)
-    db_session.commit()
-    return counts
+def loaded(in_app, db_session, make_customer, make_user, payvand_seed):
+    """The demo loaded on 12 customers and two sales reps: built once per module, each test
+    gets its own copy (`payvand_seed`)."""
+
+    def build():
+        make_user(email="rep1@example.com")
+        make_user(email="rep2@example.com")
+        for n in range(12):
+            make_customer(given_name=f"Demo{n}")
+        counts = load_sales_demo(seed=7, now=NOW)
+        db_session.commit()
+        return counts
+
+    return payvand_seed("sales demo", build)
 
 
 def _count(db_session, model, *where) -> int:

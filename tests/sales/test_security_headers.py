@@ -20,24 +20,31 @@ MODELS = {"deal_id": Deal, "quote_id": Quote, "order_id": Order, "invoice_id": I
 
 
 @pytest.fixture
-def demo_ids(in_app, db_session, make_customer, make_user) -> dict[str, int]:
-    """The sales demo on a few customers; the first id of each kind of row."""
-    make_user(email="rep1@example.com")
-    customers = [make_customer(given_name=f"Demo{n}") for n in range(4)]
-    load_sales_demo(seed=3, now=NOW)
-    db_session.commit()
-    ids = {name: db_session.scalar(sa.select(sa.func.min(model.id))) for name, model in MODELS.items()}
-    return {**ids, "customer_id": customers[0].id}
+def demo_ids(app, db_session, make_customer, make_user, payvand_seed) -> dict[str, int]:
+    """The sales demo on a few customers; the first id of each kind of row. Built once per module,
+    each test gets its own copy (`payvand_seed`, so asked for before `walk_pages` and `web` log in;
+    the app context is pushed only while building, not around the test's requests)."""
+
+    def build() -> dict[str, int]:
+        with app.app_context():
+            make_user(email="rep1@example.com")
+            customers = [make_customer(given_name=f"Demo{n}") for n in range(4)]
+            load_sales_demo(seed=3, now=NOW)
+            db_session.commit()
+            ids = {name: db_session.scalar(sa.select(sa.func.min(model.id))) for name, model in MODELS.items()}
+        return {**ids, "customer_id": customers[0].id}
+
+    return payvand_seed("sales demo", build)
 
 
-def test_every_sales_page_carries_the_security_headers_in_both_languages(walk_pages, web, demo_ids):
+def test_every_sales_page_carries_the_security_headers_in_both_languages(demo_ids, walk_pages, web):
     walked = walk_pages(values=demo_ids, prefix="/sales")
     assert len(walked) >= 30 and [w for w in walked if w[1] >= 400] == []
     assert web.post("/account/locale", {"locale": "en", "next": "/"}).status_code == 302
     assert len(walk_pages(values=demo_ids, prefix="/sales")) == len(walked)
 
 
-def test_the_sales_api_is_nosniff_and_never_stored(walk_pages, demo_ids):
+def test_the_sales_api_is_nosniff_and_never_stored(demo_ids, walk_pages):
     walked = walk_pages(values=demo_ids, prefix="/api/v1/sales")
     assert len(walked) >= 10
 
