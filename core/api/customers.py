@@ -232,8 +232,6 @@ class CustomerItem(MethodView):
         """
         data = load_json(customer_in_schema(partial=True))
         customer = get_or_404(customer_id)
-        if customer.merged_into_id is not None or customer.erased_at is not None:
-            raise ApiError(409, "A merged or erased customer cannot be changed.", code="customer_inactive")
         _check_owner(data)
         session = current_session()
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -55,6 +55,52 @@ class InvalidChange(ValueError):
     def __init__(self, fields: dict[str, list[str]]) -> None:
         super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items()))
         self.fields = fields
+
+
+class CustomerInactive(Exception):
+    """A merged-away or erased customer cannot be changed, nor have anything recorded on it.
+
+    Every door (API, pages, CLI, SDK, import) gets this same error from the services; the API
+    answers 409 `customer_inactive`, the pages a 409 or a form error. `merged_into_id` names
+    the customer it was merged into (None when erased).
+    """
+
+    code = "customer_inactive"
+
+    def __init__(self, customer_id: int, merged_into_id: int | None) -> None:
+        self.customer_id = customer_id
+        self.merged_into_id = merged_into_id
+        self.erased = merged_into_id is None
+        super().__init__(f"Customer {customer_id} is erased." if self.erased
+                         else f"Customer {customer_id} was merged into {merged_into_id}.")
+
+
+def is_active(customer: Any) -> bool:
+    """False when `customer` (any object with `merged_into_id` and `erased_at`: an entity, a
+    view or a row) was merged away or erased, so it can no longer be changed."""
+    return customer.merged_into_id is None and customer.erased_at is None
+
+
+def check_active(customer: Any) -> None:
+    """Raise CustomerInactive when `customer` was merged away or erased (see `is_active`)."""
+    if not is_active(customer):
+        raise CustomerInactive(customer.id, customer.merged_into_id)
+
+
+_STATES = sa.select(Customer.__table__.c.id, Customer.__table__.c.merged_into_id, Customer.__table__.c.erased_at).where(
+    Customer.__table__.c.id.in_(sa.bindparam("ids", expanding=True)),
+    sa.or_(Customer.__table__.c.merged_into_id.is_not(None), Customer.__table__.c.erased_at.is_not(None)))
+
+
+def check_active_ids(session: Session, customer_ids: Iterable[int]) -> None:
+    """Raise CustomerInactive for the first (lowest id) of these customers that was merged
+    away or erased; one primary-key query. Unknown ids are left to the foreign key."""
+    ids = sorted({int(i) for i in customer_ids if 0 < int(i) <= MAX_ID})
+    for start in range(0, len(ids), 1000):
+        row = session.connection().execute(
+            _STATES.order_by(Customer.__table__.c.id).limit(1), {"ids": ids[start:start + 1000]}).first()
+        if row is not None:
+            check_active(row)
 
 
 class StaleVersion(Exception):
@@ -200,8 +246,10 @@ def update_customer(
     Raises StaleVersion when `expected_version` is given and the row has moved on; the
     version column also guards concurrent writers at the database (UPDATE ... WHERE version,
     raising SQLAlchemy's StaleDataError). Raises InvalidChange when the result would have no
-    name; the caller rolls the session back after either.
+    name, and CustomerInactive when the customer was merged away or erased; the caller rolls
+    the session back after any of them.
     """
+    check_active(customer)
     if expected_version is not None and expected_version != customer.version:
         raise StaleVersion(customer.version)
     before = snapshot(customer)

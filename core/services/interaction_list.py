@@ -9,7 +9,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
 
+from payvand.core.actor import Actor
 from payvand.core.listing import Column, Filter, ListContext, ListSpec, Sort, SortKey
 from payvand.core.models import Interaction, User
 
@@ -46,3 +48,10 @@ INTERACTIONS = ListSpec(
 )
 #: The query arguments of a timeline (API and page).
 InteractionListArgs = INTERACTIONS.args_schema("InteractionListArgs")
+
+
+def timeline_entry(session: Session, customer_id: int, interaction_id: int, actor: Actor | None) -> Any:
+    """One entry of a customer's timeline as INTERACTIONS lists it (the same columns), or None;
+    e.g. the row just logged, shown by the 360 page without reloading the timeline."""
+    statement = INTERACTIONS.select({}, INTERACTIONS.context(session, actor, customer_id=customer_id))
+    return session.connection().execute(statement.where(_I.id == interaction_id)).first()

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from payvand.core import events
 from payvand.core.db import utcnow
 from payvand.core.models import Direction, Interaction
+from payvand.core.services.customers import check_active_ids
 
 KIND_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*$")
 Source = tuple[str, Any] | str | None
@@ -108,7 +109,11 @@ def build_interaction(
 
 
 def record(session: Session, values: dict[str, Any]) -> Interaction:
-    """Insert one interaction built by `build_interaction`; queue its event."""
+    """Insert one interaction built by `build_interaction`; queue its event.
+
+    Raises CustomerInactive (nothing inserted) when the customer was merged away or erased.
+    """
+    check_active_ids(session, [values["customer_id"]])
     interaction = Interaction(**values)
     session.add(interaction)
     session.flush()
@@ -117,9 +122,13 @@ def record(session: Session, values: dict[str, Any]) -> Interaction:
 
 
 def record_many(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Bulk-insert interactions built by `build_interaction`; one event for the whole batch."""
+    """Bulk-insert interactions built by `build_interaction`; one event for the whole batch.
+
+    Raises CustomerInactive (nothing inserted) when any of the customers was merged away or erased.
+    """
     if not rows:
         return []
+    check_active_ids(session, (row["customer_id"] for row in rows))
     # A Core insert on the table: the ORM bulk path splits the rows into a batch per run of
     # identical None-columns (e.g. value set or not) and re-splices RETURNING quadratically.
     table = Interaction.__table__

@@ -238,7 +238,7 @@ def _edit_values(customer: Any) -> dict[str, Any]:
 def edit(customer_id: int) -> Any:
     """Change a customer; a write based on an old version is refused with a message (409)."""
     customer = _customer_or_404(customer_id)
-    if customer.merged_into_id is not None or customer.erased_at is not None:
+    if not service.is_active(customer):
         flash(_("A merged or erased customer cannot be changed."), "warning")
         return redirect(url_for("customer.view", customer_id=customer_id))
     if request.method == "GET":
@@ -261,6 +261,8 @@ def edit(customer_id: int) -> Any:
 
 #: The key `_save` gives its message under when someone else changed the customer first.
 STALE_KEY = "_stale"
+#: Where `_save` puts the service's refusal of a merged or erased customer (a form-wide error).
+INACTIVE_KEY = "_form"
 
 
 def _save(customer: Any, data: dict[str, Any], expected_version: int | None = None) -> dict[str, list[str]]:
@@ -276,6 +278,9 @@ def _save(customer: Any, data: dict[str, Any], expected_version: int | None = No
     except (service.StaleVersion, sa.orm.exc.StaleDataError):
         session.rollback()
         return {STALE_KEY: [_("The customer was changed by someone else; reload and try again.")]}
+    except service.CustomerInactive:
+        session.rollback()
+        return {INACTIVE_KEY: [_("A merged or erased customer cannot be changed.")]}
     return {}
 
 
@@ -305,8 +310,6 @@ def tags(customer_id: int) -> Any:
         errors["tag"] = [_("Choose add or remove.")]
     elif not tag:
         errors["tag"] = [_("Give a tag.")]
-    elif customer.merged_into_id is not None or customer.erased_at is not None:
-        errors["tag"] = [_("A merged or erased customer cannot be changed.")]
     else:
         result = validate(customer_in_schema(partial=True), {"tags": wanted})
         errors = {"tag": [m for messages in result.errors.values() for m in messages]} if result.errors else {}
@@ -368,8 +371,6 @@ def consent(customer_id: int) -> Any:
     result = validate(customer_in_schema(partial=True), {"consents": [{k: v for k, v in decision.items() if v is not None}]})
     errors = {name.removeprefix("consents."): messages for name, messages in result.errors.items()}
     form = FormResult(values=shown, errors=errors)
-    if not errors and (customer.merged_into_id is not None or customer.erased_at is not None):
-        form.errors = {"_form": [_("A merged or erased customer cannot be changed.")]}
     if form.errors:
         return _consent_page(customer, form, 422)
     refused = _save(customer, result.data)
