@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, immediateload, selectinload
+from sqlalchemy.orm import Session, immediateload
 
 from payvand.core import audit, events
 from payvand.core.actor import Actor
@@ -28,17 +28,10 @@ SCALAR_FIELDS = (
     "preferred_channel", "lifecycle_stage", "owner_id",
 )
 
-LOAD_ALL = (
-    selectinload(Customer.emails),
-    selectinload(Customer.phones),
-    selectinload(Customer.addresses),
-    selectinload(Customer.tags),
-    selectinload(Customer.consents),
-)
-
 #: The same children for one customer: one plain query per collection as the row loads.
 #: For a single parent this costs about half of `selectinload`'s machinery (see
-#: benchmarks/read_paths.py); lists of customers keep LOAD_ALL (one query per collection).
+#: benchmarks/read_paths.py); the customers event hooks receive are loaded with `selectinload`
+#: (one query per collection, see `payvand.core.events`).
 LOAD_ONE = tuple(
     immediateload(relation)
     for relation in (Customer.emails, Customer.phones, Customer.addresses, Customer.tags, Customer.consents)
@@ -301,12 +294,6 @@ def delete_customer(session: Session, customer: Customer, actor: Actor) -> list[
     session.flush()
     events.emit(session, "payvand_customer_deleted", ids)
     return ids
-
-
-def load_customers(session: Session, ids: Sequence[int]) -> list[Customer]:
-    """Load customers by id with their children, in the order given (missing ones skipped)."""
-    rows = {c.id: c for c in session.scalars(sa.select(Customer).where(Customer.id.in_(ids)).options(*LOAD_ALL))}
-    return [rows[i] for i in ids if i in rows]
 
 
 # --------------------------------------------------------------------------- read views

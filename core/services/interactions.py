@@ -135,9 +135,3 @@ def record_many(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
     ids = list(session.scalars(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows)))  # type: ignore[arg-type]
     events.emit(session, "payvand_interaction_recorded", ids)
     return ids
-
-
-def load_interactions(session: Session, ids: Sequence[int]) -> list[Interaction]:
-    """Load interactions by id, in the order given."""
-    rows = {i.id: i for i in session.scalars(sa.select(Interaction).where(Interaction.id.in_(ids)))}
-    return [rows[i] for i in ids if i in rows]
