@@ -97,6 +97,12 @@ class RuleError(UserError):
         self.params = params
 
 
+def user_label(session: Session, user_id: int) -> str | None:
+    """How a user is named on pages (their name, else their email), or None for no such user."""
+    row = session.connection().execute(sa.select(User.name, User.email).where(User.id == user_id)).first()
+    return (row.name or row.email) if row else None
+
+
 def is_personal_role(name: str) -> bool:
     """True for the personal roles (`user:<id>`) that hold a user's direct permissions."""
     return name.startswith(PERSONAL_ROLE_PREFIX)

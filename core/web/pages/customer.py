@@ -13,7 +13,6 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
@@ -21,13 +20,14 @@ from marshmallow import ValidationError
 from payvand.core import locale_format
 from payvand.core import permissions as perm
 from payvand.core import settings as core_settings
-from payvand.core.db import current_session, utcnow
+from payvand.core.db import current_session
 from payvand.core.listing import BadCursor
-from payvand.core.models import Customer, Direction, Interaction, User
+from payvand.core.models import Direction
 from payvand.core.schemas import InteractionIn
 from payvand.core.services import customers as customer_service
 from payvand.core.services import interactions as interaction_service
-from payvand.core.services.interaction_list import INTERACTIONS, InteractionListArgs, timeline_entry
+from payvand.core.services import users as user_service
+from payvand.core.services.interaction_list import INTERACTIONS, InteractionListArgs, timeline_entry, timeline_figures
 from payvand.core.web import labels
 from payvand.core.web.access import staff_required, staff_user
 from payvand.core.web.forms import FormResult, flatten_errors, form_values, read_numbers
@@ -51,61 +51,9 @@ _SCHEMA_TO_FORM = {"kind": "type", "payload": "details", "currency": "value"}
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _DETAILS_MAX = 5000
 
-_I = Interaction.__table__.c
-_U = User.__table__.c
-_C = Customer.__table__.c
-_FIGURES: dict[int, sa.Select[Any]] = {}
-
-
-def _figures_statement(cap: int) -> sa.Select[Any]:
-    """Key figures in ONE statement (built once per cap): per (channel, kind) over the latest
-    `cap` + 1 rows, plus the first interaction's date (a MIN on the index: one probe)."""
-    found = _FIGURES.get(cap)
-    if found is None:
-        customer_id: sa.BindParameter[Any] = sa.bindparam("customer_id")
-        latest = (
-            sa.select(_I.channel, _I.kind, _I.occurred_at)
-            .where(_I.customer_id == customer_id)
-            .order_by(_I.occurred_at.desc(), _I.id.desc())
-            .limit(cap + 1)
-            .subquery("latest")
-        )
-        first = sa.select(sa.func.min(_I.occurred_at)).where(_I.customer_id == customer_id).scalar_subquery()
-        found = _FIGURES[cap] = (
-            sa.select(
-                latest.c.channel, latest.c.kind,
-                sa.func.count().label("n"),
-                sa.func.max(latest.c.occurred_at).label("last"),
-                sa.func.sum(sa.case((latest.c.occurred_at >= sa.bindparam("since", type_=_I.occurred_at.type), 1),
-                                    else_=0)).label("recent"),
-                first.label("first"),
-            )
-            .group_by(latest.c.channel, latest.c.kind)
-        )
-    return found
-
-
 def key_figures(customer_id: int) -> dict[str, Any]:
     """Counts and dates of the customer's interactions (one query, bounded by FIGURES_CAP)."""
-    since = utcnow() - dt.timedelta(days=RECENT_DAYS)
-    rows = current_session().connection().execute(
-        _figures_statement(FIGURES_CAP), {"customer_id": customer_id, "since": since}).all()
-    by_channel: dict[str, int] = {}
-    kinds: set[str] = set()
-    total = recent = 0
-    first = last = None
-    for row in rows:
-        by_channel[row.channel] = by_channel.get(row.channel, 0) + row.n
-        kinds.add(row.kind)
-        total += row.n
-        recent += int(row.recent or 0)
-        first = first or row.first
-        last = row.last if last is None or (row.last is not None and row.last > last) else last
-    return {
-        "total": min(total, FIGURES_CAP), "capped": total > FIGURES_CAP, "first": first, "last": last,
-        "recent": recent, "recent_days": RECENT_DAYS,
-        "by_channel": sorted(by_channel.items(), key=lambda item: (-item[1], item[0])), "kinds": sorted(kinds),
-    }
+    return timeline_figures(current_session(), customer_id, cap=FIGURES_CAP, recent_days=RECENT_DAYS)
 
 
 # --------------------------------------------------------------------------- timeline
@@ -169,10 +117,7 @@ def kind_label(kind: str) -> str:
 
 
 def _owner_name(owner_id: int | None) -> str | None:
-    if owner_id is None:
-        return None
-    row = current_session().connection().execute(sa.select(_U.name, _U.email).where(_U.id == owner_id)).first()
-    return (row.name or row.email) if row else None
+    return None if owner_id is None else user_service.user_label(current_session(), owner_id)
 
 
 def parse_when(text: str, locale: str, tz: str) -> dt.datetime:
