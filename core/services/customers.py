@@ -268,6 +268,13 @@ def update_customer(
     return changes
 
 
+def consent_history(session: Session, customer_id: int) -> list[CustomerConsent]:
+    """Every consent decision of the customer, newest first."""
+    return list(session.scalars(
+        sa.select(CustomerConsent).where(CustomerConsent.customer_id == customer_id)
+        .order_by(CustomerConsent.recorded_at.desc(), CustomerConsent.id.desc())))
+
+
 def merged_into_ids(session: Session, customer_id: int) -> list[int]:
     """Ids of the customers merged into `customer_id`, directly or through other merges."""
     found: list[int] = []

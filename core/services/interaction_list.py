@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from payvand.core.actor import Actor
 from payvand.core.db import utcnow
 from payvand.core.listing import Column, Filter, ListContext, ListSpec, Sort, SortKey
-from payvand.core.models import Interaction, User
+from payvand.core.models import Customer, Interaction, User
 
 _I = Interaction.__table__.c
 _U = User.__table__.c
@@ -114,3 +114,14 @@ def timeline_figures(session: Session, customer_id: int, *, cap: int, recent_day
         "recent": recent, "recent_days": recent_days,
         "by_channel": sorted(by_channel.items(), key=lambda item: (-item[1], item[0])), "kinds": sorted(kinds),
     }
+
+
+def recent_interactions(session: Session, limit: int) -> list[Any]:
+    """The interactions recorded last, by id (indexed), with their customer's id and name."""
+    return list(session.execute(
+        sa.select(_I.id, _I.kind, _I.channel, _I.summary, _I.payload, _I.occurred_at,
+                  Customer.id.label("customer_id"), Customer.display_name)
+        .join(Customer, Customer.id == _I.customer_id)
+        .order_by(_I.id.desc())
+        .limit(limit)
+    ).all())

@@ -103,6 +103,11 @@ def user_label(session: Session, user_id: int) -> str | None:
     return (row.name or row.email) if row else None
 
 
+def set_locale(session: Session, user_id: int, locale: str) -> None:
+    """Remember the user's language on their account (the caller commits)."""
+    session.execute(sa.update(User).where(User.id == user_id).values(locale=locale))
+
+
 def is_personal_role(name: str) -> bool:
     """True for the personal roles (`user:<id>`) that hold a user's direct permissions."""
     return name.startswith(PERSONAL_ROLE_PREFIX)

@@ -20,9 +20,10 @@ from payvand.core.api.customers import customer_in_schema
 from payvand.core.db import current_session
 from payvand.core.listing import list_view
 from payvand.core.locale_format import isolate
-from payvand.core.models import CustomerConsent, CustomerKind, LifecycleStage, User
+from payvand.core.models import CustomerConsent, CustomerKind, LifecycleStage
 from payvand.core.normalize import fold, looks_like_email, looks_like_phone
 from payvand.core.services import customers as service
+from payvand.core.services import staff
 from payvand.core.services.customer_list import CUSTOMERS, CustomerListArgs
 from payvand.core.settings import phone_region
 from payvand.core.web import labels
@@ -51,10 +52,7 @@ ATTR_PREFIX = "attr."
 
 def _owners() -> list[tuple[int, str]]:
     """Active users as (id, label) pairs, for the owner selects (one query)."""
-    rows = current_session().execute(
-        sa.select(User.id, User.name, User.email).where(User.is_active.is_(True))
-        .order_by(User.name, User.id).limit(OWNER_LIMIT)
-    ).all()
+    rows = staff.user_choices(current_session(), limit=OWNER_LIMIT)
     return [(row.id, row.name or row.email) for row in rows]
 
 
@@ -162,7 +160,7 @@ def _read_form(*, editing: bool) -> FormResult:
             errors.setdefault(name, []).extend(messages)
     owner_id = result.data.get("owner_id")
     if owner_id is not None and "owner_id" not in errors:
-        user = current_session().get(User, owner_id)
+        user = staff.get_user(current_session(), owner_id)
         if user is None or not user.is_active:
             errors["owner_id"] = [_("Choose an active user.")]
     result.errors = errors
@@ -333,10 +331,7 @@ def tags(customer_id: int) -> Any:
 
 
 def _history(customer_id: int) -> list[CustomerConsent]:
-    return list(current_session().scalars(
-        sa.select(CustomerConsent).where(CustomerConsent.customer_id == customer_id)
-        .order_by(CustomerConsent.recorded_at.desc(), CustomerConsent.id.desc())
-    ))
+    return service.consent_history(current_session(), customer_id)
 
 
 def _consent_page(customer: Any, form: FormResult, status: int = 200) -> Any:
