@@ -71,7 +71,7 @@ def last_logins(session: Session, user_ids: Sequence[int]) -> dict[int, dt.datet
         return {}
     rows = session.execute(sa.select(WebSession.user_id, sa.func.max(WebSession.created_at))
                            .where(WebSession.user_id.in_(list(user_ids))).group_by(WebSession.user_id))
-    return {user_id: at for user_id, at in rows.all()}
+    return {user_id: at for user_id, at in rows.all() if user_id is not None}  # never None: user_id IN (...)
 
 
 def live_token_count(session: Session, user_id: int) -> int:

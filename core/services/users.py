@@ -103,8 +103,10 @@ def user_label(session: Session, user_id: int) -> str | None:
     return (row.name or row.email) if row else None
 
 
-def set_locale(session: Session, user_id: int, locale: str) -> None:
-    """Remember the user's language on their account (the caller commits)."""
+def set_locale(session: Session, user_id: int | None, locale: str) -> None:
+    """Remember the user's language on their account (the caller commits); no user id, no change."""
+    if user_id is None:
+        return
     session.execute(sa.update(User).where(User.id == user_id).values(locale=locale))
 
 
