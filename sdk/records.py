@@ -153,19 +153,20 @@ def record_interaction(
     return record(current_session(), values)
 
 
-def record_interactions(items: list[dict[str, Any]]) -> list[int]:
+def record_interactions(items: list[dict[str, Any]], *, skip_inactive: bool = False) -> list[int]:
     """Record many timeline events at once (one INSERT, one `payvand_interaction_recorded` event).
 
     Each item holds `record_interaction`'s arguments by name (`customer_id`, `kind`, `channel`,
     `summary`, `value`, `currency`, `payload`, `source`, `direction`, ...); returns the new ids.
     For set-based jobs (e.g. expiring quotes) that would otherwise record one row at a time.
-    Raises CustomerInactive (nothing recorded) when any of the customers was merged or erased.
+    Raises CustomerInactive (nothing recorded) when any of the customers was merged or erased;
+    with `skip_inactive=True` those customers' items are left out instead (a nightly job).
     """
     from payvand.core.services.interactions import record_many
 
     channels = _context.known_channels()
     rows = [build_interaction(channels=channels, **item) for item in items]
-    return record_many(current_session(), rows)
+    return record_many(current_session(), rows, skip_inactive=skip_inactive)
 
 
 def create_customer(data: dict[str, Any], *, source: str = "plugin") -> Customer:

@@ -88,6 +88,15 @@ def test_the_sdk_refuses_record_interaction_and_record_interactions(app, runtime
     assert interactions_of(runtime, inactive.id) == 0
 
 
+def test_a_batch_job_may_skip_inactive_customers_instead(app, runtime, inactive, make_customer):
+    live = make_customer()
+    items = [{"customer_id": i, "kind": "sdktest.ping", "channel": "web", "summary": "bulk"} for i in (inactive.id, live.id)]
+    with app.app_context(), sdk.transaction():
+        assert len(sdk.record_interactions(items, skip_inactive=True)) == 1
+        assert sdk.record_interactions(items[:1], skip_inactive=True) == []
+    assert (interactions_of(runtime, inactive.id), interactions_of(runtime, live.id)) == (0, 1)
+
+
 def test_the_api_answers_409_customer_inactive(api, inactive, runtime):
     patched = api.patch(f"customers/{inactive.id}", json={"family_name": "Changed"})
     logged = api.post(f"customers/{inactive.id}/interactions", json={"kind": "core.note", "channel": "phone"})

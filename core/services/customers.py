@@ -85,15 +85,23 @@ _STATES = sa.select(Customer.__table__.c.id, Customer.__table__.c.merged_into_id
     sa.or_(Customer.__table__.c.merged_into_id.is_not(None), Customer.__table__.c.erased_at.is_not(None)))
 
 
+def inactive_customers(session: Session, customer_ids: Iterable[int]) -> dict[int, CustomerInactive]:
+    """Which of these customers were merged away or erased, each with the error a change of it
+    raises; one primary-key query per thousand ids. Unknown ids are left to the foreign key."""
+    ids = sorted({int(i) for i in customer_ids if 0 < int(i) <= MAX_ID})
+    found: dict[int, CustomerInactive] = {}
+    for start in range(0, len(ids), 1000):
+        for row in session.connection().execute(_STATES, {"ids": ids[start:start + 1000]}):
+            found[row.id] = CustomerInactive(row.id, row.merged_into_id)
+    return found
+
+
 def check_active_ids(session: Session, customer_ids: Iterable[int]) -> None:
     """Raise CustomerInactive for the first (lowest id) of these customers that was merged
-    away or erased; one primary-key query. Unknown ids are left to the foreign key."""
-    ids = sorted({int(i) for i in customer_ids if 0 < int(i) <= MAX_ID})
-    for start in range(0, len(ids), 1000):
-        row = session.connection().execute(
-            _STATES.order_by(Customer.__table__.c.id).limit(1), {"ids": ids[start:start + 1000]}).first()
-        if row is not None:
-            check_active(row)
+    away or erased."""
+    found = inactive_customers(session, customer_ids)
+    if found:
+        raise found[min(found)]
 
 
 class StaleVersion(Exception):

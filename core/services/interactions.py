@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from payvand.core import events
 from payvand.core.db import utcnow
 from payvand.core.models import Direction, Interaction
-from payvand.core.services.customers import check_active_ids
+from payvand.core.services.customers import check_active_ids, inactive_customers
 
 KIND_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*$")
 Source = tuple[str, Any] | str | None
@@ -121,14 +121,22 @@ def record(session: Session, values: dict[str, Any]) -> Interaction:
     return interaction
 
 
-def record_many(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+def record_many(session: Session, rows: Sequence[dict[str, Any]], *, skip_inactive: bool = False) -> list[int]:
     """Bulk-insert interactions built by `build_interaction`; one event for the whole batch.
 
-    Raises CustomerInactive (nothing inserted) when any of the customers was merged away or erased.
+    Raises CustomerInactive (nothing inserted) when any of the customers was merged away or
+    erased; with `skip_inactive` the rows of those customers are left out instead (for a batch
+    job whose other rows must still be recorded).
     """
     if not rows:
         return []
-    check_active_ids(session, (row["customer_id"] for row in rows))
+    if skip_inactive:
+        inactive = inactive_customers(session, (row["customer_id"] for row in rows))
+        rows = [row for row in rows if row["customer_id"] not in inactive]
+        if not rows:
+            return []
+    else:
+        check_active_ids(session, (row["customer_id"] for row in rows))
     # A Core insert on the table: the ORM bulk path splits the rows into a batch per run of
     # identical None-columns (e.g. value set or not) and re-splices RETURNING quadratically.
     table = Interaction.__table__
