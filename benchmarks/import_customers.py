@@ -23,7 +23,11 @@ it (the collector paused for its own process, `payvand.core.cli.bulk.paused_gc`)
 `import_cpu_over_cli_cpu` is what leaving the collector alone costs in CPU time.
 
 On PostgreSQL (`--database-url postgresql+psycopg://...`; the database's `public` schema is
-emptied and migrated for each round) there is no raw baseline: it prints the import's rows/s.
+emptied and migrated for each round) the baseline is psycopg's `COPY` of exactly the rows the
+import wrote (every customer table, read back with their ids) into a freshly migrated schema —
+the same tables, indexes and connection settings — measured twice: committed every `--batch`
+rows as the importer commits (`baseline_copy_rows_per_s`, `ratio`) and in one transaction
+(`baseline_copy_one_transaction_rows_per_s`); the import's goal is a ratio of at least 0.6.
 `--parallel N` runs N imports of the same file at once (N processes): `import_rows_per_s` is
 then all the rows read by all of them per second of wall time, and `customers` /
 `emails_on_two_customers` show whether each person was created once.
@@ -471,6 +475,50 @@ def postgres_round(url: str, csv_path: Path, batch: int, parallel: int) -> dict[
     return {"seconds": seconds, "imports": results, **postgres_counts(url)}
 
 
+#: The tables an import writes, parents first (the COPY baseline loads them in this order).
+IMPORT_TABLES = ("core_customer", "core_customer_email", "core_customer_phone", "core_customer_tag",
+                 "core_customer_consent")
+
+
+def dump_import_rows(url: str) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
+    """Every row the import wrote, per table: (columns, rows in text form), read with COPY TO."""
+    import psycopg
+
+    dumped: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = {}
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+        for table in IMPORT_TABLES:
+            columns = [row[0] for row in connection.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = %s ORDER BY ordinal_position",
+                (table,))]
+            with connection.cursor() as cursor, cursor.copy(f"COPY {table} TO STDOUT") as copy:
+                dumped[table] = (columns, list(copy.rows()))
+    return dumped
+
+
+def copy_baseline(url: str, dumped: dict[str, tuple[list[str], list[tuple[Any, ...]]]], batch: int | None) -> float:
+    """Seconds to COPY `dumped` into a freshly migrated schema, committing every `batch` customers (None: once)."""
+    import psycopg
+
+    reset_postgres(url)
+    customers = dumped["core_customer"][1]
+    step = batch or max(len(customers), 1)
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+        started = time.perf_counter()
+        for begin in range(0, max(len(customers), 1), step):
+            ids = {row[0] for row in customers[begin:begin + step]}
+            with connection.transaction():
+                for table in IMPORT_TABLES:
+                    columns, rows = dumped[table]
+                    key = 0 if table == "core_customer" else columns.index("customer_id")
+                    with connection.cursor() as cursor, cursor.copy(
+                            f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                        for row in rows:
+                            if row[key] in ids:
+                                copy.write_row(row)
+        seconds = time.perf_counter() - started
+    return seconds
+
+
 def main_postgres(args: argparse.Namespace) -> None:
     """The PostgreSQL run: generate, import (`--parallel` at once) per round, print JSON."""
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="payvand-bench-"))
@@ -484,6 +532,18 @@ def main_postgres(args: argparse.Namespace) -> None:
         ]
         best = min(rounds, key=lambda r: r["seconds"])
         rows = args.rows * args.parallel
+        baseline: dict[str, Any] = {}
+        if args.parallel == 1:  # the rows of the last round, loaded raw the importer's way and in one go
+            dumped = dump_import_rows(args.database_url)
+            batched = min(copy_baseline(args.database_url, dumped, args.batch) for _ in range(args.repeat))
+            single = min(copy_baseline(args.database_url, dumped, None) for _ in range(args.repeat))
+            baseline = {"baseline_copy_rows_per_s": round(args.rows / batched),
+                        "baseline_copy_one_transaction_rows_per_s": round(args.rows / single),
+                        "ratio": round(batched / best["seconds"], 3),
+                        "ratio_vs_one_transaction": round(single / best["seconds"], 3),
+                        "baseline": "psycopg COPY of the rows the import wrote (ids included) into a freshly "
+                                    "migrated schema with the same indexes and connection settings, committed "
+                                    "every --batch customers (ratio) and once (ratio_vs_one_transaction)"}
         print(
             json.dumps(
                 {
@@ -492,6 +552,7 @@ def main_postgres(args: argparse.Namespace) -> None:
                     "parallel": args.parallel,
                     "import_rows_per_s": round(rows / best["seconds"]),
                     "import_seconds": round(best["seconds"], 2),
+                    **baseline,
                     "each_import_seconds": [round(r["seconds"], 2) for r in best["imports"]],
                     "import_cpu_seconds": [round(r["cpu_seconds"], 2) for r in best["imports"]],
                     "all_seconds": [round(r["seconds"], 1) for r in rounds],

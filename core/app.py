@@ -22,7 +22,8 @@ from payvand.core.config import build_config
 from payvand.core.plugin_routes import PluginRoutes, register_plugin_blueprints
 from payvand.core.plugins import PluginError
 from payvand.core.runtime import Runtime
-from payvand.core.web.errors import error_page, handle_ui_error
+from payvand.core.services.customers import CustomerInactive
+from payvand.core.web.errors import error_page, handle_ui_error, inactive_customer_text
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,13 @@ def _install_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Any:
         return from_api_error(exc)
+
+    @app.errorhandler(CustomerInactive)
+    def _customer_inactive(exc: CustomerInactive) -> Any:
+        # Raised by the services for any door (a core route, a plugin's route through the SDK).
+        if request.path.startswith("/api/"):
+            return error_response(409, exc.code, str(exc))
+        return error_page(409, inactive_customer_text(exc))
 
     @app.errorhandler(PluginError)
     def _plugin_error(exc: PluginError) -> Any:

@@ -1,7 +1,7 @@
 """Configuration: defaults, the instance folder and `PAYVAND_*` environment variables.
 
 The core declares its keys in `CORE_KEYS`; plugins declare theirs through `payvand_config_keys`
-and the Runtime reads them (`resolve_plugin_keys`). `payvand config` lists both.
+and the Runtime reads them (`payvand.core.plugins.resolve_plugin_keys`). `payvand config` lists both.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ _READ_ELSEWHERE = ("PAYVAND_INSTANCE", "PAYVAND_PLUGINS")
 _PARSERS: dict[type, Any] = {str: str, int: int, float: float, bool: _flag}
 
 #: Environment variables read as configuration, with how to parse them (the core's; the
-#: plugins' keys are read by the Runtime, see `resolve_plugin_keys`).
+#: plugins' keys are read by the Runtime, see `payvand.core.plugins.resolve_plugin_keys`).
 ENV_KEYS: dict[str, Any] = {key.name: _PARSERS[key.type] for key in CORE_KEYS if key.name not in _READ_ELSEWHERE}
 
 _KEY_NAME = re.compile(r"^PAYVAND_[A-Z0-9]+(?:_[A-Z0-9]+)*$")
@@ -125,45 +125,6 @@ def parse_config_value(key: ConfigKey, raw: Any) -> Any:
     except ValueError:
         kind = {int: "an integer", float: "a number"}.get(key.type, key.type.__name__)
         raise ValueError(f"{key.name}={raw!r} is not {kind}") from None
-
-
-def resolve_plugin_keys(config: dict[str, Any], installed: Mapping[str, Any]) -> dict[str, tuple[str, ConfigKey]]:
-    """Read the configuration keys every installed plugin declares into `config`; return them by name.
-
-    Each value comes from `config` (given to the app), else the environment, else the key's
-    default, parsed as its type. What goes wrong (a declaration, a clash with another plugin's
-    key, a value that does not parse) is put on the plugin's `config_problems`: the plugin is
-    then not loaded, and `payvand plugins check` says why.
-    """
-    from payvand.core.plugins import _flatten, hook_functions, registration_problem
-
-    declared: dict[str, tuple[str, ConfigKey]] = {}
-    for name in sorted(installed):
-        plugin = installed[name]
-        plugin.config_problems = []
-        function = hook_functions(plugin.obj).get("payvand_config_keys") if plugin.obj is not None else None
-        if function is None:
-            continue
-        try:
-            items = _flatten(function())
-        except Exception as exc:  # a broken plugin must not stop the others
-            plugin.config_problems.append(f"payvand_config_keys raised {type(exc).__name__}: {exc}")
-            continue
-        for item in items:
-            problem = registration_problem(name, "payvand_config_keys", item)
-            if problem is None and item.name in declared:
-                problem = f"payvand_config_keys: {item.name} is declared by plugin {declared[item.name][0]!r} already"
-            if problem is not None:
-                plugin.config_problems.append(problem)
-                continue
-            declared[item.name] = (name, item)
-            raw = config[item.name] if item.name in config else os.environ.get(item.name)
-            try:
-                config[item.name] = item.default if raw is None else parse_config_value(item, raw)
-            except ValueError as exc:
-                plugin.config_problems.append(f"configuration: {exc}")
-                config[item.name] = item.default
-    return declared
 
 
 def instance_path(explicit: str | os.PathLike[str] | None = None) -> Path:

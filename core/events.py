@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from payvand.core.contracts import Event, EventField, EventType
 from payvand.core.models import OutboxEvent
@@ -58,10 +58,18 @@ def _interaction_events(session: Session, payload: Mapping[str, Any]) -> list[di
     return [{"interaction_id": i, "customer_id": rows[i].customer_id, "kind": rows[i].kind} for i in ids if i in rows]
 
 
-def _customers_arguments(session: Session, payload: Mapping[str, Any]) -> dict[str, Any]:
-    from payvand.core.services.customers import load_customers
+def _load(session: Session, model: Any, ids: Sequence[int], *options: Any) -> list[Any]:
+    """Rows of `model` by id, in the order given (missing ones skipped), for a hook's arguments."""
+    rows = {row.id: row for row in session.scalars(sa.select(model).where(model.id.in_(ids)).options(*options))}
+    return [rows[i] for i in ids if i in rows]
 
-    return {"customers": load_customers(session, [int(i) for i in payload.get("ids", [])])}
+
+def _customers_arguments(session: Session, payload: Mapping[str, Any]) -> dict[str, Any]:
+    from payvand.core.models import Customer
+
+    children = (Customer.emails, Customer.phones, Customer.addresses, Customer.tags, Customer.consents)
+    ids = [int(i) for i in payload.get("ids", [])]
+    return {"customers": _load(session, Customer, ids, *(selectinload(child) for child in children))}
 
 
 def _updated_arguments(session: Session, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -73,9 +81,9 @@ def _updated_arguments(session: Session, payload: Mapping[str, Any]) -> dict[str
 
 
 def _interactions_arguments(session: Session, payload: Mapping[str, Any]) -> dict[str, Any]:
-    from payvand.core.services.interactions import load_interactions
+    from payvand.core.models import Interaction
 
-    return {"interactions": load_interactions(session, [int(i) for i in payload.get("ids", [])])}
+    return {"interactions": _load(session, Interaction, [int(i) for i in payload.get("ids", [])])}
 
 
 def _deleted_arguments(session: Session, payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -45,7 +45,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, CursorResult, Engine
 from sqlalchemy.orm import Session
 
-from payvand.core.api.base import API_PREFIX
+from payvand.core.api import API_PREFIX
 from payvand.core.api.errors import ApiError
 from payvand.core.db import table_of, utcnow
 from payvand.core.models.idempotency import MAX_KEY_LENGTH, MAX_PATH_LENGTH, IdempotencyKey

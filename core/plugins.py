@@ -30,7 +30,7 @@ import os
 import re
 import threading
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -39,7 +39,8 @@ import pluggy
 
 from payvand.core import __version__ as CORE_VERSION
 from payvand.core import hookspecs
-from payvand.core.contracts import PluginMeta
+from payvand.core.config import config_key_problem, parse_config_value
+from payvand.core.contracts import ConfigKey, PluginMeta
 
 log = logging.getLogger(__name__)
 
@@ -466,8 +467,6 @@ def registration_problem(plugin_name: str, hook_name: str, item: Any) -> str | N
     if isinstance(item, contracts.Subscription):
         return None if callable(item.handler) else f"{hook_name}: the handler of {item.event!r} is not callable"
     if isinstance(item, contracts.ConfigKey):
-        from payvand.core.config import config_key_problem
-
         return config_key_problem(item)
     return None
 
@@ -873,3 +872,40 @@ def format_exception(exc: BaseException) -> str:
     """A short, single-string rendering of an exception with its last frames."""
     frames = traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-3)
     return "".join(frames)[-4000:]
+
+
+def resolve_plugin_keys(config: dict[str, Any], installed: Mapping[str, Any]) -> dict[str, tuple[str, ConfigKey]]:
+    """Read the configuration keys every installed plugin declares into `config`; return them by name.
+
+    Each value comes from `config` (given to the app), else the environment, else the key's
+    default, parsed as its type. What goes wrong (a declaration, a clash with another plugin's
+    key, a value that does not parse) is put on the plugin's `config_problems`: the plugin is
+    then not loaded, and `payvand plugins check` says why.
+    """
+    declared: dict[str, tuple[str, ConfigKey]] = {}
+    for name in sorted(installed):
+        plugin = installed[name]
+        plugin.config_problems = []
+        function = hook_functions(plugin.obj).get("payvand_config_keys") if plugin.obj is not None else None
+        if function is None:
+            continue
+        try:
+            items = _flatten(function())
+        except Exception as exc:  # a broken plugin must not stop the others
+            plugin.config_problems.append(f"payvand_config_keys raised {type(exc).__name__}: {exc}")
+            continue
+        for item in items:
+            problem = registration_problem(name, "payvand_config_keys", item)
+            if problem is None and item.name in declared:
+                problem = f"payvand_config_keys: {item.name} is declared by plugin {declared[item.name][0]!r} already"
+            if problem is not None:
+                plugin.config_problems.append(problem)
+                continue
+            declared[item.name] = (name, item)
+            raw = config[item.name] if item.name in config else os.environ.get(item.name)
+            try:
+                config[item.name] = item.default if raw is None else parse_config_value(item, raw)
+            except ValueError as exc:
+                plugin.config_problems.append(f"configuration: {exc}")
+                config[item.name] = item.default
+    return declared

@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from payvand.core import db
 from payvand.core import permissions as core_permissions
 from payvand.core.actor import Actor
-from payvand.core.config import CORE_KEYS, resolve_plugin_keys
+from payvand.core.config import CORE_KEYS
 from payvand.core.contracts import (
     ChannelSpec,
     ConfigKey,
@@ -56,6 +56,7 @@ from payvand.core.plugins import (
     registration_problem,
     registration_problems,
     requirement_name,
+    resolve_plugin_keys,
     subscription_problems,
 )
 
@@ -634,6 +635,17 @@ class Runtime:
         return [item for item in items if registration_problem(name, hook_name, item) is None]
 
 
+#: How the running CLI command's Runtime is found from its click context; set by
+#: `payvand.core.cli.common` (the CLI builds on this module, not the other way round).
+_cli_runtime: Callable[[Any], Runtime] | None = None
+
+
+def set_cli_runtime(lookup: Callable[[Any], Runtime]) -> None:
+    """Tell `current_runtime` how to get the Runtime of a CLI command from its click context."""
+    global _cli_runtime
+    _cli_runtime = lookup
+
+
 def current_runtime() -> Runtime:
     """The Runtime of the running app (in an app context) or CLI command; RuntimeError otherwise."""
     from flask import current_app, has_app_context
@@ -643,9 +655,7 @@ def current_runtime() -> Runtime:
     import click
 
     ctx = click.get_current_context(silent=True)
-    if ctx is not None:
-        from payvand.core.cli.common import get_env
-
-        return get_env(ctx).runtime
+    if ctx is not None and _cli_runtime is not None:
+        return _cli_runtime(ctx)
     raise RuntimeError("no Payvand app or CLI command is running")
 

@@ -50,6 +50,7 @@ from payvand.core.normalize import fold as fold_text
 from payvand.core.records import clause as record_clause
 from payvand.core.records import get_visible, may_see, restrict
 from payvand.core.schemas import CustomerOut, InteractionOut
+from payvand.core.services.customers import CustomerInactive
 from payvand.core.services.interactions import InteractionError, Source, build_interaction, record
 from payvand.sdk import _context
 
@@ -63,7 +64,7 @@ __all__ = [
     # the core's records
     "Customer", "CustomerEmail", "Interaction", "User", "CustomerOut", "InteractionOut",
     "create_customer", "find_customer_ids_by_email", "search_customers",
-    "record_interaction", "record_interactions", "InteractionError", "audit",
+    "record_interaction", "record_interactions", "InteractionError", "CustomerInactive", "audit",
     # values as the core stores them
     "NormalizationError", "clean_name", "keep_text", "fold_text", "normalize_email", "normalize_phone",
     "phone_region", "phone_search_prefixes",
@@ -141,7 +142,9 @@ def record_interaction(
     `kind` is namespaced by the plugin (`sales.order_placed`); `value` is an exact decimal
     with its ISO `currency`; `source` points at the plugin's row, as `("sales.order", 42)` or
     `"sales.order:42"`. `payvand_interaction_recorded` is delivered after the commit. Raises
-    InteractionError on a malformed argument.
+    InteractionError on a malformed argument and CustomerInactive (nothing recorded) when the
+    customer was merged into another or erased; in a route, an uncaught CustomerInactive is
+    answered 409 (`customer_inactive` in the API).
     """
     values = build_interaction(
         customer_id, kind, channel, summary, channels=_context.known_channels(), direction=direction,
@@ -150,18 +153,20 @@ def record_interaction(
     return record(current_session(), values)
 
 
-def record_interactions(items: list[dict[str, Any]]) -> list[int]:
+def record_interactions(items: list[dict[str, Any]], *, skip_inactive: bool = False) -> list[int]:
     """Record many timeline events at once (one INSERT, one `payvand_interaction_recorded` event).
 
     Each item holds `record_interaction`'s arguments by name (`customer_id`, `kind`, `channel`,
     `summary`, `value`, `currency`, `payload`, `source`, `direction`, ...); returns the new ids.
     For set-based jobs (e.g. expiring quotes) that would otherwise record one row at a time.
+    Raises CustomerInactive (nothing recorded) when any of the customers was merged or erased;
+    with `skip_inactive=True` those customers' items are left out instead (a nightly job).
     """
     from payvand.core.services.interactions import record_many
 
     channels = _context.known_channels()
     rows = [build_interaction(channels=channels, **item) for item in items]
-    return record_many(current_session(), rows)
+    return record_many(current_session(), rows, skip_inactive=skip_inactive)
 
 
 def create_customer(data: dict[str, Any], *, source: str = "plugin") -> Customer:

@@ -18,13 +18,13 @@ from marshmallow import Schema
 from werkzeug.routing import IntegerConverter
 
 from payvand.core.actor import Actor
+from payvand.core.api import API_PREFIX
 from payvand.core.api.errors import ApiError, ErrorOut
 from payvand.core.api.json_depth import refuse_deep_json
 from payvand.core.db import MAX_ID
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-API_PREFIX = "/api/v1"
 
 #: Blueprints of the core API; any other API blueprint belongs to a plugin.
 CORE_BLUEPRINTS = frozenset({"customers", "interactions", "plugins"})

@@ -23,12 +23,13 @@ from payvand.core.api.base import (
 from payvand.core.api.errors import ApiError
 from payvand.core.db import MAX_ID, current_session
 from payvand.core.listing.web import api_page
-from payvand.core.models import Customer, CustomerMerge, User
+from payvand.core.models import Customer, CustomerMerge
 from payvand.core.plugins import PluginError
 from payvand.core.schemas import ConsentOut, CustomerIn, CustomerOut, InteractionOut
 from payvand.core.services import customers as service
+from payvand.core.services import staff
 from payvand.core.services.customer_list import CUSTOMERS, CustomerListArgs
-from payvand.core.services.merge import MergeError, merge_customers, moved_summary, undo_merge
+from payvand.core.services.merge import MergeError, get_merge, merge_customers, moved_summary, undo_merge
 from payvand.core.services.privacy import erase_customer, export_customer
 from payvand.core.settings import phone_region
 
@@ -202,7 +203,7 @@ class Customers(MethodView):
 
 def _check_owner(data: dict[str, Any]) -> None:
     owner_id = data.get("owner_id")
-    if owner_id is not None and current_session().get(User, owner_id) is None:
+    if owner_id is not None and staff.get_user(current_session(), owner_id) is None:
         raise ApiError(422, "The request has invalid fields.", fields={"owner_id": [f"There is no user {owner_id}."]})
 
 
@@ -232,8 +233,6 @@ class CustomerItem(MethodView):
         """
         data = load_json(customer_in_schema(partial=True))
         customer = get_or_404(customer_id)
-        if customer.merged_into_id is not None or customer.erased_at is not None:
-            raise ApiError(409, "A merged or erased customer cannot be changed.", code="customer_inactive")
         _check_owner(data)
         session = current_session()
         try:
@@ -324,7 +323,7 @@ def _merge_out(record: CustomerMerge) -> dict[str, Any]:
 def undo(merge_id: int) -> dict[str, Any]:
     """Undo a merge: the recorded rows go back to the source customer."""
     session = current_session()
-    record = session.get(CustomerMerge, merge_id) if 0 < merge_id <= MAX_ID else None
+    record = get_merge(session, merge_id)
     if record is None:
         raise ApiError(404, f"There is no merge {merge_id}.")
     with committed_or_409(session, "A customer changed during the undo; try again.", "merge_refused"):

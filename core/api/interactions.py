@@ -15,7 +15,7 @@ from payvand.core.api.base import (
     require,
     runtime,
 )
-from payvand.core.api.customers import get_or_404, load_json
+from payvand.core.api.customers import load_json
 from payvand.core.api.errors import ApiError
 from payvand.core.db import current_session
 from payvand.core.listing.web import api_page
@@ -55,13 +55,13 @@ class Timeline(MethodView):
         "occurred_at": "2024-03-20T15:30:00+03:30", "value": "1250000", "currency": "IRR",
     }))
     def post(self, customer_id: int) -> Any:
-        """Record an interaction (a call, note, meeting, message, ...) on the timeline."""
+        """Record an interaction (a call, note, meeting, message, ...) on the timeline.
+
+        A merged-away or erased customer is refused with 409 `customer_inactive` (by the service).
+        """
         data = load_json(InteractionIn())
-        customer = get_or_404(customer_id, with_children=False)
-        if customer.merged_into_id is not None:
-            raise ApiError(409, f"Customer {customer_id} was merged into {customer.merged_into_id}.", code="customer_inactive")
-        if customer.erased_at is not None:
-            raise ApiError(409, f"Customer {customer_id} is erased.", code="customer_inactive")
+        if not customer_service.customer_exists(current_session(), customer_id):
+            raise ApiError(404, f"There is no customer {customer_id}.")
         channels = runtime().channels()
         if data["channel"] not in channels:
             message = f"Unknown channel; use one of: {', '.join(channels)}."

@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from payvand.core.runtime import set_cli_runtime
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -114,6 +116,9 @@ def get_env(ctx: click.Context) -> CliEnv:
     if env is None:
         env = root.obj["env"] = CliEnv(root.obj.get("overrides", {}))
     return env
+
+
+set_cli_runtime(lambda ctx: get_env(ctx).runtime)  # SDK calls inside a command find its Runtime
 
 
 def pass_env(function: F) -> F:

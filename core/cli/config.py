@@ -33,8 +33,8 @@ def shown(key: ConfigKey, value: Any) -> str:
 def config_rows(env: CliEnv) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
     """Each key with its owner, type, value, where the value comes from and its meaning; and the
     plugins' configuration problems (values that do not parse, bad declarations), by plugin."""
-    from payvand.core.config import CORE_KEYS, resolve_plugin_keys
-    from payvand.core.plugins import discover
+    from payvand.core.config import CORE_KEYS
+    from payvand.core.plugins import discover, resolve_plugin_keys
 
     config = dict(env.config)
     installed = discover() if config.get("PAYVAND_DISCOVER_PLUGINS", True) else {}

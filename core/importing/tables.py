@@ -194,7 +194,7 @@ def owners(
 
     One `IN (...)` query per chunk over the column's index (no join: on SQLite a join lets the
     planner pick the customer table's `merged_into_id` index and scan), then one primary-key
-    query to leave out merged-away customers. When customers share a value the oldest wins.
+    query to leave out merged-away and erased customers (which no door may change). When customers share a value the oldest wins.
     """
     result: dict[str, int] = {}
     if not values:
@@ -217,7 +217,8 @@ def owners(
                 connection.execute(
                     sa.select(customer.c.id).where(
                         customer.c.id.in_(ids[start : start + LOOKUP_CHUNK]),
-                        customer.c.merged_into_id.is_not(None),
+                        # merged-away or erased: changed by no door (see services.customers.CustomerInactive)
+                        sa.or_(customer.c.merged_into_id.is_not(None), customer.c.erased_at.is_not(None)),
                     )
                 ).scalars()
             )

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from payvand.core.actor import SYSTEM
 from payvand.core.listing import Column, Filter, ListContext, ListSpec, Sort, SortKey
 from payvand.core.models import AuditLog
 
@@ -62,3 +64,14 @@ AUDIT = ListSpec(
                 _l("Newest first")),),
     base=_base,
 )
+
+
+def filtered_query(filters: Mapping[str, Any], zone: str) -> sa.Select[Any]:
+    """The audit rows matching `filters` (the list kit's AUDIT), newest first, after the (at, id) in
+    `after` when given (not yet limited)."""
+    context = ListContext(None, SYSTEM, {"zone": zone})  # the audit log has no record rules: the page permission guards it
+    query = AUDIT.select({k: v for k, v in filters.items() if k != "after"}, context)
+    sort = AUDIT.sort(None)
+    if filters.get("after"):
+        query = query.where(sort.seek(list(filters["after"])))
+    return query.order_by(*sort.order_by())

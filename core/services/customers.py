@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, immediateload, selectinload
+from sqlalchemy.orm import Session, immediateload
 
 from payvand.core import audit, events
 from payvand.core.actor import Actor
@@ -28,17 +28,10 @@ SCALAR_FIELDS = (
     "preferred_channel", "lifecycle_stage", "owner_id",
 )
 
-LOAD_ALL = (
-    selectinload(Customer.emails),
-    selectinload(Customer.phones),
-    selectinload(Customer.addresses),
-    selectinload(Customer.tags),
-    selectinload(Customer.consents),
-)
-
 #: The same children for one customer: one plain query per collection as the row loads.
 #: For a single parent this costs about half of `selectinload`'s machinery (see
-#: benchmarks/read_paths.py); lists of customers keep LOAD_ALL (one query per collection).
+#: benchmarks/read_paths.py); the customers event hooks receive are loaded with `selectinload`
+#: (one query per collection, see `payvand.core.events`).
 LOAD_ONE = tuple(
     immediateload(relation)
     for relation in (Customer.emails, Customer.phones, Customer.addresses, Customer.tags, Customer.consents)
@@ -55,6 +48,60 @@ class InvalidChange(ValueError):
     def __init__(self, fields: dict[str, list[str]]) -> None:
         super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items()))
         self.fields = fields
+
+
+class CustomerInactive(Exception):
+    """A merged-away or erased customer cannot be changed, nor have anything recorded on it.
+
+    Every door (API, pages, CLI, SDK, import) gets this same error from the services; the API
+    answers 409 `customer_inactive`, the pages a 409 or a form error. `merged_into_id` names
+    the customer it was merged into (None when erased).
+    """
+
+    code = "customer_inactive"
+
+    def __init__(self, customer_id: int, merged_into_id: int | None) -> None:
+        self.customer_id = customer_id
+        self.merged_into_id = merged_into_id
+        self.erased = merged_into_id is None
+        super().__init__(f"Customer {customer_id} is erased." if self.erased
+                         else f"Customer {customer_id} was merged into {merged_into_id}.")
+
+
+def is_active(customer: Any) -> bool:
+    """False when `customer` (any object with `merged_into_id` and `erased_at`: an entity, a
+    view or a row) was merged away or erased, so it can no longer be changed."""
+    return customer.merged_into_id is None and customer.erased_at is None
+
+
+def check_active(customer: Any) -> None:
+    """Raise CustomerInactive when `customer` was merged away or erased (see `is_active`)."""
+    if not is_active(customer):
+        raise CustomerInactive(customer.id, customer.merged_into_id)
+
+
+_STATES = sa.select(Customer.__table__.c.id, Customer.__table__.c.merged_into_id, Customer.__table__.c.erased_at).where(
+    Customer.__table__.c.id.in_(sa.bindparam("ids", expanding=True)),
+    sa.or_(Customer.__table__.c.merged_into_id.is_not(None), Customer.__table__.c.erased_at.is_not(None)))
+
+
+def inactive_customers(session: Session, customer_ids: Iterable[int]) -> dict[int, CustomerInactive]:
+    """Which of these customers were merged away or erased, each with the error a change of it
+    raises; one primary-key query per thousand ids. Unknown ids are left to the foreign key."""
+    ids = sorted({int(i) for i in customer_ids if 0 < int(i) <= MAX_ID})
+    found: dict[int, CustomerInactive] = {}
+    for start in range(0, len(ids), 1000):
+        for row in session.connection().execute(_STATES, {"ids": ids[start:start + 1000]}):
+            found[row.id] = CustomerInactive(row.id, row.merged_into_id)
+    return found
+
+
+def check_active_ids(session: Session, customer_ids: Iterable[int]) -> None:
+    """Raise CustomerInactive for the first (lowest id) of these customers that was merged
+    away or erased."""
+    found = inactive_customers(session, customer_ids)
+    if found:
+        raise found[min(found)]
 
 
 class StaleVersion(Exception):
@@ -200,8 +247,10 @@ def update_customer(
     Raises StaleVersion when `expected_version` is given and the row has moved on; the
     version column also guards concurrent writers at the database (UPDATE ... WHERE version,
     raising SQLAlchemy's StaleDataError). Raises InvalidChange when the result would have no
-    name; the caller rolls the session back after either.
+    name, and CustomerInactive when the customer was merged away or erased; the caller rolls
+    the session back after any of them.
     """
+    check_active(customer)
     if expected_version is not None and expected_version != customer.version:
         raise StaleVersion(customer.version)
     before = snapshot(customer)
@@ -225,6 +274,13 @@ def update_customer(
                  before={k: v[0] for k, v in changes.items()}, after={k: v[1] for k, v in changes.items()})
     events.emit(session, "payvand_customer_updated", [customer.id], {"changes": {customer.id: changes}})
     return changes
+
+
+def consent_history(session: Session, customer_id: int) -> list[CustomerConsent]:
+    """Every consent decision of the customer, newest first."""
+    return list(session.scalars(
+        sa.select(CustomerConsent).where(CustomerConsent.customer_id == customer_id)
+        .order_by(CustomerConsent.recorded_at.desc(), CustomerConsent.id.desc())))
 
 
 def merged_into_ids(session: Session, customer_id: int) -> list[int]:
@@ -253,12 +309,6 @@ def delete_customer(session: Session, customer: Customer, actor: Actor) -> list[
     session.flush()
     events.emit(session, "payvand_customer_deleted", ids)
     return ids
-
-
-def load_customers(session: Session, ids: Sequence[int]) -> list[Customer]:
-    """Load customers by id with their children, in the order given (missing ones skipped)."""
-    rows = {c.id: c for c in session.scalars(sa.select(Customer).where(Customer.id.in_(ids)).options(*LOAD_ALL))}
-    return [rows[i] for i in ids if i in rows]
 
 
 # --------------------------------------------------------------------------- read views

@@ -51,7 +51,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from payvand.core.actor import Actor
-from payvand.core.db import utcnow
+from payvand.core.db import MAX_ID, utcnow
 from payvand.core.importer import (
     CannotImport,
     ImportAborted,
@@ -69,7 +69,7 @@ from payvand.core.importing.mapping import (
 )
 from payvand.core.importing.records import Record, RowError, RowParser
 from payvand.core.importing.source import CsvSource, SourceError, problem_code
-from payvand.core.models import ImportJob
+from payvand.core.models import ImportJob, User
 from payvand.core.uploads import UploadRejected, check_upload
 
 log = logging.getLogger(__name__)
@@ -398,6 +398,25 @@ def running_here(job_id: int) -> bool:
     """True when this process runs (or queues) the job in a live thread."""
     thread = _threads.get(job_id)
     return thread is not None and thread.is_alive()
+
+
+def visible_job(session: Session, job_id: int, actor: Actor) -> ImportJob | None:
+    """The import job if `actor` may see it (their own, or any for a superuser), else None."""
+    if not 0 < job_id <= MAX_ID:
+        return None
+    query = sa.select(ImportJob).where(ImportJob.id == job_id)
+    if not actor.is_superuser:
+        query = query.where(ImportJob.user_id == actor.user_id)
+    return session.execute(query).scalar_one_or_none()
+
+
+def recent_jobs(session: Session, actor: Actor, limit: int) -> list[Any]:
+    """The latest import jobs `actor` may see, newest first, as rows of (job, the starter's email)."""
+    query = (sa.select(ImportJob, User.email).outerjoin(User, User.id == ImportJob.user_id)
+             .order_by(ImportJob.id.desc()).limit(limit))
+    if not actor.is_superuser:
+        query = query.where(ImportJob.user_id == actor.user_id)
+    return [(job, email) for job, email in session.execute(query).all()]
 
 
 def job_state(job: ImportJob, now: dt.datetime | None = None) -> str:

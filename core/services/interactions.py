@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from payvand.core import events
 from payvand.core.db import utcnow
 from payvand.core.models import Direction, Interaction
+from payvand.core.services.customers import check_active_ids, inactive_customers
 
 KIND_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*$")
 Source = tuple[str, Any] | str | None
@@ -108,7 +109,11 @@ def build_interaction(
 
 
 def record(session: Session, values: dict[str, Any]) -> Interaction:
-    """Insert one interaction built by `build_interaction`; queue its event."""
+    """Insert one interaction built by `build_interaction`; queue its event.
+
+    Raises CustomerInactive (nothing inserted) when the customer was merged away or erased.
+    """
+    check_active_ids(session, [values["customer_id"]])
     interaction = Interaction(**values)
     session.add(interaction)
     session.flush()
@@ -116,19 +121,25 @@ def record(session: Session, values: dict[str, Any]) -> Interaction:
     return interaction
 
 
-def record_many(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Bulk-insert interactions built by `build_interaction`; one event for the whole batch."""
+def record_many(session: Session, rows: Sequence[dict[str, Any]], *, skip_inactive: bool = False) -> list[int]:
+    """Bulk-insert interactions built by `build_interaction`; one event for the whole batch.
+
+    Raises CustomerInactive (nothing inserted) when any of the customers was merged away or
+    erased; with `skip_inactive` the rows of those customers are left out instead (for a batch
+    job whose other rows must still be recorded).
+    """
     if not rows:
         return []
+    if skip_inactive:
+        inactive = inactive_customers(session, (row["customer_id"] for row in rows))
+        rows = [row for row in rows if row["customer_id"] not in inactive]
+        if not rows:
+            return []
+    else:
+        check_active_ids(session, (row["customer_id"] for row in rows))
     # A Core insert on the table: the ORM bulk path splits the rows into a batch per run of
     # identical None-columns (e.g. value set or not) and re-splices RETURNING quadratically.
     table = Interaction.__table__
     ids = list(session.scalars(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows)))  # type: ignore[arg-type]
     events.emit(session, "payvand_interaction_recorded", ids)
     return ids
-
-
-def load_interactions(session: Session, ids: Sequence[int]) -> list[Interaction]:
-    """Load interactions by id, in the order given."""
-    rows = {i.id: i for i in session.scalars(sa.select(Interaction).where(Interaction.id.in_(ids)))}
-    return [rows[i] for i in ids if i in rows]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from payvand.core import audit, events
 from payvand.core.actor import Actor
 from payvand.core.contracts import MovedRows
-from payvand.core.db import metadata, table_of, utcnow
+from payvand.core.db import MAX_ID, metadata, table_of, utcnow
 from payvand.core.models import (
     Customer,
     CustomerAddress,
@@ -210,3 +210,20 @@ def undo_merge(session: Session, merge: CustomerMerge, actor: Actor) -> None:
                  after={"source_id": merge.source_id})
     ids = [merge.target_id, merge.source_id]
     events.emit(session, "payvand_customer_updated", ids, {"changes": {i: {"unmerged": [merge.id, None]} for i in ids}})
+
+
+def get_merge(session: Session, merge_id: int) -> CustomerMerge | None:
+    """The recorded merge with this id, or None."""
+    return session.get(CustomerMerge, merge_id) if 0 < merge_id <= MAX_ID else None
+
+
+def moving_rows(session: Session, source_id: int) -> dict[str, int]:
+    """How many interactions, addresses and consent records of `source_id` a merge would move
+    (one statement)."""
+    counted = session.execute(sa.select(*(
+        sa.select(sa.func.count()).select_from(model).where(model.customer_id == source_id)
+        .scalar_subquery().label(label)
+        for label, model in (("interactions", Interaction), ("addresses", CustomerAddress),
+                             ("consents", CustomerConsent))
+    ))).one()
+    return dict(counted._mapping)

@@ -97,6 +97,19 @@ class RuleError(UserError):
         self.params = params
 
 
+def user_label(session: Session, user_id: int) -> str | None:
+    """How a user is named on pages (their name, else their email), or None for no such user."""
+    row = session.connection().execute(sa.select(User.name, User.email).where(User.id == user_id)).first()
+    return (row.name or row.email) if row else None
+
+
+def set_locale(session: Session, user_id: int | None, locale: str) -> None:
+    """Remember the user's language on their account (the caller commits); no user id, no change."""
+    if user_id is None:
+        return
+    session.execute(sa.update(User).where(User.id == user_id).values(locale=locale))
+
+
 def is_personal_role(name: str) -> bool:
     """True for the personal roles (`user:<id>`) that hold a user's direct permissions."""
     return name.startswith(PERSONAL_ROLE_PREFIX)

@@ -17,6 +17,7 @@ from payvand.core.web.access import set_request_actor, staff_user
 from payvand.core.web.auth import init_auth
 from payvand.core.web.i18n import current_locale, init_i18n, is_rtl, site_settings
 from payvand.core.web.labels import init_labels
+from payvand.core.web.messages import init_messages
 from payvand.core.web.nav import ADMIN_GROUP, nav_groups, nav_links
 from payvand.core.web.security import install_security_headers, secure_cookies
 from payvand.core.web.sessions import ServerSessionInterface, make_store
@@ -38,6 +39,7 @@ def init_web(app: Flask) -> None:
     csrf = CSRFProtect(app)
     init_auth(app)
     init_i18n(app)
+    init_messages(app)
     init_labels(app)
 
     @app.before_request

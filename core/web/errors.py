@@ -6,9 +6,12 @@ import logging
 from typing import Any
 
 from flask import render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from payvand.core.services.customers import CustomerInactive
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,13 @@ def error_page(status: int, message: str | None = None) -> Any:
         log.exception("error page %s could not be rendered", status)
         body = f"<!doctype html><title>{status}</title><h1>{status}</h1>"
     return body, status
+
+
+def inactive_customer_text(exc: CustomerInactive) -> str:
+    """The translated message for a change refused because the customer was merged away or erased."""
+    if exc.erased:
+        return _("Customer %(id)s is erased.", id=exc.customer_id)
+    return _("Customer %(id)s was merged into customer %(other)s.", id=exc.customer_id, other=exc.merged_into_id)
 
 
 def handle_ui_error(exc: BaseException) -> Any:

@@ -22,7 +22,6 @@ from payvand.core import locale_format
 from payvand.core import settings as core_settings
 from payvand.core.normalize import to_persian_digits
 from payvand.core.web.access import staff_user
-from payvand.core.web.messages import translate_error
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
@@ -171,13 +170,14 @@ def translation_directories(app: Flask) -> list[str]:
 
 
 def init_i18n(app: Flask) -> None:
-    """Install Flask-Babel and the formatting filters on `app`."""
+    """Install Flask-Babel and the formatting filters on `app` (`error_text` is installed by
+    `payvand.core.web.messages.init_messages`, which builds on this module)."""
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(translation_directories(app)))
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters.update(
         date=format_date, datetime=format_datetime, number=format_number, money=format_money,
-        digits=localize_digits, error_text=translate_error, translated=translate_text, isolate=locale_format.isolate,
+        digits=localize_digits, translated=translate_text, isolate=locale_format.isolate,
     )
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.policies["ext.i18n.trimmed"] = True

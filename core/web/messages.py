@@ -10,8 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from flask import Flask
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
+from payvand.core.locale_format import isolate
+from payvand.core.web.i18n import localize_digits
 
 #: Messages the schemas and marshmallow give as they are (listed so extraction finds them).
 FIXED = (
@@ -93,17 +97,18 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = 
 
 def _v(value: str) -> str:
     """A value quoted in a message (the user's input), isolated so mixed scripts keep their order."""
-    from payvand.core.locale_format import isolate
-
     return isolate(value)
 
 
 def translate_error(message: str) -> str:
     """A validation message in the request's language (with Persian digits in `fa`)."""
-    from payvand.core.web.i18n import localize_digits
-
     for pattern, build in _PATTERNS:
         match = pattern.fullmatch(message)
         if match:
             return localize_digits(build(match))
     return localize_digits(_(message))
+
+
+def init_messages(app: Flask) -> None:
+    """Install the `error_text` template filter (`translate_error`) on `app`."""
+    app.jinja_env.filters["error_text"] = translate_error

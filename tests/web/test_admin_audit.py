@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from payvand.core import permissions as perm
 from payvand.core.models import AuditLog
-from payvand.core.web.pages.admin_audit import PAGE_SIZE, filtered_query
+from payvand.core.services.audit_list import filtered_query
+from payvand.core.web.pages.admin_audit import PAGE_SIZE
 
 UTC = dt.UTC
 NOON = dt.datetime(2024, 5, 4, 12, 0, tzinfo=UTC)  # 1403/02/15 in Tehran

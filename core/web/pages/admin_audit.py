@@ -14,19 +14,17 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from payvand.core import audit
 from payvand.core import permissions as perm
-from payvand.core.actor import SYSTEM
 from payvand.core.db import MAX_ID, current_session
-from payvand.core.listing import BadCursor, ListContext
+from payvand.core.listing import BadCursor
 from payvand.core.locale_format import parse_date
-from payvand.core.models import User
 from payvand.core.normalize import to_latin_digits
+from payvand.core.services import staff
 from payvand.core.services.audit_list import AUDIT
 from payvand.core.web.access import staff_required, staff_user
 from payvand.core.web.forms import FormResult
@@ -69,17 +67,6 @@ class AuditFilters(Schema):
     def _order(self, data: Mapping[str, Any], **_kwargs: Any) -> None:
         if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
             raise ValidationError(_("The end date is before the start date."), "date_to")
-
-
-def filtered_query(filters: Mapping[str, Any], zone: str) -> sa.Select[Any]:
-    """The audit rows matching `filters` (the list kit's AUDIT), newest first, after the (at, id) in
-    `after` when given (not yet limited)."""
-    context = ListContext(None, SYSTEM, {"zone": zone})  # the audit log has no record rules: the page permission guards it
-    query = AUDIT.select({k: v for k, v in filters.items() if k != "after"}, context)
-    sort = AUDIT.sort(None)
-    if filters.get("after"):
-        query = query.where(sort.seek(list(filters["after"])))
-    return query.order_by(*sort.order_by())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,9 +115,7 @@ def index() -> Any:
     """The audit log, newest first, filtered and paged by (at, id)."""
     session = current_session()
     form: FormResult = validate_form(AuditFilters(), _args())
-    users = session.execute(
-        sa.select(User.id, User.name, User.email).order_by(User.name, User.email).limit(USER_CHOICES)
-    ).all()
+    users = staff.user_choices(session, limit=USER_CHOICES, active_only=False)
     rows: Sequence[Any] = []
     next_url = None
     status = 200

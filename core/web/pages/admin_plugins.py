@@ -12,15 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from payvand.core import audit
 from payvand.core import permissions as perm
-from payvand.core.models import PluginState
 from payvand.core.plugins import requirement_name, static_problems
 from payvand.core.runtime import PluginStateError, Runtime
+from payvand.core.services import admin
 from payvand.core.web.access import staff_required, staff_user
 
 bp = Blueprint("admin_plugins", __name__)
@@ -128,11 +127,7 @@ def clear_errors(name: str) -> Any:
     if name not in runtime.plugins.installed:
         abort(404)
     with runtime.sessionmaker.begin() as session:
-        count = session.scalar(sa.select(PluginState.error_count).where(PluginState.name == name)) or 0
-        session.execute(sa.update(PluginState).where(PluginState.name == name).values(
-            error_count=0, last_error=None, last_error_at=None, recent_errors=[]))
         user = staff_user()
-        audit.record(session, user if user else audit.SYSTEM, "clear_errors", "plugin", name,
-                     before={"error_count": count}, after={"error_count": 0})
+        admin.clear_plugin_errors(session, user if user else audit.SYSTEM, name)
     flash(_("Cleared the recorded errors of %(name)s.", name=name), "success")
     return redirect(url_for("admin_plugins.index", _anchor=f"plugin-{name}"))

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import phonenumbers
-import sqlalchemy as sa
 from babel.numbers import list_currencies
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -26,7 +25,7 @@ from payvand.core import permissions as perm
 from payvand.core import settings as core_settings
 from payvand.core.contracts import SettingSpec
 from payvand.core.db import current_session
-from payvand.core.models import Setting
+from payvand.core.services import admin
 from payvand.core.web.access import staff_required, staff_user
 from payvand.core.web.forms import FormResult, parse_form
 from payvand.core.web.i18n import format_number
@@ -169,32 +168,11 @@ def index() -> Any:
     for i, (_plugin, spec) in enumerate(specs):
         value = form.data.get(f"plugin_{i}")
         new_values[spec.key] = spec.default if value is None else value
-    changed = save_settings(session, new_values, current)
+    user = staff_user()
+    changed = admin.save_settings(session, user if user is not None else audit.SYSTEM, new_values, current)
     session.commit()
     if changed:
         flash(_("Settings saved: %(count)s changed.", count=format_number(len(changed))), "success")
     else:
         flash(_("Nothing changed."), "info")
     return redirect(url_for("admin_settings.index"))
-
-
-def save_settings(session: Any, new_values: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
-    """Store every value that differs from `current`, each with an audit entry; the changed keys."""
-    user = staff_user()
-    actor = user if user is not None else audit.SYSTEM
-    stored = {row.key: row for row in session.scalars(sa.select(Setting).where(Setting.key.in_(list(new_values))))}
-    changed = []
-    for key, value in new_values.items():
-        if isinstance(value, decimal.Decimal):
-            value = str(value)
-        old = current.get(key)
-        if old == value:
-            continue
-        row = stored.get(key)
-        if row is None:
-            session.add(Setting(key=key, value=value))
-        else:
-            row.value = value
-        audit.record(session, actor, "update", "setting", key, before={"value": old}, after={"value": value})
-        changed.append(key)
-    return changed

@@ -11,7 +11,6 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
@@ -20,7 +19,7 @@ from payvand.core import permissions as perm
 from payvand.core.actor import Actor
 from payvand.core.db import current_session
 from payvand.core.locale_format import parse_date
-from payvand.core.models import ApiToken, User
+from payvand.core.services import staff
 from payvand.core.services import users as svc
 from payvand.core.web.access import staff_required, staff_user
 from payvand.core.web.forms import FormResult, parse_form
@@ -52,11 +51,8 @@ def _me() -> Actor:
 
 def _user_choices(me: Actor) -> list[tuple[int, str]]:
     """Active users a token may be made for (superusers only by a superuser), by email."""
-    query = sa.select(User.id, User.email, User.name).where(User.is_active.is_(True)).order_by(User.email)
-    if not me.is_superuser:
-        query = query.where(User.is_superuser.is_(False))
-    return [(row.id, f"{row.email} ({row.name})" if row.name else row.email)
-            for row in current_session().execute(query.limit(USER_CHOICES))]
+    rows = staff.user_choices(current_session(), limit=USER_CHOICES, order="email", superusers=me.is_superuser)
+    return [(row.id, f"{row.email} ({row.name})" if row.name else row.email) for row in rows]
 
 
 def _expiry(text: str, form: FormResult) -> dt.datetime | None:
@@ -78,15 +74,9 @@ def _expiry(text: str, form: FormResult) -> dt.datetime | None:
 @staff_required(perm.USERS_MANAGE)
 def index() -> Any:
     """Every API token (of one user with `?user_id=`), newest first, in keyset pages."""
-    query = (sa.select(ApiToken, User.email).join(User, User.id == ApiToken.user_id)
-             .order_by(ApiToken.id.desc()).limit(PAGE_SIZE + 1))
     user_id = request.args.get("user_id", type=int)
     before = request.args.get("before", type=int)
-    if user_id:
-        query = query.where(ApiToken.user_id == user_id)
-    if before:
-        query = query.where(ApiToken.id < before)
-    rows = current_session().execute(query).all()
+    rows = staff.token_page(current_session(), user_id=user_id, before=before, limit=PAGE_SIZE + 1)
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     next_url = url_for(".index", user_id=user_id or None, before=rows[-1][0].id) if more else None
@@ -108,7 +98,7 @@ def new() -> Any:
     db = current_session()
     user = None
     if form.ok:
-        user = db.get(User, form.data["user_id"])
+        user = staff.get_user(db, form.data["user_id"])
         if user is None or (user.is_superuser and not me.is_superuser):
             form.errors["user_id"] = [_("Choose a user.")]
     expires_at = _expiry(form.data["expires_on"], form) if form.ok and form.data.get("expires_on") else None
@@ -130,7 +120,7 @@ def new() -> Any:
 def revoke(token_id: int) -> Any:
     """Revoke a token: it is refused from the next API request on."""
     db = current_session()
-    token = db.get(ApiToken, token_id)
+    token = staff.get_token(db, token_id)
     if token is None:
         abort(404)
     if svc.revoke_token(db, token, _me()):

@@ -10,21 +10,20 @@ working while they are disabled, but are not revoked). Every change is audited b
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
-from sqlalchemy.orm import selectinload
 
 from payvand.core import permissions as perm
 from payvand.core.actor import Actor
 from payvand.core.db import current_session
-from payvand.core.models import ApiToken, Permission, Role, User, WebSession, user_role
+from payvand.core.models import Role, User
 from payvand.core.normalize import NormalizationError, clean_text, normalize_email
 from payvand.core.schemas import CleanString
+from payvand.core.services import staff
 from payvand.core.services import users as svc
 from payvand.core.web.access import staff_required, staff_user
 from payvand.core.web.forms import FormResult, parse_form
@@ -126,8 +125,7 @@ def _profile() -> str:
 
 def _assignable_roles() -> list[Role]:
     """Every role but the personal ones, by name (one query)."""
-    return list(current_session().scalars(
-        sa.select(Role).where(~Role.name.startswith(svc.PERSONAL_ROLE_PREFIX)).order_by(Role.name)))
+    return staff.assignable_roles(current_session())
 
 
 def _chosen_roles(form: FormResult, roles: Sequence[Role]) -> list[Role]:
@@ -156,21 +154,13 @@ def _last_logins(user_ids: list[int]) -> dict[int, Any]:
     """
     if not user_ids or not isinstance(current_app.session_interface.store, DatabaseStore):  # type: ignore[attr-defined]
         return {}
-    rows = current_session().execute(
-        sa.select(WebSession.user_id, sa.func.max(WebSession.created_at))
-        .where(WebSession.user_id.in_(user_ids)).group_by(WebSession.user_id))
-    return dict(cast("Sequence[tuple[int, Any]]", rows.all()))  # user_id IN (...): never NULL here
+    return staff.last_logins(current_session(), user_ids)
 
 
 def _role_summary(user: User) -> tuple[list[str], int]:
     """A user's shared role names and how many permissions their personal role grants."""
     names = sorted(r.name for r in user.roles if not svc.is_personal_role(r.name))
     return names, sum(len(r.grants) for r in user.roles if svc.is_personal_role(r.name))
-
-
-def _like(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 # --------------------------------------------------------------------------- users
@@ -182,15 +172,7 @@ def users() -> Any:
     """Staff users by email, searchable by email or name, in keyset pages."""
     q = clean_text(request.args.get("q", "")[:200]) or ""
     after = request.args.get("after", "")[:254]
-    query = (sa.select(User).options(selectinload(User.roles).selectinload(Role.grants))
-             .order_by(User.email).limit(PAGE_SIZE + 1))
-    if q:
-        pattern = _like(q)
-        query = query.where(sa.or_(sa.func.lower(User.email).like(pattern, escape="\\"),
-                                   sa.func.lower(User.name).like(pattern, escape="\\")))
-    if after:
-        query = query.where(User.email > after)
-    rows = list(current_session().scalars(query))
+    rows = staff.find_users(current_session(), q, after, PAGE_SIZE + 1)
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     next_url = url_for(".users", q=q or None, after=rows[-1].email) if more else None
@@ -211,7 +193,7 @@ def user_new() -> Any:
         form = parse_form(UserNewForm(), lists=["roles"], verbatim=["password"])
         chosen = _chosen_roles(form, roles) if form.ok else []
         db = current_session()
-        if form.ok and db.scalar(sa.select(User.id).where(User.email == form.data["email"])) is not None:
+        if form.ok and staff.email_taken(db, form.data["email"]):
             form.errors["email"] = ["A user with this email already exists."]
         if form.ok:
             try:
@@ -238,16 +220,14 @@ def user_edit(user_id: int) -> Any:
     """Change a user's name, roles, status and password; only a superuser may edit a superuser."""
     me = _me()
     db = current_session()
-    user = db.scalars(sa.select(User).where(User.id == user_id)
-                      .options(selectinload(User.roles).selectinload(Role.grants))).first()
+    user = staff.get_user(db, user_id, with_roles=True)
     if user is None:
         abort(404)
     if user.is_superuser and not me.is_superuser:
         abort(403)
     roles = _assignable_roles()
     personal = next((r for r in user.roles if svc.is_personal_role(r.name)), None)
-    token_count = db.scalar(sa.select(sa.func.count()).select_from(ApiToken).where(
-        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))) or 0
+    token_count = staff.live_token_count(db, user.id)
     form = FormResult.empty({"name": user.name, "is_active": user.is_active, "is_superuser": user.is_superuser,
                              "roles": [r.id for r in user.roles if not svc.is_personal_role(r.name)]})
     if request.method == "POST":
@@ -292,9 +272,7 @@ def _permission_groups(granted: Sequence[str]) -> list[tuple[str, str, list[tupl
     can be removed.
     """
     installed = current_app.extensions["payvand"].plugins.installed
-    rows = current_session().execute(
-        sa.select(Permission.plugin, Permission.name, Permission.description)
-        .order_by(Permission.plugin != "core", Permission.plugin, Permission.name)).all()
+    rows = staff.recorded_permissions(current_session())
     groups: dict[str, list[tuple[str, str]]] = {}
     for plugin, name, description in rows:
         groups.setdefault(plugin, []).append((name, description))
@@ -315,15 +293,11 @@ def _permission_groups(granted: Sequence[str]) -> list[tuple[str, str, list[tupl
 def roles() -> Any:
     """Roles with their permissions and how many users hold them; personal roles apart."""
     db = current_session()
-    counts: dict[int, int] = dict(db.execute(sa.select(user_role.c.role_id, sa.func.count()).group_by(user_role.c.role_id)).all())
-    all_roles = list(db.scalars(sa.select(Role).options(selectinload(Role.grants)).order_by(Role.name)))
+    counts = staff.role_holder_counts(db)
+    all_roles = staff.all_roles(db)
     shared = [r for r in all_roles if not svc.is_personal_role(r.name)]
     personal = [r for r in all_roles if svc.is_personal_role(r.name)]
-    owners: dict[int, str] = {}
-    if personal:
-        owners = dict(db.execute(
-            sa.select(user_role.c.role_id, User.email).join(User, User.id == user_role.c.user_id)
-            .where(user_role.c.role_id.in_([r.id for r in personal]))).all())
+    owners = staff.role_owner_emails(db, [r.id for r in personal])
     return render_template("admin/roles.html", roles=shared, personal=personal, counts=counts, owners=owners)
 
 
@@ -358,8 +332,7 @@ def role_new() -> Any:
 
 
 def _load_role(role_id: int) -> Role:
-    role = current_session().scalars(sa.select(Role).where(Role.id == role_id)
-                                     .options(selectinload(Role.grants))).first()
+    role = staff.get_role(current_session(), role_id)
     if role is None:
         abort(404)
     return role

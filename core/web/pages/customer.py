@@ -13,7 +13,6 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
@@ -21,16 +20,16 @@ from marshmallow import ValidationError
 from payvand.core import locale_format
 from payvand.core import permissions as perm
 from payvand.core import settings as core_settings
-from payvand.core.db import MAX_ID, current_session, utcnow
+from payvand.core.db import current_session
 from payvand.core.listing import BadCursor
-from payvand.core.models import Customer, Direction, Interaction, User
+from payvand.core.models import Direction
 from payvand.core.schemas import InteractionIn
 from payvand.core.services import customers as customer_service
 from payvand.core.services import interactions as interaction_service
-from payvand.core.services.interaction_list import INTERACTIONS, InteractionListArgs
+from payvand.core.services import users as user_service
+from payvand.core.services.interaction_list import INTERACTIONS, InteractionListArgs, timeline_entry, timeline_figures
 from payvand.core.web import labels
 from payvand.core.web.access import staff_required, staff_user
-from payvand.core.web.errors import error_page
 from payvand.core.web.forms import FormResult, flatten_errors, form_values, read_numbers
 from payvand.core.web.i18n import current_locale, select_timezone, site_settings
 
@@ -52,75 +51,9 @@ _SCHEMA_TO_FORM = {"kind": "type", "payload": "details", "currency": "value"}
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _DETAILS_MAX = 5000
 
-_I = Interaction.__table__.c
-_U = User.__table__.c
-_C = Customer.__table__.c
-#: Whether a customer can still be logged to (one primary-key lookup).
-_STATE = sa.select(_C.id, _C.merged_into_id, _C.erased_at).where(_C.id == sa.bindparam("id"))
-
-#: One page of the timeline, newest first, with the name of who logged each entry (LEFT JOIN:
-#: at most PAGE_SIZE + 1 primary-key lookups).
-_TIMELINE = (
-    sa.select(_I.id, _I.kind, _I.channel, _I.direction, _I.occurred_at, _I.summary, _I.value, _I.currency,
-              _I.payload, _I.source_type, _I.source_id, _I.created_by_id,
-              sa.func.coalesce(_U.name, _U.email).label("created_by_name"))
-    .select_from(Interaction.__table__.outerjoin(User.__table__, _U.id == _I.created_by_id))
-    .where(_I.customer_id == sa.bindparam("customer_id"))
-)
-
-
-_FIGURES: dict[int, sa.Select[Any]] = {}
-
-
-def _figures_statement(cap: int) -> sa.Select[Any]:
-    """Key figures in ONE statement (built once per cap): per (channel, kind) over the latest
-    `cap` + 1 rows, plus the first interaction's date (a MIN on the index: one probe)."""
-    found = _FIGURES.get(cap)
-    if found is None:
-        customer_id: sa.BindParameter[Any] = sa.bindparam("customer_id")
-        latest = (
-            sa.select(_I.channel, _I.kind, _I.occurred_at)
-            .where(_I.customer_id == customer_id)
-            .order_by(_I.occurred_at.desc(), _I.id.desc())
-            .limit(cap + 1)
-            .subquery("latest")
-        )
-        first = sa.select(sa.func.min(_I.occurred_at)).where(_I.customer_id == customer_id).scalar_subquery()
-        found = _FIGURES[cap] = (
-            sa.select(
-                latest.c.channel, latest.c.kind,
-                sa.func.count().label("n"),
-                sa.func.max(latest.c.occurred_at).label("last"),
-                sa.func.sum(sa.case((latest.c.occurred_at >= sa.bindparam("since", type_=_I.occurred_at.type), 1),
-                                    else_=0)).label("recent"),
-                first.label("first"),
-            )
-            .group_by(latest.c.channel, latest.c.kind)
-        )
-    return found
-
-
 def key_figures(customer_id: int) -> dict[str, Any]:
     """Counts and dates of the customer's interactions (one query, bounded by FIGURES_CAP)."""
-    since = utcnow() - dt.timedelta(days=RECENT_DAYS)
-    rows = current_session().connection().execute(
-        _figures_statement(FIGURES_CAP), {"customer_id": customer_id, "since": since}).all()
-    by_channel: dict[str, int] = {}
-    kinds: set[str] = set()
-    total = recent = 0
-    first = last = None
-    for row in rows:
-        by_channel[row.channel] = by_channel.get(row.channel, 0) + row.n
-        kinds.add(row.kind)
-        total += row.n
-        recent += int(row.recent or 0)
-        first = first or row.first
-        last = row.last if last is None or (row.last is not None and row.last > last) else last
-    return {
-        "total": min(total, FIGURES_CAP), "capped": total > FIGURES_CAP, "first": first, "last": last,
-        "recent": recent, "recent_days": RECENT_DAYS,
-        "by_channel": sorted(by_channel.items(), key=lambda item: (-item[1], item[0])), "kinds": sorted(kinds),
-    }
+    return timeline_figures(current_session(), customer_id, cap=FIGURES_CAP, recent_days=RECENT_DAYS)
 
 
 # --------------------------------------------------------------------------- timeline
@@ -184,10 +117,7 @@ def kind_label(kind: str) -> str:
 
 
 def _owner_name(owner_id: int | None) -> str | None:
-    if owner_id is None:
-        return None
-    row = current_session().connection().execute(sa.select(_U.name, _U.email).where(_U.id == owner_id)).first()
-    return (row.name or row.email) if row else None
+    return None if owner_id is None else user_service.user_label(current_session(), owner_id)
 
 
 def parse_when(text: str, locale: str, tz: str) -> dt.datetime:
@@ -259,12 +189,11 @@ def _form_context() -> dict[str, Any]:
     }
 
 
-def _inactive_message(customer: Any) -> str | None:
-    if customer.merged_into_id is not None:
-        return _("This customer was merged into another one.")
-    if customer.erased_at is not None:
-        return _("This customer's personal data was erased.")
-    return None
+class _Ref:
+    """A customer named by id only, for the log form's templates (which need nothing else)."""
+
+    def __init__(self, customer_id: int) -> None:
+        self.id = customer_id
 
 
 def _render_page(customer: Any, form: FormResult, status: int = 200) -> Any:
@@ -275,7 +204,7 @@ def _render_page(customer: Any, form: FormResult, status: int = 200) -> Any:
         "customer": customer, "form": form, "owner_name": None, "figures": None, "timeline": None,
         "panels": [], "customer_kinds": labels.CUSTOMER_KINDS, "stages": labels.STAGES, "optional_url": optional_url,
         "can_view_timeline": user.can(perm.INTERACTION_VIEW),
-        "can_log": user.can(perm.INTERACTION_CREATE) and _inactive_message(customer) is None,
+        "can_log": user.can(perm.INTERACTION_CREATE) and customer_service.is_active(customer),
         "consents": sorted(customer.current_consents().values(), key=lambda c: (c.channel, c.purpose)),
         **_form_context(),
     }
@@ -337,16 +266,10 @@ def log(customer_id: int) -> Any:
     user = staff_user()
     if user is None or not user.can(perm.INTERACTION_CREATE):
         abort(403)
-    state = None
-    if 0 < customer_id <= MAX_ID:
-        state = current_session().connection().execute(_STATE, {"id": customer_id}).first()
-    if state is None:
+    if not customer_service.customer_exists(current_session(), customer_id):
         abort(404)
-    inactive = _inactive_message(state)
-    if inactive:
-        return error_page(409, inactive)
     form = read_log_form()
-    customer = state
+    customer = _Ref(customer_id)
     htmx = bool(request.headers.get("HX-Request"))
     if not form.ok:
         if htmx:
@@ -363,14 +286,13 @@ def log(customer_id: int) -> Any:
     except interaction_service.InteractionError as exc:
         form.errors[_SCHEMA_TO_FORM.get(exc.field, exc.field)] = [exc.message]
         return _render_page(_load(customer_id), form, 422)
-    interaction = interaction_service.record(session, values)
+    interaction = interaction_service.record(session, values)  # CustomerInactive: a 409 page
     session.commit()
     message = _("%(kind)s logged.", kind=kind_label(interaction.kind))
     if not htmx:
         flash(message, "success")
         return redirect(url_for("customer.view", customer_id=customer_id, _anchor="timeline"))
-    item = current_session().connection().execute(
-        _TIMELINE.where(_I.id == interaction.id), {"customer_id": customer_id}).first()
+    item = timeline_entry(session, customer_id, interaction.id, user)
     fresh = FormResult.empty({"type": data["kind"], "channel": data["channel"], "direction": data["direction"]})
     return render_template("customer/_logged.html", item=item, form=fresh, customer=customer, message=message,
                            **_form_context())

@@ -20,9 +20,10 @@ from payvand.core.api.customers import customer_in_schema
 from payvand.core.db import current_session
 from payvand.core.listing import list_view
 from payvand.core.locale_format import isolate
-from payvand.core.models import CustomerConsent, CustomerKind, LifecycleStage, User
+from payvand.core.models import CustomerConsent, CustomerKind, LifecycleStage
 from payvand.core.normalize import fold, looks_like_email, looks_like_phone
 from payvand.core.services import customers as service
+from payvand.core.services import staff
 from payvand.core.services.customer_list import CUSTOMERS, CustomerListArgs
 from payvand.core.settings import phone_region
 from payvand.core.web import labels
@@ -51,10 +52,7 @@ ATTR_PREFIX = "attr."
 
 def _owners() -> list[tuple[int, str]]:
     """Active users as (id, label) pairs, for the owner selects (one query)."""
-    rows = current_session().execute(
-        sa.select(User.id, User.name, User.email).where(User.is_active.is_(True))
-        .order_by(User.name, User.id).limit(OWNER_LIMIT)
-    ).all()
+    rows = staff.user_choices(current_session(), limit=OWNER_LIMIT)
     return [(row.id, row.name or row.email) for row in rows]
 
 
@@ -162,7 +160,7 @@ def _read_form(*, editing: bool) -> FormResult:
             errors.setdefault(name, []).extend(messages)
     owner_id = result.data.get("owner_id")
     if owner_id is not None and "owner_id" not in errors:
-        user = current_session().get(User, owner_id)
+        user = staff.get_user(current_session(), owner_id)
         if user is None or not user.is_active:
             errors["owner_id"] = [_("Choose an active user.")]
     result.errors = errors
@@ -238,7 +236,7 @@ def _edit_values(customer: Any) -> dict[str, Any]:
 def edit(customer_id: int) -> Any:
     """Change a customer; a write based on an old version is refused with a message (409)."""
     customer = _customer_or_404(customer_id)
-    if customer.merged_into_id is not None or customer.erased_at is not None:
+    if not service.is_active(customer):
         flash(_("A merged or erased customer cannot be changed."), "warning")
         return redirect(url_for("customer.view", customer_id=customer_id))
     if request.method == "GET":
@@ -261,6 +259,8 @@ def edit(customer_id: int) -> Any:
 
 #: The key `_save` gives its message under when someone else changed the customer first.
 STALE_KEY = "_stale"
+#: Where `_save` puts the service's refusal of a merged or erased customer (a form-wide error).
+INACTIVE_KEY = "_form"
 
 
 def _save(customer: Any, data: dict[str, Any], expected_version: int | None = None) -> dict[str, list[str]]:
@@ -276,6 +276,9 @@ def _save(customer: Any, data: dict[str, Any], expected_version: int | None = No
     except (service.StaleVersion, sa.orm.exc.StaleDataError):
         session.rollback()
         return {STALE_KEY: [_("The customer was changed by someone else; reload and try again.")]}
+    except service.CustomerInactive:
+        session.rollback()
+        return {INACTIVE_KEY: [_("A merged or erased customer cannot be changed.")]}
     return {}
 
 
@@ -305,8 +308,6 @@ def tags(customer_id: int) -> Any:
         errors["tag"] = [_("Choose add or remove.")]
     elif not tag:
         errors["tag"] = [_("Give a tag.")]
-    elif customer.merged_into_id is not None or customer.erased_at is not None:
-        errors["tag"] = [_("A merged or erased customer cannot be changed.")]
     else:
         result = validate(customer_in_schema(partial=True), {"tags": wanted})
         errors = {"tag": [m for messages in result.errors.values() for m in messages]} if result.errors else {}
@@ -330,10 +331,7 @@ def tags(customer_id: int) -> Any:
 
 
 def _history(customer_id: int) -> list[CustomerConsent]:
-    return list(current_session().scalars(
-        sa.select(CustomerConsent).where(CustomerConsent.customer_id == customer_id)
-        .order_by(CustomerConsent.recorded_at.desc(), CustomerConsent.id.desc())
-    ))
+    return service.consent_history(current_session(), customer_id)
 
 
 def _consent_page(customer: Any, form: FormResult, status: int = 200) -> Any:
@@ -368,8 +366,6 @@ def consent(customer_id: int) -> Any:
     result = validate(customer_in_schema(partial=True), {"consents": [{k: v for k, v in decision.items() if v is not None}]})
     errors = {name.removeprefix("consents."): messages for name, messages in result.errors.items()}
     form = FormResult(values=shown, errors=errors)
-    if not errors and (customer.merged_into_id is not None or customer.erased_at is not None):
-        form.errors = {"_form": [_("A merged or erased customer cannot be changed.")]}
     if form.errors:
         return _consent_page(customer, form, 422)
     refused = _save(customer, result.data)

@@ -14,11 +14,10 @@ from werkzeug.routing import BuildError
 
 from payvand.core import permissions as perm
 from payvand.core.db import MAX_ID, current_session
-from payvand.core.models import CustomerAddress, CustomerConsent, CustomerMerge, Interaction
 from payvand.core.plugins import PluginError
 from payvand.core.services import duplicates as service
 from payvand.core.services.customers import CustomerView, get_customer, read_customer
-from payvand.core.services.merge import FILLABLE, MergeError, merge_customers, undo_merge
+from payvand.core.services.merge import FILLABLE, MergeError, get_merge, merge_customers, moving_rows, undo_merge
 from payvand.core.web.access import staff_required, staff_user
 from payvand.core.web.errors import error_page
 from payvand.core.web.forms import parse_form
@@ -116,14 +115,7 @@ def merge_preview(target: CustomerView, source: CustomerView) -> dict[str, Any]:
     have_emails = {e.email for e in target.emails}
     have_phones = {p.number for p in target.phones}
     have_tags = {t.tag for t in target.tags}
-    counted = current_session().execute(sa.select(
-        sa.select(sa.func.count()).select_from(Interaction).where(Interaction.customer_id == source.id)
-        .scalar_subquery().label("interactions"),
-        sa.select(sa.func.count()).select_from(CustomerAddress).where(CustomerAddress.customer_id == source.id)
-        .scalar_subquery().label("addresses"),
-        sa.select(sa.func.count()).select_from(CustomerConsent).where(CustomerConsent.customer_id == source.id)
-        .scalar_subquery().label("consents"),
-    )).one()
+    counted = moving_rows(current_session(), source.id)
     filled = [
         (FIELD_LABELS[name], getattr(source, name)) for name in FILLABLE
         if getattr(target, name) in (None, "") and getattr(source, name) not in (None, "")
@@ -139,9 +131,9 @@ def merge_preview(target: CustomerView, source: CustomerView) -> dict[str, Any]:
         "emails": [e.email for e in source.emails if e.email not in have_emails],
         "phones": [p.number for p in source.phones if p.number not in have_phones],
         "tags": [t.tag for t in source.tags if t.tag not in have_tags],
-        "interactions": counted.interactions,
-        "addresses": counted.addresses,
-        "consents": counted.consents,
+        "interactions": counted["interactions"],
+        "addresses": counted["addresses"],
+        "consents": counted["consents"],
         "filled": filled,
         "attributes": sorted(k for k in (source.attributes or {}) if k not in target_attributes),
         "plugins": plugins,
@@ -229,7 +221,7 @@ def _merge_refused(target_id: int, source_id: int, message: str) -> Any:
 def undo(merge_id: int) -> Any:
     """Undo a merge: the moved rows go back to the merged-away customer; back to the comparison."""
     session = current_session()
-    record = session.get(CustomerMerge, merge_id) if 0 < merge_id <= MAX_ID else None
+    record = get_merge(session, merge_id)
     if record is None:
         abort(404)
     target_id, source_id = record.target_id, record.source_id

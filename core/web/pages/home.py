@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from marshmallow import Schema, fields, validate
 
 from payvand.core import permissions as perm
 from payvand.core import settings as core_settings
 from payvand.core.db import current_session
-from payvand.core.models import Customer, Interaction, User
+from payvand.core.services import users as user_service
+from payvand.core.services.interaction_list import recent_interactions
 from payvand.core.web.access import local_path, staff_required, staff_user
 from payvand.core.web.forms import parse_form
 
@@ -36,13 +36,7 @@ def index() -> Any:
     assert user is not None
     recent: Sequence[Any] = []
     if user.can(perm.INTERACTION_VIEW) and user.can(perm.CUSTOMER_VIEW):
-        recent = current_session().execute(
-            sa.select(Interaction.id, Interaction.kind, Interaction.channel, Interaction.summary, Interaction.payload,
-                      Interaction.occurred_at, Customer.id.label("customer_id"), Customer.display_name)
-            .join(Customer, Customer.id == Interaction.customer_id)
-            .order_by(Interaction.id.desc())
-            .limit(RECENT_LIMIT)
-        ).all()
+        recent = recent_interactions(current_session(), RECENT_LIMIT)
     widgets = current_app.extensions["payvand"].dashboard_widgets(user)
     return render_template("home/index.html", recent=recent, widgets=widgets)
 
@@ -56,7 +50,7 @@ def set_locale() -> Any:
         user = staff_user()
         assert user is not None
         db = current_session()
-        db.execute(sa.update(User).where(User.id == user.user_id).values(locale=form.data["locale"]))
+        user_service.set_locale(db, user.user_id, form.data["locale"])
         db.commit()
         session["locale"] = form.data["locale"]
     return redirect(local_path(form.values.get("next")) or url_for("home.index"))

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -38,7 +37,7 @@ from payvand.core.importing.guard import REJECTS_PREFIX
 from payvand.core.importing.mapping import MappingError, build_mapping
 from payvand.core.importing.source import SourceError
 from payvand.core.locale_format import isolate
-from payvand.core.models import ImportJob, User
+from payvand.core.models import ImportJob
 from payvand.core.services import import_jobs
 from payvand.core.web.access import staff_required, staff_user
 from payvand.core.web.errors import error_page
@@ -153,10 +152,7 @@ def _visible_job(job_id: int) -> ImportJob:
     """The job if this user may see it (their own, or any for a superuser), else 404."""
     user = staff_user()
     assert user is not None
-    query = sa.select(ImportJob).where(ImportJob.id == job_id)
-    if not user.is_superuser:
-        query = query.where(ImportJob.user_id == user.user_id)
-    job = current_session().execute(query).scalar_one_or_none()
+    job = import_jobs.visible_job(current_session(), job_id, user)
     if job is None:
         abort(404)
     return job
@@ -165,15 +161,8 @@ def _visible_job(job_id: int) -> ImportJob:
 def _recent_jobs() -> list[Any]:
     user = staff_user()
     assert user is not None
-    query = (
-        sa.select(ImportJob, User.email)
-        .outerjoin(User, User.id == ImportJob.user_id)
-        .order_by(ImportJob.id.desc())
-        .limit(RECENT_JOBS)
-    )
-    if not user.is_superuser:
-        query = query.where(ImportJob.user_id == user.user_id)
-    return [(job, email, import_jobs.job_state(job)) for job, email in current_session().execute(query).all()]
+    return [(job, email, import_jobs.job_state(job))
+            for job, email in import_jobs.recent_jobs(current_session(), user, RECENT_JOBS)]
 
 
 def _upload_page(form: FormResult, status: int = 200) -> Any:

@@ -27,7 +27,7 @@ from payvand.plugins.sales.services.document_base import (
     sales_setting,
 )
 from payvand.plugins.sales.services.orders import change_order_status
-from payvand.sdk import audit, keep_text, record_interaction, utcnow
+from payvand.sdk import audit, keep_text, record_interaction, record_interactions, utcnow
 from payvand.sdk.documents import conflict, lock_row
 
 
@@ -108,9 +108,10 @@ def record_payment(session: Session, invoice: Invoice, amount: Decimal, *, metho
     audit("payment", Invoice.__tablename__, invoice.id, before={"paid_total": plain(paid - amount), "status": was},
           after={"paid_total": plain(paid), "status": invoice.status, "method": method})
     if invoice.status in ("paid", "overpaid") and was not in ("paid", "overpaid"):
-        record_interaction(invoice.customer_id, "sales.invoice_paid", "other", f"Invoice {invoice.number} paid",
-                           value=invoice.total, currency=invoice.currency, source=("sales.invoice", invoice.id),
-                           payload={"number": invoice.number})
+        record_interactions([{  # money received is recorded; an erased customer's timeline is closed
+            "customer_id": invoice.customer_id, "kind": "sales.invoice_paid", "channel": "other",
+            "summary": f"Invoice {invoice.number} paid", "value": invoice.total, "currency": invoice.currency,
+            "source": ("sales.invoice", invoice.id), "payload": {"number": invoice.number}}], skip_inactive=True)
         events.invoice_paid(invoice)
         order = session.get(Order, invoice.order_id) if invoice.order_id is not None else None
         if order is not None and lock_row(session, order).status == "placed":  # not cancelled meanwhile
@@ -145,8 +146,10 @@ def void_invoice(session: Session, invoice: Invoice, reason: str | None = None) 
     invoice.status = "void"
     invoice.voided_at = utcnow()
     invoice.void_reason = reason
-    record_interaction(invoice.customer_id, "sales.invoice_voided", "other", f"Invoice {invoice.number} voided",
-                       value=invoice.total, currency=invoice.currency, source=("sales.invoice", invoice.id),
-                       direction="internal", payload={"number": invoice.number, "reason": reason})
+    record_interactions([{  # a wrong invoice is voided whatever became of its customer
+        "customer_id": invoice.customer_id, "kind": "sales.invoice_voided", "channel": "other",
+        "summary": f"Invoice {invoice.number} voided", "value": invoice.total, "currency": invoice.currency,
+        "source": ("sales.invoice", invoice.id), "direction": "internal",
+        "payload": {"number": invoice.number, "reason": reason}}], skip_inactive=True)
     session.flush()
     return invoice
