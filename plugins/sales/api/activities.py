@@ -16,7 +16,7 @@ from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api import blp
 from payvand.plugins.sales.api.fields import BusinessDateTime, id_field, needs_json
 from payvand.plugins.sales.services import activities as service
-from payvand.sdk import ApiError, current_actor, require, session
+from payvand.sdk import ApiError, api_page, current_actor, require, session
 
 _WHEN = {"description": "An ISO 8601 time with its offset, e.g. 2026-12-01T10:30:00+03:30",
          "examples": ["2026-12-01T10:30:00+03:30"]}
@@ -89,22 +89,9 @@ class ActivityOut(Schema):
     created_at = fields.DateTime(required=True)
 
 
-class ActivityListArgs(Schema):
-    """Filters of the activity list. Open lists come by due time (those without one last),
-    done ones most recently done first."""
-
-    mine = fields.Boolean(load_default=False, metadata={"description": "Only the caller's own activities"})
-    status = fields.String(validate=validate.OneOf(service.STATUSES),
-                           metadata={"description": "open, done or overdue (open and due before now)"})
-    kind = fields.String(validate=validate.OneOf(service.KINDS))
-    owner_id = id_field(strict=False)
-    deal_id = id_field(strict=False)
-    lead_id = id_field(strict=False)
-    customer_id = id_field(strict=False)
-    due_from = AwareDateTime(metadata={**_WHEN, "description": "Due at or after this time"})
-    due_to = AwareDateTime(metadata={**_WHEN, "description": "Due before this time"})
-    cursor = fields.String(validate=validate.Length(max=200), metadata={"description": "`next_cursor` of the previous page"})
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+#: The query arguments of the activity list (generated from `activities.ACTIVITIES`). Open lists
+#: come by due time (those without one last), done ones most recently done first.
+ActivityListArgs = service.ACTIVITIES.args_schema("ActivityListArgs")
 
 
 class ActivityPage(Schema):
@@ -131,20 +118,16 @@ class Activities(MethodView):
     """The activity collection."""
 
     @require(perm.DEAL_VIEW)
-    @blp.arguments(ActivityListArgs, location="query", unknown=RAISE)
+    @blp.arguments(ActivityListArgs, location="query")
     @blp.response(200, ActivityPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List activities the caller may see: filter by mine, status (open/done/overdue), kind, owner,
         deal, lead, customer and due range; keyset-paged."""
-        cursor, limit = args.pop("cursor", None), args.pop("limit")
-        if args.get("due_from") and args.get("due_to") and args["due_from"] > args["due_to"]:
-            raise ApiError(422, "due_from must not be after due_to.", fields={"due_to": ["Must not be before due_from."]})
         try:
-            items, next_cursor = service.list_activities(session(), current_actor(), service.ActivityFilter(**args),
-                                                         cursor=cursor, limit=limit)
-        except service.BadCursor:
-            raise ApiError(422, "The cursor is not valid.", fields={"cursor": ["Not a cursor of this list."]}) from None
-        return {"items": items, "next_cursor": next_cursor}
+            args = service.activity_args(args)
+        except service.ActivityError as exc:
+            raise _fail(exc) from None
+        return api_page(service.ACTIVITIES, session(), args, current_actor())
 
     @require(perm.DEAL_EDIT)
     @needs_json

@@ -15,16 +15,14 @@ from marshmallow import RAISE, Schema, fields, validate
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api import blp
 from payvand.plugins.sales.api.fields import (
-    CURSOR,
     MAX_ID,
     Amount,
     BusinessDate,
     id_field,
     needs_json,
-    parse_cursor,
 )
 from payvand.plugins.sales.services import pipeline as service
-from payvand.sdk import ApiError, current_actor, require, session
+from payvand.sdk import ApiError, api_page, current_actor, require, session
 
 CURRENCY = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"), metadata={"description": "ISO 4217 code, e.g. IRR",
                                                                              "examples": ["IRR"]})
@@ -145,16 +143,8 @@ class DealDetailOut(DealOut):
     products = fields.List(fields.Nested(DealProductOut), required=True)
 
 
-class DealListArgs(Schema):
-    """Filters of the deal list; pages of `limit`, newest first."""
-
-    status = fields.String(validate=validate.OneOf(service.OUTCOMES))
-    pipeline_id = id_field(strict=False)
-    stage_id = id_field(strict=False)
-    owner_id = id_field(strict=False)
-    customer_id = id_field(strict=False)
-    cursor = CURSOR
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+#: The query arguments of the deal list (generated from `pipeline.DEALS`).
+DealListArgs = service.DEALS.args_schema("DealListArgs")
 
 
 class DealPage(Schema):
@@ -241,14 +231,11 @@ class Deals(MethodView):
     """The deal collection."""
 
     @require(perm.DEAL_VIEW)
-    @blp.arguments(DealListArgs, location="query", unknown=RAISE)
+    @blp.arguments(DealListArgs, location="query")
     @blp.response(200, DealPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List deals newest first (own only without `sales.manage`): filter by status, pipeline, stage, owner, customer."""
-        cursor = parse_cursor(args.pop("cursor", None))
-        limit = args.pop("limit")
-        items, last = service.list_deals(session(), current_actor(), after_id=cursor, limit=limit, **args)
-        return {"items": items, "next_cursor": str(last) if last else None}
+        return api_page(service.DEALS, session(), args, current_actor())
 
     @require(perm.DEAL_EDIT)
     @needs_json

@@ -150,13 +150,15 @@ def _read_args() -> tuple[dict[str, Any], dict[str, Any]]:
         return raw, ListArgs().load(raw)
 
 
-def _filter(args: dict[str, Any], **extra: Any) -> service.ActivityFilter:
+def _filter(args: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """The activity list's arguments (`activities.ACTIVITIES`) from the page's: `scope` is `mine`,
+    a `day` is its due range in the site's time zone."""
     values: dict[str, Any] = {k: args[k] for k in ("kind", "deal_id", "lead_id", "customer_id", "status") if k in args}
     values["mine"] = args.get("scope", "mine") == "mine"
     if args.get("day"):
         values["due_from"], values["due_to"] = service.day_bounds(args["day"], local_zone())
     values.update(extra)
-    return service.ActivityFilter(**values)
+    return values
 
 
 def _page(form: FormResult, status: int = 200) -> Any:
@@ -165,16 +167,18 @@ def _page(form: FormResult, status: int = 200) -> Any:
     zone = local_zone()
     focused = any(k in args for k in ("status", "day", "cursor"))
     sections: list[tuple[str, str, list[Any], str | None]] = []
-    next_url = None
+    next_url = cursor_error = None
     if focused:
         try:
-            items, next_cursor = service.list_activities(s, viewer, _filter(args), cursor=args.get("cursor"),
-                                                         limit=PAGE, now=now)
-        except service.BadCursor:
-            items, next_cursor = service.list_activities(s, viewer, _filter(args), limit=PAGE, now=now)
+            page = service.list_activities(s, viewer, {**_filter(args), "cursor": args.get("cursor"), "limit": PAGE},
+                                           now=now)
+        except service.BadCursor:  # a link of another list or an old one: the first page, and say so
+            cursor_error = _("The page link is no longer valid; start again from the first page.")
+            status = max(status, 400)
+            page = service.list_activities(s, viewer, {**_filter(args), "limit": PAGE}, now=now)
         base = {k: v for k, v in raw.items() if k != "cursor"}
-        next_url = url_for("sales.activities", cursor=next_cursor, **base) if next_cursor else None
-        sections.append(("results", str(_("Activities")), items, None))
+        next_url = url_for("sales.activities", cursor=page.next_cursor, **base) if page.next_cursor else None
+        sections.append(("results", str(_("Activities")), page.items, None))
     else:
         today_start, today_end = service.day_bounds(now.astimezone(zone).date(), zone)
         plan = (
@@ -186,14 +190,15 @@ def _page(form: FormResult, status: int = 200) -> Any:
             ("done", _("Done"), {"status": "done"}, {"status": "done"}),
         )
         for key, title, extra, more_args in plan:
-            items, more = service.list_activities(s, viewer, _filter(args, **extra), limit=SECTION, now=now)
-            more_url = url_for("sales.activities", **{**raw, **more_args}) if more else None
-            sections.append((key, str(title), items, more_url))
+            page = service.list_activities(s, viewer, {**_filter(args, **extra), "limit": SECTION}, now=now)
+            more_url = url_for("sales.activities", **{**raw, **more_args}) if page.next_cursor else None
+            sections.append((key, str(title), page.items, more_url))
     shown = [a for section in sections for a in section[2]]
     return render_template(
         "sales/activities.html", sections=sections, links=service.link_names(s, shown), kinds=KIND_LABELS,
         statuses=STATUS_LABELS, args=args, raw=raw, focused=focused, next_url=next_url, form=form,
         reminders=REMINDER_CHOICES, choices=_choices(), now=now, can_edit=viewer.can(perm.DEAL_EDIT),
+        cursor_error=cursor_error,
         first_url=url_for("sales.activities", **{k: v for k, v in raw.items() if k != "cursor"}) if "cursor" in args else None,
     ), status
 

@@ -24,7 +24,7 @@ from payvand.plugins.sales.services import activities as activity_service
 from payvand.plugins.sales.services import pipeline as service
 from payvand.plugins.sales.views import bp, id_arg, staff
 from payvand.plugins.sales.views.messages import service_message
-from payvand.sdk import FormResult, parse_form, session, staff_required
+from payvand.sdk import FormResult, list_view, parse_form, session, staff_required
 from payvand.sdk import gettext as _
 from payvand.sdk import lazy_gettext as _l
 
@@ -151,22 +151,16 @@ def deal_move(deal_id: int) -> Any:
 @bp.get("/sales/deals")
 @staff_required(perm.DEAL_VIEW)
 def deals() -> Any:
-    """The deal list, newest first, filtered by status, stage and owner, a page at a time."""
+    """The deal list (`pipeline.DEALS`), newest first, filtered by status, stage and owner, a page at a time."""
     viewer = staff()
-    filters = {k: id_arg(k) for k in ("stage_id", "owner_id", "customer_id")}
-    status = request.args.get("status")
-    status = status if status in service.OUTCOMES else None
-    after = id_arg("after")
-    items, last = service.list_deals(session(), viewer, status=status, after_id=after, limit=PAGE,
-                                     **{k: v for k, v in filters.items() if v})
-    names = _names(items)
+    view = list_view(service.DEALS, session(), viewer, "sales.deals", limit=PAGE,
+                     message=lambda: _("The page link is no longer valid; start again from the first page."))
+    names = _names(view.items)
     stages = {s.id: s for p in _pipelines() for s in p.stages}
-    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after" and v}
-    next_url = url_for("sales.deals", after=last, **args) if last else None
-    first_url = url_for("sales.deals", **args) if after else None
-    return render_template("sales/deals.html", deals=items, names=names, stages=stages, statuses=STATUS_LABELS,
-                           filters={**args}, next_url=next_url, first_url=first_url,
-                           owner_choices=_owner_choices() if viewer.can(perm.MANAGE) else [])
+    return render_template("sales/deals.html", view=view, deals=view.items, names=names, stages=stages,
+                           statuses=STATUS_LABELS, filters=view.values, next_url=view.next_url,
+                           first_url=view.first_url,
+                           owner_choices=_owner_choices() if viewer.can(perm.MANAGE) else []), view.status
 
 
 def _names(items: list[Deal]) -> dict[str, dict[int, str]]:
