@@ -10,10 +10,10 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api import blp
-from payvand.plugins.sales.api.fields import CURSOR, Amount, fail, id_field, needs_json, parse_cursor, strict_bool
+from payvand.plugins.sales.api.fields import Amount, fail, id_field, needs_json, strict_bool
 from payvand.plugins.sales.services import catalog as service
 from payvand.plugins.sales.services.catalog import TAX_CLASSES, CatalogError
-from payvand.sdk import require, session
+from payvand.sdk import api_page, current_actor, require, session
 
 
 class ProductIn(Schema):
@@ -58,14 +58,8 @@ class ProductOut(Schema):
     created_at = fields.DateTime(required=True)
 
 
-class ProductListArgs(Schema):
-    """Search and filters of the product list."""
-
-    q = fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "Part of the name or SKU"})
-    category_id = id_field(strict=False)
-    active = fields.Boolean()
-    cursor = CURSOR
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+#: The query arguments of the product list (generated from `catalog.PRODUCTS`).
+ProductListArgs = service.PRODUCTS.args_schema("ProductListArgs")
 
 
 class ProductPage(Schema):
@@ -135,14 +129,11 @@ class Products(MethodView):
     """The catalog."""
 
     @require(perm.CATALOG_VIEW)
-    @blp.arguments(ProductListArgs, location="query", unknown=RAISE)
+    @blp.arguments(ProductListArgs, location="query")
     @blp.response(200, ProductPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List products by id: search `q` in the name or SKU, filter by category and active flag."""
-        items, last = service.list_products(session(), q=args.get("q"), category_id=args.get("category_id"),
-                                            active=args.get("active"), after_id=parse_cursor(args.get("cursor")),
-                                            limit=args["limit"])
-        return {"items": items, "next_cursor": str(last) if last else None}
+        return api_page(service.PRODUCTS, session(), args, current_actor())
 
     @require(perm.CATALOG_EDIT)
     @needs_json
