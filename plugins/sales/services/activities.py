@@ -32,6 +32,8 @@ from sqlalchemy.orm import Session
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import MAX_ID, Activity, Deal, Lead
 from payvand.plugins.sales.services import rules
+from payvand.plugins.sales.services.local_time import day_bounds as day_bounds  # the pages read service.day_bounds
+from payvand.plugins.sales.services.local_time import format_moment
 from payvand.plugins.sales.services.pipeline import PipelineError
 from payvand.sdk import (
     SYSTEM,
@@ -390,13 +392,6 @@ def link_names(s: Session, activities: list[Any]) -> Links:
 # --------------------------------------------------------------------------- in-app reminders
 
 
-def day_bounds(day: dt.date, zone: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
-    """The UTC moments where local `day` starts and the next day starts in `zone`."""
-    start = dt.datetime.combine(day, dt.time(), zone).astimezone(dt.UTC)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.UTC)
-    return start, end
-
-
 def due_soon(s: Session, user_id: int, zone: dt.tzinfo, now: dt.datetime | None = None,
              limit: int = 10) -> tuple[list[Activity], int]:
     """The user's open activities that are overdue or due before the end of today (local), earliest
@@ -456,7 +451,6 @@ def reminder_message(activity: Any, about: str, locale: str, zone: dt.tzinfo) ->
     from flask_babel import force_locale
     from flask_babel import gettext as _
 
-    from payvand.plugins.sales.services.calendar import format_moment
 
     link = _base_url() + link_path(activity)
     with force_locale(locale):
