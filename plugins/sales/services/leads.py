@@ -432,7 +432,12 @@ def list_leads(args: dict[str, Any], actor: Actor) -> tuple[list[Lead], str | No
 
 def owner_names(leads: list[Lead]) -> dict[int, str]:
     """Display names of the owners of `leads` (one query)."""
-    ids = {lead.owner_id for lead in leads if lead.owner_id}
+    return owner_names_by_id([lead.owner_id for lead in leads if lead.owner_id])
+
+
+def owner_names_by_id(user_ids: list[int]) -> dict[int, str]:
+    """Display names of these users (one query)."""
+    ids = set(user_ids)
     if not ids:
         return {}
     rows = session().execute(sa.select(User.id, User.name, User.email).where(User.id.in_(ids)))
