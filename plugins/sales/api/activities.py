@@ -10,95 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api import blp
-from payvand.plugins.sales.api.fields import BusinessDateTime, id_field, needs_json
+from payvand.plugins.sales.api.fields import needs_json
+from payvand.plugins.sales.schemas import ActivityIn, ActivityListArgs, ActivityOut, ActivityPage, ActivityPatch
 from payvand.plugins.sales.services import activities as service
 from payvand.sdk import ApiError, api_page, current_actor, require, session
-
-_WHEN = {"description": "An ISO 8601 time with its offset, e.g. 2026-12-01T10:30:00+03:30",
-         "examples": ["2026-12-01T10:30:00+03:30"]}
-
-
-class AwareDateTime(BusinessDateTime):
-    """An ISO 8601 time that must carry its offset (`Z` or `+03:30`), in the business-date range."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("metadata", _WHEN)
-        super().__init__(**kwargs)
-
-
-class ActivityIn(Schema):
-    """A new activity: attach it to a deal, a lead or a customer (at least one)."""
-
-    class Meta:
-        unknown = RAISE
-
-    kind = fields.String(load_default="task", validate=validate.OneOf(service.KINDS))
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    notes = fields.String(allow_none=True, validate=validate.Length(max=5000))
-    deal_id = id_field(allow_none=True)
-    lead_id = id_field(allow_none=True)
-    customer_id = id_field(allow_none=True)
-    owner_id = id_field(allow_none=True, metadata={"description": "Only with sales.manage; default: the caller"})
-    due_at = AwareDateTime(allow_none=True)
-    remind_at = AwareDateTime(allow_none=True, metadata={**_WHEN, "description": "When to mail the owner a "
-                                                         "reminder; not after `due_at`"})
-
-    @validates_schema
-    def _attached(self, data: dict[str, Any], **_: Any) -> None:
-        if not any(data.get(k) for k in ("deal_id", "lead_id", "customer_id")):
-            raise ValidationError("Attach the activity to a deal, a lead or a customer.", "_schema")
-
-
-class ActivityPatch(Schema):
-    """Changes to an activity (completion goes through `POST .../done`, reopening through `done: false`)."""
-
-    class Meta:
-        unknown = RAISE
-
-    kind = fields.String(validate=validate.OneOf(service.KINDS))
-    subject = fields.String(validate=validate.Length(min=1, max=200))
-    notes = fields.String(allow_none=True, validate=validate.Length(max=5000))
-    deal_id = id_field(allow_none=True)
-    lead_id = id_field(allow_none=True)
-    customer_id = id_field(allow_none=True)
-    owner_id = id_field(allow_none=True)
-    due_at = AwareDateTime(allow_none=True)
-    remind_at = AwareDateTime(allow_none=True)
-    done = fields.Boolean(metadata={"description": "true completes the activity, false reopens it"})
-
-
-class ActivityOut(Schema):
-    """An activity."""
-
-    id = fields.Integer(required=True)
-    kind = fields.String(required=True, metadata={"enum": list(service.KINDS)})
-    subject = fields.String(required=True)
-    notes = fields.String(allow_none=True, required=True)
-    deal_id = fields.Integer(allow_none=True, required=True)
-    lead_id = fields.Integer(allow_none=True, required=True)
-    customer_id = fields.Integer(allow_none=True, required=True)
-    owner_id = fields.Integer(allow_none=True, required=True)
-    due_at = fields.DateTime(allow_none=True, required=True)
-    remind_at = fields.DateTime(allow_none=True, required=True)
-    reminded_at = fields.DateTime(allow_none=True, required=True)
-    done_at = fields.DateTime(allow_none=True, required=True)
-    created_at = fields.DateTime(required=True)
-
-
-#: The query arguments of the activity list (generated from `activities.ACTIVITIES`). Open lists
-#: come by due time (those without one last), done ones most recently done first.
-ActivityListArgs = service.ACTIVITIES.args_schema("ActivityListArgs")
-
-
-class ActivityPage(Schema):
-    """One page of activities; pass `next_cursor` as `cursor` for the next."""
-
-    items = fields.List(fields.Nested(ActivityOut), required=True)
-    next_cursor = fields.String(allow_none=True, required=True)
 
 
 def _fail(exc: service.ActivityError) -> ApiError:

@@ -15,10 +15,10 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError
 
 from payvand.plugins.sales import permissions as perm
-from payvand.plugins.sales.api.fields import BusinessDate, id_field
+from payvand.plugins.sales.schemas import MAX_REMIND_BEFORE, ActivityForm, ActivityPageArgs
 from payvand.plugins.sales.services import activities as service
 from payvand.plugins.sales.services import calendar as cal
 from payvand.plugins.sales.services import leads as lead_service
@@ -26,7 +26,6 @@ from payvand.plugins.sales.views import bp, staff
 from payvand.sdk import (
     FormResult,
     Panel,
-    business_date,
     in_business_range,
     local_zone,
     parse_form,
@@ -46,64 +45,9 @@ STATUS_LABELS = {"open": _l("Open"), "overdue": _l("Overdue"), "done": _l("Done"
 REMINDER_CHOICES = (("", _l("No reminder")), ("0", _l("At the due time")), ("15", _l("15 minutes before")),
                     ("60", _l("1 hour before")), ("1440", _l("1 day before")))
 REMINDER_MINUTES = (0, 15, 60, 1440)
-#: The earliest reminder, in minutes before the due time (an API client may have set any offset).
-MAX_REMIND_BEFORE = 60 * 24 * 60
 PICKS = 10  # customers the picker lists at most
 CUSTOMER_VIEW = "core.customer.view"  # the core permission the customer picker needs too
 WEEKDAYS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"), _l("Sunday"))
-
-
-
-
-class ActivityForm(Schema):
-    """The add and edit forms of an activity: what, when, the reminder, what it is about and (edit,
-    managers) the owner."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    kind = fields.String(load_default="task", validate=validate.OneOf(service.KINDS))
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    notes = fields.String(validate=validate.Length(max=5000))
-    due_at = fields.DateTime(allow_none=True, format="%Y-%m-%dT%H:%M", validate=business_date)
-    remind_before = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=MAX_REMIND_BEFORE))
-    deal_id = id_field(strict=False, allow_none=True)
-    lead_id = id_field(strict=False, allow_none=True)
-    customer_id = id_field(strict=False, allow_none=True)
-    owner_id = id_field(strict=False, allow_none=True)
-
-    @validates_schema
-    def _reminder_needs_a_due_time(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("remind_before") is not None and data.get("due_at") is None:
-            raise ValidationError(_("A reminder needs a due time."), "remind_before")
-
-    @validates_schema
-    def _linked(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if not any(data.get(k) for k in ("deal_id", "lead_id", "customer_id")):
-            raise ValidationError(_("Choose a deal, a lead or a customer."), "deal_id")
-
-
-class DealActivityForm(ActivityForm):
-    """The activity form of a deal's page: the deal is the page's, so no link is asked for."""
-
-    def _linked(self, data: dict[str, Any], **kwargs: Any) -> None:
-        """Nothing to check: the page gives the deal."""
-
-
-class ListArgs(Schema):
-    """The filters of the activity page (query string)."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    scope = fields.String(load_default="mine", validate=validate.OneOf(["mine", "all"]))
-    status = fields.String(validate=validate.OneOf(service.STATUSES))
-    kind = fields.String(validate=validate.OneOf(service.KINDS))
-    day = BusinessDate()
-    deal_id = id_field(strict=False)
-    lead_id = id_field(strict=False)
-    customer_id = id_field(strict=False)
-    cursor = fields.String(validate=validate.Length(max=200))
 
 
 def _local_to_utc(value: dt.datetime) -> dt.datetime:
@@ -142,11 +86,11 @@ def _choices(current: Any = None) -> dict[str, list[tuple[int, str]]]:
 def _read_args() -> tuple[dict[str, Any], dict[str, Any]]:
     raw = {k: v for k, v in request.args.items() if v.strip()}
     try:
-        return raw, ListArgs().load(raw)
+        return raw, ActivityPageArgs().load(raw)
     except ValidationError as exc:
         bad = exc.messages if isinstance(exc.messages, dict) else {}
         raw = {k: v for k, v in raw.items() if k not in bad}
-        return raw, ListArgs().load(raw)
+        return raw, ActivityPageArgs().load(raw)
 
 
 def _filter(args: dict[str, Any], **extra: Any) -> dict[str, Any]:

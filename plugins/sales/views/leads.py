@@ -24,6 +24,7 @@ from marshmallow import ValidationError
 
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import ScoringRule
+from payvand.plugins.sales.schemas import ConvertIn, LeadIn, LeadListArgs, LeadPatch
 from payvand.plugins.sales.services import leads as service
 from payvand.plugins.sales.services import scoring
 from payvand.plugins.sales.views import as_id, bp, staff
@@ -182,7 +183,7 @@ def lead_form() -> Any:
             data[key] = values[key]
     errors: dict[str, list[str]] = {}
     try:
-        loaded = service.LeadIn().load(data)
+        loaded = LeadIn().load(data)
     except ValidationError as exc:
         errors = {k: list(v) if isinstance(v, list) else [str(v)] for k, v in exc.messages.items()}  # type: ignore[union-attr]
         loaded = {}
@@ -282,12 +283,12 @@ def _refusal(form: FormResult, exc: service.LeadError) -> None:
 def leads() -> Any:
     """Leads with filters (status, owner, source, minimum score, search), their scores explained, keyset pages."""
     try:
-        known = service.LeadListArgs().fields  # other query arguments (tracking tags) are ignored on pages
+        known = LeadListArgs().fields  # other query arguments (tracking tags) are ignored on pages
         typed = {k: v for k, v in request.args.items() if v != "" and k in known}
         read_numbers(typed, ("min_score", "owner_id"))  # "۱۰" is 10, by the staff forms' number rule
-        args = service.LeadListArgs().load(typed)
+        args = LeadListArgs().load(typed)
     except ValidationError:
-        args = service.LeadListArgs().load({})
+        args = LeadListArgs().load({})
     try:
         rows, cursor = service.list_leads(args, _viewer())
     except service.BadCursor:
@@ -313,7 +314,7 @@ def lead_new() -> Any:
         return render_template("sales/lead_new.html", form=form, owner_choices=_owner_choices(None),
                                sources=SOURCE_LABELS)
     values = _staff_values()
-    form = _validate(service.LeadIn(), _staff_data(values, new=True), values)
+    form = _validate(LeadIn(), _staff_data(values, new=True), values)
     if form.ok:
         try:
             lead = service.create_lead(form.data, owner_id=viewer.user_id, actor=viewer)
@@ -357,7 +358,7 @@ def lead_edit(lead_id: int) -> Any:
     data = _staff_data(values, new=False)
     if item.status == "converted":
         data.pop("status", None)
-    form = _validate(service.LeadPatch(partial=True), data, values)
+    form = _validate(LeadPatch(partial=True), data, values)
     if form.ok:
         try:
             service.update_lead(item, form.data, _viewer())
@@ -387,7 +388,7 @@ def lead_convert(lead_id: int) -> Any:
             flash(str(exc), "danger")
             return redirect(url_for("sales.lead", lead_id=lead_id))
     try:
-        options = service.ConvertIn().load(options)
+        options = ConvertIn().load(options)
         result = service.convert_lead(item, options)
     except (ValidationError, service.LeadError, ApiError) as exc:
         session().rollback()

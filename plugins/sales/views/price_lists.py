@@ -17,8 +17,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
 from payvand.plugins.sales import permissions as perm
-from payvand.plugins.sales.api.catalog import PriceListIn
 from payvand.plugins.sales.models import PriceList
+from payvand.plugins.sales.schemas import PriceListIn
 from payvand.plugins.sales.services import catalog
 from payvand.plugins.sales.services.catalog import CatalogError
 from payvand.plugins.sales.views import bp, staff
