@@ -42,10 +42,10 @@ class Activities(MethodView):
         """List activities the caller may see: filter by mine, status (open/done/overdue), kind, owner,
         deal, lead, customer and due range; keyset-paged."""
         try:
-            args = service.activity_args(args)
+            spec = service.activity_list(args)
         except service.ActivityError as exc:
             raise _fail(exc) from None
-        return api_page(service.ACTIVITIES, session(), args, current_actor())
+        return api_page(spec, session(), args, current_actor())
 
     @require(perm.DEAL_EDIT)
     @needs_json

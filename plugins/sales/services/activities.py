@@ -285,47 +285,53 @@ def _due_key() -> Any:
     return sa.func.coalesce(Activity.due_at, sa.literal(_NO_DUE, Activity.due_at.type))
 
 
-#: The activity list (API, "My activities" page, deal and customer pages): filters `mine`, `status`
-#: (open, done, overdue = open and due before now), `kind`, `owner_id`, `deal_id`, `lead_id`,
-#: `customer_id`, `due_from` (inclusive), `due_to` (exclusive), `undated`; sorts `due` (by due
-#: time, those without one last, then by id) and `done` (most recently done first; the list of
-#: done activities always uses it). Record rules of activities applied by the kit.
+_FILTERS = (
+    Filter("mine", "boolean", apply=_mine, description="Only the caller's own activities"),
+    Filter("status", "choice", apply=_status, choices=STATUSES,
+           description="open, done or overdue (open and due before now)"),
+    Filter("kind", "choice", column=Activity.kind, choices=KINDS),
+    Filter("owner_id", "id", column=Activity.owner_id),
+    Filter("deal_id", "id", column=Activity.deal_id),
+    Filter("lead_id", "id", column=Activity.lead_id),
+    Filter("customer_id", "id", column=Activity.customer_id),
+    Filter("due_from", "datetime", apply=lambda value, _op, _ctx: Activity.due_at >= value,
+           description="Due at or after this time"),
+    Filter("due_to", "datetime", apply=lambda value, _op, _ctx: Activity.due_at < value,
+           description="Due before this time"),
+    Filter("undated", "boolean", apply=lambda value, _op, _ctx: Activity.due_at.is_(None) if value else None,
+           description="Only the activities without a due time"),
+)
+
+#: The activity list (API, "My activities" page): filters `mine`, `status` (open, done, overdue =
+#: open and due before now), `kind`, `owner_id`, `deal_id`, `lead_id`, `customer_id`, `due_from`
+#: (inclusive), `due_to` (exclusive), `undated`; by due time, those without one last, then by id.
+#: Record rules of activities applied by the kit.
 ACTIVITIES = ListSpec(
     name="sales.activities",
     model=Activity,
-    filters=(
-        Filter("mine", "boolean", apply=_mine, description="Only the caller's own activities"),
-        Filter("status", "choice", apply=_status, choices=STATUSES,
-               description="open, done or overdue (open and due before now)"),
-        Filter("kind", "choice", column=Activity.kind, choices=KINDS),
-        Filter("owner_id", "id", column=Activity.owner_id),
-        Filter("deal_id", "id", column=Activity.deal_id),
-        Filter("lead_id", "id", column=Activity.lead_id),
-        Filter("customer_id", "id", column=Activity.customer_id),
-        Filter("due_from", "datetime", apply=lambda value, _op, _ctx: Activity.due_at >= value,
-               description="Due at or after this time"),
-        Filter("due_to", "datetime", apply=lambda value, _op, _ctx: Activity.due_at < value,
-               description="Due before this time"),
-        Filter("undated", "boolean", apply=lambda value, _op, _ctx: Activity.due_at.is_(None) if value else None,
-               description="Only the activities without a due time"),
-    ),
-    sorts=(
-        Sort("due", (SortKey(_undated_key, "undated", "int", value=lambda row: 1 if row.due_at is None else 0),
-                     SortKey(_due_key, "due_at", "datetime", value=lambda row: row.due_at or _NO_DUE),
-                     SortKey(Activity.id, "id", "id"))),
-        Sort("done", (SortKey(Activity.done_at, "done_at", "datetime", descending=True),
-                      SortKey(Activity.id, "id", "id", descending=True))),
-    ),
+    filters=_FILTERS,
+    sorts=(Sort("due", (SortKey(_undated_key, "undated", "int", value=lambda row: 1 if row.due_at is None else 0),
+                        SortKey(_due_key, "due_at", "datetime", value=lambda row: row.due_at or _NO_DUE),
+                        SortKey(Activity.id, "id", "id"))),),
+)
+#: The same list when it shows done activities (`status=done`): most recently done first. The
+#: order is not a choice of the caller but follows the status, so each is a one-sort list (no
+#: `sort` argument); the cursor names the sort, so one order's cursor is refused by the other.
+DONE_ACTIVITIES = ListSpec(
+    name="sales.activities",
+    model=Activity,
+    filters=_FILTERS,
+    sorts=(Sort("done", (SortKey(Activity.done_at, "done_at", "datetime", descending=True),
+                         SortKey(Activity.id, "id", "id", descending=True))),),
 )
 
 
-def activity_args(args: dict[str, Any]) -> dict[str, Any]:
-    """ACTIVITIES' arguments checked and completed: the sort follows the status (done activities
-    most recently done first, every other list by due time); ActivityError on `due_to` for a
-    range that ends before it starts."""
+def activity_list(args: dict[str, Any]) -> ListSpec:
+    """The list that answers `args` (ACTIVITIES' arguments): DONE_ACTIVITIES for `status=done`,
+    else ACTIVITIES; ActivityError on `due_to` for a range that ends before it starts."""
     if args.get("due_from") and args.get("due_to") and args["due_from"] > args["due_to"]:
         raise ActivityError("due_to", N_("Must not be before due_from."))
-    return {**args, "sort": "done" if args.get("status") == "done" else "due"}
+    return DONE_ACTIVITIES if args.get("status") == "done" else ACTIVITIES
 
 
 def list_activities(s: Session, actor: Actor, args: dict[str, Any], *, now: dt.datetime | None = None) -> Page:
@@ -333,9 +339,9 @@ def list_activities(s: Session, actor: Actor, args: dict[str, Any], *, now: dt.d
 
     Done activities (`status=done`) come most recently done first; every other list by due time
     (earliest first), then those without a due time, by id. One query. Raises ActivityError (see
-    `activity_args`), BadCursor for a cursor this list did not make.
+    `activity_list`), BadCursor for a cursor this list (in this order) did not make.
     """
-    return ACTIVITIES.page(s, activity_args(args), actor, now=now or utcnow())
+    return activity_list(args).page(s, args, actor, now=now or utcnow())
 
 
 def deal_activities(s: Session, deal_id: int) -> list[Activity]:
