@@ -21,14 +21,6 @@ PACKAGE = "payvand"
 ROOTS = {name: Path(module.__file__ or "").resolve().parent
          for name, module in (("core", payvand.core), ("plugins", payvand.plugins), ("sdk", payvand.sdk))}
 
-#: Cycles known to be being broken on other branches (the sales plugin's, issue 10). This list
-#: MUST become empty: the lead empties it when those branches land; never add to it.
-KNOWN_CYCLES: set[frozenset[str]] = {
-    frozenset({"payvand.plugins.sales.services.activities", "payvand.plugins.sales.services.calendar"}),
-    frozenset({"payvand.plugins.sales.services.reports", "payvand.plugins.sales.services.rollup"}),
-}
-
-
 def _modules() -> dict[str, Path]:
     """Every module of the package by dotted name (packages by their `__init__`)."""
     found: dict[str, Path] = {}
@@ -164,12 +156,5 @@ def test_cycles_are_found() -> None:
 
 def test_no_import_cycles() -> None:
     """No module of payvand imports itself back, directly or through others."""
-    found = [cycle for cycle in cycles(import_graph()) if frozenset(cycle) not in KNOWN_CYCLES]
+    found = cycles(import_graph())
     assert not found, "import cycles:\n" + "\n".join(" <-> ".join(cycle) for cycle in found)
-
-
-def test_known_cycles_are_still_cycles() -> None:
-    """An entry of KNOWN_CYCLES that no longer is a cycle must be removed from the list."""
-    present = {frozenset(cycle) for cycle in cycles(import_graph())}
-    gone = [sorted(cycle) for cycle in KNOWN_CYCLES if cycle not in present]
-    assert not gone, f"remove these from KNOWN_CYCLES, they are fixed: {gone}"

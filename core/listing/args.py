@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from marshmallow import RAISE, fields, validate
 from webargs.fields import DelimitedList
 
+from payvand.core.dates import BusinessDateTime
 from payvand.core.db import MAX_ID
 
 if TYPE_CHECKING:
@@ -34,8 +35,8 @@ def _value_field(flt: Filter) -> fields.Field:
         return fields.Decimal(places=None, allow_nan=False, validate=validate.Range(min=-10**16, max=10**16))
     if kind == "date":
         return fields.Date()
-    if kind == "datetime":
-        return fields.AwareDateTime(default_timezone=None)
+    if kind == "datetime":  # with its offset, in the business-date range (a far time is a 422, never an overflow)
+        return BusinessDateTime()
     return fields.Boolean()
 
 

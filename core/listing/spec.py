@@ -147,13 +147,19 @@ class Filter:
 class SortKey:
     """One column of a sort: the SQL expression, how its value is read from a row and its cursor kind.
 
-    Sort columns must be NOT NULL (a keyset cannot seek past NULLs portably).
+    Sort columns must be NOT NULL (a keyset cannot seek past NULLs portably). When the column is
+    an expression (e.g. a COALESCE that puts NULLs last), `value` reads the same value from a row.
     """
 
     column: Any
     attr: str
     kind: str = "id"
     descending: bool = False
+    value: Callable[[Any], Any] | None = None
+
+    def get(self, row: Any) -> Any:
+        """This key's value in `row` (for its cursor)."""
+        return self.value(row) if self.value is not None else read(row, self.attr)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,7 +191,7 @@ class Sort:
 
     def values(self, row: Any) -> list[Any]:
         """The key values of `row`, for its cursor."""
-        return [read(row, key.attr) for key in self.keys]
+        return [key.get(row) for key in self.keys]
 
 
 @dataclasses.dataclass

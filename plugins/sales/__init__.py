@@ -155,10 +155,12 @@ def payvand_customer_merge(target: Any, source: Any) -> list[Any]:
 @hookimpl
 def payvand_customer_export(customer: Any, actor: Actor) -> dict[str, Any] | None:
     """The customer's sales data for a data-portability export: only what `actor` may see (`services/rules.py`)."""
+    from payvand.plugins.sales.schemas import LeadOut
     from payvand.plugins.sales.services import documents, leads, pipeline
 
-    return {**(leads.export_customer(customer, actor) or {}), **(pipeline.export_customer(customer, actor) or {}),
-            **documents.customer_export(customer, actor)}
+    found = leads.customer_leads(customer, actor)
+    return {**({"leads": LeadOut(many=True).dump(found)} if found else {}),
+            **(pipeline.export_customer(customer, actor) or {}), **documents.customer_export(customer, actor)}
 
 
 @hookimpl

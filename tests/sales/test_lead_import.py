@@ -17,10 +17,11 @@ from payvand.core.cli import cli
 from payvand.core.models import AuditLog
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Lead, ScoringRule
+from payvand.plugins.sales.schemas import LeadIn
 from payvand.plugins.sales.services import lead_import
 from payvand.plugins.sales.services.csv_rows import CsvFileError
 from payvand.plugins.sales.services.lead_import import import_leads, quick_load
-from payvand.plugins.sales.services.leads import SOURCES, UTM_KEYS, LeadIn
+from payvand.plugins.sales.services.leads import SOURCES, UTM_KEYS
 from tests.sales.test_import_products import sales_installed  # noqa: F401 - the plugin installed for the CLI
 
 HEADER = "name,company,email,phone,source,campaign,utm_source,notes,owner,consent\n"

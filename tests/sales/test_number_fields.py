@@ -17,7 +17,7 @@ from payvand.sdk.testing import assert_number_fields_read, form_schemas
 
 
 def test_every_staff_form_reads_its_number_fields_by_one_rule(app):
-    schemas = [cls() for cls in form_schemas("payvand.core.web", "payvand.plugins.sales.views")]
+    schemas = [cls() for cls in form_schemas("payvand.core.web", "payvand.plugins.sales.views", "payvand.plugins.sales.schemas")]
     with app.app_context():
         schemas.append(settings_schema(plugin_settings()))  # the settings page, with the plugins' settings
     checked = {f"{type(schema).__name__}.{name}" for schema in schemas

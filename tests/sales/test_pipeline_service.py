@@ -12,7 +12,7 @@ from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Activity, Deal, Product
 from payvand.plugins.sales.services import activities
 from payvand.plugins.sales.services import pipeline as svc
-from payvand.sdk import Actor, Interaction
+from payvand.sdk import SYSTEM, Actor, Interaction
 
 
 def Caller(user_id: int, permissions: tuple[str, ...] = ()) -> Actor:  # noqa: N802 - reads as a type in the tests
@@ -174,11 +174,11 @@ def test_a_rep_sees_only_their_own_deals_and_a_manager_sees_all(db_session, make
     mine = svc.create_deal(db_session, {"title": "Mine"}, rep_caller)  # reps own what they create
     theirs = svc.create_deal(db_session, {"title": "Theirs", "owner_id": other.id})
     assert mine.owner_id == rep.id
-    assert [d.title for d in svc.list_deals(db_session, rep_caller)[0]] == ["Mine"]
+    assert [d.title for d in svc.list_deals(db_session, rep_caller, {}).items] == ["Mine"]
     with pytest.raises(svc.DealNotFound):
         svc.get_deal(db_session, theirs.id, rep_caller)
     manager = Caller(rep.id, (perm.DEAL_VIEW, perm.MANAGE))
-    assert {d.title for d in svc.list_deals(db_session, manager)[0]} == {"Mine", "Theirs"}
+    assert {d.title for d in svc.list_deals(db_session, manager, {}).items} == {"Mine", "Theirs"}
     with pytest.raises(svc.PipelineError):
         svc.update_deal(db_session, mine, {"owner_id": other.id}, rep_caller)
 
@@ -186,12 +186,12 @@ def test_a_rep_sees_only_their_own_deals_and_a_manager_sees_all(db_session, make
 def test_deal_lists_are_keyset_paged_newest_first(db_session):
     for n in range(5):
         svc.create_deal(db_session, {"title": f"D{n}"})
-    page, after = svc.list_deals(db_session, limit=2)
-    assert [d.title for d in page] == ["D4", "D3"]
-    page, after = svc.list_deals(db_session, limit=2, after_id=after)
-    assert [d.title for d in page] == ["D2", "D1"]
-    page, after = svc.list_deals(db_session, limit=2, after_id=after)
-    assert [d.title for d in page] == ["D0"] and after is None
+    page = svc.list_deals(db_session, SYSTEM, {"limit": 2})
+    assert [d.title for d in page.items] == ["D4", "D3"]
+    page = svc.list_deals(db_session, SYSTEM, {"limit": 2, "cursor": page.next_cursor})
+    assert [d.title for d in page.items] == ["D2", "D1"]
+    page = svc.list_deals(db_session, SYSTEM, {"limit": 2, "cursor": page.next_cursor})
+    assert [d.title for d in page.items] == ["D0"] and page.next_cursor is None
 
 
 def test_the_weighted_forecast_groups_open_deals_by_month_owner_and_currency(db_session, make_user):

@@ -10,108 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api import blp
-from payvand.plugins.sales.api.fields import BusinessDateTime, id_field, needs_json
+from payvand.plugins.sales.api.fields import needs_json
+from payvand.plugins.sales.schemas import ActivityIn, ActivityListArgs, ActivityOut, ActivityPage, ActivityPatch
 from payvand.plugins.sales.services import activities as service
-from payvand.sdk import ApiError, current_actor, require, session
-
-_WHEN = {"description": "An ISO 8601 time with its offset, e.g. 2026-12-01T10:30:00+03:30",
-         "examples": ["2026-12-01T10:30:00+03:30"]}
-
-
-class AwareDateTime(BusinessDateTime):
-    """An ISO 8601 time that must carry its offset (`Z` or `+03:30`), in the business-date range."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("metadata", _WHEN)
-        super().__init__(**kwargs)
-
-
-class ActivityIn(Schema):
-    """A new activity: attach it to a deal, a lead or a customer (at least one)."""
-
-    class Meta:
-        unknown = RAISE
-
-    kind = fields.String(load_default="task", validate=validate.OneOf(service.KINDS))
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    notes = fields.String(allow_none=True, validate=validate.Length(max=5000))
-    deal_id = id_field(allow_none=True)
-    lead_id = id_field(allow_none=True)
-    customer_id = id_field(allow_none=True)
-    owner_id = id_field(allow_none=True, metadata={"description": "Only with sales.manage; default: the caller"})
-    due_at = AwareDateTime(allow_none=True)
-    remind_at = AwareDateTime(allow_none=True, metadata={**_WHEN, "description": "When to mail the owner a "
-                                                         "reminder; not after `due_at`"})
-
-    @validates_schema
-    def _attached(self, data: dict[str, Any], **_: Any) -> None:
-        if not any(data.get(k) for k in ("deal_id", "lead_id", "customer_id")):
-            raise ValidationError("Attach the activity to a deal, a lead or a customer.", "_schema")
-
-
-class ActivityPatch(Schema):
-    """Changes to an activity (completion goes through `POST .../done`, reopening through `done: false`)."""
-
-    class Meta:
-        unknown = RAISE
-
-    kind = fields.String(validate=validate.OneOf(service.KINDS))
-    subject = fields.String(validate=validate.Length(min=1, max=200))
-    notes = fields.String(allow_none=True, validate=validate.Length(max=5000))
-    deal_id = id_field(allow_none=True)
-    lead_id = id_field(allow_none=True)
-    customer_id = id_field(allow_none=True)
-    owner_id = id_field(allow_none=True)
-    due_at = AwareDateTime(allow_none=True)
-    remind_at = AwareDateTime(allow_none=True)
-    done = fields.Boolean(metadata={"description": "true completes the activity, false reopens it"})
-
-
-class ActivityOut(Schema):
-    """An activity."""
-
-    id = fields.Integer(required=True)
-    kind = fields.String(required=True, metadata={"enum": list(service.KINDS)})
-    subject = fields.String(required=True)
-    notes = fields.String(allow_none=True, required=True)
-    deal_id = fields.Integer(allow_none=True, required=True)
-    lead_id = fields.Integer(allow_none=True, required=True)
-    customer_id = fields.Integer(allow_none=True, required=True)
-    owner_id = fields.Integer(allow_none=True, required=True)
-    due_at = fields.DateTime(allow_none=True, required=True)
-    remind_at = fields.DateTime(allow_none=True, required=True)
-    reminded_at = fields.DateTime(allow_none=True, required=True)
-    done_at = fields.DateTime(allow_none=True, required=True)
-    created_at = fields.DateTime(required=True)
-
-
-class ActivityListArgs(Schema):
-    """Filters of the activity list. Open lists come by due time (those without one last),
-    done ones most recently done first."""
-
-    mine = fields.Boolean(load_default=False, metadata={"description": "Only the caller's own activities"})
-    status = fields.String(validate=validate.OneOf(service.STATUSES),
-                           metadata={"description": "open, done or overdue (open and due before now)"})
-    kind = fields.String(validate=validate.OneOf(service.KINDS))
-    owner_id = id_field(strict=False)
-    deal_id = id_field(strict=False)
-    lead_id = id_field(strict=False)
-    customer_id = id_field(strict=False)
-    due_from = AwareDateTime(metadata={**_WHEN, "description": "Due at or after this time"})
-    due_to = AwareDateTime(metadata={**_WHEN, "description": "Due before this time"})
-    cursor = fields.String(validate=validate.Length(max=200), metadata={"description": "`next_cursor` of the previous page"})
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-
-
-class ActivityPage(Schema):
-    """One page of activities; pass `next_cursor` as `cursor` for the next."""
-
-    items = fields.List(fields.Nested(ActivityOut), required=True)
-    next_cursor = fields.String(allow_none=True, required=True)
+from payvand.sdk import ApiError, api_page, current_actor, require, session
 
 
 def _fail(exc: service.ActivityError) -> ApiError:
@@ -131,20 +36,16 @@ class Activities(MethodView):
     """The activity collection."""
 
     @require(perm.DEAL_VIEW)
-    @blp.arguments(ActivityListArgs, location="query", unknown=RAISE)
+    @blp.arguments(ActivityListArgs, location="query")
     @blp.response(200, ActivityPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List activities the caller may see: filter by mine, status (open/done/overdue), kind, owner,
         deal, lead, customer and due range; keyset-paged."""
-        cursor, limit = args.pop("cursor", None), args.pop("limit")
-        if args.get("due_from") and args.get("due_to") and args["due_from"] > args["due_to"]:
-            raise ApiError(422, "due_from must not be after due_to.", fields={"due_to": ["Must not be before due_from."]})
         try:
-            items, next_cursor = service.list_activities(session(), current_actor(), service.ActivityFilter(**args),
-                                                         cursor=cursor, limit=limit)
-        except service.BadCursor:
-            raise ApiError(422, "The cursor is not valid.", fields={"cursor": ["Not a cursor of this list."]}) from None
-        return {"items": items, "next_cursor": next_cursor}
+            spec = service.activity_list(args)
+        except service.ActivityError as exc:
+            raise _fail(exc) from None
+        return api_page(spec, session(), args, current_actor())
 
     @require(perm.DEAL_EDIT)
     @needs_json

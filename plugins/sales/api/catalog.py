@@ -2,132 +2,29 @@
 
 from __future__ import annotations
 
-import decimal
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import RAISE, Schema, fields, validate
 
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api import blp
-from payvand.plugins.sales.api.fields import CURSOR, Amount, fail, id_field, needs_json, parse_cursor, strict_bool
+from payvand.plugins.sales.api.fields import fail, needs_json
+from payvand.plugins.sales.schemas import (
+    CategoryIn,
+    CategoryOut,
+    PriceIn,
+    PriceListIn,
+    PriceListOut,
+    PriceOut,
+    ProductIn,
+    ProductListArgs,
+    ProductOut,
+    ProductPage,
+    ProductPatch,
+)
 from payvand.plugins.sales.services import catalog as service
-from payvand.plugins.sales.services.catalog import TAX_CLASSES, CatalogError
-from payvand.sdk import require, session
-
-
-class ProductIn(Schema):
-    """A product or service of the catalog."""
-
-    class Meta:
-        unknown = RAISE
-
-    sku = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    kind = fields.String(validate=validate.OneOf(service.KINDS))
-    category_id = id_field(allow_none=True)
-    unit = fields.String(validate=validate.Length(min=1, max=32))
-    tax_class = fields.String(validate=validate.OneOf(TAX_CLASSES),
-                              metadata={"description": "`standard` pays the VAT setting, `exempt` none"})
-    in_stock = strict_bool()
-    description = fields.String(allow_none=True, validate=validate.Length(max=5000))
-    active = strict_bool()
-
-
-class ProductPatch(ProductIn):
-    """Some fields of a product."""
-
-    sku = fields.String(validate=validate.Length(min=1, max=64))
-    name = fields.String(validate=validate.Length(min=1, max=200))
-
-
-class ProductOut(Schema):
-    """A product."""
-
-    id = fields.Integer(required=True)
-    sku = fields.String(required=True)
-    name = fields.String(required=True)
-    kind = fields.String(required=True)
-    category_id = fields.Integer(allow_none=True, required=True)
-    unit = fields.String(required=True)
-    tax_class = fields.String(required=True)
-    in_stock = fields.Boolean(required=True)
-    description = fields.String(allow_none=True, required=True)
-    active = fields.Boolean(required=True)
-    source = fields.String(allow_none=True, required=True)
-    created_at = fields.DateTime(required=True)
-
-
-class ProductListArgs(Schema):
-    """Search and filters of the product list."""
-
-    q = fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "Part of the name or SKU"})
-    category_id = id_field(strict=False)
-    active = fields.Boolean()
-    cursor = CURSOR
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-
-
-class ProductPage(Schema):
-    """One page of products; pass `next_cursor` as `cursor` for the next."""
-
-    items = fields.List(fields.Nested(ProductOut), required=True)
-    next_cursor = fields.String(allow_none=True, required=True)
-
-
-class CategoryIn(Schema):
-    """A product category."""
-
-    class Meta:
-        unknown = RAISE
-
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    parent_id = id_field(allow_none=True)
-
-
-class CategoryOut(Schema):
-    """A product category."""
-
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    parent_id = fields.Integer(allow_none=True, required=True)
-
-
-class PriceListIn(Schema):
-    """A price list."""
-
-    class Meta:
-        unknown = RAISE
-
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    currency = fields.String(load_default="IRR", validate=validate.Regexp(r"^[A-Z]{3}$"))
-    is_default = strict_bool(load_default=False)
-
-
-class PriceListOut(Schema):
-    """A price list."""
-
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    currency = fields.String(required=True)
-    is_default = fields.Boolean(required=True)
-
-
-class PriceIn(Schema):
-    """A product's unit price in a list."""
-
-    class Meta:
-        unknown = RAISE
-
-    unit_price = Amount(required=True, minimum=decimal.Decimal(0))
-
-
-class PriceOut(Schema):
-    """A product's unit price in a list."""
-
-    price_list_id = fields.Integer(required=True)
-    product_id = fields.Integer(required=True)
-    unit_price = Amount(required=True)
+from payvand.plugins.sales.services.catalog import CatalogError
+from payvand.sdk import api_page, current_actor, require, session
 
 
 @blp.route("/products")
@@ -135,14 +32,11 @@ class Products(MethodView):
     """The catalog."""
 
     @require(perm.CATALOG_VIEW)
-    @blp.arguments(ProductListArgs, location="query", unknown=RAISE)
+    @blp.arguments(ProductListArgs, location="query")
     @blp.response(200, ProductPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List products by id: search `q` in the name or SKU, filter by category and active flag."""
-        items, last = service.list_products(session(), q=args.get("q"), category_id=args.get("category_id"),
-                                            active=args.get("active"), after_id=parse_cursor(args.get("cursor")),
-                                            limit=args["limit"])
-        return {"items": items, "next_cursor": str(last) if last else None}
+        return api_page(service.PRODUCTS, session(), args, current_actor())
 
     @require(perm.CATALOG_EDIT)
     @needs_json

@@ -6,190 +6,32 @@ only the deals they own (others answer 404).
 
 from __future__ import annotations
 
-import decimal
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE
 
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api import blp
 from payvand.plugins.sales.api.fields import (
-    CURSOR,
     MAX_ID,
-    Amount,
-    BusinessDate,
-    id_field,
     needs_json,
-    parse_cursor,
+)
+from payvand.plugins.sales.schemas import (
+    DealDetailOut,
+    DealIn,
+    DealListArgs,
+    DealOut,
+    DealPage,
+    DealPatch,
+    ForecastArgs,
+    ForecastOut,
+    MoveIn,
+    PipelineOut,
+    ReasonOut,
 )
 from payvand.plugins.sales.services import pipeline as service
-from payvand.sdk import ApiError, current_actor, require, session
-
-CURRENCY = fields.String(validate=validate.Regexp(r"^[A-Z]{3}$"), metadata={"description": "ISO 4217 code, e.g. IRR",
-                                                                             "examples": ["IRR"]})
-
-
-class StageOut(Schema):
-    """A stage of a pipeline."""
-
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    position = fields.Integer(required=True)
-    probability = fields.Integer(required=True, metadata={"description": "Chance of winning from this stage, in percent"})
-    outcome = fields.String(required=True, metadata={"enum": list(service.OUTCOMES)})
-
-
-class PipelineOut(Schema):
-    """A pipeline with its stages in order."""
-
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    is_default = fields.Boolean(required=True)
-    stages = fields.List(fields.Nested(StageOut), required=True)
-
-
-class ReasonOut(Schema):
-    """A won or lost reason."""
-
-    id = fields.Integer(required=True)
-    outcome = fields.String(required=True, metadata={"enum": ["won", "lost"]})
-    name = fields.String(required=True)
-
-
-class DealProductIn(Schema):
-    """A product on a deal."""
-
-    product_id = id_field(required=True)
-    quantity = Amount(minimum=decimal.Decimal("0.001"), load_default="1")
-    unit_price = Amount(minimum=decimal.Decimal(0), load_default="0")
-
-
-class DealProductOut(Schema):
-    """A product on a deal, with its name."""
-
-    product_id = fields.Integer(required=True)
-    sku = fields.String(required=True)
-    name = fields.String(required=True)
-    quantity = Amount(required=True)
-    unit_price = Amount(required=True)
-
-
-class DealIn(Schema):
-    """A new deal. Without `stage_id` it starts in the default pipeline's first stage."""
-
-    class Meta:
-        unknown = RAISE
-
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    amount = Amount(minimum=decimal.Decimal(0), load_default="0")
-    currency = CURRENCY
-    expected_close = BusinessDate(allow_none=True)
-    customer_id = id_field(allow_none=True)
-    owner_id = id_field(allow_none=True, metadata={"description": "Only with sales.manage; default: the caller"})
-    stage_id = id_field()
-    reason_id = id_field(allow_none=True, metadata={"description": "Needed when `stage_id` is a lost stage"})
-    products = fields.List(fields.Nested(DealProductIn), validate=validate.Length(max=200))
-
-
-class DealPatch(Schema):
-    """Changes to a deal (the stage changes through `POST /deals/{id}/move`)."""
-
-    class Meta:
-        unknown = RAISE
-
-    title = fields.String(validate=validate.Length(min=1, max=200))
-    amount = Amount(minimum=decimal.Decimal(0))
-    currency = CURRENCY
-    expected_close = BusinessDate(allow_none=True)
-    customer_id = id_field(allow_none=True)
-    owner_id = id_field(allow_none=True)
-    products = fields.List(fields.Nested(DealProductIn), validate=validate.Length(max=200))
-
-
-class MoveIn(Schema):
-    """Where to move a deal: a stage of its pipeline and a place in that column (0 = top)."""
-
-    class Meta:
-        unknown = RAISE
-
-    stage_id = id_field(required=True)
-    position = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=1_000_000),
-                              metadata={"description": "0 is the top; absent or past the end: the bottom"})
-    reason_id = id_field(allow_none=True, metadata={"description": "A lost reason (required for a lost stage) or a won reason"})
-
-
-class DealOut(Schema):
-    """A deal."""
-
-    id = fields.Integer(required=True)
-    title = fields.String(required=True)
-    pipeline_id = fields.Integer(required=True)
-    stage_id = fields.Integer(required=True)
-    position = fields.Integer(
-        required=True, metadata={"description": "Sort key in the stage's column (smaller is higher); not an index"})
-    customer_id = fields.Integer(allow_none=True, required=True)
-    owner_id = fields.Integer(allow_none=True, required=True)
-    amount = Amount(required=True)
-    currency = fields.String(required=True)
-    expected_close = fields.Date(allow_none=True, required=True)
-    status = fields.String(required=True, metadata={"enum": list(service.OUTCOMES)})
-    reason_id = fields.Integer(allow_none=True, required=True)
-    created_at = fields.DateTime(required=True)
-    closed_at = fields.DateTime(allow_none=True, required=True)
-
-
-class DealDetailOut(DealOut):
-    """A deal with its products."""
-
-    products = fields.List(fields.Nested(DealProductOut), required=True)
-
-
-class DealListArgs(Schema):
-    """Filters of the deal list; pages of `limit`, newest first."""
-
-    status = fields.String(validate=validate.OneOf(service.OUTCOMES))
-    pipeline_id = id_field(strict=False)
-    stage_id = id_field(strict=False)
-    owner_id = id_field(strict=False)
-    customer_id = id_field(strict=False)
-    cursor = CURSOR
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-
-
-class DealPage(Schema):
-    """One page of deals; pass `next_cursor` as `cursor` for the next."""
-
-    items = fields.List(fields.Nested(DealOut), required=True)
-    next_cursor = fields.String(allow_none=True, required=True)
-
-
-class ForecastArgs(Schema):
-    """Which forecast: by month of expected close (Gregorian or Jalali months), by owner or by stage."""
-
-    by = fields.String(load_default="month", validate=validate.OneOf(["month", "owner", "stage"]))
-    calendar = fields.String(load_default="gregorian", validate=validate.OneOf(["gregorian", "jalali"]))
-    pipeline_id = id_field(strict=False)
-
-
-class ForecastRowOut(Schema):
-    """One figure: open deals (all deals for `by=stage`) of a month, owner or stage in one currency."""
-
-    month = fields.String(allow_none=True, metadata={"description": "YYYY-MM (in the chosen calendar); null: no date"})
-    owner_id = fields.Integer(allow_none=True)
-    stage_id = fields.Integer()
-    currency = fields.String(required=True)
-    count = fields.Integer(required=True)
-    amount = Amount(required=True, metadata={"description": "Sum of the amounts"})
-    weighted = Amount(required=True, metadata={"description": "Sum of amount × stage probability / 100"})
-
-
-class ForecastOut(Schema):
-    """The weighted forecast."""
-
-    by = fields.String(required=True)
-    calendar = fields.String(required=True)
-    rows = fields.List(fields.Nested(ForecastRowOut), required=True)
+from payvand.sdk import ApiError, api_page, current_actor, require, session
 
 
 def _fail(exc: service.PipelineError) -> ApiError:
@@ -241,14 +83,11 @@ class Deals(MethodView):
     """The deal collection."""
 
     @require(perm.DEAL_VIEW)
-    @blp.arguments(DealListArgs, location="query", unknown=RAISE)
+    @blp.arguments(DealListArgs, location="query")
     @blp.response(200, DealPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List deals newest first (own only without `sales.manage`): filter by status, pipeline, stage, owner, customer."""
-        cursor = parse_cursor(args.pop("cursor", None))
-        limit = args.pop("limit")
-        items, last = service.list_deals(session(), current_actor(), after_id=cursor, limit=limit, **args)
-        return {"items": items, "next_cursor": str(last) if last else None}
+        return api_page(service.DEALS, session(), args, current_actor())
 
     @require(perm.DEAL_EDIT)
     @needs_json

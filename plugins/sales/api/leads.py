@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import Schema, fields
 
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.api import blp
 from payvand.plugins.sales.api.fields import needs_json
+from payvand.plugins.sales.schemas import ConversionOut, ConvertIn, LeadIn, LeadListArgs, LeadOut, LeadPage, LeadPatch
 from payvand.plugins.sales.services import leads as service
 from payvand.sdk import Actor, ApiError, current_actor, require, session
 
@@ -17,22 +17,6 @@ LEAD_EXAMPLE = {
     "given_name": "Sara", "family_name": "Ahmadi", "email": "Sara@Example.com", "phone": "+98 912 345 6789",
     "source": "api", "campaign": "spring-sale", "utm": {"source": "newsletter", "medium": "email"}, "consent": True,
 }
-
-
-class LeadPage(Schema):
-    """One page of leads; pass `next_cursor` as `cursor` for the next."""
-
-    items = fields.List(fields.Nested(service.LeadOut), required=True)
-    next_cursor = fields.String(allow_none=True, required=True)
-
-
-class ConversionOut(Schema):
-    """The converted lead, its customer and the deal opened for it, if any."""
-
-    lead = fields.Nested(service.LeadOut, required=True)
-    customer_id = fields.Integer(required=True)
-    created_customer = fields.Boolean(required=True, metadata={"description": "False when linked to an existing customer"})
-    deal_id = fields.Integer(allow_none=True, required=True)
 
 
 def _viewer() -> Actor:
@@ -55,7 +39,7 @@ class Leads(MethodView):
     """The lead collection."""
 
     @require(perm.LEAD_VIEW)
-    @blp.arguments(service.LeadListArgs, location="query")
+    @blp.arguments(LeadListArgs, location="query")
     @blp.response(200, LeadPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List leads (own only without `sales.manage`): filter by status, owner, source, minimum score, prefix `q`."""
@@ -68,8 +52,8 @@ class Leads(MethodView):
 
     @require(perm.LEAD_EDIT)
     @needs_json
-    @blp.arguments(service.LeadIn, example=LEAD_EXAMPLE)
-    @blp.response(201, service.LeadOut)
+    @blp.arguments(LeadIn, example=LEAD_EXAMPLE)
+    @blp.response(201, LeadOut)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a lead; it is owned by the caller unless a manager (`sales.manage`) names `owner_id`
         (a rep naming someone else gets 422)."""
@@ -88,15 +72,15 @@ class LeadItem(MethodView):
     """One lead."""
 
     @require(perm.LEAD_VIEW)
-    @blp.response(200, service.LeadOut)
+    @blp.response(200, LeadOut)
     def get(self, lead_id: int) -> Any:
         """Read a lead with its score explained (`score_details`)."""
         return _lead_or_404(lead_id)
 
     @require(perm.LEAD_EDIT)
     @needs_json
-    @blp.arguments(service.LeadPatch(partial=True), example={"status": "qualified", "phone": "09123456789"})
-    @blp.response(200, service.LeadOut)
+    @blp.arguments(LeadPatch(partial=True), example={"status": "qualified", "phone": "09123456789"})
+    @blp.response(200, LeadOut)
     def patch(self, data: dict[str, Any], lead_id: int) -> Any:
         """Change some fields of a lead (not its source; `converted` is reached by converting)."""
         lead = _lead_or_404(lead_id)
@@ -112,7 +96,7 @@ class LeadItem(MethodView):
 @blp.route("/leads/<int:lead_id>/convert", methods=["POST"])
 @require(perm.LEAD_EDIT)
 @needs_json
-@blp.arguments(service.ConvertIn, example={"create_deal": True, "deal_amount": "25000000", "deal_currency": "IRR"})
+@blp.arguments(ConvertIn, example={"create_deal": True, "deal_amount": "25000000", "deal_currency": "IRR"})
 @blp.response(200, ConversionOut)
 @blp.alt_response(409, description="The lead is already converted")
 def convert(data: dict[str, Any], lead_id: int) -> dict[str, Any]:

@@ -20,7 +20,6 @@ committing to the actor (the job excepted: the job runner commits it).
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import datetime as dt
 import logging
@@ -33,8 +32,29 @@ from sqlalchemy.orm import Session
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import MAX_ID, Activity, Deal, Lead
 from payvand.plugins.sales.services import rules
+from payvand.plugins.sales.services.local_time import day_bounds as day_bounds  # the pages read service.day_bounds
+from payvand.plugins.sales.services.local_time import format_moment
 from payvand.plugins.sales.services.pipeline import PipelineError
-from payvand.sdk import SYSTEM, Actor, Customer, User, audit, get_visible, record_interaction, restrict, utcnow
+from payvand.sdk import (
+    SYSTEM,
+    Actor,
+    Customer,
+    Filter,
+    ListContext,
+    ListSpec,
+    Page,
+    Sort,
+    SortKey,
+    User,
+    audit,
+    get_visible,
+    record_interaction,
+    restrict,
+    utcnow,
+)
+from payvand.sdk import (
+    BadCursor as BadCursor,  # the activity API and page catch service.BadCursor
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +78,6 @@ class ActivityError(PipelineError):
 
 class ActivityNotFound(Exception):
     """No such activity, or one the actor may not see (the record rule answers 404, not 403)."""
-
-
-class BadCursor(ValueError):
-    """A page cursor this service did not make."""
 
 
 # --------------------------------------------------------------------------- record rule
@@ -238,110 +254,94 @@ def delete_activity(s: Session, activity: Activity, actor: Actor = SYSTEM) -> No
 # --------------------------------------------------------------------------- lists
 
 
-def _encode(*parts: Any) -> str:
-    return base64.urlsafe_b64encode("|".join(str(p) for p in parts).encode()).decode().rstrip("=")
+#: Where activities without a due time sort in the `due` order (after every dated one; the
+#: `undated` key orders them first, so a real date this far out cannot interleave).
+_NO_DUE = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 
 
-def _decode(cursor: str) -> list[str]:
-    try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().split("|")
-    except (ValueError, UnicodeDecodeError):
-        raise BadCursor(cursor) from None
+def _now(context: ListContext) -> dt.datetime:
+    return cast(dt.datetime, context.extra.get("now") or utcnow())
 
 
-@dataclasses.dataclass(frozen=True)
-class ActivityFilter:
-    """Filters of an activity list (every one optional)."""
-
-    mine: bool = False
-    owner_id: int | None = None
-    status: str | None = None  # open, done, overdue
-    kind: str | None = None
-    due_from: dt.datetime | None = None  # inclusive
-    due_to: dt.datetime | None = None  # exclusive
-    deal_id: int | None = None
-    lead_id: int | None = None
-    customer_id: int | None = None
-    undated: bool = False  # only the activities without a due time
+def _mine(value: bool, _op: str, context: ListContext) -> Any:
+    if not value:
+        return None
+    return Activity.owner_id == (context.actor.user_id if context.actor is not None else None)
 
 
-def _filtered(actor: Actor, f: ActivityFilter, now: dt.datetime) -> Any:
-    query = restrict(sa.select(Activity), actor, Activity)
-    if f.mine:
-        query = query.where(Activity.owner_id == actor.user_id)
-    for column, value in ((Activity.owner_id, f.owner_id), (Activity.kind, f.kind), (Activity.deal_id, f.deal_id),
-                          (Activity.lead_id, f.lead_id), (Activity.customer_id, f.customer_id)):
-        if value is not None:
-            query = query.where(column == value)
-    if f.status in ("open", "overdue"):
-        query = query.where(Activity.done_at.is_(None))
-    elif f.status == "done":
-        query = query.where(Activity.done_at.is_not(None))
-    if f.status == "overdue":
-        query = query.where(Activity.due_at < now)
-    if f.due_from is not None:
-        query = query.where(Activity.due_at >= f.due_from)
-    if f.due_to is not None:
-        query = query.where(Activity.due_at < f.due_to)
-    if f.undated:
-        query = query.where(Activity.due_at.is_(None))
-    return query
+def _status(value: str, _op: str, context: ListContext) -> Any:
+    if value == "done":
+        return Activity.done_at.is_not(None)
+    if value == "overdue":
+        return sa.and_(Activity.done_at.is_(None), Activity.due_at < _now(context))
+    return Activity.done_at.is_(None)
 
 
-def list_activities(s: Session, actor: Actor = SYSTEM, filters: ActivityFilter | None = None, *,
-                    cursor: str | None = None, limit: int = 50,
-                    now: dt.datetime | None = None) -> tuple[list[Activity], str | None]:
-    """Activities the actor may see, keyset-paged; returns the page and the next cursor (None at the end).
+def _undated_key() -> Any:
+    return sa.case((Activity.due_at.is_(None), 1), else_=0)
 
-    Done activities (`status=done`) come most recently done first; every other list comes by
-    due time (earliest first), then those without a due time, by id. At most two queries.
+
+def _due_key() -> Any:
+    return sa.func.coalesce(Activity.due_at, sa.literal(_NO_DUE, Activity.due_at.type))
+
+
+_FILTERS = (
+    Filter("mine", "boolean", apply=_mine, description="Only the caller's own activities"),
+    Filter("status", "choice", apply=_status, choices=STATUSES,
+           description="open, done or overdue (open and due before now)"),
+    Filter("kind", "choice", column=Activity.kind, choices=KINDS),
+    Filter("owner_id", "id", column=Activity.owner_id),
+    Filter("deal_id", "id", column=Activity.deal_id),
+    Filter("lead_id", "id", column=Activity.lead_id),
+    Filter("customer_id", "id", column=Activity.customer_id),
+    Filter("due_from", "datetime", apply=lambda value, _op, _ctx: Activity.due_at >= value,
+           description="Due at or after this time"),
+    Filter("due_to", "datetime", apply=lambda value, _op, _ctx: Activity.due_at < value,
+           description="Due before this time"),
+    Filter("undated", "boolean", apply=lambda value, _op, _ctx: Activity.due_at.is_(None) if value else None,
+           description="Only the activities without a due time"),
+)
+
+#: The activity list (API, "My activities" page): filters `mine`, `status` (open, done, overdue =
+#: open and due before now), `kind`, `owner_id`, `deal_id`, `lead_id`, `customer_id`, `due_from`
+#: (inclusive), `due_to` (exclusive), `undated`; by due time, those without one last, then by id.
+#: Record rules of activities applied by the kit.
+ACTIVITIES = ListSpec(
+    name="sales.activities",
+    model=Activity,
+    filters=_FILTERS,
+    sorts=(Sort("due", (SortKey(_undated_key, "undated", "int", value=lambda row: 1 if row.due_at is None else 0),
+                        SortKey(_due_key, "due_at", "datetime", value=lambda row: row.due_at or _NO_DUE),
+                        SortKey(Activity.id, "id", "id"))),),
+)
+#: The same list when it shows done activities (`status=done`): most recently done first. The
+#: order is not a choice of the caller but follows the status, so each is a one-sort list (no
+#: `sort` argument); the cursor names the sort, so one order's cursor is refused by the other.
+DONE_ACTIVITIES = ListSpec(
+    name="sales.activities",
+    model=Activity,
+    filters=_FILTERS,
+    sorts=(Sort("done", (SortKey(Activity.done_at, "done_at", "datetime", descending=True),
+                         SortKey(Activity.id, "id", "id", descending=True))),),
+)
+
+
+def activity_list(args: dict[str, Any]) -> ListSpec:
+    """The list that answers `args` (ACTIVITIES' arguments): DONE_ACTIVITIES for `status=done`,
+    else ACTIVITIES; ActivityError on `due_to` for a range that ends before it starts."""
+    if args.get("due_from") and args.get("due_to") and args["due_from"] > args["due_to"]:
+        raise ActivityError("due_to", N_("Must not be before due_from."))
+    return DONE_ACTIVITIES if args.get("status") == "done" else ACTIVITIES
+
+
+def list_activities(s: Session, actor: Actor, args: dict[str, Any], *, now: dt.datetime | None = None) -> Page:
+    """One page of the activities the actor may see, filtered by `args` (ACTIVITIES' arguments).
+
+    Done activities (`status=done`) come most recently done first; every other list by due time
+    (earliest first), then those without a due time, by id. One query. Raises ActivityError (see
+    `activity_list`), BadCursor for a cursor this list (in this order) did not make.
     """
-    f = filters or ActivityFilter()
-    now = now or utcnow()
-    query = _filtered(actor, f, now)
-    if f.status == "done":
-        if cursor:
-            parts = _decode(cursor)
-            try:
-                done, last = dt.datetime.fromisoformat(parts[1]), int(parts[2])
-            except (IndexError, ValueError):
-                raise BadCursor(cursor) from None
-            query = query.where(sa.or_(Activity.done_at < done, sa.and_(Activity.done_at == done, Activity.id < last)))
-        rows = list(s.scalars(query.order_by(Activity.done_at.desc(), Activity.id.desc()).limit(limit + 1)))
-        page = rows[:limit]
-        more = len(rows) > limit
-        return page, (_encode("d", page[-1].done_at.isoformat(), page[-1].id) if more else None)
-    # phase "t": rows with a due time, by (due_at, id); then phase "n": rows without, by id
-    phase, due, last = "t", None, 0
-    if cursor:
-        parts = _decode(cursor)
-        try:
-            phase = parts[0]
-            if phase == "t":
-                due, last = dt.datetime.fromisoformat(parts[1]), int(parts[2])
-            elif phase == "n":
-                last = int(parts[1])
-            else:
-                raise ValueError(phase)
-        except (IndexError, ValueError):
-            raise BadCursor(cursor) from None
-    page = []
-    if phase == "t":
-        timed = query.where(Activity.due_at.is_not(None))
-        if due is not None:
-            timed = timed.where(sa.or_(Activity.due_at > due, sa.and_(Activity.due_at == due, Activity.id > last)))
-        rows = list(s.scalars(timed.order_by(Activity.due_at, Activity.id).limit(limit + 1)))
-        if len(rows) > limit:
-            page = rows[:limit]
-            return page, _encode("t", page[-1].due_at.isoformat(), page[-1].id)
-        page, last = rows, 0
-    if f.due_from is not None or f.due_to is not None or f.status == "overdue":
-        return page, None  # a due-time filter leaves out the activities without one
-    rest = limit - len(page)
-    untimed = query.where(Activity.due_at.is_(None), Activity.id > last)
-    rows = list(s.scalars(untimed.order_by(Activity.id).limit(rest + 1)))
-    page += rows[:rest]
-    return page, (_encode("n", page[-1].id) if len(rows) > rest else None)
+    return activity_list(args).page(s, args, actor, now=now or utcnow())
 
 
 def deal_activities(s: Session, deal_id: int) -> list[Activity]:
@@ -396,13 +396,6 @@ def link_names(s: Session, activities: list[Any]) -> Links:
 
 
 # --------------------------------------------------------------------------- in-app reminders
-
-
-def day_bounds(day: dt.date, zone: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
-    """The UTC moments where local `day` starts and the next day starts in `zone`."""
-    start = dt.datetime.combine(day, dt.time(), zone).astimezone(dt.UTC)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.UTC)
-    return start, end
 
 
 def due_soon(s: Session, user_id: int, zone: dt.tzinfo, now: dt.datetime | None = None,
@@ -464,7 +457,6 @@ def reminder_message(activity: Any, about: str, locale: str, zone: dt.tzinfo) ->
     from flask_babel import force_locale
     from flask_babel import gettext as _
 
-    from payvand.plugins.sales.services.calendar import format_moment
 
     link = _base_url() + link_path(activity)
     with force_locale(locale):

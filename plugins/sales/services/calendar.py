@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from payvand.plugins.sales.models import Activity
-from payvand.plugins.sales.services.activities import day_bounds
+from payvand.plugins.sales.services.local_time import day_bounds, localize
+from payvand.plugins.sales.services.local_time import format_moment as format_moment  # pages and tests read it here
 from payvand.sdk import (
     Actor,
     from_jalali,
@@ -27,7 +28,6 @@ from payvand.sdk import (
     jalali_month_name,
     restrict,
     to_jalali,
-    to_persian_digits,
 )
 
 Calendar = Literal["jalali", "gregorian"]
@@ -35,8 +35,6 @@ CALENDARS = ("jalali", "gregorian")
 #: Python weekday() of the first day of a week: Saturday (5) in Jalali, Monday (0) in Gregorian.
 WEEK_START = {"jalali": 5, "gregorian": 0}
 WEEKEND = {"jalali": (4,), "gregorian": (5, 6)}  # Friday; Saturday and Sunday
-#: The last Jalali year jdatetime (and so Persian formatting) knows; later dates are shown in Gregorian.
-JALALI_LAST_YEAR = 9377
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,29 +144,6 @@ def N_(text: str) -> str:
 
 GREGORIAN_MONTHS = (N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"), N_("July"),
                     N_("August"), N_("September"), N_("October"), N_("November"), N_("December"))
-
-
-def localize(text: str, locale: str) -> str:
-    """Text with Persian digits in `fa`."""
-    return to_persian_digits(text) if str(locale).startswith("fa") else text
-
-
-def format_moment(moment: dt.datetime, locale: str, zone: dt.tzinfo) -> str:
-    """A UTC moment as local text: "۵ آذر ۱۴۰۵، ۱۴:۳۰" in `fa`, "2026-11-26 14:30" otherwise.
-
-    Total: a moment the zone would push past year 1 or 9999 is shown in UTC, and a date
-    outside the Jalali years (stored before the business-date range existed) in Gregorian.
-    """
-    try:
-        local = moment.astimezone(zone)
-    except (OverflowError, ValueError):
-        local = moment
-    clock = f"{local.hour:02d}:{local.minute:02d}"
-    if str(locale).startswith("fa"):
-        y, m, d = to_jalali(local.date())
-        if 1 <= y <= JALALI_LAST_YEAR:
-            return localize(f"{d} {jalali_month_name(m, 'fa')} {y}، {clock}", locale)
-    return localize(f"{local.date().isoformat()} {clock}", locale)
 
 
 # --------------------------------------------------------------------------- activities per day

@@ -1,6 +1,6 @@
 """Catalog rules: categories, products (SKU, unit, tax class, stock flag), price lists and prices.
 
-Used by the API, the staff pages and the CLI. Lists are keyset-paged on the product id; a price
+Used by the API, the staff pages and the CLI. The product list is `PRODUCTS` (the list kit); a price
 is one row per (price list, product), set with an upsert.
 """
 
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from payvand.plugins.sales import pricing
 from payvand.plugins.sales.models import MAX_ID, Category, Price, PriceList, Product
+from payvand.sdk import Actor, Filter, ListContext, ListSpec, Page, Sort, SortKey
 
 #: Tax classes a product may have: `standard` pays the VAT setting, `exempt` pays none.
 TAX_CLASSES = ("standard", "exempt")
@@ -100,25 +101,31 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def list_products(session: Session, *, q: str | None = None, category_id: int | None = None,
-                  active: bool | None = None, after_id: int | None = None, limit: int = 50) -> tuple[list[Product], int | None]:
-    """A page of products by id: search `q` in the name or SKU, filter by category and active flag.
+def _search(value: str, _operator: str, _context: ListContext) -> Any:
+    pattern = _like(value.strip())
+    return sa.or_(Product.name.ilike(pattern, escape="\\"), Product.sku.ilike(pattern, escape="\\"))
 
-    Returns the page and the id to pass as `after_id` for the next page (None on the last).
+
+#: The product list (API, the product page, a price list's prices page): search `q` in the name or
+#: SKU, filters `category_id` and `active`; by id (oldest first), one opaque cursor.
+PRODUCTS = ListSpec(
+    name="sales.products",
+    model=Product,
+    filters=(
+        Filter("q", "text", apply=_search, description="Part of the name or SKU"),
+        Filter("category_id", "id", column=Product.category_id),
+        Filter("active", "boolean", column=Product.active),
+    ),
+    sorts=(Sort("id", (SortKey(Product.id, "id", "id"),)),),
+)
+
+
+def list_products(session: Session, args: Mapping[str, Any], actor: Actor | None = None) -> Page:
+    """One page of products by id, filtered by `args` (PRODUCTS' arguments).
+
+    Raises BadCursor for a cursor the product list did not make.
     """
-    query = sa.select(Product)
-    if q:
-        pattern = _like(q.strip())
-        query = query.where(sa.or_(Product.name.ilike(pattern, escape="\\"), Product.sku.ilike(pattern, escape="\\")))
-    if category_id is not None:
-        query = query.where(Product.category_id == category_id)
-    if active is not None:
-        query = query.where(Product.active == active)
-    if after_id is not None:
-        query = query.where(Product.id > after_id)
-    rows = list(session.scalars(query.order_by(Product.id).limit(limit + 1)))
-    page = rows[:limit]
-    return page, (page[-1].id if len(rows) > limit else None)
+    return PRODUCTS.page(session, args, actor)
 
 
 # --------------------------------------------------------------------------- price lists and prices

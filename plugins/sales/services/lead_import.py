@@ -43,13 +43,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from payvand.plugins.sales.models import Lead
+from payvand.plugins.sales.schemas import LeadIn
 from payvand.plugins.sales.services import rules, scoring
 from payvand.plugins.sales.services.csv_rows import Columns, CsvRows, Record, batches, parse_yes_no
 from payvand.plugins.sales.services.leads import (
     MAX_ID,
     SOURCES,
     UTM_KEYS,
-    LeadIn,
     normalize_lead,
     valid_phone,
 )

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from payvand.plugins.sales.models import MAX_ID, Deal, Lead
 from payvand.plugins.sales.services import pipeline, rules
@@ -130,159 +129,6 @@ def normalize_lead(data: Mapping[str, Any], region: str = "IR") -> dict[str, Any
     if isinstance(out.get("referrer"), str):
         out["referrer"] = out["referrer"].strip() or None
     return out
-
-
-class _Text(fields.String):
-    """A stripped string; empty becomes None."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        text = " ".join(text.split()) if "\n" not in text else text.strip()
-        return text or None
-
-    def _validate(self, value: Any) -> None:
-        if value is not None:  # blank input became None: nothing to check
-            super()._validate(value)
-
-
-class _Bool(fields.Boolean):
-    """A JSON boolean only (not 0/1 or "yes"): forms pass Python booleans."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
-        if not isinstance(value, bool):
-            raise self.make_error("invalid", input=value)
-        return value
-
-
-class LeadIn(Schema):
-    """A lead as given by the API, the staff form, an import or the public form.
-
-    A person's name or an organisation's is required, and an email or a phone to reach them.
-    Every value first goes through `normalize_lead` (names: ی/ک folded; email lower-cased; phone
-    E.164 in the deployment's region, Persian digits accepted; the message kept as written).
-    `utm` takes the five UTM keys (`source`, `medium`, `campaign`, `term`, `content`).
-    """
-
-    class Meta:
-        unknown = RAISE
-
-    def __init__(self, *args: Any, region: str | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.region = region
-
-    given_name = _Text(allow_none=True, validate=validate.Length(max=120))
-    family_name = _Text(allow_none=True, validate=validate.Length(max=120))
-    organization_name = _Text(allow_none=True, validate=validate.Length(max=200))
-    email = fields.String(allow_none=True, validate=validate.Length(max=254))
-    phone = fields.String(allow_none=True, validate=validate.Length(max=40))
-    message = fields.String(allow_none=True, validate=validate.Length(max=5000))
-    source = fields.String(validate=validate.OneOf(SOURCES), metadata={"description": "Default: api (API), manual (staff)"})
-    campaign = _Text(allow_none=True, validate=validate.Length(max=120))
-    referrer = fields.String(allow_none=True, validate=validate.Length(max=500))
-    utm = fields.Dict(keys=fields.String(validate=validate.OneOf(UTM_KEYS)),
-                      values=fields.String(validate=validate.Length(max=120)), load_default=dict)
-    consent = _Bool(load_default=False)
-    owner_id = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=MAX_ID),
-                              metadata={"description": "Another user only with sales.manage (else 422); "
-                                                       "default: the caller"})
-    status = fields.String(validate=validate.OneOf(OPEN_STATUSES))
-
-    @pre_load
-    def _clean(self, data: Any, **_: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        if self.region is None:
-            self.region = phone_region()
-        return normalize_lead(data, self.region)
-
-    @validates_schema
-    def _check(self, data: dict[str, Any], partial: Any = None, **_: Any) -> None:
-        errors: dict[str, list[str]] = {}
-        email = data.get("email")
-        if email:
-            try:
-                fields.Email().deserialize(email)
-            except ValidationError:
-                errors["email"] = ["Not a valid email address."]
-        phone = data.get("phone")
-        if phone and not valid_phone(phone):
-            errors["phone"] = ["Not a valid phone number."]
-        if not partial:
-            if not (data.get("given_name") or data.get("family_name") or data.get("organization_name")):
-                errors.setdefault("family_name", []).append("Give a name or an organisation.")
-            if not (email or phone):
-                errors.setdefault("email", []).append("Give an email or a phone number.")
-        if errors:
-            raise ValidationError(errors)
-
-    @post_load
-    def _utm(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        if "utm" in data:
-            data["utm"] = {k: v.strip()[:120] for k, v in (data["utm"] or {}).items() if v and v.strip()}
-        return data
-
-
-class LeadPatch(LeadIn):
-    """A partial change of a lead (the same rules per field; `source` cannot change)."""
-
-    source = fields.String(validate=validate.OneOf(SOURCES), metadata={"readOnly": True})
-
-    @pre_load
-    def _no_source(self, data: Any, **_: Any) -> Any:
-        if isinstance(data, dict) and "source" in data:
-            raise ValidationError({"source": ["The source of a lead cannot change."]})
-        return data
-
-
-class LeadOut(Schema):
-    """A lead with its score and, once converted, its customer."""
-
-    id = fields.Integer(required=True)
-    status = fields.String(required=True, metadata={"enum": list(STATUSES)})
-    given_name = fields.String(allow_none=True, required=True)
-    family_name = fields.String(allow_none=True, required=True)
-    organization_name = fields.String(allow_none=True, required=True)
-    email = fields.String(allow_none=True, required=True)
-    phone = fields.String(allow_none=True, required=True)
-    message = fields.String(allow_none=True, required=True)
-    source = fields.String(required=True, metadata={"enum": list(SOURCES)})
-    campaign = fields.String(allow_none=True, required=True)
-    referrer = fields.String(allow_none=True, required=True)
-    utm = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
-    consent = fields.Boolean(required=True)
-    score = fields.Integer(required=True)
-    score_details = fields.List(fields.Tuple((fields.String(), fields.Integer())), required=True,
-                                metadata={"description": "Which rule gave how many points: [[rule, points], ...]"})
-    scored_at = fields.DateTime(allow_none=True, required=True)
-    owner_id = fields.Integer(allow_none=True, required=True)
-    customer_id = fields.Integer(allow_none=True, required=True)
-    created_at = fields.DateTime(required=True)
-    converted_at = fields.DateTime(allow_none=True, required=True)
-
-
-class ConvertIn(Schema):
-    """How to convert a lead: into a new or the given customer, with or without a deal."""
-
-    class Meta:
-        unknown = RAISE
-
-    customer_id = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=MAX_ID),
-                                 metadata={"description": "Link to this customer; by default a customer with "
-                                                          "the lead's email, else a new one"})
-    create_deal = _Bool(load_default=False)
-    deal_title = fields.String(allow_none=True, validate=validate.Length(min=1, max=200))
-    deal_amount = fields.String(allow_none=True, validate=validate.Regexp(r"^[0-9]{1,15}(\.[0-9]{1,4})?$",
-                                                                        error="A positive amount, e.g. 1500000 or 12.50."),
-                                metadata={"description": "Exact decimal as a string (Persian or Arabic-Indic digits "
-                                                         "accepted)",
-                                          "pattern": r"^[0-9۰-۹٠-٩]{1,15}([.٫][0-9۰-۹٠-٩]{1,4})?$"})
-    deal_currency = fields.String(load_default="IRR", validate=validate.Regexp(r"^[A-Z]{3}$"))
-
-    @pre_load
-    def _digits(self, data: Any, **_: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("deal_amount"), str):
-            data = {**data, "deal_amount": to_latin_digits(data["deal_amount"]).replace("٫", ".")}
-        return data
 
 
 # --------------------------------------------------------------------------- create / read / change
@@ -417,8 +263,6 @@ LEADS = ListSpec(
     default_limit=PAGE_SIZE,
     max_limit=MAX_PAGE,
 )
-#: The query arguments of the lead list.
-LeadListArgs = LEADS.args_schema("LeadListArgs")
 
 
 def list_leads(args: dict[str, Any], actor: Actor) -> tuple[list[Lead], str | None]:
@@ -432,7 +276,12 @@ def list_leads(args: dict[str, Any], actor: Actor) -> tuple[list[Lead], str | No
 
 def owner_names(leads: list[Lead]) -> dict[int, str]:
     """Display names of the owners of `leads` (one query)."""
-    ids = {lead.owner_id for lead in leads if lead.owner_id}
+    return owner_names_by_id([lead.owner_id for lead in leads if lead.owner_id])
+
+
+def owner_names_by_id(user_ids: list[int]) -> dict[int, str]:
+    """Display names of these users (one query)."""
+    ids = set(user_ids)
     if not ids:
         return {}
     rows = session().execute(sa.select(User.id, User.name, User.email).where(User.id.in_(ids)))
@@ -588,11 +437,11 @@ def of_customer(customer: Any) -> Any:
     return sa.or_(*conditions)
 
 
-def export_customer(customer: Any, actor: Actor = SYSTEM) -> dict[str, Any] | None:
-    """`payvand_customer_export`: the leads about `customer` (`of_customer`) that `actor` may see, as the API shows them."""
+def customer_leads(customer: Any, actor: Actor = SYSTEM) -> list[Lead]:
+    """The leads about `customer` (`of_customer`) that `actor` may see, oldest first (the
+    data-portability export dumps them with `schemas.LeadOut`)."""
     query = restrict(sa.select(Lead).where(of_customer(customer)), actor, Lead)
-    rows = list(session().scalars(query.order_by(Lead.id)))
-    return {"leads": LeadOut(many=True).dump(rows)} if rows else None
+    return list(session().scalars(query.order_by(Lead.id)))
 
 
 def erase_customer(customer: Any) -> list[int]:

@@ -16,9 +16,11 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from payvand.sdk import from_jalali, local_zone, session, to_jalali
+from payvand.sdk import from_jalali, jalali_month_name, local_zone, session, to_jalali, to_persian_digits
 
 UTC = dt.UTC
+#: The last Jalali year jdatetime (and so Persian formatting) knows; later dates are shown in Gregorian.
+JALALI_LAST_YEAR = 9377
 Calendar = Literal["gregorian", "jalali"]
 
 
@@ -122,3 +124,33 @@ def midnight(day: dt.date, zone: dt.tzinfo | None = None) -> dt.datetime:
 def today(zone: dt.tzinfo | None = None) -> dt.date:
     """Today's local date in `zone` (the site's by default)."""
     return dt.datetime.now(zone or local_zone()).date()
+
+
+def day_bounds(day: dt.date, zone: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
+    """The UTC moments where local `day` starts and the next day starts in `zone`."""
+    start = dt.datetime.combine(day, dt.time(), zone).astimezone(dt.UTC)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.UTC)
+    return start, end
+
+
+def localize(text: str, locale: str) -> str:
+    """Text with Persian digits in `fa`."""
+    return to_persian_digits(text) if str(locale).startswith("fa") else text
+
+
+def format_moment(moment: dt.datetime, locale: str, zone: dt.tzinfo) -> str:
+    """A UTC moment as local text: "۵ آذر ۱۴۰۵، ۱۴:۳۰" in `fa`, "2026-11-26 14:30" otherwise.
+
+    Total: a moment the zone would push past year 1 or 9999 is shown in UTC, and a date
+    outside the Jalali years (stored before the business-date range existed) in Gregorian.
+    """
+    try:
+        local = moment.astimezone(zone)
+    except (OverflowError, ValueError):
+        local = moment
+    clock = f"{local.hour:02d}:{local.minute:02d}"
+    if str(locale).startswith("fa"):
+        y, m, d = to_jalali(local.date())
+        if 1 <= y <= JALALI_LAST_YEAR:
+            return localize(f"{d} {jalali_month_name(m, 'fa')} {y}، {clock}", locale)
+    return localize(f"{local.date().isoformat()} {clock}", locale)

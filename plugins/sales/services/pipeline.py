@@ -42,7 +42,23 @@ from payvand.plugins.sales.models import (
 from payvand.plugins.sales.pricing import currency_places, round_money
 from payvand.plugins.sales.services import rules
 from payvand.plugins.sales.services.local_time import as_date, month_of
-from payvand.sdk import SYSTEM, Actor, Customer, User, audit, get_visible, record_interaction, restrict, setting, utcnow
+from payvand.sdk import (
+    SYSTEM,
+    Actor,
+    Customer,
+    Filter,
+    ListSpec,
+    Page,
+    Sort,
+    SortKey,
+    User,
+    audit,
+    get_visible,
+    record_interaction,
+    restrict,
+    setting,
+    utcnow,
+)
 
 OUTCOMES = ("open", "won", "lost")
 
@@ -403,24 +419,28 @@ def stage_history(s: Session, deal_id: int) -> list[Any]:
         .where(DealStageChange.deal_id == deal_id).order_by(DealStageChange.id)))
 
 
-def list_deals(s: Session, actor: Actor = SYSTEM, *, status: str | None = None, stage_id: int | None = None,
-               pipeline_id: int | None = None, owner_id: int | None = None, customer_id: int | None = None,
-               after_id: int | None = None, limit: int = 50) -> tuple[list[Deal], int | None]:
-    """Deals visible to the actor, newest first, keyset-paged on the id.
+#: The deal list (API and page): filters `status`, `pipeline_id`, `stage_id`, `owner_id`,
+#: `customer_id`; newest first (keyset on the id), one opaque cursor; record rules of deals applied.
+DEALS = ListSpec(
+    name="sales.deals",
+    model=Deal,
+    filters=(
+        Filter("status", "choice", column=Deal.status, choices=OUTCOMES),
+        Filter("pipeline_id", "id", column=Deal.pipeline_id),
+        Filter("stage_id", "id", column=Deal.stage_id),
+        Filter("owner_id", "id", column=Deal.owner_id),
+        Filter("customer_id", "id", column=Deal.customer_id),
+    ),
+    sorts=(Sort("newest", (SortKey(Deal.id, "id", "id", descending=True),)),),
+)
 
-    Returns the page and the id to pass as `after_id` for the next one (None on the last).
+
+def list_deals(s: Session, actor: Actor, args: dict[str, Any]) -> Page:
+    """One page of the deals the actor may see, newest first, filtered by `args` (DEALS' arguments).
+
+    Raises BadCursor for a cursor the deal list did not make.
     """
-    query = restrict(sa.select(Deal), actor, Deal)
-    for column, value in ((Deal.status, status), (Deal.stage_id, stage_id), (Deal.pipeline_id, pipeline_id),
-                          (Deal.owner_id, owner_id), (Deal.customer_id, customer_id)):
-        if value is not None:
-            query = query.where(column == value)
-    if after_id is not None:
-        query = query.where(Deal.id < after_id)
-    rows = list(s.scalars(query.order_by(Deal.id.desc()).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (rows[-1].id if more and rows else None)
+    return DEALS.page(s, args, actor)
 
 
 def board(s: Session, pipeline: Pipeline, actor: Actor = SYSTEM, per_column: int = 200) -> dict[int, list[Any]]:

@@ -1,9 +1,7 @@
 """Sales reports in SQL: revenue by month, product and owner, win rate, sales cycle, lead conversion.
 
 Every report is one `GROUP BY` over indexed columns, so it stays in the database on millions
-of rows. Money is summed exactly on both databases: PostgreSQL sums `NUMERIC`; SQLite keeps
-exact decimals as text, so each amount is turned into an integer count of the currency's
-minor units before summing (a float sum would drift) and divided back with `Decimal`.
+of rows. Money is summed exactly on both databases (`sums.exact_sum`).
 """
 
 from __future__ import annotations
@@ -17,10 +15,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from payvand.plugins.sales.models import Deal, Lead, Order, OrderLine
-from payvand.plugins.sales.pricing import currency_places
 from payvand.plugins.sales.services.local_time import Calendar, as_date, local_day, midnight, month_of
 from payvand.plugins.sales.services.rollup import COUNTED, plain_quantity, product_revenue
 from payvand.plugins.sales.services.rollup import is_current as rollup_is_current
+from payvand.plugins.sales.services.sums import dialect, exact_sum, to_decimal
 from payvand.sdk import local_zone, session
 
 #: Orders that count as revenue.
@@ -35,39 +33,8 @@ class Period:
     end: dt.datetime
 
 
-def _dialect() -> str:
-    return session().get_bind().dialect.name
-
-
 def _currencies(column: Any, where: Iterable[Any]) -> list[str]:
     return [c for (c,) in session().execute(sa.select(column).where(*where).distinct()) if c]
-
-
-def exact_sum(amount: Any, currency: Any, currencies: Iterable[str]) -> Any:
-    """A SUM of `amount` that is exact on both databases (see the module docstring).
-
-    On SQLite the result is an integer of minor units; `to_decimal` turns it back.
-    """
-    if _dialect() != "sqlite":
-        return sa.func.sum(amount)
-    currencies = list(currencies)
-    if not currencies:  # nothing to sum: no CASE without branches
-        return sa.func.sum(sa.cast(sa.func.round(amount), sa.BigInteger))
-    scaled = sa.case(
-        *[(currency == code, sa.func.round(amount * 10 ** currency_places(code))) for code in currencies],
-        else_=sa.func.round(amount),
-    )
-    return sa.func.sum(sa.cast(scaled, sa.BigInteger))
-
-
-def to_decimal(value: Any, currency: str) -> decimal.Decimal:
-    """The exact amount of a value summed by `exact_sum`."""
-    if value is None:
-        return decimal.Decimal(0)
-    places = currency_places(currency)
-    if _dialect() != "sqlite":  # NUMERIC sums carry the column's scale: show the currency's
-        return decimal.Decimal(value).quantize(decimal.Decimal(1).scaleb(-places))
-    return decimal.Decimal(int(value)).scaleb(-places)
 
 
 def revenue_by_month(period: Period, calendar: Calendar = "gregorian") -> list[dict[str, Any]]:
@@ -162,7 +129,7 @@ def win_rate(period: Period) -> list[dict[str, Any]]:
 
 def sales_cycle_days(period: Period) -> decimal.Decimal | None:
     """The average days from creation to winning, over deals won in the period (None when none)."""
-    if _dialect() == "sqlite":
+    if dialect() == "sqlite":
         days = sa.func.julianday(Deal.closed_at) - sa.func.julianday(Deal.created_at)
     else:
         days = sa.func.extract("epoch", Deal.closed_at - Deal.created_at) / 86400

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from payvand.plugins.sales.models import Order, OrderLine, ProductDay, RollupState
 from payvand.plugins.sales.pricing import currency_places
 from payvand.plugins.sales.services.local_time import as_date, local_day
+from payvand.plugins.sales.services.sums import exact_sum, to_decimal
 from payvand.sdk import local_zone, session, utcnow
 
 #: Order statuses counted as revenue (also used by the reports).
@@ -118,11 +119,9 @@ def count_order(order_id: int, sign: int) -> None:
 def rebuild() -> int:
     """Recompute the rollup in the site's present time zone in one GROUP BY; return the rows written.
 
-    Exact on both databases: the sums go through `reports.exact_sum` (integer minor units on
+    Exact on both databases: the sums go through `sums.exact_sum` (integer minor units on
     SQLite); quantities (at most 3 decimals) are summed as thousandths the same way.
     """
-    from payvand.plugins.sales.services.reports import exact_sum, to_decimal
-
     joined = OrderLine.__table__.join(Order.__table__, Order.id == OrderLine.order_id)
     where = (Order.status.in_(COUNTED), OrderLine.product_id.is_not(None))
     currencies = [c for (c,) in session().execute(sa.select(Order.currency).select_from(joined).where(*where).distinct())]

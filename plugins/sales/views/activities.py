@@ -15,19 +15,17 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError
 
 from payvand.plugins.sales import permissions as perm
-from payvand.plugins.sales.api.fields import BusinessDate, id_field
+from payvand.plugins.sales.schemas import MAX_REMIND_BEFORE, ActivityForm, ActivityPageArgs
 from payvand.plugins.sales.services import activities as service
 from payvand.plugins.sales.services import calendar as cal
 from payvand.plugins.sales.services import leads as lead_service
-from payvand.plugins.sales.services import rules
 from payvand.plugins.sales.views import bp, staff
 from payvand.sdk import (
     FormResult,
     Panel,
-    business_date,
     in_business_range,
     local_zone,
     parse_form,
@@ -47,64 +45,9 @@ STATUS_LABELS = {"open": _l("Open"), "overdue": _l("Overdue"), "done": _l("Done"
 REMINDER_CHOICES = (("", _l("No reminder")), ("0", _l("At the due time")), ("15", _l("15 minutes before")),
                     ("60", _l("1 hour before")), ("1440", _l("1 day before")))
 REMINDER_MINUTES = (0, 15, 60, 1440)
-#: The earliest reminder, in minutes before the due time (an API client may have set any offset).
-MAX_REMIND_BEFORE = 60 * 24 * 60
 PICKS = 10  # customers the picker lists at most
 CUSTOMER_VIEW = "core.customer.view"  # the core permission the customer picker needs too
 WEEKDAYS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"), _l("Sunday"))
-
-
-
-
-class ActivityForm(Schema):
-    """The add and edit forms of an activity: what, when, the reminder, what it is about and (edit,
-    managers) the owner."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    kind = fields.String(load_default="task", validate=validate.OneOf(service.KINDS))
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    notes = fields.String(validate=validate.Length(max=5000))
-    due_at = fields.DateTime(allow_none=True, format="%Y-%m-%dT%H:%M", validate=business_date)
-    remind_before = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=MAX_REMIND_BEFORE))
-    deal_id = id_field(strict=False, allow_none=True)
-    lead_id = id_field(strict=False, allow_none=True)
-    customer_id = id_field(strict=False, allow_none=True)
-    owner_id = id_field(strict=False, allow_none=True)
-
-    @validates_schema
-    def _reminder_needs_a_due_time(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("remind_before") is not None and data.get("due_at") is None:
-            raise ValidationError(_("A reminder needs a due time."), "remind_before")
-
-    @validates_schema
-    def _linked(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if not any(data.get(k) for k in ("deal_id", "lead_id", "customer_id")):
-            raise ValidationError(_("Choose a deal, a lead or a customer."), "deal_id")
-
-
-class DealActivityForm(ActivityForm):
-    """The activity form of a deal's page: the deal is the page's, so no link is asked for."""
-
-    def _linked(self, data: dict[str, Any], **kwargs: Any) -> None:
-        """Nothing to check: the page gives the deal."""
-
-
-class ListArgs(Schema):
-    """The filters of the activity page (query string)."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    scope = fields.String(load_default="mine", validate=validate.OneOf(["mine", "all"]))
-    status = fields.String(validate=validate.OneOf(service.STATUSES))
-    kind = fields.String(validate=validate.OneOf(service.KINDS))
-    day = BusinessDate()
-    deal_id = id_field(strict=False)
-    lead_id = id_field(strict=False)
-    customer_id = id_field(strict=False)
-    cursor = fields.String(validate=validate.Length(max=200))
 
 
 def _local_to_utc(value: dt.datetime) -> dt.datetime:
@@ -143,20 +86,22 @@ def _choices(current: Any = None) -> dict[str, list[tuple[int, str]]]:
 def _read_args() -> tuple[dict[str, Any], dict[str, Any]]:
     raw = {k: v for k, v in request.args.items() if v.strip()}
     try:
-        return raw, ListArgs().load(raw)
+        return raw, ActivityPageArgs().load(raw)
     except ValidationError as exc:
         bad = exc.messages if isinstance(exc.messages, dict) else {}
         raw = {k: v for k, v in raw.items() if k not in bad}
-        return raw, ListArgs().load(raw)
+        return raw, ActivityPageArgs().load(raw)
 
 
-def _filter(args: dict[str, Any], **extra: Any) -> service.ActivityFilter:
+def _filter(args: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """The activity list's arguments (`activities.ACTIVITIES`) from the page's: `scope` is `mine`,
+    a `day` is its due range in the site's time zone."""
     values: dict[str, Any] = {k: args[k] for k in ("kind", "deal_id", "lead_id", "customer_id", "status") if k in args}
     values["mine"] = args.get("scope", "mine") == "mine"
     if args.get("day"):
         values["due_from"], values["due_to"] = service.day_bounds(args["day"], local_zone())
     values.update(extra)
-    return service.ActivityFilter(**values)
+    return values
 
 
 def _page(form: FormResult, status: int = 200) -> Any:
@@ -165,16 +110,18 @@ def _page(form: FormResult, status: int = 200) -> Any:
     zone = local_zone()
     focused = any(k in args for k in ("status", "day", "cursor"))
     sections: list[tuple[str, str, list[Any], str | None]] = []
-    next_url = None
+    next_url = cursor_error = None
     if focused:
         try:
-            items, next_cursor = service.list_activities(s, viewer, _filter(args), cursor=args.get("cursor"),
-                                                         limit=PAGE, now=now)
-        except service.BadCursor:
-            items, next_cursor = service.list_activities(s, viewer, _filter(args), limit=PAGE, now=now)
+            page = service.list_activities(s, viewer, {**_filter(args), "cursor": args.get("cursor"), "limit": PAGE},
+                                           now=now)
+        except service.BadCursor:  # a link of another list or an old one: the first page, and say so
+            cursor_error = _("The page link is no longer valid; start again from the first page.")
+            status = max(status, 400)
+            page = service.list_activities(s, viewer, {**_filter(args), "limit": PAGE}, now=now)
         base = {k: v for k, v in raw.items() if k != "cursor"}
-        next_url = url_for("sales.activities", cursor=next_cursor, **base) if next_cursor else None
-        sections.append(("results", str(_("Activities")), items, None))
+        next_url = url_for("sales.activities", cursor=page.next_cursor, **base) if page.next_cursor else None
+        sections.append(("results", str(_("Activities")), page.items, None))
     else:
         today_start, today_end = service.day_bounds(now.astimezone(zone).date(), zone)
         plan = (
@@ -186,14 +133,15 @@ def _page(form: FormResult, status: int = 200) -> Any:
             ("done", _("Done"), {"status": "done"}, {"status": "done"}),
         )
         for key, title, extra, more_args in plan:
-            items, more = service.list_activities(s, viewer, _filter(args, **extra), limit=SECTION, now=now)
-            more_url = url_for("sales.activities", **{**raw, **more_args}) if more else None
-            sections.append((key, str(title), items, more_url))
+            page = service.list_activities(s, viewer, {**_filter(args, **extra), "limit": SECTION}, now=now)
+            more_url = url_for("sales.activities", **{**raw, **more_args}) if page.next_cursor else None
+            sections.append((key, str(title), page.items, more_url))
     shown = [a for section in sections for a in section[2]]
     return render_template(
         "sales/activities.html", sections=sections, links=service.link_names(s, shown), kinds=KIND_LABELS,
         statuses=STATUS_LABELS, args=args, raw=raw, focused=focused, next_url=next_url, form=form,
         reminders=REMINDER_CHOICES, choices=_choices(), now=now, can_edit=viewer.can(perm.DEAL_EDIT),
+        cursor_error=cursor_error,
         first_url=url_for("sales.activities", **{k: v for k, v in raw.items() if k != "cursor"}) if "cursor" in args else None,
     ), status
 
@@ -350,10 +298,7 @@ def activity_update(activity_id: int) -> Any:
             if data.get(key) != getattr(activity, key):
                 changes[key] = data.get(key)
         if "owner_id" in request.form and data.get("owner_id") != activity.owner_id:
-            if rules.may_assign(viewer, data.get("owner_id"), activity.owner_id):
-                changes["owner_id"] = data.get("owner_id")
-            else:
-                form.errors["owner_id"] = [_("Only a sales manager may give an activity to someone else.")]
+            changes["owner_id"] = data.get("owner_id")  # the service holds it to rules.may_assign (a field error)
     if form.ok:
         try:
             service.update_activity(session(), activity, changes, viewer)

@@ -10,21 +10,19 @@ The record rule applies: without `sales.manage` a user sees and moves only their
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 from typing import Any, Literal
 
 import sqlalchemy as sa
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
-from marshmallow import EXCLUDE, Schema, fields, validate
 
 from payvand.plugins.sales import permissions as perm
-from payvand.plugins.sales.api.fields import Amount, BusinessDate, id_field
 from payvand.plugins.sales.models import Deal, Pipeline, Reason, Stage
+from payvand.plugins.sales.schemas import DealActivityForm, DealForm, MoveForm, PipelineForm, ReasonForm
 from payvand.plugins.sales.services import activities as activity_service
 from payvand.plugins.sales.services import pipeline as service
 from payvand.plugins.sales.views import bp, id_arg, staff
 from payvand.plugins.sales.views.messages import service_message
-from payvand.sdk import FormResult, parse_form, session, staff_required
+from payvand.sdk import FormResult, list_view, parse_form, session, staff_required
 from payvand.sdk import gettext as _
 from payvand.sdk import lazy_gettext as _l
 
@@ -42,34 +40,6 @@ MESSAGES = (
     _l("Stage names must be present and distinct."), _l("A probability is a percentage from 0 to 100."),
     _l("A reason is for won or lost deals."), _l("A reason needs a name."), _l("This reason exists."),
 )
-
-
-
-
-class DealForm(Schema):
-    """The deal form (the API's fields, as text)."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    amount = Amount(minimum=decimal.Decimal(0), load_default="0")
-    currency = fields.String(load_default="IRR", validate=validate.Regexp(r"^[A-Z]{3}$"))
-    expected_close = BusinessDate(allow_none=True)
-    customer_id = id_field(strict=False, allow_none=True)
-    owner_id = id_field(strict=False, allow_none=True)
-    stage_id = id_field(strict=False)
-
-
-class MoveForm(Schema):
-    """Where to move a card."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    stage_id = id_field(strict=False, required=True)
-    position = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=1_000_000))
-    reason_id = id_field(strict=False, allow_none=True)
 
 
 def _deal_or_404(deal_id: int) -> Deal:
@@ -151,22 +121,16 @@ def deal_move(deal_id: int) -> Any:
 @bp.get("/sales/deals")
 @staff_required(perm.DEAL_VIEW)
 def deals() -> Any:
-    """The deal list, newest first, filtered by status, stage and owner, a page at a time."""
+    """The deal list (`pipeline.DEALS`), newest first, filtered by status, stage and owner, a page at a time."""
     viewer = staff()
-    filters = {k: id_arg(k) for k in ("stage_id", "owner_id", "customer_id")}
-    status = request.args.get("status")
-    status = status if status in service.OUTCOMES else None
-    after = id_arg("after")
-    items, last = service.list_deals(session(), viewer, status=status, after_id=after, limit=PAGE,
-                                     **{k: v for k, v in filters.items() if v})
-    names = _names(items)
+    view = list_view(service.DEALS, session(), viewer, "sales.deals", limit=PAGE,
+                     message=lambda: _("The page link is no longer valid; start again from the first page."))
+    names = _names(view.items)
     stages = {s.id: s for p in _pipelines() for s in p.stages}
-    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after" and v}
-    next_url = url_for("sales.deals", after=last, **args) if last else None
-    first_url = url_for("sales.deals", **args) if after else None
-    return render_template("sales/deals.html", deals=items, names=names, stages=stages, statuses=STATUS_LABELS,
-                           filters={**args}, next_url=next_url, first_url=first_url,
-                           owner_choices=_owner_choices() if viewer.can(perm.MANAGE) else [])
+    return render_template("sales/deals.html", view=view, deals=view.items, names=names, stages=stages,
+                           statuses=STATUS_LABELS, filters=view.values, next_url=view.next_url,
+                           first_url=view.first_url,
+                           owner_choices=_owner_choices() if viewer.can(perm.MANAGE) else []), view.status
 
 
 def _names(items: list[Deal]) -> dict[str, dict[int, str]]:
@@ -278,7 +242,7 @@ def deal_edit(deal_id: int) -> Any:
 def deal_activity_add(deal_id: int) -> Any:
     """Plan a task, call, meeting or email on a deal, with a due time and a reminder (the form and
     rules of the activities page; errors come back on the deal page)."""
-    from payvand.plugins.sales.views.activities import DealActivityForm, activity_data
+    from payvand.plugins.sales.views.activities import activity_data
 
     found = _deal_or_404(deal_id)
     form = parse_form(DealActivityForm())
@@ -331,27 +295,6 @@ def forecast() -> Any:
 
 
 # --------------------------------------------------------------------------- pipelines and reasons (managers)
-
-
-class PipelineForm(Schema):
-    """A new pipeline: a name and its stages, one per line as `name, probability, outcome`."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    stages = fields.List(fields.String(validate=validate.Length(max=200)), required=True,
-                         validate=validate.Length(min=1, max=30))
-
-
-class ReasonForm(Schema):
-    """A new won or lost reason."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    outcome = fields.String(required=True, validate=validate.OneOf(["won", "lost"]))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
 
 
 def _stage_lines(lines: list[str]) -> list[tuple[str, int, str]]:

@@ -24,10 +24,12 @@ from marshmallow import ValidationError
 
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import ScoringRule
+from payvand.plugins.sales.schemas import ConvertIn, LeadIn, LeadListArgs, LeadPatch
 from payvand.plugins.sales.services import leads as service
-from payvand.plugins.sales.services import rules, scoring
+from payvand.plugins.sales.services import scoring
 from payvand.plugins.sales.views import as_id, bp, staff
 from payvand.plugins.sales.views.activities import lead_activities_html
+from payvand.plugins.sales.views.messages import service_message
 from payvand.sdk import (
     N_,
     Actor,
@@ -63,6 +65,10 @@ STATUS_LABELS = {
     "new": _l("New"), "contacted": _l("Contacted"), "qualified": _l("Qualified"),
     "converted": _l("Converted"), "disqualified": _l("Disqualified"),
 }
+#: The lead service's refusals (`services/leads.py`, English as the API gives them), shown by these
+#: pages through `service_message`: listed so that message extraction finds them.
+MESSAGES = (_l("Only a sales manager may give a lead to someone else."), _l("The request has invalid fields."),
+            _l("A converted lead keeps its status."), _l("Already converted."))
 SOURCE_LABELS = {"web_form": _l("Web form"), "api": _l("API"), "import": _l("Import"), "manual": _l("Manual entry")}
 
 
@@ -177,7 +183,7 @@ def lead_form() -> Any:
             data[key] = values[key]
     errors: dict[str, list[str]] = {}
     try:
-        loaded = service.LeadIn().load(data)
+        loaded = LeadIn().load(data)
     except ValidationError as exc:
         errors = {k: list(v) if isinstance(v, list) else [str(v)] for k, v in exc.messages.items()}  # type: ignore[union-attr]
         loaded = {}
@@ -249,10 +255,27 @@ def _validate(schema: Any, data: dict[str, Any], values: dict[str, Any]) -> Form
                                                  for k, v in messages.items()})
 
 
-def _owner_field(form: FormResult, current: Any = ...) -> None:
-    """A rep assigns leads to themselves only; a manager to anyone (the rule: `rules.may_assign`)."""
-    if "owner_id" in form.data and not rules.may_assign(_viewer(), form.data["owner_id"], current):
-        form.errors["owner_id"] = [_("You can assign leads only to yourself.")]
+def _owner_choices(form: FormResult | None, current: int | None = None) -> list[tuple[int, str]]:
+    """A manager picks any active owner; a rep has no owner field, unless the owner they posted was
+    refused: then the field shows the refusal, offering the one owner they may name (the lead's
+    current owner, or themselves)."""
+    viewer = _viewer()
+    if viewer.can(perm.MANAGE):
+        return service.owner_choices()
+    if form is None or not form.error("owner_id"):
+        return []
+    owner = current if current is not None else viewer.user_id
+    if owner is None:
+        return []
+    return [(owner, service.owner_names_by_id([owner]).get(owner) or str(owner))]
+
+
+def _refusal(form: FormResult, exc: service.LeadError) -> None:
+    """The lead service's refusal on the form's fields, in the reader's language (the owner rule,
+    `rules.may_assign`, is the service's: a rep giving a lead away gets it on the owner field)."""
+    session().rollback()
+    fields = exc.fields or {"_form": [exc.message]}
+    form.errors.update({name: [service_message(str(m)) for m in messages] for name, messages in fields.items()})
 
 
 @bp.get("/sales/leads")
@@ -260,12 +283,12 @@ def _owner_field(form: FormResult, current: Any = ...) -> None:
 def leads() -> Any:
     """Leads with filters (status, owner, source, minimum score, search), their scores explained, keyset pages."""
     try:
-        known = service.LeadListArgs().fields  # other query arguments (tracking tags) are ignored on pages
+        known = LeadListArgs().fields  # other query arguments (tracking tags) are ignored on pages
         typed = {k: v for k, v in request.args.items() if v != "" and k in known}
         read_numbers(typed, ("min_score", "owner_id"))  # "۱۰" is 10, by the staff forms' number rule
-        args = service.LeadListArgs().load(typed)
+        args = LeadListArgs().load(typed)
     except ValidationError:
-        args = service.LeadListArgs().load({})
+        args = LeadListArgs().load({})
     try:
         rows, cursor = service.list_leads(args, _viewer())
     except service.BadCursor:
@@ -286,29 +309,26 @@ def leads() -> Any:
 def lead_new() -> Any:
     """Enter a lead by hand (owned by the author unless a manager assigns it)."""
     viewer = _viewer()
-    choices = service.owner_choices() if viewer.can(perm.MANAGE) else []
     if request.method == "GET":
         form = FormResult.empty({"owner_id": viewer.user_id, "source": "manual"})
-        return render_template("sales/lead_new.html", form=form, owner_choices=choices, sources=SOURCE_LABELS)
+        return render_template("sales/lead_new.html", form=form, owner_choices=_owner_choices(None),
+                               sources=SOURCE_LABELS)
     values = _staff_values()
-    form = _validate(service.LeadIn(), _staff_data(values, new=True), values)
-    if form.ok:
-        _owner_field(form)
+    form = _validate(LeadIn(), _staff_data(values, new=True), values)
     if form.ok:
         try:
             lead = service.create_lead(form.data, owner_id=viewer.user_id, actor=viewer)
         except service.LeadError as exc:
-            session().rollback()
-            form.errors.update(exc.fields or {"_form": [exc.message]})
+            _refusal(form, exc)
         else:
             session().commit()
             flash(_("Lead saved."), "success")
             return redirect(url_for("sales.lead", lead_id=lead.id))
-    return render_template("sales/lead_new.html", form=form, owner_choices=choices, sources=SOURCE_LABELS), 422
+    return render_template("sales/lead_new.html", form=form, owner_choices=_owner_choices(form),
+                           sources=SOURCE_LABELS), 422
 
 
 def _lead_page(lead: Any, form: FormResult | None = None, status: int = 200) -> Any:
-    viewer = _viewer()
     if form is None:
         values = {name: getattr(lead, name) for name in FORM_FIELDS + ("campaign", "referrer", "status", "owner_id")}
         values.update({f"utm_{k}": v for k, v in (lead.utm or {}).items()})
@@ -316,7 +336,7 @@ def _lead_page(lead: Any, form: FormResult | None = None, status: int = 200) -> 
         form = FormResult.empty(values)
     return render_template(
         "sales/lead.html", lead=lead, form=form, explain=scoring.explain(lead), owners=service.owner_names([lead]),
-        owner_choices=service.owner_choices() if viewer.can(perm.MANAGE) else [], statuses=STATUS_LABELS,
+        owner_choices=_owner_choices(form, lead.owner_id), statuses=STATUS_LABELS,
         sources=SOURCE_LABELS, open_statuses=service.OPEN_STATUSES, display_name=service.display_name,
         activities_html=Markup(lead_activities_html(lead, staff())) if staff().can(perm.DEAL_VIEW) else None,
     ), status
@@ -338,15 +358,12 @@ def lead_edit(lead_id: int) -> Any:
     data = _staff_data(values, new=False)
     if item.status == "converted":
         data.pop("status", None)
-    form = _validate(service.LeadPatch(partial=True), data, values)
-    if form.ok:
-        _owner_field(form, item.owner_id)
+    form = _validate(LeadPatch(partial=True), data, values)
     if form.ok:
         try:
             service.update_lead(item, form.data, _viewer())
         except service.LeadError as exc:
-            session().rollback()
-            form.errors.update(exc.fields or {"_form": [exc.message]})
+            _refusal(form, exc)
         else:
             session().commit()
             flash(_("Lead saved."), "success")
@@ -371,7 +388,7 @@ def lead_convert(lead_id: int) -> Any:
             flash(str(exc), "danger")
             return redirect(url_for("sales.lead", lead_id=lead_id))
     try:
-        options = service.ConvertIn().load(options)
+        options = ConvertIn().load(options)
         result = service.convert_lead(item, options)
     except (ValidationError, service.LeadError, ApiError) as exc:
         session().rollback()

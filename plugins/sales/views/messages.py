@@ -1,6 +1,6 @@
 """The sales services' refusals, shown to staff in their language.
 
-`services/documents.py` and `services/pipeline.py` raise errors with an English message (the
+`services/documents.py`, `services/pipeline.py` and `services/leads.py` raise errors with an English message (the
 API's `message`); the pages translate it here when they show it: fixed messages are looked up as they are, and
 messages that carry values (a document number, a status, a date) are matched by pattern and
 rebuilt from a translated template, the values isolated (FSI…PDI) and with the reader's digits.
@@ -57,6 +57,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = 
     (re.compile(r"Unknown outcome '(.*)'\."), lambda m: _("Unknown outcome %(value)s.", value=isolate(m[1]))),
     (re.compile(r"Unknown currency '(.*)'\."), lambda m: _("Unknown currency %(value)s.", value=isolate(m[1]))),
     (re.compile(r"There is no product (\d+)\."), lambda m: _("There is no product %(id)s.", id=_n(m[1]))),
+    # the lead service's
+    (re.compile(r"There is no user (\d+)\."), lambda m: _("There is no user %(id)s.", id=_n(m[1]))),
 )
 
 

@@ -2,7 +2,8 @@
 
 The list form is validated by the API's `PriceListIn` schema and the catalog service's rules
 (one default list; a list with prices keeps its currency), errors shown on the fields with 422.
-The prices page lists products by id (keyset pages, search by name or SKU) with their price in
+The prices page lists products by id (the product list `catalog.PRODUCTS`: keyset pages, search
+by name or SKU) with their price in
 the list, each editable in one form: any digits and separators (`read_number`), rounded to the
 list's currency, empty removes the price. Every change is audited.
 """
@@ -16,12 +17,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
 from payvand.plugins.sales import permissions as perm
-from payvand.plugins.sales.api.catalog import PriceListIn
 from payvand.plugins.sales.models import PriceList
+from payvand.plugins.sales.schemas import PriceListIn
 from payvand.plugins.sales.services import catalog
 from payvand.plugins.sales.services.catalog import CatalogError
-from payvand.plugins.sales.views import as_id, bp
-from payvand.sdk import FormResult, audit, format_number, read_number, session, staff_required
+from payvand.plugins.sales.views import bp, staff
+from payvand.sdk import FormResult, audit, format_number, list_view, read_number, session, staff_required
 from payvand.sdk import gettext as _
 
 PAGE_SIZE = 50
@@ -33,11 +34,6 @@ def _price_list(price_list_id: int) -> PriceList:
         return catalog.get_price_list(session(), price_list_id)
     except CatalogError:
         abort(404)
-
-
-def _after() -> int | None:
-    value = request.args.get("after", "")
-    return as_id(value)  # any digits
 
 
 @bp.get("/sales/price-lists")
@@ -121,25 +117,24 @@ def price_list_edit(price_list_id: int) -> Any:
 
 
 def _prices_page(price_list: PriceList, form: FormResult | None = None, status: int = 200) -> Any:
-    """One page of products with their price in the list: three queries (list, products, prices)."""
-    q = request.args.get("q", "").strip()[:200] or None
-    items, last = catalog.list_products(session(), q=q, after_id=_after(), limit=PAGE_SIZE)
+    """One page of products (`catalog.PRODUCTS`) with their price in the list: three queries (list, products, prices)."""
+    view = list_view(catalog.PRODUCTS, session(), staff(), "sales.price_list_prices", limit=PAGE_SIZE,
+                     url_values={"price_list_id": price_list.id},
+                     message=lambda: _("The page link is no longer valid; start again from the first page."))
+    items = view.items
     priced = catalog.products_with_prices(session(), [p.id for p in items], price_list.id)
     prices = {product_id: amount for product_id, (_, amount) in priced.items() if amount is not None}
     if form is None:
         form = FormResult.empty({f"price-{pid}": format(amount.normalize(), "f") for pid, amount in prices.items()})
-    search: dict[str, Any] = {"q": q} if q else {}
-    next_url = url_for("sales.price_list_prices", price_list_id=price_list.id, **search, after=last) if last else None
-    first_url = url_for("sales.price_list_prices", price_list_id=price_list.id, **search) if _after() else None
-    here = url_for("sales.price_list_save", price_list_id=price_list.id, **search, **_page_args())
-    return render_template("sales/price_list_prices.html", price_list=price_list, products=items, prices=prices,
-                           form=form, q=q or "", next_url=next_url, first_url=first_url, save_url=here), status
+    here = url_for("sales.price_list_save", price_list_id=price_list.id, **_page_args())
+    return render_template("sales/price_list_prices.html", view=view, price_list=price_list, products=items,
+                           prices=prices, form=form, q=view.values.get("q", ""), next_url=view.next_url,
+                           first_url=view.first_url, save_url=here), max(status, view.status)
 
 
 def _page_args() -> dict[str, Any]:
-    """The page being shown (`after`), to come back to it after saving."""
-    after = _after()
-    return {"after": after} if after else {}
+    """The search and page being shown (`q`, `cursor`), to come back to them after saving."""
+    return {k: v for k in ("q", "cursor") if (v := request.args.get(k, "").strip())}
 
 
 @bp.get("/sales/price-lists/<int:price_list_id>")
@@ -195,6 +190,4 @@ def price_list_save(price_list_id: int) -> Any:
               after={str(k): v[1] for k, v in changes.items()})
     session().commit()
     flash(_("%(count)s prices changed.", count=format_number(len(changes))), "success")
-    q = request.args.get("q", "").strip()[:200]
-    search: dict[str, Any] = {"q": q} if q else {}
-    return redirect(url_for("sales.price_list_prices", price_list_id=found.id, **search, **_page_args()))
+    return redirect(url_for("sales.price_list_prices", price_list_id=found.id, **_page_args()))
