@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Invoice, Order, Payment, Quote
 from payvand.plugins.sales.services import rules
-from payvand.sdk import Actor, record_clause
+from payvand.sdk import Actor, record_clause, restrict
 from tests.sales import test_access_rules as access
 
 REP, _made = access.REP, access._made
@@ -63,7 +63,8 @@ def test_the_row_and_set_forms_of_every_document_rule_agree(team, api, db_sessio
                                                             reverse=True)  # A's order too: B owns its customer
 
 
-def test_page_gives_the_same_rows_by_the_set_the_walk_and_the_fallback(api, api_as, make_customer, db_session, in_app):
+def test_narrowed_lists_give_the_rows_of_the_rule_by_the_set_or_by_the_plain_select(api, api_as, make_customer,
+                                                                                   db_session, in_app):
     rep, other = api_as(REP), api_as(REP)
     mine, theirs = make_customer(given_name="Mine", owner_id=rep.user_id), make_customer(given_name="Theirs",
                                                                                          owner_id=other.user_id)
@@ -74,18 +75,8 @@ def test_page_gives_the_same_rows_by_the_set_the_walk_and_the_fallback(api, api_
     scope = _rep(rep.user_id)
     expected = _ids_by_set_form(db_session, Order, scope)
     assert len(expected) == 4
-
-    def walk(limit: int, walk: int) -> list[int]:
-        found, before = [], None
-        while True:
-            rows = rules.page(db_session, Order, scope, before_id=before, limit=limit, walk=walk)
-            found += [row.id for row in rows[:limit]]
-            if len(rows) <= limit:
-                return found
-            before = rows[limit - 1].id
-
-    assert walk(50, 40) == expected  # few rows: read from the id set
-    for limit in (1, 2, 3):  # small windows: walked, then (when the window falls short) the set below it
-        for size in (1, 2, 3, 4, 6):
-            assert walk(limit, size) == expected, (limit, size)
-    assert rules.page(db_session, Order, scope, Order.customer_id == theirs.id, limit=5, walk=1) == []
+    for cap in (rules.FEW, 4, 1):  # few rows: read through the id set; at or over the cap: the plain select
+        select = rules.narrowed(db_session, Order, scope, cap=cap)
+        assert ("IN" in str(select.whereclause)) is (cap > 4)
+        found = db_session.scalars(restrict(select, scope, Order).order_by(Order.id.desc())).all()
+        assert [row.id for row in found] == expected, cap

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import request
-from marshmallow import fields, validate
 
 from payvand.plugins.sales.fields import (
     MAX_ID,
@@ -21,8 +20,8 @@ from payvand.plugins.sales.fields import (
 )
 from payvand.sdk import ApiError
 
-__all__ = ["Amount", "BusinessDate", "BusinessDateTime", "CURSOR", "MAX_ID", "StrictBoolean", "fail", "id_field",
-           "needs_json", "parse_cursor", "strict_bool"]
+__all__ = ["Amount", "BusinessDate", "BusinessDateTime", "MAX_ID", "StrictBoolean", "fail", "id_field",
+           "needs_json", "strict_bool"]
 
 def needs_json(view: Callable[..., Any]) -> Callable[..., Any]:
     """Refuse (415) a request whose body is not JSON before its arguments are read."""
@@ -34,15 +33,6 @@ def needs_json(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(*args, **kwargs)
 
     return wrapper
-
-
-def parse_cursor(cursor: str | None) -> int | None:
-    """A page cursor (the last id of the previous page) as an int."""
-    return int(cursor) if cursor else None
-
-
-CURSOR = fields.String(validate=validate.Regexp(r"^[0-9]{1,18}$"),
-                       metadata={"description": "`next_cursor` of the previous page"})
 
 
 def fail(exc: Any) -> ApiError:

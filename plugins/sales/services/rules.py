@@ -39,7 +39,7 @@ from sqlalchemy.orm import aliased
 
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import Activity, Deal, Invoice, Lead, Order, Payment, Quote
-from payvand.sdk import Actor, Customer, RecordRule, record_clause
+from payvand.sdk import Actor, Customer, RecordRule
 
 # --------------------------------------------------------------------------- the rules
 
@@ -197,67 +197,18 @@ def id_set(model: RuledModel, actor: Actor) -> Any:
     return _ids_form(model, _me(actor))
 
 
-def _newest_ids(ids: Any, model: RuledModel, where: list[Any], limit: int) -> Any:
-    """`ids` narrowed to `where`, each branch of its union ordered by id and cut to `limit` + 1 rows.
-
-    Each branch then reads at most a page by its index, and PostgreSQL does not hash the whole
-    union and walk the table by id to probe it (40 ms for a rep with four orders among 300,000)."""
-    branches: list[Any] = ids.selects if isinstance(ids, sa.CompoundSelect) else [ids]
-    cut = [branch.where(*where).order_by(model.id.desc()).limit(limit + 1).subquery() for branch in branches]
-    return sa.union_all(*(sa.select(part.c.id) for part in cut))
+#: A rep whose rule admits fewer rows than this has their list pages read through their id set.
+FEW = 2040
 
 
-#: How many rows per row of the page `page()` walks newest first before it reads the rep's id set.
-WALK = 40
-
-
-def page(s: Any, model: RuledModel, actor: Actor, *conditions: Any, before_id: int | None = None,
-         limit: int = 50, walk: int = WALK) -> list[Any]:
-    """Up to `limit` + 1 `model` rows that `actor` may see (every record rule of `model`, the
-    kernel's `record_clause`) and that satisfy `conditions`, newest (highest id) first.
-
-    Bounded by the page rather than by the rep's volume or the table. With `cap` = `WALK` ×
-    (`limit` + 1): a rep whose id set (`Rule.ids`) holds fewer than `cap` rows — counted with a
-    LIMIT, so at most `cap` index entries are read — gets their page from that set; anyone else
-    gets it by testing the newest `cap` rows below `before_id` one by one (`Rule.row`, primary-key
-    probes), which fills it unless their rows are rarer than one in `WALK`; only then are the rows
-    below that window read through the id set."""
-    where = [c for c in conditions if c is not None]
-    if before_id is not None:
-        where.append(model.id < before_id)
-    newest = sa.select(model).where(*where).order_by(model.id.desc())
-    full = record_clause(model, actor)
-    ids = id_set(model, actor) if full is not None else None
-    if ids is None:
-        return list(s.scalars((newest if full is None else newest.where(full)).limit(limit + 1)))
-    # the sales rule alone is `_row_form` itself; other plugins' rules on `model` are ANDed to it
-    others = None if full is _row_form(model, _me(actor)) else full
-    if others is not None:
-        newest = newest.where(others)
-    cap = walk * (limit + 1)
-    few = s.scalar(sa.select(sa.func.count()).select_from(
-        sa.select(sa.literal(1)).select_from(ids.subquery()).limit(cap).subquery()))
-    if few < cap:
-        return list(s.scalars(newest.where(model.id.in_(_newest_ids(ids, model, where, limit))).limit(limit + 1)))
-    # the window as a range of ids, so that the database walks the primary key backwards and stops at a full page
-    floor = s.scalar(sa.select(model.id).where(*where).order_by(model.id.desc()).offset(cap - 1).limit(1))
-    window = newest.where(_row_form(model, _me(actor)))  # `newest` holds the other plugins' rules already
-    rows = list(s.scalars((window if floor is None else window.where(model.id >= floor)).limit(limit + 1)))
-    if len(rows) > limit or floor is None:
-        return rows  # a full page, or the window reached the end of the table
-    below = [*where, model.id < floor]
-    rest = newest.where(model.id < floor, model.id.in_(_newest_ids(ids, model, below, limit))).limit(limit + 1 - len(rows))
-    return rows + list(s.scalars(rest))
-
-
-def narrowed(s: Any, model: RuledModel, actor: Actor, *, cap: int = WALK * 51) -> sa.Select[Any]:
+def narrowed(s: Any, model: RuledModel, actor: Actor, *, cap: int = FEW) -> sa.Select[Any]:
     """`select(model)`, narrowed to the ids the sales rule lets `actor` see when they are few.
 
     The base of the document lists (`document_lists.py`, the list kit adds the record rules
     and the keyset itself): for a rep whose id set holds fewer than `cap` rows (counted with a
     LIMIT, so at most `cap` index entries are read) the page is read from that set instead of
     walking the table newest first with a probe per row — the slow case of a rep with three
-    orders among 300,000 (`page` above does the same for its own pages). Anyone else gets the
+    orders among 300,000. Anyone else gets the
     plain select, which the record rule then filters row by row."""
     select = sa.select(model)
     ids = id_set(model, actor)
