@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from typing import Any, cast
-from urllib.parse import urlencode
 
 from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -24,7 +23,7 @@ from marshmallow import ValidationError
 
 from payvand.plugins.sales import permissions as perm
 from payvand.plugins.sales.models import ScoringRule
-from payvand.plugins.sales.schemas import ConvertIn, LeadIn, LeadListArgs, LeadPatch
+from payvand.plugins.sales.schemas import ConvertIn, LeadIn, LeadPatch
 from payvand.plugins.sales.services import leads as service
 from payvand.plugins.sales.services import scoring
 from payvand.plugins.sales.views import as_id, bp, staff
@@ -39,6 +38,7 @@ from payvand.sdk import (
     csrf_exempt,
     current_staff,
     format_number,
+    list_view,
     over_rate_limit,
     public_page,
     read_number,
@@ -282,26 +282,17 @@ def _refusal(form: FormResult, exc: service.LeadError) -> None:
 @staff_required(perm.LEAD_VIEW)
 def leads() -> Any:
     """Leads with filters (status, owner, source, minimum score, search), their scores explained, keyset pages."""
-    try:
-        known = LeadListArgs().fields  # other query arguments (tracking tags) are ignored on pages
-        typed = {k: v for k, v in request.args.items() if v != "" and k in known}
-        read_numbers(typed, ("min_score", "owner_id"))  # "۱۰" is 10, by the staff forms' number rule
-        args = LeadListArgs().load(typed)
-    except ValidationError:
-        args = LeadListArgs().load({})
-    try:
-        rows, cursor = service.list_leads(args, _viewer())
-    except service.BadCursor:
-        return redirect(url_for("sales.leads"))
-    kept = {k: v for k, v in request.args.items() if v and k != "cursor"}
-    next_url = f"{url_for('sales.leads')}?{urlencode({**kept, 'cursor': cursor})}" if cursor else None
-    first_url = f"{url_for('sales.leads')}?{urlencode(kept)}" if request.args.get("cursor") else None
     viewer = _viewer()
+    params = {k: v for k, v in request.args.items() if isinstance(v, str)}
+    read_numbers(params, ("min_score", "owner_id"))  # "۱۰" is 10, by the staff forms' number rule
+    view = list_view(service.LEADS, session(), viewer, "sales.leads", params=params,
+                     message=lambda: _("The page link is no longer valid; start again from the first page."))
+    rows = view.items
     return render_template(
-        "sales/leads.html", leads=rows, owners=service.owner_names(rows), filters=request.args,
-        owner_choices=service.owner_choices() if viewer.can(perm.MANAGE) else [], next_url=next_url, first_url=first_url,
-        statuses=STATUS_LABELS, sources=SOURCE_LABELS, display_name=service.display_name,
-    )
+        "sales/leads.html", view=view, leads=rows, owners=service.owner_names(rows), filters=request.args,
+        owner_choices=service.owner_choices() if viewer.can(perm.MANAGE) else [], next_url=view.next_url,
+        first_url=view.first_url, statuses=STATUS_LABELS, sources=SOURCE_LABELS, display_name=service.display_name,
+    ), view.status
 
 
 @bp.route("/sales/leads/new", methods=["GET", "POST"])
