@@ -11,6 +11,7 @@ import contextvars
 import datetime as dt
 import decimal
 import json
+import weakref
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -153,6 +154,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def live_engines() -> list[Engine]:
+    """Every engine `make_engine` made that is still alive (the test kit closes a test's own)."""
+    return list(_ENGINES)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for `url`, tuned for SQLite (WAL, foreign keys) when it is one.
 
@@ -165,9 +174,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, json_serializer=json_dumps, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return sa.create_engine(url, json_serializer=json_dumps, **kwargs)
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+        engine = sa.create_engine(url, json_serializer=json_dumps, **kwargs)
+    _ENGINES.add(engine)
+    return engine
 
 
 # --------------------------------------------------------------------------- current session

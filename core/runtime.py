@@ -71,7 +71,9 @@ _DEFERRED_ERRORS = "payvand_plugin_errors"
 WARMED_HOOKS = tuple(h for h in REGISTRATION_HOOKS if h not in ("payvand_blueprints", "payvand_cli", "payvand_config_keys"))
 
 
-_BY_ENGINE: weakref.WeakKeyDictionary[sa.Engine, Runtime] = weakref.WeakKeyDictionary()
+#: Each engine's Runtime, both held weakly: a strong reference to the Runtime (which holds its
+#: engine) would keep every Runtime ever made, and its pooled connections, alive for good.
+_BY_ENGINE: weakref.WeakKeyDictionary[sa.Engine, weakref.ref[Runtime]] = weakref.WeakKeyDictionary()
 
 
 def runtime_for(session: Session) -> Runtime | None:
@@ -81,7 +83,8 @@ def runtime_for(session: Session) -> Runtime | None:
         bind = session.get_bind()
     except Exception:  # an unbound session
         return None
-    return _BY_ENGINE.get(bind.engine if isinstance(bind, sa.Connection) else bind)
+    found = _BY_ENGINE.get(bind.engine if isinstance(bind, sa.Connection) else bind)
+    return found() if found is not None else None
 
 
 class PluginStateError(Exception):
@@ -106,7 +109,7 @@ class Runtime:
         self.config = config
         self.engine = db.make_engine(config["PAYVAND_DATABASE_URL"])
         self.sessionmaker: sessionmaker[Session] = sessionmaker(self.engine, expire_on_commit=False)
-        _BY_ENGINE[self.engine] = self
+        _BY_ENGINE[self.engine] = weakref.ref(self)
         installed = discover() if config.get("PAYVAND_DISCOVER_PLUGINS", True) else {}
         self.plugins = PluginManager(installed)
         for obj in config.get("PAYVAND_EXTRA_PLUGINS") or ():

@@ -190,8 +190,12 @@ def _created(url: str, fallback: str) -> str:
 
 @functools.cache
 def _pg_engine(url: str) -> sa.Engine:
-    """One small pooled engine per test database, for the fixtures' own housekeeping."""
-    return sa.create_engine(url, pool_size=1, max_overflow=2, connect_args={"prepare_threshold": None})
+    """One engine per test database for the fixtures' own housekeeping, keeping no idle
+    connection (a worker meets many plugin sets, each with its own database: pooled
+    connections to each would add up past the server's limit)."""
+    from sqlalchemy.pool import NullPool
+
+    return sa.create_engine(url, poolclass=NullPool, connect_args={"prepare_threshold": None})
 
 
 class _PgState:
@@ -383,6 +387,19 @@ def app(payvand_database_url: str, payvand_plugins: list[Any], payvand_config: d
     application.jinja_env.bytecode_cache = _TEMPLATE_CODE
     yield application
     application.extensions["payvand"].engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _payvand_close_engines() -> Iterator[None]:
+    """After each test, close the pooled connections of every engine made during it (apps, CLI
+    commands, second runtimes), so a long run never holds more connections than a test needs."""
+    from payvand.core.db import live_engines
+
+    before = set(live_engines())
+    yield
+    for engine in live_engines():
+        if engine not in before:
+            engine.dispose()
 
 
 @pytest.fixture
