@@ -11,12 +11,9 @@ the database it is split in halves until the failing rows are isolated and rejec
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import os
-import queue
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -48,8 +45,6 @@ __all__ = [
 
 KEEP_IN_REPORT = 100
 DEFAULT_BATCH = 5000
-#: Parsed batches the reader thread may hold ready while one is written (memory stays flat).
-READ_AHEAD = 2
 
 
 class CannotImport(ValueError):
@@ -327,68 +322,33 @@ class _Run:
             self._notify()
 
     def _loop(self) -> None:
-        """Write the batches a reader thread parses: parsing the next batch (Python) overlaps
-        writing this one (the database, which releases the GIL). The queue holds at most
-        `READ_AHEAD` batches, so memory stays flat; every count, reject and write happens here,
-        in order, so the report and the rejects file read as if it were one loop."""
-        stop = threading.Event()
-        batches: queue.Queue[_Parsed | BaseException | None] = queue.Queue(maxsize=READ_AHEAD)
-        reader = threading.Thread(target=self._read, args=(batches, stop), name="payvand-import-reader", daemon=True)
-        reader.start()
-        try:
-            while True:
-                item = batches.get()
-                if item is None:
+        report, parse, batch_size = self.report, self.parser.parse, self.options.batch_size
+        add_reject = self.sink.add
+        batch: list[Record] = []
+        for line, cells, problem in self.src.rows():
+            report.rows += 1
+            if problem is not None:
+                add_reject(line, problem, problem_code(problem), cells)
+                continue
+            try:
+                batch.append(parse(line, cells))  # type: ignore[arg-type]
+            except RowError as exc:
+                add_reject(line, str(exc), exc.code, cells)
+                continue
+            if len(batch) >= batch_size:
+                self._flush(batch, report.rows)
+                batch = []
+                if self.options.should_stop is not None and self.options.should_stop():
+                    report.cancelled = True
                     return
-                if isinstance(item, BaseException):
-                    raise item
-                self.report.rows = item.rows_read
-                for line, reason, code, cells in item.rejects:
-                    self.sink.add(line, reason, code, cells)
-                if item.records:
-                    self._flush(item.records, item.rows_read, item.bytes_read)
-                    if self.options.should_stop is not None and self.options.should_stop():
-                        self.report.cancelled = True
-                        return
-        finally:
-            stop.set()
-            while reader.is_alive():  # unblock a reader waiting for room, then let it end
-                with contextlib.suppress(queue.Empty):
-                    batches.get_nowait()
-                reader.join(timeout=0.05)
+        if batch:
+            self._flush(batch, report.rows)
 
-    def _read(self, batches: queue.Queue[_Parsed | BaseException | None], stop: threading.Event) -> None:
-        """The reader thread: rows read and parsed into batches (with their rejects), then None."""
-        parse, batch_size = self.parser.parse, self.options.batch_size
-        records: list[Record] = []
-        rejects: list[tuple[int, str, str, list[str] | None]] = []
-        rows = 0
-        try:
-            for line, cells, problem in self.src.rows():
-                if stop.is_set():
-                    return
-                rows += 1
-                if problem is not None:
-                    rejects.append((line, problem, problem_code(problem), cells))
-                    continue
-                try:
-                    records.append(parse(line, cells))  # type: ignore[arg-type]
-                except RowError as exc:
-                    rejects.append((line, str(exc), exc.code, cells))
-                    continue
-                if len(records) >= batch_size:
-                    batches.put(_Parsed(records, rejects, rows, self.src.bytes_read))
-                    records, rejects = [], []
-            batches.put(_Parsed(records, rejects, rows, self.src.bytes_read))
-            batches.put(None)
-        except BaseException as exc:  # handed to the writing thread, which raises it
-            batches.put(exc)
-
-    def _flush(self, batch: list[Record], rows_read: int, bytes_read: int | None) -> None:
+    def _flush(self, batch: list[Record], rows_read: int) -> None:
         """Write one batch, count it and report progress."""
         self._write(batch)
         self.report.batches += 1
-        self._notify(rows_read, bytes_read)
+        self._notify(rows_read, self.src.bytes_read)
 
     def _notify(self, rows: int = 0, bytes_read: int | None = None) -> None:
         if self.progress is None:
@@ -436,16 +396,6 @@ class _Run:
                 outcome.inserted_ids[0] if report.first_id is None else report.first_id
             )
             report.last_id = outcome.inserted_ids[-1]
-
-
-@dataclasses.dataclass
-class _Parsed:
-    """One batch from the reader thread: its records, the rows it rejected, and how far the file was read."""
-
-    records: list[Record]
-    rejects: list[tuple[int, str, str, list[str] | None]]
-    rows_read: int
-    bytes_read: int | None
 
 
 def _short(exc: BaseException) -> str:
