@@ -28,6 +28,7 @@ import inspect
 import logging
 import os
 import re
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -186,10 +187,37 @@ def plugin_requirements(meta: PluginMeta) -> list[str]:
 # --------------------------------------------------------------------------- discovery
 
 
+_ENTRY_POINTS: dict[tuple[Any, ...], tuple[importlib.metadata.EntryPoint, ...]] = {}
+
+
+def _path_state() -> tuple[Any, ...]:
+    """The import path and when each of its folders last changed (installing a package changes its folder)."""
+    state: list[Any] = []
+    for entry in sys.path:
+        try:
+            state.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            state.append((entry, None))
+    return tuple(state)
+
+
+def entry_points(group: str = ENTRY_POINT_GROUP) -> tuple[importlib.metadata.EntryPoint, ...]:
+    """The group's entry points, read again only when the import path or one of its folders changed
+    (reading every installed distribution's metadata costs more than building the rest of an app)."""
+    key = (group, _path_state())
+    found = _ENTRY_POINTS.get(key)
+    if found is None:
+        found = _ENTRY_POINTS[key] = tuple(importlib.metadata.entry_points(group=group))
+        if len(_ENTRY_POINTS) > 16:
+            _ENTRY_POINTS.clear()
+            _ENTRY_POINTS[key] = found
+    return found
+
+
 def discover(group: str = ENTRY_POINT_GROUP) -> dict[str, InstalledPlugin]:
     """Load every plugin of the entry-point group, one by one, recording load failures."""
     found: dict[str, InstalledPlugin] = {}
-    for ep in importlib.metadata.entry_points(group=group):
+    for ep in entry_points(group):
         if ep.name in found:
             log.warning("two entry points are named %r; keeping %s", ep.name, found[ep.name].source)
             continue
