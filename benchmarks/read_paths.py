@@ -118,6 +118,12 @@ class Raw:
         ]
         return self.customers_with_children(ids) if ids else []
 
+    def filtered(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        """A filtered first page: `sql` selects the page's ids (newest first, the best raw form of
+        that filter, `?` parameters then the limit), then the rows with their children."""
+        ids = [r[0] for r in self.db.execute(sql, (*params, PAGE + 1))]
+        return self.customers_with_children(ids) if ids else []
+
     def list_after(self, last_id: int) -> Any:
         """Page 2 of the customer list (newest first) with children."""
         ids = [

@@ -58,6 +58,18 @@ def login(client: Any) -> None:
         raise SystemExit(f"login failed: {response.status_code}")
 
 
+#: The baselines of the filtered pages: the same filter and order in the best raw SQL we know
+#: (same rows, schema and indexes), each selecting one page of ids; `?` parameters, then the limit.
+TAG_PAGE = ("SELECT t.customer_id FROM core_customer_tag t JOIN core_customer c ON c.id = t.customer_id"
+            " WHERE t.tag = ? AND c.merged_into_id IS NULL ORDER BY t.customer_id DESC LIMIT ?")
+STAGE_PAGE = ("SELECT id FROM core_customer WHERE lifecycle_stage = ? AND merged_into_id IS NULL"
+              " ORDER BY id DESC LIMIT ?")
+CONSENT_PAGE = ("SELECT c.id FROM core_customer c WHERE c.merged_into_id IS NULL AND (SELECT k.granted FROM"
+                " core_customer_consent k WHERE k.customer_id = c.id AND k.channel = ? AND k.purpose = 'marketing'"
+                " ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1) = 1 ORDER BY c.id DESC LIMIT ?")
+NAME_PAGE = "SELECT id FROM core_customer WHERE merged_into_id IS NULL ORDER BY search_name, id LIMIT ?"
+
+
 def pages(raw: Raw, data: Any, n: int, rng: random.Random) -> dict[str, tuple[list[str], Callable[[int], Any], str]]:
     """name -> (paths, baseline(i), notes) for every page measured."""
     from payvand.core.listing import encode_cursor
@@ -94,17 +106,17 @@ def pages(raw: Raw, data: Any, n: int, rng: random.Random) -> dict[str, tuple[li
         "customer_list_search_phone": ([f"/customers?q={quote('0' + p[3:])}" for p in phones],
                                        lambda i: raw.by_contact("core_customer_phone", "number", phones[i]),
                                        "an existing mobile typed 09..."),
-        "customer_list_filter_tag": (["/customers?tag=vip"] * n, lambda i: raw.list_after(data.customers + 1),
-                                     "tag filter (baseline: first page unfiltered)"),
-        "customer_list_filter_stage": (["/customers?stage=churned"] * n, lambda i: raw.list_after(data.customers + 1),
-                                       "stage filter (baseline: first page unfiltered)"),
-        "customer_list_consent_email": (["/customers?consent=email"] * n, lambda i: raw.list_after(data.customers + 1),
+        "customer_list_filter_tag": (["/customers?tag=vip"] * n, lambda i: raw.filtered(TAG_PAGE, ("vip",)),
+                                     "tag filter (baseline: the tag index read in customer order, joined)"),
+        "customer_list_filter_stage": (["/customers?stage=churned"] * n, lambda i: raw.filtered(STAGE_PAGE, ("churned",)),
+                                       "stage filter (baseline: the same filter in raw SQL)"),
+        "customer_list_consent_email": (["/customers?consent=email"] * n, lambda i: raw.filtered(CONSENT_PAGE, ("email",)),
                                         "current marketing consent by email granted (40% of customers)"),
         "customer_list_consent_ungranted": (["/customers?consent=telegram_test"] * max(3, n // 50),
-                                            lambda i: raw.list_after(data.customers + 1),
+                                            lambda i: raw.filtered(CONSENT_PAGE, ("telegram_test",)),
                                             "a channel nobody granted: the worst case, every customer checked"),
-        "customer_list_sorted_by_name": (["/customers?sort=name"] * n, lambda i: raw.list_after(data.customers + 1),
-                                         "name A-Z (baseline: first page by id)"),
+        "customer_list_sorted_by_name": (["/customers?sort=name"] * n, lambda i: raw.filtered(NAME_PAGE),
+                                         "name A-Z (baseline: the same order in raw SQL)"),
         "customer_list_search_name": ([f"/customers?q={quote(k)}" for k in names],
                                       lambda i: raw.by_name(fold(names[i])), "given name + two letters of the family name"),
         "customer_360": ([f"/customers/{i}" for i in ids], lambda i: customer_page(ids[i]),
