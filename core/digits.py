@@ -9,7 +9,9 @@ mapped in the same pass builds its table with `latin_table` instead of writing t
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Mapping
+from typing import Any
 
 #: A `str.translate` table: code points to a string (or a code point), None deleting.
 Table = dict[int, int | str | None]
@@ -21,6 +23,7 @@ __all__ = [
     "TO_LATIN",
     "TO_PERSIAN",
     "latin_table",
+    "plain_decimal",
     "to_latin_digits",
     "to_persian_digits",
 ]
@@ -52,3 +55,12 @@ def to_latin_digits(text: str) -> str:
 def to_persian_digits(text: str) -> str:
     """`text` with Latin digits replaced by Persian ones (for display in `fa`); nothing else changes."""
     return text.translate(TO_PERSIAN)
+
+
+def plain_decimal(amount: Any) -> str:
+    """An exact amount as a plain decimal string with Latin digits and no trailing zeros
+    ("12.5", "1375000", never an exponent or "-0"): how the API, exports and documents write amounts."""
+    text = format(decimal.Decimal(amount), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text

@@ -13,6 +13,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_l
 from payvand.core.contracts import CustomerField
 from payvand.core.dates import BusinessDate, BusinessDateTime, business_date
 from payvand.core.db import MAX_ID
+from payvand.core.digits import plain_decimal
 from payvand.core.models import CustomerKind, Direction, LifecycleStage
 from payvand.core.normalize import (
     NormalizationError,
@@ -139,12 +140,7 @@ class DecimalString(fields.Decimal):
         super().__init__(as_string=True, **kwargs)
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        if value is None:
-            return None
-        text = format(decimal.Decimal(value), "f")
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-        return "0" if text in ("-0", "") else text
+        return None if value is None else plain_decimal(value)
 
 
 def _amount(value: decimal.Decimal) -> None:

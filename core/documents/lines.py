@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from payvand.core.digits import plain_decimal
 from payvand.core.documents import pricing
 from payvand.core.documents.errors import DocumentError
 
@@ -78,7 +79,4 @@ def tax_summary(lines: Sequence[Any]) -> dict[Decimal, Decimal]:
 
 def plain(amount: Decimal) -> str:
     """An amount as a plain decimal string without trailing zeros ("12.5", "1375000")."""
-    text = format(amount, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+    return plain_decimal(amount)

@@ -1,10 +1,9 @@
-"""`/healthz` (liveness: the database and Redis answer) and `/readyz` (readiness: also migrated,
-every enabled plugin loaded, and not shutting down). Both answer 200 or 503 with JSON, need no
+"""`/healthz` (liveness: the database and Redis answer) and `/readyz` (readiness: also the core
+and every enabled plugin migrated). Both answer 200 or 503 with JSON, need no
 login and say nothing beyond ok/unavailable, a duration and an error type."""
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
@@ -14,14 +13,6 @@ from payvand.core.services import operations
 
 #: How long a readiness answer about migrations is reused (reading the migration scripts is slow).
 MIGRATIONS_TTL_SECONDS = 10.0
-
-_draining = threading.Event()
-
-
-def start_draining() -> None:
-    """Mark this process as shutting down: `/readyz` answers 503 so the balancer stops sending it work."""
-    _draining.set()
-
 
 def _checks() -> dict[str, operations.Check]:
     runtime = current_app.extensions["payvand"]
@@ -52,8 +43,6 @@ def install(app: Flask) -> None:
     def readyz() -> Any:
         checks = _checks()
         problems: list[str] = []
-        if _draining.is_set():
-            problems.append("shutting down")
         if checks["database"].ok:
             now = time.monotonic()
             if cache.get("until", 0.0) < now:

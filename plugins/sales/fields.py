@@ -14,6 +14,7 @@ from marshmallow import ValidationError, fields, validate
 
 from payvand.plugins.sales.models import MAX_ID
 from payvand.sdk import BusinessDate, BusinessDateTime, to_latin_digits
+from payvand.sdk.documents import plain
 
 __all__ = ["Amount", "BusinessDate", "BusinessDateTime", "MAX_ID", "StrictBoolean", "id_field", "strict_bool"]
 
@@ -46,12 +47,7 @@ class Amount(fields.Field):
         super().__init__(**kwargs)
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        if value is None:
-            return None
-        text = format(decimal.Decimal(value), "f")
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-        return "0" if text in ("-0", "") else text
+        return None if value is None else plain(value)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> decimal.Decimal:
         if isinstance(value, bool) or not isinstance(value, (int, str)):

@@ -3,6 +3,7 @@ without dropping the site, TERM stops it cleanly. Real processes on a loopback p
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -40,11 +41,9 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"payvand serve exited with {process.returncode}")
-        try:
+        with contextlib.suppress(OSError):  # not listening yet
             if _get(url)[0] == 200:
                 return
-        except OSError:
-            pass
         time.sleep(0.3)
     raise AssertionError("payvand serve did not come up")
 

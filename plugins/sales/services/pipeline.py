@@ -59,6 +59,7 @@ from payvand.sdk import (
     setting,
     utcnow,
 )
+from payvand.sdk.documents import plain
 
 OUTCOMES = ("open", "won", "lost")
 
@@ -608,14 +609,13 @@ def export_customer(customer: Any, actor: Actor = SYSTEM) -> dict[str, Any] | No
 
     def value(v: Any) -> Any:
         if isinstance(v, decimal.Decimal):
-            text = format(v, "f")
-            return text.rstrip("0").rstrip(".") if "." in text else text  # as the API writes amounts
+            return plain(v)  # as the API writes amounts
         return v.isoformat() if isinstance(v, dt.date) else v
 
-    def plain(row: Any) -> dict[str, Any]:
+    def jsonable(row: Any) -> dict[str, Any]:
         return {k: value(v) for k, v in row._asdict().items()}
 
-    return {"deals": [plain(r) for r in deals], "activities": [plain(r) for r in activities]}
+    return {"deals": [jsonable(r) for r in deals], "activities": [jsonable(r) for r in activities]}
 
 
 def erase_customer(customer: Any, lead_ids: Sequence[int] = ()) -> dict[str, list[int]]:
