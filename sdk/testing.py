@@ -353,6 +353,55 @@ def _share_url_builders() -> None:
     Rule._compile_builder = shared  # type: ignore[method-assign]
 
 
+def _share_rule_parsing() -> None:
+    """Parse each URL rule's string once per worker instead of once per test's app.
+
+    Werkzeug parses every rule of every app with regular expressions (about a third of what
+    is left of building an app). The parts, the trace and the converters' names and arguments
+    depend only on the rule's strings and the converter classes, so a rule seen in an earlier
+    test's app takes the parsed parts from it and gets new converter objects of the same
+    classes for its own map. The rules and URLs matched and built are the same.
+    """
+    from werkzeug.routing.rules import Rule
+
+    compile_rule = Rule.compile
+    if getattr(compile_rule, "payvand_shared", False):
+        return
+    parsed: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+    def shared(self: Any) -> None:
+        assert self.map is not None, "rule not bound"
+        key = (self.rule, self.host if self.map.host_matching else self.subdomain, self.map.host_matching,
+               self.merge_slashes)
+        found = parsed.get(key)
+        if found is not None and all(self.map.converters.get(name) is kind for _, name, _, _, kind in found[2]):
+            parts, trace, converters = found
+            self._parts, self._trace = list(parts), list(trace)
+            self._converters = {}
+            for variable, name, args, kwargs, _ in converters:
+                self._converters[variable] = self.get_converter(variable, name, args, kwargs)
+                self.arguments.add(variable)
+            self._build = self._compile_builder(False).__get__(self, None)
+            self._build_unknown = self._compile_builder(True).__get__(self, None)
+            return
+        calls: list[tuple[Any, ...]] = []
+        get_converter = self.get_converter
+
+        def recording(variable: str, name: str, args: tuple[Any, ...], kwargs: Any) -> Any:
+            calls.append((variable, name, args, dict(kwargs), self.map.converters.get(name)))
+            return get_converter(variable, name, args, kwargs)
+
+        self.get_converter = recording
+        try:
+            compile_rule(self)
+        finally:
+            del self.get_converter
+        parsed[key] = (tuple(self._parts), tuple(self._trace), tuple(calls))
+
+    shared.payvand_shared = True  # type: ignore[attr-defined]
+    Rule.compile = shared  # type: ignore[method-assign]
+
+
 class _TemplateCode(jinja2.BytecodeCache):
     """Compiled Jinja templates kept for the whole test session, shared by every test's app.
 
@@ -383,6 +432,7 @@ def app(payvand_database_url: str, payvand_plugins: list[Any], payvand_config: d
     from payvand.core.app import create_app
 
     _share_url_builders()
+    _share_rule_parsing()
     application = create_app(_make_config(payvand_plugins, payvand_database_url, tmp_path / "instance", payvand_config))
     application.jinja_env.bytecode_cache = _TEMPLATE_CODE
     yield application
@@ -665,6 +715,35 @@ class WebClient:
             self._token = found.group(1)
         return self._token
 
+    def sign_in(self) -> None:
+        """Start a logged-in session for `user` the way the login form ends, without its round trips.
+
+        Runs Flask-Login's `login_user` and Flask-WTF's `generate_csrf` inside a request context
+        of the app, stores the session through the app's own session interface (database or
+        Redis) and gives the client its cookie: what the form does after the password check,
+        minus three requests and a hash. `login` still posts the real form (tests of signing in
+        use it).
+        """
+        from flask import session
+        from flask_login import login_user
+        from flask_wtf.csrf import generate_csrf
+
+        from payvand.core.db import current_session
+        from payvand.core.web.access import load_staff_user
+        from payvand.core.web.sessions import COOKIE_NAME
+
+        app = self.client.application
+        assert self.user_id is not None, "no user to sign in"
+        with app.test_request_context("/login"):
+            staff = load_staff_user(current_session().connection(), self.user_id)
+            assert staff is not None, "the user cannot sign in (inactive?)"
+            login_user(staff)
+            token = generate_csrf()
+            app.session_interface.save_session(app, session, app.response_class())
+            key = session.key  # type: ignore[attr-defined]
+        self.client.set_cookie(COOKIE_NAME, key)
+        self._token = token
+
     def login(self, email: str, password: str) -> Any:
         """Log in through the login form; returns the response (302 on success)."""
         response = self.post("/login", data={"email": email, "password": password})
@@ -685,14 +764,17 @@ class WebClient:
 
 @pytest.fixture
 def web_as(app: Any, make_user: Callable[..., Any]) -> Callable[..., WebClient]:
-    """A staff-UI client logged in as a new user holding exactly `permissions` (or a superuser)."""
+    """A staff-UI client signed in as a new user holding exactly `permissions` (or a superuser).
+
+    The session is written directly (`WebClient.sign_in`); the user's password is
+    "correct horse battery staple" for tests that post the login form themselves.
+    """
 
     def factory(permissions: list[str] | None = None, *, superuser: bool = False, **user_fields: Any) -> WebClient:
         password = "correct horse battery staple"
         user = make_user(permissions=permissions or [], superuser=superuser, password=password, **user_fields)
         web = WebClient(app.test_client(), user)
-        response = web.login(user.email, password)
-        assert response.status_code == 302, f"login failed: {response.status_code}"
+        web.sign_in()
         return web
 
     return factory

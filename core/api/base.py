@@ -68,6 +68,8 @@ class Api(SmorestApi):
         self._documents: dict[frozenset[str], dict[str, Any]] = {}
         self._undocumented: list[tuple[Any, str, Any, str | None]] = []
         self._documenting = False
+        self._pending: list[Callable[[], None]] = []  # components registered on the first read
+        self._building = True  # while the app is built, `spec` is read without documenting
         self._lock = threading.RLock()
         self._spec: Any = None
         super().__init__(*args, **kwargs)
@@ -75,7 +77,7 @@ class Api(SmorestApi):
     @property
     def spec(self) -> Any:
         """The apispec document, the blueprints registered so far documented in it first."""
-        if self._undocumented:
+        if (self._undocumented or self._pending) and not self._building:
             self._document_registered()
         return self._spec
 
@@ -83,10 +85,28 @@ class Api(SmorestApi):
     def spec(self, value: Any) -> None:
         self._spec = value
 
+    def defer(self, register: Callable[[], None]) -> None:
+        """Run `register` (adding components to the document) when the document is first read."""
+        with self._lock:
+            self._pending.append(register)
+            self._documents.clear()
+
+    def built(self) -> None:
+        """The app is built: from now on reading `spec` documents what was registered."""
+        self._building = False
+
+    def _register_responses(self) -> None:
+        """Register the default responses when the document is first read, not when the app is built.
+
+        flask-smorest resolves its error schema once per HTTP status here (a third of building
+        an app that never serves its document).
+        """
+        self.defer(super()._register_responses)
+
     @property
     def owned(self) -> dict[str, DocumentParts]:
         """What each plugin's API blueprints added to the document, by plugin name."""
-        if self._undocumented:
+        if self._undocumented or self._pending:
             self._document_registered()
         return self._owned
 
@@ -117,6 +137,8 @@ class Api(SmorestApi):
                 return
             self._documenting = True
             try:
+                while self._pending:
+                    self._pending.pop(0)()
                 while self._undocumented:
                     self._document_blueprint(*self._undocumented[0])
                     self._undocumented.pop(0)
@@ -369,6 +391,10 @@ def init_api(app: Flask) -> Api:
     api.register_converter(IntegerConverter, integer_path_schema)
     from payvand.core.schemas import REFERENCED_SCHEMAS
 
-    for schema in REFERENCED_SCHEMAS:  # named in `$ref`s of computed fields, so register them by name
-        api.spec.components.schema(schema.__name__, schema=schema)
+    def register_referenced() -> None:
+        for schema in REFERENCED_SCHEMAS:  # named in `$ref`s of computed fields, so register them by name
+            api.spec.components.schema(schema.__name__, schema=schema)
+
+    api.defer(register_referenced)
+    api.built()
     return api
