@@ -31,7 +31,7 @@ import hashlib
 import re
 from collections.abc import Collection, Mapping
 from email import message_from_bytes, policy
-from email.message import EmailMessage, Message
+from email.message import Message
 from typing import Any, Literal
 
 from payvand.core.mail import Attachment
