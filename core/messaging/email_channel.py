@@ -63,8 +63,18 @@ class EmailChannel(MessageChannel):
         self.config: Mapping[str, Any] = {}
 
     def configure(self, config: Mapping[str, Any]) -> None:
-        """Keep the app's configuration mapping (read at each send, so a changed URL takes effect)."""
+        """Keep the app's configuration mapping (read at each send, so a changed URL takes effect);
+        poll for inbound mail when `PAYVAND_IMAP_URL` is set."""
         self.config = config
+        self.polls = bool(config.get("PAYVAND_IMAP_URL"))
+
+    def poll(self) -> Sequence[Any]:
+        """Read the IMAP mailbox (`payvand.core.messaging.email_in`): each batch is recorded and
+        committed there, then marked processed, so nothing is returned to record again."""
+        from payvand.core.messaging.email_in.ingest import poll_current
+
+        poll_current(self.config)
+        return ()
 
     def mail_config(self) -> mail.MailConfig | None:
         """The SMTP settings, or None when mail is off."""

@@ -200,7 +200,7 @@ def _receive_one(session: Session, message: InboundMessage, address_kind: str | 
     for item in message.attachments:
         session.add(MessageAttachment(message_id=row.id, filename=item.filename[:255],
                                       content_type=item.content_type[:127], size=len(item.content),
-                                      content=item.content))
+                                      content_id=getattr(item, "content_id", None), content=item.content))
     from payvand.core.services.interactions import build_interaction, record
 
     summary = message.summary or message.subject or message.body[:200]

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from messaging.eml_expect import as_json
 from payvand.core.messaging.email_in import ParseOptions, parse_email
 from payvand.core.messaging.email_in.html_text import html_to_text, sanitize_html
 from payvand.core.messaging.email_in.parse import decode_text
 from payvand.core.messaging.email_in.quotes import new_text
-from tests.messaging.eml_expect import as_json
 
 CORPUS = Path(__file__).parent / "eml"
 CASES = sorted(CORPUS.glob("*.eml"))
