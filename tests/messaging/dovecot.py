@@ -29,6 +29,7 @@ info_log_path = {base}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+auth_failure_delay = 0
 first_valid_uid = 1
 mail_location = maildir:{base}/mail/%u
 namespace inbox {{
@@ -129,6 +130,20 @@ class Dovecot:
             except ProcessLookupError:
                 return
             time.sleep(0.05)
+
+    def empty(self) -> None:
+        """Delete every folder but INBOX and every message in INBOX (a clean mailbox for the next test)."""
+        from imap_tools import MailBoxUnencrypted
+
+        with MailBoxUnencrypted("127.0.0.1", self.port).login(self.user, self.password, "INBOX") as box:
+            for folder in box.folder.list():
+                if folder.name not in ("INBOX", "Archive"):
+                    box.folder.delete(folder.name)
+            for name in ("INBOX", "Archive"):
+                box.folder.set(name)
+                uids = box.uids("ALL")
+                if uids:
+                    box.delete(uids)
 
     def log(self) -> str:
         """The server's log so far (for failure messages)."""
