@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from email.message import Message
 
+#: The reason given for mail from one of our own addresses: a loop, never recorded (`ingest.store_parsed`).
+LOOP_REASON = "sent from our own address (loop)"
+
 
 def _header(message: Message, name: str) -> str:
     try:
@@ -45,5 +48,5 @@ def automatic_reason(message: Message, sender: str, own_addresses: Collection[st
     if local in ("mailer-daemon", "postmaster"):
         return f"sent by {local}"
     if sender.lower() in own_addresses:
-        return "sent from our own address (loop)"
+        return LOOP_REASON
     return None

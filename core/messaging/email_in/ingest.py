@@ -15,6 +15,7 @@ from typing import Any, Literal
 from sqlalchemy.orm import Session, sessionmaker
 
 from payvand.core.db import session_scope
+from payvand.core.messaging.email_in.autoreply import LOOP_REASON
 from payvand.core.messaging.email_in.imap import ImapPoller, PollReport, imap_config
 from payvand.core.messaging.email_in.parse import ParsedMail, ParseOptions
 
@@ -42,17 +43,21 @@ def store_parsed(session: Session, parsed: Sequence[ParsedMail]) -> list[Outcome
     """Record a batch of parsed mail in `session` (not committed); one outcome per item, in order.
 
     Messages go to `receive_messages` together (a message already recorded, or twice in the
-    batch, is a `duplicate`; an automatic one is recorded but fires no hook); receipts go to
+    batch, is a `duplicate`; an automatic one is recorded but fires no hook, except mail from our
+    own address, a loop, which is not recorded at all: it would make us a customer); receipts go to
     `record_receipts`; rejected and ignored mail is only reported.
     """
     from payvand.core.messaging.inbox import receive_messages, record_receipts
 
-    messages = [item.message for item in parsed if item.kind == "message" and item.message is not None]
+    messages = [item.message for item in parsed if item.kind == "message" and item.message is not None
+                and item.automatic_reason != LOOP_REASON]
     received = {r.message.external_id: r for r in receive_messages(session, messages)} if messages else {}
     seen: set[str] = set()
     outcomes: list[Outcome] = []
     for item in parsed:
-        if item.kind == "message" and item.message is not None:
+        if item.kind == "message" and item.message is not None and item.automatic_reason == LOOP_REASON:
+            outcomes.append(Outcome("automatic", item.message.external_id, f"{LOOP_REASON}: not recorded"))
+        elif item.kind == "message" and item.message is not None:
             reference = item.message.external_id
             result = received.get(reference) if reference not in seen else None
             seen.add(reference)

@@ -33,6 +33,7 @@ from collections.abc import Collection, Mapping
 from email import message_from_bytes, policy
 from email.message import Message
 from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
 
 from payvand.core.mail import Attachment
 from payvand.core.messaging.contract import DeliveryReceipt, InboundMessage
@@ -64,7 +65,8 @@ class MailAttachment(Attachment):
 
 @dataclasses.dataclass(frozen=True)
 class ParseOptions:
-    """How to read mail: our own addresses (loop protection), the attachment size limit, the channel name."""
+    """How to read mail: our own addresses (loop protection: `PAYVAND_MAIL_FROM` and the IMAP login when
+    it is an address), the attachment size limit, the channel name."""
 
     own_addresses: frozenset[str] = frozenset()
     max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES
@@ -74,11 +76,15 @@ class ParseOptions:
     def from_config(cls, config: Mapping[str, Any]) -> ParseOptions:
         """Options from an app/CLI configuration (`PAYVAND_MAIL_FROM`, `PAYVAND_MAIL_MAX_ATTACHMENT_BYTES`)."""
         own = set()
-        for value in (config.get("PAYVAND_MAIL_FROM"), config.get("PAYVAND_IMAP_ADDRESS")):
-            if value:
-                address = email.utils.parseaddr(str(value))[1].strip().lower()
-                if address:
-                    own.add(address)
+        sender = config.get("PAYVAND_MAIL_FROM")
+        if sender:
+            own.add(email.utils.parseaddr(str(sender))[1].strip().lower())
+        imap_url = config.get("PAYVAND_IMAP_URL")
+        if imap_url:  # the polled mailbox's own address (its login, when it is one)
+            user = unquote(urlsplit(str(imap_url)).username or "").strip().lower()
+            if "@" in user:
+                own.add(user)
+        own.discard("")
         limit = config.get("PAYVAND_MAIL_MAX_ATTACHMENT_BYTES") or DEFAULT_MAX_ATTACHMENT_BYTES
         return cls(own_addresses=frozenset(own), max_attachment_bytes=int(limit))
 
