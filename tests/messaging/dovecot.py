@@ -26,7 +26,7 @@ base_dir = {base}/run
 state_dir = {base}/state
 log_path = {base}/dovecot.log
 info_log_path = {base}/dovecot.log
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -53,7 +53,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {imaps_port}
   }}
 }}
 service anvil {{
@@ -83,10 +84,23 @@ class Dovecot:
     user = "support@example.test"
     password = "secret"
 
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, *, tls: bool = False) -> None:
         self.base = base
         self.port = free_port()
+        self.tls = tls
+        self.imaps_port = free_port() if tls else 0
         self.config = base / "dovecot.conf"
+        self.certificate = base / "cert.pem"
+
+    def _ssl_settings(self) -> str:
+        """`ssl = no`, or a self-signed certificate for 127.0.0.1 (STARTTLS on the IMAP port, and IMAPS)."""
+        if not self.tls:
+            return "ssl = no"
+        key = self.base / "key.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                        "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key),
+                        "-out", str(self.certificate)], check=True, capture_output=True, timeout=60)
+        return f"ssl = yes\nssl_cert = <{self.certificate}\nssl_key = <{key}"
 
     def start(self) -> None:
         """Write the configuration and start the server; wait until it answers."""
@@ -98,7 +112,8 @@ class Dovecot:
         users.write_text(f"{self.user}:{{PLAIN}}{self.password}\n", encoding="utf-8")
         shutil.chown(users, "root", "dovecot")
         users.chmod(0o640)
-        self.config.write_text(CONFIG.format(base=self.base, port=self.port), encoding="utf-8")
+        self.config.write_text(CONFIG.format(base=self.base, port=self.port, imaps_port=self.imaps_port,
+                                             ssl=self._ssl_settings()), encoding="utf-8")
         shutil.chown(self.base / "mail", "dovecot", "dovecot")
         # dovecot forks into the background: its output must not be a pipe the daemon keeps open
         subprocess.run(["dovecot", "-c", str(self.config)], check=True, stdin=subprocess.DEVNULL,

@@ -191,3 +191,27 @@ def test_mail_check_prints_one_line_per_problem_and_exits_1(dovecot, runtime, tm
         "SMTP: PAYVAND_SMTP_URL is not set: no mail is sent",
         f"IMAP: none://{dovecot.user}@127.0.0.1:{dovecot.port}/Nowhere (processed: seen): the folder 'Nowhere' "
         f"cannot be opened ({missing.stdout.split('cannot be opened (', 1)[1][:-2]})"]
+
+
+@pytest.mark.parametrize("form", ["imaps", "starttls"])
+def test_the_poller_reads_over_tls_and_over_starttls(form, runtime):
+    import ssl
+
+    base = Path(tempfile.mkdtemp(prefix="payvand-dovecot-tls-"))
+    server = Dovecot(base, tls=True)
+    try:
+        server.start()
+        deliver(server, MESSAGES[:1])
+        user = server.user.replace("@", "%40")
+        url = (f"imaps://{user}:{server.password}@127.0.0.1:{server.imaps_port}/INBOX" if form == "imaps" else
+               f"imap://{user}:{server.password}@127.0.0.1:{server.port}/INBOX?starttls=1")
+        trust = ssl.create_default_context(cafile=str(server.certificate))
+        config = parse_imap_url(url)
+        assert config.security == ("ssl" if form == "imaps" else "starttls")
+        report = ImapPoller(config, ssl_context=trust).poll(store_into(runtime))
+        assert report.outcomes == {"recorded": 1}
+        [problem] = ImapPoller(config).check()  # the system's authorities do not know this certificate
+        assert problem.startswith(f"IMAP: {config.describe()}: the server's TLS certificate is not trusted")
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)

@@ -215,6 +215,11 @@ class ImapPoller:
                             "(the poller creates it on its first run)"]
         except MailboxLoginError:
             return [f"IMAP: {self.config.describe()}: login refused (user name or password wrong)"]
+        except ssl.SSLCertVerificationError as exc:
+            return [f"IMAP: {self.config.describe()}: the server's TLS certificate is not trusted "
+                    f"({exc.verify_message or exc})"]
+        except ssl.SSLError as exc:
+            return [f"IMAP: {self.config.describe()}: TLS failed ({exc.reason or exc})"]
         except OSError as exc:
             return [f"IMAP: {self.config.describe()}: cannot connect ({exc})"]
         except Exception as exc:  # imap-tools' folder errors name the failing command
