@@ -92,3 +92,26 @@ def test_a_quote_only_message_keeps_its_words_in_the_summary() -> None:
 def test_persian_outlook_header_block_ends_the_new_text() -> None:
     text = "باشه، فردا می‌آیم.\n\nاز: پشتیبانی پیوند\nارسال شده: پنجشنبه\nبه: حمید\nموضوع: قرار\n\nفردا خوب است؟"
     assert new_text(text) == "باشه، فردا می‌آیم."
+
+
+def test_damaged_copies_of_every_corpus_message_never_raise() -> None:
+    import random
+
+    rng = random.Random(12)
+    for case in CASES:
+        raw = case.read_bytes()
+        for _ in range(15):
+            damaged = bytearray(raw)
+            action = rng.randrange(3)
+            if action == 0:  # cut short anywhere
+                damaged = damaged[: rng.randrange(len(damaged) + 1)]
+            elif action == 1:  # bytes overwritten with noise
+                for _ in range(rng.randrange(1, 40)):
+                    damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+            else:  # a block dropped from the middle (a lost boundary, a half header)
+                start = rng.randrange(len(damaged))
+                del damaged[start:start + rng.randrange(1, 200)]
+            parsed = parse_email(bytes(damaged))
+            assert parsed.kind in ("message", "receipt", "ignored", "rejected")
+            assert (parsed.message is not None) == (parsed.kind == "message")
+            assert parsed.kind != "rejected" or parsed.reason
