@@ -50,6 +50,7 @@ def test_the_confirmation_page_speaks_the_customers_language(client, make_custom
     page = client.get(f"/unsubscribe/{unsubscribe_token(SECRET, persian.id, 'email', 'marketing')}")
     assert page.status_code == 200 and page.headers["Content-Language"] == "fa"
     assert 'id="unsubscribe-button"' in page.text and consents(runtime, persian.id) == [(True, "test")]
+    assert "لغو اشتراک" in page.text and 'lang="fa"' in page.text
     page = client.get(f"/unsubscribe/{unsubscribe_token(SECRET, english.id, 'email', 'marketing')}")
     assert page.headers["Content-Language"] == "en" and "Do you want to stop receiving" in page.text
     done = client.post(f"/unsubscribe/{unsubscribe_token(SECRET, english.id, 'email', 'marketing')}",
