@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException, NotFound
 from payvand.core import idempotency
 from payvand.core.api import customers as customers_api
 from payvand.core.api import interactions as interactions_api
+from payvand.core.api import messages as messages_api
 from payvand.core.api import plugins as plugins_api
 from payvand.core.api.base import API_PREFIX, init_api
 from payvand.core.api.errors import ApiError, error_response, from_api_error, from_http_exception
@@ -27,7 +28,7 @@ from payvand.core.web.errors import error_page, handle_ui_error, inactive_custom
 
 log = logging.getLogger(__name__)
 
-CORE_API_BLUEPRINTS = (customers_api.blp, interactions_api.blp, plugins_api.blp)
+CORE_API_BLUEPRINTS = (customers_api.blp, interactions_api.blp, messages_api.blp, plugins_api.blp)
 PUBLIC_API_PATHS = {f"{API_PREFIX}/openapi.json"}
 
 

@@ -65,6 +65,14 @@ CORE_KEYS: tuple[ConfigKey, ...] = (
        secret=True),
     _K("PAYVAND_MAIL_FROM", str, "Payvand <noreply@localhost>", "the sender of mail Payvand sends"),
     _K("PAYVAND_BASE_URL", str, None, "the address staff reach Payvand at: absolute links in mail"),
+    _K("PAYVAND_IMAP_URL", str, None, "inbound mail: `imaps://user:pw@host:993/INBOX` or `imap://…:143/INBOX?starttls=1`; "
+       "`?processed=seen|move:Folder|delete`; none: no polling", secret=True),
+    _K("PAYVAND_IMAP_BATCH", int, 50, "most messages one IMAP poll reads and records in one transaction"),
+    _K("PAYVAND_MAIL_MAX_ATTACHMENT_BYTES", int, 10485760, "inbound mail attachments larger than this are dropped "
+       "(and noted on the message)"),
+    _K("PAYVAND_QUIET_HOURS", str, "21:00-08:00", "marketing waits out this window in the customer's time zone; `off`: none"),
+    _K("PAYVAND_CHANNEL_EMAIL_RATE", float, None, "emails sent per second at most (all workers together); none: no limit"),
+    _K("PAYVAND_UNSUBSCRIBE_MAILTO", str, None, "an address for mailto unsubscribes in marketing mail's List-Unsubscribe"),
     _K("PAYVAND_IDEMPOTENCY_WAIT_SECONDS", float, 10.0, "how long a retry waits for the first request with its key"),
     _K("PAYVAND_IDEMPOTENCY_LEASE_SECONDS", float, 300.0, "a key whose request died is taken over after this"),
     _K("PAYVAND_LOG_FORMAT", str, "text", "`json` (one object per line, with the request id) or `text`"),

@@ -28,7 +28,7 @@ from payvand.core.digits import (
 
 __all__ = [  # the digit helpers are re-exported: many modules read them from here
     "ARABIC_DIGITS", "PERSIAN_DIGITS", "ZWNJ", "NormalizationError", "clean_text", "fold", "keep_text",
-    "looks_like_email", "looks_like_phone", "normalize_email", "normalize_phone", "to_latin_digits",
+    "looks_like_email", "looks_like_phone", "persian_letters", "normalize_email", "normalize_phone", "to_latin_digits",
     "to_persian_digits",
 ]
 
@@ -80,6 +80,13 @@ def keep_text(text: str | None) -> str | None:
     if text is None:
         return None
     return text.strip() or None
+
+
+def persian_letters(text: str) -> str:
+    """`text` with Arabic ي/ى/ك as Persian ی/ک and nothing else changed: for free text read from
+    an Arabic code page (`windows-1256` mail, cp1256 files), where `clean_text`'s spacing would
+    break lines."""
+    return text if text.isascii() else text.translate(_TEXT_TABLE)
 
 
 def fold(text: str | None) -> str:

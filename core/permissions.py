@@ -20,6 +20,9 @@ PLUGINS_MANAGE = "core.plugins.manage"
 USERS_MANAGE = "core.users.manage"
 AUDIT_VIEW = "core.audit.view"
 SETTINGS_MANAGE = "core.settings.manage"
+MESSAGES_READ = "core.messages.read"
+MESSAGES_SEND = "core.messages.send"
+CHANNELS_MANAGE = "core.channels.manage"
 
 CORE_PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(CUSTOMER_VIEW, "See customers and their profiles"),
@@ -36,6 +39,9 @@ CORE_PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(USERS_MANAGE, "Manage users, roles and API tokens"),
     PermissionSpec(AUDIT_VIEW, "Read the audit log"),
     PermissionSpec(SETTINGS_MANAGE, "Change deployment settings"),
+    PermissionSpec(MESSAGES_READ, "Open customers' messages in full (bodies, attachments)"),
+    PermissionSpec(MESSAGES_SEND, "Send messages to customers (email, SMS, ...)"),
+    PermissionSpec(CHANNELS_MANAGE, "See messaging channels, their errors, and send test messages"),
 )
 
 

@@ -33,6 +33,11 @@ UNWALKABLE = {
     "/admin/users/<int:user_id>": "administration (core.users.manage), not record data",
     "/admin/roles/<int:role_id>": "administration (core.users.manage), not record data",
     "/sales/attachments/<int:attachment_id>": "product brochures: the catalog is shared, not ruled",
+    "/customers/<int:customer_id>/messages/<int:message_id>":
+        "needs core.messages.read, which reps lack; the customer's record rules (tests/messaging/test_staff_and_api.py)",
+    "/customers/<int:customer_id>/messages/<int:message_id>/attachments/<int:attachment_id>":
+        "needs core.messages.read, which reps lack (tests/messaging/test_staff_and_api.py)",
+    "/unsubscribe/<token>": "public: the signed token names the customer (tests/messaging/test_unsubscribe.py)",
 }
 
 

@@ -74,9 +74,9 @@ def cli(ctx: click.Context, instance: str | None, database_url: str | None, verb
 
 
 def _register() -> None:
-    from payvand.core.cli import config, data, db, plugins, production, scaffold, serve, users
+    from payvand.core.cli import config, data, db, mail, plugins, production, scaffold, serve, users
 
-    for module in (db, plugins, scaffold, users, data, serve, production, config):
+    for module in (db, plugins, scaffold, users, data, serve, production, config, mail):
         module.register(cli)
 
 

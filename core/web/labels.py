@@ -120,9 +120,32 @@ def contact_label(label: str | None) -> str:
     return str(CONTACT_LABELS.get((label or "").strip().lower(), label or ""))
 
 
+#: Message statuses (outbound and inbound), translated.
+MESSAGE_STATUSES: dict[str, Any] = {
+    "queued": _l("Queued"), "sending": _l("Sending"), "sent": _l("Sent"), "delivered": _l("Delivered"),
+    "opened": _l("Opened"), "clicked": _l("Clicked"), "failed": _l("Failed"), "bounced": _l("Bounced"),
+    "refused": _l("Refused"), "received": _l("Received"),
+}
+#: Badge colours of message statuses.
+MESSAGE_BADGES = {"queued": "secondary", "sending": "secondary", "sent": "primary", "delivered": "success",
+                  "opened": "success", "clicked": "success", "failed": "danger", "bounced": "danger",
+                  "refused": "warning", "received": "info"}
+
+
+def message_status_label(status: str | None) -> str:
+    """A message status in the request's language."""
+    return str(MESSAGE_STATUSES.get(status or "", status or ""))
+
+
+def message_badge(status: str | None) -> str:
+    """The Bootstrap colour of a message status's badge."""
+    return MESSAGE_BADGES.get(status or "", "secondary")
+
+
 def init_labels(app: Flask) -> None:
     """Make the label functions available to every template."""
     app.jinja_env.globals.update(channel_label=channel_label, stage_label=stage_label,
                                  customer_kind_label=customer_kind_label, purpose_label=purpose_label,
                                  kind_label=kind_label, interaction_summary=interaction_summary,
-                                 contact_label=contact_label)
+                                 contact_label=contact_label, message_status_label=message_status_label,
+                                 message_badge=message_badge)

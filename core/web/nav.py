@@ -27,6 +27,7 @@ CORE_NAV: tuple[NavItem, ...] = (
     NavItem(_l("API tokens"), "admin_tokens.index", perm.USERS_MANAGE, order=940, group=ADMIN_GROUP),
     NavItem(_l("Audit log"), "admin_audit.index", perm.AUDIT_VIEW, order=950, group=ADMIN_GROUP),
     NavItem(_l("Settings"), "admin_settings.index", perm.SETTINGS_MANAGE, order=960, group=ADMIN_GROUP),
+    NavItem(_l("Channels"), "messages.channels", perm.CHANNELS_MANAGE, order=970, group=ADMIN_GROUP),
 )
 
 

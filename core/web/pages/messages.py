@@ -1,0 +1,140 @@
+"""Messages in the staff UI: one message opened in full, its attachments, and the Channels admin page.
+
+A message is shown to staff who may read messages (`core.messages.read`) and see its customer
+(and the message itself) under the record rules. Its HTML was sanitised when stored and is
+shown in a sandboxed `iframe` (`srcdoc`, no scripts, no same origin), so even markup that
+slipped through cannot act on the page. Attachments are served as downloads with their type
+checked from the bytes, `nosniff` and a policy that runs nothing. The Channels page lists each
+messaging channel (enabled, rate, settings problems, recent errors: credentials come from the
+environment or settings and are never shown) with a test-send form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from payvand.core import permissions as perm
+from payvand.core.db import current_session
+from payvand.core.models.message import Message
+from payvand.core.services.messages import attachment_of, channel_activity, message_details, visible_message
+from payvand.core.web.access import staff_required, staff_user
+from payvand.core.web.labels import message_badge
+
+bp = Blueprint("messages", __name__)
+
+def _visible_message(customer_id: int, message_id: int) -> Message:
+    """The message if it is the customer's and the user may see both, else 404."""
+    user = staff_user()
+    message = visible_message(current_session(), user, customer_id, message_id) if user is not None else None
+    if message is None:
+        abort(404)
+    return message
+
+
+@bp.get("/customers/<int:customer_id>/messages/<int:message_id>")
+@staff_required(perm.MESSAGES_READ)
+def message(customer_id: int, message_id: int) -> Any:
+    """One message in full: addresses, status and its receipts, text, sanitised HTML, attachments."""
+    row = _visible_message(customer_id, message_id)
+    return render_template("customer/message.html", message=row, badge=message_badge(row.status),
+                           **message_details(current_session(), row))
+
+
+@bp.get("/customers/<int:customer_id>/messages/<int:message_id>/attachments/<int:attachment_id>")
+@staff_required(perm.MESSAGES_READ)
+def attachment(customer_id: int, message_id: int, attachment_id: int) -> Any:
+    """An attachment as a download: its type checked from the bytes (else octet-stream), nothing runs."""
+    from payvand.core.uploads import FILE_TYPES, UploadRejected, check_upload, download_name
+
+    _visible_message(customer_id, message_id)
+    item = attachment_of(current_session(), message_id, attachment_id)
+    if item is None:
+        abort(404)
+    content_type, filename = "application/octet-stream", item.filename or "attachment"
+    try:
+        found = check_upload(item.content, filename, FILE_TYPES)
+        content_type, filename = found.content_type, download_name(filename, found)
+    except UploadRejected:
+        pass
+    response = make_response(item.content)
+    response.headers["Content-Type"] = content_type
+    from werkzeug.http import dump_options_header
+
+    response.headers["Content-Disposition"] = dump_options_header("attachment", {"filename": filename})
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --------------------------------------------------------------------------- channels (admin)
+
+
+def channel_rows() -> list[dict[str, Any]]:
+    """Each messaging channel with what the page shows (no credentials): enabled, rate, problems, recent errors."""
+    from payvand.core.messaging.dispatch import channel_rate
+
+    runtime = current_app.extensions["payvand"]
+    session = current_session()
+    rows = []
+    for name, channel in sorted(runtime.message_channels().items()):
+        try:
+            problems = list(channel.check())
+            enabled = bool(channel.enabled())
+        except Exception as exc:  # a broken channel is shown as such, not as a 500
+            problems, enabled = [f"{type(exc).__name__}: {exc}"], False
+        rows.append({**channel_activity(session, name), "name": name, "label": channel.label or name,
+                     "owner": runtime.channel_owner(name), "enabled": enabled,
+                     "rate": channel_rate(runtime.config, channel), "problems": problems,
+                     "address_kind": channel.address_kind, "polls": channel.polls})
+    return rows
+
+
+@bp.get("/admin/channels")
+@staff_required(perm.CHANNELS_MANAGE)
+def channels() -> Any:
+    """The Channels page."""
+    return render_template("admin/channels.html", channels=channel_rows())
+
+
+@bp.post("/admin/channels/<name>/test")
+@staff_required(perm.CHANNELS_MANAGE)
+def test_send(name: str) -> Any:
+    """Send one test message to an address at once (not queued, no customer), and say what happened."""
+    import secrets
+
+    from payvand.core.messaging.contract import OutboundMessage
+    from payvand.core.messaging.outbox import normalise_address
+    from payvand.core.messaging.store import mail_domain
+    from payvand.core.normalize import NormalizationError
+
+    runtime = current_app.extensions["payvand"]
+    channel = runtime.message_channels().get(name)
+    if channel is None:
+        abort(404)
+    try:
+        address = normalise_address(channel.address_kind, request.form.get("address", ""))
+    except NormalizationError:
+        address = ""
+    if not address:
+        flash(_("Give an address to send the test to."), "danger")
+        return redirect(url_for("messages.channels"))
+    reference = f"<payvand.test.{secrets.token_hex(6)}@{mail_domain(runtime.config)}>"
+    test = OutboundMessage(id=0, customer_id=0, channel=name, address=address, purpose="transactional",
+                           subject=_("Payvand test message"), body=_("This is a test message from Payvand."),
+                           reference=reference, language="fa")
+    try:
+        [result] = channel.send([test])
+    except Exception as exc:
+        result = None
+        reason = "%s: %s" % (type(exc).__name__, exc)  # noqa: UP031 - not a translated string
+        flash(_("The test failed: %(reason)s", reason=reason), "danger")
+    if result is not None:
+        if result.outcome == "accepted":
+            flash(_("The test message was accepted."), "success")
+        else:
+            flash(_("The test failed: %(reason)s", reason=result.reason), "danger")
+    return redirect(url_for("messages.channels"))
