@@ -1,0 +1,1 @@
+"""payvand.plugins.sms: the SMS channel (placeholder while the plugin is written)."""
