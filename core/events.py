@@ -86,6 +86,21 @@ def _interactions_arguments(session: Session, payload: Mapping[str, Any]) -> dic
     return {"interactions": _load(session, Interaction, [int(i) for i in payload.get("ids", [])])}
 
 
+def _message_events(session: Session, payload: Mapping[str, Any]) -> list[dict[str, Any]]:
+    from payvand.core.models.message import Message
+
+    ids = [int(i) for i in payload.get("ids", [])]
+    rows = {row.id: row for row in session.execute(
+        sa.select(Message.id, Message.customer_id, Message.channel).where(Message.id.in_(ids)))}
+    return [{"message_id": i, "customer_id": rows[i].customer_id, "channel": rows[i].channel} for i in ids if i in rows]
+
+
+def _messages_arguments(session: Session, payload: Mapping[str, Any]) -> dict[str, Any]:
+    from payvand.core.messaging.inbox import received_messages
+
+    return {"messages": received_messages(session, [int(i) for i in payload.get("ids", [])])}
+
+
 def _deleted_arguments(session: Session, payload: Mapping[str, Any]) -> dict[str, Any]:
     return {"customer_ids": [int(i) for i in payload.get("ids", [])]}
 
@@ -114,6 +129,10 @@ CORE_EVENT_TYPES: tuple[EventType, ...] = (
               (EventField("interaction_id", int, "the interaction"), _CUSTOMER_ID,
                EventField("kind", str, "its kind, e.g. `sales.order_placed`")),
               hook="payvand_interaction_recorded"),
+    EventType("core.message_received", "Messages were received from customers on a channel (not auto-replies).",
+              (EventField("message_id", int, "the message"), _CUSTOMER_ID,
+               EventField("channel", str, "its channel, e.g. `email`")),
+              hook="payvand_message_received"),
 )
 
 CORE_DELIVERY: dict[str, CoreDelivery] = {
@@ -121,6 +140,7 @@ CORE_DELIVERY: dict[str, CoreDelivery] = {
     "core.customer_updated": CoreDelivery(_updated_arguments, "customers", _updated_events),
     "core.customer_deleted": CoreDelivery(_deleted_arguments, "customer_ids", _customer_events),
     "core.interaction_recorded": CoreDelivery(_interactions_arguments, "interactions", _interaction_events),
+    "core.message_received": CoreDelivery(_messages_arguments, "messages", _message_events),
 }
 
 _CORE_BY_KEY = {key: t for t in CORE_EVENT_TYPES for key in (t.name, t.hook)}

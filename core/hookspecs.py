@@ -83,6 +83,7 @@ if TYPE_CHECKING:
         SettingSpec,
         Subscription,
     )
+    from payvand.core.messaging.contract import MessageChannel, ReceivedMessage
     from payvand.core.models import Customer, Interaction
 
 PROJECT = "payvand"
@@ -151,8 +152,15 @@ def payvand_jobs() -> Sequence[JobSpec]:
 
 
 @hookspec
-def payvand_channels() -> Sequence[ChannelSpec]:
-    """Return extra interaction channels (e.g. `telegram`) beyond the core's."""
+def payvand_channels() -> Sequence[MessageChannel | ChannelSpec]:
+    """Return this plugin's channels: `MessageChannel` objects that send (and may receive), or label-only `ChannelSpec`s.
+
+    A `MessageChannel` (`payvand.sdk.messages`) sends batches of queued messages and reports
+    each result; it may poll for inbound messages and receipts (`polls=True`, run as a job)
+    or declare webhook routes (`blueprint()`), handing what it gets to `receive_messages` and
+    `record_receipts`. A `ChannelSpec` only names a channel interactions may be logged on.
+    Channel names are global (`sms`, `telegram`); the core's `email` channel is built in.
+    """
 
 
 @hookspec
@@ -345,6 +353,17 @@ def payvand_interaction_recorded(interactions: Sequence[Interaction]) -> None:
     """Interactions were recorded (event `core.interaction_recorded`); called after commit with all of one transaction's."""
 
 
+@hookspec
+def payvand_message_received(messages: Sequence[ReceivedMessage]) -> None:
+    """Customers' messages were received on a channel (event `core.message_received`); after commit, all of one transaction's.
+
+    Each `ReceivedMessage` names the message and its interaction, the customer (possibly a
+    new prospect: `new_customer`), the message of ours it answers and that message's source
+    record (`source_type`/`source_id`, e.g. a service ticket), and the parsed message itself.
+    Auto-replies, bulk mail and loops (`message.automatic`) are recorded but not delivered.
+    """
+
+
 # Hooks called once per activation, their results cached (see `PluginManager.call_cached`).
 REGISTRATION_HOOKS = (
     "payvand_blueprints",
@@ -381,6 +400,7 @@ EVENT_HOOKS = (
     "payvand_customer_updated",
     "payvand_customer_deleted",
     "payvand_interaction_recorded",
+    "payvand_message_received",
 )
 
 # The shape of the selectables hooks exchange (their columns, for the reference and for checks).

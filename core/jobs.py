@@ -403,7 +403,7 @@ class JobRunner:
             JobSpec("core.import_cleanup", self.cleanup_imports, 3600,
                     "Delete import uploads and rejects files past their retention"),
         ]
-        return [*(("core", job) for job in core), *self.runtime.jobs()]
+        return [*(("core", job) for job in core), *self.runtime.channel_jobs(), *self.runtime.jobs()]
 
     def cleanup_outbox(self) -> None:
         """Delete events delivered more than seven days ago."""
@@ -474,8 +474,21 @@ class JobRunner:
         """
         self.runtime.refresh_plugins()
         handled = self.deliver_due()
+        self.dispatch_messages()
         self.run_due_jobs()
         return handled
+
+    def dispatch_messages(self) -> int:
+        """Send the due queued messages (`core/messaging/dispatch.py`) for at most a minute per round."""
+        from payvand.core.messaging.dispatch import dispatch_due
+
+        context = self.app.app_context() if self.app is not None else contextlib.nullcontext()
+        try:
+            with context:
+                return dispatch_due(self.runtime, budget_seconds=60.0)
+        except Exception:
+            log.exception("message dispatch failed")
+            return 0
 
     # ------------------------------------------------------------------ the loop
 

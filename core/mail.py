@@ -91,24 +91,118 @@ def build_message(sender: str, to: Sequence[str], subject: str, text: str, *, ht
     return message
 
 
+def connect(config: MailConfig) -> smtplib.SMTP:
+    """An open, logged-in SMTP connection (close it with `quit()` or a `with` block).
+
+    Raises smtplib.SMTPException or OSError when the server cannot be reached or refuses the login.
+    """
+    if config.security == "ssl":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout,
+                                                context=ssl.create_default_context())
+    else:
+        client = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+    try:
+        if config.security == "starttls":
+            client.starttls(context=ssl.create_default_context())
+        if config.username:
+            client.login(config.username, config.password or "")
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
 def send(config: MailConfig, message: EmailMessage) -> None:
     """Deliver a built message through the configured server; MailError on any failure."""
     try:
-        if config.security == "ssl":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout,
-                                                    context=ssl.create_default_context())
-        else:
-            client = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
-        with client:
-            if config.security == "starttls":
-                client.starttls(context=ssl.create_default_context())
-            if config.username:
-                client.login(config.username, config.password or "")
+        with connect(config) as client:
             refused = client.send_message(message)
     except (smtplib.SMTPException, OSError) as exc:
         raise MailError(f"mail to {message['To']} via {config.describe()} failed: {exc}") from exc
     if refused:
         raise MailError(f"the server refused: {', '.join(sorted(refused))}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Delivery:
+    """What the server said to one message of a batch: accepted, refused for good (5xx) or for now (4xx, a lost connection)."""
+
+    outcome: str  # accepted, failed, retry
+    reason: str = ""
+
+
+def _refusal(code: int, text: Any) -> Delivery:
+    detail = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return Delivery("failed" if 500 <= code < 600 else "retry", f"{code} {detail}".strip()[:480])
+
+
+def send_batch(config: MailConfig, messages: Sequence[EmailMessage]) -> list[Delivery]:
+    """Send built messages over ONE connection; one `Delivery` per message, in order.
+
+    A recipient the server refuses fails the message (5xx) or asks for a retry (4xx); when the
+    connection is lost, that message and the rest of the batch are to be retried (reconnecting
+    once first). Never raises for one message.
+    """
+    results: list[Delivery] = []
+    client: smtplib.SMTP | None = None
+    reconnects = 1
+    try:
+        index = 0
+        while index < len(messages):
+            message = messages[index]
+            try:
+                if client is None:
+                    client = connect(config)
+                refused = client.send_message(message)
+            except smtplib.SMTPRecipientsRefused as exc:
+                code, text = next(iter(exc.recipients.values()), (550, b"refused"))
+                results.append(_refusal(code, text))
+                index += 1
+                _reset(client)
+                continue
+            except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+                results.append(_refusal(exc.smtp_code, exc.smtp_error))
+                index += 1
+                _reset(client)
+                continue
+            except (smtplib.SMTPException, OSError) as exc:
+                _close(client)
+                client = None
+                if reconnects > 0:
+                    reconnects -= 1
+                    continue
+                reason = f"{config.describe()}: {exc}"[:480]
+                results.extend(Delivery("retry", reason) for _ in messages[index:])
+                break
+            if refused:
+                code, text = next(iter(refused.values()))
+                results.append(_refusal(code, text))
+            else:
+                results.append(Delivery("accepted"))
+            index += 1
+    finally:
+        if client is not None:
+            try:
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                _close(client)
+    return results
+
+
+def _reset(client: smtplib.SMTP | None) -> None:
+    if client is not None:
+        try:
+            client.rset()
+        except (smtplib.SMTPException, OSError):
+            pass
+
+
+def _close(client: smtplib.SMTP | None) -> None:
+    if client is not None:
+        try:
+            client.close()
+        except OSError:
+            pass
 
 
 def send_mail(config: Mapping[str, Any], to: str | Sequence[str], subject: str, text: str, *,

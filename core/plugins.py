@@ -456,11 +456,12 @@ def _meta_problems(plugin: InstalledPlugin, meta: PluginMeta) -> list[str]:
     return problems
 
 
-def _registration_types() -> dict[str, tuple[type, str | None]]:
+def _registration_types() -> dict[str, tuple[type | tuple[type, ...], str | None]]:
     import click
     from flask import Blueprint
 
     from payvand.core import contracts
+    from payvand.core.messaging.contract import MessageChannel
 
     return {
         "payvand_blueprints": (Blueprint, None),
@@ -469,7 +470,7 @@ def _registration_types() -> dict[str, tuple[type, str | None]]:
         "payvand_customer_fields": (contracts.CustomerField, "name"),
         "payvand_nav_items": (contracts.NavItem, None),
         "payvand_jobs": (contracts.JobSpec, "name"),
-        "payvand_channels": (contracts.ChannelSpec, None),
+        "payvand_channels": ((contracts.ChannelSpec, MessageChannel), None),
         "payvand_interaction_kinds": (contracts.InteractionKind, "name"),
         "payvand_settings": (contracts.SettingSpec, "key"),
         "payvand_record_rules": (contracts.RecordRule, "name"),
@@ -483,7 +484,8 @@ def registration_problem(plugin_name: str, hook_name: str, item: Any) -> str | N
     """Why one item a registration hook returned is unusable (wrong type, unprefixed name, bad form)."""
     kind, name_attr = _registration_types()[hook_name]
     if not isinstance(item, kind):
-        return f"{hook_name} returned a {type(item).__name__}, not a {kind.__name__}"
+        wanted = " or ".join(k.__name__ for k in kind) if isinstance(kind, tuple) else kind.__name__
+        return f"{hook_name} returned a {type(item).__name__}, not a {wanted}"
     if name_attr is not None:
         name = getattr(item, name_attr)
         if not isinstance(name, str) or not name.startswith(f"{plugin_name}."):

@@ -14,6 +14,7 @@ that process restarted.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import threading
 import time
@@ -31,7 +32,6 @@ from payvand.core import permissions as core_permissions
 from payvand.core.actor import Actor
 from payvand.core.config import CORE_KEYS
 from payvand.core.contracts import (
-    ChannelSpec,
     ConfigKey,
     CustomerField,
     EventType,
@@ -119,6 +119,8 @@ class Runtime:
         self._event_tables: tuple[int, dict[str, tuple[str, EventType]], dict[str, list[tuple[str, Subscription]]]] | None = None
         self.plugins.error_sink = self.record_plugin_error
         self.job_runner: Any = None
+        self._email_channel: Any = None
+        self._configured_channels: dict[int, Any] = {}
         self._schema_ready = False
         self._generation: int | None = None
         self._checked_at = 0.0
@@ -412,12 +414,52 @@ class Runtime:
         return {field.name: field for _, field in self._registered("payvand_customer_fields")}
 
     def channels(self) -> dict[str, str]:
-        """Every interaction channel: the core's and the plugins'."""
+        """Every interaction channel: the core's and the plugins' (label-only or messaging), name -> label."""
         channels = dict(CORE_CHANNELS)
         for _, spec in self._registered("payvand_channels"):
-            assert isinstance(spec, ChannelSpec)
-            channels[spec.name] = spec.label
+            channels[spec.name] = spec.label or spec.name
         return channels
+
+    def message_channels(self) -> dict[str, Any]:
+        """The channels that send messages, name -> `MessageChannel`: the core's `email` and the
+        active plugins' (a plugin's channel of the same name replaces the core's). Each is
+        configured (`configure(config)`) the first time it is seen."""
+        from payvand.core.messaging.contract import MessageChannel
+        from payvand.core.messaging.email_channel import EmailChannel
+
+        if self._email_channel is None:
+            self._email_channel = EmailChannel()
+        found: dict[str, Any] = {"email": self._email_channel}
+        for _, item in self._registered("payvand_channels"):
+            if isinstance(item, MessageChannel) and item.name:
+                found[item.name] = item
+        for channel in found.values():
+            if id(channel) not in self._configured_channels:
+                self._configured_channels[id(channel)] = channel
+                try:
+                    channel.configure(self.config)
+                except Exception as exc:  # a channel that cannot read its settings is recorded, not fatal
+                    log.warning("channel %s could not be configured: %s", channel.name, exc)
+        return found
+
+    def channel_jobs(self) -> list[tuple[str, JobSpec]]:
+        """A polling job (`<owner>.poll_<channel>`) for each messaging channel with `polls=True`."""
+        jobs: list[tuple[str, JobSpec]] = []
+        for name, channel in self.message_channels().items():
+            if channel.polls:
+                owner = self.channel_owner(name)
+                jobs.append((owner, JobSpec(f"{owner}.poll_{name}", functools.partial(_poll_channel, channel),
+                                            int(channel.poll_every_seconds), f"Fetch inbound {name} messages")))
+        return jobs
+
+    def channel_owner(self, name: str) -> str:
+        """Who registered channel `name`: a plugin's name, or `core`."""
+        from payvand.core.messaging.contract import MessageChannel
+
+        for plugin_name, item in self._registered("payvand_channels"):
+            if isinstance(item, MessageChannel) and item.name == name:
+                return plugin_name
+        return "core"
 
     def interaction_kinds(self) -> dict[str, InteractionKind]:
         """The interaction kinds the active plugins declared (label, summary template), by name."""
@@ -636,6 +678,18 @@ class Runtime:
                 result = None
             items = result if isinstance(result, (list, tuple)) else [result] if result is not None else []
         return [item for item in items if registration_problem(name, hook_name, item) is None]
+
+
+def _poll_channel(channel: Any) -> None:
+    """A channel's polling job: what `poll()` returns goes to `receive_messages` and `record_receipts`."""
+    from payvand.core.db import current_session
+    from payvand.core.messaging.contract import DeliveryReceipt, InboundMessage
+    from payvand.core.messaging.inbox import receive_messages, record_receipts
+
+    items = list(channel.poll())
+    session = current_session()
+    receive_messages(session, [i for i in items if isinstance(i, InboundMessage)])
+    record_receipts(session, [i for i in items if isinstance(i, DeliveryReceipt)])
 
 
 #: How the running CLI command's Runtime is found from its click context; set by

@@ -13,6 +13,7 @@ session` and `from payvand.sdk.records import session` give the same object:
 - `payvand.sdk.i18n` — translation, formatting and parsing in `fa` and `en`, digits
 - `payvand.sdk.time` — the site's time zone, business dates, the Jalali calendar
 - `payvand.sdk.mail` — sending email
+- `payvand.sdk.messages` — messages on any channel: send, receive, receipts, writing a channel
 
 Not re-exported (import them from their module): `payvand.sdk.pdf` (fonts for PDFs),
 `payvand.sdk.documents` (the document kit: numbering, status flows, lines and totals, PDF
@@ -39,17 +40,18 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from payvand.sdk import hooks, i18n, lists, mail, records, time, web
+from payvand.sdk import hooks, i18n, lists, mail, messages, records, time, web
 from payvand.sdk.hooks import *  # noqa: F403
 from payvand.sdk.i18n import *  # noqa: F403
 from payvand.sdk.lists import *  # noqa: F403
 from payvand.sdk.mail import *  # noqa: F403
+from payvand.sdk.messages import *  # noqa: F403
 from payvand.sdk.records import *  # noqa: F403
 from payvand.sdk.time import *  # noqa: F403
 from payvand.sdk.web import *  # noqa: F403
 
 #: The submodules re-exported here, in the order of the guide's tables.
-GROUPS = (records, hooks, web, lists, i18n, time, mail)
+GROUPS = (records, hooks, web, lists, i18n, time, mail, messages)
 
 __all__: list[str] = []
 __all__ += records.__all__
@@ -59,6 +61,7 @@ __all__ += lists.__all__
 __all__ += i18n.__all__
 __all__ += time.__all__
 __all__ += mail.__all__
+__all__ += messages.__all__
 
 #: The re-exported names that may change in a minor release (every other name is stable).
 PROVISIONAL = frozenset().union(*(group.PROVISIONAL for group in GROUPS))

@@ -52,7 +52,7 @@ def test_every_public_function_of_the_sdk_is_exported():
 
 # --------------------------------------------------------------------------- grouped by purpose, stability
 
-GROUPS = ("records", "hooks", "web", "lists", "i18n", "time", "mail")
+GROUPS = ("records", "hooks", "web", "lists", "i18n", "time", "mail", "messages")
 #: The submodules not re-exported by the facade (imported from their own module).
 APART = (pdf, documents)
 
