@@ -117,7 +117,7 @@ class SmsChannel(MessageChannel):
         """The signed webhook routes for delivery receipts and replies (`webhooks.py`)."""
         from payvand.plugins.sms.webhooks import make_blueprint
 
-        return make_blueprint(self)
+        return make_blueprint()
 
 
 def to_result(answer: ProviderAnswer) -> SendResult:
