@@ -170,9 +170,9 @@ def due_channels(runtime: Runtime, now: dt.datetime) -> list[str]:
         return list(session.scalars(sa.select(Message.channel).where(_due(now)).distinct()))
 
 
-def claim(runtime: Runtime, channel: str, limit: int, now: dt.datetime, lease: dt.timedelta = LEASE) -> list[Message]:
+def claim(runtime: Runtime, channel: str, limit: int, now: dt.datetime, lease: dt.timedelta | None = None) -> list[Message]:
     """Lease up to `limit` due messages of `channel` (`sending`, due again when the lease ends)."""
-    until = now + lease
+    until = now + (lease or LEASE)
     with runtime.sessionmaker.begin() as session:
         due = sa.select(Message.id).where(_due(now), Message.channel == channel).order_by(
             Message.next_attempt_at, Message.id).limit(limit)

@@ -44,8 +44,12 @@ class FakeChannel(MessageChannel):
         return [m for batch in self.batches for m in batch]
 
 
+#: What `payvand_message_received` was called with: (message id, reply_to_message_id, new_customer) per call.
+RECEIVED: list[list[tuple[int, int | None, bool]]] = []
+
+
 def make_plugin() -> tuple[types.ModuleType, FakeChannel]:
-    """A fresh plugin module and its channel."""
+    """A fresh plugin module and its channel; it also records `payvand_message_received` calls."""
     channel = FakeChannel()
     module = types.ModuleType("fakechannel_plugin")
     module.meta = PluginMeta(name="fakechannel", version="1.0")
@@ -54,5 +58,10 @@ def make_plugin() -> tuple[types.ModuleType, FakeChannel]:
     def payvand_channels():
         return [channel]
 
+    @hookimpl
+    def payvand_message_received(messages):
+        RECEIVED.append([(m.message_id, m.reply_to_message_id, m.new_customer) for m in messages])
+
     module.payvand_channels = payvand_channels
+    module.payvand_message_received = payvand_message_received
     return module, channel
