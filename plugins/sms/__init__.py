@@ -4,7 +4,8 @@ Written only against `payvand.sdk`, as a third party would write a channel (the 
 guide points here). Layout: `channel.py` (the `MessageChannel`), `parts.py` (GSM-7 / UCS-2
 parts), `numbers.py` (E.164), `kavenegar.py` and `gateway.py` (the providers, over
 `transport.py`), `signing.py` and `webhooks.py` (signed receipts and replies), `models.py` (the
-webhook ids taken, for replay refusal), `config.py` (its configuration keys).
+webhook ids taken, for replay refusal), `config.py` (its configuration keys), `cli.py`
+(`payvand sms check`, `payvand sms test`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ def payvand_channels() -> list[Any]:
 def payvand_blueprints() -> list[Any]:
     """The channel's signed webhook routes (`/webhooks/sms/receipts`, `/webhooks/sms/inbound`)."""
     return [CHANNEL.blueprint()]
+
+
+@hookimpl
+def payvand_cli() -> list[Any]:
+    """`payvand sms check` and `payvand sms test NUMBER` (`cli.py`)."""
+    from payvand.plugins.sms.cli import sms_cli
+
+    return [sms_cli]
 
 
 @hookimpl

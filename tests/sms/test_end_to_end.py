@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from payvand.core.models import Interaction
@@ -16,7 +17,7 @@ from payvand.core.models.message import Message, Suppression
 from payvand.plugins.sms.signing import signed_headers
 from payvand.sdk.messages import send_message
 from tests.sms.conftest import API_KEY, SECRET
-from tests.sms.servers import KavenegarDouble
+from tests.sms.servers import GatewayDouble, KavenegarDouble
 
 PHONE = "۰۹۱۲ ۱۲۳ ۴۵۶۷"
 
@@ -100,3 +101,43 @@ def test_a_customers_reply_with_kavenegars_fields_is_received_on_their_timeline(
             (customer.id, "sms", "+989121234567", "ممنون، رسید")]
         interaction = session.get(Interaction, rows[0].interaction_id)
         assert (interaction.direction, interaction.channel) == ("inbound", "sms")
+
+
+def test_no_credit_keeps_the_messages_queued_and_they_go_once_each_when_it_is_back(
+        runtime: Any, in_app: Any, make_customer: Any, run_jobs: Any, kavenegar: KavenegarDouble) -> None:
+    import datetime as dt
+
+    from payvand.core.messaging import dispatch
+    from payvand.sdk.messages import MessageRequest, send_messages
+
+    customers = [make_customer(phones=[{"value": f"0912123456{i}"}]) for i in range(3)]
+    kavenegar.credit = 0
+    with in_app():
+        queued = send_messages([MessageRequest(c.id, "sms", "service", body="سلام") for c in customers])
+    run_jobs()
+    rows = [_message(runtime, q.id) for q in queued]
+    assert [r.status for r in rows] == ["queued"] * 3 and all("418" in (r.error or "") for r in rows)
+    assert len(kavenegar.send_requests()) == 1  # the batch stopped at the account's problem
+    kavenegar.credit = 10
+    later = max(r.next_attempt_at for r in rows if r.next_attempt_at) + dt.timedelta(seconds=1)
+    dispatch.dispatch_due(runtime, later)
+    assert [_message(runtime, q.id).status for q in queued] == ["sent"] * 3
+    assert sorted(r.form["receptor"] for r in kavenegar.send_requests()[1:]) == [f"0912123456{i}" for i in range(3)]
+    assert len(kavenegar.sent) == 3
+
+
+@pytest.mark.parametrize("payvand_config", [{
+    "PAYVAND_SMS_PROVIDER": "gateway", "PAYVAND_SMS_GATEWAY_URL": "{gateway}/send/{to_local}",
+    "PAYVAND_SMS_GATEWAY_BODY": "text={text}&ref={reference}", "PAYVAND_SMS_GATEWAY_BODY_FORMAT": "form",
+    "PAYVAND_SMS_GATEWAY_ID_PATH": "data.messages[0].id", "PAYVAND_SMS_WEBHOOK_SECRET": SECRET}], indirect=True)
+def test_the_generic_gateway_end_to_end(client: Any, runtime: Any, in_app: Any, make_customer: Any, run_jobs: Any,
+                                        gateway: GatewayDouble) -> None:
+    customer = make_customer(phones=[{"value": "+98 912 123 4567"}])
+    with in_app():
+        queued = send_message(customer.id, "sms", body="Your code: 4411", purpose="transactional")
+    run_jobs()
+    [sent] = gateway.requests
+    assert sent.path == "/send/09121234567" and sent.form == {"text": "Your code: 4411", "ref": queued.reference}
+    assert _message(runtime, queued.id).provider_id == "gw-1"
+    answer = _post_signed(client, "/webhooks/sms/receipts", {"id": "gw-1", "status": "delivered"}, "msg_gw_1")
+    assert answer.json == {"accepted": 1} and _message(runtime, queued.id).status == "delivered"
