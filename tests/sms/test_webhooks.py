@@ -110,3 +110,12 @@ def test_old_webhook_ids_are_forgotten_by_the_job(app: Any, client: Any, runtime
         session.execute(expired_deliveries())
     with runtime.sessionmaker() as session:
         assert session.scalars(sa.select(WebhookDelivery.webhook_id)).all() == ["fresh"]
+
+
+def test_the_routes_are_public_post_only_and_need_no_session_csrf(app: Any, client: Any) -> None:
+    rules = {rule.rule: rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/webhooks/sms")}
+    assert sorted(rules) == PATHS[::-1]
+    for rule in rules.values():
+        view = app.view_functions[rule.endpoint]
+        assert view.__payvand_public__ and view.__payvand_csrf_exempt__ and "GET" not in rule.methods
+        assert client.get(rule.rule).status_code == 405
