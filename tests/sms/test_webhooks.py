@@ -119,3 +119,10 @@ def test_the_routes_are_public_post_only_and_need_no_session_csrf(app: Any, clie
         view = app.view_functions[rule.endpoint]
         assert view.__payvand_public__ and view.__payvand_csrf_exempt__ and "GET" not in rule.methods
         assert client.get(rule.rule).status_code == 405
+
+
+def test_the_same_signed_request_sent_at_once_is_taken_once(race: Any) -> None:
+    payload = {"messageid": 123, "status": 10}
+    headers = signed_headers(SECRET, "msg_race", json.dumps(payload).encode())
+    answers = race(6, "POST", PATHS[0], json=payload, headers=headers)
+    assert sorted(a.status for a in answers) == [200] + [409] * 5
