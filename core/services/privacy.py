@@ -57,6 +57,7 @@ def export_customer(session: Session, customer: Customer, plugins: PluginManager
         "customer": CustomerOut().dump(customer),
         "consent_history": ConsentOut(many=True).dump(sorted(customer.consents, key=lambda c: (c.recorded_at, c.id))),
         "interactions": InteractionOut(many=True).dump(interactions),
+        "messages": _messages(session, customer.id),
         "merges": [
             {"id": m.id, "target_id": m.target_id, "source_id": m.source_id,
              "merged_at": m.merged_at.isoformat(), "undone_at": m.undone_at.isoformat() if m.undone_at else None}
@@ -65,6 +66,53 @@ def export_customer(session: Session, customer: Customer, plugins: PluginManager
         "plugins": {name: _jsonable(part) for name, part in
                     plugins.call_by_plugin("payvand_customer_export", customer=customer, actor=actor).items()},
     }
+
+
+def _messages(session: Session, customer_id: int) -> list[dict[str, Any]]:
+    """The customer's messages, sent and received, oldest first, with their attachments' names and receipts."""
+    from payvand.core.models.message import Message, MessageAttachment, MessageReceipt
+
+    rows = session.scalars(sa.select(Message).where(Message.customer_id == customer_id)
+                           .order_by(Message.created_at, Message.id)).all()
+    ids = [row.id for row in rows]
+    files: dict[int, list[dict[str, Any]]] = {}
+    for item in session.execute(sa.select(MessageAttachment.message_id, MessageAttachment.filename,
+                                          MessageAttachment.content_type, MessageAttachment.size)
+                                .where(MessageAttachment.message_id.in_(ids)).order_by(MessageAttachment.id)):
+        files.setdefault(item.message_id, []).append(
+            {"filename": item.filename, "content_type": item.content_type, "size": item.size})
+    receipts: dict[int, list[dict[str, Any]]] = {}
+    for receipt in session.scalars(sa.select(MessageReceipt).where(MessageReceipt.message_id.in_(ids))
+                                   .order_by(MessageReceipt.occurred_at, MessageReceipt.id)):
+        receipts.setdefault(receipt.message_id, []).append(
+            {"status": receipt.status, "occurred_at": receipt.occurred_at.isoformat(), "reason": receipt.reason})
+    return [{
+        "id": row.id, "channel": row.channel, "direction": row.direction, "purpose": row.purpose,
+        "status": row.status, "address": row.address, "subject": row.subject, "body": row.body, "html": row.html,
+        "created_at": row.created_at.isoformat(), "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+        "reply_to_id": row.reply_to_id, "attachments": files.get(row.id, []), "receipts": receipts.get(row.id, []),
+    } for row in rows]
+
+
+def _erase_messages(session: Session, ids: list[int], addresses: list[str]) -> None:
+    """Blank the customers' messages (subjects, bodies, addresses, headers, errors), delete their
+    attachments, blank receipt reasons and forget suppressions of their addresses."""
+    from payvand.core.models.message import Message, MessageAttachment, MessageReceipt, Suppression
+
+    mine = sa.select(Message.id).where(Message.customer_id.in_(ids))
+    session.execute(sa.delete(MessageAttachment).where(MessageAttachment.message_id.in_(mine))
+                    .execution_options(synchronize_session=False))
+    session.execute(sa.update(MessageReceipt).where(MessageReceipt.message_id.in_(mine)).values(reason="")
+                    .execution_options(synchronize_session=False))
+    session.execute(sa.update(Message).where(Message.customer_id.in_(ids)).values(
+        subject="", body="", html=None, address="", headers={}, error=None, provider_id=None)
+        .execution_options(synchronize_session=False))
+    # an inbound message's reference is its sender's Message-ID (it may name them): replace it
+    table: sa.Table = Message.__table__  # type: ignore[assignment]
+    session.execute(sa.update(table).where(table.c.customer_id.in_(ids), table.c.direction == "inbound")
+                    .values(reference=sa.literal("erased.") + sa.cast(table.c.id, sa.String)))
+    if addresses:
+        session.execute(sa.delete(Suppression).where(Suppression.address.in_(addresses)))
 
 
 def _jsonable(value: Any) -> Any:
@@ -103,6 +151,9 @@ def erase_customer(session: Session, customer: Customer, actor: Actor, plugins: 
                     erased.setdefault(str(object_type), set()).update(object_ids)
     idempotency.forget_customers(session, ids)  # stored API answers showing them
     keys = [str(i) for i in ids]
+    addresses = [*session.scalars(sa.select(CustomerEmail.email).where(CustomerEmail.customer_id.in_(ids))),
+                 *session.scalars(sa.select(CustomerPhone.number).where(CustomerPhone.customer_id.in_(ids)))]
+    _erase_messages(session, ids, addresses)
     for model in (CustomerEmail, CustomerPhone, CustomerAddress):
         session.execute(sa.delete(model).where(model.customer_id.in_(ids)))
     # A tag no other customer carries is free text about this person; shared tags stay (segment counts).

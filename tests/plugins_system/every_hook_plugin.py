@@ -33,12 +33,16 @@ from payvand.sdk import (
     Interaction,
     InteractionKind,
     JobSpec,
+    MessageChannel,
     MovedRows,
     NavItem,
+    OutboundMessage,
     Panel,
     PermissionSpec,
     PluginMeta,
+    ReceivedMessage,
     RecordRule,
+    SendResult,
     SettingSpec,
     Subscription,
     emit_event,
@@ -134,11 +138,23 @@ def payvand_jobs() -> list[JobSpec]:
     return [JobSpec("every_hook.tick", tick, 60)]
 
 
+class OwlPost(MessageChannel):
+    """A messaging channel that delivers to an email address by owl, always at once."""
+
+    name = "owl_post"
+    label = "Owl post"
+    address_kind = "email"
+
+    def send(self, messages: Sequence[OutboundMessage]) -> list[SendResult]:
+        """Accept every message; its reference is the provider id."""
+        return [SendResult.accepted(message.reference) for message in messages]
+
+
 @hookimpl
-def payvand_channels() -> list[ChannelSpec]:
-    """Record the call."""
+def payvand_channels() -> list[ChannelSpec | MessageChannel]:
+    """Record the call: a label-only channel and a messaging channel."""
     CALLS.append(("payvand_channels", {}))
-    return [ChannelSpec("pigeon", "Carrier pigeon")]
+    return [ChannelSpec("pigeon", "Carrier pigeon"), OwlPost()]
 
 
 @hookimpl
@@ -303,6 +319,13 @@ def payvand_customer_updated(customers: Sequence[Customer], changes: dict[int, d
 def payvand_customer_deleted(customer_ids: Sequence[int]) -> None:
     """Record the call."""
     CALLS.append(("payvand_customer_deleted", {"customer_ids": list(customer_ids)}))
+
+
+@hookimpl
+def payvand_message_received(messages: Sequence[ReceivedMessage]) -> None:
+    """Record the call."""
+    CALLS.append(("payvand_message_received", {
+        "messages": [(type(m).__name__, m.message_id, m.customer_id, m.channel) for m in messages]}))
 
 
 @hookimpl

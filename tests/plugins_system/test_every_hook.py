@@ -25,7 +25,8 @@ EXPECTED_HOOKS = {
     "payvand_nav_items", "payvand_jobs", "payvand_channels", "payvand_interaction_kinds", "payvand_settings",
     "payvand_customer_panels", "payvand_customer_merge", "payvand_customer_export", "payvand_customer_erase",
     "payvand_customer_created", "payvand_customer_updated", "payvand_customer_deleted",
-    "payvand_interaction_recorded", "payvand_event_types", "payvand_subscriptions", "payvand_config_keys",
+    "payvand_interaction_recorded", "payvand_message_received", "payvand_event_types", "payvand_subscriptions",
+    "payvand_config_keys",
     "payvand_dashboard_widgets", "payvand_demo_data", "payvand_purchase_facts",
 }
 
@@ -131,6 +132,8 @@ def test_channels_are_accepted_for_interactions(api, make_customer):
     customer = make_customer()
     ok = api.post(f"customers/{customer.id}/interactions", json={"kind": "core.note", "channel": "pigeon"})
     assert ok.status_code == 201, ok.json
+    owl = api.post(f"customers/{customer.id}/interactions", json={"kind": "core.note", "channel": "owl_post"})
+    assert owl.status_code == 201, owl.json
     refused = api.post(f"customers/{customer.id}/interactions", json={"kind": "core.note", "channel": "owl"})
     assert refused.status_code == 422
 
@@ -389,3 +392,21 @@ def test_event_types_and_configuration_keys_are_registered(runtime, app):
         assert config_value("PAYVAND_EVERY_HOOK_PARCELS") == 3
         with pytest.raises(KeyError):
             config_value("PAYVAND_EVERY_HOOK_PARCEL")
+
+
+def test_a_messaging_channel_sends_and_received_messages_reach_the_hook(app, runtime, make_customer, run_jobs):
+    import datetime as dt
+
+    from payvand.core.db import bind_session
+    from payvand.sdk import InboundMessage, receive_messages, send_message
+
+    customer = make_customer(emails=[{"value": "harry@example.com"}])
+    assert isinstance(runtime.message_channels()["owl_post"], plugin.OwlPost)
+    with app.app_context(), runtime.sessionmaker.begin() as session, bind_session(session):
+        queued = send_message(customer.id, "owl_post", subject="Letter", body="Hello", purpose="service")
+        [received] = receive_messages(session, [InboundMessage(
+            "owl_post", "owl-1", "harry@example.com", dt.datetime.now(dt.UTC), subject="Reply",
+            replies_to=(queued.reference,))])
+    run_jobs()
+    assert plugin.called("payvand_message_received") == [
+        {"messages": [("ReceivedMessage", received.message_id, customer.id, "owl_post")]}]
