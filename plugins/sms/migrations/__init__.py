@@ -1,0 +1,1 @@
+"""Alembic migrations of the SMS plugin (its own branch and version table)."""
