@@ -546,6 +546,7 @@ def _run(runtime: Any, job_id: int, options: dict[str, Any], progress: _Progress
         dry_run=bool(options.get("dry_run")),
         region=options.get("region"),
         batch_size=int(options.get("batch_size") or BATCH_SIZE),
+        bulk=options.get("bulk"),
         rejects=rejects,
         actor=Actor(actor_data.get("kind") or ("user" if actor_data.get("user_id") else "system"),
                     actor_data.get("label") or "system", user_id=actor_data.get("user_id"),
