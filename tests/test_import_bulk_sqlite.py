@@ -311,3 +311,24 @@ def test_an_import_that_fails_part_way_rebuilds_the_indexes_on_its_way_out(runti
                          ImportOptions(bulk=True, batch_size=20), progress=explode)
     assert schema(runtime) == before and pending(runtime) is None
     assert count(runtime, "SELECT count(*) FROM core_customer") == 40
+
+
+def test_the_import_page_offers_the_bulk_option_and_the_job_takes_it(web, runtime):
+    import io
+    import re
+
+    from tests.web.test_imports import job_id_from, start, wait_for
+
+    content = "given_name,family_name,email,phone\n" + "".join(
+        f"N{i},F{i},n{i}@example.com,0912{i:07d}\n" for i in range(30)
+    )
+    response = web.post("/import", {"file": (io.BytesIO(content.encode()), "people.csv")},
+                        content_type="multipart/form-data")
+    job_id = job_id_from(response)
+    page = web.get(f"/import/{job_id}/mapping").text
+    assert re.search(r'<input[^>]*name="bulk"', page)
+    assert start(web, job_id, bulk="1").status_code == 302
+    job = wait_for(runtime, job_id)
+    assert job.options["bulk"] is True
+    assert job.report["bulk"] is True and job.report["inserted"] == 30
+    assert pending(runtime) is None and DEFERRED <= index_names(runtime)
