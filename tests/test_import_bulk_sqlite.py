@@ -264,8 +264,11 @@ def test_a_killed_bulk_import_rerun_in_bulk_completes_without_duplicates(runtime
     before = schema(runtime)
     path = people_file(tmp_path / "people.csv", 300)
     crash_an_import(runtime, path, after_batches=2)
-    report = import_customers(runtime, path, ImportOptions(bulk=True, batch_size=50))
+    during: list[set[str]] = []
+    report = import_customers(runtime, path, ImportOptions(bulk=True, batch_size=50),
+                              progress=lambda _: during.append(index_names(runtime)))
     assert report.bulk and report.inserted == 200 and report.merged == 100
+    assert all(not (DEFERRED & names) for names in during)  # taken over, not rebuilt and dropped again
     assert schema(runtime) == before and pending(runtime) is None
     assert count(runtime, "SELECT count(DISTINCT email) FROM core_customer_email") == 300
     assert count(runtime, "SELECT count(*) FROM core_customer_email") == 300

@@ -24,8 +24,9 @@ customer (merges read a customer's consents) — so deduplication and merging ar
 normal path's.
 
 After a crash the setting is still there and nobody holds the lock: `recover` (called by the
-next import, `payvand db upgrade` and the web application's start) recreates the recorded
-indexes that are missing and deletes the setting. While a bulk load runs (the lock held) another
+next import that is not a bulk one, `payvand db upgrade` and the web application's start)
+recreates the recorded indexes that are missing and deletes the setting; a next bulk import
+takes the record over instead (the indexes stay dropped and are built once, at its end). While a bulk load runs (the lock held) another
 import is refused with `BulkImportRunning`; the web application keeps serving (its reads are
 correct, only slower on the unindexed columns, and its writes take turns with the batches
 under SQLite's write lock).
@@ -298,7 +299,7 @@ class BulkLoad:
         self.rebuild_seconds = 0.0
 
     def start(self) -> None:
-        """Take the lock, rebuild any interrupted load's indexes, record and drop the indexes."""
+        """Take the lock, record and drop the indexes (with those an interrupted load left dropped)."""
         if not self.lock.acquire():
             raise BulkImportRunning(_running_message())
         connection = self.connection
@@ -306,10 +307,11 @@ class BulkLoad:
             if connection.in_transaction():
                 connection.commit()
             transaction_lock(connection, SETTING_KEY)
-            stale = recorded(connection)
-            if stale is not None:  # an earlier load died: put its indexes back first
-                _rebuild(connection, stale)
-            self.dropped = deferrable_indexes(connection)
+            # an earlier load died: its indexes stay dropped and are rebuilt with this load's
+            stale = recorded(connection) or []
+            present = deferrable_indexes(connection)
+            self.dropped = sorted({i.name: i for i in [*stale, *present]}.values(), key=lambda i: i.name)
+            connection.exec_driver_sql("DELETE FROM core_setting WHERE key = ?", (SETTING_KEY,))
             value = {
                 "indexes": [dataclasses.asdict(i) for i in self.dropped],
                 "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -319,7 +321,7 @@ class BulkLoad:
                 "INSERT INTO core_setting (key, value) VALUES (?, ?)",
                 (SETTING_KEY, json.dumps(value, ensure_ascii=False)),
             )
-            for index in self.dropped:
+            for index in present:
                 connection.exec_driver_sql(f'DROP INDEX "{index.name}"')
             connection.commit()
             for name, setting in (("journal_size_limit", JOURNAL_SIZE_LIMIT),):
