@@ -27,9 +27,9 @@ After a crash the setting is still there and nobody holds the lock: `recover` (c
 next import that is not a bulk one, `payvand db upgrade` and the web application's start)
 recreates the recorded indexes that are missing and deletes the setting; a next bulk import
 takes the record over instead (the indexes stay dropped and are built once, at its end).
-While a bulk load runs (the lock held) another import is refused with `BulkImportRunning`; the web application keeps serving (its reads are
-correct, only slower on the unindexed columns, and its writes take turns with the batches
-under SQLite's write lock).
+While a bulk load runs (the lock held) another import is refused with `BulkImportRunning`;
+the web application keeps serving (its reads are correct, only slower on the unindexed
+columns, and its writes take turns with the batches under SQLite's write lock).
 """
 
 from __future__ import annotations
