@@ -335,3 +335,23 @@ def test_the_import_page_offers_the_bulk_option_and_the_job_takes_it(web, runtim
     assert job.options["bulk"] is True
     assert job.report["bulk"] is True and job.report["inserted"] == 30
     assert pending(runtime) is None and DEFERRED <= index_names(runtime)
+
+
+def wal_sizes_during_a_bulk_import(runtime: Any, path: Path) -> list[int]:
+    database = bulk_sqlite.database_file(runtime.engine)
+    assert database is not None
+    wal = database.with_name(database.name + "-wal")
+    sizes: list[int] = []
+    import_customers(runtime, path, ImportOptions(bulk=True, batch_size=100),
+                     progress=lambda _: sizes.append(wal.stat().st_size if wal.exists() else 0))
+    return sizes
+
+
+def test_the_wal_is_checkpointed_between_batches_once_it_outgrows_the_limit(runtime, tmp_path, monkeypatch):
+    with monkeypatch.context() as patch:
+        patch.setattr(bulk_sqlite, "JOURNAL_SIZE_LIMIT", 64 * 1024)
+        bounded = wal_sizes_during_a_bulk_import(runtime, people_file(tmp_path / "a.csv", 3000))
+    # the default 64 MB limit is not reached by this file: the WAL grows until wal_autocheckpoint
+    unbounded = wal_sizes_during_a_bulk_import(runtime, people_file(tmp_path / "b.csv", 3000, start=5000))
+    assert max(unbounded) > 2 * 1024 * 1024  # grows batch after batch until wal_autocheckpoint
+    assert max(bounded) < 512 * 1024  # the limit plus about one batch

@@ -11,8 +11,9 @@ SQLite database (automatic: at most `AUTO_MAX_CUSTOMERS` customers and a file of
    INDEX` text from `sqlite_master`, i.e. what the migrations created — in the setting
    `SETTING_KEY`, and drops them;
 3. loads batch by batch exactly as the normal path does (each batch its own transaction, so a
-   crash leaves whole batches), with the WAL bounded (`journal_size_limit`, the importer's
-   `wal_autocheckpoint`, a passive checkpoint after each batch);
+   crash leaves whole batches), with the WAL bounded (the importer's `wal_autocheckpoint` at
+   each commit; a passive checkpoint between batches should the WAL outgrow
+   `journal_size_limit`, the size it is truncated back to);
 4. recreates every recorded index from its recorded text, runs `ANALYZE` on the import's
    tables (`analysis_limit` keeps it short) and deletes the setting, in one transaction; then
    truncates the WAL and releases the lock.
@@ -293,6 +294,8 @@ class BulkLoad:
         if database is None:
             raise ValueError("the bulk path needs a SQLite database file")
         self.connection = connection
+        self.wal = database.with_name(database.name + "-wal")
+        self.checkpoints = 0
         self.lock = _Lock(database)
         self.dropped: list[DeferredIndex] = []
         self._restore: dict[str, Any] = {}
@@ -335,9 +338,16 @@ class BulkLoad:
             raise
 
     def after_batch(self) -> None:
-        """Between batches: a passive checkpoint, so the WAL never holds more than a batch or two."""
-        self.connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-        self.connection.commit()
+        """Between batches: checkpoint when the WAL has outgrown `JOURNAL_SIZE_LIMIT`.
+
+        SQLite already checkpoints at each commit past the importer's `wal_autocheckpoint`
+        pages (about 40 MB), which writes a page changed by many batches once; a reader holding
+        an old snapshot can hold that back, so past the limit a checkpoint is asked again here.
+        """
+        if self.wal.exists() and self.wal.stat().st_size > JOURNAL_SIZE_LIMIT:
+            self.connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            self.connection.commit()
+            self.checkpoints += 1
 
     def finish(self) -> None:
         """Recreate the dropped indexes, analyse, forget the record; truncate the WAL; unlock.
