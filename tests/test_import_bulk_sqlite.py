@@ -355,3 +355,41 @@ def test_the_wal_is_checkpointed_between_batches_once_it_outgrows_the_limit(runt
     unbounded = wal_sizes_during_a_bulk_import(runtime, people_file(tmp_path / "b.csv", 3000, start=5000))
     assert max(unbounded) > 2 * 1024 * 1024  # grows batch after batch until wal_autocheckpoint
     assert max(bounded) < 512 * 1024  # the limit plus about one batch
+
+
+def test_the_cli_bulk_flags_choose_the_path(runtime, tmp_path):
+    from click.testing import CliRunner
+
+    from payvand.core.cli import cli
+
+    url = runtime.config["PAYVAND_DATABASE_URL"]
+
+    def run(*args: str) -> dict[str, Any]:
+        result = CliRunner().invoke(
+            cli, ["--instance", str(tmp_path / "instance"), "--database-url", url, "import", "customers",
+                  *args, "--json", "-q"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    forced = run(str(people_file(tmp_path / "a.csv", 20)), "--bulk")
+    assert forced["bulk"] is True and forced["inserted"] == 20
+    assert run(str(people_file(tmp_path / "b.csv", 20, start=100)), "--no-bulk")["bulk"] is False
+    assert run(str(people_file(tmp_path / "c.csv", 20, start=200)))["bulk"] is False  # a small file
+    assert DEFERRED <= index_names(runtime) and pending(runtime) is None
+
+
+def test_db_upgrade_restores_the_indexes_of_a_killed_bulk_import(runtime, tmp_path):
+    from click.testing import CliRunner
+
+    from payvand.core.cli import cli
+
+    before = schema(runtime)
+    crash_an_import(runtime, people_file(tmp_path / "people.csv", 200), after_batches=1)
+    result = CliRunner().invoke(cli, ["--instance", str(tmp_path / "instance"), "--database-url",
+                                      runtime.config["PAYVAND_DATABASE_URL"], "db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    customer_tables = set(bulk_sqlite.TABLES)
+    assert [row for row in schema(runtime) if row[2] in customer_tables] == [
+        row for row in before if row[2] in customer_tables
+    ]  # (the upgrade also migrated the sales plugin, enabled by default)
+    assert pending(runtime) is None
