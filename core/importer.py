@@ -6,7 +6,9 @@ customers` and the web UI call. The file is read row by row; every good row is n
 own transaction with set-based lookups and executemany inserts (`payvand.core.importing`).
 A bad row never stops the import: it is reported with its line number and reason (and
 written to the rejects file), and the good rows around it are kept. When a batch fails in
-the database it is split in halves until the failing rows are isolated and rejected.
+the database it is split in halves until the failing rows are isolated and rejected. On
+SQLite, a first import of a big file defers the secondary indexes to its end
+(`payvand.core.importing.bulk_sqlite`; `ImportOptions.bulk`).
 """
 
 from __future__ import annotations
