@@ -60,6 +60,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["payvand"] = runtime
     runtime.activate_plugins()
     runtime.sync_permissions()
+    from payvand.core.importing.bulk_sqlite import recover_engine
+
+    recover_engine(runtime.engine)  # indexes an interrupted SQLite bulk import dropped
 
     api = init_api(app)
     for blueprint in CORE_API_BLUEPRINTS:

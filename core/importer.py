@@ -6,13 +6,16 @@ customers` and the web UI call. The file is read row by row; every good row is n
 own transaction with set-based lookups and executemany inserts (`payvand.core.importing`).
 A bad row never stops the import: it is reported with its line number and reason (and
 written to the rejects file), and the good rows around it are kept. When a batch fails in
-the database it is split in halves until the failing rows are isolated and rejected.
+the database it is split in halves until the failing rows are isolated and rejected. On
+SQLite, a first import of a big file defers the secondary indexes to its end
+(`payvand.core.importing.bulk_sqlite`; `ImportOptions.bulk`).
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -24,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from payvand.core.actor import SYSTEM, Actor
+from payvand.core.importing import bulk_sqlite
 from payvand.core.importing.guard import REJECTS_PREFIX
 from payvand.core.importing.mapping import ColumnMap, MappingError, build_mapping
 from payvand.core.importing.records import Record, RowError, RowParser
@@ -45,6 +49,7 @@ __all__ = [
 
 KEEP_IN_REPORT = 100
 DEFAULT_BATCH = 5000
+log = logging.getLogger(__name__)
 
 
 class CannotImport(ValueError):
@@ -70,6 +75,9 @@ class ImportOptions:
     stream receiving the rejected rows as CSV: `line`, `reason` (English), `reason_code`
     (stable, see `payvand.core.importing.reasons`), then the row's own cells. `should_stop` is
     polled between batches: when it returns True the import stops there (`report.cancelled`).
+    `bulk` (SQLite only) defers the secondary indexes to the end of the import
+    (`payvand.core.importing.bulk_sqlite`): None decides automatically (an empty or small
+    database and a big file), True forces it, False never.
     """
 
     mapping: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -82,6 +90,7 @@ class ImportOptions:
     rejects: str | os.PathLike[str] | IO[str] | None = None
     actor: Actor = SYSTEM
     should_stop: Callable[[], bool] | None = None
+    bulk: bool | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,6 +137,8 @@ class ImportReport:
     first_id: int | None = None
     last_id: int | None = None
     cancelled: bool = False
+    bulk: bool = False
+    index_rebuild_seconds: float = 0.0
 
     @property
     def rows_per_second(self) -> float:
@@ -303,13 +314,21 @@ class _Run:
             file_bytes=src.total_bytes,
         )
         self.header = mapping.header
+        self.batch_size = options.batch_size
+        self.bulk: bulk_sqlite.BulkLoad | None = None
 
     def execute(self) -> None:
         """Read, parse and write batch by batch."""
         self.sink = _RejectSink(self.report, self.options.rejects, self.header)
         try:
             with self.writer:
-                self._loop()
+                self._start_bulk()
+                try:
+                    self._loop()
+                except BaseException:
+                    self._finish_bulk(failed=True)
+                    raise
+                self._finish_bulk(failed=False)
         except sa.exc.SQLAlchemyError as exc:  # e.g. the database cannot be reached at all
             raise ImportAborted(
                 f"database error: {_short(exc)}; {self.report.inserted:,} customers were "
@@ -321,8 +340,46 @@ class _Run:
         if self.report.rows == 0:
             self._notify()
 
+    def _start_bulk(self) -> None:
+        """On SQLite: finish an interrupted bulk load, then start this one's when it takes that path."""
+        connection = self.writer.connection
+        assert connection is not None
+        if connection.dialect.name != "sqlite":
+            if self.options.bulk:
+                raise CannotImport("the bulk option is for SQLite; PostgreSQL imports use COPY")
+            return
+        try:
+            if self.options.dry_run:
+                return
+            if self.options.bulk and bulk_sqlite.database_file(connection) is None:
+                raise CannotImport("the bulk option needs a SQLite database file")
+            if not bulk_sqlite.wanted(connection, self.options.bulk, self.src.total_bytes):
+                bulk_sqlite.recover(connection)
+                return
+            load = bulk_sqlite.BulkLoad(connection)
+            load.start()
+        except bulk_sqlite.BulkImportRunning as exc:
+            raise CannotImport(str(exc)) from None
+        self.bulk = load
+        self.report.bulk = True
+        self.batch_size = bulk_sqlite.batch_size(self.options.batch_size, DEFAULT_BATCH)
+
+    def _finish_bulk(self, *, failed: bool) -> None:
+        """Rebuild the deferred indexes (after a failure too; if that fails, the next start does)."""
+        load, self.bulk = self.bulk, None
+        if load is None:
+            return
+        try:
+            load.finish()
+        except Exception:
+            if not failed:
+                raise
+            log.exception("rebuilding the deferred indexes failed; the next import or start will")
+        finally:
+            self.report.index_rebuild_seconds = round(load.rebuild_seconds, 3)
+
     def _loop(self) -> None:
-        report, parse, batch_size = self.report, self.parser.parse, self.options.batch_size
+        report, parse, batch_size = self.report, self.parser.parse, self.batch_size
         add_reject = self.sink.add
         batch: list[Record] = []
         for line, cells, problem in self.src.rows():
@@ -348,6 +405,8 @@ class _Run:
         """Write one batch, count it and report progress."""
         self._write(batch)
         self.report.batches += 1
+        if self.bulk is not None:
+            self.bulk.after_batch()
         self._notify(rows_read, self.src.bytes_read)
 
     def _notify(self, rows: int = 0, bytes_read: int | None = None) -> None:

@@ -102,6 +102,13 @@ def _progress_bar(enabled: bool) -> Iterator[Any]:
     help="Rows per transaction.",
 )
 @click.option(
+    "--bulk/--no-bulk",
+    default=None,
+    help="SQLite: drop the secondary indexes for the load and rebuild them at the end (faster "
+    "for big files). Default: automatic, for a big file into an empty or small database. "
+    "Other imports are refused meanwhile; after a crash the next start rebuilds the indexes.",
+)
+@click.option(
     "--json", "as_json", is_flag=True, help="Print the report as JSON instead of the summary."
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
@@ -117,6 +124,7 @@ def import_customers_command(
     encoding: str,
     delimiter: str,
     batch_size: int,
+    bulk: bool | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -148,6 +156,7 @@ def import_customers_command(
         delimiter=delimiter,
         batch_size=batch_size,
         rejects=rejects,
+        bulk=bulk,
     )
     source: Any = sys.stdin.buffer if file == "-" else file
     try:

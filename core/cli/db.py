@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from payvand.core.cli.common import CliEnv, CliError, creates_database, pass_env
@@ -17,6 +19,7 @@ def upgrade_all(env: CliEnv) -> list[str]:
     from payvand.core.migrations.runner import upgrade
 
     runtime = env.runtime
+    _recover_bulk_import(runtime.engine)
     ran = upgrade(runtime.engine, [])
     wanted = runtime.wanted_plugins()
     plugins = [p for name, p in runtime.plugins.installed.items() if name in wanted and p.obj is not None]
@@ -24,6 +27,23 @@ def upgrade_all(env: CliEnv) -> list[str]:
     runtime.activate_plugins()
     runtime.sync_permissions()
     return ran
+
+
+def _recover_bulk_import(engine: Any) -> None:
+    """Put back the indexes an interrupted SQLite bulk import dropped; refuse while one runs."""
+    import sqlalchemy as sa
+
+    from payvand.core.importing import bulk_sqlite
+
+    if bulk_sqlite.database_file(engine) is None:
+        return
+    try:
+        with engine.connect() as connection:
+            bulk_sqlite.recover(connection)
+    except bulk_sqlite.BulkImportRunning as exc:
+        raise CliError(f"{exc}; migrate afterwards") from None
+    except sa.exc.OperationalError:  # not migrated yet: nothing was imported
+        pass
 
 
 @db_group.command("upgrade")

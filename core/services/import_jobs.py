@@ -361,14 +361,18 @@ def read_head(path: str | os.PathLike[str], *, chosen: list[str] | None = None, 
 
 
 def start_job(session: Session, job: ImportJob, *, mapping: dict[str, str], on_duplicate: str,
-              dry_run: bool, region: str, actor: Actor) -> None:
-    """Record the chosen mapping and options and queue the job; the caller commits, then `launch`es."""
+              dry_run: bool, region: str, actor: Actor, bulk: bool | None = None) -> None:
+    """Record the chosen mapping and options and queue the job; the caller commits, then `launch`es.
+
+    `bulk` is `ImportOptions.bulk` (SQLite: defer the secondary indexes; None decides itself).
+    """
     if on_duplicate not in ("merge", "skip"):
         raise CannotImport(f"on_duplicate must be 'merge' or 'skip', not {on_duplicate!r}")
     options = {
         "mapping": mapping,
         "on_duplicate": on_duplicate,
         "dry_run": bool(dry_run),
+        "bulk": bulk,
         "region": region,
         "actor": {"kind": actor.kind, "user_id": actor.user_id, "label": actor.label, "token_id": actor.token_id},
         "pid": os.getpid(),
@@ -546,6 +550,7 @@ def _run(runtime: Any, job_id: int, options: dict[str, Any], progress: _Progress
         dry_run=bool(options.get("dry_run")),
         region=options.get("region"),
         batch_size=int(options.get("batch_size") or BATCH_SIZE),
+        bulk=options.get("bulk"),
         rejects=rejects,
         actor=Actor(actor_data.get("kind") or ("user" if actor_data.get("user_id") else "system"),
                     actor_data.get("label") or "system", user_id=actor_data.get("user_id"),

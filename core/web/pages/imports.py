@@ -116,6 +116,7 @@ class MappingForm(Schema):
 
     on_duplicate = fields.String(load_default="merge", validate=validate.OneOf(["merge", "skip"]))
     dry_run = fields.Boolean(load_default=False)
+    bulk = fields.Boolean(load_default=False)
     action = fields.String(load_default="preview", validate=validate.OneOf(["preview", "start"]))
 
 
@@ -256,6 +257,7 @@ def mapping(job_id: int) -> Any:
                 import_jobs.start_job(
                     current_session(), job, mapping=mapping_dict, on_duplicate=form.data["on_duplicate"],
                     dry_run=form.data["dry_run"], region=region, actor=user,
+                    bulk=True if form.data["bulk"] else None,  # unticked: the automatic choice
                 )
             except (MappingError, CannotImport) as exc:
                 form.errors.setdefault("_form", []).append(str(exc))
@@ -271,6 +273,7 @@ def mapping(job_id: int) -> Any:
     return render_template(
         "imports/mapping.html", job=job, preview=preview, form=form, choices=choices, labels=labels,
         field_labels={name: str(label) for name, label in FIELD_LABELS.items()},
+        bulk_available=runtime.engine.dialect.name == "sqlite",
     ), status
 
 
