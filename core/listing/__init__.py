@@ -12,13 +12,18 @@ from payvand.core.listing.cursor import CURSOR_VERSION, BadCursor, decode_cursor
 from payvand.core.listing.spec import (
     FILTER_TYPES,
     OPERATORS,
+    RARE_ROWS,
     Column,
+    Drive,
     Filter,
     ListContext,
     ListSpec,
     Page,
     Sort,
     SortKey,
+    by_share,
+    count_up_to,
+    unindexed,
 )
 from payvand.core.listing.web import ListView, api_page, csv_response, list_args, list_view
 
@@ -26,8 +31,10 @@ __all__ = [
     "CURSOR_VERSION",
     "FILTER_TYPES",
     "OPERATORS",
+    "RARE_ROWS",
     "BadCursor",
     "Column",
+    "Drive",
     "Filter",
     "ListContext",
     "ListSpec",
@@ -36,9 +43,12 @@ __all__ = [
     "Sort",
     "SortKey",
     "api_page",
+    "by_share",
+    "count_up_to",
     "csv_response",
     "decode_cursor",
     "encode_cursor",
     "list_args",
     "list_view",
+    "unindexed",
 ]
