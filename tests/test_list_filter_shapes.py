@@ -226,6 +226,7 @@ def test_postgresql_can_serve_a_tag_page_by_id_from_the_tag_index_without_a_sort
     assert "Sort" not in plan, plan
 
 
+@pytest.mark.sqlite_only
 def test_the_count_that_picks_a_name_sorted_tag_shape_stops_at_the_frequent_threshold(corpus, db_session, monkeypatch):
     monkeypatch.setattr(customer_list, "FREQUENT_TAG", 3)
     statements: list[str] = []
@@ -243,3 +244,12 @@ def test_the_count_that_picks_a_name_sorted_tag_shape_stops_at_the_frequent_thre
     assert len(counts) == 1 and "LIMIT" in counts[0], counts
     assert sum(1 for s in statements if "core_customer_tag" in s) >= 1
     assert db_session.scalar(sa.select(sa.func.count()).select_from(CustomerTag).where(CustomerTag.tag == "all")) == 12
+
+
+def test_postgresql_plans_the_name_sorted_tag_and_stage_pages_from_its_statistics_without_a_count(
+        corpus, db_session, count_queries):
+    if db_session.connection().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only (SQLite counts, see above)")
+    with count_queries() as statements:
+        walked(db_session, {"tag": "all", "stage": "churned", "sort": "name"}, limit=50)
+    assert statements and not [s for s in statements if "count(" in s.lower()], statements

@@ -23,6 +23,7 @@ from payvand.core.listing.spec import (
     SortKey,
     by_share,
     count_up_to,
+    plans_without_statistics,
     unindexed,
 )
 from payvand.core.listing.web import ListView, api_page, csv_response, list_args, list_view
@@ -50,5 +51,6 @@ __all__ = [
     "encode_cursor",
     "list_args",
     "list_view",
+    "plans_without_statistics",
     "unindexed",
 ]

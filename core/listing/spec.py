@@ -109,6 +109,13 @@ def unindexed(column: Any) -> Any:
 RARE_ROWS = 5000
 
 
+def plans_without_statistics(session: Session | None) -> bool:
+    """True when `session`'s database plans a query from its shape alone (SQLite, which has no
+    statistics unless ANALYZE ran), so a filter must choose its shape itself; False without a
+    session or on PostgreSQL, which weighs the same choices from its statistics."""
+    return session is not None and session.get_bind().dialect.name == "sqlite"
+
+
 def count_up_to(session: Session, statement: sa.Select[Any], limit: int) -> int:
     """How many rows `statement` has, counting no further than `limit` (one bounded index read)."""
     return int(session.execute(sa.select(sa.func.count()).select_from(statement.limit(limit).subquery())).scalar_one())
@@ -125,16 +132,18 @@ def by_share(column: Any, *, served: Sequence[str] = (), rare: int | None = None
     fewer, and they are read from the column's index and sorted (at most that many); more, and
     the condition is `unindexed`, so the page walks its sort's index and checks each row, which
     stops after about `limit / share` rows — instead of seeking every matching row and sorting
-    them all, which SQLite does for any indexed equality when it has no statistics.
+    them all, which SQLite does for any indexed equality when it has no statistics. A database
+    that plans from statistics (PostgreSQL) gets the plain condition and no count.
     """
 
     def apply(value: Any, operator: str, context: ListContext) -> Any:
         target = _resolve(column)
         matching = target.in_(list(value)) if operator == "in" else target == value
         sort = context.sort
-        if (sort is None or sort.key in served or context.session is None
+        if (sort is None or sort.key in served or not plans_without_statistics(context.session)
                 or any(name in context.filters for name in narrowing)):
             return matching
+        assert context.session is not None
         rows = sa.select(sa.literal(1)).select_from(target.table).where(matching)
         if count_up_to(context.session, rows, rare or RARE_ROWS) < (rare or RARE_ROWS):
             return matching

@@ -25,6 +25,7 @@ from payvand.core.listing import (
     SortKey,
     by_share,
     count_up_to,
+    plans_without_statistics,
     unindexed,
 )
 from payvand.core.models import (
@@ -153,13 +154,15 @@ def _tag_clause(value: str, _operator: str, context: ListContext) -> Any:
 
     With a search the few customers found are probed (EXISTS on the primary key); without a
     session or a sort (the bare set of matching rows) the tag's index is read (`id IN`). Under a
-    name sort the tag's size decides (see RARE_TAG, FREQUENT_TAG).
+    name sort the tag's size decides on SQLite (see RARE_TAG, FREQUENT_TAG); PostgreSQL plans the
+    semi-join from its statistics (the same choices: walk and probe, or read and sort).
     """
     probe = sa.exists().where(CustomerTag.customer_id == Customer.id, CustomerTag.tag == value)
     if "q" in context.filters:
         return probe
-    if context.session is None or context.sort is None:
+    if context.sort is None or not plans_without_statistics(context.session):
         return Customer.id.in_(_tag_ids(value))
+    assert context.session is not None
     size = count_up_to(context.session, _tag_ids(value), FREQUENT_TAG)
     if size >= FREQUENT_TAG:
         return probe
