@@ -253,3 +253,23 @@ def test_postgresql_plans_the_name_sorted_tag_and_stage_pages_from_its_statistic
     with count_queries() as statements:
         walked(db_session, {"tag": "all", "stage": "churned", "sort": "name"}, limit=50)
     assert statements and not [s for s in statements if "count(" in s.lower()], statements
+
+
+@pytest.mark.parametrize("rare_names", [5000, 0], ids=["read-and-sorted", "walked"])
+@pytest.mark.parametrize("sort", SORT_KEYS)
+def test_a_name_search_has_the_same_rows_whether_its_matches_are_read_or_walked(
+        corpus, db_session, monkeypatch, rare_names, sort):
+    monkeypatch.setattr(customer_list, "RARE_NAMES", rare_names)
+    assert walked(db_session, {"q": "N0", "sort": sort}) == expected(corpus, sort, lambda c: c.search_name.startswith("n0"))
+    assert walked(db_session, {"q": "Z", "sort": sort}) == expected(corpus, sort, lambda c: True)  # the family name
+
+
+@pytest.mark.sqlite_only
+def test_sqlite_walks_the_table_by_id_for_a_common_name_prefix_and_reads_a_rare_one_from_the_name_indexes(
+        corpus, db_session, monkeypatch):
+    monkeypatch.setattr(customer_list, "RARE_NAMES", 0)
+    for sort in ("-id", "id"):
+        assert plan_of(db_session, {"q": "N0", "sort": sort}) == "SCAN core_customer"
+    monkeypatch.setattr(customer_list, "RARE_NAMES", 5000)
+    plan = plan_of(db_session, {"q": "N0", "sort": "-id"})
+    assert "MULTI-INDEX OR" in plan and "ix_core_customer_search_name_alt" in plan, plan
