@@ -77,7 +77,7 @@ STAGE_PAGE = ("SELECT id FROM core_customer WHERE lifecycle_stage = ? AND merged
               " ORDER BY id DESC LIMIT ?")
 CONSENT_PAGE = ("SELECT c.id FROM core_customer c WHERE c.merged_into_id IS NULL AND (SELECT k.granted FROM"
                 " core_customer_consent k WHERE k.customer_id = c.id AND k.channel = ? AND k.purpose = 'marketing'"
-                " ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1) = 1 ORDER BY c.id DESC LIMIT ?")
+                " ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1) IS TRUE ORDER BY c.id DESC LIMIT ?")
 NAME_PAGE = "SELECT id FROM core_customer WHERE merged_into_id IS NULL ORDER BY search_name, id LIMIT ?"
 
 #: Tags at known shares of the customers: name -> (tag, SQL condition on the id choosing its customers).
