@@ -7,6 +7,15 @@ sqlite3 queries fetching the same rows (`read_paths.Raw`). Prints one JSON docum
 
     python benchmarks/web_pages.py                                   # 1M customers, 10M interactions
     python benchmarks/web_pages.py --customers 10000 --interactions 100000 --requests 200   # quick
+    python benchmarks/web_pages.py --only-tags --requests 100        # the tag and stage filters in every sort
+    python benchmarks/web_pages.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_web
+
+The tag filter is measured at every share of the customers (`TAG_SHARES`: extra tags the
+benchmark adds to the cached dataset once, from customer ids, so the shares are exact) and in
+every sort the page offers, next to the stage filter in the same sort: the list kit's target is
+a tag page within 2x of a stage page at any share. With `--database-url` the same SQLite dataset
+is copied once into that PostgreSQL database (COPY, secondary indexes built afterwards, then
+ANALYZE) and the baselines run there through psycopg.
 """
 
 from __future__ import annotations
@@ -15,13 +24,15 @@ import argparse
 import json
 import random
 import re
+import sqlite3
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from _dataset import add_size_arguments, ensure_dataset, log, machine, summary_ms
+from _dataset import BULK_TABLES, add_size_arguments, ensure_dataset, log, machine, summary_ms
 from read_paths import PAGE, Raw
 
 TARGET_P95_MS = 50.0
@@ -66,8 +77,160 @@ STAGE_PAGE = ("SELECT id FROM core_customer WHERE lifecycle_stage = ? AND merged
               " ORDER BY id DESC LIMIT ?")
 CONSENT_PAGE = ("SELECT c.id FROM core_customer c WHERE c.merged_into_id IS NULL AND (SELECT k.granted FROM"
                 " core_customer_consent k WHERE k.customer_id = c.id AND k.channel = ? AND k.purpose = 'marketing'"
-                " ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1) = 1 ORDER BY c.id DESC LIMIT ?")
+                " ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1) IS TRUE ORDER BY c.id DESC LIMIT ?")
 NAME_PAGE = "SELECT id FROM core_customer WHERE merged_into_id IS NULL ORDER BY search_name, id LIMIT ?"
+
+#: Tags at known shares of the customers: name -> (tag, SQL condition on the id choosing its customers).
+#: `vip` is the dataset's own (about 9.7 %, random); the others are added once by `ensure_tag_shares`.
+TAG_SHARES: dict[str, tuple[str, str | None]] = {
+    "rare": ("bench-rare", "id % 10000 = 0"),      # 0.01 %
+    "1pct": ("bench-1pct", "id % 100 = 0"),        # 1 %
+    "10pct": ("vip", None),                        # about 9.7 %
+    "half": ("bench-half", "id % 2 = 0"),          # 50 %
+    "all": ("bench-all", "1 = 1"),                 # every customer
+}
+#: The sorts of the customers page: name in the figures -> (sort key, ORDER BY of the baseline).
+SORTS = {"newest": ("-id", "DESC"), "oldest": ("id", "ASC"), "name": ("name", "ASC"), "name_desc": ("-name", "DESC")}
+
+
+def ensure_tag_shares(path: Path) -> None:
+    """Add the benchmark's tags at exact shares to the cached SQLite dataset (once)."""
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("BEGIN")
+        for tag, condition in TAG_SHARES.values():
+            if condition and db.execute("SELECT 1 FROM core_customer_tag WHERE tag = ? LIMIT 1", (tag,)).fetchone() is None:
+                log(f"adding tag {tag} ({condition})")
+                db.execute(f"INSERT INTO core_customer_tag (customer_id, tag) SELECT id, ? FROM core_customer WHERE {condition}",
+                           (tag,))
+        db.execute("COMMIT")
+    finally:
+        db.close()
+
+
+def tag_page_sql(share: str, sort: str, postgres: bool) -> str:
+    """The best raw form we know of a tag page in `sort`: by id, the tag index read in order and
+    joined; by name, the tagged ids sorted (rare), the name index walked against the id set (1 %),
+    or walked with a probe per customer (frequent) — `+` keeps SQLite off the indexes it should not seek."""
+    key, direction = SORTS[sort]
+    if key.endswith("id"):
+        return ("SELECT t.customer_id FROM core_customer_tag t JOIN core_customer c ON c.id = t.customer_id"
+                f" WHERE t.tag = ? AND c.merged_into_id IS NULL ORDER BY t.customer_id {direction} LIMIT ?")
+    plus = "" if postgres else "+"
+    condition = {"rare": "c.id IN (SELECT customer_id FROM core_customer_tag WHERE tag = ?)",
+                 "1pct": f"{plus}c.id IN (SELECT customer_id FROM core_customer_tag WHERE tag = ?)"}.get(
+        share, "EXISTS (SELECT 1 FROM core_customer_tag t WHERE t.customer_id = c.id AND t.tag = ?)")
+    return (f"SELECT c.id FROM core_customer c WHERE {condition} AND c.merged_into_id IS NULL"
+            f" ORDER BY c.search_name {direction}, c.id {direction} LIMIT ?")
+
+
+def stage_page_sql(sort: str, postgres: bool) -> str:
+    """The stage filter in `sort` in raw SQL: the `(stage, id)` index by id, the name index walked by name."""
+    key, direction = SORTS[sort]
+    if key.endswith("id"):
+        return (f"SELECT id FROM core_customer WHERE lifecycle_stage = ? AND merged_into_id IS NULL"
+                f" ORDER BY id {direction} LIMIT ?")
+    plus = "" if postgres else "+"
+    return (f"SELECT id FROM core_customer WHERE {plus}lifecycle_stage = ? AND merged_into_id IS NULL"
+            f" ORDER BY search_name {direction}, id {direction} LIMIT ?")
+
+
+class PgRows:
+    """`sqlite3`-style `execute` on a psycopg connection (`?` and `?N` placeholders rewritten)."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.connection = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        """Run `sql` and return the cursor."""
+        if re.search(r"\?\d", sql):
+            sql = re.sub(r"\?(\d+)", r"%(p\1)s", sql)
+            return self.connection.execute(sql, {f"p{i + 1}": value for i, value in enumerate(params)})
+        return self.connection.execute(sql.replace("?", "%s"), params)
+
+
+class RawPg(Raw):
+    """The same hand-written baseline queries, on PostgreSQL."""
+
+    def __init__(self, url: str) -> None:  # noqa: D107 - see the class
+        self.db = PgRows(url)  # type: ignore[assignment]
+
+
+def load_postgres(url: str, path: Path) -> None:
+    """Copy the SQLite dataset at `path` into the PostgreSQL database at `url` (once: skipped when
+    it has customers). Migrations first (the real schema), then COPY with the secondary indexes
+    dropped and foreign-key triggers off, indexes rebuilt from their own definitions, ANALYZE."""
+    import sqlalchemy as sa
+
+    from payvand.core.db import make_engine
+    from payvand.core.migrations.runner import upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.connect() as connection:
+        loaded = connection.execute(sa.text("SELECT count(*) FROM core_customer")).scalar_one()
+    tables = ("core_user", *BULK_TABLES)
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("SET TIME ZONE 'UTC'")
+        if not loaded:
+            cursor.execute("SET session_replication_role = replica")
+            cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = ANY(%s)"
+                           " AND indexname NOT IN (SELECT conname FROM pg_constraint)", (list(tables),))
+            indexes = cursor.fetchall()
+            for name, _ in indexes:
+                cursor.execute(f"DROP INDEX {name}")
+            for table in tables:
+                columns = [row[1] for row in source.execute(f"PRAGMA table_info({table})")]
+                cursor.execute(f"DELETE FROM {table}")
+                began, count = time.perf_counter(), 0
+                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in source.execute(f"SELECT {', '.join(columns)} FROM {table}"):
+                        copy.write_row(row)
+                        count += 1
+                log(f"{table}: {count:,} rows in {time.perf_counter() - began:.0f} s")
+                if "id" in columns:
+                    cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+            raw.commit()
+            for name, definition in indexes:
+                log(f"creating index {name}")
+                cursor.execute(definition)
+                raw.commit()
+        for tag, condition in TAG_SHARES.values():
+            cursor.execute("SELECT 1 FROM core_customer_tag WHERE tag = %s LIMIT 1", (tag,))
+            if condition and cursor.fetchone() is None:
+                log(f"adding tag {tag} ({condition})")
+                cursor.execute(f"INSERT INTO core_customer_tag (customer_id, tag) SELECT id, %s FROM core_customer"
+                               f" WHERE {condition}", (tag,))
+        raw.commit()
+        log("ANALYZE")
+        cursor.execute("ANALYZE")
+        raw.commit()
+    finally:
+        raw.close()
+        source.close()
+        engine.dispose()
+
+
+def tag_pages(raw: Raw, n: int, postgres: bool) -> dict[str, tuple[list[str], Callable[[int], Any], str]]:
+    """The stage filter and the tag filter at each share (`TAG_SHARES`), in each sort (`SORTS`)."""
+    measured: dict[str, tuple[list[str], Callable[[int], Any], str]] = {}
+    for sort, (key, _direction) in SORTS.items():
+        suffix = "" if key == "-id" else f"&sort={key}"
+        stage_sql = stage_page_sql(sort, postgres)
+        measured[f"stage_{sort}"] = ([f"/customers?stage=churned{suffix}"] * n,
+                                     lambda i, sql=stage_sql: raw.filtered(sql, ("churned",)),
+                                     f"stage churned (7 %), sort {key}")
+        for share, (tag, _condition) in TAG_SHARES.items():
+            sql = tag_page_sql(share, sort, postgres)
+            measured[f"tag_{share}_{sort}"] = ([f"/customers?tag={quote(tag)}{suffix}"] * n,
+                                               lambda i, sql=sql, tag=tag: raw.filtered(sql, (tag,)),
+                                               f"tag {tag} ({share} of the customers), sort {key}")
+    return measured
 
 
 def pages(raw: Raw, data: Any, n: int, rng: random.Random) -> dict[str, tuple[list[str], Callable[[int], Any], str]]:
@@ -168,29 +331,39 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500, help="timed requests per page (default 500)")
     parser.add_argument("--warmup", type=int, default=50, help="untimed requests per page first (default 50)")
     parser.add_argument("--only", nargs="*", help="measure only these pages")
+    parser.add_argument("--only-tags", action="store_true",
+                        help="measure only the tag filter at each share and the stage filter, in every sort")
+    parser.add_argument("--database-url", help="a PostgreSQL database: the dataset is copied there once and measured there")
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
 
     data = ensure_dataset(args.customers, args.interactions, rebuild=args.rebuild)
-    ensure_rep(data.url)
+    ensure_tag_shares(data.path)
+    postgres = bool(args.database_url)
+    url = args.database_url or data.url
+    if postgres:
+        load_postgres(url, data.path)
+    ensure_rep(url)
     from sqlalchemy import event
 
     from payvand.core.app import create_app
 
     workdir = tempfile.TemporaryDirectory(prefix="payvand-bench-")
-    app = create_app({"PAYVAND_DATABASE_URL": data.url, "PAYVAND_INSTANCE": workdir.name, "PAYVAND_PLUGINS": [],
+    app = create_app({"PAYVAND_DATABASE_URL": url, "PAYVAND_INSTANCE": workdir.name, "PAYVAND_PLUGINS": [],
                       "PAYVAND_JOBS": "off", "SECRET_KEY": "benchmark", "PAYVAND_PASSWORD_PROFILE": "fast"})
     queries = [0]
     event.listen(app.extensions["payvand"].engine, "before_cursor_execute",
                  lambda *a, **k: queries.__setitem__(0, queries[0] + 1))
     client = app.test_client()
     login(client)
-    raw = Raw(data.path)
+    raw = RawPg(url) if postgres else Raw(data.path)
     rng = random.Random(args.seed)
     results: dict[str, Any] = {}
     began = time.perf_counter()
     machine_at_start = machine()
-    for name, (paths, baseline, notes) in pages(raw, data, args.requests, rng).items():
+    measured = tag_pages(raw, args.requests, postgres) if args.only_tags else {
+        **pages(raw, data, args.requests, rng), **tag_pages(raw, args.requests, postgres)}
+    for name, (paths, baseline, notes) in measured.items():
         if args.only and name not in args.only:
             continue
         log(f"measuring {name}")
@@ -199,9 +372,21 @@ def main() -> None:
         log(f"  page p50 {figures['page_ms']['p50']} p95 {figures['page_ms']['p95']} ms "
             f"(cpu p95 {figures['page_cpu_ms']['p95']}); baseline p50 {figures['baseline_ms']['p50']} ms; "
             f"queries {figures['queries_per_request']}")
+    def versus_stage(figure: str) -> dict[str, dict[str, float]]:
+        return {sort: {share: round(results[f"tag_{share}_{sort}"][figure]["p50"] / results[f"stage_{sort}"][figure]["p50"], 2)
+                       for share in TAG_SHARES if f"tag_{share}_{sort}" in results}
+                for sort in SORTS if f"stage_{sort}" in results}
+
     print(json.dumps({
         "benchmark": "web_pages",
-        "dataset": {"customers": data.customers, "interactions": data.interactions, "path": data.path.name},
+        "database": "postgresql" if postgres else "sqlite",
+        "dataset": {"customers": data.customers, "interactions": data.interactions, "path": data.path.name,
+                    "extra_tags": {share: tag for share, (tag, _c) in TAG_SHARES.items()}},
+        "baseline": "hand-written SQL of the same filter and order (the best form we know, see tag_page_sql and"
+                    " stage_page_sql), selecting the page's ids, then the rows with their children; interleaved",
+        "tag_vs_stage_p50": versus_stage("page_ms"),
+        "tag_vs_stage_cpu_p50": versus_stage("page_cpu_ms"),
+        "tag_target": "each tag page within 2x of the stage page in the same sort (p50)",
         "machine": machine_at_start,
         "requests_per_page": args.requests,
         "seconds": round(time.perf_counter() - began, 1),

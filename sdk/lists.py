@@ -5,11 +5,14 @@ Declare a `ListSpec` of `Column`s, `Filter`s and `Sort`s (each a `SortKey` tuple
 answers one keyset page of an API list (record rules applied, one opaque cursor), `list_view`
 builds what the Jinja macro `macros/list.html` renders on a staff page, and `csv_response`
 streams the same rows as CSV. `ListContext`, `Page` and `ListView` are what a spec's hooks and
-pages receive; `BadCursor` is what a tampered or foreign cursor raises. `ListSpec.describe()`
+pages receive; `Drive` lets a filter read the page from its own index instead of narrowing it;
+`BadCursor` is what a tampered or foreign cursor raises. `ListSpec.describe()`
 reads the filters as data (marketing segments build on it).
 
 Stability: every name is stable (semantic versioning) except those in `PROVISIONAL`, which may
-change in any minor release: `ListContext` (what a spec's callables receive may grow).
+change in any minor release: `ListContext` (what a spec's callables receive may grow), `Drive`
+(a filter that reads the page from its own index, joined), `by_share` and `unindexed` (filters
+that read about one page under every sort; new in the scale work).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 from payvand.core.listing import (
     BadCursor,
     Column,
+    Drive,
     Filter,
     ListContext,
     ListSpec,
@@ -25,16 +29,18 @@ from payvand.core.listing import (
     Sort,
     SortKey,
     api_page,
+    by_share,
     csv_response,
     list_args,
     list_view,
+    unindexed,
 )
 
 __all__ = [
     "ListSpec", "Column", "Filter", "Sort", "SortKey",
     "list_args", "api_page", "list_view", "csv_response",
-    "ListContext", "Page", "ListView", "BadCursor",
+    "ListContext", "Drive", "Page", "ListView", "BadCursor", "by_share", "unindexed",
 ]
 
 #: Names that may change in a minor release (the rest are stable).
-PROVISIONAL: frozenset[str] = frozenset({"ListContext"})
+PROVISIONAL: frozenset[str] = frozenset({"ListContext", "Drive", "by_share", "unindexed"})

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 
 from payvand.core.actor import Actor
@@ -31,6 +32,12 @@ class ListContext:
     session: Session | None
     actor: Actor
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: The filter parameters this page applies (`param -> value`), set by `ListSpec.select`, so a
+    #: filter can choose its shape knowing which others narrow the page too (e.g. a search).
+    filters: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: The sort of the page being built (None when only the set of matching rows is wanted), so a
+    #: filter can pick the shape that reads about one page's worth in that order.
+    sort: Sort | None = None
 
 
 def _resolve(expression: Any) -> Any:
@@ -64,6 +71,112 @@ class Column:
         return self.value(row) if self.value is not None else read(row, self.name)
 
 
+class _Unindexed(sa.sql.expression.ColumnElement[Any]):
+    """A column read as a value, not through its index (see `unindexed`)."""
+
+    inherit_cache = True
+
+    def __init__(self, column: Any) -> None:
+        self.column = sa.sql.coercions.expect(sa.sql.roles.ExpressionElementRole, column)
+        self.type = self.column.type
+
+    _traverse_internals = [("column", sa.sql.visitors.InternalTraversal.dp_clauseelement)]
+
+
+@compiles(_Unindexed)
+def _unindexed_default(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.column, **kw))
+
+
+@compiles(_Unindexed, "sqlite")
+def _unindexed_sqlite(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return "+" + str(compiler.process(element.column, **kw))
+
+
+def unindexed(column: Any) -> Any:
+    """`column` as a plain value the planner will not answer from an index (SQLite: unary `+`).
+
+    For a filter that should be *checked* on each row while the page walks its sort's index
+    (a frequent stage under a name sort) rather than *seek* its own index and sort everything it
+    finds. SQLite, without statistics, would otherwise prefer any index on an equality; other
+    databases plan from their statistics and get the column unchanged.
+    """
+    return _Unindexed(column)
+
+
+#: Below this many matching rows (counted with a LIMIT) `by_share` reads a value's rows from its
+#: index and sorts them; from here on it walks the sort's index and checks each row.
+RARE_ROWS = 5000
+
+
+def plans_without_statistics(session: Session | None) -> bool:
+    """True when `session`'s database plans a query from its shape alone (SQLite, which has no
+    statistics unless ANALYZE ran), so a filter must choose its shape itself; False without a
+    session or on PostgreSQL, which weighs the same choices from its statistics."""
+    return session is not None and session.get_bind().dialect.name == "sqlite"
+
+
+def count_up_to(session: Session, statement: sa.Select[Any], limit: int) -> int:
+    """How many rows `statement` has, counting no further than `limit` (one bounded index read)."""
+    return int(session.execute(sa.select(sa.func.count()).select_from(statement.limit(limit).subquery())).scalar_one())
+
+
+def by_share(column: Any, *, served: Sequence[str] = (), rare: int | None = None,
+             narrowing: Sequence[str] = ()) -> Callable[[Any, str, ListContext], Any]:
+    """An `apply` for an equality (or `in`) filter on an indexed column that reads about one
+    page under every sort, whatever the value's share of the rows.
+
+    Under a sort in `served` (an index `(column, <sort columns>)` serves it), with a filter in
+    `narrowing` active (a search that finds few rows first) or without a session, it is the
+    plain condition. Otherwise the value's rows are counted up to `rare` (default `RARE_ROWS`):
+    fewer, and they are read from the column's index and sorted (at most that many); more, and
+    the condition is `unindexed`, so the page walks its sort's index and checks each row, which
+    stops after about `limit / share` rows — instead of seeking every matching row and sorting
+    them all, which SQLite does for any indexed equality when it has no statistics. A database
+    that plans from statistics (PostgreSQL) gets the plain condition and no count.
+    """
+
+    def apply(value: Any, operator: str, context: ListContext) -> Any:
+        target = _resolve(column)
+        matching = target.in_(list(value)) if operator == "in" else target == value
+        sort = context.sort
+        if (sort is None or sort.key in served or not plans_without_statistics(context.session)
+                or any(name in context.filters for name in narrowing)):
+            return matching
+        assert context.session is not None
+        rows = sa.select(sa.literal(1)).select_from(target.table).where(matching)
+        if count_up_to(context.session, rows, rare or RARE_ROWS) < (rare or RARE_ROWS):
+            return matching
+        plain = unindexed(target)
+        return plain.in_(list(value)) if operator == "in" else plain == value
+
+    return apply
+
+
+@dataclasses.dataclass(frozen=True)
+class Drive:
+    """A filter's way of *driving* a page instead of narrowing it with a WHERE condition.
+
+    `join(statement)` returns the statement joined to the rows that carry the filter's condition
+    (e.g. the `(tag, customer_id)` index's rows for one tag); `stand_ins` pairs a sort column of the
+    list with the joined column equal to it (`(Customer.id, CustomerTag.customer_id)`), so ORDER BY
+    and the keyset seek are written on the joined index and the database reads it in order, one
+    page's worth, instead of collecting every matching row first. The cursor is unchanged (the
+    values are equal), so a page driven this way and one narrowed by `Filter.clause` continue
+    each other. The join must not multiply rows (join on a unique key of the driving table).
+    """
+
+    join: Callable[[sa.Select[Any]], sa.Select[Any]]
+    stand_ins: tuple[tuple[Any, Any], ...] = ()
+
+    def stand_in(self, column: Any) -> Any:
+        """The joined column standing in for the sort column `column` (itself when none does)."""
+        for original, replacement in self.stand_ins:
+            if _resolve(original) is column:
+                return _resolve(replacement)
+        return column
+
+
 @dataclasses.dataclass(frozen=True)
 class Filter:
     """A typed filter: which operators it accepts, and the column (or clause builder) it narrows.
@@ -71,7 +184,11 @@ class Filter:
     `column` is a SQL expression (or a callable returning one, for late binding); `apply`,
     when given, builds the clause itself from `(value, operator, context)` (searches, EXISTS
     over a child table). `choices` lists `(value, label)` pairs (or a callable returning them).
-    Readable as data through `describe()`: marketing segments are built on these descriptions.
+    `drive`, when given, is asked first with `(value, operator, context, sort)`: a `Drive` it
+    returns replaces the clause (the page is read from the filter's own index, joined; the first
+    filter of the list that drives wins, the others narrow as usual); None falls back to the clause.
+    Readable as data through `describe()`: marketing segments are built on these descriptions
+    (a segment counts or walks the same rows whichever shape the page took).
     """
 
     name: str
@@ -86,6 +203,7 @@ class Filter:
     #: The range an `integer` filter accepts (default that of a 32-bit INTEGER column; a value
     #: outside it is a 422, never an overflow in the database).
     bounds: tuple[int, int] = (-(2**31), 2**31 - 1)
+    drive: Callable[[Any, str, ListContext, Sort], Drive | None] | None = None
 
     def __post_init__(self) -> None:
         if self.type not in FILTER_TYPES:
@@ -116,6 +234,8 @@ class Filter:
         }
         if self.type == "integer":
             described["bounds"] = list(self.bounds)
+        if self.drive is not None:
+            described["drives"] = True
         return described
 
     def clause(self, operator: str, value: Any, context: ListContext) -> Any:
@@ -170,13 +290,19 @@ class Sort:
     keys: tuple[SortKey, ...]
     label: Any = ""
 
-    def order_by(self) -> list[Any]:
-        """The ORDER BY terms."""
-        return [_resolve(k.column).desc() if k.descending else _resolve(k.column).asc() for k in self.keys]
-
-    def seek(self, values: Sequence[Any]) -> Any:
-        """The condition "after the row whose key values are `values`" in this order (bound parameters)."""
+    def columns(self, drive: Drive | None = None) -> list[Any]:
+        """The key columns, each replaced by its stand-in when a filter drives the page."""
         columns = [_resolve(k.column) for k in self.keys]
+        return [drive.stand_in(column) for column in columns] if drive is not None else columns
+
+    def order_by(self, drive: Drive | None = None) -> list[Any]:
+        """The ORDER BY terms (on the driving index's columns when `drive` is given)."""
+        return [column.desc() if k.descending else column.asc() for k, column in
+                zip(self.keys, self.columns(drive), strict=True)]
+
+    def seek(self, values: Sequence[Any], drive: Drive | None = None) -> Any:
+        """The condition "after the row whose key values are `values`" in this order (bound parameters)."""
+        columns = self.columns(drive)
         if len({k.descending for k in self.keys}) == 1:  # one direction: a row-value comparison (index friendly)
             if len(columns) == 1:
                 return columns[0] < values[0] if self.keys[0].descending else columns[0] > values[0]
@@ -282,17 +408,32 @@ class ListSpec:
 
     def select(self, args: Mapping[str, Any], context: ListContext, base: sa.Select[Any] | None = None) -> sa.Select[Any]:
         """The select of the rows matching `args`' filters, record rules applied (not ordered, not limited)."""
+        return self.plan(args, context, base)[0]
+
+    def plan(self, args: Mapping[str, Any], context: ListContext, base: sa.Select[Any] | None = None,
+             sort: Sort | None = None) -> tuple[sa.Select[Any], Drive | None]:
+        """The filtered select and the `Drive` one filter chose for `sort` (None: every filter a WHERE).
+
+        Without a sort no filter drives (the select is the plain set of matching rows).
+        """
         from payvand.core.records import restrict
 
         statement = base if base is not None else (self.base(context) if self.base else sa.select(self.model))
-        for param, (flt, operator) in self.filter_params().items():
-            value = args.get(param)
-            if value is None or value == "" or value == []:
-                continue
+        active = [(param, flt, operator, args[param]) for param, (flt, operator) in self.filter_params().items()
+                  if not (args.get(param) is None or args.get(param) == "" or args.get(param) == [])]
+        context.filters = {param: value for param, _flt, _operator, value in active}
+        context.sort = sort
+        driving: Drive | None = None
+        for _param, flt, operator, value in active:
+            if driving is None and sort is not None and flt.drive is not None:
+                driving = flt.drive(value, operator, context, sort)
+                if driving is not None:
+                    statement = driving.join(statement)
+                    continue
             condition = flt.clause(operator, value, context)
             if condition is not None:
                 statement = statement.where(condition)
-        return restrict(statement, context.actor, self.model)
+        return restrict(statement, context.actor, self.model), driving
 
     def page(self, session: Session, args: Mapping[str, Any], actor: Actor | None, *,
              base: sa.Select[Any] | None = None, **extra: Any) -> Page:
@@ -303,16 +444,23 @@ class ListSpec:
         context = self.context(session, actor, **extra)
         sort = self.sort(args.get("sort"))
         limit = min(int(args.get("limit") or self.default_limit), self.max_limit)
-        statement = self.select(args, context, base)
+        statement = self.statement(args, context, base, sort, limit)
+        rows = (self.fetch or _fetch_default)(session, statement)
+        items = rows[:limit]
+        cursor = encode_cursor(self.name, sort.key, sort.values(items[-1])) if len(rows) > limit else None
+        return Page(items, cursor, sort.key, limit)
+
+    def statement(self, args: Mapping[str, Any], context: ListContext, base: sa.Select[Any] | None,
+                  sort: Sort, limit: int) -> sa.Select[Any]:
+        """The statement of one page: filters (one may drive), the seek past `args`' cursor, the
+        order and LIMIT `limit` + 1. Raises BadCursor for a cursor this list and sort did not make."""
+        statement, drive = self.plan(args, context, base, sort)
         if args.get("cursor"):
             values = decode_cursor(args["cursor"], self.name, sort.key, [k.kind for k in sort.keys])
             if any(value is None for value in values):
                 raise BadCursor(args["cursor"])
-            statement = statement.where(sort.seek(values))
-        rows = (self.fetch or _fetch_default)(session, statement.order_by(*sort.order_by()).limit(limit + 1))
-        items = rows[:limit]
-        cursor = encode_cursor(self.name, sort.key, sort.values(items[-1])) if len(rows) > limit else None
-        return Page(items, cursor, sort.key, limit)
+            statement = statement.where(sort.seek(values, drive))
+        return statement.order_by(*sort.order_by(drive)).limit(limit + 1)
 
     def all_rows(self, session: Session, args: Mapping[str, Any], actor: Actor | None, *,
                  base: sa.Select[Any] | None = None, batch: int = EXPORT_BATCH, **extra: Any) -> Iterator[Any]:

@@ -1,7 +1,8 @@
 """The quote, order and invoice lists (API and staff pages) on the list kit (`payvand.sdk.lists`).
 
 Each list filters by `status` (a state of the document's flow) and `customer_id`, newest first
-by id, with the kit's opaque cursor; the record rules of the model are applied by the kit,
+by id, with the kit's opaque cursor (a status without a `(status, id)` index — invoices — walks
+the ids when common and is read from its index when rare, `by_share`); the record rules of the model are applied by the kit,
 and the base select reads a rep's few rows from their id set (`rules.narrowed`). The pages and
 the API read the same descriptions, so their parameters cannot drift apart.
 """
@@ -15,13 +16,18 @@ import sqlalchemy as sa
 from payvand.plugins.sales.models import Invoice, Order, Quote
 from payvand.plugins.sales.services import rules
 from payvand.plugins.sales.services.document_base import INVOICE_FLOW, ORDER, QUOTE_FLOW
-from payvand.sdk import Column, Filter, ListContext, ListSpec, Sort, SortKey
+from payvand.sdk import Column, Filter, ListContext, ListSpec, Sort, SortKey, by_share
 from payvand.sdk import lazy_gettext as _l
 from payvand.sdk.documents import StatusFlow
 
 #: Rows per page unless `limit` says otherwise, and the most a page may hold.
 PAGE_SIZE = 50
 MAX_PAGE = 200
+
+
+def _indexed_with_id(model: Any, column: str) -> bool:
+    """True when `model` has an index `(column, id)`, which serves the newest-first order."""
+    return any([c.name for c in index.columns] == [column, "id"] for index in model.__table__.indexes)
 
 
 def _spec(name: str, model: Any, flow: StatusFlow, date: str, date_label: Any) -> ListSpec:
@@ -43,7 +49,8 @@ def _spec(name: str, model: Any, flow: StatusFlow, date: str, date_label: Any) -
         ),
         filters=(
             Filter("status", "choice", column=model.status, label=_l("Status"),
-                   choices=lambda: [(state, flow.label(state)) for state in flow.states]),
+                   choices=lambda: [(state, flow.label(state)) for state in flow.states],
+                   apply=by_share(model.status, served=("newest",) if _indexed_with_id(model, "status") else ())),
             Filter("customer_id", "id", column=model.customer_id, label=_l("Customer number")),
         ),
         sorts=(Sort("newest", (SortKey(model.id, "id", "id", descending=True),), label=_l("Newest first")),),

@@ -29,6 +29,7 @@ from payvand.sdk import (
     Sort,
     SortKey,
     User,
+    by_share,
     clean_name,
     create_customer,
     find_customer_ids_by_email,
@@ -241,15 +242,21 @@ def _search(value: str, _operator: str, _context: ListContext) -> Any:
     return sa.or_(*_search_conditions(value.strip()))
 
 
+def _by_newest(column: Any) -> Any:
+    """Status, owner and source: their `(column, id)` indexes serve `newest`; under `score` a common
+    value walks the score index and a rare one is read and sorted (`by_share`); a search narrows first."""
+    return by_share(column, served=("newest",), narrowing=("q",))
+
+
 #: The lead list (API and page): filters `status`, `owner_id`, `source`, `min_score`, `q` (prefix of a
 #: name, organisation, email or phone); sorts `newest` (id) and `score` (score, id), both indexed.
 LEADS = ListSpec(
     name="sales.leads",
     model=Lead,
     filters=(
-        Filter("status", "choice", column=Lead.status, choices=STATUSES),
-        Filter("owner_id", "id", column=Lead.owner_id),
-        Filter("source", "choice", column=Lead.source, choices=SOURCES),
+        Filter("status", "choice", column=Lead.status, choices=STATUSES, apply=_by_newest(Lead.status)),
+        Filter("owner_id", "id", column=Lead.owner_id, apply=_by_newest(Lead.owner_id)),
+        Filter("source", "choice", column=Lead.source, choices=SOURCES, apply=_by_newest(Lead.source)),
         Filter("min_score", "integer", apply=lambda value, _op, _ctx: Lead.score >= value, bounds=(-1_000_000, 1_000_000),
                description="Leads scoring at least this"),
         Filter("q", "text", apply=_search, max_length=120,

@@ -53,6 +53,7 @@ from payvand.sdk import (
     SortKey,
     User,
     audit,
+    by_share,
     get_visible,
     record_interaction,
     restrict,
@@ -426,10 +427,12 @@ DEALS = ListSpec(
     name="sales.deals",
     model=Deal,
     filters=(
-        Filter("status", "choice", column=Deal.status, choices=OUTCOMES),
+        # No index of theirs ends in the id: a common value walks the primary key, a rare one is
+        # read from its index and sorted (`by_share`), never every matching deal sorted.
+        Filter("status", "choice", column=Deal.status, choices=OUTCOMES, apply=by_share(Deal.status)),
         Filter("pipeline_id", "id", column=Deal.pipeline_id),
-        Filter("stage_id", "id", column=Deal.stage_id),
-        Filter("owner_id", "id", column=Deal.owner_id),
+        Filter("stage_id", "id", column=Deal.stage_id, apply=by_share(Deal.stage_id)),
+        Filter("owner_id", "id", column=Deal.owner_id, apply=by_share(Deal.owner_id)),
         Filter("customer_id", "id", column=Deal.customer_id),
     ),
     sorts=(Sort("newest", (SortKey(Deal.id, "id", "id", descending=True),)),),
