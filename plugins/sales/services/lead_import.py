@@ -12,10 +12,12 @@ An open lead (new, contacted or qualified) with the same email or phone — alre
 database or on an earlier line of the file — makes the row a duplicate: skipped and reported,
 or, with `on_duplicate="update"`, the lead is updated with the row's non-empty cells (never its
 source or status). Per batch: one query finds the open leads sharing the batch's emails and
-phones, one multi-row INSERT … RETURNING adds the new leads and one executemany UPDATE per set
-of columns changes the known ones, inside a savepoint, so a batch the database refuses leaves
-nothing behind and its rows are reported (on SQLite the INSERT is written once and run by the
-driver, values converted by the columns' own bind processors). Like a lead created through the API, an imported lead
+phones, the new leads are added in one go and one executemany UPDATE per set of columns changes
+the known ones, inside a savepoint, so a batch the database refuses leaves nothing behind and
+its rows are reported. On PostgreSQL the new leads' ids are reserved from the table's sequence
+and the rows go in through `COPY` (`payvand.sdk.bulk_insert`: nothing to read back); on SQLite
+a multi-row INSERT … RETURNING is written once and run by the driver, values converted by the
+columns' own bind processors. Like a lead created through the API, an imported lead
 records nothing on the customer timeline (it is not a customer yet); the import writes one
 audit entry and then recomputes the scores of the leads it touched in SQL.
 
@@ -53,7 +55,19 @@ from payvand.plugins.sales.services.leads import (
     normalize_lead,
     valid_phone,
 )
-from payvand.sdk import SYSTEM, Actor, User, audit, phone_region, restrict, session, transaction_lock, utcnow
+from payvand.sdk import (
+    SYSTEM,
+    Actor,
+    User,
+    audit,
+    bulk_insert,
+    phone_region,
+    reserve_ids,
+    restrict,
+    session,
+    transaction_lock,
+    utcnow,
+)
 
 ON_DUPLICATE = ("skip", "update")
 #: A lead in one of these statuses is open: a new row with its email or phone is a duplicate.
@@ -491,7 +505,8 @@ class _Importer:
         return inserts, updates, skipped, new_targets, applied
 
     def write(self, inserts: list[tuple[_Row, dict[str, Any]]], updates: dict[int, dict[str, Any]]) -> list[Any]:
-        """One multi-row INSERT … RETURNING of the new leads, one executemany UPDATE per set of columns.
+        """The new leads in one go (PostgreSQL: ids reserved, then `COPY`; SQLite: multi-row INSERT …
+        RETURNING), then one executemany UPDATE per set of columns.
 
         Returns the new leads' (id, email, phone): the pair tells which row made each (a batch's
         new leads never share an email or a phone), so the rows need not come back in order.
@@ -506,8 +521,16 @@ class _Importer:
                 made = self.inserter.run([values for _, values in inserts])
             else:
                 table = cast(sa.Table, Lead.__table__)
-                made = list(s.execute(sa.insert(table).returning(table.c.id, table.c.email, table.c.phone),
-                                      [values for _, values in inserts]))
+                ids = reserve_ids(table, len(inserts))
+                if ids is not None:  # PostgreSQL: the ids first, then one COPY (nothing to read back)
+                    bulk_insert(table, ("id", *INSERT_COLUMNS),
+                                [(lead_id, *[values[name] for name in INSERT_COLUMNS])
+                                 for lead_id, (_, values) in zip(ids, inserts, strict=True)])
+                    made = [(lead_id, values["email"], values["phone"])
+                            for lead_id, (_, values) in zip(ids, inserts, strict=True)]
+                else:
+                    made = list(s.execute(sa.insert(table).returning(table.c.id, table.c.email, table.c.phone),
+                                          [values for _, values in inserts]))
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for lead_id, values in updates.items():
             if values:
