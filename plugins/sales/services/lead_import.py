@@ -19,7 +19,8 @@ and the rows go in through `COPY` (`payvand.sdk.bulk_insert`: nothing to read ba
 a multi-row INSERT … RETURNING is written once and run by the driver, values converted by the
 columns' own bind processors. Like a lead created through the API, an imported lead
 records nothing on the customer timeline (it is not a customer yet); the import writes one
-audit entry and then recomputes the scores of the leads it touched in SQL.
+audit entry and then recomputes the scores of the leads it touched in SQL (a new lead is written
+scored at zero, and rewritten only when a rule gives it points).
 
 Two imports at the same time (two staff pages, a page and the command) would each look up the
 other's new leads before either committed and insert them twice. So an import first takes the
@@ -344,6 +345,8 @@ class _Importer:
         self.touched: set[int] = set()
         self.now = utcnow()
         self.result = LeadImportResult(dry_run=dry_run)
+        self.postgresql = self.s.get_bind().dialect.name == "postgresql"
+        self.created_ids: set[int] = set()
 
     # ------------------------------------------------------------------ one row
 
@@ -400,6 +403,16 @@ class _Importer:
             return [("email", email), ("phone", phone)]
         return [("email", email)] if email else [("phone", phone)] if phone else []
 
+    def among(self, column: Any, name: str) -> Any:
+        """`column IN (…)` of the list bound as `name`: one array on PostgreSQL (`= ANY`), expanded elsewhere.
+
+        Expanded, a batch's thousand values are a thousand placeholders the driver has to find
+        in the statement's text again on every batch (psycopg: a sizeable part of the import).
+        """
+        if self.postgresql:
+            return column == sa.any_(sa.bindparam(name, type_=sa.ARRAY(sa.String)))
+        return column.in_(sa.bindparam(name, expanding=True))
+
     def known_in_database(self, batch: list[_Row]) -> None:
         """Add the open leads sharing the batch's emails or phones to `targets` (one query; oldest lead wins)."""
         emails = {row.data["email"] for row in batch
@@ -408,11 +421,11 @@ class _Importer:
                   if row.data.get("phone") and ("phone", row.data["phone"]) not in self.targets}
         conditions = []
         params: dict[str, list[str]] = {}
-        if emails:  # one expanding parameter per list: no per-value coercion when the statement is built
-            conditions.append(Lead.email.in_(sa.bindparam("emails", expanding=True)))
+        if emails:  # one parameter per list: no per-value coercion when the statement is built
+            conditions.append(self.among(Lead.email, "emails"))
             params["emails"] = sorted(emails)
         if phones:
-            conditions.append(Lead.phone.in_(sa.bindparam("phones", expanding=True)))
+            conditions.append(self.among(Lead.phone, "phones"))
             params["phones"] = sorted(phones)
         if not conditions:
             return
@@ -442,7 +455,7 @@ class _Importer:
             "campaign": data.get("campaign") or utm.get("campaign"), "referrer": data.get("referrer"),
             "utm": utm, "utm_source": utm.get("source"), "utm_medium": utm.get("medium"),
             "utm_campaign": utm.get("campaign"), "consent": bool(data.get("consent")), "score": 0,
-            "score_details": [], "scored_at": None, "owner_id": data.get("owner_id", self.owner_id),
+            "score_details": [], "scored_at": self.now, "owner_id": data.get("owner_id", self.owner_id),
             "customer_id": None, "created_at": self.now, "converted_at": None,
         }
 
@@ -569,7 +582,7 @@ class _Importer:
             target = by_contact[(email, phone)]
             target.lead_id, target.pending = lead_id, None
         ids = [row[0] for row in made]
-        self.touched.update(ids)
+        self.created_ids.update(ids)
         self.touched.update(updates)
         self.result.created += len(ids)
         self.result.updated += applied
@@ -698,7 +711,9 @@ def import_leads(source: str | os.PathLike[str] | IO[Any], *, on_duplicate: str 
     result.skipped.sort()
     if dry_run:
         return result
-    result.scored = rescore(sorted(importer.touched))
+    # new leads were written scored at zero (`insert_values`): only those a rule scores are rewritten
+    result.scored = rescore(sorted(importer.created_ids - importer.touched), changed_only=True)
+    result.scored += rescore(sorted(importer.touched))
     audit("import", Lead.__tablename__, None,
           after={"file": (name or (os.fspath(source) if isinstance(source, (str, os.PathLike)) else "upload"))[:200],
                  "on_duplicate": on_duplicate, "source": default_source, **result.summary()})
@@ -768,9 +783,15 @@ def rejects_csv(rejects: Sequence[Sequence[Any]], translate: Callable[[str], str
     return out.getvalue()
 
 
-def rescore(lead_ids: Sequence[int]) -> int:
-    """Recompute the scores of `lead_ids` with the set-based recompute, a chunk of ids per statement."""
+def rescore(lead_ids: Sequence[int], *, changed_only: bool = False) -> int:
+    """Recompute the scores of `lead_ids` with the set-based recompute, a chunk of ids per statement.
+
+    Returns the leads scored: all of them, or with `changed_only` (leads just written with a zero
+    score and their `scored_at`) all of them too, though only those whose score changed are written.
+    """
     done = 0
     for start in range(0, len(lead_ids), SCORE_CHUNK):
-        done += scoring.recompute_scores(session(), lead_ids=lead_ids[start:start + SCORE_CHUNK]).leads
+        chunk = lead_ids[start:start + SCORE_CHUNK]
+        written = scoring.recompute_scores(session(), lead_ids=chunk, changed_only=changed_only).leads
+        done += len(chunk) if changed_only else written
     return done
