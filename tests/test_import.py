@@ -581,3 +581,37 @@ def test_on_postgresql_rows_go_in_through_copy_not_insert(runtime, tmp_path, pay
     inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO CORE_CUSTOMER")]
     assert inserts == []  # customers and their emails went through COPY (which no statement event sees)
     assert any("core_audit_log" in s for s in statements)  # the audit entry is an ordinary statement
+
+
+def test_copy_round_trips_awkward_values_on_postgresql(runtime, payvand_database):
+    """What the importer COPYs (escapes, NULLs, timestamps with offsets, JSON, decimals) reads back as given."""
+    if payvand_database != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    import datetime as dt
+    import decimal
+
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    from payvand.core.importing.tables import BulkInsert, processor
+
+    table = sa.Table("copy_probe", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("text", sa.Text), sa.Column("flag", sa.Boolean), sa.Column("at", sa.DateTime(timezone=True)),
+                     sa.Column("day", sa.Date), sa.Column("doc", JSONB), sa.Column("amount", sa.Numeric(20, 4)))
+    awkward = ["tab\there", "new\nline", "back\\slash \\N", "cr\rlf", "\\.", "سلام «نقل»", "", "'quote\"", "\\"]
+    at = dt.datetime(2026, 12, 7, 4, 5, 6, 789, tzinfo=dt.timezone(dt.timedelta(hours=3, minutes=30)))
+    doc = {"k": "v\n\"\\", "n": [1, None], "fa": "سلام"}
+    with runtime.engine.begin() as connection:
+        table.create(connection)
+        to_json = processor(table.c.doc, connection.dialect)
+        rows = [(i, text, i % 2 == 0, at, dt.date(1999, 12, 31), to_json(doc if i % 2 else {}),
+                 decimal.Decimal("1234.5678")) for i, text in enumerate(awkward)]
+        rows.append((len(awkward), None, None, None, None, None, None))
+        BulkInsert(table, [c.name for c in table.c], connection.dialect).run(connection, rows)
+        back = connection.execute(sa.select(table).order_by(table.c.id)).all()
+        table.drop(connection)
+    assert [r.text for r in back] == [*awkward, None]
+    assert [r.flag for r in back] == [i % 2 == 0 for i in range(len(awkward))] + [None]
+    assert {r.at for r in back[:-1]} == {at} and {r.day for r in back[:-1]} == {dt.date(1999, 12, 31)}
+    assert [r.doc for r in back[:-1]] == [doc if i % 2 else {} for i in range(len(awkward))]
+    assert {r.amount for r in back[:-1]} == {decimal.Decimal("1234.5678")}
+    assert back[-1].doc is None and back[-1].at is None

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from payvand.core.db import table_of
+from payvand.core.db import json_dumps, table_of
 from payvand.core.models import Customer, CustomerConsent, CustomerEmail, CustomerPhone, CustomerTag
 
 LOOKUP_CHUNK = 5000
@@ -89,6 +89,11 @@ class BulkInsert:
         else:
             self._reorder = None
 
+    @property
+    def copies(self) -> bool:
+        """Whether the rows go in through COPY (PostgreSQL with psycopg): values then as COPY text reads them."""
+        return self._copy_sql is not None
+
     def _multirow_sql(self, count: int) -> str:
         sql = self._sql_cache.get(count)
         if sql is None:
@@ -155,6 +160,8 @@ class ImportTables:
         columns = table_of(Customer).c
         self.timestamp = processor(columns.created_at, dialect)
         self.json = processor(columns.attributes, dialect)
+        if self.customer.copies:  # COPY reads JSON as text: written here, the empty one once, not adapted per row
+            self.json = json_dumps
         self.date = processor(columns.birthday, dialect)
         self.boolean = processor(table_of(CustomerConsent).c.granted, dialect)
         self.empty_attributes = self.json({})
