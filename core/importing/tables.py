@@ -9,6 +9,7 @@ than the database work itself on a million rows. Values whose type needs convers
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Sequence
 from itertools import chain
@@ -200,6 +201,31 @@ def sequence_ids(connection: Connection, table: sa.Table, count: int) -> list[in
 
 
 _MISSING = object()
+
+
+def _is_json(kind: sa.types.TypeEngine[Any]) -> bool:
+    """Whether a column type is JSON (directly, or a TypeDecorator over it such as `JSONText`)."""
+    return isinstance(getattr(kind, "impl_instance", kind), sa.JSON) if isinstance(kind, sa.TypeDecorator) \
+        else isinstance(kind, sa.JSON)
+
+
+@functools.lru_cache(maxsize=1024)
+def _json_of_items(items: tuple[tuple[str, Any], ...]) -> str:
+    return json_dumps(dict(items))
+
+
+def _json_text(value: Any) -> str:
+    """A JSON value as COPY text reads it; small dicts of strings (a file repeats its UTM dicts) remembered.
+
+    Only strings: 1, 1.0 and True are equal keys but different JSON.
+    """
+    if type(value) is dict:
+        if len(value) <= 8 and all(type(item) is str for item in value.values()):
+            return _json_of_items(tuple(value.items()))
+        return json_dumps(value)
+    if type(value) is list and not value:
+        return "[]"
+    return json_dumps(value)
 #: Value types whose conversions `bulk_insert` remembers (equal values convert equally).
 _REMEMBERED = frozenset({bool, int, str, dt.datetime, dt.date})
 #: `BulkInsert`s already compiled, by table, columns and dialect (a plugin's import reuses its own).
@@ -220,11 +246,16 @@ def bulk_insert(connection: Connection, table: sa.Table, columns: Sequence[str],
     found = _INSERTS.get(key)
     if found is None:
         dialect = connection.dialect
-        processors = [(index, process) for index, name in enumerate(columns)
-                      if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None]
+        insert = BulkInsert(table, columns, dialect)
+        processors = []
+        for index, name in enumerate(columns):
+            if insert.copies and _is_json(table.c[name].type):  # COPY reads JSON as text: no driver wrapper
+                processors.append((index, _json_text))
+            elif (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None:
+                processors.append((index, process))
         if len(_INSERTS) > 64:
             _INSERTS.clear()
-        found = _INSERTS[key] = (BulkInsert(table, columns, dialect), processors)
+        found = _INSERTS[key] = (insert, processors)
     insert, processors = found
     if processors:
         remembered: dict[tuple[int, type, Any], Any] = {}

@@ -34,6 +34,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import operator
 import os
 import re
 import sqlite3
@@ -536,9 +537,9 @@ class _Importer:
                 table = cast(sa.Table, Lead.__table__)
                 ids = reserve_ids(table, len(inserts))
                 if ids is not None:  # PostgreSQL: the ids first, then one COPY (nothing to read back)
+                    pick = _INSERT_VALUES
                     bulk_insert(table, ("id", *INSERT_COLUMNS),
-                                [(lead_id, *[values[name] for name in INSERT_COLUMNS])
-                                 for lead_id, (_, values) in zip(ids, inserts, strict=True)])
+                                [(lead_id, *pick(values)) for lead_id, (_, values) in zip(ids, inserts, strict=True)])
                     made = [(lead_id, values["email"], values["phone"])
                             for lead_id, (_, values) in zip(ids, inserts, strict=True)]
                 else:
@@ -592,6 +593,8 @@ class _Importer:
 INSERT_COLUMNS = ("status", "given_name", "family_name", "organization_name", "email", "phone", "message", "source",
                   "campaign", "referrer", "utm", "utm_source", "utm_medium", "utm_campaign", "consent", "score",
                   "score_details", "scored_at", "owner_id", "customer_id", "created_at", "converted_at")
+#: A new lead's values in `INSERT_COLUMNS` order, as a tuple.
+_INSERT_VALUES = operator.itemgetter(*INSERT_COLUMNS)
 #: Bound parameters per statement on SQLite (its default limit since 3.32; older builds: 999).
 SQLITE_MAX_PARAMETERS = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
 _MISSING = object()
