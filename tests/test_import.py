@@ -581,3 +581,68 @@ def test_on_postgresql_rows_go_in_through_copy_not_insert(runtime, tmp_path, pay
     inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO CORE_CUSTOMER")]
     assert inserts == []  # customers and their emails went through COPY (which no statement event sees)
     assert any("core_audit_log" in s for s in statements)  # the audit entry is an ordinary statement
+
+
+def test_copy_round_trips_awkward_values_on_postgresql(runtime, payvand_database):
+    """What the importer COPYs (escapes, NULLs, timestamps with offsets, JSON, decimals) reads back as given."""
+    if payvand_database != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    import datetime as dt
+    import decimal
+
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    from payvand.core.importing.tables import BulkInsert, processor
+
+    table = sa.Table("copy_probe", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                     sa.Column("text", sa.Text), sa.Column("flag", sa.Boolean), sa.Column("at", sa.DateTime(timezone=True)),
+                     sa.Column("day", sa.Date), sa.Column("doc", JSONB), sa.Column("amount", sa.Numeric(20, 4)))
+    awkward = ["tab\there", "new\nline", "back\\slash \\N", "cr\rlf", "\\.", "سلام «نقل»", "", "'quote\"", "\\"]
+    at = dt.datetime(2026, 12, 7, 4, 5, 6, 789, tzinfo=dt.timezone(dt.timedelta(hours=3, minutes=30)))
+    doc = {"k": "v\n\"\\", "n": [1, None], "fa": "سلام"}
+    with runtime.engine.begin() as connection:
+        table.create(connection)
+        to_json = processor(table.c.doc, connection.dialect)
+        rows = [(i, text, i % 2 == 0, at, dt.date(1999, 12, 31), to_json(doc if i % 2 else {}),
+                 decimal.Decimal("1234.5678")) for i, text in enumerate(awkward)]
+        rows.append((len(awkward), None, None, None, None, None, None))
+        BulkInsert(table, [c.name for c in table.c], connection.dialect).run(connection, rows)
+        back = connection.execute(sa.select(table).order_by(table.c.id)).all()
+        table.drop(connection)
+    assert [r.text for r in back] == [*awkward, None]
+    assert [r.flag for r in back] == [i % 2 == 0 for i in range(len(awkward))] + [None]
+    assert {r.at for r in back[:-1]} == {at} and {r.day for r in back[:-1]} == {dt.date(1999, 12, 31)}
+    assert [r.doc for r in back[:-1]] == [doc if i % 2 else {} for i in range(len(awkward))]
+    assert {r.amount for r in back[:-1]} == {decimal.Decimal("1234.5678")}
+    assert back[-1].doc is None and back[-1].at is None
+
+
+def test_bulk_insert_converts_values_by_column_type_and_reserved_ids_are_used(runtime, payvand_database):
+    """`bulk_insert` (COPY on PostgreSQL, multi-row INSERT on SQLite): JSON of strings, numbers and
+    booleans kept apart (1, 1.0 and True are equal dict values but different JSON), aware timestamps."""
+    import datetime as dt
+
+    from payvand.core.db import table_of
+    from payvand.core.importing.tables import bulk_insert, sequence_ids
+    from payvand.core.models import AuditLog
+
+    table = table_of(AuditLog)
+    at = dt.datetime(2026, 12, 7, 8, 30, tzinfo=dt.timezone(dt.timedelta(hours=3, minutes=30)))
+    documents = [{"n": 1}, {"n": True}, {"n": 1.5}, {"n": "1"}, {"k": "v\n\\\t"}, {}, {"n": "1"}]
+    columns = ("id", "at", "actor_label", "action", "object_type", "object_id", "before", "after")
+    with runtime.engine.begin() as connection:
+        ids = sequence_ids(connection, table, len(documents))
+        if payvand_database == "postgresql":
+            assert ids is not None and len(set(ids)) == len(documents) and ids == sorted(ids)
+        else:
+            assert ids is None
+            ids = list(range(1001, 1001 + len(documents)))
+        rows = [(i, at, "system", "probe", "thing", str(n), doc, None)
+                for n, (i, doc) in enumerate(zip(ids, documents, strict=True))]
+        assert bulk_insert(connection, table, columns, rows) == len(documents)
+        back = connection.execute(sa.select(table.c.id, table.c.at, table.c.before).where(table.c.action == "probe")
+                                  .order_by(table.c.id)).all()
+    assert [row.id for row in back] == ids
+    assert [row.before for row in back] == documents
+    assert [type(row.before.get("n")) for row in back] == [int, bool, float, str, type(None), type(None), str]
+    assert {row.at for row in back} == {at}

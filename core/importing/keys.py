@@ -95,26 +95,32 @@ class KeyIndex:
                 self.filter.add(chunk)
 
     def catch_up(self, connection: Connection) -> int:
-        """Add the keys of rows above the watermarks (committed by others); return how many."""
+        """Add the keys of rows above the watermarks (committed by others); return how many.
+
+        One statement for both tables (a `UNION ALL` of their primary-key range queries): each
+        batch runs it, so a round trip saved here is one per batch.
+        """
         assert self.filter is not None, "preload() first"
-        added = 0
-        for column in _COLUMNS:
-            table = column.table
-            rows = connection.execute(
-                sa.select(table.c.id, column).where(table.c.id > self.watermarks[table.name])
-            ).all()
-            if rows:
-                self.filter.add(row[1] for row in rows)
-                self.watermarks[table.name] = max(row[0] for row in rows)
-                added += len(rows)
-        return added
+        parts = [
+            sa.select(sa.literal(index).label("which"), column.table.c.id, column.label("key"))
+            .where(column.table.c.id > self.watermarks[column.table.name])
+            for index, column in enumerate(_COLUMNS)
+        ]
+        rows = connection.execute(sa.union_all(*parts)).all()
+        for index, column in enumerate(_COLUMNS):
+            mine = [row for row in rows if row[0] == index]
+            if mine:
+                self.filter.add(row[2] for row in mine)
+                self.watermarks[column.table.name] = max(row[1] for row in mine)
+        return len(rows)
 
     def settle(self, connection: Connection) -> None:
-        """Move the watermarks to the highest ids now visible (after this import's own inserts)."""
-        for column in _COLUMNS:
-            table = column.table
-            top = connection.execute(sa.select(sa.func.max(table.c.id))).scalar()
-            self.watermarks[table.name] = int(top or 0)
+        """Move the watermarks to the highest ids now visible (after this import's own inserts); one statement."""
+        tops = connection.execute(
+            sa.select(*(sa.select(sa.func.max(column.table.c.id)).scalar_subquery() for column in _COLUMNS))
+        ).one()
+        for column, top in zip(_COLUMNS, tops, strict=True):
+            self.watermarks[column.table.name] = int(top or 0)
 
     def candidates(self, keys: Iterable[str]) -> list[str]:
         """The keys that may already exist and must be looked up in the database."""

@@ -8,6 +8,8 @@ than the database work itself on a million rows. Values whose type needs convers
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Sequence
 from itertools import chain
@@ -16,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from payvand.core.db import table_of
+from payvand.core.db import json_dumps, table_of
 from payvand.core.models import Customer, CustomerConsent, CustomerEmail, CustomerPhone, CustomerTag
 
 LOOKUP_CHUNK = 5000
@@ -88,6 +90,11 @@ class BulkInsert:
         else:
             self._reorder = None
 
+    @property
+    def copies(self) -> bool:
+        """Whether the rows go in through COPY (PostgreSQL with psycopg): values then as COPY text reads them."""
+        return self._copy_sql is not None
+
     def _multirow_sql(self, count: int) -> str:
         sql = self._sql_cache.get(count)
         if sql is None:
@@ -154,6 +161,8 @@ class ImportTables:
         columns = table_of(Customer).c
         self.timestamp = processor(columns.created_at, dialect)
         self.json = processor(columns.attributes, dialect)
+        if self.customer.copies:  # COPY reads JSON as text: written here, the empty one once, not adapted per row
+            self.json = json_dumps
         self.date = processor(columns.birthday, dialect)
         self.boolean = processor(table_of(CustomerConsent).c.granted, dialect)
         self.empty_attributes = self.json({})
@@ -167,17 +176,110 @@ def allocate_ids(connection: Connection, count: int) -> list[int] | None:
     """
     if count == 0:
         return []
-    name = connection.dialect.name
-    if name == "sqlite":
+    if connection.dialect.name == "sqlite":
         top = connection.exec_driver_sql("SELECT max(id) FROM core_customer").scalar() or 0
         return list(range(top + 1, top + 1 + count))
-    if name == "postgresql":
-        query = sa.text(
-            "SELECT nextval(pg_get_serial_sequence('core_customer', 'id')) "
-            "FROM generate_series(1, :n)"
-        )
-        return sorted(connection.execute(query, {"n": count}).scalars())
-    return None
+    return sequence_ids(connection, table_of(Customer), count)
+
+
+def sequence_ids(connection: Connection, table: sa.Table, count: int) -> list[int] | None:
+    """`count` new ids of `table`'s integer primary key from its sequence (ascending), or None.
+
+    PostgreSQL only (`nextval` of the column's serial or identity sequence, one statement): the
+    ids are the caller's whatever happens to its transaction, so two writers never share one
+    (a rolled-back batch leaves a gap, as any insert would). None on a database without
+    sequences (SQLite): insert there without ids and read them back.
+    """
+    if connection.dialect.name != "postgresql":
+        return None
+    if count <= 0:
+        return []
+    (key,) = table.primary_key.columns
+    query = sa.text("SELECT nextval(pg_get_serial_sequence(:table, :column)) FROM generate_series(1, :n)")
+    name = f"{table.schema}.{table.name}" if table.schema else table.name
+    return sorted(connection.execute(query, {"table": name, "column": key.name, "n": count}).scalars())
+
+
+_MISSING = object()
+
+
+def _is_json(kind: sa.types.TypeEngine[Any]) -> bool:
+    """Whether a column type is JSON (directly, or a TypeDecorator over it such as `JSONText`)."""
+    return isinstance(getattr(kind, "impl_instance", kind), sa.JSON) if isinstance(kind, sa.TypeDecorator) \
+        else isinstance(kind, sa.JSON)
+
+
+@functools.lru_cache(maxsize=1024)
+def _json_of_items(items: tuple[tuple[str, Any], ...]) -> str:
+    return json_dumps(dict(items))
+
+
+def _json_text(value: Any) -> str:
+    """A JSON value as COPY text reads it; small dicts of strings (a file repeats its UTM dicts) remembered.
+
+    Only strings: 1, 1.0 and True are equal keys but different JSON.
+    """
+    if type(value) is dict:
+        if len(value) <= 8 and all(type(item) is str for item in value.values()):
+            return _json_of_items(tuple(value.items()))
+        return json_dumps(value)
+    if type(value) is list and not value:
+        return "[]"
+    return json_dumps(value)
+#: Value types whose conversions `bulk_insert` remembers (equal values convert equally).
+_REMEMBERED = frozenset({bool, int, str, dt.datetime, dt.date})
+#: `BulkInsert`s already compiled, by table, columns and dialect (a plugin's import reuses its own).
+_INSERTS: dict[tuple[sa.Table, tuple[str, ...], sa.Dialect], tuple[BulkInsert, list[tuple[int, Any]]]] = {}
+
+
+def bulk_insert(connection: Connection, table: sa.Table, columns: Sequence[str],
+                rows: Iterable[Sequence[Any]]) -> int:
+    """Insert `rows` (Python values in `columns` order) into `table` in the connection's transaction.
+
+    The values are converted by each column type's own bind processor, as SQLAlchemy would
+    (JSON, aware timestamps, exact decimals), remembering the conversion of repeated scalars;
+    then the rows go in through `BulkInsert`: `COPY` on PostgreSQL, multi-row INSERTs on
+    SQLite. Nothing is returned from the database: give the primary key in the rows (from
+    `sequence_ids`) when the caller needs it. Returns the number of rows.
+    """
+    key = (table, tuple(columns), connection.dialect)
+    found = _INSERTS.get(key)
+    if found is None:
+        dialect = connection.dialect
+        insert = BulkInsert(table, columns, dialect)
+        processors = []
+        for index, name in enumerate(columns):
+            if insert.copies and _is_json(table.c[name].type):  # COPY reads JSON as text: no driver wrapper
+                processors.append((index, _json_text))
+            elif (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None:
+                processors.append((index, process))
+        if len(_INSERTS) > 64:
+            _INSERTS.clear()
+        found = _INSERTS[key] = (insert, processors)
+    insert, processors = found
+    if processors:
+        remembered: dict[tuple[int, type, Any], Any] = {}
+        converted: list[tuple[Any, ...]] = []
+        for row in rows:
+            values = list(row)
+            for index, process in processors:
+                value = values[index]
+                if value is None:
+                    continue
+                kind = type(value)
+                if kind not in _REMEMBERED:  # JSON documents, decimals (1.0 == 1.00): each converted
+                    values[index] = process(value)
+                    continue
+                memo = (index, kind, value)
+                done = remembered.get(memo, _MISSING)
+                if done is _MISSING:
+                    done = remembered[memo] = process(value)
+                values[index] = done
+            converted.append(tuple(values))
+    else:
+        converted = [tuple(row) for row in rows]
+    insert.run(connection, converted)
+    return len(converted)
 
 
 def insert_returning_ids(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:

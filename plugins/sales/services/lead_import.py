@@ -12,12 +12,15 @@ An open lead (new, contacted or qualified) with the same email or phone — alre
 database or on an earlier line of the file — makes the row a duplicate: skipped and reported,
 or, with `on_duplicate="update"`, the lead is updated with the row's non-empty cells (never its
 source or status). Per batch: one query finds the open leads sharing the batch's emails and
-phones, one multi-row INSERT … RETURNING adds the new leads and one executemany UPDATE per set
-of columns changes the known ones, inside a savepoint, so a batch the database refuses leaves
-nothing behind and its rows are reported (on SQLite the INSERT is written once and run by the
-driver, values converted by the columns' own bind processors). Like a lead created through the API, an imported lead
+phones, the new leads are added in one go and one executemany UPDATE per set of columns changes
+the known ones, inside a savepoint, so a batch the database refuses leaves nothing behind and
+its rows are reported. On PostgreSQL the new leads' ids are reserved from the table's sequence
+and the rows go in through `COPY` (`payvand.sdk.bulk_insert`: nothing to read back); on SQLite
+a multi-row INSERT … RETURNING is written once and run by the driver, values converted by the
+columns' own bind processors. Like a lead created through the API, an imported lead
 records nothing on the customer timeline (it is not a customer yet); the import writes one
-audit entry and then recomputes the scores of the leads it touched in SQL.
+audit entry and then recomputes the scores of the leads it touched in SQL (a new lead is written
+scored at zero, and rewritten only when a rule gives it points).
 
 Two imports at the same time (two staff pages, a page and the command) would each look up the
 other's new leads before either committed and insert them twice. So an import first takes the
@@ -31,6 +34,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import operator
 import os
 import re
 import sqlite3
@@ -53,7 +57,19 @@ from payvand.plugins.sales.services.leads import (
     normalize_lead,
     valid_phone,
 )
-from payvand.sdk import SYSTEM, Actor, User, audit, phone_region, restrict, session, transaction_lock, utcnow
+from payvand.sdk import (
+    SYSTEM,
+    Actor,
+    User,
+    audit,
+    bulk_insert,
+    phone_region,
+    reserve_ids,
+    restrict,
+    session,
+    transaction_lock,
+    utcnow,
+)
 
 ON_DUPLICATE = ("skip", "update")
 #: A lead in one of these statuses is open: a new row with its email or phone is a duplicate.
@@ -330,6 +346,8 @@ class _Importer:
         self.touched: set[int] = set()
         self.now = utcnow()
         self.result = LeadImportResult(dry_run=dry_run)
+        self.postgresql = self.s.get_bind().dialect.name == "postgresql"
+        self.created_ids: set[int] = set()
 
     # ------------------------------------------------------------------ one row
 
@@ -386,6 +404,16 @@ class _Importer:
             return [("email", email), ("phone", phone)]
         return [("email", email)] if email else [("phone", phone)] if phone else []
 
+    def among(self, column: Any, name: str) -> Any:
+        """`column IN (…)` of the list bound as `name`: one array on PostgreSQL (`= ANY`), expanded elsewhere.
+
+        Expanded, a batch's thousand values are a thousand placeholders the driver has to find
+        in the statement's text again on every batch (psycopg: a sizeable part of the import).
+        """
+        if self.postgresql:
+            return column == sa.any_(sa.bindparam(name, type_=sa.ARRAY(sa.String)))
+        return column.in_(sa.bindparam(name, expanding=True))
+
     def known_in_database(self, batch: list[_Row]) -> None:
         """Add the open leads sharing the batch's emails or phones to `targets` (one query; oldest lead wins)."""
         emails = {row.data["email"] for row in batch
@@ -394,11 +422,11 @@ class _Importer:
                   if row.data.get("phone") and ("phone", row.data["phone"]) not in self.targets}
         conditions = []
         params: dict[str, list[str]] = {}
-        if emails:  # one expanding parameter per list: no per-value coercion when the statement is built
-            conditions.append(Lead.email.in_(sa.bindparam("emails", expanding=True)))
+        if emails:  # one parameter per list: no per-value coercion when the statement is built
+            conditions.append(self.among(Lead.email, "emails"))
             params["emails"] = sorted(emails)
         if phones:
-            conditions.append(Lead.phone.in_(sa.bindparam("phones", expanding=True)))
+            conditions.append(self.among(Lead.phone, "phones"))
             params["phones"] = sorted(phones)
         if not conditions:
             return
@@ -428,7 +456,7 @@ class _Importer:
             "campaign": data.get("campaign") or utm.get("campaign"), "referrer": data.get("referrer"),
             "utm": utm, "utm_source": utm.get("source"), "utm_medium": utm.get("medium"),
             "utm_campaign": utm.get("campaign"), "consent": bool(data.get("consent")), "score": 0,
-            "score_details": [], "scored_at": None, "owner_id": data.get("owner_id", self.owner_id),
+            "score_details": [], "scored_at": self.now, "owner_id": data.get("owner_id", self.owner_id),
             "customer_id": None, "created_at": self.now, "converted_at": None,
         }
 
@@ -491,7 +519,8 @@ class _Importer:
         return inserts, updates, skipped, new_targets, applied
 
     def write(self, inserts: list[tuple[_Row, dict[str, Any]]], updates: dict[int, dict[str, Any]]) -> list[Any]:
-        """One multi-row INSERT … RETURNING of the new leads, one executemany UPDATE per set of columns.
+        """The new leads in one go (PostgreSQL: ids reserved, then `COPY`; SQLite: multi-row INSERT …
+        RETURNING), then one executemany UPDATE per set of columns.
 
         Returns the new leads' (id, email, phone): the pair tells which row made each (a batch's
         new leads never share an email or a phone), so the rows need not come back in order.
@@ -506,8 +535,16 @@ class _Importer:
                 made = self.inserter.run([values for _, values in inserts])
             else:
                 table = cast(sa.Table, Lead.__table__)
-                made = list(s.execute(sa.insert(table).returning(table.c.id, table.c.email, table.c.phone),
-                                      [values for _, values in inserts]))
+                ids = reserve_ids(table, len(inserts))
+                if ids is not None:  # PostgreSQL: the ids first, then one COPY (nothing to read back)
+                    pick = _INSERT_VALUES
+                    bulk_insert(table, ("id", *INSERT_COLUMNS),
+                                [(lead_id, *pick(values)) for lead_id, (_, values) in zip(ids, inserts, strict=True)])
+                    made = [(lead_id, values["email"], values["phone"])
+                            for lead_id, (_, values) in zip(ids, inserts, strict=True)]
+                else:
+                    made = list(s.execute(sa.insert(table).returning(table.c.id, table.c.email, table.c.phone),
+                                          [values for _, values in inserts]))
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for lead_id, values in updates.items():
             if values:
@@ -546,7 +583,7 @@ class _Importer:
             target = by_contact[(email, phone)]
             target.lead_id, target.pending = lead_id, None
         ids = [row[0] for row in made]
-        self.touched.update(ids)
+        self.created_ids.update(ids)
         self.touched.update(updates)
         self.result.created += len(ids)
         self.result.updated += applied
@@ -556,6 +593,8 @@ class _Importer:
 INSERT_COLUMNS = ("status", "given_name", "family_name", "organization_name", "email", "phone", "message", "source",
                   "campaign", "referrer", "utm", "utm_source", "utm_medium", "utm_campaign", "consent", "score",
                   "score_details", "scored_at", "owner_id", "customer_id", "created_at", "converted_at")
+#: A new lead's values in `INSERT_COLUMNS` order, as a tuple.
+_INSERT_VALUES = operator.itemgetter(*INSERT_COLUMNS)
 #: Bound parameters per statement on SQLite (its default limit since 3.32; older builds: 999).
 SQLITE_MAX_PARAMETERS = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
 _MISSING = object()
@@ -675,7 +714,9 @@ def import_leads(source: str | os.PathLike[str] | IO[Any], *, on_duplicate: str 
     result.skipped.sort()
     if dry_run:
         return result
-    result.scored = rescore(sorted(importer.touched))
+    # new leads were written scored at zero (`insert_values`): only those a rule scores are rewritten
+    result.scored = rescore(sorted(importer.created_ids - importer.touched), changed_only=True)
+    result.scored += rescore(sorted(importer.touched))
     audit("import", Lead.__tablename__, None,
           after={"file": (name or (os.fspath(source) if isinstance(source, (str, os.PathLike)) else "upload"))[:200],
                  "on_duplicate": on_duplicate, "source": default_source, **result.summary()})
@@ -745,9 +786,15 @@ def rejects_csv(rejects: Sequence[Sequence[Any]], translate: Callable[[str], str
     return out.getvalue()
 
 
-def rescore(lead_ids: Sequence[int]) -> int:
-    """Recompute the scores of `lead_ids` with the set-based recompute, a chunk of ids per statement."""
+def rescore(lead_ids: Sequence[int], *, changed_only: bool = False) -> int:
+    """Recompute the scores of `lead_ids` with the set-based recompute, a chunk of ids per statement.
+
+    Returns the leads scored: all of them, or with `changed_only` (leads just written with a zero
+    score and their `scored_at`) all of them too, though only those whose score changed are written.
+    """
     done = 0
     for start in range(0, len(lead_ids), SCORE_CHUNK):
-        done += scoring.recompute_scores(session(), lead_ids=lead_ids[start:start + SCORE_CHUNK]).leads
+        chunk = lead_ids[start:start + SCORE_CHUNK]
+        written = scoring.recompute_scores(session(), lead_ids=chunk, changed_only=changed_only).leads
+        done += len(chunk) if changed_only else written
     return done

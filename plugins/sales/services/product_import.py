@@ -5,7 +5,10 @@ unit (واحد), price (قیمت), currency (ارز), tax_class (کلاس مال
 and name are required. Per batch: one query finds the batch's existing products by SKU and one
 its existing prices; categories and price lists are read once. A price goes to the default
 price list when its currency matches, else to the first list in that currency (made on demand,
-named "Import <currency>"), rounded to the currency by `pricing.round_money`.
+named "Import <currency>"), rounded to the currency by `pricing.round_money`. New products and
+prices are written in one go per batch: on PostgreSQL the products' ids are reserved from the
+sequence and both go in through `COPY` (`payvand.sdk.bulk_insert`); on SQLite through
+executemany INSERTs (the new products' ids then read back by SKU).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from payvand.plugins.sales.services.csv_rows import (
     latin_digits,
     parse_yes_no,
 )
-from payvand.sdk import session, utcnow
+from payvand.sdk import bulk_insert, reserve_ids, session, utcnow
 
 COLUMNS = ("sku", "name", "category", "unit", "price", "currency", "tax_class", "in_stock")
 #: Header spellings (matched folded: case, ZWNJ, spaces and Arabic letter forms ignored) -> column.
@@ -45,6 +48,9 @@ HEADERS: dict[str, str] = {
     "موجود": "in_stock", "موجودی": "in_stock",
 }
 PRODUCT_COLUMNS = Columns(HEADERS, required=(("sku",), ("name",)))
+#: The columns of a new product and of a new price as `bulk_insert` writes them on PostgreSQL.
+PRODUCT_INSERT = ("id", "sku", "name", "kind", "category_id", "unit", "tax_class", "in_stock", "active", "created_at")
+PRICE_INSERT = ("price_list_id", "product_id", "unit_price")
 TAX_WORDS = {"standard": "standard", "exempt": "exempt", "استاندارد": "standard", "عادی": "standard",
              "معاف": "exempt"}
 
@@ -131,6 +137,7 @@ class _Importer:
         for price_list in catalog.list_price_lists(self.s):  # the default first, then by name
             self.lists.setdefault(price_list.currency, price_list)
         self.result = ImportResult()
+        self.copy = self.s.get_bind().dialect.name == "postgresql"  # new rows through COPY (`bulk_insert`)
 
     def price_list(self, currency: str) -> PriceList:
         found = self.lists.get(currency)
@@ -152,6 +159,7 @@ class _Importer:
         existing = dict(s.execute(sa.select(Product.sku, Product.id).where(Product.sku.in_([r.sku for r in batch]))).all())
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
+        now = utcnow()
         for row in batch:
             values = dict(row.values)
             if row.category is not None:
@@ -160,12 +168,19 @@ class _Importer:
                 updates.append({"id": existing[row.sku], **values})
             else:
                 inserts.append({"sku": row.sku, "unit": "unit", "tax_class": "standard", "in_stock": True,
-                                "category_id": None, "kind": "product", "active": True, "created_at": utcnow(),
+                                "category_id": None, "kind": "product", "active": True, "created_at": now,
                                 **values})
         if inserts:
-            s.execute(sa.insert(cast(sa.Table, Product.__table__)), inserts)  # executemany; then one SELECT for the new ids
-            existing.update(s.execute(sa.select(Product.sku, Product.id)
-                                      .where(Product.sku.in_([values["sku"] for values in inserts]))).all())
+            table = cast(sa.Table, Product.__table__)
+            ids = reserve_ids(table, len(inserts))
+            if ids is not None:  # PostgreSQL: ids from the sequence, rows through COPY
+                bulk_insert(table, PRODUCT_INSERT, [(product_id, *[values[name] for name in PRODUCT_INSERT[1:]])
+                                                    for product_id, values in zip(ids, inserts, strict=True)])
+                existing.update((values["sku"], product_id) for product_id, values in zip(ids, inserts, strict=True))
+            else:  # executemany; then one SELECT for the new ids
+                s.execute(sa.insert(table), inserts)
+                existing.update(s.execute(sa.select(Product.sku, Product.id)
+                                          .where(Product.sku.in_([values["sku"] for values in inserts]))).all())
         if updates:
             for keys in {tuple(sorted(u)) for u in updates}:  # one executemany per set of columns given
                 s.execute(sa.update(Product), [u for u in updates if tuple(sorted(u)) == keys])
@@ -182,7 +197,10 @@ class _Importer:
                               .where(sa.tuple_(Price.price_list_id, Price.product_id).in_(list(amounts)))).all())
         new = [{"price_list_id": k[0], "product_id": k[1], "unit_price": v} for k, v in amounts.items() if k not in known]
         old = [{"price_list_id": k[0], "product_id": k[1], "unit_price": v} for k, v in amounts.items() if k in known]
-        if new:
+        if new and self.copy:
+            bulk_insert(cast(sa.Table, Price.__table__), PRICE_INSERT,
+                        [(v["price_list_id"], v["product_id"], v["unit_price"]) for v in new])
+        elif new:
             s.execute(sa.insert(Price), new)
         if old:
             s.execute(sa.update(Price), old)

@@ -328,11 +328,15 @@ def recompute_scores(
     rules: Sequence[RuleSpec] | None = None,
     contributions: Sequence[Any] | None = None,
     now: dt.datetime | None = None,
+    changed_only: bool = False,
 ) -> Recompute:
     """Recompute `score`, `score_details` and `scored_at` of every lead (or of `lead_ids`) in SQL.
 
     `rules` default to the active `ScoringRule` rows; `contributions` to the plugins'
     (`plugin_contributions`). Runs in `s` (default: the current session) without committing.
+    With `changed_only`, a lead whose score and details come out as they are is not written
+    (its `scored_at` kept): for leads just written with their `scored_at` and a zero score, as
+    the lead import writes them, so an import does not rewrite every lead it has just added.
     """
     s = s or current_session()
     now = now or utcnow()
@@ -380,13 +384,22 @@ def recompute_scores(
         details = sa.cast(details, JSONB)
     else:
         details = sa.type_coerce(details, sa.Text)
-    statement = sa.update(cast(sa.Table, Lead.__table__)).values(score=score, score_details=details, scored_at=now)
-    if lead_ids is not None:
-        statement = statement.where(Lead.__table__.c.id.in_(list(lead_ids)))
+    table = cast(sa.Table, Lead.__table__)
+    statement = sa.update(table).values(score=score, score_details=details, scored_at=now)
+    if lead_ids is not None and s.get_bind().dialect.name == "postgresql":  # one array parameter, not thousands
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        statement = statement.where(table.c.id == sa.any_(sa.bindparam("lead_ids_", list(lead_ids),
+                                                                      type_=ARRAY(sa.BigInteger))))
+    elif lead_ids is not None:
+        statement = statement.where(table.c.id.in_(list(lead_ids)))
+    if changed_only:
+        statement = statement.where(sa.or_(table.c.score.is_distinct_from(score),
+                                           table.c.score_details.is_distinct_from(details)))
     result = cast(sa.CursorResult[Any], s.execute(statement.execution_options(synchronize_session=False)))
-    for table in (facts, extra):
-        if table is not None:
-            table.drop(s.connection())
+    for scratch in (facts, extra):
+        if scratch is not None:
+            scratch.drop(s.connection())
     return Recompute(leads=result.rowcount, rules=len(rules), plugins=len(contributions))
 
 
