@@ -316,15 +316,18 @@ def _build(request: MessageRequest, customer: Customer, channels: Mapping[str, A
 
 
 def _insert(session: Session, rows: Sequence[Message], domain: str) -> None:
-    """Insert the rows, give them their references, record their interactions and attachments."""
+    """Insert the rows (Core multi-row INSERT ... RETURNING: the ORM would write them one by one),
+    record their interactions, then give each its reference and interaction in one executemany."""
     from payvand.core.services.interactions import build_interaction, record_many
 
     if not rows:
         return
-    session.add_all(rows)
-    session.flush()
-    for row in rows:
-        row.reference = store.make_reference(row.id, domain)
+    table: sa.Table = Message.__table__  # type: ignore[assignment]
+    columns = [column.key for column in table.columns if column.key != "id"]
+    values = [{key: getattr(row, key) for key in columns} for row in rows]
+    ids = list(session.scalars(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), values))
+    for row, message_id in zip(rows, ids, strict=True):
+        row.id = message_id
     interactions = [build_interaction(
         row.customer_id, store.MESSAGE_KIND, row.channel, row.subject or row.body[:200], direction="outbound",
         source=(row.source_type, row.source_id) if row.source_type else None, created_by_id=row.created_by_id,
@@ -332,12 +335,16 @@ def _insert(session: Session, rows: Sequence[Message], domain: str) -> None:
     ) for row in rows]
     for row, interaction_id in zip(rows, record_many(session, interactions), strict=True):
         row.interaction_id = interaction_id
-    for row in rows:
-        for item in row.__dict__.pop("_payvand_attachments", ()):
-            session.add(MessageAttachment(message_id=row.id, filename=item.filename[:255],
-                                          content_type=item.content_type[:127], size=len(item.content),
-                                          content=item.content))
-    session.flush()
+        row.reference = store.make_reference(row.id, domain)
+    session.execute(table.update().where(table.c.id == sa.bindparam("b_id")).values(
+        reference=sa.bindparam("b_reference"), interaction_id=sa.bindparam("b_interaction")),
+        [{"b_id": row.id, "b_reference": row.reference, "b_interaction": row.interaction_id} for row in rows])
+    files = [{"message_id": row.id, "filename": item.filename[:255], "content_type": item.content_type[:127],
+              "size": len(item.content), "content_id": None, "content": item.content}
+             for row in rows for item in row.__dict__.pop("_payvand_attachments", ())]
+    if files:
+        attachments: sa.Table = MessageAttachment.__table__  # type: ignore[assignment]
+        session.execute(sa.insert(attachments), files)
 
 
 def _customer_context(customer: Customer) -> dict[str, Any]:
