@@ -14,6 +14,11 @@
       event.detail.isError = false;
     }
   });
+  // Forms marked data-reset-on-success are emptied after htmx sent them successfully (chat replies).
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (event.detail.successful && elt && elt.matches && elt.matches("form[data-reset-on-success]")) { elt.reset(); }
+  });
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");
     if (message && !window.confirm(message)) { event.preventDefault(); }
