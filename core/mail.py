@@ -13,7 +13,7 @@ import email.utils
 import smtplib
 import ssl
 from collections.abc import Iterable, Mapping, Sequence
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -136,7 +136,7 @@ def _refusal(code: int, text: Any) -> Delivery:
     return Delivery("failed" if 500 <= code < 600 else "retry", f"{code} {detail}".strip()[:480])
 
 
-def send_batch(config: MailConfig, messages: Sequence[EmailMessage]) -> list[Delivery]:
+def send_batch(config: MailConfig, messages: Sequence[Message]) -> list[Delivery]:
     """Send built messages over ONE connection; one `Delivery` per message, in order.
 
     A recipient the server refuses fails the message (5xx) or asks for a retry (4xx); when the

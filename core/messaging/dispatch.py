@@ -164,12 +164,6 @@ def _due(now: dt.datetime) -> Any:
                    Message.next_attempt_at <= now)
 
 
-def due_channels(runtime: Runtime, now: dt.datetime) -> list[str]:
-    """The channels with messages due now."""
-    with runtime.sessionmaker() as session:
-        return list(session.scalars(sa.select(Message.channel).where(_due(now)).distinct()))
-
-
 def claim(runtime: Runtime, channel: str, limit: int, now: dt.datetime, lease: dt.timedelta | None = None) -> list[Message]:
     """Lease up to `limit` due messages of `channel` (`sending`, due again when the lease ends)."""
     until = now + (lease or LEASE)
@@ -197,19 +191,17 @@ def dispatch_due(runtime: Runtime, now: dt.datetime | None = None, *, budget_sec
     channels = runtime.message_channels()
     handed = 0
     started = time.monotonic()
+    _park_unknown(runtime, set(channels), now or utcnow())
+    idle: set[str] = set()
     while budget_seconds is None or time.monotonic() - started < budget_seconds:
         moment = now or utcnow()
-        names = [name for name in due_channels(runtime, moment)]
-        if not names:
-            break
         progressed = False
-        for name in names:
-            channel = channels.get(name)
-            if channel is None:
-                _fail_unknown(runtime, name, moment)
-                progressed = True
+        for name, channel in channels.items():
+            if name in idle:
                 continue
             sent = dispatch_channel(runtime, channel, moment)
+            if sent == 0:
+                idle.add(name)  # nothing due (or all deferred): not asked again this call
             handed += sent
             progressed = progressed or sent > 0
         if not progressed:
@@ -217,12 +209,12 @@ def dispatch_due(runtime: Runtime, now: dt.datetime | None = None, *, budget_sec
     return handed
 
 
-def _fail_unknown(runtime: Runtime, name: str, now: dt.datetime) -> None:
-    """Due messages of a channel no active plugin provides wait (an hour) rather than loop."""
+def _park_unknown(runtime: Runtime, known: set[str], now: dt.datetime) -> None:
+    """Due messages of a channel no active plugin provides wait an hour rather than be claimed in vain."""
     with runtime.sessionmaker.begin() as session:
-        session.execute(sa.update(Message).where(_due(now), Message.channel == name).values(
+        session.execute(sa.update(Message).where(_due(now), Message.channel.not_in(known)).values(
             status="queued", next_attempt_at=now + dt.timedelta(hours=1),
-            error=f"no active channel named {name!r}"))
+            error="no active channel of this name").execution_options(synchronize_session=False))
 
 
 def dispatch_channel(runtime: Runtime, channel: MessageChannel, now: dt.datetime) -> int:

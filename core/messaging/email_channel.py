@@ -13,7 +13,12 @@ from __future__ import annotations
 
 import email.utils
 from collections.abc import Mapping, Sequence
-from email.message import EmailMessage
+from email import encoders
+from email.header import Header
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from typing import Any
 
 from payvand.core import mail
@@ -84,17 +89,36 @@ class EmailChannel(MessageChannel):
         except mail.MailError as exc:
             return [str(exc)]
 
-    def build(self, message: OutboundMessage, sender: str) -> EmailMessage:
-        """The MIME message of one outbound message."""
-        built = EmailMessage()
-        built["From"] = sender
-        built["To"] = message.address
-        built["Subject"] = message.subject
-        built["Date"] = email.utils.formatdate(localtime=False)
-        built["Message-ID"] = message.reference
-        for name, value in message.headers.items():
-            if name in ("In-Reply-To", "References") and value:
-                built[name] = value
+    def build(self, message: OutboundMessage, sender: str) -> Message:
+        """The MIME message of one outbound message (the `compat32` API: no header re-parsing,
+        several times faster than `EmailMessage` for bulk mail; non-ASCII as RFC 2047 words)."""
+        text = MIMEText(message.body or " ", "plain", "utf-8")
+        body: Message = text
+        if message.html:
+            body = MIMEMultipart("alternative")
+            body.attach(text)
+            body.attach(MIMEText(message.html, "html", "utf-8"))
+        if message.attachments:
+            mixed = MIMEMultipart("mixed")
+            mixed.attach(body)
+            for item in message.attachments:
+                main, _, sub = item.content_type.partition("/")
+                part = MIMEBase(main or "application", sub or "octet-stream")
+                part.set_payload(item.content)
+                encoders.encode_base64(part)
+                filename = item.filename if item.filename.isascii() else ("utf-8", "", item.filename)
+                part.add_header("Content-Disposition", "attachment", filename=filename)
+                mixed.attach(part)
+            body = mixed
+        name, address = email.utils.parseaddr(sender)
+        body["From"] = email.utils.formataddr((name, address), charset="utf-8") if name else address
+        body["To"] = message.address
+        body["Subject"] = message.subject if message.subject.isascii() else Header(message.subject, "utf-8").encode()
+        body["Date"] = email.utils.formatdate(localtime=False)
+        body["Message-ID"] = message.reference
+        for header in ("In-Reply-To", "References"):
+            if message.headers.get(header):
+                body[header] = message.headers[header]
         if needs_consent(message.purpose):
             secret = str(self.config.get("SECRET_KEY") or "")
             token = unsubscribe_token(secret, message.customer_id, message.channel, message.purpose)
@@ -102,16 +126,10 @@ class EmailChannel(MessageChannel):
             mailto = self.config.get("PAYVAND_UNSUBSCRIBE_MAILTO")
             if mailto:
                 links.append(f"<mailto:{mailto}?subject=unsubscribe%20{token}>")
-            built["List-Unsubscribe"] = ", ".join(links)
-            built["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-            built["Precedence"] = "bulk"
-        built.set_content(message.body or " ")
-        if message.html:
-            built.add_alternative(message.html, subtype="html")
-        for item in message.attachments:
-            main, _, sub = item.content_type.partition("/")
-            built.add_attachment(item.content, maintype=main, subtype=sub or "octet-stream", filename=item.filename)
-        return built
+            body["List-Unsubscribe"] = ", ".join(links)
+            body["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+            body["Precedence"] = "bulk"
+        return body
 
     def send(self, messages: Sequence[OutboundMessage]) -> Sequence[SendResult]:
         """Send the batch over one SMTP connection; the Message-ID is the provider id."""
@@ -121,7 +139,7 @@ class EmailChannel(MessageChannel):
             return [SendResult.retry(str(exc)) for _ in messages]
         if config is None:
             return [SendResult.retry("mail is not configured (PAYVAND_SMTP_URL)") for _ in messages]
-        built: list[EmailMessage | None] = []
+        built: list[Message | None] = []
         results: list[SendResult | None] = []
         for message in messages:
             try:

@@ -70,7 +70,7 @@ def test_marketing_mail_carries_one_click_unsubscribe(runtime, in_app, make_cust
         runtime.config.pop("PAYVAND_BASE_URL")
     [mail] = mail_sink.messages
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    url = mail["List-Unsubscribe"].strip("<>")
+    url = mail["List-Unsubscribe"].strip().strip("<>")
     assert url.startswith("https://crm.shop.example/unsubscribe/")
     assert read_unsubscribe_token("test-secret-key", url.rsplit("/", 1)[1]) == (customer.id, "email", "marketing.newsletter")
     assert read_unsubscribe_token("test-secret-key", url.rsplit("/", 1)[1] + "x") is None
