@@ -183,6 +183,7 @@ def test_staff_see_the_conversation_and_their_answer_reaches_the_widget(client: 
     _post(client, token, "Do you ship to Shiraz?", client_id="staff-0001")
     listing = web.get("/chat")
     assert listing.status_code == 200 and "Leila" in listing.text
+    assert f"/chat/widget/{chat.widget_version()}/chat.js" in listing.text  # the embed snippet for admins
     conversation_id = _conversation_id(runtime)
     page = web.get(f"/chat/{conversation_id}")
     assert "Do you ship to Shiraz?" in page.text
@@ -234,3 +235,18 @@ def test_the_list_runs_a_constant_number_of_queries(client: Any, web: Any, count
     with count_queries() as many:
         web.get("/chat/list")
     assert len(one) == len(many)
+
+
+def test_a_worker_hands_queued_chat_replies_to_the_channel(client: Any, runtime: Any, app: Any) -> None:
+    from payvand.core.actor import SYSTEM
+    from payvand.core.messaging.dispatch import dispatch_due
+
+    token = _start(client)
+    _post(client, token, "hello", client_id="worker-001")
+    with app.test_request_context(), runtime.sessionmaker() as session:
+        conversation = session.scalars(sa.select(ChatConversation)).one()
+        chat.reply(session, conversation, "Queued answer", SYSTEM)
+        session.commit()
+    assert [m["from"] for m in _fetch(client, token).get_json()["messages"]] == ["visitor"]  # not sent yet
+    assert dispatch_due(runtime) == 1
+    assert [m["text"] for m in _fetch(client, token).get_json()["messages"]] == ["hello", "Queued answer"]

@@ -64,7 +64,11 @@ def _conversation(conversation_id: int) -> tuple[ChatConversation, Any]:
 @staff_required(perm.MESSAGES_READ)
 def index() -> Any:
     """Open conversations, newest activity first."""
-    return render_template("chat/index.html", rows=_open_rows(), poll=POLL_SECONDS,
+    from payvand.core.web.pages.chat_public import widget_url
+
+    base = str(current_app.config.get("PAYVAND_BASE_URL") or request.host_url).rstrip("/")
+    embed = f'<script src="{widget_url(base)}" data-payvand-chat="{base}" defer></script>'
+    return render_template("chat/index.html", rows=_open_rows(), poll=POLL_SECONDS, embed=embed,
                            enabled=chat.chat_enabled(current_app.config))
 
 

@@ -174,9 +174,9 @@ def _conversation() -> tuple[Any, Response | None]:
 # --------------------------------------------------------------------------- the widget
 
 
-def widget_url() -> str:
-    """The versioned URL of the widget script (what sites embed)."""
-    return url_for("chat_public.widget", version=chat.widget_version(), _external=True)
+def widget_url(base: str) -> str:
+    """The versioned URL of the widget script at Payvand's public address `base` (what sites embed)."""
+    return base.rstrip("/") + url_for("chat_public.widget", version=chat.widget_version())
 
 
 def _static(name: str, mimetype: str) -> Response:
