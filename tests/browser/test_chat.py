@@ -14,7 +14,8 @@ from playwright.sync_api import Browser, Page, expect
 from payvand.core.messaging import chat
 
 from .data import Account
-from .helpers import LiveServer, staff_login
+from .helpers import LiveServer, save_screenshot, staff_login
+from .test_accessibility import audit
 
 
 @pytest.fixture
@@ -47,6 +48,7 @@ def test_visitor_and_staff_chat_without_reloading(page: Page, browser: Browser, 
     page.locator("#pvc-open").click()
     expect(page.locator("#pvc-panel")).to_be_visible()
     assert page.locator(".pvc").get_attribute("dir") == "ltr"
+    assert audit(page) == []
     page.locator("#pvc-name").fill("Sara Visitor")
     page.locator("#pvc-start").click()
     page.locator("#pvc-text").fill("Is the blue teapot in stock?")
@@ -59,8 +61,10 @@ def test_visitor_and_staff_chat_without_reloading(page: Page, browser: Browser, 
     try:
         staff_login(staff, live_server, admin.email, admin.password)
         staff.goto(live_server.at("/chat"))
+        assert audit(staff) == []
         staff.get_by_role("link", name="Sara Visitor").click()
         expect(staff.locator("#chat-messages")).to_contain_text("Is the blue teapot in stock?")
+        assert audit(staff) == []
         page.locator("#pvc-text").fill("And in green?")
         page.locator("#pvc-send").click()
         expect(staff.locator("#chat-messages")).to_contain_text("And in green?")  # htmx polling, no reload
@@ -69,7 +73,10 @@ def test_visitor_and_staff_chat_without_reloading(page: Page, browser: Browser, 
         expect(staff.locator("#chat-messages")).to_contain_text("Yes, both colours ship today.")
         expect(staff.locator("#chat-reply-text")).to_have_value("")
         expect(page.locator("#pvc-log .pvc-staff")).to_contain_text("Yes, both colours ship today.")
+        save_screenshot(staff, "chat-conversation")
+        save_screenshot(page, "chat-widget")
         assert page.url == f"{site}/index.html"
+        assert audit(page) == []
     finally:
         staff_context.close()
 

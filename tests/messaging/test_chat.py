@@ -250,3 +250,38 @@ def test_a_worker_hands_queued_chat_replies_to_the_channel(client: Any, runtime:
     assert [m["from"] for m in _fetch(client, token).get_json()["messages"]] == ["visitor"]  # not sent yet
     assert dispatch_due(runtime) == 1
     assert [m["text"] for m in _fetch(client, token).get_json()["messages"]] == ["hello", "Queued answer"]
+
+
+def test_erasing_the_customer_blanks_their_chat_conversations(client: Any, runtime: Any) -> None:
+    from payvand.core.actor import SYSTEM
+    from payvand.core.services.privacy import erase_customer
+
+    token = _start(client, name="Erase Me", email="erase@example.com")
+    _post(client, token, "my address is 12 Vali-Asr", client_id="erase-0001")
+    with runtime.sessionmaker.begin() as session:
+        conversation = session.scalars(sa.select(ChatConversation)).one()
+        erase_customer(session, session.get(Customer, conversation.customer_id), SYSTEM, runtime.plugins)
+    with runtime.sessionmaker() as session:
+        conversation = session.scalars(sa.select(ChatConversation)).one()
+        assert (conversation.name, conversation.email, conversation.status) == ("", "", "closed")
+        assert session.scalars(sa.select(Message.body).where(Message.channel == "chat")).one() == ""
+    assert _post(client, token, "again", client_id="erase-0002").status_code == 409
+
+
+def test_markup_is_kept_as_text_and_shown_escaped(client: Any, web: Any, runtime: Any) -> None:
+    token = _start(client, name="Markup")
+    _post(client, token, "<script>alert(1)</script> <b>bold</b>", client_id="markup-001")
+    assert _fetch(client, token).get_json()["messages"][0]["text"] == "<script>alert(1)</script> <b>bold</b>"
+    page = web.get(f"/chat/{_conversation_id(runtime)}/messages").text
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_the_list_shows_the_newest_activity_first(client: Any, web: Any) -> None:
+    first, second = _start(client, name="Early"), _start(client, name="Later")
+    _post(client, first, "one", client_id="order-0001")
+    _post(client, second, "two", client_id="order-0002")
+    text = web.get("/chat/list").text
+    assert text.index("Later") < text.index("Early")
+    _post(client, first, "three", client_id="order-0003")
+    text = web.get("/chat/list").text
+    assert text.index("Early") < text.index("Later")
