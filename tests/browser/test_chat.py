@@ -72,6 +72,8 @@ def test_visitor_and_staff_chat_without_reloading(page: Page, browser: Browser, 
         staff.locator("#chat-reply-send").click()
         expect(staff.locator("#chat-messages")).to_contain_text("Yes, both colours ship today.")
         expect(staff.locator("#chat-reply-text")).to_have_value("")
+        staff.wait_for_timeout(3500)  # one more poll: nothing is appended twice
+        expect(staff.locator("#chat-messages li")).to_have_count(3)
         expect(page.locator("#pvc-log .pvc-staff")).to_contain_text("Yes, both colours ship today.")
         save_screenshot(staff, "chat-conversation")
         save_screenshot(page, "chat-widget")

@@ -187,8 +187,13 @@ def test_staff_see_the_conversation_and_their_answer_reaches_the_widget(client: 
     conversation_id = _conversation_id(runtime)
     page = web.get(f"/chat/{conversation_id}")
     assert "Do you ship to Shiraz?" in page.text
-    answer = web.post(f"/chat/{conversation_id}/reply", {"text": "Yes, in two days."}, headers={"HX-Request": "true"})
+    with runtime.sessionmaker() as session:
+        last = session.scalar(sa.select(sa.func.max(Message.id)))
+    assert web.get(f"/chat/{conversation_id}/messages?since={last}").status_code == 204  # nothing new: no swap
+    answer = web.post(f"/chat/{conversation_id}/reply", {"text": "Yes, in two days.", "since": str(last)},
+                      headers={"HX-Request": "true"})
     assert answer.status_code == 200 and "Yes, in two days." in answer.text
+    assert "Do you ship to Shiraz?" not in answer.text  # only what is new is appended
     messages = _fetch(client, token).get_json()["messages"]
     assert [(m["from"], m["text"]) for m in messages] == [("visitor", "Do you ship to Shiraz?"),
                                                          ("staff", "Yes, in two days.")]

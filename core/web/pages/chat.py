@@ -79,6 +79,10 @@ def rows() -> Any:
     return render_template("chat/_rows.html", rows=_open_rows())
 
 
+def _last_id(messages: list[Any], since: int = 0) -> int:
+    return max([since, *(m.id for m in messages)])
+
+
 @bp.get("/chat/<int:conversation_id>")
 @staff_required(perm.MESSAGES_READ)
 def view(conversation_id: int) -> Any:
@@ -86,22 +90,35 @@ def view(conversation_id: int) -> Any:
     conversation, customer = _conversation(conversation_id)
     messages = chat.thread_messages(current_session(), conversation)
     return render_template("chat/view.html", conversation=conversation, customer=customer, messages=messages,
-                           poll=POLL_SECONDS, errors={})
+                           poll=POLL_SECONDS, since=_last_id(messages), errors={})
+
+
+def _fragment(conversation: ChatConversation, since: int, error: str | None = None, status: int = 200) -> Any:
+    """The poller with the new last id and the messages after `since` (appended out of band); 204 when none."""
+    messages = chat.thread_messages(current_session(), conversation, since)
+    if not messages and error is None and status == 200 and request.method == "GET":
+        return "", 204  # htmx keeps the page as it is and polls again
+    return render_template("chat/_messages.html", conversation=conversation, messages=messages, error=error,
+                           since=_last_id(messages, since), poll=POLL_SECONDS), status
+
+
+def _since() -> int:
+    value = request.values.get("since", "0")
+    return int(value) if value.isdigit() and len(value) < 19 else 0
 
 
 @bp.get("/chat/<int:conversation_id>/messages")
 @staff_required(perm.MESSAGES_READ)
 def messages(conversation_id: int) -> Any:
-    """The conversation's messages (htmx polling)."""
+    """The messages after `since` (htmx polling): appended to the page's live list."""
     conversation, _customer = _conversation(conversation_id)
-    return render_template("chat/_messages.html", conversation=conversation,
-                           messages=chat.thread_messages(current_session(), conversation))
+    return _fragment(conversation, _since())
 
 
 @bp.post("/chat/<int:conversation_id>/reply")
 @staff_required(perm.MESSAGES_SEND)
 def reply(conversation_id: int) -> Any:
-    """Send the staff answer; htmx gets the refreshed messages, a plain form post a redirect."""
+    """Send the staff answer; htmx gets the new messages, a plain form post a redirect."""
     conversation, customer = _conversation(conversation_id)
     session = current_session()
     text = (request.form.get("text") or "").strip()
@@ -119,13 +136,11 @@ def reply(conversation_id: int) -> Any:
             session.rollback()
             error = str(exc)
     if request.headers.get("HX-Request"):
-        status = 422 if error else 200
-        return render_template("chat/_messages.html", conversation=conversation, error=error,
-                               messages=chat.thread_messages(session, conversation)), status
+        return _fragment(conversation, _since(), error, 422 if error else 200)
     if error:
-        return render_template("chat/view.html", conversation=conversation, customer=customer,
-                               messages=chat.thread_messages(session, conversation), poll=POLL_SECONDS,
-                               errors={"text": [error]}), 422
+        messages = chat.thread_messages(session, conversation)
+        return render_template("chat/view.html", conversation=conversation, customer=customer, messages=messages,
+                               poll=POLL_SECONDS, since=_last_id(messages), errors={"text": [error]}), 422
     return redirect(url_for("chat.view", conversation_id=conversation.id))
 
 
