@@ -290,3 +290,18 @@ def test_the_list_shows_the_newest_activity_first(client: Any, web: Any) -> None
     _post(client, first, "three", client_id="order-0003")
     text = web.get("/chat/list").text
     assert text.index("Early") < text.index("Later")
+
+
+def test_a_long_persian_message_fits_and_an_oversized_body_gets_413(client: Any) -> None:
+    import json
+
+    token = _start(client, lang="fa")
+    text = "سلام، سفارشم کی می‌رسد؟ " * 80
+    body = json.dumps({"text": text[:2000], "client_id": "persian-01"})  # ensure_ascii: 6 bytes a letter
+    response = client.post("/chat/v1/messages", data=body, content_type="application/json",
+                           headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 201
+    assert _fetch(client, token).get_json()["messages"][0]["text"] == text[:2000].strip()
+    huge = client.post("/chat/v1/messages", data=" " * 20000, content_type="application/json",
+                       headers={"Authorization": f"Bearer {token}"})
+    assert huge.status_code == 413
