@@ -187,32 +187,34 @@ def claim(runtime: Runtime, channel: str, limit: int, now: dt.datetime, lease: d
 
 def dispatch_due(runtime: Runtime, now: dt.datetime | None = None, *, budget_seconds: float | None = None) -> int:
     """Send due messages, channel by channel, until none is due (or `budget_seconds` passed);
-    return how many were handed to channels."""
+    return how many were handed to channels.
+
+    One read finds the channels with due messages (an idle round writes nothing); messages of a
+    channel no active plugin provides are put back for an hour rather than claimed in vain.
+    """
     channels = runtime.message_channels()
+    moment = now or utcnow()
+    with runtime.sessionmaker() as session:
+        due = set(session.scalars(sa.select(Message.channel).where(_due(moment)).distinct()))
+    if due - set(channels):
+        _park_unknown(runtime, due - set(channels), moment)
+    active = {name: channels[name] for name in sorted(due & set(channels))}
     handed = 0
     started = time.monotonic()
-    _park_unknown(runtime, set(channels), now or utcnow())
-    idle: set[str] = set()
-    while budget_seconds is None or time.monotonic() - started < budget_seconds:
+    while active and (budget_seconds is None or time.monotonic() - started < budget_seconds):
         moment = now or utcnow()
-        progressed = False
-        for name, channel in channels.items():
-            if name in idle:
-                continue
+        for name, channel in list(active.items()):
             sent = dispatch_channel(runtime, channel, moment)
             if sent == 0:
-                idle.add(name)  # nothing due (or all deferred): not asked again this call
+                del active[name]  # nothing due now (or all deferred): not asked again this call
             handed += sent
-            progressed = progressed or sent > 0
-        if not progressed:
-            break
     return handed
 
 
-def _park_unknown(runtime: Runtime, known: set[str], now: dt.datetime) -> None:
-    """Due messages of a channel no active plugin provides wait an hour rather than be claimed in vain."""
+def _park_unknown(runtime: Runtime, names: set[str], now: dt.datetime) -> None:
+    """Due messages of channels no active plugin provides wait an hour."""
     with runtime.sessionmaker.begin() as session:
-        session.execute(sa.update(Message).where(_due(now), Message.channel.not_in(known)).values(
+        session.execute(sa.update(Message).where(_due(now), Message.channel.in_(names)).values(
             status="queued", next_attempt_at=now + dt.timedelta(hours=1),
             error="no active channel of this name").execution_options(synchronize_session=False))
 
@@ -221,12 +223,12 @@ def dispatch_channel(runtime: Runtime, channel: MessageChannel, now: dt.datetime
     """Claim and send one batch of `channel`'s due messages; return how many were handed to it (deferred ones not counted)."""
     rate = channel_rate(runtime.config, channel)
     size = max(1, min(channel.max_batch, math.ceil(rate) if rate else channel.max_batch))
-    rows = claim(runtime, channel.name, size, now)
-    if not rows:
-        return 0
-    rows = _defer_quiet(runtime, rows, now)
-    if not rows:
-        return 0
+    rows: list[Message] = []
+    while not rows:  # a batch wholly deferred to the end of quiet hours: claim the next one
+        claimed = claim(runtime, channel.name, size, now)
+        if not claimed:
+            return 0
+        rows = _defer_quiet(runtime, claimed, now)
     wait = reserve(runtime, channel.name, len(rows), rate, utcnow())
     if wait > 0:
         time.sleep(min(wait, LEASE.total_seconds() / 2))

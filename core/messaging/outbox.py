@@ -323,15 +323,14 @@ def _insert(session: Session, rows: Sequence[Message], domain: str) -> None:
         return
     session.add_all(rows)
     session.flush()
-    for row in rows:
-        row.reference = store.make_reference(row.id, domain)
     interactions = [build_interaction(
         row.customer_id, store.MESSAGE_KIND, row.channel, row.subject or row.body[:200], direction="outbound",
         source=(row.source_type, row.source_id) if row.source_type else None, created_by_id=row.created_by_id,
         payload={"message_id": row.id, "status": row.status, "purpose": row.purpose, "subject": row.subject[:200]},
     ) for row in rows]
     for row, interaction_id in zip(rows, record_many(session, interactions), strict=True):
-        row.interaction_id = interaction_id
+        row.interaction_id = interaction_id  # written with the reference below: one UPDATE per row
+        row.reference = store.make_reference(row.id, domain)
     for row in rows:
         for item in row.__dict__.pop("_payvand_attachments", ()):
             session.add(MessageAttachment(message_id=row.id, filename=item.filename[:255],
