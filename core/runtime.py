@@ -120,6 +120,7 @@ class Runtime:
         self.plugins.error_sink = self.record_plugin_error
         self.job_runner: Any = None
         self._email_channel: Any = None
+        self._chat_channel: Any = None
         self._configured_channels: dict[int, Any] = {}
         self._schema_ready = False
         self._generation: int | None = None
@@ -421,7 +422,7 @@ class Runtime:
         return channels
 
     def message_channels(self) -> dict[str, Any]:
-        """The channels that send messages, name -> `MessageChannel`: the core's `email` and the
+        """The channels that send messages, name -> `MessageChannel`: the core's `email` and `chat` and the
         active plugins' (a plugin's channel of the same name replaces the core's). Each is
         configured (`configure(config)`) the first time it is seen."""
         from payvand.core.messaging.contract import MessageChannel
@@ -429,7 +430,11 @@ class Runtime:
 
         if self._email_channel is None:
             self._email_channel = EmailChannel()
-        found: dict[str, Any] = {"email": self._email_channel}
+        if self._chat_channel is None:
+            from payvand.core.messaging.chat import ChatChannel
+
+            self._chat_channel = ChatChannel()
+        found: dict[str, Any] = {"email": self._email_channel, "chat": self._chat_channel}
         for _, item in self._registered("payvand_channels"):
             if isinstance(item, MessageChannel) and item.name:
                 found[item.name] = item

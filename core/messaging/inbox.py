@@ -43,7 +43,9 @@ log = logging.getLogger(__name__)
 def sender_address(channel: str, sender: str, address_kind: str | None = None) -> tuple[str, str]:
     """(kind, normalised address) of a sender: `email`, `phone` or `other` (as given)."""
     text = (sender or "").strip()
-    kind = address_kind or ("email" if "@" in text else "phone" if looks_like_phone(text) else "other")
+    # A channel whose addresses are neither (web chat) passes the visitor's email or phone when known.
+    kind = address_kind if address_kind in ("email", "phone") else (
+        "email" if "@" in text else "phone" if looks_like_phone(text) else "other")
     try:
         if kind == "email":
             return "email", normalize_email(text)

@@ -1,6 +1,7 @@
 """The kernel's SQLAlchemy models."""
 
 from payvand.core.models.auth import ApiToken, Permission, Role, RolePermission, User, user_role
+from payvand.core.models.chat import ChatConversation
 from payvand.core.models.customer import (
     Customer,
     CustomerAddress,
@@ -18,7 +19,7 @@ from payvand.core.models.system import AuditLog, CustomerMerge, OutboxEvent, Plu
 from payvand.core.models.web import ImportJob, WebSession
 
 __all__ = [
-    "ApiToken", "AuditLog", "CORE_CHANNELS", "Customer", "CustomerAddress", "CustomerConsent",
+    "ApiToken", "AuditLog", "CORE_CHANNELS", "ChatConversation", "Customer", "CustomerAddress", "CustomerConsent",
     "CustomerEmail", "CustomerKind", "CustomerMerge", "CustomerPhone", "CustomerTag", "Direction",
     "IdempotencyKey", "ImportJob", "Interaction", "LifecycleStage", "Message", "MessageAttachment",
     "MessageReceipt", "OutboxEvent", "Permission", "PluginState", "Role",

@@ -113,6 +113,11 @@ def _erase_messages(session: Session, ids: list[int], addresses: list[str]) -> N
                     .values(reference=sa.literal("erased.") + sa.cast(table.c.id, sa.String)))
     if addresses:
         session.execute(sa.delete(Suppression).where(Suppression.address.in_(addresses)))
+    from payvand.core.models.chat import ChatConversation
+
+    # web chat conversations: what the visitor typed about themselves and where they wrote from
+    session.execute(sa.update(ChatConversation).where(ChatConversation.customer_id.in_(ids)).values(
+        name="", email="", phone="", page="", origin="", status="closed").execution_options(synchronize_session=False))
 
 
 def _jsonable(value: Any) -> Any:

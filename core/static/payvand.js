@@ -14,6 +14,24 @@
       event.detail.isError = false;
     }
   });
+  // Forms marked data-reset-on-success are emptied after htmx sent them successfully (chat replies).
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (event.detail.successful && elt && elt.matches && elt.matches("form[data-reset-on-success]")) { elt.reset(); }
+  });
+  // A list marked data-unique-children="attr" keeps the first child of each attr value (two
+  // htmx responses appending the same chat message show it once).
+  document.body.addEventListener("htmx:afterSettle", function () {
+    document.querySelectorAll("[data-unique-children]").forEach(function (list) {
+      var attr = list.getAttribute("data-unique-children");
+      var seen = {};
+      Array.prototype.slice.call(list.children).forEach(function (child) {
+        var key = child.getAttribute(attr);
+        if (key === null) { return; }
+        if (seen[key]) { child.remove(); } else { seen[key] = true; }
+      });
+    });
+  });
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");
     if (message && !window.confirm(message)) { event.preventDefault(); }
