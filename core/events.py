@@ -96,7 +96,7 @@ def _message_events(session: Session, payload: Mapping[str, Any]) -> list[dict[s
 
 
 def _messages_arguments(session: Session, payload: Mapping[str, Any]) -> dict[str, Any]:
-    from payvand.core.messaging.inbox import received_messages
+    from payvand.core.messaging.received import received_messages
 
     return {"messages": received_messages(session, [int(i) for i in payload.get("ids", [])])}
 

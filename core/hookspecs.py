@@ -157,8 +157,8 @@ def payvand_channels() -> Sequence[MessageChannel | ChannelSpec]:
 
     A `MessageChannel` (`payvand.sdk.messages`) sends batches of queued messages and reports
     each result; it may poll for inbound messages and receipts (`polls=True`, run as a job)
-    or declare webhook routes (`blueprint()`), handing what it gets to `receive_messages` and
-    `record_receipts`. A `ChannelSpec` only names a channel interactions may be logged on.
+    or declare webhook routes (`blueprint()`, also returned from `payvand_blueprints`), handing
+    what it gets to `receive_messages` and `record_receipts`. A `ChannelSpec` only names a channel interactions may be logged on.
     Channel names are global (`sms`, `telegram`); the core's `email` channel is built in.
     """
 

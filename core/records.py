@@ -31,7 +31,7 @@ from payvand.core.contracts import RecordRule
 
 def _rules(model: type) -> list[RecordRule]:
     """The rules declared for `model`; RuntimeError with no running app or command (fail closed)."""
-    from payvand.core.runtime import current_runtime
+    from payvand.core.current import current_runtime
 
     try:
         runtime = current_runtime()
@@ -108,6 +108,6 @@ def get_visible(session: Session, model: Any, row_id: Any, actor: Actor) -> Any:
 
 def ruled_models() -> Iterable[type]:
     """Every model some active plugin has declared rules for."""
-    from payvand.core.runtime import current_runtime
+    from payvand.core.current import current_runtime
 
     return list(current_runtime().record_rules())

@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -695,29 +695,3 @@ def _poll_channel(channel: Any) -> None:
     session = current_session()
     receive_messages(session, [i for i in items if isinstance(i, InboundMessage)])
     record_receipts(session, [i for i in items if isinstance(i, DeliveryReceipt)])
-
-
-#: How the running CLI command's Runtime is found from its click context; set by
-#: `payvand.core.cli.common` (the CLI builds on this module, not the other way round).
-_cli_runtime: Callable[[Any], Runtime] | None = None
-
-
-def set_cli_runtime(lookup: Callable[[Any], Runtime]) -> None:
-    """Tell `current_runtime` how to get the Runtime of a CLI command from its click context."""
-    global _cli_runtime
-    _cli_runtime = lookup
-
-
-def current_runtime() -> Runtime:
-    """The Runtime of the running app (in an app context) or CLI command; RuntimeError otherwise."""
-    from flask import current_app, has_app_context
-
-    if has_app_context() and "payvand" in current_app.extensions:
-        return current_app.extensions["payvand"]
-    import click
-
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None and _cli_runtime is not None:
-        return _cli_runtime(ctx)
-    raise RuntimeError("no Payvand app or CLI command is running")
-

@@ -734,7 +734,8 @@ class WebClient:
 
         app = self.client.application
         assert self.user_id is not None, "no user to sign in"
-        with app.test_request_context("/login"):
+        # The client's own REMOTE_ADDR and User-Agent, so Flask-Login's session identifier matches.
+        with app.test_request_context("/login", environ_base=dict(self.client.environ_base)):
             staff = load_staff_user(current_session().connection(), self.user_id)
             assert staff is not None, "the user cannot sign in (inactive?)"
             login_user(staff)

@@ -37,6 +37,12 @@ UNWALKABLE = {
         "needs core.messages.read, which reps lack; the customer's record rules (tests/messaging/test_staff_and_api.py)",
     "/customers/<int:customer_id>/messages/<int:message_id>/attachments/<int:attachment_id>":
         "needs core.messages.read, which reps lack (tests/messaging/test_staff_and_api.py)",
+    "/chat/<int:conversation_id>":
+        "needs core.messages.read, which reps lack; the customer's record rules (tests/messaging/test_chat.py)",
+    "/chat/<int:conversation_id>/messages":
+        "needs core.messages.read, which reps lack; the customer's record rules (tests/messaging/test_chat.py)",
+    "/chat/widget/<version>/chat.js": "public: the chat widget's script, no record data",
+    "/chat/widget/<version>/chat.css": "public: the chat widget's style sheet, no record data",
     "/unsubscribe/<token>": "public: the signed token names the customer (tests/messaging/test_unsubscribe.py)",
 }
 

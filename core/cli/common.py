@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from payvand.core.runtime import set_cli_runtime
+from payvand.core.current import set_cli_runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -206,23 +206,48 @@ def messages_since(session: Session, conversation: ChatConversation, since: int 
 
 def reply(session: Session, conversation: ChatConversation, text: str, actor: Actor) -> Any:
     """Queue a staff answer to the conversation (`send_message(..., channel="chat", purpose="service")`)."""
-    from payvand.core.db import bind_session
-    from payvand.core.messaging.outbox import MessageRefused
-    from payvand.sdk.messages import send_message
+    from payvand.core.current import current_runtime
+    from payvand.core.messaging.outbox import MessageRequest, queue_messages
 
     if conversation.customer_id is None or conversation.last_inbound_id is None:
         raise ChatError("The visitor has not written yet.")
-    with bind_session(session):
-        try:
-            queued = send_message(conversation.customer_id, "chat", body=text, purpose="service",
-                                  reply_to=conversation.last_inbound_id, to=conversation.address,
-                                  source=("core.chat", conversation.id))
-        except MessageRefused as exc:
-            raise ChatError(exc.reason) from None
+    runtime = current_runtime()
+    [queued] = queue_messages(session, [MessageRequest(
+        customer_id=conversation.customer_id, channel="chat", body=text, purpose="service",
+        reply_to=conversation.last_inbound_id, to=conversation.address, source=("core.chat", conversation.id))],
+        actor, channels=runtime.message_channels(), config=runtime.config)
+    if queued.refused:
+        raise ChatError(queued.reason)
     conversation.unread = 0
     conversation.last_activity_at = utcnow()
     session.flush()
     return queued
+
+
+def open_conversations(session: Session, actor: Actor | None, limit: int) -> list[tuple[ChatConversation, str | None]]:
+    """The open conversations `actor` may see (their customers' record rules), newest activity first."""
+    from payvand.core.records import restrict
+
+    visible = restrict(sa.select(Customer.id), actor, Customer) if actor is not None else None
+    query = (sa.select(ChatConversation, Customer.display_name)
+             .outerjoin(Customer, Customer.id == ChatConversation.customer_id)
+             .where(ChatConversation.status == "open", ChatConversation.thread_id.is_not(None))
+             .order_by(ChatConversation.last_activity_at.desc(), ChatConversation.id.desc()).limit(limit))
+    if visible is not None:
+        query = query.where(ChatConversation.customer_id.in_(visible.scalar_subquery()))
+    return [(row, name) for row, name in session.execute(query)]
+
+
+def visible_conversation(session: Session, conversation_id: int,
+                         actor: Actor | None) -> tuple[ChatConversation, Customer] | None:
+    """The conversation and its customer when `actor` may see them, else None."""
+    from payvand.core.records import get_visible
+
+    conversation = session.get(ChatConversation, conversation_id)
+    if conversation is None or conversation.customer_id is None or actor is None:
+        return None
+    customer = get_visible(session, Customer, conversation.customer_id, actor)
+    return None if customer is None else (conversation, customer)
 
 
 def close(session: Session, conversation: ChatConversation) -> None:

@@ -195,7 +195,11 @@ class MessageChannel:
         return ()
 
     def blueprint(self) -> Blueprint | None:
-        """Public HTTP routes (webhooks for inbound messages and receipts) that verify themselves."""
+        """Public HTTP routes (webhooks for inbound messages and receipts) that verify themselves.
+
+        The plugin returns it from `payvand_blueprints` too (`[CHANNEL.blueprint()]`), so the
+        routes are registered with its pages and answer only while the plugin is active.
+        """
         return None
 
     def check(self) -> list[str]:

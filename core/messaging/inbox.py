@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,6 +30,7 @@ from payvand.core.actor import SYSTEM
 from payvand.core.db import utcnow
 from payvand.core.messaging import store
 from payvand.core.messaging.contract import DeliveryReceipt, InboundMessage, ReceivedMessage
+from payvand.core.messaging.received import received_messages as received_messages  # re-exported
 from payvand.core.models import Customer, CustomerEmail, CustomerPhone, Interaction
 from payvand.core.models.message import Message, MessageAttachment, MessageReceipt, Suppression
 from payvand.core.normalize import NormalizationError, looks_like_phone, normalize_email, normalize_phone
@@ -127,7 +128,7 @@ def _meta(message: InboundMessage, new_customer: bool) -> dict[str, Any]:
 
 def _address_kinds() -> dict[str, str]:
     """The address kind of each registered channel (when an app or command runs)."""
-    from payvand.core.runtime import current_runtime
+    from payvand.core.current import current_runtime
 
     try:
         return {name: ch.address_kind for name, ch in current_runtime().message_channels().items()}
@@ -216,37 +217,6 @@ def _receive_one(session: Session, message: InboundMessage, address_kind: str | 
         message_id=row.id, interaction_id=interaction.id, customer_id=customer_id, channel=message.channel,
         reply_to_message_id=row.reply_to_id, source_type=row.source_type, source_id=row.source_id,
         new_customer=new_customer, message=message)
-
-
-def received_messages(session: Session, ids: Sequence[int]) -> list[ReceivedMessage]:
-    """Rebuild `ReceivedMessage`s from stored inbound rows (what the hook is given), in id order given."""
-    from payvand.core.mail import Attachment
-
-    rows = {row.id: row for row in session.scalars(sa.select(Message).where(Message.id.in_(list(ids))))}
-    files: dict[int, list[Attachment]] = {}
-    for item in session.scalars(sa.select(MessageAttachment).where(MessageAttachment.message_id.in_(list(rows)))
-                                .order_by(MessageAttachment.id)):
-        files.setdefault(item.message_id, []).append(Attachment(item.filename, item.content, item.content_type))
-    result = []
-    for message_id in ids:
-        row = rows.get(message_id)
-        if row is None or row.direction != "inbound":
-            continue
-        meta: Mapping[str, Any] = row.headers or {}
-        received_at = meta.get("received_at")
-        inbound = InboundMessage(
-            channel=row.channel, external_id=row.reference, sender=str(meta.get("sender") or row.address),
-            received_at=dt.datetime.fromisoformat(received_at) if received_at else row.created_at,
-            subject=row.subject, body=row.body, summary=str(meta.get("summary") or ""), html=row.html,
-            sender_name=str(meta.get("sender_name") or ""), attachments=tuple(files.get(row.id, ())),
-            replies_to=tuple(meta.get("replies_to") or ()), subject_tag=meta.get("subject_tag"),
-            automatic=bool(meta.get("automatic")), language=row.language,
-            headers=dict(meta.get("transport") or {}))
-        result.append(ReceivedMessage(
-            message_id=row.id, interaction_id=row.interaction_id or 0, customer_id=row.customer_id,
-            channel=row.channel, reply_to_message_id=row.reply_to_id, source_type=row.source_type,
-            source_id=row.source_id, new_customer=bool(meta.get("new_customer")), message=inbound))
-    return result
 
 
 # --------------------------------------------------------------------------- receipts

@@ -108,7 +108,7 @@ def poll_current(config: Mapping[str, Any]) -> PollReport | None:
     The poll's batches commit in sessions of their own, never in the job's session, so that a
     batch is marked processed on the server only after its own commit.
     """
-    from payvand.core.runtime import current_runtime
+    from payvand.core.current import current_runtime
 
     try:
         factory = current_runtime().sessionmaker

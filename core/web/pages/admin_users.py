@@ -54,7 +54,9 @@ MESSAGES = (
     _l("Erase (anonymise) a customer"), _l("Import customers from files"), _l("See customer timelines"),
     _l("Log calls, notes, meetings and messages"), _l("See installed plugins and their errors"),
     _l("Enable and disable plugins"), _l("Manage users, roles and API tokens"), _l("Read the audit log"),
-    _l("Change deployment settings"),
+    _l("Change deployment settings"), _l("Open customers' messages in full (bodies, attachments)"),
+    _l("Send messages to customers (email, SMS, ...)"),
+    _l("See messaging channels, their errors, and send test messages"),
 )
 
 

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from payvand.core import permissions as perm
 from payvand.core.db import current_session
 from payvand.core.messaging import chat
-from payvand.core.models import Customer
 from payvand.core.models.chat import ChatConversation
 from payvand.core.web.access import staff_required, staff_user
 
@@ -32,32 +30,15 @@ POLL_SECONDS = 3
 
 
 def _open_rows() -> list[tuple[ChatConversation, str | None]]:
-    from payvand.core.records import restrict
-
-    user = staff_user()
-    visible = restrict(sa.select(Customer.id), user, Customer) if user is not None else None
-    query = (sa.select(ChatConversation, Customer.display_name)
-             .outerjoin(Customer, Customer.id == ChatConversation.customer_id)
-             .where(ChatConversation.status == "open", ChatConversation.thread_id.is_not(None))
-             .order_by(ChatConversation.last_activity_at.desc(), ChatConversation.id.desc()).limit(LIST_LIMIT))
-    if visible is not None:
-        query = query.where(ChatConversation.customer_id.in_(visible.scalar_subquery()))
-    return [(row, name) for row, name in current_session().execute(query)]
+    return chat.open_conversations(current_session(), staff_user(), LIST_LIMIT)
 
 
 def _conversation(conversation_id: int) -> tuple[ChatConversation, Any]:
     """The conversation and its customer when the user may see them, else 404."""
-    from payvand.core.records import get_visible
-
-    session = current_session()
-    conversation = session.get(ChatConversation, conversation_id)
-    user = staff_user()
-    if conversation is None or conversation.customer_id is None or user is None:
+    found = chat.visible_conversation(current_session(), conversation_id, staff_user())
+    if found is None:
         abort(404)
-    customer = get_visible(session, Customer, conversation.customer_id, user)
-    if customer is None:
-        abort(404)
-    return conversation, customer
+    return found
 
 
 @bp.get("/chat")
