@@ -151,7 +151,14 @@ def prepare_database(url: str, customers: int) -> tuple[str, dict[str, list[Any]
 
 
 class Client:
-    """One virtual user's keep-alive connection, cookies and CSRF-free staff session."""
+    """One virtual user's keep-alive connection and cookies (its staff session).
+
+    gunicorn's gthread workers close a kept-alive connection that waited longer than its
+    keep-alive (5 s) for a thread — under overload a request can wait that long — and a worker
+    replaced after `max_requests` closes its connections too: the request is sent again once on
+    a new connection and counted in `reconnects` (a GET is safe to repeat; every POST carries an
+    `Idempotency-Key`).
+    """
 
     def __init__(self, port: int, token: str) -> None:
         self.port = port
@@ -590,9 +597,12 @@ def saturation(cpu: dict[str, Any], processes: int, generators: int) -> dict[str
         verdict = "database CPU"
     else:
         verdict = "no CPU limit reached: waiting (locks, I/O or too few virtual users)"
-    return {"verdict": verdict, "load_generator_is_bottleneck": generator_bound,
+    other = round(max(0.0, busy - ours), 2)
+    warning = (f"other processes used {other} of {cores} cores: the figures measure a shared machine, not capacity"
+               if other > 0.25 * cores else None)
+    return {"verdict": verdict, "load_generator_is_bottleneck": generator_bound, "shared_machine_warning": warning,
             "cores_used": {"web": web, "database": db, "workers": cpu["workers"]["cores"], "load_generator": gen,
-                           "other_processes_on_machine": round(max(0.0, busy - ours), 2)},
+                           "other_processes_on_machine": other},
             "machine_cores": cores}
 
 

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from _dataset import add_size_arguments, ensure_dataset, log, machine, summary_ms
-from read_paths import PAGE, Raw
+from _dataset import add_database_argument, add_size_arguments, log, machine, summary_ms
+from read_paths import PAGE, Raw, load_dataset
 
 TARGET_P95_MS = 50.0
 EMAIL = "bench-rep@example.com"
@@ -66,7 +66,7 @@ STAGE_PAGE = ("SELECT id FROM core_customer WHERE lifecycle_stage = ? AND merged
               " ORDER BY id DESC LIMIT ?")
 CONSENT_PAGE = ("SELECT c.id FROM core_customer c WHERE c.merged_into_id IS NULL AND (SELECT k.granted FROM"
                 " core_customer_consent k WHERE k.customer_id = c.id AND k.channel = ? AND k.purpose = 'marketing'"
-                " ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1) = 1 ORDER BY c.id DESC LIMIT ?")
+                " ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1) IS TRUE ORDER BY c.id DESC LIMIT ?")
 NAME_PAGE = "SELECT id FROM core_customer WHERE merged_into_id IS NULL ORDER BY search_name, id LIMIT ?"
 
 
@@ -169,9 +169,10 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=50, help="untimed requests per page first (default 50)")
     parser.add_argument("--only", nargs="*", help="measure only these pages")
     parser.add_argument("--seed", type=int, default=11)
+    add_database_argument(parser)
     args = parser.parse_args()
 
-    data = ensure_dataset(args.customers, args.interactions, rebuild=args.rebuild)
+    data = load_dataset(args)
     ensure_rep(data.url)
     from sqlalchemy import event
 
@@ -185,7 +186,7 @@ def main() -> None:
                  lambda *a, **k: queries.__setitem__(0, queries[0] + 1))
     client = app.test_client()
     login(client)
-    raw = Raw(data.path)
+    raw = Raw(data.path, data.postgres_url)
     rng = random.Random(args.seed)
     results: dict[str, Any] = {}
     began = time.perf_counter()
@@ -201,6 +202,7 @@ def main() -> None:
             f"queries {figures['queries_per_request']}")
     print(json.dumps({
         "benchmark": "web_pages",
+        "database": "postgresql" if data.postgres_url else "sqlite",
         "dataset": {"customers": data.customers, "interactions": data.interactions, "path": data.path.name},
         "machine": machine_at_start,
         "requests_per_page": args.requests,
