@@ -72,7 +72,6 @@ class PostgresRaw:
 
     def __init__(self, url: str) -> None:
         import psycopg
-
         from _dataset import psycopg_url
 
         self.connection = psycopg.connect(psycopg_url(url), autocommit=True)
