@@ -496,6 +496,7 @@ def run_round(args: argparse.Namespace, url: str, processes: int, token: str, sa
     workers: list[subprocess.Popen[bytes]] = []
     try:
         wait_ready(args.port, server)
+        log(f"payvand serve ready with {processes} process(es)")
         workers = [subprocess.Popen([*payvand, "worker"], env=env, stdout=worker_log, stderr=worker_log)
                    for _ in range(args.workers)]
         users = args.users or 2 * processes * args.threads
@@ -510,6 +511,7 @@ def run_round(args: argparse.Namespace, url: str, processes: int, token: str, sa
         generator_pids = [g.pid for g in generators if g.pid]
         for _ in generators:  # every virtual user logged in (a staff session each)
             ready.get(timeout=600)
+        log("every virtual user logged in")
         start_at = time.time() + 0.5
         measure_at = start_at + args.warmup
         end_at = measure_at + args.duration
@@ -531,9 +533,19 @@ def run_round(args: argparse.Namespace, url: str, processes: int, token: str, sa
         for generator in generators:
             generator.join(30)
         outbox = scrape(args.port, metrics_token)
+        log("round measured; stopping the server and workers")
     finally:
+        # the round is measured: the server stops at once (INT: gunicorn's quick shutdown; its
+        # graceful TERM waited 10 s here with no request in flight), the workers gracefully
+        if server.poll() is None:
+            server.send_signal(signal.SIGINT)
+        for process in workers:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
         for process in [*workers, server]:
+            began_stop = time.perf_counter()
             stop(process)
+            log(f"pid {process.pid} stopped in {time.perf_counter() - began_stop:.1f} s")
         serve_log.close()
         worker_log.close()
         if args.logs:
@@ -649,7 +661,9 @@ def main() -> None:
             engine = make_engine(url)
             upgrade(engine, [sales_plugin()])
             engine.dispose()
+        log("preparing products, the staff user and samples")
         token, samples = prepare_database(url, data.customers)
+        log("prepared")
         rounds = [run_round(args, url, int(n), token, samples, workdir, backends) for n in args.processes.split(",")]
     finally:
         if backends is not None:
