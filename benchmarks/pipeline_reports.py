@@ -125,7 +125,18 @@ def main() -> None:
                              "ratio": round(payvand_s / raw_s, 2), "rows": len(rows), "raw_rows": len(raw_rows),
                              "under_2s": payvand_s < 2.0}
             print(name, results[name], file=sys.stderr)
-    moves = time_moves(engine, raw, args.repeat)
+    import tempfile
+
+    import payvand.plugins.sales as sales
+    from payvand.core.app import create_app
+
+    with tempfile.TemporaryDirectory(prefix="payvand-bench-") as instance:
+        app = create_app({"PAYVAND_DATABASE_URL": f"sqlite:///{path}", "PAYVAND_INSTANCE": instance,
+                          "PAYVAND_PLUGINS": ["sales"], "PAYVAND_EXTRA_PLUGINS": [sales], "PAYVAND_JOBS": "off",
+                          "SECRET_KEY": "benchmark"})
+        with app.app_context():  # a move into Won emits an event: it needs the running app
+            moves = time_moves(engine, raw, args.repeat)
+        app.extensions["payvand"].engine.dispose()
     print("moves", moves, file=sys.stderr)
     print(json.dumps({"benchmark": "pipeline_reports", "deals": args.deals, "repeat": args.repeat,
                       "database": "sqlite", "reports": results, "moves": moves}, indent=2))
