@@ -749,17 +749,44 @@ def ensure_postgres_dataset(
 
 
 def _copy_into_postgres(path: Path, url: str, progress: Callable[[str], None]) -> None:
-    """COPY the bulk tables (and the owners) of the SQLite file into migrated PostgreSQL tables."""
+    """COPY the bulk tables (and the owners) of the dataset into migrated PostgreSQL tables."""
+    copy_sqlite_into_postgres(path, url, ("core_user", *BULK_TABLES), progress,
+                              where={"core_user": f"id <= {OWNERS}"})
+
+
+def copy_sqlite_into_postgres(
+    path: Path,
+    url: str,
+    tables: Sequence[str] | None = None,
+    progress: Callable[[str], None] = log,
+    *,
+    where: dict[str, str] | None = None,
+) -> None:
+    """COPY rows of a SQLite database into the same, already migrated, PostgreSQL tables.
+
+    `tables` (default: every table of the SQLite file holding rows, migration bookkeeping
+    excepted) are emptied first — rows the migrations seeded come again from the file, which the
+    same migrations built — and loaded with their secondary indexes dropped and recreated after;
+    foreign keys are not checked during the copy (`session_replication_role = replica`: the
+    rows come from a consistent database); id sequences move past the copied ids.
+    """
     import psycopg
 
     lite = sqlite3.connect(path)
-    tables = ("core_user", *BULK_TABLES)
+    if tables is None:
+        names = [r[0] for r in lite.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " AND name NOT LIKE 'alembic%' ORDER BY name")]
+        tables = [t for t in names if lite.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone()]
+    where = where or {}
     with psycopg.connect(psycopg_url(url)) as connection:
         connection.execute("SET TIME ZONE 'UTC'")
+        connection.execute("SET session_replication_role = replica")
+        connection.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
         indexes = connection.execute(
             "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = 'public'"
             " AND i.tablename = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_constraint c"
-            " WHERE c.conname = i.indexname)", [list(BULK_TABLES)]).fetchall()
+            " WHERE c.conname = i.indexname)", [list(tables)]).fetchall()
         for name, _ in indexes:
             connection.execute(f'DROP INDEX "{name}"')
         for table in tables:
@@ -768,11 +795,11 @@ def _copy_into_postgres(path: Path, url: str, progress: Callable[[str], None]) -
                 " AND table_name = %s ORDER BY ordinal_position", [table])]
             present = {row[1] for row in lite.execute(f"PRAGMA table_info({table})")}
             columns = [c for c in wanted if c in present]
-            where = f" WHERE id <= {OWNERS}" if table == "core_user" else ""
+            condition = f" WHERE {where[table]}" if table in where else ""
             names = ", ".join(columns)
             done = 0
             with connection.cursor().copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in lite.execute(f"SELECT {names} FROM {table}{where}"):
+                for row in lite.execute(f"SELECT {names} FROM {table}{condition}"):
                     copy.write_row(row)
                     done += 1
             progress(f"{table}: {done:,} rows")
@@ -783,6 +810,7 @@ def _copy_into_postgres(path: Path, url: str, progress: Callable[[str], None]) -
         for name, sql in indexes:
             progress(f"creating index {name}")
             connection.execute(sql)
+        connection.execute("SET session_replication_role = DEFAULT")
         connection.commit()
     lite.close()
 

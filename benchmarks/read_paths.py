@@ -77,11 +77,20 @@ class PostgresRaw:
         self.connection = psycopg.connect(psycopg_url(url), autocommit=True)
         self.connection.execute("SET TIME ZONE 'UTC'")
 
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+    def commit(self) -> None:
+        """Nothing to do: every statement commits (autocommit), as sqlite3's commit() after it."""
+
     def execute(self, sql: str, params: Any = ()) -> Any:
         """Run `sql` with sqlite3's placeholders translated to psycopg's."""
         import re
 
         params = tuple(params)
+        if not params:  # no placeholders to translate; a literal % stays as it is
+            return self.connection.execute(sql)
         if re.search(r"\?\d", sql):
             named = {f"p{n + 1}": value for n, value in enumerate(params)}
             return self.connection.execute(re.sub(r"\?(\d+)", r"%(p\1)s", sql), named)
