@@ -35,7 +35,7 @@ BENCHMARKS: dict[str, tuple[list[str], bool]] = {
     "lead_import": (["--rows", "2000"], False),
     "lead_scores": (["--leads", "5000"], True),
     "pipeline_reports": (["--deals", "5000", "--repeat", "1"], True),
-    "sales_revenue": (["--orders", "5000", "--repeat", "1"], False),
+    "sales_revenue": (["--orders", "5000", "--repeat", "1"], True),
     "order_api": (["--orders", "5000", "--requests", "30", "--warmup", "5"], True),
     "event_delivery": (["--events", "40", "--plugins", "1,10", "--workers", "1,2"], True),
     "sales_rules": (["--repeat", "1"], True),
