@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _dataset import log, machine
+from _dataset import add_database_argument, log, machine
 
 GIVEN = ["سارا", "علی", "مریم", "رضا", "نگار", "حسین", "Sara", "Reza", "Nima", "Lena"]
 FAMILY = ["احمدی", "کریمی", "رضایی", "حسینی", "Ahmadi", "Karimi", "Rahimi", "Moradi"]
@@ -59,14 +59,14 @@ def write_csv(path: Path, rows: int, seed: int = 7) -> None:
                              "met at the fair" if n % 7 == 0 else "", "بله" if n % 3 == 0 else "خیر"])
 
 
-def empty_database(path: Path) -> None:
-    """A database migrated with the core and the sales plugin."""
+def empty_database(path: Path | str) -> None:
+    """A database (a SQLite file, or a URL) migrated with the core and the sales plugin."""
     import payvand.plugins.sales as sales
     from payvand.core.db import make_engine
     from payvand.core.migrations.runner import upgrade
     from payvand.core.plugins import InstalledPlugin
 
-    engine = make_engine(f"sqlite:///{path}")
+    engine = make_engine(path if isinstance(path, str) else f"sqlite:///{path}")
     upgrade(engine, [InstalledPlugin(name="sales", obj=sales, meta=sales.meta, source="payvand.plugins.sales")])
     engine.dispose()
 
@@ -104,14 +104,36 @@ def baseline(path: Path, rows: list[tuple[Any, ...]]) -> float:
     return seconds
 
 
-def run_import(path: Path, csv_path: Path, on_duplicate: str) -> tuple[float, float, Any]:
+def postgres_baseline(url: str, rows: list[tuple[Any, ...]]) -> float:
+    """Seconds for psycopg executemany of `rows` into the emptied sales_lead, one transaction; then
+    the table is emptied again for the import."""
+    import psycopg
+    from _dataset import psycopg_url
+
+    with psycopg.connect(psycopg_url(url)) as connection:
+        connection.execute("SET TIME ZONE 'UTC'")
+        sql = f"INSERT INTO sales_lead ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
+        t0 = time.perf_counter()
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
+        connection.commit()
+        seconds = time.perf_counter() - t0
+        connection.execute("TRUNCATE sales_lead CASCADE")
+        connection.commit()
+    return seconds
+
+
+def run_import(path: Path | str, csv_path: Path, on_duplicate: str,
+               instance: Path | None = None) -> tuple[float, float, Any]:
     """Seconds (wall clock, then CPU) for `import_leads` of the file through the plugin (committed), and its result."""
     import payvand.plugins.sales as sales
     from payvand.core.app import create_app
     from payvand.core.db import bind_session
     from payvand.plugins.sales.services.lead_import import import_leads
 
-    app = create_app({"PAYVAND_DATABASE_URL": f"sqlite:///{path}", "PAYVAND_INSTANCE": str(path.parent / "instance"),
+    url = path if isinstance(path, str) else f"sqlite:///{path}"
+    folder = instance or (path.parent / "instance" if isinstance(path, Path) else Path("instance"))
+    app = create_app({"PAYVAND_DATABASE_URL": url, "PAYVAND_INSTANCE": str(folder),
                       "PAYVAND_PLUGINS": ["sales"], "PAYVAND_EXTRA_PLUGINS": [sales], "PAYVAND_JOBS": "off",
                       "SECRET_KEY": "benchmark"})
     runtime = app.extensions["payvand"]
@@ -128,30 +150,48 @@ def main() -> None:
     """Write the file, import it twice through the plugin and once raw; print JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rows", type=int, default=100_000)
+    add_database_argument(parser)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="payvand-lead-import-"))
     try:
         csv_path = folder / "leads.csv"
         write_csv(csv_path, args.rows)
-        template = folder / "empty.sqlite3"
-        empty_database(template)
-        ours, raw = folder / "payvand.sqlite3", folder / "raw.sqlite3"
-        shutil.copy(template, ours)
-        shutil.copy(template, raw)
         rows = prepared_rows(csv_path)
         log(f"file of {args.rows:,} rows written ({csv_path.stat().st_size / 1e6:.1f} MB); {len(rows):,} good and new")
-        raw_seconds = baseline(raw, rows)
+        check_sql = "SELECT count(*), sum(CASE WHEN score > 0 OR scored_at IS NOT NULL THEN 1 ELSE 0 END) FROM sales_lead"
+        ours: Path | str
+        if args.database_url:  # the database's tables are replaced; the baseline first, then emptied
+            from _dataset import reset_postgres_schema
+            from read_paths import PostgresRaw
+
+            reset_postgres_schema(args.database_url)
+            empty_database(args.database_url)
+            ours = args.database_url
+            raw_seconds = postgres_baseline(args.database_url, rows)
+        else:
+            template = folder / "empty.sqlite3"
+            empty_database(template)
+            ours, raw = folder / "payvand.sqlite3", folder / "raw.sqlite3"
+            shutil.copy(template, ours)
+            shutil.copy(template, raw)
+            raw_seconds = baseline(raw, rows)
         log(f"raw executemany: {raw_seconds:.2f} s")
-        seconds, cpu, result = run_import(ours, csv_path, "skip")
+        seconds, cpu, result = run_import(ours, csv_path, "skip", folder / "instance")
         log(f"import: {seconds:.2f} s, {result.summary()}")
-        again_seconds, again_cpu, again = run_import(ours, csv_path, "update")
+        again_seconds, again_cpu, again = run_import(ours, csv_path, "update", folder / "instance")
         log(f"re-import, every row a duplicate to update: {again_seconds:.2f} s, {again.summary()}")
-        check = sqlite3.connect(ours).execute(
-            "SELECT count(*), sum(score > 0 OR scored_at IS NOT NULL) FROM sales_lead"
-        ).fetchone()
+        if isinstance(ours, str):
+            checker = PostgresRaw(ours)
+            check = checker.execute(check_sql).fetchone()
+            checker.close()
+        else:
+            check = sqlite3.connect(ours).execute(check_sql).fetchone()
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps({
-            "benchmark": "lead_import", "rows": args.rows,
+            "benchmark": "lead_import", "database": "postgresql" if args.database_url else "sqlite",
+            "baseline": "executemany of the same rows, parsed beforehand, one transaction (sqlite3; psycopg on"
+                        " PostgreSQL)",
+            "rows": args.rows,
             "import": {"seconds": round(seconds, 2), "rows_per_second": round(args.rows / seconds),
                        "cpu_seconds": round(cpu, 2), **result.summary(), "scored": result.scored},
             "reimport_update": {"seconds": round(again_seconds, 2), "rows_per_second": round(args.rows / again_seconds),

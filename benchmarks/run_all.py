@@ -32,7 +32,7 @@ BENCHMARKS: dict[str, tuple[list[str], bool]] = {
     "web_pages": ([*SMALL_DATASET, "--requests", "10", "--warmup", "2"], True),
     "hook_overhead": (["--requests", "40", "--warmup", "5", "--plugins", "10", "--deliver", "5"], False),
     "import_customers": (["--rows", "3000", "--batch", "1000"], True),
-    "lead_import": (["--rows", "2000"], False),
+    "lead_import": (["--rows", "2000"], True),
     "lead_scores": (["--leads", "5000"], True),
     "pipeline_reports": (["--deals", "5000", "--repeat", "1"], True),
     "sales_revenue": (["--orders", "5000", "--repeat", "1"], True),
