@@ -42,3 +42,28 @@ def test_a_tiny_load_test_serves_the_whole_mix_without_errors_and_reports_cpu_an
     assert round_["cpu"]["web"]["cpu_seconds"] > 0
     assert round_["saturation"]["verdict"] and "load_generator_is_bottleneck" in round_["saturation"]
     assert "payvand_outbox_pending_events" in round_["outbox_after"]
+
+
+def _verdict(web: float, database: float, generator: float, busy: float, processes: int = 2,
+             generators: int = 2) -> dict:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import load_test
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    group = lambda cores: {"cores": cores, "cpu_seconds": cores * 10, "processes": 1}  # noqa: E731
+    cpu = {"web": group(web), "database": group(database), "workers": group(0.1), "load_generator": group(generator),
+           "machine": {"busy_cores": busy, "cores": 4}}
+    return load_test.saturation(cpu, processes, generators)
+
+
+def test_the_verdict_names_the_load_generator_when_it_runs_out_of_cores_first() -> None:
+    verdict = _verdict(web=1.0, database=0.5, generator=1.8, busy=3.4)
+    assert verdict["verdict"] == "load generator" and verdict["load_generator_is_bottleneck"]
+
+
+def test_the_verdict_names_web_processes_near_one_core_each_and_warns_of_other_work() -> None:
+    assert _verdict(web=1.8, database=0.4, generator=0.3, busy=2.6)["verdict"] == "web processes (each near one core)"
+    shared = _verdict(web=0.5, database=0.2, generator=0.1, busy=3.9)
+    assert shared["verdict"].startswith("machine CPU") and shared["shared_machine_warning"]
+    assert shared["cores_used"]["other_processes_on_machine"] == 3.0
