@@ -39,7 +39,7 @@ def test_a_tiny_load_test_serves_the_whole_mix_without_errors_and_reports_cpu_an
     assert sum(kind.get("n", 0) for kind in round_["by_kind"].values()) == round_["requests"]
     assert {"web", "workers", "database", "load_generator", "machine"} <= set(round_["cpu"])
     assert round_["cpu"]["web"]["processes"] >= 2  # gunicorn's master and its worker
-    assert round_["cpu"]["web"]["cpu_seconds"] > 0
+    assert round_["cpu"]["web"]["cpu_seconds"] > 0 and round_["cpu_ms_per_request"]["web"] > 0
     assert round_["saturation"]["verdict"] and "load_generator_is_bottleneck" in round_["saturation"]
     assert "payvand_outbox_pending_events" in round_["outbox_after"]
 
