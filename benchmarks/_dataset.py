@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import sqlite3
 import sys
@@ -34,7 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-DATA_DIR = Path(__file__).resolve().parent / ".data"
+#: Where datasets are cached; `PAYVAND_BENCH_DATA_DIR` moves it (the tests use a temporary folder).
+DATA_DIR = Path(os.environ.get("PAYVAND_BENCH_DATA_DIR") or Path(__file__).resolve().parent / ".data")
+#: The environment variable every benchmark reads its PostgreSQL URL from (`--database-url` overrides it).
+DATABASE_URL_ENV = "PAYVAND_BENCH_DATABASE_URL"
 #: Bump when the generated shape changes, so stale caches are not reused.
 SHAPE_VERSION = 1
 DEFAULT_CUSTOMERS = 1_000_000
@@ -274,10 +278,12 @@ class Dataset:
     heavy_ids: list[int]
     build_seconds: float
 
+    postgres_url: str | None = None
+
     @property
     def url(self) -> str:
-        """The SQLAlchemy URL of the database."""
-        return f"sqlite:///{self.path}"
+        """The SQLAlchemy URL of the database (the PostgreSQL copy when there is one)."""
+        return self.postgres_url or f"sqlite:///{self.path}"
 
 
 def log(message: str) -> None:
@@ -300,6 +306,15 @@ def add_size_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"interactions in the dataset (default {DEFAULT_INTERACTIONS:,})",
     )
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached dataset")
+
+
+def add_database_argument(parser: argparse.ArgumentParser) -> None:
+    """Add `--database-url` (default: `$PAYVAND_BENCH_DATABASE_URL`, else SQLite) to a parser."""
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(DATABASE_URL_ENV) or None,
+        help=f"a PostgreSQL database to run on (its tables are replaced); default ${DATABASE_URL_ENV}, else SQLite",
+    )
 
 
 def dataset_path(customers: int, interactions: int) -> Path:
@@ -652,6 +667,152 @@ def build(
         )
     )
     progress(f"built {path.name} in {seconds} s ({path.stat().st_size / 2**20:,.0f} MiB)")
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+def psycopg_url(url: str) -> str:
+    """A SQLAlchemy `postgresql+psycopg://` URL as psycopg itself takes it."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def dataset_label(customers: int, interactions: int) -> str:
+    """The name a dataset copy is known by in PostgreSQL (a comment on `core_customer`)."""
+    return f"payvand-bench crm-v{SHAPE_VERSION}-{customers}c-{interactions}i"
+
+
+def reset_postgres_schema(url: str) -> None:
+    """Replace the database's `public` schema by an empty one (everything in it is lost)."""
+    import psycopg
+
+    with psycopg.connect(psycopg_url(url), autocommit=True) as connection:
+        connection.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        connection.execute("CREATE SCHEMA public")
+
+
+def postgres_label(url: str) -> str | None:
+    """The dataset label of the copy in this PostgreSQL database, if there is one."""
+    import psycopg
+
+    with psycopg.connect(psycopg_url(url), autocommit=True) as connection:
+        row = connection.execute("SELECT obj_description(to_regclass('public.core_customer'), 'pg_class')").fetchone()
+    return row[0] if row else None
+
+
+def ensure_postgres_dataset(
+    url: str,
+    customers: int = DEFAULT_CUSTOMERS,
+    interactions: int = DEFAULT_INTERACTIONS,
+    *,
+    rebuild: bool = False,
+    plugins: Sequence[Any] = (),
+    progress: Callable[[str], None] = log,
+) -> Dataset:
+    """The dataset of this size in the PostgreSQL database at `url`, copied there from the cached
+    SQLite build when missing (or asked to): the schema from Payvand's migrations (the core's and
+    `plugins`' — `InstalledPlugin`s), rows through `COPY`, secondary indexes dropped for the load
+    and recreated from their own DDL, sequences moved past the copied ids, then `ANALYZE` (a
+    PostgreSQL deployment has autovacuum's statistics soon after a load; the SQLite build has none).
+    The copy is labelled by a comment on `core_customer`, so a second run reuses it; the database's
+    `public` schema is replaced when it is (re)built. Plugins' migrations are applied on reuse too.
+    """
+    from payvand.core.db import make_engine
+    from payvand.core.migrations.runner import upgrade
+
+    source = ensure_dataset(customers, interactions, rebuild=rebuild)
+    label = dataset_label(customers, interactions)
+    if rebuild or postgres_label(url) != label:
+        began = time.perf_counter()
+        progress(f"copying {source.path.name} into PostgreSQL")
+        reset_postgres_schema(url)
+        engine = make_engine(url)
+        try:
+            upgrade(engine, plugins)
+        finally:
+            engine.dispose()
+        _copy_into_postgres(source.path, url, progress)
+        import psycopg
+
+        with psycopg.connect(psycopg_url(url), autocommit=True) as connection:
+            connection.execute("ANALYZE")
+            connection.execute(f"COMMENT ON TABLE core_customer IS '{label}'")
+        progress(f"copied into PostgreSQL in {time.perf_counter() - began:.1f} s")
+    else:
+        engine = make_engine(url)
+        try:
+            upgrade(engine, plugins)
+        finally:
+            engine.dispose()
+    return Dataset(path=source.path, customers=source.customers, interactions=source.interactions,
+                   heavy_ids=source.heavy_ids, build_seconds=source.build_seconds, postgres_url=url)
+
+
+def _copy_into_postgres(path: Path, url: str, progress: Callable[[str], None]) -> None:
+    """COPY the bulk tables (and the owners) of the dataset into migrated PostgreSQL tables."""
+    copy_sqlite_into_postgres(path, url, ("core_user", *BULK_TABLES), progress,
+                              where={"core_user": f"id <= {OWNERS}"})
+
+
+def copy_sqlite_into_postgres(
+    path: Path,
+    url: str,
+    tables: Sequence[str] | None = None,
+    progress: Callable[[str], None] = log,
+    *,
+    where: dict[str, str] | None = None,
+) -> None:
+    """COPY rows of a SQLite database into the same, already migrated, PostgreSQL tables.
+
+    `tables` (default: every table of the SQLite file holding rows, migration bookkeeping
+    excepted) are emptied first — rows the migrations seeded come again from the file, which the
+    same migrations built — and loaded with their secondary indexes dropped and recreated after;
+    foreign keys are not checked during the copy (`session_replication_role = replica`: the
+    rows come from a consistent database); id sequences move past the copied ids.
+    """
+    import psycopg
+
+    lite = sqlite3.connect(path)
+    if tables is None:
+        names = [r[0] for r in lite.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " AND name NOT LIKE 'alembic%' ORDER BY name")]
+        tables = [t for t in names if lite.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone()]
+    where = where or {}
+    with psycopg.connect(psycopg_url(url)) as connection:
+        connection.execute("SET TIME ZONE 'UTC'")
+        connection.execute("SET session_replication_role = replica")
+        connection.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
+        indexes = connection.execute(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = 'public'"
+            " AND i.tablename = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_constraint c"
+            " WHERE c.conname = i.indexname)", [list(tables)]).fetchall()
+        for name, _ in indexes:
+            connection.execute(f'DROP INDEX "{name}"')
+        for table in tables:
+            wanted = [r[0] for r in connection.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'public'"
+                " AND table_name = %s ORDER BY ordinal_position", [table])]
+            present = {row[1] for row in lite.execute(f"PRAGMA table_info({table})")}
+            columns = [c for c in wanted if c in present]
+            condition = f" WHERE {where[table]}" if table in where else ""
+            names = ", ".join(columns)
+            done = 0
+            with connection.cursor().copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in lite.execute(f"SELECT {names} FROM {table}{condition}"):
+                    copy.write_row(row)
+                    done += 1
+            progress(f"{table}: {done:,} rows")
+            if "id" in columns:
+                connection.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                    f" WHERE pg_get_serial_sequence('{table}', 'id') IS NOT NULL AND EXISTS (SELECT 1 FROM {table})")
+        for name, sql in indexes:
+            progress(f"creating index {name}")
+            connection.execute(sql)
+        connection.execute("SET session_replication_role = DEFAULT")
+        connection.commit()
+    lite.close()
 
 
 def ensure_api_token(

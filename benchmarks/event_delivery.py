@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _dataset import log, machine
+from _dataset import add_database_argument, log, machine
 
 
 def _config(url: str, plugins: int, folder: str) -> dict[str, Any]:
@@ -137,7 +137,7 @@ def run(url: str, plugins: int, workers: int, slice_seconds: float, folder: str,
 def main() -> None:
     """Measure and print JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--database-url", help="PostgreSQL URL (its public schema is replaced); default: SQLite")
+    add_database_argument(parser)  # --database-url, default $PAYVAND_BENCH_DATABASE_URL
     parser.add_argument("--events", type=int, default=500)
     parser.add_argument("--plugins", default="1,10,50")
     parser.add_argument("--workers", default="1,2,4")

@@ -606,7 +606,8 @@ def main() -> None:
         help="rounds of import + baselines; the fastest time of each is reported",
     )
     parser.add_argument("--keep", help="keep the work folder here instead of a temporary one")
-    parser.add_argument("--database-url", help="a PostgreSQL database (emptied) instead of SQLite")
+    parser.add_argument("--database-url", default=os.environ.get("PAYVAND_BENCH_DATABASE_URL") or None,
+                        help="a PostgreSQL database (emptied) instead of SQLite; default $PAYVAND_BENCH_DATABASE_URL")
     parser.add_argument("--parallel", type=int, default=1, help="PostgreSQL: imports run at once")
     parser.add_argument("--child", choices=[*IMPORT_KINDS, *BASELINE_KINDS], help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)

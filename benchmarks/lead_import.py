@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _dataset import log, machine
+from _dataset import add_database_argument, log, machine
 
 GIVEN = ["سارا", "علی", "مریم", "رضا", "نگار", "حسین", "Sara", "Reza", "Nima", "Lena"]
 FAMILY = ["احمدی", "کریمی", "رضایی", "حسینی", "Ahmadi", "Karimi", "Rahimi", "Moradi"]
@@ -228,8 +228,7 @@ def main() -> None:
     """Write the file, import it twice through the plugin and once raw; print JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--database-url", default=None,
-                        help="a PostgreSQL database (its public schema is emptied) instead of SQLite")
+    add_database_argument(parser)  # its public schema is emptied
     parser.add_argument("--repeat", type=int, default=1, help="PostgreSQL: rounds; the fastest of each is kept")
     args = parser.parse_args()
     if args.database_url:

@@ -24,6 +24,10 @@ import sqlite3
 import sys
 import time
 from pathlib import Path
+from typing import Any
+
+from _dataset import add_database_argument
+from read_paths import PostgresRaw
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data"
@@ -115,13 +119,13 @@ UPDATE sales_lead SET score =
 + (CASE WHEN lower(email) LIKE '%@acme.ir' THEN 15 ELSE 0 END)
 + (CASE WHEN lower(email) LIKE '%@gmail.com' THEN -3 ELSE 0 END)
 + (CASE WHEN phone IS NOT NULL AND phone != '' THEN 5 ELSE 0 END)
-+ (CASE WHEN consent = 1 THEN 3 ELSE 0 END)
++ (CASE WHEN consent IS TRUE THEN 3 ELSE 0 END)
 + (CASE WHEN lower(utm_source) = 'newsletter' THEN 4 ELSE 0 END)
 + (CASE WHEN lower(utm_campaign) LIKE '%spring%' THEN 6 ELSE 0 END)
 """
 
 
-def run_payvand(path: Path) -> dict[str, float | int]:
+def run_payvand(url: str) -> dict[str, float | int]:
     """Time `recompute_scores` over every lead (one transaction, committed)."""
     import sqlalchemy as sa
     from sqlalchemy.orm import Session
@@ -129,7 +133,7 @@ def run_payvand(path: Path) -> dict[str, float | int]:
     from payvand.core.db import make_engine
     from payvand.plugins.sales.services import scoring
 
-    engine = make_engine(f"sqlite:///{path}")
+    engine = make_engine(url)
     rules = [scoring.RuleSpec(*rule) for rule in RULES]
     with Session(engine) as s:
         leads = scoring.leads_subquery()
@@ -142,12 +146,13 @@ def run_payvand(path: Path) -> dict[str, float | int]:
         sample = s.execute(sa.text("SELECT score, score_details FROM sales_lead ORDER BY score DESC LIMIT 1")).one()
     engine.dispose()
     return {"seconds": round(seconds, 2), "leads": result.leads, "rules": result.rules, "plugins": result.plugins,
-            "top_score": sample[0], "top_details": json.loads(sample[1])}
+            "top_score": sample[0],
+            "top_details": json.loads(sample[1]) if isinstance(sample[1], str) else sample[1]}
 
 
-def run_baseline(path: Path) -> float:
-    """Time the raw sqlite3 UPDATE of the score sum (profile rules only, no details)."""
-    conn = sqlite3.connect(path)
+def run_baseline(path: Path, url: str | None = None) -> float:
+    """Time the raw UPDATE of the score sum (profile rules only, no details): sqlite3, or psycopg."""
+    conn: Any = PostgresRaw(url) if url else sqlite3.connect(path)
     started = time.perf_counter()
     conn.execute(BASELINE_SQL)
     conn.commit()
@@ -161,6 +166,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--rebuild", action="store_true")
+    add_database_argument(parser)
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
     path = DATA / f"lead_scores_{args.leads}_v{SHAPE}.db"
@@ -169,14 +175,22 @@ def main() -> None:
         started = time.perf_counter()
         build(path, args.leads)
         print(f"built in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    baseline = run_baseline(path)
-    payvand = run_payvand(path)
+    url = f"sqlite:///{path}"
+    if args.database_url:  # the same rows copied into PostgreSQL
+        from pipeline_reports import copy_to_postgres
+
+        url = args.database_url
+        copy_to_postgres(path, url)
+    baseline = run_baseline(path, args.database_url)
+    payvand = run_payvand(url)
     conn = sqlite3.connect(path)
     interactions = conn.execute("SELECT count(*) FROM core_interaction").fetchone()[0]
     customers = conn.execute("SELECT count(*) FROM core_customer").fetchone()[0]
     conn.close()
     print(json.dumps({
-        "benchmark": "lead_scores", "leads": args.leads, "customers": customers, "interactions": interactions,
+        "benchmark": "lead_scores", "database": "postgresql" if args.database_url else "sqlite",
+        "baseline": "one raw UPDATE of the profile rules' sum (sqlite3, psycopg on PostgreSQL)",
+        "leads": args.leads, "customers": customers, "interactions": interactions,
         "target_seconds": 30, "payvand": payvand, "baseline_raw_sum_seconds": baseline,
         "ratio": round(payvand["seconds"] / baseline, 2) if baseline else None,
         "meets_target": payvand["seconds"] < 30, "load_average": os.getloadavg(),

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _dataset import DATA_DIR, log, machine, summary_ms
+from _dataset import DATA_DIR, add_database_argument, log, machine, summary_ms
 
 TARGET_P95_MS = 30.0
 
@@ -80,7 +80,7 @@ def main() -> None:
     """Prepare the database, then time API order placement against the raw insert; print JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--orders", type=int, default=1_000_000, help="size of the SQLite sales database")
-    parser.add_argument("--database-url", default=None, help="a PostgreSQL database instead of SQLite")
+    add_database_argument(parser)  # --database-url, default $PAYVAND_BENCH_DATABASE_URL
     parser.add_argument("--requests", type=int, default=1_000)
     parser.add_argument("--warmup", type=int, default=50)
     args = parser.parse_args()

@@ -34,7 +34,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _dataset import add_size_arguments, ensure_api_token, ensure_dataset, log, machine, summary_ms
+from _dataset import (
+    add_database_argument,
+    add_size_arguments,
+    ensure_api_token,
+    ensure_dataset,
+    ensure_postgres_dataset,
+    log,
+    machine,
+    summary_ms,
+)
 
 PAGE = 50
 CUSTOMER_CHILDREN = (
@@ -58,11 +67,42 @@ class Endpoint:
     notes: str = ""
 
 
-class Raw:
-    """The baseline: hand-written sqlite3 queries on their own connection."""
+class PostgresRaw:
+    """A psycopg connection that takes the baseline's sqlite3-style SQL (`?` and `?N` parameters)."""
 
-    def __init__(self, path: Path) -> None:
-        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    def __init__(self, url: str) -> None:
+        import psycopg
+        from _dataset import psycopg_url
+
+        self.connection = psycopg.connect(psycopg_url(url), autocommit=True)
+        self.connection.execute("SET TIME ZONE 'UTC'")
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+    def commit(self) -> None:
+        """Nothing to do: every statement commits (autocommit), as sqlite3's commit() after it."""
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        """Run `sql` with sqlite3's placeholders translated to psycopg's."""
+        import re
+
+        params = tuple(params)
+        if not params:  # no placeholders to translate; a literal % stays as it is
+            return self.connection.execute(sql)
+        if re.search(r"\?\d", sql):
+            named = {f"p{n + 1}": value for n, value in enumerate(params)}
+            return self.connection.execute(re.sub(r"\?(\d+)", r"%(p\1)s", sql), named)
+        return self.connection.execute(sql.replace("?", "%s"), params)
+
+
+class Raw:
+    """The baseline: hand-written SQL on its own connection (sqlite3, or psycopg on PostgreSQL)."""
+
+    def __init__(self, path: Path, postgres_url: str | None = None) -> None:
+        self.db: Any = (PostgresRaw(postgres_url) if postgres_url
+                        else sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False))
 
     def customers_with_children(self, ids: list[int]) -> list[tuple[Any, ...]]:
         """Customer rows and their five kinds of child rows, one query per table."""
@@ -267,7 +307,9 @@ def build_endpoints(raw: Raw, data: Any, n: int, rng: random.Random) -> list[End
             )
         cursors.append((row[0], row[1]))
     iso = [
-        dt.datetime.fromisoformat(when).replace(tzinfo=dt.UTC).isoformat() for when, _ in cursors
+        (when if isinstance(when, dt.datetime) else dt.datetime.fromisoformat(when))
+        .replace(tzinfo=dt.UTC).isoformat()
+        for when, _ in cursors
     ]
     endpoints.append(
         Endpoint(
@@ -349,6 +391,13 @@ def run_endpoint(
     return result
 
 
+def load_dataset(args: argparse.Namespace) -> Any:
+    """The cached SQLite dataset, or its copy in the PostgreSQL database of `--database-url`."""
+    if args.database_url:
+        return ensure_postgres_dataset(args.database_url, args.customers, args.interactions, rebuild=args.rebuild)
+    return ensure_dataset(args.customers, args.interactions, rebuild=args.rebuild)
+
+
 def main() -> None:
     """Build or reuse the dataset, then measure every read path; print JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
@@ -361,9 +410,10 @@ def main() -> None:
     )
     parser.add_argument("--only", nargs="*", help="measure only these endpoints")
     parser.add_argument("--seed", type=int, default=7)
+    add_database_argument(parser)
     args = parser.parse_args()
 
-    data = ensure_dataset(args.customers, args.interactions, rebuild=args.rebuild)
+    data = load_dataset(args)
     from sqlalchemy import event
 
     from payvand.core import permissions as perm
@@ -389,7 +439,7 @@ def main() -> None:
     )
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
-    raw = Raw(data.path)
+    raw = Raw(data.path, data.postgres_url)
     rng = random.Random(args.seed)
     log(f"sampling {args.requests} requests per endpoint")
     endpoints = build_endpoints(raw, data, args.requests, rng)
@@ -418,6 +468,7 @@ def main() -> None:
         json.dumps(
             {
                 "benchmark": "read_paths",
+                "database": "postgresql" if data.postgres_url else "sqlite",
                 "dataset": {
                     "customers": data.customers,
                     "interactions": data.interactions,

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _dataset import DATA_DIR, log, machine
+from _dataset import DATA_DIR, add_database_argument, log, machine
 
 TARGET_SECONDS = 2.0
 STATUSES = ["placed", "paid", "shipped", "delivered", "delivered", "delivered", "cancelled"]
@@ -111,11 +111,20 @@ BASELINES = {
 }
 
 
+#: PostgreSQL's form of the month baseline (the others are the same SQL).
+POSTGRES_BASELINES = {
+    "revenue_by_month": "SELECT to_char(placed_at AT TIME ZONE 'UTC' + interval '210 minutes', 'YYYY-MM'), currency,"
+                        " count(*), sum(total) FROM sales_order WHERE status IN ('placed','paid','shipped','delivered')"
+                        " AND placed_at >= ? AND placed_at < ? GROUP BY 1, 2",
+}
+
+
 def main() -> None:
     """Build or reuse the database, then time each report against its raw baseline; print JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    add_database_argument(parser)
     args = parser.parse_args()
     path = DATA_DIR / f"sales-v4-{args.orders}o.sqlite3"
     if not path.exists():
@@ -129,7 +138,13 @@ def main() -> None:
     from payvand.core.db import bind_session
     from payvand.plugins.sales.services import reports
 
-    app = create_app({"PAYVAND_DATABASE_URL": f"sqlite:///{path}", "PAYVAND_INSTANCE": str(DATA_DIR / "sales-instance"),
+    url = f"sqlite:///{path}"
+    if args.database_url:  # the same rows copied into PostgreSQL (the database's tables are replaced)
+        from pipeline_reports import copy_to_postgres
+
+        url = args.database_url
+        copy_to_postgres(path, url)
+    app = create_app({"PAYVAND_DATABASE_URL": url, "PAYVAND_INSTANCE": str(DATA_DIR / "sales-instance"),
                       "PAYVAND_PLUGINS": ["sales"], "PAYVAND_EXTRA_PLUGINS": [sales], "PAYVAND_JOBS": "off",
                       "SECRET_KEY": "benchmark"})
     runtime = app.extensions["payvand"]
@@ -150,15 +165,21 @@ def main() -> None:
             log(f"rollup rebuilt in {rebuild_seconds} s")
     with runtime.sessionmaker() as session, bind_session(session):
         period = reports.local_period(dt.date(2025, 7, 1), dt.date(2026, 6, 30))
-    raw = sqlite3.connect(path)
-    bounds = tuple(moment.replace(tzinfo=None).isoformat(" ", "microseconds") for moment in (period.start, period.end))
+    raw: Any = sqlite3.connect(path)
+    bounds: tuple[Any, ...] = tuple(moment.replace(tzinfo=None).isoformat(" ", "microseconds")
+                                    for moment in (period.start, period.end))
+    if args.database_url:
+        from read_paths import PostgresRaw
+
+        raw, bounds = PostgresRaw(args.database_url), (period.start, period.end)
     results: dict[str, Any] = {}
     runs = {"revenue_by_month": lambda: reports.revenue_by_month(period, "gregorian"),
             "revenue_by_month_jalali": lambda: reports.revenue_by_month(period, "jalali"),
             "revenue_by_product": lambda: reports.revenue_by_product(period),
             "revenue_by_owner": lambda: reports.revenue_by_owner(period)}
     for name, report in runs.items():
-        sql = BASELINES[name.removesuffix("_jalali")]
+        base_name = name.removesuffix("_jalali")
+        sql = (POSTGRES_BASELINES.get(base_name) if args.database_url else None) or BASELINES[base_name]
         timings, baseline = [], []
         for _ in range(args.repeat):
             with runtime.sessionmaker() as session, bind_session(session):
@@ -172,7 +193,9 @@ def main() -> None:
                          "ratio": round(min(timings) / min(baseline), 2), "rows": len(rows),
                          "meets_target": min(timings) < TARGET_SECONDS}
         log(f"{name}: {results[name]}")
-    print(json.dumps({"benchmark": "sales_revenue", "orders": args.orders, "lines": args.orders * 5,
+    print(json.dumps({"benchmark": "sales_revenue", "database": "postgresql" if args.database_url else "sqlite",
+                      "baseline": "a raw GROUP BY of the same rows (sqlite3, psycopg on PostgreSQL)",
+                      "orders": args.orders, "lines": args.orders * 5,
                       "rollup_rebuild_seconds": rebuild_seconds,
                       "period": "one year of two", "target_seconds": TARGET_SECONDS, "reports": results,
                       "machine": machine()}, indent=2))

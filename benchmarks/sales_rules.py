@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from _dataset import DATA_DIR, log, machine, summary_ms
+from _dataset import DATA_DIR, add_database_argument, log, machine, summary_ms
 
 CUSTOMERS, DEALS, QUOTES, ORDERS = 100_000, 30_000, 100_000, 300_000
 BUSY, RARE, MANAGER = 1, 2, 51
@@ -239,7 +239,7 @@ def _time(call: Callable[[], Any], repeat: int) -> tuple[list[int], Any]:
 def main() -> None:
     """Build or reuse the data, then time each list page and get against the hand-written SQL; print JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--database-url", default=None, help="a PostgreSQL database instead of SQLite")
+    add_database_argument(parser)  # --database-url, default $PAYVAND_BENCH_DATABASE_URL
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args()

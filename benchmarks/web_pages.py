@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from _dataset import BULK_TABLES, add_size_arguments, ensure_dataset, log, machine, summary_ms
+from _dataset import BULK_TABLES, add_database_argument, add_size_arguments, ensure_dataset, log, machine, summary_ms
 from read_paths import PAGE, Raw
 
 TARGET_P95_MS = 50.0
@@ -333,7 +333,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="measure only these pages")
     parser.add_argument("--only-tags", action="store_true",
                         help="measure only the tag filter at each share and the stage filter, in every sort")
-    parser.add_argument("--database-url", help="a PostgreSQL database: the dataset is copied there once and measured there")
+    add_database_argument(parser)  # the dataset is copied there once and measured there
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
 
