@@ -1,0 +1,145 @@
+"""Marshmallow schemas of the service API."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from payvand.plugins.service.models import PRIORITIES, STATUSES, TYPES
+from payvand.plugins.service.services.lists import TICKETS
+
+_REF = validate.Regexp(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*:[A-Za-z0-9_.-]{1,64}$",
+                       error="A reference is <plugin>.<kind>:<id>, e.g. sales.order:42.")
+
+
+class AttachmentOut(Schema):
+    """A file on an entry (download it from the staff page)."""
+
+    id = fields.Integer(required=True)
+    filename = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+
+
+class EntryOut(Schema):
+    """One entry of the conversation."""
+
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True, metadata={"description": "inbound, reply, note, call or visit"})
+    public = fields.Boolean(required=True)
+    body = fields.String(required=True)
+    message_id = fields.Integer(allow_none=True)
+    author_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime(required=True)
+    attachments = fields.List(fields.Nested(AttachmentOut))
+
+
+class TicketOut(Schema):
+    """A ticket; `version` goes back with a reply (collision check)."""
+
+    id = fields.Integer(required=True)
+    customer_id = fields.Integer(required=True)
+    type = fields.String(required=True)
+    subject = fields.String(required=True)
+    status = fields.String(required=True)
+    priority = fields.String(required=True)
+    category = fields.String(allow_none=True)
+    tags = fields.List(fields.String())
+    language = fields.String(allow_none=True)
+    channel = fields.String(required=True)
+    source = fields.String(required=True)
+    references = fields.List(fields.String())
+    team_id = fields.Integer(allow_none=True)
+    assignee_id = fields.Integer(allow_none=True)
+    merged_into_id = fields.Integer(allow_none=True)
+    version = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+    first_response_at = fields.DateTime(allow_none=True)
+    solved_at = fields.DateTime(allow_none=True)
+    first_response_due_at = fields.DateTime(allow_none=True)
+    next_response_due_at = fields.DateTime(allow_none=True)
+    resolution_due_at = fields.DateTime(allow_none=True)
+    sla_breached = fields.Boolean()
+
+
+class TicketDetail(TicketOut):
+    """A ticket with its conversation."""
+
+    entries = fields.List(fields.Nested(EntryOut))
+
+
+class TicketPage(Schema):
+    """One page of tickets; pass `next_cursor` as `cursor` for the next."""
+
+    items = fields.List(fields.Nested(TicketOut), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+TicketListArgs = TICKETS.args_schema("TicketListArgs")
+
+
+class TicketIn(Schema):
+    """A new ticket: the customer's words (`kind` inbound, from an integration) or a logged call or visit."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    customer_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1))
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    body = fields.String(load_default="", validate=validate.Length(max=100_000))
+    kind = fields.String(load_default="inbound", validate=validate.OneOf(["inbound", "call", "visit"]))
+    type = fields.String(load_default="question", validate=validate.OneOf(TYPES))
+    priority = fields.String(load_default="normal", validate=validate.OneOf(PRIORITIES))
+    category = fields.String(allow_none=True, validate=validate.Length(max=120))
+    tags = fields.List(fields.String(validate=validate.Length(min=1, max=60)), load_default=list)
+    language = fields.String(allow_none=True, validate=validate.OneOf(["fa", "en"]))
+    channel = fields.String(load_default="email", validate=validate.Length(min=1, max=32))
+    references = fields.List(fields.String(validate=_REF), load_default=list)
+    team_id = fields.Integer(allow_none=True, strict=True)
+    assignee_id = fields.Integer(allow_none=True, strict=True)
+
+
+class TicketPatch(Schema):
+    """Changes to a ticket; `version` (optional) refuses the change when someone else changed it first."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    version = fields.Integer(strict=True)
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    priority = fields.String(validate=validate.OneOf(PRIORITIES))
+    type = fields.String(validate=validate.OneOf(TYPES))
+    category = fields.String(allow_none=True, validate=validate.Length(max=120))
+    subject = fields.String(validate=validate.Length(min=1, max=500))
+    tags = fields.List(fields.String(validate=validate.Length(min=1, max=60)))
+    language = fields.String(allow_none=True, validate=validate.OneOf(["fa", "en"]))
+    references = fields.List(fields.String(validate=_REF))
+    team_id = fields.Integer(allow_none=True, strict=True)
+    assignee_id = fields.Integer(allow_none=True, strict=True)
+
+
+class ReplyIn(Schema):
+    """A staff reply (`public` true: sent to the customer) or internal note, with the `version` seen."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    body = fields.String(required=True, validate=validate.Length(min=1, max=100_000))
+    public = fields.Boolean(load_default=True)
+    version = fields.Integer(required=True, strict=True)
+    status = fields.String(validate=validate.OneOf(STATUSES))
+
+
+class MergeIn(Schema):
+    """Merge this ticket into `target_id`."""
+
+    target_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1))
+
+
+class SplitIn(Schema):
+    """Split an entry off into a new ticket."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    subject = fields.String(validate=validate.Length(min=1, max=500))

@@ -1,0 +1,109 @@
+"""The ticket pages: the inbox (list kit, with the queues), a ticket with its conversation and the
+reply form (collision-checked), and the 360 panel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from payvand.plugins.service import permissions as perm
+from payvand.plugins.service.models import STATUSES, Ticket
+from payvand.plugins.service.services import tickets as service
+from payvand.plugins.service.services.lists import TICKETS
+from payvand.plugins.service.services.routing import UNFINISHED
+from payvand.plugins.service.services.tickets import ALLOWED
+from payvand.plugins.service.views import bp
+from payvand.sdk import Actor, Panel, current_actor, lazy_gettext, list_view, restrict, session, staff_required
+from payvand.sdk import gettext as _
+
+
+def status_labels() -> dict[str, str]:
+    """The statuses in the reader's language."""
+    return {"new": _("New"), "open": _("Open"), "pending": _("Pending customer"), "on_hold": _("On hold"),
+            "solved": _("Solved"), "closed": _("Closed")}
+
+
+@bp.route("/service/tickets")
+@staff_required(perm.TICKET_VIEW)
+def tickets() -> Any:
+    """The inbox: the tickets the agent may see, filtered by queue, status, type, priority, team."""
+    view = list_view(TICKETS, session(), current_actor(), "service.tickets",
+                     message=lambda: _("The page link is no longer valid; start again from the first page."))
+    return render_template("service/tickets.html", view=view, items=view.items, statuses=status_labels()), view.status
+
+
+@bp.route("/service/tickets/<int:ticket_id>")
+@staff_required(perm.TICKET_VIEW)
+def ticket(ticket_id: int) -> Any:
+    """A ticket: its conversation, the reply form and the status buttons."""
+    try:
+        found = service.get_ticket(session(), ticket_id, current_actor())
+    except service.TicketNotFound:
+        abort(404)
+    return render_template("service/ticket.html", ticket=found, statuses=status_labels(),
+                           flow=ALLOWED[found.status], arrived=[])
+
+
+@bp.route("/service/tickets/<int:ticket_id>/reply", methods=["POST"])
+@staff_required(perm.TICKET_EDIT)
+def ticket_reply(ticket_id: int) -> Any:
+    """Send a reply or add a note; a stale form (someone answered meanwhile) is refused and shows what arrived."""
+    try:
+        found = service.get_ticket(session(), ticket_id, current_actor())
+    except service.TicketNotFound:
+        abort(404)
+    version = request.form.get("version", "")
+    body = request.form.get("body", "")
+    public = request.form.get("public") != "0"
+    files = [(f.filename or "file", f.read()) for f in request.files.getlist("attachments") if f.filename]
+    try:
+        service.reply(session(), found, current_actor(), body, version=int(version) if version.isdigit() else -1,
+                      public=public, files=files)
+    except service.Collision as exc:
+        session().rollback()
+        found = service.get_ticket(session(), ticket_id, current_actor())
+        return render_template("service/ticket.html", ticket=found, statuses=status_labels(),
+                               flow=ALLOWED[found.status], arrived=exc.arrived, draft=body,
+                               error=_("Someone else added to this ticket while you were writing; read what "
+                                       "arrived and send again.")), 409
+    except service.TicketError as exc:
+        session().rollback()
+        found = service.get_ticket(session(), ticket_id, current_actor())
+        return render_template("service/ticket.html", ticket=found, statuses=status_labels(),
+                               flow=ALLOWED[found.status], arrived=[], draft=body, error=exc.message), 422
+    session().commit()
+    flash(_("Reply sent.") if public else _("Note added."), "success")
+    return redirect(url_for("service.ticket", ticket_id=ticket_id))
+
+
+@bp.route("/service/tickets/<int:ticket_id>/status", methods=["POST"])
+@staff_required(perm.TICKET_EDIT)
+def ticket_status(ticket_id: int) -> Any:
+    """Move a ticket along the status machine."""
+    try:
+        found = service.get_ticket(session(), ticket_id, current_actor())
+        status = request.form.get("status", "")
+        if status not in STATUSES:
+            abort(400)
+        service.change(session(), found, current_actor(), {"status": status})
+    except service.TicketNotFound:
+        abort(404)
+    except service.TicketError as exc:
+        session().rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("service.ticket", ticket_id=ticket_id))
+    session().commit()
+    return redirect(url_for("service.ticket", ticket_id=ticket_id))
+
+
+def customer_panel(customer: Any, actor: Actor) -> Panel | None:
+    """The 360 page's service panel: the customer's unfinished tickets the viewer may see."""
+    if not actor.can(perm.TICKET_VIEW):
+        return None
+    query = restrict(sa.select(Ticket).where(Ticket.customer_id == customer.id, Ticket.status.in_(UNFINISHED))
+                     .order_by(Ticket.id.desc()).limit(10), actor)
+    rows = list(session().scalars(query))
+    html = render_template("service/customer_panel.html", tickets=rows, statuses=status_labels())
+    return Panel(title=str(lazy_gettext("Service")), html=html, order=30, key="service")
