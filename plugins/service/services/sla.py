@@ -16,6 +16,7 @@ breach and escalates on one (priority raised, audit entry, timeline entry).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
