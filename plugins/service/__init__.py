@@ -112,3 +112,27 @@ def payvand_customer_panels(customer: Any, actor: Actor) -> Any:
     from payvand.plugins.service.views.tickets import customer_panel
 
     return customer_panel(customer, actor)
+
+
+@hookimpl
+def payvand_customer_merge(target: Any, source: Any) -> list[Any]:
+    """Move the source customer's tickets to the target."""
+    from payvand.plugins.service.services.privacy import merge_customer
+
+    return merge_customer(target, source)
+
+
+@hookimpl
+def payvand_customer_export(customer: Any, actor: Actor) -> dict[str, Any] | None:
+    """The customer's tickets the actor may see, with their public conversation."""
+    from payvand.plugins.service.services.privacy import export_customer
+
+    return export_customer(customer, actor)
+
+
+@hookimpl
+def payvand_customer_erase(customer: Any) -> dict[str, list[int]]:
+    """Blank the customer's ticket subjects and texts, delete attachments; keep the tickets (counts)."""
+    from payvand.plugins.service.services.privacy import erase_customer
+
+    return erase_customer(customer)
