@@ -149,11 +149,14 @@ def create_ticket(session: Session, data: dict[str, Any], actor: Actor, *, sourc
         channel=data.get("channel") or "email", source=source, references=list(data.get("references") or []),
         team_id=data.get("team_id"), assignee_id=data.get("assignee_id"), created_by_id=actor.user_id,
         status="new", version=0, created_at=now, updated_at=now)
+    attachments = _attachments(files)
+    # Route before the ticket row exists: the team row is locked first, then the insert takes its
+    # key-share lock on the customer — the same order as every other writer (no deadlock).
+    routing.route(session, ticket, customer)
     session.add(ticket)
     _add_entry(ticket, entry_kind, data.get("body") or "", actor.user_id if entry_kind != "inbound" else None,
-               message_id=message_id, attachments=_attachments(files), at=now)
+               message_id=message_id, attachments=attachments, at=now)
     session.flush()
-    routing.route(session, ticket, customer)
     sla.apply_policy(session, ticket, customer)
     session.flush()
     audit("create", "service_ticket", ticket.id, after={"subject": ticket.subject, "type": ticket.type,
