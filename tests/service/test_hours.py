@@ -79,3 +79,42 @@ def test_a_calendar_without_open_hours_is_refused():
         bh.Hours.build("Mars/Olympus", {})
     with pytest.raises(bh.HoursError):
         bh.Hours.build("Asia/Tehran", {"1": [["10:00", "09:00"]]})
+
+
+def naive_add(hours: bh.Hours, start: dt.datetime, minutes: int) -> dt.datetime:
+    """Minute by minute: an independent, obviously right (and slow) implementation."""
+    moment = start.astimezone(dt.UTC).replace(second=0, microsecond=0)
+    if moment < start:
+        moment += dt.timedelta(minutes=1)
+
+    def is_open(m: dt.datetime) -> bool:
+        local = m.astimezone(hours.zone)
+        return any(begin <= m < finish for begin, finish in hours.open_intervals(local.date()))
+
+    left = minutes
+    while True:
+        if is_open(moment):
+            if left == 0:
+                return moment
+            left -= 1
+        elif left == 0 and minutes > 0:
+            return moment
+        moment += dt.timedelta(minutes=1)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(start=st.datetimes(min_value=dt.datetime(2026, 3, 15), max_value=dt.datetime(2026, 3, 31)),
+       minutes=st.integers(min_value=0, max_value=1500),
+       zone=st.sampled_from(["Asia/Tehran", "Europe/Berlin"]))
+def test_adding_minutes_agrees_with_a_minute_by_minute_walk(start, minutes, zone):
+    """Across Nowruz (Tehran) and the spring DST change (Berlin), whole-minute starts."""
+    hours = bh.Hours.build(zone, bh.IRANIAN_WEEK, bh.IRANIAN_HOLIDAYS)
+    begin = start.replace(second=0, microsecond=0, tzinfo=ZoneInfo(zone))
+    fast = bh.add_business_minutes(hours, begin, minutes)
+    slow = naive_add(hours, begin, minutes)
+    assert fast == slow
+    assert bh.business_minutes_between(hours, begin, fast) == minutes
