@@ -143,3 +143,101 @@ class SplitIn(Schema):
         unknown = EXCLUDE
 
     subject = fields.String(validate=validate.Length(min=1, max=500))
+
+
+_HHMM = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$", error="A time is HH:MM.")
+
+
+class MemberIO(Schema):
+    """A team member and whether they take new tickets now."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    user_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1))
+    available = fields.Boolean(load_default=True)
+
+
+class TeamIO(Schema):
+    """A team: its members, languages, skills and assignment strategy."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    languages = fields.List(fields.String(validate=validate.Length(min=2, max=8)), load_default=list)
+    skills = fields.List(fields.String(validate=validate.Length(min=1, max=60)), load_default=list)
+    strategy = fields.String(load_default="round_robin", validate=validate.OneOf(["round_robin", "least_open"]))
+    calendar_id = fields.Integer(allow_none=True, strict=True)
+    members = fields.List(fields.Nested(MemberIO), load_default=list)
+
+
+class AvailabilityIn(Schema):
+    """An agent's availability in a team."""
+
+    available = fields.Boolean(required=True)
+
+
+class RuleIO(Schema):
+    """An assignment rule: conditions (empty matches any) and the team."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.Integer(dump_only=True)
+    position = fields.Integer(load_default=0, strict=True)
+    type = fields.String(allow_none=True, validate=validate.OneOf(TYPES))
+    category = fields.String(allow_none=True, validate=validate.Length(max=120))
+    language = fields.String(allow_none=True, validate=validate.Length(max=8))
+    customer_field = fields.String(allow_none=True, validate=validate.Length(max=64))
+    customer_value = fields.String(allow_none=True, validate=validate.Length(max=200))
+    team_id = fields.Integer(required=True, strict=True)
+    assign_agent = fields.Boolean(load_default=True)
+
+
+class HolidayIO(Schema):
+    """A holiday: a Jalali or Gregorian date (`1405-01-01`; `01-01` when yearly)."""
+
+    date = fields.String(required=True, validate=validate.Regexp(r"^(\d{4}[-/])?\d{1,2}[-/]\d{1,2}$"))
+    calendar = fields.String(load_default="gregorian", validate=validate.OneOf(["jalali", "gregorian"]))
+    yearly = fields.Boolean(load_default=False)
+    name = fields.String(load_default="", validate=validate.Length(max=120))
+
+
+class CalendarIO(Schema):
+    """A business-hours calendar; `schedule` maps ISO weekdays ("1" Monday … "7" Sunday) to
+    `[["08:00", "16:00"], ...]`; empty schedule: the Iranian week."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    timezone = fields.String(load_default="Asia/Tehran", validate=validate.Length(min=1, max=64))
+    schedule = fields.Dict(keys=fields.String(validate=validate.OneOf([str(d) for d in range(1, 8)])),
+                           values=fields.List(fields.List(fields.String(validate=_HHMM),
+                                                          validate=validate.Length(equal=2))), load_default=dict)
+    holidays = fields.List(fields.Nested(HolidayIO), load_default=list)
+    is_default = fields.Boolean(load_default=False)
+    recomputed = fields.Integer(dump_only=True, metadata={"description": "Tickets whose due times were recomputed"})
+
+
+class PolicyIO(Schema):
+    """An SLA policy: conditions (empty matches any) and targets in business minutes."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    position = fields.Integer(load_default=0, strict=True)
+    priority = fields.String(allow_none=True, validate=validate.OneOf(PRIORITIES))
+    type = fields.String(allow_none=True, validate=validate.OneOf(TYPES))
+    customer_field = fields.String(allow_none=True, validate=validate.Length(max=64))
+    customer_value = fields.String(allow_none=True, validate=validate.Length(max=200))
+    first_response_minutes = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=10**6))
+    next_response_minutes = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=10**6))
+    resolution_minutes = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=10**6))
+    calendar_id = fields.Integer(allow_none=True, strict=True)
+    warn_minutes = fields.Integer(load_default=30, strict=True, validate=validate.Range(min=0, max=10**5))
