@@ -63,6 +63,7 @@ def payvand_nav_items() -> list[NavItem]:
     group = {"group": "service", "group_label": lazy_gettext("Service")}
     return [
         NavItem(lazy_gettext("Tickets"), "service.tickets", perm.TICKET_VIEW, order=60, **group),
+        NavItem(lazy_gettext("SLA achievement"), "service.sla_report", perm.TICKET_VIEW, order=61, **group),
     ]
 
 

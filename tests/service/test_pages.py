@@ -40,3 +40,31 @@ def test_a_ticket_outside_the_agents_teams_is_a_404_page(web_as, api, make_custo
     web = web_as(EDIT)
     assert web.get(f"/service/tickets/{ticket['id']}").status_code == 404
     assert "SecretSubjectXyz" not in web.get("/service/tickets").get_data(as_text=True)
+
+
+def test_the_sla_report_counts_met_and_breached_first_responses(web_as, api, make_customer, in_app):
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from payvand.plugins.service.models import SlaPolicy, Ticket
+
+    with in_app() as session:
+        session.add(SlaPolicy(name="All", first_response_minutes=60, resolution_minutes=600))
+    customer = make_customer()
+    met = api.post("/api/v1/service/tickets", json={"customer_id": customer.id, "subject": "a"}).get_json()
+    late = api.post("/api/v1/service/tickets", json={"customer_id": customer.id, "subject": "b"}).get_json()
+    for ticket in (met, late):
+        api.post(f"/api/v1/service/tickets/{ticket['id']}/replies", json={"body": "hi", "public": False,
+                                                                          "version": ticket["version"]})
+    now = dt.datetime.now(dt.UTC)
+    with in_app() as session:
+        session.execute(sa.update(Ticket).where(Ticket.id == met["id"]).values(
+            first_response_at=now, first_response_due_at=now + dt.timedelta(hours=1)))
+        session.execute(sa.update(Ticket).where(Ticket.id == late["id"]).values(
+            first_response_at=now, first_response_due_at=now - dt.timedelta(hours=1)))
+    page = web_as(EDIT).get("/service/reports/sla")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'id="sla-chart"' in text and "chart.umd.min.js" in text
+    row = text.split('id="sla-row-normal"')[1].split("</tr>")[0]
+    assert "1 / 2" in row and "50.0%" in row

@@ -24,7 +24,8 @@ def _queue(value: Any, _op: Any, ctx: Any) -> Any:
         return sa.and_(unfinished, Ticket.assignee_id.is_(None))
     if value == "overdue":
         now = utcnow()
-        return sa.and_(unfinished, sa.or_(Ticket.first_response_due_at < now, Ticket.next_response_due_at < now,
+        unanswered = sa.and_(Ticket.first_response_at.is_(None), Ticket.first_response_due_at < now)
+        return sa.and_(unfinished, sa.or_(unanswered, Ticket.next_response_due_at < now,
                                           sa.and_(Ticket.paused_at.is_(None), Ticket.resolution_due_at < now)))
     if value == "mine":
         return sa.and_(unfinished, Ticket.assignee_id == (ctx.actor.user_id or -1))

@@ -4,7 +4,8 @@ The policy is the first (by `position`) whose priority, type and customer field 
 calendar is the policy's, else the default calendar (`Calendar.is_default`), else the built-in
 Iranian week (`hours.default_hours`). Due times are computed from the ticket's creation:
 
-- first response: `created_at` + first-response minutes (cleared when answered);
+- first response: `created_at` + first-response minutes (kept once answered: met when
+  `first_response_at` is not later);
 - next response: the customer's latest message + next-response minutes (after a first answer);
 - resolution: `created_at` + resolution minutes + the business minutes spent *pending customer*.
 
@@ -70,8 +71,7 @@ def set_due_times(session: Session, ticket: Ticket, policy: SlaPolicy | None) ->
         return
     hours = hours_of(session, policy.calendar_id)
     created = ticket.created_at or utcnow()
-    ticket.first_response_due_at = None if ticket.first_response_at else _due(
-        hours, created, policy.first_response_minutes)
+    ticket.first_response_due_at = _due(hours, created, policy.first_response_minutes)
     ticket.resolution_due_at = None if policy.resolution_minutes is None else bh.add_business_minutes(
         hours, created, policy.resolution_minutes + (ticket.paused_minutes or 0))
 
@@ -84,10 +84,10 @@ def customer_wrote(session: Session, ticket: Ticket, at: dt.datetime) -> None:
 
 
 def staff_answered(ticket: Ticket, at: dt.datetime) -> None:
-    """A public staff reply went out: first response met (once), next response met."""
+    """A public staff reply went out: first response given (once; its due time stays, for the
+    achievement report), next response met."""
     if ticket.first_response_at is None:
         ticket.first_response_at = at
-    ticket.first_response_due_at = None
     ticket.next_response_due_at = None
 
 
@@ -133,7 +133,7 @@ def recompute(session: Session, calendar_id: int | None = None, chunk: int = 100
             policy, when = policies[row.sla_policy_id], hours[row.sla_policy_id]
             values.append({
                 "row_id": row.id,
-                "first": None if row.first_response_at else _due(when, row.created_at, policy.first_response_minutes),
+                "first": _due(when, row.created_at, policy.first_response_minutes),
                 "resolution": None if policy.resolution_minutes is None else bh.add_business_minutes(
                     when, row.created_at, policy.resolution_minutes + (row.paused_minutes or 0)),
             })
@@ -145,7 +145,7 @@ def recompute(session: Session, calendar_id: int | None = None, chunk: int = 100
 
 
 def _earliest_due(ticket: Ticket) -> dt.datetime | None:
-    dues = [d for d in (ticket.first_response_due_at, ticket.next_response_due_at,
+    dues = [d for d in (None if ticket.first_response_at else ticket.first_response_due_at, ticket.next_response_due_at,
                         None if ticket.paused_at else ticket.resolution_due_at) if d is not None]
     return min(dues) if dues else None
 
