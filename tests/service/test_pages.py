@@ -68,3 +68,17 @@ def test_the_sla_report_counts_met_and_breached_first_responses(web_as, api, mak
     assert page.status_code == 200 and 'id="sla-chart"' in text and "chart.umd.min.js" in text
     row = text.split('id="sla-row-normal"')[1].split("</tr>")[0]
     assert "1 / 2" in row and "50.0%" in row
+
+
+def test_staff_log_a_phone_call_as_a_new_ticket(web_as, api, make_customer):
+    customer = make_customer()
+    web = web_as(EDIT)
+    assert web.get("/service/tickets/new").status_code == 200
+    refused = web.post("/service/tickets/new", {"customer_id": "", "subject": "", "kind": "call", "type": "question"})
+    assert refused.status_code == 422 and "new-subject-error" in refused.get_data(as_text=True)
+    made = web.post("/service/tickets/new", {"customer_id": str(customer.id), "subject": "تماس درباره ارسال",
+                                             "body": "پرسید سفارش کی می‌رسد", "kind": "call", "type": "question"})
+    assert made.status_code == 302
+    ticket_id = int(made.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    ticket = api.get(f"/api/v1/service/tickets/{ticket_id}").get_json()
+    assert (ticket["source"], ticket["entries"][0]["kind"], ticket["customer_id"]) == ("staff", "call", customer.id)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from payvand.plugins.service import permissions as perm
-from payvand.plugins.service.models import STATUSES, Ticket
+from payvand.plugins.service.models import STATUSES, TYPES, Ticket
 from payvand.plugins.service.services import tickets as service
 from payvand.plugins.service.services.lists import TICKETS
 from payvand.plugins.service.services.routing import UNFINISHED
@@ -107,3 +107,45 @@ def customer_panel(customer: Any, actor: Actor) -> Panel | None:
     rows = list(session().scalars(query))
     html = render_template("service/customer_panel.html", tickets=rows, statuses=status_labels())
     return Panel(title=str(lazy_gettext("Service")), html=html, order=30, key="service")
+
+
+@bp.route("/service/tickets/new", methods=["GET", "POST"])
+@staff_required(perm.TICKET_EDIT)
+def ticket_new() -> Any:
+    """Staff entry: log a phone call or a visit (or write down a request) as a new ticket of a customer."""
+    from payvand.sdk import Customer, get_visible
+
+    form = request.form if request.method == "POST" else request.args
+    errors: dict[str, str] = {}
+    customer_text = (form.get("customer_id") or "").strip()
+    customer = None
+    if customer_text:
+        customer = get_visible(session(), Customer, int(customer_text), current_actor()) if customer_text.isdigit() \
+            and len(customer_text) < 19 else None
+        if customer is None:
+            errors["customer_id"] = _("There is no such customer.")
+    if request.method == "POST":
+        if not customer_text:
+            errors["customer_id"] = _("Choose a customer.")
+        if not (form.get("subject") or "").strip():
+            errors["subject"] = _("Write a subject.")
+        kind = form.get("kind", "call")
+        if kind not in ("call", "visit", "inbound"):
+            abort(400)
+        if form.get("type") not in TYPES:
+            abort(400)
+        if not errors and customer is not None:
+            try:
+                made = service.create_ticket(session(), {
+                    "customer_id": customer.id, "subject": form["subject"].strip(), "body": form.get("body", ""),
+                    "type": form["type"], "channel": form.get("channel") or "email"}, current_actor(),
+                    source="staff", entry_kind=kind)
+            except service.TicketError as exc:
+                session().rollback()
+                errors[exc.field] = exc.message
+            else:
+                session().commit()
+                flash(_("Ticket opened."), "success")
+                return redirect(url_for("service.ticket", ticket_id=made.id))
+    return render_template("service/ticket_new.html", form=form, errors=errors, customer=customer, types=TYPES), \
+        (422 if errors and request.method == "POST" else 200)
