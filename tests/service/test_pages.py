@@ -82,3 +82,22 @@ def test_staff_log_a_phone_call_as_a_new_ticket(web_as, api, make_customer):
     ticket_id = int(made.headers["Location"].rstrip("/").rsplit("/", 1)[1])
     ticket = api.get(f"/api/v1/service/tickets/{ticket_id}").get_json()
     assert (ticket["source"], ticket["entries"][0]["kind"], ticket["customer_id"]) == ("staff", "call", customer.id)
+
+
+def test_properties_form_assigns_and_reprioritises(web_as, api, make_customer, make_user):
+    agent = make_user(permissions=EDIT, name="Agent Zed")
+    ticket = api.post("/api/v1/service/tickets", json={"customer_id": make_customer().id, "subject": "p"}).get_json()
+    web = web_as(EDIT)
+    page = web.get(f"/service/tickets/{ticket['id']}").get_data(as_text=True)
+    assert "Agent Zed" in page
+    done = web.post(f"/service/tickets/{ticket['id']}/properties", {
+        "priority": "urgent", "type": "problem", "category": "printers", "tags": "vip, hw", "team_id": "",
+        "assignee_id": str(agent.id), "version": str(ticket["version"])})
+    assert done.status_code == 302
+    found = api.get(f"/api/v1/service/tickets/{ticket['id']}").get_json()
+    assert (found["priority"], found["type"], found["assignee_id"], found["tags"]) == ("urgent", "problem", agent.id,
+                                                                                      ["hw", "vip"])
+    stale = web.post(f"/service/tickets/{ticket['id']}/properties", {
+        "priority": "low", "type": "problem", "version": str(ticket["version"])})
+    assert stale.status_code == 302
+    assert api.get(f"/api/v1/service/tickets/{ticket['id']}").get_json()["priority"] == "urgent"

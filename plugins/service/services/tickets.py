@@ -252,6 +252,17 @@ def change(session: Session, ticket: Ticket, actor: Actor, changes: dict[str, An
         _stale(session, ticket, changes["version"])
     before: dict[str, Any] = {}
     after: dict[str, Any] = {}
+    if changes.get("team_id") is not None and changes.get("team_id") != ticket.team_id:
+        from payvand.plugins.service.models import Team
+
+        if session.get(Team, changes["team_id"]) is None:
+            raise TicketError("team", "There is no such team.", "team_id")
+    if changes.get("assignee_id") is not None and changes.get("assignee_id") != ticket.assignee_id:
+        from payvand.sdk import User
+
+        user = session.get(User, changes["assignee_id"])
+        if user is None or not getattr(user, "is_active", True):
+            raise TicketError("assignee", "There is no such active user.", "assignee_id")
     for field in ("priority", "type", "category", "tags", "language", "team_id", "assignee_id", "references",
                   "subject"):
         if field in changes and changes[field] != getattr(ticket, field):

@@ -43,7 +43,18 @@ def ticket(ticket_id: int) -> Any:
     except service.TicketNotFound:
         abort(404)
     return render_template("service/ticket.html", ticket=found, statuses=status_labels(),
-                           flow=ALLOWED[found.status], arrived=[])
+                           flow=ALLOWED[found.status], arrived=[], **_choices())
+
+
+def _choices() -> dict[str, Any]:
+    """The teams and active users the properties form offers."""
+    from payvand.plugins.service.models import PRIORITIES, Team
+    from payvand.sdk import User
+
+    teams = list(session().execute(sa.select(Team.id, Team.name).order_by(Team.name)).all())
+    users = list(session().execute(sa.select(User.id, User.name).where(User.is_active.is_(True))
+                                   .order_by(User.name).limit(500)).all())
+    return {"teams": teams, "users": users, "priorities": PRIORITIES, "types": TYPES}
 
 
 @bp.route("/service/tickets/<int:ticket_id>/reply", methods=["POST"])
@@ -65,14 +76,15 @@ def ticket_reply(ticket_id: int) -> Any:
         session().rollback()
         found = service.get_ticket(session(), ticket_id, current_actor())
         return render_template("service/ticket.html", ticket=found, statuses=status_labels(),
-                               flow=ALLOWED[found.status], arrived=exc.arrived, draft=body,
+                               flow=ALLOWED[found.status], arrived=exc.arrived, draft=body, **_choices(),
                                error=_("Someone else added to this ticket while you were writing; read what "
                                        "arrived and send again.")), 409
     except service.TicketError as exc:
         session().rollback()
         found = service.get_ticket(session(), ticket_id, current_actor())
         return render_template("service/ticket.html", ticket=found, statuses=status_labels(),
-                               flow=ALLOWED[found.status], arrived=[], draft=body, error=exc.message), 422
+                               flow=ALLOWED[found.status], arrived=[], draft=body, error=exc.message,
+                               **_choices()), 422
     session().commit()
     flash(_("Reply sent.") if public else _("Note added."), "success")
     return redirect(url_for("service.ticket", ticket_id=ticket_id))
@@ -149,3 +161,37 @@ def ticket_new() -> Any:
                 return redirect(url_for("service.ticket", ticket_id=made.id))
     return render_template("service/ticket_new.html", form=form, errors=errors, customer=customer, types=TYPES), \
         (422 if errors and request.method == "POST" else 200)
+
+
+@bp.route("/service/tickets/<int:ticket_id>/properties", methods=["POST"])
+@staff_required(perm.TICKET_EDIT)
+def ticket_properties(ticket_id: int) -> Any:
+    """Change priority, type, category, tags, team and assignee (a new priority or type re-chooses the SLA)."""
+    from payvand.plugins.service.models import PRIORITIES
+
+    try:
+        found = service.get_ticket(session(), ticket_id, current_actor())
+    except service.TicketNotFound:
+        abort(404)
+    form = request.form
+    if form.get("priority") not in PRIORITIES or form.get("type") not in TYPES:
+        abort(400)
+    changes: dict[str, Any] = {"priority": form["priority"], "type": form["type"],
+                               "category": (form.get("category") or "").strip()[:120] or None,
+                               "tags": sorted({t.strip()[:60] for t in (form.get("tags") or "").split(",") if t.strip()})}
+    for field in ("team_id", "assignee_id"):
+        text = (form.get(field) or "").strip()
+        if text and not (text.isdigit() and len(text) < 19):
+            abort(400)
+        changes[field] = int(text) if text else None
+    version = form.get("version", "")
+    changes["version"] = int(version) if version.isdigit() else -1
+    try:
+        service.change(session(), found, current_actor(), changes)
+    except service.TicketError as exc:
+        session().rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("service.ticket", ticket_id=ticket_id))
+    session().commit()
+    flash(_("Ticket updated."), "success")
+    return redirect(url_for("service.ticket", ticket_id=ticket_id))
