@@ -101,3 +101,21 @@ def test_properties_form_assigns_and_reprioritises(web_as, api, make_customer, m
         "priority": "low", "type": "problem", "version": str(ticket["version"])})
     assert stale.status_code == 302
     assert api.get(f"/api/v1/service/tickets/{ticket['id']}").get_json()["priority"] == "urgent"
+
+
+def test_merge_and_split_from_the_ticket_page(web_as, api, make_customer):
+    customer = make_customer()
+    a = api.post("/api/v1/service/tickets", json={"customer_id": customer.id, "subject": "A", "body": "one"}).get_json()
+    b = api.post("/api/v1/service/tickets", json={"customer_id": customer.id, "subject": "B", "body": "two"}).get_json()
+    web = web_as(EDIT)
+    merged = web.post(f"/service/tickets/{a['id']}/merge", {"target_id": str(b["id"])})
+    assert merged.status_code == 302 and merged.headers["Location"].endswith(f"/service/tickets/{b['id']}")
+    page = web.get(f"/service/tickets/{b['id']}").get_data(as_text=True)
+    assert "one" in page and "two" in page
+    entry = api.get(f"/api/v1/service/tickets/{b['id']}").get_json()["entries"][0]
+    split = web.post(f"/service/tickets/{b['id']}/entries/{entry['id']}/split", {})
+    assert split.status_code == 302
+    new_id = int(split.headers["Location"].rsplit("/", 1)[1])
+    assert [e["id"] for e in api.get(f"/api/v1/service/tickets/{new_id}").get_json()["entries"]] == [entry["id"]]
+    missing = web.post(f"/service/tickets/{b['id']}/merge", {"target_id": "999999"})
+    assert missing.status_code == 302

@@ -195,3 +195,53 @@ def ticket_properties(ticket_id: int) -> Any:
     session().commit()
     flash(_("Ticket updated."), "success")
     return redirect(url_for("service.ticket", ticket_id=ticket_id))
+
+
+@bp.route("/service/tickets/<int:ticket_id>/merge", methods=["POST"])
+@staff_required(perm.TICKET_EDIT)
+def ticket_merge(ticket_id: int) -> Any:
+    """Merge this ticket into the ticket numbered in the form (same customer); go to the merged one."""
+    text = (request.form.get("target_id") or "").strip()
+    try:
+        found = service.get_ticket(session(), ticket_id, current_actor())
+        if not (text.isdigit() and len(text) < 19):
+            raise service.TicketError("target", _("Write the number of the ticket to merge into."), "target_id")
+        target = service.get_ticket(session(), int(text), current_actor())
+        service.merge(session(), found, target, current_actor())
+    except service.TicketNotFound:
+        session().rollback()
+        if request.form.get("target_id") and text != str(ticket_id):
+            flash(_("There is no ticket %(number)s.", number=text), "danger")
+            return redirect(url_for("service.ticket", ticket_id=ticket_id))
+        abort(404)
+    except service.TicketError as exc:
+        session().rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("service.ticket", ticket_id=ticket_id))
+    session().commit()
+    flash(_("Tickets merged."), "success")
+    return redirect(url_for("service.ticket", ticket_id=target.id))
+
+
+@bp.route("/service/tickets/<int:ticket_id>/entries/<int:entry_id>/split", methods=["POST"])
+@staff_required(perm.TICKET_EDIT)
+def ticket_split(ticket_id: int, entry_id: int) -> Any:
+    """Move one entry off into a new ticket; go to the new ticket."""
+    from payvand.plugins.service.models import TicketEntry
+
+    try:
+        found = service.get_ticket(session(), ticket_id, current_actor())
+    except service.TicketNotFound:
+        abort(404)
+    entry = session().get(TicketEntry, entry_id)
+    if entry is None or entry.ticket_id != found.id:
+        abort(404)
+    try:
+        new = service.split(session(), entry, current_actor())
+    except service.TicketError as exc:
+        session().rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("service.ticket", ticket_id=ticket_id))
+    session().commit()
+    flash(_("Split into a new ticket."), "success")
+    return redirect(url_for("service.ticket", ticket_id=new.id))
