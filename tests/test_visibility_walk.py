@@ -91,7 +91,9 @@ def rep(app: Any, runtime: Any, make_user: Any, make_customer: Any) -> Any:
         order = _made(api.post(f"sales/quotes/{quote['id']}/accept"))
         invoice = _made(api.post("sales/invoices", json={"order_id": order["id"]}))
         _made(api.post(f"sales/invoices/{invoice['id']}/payments", json={"amount": "100", "reference": f"PayRef{tag}"}))
-        from payvand.plugins.service.models import Team, TeamMember
+        import datetime as dt
+
+        from payvand.plugins.service.models import Contract, Team, TeamMember
 
         with runtime.sessionmaker.begin() as session:  # the service rule: a rep sees their team's tickets
             team = Team(name=f"Team{tag}")
@@ -99,12 +101,17 @@ def rep(app: Any, runtime: Any, make_user: Any, make_customer: Any) -> Any:
             session.flush()
             session.add(TeamMember(team_id=team.id, user_id=user.id))
             team_id = team.id
+            contract = Contract(customer_id=customer.id, name=f"Care {tag}", starts_on=dt.date(2020, 1, 1),
+                                ends_on=dt.date(2099, 1, 1))  # open: whoever sees the customer sees its contract
+            session.add(contract)
+            session.flush()
+            contract_id = contract.id
         ticket = _made(api.post("service/tickets", json={"customer_id": customer.id, "subject": f"TicketSubject{tag}",
                                                          "body": f"TicketBody{tag}", "team_id": team_id}))
         markers = [f"LeadOrg{tag}", f"lead{tag}@example.com", f"DealTitle{tag}", f"CallSubject{tag}",
                    quote["number"], order["number"], invoice["number"], f"PayRef{tag}", f"TicketSubject{tag}",
                    f"TicketBody{tag}"]
-        return ActorRows(web=web, api=api, markers=markers, open={"customer_id": customer.id},
+        return ActorRows(web=web, api=api, markers=markers, open={"customer_id": customer.id, "contract_id": contract_id},
                          summaries=[order["number"], invoice["number"], f"TicketSubject{tag}"],
                          ruled={"lead_id": lead["id"], "deal_id": deal["id"], "activity_id": activity["id"],
                                 "quote_id": quote["id"], "order_id": order["id"], "invoice_id": invoice["id"],

@@ -97,6 +97,27 @@ class SlaPolicy(Base):
     warn_minutes: Mapped[int] = mapped_column(sa.Integer, default=30)
 
 
+class Contract(Base):
+    """A service contract (entitlement) of a customer: a period, included tickets and hours, an SLA
+    policy and the products it covers (opaque references, e.g. `sales.product:7`)."""
+
+    __tablename__ = "service_contract"
+    __table_args__ = (sa.Index(None, "customer_id", "ends_on"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey(_CUSTOMER, ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    starts_on: Mapped[dt.date] = mapped_column(sa.Date)
+    ends_on: Mapped[dt.date] = mapped_column(sa.Date)
+    included_tickets: Mapped[int | None] = mapped_column(sa.Integer)  # None: unlimited
+    included_minutes: Mapped[int | None] = mapped_column(sa.Integer)
+    used_minutes: Mapped[int] = mapped_column(sa.Integer, default=0)
+    sla_policy_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("service_sla_policy.id",
+                                                                             ondelete="SET NULL"))
+    products: Mapped[list[str]] = mapped_column(JSONText, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class AssignmentRule(Base):
     """Send tickets matching its conditions to a team (lowest `position` first; None matches any)."""
 
@@ -158,6 +179,8 @@ class Ticket(Base):
     paused_minutes: Mapped[int] = mapped_column(sa.Integer, default=0)
     sla_warned: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     sla_breached: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    contract_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("service_contract.id", ondelete="SET NULL"),
+                                                    index=True)
 
     entries: Mapped[list[TicketEntry]] = relationship(back_populates="ticket", order_by="TicketEntry.id",
                                                       cascade="all, delete-orphan")

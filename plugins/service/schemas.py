@@ -60,6 +60,7 @@ class TicketOut(Schema):
     next_response_due_at = fields.DateTime(allow_none=True)
     resolution_due_at = fields.DateTime(allow_none=True)
     sla_breached = fields.Boolean()
+    contract_id = fields.Integer(allow_none=True)
 
 
 class TicketDetail(TicketOut):
@@ -241,3 +242,27 @@ class PolicyIO(Schema):
     resolution_minutes = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=10**6))
     calendar_id = fields.Integer(allow_none=True, strict=True)
     warn_minutes = fields.Integer(load_default=30, strict=True, validate=validate.Range(min=0, max=10**5))
+
+
+class ContractIO(Schema):
+    """A service contract; `usage` (answers only): tickets counted, minutes logged, warnings."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.Integer(dump_only=True)
+    customer_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+    included_tickets = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0, max=10**6))
+    included_minutes = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0, max=10**8))
+    sla_policy_id = fields.Integer(allow_none=True, strict=True)
+    products = fields.List(fields.String(validate=_REF), load_default=list)
+    usage = fields.Dict(dump_only=True)
+
+
+class TimeIn(Schema):
+    """Minutes of work logged against a contract."""
+
+    minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10**5))

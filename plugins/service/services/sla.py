@@ -41,7 +41,15 @@ def hours_of(session: Session, calendar_id: int | None) -> bh.Hours:
 
 
 def choose_policy(session: Session, ticket: Ticket, customer: Customer | None) -> SlaPolicy | None:
-    """The first policy matching the ticket's priority, type and customer field."""
+    """The ticket's contract's policy, else the first policy matching its priority, type and customer field."""
+    if ticket.contract_id:
+        from payvand.plugins.service.models import Contract
+
+        contract = session.get(Contract, ticket.contract_id)
+        if contract is not None and contract.sla_policy_id:
+            chosen = session.get(SlaPolicy, contract.sla_policy_id)
+            if chosen is not None:
+                return chosen
     for policy in session.scalars(sa.select(SlaPolicy).order_by(SlaPolicy.position, SlaPolicy.id)):
         if policy.priority and policy.priority != ticket.priority:
             continue

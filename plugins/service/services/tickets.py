@@ -150,6 +150,10 @@ def create_ticket(session: Session, data: dict[str, Any], actor: Actor, *, sourc
         team_id=data.get("team_id"), assignee_id=data.get("assignee_id"), created_by_id=actor.user_id,
         status="new", version=0, created_at=now, updated_at=now)
     attachments = _attachments(files)
+    from payvand.plugins.service.services.contracts import active_contract
+
+    contract = active_contract(session, customer.id)
+    ticket.contract_id = contract.id if contract else None
     # Route before the ticket row exists: the team row is locked first, then the insert takes its
     # key-share lock on the customer — the same order as every other writer (no deadlock).
     routing.route(session, ticket, customer)

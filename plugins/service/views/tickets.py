@@ -43,7 +43,7 @@ def ticket(ticket_id: int) -> Any:
     except service.TicketNotFound:
         abort(404)
     return render_template("service/ticket.html", ticket=found, statuses=status_labels(),
-                           flow=ALLOWED[found.status], arrived=[], **_choices())
+                           flow=ALLOWED[found.status], arrived=[], **_choices(), **_contract_of(found))
 
 
 def _choices() -> dict[str, Any]:
@@ -55,6 +55,22 @@ def _choices() -> dict[str, Any]:
     users = list(session().execute(sa.select(User.id, User.name).where(User.is_active.is_(True))
                                    .order_by(User.name).limit(500)).all())
     return {"teams": teams, "users": users, "priorities": PRIORITIES, "types": TYPES}
+
+
+def _contract_of(ticket: Ticket) -> dict[str, Any]:
+    """The contract the ticket counts against, with its usage (for the ticket page)."""
+    from payvand.plugins.service.models import Contract
+    from payvand.plugins.service.services.contracts import usage
+
+    contract = session().get(Contract, ticket.contract_id) if ticket.contract_id else None
+    return {"contract": contract, "contract_usage": usage(session(), contract) if contract else None,
+            "warning_labels": warning_labels()}
+
+
+def warning_labels() -> dict[str, str]:
+    """The contract warnings in the reader's language."""
+    return {"expired": _("Expired"), "ending_soon": _("Ends soon"), "used_up": _("Used up"),
+            "almost_used": _("Almost used up")}
 
 
 @bp.route("/service/tickets/<int:ticket_id>/reply", methods=["POST"])
@@ -76,7 +92,7 @@ def ticket_reply(ticket_id: int) -> Any:
         session().rollback()
         found = service.get_ticket(session(), ticket_id, current_actor())
         return render_template("service/ticket.html", ticket=found, statuses=status_labels(),
-                               flow=ALLOWED[found.status], arrived=exc.arrived, draft=body, **_choices(),
+                               flow=ALLOWED[found.status], arrived=exc.arrived, draft=body, **_choices(), **_contract_of(found),
                                error=_("Someone else added to this ticket while you were writing; read what "
                                        "arrived and send again.")), 409
     except service.TicketError as exc:
@@ -84,7 +100,7 @@ def ticket_reply(ticket_id: int) -> Any:
         found = service.get_ticket(session(), ticket_id, current_actor())
         return render_template("service/ticket.html", ticket=found, statuses=status_labels(),
                                flow=ALLOWED[found.status], arrived=[], draft=body, error=exc.message,
-                               **_choices()), 422
+                               **_choices(), **_contract_of(found)), 422
     session().commit()
     flash(_("Reply sent.") if public else _("Note added."), "success")
     return redirect(url_for("service.ticket", ticket_id=ticket_id))
@@ -117,7 +133,12 @@ def customer_panel(customer: Any, actor: Actor) -> Panel | None:
     query = restrict(sa.select(Ticket).where(Ticket.customer_id == customer.id, Ticket.status.in_(UNFINISHED))
                      .order_by(Ticket.id.desc()).limit(10), actor)
     rows = list(session().scalars(query))
-    html = render_template("service/customer_panel.html", tickets=rows, statuses=status_labels())
+    from payvand.plugins.service.services.contracts import active_contract, usage
+
+    contract = active_contract(session(), customer.id)
+    html = render_template("service/customer_panel.html", tickets=rows, statuses=status_labels(), contract=contract,
+                           contract_usage=usage(session(), contract) if contract else None,
+                           warning_labels=warning_labels())
     return Panel(title=str(lazy_gettext("Service")), html=html, order=30, key="service")
 
 
