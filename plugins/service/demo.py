@@ -1,4 +1,4 @@
-"""Demo data of the service plugin: a calendar, two teams, assignment rules, SLA policies and tickets."""
+"""Demo data of the service plugin: a calendar, two teams, assignment rules, SLA policies, contracts and tickets."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import random
 
 import sqlalchemy as sa
 
-from payvand.plugins.service.models import AssignmentRule, Calendar, SlaPolicy, Team, TeamMember
+from payvand.plugins.service.models import AssignmentRule, Calendar, Contract, SlaPolicy, Team, TeamMember
 from payvand.plugins.service.services import hours as bh
 from payvand.sdk import SYSTEM, Customer, User, session
 
@@ -45,6 +45,16 @@ def load_service_demo(seed: int = 1) -> dict[str, int]:
     s.flush()
     customers = list(s.scalars(sa.select(Customer.id).where(Customer.merged_into_id.is_(None),
                                                             Customer.erased_at.is_(None)).order_by(Customer.id).limit(40)))
+    gold = SlaPolicy(name="Gold contract", position=0, first_response_minutes=30, next_response_minutes=60,
+                     resolution_minutes=240)
+    s.add(gold)
+    s.flush()
+    start = dt.date.today() - dt.timedelta(days=90)
+    for customer_id in customers[:5]:
+        s.add(Contract(customer_id=customer_id, name="پشتیبانی طلایی", starts_on=start,
+                       ends_on=start + dt.timedelta(days=365), included_tickets=10, included_minutes=600,
+                       sla_policy_id=gold.id))
+    s.flush()
     made = 0
     for customer_id in customers:
         kind, language, subject = rng.choice(_SUBJECTS)
@@ -55,4 +65,4 @@ def load_service_demo(seed: int = 1) -> dict[str, int]:
         if rng.random() < 0.4:
             change(s, ticket, SYSTEM, {"status": "solved"})
         made += 1
-    return {"service_teams": 2, "service_tickets": made}
+    return {"service_teams": 2, "service_contracts": min(5, len(customers)), "service_tickets": made}
