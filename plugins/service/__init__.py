@@ -69,9 +69,12 @@ def payvand_nav_items() -> list[NavItem]:
 
 @hookimpl
 def payvand_settings() -> list[Any]:
-    """`service.close_after_days`: solved tickets are closed this many days later."""
+    """`service.close_after_days` (solved tickets are closed this many days later) and
+    `service.breach_actions` (what an SLA breach does)."""
     return [SettingSpec("service.close_after_days", 4, "Close solved tickets after (days)",
-                        "A solved ticket nobody answers is closed this many days after it was solved.")]
+                        "A solved ticket nobody answers is closed this many days after it was solved."),
+            SettingSpec("service.breach_actions", "raise_priority", "On an SLA breach",
+                        "Comma-separated: raise_priority (one step), reassign (the team's next available agent).")]
 
 
 @hookimpl

@@ -261,3 +261,26 @@ def test_attachments_go_through_the_upload_checker(in_app, make_customer):
         [entry] = ticket.entries
         assert [a.content_type for a in entry.attachments] == ["image/png"]
         assert session.scalar(sa.select(sa.func.count()).select_from(TicketEntry)) == 1
+
+
+def test_a_breach_can_reassign_to_the_next_agent(runtime, in_app, api, make_user, make_customer):
+    from payvand.plugins.service.services import sla
+
+    one, two = make_user(permissions=EDIT), make_user(permissions=EDIT)
+    with in_app() as session:
+        team = Team(name="Esc")
+        session.add(team)
+        session.flush()
+        session.add_all([TeamMember(team_id=team.id, user_id=one.id), TeamMember(team_id=team.id, user_id=two.id),
+                         AssignmentRule(position=1, team_id=team.id),
+                         SlaPolicy(name="Fast", position=1, first_response_minutes=1)])
+    made = api.post("/api/v1/service/tickets", json={"customer_id": make_customer().id, "subject": "x"}).get_json()
+    assert made["assignee_id"] == one.id
+    with in_app() as session:  # as the settings page stores it
+        from payvand.core.models import Setting
+
+        session.merge(Setting(key="service.breach_actions", value="reassign"))
+    with in_app() as session:
+        assert sla.check(session, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=30))["breached"] == 1
+    ticket = api.get(f"/api/v1/service/tickets/{made['id']}").get_json()
+    assert ticket["assignee_id"] == two.id and ticket["priority"] == "normal" and ticket["sla_breached"]

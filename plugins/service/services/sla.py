@@ -11,7 +11,9 @@ Iranian week (`hours.default_hours`). Due times are computed from the ticket's c
 
 `recompute` recomputes every unfinished ticket of a calendar's policies after the calendar
 changed, in chunks of 1,000 with one executemany UPDATE each. `check` (a job) warns before a
-breach and escalates on one (priority raised, audit entry, timeline entry).
+breach (audit entry) and escalates on one: the actions of the `service.breach_actions` setting
+(`raise_priority` one step, `reassign` to the team's next available agent), an audit entry and
+a timeline entry, once per ticket.
 """
 
 from __future__ import annotations
@@ -158,12 +160,40 @@ def _earliest_due(ticket: Ticket) -> dt.datetime | None:
     return min(dues) if dues else None
 
 
+BREACH_ACTIONS = ("raise_priority", "reassign")
+
+
+def breach_actions() -> set[str]:
+    """The escalation actions on a breach (setting `service.breach_actions`, comma-separated)."""
+    from payvand.sdk import setting
+
+    text = str(setting("service.breach_actions") or "")
+    return {part.strip() for part in text.split(",") if part.strip() in BREACH_ACTIONS}
+
+
+def reassign(session: Session, ticket: Ticket) -> None:
+    """Give a breached ticket to the team's next available agent other than its assignee (if any)."""
+    from payvand.plugins.service.models import Team
+    from payvand.plugins.service.services.routing import pick_agent
+
+    team = session.get(Team, ticket.team_id)
+    if team is None:
+        return
+    current = ticket.assignee_id
+    chosen = pick_agent(session, team)
+    if chosen == current and current is not None:
+        chosen = pick_agent(session, team)
+    if chosen is not None:
+        ticket.assignee_id = chosen
+
+
 def check(session: Session, now: dt.datetime | None = None) -> dict[str, int]:
-    """Warn tickets about to breach (within their policy's `warn_minutes`) and escalate breached ones:
-    priority raised one step, an audit entry and a timeline entry. Each happens once per ticket."""
+    """Warn tickets about to breach (within their policy's `warn_minutes`) and escalate breached ones
+    (`breach_actions()`, an audit entry and a timeline entry). Each happens once per ticket."""
     from payvand.plugins.service.services.tickets import note_on_timeline
 
     now = now or utcnow()
+    actions = breach_actions()
     warned = breached = 0
     horizon = now + dt.timedelta(days=1)
     query = sa.select(Ticket).where(Ticket.status.in_(UNFINISHED), Ticket.sla_breached.is_(False), sa.or_(
@@ -176,10 +206,13 @@ def check(session: Session, now: dt.datetime | None = None) -> dict[str, int]:
             continue
         if due <= now:
             ticket.sla_breached = True
-            before = ticket.priority
-            ticket.priority = PRIORITY_UP.get(ticket.priority, ticket.priority)
-            audit("service.sla_breached", "service_ticket", ticket.id, before={"priority": before},
-                  after={"priority": ticket.priority, "due_at": due.isoformat()})
+            before = {"priority": ticket.priority, "assignee_id": ticket.assignee_id}
+            if "raise_priority" in actions:
+                ticket.priority = PRIORITY_UP.get(ticket.priority, ticket.priority)
+            if "reassign" in actions and ticket.team_id is not None:
+                reassign(session, ticket)
+            audit("service.sla_breached", "service_ticket", ticket.id, before=before,
+                  after={"priority": ticket.priority, "assignee_id": ticket.assignee_id, "due_at": due.isoformat()})
             note_on_timeline(ticket, "service.sla_breached", f"SLA breached on ticket #{ticket.id}")
             breached += 1
         elif not ticket.sla_warned:
