@@ -284,3 +284,48 @@ def test_a_breach_can_reassign_to_the_next_agent(runtime, in_app, api, make_user
         assert sla.check(session, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=30))["breached"] == 1
     ticket = api.get(f"/api/v1/service/tickets/{made['id']}").get_json()
     assert ticket["assignee_id"] == two.id and ticket["priority"] == "normal" and ticket["sla_breached"]
+
+
+def _answer(api, runtime, ticket_id: int) -> str:
+    """Send a public reply on the ticket; the Message's reference (its Message-ID)."""
+    from payvand.core.models.message import Message
+
+    ticket = api.get(f"/api/v1/service/tickets/{ticket_id}").get_json()
+    entry = api.post(f"/api/v1/service/tickets/{ticket_id}/replies",
+                     json={"body": "answer", "version": ticket["version"]}).get_json()
+    assert "message_id" in entry, entry
+    with runtime.sessionmaker() as session:
+        return session.get(Message, entry["message_id"]).reference
+
+
+def test_a_reply_to_a_closed_ticket_opens_a_follow_up_and_to_a_merged_one_lands_in_the_target(
+        runtime, in_app, api, make_customer, run_jobs, mail_sink):
+    make_customer(emails=[{"value": "reza@example.com"}])
+    with in_app() as session:
+        inbound(session, "<a1@mail.example>", "reza@example.com", "First", "one")
+        inbound(session, "<b1@mail.example>", "reza@example.com", "Second", "two")
+    run_jobs()
+    first, second = tickets(runtime)
+    first_ref, second_ref = _answer(api, runtime, first.id), _answer(api, runtime, second.id)
+    for status in ("solved", "closed"):
+        api.patch(f"/api/v1/service/tickets/{first.id}", json={"status": status})
+    third = api.post("/api/v1/service/tickets", json={"customer_id": second.customer_id, "subject": "Third"}).get_json()
+    assert api.post(f"/api/v1/service/tickets/{second.id}/merge", json={"target_id": third["id"]}).status_code == 200
+    with in_app() as session:
+        inbound(session, "<a2@mail.example>", "reza@example.com", "Re: First", "again", replies_to=(first_ref,))
+        inbound(session, "<b2@mail.example>", "reza@example.com", "Re: Second", "more", replies_to=(second_ref,))
+    run_jobs()
+    found = {t.id: t for t in tickets(runtime)}
+    follow_up = max(found)
+    assert found[follow_up].references == [f"service.ticket:{first.id}"]
+    assert [e.body for e in found[follow_up].entries] == ["again"]
+    assert found[third["id"]].entries[-1].body == "more"
+
+
+def test_automatic_mail_opens_no_ticket(runtime, in_app, make_customer, run_jobs):
+    make_customer(emails=[{"value": "bot@example.com"}])
+    with in_app() as session:
+        receive_messages(session, [InboundMessage("email", "<auto@mail.example>", "bot@example.com",
+                                                  dt.datetime.now(dt.UTC), subject="Out of office", automatic=True)])
+    run_jobs()
+    assert tickets(runtime) == []
