@@ -108,10 +108,12 @@ def rep(app: Any, runtime: Any, make_user: Any, make_customer: Any) -> Any:
             contract_id = contract.id
         ticket = _made(api.post("service/tickets", json={"customer_id": customer.id, "subject": f"TicketSubject{tag}",
                                                          "body": f"TicketBody{tag}", "team_id": team_id}))
+        article = _made(api.post("service/articles", json={"title": f"Shared article {tag}"}))  # the KB is shared
         markers = [f"LeadOrg{tag}", f"lead{tag}@example.com", f"DealTitle{tag}", f"CallSubject{tag}",
                    quote["number"], order["number"], invoice["number"], f"PayRef{tag}", f"TicketSubject{tag}",
                    f"TicketBody{tag}"]
-        return ActorRows(web=web, api=api, markers=markers, open={"customer_id": customer.id, "contract_id": contract_id},
+        return ActorRows(web=web, api=api, markers=markers, open={"customer_id": customer.id, "contract_id": contract_id,
+                                                                "article_id": article["id"]},
                          summaries=[order["number"], invoice["number"], f"TicketSubject{tag}"],
                          ruled={"lead_id": lead["id"], "deal_id": deal["id"], "activity_id": activity["id"],
                                 "quote_id": quote["id"], "order_id": order["id"], "invoice_id": invoice["id"],

@@ -225,3 +225,26 @@ class TicketAttachment(Base):
     content: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
     entry: Mapped[TicketEntry] = relationship(back_populates="attachments")
+
+
+class Article(Base):
+    """A knowledge-base article in Persian or English, written in Markdown.
+
+    `search_text` is the folded title and body (Persian letters unified, ZWNJ and digits
+    normalised by the SDK's `fold_text`) that search matches against.
+    """
+
+    __tablename__ = "service_article"
+    __table_args__ = (sa.Index(None, "language", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    language: Mapped[str] = mapped_column(sa.String(8), default="fa")
+    title: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text, default="")  # Markdown
+    category: Mapped[str | None] = mapped_column(sa.String(120))
+    status: Mapped[str] = mapped_column(sa.String(16), default="draft")  # draft, published
+    public: Mapped[bool] = mapped_column(sa.Boolean, default=False)  # False: internal (staff only)
+    search_text: Mapped[str] = mapped_column(sa.Text, default="")
+    version: Mapped[int] = mapped_column(sa.Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

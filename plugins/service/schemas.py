@@ -266,3 +266,44 @@ class TimeIn(Schema):
     """Minutes of work logged against a contract."""
 
     minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10**5))
+
+
+class ArticleIn(Schema):
+    """A knowledge-base article (Markdown body)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    language = fields.String(load_default="fa", validate=validate.OneOf(["fa", "en"]))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    body = fields.String(load_default="", validate=validate.Length(max=200_000))
+    category = fields.String(allow_none=True, validate=validate.Length(max=120))
+    status = fields.String(load_default="draft", validate=validate.OneOf(["draft", "published"]))
+    public = fields.Boolean(load_default=False)
+
+
+class ArticleOut(Schema):
+    """An article with its rendered, sanitised HTML."""
+
+    id = fields.Integer(required=True)
+    language = fields.String(required=True)
+    title = fields.String(required=True)
+    body = fields.String(required=True)
+    html = fields.Function(lambda article: __import__("payvand.plugins.service.services.kb", fromlist=["render"])
+                           .render(article.body))
+    category = fields.String(allow_none=True)
+    status = fields.String(required=True)
+    public = fields.Boolean(required=True)
+    version = fields.Integer(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class ArticleSearchArgs(Schema):
+    """A search of the knowledge base."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    q = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    language = fields.String(validate=validate.OneOf(["fa", "en"]))
+    public_only = fields.Boolean(load_default=False)

@@ -6,4 +6,4 @@ from payvand.sdk import ApiBlueprint
 
 blp = ApiBlueprint("service", __name__, url_prefix="/service", description="Service: tickets and their conversations.")
 
-from payvand.plugins.service.api import admin, contracts, tickets  # noqa: E402,F401 - add their routes to `blp`
+from payvand.plugins.service.api import admin, articles, contracts, tickets  # noqa: E402,F401 - add routes
