@@ -109,7 +109,15 @@ class Hours:
         return (month, mday) in self.yearly_jalali
 
     def open_intervals(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
-        """The open intervals of a local date as UTC moments (none on a holiday)."""
+        """The open intervals of a local date as UTC moments (none on a holiday); memoised per date
+        (a bulk recompute asks for the same few hundred days a million times)."""
+        cache: dict[dt.date, list[tuple[dt.datetime, dt.datetime]]] = self.__dict__.setdefault("_days", {})
+        found = cache.get(day)
+        if found is None:
+            found = cache[day] = self._open_intervals(day)
+        return found
+
+    def _open_intervals(self, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
         if self.is_holiday(day):
             return []
         found = []
