@@ -393,9 +393,11 @@ def receive(session: Session, messages: Sequence[ReceivedMessage]) -> list[int]:
             _attachments(files)
         except TicketError:
             kept_files = []
-        opened = create_ticket(session, data, SYSTEM, source=received.channel if received.channel == "email" else "chat"
-                               if received.channel == "webchat" else received.channel[:16],
-                               message_id=received.message_id, files=kept_files)
+        try:
+            opened = create_ticket(session, data, SYSTEM, source=received.channel[:16], message_id=received.message_id,
+                                   files=kept_files)
+        except TicketError:  # the customer went away (merged, erased) meanwhile: nothing to open, no retry
+            continue
         touched.append(opened.id)
     return touched
 
