@@ -39,6 +39,7 @@ UNWALKABLE = {
     "/customers/<int:customer_id>/messages/<int:message_id>/attachments/<int:attachment_id>":
         "needs core.messages.read, which reps lack (tests/messaging/test_staff_and_api.py)",
     "/unsubscribe/<token>": "public: the signed token names the customer (tests/messaging/test_unsubscribe.py)",
+    "/service/csat/<token_text>": "public: the signed token names the ticket (tests/service/test_csat.py)",
 }
 
 

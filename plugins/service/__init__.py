@@ -75,7 +75,9 @@ def payvand_settings() -> list[Any]:
     return [SettingSpec("service.close_after_days", 4, "Close solved tickets after (days)",
                         "A solved ticket nobody answers is closed this many days after it was solved."),
             SettingSpec("service.breach_actions", "raise_priority", "On an SLA breach",
-                        "Comma-separated: raise_priority (one step), reassign (the team's next available agent).")]
+                        "Comma-separated: raise_priority (one step), reassign (the team's next available agent)."),
+            SettingSpec("service.csat_enabled", True, "Satisfaction survey after solving",
+                        "Send a one-question rating (1-5) on the ticket's channel when a ticket is solved.")]
 
 
 @hookimpl

@@ -9,6 +9,8 @@ KINDS: tuple[InteractionKind, ...] = (
                     summary=lazy_gettext("Ticket #%(ticket_id)s opened: %(subject)s")),
     InteractionKind("service.ticket_solved", lazy_gettext("Ticket solved"),
                     summary=lazy_gettext("Ticket #%(ticket_id)s solved: %(subject)s")),
+    InteractionKind("service.csat_received", lazy_gettext("Satisfaction rating"),
+                    summary=lazy_gettext("Rated ticket #%(ticket_id)s %(score)s of 5")),
     InteractionKind("service.sla_breached", lazy_gettext("SLA breached"),
                     summary=lazy_gettext("SLA breached on ticket #%(ticket_id)s")),
 )

@@ -289,7 +289,10 @@ def change(session: Session, ticket: Ticket, actor: Actor, changes: dict[str, An
     session.flush()
     audit("update", "service_ticket", ticket.id, before=before, after=after)
     if after.get("status") == "solved":
+        from payvand.plugins.service.services.csat import send_survey
+
         note_on_timeline(ticket, "service.ticket_solved", f"Ticket #{ticket.id} solved")
+        send_survey(ticket)
     return ticket
 
 

@@ -10,4 +10,4 @@ _ROOT = Path(__file__).resolve().parent.parent
 bp = Blueprint("service", __name__, template_folder=str(_ROOT / "templates"), static_folder=str(_ROOT / "static"),
                static_url_path="/service/static")
 
-from payvand.plugins.service.views import kb, reports, tickets  # noqa: E402,F401 - add their pages to `bp`
+from payvand.plugins.service.views import csat, kb, reports, tickets  # noqa: E402,F401 - add their pages
