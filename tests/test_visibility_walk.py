@@ -21,7 +21,8 @@ from payvand.sdk.testing import ActorRows, WebClient, assert_rows_isolated
 #: and the administration (users, plugins, settings, the audit log: not record data).
 REP = [perm.LEAD_VIEW, perm.LEAD_EDIT, perm.DEAL_VIEW, perm.DEAL_EDIT, perm.DOCUMENT_VIEW, perm.DOCUMENT_EDIT,
        perm.PAYMENT_RECORD, perm.CATALOG_VIEW, perm.REPORTS_VIEW, "core.customer.view", "core.customer.edit",
-       "core.customer.export", "core.customer.import", "core.interaction.view"]
+       "core.customer.export", "core.customer.import", "core.interaction.view",
+       "service.ticket.view", "service.ticket.edit"]
 LINE = [{"description": "Consulting", "quantity": "1", "unit_price": "1000"}]
 
 #: Routes the walk cannot fill, and why (a new route with an unknown argument fails the walk).
@@ -44,6 +45,7 @@ UNWALKABLE = {
     "/chat/widget/<version>/chat.js": "public: the chat widget's script, no record data",
     "/chat/widget/<version>/chat.css": "public: the chat widget's style sheet, no record data",
     "/unsubscribe/<token>": "public: the signed token names the customer (tests/messaging/test_unsubscribe.py)",
+    "/service/csat/<token_text>": "public: the signed token names the ticket (tests/service/test_csat.py)",
 }
 
 
@@ -51,8 +53,9 @@ UNWALKABLE = {
 def payvand_plugins() -> list[Any]:
     """Every plugin of the tree (the example plugin has no ruled rows of its own to give)."""
     import payvand.plugins.sales as sales
+    import payvand.plugins.service as service
 
-    return [sales]
+    return [sales, service]
 
 
 #: Routes that show a customer's timeline: a shared record (docs/decisions.md, "The customer timeline
@@ -95,12 +98,33 @@ def rep(app: Any, runtime: Any, make_user: Any, make_customer: Any) -> Any:
         order = _made(api.post(f"sales/quotes/{quote['id']}/accept"))
         invoice = _made(api.post("sales/invoices", json={"order_id": order["id"]}))
         _made(api.post(f"sales/invoices/{invoice['id']}/payments", json={"amount": "100", "reference": f"PayRef{tag}"}))
+        import datetime as dt
+
+        from payvand.plugins.service.models import Contract, Team, TeamMember
+
+        with runtime.sessionmaker.begin() as session:  # the service rule: a rep sees their team's tickets
+            team = Team(name=f"Team{tag}")
+            session.add(team)
+            session.flush()
+            session.add(TeamMember(team_id=team.id, user_id=user.id))
+            team_id = team.id
+            contract = Contract(customer_id=customer.id, name=f"Care {tag}", starts_on=dt.date(2020, 1, 1),
+                                ends_on=dt.date(2099, 1, 1))  # open: whoever sees the customer sees its contract
+            session.add(contract)
+            session.flush()
+            contract_id = contract.id
+        ticket = _made(api.post("service/tickets", json={"customer_id": customer.id, "subject": f"TicketSubject{tag}",
+                                                         "body": f"TicketBody{tag}", "team_id": team_id}))
+        article = _made(api.post("service/articles", json={"title": f"Shared article {tag}"}))  # the KB is shared
         markers = [f"LeadOrg{tag}", f"lead{tag}@example.com", f"DealTitle{tag}", f"CallSubject{tag}",
-                   quote["number"], order["number"], invoice["number"], f"PayRef{tag}"]
-        return ActorRows(web=web, api=api, markers=markers, open={"customer_id": customer.id},
-                         summaries=[order["number"], invoice["number"]],
+                   quote["number"], order["number"], invoice["number"], f"PayRef{tag}", f"TicketSubject{tag}",
+                   f"TicketBody{tag}"]
+        return ActorRows(web=web, api=api, markers=markers, open={"customer_id": customer.id, "contract_id": contract_id,
+                                                                "article_id": article["id"]},
+                         summaries=[order["number"], invoice["number"], f"TicketSubject{tag}"],
                          ruled={"lead_id": lead["id"], "deal_id": deal["id"], "activity_id": activity["id"],
-                                "quote_id": quote["id"], "order_id": order["id"], "invoice_id": invoice["id"]})
+                                "quote_id": quote["id"], "order_id": order["id"], "invoice_id": invoice["id"],
+                                "ticket_id": ticket["id"]})
 
     return factory
 

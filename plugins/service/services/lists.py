@@ -1,0 +1,59 @@
+"""The ticket lists (list kit): the inbox, the unassigned queue and the overdue queue.
+
+One `ListSpec` serves the API (`GET /api/v1/service/tickets`) and the staff pages; the queues
+are its filters (`queue=unassigned`: unfinished and nobody assigned; `queue=overdue`: unfinished
+with a due time in the past; `queue=mine`). Newest first; keyset pages, record rules applied by the kit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from payvand.plugins.service.models import PRIORITIES, STATUSES, TYPES, Ticket
+from payvand.plugins.service.services.routing import UNFINISHED
+from payvand.sdk import Column, Filter, ListSpec, Sort, SortKey, lazy_gettext, utcnow
+
+QUEUES = ("unassigned", "overdue", "mine", "open")
+
+
+def _queue(value: Any, _op: Any, ctx: Any) -> Any:
+    unfinished = Ticket.status.in_(UNFINISHED)
+    if value == "unassigned":
+        return sa.and_(unfinished, Ticket.assignee_id.is_(None))
+    if value == "overdue":
+        now = utcnow()
+        unanswered = sa.and_(Ticket.first_response_at.is_(None), Ticket.first_response_due_at < now)
+        return sa.and_(unfinished, sa.or_(unanswered, Ticket.next_response_due_at < now,
+                                          sa.and_(Ticket.paused_at.is_(None), Ticket.resolution_due_at < now)))
+    if value == "mine":
+        return sa.and_(unfinished, Ticket.assignee_id == (ctx.actor.user_id or -1))
+    return unfinished
+
+
+TICKETS = ListSpec(
+    name="service.tickets",
+    model=Ticket,
+    columns=(
+        Column("id", lazy_gettext("Number"), format="id", sortable=True),
+        Column("subject", lazy_gettext("Subject"), format="user_text"),
+        Column("status", lazy_gettext("Status")),
+        Column("priority", lazy_gettext("Priority")),
+        Column("type", lazy_gettext("Type")),
+        Column("resolution_due_at", lazy_gettext("Due"), format="datetime"),
+    ),
+    filters=(
+        Filter("queue", "choice", apply=_queue, choices=QUEUES,
+               description="unassigned, overdue, mine (the caller's unfinished) or open (unfinished)"),
+        Filter("status", "choice", column=Ticket.status, choices=STATUSES),
+        Filter("type", "choice", column=Ticket.type, choices=TYPES),
+        Filter("priority", "choice", column=Ticket.priority, choices=PRIORITIES),
+        Filter("team_id", "id", column=Ticket.team_id),
+        Filter("assignee_id", "id", column=Ticket.assignee_id),
+        Filter("customer_id", "id", column=Ticket.customer_id),
+    ),
+    sorts=(
+        Sort("newest", (SortKey(Ticket.id, "id", "id", descending=True),), label=lazy_gettext("Newest first")),
+    ),
+)

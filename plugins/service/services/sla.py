@@ -1,0 +1,224 @@
+"""SLA: the policy of a ticket, its due times in business minutes, the pause, and the checks.
+
+The policy is the first (by `position`) whose priority, type and customer field match; its
+calendar is the policy's, else the default calendar (`Calendar.is_default`), else the built-in
+Iranian week (`hours.default_hours`). Due times are computed from the ticket's creation:
+
+- first response: `created_at` + first-response minutes (kept once answered: met when
+  `first_response_at` is not later);
+- next response: the customer's latest message + next-response minutes (after a first answer);
+- resolution: `created_at` + resolution minutes + the business minutes spent *pending customer*.
+
+`recompute` recomputes every unfinished ticket of a calendar's policies after the calendar
+changed, in chunks of 1,000 with one executemany UPDATE each. `check` (a job) warns before a
+breach (audit entry) and escalates on one: the actions of the `service.breach_actions` setting
+(`raise_priority` one step, `reassign` to the team's next available agent), an audit entry and
+a timeline entry, once per ticket.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from payvand.plugins.service.models import Calendar, SlaPolicy, Ticket
+from payvand.plugins.service.services import hours as bh
+from payvand.plugins.service.services.routing import UNFINISHED, customer_value
+from payvand.sdk import Customer, audit, utcnow
+
+PRIORITY_UP = {"low": "normal", "normal": "high", "high": "urgent", "urgent": "urgent"}
+
+
+def hours_of(session: Session, calendar_id: int | None) -> bh.Hours:
+    """The business hours of a calendar id, else the default calendar, else the Iranian week."""
+    calendar = session.get(Calendar, calendar_id) if calendar_id else None
+    if calendar is None:
+        calendar = session.scalars(sa.select(Calendar).where(Calendar.is_default.is_(True)).limit(1)).first()
+    if calendar is None:
+        return bh.default_hours()
+    return bh.Hours.build(calendar.timezone, calendar.schedule or bh.IRANIAN_WEEK, calendar.holidays or [])
+
+
+def choose_policy(session: Session, ticket: Ticket, customer: Customer | None) -> SlaPolicy | None:
+    """The ticket's contract's policy, else the first policy matching its priority, type and customer field."""
+    if ticket.contract_id:
+        from payvand.plugins.service.models import Contract
+
+        contract = session.get(Contract, ticket.contract_id)
+        if contract is not None and contract.sla_policy_id:
+            chosen = session.get(SlaPolicy, contract.sla_policy_id)
+            if chosen is not None:
+                return chosen
+    for policy in session.scalars(sa.select(SlaPolicy).order_by(SlaPolicy.position, SlaPolicy.id)):
+        if policy.priority and policy.priority != ticket.priority:
+            continue
+        if policy.type and policy.type != ticket.type:
+            continue
+        if policy.customer_field and customer_value(customer, policy.customer_field) != policy.customer_value:
+            continue
+        return policy
+    return None
+
+
+def _due(hours: bh.Hours, start: dt.datetime, minutes: int | None) -> dt.datetime | None:
+    return None if minutes is None else bh.add_business_minutes(hours, start, minutes)
+
+
+def apply_policy(session: Session, ticket: Ticket, customer: Customer | None) -> None:
+    """Choose the ticket's policy and set its due times (call after priority or type changed)."""
+    policy = choose_policy(session, ticket, customer)
+    ticket.sla_policy_id = policy.id if policy else None
+    set_due_times(session, ticket, policy)
+
+
+def set_due_times(session: Session, ticket: Ticket, policy: SlaPolicy | None) -> None:
+    """The ticket's due times under `policy` (None clears them)."""
+    if policy is None:
+        ticket.first_response_due_at = ticket.resolution_due_at = ticket.next_response_due_at = None
+        return
+    hours = hours_of(session, policy.calendar_id)
+    created = ticket.created_at or utcnow()
+    ticket.first_response_due_at = _due(hours, created, policy.first_response_minutes)
+    ticket.resolution_due_at = None if policy.resolution_minutes is None else bh.add_business_minutes(
+        hours, created, policy.resolution_minutes + (ticket.paused_minutes or 0))
+
+
+def customer_wrote(session: Session, ticket: Ticket, at: dt.datetime) -> None:
+    """A customer message arrived: the next-response clock starts (once the first answer went out)."""
+    policy = session.get(SlaPolicy, ticket.sla_policy_id) if ticket.sla_policy_id else None
+    if policy is not None and ticket.first_response_at is not None:
+        ticket.next_response_due_at = _due(hours_of(session, policy.calendar_id), at, policy.next_response_minutes)
+
+
+def staff_answered(ticket: Ticket, at: dt.datetime) -> None:
+    """A public staff reply went out: first response given (once; its due time stays, for the
+    achievement report), next response met."""
+    if ticket.first_response_at is None:
+        ticket.first_response_at = at
+    ticket.next_response_due_at = None
+
+
+def pause(ticket: Ticket, at: dt.datetime) -> None:
+    """Pending customer: the resolution clock stops."""
+    if ticket.paused_at is None:
+        ticket.paused_at = at
+
+
+def resume(session: Session, ticket: Ticket, at: dt.datetime) -> None:
+    """The clock runs again: the business minutes paused push the resolution due time out."""
+    if ticket.paused_at is None:
+        return
+    policy = session.get(SlaPolicy, ticket.sla_policy_id) if ticket.sla_policy_id else None
+    hours = hours_of(session, policy.calendar_id if policy else None)
+    ticket.paused_minutes = (ticket.paused_minutes or 0) + bh.business_minutes_between(hours, ticket.paused_at, at)
+    ticket.paused_at = None
+    set_due_times(session, ticket, policy)
+
+
+def recompute(session: Session, calendar_id: int | None = None, chunk: int = 1000) -> int:
+    """Recompute the due times of every unfinished ticket under a policy (of `calendar_id`, when given,
+    including policies on the default calendar when it is the default); returns how many."""
+    policies = {p.id: p for p in session.scalars(sa.select(SlaPolicy))}
+    if calendar_id is not None:
+        default = session.get(Calendar, calendar_id)
+        policies = {k: p for k, p in policies.items()
+                    if p.calendar_id == calendar_id or (p.calendar_id is None and default and default.is_default)}
+    if not policies:
+        return 0
+    hours = {k: hours_of(session, p.calendar_id) for k, p in policies.items()}
+    table: Any = Ticket.__table__
+    done, last = 0, 0
+    while True:
+        rows = session.execute(sa.select(table.c.id, table.c.sla_policy_id, table.c.created_at,
+                                         table.c.first_response_at, table.c.paused_minutes)
+                               .where(table.c.sla_policy_id.in_(list(policies)), table.c.status.in_(UNFINISHED),
+                                      table.c.id > last).order_by(table.c.id).limit(chunk)).all()
+        if not rows:
+            return done
+        values = []
+        for row in rows:
+            policy, when = policies[row.sla_policy_id], hours[row.sla_policy_id]
+            values.append({
+                "row_id": row.id,
+                "first": _due(when, row.created_at, policy.first_response_minutes),
+                "resolution": None if policy.resolution_minutes is None else bh.add_business_minutes(
+                    when, row.created_at, policy.resolution_minutes + (row.paused_minutes or 0)),
+            })
+        session.execute(sa.update(table).where(table.c.id == sa.bindparam("row_id")).values(
+            first_response_due_at=sa.bindparam("first"), resolution_due_at=sa.bindparam("resolution"),
+            sla_warned=False, sla_breached=False), values, execution_options={"synchronize_session": False})
+        done += len(rows)
+        last = rows[-1].id
+
+
+def _earliest_due(ticket: Ticket) -> dt.datetime | None:
+    dues = [d for d in (None if ticket.first_response_at else ticket.first_response_due_at, ticket.next_response_due_at,
+                        None if ticket.paused_at else ticket.resolution_due_at) if d is not None]
+    return min(dues) if dues else None
+
+
+BREACH_ACTIONS = ("raise_priority", "reassign")
+
+
+def breach_actions() -> set[str]:
+    """The escalation actions on a breach (setting `service.breach_actions`, comma-separated)."""
+    from payvand.sdk import setting
+
+    text = str(setting("service.breach_actions") or "")
+    return {part.strip() for part in text.split(",") if part.strip() in BREACH_ACTIONS}
+
+
+def reassign(session: Session, ticket: Ticket) -> None:
+    """Give a breached ticket to the team's next available agent other than its assignee (if any)."""
+    from payvand.plugins.service.models import Team
+    from payvand.plugins.service.services.routing import pick_agent
+
+    team = session.get(Team, ticket.team_id)
+    if team is None:
+        return
+    current = ticket.assignee_id
+    chosen = pick_agent(session, team)
+    if chosen == current and current is not None:
+        chosen = pick_agent(session, team)
+    if chosen is not None:
+        ticket.assignee_id = chosen
+
+
+def check(session: Session, now: dt.datetime | None = None) -> dict[str, int]:
+    """Warn tickets about to breach (within their policy's `warn_minutes`) and escalate breached ones
+    (`breach_actions()`, an audit entry and a timeline entry). Each happens once per ticket."""
+    from payvand.plugins.service.services.tickets import note_on_timeline
+
+    now = now or utcnow()
+    actions = breach_actions()
+    warned = breached = 0
+    horizon = now + dt.timedelta(days=1)
+    query = sa.select(Ticket).where(Ticket.status.in_(UNFINISHED), Ticket.sla_breached.is_(False), sa.or_(
+        Ticket.first_response_due_at < horizon, Ticket.next_response_due_at < horizon,
+        Ticket.resolution_due_at < horizon))
+    policies = {p.id: p for p in session.scalars(sa.select(SlaPolicy))}
+    for ticket in session.scalars(query):
+        due = _earliest_due(ticket)
+        if due is None:
+            continue
+        if due <= now:
+            ticket.sla_breached = True
+            before = {"priority": ticket.priority, "assignee_id": ticket.assignee_id}
+            if "raise_priority" in actions:
+                ticket.priority = PRIORITY_UP.get(ticket.priority, ticket.priority)
+            if "reassign" in actions and ticket.team_id is not None:
+                reassign(session, ticket)
+            audit("service.sla_breached", "service_ticket", ticket.id, before=before,
+                  after={"priority": ticket.priority, "assignee_id": ticket.assignee_id, "due_at": due.isoformat()})
+            note_on_timeline(ticket, "service.sla_breached", f"SLA breached on ticket #{ticket.id}")
+            breached += 1
+        elif not ticket.sla_warned:
+            policy = policies.get(ticket.sla_policy_id or 0)
+            if policy and due - now <= dt.timedelta(minutes=policy.warn_minutes):
+                ticket.sla_warned = True
+                audit("service.sla_warning", "service_ticket", ticket.id, after={"due_at": due.isoformat()})
+                warned += 1
+    return {"warned": warned, "breached": breached}
