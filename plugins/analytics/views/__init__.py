@@ -1,0 +1,1 @@
+"""The analytics staff pages (blueprint `analytics`)."""
