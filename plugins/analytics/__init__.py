@@ -9,8 +9,11 @@ numpy/scipy, `facts.py` the purchase facts, `runs.py` the stored runs, `rfm.py` 
 
 from __future__ import annotations
 
+from typing import Any
+
+from payvand.plugins.analytics import models  # noqa: F401 - the plugin's tables, for its migrations
 from payvand.plugins.analytics import permissions as perm
-from payvand.sdk import N_, PermissionSpec, PluginMeta, hookimpl
+from payvand.sdk import N_, CustomerField, PermissionSpec, PluginMeta, hookimpl, lazy_gettext
 
 meta = PluginMeta(
     name="analytics",
@@ -25,3 +28,26 @@ meta = PluginMeta(
 def payvand_permissions() -> list[PermissionSpec]:
     """The analytics permissions (see `permissions.py`)."""
     return list(perm.PERMISSIONS)
+
+
+@hookimpl
+def payvand_cli() -> list[Any]:
+    """`payvand analytics ...` (see `cli.py`)."""
+    from payvand.plugins.analytics.cli import analytics_cli
+
+    return [analytics_cli]
+
+
+@hookimpl
+def payvand_customer_fields() -> list[CustomerField]:
+    """The figures analytics writes onto customers (for segments, templates and the 360 page)."""
+    from payvand.plugins.analytics.services import lifetime
+
+    return [
+        CustomerField(lifetime.FIELD_CLV, "decimal", label=lazy_gettext("Lifetime value (CLV)"),
+                      description=N_("Expected discounted value over the horizon of the last lifetime-value run")),
+        CustomerField(lifetime.FIELD_P_ALIVE, "decimal", label=lazy_gettext("Probability still active"),
+                      description=N_("P(alive) from the BG/NBD model of the last lifetime-value run")),
+        CustomerField(lifetime.FIELD_EXPECTED, "decimal", label=lazy_gettext("Expected purchases"),
+                      description=N_("Expected purchases over the horizon of the last lifetime-value run")),
+    ]
