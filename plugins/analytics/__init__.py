@@ -13,7 +13,7 @@ from typing import Any
 
 from payvand.plugins.analytics import models  # noqa: F401 - the plugin's tables, for its migrations
 from payvand.plugins.analytics import permissions as perm
-from payvand.sdk import N_, CustomerField, PermissionSpec, PluginMeta, hookimpl, lazy_gettext
+from payvand.sdk import N_, Actor, CustomerField, NavItem, PermissionSpec, PluginMeta, hookimpl, lazy_gettext
 
 meta = PluginMeta(
     name="analytics",
@@ -41,9 +41,13 @@ def payvand_cli() -> list[Any]:
 @hookimpl
 def payvand_customer_fields() -> list[CustomerField]:
     """The figures analytics writes onto customers (for segments, templates and the 360 page)."""
-    from payvand.plugins.analytics.services import lifetime
+    from payvand.plugins.analytics.services import lifetime, rfm
 
     return [
+        CustomerField(rfm.FIELD_SEGMENT, "choice", label=lazy_gettext("RFM segment"), choices=rfm.SEGMENTS,
+                      description=N_("Segment of the last RFM scoring (champions, loyal, at risk, ...)")),
+        CustomerField(rfm.FIELD_SCORE, "string", label=lazy_gettext("RFM score"), max_length=3,
+                      description=N_("Recency, frequency and monetary quintiles of the last RFM scoring, e.g. 545")),
         CustomerField(lifetime.FIELD_CLV, "decimal", label=lazy_gettext("Lifetime value (CLV)"),
                       description=N_("Expected discounted value over the horizon of the last lifetime-value run")),
         CustomerField(lifetime.FIELD_P_ALIVE, "decimal", label=lazy_gettext("Probability still active"),
@@ -51,3 +55,29 @@ def payvand_customer_fields() -> list[CustomerField]:
         CustomerField(lifetime.FIELD_EXPECTED, "decimal", label=lazy_gettext("Expected purchases"),
                       description=N_("Expected purchases over the horizon of the last lifetime-value run")),
     ]
+
+
+@hookimpl
+def payvand_blueprints() -> list[Any]:
+    """The staff pages."""
+    from payvand.plugins.analytics.views import bp
+
+    return [bp]
+
+
+@hookimpl
+def payvand_nav_items() -> list[NavItem]:
+    """Menu entries, grouped under Analytics."""
+    group = {"group": "analytics", "group_label": lazy_gettext("Analytics")}
+    return [
+        NavItem(lazy_gettext("Lifetime value"), "analytics.clv_page", perm.VIEW, order=70, **group),
+        NavItem(lazy_gettext("RFM segments"), "analytics.rfm_page", perm.VIEW, order=71, **group),
+    ]
+
+
+@hookimpl
+def payvand_customer_panels(customer: Any, actor: Actor) -> Any:
+    """The customer's lifetime value, P(alive) and RFM segment from the last runs (customer 360 page)."""
+    from payvand.plugins.analytics.views.panel import customer_panel
+
+    return customer_panel(customer, actor)

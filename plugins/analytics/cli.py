@@ -103,3 +103,28 @@ def clv_csv_command(file: str, customer_column: str, date_column: str, amount_co
     except (NoPurchases, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
     _print(result, as_json, began)
+
+
+@analytics_cli.command("rfm")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day of the period (default: a year before the end).")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day of the period (default: today).")
+@click.option("--currency", default=None, help="Score purchases in this currency (default: the most used).")
+def rfm_command(start: dt.datetime | None, end: dt.datetime | None, currency: str | None) -> None:
+    """Score every customer who bought in the period (RFM quintiles and segments) and store the run."""
+    from payvand.plugins.analytics.services.rfm import SEGMENTS, RfmOptions, run_rfm
+
+    last = end.date() if end else dt.date.today()
+    first = start.date() if start else last - dt.timedelta(days=364)
+    if first > last:
+        raise click.ClickException("the start must not be after the end")
+    began = time.perf_counter()
+    try:
+        with transaction():
+            run = run_rfm(RfmOptions(first, last, currency))
+            sizes, run_id, customers = run.results["segments"], run.id, run.customers
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Scored {customers:,} customers in {time.perf_counter() - began:.1f} s (run {run_id}).")
+    for name in SEGMENTS:
+        click.echo(f"  {name}: {sizes[name]:,}")
