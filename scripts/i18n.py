@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CORE = ROOT / "core"
 TRANSLATIONS = CORE / "translations"
 #: Every package with its own catalogs.
-PACKAGES = (CORE, ROOT / "plugins" / "sales")
+PACKAGES = (CORE, ROOT / "plugins" / "sales", ROOT / "plugins" / "analytics")
 LOCALES = ("fa", "en")
 KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2),
             "lazy_ngettext": (1, 2), "N_": None}
