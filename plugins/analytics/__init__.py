@@ -81,3 +81,19 @@ def payvand_customer_panels(customer: Any, actor: Actor) -> Any:
     from payvand.plugins.analytics.views.panel import customer_panel
 
     return customer_panel(customer, actor)
+
+
+@hookimpl
+def payvand_jobs() -> list[Any]:
+    """The nightly refresh: RFM over the last year, lifetime value with a 90-day holdout."""
+    from payvand.plugins.analytics.services import refresh
+
+    return refresh.jobs()
+
+
+@hookimpl(trylast=True)
+def payvand_demo_data(seed: int) -> dict[str, int] | None:
+    """Run the refresh over the demo's purchases (called after the sales demo: `trylast`)."""
+    from payvand.plugins.analytics.services import refresh
+
+    return refresh.demo(seed)

@@ -128,3 +128,15 @@ def rfm_command(start: dt.datetime | None, end: dt.datetime | None, currency: st
     click.echo(f"Scored {customers:,} customers in {time.perf_counter() - began:.1f} s (run {run_id}).")
     for name in SEGMENTS:
         click.echo(f"  {name}: {sizes[name]:,}")
+
+
+@analytics_cli.command("refresh")
+def refresh_command() -> None:
+    """Score RFM over the last year and refit lifetime value (what the nightly job does)."""
+    from payvand.plugins.analytics.services.refresh import refresh
+
+    began = time.perf_counter()
+    with transaction():
+        done = refresh()
+    click.echo(f"Refreshed in {time.perf_counter() - began:.1f} s: "
+               + "; ".join(f"{key}: {'run ' + str(value) if isinstance(value, int) else value}" for key, value in done.items()))
