@@ -59,10 +59,11 @@ def payvand_customer_fields() -> list[CustomerField]:
 
 @hookimpl
 def payvand_blueprints() -> list[Any]:
-    """The staff pages."""
+    """The API (`/api/v1/analytics/...`) and the staff pages."""
+    from payvand.plugins.analytics.api import blp
     from payvand.plugins.analytics.views import bp
 
-    return [bp]
+    return [blp, bp]
 
 
 @hookimpl

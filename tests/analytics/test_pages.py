@@ -97,3 +97,9 @@ def test_customer_page_shows_the_analytics_panel_to_those_who_may_see_it(web_as,
     path = f"/customers/{fitted[0]}"
     assert 'id="analytics-panel"' in web_as(["core.customer.view", perm.VIEW]).get(path).text
     assert 'id="analytics-panel"' not in web_as(["core.customer.view"]).get(path).text
+
+
+def test_menu_lists_the_analytics_pages_for_those_who_may_see_them(web_as):
+    text = web_as([perm.VIEW]).get("/").text
+    assert all(path in text for path in ("/analytics/clv", "/analytics/rfm", "/analytics/cohorts"))
+    assert "/analytics/clv" not in web_as([]).get("/").text
