@@ -10,7 +10,7 @@ turn transactions into arrays and hand them here.
   of calibration, in days / weeks / months (days / 7, days / (365.25 / 12)).
 - `fit_bgnbd`: Fader, Hardie & Lee (2005), "Counting your customers the easy way: an
   alternative to the Pareto/NBD model", Marketing Science 24(2), 275-284; the log-likelihood
-  is their equation (6), maximised over the log parameters with `scipy.optimize.minimize`.
+  is their equation (6), maximised over the log parameters with `scipy.optimize.minimize` (BFGS).
 - `fit_gamma_gamma`: Fader & Hardie (2013), "The Gamma-Gamma model of monetary value"
   (brucehardie.com/notes/025), fitted on the customers with at least one repeat transaction,
   their mean repeat-transaction value.
@@ -26,7 +26,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from scipy import optimize, special
@@ -146,6 +147,18 @@ class BgNbd:
         return {"r": self.r, "alpha": self.alpha, "a": self.a, "b": self.b}
 
 
+def _minimize(negative: Callable[[np.ndarray], float], start: np.ndarray) -> Any:
+    """Minimise over log parameters: BFGS (few evaluations), and Nelder-Mead from its answer when
+    BFGS did not converge (a flat or awkward surface); the better of the two."""
+    best = optimize.minimize(negative, start, method="BFGS", options={"gtol": 1e-6})
+    if not best.success:
+        fallback = optimize.minimize(negative, best.x, method="Nelder-Mead",
+                                     options={"xatol": 1e-8, "fatol": 1e-8, "maxiter": 20000, "maxfev": 40000})
+        if fallback.fun < best.fun:
+            best = fallback
+    return best
+
+
 def bgnbd_log_likelihood(params: Sequence[float], x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
     """Each customer's BG/NBD log-likelihood (Fader, Hardie & Lee 2005, equation 6)."""
     r, alpha, a, b = params
@@ -158,20 +171,18 @@ def bgnbd_log_likelihood(params: Sequence[float], x: np.ndarray, t_x: np.ndarray
 
 
 def fit_bgnbd(summary: Summary, start: Sequence[float] = (1.0, 1.0, 1.0, 1.0)) -> BgNbd:
-    """Fit BG/NBD by maximum likelihood over the log parameters (Nelder-Mead, then BFGS polish)."""
-    x, t_x, T = summary.x, summary.t_x, summary.T
-    if len(x) == 0:
+    """Fit BG/NBD by maximum likelihood over the log parameters (BFGS; Nelder-Mead when it does not converge)."""
+    if len(summary.x) == 0:
         raise ValueError("no customers to fit")
+    # Customers with the same (x, t_x, T) have the same likelihood: fit on the distinct rows, weighted.
+    rows, weights = np.unique(np.column_stack((summary.x, summary.t_x, summary.T)), axis=0, return_counts=True)
+    x, t_x, T = rows[:, 0], rows[:, 1], rows[:, 2]
 
     def negative(log_params: np.ndarray) -> float:
-        value = -float(np.sum(bgnbd_log_likelihood(np.exp(log_params), x, t_x, T)))
+        value = -float(np.dot(weights, bgnbd_log_likelihood(np.exp(log_params), x, t_x, T)))
         return value if math.isfinite(value) else 1e300
 
-    best = optimize.minimize(negative, np.log(np.asarray(start, dtype=float)), method="Nelder-Mead",
-                             options={"xatol": 1e-8, "fatol": 1e-8, "maxiter": 20000, "maxfev": 40000})
-    polish = optimize.minimize(negative, best.x, method="BFGS")
-    if polish.fun < best.fun:
-        best = polish
+    best = _minimize(negative, np.log(np.asarray(start, dtype=float)))
     r, alpha, a, b = (float(v) for v in np.exp(best.x))
     return BgNbd(r, alpha, a, b, -float(best.fun))
 
@@ -260,11 +271,7 @@ def fit_gamma_gamma(summary: Summary, start: Sequence[float] = (1.0, 1.0, 1.0)) 
         value = -float(np.sum(gamma_gamma_log_likelihood(np.exp(log_params), x, m)))
         return value if math.isfinite(value) else 1e300
 
-    best = optimize.minimize(negative, np.log(np.asarray(start, dtype=float)), method="Nelder-Mead",
-                             options={"xatol": 1e-8, "fatol": 1e-8, "maxiter": 20000, "maxfev": 40000})
-    polish = optimize.minimize(negative, best.x, method="BFGS")
-    if polish.fun < best.fun:
-        best = polish
+    best = _minimize(negative, np.log(np.asarray(start, dtype=float)))
     p, q, v = (float(val) for val in np.exp(best.x))
     return GammaGamma(p, q, v, -float(best.fun))
 
@@ -301,14 +308,19 @@ def customer_value(
     CLV = expected spend x sum over periods k = 1..horizon of the expected purchases in
     period k, discounted by (1 + discount_rate) ** k (`discount_rate` per period).
     """
-    x, t_x, T = summary.x, summary.t_x, summary.T
-    alive = p_alive(bgnbd, x, t_x, T)
-    cumulative = [np.zeros(len(x))] + [expected_purchases(bgnbd, k, x, t_x, T) for k in range(1, horizon + 1)]
-    clv_purchases = np.zeros(len(x))
+    # The purchase forecasts depend only on (x, t_x, T): computed once per distinct row.
+    rows, inverse = np.unique(np.column_stack((summary.x, summary.t_x, summary.T)), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    x, t_x, T = rows[:, 0], rows[:, 1], rows[:, 2]
+    alive = p_alive(bgnbd, x, t_x, T)[inverse]
+    previous = np.zeros(len(x))
+    discounted = np.zeros(len(x))
     for k in range(1, horizon + 1):
-        clv_purchases += (cumulative[k] - cumulative[k - 1]) / (1.0 + discount_rate) ** k
-    spend_each = expected_spend(spend, x, summary.monetary)
-    return CustomerValue(alive, cumulative[-1] if horizon else cumulative[0], spend_each, spend_each * clv_purchases)
+        current = expected_purchases(bgnbd, k, x, t_x, T)
+        discounted += (current - previous) / (1.0 + discount_rate) ** k
+        previous = current
+    spend_each = expected_spend(spend, summary.x, summary.monetary)
+    return CustomerValue(alive, previous[inverse], spend_each, spend_each * discounted[inverse])
 
 
 # --------------------------------------------------------------------------- model fit
