@@ -42,7 +42,7 @@ def test_empty_pages_say_how_to_run(web_as):
 def test_clv_page_shows_the_fit_charts_with_tables_and_the_customers(web_as, fitted):
     text = web_as([perm.VIEW]).get("/analytics/clv").text
     for element in ('id="clv-parameters"', 'id="clv-histogram"', 'id="clv-histogram-table"', 'id="clv-conditional"',
-                    'id="clv-tracking"', 'id="clv-customers"', "vendor/chart.js/chart.umd.min.js"):
+                    'id="clv-tracking"', 'id="clv-customers"', 'id="clv-churn-risk"', "vendor/chart.js/chart.umd.min.js"):
         assert element in text, element
     assert 'id="clv-run-form"' not in text  # running needs analytics.run
     assert 'id="clv-run-form"' in web_as([perm.VIEW, perm.RUN]).get("/analytics/clv").text

@@ -33,6 +33,21 @@ def _top_customers(run_id: int) -> list[Any]:
         .limit(TOP_CUSTOMERS)))
 
 
+#: P(alive) under which a customer is on the churn-risk list.
+CHURN_RISK_BELOW = 0.5
+
+
+def _churn_risk(run_id: int) -> list[Any]:
+    """Customers the model thinks have probably left, the ones who bought most often and most first:
+    the list for retention work."""
+    return list(session().execute(
+        sa.select(CustomerClv, Customer.display_name)
+        .join(Customer, Customer.id == CustomerClv.customer_id)
+        .where(CustomerClv.run_id == run_id, CustomerClv.p_alive < CHURN_RISK_BELOW, CustomerClv.frequency > 0)
+        .order_by((CustomerClv.frequency * CustomerClv.monetary).desc(), CustomerClv.customer_id)
+        .limit(TOP_CUSTOMERS)))
+
+
 def _charts(run: Run) -> list[dict[str, Any]]:
     """The model checks as chart specifications (one per figure), each with its table."""
     report = run.report or {}
@@ -69,6 +84,7 @@ def clv_page() -> str:
     run = latest_clv_run()
     return render_template("analytics/clv.html", run=run, charts=_charts(run) if run else [],
                            customers=_top_customers(run.id) if run else [],
+                           churn_risk=_churn_risk(run.id) if run else [],
                            calibration_end=_option_date(run, "calibration_end"), holdout_end=_option_date(run, "holdout_end"))
 
 
