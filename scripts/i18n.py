@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CORE = ROOT / "core"
 TRANSLATIONS = CORE / "translations"
 #: Every package with its own catalogs.
-PACKAGES = (CORE, ROOT / "plugins" / "sales", ROOT / "plugins" / "sms", ROOT / "plugins" / "service")
+PACKAGES = (CORE, ROOT / "plugins" / "sales", ROOT / "plugins" / "sms", ROOT / "plugins" / "service",
+            ROOT / "plugins" / "analytics")
 LOCALES = ("fa", "en")
 KEYWORDS = {"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2),
             "lazy_ngettext": (1, 2), "N_": None}

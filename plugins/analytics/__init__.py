@@ -1,0 +1,101 @@
+"""payvand.plugins.analytics: customer lifetime value (BG/NBD, Gamma-Gamma) and RFM segments.
+
+Built as a third party would build it: it imports only `payvand.sdk` and reads other plugins'
+data through data hooks that return SQLAlchemy selectables (`payvand_purchase_facts`).
+Layout: `models.py` (snapshot tables), `permissions.py`, `services/` (`clv.py` the models in
+numpy/scipy, `facts.py` the purchase facts, `runs.py` the stored runs, `rfm.py` scoring),
+`cli.py` (`payvand analytics ...`), `views/` (staff pages) and `templates/analytics/`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from payvand.plugins.analytics import models  # noqa: F401 - the plugin's tables, for its migrations
+from payvand.plugins.analytics import permissions as perm
+from payvand.sdk import N_, Actor, CustomerField, NavItem, PermissionSpec, PluginMeta, hookimpl, lazy_gettext
+
+meta = PluginMeta(
+    name="analytics",
+    version="0.1.0",
+    title=N_("Analytics"),
+    description=N_("Customer lifetime value (BG/NBD and Gamma-Gamma), P(alive) and RFM segments."),
+    requires=("payvand>=0.1",),
+)
+
+
+@hookimpl
+def payvand_permissions() -> list[PermissionSpec]:
+    """The analytics permissions (see `permissions.py`)."""
+    return list(perm.PERMISSIONS)
+
+
+@hookimpl
+def payvand_cli() -> list[Any]:
+    """`payvand analytics ...` (see `cli.py`)."""
+    from payvand.plugins.analytics.cli import analytics_cli
+
+    return [analytics_cli]
+
+
+@hookimpl
+def payvand_customer_fields() -> list[CustomerField]:
+    """The figures analytics writes onto customers (for segments, templates and the 360 page)."""
+    from payvand.plugins.analytics.services import lifetime, rfm
+
+    return [
+        CustomerField(rfm.FIELD_SEGMENT, "choice", label=lazy_gettext("RFM segment"), choices=rfm.SEGMENTS,
+                      description=N_("Segment of the last RFM scoring (champions, loyal, at risk, ...)")),
+        CustomerField(rfm.FIELD_SCORE, "string", label=lazy_gettext("RFM score"), max_length=3,
+                      description=N_("Recency, frequency and monetary quintiles of the last RFM scoring, e.g. 545")),
+        CustomerField(lifetime.FIELD_CLV, "decimal", label=lazy_gettext("Lifetime value (CLV)"),
+                      description=N_("Expected discounted value over the horizon of the last lifetime-value run")),
+        CustomerField(lifetime.FIELD_P_ALIVE, "decimal", label=lazy_gettext("Probability still active"),
+                      description=N_("P(alive) from the BG/NBD model of the last lifetime-value run")),
+        CustomerField(lifetime.FIELD_EXPECTED, "decimal", label=lazy_gettext("Expected purchases"),
+                      description=N_("Expected purchases over the horizon of the last lifetime-value run")),
+    ]
+
+
+@hookimpl
+def payvand_blueprints() -> list[Any]:
+    """The API (`/api/v1/analytics/...`) and the staff pages."""
+    from payvand.plugins.analytics.api import blp
+    from payvand.plugins.analytics.views import bp
+
+    return [blp, bp]
+
+
+@hookimpl
+def payvand_nav_items() -> list[NavItem]:
+    """Menu entries, grouped under Analytics."""
+    group = {"group": "analytics", "group_label": lazy_gettext("Analytics")}
+    return [
+        NavItem(lazy_gettext("Lifetime value"), "analytics.clv_page", perm.VIEW, order=70, **group),
+        NavItem(lazy_gettext("RFM segments"), "analytics.rfm_page", perm.VIEW, order=71, **group),
+        NavItem(lazy_gettext("Cohort retention"), "analytics.cohorts_page", perm.VIEW, order=72, **group),
+    ]
+
+
+@hookimpl
+def payvand_customer_panels(customer: Any, actor: Actor) -> Any:
+    """The customer's lifetime value, P(alive) and RFM segment from the last runs (customer 360 page)."""
+    from payvand.plugins.analytics.views.panel import customer_panel
+
+    return customer_panel(customer, actor)
+
+
+@hookimpl
+def payvand_jobs() -> list[Any]:
+    """The nightly refresh: RFM over the last year, lifetime value with a 90-day holdout."""
+    from payvand.plugins.analytics.services import refresh
+
+    return refresh.jobs()
+
+
+@hookimpl(trylast=True)
+def payvand_demo_data(seed: int) -> dict[str, int] | None:
+    """Run the refresh over the demo's purchases (called after the sales demo: `trylast`)."""
+    from payvand.plugins.analytics.services import refresh
+
+    return refresh.demo(seed)

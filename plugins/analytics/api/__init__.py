@@ -1,0 +1,130 @@
+"""The analytics REST API under `/api/v1/analytics/...` (read-only: the stored runs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask.views import MethodView
+from marshmallow import Schema, fields
+
+from payvand.plugins.analytics import permissions as perm
+from payvand.plugins.analytics.models import CustomerClv, CustomerRfm, Run
+from payvand.sdk import ApiBlueprint, ApiError, require, session
+
+blp = ApiBlueprint("analytics", __name__, url_prefix="/analytics",
+                   description="Analytics: lifetime value (BG/NBD, Gamma-Gamma) and RFM segments, from the stored runs.")
+
+
+class BgNbdOut(Schema):
+    r = fields.Float(required=True)
+    alpha = fields.Float(required=True)
+    a = fields.Float(required=True)
+    b = fields.Float(required=True)
+
+
+class GammaGammaOut(Schema):
+    p = fields.Float(required=True)
+    q = fields.Float(required=True)
+    v = fields.Float(required=True, metadata={"description": "The note's gamma (scale of the spend distribution)"})
+
+
+class ClvRunOut(Schema):
+    id = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+    customers = fields.Integer(required=True)
+    currency = fields.String(required=True)
+    calibration_end = fields.String(required=True, metadata={"format": "date"})
+    holdout_end = fields.String(allow_none=True, metadata={"format": "date"})
+    period = fields.String(required=True)
+    horizon = fields.Integer(required=True)
+    discount_rate = fields.Float(required=True)
+    bgnbd = fields.Nested(BgNbdOut, required=True)
+    gamma_gamma = fields.Nested(GammaGammaOut, required=True)
+    bgnbd_log_likelihood = fields.Float(required=True)
+    gamma_gamma_log_likelihood = fields.Float(required=True)
+
+
+class RfmRunOut(Schema):
+    id = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+    customers = fields.Integer(required=True)
+    start = fields.String(required=True, metadata={"format": "date"})
+    end = fields.String(required=True, metadata={"format": "date"})
+    currency = fields.String(required=True)
+    segments = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+
+
+class CustomerClvOut(Schema):
+    run_id = fields.Integer(required=True)
+    frequency = fields.Integer(required=True)
+    recency = fields.Float(required=True)
+    age = fields.Float(required=True)
+    monetary = fields.Float(required=True)
+    p_alive = fields.Float(required=True)
+    expected_purchases = fields.Float(required=True)
+    expected_spend = fields.Float(required=True)
+    clv = fields.Float(required=True)
+
+
+class CustomerRfmOut(Schema):
+    run_id = fields.Integer(required=True)
+    recency_days = fields.Integer(required=True)
+    frequency = fields.Integer(required=True)
+    monetary = fields.Float(required=True)
+    r = fields.Integer(required=True)
+    f = fields.Integer(required=True)
+    m = fields.Integer(required=True)
+    segment = fields.String(required=True)
+
+
+class CustomerAnalyticsOut(Schema):
+    customer_id = fields.Integer(required=True)
+    clv = fields.Nested(CustomerClvOut, allow_none=True, required=True)
+    rfm = fields.Nested(CustomerRfmOut, allow_none=True, required=True)
+
+
+def _latest(kind: str) -> Run:
+    run = session().scalars(sa.select(Run).where(Run.kind == kind).order_by(Run.id.desc()).limit(1)).first()
+    if run is None:
+        raise ApiError(404, f"No {kind} run yet.")
+    return run
+
+
+@blp.route("/clv")
+class ClvRun(MethodView):
+    @require(perm.VIEW)
+    @blp.response(200, ClvRunOut)
+    def get(self) -> dict[str, Any]:
+        """The newest lifetime-value fit: options and parameters (404 before the first run)."""
+        run = _latest("clv")
+        return {"id": run.id, "created_at": run.created_at, "customers": run.customers, **run.options, **run.results}
+
+
+@blp.route("/rfm")
+class RfmRun(MethodView):
+    @require(perm.VIEW)
+    @blp.response(200, RfmRunOut)
+    def get(self) -> dict[str, Any]:
+        """The newest RFM scoring: its period and the customers per segment (404 before the first run)."""
+        run = _latest("rfm")
+        return {"id": run.id, "created_at": run.created_at, "customers": run.customers, **run.options,
+                "segments": run.results.get("segments", {})}
+
+
+@blp.route("/customers/<int:customer_id>")
+class CustomerAnalytics(MethodView):
+    @require(perm.VIEW)
+    @blp.response(200, CustomerAnalyticsOut)
+    def get(self, customer_id: int) -> dict[str, Any]:
+        """One customer's figures in the newest CLV and RFM runs (null where the customer is in none)."""
+        db = session()
+
+        def newest(kind: str) -> Any:
+            return sa.select(sa.func.max(Run.id)).where(Run.kind == kind).scalar_subquery()
+
+        clv = db.scalars(sa.select(CustomerClv).where(CustomerClv.run_id == newest("clv"),
+                                                      CustomerClv.customer_id == customer_id)).first()
+        rfm = db.scalars(sa.select(CustomerRfm).where(CustomerRfm.run_id == newest("rfm"),
+                                                      CustomerRfm.customer_id == customer_id)).first()
+        return {"customer_id": customer_id, "clv": clv, "rfm": rfm}

@@ -1,0 +1,142 @@
+"""`payvand analytics ...`: fit lifetime value on the instance or on an outside file, score RFM."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from payvand.sdk import transaction
+
+if TYPE_CHECKING:
+    from payvand.plugins.analytics.services.lifetime import ClvOptions
+
+F = TypeVar("F", bound=Callable[..., Any])
+#: The models' time units (numpy and scipy load only when a command runs).
+PERIODS = ("day", "week", "month")
+
+
+def _options(calibration_end: dt.datetime, period: str, horizon: int, discount_rate: float,
+             holdout_end: dt.datetime | None) -> ClvOptions:
+    from payvand.plugins.analytics.services.lifetime import ClvOptions
+
+    return ClvOptions(calibration_end.date(), period, horizon, discount_rate, holdout_end.date() if holdout_end else None)
+
+
+def _clv_options(command: F) -> F:
+    for option in reversed([
+        click.option("--calibration-end", type=click.DateTime(["%Y-%m-%d"]), required=True,
+                     help="Last day of the calibration period (YYYY-MM-DD); later purchases are the holdout."),
+        click.option("--period", type=click.Choice(PERIODS), default="week", show_default=True,
+                     help="Time unit of the models."),
+        click.option("--horizon", type=click.IntRange(1, 520), default=52, show_default=True,
+                     help="Periods ahead for expected purchases and CLV."),
+        click.option("--discount-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+                     help="Discount rate per period for CLV."),
+        click.option("--holdout-end", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                     help="Last day of the holdout period, for the model-fit checks."),
+        click.option("--json", "as_json", is_flag=True, help="Print the fitted parameters as JSON."),
+    ]):
+        command = option(command)
+    return command
+
+
+@click.group("analytics")
+def analytics_cli() -> None:
+    """Analytics: lifetime value (BG/NBD, Gamma-Gamma) and RFM."""
+
+
+def _print(result: object, as_json: bool, began: float, extra: str = "") -> None:
+    from payvand.plugins.analytics.services.lifetime import ClvResult
+
+    assert isinstance(result, ClvResult)
+    if as_json:
+        click.echo(json.dumps(result.as_json()))
+        return
+    b, g = result.bgnbd, result.spend
+    click.echo(f"Fitted on {len(result.summary):,} customers in {time.perf_counter() - began:.1f} s{extra}.")
+    click.echo(f"BG/NBD: r={b.r:.4f} alpha={b.alpha:.4f} a={b.a:.4f} b={b.b:.4f} (log-likelihood {b.log_likelihood:.1f})")
+    click.echo(f"Gamma-Gamma: p={g.p:.4f} q={g.q:.4f} gamma={g.v:.4f} (log-likelihood {g.log_likelihood:.1f})")
+    click.echo(f"Expected purchases in the horizon: {result.values.expected_purchases.sum():,.1f}; "
+               f"total CLV: {result.values.clv.sum():,.2f}")
+
+
+@analytics_cli.command("clv")
+@_clv_options
+@click.option("--currency", default=None, help="Fit on purchases in this currency (default: the most used).")
+def clv_command(calibration_end: dt.datetime, period: str, horizon: int, discount_rate: float,
+                holdout_end: dt.datetime | None, as_json: bool, currency: str | None) -> None:
+    """Fit lifetime value on the instance's purchases (from every plugin's purchase facts) and store
+    the results (the analytics pages and the customers' analytics fields show them)."""
+    from payvand.plugins.analytics.services.lifetime import NoPurchases, run_instance
+
+    began = time.perf_counter()
+    try:
+        with transaction():
+            run, result = run_instance(_options(calibration_end, period, horizon, discount_rate, holdout_end),
+                                       currency=currency)
+            run_id = run.id
+    except NoPurchases as exc:
+        raise click.ClickException(str(exc)) from None
+    _print(result, as_json, began, f"; stored as run {run_id}")
+
+
+@analytics_cli.command("clv-csv")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--customer", "customer_column", required=True, help="Column with the customer id.")
+@click.option("--date", "date_column", required=True, help="Column with the purchase date (YYYY-MM-DD or YYYYMMDD).")
+@click.option("--amount", "amount_column", required=True, help="Column with the amount.")
+@_clv_options
+def clv_csv_command(file: str, customer_column: str, date_column: str, amount_column: str, calibration_end: dt.datetime,
+                    period: str, horizon: int, discount_rate: float, holdout_end: dt.datetime | None, as_json: bool) -> None:
+    """Fit lifetime value on an outside transaction file (CSV with a header); nothing is stored."""
+    from payvand.plugins.analytics.services.lifetime import NoPurchases, run_csv
+
+    began = time.perf_counter()
+    try:
+        result = run_csv(file, customer_column, date_column, amount_column,
+                         _options(calibration_end, period, horizon, discount_rate, holdout_end))
+    except (NoPurchases, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    _print(result, as_json, began)
+
+
+@analytics_cli.command("rfm")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day of the period (default: a year before the end).")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day of the period (default: today).")
+@click.option("--currency", default=None, help="Score purchases in this currency (default: the most used).")
+def rfm_command(start: dt.datetime | None, end: dt.datetime | None, currency: str | None) -> None:
+    """Score every customer who bought in the period (RFM quintiles and segments) and store the run."""
+    from payvand.plugins.analytics.services.rfm import SEGMENTS, RfmOptions, run_rfm
+
+    last = end.date() if end else dt.date.today()
+    first = start.date() if start else last - dt.timedelta(days=364)
+    if first > last:
+        raise click.ClickException("the start must not be after the end")
+    began = time.perf_counter()
+    try:
+        with transaction():
+            run = run_rfm(RfmOptions(first, last, currency))
+            sizes, run_id, customers = run.results["segments"], run.id, run.customers
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Scored {customers:,} customers in {time.perf_counter() - began:.1f} s (run {run_id}).")
+    for name in SEGMENTS:
+        click.echo(f"  {name}: {sizes[name]:,}")
+
+
+@analytics_cli.command("refresh")
+def refresh_command() -> None:
+    """Score RFM over the last year and refit lifetime value (what the nightly job does)."""
+    from payvand.plugins.analytics.services.refresh import refresh
+
+    began = time.perf_counter()
+    with transaction():
+        done = refresh()
+    click.echo(f"Refreshed in {time.perf_counter() - began:.1f} s: "
+               + "; ".join(f"{key}: {'run ' + str(value) if isinstance(value, int) else value}" for key, value in done.items()))

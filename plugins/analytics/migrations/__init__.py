@@ -1,0 +1,1 @@
+"""Alembic migrations of the analytics plugin (its own branch and version table)."""

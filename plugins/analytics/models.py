@@ -1,0 +1,72 @@
+"""The analytics plugin's tables, all prefixed `analytics_`: stored results (snapshots) of runs.
+
+A run (`analytics_run`) is one CLV fit or one RFM scoring; its per-customer rows are kept so
+pages read stored figures instead of refitting. The latest run of a kind is what the pages
+and the customer fields show; older runs stay for comparisons (RFM transitions).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from payvand.sdk import Base, BigId, JSONText, UTCDateTime, utcnow
+
+_CUSTOMER = "core_customer.id"
+_RUN = "analytics_run.id"
+
+
+class Run(Base):
+    """One analytics computation: `kind` "clv" or "rfm", its options, fitted parameters and fit report."""
+
+    __tablename__ = "analytics_run"
+    __table_args__ = (sa.Index(None, "kind", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The options it ran with (calibration end, period, horizon, discount rate, currency, ...).
+    options: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    #: Fitted parameters and log-likelihoods (CLV), or segment sizes (RFM).
+    results: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    #: The model checks for the charts (CLV: histogram, conditional expectations, tracking).
+    report: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+    customers: Mapped[int] = mapped_column(sa.Integer, default=0)
+
+
+class CustomerClv(Base):
+    """One customer's figures in a CLV run (floats: model estimates, not money owed)."""
+
+    __tablename__ = "analytics_customer_clv"
+    __table_args__ = (sa.Index(None, "run_id", "clv"), sa.Index(None, "customer_id"))
+
+    run_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey(_RUN, ondelete="CASCADE"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey(_CUSTOMER, ondelete="CASCADE"), primary_key=True)
+    frequency: Mapped[int] = mapped_column(sa.Integer)
+    recency: Mapped[float] = mapped_column(sa.Float)
+    age: Mapped[float] = mapped_column(sa.Float)
+    monetary: Mapped[float] = mapped_column(sa.Float)
+    p_alive: Mapped[float] = mapped_column(sa.Float)
+    expected_purchases: Mapped[float] = mapped_column(sa.Float)
+    expected_spend: Mapped[float] = mapped_column(sa.Float)
+    clv: Mapped[float] = mapped_column(sa.Float)
+
+
+class CustomerRfm(Base):
+    """One customer's RFM scores (1-5 each, 5 best) and named segment in an RFM run."""
+
+    __tablename__ = "analytics_customer_rfm"
+    __table_args__ = (sa.Index(None, "run_id", "segment"), sa.Index(None, "customer_id"))
+
+    run_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey(_RUN, ondelete="CASCADE"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey(_CUSTOMER, ondelete="CASCADE"), primary_key=True)
+    recency_days: Mapped[int] = mapped_column(sa.Integer)
+    frequency: Mapped[int] = mapped_column(sa.Integer)
+    monetary: Mapped[float] = mapped_column(sa.Float)
+    r: Mapped[int] = mapped_column(sa.SmallInteger)
+    f: Mapped[int] = mapped_column(sa.SmallInteger)
+    m: Mapped[int] = mapped_column(sa.SmallInteger)
+    segment: Mapped[str] = mapped_column(sa.String(32))

@@ -1,0 +1,13 @@
+"""The analytics plugin's permissions (`analytics.<thing>.<action>`), declared through `payvand_permissions`."""
+
+from __future__ import annotations
+
+from payvand.sdk import N_, PermissionSpec
+
+VIEW = "analytics.view"  # the analytics pages and the customer's analytics fields
+RUN = "analytics.run"  # run a refresh (CLV fit, RFM scoring) from the pages or the API
+
+PERMISSIONS: tuple[PermissionSpec, ...] = (
+    PermissionSpec(VIEW, N_("See analytics: lifetime value, RFM segments and model fit")),
+    PermissionSpec(RUN, N_("Run analytics refreshes (lifetime value fit, RFM scoring)")),
+)

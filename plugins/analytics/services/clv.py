@@ -1,0 +1,391 @@
+"""Customer lifetime value models: BG/NBD (purchases, P(alive)) and Gamma-Gamma (spend).
+
+Pure numpy/scipy, no database: the callers (the CLI, the refresh job, the CSV entry point)
+turn transactions into arrays and hand them here.
+
+- `summarize` builds the customer-by-sufficient-statistic table (x, t_x, T) from raw
+  transactions (customer, date, amount): purchases on the same day count as one transaction
+  (their amounts summed), `x` counts the *repeat* transactions up to the calibration end,
+  `t_x` is the time from the first to the last of them, `T` from the first purchase to the end
+  of calibration, in days / weeks / months (days / 7, days / (365.25 / 12)).
+- `fit_bgnbd`: Fader, Hardie & Lee (2005), "Counting your customers the easy way: an
+  alternative to the Pareto/NBD model", Marketing Science 24(2), 275-284; the log-likelihood
+  is their equation (6), maximised over the log parameters with `scipy.optimize.minimize` (BFGS).
+- `fit_gamma_gamma`: Fader & Hardie (2013), "The Gamma-Gamma model of monetary value"
+  (brucehardie.com/notes/025), fitted on the customers with at least one repeat transaction,
+  their mean repeat-transaction value.
+- `customer_value`: expected purchases in the next N periods, P(alive), expected spend and a
+  discounted CLV per customer.
+- `fit_report`: the paper's model checks (the histogram of repeat purchase counts, the
+  cumulative repeat purchases over calibration and holdout, and the conditional expectation
+  of holdout purchases by calibration frequency).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from scipy import optimize, special
+
+#: Days per time unit.
+PERIODS: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    """Per-customer sufficient statistics at a calibration end, plus holdout counts.
+
+    Arrays are aligned with `customers`. `monetary` is the mean value of the repeat
+    transactions in calibration (0 where x = 0). `holdout_x` counts transactions after the
+    calibration end up to `holdout_end` (0 when there is no holdout); `first` is each
+    customer's first purchase (days since `origin`), used for the cumulative tracking plot.
+    """
+
+    customers: list[object]
+    x: np.ndarray
+    t_x: np.ndarray
+    T: np.ndarray
+    monetary: np.ndarray
+    holdout_x: np.ndarray
+    first_day: np.ndarray
+    origin: dt.date
+    calibration_end: dt.date
+    holdout_end: dt.date | None
+    period: str
+
+    def __len__(self) -> int:
+        return len(self.customers)
+
+
+def _as_date(value: object) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    if len(text) == 8 and text.isdigit():
+        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    return dt.date.fromisoformat(text[:10])
+
+
+def summarize(
+    transactions: Iterable[tuple[object, object, object]],
+    calibration_end: dt.date,
+    period: str = "week",
+    holdout_end: dt.date | None = None,
+) -> Summary:
+    """Build the (x, t_x, T, monetary) summary from (customer, date, amount) rows.
+
+    Only customers whose first purchase is on or before `calibration_end` are included (the
+    model describes customers already acquired). Same-day purchases are one transaction. Times
+    are measured in whole days divided by the period length, so a 39-week calibration of a
+    customer who first bought on the first day has T = (end - first).days / 7.
+    """
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}")
+    unit = PERIODS[period]
+    daily: dict[object, dict[dt.date, float]] = {}
+    for customer, when, amount in transactions:
+        day = _as_date(when)
+        if holdout_end is not None and day > holdout_end:
+            continue
+        days = daily.setdefault(customer, {})
+        days[day] = days.get(day, 0.0) + float(str(amount))
+    customers: list[object] = []
+    rows: list[tuple[int, int, int, float, int, int]] = []
+    origin = min((min(d) for d in daily.values()), default=calibration_end)
+    for customer, days in daily.items():
+        ordered = sorted(days)
+        first = ordered[0]
+        if first > calibration_end:
+            continue
+        calibration = [d for d in ordered if d <= calibration_end]
+        repeats = calibration[1:]
+        x = len(repeats)
+        t_x = (repeats[-1] - first).days if repeats else 0
+        T = (calibration_end - first).days
+        monetary = sum(days[d] for d in repeats) / x if x else 0.0
+        holdout = len(ordered) - len(calibration)
+        customers.append(customer)
+        rows.append((x, t_x, T, monetary, holdout, (first - origin).days))
+    data = np.array(rows, dtype=float).reshape(-1, 6)
+    return Summary(
+        customers=customers,
+        x=data[:, 0],
+        t_x=data[:, 1] / unit,
+        T=data[:, 2] / unit,
+        monetary=data[:, 3],
+        holdout_x=data[:, 4],
+        first_day=data[:, 5],
+        origin=origin,
+        calibration_end=calibration_end,
+        holdout_end=holdout_end,
+        period=period,
+    )
+
+
+# --------------------------------------------------------------------------- BG/NBD
+
+
+@dataclasses.dataclass(frozen=True)
+class BgNbd:
+    """Fitted BG/NBD parameters and the maximised log-likelihood."""
+
+    r: float
+    alpha: float
+    a: float
+    b: float
+    log_likelihood: float
+
+    def as_dict(self) -> dict[str, float]:
+        """The parameters as a plain dict (for JSON)."""
+        return {"r": self.r, "alpha": self.alpha, "a": self.a, "b": self.b}
+
+
+def _minimize(negative: Callable[[np.ndarray], float], start: np.ndarray) -> Any:
+    """Minimise over log parameters: BFGS (few evaluations), and Nelder-Mead from its answer when
+    BFGS did not converge (a flat or awkward surface); the better of the two."""
+    best = optimize.minimize(negative, start, method="BFGS", options={"gtol": 1e-6})
+    if not best.success:
+        fallback = optimize.minimize(negative, best.x, method="Nelder-Mead",
+                                     options={"xatol": 1e-8, "fatol": 1e-8, "maxiter": 20000, "maxfev": 40000})
+        if fallback.fun < best.fun:
+            best = fallback
+    return best
+
+
+def bgnbd_log_likelihood(params: Sequence[float], x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """Each customer's BG/NBD log-likelihood (Fader, Hardie & Lee 2005, equation 6)."""
+    r, alpha, a, b = params
+    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+    a2 = special.gammaln(a + b) + special.gammaln(b + x) - special.gammaln(b) - special.gammaln(a + b + x)
+    a3 = -(r + x) * np.log(alpha + T)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a4 = np.where(x > 0, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) - (r + x) * np.log(alpha + t_x), -np.inf)
+    return a1 + a2 + np.logaddexp(a3, a4)
+
+
+def fit_bgnbd(summary: Summary, start: Sequence[float] = (1.0, 1.0, 1.0, 1.0)) -> BgNbd:
+    """Fit BG/NBD by maximum likelihood over the log parameters (BFGS; Nelder-Mead when it does not converge)."""
+    if len(summary.x) == 0:
+        raise ValueError("no customers to fit")
+    # Customers with the same (x, t_x, T) have the same likelihood: fit on the distinct rows, weighted.
+    rows, weights = np.unique(np.column_stack((summary.x, summary.t_x, summary.T)), axis=0, return_counts=True)
+    x, t_x, T = rows[:, 0], rows[:, 1], rows[:, 2]
+
+    def negative(log_params: np.ndarray) -> float:
+        value = -float(np.dot(weights, bgnbd_log_likelihood(np.exp(log_params), x, t_x, T)))
+        return value if math.isfinite(value) else 1e300
+
+    best = _minimize(negative, np.log(np.asarray(start, dtype=float)))
+    r, alpha, a, b = (float(v) for v in np.exp(best.x))
+    return BgNbd(r, alpha, a, b, -float(best.fun))
+
+
+def p_alive(model: BgNbd, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """P(alive | x, t_x, T) (Fader, Hardie & Lee 2005, equation 11 / their note): 1 when x = 0."""
+    r, alpha, a, b = model.r, model.alpha, model.a, model.b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_ratio = np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+    odds = np.where(x > 0, np.exp(np.minimum(log_ratio, 700.0)), 0.0)
+    return 1.0 / (1.0 + odds)
+
+
+def expected_purchases(model: BgNbd, t: float, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    """E[Y(t) | x, t_x, T]: expected transactions in the next `t` periods (equation 10)."""
+    r, alpha, a, b = model.r, model.alpha, model.a, model.b
+    if t <= 0:
+        return np.zeros_like(np.asarray(x, dtype=float))
+    z = t / (alpha + T + t)
+    hyp = special.hyp2f1(r + x, b + x, a + b + x - 1, z)
+    term = 1.0 - np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t))) * hyp
+    head = (a + b + x - 1) / (a - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_ratio = np.log(a) - np.log(np.maximum(b + x - 1, 1e-300)) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
+    odds = np.where(x > 0, np.exp(np.minimum(log_ratio, 700.0)), 0.0)
+    return head * term / (1.0 + odds)
+
+
+def expected_purchases_new(model: BgNbd, t: np.ndarray | float) -> np.ndarray:
+    """E[X(t)]: expected repeat transactions of a customer in their first `t` periods (equation 9)."""
+    r, alpha, a, b = model.r, model.alpha, model.a, model.b
+    t = np.asarray(t, dtype=float)
+    z = t / (alpha + t)
+    return (a + b - 1) / (a - 1) * (1.0 - (alpha / (alpha + t)) ** r * special.hyp2f1(r, b, a + b - 1, z))
+
+
+def prob_repeat_count(model: BgNbd, n: int, t: np.ndarray) -> np.ndarray:
+    """P(X(t) = n) for each horizon in `t` (equation 8)."""
+    r, alpha, a, b = model.r, model.alpha, model.a, model.b
+    t = np.asarray(t, dtype=float)
+    log_beta_ab = special.betaln(a, b)
+    log_first = (special.betaln(a, b + n) - log_beta_ab + special.gammaln(r + n) - special.gammaln(r)
+                 - special.gammaln(n + 1) + r * np.log(alpha / (alpha + t)) + n * np.log(t / (alpha + t)))
+    value = np.exp(log_first)
+    if n > 0:
+        j = np.arange(n)[:, None]
+        terms = np.exp(special.gammaln(r + j) - special.gammaln(r) - special.gammaln(j + 1)
+                       + j * np.log(t / (alpha + t))[None, :])
+        tail = 1.0 - (alpha / (alpha + t)) ** r * terms.sum(axis=0)
+        value = value + np.exp(special.betaln(a + 1, b + n - 1) - log_beta_ab) * tail
+    return value
+
+
+# --------------------------------------------------------------------------- Gamma-Gamma
+
+
+@dataclasses.dataclass(frozen=True)
+class GammaGamma:
+    """Fitted Gamma-Gamma parameters (p, q, v = gamma) and the maximised log-likelihood."""
+
+    p: float
+    q: float
+    v: float
+    log_likelihood: float
+
+    def as_dict(self) -> dict[str, float]:
+        """The parameters as a plain dict (for JSON; `v` is the note's gamma)."""
+        return {"p": self.p, "q": self.q, "v": self.v}
+
+
+def gamma_gamma_log_likelihood(params: Sequence[float], x: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Each customer's Gamma-Gamma log-likelihood of their mean spend `m` over `x` transactions."""
+    p, q, v = params
+    return (special.gammaln(p * x + q) - special.gammaln(p * x) - special.gammaln(q) + q * np.log(v)
+            + (p * x - 1) * np.log(m) + p * x * np.log(x) - (p * x + q) * np.log(v + x * m))
+
+
+def fit_gamma_gamma(summary: Summary, start: Sequence[float] = (1.0, 1.0, 1.0)) -> GammaGamma:
+    """Fit Gamma-Gamma by ML on customers with at least one repeat transaction and positive spend."""
+    keep = (summary.x > 0) & (summary.monetary > 0)
+    x, m = summary.x[keep], summary.monetary[keep]
+    if len(x) == 0:
+        raise ValueError("no repeat customers to fit the spend model on")
+
+    def negative(log_params: np.ndarray) -> float:
+        value = -float(np.sum(gamma_gamma_log_likelihood(np.exp(log_params), x, m)))
+        return value if math.isfinite(value) else 1e300
+
+    best = _minimize(negative, np.log(np.asarray(start, dtype=float)))
+    p, q, v = (float(val) for val in np.exp(best.x))
+    return GammaGamma(p, q, v, -float(best.fun))
+
+
+def expected_spend(model: GammaGamma, x: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """E[M | p, q, v, m, x]: the conditional expected mean transaction value (the note's eq. 5);
+    the population mean p v / (q - 1) for customers with no repeat transactions."""
+    p, q, v = model.p, model.q, model.v
+    return (p * (v + x * m)) / (p * x + q - 1)
+
+
+# --------------------------------------------------------------------------- CLV
+
+
+@dataclasses.dataclass(frozen=True)
+class CustomerValue:
+    """Per-customer predictions aligned with `Summary.customers`."""
+
+    p_alive: np.ndarray
+    expected_purchases: np.ndarray
+    expected_spend: np.ndarray
+    clv: np.ndarray
+
+
+def customer_value(
+    summary: Summary,
+    bgnbd: BgNbd,
+    spend: GammaGamma,
+    horizon: int = 52,
+    discount_rate: float = 0.0,
+) -> CustomerValue:
+    """P(alive), expected purchases in the next `horizon` periods, expected spend and CLV.
+
+    CLV = expected spend x sum over periods k = 1..horizon of the expected purchases in
+    period k, discounted by (1 + discount_rate) ** k (`discount_rate` per period).
+    """
+    # The purchase forecasts depend only on (x, t_x, T): computed once per distinct row.
+    rows, inverse = np.unique(np.column_stack((summary.x, summary.t_x, summary.T)), axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    x, t_x, T = rows[:, 0], rows[:, 1], rows[:, 2]
+    alive = p_alive(bgnbd, x, t_x, T)[inverse]
+    previous = np.zeros(len(x))
+    discounted = np.zeros(len(x))
+    for k in range(1, horizon + 1):
+        current = expected_purchases(bgnbd, k, x, t_x, T)
+        discounted += (current - previous) / (1.0 + discount_rate) ** k
+        previous = current
+    spend_each = expected_spend(spend, summary.x, summary.monetary)
+    return CustomerValue(alive, previous[inverse], spend_each, spend_each * discounted[inverse])
+
+
+# --------------------------------------------------------------------------- model fit
+
+
+def fit_report(
+    summary: Summary, bgnbd: BgNbd, max_count: int = 7, holdout_transactions: np.ndarray | None = None
+) -> dict[str, object]:
+    """The paper's model checks, as plain lists (for charts, tables and JSON).
+
+    - `histogram`: customers by calibration repeat count 0..max_count (the last bin "max_count+"),
+      actual and predicted (sum of P(X(T_i) = n) over customers); the paper's Figure 3.
+    - `conditional`: mean holdout transactions by calibration repeat count, actual and the
+      model's E[Y(t*) | x, t_x, T] (Figure 5), when a holdout end was given.
+    - `tracking`: cumulative repeat transactions per period since the first purchase date,
+      actual (when `holdout_transactions` day offsets are given) and predicted (Figure 4).
+    """
+    counts = np.minimum(summary.x, max_count).astype(int)
+    actual = np.bincount(counts, minlength=max_count + 1)
+    predicted = [float(np.sum(prob_repeat_count(bgnbd, n, summary.T))) for n in range(max_count)]
+    predicted.append(float(len(summary) - sum(predicted)))
+    report: dict[str, object] = {
+        "histogram": {"labels": [str(n) for n in range(max_count)] + [f"{max_count}+"],
+                      "actual": [int(v) for v in actual], "predicted": predicted},
+    }
+    if summary.holdout_end is not None:
+        unit = PERIODS[summary.period]
+        t_star = (summary.holdout_end - summary.calibration_end).days / unit
+        expected = expected_purchases(bgnbd, t_star, summary.x, summary.t_x, summary.T)
+        labels, act, pred = [], [], []
+        for n in range(max_count + 1):
+            mask = counts == n
+            if not mask.any():
+                continue
+            labels.append(str(n) if n < max_count else f"{max_count}+")
+            act.append(float(summary.holdout_x[mask].mean()))
+            pred.append(float(expected[mask].mean()))
+        report["conditional"] = {"labels": labels, "actual": act, "predicted": pred, "holdout_periods": t_star}
+        report["holdout_total"] = {"actual": float(summary.holdout_x.sum()), "predicted": float(expected.sum())}
+        if holdout_transactions is not None:
+            report["tracking"] = tracking(summary, bgnbd, holdout_transactions)
+    return report
+
+
+def tracking(summary: Summary, bgnbd: BgNbd, repeat_days: np.ndarray) -> dict[str, list[float]]:
+    """Cumulative repeat transactions per period from the origin to the holdout end: the actual
+    (from `repeat_days`, each repeat transaction's day offset from the origin) and the model's
+    sum over customers of E[X(t - first purchase)]."""
+    assert summary.holdout_end is not None
+    unit = PERIODS[summary.period]
+    end = (summary.holdout_end - summary.origin).days
+    steps = int(end // unit) + 1
+    edges = np.arange(1, steps + 1) * unit
+    actual = np.searchsorted(np.sort(repeat_days), edges, side="left").astype(float)
+    first = summary.first_day / unit
+    predicted = [float(np.sum(expected_purchases_new(bgnbd, np.maximum(k - first, 0.0)))) for k in range(1, steps + 1)]
+    return {"periods": [float(k) for k in range(1, steps + 1)], "actual": actual.tolist(), "predicted": predicted}
+
+
+def repeat_days(transactions: Iterable[tuple[object, object, object]], origin: dt.date, holdout_end: dt.date) -> np.ndarray:
+    """Day offsets from `origin` of every repeat transaction (same-day purchases once, first purchase excluded)."""
+    days: dict[object, set[dt.date]] = {}
+    for customer, when, _amount in transactions:
+        day = _as_date(when)
+        if day <= holdout_end:
+            days.setdefault(customer, set()).add(day)
+    offsets = [(d - origin).days for seen in days.values() for d in sorted(seen)[1:]]
+    return np.asarray(offsets, dtype=float)

@@ -1,0 +1,61 @@
+"""Purchase facts from every plugin, through the `payvand_purchase_facts` data hook.
+
+Each active plugin that sells returns a SQLAlchemy select of `PURCHASE_FACTS` rows; this
+module checks each one's columns, unions them and aggregates in the database, so analytics
+never imports the plugin that owns the orders and stays in SQL over millions of lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+
+from payvand.sdk import PURCHASE_FACTS, call_hook, session
+
+log = logging.getLogger(__name__)
+
+
+def purchase_facts() -> sa.Subquery | None:
+    """Every active plugin's purchase facts as one subquery (UNION ALL), or None when no plugin sells.
+
+    A plugin whose select does not have the `PURCHASE_FACTS` columns is left out (and logged).
+    """
+    selects = []
+    for select in call_hook("payvand_purchase_facts"):
+        problems = PURCHASE_FACTS.problems(select)
+        if problems:
+            log.warning("analytics: purchase facts left out: %s", "; ".join(problems))
+            continue
+        selects.append(select)
+    if not selects:
+        return None
+    if len(selects) == 1:
+        return selects[0].subquery("facts")
+    return sa.union_all(*selects).subquery("facts")
+
+
+def main_currency(facts: sa.Subquery) -> str | None:
+    """The currency most purchase lines are in (models are fitted on one currency at a time)."""
+    row = session().execute(
+        sa.select(facts.c.currency, sa.func.count().label("n")).group_by(facts.c.currency)
+        .order_by(sa.desc("n"), facts.c.currency).limit(1)
+    ).first()
+    return None if row is None else str(row[0])
+
+
+def daily_purchases(facts: sa.Subquery, currency: str, until: dt.date | None = None) -> list[tuple[Any, Any, Any]]:
+    """(customer_id, day, amount) rows: each customer's purchases in `currency` summed per UTC day
+    (grouped in the database: same-day lines are one transaction for the models)."""
+    day = sa.func.date(facts.c.occurred_at)
+    query = (
+        sa.select(facts.c.customer_id, day.label("day"), sa.func.sum(facts.c.amount).label("amount"))
+        .where(facts.c.currency == currency)
+        .group_by(facts.c.customer_id, day)
+    )
+    if until is not None:
+        end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+        query = query.where(facts.c.occurred_at < end)
+    return [tuple(row) for row in session().execute(query)]

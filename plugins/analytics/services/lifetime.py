@@ -1,0 +1,185 @@
+"""Lifetime-value runs: the same fit over the instance's purchase facts (stored as a snapshot)
+or over an outside CSV file (stored nowhere). The models themselves are in `clv.py`."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import sqlalchemy as sa
+
+from payvand.plugins.analytics.models import CustomerClv, Run
+from payvand.plugins.analytics.services import clv, facts
+from payvand.sdk import Customer, session
+
+#: The customer fields a CLV run writes (`Customer.attributes`), declared in `__init__.py`.
+FIELD_CLV = "analytics.clv"
+FIELD_P_ALIVE = "analytics.p_alive"
+FIELD_EXPECTED = "analytics.expected_purchases"
+
+
+class NoPurchases(ValueError):
+    """There is nothing to fit: no plugin offers purchase facts, or too few customers bought."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ClvOptions:
+    """What a CLV run fits on and predicts for."""
+
+    calibration_end: dt.date
+    period: str = "week"
+    horizon: int = 52  # periods ahead for expected purchases and CLV
+    discount_rate: float = 0.0  # per period
+    holdout_end: dt.date | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """For the run's stored options (JSON)."""
+        return {"calibration_end": self.calibration_end.isoformat(), "period": self.period, "horizon": self.horizon,
+                "discount_rate": self.discount_rate,
+                "holdout_end": self.holdout_end.isoformat() if self.holdout_end else None}
+
+
+@dataclasses.dataclass(frozen=True)
+class ClvResult:
+    """A fit and its per-customer predictions."""
+
+    summary: clv.Summary
+    bgnbd: clv.BgNbd
+    spend: clv.GammaGamma
+    values: clv.CustomerValue
+    report: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        """What `payvand analytics clv --json` and `clv-csv --json` print."""
+        return {"customers": len(self.summary), "bgnbd": self.bgnbd.as_dict(), "gamma_gamma": self.spend.as_dict()}
+
+
+def fit(transactions: list[tuple[Any, Any, Any]], options: ClvOptions) -> ClvResult:
+    """Summarise (customer, day, amount) rows and fit BG/NBD and Gamma-Gamma; NoPurchases when
+    there is too little to fit (no customers, or no repeat buyer)."""
+    summary = clv.summarize(transactions, options.calibration_end, options.period, holdout_end=options.holdout_end)
+    if len(summary) < 2 or not (summary.x > 0).any():
+        raise NoPurchases("too few purchases before the calibration end to fit the models "
+                          "(at least two customers and one repeat purchase are needed)")
+    bgnbd = clv.fit_bgnbd(summary)
+    spend = clv.fit_gamma_gamma(summary)
+    values = clv.customer_value(summary, bgnbd, spend, horizon=options.horizon, discount_rate=options.discount_rate)
+    repeat = clv.repeat_days(transactions, summary.origin, options.holdout_end) if options.holdout_end else None
+    report = clv.fit_report(summary, bgnbd, holdout_transactions=repeat)
+    return ClvResult(summary, bgnbd, spend, values, report)
+
+
+# --------------------------------------------------------------------------- the instance's purchases
+
+
+def run_instance(options: ClvOptions, currency: str | None = None) -> tuple[Run, ClvResult]:
+    """Fit on the instance's purchase facts (one currency: the most used unless given), store the
+    run and its per-customer rows, and write the customer fields. The caller commits."""
+    subquery = facts.purchase_facts()
+    if subquery is None:
+        raise NoPurchases("no active plugin offers purchase facts (enable the sales plugin)")
+    currency = currency or facts.main_currency(subquery)
+    if currency is None:
+        raise NoPurchases("there are no purchases yet")
+    rows = facts.daily_purchases(subquery, currency, until=options.holdout_end)
+    result = fit(rows, options)
+    results = {"currency": currency, "bgnbd": result.bgnbd.as_dict(), "gamma_gamma": result.spend.as_dict(),
+               "bgnbd_log_likelihood": result.bgnbd.log_likelihood,
+               "gamma_gamma_log_likelihood": result.spend.log_likelihood,
+               "total_clv": float(result.values.clv.sum()),
+               "expected_purchases": float(result.values.expected_purchases.sum())}
+    run = Run(kind="clv", options={**options.as_dict(), "currency": currency}, results=results,
+              report=result.report, customers=len(result.summary))
+    db = session()
+    db.add(run)
+    db.flush()
+    db.execute(sa.insert(CustomerClv), list(_clv_rows(run.id, result)))
+    write_customer_fields(result)
+    return run, result
+
+
+def _clv_rows(run_id: int, result: ClvResult) -> Iterator[dict[str, Any]]:
+    s, v = result.summary, result.values
+    for i, customer_id in enumerate(s.customers):
+        yield {"run_id": run_id, "customer_id": int(customer_id), "frequency": int(s.x[i]),  # type: ignore[call-overload]
+               "recency": float(s.t_x[i]), "age": float(s.T[i]), "monetary": float(s.monetary[i]),
+               "p_alive": float(v.p_alive[i]), "expected_purchases": float(v.expected_purchases[i]),
+               "expected_spend": float(v.expected_spend[i]), "clv": float(v.clv[i])}
+
+
+def write_customer_fields(result: ClvResult, chunk: int = 1000) -> None:
+    """Put CLV, P(alive) and expected purchases into each customer's attributes (bulk, by chunks)."""
+    values = {int(c): (result.values.clv[i], result.values.p_alive[i], result.values.expected_purchases[i])  # type: ignore[call-overload]
+              for i, c in enumerate(result.summary.customers)}
+    update_attributes({cid: {FIELD_CLV: _dec(v[0], 2), FIELD_P_ALIVE: _dec(v[1], 3), FIELD_EXPECTED: _dec(v[2], 2)}
+                       for cid, v in values.items()}, chunk=chunk)
+
+
+def update_attributes(changes: dict[int, dict[str, Any]], chunk: int = 1000) -> None:
+    """Merge `changes[customer_id]` into those customers' attributes: one read and one
+    executemany per chunk (attributes are JSON, so the merge happens here)."""
+    db = session()
+    ids = sorted(changes)
+    for start in range(0, len(ids), chunk):
+        part = ids[start:start + chunk]
+        query = sa.select(Customer.id, Customer.attributes).where(Customer.id.in_(part))
+        current: dict[int, Any] = {row.id: row.attributes for row in db.execute(query)}
+        params = [{"cid": cid, "attrs": {**(current[cid] or {}), **changes[cid]}} for cid in part if cid in current]
+        if params:  # one executemany; the version moves on, so a form opened before refuses a stale save
+            table = cast(sa.Table, Customer.__table__)  # Core: the ORM's bulk path wants each row's version
+            statement = (table.update().where(table.c.id == sa.bindparam("cid"))
+                         .values(attributes=sa.bindparam("attrs"), version=table.c.version + 1))
+            db.execute(statement, params)
+
+
+def _dec(value: float, places: int) -> str:
+    return str(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places)))
+
+
+def latest_run(kind: str) -> Run | None:
+    """The newest run of `kind` ("clv" or "rfm"), or None."""
+    return session().scalars(sa.select(Run).where(Run.kind == kind).order_by(Run.id.desc()).limit(1)).first()
+
+
+# --------------------------------------------------------------------------- an outside file
+
+
+def read_csv(path: str | Path, customer: str, date: str, amount: str) -> list[tuple[str, dt.date, Decimal]]:
+    """(customer, date, amount) rows of a CSV file with a header; ValueError naming the line of a bad row.
+
+    Dates are ISO (YYYY-MM-DD, a time after it is ignored) or YYYYMMDD; the delimiter is sniffed.
+    """
+    rows: list[tuple[str, dt.date, Decimal]] = []
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        sample = handle.read(4096)
+        handle.seek(0)
+        try:
+            dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        reader = csv.DictReader(handle, dialect=dialect)
+        missing = [c for c in (customer, date, amount) if c not in (reader.fieldnames or [])]
+        if missing:
+            raise ValueError(f"the file has no column {', '.join(missing)} (columns: {', '.join(reader.fieldnames or [])})")
+        for line, row in enumerate(reader, start=2):
+            try:
+                rows.append((row[customer].strip(), clv._as_date(row[date]), Decimal(row[amount].strip())))
+            except (ValueError, ArithmeticError, AttributeError) as exc:
+                raise ValueError(f"line {line}: {exc}") from None
+    return rows
+
+
+def run_csv(path: str | Path, customer: str, date: str, amount: str, options: ClvOptions) -> ClvResult:
+    """Fit on an outside transaction file; nothing is stored."""
+    return fit(list(read_csv(path, customer, date, amount)), options)
+
+
+def top(values: Iterable[float], n: int) -> np.ndarray:
+    """Indexes of the `n` largest values (for the CLI's text output)."""
+    return np.argsort(-np.asarray(list(values)))[:n]

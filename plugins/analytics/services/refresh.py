@@ -1,0 +1,54 @@
+"""The nightly refresh (a job) and the demo: score RFM over the last year and refit lifetime value.
+
+Each run is a new snapshot; the pages and customer fields show the newest. A refresh with too
+little data (no purchases, no repeat buyer) stores nothing for that model and says why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from payvand.plugins.analytics.services import lifetime, rfm
+
+log = logging.getLogger(__name__)
+
+#: Lifetime value is fitted on the purchases up to this many days ago; the days after are the
+#: holdout the fit is checked on (the page's charts).
+HOLDOUT_DAYS = 90
+
+
+def refresh(today: dt.date | None = None) -> dict[str, Any]:
+    """Score RFM over the 365 days up to `today` and fit CLV with a 90-day holdout, in the current
+    session (the caller or the job runner commits). Returns what was done (run ids or reasons)."""
+    today = today or dt.date.today()
+    done: dict[str, Any] = {}
+    try:
+        done["rfm"] = rfm.run_rfm(rfm.RfmOptions(today - dt.timedelta(days=364), today)).id
+    except ValueError as exc:
+        done["rfm"] = str(exc)
+    try:
+        options = lifetime.ClvOptions(today - dt.timedelta(days=HOLDOUT_DAYS), "week", holdout_end=today)
+        done["clv"] = lifetime.run_instance(options)[0].id
+    except ValueError as exc:  # NoPurchases
+        done["clv"] = str(exc)
+    log.info("analytics refresh: %s", done)
+    return done
+
+
+def jobs() -> list[Any]:
+    """`payvand_jobs`: the nightly refresh."""
+    from payvand.sdk import JobSpec
+
+    return [JobSpec("analytics.refresh", refresh, 24 * 3600, "Score RFM segments and refit lifetime value")]
+
+
+def demo(seed: int) -> dict[str, int] | None:
+    """`payvand demo`: run the refresh once over the demo's purchases, so every page has figures.
+    Does nothing when a run exists already."""
+    if lifetime.latest_run("clv") or lifetime.latest_run("rfm"):
+        return None
+    done = refresh()
+    made = {key: 1 for key, value in done.items() if isinstance(value, int)}
+    return {f"{key} runs": value for key, value in made.items()} or None

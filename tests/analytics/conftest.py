@@ -1,0 +1,23 @@
+"""The analytics tests run with the sales plugin (the purchase facts) and the analytics plugin enabled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import payvand.plugins.analytics as analytics
+import payvand.plugins.sales as sales
+
+
+@pytest.fixture
+def payvand_plugins() -> list[Any]:
+    """Sales (purchases) and analytics."""
+    return [sales, analytics]
+
+
+@pytest.fixture
+def in_app(app: Any) -> Any:
+    """An app context for tests that call the services directly (hooks need the app)."""
+    with app.app_context():
+        yield app

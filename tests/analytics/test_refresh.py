@@ -1,0 +1,32 @@
+"""The nightly refresh and the demo hook: an RFM run and a CLV run over the instance's purchases."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from payvand.plugins.analytics.models import Run
+from payvand.plugins.analytics.services import refresh
+from tests.analytics.orders import add_orders
+from tests.analytics.test_clv_cli import simulated_purchases
+
+
+def test_refresh_without_purchases_stores_nothing_and_says_why(in_app, db_session):
+    done = refresh.refresh(dt.date(2024, 12, 31))
+    assert done["clv"] == "there are no purchases yet"
+    assert isinstance(done["rfm"], int)  # an empty scoring: no customer bought
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(Run).where(Run.kind == "clv")) == 0
+
+
+def test_refresh_and_demo_store_one_run_of_each_kind(in_app, db_session, make_customer):
+    ids = [make_customer(given_name=f"C{n}").id for n in range(40)]
+    add_orders(db_session, simulated_purchases(ids))
+    assert refresh.demo(seed=1) == {"rfm runs": 1, "clv runs": 1}
+    db_session.commit()
+    kinds = db_session.scalars(sa.select(Run.kind).order_by(Run.id)).all()
+    assert kinds == ["rfm", "clv"]
+    clv_run = db_session.scalars(sa.select(Run).where(Run.kind == "clv")).one()
+    assert clv_run.options["period"] == "week" and clv_run.options["holdout_end"]
+    assert refresh.demo(seed=1) is None  # runs exist: the demo leaves them
+    assert [job.name for job in refresh.jobs()] == ["analytics.refresh"]

@@ -1,0 +1,70 @@
+"""RFM on a crafted set: quintile scores, named segments, transitions between two scorings, customer fields."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+import sqlalchemy as sa
+
+from payvand.core.models import Customer
+from payvand.plugins.analytics.models import CustomerRfm
+from payvand.plugins.analytics.services import rfm
+from tests.analytics.orders import add_orders
+
+
+def test_every_score_combination_has_exactly_one_documented_segment():
+    seen = {rfm.segment_of(r, f, m) for r, f, m in itertools.product(range(1, 6), repeat=3)}
+    assert seen == set(rfm.SEGMENTS)
+    assert rfm.segment_of(5, 5, 5) == "champions"
+    assert rfm.segment_of(1, 1, 1) == "lost"
+    assert rfm.segment_of(1, 5, 5) == "cant_lose"
+    assert rfm.segment_of(5, 1, 1) == "new"
+
+
+@pytest.fixture
+def ten_customers(in_app, db_session, make_customer):
+    """Customer k (1..10) bought k times, k days apart ending 10 - k days before 2024-06-30,
+    spending 1,000 x k each time: the higher k, the more recent, frequent and valuable."""
+    ids = [make_customer(given_name=f"K{k}").id for k in range(1, 11)]
+    purchases = []
+    end = dt.date(2024, 6, 30)
+    for k, cid in enumerate(ids, start=1):
+        last = end - dt.timedelta(days=10 - k)
+        purchases += [(cid, (last - dt.timedelta(days=7 * j)).isoformat(), str(1000 * k)) for j in range(k)]
+    add_orders(db_session, purchases)
+    return ids
+
+
+def test_rfm_scores_quintiles_in_sql_and_names_segments(ten_customers, db_session):
+    run = rfm.run_rfm(rfm.RfmOptions(dt.date(2024, 1, 1), dt.date(2024, 6, 30)))
+    db_session.commit()
+    rows = {row.customer_id: row for row in db_session.scalars(sa.select(CustomerRfm).where(CustomerRfm.run_id == run.id))}
+    assert run.customers == 10
+    # ntile(5) over ten customers: two per quintile, in the crafted order.
+    for k, cid in enumerate(ten_customers, start=1):
+        row = rows[cid]
+        score = (k + 1) // 2
+        assert (row.r, row.f, row.m) == (score, score, score), k
+        assert row.frequency == k
+        assert row.recency_days == 10 - k  # whole days from the last purchase to the end of the period
+        assert row.monetary == pytest.approx(1000 * k * k)
+        assert row.segment == rfm.segment_of(score, score, score)
+    assert run.results["segments"]["champions"] == 2 and run.results["segments"]["lost"] == 2
+    attributes = db_session.scalars(sa.select(Customer.attributes).where(Customer.id == ten_customers[-1])).one()
+    assert attributes == {**attributes, "analytics.rfm_segment": "champions", "analytics.rfm_score": "555"}
+
+
+def test_transitions_count_the_moves_between_two_scorings(ten_customers, db_session):
+    first = rfm.run_rfm(rfm.RfmOptions(dt.date(2024, 1, 1), dt.date(2024, 6, 30)))
+    # Later, only the two least active customers buy again, a lot: they become the most recent and valuable.
+    add_orders(db_session, [(cid, "2024-07-15", "500000") for cid in ten_customers[:2]] +
+               [(cid, "2024-07-16", "500000") for cid in ten_customers[:2]])
+    second = rfm.run_rfm(rfm.RfmOptions(dt.date(2024, 1, 1), dt.date(2024, 7, 31)))
+    db_session.commit()
+    matrix = rfm.transitions(first.id, second.id)
+    assert sum(sum(row.values()) for row in matrix.values()) == 10
+    assert matrix["lost"]["lost"] == 0  # both lost customers moved
+    assert sum(matrix["lost"].values()) == 2
+    assert set(matrix) == set(rfm.SEGMENTS)
