@@ -128,12 +128,15 @@ def update_attributes(changes: dict[int, dict[str, Any]], chunk: int = 1000) -> 
     ids = sorted(changes)
     for start in range(0, len(ids), chunk):
         part = ids[start:start + chunk]
-        query = sa.select(Customer.id, Customer.attributes).where(Customer.id.in_(part))
-        current: dict[int, Any] = {row.id: row.attributes for row in db.execute(query)}
-        params = [{"cid": cid, "attrs": {**(current[cid] or {}), **changes[cid]}} for cid in part if cid in current]
+        query = sa.select(Customer.id, Customer.attributes, Customer.version).where(Customer.id.in_(part))
+        current: dict[int, Any] = {row.id: (row.attributes, row.version) for row in db.execute(query)}
+        params = [{"cid": cid, "seen": current[cid][1], "attrs": {**(current[cid][0] or {}), **changes[cid]}}
+                  for cid in part if cid in current]
         if params:  # one executemany; the version moves on, so a form opened before refuses a stale save
             table = cast(sa.Table, Customer.__table__)  # Core: the ORM's bulk path wants each row's version
-            statement = (table.update().where(table.c.id == sa.bindparam("cid"))
+            # Only where the row is still the version read: a customer saved in between keeps that
+            # save (the merge above would write its old attributes back); the next run fills it in.
+            statement = (table.update().where(table.c.id == sa.bindparam("cid"), table.c.version == sa.bindparam("seen"))
                          .values(attributes=sa.bindparam("attrs"), version=table.c.version + 1))
             db.execute(statement, params)
 
