@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from payvand.sdk import ApiBlueprint
 
 blp = ApiBlueprint("service", __name__, url_prefix="/service", description="Service: tickets and their conversations.")
 
-from payvand.plugins.service.api import admin, articles, contracts, tickets  # noqa: E402,F401 - add routes
+for _info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
+    importlib.import_module(f"{__name__}.{_info.name}")  # each area module adds its routes to the blueprint

@@ -190,7 +190,7 @@ def reassign(session: Session, ticket: Ticket) -> None:
 def check(session: Session, now: dt.datetime | None = None) -> dict[str, int]:
     """Warn tickets about to breach (within their policy's `warn_minutes`) and escalate breached ones
     (`breach_actions()`, an audit entry and a timeline entry). Each happens once per ticket."""
-    from payvand.plugins.service.services.tickets import note_on_timeline
+    from payvand.plugins.service.services.timeline import note_on_timeline
 
     now = now or utcnow()
     actions = breach_actions()

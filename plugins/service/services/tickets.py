@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from payvand.plugins.service.models import ENTRY_KINDS, PRIORITIES, STATUSES, TYPES, Ticket, TicketAttachment, TicketEntry
 from payvand.plugins.service.services import routing, sla
+from payvand.plugins.service.services.timeline import note_on_timeline
 from payvand.sdk import (
     SYSTEM,
     Actor,
@@ -35,7 +36,6 @@ from payvand.sdk import (
     audit,
     check_upload,
     get_visible,
-    record_interaction,
     send_message,
     setting,
     utcnow,
@@ -85,18 +85,6 @@ def get_ticket(session: Session, ticket_id: int, actor: Actor) -> Ticket:
     if ticket is None:
         raise TicketNotFound(ticket_id)
     return ticket
-
-
-def note_on_timeline(ticket: Ticket, kind: str, summary: str, **payload: Any) -> None:
-    """A timeline entry on the ticket's customer (skipped for an erased or merged-away customer)."""
-    from payvand.sdk import CustomerInactive
-
-    try:
-        record_interaction(ticket.customer_id, kind, "other", summary, direction="internal",
-                           payload={"ticket_id": ticket.id, "subject": ticket.subject, **payload},
-                           source=("service.ticket", ticket.id))
-    except CustomerInactive:
-        pass
 
 
 def _attachments(files: Iterable[tuple[str, bytes]]) -> list[TicketAttachment]:
