@@ -71,6 +71,41 @@ class MergeSummary(Schema):
     undone_at = fields.DateTime(allow_none=True, required=True)
 
 
+class ExportedAttachment(Schema):
+    """An attachment of an exported message (its name and type; the bytes stay in Payvand)."""
+
+    filename = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+
+
+class ExportedReceipt(Schema):
+    """A status a provider reported for an exported message."""
+
+    status = fields.String(required=True)
+    occurred_at = fields.DateTime(required=True)
+    reason = fields.String(required=True)
+
+
+class ExportedMessage(Schema):
+    """A message sent to or received from the customer, on any channel."""
+
+    id = fields.Integer(required=True)
+    channel = fields.String(required=True)
+    direction = fields.String(required=True, metadata={"enum": ["outbound", "inbound"]})
+    purpose = fields.String(required=True)
+    status = fields.String(required=True)
+    address = fields.String(required=True)
+    subject = fields.String(required=True)
+    body = fields.String(required=True)
+    html = fields.String(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+    sent_at = fields.DateTime(required=True, allow_none=True)
+    reply_to_id = fields.Integer(required=True, allow_none=True)
+    attachments = fields.List(fields.Nested(ExportedAttachment), required=True)
+    receipts = fields.List(fields.Nested(ExportedReceipt), required=True)
+
+
 class ExportOut(Schema):
     """Everything about a customer: the record, consent history, timeline, merges and plugins' parts."""
 
@@ -80,6 +115,7 @@ class ExportOut(Schema):
     consent_history = fields.List(fields.Nested(ConsentOut), required=True)
     interactions = fields.List(fields.Nested(InteractionOut), required=True)
     merges = fields.List(fields.Nested(MergeSummary), required=True)
+    messages = fields.List(fields.Nested(ExportedMessage), required=True)
     plugins = fields.Dict(keys=fields.String(), required=True,
                           metadata={"description": "Each plugin's part under its name"})
 
