@@ -83,3 +83,18 @@ def test_the_api_sends_lists_and_refuses_with_a_code(api, make_customer, mail_si
     assert [(m["status"], m["purpose"]) for m in listed["items"]] == [("refused", "marketing"), ("sent", "service")]
     assert listed["items"][1]["source_type"] == "sales.order"
     assert api.get(f"customers/{customer.id}/messages?status=sent").get_json()["items"][0]["id"] == first.get_json()["id"]
+
+
+def test_parallel_sends_with_one_key_queue_and_send_one_message(api, race, make_customer, mail_sink, run_jobs):
+    from payvand.sdk.testing import assert_idempotent
+
+    customer = make_customer(emails=[{"value": "race@example.com"}])
+    body = {"customer_id": customer.id, "channel": "email", "purpose": "service", "subject": "Once", "body": "Only once"}
+    assert_idempotent(api, "messages", body, race=race)
+    results = race(8, "POST", "messages", client=api, json={**body, "subject": "Raced"},
+                   headers={"Idempotency-Key": "raced-send"})
+    sent = [r for r in results if r.status == 201]
+    assert sent and all(r.status == 409 for r in results if r.status != 201), results
+    assert {r.body for r in sent} == {sent[0].body}
+    run_jobs()
+    assert [m["Subject"] for m in mail_sink.messages].count("Raced") == 1
