@@ -29,9 +29,13 @@ def _get(model: Any, row_id: int) -> Any:
     return found
 
 
-def _unique(exc: sa.exc.IntegrityError, field: str = "name") -> ApiError:
-    session().rollback()
-    return ApiError(422, "That name is taken.", fields={field: ["That name is taken."]})
+def _flush_named(field: str = "name") -> None:
+    """Write the pending change; a second row of the same name is a 422 on `field`, nothing kept."""
+    try:
+        session().flush()
+    except sa.exc.IntegrityError:
+        session().rollback()
+        raise ApiError(422, "That name is taken.", fields={field: ["That name is taken."]}) from None
 
 
 def _team_values(team: Team, data: dict[str, Any]) -> None:
@@ -64,10 +68,7 @@ class Teams(MethodView):
         team = Team()
         _team_values(team, data)
         session().add(team)
-        try:
-            session().flush()
-        except sa.exc.IntegrityError as exc:
-            raise _unique(exc) from None
+        _flush_named()
         audit("create", "service_team", team.id, after={"name": team.name})
         session().commit()
         return team, 201
@@ -84,10 +85,7 @@ class TeamItem(MethodView):
         """Replace a team's settings and members."""
         team = _get(Team, team_id)
         _team_values(team, data)
-        try:
-            session().flush()
-        except sa.exc.IntegrityError as exc:
-            raise _unique(exc) from None
+        _flush_named()
         audit("update", "service_team", team.id, after={"name": team.name})
         session().commit()
         return team
@@ -182,10 +180,7 @@ class Calendars(MethodView):
         calendar = Calendar()
         _calendar_values(calendar, data)
         session().add(calendar)
-        try:
-            session().flush()
-        except sa.exc.IntegrityError as exc:
-            raise _unique(exc) from None
+        _flush_named()
         audit("create", "service_calendar", calendar.id, after={"name": calendar.name})
         session().commit()
         return calendar, 201
@@ -203,10 +198,7 @@ class CalendarItem(MethodView):
         calendar = _get(Calendar, calendar_id)
         _calendar_values(calendar, data)
         calendar.version += 1
-        try:
-            session().flush()
-        except sa.exc.IntegrityError as exc:
-            raise _unique(exc) from None
+        _flush_named()
         done = sla.recompute(session(), calendar.id)
         audit("update", "service_calendar", calendar.id, after={"name": calendar.name, "recomputed": done})
         session().commit()
@@ -233,10 +225,7 @@ class Policies(MethodView):
             _get(Calendar, data["calendar_id"])
         policy = SlaPolicy(**data)
         session().add(policy)
-        try:
-            session().flush()
-        except sa.exc.IntegrityError as exc:
-            raise _unique(exc) from None
+        _flush_named()
         audit("create", "service_sla_policy", policy.id, after={"name": policy.name})
         session().commit()
         return policy, 201
