@@ -116,3 +116,16 @@ def test_a_changed_schema_is_migrated_afresh_for_the_next_test(payvand_database,
         assert "stray" not in tables and "sales_reason" in tables
         assert _rows(connection, tables) == {}
     engine.dispose()
+
+
+def test_test_databases_commit_without_waiting_for_the_disk(payvand_database, payvand_database_url, runtime) -> None:
+    """Every PostgreSQL test database (the worker's and each plugin set's) is set to
+    `synchronous_commit = off`: a commit does not wait for an fsync (docs/dev/test-speed.md)."""
+    if payvand_database != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    engine = sa.create_engine(payvand_database_url)
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("SHOW synchronous_commit")).scalar_one() == "off"
+    finally:
+        engine.dispose()
