@@ -257,6 +257,38 @@ PURCHASE_FACTS = SelectableShape((
 PurchaseFactsSelect: TypeAlias = "sa.Select[tuple[int, int | None, dt.datetime, decimal.Decimal, decimal.Decimal, str]]"
 
 
+PRODUCT_FACTS = SelectableShape((
+    ColumnSpec("product_id", int, "the plugin's product id (as in `PURCHASE_FACTS`)"),
+    ColumnSpec("name", str, "the product's name, for people"),
+    ColumnSpec("category", str, "the product's category name", nullable=True),
+    ColumnSpec("active", bool, "still on sale (inactive products are never recommended)"),
+))
+
+#: What `payvand_product_facts` returns: a select of `PRODUCT_FACTS` rows.
+ProductFactsSelect: TypeAlias = "sa.Select[tuple[int, str, str | None, bool]]"
+
+RecommendationKind = Literal["cross_sell", "up_sell", "related", "popular"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Recommendation:
+    """One product suggested for a customer (what `payvand_recommendations` answers).
+
+    `kind`: `cross_sell` (a category the customer never bought from), `up_sell` (a category
+    they bought from, at a higher typical unit price than they paid there), `related` (a
+    category they bought from, not pricier) or `popular` (among the most bought products: the
+    customer's history gives too few suggestions). `because` names up to three product ids the customer
+    bought that led to it; `score` orders suggestions for one customer (not comparable across
+    customers).
+    """
+
+    product_id: int
+    name: str
+    score: float
+    kind: RecommendationKind
+    because: tuple[int, ...] = ()
+
+
 # --------------------------------------------------------------------------- events
 
 

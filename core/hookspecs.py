@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
-from payvand.core.contracts import PURCHASE_FACTS
+from payvand.core.contracts import PRODUCT_FACTS, PURCHASE_FACTS
 
 if TYPE_CHECKING:
     import click
@@ -78,7 +78,9 @@ if TYPE_CHECKING:
         NavItem,
         Panel,
         PermissionSpec,
+        ProductFactsSelect,
         PurchaseFactsSelect,
+        Recommendation,
         RecordRule,
         SettingSpec,
         Subscription,
@@ -324,6 +326,32 @@ def payvand_purchase_facts() -> PurchaseFactsSelect | None:
     """
 
 
+@hookspec
+def payvand_product_facts() -> ProductFactsSelect | None:
+    """Return this plugin's products as a SQLAlchemy select of `PRODUCT_FACTS` rows, or None.
+
+    One row per product whose id appears in your `payvand_purchase_facts`, labelled and
+    ordered as `payvand.sdk.PRODUCT_FACTS` says: `(product_id, name, category, active)`.
+    Analytics reads it to name what it recommends, to tell cross-sell from up-sell (by
+    category) and to leave inactive products out; callers check it with
+    `PRODUCT_FACTS.problems`.
+    """
+
+
+# --------------------------------------------------------------------------- queries
+
+
+@hookspec(firstresult=True)
+def payvand_recommendations(customer_id: int, limit: int) -> Sequence[Recommendation] | None:
+    """Return up to `limit` products to suggest to customer `customer_id`, best first, or None.
+
+    *First result*: one plugin (the analytics plugin) answers; other plugins ask through
+    `payvand.sdk.recommend(customer_id, limit)` (marketing templates, the portal) and get an
+    empty list when no plugin answers. Answer from stored results: a lookup, not a model fit
+    (it is called while pages render). Never suggest what the customer already bought.
+    """
+
+
 # --------------------------------------------------------------------------- events
 
 
@@ -389,10 +417,11 @@ CONTRIBUTION_HOOKS = (
     "payvand_customer_erase",
     "payvand_dashboard_widgets",
     "payvand_demo_data",
+    "payvand_recommendations",
 )
 
 # Hooks returning SQL selectables that other plugins read without importing the owner.
-DATA_HOOKS = ("payvand_purchase_facts",)
+DATA_HOOKS = ("payvand_purchase_facts", "payvand_product_facts")
 
 # Hooks whose calls go through the outbox after commit.
 EVENT_HOOKS = (
@@ -404,7 +433,7 @@ EVENT_HOOKS = (
 )
 
 # The shape of the selectables hooks exchange (their columns, for the reference and for checks).
-SHAPES = {"payvand_purchase_facts": PURCHASE_FACTS}
+SHAPES = {"payvand_purchase_facts": PURCHASE_FACTS, "payvand_product_facts": PRODUCT_FACTS}
 
 # Hooks that may veto an operation by raising PluginError.
 VETO_HOOKS = ("payvand_customer_merge", "payvand_customer_erase")

@@ -10,6 +10,7 @@ change in any minor release: `call_hook`, and the newer plugin-defined hooks, ev
 configuration keys with the hooks' typed contracts (`hookspec`, `call_hook_first`,
 `EventType`, `EventField`, `Event`, `Subscription`, `EventError`, `emit_event`, `ConfigKey`,
 `config_value`, `ColumnSpec`, `SelectableShape`, `PURCHASE_FACTS`, `PurchaseFactsSelect`,
+`PRODUCT_FACTS`, `ProductFactsSelect`, `Recommendation`, `recommend`,
 `JSONValue`, `CustomerExport`, `ErasedRecords`, `CustomerChanges`, `DemoCounts`). New fields of a value type
 come with defaults, so building one by keyword
 keeps working; build them by keyword. Plugin-defined hooks and events belong here.
@@ -21,6 +22,7 @@ from typing import Any
 
 from payvand.core import __version__ as CORE_VERSION
 from payvand.core.contracts import (
+    PRODUCT_FACTS,
     PURCHASE_FACTS,
     ChannelSpec,
     ColumnSpec,
@@ -41,7 +43,9 @@ from payvand.core.contracts import (
     Panel,
     PermissionSpec,
     PluginMeta,
+    ProductFactsSelect,
     PurchaseFactsSelect,
+    Recommendation,
     RecordRule,
     SelectableShape,
     SettingSpec,
@@ -63,6 +67,7 @@ __all__ = [
     "ConfigKey", "config_value",
     # typed contracts of the hooks
     "ColumnSpec", "SelectableShape", "PURCHASE_FACTS", "PurchaseFactsSelect",
+    "PRODUCT_FACTS", "ProductFactsSelect", "Recommendation", "recommend",
     "JSONValue", "CustomerExport", "ErasedRecords", "CustomerChanges", "DemoCounts",
 ]
 
@@ -71,6 +76,7 @@ PROVISIONAL = frozenset({
     "call_hook", "hookspec", "call_hook_first", "EventType", "EventField", "Event", "Subscription", "EventError",
     "emit_event", "ConfigKey", "config_value", "ColumnSpec", "SelectableShape", "PURCHASE_FACTS",
     "PurchaseFactsSelect", "JSONValue", "CustomerExport", "ErasedRecords", "CustomerChanges", "DemoCounts",
+    "PRODUCT_FACTS", "ProductFactsSelect", "Recommendation", "recommend",
 })
 
 
@@ -92,6 +98,16 @@ def call_hook_first(name: str, **kwargs: Any) -> Any:
     ValueError for a hook that collects every plugin's part (use `call_hook`).
     """
     return _context.runtime().plugins.call_first(name, **kwargs)
+
+
+def recommend(customer_id: int, limit: int = 10) -> list[Recommendation]:
+    """Up to `limit` products to suggest to customer `customer_id`, best first (`Recommendation`s),
+    from the plugin answering `payvand_recommendations` (the analytics plugin); an empty list
+    when none is active or it has nothing yet. A stored lookup, cheap enough for a page or a
+    message template."""
+    answer = _context.runtime().plugins.call_first("payvand_recommendations", customer_id=customer_id,
+                                                   limit=max(0, int(limit)))
+    return list(answer or [])[:limit]
 
 
 def emit_event(name: str, payload: dict[str, Any]) -> None:

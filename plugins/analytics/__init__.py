@@ -1,7 +1,8 @@
-"""payvand.plugins.analytics: customer lifetime value (BG/NBD, Gamma-Gamma) and RFM segments.
+"""payvand.plugins.analytics: lifetime value (BG/NBD, Gamma-Gamma), RFM segments and recommendations.
 
 Built as a third party would build it: it imports only `payvand.sdk` and reads other plugins'
-data through data hooks that return SQLAlchemy selectables (`payvand_purchase_facts`).
+data through data hooks that return SQLAlchemy selectables (`payvand_purchase_facts`,
+`payvand_product_facts`) and answers `payvand_recommendations` for every other plugin.
 Layout: `models.py` (snapshot tables), `permissions.py`, `services/` (`clv.py` the models in
 numpy/scipy, `facts.py` the purchase facts, `runs.py` the stored runs, `rfm.py` scoring),
 `cli.py` (`payvand analytics ...`), `views/` (staff pages) and `templates/analytics/`.
@@ -74,6 +75,7 @@ def payvand_nav_items() -> list[NavItem]:
         NavItem(lazy_gettext("Lifetime value"), "analytics.clv_page", perm.VIEW, order=70, **group),
         NavItem(lazy_gettext("RFM segments"), "analytics.rfm_page", perm.VIEW, order=71, **group),
         NavItem(lazy_gettext("Cohort retention"), "analytics.cohorts_page", perm.VIEW, order=72, **group),
+        NavItem(lazy_gettext("Recommendations"), "analytics.recommendations_page", perm.VIEW, order=73, **group),
     ]
 
 
@@ -83,6 +85,14 @@ def payvand_customer_panels(customer: Any, actor: Actor) -> Any:
     from payvand.plugins.analytics.views.panel import customer_panel
 
     return customer_panel(customer, actor)
+
+
+@hookimpl
+def payvand_recommendations(customer_id: int, limit: int) -> list[Any] | None:
+    """Products to suggest to a customer from the newest recommendations fit (a stored lookup)."""
+    from payvand.plugins.analytics.services import recommend
+
+    return recommend.for_customer(customer_id, limit) or None
 
 
 @hookimpl

@@ -140,3 +140,52 @@ def refresh_command() -> None:
         done = refresh()
     click.echo(f"Refreshed in {time.perf_counter() - began:.1f} s: "
                + "; ".join(f"{key}: {'run ' + str(value) if isinstance(value, int) else value}" for key, value in done.items()))
+
+
+@analytics_cli.command("recommend")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Fit on purchases before this day (default: all).")
+@click.option("--evaluate-from", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Also measure hit-rate@10 on a time split at this day (fit before it, check the 90 days after).")
+@click.option("--neighbours", type=click.IntRange(1, 500), default=50, show_default=True,
+              help="Most similar products kept per product.")
+@click.option("--customer", "customer_id", type=click.IntRange(1), default=None,
+              help="Print this customer's suggestions from the newest fit instead of fitting.")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True, help="Suggestions to print.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def recommend_command(until: dt.datetime | None, evaluate_from: dt.datetime | None, neighbours: int,
+                      customer_id: int | None, limit: int, as_json: bool) -> None:
+    """Fit the recommendations model (customers who bought this also bought) and store it, or print
+    one customer's suggestions (`--customer`)."""
+    from payvand.plugins.analytics.services import recommend
+
+    if customer_id is not None:
+        with transaction():
+            found = recommend.for_customer(customer_id, limit)
+        rows = [{"product_id": r.product_id, "name": r.name, "score": r.score, "kind": r.kind,
+                 "because": list(r.because)} for r in found]
+        if as_json:
+            click.echo(json.dumps({"customer_id": customer_id, "recommendations": rows}, ensure_ascii=False))
+            return
+        if not rows:
+            click.echo("No suggestions (no fit yet, or nothing to suggest).")
+        for row in rows:
+            click.echo(f"  {row['product_id']}: {row['name']} ({row['kind']}, {row['score']:.3f})")
+        return
+    began = time.perf_counter()
+    try:
+        with transaction():
+            run = recommend.run_recommend(recommend.RecommendOptions(until.date() if until else None, neighbours),
+                                          evaluate_from=evaluate_from.date() if evaluate_from else None)
+            run_id, results, customers = run.id, dict(run.results), run.customers
+    except recommend.NoPurchases as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps({"run": run_id, "customers": customers, **results}))
+        return
+    click.echo(f"Fitted on {customers:,} customers and {results['products']:,} products in "
+               f"{time.perf_counter() - began:.1f} s (run {run_id}, {results['neighbour_rows']:,} neighbour rows).")
+    evaluation = results.get("evaluation")
+    if evaluation and evaluation["customers"]:
+        click.echo(f"Hit-rate@{evaluation['k']} on {evaluation['customers']:,} customers after {evaluation['split']}: "
+                   f"model {evaluation['model_hit_rate']:.3f}, most popular {evaluation['popular_hit_rate']:.3f}")

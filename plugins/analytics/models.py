@@ -1,6 +1,6 @@
 """The analytics plugin's tables, all prefixed `analytics_`: stored results (snapshots) of runs.
 
-A run (`analytics_run`) is one CLV fit or one RFM scoring; its per-customer rows are kept so
+A run (`analytics_run`) is one CLV fit, one RFM scoring or one recommendations fit; its per-customer rows are kept so
 pages read stored figures instead of refitting. The latest run of a kind is what the pages
 and the customer fields show; older runs stay for comparisons (RFM transitions).
 """
@@ -20,7 +20,7 @@ _RUN = "analytics_run.id"
 
 
 class Run(Base):
-    """One analytics computation: `kind` "clv" or "rfm", its options, fitted parameters and fit report."""
+    """One analytics computation: `kind` "clv", "rfm" or "recommend", its options, fitted parameters and fit report."""
 
     __tablename__ = "analytics_run"
     __table_args__ = (sa.Index(None, "kind", "id"),)
@@ -70,3 +70,31 @@ class CustomerRfm(Base):
     f: Mapped[int] = mapped_column(sa.SmallInteger)
     m: Mapped[int] = mapped_column(sa.SmallInteger)
     segment: Mapped[str] = mapped_column(sa.String(32))
+
+
+class ItemStat(Base):
+    """One product in a recommendations run: its buyers, popularity rank, typical unit price
+    (in the run's currency) and category when fitted. `product_id` is the selling plugin's id
+    (no foreign key: analytics never depends on that plugin's tables)."""
+
+    __tablename__ = "analytics_item_stat"
+    __table_args__ = (sa.Index(None, "run_id", "popularity_rank"),)
+
+    run_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey(_RUN, ondelete="CASCADE"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    buyers: Mapped[int] = mapped_column(sa.Integer)
+    popularity_rank: Mapped[int] = mapped_column(sa.Integer)
+    unit_price: Mapped[float | None] = mapped_column(sa.Float)
+    category: Mapped[str | None] = mapped_column(sa.String(120))
+
+
+class ItemNeighbour(Base):
+    """One kept similarity of a recommendations run: `neighbour_id` is among the products most
+    similar to `product_id` (shrunk cosine over their buyers)."""
+
+    __tablename__ = "analytics_item_neighbour"
+
+    run_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey(_RUN, ondelete="CASCADE"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    neighbour_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    score: Mapped[float] = mapped_column(sa.Float)

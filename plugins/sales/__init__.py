@@ -185,6 +185,14 @@ def payvand_purchase_facts() -> Any:
 
 
 @hookimpl
+def payvand_product_facts() -> Any:
+    """The catalog's products (name, category, active), for analytics' recommendations."""
+    from payvand.plugins.sales.services import orders
+
+    return orders.product_facts()
+
+
+@hookimpl
 def payvand_demo_data(seed: int) -> dict[str, int] | None:
     """Demo products, leads, deals, quotes, orders and invoices for `payvand demo`."""
     from payvand.plugins.sales.demo import load_sales_demo

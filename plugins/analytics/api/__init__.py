@@ -6,14 +6,15 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from payvand.plugins.analytics import permissions as perm
 from payvand.plugins.analytics.models import CustomerClv, CustomerRfm, Run
-from payvand.sdk import ApiBlueprint, ApiError, require, session
+from payvand.sdk import ApiBlueprint, ApiError, Customer, current_actor, get_visible, require, session
 
 blp = ApiBlueprint("analytics", __name__, url_prefix="/analytics",
-                   description="Analytics: lifetime value (BG/NBD, Gamma-Gamma) and RFM segments, from the stored runs.")
+                   description="Analytics: lifetime value (BG/NBD, Gamma-Gamma), RFM segments and recommendations,"
+                               " from the stored runs.")
 
 
 class BgNbdOut(Schema):
@@ -128,3 +129,69 @@ class CustomerAnalytics(MethodView):
         rfm = db.scalars(sa.select(CustomerRfm).where(CustomerRfm.run_id == newest("rfm"),
                                                       CustomerRfm.customer_id == customer_id)).first()
         return {"customer_id": customer_id, "clv": clv, "rfm": rfm}
+
+
+class LimitArgs(Schema):
+    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100),
+                           metadata={"description": "How many suggestions (1-100)"})
+
+
+class RecommendationOut(Schema):
+    product_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    score = fields.Float(required=True, metadata={"description": "Orders one customer's suggestions"})
+    kind = fields.String(required=True, validate=validate.OneOf(["cross_sell", "up_sell", "related", "popular"]))
+    because = fields.List(fields.Integer(), required=True,
+                          metadata={"description": "Products the customer bought that led to this one"})
+
+
+class CustomerRecommendationsOut(Schema):
+    customer_id = fields.Integer(required=True)
+    run_id = fields.Integer(allow_none=True, required=True)
+    recommendations = fields.List(fields.Nested(RecommendationOut), required=True)
+
+
+class AlsoBoughtOut(Schema):
+    product_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    similarity = fields.Float(required=True)
+
+
+class ProductAlsoBoughtOut(Schema):
+    product_id = fields.Integer(required=True)
+    run_id = fields.Integer(allow_none=True, required=True)
+    also_bought = fields.List(fields.Nested(AlsoBoughtOut), required=True)
+
+
+@blp.route("/customers/<int:customer_id>/recommendations")
+class CustomerRecommendations(MethodView):
+    @require(perm.VIEW)
+    @blp.arguments(LimitArgs, location="query")
+    @blp.response(200, CustomerRecommendationsOut)
+    def get(self, args: dict[str, Any], customer_id: int) -> dict[str, Any]:
+        """Products to suggest to one customer from the newest fit, best first (404 for a customer
+        the caller may not see; an empty list before the first fit)."""
+        from payvand.plugins.analytics.services import recommend
+
+        if customer_id >= 2**63 or get_visible(session(), Customer, customer_id, current_actor()) is None:
+            raise ApiError(404, "Customer not found.")
+        run = recommend.latest_run()
+        found = recommend.for_customer(customer_id, args["limit"], run=run)
+        return {"customer_id": customer_id, "run_id": run.id if run else None,
+                "recommendations": [{"product_id": r.product_id, "name": r.name, "score": r.score, "kind": r.kind,
+                                     "because": list(r.because)} for r in found]}
+
+
+@blp.route("/products/<int:product_id>/also-bought")
+class ProductAlsoBought(MethodView):
+    @require(perm.VIEW)
+    @blp.arguments(LimitArgs, location="query")
+    @blp.response(200, ProductAlsoBoughtOut)
+    def get(self, args: dict[str, Any], product_id: int) -> dict[str, Any]:
+        """"Customers who bought this also bought": the product's most similar products in the newest fit."""
+        from payvand.plugins.analytics.services import recommend
+
+        run = recommend.latest_run()
+        found = recommend.also_bought(product_id, args["limit"], run=run) if product_id < 2**63 else []
+        return {"product_id": product_id, "run_id": run.id if run else None,
+                "also_bought": [{"product_id": p, "name": n, "similarity": s} for p, n, s in found]}

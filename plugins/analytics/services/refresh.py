@@ -1,4 +1,5 @@
-"""The nightly refresh (a job) and the demo: score RFM over the last year and refit lifetime value.
+"""The nightly refresh (a job) and the demo: score RFM over the last year, refit lifetime value and
+recommendations.
 
 Each run is a new snapshot; the pages and customer fields show the newest. A refresh with too
 little data (no purchases, no repeat buyer) stores nothing for that model and says why.
@@ -10,7 +11,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from payvand.plugins.analytics.services import lifetime, rfm
+from payvand.plugins.analytics.services import lifetime, recommend, rfm
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +21,9 @@ HOLDOUT_DAYS = 90
 
 
 def refresh(today: dt.date | None = None) -> dict[str, Any]:
-    """Score RFM over the 365 days up to `today` and fit CLV with a 90-day holdout, in the current
-    session (the caller or the job runner commits). Returns what was done (run ids or reasons)."""
+    """Score RFM over the 365 days up to `today`, fit CLV with a 90-day holdout and fit the
+    recommendations (evaluated on the last 90 days), in the current session (the caller or the
+    job runner commits). Returns what was done (run ids or reasons)."""
     today = today or dt.date.today()
     done: dict[str, Any] = {}
     try:
@@ -33,6 +35,11 @@ def refresh(today: dt.date | None = None) -> dict[str, Any]:
         done["clv"] = lifetime.run_instance(options)[0].id
     except ValueError as exc:  # NoPurchases
         done["clv"] = str(exc)
+    try:
+        split = today - dt.timedelta(days=HOLDOUT_DAYS)
+        done["recommend"] = recommend.run_recommend(evaluate_from=split).id
+    except ValueError as exc:  # NoPurchases
+        done["recommend"] = str(exc)
     log.info("analytics refresh: %s", done)
     return done
 
@@ -41,7 +48,8 @@ def jobs() -> list[Any]:
     """`payvand_jobs`: the nightly refresh."""
     from payvand.sdk import JobSpec
 
-    return [JobSpec("analytics.refresh", refresh, 24 * 3600, "Score RFM segments and refit lifetime value")]
+    return [JobSpec("analytics.refresh", refresh, 24 * 3600,
+                    "Score RFM segments, refit lifetime value and the recommendations")]
 
 
 def demo(seed: int) -> dict[str, int] | None:

@@ -1,4 +1,5 @@
-"""The analytics panel of the customer 360 page: the figures of the last CLV and RFM runs."""
+"""The analytics panel of the customer 360 page: the figures of the last CLV and RFM runs and the
+customer's suggested products."""
 
 from __future__ import annotations
 
@@ -16,9 +17,15 @@ def _latest(kind: str) -> Any:
     return sa.select(sa.func.max(Run.id)).where(Run.kind == kind).scalar_subquery()
 
 
+#: How the panel names each kind of suggestion.
+KIND_LABELS = {"cross_sell": lazy_gettext("cross-sell"), "up_sell": lazy_gettext("up-sell"),
+               "related": lazy_gettext("related"), "popular": lazy_gettext("popular")}
+
+
 def customer_panel(customer: Any, actor: Actor) -> Panel | None:
-    """CLV, P(alive), expected purchases and the RFM segment of `customer`; None when `actor` may
-    not see analytics or the customer is in no run (two queries)."""
+    """CLV, P(alive), expected purchases, the RFM segment and the top five suggestions of
+    `customer`; None when `actor` may not see analytics or there is nothing to show (a bounded
+    number of indexed queries)."""
     if not actor.can(perm.VIEW):
         return None
     db = session()
@@ -26,9 +33,13 @@ def customer_panel(customer: Any, actor: Actor) -> Panel | None:
                                                     CustomerClv.customer_id == customer.id)).first()
     rfm = db.scalars(sa.select(CustomerRfm).where(CustomerRfm.run_id == _latest("rfm"),
                                                   CustomerRfm.customer_id == customer.id)).first()
-    if value is None and rfm is None:
+    from payvand.plugins.analytics.services.recommend import for_customer
+
+    suggestions = for_customer(customer.id, 5)
+    if value is None and rfm is None and not suggestions:
         return None
     from payvand.plugins.analytics.services.rfm import SEGMENT_LABELS
 
-    html = render_template("analytics/panel.html", value=value, rfm=rfm, segment_labels=SEGMENT_LABELS)
+    html = render_template("analytics/panel.html", value=value, rfm=rfm, segment_labels=SEGMENT_LABELS,
+                           suggestions=suggestions, kind_labels=KIND_LABELS)
     return Panel(title=str(lazy_gettext("Analytics")), html=html, order=60, key="analytics")

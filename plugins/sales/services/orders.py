@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from payvand.plugins.sales import events
-from payvand.plugins.sales.models import Deal, Order, OrderLine
+from payvand.plugins.sales.models import Category, Deal, Order, OrderLine, Product
 from payvand.plugins.sales.services import rollup
 from payvand.plugins.sales.services.document_base import (
     ACTING,
@@ -117,4 +117,18 @@ def purchase_facts() -> sa.Select[int, int | None, dt.datetime, Decimal, Decimal
         )
         .join(Order, Order.id == OrderLine.order_id)
         .where(Order.status.not_in(("cancelled", "returned")))
+    )
+
+
+def product_facts() -> sa.Select[int, str, str | None, bool]:
+    """The catalog for analytics (the `payvand_product_facts` hook): (product_id, name, category,
+    active) of every product, `category` the name of its category (NULL without one)."""
+    return (
+        sa.select(
+            Product.id.label("product_id"),
+            Product.name.label("name"),
+            Category.name.label("category"),
+            Product.active.label("active"),
+        )
+        .outerjoin(Category, Category.id == Product.category_id)
     )

@@ -1,0 +1,338 @@
+"""Recommendations: "customers who bought this also bought" and per-customer cross-sell and up-sell.
+
+The model is item-item collaborative filtering over who bought what (the purchase facts of
+every plugin that sells, products from `payvand_product_facts`):
+
+- each customer is a binary vector over products (bought it or not, however often);
+- two products are similar by *shrunk cosine*: `s(i, j) = c(i, j) / (sqrt(n(i) · n(j)) + λ)`,
+  `c(i, j)` the customers who bought both, `n(i)` the buyers of `i`, λ (`shrink`, 5 by default)
+  pulling similarities resting on few shared buyers towards zero — cosine removes the pull of
+  popular products that raw co-counts have, shrinkage the noise of rare ones;
+- each product keeps its `neighbours` (50) most similar products, stored per run
+  (`analytics_item_neighbour`), so a customer's suggestions are one indexed lookup: the sum of
+  the similarities from everything the customer bought, minus what they bought.
+
+A suggestion is *up-sell* when it is in a category the customer bought from at a higher
+typical unit price than they paid there, *cross-sell* when it is in a category they never
+bought from, *related* otherwise; customers with nothing the model knows get the most bought
+products (*popular*). Fitting runs in numpy/scipy sparse matrices (one pass over the
+customer-product pairs, grouped in SQL); `evaluate` measures hit-rate@10 on a time split
+against the most-popular baseline (docs/decisions.md says why no outside library).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from scipy import sparse
+
+from payvand.plugins.analytics.models import ItemNeighbour, ItemStat, Run
+from payvand.plugins.analytics.services.facts import purchase_facts
+from payvand.sdk import PRODUCT_FACTS, Recommendation, call_hook, session
+
+log = logging.getLogger(__name__)
+
+KIND = "recommend"
+#: Test customers `evaluate` scores at most (a seeded sample beyond it).
+EVALUATION_SAMPLE = 20_000
+
+
+class NoPurchases(ValueError):
+    """There are no purchases of known products to learn from."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RecommendOptions:
+    """How to fit: purchases before `until` (all when None), `neighbours` kept per product,
+    shrinkage `shrink` of the cosine similarity."""
+
+    until: dt.date | None = None
+    neighbours: int = 50
+    shrink: float = 5.0
+
+
+@dataclasses.dataclass
+class ItemModel:
+    """A fitted model in memory: product ids, buyers per product and each product's neighbours."""
+
+    products: np.ndarray  # product ids, by index
+    buyers: np.ndarray  # customers who bought each product
+    neighbours: dict[int, list[tuple[int, float]]]  # product id -> [(neighbour id, similarity)], best first
+
+    def popular(self) -> list[int]:
+        """Product ids, most bought first (ties by id)."""
+        order = np.lexsort((self.products, -self.buyers))
+        return [int(self.products[i]) for i in order]
+
+    def scores(self, bought: Iterable[int]) -> dict[int, float]:
+        """Summed similarity of every product reachable from `bought`, leaving `bought` out."""
+        owned = set(bought)
+        total: dict[int, float] = defaultdict(float)
+        for product in owned:
+            for neighbour, similarity in self.neighbours.get(product, ()):
+                if neighbour not in owned:
+                    total[neighbour] += similarity
+        return total
+
+
+def product_facts() -> sa.Subquery | None:
+    """Every active plugin's products (`PRODUCT_FACTS`) as one subquery, or None when none answers."""
+    selects = []
+    for select in call_hook("payvand_product_facts"):
+        problems = PRODUCT_FACTS.problems(select)
+        if problems:
+            log.warning("analytics: product facts left out: %s", "; ".join(problems))
+            continue
+        selects.append(select)
+    if not selects:
+        return None
+    if len(selects) == 1:
+        return selects[0].subquery("products")
+    return sa.union_all(*selects).subquery("products")
+
+
+def _before(facts: sa.Subquery, until: dt.date | None) -> Any:
+    if until is None:
+        return sa.true()
+    return facts.c.occurred_at < dt.datetime.combine(until, dt.time(), tzinfo=dt.UTC)
+
+
+def _pairs(facts: sa.Subquery, until: dt.date | None) -> tuple[np.ndarray, np.ndarray]:
+    """(customer ids, product ids) of every distinct customer-product purchase before `until`."""
+    query = (sa.select(facts.c.customer_id, facts.c.product_id)
+             .where(facts.c.product_id.is_not(None), _before(facts, until))
+             .group_by(facts.c.customer_id, facts.c.product_id))
+    customers: list[int] = []
+    products: list[int] = []
+    for chunk in session().execute(query.execution_options(yield_per=50_000)).partitions():
+        for customer_id, product_id in chunk:
+            customers.append(customer_id)
+            products.append(product_id)
+    return np.asarray(customers, dtype=np.int64), np.asarray(products, dtype=np.int64)
+
+
+def fit(customers: np.ndarray, products: np.ndarray, *, neighbours: int = 50, shrink: float = 5.0) -> ItemModel:
+    """The item-item model of the (customer, product) pairs (each pair once): shrunk cosine
+    similarities, the best `neighbours` kept per product (ties by product id)."""
+    if len(products) == 0:
+        raise NoPurchases("no purchases of known products to learn from")
+    item_ids, item_index = np.unique(products, return_inverse=True)
+    _, customer_index = np.unique(customers, return_inverse=True)
+    matrix = sparse.csr_matrix((np.ones(len(products), dtype=np.float64), (customer_index, item_index)))
+    matrix.data[:] = 1.0  # a pair given twice still counts once
+    buyers = np.asarray(matrix.sum(axis=0)).ravel()
+    together = (matrix.T @ matrix).tocsr()  # c(i, j)
+    together.setdiag(0)
+    together.eliminate_zeros()
+    rows = np.repeat(np.arange(together.shape[0]), np.diff(together.indptr))
+    norms = np.sqrt(buyers)
+    together.data = together.data / (norms[rows] * norms[together.indices] + shrink)
+    kept: dict[int, list[tuple[int, float]]] = {}
+    for row in range(together.shape[0]):
+        start, end = together.indptr[row], together.indptr[row + 1]
+        if start == end:
+            continue
+        columns, values = together.indices[start:end], together.data[start:end]
+        if len(values) > neighbours:
+            best = np.argpartition(-values, neighbours - 1)[:neighbours]
+            columns, values = columns[best], values[best]
+        order = np.lexsort((item_ids[columns], -values))
+        kept[int(item_ids[row])] = [(int(item_ids[columns[k]]), float(values[k])) for k in order]
+    return ItemModel(item_ids, buyers.astype(np.int64), kept)
+
+
+def _unit_prices(facts: sa.Subquery, until: dt.date | None, currency: str | None) -> dict[int, float]:
+    """Each product's typical unit price (total amount / total quantity) in `currency`."""
+    if currency is None:
+        return {}
+    query = (sa.select(facts.c.product_id, sa.func.sum(facts.c.amount), sa.func.sum(facts.c.quantity))
+             .where(facts.c.product_id.is_not(None), facts.c.currency == currency, _before(facts, until))
+             .group_by(facts.c.product_id))
+    return {int(p): float(a) / float(q) for p, a, q in session().execute(query) if q and float(q) > 0}
+
+
+def run_recommend(options: RecommendOptions = RecommendOptions(), *, evaluate_from: dt.date | None = None) -> Run:
+    """Fit the model on the purchases before `options.until` and store it as a new run (in the
+    current session; the caller commits). With `evaluate_from`, the run's results also hold
+    the time-split evaluation (`evaluate`). NoPurchases when nothing can be learnt."""
+    from payvand.plugins.analytics.services.facts import main_currency
+
+    facts = purchase_facts()
+    if facts is None:
+        raise NoPurchases("no plugin reports purchases")
+    customers, products = _pairs(facts, options.until)
+    model = fit(customers, products, neighbours=options.neighbours, shrink=options.shrink)
+    currency = main_currency(facts)
+    prices = _unit_prices(facts, options.until, currency)
+    catalog = _catalog([int(p) for p in model.products])
+    db = session()
+    run = Run(kind=KIND, options={"until": options.until.isoformat() if options.until else None,
+                                  "neighbours": options.neighbours, "shrink": options.shrink, "currency": currency},
+              customers=int(len(np.unique(customers))))
+    db.add(run)
+    db.flush()
+    rank = {product: n for n, product in enumerate(model.popular(), start=1)}
+    db.execute(sa.insert(ItemStat), [
+        {"run_id": run.id, "product_id": int(product), "buyers": int(count), "popularity_rank": rank[int(product)],
+         "unit_price": prices.get(int(product)), "category": (catalog.get(int(product)) or (None, None, True))[1]}
+        for product, count in zip(model.products, model.buyers, strict=True)
+    ])
+    rows = [{"run_id": run.id, "product_id": product, "neighbour_id": neighbour, "score": score}
+            for product, kept in model.neighbours.items() for neighbour, score in kept]
+    for start in range(0, len(rows), 20_000):
+        db.execute(sa.insert(ItemNeighbour), rows[start:start + 20_000])
+    results: dict[str, Any] = {"products": int(len(model.products)), "pairs": int(len(products)),
+                               "neighbour_rows": len(rows)}
+    if evaluate_from is not None:
+        results["evaluation"] = evaluate(evaluate_from, options=options)
+    run.results = results
+    db.flush()
+    return run
+
+
+def evaluate(split: dt.date, *, horizon_days: int = 90, options: RecommendOptions = RecommendOptions(),
+             k: int = 10, seed: int = 7) -> dict[str, Any]:
+    """Hit-rate@k on a time split: fit on purchases before `split`; for each customer who bought
+    before it and bought a product new to them in the `horizon_days` after it, a *hit* is one of
+    those new products among the top `k` suggestions. The same for the most-popular baseline
+    (the `k` most bought products the customer does not have). At most `EVALUATION_SAMPLE`
+    customers (seeded sample) are scored."""
+    facts = purchase_facts()
+    if facts is None:
+        raise NoPurchases("no plugin reports purchases")
+    customers, products = _pairs(facts, split)
+    model = fit(customers, products, neighbours=options.neighbours, shrink=options.shrink)
+    history: dict[int, set[int]] = defaultdict(set)
+    for customer, product in zip(customers.tolist(), products.tolist(), strict=True):
+        history[customer].add(product)
+    end = dt.datetime.combine(split + dt.timedelta(days=horizon_days), dt.time(), tzinfo=dt.UTC)
+    start = dt.datetime.combine(split, dt.time(), tzinfo=dt.UTC)
+    later = (sa.select(facts.c.customer_id, facts.c.product_id)
+             .where(facts.c.product_id.is_not(None), facts.c.occurred_at >= start, facts.c.occurred_at < end)
+             .group_by(facts.c.customer_id, facts.c.product_id))
+    new: dict[int, set[int]] = defaultdict(set)
+    for customer, product in session().execute(later):
+        if customer in history and product not in history[customer]:
+            new[customer].add(product)
+    tested = sorted(new)
+    if len(tested) > EVALUATION_SAMPLE:
+        tested = sorted(random.Random(seed).sample(tested, EVALUATION_SAMPLE))
+    popular = model.popular()
+    model_hits = popular_hits = 0
+    for customer in tested:
+        owned = history[customer]
+        scored = model.scores(owned)
+        top = [p for p, _ in sorted(scored.items(), key=lambda item: (-item[1], item[0]))[:k]]
+        if len(top) < k:  # too few neighbours: fill from the popular list, as the lookup does
+            top += [p for p in popular if p not in owned and p not in top][:k - len(top)]
+        baseline = [p for p in popular if p not in owned][:k]
+        model_hits += bool(new[customer].intersection(top))
+        popular_hits += bool(new[customer].intersection(baseline))
+    count = len(tested)
+    return {"split": split.isoformat(), "horizon_days": horizon_days, "k": k, "customers": count,
+            "model_hit_rate": model_hits / count if count else None,
+            "popular_hit_rate": popular_hits / count if count else None}
+
+
+def latest_run() -> Run | None:
+    """The newest recommendations run, or None."""
+    return session().scalars(sa.select(Run).where(Run.kind == KIND).order_by(Run.id.desc()).limit(1)).first()
+
+
+def _catalog(product_ids: Sequence[int]) -> dict[int, tuple[str, str | None, bool]]:
+    """{product id: (name, category, active)} from the product facts."""
+    products = product_facts()
+    if products is None or not product_ids:
+        return {}
+    query = sa.select(products.c.product_id, products.c.name, products.c.category, products.c.active).where(
+        products.c.product_id.in_(list(product_ids)))
+    return {int(p): (str(n), c, bool(a)) for p, n, c, a in session().execute(query)}
+
+
+def bought_by(customer_id: int) -> set[int]:
+    """The products customer `customer_id` bought (every plugin's purchase facts)."""
+    facts = purchase_facts()
+    if facts is None:
+        return set()
+    query = sa.select(facts.c.product_id).where(facts.c.customer_id == customer_id,
+                                                 facts.c.product_id.is_not(None)).distinct()
+    return {int(p) for p in session().scalars(query)}
+
+
+def for_customer(customer_id: int, limit: int = 10, *, run: Run | None = None) -> list[Recommendation]:
+    """Up to `limit` products to suggest to customer `customer_id` from the newest run, best
+    first: neighbours of what they bought (cross-sell, up-sell, related), else the most bought
+    products they lack (popular). Empty before the first run. Inactive products never appear."""
+    run = run or latest_run()
+    if run is None or limit <= 0:
+        return []
+    db = session()
+    owned = bought_by(customer_id)
+    rows = db.execute(sa.select(ItemNeighbour.product_id, ItemNeighbour.neighbour_id, ItemNeighbour.score).where(
+        ItemNeighbour.run_id == run.id, ItemNeighbour.product_id.in_(sorted(owned)))).all() if owned else []
+    scores: dict[int, float] = defaultdict(float)
+    reasons: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for product, neighbour, score in rows:
+        if neighbour in owned:
+            continue
+        scores[neighbour] += score
+        reasons[neighbour].append((score, product))
+    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+    wanted = [product for product, _ in ranked[:limit * 3]]
+    popular: list[int] = []
+    if len(wanted) < limit * 3:
+        popular = list(db.scalars(sa.select(ItemStat.product_id).where(ItemStat.run_id == run.id)
+                                  .order_by(ItemStat.popularity_rank).limit(limit * 3 + len(owned))))
+    catalog = _catalog(wanted + popular + sorted(owned))
+    stats = {s.product_id: s for s in db.scalars(sa.select(ItemStat).where(
+        ItemStat.run_id == run.id, ItemStat.product_id.in_(wanted + sorted(owned))))}
+    paid: dict[str, float] = {}
+    for product in owned:
+        stat = stats.get(product)
+        if stat is not None and stat.category is not None and stat.unit_price is not None:
+            paid[stat.category] = max(paid.get(stat.category, 0.0), stat.unit_price)
+    answer: list[Recommendation] = []
+    for product, score in ranked[:limit * 3]:
+        name, category, active = catalog.get(product, ("", None, False))
+        if not active:
+            continue
+        stat = stats.get(product)
+        price = stat.unit_price if stat is not None else None
+        if category is not None and category in paid:
+            kind = "up_sell" if price is not None and price > paid[category] else "related"
+        else:
+            kind = "cross_sell"
+        because = tuple(p for _, p in sorted(reasons[product], key=lambda r: (-r[0], r[1]))[:3])
+        answer.append(Recommendation(product, name, round(score, 6), kind, because))  # type: ignore[arg-type]
+        if len(answer) == limit:
+            return answer
+    taken = {r.product_id for r in answer}
+    for product in popular:
+        name, _, active = catalog.get(product, ("", None, False))
+        if active and product not in owned and product not in taken:
+            answer.append(Recommendation(product, name, 0.0, "popular"))
+            if len(answer) == limit:
+                break
+    return answer
+
+
+def also_bought(product_id: int, limit: int = 10, *, run: Run | None = None) -> list[tuple[int, str, float]]:
+    """"Customers who bought this also bought": (product id, name, similarity) of `product_id`'s
+    nearest products in the newest run, best first, active products only."""
+    run = run or latest_run()
+    if run is None:
+        return []
+    rows = session().execute(sa.select(ItemNeighbour.neighbour_id, ItemNeighbour.score).where(
+        ItemNeighbour.run_id == run.id, ItemNeighbour.product_id == product_id)
+        .order_by(ItemNeighbour.score.desc(), ItemNeighbour.neighbour_id).limit(limit * 2)).all()
+    catalog = _catalog([p for p, _ in rows])
+    found = [(p, catalog[p][0], round(s, 6)) for p, s in rows if p in catalog and catalog[p][2]]
+    return found[:limit]
