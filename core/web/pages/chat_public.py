@@ -104,8 +104,14 @@ def _own_origin() -> str:
     return request.host_url.rstrip("/")
 
 
+def _chat_config() -> Any:
+    """The chat channel's configuration: the app's, with the values saved on the Channels page."""
+    channel = current_app.extensions["payvand"].message_channels().get("chat")
+    return channel.config if isinstance(channel, chat.ChatChannel) else current_app.config
+
+
 def _origin_allowed(origin: str) -> bool:
-    return origin == _own_origin() or origin in chat.allowed_origins(current_app.config)
+    return origin == _own_origin() or origin in chat.allowed_origins(_chat_config())
 
 
 @bp.before_request
@@ -113,7 +119,8 @@ def _guard() -> Any:
     """Chat off → 404; a foreign origin not configured → 403 (no CORS headers)."""
     if request.endpoint in ("chat_public.widget", "chat_public.widget_latest", "chat_public.stylesheet"):
         return None
-    if not chat.chat_enabled(current_app.config):
+    channel = current_app.extensions["payvand"].message_channels().get("chat")
+    if not chat.chat_enabled(_chat_config()) or (channel is not None and not channel.switched_on):
         return _error(404, "The web chat is not enabled.")
     origin = request.headers.get("Origin")
     if origin and not _origin_allowed(origin):
@@ -129,7 +136,7 @@ def _guard() -> Any:
 def _cors(response: Response) -> Response:
     """`Access-Control-Allow-Origin` for a configured origin; never cached."""
     origin = request.headers.get("Origin")
-    if origin and origin in chat.allowed_origins(current_app.config) and not request.path.startswith("/chat/widget"):
+    if origin and origin in chat.allowed_origins(_chat_config()) and not request.path.startswith("/chat/widget"):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
