@@ -138,10 +138,15 @@ def resolve(runtime: Any, channel: MessageChannel, stored: Mapping[str, Any]) ->
     return ChannelState(channel.name, switch is not False, settings)
 
 
-def effective_config(runtime: Any, state: ChannelState) -> Mapping[str, Any]:
+def effective_config(runtime: Any, state: ChannelState) -> ChainMap[str, Any]:
     """The configuration a channel is given: its stored values under their keys over the app's configuration."""
     layer = {item.key: item.value for item in state.settings.values() if item.source == "stored"}
     return ChainMap(layer, runtime.config)
+
+
+def saved_layer(channel: MessageChannel) -> Mapping[str, Any]:
+    """The values saved on the Channels page that `channel` was last configured with, by configuration key."""
+    return getattr(channel, "_payvand_saved_layer", {})
 
 
 def _fingerprint(state: ChannelState) -> tuple[Any, ...]:
@@ -158,8 +163,10 @@ def apply_settings(runtime: Any, channels: Mapping[str, MessageChannel], stored:
             continue
         channel.switched_on = state.switched_on
         channel.current_settings = MappingProxyType(state.values())
+        config = effective_config(runtime, state)
+        channel._payvand_saved_layer = config.maps[0]  # type: ignore[attr-defined]
         try:
-            channel.configure(effective_config(runtime, state))
+            channel.configure(config)
         except Exception as exc:  # a channel that cannot read its settings is reported, not fatal
             log.warning("channel %s could not be configured: %s", channel.name, type(exc).__name__)
         channel._payvand_settings_stamp = stamp  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ CSRF-exempt (`csrf_exempt`): they act for nobody but the token's visitor.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, request, send_file, url_for
@@ -105,9 +106,12 @@ def _own_origin() -> str:
 
 
 def _chat_config() -> Any:
-    """The chat channel's configuration: the app's, with the values saved on the Channels page."""
+    """The app's configuration with the chat values saved on the Channels page over it (the
+    environment's values are never saved there, so they still win)."""
+    from payvand.core.messaging.channel_settings import saved_layer
+
     channel = current_app.extensions["payvand"].message_channels().get("chat")
-    return channel.config if isinstance(channel, chat.ChatChannel) else current_app.config
+    return ChainMap(saved_layer(channel), current_app.config) if channel is not None else current_app.config
 
 
 def _origin_allowed(origin: str) -> bool:
