@@ -111,7 +111,7 @@ def _chat_config() -> Any:
     from payvand.core.messaging.channel_settings import saved_layer
 
     channel = current_app.extensions["payvand"].message_channels().get("chat")
-    return ChainMap(saved_layer(channel), current_app.config) if channel is not None else current_app.config
+    return ChainMap(dict(saved_layer(channel)), current_app.config) if channel is not None else current_app.config
 
 
 def _origin_allowed(origin: str) -> bool:

@@ -100,7 +100,8 @@ def channel_rows(forms: dict[str, FormResult] | None = None) -> list[dict[str, A
                      "value": None if item.field.type == "secret" else item.value}
                     for item in state.settings.values()]
         form = (forms or {}).get(name) or FormResult.empty(
-            {"switched_on": state.switched_on, **{s["name"]: s["value"] for s in settings if s["type"] != "secret"}})
+            {"switched_on": state.switched_on,
+             **{item.field.name: item.value for item in state.settings.values() if item.field.type != "secret"}})
         rows.append({**channel_activity(session, name), "name": name, "label": channel.label or name,
                      "owner": runtime.channel_owner(name), "enabled": enabled, "switched_on": state.switched_on,
                      "rate": channel_rate(runtime.config, channel), "problems": problems,
