@@ -176,8 +176,11 @@ def refresh(runtime: Any, channels: Mapping[str, MessageChannel], *, force: bool
     """Re-read the stored settings (at most every `REFRESH_SECONDS` unless `force`) and apply them."""
     now = time.monotonic()
     last = getattr(runtime, "_channel_settings_read", None)
+    seen = tuple(sorted(id(channel) for channel in channels.values()))
     if not force and last is not None and now - last[0] < REFRESH_SECONDS:
-        apply_settings(runtime, channels, last[1])  # channels seen for the first time get configured
+        if getattr(runtime, "_channel_settings_applied", None) != (last[0], seen):
+            apply_settings(runtime, channels, last[1])  # channels seen for the first time get configured
+            runtime._channel_settings_applied = (last[0], seen)
         return
     try:
         with runtime.sessionmaker() as session:
@@ -187,6 +190,7 @@ def refresh(runtime: Any, channels: Mapping[str, MessageChannel], *, force: bool
         stored = {}
     runtime._channel_settings_read = (now, stored)
     apply_settings(runtime, channels, stored)
+    runtime._channel_settings_applied = (now, seen)
 
 
 def forget_read(runtime: Any) -> None:
