@@ -149,6 +149,14 @@ def saved_layer(channel: MessageChannel) -> Mapping[str, Any]:
     return getattr(channel, "_payvand_saved_layer", {})
 
 
+def mail_config(runtime: Any) -> Mapping[str, Any]:
+    """The configuration the core's direct mail (`send_mail`: password resets, documents) uses: the
+    SMTP server and sender saved for the `email` channel over the app's configuration."""
+    channel = runtime.message_channels().get("email")
+    layer = dict(saved_layer(channel)) if channel is not None else {}
+    return ChainMap(layer, runtime.config) if layer else runtime.config
+
+
 def _fingerprint(state: ChannelState) -> tuple[Any, ...]:
     return (state.switched_on, tuple((name, item.source, repr(item.value) if item.field.type != "secret"
                                       else hash(str(item.value))) for name, item in sorted(state.settings.items())))

@@ -183,3 +183,18 @@ def test_the_chat_settings_turn_the_public_chat_on(web: Any, client: Any) -> Non
     answer = client.options("/chat/v1/conversations", headers={"Origin": "https://shop.example.com"})
     assert answer.status_code == 204 and answer.headers["Access-Control-Allow-Origin"] == "https://shop.example.com"
     assert client.options("/chat/v1/conversations", headers={"Origin": "https://evil.example"}).status_code == 403
+
+
+def test_the_saved_smtp_server_also_carries_the_cores_direct_mail(
+        web: Any, app: Any, sink: tuple[MailSink, str]) -> None:
+    from payvand.sdk.mail import mail_enabled, send_mail
+
+    server, url = sink
+    with app.app_context():
+        assert not mail_enabled()
+    web.post("/admin/channels/email/settings", {"switched_on": "1", "smtp_url": url, "mail_from": "Desk <desk@example.com>"})
+    with app.app_context():
+        assert mail_enabled()
+        send_mail("ops@example.com", "Your quote", "Attached.")
+    [mail] = server.messages
+    assert mail["To"] == "ops@example.com" and "desk@example.com" in mail["From"]
