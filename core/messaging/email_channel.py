@@ -73,7 +73,7 @@ class EmailChannel(MessageChannel):
                        help=N_("The From of the mail Payvand sends, e.g. Shop <support@example.com>.")),
         ChannelSetting("imap_url", N_("Inbound mailbox (IMAP)"), "secret", env="PAYVAND_IMAP_URL",
                        schemes=("imap", "imaps"),
-                       help=N_("imaps://user:password@host:993/INBOX; read by the worker (restart it after a change).")),
+                       help=N_("imaps://user:password@host:993/INBOX; the worker reads it every minute.")),
         ChannelSetting("unsubscribe_mailto", N_("Unsubscribe address"), "text", env="PAYVAND_UNSUBSCRIBE_MAILTO",
                        help=N_("An address for mailto unsubscribes in marketing mail (optional).")),
     )

@@ -198,3 +198,33 @@ def test_the_saved_smtp_server_also_carries_the_cores_direct_mail(
         send_mail("ops@example.com", "Your quote", "Attached.")
     [mail] = server.messages
     assert mail["To"] == "ops@example.com" and "desk@example.com" in mail["From"]
+
+
+@pytest.mark.skipif(not __import__("messaging.dovecot").dovecot.dovecot_available(), reason="needs dovecot and root")
+def test_an_imap_mailbox_saved_on_the_page_is_polled_by_the_worker(web: Any, runtime: Any, run_jobs: Any) -> None:
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from imap_tools import MailBoxUnencrypted
+
+    from messaging.dovecot import Dovecot
+
+    base = Path(tempfile.mkdtemp(prefix="payvand-dovecot-"))
+    server = Dovecot(base)
+    server.start()
+    try:
+        eml = (Path(__file__).parent / "eml" / "01_plain_english.eml").read_bytes()
+        with MailBoxUnencrypted("127.0.0.1", server.port).login(server.user, server.password, "INBOX") as box:
+            box.append(eml, "INBOX", flag_set=())
+        assert "core.poll_email" not in [job.name for _, job in runtime.job_runner.jobs()]
+        assert web.post("/admin/channels/email/settings", {"imap_url": server.url()}).status_code == 302
+        assert "core.poll_email" in [job.name for _, job in runtime.job_runner.jobs()]  # no restart needed
+        run_jobs()
+        with runtime.sessionmaker() as session:
+            assert session.scalar(sa.select(sa.func.count()).select_from(Message).where(
+                Message.direction == "inbound", Message.channel == "email")) == 1
+        assert server.url() not in web.get("/admin/channels").text and f":{server.port}/" not in web.get("/admin/channels").text
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
