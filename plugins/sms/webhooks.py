@@ -243,20 +243,22 @@ def kavenegar_routes(bp: Blueprint) -> None:
     def handle(token: str, parse: Any, deliver: Any) -> Response:
         if not token_matches(str(_settings().get("kavenegar_callback_token") or ""), token):
             return _error(404, "not_found", "no such address")
-        if (request.content_length or 0) > MAX_BODY or len(request.get_data(cache=True)) > MAX_BODY:
+        if (request.content_length or 0) > MAX_BODY:
             return _error(413, "too_large", "the body is too large")
-        if request.method == "POST" and request.mimetype == FORM_TYPE:
-            fields = read_form(request.get_data(cache=True)) if request.get_data(cache=True) else {}
-        elif request.method == "POST" and (request.mimetype or "").endswith("json"):
-            try:
-                items = read_items(request.get_data(cache=True))
-            except PayloadError as error:
-                return _error(400, "bad_payload", str(error))
-            fields = items[0] if len(items) == 1 else {}
-            if len(items) != 1:
-                return _error(400, "bad_payload", "one callback at a time")
-        else:
-            fields = {}
+        body = request.get_data(cache=True)
+        if len(body) > MAX_BODY:
+            return _error(413, "too_large", "the body is too large")
+        fields: dict[str, Any] = {}
+        try:
+            if request.method == "POST" and body and request.mimetype == FORM_TYPE:
+                fields = read_form(body)
+            elif request.method == "POST" and body and (request.mimetype or "").endswith("json"):
+                items = read_items(body)
+                if len(items) != 1:
+                    raise PayloadError("Kavenegar sends one callback at a time")
+                fields = items[0]
+        except PayloadError as error:
+            return _error(400, "bad_payload", str(error))
         fields = {**request.args.to_dict(), **fields}
         try:
             parsed = parse(fields)

@@ -139,3 +139,12 @@ def test_a_form_body_with_a_nul_character_is_still_refused(client: Any) -> None:
     answer = client.post("/webhooks/sms/receipts", data=body, content_type=FORM,
                          headers=signed_headers(SECRET, "nul_1", body))
     assert answer.status_code == 400
+
+
+def test_a_kavenegar_callback_too_large_is_413_and_a_json_list_is_400(client: Any) -> None:
+    big = client.post(f"/webhooks/sms/kavenegar/{TOKEN}/receipt", data={"messageid": "1", "status": "10", "pad": "x" * 300_000})
+    assert big.status_code == 413
+    listed = client.post(f"/webhooks/sms/kavenegar/{TOKEN}/receipt", json=[{"messageid": 1, "status": 10}] * 2)
+    assert listed.status_code == 400 and listed.json["error"]["code"] == "bad_payload"
+    single = client.post(f"/webhooks/sms/kavenegar/{TOKEN}/receipt", json={"messageid": 1, "status": 10})
+    assert single.status_code == 200
