@@ -289,8 +289,8 @@ def save_channel_settings(session: Session, actor: Actor, runtime: Any, channel:
             new = values[field.name]
             if new in ("", None):
                 new = None
-            if new == old:
-                continue
+            if new == old or (row is None and new == current.value):
+                continue  # unchanged, or the default left as it was: nothing to store
             put(setting_key(channel.name, field.name), new)
             before[field.name], after[field.name] = old, new
         changed.append(field.name)

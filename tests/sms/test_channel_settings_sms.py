@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from payvand.core.models import AuditLog
+from payvand.core.models import AuditLog, Setting
 from payvand.core.models.message import Message
 from payvand.plugins.sms.signing import signed_headers
 from payvand.sdk.messages import send_message
@@ -120,3 +120,15 @@ def test_a_provider_from_the_environment_is_read_only_and_wins(web: Any, runtime
     assert "gateway" in block and 'name="provider"' not in block
     assert web.post("/admin/channels/sms/settings", _kavenegar_form(kavenegar)).status_code == 302
     assert runtime.message_channels(fresh=True)["sms"].settings.provider == "gateway"
+
+
+def test_defaults_left_as_they_were_are_not_stored_or_audited(web: Any, runtime: Any, kavenegar: KavenegarDouble) -> None:
+    form = _kavenegar_form(kavenegar, max_parts="6", gateway_method="POST", gateway_body_format="json",
+                           gateway_auth_header="Authorization", gateway_success="200-299")
+    assert web.post("/admin/channels/sms/settings", form).status_code == 302
+    with runtime.sessionmaker() as session:
+        keys = set(session.scalars(sa.select(Setting.key).where(Setting.key.like("channel.sms.%"))))
+        [after] = session.scalars(sa.select(AuditLog.after).where(AuditLog.object_type == "channel")).all()
+    assert keys == {f"channel.sms.{name}" for name in ("provider", "kavenegar_api_key", "kavenegar_url", "sender",
+                                                       "webhook_secret", "kavenegar_callback_token")}
+    assert set(after) == {key.removeprefix("channel.sms.") for key in keys}
