@@ -139,8 +139,10 @@ def resolve(runtime: Any, channel: MessageChannel, stored: Mapping[str, Any]) ->
 
 
 def effective_config(runtime: Any, state: ChannelState) -> ChainMap[str, Any]:
-    """The configuration a channel is given: its stored values under their keys over the app's configuration."""
-    layer = {item.key: item.value for item in state.settings.values() if item.source == "stored"}
+    """The configuration a channel is given: its saved values (and values found only in the process
+    environment) under their keys, over the app's configuration."""
+    layer = {item.key: item.value for item in state.settings.values()
+             if item.source == "stored" or (item.source == "environment" and item.key not in runtime.config)}
     return ChainMap(layer, runtime.config)
 
 

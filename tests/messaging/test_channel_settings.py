@@ -228,3 +228,30 @@ def test_an_imap_mailbox_saved_on_the_page_is_polled_by_the_worker(web: Any, run
     finally:
         server.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_environment_beats_saved_beats_default(runtime: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from payvand.core.messaging.channel_settings import effective_config, resolve
+    from payvand.core.messaging.contract import ChannelSetting, MessageChannel
+
+    class Probe(MessageChannel):
+        name = "probe"
+        settings_fields = (ChannelSetting("token", "Token", "secret", env="PAYVAND_PROBE_TOKEN"),
+                           ChannelSetting("mode", "Mode", "text", default="fast"),
+                           ChannelSetting("size", "Size", "int", default=3))
+
+    channel = Probe()
+    assert ChannelSetting("mode", "Mode").config_key("probe") == "PAYVAND_CHANNEL_PROBE_MODE"
+    saved = {"channel.probe.token": "saved-token", "channel.probe.mode": "slow", "channel.probe.enabled": False}
+    state = resolve(runtime, channel, saved)
+    assert [(n, s.source, s.value) for n, s in state.settings.items()] == [
+        ("token", "stored", "saved-token"), ("mode", "stored", "slow"), ("size", "default", 3)]
+    assert state.switched_on is False and "saved-token" not in repr(state.settings["token"])
+    config = effective_config(runtime, state)
+    assert config["PAYVAND_PROBE_TOKEN"] == "saved-token" and config["PAYVAND_CHANNEL_PROBE_MODE"] == "slow"
+    monkeypatch.setenv("PAYVAND_PROBE_TOKEN", "env-token")
+    monkeypatch.setenv("PAYVAND_CHANNEL_PROBE_MODE", "fast")  # the default's value, set on purpose: still wins
+    state = resolve(runtime, channel, saved)
+    assert [(n, s.source, s.value) for n, s in state.settings.items()][:2] == [
+        ("token", "environment", "env-token"), ("mode", "environment", "fast")]
+    assert effective_config(runtime, state)["PAYVAND_PROBE_TOKEN"] == "env-token"  # read one way: from config
