@@ -255,3 +255,24 @@ def test_environment_beats_saved_beats_default(runtime: Any, monkeypatch: pytest
     assert [(n, s.source, s.value) for n, s in state.settings.items()][:2] == [
         ("token", "environment", "env-token"), ("mode", "environment", "fast")]
     assert effective_config(runtime, state)["PAYVAND_PROBE_TOKEN"] == "env-token"  # read one way: from config
+
+
+def test_a_key_saved_by_someone_else_at_the_same_moment_is_updated_not_a_500(
+        web: Any, runtime: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from payvand.core.messaging import channel_settings as cs
+
+    original = cs.save_channel_settings
+    calls: list[int] = []
+
+    def racing(session: Any, *args: Any, **kwargs: Any) -> list[str]:
+        changed = original(session, *args, **kwargs)  # rows added, not yet flushed
+        if not calls:  # the other admin's save commits first
+            with runtime.sessionmaker.begin() as other:
+                other.add(Setting(key="channel.email.mail_from", value="Other <other@example.com>"))
+        calls.append(1)
+        return changed
+
+    monkeypatch.setattr(cs, "save_channel_settings", racing)
+    answer = web.post("/admin/channels/email/settings", {"mail_from": "Mine <mine@example.com>"})
+    assert answer.status_code == 302 and len(calls) == 2
+    assert _stored(runtime)["channel.email.mail_from"] == "Mine <mine@example.com>"

@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from payvand.core import permissions as perm
 from payvand.core.db import current_session
@@ -146,9 +147,18 @@ def save_settings(name: str) -> Any:
     user = staff_user()
     clear = [secret for secret in secrets if form.data.get(f"clear_{secret}")]
     values = {f.name: form.data.get(f.name) for f in channel.settings_fields}
-    changed = cs.save_channel_settings(session, user if user is not None else audit.SYSTEM, runtime, channel,
-                                       bool(form.data.get("switched_on")), values, clear)
-    session.commit()
+    changed: list[str] = []
+    for attempt in range(2):  # two admins saving the same new key at once: the second one updates it
+        try:
+            changed = cs.save_channel_settings(session, user if user is not None else audit.SYSTEM, runtime,
+                                               channel, bool(form.data.get("switched_on")), values, clear)
+            session.commit()
+            break
+        except IntegrityError:
+            session.rollback()
+            if attempt:
+                flash(_("Someone saved these settings at the same moment; check them and save again."), "warning")
+                return redirect(url_for("messages.channels") + f"#channel-{name}")
     cs.forget_read(runtime)
     if changed:
         flash(_("Settings saved: %(count)s changed.", count=format_number(len(changed))), "success")
