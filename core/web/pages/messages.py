@@ -126,20 +126,21 @@ def save_settings(name: str) -> Any:
 
     from payvand.core import audit
     from payvand.core.messaging import channel_settings as cs
+    from payvand.core.messaging import channel_settings_form as form_kit
 
     runtime = current_app.extensions["payvand"]
     channel = runtime.message_channels().get(name)
     if channel is None:
         abort(404)
     session = current_session()
-    secrets = cs.secret_fields(channel)
+    secrets = form_kit.secret_fields(channel)
     plain = [f.name for f in channel.settings_fields if f.type not in ("secret", "bool")]
-    form = parse_form(cs.form_schema(channel), keep_empty=plain, verbatim=secrets)
+    form = parse_form(form_kit.form_schema(channel), keep_empty=plain, verbatim=secrets)
     for secret in secrets:  # never sent back to the browser, even with an error
         form.values.pop(secret, None)
     state = cs.channel_state(session, runtime, channel)
     if form.ok:
-        for missing in cs.required_missing(state, form.data):
+        for missing in form_kit.required_missing(state, form.data):
             form.errors[missing] = [str(lazy_gettext("Required while the channel is on."))]
     if not form.ok:
         flash(_("The settings were not saved: correct the fields marked below."), "danger")
