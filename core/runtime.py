@@ -421,10 +421,12 @@ class Runtime:
             channels[spec.name] = spec.label or spec.name
         return channels
 
-    def message_channels(self) -> dict[str, Any]:
+    def message_channels(self, *, fresh: bool = False) -> dict[str, Any]:
         """The channels that send messages, name -> `MessageChannel`: the core's `email` and `chat` and the
         active plugins' (a plugin's channel of the same name replaces the core's). Each is
-        configured (`configure(config)`) the first time it is seen."""
+        configured (`configure(config)`) with the app's configuration and the settings stored on
+        the Channels page, again whenever those change (read at most every few seconds; `fresh`
+        reads them now: the dispatcher does before sending)."""
         from payvand.core.messaging.contract import MessageChannel
         from payvand.core.messaging.email_channel import EmailChannel
 
@@ -439,12 +441,10 @@ class Runtime:
             if isinstance(item, MessageChannel) and item.name:
                 found[item.name] = item
         for channel in found.values():
-            if id(channel) not in self._configured_channels:
-                self._configured_channels[id(channel)] = channel
-                try:
-                    channel.configure(self.config)
-                except Exception as exc:  # a channel that cannot read its settings is recorded, not fatal
-                    log.warning("channel %s could not be configured: %s", channel.name, exc)
+            self._configured_channels.setdefault(id(channel), channel)
+        from payvand.core.messaging.channel_settings import refresh
+
+        refresh(self, found, force=fresh)  # configured with environment + stored settings when they change
         return found
 
     def channel_jobs(self) -> list[tuple[str, JobSpec]]:

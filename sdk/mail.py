@@ -1,7 +1,8 @@
 """payvand.sdk.mail: sending email through the deployment's SMTP server.
 
 `send_mail` sends at once (text, optional HTML, `Attachment`s) and returns the Message-ID;
-`mail_enabled` says whether `PAYVAND_SMTP_URL` is set; `MailError` is what a refusal raises.
+`mail_enabled` says whether an SMTP server is set (`PAYVAND_SMTP_URL`, else the email channel's
+server saved on *Admin → Channels*); `MailError` is what a refusal raises.
 Tests use the real local SMTP server of the `mail_sink` fixture (`payvand.sdk.testing`).
 
 Stability: every name is stable (semantic versioning); `PROVISIONAL` is empty. Mail sent after
@@ -10,6 +11,8 @@ this module as a new name; `send_mail` keeps sending at once.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from payvand.core.mail import Attachment, MailError
 from payvand.sdk import _context
@@ -20,11 +23,18 @@ __all__ = ["send_mail", "mail_enabled", "Attachment", "MailError"]
 PROVISIONAL: frozenset[str] = frozenset()
 
 
+def _config() -> Any:
+    """The app's configuration with the email settings saved on the Channels page (the environment wins)."""
+    from payvand.core.messaging.channel_settings import mail_config
+
+    return mail_config(_context.runtime())
+
+
 def mail_enabled() -> bool:
-    """True when outgoing mail is configured (`PAYVAND_SMTP_URL`)."""
+    """True when outgoing mail is configured (`PAYVAND_SMTP_URL`, or the Channels page)."""
     from payvand.core.mail import parse_config
 
-    return parse_config(_context.runtime().config) is not None
+    return parse_config(_config()) is not None
 
 
 def send_mail(to: str | list[str], subject: str, text: str, *, html: str | None = None,
@@ -37,5 +47,5 @@ def send_mail(to: str | list[str], subject: str, text: str, *, html: str | None 
     """
     from payvand.core.mail import send_mail as deliver
 
-    return deliver(_context.runtime().config, to, subject, text, html=html, attachments=attachments,
+    return deliver(_config(), to, subject, text, html=html, attachments=attachments,
                    reply_to=reply_to)

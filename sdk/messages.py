@@ -16,7 +16,10 @@ threaded) and `record_receipts(session, [DeliveryReceipt, ...])`; plugins react 
 `payvand_message_received` hook.
 
 Write a channel: subclass `MessageChannel`, return an instance from `payvand_channels`; its
-`send` gets batches of `OutboundMessage` and returns one `SendResult` each.
+`send` gets batches of `OutboundMessage` and returns one `SendResult` each. Declare what staff
+may set on the Channels page in `settings_fields` (`ChannelSetting`: text, secret, int, bool,
+url; an environment variable that overrides each); `configure` receives the values under
+those keys, and a webhook route reads its secrets with `channel_settings(name)`.
 
 Stability: every name is in `PROVISIONAL` while the messaging layer settles (the first
 channels — email, SMS, web chat — are being written against it).
@@ -29,6 +32,7 @@ from typing import Any
 
 from payvand.core.mail import Attachment
 from payvand.core.messaging.contract import (
+    ChannelSetting,
     DeliveryReceipt,
     InboundMessage,
     MessageChannel,
@@ -46,10 +50,19 @@ __all__ = [
     "send_message", "send_messages", "MessageRequest", "MessageTemplate", "QueuedMessage", "MessageRefused",
     "needs_consent", "receive_messages", "record_receipts", "thread_tag",
     "MessageChannel", "OutboundMessage", "SendResult", "InboundMessage", "DeliveryReceipt", "ReceivedMessage",
+    "ChannelSetting", "channel_settings",
 ]
 
 #: Names that may change in a minor release (here: all of them, for now).
 PROVISIONAL: frozenset[str] = frozenset(__all__)
+
+
+def channel_settings(name: str) -> Mapping[str, Any]:
+    """The current value of each setting channel `name` declares (environment, else the value saved
+    on the Channels page, else the default), re-read at most every few seconds; empty for an
+    unknown channel. For webhook routes that check a secret per request."""
+    channel = _context.runtime().message_channels().get(name)
+    return channel.current_settings if channel is not None else {}
 
 
 def send_messages(requests: Sequence[MessageRequest]) -> list[QueuedMessage]:

@@ -30,10 +30,18 @@ from sqlalchemy.orm import Session
 
 from payvand.core.actor import Actor
 from payvand.core.db import utcnow
-from payvand.core.messaging.contract import DeliveryReceipt, InboundMessage, MessageChannel, OutboundMessage, SendResult
+from payvand.core.messaging.contract import (
+    ChannelSetting,
+    DeliveryReceipt,
+    InboundMessage,
+    MessageChannel,
+    OutboundMessage,
+    SendResult,
+)
 from payvand.core.models import Customer
 from payvand.core.models.chat import ChatConversation
 from payvand.core.models.message import Message
+from payvand.core.web.i18n import N_
 
 TOKEN_SALT = "payvand.chat"
 #: How long a visitor's token stays valid (a conversation may be taken up again within a month).
@@ -276,6 +284,12 @@ class ChatChannel(MessageChannel):
     label = "Web chat"
     address_kind = "chat"
     max_batch = 500
+    settings_fields = (
+        ChannelSetting("enabled", N_("Chat widget on"), "bool", env="PAYVAND_CHAT_ENABLED", default=False,
+                       help=N_("Visitors can open a conversation from the widget.")),
+        ChannelSetting("origins", N_("Web sites"), "text", env="PAYVAND_CHAT_ORIGINS", max_length=4000,
+                       help=N_("The sites allowed to embed the widget, e.g. https://shop.example.com (space separated).")),
+    )
 
     def __init__(self) -> None:
         self.config: Mapping[str, Any] = {}

@@ -15,7 +15,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Literal
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal
 
 from payvand.core.mail import Attachment
 
@@ -160,6 +161,44 @@ class ReceivedMessage:
     message: InboundMessage
 
 
+#: How a channel setting is entered and checked: `secret` values are write-only (never shown back,
+#: never logged, audited as "changed"); `url` is checked for a scheme and a host.
+SettingType = Literal["text", "secret", "int", "bool", "url"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ChannelSetting:
+    """One setting a channel declares (`MessageChannel.settings_fields`), edited on the Channels admin page.
+
+    The value is stored in the core's settings (`channel.<channel>.<name>`); the configuration
+    key `env` (an environment variable such as `PAYVAND_SMS_KAVENEGAR_API_KEY`, by default
+    `PAYVAND_CHANNEL_<CHANNEL>_<NAME>`) overrides it when the deployment sets it, and the page
+    then shows it as "from environment", read-only. The channel reads the value under that same
+    key from the mapping given to `configure`, which the core calls again whenever a stored
+    value changes (before the next send), so a channel reads settings one way only.
+    """
+
+    name: str
+    label: str
+    type: SettingType = "text"
+    required: bool = False
+    help: str = ""
+    env: str = ""
+    default: Any = None
+    #: Allowed values (shown as a choice); empty: any value of the type.
+    choices: tuple[str, ...] = ()
+    #: For `url` (and a `secret` that is a URL, such as an SMTP URL with a password): allowed schemes.
+    schemes: tuple[str, ...] = ()
+    #: Longest text accepted.
+    max_length: int = 2000
+
+    def config_key(self, channel: str) -> str:
+        """The configuration key (environment variable) of this setting for `channel`."""
+        if self.env:
+            return self.env
+        return f"PAYVAND_CHANNEL_{channel}_{self.name}".upper().replace("-", "_").replace(".", "_")
+
+
 class MessageChannel:
     """Base class of a messaging channel a plugin returns from `payvand_channels`.
 
@@ -178,9 +217,19 @@ class MessageChannel:
     #: Whether `poll` fetches anything (the core then runs it as a scheduled job).
     polls: bool = False
     poll_every_seconds: int = 60
+    #: The settings staff may edit on the Channels page (see `ChannelSetting`); empty: environment only.
+    settings_fields: tuple[ChannelSetting, ...] = ()
+    #: Set by the core: False when an administrator switched the channel off on the Channels page
+    #: (nothing is sent and new messages are refused until it is switched on again).
+    switched_on: bool = True
+    #: Set by the core before `configure`: the current value of each declared setting, by name
+    #: (environment beats stored beats default). Webhook routes read their secrets here.
+    current_settings: Mapping[str, Any] = MappingProxyType({})
 
     def configure(self, config: Mapping[str, object]) -> None:
-        """Read this channel's settings from the app's configuration (called at start-up)."""
+        """Read this channel's settings from `config`: the app's configuration with the values
+        stored on the Channels page under each declared setting's key (environment values win).
+        Called at start-up and again whenever a stored setting changed, before the next send."""
 
     def enabled(self) -> bool:
         """Whether the channel is configured to send (an unconfigured channel queues nothing)."""

@@ -192,13 +192,14 @@ def dispatch_due(runtime: Runtime, now: dt.datetime | None = None, *, budget_sec
     One read finds the channels with due messages (an idle round writes nothing); messages of a
     channel no active plugin provides are put back for an hour rather than claimed in vain.
     """
-    channels = runtime.message_channels()
+    channels = runtime.message_channels(fresh=True)  # settings saved on the Channels page apply now
     moment = now or utcnow()
     with runtime.sessionmaker() as session:
         due = set(session.scalars(sa.select(Message.channel).where(_due(moment)).distinct()))
     if due - set(channels):
         _park_unknown(runtime, due - set(channels), moment)
-    active = {name: channels[name] for name in sorted(due & set(channels))}
+    # a channel an administrator switched off sends nothing: its messages wait until it is on again
+    active = {name: channels[name] for name in sorted(due & set(channels)) if channels[name].switched_on}
     handed = 0
     started = time.monotonic()
     while active and (budget_seconds is None or time.monotonic() - started < budget_seconds):

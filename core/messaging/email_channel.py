@@ -22,7 +22,8 @@ from email.mime.text import MIMEText
 from typing import Any
 
 from payvand.core import mail
-from payvand.core.messaging.contract import MessageChannel, OutboundMessage, SendResult, needs_consent
+from payvand.core.messaging.contract import ChannelSetting, MessageChannel, OutboundMessage, SendResult, needs_consent
+from payvand.core.web.i18n import N_
 
 UNSUBSCRIBE_SALT = "payvand.unsubscribe"
 
@@ -63,6 +64,19 @@ class EmailChannel(MessageChannel):
     address_kind = "email"
     max_batch = 200
     rate_per_second = None  # as fast as the server takes it; `PAYVAND_CHANNEL_EMAIL_RATE` limits it
+    settings_fields = (
+        ChannelSetting("smtp_url", N_("Outgoing mail server"), "secret", required=True, env="PAYVAND_SMTP_URL",
+                       schemes=("smtp", "smtp+starttls", "smtps"),
+                       help=N_("smtp+starttls://user:password@host:587 (or smtps://…:465, smtp://host:25). "
+                               "It holds the password, so it is never shown again.")),
+        ChannelSetting("mail_from", N_("Sender"), "text", env="PAYVAND_MAIL_FROM", default="Payvand <noreply@localhost>",
+                       help=N_("The From of the mail Payvand sends, e.g. Shop <support@example.com>.")),
+        ChannelSetting("imap_url", N_("Inbound mailbox (IMAP)"), "secret", env="PAYVAND_IMAP_URL",
+                       schemes=("imap", "imaps"),
+                       help=N_("imaps://user:password@host:993/INBOX; the worker reads it every minute.")),
+        ChannelSetting("unsubscribe_mailto", N_("Unsubscribe address"), "text", env="PAYVAND_UNSUBSCRIBE_MAILTO",
+                       help=N_("An address for mailto unsubscribes in marketing mail (optional).")),
+    )
 
     def __init__(self) -> None:
         self.config: Mapping[str, Any] = {}

@@ -270,7 +270,9 @@ def _build(request: MessageRequest, customer: Customer, channels: Mapping[str, A
         address = replied.address
     else:
         address = _customer_address(customer, channel.address_kind) or ""
-    if not channel.enabled():
+    if not channel.switched_on:
+        refusal = ("channel_disabled", f"the {request.channel} channel is switched off on the Channels page")
+    elif not channel.enabled():
         refusal = ("channel_disabled", f"the {request.channel} channel is not configured to send")
     elif not address:
         refusal = ("no_address", f"the customer has no {channel.address_kind} address for {request.channel}")

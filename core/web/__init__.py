@@ -52,9 +52,18 @@ def init_web(app: Flask) -> None:
     @app.before_request
     def _refuse_nul() -> None:
         """A form or query holding a NUL character (no browser sends one) is refused with 400,
-        before any page passes it to a database that cannot store it."""
-        if _is_ui_request() and any("\x00" in value for source in (request.args, request.form)
-                                    for values in source.listvalues() for value in values):
+        before any page passes it to a database that cannot store it.
+
+        For a route called by other servers (CSRF-exempt: webhooks, one-click unsubscribe) the
+        raw body is kept first (bounded by MAX_CONTENT_LENGTH), so the view can still read the
+        bytes a signature covers after `request.form` was parsed from them."""
+        if not _is_ui_request():
+            return
+        view = app.view_functions.get(request.endpoint or "")
+        if getattr(view, "__payvand_csrf_exempt__", False) and request.method not in ("GET", "HEAD", "OPTIONS"):
+            request.get_data(cache=True, parse_form_data=False)
+        if any("\x00" in value for source in (request.args, request.form)
+               for values in source.listvalues() for value in values):
             abort(400)
 
     @app.before_request

@@ -21,9 +21,44 @@ from payvand.plugins.sms.numbers import NumberRefused, to_e164
 from payvand.plugins.sms.parts import split_sms
 from payvand.plugins.sms.provider import Provider, ProviderAnswer
 from payvand.sdk import N_
-from payvand.sdk.messages import MessageChannel, OutboundMessage, SendResult
+from payvand.sdk.messages import ChannelSetting, MessageChannel, OutboundMessage, SendResult
 
 PROVIDERS = ("kavenegar", "gateway")
+
+_S = ChannelSetting
+#: What staff may set on the Channels page; each PAYVAND_SMS_* variable overrides its field.
+SETTINGS_FIELDS: tuple[ChannelSetting, ...] = (
+    _S("provider", N_("Provider"), "text", required=True, env=keys.PROVIDER, default="", choices=PROVIDERS,
+       help=N_("Who sends the texts: Kavenegar, or a generic HTTP gateway.")),
+    _S("sender", N_("Sender line"), "text", env=keys.SENDER, default="",
+       help=N_("The line the texts come from (Kavenegar: empty uses the account's default line).")),
+    _S("max_parts", N_("Most parts per text"), "int", env=keys.MAX_PARTS, default=6,
+       help=N_("A text needing more SMS parts than this fails instead of being sent.")),
+    _S("webhook_secret", N_("Webhook secret"), "secret", env=keys.WEBHOOK_SECRET, default="",
+       help=N_("The Standard Webhooks secret (whsec_...) signed receipts and replies are checked with.")),
+    _S("kavenegar_api_key", N_("Kavenegar API key"), "secret", env=keys.KAVENEGAR_API_KEY, default="",
+       help=N_("From the Kavenegar panel (Settings → API key).")),
+    _S("kavenegar_url", N_("Kavenegar API address"), "url", env=keys.KAVENEGAR_URL,
+       default="https://api.kavenegar.com/v1", help=N_("Change only to test against another server.")),
+    _S("kavenegar_callback_token", N_("Kavenegar callback token"), "secret", env=keys.KAVENEGAR_CALLBACK_TOKEN,
+       default="", help=N_("A long random word; give Kavenegar the addresses /webhooks/sms/kavenegar/<token>/receipt "
+                           "and /webhooks/sms/kavenegar/<token>/inbound.")),
+    _S("gateway_url", N_("Gateway URL"), "url", env=keys.GATEWAY_URL, default="", max_length=2000,
+       help=N_("The URL template, with {to}, {to_local}, {text}, {reference} and {sender}.")),
+    _S("gateway_method", N_("Gateway HTTP method"), "text", env=keys.GATEWAY_METHOD, default="POST",
+       choices=("GET", "POST", "PUT")),
+    _S("gateway_body", N_("Gateway body"), "text", env=keys.GATEWAY_BODY, default="", max_length=4000,
+       help=N_("The body template: JSON, or form fields a=b&c=d, with the same placeholders.")),
+    _S("gateway_body_format", N_("Gateway body format"), "text", env=keys.GATEWAY_BODY_FORMAT, default="json",
+       choices=("json", "form")),
+    _S("gateway_auth_header", N_("Gateway auth header"), "text", env=keys.GATEWAY_AUTH_HEADER,
+       default="Authorization"),
+    _S("gateway_auth_value", N_("Gateway auth value"), "secret", env=keys.GATEWAY_AUTH_VALUE, default="",
+       help=N_("The value sent in that header, e.g. Bearer abc123.")),
+    _S("gateway_id_path", N_("Message id in the answer"), "text", env=keys.GATEWAY_ID_PATH, default="",
+       help=N_("Where the gateway's message id is in its JSON answer, e.g. data.messages[0].id.")),
+    _S("gateway_success", N_("Accepted HTTP statuses"), "text", env=keys.GATEWAY_SUCCESS, default="200-299"),
+)
 
 
 class SmsChannel(MessageChannel):
@@ -36,6 +71,7 @@ class SmsChannel(MessageChannel):
     max_batch = 50
     #: Kavenegar's plans allow a few requests a second from one server; PAYVAND_CHANNEL_SMS_RATE overrides.
     rate_per_second = 5.0
+    settings_fields = SETTINGS_FIELDS
 
     def __init__(self) -> None:
         self.settings = SmsSettings()
@@ -56,7 +92,8 @@ class SmsChannel(MessageChannel):
             self.provider = Gateway(gateway["url"], method=gateway["method"], body=gateway["body"],
                                     body_format=gateway["body_format"], sender=settings.sender,
                                     auth_header=gateway["auth_header"], auth_env=gateway["auth_env"],
-                                    id_path=gateway["id_path"], success=gateway["success"], timeout=settings.timeout)
+                                    id_path=gateway["id_path"], success=gateway["success"], timeout=settings.timeout,
+                                    auth_value=gateway["auth_value"])
 
     def enabled(self) -> bool:
         """On when a provider is chosen."""

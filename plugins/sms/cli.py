@@ -7,16 +7,20 @@ import sys
 
 import click
 
-from payvand.plugins.sms.channel import SmsChannel
+from payvand.plugins.sms.channel import SETTINGS_FIELDS, SmsChannel
 from payvand.plugins.sms.config import CONFIG_KEYS
 from payvand.sdk import config_value
-from payvand.sdk.messages import OutboundMessage
+from payvand.sdk.messages import OutboundMessage, channel_settings
 
 
 def configured_channel() -> SmsChannel:
-    """A channel configured from this deployment's PAYVAND_SMS_* keys."""
+    """A channel configured as the running one is: this deployment's PAYVAND_SMS_* keys, with the
+    values saved on the Channels page where the environment sets none."""
     channel = SmsChannel()
-    channel.configure({key.name: config_value(key.name) for key in CONFIG_KEYS})
+    config = {key.name: config_value(key.name) for key in CONFIG_KEYS}
+    current = channel_settings("sms")
+    config.update({field.env: current[field.name] for field in SETTINGS_FIELDS if field.name in current})
+    channel.configure(config)
     return channel
 
 

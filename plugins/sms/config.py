@@ -28,6 +28,8 @@ GATEWAY_BODY = "PAYVAND_SMS_GATEWAY_BODY"
 GATEWAY_BODY_FORMAT = "PAYVAND_SMS_GATEWAY_BODY_FORMAT"
 GATEWAY_AUTH_HEADER = "PAYVAND_SMS_GATEWAY_AUTH_HEADER"
 GATEWAY_AUTH_ENV = "PAYVAND_SMS_GATEWAY_AUTH_ENV"
+GATEWAY_AUTH_VALUE = "PAYVAND_SMS_GATEWAY_AUTH_VALUE"
+KAVENEGAR_CALLBACK_TOKEN = "PAYVAND_SMS_KAVENEGAR_CALLBACK_TOKEN"
 GATEWAY_ID_PATH = "PAYVAND_SMS_GATEWAY_ID_PATH"
 GATEWAY_SUCCESS = "PAYVAND_SMS_GATEWAY_SUCCESS"
 
@@ -40,6 +42,8 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(WEBHOOK_SECRET, str, "", "the Standard Webhooks secret (whsec_...) receipts and replies are signed with",
               secret=True),
     ConfigKey(KAVENEGAR_API_KEY, str, "", "the Kavenegar account's API key", secret=True),
+    ConfigKey(KAVENEGAR_CALLBACK_TOKEN, str, "", "the secret token in the URLs Kavenegar calls back "
+              "(/webhooks/sms/kavenegar/<token>/receipt and /inbound); empty: those routes answer 404", secret=True),
     ConfigKey(KAVENEGAR_URL, str, "https://api.kavenegar.com/v1", "Kavenegar's REST API base URL"),
     ConfigKey(GATEWAY_URL, str, "", "the gateway's URL template ({to}, {to_local}, {text}, {reference}, {sender})"),
     ConfigKey(GATEWAY_METHOD, str, "POST", "the gateway's HTTP method: GET, POST or PUT"),
@@ -47,6 +51,8 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
     ConfigKey(GATEWAY_BODY_FORMAT, str, "json", "json or form"),
     ConfigKey(GATEWAY_AUTH_HEADER, str, "Authorization", "the header the gateway's credential goes in"),
     ConfigKey(GATEWAY_AUTH_ENV, str, "", "the environment variable holding that header's value (e.g. SMS_GATEWAY_TOKEN)"),
+    ConfigKey(GATEWAY_AUTH_VALUE, str, "", "the value of the gateway's auth header itself (instead of AUTH_ENV)",
+              secret=True),
     ConfigKey(GATEWAY_ID_PATH, str, "", "where the provider's message id is in the JSON answer (e.g. data.messages[0].id)"),
     ConfigKey(GATEWAY_SUCCESS, str, "200-299", "the HTTP statuses meaning accepted (e.g. 200,201 or 200-299)"),
 )
@@ -83,7 +89,8 @@ class SmsSettings:
     webhook_secret: str = dataclasses.field(default="", repr=False)
     kavenegar_api_key: str = dataclasses.field(default="", repr=False)
     kavenegar_url: str = "https://api.kavenegar.com/v1"
-    gateway: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    kavenegar_callback_token: str = dataclasses.field(default="", repr=False)
+    gateway: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> SmsSettings:
@@ -91,9 +98,10 @@ class SmsSettings:
         gateway = {name: str(read(config, key)) for name, key in (
             ("url", GATEWAY_URL), ("method", GATEWAY_METHOD), ("body", GATEWAY_BODY),
             ("body_format", GATEWAY_BODY_FORMAT), ("auth_header", GATEWAY_AUTH_HEADER), ("auth_env", GATEWAY_AUTH_ENV),
-            ("id_path", GATEWAY_ID_PATH), ("success", GATEWAY_SUCCESS))}
+            ("id_path", GATEWAY_ID_PATH), ("success", GATEWAY_SUCCESS), ("auth_value", GATEWAY_AUTH_VALUE))}
         return cls(provider=str(read(config, PROVIDER)).strip().lower(), sender=str(read(config, SENDER)).strip(),
                    region=str(read(config, REGION)).strip().upper() or "IR", max_parts=int(read(config, MAX_PARTS)),
                    timeout=float(read(config, TIMEOUT)), webhook_secret=str(read(config, WEBHOOK_SECRET)),
                    kavenegar_api_key=str(read(config, KAVENEGAR_API_KEY)).strip(),
-                   kavenegar_url=str(read(config, KAVENEGAR_URL)).strip(), gateway=gateway)
+                   kavenegar_url=str(read(config, KAVENEGAR_URL)).strip(),
+                   kavenegar_callback_token=str(read(config, KAVENEGAR_CALLBACK_TOKEN)).strip(), gateway=gateway)

@@ -84,7 +84,7 @@ class Gateway:
 
     def __init__(self, url: str, *, method: str = "POST", body: str = "", body_format: str = "json",
                  sender: str = "", auth_header: str = "Authorization", auth_env: str = "", id_path: str = "",
-                 success: str = "200-299", timeout: float = 10.0) -> None:
+                 success: str = "200-299", timeout: float = 10.0, auth_value: str = "") -> None:
         self.url = url
         self.method = (method or "POST").upper()
         self.body = body
@@ -92,9 +92,13 @@ class Gateway:
         self.sender = sender
         self.auth_header = auth_header or "Authorization"
         self.auth_env = auth_env
+        self._auth_value = auth_value
         self.id_path = id_path
         self.success_text = success or "200-299"
         self.timeout = timeout
+
+    def __repr__(self) -> str:  # never the credential
+        return f"Gateway(url={self.url!r}, method={self.method!r})"
 
     def check(self) -> list[str]:
         """Every problem with the settings, one sentence each."""
@@ -116,7 +120,7 @@ class Gateway:
             problems.append("Neither PAYVAND_SMS_GATEWAY_URL nor PAYVAND_SMS_GATEWAY_BODY has the {text} placeholder.")
         if "{to}" not in self.url + self.body and "{to_local}" not in self.url + self.body:
             problems.append("Neither PAYVAND_SMS_GATEWAY_URL nor PAYVAND_SMS_GATEWAY_BODY has a {to} or {to_local} placeholder.")
-        if self.auth_env and not os.environ.get(self.auth_env):
+        if self.auth_env and not self._auth_value and not os.environ.get(self.auth_env):
             problems.append(f"The environment variable {self.auth_env} (PAYVAND_SMS_GATEWAY_AUTH_ENV) is empty.")
         try:
             parse_statuses(self.success_text)
@@ -130,7 +134,9 @@ class Gateway:
                   "sender": self.sender}
         url = fill(self.url, values, quote=True)
         headers = {"Accept": "application/json"}
-        if self.auth_env and os.environ.get(self.auth_env):
+        if self._auth_value:  # from the Channels page (PAYVAND_SMS_GATEWAY_AUTH_VALUE)
+            headers[self.auth_header] = self._auth_value
+        elif self.auth_env and os.environ.get(self.auth_env):
             headers[self.auth_header] = os.environ[self.auth_env]
         body: bytes | None = None
         if self.body and self.body_format == "json":

@@ -46,3 +46,20 @@ def test_a_refused_test_message_says_why(sms_env: KavenegarDouble, payvand_datab
     sms_env.credit = 0
     result = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "sms", "test", "09121234567"])
     assert result.exit_code == 1 and "418" in result.output and API_KEY not in result.output
+
+
+def test_check_reads_the_secret_saved_on_the_channels_page(sms_env: KavenegarDouble, payvand_database_url: str) -> None:
+    import sqlalchemy as sa
+
+    from payvand.core.models import Setting
+
+    engine = sa.create_engine(payvand_database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.insert(Setting).values(key="channel.sms.webhook_secret", value="whsec_c2VjcmV0"))
+        result = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "sms", "check"])
+        assert result.exit_code == 0 and "complete" in result.stdout
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sa.delete(Setting).where(Setting.key == "channel.sms.webhook_secret"))
+        engine.dispose()

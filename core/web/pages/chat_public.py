@@ -17,6 +17,7 @@ CSRF-exempt (`csrf_exempt`): they act for nobody but the token's visitor.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, request, send_file, url_for
@@ -104,8 +105,17 @@ def _own_origin() -> str:
     return request.host_url.rstrip("/")
 
 
+def _chat_config() -> Any:
+    """The app's configuration with the chat values saved on the Channels page over it (the
+    environment's values are never saved there, so they still win)."""
+    from payvand.core.messaging.channel_settings import saved_layer
+
+    channel = current_app.extensions["payvand"].message_channels().get("chat")
+    return ChainMap(dict(saved_layer(channel)), current_app.config) if channel is not None else current_app.config
+
+
 def _origin_allowed(origin: str) -> bool:
-    return origin == _own_origin() or origin in chat.allowed_origins(current_app.config)
+    return origin == _own_origin() or origin in chat.allowed_origins(_chat_config())
 
 
 @bp.before_request
@@ -113,7 +123,8 @@ def _guard() -> Any:
     """Chat off → 404; a foreign origin not configured → 403 (no CORS headers)."""
     if request.endpoint in ("chat_public.widget", "chat_public.widget_latest", "chat_public.stylesheet"):
         return None
-    if not chat.chat_enabled(current_app.config):
+    channel = current_app.extensions["payvand"].message_channels().get("chat")
+    if not chat.chat_enabled(_chat_config()) or (channel is not None and not channel.switched_on):
         return _error(404, "The web chat is not enabled.")
     origin = request.headers.get("Origin")
     if origin and not _origin_allowed(origin):
@@ -129,7 +140,7 @@ def _guard() -> Any:
 def _cors(response: Response) -> Response:
     """`Access-Control-Allow-Origin` for a configured origin; never cached."""
     origin = request.headers.get("Origin")
-    if origin and origin in chat.allowed_origins(current_app.config) and not request.path.startswith("/chat/widget"):
+    if origin and origin in chat.allowed_origins(_chat_config()) and not request.path.startswith("/chat/widget"):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"

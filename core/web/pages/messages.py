@@ -5,8 +5,10 @@ A message is shown to staff who may read messages (`core.messages.read`) and see
 shown in a sandboxed `iframe` (`srcdoc`, no scripts, no same origin), so even markup that
 slipped through cannot act on the page. Attachments are served as downloads with their type
 checked from the bytes, `nosniff` and a policy that runs nothing. The Channels page lists each
-messaging channel (enabled, rate, settings problems, recent errors: credentials come from the
-environment or settings and are never shown) with a test-send form.
+messaging channel (switch, enabled, rate, settings problems, recent errors) with its settings
+form — the fields the channel declares, validated by marshmallow; secrets write-only (shown as
+set or not set, replaced or cleared, never rendered back); values the environment sets shown
+read-only — and a test-send form that uses the saved settings at once.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 
 from payvand.core import permissions as perm
 from payvand.core.db import current_session
 from payvand.core.models.message import Message
 from payvand.core.services.messages import attachment_of, channel_activity, message_details, visible_message
 from payvand.core.web.access import staff_required, staff_user
+from payvand.core.web.forms import FormResult, parse_form
+from payvand.core.web.i18n import format_number
 from payvand.core.web.labels import message_badge
 
 bp = Blueprint("messages", __name__)
@@ -73,23 +78,36 @@ def attachment(customer_id: int, message_id: int, attachment_id: int) -> Any:
 # --------------------------------------------------------------------------- channels (admin)
 
 
-def channel_rows() -> list[dict[str, Any]]:
-    """Each messaging channel with what the page shows (no credentials): enabled, rate, problems, recent errors."""
+def channel_rows(forms: dict[str, FormResult] | None = None) -> list[dict[str, Any]]:
+    """Each messaging channel with what the page shows: switch, enabled, rate, problems, recent errors,
+    and its settings (a secret only as set or not set; a value from the environment read-only)."""
+    from payvand.core.messaging.channel_settings import channel_state
     from payvand.core.messaging.dispatch import channel_rate
 
     runtime = current_app.extensions["payvand"]
     session = current_session()
     rows = []
-    for name, channel in sorted(runtime.message_channels().items()):
+    for name, channel in sorted(runtime.message_channels(fresh=True).items()):
         try:
             problems = list(channel.check())
             enabled = bool(channel.enabled())
         except Exception as exc:  # a broken channel is shown as such, not as a 500
             problems, enabled = [f"{type(exc).__name__}: {exc}"], False
+        state = channel_state(session, runtime, channel)
+        settings = [{"name": item.field.name, "label": item.field.label, "help": item.field.help,
+                     "type": item.field.type, "required": item.field.required, "choices": item.field.choices,
+                     "source": item.source, "key": item.key, "is_set": item.is_set,
+                     # a secret's value never leaves the server; the others are shown to edit
+                     "value": None if item.field.type == "secret" else item.value}
+                    for item in state.settings.values()]
+        form = (forms or {}).get(name) or FormResult.empty(
+            {"switched_on": state.switched_on,
+             **{item.field.name: item.value for item in state.settings.values() if item.field.type != "secret"}})
         rows.append({**channel_activity(session, name), "name": name, "label": channel.label or name,
-                     "owner": runtime.channel_owner(name), "enabled": enabled,
+                     "owner": runtime.channel_owner(name), "enabled": enabled, "switched_on": state.switched_on,
                      "rate": channel_rate(runtime.config, channel), "problems": problems,
-                     "address_kind": channel.address_kind, "polls": channel.polls})
+                     "address_kind": channel.address_kind, "polls": channel.polls, "settings": settings,
+                     "form": form})
     return rows
 
 
@@ -98,6 +116,56 @@ def channel_rows() -> list[dict[str, Any]]:
 def channels() -> Any:
     """The Channels page."""
     return render_template("admin/channels.html", channels=channel_rows())
+
+
+@bp.post("/admin/channels/<name>/settings")
+@staff_required(perm.CHANNELS_MANAGE)
+def save_settings(name: str) -> Any:
+    """Save a channel's switch and settings (validated; secrets write-only; audited), then show the page."""
+    from flask_babel import lazy_gettext
+
+    from payvand.core import audit
+    from payvand.core.messaging import channel_settings as cs
+    from payvand.core.messaging import channel_settings_form as form_kit
+
+    runtime = current_app.extensions["payvand"]
+    channel = runtime.message_channels().get(name)
+    if channel is None:
+        abort(404)
+    session = current_session()
+    secrets = form_kit.secret_fields(channel)
+    plain = [f.name for f in channel.settings_fields if f.type not in ("secret", "bool")]
+    form = parse_form(form_kit.form_schema(channel), keep_empty=plain, verbatim=secrets)
+    for secret in secrets:  # never sent back to the browser, even with an error
+        form.values.pop(secret, None)
+    state = cs.channel_state(session, runtime, channel)
+    if form.ok:
+        for missing in form_kit.required_missing(state, form.data):
+            form.errors[missing] = [str(lazy_gettext("Required while the channel is on."))]
+    if not form.ok:
+        flash(_("The settings were not saved: correct the fields marked below."), "danger")
+        return render_template("admin/channels.html", channels=channel_rows({name: form}), open_channel=name), 422
+    user = staff_user()
+    clear = [secret for secret in secrets if form.data.get(f"clear_{secret}")]
+    values = {f.name: form.data.get(f.name) for f in channel.settings_fields}
+    changed: list[str] = []
+    for attempt in range(2):  # two admins saving the same new key at once: the second one updates it
+        try:
+            changed = cs.save_channel_settings(session, user if user is not None else audit.SYSTEM, runtime,
+                                               channel, bool(form.data.get("switched_on")), values, clear)
+            session.commit()
+            break
+        except IntegrityError:
+            session.rollback()
+            if attempt:
+                flash(_("Someone saved these settings at the same moment; check them and save again."), "warning")
+                return redirect(url_for("messages.channels") + f"#channel-{name}")
+    cs.forget_read(runtime)
+    if changed:
+        flash(_("Settings saved: %(count)s changed.", count=format_number(len(changed))), "success")
+    else:
+        flash(_("Nothing changed."), "info")
+    return redirect(url_for("messages.channels") + f"#channel-{name}")
 
 
 @bp.post("/admin/channels/<name>/test")
@@ -112,7 +180,7 @@ def test_send(name: str) -> Any:
     from payvand.core.normalize import NormalizationError
 
     runtime = current_app.extensions["payvand"]
-    channel = runtime.message_channels().get(name)
+    channel = runtime.message_channels(fresh=True).get(name)
     if channel is None:
         abort(404)
     try:
