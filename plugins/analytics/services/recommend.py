@@ -36,13 +36,20 @@ from scipy import sparse
 
 from payvand.plugins.analytics.models import ItemNeighbour, ItemStat, Run
 from payvand.plugins.analytics.services.facts import purchase_facts
-from payvand.sdk import PRODUCT_FACTS, Recommendation, call_hook, session
+from payvand.sdk import PRODUCT_FACTS, Recommendation, bulk_insert, call_hook, session
 
 log = logging.getLogger(__name__)
 
 KIND = "recommend"
 #: Test customers `evaluate` scores at most (a seeded sample beyond it).
 EVALUATION_SAMPLE = 20_000
+
+
+def _table(model: type) -> sa.Table:
+    """The Core table of one of the plugin's models (lookups and bulk inserts skip the ORM)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, sa.Table)
+    return table
 
 
 class NoPurchases(ValueError):
@@ -105,18 +112,49 @@ def _before(facts: sa.Subquery, until: dt.date | None) -> Any:
     return facts.c.occurred_at < dt.datetime.combine(until, dt.time(), tzinfo=dt.UTC)
 
 
+@dataclasses.dataclass
+class Purchases:
+    """What one scan of the purchase facts gives the fit: each distinct (customer, product) pair,
+    the main currency (most lines) and each product's typical unit price in it."""
+
+    customers: np.ndarray
+    products: np.ndarray
+    currency: str | None
+    unit_prices: dict[int, float]
+
+
+def _purchases(facts: sa.Subquery, until: dt.date | None) -> Purchases:
+    """One pass over the facts before `until`, grouped in SQL by customer, product and currency
+    (line count, amount and quantity summed), gathered into numpy arrays chunk by chunk."""
+    query = (sa.select(facts.c.customer_id, facts.c.product_id, facts.c.currency, sa.func.count(),
+                       sa.cast(sa.func.sum(facts.c.amount), sa.Float), sa.cast(sa.func.sum(facts.c.quantity), sa.Float))
+             .where(facts.c.product_id.is_not(None), _before(facts, until))
+             .group_by(facts.c.customer_id, facts.c.product_id, facts.c.currency))
+    codes: dict[str, int] = {}
+    parts: list[np.ndarray] = []
+    for chunk in session().execute(query.execution_options(yield_per=100_000)).partitions():
+        parts.append(np.array([(c, p, codes.setdefault(cur, len(codes)), n, a or 0.0, q or 0.0)
+                               for c, p, cur, n, a, q in chunk], dtype=np.float64))
+    table = np.concatenate(parts) if parts else np.zeros((0, 6))
+    customers, products = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64)
+    currency, prices = None, {}
+    if len(table):
+        names = {code: name for name, code in codes.items()}
+        lines = np.bincount(table[:, 2].astype(np.int64), weights=table[:, 3])
+        best = max(range(len(lines)), key=lambda code: (lines[code], names[code]))
+        currency = names[best]
+        main = table[table[:, 2] == best]
+        ids, index = np.unique(main[:, 1].astype(np.int64), return_inverse=True)
+        amount, quantity = np.bincount(index, weights=main[:, 4]), np.bincount(index, weights=main[:, 5])
+        prices = {int(i): float(a / q) for i, a, q in zip(ids, amount, quantity, strict=True) if q > 0}
+    pairs = np.unique(np.stack([customers, products], axis=1), axis=0) if len(table) else np.zeros((0, 2), np.int64)
+    return Purchases(pairs[:, 0], pairs[:, 1], currency, prices)
+
+
 def _pairs(facts: sa.Subquery, until: dt.date | None) -> tuple[np.ndarray, np.ndarray]:
     """(customer ids, product ids) of every distinct customer-product purchase before `until`."""
-    query = (sa.select(facts.c.customer_id, facts.c.product_id)
-             .where(facts.c.product_id.is_not(None), _before(facts, until))
-             .group_by(facts.c.customer_id, facts.c.product_id))
-    customers: list[int] = []
-    products: list[int] = []
-    for chunk in session().execute(query.execution_options(yield_per=50_000)).partitions():
-        for customer_id, product_id in chunk:
-            customers.append(customer_id)
-            products.append(product_id)
-    return np.asarray(customers, dtype=np.int64), np.asarray(products, dtype=np.int64)
+    bought = _purchases(facts, until)
+    return bought.customers, bought.products
 
 
 def fit(customers: np.ndarray, products: np.ndarray, *, neighbours: int = 50, shrink: float = 5.0) -> ItemModel:
@@ -149,48 +187,34 @@ def fit(customers: np.ndarray, products: np.ndarray, *, neighbours: int = 50, sh
     return ItemModel(item_ids, buyers.astype(np.int64), kept)
 
 
-def _unit_prices(facts: sa.Subquery, until: dt.date | None, currency: str | None) -> dict[int, float]:
-    """Each product's typical unit price (total amount / total quantity) in `currency`."""
-    if currency is None:
-        return {}
-    query = (sa.select(facts.c.product_id, sa.func.sum(facts.c.amount), sa.func.sum(facts.c.quantity))
-             .where(facts.c.product_id.is_not(None), facts.c.currency == currency, _before(facts, until))
-             .group_by(facts.c.product_id))
-    return {int(p): float(a) / float(q) for p, a, q in session().execute(query) if q and float(q) > 0}
-
-
 def run_recommend(options: RecommendOptions = RecommendOptions(), *, evaluate_from: dt.date | None = None) -> Run:
     """Fit the model on the purchases before `options.until` and store it as a new run (in the
     current session; the caller commits). With `evaluate_from`, the run's results also hold
     the time-split evaluation (`evaluate`). NoPurchases when nothing can be learnt."""
-    from payvand.plugins.analytics.services.facts import main_currency
-
     facts = purchase_facts()
     if facts is None:
         raise NoPurchases("no plugin reports purchases")
-    customers, products = _pairs(facts, options.until)
-    model = fit(customers, products, neighbours=options.neighbours, shrink=options.shrink)
-    currency = main_currency(facts)
-    prices = _unit_prices(facts, options.until, currency)
+    bought = _purchases(facts, options.until)
+    model = fit(bought.customers, bought.products, neighbours=options.neighbours, shrink=options.shrink)
     catalog = _catalog([int(p) for p in model.products])
     db = session()
     run = Run(kind=KIND, options={"until": options.until.isoformat() if options.until else None,
-                                  "neighbours": options.neighbours, "shrink": options.shrink, "currency": currency},
-              customers=int(len(np.unique(customers))))
+                                  "neighbours": options.neighbours, "shrink": options.shrink,
+                                  "currency": bought.currency},
+              customers=int(len(np.unique(bought.customers))))
     db.add(run)
     db.flush()
     rank = {product: n for n, product in enumerate(model.popular(), start=1)}
-    db.execute(sa.insert(ItemStat), [
-        {"run_id": run.id, "product_id": int(product), "buyers": int(count), "popularity_rank": rank[int(product)],
-         "unit_price": prices.get(int(product)), "category": (catalog.get(int(product)) or (None, None, True))[1]}
-        for product, count in zip(model.products, model.buyers, strict=True)
-    ])
-    rows = [{"run_id": run.id, "product_id": product, "neighbour_id": neighbour, "score": score}
-            for product, kept in model.neighbours.items() for neighbour, score in kept]
-    for start in range(0, len(rows), 20_000):
-        db.execute(sa.insert(ItemNeighbour), rows[start:start + 20_000])
-    results: dict[str, Any] = {"products": int(len(model.products)), "pairs": int(len(products)),
-                               "neighbour_rows": len(rows)}
+    bulk_insert(_table(ItemStat), ("run_id", "product_id", "buyers", "popularity_rank", "unit_price",
+                                                 "category"),
+                [(run.id, int(product), int(count), rank[int(product)], bought.unit_prices.get(int(product)),
+                  (catalog.get(int(product)) or ("", None, True))[1])
+                 for product, count in zip(model.products, model.buyers, strict=True)])
+    rows = bulk_insert(_table(ItemNeighbour), ("run_id", "product_id", "neighbour_id", "score"),
+                       ((run.id, product, neighbour, score)
+                        for product, kept in model.neighbours.items() for neighbour, score in kept))
+    results: dict[str, Any] = {"products": int(len(model.products)), "pairs": int(len(bought.products)),
+                               "neighbour_rows": rows}
     if evaluate_from is not None:
         results["evaluation"] = evaluate(evaluate_from, options=options)
     run.results = results
@@ -247,6 +271,11 @@ def latest_run() -> Run | None:
     return session().scalars(sa.select(Run).where(Run.kind == KIND).order_by(Run.id.desc()).limit(1)).first()
 
 
+def latest_run_id() -> int | None:
+    """The id of the newest recommendations run (one probe of the (kind, id) index), or None."""
+    return session().scalar(sa.select(sa.func.max(Run.id)).where(Run.kind == KIND))
+
+
 def _catalog(product_ids: Sequence[int]) -> dict[int, tuple[str, str | None, bool]]:
     """{product id: (name, category, active)} from the product facts."""
     products = product_facts()
@@ -267,45 +296,57 @@ def bought_by(customer_id: int) -> set[int]:
     return {int(p) for p in session().scalars(query)}
 
 
+def _details(run_id: int, product_ids: Sequence[int]) -> dict[int, tuple[str, str | None, bool, float | None]]:
+    """{product id: (name, category, active, unit price)} of products in run `run_id`: the run's
+    stored figures joined to the product facts in one query."""
+    products = product_facts()
+    if products is None or not product_ids:
+        return {}
+    stat = _table(ItemStat).c
+    query = (sa.select(products.c.product_id, products.c.name, products.c.category, products.c.active, stat.unit_price)
+             .join_from(products, _table(ItemStat), sa.and_(stat.product_id == products.c.product_id,
+                                                                stat.run_id == run_id))
+             .where(products.c.product_id.in_(sorted(set(product_ids)))))
+    return {int(p): (str(n), c, bool(a), u) for p, n, c, a, u in session().execute(query)}
+
+
 def for_customer(customer_id: int, limit: int = 10, *, run: Run | None = None) -> list[Recommendation]:
-    """Up to `limit` products to suggest to customer `customer_id` from the newest run, best
-    first: neighbours of what they bought (cross-sell, up-sell, related), else the most bought
-    products they lack (popular). Empty before the first run. Inactive products never appear."""
-    run = run or latest_run()
-    if run is None or limit <= 0:
+    """Up to `limit` products to suggest to customer `customer_id` from the newest run (or `run`),
+    best first: neighbours of what they bought (cross-sell, up-sell, related), then the most
+    bought products they lack (popular). Empty before the first run. Inactive products never
+    appear. At most five indexed queries, whatever the customer's history."""
+    run_id = run.id if run is not None else latest_run_id()
+    if run_id is None or limit <= 0:
         return []
     db = session()
     owned = bought_by(customer_id)
-    rows = db.execute(sa.select(ItemNeighbour.product_id, ItemNeighbour.neighbour_id, ItemNeighbour.score).where(
-        ItemNeighbour.run_id == run.id, ItemNeighbour.product_id.in_(sorted(owned)))).all() if owned else []
+    neighbour = _table(ItemNeighbour).c
+    rows = db.execute(sa.select(neighbour.product_id, neighbour.neighbour_id, neighbour.score).where(
+        neighbour.run_id == run_id, neighbour.product_id.in_(sorted(owned)))).all() if owned else []
     scores: dict[int, float] = defaultdict(float)
     reasons: dict[int, list[tuple[float, int]]] = defaultdict(list)
-    for product, neighbour, score in rows:
-        if neighbour in owned:
+    for product, near, score in rows:
+        if near in owned:
             continue
-        scores[neighbour] += score
-        reasons[neighbour].append((score, product))
-    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-    wanted = [product for product, _ in ranked[:limit * 3]]
+        scores[near] += score
+        reasons[near].append((score, product))
+    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit * 3]
     popular: list[int] = []
-    if len(wanted) < limit * 3:
-        popular = list(db.scalars(sa.select(ItemStat.product_id).where(ItemStat.run_id == run.id)
-                                  .order_by(ItemStat.popularity_rank).limit(limit * 3 + len(owned))))
-    catalog = _catalog(wanted + popular + sorted(owned))
-    stats = {s.product_id: s for s in db.scalars(sa.select(ItemStat).where(
-        ItemStat.run_id == run.id, ItemStat.product_id.in_(wanted + sorted(owned))))}
+    if len(ranked) < limit * 3:
+        stat = _table(ItemStat).c
+        popular = list(db.scalars(sa.select(stat.product_id).where(stat.run_id == run_id)
+                                  .order_by(stat.popularity_rank).limit(limit * 3 + len(owned))))
+    details = _details(run_id, [p for p, _ in ranked] + popular + sorted(owned))
     paid: dict[str, float] = {}
     for product in owned:
-        stat = stats.get(product)
-        if stat is not None and stat.category is not None and stat.unit_price is not None:
-            paid[stat.category] = max(paid.get(stat.category, 0.0), stat.unit_price)
+        _, category, _, price = details.get(product, ("", None, False, None))
+        if category is not None and price is not None:
+            paid[category] = max(paid.get(category, 0.0), price)
     answer: list[Recommendation] = []
-    for product, score in ranked[:limit * 3]:
-        name, category, active = catalog.get(product, ("", None, False))
+    for product, score in ranked:
+        name, category, active, price = details.get(product, ("", None, False, None))
         if not active:
             continue
-        stat = stats.get(product)
-        price = stat.unit_price if stat is not None else None
         if category is not None and category in paid:
             kind = "up_sell" if price is not None and price > paid[category] else "related"
         else:
@@ -316,7 +357,7 @@ def for_customer(customer_id: int, limit: int = 10, *, run: Run | None = None) -
             return answer
     taken = {r.product_id for r in answer}
     for product in popular:
-        name, _, active = catalog.get(product, ("", None, False))
+        name, _, active, _ = details.get(product, ("", None, False, None))
         if active and product not in owned and product not in taken:
             answer.append(Recommendation(product, name, 0.0, "popular"))
             if len(answer) == limit:
