@@ -53,6 +53,11 @@ def _save(form: FormResult, change: Callable[[], Any], done: str, target: str) -
     return redirect(target)
 
 
+def _cleared(form: FormResult, optional: list[str]) -> dict[str, Any]:
+    """An edit form's data with the optional fields it left out (or empty) cleared."""
+    return {**dict.fromkeys(optional), **form.data}
+
+
 def _choices() -> dict[str, Any]:
     teams = [(t.id, t.name) for t in setup.teams(session())]
     calendars = [(c.id, c.name) for c in setup.calendars(session())]
@@ -113,7 +118,8 @@ def settings_team(team_id: int) -> Any:
     if request.method == "GET":
         return _teams_page(FormResult.empty(_team_values(team)), team)
     form = parse_form(TeamForm(), lists=["languages", "skills", "member_ids"], keep_empty=["calendar_id"])
-    done = _save(form, lambda: setup.save_team(session(), team, _team_data(form)), _("Team saved."),
+    done = _save(form, lambda: setup.save_team(session(), team, {"calendar_id": None, **_team_data(form)}),
+                 _("Team saved."),
                  url_for("service.settings_teams"))
     return done or _teams_page(form, team, 422)
 
@@ -267,7 +273,8 @@ def settings_policy(policy_id: int) -> Any:
     if request.method == "GET":
         return _policies_page(FormResult.empty({k: getattr(policy, k) for k in _POLICY_FIELDS}), policy)
     form = parse_form(PolicyForm(), keep_empty=_POLICY_OPTIONAL)
-    done = _save(form, lambda: setup.save_policy(session(), policy, form.data), _("SLA policy saved."),
+    done = _save(form, lambda: setup.save_policy(session(), policy, _cleared(form, _POLICY_OPTIONAL)),
+                 _("SLA policy saved."),
                  url_for("service.settings_policies"))
     return done or _policies_page(form, policy, 422)
 
@@ -330,9 +337,9 @@ def settings_macro(macro_id: int) -> Any:
     macro = _row(Macro, macro_id)
     if request.method == "GET":
         return _macros_page(FormResult.empty({k: getattr(macro, k) for k in _MACRO_FIELDS}), macro)
-    form = parse_form(MacroForm(), lists=["add_tags"], verbatim=["body"],
-                      keep_empty=["team_id", "language", "set_status", "set_priority"])
-    done = _save(form, lambda: macro_service.save_macro(session(), macro, form.data), _("Macro saved."),
+    optional = ["team_id", "language", "set_status", "set_priority"]
+    form = parse_form(MacroForm(), lists=["add_tags"], verbatim=["body"], keep_empty=optional)
+    done = _save(form, lambda: macro_service.save_macro(session(), macro, _cleared(form, optional)), _("Macro saved."),
                  url_for("service.settings_macros"))
     return done or _macros_page(form, macro, 422)
 
