@@ -71,9 +71,11 @@ def _data(meta: dict[str, str], body: str) -> dict[str, Any]:
               "category": meta.get("category") or None, "status": meta.get("status", "published"),
               "public": visibility == "public"}
     try:
-        return ArticleIn().load(values)
+        loaded: dict[str, Any] = ArticleIn().load(values)
     except ValidationError as exc:
-        raise ValueError("; ".join(f"{field}: {' '.join(map(str, m))}" for field, m in exc.messages.items())) from None
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        raise ValueError("; ".join(f"{field}: {' '.join(map(str, m))}" for field, m in messages.items())) from None
+    return loaded
 
 
 def import_folder(session: Session, folder: Path) -> ImportResult:

@@ -83,6 +83,12 @@ def save_team(session: Session, team: Team | None, data: dict[str, Any]) -> Team
     return team
 
 
+def active_users(session: Session, limit: int = 500) -> list[tuple[int, str]]:
+    """The active users a team form offers as members: (id, name or email), by name."""
+    return [(row.id, row.name or row.email) for row in session.execute(
+        sa.select(User.id, User.name, User.email).where(User.is_active.is_(True)).order_by(User.name).limit(limit))]
+
+
 def set_availability(session: Session, team_id: int, user_id: int, available: bool, actor: Actor) -> TeamMember:
     """An agent takes (True) or stops taking new tickets of a team; their own, or anyone's for a manager."""
     from payvand.plugins.service import permissions as perm

@@ -23,17 +23,17 @@ from payvand.plugins.service.services import setup
 from payvand.plugins.service.services.contract_lists import CONTRACTS
 from payvand.plugins.service.views import bp
 from payvand.plugins.service.views.tickets import status_labels
-from payvand.sdk import FormResult, User, current_actor, list_view, parse_form, session, staff_required
+from payvand.sdk import FormResult, current_actor, list_view, parse_form, session, staff_required
 from payvand.sdk import gettext as _
 
 _INTERVAL = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})\s*$")
 
 
 def _row(model: Any, row_id: int) -> Any:
-    found = session().get(model, row_id)
-    if found is None:
+    try:
+        return setup.get(session(), model, row_id)
+    except setup.SetupError:
         abort(404)
-    return found
 
 
 def _save(form: FormResult, change: Callable[[], Any], done: str, target: str) -> Any:
@@ -76,10 +76,7 @@ def settings() -> Any:
 
 
 def _users() -> list[tuple[int, str]]:
-    import sqlalchemy as sa
-
-    return [(row.id, row.name or row.email) for row in session().execute(
-        sa.select(User.id, User.name, User.email).where(User.is_active.is_(True)).order_by(User.name).limit(500))]
+    return setup.active_users(session())
 
 
 def _team_values(team: Team) -> dict[str, Any]:
@@ -368,7 +365,10 @@ def ticket_macro(ticket_id: int) -> Any:
         found = ticket_service.get_ticket(session(), ticket_id, current_actor())
     except ticket_service.TicketNotFound:
         abort(404)
-    macro = session().get(Macro, int(text)) if text.isdigit() and len(text) < 19 else None
+    try:
+        macro = setup.get(session(), Macro, int(text)) if text.isdigit() and len(text) < 19 else None
+    except setup.SetupError:
+        macro = None
     if macro is None:
         flash(_("Choose a macro."), "danger")
         return redirect(url_for("service.ticket", ticket_id=ticket_id))
