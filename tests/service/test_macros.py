@@ -111,3 +111,16 @@ def test_macro_pages_create_edit_delete_and_apply_on_the_ticket_page(web_as, api
     assert manager.post(f"/service/settings/macros/{macro.id}/delete", {}).status_code == 302
     with runtime.sessionmaker() as session:
         assert session.get(Macro, macro.id) is None
+
+
+def test_the_demo_has_persian_and_english_macros(in_app, make_customer, runtime):
+    from payvand.plugins.service.demo import load_service_demo
+    from payvand.plugins.service.models_macros import Macro
+
+    make_customer()
+    with in_app():
+        counts = load_service_demo(seed=1)
+    assert counts["service_macros"] >= 5
+    with runtime.sessionmaker() as session:
+        languages = {m.language for m in session.scalars(sa.select(Macro))}
+    assert {"fa", "en"} <= languages

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from payvand.plugins.service.models import Team, Ticket
 from payvand.plugins.service.models_macros import Macro
 from payvand.plugins.service.services.setup import SetupError
-from payvand.sdk import Actor, Customer, audit, to_jalali, to_local, to_persian_digits, utcnow
+from payvand.sdk import N_, Actor, Customer, audit, to_jalali, to_local, to_persian_digits, utcnow
 
 #: The placeholders a macro may use, and what they become.
 PLACEHOLDERS = ("customer_name", "ticket_number", "ticket_subject", "agent_name", "today", "ticket_date")
@@ -94,7 +94,7 @@ def apply(session: Session, ticket: Ticket, macro: Macro, actor: Actor) -> tuple
     from payvand.plugins.service.services import tickets
 
     if macro not in macros_for(session, ticket):
-        raise SetupError("This macro is not offered on this ticket.", "macro_id")
+        raise SetupError(N_("This macro is not offered on this ticket."), "macro_id")
     changes: dict[str, Any] = {}
     if macro.set_status and macro.set_status != ticket.status:
         changes["status"] = macro.set_status

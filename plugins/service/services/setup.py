@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from payvand.plugins.service.models import AssignmentRule, Calendar, Contract, SlaPolicy, Team, TeamMember
 from payvand.plugins.service.services import hours as bh
 from payvand.plugins.service.services import sla
-from payvand.sdk import Actor, Customer, User, audit, get_visible
+from payvand.sdk import N_, Actor, Customer, User, audit, get_visible
 
 
 class SetupError(Exception):
@@ -43,7 +43,7 @@ def _flush_named(session: Session, field: str = "name") -> None:
         session.flush()
     except sa.exc.IntegrityError:
         session.rollback()
-        raise SetupError("That name is taken.", field) from None
+        raise SetupError(N_("That name is taken."), field) from None
 
 
 # teams ---------------------------------------------------------------------------------------
@@ -94,7 +94,7 @@ def set_availability(session: Session, team_id: int, user_id: int, available: bo
     from payvand.plugins.service import permissions as perm
 
     if actor.user_id != user_id and not actor.can(perm.MANAGE):
-        raise SetupError("Only a manager sets another agent's availability.", status=403)
+        raise SetupError(N_("Only a manager sets another agent's availability."), status=403)
     member = session.get(TeamMember, (team_id, user_id))
     if member is None:
         raise SetupError(f"User {user_id} is not in team {team_id}.", status=404)
@@ -207,11 +207,11 @@ def visible_contract(session: Session, contract_id: int, actor: Actor) -> Contra
 def save_contract(session: Session, contract: Contract | None, data: dict[str, Any], actor: Actor) -> Contract:
     """Create or replace a contract of a customer the actor may see: its period must not end before it starts."""
     if data["ends_on"] < data["starts_on"]:
-        raise SetupError("The contract ends before it starts.", "ends_on")
+        raise SetupError(N_("The contract ends before it starts."), "ends_on")
     if get_visible(session, Customer, data["customer_id"], actor) is None:
-        raise SetupError("There is no such customer.", "customer_id")
+        raise SetupError(N_("There is no such customer."), "customer_id")
     if data.get("sla_policy_id") and session.get(SlaPolicy, data["sla_policy_id"]) is None:
-        raise SetupError("There is no such SLA policy.", "sla_policy_id")
+        raise SetupError(N_("There is no such SLA policy."), "sla_policy_id")
     created = contract is None
     contract = contract or Contract()
     for key, value in data.items():
