@@ -166,3 +166,17 @@ def test_contracts_are_listed_through_the_list_kit_and_created(web_as, make_cust
     with runtime.sessionmaker() as session:
         gold = session.scalars(sa.select(Contract).where(Contract.name == "Gold")).one()
         assert (gold.included_tickets, gold.products) == (10, ["sales.product:7"])
+    edit = web.get(f"/service/settings/contracts/{gold.id}")
+    assert edit.status_code == 200 and 'value="2026-12-31"' in edit.get_data(as_text=True)
+    changed = web.post(f"/service/settings/contracts/{gold.id}", {
+        "customer_id": str(customer.id), "name": "Gold+", "starts_on": "2026-01-01", "ends_on": "2027-06-30",
+        "included_tickets": "", "products": ""})
+    assert changed.status_code == 302
+    backwards = web.post(f"/service/settings/contracts/{gold.id}", {
+        "customer_id": str(customer.id), "name": "Gold+", "starts_on": "2027-01-01", "ends_on": "2026-06-30"})
+    assert backwards.status_code == 422
+    assert web.get("/service/settings/contracts/999999").status_code == 404
+    with runtime.sessionmaker() as session:
+        gold = session.get(Contract, gold.id)
+        assert (gold.name, gold.ends_on, gold.included_tickets, gold.products) == (
+            "Gold+", dt.date(2027, 6, 30), None, [])

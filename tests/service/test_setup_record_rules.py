@@ -40,3 +40,6 @@ def test_contracts_of_customers_the_manager_may_not_see_are_left_out(web_as, api
     refused = web.post("/service/settings/contracts/new", {"customer_id": str(theirs.id), "name": "x",
                                                            "starts_on": "2026-01-01", "ends_on": "2026-12-31"})
     assert refused.status_code == 422 and 'id="f-customer_id-error"' in refused.get_data(as_text=True)
+    theirs_contract = api.get("/api/v1/service/contracts").get_json()
+    hidden = next(c["id"] for c in theirs_contract if c["name"] == "TheirGoldXyz")
+    assert web.get(f"/service/settings/contracts/{hidden}").status_code == 404

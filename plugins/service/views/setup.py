@@ -288,8 +288,13 @@ def settings_contracts() -> Any:
     return render_template("service/settings_contracts.html", view=view, items=view.items), view.status
 
 
-def _contract_page(form: FormResult, status: int = 200) -> Any:
-    return render_template("service/settings_contract_form.html", form=form,
+_CONTRACT_FIELDS = ("customer_id", "name", "starts_on", "ends_on", "included_tickets", "included_minutes",
+                    "sla_policy_id", "products")
+_CONTRACT_OPTIONAL = ["included_tickets", "included_minutes", "sla_policy_id"]
+
+
+def _contract_page(form: FormResult, status: int = 200, editing: Any = None) -> Any:
+    return render_template("service/settings_contract_form.html", form=form, editing=editing,
                            policy_choices=[(p.id, p.name) for p in setup.policies(session())]), status
 
 
@@ -303,6 +308,25 @@ def settings_contract_new() -> Any:
     done = _save(form, lambda: setup.save_contract(session(), None, form.data, current_actor()),
                  _("Contract saved."), url_for("service.settings_contracts"))
     return done or _contract_page(form, 422)
+
+
+@bp.route("/service/settings/contracts/<int:contract_id>", methods=["GET", "POST"])
+@staff_required(perm.MANAGE)
+def settings_contract(contract_id: int) -> Any:
+    """Edit a contract of a customer the manager may see (the minutes logged stay)."""
+    try:
+        contract = setup.visible_contract(session(), contract_id, current_actor())
+    except setup.SetupError:
+        abort(404)
+    if request.method == "GET":
+        values = {k: getattr(contract, k) for k in _CONTRACT_FIELDS}
+        return _contract_page(FormResult.empty({**values, "starts_on": contract.starts_on.isoformat(),
+                                                "ends_on": contract.ends_on.isoformat()}), editing=contract)
+    form = parse_form(ContractForm(), lists=["products"], keep_empty=_CONTRACT_OPTIONAL)
+    done = _save(form, lambda: setup.save_contract(session(), contract, _cleared(form, _CONTRACT_OPTIONAL),
+                                                   current_actor()), _("Contract saved."),
+                 url_for("service.settings_contracts"))
+    return done or _contract_page(form, 422, contract)
 
 
 # macros --------------------------------------------------------------------------------------
