@@ -180,3 +180,31 @@ def test_contracts_are_listed_through_the_list_kit_and_created(web_as, make_cust
         gold = session.get(Contract, gold.id)
         assert (gold.name, gold.ends_on, gold.included_tickets, gold.products) == (
             "Gold+", dt.date(2027, 6, 30), None, [])
+
+
+def test_settings_changes_are_audited_with_the_manager(web_as, runtime):
+    from payvand.core.models import AuditLog
+
+    web = web_as(MANAGE)
+    assert web.post("/service/settings/teams", {"name": "Desk"}).status_code == 302
+    assert web.post("/service/settings/macros", {"name": "Hi", "body": "Hello {customer_name}"}).status_code == 302
+    with runtime.sessionmaker() as session:
+        rows = {(r.action, r.object_type, r.actor_id) for r in session.scalars(sa.select(AuditLog))}
+    assert {("create", "service_team", web.user_id), ("create", "service_macro", web.user_id)} <= rows
+
+
+def test_the_teams_and_policies_pages_run_the_same_queries_for_one_or_many_rows(web_as, make_user, count_queries):
+    web = web_as(MANAGE)
+    counts = []
+    for size, added in ((1, 1), (4, 3)):
+        for index in range(added):
+            user = make_user()
+            web.post("/service/settings/teams", {"name": f"Team {size}-{index}", "member_ids": [str(user.id)]})
+            web.post("/service/settings/policies", {"name": f"Policy {size}-{index}", "resolution_minutes": "60"})
+        web.get("/service/settings/teams")  # shows (and clears) the flashed messages
+        with count_queries() as teams:
+            assert web.get("/service/settings/teams").status_code == 200
+        with count_queries() as policies:
+            assert web.get("/service/settings/policies").status_code == 200
+        counts.append((len(teams), len(policies)))
+    assert counts[0] == counts[1]
