@@ -116,7 +116,9 @@ def test_calendar_form_errors_name_the_day_zone_and_holiday(web_as):
     holiday = web.post("/service/settings/calendars", {"name": "Office", "holidays": "soon, jalali"})
     assert holiday.status_code == 422 and 'id="f-holidays-error"' in holiday.get_data(as_text=True)
     backwards = web.post("/service/settings/calendars", {"name": "Office", "day_2": "17:00-09:00"})
-    assert backwards.status_code == 422
+    assert backwards.status_code == 422 and 'id="f-day_2-error"' in backwards.get_data(as_text=True)
+    late = web.post("/service/settings/calendars", {"name": "Office", "day_3": "09:00-25:00"})
+    assert late.status_code == 422 and 'id="f-day_3-error"' in late.get_data(as_text=True)
 
 
 def test_sla_policies_are_created_and_edited(web_as, runtime):

@@ -26,7 +26,8 @@ from payvand.plugins.service.views.tickets import status_labels
 from payvand.sdk import FormResult, current_actor, list_view, parse_form, session, staff_required
 from payvand.sdk import gettext as _
 
-_INTERVAL = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})\s*$")
+_TIME = r"(?:[01]?\d|2[0-3]):[0-5]\d|24:00"
+_INTERVAL = re.compile(rf"^\s*({_TIME})\s*[-–]\s*({_TIME})\s*$")
 
 
 def _row(model: Any, row_id: int) -> Any:
@@ -176,7 +177,11 @@ def calendar_data(form: FormResult) -> dict[str, Any]:
             if match is None:
                 form.errors.setdefault(f"day_{day}", []).append(_("Write hours as 08:00-16:00, separated by commas."))
                 break
-            intervals.append([value.zfill(5) for value in match.groups()])
+            start, end = (value.zfill(5) for value in match.groups())
+            if end <= start:
+                form.errors.setdefault(f"day_{day}", []).append(_("An interval must end after it starts."))
+                break
+            intervals.append([start, end])
         if intervals:
             schedule[str(day)] = intervals
     holidays = []
@@ -211,6 +216,8 @@ def _calendar_save(form: FormResult, calendar: Calendar | None) -> Any:
         result["done"] = setup.save_calendar(session(), calendar, data)[1]
 
     done = _save(form, change, _("Calendar saved."), url_for("service.settings_calendars"))
+    if "schedule" in form.errors:  # the weekly hours as a whole (an interval ending before it starts)
+        form.errors.setdefault("_form", []).extend(form.errors.pop("schedule"))
     if done is not None and calendar is not None:
         flash(_("Due times of %(count)s open tickets recomputed.", count=result["done"]), "info")
     return done
