@@ -104,8 +104,7 @@ class Rules(MethodView):
     @blp.arguments(RuleIO)
     @blp.response(201, RuleIO)
     def post(self, data: dict[str, Any]) -> Any:
-        """Add a rule."""
-        _get(Team, data["team_id"])
+        """Add a rule (an unknown team is a 422 on `team_id`)."""
         return run(lambda: setup.save_rule(session(), None, data)), 201
 
 
@@ -179,8 +178,6 @@ class Policies(MethodView):
     @blp.response(201, PolicyIO)
     def post(self, data: dict[str, Any]) -> Any:
         """Add a policy (applies to tickets opened, or re-prioritised, from now on)."""
-        if data.get("calendar_id"):
-            _get(Calendar, data["calendar_id"])
         return run(lambda: setup.save_policy(session(), None, data)), 201
 
 

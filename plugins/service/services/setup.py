@@ -61,8 +61,8 @@ def save_team(session: Session, team: Team | None, data: dict[str, Any]) -> Team
     (`[{"user_id": 1, "available": true}]`); unknown users and a taken name are refused."""
     data = dict(data)
     members = data.pop("members", None)
-    if data.get("calendar_id"):
-        get(session, Calendar, data["calendar_id"])
+    if data.get("calendar_id") and session.get(Calendar, data["calendar_id"]) is None:
+        raise SetupError(f"There is no calendar {data['calendar_id']}.", "calendar_id")
     created = team is None
     team = team or Team()
     for key, value in data.items():
