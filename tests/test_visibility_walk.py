@@ -132,7 +132,11 @@ def rep(app: Any, runtime: Any, make_user: Any, make_customer: Any) -> Any:
 def test_no_row_of_one_rep_shows_to_the_other_on_any_route(app: Any, api: Any, rep: Any) -> None:
     product = _made(api.post("sales/products", json={"sku": "WALK-1", "name": "Walk product"}))
     price_list = _made(api.post("sales/price-lists", json={"name": "Walk prices", "currency": "IRR"}))
-    shared = {"product_id": product["id"], "price_list_id": price_list["id"], "name": "revenue_by_owner"}
+    setup = {"team_id": _made(api.post("service/teams", json={"name": "Walk desk"}))["id"],  # the help desk's setup
+             "calendar_id": _made(api.post("service/calendars", json={"name": "Walk hours"}))["id"],
+             "policy_id": _made(api.post("service/sla-policies", json={"name": "Walk SLA"}))["id"],
+             "macro_id": _made(api.post("service/macros", json={"name": "Walk macro", "body": "Hi"}))["id"]}
+    shared = {"product_id": product["id"], "price_list_id": price_list["id"], "name": "revenue_by_owner", **setup}
     counts = assert_rows_isolated(app, {"a": rep("Aaa"), "b": rep("Bbb")}, unwalkable=UNWALKABLE, shared=shared,
                                   summaries_allowed=TIMELINE)
     assert counts["page"] > 40 and counts["api"] > 20, counts

@@ -248,3 +248,7 @@ class Article(Base):
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    slug: Mapped[str | None] = mapped_column(sa.String(200), unique=True)  # set by `payvand service import-kb`
+
+
+from payvand.plugins.service.models_macros import Macro  # noqa: E402, F401 - macros (their own module)

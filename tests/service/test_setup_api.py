@@ -36,6 +36,18 @@ def test_setup_needs_service_manage(api_as):
     assert api_as(EDIT).get("service/teams").status_code == 403
 
 
+def test_setup_refusals_name_their_field(api):
+    unknown = api.post("service/teams", json={"name": "Desk", "calendar_id": 999999})
+    assert unknown.status_code == 422 and "calendar_id" in unknown.get_json()["error"]["fields"]
+    policy = api.post("service/sla-policies", json={"name": "Std"}).get_json()
+    changed = api.put(f"service/sla-policies/{policy['id']}", json={"name": "Std", "calendar_id": 999999})
+    assert changed.status_code == 422 and "calendar_id" in changed.get_json()["error"]["fields"]
+    assert api.post("service/sla-policies", json={"name": "x", "calendar_id": 999999}).status_code == 422
+    assert api.put("service/sla-policies/999999", json={"name": "x"}).status_code == 404  # not in the path: missing
+    rule = api.post("service/assignment-rules", json={"team_id": 999999})
+    assert rule.status_code == 422 and "team_id" in rule.get_json()["error"]["fields"]
+
+
 def test_changing_a_calendar_recomputes_due_times(api, make_customer, runtime):
     calendar = api.post("service/calendars", json={"name": "Office", "is_default": True, "holidays": [
         {"date": "01-01", "calendar": "jalali", "yearly": True, "name": "Nowruz"}]})

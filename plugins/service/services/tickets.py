@@ -393,9 +393,10 @@ def receive(session: Session, messages: Sequence[ReceivedMessage]) -> list[int]:
     return touched
 
 
-def close_solved(session: Session, now: dt.datetime | None = None) -> int:
-    """Close every ticket solved more than `service.close_after_days` days ago; how many (one UPDATE)."""
-    days = int(setting("service.close_after_days") or 4)
+def close_solved(session: Session, now: dt.datetime | None = None, days: int | None = None) -> int:
+    """Close every ticket solved more than `days` (default: `service.close_after_days`) days ago;
+    how many (one UPDATE)."""
+    days = int(setting("service.close_after_days") or 4) if days is None else days
     moment = now or utcnow()
     result = session.execute(sa.update(Ticket).where(
         Ticket.status == "solved", Ticket.solved_at < moment - dt.timedelta(days=days)).values(
