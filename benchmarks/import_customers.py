@@ -339,6 +339,7 @@ def child_import(
         "skipped": report.skipped,
         "rejected": report.rejected,
         "bulk": report.bulk,
+        "reader_process": report.reader_process,
         "batches": report.batches,
         "index_rebuild_seconds": report.index_rebuild_seconds,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
