@@ -153,3 +153,21 @@ def test_a_killed_import_leaves_whole_batches_and_its_reader_exits(runtime, tmp_
         total = connection.execute(sa.text("SELECT count(*) FROM core_customer")).scalar_one()
     assert total == people + again.inserted
     assert total == len({r for r in snapshot(runtime)})  # nobody twice
+
+
+def test_reserved_ids_are_every_id_the_sequence_gave_contiguous_or_not(runtime, payvand_database):
+    from payvand.core.db import table_of
+    from payvand.core.importing.tables import sequence_ids
+    from payvand.core.models import Customer
+
+    if payvand_database != "postgresql":
+        return  # SQLite has no sequences (sequence_ids is None there: checked in test_import.py)
+    table = table_of(Customer)
+    with runtime.engine.begin() as connection:
+        contiguous = sequence_ids(connection, table, 500)
+        assert contiguous == list(range(contiguous[0], contiguous[0] + 500))
+        sequence = connection.execute(sa.text("SELECT pg_get_serial_sequence('core_customer', 'id')")).scalar_one()
+        connection.execute(sa.text(f"ALTER SEQUENCE {sequence} INCREMENT BY 3"))  # as if others took ids between
+        scattered = sequence_ids(connection, table, 5)
+        connection.execute(sa.text(f"ALTER SEQUENCE {sequence} INCREMENT BY 1"))
+    assert scattered == [contiguous[-1] + 3 * n for n in range(1, 6)]
