@@ -294,6 +294,30 @@ def migrated_template(folder: Path) -> Path:
     return path
 
 
+def backend_cpu(pids: list[int]) -> float | None:
+    """CPU seconds (user + system) the PostgreSQL backends `pids` have used, from /proc (None
+    when the server is not on this machine or /proc is unreadable)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        for pid in pids:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
+def database_backends(url: str) -> list[int]:
+    """The pids of the other backends connected to `url`'s database now."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+        return [row[0] for row in connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
+
+
 def _cpu() -> float:
     """User + system CPU seconds of this process so far (all its threads)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -330,15 +354,20 @@ def child_import(
         report = import_customers(
             runtime, csv_path, ImportOptions(batch_size=batch, bulk=bulk), progress=lambda _: collect()
         )
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the forked reader, joined
+    database_cpu = backend_cpu(database_backends(url)) if url.startswith("postgresql") else None
     return {
         "seconds": report.seconds,
         "cpu_seconds": _cpu() - cpu,
+        "reader_cpu_seconds": children.ru_utime + children.ru_stime,
+        "database_cpu_seconds": database_cpu,
         "rows": report.rows,
         "inserted": report.inserted,
         "merged": report.merged,
         "skipped": report.skipped,
         "rejected": report.rejected,
         "bulk": report.bulk,
+        "reader_process": report.reader_process,
         "batches": report.batches,
         "index_rebuild_seconds": report.index_rebuild_seconds,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -513,27 +542,46 @@ def dump_import_rows(url: str) -> dict[str, tuple[list[str], list[tuple[Any, ...
     return dumped
 
 
-def copy_baseline(url: str, dumped: dict[str, tuple[list[str], list[tuple[Any, ...]]]], batch: int | None) -> float:
-    """Seconds to COPY `dumped` into a freshly migrated schema, committing every `batch` customers (None: once)."""
+def copy_baseline(url: str, dumped: dict[str, tuple[list[str], list[tuple[Any, ...]]]], batch: int | None,
+                  cpu: dict[str, float | None] | None = None) -> float:
+    """Seconds to COPY `dumped` into a freshly migrated schema, committing every `batch` customers (None: once).
+
+    `cpu`, when given, receives the CPU seconds of this client (`client`) and of its backend (`database`)."""
     import psycopg
 
     reset_postgres(url)
     customers = dumped["core_customer"][1]
     step = batch or max(len(customers), 1)
+    # Each batch's rows of each table, sorted out before the clock starts: the baseline's time is
+    # COPY's, not a Python filter over every row per batch (which flattered the import before).
+    batch_of = {row[0]: index // step for index, row in enumerate(customers)}
+    batches = max(1, -(-len(customers) // step))
+    grouped: list[list[tuple[str, list[tuple[Any, ...]]]]] = [[] for _ in range(batches)]
+    for table in IMPORT_TABLES:
+        columns, rows = dumped[table]
+        key = 0 if table == "core_customer" else columns.index("customer_id")
+        parts: list[list[tuple[Any, ...]]] = [[] for _ in range(batches)]
+        for row in rows:
+            parts[batch_of[row[key]]].append(row)
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        for index in range(batches):
+            grouped[index].append((sql, parts[index]))
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+        backend = connection.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
+        backend_before = backend_cpu([backend])
+        client_before = _cpu()
         started = time.perf_counter()
-        for begin in range(0, max(len(customers), 1), step):
-            ids = {row[0] for row in customers[begin:begin + step]}
+        for tables in grouped:
             with connection.transaction():
-                for table in IMPORT_TABLES:
-                    columns, rows = dumped[table]
-                    key = 0 if table == "core_customer" else columns.index("customer_id")
-                    with connection.cursor() as cursor, cursor.copy(
-                            f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for sql, rows in tables:
+                    with connection.cursor() as cursor, cursor.copy(sql) as copy:
                         for row in rows:
-                            if row[key] in ids:
-                                copy.write_row(row)
+                            copy.write_row(row)
         seconds = time.perf_counter() - started
+        if cpu is not None:
+            after = backend_cpu([backend])
+            cpu["client"] = _cpu() - client_before
+            cpu["database"] = None if after is None or backend_before is None else after - backend_before
     return seconds
 
 
@@ -544,25 +592,56 @@ def main_postgres(args: argparse.Namespace) -> None:
     try:
         csv_path = folder / "customers.csv"
         shape = generate(csv_path, args.rows)
-        rounds = [
-            postgres_round(args.database_url, csv_path, args.batch, args.parallel)
-            for _ in range(args.repeat)
-        ]
+        load_start = os.getloadavg()
+        rounds = []
+        for _ in range(args.repeat):  # each round: the import, then the raw COPY of its rows right after it
+            done = postgres_round(args.database_url, csv_path, args.batch, args.parallel)
+            if args.parallel == 1:
+                importing = done["imports"][0]["seconds"]  # the import itself, not the child's start-up
+                dumped = dump_import_rows(args.database_url)
+                baseline_cpu: dict[str, float | None] = {}
+                done["baseline_batched"] = copy_baseline(args.database_url, dumped, args.batch, baseline_cpu)
+                done["baseline_cpu"] = baseline_cpu
+                mine = done["imports"][0]
+                if mine.get("database_cpu_seconds") is not None and baseline_cpu.get("database") is not None:
+                    spent = mine["cpu_seconds"] + mine["reader_cpu_seconds"] + mine["database_cpu_seconds"]
+                    done["cpu_ratio"] = (baseline_cpu["client"] + baseline_cpu["database"]) / spent
+                done["baseline_single"] = copy_baseline(args.database_url, dumped, None)
+                done["ratio"] = done["baseline_batched"] / importing
+                done["ratio_single"] = done["baseline_single"] / importing
+                print(f"round: import {importing:.2f} s, COPY {done['baseline_batched']:.2f} s "
+                      f"(one transaction {done['baseline_single']:.2f} s), ratio {done['ratio']:.3f}, "
+                      f"CPU ratio {done.get('cpu_ratio', float('nan')):.3f}, load {os.getloadavg()[0]:.1f}", file=sys.stderr)
+            rounds.append(done)
+        load_end = os.getloadavg()
         best = min(rounds, key=lambda r: r["seconds"])
         rows = args.rows * args.parallel
         baseline: dict[str, Any] = {}
-        if args.parallel == 1:  # the rows of the last round, loaded raw the importer's way and in one go
-            dumped = dump_import_rows(args.database_url)
-            batched = min(copy_baseline(args.database_url, dumped, args.batch) for _ in range(args.repeat))
-            single = min(copy_baseline(args.database_url, dumped, None) for _ in range(args.repeat))
-            importing = best["imports"][0]["seconds"]  # the import itself, not the child's start-up
+        if args.parallel == 1:
+            ratios = sorted(r["ratio"] for r in rounds)
+            batched = min(r["baseline_batched"] for r in rounds)
+            single = min(r["baseline_single"] for r in rounds)
             baseline = {"baseline_copy_rows_per_s": round(args.rows / batched),
                         "baseline_copy_one_transaction_rows_per_s": round(args.rows / single),
-                        "ratio": round(batched / importing, 3),
-                        "ratio_vs_one_transaction": round(single / importing, 3),
+                        "ratio": round(ratios[len(ratios) // 2], 3),
+                        "ratios_per_round": [round(r["ratio"], 3) for r in rounds],
+                        "cpu_ratio": [round(r["cpu_ratio"], 3) for r in rounds if "cpu_ratio" in r],
+                        "cpu_seconds_per_round": [
+                            {"import": round(r["imports"][0]["cpu_seconds"], 2),
+                             "reader": round(r["imports"][0]["reader_cpu_seconds"], 2),
+                             "import_database": r["imports"][0]["database_cpu_seconds"],
+                             "copy_client": round(r["baseline_cpu"]["client"] or 0, 2),
+                             "copy_database": r["baseline_cpu"]["database"]} for r in rounds],
+                        "ratio_vs_one_transaction": round(
+                            sorted(r["ratio_single"] for r in rounds)[len(rounds) // 2], 3),
+                        "reader_process": [r.get("reader_process") for r in best["imports"]],
                         "baseline": "psycopg COPY of the rows the import wrote (ids included) into a freshly "
-                                    "migrated schema with the same indexes and connection settings, committed "
-                                    "every --batch customers (ratio) and once (ratio_vs_one_transaction)"}
+                                    "migrated schema with the same indexes and connection settings, right "
+                                    "after each import round (interleaved), committed every --batch customers "
+                                    "(ratio: median over rounds of COPY seconds / import seconds) and once "
+                                    "(ratio_vs_one_transaction); cpu_ratio: CPU seconds of the COPY client and "
+                                    "its backend over those of the import, its forked reader and its backends "
+                                    "(from /proc; what a busy machine inflates least)"}
         print(
             json.dumps(
                 {
@@ -586,6 +665,8 @@ def main_postgres(args: argparse.Namespace) -> None:
                     "batch": args.batch,
                     "rounds": args.repeat,
                     "cpus": os.cpu_count(),
+                    "load_average_start": [round(x, 2) for x in load_start],
+                    "load_average_end": [round(x, 2) for x in load_end],
                 }
             )
         )

@@ -25,6 +25,7 @@ import json
 import random
 import re
 import sqlite3
+import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -161,7 +162,8 @@ class RawPg(Raw):
 def load_postgres(url: str, path: Path) -> None:
     """Copy the SQLite dataset at `path` into the PostgreSQL database at `url` (once: skipped when
     it has customers). Migrations first (the real schema), then COPY with the secondary indexes
-    dropped and foreign-key triggers off, indexes rebuilt from their own definitions, ANALYZE."""
+    dropped and foreign-key triggers off, indexes rebuilt from their own definitions, then VACUUM
+    (ANALYZE) as autovacuum would after a load."""
     import sqlalchemy as sa
 
     from payvand.core.db import make_engine
@@ -207,9 +209,13 @@ def load_postgres(url: str, path: Path) -> None:
                 cursor.execute(f"INSERT INTO core_customer_tag (customer_id, tag) SELECT id, %s FROM core_customer"
                                f" WHERE {condition}", (tag,))
         raw.commit()
-        log("ANALYZE")
-        cursor.execute("ANALYZE")
-        raw.commit()
+        # VACUUM too: autovacuum vacuums a table after a load of inserts (PostgreSQL 13+,
+        # autovacuum_vacuum_insert_threshold) and so sets the visibility map that index-only
+        # scans read; a benchmark run minutes after its copy should see what a deployment does.
+        log("VACUUM (ANALYZE)")
+        raw.driver_connection.autocommit = True
+        cursor.execute("VACUUM (ANALYZE)")
+        raw.driver_connection.autocommit = False
     finally:
         raw.close()
         source.close()
@@ -324,6 +330,54 @@ def measure(client: Any, paths: list[str], baseline: Callable[[int], Any], warmu
     }
 
 
+def postgres_url(url: str) -> bool:
+    """Whether `url` is a PostgreSQL database."""
+    return url.startswith("postgresql")
+
+
+def list_service_ratios(url: str, requests: int) -> dict[str, Any]:
+    """The customer list service (`CUSTOMERS.page`: the filter's count, the page's SQL, its rows
+    and children, no Flask) for each tag share against the stage filter in the same sort,
+    interleaved call by call: p50 ms of each and tag/stage. Steadier than whole pages on a
+    busy machine (one process, the two calls side by side)."""
+    from payvand.core.actor import SYSTEM
+    from payvand.core.runtime import Runtime
+    from payvand.core.services import customer_list
+    from payvand.core.services.customer_list import CUSTOMERS
+
+    hashed = customer_list.HASHED_TAG
+
+    runtime = Runtime({"PAYVAND_DATABASE_URL": url, "PAYVAND_PLUGINS": []})
+    result: dict[str, Any] = {}
+    with runtime.sessionmaker() as session:
+        for sort_name, (sort, _order) in SORTS.items():
+            for share, (tag, _c) in TAG_SHARES.items():
+                times: dict[str, list[float]] = {"tag": [], "stage": [], "tag_no_hashed_walk": []}
+                calls = {"tag": {"tag": tag, "sort": sort}, "stage": {"stage": "churned", "sort": sort},
+                         "tag_no_hashed_walk": {"tag": tag, "sort": sort}}
+                kinds = list(times) if sort.lstrip("-") == "name" and postgres_url(url) else ["tag", "stage"]
+                for round_ in range(requests + 5):
+                    for kind in (kinds if round_ % 2 else kinds[::-1]):
+                        customer_list.HASHED_TAG = 0 if kind == "tag_no_hashed_walk" else hashed
+                        began = time.perf_counter()
+                        CUSTOMERS.page(session, calls[kind], SYSTEM, region="IR")
+                        if round_ >= 5:
+                            times[kind].append((time.perf_counter() - began) * 1000)
+                        session.rollback()
+                customer_list.HASHED_TAG = hashed
+                tag_ms, stage_ms = statistics.median(times["tag"]), statistics.median(times["stage"])
+                figures = {"tag_p50_ms": round(tag_ms, 2), "stage_p50_ms": round(stage_ms, 2),
+                           "ratio": round(tag_ms / stage_ms, 2)}
+                if times["tag_no_hashed_walk"]:
+                    before = statistics.median(times["tag_no_hashed_walk"])
+                    figures.update(tag_without_hashed_walk_p50_ms=round(before, 2),
+                                   ratio_without_hashed_walk=round(before / stage_ms, 2))
+                result[f"{share}_{sort_name}"] = figures
+                log(f"list service {share} {sort_name}: {result[f'{share}_{sort_name}']}")
+    runtime.engine.dispose()
+    return result
+
+
 def main() -> None:
     """Build or reuse the dataset, log in, measure each page; print JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
@@ -335,6 +389,8 @@ def main() -> None:
                         help="measure only the tag filter at each share and the stage filter, in every sort")
     add_database_argument(parser)  # the dataset is copied there once and measured there
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--list-service", action="store_true",
+                        help="only the list service (no Flask): each tag share against the stage filter, interleaved")
     args = parser.parse_args()
 
     data = ensure_dataset(args.customers, args.interactions, rebuild=args.rebuild)
@@ -344,6 +400,15 @@ def main() -> None:
     if postgres:
         load_postgres(url, data.path)
     ensure_rep(url)
+    if args.list_service:
+        began, at_start = time.perf_counter(), machine()
+        print(json.dumps({"benchmark": "web_pages --list-service", "database": "postgresql" if postgres else "sqlite",
+                          "dataset": {"customers": data.customers, "interactions": data.interactions},
+                          "what": "CUSTOMERS.page for the tag filter and for stage=churned in the same sort, "
+                                  "interleaved call by call, p50 ms; ratio = tag / stage (goal <= 2)",
+                          "ratios": list_service_ratios(url, args.requests), "machine": at_start,
+                          "machine_at_end": machine(), "seconds": round(time.perf_counter() - began, 1)}))
+        return
     from sqlalchemy import event
 
     from payvand.core.app import create_app

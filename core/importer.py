@@ -27,11 +27,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from payvand.core.actor import SYSTEM, Actor
-from payvand.core.importing import bulk_sqlite
+from payvand.core.importing import bulk_sqlite, pipeline
 from payvand.core.importing.guard import REJECTS_PREFIX
 from payvand.core.importing.mapping import ColumnMap, MappingError, build_mapping
-from payvand.core.importing.records import Record, RowError, RowParser
-from payvand.core.importing.source import CsvSource, SourceError, problem_code
+from payvand.core.importing.records import Record, RowParser
+from payvand.core.importing.source import CsvSource, SourceError
 from payvand.core.importing.writer import BatchOutcome, BatchWriter, ConcurrentChange
 from payvand.core.settings import phone_region
 
@@ -75,7 +75,10 @@ class ImportOptions:
     stream receiving the rejected rows as CSV: `line`, `reason` (English), `reason_code`
     (stable, see `payvand.core.importing.reasons`), then the row's own cells. `should_stop` is
     polled between batches: when it returns True the import stops there (`report.cancelled`).
-    `bulk` (SQLite only) defers the secondary indexes to the end of the import
+    `reader_process` reads and normalises the file in a forked child process while this one
+    writes (`payvand.core.importing.pipeline`): None decides automatically (a file of 1 MB or
+    more, a process with one thread), True forces it, False never. `bulk` (SQLite only) defers
+    the secondary indexes to the end of the import
     (`payvand.core.importing.bulk_sqlite`): None decides automatically (an empty or small
     database and a big file), True forces it, False never.
     """
@@ -91,6 +94,7 @@ class ImportOptions:
     actor: Actor = SYSTEM
     should_stop: Callable[[], bool] | None = None
     bulk: bool | None = None
+    reader_process: bool | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,6 +143,7 @@ class ImportReport:
     cancelled: bool = False
     bulk: bool = False
     index_rebuild_seconds: float = 0.0
+    reader_process: bool = False
 
     @property
     def rows_per_second(self) -> float:
@@ -379,35 +384,36 @@ class _Run:
             self.report.index_rebuild_seconds = round(load.rebuild_seconds, 3)
 
     def _loop(self) -> None:
-        report, parse, batch_size = self.report, self.parser.parse, self.batch_size
+        report, batch_size = self.report, self.batch_size
         add_reject = self.sink.add
-        batch: list[Record] = []
-        for line, cells, problem in self.src.rows():
-            report.rows += 1
-            if problem is not None:
-                add_reject(line, problem, problem_code(problem), cells)
-                continue
-            try:
-                batch.append(parse(line, cells))  # type: ignore[arg-type]
-            except RowError as exc:
-                add_reject(line, str(exc), exc.code, cells)
-                continue
-            if len(batch) >= batch_size:
-                self._flush(batch, report.rows)
-                batch = []
+        read = pipeline.read_batches
+        if pipeline.can_fork(self.src.total_bytes, self.options.reader_process):
+            read = pipeline.forked_batches
+            report.reader_process = True
+        chunks = read(self.src, self.parser.parse, batch_size)
+        try:
+            for chunk in chunks:
+                for line, reason, code, cells in chunk.rejects:
+                    add_reject(line, reason, code, cells)
+                report.rows = chunk.rows_read
+                if not chunk.records:
+                    continue
+                self._flush(chunk.records, chunk.rows_read, chunk.bytes_read)
                 if self.options.should_stop is not None and self.options.should_stop():
                     report.cancelled = True
                     return
-        if batch:
-            self._flush(batch, report.rows)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
 
-    def _flush(self, batch: list[Record], rows_read: int) -> None:
+    def _flush(self, batch: list[Record], rows_read: int, bytes_read: int | None) -> None:
         """Write one batch, count it and report progress."""
         self._write(batch)
         self.report.batches += 1
         if self.bulk is not None:
             self.bulk.after_batch()
-        self._notify(rows_read, self.src.bytes_read)
+        self._notify(rows_read, bytes_read)
 
     def _notify(self, rows: int = 0, bytes_read: int | None = None) -> None:
         if self.progress is None:

@@ -67,6 +67,7 @@ def walked(session: Any, args: dict[str, Any], limit: int = 2) -> list[int]:
 def test_a_tag_page_has_the_same_rows_whatever_shape_reads_it(corpus, db_session, monkeypatch, regime, sort):
     monkeypatch.setattr(customer_list, "RARE_TAG", TAG_REGIMES[regime][0])
     monkeypatch.setattr(customer_list, "FREQUENT_TAG", TAG_REGIMES[regime][1])
+    monkeypatch.setattr(customer_list, "HASHED_TAG", TAG_REGIMES[regime][1])  # PostgreSQL's middle shape
     for tag in ("all", "half", "one", "nobody"):
         assert walked(db_session, {"tag": tag, "sort": sort}) == \
             expected(corpus, sort, lambda c, tag=tag: tag in c.tag_names), tag
@@ -246,12 +247,16 @@ def test_the_count_that_picks_a_name_sorted_tag_shape_stops_at_the_frequent_thre
     assert db_session.scalar(sa.select(sa.func.count()).select_from(CustomerTag).where(CustomerTag.tag == "all")) == 12
 
 
-def test_postgresql_plans_the_name_sorted_tag_and_stage_pages_from_its_statistics_without_a_count(
+def test_postgresql_counts_a_name_sorted_tag_up_to_the_hashed_threshold_and_never_the_stage(
         corpus, db_session, count_queries):
     if db_session.connection().dialect.name != "postgresql":
         pytest.skip("PostgreSQL only (SQLite counts, see above)")
     with count_queries() as statements:
         walked(db_session, {"tag": "all", "stage": "churned", "sort": "name"}, limit=50)
+    counts = [s for s in statements if "count(" in s.lower()]
+    assert len(counts) == 1 and "core_customer_tag" in counts[0] and "LIMIT" in counts[0], statements
+    with count_queries() as statements:
+        walked(db_session, {"stage": "churned", "sort": "name"}, limit=50)
     assert statements and not [s for s in statements if "count(" in s.lower()], statements
 
 
@@ -273,3 +278,20 @@ def test_sqlite_walks_the_table_by_id_for_a_common_name_prefix_and_reads_a_rare_
     monkeypatch.setattr(customer_list, "RARE_NAMES", 5000)
     plan = plan_of(db_session, {"q": "N0", "sort": "-id"})
     assert "MULTI-INDEX OR" in plan and "ix_core_customer_search_name_alt" in plan, plan
+
+
+@pytest.mark.parametrize("sort", ["name", "-name"])
+def test_postgresql_walks_the_name_index_only_against_a_middling_tags_hashed_ids(
+        corpus, db_session, monkeypatch, sort):
+    if db_session.connection().dialect.name != "postgresql":
+        pytest.skip("the PostgreSQL plan (SQLite walks against a list subquery, checked above)")
+    monkeypatch.setattr(customer_list, "RARE_TAG", 1)
+    plan = plan_of(db_session, {"tag": "half", "sort": sort}, enable_seqscan="off", enable_sort="off",
+                   enable_bitmapscan="off", enable_hashjoin="off", enable_mergejoin="off")
+    backward = " Backward" if sort == "-name" else ""
+    assert f"Index Only Scan{backward} using ix_core_customer_search_name on core_customer walk" in plan, plan
+    assert "hashed SubPlan" in plan, plan
+    assert "Index Scan using pk_core_customer on core_customer" in plan, plan
+    assert "Sort" not in plan, plan  # the index is the sort's whole key: no sort, not even incremental
+    monkeypatch.setattr(customer_list, "RARE_TAG", 10**6)  # a rare tag: read and sorted, no walk
+    assert "walk" not in plan_of(db_session, {"tag": "half", "sort": sort})

@@ -40,8 +40,9 @@ class Customer(Base):
     family_name: Mapped[str | None] = mapped_column(sa.String(120))
     organization_name: Mapped[str | None] = mapped_column(sa.String(200))
     display_name: Mapped[str] = mapped_column(sa.String(250))
-    #: Folded "given family" (or the organisation name) for prefix search.
-    search_name: Mapped[str] = mapped_column(search_key(250), index=True)
+    #: Folded "given family" (or the organisation name) for prefix search and the name sort
+    #: (indexed with `id` below).
+    search_name: Mapped[str] = mapped_column(search_key(250))
     #: Folded "family given" so a search by family name is a prefix search too.
     search_name_alt: Mapped[str] = mapped_column(search_key(250), index=True)
     birthday: Mapped[dt.date | None] = mapped_column(sa.Date)
@@ -82,6 +83,12 @@ class Customer(Base):
     __table_args__ = (
         sa.Index(None, "lifecycle_stage", "id"),
         sa.Index(None, "owner_id", "id"),
+        # The name sort's index: (search_name, id) is the sort's whole key; on PostgreSQL it also
+        # carries merged_into_id, so a page walking it checks a tag's hashed ids on the index
+        # alone (index-only) and reads one page of rows (`customer_list._tag_drive`). On SQLite
+        # the same entries as an index on search_name (every entry there ends with the rowid).
+        sa.Index("ix_core_customer_search_name", "search_name", "id",
+                 postgresql_include=["merged_into_id"]),
         # Partial: only merged-away rows are indexed. A full index lets SQLite's planner (with
         # no statistics) read `merged_into_id IS NULL` as selective and walk a million rows
         # for a name search that finds nothing; merges are looked up by `merged_into_id = ?`.
