@@ -22,6 +22,9 @@ from typing import Any
 from payvand.core import __version__ as CORE_VERSION
 from payvand.core.contracts import (
     PURCHASE_FACTS,
+    BotAnswer,
+    BotAnswerer,
+    BotQuestion,
     ChannelSpec,
     ColumnSpec,
     ConfigKey,
@@ -64,6 +67,8 @@ __all__ = [
     # typed contracts of the hooks
     "ColumnSpec", "SelectableShape", "PURCHASE_FACTS", "PurchaseFactsSelect",
     "JSONValue", "CustomerExport", "ErasedRecords", "CustomerChanges", "DemoCounts",
+    # the FAQ bot's answer sources (`payvand_bot_answerers`)
+    "BotQuestion", "BotAnswer", "BotAnswerer",
 ]
 
 #: Names that may change in a minor release (the rest are stable).
@@ -71,6 +76,7 @@ PROVISIONAL = frozenset({
     "call_hook", "hookspec", "call_hook_first", "EventType", "EventField", "Event", "Subscription", "EventError",
     "emit_event", "ConfigKey", "config_value", "ColumnSpec", "SelectableShape", "PURCHASE_FACTS",
     "PurchaseFactsSelect", "JSONValue", "CustomerExport", "ErasedRecords", "CustomerChanges", "DemoCounts",
+    "BotQuestion", "BotAnswer", "BotAnswerer",
 })
 
 

@@ -248,3 +248,6 @@ class Article(Base):
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+from payvand.plugins.service.models_bot import BotEvent, LiveChat  # noqa: E402,F401 - the bot tables (service_0007)
