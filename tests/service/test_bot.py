@@ -158,3 +158,9 @@ def test_resolution_rate_in_the_api_and_the_page(client, run_jobs, api, web, in_
     assert api.get("service/bot/resolution?days=0").status_code == 422
     page = web.get("/service/reports/bot?days=7")
     assert page.status_code == 200 and 'id="bot-rate">50.0%' in page.text
+
+
+def test_without_sales_an_order_question_gets_the_offer_of_a_person(client, run_jobs, runtime):
+    assert list(runtime.plugins.call("payvand_bot_answerers")) == []
+    [reply] = Visitor(client, run_jobs, email="buyer@example.com", lang="en").say("Where is my order O-1405-000001?")
+    assert "connect you with a person" in reply
