@@ -21,6 +21,7 @@ from payvand.plugins.service.models import Team, TeamMember
 from payvand.plugins.service.models_bot import LiveChat
 from payvand.plugins.service.services import bot
 from payvand.sdk import (
+    N_,
     Actor,
     ChatConversation,
     Customer,
@@ -95,15 +96,15 @@ def find(session: Session, conversation_id: int, actor: Actor) -> tuple[LiveChat
 
 def _may_act(live: LiveChat, actor: Actor) -> None:
     if live.state not in ("waiting", "assigned"):
-        raise LiveError("The bot still has this conversation (the visitor has not asked for a person).")
+        raise LiveError(N_("The bot still has this conversation (the visitor has not asked for a person)."))
     if live.state == "assigned" and live.assignee_id != actor.user_id and not actor.can("service.ticket.all"):
-        raise LiveError("Another agent has this conversation.")
+        raise LiveError(N_("Another agent has this conversation."))
 
 
 def take(session: Session, live: LiveChat, conversation: ChatConversation, actor: Actor) -> None:
     """Take a waiting conversation (or one transferred to the team)."""
     if live.state != "waiting":
-        raise LiveError("This conversation is not waiting.")
+        raise LiveError(N_("This conversation is not waiting."))
     bot.assign(session, live, conversation, actor.user_id, live.team_id, conversation.last_inbound_id)
     audit("take", "service_live_chat", conversation.id, after={"assignee_id": actor.user_id})
 
@@ -119,19 +120,19 @@ def transfer(session: Session, live: LiveChat, conversation: ChatConversation, a
     if user_id is not None:
         user = session.get(User, user_id)
         if user is None or not getattr(user, "active", True):
-            raise LiveError("There is no such agent.", "user_id")
+            raise LiveError(N_("There is no such agent."), "user_id")
         if user_id == live.assignee_id:
-            raise LiveError("The conversation is already theirs.", "user_id")
+            raise LiveError(N_("The conversation is already theirs."), "user_id")
         team_of_user = session.scalar(sa.select(TeamMember.team_id).where(TeamMember.user_id == user_id).limit(1))
         bot.assign(session, live, conversation, user_id, team_of_user or live.team_id, conversation.last_inbound_id,
                    kind="handoff")
     elif team_id is not None:
         team = session.get(Team, team_id)
         if team is None:
-            raise LiveError("There is no such team.", "team_id")
+            raise LiveError(N_("There is no such team."), "team_id")
         bot.assign(session, live, conversation, pick_agent(session, team), team.id, conversation.last_inbound_id)
     else:
-        raise LiveError("Choose an agent or a team.", "user_id")
+        raise LiveError(N_("Choose an agent or a team."), "user_id")
     audit("transfer", "service_live_chat", conversation.id, before=before,
           after={"assignee_id": live.assignee_id, "team_id": live.team_id})
 
@@ -143,11 +144,11 @@ def answer(session: Session, live: LiveChat, conversation: ChatConversation, act
         take(session, live, conversation, actor)
     text = text.strip()
     if not text:
-        raise LiveError("Write an answer.", "text")
+        raise LiveError(N_("Write an answer."), "text")
     if len(text) > 4000:
-        raise LiveError("The answer is too long (at most 4000 characters).", "text")
+        raise LiveError(N_("The answer is too long (at most 4000 characters)."), "text")
     if conversation.status != "open" or conversation.customer_id is None:
-        raise LiveError("This conversation is closed.", "text")
+        raise LiveError(N_("This conversation is closed."), "text")
     try:
         queued = send_message(conversation.customer_id, "chat", body=text, purpose="service",
                               reply_to=conversation.last_inbound_id, to=conversation.address,
