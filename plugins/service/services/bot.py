@@ -109,25 +109,27 @@ def confidence(words: Sequence[str], article: Article) -> float:
     return round(0.6 * in_text + 0.4 * in_title, 3)
 
 
-def retrieve(session: Session, question: str, language: str | None = None, limit: int = 3) -> list[tuple[Article, float]]:
-    """Published public articles answering `question`, best first, each with its confidence.
+def _any_word(session: Session, words: Sequence[str], language: str | None, limit: int = 20) -> list[Article]:
+    """Published public articles holding at least one of `words` (one query), most words first."""
+    likes = [Article.search_text.like("%" + w.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
+                                      escape="\\") for w in words]
+    matched = sum((sa.case((like, 1), else_=0) for like in likes), sa.literal(0))
+    query = sa.select(Article).where(sa.or_(*likes), Article.status == "published", Article.public.is_(True))
+    if language:
+        query = query.where(Article.language == language)
+    return list(session.scalars(query.order_by(matched.desc(), Article.id.desc()).limit(limit)))
 
-    Candidates are the articles holding every content word; when none does, those holding any
-    one of them (one search per word). The conversation's language is tried first, then any."""
+
+def retrieve(session: Session, question: str, language: str | None = None, limit: int = 3) -> list[tuple[Article, float]]:
+    """Published public articles in `language` answering `question`, best first, each with its confidence.
+
+    Candidates are the articles holding every content word (the knowledge base's search); when
+    none does, those holding any one of them (one query)."""
     words = content_words(question)
     if not words:
         return []
-    found: dict[int, Article] = {}
-    for lang in (language, None) if language else (None,):
-        for article in _search(session, " ".join(words), lang):
-            found.setdefault(article.id, article)
-        if not found:
-            for word in words:
-                for article in _search(session, word, lang):
-                    found.setdefault(article.id, article)
-        if found:
-            break
-    scored = sorted(((a, confidence(words, a)) for a in found.values()), key=lambda pair: (-pair[1], -pair[0].id))
+    found = _search(session, " ".join(words), language) or _any_word(session, words, language)
+    scored = sorted(((a, confidence(words, a)) for a in found), key=lambda pair: (-pair[1], -pair[0].id))
     return scored[:limit]
 
 
