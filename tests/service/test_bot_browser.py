@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser.conftest import _chromium, _playwright_loop, browser, live_server, page  # noqa: F401 (fixtures)
 from tests.browser.data import Account, admin  # noqa: F401 (fixture)
 from tests.browser.helpers import LiveServer, save_screenshot, staff_login
+from tests.browser.test_accessibility import audit
 from tests.browser.test_chat import site  # noqa: F401 (fixture)
 
 from .bot_kit import article, team
@@ -62,9 +63,11 @@ def test_the_bot_answers_then_hands_the_chat_to_an_agent(page: Page, browser: Br
     try:
         staff_login(staff, live_server, admin.email, admin.password)
         staff.goto(live_server.at("/service/live"))
+        assert audit(staff) == []
         staff.locator("#live-mine").get_by_role("link", name="Sara Visitor").click()
         expect(staff.locator("#chat-messages")).to_contain_text("How can I reset my password?")  # the transcript
         expect(staff.locator("#chat-messages")).to_contain_text("Open Settings, choose Security")
+        assert audit(staff) == []
         page.locator("#pvc-text").fill("Are you there?")
         page.locator("#pvc-text").press("Enter")
         expect(staff.locator("#chat-messages")).to_contain_text("Are you there?")  # polling, no reload
@@ -72,6 +75,10 @@ def test_the_bot_answers_then_hands_the_chat_to_an_agent(page: Page, browser: Br
         staff.locator("#live-reply-send").click()
         expect(page.locator("#pvc-log")).to_contain_text("Yes, I am here. Let me help you.", timeout=20_000)
         save_screenshot(staff, "service-live-chat")
+        staff.goto(live_server.at("/service/reports/bot"))
+        expect(staff.locator("#bot-rate")).to_have_text("0.0%")  # the one chat went to a person
+        assert audit(staff) == []
+        save_screenshot(staff, "service-bot-report")
         save_screenshot(page, "service-bot-widget")
     finally:
         staff_context.close()
