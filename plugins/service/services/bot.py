@@ -57,7 +57,7 @@ not no yes have has get any some if as am
 کنم کنید کند شود میشه میخواهم میخوام لطفا سلام ممنون مرسی یک هم تا اگر ولی باید دارم دارید
 """.split())
 #: What asks for a person (folded words; any one of them).
-PERSON_WORDS = frozenset("person human agent operator someone staff representative "
+PERSON_WORDS = frozenset("person human agent operator representative "
                          "اپراتور کارشناس پشتیبان انسان شخص همکار".split())
 YES_WORDS = frozenset("yes yeah ok okay sure ticket بله بلی آره باشه حتما تیکت".split())
 #: The bot's own texts, in the conversation's language (fa or en).
