@@ -174,7 +174,8 @@ def best_answer(session: Session, question: BotQuestion) -> tuple[BotAnswer | No
             log.exception("bot answerer %s failed", getattr(answerer, "name", answerer))
             continue
         if found is not None and (best is None or found.confidence > best.confidence):
-            best = BotAnswer(found.text, found.confidence, found.link, found.source or answerer.name)
+            text = f"{found.text}\n{found.link}" if found.link and found.link not in found.text else found.text
+            best = BotAnswer(text, found.confidence, found.link, found.source or answerer.name)
             article_id = None
     return best, article_id
 
