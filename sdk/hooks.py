@@ -10,7 +10,8 @@ change in any minor release: `call_hook`, and the newer plugin-defined hooks, ev
 configuration keys with the hooks' typed contracts (`hookspec`, `call_hook_first`,
 `EventType`, `EventField`, `Event`, `Subscription`, `EventError`, `emit_event`, `ConfigKey`,
 `config_value`, `ColumnSpec`, `SelectableShape`, `PURCHASE_FACTS`, `PurchaseFactsSelect`,
-`JSONValue`, `CustomerExport`, `ErasedRecords`, `CustomerChanges`, `DemoCounts`). New fields of a value type
+`JSONValue`, `CustomerExport`, `ErasedRecords`, `CustomerChanges`, `DemoCounts`, and the FAQ bot's
+answer-source contract `BotQuestion`, `BotAnswer`, `BotAnswerer`). New fields of a value type
 come with defaults, so building one by keyword
 keeps working; build them by keyword. Plugin-defined hooks and events belong here.
 """
