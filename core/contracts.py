@@ -385,3 +385,43 @@ class ConfigKey:
     default: Any
     description: str
     secret: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class BotQuestion:
+    """What a web chat visitor asked the FAQ bot (given to each `BotAnswerer`).
+
+    `customer_id` is the conversation's customer when known (None before the first message);
+    `verified` is True only when the visitor is signed in as that customer (a portal session),
+    so an answerer may show that customer's own records; when False the customer was only
+    named by a typed email or phone and the answerer must ask for proof (an order number).
+    """
+
+    text: str
+    language: str = "fa"
+    customer_id: int | None = None
+    verified: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class BotAnswer:
+    """An answer source's reply to a `BotQuestion`: the text shown to the visitor, how sure
+    the source is (0 to 1; the bot answers when it reaches the bot's threshold), an optional
+    link cited under the answer, and the source's name (filled in by the bot when empty)."""
+
+    text: str
+    confidence: float
+    link: str | None = None
+    source: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class BotAnswerer:
+    """An answer source a plugin adds to the FAQ bot through `payvand_bot_answerers`:
+    `answer(question)` returns a `BotAnswer` or None (nothing to say); it runs inside the
+    chat message's transaction (read with the SDK's `session()`) and must be quick (bounded
+    queries: the bot's answer budget is 100 ms)."""
+
+    name: str
+    answer: Callable[[BotQuestion], BotAnswer | None]
+    label: str = ""

@@ -64,6 +64,7 @@ if TYPE_CHECKING:
 
     from payvand.core.actor import Actor
     from payvand.core.contracts import (
+        BotAnswerer,
         ChannelSpec,
         ConfigKey,
         CustomerChanges,
@@ -194,6 +195,18 @@ def payvand_settings() -> Sequence[SettingSpec]:
 
     Called once at start-up; keys must start with the plugin's name (`sales.currency`).
     `Runtime.settings()` lists every declared setting.
+    """
+
+
+@hookspec
+def payvand_bot_answerers() -> Sequence[BotAnswerer]:
+    """Return answer sources for the web chat's FAQ bot (the service plugin's), each a `BotAnswerer`.
+
+    For each visitor message the bot asks its own knowledge base and every answerer
+    (`answer(BotQuestion(text, language, customer_id, verified))` → `BotAnswer(text,
+    confidence, link)` or None) and sends the most confident answer at or above its threshold.
+    Called once at start-up; an answerer that raises is logged and skipped. Example: the sales
+    plugin answers "where is my order" for the conversation's customer.
     """
 
 
@@ -407,6 +420,7 @@ REGISTRATION_HOOKS = (
     "payvand_event_types",
     "payvand_subscriptions",
     "payvand_config_keys",
+    "payvand_bot_answerers",
 )
 
 # Hooks called per request or computation.

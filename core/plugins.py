@@ -477,6 +477,7 @@ def _registration_types() -> dict[str, tuple[type | tuple[type, ...], str | None
         "payvand_event_types": (contracts.EventType, "name"),
         "payvand_subscriptions": (contracts.Subscription, None),
         "payvand_config_keys": (contracts.ConfigKey, None),
+        "payvand_bot_answerers": (contracts.BotAnswerer, "name"),
     }
 
 

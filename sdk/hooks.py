@@ -11,7 +11,8 @@ configuration keys with the hooks' typed contracts (`hookspec`, `call_hook_first
 `EventType`, `EventField`, `Event`, `Subscription`, `EventError`, `emit_event`, `ConfigKey`,
 `config_value`, `ColumnSpec`, `SelectableShape`, `PURCHASE_FACTS`, `PurchaseFactsSelect`,
 `PRODUCT_FACTS`, `ProductFactsSelect`, `Recommendation`, `recommend`,
-`JSONValue`, `CustomerExport`, `ErasedRecords`, `CustomerChanges`, `DemoCounts`). New fields of a value type
+`JSONValue`, `CustomerExport`, `ErasedRecords`, `CustomerChanges`, `DemoCounts`, and the FAQ bot's
+answer-source contract `BotQuestion`, `BotAnswer`, `BotAnswerer`). New fields of a value type
 come with defaults, so building one by keyword
 keeps working; build them by keyword. Plugin-defined hooks and events belong here.
 """
@@ -24,6 +25,9 @@ from payvand.core import __version__ as CORE_VERSION
 from payvand.core.contracts import (
     PRODUCT_FACTS,
     PURCHASE_FACTS,
+    BotAnswer,
+    BotAnswerer,
+    BotQuestion,
     ChannelSpec,
     ColumnSpec,
     ConfigKey,
@@ -69,6 +73,8 @@ __all__ = [
     "ColumnSpec", "SelectableShape", "PURCHASE_FACTS", "PurchaseFactsSelect",
     "PRODUCT_FACTS", "ProductFactsSelect", "Recommendation", "recommend",
     "JSONValue", "CustomerExport", "ErasedRecords", "CustomerChanges", "DemoCounts",
+    # the FAQ bot's answer sources (`payvand_bot_answerers`)
+    "BotQuestion", "BotAnswer", "BotAnswerer",
 ]
 
 #: Names that may change in a minor release (the rest are stable).
@@ -77,6 +83,7 @@ PROVISIONAL = frozenset({
     "emit_event", "ConfigKey", "config_value", "ColumnSpec", "SelectableShape", "PURCHASE_FACTS",
     "PurchaseFactsSelect", "JSONValue", "CustomerExport", "ErasedRecords", "CustomerChanges", "DemoCounts",
     "PRODUCT_FACTS", "ProductFactsSelect", "Recommendation", "recommend",
+    "BotQuestion", "BotAnswer", "BotAnswerer",
 })
 
 

@@ -44,6 +44,8 @@ from payvand.core.messaging.contract import (
 from payvand.core.messaging.inbox import receive_messages, record_receipts
 from payvand.core.messaging.outbox import MessageRefused, MessageRequest, MessageTemplate, QueuedMessage
 from payvand.core.messaging.store import thread_tag
+from payvand.core.models.chat import ChatConversation
+from payvand.core.models.message import Message
 from payvand.sdk import _context
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
     "needs_consent", "receive_messages", "record_receipts", "thread_tag",
     "MessageChannel", "OutboundMessage", "SendResult", "InboundMessage", "DeliveryReceipt", "ReceivedMessage",
     "ChannelSetting", "channel_settings",
+    "ChatConversation", "Message",
 ]
 
 #: Names that may change in a minor release (here: all of them, for now).

@@ -198,3 +198,11 @@ def payvand_demo_data(seed: int) -> dict[str, int] | None:
     from payvand.plugins.sales.demo import load_sales_demo
 
     return load_sales_demo(seed=seed) or None
+
+
+@hookimpl
+def payvand_bot_answerers() -> list[Any]:
+    """"Where is my order" for the web chat's FAQ bot (`bot.py`)."""
+    from payvand.plugins.sales.bot import ANSWERERS
+
+    return list(ANSWERERS)

@@ -66,6 +66,8 @@ def payvand_nav_items() -> list[NavItem]:
         NavItem(lazy_gettext("SLA achievement"), "service.sla_report", perm.TICKET_VIEW, order=61, **group),
         NavItem(lazy_gettext("Knowledge base"), "service.kb_search", perm.TICKET_VIEW, order=62, **group),
         NavItem(lazy_gettext("Service settings"), "service.settings_teams", perm.MANAGE, order=69, **group),
+        NavItem(lazy_gettext("Live chat"), "service.live", perm.LIVE_CHAT, order=63, **group),
+        NavItem(lazy_gettext("Bot resolution"), "service.bot_report", perm.TICKET_VIEW, order=64, **group),
     ]
 
 
@@ -78,7 +80,14 @@ def payvand_settings() -> list[Any]:
             SettingSpec("service.breach_actions", "raise_priority", "On an SLA breach",
                         "Comma-separated: raise_priority (one step), reassign (the team's next available agent)."),
             SettingSpec("service.csat_enabled", True, "Satisfaction survey after solving",
-                        "Send a one-question rating (1-5) on the ticket's channel when a ticket is solved.")]
+                        "Send a one-question rating (1-5) on the ticket's channel when a ticket is solved."),
+            *_bot_settings()]
+
+
+def _bot_settings() -> list[Any]:
+    from payvand.plugins.service.services.live import SETTINGS
+
+    return list(SETTINGS)
 
 
 @hookimpl
@@ -91,11 +100,15 @@ def payvand_jobs() -> list[Any]:
 
 @hookimpl
 def payvand_message_received(messages: Any) -> None:
-    """Customers' messages: thread replies into their tickets, open tickets for new conversations."""
+    """Customers' messages: the web chat's go to the FAQ bot (`services/bot.py`); the others thread
+    replies into their tickets or open tickets for new conversations."""
+    from payvand.plugins.service.services import bot
     from payvand.plugins.service.services.tickets import receive
     from payvand.sdk import session
 
-    receive(session(), messages)
+    chat, others = bot.split(messages)
+    bot.receive(session(), chat)
+    receive(session(), others)
 
 
 @hookimpl

@@ -251,4 +251,5 @@ class Article(Base):
     slug: Mapped[str | None] = mapped_column(sa.String(200), unique=True)  # set by `payvand service import-kb`
 
 
+from payvand.plugins.service.models_bot import BotEvent, LiveChat  # noqa: E402,F401 - the bot tables (service_0007)
 from payvand.plugins.service.models_macros import Macro  # noqa: E402, F401 - macros (their own module)

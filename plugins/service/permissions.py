@@ -8,10 +8,12 @@ TICKET_VIEW = "service.ticket.view"
 TICKET_EDIT = "service.ticket.edit"  # create, reply, note, change status, assign, merge, split
 TICKET_ALL = "service.ticket.all"  # every team's tickets (managers)
 MANAGE = "service.manage"  # teams, assignment rules, calendars, SLA policies
+LIVE_CHAT = "service.live_chat"  # the live chat console: take, answer and transfer web chats
 
 PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(TICKET_VIEW, N_("See tickets (their teams' and their own, unless service.ticket.all)")),
     PermissionSpec(TICKET_EDIT, N_("Open, answer, assign, merge and close tickets")),
     PermissionSpec(TICKET_ALL, N_("See and work on every team's tickets")),
     PermissionSpec(MANAGE, N_("Manage service teams, assignment rules, calendars and SLA policies")),
+    PermissionSpec(LIVE_CHAT, N_("Answer web chats in the live console: take, answer and transfer them")),
 )

@@ -23,6 +23,9 @@ from flask import Blueprint
 from payvand.sdk import (
     Actor,
     ApiBlueprint,
+    BotAnswer,
+    BotAnswerer,
+    BotQuestion,
     ChannelSpec,
     ConfigKey,
     Customer,
@@ -213,6 +216,18 @@ def payvand_config_keys() -> list[ConfigKey]:
     """Record the call; one key."""
     CALLS.append(("payvand_config_keys", {}))
     return [ConfigKey("PAYVAND_EVERY_HOOK_PARCELS", int, 3, "parcels a day")]
+
+
+def parcel_answer(question: BotQuestion) -> BotAnswer | None:
+    """Answer questions about parcels."""
+    return BotAnswer("Parcels leave daily.", 0.9) if "parcel" in question.text else None
+
+
+@hookimpl
+def payvand_bot_answerers() -> list[BotAnswerer]:
+    """Record the call; one answer source."""
+    CALLS.append(("payvand_bot_answerers", {}))
+    return [BotAnswerer("every_hook.parcels", parcel_answer, "Parcels")]
 
 
 # --------------------------------------------------------------------------- contribution
