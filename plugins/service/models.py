@@ -230,8 +230,8 @@ class TicketAttachment(Base):
 class Article(Base):
     """A knowledge-base article in Persian or English, written in Markdown.
 
-    `search_text` is the folded title and body (Persian letters unified, ZWNJ and digits
-    normalised by the SDK's `fold_text`) that search matches against.
+    `search_text` is the stems of the title and body (`services.kb_text.index_text`: folded by
+    the SDK's `fold_text`, stopwords dropped) that SQLite FTS5 and PostgreSQL's tsvector index.
     """
 
     __tablename__ = "service_article"
@@ -248,3 +248,6 @@ class Article(Base):
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+from payvand.plugins.service.models_kb import ArticleFeedback, ArticleSolution, KbSearchMiss  # noqa: E402, F401
