@@ -65,4 +65,8 @@ def load_service_demo(seed: int = 1) -> dict[str, int]:
         if rng.random() < 0.4:
             change(s, ticket, SYSTEM, {"status": "solved"})
         made += 1
-    return {"service_teams": 2, "service_contracts": min(5, len(customers)), "service_tickets": made}
+    from payvand.plugins.service.kb_demo import load_kb_demo
+
+    articles = load_kb_demo(s)
+    return {"service_articles": articles, "service_teams": 2,
+            "service_contracts": min(5, len(customers)), "service_tickets": made}

@@ -22,7 +22,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from payvand.plugins.service.models import Article
+from payvand.plugins.service.services.kb_text import index_text as terms_text
 from payvand.plugins.service.services.kb_text import query_groups, terms
+
+__all__ = ["Visibility", "query_groups", "search_articles", "terms_text"]
 
 Visibility = Literal["all", "published", "public"]
 

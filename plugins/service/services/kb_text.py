@@ -20,7 +20,7 @@ a an and are as at be by can do does for from how i if in is it its me my of on 
 was we what when where which who why will with you your yours have has had not no i'm am there their
 would should could get got any some about into than then them they he she his her us
 و در به از که این آن را با برای تا یا هم نیز اما است هست بود شد شود می نمی ها های یک چه چرا چگونه
-چطور کجا کی آیا من ما شما او ایشان خود هر اگر پس بر روی دیگر باید میشه نمیشه ام ای اید اند کنم
+چطور کجا کی آیا من ما شما او ایشان خود هر اگر بر روی دیگر باید میشه نمیشه ام ای اید اند کنم
 کنید کند کنیم کرد کردم کردید کردن شده شدن دارم دارید دارد داشت داره هستم هستید است؟ رو
 """.split())
 
@@ -79,6 +79,8 @@ _SYNONYM_GROUPS = [
     "قیمت هزینه مبلغ",
     "پول وجه مبلغ",
     "نشانی آدرس",
+    "کالا جنس محصول",
+    "item product goods thing",
     "تخفیف کد کوپن",
 ]
 
