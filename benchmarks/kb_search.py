@@ -32,7 +32,7 @@ from _dataset import DATA_DIR, add_database_argument, log, machine, summary_ms
 
 ARTICLES = 100_000
 VOCABULARY = 20_000
-SHAPE = 1
+SHAPE = 2
 QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "service" / "data" / "kb_questions.json"
 
 

@@ -51,13 +51,12 @@ def test_the_order_is_the_engine_independent_reference_order(in_app, monkeypatch
         rows = session.execute(sa.select(Article.id, Article.language, Article.status, Article.public,
                                          Article.search_text)).all()
 
-        def python_matching(session, words, where, limit):
-            visibility = "all" if not where else "public"
-            ids = [r.id for r in rows if set(words) <= set(r.search_text.split())
-                   and (visibility == "all" or (r.status == "published" and r.public))]
-            return sorted(ids, reverse=True)[:limit]
+        def python_match_sets(session, requests, language, visibility):
+            visible = [r for r in rows if visibility == "all" or (r.status == "published" and r.public)]
+            return [sorted((r.id for r in visible if set(words) <= set(r.search_text.split())), reverse=True)[:limit]
+                    for words, limit in requests]
 
-        monkeypatch.setattr(kb_search, "_matching", python_matching)
+        monkeypatch.setattr(kb_search, "_match_sets", python_match_sets)
         reference = {(q["q"], v): [a.id for a in kb_search.search_articles(session, q["q"], visibility=v, limit=10)]
                      for q in QUESTIONS for v in ("public", "all")}
     assert engine == reference

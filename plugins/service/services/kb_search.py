@@ -2,20 +2,20 @@
 
 1. The query becomes stems (`kb_text.query_groups`), each with its synonyms.
 2. Candidates come from the engine as plain sets, never by the engine's own rank: for each
-   stem (and synonym) the newest `PER_TERM` matching articles, plus the newest `ALL_TERMS`
+   stem the newest `PER_TERM` matching articles (`PER_SYNONYM` for a synonym), plus the newest `ALL_TERMS`
    articles that hold every query stem. Both engines index the same space-separated stems, so
    they return the same ids for the same data.
 3. The candidates are ranked here, in Python: BM25 with the title counted `TITLE_WEIGHT`
    times, synonyms at `SYNONYM_WEIGHT`, times the share of query stems the article answers;
    ties by id (newest first). Document frequencies come from the candidate lists (a list
-   that reached its cap counts as "common") and one count of the articles searched.
+   that reached its cap counts as "common"); the corpus size is the highest article id (one
+   index lookup where a count would read the whole index).
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -23,47 +23,64 @@ from sqlalchemy.orm import Session
 
 from payvand.plugins.service.models import Article
 from payvand.plugins.service.services.kb_text import index_text as terms_text
-from payvand.plugins.service.services.kb_text import query_groups, terms
+from payvand.plugins.service.services.kb_text import query_groups
 
 __all__ = ["Visibility", "query_groups", "search_articles", "terms_text"]
 
 Visibility = Literal["all", "published", "public"]
 
-PER_TERM = 200
-ALL_TERMS = 200
+PER_TERM = 40
+PER_SYNONYM = 20
+ALL_TERMS = 40
 TITLE_WEIGHT = 3.0
 SYNONYM_WEIGHT = 0.5
 K1, B = 1.2, 0.75
 
 
-def _filters(language: str | None, visibility: Visibility) -> list[Any]:
-    where: list[Any] = []
+def _filters(language: str | None, visibility: Visibility) -> tuple[str, dict[str, Any]]:
+    """The SQL condition on `a` (service_article) for the language and visibility, and its parameters."""
+    where, params = [], {}
     if language:
-        where.append(Article.language == language)
+        where.append("a.language = :language")
+        params["language"] = language
     if visibility in ("published", "public"):
-        where.append(Article.status == "published")
+        where.append("a.status = 'published'")
     if visibility == "public":
-        where.append(Article.public.is_(True))
-    return where
+        where.append("a.public = true")
+    return "".join(f" AND {w}" for w in where), params
 
 
-def _matching(session: Session, words: Iterable[str], where: list[Any], limit: int) -> list[int]:
-    """Ids of the newest `limit` articles holding every one of `words` (through the database's engine)."""
-    words = list(words)
-    if session.get_bind().dialect.name == "postgresql":
-        tsquery = " & ".join(f"'{w}'" for w in words)
-        match = sa.text("service_article.search_tsv @@ CAST(:tsq AS tsquery)").bindparams(tsq=tsquery)
-        query = sa.select(Article.id).where(match, *where)
-    else:
-        fts = sa.table("service_article_fts", sa.column("rowid"))
-        expression = " ".join(f'"{w}"' for w in words)
-        match = sa.text("service_article_fts MATCH :expr").bindparams(expr=expression)
-        query = sa.select(Article.id).join(fts, fts.c.rowid == Article.id).where(match, *where)
-    return list(session.scalars(query.order_by(Article.id.desc()).limit(limit)))
+def _match_sets(session: Session, requests: list[tuple[tuple[str, ...], int]], language: str | None,
+                visibility: Visibility) -> list[list[int]]:
+    """For each (stems, limit): the ids of the newest `limit` articles holding every stem, newest first.
+
+    One statement (a UNION ALL of one limited engine lookup per request) on either database;
+    the stems are letters and digits only (`kb_text.terms`), so quoting them is safe.
+    """
+    condition, params = _filters(language, visibility)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    parts = []
+    for index, (words, limit) in enumerate(requests):
+        if postgres:
+            params[f"q{index}"] = " & ".join(f"'{w}'" for w in words)
+            parts.append(f"SELECT {index} AS k, id FROM (SELECT a.id FROM service_article a "
+                         f"WHERE a.search_tsv @@ CAST(:q{index} AS tsquery){condition} "
+                         f"ORDER BY a.id DESC LIMIT {int(limit)}) AS s{index}")
+        else:  # FTS5 walks its doclist backwards, so the LIMIT stops it early
+            params[f"q{index}"] = " ".join(f'"{w}"' for w in words)
+            parts.append(f"SELECT {index} AS k, id FROM (SELECT f.rowid AS id FROM service_article_fts f "
+                         f"JOIN service_article a ON a.id = f.rowid WHERE service_article_fts MATCH :q{index}"
+                         f"{condition} ORDER BY f.rowid DESC LIMIT {int(limit)})")
+    found: list[list[int]] = [[] for _ in requests]
+    for key, article_id in session.execute(sa.text(" UNION ALL ".join(parts)), params):
+        found[key].append(article_id)
+    return [sorted(ids, reverse=True) for ids in found]
 
 
-def _counts_in(text: str) -> Counter[str]:
-    return Counter(text.split())
+def _split(search_text: str) -> tuple[Counter[str], Counter[str]]:
+    """The title's and the whole article's stem counts from a search text ("title _ body")."""
+    title, _, _ = search_text.partition(" _ ")
+    return Counter(title.split()), Counter(w for w in search_text.split() if w != "_")
 
 
 def search_articles(session: Session, query: str, *, language: str | None = None,
@@ -76,21 +93,23 @@ def search_articles(session: Session, query: str, *, language: str | None = None
     groups = query_groups(query)
     if not groups:
         return []
-    where = _filters(language, visibility)
-    words = sorted({w for word, synonyms in groups for w in (word, *synonyms)})
-    lists = {word: _matching(session, [word], where, PER_TERM) for word in words}
-    candidates = set().union(*lists.values())
-    if len(groups) > 1:
-        candidates.update(_matching(session, [word for word, _ in groups], where, ALL_TERMS))
+    stems = [word for word, _ in groups]
+    words = sorted(set(stems) | {w for _, synonyms in groups for w in synonyms})
+    requests = [((word,), PER_TERM if word in stems else PER_SYNONYM) for word in words]
+    if len(stems) > 1:
+        requests.append((tuple(stems), ALL_TERMS))
+    sets = _match_sets(session, requests, language, visibility)
+    lists = dict(zip(words, sets, strict=False))
+    candidates = set().union(*sets)
     if not candidates:
         return []
-    rows = session.execute(sa.select(Article.id, Article.title, Article.search_text)
+    rows = session.execute(sa.select(Article.id, Article.search_text)
                            .where(Article.id.in_(sorted(candidates)))).all()
-    total = session.scalar(sa.select(sa.func.count()).select_from(Article).where(*where)) or 1
+    total = max(session.scalar(sa.select(sa.func.max(Article.id))) or 1, len(candidates))
     idf = {w: math.log(1 + (total - len(ids) + 0.5) / (len(ids) + 0.5)) for w, ids in lists.items()}
     counted = []
     for row in rows:
-        body, title = _counts_in(row.search_text), Counter(terms(row.title))
+        title, body = _split(row.search_text)
         counted.append((row.id, body, title, sum(body.values()) + (TITLE_WEIGHT - 1) * sum(title.values())))
     average = sum(length for *_, length in counted) / len(counted) or 1.0
     scores: list[tuple[float, int]] = []

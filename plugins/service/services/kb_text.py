@@ -3,7 +3,7 @@
 Both search engines (SQLite FTS5 and PostgreSQL tsvector) index the text this module makes:
 the title and body folded by the SDK's `fold_text` (ی/ي, ک/ك, ZWNJ, diacritics, digits), cut
 into runs of letters and digits, stopwords dropped and each word cut to a stem. The stems
-are joined by single spaces, so neither engine's tokenizer has anything left to decide:
+(title, "_", body) are joined by single spaces, so neither engine's tokenizer has anything left to decide:
 FTS5's `unicode61` and PostgreSQL's 'simple' configuration split the same words.
 """
 
@@ -52,8 +52,12 @@ def terms(text: str | None) -> list[str]:
 
 
 def index_text(title: str, body: str) -> str:
-    """What the engines index for an article: the stems of its title and body joined by spaces."""
-    return " ".join(terms(f"{title}\n{body}"))
+    """What the engines index for an article: the stems of its title, " _ ", the stems of its body.
+
+    Both engines' tokenizers drop the "_" (punctuation to FTS5's unicode61 and PostgreSQL's
+    parser); the ranking uses it to tell title words from body words without re-reading the title.
+    """
+    return " ".join([*terms(title), "_", *terms(body)])
 
 
 # Each group holds words that answer the same question; a query word brings the others in at a lower weight.
