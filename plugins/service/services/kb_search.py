@@ -95,7 +95,8 @@ def search_articles(session: Session, query: str, *, language: str | None = None
         return []
     stems = [word for word, _ in groups]
     words = sorted(set(stems) | {w for _, synonyms in groups for w in synonyms})
-    requests = [((word,), PER_TERM if word in stems else PER_SYNONYM) for word in words]
+    requests: list[tuple[tuple[str, ...], int]] = [((word,), PER_TERM if word in stems else PER_SYNONYM)
+                                                   for word in words]
     if len(stems) > 1:
         requests.append((tuple(stems), ALL_TERMS))
     sets = _match_sets(session, requests, language, visibility)
