@@ -69,7 +69,7 @@ def articles(count: int, seed: int = 5) -> list[dict[str, Any]]:
     return made
 
 
-def build(url: str) -> None:
+def build(url: str, count: int) -> None:
     """Migrate and load the articles (once: skipped when the table holds them)."""
     import sqlalchemy as sa
 
@@ -81,12 +81,12 @@ def build(url: str) -> None:
     engine = make_engine(url)
     upgrade(engine, _plugins())
     with engine.begin() as conn:
-        if conn.execute(sa.text("SELECT count(*) FROM service_article")).scalar() == ARTICLES:
+        if conn.execute(sa.text("SELECT count(*) FROM service_article")).scalar() == count:
             engine.dispose()
             return
         conn.execute(sa.delete(Article))
     now = utcnow()
-    rows = articles(ARTICLES)
+    rows = articles(count)
     began = time.perf_counter()
     with engine.begin() as conn:
         for start in range(0, len(rows), 5_000):
@@ -103,13 +103,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     add_database_argument(parser)
     parser.add_argument("--repeat", type=int, default=4)
+    parser.add_argument("--articles", type=int, default=ARTICLES, help="how many articles (a smaller run for checks)")
     args = parser.parse_args()
     if args.database_url:
         url, backend = args.database_url, "postgresql"
     else:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
-        url, backend = f"sqlite:///{DATA_DIR / f'kb-search-v{SHAPE}-{ARTICLES}.sqlite3'}", "sqlite"
-    build(url)
+        url, backend = f"sqlite:///{DATA_DIR / f'kb-search-v{SHAPE}-{args.articles}.sqlite3'}", "sqlite"
+    build(url, args.articles)
 
     import sqlalchemy as sa
 
@@ -159,7 +160,7 @@ def main() -> None:
         for question in questions[:10]:
             groups = query_groups(question["q"])
             candidates.append(len(groups) + sum(len(s) for _, s in groups))
-    print(json.dumps({"benchmark": "kb_search", "backend": backend, "articles": ARTICLES,
+    print(json.dumps({"benchmark": "kb_search", "backend": backend, "articles": args.articles,
                       "questions": len(questions), "repeat": args.repeat,
                       "search_articles_ms": summary_ms(samples), "raw_fts_ms": summary_ms(baseline),
                       "goal_p95_ms": 30, "results_digest": digest.hexdigest()[:16],

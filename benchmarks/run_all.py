@@ -39,6 +39,7 @@ BENCHMARKS: dict[str, tuple[list[str], bool]] = {
     "order_api": (["--orders", "5000", "--requests", "30", "--warmup", "5"], True),
     "event_delivery": (["--events", "40", "--plugins", "1,10", "--workers", "1,2"], True),
     "sales_rules": (["--repeat", "1"], True),
+    "kb_search": (["--articles", "2000", "--repeat", "1"], True),
     "load_test": ([*SMALL_DATASET, "--processes", "1", "--duration", "3", "--warmup", "1", "--port", "8771"], True),
 }
 

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -77,10 +76,11 @@ def _match_sets(session: Session, requests: list[tuple[tuple[str, ...], int]], l
     return [sorted(ids, reverse=True) for ids in found]
 
 
-def _split(search_text: str) -> tuple[Counter[str], Counter[str]]:
-    """The title's and the whole article's stem counts from a search text ("title _ body")."""
-    title, _, _ = search_text.partition(" _ ")
-    return Counter(title.split()), Counter(w for w in search_text.split() if w != "_")
+def _split(search_text: str) -> tuple[list[str], list[str]]:
+    """The title's stems and the body's stems of a search text ("title _ body")."""
+    tokens = search_text.split()
+    cut = tokens.index("_") if "_" in tokens else 0
+    return tokens[:cut], tokens[cut + 1:] if "_" in tokens else tokens
 
 
 def search_articles(session: Session, query: str, *, language: str | None = None,
@@ -108,21 +108,22 @@ def search_articles(session: Session, query: str, *, language: str | None = None
                            .where(Article.id.in_(sorted(candidates)))).all()
     total = max(session.scalar(sa.select(sa.func.max(Article.id))) or 1, len(candidates))
     idf = {w: math.log(1 + (total - len(ids) + 0.5) / (len(ids) + 0.5)) for w, ids in lists.items()}
+    wanted = sorted({w for word, synonyms in groups for w in (word, *synonyms)})
     counted = []
     for row in rows:
         title, body = _split(row.search_text)
-        counted.append((row.id, body, title, sum(body.values()) + (TITLE_WEIGHT - 1) * sum(title.values())))
+        tf = {w: body.count(w) + TITLE_WEIGHT * title.count(w) for w in wanted}
+        counted.append((row.id, tf, len(body) + TITLE_WEIGHT * len(title)))
     average = sum(length for *_, length in counted) / len(counted) or 1.0
     scores: list[tuple[float, int]] = []
-    for article_id, body, title, length in counted:
+    for article_id, tf, length in counted:
         norm = K1 * (1 - B + B * length / average)
         score, answered = 0.0, 0
         for word, synonyms in groups:
             best = 0.0
             for candidate, weight in ((word, 1.0), *((s, SYNONYM_WEIGHT) for s in synonyms)):
-                tf = body.get(candidate, 0) + (TITLE_WEIGHT - 1) * title.get(candidate, 0)
-                if tf:
-                    best = max(best, weight * idf[candidate] * tf * (K1 + 1) / (tf + norm))
+                if tf[candidate]:
+                    best = max(best, weight * idf[candidate] * tf[candidate] * (K1 + 1) / (tf[candidate] + norm))
             if best:
                 answered += 1
                 score += best
