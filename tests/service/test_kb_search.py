@@ -83,3 +83,14 @@ def test_the_full_text_index_follows_inserts_updates_and_deletes(in_app):
                                                  ("Shipped parcels", ["ship", "parcel"]), ("the and", [])])
 def test_query_words_are_folded_stemmed_and_stopwords_dropped(query, expected):
     assert [word for word, _ in kb_search.query_groups(query)] == expected
+
+
+def test_the_service_demo_loads_the_knowledge_base_once(in_app):
+    from payvand.plugins.service.demo import load_service_demo
+
+    with in_app():
+        made = load_service_demo()
+    assert made["service_articles"] == len(ARTICLES)
+    with in_app() as session:
+        assert load_kb_demo(session) == 0
+        assert kb_search.search_articles(session, "مرجوعی", language="fa")
