@@ -40,6 +40,7 @@ BENCHMARKS: dict[str, tuple[list[str], bool]] = {
     "event_delivery": (["--events", "40", "--plugins", "1,10", "--workers", "1,2"], True),
     "sales_rules": (["--repeat", "1"], True),
     "bot_answer": (["--articles", "200", "--questions", "30"], True),
+    "kb_search": (["--articles", "2000", "--repeat", "1"], True),
     "load_test": ([*SMALL_DATASET, "--processes", "1", "--duration", "3", "--warmup", "1", "--port", "8771"], True),
 }
 

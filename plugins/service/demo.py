@@ -66,7 +66,9 @@ def load_service_demo(seed: int = 1) -> dict[str, int]:
             change(s, ticket, SYSTEM, {"status": "solved"})
         made += 1
     from payvand.plugins.service.demo_macros import load_demo_macros
+    from payvand.plugins.service.kb_demo import load_kb_demo
 
     macros = load_demo_macros(s, fa.id)
-    return {"service_teams": 2, "service_contracts": min(5, len(customers)), "service_tickets": made,
-            "service_macros": macros}
+    articles = load_kb_demo(s)
+    return {"service_articles": articles, "service_teams": 2, "service_contracts": min(5, len(customers)),
+            "service_tickets": made, "service_macros": macros}

@@ -230,8 +230,8 @@ class TicketAttachment(Base):
 class Article(Base):
     """A knowledge-base article in Persian or English, written in Markdown.
 
-    `search_text` is the folded title and body (Persian letters unified, ZWNJ and digits
-    normalised by the SDK's `fold_text`) that search matches against.
+    `search_text` is the stems of the title and body (`services.kb_text.index_text`: folded by
+    the SDK's `fold_text`, stopwords dropped) that SQLite FTS5 and PostgreSQL's tsvector index.
     """
 
     __tablename__ = "service_article"
@@ -252,4 +252,5 @@ class Article(Base):
 
 
 from payvand.plugins.service.models_bot import BotEvent, LiveChat  # noqa: E402,F401 - the bot tables (service_0007)
+from payvand.plugins.service.models_kb import ArticleFeedback, ArticleSolution, KbSearchMiss  # noqa: E402, F401
 from payvand.plugins.service.models_macros import Macro  # noqa: E402, F401 - macros (their own module)

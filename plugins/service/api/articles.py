@@ -25,7 +25,7 @@ class Articles(MethodView):
     @blp.arguments(ArticleSearchArgs, location="query")
     @blp.response(200, ArticleOut(many=True))
     def get(self, args: dict[str, Any]) -> Any:
-        """Search: every word of `q` must occur (Persian letters, ZWNJ and digits folded); title matches first."""
+        """Search, best first: stems of `q` (Persian letters, ZWNJ and digits folded) ranked BM25-like, title first."""
         return kb.search(session(), args["q"], language=args.get("language"), public_only=args["public_only"])
 
     @require(perm.TICKET_EDIT)

@@ -19,7 +19,11 @@ from payvand.sdk import session, staff_required
 def kb_search() -> Any:
     """Search the knowledge base."""
     q = (request.args.get("q") or "").strip()[:200]
-    return render_template("service/kb.html", q=q, articles=kb.search(session(), q) if q else [])
+    from payvand.plugins.service.services.kb_usage import search_and_record
+
+    found = search_and_record(session(), q, language=None, visibility="all", source="staff") if q else []
+    session().commit()
+    return render_template("service/kb.html", q=q, articles=found)
 
 
 @bp.route("/service/kb/<int:article_id>")

@@ -42,8 +42,11 @@ def ticket(ticket_id: int) -> Any:
         found = service.get_ticket(session(), ticket_id, current_actor())
     except service.TicketNotFound:
         abort(404)
+    from payvand.plugins.service.views.kb_usage import kb_context
+
     return render_template("service/ticket.html", ticket=found, statuses=status_labels(),
-                           flow=ALLOWED[found.status], arrived=[], **_choices(), **_contract_of(found))
+                           flow=ALLOWED[found.status], arrived=[], **_choices(), **_contract_of(found),
+                           **kb_context(found))
 
 
 def _choices() -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """service FAQ bot and live help
 
 Revision ID: service_0007
-Revises: service_0004
+Revises: service_0006
 Create Date: 2026-12-07 11:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import payvand.sdk
 
 revision = 'service_0007'
-down_revision = 'service_0004'
+down_revision = 'service_0006'
 branch_labels = None
 depends_on = None
 
