@@ -80,6 +80,7 @@ if TYPE_CHECKING:
         PermissionSpec,
         PurchaseFactsSelect,
         RecordRule,
+        ReturnableItem,
         SettingSpec,
         Subscription,
     )
@@ -321,6 +322,18 @@ def payvand_purchase_facts() -> PurchaseFactsSelect | None:
     line total. Analytics unions every plugin's facts and stays in SQL over millions of rows,
     without importing the plugin; callers check each select with `PURCHASE_FACTS.problems`
     and leave out one whose columns differ.
+    """
+
+
+@hookspec
+def payvand_returnable_items(customer_id: int) -> Sequence[ReturnableItem] | None:
+    """Return the customer's purchased lines that may be sent back (`ReturnableItem`), newest first.
+
+    Asked by the service plugin when staff pick the items of a return: each item carries an
+    opaque `source` reference (`sales.order_line:12`) the owner recognises again when it
+    handles the return's events (`service.return_approved`, `service.return_refunded`). Only
+    lines of purchases that can still be returned (not cancelled, not already returned);
+    at most a few hundred. With no plugin answering, returns are entered without items.
     """
 
 

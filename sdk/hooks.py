@@ -10,7 +10,7 @@ change in any minor release: `call_hook`, and the newer plugin-defined hooks, ev
 configuration keys with the hooks' typed contracts (`hookspec`, `call_hook_first`,
 `EventType`, `EventField`, `Event`, `Subscription`, `EventError`, `emit_event`, `ConfigKey`,
 `config_value`, `ColumnSpec`, `SelectableShape`, `PURCHASE_FACTS`, `PurchaseFactsSelect`,
-`JSONValue`, `CustomerExport`, `ErasedRecords`, `CustomerChanges`, `DemoCounts`). New fields of a value type
+`JSONValue`, `CustomerExport`, `ErasedRecords`, `CustomerChanges`, `DemoCounts`, `ReturnableItem`). New fields of a value type
 come with defaults, so building one by keyword
 keeps working; build them by keyword. Plugin-defined hooks and events belong here.
 """
@@ -43,6 +43,7 @@ from payvand.core.contracts import (
     PluginMeta,
     PurchaseFactsSelect,
     RecordRule,
+    ReturnableItem,
     SelectableShape,
     SettingSpec,
     Subscription,
@@ -63,7 +64,7 @@ __all__ = [
     "ConfigKey", "config_value",
     # typed contracts of the hooks
     "ColumnSpec", "SelectableShape", "PURCHASE_FACTS", "PurchaseFactsSelect",
-    "JSONValue", "CustomerExport", "ErasedRecords", "CustomerChanges", "DemoCounts",
+    "JSONValue", "CustomerExport", "ErasedRecords", "CustomerChanges", "DemoCounts", "ReturnableItem",
 ]
 
 #: Names that may change in a minor release (the rest are stable).
@@ -71,6 +72,7 @@ PROVISIONAL = frozenset({
     "call_hook", "hookspec", "call_hook_first", "EventType", "EventField", "Event", "Subscription", "EventError",
     "emit_event", "ConfigKey", "config_value", "ColumnSpec", "SelectableShape", "PURCHASE_FACTS",
     "PurchaseFactsSelect", "JSONValue", "CustomerExport", "ErasedRecords", "CustomerChanges", "DemoCounts",
+    "ReturnableItem",
 })
 
 

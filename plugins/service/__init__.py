@@ -143,3 +143,11 @@ def payvand_customer_erase(customer: Any) -> dict[str, list[int]]:
     from payvand.plugins.service.services.privacy import erase_customer
 
     return erase_customer(customer)
+
+
+@hookimpl
+def payvand_event_types() -> list[Any]:
+    """The return events (`events.py`): approved, refunded, replaced."""
+    from payvand.plugins.service.events import EVENT_TYPES
+
+    return list(EVENT_TYPES)

@@ -248,3 +248,11 @@ class Article(Base):
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+from payvand.plugins.service.models_returns import (  # noqa: E402, F401 - returns and complaints, own module
+    Complaint,
+    ComplaintCause,
+    ReturnItem,
+    ReturnRequest,
+)

@@ -8,10 +8,12 @@ TICKET_VIEW = "service.ticket.view"
 TICKET_EDIT = "service.ticket.edit"  # create, reply, note, change status, assign, merge, split
 TICKET_ALL = "service.ticket.all"  # every team's tickets (managers)
 MANAGE = "service.manage"  # teams, assignment rules, calendars, SLA policies
+RETURN_DECIDE = "service.return.decide"  # approve, reject, refund, replace returns
 
 PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(TICKET_VIEW, N_("See tickets (their teams' and their own, unless service.ticket.all)")),
     PermissionSpec(TICKET_EDIT, N_("Open, answer, assign, merge and close tickets")),
     PermissionSpec(TICKET_ALL, N_("See and work on every team's tickets")),
     PermissionSpec(MANAGE, N_("Manage service teams, assignment rules, calendars and SLA policies")),
+    PermissionSpec(RETURN_DECIDE, N_("Approve or reject returns and refund or replace returned items")),
 )
