@@ -65,6 +65,7 @@ def payvand_nav_items() -> list[NavItem]:
         NavItem(lazy_gettext("Tickets"), "service.tickets", perm.TICKET_VIEW, order=60, **group),
         NavItem(lazy_gettext("SLA achievement"), "service.sla_report", perm.TICKET_VIEW, order=61, **group),
         NavItem(lazy_gettext("Knowledge base"), "service.kb_search", perm.TICKET_VIEW, order=62, **group),
+        NavItem(lazy_gettext("Complaints"), "service.complaints_report", perm.TICKET_VIEW, order=63, **group),
     ]
 
 

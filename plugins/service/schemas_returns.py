@@ -88,3 +88,72 @@ class ReturnableOut(Schema):
     amount = fields.Decimal(as_string=True, required=True, metadata={"description": "the line's total"})
     currency = fields.String(required=True)
     occurred_at = fields.DateTime(allow_none=True)
+
+
+class CauseIn(Schema):
+    """A new root cause of complaints."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    description = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class CauseOut(Schema):
+    """A root cause of complaints."""
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    description = fields.String(required=True)
+    active = fields.Boolean(required=True)
+
+
+class ComplaintIn(Schema):
+    """File a ticket as a complaint under a root cause (null: none yet)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    cause_id = fields.Integer(required=True, allow_none=True, strict=True,
+                              validate=validate.Range(min=1, max=2**63 - 1))
+
+
+class ComplaintOut(Schema):
+    """A complaint ticket's root cause."""
+
+    ticket_id = fields.Integer(required=True)
+    cause_id = fields.Integer(allow_none=True)
+    set_at = fields.DateTime(required=True)
+
+
+class ComplaintReportArgs(Schema):
+    """The complaints report's period."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    days = fields.Integer(load_default=90, validate=validate.Range(min=1, max=3660))
+    period = fields.String(load_default="month", validate=validate.OneOf(("day", "week", "month")))
+
+
+class _PeriodRow(Schema):
+    period = fields.String(required=True)
+    complaints = fields.Integer(required=True)
+
+
+class _CauseRow(Schema):
+    cause = fields.String(allow_none=True)
+    complaints = fields.Integer(required=True)
+    resolved = fields.Integer(required=True)
+    open = fields.Integer(required=True)
+    mean_hours = fields.Float(allow_none=True)
+    median_hours = fields.Float(allow_none=True)
+
+
+class ComplaintReportOut(Schema):
+    """Complaints per period, per root cause, and overall, with the hours to resolve."""
+
+    periods = fields.List(fields.Nested(_PeriodRow))
+    causes = fields.List(fields.Nested(_CauseRow))
+    overall = fields.Nested(_CauseRow(exclude=("cause",)))
