@@ -78,7 +78,14 @@ def payvand_settings() -> list[Any]:
             SettingSpec("service.breach_actions", "raise_priority", "On an SLA breach",
                         "Comma-separated: raise_priority (one step), reassign (the team's next available agent)."),
             SettingSpec("service.csat_enabled", True, "Satisfaction survey after solving",
-                        "Send a one-question rating (1-5) on the ticket's channel when a ticket is solved.")]
+                        "Send a one-question rating (1-5) on the ticket's channel when a ticket is solved."),
+            *_form_settings()]
+
+
+def _form_settings() -> list[Any]:
+    from payvand.plugins.service.views.public_form import setting_specs
+
+    return setting_specs()
 
 
 @hookimpl
