@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -92,11 +92,12 @@ def complaint_report(session: Session, actor: Actor, start: dt.datetime, end: dt
     `overall` (the same over all of them)."""
     if period not in PERIODS:
         raise DocumentError(f"period is one of {', '.join(PERIODS)}.", field="period")
-    query = restrict(sa.select(Ticket.created_at, Ticket.solved_at, ComplaintCause.name)
-                     .outerjoin(Complaint, Complaint.ticket_id == Ticket.id)
-                     .outerjoin(ComplaintCause, ComplaintCause.id == Complaint.cause_id)
-                     .where(Ticket.type == "complaint", Ticket.created_at >= start, Ticket.created_at < end,
-                            Ticket.merged_into_id.is_(None)), actor, Ticket)
+    rows = cast(sa.Select[Any], sa.select(Ticket.created_at, Ticket.solved_at, ComplaintCause.name)
+                            .outerjoin(Complaint, Complaint.ticket_id == Ticket.id)
+                            .outerjoin(ComplaintCause, ComplaintCause.id == Complaint.cause_id)
+                            .where(Ticket.type == "complaint", Ticket.created_at >= start, Ticket.created_at < end,
+                                   Ticket.merged_into_id.is_(None)))
+    query = restrict(rows, actor, Ticket)
     volume: dict[str, int] = {}
     by_cause: dict[str | None, list[Any]] = {}
     every: list[float] = []

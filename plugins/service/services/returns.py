@@ -71,7 +71,8 @@ def _claimed(session: Session, sources: Sequence[str], *, besides: int | None = 
         query = query.where(ReturnRequest.id != besides)
     claimed: dict[str, decimal.Decimal] = {}
     for source, quantity in session.execute(query):
-        claimed[source] = claimed.get(source, decimal.Decimal(0)) + quantity
+        if source is not None:
+            claimed[source] = claimed.get(source, decimal.Decimal(0)) + quantity
     return claimed
 
 
