@@ -149,3 +149,54 @@ def test_two_refunds_at_once_refund_once(api, delivered, race, run_jobs, db_sess
     assert refunds == [Decimal(-6600)]
     assert db_session.scalar(sa.select(sa.func.count()).select_from(OutboxEvent)
                              .where(OutboxEvent.hook == "service.return_refunded")) == 1
+
+
+def _event(return_id: int, customer_id: int, sources: list[str], quantities: list[str], amounts: list[str]) -> Any:
+    import datetime as dt
+
+    from payvand.sdk import Event
+
+    payload = {"return_id": return_id, "ticket_id": 1, "customer_id": customer_id, "sources": sources,
+               "quantities": quantities, "amounts": amounts, "total": sum(Decimal(a) for a in amounts),
+               "currency": "IRR"}
+    return Event("service.return_refunded", payload, f"test:{return_id}", dt.datetime.now(dt.UTC))
+
+
+def test_a_refund_event_delivered_twice_refunds_once_and_a_strangers_line_not_at_all(
+        api, delivered, in_app, db_session, make_customer):
+    from payvand.plugins.sales.services.returns import refund_return
+
+    line_id = db_session.scalar(sa.select(OrderLine.id).where(OrderLine.order_id == delivered["order"]["id"]))
+    event = _event(77, delivered["customer"].id, [f"sales.order_line:{line_id}"], ["1"], ["3300"])
+    with in_app() as session:
+        assert len(refund_return(session, event)) == 1
+    with in_app() as session:
+        assert refund_return(session, event) == []  # the same return again: already refunded
+    stranger = _event(78, make_customer().id, [f"sales.order_line:{line_id}", "other.thing:1"], ["1", "1"],
+                      ["3300", "5"])
+    with in_app() as session:
+        assert refund_return(session, stranger) == []  # not that customer's order
+    db_session.expire_all()
+    assert db_session.get(Invoice, delivered["invoice"]["id"]).paid_total == 3300
+
+
+def test_a_refund_never_exceeds_what_was_paid(api, make_customer, run_jobs, db_session):
+    retail = api.post("sales/price-lists", json={"name": "Retail"}).get_json()
+    lamp = api.post("sales/products", json={"sku": "LAMP", "name": "Lamp"}).get_json()
+    api.put(f"sales/price-lists/{retail['id']}/prices/{lamp['id']}", json={"unit_price": "3000"})
+    customer = make_customer()
+    order = api.post("sales/orders", json={"customer_id": customer.id,
+                                           "lines": [{"product_id": lamp["id"], "quantity": "1"}]}).get_json()
+    invoice = api.post("sales/invoices", json={"order_id": order["id"]}).get_json()
+    assert api.post(f"sales/invoices/{invoice['id']}/payments", json={"amount": "1000"}).status_code == 201
+    assert api.post(f"sales/orders/{order['id']}/status", json={"status": "paid"}).status_code == 200
+    ticket = api.post("service/tickets", json={"customer_id": customer.id, "subject": "Return"}).get_json()
+    opened = _open(api, {"ticket": ticket}, quantity="1")
+    assert Decimal(opened["total"]) == 3300
+    for action in ("approve", "receive", "refund"):
+        assert _act(api, opened["id"], action).status_code == 200
+    run_jobs()
+    db_session.expire_all()
+    assert db_session.scalars(sa.select(Payment.amount).where(Payment.amount < 0)).all() == [Decimal(-1000)]
+    assert db_session.get(Invoice, invoice["id"]).paid_total == 0
+    assert db_session.get(Order, order["id"]).status == "paid"  # not delivered: stays as it is
