@@ -159,3 +159,11 @@ def payvand_event_types() -> list[Any]:
     from payvand.plugins.service.events import EVENT_TYPES
 
     return list(EVENT_TYPES)
+
+
+@hookimpl
+def payvand_config_keys() -> list[Any]:
+    """The public support form's limits (`views/public_form.py`)."""
+    from payvand.plugins.service.views.public_form import CONFIG_KEYS
+
+    return list(CONFIG_KEYS)

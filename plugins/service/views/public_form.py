@@ -26,6 +26,7 @@ from payvand.sdk import (
     N_,
     SYSTEM,
     ApiError,
+    ConfigKey,
     FormResult,
     SettingSpec,
     content_security_policy,
@@ -46,6 +47,14 @@ TOKEN = "form_token"
 MAX_FORM_AGE = 24 * 3600
 LANGUAGES = ("fa", "en")
 FIELDS = ("name", "email", "phone", "subject", "message")
+FORM_RATE = "PAYVAND_SERVICE_FORM_RATE"
+FORM_MIN_SECONDS = "PAYVAND_SERVICE_FORM_MIN_SECONDS"
+#: The form's configuration keys (`payvand_config_keys`).
+CONFIG_KEYS: tuple[ConfigKey, ...] = (
+    ConfigKey(FORM_MIN_SECONDS, float, 3.0, "a support form sent sooner after it was shown is refused (bots)"),
+    ConfigKey(FORM_RATE, str, "5 per 10 minutes",
+              "support forms accepted per address (shared through PAYVAND_RATELIMIT_STORAGE_URI)"),
+)
 
 
 def setting_specs() -> list[SettingSpec]:
@@ -151,14 +160,14 @@ def ticket_form() -> Any:
     values = {name: request.form.get(name, "").strip() for name in FIELDS}
     with force_locale(lang):
         if over_rate_limit(f"service.ticket_form:{request.remote_addr or '?'}",
-                           current_app.config.get("PAYVAND_SERVICE_FORM_RATE", "5 per 10 minutes")):
+                           current_app.config.get(FORM_RATE, "5 per 10 minutes")):
             return _refuse(values, lang, 429, _("Too many submissions from your address. Try again later."))
         if request.form.get(HONEYPOT):  # a bot filled the hidden field: thank it and keep nothing
             return _embeddable(redirect(url_for("service.ticket_form_thanks", lang=lang)))
         age = _token_age(request.form.get(TOKEN))
         if age is None or age > MAX_FORM_AGE:
             return _refuse(values, lang, 400, _("The form has expired. Please send it again."))
-        if age < float(current_app.config.get("PAYVAND_SERVICE_FORM_MIN_SECONDS", 3)):
+        if age < float(current_app.config.get(FORM_MIN_SECONDS, 3)):
             return _refuse(values, lang, 422, _("That was too quick. Please check your details and send again."))
         errors = _check(values)
     if errors:
