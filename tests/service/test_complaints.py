@@ -85,3 +85,16 @@ def test_the_ticket_page_shows_the_complaint_and_return_sections(web_as, api, ma
     assert decider.post(f"/service/returns/{return_id}/approve", {"note": "ok"}).status_code == 302
     assert 'id="return-receive"' in web.get(f"/service/tickets/{other['id']}").get_data(as_text=True)
     assert db_session.scalar(sa.select(Ticket.type).where(Ticket.id == other["id"])) == "return"
+
+
+def test_the_demo_files_its_complaints_under_root_causes(in_app, make_customer, db_session):
+    from payvand.plugins.service.demo import load_service_demo
+    from payvand.plugins.service.models_returns import Complaint
+
+    for _ in range(12):
+        make_customer()
+    with in_app():
+        counts = load_service_demo(seed=3)
+    assert counts["service_complaint_causes"] == 4
+    complaints = db_session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(Ticket.type == "complaint"))
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(Complaint)) == complaints
