@@ -30,3 +30,21 @@ def test_without_sales_a_return_has_free_text_items_and_still_moves(api, make_cu
 def test_an_unknown_return_and_an_unknown_action_are_refused(api):
     assert api.post("service/returns/999/actions", json={"action": "approve"}).status_code == 404
     assert api.post("service/returns/1/actions", json={"action": "explode"}).status_code == 422
+
+
+def test_a_merge_moves_the_returns_and_an_erasure_blanks_their_reasons(api, make_customer, runtime):
+    from payvand.plugins.service.models_returns import ReturnRequest
+
+    target, source = make_customer(), make_customer()
+    ticket = api.post("service/tickets", json={"customer_id": source.id, "subject": "r"}).get_json()
+    made = api.post(f"service/tickets/{ticket['id']}/return",
+                    json={"reason": "ReasonQ", "items": [{"label": "Kettle", "quantity": "1"}]}).get_json()
+    merged = api.post(f"customers/{target.id}/merge", json={"source_id": source.id})
+    assert merged.status_code == 200, merged.get_json()
+    assert api.get(f"service/tickets/{ticket['id']}/return").get_json()["customer_id"] == target.id
+    undone = api.post(f"customers/merges/{merged.get_json()['id']}/undo")
+    assert undone.status_code == 200, undone.get_json()
+    assert api.get(f"service/tickets/{ticket['id']}/return").get_json()["customer_id"] == source.id
+    assert api.post(f"customers/{source.id}/erase").status_code == 200
+    with runtime.sessionmaker() as session:
+        assert session.get(ReturnRequest, made["id"]).reason == ""

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from payvand.plugins.service.events import return_event
 from payvand.plugins.service.models import Ticket
 from payvand.plugins.service.models_returns import ReturnItem, ReturnRequest
-from payvand.sdk import Actor, ReturnableItem, audit, call_hook, lazy_gettext, utcnow
+from payvand.sdk import Actor, MovedRows, ReturnableItem, audit, call_hook, lazy_gettext, utcnow
 from payvand.sdk.documents import DocumentError, StatusFlow, transition
 
 RETURN = StatusFlow("return", {
@@ -162,3 +162,24 @@ def move(session: Session, request: ReturnRequest, action: str, note: str | None
     return_event(request, target)
     session.flush()
     return request
+
+
+def merge_returns(session: Session, target_id: int, source_id: int) -> list[MovedRows]:
+    """Customer merge: re-point the source customer's returns to the target (their tickets move too)."""
+    ids = list(session.scalars(sa.select(ReturnRequest.id).where(ReturnRequest.customer_id == source_id)))
+    if not ids:
+        return []
+    session.execute(sa.update(ReturnRequest).where(ReturnRequest.id.in_(ids)).values(customer_id=target_id)
+                    .execution_options(synchronize_session=False))
+    return [MovedRows(table=ReturnRequest.__tablename__, column="customer_id", ids=ids)]
+
+
+def erase_returns(session: Session, customer_id: int) -> dict[str, list[int]]:
+    """Customer erasure: blank the reasons and decision notes of the customer's returns (free text);
+    items, amounts and states stay for the figures."""
+    ids = list(session.scalars(sa.select(ReturnRequest.id).where(ReturnRequest.customer_id == customer_id)))
+    if not ids:
+        return {}
+    session.execute(sa.update(ReturnRequest).where(ReturnRequest.id.in_(ids)).values(reason="", decision_note=None)
+                    .execution_options(synchronize_session=False))
+    return {ReturnRequest.__tablename__: ids}
