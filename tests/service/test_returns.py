@@ -200,3 +200,22 @@ def test_a_refund_never_exceeds_what_was_paid(api, make_customer, run_jobs, db_s
     assert db_session.scalars(sa.select(Payment.amount).where(Payment.amount < 0)).all() == [Decimal(-1000)]
     assert db_session.get(Invoice, invoice["id"]).paid_total == 0
     assert db_session.get(Order, order["id"]).status == "paid"  # not delivered: stays as it is
+
+
+def test_staff_pick_the_purchased_items_on_the_ticket_page(web_as, api, delivered, db_session):
+    web = web_as([*EDIT, "core.customer.view", "service.return.decide"])
+    ticket_id = delivered["ticket"]["id"]
+    api.patch(f"service/tickets/{ticket_id}", json={"type": "return"})
+    page = web.get(f"/service/tickets/{ticket_id}").get_data(as_text=True)
+    assert 'id="return-quantity-1"' in page and delivered["order"]["number"] in page
+    bad = web.post(f"/service/tickets/{ticket_id}/return", {"source-1": page.split('name="source-1" value="')[1]
+                                                            .split('"')[0], "quantity-1": "5"})
+    assert bad.status_code == 302 and api.get(f"service/tickets/{ticket_id}/return").status_code == 404
+    line_id = db_session.scalar(sa.select(OrderLine.id).where(OrderLine.order_id == delivered["order"]["id"]))
+    opened = web.post(f"/service/tickets/{ticket_id}/return", {"source-1": f"sales.order_line:{line_id}",
+                                                               "quantity-1": "۲", "reason": "Broken"})
+    assert opened.status_code == 302
+    found = api.get(f"service/tickets/{ticket_id}/return").get_json()
+    assert (found["status"], Decimal(found["total"])) == ("requested", 6600)
+    page = web.get(f"/service/tickets/{ticket_id}").get_data(as_text=True)
+    assert 'id="return-approve"' in page and 'id="return-reject"' in page and 'id="return-refund"' not in page

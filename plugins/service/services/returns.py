@@ -41,6 +41,7 @@ RETURN = StatusFlow("return", {
 ACTIONS = {"approve": "approved", "reject": "rejected", "receive": "received", "refund": "refunded",
            "replace": "replaced"}
 MAX_ITEMS = 50
+MAX_QUANTITY = decimal.Decimal(1_000_000)
 
 
 class ReturnError(DocumentError):
@@ -98,9 +99,13 @@ def _items(session: Session, customer_id: int, wanted: Sequence[dict[str, Any]])
     currencies = set()
     asked: dict[str, decimal.Decimal] = {}
     for want in wanted:
-        quantity = decimal.Decimal(want["quantity"])
-        if quantity <= 0:
-            raise ReturnError("A quantity must be more than zero.", field="items")
+        try:
+            quantity = decimal.Decimal(want["quantity"])
+        except (decimal.InvalidOperation, TypeError, ValueError):
+            raise ReturnError("Enter quantities as numbers.", field="items") from None
+        if not quantity.is_finite() or quantity <= 0 or quantity > MAX_QUANTITY \
+                or quantity != quantity.quantize(decimal.Decimal("0.001"), rounding=decimal.ROUND_DOWN):
+            raise ReturnError("A quantity is a number above zero with at most three decimals.", field="items")
         source = want.get("source")
         if not source:
             label = (want.get("label") or "").strip()

@@ -3,7 +3,6 @@ its forms: open a return picking the customer's purchased items, and the flow's 
 
 from __future__ import annotations
 
-import decimal
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -15,11 +14,16 @@ from payvand.plugins.service.models_returns import ReturnRequest
 from payvand.plugins.service.services import returns as service
 from payvand.plugins.service.services import tickets
 from payvand.plugins.service.views import bp
-from payvand.sdk import current_actor, current_user_can, session, staff_required
+from payvand.sdk import current_actor, current_user_can, session, staff_required, to_latin_digits
 from payvand.sdk import gettext as _
+from payvand.sdk import lazy_gettext as _l
 from payvand.sdk.documents import DocumentError
 
 DECISIONS = ("approve", "reject", "refund", "replace")
+#: The service's refusals a page may show (listed so that message extraction finds them).
+MESSAGES = (_l("Enter quantities as numbers."), _l("A quantity is a number above zero with at most three decimals."),
+            _l("Name at least one item."), _l("Describe an item that is not picked from the purchases."),
+            _l("The items of one return must be in one currency."))
 
 
 def action_labels() -> dict[str, str]:
@@ -55,12 +59,13 @@ def _wanted() -> list[dict[str, Any]]:
     wanted = []
     for key, source in request.form.items():
         if key.startswith("source-"):
-            text = request.form.get(f"quantity-{key[7:]}", "").strip()
+            text = to_latin_digits(request.form.get(f"quantity-{key[7:]}", "")).strip().replace("٫", ".")
             if text and text != "0":
                 wanted.append({"source": source, "quantity": text})
     label = request.form.get("label", "").strip()
     if label:
-        wanted.append({"label": label, "quantity": request.form.get("label_quantity", "1").strip() or "1"})
+        quantity = to_latin_digits(request.form.get("label_quantity", "1")).strip().replace("٫", ".")
+        wanted.append({"label": label, "quantity": quantity or "1"})
     return wanted
 
 
@@ -70,14 +75,11 @@ def return_open(ticket_id: int) -> Any:
     """Open the ticket's return from the section's form."""
     ticket = _ticket(ticket_id)
     try:
-        wanted = _wanted()
-        for item in wanted:
-            item["quantity"] = decimal.Decimal(item["quantity"])
-        service.open_return(session(), ticket, {"reason": request.form.get("reason", "")[:5000], "items": wanted},
+        service.open_return(session(), ticket, {"reason": request.form.get("reason", "")[:5000], "items": _wanted()},
                             current_actor())
-    except (DocumentError, decimal.InvalidOperation) as exc:
+    except DocumentError as exc:
         session().rollback()
-        flash(exc.message if isinstance(exc, DocumentError) else _("Enter quantities as numbers."), "danger")
+        flash(_(exc.message), "danger")
         return redirect(url_for("service.ticket", ticket_id=ticket_id))
     session().commit()
     flash(_("The return was opened."), "success")
