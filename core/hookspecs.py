@@ -310,6 +310,18 @@ def payvand_demo_data(seed: int) -> DemoCounts | None:
     """
 
 
+@hookspec
+def payvand_returnable_items(customer_id: int) -> Sequence[ReturnableItem] | None:
+    """Return the customer's purchased lines that may be sent back (`ReturnableItem`), newest first.
+
+    Asked by the service plugin when staff pick the items of a return: each item carries an
+    opaque `source` reference (`sales.order_line:12`) the owner recognises again when it
+    handles the return's events (`service.return_approved`, `service.return_refunded`). Only
+    lines of purchases that can still be returned (not cancelled, not already returned);
+    at most a few hundred. With no plugin answering, returns are entered without items.
+    """
+
+
 # --------------------------------------------------------------------------- data
 
 
@@ -322,18 +334,6 @@ def payvand_purchase_facts() -> PurchaseFactsSelect | None:
     line total. Analytics unions every plugin's facts and stays in SQL over millions of rows,
     without importing the plugin; callers check each select with `PURCHASE_FACTS.problems`
     and leave out one whose columns differ.
-    """
-
-
-@hookspec
-def payvand_returnable_items(customer_id: int) -> Sequence[ReturnableItem] | None:
-    """Return the customer's purchased lines that may be sent back (`ReturnableItem`), newest first.
-
-    Asked by the service plugin when staff pick the items of a return: each item carries an
-    opaque `source` reference (`sales.order_line:12`) the owner recognises again when it
-    handles the return's events (`service.return_approved`, `service.return_refunded`). Only
-    lines of purchases that can still be returned (not cancelled, not already returned);
-    at most a few hundred. With no plugin answering, returns are entered without items.
     """
 
 
@@ -402,6 +402,7 @@ CONTRIBUTION_HOOKS = (
     "payvand_customer_erase",
     "payvand_dashboard_widgets",
     "payvand_demo_data",
+    "payvand_returnable_items",
 )
 
 # Hooks returning SQL selectables that other plugins read without importing the owner.
