@@ -289,6 +289,26 @@ class Recommendation:
     because: tuple[int, ...] = ()
 
 
+@dataclasses.dataclass(frozen=True)
+class ReturnableItem:
+    """A purchased line a customer may send back, answered by `payvand_returnable_items`.
+
+    `source` is the owner's opaque reference of the line (`sales.order_line:12`), `document`
+    the purchase it belongs to (`sales.order:4`) and `label` what staff see ("O-1405-000001 ·
+    Kettle"); `quantity` how many were bought, `amount` the exact amount paid for the whole
+    line (tax and discounts included) in `currency`, `occurred_at` when it was bought (UTC).
+    The asking plugin keeps only these values and the references, never the owner's rows.
+    """
+
+    source: str
+    document: str
+    label: str
+    quantity: decimal.Decimal
+    amount: decimal.Decimal
+    currency: str
+    occurred_at: dt.datetime | None = None
+
+
 # --------------------------------------------------------------------------- events
 
 

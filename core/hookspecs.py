@@ -83,6 +83,7 @@ if TYPE_CHECKING:
         PurchaseFactsSelect,
         Recommendation,
         RecordRule,
+        ReturnableItem,
         SettingSpec,
         Subscription,
     )
@@ -324,6 +325,18 @@ def payvand_demo_data(seed: int) -> DemoCounts | None:
     """
 
 
+@hookspec
+def payvand_returnable_items(customer_id: int) -> Sequence[ReturnableItem] | None:
+    """Return the customer's purchased lines that may be sent back (`ReturnableItem`), newest first.
+
+    Asked by the service plugin when staff pick the items of a return: each item carries an
+    opaque `source` reference (`sales.order_line:12`) the owner recognises again when it
+    handles the return's events (`service.return_approved`, `service.return_refunded`). Only
+    lines of purchases that can still be returned (not cancelled, not already returned);
+    at most a few hundred. With no plugin answering, returns are entered without items.
+    """
+
+
 # --------------------------------------------------------------------------- data
 
 
@@ -432,6 +445,7 @@ CONTRIBUTION_HOOKS = (
     "payvand_dashboard_widgets",
     "payvand_demo_data",
     "payvand_recommendations",
+    "payvand_returnable_items",
 )
 
 # Hooks returning SQL selectables that other plugins read without importing the owner.

@@ -12,7 +12,8 @@ configuration keys with the hooks' typed contracts (`hookspec`, `call_hook_first
 `config_value`, `ColumnSpec`, `SelectableShape`, `PURCHASE_FACTS`, `PurchaseFactsSelect`,
 `PRODUCT_FACTS`, `ProductFactsSelect`, `Recommendation`, `recommend`,
 `JSONValue`, `CustomerExport`, `ErasedRecords`, `CustomerChanges`, `DemoCounts`, and the FAQ bot's
-answer-source contract `BotQuestion`, `BotAnswer`, `BotAnswerer`). New fields of a value type
+answer-source contract `BotQuestion`, `BotAnswer`, `BotAnswerer`,
+and the returns contract `ReturnableItem`). New fields of a value type
 come with defaults, so building one by keyword
 keeps working; build them by keyword. Plugin-defined hooks and events belong here.
 """
@@ -51,6 +52,7 @@ from payvand.core.contracts import (
     PurchaseFactsSelect,
     Recommendation,
     RecordRule,
+    ReturnableItem,
     SelectableShape,
     SettingSpec,
     Subscription,
@@ -75,6 +77,7 @@ __all__ = [
     "JSONValue", "CustomerExport", "ErasedRecords", "CustomerChanges", "DemoCounts",
     # the FAQ bot's answer sources (`payvand_bot_answerers`)
     "BotQuestion", "BotAnswer", "BotAnswerer",
+    "ReturnableItem",
 ]
 
 #: Names that may change in a minor release (the rest are stable).
@@ -84,6 +87,7 @@ PROVISIONAL = frozenset({
     "PurchaseFactsSelect", "JSONValue", "CustomerExport", "ErasedRecords", "CustomerChanges", "DemoCounts",
     "PRODUCT_FACTS", "ProductFactsSelect", "Recommendation", "recommend",
     "BotQuestion", "BotAnswer", "BotAnswerer",
+    "ReturnableItem",
 })
 
 

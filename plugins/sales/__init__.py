@@ -121,10 +121,12 @@ def payvand_event_types() -> list[Any]:
 
 @hookimpl
 def payvand_subscriptions() -> list[Any]:
-    """Its own `sales.quote_sent`: the quote's email goes out after the send is committed (`quote_mail.py`)."""
+    """Its own `sales.quote_sent`: the quote's email goes out after the send is committed (`quote_mail.py`);
+    the service plugin's `service.return_refunded`: the refund on the invoice (`services/returns.py`)."""
+    from payvand.plugins.sales.services import returns
     from payvand.plugins.sales.services.quote_mail import SUBSCRIPTION
 
-    return [SUBSCRIPTION]
+    return [SUBSCRIPTION, returns.SUBSCRIPTION]
 
 
 @hookimpl
@@ -206,3 +208,11 @@ def payvand_bot_answerers() -> list[Any]:
     from payvand.plugins.sales.bot import ANSWERERS
 
     return list(ANSWERERS)
+
+
+@hookimpl
+def payvand_returnable_items(customer_id: int) -> list[Any]:
+    """The lines of the customer's paid, shipped or delivered orders, for the service plugin's returns."""
+    from payvand.plugins.sales.services.returns import returnable_items
+
+    return returnable_items(customer_id)

@@ -68,6 +68,7 @@ def payvand_nav_items() -> list[NavItem]:
         NavItem(lazy_gettext("Service settings"), "service.settings_teams", perm.MANAGE, order=69, **group),
         NavItem(lazy_gettext("Live chat"), "service.live", perm.LIVE_CHAT, order=63, **group),
         NavItem(lazy_gettext("Bot resolution"), "service.bot_report", perm.TICKET_VIEW, order=64, **group),
+        NavItem(lazy_gettext("Complaints"), "service.complaints_report", perm.TICKET_VIEW, order=63, **group),
     ]
 
 
@@ -81,13 +82,19 @@ def payvand_settings() -> list[Any]:
                         "Comma-separated: raise_priority (one step), reassign (the team's next available agent)."),
             SettingSpec("service.csat_enabled", True, "Satisfaction survey after solving",
                         "Send a one-question rating (1-5) on the ticket's channel when a ticket is solved."),
-            *_bot_settings()]
+            *_bot_settings(), *_form_settings()]
 
 
 def _bot_settings() -> list[Any]:
     from payvand.plugins.service.services.live import SETTINGS
 
     return list(SETTINGS)
+
+
+def _form_settings() -> list[Any]:
+    from payvand.plugins.service.views.public_form import setting_specs
+
+    return setting_specs()
 
 
 @hookimpl
@@ -157,3 +164,19 @@ def payvand_customer_erase(customer: Any) -> dict[str, list[int]]:
     from payvand.plugins.service.services.privacy import erase_customer
 
     return erase_customer(customer)
+
+
+@hookimpl
+def payvand_event_types() -> list[Any]:
+    """The return events (`events.py`): approved, refunded, replaced."""
+    from payvand.plugins.service.events import EVENT_TYPES
+
+    return list(EVENT_TYPES)
+
+
+@hookimpl
+def payvand_config_keys() -> list[Any]:
+    """The public support form's limits (`views/public_form.py`)."""
+    from payvand.plugins.service.views.public_form import CONFIG_KEYS
+
+    return list(CONFIG_KEYS)

@@ -71,4 +71,17 @@ def load_service_demo(seed: int = 1) -> dict[str, int]:
     macros = load_demo_macros(s, fa.id)
     articles = load_kb_demo(s)
     return {"service_articles": articles, "service_teams": 2, "service_contracts": min(5, len(customers)),
-            "service_tickets": made, "service_macros": macros}
+            "service_tickets": made, "service_macros": macros,
+            "service_complaint_causes": _demo_complaints(rng)}
+
+
+def _demo_complaints(rng: random.Random) -> int:
+    """Root causes of complaints, and the demo's complaint tickets filed under them."""
+    from payvand.plugins.service.models import Ticket
+    from payvand.plugins.service.services.complaints import add_cause, file_complaint
+
+    s = session()
+    causes = [add_cause(s, name) for name in ("تأخیر در ارسال", "کالای معیوب", "خطای صورتحساب", "برخورد نامناسب")]
+    for ticket in s.scalars(sa.select(Ticket).where(Ticket.type == "complaint")):
+        file_complaint(s, ticket, rng.choice(causes).id)
+    return len(causes)

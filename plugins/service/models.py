@@ -254,3 +254,9 @@ class Article(Base):
 from payvand.plugins.service.models_bot import BotEvent, LiveChat  # noqa: E402,F401 - the bot tables (service_0007)
 from payvand.plugins.service.models_kb import ArticleFeedback, ArticleSolution, KbSearchMiss  # noqa: E402, F401
 from payvand.plugins.service.models_macros import Macro  # noqa: E402, F401 - macros (their own module)
+from payvand.plugins.service.models_returns import (  # noqa: E402, F401 - returns and complaints, own module
+    Complaint,
+    ComplaintCause,
+    ReturnItem,
+    ReturnRequest,
+)

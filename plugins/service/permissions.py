@@ -9,6 +9,7 @@ TICKET_EDIT = "service.ticket.edit"  # create, reply, note, change status, assig
 TICKET_ALL = "service.ticket.all"  # every team's tickets (managers)
 MANAGE = "service.manage"  # teams, assignment rules, calendars, SLA policies
 LIVE_CHAT = "service.live_chat"  # the live chat console: take, answer and transfer web chats
+RETURN_DECIDE = "service.return.decide"  # approve, reject, refund, replace returns
 
 PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(TICKET_VIEW, N_("See tickets (their teams' and their own, unless service.ticket.all)")),
@@ -16,4 +17,5 @@ PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(TICKET_ALL, N_("See and work on every team's tickets")),
     PermissionSpec(MANAGE, N_("Manage service teams, assignment rules, calendars and SLA policies")),
     PermissionSpec(LIVE_CHAT, N_("Answer web chats in the live console: take, answer and transfer them")),
+    PermissionSpec(RETURN_DECIDE, N_("Approve or reject returns and refund or replace returned items")),
 )

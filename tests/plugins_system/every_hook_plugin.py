@@ -309,6 +309,16 @@ def payvand_purchase_facts() -> Any:
 
 
 @hookimpl
+def payvand_returnable_items(customer_id: int) -> list[Any]:
+    """One returnable line per customer asked about."""
+    from payvand.sdk import ReturnableItem
+
+    CALLS.append(("payvand_returnable_items", {"customer_id": customer_id}))
+    return [ReturnableItem(source=f"every_hook.line:{customer_id}", document=f"every_hook.order:{customer_id}",
+                           label="Every hook line", quantity=Decimal(2), amount=Decimal("1000"), currency="IRR")]
+
+
+@hookimpl
 def payvand_demo_data(seed: int) -> dict[str, int]:
     """Record the call; report one demo thing."""
     CALLS.append(("payvand_demo_data", {"seed": seed}))

@@ -27,7 +27,7 @@ EXPECTED_HOOKS = {
     "payvand_customer_created", "payvand_customer_updated", "payvand_customer_deleted",
     "payvand_interaction_recorded", "payvand_message_received", "payvand_event_types", "payvand_subscriptions",
     "payvand_config_keys", "payvand_bot_answerers",
-    "payvand_dashboard_widgets", "payvand_demo_data", "payvand_purchase_facts",
+    "payvand_dashboard_widgets", "payvand_demo_data", "payvand_purchase_facts", "payvand_returnable_items",
 }
 
 
@@ -293,6 +293,11 @@ def test_data_and_scoring_hooks_return_selectables_that_run(runtime, db_session,
     assert db_session.execute(points).all() == [(7, "every_hook bonus", 5)]
     (facts,) = runtime.plugins.call("payvand_purchase_facts")
     assert [tuple(row)[0] for row in db_session.execute(facts)] == [customer.id]
+
+
+def test_the_returnable_items_hook_answers_value_types(runtime):
+    (item,) = runtime.plugins.call("payvand_returnable_items", customer_id=5)
+    assert (item.source, item.quantity, item.amount, item.currency) == ("every_hook.line:5", 2, 1000, "IRR")
 
 
 def test_catalog_and_invoice_view_contributions_are_returned(runtime):

@@ -24,7 +24,10 @@ def merge_customer(target: Any, source: Any) -> list[Any]:
         return []
     s.execute(sa.update(Ticket).where(Ticket.id.in_(ids)).values(customer_id=target.id)
               .execution_options(synchronize_session=False))
-    return [MovedRows(table=Ticket.__tablename__, column="customer_id", ids=ids)]
+    from payvand.plugins.service.services.returns import merge_returns
+
+    return [MovedRows(table=Ticket.__tablename__, column="customer_id", ids=ids),
+            *merge_returns(s, target.id, source.id)]
 
 
 def export_customer(customer: Any, actor: Actor) -> dict[str, Any] | None:
@@ -55,4 +58,7 @@ def erase_customer(customer: Any) -> dict[str, list[int]]:
               .execution_options(synchronize_session=False))
     s.execute(sa.update(Ticket).where(Ticket.id.in_(ticket_ids)).values(subject="", tags=[], references=[])
               .execution_options(synchronize_session=False))
-    return {Ticket.__tablename__: ticket_ids, TicketEntry.__tablename__: entry_ids}
+    from payvand.plugins.service.services.returns import erase_returns
+
+    return {Ticket.__tablename__: ticket_ids, TicketEntry.__tablename__: entry_ids,
+            **erase_returns(s, customer.id)}

@@ -5,7 +5,7 @@ PostgreSQL: a generated tsvector column ('simple' configuration) with a GIN inde
 Existing articles get their search text again (stems, see services/kb_text.py).
 
 Revision ID: service_0006
-Revises: service_0004
+Revises: service_0005
 Create Date: 2026-12-07 11:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import payvand.sdk
 
 revision = 'service_0006'
-down_revision = 'service_0004'
+down_revision = 'service_0005'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,117 @@
+"""Returns handled by the sales plugin: what a customer may send back, and the refund of a return.
+
+`returnable_items` answers `payvand_returnable_items` (asked by the service plugin when staff
+pick a return's items): the lines of the customer's paid, shipped or delivered orders, as opaque
+`sales.order_line:<id>` references with the quantity and the line's total.
+
+`refund_returns` is the subscriber of `service.return_refunded`: for each order the refunded
+lines belong to, it records a refund (a negative payment, method `transfer`, reference
+`service.return:<id>`) on the order's live invoice through `invoices.record_payment` — so the
+invoice's row lock and its rule hold: never more than was paid (the refund is capped at the paid
+total). A refund already recorded for that return is not recorded again (the event may be
+delivered twice). An order whose lines are all returned in full by the return, and that was
+delivered, becomes `returned` (out of the revenue reports and the purchase facts).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from payvand.plugins.sales.models import Invoice, Order, OrderLine, Payment
+from payvand.sdk import Event, ReturnableItem, Subscription, session
+from payvand.sdk.documents import lock_row
+
+log = logging.getLogger(__name__)
+
+#: Orders whose lines may be returned (placed ones are cancelled instead).
+RETURNABLE = ("paid", "shipped", "delivered")
+MAX_ITEMS = 300
+PREFIX = "sales.order_line:"
+
+
+def returnable_items(customer_id: int) -> list[ReturnableItem]:
+    """The lines of the customer's paid, shipped or delivered orders, newest first (at most `MAX_ITEMS`)."""
+    rows = session().execute(
+        sa.select(OrderLine, Order.number, Order.currency, Order.placed_at)
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Order.customer_id == customer_id, Order.status.in_(RETURNABLE))
+        .order_by(Order.placed_at.desc(), Order.id.desc(), OrderLine.position)
+        .limit(MAX_ITEMS)).all()
+    return [ReturnableItem(source=f"{PREFIX}{line.id}", document=f"sales.order:{line.order_id}",
+                           label=f"{number} · {line.description}", quantity=line.quantity, amount=line.total,
+                           currency=currency, occurred_at=placed_at)
+            for line, number, currency, placed_at in rows]
+
+
+def _line_ids(sources: Sequence[str]) -> list[int]:
+    return [int(source[len(PREFIX):]) for source in sources
+            if isinstance(source, str) and source.startswith(PREFIX) and source[len(PREFIX):].isdigit()]
+
+
+def refund_return(db: Session, event: Event) -> list[int]:
+    """Record the refund of one `service.return_refunded` event; the ids of the payments made."""
+    wanted: dict[int, tuple[Decimal, Decimal]] = {}
+    for source, quantity, amount in zip(event["sources"], event["quantities"], event["amounts"], strict=False):
+        ids = _line_ids([source])
+        if ids:
+            was = wanted.get(ids[0], (Decimal(0), Decimal(0)))
+            wanted[ids[0]] = (was[0] + Decimal(quantity), was[1] + Decimal(amount))
+    if not wanted:
+        return []
+    lines = db.scalars(sa.select(OrderLine).where(OrderLine.id.in_(wanted))).all()
+    by_order: dict[int, list[OrderLine]] = defaultdict(list)
+    for line in lines:
+        by_order[line.order_id].append(line)
+    reference = f"service.return:{event['return_id']}"
+    made = []
+    for order_id, returned in sorted(by_order.items()):
+        order = db.get(Order, order_id)
+        if order is None or order.customer_id != event["customer_id"]:
+            continue  # not this customer's order: a forged or stale reference
+        amount = sum((wanted[line.id][1] for line in returned), Decimal(0))
+        invoice = db.scalar(sa.select(Invoice).where(Invoice.order_id == order_id, Invoice.status != "void"))
+        if invoice is not None and amount > 0:
+            payment = _refund(db, invoice, amount, reference)
+            if payment is not None:
+                made.append(payment)
+        _mark_returned(db, order, {line.id: wanted[line.id][0] for line in returned})
+    return made
+
+
+def _refund(db: Session, invoice: Invoice, amount: Decimal, reference: str) -> int | None:
+    from payvand.plugins.sales.services.invoices import record_payment
+
+    lock_row(db, invoice)  # one refund per return, even when the event is delivered twice at once
+    if db.scalar(sa.select(Payment.id).where(Payment.invoice_id == invoice.id, Payment.reference == reference)):
+        return None
+    refund = min(amount, invoice.paid_total)
+    if refund <= 0:
+        log.info("invoice %s: nothing paid, nothing to refund for %s", invoice.number, reference)
+        return None
+    payment = record_payment(db, invoice, -refund, method="transfer", reference=reference)
+    return int(payment.id)
+
+
+def _mark_returned(db: Session, order: Order, quantities: dict[int, Decimal]) -> None:
+    from payvand.plugins.sales.services.orders import change_order_status
+
+    all_lines = db.scalars(sa.select(OrderLine).where(OrderLine.order_id == order.id)).all()
+    if all(quantities.get(line.id, Decimal(0)) >= line.quantity for line in all_lines) \
+            and lock_row(db, order).status == "delivered":
+        change_order_status(db, order, "returned")
+
+
+def refund_returns(events: Sequence[Event]) -> None:
+    """`service.return_refunded` subscriber: refund each return on its orders' invoices."""
+    for event in events:
+        refund_return(session(), event)
+
+
+#: The sales plugin's subscription to the service plugin's refunds (optional: service may be absent).
+SUBSCRIPTION = Subscription("service.return_refunded", refund_returns, optional=True)
