@@ -358,3 +358,20 @@ def payvand_interaction_recorded(interactions: Sequence[Interaction]) -> None:
     """Record the call."""
     CALLS.append(("payvand_interaction_recorded", {
         "interactions": [(type(i).__name__, i.id, i.customer_id, i.kind) for i in interactions]}))
+
+
+@hookimpl
+def payvand_product_facts() -> Any:
+    """One product, as a selectable of `PRODUCT_FACTS`."""
+    CALLS.append(("payvand_product_facts", {}))
+    return sa.select(sa.literal(1).label("product_id"), sa.literal("Every hook product").label("name"),
+                     sa.literal(None).label("category"), sa.literal(True).label("active"))
+
+
+@hookimpl
+def payvand_recommendations(customer_id: int, limit: int) -> list[Any]:
+    """The one product, suggested to everyone."""
+    from payvand.sdk import Recommendation
+
+    CALLS.append(("payvand_recommendations", {"customer_id": customer_id, "limit": limit}))
+    return [Recommendation(product_id=1, name="Every hook product", score=1.0, kind="popular")][:limit]

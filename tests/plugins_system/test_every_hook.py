@@ -28,6 +28,7 @@ EXPECTED_HOOKS = {
     "payvand_interaction_recorded", "payvand_message_received", "payvand_event_types", "payvand_subscriptions",
     "payvand_config_keys", "payvand_bot_answerers",
     "payvand_dashboard_widgets", "payvand_demo_data", "payvand_purchase_facts", "payvand_returnable_items",
+    "payvand_product_facts", "payvand_recommendations",
 }
 
 
@@ -415,3 +416,14 @@ def test_a_messaging_channel_sends_and_received_messages_reach_the_hook(app, run
     run_jobs()
     assert plugin.called("payvand_message_received") == [
         {"messages": [("ReceivedMessage", received.message_id, customer.id, "owl_post")]}]
+
+
+def test_the_product_facts_and_recommendations_hooks_answer(app, runtime, db_session):
+    from payvand.sdk import PRODUCT_FACTS, recommend
+
+    (products,) = runtime.plugins.call("payvand_product_facts")
+    assert not PRODUCT_FACTS.problems(products)
+    assert [tuple(row) for row in db_session.execute(products)] == [(1, "Every hook product", None, True)]
+    with app.app_context():
+        assert [(r.product_id, r.kind) for r in recommend(5, 3)] == [(1, "popular")]
+        assert recommend(5, 0) == []
