@@ -166,3 +166,17 @@ def test_the_public_rating_page_passes_the_sweep_in_the_customers_language(
     assert form.evaluate("(f) => getComputedStyle(f).direction") == ("rtl" if language == "fa" else "ltr")
     found = audit(page) + [p for p in page.evaluate(LANDMARKS_AND_CONTRAST_JS, page.locator("html").get_attribute("lang"))]
     assert found == []
+
+
+def test_the_sweep_script_reports_missing_landmarks_unnamed_navigation_wrong_dir_and_low_contrast(
+        page: Page) -> None:
+    page.set_content("""<!doctype html><html lang="fa" dir="ltr"><head><title>t</title></head>
+        <body style="background: #f8f9fa"><nav><a href="/a">A</a></nav><nav aria-label="Tabs"><a href="/b">B</a></nav>
+        <p style="color: #0d6efd">Bootstrap's link blue on the grey page</p>
+        <p style="color: #0a58ca">Darker blue</p>
+        <h1 style="color: #767676; font-size: 32px">Large grey is enough</h1>
+        <p style="color: #999; background: #fff">Light grey on white</p>
+        <p aria-hidden="true" style="color: #eee">ignored</p></body></html>""")
+    problems = page.evaluate(LANDMARKS_AND_CONTRAST_JS, "fa")
+    assert [p.split(":")[0] if p.startswith("contrast") else p for p in problems] == [
+        "main landmarks: 0", "unnamed navigation among 2: ", "html dir ltr for fa", "contrast 4.27", "contrast 2.85"]
