@@ -4,7 +4,8 @@ Every page (the inbox, a ticket, a new ticket, the staff knowledge base with res
 article, the SLA report, each service settings page with a row to edit, and the public CSAT page)
 is checked with the audit of `test_accessibility.py` (labels, names, ids, one `<h1>`, `lang`,
 title) plus: one `<main>` landmark, named navigation landmarks when there are several, `lang`
-and `dir` of the reader's language, and WCAG AA text contrast (4.5:1, 3:1 for large text).
+and `dir` of the reader's language, WCAG AA text contrast (4.5:1, 3:1 for large text) and no
+sideways scrolling at 1280 px.
 The staff knowledge base has no public counterpart yet, so there is no public KB page to sweep.
 """
 
@@ -31,7 +32,7 @@ from payvand.plugins.service.models import (
 from payvand.plugins.service.services import csat
 
 from .data import Account
-from .helpers import LiveServer
+from .helpers import LiveServer, horizontal_overflow
 from .test_accessibility import audit, switch_language
 
 #: Runs in the page: landmarks, `dir`, and text contrast of every visible element with its own text.
@@ -153,6 +154,8 @@ def test_the_service_pages_pass_the_accessibility_sweep(
         assert response is not None and response.status == 200, (path, response and response.status)
         assert page.locator("html").get_attribute("lang") == locale, path
         problems[path] = check(page, locale)
+        if overflow := horizontal_overflow(page):
+            problems[path].append(f"wider than the window by {overflow}px")
     assert {path: found for path, found in problems.items() if found} == {}
 
 
