@@ -277,3 +277,53 @@ def test_mail_check_connects_with_the_ca_file_and_names_the_certificate_problem_
     assert line.endswith("; a private authority's certificate needs PAYVAND_IMAP_CA_FILE)")
     assert missing.exit_code == 1
     assert missing.stdout.splitlines() == [f"IMAP: PAYVAND_IMAP_CA_FILE: {tmp_path / 'nowhere.pem'} is not a readable file"]
+
+
+class _Accounts:
+    """An aiosmtpd authenticator knowing one user (LOGIN and PLAIN)."""
+
+    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> Any:
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"crm@shop.example",
+                                                                                               b"s3cret")
+        return AuthResult(success=ok, handled=False)  # a failure answers 535
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # a plain test port on purpose
+@pytest.mark.parametrize("password, expected", [("s3cret", "ok"), ("wrong", "refused")])
+def test_mail_check_logs_in_to_an_smtp_server_that_requires_auth(password, expected, runtime, tmp_path):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Sink
+
+    port = free_port()
+    smtp = Controller(Sink(), hostname="127.0.0.1", port=port, authenticator=_Accounts(), auth_required=True,
+                      auth_require_tls=False)
+    smtp.start()
+    try:
+        result = _check(runtime, tmp_path, PAYVAND_SMTP_URL=f"smtp://crm%40shop.example:{password}@127.0.0.1:{port}")
+    finally:
+        smtp.stop()
+    if expected == "ok":
+        assert result.exit_code == 0, result.stdout
+        assert result.stdout.splitlines()[0] == f"SMTP ok: none://crm@shop.example@127.0.0.1:{port}"
+    else:
+        assert result.exit_code == 1
+        assert result.stdout.splitlines() == [
+            f"SMTP: none://crm@shop.example@127.0.0.1:{port}: login refused (user name or password wrong)"]
+
+
+def test_mail_check_says_when_a_user_is_set_but_the_server_offers_no_login(runtime, tmp_path):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Sink
+
+    port = free_port()
+    smtp = Controller(Sink(), hostname="127.0.0.1", port=port)  # AUTH is only offered over TLS by default
+    smtp.start()
+    try:
+        result = _check(runtime, tmp_path, PAYVAND_SMTP_URL=f"smtp://crm:s3cret@127.0.0.1:{port}")
+    finally:
+        smtp.stop()
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"SMTP: none://crm@127.0.0.1:{port}: a user is configured but the server offers no login (AUTH)"]
