@@ -153,6 +153,27 @@ def _amount(value: decimal.Decimal) -> None:
         raise ValidationError(f"Use at most {AMOUNT_PLACES} decimal places.")
 
 
+def _time_zone(value: str | None) -> None:
+    """An IANA time zone name zoneinfo knows (`Asia/Tehran`, `Europe/Berlin`, `UTC`)."""
+    if value is None:
+        return
+    if not is_time_zone(value):
+        raise ValidationError("Unknown time zone; use an IANA name such as Asia/Tehran.")
+
+
+def is_time_zone(value: str) -> bool:
+    """Whether `value` names a time zone zoneinfo knows (at most 64 characters, no path tricks)."""
+    import zoneinfo
+
+    if not value or len(value) > 64 or value != value.strip():
+        return False
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def _past_birthday(value: dt.date) -> None:
     if not MIN_BIRTHDAY <= value <= dt.date.today() + dt.timedelta(days=1):
         raise ValidationError(f"Give a date between {MIN_BIRTHDAY.isoformat()} and today.")
@@ -339,6 +360,8 @@ class CustomerIn(SafeSchema):
     preferred_language = fields.String(
         allow_none=True, validate=validate.Regexp(_LANG_RE, error="Use a language code such as 'fa' or 'en'."))
     preferred_channel = fields.String(allow_none=True, validate=validate.Length(max=32))
+    timezone = fields.String(allow_none=True, validate=_time_zone,
+                             metadata={"description": "An IANA time zone such as `Asia/Tehran`; null: the site's zone"})
     lifecycle_stage = fields.String(validate=validate.OneOf([s.value for s in LifecycleStage]))
     owner_id = Id(allow_none=True)
     tags = fields.List(CleanString(validate=[validate.Length(min=1, max=_TAG_MAX), _no_tag_separator],
@@ -438,6 +461,7 @@ class CustomerOut(Schema):
     birthday = fields.Date(allow_none=True, required=True)
     preferred_language = fields.String(allow_none=True, required=True)
     preferred_channel = fields.String(allow_none=True, required=True)
+    timezone = fields.String(allow_none=True, required=True)
     lifecycle_stage = fields.String(required=True, metadata={"enum": _STAGES})
     owner_id = fields.Integer(allow_none=True, required=True)
     tags = fields.Method("_tags", required=True, metadata={"type": "array", "items": {"type": "string"}})
