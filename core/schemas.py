@@ -18,6 +18,7 @@ from payvand.core.models import CustomerKind, Direction, LifecycleStage
 from payvand.core.normalize import (
     NormalizationError,
     clean_text,
+    is_time_zone,
     keep_text,
     normalize_email,
     normalize_phone,
@@ -159,19 +160,6 @@ def _time_zone(value: str | None) -> None:
         return
     if not is_time_zone(value):
         raise ValidationError("Unknown time zone; use an IANA name such as Asia/Tehran.")
-
-
-def is_time_zone(value: str) -> bool:
-    """Whether `value` names a time zone zoneinfo knows (at most 64 characters, no path tricks)."""
-    import zoneinfo
-
-    if not value or len(value) > 64 or value != value.strip():
-        return False
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 def _past_birthday(value: dt.date) -> None:

@@ -102,3 +102,43 @@ def test_a_merge_fills_an_empty_zone_from_the_source(runtime, make_customer, mer
         merge_customers(session, session.get(Customer, target.id), session.get(Customer, source.id), SYSTEM,
                         runtime.plugins)
     assert _zone(runtime, target.id) == (merge_zone or "Europe/Paris")
+
+
+def test_an_import_reads_a_time_zone_column_and_rejects_an_unknown_zone(runtime, tmp_path):
+    from payvand.core.importer import ImportOptions, import_customers
+
+    path = tmp_path / "people.csv"
+    path.write_text("name,email,time zone\nSara,sara@example.com,Europe/London\nAli,ali@example.com,Tehran\n"
+                    "Reza,reza@example.com,\n", encoding="utf-8")
+    report = import_customers(runtime, path, ImportOptions())
+    assert (report.inserted, report.rejected) == (2, 1)
+    [reject] = report.rejects
+    assert (reject.line, reject.code) == (3, "invalid_timezone")
+    assert "'Tehran' is not an IANA time zone" in reject.reason
+    with runtime.sessionmaker() as session:
+        zones = dict(session.execute(sa.select(Customer.given_name, Customer.timezone)).all())
+    assert zones == {"Sara": "Europe/London", "Reza": None}
+
+
+def test_an_export_has_the_zone_and_an_export_made_before_the_column_still_imports_unguarded(runtime, make_customer,
+                                                                                             tmp_path):
+    import csv
+    import io
+
+    from customer_csv import export_text, import_text, wipe_customers
+
+    from payvand.core.importing.guard import EXPORT_HEADER, guarded_indexes, is_payvand_export
+
+    make_customer(given_name="=SUM(1)", timezone="America/New_York")
+    rows = list(csv.DictReader(io.StringIO(export_text(runtime))))
+    assert rows[0]["timezone"] == "America/New_York" and rows[0]["given_name"] == "'=SUM(1)"
+    old_header = [name for name in EXPORT_HEADER if name != "timezone"]
+    assert is_payvand_export(old_header) and guarded_indexes(old_header)[0] == old_header.index("given_name")
+    out = io.StringIO()
+    writer = csv.DictWriter(out, old_header, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    wipe_customers(runtime)
+    import_text(runtime, tmp_path / "old.csv", out.getvalue())
+    with runtime.sessionmaker() as session:
+        assert session.execute(sa.select(Customer.given_name, Customer.timezone)).one() == ("=SUM(1)", None)
