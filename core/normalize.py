@@ -170,6 +170,6 @@ def is_time_zone(value: str) -> bool:
         return False
     try:
         zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # a folder name, odd bytes
         return False
     return True

@@ -90,6 +90,8 @@ def test_a_click_without_an_open_records_both(runtime, in_app, make_customer, ma
     _send(in_app, customer.id)
     run_jobs()
     [click, _] = _links(mail_sink.messages[0].get_body(("html",)).get_content())[0]
+    assert client.head(click.removeprefix("http://localhost")).status_code == 302  # a link checker's probe
+    assert _message(runtime) == ("sent", [])
     assert client.get(click.removeprefix("http://localhost")).status_code == 302
     assert _message(runtime) == ("clicked", ["opened", "clicked"])
 

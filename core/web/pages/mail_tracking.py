@@ -38,6 +38,8 @@ def _read(token: str, clicked: bool) -> tuple[str, str | None]:
 
 
 def _record(reference: str, clicked: bool) -> None:
+    if request.method == "HEAD":  # link checkers and security scanners probe: that is not a person
+        return
     tracking.record_interaction(current_session(), reference, clicked=clicked)
     current_session().commit()
 
