@@ -176,13 +176,21 @@ def _lock_unknown_senders(session: Session, messages: Sequence[InboundMessage], 
     two batches sharing addresses). PostgreSQL: advisory locks per address; SQLite: its write lock."""
     from payvand.core.locks import transaction_lock
 
-    addresses = set()
+    addresses: set[tuple[str, str]] = set()
     for message in messages:
         kind, address = sender_address(message.channel, message.sender, kinds.get(message.channel))
         if kind in ("email", "phone") and address:
             addresses.add((kind, address))
-    unknown = sorted(f"payvand.core.inbound_sender.{kind}:{address}" for kind, address in addresses
-                     if find_customer(session, kind, address) is None)
+    if not addresses:
+        return
+    known: set[tuple[str, str]] = set()
+    for kind, model, column in (("email", CustomerEmail, CustomerEmail.email),
+                                ("phone", CustomerPhone, CustomerPhone.number)):
+        wanted = sorted(a for k, a in addresses if k == kind)
+        if wanted:  # one query per kind and batch (not one per sender)
+            known.update((kind, found) for found in session.scalars(_active(
+                sa.select(column).join(Customer, Customer.id == model.customer_id).where(column.in_(wanted)))))
+    unknown = sorted(f"payvand.core.inbound_sender.{kind}:{address}" for kind, address in addresses - known)
     for name in unknown:
         transaction_lock(session, name)
 
