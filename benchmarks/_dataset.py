@@ -581,15 +581,23 @@ def interaction_rows(
 # --------------------------------------------------------------------------- build
 
 
-def _insert_sql(connection: sqlite3.Connection, table: str) -> str:
-    columns = [row[1] for row in connection.execute(f"PRAGMA table_info({table})")]
+def _insert_sql(connection: sqlite3.Connection, table: str, width: int | None = None) -> str:
+    """An INSERT of the table's first `width` columns (all by default): columns migrations added
+    later come last (SQLite's ADD COLUMN) and are nullable, so rows of the shape stay valid."""
+    columns = [row[1] for row in connection.execute(f"PRAGMA table_info({table})")][:width]
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
 
 def _executemany(
     connection: sqlite3.Connection, table: str, rows: Iterable[tuple[Any, ...]]
 ) -> None:
-    connection.executemany(_insert_sql(connection, table), rows)
+    iterator = iter(rows)
+    first = next(iterator, None)
+    if first is None:
+        return
+    sql = _insert_sql(connection, table, len(first))
+    connection.execute(sql, first)
+    connection.executemany(sql, iterator)
 
 
 def build(

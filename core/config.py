@@ -67,11 +67,17 @@ CORE_KEYS: tuple[ConfigKey, ...] = (
     _K("PAYVAND_BASE_URL", str, None, "the address staff reach Payvand at: absolute links in mail"),
     _K("PAYVAND_IMAP_URL", str, None, "inbound mail: `imaps://user:pw@host:993/INBOX` or `imap://…:143/INBOX?starttls=1`; "
        "`?processed=seen|move:Folder|delete`; none: no polling", secret=True),
+    _K("PAYVAND_IMAP_CA_FILE", str, None, "a PEM file of the authorities the IMAP server's TLS certificate is "
+       "checked against (a private CA); none: the system's"),
     _K("PAYVAND_IMAP_BATCH", int, 50, "most messages one IMAP poll reads and records in one transaction"),
     _K("PAYVAND_MAIL_MAX_ATTACHMENT_BYTES", int, 10485760, "inbound mail attachments larger than this are dropped "
        "(and noted on the message)"),
     _K("PAYVAND_QUIET_HOURS", str, "21:00-08:00", "marketing waits out this window in the customer's time zone; `off`: none"),
     _K("PAYVAND_CHANNEL_EMAIL_RATE", float, None, "emails sent per second at most (all workers together); none: no limit"),
+    _K("PAYVAND_MAIL_TRACKING", str, "marketing", "open/click tracking of HTML email: `marketing` purposes, `all`, "
+       "or `off` (no pixel, links left as written)"),
+    _K("PAYVAND_MAIL_TRACKING_RATE", str, "120 per minute", "opens and clicks counted per client address at most "
+       "(more get a 429)"),
     _K("PAYVAND_UNSUBSCRIBE_MAILTO", str, None, "an address for mailto unsubscribes in marketing mail's List-Unsubscribe"),
     _K("PAYVAND_IDEMPOTENCY_WAIT_SECONDS", float, 10.0, "how long a retry waits for the first request with its key"),
     _K("PAYVAND_IDEMPOTENCY_LEASE_SECONDS", float, 300.0, "a key whose request died is taken over after this"),

@@ -160,3 +160,16 @@ def looks_like_phone(text: str) -> bool:
     """True when a search string is mostly digits (any script), i.e. meant as a phone number."""
     digits = to_latin_digits(_PHONE_JUNK.sub("", text)).lstrip("+")
     return len(digits) >= 5 and digits.isdigit()
+
+
+def is_time_zone(value: str) -> bool:
+    """Whether `value` names a time zone zoneinfo knows (at most 64 characters, no path tricks)."""
+    import zoneinfo
+
+    if not value or len(value) > 64 or value != value.strip():
+        return False
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # a folder name, odd bytes
+        return False
+    return True

@@ -18,6 +18,7 @@ from payvand.core.models import CustomerKind, Direction, LifecycleStage
 from payvand.core.normalize import (
     NormalizationError,
     clean_text,
+    is_time_zone,
     keep_text,
     normalize_email,
     normalize_phone,
@@ -151,6 +152,14 @@ def _amount(value: decimal.Decimal) -> None:
         digits, exponent = digits[:-1], exponent + 1
     if exponent < -AMOUNT_PLACES:
         raise ValidationError(f"Use at most {AMOUNT_PLACES} decimal places.")
+
+
+def _time_zone(value: str | None) -> None:
+    """An IANA time zone name zoneinfo knows (`Asia/Tehran`, `Europe/Berlin`, `UTC`)."""
+    if value is None:
+        return
+    if not is_time_zone(value):
+        raise ValidationError("Unknown time zone; use an IANA name such as Asia/Tehran.")
 
 
 def _past_birthday(value: dt.date) -> None:
@@ -339,6 +348,8 @@ class CustomerIn(SafeSchema):
     preferred_language = fields.String(
         allow_none=True, validate=validate.Regexp(_LANG_RE, error="Use a language code such as 'fa' or 'en'."))
     preferred_channel = fields.String(allow_none=True, validate=validate.Length(max=32))
+    timezone = fields.String(allow_none=True, validate=_time_zone,
+                             metadata={"description": "An IANA time zone such as `Asia/Tehran`; null: the site's zone"})
     lifecycle_stage = fields.String(validate=validate.OneOf([s.value for s in LifecycleStage]))
     owner_id = Id(allow_none=True)
     tags = fields.List(CleanString(validate=[validate.Length(min=1, max=_TAG_MAX), _no_tag_separator],
@@ -438,6 +449,7 @@ class CustomerOut(Schema):
     birthday = fields.Date(allow_none=True, required=True)
     preferred_language = fields.String(allow_none=True, required=True)
     preferred_channel = fields.String(allow_none=True, required=True)
+    timezone = fields.String(allow_none=True, required=True)
     lifecycle_stage = fields.String(required=True, metadata={"enum": _STAGES})
     owner_id = fields.Integer(allow_none=True, required=True)
     tags = fields.Method("_tags", required=True, metadata={"type": "array", "items": {"type": "string"}})

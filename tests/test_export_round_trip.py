@@ -42,7 +42,7 @@ def _seed(make_customer: Any) -> None:
                       emails=[f"+{n}tag@example.com"], phones=[f"0912{n:07d}"])
     make_customer(kind="organization", organization_name="=شرکت ۱۲ (سهامی خاص)", given_name=None, family_name=None,
                   emails=["-sales@example.com"], tags=["+۱+۱", "a, b"], preferred_channel="email",
-                  preferred_language="fa", lifecycle_stage="customer", birthday="1990-01-02",
+                  preferred_language="fa", lifecycle_stage="customer", birthday="1990-01-02", timezone="Asia/Kabul",
                   attributes={"round_trip_probe.note": PERSIAN_FREE_TEXT, "round_trip_probe.visits": 12})
     make_customer(given_name="علی", family_name="رضایی ۱۲", tags=["vip"])
 

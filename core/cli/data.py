@@ -57,7 +57,7 @@ def _progress_bar(enabled: bool) -> Iterator[Any]:
     help='Map a column to a field, e.g. --map "Mobile=phone" --map "E-mail=email"; '
     "repeatable. Fields: given_name, family_name, full_name, organization_name, kind, email, "
     "phone, mobile, birthday, tags, lifecycle_stage, preferred_language, preferred_channel, "
-    "consent:<channel>, attributes.<field>, or nothing to ignore the column. Common English "
+    "timezone, consent:<channel>, attributes.<field>, or nothing to ignore the column. Common English "
     "and Persian headers (نام, نام خانوادگی, موبایل, ایمیل, ...) are mapped automatically.",
 )
 @click.option(

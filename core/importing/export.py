@@ -89,6 +89,7 @@ def _csv_row(customer: dict[str, Any]) -> list[Any]:
         customer["lifecycle_stage"],
         customer["preferred_language"] or "",
         guard(customer["preferred_channel"]),
+        customer["timezone"] or "",
         customer["owner_id"] or "",
         json.dumps(attributes, ensure_ascii=False) if attributes else "",
         _iso(customer["created_at"]),

@@ -31,11 +31,14 @@ EXPORT_HEADER = (
     "lifecycle_stage",
     "preferred_language",
     "preferred_channel",
+    "timezone",
     "owner_id",
     "attributes",
     "created_at",
     "updated_at",
 )
+#: Header rows of earlier exports, still recognised (before `timezone`, 2026-12).
+_OLD_EXPORT_HEADERS = (tuple(name for name in EXPORT_HEADER if name != "timezone"),)
 #: Columns the export guards: the ones holding text a person typed. The others hold ids, codes,
 #: ISO dates, E.164 phone numbers (`+` and digits: never a harmful formula) or a JSON object.
 GUARDED_COLUMNS = frozenset(
@@ -64,14 +67,21 @@ REJECTS_PREFIX = ("line", "reason", "reason_code")
 _OLD_REJECTS_PREFIX = ("line", "reason")
 
 
-def _export_offset(header: Sequence[str]) -> int | None:
+def _export_match(header: Sequence[str]) -> tuple[int, tuple[str, ...]] | None:
+    """(offset of the export's columns, the export header they match) of a Payvand export, else None."""
     names = tuple(h.lstrip("\ufeff").strip() for h in header)
-    if names == EXPORT_HEADER:
-        return 0
-    for prefix in (REJECTS_PREFIX, _OLD_REJECTS_PREFIX):
-        if names == prefix + EXPORT_HEADER:
-            return len(prefix)
+    for export in (EXPORT_HEADER, *_OLD_EXPORT_HEADERS):
+        if names == export:
+            return 0, export
+        for prefix in (REJECTS_PREFIX, _OLD_REJECTS_PREFIX):
+            if names == prefix + export:
+                return len(prefix), export
     return None
+
+
+def _export_offset(header: Sequence[str]) -> int | None:
+    found = _export_match(header)
+    return None if found is None else found[0]
 
 
 def is_payvand_export(header: Sequence[str]) -> bool:
@@ -82,7 +92,8 @@ def is_payvand_export(header: Sequence[str]) -> bool:
 
 def guarded_indexes(header: Sequence[str]) -> tuple[int, ...]:
     """The positions of the guarded columns in a Payvand export's header (empty for other files)."""
-    offset = _export_offset(header)
-    if offset is None:
+    found = _export_match(header)
+    if found is None:
         return ()
-    return tuple(offset + i for i, name in enumerate(EXPORT_HEADER) if name in GUARDED_COLUMNS)
+    offset, export = found
+    return tuple(offset + i for i, name in enumerate(export) if name in GUARDED_COLUMNS)

@@ -2,7 +2,7 @@
 
 Targets are the customer fields (`given_name`, `family_name`, `organization_name`, `kind`,
 `email`, `phone`, `mobile`, `birthday`, `tags`, `lifecycle_stage`, `preferred_language`,
-`preferred_channel`), `full_name` (split at the first space), `consent:<channel>` (a yes/no
+`preferred_channel`, `timezone`), `full_name` (split at the first space), `consent:<channel>` (a yes/no
 cell recorded as a marketing consent), `attributes.<field>` (a custom field declared by a
 plugin) and `ignore`. Several columns may feed `email`, `phone`, `mobile` and `tags`.
 """
@@ -26,6 +26,7 @@ SINGLE_TARGETS = (
     "lifecycle_stage",
     "preferred_language",
     "preferred_channel",
+    "timezone",
 )
 MULTI_TARGETS = ("email", "phone", "mobile", "tags")
 IGNORE = "ignore"
@@ -132,6 +133,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "lifecycle_stage": ("lifecycle stage", "lifecycle", "stage", "مرحله", "وضعیت مشتری"),
     "preferred_language": ("preferred language", "language", "lang", "زبان"),
     "preferred_channel": ("preferred channel", "channel", "کانال", "کانال ترجیحی"),
+    "timezone": ("timezone", "time zone", "tz", "منطقه زمانی"),
     "consent:email": (
         "email consent",
         "consent email",

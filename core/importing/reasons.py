@@ -22,6 +22,7 @@ REASON_CODES: dict[str, str] = {
     "too_many_contacts": "more emails or phones than a customer may have",
     "too_many_tags": "more tags than a customer may have",
     "invalid_language": "the preferred language is not a language code",
+    "invalid_timezone": "the time zone is not an IANA time zone name",
     "invalid_birthday": "the birthday is not a date (ISO or Jalali)",
     "birthday_out_of_range": "the birthday is in the future or before 1900",
     "invalid_yes_no": "a consent or yes/no cell is neither yes nor no",

@@ -31,6 +31,7 @@ from payvand.core.normalize import (
     NormalizationError,
     clean_text,
     fold,
+    is_time_zone,
     normalize_email,
     normalize_phone,
 )
@@ -111,6 +112,7 @@ class Record:
         "phones",
         "stage",
         "tags",
+        "tz",
     )
 
     def __init__(self, line: int, cells: list[str]) -> None:
@@ -124,6 +126,7 @@ class Record:
         self.stage: str | None = None
         self.lang: str | None = None
         self.channel: str | None = None
+        self.tz: str | None = None
         self.emails: list[str] = []
         self.phones: list[tuple[str, str | None]] = []
         self.tags: list[str] = []
@@ -137,7 +140,7 @@ class Record:
 
     def absorb(self, other: Record) -> None:
         """Fill this record's empty fields from `other` and add its new contacts and tags."""
-        for name in ("given", "family", "org", "birthday", "stage", "lang", "channel"):
+        for name in ("given", "family", "org", "birthday", "stage", "lang", "channel", "tz"):
             if getattr(self, name) is None:
                 setattr(self, name, getattr(other, name))
         self.emails += [e for e in other.emails if e not in self.emails]
@@ -174,6 +177,7 @@ class RowParser:
         self.stage = single.get("lifecycle_stage")
         self.lang = single.get("preferred_language")
         self.channel = single.get("preferred_channel")
+        self.tz = single.get("timezone")
         self.emails = mapping.columns_for("email")
         self.phones = [
             (i, "mobile" if t == "mobile" else None)
@@ -293,6 +297,12 @@ class RowParser:
             record.lang = lang
         if self.channel is not None and cells[self.channel].strip():
             record.channel = cells[self.channel].strip()[:32]
+        if self.tz is not None and cells[self.tz].strip():
+            zone = cells[self.tz].strip()
+            if not is_time_zone(zone):
+                raise RowError(f"time zone {zone!r} is not an IANA time zone such as 'Asia/Tehran'",
+                               "invalid_timezone")
+            record.tz = zone
         for index in self.tags:
             if not cells[index]:
                 continue

@@ -36,6 +36,7 @@ CUSTOMER_COLUMNS = (
     "birthday",
     "preferred_language",
     "preferred_channel",
+    "timezone",
     "lifecycle_stage",
     "attributes",
     "created_at",

@@ -62,6 +62,7 @@ _FILLABLE = (
     ("birthday", "birthday"),
     ("lang", "preferred_language"),
     ("channel", "preferred_channel"),
+    ("tz", "timezone"),
 )
 
 
@@ -279,6 +280,7 @@ class BatchWriter:
                 None if r.birthday is None else date(r.birthday),
                 r.lang,
                 r.channel,
+                r.tz,
                 r.stage or default_stage,
                 json_value(r.attributes) if r.attributes else empty,
                 stamp,

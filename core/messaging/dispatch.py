@@ -19,7 +19,7 @@ Rate: `PAYVAND_CHANNEL_<NAME>_RATE` (messages per second; default the channel's
 `rate_per_second`, none = unlimited) is a token bucket kept in the database (a `core_setting`
 row per channel holding the next free send time, taken under a row lock), so every process
 shares it. Quiet hours: a marketing message due in `PAYVAND_QUIET_HOURS` (default
-`21:00-08:00`) of its customer's time zone (`attributes.timezone`, else the site's zone) is
+`21:00-08:00`) of its customer's time zone (`Customer.timezone`, else the site's zone) is
 put back to the end of the quiet time.
 """
 
@@ -253,8 +253,8 @@ def _defer_quiet(runtime: Runtime, rows: list[Message], now: dt.datetime) -> lis
         return rows
     with runtime.sessionmaker.begin() as session:
         fallback = site_zone(runtime, session)
-        zones = {cid: _zone((attrs or {}).get("timezone"), fallback) for cid, attrs in session.execute(
-            sa.select(Customer.id, Customer.attributes).where(Customer.id.in_({r.customer_id for r in marketing})))}
+        zones = {cid: _zone(name, fallback) for cid, name in session.execute(
+            sa.select(Customer.id, Customer.timezone).where(Customer.id.in_({r.customer_id for r in marketing})))}
         deferred: list[dict[str, Any]] = []
         for row in marketing:
             until = quiet_until(now, zones.get(row.customer_id, fallback), window)

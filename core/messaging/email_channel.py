@@ -5,6 +5,8 @@ core decided for replies, a plain-text part with the sanitised HTML as its alter
 for marketing purposes — `List-Unsubscribe` (an https link, and a mailto when
 `PAYVAND_UNSUBSCRIBE_MAILTO` is set) with `List-Unsubscribe-Post: List-Unsubscribe=One-Click`
 (RFC 8058) carrying a signed token that names the customer, the channel and the purpose.
+Tracked purposes (`PAYVAND_MAIL_TRACKING`, see `tracking`) get an open pixel and click-tracked
+links in their HTML part; the text part keeps the original links.
 The server's answer per recipient decides each result: accepted, failed (5xx) or retry (4xx,
 a lost connection).
 """
@@ -22,6 +24,7 @@ from email.mime.text import MIMEText
 from typing import Any
 
 from payvand.core import mail
+from payvand.core.messaging import tracking
 from payvand.core.messaging.contract import ChannelSetting, MessageChannel, OutboundMessage, SendResult, needs_consent
 from payvand.core.web.i18n import N_
 
@@ -121,7 +124,10 @@ class EmailChannel(MessageChannel):
         if message.html:
             body = MIMEMultipart("alternative")
             body.attach(text)
-            body.attach(MIMEText(message.html, "html", "utf-8"))
+            html = message.html
+            if tracking.tracks(self.config, message.purpose):
+                html = tracking.track_html(html, self.config, message.reference)
+            body.attach(MIMEText(html, "html", "utf-8"))
         if message.attachments:
             mixed = MIMEMultipart("mixed")
             mixed.attach(body)

@@ -4,7 +4,8 @@
 webhook, the chat endpoint): one row per (channel, inbound, external id), so a message read
 twice is recorded once, also when two workers read it at the same moment (the unique
 constraint decides and the loser's row is dropped). The sender becomes a customer (matched by
-normalised email or phone, else a new prospect with its source), the message is matched to
+normalised email or phone, else a new prospect with its source; a lock per unknown address,
+held to the commit, makes two mails from one new sender at once create one prospect), the message is matched to
 what it answers (our references in `replies_to`, then the `[#id]` subject tag of a thread of
 the same customer), recorded on the timeline, and — unless it is `automatic` — delivered to
 `payvand_message_received` after the commit, in one batch per transaction.
@@ -151,6 +152,7 @@ def receive_messages(session: Session, messages: Sequence[InboundMessage]) -> li
     known = {(row.channel, row.reference) for row in session.execute(
         sa.select(Message.channel, Message.reference).where(
             Message.direction == "inbound", Message.reference.in_([ref for _, ref in wanted])))}
+    _lock_unknown_senders(session, [m for m in messages if (m.channel, m.external_id[:255]) not in known], kinds)
     prospects: dict[tuple[str, str], int] = {}
     received: list[ReceivedMessage] = []
     for message in messages:
@@ -165,6 +167,32 @@ def receive_messages(session: Session, messages: Sequence[InboundMessage]) -> li
     if hooked:
         events.emit(session, "payvand_message_received", hooked)
     return received
+
+
+def _lock_unknown_senders(session: Session, messages: Sequence[InboundMessage], kinds: dict[str, str]) -> None:
+    """Hold a lock per unknown sender address to the commit, so two transactions receiving mail
+    from the same new address at once make one prospect: the second waits, then finds the
+    first's. Known senders take no lock; the locks are taken in name order (no deadlock between
+    two batches sharing addresses). PostgreSQL: advisory locks per address; SQLite: its write lock."""
+    from payvand.core.locks import transaction_lock
+
+    addresses: set[tuple[str, str]] = set()
+    for message in messages:
+        kind, address = sender_address(message.channel, message.sender, kinds.get(message.channel))
+        if kind in ("email", "phone") and address:
+            addresses.add((kind, address))
+    if not addresses:
+        return
+    known: set[tuple[str, str]] = set()
+    for kind, model, column in (("email", CustomerEmail, CustomerEmail.email),
+                                ("phone", CustomerPhone, CustomerPhone.number)):
+        wanted = sorted(a for k, a in addresses if k == kind)
+        if wanted:  # one query per kind and batch (not one per sender)
+            known.update((kind, found) for found in session.scalars(_active(
+                sa.select(column).join(Customer, Customer.id == model.customer_id).where(column.in_(wanted)))))
+    unknown = sorted(f"payvand.core.inbound_sender.{kind}:{address}" for kind, address in addresses - known)
+    for name in unknown:
+        transaction_lock(session, name)
 
 
 def _receive_one(session: Session, message: InboundMessage, address_kind: str | None,

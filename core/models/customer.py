@@ -48,6 +48,8 @@ class Customer(Base):
     birthday: Mapped[dt.date | None] = mapped_column(sa.Date)
     preferred_language: Mapped[str | None] = mapped_column(sa.String(8))
     preferred_channel: Mapped[str | None] = mapped_column(sa.String(32))
+    #: The customer's IANA time zone (`Asia/Tehran`); quiet hours fall in it. None: the site's zone.
+    timezone: Mapped[str | None] = mapped_column(sa.String(64))
     lifecycle_stage: Mapped[str] = mapped_column(
         sa.String(16), default=LifecycleStage.prospect.value
     )

@@ -25,7 +25,7 @@ from payvand.core.normalize import fold
 
 SCALAR_FIELDS = (
     "kind", "given_name", "family_name", "organization_name", "birthday", "preferred_language",
-    "preferred_channel", "lifecycle_stage", "owner_id",
+    "preferred_channel", "timezone", "lifecycle_stage", "owner_id",
 )
 
 #: The same children for one customer: one plain query per collection as the row loads.
@@ -341,6 +341,7 @@ class CustomerView:
         birthday: dt.date | None
         preferred_language: str | None
         preferred_channel: str | None
+        timezone: str | None
         lifecycle_stage: str
         owner_id: int | None
         attributes: dict[str, Any]

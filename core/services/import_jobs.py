@@ -297,6 +297,7 @@ def _record_values(record: Record) -> dict[str, str]:
         "lifecycle_stage": record.stage or "",
         "preferred_language": record.lang or "",
         "preferred_channel": record.channel or "",
+        "timezone": record.tz or "",
         "consent": ", ".join(f"{c}: {'yes' if v else 'no'}" for c, v in record.consents),
         "attributes": ", ".join(f"{k}: {v}" for k, v in record.attributes.items()),
     }
@@ -305,7 +306,7 @@ def _record_values(record: Record) -> dict[str, str]:
 
 PREVIEW_FIELDS = ("kind", "given_name", "family_name", "organization_name", "email", "phone",
                   "birthday", "tags", "lifecycle_stage", "preferred_language", "preferred_channel",
-                  "consent", "attributes")
+                  "timezone", "consent", "attributes")
 
 
 def read_head(path: str | os.PathLike[str], *, chosen: list[str] | None = None, region: str = "IR",

@@ -26,7 +26,8 @@ from payvand.core.plugins import PluginManager
 from payvand.core.services.customers import names, snapshot
 
 #: Fields of the target that a merge fills from the source when the target has none.
-FILLABLE = ("given_name", "family_name", "organization_name", "birthday", "preferred_language", "preferred_channel", "owner_id")
+FILLABLE = ("given_name", "family_name", "organization_name", "birthday", "preferred_language", "preferred_channel",
+            "timezone", "owner_id")
 
 #: Keys of `CustomerMerge.target_before` next to the target's snapshot: what the merge added.
 FILLED_KEY = "_filled"

@@ -183,7 +183,7 @@ def erase_customer(session: Session, customer: Customer, actor: Actor, plugins: 
         each.search_name = each.search_name_alt = ""
         each.birthday = None
         each.attributes = {}
-        each.preferred_language = each.preferred_channel = None
+        each.preferred_language = each.preferred_channel = each.timezone = None
         each.erased_at = now
         each.updated_at = now
     session.flush()

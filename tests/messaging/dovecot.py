@@ -84,8 +84,10 @@ class Dovecot:
     user = "support@example.test"
     password = "secret"
 
-    def __init__(self, base: Path, *, tls: bool = False) -> None:
+    def __init__(self, base: Path, *, tls: bool = False, private_ca: bool = False) -> None:
         self.base = base
+        self.private_ca = private_ca
+        self.ca_certificate = base / "ca.pem"
         self.port = free_port()
         self.tls = tls
         self.imaps_port = free_port() if tls else 0
@@ -97,10 +99,30 @@ class Dovecot:
         if not self.tls:
             return "ssl = no"
         key = self.base / "key.pem"
+        if self.private_ca:
+            self._ca_signed(key)
+            return f"ssl = yes\nssl_cert = <{self.certificate}\nssl_key = <{key}"
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
                         "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key),
                         "-out", str(self.certificate)], check=True, capture_output=True, timeout=60)
         return f"ssl = yes\nssl_cert = <{self.certificate}\nssl_key = <{key}"
+
+    def _ca_signed(self, key: Path) -> None:
+        """A throwaway certificate authority (`ca.pem`) and a server certificate for 127.0.0.1 it signed."""
+        ca_key, request, extensions = self.base / "ca-key.pem", self.base / "server.csr", self.base / "server.ext"
+
+        def run(*args: str) -> None:
+            subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
+
+        run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=Payvand test CA",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            "-keyout", str(ca_key), "-out", str(self.ca_certificate))
+        run("req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", str(key),
+            "-out", str(request))
+        extensions.write_text("subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
+                              "extendedKeyUsage=serverAuth\n", encoding="utf-8")
+        run("x509", "-req", "-in", str(request), "-CA", str(self.ca_certificate), "-CAkey", str(ca_key),
+            "-CAcreateserial", "-days", "1", "-extfile", str(extensions), "-out", str(self.certificate))
 
     def start(self) -> None:
         """Write the configuration and start the server; wait until it answers."""

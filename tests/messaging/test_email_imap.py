@@ -215,3 +215,115 @@ def test_the_poller_reads_over_tls_and_over_starttls(form, runtime):
     finally:
         server.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def private_ca_dovecot() -> Iterator[Dovecot]:
+    """A dovecot whose TLS certificate a throwaway certificate authority signed (openssl)."""
+    base = Path(tempfile.mkdtemp(prefix="payvand-dovecot-ca-"))
+    server = Dovecot(base, tls=True, private_ca=True)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _imaps_url(server: Dovecot) -> str:
+    return f"imaps://{server.user.replace('@', '%40')}:{server.password}@127.0.0.1:{server.imaps_port}/INBOX"
+
+
+def test_the_poller_trusts_a_private_authority_named_by_the_ca_file_setting(private_ca_dovecot, runtime):
+    from payvand.core.messaging.email_in.imap import imap_config
+
+    private_ca_dovecot.empty()
+    deliver(private_ca_dovecot, MESSAGES[:1])
+    url = _imaps_url(private_ca_dovecot)
+    trusted = imap_config({"PAYVAND_IMAP_URL": url, "PAYVAND_IMAP_CA_FILE": str(private_ca_dovecot.ca_certificate)})
+    assert trusted is not None and trusted.cafile == str(private_ca_dovecot.ca_certificate)
+    assert ImapPoller(trusted).poll(store_into(runtime)).outcomes == {"recorded": 1}
+    starttls = imap_config({"PAYVAND_IMAP_URL": private_ca_dovecot.url("starttls=1"),
+                            "PAYVAND_IMAP_CA_FILE": str(private_ca_dovecot.ca_certificate)})
+    assert ImapPoller(starttls).check() == []
+    untrusted = imap_config({"PAYVAND_IMAP_URL": url})
+    with pytest.raises(Exception, match="certificate verify failed"):
+        ImapPoller(untrusted).poll(store_into(runtime))  # type: ignore[arg-type]
+
+
+def test_mail_check_connects_with_the_ca_file_and_names_the_certificate_problem_without_it(private_ca_dovecot,
+                                                                                          runtime, tmp_path):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Sink
+
+    port = free_port()
+    smtp = Controller(Sink(), hostname="127.0.0.1", port=port)
+    smtp.start()
+    url, ca = _imaps_url(private_ca_dovecot), str(private_ca_dovecot.ca_certificate)
+    where = f"ssl://{private_ca_dovecot.user}@127.0.0.1:{private_ca_dovecot.imaps_port}/INBOX (processed: seen)"
+    try:
+        with_ca = _check(runtime, tmp_path, PAYVAND_SMTP_URL=f"smtp://127.0.0.1:{port}", PAYVAND_IMAP_URL=url,
+                         PAYVAND_IMAP_CA_FILE=ca)
+        without = _check(runtime, tmp_path, PAYVAND_SMTP_URL=f"smtp://127.0.0.1:{port}", PAYVAND_IMAP_URL=url)
+        missing = _check(runtime, tmp_path, PAYVAND_SMTP_URL=f"smtp://127.0.0.1:{port}", PAYVAND_IMAP_URL=url,
+                         PAYVAND_IMAP_CA_FILE=str(tmp_path / "nowhere.pem"))
+    finally:
+        smtp.stop()
+    assert with_ca.exit_code == 0, with_ca.stdout
+    assert with_ca.stdout.splitlines()[1] == f"IMAP ok: {where}"
+    assert without.exit_code == 1
+    [line] = without.stdout.splitlines()
+    assert line.startswith(f"IMAP: {where}: the server's TLS certificate is not trusted (")
+    assert line.endswith("; a private authority's certificate needs PAYVAND_IMAP_CA_FILE)")
+    assert missing.exit_code == 1
+    assert missing.stdout.splitlines() == [f"IMAP: PAYVAND_IMAP_CA_FILE: {tmp_path / 'nowhere.pem'} is not a readable file"]
+
+
+class _Accounts:
+    """An aiosmtpd authenticator knowing one user (LOGIN and PLAIN)."""
+
+    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> Any:
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"crm@shop.example",
+                                                                                               b"s3cret")
+        return AuthResult(success=ok, handled=False)  # a failure answers 535
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # a plain test port on purpose
+@pytest.mark.parametrize("password, expected", [("s3cret", "ok"), ("wrong", "refused")])
+def test_mail_check_logs_in_to_an_smtp_server_that_requires_auth(password, expected, runtime, tmp_path):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Sink
+
+    port = free_port()
+    smtp = Controller(Sink(), hostname="127.0.0.1", port=port, authenticator=_Accounts(), auth_required=True,
+                      auth_require_tls=False)
+    smtp.start()
+    try:
+        result = _check(runtime, tmp_path, PAYVAND_SMTP_URL=f"smtp://crm%40shop.example:{password}@127.0.0.1:{port}")
+    finally:
+        smtp.stop()
+    if expected == "ok":
+        assert result.exit_code == 0, result.stdout
+        assert result.stdout.splitlines()[0] == f"SMTP ok: none://crm@shop.example@127.0.0.1:{port}"
+    else:
+        assert result.exit_code == 1
+        assert result.stdout.splitlines() == [
+            f"SMTP: none://crm@shop.example@127.0.0.1:{port}: login refused (user name or password wrong)"]
+
+
+def test_mail_check_says_when_a_user_is_set_but_the_server_offers_no_login(runtime, tmp_path):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Sink
+
+    port = free_port()
+    smtp = Controller(Sink(), hostname="127.0.0.1", port=port)  # AUTH is only offered over TLS by default
+    smtp.start()
+    try:
+        result = _check(runtime, tmp_path, PAYVAND_SMTP_URL=f"smtp://crm:s3cret@127.0.0.1:{port}")
+    finally:
+        smtp.stop()
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"SMTP: none://crm@127.0.0.1:{port}: a user is configured but the server offers no login (AUTH)"]

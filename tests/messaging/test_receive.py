@@ -151,6 +151,39 @@ def test_two_concurrent_reads_of_one_message_record_it_once(runtime, app, make_c
     assert errors == [] and sorted(results) == [0, 1] and len(rows(runtime)) == 1
 
 
+def test_two_concurrent_mails_from_one_unknown_sender_make_one_prospect(runtime, app, payvand_database):
+    """Both transactions receive before either commits (each waits up to 1.5 s for the other):
+    without the per-address lock both would find no customer and make a prospect each."""
+    received_both = threading.Barrier(2)
+    results: list[tuple[int, bool]] = []
+    errors: list[BaseException] = []
+
+    def read(external_id: str) -> None:
+        try:
+            with app.app_context(), runtime.sessionmaker.begin() as session:
+                [got] = receive_messages(session, [inbound(external_id, sender="New.Person@Example.com")])
+                results.append((got.customer_id, got.new_customer))
+                try:
+                    received_both.wait(timeout=1.5)  # hold the transaction open while the other receives
+                except threading.BrokenBarrierError:
+                    pass  # the other waits for our lock: commit and let it go
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read, args=(f"<first-{n}@x>",)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == [], errors
+    with runtime.sessionmaker() as session:
+        prospects = list(session.scalars(sa.select(Customer.id)))
+    assert len(prospects) == 1, prospects
+    assert sorted(new for _, new in results) == [False, True]
+    assert {customer_id for customer_id, _ in results} == set(prospects)
+    assert len(rows(runtime)) == 2
+
+
 def test_receipts_move_the_status_forward_only_and_a_hard_bounce_suppresses(runtime, in_app, make_customer, fake_channel,
                                                                             run_jobs):
     customer = make_customer(phones=[{"value": "09121234567"}])

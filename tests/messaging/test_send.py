@@ -175,10 +175,8 @@ def test_quiet_hours_defer_marketing_to_their_end_in_the_customers_zone(runtime,
     runtime.config["PAYVAND_QUIET_HOURS"] = "21:00-08:00"
     try:
         tehran = make_customer(phones=[{"value": PHONE}], consents=[{"channel": "fake", "granted": True}])
-        london = make_customer(phones=[{"value": "09121234560"}], consents=[{"channel": "fake", "granted": True}])
-        from payvand.core.models import Customer
-        with runtime.sessionmaker.begin() as session:  # a plugin's customer field holds the zone
-            session.get(Customer, london.id).attributes = {"timezone": "Europe/London"}
+        london = make_customer(phones=[{"value": "09121234560"}], consents=[{"channel": "fake", "granted": True}],
+                               timezone="Europe/London")
         with in_app():
             send_messages([MessageRequest(c.id, "fake", "marketing", body="Sale") for c in (tehran, london)])
             send_message(tehran.id, "fake", body="Your receipt", purpose="transactional")

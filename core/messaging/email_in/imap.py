@@ -5,6 +5,9 @@
     imap://user:password@host:143/INBOX                       no TLS (a server on the same machine only)
     ...?processed=seen | processed=move:Processed | processed=delete
 
+A server whose certificate comes from a private authority is trusted through
+`PAYVAND_IMAP_CA_FILE` (a PEM file; then only its authorities are trusted).
+
 A poll reads the folder's unprocessed messages (`UNSEEN` when processed mail is marked seen,
 else every message, since processed ones are moved or deleted), oldest first, in batches of
 `PAYVAND_IMAP_BATCH`, without marking them seen (`BODY.PEEK`). Each batch is parsed and handed
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import ssl
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -54,6 +58,14 @@ class ImapConfig:
     move_to: str | None = None
     batch: int = 50
     timeout: float = 30.0
+    #: A PEM file of the authorities the server's certificate is checked against
+    #: (`PAYVAND_IMAP_CA_FILE`, a private CA); None: the system's.
+    cafile: str | None = None
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """The TLS context of a connection: hostname and certificate checked, against `cafile`
+        alone when it is set, else against the system's authorities."""
+        return ssl.create_default_context(cafile=self.cafile)
 
     def describe(self) -> str:
         """The mailbox as text for logs and `payvand mail check`, without the password."""
@@ -102,7 +114,13 @@ def imap_config(config: Mapping[str, Any]) -> ImapConfig | None:
     url = config.get("PAYVAND_IMAP_URL")
     if not url:
         return None
-    return parse_imap_url(str(url), batch=int(config.get("PAYVAND_IMAP_BATCH") or 50))
+    settings = parse_imap_url(str(url), batch=int(config.get("PAYVAND_IMAP_BATCH") or 50))
+    cafile = config.get("PAYVAND_IMAP_CA_FILE")
+    if cafile:
+        if not os.path.isfile(str(cafile)):
+            raise ImapConfigError(f"PAYVAND_IMAP_CA_FILE: {cafile} is not a readable file")
+        settings = dataclasses.replace(settings, cafile=str(cafile))
+    return settings
 
 
 class _RawMessage(MailMessage):
@@ -134,10 +152,10 @@ def connect(config: ImapConfig, ssl_context: ssl.SSLContext | None = None) -> Ba
     mailbox: BaseMailBox
     if config.security == "ssl":
         mailbox = MailBox(config.host, config.port, timeout=config.timeout,
-                          ssl_context=ssl_context or ssl.create_default_context())
+                          ssl_context=ssl_context or config.ssl_context())
     elif config.security == "starttls":
         mailbox = MailBoxStartTls(config.host, config.port, timeout=config.timeout,
-                                  ssl_context=ssl_context or ssl.create_default_context())
+                                  ssl_context=ssl_context or config.ssl_context())
     else:
         mailbox = MailBoxUnencrypted(config.host, config.port, timeout=config.timeout)
     mailbox.email_message_class = _RawMessage
@@ -216,8 +234,9 @@ class ImapPoller:
         except MailboxLoginError:
             return [f"IMAP: {self.config.describe()}: login refused (user name or password wrong)"]
         except ssl.SSLCertVerificationError as exc:
+            hint = "" if self.config.cafile else "; a private authority's certificate needs PAYVAND_IMAP_CA_FILE"
             return [f"IMAP: {self.config.describe()}: the server's TLS certificate is not trusted "
-                    f"({exc.verify_message or exc})"]
+                    f"({exc.verify_message or exc}{hint})"]
         except ssl.SSLError as exc:
             return [f"IMAP: {self.config.describe()}: TLS failed ({exc.reason or exc})"]
         except OSError as exc:

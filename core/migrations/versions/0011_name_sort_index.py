@@ -1,7 +1,7 @@
 """name sort index: (search_name, id), including merged_into_id on PostgreSQL
 
 Revision ID: 5ca1e0011a01
-Revises: de0bcf085995
+Revises: bdc63475a772
 Create Date: 2026-12-07 11:05:00
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = '5ca1e0011a01'
-down_revision = 'de0bcf085995'
+down_revision = 'bdc63475a772'
 branch_labels = None
 depends_on = None
 

@@ -46,7 +46,7 @@ LANGUAGES = (("fa", "فارسی"), ("en", "English"))
 
 #: Form inputs that are cleared when left empty on edit.
 CLEARABLE = ("given_name", "family_name", "organization_name", "birthday", "owner_id",
-             "preferred_language", "preferred_channel")
+             "preferred_language", "preferred_channel", "timezone")
 ATTR_PREFIX = "attr."
 
 
@@ -224,7 +224,8 @@ def _edit_values(customer: Any) -> dict[str, Any]:
         "phones": [p.number for p in customer.phones], "tags": customer.tag_names,
         "birthday": _birthday_text(customer.birthday), "lifecycle_stage": customer.lifecycle_stage,
         "owner_id": customer.owner_id, "preferred_language": customer.preferred_language,
-        "preferred_channel": customer.preferred_channel, "version": customer.version,
+        "preferred_channel": customer.preferred_channel, "timezone": customer.timezone,
+        "version": customer.version,
     }
     for name, value in (customer.attributes or {}).items():
         values[ATTR_PREFIX + name] = value

@@ -64,6 +64,7 @@ TARGET_LABELS = {
     "lifecycle_stage": _l("Lifecycle stage"),
     "preferred_language": _l("Preferred language"),
     "preferred_channel": _l("Preferred channel"),
+    "timezone": _l("Time zone"),
     "email": _l("Email"),
     "phone": _l("Phone"),
     "mobile": _l("Mobile"),
@@ -83,6 +84,7 @@ FIELD_LABELS = {
     "lifecycle_stage": _l("Lifecycle stage"),
     "preferred_language": _l("Preferred language"),
     "preferred_channel": _l("Preferred channel"),
+    "timezone": _l("Time zone"),
     "consent": _l("Consent"),
     "attributes": _l("Custom fields"),
 }
