@@ -311,21 +311,22 @@ def _orders(rows: Iterator[_Row | _Bad], errors: list[tuple[int, str]]) -> Itera
                        "is refused") for line in lines)
 
     for row in rows:
-        if row.number is None:  # a bad row without an order number stands alone
-            errors.append((row.line, cast(_Bad, row).reason))
+        if isinstance(row, _Bad) and row.number is None:  # a bad row without an order number stands alone
+            errors.append((row.line, row.reason))
             continue
+        number = cast(str, row.number)
         if current is None or row.number != current.number:
             yield from finish()
             problem, lines = None, []
             if isinstance(row, _Bad):
-                current = _OrderIn(row.line, row.number, dt.datetime.min, "", None, None, None, None)
+                current = _OrderIn(row.line, number, dt.datetime.min, "", None, None, None, None)
             else:
                 current = _OrderIn(row.line, row.number, row.placed_at, row.currency, row.external_id, row.email,
                                    row.phone, row.name)
             if row.number in seen:
                 problem = (row.line, f"the order {row.number!r} is already on line {seen[row.number]} "
                                      "(an order's rows must follow each other)")
-            seen.setdefault(row.number, row.line)
+            seen.setdefault(number, row.line)
         lines.append(row.line)
         if problem is not None:
             continue
@@ -339,7 +340,7 @@ def _orders(rows: Iterator[_Row | _Bad], errors: list[tuple[int, str]]) -> Itera
                                                               (row.email, current.email),
                                                               (row.phone, current.phone))):
             problem = (row.line, "the customer differs from the order's first line")
-        if problem is None:
+        if problem is None and isinstance(row, _Row):
             current.lines.append(row.item)
     yield from finish()
 
@@ -374,22 +375,23 @@ class _Importer:
             .where(CustomerKey.external_id.in_(ext_ids), *live)).all()) if ext_ids else {}
         by_email: dict[str, int] = {}
         if emails:
-            for email, cid in s.execute(sa.select(CustomerEmail.email, Customer.id)
+            for email, owner_cid in s.execute(sa.select(CustomerEmail.email, Customer.id)
                                         .join(Customer, Customer.id == CustomerEmail.customer_id)
                                         .where(CustomerEmail.email.in_(emails), *live).order_by(Customer.id)):
-                by_email.setdefault(email, cid)
+                by_email.setdefault(email, owner_cid)
         by_phone: dict[str, int] = {}
         if phones:
-            for number, cid in s.execute(sa.select(CustomerPhone.number, Customer.id)
+            for number, phone_cid in s.execute(sa.select(CustomerPhone.number, Customer.id)
                                          .join(Customer, Customer.id == CustomerPhone.customer_id)
                                          .where(CustomerPhone.number.in_(phones), *live).order_by(Customer.id)):
-                by_phone.setdefault(number, cid)
+                by_phone.setdefault(number, phone_cid)
         found: dict[int, int] = {}
         new_keys: dict[str, int] = {}
         for index, order in enumerate(orders):
-            cid = ((order.external_id and (by_ext.get(order.external_id) or new_keys.get(order.external_id)))
-                   or (order.email and by_email.get(order.email)) or (order.phone and by_phone.get(order.phone)))
-            if not cid:
+            cid: int | None = ((by_ext.get(order.external_id) or new_keys.get(order.external_id) if order.external_id else None)
+                   or (by_email.get(order.email) if order.email else None)
+                   or (by_phone.get(order.phone) if order.phone else None))
+            if cid is None:
                 made = self._create_customer(order)
                 if made is None:
                     continue
@@ -490,7 +492,7 @@ class _Importer:
                 {"id": known[o.number][0], "customer_id": customer_of[o.number], "currency": o.currency,
                  "placed_at": o.placed_at, "subtotal": totals[o.number], "total": totals[o.number],
                  "discount_total": _ZERO, "tax_total": _ZERO} for o in old])
-        ids: dict[str, int] = {number: oid for number, (oid, _) in known.items()}
+        ids: dict[str, int] = {cast(str, number): oid for number, (oid, _) in known.items()}
         if new:
             table = cast(sa.Table, Order.__table__)
             rows = [(NUMBER_PREFIX + o.number, customer_of[o.number], o.currency, totals[o.number], _ZERO, _ZERO,
@@ -501,8 +503,8 @@ class _Importer:
                 ids.update((o.number, oid) for o, oid in zip(new, reserved, strict=True))
             else:
                 bulk_insert(table, ORDER_INSERT[1:], rows)
-                ids.update(s.execute(sa.select(Order.external_number, Order.id)
-                                     .where(Order.external_number.in_([o.number for o in new]))).all())
+                ids.update((cast(str, number), oid) for number, oid in s.execute(
+                    sa.select(Order.external_number, Order.id).where(Order.external_number.in_([o.number for o in new]))))
         lines: list[tuple[Any, ...]] = []
         facts: list[tuple[dt.datetime, str, int | None, decimal.Decimal, decimal.Decimal]] = []
         for order in orders:
@@ -532,7 +534,7 @@ def _open_transaction() -> None:
     connection = session().connection()
     if connection.dialect.name == "sqlite":
         raw = connection.connection.dbapi_connection
-        if raw is not None and not raw.in_transaction:  # type: ignore[attr-defined]
+        if raw is not None and not raw.in_transaction:
             connection.exec_driver_sql("BEGIN")
 
 
