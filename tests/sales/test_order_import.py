@@ -180,3 +180,38 @@ def test_the_command_imports_and_reports(sales_installed, payvand_database_url, 
     assert "line 6: no customer_id, email or phone" in result.stdout
     assert "Imported 3 orders (3 created, 0 updated; 4 lines; 2 customers created); 1 rows rejected" in result.stdout
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Order)) == 3
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def _upload(web, text: str, **fields):
+    return web.post("/sales/orders/import", {"file": (io.BytesIO(text.encode()), "orders.csv"), **fields},
+                    content_type="multipart/form-data")
+
+
+def test_the_page_imports_history_and_lists_the_rejected_rows(web, db_session):
+    _products(db_session)
+    db_session.commit()
+    assert 'id="order-import"' in web.get("/sales/orders").get_data(as_text=True)
+    assert 'id="order-import-form"' in web.get("/sales/orders/import").get_data(as_text=True)
+    done = _upload(web, GOOD + "A-9,2024-01-01,,,,,TEA,,1,5,IRR\n")
+    assert done.status_code == 302 and done.headers["Location"].endswith("/sales/orders/import/result")
+    page = web.get("/sales/orders/import/result").get_data(as_text=True)
+    assert 'id="order-import-rejects"' in page and "no customer_id, email or phone" in page
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(Order)) == 3
+    dry = _upload(web, HEADER + "Z-1,2024-01-01,,z@example.com,,,TEA,,1,5,IRR\n", dry_run="1")
+    assert dry.status_code == 302
+    assert 'id="order-import-dry-run"' in web.get("/sales/orders/import/result").get_data(as_text=True)
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(Order)) == 3
+    refused = _upload(web, "order_number,date\nA,2024-01-01\n")
+    assert refused.status_code == 422 and "no amount column" in refused.get_data(as_text=True)
+
+
+def test_the_page_needs_sales_manage(web_as):
+    from payvand.plugins.sales import permissions as perm
+
+    rep = web_as([perm.DOCUMENT_VIEW, perm.DOCUMENT_EDIT])
+    assert rep.get("/sales/orders/import").status_code == 403
+    assert _upload(rep, GOOD).status_code == 403
+    assert 'id="order-import"' not in rep.get("/sales/orders").get_data(as_text=True)
