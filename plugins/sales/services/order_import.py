@@ -35,6 +35,7 @@ import collections
 import dataclasses
 import datetime as dt
 import decimal
+import functools
 import os
 import re
 from collections.abc import Iterator
@@ -105,6 +106,17 @@ LINE_INSERT = ("order_id", "product_id", "position", "description", "quantity", 
                "tax_rate", "net", "tax", "total")
 _DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
 _ZERO = decimal.Decimal(0)
+
+
+@functools.lru_cache(maxsize=64)
+def _step(currency: str) -> decimal.Decimal:
+    """The currency's minor unit as a Decimal step (`pricing.round_money`'s, cached: rows repeat currencies)."""
+    return decimal.Decimal(1).scaleb(-pricing.currency_places(currency))
+
+
+def _round(amount: decimal.Decimal, currency: str) -> decimal.Decimal:
+    """`pricing.round_money` (half-up to the minor unit) without looking the currency up again."""
+    return amount.quantize(_step(currency), rounding=decimal.ROUND_HALF_UP)
 
 
 class OrderImportError(Exception):
@@ -277,7 +289,7 @@ class _Parser:
             raise ValueError("the amount is missing")
         if amount < 0 or amount >= MAX_AMOUNT:
             raise ValueError("the amount must be at least 0 and below 10^15")
-        if pricing.round_money(amount, currency) != amount:
+        if _round(amount, currency) != amount:
             raise ValueError(f"the amount has more decimals than {currency} allows")
         return _Row(record.line, number, placed_at, currency, external_id, email, phone, name,
                     _LineIn(record.line, sku, description, quantity, amount))
@@ -513,7 +525,7 @@ class _Importer:
                 product = self.products.get(item.sku) if item.sku else None
                 product_id = product[0] if product else None
                 description = item.description or (product[1] if product else "")
-                unit_price = pricing.round_money(item.amount / item.quantity, order.currency)
+                unit_price = _round(item.amount / item.quantity, order.currency)
                 lines.append((ids[order.number], product_id, position, description, item.quantity, unit_price, _ZERO,
                               _ZERO, item.amount, _ZERO, item.amount))
                 if counts:
