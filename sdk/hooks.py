@@ -21,6 +21,7 @@ from typing import Any
 
 from payvand.core import __version__ as CORE_VERSION
 from payvand.core.contracts import (
+    LEAD_FACTS,
     PURCHASE_FACTS,
     ChannelSpec,
     ColumnSpec,
@@ -36,6 +37,7 @@ from payvand.core.contracts import (
     InteractionKind,
     JobSpec,
     JSONValue,
+    LeadFactsSelect,
     MovedRows,
     NavItem,
     Panel,
@@ -62,7 +64,7 @@ __all__ = [
     "EventType", "EventField", "Event", "Subscription", "EventError", "emit_event",
     "ConfigKey", "config_value",
     # typed contracts of the hooks
-    "ColumnSpec", "SelectableShape", "PURCHASE_FACTS", "PurchaseFactsSelect",
+    "ColumnSpec", "SelectableShape", "PURCHASE_FACTS", "PurchaseFactsSelect", "LEAD_FACTS", "LeadFactsSelect",
     "JSONValue", "CustomerExport", "ErasedRecords", "CustomerChanges", "DemoCounts",
 ]
 
@@ -70,7 +72,8 @@ __all__ = [
 PROVISIONAL = frozenset({
     "call_hook", "hookspec", "call_hook_first", "EventType", "EventField", "Event", "Subscription", "EventError",
     "emit_event", "ConfigKey", "config_value", "ColumnSpec", "SelectableShape", "PURCHASE_FACTS",
-    "PurchaseFactsSelect", "JSONValue", "CustomerExport", "ErasedRecords", "CustomerChanges", "DemoCounts",
+    "PurchaseFactsSelect", "LEAD_FACTS", "LeadFactsSelect", "JSONValue", "CustomerExport", "ErasedRecords",
+    "CustomerChanges", "DemoCounts",
 })
 
 
