@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from payvand.plugins.analytics.services import lifetime, rfm
+from payvand.plugins.analytics.services import cycle, lifetime, rfm
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,10 @@ def refresh(today: dt.date | None = None) -> dict[str, Any]:
         done["clv"] = lifetime.run_instance(options)[0].id
     except ValueError as exc:  # NoPurchases
         done["clv"] = str(exc)
+    try:
+        done["cycle"] = cycle.run_cycle(today).id
+    except ValueError as exc:
+        done["cycle"] = str(exc)
     log.info("analytics refresh: %s", done)
     return done
 
