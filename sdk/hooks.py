@@ -9,7 +9,7 @@ Stability: every name is stable (semantic versioning) except those in `PROVISION
 change in any minor release: `call_hook`, and the newer plugin-defined hooks, events and
 configuration keys with the hooks' typed contracts (`hookspec`, `call_hook_first`,
 `EventType`, `EventField`, `Event`, `Subscription`, `EventError`, `emit_event`, `ConfigKey`,
-`config_value`, `ColumnSpec`, `SelectableShape`, `PURCHASE_FACTS`, `PurchaseFactsSelect`,
+`config_value`, `ColumnSpec`, `SelectableShape`, `PURCHASE_FACTS`, `PurchaseFactsSelect`, `LEAD_FACTS`, `LeadFactsSelect`,
 `JSONValue`, `CustomerExport`, `ErasedRecords`, `CustomerChanges`, `DemoCounts`). New fields of a value type
 come with defaults, so building one by keyword
 keeps working; build them by keyword. Plugin-defined hooks and events belong here.

@@ -27,7 +27,7 @@ EXPECTED_HOOKS = {
     "payvand_customer_created", "payvand_customer_updated", "payvand_customer_deleted",
     "payvand_interaction_recorded", "payvand_message_received", "payvand_event_types", "payvand_subscriptions",
     "payvand_config_keys",
-    "payvand_dashboard_widgets", "payvand_demo_data", "payvand_purchase_facts",
+    "payvand_dashboard_widgets", "payvand_demo_data", "payvand_purchase_facts", "payvand_lead_facts",
 }
 
 
