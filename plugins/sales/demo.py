@@ -368,7 +368,8 @@ def _redate_interactions(when: dict[tuple[str, int], dt.datetime], deal_dates: d
                   .values(occurred_at=sa.bindparam("at")), paid_rows)
 
 
-def _history(rng: random.Random, now: dt.datetime, customers: list[int], products: list[Product]) -> int:
+def _history(rng: random.Random, now: dt.datetime, customers: list[int], products: list[Product],
+             lead_rows: list[Lead]) -> int:
     """Three years of past orders for most demo customers, brought in by the order history import
     (as a business adopting Payvand would): some buy once, some come back, some spend more each
     year, some stop — so the analytics pages (cycle, cohorts, lifetime value) have a story."""
@@ -382,6 +383,7 @@ def _history(rng: random.Random, now: dt.datetime, customers: list[int], product
     out = io.StringIO()
     out.write("order_number,date,customer_id,sku,quantity,amount\n")
     number = 0
+    buyers: list[int] = []
     for customer_id in customers:
         kind = rng.random()
         if kind < 0.15:
@@ -393,6 +395,7 @@ def _history(rng: random.Random, now: dt.datetime, customers: list[int], product
             days = sorted({start - rng.randint(0, 300) for _ in range(rng.randint(2, 5))}, reverse=True)
         else:
             days = sorted({rng.randint(1, 1090) for _ in range(rng.randint(2, 10))}, reverse=True)
+        buyers.append(customer_id)
         growing = rng.random() < 0.4
         for day in days:
             number += 1
@@ -403,7 +406,17 @@ def _history(rng: random.Random, now: dt.datetime, customers: list[int], product
                 out.write(f"H{number},{(now - dt.timedelta(days=day)).date().isoformat()},D{customer_id},"
                           f"{product.sku},1,{amount}\n")
     out.seek(0)
-    return import_orders(out, name="demo history").created
+    created = import_orders(out, name="demo history").created
+    # some qualified leads became these customers (the funnel lead → customer → repeat → loyal),
+    # unless the demo's customers were made from leads already
+    if any(lead.customer_id for lead in lead_rows):
+        return created
+    for lead in sorted((lead for lead in lead_rows if lead.status == "qualified" and lead.customer_id is None),
+                       key=lambda lead: lead.id)[:30]:
+        if buyers:
+            lead.customer_id, lead.status = rng.choice(buyers), "converted"
+            lead.converted_at = min(lead.created_at + dt.timedelta(days=rng.randint(1, 20)), now)
+    return created
 
 
 def load_sales_demo(seed: int = DEFAULT_SEED, now: dt.datetime | None = None) -> dict[str, int]:
@@ -426,7 +439,7 @@ def load_sales_demo(seed: int = DEFAULT_SEED, now: dt.datetime | None = None) ->
     scored = scoring.recompute_scores(s, now=now).leads
     deals, deal_dates = _deals(rng, now, customers, owners, products, prices, lang)
     made = _documents(rng, now, customers, products, deals)
-    made["history_orders"] = _history(rng, now, customers, products)
+    made["history_orders"] = _history(rng, now, customers, products, lead_rows)
     _redate_interactions(made.pop("when"), deal_dates)
     planned = _activities(rng, now, deals)
     s.flush()
