@@ -256,6 +256,16 @@ PURCHASE_FACTS = SelectableShape((
 #: What `payvand_purchase_facts` returns: a select of `PURCHASE_FACTS` rows.
 PurchaseFactsSelect: TypeAlias = "sa.Select[tuple[int, int | None, dt.datetime, decimal.Decimal, decimal.Decimal, str]]"
 
+#: The rows `payvand_lead_facts` returns: one per lead (a prospect not yet a customer, or converted).
+LEAD_FACTS = SelectableShape((
+    ColumnSpec("lead_id", int, "the plugin's lead id"),
+    ColumnSpec("customer_id", int, "the customer the lead became, once converted", nullable=True),
+    ColumnSpec("created_at", dt.datetime, "when the lead came in (UTC)"),
+    ColumnSpec("converted_at", dt.datetime, "when it became a customer (UTC)", nullable=True),
+))
+
+#: What `payvand_lead_facts` returns: a select of `LEAD_FACTS` rows.
+LeadFactsSelect: TypeAlias = "sa.Select[tuple[int, int | None, dt.datetime, dt.datetime | None]]"
 
 PRODUCT_FACTS = SelectableShape((
     ColumnSpec("product_id", int, "the plugin's product id (as in `PURCHASE_FACTS`)"),

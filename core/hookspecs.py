@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
-from payvand.core.contracts import PRODUCT_FACTS, PURCHASE_FACTS
+from payvand.core.contracts import LEAD_FACTS, PRODUCT_FACTS, PURCHASE_FACTS
 
 if TYPE_CHECKING:
     import click
@@ -75,6 +75,7 @@ if TYPE_CHECKING:
         EventType,
         InteractionKind,
         JobSpec,
+        LeadFactsSelect,
         MovedRows,
         NavItem,
         Panel,
@@ -353,6 +354,17 @@ def payvand_purchase_facts() -> PurchaseFactsSelect | None:
 
 
 @hookspec
+def payvand_lead_facts() -> LeadFactsSelect | None:
+    """Return this plugin's leads as a SQLAlchemy select of `LEAD_FACTS` rows, or None.
+
+    One row per lead, labelled and ordered as `payvand.sdk.LEAD_FACTS` says:
+    `(lead_id, customer_id, created_at, converted_at)`, `customer_id` set once the lead became
+    a customer. Analytics reads it for the funnel lead → customer → repeat → loyal; callers
+    check each select with `LEAD_FACTS.problems` and leave out one whose columns differ.
+    """
+
+
+@hookspec
 def payvand_product_facts() -> ProductFactsSelect | None:
     """Return this plugin's products as a SQLAlchemy select of `PRODUCT_FACTS` rows, or None.
 
@@ -449,7 +461,7 @@ CONTRIBUTION_HOOKS = (
 )
 
 # Hooks returning SQL selectables that other plugins read without importing the owner.
-DATA_HOOKS = ("payvand_purchase_facts", "payvand_product_facts")
+DATA_HOOKS = ("payvand_purchase_facts", "payvand_lead_facts", "payvand_product_facts")
 
 # Hooks whose calls go through the outbox after commit.
 EVENT_HOOKS = (
@@ -461,7 +473,8 @@ EVENT_HOOKS = (
 )
 
 # The shape of the selectables hooks exchange (their columns, for the reference and for checks).
-SHAPES = {"payvand_purchase_facts": PURCHASE_FACTS, "payvand_product_facts": PRODUCT_FACTS}
+SHAPES = {"payvand_purchase_facts": PURCHASE_FACTS, "payvand_lead_facts": LEAD_FACTS,
+          "payvand_product_facts": PRODUCT_FACTS}
 
 # Hooks that may veto an operation by raising PluginError.
 VETO_HOOKS = ("payvand_customer_merge", "payvand_customer_erase")

@@ -9,7 +9,7 @@ Stability: every name is stable (semantic versioning) except those in `PROVISION
 change in any minor release: `call_hook`, and the newer plugin-defined hooks, events and
 configuration keys with the hooks' typed contracts (`hookspec`, `call_hook_first`,
 `EventType`, `EventField`, `Event`, `Subscription`, `EventError`, `emit_event`, `ConfigKey`,
-`config_value`, `ColumnSpec`, `SelectableShape`, `PURCHASE_FACTS`, `PurchaseFactsSelect`,
+`config_value`, `ColumnSpec`, `SelectableShape`, `PURCHASE_FACTS`, `PurchaseFactsSelect`, `LEAD_FACTS`, `LeadFactsSelect`,
 `PRODUCT_FACTS`, `ProductFactsSelect`, `Recommendation`, `recommend`,
 `JSONValue`, `CustomerExport`, `ErasedRecords`, `CustomerChanges`, `DemoCounts`, and the FAQ bot's
 answer-source contract `BotQuestion`, `BotAnswer`, `BotAnswerer`,
@@ -24,6 +24,7 @@ from typing import Any
 
 from payvand.core import __version__ as CORE_VERSION
 from payvand.core.contracts import (
+    LEAD_FACTS,
     PRODUCT_FACTS,
     PURCHASE_FACTS,
     BotAnswer,
@@ -43,6 +44,7 @@ from payvand.core.contracts import (
     InteractionKind,
     JobSpec,
     JSONValue,
+    LeadFactsSelect,
     MovedRows,
     NavItem,
     Panel,
@@ -72,7 +74,7 @@ __all__ = [
     "EventType", "EventField", "Event", "Subscription", "EventError", "emit_event",
     "ConfigKey", "config_value",
     # typed contracts of the hooks
-    "ColumnSpec", "SelectableShape", "PURCHASE_FACTS", "PurchaseFactsSelect",
+    "ColumnSpec", "SelectableShape", "PURCHASE_FACTS", "PurchaseFactsSelect", "LEAD_FACTS", "LeadFactsSelect",
     "PRODUCT_FACTS", "ProductFactsSelect", "Recommendation", "recommend",
     "JSONValue", "CustomerExport", "ErasedRecords", "CustomerChanges", "DemoCounts",
     # the FAQ bot's answer sources (`payvand_bot_answerers`)
@@ -88,6 +90,7 @@ PROVISIONAL = frozenset({
     "PRODUCT_FACTS", "ProductFactsSelect", "Recommendation", "recommend",
     "BotQuestion", "BotAnswer", "BotAnswerer",
     "ReturnableItem",
+    "LEAD_FACTS", "LeadFactsSelect",
 })
 
 

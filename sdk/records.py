@@ -45,7 +45,7 @@ from payvand.core.importing.guard import guard as csv_guard  # CSV writing: the 
 from payvand.core.importing.source import CsvSource  # CSV reading: encoding, delimiter
 from payvand.core.importing.source import SourceError as CsvSourceError
 from payvand.core.locks import transaction_lock
-from payvand.core.models import Customer, CustomerEmail, Interaction, User
+from payvand.core.models import Customer, CustomerEmail, CustomerPhone, Interaction, User
 from payvand.core.normalize import NormalizationError, keep_text, normalize_email, normalize_phone
 from payvand.core.normalize import clean_text as clean_name
 from payvand.core.normalize import fold as fold_text
@@ -64,7 +64,7 @@ __all__ = [
     # building a plugin's models
     "Base", "BigId", "ExactDecimal", "JSONText", "UTCDateTime", "utcnow",
     # the core's records
-    "Customer", "CustomerEmail", "Interaction", "User", "CustomerOut", "InteractionOut",
+    "Customer", "CustomerEmail", "CustomerPhone", "Interaction", "User", "CustomerOut", "InteractionOut",
     "create_customer", "find_customer_ids_by_email", "search_customers",
     "record_interaction", "record_interactions", "InteractionError", "CustomerInactive", "audit",
     # values as the core stores them

@@ -75,7 +75,8 @@ def payvand_nav_items() -> list[NavItem]:
         NavItem(lazy_gettext("Lifetime value"), "analytics.clv_page", perm.VIEW, order=70, **group),
         NavItem(lazy_gettext("RFM segments"), "analytics.rfm_page", perm.VIEW, order=71, **group),
         NavItem(lazy_gettext("Cohort retention"), "analytics.cohorts_page", perm.VIEW, order=72, **group),
-        NavItem(lazy_gettext("Recommendations"), "analytics.recommendations_page", perm.VIEW, order=73, **group),
+        NavItem(lazy_gettext("Customer cycle"), "analytics.cycle_page", perm.VIEW, order=73, **group),
+        NavItem(lazy_gettext("Recommendations"), "analytics.recommendations_page", perm.VIEW, order=74, **group),
     ]
 
 

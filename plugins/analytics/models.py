@@ -98,3 +98,19 @@ class ItemNeighbour(Base):
     product_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     neighbour_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
     score: Mapped[float] = mapped_column(sa.Float)
+
+
+class CustomerStage(Base):
+    """Where one customer stands in the e-CRM cycle at a cycle run's end (selection, acquisition,
+    retention, expansion), with the purchase days and spend behind it."""
+
+    __tablename__ = "analytics_customer_stage"
+    __table_args__ = (sa.Index(None, "run_id", "stage"), sa.Index(None, "customer_id"))
+
+    run_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey(_RUN, ondelete="CASCADE"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey(_CUSTOMER, ondelete="CASCADE"), primary_key=True)
+    stage: Mapped[str] = mapped_column(sa.String(16))
+    purchase_days: Mapped[int] = mapped_column(sa.Integer, default=0)
+    products: Mapped[int] = mapped_column(sa.Integer, default=0)
+    spend_last_year: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    spend_year_before: Mapped[float] = mapped_column(sa.Float, default=0.0)

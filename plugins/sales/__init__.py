@@ -195,6 +195,17 @@ def payvand_product_facts() -> Any:
 
 
 @hookimpl
+def payvand_lead_facts() -> Any:
+    """Every lead (open, converted or lost), with the customer it became, for the analytics funnel."""
+    import sqlalchemy as sa
+
+    from payvand.plugins.sales.models import Lead
+
+    return sa.select(Lead.id.label("lead_id"), Lead.customer_id.label("customer_id"),
+                     Lead.created_at.label("created_at"), Lead.converted_at.label("converted_at"))
+
+
+@hookimpl
 def payvand_demo_data(seed: int) -> dict[str, int] | None:
     """Demo products, leads, deals, quotes, orders and invoices for `payvand demo`."""
     from payvand.plugins.sales.demo import load_sales_demo

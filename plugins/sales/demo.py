@@ -18,6 +18,7 @@ from typing import Any, cast
 import sqlalchemy as sa
 
 from payvand.plugins.sales.models import (
+    CustomerKey,
     Deal,
     DealStageChange,
     Lead,
@@ -367,6 +368,57 @@ def _redate_interactions(when: dict[tuple[str, int], dt.datetime], deal_dates: d
                   .values(occurred_at=sa.bindparam("at")), paid_rows)
 
 
+def _history(rng: random.Random, now: dt.datetime, customers: list[int], products: list[Product],
+             lead_rows: list[Lead]) -> int:
+    """Three years of past orders for most demo customers, brought in by the order history import
+    (as a business adopting Payvand would): some buy once, some come back, some spend more each
+    year, some stop — so the analytics pages (cycle, cohorts, lifetime value) have a story."""
+    import io
+
+    from payvand.plugins.sales.services.order_import import import_orders
+
+    # the demo customers' numbers "in the old system", so the file names them as an export would
+    session().add_all([CustomerKey(external_id=f"D{customer_id}", customer_id=customer_id) for customer_id in customers])
+    session().flush()
+    out = io.StringIO()
+    out.write("order_number,date,customer_id,sku,quantity,amount\n")
+    number = 0
+    buyers: list[int] = []
+    for customer_id in customers:
+        kind = rng.random()
+        if kind < 0.15:
+            continue  # a prospect: no history
+        if kind < 0.40:
+            days = [rng.randint(30, 1000)]  # bought once
+        elif kind < 0.60:
+            start = rng.randint(500, 1090)  # came back for a while, then stopped
+            days = sorted({start - rng.randint(0, 300) for _ in range(rng.randint(2, 5))}, reverse=True)
+        else:
+            days = sorted({rng.randint(1, 1090) for _ in range(rng.randint(2, 10))}, reverse=True)
+        buyers.append(customer_id)
+        growing = rng.random() < 0.4
+        for day in days:
+            number += 1
+            scale = 1 + (3 * (1090 - day) / 1090 if growing else 0)
+            picks = rng.sample(products, k=min(len(products), 1 + (growing and day < 365) + rng.randint(0, 1)))
+            for product in picks:
+                amount = int(rng.randint(2, 40) * 100_000 * scale)
+                out.write(f"H{number},{(now - dt.timedelta(days=day)).date().isoformat()},D{customer_id},"
+                          f"{product.sku},1,{amount}\n")
+    out.seek(0)
+    created = import_orders(out, name="demo history").created
+    # some qualified leads became these customers (the funnel lead → customer → repeat → loyal),
+    # unless the demo's customers were made from leads already
+    if any(lead.customer_id for lead in lead_rows):
+        return created
+    for lead in sorted((lead for lead in lead_rows if lead.status == "qualified" and lead.customer_id is None),
+                       key=lambda lead: lead.id)[:30]:
+        if buyers:
+            lead.customer_id, lead.status = rng.choice(buyers), "converted"
+            lead.converted_at = min(lead.created_at + dt.timedelta(days=rng.randint(1, 20)), now)
+    return created
+
+
 def load_sales_demo(seed: int = DEFAULT_SEED, now: dt.datetime | None = None) -> dict[str, int]:
     """Create the sales demo in the current session (flushed, not committed); return what was made.
 
@@ -387,6 +439,7 @@ def load_sales_demo(seed: int = DEFAULT_SEED, now: dt.datetime | None = None) ->
     scored = scoring.recompute_scores(s, now=now).leads
     deals, deal_dates = _deals(rng, now, customers, owners, products, prices, lang)
     made = _documents(rng, now, customers, products, deals)
+    made["history_orders"] = _history(rng, now, customers, products, lead_rows)
     _redate_interactions(made.pop("when"), deal_dates)
     planned = _activities(rng, now, deals)
     s.flush()

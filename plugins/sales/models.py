@@ -346,7 +346,8 @@ class Order(_Document, Base):
     # (owner_id, id): a rep's orders (services/rules.py) read by index
     __table_args__ = (sa.Index(None, "status", "id"),
                       sa.Index(REVENUE_INDEX, "status", "placed_at", "currency", "total", "owner_id"),
-                      sa.Index(None, "owner_id", "id"), sa.UniqueConstraint("quote_id"))
+                      sa.Index(None, "owner_id", "id"), sa.UniqueConstraint("quote_id"),
+                      sa.UniqueConstraint("external_number"))
 
     status: Mapped[str] = mapped_column(sa.String(12), default="placed")  # placed, paid, shipped, delivered, cancelled, returned
     channel: Mapped[str] = mapped_column(sa.String(16), default="staff")  # staff, web, api
@@ -357,6 +358,8 @@ class Order(_Document, Base):
     created_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey(_USER, ondelete="SET NULL"), index=True)
     placed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     status_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # the order's number in the system it was imported from (`import-orders`): a re-run updates it
+    external_number: Mapped[str | None] = mapped_column(sa.String(64))
 
     lines: Mapped[list[OrderLine]] = relationship(order_by="OrderLine.position", cascade="all, delete-orphan")
 
@@ -368,6 +371,15 @@ class OrderLine(_Line, Base):
     __table_args__ = (sa.Index(None, "product_id", "order_id"),)
 
     order_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("sales_order.id", ondelete="CASCADE"), index=True)
+
+
+class CustomerKey(Base):
+    """A customer's id in an outside system (the `customer_id` column of an order import)."""
+
+    __tablename__ = "sales_customer_key"
+
+    external_id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey(_CUSTOMER, ondelete="CASCADE"), index=True)
 
 
 class Invoice(_Document, Base):

@@ -22,10 +22,10 @@ def test_refresh_without_purchases_stores_nothing_and_says_why(in_app, db_sessio
 def test_refresh_and_demo_store_one_run_of_each_kind(in_app, db_session, make_customer):
     ids = [make_customer(given_name=f"C{n}").id for n in range(40)]
     add_orders(db_session, simulated_purchases(ids))
-    assert refresh.demo(seed=1) == {"rfm runs": 1, "clv runs": 1}
+    assert refresh.demo(seed=1) == {"rfm runs": 1, "clv runs": 1, "cycle runs": 1}
     db_session.commit()
     kinds = db_session.scalars(sa.select(Run.kind).order_by(Run.id)).all()
-    assert kinds == ["rfm", "clv"]
+    assert kinds == ["rfm", "clv", "cycle"]
     clv_run = db_session.scalars(sa.select(Run).where(Run.kind == "clv")).one()
     assert clv_run.options["period"] == "week" and clv_run.options["holdout_end"]
     assert refresh.demo(seed=1) is None  # runs exist: the demo leaves them

@@ -319,6 +319,14 @@ def payvand_returnable_items(customer_id: int) -> list[Any]:
 
 
 @hookimpl
+def payvand_lead_facts() -> Any:
+    """Every customer as a lead that converted at once, as a selectable."""
+    CALLS.append(("payvand_lead_facts", {}))
+    return sa.select(Customer.id.label("lead_id"), Customer.id.label("customer_id"),
+                     Customer.created_at.label("created_at"), Customer.created_at.label("converted_at"))
+
+
+@hookimpl
 def payvand_demo_data(seed: int) -> dict[str, int]:
     """Record the call; report one demo thing."""
     CALLS.append(("payvand_demo_data", {"seed": seed}))

@@ -28,7 +28,7 @@ EXPECTED_HOOKS = {
     "payvand_interaction_recorded", "payvand_message_received", "payvand_event_types", "payvand_subscriptions",
     "payvand_config_keys", "payvand_bot_answerers",
     "payvand_dashboard_widgets", "payvand_demo_data", "payvand_purchase_facts", "payvand_returnable_items",
-    "payvand_product_facts", "payvand_recommendations",
+    "payvand_product_facts", "payvand_recommendations", "payvand_lead_facts",
 }
 
 

@@ -56,6 +56,31 @@ class RfmRunOut(Schema):
     segments = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
 
 
+class CycleMonthsOut(Schema):
+    labels = fields.List(fields.String(), required=True, metadata={"description": "Months, oldest first (YYYY/MM)"})
+    counts = fields.Dict(keys=fields.String(), values=fields.List(fields.Integer()), required=True,
+                         metadata={"description": "Customers per stage at each month end"})
+    flows = fields.List(fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(),
+                                                                             values=fields.Integer())),
+                        required=True, metadata={"description": "flows[i]: {from: {to: customers}} from month i to i+1"})
+
+
+class CycleRunOut(Schema):
+    id = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+    customers = fields.Integer(required=True)
+    end = fields.String(required=True, metadata={"format": "date"})
+    currency = fields.String(required=True)
+    stages = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                         metadata={"description": "Customers per stage (selection, acquisition, retention, expansion)"})
+    gregorian = fields.Nested(CycleMonthsOut, required=True)
+    jalali = fields.Nested(CycleMonthsOut, required=True)
+    funnel_leads = fields.List(fields.Integer(), required=True,
+                               metadata={"description": "[leads, customers, repeat, loyal] of the leads"})
+    funnel_all = fields.List(fields.Integer(), required=True,
+                             metadata={"description": "[buyers, buyers, repeat, loyal] of every buyer"})
+
+
 class CustomerClvOut(Schema):
     run_id = fields.Integer(required=True)
     frequency = fields.Integer(required=True)
@@ -111,6 +136,20 @@ class RfmRun(MethodView):
         run = _latest("rfm")
         return {"id": run.id, "created_at": run.created_at, "customers": run.customers, **run.options,
                 "segments": run.results.get("segments", {})}
+
+
+@blp.route("/cycle")
+class CycleRun(MethodView):
+    @require(perm.VIEW)
+    @blp.response(200, CycleRunOut)
+    def get(self) -> dict[str, Any]:
+        """The newest e-CRM cycle: customers per stage, monthly counts and flows, the funnels (404 before the first run)."""
+        run = _latest("cycle")
+        results = run.results
+        return {"id": run.id, "created_at": run.created_at, "customers": run.customers, "end": run.options["end"],
+                "currency": results.get("currency", ""), "stages": results["stages"],
+                "gregorian": results["months"]["gregorian"], "jalali": results["months"]["jalali"],
+                "funnel_leads": results["funnel_leads"], "funnel_all": results["funnel_all"]}
 
 
 @blp.route("/customers/<int:customer_id>")

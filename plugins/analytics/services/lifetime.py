@@ -15,7 +15,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from payvand.plugins.analytics.models import CustomerClv, Run
-from payvand.plugins.analytics.services import clv, facts
+from payvand.plugins.analytics.services import churn, clv, facts
 from payvand.sdk import Customer, session
 
 #: The customer fields a CLV run writes (`Customer.attributes`), declared in `__init__.py`.
@@ -72,6 +72,9 @@ def fit(transactions: list[tuple[Any, Any, Any]], options: ClvOptions) -> ClvRes
     values = clv.customer_value(summary, bgnbd, spend, horizon=options.horizon, discount_rate=options.discount_rate)
     repeat = clv.repeat_days(transactions, summary.origin, options.holdout_end) if options.holdout_end else None
     report = clv.fit_report(summary, bgnbd, holdout_transactions=repeat)
+    evaluation = churn.evaluate(summary, bgnbd, values.p_alive)
+    if evaluation is not None:
+        report["churn"] = evaluation
     return ClvResult(summary, bgnbd, spend, values, report)
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from payvand.plugins.analytics.services import lifetime, recommend, rfm
+from payvand.plugins.analytics.services import cycle, lifetime, recommend, rfm
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,10 @@ def refresh(today: dt.date | None = None) -> dict[str, Any]:
         done["recommend"] = recommend.run_recommend(evaluate_from=split).id
     except ValueError as exc:  # NoPurchases
         done["recommend"] = str(exc)
+    try:
+        done["cycle"] = cycle.run_cycle(today).id
+    except ValueError as exc:
+        done["cycle"] = str(exc)
     log.info("analytics refresh: %s", done)
     return done
 

@@ -1,7 +1,7 @@
 """analytics recommendations: the products of a fit and their kept neighbours
 
 Revision ID: analytics_0003
-Revises: analytics_0001
+Revises: analytics_0002
 Create Date: 2026-12-07 10:50:35.431770
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'analytics_0003'
-down_revision = 'analytics_0001'
+down_revision = 'analytics_0002'
 branch_labels = None
 depends_on = None
 

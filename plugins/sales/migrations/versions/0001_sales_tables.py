@@ -2,7 +2,7 @@
 
 Revision ID: sales_0001
 Revises: 
-Create Date: 2026-12-06 20:24:59.501518
+Create Date: 2026-12-07 10:52:30.480914
 """
 
 from __future__ import annotations
@@ -122,6 +122,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('sales_attachment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sales_attachment_product_id'), ['product_id'], unique=False)
+
+    op.create_table('sales_customer_key',
+    sa.Column('external_id', sa.String(length=64), nullable=False),
+    sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_sales_customer_key_customer_id_core_customer'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('external_id', name=op.f('pk_sales_customer_key'))
+    )
+    with op.batch_alter_table('sales_customer_key', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sales_customer_key_customer_id'), ['customer_id'], unique=False)
 
     op.create_table('sales_lead',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -312,6 +321,7 @@ def upgrade() -> None:
     sa.Column('created_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('placed_at', payvand.sdk.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status_changed_at', payvand.sdk.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('external_number', sa.String(length=64), nullable=True),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('number', sa.String(length=32), nullable=False),
     sa.Column('customer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -326,6 +336,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['owner_id'], ['core_user.id'], name=op.f('fk_sales_order_owner_id_core_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['quote_id'], ['sales_quote.id'], name=op.f('fk_sales_order_quote_id_sales_quote'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_order')),
+    sa.UniqueConstraint('external_number', name=op.f('uq_sales_order_external_number')),
     sa.UniqueConstraint('number', name=op.f('uq_sales_order_number')),
     sa.UniqueConstraint('quote_id', name=op.f('uq_sales_order_quote_id'))
     )
@@ -338,9 +349,9 @@ def upgrade() -> None:
 
     op.create_table('sales_quote_line',
     sa.Column('quote_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('product_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('product_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('description', sa.String(length=500), nullable=False),
     sa.Column('quantity', payvand.sdk.ExactDecimal(precision=20, scale=4), nullable=False),
     sa.Column('unit_price', payvand.sdk.ExactDecimal(precision=20, scale=4), nullable=False),
@@ -388,9 +399,9 @@ def upgrade() -> None:
 
     op.create_table('sales_order_line',
     sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('product_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('product_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('description', sa.String(length=500), nullable=False),
     sa.Column('quantity', payvand.sdk.ExactDecimal(precision=20, scale=4), nullable=False),
     sa.Column('unit_price', payvand.sdk.ExactDecimal(precision=20, scale=4), nullable=False),
@@ -502,6 +513,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_sales_lead_customer_id'))
 
     op.drop_table('sales_lead')
+    with op.batch_alter_table('sales_customer_key', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sales_customer_key_customer_id'))
+
+    op.drop_table('sales_customer_key')
     with op.batch_alter_table('sales_attachment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sales_attachment_product_id'))
 
