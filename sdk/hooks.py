@@ -11,7 +11,8 @@ configuration keys with the hooks' typed contracts (`hookspec`, `call_hook_first
 `EventType`, `EventField`, `Event`, `Subscription`, `EventError`, `emit_event`, `ConfigKey`,
 `config_value`, `ColumnSpec`, `SelectableShape`, `PURCHASE_FACTS`, `PurchaseFactsSelect`,
 `PRODUCT_FACTS`, `ProductFactsSelect`, `Recommendation`, `recommend`,
-`JSONValue`, `CustomerExport`, `ErasedRecords`, `CustomerChanges`, `DemoCounts`). New fields of a value type
+`JSONValue`, `CustomerExport`, `ErasedRecords`, `CustomerChanges`, `DemoCounts`, and the evaluation
+programs' `EvaluationProgram`, `EvaluationScale`, `EvaluationRow`, `EvaluationSummary`). New fields of a value type
 come with defaults, so building one by keyword
 keeps working; build them by keyword. Plugin-defined hooks and events belong here.
 """
@@ -32,6 +33,10 @@ from payvand.core.contracts import (
     CustomerField,
     DemoCounts,
     ErasedRecords,
+    EvaluationProgram,
+    EvaluationRow,
+    EvaluationScale,
+    EvaluationSummary,
     Event,
     EventField,
     EventType,
@@ -69,6 +74,7 @@ __all__ = [
     "ColumnSpec", "SelectableShape", "PURCHASE_FACTS", "PurchaseFactsSelect",
     "PRODUCT_FACTS", "ProductFactsSelect", "Recommendation", "recommend",
     "JSONValue", "CustomerExport", "ErasedRecords", "CustomerChanges", "DemoCounts",
+    "EvaluationProgram", "EvaluationScale", "EvaluationRow", "EvaluationSummary",
 ]
 
 #: Names that may change in a minor release (the rest are stable).
@@ -77,6 +83,7 @@ PROVISIONAL = frozenset({
     "emit_event", "ConfigKey", "config_value", "ColumnSpec", "SelectableShape", "PURCHASE_FACTS",
     "PurchaseFactsSelect", "JSONValue", "CustomerExport", "ErasedRecords", "CustomerChanges", "DemoCounts",
     "PRODUCT_FACTS", "ProductFactsSelect", "Recommendation", "recommend",
+    "EvaluationProgram", "EvaluationScale", "EvaluationRow", "EvaluationSummary",
 })
 
 

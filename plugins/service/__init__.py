@@ -144,3 +144,11 @@ def payvand_customer_erase(customer: Any) -> dict[str, list[int]]:
     from payvand.plugins.service.services.privacy import erase_customer
 
     return erase_customer(customer)
+
+
+@hookimpl
+def payvand_evaluation_programs() -> list[Any]:
+    """CSAT (after solved tickets) and NPS (relationship survey), on the core's Evaluation report."""
+    from payvand.plugins.service.services.evaluation import programs
+
+    return programs()
