@@ -252,3 +252,4 @@ class Article(Base):
 
 
 from payvand.plugins.service.models_macros import Macro  # noqa: E402, F401 - macros (their own module)
+from payvand.plugins.service.models_nps import NpsResponse  # noqa: E402, F401 - NPS (its own module)

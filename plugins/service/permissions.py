@@ -15,3 +15,6 @@ PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(TICKET_ALL, N_("See and work on every team's tickets")),
     PermissionSpec(MANAGE, N_("Manage service teams, assignment rules, calendars and SLA policies")),
 )
+
+NPS_SEND = "service.nps.send"  # send the NPS relationship survey to customers
+PERMISSIONS += (PermissionSpec(NPS_SEND, N_("Send the NPS survey to customers (those who consented to marketing)")),)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext
 from marshmallow import Schema, ValidationError, fields, validate
 
 from payvand.core import permissions as perm
@@ -53,4 +54,5 @@ def index() -> Any:
                                  "scores": [row.score for row in item.rows],
                                  "responses": [row.responses for row in item.rows]} for item in found}
     return render_template("evaluation/index.html", programs=found, charts=charts, months=months,
-                           errors=errors, start=start, end=end, labels=LABELS), 400 if errors else 200
+                           errors=errors, start=start, end=end, labels=LABELS,
+                           tr=lambda text: gettext(str(text))), 400 if errors else 200

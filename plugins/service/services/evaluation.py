@@ -78,4 +78,6 @@ CSAT_PROGRAM = EvaluationProgram(
 
 def programs() -> list[EvaluationProgram]:
     """The programs the service plugin registers through `payvand_evaluation_programs`."""
-    return [CSAT_PROGRAM]
+    from payvand.plugins.service.services.nps import NPS_PROGRAM
+
+    return [CSAT_PROGRAM, NPS_PROGRAM]
