@@ -57,3 +57,15 @@ def test_sending_needs_its_permission_and_bad_input_is_a_field_error(api_as):
     assert bad.status_code == 422
     errors = bad.get_json()["error"]["fields"]
     assert "campaign" in errors and "customer_ids" in errors
+
+
+def test_an_erased_customers_nps_comment_is_blanked_and_the_score_kept(in_app, make_customer, api):
+    customer = make_customer()
+    with in_app() as session:
+        session.add(NpsResponse(campaign="q4", customer_id=customer.id, score=3, comment="Call me on 0912 000 0000"))
+    exported = api.get(f"/api/v1/customers/{customer.id}/export")
+    assert "Call me" in exported.get_data(as_text=True)
+    assert api.post(f"/api/v1/customers/{customer.id}/erase").status_code == 200
+    with in_app() as session:
+        row = session.scalar(sa.select(NpsResponse).where(NpsResponse.customer_id == customer.id))
+        assert (row.score, row.comment) == (3, "")
