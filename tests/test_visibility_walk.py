@@ -46,6 +46,7 @@ UNWALKABLE = {
     "/chat/widget/<version>/chat.css": "public: the chat widget's style sheet, no record data",
     "/unsubscribe/<token>": "public: the signed token names the customer (tests/messaging/test_unsubscribe.py)",
     "/service/csat/<token_text>": "public: the signed token names the ticket (tests/service/test_csat.py)",
+    "/service/nps/<token_text>": "public: the signed token names the campaign and customer (tests/service/test_nps.py)",
 }
 
 

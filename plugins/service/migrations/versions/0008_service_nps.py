@@ -33,7 +33,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'],
                             name=op.f('fk_service_nps_response_customer_id_core_customer'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_service_nps_response')),
-    sa.UniqueConstraint('campaign', 'customer_id', name=op.f('uq_service_nps_response_campaign'))
+    sa.UniqueConstraint('campaign', 'customer_id', name=op.f('uq_service_nps_response_campaign_customer_id'))
     )
     with op.batch_alter_table('service_nps_response', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_service_nps_response_answered_at'), ['answered_at'], unique=False)
