@@ -251,5 +251,6 @@ class Article(Base):
     slug: Mapped[str | None] = mapped_column(sa.String(200), unique=True)  # set by `payvand service import-kb`
 
 
+from payvand.plugins.service.models_inbox import SavedView  # noqa: E402, F401 - inbox saved views (their own module)
 from payvand.plugins.service.models_macros import Macro  # noqa: E402, F401 - macros (their own module)
 from payvand.plugins.service.models_nps import NpsResponse  # noqa: E402, F401 - NPS (its own module)

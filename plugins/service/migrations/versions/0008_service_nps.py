@@ -1,4 +1,4 @@
-"""service NPS responses
+"""service NPS responses, inbox saved views
 
 Revision ID: service_0008
 Revises: service_0004
@@ -19,7 +19,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Apply this revision: the NPS invitations and answers."""
+    """Apply this revision: the NPS invitations and answers, the inbox's saved views."""
     op.create_table('service_nps_response',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('campaign', sa.String(length=64), nullable=False),
@@ -38,10 +38,26 @@ def upgrade() -> None:
     with op.batch_alter_table('service_nps_response', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_service_nps_response_answered_at'), ['answered_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_service_nps_response_customer_id'), ['customer_id'], unique=False)
+    op.create_table('service_saved_view',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('owner_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('shared', sa.Boolean(), nullable=False),
+    sa.Column('query', sa.String(length=2000), nullable=False),
+    sa.Column('created_at', payvand.sdk.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['owner_id'], ['core_user.id'], name=op.f('fk_service_saved_view_owner_id_core_user'),
+                            ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_saved_view'))
+    )
+    with op.batch_alter_table('service_saved_view', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_saved_view_owner_id'), ['owner_id'], unique=False)
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    with op.batch_alter_table('service_saved_view', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_service_saved_view_owner_id'))
+    op.drop_table('service_saved_view')
     with op.batch_alter_table('service_nps_response', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_service_nps_response_customer_id'))
         batch_op.drop_index(batch_op.f('ix_service_nps_response_answered_at'))
