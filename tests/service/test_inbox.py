@@ -53,3 +53,22 @@ def test_saved_views_are_the_owners_or_shared(api_as):
     assert [v["name"] for v in bob.get("/api/v1/service/saved-views").get_json()] == ["Team overdue"]
     assert len(ana.get("/api/v1/service/saved-views").get_json()) == 2
     assert bob.post("/api/v1/service/saved-views", json={"name": ""}).status_code == 422
+
+
+def test_the_inbox_page_saves_a_view_and_applies_a_bulk_action(web_as, api, make_customer, db_session):
+    customer = make_customer()
+    ids = [api.post("/api/v1/service/tickets", json={"customer_id": customer.id, "subject": f"p{n}"}).get_json()["id"]
+           for n in range(2)]
+    web = web_as(["service.ticket.view", "service.ticket.edit", "service.ticket.all"])
+    saved = web.post("/service/tickets/views", {"name": "Urgent", "query": "priority=urgent&cursor=x", "shared": "true"})
+    assert saved.status_code == 302 and saved.headers["Location"].endswith("/service/tickets?priority=urgent")
+    page = web.get("/service/tickets").get_data(as_text=True)
+    assert "Urgent" in page and 'id="bulk-form"' in page and f'id="bulk-{ids[0]}"' in page
+    done = web.post("/service/tickets/bulk", {"ticket_ids": [str(i) for i in ids], "action": "priority", "value": "urgent"})
+    assert done.status_code == 302
+    assert set(db_session.scalars(sa.select(Ticket.priority).where(Ticket.id.in_(ids)))) == {"urgent"}
+    refused = web.post("/service/tickets/bulk", {"ticket_ids": [str(ids[0])], "action": "priority", "value": "someday"})
+    assert refused.status_code == 302
+    assert "value: Not a valid value for this action." in web.get("/service/tickets").get_data(as_text=True)
+    assert web_as(["service.ticket.view"]).post("/service/tickets/bulk", {"ticket_ids": ["1"], "action": "tag",
+                                                                          "value": "x"}).status_code == 403
