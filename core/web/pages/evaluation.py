@@ -42,7 +42,7 @@ def index() -> Any:
     try:
         months = ReportArgs().load(raw)["months"]
     except ValidationError as exc:
-        errors = {key: [str(m) for m in value] for key, value in exc.normalized_messages().items()}  # type: ignore[union-attr]
+        errors = {key: [str(m) for m in value] for key, value in exc.normalized_messages().items()}
         months = 6
     now = utcnow()
     start = evaluation.month_start(now, months - 1)

@@ -119,6 +119,8 @@ def nps_summary(session: Session, actor: Any, start: dt.datetime, end: dt.dateti
         NpsResponse.answered_at >= start, NpsResponse.answered_at < end, NpsResponse.score.is_not(None)))
     months: dict[str, list[int]] = {}
     for answered_at, score in rows:
+        if answered_at is None or score is None:  # excluded by the query; for the type checker
+            continue
         months.setdefault(f"{answered_at.year:04d}-{answered_at.month:02d}", []).append(score)
     return [nps_row(key, scores) for key, scores in sorted(months.items())]
 

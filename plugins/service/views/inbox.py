@@ -31,7 +31,7 @@ def _back(query: str = "") -> Any:
 
 def _messages(exc: ValidationError) -> str:
     found = exc.normalized_messages()
-    return "; ".join(f"{field}: {' '.join(map(str, msgs))}" for field, msgs in found.items())  # type: ignore[union-attr]
+    return "; ".join(f"{field}: {' '.join(map(str, msgs))}" for field, msgs in found.items())
 
 
 @bp.route("/service/tickets/views", methods=["POST"])
