@@ -27,6 +27,9 @@ from payvand.sdk import (
     ConfigKey,
     Customer,
     CustomerField,
+    EvaluationProgram,
+    EvaluationRow,
+    EvaluationScale,
     Event,
     EventField,
     EventType,
@@ -213,6 +216,18 @@ def payvand_config_keys() -> list[ConfigKey]:
     """Record the call; one key."""
     CALLS.append(("payvand_config_keys", {}))
     return [ConfigKey("PAYVAND_EVERY_HOOK_PARCELS", int, 3, "parcels a day")]
+
+
+@hookimpl
+def payvand_evaluation_programs() -> list[EvaluationProgram]:
+    """Record the call; one program without answers."""
+    CALLS.append(("payvand_evaluation_programs", {}))
+
+    def summary(session: Any, actor: Any, start: Any, end: Any, dimension: str) -> list[EvaluationRow]:
+        return []
+
+    return [EvaluationProgram(key="every_hook.stars", label="Stars", measures="", collection="",
+                              scale=EvaluationScale(1, 5), summarise=summary)]
 
 
 # --------------------------------------------------------------------------- contribution
