@@ -455,3 +455,65 @@ class BotAnswerer:
     name: str
     answer: Callable[[BotQuestion], BotAnswer | None]
     label: str = ""
+
+
+# --------------------------------------------------------------------------- evaluation programs
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluationScale:
+    """What one response of an evaluation program can be: whole numbers `low`..`high`.
+
+    `label` says what the numbers mean for people ("1 = not at all, 5 = very"); `score_label`
+    names the figure the program's summary gives (an average, a Net Promoter Score, ...).
+    """
+
+    low: int
+    high: int
+    label: str = ""
+    score_label: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluationRow:
+    """One line of an evaluation program's summary: a group (`key`) of one dimension.
+
+    `dimension` is one of the program's `dimensions` (`"period"`, `"agent"`, ...); `key` the
+    group as shown (a month `"2026-12"`, an agent's name); `responses` how many answers fell
+    in it; `score` the program's figure for the group (None without answers); `detail` more
+    figures for the table (`{"promoters": 12}`), JSON values only.
+    """
+
+    dimension: str
+    key: str
+    responses: int
+    score: float | None
+    detail: Mapping[str, JSONValue] = dataclasses.field(default_factory=dict)
+
+
+#: What an evaluation program's `summarise` is: `(session, actor, start, end, dimension)` ->
+#: rows for the answers given in `[start, end)` (aware UTC datetimes), grouped by `dimension`.
+EvaluationSummary: TypeAlias = "Callable[[Any, Any, dt.datetime, dt.datetime, str], Sequence[EvaluationRow]]"
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluationProgram:
+    """A way of asking customers what they think, and of summarising the answers.
+
+    What `payvand_evaluation_programs` registers; the core's Evaluation report lists every
+    program with its summary (a chart and a table). `key` is `<plugin>.<name>`; `measures`
+    says what is measured and `collection` how answers are collected (for people); `scale` the
+    answers' range; `dimensions` the groupings `summarise` accepts, `"period"` (calendar months)
+    first; `permission` the permission a user needs to see it (None: any staff user).
+    `summarise` must stay bounded: aggregate in SQL or over one period's answers.
+    """
+
+    key: str
+    label: str
+    measures: str
+    collection: str
+    scale: EvaluationScale
+    summarise: EvaluationSummary
+    dimensions: Sequence[str] = ("period",)
+    permission: str | None = None
+

@@ -72,6 +72,7 @@ if TYPE_CHECKING:
         CustomerField,
         DemoCounts,
         ErasedRecords,
+        EvaluationProgram,
         EventType,
         InteractionKind,
         JobSpec,
@@ -246,6 +247,20 @@ def payvand_config_keys() -> Sequence[ConfigKey]:
     and parses it as the declared type; a value that does not parse is a problem of the plugin
     (shown by `payvand plugins check`; the plugin is not loaded). Read values with
     `payvand.sdk.config_value(name)`; `payvand config` lists every key.
+    """
+
+
+@hookspec
+def payvand_evaluation_programs() -> Sequence[EvaluationProgram]:
+    """Return the evaluation programs (satisfaction surveys, NPS, ...) this plugin runs.
+
+    Each `EvaluationProgram` names itself `<plugin>.<name>`, says what it measures, on which
+    scale and how answers are collected, and gives `summarise(session, actor, start, end,
+    dimension)`, returning `EvaluationRow`s for the answers given in `[start, end)` grouped by
+    one of its `dimensions` (`"period"`: calendar months, always first). The core's Evaluation
+    report (`/reports/evaluation`) lists every program the user may see (its `permission`) with
+    its summary as a chart and a table. A `summarise` that raises is recorded on its plugin
+    and the program is shown without figures.
     """
 
 
@@ -446,6 +461,7 @@ REGISTRATION_HOOKS = (
     "payvand_subscriptions",
     "payvand_config_keys",
     "payvand_bot_answerers",
+    "payvand_evaluation_programs",
 )
 
 # Hooks called per request or computation.

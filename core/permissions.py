@@ -23,6 +23,7 @@ SETTINGS_MANAGE = "core.settings.manage"
 MESSAGES_READ = "core.messages.read"
 MESSAGES_SEND = "core.messages.send"
 CHANNELS_MANAGE = "core.channels.manage"
+EVALUATION_VIEW = "core.evaluation.view"
 
 CORE_PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(CUSTOMER_VIEW, "See customers and their profiles"),
@@ -42,6 +43,7 @@ CORE_PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(MESSAGES_READ, "Open customers' messages in full (bodies, attachments)"),
     PermissionSpec(MESSAGES_SEND, "Send messages to customers (email, SMS, ...)"),
     PermissionSpec(CHANNELS_MANAGE, "See messaging channels, their errors, and send test messages"),
+    PermissionSpec(EVALUATION_VIEW, "See the Evaluation report (each program also needs its own permission)"),
 )
 
 

@@ -478,6 +478,7 @@ def _registration_types() -> dict[str, tuple[type | tuple[type, ...], str | None
         "payvand_subscriptions": (contracts.Subscription, None),
         "payvand_config_keys": (contracts.ConfigKey, None),
         "payvand_bot_answerers": (contracts.BotAnswerer, "name"),
+        "payvand_evaluation_programs": (contracts.EvaluationProgram, "key"),
     }
 
 
@@ -499,6 +500,21 @@ def registration_problem(plugin_name: str, hook_name: str, item: Any) -> str | N
         return None if callable(item.handler) else f"{hook_name}: the handler of {item.event!r} is not callable"
     if isinstance(item, contracts.ConfigKey):
         return config_key_problem(item)
+    if isinstance(item, contracts.EvaluationProgram):
+        return _evaluation_program_problem(item)
+    return None
+
+
+def _evaluation_program_problem(item: Any) -> str | None:
+    """What is wrong with an EvaluationProgram beyond its key's prefix."""
+    from payvand.core.contracts import EvaluationScale
+
+    if not callable(item.summarise):
+        return f"payvand_evaluation_programs: the summarise of {item.key!r} is not callable"
+    if not isinstance(item.scale, EvaluationScale) or item.scale.low >= item.scale.high:
+        return f"payvand_evaluation_programs: {item.key!r} needs an EvaluationScale with low < high"
+    if not item.dimensions or item.dimensions[0] != "period":
+        return f"payvand_evaluation_programs: the dimensions of {item.key!r} must start with 'period'"
     return None
 
 

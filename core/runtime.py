@@ -470,6 +470,10 @@ class Runtime:
         """The interaction kinds the active plugins declared (label, summary template), by name."""
         return {kind.name: kind for _, kind in self._registered("payvand_interaction_kinds")}
 
+    def evaluation_programs(self) -> list[tuple[str, Any]]:
+        """(plugin, EvaluationProgram) for every program the active plugins registered, by key."""
+        return sorted(self._registered("payvand_evaluation_programs"), key=lambda item: item[1].key)
+
     def permissions(self) -> dict[str, tuple[str, str]]:
         """Every permission: name -> (plugin, description)."""
         result = {p.name: ("core", p.description) for p in core_permissions.CORE_PERMISSIONS}

@@ -13,7 +13,8 @@ configuration keys with the hooks' typed contracts (`hookspec`, `call_hook_first
 `PRODUCT_FACTS`, `ProductFactsSelect`, `Recommendation`, `recommend`,
 `JSONValue`, `CustomerExport`, `ErasedRecords`, `CustomerChanges`, `DemoCounts`, and the FAQ bot's
 answer-source contract `BotQuestion`, `BotAnswer`, `BotAnswerer`,
-and the returns contract `ReturnableItem`). New fields of a value type
+the returns contract `ReturnableItem`, and the evaluation programs' `EvaluationProgram`,
+`EvaluationScale`, `EvaluationRow`, `EvaluationSummary`). New fields of a value type
 come with defaults, so building one by keyword
 keeps working; build them by keyword. Plugin-defined hooks and events belong here.
 """
@@ -38,6 +39,10 @@ from payvand.core.contracts import (
     CustomerField,
     DemoCounts,
     ErasedRecords,
+    EvaluationProgram,
+    EvaluationRow,
+    EvaluationScale,
+    EvaluationSummary,
     Event,
     EventField,
     EventType,
@@ -80,6 +85,7 @@ __all__ = [
     # the FAQ bot's answer sources (`payvand_bot_answerers`)
     "BotQuestion", "BotAnswer", "BotAnswerer",
     "ReturnableItem",
+    "EvaluationProgram", "EvaluationScale", "EvaluationRow", "EvaluationSummary",
 ]
 
 #: Names that may change in a minor release (the rest are stable).
@@ -91,6 +97,7 @@ PROVISIONAL = frozenset({
     "BotQuestion", "BotAnswer", "BotAnswerer",
     "ReturnableItem",
     "LEAD_FACTS", "LeadFactsSelect",
+    "EvaluationProgram", "EvaluationScale", "EvaluationRow", "EvaluationSummary",
 })
 
 

@@ -48,6 +48,7 @@ UNWALKABLE = {
     "/service/csat/<token_text>": "public: the signed token names the ticket (tests/service/test_csat.py)",
     "/service/live/<int:conversation_id>":
         "needs service.live_chat, which reps lack; the customer's record rules (tests/service/test_live_console.py)",
+    "/service/nps/<token_text>": "public: the signed token names the campaign and customer (tests/service/test_nps.py)",
 }
 
 

@@ -22,6 +22,7 @@ CORE_NAV: tuple[NavItem, ...] = (
     NavItem(_l("Duplicates"), "duplicates.index", perm.CUSTOMER_MERGE, icon="intersect", order=20),
     NavItem(_l("Import"), "imports.index", perm.CUSTOMER_IMPORT, icon="upload", order=30),
     NavItem(_l("Chat"), "chat.index", perm.MESSAGES_READ, icon="chat-dots", order=40),
+    NavItem(_l("Evaluation"), "evaluation.index", perm.EVALUATION_VIEW, icon="clipboard-data", order=50),
     NavItem(_l("Plugins"), "admin_plugins.index", perm.PLUGINS_VIEW, order=910, group=ADMIN_GROUP),
     NavItem(_l("Users"), "admin_users.users", perm.USERS_MANAGE, order=920, group=ADMIN_GROUP),
     NavItem(_l("Roles"), "admin_users.roles", perm.USERS_MANAGE, order=930, group=ADMIN_GROUP),

@@ -180,3 +180,11 @@ def payvand_config_keys() -> list[Any]:
     from payvand.plugins.service.views.public_form import CONFIG_KEYS
 
     return list(CONFIG_KEYS)
+
+
+@hookimpl
+def payvand_evaluation_programs() -> list[Any]:
+    """CSAT (after solved tickets) and NPS (relationship survey), on the core's Evaluation report."""
+    from payvand.plugins.service.services.evaluation import programs
+
+    return programs()

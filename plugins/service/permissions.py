@@ -19,3 +19,6 @@ PERMISSIONS: tuple[PermissionSpec, ...] = (
     PermissionSpec(LIVE_CHAT, N_("Answer web chats in the live console: take, answer and transfer them")),
     PermissionSpec(RETURN_DECIDE, N_("Approve or reject returns and refund or replace returned items")),
 )
+
+NPS_SEND = "service.nps.send"  # send the NPS relationship survey to customers
+PERMISSIONS += (PermissionSpec(NPS_SEND, N_("Send the NPS survey to customers (those who consented to marketing)")),)

@@ -13,4 +13,6 @@ KINDS: tuple[InteractionKind, ...] = (
                     summary=lazy_gettext("Rated ticket #%(ticket_id)s %(score)s of 5")),
     InteractionKind("service.sla_breached", lazy_gettext("SLA breached"),
                     summary=lazy_gettext("SLA breached on ticket #%(ticket_id)s")),
+    InteractionKind("service.nps_received", lazy_gettext("Recommendation score (NPS)"),
+                    summary=lazy_gettext("Would recommend us: %(score)s of 10")),
 )

@@ -30,6 +30,9 @@ from payvand.sdk import (
     ConfigKey,
     Customer,
     CustomerField,
+    EvaluationProgram,
+    EvaluationRow,
+    EvaluationScale,
     Event,
     EventField,
     EventType,
@@ -228,6 +231,18 @@ def payvand_bot_answerers() -> list[BotAnswerer]:
     """Record the call; one answer source."""
     CALLS.append(("payvand_bot_answerers", {}))
     return [BotAnswerer("every_hook.parcels", parcel_answer, "Parcels")]
+
+
+@hookimpl
+def payvand_evaluation_programs() -> list[EvaluationProgram]:
+    """Record the call; one program without answers."""
+    CALLS.append(("payvand_evaluation_programs", {}))
+
+    def summary(session: Any, actor: Any, start: Any, end: Any, dimension: str) -> list[EvaluationRow]:
+        return []
+
+    return [EvaluationProgram(key="every_hook.stars", label="Stars", measures="", collection="",
+                              scale=EvaluationScale(1, 5), summarise=summary)]
 
 
 # --------------------------------------------------------------------------- contribution

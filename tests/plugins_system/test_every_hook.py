@@ -26,7 +26,7 @@ EXPECTED_HOOKS = {
     "payvand_customer_panels", "payvand_customer_merge", "payvand_customer_export", "payvand_customer_erase",
     "payvand_customer_created", "payvand_customer_updated", "payvand_customer_deleted",
     "payvand_interaction_recorded", "payvand_message_received", "payvand_event_types", "payvand_subscriptions",
-    "payvand_config_keys", "payvand_bot_answerers",
+    "payvand_config_keys", "payvand_bot_answerers", "payvand_evaluation_programs",
     "payvand_dashboard_widgets", "payvand_demo_data", "payvand_purchase_facts", "payvand_returnable_items",
     "payvand_product_facts", "payvand_recommendations", "payvand_lead_facts",
 }

@@ -31,7 +31,11 @@ def tickets() -> Any:
     """The inbox: the tickets the agent may see, filtered by queue, status, type, priority, team."""
     view = list_view(TICKETS, session(), current_actor(), "service.tickets",
                      message=lambda: _("The page link is no longer valid; start again from the first page."))
-    return render_template("service/tickets.html", view=view, items=view.items, statuses=status_labels()), view.status
+    from payvand.plugins.service.services import inbox
+
+    return render_template("service/tickets.html", view=view, items=view.items, statuses=status_labels(),
+                           saved_views=inbox.views(session(), current_actor()), query=inbox.query_of(request.args),
+                           ), view.status
 
 
 @bp.route("/service/tickets/<int:ticket_id>")
