@@ -45,6 +45,8 @@ UNWALKABLE = {
     "/chat/widget/<version>/chat.js": "public: the chat widget's script, no record data",
     "/chat/widget/<version>/chat.css": "public: the chat widget's style sheet, no record data",
     "/unsubscribe/<token>": "public: the signed token names the customer (tests/messaging/test_unsubscribe.py)",
+    "/mail/open/<token>": "public: the signed token names one message; a pixel, no data (tests/messaging/test_tracking.py)",
+    "/mail/click/<token>": "public: the signed token names one message and its link (tests/messaging/test_tracking.py)",
     "/service/csat/<token_text>": "public: the signed token names the ticket (tests/service/test_csat.py)",
     "/service/live/<int:conversation_id>":
         "needs service.live_chat, which reps lack; the customer's record rules (tests/service/test_live_console.py)",
