@@ -99,13 +99,17 @@ def _search(session: Session, query: str, language: str | None) -> list[Article]
 
 def confidence(words: Sequence[str], article: Article) -> float:
     """How well `article` answers a question of these content words (0 to 1): the share of the
-    words its text holds, weighted 0.6, plus the share its title holds, weighted 0.4."""
+    words whose stem its indexed text holds, weighted 0.6, plus the share its title holds,
+    weighted 0.4 (stems as the knowledge base's full-text index makes them: `kb_text.stem`)."""
+    from payvand.plugins.service.services.kb_text import stem, terms
+
     if not words:
         return 0.0
-    text = article.search_text or ""
-    title = fold_text(article.title) or ""
-    in_text = sum(word in text for word in words) / len(words)
-    in_title = sum(word in title for word in words) / len(words)
+    stems = [stem(word) for word in words]
+    text = set((article.search_text or "").split())
+    title = set(terms(article.title))
+    in_text = sum(word in text for word in stems) / len(stems)
+    in_title = sum(word in title for word in stems) / len(stems)
     return round(0.6 * in_text + 0.4 * in_title, 3)
 
 
