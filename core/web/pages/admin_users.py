@@ -57,6 +57,7 @@ MESSAGES = (
     _l("Change deployment settings"), _l("Open customers' messages in full (bodies, attachments)"),
     _l("Send messages to customers (email, SMS, ...)"),
     _l("See messaging channels, their errors, and send test messages"),
+    _l("See the Evaluation report (each program also needs its own permission)"),
 )
 
 
