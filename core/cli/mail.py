@@ -20,6 +20,7 @@ import ssl
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
@@ -172,6 +173,19 @@ def check_imap(config: dict[str, object]) -> list[str]:
     return ImapPoller(settings).check()
 
 
+def _email_config(env: CliEnv) -> dict[str, Any]:
+    """The configuration the email channel runs with: values saved on the Channels page over the
+    instance's configuration (the environment still wins, as for the channel itself)."""
+    from payvand.core.messaging.channel_settings import channel_state, effective_config
+
+    channel = env.runtime.message_channels().get("email")
+    if channel is None:
+        return env.config
+    with env.runtime.sessionmaker() as session:
+        state = channel_state(session, env.runtime, channel)
+    return dict(effective_config(env.runtime, state))
+
+
 @mail_group.command("check")
 @click.option("--send-to", help="Also send a test message to this address.")
 @pass_env
@@ -180,7 +194,7 @@ def check_command(env: CliEnv, send_to: str | None) -> None:
     from payvand.core import mail
     from payvand.core.messaging.email_in.imap import ImapConfigError, imap_config
 
-    config = env.config
+    config = _email_config(env)
     socket.setdefaulttimeout(30)
     problems = check_smtp(config)
     if not problems and send_to:

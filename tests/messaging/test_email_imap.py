@@ -327,3 +327,26 @@ def test_mail_check_says_when_a_user_is_set_but_the_server_offers_no_login(runti
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
         f"SMTP: none://crm@127.0.0.1:{port}: a user is configured but the server offers no login (AUTH)"]
+
+
+def test_mail_check_tests_the_settings_saved_on_the_channels_page(dovecot, runtime, tmp_path):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Sink
+
+    from payvand.core.actor import SYSTEM
+    from payvand.core.messaging.channel_settings import save_channel_settings
+
+    port = free_port()
+    smtp = Controller(Sink(), hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        channel = runtime.message_channels()["email"]
+        with runtime.sessionmaker() as session:
+            save_channel_settings(session, SYSTEM, runtime, channel, True,
+                                  {"smtp_url": f"smtp://127.0.0.1:{port}", "imap_url": dovecot.url()})
+            session.commit()
+        result = _check(runtime, tmp_path)
+    finally:
+        smtp.stop()
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout.splitlines()[0] == f"SMTP ok: none://127.0.0.1:{port}"
