@@ -344,17 +344,21 @@ def _orders(rows: Iterator[_Row | _Bad], errors: list[tuple[int, str]]) -> Itera
             continue
         if isinstance(row, _Bad):
             problem = (row.line, row.reason)
-        elif not current.currency:  # the first rows were bad: refused already
-            pass
-        elif (row.placed_at, row.currency) != (current.placed_at, current.currency):
-            problem = (row.line, "the date or currency differs from the order's first line")
-        elif any(value and value != known for value, known in ((row.external_id, current.external_id),
-                                                              (row.email, current.email),
-                                                              (row.phone, current.phone))):
-            problem = (row.line, "the customer differs from the order's first line")
+        elif current.currency:  # (an order whose first rows were bad is refused already: nothing to compare)
+            problem = _differs_from_first_line(row, current)
         if problem is None and isinstance(row, _Row):
             current.lines.append(row.item)
     yield from finish()
+
+
+def _differs_from_first_line(row: Any, current: Any) -> tuple[int, str] | None:
+    """The problem of a row that does not belong with its order's first line, or None."""
+    if (row.placed_at, row.currency) != (current.placed_at, current.currency):
+        return (row.line, "the date or currency differs from the order's first line")
+    if any(value and value != known for value, known in ((row.external_id, current.external_id),
+                                                         (row.email, current.email), (row.phone, current.phone))):
+        return (row.line, "the customer differs from the order's first line")
+    return None
 
 
 class _Importer:
