@@ -277,6 +277,33 @@ PRODUCT_FACTS = SelectableShape((
 #: What `payvand_product_facts` returns: a select of `PRODUCT_FACTS` rows.
 ProductFactsSelect: TypeAlias = "sa.Select[tuple[int, str, str | None, bool]]"
 
+#: The rows `payvand_marketing_costs` returns: one per cost (spend) of a campaign or channel in a period.
+MARKETING_COSTS = SelectableShape((
+    ColumnSpec("period_start", dt.date, "the first day the cost covers"),
+    ColumnSpec("period_end", dt.date, "the last day the cost covers (inclusive)"),
+    ColumnSpec("purpose", str, "`acquisition` (winning new customers) or `retention` (keeping them)"),
+    ColumnSpec("channel", str, "the channel the money was spent on (e.g. `email`, `search`)", nullable=True),
+    ColumnSpec("campaign", str, "the campaign's name or code", nullable=True),
+    ColumnSpec("amount", decimal.Decimal, "the exact amount spent"),
+    ColumnSpec("currency", str, "ISO 4217 code of `amount`"),
+))
+
+#: What `payvand_marketing_costs` returns: a select of `MARKETING_COSTS` rows.
+MarketingCostsSelect: TypeAlias = "sa.Select[tuple[dt.date, dt.date, str, str | None, str | None, decimal.Decimal, str]]"
+
+#: The rows `payvand_service_facts` returns: one per service case (ticket) of a customer.
+SERVICE_FACTS = SelectableShape((
+    ColumnSpec("ticket_id", int, "the plugin's ticket id"),
+    ColumnSpec("customer_id", int, "the customer served"),
+    ColumnSpec("opened_at", dt.datetime, "when the case was opened (UTC)"),
+    ColumnSpec("solved_at", dt.datetime, "when it was solved (UTC)", nullable=True),
+    ColumnSpec("handling_minutes", decimal.Decimal,
+               "staff minutes spent on it, when the plugin records them", nullable=True),
+))
+
+#: What `payvand_service_facts` returns: a select of `SERVICE_FACTS` rows.
+ServiceFactsSelect: TypeAlias = "sa.Select[tuple[int, int, dt.datetime, dt.datetime | None, decimal.Decimal | None]]"
+
 RecommendationKind = Literal["cross_sell", "up_sell", "related", "popular"]
 
 

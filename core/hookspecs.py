@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
-from payvand.core.contracts import LEAD_FACTS, PRODUCT_FACTS, PURCHASE_FACTS
+from payvand.core.contracts import LEAD_FACTS, MARKETING_COSTS, PRODUCT_FACTS, PURCHASE_FACTS, SERVICE_FACTS
 
 if TYPE_CHECKING:
     import click
@@ -77,6 +77,7 @@ if TYPE_CHECKING:
         InteractionKind,
         JobSpec,
         LeadFactsSelect,
+        MarketingCostsSelect,
         MovedRows,
         NavItem,
         Panel,
@@ -86,6 +87,7 @@ if TYPE_CHECKING:
         Recommendation,
         RecordRule,
         ReturnableItem,
+        ServiceFactsSelect,
         SettingSpec,
         Subscription,
     )
@@ -391,6 +393,31 @@ def payvand_product_facts() -> ProductFactsSelect | None:
     """
 
 
+@hookspec
+def payvand_marketing_costs() -> MarketingCostsSelect | None:
+    """Return this plugin's marketing spend as a SQLAlchemy select of `MARKETING_COSTS` rows, or None.
+
+    One row per cost of a campaign or channel over a period, labelled and ordered as
+    `payvand.sdk.MARKETING_COSTS` says: `(period_start, period_end, purpose, channel, campaign,
+    amount, currency)`, `purpose` `acquisition` or `retention`. Analytics adds these rows to the
+    costs entered on its own pages and spreads them over the customers acquired or kept in the
+    period (CAC, cost to keep, profitability); callers check each select with
+    `MARKETING_COSTS.problems` and leave out one whose columns differ.
+    """
+
+
+@hookspec
+def payvand_service_facts() -> ServiceFactsSelect | None:
+    """Return this plugin's service cases as a SQLAlchemy select of `SERVICE_FACTS` rows, or None.
+
+    One row per ticket (or other case), labelled and ordered as `payvand.sdk.SERVICE_FACTS`
+    says: `(ticket_id, customer_id, opened_at, solved_at, handling_minutes)`,
+    `handling_minutes` NULL when the plugin does not record time spent. Analytics prices each
+    case (a cost per case, plus a cost per hour of handling) to find what serving a customer
+    costs; callers check each select with `SERVICE_FACTS.problems`.
+    """
+
+
 # --------------------------------------------------------------------------- queries
 
 
@@ -477,7 +504,8 @@ CONTRIBUTION_HOOKS = (
 )
 
 # Hooks returning SQL selectables that other plugins read without importing the owner.
-DATA_HOOKS = ("payvand_purchase_facts", "payvand_lead_facts", "payvand_product_facts")
+DATA_HOOKS = ("payvand_purchase_facts", "payvand_lead_facts", "payvand_product_facts", "payvand_marketing_costs",
+              "payvand_service_facts")
 
 # Hooks whose calls go through the outbox after commit.
 EVENT_HOOKS = (
@@ -490,7 +518,8 @@ EVENT_HOOKS = (
 
 # The shape of the selectables hooks exchange (their columns, for the reference and for checks).
 SHAPES = {"payvand_purchase_facts": PURCHASE_FACTS, "payvand_lead_facts": LEAD_FACTS,
-          "payvand_product_facts": PRODUCT_FACTS}
+          "payvand_product_facts": PRODUCT_FACTS, "payvand_marketing_costs": MARKETING_COSTS,
+          "payvand_service_facts": SERVICE_FACTS}
 
 # Hooks that may veto an operation by raising PluginError.
 VETO_HOOKS = ("payvand_customer_merge", "payvand_customer_erase")

@@ -352,6 +352,7 @@ class CustomerIn(SafeSchema):
                              metadata={"description": "An IANA time zone such as `Asia/Tehran`; null: the site's zone"})
     lifecycle_stage = fields.String(validate=validate.OneOf([s.value for s in LifecycleStage]))
     owner_id = Id(allow_none=True)
+    referred_by_id = Id(allow_none=True, metadata={"description": "The customer who referred this one; null: nobody"})
     tags = fields.List(CleanString(validate=[validate.Length(min=1, max=_TAG_MAX), _no_tag_separator],
                                    metadata={"pattern": r"^[^|]+$", "description": "A label without `|`"}),
                        validate=validate.Length(max=50))
@@ -452,6 +453,7 @@ class CustomerOut(Schema):
     timezone = fields.String(allow_none=True, required=True)
     lifecycle_stage = fields.String(required=True, metadata={"enum": _STAGES})
     owner_id = fields.Integer(allow_none=True, required=True)
+    referred_by_id = fields.Integer(allow_none=True, required=True)
     tags = fields.Method("_tags", required=True, metadata={"type": "array", "items": {"type": "string"}})
     consents = fields.Method("_consents", required=True,
                              metadata={"type": "array", "items": {"$ref": "#/components/schemas/ConsentOut"}})

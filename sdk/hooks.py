@@ -10,7 +10,8 @@ change in any minor release: `call_hook`, and the newer plugin-defined hooks, ev
 configuration keys with the hooks' typed contracts (`hookspec`, `call_hook_first`,
 `EventType`, `EventField`, `Event`, `Subscription`, `EventError`, `emit_event`, `ConfigKey`,
 `config_value`, `ColumnSpec`, `SelectableShape`, `PURCHASE_FACTS`, `PurchaseFactsSelect`, `LEAD_FACTS`, `LeadFactsSelect`,
-`PRODUCT_FACTS`, `ProductFactsSelect`, `Recommendation`, `recommend`,
+`PRODUCT_FACTS`, `ProductFactsSelect`, `MARKETING_COSTS`, `MarketingCostsSelect`,
+`SERVICE_FACTS`, `ServiceFactsSelect`, `Recommendation`, `recommend`,
 `JSONValue`, `CustomerExport`, `ErasedRecords`, `CustomerChanges`, `DemoCounts`, and the FAQ bot's
 answer-source contract `BotQuestion`, `BotAnswer`, `BotAnswerer`,
 the returns contract `ReturnableItem`, and the evaluation programs' `EvaluationProgram`,
@@ -26,8 +27,10 @@ from typing import Any
 from payvand.core import __version__ as CORE_VERSION
 from payvand.core.contracts import (
     LEAD_FACTS,
+    MARKETING_COSTS,
     PRODUCT_FACTS,
     PURCHASE_FACTS,
+    SERVICE_FACTS,
     BotAnswer,
     BotAnswerer,
     BotQuestion,
@@ -50,6 +53,7 @@ from payvand.core.contracts import (
     JobSpec,
     JSONValue,
     LeadFactsSelect,
+    MarketingCostsSelect,
     MovedRows,
     NavItem,
     Panel,
@@ -61,6 +65,7 @@ from payvand.core.contracts import (
     RecordRule,
     ReturnableItem,
     SelectableShape,
+    ServiceFactsSelect,
     SettingSpec,
     Subscription,
 )
@@ -80,7 +85,8 @@ __all__ = [
     "ConfigKey", "config_value",
     # typed contracts of the hooks
     "ColumnSpec", "SelectableShape", "PURCHASE_FACTS", "PurchaseFactsSelect", "LEAD_FACTS", "LeadFactsSelect",
-    "PRODUCT_FACTS", "ProductFactsSelect", "Recommendation", "recommend",
+    "PRODUCT_FACTS", "ProductFactsSelect", "MARKETING_COSTS", "MarketingCostsSelect", "SERVICE_FACTS",
+    "ServiceFactsSelect", "Recommendation", "recommend",
     "JSONValue", "CustomerExport", "ErasedRecords", "CustomerChanges", "DemoCounts",
     # the FAQ bot's answer sources (`payvand_bot_answerers`)
     "BotQuestion", "BotAnswer", "BotAnswerer",
@@ -97,6 +103,7 @@ PROVISIONAL = frozenset({
     "BotQuestion", "BotAnswer", "BotAnswerer",
     "ReturnableItem",
     "LEAD_FACTS", "LeadFactsSelect",
+    "MARKETING_COSTS", "MarketingCostsSelect", "SERVICE_FACTS", "ServiceFactsSelect",
     "EvaluationProgram", "EvaluationScale", "EvaluationRow", "EvaluationSummary",
 })
 

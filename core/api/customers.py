@@ -231,7 +231,11 @@ class Customers(MethodView):
         data.pop("version", None)
         session = current_session()
         _check_owner(data)
-        customer = service.create_customer(session, data, current_actor())
+        try:
+            customer = service.create_customer(session, data, current_actor())
+        except service.InvalidChange as exc:
+            session.rollback()
+            raise ApiError(422, "The request has invalid fields.", fields=exc.fields) from None
         session.commit()
         customer = get_or_404(customer.id)
         return customer, 201, {"ETag": etag(customer), "Location": f"/api/v1/customers/{customer.id}"}

@@ -91,6 +91,7 @@ def _csv_row(customer: dict[str, Any]) -> list[Any]:
         guard(customer["preferred_channel"]),
         customer["timezone"] or "",
         customer["owner_id"] or "",
+        customer["referred_by_id"] or "",
         json.dumps(attributes, ensure_ascii=False) if attributes else "",
         _iso(customer["created_at"]),
         _iso(customer["updated_at"]),

@@ -33,12 +33,14 @@ EXPORT_HEADER = (
     "preferred_channel",
     "timezone",
     "owner_id",
+    "referred_by_id",
     "attributes",
     "created_at",
     "updated_at",
 )
-#: Header rows of earlier exports, still recognised (before `timezone`, 2026-12).
-_OLD_EXPORT_HEADERS = (tuple(name for name in EXPORT_HEADER if name != "timezone"),)
+#: Header rows of earlier exports, still recognised (before `timezone`, then before `referred_by_id`, 2026-12).
+_OLD_EXPORT_HEADERS = (tuple(name for name in EXPORT_HEADER if name not in ("timezone", "referred_by_id")),
+                       tuple(name for name in EXPORT_HEADER if name != "referred_by_id"))
 #: Columns the export guards: the ones holding text a person typed. The others hold ids, codes,
 #: ISO dates, E.164 phone numbers (`+` and digits: never a harmful formula) or a JSON object.
 GUARDED_COLUMNS = frozenset(

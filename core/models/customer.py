@@ -60,6 +60,10 @@ class Customer(Base):
     merged_into_id: Mapped[int | None] = mapped_column(
         BigId, sa.ForeignKey("core_customer.id", ondelete="SET NULL")
     )
+    #: The customer who referred this one (brought them in by word of mouth, a referral code, ...).
+    referred_by_id: Mapped[int | None] = mapped_column(
+        BigId, sa.ForeignKey("core_customer.id", ondelete="SET NULL")
+    )
     erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -96,6 +100,10 @@ class Customer(Base):
         # for a name search that finds nothing; merges are looked up by `merged_into_id = ?`.
         sa.Index(None, "merged_into_id", sqlite_where=sa.text("merged_into_id IS NOT NULL"),
                  postgresql_where=sa.text("merged_into_id IS NOT NULL")),
+        # Who a customer referred (`referred_by_id = ?`) and the referral tree, walked level by
+        # level; partial, as most customers were referred by nobody.
+        sa.Index(None, "referred_by_id", sqlite_where=sa.text("referred_by_id IS NOT NULL"),
+                 postgresql_where=sa.text("referred_by_id IS NOT NULL")),
     )
 
     @property

@@ -25,7 +25,7 @@ from payvand.core.normalize import fold
 
 SCALAR_FIELDS = (
     "kind", "given_name", "family_name", "organization_name", "birthday", "preferred_language",
-    "preferred_channel", "timezone", "lifecycle_stage", "owner_id",
+    "preferred_channel", "timezone", "lifecycle_stage", "owner_id", "referred_by_id",
 )
 
 #: The same children for one customer: one plain query per collection as the row loads.
@@ -218,8 +218,46 @@ def _reuse(existing: Any, cls: type, **values: Any) -> Any:
     return cls(**values)
 
 
+#: How far up the referral chain a new referrer is checked for a loop.
+REFERRAL_DEPTH = 64
+
+
+def referrer_problems(session: Session, customer_id: int | None, referrer_id: int | None) -> dict[str, list[str]]:
+    """Why `referrer_id` cannot be the referrer of `customer_id` (None: a new customer), as field
+    messages under `referred_by_id`; empty when it can (or when it is None).
+
+    The referrer must exist and be active (not merged away, not erased), must not be the
+    customer itself and must not have been referred, directly or down the chain, by the
+    customer (a loop): one recursive query up the referrer's chain.
+    """
+    if referrer_id is None:
+        return {}
+    if referrer_id == customer_id:
+        return {"referred_by_id": ["A customer cannot refer themselves."]}
+    row = session.execute(sa.select(Customer.merged_into_id, Customer.erased_at).where(Customer.id == referrer_id)).first()
+    if row is None:
+        return {"referred_by_id": [f"There is no customer {referrer_id}."]}
+    if row.merged_into_id is not None or row.erased_at is not None:
+        return {"referred_by_id": ["The referrer was merged away or erased; choose an active customer."]}
+    if customer_id is not None:
+        table = Customer.__table__
+        chain = sa.select(table.c.referred_by_id.label("id"), sa.literal(1).label("depth")).where(
+            table.c.id == referrer_id).cte("chain", recursive=True)
+        chain = chain.union_all(
+            sa.select(table.c.referred_by_id, chain.c.depth + 1).join(chain, table.c.id == chain.c.id)
+            .where(chain.c.depth < REFERRAL_DEPTH))
+        if session.execute(sa.select(chain.c.id).where(chain.c.id == customer_id).limit(1)).first():
+            return {"referred_by_id": ["That customer was referred through this one: a referral loop."]}
+    return {}
+
+
 def create_customer(session: Session, data: dict[str, Any], actor: Actor, *, source: str = "api") -> Customer:
-    """Create a customer from validated input; audit it and queue `payvand_customer_created`."""
+    """Create a customer from validated input; audit it and queue `payvand_customer_created`.
+
+    Raises InvalidChange when `referred_by_id` names no active customer."""
+    problems = referrer_problems(session, None, data.get("referred_by_id"))
+    if problems:
+        raise InvalidChange(problems)
     customer = Customer(
         kind=data.get("kind", CustomerKind.person.value),
         attributes={},
@@ -253,6 +291,10 @@ def update_customer(
     check_active(customer)
     if expected_version is not None and expected_version != customer.version:
         raise StaleVersion(customer.version)
+    if data.get("referred_by_id") is not None and data["referred_by_id"] != customer.referred_by_id:
+        problems = referrer_problems(session, customer.id, data["referred_by_id"])
+        if problems:
+            raise InvalidChange(problems)
     before = snapshot(customer)
     consent_rows = len(customer.consents)
     _apply(customer, data, source=source)
@@ -344,6 +386,7 @@ class CustomerView:
         timezone: str | None
         lifecycle_stage: str
         owner_id: int | None
+        referred_by_id: int | None
         attributes: dict[str, Any]
         merged_into_id: int | None
         erased_at: dt.datetime | None

@@ -32,6 +32,8 @@ FILLABLE = ("given_name", "family_name", "organization_name", "birthday", "prefe
 #: Keys of `CustomerMerge.target_before` next to the target's snapshot: what the merge added.
 FILLED_KEY = "_filled"
 ATTRIBUTES_KEY = "_attributes_added"
+#: Key of `CustomerMerge.target_before`: the target's referrer when it was the source (cleared by the merge).
+REFERRER_KEY = "_referrer_cleared"
 
 
 class MergeError(ValueError):
@@ -113,6 +115,16 @@ def merge_customers(
         move = _move(session, table, "customer_id", key, keys, t_id)
         if move:
             moves.append(move)
+    # The customers the source referred were referred by the merged person: re-point them (the
+    # target itself excepted: it cannot refer itself).
+    referred = list(session.scalars(sa.select(Customer.id).where(Customer.referred_by_id == s_id, Customer.id != t_id)
+                                    .order_by(Customer.id)))
+    move = _move(session, table_of(Customer), "referred_by_id", "id", referred, t_id)
+    if move:
+        moves.append(move)
+    referrer_cleared = None
+    if target.referred_by_id == s_id:
+        referrer_cleared, target.referred_by_id = s_id, None
     new_tags = [t.tag for t in source.tags if t.tag not in have_tags]
     if new_tags:
         tag_table = table_of(CustomerTag)
@@ -125,6 +137,8 @@ def merge_customers(
         if getattr(target, field) in (None, "") and getattr(source, field) not in (None, ""):
             setattr(target, field, getattr(source, field))
             filled[field] = _json_value(getattr(source, field))
+    if target.referred_by_id is None and source.referred_by_id not in (None, t_id) and referrer_cleared is None:
+        target.referred_by_id = filled["referred_by_id"] = source.referred_by_id
     added = {k: v for k, v in (source.attributes or {}).items() if k not in (target.attributes or {})}
     if added:
         target.attributes = {**(target.attributes or {}), **added}
@@ -136,7 +150,7 @@ def merge_customers(
     target.updated_at = source.updated_at = now
     record = CustomerMerge(
         target_id=t_id, source_id=s_id, moves=moves, merged_at=now, merged_by_id=actor.user_id,
-        target_before={**target_before, FILLED_KEY: filled, ATTRIBUTES_KEY: added},
+        target_before={**target_before, FILLED_KEY: filled, ATTRIBUTES_KEY: added, REFERRER_KEY: referrer_cleared},
     )
     session.add(record)
     session.flush()
@@ -188,8 +202,10 @@ def undo_merge(session: Session, merge: CustomerMerge, actor: Actor) -> None:
             )
     before = merge.target_before or {}
     for field, value in (before.get(FILLED_KEY) or {}).items():
-        if field in FILLABLE and _json_value(getattr(target, field)) == value:
+        if field in (*FILLABLE, "referred_by_id") and _json_value(getattr(target, field)) == value:
             setattr(target, field, None)
+    if before.get(REFERRER_KEY) is not None and target.referred_by_id is None:
+        target.referred_by_id = before[REFERRER_KEY]
     added = before.get(ATTRIBUTES_KEY) or {}
     if added:
         attributes = dict(target.attributes or {})

@@ -138,7 +138,8 @@ def erase_customer(session: Session, customer: Customer, actor: Actor, plugins: 
     A merged-away duplicate is the same person, so it is erased too. Plugins go first, for
     each customer, so one can veto (raise PluginError) before anything changes; the caller
     rolls back then. Names, contacts, addresses, birthday, custom fields, interaction
-    summaries and payloads go, and so do the personal values in the audit trail, in merge
+    summaries and payloads go, and so does who referred them (the customers they referred keep
+    their link to the anonymised row, so referral counts stay), and so do the personal values in the audit trail, in merge
     records and in queued change events, and the tags no other customer carries (a unique
     tag is free text about the person); shared tags, consents, lifecycle stage and
     interaction kinds, dates and amounts stay, so counts and reports do not change. Each plugin returns the
@@ -184,6 +185,7 @@ def erase_customer(session: Session, customer: Customer, actor: Actor, plugins: 
         each.birthday = None
         each.attributes = {}
         each.preferred_language = each.preferred_channel = each.timezone = None
+        each.referred_by_id = None  # who brought them in is about them; those they referred keep the link
         each.erased_at = now
         each.updated_at = now
     session.flush()

@@ -188,3 +188,11 @@ def payvand_evaluation_programs() -> list[Any]:
     from payvand.plugins.service.services.evaluation import programs
 
     return programs()
+
+
+@hookimpl
+def payvand_service_facts() -> Any:
+    """Every ticket as a `SERVICE_FACTS` row (analytics prices service per customer)."""
+    from payvand.plugins.service.services.facts import service_facts
+
+    return service_facts()

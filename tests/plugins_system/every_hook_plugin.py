@@ -398,3 +398,25 @@ def payvand_recommendations(customer_id: int, limit: int) -> list[Any]:
 
     CALLS.append(("payvand_recommendations", {"customer_id": customer_id, "limit": limit}))
     return [Recommendation(product_id=1, name="Every hook product", score=1.0, kind="popular")][:limit]
+
+
+@hookimpl
+def payvand_marketing_costs() -> Any:
+    """One acquisition cost of 1,000 IRR in January 2026, as a selectable of `MARKETING_COSTS`."""
+    import datetime as dt
+
+    CALLS.append(("payvand_marketing_costs", {}))
+    return sa.select(sa.literal(dt.date(2026, 1, 1), sa.Date).label("period_start"),
+                     sa.literal(dt.date(2026, 1, 31), sa.Date).label("period_end"),
+                     sa.literal("acquisition").label("purpose"), sa.literal("email").label("channel"),
+                     sa.literal("every-hook").label("campaign"), sa.literal(1000).label("amount"),
+                     sa.literal("IRR").label("currency"))
+
+
+@hookimpl
+def payvand_service_facts() -> Any:
+    """Every customer as one 30-minute ticket, as a selectable of `SERVICE_FACTS`."""
+    CALLS.append(("payvand_service_facts", {}))
+    return sa.select(Customer.id.label("ticket_id"), Customer.id.label("customer_id"),
+                     Customer.created_at.label("opened_at"), sa.literal(None).label("solved_at"),
+                     sa.literal(30).label("handling_minutes"))

@@ -28,7 +28,8 @@ EXPECTED_HOOKS = {
     "payvand_interaction_recorded", "payvand_message_received", "payvand_event_types", "payvand_subscriptions",
     "payvand_config_keys", "payvand_bot_answerers", "payvand_evaluation_programs",
     "payvand_dashboard_widgets", "payvand_demo_data", "payvand_purchase_facts", "payvand_returnable_items",
-    "payvand_product_facts", "payvand_recommendations", "payvand_lead_facts",
+    "payvand_product_facts", "payvand_recommendations", "payvand_lead_facts", "payvand_marketing_costs",
+    "payvand_service_facts",
 }
 
 
@@ -294,6 +295,18 @@ def test_data_and_scoring_hooks_return_selectables_that_run(runtime, db_session,
     assert db_session.execute(points).all() == [(7, "every_hook bonus", 5)]
     (facts,) = runtime.plugins.call("payvand_purchase_facts")
     assert [tuple(row)[0] for row in db_session.execute(facts)] == [customer.id]
+
+
+def test_the_cost_and_service_data_hooks_return_selectables_of_their_shapes(runtime, db_session, make_customer):
+    from payvand.sdk import MARKETING_COSTS, SERVICE_FACTS
+
+    customer = make_customer()
+    (costs,) = runtime.plugins.call("payvand_marketing_costs")
+    assert MARKETING_COSTS.problems(costs) == []
+    assert [(row.purpose, int(row.amount)) for row in db_session.execute(costs)] == [("acquisition", 1000)]
+    (cases,) = runtime.plugins.call("payvand_service_facts")
+    assert SERVICE_FACTS.problems(cases) == []
+    assert [(row.customer_id, int(row.handling_minutes)) for row in db_session.execute(cases)] == [(customer.id, 30)]
 
 
 def test_the_returnable_items_hook_answers_value_types(runtime):

@@ -46,7 +46,7 @@ LANGUAGES = (("fa", "فارسی"), ("en", "English"))
 
 #: Form inputs that are cleared when left empty on edit.
 CLEARABLE = ("given_name", "family_name", "organization_name", "birthday", "owner_id",
-             "preferred_language", "preferred_channel", "timezone")
+             "preferred_language", "preferred_channel", "timezone", "referred_by_id")
 ATTR_PREFIX = "attr."
 
 
@@ -125,10 +125,10 @@ def _read_form(*, editing: bool) -> FormResult:
     declared = current_app.extensions["payvand"].customer_fields()
     numeric = [ATTR_PREFIX + name for name, field in declared.items() if field.type in ("integer", "decimal", "date")]
     shown = form_values(lists=["emails", "phones", "tags"], keep_empty=CLEARABLE if editing else (),
-                        numbers=["owner_id", "version", *numeric])
+                        numbers=["owner_id", "referred_by_id", "version", *numeric])
     shown["tags"] = [t.strip() for line in shown.get("tags", []) for t in line.split(",") if t.strip()]
     amounts = [ATTR_PREFIX + name for name, field in declared.items() if field.type in ("integer", "decimal")]
-    errors: dict[str, list[str]] = read_numbers(shown, ["owner_id", "version", *amounts])  # "۱٬۲۵۰" is 1250
+    errors: dict[str, list[str]] = read_numbers(shown, ["owner_id", "referred_by_id", "version", *amounts])  # "۱٬۲۵۰" is 1250
     payload: dict[str, Any] = {k: v for k, v in shown.items() if not k.startswith(ATTR_PREFIX)}
     if payload.get("birthday"):
         try:
@@ -137,7 +137,7 @@ def _read_form(*, editing: bool) -> FormResult:
             payload.pop("birthday")
             errors["birthday"] = [_("Not a valid date; use YYYY/MM/DD (Jalali) or YYYY-MM-DD.") if current_locale() == "fa"
                                   else _("Not a valid date; use YYYY-MM-DD.")]
-    for name in ("owner_id", "version"):
+    for name in ("owner_id", "referred_by_id", "version"):
         if name in payload:
             payload[name] = _as_int(payload[name])
     declared = current_app.extensions["payvand"].customer_fields()
@@ -196,7 +196,12 @@ def new() -> Any:
     data = dict(form.data)
     data.pop("version", None)
     session = current_session()
-    customer = service.create_customer(session, data, _actor(), source=STAFF_SOURCE)
+    try:
+        customer = service.create_customer(session, data, _actor(), source=STAFF_SOURCE)
+    except service.InvalidChange as exc:
+        session.rollback()
+        form.errors = exc.fields
+        return _form_page(form, status=422)
     session.commit()
     flash(_("Customer %(name)s was created.", name=isolate(customer.display_name)), "success")
     return redirect(url_for("customer.view", customer_id=customer.id))
@@ -225,7 +230,7 @@ def _edit_values(customer: Any) -> dict[str, Any]:
         "birthday": _birthday_text(customer.birthday), "lifecycle_stage": customer.lifecycle_stage,
         "owner_id": customer.owner_id, "preferred_language": customer.preferred_language,
         "preferred_channel": customer.preferred_channel, "timezone": customer.timezone,
-        "version": customer.version,
+        "referred_by_id": customer.referred_by_id, "version": customer.version,
     }
     for name, value in (customer.attributes or {}).items():
         values[ATTR_PREFIX + name] = value
