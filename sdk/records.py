@@ -10,8 +10,9 @@ Stability: every name is stable (semantic versioning: no incompatible change wit
 version, and a deprecation first) except those in `PROVISIONAL`, which may change in any minor
 release: `search_customers` and `phone_search_prefixes` (customer search is moving onto the
 shared list kit), `CsvSource`/`CsvSourceError` (the importer's reader, which the list
-kit's CSV support may replace) and `bulk_insert`/`reserve_ids` (the bulk path of imports,
-new in the scale work).
+kit's CSV support may replace), `bulk_insert`/`reserve_ids` (the bulk path of imports,
+new in the scale work) and `tag_customers` (tagging a set of customers, new for analytics'
+saved target lists).
 
 Who acts and what they may see: `Actor` (one type for staff users, API tokens, the system and
 portal customers; `SYSTEM`, `ANONYMOUS`, `current_actor()`), and the kernel's record rules
@@ -65,7 +66,7 @@ __all__ = [
     "Base", "BigId", "ExactDecimal", "JSONText", "UTCDateTime", "utcnow",
     # the core's records
     "Customer", "CustomerEmail", "CustomerPhone", "Interaction", "User", "CustomerOut", "InteractionOut",
-    "create_customer", "find_customer_ids_by_email", "search_customers",
+    "create_customer", "find_customer_ids_by_email", "search_customers", "tag_customers",
     "record_interaction", "record_interactions", "InteractionError", "CustomerInactive", "audit",
     # values as the core stores them
     "NormalizationError", "clean_name", "keep_text", "fold_text", "normalize_email", "normalize_phone",
@@ -75,8 +76,8 @@ __all__ = [
 ]
 
 #: Names that may change in a minor release (the rest are stable).
-PROVISIONAL = frozenset({"search_customers", "phone_search_prefixes", "CsvSource", "CsvSourceError", "bulk_insert",
-                         "reserve_ids"})
+PROVISIONAL = frozenset({"search_customers", "tag_customers", "phone_search_prefixes", "CsvSource", "CsvSourceError",
+                         "bulk_insert", "reserve_ids"})
 
 
 def session() -> Session:
@@ -213,6 +214,7 @@ def create_customer(data: dict[str, Any], *, source: str = "plugin") -> Customer
 
     from payvand.core.api.errors import ApiError
     from payvand.core.schemas import CustomerIn
+    from payvand.core.services.customers import InvalidChange
     from payvand.core.services.customers import create_customer as create
 
     runtime = _context.runtime()
@@ -222,7 +224,30 @@ def create_customer(data: dict[str, Any], *, source: str = "plugin") -> Customer
     except ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         raise ApiError(422, "The customer has invalid fields.", fields=messages) from None
-    return create(current_session(), values, _context.acting(), source=source)
+    try:
+        return create(current_session(), values, _context.acting(), source=source)
+    except InvalidChange as exc:
+        raise ApiError(422, "The customer has invalid fields.", fields=exc.fields) from None
+
+
+def tag_customers(customer_ids: Any, tag: str) -> int:
+    """Give tag `tag` to every active customer whose id `customer_ids` (a select of one id column)
+    yields and who lacks it, in the current session, set-based; returns how many got it.
+
+    Audited per customer as the request's caller (else the system), and
+    `payvand_customer_updated` is queued for them. The caller commits. A saved list of
+    customers (e.g. analytics' "target customers by profitability") becomes a tag the
+    customer list and marketing segments filter on. Raises `ApiError(422)` for an empty tag, one
+    longer than 64 characters or one with `|`.
+    """
+    from payvand.core.api.errors import ApiError
+    from payvand.core.services.customers import InvalidChange
+    from payvand.core.services.customers import tag_customers as tag_them
+
+    try:
+        return tag_them(current_session(), customer_ids, tag, _context.acting())
+    except InvalidChange as exc:
+        raise ApiError(422, "The tag is not valid.", fields=exc.fields) from None
 
 
 def find_customer_ids_by_email(email: str) -> list[int]:

@@ -318,6 +318,42 @@ def update_customer(
     return changes
 
 
+#: Customers tagged per statement by `tag_customers`.
+TAG_CHUNK = 1000
+
+
+def tag_customers(session: Session, customer_ids: sa.Select[Any], tag: str, actor: Actor) -> int:
+    """Give `tag` to the active customers among `customer_ids` (a select of ids) who lack it.
+
+    The ids are read once, then tags and audit entries go in by executemany per chunk and one
+    `payvand_customer_updated` event is queued for them all; returns how many were tagged.
+    Raises InvalidChange for an empty tag, one longer than 64 characters or one with `|`.
+    """
+    tag = tag.strip()
+    if not tag or len(tag) > 64 or "|" in tag:
+        raise InvalidChange({"tag": ["Give a tag of 1 to 64 characters without |."]})
+    wanted = customer_ids.subquery("wanted")
+    query = (sa.select(Customer.id).join(wanted, wanted.c[wanted.c.keys()[0]] == Customer.id)
+             .where(Customer.merged_into_id.is_(None), Customer.erased_at.is_(None),
+                    ~sa.exists().where(CustomerTag.customer_id == Customer.id, CustomerTag.tag == tag))
+             .order_by(Customer.id).distinct())
+    ids = list(session.scalars(query))
+    if not ids:
+        return 0
+    from payvand.core.models import AuditLog
+
+    label = actor.label if actor.token_id is None else f"{actor.label} (token {actor.token_id})"
+    for start in range(0, len(ids), TAG_CHUNK):
+        part = ids[start:start + TAG_CHUNK]
+        session.execute(sa.insert(CustomerTag), [{"customer_id": cid, "tag": tag} for cid in part])
+        session.execute(sa.insert(AuditLog), [
+            {"actor_id": actor.user_id, "actor_label": label, "action": "update", "object_type": "customer",
+             "object_id": str(cid), "before": {"tags_added": None}, "after": {"tags_added": [tag]}} for cid in part])
+    events.emit(session, "payvand_customer_updated", ids,
+                {"changes": {cid: {"tags_added": [None, [tag]]} for cid in ids}})
+    return len(ids)
+
+
 def consent_history(session: Session, customer_id: int) -> list[CustomerConsent]:
     """Every consent decision of the customer, newest first."""
     return list(session.scalars(

@@ -14,7 +14,7 @@ from typing import Any
 
 from payvand.plugins.analytics import models  # noqa: F401 - the plugin's tables, for its migrations
 from payvand.plugins.analytics import permissions as perm
-from payvand.sdk import N_, Actor, CustomerField, NavItem, PermissionSpec, PluginMeta, hookimpl, lazy_gettext
+from payvand.sdk import N_, Actor, CustomerField, NavItem, PermissionSpec, PluginMeta, SettingSpec, hookimpl, lazy_gettext
 
 meta = PluginMeta(
     name="analytics",
@@ -42,9 +42,15 @@ def payvand_cli() -> list[Any]:
 @hookimpl
 def payvand_customer_fields() -> list[CustomerField]:
     """The figures analytics writes onto customers (for segments, templates and the 360 page)."""
-    from payvand.plugins.analytics.services import lifetime, rfm
+    from payvand.plugins.analytics.services import lifetime, profit, rfm
 
     return [
+        CustomerField(profit.FIELD_SOURCE_CHANNEL, "string", label=lazy_gettext("Acquisition channel"), max_length=64,
+                      description=N_("The channel that won this customer (e.g. search, instagram): "
+                                     "acquisition costs of that channel are spread over them")),
+        CustomerField(profit.FIELD_SOURCE_CAMPAIGN, "string", label=lazy_gettext("Acquisition campaign"),
+                      max_length=120,
+                      description=N_("The campaign that won this customer: its acquisition costs are spread over them")),
         CustomerField(rfm.FIELD_SEGMENT, "choice", label=lazy_gettext("RFM segment"), choices=rfm.SEGMENTS,
                       description=N_("Segment of the last RFM scoring (champions, loyal, at risk, ...)")),
         CustomerField(rfm.FIELD_SCORE, "string", label=lazy_gettext("RFM score"), max_length=3,
@@ -55,6 +61,29 @@ def payvand_customer_fields() -> list[CustomerField]:
                       description=N_("P(alive) from the BG/NBD model of the last lifetime-value run")),
         CustomerField(lifetime.FIELD_EXPECTED, "decimal", label=lazy_gettext("Expected purchases"),
                       description=N_("Expected purchases over the horizon of the last lifetime-value run")),
+    ]
+
+
+@hookimpl
+def payvand_settings() -> list[SettingSpec]:
+    """Profitability (margin rate, service cost per ticket and per hour) and social value
+    (reach fields, weights of the parts, second-level damping)."""
+    from payvand.plugins.analytics.services import profit, social
+
+    return [
+        SettingSpec(profit.SETTING_MARGIN, 0.3, N_("Margin rate"),
+                    N_("Share of revenue kept as margin (0.3 = 30%), for customer profitability.")),
+        SettingSpec(profit.SETTING_PER_TICKET, 0, N_("Service cost per ticket"),
+                    N_("What one service ticket costs, in the main currency.")),
+        SettingSpec(profit.SETTING_PER_HOUR, 0, N_("Service cost per hour"),
+                    N_("What an hour of handling costs, for tickets that record their minutes.")),
+        SettingSpec(social.SETTING_REACH_FIELDS, "followers", N_("Reach fields"),
+                    N_("Comma-separated customer fields whose numbers add up to a customer's reach.")),
+        SettingSpec(social.SETTING_DAMPING, 0.5, N_("Second-level influence damping"),
+                    N_("Share of the revenue of customers referred by those a customer referred that counts.")),
+        *(SettingSpec(social.weight_key(part), social.DEFAULT_WEIGHTS[part], label, N_("Weight in the social score."))
+          for part, label in (("referrals", N_("Weight of referrals")), ("reach", N_("Weight of reach")),
+                              ("engagement", N_("Weight of engagement")), ("influence", N_("Weight of influence")))),
     ]
 
 
@@ -77,6 +106,9 @@ def payvand_nav_items() -> list[NavItem]:
         NavItem(lazy_gettext("Cohort retention"), "analytics.cohorts_page", perm.VIEW, order=72, **group),
         NavItem(lazy_gettext("Customer cycle"), "analytics.cycle_page", perm.VIEW, order=73, **group),
         NavItem(lazy_gettext("Recommendations"), "analytics.recommendations_page", perm.VIEW, order=74, **group),
+        NavItem(lazy_gettext("Costs and profitability"), "analytics.profit_page", perm.VIEW, order=75, **group),
+        NavItem(lazy_gettext("Marketing costs"), "analytics.costs_page", perm.COSTS, order=76, **group),
+        NavItem(lazy_gettext("Social value"), "analytics.social_page", perm.VIEW, order=77, **group),
     ]
 
 

@@ -189,3 +189,81 @@ def recommend_command(until: dt.datetime | None, evaluate_from: dt.datetime | No
     if evaluation and evaluation["customers"]:
         click.echo(f"Hit-rate@{evaluation['k']} on {evaluation['customers']:,} customers after {evaluation['split']}: "
                    f"model {evaluation['model_hit_rate']:.3f}, most popular {evaluation['popular_hit_rate']:.3f}")
+
+
+@analytics_cli.command("costs")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="A day of the first month (default: the month a year before the end's, plus one).")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day of the period (default: today).")
+@click.option("--currency", default=None, help="Purchases and costs in this currency (default: the most used).")
+@click.option("--json", "as_json", is_flag=True, help="Print the months and totals as JSON.")
+def costs_command(start: dt.datetime | None, end: dt.datetime | None, currency: str | None, as_json: bool) -> None:
+    """Allocate marketing costs over acquired and retained customers (CAC, cost to keep per month)
+    and rank customers by profitability; store the run."""
+    from payvand.plugins.analytics.services.profit import CostsOptions, default_options, run_costs
+
+    defaults = default_options(end.date() if end else None)
+    first, last = (start.date() if start else defaults.start), defaults.end
+    if first > last:
+        raise click.ClickException("the start must not be after the end")
+    began = time.perf_counter()
+    try:
+        with transaction():
+            run = run_costs(CostsOptions(first, last, currency))
+            run_id, customers, results = run.id, run.customers, dict(run.results)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps({"run": run_id, "customers": customers, **results}))
+        return
+    click.echo(f"Ranked {customers:,} customers in {time.perf_counter() - began:.1f} s (run {run_id}, "
+               f"{results['currency']}).")
+    for month in results["periods"]:
+        cac = "-" if month["cac"] is None else f"{month['cac']:,.0f}"
+        keep = "-" if month["cost_to_keep"] is None else f"{month['cost_to_keep']:,.0f}"
+        click.echo(f"  {month['month']}: acquired {month['acquired']:,}, CAC {cac}; "
+                   f"retained {month['retained']:,}, cost to keep {keep}")
+
+
+@analytics_cli.command("import-costs")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def import_costs_command(file: str) -> None:
+    """Import marketing costs from a CSV file (header: period_start, period_end, purpose, channel,
+    campaign, amount, currency, note); bad rows are listed and the good ones kept."""
+    from payvand.plugins.analytics.services.costs import import_costs
+
+    with transaction():
+        report = import_costs(file)
+    click.echo(f"{report.created:,} costs added, {report.updated:,} updated, {report.refused:,} rows refused.")
+    for line, reason in report.errors:
+        click.echo(f"  line {line}: {reason}", err=True)
+
+
+@analytics_cli.command("social")
+@click.option("--days", type=click.IntRange(1, 3650), default=365, show_default=True,
+              help="The window of engagement and influence, ending today.")
+@click.option("--top", type=click.IntRange(0, 1000), default=10, show_default=True, help="Customers to print.")
+@click.option("--json", "as_json", is_flag=True, help="Print the top customers and their parts as JSON.")
+def social_command(days: int, top: int, as_json: bool) -> None:
+    """Score social value (referrals, reach, engagement, influence) and store the run."""
+    import sqlalchemy as sa
+
+    from payvand.plugins.analytics.models import CustomerSocial
+    from payvand.plugins.analytics.services.social import SocialOptions, explain, run_social
+    from payvand.sdk import session
+
+    today = dt.date.today()
+    with transaction():
+        run = run_social(SocialOptions(today - dt.timedelta(days=days - 1), today))
+        rows = session().scalars(sa.select(CustomerSocial).where(CustomerSocial.run_id == run.id)
+                                 .order_by(CustomerSocial.rank).limit(top)).all()
+        shown = [{"customer_id": r.customer_id, "rank": r.rank, "score": round(r.score, 2),
+                  "parts": explain(r, run)} for r in rows]
+        run_id, customers, weights = run.id, run.customers, run.results["weights"]
+    if as_json:
+        click.echo(json.dumps({"run": run_id, "customers": customers, "weights": weights, "top": shown}))
+        return
+    click.echo(f"Scored {customers:,} customers (run {run_id}); weights {weights}.")
+    for item in shown:
+        parts = ", ".join(f"{p['part']} {p['value']:,.0f} → {p['points']:.1f}" for p in item["parts"])
+        click.echo(f"  #{item['rank']} customer {item['customer_id']}: {item['score']:.1f} ({parts})")

@@ -8,12 +8,13 @@ and the customer fields show; older runs stay for comparisons (RFM transitions).
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from payvand.sdk import Base, BigId, JSONText, UTCDateTime, utcnow
+from payvand.sdk import Base, BigId, ExactDecimal, JSONText, UTCDateTime, utcnow
 
 _CUSTOMER = "core_customer.id"
 _RUN = "analytics_run.id"
@@ -114,3 +115,86 @@ class CustomerStage(Base):
     products: Mapped[int] = mapped_column(sa.Integer, default=0)
     spend_last_year: Mapped[float] = mapped_column(sa.Float, default=0.0)
     spend_year_before: Mapped[float] = mapped_column(sa.Float, default=0.0)
+
+
+class Cost(Base):
+    """Money spent on marketing: a campaign's or a channel's cost over a period (entered on the
+    Costs page, imported from CSV or by API). `purpose` says whether it won new customers
+    (`acquisition`) or kept existing ones (`retention`). Empty channel or campaign is "".
+    One row per (purpose, channel, campaign, period, currency): an import of the same line updates it."""
+
+    __tablename__ = "analytics_cost"
+    __table_args__ = (
+        sa.UniqueConstraint("purpose", "channel", "campaign", "period_start", "period_end", "currency",
+                            name="uq_analytics_cost_key"),
+        sa.Index(None, "period_start", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    period_start: Mapped[dt.date] = mapped_column(sa.Date)
+    period_end: Mapped[dt.date] = mapped_column(sa.Date)
+    purpose: Mapped[str] = mapped_column(sa.String(16))
+    channel: Mapped[str] = mapped_column(sa.String(64), default="")
+    campaign: Mapped[str] = mapped_column(sa.String(120), default="")
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal(20, 4))
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    note: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class CostRate(Base):
+    """How a costs run spread one month's costs: per purpose and (acquisition) per source group,
+    the customers it was spread over and the cost per customer. `month` is `YYYY-MM` (UTC)."""
+
+    __tablename__ = "analytics_cost_rate"
+
+    run_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey(_RUN, ondelete="CASCADE"), primary_key=True)
+    month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
+    purpose: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    campaign: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
+    customers: Mapped[int] = mapped_column(sa.Integer)
+    cost: Mapped[float] = mapped_column(sa.Float)
+    per_customer: Mapped[float] = mapped_column(sa.Float)
+
+
+class CustomerProfit(Base):
+    """One customer's profitability in a costs run: margin from purchases minus service and
+    marketing costs (floats in the run's currency), and the rank (1 = most profitable)."""
+
+    __tablename__ = "analytics_customer_profit"
+    __table_args__ = (sa.Index(None, "run_id", "rank"), sa.Index(None, "customer_id"))
+
+    run_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey(_RUN, ondelete="CASCADE"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey(_CUSTOMER, ondelete="CASCADE"), primary_key=True)
+    rank: Mapped[int] = mapped_column(sa.Integer)
+    revenue: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    margin: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    tickets: Mapped[int] = mapped_column(sa.Integer, default=0)
+    service_cost: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    acquisition_cost: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    retention_cost: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    profit: Mapped[float] = mapped_column(sa.Float, default=0.0)
+
+
+class CustomerSocial(Base):
+    """One customer's social value in a social run: the parts (referrals, reach, engagement,
+    influence), each part's 0-100 score, and the weighted score (0-100) with its rank."""
+
+    __tablename__ = "analytics_customer_social"
+    __table_args__ = (sa.Index(None, "run_id", "rank"), sa.Index(None, "customer_id"))
+
+    run_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey(_RUN, ondelete="CASCADE"), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey(_CUSTOMER, ondelete="CASCADE"), primary_key=True)
+    rank: Mapped[int] = mapped_column(sa.Integer)
+    referrals: Mapped[int] = mapped_column(sa.Integer, default=0)
+    second_level: Mapped[int] = mapped_column(sa.Integer, default=0)
+    reach: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    engagement: Mapped[int] = mapped_column(sa.Integer, default=0)
+    influence: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    referrals_score: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    reach_score: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    engagement_score: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    influence_score: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    score: Mapped[float] = mapped_column(sa.Float, default=0.0)

@@ -234,3 +234,6 @@ class ProductAlsoBought(MethodView):
         found = recommend.also_bought(product_id, args["limit"], run=run) if product_id < 2**63 else []
         return {"product_id": product_id, "run_id": run.id if run else None,
                 "also_bought": [{"product_id": p, "name": n, "similarity": s} for p, n, s in found]}
+
+
+from payvand.plugins.analytics.api import costs as _costs  # noqa: E402,F401 - its routes join `blp`

@@ -1,5 +1,5 @@
 """The nightly refresh (a job) and the demo: score RFM over the last year, refit lifetime value and
-recommendations.
+recommendations, allocate costs (profitability over the last twelve months) and score social value.
 
 Each run is a new snapshot; the pages and customer fields show the newest. A refresh with too
 little data (no purchases, no repeat buyer) stores nothing for that model and says why.
@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from payvand.plugins.analytics.services import cycle, lifetime, recommend, rfm
+from payvand.plugins.analytics.services import cycle, lifetime, profit, recommend, rfm, social
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,11 @@ def refresh(today: dt.date | None = None) -> dict[str, Any]:
         done["cycle"] = cycle.run_cycle(today).id
     except ValueError as exc:
         done["cycle"] = str(exc)
+    try:
+        done["costs"] = profit.run_costs(profit.default_options(today)).id
+    except ValueError as exc:
+        done["costs"] = str(exc)
+    done["social"] = social.run_social(social.SocialOptions(today - dt.timedelta(days=364), today)).id
     log.info("analytics refresh: %s", done)
     return done
 

@@ -1,0 +1,83 @@
+"""The analytics plugin's marshmallow schemas for what it accepts: marketing costs (page, CSV
+import and API validate the same way) and the filters of its ranked lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates_schema
+
+from payvand.sdk import to_latin_digits
+
+#: What a cost was spent for.
+PURPOSES = ("acquisition", "retention")
+#: The largest amount accepted (the column keeps 16 digits before the point).
+MAX_AMOUNT = Decimal("9999999999999999")
+
+
+class CostIn(Schema):
+    """A marketing cost: a campaign's or a channel's spend over a period (the last day included)."""
+
+    class Meta:
+        unknown = RAISE
+
+    period_start = fields.Date(required=True, metadata={"description": "First day the cost covers (YYYY-MM-DD)"})
+    period_end = fields.Date(required=True, metadata={"description": "Last day the cost covers, included"})
+    purpose = fields.String(required=True, validate=validate.OneOf(PURPOSES),
+                            metadata={"description": "acquisition (new customers) or retention (keeping them)"})
+    channel = fields.String(load_default="", validate=validate.Length(max=64),
+                            metadata={"description": "The channel spent on, e.g. email, search, instagram"})
+    campaign = fields.String(load_default="", validate=validate.Length(max=120))
+    amount = fields.Decimal(required=True, places=None, as_string=False,
+                            validate=validate.Range(min=Decimal(0), max=MAX_AMOUNT, min_inclusive=False))
+    currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="Use a currency code such as IRR."))
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+    @pre_load
+    def _clean(self, data: Any, **_: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        cleaned = dict(data)
+        for key in ("period_start", "period_end", "amount"):
+            if isinstance(cleaned.get(key), str):
+                cleaned[key] = to_latin_digits(cleaned[key]).strip().replace(",", "").replace("٬", "")
+        for key in ("channel", "campaign", "note"):
+            if isinstance(cleaned.get(key), str):
+                cleaned[key] = cleaned[key].strip()
+        if isinstance(cleaned.get("channel"), str):
+            cleaned["channel"] = cleaned["channel"].lower()
+        if isinstance(cleaned.get("currency"), str):
+            cleaned["currency"] = cleaned["currency"].strip().upper()
+        if isinstance(cleaned.get("purpose"), str):
+            cleaned["purpose"] = cleaned["purpose"].strip().lower()
+        return cleaned
+
+    @validates_schema
+    def _period(self, data: dict[str, Any], **_: Any) -> None:
+        start, end = data.get("period_start"), data.get("period_end")
+        if isinstance(start, dt.date) and isinstance(end, dt.date):
+            if end < start:
+                raise ValidationError({"period_end": ["The period must not end before it starts."]})
+            if (end - start).days > 366 * 5:
+                raise ValidationError({"period_end": ["A period of at most five years."]})
+        amount = data.get("amount")
+        if isinstance(amount, Decimal) and amount.as_tuple().exponent < -4:  # type: ignore[operator]
+            raise ValidationError({"amount": ["At most four decimal places."]})
+
+
+class CostOut(Schema):
+    """A recorded marketing cost."""
+
+    id = fields.Integer(required=True)
+    period_start = fields.Date(required=True)
+    period_end = fields.Date(required=True)
+    purpose = fields.String(required=True, metadata={"enum": list(PURPOSES)})
+    channel = fields.String(required=True)
+    campaign = fields.String(required=True)
+    amount = fields.Decimal(required=True, as_string=True)
+    currency = fields.String(required=True)
+    note = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
