@@ -201,7 +201,7 @@ def all_costs(start: dt.date, end: dt.date) -> list[CostLine]:
         if problems:
             log.warning("analytics: marketing costs left out: %s", "; ".join(problems))
             continue
-        selects.append(select)
+        selects.append(sa.select(select.subquery()))  # a plugin's UNION stays whole inside ours
     union = sa.union_all(*selects).subquery("costs") if len(selects) > 1 else selects[0].subquery("costs")
     query = sa.select(union).where(union.c.period_start <= end, union.c.period_end >= start)
     lines = []

@@ -86,7 +86,7 @@ def _service_facts() -> sa.Subquery | None:
         if problems:
             log.warning("analytics: service facts left out: %s", "; ".join(problems))
             continue
-        selects.append(select)
+        selects.append(sa.select(select.subquery()))  # a plugin's UNION stays whole inside ours
     if not selects:
         return None
     return (sa.union_all(*selects) if len(selects) > 1 else selects[0]).subquery("service")
