@@ -77,8 +77,9 @@ def payvand_settings() -> list[SettingSpec]:
                     N_("What one service ticket costs, in the main currency.")),
         SettingSpec(profit.SETTING_PER_HOUR, 0, N_("Service cost per hour"),
                     N_("What an hour of handling costs, for tickets that record their minutes.")),
-        SettingSpec(social.SETTING_REACH_FIELDS, "followers", N_("Reach fields"),
-                    N_("Comma-separated customer fields whose numbers add up to a customer's reach.")),
+        SettingSpec(social.SETTING_REACH_FIELDS, "", N_("More reach fields"),
+                    N_("Comma-separated customer fields whose numbers also add up to a customer's reach (fields "
+                       "ending in .followers or .reach always count).")),
         SettingSpec(social.SETTING_DAMPING, 0.5, N_("Second-level influence damping"),
                     N_("Share of the revenue of customers referred by those a customer referred that counts.")),
         *(SettingSpec(social.weight_key(part), social.DEFAULT_WEIGHTS[part], label, N_("Weight in the social score."))

@@ -1,6 +1,7 @@
 """A test plugin answering the cost data hooks: `payvand_marketing_costs` (what the coming
 marketing plugin will do) and `payvand_service_facts` (what the service plugin does), from the
-module lists `COSTS` and `CASES` that a test fills."""
+module lists `COSTS` and `CASES` that a test fills; and declaring `costs_test.followers`, a
+channel's followers count as analytics reads it for reach."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from payvand.sdk import N_, PluginMeta, hookimpl
+from payvand.sdk import N_, CustomerField, PluginMeta, hookimpl
 
 meta = PluginMeta(name="costs_test", version="0.1.0", title=N_("Costs test"), requires=("payvand>=0.1",))
 
@@ -47,3 +48,9 @@ def payvand_service_facts() -> Any:
                              sa.literal(solved, sa.DateTime(timezone=True)).label("solved_at"),
                              sa.literal(minutes, sa.Integer).label("handling_minutes"))
                    for tid, cid, opened, solved, minutes in CASES])
+
+
+@hookimpl
+def payvand_customer_fields() -> list[CustomerField]:
+    """A channel's followers count (a name ending in `.followers`: analytics counts it as reach)."""
+    return [CustomerField("costs_test.followers", "integer", label="Followers")]

@@ -4,9 +4,9 @@ Four parts, each counted set-based in the database over a window (default the la
 
 - **referrals**: customers they referred (`Customer.referred_by_id`, merged-away rows left out),
   and at the second level the customers those referred;
-- **reach**: the sum of the numeric customer attributes named by the setting
-  `analytics.reach_fields` (default `followers`; channel plugins write e.g. their followers count
-  there, see the integrator guide);
+- **reach**: the sum of the numeric customer fields that channel plugins declare under a name
+  ending in `.followers` or `.reach` (e.g. `instagram.followers`, see the integrator guide), and
+  of any other fields named in the setting `analytics.reach_fields` (comma-separated);
 - **engagement**: inbound interactions with no money value in the window (web visits, reviews,
   replies, chats: whatever channel plugins record as the customer reaching out);
 - **influence**: revenue in the window (main currency) of the customers they referred, plus
@@ -34,7 +34,7 @@ from payvand.plugins.analytics.models import CustomerSocial, Run
 from payvand.plugins.analytics.services import facts
 from payvand.plugins.analytics.services.profit import CHUNK, number_setting
 from payvand.plugins.analytics.services.sqlbits import attribute_number, attribute_present, utc_start
-from payvand.sdk import Customer, Interaction, session, setting
+from payvand.sdk import Customer, Interaction, call_hook, session, setting
 
 PARTS = ("referrals", "reach", "engagement", "influence")
 DEFAULT_WEIGHTS = {"referrals": 30.0, "reach": 20.0, "engagement": 20.0, "influence": 30.0}
@@ -52,13 +52,21 @@ def weights() -> dict[str, float]:
     return {part: number_setting(weight_key(part), DEFAULT_WEIGHTS[part]) for part in PARTS}
 
 
+#: Endings of the customer field names counted as reach.
+REACH_ENDINGS = (".followers", ".reach")
+
+
 def reach_fields() -> list[str]:
-    """The attribute names summed as reach (setting `analytics.reach_fields`, comma-separated)."""
+    """The customer fields summed as reach: every declared integer or decimal field ending in
+    `REACH_ENDINGS`, then those named in the setting `analytics.reach_fields` (at most 20)."""
+    names = [field.name for field in call_hook("payvand_customer_fields")
+             if field.name.endswith(REACH_ENDINGS) and field.type in ("integer", "decimal")]
     try:
         raw = str(setting(SETTING_REACH_FIELDS) or "")
-    except RuntimeError:
-        raw = "followers"
-    return [name.strip() for name in raw.split(",") if name.strip()][:20]
+    except (RuntimeError, KeyError):
+        raw = ""
+    names += [name.strip() for name in raw.split(",") if name.strip() and name.strip() not in names]
+    return names[:20]
 
 
 def part_score(value: float, largest: float) -> float:
