@@ -108,7 +108,7 @@ def payvand_nav_items() -> list[NavItem]:
         NavItem(lazy_gettext("Customer cycle"), "analytics.cycle_page", perm.VIEW, order=73, **group),
         NavItem(lazy_gettext("Recommendations"), "analytics.recommendations_page", perm.VIEW, order=74, **group),
         NavItem(lazy_gettext("Costs and profitability"), "analytics.profit_page", perm.VIEW, order=75, **group),
-        NavItem(lazy_gettext("Marketing costs"), "analytics.costs_page", perm.COSTS, order=76, **group),
+        NavItem(lazy_gettext("Marketing costs"), "analytics.costs_page", perm.VIEW, order=76, **group),
         NavItem(lazy_gettext("Social value"), "analytics.social_page", perm.VIEW, order=77, **group),
     ]
 

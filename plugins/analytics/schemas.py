@@ -76,7 +76,9 @@ class CostOut(Schema):
     purpose = fields.String(required=True, metadata={"enum": list(PURPOSES)})
     channel = fields.String(required=True)
     campaign = fields.String(required=True)
-    amount = fields.Decimal(required=True, as_string=True)
+    amount = fields.Function(lambda cost: format(Decimal(cost.amount).normalize(), "f"), required=True,
+                             metadata={"type": "string", "format": "decimal",
+                                       "description": "The exact amount, e.g. \"1200.5\""})
     currency = fields.String(required=True)
     note = fields.String(required=True)
     created_at = fields.DateTime(required=True)
