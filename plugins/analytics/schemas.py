@@ -15,6 +15,14 @@ from payvand.sdk import to_latin_digits
 PURPOSES = ("acquisition", "retention")
 #: The largest amount accepted (the column keeps 16 digits before the point).
 MAX_AMOUNT = Decimal("9999999999999999")
+#: The days a cost or a period may name (business dates, not far-off calendar corners).
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+
+
+def business_day(value: dt.date) -> None:
+    """Refuse a day outside 1900-2199."""
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValidationError("Give a date between 1900 and 2199.")
 
 
 class CostIn(Schema):
@@ -23,8 +31,10 @@ class CostIn(Schema):
     class Meta:
         unknown = RAISE
 
-    period_start = fields.Date(required=True, metadata={"description": "First day the cost covers (YYYY-MM-DD)"})
-    period_end = fields.Date(required=True, metadata={"description": "Last day the cost covers, included"})
+    period_start = fields.Date(required=True, validate=business_day,
+                               metadata={"description": "First day the cost covers (YYYY-MM-DD)"})
+    period_end = fields.Date(required=True, validate=business_day,
+                             metadata={"description": "Last day the cost covers, included"})
     purpose = fields.String(required=True, validate=validate.OneOf(PURPOSES),
                             metadata={"description": "acquisition (new customers) or retention (keeping them)"})
     channel = fields.String(load_default="", validate=validate.Length(max=64),

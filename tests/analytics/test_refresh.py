@@ -6,6 +6,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from payvand.core.models import Customer
 from payvand.plugins.analytics.models import Run
 from payvand.plugins.analytics.services import refresh
 from tests.analytics.orders import add_orders
@@ -22,10 +23,17 @@ def test_refresh_without_purchases_stores_nothing_and_says_why(in_app, db_sessio
 def test_refresh_and_demo_store_one_run_of_each_kind(in_app, db_session, make_customer):
     ids = [make_customer(given_name=f"C{n}").id for n in range(40)]
     add_orders(db_session, simulated_purchases(ids))
-    assert refresh.demo(seed=1) == {"rfm runs": 1, "clv runs": 1, "cycle runs": 1}
+    made = refresh.demo(seed=1)
+    referrals = made.pop("referrals")
+    assert made == {"rfm runs": 1, "clv runs": 1, "cycle runs": 1, "costs runs": 1, "social runs": 1,
+                    "marketing costs": 60}
     db_session.commit()
     kinds = db_session.scalars(sa.select(Run.kind).order_by(Run.id)).all()
-    assert kinds == ["rfm", "clv", "cycle"]
+    assert kinds == ["rfm", "clv", "cycle", "costs", "social"]
+    referred = db_session.scalar(sa.select(sa.func.count()).select_from(Customer).where(Customer.referred_by_id.is_not(None)))
+    assert referred == referrals > 0
+    costs_run = db_session.scalars(sa.select(Run).where(Run.kind == "costs")).one()
+    assert len(costs_run.results["periods"]) == 12  # the last twelve months (these purchases are older)
     clv_run = db_session.scalars(sa.select(Run).where(Run.kind == "clv")).one()
     assert clv_run.options["period"] == "week" and clv_run.options["holdout_end"]
     assert refresh.demo(seed=1) is None  # runs exist: the demo leaves them

@@ -15,7 +15,7 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 from payvand.plugins.analytics import permissions as perm
 from payvand.plugins.analytics.api import blp
 from payvand.plugins.analytics.models import Cost, CustomerSocial
-from payvand.plugins.analytics.schemas import CostIn, CostOut
+from payvand.plugins.analytics.schemas import CostIn, CostOut, business_day
 from payvand.plugins.analytics.services import costs as service
 from payvand.plugins.analytics.services import profit, social
 from payvand.plugins.analytics.services.lists import COSTS, PROFIT, SOCIAL
@@ -138,11 +138,11 @@ class CostImport(MethodView):
 
 
 class PeriodArgs(Schema):
-    start = fields.Date(required=True, metadata={"description": "First day of the period"})
-    end = fields.Date(required=True, metadata={"description": "Last day of the period, included"})
+    start = fields.Date(required=True, validate=business_day, metadata={"description": "First day of the period"})
+    end = fields.Date(required=True, validate=business_day, metadata={"description": "Last day of the period, included"})
     currency = fields.String(load_default=None, metadata={"description": "Default: the most used"})
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=True)
     def _order(self, data: dict[str, Any], **_: Any) -> None:
         if data["end"] < data["start"]:
             raise ValidationError({"end": ["The period must not end before it starts."]})

@@ -62,10 +62,14 @@ def jobs() -> list[Any]:
 
 
 def demo(seed: int) -> dict[str, int] | None:
-    """`payvand demo`: run the refresh once over the demo's purchases, so every page has figures.
-    Does nothing when a run exists already."""
+    """`payvand demo`: marketing costs per month and channel, acquisition channels and referrals
+    among the demo's customers, then the refresh once over the demo's purchases, so every page
+    has figures. Does nothing when a run exists already."""
     if lifetime.latest_run("clv") or lifetime.latest_run("rfm"):
         return None
+    from payvand.plugins.analytics.services.demo import demo_costs_and_referrals
+
+    counts = demo_costs_and_referrals(seed, dt.date.today())
     done = refresh()
-    made = {key: 1 for key, value in done.items() if isinstance(value, int)}
-    return {f"{key} runs": value for key, value in made.items()} or None
+    made = {f"{key} runs": 1 for key, value in done.items() if isinstance(value, int)}
+    return {**counts, **made} or None

@@ -12,6 +12,7 @@ from flask_babel import get_locale
 from marshmallow import ValidationError
 
 from payvand.plugins.analytics import permissions as perm
+from payvand.plugins.analytics.schemas import FIRST_DAY, LAST_DAY
 from payvand.plugins.analytics.services import profit as service
 from payvand.plugins.analytics.services.lists import PROFIT, SOCIAL, matching_ids
 from payvand.plugins.analytics.views import bp
@@ -76,7 +77,7 @@ def profit_run() -> Any:
     except ValueError:
         flash(gettext("Not a valid date."), "danger")
         return redirect(url_for("analytics.profit_page"))
-    if start > end or (end - start).days > 366 * 5:
+    if start > end or (end - start).days > 366 * 5 or start < FIRST_DAY or end > LAST_DAY:
         flash(gettext("Give a period of at most five years whose start is not after its end."), "danger")
         return redirect(url_for("analytics.profit_page"))
     try:
