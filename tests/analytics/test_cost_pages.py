@@ -129,7 +129,7 @@ def test_saving_a_tag_or_running_needs_its_permission(web_as):
 
 def test_target_customers_are_saved_as_a_tag(web_as, ranked, db_session):
     web = web_as([perm.VIEW, perm.TARGET])
-    response = web.post("/analytics/profit/tag", {"tag": "best", "profit__gte": "1000"})
+    response = web.post("/analytics/profit/tag", {"tag": "best", "min_profit": "1000"})
     assert response.status_code == 302
     tagged = set(db_session.scalars(sa.select(CustomerTag.customer_id).where(CustomerTag.tag == "best")))
     assert tagged == set(ranked[-3:])  # margin 30% of 4,000+ less a 100 share of the costs: 1,100 and more
@@ -230,3 +230,16 @@ def test_cac_costs_run_profitability_and_social_api(api_as, ranked):
     explained = api.get(f"analytics/customers/{ranked[0]}/social")
     assert explained.status_code == 200 and [p["part"] for p in explained.json["parts"]] == list(social.PARTS)
     assert api.get(f"analytics/customers/{ranked[1]}/social").status_code == 404
+
+
+def test_persian_pages_have_no_english_words(web_as, ranked):
+    from payvand.sdk.page_checks import english_words
+
+    web = web_as([perm.VIEW, perm.COSTS, perm.RUN, perm.TARGET, "core.customer.view"])
+    web.post("/account/locale", {"locale": "fa"})
+    names = [f"P{n}" for n in range(6)] + ["Friend", "RFM", "Test User", "user@example.com", web.user.email]
+    for path in [*PAGES, f"/customers/{ranked[0]}"]:
+        response = web.get(path)
+        assert response.status_code == 200, path
+        found = english_words(response.text, allow=names)
+        assert found == [], (path, found)

@@ -13,7 +13,8 @@ from payvand.plugins.analytics.schemas import PURPOSES
 from payvand.sdk import Column, Customer, Filter, ListSpec, Sort, SortKey, lazy_gettext, restrict
 
 PURPOSE_LABELS = {"acquisition": lazy_gettext("Acquisition"), "retention": lazy_gettext("Retention")}
-STAGES = ("prospect", "lead", "customer", "churned")
+STAGE_LABELS = {"prospect": lazy_gettext("Prospect"), "lead": lazy_gettext("Lead"), "customer": lazy_gettext("Customer"),
+                "loyal": lazy_gettext("Loyal"), "churned": lazy_gettext("Churned")}
 
 
 def _latest(kind: str) -> Any:
@@ -38,8 +39,10 @@ COSTS = ListSpec(
                label=lazy_gettext("Purpose")),
         Filter("channel", "text", column=Cost.channel, max_length=64, label=lazy_gettext("Channel")),
         Filter("campaign", "text", column=Cost.campaign, max_length=120, label=lazy_gettext("Campaign")),
-        Filter("period_start", "date", column=Cost.period_start, operators=("gte", "lte"),
-               label=lazy_gettext("Starting")),
+        Filter("since", "date", apply=lambda value, _op, _ctx: Cost.period_start >= value,
+               label=lazy_gettext("Starting on or after")),
+        Filter("until", "date", apply=lambda value, _op, _ctx: Cost.period_start <= value,
+               label=lazy_gettext("Starting on or before")),
     ),
     sorts=(Sort("newest", (SortKey(Cost.period_start, "period_start", "date", descending=True),
                            SortKey(Cost.id, "id", "id", descending=True)), label=lazy_gettext("Newest period first")),),
@@ -71,9 +74,14 @@ PROFIT = ListSpec(
         Column("profit", lazy_gettext("Profit"), format="number"),
     ),
     filters=(
-        Filter("profit", "decimal", column=CustomerProfit.profit, operators=("gte", "lte"), label=lazy_gettext("Profit")),
-        Filter("revenue", "decimal", column=CustomerProfit.revenue, operators=("gte",), label=lazy_gettext("Revenue")),
-        Filter("stage", "choice", column=Customer.lifecycle_stage, choices=STAGES, label=lazy_gettext("Stage")),
+        Filter("min_profit", "decimal", apply=lambda value, _op, _ctx: CustomerProfit.profit >= value,
+               label=lazy_gettext("Profit at least")),
+        Filter("max_profit", "decimal", apply=lambda value, _op, _ctx: CustomerProfit.profit <= value,
+               label=lazy_gettext("Profit at most")),
+        Filter("min_revenue", "decimal", apply=lambda value, _op, _ctx: CustomerProfit.revenue >= value,
+               label=lazy_gettext("Revenue at least")),
+        Filter("stage", "choice", column=Customer.lifecycle_stage,
+               choices=lambda: [(key, str(label)) for key, label in STAGE_LABELS.items()], label=lazy_gettext("Stage")),
     ),
     sorts=(Sort("rank", (SortKey(CustomerProfit.rank, "rank", "int"),), label=lazy_gettext("Most profitable first")),
            Sort("-rank", (SortKey(CustomerProfit.rank, "rank", "int", descending=True),),
@@ -106,9 +114,10 @@ SOCIAL = ListSpec(
         Column("influence", lazy_gettext("Influence"), format="number"),
     ),
     filters=(
-        Filter("score", "decimal", column=CustomerSocial.score, operators=("gte",), label=lazy_gettext("Social score")),
-        Filter("referrals", "integer", column=CustomerSocial.referrals, operators=("gte",), bounds=(0, 2**31 - 1),
-               label=lazy_gettext("Referred")),
+        Filter("min_score", "decimal", apply=lambda value, _op, _ctx: CustomerSocial.score >= value,
+               label=lazy_gettext("Social score at least")),
+        Filter("min_referrals", "integer", apply=lambda value, _op, _ctx: CustomerSocial.referrals >= value,
+               bounds=(0, 2**31 - 1), label=lazy_gettext("Referred at least")),
     ),
     sorts=(Sort("rank", (SortKey(CustomerSocial.rank, "rank", "int"),), label=lazy_gettext("Highest first")),),
     base=_social_base,
