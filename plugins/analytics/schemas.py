@@ -14,7 +14,7 @@ from payvand.sdk import to_latin_digits
 #: What a cost was spent for.
 PURPOSES = ("acquisition", "retention")
 #: The largest amount accepted (the column keeps 16 digits before the point).
-MAX_AMOUNT = Decimal("9999999999999999")
+MAX_AMOUNT = 9_999_999_999_999_999
 #: The days a cost or a period may name (business dates, not far-off calendar corners).
 FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
 
@@ -23,6 +23,13 @@ def business_day(value: dt.date) -> None:
     """Refuse a day outside 1900-2199."""
     if not FIRST_DAY <= value <= LAST_DAY:
         raise ValidationError("Give a date between 1900 and 2199.")
+
+
+def positive_amount(value: Decimal) -> None:
+    """Refuse an amount that is not above 0 and below 10^16 (checked here rather than by
+    `validate.Range`, whose decimal bounds the OpenAPI document would print as strings)."""
+    if not 0 < value <= MAX_AMOUNT:
+        raise ValidationError("Give an amount above 0 and below 10,000,000,000,000,000.")
 
 
 class CostIn(Schema):
@@ -40,8 +47,8 @@ class CostIn(Schema):
     channel = fields.String(load_default="", validate=validate.Length(max=64),
                             metadata={"description": "The channel spent on, e.g. email, search, instagram"})
     campaign = fields.String(load_default="", validate=validate.Length(max=120))
-    amount = fields.Decimal(required=True, places=None, as_string=False,
-                            validate=validate.Range(min=Decimal(0), max=MAX_AMOUNT, min_inclusive=False))
+    amount = fields.Decimal(required=True, places=None, as_string=False, validate=positive_amount,
+                            metadata={"description": "More than 0 and below 10^16, at most four decimal places"})
     currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="Use a currency code such as IRR."))
     note = fields.String(load_default="", validate=validate.Length(max=500))
 

@@ -12,6 +12,8 @@ from payvand.plugins.analytics.models import Cost, CustomerProfit, CustomerSocia
 from payvand.plugins.analytics.schemas import PURPOSES
 from payvand.sdk import Column, Customer, Filter, ListSpec, Sort, SortKey, lazy_gettext, restrict
 
+#: What the amount filters accept: whole units of the run's currency (Rials run to 10^15).
+AMOUNT_BOUNDS = (-10**15, 10**15)
 PURPOSE_LABELS = {"acquisition": lazy_gettext("Acquisition"), "retention": lazy_gettext("Retention")}
 STAGE_LABELS = {"prospect": lazy_gettext("Prospect"), "lead": lazy_gettext("Lead"), "customer": lazy_gettext("Customer"),
                 "loyal": lazy_gettext("Loyal"), "churned": lazy_gettext("Churned")}
@@ -74,12 +76,12 @@ PROFIT = ListSpec(
         Column("profit", lazy_gettext("Profit"), format="number"),
     ),
     filters=(
-        Filter("min_profit", "decimal", apply=lambda value, _op, _ctx: CustomerProfit.profit >= value,
-               label=lazy_gettext("Profit at least")),
-        Filter("max_profit", "decimal", apply=lambda value, _op, _ctx: CustomerProfit.profit <= value,
-               label=lazy_gettext("Profit at most")),
-        Filter("min_revenue", "decimal", apply=lambda value, _op, _ctx: CustomerProfit.revenue >= value,
-               label=lazy_gettext("Revenue at least")),
+        Filter("min_profit", "integer", apply=lambda value, _op, _ctx: CustomerProfit.profit >= value,
+               bounds=AMOUNT_BOUNDS, label=lazy_gettext("Profit at least")),
+        Filter("max_profit", "integer", apply=lambda value, _op, _ctx: CustomerProfit.profit <= value,
+               bounds=AMOUNT_BOUNDS, label=lazy_gettext("Profit at most")),
+        Filter("min_revenue", "integer", apply=lambda value, _op, _ctx: CustomerProfit.revenue >= value,
+               bounds=AMOUNT_BOUNDS, label=lazy_gettext("Revenue at least")),
         Filter("stage", "choice", column=Customer.lifecycle_stage,
                choices=lambda: [(key, str(label)) for key, label in STAGE_LABELS.items()], label=lazy_gettext("Stage")),
     ),
@@ -114,7 +116,7 @@ SOCIAL = ListSpec(
         Column("influence", lazy_gettext("Influence"), format="number"),
     ),
     filters=(
-        Filter("min_score", "decimal", apply=lambda value, _op, _ctx: CustomerSocial.score >= value,
+        Filter("min_score", "integer", apply=lambda value, _op, _ctx: CustomerSocial.score >= value, bounds=(0, 100),
                label=lazy_gettext("Social score at least")),
         Filter("min_referrals", "integer", apply=lambda value, _op, _ctx: CustomerSocial.referrals >= value,
                bounds=(0, 2**31 - 1), label=lazy_gettext("Referred at least")),
