@@ -257,8 +257,8 @@ def social_command(days: int, top: int, as_json: bool) -> None:
         run = run_social(SocialOptions(today - dt.timedelta(days=days - 1), today))
         rows = session().scalars(sa.select(CustomerSocial).where(CustomerSocial.run_id == run.id)
                                  .order_by(CustomerSocial.rank).limit(top)).all()
-        shown = [{"customer_id": r.customer_id, "rank": r.rank, "score": round(r.score, 2),
-                  "parts": explain(r, run)} for r in rows]
+        shown: list[dict[str, Any]] = [{"customer_id": r.customer_id, "rank": r.rank, "score": round(r.score, 2),
+                                        "parts": explain(r, run)} for r in rows]
         run_id, customers, weights = run.id, run.customers, run.results["weights"]
     if as_json:
         click.echo(json.dumps({"run": run_id, "customers": customers, "weights": weights, "top": shown}))

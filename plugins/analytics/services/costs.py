@@ -171,11 +171,12 @@ def _store(rows: list[tuple[int, dict[str, Any]]], report: ImportReport) -> None
 # --------------------------------------------------------------------------- every plugin's costs
 
 
-def own_costs() -> sa.Select[Any]:
+def own_costs() -> sa.Select[dt.date, dt.date, str, str, str, Decimal, str]:
     """The costs recorded here as a select of `MARKETING_COSTS` rows."""
-    return sa.select(Cost.period_start.label("period_start"), Cost.period_end.label("period_end"),
+    select = sa.select(Cost.period_start.label("period_start"), Cost.period_end.label("period_end"),
                      Cost.purpose.label("purpose"), Cost.channel.label("channel"), Cost.campaign.label("campaign"),
                      Cost.amount.label("amount"), Cost.currency.label("currency"))
+    return select
 
 
 @dataclasses.dataclass(frozen=True)

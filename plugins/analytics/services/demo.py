@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from decimal import Decimal
+from typing import cast
 
 import sqlalchemy as sa
 
@@ -53,7 +54,7 @@ def demo_costs_and_referrals(seed: int, today: dt.date) -> dict[str, int]:
             referrer = rng.choice(earlier) if earlier and rng.random() < 0.4 else ids[rng.randrange(index)]
             referrals.append({"cid": cid, "referrer": referrer})  # always an earlier customer: no loop
     if referrals:
-        table = Customer.__table__
+        table = cast(sa.Table, Customer.__table__)
         db.execute(table.update().where(table.c.id == sa.bindparam("cid")).values(referred_by_id=sa.bindparam("referrer")),
                    referrals)
     return {"marketing costs": len(rows), "referrals": len(referrals)}

@@ -4,7 +4,7 @@ the reader may see (the customers' record rules, joined), in rank order (an inde
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -58,7 +58,7 @@ def _profit_base(ctx: Any) -> Any:
                        Customer.display_name, Customer.lifecycle_stage)
              .join(Customer, Customer.id == CustomerProfit.customer_id)
              .where(CustomerProfit.run_id == _latest("costs"), Customer.merged_into_id.is_(None)))
-    return restrict(query, ctx.actor, Customer)
+    return restrict(cast(Any, query), ctx.actor, Customer)
 
 
 PROFIT = ListSpec(
@@ -98,7 +98,7 @@ def _social_base(ctx: Any) -> Any:
                        CustomerSocial.influence, CustomerSocial.score, Customer.display_name)
              .join(Customer, Customer.id == CustomerSocial.customer_id)
              .where(CustomerSocial.run_id == _latest("social"), Customer.merged_into_id.is_(None)))
-    return restrict(query, ctx.actor, Customer)
+    return restrict(cast(Any, query), ctx.actor, Customer)
 
 
 SOCIAL = ListSpec(

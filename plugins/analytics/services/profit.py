@@ -195,8 +195,8 @@ def run_costs(options: CostsOptions) -> Run:
                   campaign.label("campaign"))
         .join(Customer, Customer.id == first.c.customer_id).where(first.c.first_at >= start)).all()
     acquired: dict[tuple[str, str, str], int] = defaultdict(int)
-    for row in acquired_rows:
-        acquired[(row.month, row.channel, row.campaign)] += 1
+    for found in acquired_rows:
+        acquired[(found.month, found.channel, found.campaign)] += 1
     bought_month = month_of(c.occurred_at)
     active = (sa.select(c.customer_id, bought_month.label("month"))
               .join(first, first.c.customer_id == c.customer_id)
@@ -205,8 +205,8 @@ def run_costs(options: CostsOptions) -> Run:
               .group_by(c.customer_id, bought_month))
     retained_rows = db.execute(active).all()
     retained: dict[str, int] = defaultdict(int)
-    for row in retained_rows:
-        retained[row.month] += 1
+    for kept in retained_rows:
+        retained[kept.month] += 1
     spread = spread_by_month(cost_store.all_costs(month_bounds(month_list[0])[0], options.end), currency,
                              month_bounds(month_list[0])[0], options.end)
     allocation = allocate(spread, acquired, retained, month_list)
@@ -228,7 +228,7 @@ def run_costs(options: CostsOptions) -> Run:
 
     rows: dict[int, dict[str, Any]] = {}
 
-    def row(cid: int) -> dict[str, Any]:
+    def figures(cid: int) -> dict[str, Any]:
         found = rows.get(cid)
         if found is None:
             found = rows[cid] = {"customer_id": cid, "revenue": 0.0, "tickets": 0, "service_cost": 0.0,
@@ -236,16 +236,16 @@ def run_costs(options: CostsOptions) -> Run:
         return found
 
     for cid, amount in revenue.items():
-        row(int(cid))["revenue"] = float(amount or 0)
+        figures(int(cid))["revenue"] = float(amount or 0)
     for acquired_row in acquired_rows:
         key = (acquired_row.month, acquired_row.channel, acquired_row.campaign)
-        row(int(acquired_row.customer_id))["acquisition_cost"] = allocation.acquisition.get(key, 0.0)
+        figures(int(acquired_row.customer_id))["acquisition_cost"] = allocation.acquisition.get(key, 0.0)
     for retained_row in retained_rows:
         per = allocation.retention.get(retained_row.month, 0.0)
         if per:
-            row(int(retained_row.customer_id))["retention_cost"] += per
+            figures(int(retained_row.customer_id))["retention_cost"] += per
     for cid, (tickets, minutes) in service.items():
-        target = row(cid)
+        target = figures(cid)
         target["tickets"] = tickets
         target["service_cost"] = tickets * per_ticket + minutes / 60.0 * per_hour
     for values in rows.values():

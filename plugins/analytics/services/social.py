@@ -103,12 +103,12 @@ def run_social(options: SocialOptions) -> Run:
     for referrer, count in db.execute(sa.select(child.referred_by_id, sa.func.count())
                                       .where(child.referred_by_id.is_not(None), child.merged_into_id.is_(None))
                                       .group_by(child.referred_by_id)):
-        values[int(referrer)]["referrals"] = float(count)
+        values[int(referrer or 0)]["referrals"] = float(count)
     for grand, count in db.execute(sa.select(parent.referred_by_id, sa.func.count())
                                    .select_from(child).join(parent, parent.id == child.referred_by_id)
                                    .where(parent.referred_by_id.is_not(None), child.merged_into_id.is_(None))
                                    .group_by(parent.referred_by_id)):
-        values[int(grand)]["second_level"] = float(count)
+        values[int(grand or 0)]["second_level"] = float(count)
     fields = reach_fields()
     if fields:
         reach = sum((attribute_number(name) for name in fields), sa.literal(0.0))

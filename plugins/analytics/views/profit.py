@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -60,7 +61,7 @@ def profit_csv() -> Any:
     try:
         args = list_args(PROFIT)
     except ValidationError:  # a refused filter: back to the page, which says why
-        return redirect(url_for("analytics.profit_page", **request.args))
+        return redirect(url_for("analytics.profit_page", **dict(request.args)))  # type: ignore[arg-type]
     return csv_response(PROFIT, session(), args, current_actor(), "profitability.csv")
 
 
@@ -100,18 +101,19 @@ def save_as_tag(spec: ListSpec, endpoint: str) -> Any:
     except ValidationError:
         flash(gettext("The filters are not valid."), "danger")
         return redirect(url_for(endpoint))
+    back = url_for(endpoint) + ("?" + urlencode(params) if params else "")
     if not tag or len(tag) > 64 or "|" in tag:
         flash(gettext("Give a tag of 1 to 64 characters without |."), "danger")
-        return redirect(url_for(endpoint, **params))
+        return redirect(back)
     try:
         count = tag_customers(matching_ids(spec, args, current_actor(), session()), tag)
     except ApiError as exc:
         session().rollback()
         flash(str(exc), "danger")
-        return redirect(url_for(endpoint, **params))
+        return redirect(back)
     session().commit()
     flash(gettext("%(count)s customers tagged %(tag)s.", count=count, tag=tag), "success")
-    return redirect(url_for(endpoint, **params))
+    return redirect(back)
 
 
 @bp.post("/analytics/profit/tag")

@@ -7,12 +7,14 @@ Tickets carry no time log of their own (time is logged against contracts), so
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 
 from payvand.plugins.service.models import Ticket
 
 
-def service_facts() -> sa.Select[tuple[int, int, object, object, object]]:
+def service_facts() -> sa.Select[int, int, dt.datetime, dt.datetime | None, None]:
     """A select of `SERVICE_FACTS` rows over the plugin's tickets (not run here)."""
     return sa.select(
         Ticket.id.label("ticket_id"), Ticket.customer_id.label("customer_id"), Ticket.created_at.label("opened_at"),
