@@ -340,7 +340,7 @@ def raw_sql(backend: str, args: dict[str, str], agent_id: int | None, has_tag_ta
             params.append(int(value))
         elif key == "tag":
             if has_tag_table:
-                source = "service_ticket_tag g JOIN service_ticket t ON t.id = g.ticket_id"
+                source = "service_ticket_tag g JOIN service_ticket t ON t.id = g.ticket_id + 0"
                 where.append(f"g.tag = {mark}")
             else:
                 where.append(f"t.tags LIKE {mark}" if backend == "sqlite" else f"t.tags @> jsonb_build_array({mark}::text)")

@@ -42,9 +42,15 @@ def _tag_clause(value: Any, _op: Any, _ctx: Any) -> Any:
 
 
 def _tag_drive(value: Any, _op: Any, _ctx: Any, _sort: Any) -> Drive:
+    """The tag's `(tag, ticket_id)` key read newest first, each ticket probed by primary key.
+
+    The join is written `ticket.id = tag.ticket_id + 0` so PostgreSQL cannot merge-join it
+    with a backward walk of the tickets' primary key (which it picks when the record rule's OR
+    looks unselective, and which reads every ticket down to the page's last); the ORDER BY stays
+    on the key's own column."""
     tagged = TicketTag.__table__
     return Drive(join=lambda statement: statement.join(
-        tagged, sa.and_(tagged.c.ticket_id == Ticket.id, tagged.c.tag == value)),
+        tagged, sa.and_(Ticket.id == tagged.c.ticket_id + sa.literal_column("0"), tagged.c.tag == value)),
         stand_ins=((Ticket.id, tagged.c.ticket_id),))
 
 
