@@ -29,6 +29,7 @@ from payvand.plugins.service.models import Calendar, SlaPolicy, Ticket
 from payvand.plugins.service.services import hours as bh
 from payvand.plugins.service.services.routing import UNFINISHED, customer_value
 from payvand.sdk import Customer, audit, utcnow
+from payvand.sdk.lists import unindexed
 
 PRIORITY_UP = {"low": "normal", "normal": "high", "high": "urgent", "urgent": "urgent"}
 
@@ -123,11 +124,13 @@ def recompute(session: Session, calendar_id: int | None = None, chunk: int = 50_
     """Recompute the due times of every unfinished ticket under a policy (of `calendar_id`, when given,
     including policies on the default calendar when it is the default); returns how many.
 
-    Set-based: the tickets are read by keyset in chunks of `chunk` (id, policy, creation, paused
-    minutes), each policy's due times computed for the whole chunk at once over the calendar's
-    open intervals (`hours_bulk.add_business_minutes_many`, numpy: the same moments as
-    `add_business_minutes` per ticket), and written back by one statement per chunk (PostgreSQL:
-    an UPDATE joined to the arrays by `unnest`; SQLite: an executemany UPDATE by primary key).
+    Set-based: the tickets are read by keyset in chunks of `chunk` (id, policy, creation as
+    microseconds since the epoch, paused minutes), each policy's due times computed for the
+    whole chunk at once over the calendar's open intervals (`hours_bulk.add_business_minutes_many`,
+    numpy: the same moments as `add_business_minutes` per ticket), and written back as integers
+    turned into timestamps by the database (PostgreSQL: one UPDATE joined to the arrays by
+    `unnest` per chunk; SQLite: an executemany UPDATE by primary key). No Python datetime is
+    made per ticket.
     """
     policies = {p.id: p for p in session.scalars(sa.select(SlaPolicy))}
     if calendar_id is not None:
@@ -137,69 +140,78 @@ def recompute(session: Session, calendar_id: int | None = None, chunk: int = 50_
     if not policies:
         return 0
     hours = {k: hours_of(session, p.calendar_id) for k, p in policies.items()}
+    postgres = session.get_bind().dialect.name == "postgresql"
     table: Any = Ticket.__table__
+    created = (sa.cast(sa.extract("epoch", table.c.created_at) * 1_000_000, sa.BigInteger) if postgres
+               else sa.type_coerce(table.c.created_at, sa.String))
     done, last = 0, 0
     while True:
-        rows = session.execute(sa.select(table.c.id, table.c.sla_policy_id, table.c.created_at, table.c.paused_minutes)
-                               .where(table.c.sla_policy_id.in_(list(policies)), table.c.status.in_(UNFINISHED),
+        rows = session.execute(sa.select(table.c.id, table.c.sla_policy_id, created, table.c.paused_minutes)
+                               .where(table.c.sla_policy_id.in_(list(policies)),
+                                      unindexed(table.c.status).in_(UNFINISHED),  # SQLite: walk the key in order
                                       table.c.id > last).order_by(table.c.id).limit(chunk)).all()
         if not rows:
             return done
-        ids, firsts, resolutions = _due_times(rows, policies, hours)
-        _write_due_times(session, table, ids, firsts, resolutions)
+        ids, firsts, resolutions = _due_times(rows, policies, hours, postgres)
+        _write_due_times(session, ids, firsts, resolutions, postgres)
         done += len(rows)
-        last = rows[-1].id
+        last = rows[-1][0]
 
 
-def _due_times(rows: Any, policies: dict[int, SlaPolicy], hours: dict[int, bh.Hours]
-               ) -> tuple[list[int], list[dt.datetime | None], list[dt.datetime | None]]:
-    """The first-response and resolution due times of `rows` (id, sla_policy_id, created_at,
-    paused_minutes), computed per policy over arrays."""
+#: No due time, in the integer arrays of `_due_times` (written as NULL).
+_NONE = -(2**63)
+
+
+def _due_times(rows: Any, policies: dict[int, SlaPolicy], hours: dict[int, bh.Hours], postgres: bool) -> Any:
+    """The ids, first-response and resolution due times (µs since the epoch, `_NONE` for none) of
+    `rows` (id, sla_policy_id, created, paused_minutes), computed per policy over arrays."""
     import numpy as np
 
     from payvand.plugins.service.services import hours_bulk
 
     count = len(rows)
-    ids = [row[0] for row in rows]
+    ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=count)
     policy_of = np.fromiter((row[1] for row in rows), dtype=np.int64, count=count)
-    created = hours_bulk.to_us([row[2] for row in rows])
+    if postgres:
+        created = np.fromiter((row[2] for row in rows), dtype=np.int64, count=count)
+    else:  # SQLite's stored text, "YYYY-MM-DD HH:MM:SS.ffffff" in UTC, parsed by numpy
+        created = np.array([row[2] for row in rows], dtype="datetime64[us]").astype(np.int64)
     paused = np.fromiter((row[3] or 0 for row in rows), dtype=np.int64, count=count)
-    firsts: list[dt.datetime | None] = [None] * count
-    resolutions: list[dt.datetime | None] = [None] * count
+    firsts = np.full(count, _NONE, dtype=np.int64)
+    resolutions = np.full(count, _NONE, dtype=np.int64)
     for policy_id in np.unique(policy_of).tolist():
         policy, when = policies[policy_id], hours[policy_id]
         where = np.flatnonzero(policy_of == policy_id)
         if policy.first_response_minutes is not None:
-            due = hours_bulk.add_business_minutes_many(
+            firsts[where] = hours_bulk.add_business_minutes_many(
                 when, created[where], np.full(where.size, policy.first_response_minutes, dtype=np.int64))
-            for index, moment in zip(where.tolist(), hours_bulk.from_us(due), strict=True):
-                firsts[index] = moment
         if policy.resolution_minutes is not None:
-            due = hours_bulk.add_business_minutes_many(when, created[where], policy.resolution_minutes + paused[where])
-            for index, moment in zip(where.tolist(), hours_bulk.from_us(due), strict=True):
-                resolutions[index] = moment
+            resolutions[where] = hours_bulk.add_business_minutes_many(
+                when, created[where], policy.resolution_minutes + paused[where])
     return ids, firsts, resolutions
 
 
-def _write_due_times(session: Session, table: Any, ids: list[int], firsts: list[dt.datetime | None],
-                     resolutions: list[dt.datetime | None]) -> None:
-    """Write one chunk's due times (and clear the warning and breach marks) in one statement."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import ARRAY
+def _write_due_times(session: Session, ids: Any, firsts: Any, resolutions: Any, postgres: bool) -> None:
+    """Write one chunk's due times (and clear the warning and breach marks) in one statement; the
+    database turns the integers into timestamps exactly (whole seconds, then microseconds)."""
+    def listed(values: Any) -> list[int | None]:
+        return [None if value == _NONE else value for value in values.tolist()]
 
-        values = sa.func.unnest(sa.bindparam("ids", ids, type_=ARRAY(sa.BigInteger)),
-                                sa.bindparam("firsts", firsts, type_=ARRAY(sa.DateTime(timezone=True))),
-                                sa.bindparam("resolutions", resolutions, type_=ARRAY(sa.DateTime(timezone=True)))
-                                ).table_valued("id", "first", "resolution").render_derived(name="v")
-        session.execute(sa.update(table).where(table.c.id == values.c.id).values(
-            first_response_due_at=values.c.first, resolution_due_at=values.c.resolution,
-            sla_warned=False, sla_breached=False), execution_options={"synchronize_session": False})
+    connection = session.connection()
+    if postgres:
+        moment = ("CASE WHEN v.{0} IS NULL THEN NULL ELSE timestamptz 'epoch' + (v.{0} / 1000000) * interval '1 second'"
+                  " + (v.{0} %% 1000000) * interval '1 microsecond' END")
+        connection.exec_driver_sql(
+            f"UPDATE service_ticket AS t SET first_response_due_at = {moment.format('f')}, "
+            f"resolution_due_at = {moment.format('r')}, sla_warned = false, sla_breached = false "
+            "FROM unnest(%(ids)s::bigint[], %(f)s::bigint[], %(r)s::bigint[]) AS v(id, f, r) WHERE t.id = v.id",
+            {"ids": ids.tolist(), "f": listed(firsts), "r": listed(resolutions)})
         return
-    session.execute(sa.update(table).where(table.c.id == sa.bindparam("row_id")).values(
-        first_response_due_at=sa.bindparam("first"), resolution_due_at=sa.bindparam("resolution"),
-        sla_warned=False, sla_breached=False),
-        [{"row_id": i, "first": f, "resolution": r} for i, f, r in zip(ids, firsts, resolutions, strict=True)],
-        execution_options={"synchronize_session": False})
+    moment = "strftime('%Y-%m-%d %H:%M:%S', ?{0} / 1000000, 'unixepoch') || printf('.%06d', ?{0} % 1000000)"
+    connection.exec_driver_sql(
+        f"UPDATE service_ticket SET first_response_due_at = {moment.format(1)}, resolution_due_at = {moment.format(2)}, "
+        "sla_warned = 0, sla_breached = 0 WHERE id = ?3",
+        list(zip(listed(firsts), listed(resolutions), ids.tolist(), strict=True)))
 
 
 def _earliest_due(ticket: Ticket) -> dt.datetime | None:
