@@ -82,10 +82,11 @@ def build(url: str, backend: str, tickets: int) -> None:
     with engine.begin() as connection:
         for statement in [*seed_sql(backend), customers_sql(backend)]:
             connection.exec_driver_sql(statement)
-        connection.execute(sa.text(
-            "INSERT INTO service_calendar (id, name, timezone, schedule, holidays, is_default, version) VALUES "
-            "(1, 'Tehran office', 'Asia/Tehran', :schedule, :holidays, :true, 1)").bindparams(
-            schedule=json.dumps(_week()), holidays=json.dumps(_holidays()), true=True))
+        from payvand.plugins.service.models import Calendar
+
+        connection.execute(sa.insert(Calendar.__table__).values(
+            id=1, name="Tehran office", timezone="Asia/Tehran", schedule=_week(), holidays=_holidays(), is_default=True,
+            version=1))
         connection.exec_driver_sql("UPDATE service_sla_policy SET calendar_id = 1")
         log(f"inserting {tickets:,} open tickets")
         series = (f"WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < {tickets}) "
