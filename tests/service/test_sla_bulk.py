@@ -119,3 +119,21 @@ def _recompute_and_check(db_session):
         assert (ticket.first_response_due_at, ticket.resolution_due_at) == (
             expected.first_response_due_at, expected.resolution_due_at)
         assert not ticket.sla_breached and not ticket.sla_warned
+    # again, nothing moved: nothing is written, a breach mark set since stays (no second escalation)
+    open_ids = [t.id for t in tickets if t.status != "closed"]
+    db_session.execute(sa.update(Ticket).where(Ticket.id == open_ids[0]).values(sla_breached=True))
+    stats: dict[str, int] = {}
+    assert sla.recompute(db_session, stats=stats) == len(open_ids) and stats == {"changed": 0}
+    db_session.expire_all()
+    assert db_session.get(Ticket, open_ids[0]).sla_breached
+    # a calendar change moves the due times of the tickets under it, and only those are written
+    calendar.schedule = {**bh.IRANIAN_WEEK, "6": [["09:00", "16:00"]]}
+    db_session.flush()
+    assert sla.recompute(db_session, calendar.id, stats=stats) == len(open_ids)  # the default calendar: all
+    assert 0 < stats["changed"] < len(open_ids)
+    db_session.expire_all()
+    for ticket in db_session.scalars(sa.select(Ticket).where(Ticket.id.in_(open_ids))):
+        expected = Ticket(created_at=ticket.created_at, paused_minutes=ticket.paused_minutes)
+        sla.set_due_times(db_session, expected, db_session.get(SlaPolicy, ticket.sla_policy_id))
+        assert (ticket.first_response_due_at, ticket.resolution_due_at) == (
+            expected.first_response_due_at, expected.resolution_due_at)

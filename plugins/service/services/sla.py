@@ -120,9 +120,14 @@ def resume(session: Session, ticket: Ticket, at: dt.datetime) -> None:
     set_due_times(session, ticket, policy)
 
 
-def recompute(session: Session, calendar_id: int | None = None, chunk: int = 50_000) -> int:
+def recompute(session: Session, calendar_id: int | None = None, chunk: int = 50_000,
+              stats: dict[str, int] | None = None) -> int:
     """Recompute the due times of every unfinished ticket under a policy (of `calendar_id`, when given,
     including policies on the default calendar when it is the default); returns how many.
+
+    Only tickets whose due times move are written (their warning and breach marks cleared, as
+    the new due times are judged afresh); a ticket the change does not touch keeps its marks, so
+    a breach is not escalated twice. `stats`, when given, receives `changed`: how many were written.
 
     Set-based: the tickets are read by keyset in chunks of `chunk` (id, policy, creation as
     microseconds since the epoch, paused minutes), each policy's due times computed for the
@@ -142,20 +147,41 @@ def recompute(session: Session, calendar_id: int | None = None, chunk: int = 50_
     hours = {k: hours_of(session, p.calendar_id) for k, p in policies.items()}
     postgres = session.get_bind().dialect.name == "postgresql"
     table: Any = Ticket.__table__
-    created = (sa.cast(sa.extract("epoch", table.c.created_at) * 1_000_000, sa.BigInteger) if postgres
-               else sa.type_coerce(table.c.created_at, sa.String))
-    done, last = 0, 0
+    def micros(column: Any) -> Any:
+        if postgres:
+            return sa.func.coalesce(sa.cast(sa.extract("epoch", column) * 1_000_000, sa.BigInteger), _NONE)
+        return sa.type_coerce(column, sa.String)
+
+    done, changed, last = 0, 0, 0
     while True:
-        rows = session.execute(sa.select(table.c.id, table.c.sla_policy_id, created, table.c.paused_minutes)
+        rows = session.execute(sa.select(table.c.id, table.c.sla_policy_id, micros(table.c.created_at),
+                                         table.c.paused_minutes, micros(table.c.first_response_due_at),
+                                         micros(table.c.resolution_due_at))
                                .where(table.c.sla_policy_id.in_(list(policies)),
                                       unindexed(table.c.status).in_(UNFINISHED),  # SQLite: walk the key in order
                                       table.c.id > last).order_by(table.c.id).limit(chunk)).all()
         if not rows:
+            if stats is not None:
+                stats["changed"] = changed
             return done
         ids, firsts, resolutions = _due_times(rows, policies, hours, postgres)
-        _write_due_times(session, ids, firsts, resolutions, postgres)
+        moved = (firsts != _micros([row[4] for row in rows], postgres)) | (
+            resolutions != _micros([row[5] for row in rows], postgres))
+        if moved.any():
+            _write_due_times(session, ids[moved], firsts[moved], resolutions[moved], postgres)
         done += len(rows)
+        changed += int(moved.sum())
         last = rows[-1][0]
+
+
+def _micros(values: list[Any], postgres: bool) -> Any:
+    """Stored moments as int64 microseconds since the epoch (`_NONE` for NULL): PostgreSQL's come as
+    integers already; SQLite's stored text is parsed by numpy (NULL is NaT, whose integer is `_NONE`)."""
+    import numpy as np
+
+    if postgres:
+        return np.fromiter(values, dtype=np.int64, count=len(values))
+    return np.array(values, dtype="datetime64[us]").astype(np.int64)
 
 
 #: No due time, in the integer arrays of `_due_times` (written as NULL).
@@ -172,10 +198,7 @@ def _due_times(rows: Any, policies: dict[int, SlaPolicy], hours: dict[int, bh.Ho
     count = len(rows)
     ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=count)
     policy_of = np.fromiter((row[1] for row in rows), dtype=np.int64, count=count)
-    if postgres:
-        created = np.fromiter((row[2] for row in rows), dtype=np.int64, count=count)
-    else:  # SQLite's stored text, "YYYY-MM-DD HH:MM:SS.ffffff" in UTC, parsed by numpy
-        created = np.array([row[2] for row in rows], dtype="datetime64[us]").astype(np.int64)
+    created = _micros([row[2] for row in rows], postgres)
     paused = np.fromiter((row[3] or 0 for row in rows), dtype=np.int64, count=count)
     firsts = np.full(count, _NONE, dtype=np.int64)
     resolutions = np.full(count, _NONE, dtype=np.int64)
