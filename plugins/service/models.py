@@ -142,6 +142,8 @@ class Ticket(Base):
         sa.Index(None, "status", "id"),
         sa.Index(None, "team_id", "status", "id"),
         sa.Index(None, "assignee_id", "status", "id"),
+        sa.Index(None, "team_id", "id"),  # the inbox's team and assignee filters, newest first (service_0009)
+        sa.Index(None, "assignee_id", "id"),
         sa.Index(None, "customer_id", "id"),
         sa.Index(None, "resolution_due_at"),
         sa.Index(None, "first_response_due_at"),
@@ -184,6 +186,18 @@ class Ticket(Base):
 
     entries: Mapped[list[TicketEntry]] = relationship(back_populates="ticket", order_by="TicketEntry.id",
                                                       cascade="all, delete-orphan")
+
+
+class TicketTag(Base):
+    """One tag of a ticket, kept beside `Ticket.tags` (`services/tags.py`): the inbox's tag filter
+    reads a page of one tag from the `(tag, ticket_id)` key in id order instead of scanning the JSON."""
+
+    __tablename__ = "service_ticket_tag"
+    __table_args__ = (sa.Index(None, "ticket_id"),)
+
+    tag: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("service_ticket.id", ondelete="CASCADE"),
+                                           primary_key=True)
 
 
 class TicketEntry(Base):

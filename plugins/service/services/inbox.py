@@ -22,7 +22,7 @@ from payvand.plugins.service.services import tickets
 from payvand.sdk import Actor, audit, restrict
 
 #: The list kit's arguments a view keeps (the cursor is not kept: a view opens on its first page).
-KEPT = ("queue", "status", "type", "priority", "team_id", "assignee_id", "customer_id", "q", "sort")
+KEPT = ("queue", "status", "type", "priority", "team_id", "assignee_id", "customer_id", "tag", "q", "sort")
 ACTIONS = ("assign", "status", "priority", "tag")
 
 

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -115,7 +116,8 @@ def search_articles(session: Session, query: str, *, language: str | None = None
     counted = []
     for row in rows:
         title, body = _split(row.search_text)
-        tf = {w: body.count(w) + TITLE_WEIGHT * title.count(w) for w in wanted}
+        in_body, in_title = Counter(body), Counter(title)  # one pass each (C), not a scan per word
+        tf = {w: in_body[w] + TITLE_WEIGHT * in_title[w] for w in wanted}
         counted.append((row.id, tf, len(body) + TITLE_WEIGHT * len(title)))
     average = sum(length for *_, length in counted) / len(counted) or 1.0
     scores: list[tuple[float, int]] = []

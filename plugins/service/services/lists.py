@@ -3,6 +3,10 @@
 One `ListSpec` serves the API (`GET /api/v1/service/tickets`) and the staff pages; the queues
 are its filters (`queue=unassigned`: unfinished and nobody assigned; `queue=overdue`: unfinished
 with a due time in the past; `queue=mine`). Newest first; keyset pages, record rules applied by the kit.
+
+The tag filter drives the page (`Drive`): the `(tag, ticket_id)` key of `service_ticket_tag` is
+read newest first and joined to the tickets, one page's worth whatever the tag's share; other
+filters and the record rule narrow the joined tickets.
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from payvand.plugins.service.models import PRIORITIES, STATUSES, TYPES, Ticket
+from payvand.plugins.service.models import PRIORITIES, STATUSES, TYPES, Ticket, TicketTag
 from payvand.plugins.service.services.routing import UNFINISHED
 from payvand.sdk import Column, Filter, ListSpec, Sort, SortKey, lazy_gettext, utcnow
+from payvand.sdk.lists import Drive
 
 QUEUES = ("unassigned", "overdue", "mine", "open")
 
@@ -30,6 +35,23 @@ def _queue(value: Any, _op: Any, ctx: Any) -> Any:
     if value == "mine":
         return sa.and_(unfinished, Ticket.assignee_id == (ctx.actor.user_id or -1))
     return unfinished
+
+
+def _tag_clause(value: Any, _op: Any, _ctx: Any) -> Any:
+    return Ticket.id.in_(sa.select(TicketTag.ticket_id).where(TicketTag.tag == value))
+
+
+def _tag_drive(value: Any, _op: Any, _ctx: Any, _sort: Any) -> Drive:
+    """The tag's `(tag, ticket_id)` key read newest first, each ticket probed by primary key.
+
+    The join is written `ticket.id = tag.ticket_id + 0` so PostgreSQL cannot merge-join it
+    with a backward walk of the tickets' primary key (which it picks when the record rule's OR
+    looks unselective, and which reads every ticket down to the page's last); the ORDER BY stays
+    on the key's own column."""
+    tagged = TicketTag.__table__
+    return Drive(join=lambda statement: statement.join(
+        tagged, sa.and_(Ticket.id == tagged.c.ticket_id + sa.literal_column("0"), tagged.c.tag == value)),
+        stand_ins=((Ticket.id, tagged.c.ticket_id),))
 
 
 TICKETS = ListSpec(
@@ -52,6 +74,8 @@ TICKETS = ListSpec(
         Filter("team_id", "id", column=Ticket.team_id),
         Filter("assignee_id", "id", column=Ticket.assignee_id),
         Filter("customer_id", "id", column=Ticket.customer_id),
+        Filter("tag", "tag", apply=_tag_clause, drive=_tag_drive, max_length=200, label=lazy_gettext("Tag"),
+               description="tickets carrying this tag"),
     ),
     sorts=(
         Sort("newest", (SortKey(Ticket.id, "id", "id", descending=True),), label=lazy_gettext("Newest first")),

@@ -63,6 +63,9 @@ def erase_customer(customer: Any) -> dict[str, list[int]]:
               .execution_options(synchronize_session=False))
     s.execute(sa.update(Ticket).where(Ticket.id.in_(ticket_ids)).values(subject="", tags=[], references=[])
               .execution_options(synchronize_session=False))
+    from payvand.plugins.service.services.tags import clear
+
+    clear(s, ticket_ids)
     from payvand.plugins.service.services.returns import erase_returns
 
     return {Ticket.__tablename__: ticket_ids, TicketEntry.__tablename__: entry_ids,

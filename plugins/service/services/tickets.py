@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from payvand.plugins.service.models import ENTRY_KINDS, PRIORITIES, STATUSES, TYPES, Ticket, TicketAttachment, TicketEntry
 from payvand.plugins.service.services import routing, sla
+from payvand.plugins.service.services import tags as ticket_tags
 from payvand.plugins.service.services.timeline import note_on_timeline
 from payvand.sdk import (
     SYSTEM,
@@ -151,6 +152,7 @@ def create_ticket(session: Session, data: dict[str, Any], actor: Actor, *, sourc
     session.flush()
     sla.apply_policy(session, ticket, customer)
     session.flush()
+    ticket_tags.sync(session, ticket.id, ticket.tags)
     audit("create", "service_ticket", ticket.id, after={"subject": ticket.subject, "type": ticket.type,
                                                         "source": source, "team_id": ticket.team_id,
                                                         "assignee_id": ticket.assignee_id})
@@ -275,6 +277,8 @@ def change(session: Session, ticket: Ticket, actor: Actor, changes: dict[str, An
     ticket.version += 1
     ticket.updated_at = utcnow()
     session.flush()
+    if "tags" in after:
+        ticket_tags.sync(session, ticket.id, ticket.tags)
     audit("update", "service_ticket", ticket.id, before=before, after=after)
     if after.get("status") == "solved":
         from payvand.plugins.service.services.csat import send_survey
@@ -305,6 +309,7 @@ def merge(session: Session, source: Ticket, target: Ticket, actor: Actor) -> Tic
     source.status, source.closed_at = "closed", utcnow()
     source.version += 1
     session.flush()
+    ticket_tags.sync(session, target.id, target.tags)
     session.expire(source, ["entries"])
     session.expire(target, ["entries"])
     audit("merge", "service_ticket", source.id, after={"merged_into_id": target.id})
@@ -333,6 +338,7 @@ def split(session: Session, entry: TicketEntry, actor: Actor, subject: str | Non
     old.version += 1
     sla.apply_policy(session, ticket, session.get(Customer, ticket.customer_id))
     session.flush()
+    ticket_tags.sync(session, ticket.id, ticket.tags)
     audit("split", "service_ticket", old.id, after={"entry_id": entry.id, "new_ticket_id": ticket.id})
     return ticket
 
