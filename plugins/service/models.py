@@ -255,7 +255,7 @@ from payvand.plugins.service.models_bot import BotEvent, LiveChat  # noqa: E402,
 from payvand.plugins.service.models_inbox import SavedView  # noqa: E402, F401 - inbox saved views (their own module)
 from payvand.plugins.service.models_kb import ArticleFeedback, ArticleSolution, KbSearchMiss  # noqa: E402, F401
 from payvand.plugins.service.models_macros import Macro  # noqa: E402, F401 - macros (their own module)
-from payvand.plugins.service.models_nps import NpsResponse  # noqa: E402, F401 - NPS (its own module)
+from payvand.plugins.service.models_nps import NpsResponse, NpsSend  # noqa: E402, F401 - NPS (its own module)
 from payvand.plugins.service.models_returns import (  # noqa: E402, F401 - returns and complaints, own module
     Complaint,
     ComplaintCause,
