@@ -221,6 +221,8 @@ class CalendarIO(Schema):
                                                           validate=validate.Length(equal=2))), load_default=dict)
     holidays = fields.List(fields.Nested(HolidayIO), load_default=list)
     is_default = fields.Boolean(load_default=False)
+    lunar_holidays = fields.Boolean(load_default=False, metadata={
+        "description": "Also closed on the Iranian lunar holidays of each year (`/lunar-holidays`)"})
     recomputed = fields.Integer(dump_only=True, metadata={"description": "Tickets whose due times were recomputed"})
 
 

@@ -1,4 +1,4 @@
-"""service NPS send requests
+"""service NPS send requests, per-year lunar holidays
 
 Revision ID: service_0009_svcrest
 Revises: service_0008
@@ -19,7 +19,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Apply this revision: NPS send requests (a segment or a list, sent in the background)."""
+    """Apply this revision: NPS send requests (a segment or a list, sent in the background), the
+    per-year lunar holiday lists and the calendars' switch for them."""
     op.create_table('service_nps_send',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('campaign', sa.String(length=64), nullable=False),
@@ -39,10 +40,23 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('service_nps_send', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_service_nps_send_requested_at'), ['requested_at'], unique=False)
+    op.create_table('service_holiday_year',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('holidays', payvand.sdk.JSONText(), nullable=False),
+    sa.Column('updated_at', payvand.sdk.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_holiday_year')),
+    sa.UniqueConstraint('year', name=op.f('uq_service_holiday_year_year'))
+    )
+    with op.batch_alter_table('service_calendar', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('lunar_holidays', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    with op.batch_alter_table('service_calendar', schema=None) as batch_op:
+        batch_op.drop_column('lunar_holidays')
+    op.drop_table('service_holiday_year')
     with op.batch_alter_table('service_nps_send', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_service_nps_send_requested_at'))
     op.drop_table('service_nps_send')
