@@ -449,7 +449,7 @@ def get_order(order_id: int) -> Any:
 @blp.arguments(StatusIn)
 @blp.response(200, OrderOut)
 def change_order_status(data: dict[str, Any], order_id: int) -> Any:
-    """Move the order along placed→paid→shipped→delivered, placed→cancelled or delivered→returned (409 otherwise)."""
+    """Move the order along placed→paid→shipped→delivered, placed→cancelled or shipped/delivered→returned (409 otherwise)."""
     try:
         order = service.change_order_status(session(), service.get_order(session(), order_id), data["status"])
     except DocumentError as exc:
