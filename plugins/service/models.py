@@ -256,7 +256,12 @@ class Article(Base):
 from payvand.plugins.service.models_bot import BotEvent, LiveChat  # noqa: E402,F401 - the bot tables (service_0007)
 from payvand.plugins.service.models_holidays import HolidayYear  # noqa: E402, F401 - per-year lunar holidays
 from payvand.plugins.service.models_inbox import SavedView  # noqa: E402, F401 - inbox saved views (their own module)
-from payvand.plugins.service.models_kb import ArticleFeedback, ArticleSolution, KbSearchMiss  # noqa: E402, F401
+from payvand.plugins.service.models_kb import (  # noqa: E402, F401 - KB usage and versions
+    ArticleFeedback,
+    ArticleSolution,
+    ArticleVersion,
+    KbSearchMiss,
+)
 from payvand.plugins.service.models_macros import Macro  # noqa: E402, F401 - macros (their own module)
 from payvand.plugins.service.models_nps import NpsResponse, NpsSend  # noqa: E402, F401 - NPS (its own module)
 from payvand.plugins.service.models_returns import (  # noqa: E402, F401 - returns and complaints, own module

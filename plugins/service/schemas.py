@@ -300,6 +300,23 @@ class ArticleOut(Schema):
     updated_at = fields.DateTime(required=True)
 
 
+class ArticleVersionOut(Schema):
+    """A saved version of an article: its text and properties as they were, and who saved it when."""
+
+    article_id = fields.Integer(required=True)
+    version = fields.Integer(required=True)
+    language = fields.String(required=True)
+    title = fields.String(required=True)
+    body = fields.String(required=True)
+    html = fields.Function(lambda row: __import__("payvand.plugins.service.services.kb", fromlist=["render"])
+                           .render(row.body))
+    category = fields.String(allow_none=True)
+    status = fields.String(required=True)
+    public = fields.Boolean(required=True)
+    saved_by_id = fields.Integer(allow_none=True)
+    saved_at = fields.DateTime(required=True)
+
+
 class ArticleSearchArgs(Schema):
     """A search of the knowledge base."""
 

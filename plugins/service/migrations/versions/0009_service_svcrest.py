@@ -1,4 +1,4 @@
-"""service NPS send requests, per-year lunar holidays
+"""service NPS send requests, per-year lunar holidays, article versions
 
 Revision ID: service_0009_svcrest
 Revises: service_0008
@@ -50,10 +50,34 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('service_calendar', schema=None) as batch_op:
         batch_op.add_column(sa.Column('lunar_holidays', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.create_table('service_article_version',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('article_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('category', sa.String(length=120), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('public', sa.Boolean(), nullable=False),
+    sa.Column('saved_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('saved_at', payvand.sdk.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['article_id'], ['service_article.id'],
+                            name=op.f('fk_service_article_version_article_id_service_article'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['saved_by_id'], ['core_user.id'],
+                            name=op.f('fk_service_article_version_saved_by_id_core_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_article_version')),
+    sa.UniqueConstraint('article_id', 'version', name=op.f('uq_service_article_version_article_id_version'))
+    )
+    # the articles written so far: their current text is their first recorded version
+    op.execute("INSERT INTO service_article_version (article_id, version, language, title, body, category, status, "
+               "public, saved_at) SELECT id, version, language, title, body, category, status, public, updated_at "
+               "FROM service_article")
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_table('service_article_version')
     with op.batch_alter_table('service_calendar', schema=None) as batch_op:
         batch_op.drop_column('lunar_holidays')
     op.drop_table('service_holiday_year')
