@@ -79,3 +79,14 @@ def test_every_api_write_is_a_version(api, db_session):
     rows = db_session.scalars(sa.select(ArticleVersion.body).where(ArticleVersion.article_id == made["id"])
                               .order_by(ArticleVersion.version)).all()
     assert rows == ["7 days", "14 days"]
+
+
+def test_a_staff_search_with_a_typo_shows_the_corrected_results(web_as, api):
+    from payvand.plugins.service.services.kb_typos import forget
+
+    forget()
+    made = api.post("service/articles", json={"title": "Printer reset", "language": "en", "body": "Hold the button."})
+    page = web_as(["service.ticket.view"]).get("/service/kb?q=priner").get_data(as_text=True)
+    assert 'id="kb-corrected"' in page and f"/service/kb/{made.get_json()['id']}" in page
+    assert 'id="kb-corrected"' not in web_as(["service.ticket.view"]).get("/service/kb?q=xqzzy").get_data(as_text=True)
+    forget()
