@@ -1,8 +1,9 @@
 """The service desk in Chromium, end to end: a real .eml goes through the core's inbound mail path
 and opens a ticket, the agent finds it in the inbox, reads the knowledge-base article the ticket
-page suggests, inserts it into the reply and answers from the ticket page, the reply reaches the SMTP sink with threading headers, the customer's answer
-(In-Reply-To of the sent Message-ID) lands in the same ticket, the agent solves it, the customer
-opens the signed rating link in the browser and rates, and the rating shows on the 360 page."""
+page suggests, inserts it into the reply and answers from the ticket page, the reply reaches the
+SMTP sink with threading headers, the customer's answer (In-Reply-To of the sent Message-ID)
+lands in the same ticket, the agent solves it, the customer opens the signed rating link in the
+browser and rates, and the rating shows on the 360 page."""
 
 from __future__ import annotations
 
