@@ -27,7 +27,8 @@ _cache: dict[str, tuple[float, dict[tuple[str, int], list[str]], frozenset[str]]
 
 def _vocabulary(session: Session) -> tuple[dict[tuple[str, int], list[str]], frozenset[str]]:
     """Title and category stems, bucketed by (first letter, length), and the set of all of them."""
-    key = str(session.get_bind().url)
+    bind = session.get_bind()
+    key = str(bind.engine.url)
     found = _cache.get(key)
     if found is not None and time.monotonic() - found[0] < TTL:
         return found[1], found[2]
