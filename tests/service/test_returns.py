@@ -239,6 +239,9 @@ def test_partial_returns_record_their_quantities_and_the_last_one_marks_the_orde
     line_id = db_session.scalar(sa.select(OrderLine.id).where(OrderLine.order_id == order_id))
     assert db_session.get(Order, order_id).status == "delivered"
     assert returned_quantities(db_session, order_id) == {line_id: Decimal(1)}
+    [shown] = api.get(f"sales/orders/{order_id}").get_json()["returns"]
+    assert (shown["order_line_id"], shown["kind"], Decimal(shown["quantity"]), shown["reference"]) == \
+        (line_id, "refunded", 1, f"service.return:{first['id']}")
     second = _open(api, _second_ticket(api, delivered), quantity="1")
     for action in ("approve", "receive", "refund"):
         assert _act(api, second["id"], action).status_code == 200

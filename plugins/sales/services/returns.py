@@ -129,6 +129,12 @@ def returned_quantities(db: Session, order_id: int, kind: str | None = None) -> 
     return {line_id: Decimal(total) for line_id, total in db.execute(query)}
 
 
+def line_returns(db: Session, order_id: int) -> list[OrderLineReturn]:
+    """What returns took back of an order's lines, in the order they were recorded."""
+    return list(db.scalars(sa.select(OrderLineReturn).where(OrderLineReturn.order_id == order_id)
+                           .order_by(OrderLineReturn.id)))
+
+
 def _mark_returned(db: Session, order: Order) -> None:
     """A shipped or delivered order whose every line is refunded in full (over all its returns) becomes `returned`."""
     from payvand.plugins.sales.services.orders import change_order_status
