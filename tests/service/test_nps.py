@@ -147,3 +147,34 @@ def test_nps_periods_are_jalali_months_of_the_sites_time_zone_for_a_persian_read
         [fa] = nps_summary(session, Actor.user(1, "a@example.com", locale="fa"), start, end, "period")
         [en] = nps_summary(session, Actor.user(1, "a@example.com", locale="en"), start, end, "period")
     assert (fa.key, en.key) == ("1405-01", "2026-03")
+
+
+def test_the_evaluation_report_counts_jalali_months_for_a_persian_reader_and_gregorian_for_an_english_one(
+        in_app, make_customer, web_as):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from payvand.core.services.evaluation import local_month_start
+    from payvand.sdk import User, utcnow
+
+    customer = make_customer()
+    now, site = utcnow(), ZoneInfo("Asia/Tehran")  # the default site zone
+    jalali, gregorian = (local_month_start(now, 0, site, calendar) for calendar in ("jalali", "gregorian"))
+    answered = min(jalali, gregorian) + (max(jalali, gregorian) - min(jalali, gregorian)) / 2  # in one month only
+    with in_app() as session:
+        session.add(NpsResponse(campaign="q", customer_id=customer.id, score=10, answered_at=answered))
+
+    def reader(locale: str):
+        web = web_as(["core.evaluation.view"])
+        with in_app() as session:
+            session.get(User, web.user_id).locale = locale
+        return web.get("/reports/evaluation?months=1").get_data(as_text=True)
+
+    fa, en = reader("fa"), reader("en")
+    in_fa = "100.0" in fa
+    assert in_fa == (jalali < gregorian) and ("100.0" in en) == (gregorian < jalali)
+    tehran = dt.timezone(dt.timedelta(hours=3, minutes=30))
+    start = local_month_start(dt.datetime(2026, 12, 7, tzinfo=dt.UTC), 0, tehran, "jalali")
+    assert start == dt.datetime(2026, 11, 21, 20, 30, tzinfo=dt.UTC)  # 1 Azar 1405 00:00 in Tehran
+    assert local_month_start(dt.datetime(2026, 12, 7, tzinfo=dt.UTC), 1, tehran, "gregorian") == \
+        dt.datetime(2026, 10, 31, 20, 30, tzinfo=dt.UTC)

@@ -37,14 +37,14 @@ SATISFIED = N_("Satisfied, percent")
 
 
 def reader_locale(actor: Any) -> str:
-    """The language the report is read in: the actor's, else the current request's (`fa` or `en`)."""
-    locale = getattr(actor, "locale", None)
-    if locale in ("fa", "en"):
-        return str(locale)
-    try:
+    """The language the report is read in: the current request's (the core's report counts its
+    months in that calendar), else the actor's, else `fa` (`fa` or `en`)."""
+    from flask import has_request_context
+
+    if has_request_context():
         return current_locale()
-    except Exception:  # outside a request (a script): the site's default calendar is Jalali
-        return "fa"
+    locale = getattr(actor, "locale", None)
+    return str(locale) if locale in ("fa", "en") else "fa"
 
 
 def period_key(moment: dt.datetime, locale: str) -> str:
