@@ -7,15 +7,20 @@ builds what the Jinja macro `macros/list.html` renders on a staff page, and `csv
 streams the same rows as CSV. `ListContext`, `Page` and `ListView` are what a spec's hooks and
 pages receive; `Drive` lets a filter read the page from its own index instead of narrowing it;
 `BadCursor` is what a tampered or foreign cursor raises. `ListSpec.describe()`
-reads the filters as data (marketing segments build on it).
+reads the filters as data (marketing segments build on it). `customer_list()` is the customer
+list itself (the Customers page and `GET /api/v1/customers`): a segment chooses its customers
+with the same filters (`describe()`, `args_schema()`, `select()`).
 
 Stability: every name is stable (semantic versioning) except those in `PROVISIONAL`, which may
 change in any minor release: `ListContext` (what a spec's callables receive may grow), `Drive`
 (a filter that reads the page from its own index, joined), `by_share` and `unindexed` (filters
-that read about one page under every sort; new in the scale work).
+that read about one page under every sort; new in the scale work), `customer_list` and
+`customer_ids` (segments by the customer list's filters; new with the NPS survey).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from payvand.core.listing import (
     BadCursor,
@@ -40,7 +45,32 @@ __all__ = [
     "ListSpec", "Column", "Filter", "Sort", "SortKey",
     "list_args", "api_page", "list_view", "csv_response",
     "ListContext", "Drive", "Page", "ListView", "BadCursor", "by_share", "unindexed",
+    "customer_list", "customer_ids",
 ]
 
 #: Names that may change in a minor release (the rest are stable).
-PROVISIONAL: frozenset[str] = frozenset({"ListContext", "Drive", "by_share", "unindexed"})
+PROVISIONAL: frozenset[str] = frozenset({"ListContext", "Drive", "by_share", "unindexed", "customer_list",
+                                         "customer_ids"})
+
+
+def customer_list() -> ListSpec:
+    """The customer list of the Customers page and `GET /api/v1/customers`, as its `ListSpec`.
+
+    Its `describe()` gives the filters as data (names, operators, parameters, choices), its
+    `args_schema()()` validates a mapping of them with field messages (`load` raises
+    `ValidationError`), and `customer_ids` below turns validated filters into the matching
+    customers: a segment chosen with the page's own filters.
+    """
+    from payvand.core.services.customer_list import CUSTOMERS
+
+    return CUSTOMERS
+
+
+def customer_ids(session: Any, filters: Any, actor: Any) -> Any:
+    """A select of the ids of the customers matching validated `filters` of `customer_list()`
+    (merged-away customers left out, the record rules of `actor` applied), unordered: add
+    `.order_by()`/`.where()` to walk it in batches, or count it."""
+    from payvand.core.models import Customer
+
+    spec = customer_list()
+    return spec.select(filters, spec.context(session, actor)).with_only_columns(Customer.id)

@@ -22,7 +22,7 @@ from payvand.sdk.testing import ActorRows, WebClient, assert_rows_isolated
 REP = [perm.LEAD_VIEW, perm.LEAD_EDIT, perm.DEAL_VIEW, perm.DEAL_EDIT, perm.DOCUMENT_VIEW, perm.DOCUMENT_EDIT,
        perm.PAYMENT_RECORD, perm.CATALOG_VIEW, perm.REPORTS_VIEW, "core.customer.view", "core.customer.edit",
        "core.customer.export", "core.customer.import", "core.interaction.view",
-       "service.ticket.view", "service.ticket.edit"]
+       "service.ticket.view", "service.ticket.edit", "service.kb.write"]
 LINE = [{"description": "Consulting", "quantity": "1", "unit_price": "1000"}]
 
 #: Routes the walk cannot fill, and why (a new route with an unknown argument fails the walk).
@@ -140,7 +140,8 @@ def test_no_row_of_one_rep_shows_to_the_other_on_any_route(app: Any, api: Any, r
     setup = {"team_id": _made(api.post("service/teams", json={"name": "Walk desk"}))["id"],  # the help desk's setup
              "calendar_id": _made(api.post("service/calendars", json={"name": "Walk hours"}))["id"],
              "policy_id": _made(api.post("service/sla-policies", json={"name": "Walk SLA"}))["id"],
-             "macro_id": _made(api.post("service/macros", json={"name": "Walk macro", "body": "Hi"}))["id"]}
+             "macro_id": _made(api.post("service/macros", json={"name": "Walk macro", "body": "Hi"}))["id"],
+             "number": 1}  # an article's first version (the KB is shared)
     shared = {"product_id": product["id"], "price_list_id": price_list["id"], "name": "revenue_by_owner", **setup}
     counts = assert_rows_isolated(app, {"a": rep("Aaa"), "b": rep("Bbb")}, unwalkable=UNWALKABLE, shared=shared,
                                   summaries_allowed=TIMELINE)

@@ -41,6 +41,20 @@ def month_start(moment: dt.datetime, back: int = 0) -> dt.datetime:
     return dt.datetime(index // 12, index % 12 + 1, 1, tzinfo=dt.UTC)
 
 
+def local_month_start(moment: dt.datetime, back: int, zone: dt.tzinfo, calendar: str) -> dt.datetime:
+    """The first instant (UTC) of the month `back` months before `moment`'s, counting months of
+    `calendar` (`jalali` or `gregorian`) in the time zone `zone` — the periods a reader of the
+    report sees (a Persian reader's months are Jalali months of the site's zone)."""
+    from payvand.core.locale_format import jalali_parts, jalali_to_gregorian
+
+    local = moment.astimezone(zone).date()
+    year, month = jalali_parts(local)[:2] if calendar == "jalali" else (local.year, local.month)
+    index = year * 12 + month - 1 - back
+    year, month = index // 12, index % 12 + 1
+    first = jalali_to_gregorian(year, month, 1) if calendar == "jalali" else dt.date(year, month, 1)
+    return dt.datetime.combine(first, dt.time(), zone).astimezone(dt.UTC)
+
+
 def summaries(runtime: Any, session: Session, actor: Actor, start: dt.datetime, end: dt.datetime,
               dimensions: dict[str, str] | None = None) -> list[ProgramSummary]:
     """Each visible program's summary over `[start, end)`, grouped by `dimensions[key]` (else period)."""

@@ -122,11 +122,12 @@ def payvand_event_types() -> list[Any]:
 @hookimpl
 def payvand_subscriptions() -> list[Any]:
     """Its own `sales.quote_sent`: the quote's email goes out after the send is committed (`quote_mail.py`);
-    the service plugin's `service.return_refunded`: the refund on the invoice (`services/returns.py`)."""
+    the service plugin's `service.return_refunded` (the refund on the invoice, the returned quantities)
+    and `service.return_replaced` (a replacement order at no charge), `services/returns.py`."""
     from payvand.plugins.sales.services import returns
     from payvand.plugins.sales.services.quote_mail import SUBSCRIPTION
 
-    return [SUBSCRIPTION, returns.SUBSCRIPTION]
+    return [SUBSCRIPTION, returns.SUBSCRIPTION, returns.REPLACEMENT]
 
 
 @hookimpl

@@ -373,6 +373,26 @@ class OrderLine(_Line, Base):
     order_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("sales_order.id", ondelete="CASCADE"), index=True)
 
 
+class OrderLineReturn(Base):
+    """Units of an order line a return took back (`service.return_refunded`) or replaced
+    (`service.return_replaced`): one row per line and return, so a redelivered event records
+    nothing twice. An order is `returned` once every line's refunded units reach its quantity;
+    a replacement points at the order that sends the new units (`replacement_order_id`)."""
+
+    __tablename__ = "sales_order_line_return"
+    __table_args__ = (sa.UniqueConstraint("order_line_id", "reference"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    order_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("sales_order.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("sales_order_line.id", ondelete="CASCADE"))
+    reference: Mapped[str] = mapped_column(sa.String(64))  # service.return:<id>
+    kind: Mapped[str] = mapped_column(sa.String(12))  # refunded, replaced
+    quantity: Mapped[decimal.Decimal] = mapped_column(ExactDecimal)
+    replacement_order_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("sales_order.id",
+                                                                                   ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class CustomerKey(Base):
     """A customer's id in an outside system (the `customer_id` column of an order import)."""
 

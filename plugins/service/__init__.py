@@ -69,6 +69,7 @@ def payvand_nav_items() -> list[NavItem]:
         NavItem(lazy_gettext("Live chat"), "service.live", perm.LIVE_CHAT, order=63, **group),
         NavItem(lazy_gettext("Bot resolution"), "service.bot_report", perm.TICKET_VIEW, order=64, **group),
         NavItem(lazy_gettext("Complaints"), "service.complaints_report", perm.TICKET_VIEW, order=63, **group),
+        NavItem(lazy_gettext("Send NPS survey"), "service.nps_send", perm.NPS_SEND, order=65, **group),
     ]
 
 
@@ -172,6 +173,15 @@ def payvand_event_types() -> list[Any]:
     from payvand.plugins.service.events import EVENT_TYPES
 
     return list(EVENT_TYPES)
+
+
+@hookimpl
+def payvand_subscriptions() -> list[Any]:
+    """The plugin's own `service.nps_send_requested`: NPS surveys go out after the request's commit."""
+    from payvand.plugins.service.services.nps import send_requested
+    from payvand.sdk import Subscription
+
+    return [Subscription("service.nps_send_requested", send_requested)]
 
 
 @hookimpl

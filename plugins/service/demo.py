@@ -28,7 +28,7 @@ def load_service_demo(seed: int = 1) -> dict[str, int]:
         return {}
     rng = random.Random(seed)
     s.add(Calendar(name="Tehran office", timezone="Asia/Tehran", schedule=bh.IRANIAN_WEEK,
-                   holidays=bh.IRANIAN_HOLIDAYS, is_default=True))
+                   holidays=bh.IRANIAN_HOLIDAYS, is_default=True, lunar_holidays=True))
     users = list(s.scalars(sa.select(User.id).order_by(User.id).limit(4)))
     fa = Team(name="پشتیبانی فارسی", languages=["fa"], strategy="round_robin")
     en = Team(name="English support", languages=["en"], strategy="least_open")

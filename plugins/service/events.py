@@ -5,7 +5,8 @@ emitted in the transaction that moves the return (`services/returns.py`) and del
 commit. The items travel as three parallel lists — `sources` (the seller's opaque line
 references, e.g. `sales.order_line:12`), `quantities` and `amounts` (decimal strings) — holding
 only the items picked from purchases (free-text items have no seller to act). Payloads carry ids,
-references and amounts, never names or free text.
+references and amounts, never names or free text. NPS: `service.nps_send_requested` (the id
+of a send request; the plugin handles it itself, `services/nps.py`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ EVENT_TYPES: tuple[EventType, ...] = (
     EventType(RETURN_REFUNDED, "A returned item's money is to be paid back: the items were received and refunded "
                                "(the seller records the refund).", _FIELDS),
     EventType(RETURN_REPLACED, "The received items of a return are replaced by new ones (no money back).", _FIELDS),
+    EventType("service.nps_send_requested", "An NPS survey was asked to go to a segment or a list of customers "
+              "(the service plugin sends it in the background).",
+              (EventField("send_id", int, "the send request (service_nps_send)"),)),
 )
 
 

@@ -74,6 +74,8 @@ class Calendar(Base):
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Asia/Tehran")
     schedule: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
     holidays: Mapped[list[dict[str, Any]]] = mapped_column(JSONText, default=list)
+    #: Also closed on the Iranian lunar holidays of each year (`service_holiday_year`, else the shipped lists).
+    lunar_holidays: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     is_default: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     version: Mapped[int] = mapped_column(sa.Integer, default=1)
 
@@ -266,10 +268,16 @@ class Article(Base):
 
 
 from payvand.plugins.service.models_bot import BotEvent, LiveChat  # noqa: E402,F401 - the bot tables (service_0007)
+from payvand.plugins.service.models_holidays import HolidayYear  # noqa: E402, F401 - per-year lunar holidays
 from payvand.plugins.service.models_inbox import SavedView  # noqa: E402, F401 - inbox saved views (their own module)
-from payvand.plugins.service.models_kb import ArticleFeedback, ArticleSolution, KbSearchMiss  # noqa: E402, F401
+from payvand.plugins.service.models_kb import (  # noqa: E402, F401 - KB usage and versions
+    ArticleFeedback,
+    ArticleSolution,
+    ArticleVersion,
+    KbSearchMiss,
+)
 from payvand.plugins.service.models_macros import Macro  # noqa: E402, F401 - macros (their own module)
-from payvand.plugins.service.models_nps import NpsResponse  # noqa: E402, F401 - NPS (its own module)
+from payvand.plugins.service.models_nps import NpsResponse, NpsSend  # noqa: E402, F401 - NPS (its own module)
 from payvand.plugins.service.models_returns import (  # noqa: E402, F401 - returns and complaints, own module
     Complaint,
     ComplaintCause,

@@ -1,4 +1,5 @@
-"""Knowledge-base usage: which article solved which ticket, helpful votes, searches that found nothing."""
+"""Knowledge-base usage (which article solved which ticket, helpful votes, searches that found
+nothing) and the articles' saved versions."""
 
 from __future__ import annotations
 
@@ -45,3 +46,23 @@ class KbSearchMiss(Base):
     language: Mapped[str | None] = mapped_column(sa.String(8))
     source: Mapped[str] = mapped_column(sa.String(16), default="staff")  # staff, public, api
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ArticleVersion(Base):
+    """One saved version of an article, as it was written: each create and edit adds the next one
+    (the article row holds the current text; these keep the history for the writers' diff)."""
+
+    __tablename__ = "service_article_version"
+    __table_args__ = (sa.UniqueConstraint("article_id", "version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    article_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("service_article.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(sa.Integer)
+    language: Mapped[str] = mapped_column(sa.String(8))
+    title: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    category: Mapped[str | None] = mapped_column(sa.String(120))
+    status: Mapped[str] = mapped_column(sa.String(16))
+    public: Mapped[bool] = mapped_column(sa.Boolean)
+    saved_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("core_user.id", ondelete="SET NULL"))
+    saved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

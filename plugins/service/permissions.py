@@ -22,3 +22,6 @@ PERMISSIONS: tuple[PermissionSpec, ...] = (
 
 NPS_SEND = "service.nps.send"  # send the NPS relationship survey to customers
 PERMISSIONS += (PermissionSpec(NPS_SEND, N_("Send the NPS survey to customers (those who consented to marketing)")),)
+
+KB_WRITE = "service.kb.write"  # write, edit and publish knowledge-base articles
+PERMISSIONS += (PermissionSpec(KB_WRITE, N_("Write, edit and publish knowledge-base articles")),)

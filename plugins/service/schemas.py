@@ -221,6 +221,8 @@ class CalendarIO(Schema):
                                                           validate=validate.Length(equal=2))), load_default=dict)
     holidays = fields.List(fields.Nested(HolidayIO), load_default=list)
     is_default = fields.Boolean(load_default=False)
+    lunar_holidays = fields.Boolean(load_default=False, metadata={
+        "description": "Also closed on the Iranian lunar holidays of each year (`/lunar-holidays`)"})
     recomputed = fields.Integer(dump_only=True, metadata={"description": "Tickets whose due times were recomputed"})
 
 
@@ -296,6 +298,23 @@ class ArticleOut(Schema):
     public = fields.Boolean(required=True)
     version = fields.Integer(required=True)
     updated_at = fields.DateTime(required=True)
+
+
+class ArticleVersionOut(Schema):
+    """A saved version of an article: its text and properties as they were, and who saved it when."""
+
+    article_id = fields.Integer(required=True)
+    version = fields.Integer(required=True)
+    language = fields.String(required=True)
+    title = fields.String(required=True)
+    body = fields.String(required=True)
+    html = fields.Function(lambda row: __import__("payvand.plugins.service.services.kb", fromlist=["render"])
+                           .render(row.body))
+    category = fields.String(allow_none=True)
+    status = fields.String(required=True)
+    public = fields.Boolean(required=True)
+    saved_by_id = fields.Integer(allow_none=True)
+    saved_at = fields.DateTime(required=True)
 
 
 class ArticleSearchArgs(Schema):

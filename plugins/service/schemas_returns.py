@@ -100,6 +100,12 @@ class CauseIn(Schema):
     description = fields.String(load_default="", validate=validate.Length(max=500))
 
 
+class CauseEdit(CauseIn):
+    """A root cause changed: its name, description and whether new complaints may be filed under it."""
+
+    active = fields.Boolean(load_default=True)
+
+
 class CauseOut(Schema):
     """A root cause of complaints."""
 

@@ -84,6 +84,7 @@ class CalendarForm(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
     timezone = fields.String(load_default="Asia/Tehran", validate=validate.Length(min=1, max=64))
     is_default = fields.Boolean(load_default=False)
+    lunar_holidays = fields.Boolean(load_default=False)
     holidays = fields.List(fields.String(validate=validate.Length(max=200)), load_default=list)
     day_1 = fields.String(load_default="")
     day_2 = fields.String(load_default="")
@@ -98,3 +99,32 @@ RuleForm = _loose("RuleForm", RuleIO, assign_agent=fields.Boolean(load_default=F
 PolicyForm = _loose("PolicyForm", PolicyIO)
 ContractForm = _loose("ContractForm", ContractIO)
 MacroForm = _loose("MacroForm", MacroIO)
+
+
+class HolidayYearForm(Schema):
+    """One Jalali year's lunar holidays: one per line, `MM-DD, name` (or `YYYY-MM-DD, name`)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    year = fields.Integer(required=True, validate=validate.Range(min=1300, max=1500))
+    holidays = fields.List(fields.String(validate=validate.Length(max=200)), load_default=list)
+
+
+class HolidayIn(Schema):
+    """A lunar holiday of the year: a Jalali date (`1405-04-03`, or `04-03` read in the year) and a name."""
+
+    date = fields.String(required=True, validate=validate.Length(min=3, max=10))
+    name = fields.String(load_default="", validate=validate.Length(max=120))
+
+
+class HolidayYearIO(Schema):
+    """One Jalali year's lunar holidays; `edited` when an administrator's list replaces the shipped one."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    year = fields.Integer(dump_only=True)
+    holidays = fields.List(fields.Nested(HolidayIn), required=True)
+    edited = fields.Boolean(dump_only=True)
+    recomputed = fields.Integer(dump_only=True, metadata={"description": "Tickets whose due times were recomputed"})

@@ -29,7 +29,7 @@ from payvand.plugins.service.models import (
     Team,
     Ticket,
 )
-from payvand.plugins.service.services import csat
+from payvand.plugins.service.services import csat, kb
 
 from .data import Account
 from .helpers import LiveServer, horizontal_overflow
@@ -119,8 +119,12 @@ def service_data(app: Any, db_session: Any, admin: Account, make_customer: Any) 
         first = {model.__name__: db_session.scalar(sa.select(sa.func.min(model.id)))
                  for model in (Article, Ticket, Team, AssignmentRule, Calendar, Contract, Macro, SlaPolicy)}
         token = csat.token(first["Ticket"])
+        article = db_session.get(Article, first["Article"])
+        kb.save(db_session, article, {"category": "Returns"})  # two saved versions: a diff with a line
+        kb.save(db_session, article, {"category": "Returns and refunds"})
+        version = article.version - 1
         db_session.commit()
-    return {**first, "csat": f"/service/csat/{token}?score=4"}
+    return {**first, "csat": f"/service/csat/{token}?score=4", "Version": version}
 
 
 def pages(ids: dict[str, Any]) -> list[str]:
@@ -134,7 +138,11 @@ def pages(ids: dict[str, Any]) -> list[str]:
         "/service/settings/policies", f"/service/settings/policies/{ids['SlaPolicy']}",
         "/service/settings/contracts", "/service/settings/contracts/new",
         f"/service/settings/contracts/{ids['Contract']}", "/service/settings/macros",
-        f"/service/settings/macros/{ids['Macro']}",
+        f"/service/settings/macros/{ids['Macro']}", "/service/settings/lunar-holidays",
+        "/service/surveys/nps", "/service/surveys/nps?campaign=q4&tag=vip&preview=1", "/service/reports/complaints",
+        "/service/kb/articles", "/service/kb/articles/new", f"/service/kb/articles/{ids['Article']}/edit",
+        f"/service/kb/articles/{ids['Article']}/history",
+        f"/service/kb/articles/{ids['Article']}/versions/{ids['Version']}",
     ]
 
 

@@ -1,8 +1,9 @@
 """The service desk in Chromium, end to end: a real .eml goes through the core's inbound mail path
-and opens a ticket, the agent finds it in the inbox, looks up a knowledge-base article and answers
-from the ticket page, the reply reaches the SMTP sink with threading headers, the customer's answer
-(In-Reply-To of the sent Message-ID) lands in the same ticket, the agent solves it, the customer
-opens the signed rating link in the browser and rates, and the rating shows on the 360 page."""
+and opens a ticket, the agent finds it in the inbox, reads the knowledge-base article the ticket
+page suggests, inserts it into the reply and answers from the ticket page, the reply reaches the
+SMTP sink with threading headers, the customer's answer (In-Reply-To of the sent Message-ID)
+lands in the same ticket, the agent solves it, the customer opens the signed rating link in the
+browser and rates, and the rating shows on the 360 page."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ import payvand.plugins.service as service
 from payvand.core.messaging.email_in.ingest import ingest_batch
 from payvand.core.messaging.email_in.parse import ParseOptions, parse_email
 from payvand.plugins.service.models import Article, Ticket
+from payvand.plugins.service.models_kb import ArticleSolution
+from payvand.plugins.service.services.kb_text import index_text
 
 from .data import Account
 from .helpers import LiveServer, save_screenshot
@@ -50,10 +53,12 @@ def test_an_email_becomes_a_ticket_answered_threaded_solved_and_rated_in_the_bro
         mail_sink: Any, run_jobs: Any) -> None:
     page = signed_in
     runtime.config["PAYVAND_MAIL_FROM"] = "Support <support@payvand.test>"
-    db_session.add(Article(language="en", title="Duplicate invoices", status="published", public=True,
-                           body="If an invoice arrives twice, pay the **newest** one.",
-                           search_text="duplicate invoices if an invoice arrives twice pay the newest one"))
+    body = "If an invoice arrives twice, pay the **newest** one."
+    article = Article(language="en", title="Duplicate invoices", status="published", public=True, body=body,
+                      search_text=index_text("Duplicate invoices", body))  # what the engines index, as kb.save writes
+    db_session.add(article)
     db_session.commit()
+    article_id = article.id
 
     ingest(runtime, (EML / FIRST).read_bytes())
     run_jobs()
@@ -69,22 +74,27 @@ def test_an_email_becomes_a_ticket_answered_threaded_solved_and_rated_in_the_bro
     expect(page.locator("h1")).to_contain_text("Question about my invoice")
     expect(page.locator("#ticket-entries")).to_contain_text("I received invoice 1024 twice")
 
-    # The page suggests no article, so the agent searches the knowledge base and quotes one.
+    # The page suggests the matching article; the agent reads it, inserts it into the reply and sends.
     ticket_url = page.url
-    page.goto(live_server.at("/service/kb?q=invoice"))
-    article = page.get_by_role("link", name="Duplicate invoices")
-    expect(article).to_be_visible()
+    suggestion = page.locator(f"#kb-suggestion-{article_id}")
+    expect(suggestion).to_contain_text("Duplicate invoices")
     with page.expect_navigation():
-        article.click()
+        suggestion.get_by_role("link", name="Duplicate invoices").click()
     advice = page.locator("main strong", has_text="newest")
     expect(advice).to_be_visible()  # Markdown rendered
     page.goto(ticket_url)
-    page.locator("#reply-body").fill("Dear John, see our article “Duplicate invoices”: pay the newest invoice, 1024-B.")
+    with page.expect_navigation():
+        page.locator(f"#kb-insert-{article_id}").click()
+    reply = page.locator("#reply-body")
+    expect(reply).to_have_value(re.compile("newest"))  # the article's text is in the reply
+    reply.fill(reply.input_value() + "\n\nDear John, pay the newest invoice, 1024-B.")
     with page.expect_navigation():
         page.locator("#reply-send").click()
     expect(page.get_by_text("Reply sent.")).to_be_visible()
     expect(page.locator("#ticket-entries > li")).to_have_count(2)
 
+    assert db_session.scalar(sa.select(ArticleSolution.article_id).where(ArticleSolution.ticket_id == ticket.id)) \
+        == article_id  # the article that solved the ticket is remembered
     run_jobs()
     [mail] = mail_sink.messages
     assert "john.smith@example.com" in mail["To"].lower()

@@ -8,6 +8,7 @@ import datetime as dt
 import sqlalchemy as sa
 
 from payvand.plugins.service.models import Ticket
+from payvand.plugins.service.models_returns import ComplaintCause
 from payvand.plugins.service.services.complaints import period_key
 
 VIEW = ["service.ticket.view", "service.ticket.edit", "core.customer.view"]
@@ -98,3 +99,22 @@ def test_the_demo_files_its_complaints_under_root_causes(in_app, make_customer, 
     assert counts["service_complaint_causes"] == 4
     complaints = db_session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(Ticket.type == "complaint"))
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Complaint)) == complaints
+
+
+def test_managers_rename_and_retire_a_cause_on_the_page_and_through_the_api(web_as, api, db_session):
+    late = api.post("/api/v1/service/complaint-causes", json={"name": "Late"}).get_json()
+    rude = api.post("/api/v1/service/complaint-causes", json={"name": "Rude"}).get_json()
+    web = web_as(["service.ticket.view", "service.manage"])
+    page = web.get("/service/reports/complaints").text
+    assert f'id="cause-edit-{late["id"]}"' in page and 'type="number"' not in page
+    saved = web.post(f"/service/complaint-causes/{late['id']}", {"name": "Late delivery", "description": "Courier"})
+    assert saved.status_code == 302
+    cause = db_session.get(ComplaintCause, late["id"])
+    db_session.refresh(cause)
+    assert (cause.name, cause.description, cause.active) == ("Late delivery", "Courier", False)  # unchecked: retired
+    taken = api.put(f"/api/v1/service/complaint-causes/{rude['id']}", json={"name": "Late delivery"})
+    assert taken.status_code == 409
+    back = api.put(f"/api/v1/service/complaint-causes/{late['id']}", json={"name": "Late delivery", "active": True})
+    assert back.status_code == 200 and back.get_json()["active"] is True
+    assert api.put("/api/v1/service/complaint-causes/99999", json={"name": "x"}).status_code == 404
+    assert web_as(["service.ticket.view"]).post(f"/service/complaint-causes/{late['id']}", {"name": "x"}).status_code == 403

@@ -24,6 +24,8 @@ def test_solving_sends_a_rating_link_and_the_customer_rates_once(runtime, app, a
     assert page.status_code == 200 and 'id="csat-4"' in page.get_data(as_text=True)
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Interaction)
                              .where(Interaction.kind == "service.csat_received")) == 0  # a GET records nothing
+    missing = client.post(path, data={"score": "9"})  # the survey layout shared with NPS shows the error
+    assert missing.status_code == 422 and 'id="csat-score-error"' in missing.get_data(as_text=True)
     done = client.post(path, data={"score": "4", "comment": "خوب بود"})
     assert done.status_code == 200 and 'id="csat-thanks"' in done.get_data(as_text=True)
     client.post(path, data={"score": "1"})

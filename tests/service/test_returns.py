@@ -219,3 +219,62 @@ def test_staff_pick_the_purchased_items_on_the_ticket_page(web_as, api, delivere
     assert (found["status"], Decimal(found["total"])) == ("requested", 6600)
     page = web.get(f"/service/tickets/{ticket_id}").get_data(as_text=True)
     assert 'id="return-approve"' in page and 'id="return-reject"' in page and 'id="return-refund"' not in page
+
+
+def _second_ticket(api, delivered) -> dict[str, Any]:
+    ticket = api.post("service/tickets", json={"customer_id": delivered["customer"].id, "subject": "Other lamp"})
+    return {**delivered, "ticket": ticket.get_json()}
+
+
+def test_partial_returns_record_their_quantities_and_the_last_one_marks_the_order_returned(
+        api, delivered, run_jobs, db_session):
+    from payvand.plugins.sales.services.returns import returned_quantities
+
+    first = _open(api, delivered, quantity="1")
+    for action in ("approve", "receive", "refund"):
+        assert _act(api, first["id"], action).status_code == 200
+    run_jobs()
+    db_session.expire_all()
+    order_id = delivered["order"]["id"]
+    line_id = db_session.scalar(sa.select(OrderLine.id).where(OrderLine.order_id == order_id))
+    assert db_session.get(Order, order_id).status == "delivered"
+    assert returned_quantities(db_session, order_id) == {line_id: Decimal(1)}
+    [shown] = api.get(f"sales/orders/{order_id}").get_json()["returns"]
+    assert (shown["order_line_id"], shown["kind"], Decimal(shown["quantity"]), shown["reference"]) == \
+        (line_id, "refunded", 1, f"service.return:{first['id']}")
+    second = _open(api, _second_ticket(api, delivered), quantity="1")
+    for action in ("approve", "receive", "refund"):
+        assert _act(api, second["id"], action).status_code == 200
+    run_jobs()
+    db_session.expire_all()
+    assert returned_quantities(db_session, order_id, "refunded") == {line_id: Decimal(2)}
+    assert db_session.get(Order, order_id).status == "returned"
+    refunds = db_session.scalars(sa.select(Payment.amount).where(Payment.amount < 0)).all()
+    assert sorted(refunds) == [Decimal(-3300), Decimal(-3300)]  # proportional: half the line each
+
+
+def test_a_replaced_return_places_a_replacement_order_once_and_keeps_the_original(
+        api, delivered, run_jobs, db_session, runtime):
+    from payvand.plugins.sales.models import OrderLineReturn
+    from payvand.plugins.sales.services.returns import replace_return
+    from payvand.sdk import Event
+
+    opened = _open(api, delivered, quantity="1")
+    for action in ("approve", "receive", "replace"):
+        assert _act(api, opened["id"], action).status_code == 200
+    run_jobs()
+    db_session.expire_all()
+    original = db_session.get(Order, delivered["order"]["id"])
+    assert original.status == "delivered"  # a replacement keeps the sale
+    [mark] = db_session.scalars(sa.select(OrderLineReturn)).all()
+    assert (mark.kind, mark.quantity) == ("replaced", Decimal(1))
+    replacement = db_session.get(Order, mark.replacement_order_id)
+    assert (replacement.customer_id, replacement.status, replacement.total) == (original.customer_id, "paid", 0)
+    [line] = replacement.lines
+    assert (line.quantity, line.product_id) == (Decimal(1), original.lines[0].product_id)
+    payload = db_session.scalar(sa.select(OutboxEvent.payload).where(OutboxEvent.hook == "service.return_replaced"))
+    event = Event("service.return_replaced", payload["events"][0], "again", original.placed_at)
+    with runtime.sessionmaker.begin() as session:
+        assert replace_return(session, event) == []  # delivered twice: one replacement
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(Order)) == 2
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(Payment).where(Payment.amount < 0)) == 0

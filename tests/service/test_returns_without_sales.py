@@ -27,6 +27,17 @@ def test_without_sales_a_return_has_free_text_items_and_still_moves(api, make_cu
                              .where(OutboxEvent.hook == "service.return_refunded")) == 1
 
 
+def test_without_sales_a_replaced_return_is_delivered_to_no_one(api, make_customer, run_jobs, db_session):
+    ticket = api.post("service/tickets", json={"customer_id": make_customer().id, "subject": "Swap"}).get_json()
+    made = api.post(f"service/tickets/{ticket['id']}/return",
+                    json={"items": [{"label": "Kettle", "quantity": "1"}]}).get_json()
+    for action in ("approve", "receive", "replace"):
+        assert api.post(f"service/returns/{made['id']}/actions", json={"action": action}).status_code == 200
+    assert run_jobs() >= 0  # no subscriber, no error
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(OutboxEvent)
+                             .where(OutboxEvent.hook == "service.return_replaced")) == 1
+
+
 def test_an_unknown_return_and_an_unknown_action_are_refused(api):
     assert api.post("service/returns/999/actions", json={"action": "approve"}).status_code == 404
     assert api.post("service/returns/1/actions", json={"action": "explode"}).status_code == 422

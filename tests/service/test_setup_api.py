@@ -68,3 +68,28 @@ def test_changing_a_calendar_recomputes_due_times(api, make_customer, runtime):
     assert dt.datetime.fromisoformat(due) == dt.datetime(2026, 12, 8, 6, 30, tzinfo=dt.UTC)  # Tue 09:00+60 Tehran
     bad = api.put(f"service/calendars/{cal['id']}", json={"name": "Office", "timezone": "Mars/Base"})
     assert bad.status_code == 422
+
+
+def test_a_calendar_using_the_lunar_lists_is_closed_on_them_and_editing_a_year_recomputes(api, make_customer, runtime):
+    cal = api.post("service/calendars", json={"name": "Office", "is_default": True, "lunar_holidays": True}).get_json()
+    assert cal["lunar_holidays"] is True
+    assert api.post("service/sla-policies", json={"name": "Std", "resolution_minutes": 60,
+                                                  "calendar_id": cal["id"]}).status_code == 201
+    ticket = api.post("service/tickets", json={"customer_id": make_customer().id, "subject": "t"}).get_json()
+    with runtime.sessionmaker.begin() as session:  # Monday 2026-12-21 15:30 Tehran; Tuesday is 1405-10-01 (lunar)
+        session.execute(sa.update(Ticket).values(created_at=dt.datetime(2026, 12, 21, 12, 0, tzinfo=dt.UTC)))
+    years = api.get("service/lunar-holidays").get_json()
+    [y1405] = [y for y in years if y["year"] == 1405]
+    assert {"date": "1405-10-01", "name": "Birth of Imam Ali"} in y1405["holidays"] and not y1405["edited"]
+    same = api.put("service/lunar-holidays/1405", json={"holidays": y1405["holidays"]})
+    assert same.status_code == 200 and same.get_json()["recomputed"] == 1
+    due = api.get(f"service/tickets/{ticket['id']}").get_json()["resolution_due_at"]
+    assert dt.datetime.fromisoformat(due) == dt.datetime(2026, 12, 23, 5, 0, tzinfo=dt.UTC)  # Wednesday 08:30
+    without = [h for h in y1405["holidays"] if h["date"] != "1405-10-01"]
+    edited = api.put("service/lunar-holidays/1405", json={"holidays": without})
+    assert edited.status_code == 200 and edited.get_json()["edited"] is True
+    due = api.get(f"service/tickets/{ticket['id']}").get_json()["resolution_due_at"]
+    assert dt.datetime.fromisoformat(due) == dt.datetime(2026, 12, 22, 5, 0, tzinfo=dt.UTC)  # Tuesday 08:30
+    bad = api.put("service/lunar-holidays/1405", json={"holidays": [{"date": "1406-01-13"}]})
+    assert bad.status_code == 422 and "holidays" in bad.get_json()["error"]["fields"]
+    assert api.put("service/lunar-holidays/1405", json={"holidays": [{"date": "12-30"}]}).status_code == 422  # no 30 Esfand

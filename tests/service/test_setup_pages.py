@@ -12,7 +12,7 @@ from payvand.plugins.service.models import AssignmentRule, Calendar, Contract, S
 MANAGE = ["service.manage", "service.ticket.view", "core.customer.view"]
 PAGES = ["/service/settings/teams", "/service/settings/rules", "/service/settings/calendars",
          "/service/settings/policies", "/service/settings/contracts", "/service/settings/contracts/new",
-         "/service/settings/macros"]
+         "/service/settings/macros", "/service/settings/lunar-holidays"]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -210,3 +210,48 @@ def test_the_teams_and_policies_pages_run_the_same_queries_for_one_or_many_rows(
             assert web.get("/service/settings/policies").status_code == 200
         counts.append((len(teams), len(policies)))
     assert counts[0] == counts[1]
+
+
+def test_rules_move_up_and_down_with_buttons_and_through_the_api(web_as, api, runtime, in_app):
+    with in_app() as session:
+        session.add(Team(name="Desk"))
+    with runtime.sessionmaker() as session:
+        team_id = session.scalar(sa.select(Team.id))
+    ids = [api.post("/api/v1/service/assignment-rules", json={"team_id": team_id, "position": 5, "category": name})
+           .get_json()["id"] for name in ("a", "b", "c")]
+
+    def order() -> list[int]:
+        with runtime.sessionmaker() as session:
+            return list(session.scalars(sa.select(AssignmentRule.id).order_by(AssignmentRule.position, AssignmentRule.id)))
+
+    web = web_as(MANAGE)
+    page = web.get("/service/settings/rules").get_data(as_text=True)
+    assert f'id="rule-{ids[0]}-up"' in page and f'id="rule-{ids[2]}-down"' in page
+    assert web.post(f"/service/settings/rules/{ids[2]}/move", {"direction": "up"}).status_code == 302
+    assert order() == [ids[0], ids[2], ids[1]]
+    assert web.post(f"/service/settings/rules/{ids[0]}/move", {"direction": "up"}).status_code == 302  # first stays
+    assert order() == [ids[0], ids[2], ids[1]]
+    moved = api.post(f"/api/v1/service/assignment-rules/{ids[0]}/move", json={"direction": "down"})
+    assert moved.status_code == 200 and [r["id"] for r in moved.get_json()] == [ids[2], ids[0], ids[1]]
+    assert [r["position"] for r in moved.get_json()] == [10, 20, 30]
+    assert api.post(f"/api/v1/service/assignment-rules/{ids[0]}/move", json={"direction": "left"}).status_code == 422
+    assert api.post("/api/v1/service/assignment-rules/999999/move", json={"direction": "up"}).status_code == 404
+    assert web.post(f"/service/settings/rules/{ids[0]}/move", {"direction": "left"}).status_code == 400
+    assert web_as(["service.ticket.view"]).post(f"/service/settings/rules/{ids[0]}/move",
+                                                {"direction": "up"}).status_code == 403
+
+
+def test_the_lunar_holidays_page_shows_the_shipped_years_and_saves_a_new_one(web_as, runtime):
+    from payvand.plugins.service.models_holidays import HolidayYear
+
+    web = web_as(MANAGE)
+    page = web.get("/service/settings/lunar-holidays").get_data(as_text=True)
+    assert 'id="lunar-1405"' in page and 'id="lunar-1406"' in page and "Tasua" in page
+    bad = web.post("/service/settings/lunar-holidays", {"year": "1407", "holidays": "13-40, Nothing"})
+    assert bad.status_code == 422 and 'id="lunar-lines-error"' in bad.get_data(as_text=True)
+    saved = web.post("/service/settings/lunar-holidays", {"year": "۱۴۰۷", "holidays": "01-02, Eid al-Fitr\n03-12, Tasua"})
+    assert saved.status_code == 302
+    with runtime.sessionmaker() as session:
+        row = session.scalars(sa.select(HolidayYear).where(HolidayYear.year == 1407)).one()
+        assert row.holidays == [{"date": "1407-01-02", "name": "Eid al-Fitr"}, {"date": "1407-03-12", "name": "Tasua"}]
+    assert web_as(["service.ticket.view"]).get("/service/settings/lunar-holidays").status_code == 403

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext
@@ -13,7 +14,7 @@ from payvand.core.db import current_session, utcnow
 from payvand.core.normalize import to_latin_digits
 from payvand.core.services import evaluation
 from payvand.core.web.access import staff_required, staff_user
-from payvand.core.web.i18n import N_
+from payvand.core.web.i18n import N_, current_locale, select_timezone
 
 #: How the report names the usual dimensions and figures (others are shown as given, translated if they can be).
 LABELS = {"period": N_("Month"), "agent": N_("Agent"), "team": N_("Team"), "category": N_("Category"),
@@ -23,7 +24,8 @@ bp = Blueprint("evaluation", __name__)
 
 
 class ReportArgs(Schema):
-    """The report's query: how many calendar months back (this one included)."""
+    """The report's query: how many months back (this one included): months of the site's time
+    zone, Jalali for a Persian reader, Gregorian otherwise."""
 
     months = fields.Integer(load_default=6, validate=validate.Range(min=1, max=36))
 
@@ -44,9 +46,10 @@ def index() -> Any:
     except ValidationError as exc:
         errors = {key: [str(m) for m in value] for key, value in exc.normalized_messages().items()}
         months = 6
-    now = utcnow()
-    start = evaluation.month_start(now, months - 1)
-    end = evaluation.month_start(now, -1)
+    now, zone = utcnow(), ZoneInfo(select_timezone())
+    calendar = "jalali" if current_locale() == "fa" else "gregorian"  # the months the programs group by
+    start = evaluation.local_month_start(now, months - 1, zone, calendar)
+    end = evaluation.local_month_start(now, -1, zone, calendar)
     chosen = {key[3:]: value for key, value in request.args.items() if key.startswith("by.")}
     runtime = current_app.extensions["payvand"]
     found = evaluation.summaries(runtime, current_session(), user, start, end, chosen)

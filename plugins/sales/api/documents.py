@@ -180,10 +180,28 @@ class OrderSummary(_DocumentOut):
     status_changed_at = fields.DateTime(allow_none=True, required=True)
 
 
+class LineReturnOut(Schema):
+    """Units of one order line a return took back (refunded) or replaced, once per line and return."""
+
+    order_line_id = fields.Integer(required=True)
+    reference = fields.String(required=True, metadata={"description": "The return, e.g. service.return:7"})
+    kind = fields.String(required=True, metadata={"description": "refunded or replaced"})
+    quantity = Amount(required=True)
+    replacement_order_id = fields.Integer(allow_none=True, required=True)
+
+
 class OrderOut(OrderSummary):
-    """An order with its lines."""
+    """An order with its lines and what returns took back of them."""
 
     lines = fields.List(fields.Nested(LineOut), required=True)
+    returns = fields.Method("_returns", metadata={"description": "The returned units per line and return (a partial "
+                                                                "return leaves the order's status; the last unit "
+                                                                "refunded makes it `returned`)"})
+
+    def _returns(self, order: Any) -> Any:
+        from payvand.plugins.sales.services.returns import line_returns
+
+        return LineReturnOut(many=True).dump(line_returns(session(), order.id))
 
 
 class PaymentOut(Schema):
@@ -449,7 +467,7 @@ def get_order(order_id: int) -> Any:
 @blp.arguments(StatusIn)
 @blp.response(200, OrderOut)
 def change_order_status(data: dict[str, Any], order_id: int) -> Any:
-    """Move the order along placed→paid→shipped→delivered, placed→cancelled or delivered→returned (409 otherwise)."""
+    """Move the order along placed→paid→shipped→delivered, placed→cancelled or shipped/delivered→returned (409 otherwise)."""
     try:
         order = service.change_order_status(session(), service.get_order(session(), order_id), data["status"])
     except DocumentError as exc:

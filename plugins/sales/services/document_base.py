@@ -73,11 +73,11 @@ QUOTE_FLOW = StatusFlow("quote", {
     "accepted": (), "rejected": (), "expired": (),
 }, labels={"draft": _l("Draft"), "sent": _l("Sent"), "accepted": _l("Accepted"), "rejected": _l("Rejected"),
            "expired": _l("Expired")})
-#: Orders: placed→paid→shipped→delivered→returned, placed→cancelled.
+#: Orders: placed→paid→shipped→delivered→returned (shipped→returned: sent back before delivery), placed→cancelled.
 ORDER = StatusFlow("order", {
     "placed": ("paid", "cancelled"),
     "paid": ("shipped",),
-    "shipped": ("delivered",),
+    "shipped": ("delivered", "returned"),
     "delivered": ("returned",),
     "cancelled": (),
     "returned": (),

@@ -89,7 +89,7 @@ def get_order(session: Session, order_id: int, actor: Any = ACTING) -> Order:
 
 
 def change_order_status(session: Session, order: Order, status: str) -> Order:
-    """Move an order along its flow (placed→paid→shipped→delivered, placed→cancelled, delivered→returned).
+    """Move an order along its flow (placed→paid→shipped→delivered, placed→cancelled, shipped or delivered→returned).
 
     The kit's `transition` locks the order's row before its status is checked (of concurrent
     changes one wins: 409 for the others), audits the change and stamps `status_changed_at`.

@@ -9,8 +9,16 @@ lines belong to, it records a refund (a negative payment, method `transfer`, ref
 `service.return:<id>`) on the order's live invoice through `invoices.record_payment` — so the
 invoice's row lock and its rule hold: never more than was paid (the refund is capped at the paid
 total). A refund already recorded for that return is not recorded again (the event may be
-delivered twice). An order whose lines are all returned in full by the return, and that was
-delivered, becomes `returned` (out of the revenue reports and the purchase facts).
+delivered twice). The units each return takes back are recorded per line
+(`sales_order_line_return`, once per line and return): a partial return leaves the order as it
+is, with its returned quantities; once every line's refunded units (over all returns) reach
+its quantity, a shipped or delivered order becomes `returned` (out of the revenue reports and
+the purchase facts). The amounts are the service plugin's pro-rata shares of the lines.
+
+`replace_returns` is the subscriber of `service.return_replaced`: the replaced units are
+recorded the same way (kind `replaced`: the order keeps its revenue) and a replacement order
+is placed for the customer with the same lines at no charge, marked paid, one per original
+order and return (`replacement_order_id`), so the new units are shipped like any order.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from payvand.plugins.sales.models import Invoice, Order, OrderLine, Payment
+from payvand.plugins.sales.models import Invoice, Order, OrderLine, OrderLineReturn, Payment
 from payvand.sdk import Event, ReturnableItem, Subscription, session
 from payvand.sdk.documents import lock_row
 
@@ -80,7 +88,9 @@ def refund_return(db: Session, event: Event) -> list[int]:
             payment = _refund(db, invoice, amount, reference)
             if payment is not None:
                 made.append(payment)
-        _mark_returned(db, order, {line.id: wanted[line.id][0] for line in returned})
+        lock_row(db, order)
+        _record(db, order, {line.id: wanted[line.id][0] for line in returned}, reference, "refunded")
+        _mark_returned(db, order)
     return made
 
 
@@ -98,13 +108,94 @@ def _refund(db: Session, invoice: Invoice, amount: Decimal, reference: str) -> i
     return int(payment.id)
 
 
-def _mark_returned(db: Session, order: Order, quantities: dict[int, Decimal]) -> None:
+def _record(db: Session, order: Order, quantities: dict[int, Decimal], reference: str, kind: str) -> bool:
+    """Record the units of the order's lines a return took back (once per line and return; the
+    caller holds the order's row lock). False when this return was recorded already."""
+    if db.scalar(sa.select(OrderLineReturn.id).where(OrderLineReturn.order_id == order.id,
+                                                     OrderLineReturn.reference == reference).limit(1)) is not None:
+        return False
+    db.add_all(OrderLineReturn(order_id=order.id, order_line_id=line_id, reference=reference, kind=kind,
+                               quantity=quantity) for line_id, quantity in sorted(quantities.items()) if quantity > 0)
+    db.flush()
+    return True
+
+
+def returned_quantities(db: Session, order_id: int, kind: str | None = None) -> dict[int, Decimal]:
+    """The units of each line of an order taken back by returns so far (`kind`: refunded or replaced; None: both)."""
+    query = (sa.select(OrderLineReturn.order_line_id, sa.func.sum(OrderLineReturn.quantity))
+             .where(OrderLineReturn.order_id == order_id).group_by(OrderLineReturn.order_line_id))
+    if kind is not None:
+        query = query.where(OrderLineReturn.kind == kind)
+    return {line_id: Decimal(total) for line_id, total in db.execute(query)}
+
+
+def line_returns(db: Session, order_id: int) -> list[OrderLineReturn]:
+    """What returns took back of an order's lines, in the order they were recorded."""
+    return list(db.scalars(sa.select(OrderLineReturn).where(OrderLineReturn.order_id == order_id)
+                           .order_by(OrderLineReturn.id)))
+
+
+def _mark_returned(db: Session, order: Order) -> None:
+    """A shipped or delivered order whose every line is refunded in full (over all its returns) becomes `returned`."""
     from payvand.plugins.sales.services.orders import change_order_status
 
+    refunded = returned_quantities(db, order.id, "refunded")
     all_lines = db.scalars(sa.select(OrderLine).where(OrderLine.order_id == order.id)).all()
-    if all(quantities.get(line.id, Decimal(0)) >= line.quantity for line in all_lines) \
-            and lock_row(db, order).status == "delivered":
+    if all(refunded.get(line.id, Decimal(0)) >= line.quantity for line in all_lines) \
+            and order.status in ("shipped", "delivered"):
         change_order_status(db, order, "returned")
+
+
+def replace_return(db: Session, event: Event) -> list[int]:
+    """Record one `service.return_replaced` event: the replaced units on their lines and, per
+    original order, a replacement order of the same lines at no charge (marked paid). Returns the
+    ids of the orders placed (none when the event was handled already)."""
+    from payvand.plugins.sales.services.document_base import LineIn
+    from payvand.plugins.sales.services.orders import change_order_status, place_order
+    from payvand.sdk.documents import DocumentError
+
+    wanted: dict[int, Decimal] = {}
+    for source, quantity in zip(event["sources"], event["quantities"], strict=False):
+        ids = _line_ids([source])
+        if ids:
+            wanted[ids[0]] = wanted.get(ids[0], Decimal(0)) + Decimal(quantity)
+    if not wanted:
+        return []
+    lines = db.scalars(sa.select(OrderLine).where(OrderLine.id.in_(wanted)).order_by(OrderLine.id)).all()
+    by_order: dict[int, list[OrderLine]] = defaultdict(list)
+    for line in lines:
+        by_order[line.order_id].append(line)
+    reference = f"service.return:{event['return_id']}"
+    made = []
+    for order_id, replaced in sorted(by_order.items()):
+        order = db.get(Order, order_id)
+        if order is None or order.customer_id != event["customer_id"]:
+            continue
+        lock_row(db, order)
+        if not _record(db, order, {line.id: wanted[line.id] for line in replaced}, reference, "replaced"):
+            continue
+        entries = [LineIn(quantity=min(wanted[line.id], line.quantity), product_id=line.product_id,
+                          description=line.description, unit_price=Decimal(0), tax_rate=Decimal(0))
+                   for line in replaced]
+        try:
+            new = place_order(db, order.customer_id, entries, channel="api")
+        except DocumentError:  # a product retired since: the same lines as free text
+            new = place_order(db, order.customer_id, [LineIn(quantity=e.quantity, description=e.description,
+                                                             unit_price=Decimal(0), tax_rate=Decimal(0))
+                                                      for e in entries], channel="api")
+        change_order_status(db, new, "paid")
+        db.execute(sa.update(OrderLineReturn).where(OrderLineReturn.order_id == order.id,
+                                                    OrderLineReturn.reference == reference)
+                   .values(replacement_order_id=new.id))
+        log.info("order %s: replacement order %s for %s", order.number, new.number, reference)
+        made.append(int(new.id))
+    return made
+
+
+def replace_returns(events: Sequence[Event]) -> None:
+    """`service.return_replaced` subscriber: a replacement order for each return's replaced lines."""
+    for event in events:
+        replace_return(session(), event)
 
 
 def refund_returns(events: Sequence[Event]) -> None:
@@ -115,3 +206,5 @@ def refund_returns(events: Sequence[Event]) -> None:
 
 #: The sales plugin's subscription to the service plugin's refunds (optional: service may be absent).
 SUBSCRIPTION = Subscription("service.return_refunded", refund_returns, optional=True)
+#: ... and to its replacements.
+REPLACEMENT = Subscription("service.return_replaced", replace_returns, optional=True)

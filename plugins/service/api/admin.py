@@ -13,11 +13,13 @@ from collections.abc import Callable
 from typing import Any
 
 from flask.views import MethodView
+from marshmallow import Schema, fields, validate
 
 from payvand.plugins.service import permissions as perm
 from payvand.plugins.service.api import blp
 from payvand.plugins.service.models import AssignmentRule, Calendar, SlaPolicy, Team
 from payvand.plugins.service.schemas import AvailabilityIn, CalendarIO, MemberIO, PolicyIO, RuleIO, TeamIO
+from payvand.plugins.service.schemas_setup import HolidayYearIO
 from payvand.plugins.service.services import setup
 from payvand.sdk import ApiError, current_actor, require, session
 
@@ -127,6 +129,21 @@ class RuleItem(MethodView):
         run(lambda: setup.delete_rule(session(), rule_id))
 
 
+class RuleMoveIn(Schema):
+    """Which way to move a rule in the order the rules are tried."""
+
+    direction = fields.String(required=True, validate=validate.OneOf(("up", "down")))
+
+
+@blp.route("/assignment-rules/<int:rule_id>/move", methods=["POST"])
+@require(perm.MANAGE)
+@blp.arguments(RuleMoveIn, example={"direction": "up"})
+@blp.response(200, RuleIO(many=True))
+def rule_move(data: dict[str, Any], rule_id: int) -> Any:
+    """Move a rule one place up or down; every rule is renumbered 10, 20, ... Returns them in order."""
+    return run(lambda: setup.move_rule(session(), rule_id, data["direction"]))
+
+
 @blp.route("/calendars")
 class Calendars(MethodView):
     """Business-hours calendars."""
@@ -192,3 +209,31 @@ class PolicyItem(MethodView):
         """Replace a policy."""
         policy = _get(SlaPolicy, policy_id)
         return run(lambda: setup.save_policy(session(), policy, data))
+
+
+@blp.route("/lunar-holidays")
+@require(perm.MANAGE)
+@blp.response(200, HolidayYearIO(many=True))
+def lunar_years() -> Any:
+    """The Iranian lunar holidays of each Jalali year (shipped for 1405 and 1406, or as edited)."""
+    from payvand.plugins.service.services import lunar_holidays
+
+    return lunar_holidays.years(session())
+
+
+@blp.route("/lunar-holidays/<int:year>", methods=["PUT"])
+@require(perm.MANAGE)
+@blp.arguments(HolidayYearIO, example={"holidays": [{"date": "1405-04-03", "name": "Tasua"}]})
+@blp.response(200, HolidayYearIO)
+def lunar_year_put(data: dict[str, Any], year: int) -> Any:
+    """Replace a year's list (each date a Jalali date of that year; `04-03` is read in it); the due
+    times under the calendars using the lists are recomputed (`recomputed`)."""
+    from payvand.plugins.service.services import lunar_holidays
+
+    try:
+        saved, done = lunar_holidays.save_year(session(), year, data["holidays"])
+    except lunar_holidays.HolidayListError as exc:
+        session().rollback()
+        raise ApiError(422, exc.message, fields={exc.field: [exc.message]}) from None
+    session().commit()
+    return {"year": year, "holidays": saved, "edited": True, "recomputed": done}

@@ -1,7 +1,7 @@
 """`/api/v1/service/complaint-causes`, `/tickets/<id>/complaint` and `/reports/complaints`.
 
 Reading needs `service.ticket.view`; filing a ticket under a cause `service.ticket.edit`;
-adding causes `service.manage`. The report covers the tickets the caller may see.
+adding and editing causes `service.manage`. The report covers the tickets the caller may see.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from flask.views import MethodView
 from payvand.plugins.service import permissions as perm
 from payvand.plugins.service.api import blp
 from payvand.plugins.service.api.returns import _fail, _ticket
+from payvand.plugins.service.models_returns import ComplaintCause
 from payvand.plugins.service.schemas_returns import (
+    CauseEdit,
     CauseIn,
     CauseOut,
     ComplaintIn,
@@ -48,6 +50,25 @@ class Causes(MethodView):
             raise _fail(exc) from None
         session().commit()
         return cause, 201
+
+
+@blp.route("/complaint-causes/<int:cause_id>", methods=["PUT"])
+@require(perm.MANAGE)
+@blp.arguments(CauseEdit, example={"name": "Late delivery", "description": "", "active": True})
+@blp.response(200, CauseOut)
+def cause_edit(data: dict[str, Any], cause_id: int) -> Any:
+    """Change a root cause (409 when another has the name; `active: false` retires it)."""
+    from payvand.sdk import ApiError
+
+    cause = session().get(ComplaintCause, cause_id)
+    if cause is None:
+        raise ApiError(404, f"There is no cause {cause_id}.")
+    try:
+        service.update_cause(session(), cause, data["name"], data.get("description") or "", data["active"])
+    except DocumentError as exc:
+        raise _fail(exc) from None
+    session().commit()
+    return cause
 
 
 @blp.route("/tickets/<int:ticket_id>/complaint", methods=["PUT"])

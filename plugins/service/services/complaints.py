@@ -47,6 +47,23 @@ def add_cause(session: Session, name: str, description: str = "") -> ComplaintCa
     return cause
 
 
+def update_cause(session: Session, cause: ComplaintCause, name: str, description: str, active: bool) -> ComplaintCause:
+    """Rename, describe, retire (inactive: no new complaints filed under it; the old keep it) or
+    bring back a root cause; 409 when another cause has the name. The caller commits."""
+    name = " ".join(name.split())[:120]
+    if not name:
+        raise DocumentError("Name the cause.", field="name")
+    if session.scalar(sa.select(ComplaintCause.id).where(ComplaintCause.name == name,
+                                                         ComplaintCause.id != cause.id)) is not None:
+        raise DocumentError(f"There is a cause named {name} already.", status=409, field="name")
+    before = {"name": cause.name, "description": cause.description, "active": cause.active}
+    cause.name, cause.description, cause.active = name, description[:500], active
+    session.flush()
+    audit("update", ComplaintCause.__tablename__, cause.id, before=before,
+          after={"name": name, "description": cause.description, "active": active})
+    return cause
+
+
 def cause_of(session: Session, ticket_id: int) -> ComplaintCause | None:
     """The root cause the ticket is filed under, or None."""
     return session.scalar(sa.select(ComplaintCause).join(Complaint, Complaint.cause_id == ComplaintCause.id)

@@ -2,7 +2,8 @@
 
 CSAT answers are `service.csat_received` interactions whose payload holds the score (1..5);
 the summary is the average score and the share of satisfied answers (4 or 5), grouped by
-calendar month (`period`), by the ticket's agent, team or category. One query reads the
+month (`period`: in the site's time zone, a Jalali month for a Persian reader, a Gregorian one
+otherwise), by the ticket's agent, team or category. One query reads the
 answers of the range with their tickets' groups; the score is read from the payload in Python.
 """
 
@@ -19,15 +20,40 @@ from sqlalchemy.orm import Session
 from payvand.plugins.service import permissions as perm
 from payvand.plugins.service.models import Team, Ticket
 from payvand.plugins.service.services import csat
-from payvand.sdk import N_, EvaluationProgram, EvaluationRow, EvaluationScale, Interaction, User
+from payvand.sdk import (
+    N_,
+    EvaluationProgram,
+    EvaluationRow,
+    EvaluationScale,
+    Interaction,
+    User,
+    current_locale,
+    to_jalali,
+    to_local,
+)
 
 CSAT_DIMENSIONS = ("period", "agent", "team", "category")
 SATISFIED = N_("Satisfied, percent")
 
 
-def month_key(moment: dt.datetime) -> str:
-    """The period of a moment: its calendar month (UTC), `YYYY-MM`."""
-    return f"{moment.year:04d}-{moment.month:02d}"
+def reader_locale(actor: Any) -> str:
+    """The language the report is read in: the current request's (the core's report counts its
+    months in that calendar), else the actor's, else `fa` (`fa` or `en`)."""
+    from flask import has_request_context
+
+    if has_request_context():
+        return current_locale()
+    locale = getattr(actor, "locale", None)
+    return str(locale) if locale in ("fa", "en") else "fa"
+
+
+def period_key(moment: dt.datetime, locale: str) -> str:
+    """The period of a UTC moment: its month in the site's time zone, `YYYY-MM` — Jalali for `fa`."""
+    local = to_local(moment)
+    if locale == "fa":
+        year, month, _day = to_jalali(local.date())
+        return f"{year:04d}-{month:02d}"
+    return f"{local.year:04d}-{local.month:02d}"
 
 
 def _group_column(dimension: str) -> Any:
@@ -49,11 +75,12 @@ def csat_summary(session: Session, actor: Any, start: dt.datetime, end: dt.datet
     elif dimension == "team":
         query = query.outerjoin(Team, Team.id == Ticket.team_id)
     scores: dict[str, list[int]] = defaultdict(list)
+    locale = reader_locale(actor)
     for occurred_at, payload, group in session.execute(query):
         score = (payload or {}).get("score")
         if not isinstance(score, int) or not 1 <= score <= 5:
             continue
-        key = month_key(occurred_at) if dimension == "period" else (group or "—")
+        key = period_key(occurred_at, locale) if dimension == "period" else (group or "—")
         scores[str(key)].append(score)
     return [_row(dimension, key, values) for key, values in sorted(scores.items())]
 

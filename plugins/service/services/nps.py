@@ -7,7 +7,15 @@ links `/service/nps/<token>?score=0..10`; the token signs `(campaign, customer i
 is invited once per campaign. Opening a link shows the score chosen and a comment box; posting
 records the answer on `service_nps_response` and one `service.nps_received` interaction (the
 score in its payload: the core's `value` is money and needs a currency). NPS = % promoters
-(9–10) − % detractors (0–6), per calendar month of the answers.
+(9–10) − % detractors (0–6), per month of the answers in the site's time zone (Jalali months for
+a Persian reader, `evaluation.period_key`).
+
+Sending to a segment: `request_send` records a `service_nps_send` (the customer list's filters
+as the Customers page takes them, or a list of ids) with its preview count and emits
+`service.nps_send_requested`; the plugin's own subscriber (`run_send`) walks the matching
+customers by id in batches after the commit and invites each (`invite`: once per campaign and
+customer, so a repeated or retried send skips those already invited). The segment is resolved
+when it is sent, by the customer list's own filters (`payvand.sdk.customer_ids`).
 """
 
 from __future__ import annotations
@@ -21,15 +29,23 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
-from payvand.plugins.service.models_nps import NpsResponse
+from payvand.plugins.service.models_nps import NpsResponse, NpsSend
 from payvand.sdk import (
     N_,
+    SYSTEM,
+    Actor,
+    Customer,
     CustomerInactive,
     EvaluationProgram,
     EvaluationRow,
     EvaluationScale,
+    Event,
     MessageRefused,
+    audit,
     config_value,
+    customer_ids,
+    customer_list,
+    emit_event,
     record_interaction,
     send_message,
     utcnow,
@@ -37,6 +53,11 @@ from payvand.sdk import (
 
 KIND = "service.nps_received"
 PURPOSE = "marketing.nps"
+SEND_REQUESTED = "service.nps_send_requested"
+#: Customers invited per statement while a send walks its segment.
+BATCH = 500
+#: The most ids a send by list takes.
+MAX_IDS = 5000
 
 
 def _signer() -> URLSafeSerializer:
@@ -112,16 +133,110 @@ def answer(session: Session, row: NpsResponse, score: int, comment: str) -> bool
     return True
 
 
+def filter_errors(raw: dict[str, Any]) -> dict[str, list[str]]:
+    """Field messages for customer-list filters that are unknown or invalid (empty when valid)."""
+    from marshmallow import ValidationError
+
+    params = customer_list().filter_params()
+    unknown = {key: ["Not a filter of the customer list."] for key in raw if key not in params}
+    if unknown:
+        return unknown
+    try:
+        customer_list().args_schema()().load(raw)
+    except ValidationError as exc:
+        messages = exc.normalized_messages()
+        return {key: value if isinstance(value, list) else [str(value)] for key, value in messages.items()}
+    return {}
+
+
+def _filters(raw: dict[str, Any]) -> dict[str, Any]:
+    loaded = customer_list().args_schema()().load(raw)
+    params = customer_list().filter_params()
+    return {key: value for key, value in loaded.items() if key in params}
+
+
+def selection(session: Session, filters: dict[str, Any], ids: list[int], actor: Actor) -> sa.Select[Any]:
+    """The ids of the customers a send reaches: `ids` when given, else those matching the raw
+    customer-list `filters` (validated again here), the actor's record rules applied."""
+    if ids:
+        return customer_ids(session, {}, actor).where(Customer.id.in_(ids))
+    return customer_ids(session, _filters(filters), actor)
+
+
+def preview(session: Session, filters: dict[str, Any], ids: list[int], actor: Actor) -> int:
+    """How many customers a send with these filters or ids would reach now (before consent)."""
+    statement = selection(session, filters, ids, actor)
+    return int(session.execute(sa.select(sa.func.count()).select_from(statement.subquery())).scalar_one())
+
+
+def request_send(session: Session, actor: Actor, campaign: str, channel: str, *,
+                 filters: dict[str, Any] | None = None, ids: list[int] | None = None) -> NpsSend:
+    """Record a send of `campaign`'s survey to a segment (`filters`) or a list (`ids`) and queue it
+    (sent after the commit by `run_send`)."""
+    wanted = list(dict.fromkeys(ids or []))
+    row = NpsSend(campaign=campaign, channel=channel, filters=dict(filters or {}) if not wanted else {},
+                  customer_ids=wanted, requested_by_id=actor.user_id,
+                  matching=preview(session, filters or {}, wanted, actor))
+    session.add(row)
+    session.flush()
+    audit("create", "service_nps_send", row.id,
+          after={"campaign": campaign, "channel": channel, "filters": row.filters, "customers": len(wanted),
+                 "matching": row.matching})
+    emit_event(SEND_REQUESTED, {"send_id": row.id})
+    return row
+
+
+def run_send(session: Session, send: NpsSend) -> dict[str, int]:
+    """Invite every customer of a send not yet invited in its campaign, `BATCH` ids at a time.
+
+    The segment is resolved now with the system actor (a background job has no staff member;
+    the customer list has no record rule, so the reach is the one the preview counted).
+    """
+    totals = {"sent": 0, "refused": 0, "skipped": 0}
+    statement = selection(session, send.filters, send.customer_ids, SYSTEM)
+    last = 0
+    while True:
+        batch = list(session.scalars(statement.where(Customer.id > last).order_by(Customer.id).limit(BATCH)))
+        if not batch:
+            break
+        for key, value in invite(session, send.campaign, batch, send.channel).items():
+            totals[key] += value
+        last = batch[-1]
+    send.sent, send.refused, send.skipped = totals["sent"], totals["refused"], totals["skipped"]
+    send.finished_at = utcnow()
+    session.flush()
+    return totals
+
+
+def send_requested(events: Iterable[Event]) -> None:
+    """`service.nps_send_requested` subscriber: run each send (again on a retry: invitations are once)."""
+    from payvand.sdk import session as current
+
+    for event in events:
+        row = current().get(NpsSend, event["send_id"])
+        if row is not None and row.finished_at is None:
+            run_send(current(), row)
+
+
+def recent_sends(session: Session, limit: int = 20) -> list[NpsSend]:
+    """The latest send requests, newest first."""
+    return list(session.scalars(sa.select(NpsSend).order_by(NpsSend.requested_at.desc(), NpsSend.id.desc())
+                                .limit(limit)))
+
+
 def nps_summary(session: Session, actor: Any, start: dt.datetime, end: dt.datetime,
                 dimension: str) -> list[EvaluationRow]:
-    """NPS per calendar month of the answers in `[start, end)`: answers, promoters, detractors, score."""
+    """NPS per month (site's time zone; Jalali for a Persian reader) of the answers in `[start, end)`."""
+    from payvand.plugins.service.services.evaluation import period_key, reader_locale
+
+    locale = reader_locale(actor)
     rows = session.execute(sa.select(NpsResponse.answered_at, NpsResponse.score).where(
         NpsResponse.answered_at >= start, NpsResponse.answered_at < end, NpsResponse.score.is_not(None)))
     months: dict[str, list[int]] = {}
     for answered_at, score in rows:
         if answered_at is None or score is None:  # excluded by the query; for the type checker
             continue
-        months.setdefault(f"{answered_at.year:04d}-{answered_at.month:02d}", []).append(score)
+        months.setdefault(period_key(answered_at, locale), []).append(score)
     return [nps_row(key, scores) for key, scores in sorted(months.items())]
 
 

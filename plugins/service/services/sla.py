@@ -35,13 +35,19 @@ PRIORITY_UP = {"low": "normal", "normal": "high", "high": "urgent", "urgent": "u
 
 
 def hours_of(session: Session, calendar_id: int | None) -> bh.Hours:
-    """The business hours of a calendar id, else the default calendar, else the Iranian week."""
+    """The business hours of a calendar id, else the default calendar, else the Iranian week (with
+    the per-year lunar holidays when the calendar uses them)."""
     calendar = session.get(Calendar, calendar_id) if calendar_id else None
     if calendar is None:
         calendar = session.scalars(sa.select(Calendar).where(Calendar.is_default.is_(True)).limit(1)).first()
     if calendar is None:
         return bh.default_hours()
-    return bh.Hours.build(calendar.timezone, calendar.schedule or bh.IRANIAN_WEEK, calendar.holidays or [])
+    holidays = list(calendar.holidays or [])
+    if calendar.lunar_holidays:
+        from payvand.plugins.service.services.lunar_holidays import calendar_entries
+
+        holidays += calendar_entries(session)
+    return bh.Hours.build(calendar.timezone, calendar.schedule or bh.IRANIAN_WEEK, holidays)
 
 
 def choose_policy(session: Session, ticket: Ticket, customer: Customer | None) -> SlaPolicy | None:

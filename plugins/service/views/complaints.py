@@ -85,3 +85,24 @@ def cause_add() -> Any:
     session().commit()
     flash(_("The cause was added."), "success")
     return redirect(url_for("service.complaints_report"))
+
+
+@bp.route("/service/complaint-causes/<int:cause_id>", methods=["POST"])
+@staff_required(perm.MANAGE)
+def cause_edit(cause_id: int) -> Any:
+    """Save a root cause's name, description and whether it is still offered (the report page's form)."""
+    from payvand.plugins.service.models_returns import ComplaintCause
+
+    cause = session().get(ComplaintCause, cause_id)
+    if cause is None:
+        abort(404)
+    try:
+        service.update_cause(session(), cause, request.form.get("name", ""), request.form.get("description", ""),
+                             request.form.get("active") == "1")
+    except DocumentError as exc:
+        session().rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("service.complaints_report"))
+    session().commit()
+    flash(_("The cause was saved."), "success")
+    return redirect(url_for("service.complaints_report"))

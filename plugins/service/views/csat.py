@@ -36,5 +36,5 @@ def csat(token_text: str) -> Any:
             done = True
     with force_locale(language):
         page = render_template("service/csat.html", token_text=token_text, score=score, done=done, ticket=ticket,
-                               page_locale=language)
+                               page_locale=language, missing=status == 422)
     return page, status, {"Cache-Control": "no-store", "Content-Language": language}

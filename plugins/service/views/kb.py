@@ -22,8 +22,14 @@ def kb_search() -> Any:
     from payvand.plugins.service.services.kb_usage import search_and_record
 
     found = search_and_record(session(), q, language=None, visibility="all", source="staff") if q else []
+    corrected = None
+    if q and not found:
+        from payvand.plugins.service.services.kb_typos import did_you_mean
+
+        corrected = did_you_mean(session(), q)
+        found = kb.search(session(), corrected) if corrected else []
     session().commit()
-    return render_template("service/kb.html", q=q, articles=found)
+    return render_template("service/kb.html", q=q, articles=found, corrected=corrected if found else None)
 
 
 @bp.route("/service/kb/<int:article_id>")

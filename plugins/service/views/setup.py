@@ -142,6 +142,19 @@ def settings_rules() -> Any:
     return done or _rules_page(form, 422)
 
 
+@bp.post("/service/settings/rules/<int:rule_id>/move")
+@staff_required(perm.MANAGE)
+def settings_rule_move(rule_id: int) -> Any:
+    """Move a rule one place up or down (the row's arrow buttons; no script needed)."""
+    _row(AssignmentRule, rule_id)
+    direction = request.form.get("direction", "")
+    if direction not in ("up", "down"):
+        abort(400)
+    setup.move_rule(session(), rule_id, direction)
+    session().commit()
+    return redirect(url_for("service.settings_rules") + f"#rule-row-{rule_id}")
+
+
 @bp.post("/service/settings/rules/<int:rule_id>/delete")
 @staff_required(perm.MANAGE)
 def settings_rule_delete(rule_id: int) -> Any:
@@ -157,7 +170,8 @@ def settings_rule_delete(rule_id: int) -> Any:
 
 
 def _calendar_values(calendar: Calendar) -> dict[str, Any]:
-    values: dict[str, Any] = {"name": calendar.name, "timezone": calendar.timezone, "is_default": calendar.is_default}
+    values: dict[str, Any] = {"name": calendar.name, "timezone": calendar.timezone, "is_default": calendar.is_default,
+                              "lunar_holidays": calendar.lunar_holidays}
     for day in range(1, 8):
         values[f"day_{day}"] = ", ".join(f"{a}-{b}" for a, b in (calendar.schedule or {}).get(str(day), []))
     values["holidays"] = [", ".join(x for x in (h["date"], h.get("calendar", "gregorian"), h.get("name", "")) if x)
@@ -196,7 +210,7 @@ def calendar_data(form: FormResult) -> dict[str, Any]:
         holidays.append({"date": date, "calendar": kind, "yearly": date.count("-") + date.count("/") == 1,
                          "name": name[:120]})
     return {"name": data["name"], "timezone": data["timezone"], "is_default": data["is_default"],
-            "schedule": schedule, "holidays": holidays}
+            "lunar_holidays": data["lunar_holidays"], "schedule": schedule, "holidays": holidays}
 
 
 def _calendars_page(form: FormResult, editing: Calendar | None = None, status: int = 200) -> Any:
@@ -242,6 +256,45 @@ def settings_calendar(calendar_id: int) -> Any:
         return _calendars_page(FormResult.empty(_calendar_values(calendar)), calendar)
     form = parse_form(CalendarForm(), lists=["holidays"])
     return _calendar_save(form, calendar) or _calendars_page(form, calendar, 422)
+
+
+# lunar holidays ------------------------------------------------------------------------------
+
+
+def _lunar_page(form: FormResult | None = None, status: int = 200) -> Any:
+    from payvand.plugins.service.services import lunar_holidays
+
+    return render_template("service/settings_lunar.html", years=lunar_holidays.years(session()),
+                           form=form or FormResult.empty({})), status
+
+
+@bp.route("/service/settings/lunar-holidays", methods=["GET", "POST"])
+@staff_required(perm.MANAGE)
+def settings_lunar() -> Any:
+    """The lunar holidays of each Jalali year (shipped for 1405 and 1406, editable, new years added);
+    saving a year recomputes the due times under the calendars that use the lists."""
+    from payvand.plugins.service.schemas_setup import HolidayYearForm
+    from payvand.plugins.service.services import lunar_holidays
+
+    if request.method == "GET":
+        return _lunar_page()
+    form = parse_form(HolidayYearForm(), lists=["holidays"])
+    if not form.ok:
+        return _lunar_page(form, 422)
+    entries = []
+    for line in form.data["holidays"]:
+        date, _comma, name = line.partition(",")
+        entries.append({"date": date.strip(), "name": name.strip()})
+    try:
+        _saved, done = lunar_holidays.save_year(session(), form.data["year"], entries)
+    except lunar_holidays.HolidayListError as exc:
+        session().rollback()
+        form.errors.setdefault(exc.field, []).append(exc.message)
+        return _lunar_page(form, 422)
+    session().commit()
+    flash(_("Holidays of %(year)s saved; due times of %(count)s open tickets recomputed.",
+            year=form.data["year"], count=done), "success")
+    return redirect(url_for("service.settings_lunar") + f"#lunar-{form.data['year']}")
 
 
 # SLA policies --------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Revision ID: sales_0001
 Revises: 
-Create Date: 2026-12-07 10:52:30.480914
+Create Date: 2026-12-07 13:39:41.758292
 """
 
 from __future__ import annotations
@@ -418,6 +418,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_sales_order_line_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sales_order_line_product_id_order_id'), ['product_id', 'order_id'], unique=False)
 
+    op.create_table('sales_order_line_return',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('order_line_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('reference', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('quantity', payvand.sdk.ExactDecimal(precision=20, scale=4), nullable=False),
+    sa.Column('replacement_order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('created_at', payvand.sdk.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['order_id'], ['sales_order.id'], name=op.f('fk_sales_order_line_return_order_id_sales_order'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['order_line_id'], ['sales_order_line.id'], name=op.f('fk_sales_order_line_return_order_line_id_sales_order_line'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['replacement_order_id'], ['sales_order.id'], name=op.f('fk_sales_order_line_return_replacement_order_id_sales_order'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sales_order_line_return')),
+    sa.UniqueConstraint('order_line_id', 'reference', name=op.f('uq_sales_order_line_return_order_line_id_reference'))
+    )
+    with op.batch_alter_table('sales_order_line_return', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sales_order_line_return_order_id'), ['order_id'], unique=False)
+
     op.create_table('sales_payment',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('invoice_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -439,6 +457,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_sales_payment_invoice_id'))
 
     op.drop_table('sales_payment')
+    with op.batch_alter_table('sales_order_line_return', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sales_order_line_return_order_id'))
+
+    op.drop_table('sales_order_line_return')
     with op.batch_alter_table('sales_order_line', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sales_order_line_product_id_order_id'))
         batch_op.drop_index(batch_op.f('ix_sales_order_line_order_id'))

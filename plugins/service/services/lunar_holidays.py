@@ -1,0 +1,117 @@
+"""The Iranian lunar holidays, one list per Jalali year, editable (`service_holiday_year`).
+
+`SHIPPED` holds 1405 and 1406. How they were made: the Hijri months are anchored on the
+official 1405 calendar (1 Shawwal 1447 = 1 Farvardin 1405, Eid al-Adha 6 Khordad, Tasua
+3 Tir), and from Muharram 1448 on follow the tabular lengths (30 and 29 days alternating). The
+official calendar (Council for Public Culture, from the Geophysics Institute's predictions)
+can differ by a day where a month's sighting falls otherwise: an administrator corrects a year
+on *Service settings → Lunar holidays* (or `PUT /api/v1/service/lunar-holidays/<year>`), and
+the stored list replaces the shipped one for that year. Saving a year recomputes the due times
+of the open tickets under every calendar that uses the lists.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from payvand.plugins.service.models import Calendar
+from payvand.plugins.service.models_holidays import HolidayYear
+from payvand.sdk import audit, from_jalali, utcnow
+
+_H = {
+    "tasua": "Tasua", "ashura": "Ashura", "arbaeen": "Arbaeen",
+    "prophet": "Demise of the Prophet, martyrdom of Imam Hasan", "reza": "Martyrdom of Imam Reza",
+    "askari": "Martyrdom of Imam Hasan Askari", "birth": "Birth of the Prophet and Imam Sadiq",
+    "fatima": "Martyrdom of Fatima", "ali_birth": "Birth of Imam Ali", "mabath": "Mab'ath",
+    "mahdi": "Birth of Imam Mahdi", "ali": "Martyrdom of Imam Ali", "fitr": "Eid al-Fitr",
+    "fitr2": "Eid al-Fitr holiday", "sadiq": "Martyrdom of Imam Sadiq", "adha": "Eid al-Adha", "ghadir": "Eid al-Ghadir",
+}
+
+
+def _year(*days: tuple[str, str]) -> list[dict[str, str]]:
+    return [{"date": date, "name": _H[key]} for date, key in days]
+
+
+#: The lunar holidays shipped with the plugin, by Jalali year (see the module docstring).
+SHIPPED: dict[int, list[dict[str, str]]] = {
+    1405: _year(("1405-01-01", "fitr"), ("1405-01-02", "fitr2"), ("1405-01-25", "sadiq"), ("1405-03-06", "adha"),
+                ("1405-03-14", "ghadir"), ("1405-04-03", "tasua"), ("1405-04-04", "ashura"),
+                ("1405-05-13", "arbaeen"), ("1405-05-21", "prophet"), ("1405-05-22", "reza"),
+                ("1405-05-30", "askari"), ("1405-06-08", "birth"), ("1405-08-22", "fatima"),
+                ("1405-10-01", "ali_birth"), ("1405-10-15", "mabath"), ("1405-11-03", "mahdi"),
+                ("1405-12-08", "ali"), ("1405-12-18", "fitr"), ("1405-12-19", "fitr2")),
+    1406: _year(("1406-01-13", "sadiq"), ("1406-02-26", "adha"), ("1406-03-03", "ghadir"), ("1406-03-23", "tasua"),
+                ("1406-03-24", "ashura"), ("1406-05-02", "arbaeen"), ("1406-05-10", "prophet"),
+                ("1406-05-11", "reza"), ("1406-05-19", "askari"), ("1406-05-28", "birth"),
+                ("1406-08-11", "fatima"), ("1406-09-20", "ali_birth"), ("1406-10-04", "mabath"),
+                ("1406-10-22", "mahdi"), ("1406-11-27", "ali"), ("1406-12-07", "fitr"), ("1406-12-08", "fitr2")),
+}
+
+_DATE = re.compile(r"^(?:(\d{4})[-/])?(\d{1,2})[-/](\d{1,2})$")
+
+
+class HolidayListError(ValueError):
+    """A year's list that cannot be saved: `message` (about `field`)."""
+
+    def __init__(self, message: str, field: str = "holidays") -> None:
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+def years(session: Session) -> list[dict[str, Any]]:
+    """Every year with a list — stored or shipped — ascending: `{"year", "holidays", "edited"}`."""
+    stored = {row.year: row for row in session.scalars(sa.select(HolidayYear))}
+    return [{"year": year, "holidays": list(stored[year].holidays) if year in stored else list(SHIPPED[year]),
+             "edited": year in stored} for year in sorted(set(stored) | set(SHIPPED))]
+
+
+def clean(year: int, holidays: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """A year's holidays checked: each date a real Jalali date of `year` (`MM-DD` is read in that
+    year), written `YYYY-MM-DD`; sorted, one per date. HolidayListError names the first bad one."""
+    if not 1300 <= year <= 1500:
+        raise HolidayListError("Give a Jalali year between 1300 and 1500.", "year")
+    found: dict[str, dict[str, str]] = {}
+    for entry in holidays:
+        text = str(entry.get("date", "")).strip()
+        match = _DATE.match(text)
+        written_year = int(match.group(1)) if match and match.group(1) else year
+        try:
+            if match is None or written_year != year:
+                raise ValueError(text)
+            month, day = int(match.group(2)), int(match.group(3))
+            from_jalali(year, month, day)
+        except ValueError:
+            raise HolidayListError(f"Not a date of {year}: {text}") from None
+        date = f"{year:04d}-{month:02d}-{day:02d}"
+        found[date] = {"date": date, "name": " ".join(str(entry.get("name", "")).split())[:120]}
+    return [found[date] for date in sorted(found)]
+
+
+def save_year(session: Session, year: int, holidays: list[dict[str, Any]]) -> tuple[list[dict[str, str]], int]:
+    """Store a year's list (replacing the shipped one) and recompute the due times under every
+    calendar that uses the lists; returns the list and how many tickets were recomputed."""
+    from payvand.plugins.service.services.sla import recompute
+
+    cleaned = clean(year, holidays)
+    row = session.scalar(sa.select(HolidayYear).where(HolidayYear.year == year))
+    before = list(row.holidays) if row is not None else SHIPPED.get(year)
+    if row is None:
+        row = HolidayYear(year=year)
+        session.add(row)
+    row.holidays, row.updated_at = cleaned, utcnow()
+    session.flush()
+    audit("update", HolidayYear.__tablename__, row.id, before={"holidays": before}, after={"holidays": cleaned})
+    done = 0
+    for calendar_id in session.scalars(sa.select(Calendar.id).where(Calendar.lunar_holidays.is_(True))):
+        done += recompute(session, calendar_id)
+    return cleaned, done
+
+
+def calendar_entries(session: Session) -> list[dict[str, Any]]:
+    """Every year's lunar holidays as one-off Jalali holidays of a calendar (`Hours.build`)."""
+    return [{"date": h["date"], "calendar": "jalali", "yearly": False, "name": h.get("name", "")}
+            for year in years(session) for h in year["holidays"]]
