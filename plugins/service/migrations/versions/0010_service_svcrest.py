@@ -1,7 +1,7 @@
 """service NPS send requests, per-year lunar holidays, article versions
 
 Revision ID: service_0009_svcrest
-Revises: service_0008
+Revises: service_0009_inbox_perf
 Create Date: 2026-12-07 13:45:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import payvand.sdk
 
 revision = 'service_0009_svcrest'
-down_revision = 'service_0008'
+down_revision = 'service_0009_inbox_perf'
 branch_labels = None
 depends_on = None
 
