@@ -95,7 +95,8 @@ def save_layout(user_id: int | None, order: Sequence[str], hidden: Iterable[str]
         row = DashboardLayout(user_id=user_id, widgets=[], period="this_month", comparison="previous",
                               mail_frequency="none")
         session().add(row)
-    row.widgets = [{"key": key, "hidden": key in hidden} for key in dict.fromkeys(order)]
+    keys = dict.fromkeys([*order, *sorted(hidden)])  # a hidden widget left out of the order goes last
+    row.widgets = [{"key": key, "hidden": key in hidden} for key in keys]
     if period is not None:
         row.period = period
     if comparison is not None:
@@ -180,3 +181,52 @@ def choose(preset: str, comparison_kind: str, calendar: periods.Calendar, today:
     """Resolve a preset (or custom days) and a comparison kind as of `today`."""
     period = periods.resolve(preset, today, calendar, start, end)
     return Choice(preset, comparison_kind, period, periods.comparison(period, preset, comparison_kind))
+
+
+# --------------------------------------------------------------------------- showing figures
+
+
+def display(value: float | None, unit: str, currency: str = "") -> str:
+    """A figure as pages and mails write it in the current language (— when there is none)."""
+    from decimal import Decimal
+
+    from payvand.sdk import format_money, format_number
+
+    if value is None:
+        return "—"
+    if unit == "money" and currency:
+        try:
+            return format_money(Decimal(str(round(value, 2))), currency)
+        except ValueError:  # not an ISO code
+            return f"{format_number(round(value, 2))} {currency}"
+    if unit == "percent":
+        return f"{format_number(round(value, 1))}٪" if _fa() else f"{format_number(round(value, 1))}%"
+    if unit == "count":
+        return format_number(int(round(value)))
+    return format_number(round(value, 2))
+
+
+def _fa() -> bool:
+    from payvand.sdk import current_locale
+
+    return current_locale() == "fa"
+
+
+def chart_spec(result: Result, period: KpiPeriod, comparison: KpiPeriod | None) -> dict[str, Any] | None:
+    """What `charts.js` draws for a widget (type, labels, series), or None for a table or a failure."""
+    w, data = result.widget, result.data
+    if data is None or w.kind == "table":
+        return None
+    element = "kpi-" + w.key.replace(".", "-").replace("_", "-")
+    if w.kind == "number":
+        if data.value is None and data.previous is None:
+            return None
+        labels = [periods.label(period)] + ([periods.label(comparison)] if comparison else [])
+        values = [data.value] + ([data.previous] if comparison else [])
+        return {"id": element + "-chart", "type": "bar", "title": w.title, "x": "", "labels": labels,
+                "series": [{"label": w.title, "data": values}]}
+    if not data.labels:
+        return None
+    return {"id": element + "-chart", "type": "line" if w.kind == "series" and len(data.labels) > 12 else "bar",
+            "title": w.title, "x": "", "labels": list(data.labels),
+            "series": [{"label": s.label, "data": list(s.data)} for s in data.series]}
