@@ -291,3 +291,30 @@ def test_csv_rows_of_a_table_widget():
     period = periods.make_period(dt.date(2026, 1, 1), dt.date(2026, 1, 31), "gregorian")
     rows = dashboard.csv_rows(result, period, None)
     assert [(r["series"], r["label"], r["value"]) for r in rows] == [("", "total", 90), ("Tickets", "high", 4)]
+
+
+# --------------------------------------------------------------------------- API
+
+
+def test_api_gives_every_widgets_figures_and_marks_the_failing_one(api_as, purchases):
+    api = api_as([perm.VIEW])
+    response = api.get("analytics/dashboard?period=custom&start=2026-03-01&end=2026-03-31&comparison=previous")
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert body["calendar"] == "gregorian" and body["period"]["first_day"] == "2026-03-01"
+    assert body["comparison"] == {"first_day": "2026-01-29", "last_day": "2026-02-28",
+                                  "label": "2026-01-29 – 2026-02-28"}
+    widgets = {w["key"]: w for w in body["widgets"]}
+    assert widgets["analytics.active_customers"]["value"] == 3
+    assert widgets["analytics.retention_rate"]["value"] == 66.7
+    assert widgets["kpitest.broken"]["available"] is False and widgets["kpitest.broken"]["value"] is None
+    assert "kpitest.secret" not in widgets
+
+
+def test_api_refuses_wrong_arguments_with_field_errors(api_as):
+    api = api_as([perm.VIEW])
+    response = api.get("analytics/dashboard?period=custom&start=2026-03-31&end=2026-03-01")
+    assert response.status_code == 422 and "end" in response.json["error"]["fields"]
+    response = api.get("analytics/dashboard?comparison=sometimes")
+    assert response.status_code == 422 and "comparison" in response.json["error"]["fields"]
+    assert api_as(["core.customer.view"]).get("analytics/dashboard").status_code == 403

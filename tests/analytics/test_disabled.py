@@ -15,7 +15,8 @@ def payvand_plugins() -> list[Any]:
     return [sales]
 
 
-@pytest.mark.parametrize("path", ["/analytics/clv", "/analytics/rfm", "/analytics/cohorts"])
+@pytest.mark.parametrize("path", ["/analytics/clv", "/analytics/rfm", "/analytics/cohorts", "/analytics/dashboard",
+                                  "/analytics/dashboard.csv", "/analytics/dashboard/layout"])
 def test_pages_are_not_found(web, path):
     assert web.get(path).status_code == 404
 
