@@ -318,3 +318,15 @@ def test_api_refuses_wrong_arguments_with_field_errors(api_as):
     response = api.get("analytics/dashboard?comparison=sometimes")
     assert response.status_code == 422 and "comparison" in response.json["error"]["fields"]
     assert api_as(["core.customer.view"]).get("analytics/dashboard").status_code == 403
+
+
+def test_persian_dashboard_and_layout_have_no_english_words(web_as, purchases):
+    from payvand.sdk.page_checks import english_words
+
+    web = web_as([perm.VIEW])
+    web.post("/account/locale", {"locale": "fa"})
+    page = web.get("/analytics/dashboard?period=custom&start=1404/12/01&end=1405/01/10")
+    data = ["Test things", "Broken figure", "Things", "a", "b", "Test User", "user@example.com",
+            "RFM"]  # the test plugin's and user's names; the menu's RFM
+    assert english_words(page.text, allow=data) == []
+    assert english_words(web.get("/analytics/dashboard/layout").text, allow=data) == []
