@@ -594,7 +594,11 @@ class KpiWidget:
     (`sales.revenue`); `title` a translated label; `unit` how figures are written; `order` the
     default place on the shared dashboard; `permission` what a user needs to see it (None: any
     staff user who sees the dashboard); `description` one sentence on how it is computed.
-    `higher_is_better` colours the change against the comparison (False for churn).
+    `higher_is_better` colours the change against the comparison (False for churn). `shared`:
+    the figures are the same for every actor allowed to see the widget (no record rule applies
+    in `compute`), so the dashboard may keep them as a snapshot shared by everyone (for a few
+    minutes when the period runs to today, until the nightly refresh for past periods); leave it
+    False when `compute` depends on the actor.
     """
 
     key: str
@@ -606,6 +610,7 @@ class KpiWidget:
     order: int = 100
     description: str = ""
     higher_is_better: bool = True
+    shared: bool = False
 
 
 #: Why `payvand_dashboard_widgets` is called: the start page (`"start"`: Panels) or the KPI

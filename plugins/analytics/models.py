@@ -136,3 +136,18 @@ class DashboardLayout(Base):
     mail_next_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     mail_last_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class KpiSnapshot(Base):
+    """A KPI widget's stored figures for one period, comparison, calendar and language (a widget
+    whose figures are the same for everyone: `KpiWidget.shared`), kept until `expires_at`."""
+
+    __tablename__ = "analytics_kpi_snapshot"
+    __table_args__ = (sa.UniqueConstraint("cache_key"), sa.Index(None, "expires_at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    cache_key: Mapped[str] = mapped_column(sa.String(64))
+    widget: Mapped[str] = mapped_column(sa.String(120))
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)

@@ -330,3 +330,25 @@ def test_persian_dashboard_and_layout_have_no_english_words(web_as, purchases):
             "RFM"]  # the test plugin's and user's names; the menu's RFM
     assert english_words(page.text, allow=data) == []
     assert english_words(web.get("/analytics/dashboard/layout").text, allow=data) == []
+
+
+# --------------------------------------------------------------------------- snapshots
+
+
+def test_shared_widgets_are_read_from_their_snapshot_until_computed_again(web_as, purchases, db_session,
+                                                                           make_customer):
+    web = web_as([perm.VIEW, perm.RUN])
+    url = "/analytics/dashboard?period=custom&start=2026-03-01&end=2026-03-31"
+    first = web.get(url).text
+    assert 'id="kpi-analytics-active-customers-as-of"' not in first
+    assert ">3</span>" in first.split('id="kpi-analytics-active-customers-value"')[1][:10]
+    add_orders(db_session, [(make_customer(given_name="Late").id, "2026-03-25", "10")])
+    second = web.get(url).text
+    assert 'id="kpi-analytics-active-customers-as-of"' in second  # the stored figure
+    assert ">3</span>" in second.split('id="kpi-analytics-active-customers-value"')[1][:10]
+    assert 'id="kpi-kpitest-things-as-of"' not in second  # not shared: computed per view
+    assert web.post("/analytics/dashboard/refresh", {"period": "custom", "start": "2026-03-01",
+                                                     "end": "2026-03-31"}).status_code == 302
+    third = web.get(url).text
+    assert ">4</span>" in third.split('id="kpi-analytics-active-customers-value"')[1][:10]
+    assert web_as([perm.VIEW]).post("/analytics/dashboard/refresh", {}).status_code == 403

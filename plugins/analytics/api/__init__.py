@@ -273,6 +273,8 @@ class KpiWidgetOut(Schema):
     columns = fields.List(fields.String(), required=True)
     rows = fields.List(fields.List(fields.Raw(allow_none=True)), required=True)
     note = fields.String(required=True)
+    as_of = fields.DateTime(allow_none=True, required=True,
+                            metadata={"description": "When the figures were computed, for figures read from a snapshot"})
 
 
 class DashboardOut(Schema):
@@ -318,6 +320,7 @@ class Dashboard(MethodView):
         choice = dashboard.choose(preset, kind, calendar, dt.datetime.now(local_zone()).date(),
                                   args.get("start_day"), args.get("end_day"))
         results = dashboard.compute(actor, dashboard.entries(actor, layout), choice.period, choice.comparison)
+        session().commit()  # the snapshots just computed
         widgets = []
         for r in results:
             data = r.data
@@ -329,6 +332,6 @@ class Dashboard(MethodView):
                 "labels": list(data.labels) if data else [],
                 "series": [{"label": s.label, "data": list(s.data)} for s in data.series] if data else [],
                 "columns": list(data.columns) if data else [], "rows": [list(row) for row in data.rows] if data else [],
-                "note": data.note if data else ""})
+                "note": data.note if data else "", "as_of": r.as_of})
         return {"calendar": calendar, "period": _period_out(choice.period),
                 "comparison": _period_out(choice.comparison), "widgets": widgets}

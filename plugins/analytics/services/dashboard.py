@@ -12,15 +12,29 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import hashlib
 import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from payvand.plugins.analytics.models import DashboardLayout
+from payvand.plugins.analytics.models import DashboardLayout, KpiSnapshot
 from payvand.plugins.analytics.services import periods
-from payvand.sdk import Actor, KpiData, KpiPeriod, KpiWidget, compute_kpi, csv_guard, kpi_widgets, session
+from payvand.sdk import (
+    Actor,
+    KpiData,
+    KpiPeriod,
+    KpiSeries,
+    KpiWidget,
+    compute_kpi,
+    csv_guard,
+    current_locale,
+    kpi_widgets,
+    local_zone,
+    session,
+    utcnow,
+)
 
 FREQUENCIES = ("none", "daily", "weekly", "monthly")
 
@@ -36,11 +50,13 @@ class Entry:
 
 @dataclasses.dataclass(frozen=True)
 class Result:
-    """A widget's figures for a period (`data` None: it failed and is shown as unavailable)."""
+    """A widget's figures for a period (`data` None: it failed and is shown as unavailable);
+    `as_of` when they come from a stored snapshot (computed then)."""
 
     plugin: str
     widget: KpiWidget
     data: KpiData | None
+    as_of: dt.datetime | None = None
 
     @property
     def change(self) -> float | None:
@@ -110,10 +126,88 @@ def reset_layout(user_id: int) -> None:
     session().execute(sa.delete(DashboardLayout).where(DashboardLayout.user_id == user_id))
 
 
-def compute(actor: Actor, shown: Sequence[Entry], period: KpiPeriod, comparison: KpiPeriod | None) -> list[Result]:
-    """The figures of the shown widgets (hidden ones are skipped), each isolated from the others' failures."""
-    return [Result(e.plugin, e.widget, compute_kpi(e.plugin, e.widget, actor, period, comparison))
-            for e in shown if not e.hidden]
+#: How long a snapshot of a period that runs to today is kept (past periods: until the refresh).
+LIVE_SNAPSHOT = dt.timedelta(minutes=10)
+PAST_SNAPSHOT = dt.timedelta(hours=24)
+
+
+def snapshot_key(widget: str, period: KpiPeriod, comparison: KpiPeriod | None) -> str:
+    """The snapshot's key: widget, both periods, calendar and language, hashed."""
+    parts = [widget, period.first_day.isoformat(), period.last_day.isoformat(), period.calendar, current_locale(),
+             comparison.first_day.isoformat() if comparison else "", comparison.last_day.isoformat() if comparison else ""]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _to_json(data: KpiData) -> dict[str, Any]:
+    return dataclasses.asdict(data)
+
+
+def _from_json(found: dict[str, Any]) -> KpiData:
+    values = dict(found)
+    values["series"] = [KpiSeries(s["label"], s["data"]) for s in values.get("series", [])]
+    return KpiData(**values)
+
+
+def compute(actor: Actor, shown: Sequence[Entry], period: KpiPeriod, comparison: KpiPeriod | None,
+            now: dt.datetime | None = None) -> list[Result]:
+    """The figures of the shown widgets (hidden ones are skipped), each isolated from the others' failures.
+
+    Widgets marked `shared` are read from their snapshot when one is fresh (one query for all),
+    else computed and stored (the caller commits); the others are computed for `actor` each time.
+    """
+    now = now or utcnow()
+    visible = [e for e in shown if not e.hidden]
+    keys = {e.widget.key: snapshot_key(e.widget.key, period, comparison) for e in visible if e.widget.shared}
+    stored = {row.cache_key: row for row in session().scalars(sa.select(KpiSnapshot).where(
+        KpiSnapshot.cache_key.in_(list(keys.values())), KpiSnapshot.expires_at > now))} if keys else {}
+    results = []
+    fresh: list[tuple[str, str, KpiData]] = []
+    for e in visible:
+        key = keys.get(e.widget.key)
+        if key is not None and key in stored:
+            row = stored[key]
+            results.append(Result(e.plugin, e.widget, _from_json(row.data), row.computed_at))
+            continue
+        data = compute_kpi(e.plugin, e.widget, actor, period, comparison)
+        results.append(Result(e.plugin, e.widget, data))
+        if key is not None and data is not None:
+            fresh.append((key, e.widget.key, data))
+    if fresh:
+        today = dt.datetime.now(local_zone()).date()
+        runs_to_today = max(period.last_day, comparison.last_day if comparison else period.last_day) >= today
+        expires = now + (LIVE_SNAPSHOT if runs_to_today else PAST_SNAPSHOT)
+        db = session()
+        db.execute(sa.delete(KpiSnapshot).where(KpiSnapshot.cache_key.in_([k for k, _, _ in fresh])))
+        db.add_all([KpiSnapshot(cache_key=k, widget=w, computed_at=now, expires_at=expires, data=_to_json(d))
+                    for k, w, d in fresh])
+        db.flush()
+    return results
+
+
+def clear_snapshots() -> int:
+    """Forget every stored KPI snapshot (after a refresh, or on request); how many there were."""
+    return session().execute(sa.delete(KpiSnapshot)).rowcount or 0
+
+
+def warm_snapshots(calendars: Sequence[tuple[str, periods.Calendar]] = (("fa", "jalali"), ("en", "gregorian")),
+                   presets: Sequence[str] = ("this_month", "last_month", "this_quarter", "this_year"),
+                   today: dt.date | None = None) -> int:
+    """Compute and store the shared widgets for the usual presets (compared with the previous
+    period) in each language and calendar; how many snapshots were written. For the nightly
+    refresh, so the first page view of the day reads stored figures."""
+    from flask_babel import force_locale
+
+    from payvand.sdk import SYSTEM
+
+    today = today or dt.datetime.now(local_zone()).date()
+    written = 0
+    for locale, calendar in calendars:
+        with force_locale(locale):
+            shared = [Entry(p, w) for p, w in kpi_widgets(SYSTEM) if w.shared]
+            for preset in presets:
+                chosen = choose(preset, "previous", calendar, today)
+                written += len(compute(SYSTEM, shared, chosen.period, chosen.comparison))
+    return written
 
 
 # --------------------------------------------------------------------------- CSV

@@ -53,7 +53,7 @@ def next_due(now: dt.datetime, frequency: str, locale: str = "fa") -> dt.datetim
 def schedule(row: DashboardLayout, frequency: str, now: dt.datetime | None = None) -> None:
     """Set the layout's mail frequency and when it is next due."""
     user = session().get(User, row.user_id) if row.user_id is not None else None
-    locale = (user.locale if user is not None else None) or "fa"
+    locale = (user.locale if user is not None else None) or _default_locale()
     if row.mail_frequency != frequency or (frequency != "none" and row.mail_next_at is None):
         row.mail_next_at = next_due(now or utcnow(), frequency, locale)
     row.mail_frequency = frequency
@@ -82,6 +82,13 @@ def render(title: str, intro: str, rows: list[tuple[str, str, str, str]], header
             f"</table>{more}</body></html>")
 
 
+def _default_locale() -> str:
+    """The deployment's language for users who chose none (`PAYVAND_DEFAULT_LOCALE`, else fa)."""
+    from flask import current_app, has_app_context
+
+    return str(current_app.config.get("PAYVAND_DEFAULT_LOCALE") or "fa") if has_app_context() else "fa"
+
+
 def _base_url() -> str:
     import os
 
@@ -102,7 +109,7 @@ def message(row: DashboardLayout, user: User, today: dt.date) -> tuple[str, str,
     actor = user_actor(user.id)
     if actor is None or not actor.can(perm.VIEW):
         return None
-    locale = user.locale or "fa"
+    locale = user.locale or _default_locale()
     with force_locale(locale):
         choice = mail_choice(row.mail_frequency, today, _calendar(locale))
         results = dashboard.compute(actor, dashboard.entries(actor, dashboard.effective_layout(user.id)),
@@ -155,7 +162,7 @@ def send_due(now: dt.datetime | None = None, limit: int = BATCH) -> int:
             log.warning("dashboard mail to user %s not sent, will retry: %s", user.id, exc)
             continue
         row.mail_last_at = now
-        row.mail_next_at = next_due(now, row.mail_frequency, user.locale or "fa")
+        row.mail_next_at = next_due(now, row.mail_frequency, user.locale or _default_locale())
         sent += 1
     db.flush()
     return sent

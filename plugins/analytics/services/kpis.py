@@ -145,20 +145,20 @@ def widgets(actor: Any) -> list[KpiWidget]:
     """The analytics KPIs (`payvand_dashboard_widgets`, purpose "kpi")."""
     return [
         KpiWidget("analytics.customers_acquired", str(lazy_gettext("Customers acquired")), "series", _acquired,
-                  permission=perm.VIEW, order=10,
+                  permission=perm.VIEW, shared=True, order=10,
                   description=str(lazy_gettext("Customers whose first purchase falls in the period, per month."))),
         KpiWidget("analytics.active_customers", str(lazy_gettext("Active customers")), "number", _active,
-                  permission=perm.VIEW, order=11,
+                  permission=perm.VIEW, shared=True, order=11,
                   description=str(lazy_gettext("Customers who bought in the period."))),
         KpiWidget("analytics.retention_rate", str(lazy_gettext("Retention rate")), "number", _retention,
-                  unit="percent", permission=perm.VIEW, order=12,
+                  unit="percent", permission=perm.VIEW, shared=True, order=12,
                   description=str(lazy_gettext("Of the customers who bought in as many days just before the "
                                                "period, the share who bought again in it."))),
         KpiWidget("analytics.churn_rate", str(lazy_gettext("Churn rate")), "number", _churn, unit="percent",
-                  permission=perm.VIEW, order=13, higher_is_better=False,
+                  permission=perm.VIEW, shared=True, order=13, higher_is_better=False,
                   description=str(lazy_gettext("100 % minus the retention rate."))),
         KpiWidget("analytics.clv_distribution", str(lazy_gettext("Lifetime value distribution")), "distribution",
-                  _clv, unit="count", permission=perm.VIEW, order=14,
+                  _clv, unit="count", permission=perm.VIEW, shared=True, order=14,
                   description=str(lazy_gettext("Customers per lifetime-value bucket (multiples of the mean) "
                                                "in the newest lifetime-value run."))),
     ]

@@ -44,8 +44,23 @@ def refresh(today: dt.date | None = None) -> dict[str, Any]:
         done["cycle"] = cycle.run_cycle(today).id
     except ValueError as exc:
         done["cycle"] = str(exc)
+    try:
+        done["kpi_snapshots"] = _renew_snapshots(today)
+    except Exception as exc:  # the dashboard then computes on its first views
+        log.exception("analytics refresh: KPI snapshots not renewed")
+        done["kpi_snapshots"] = str(exc)
     log.info("analytics refresh: %s", done)
     return done
+
+
+def _renew_snapshots(today: dt.date) -> int:
+    """Forget the KPI dashboard's stored figures and store the usual periods' again (in an app)."""
+    from flask import has_app_context
+
+    from payvand.plugins.analytics.services import dashboard
+
+    dashboard.clear_snapshots()
+    return dashboard.warm_snapshots(today=today) if has_app_context() else 0
 
 
 def jobs() -> list[Any]:

@@ -68,6 +68,7 @@ def dashboard_page() -> Any:
         return render_template("analytics/dashboard.html", form=form, choice=None, cards=[], args={},
                                period_labels=PERIOD_LABELS, comparison_labels=COMPARISON_LABELS), 422
     results = dashboard.compute(current_staff(), entries, choice.period, choice.comparison)
+    session().commit()  # the snapshots just computed
     cards = [{"result": r, "chart": dashboard.chart_spec(r, choice.period, choice.comparison),
               "id": "kpi-" + r.widget.key.replace(".", "-").replace("_", "-"),
               "value": dashboard.display(r.data.value, r.widget.unit, r.data.currency) if r.data else "",
@@ -92,7 +93,9 @@ def dashboard_csv() -> Any:
     form, choice, entries = _read()
     if choice is None:
         abort(422)
-    return _csv(dashboard.compute(current_staff(), entries, choice.period, choice.comparison), choice, "dashboard")
+    results = dashboard.compute(current_staff(), entries, choice.period, choice.comparison)
+    session().commit()
+    return _csv(results, choice, "dashboard")
 
 
 @bp.get("/analytics/dashboard/<string:key>.csv")
@@ -105,8 +108,9 @@ def dashboard_widget_csv(key: str) -> Any:
     found = [dashboard.Entry(e.plugin, e.widget) for e in entries if e.widget.key == key]
     if not found:
         abort(404)
-    return _csv(dashboard.compute(current_staff(), found, choice.period, choice.comparison), choice,
-                "dashboard-" + key.replace(".", "-"))
+    results = dashboard.compute(current_staff(), found, choice.period, choice.comparison)
+    session().commit()
+    return _csv(results, choice, "dashboard-" + key.replace(".", "-"))
 
 
 def _layout_page(form: FormResult, status: int = 200) -> Any:
@@ -159,3 +163,14 @@ def dashboard_layout_reset() -> Any:
     session().commit()
     flash(gettext("Your dashboard follows the shared default again."), "success")
     return redirect(url_for("analytics.dashboard_page"))
+
+
+@bp.post("/analytics/dashboard/refresh")
+@staff_required(perm.RUN)
+def dashboard_refresh() -> Any:
+    """Forget the stored figures: the next views compute them again."""
+    dashboard.clear_snapshots()
+    session().commit()
+    flash(gettext("The dashboard's figures will be computed again."), "success")
+    return redirect(url_for("analytics.dashboard_page", **{k: v for k, v in request.form.items()
+                                                         if k in ("period", "comparison", "start", "end") and v}))

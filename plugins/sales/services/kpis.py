@@ -4,7 +4,9 @@ purpose "kpi"): revenue per month, average order value, and open pipeline value 
 Revenue and order counts come from `reports.revenue_by_month` (orders that count as revenue,
 local months of the reader's calendar, exact sums); the figures are in the currency with the most
 orders in the period (other currencies are named in the note). The pipeline is the open deals
-now, whatever the period, through the deals' record rules (a rep sees their own).
+now, whatever the period, through the deals' record rules (a rep sees their own). Revenue and
+the average order value are the same for everyone who sees them (`shared`: the dashboard may
+keep them as a snapshot); the pipeline depends on the actor.
 """
 
 from __future__ import annotations
@@ -113,10 +115,10 @@ def widgets(actor: Actor) -> list[KpiWidget]:
     if actor.can(perm.REPORTS_VIEW):
         found += [
             KpiWidget("sales.revenue", str(lazy_gettext("Revenue")), "series", _revenue_kpi, unit="money",
-                      permission=perm.REPORTS_VIEW, order=20,
+                      permission=perm.REPORTS_VIEW, order=20, shared=True,
                       description=str(lazy_gettext("Orders that count as revenue, per month, in the main currency."))),
             KpiWidget("sales.average_order_value", str(lazy_gettext("Average order value")), "number", _aov_kpi,
-                      unit="money", permission=perm.REPORTS_VIEW, order=21,
+                      unit="money", permission=perm.REPORTS_VIEW, order=21, shared=True,
                       description=str(lazy_gettext("Revenue divided by the number of orders in the period."))),
         ]
     if actor.can(perm.DEAL_VIEW):

@@ -1,4 +1,4 @@
-"""analytics dashboard: personal and shared KPI dashboard layouts, with the scheduled mail
+"""analytics dashboard: personal and shared KPI dashboard layouts (with the scheduled mail), KPI snapshots
 
 Revision ID: analytics_0004_dashboard
 Revises: analytics_0003
@@ -37,9 +37,26 @@ def upgrade() -> None:
     with op.batch_alter_table('analytics_dashboard_layout', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_analytics_dashboard_layout_mail_next_at'), ['mail_next_at'], unique=False)
 
+    op.create_table('analytics_kpi_snapshot',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('cache_key', sa.String(length=64), nullable=False),
+    sa.Column('widget', sa.String(length=120), nullable=False),
+    sa.Column('computed_at', payvand.sdk.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', payvand.sdk.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('data', payvand.sdk.JSONText(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_analytics_kpi_snapshot')),
+    sa.UniqueConstraint('cache_key', name=op.f('uq_analytics_kpi_snapshot_cache_key'))
+    )
+    with op.batch_alter_table('analytics_kpi_snapshot', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_analytics_kpi_snapshot_expires_at'), ['expires_at'], unique=False)
+
 
 def downgrade() -> None:
     """Revert this revision."""
+    with op.batch_alter_table('analytics_kpi_snapshot', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_analytics_kpi_snapshot_expires_at'))
+
+    op.drop_table('analytics_kpi_snapshot')
     with op.batch_alter_table('analytics_dashboard_layout', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_analytics_dashboard_layout_mail_next_at'))
 
