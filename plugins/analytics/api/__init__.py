@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from flask.views import MethodView
@@ -316,7 +316,7 @@ class Dashboard(MethodView):
         if preset == "custom" and not (args.get("start_day") and args.get("end_day")):
             raise ApiError(422, "A custom period needs start and end.",
                            fields={"start": ["Required for a custom period."], "end": ["Required for a custom period."]})
-        calendar = "jalali" if current_locale() == "fa" else "gregorian"
+        calendar: Literal["jalali", "gregorian"] = "jalali" if current_locale() == "fa" else "gregorian"
         choice = dashboard.choose(preset, kind, calendar, dt.datetime.now(local_zone()).date(),
                                   args.get("start_day"), args.get("end_day"))
         results = dashboard.compute(actor, dashboard.entries(actor, layout), choice.period, choice.comparison)

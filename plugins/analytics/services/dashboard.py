@@ -186,7 +186,8 @@ def compute(actor: Actor, shown: Sequence[Entry], period: KpiPeriod, comparison:
 
 def clear_snapshots() -> int:
     """Forget every stored KPI snapshot (after a refresh, or on request); how many there were."""
-    return session().execute(sa.delete(KpiSnapshot)).rowcount or 0
+    result: Any = session().execute(sa.delete(KpiSnapshot))
+    return int(result.rowcount or 0)
 
 
 def warm_snapshots(calendars: Sequence[tuple[str, periods.Calendar]] = (("fa", "jalali"), ("en", "gregorian")),

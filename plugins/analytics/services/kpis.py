@@ -123,7 +123,7 @@ def clv_histogram() -> tuple[list[str], list[float], str, Any] | None:
         return None
     edges = [round(float(mean) * k, 2) for k in CLV_EDGES]
     bucket = sa.case(*[(CustomerClv.clv < edge, i) for i, edge in enumerate(edges)], else_=len(edges))
-    counts = dict(db.execute(sa.select(bucket, sa.func.count()).where(CustomerClv.run_id == run.id)
+    counts: dict[int, int] = dict(db.execute(sa.select(bucket, sa.func.count()).where(CustomerClv.run_id == run.id)
                              .group_by(bucket)).all())
     labels = [f"< {edges[0]:g}"] + [f"{low:g} – {high:g}" for low, high in zip(edges, edges[1:], strict=False)]
     labels.append(f"≥ {edges[-1]:g}")

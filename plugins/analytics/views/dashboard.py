@@ -15,7 +15,14 @@ from payvand.plugins.analytics import permissions as perm
 from payvand.plugins.analytics.schemas import DashboardArgs, LayoutForm
 from payvand.plugins.analytics.services import dashboard, dashboard_mail, periods
 from payvand.plugins.analytics.views import bp
-from payvand.sdk import FormResult, current_staff, gettext, lazy_gettext, local_zone, parse_form, session, staff_required
+from payvand.sdk import Actor, FormResult, current_staff, gettext, lazy_gettext, local_zone, parse_form, session, staff_required
+
+
+def _staff() -> Actor:
+    """The logged-in user (`staff_required` guarantees one)."""
+    actor = current_staff()
+    assert actor is not None and actor.user_id is not None
+    return actor
 
 
 def _calendar() -> periods.Calendar:
@@ -36,7 +43,7 @@ FREQUENCY_LABELS = {"none": lazy_gettext("Never"), "daily": lazy_gettext("Daily"
 
 def _read() -> tuple[FormResult, dashboard.Choice | None, list[dashboard.Entry]]:
     """The filter's arguments (defaults from the user's layout), the resolved choice and the widgets."""
-    actor = current_staff()
+    actor = _staff()
     layout = dashboard.effective_layout(actor.user_id)
     values = {key: request.args.get(key, "").strip() for key in ("period", "comparison", "start", "end")}
     values = {k: v for k, v in values.items() if v}
@@ -67,7 +74,7 @@ def dashboard_page() -> Any:
     if choice is None:
         return render_template("analytics/dashboard.html", form=form, choice=None, cards=[], args={},
                                period_labels=PERIOD_LABELS, comparison_labels=COMPARISON_LABELS), 422
-    results = dashboard.compute(current_staff(), entries, choice.period, choice.comparison)
+    results = dashboard.compute(_staff(), entries, choice.period, choice.comparison)
     session().commit()  # the snapshots just computed
     cards = [{"result": r, "chart": dashboard.chart_spec(r, choice.period, choice.comparison),
               "id": "kpi-" + r.widget.key.replace(".", "-").replace("_", "-"),
@@ -93,7 +100,7 @@ def dashboard_csv() -> Any:
     form, choice, entries = _read()
     if choice is None:
         abort(422)
-    results = dashboard.compute(current_staff(), entries, choice.period, choice.comparison)
+    results = dashboard.compute(_staff(), entries, choice.period, choice.comparison)
     session().commit()
     return _csv(results, choice, "dashboard")
 
@@ -108,13 +115,13 @@ def dashboard_widget_csv(key: str) -> Any:
     found = [dashboard.Entry(e.plugin, e.widget) for e in entries if e.widget.key == key]
     if not found:
         abort(404)
-    results = dashboard.compute(current_staff(), found, choice.period, choice.comparison)
+    results = dashboard.compute(_staff(), found, choice.period, choice.comparison)
     session().commit()
     return _csv(results, choice, "dashboard-" + key.replace(".", "-"))
 
 
 def _layout_page(form: FormResult, status: int = 200) -> Any:
-    actor = current_staff()
+    actor = _staff()
     scope = request.values.get("scope", "personal")
     shared = scope == "shared" and actor.can(perm.DASHBOARD_MANAGE)
     layout = dashboard.layout_row(None) if shared else dashboard.effective_layout(actor.user_id)
@@ -137,7 +144,7 @@ def dashboard_layout() -> Any:
 @staff_required(perm.VIEW)
 def dashboard_layout_save() -> Any:
     """Save the layout (the user's own; the shared default with `scope=shared` and the permission)."""
-    actor = current_staff()
+    actor = _staff()
     form = parse_form(LayoutForm(), lists=["keys", "positions", "hidden"])
     if form.ok and form.data["scope"] == "shared" and not actor.can(perm.DASHBOARD_MANAGE):
         abort(403)
@@ -159,7 +166,7 @@ def dashboard_layout_save() -> Any:
 @staff_required(perm.VIEW)
 def dashboard_layout_reset() -> Any:
     """Forget the user's personal layout (and its mail): the shared default applies again."""
-    dashboard.reset_layout(current_staff().user_id)
+    dashboard.reset_layout(int(_staff().user_id or 0))
     session().commit()
     flash(gettext("Your dashboard follows the shared default again."), "success")
     return redirect(url_for("analytics.dashboard_page"))
@@ -172,5 +179,5 @@ def dashboard_refresh() -> Any:
     dashboard.clear_snapshots()
     session().commit()
     flash(gettext("The dashboard's figures will be computed again."), "success")
-    return redirect(url_for("analytics.dashboard_page", **{k: v for k, v in request.form.items()
-                                                         if k in ("period", "comparison", "start", "end") and v}))
+    kept: dict[str, Any] = {k: v for k, v in request.form.items() if k in ("period", "comparison", "start", "end") and v}
+    return redirect(url_for("analytics.dashboard_page", **kept))

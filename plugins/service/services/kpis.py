@@ -49,13 +49,17 @@ def _csat(actor: Any, period: KpiPeriod, comparison: KpiPeriod | None) -> KpiDat
                    note=str(lazy_gettext("Average rating from 1 to 5 of the solved tickets' surveys.")))
 
 
+def _count(value: Any) -> int:
+    return int(value) if isinstance(value, (int, float)) else 0
+
+
 def _nps_score(actor: Any, period: KpiPeriod) -> float | None:
     rows = nps_summary(session(), actor, period.start, period.end, "period")
     answers = sum(row.responses for row in rows)
     if not answers:
         return None
-    promoters = sum(int(row.detail.get(PROMOTERS, 0) or 0) for row in rows)  # type: ignore[call-overload]
-    detractors = sum(int(row.detail.get(DETRACTORS, 0) or 0) for row in rows)  # type: ignore[call-overload]
+    promoters = sum(_count(row.detail.get(PROMOTERS)) for row in rows)
+    detractors = sum(_count(row.detail.get(DETRACTORS)) for row in rows)
     return round(100.0 * (promoters - detractors) / answers, 1)
 
 
