@@ -285,13 +285,16 @@ def display(value: float | None, unit: str, currency: str = "") -> str:
     """A figure as pages and mails write it in the current language (— when there is none)."""
     from decimal import Decimal
 
+    from babel.numbers import get_currency_precision
+
     from payvand.sdk import format_money, format_number
 
     if value is None:
         return "—"
     if unit == "money" and currency:
         try:
-            return format_money(Decimal(str(round(value, 2))), currency)
+            digits = get_currency_precision(currency)
+            return format_money(Decimal(str(round(value, digits))).quantize(Decimal(1).scaleb(-digits)), currency)
         except ValueError:  # not an ISO code
             return f"{format_number(round(value, 2))} {currency}"
     if unit == "percent":
