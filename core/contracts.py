@@ -544,3 +544,104 @@ class EvaluationProgram:
     dimensions: Sequence[str] = ("period",)
     permission: str | None = None
 
+
+
+# --------------------------------------------------------------------------- KPI dashboards
+
+#: What a KPI widget draws: one figure (with its comparison), a series over time, a
+#: distribution (counts per bucket) or a table.
+KpiKind = Literal["number", "series", "distribution", "table"]
+#: How a KPI's figures are written: a count, a percentage (0–100), an amount of money (in
+#: `KpiData.currency`) or a plain decimal number.
+KpiUnit = Literal["count", "percent", "money", "decimal"]
+
+
+@dataclasses.dataclass(frozen=True)
+class KpiPeriod:
+    """The time a KPI is computed over: whole local days `first_day`..`last_day` (inclusive).
+
+    `start`/`end` are the same range as a half-open interval of aware UTC datetimes (local
+    midnights in the site's time zone), ready for a `WHERE at >= start AND at < end`.
+    `calendar` is the reader's (`jalali` on Persian pages): series by month use its months.
+    """
+
+    first_day: dt.date
+    last_day: dt.date
+    start: dt.datetime
+    end: dt.datetime
+    calendar: Literal["gregorian", "jalali"] = "gregorian"
+
+    @property
+    def days(self) -> int:
+        """How many days the period holds."""
+        return (self.last_day - self.first_day).days + 1
+
+
+@dataclasses.dataclass(frozen=True)
+class KpiSeries:
+    """One line or set of bars of a KPI chart: its name and one value per label (None: no value)."""
+
+    label: str
+    data: Sequence[float | None]
+
+
+@dataclasses.dataclass(frozen=True)
+class KpiData:
+    """What a KPI widget's `compute` returns.
+
+    `number`: `value` and, when a comparison period was given, `previous` (the same figure
+    over the comparison period). `series` and `distribution`: `labels` (x axis) and one or
+    more `series` (`KpiSeries`), plus optionally a headline `value`/`previous`. `table`:
+    `columns` and `rows` (JSON-ready cells). `currency` for money. `note` says something
+    the reader should know ("from the lifetime-value run of 2026-12-01"). Every kind is shown
+    with a table view and exported to CSV from these fields.
+    """
+
+    value: float | None = None
+    previous: float | None = None
+    currency: str = ""
+    labels: Sequence[str] = ()
+    series: Sequence[KpiSeries] = ()
+    columns: Sequence[str] = ()
+    rows: Sequence[Sequence[JSONValue]] = ()
+    note: str = ""
+
+
+#: A KPI widget's computation: `(actor, period, comparison period or None) -> KpiData`.
+KpiCompute: TypeAlias = Callable[[Any, KpiPeriod, "KpiPeriod | None"], KpiData]
+
+
+@dataclasses.dataclass(frozen=True)
+class KpiWidget:
+    """A KPI a plugin offers the KPI dashboard, returned by `payvand_dashboard_widgets`.
+
+    A declaration: building one costs nothing; the dashboard calls `compute(actor, period,
+    comparison)` only for the widgets it shows (a bounded number of aggregate queries each,
+    applying the record rules for `actor`). `key` is unique, `<plugin>.<name>`
+    (`sales.revenue`); `title` a translated label; `unit` how figures are written; `order` the
+    default place on the shared dashboard; `permission` what a user needs to see it (None: any
+    staff user who sees the dashboard); `description` one sentence on how it is computed.
+    `higher_is_better` colours the change against the comparison (False for churn). `shared`:
+    the figures are the same for every actor allowed to see the widget (no record rule applies
+    in `compute`), so the dashboard may keep them as a snapshot shared by everyone (for a few
+    minutes when the period runs to today, until the nightly refresh for past periods); leave it
+    False when `compute` depends on the actor.
+    """
+
+    key: str
+    title: str
+    kind: KpiKind
+    compute: KpiCompute
+    unit: KpiUnit = "count"
+    permission: str | None = None
+    order: int = 100
+    description: str = ""
+    higher_is_better: bool = True
+    shared: bool = False
+
+
+#: Why `payvand_dashboard_widgets` is called: the start page (`"start"`: Panels) or the KPI
+#: dashboard (`"kpi"`: KpiWidgets).
+DashboardPurpose = Literal["start", "kpi"]
+#: What `payvand_dashboard_widgets` returns: Panels, KpiWidgets or a mix.
+DashboardWidgets: TypeAlias = "Panel | KpiWidget | Sequence[Panel | KpiWidget]"

@@ -70,6 +70,8 @@ if TYPE_CHECKING:
         CustomerChanges,
         CustomerExport,
         CustomerField,
+        DashboardPurpose,
+        DashboardWidgets,
         DemoCounts,
         ErasedRecords,
         EvaluationProgram,
@@ -324,11 +326,19 @@ def payvand_customer_erase(customer: Customer) -> ErasedRecords | None:
 
 
 @hookspec
-def payvand_dashboard_widgets(actor: Actor) -> Panel | Sequence[Panel] | None:
-    """Return widgets for the staff start page, as seen by `actor` (Panel: title and html).
+def payvand_dashboard_widgets(actor: Actor, purpose: DashboardPurpose) -> DashboardWidgets | None:
+    """Return widgets for the staff start page (`Panel`) and KPIs for the KPI dashboard (`KpiWidget`).
 
-    Called per page view; keep each widget to a bounded number of (indexed or aggregated)
-    queries. Return None when `actor` may not see this plugin's figures.
+    Called per page view with `purpose` `"start"` (the start page: only the Panels are
+    shown) or `"kpi"` (the KPI dashboard and its API, exports and mails: only the
+    KpiWidgets are used). A Panel is rendered markup (title and html): keep it to a bounded
+    number of indexed or aggregated queries, and skip building it when `purpose` is `"kpi"`.
+    A KpiWidget is a cheap declaration whose `compute(actor, period, comparison)` the
+    dashboard calls for the widgets it shows; one that raises is recorded on the plugin and
+    shown as unavailable, the rest of the dashboard still works. Return None (or leave out a
+    widget) when `actor` may not see this plugin's figures; a KpiWidget's `permission` is
+    checked by the dashboard too. (`purpose` came later than the hook: an implementation that
+    does not name it is called for both and may return Panels only, as before.)
     """
 
 

@@ -37,6 +37,9 @@ from payvand.core.contracts import (
     EventType,
     InteractionKind,
     JobSpec,
+    KpiData,
+    KpiPeriod,
+    KpiWidget,
     NavItem,
     Panel,
     PermissionSpec,
@@ -600,21 +603,60 @@ class Runtime:
         """
         return self._panels("payvand_customer_panels", customer=customer, actor=actor)
 
-    def _panels(self, hook_name: str, **kwargs: Any) -> list[Panel]:
-        """The Panels every active plugin returns from `hook_name`, keyed by plugin, sorted by `order`."""
+    def _panels(self, hook_name: str, also: tuple[type, ...] = (), **kwargs: Any) -> list[Panel]:
+        """The Panels every active plugin returns from `hook_name`, keyed by plugin, sorted by `order`.
+
+        Items of the types in `also` are passed over silently (another page's part of the hook).
+        """
         panels: list[Panel] = []
         for plugin_name, result in self.plugins.call_by_plugin(hook_name, **kwargs).items():
             for item in result if isinstance(result, (list, tuple)) else [result]:
                 if isinstance(item, Panel):
                     panels.append(item if item.key else dataclasses.replace(item, key=plugin_name))
-                elif item is not None:
+                elif item is not None and not isinstance(item, also):
                     self.plugins.report_error(plugin_name, hook_name,
                                               TypeError(f"returned a {type(item).__name__}, not a Panel"))
         return sorted(panels, key=lambda panel: (panel.order, panel.title))
 
     def dashboard_widgets(self, actor: Actor) -> list[Panel]:
         """The start page's widgets of every active plugin for `actor`, sorted by `order`."""
-        return self._panels("payvand_dashboard_widgets", actor=actor)
+        return self._panels("payvand_dashboard_widgets", also=(KpiWidget,), actor=actor, purpose="start")
+
+    def kpi_widgets(self, actor: Actor) -> list[tuple[str, KpiWidget]]:
+        """The KPI dashboard's widgets `actor` may see, as (plugin, widget), sorted by `order` then key.
+
+        A widget whose `permission` the actor lacks is left out; a plugin returning something
+        other than a Panel or a KpiWidget is recorded; a second widget with a key already taken
+        is recorded and left out.
+        """
+        hook = "payvand_dashboard_widgets"
+        found: dict[str, tuple[str, KpiWidget]] = {}
+        for plugin_name, result in self.plugins.call_by_plugin(hook, actor=actor, purpose="kpi").items():
+            for item in result if isinstance(result, (list, tuple)) else [result]:
+                if isinstance(item, KpiWidget):
+                    if item.key in found:
+                        self.plugins.report_error(plugin_name, hook, ValueError(f"KPI key {item.key!r} is taken"))
+                    elif item.permission is None or actor.can(item.permission):
+                        found[item.key] = (plugin_name, item)
+                elif item is not None and not isinstance(item, Panel):
+                    self.plugins.report_error(plugin_name, hook, TypeError(
+                        f"returned a {type(item).__name__}, not a Panel or a KpiWidget"))
+        return sorted(found.values(), key=lambda pair: (pair[1].order, pair[1].key))
+
+    def compute_kpi(self, plugin_name: str, widget: KpiWidget, actor: Actor, period: KpiPeriod,
+                    comparison: KpiPeriod | None) -> KpiData | None:
+        """`widget.compute(actor, period, comparison)`, or None when it raises or returns something
+        else than a KpiData (recorded on `plugin_name`, as a failing hook is)."""
+        try:
+            data = widget.compute(actor, period, comparison)
+        except Exception as exc:  # a plugin's failure must not break the dashboard
+            self.plugins.report_error(plugin_name, f"KPI {widget.key}", exc)
+            return None
+        if not isinstance(data, KpiData):
+            self.plugins.report_error(plugin_name, f"KPI {widget.key}",
+                                      TypeError(f"returned a {type(data).__name__}, not a KpiData"))
+            return None
+        return data
 
     def sync_permissions(self) -> None:
         """Record every declared permission so admins can grant it (idempotent)."""

@@ -15,7 +15,8 @@ configuration keys with the hooks' typed contracts (`hookspec`, `call_hook_first
 `JSONValue`, `CustomerExport`, `ErasedRecords`, `CustomerChanges`, `DemoCounts`, and the FAQ bot's
 answer-source contract `BotQuestion`, `BotAnswer`, `BotAnswerer`,
 the returns contract `ReturnableItem`, and the evaluation programs' `EvaluationProgram`,
-`EvaluationScale`, `EvaluationRow`, `EvaluationSummary`). New fields of a value type
+`EvaluationScale`, `EvaluationRow`, `EvaluationSummary`, and the KPI dashboard's `KpiWidget`,
+`KpiData`, `KpiSeries`, `KpiPeriod`, `kpi_widgets`, `compute_kpi`). New fields of a value type
 come with defaults, so building one by keyword
 keeps working; build them by keyword. Plugin-defined hooks and events belong here.
 """
@@ -52,6 +53,10 @@ from payvand.core.contracts import (
     InteractionKind,
     JobSpec,
     JSONValue,
+    KpiData,
+    KpiPeriod,
+    KpiSeries,
+    KpiWidget,
     LeadFactsSelect,
     MarketingCostsSelect,
     MovedRows,
@@ -92,6 +97,8 @@ __all__ = [
     "BotQuestion", "BotAnswer", "BotAnswerer",
     "ReturnableItem",
     "EvaluationProgram", "EvaluationScale", "EvaluationRow", "EvaluationSummary",
+    # the KPI dashboard (`payvand_dashboard_widgets` with purpose "kpi")
+    "KpiWidget", "KpiData", "KpiSeries", "KpiPeriod", "kpi_widgets", "compute_kpi",
 ]
 
 #: Names that may change in a minor release (the rest are stable).
@@ -105,6 +112,7 @@ PROVISIONAL = frozenset({
     "LEAD_FACTS", "LeadFactsSelect",
     "MARKETING_COSTS", "MarketingCostsSelect", "SERVICE_FACTS", "ServiceFactsSelect",
     "EvaluationProgram", "EvaluationScale", "EvaluationRow", "EvaluationSummary",
+    "KpiWidget", "KpiData", "KpiSeries", "KpiPeriod", "kpi_widgets", "compute_kpi",
 })
 
 
@@ -126,6 +134,20 @@ def call_hook_first(name: str, **kwargs: Any) -> Any:
     ValueError for a hook that collects every plugin's part (use `call_hook`).
     """
     return _context.runtime().plugins.call_first(name, **kwargs)
+
+
+def kpi_widgets(actor: Any) -> list[tuple[str, KpiWidget]]:
+    """The KPI widgets every active plugin offers `actor` (`payvand_dashboard_widgets` with
+    purpose `"kpi"`), as (plugin name, `KpiWidget`), by `order` then key; widgets whose
+    permission the actor lacks are left out. For the plugin that draws the KPI dashboard."""
+    return _context.runtime().kpi_widgets(actor)
+
+
+def compute_kpi(plugin: str, widget: KpiWidget, actor: Any, period: KpiPeriod,
+                comparison: KpiPeriod | None) -> KpiData | None:
+    """`widget.compute(actor, period, comparison)`; None when it fails (the failure is recorded
+    on `plugin`, shown on the plugins page), so one broken widget never breaks a dashboard."""
+    return _context.runtime().compute_kpi(plugin, widget, actor, period, comparison)
 
 
 def recommend(customer_id: int, limit: int = 10) -> list[Recommendation]:

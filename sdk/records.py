@@ -59,7 +59,7 @@ from payvand.sdk import _context
 
 __all__ = [
     # who acts and what they may see
-    "Actor", "SYSTEM", "ANONYMOUS", "current_actor", "restrict", "record_clause", "may_see", "get_visible",
+    "Actor", "SYSTEM", "ANONYMOUS", "current_actor", "user_actor", "restrict", "record_clause", "may_see", "get_visible",
     # the session and settings
     "session", "transaction", "setting", "transaction_lock", "bulk_insert", "reserve_ids",
     # building a plugin's models
@@ -76,8 +76,20 @@ __all__ = [
 ]
 
 #: Names that may change in a minor release (the rest are stable).
-PROVISIONAL = frozenset({"search_customers", "tag_customers", "phone_search_prefixes", "CsvSource", "CsvSourceError",
-                         "bulk_insert", "reserve_ids"})
+PROVISIONAL = frozenset({"user_actor", "search_customers", "tag_customers", "phone_search_prefixes", "CsvSource",
+                         "CsvSourceError", "bulk_insert", "reserve_ids"})
+
+
+def user_actor(user_id: int) -> Actor | None:
+    """The actor of active staff user `user_id` with their roles' permissions (None for a missing or
+    inactive user): for work a job does on a user's behalf, such as a scheduled report, so it
+    shows only what the user may see."""
+    from payvand.core.auth import actor_for_user
+
+    user = current_session().get(User, user_id)
+    if user is None or not user.is_active:
+        return None
+    return actor_for_user(current_session(), user)
 
 
 def session() -> Session:

@@ -102,6 +102,7 @@ def payvand_nav_items() -> list[NavItem]:
     """Menu entries, grouped under Analytics."""
     group = {"group": "analytics", "group_label": lazy_gettext("Analytics")}
     return [
+        NavItem(lazy_gettext("KPI dashboard"), "analytics.dashboard_page", perm.VIEW, order=69, **group),
         NavItem(lazy_gettext("Lifetime value"), "analytics.clv_page", perm.VIEW, order=70, **group),
         NavItem(lazy_gettext("RFM segments"), "analytics.rfm_page", perm.VIEW, order=71, **group),
         NavItem(lazy_gettext("Cohort retention"), "analytics.cohorts_page", perm.VIEW, order=72, **group),
@@ -122,6 +123,17 @@ def payvand_customer_panels(customer: Any, actor: Actor) -> Any:
 
 
 @hookimpl
+def payvand_dashboard_widgets(actor: Actor, purpose: str) -> Any:
+    """The KPI dashboard's customer KPIs (acquired, active, retention, churn, lifetime value); nothing
+    on the start page."""
+    if purpose != "kpi" or not actor.can(perm.VIEW):
+        return None
+    from payvand.plugins.analytics.services import kpis
+
+    return kpis.widgets(actor)
+
+
+@hookimpl
 def payvand_recommendations(customer_id: int, limit: int) -> list[Any] | None:
     """Products to suggest to a customer from the newest recommendations fit (a stored lookup)."""
     from payvand.plugins.analytics.services import recommend
@@ -131,10 +143,10 @@ def payvand_recommendations(customer_id: int, limit: int) -> list[Any] | None:
 
 @hookimpl
 def payvand_jobs() -> list[Any]:
-    """The nightly refresh: RFM over the last year, lifetime value with a 90-day holdout."""
-    from payvand.plugins.analytics.services import refresh
+    """The nightly refresh (RFM, lifetime value, recommendations, cycle) and the KPI dashboard mail."""
+    from payvand.plugins.analytics.services import dashboard_mail, refresh
 
-    return refresh.jobs()
+    return [*refresh.jobs(), *dashboard_mail.jobs()]
 
 
 @hookimpl(trylast=True)

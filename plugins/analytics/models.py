@@ -198,3 +198,38 @@ class CustomerSocial(Base):
     engagement_score: Mapped[float] = mapped_column(sa.Float, default=0.0)
     influence_score: Mapped[float] = mapped_column(sa.Float, default=0.0)
     score: Mapped[float] = mapped_column(sa.Float, default=0.0)
+class DashboardLayout(Base):
+    """A KPI dashboard layout: a user's personal one, or the shared default (`user_id` NULL).
+
+    `widgets` lists `{"key": ..., "hidden": bool}` in the order chosen; widgets a plugin adds
+    later come after them, shown. The mail fields schedule the user's dashboard by email
+    (`mail_frequency` none, daily, weekly or monthly; `mail_next_at` when it is next due).
+    """
+
+    __tablename__ = "analytics_dashboard_layout"
+    __table_args__ = (sa.UniqueConstraint("user_id"), sa.Index(None, "mail_next_at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("core_user.id", ondelete="CASCADE"))
+    widgets: Mapped[list[dict[str, Any]]] = mapped_column(JSONText, default=list)
+    period: Mapped[str] = mapped_column(sa.String(16), default="this_month")
+    comparison: Mapped[str] = mapped_column(sa.String(16), default="previous")
+    mail_frequency: Mapped[str] = mapped_column(sa.String(8), default="none")
+    mail_next_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    mail_last_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class KpiSnapshot(Base):
+    """A KPI widget's stored figures for one period, comparison, calendar and language (a widget
+    whose figures are the same for everyone: `KpiWidget.shared`), kept until `expires_at`."""
+
+    __tablename__ = "analytics_kpi_snapshot"
+    __table_args__ = (sa.UniqueConstraint("cache_key"), sa.Index(None, "expires_at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    cache_key: Mapped[str] = mapped_column(sa.String(64))
+    widget: Mapped[str] = mapped_column(sa.String(120))
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)

@@ -86,8 +86,13 @@ def payvand_customer_panels(customer: Any, actor: Actor) -> Any:
 
 
 @hookimpl
-def payvand_dashboard_widgets(actor: Actor) -> Any:
-    """This month's revenue, and the user's overdue and due-today activities, on the start page."""
+def payvand_dashboard_widgets(actor: Actor, purpose: str) -> Any:
+    """This month's revenue, and the user's overdue and due-today activities, on the start page;
+    revenue, average order value and the pipeline by stage on the KPI dashboard."""
+    if purpose == "kpi":
+        from payvand.plugins.sales.services.kpis import widgets
+
+        return widgets(actor)
     from payvand.plugins.sales.services.activities import reminders_widget
     from payvand.plugins.sales.views.reports import dashboard_widget
 

@@ -120,6 +120,16 @@ def payvand_message_received(messages: Any) -> None:
 
 
 @hookimpl
+def payvand_dashboard_widgets(actor: Actor, purpose: str) -> Any:
+    """SLA achievement, CSAT and NPS on the KPI dashboard (nothing on the start page)."""
+    if purpose != "kpi":
+        return None
+    from payvand.plugins.service.services.kpis import widgets
+
+    return widgets(actor)
+
+
+@hookimpl
 def payvand_cli() -> list[Any]:
     """`payvand service ...` (see `cli.py`)."""
     from payvand.plugins.service.cli import service_cli

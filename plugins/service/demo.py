@@ -72,7 +72,30 @@ def load_service_demo(seed: int = 1) -> dict[str, int]:
     articles = load_kb_demo(s)
     return {"service_articles": articles, "service_teams": 2, "service_contracts": min(5, len(customers)),
             "service_tickets": made, "service_macros": macros,
-            "service_complaint_causes": _demo_complaints(rng)}
+            "service_complaint_causes": _demo_complaints(rng), **_demo_opinions(rng, customers)}
+
+
+def _demo_opinions(rng: random.Random, customers: list[int]) -> dict[str, int]:
+    """Satisfaction ratings of the solved tickets and NPS answers over the last two months, so the
+    KPI dashboard's CSAT and NPS and the Evaluation report have figures."""
+    from payvand.plugins.service.models import Ticket
+    from payvand.plugins.service.models_nps import NpsResponse
+    from payvand.plugins.service.services import csat
+
+    s = session()
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    rated = 0
+    for ticket in s.scalars(sa.select(Ticket).where(Ticket.status == "solved").order_by(Ticket.id)):
+        interaction = csat.record(s, ticket, rng.choice((5, 5, 4, 4, 4, 3, 2)), "")
+        interaction.occurred_at = now - dt.timedelta(days=rng.randint(0, 55))  # spread over two months
+        rated += 1
+    answers = [NpsResponse(campaign="demo", customer_id=customer_id, channel="email",
+                           sent_at=now - dt.timedelta(days=60), score=rng.choice((10, 10, 9, 9, 8, 7, 6, 4)),
+                           answered_at=now - dt.timedelta(days=rng.randint(0, 55)))
+               for customer_id in customers[:30]]
+    s.add_all(answers)
+    s.flush()
+    return {"service_ratings": rated, "service_nps_answers": len(answers)}
 
 
 def _demo_complaints(rng: random.Random) -> int:

@@ -16,7 +16,8 @@ def payvand_plugins() -> list[Any]:
 
 
 @pytest.mark.parametrize("path", ["/analytics/clv", "/analytics/rfm", "/analytics/cohorts", "/analytics/costs",
-                                  "/analytics/profit", "/analytics/social"])
+                                  "/analytics/profit", "/analytics/social", "/analytics/dashboard",
+                                  "/analytics/dashboard.csv", "/analytics/dashboard/layout"])
 def test_pages_are_not_found(web, path):
     assert web.get(path).status_code == 404
 

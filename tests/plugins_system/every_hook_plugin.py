@@ -39,6 +39,8 @@ from payvand.sdk import (
     Interaction,
     InteractionKind,
     JobSpec,
+    KpiData,
+    KpiWidget,
     MessageChannel,
     MovedRows,
     NavItem,
@@ -278,9 +280,12 @@ def payvand_customer_erase(customer: Customer) -> dict[str, list[int]]:
 
 
 @hookimpl
-def payvand_dashboard_widgets(actor: Actor) -> Panel:
-    """Record the call; one widget."""
-    CALLS.append(("payvand_dashboard_widgets", {"user": actor.user_id}))
+def payvand_dashboard_widgets(actor: Actor, purpose: str) -> Any:
+    """Record the call; one start-page widget, or one KPI on the KPI dashboard."""
+    CALLS.append(("payvand_dashboard_widgets", {"user": actor.user_id, "purpose": purpose}))
+    if purpose == "kpi":
+        return KpiWidget("every_hook.answer", "Every hook answer", "number",
+                         lambda actor, period, comparison: KpiData(value=42, previous=41 if comparison else None))
     return Panel("Every hook widget", "<p><b>42</b> things</p>", order=5)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from flask.views import MethodView
@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from payvand.plugins.analytics import permissions as perm
 from payvand.plugins.analytics.models import CustomerClv, CustomerRfm, Run
+from payvand.plugins.analytics.schemas import DashboardArgs
 from payvand.sdk import ApiBlueprint, ApiError, Customer, current_actor, get_visible, require, session
 
 blp = ApiBlueprint("analytics", __name__, url_prefix="/analytics",
@@ -234,6 +235,106 @@ class ProductAlsoBought(MethodView):
         found = recommend.also_bought(product_id, args["limit"], run=run) if product_id < 2**63 else []
         return {"product_id": product_id, "run_id": run.id if run else None,
                 "also_bought": [{"product_id": p, "name": n, "similarity": s} for p, n, s in found]}
+
+
+# --------------------------------------------------------------------------- the KPI dashboard
+
+
+class DashboardArgsApi(DashboardArgs):
+    """The dashboard's query arguments (the page's, `DashboardArgs`)."""
+
+
+class KpiPeriodOut(Schema):
+    first_day = fields.Date(required=True)
+    last_day = fields.Date(required=True)
+    label = fields.String(required=True, metadata={"description": "The days in the caller's calendar"})
+
+
+class KpiSeriesOut(Schema):
+    label = fields.String(required=True)
+    data = fields.List(fields.Float(allow_none=True), required=True)
+
+
+class KpiWidgetOut(Schema):
+    key = fields.String(required=True, metadata={"description": "`<plugin>.<name>`"})
+    plugin = fields.String(required=True)
+    title = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["number", "series", "distribution", "table"]))
+    unit = fields.String(required=True, validate=validate.OneOf(["count", "percent", "money", "decimal"]))
+    available = fields.Boolean(required=True, metadata={"description": "False when the widget failed (recorded on "
+                                                                       "its plugin); its figures are then null"})
+    value = fields.Float(allow_none=True, required=True)
+    previous = fields.Float(allow_none=True, required=True,
+                            metadata={"description": "The same figure over the comparison period"})
+    change = fields.Float(allow_none=True, required=True, metadata={"description": "Relative change in %"})
+    currency = fields.String(required=True)
+    labels = fields.List(fields.String(), required=True)
+    series = fields.List(fields.Nested(KpiSeriesOut), required=True)
+    columns = fields.List(fields.String(), required=True)
+    rows = fields.List(fields.List(fields.Raw(allow_none=True)), required=True)
+    note = fields.String(required=True)
+    as_of = fields.DateTime(allow_none=True, required=True,
+                            metadata={"description": "When the figures were computed, for figures read from a snapshot"})
+
+
+class DashboardOut(Schema):
+    calendar = fields.String(required=True, validate=validate.OneOf(["gregorian", "jalali"]))
+    period = fields.Nested(KpiPeriodOut, required=True)
+    comparison = fields.Nested(KpiPeriodOut, allow_none=True, required=True)
+    widgets = fields.List(fields.Nested(KpiWidgetOut), required=True,
+                          metadata={"description": "The caller's dashboard: their layout's order, hidden ones left out"})
+
+
+def _period_out(period: Any) -> dict[str, Any] | None:
+    from payvand.plugins.analytics.services import periods
+
+    if period is None:
+        return None
+    return {"first_day": period.first_day, "last_day": period.last_day, "label": periods.label(period)}
+
+
+@blp.route("/dashboard")
+class Dashboard(MethodView):
+    @require(perm.VIEW)
+    @blp.arguments(DashboardArgsApi, location="query")
+    @blp.response(200, DashboardOut)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The caller's KPI dashboard for a period and a comparison: every widget's figures.
+
+        Jalali months and dates (`YYYY/MM/DD` accepted) for a caller whose language is Persian,
+        Gregorian otherwise. A widget that fails is listed with `available` false.
+        """
+        import datetime as dt
+
+        from payvand.plugins.analytics.services import dashboard
+        from payvand.sdk import current_locale, local_zone
+
+        actor = current_actor()
+        layout = dashboard.effective_layout(actor.user_id)
+        preset = args.get("period") or (layout.period if layout else "this_month")
+        kind = args.get("comparison") or (layout.comparison if layout else "previous")
+        if preset == "custom" and not (args.get("start_day") and args.get("end_day")):
+            raise ApiError(422, "A custom period needs start and end.",
+                           fields={"start": ["Required for a custom period."], "end": ["Required for a custom period."]})
+        calendar: Literal["jalali", "gregorian"] = "jalali" if current_locale() == "fa" else "gregorian"
+        choice = dashboard.choose(preset, kind, calendar, dt.datetime.now(local_zone()).date(),
+                                  args.get("start_day"), args.get("end_day"))
+        results = dashboard.compute(actor, dashboard.entries(actor, layout), choice.period, choice.comparison)
+        session().commit()  # the snapshots just computed
+        widgets = []
+        for r in results:
+            data = r.data
+            widgets.append({
+                "key": r.widget.key, "plugin": r.plugin, "title": r.widget.title, "kind": r.widget.kind,
+                "unit": r.widget.unit, "available": data is not None,
+                "value": data.value if data else None, "previous": data.previous if data else None,
+                "change": r.change, "currency": data.currency if data else "",
+                "labels": list(data.labels) if data else [],
+                "series": [{"label": s.label, "data": list(s.data)} for s in data.series] if data else [],
+                "columns": list(data.columns) if data else [], "rows": [list(row) for row in data.rows] if data else [],
+                "note": data.note if data else "", "as_of": r.as_of})
+        return {"calendar": calendar, "period": _period_out(choice.period),
+                "comparison": _period_out(choice.comparison), "widgets": widgets}
 
 
 from payvand.plugins.analytics.api import costs as _costs  # noqa: E402,F401 - its routes join `blp`

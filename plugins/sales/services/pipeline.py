@@ -556,6 +556,11 @@ def pipeline_by_stage(s: Session, actor: Actor = SYSTEM, *, pipeline_id: int | N
     return _fold(s, [(k, c, st, n, t) for k, c, st, n, t in rows], lambda stage: stage)
 
 
+def open_by_stage(s: Session, actor: Actor = SYSTEM, *, pipeline_id: int | None = None) -> list[ForecastRow]:
+    """Count, sum and weighted sum of the open deals per stage and currency (key = stage id)."""
+    return _fold(s, _grouped(s, Deal.stage_id, actor, pipeline_id), lambda stage: stage)
+
+
 def owner_names(s: Session, ids: Sequence[int | None]) -> dict[int, str]:
     """Names of the users with these ids (one query)."""
     wanted = [i for i in set(ids) if i is not None]

@@ -1,9 +1,19 @@
 // Draws every chart of an analytics page from the JSON block beside its canvas (no inline
 // script: the page's Content-Security-Policy runs only files served by the app). Each chart
-// also has a table view (a <table> in the same figure), which is what screen readers read.
+// also has a table view (a <table> in the same figure), which is what screen readers read. A
+// [data-chart-png] button saves its figure's chart as a PNG file (canvas.toDataURL).
 (function () {
   "use strict";
   var colours = ["#0d6efd", "#fd7e14", "#198754", "#6f42c1", "#d63384", "#20c997"];
+  // A white background under every chart, so a saved PNG reads on any viewer.
+  var background = {id: "payvandBackground", beforeDraw: function (chart) {
+    var ctx = chart.ctx;
+    ctx.save();
+    ctx.globalCompositeOperation = "destination-over";
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, chart.width, chart.height);
+    ctx.restore();
+  }};
   function draw(figure) {
     var data = figure.querySelector("script[type='application/json']");
     var canvas = figure.querySelector("canvas");
@@ -12,6 +22,7 @@
     var rtl = document.documentElement.dir === "rtl";
     new Chart(canvas, {
       type: spec.type,
+      plugins: [background],
       data: {
         labels: spec.labels,
         datasets: spec.series.map(function (s, i) {
@@ -37,8 +48,21 @@
     chart.hidden = showTable;
     button.setAttribute("aria-pressed", showTable ? "true" : "false");
   }
+  function savePng(event) {
+    var button = event.target.closest("[data-chart-png]");
+    if (!button) { return; }
+    var canvas = button.closest("figure").querySelector("canvas");
+    if (!canvas) { return; }
+    var link = document.createElement("a");
+    link.href = canvas.toDataURL("image/png");
+    link.download = button.getAttribute("data-filename") || "chart.png";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("figure[data-chart]").forEach(draw);
     document.addEventListener("click", toggle);
+    document.addEventListener("click", savePng);
   });
 })();
