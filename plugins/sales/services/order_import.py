@@ -11,8 +11,9 @@ noon there, so its day stays the same in UTC), never in the future and inside th
 date range.
 
 The customer is found by external id (`sales_customer_key`), then email, then phone among live
-customers; when none matches one is created (`create_customer`, as the API creates one: audited
-and announced) and its external id remembered. A line names a product by SKU (looked up in the
+customers; the customers no row of a batch finds are created together (`create_customers`: set-based,
+one audit entry and one `payvand_customer_created` event per batch) and their external ids
+remembered. A line names a product by SKU (looked up in the
 catalogue; an unknown SKU refuses its order) or is free text. An order with any bad line is
 refused as a whole: the bad line with its reason, the others saying which line refused them;
 the good orders are kept.
@@ -59,7 +60,7 @@ from payvand.sdk import (
     NormalizationError,
     audit,
     bulk_insert,
-    create_customer,
+    create_customers,
     from_jalali,
     local_zone,
     normalize_email,
@@ -403,45 +404,60 @@ class _Importer:
                 by_phone.setdefault(number, phone_cid)
         found: dict[int, int] = {}
         new_keys: dict[str, int] = {}
+        # Customers to create, one per distinct key: an order whose keys were met earlier in the
+        # batch goes with that one (negative placeholders), as it would with the customer made.
+        pending: list[list[int]] = []  # per new customer: the positions of its orders in `orders`
+        made_ext: dict[str, int] = {}
+        made_email: dict[str, int] = {}
+        made_phone: dict[str, int] = {}
         for index, order in enumerate(orders):
             cid: int | None = ((by_ext.get(order.external_id) or new_keys.get(order.external_id) if order.external_id else None)
                    or (by_email.get(order.email) if order.email else None)
                    or (by_phone.get(order.phone) if order.phone else None))
             if cid is None:
-                made = self._create_customer(order)
-                if made is None:
-                    continue
-                cid = made
-                if order.email:
-                    by_email[order.email] = cid
-                if order.phone:
-                    by_phone[order.phone] = cid
+                cid = ((made_ext.get(order.external_id) if order.external_id else None)
+                       or (made_email.get(order.email) if order.email else None)
+                       or (made_phone.get(order.phone) if order.phone else None))
+                if cid is None:
+                    pending.append([])
+                    cid = -len(pending)
+                    if order.email:
+                        made_email[order.email] = cid
+                    if order.phone:
+                        made_phone[order.phone] = cid
+                pending[-cid - 1].append(index)
+                if order.external_id:
+                    made_ext.setdefault(order.external_id, cid)
+                continue
             found[index] = cid
             if order.external_id and order.external_id not in by_ext and order.external_id not in new_keys:
                 new_keys[order.external_id] = cid
+        if pending:
+            made = create_customers([self._customer_data(orders[positions[0]]) for positions in pending],
+                                    source="import")
+            for positions, outcome in zip(pending, made, strict=True):
+                if isinstance(outcome, str):
+                    for position in positions:
+                        self.result.errors.extend(orders[position].refuse(
+                            orders[position].line, f"the customer cannot be created: {outcome}"))
+                    continue
+                self.result.customers_created += 1
+                for position in positions:
+                    found[position] = outcome
+                    external_id = orders[position].external_id
+                    if external_id and external_id not in by_ext and external_id not in new_keys:
+                        new_keys[external_id] = outcome
         if new_keys:
             s.execute(sa.insert(CustomerKey), [{"external_id": k, "customer_id": v} for k, v in new_keys.items()])
         return found
 
-    def _create_customer(self, order: _OrderIn) -> int | None:
+    @staticmethod
+    def _customer_data(order: _OrderIn) -> dict[str, Any]:
+        """The customer an order names, as `create_customers` takes it (its name split at the first space)."""
         name = order.name or order.email or order.phone or order.external_id or ""
         given, _, family = name.partition(" ")
-        data: dict[str, Any] = {"given_name": given, "lifecycle_stage": "customer"}
-        if family.strip():
-            data["family_name"] = family.strip()
-        if order.email:
-            data["emails"] = [order.email]
-        if order.phone:
-            data["phones"] = [order.phone]
-        try:
-            customer = create_customer(data, source="import")
-        except Exception as exc:  # ApiError(422) with field messages
-            fields = getattr(exc, "fields", None) or {}
-            words = "; ".join(f"{k}: {v}" for k, v in fields.items()) or str(exc)
-            self.result.errors.extend(order.refuse(order.line, f"the customer cannot be created: {words}"))
-            return None
-        self.result.customers_created += 1
-        return customer.id
+        return {"given_name": given, "family_name": family.strip() or None, "lifecycle_stage": "customer",
+                "emails": [order.email] if order.email else [], "phones": [order.phone] if order.phone else []}
 
     # ------------------------------------------------------------------ writing
     def _count(self, order_id_lines: list[tuple[dt.datetime, str, int | None, decimal.Decimal, decimal.Decimal]],
