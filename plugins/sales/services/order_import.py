@@ -115,6 +115,11 @@ def _step(currency: str) -> decimal.Decimal:
     return decimal.Decimal(1).scaleb(-pricing.currency_places(currency))
 
 
+def _latin(text: str) -> str:
+    """`to_latin_digits`, skipped for the usual ASCII cell."""
+    return text if text.isascii() else to_latin_digits(text)
+
+
 def _round(amount: decimal.Decimal, currency: str) -> decimal.Decimal:
     """`pricing.round_money` (half-up to the minor unit) without looking the currency up again."""
     return amount.quantize(_step(currency), rounding=decimal.ROUND_HALF_UP)
@@ -249,7 +254,7 @@ class _Parser:
     def row(self, record: Record) -> _Row:
         """The record as an order line; ValueError with the reason when it is bad."""
         get = record.cells.get
-        number = to_latin_digits(get("order_number") or "")  # numbers and ids: Persian digits as Latin
+        number = _latin(get("order_number") or "")  # numbers and ids: Persian digits as Latin
         if not number:
             raise ValueError("the order number is missing")
         if len(number) > MAX_NUMBER:
@@ -258,7 +263,7 @@ class _Parser:
             raise ValueError("the date is missing")
         placed_at = parse_date(get("date", ""), self.zone, self.now)
         currency = self.currency(get("currency"))
-        external_id = to_latin_digits(get("customer_id") or "") or None
+        external_id = _latin(get("customer_id") or "") or None
         if external_id is not None and len(external_id) > 64:
             raise ValueError("the customer_id is longer than 64 characters")
         email = phone = None
@@ -372,11 +377,19 @@ class _Importer:
         self.deltas: dict[rollup.Key, list[int]] = collections.defaultdict(lambda: [0, 0])
 
     # ------------------------------------------------------------------ lookups
+    def _among(self, column: Any, name: str) -> Any:
+        """`column IN (…)` of the text list bound as `name`: one array on PostgreSQL (`= ANY`), expanded on SQLite
+        (a batch's hundreds of values are otherwise as many placeholders built and bound per query)."""
+        if self.postgres:
+            return column == sa.any_(sa.bindparam(name, type_=sa.ARRAY(sa.String)))
+        return column.in_(sa.bindparam(name, expanding=True))
+
     def _load_products(self, skus: set[str]) -> None:
         wanted = [sku for sku in skus if sku not in self.products]
         if wanted:
             found = {sku: (pid, name) for pid, sku, name in
-                     self.s.execute(sa.select(Product.id, Product.sku, Product.name).where(Product.sku.in_(wanted)))}
+                     self.s.execute(sa.select(Product.id, Product.sku, Product.name).where(self._among(Product.sku, "v")),
+                                    {"v": wanted})}
             for sku in wanted:
                 self.products[sku] = found.get(sku)
 
@@ -389,18 +402,20 @@ class _Importer:
         phones = {o.phone for o in orders if o.phone}
         by_ext: dict[str, int] = dict(s.execute(
             sa.select(CustomerKey.external_id, CustomerKey.customer_id).join(Customer, Customer.id == CustomerKey.customer_id)
-            .where(CustomerKey.external_id.in_(ext_ids), *live)).all()) if ext_ids else {}
+            .where(self._among(CustomerKey.external_id, "v"), *live), {"v": sorted(ext_ids)}).all()) if ext_ids else {}
         by_email: dict[str, int] = {}
         if emails:
             for email, owner_cid in s.execute(sa.select(CustomerEmail.email, Customer.id)
                                         .join(Customer, Customer.id == CustomerEmail.customer_id)
-                                        .where(CustomerEmail.email.in_(emails), *live).order_by(Customer.id)):
+                                        .where(self._among(CustomerEmail.email, "v"), *live).order_by(Customer.id),
+                                        {"v": sorted(emails)}):
                 by_email.setdefault(email, owner_cid)
         by_phone: dict[str, int] = {}
         if phones:
             for number, phone_cid in s.execute(sa.select(CustomerPhone.number, Customer.id)
                                          .join(Customer, Customer.id == CustomerPhone.customer_id)
-                                         .where(CustomerPhone.number.in_(phones), *live).order_by(Customer.id)):
+                                         .where(self._among(CustomerPhone.number, "v"), *live).order_by(Customer.id),
+                                         {"v": sorted(phones)}):
                 by_phone.setdefault(number, phone_cid)
         found: dict[int, int] = {}
         new_keys: dict[str, int] = {}
@@ -507,7 +522,7 @@ class _Importer:
             return
         known = {number: (oid, status) for oid, number, status in s.execute(
             sa.select(Order.id, Order.external_number, Order.status)
-            .where(Order.external_number.in_([o.number for o in orders])))}
+            .where(self._among(Order.external_number, "v")), {"v": [o.number for o in orders]})}
         now = utcnow()
         new = [o for o in orders if o.number not in known]
         old = [o for o in orders if o.number in known]
@@ -527,7 +542,7 @@ class _Importer:
         ids: dict[str, int] = {cast(str, number): oid for number, (oid, _) in known.items()}
         if new:
             table = cast(sa.Table, Order.__table__)
-            rows = [(NUMBER_PREFIX + o.number, customer_of[o.number], o.currency, totals[o.number], _ZERO, _ZERO,
+            rows = [(NUMBER_PREFIX + o.number, customer_of[o.number], o.currency, totals[o.number], 0, 0,
                      totals[o.number], now, STATUS, CHANNEL, o.placed_at, o.number) for o in new]
             reserved = reserve_ids(table, len(new))
             if reserved is not None:
@@ -536,7 +551,8 @@ class _Importer:
             else:
                 bulk_insert(table, ORDER_INSERT[1:], rows)
                 ids.update((cast(str, number), oid) for number, oid in s.execute(
-                    sa.select(Order.external_number, Order.id).where(Order.external_number.in_([o.number for o in new]))))
+                    sa.select(Order.external_number, Order.id).where(self._among(Order.external_number, "v")),
+                    {"v": [o.number for o in new]}))
         lines: list[tuple[Any, ...]] = []
         facts: list[tuple[dt.datetime, str, int | None, decimal.Decimal, decimal.Decimal]] = []
         for order in orders:
@@ -546,8 +562,11 @@ class _Importer:
                 product_id = product[0] if product else None
                 description = item.description or (product[1] if product else "")
                 unit_price = _round(item.amount / item.quantity, order.currency)
-                lines.append((ids[order.number], product_id, position, description, item.quantity, unit_price, _ZERO,
-                              _ZERO, item.amount, _ZERO, item.amount))
+                quantity = item.quantity
+                # zeros and whole quantities as ints: `bulk_insert` converts a repeated int once, a Decimal every time
+                lines.append((ids[order.number], product_id, position, description,
+                              int(quantity) if quantity == quantity.to_integral_value() else quantity, unit_price, 0,
+                              0, item.amount, 0, item.amount))
                 if counts:
                     facts.append((order.placed_at, order.currency, product_id, item.quantity, item.amount))
         bulk_insert(cast(sa.Table, OrderLine.__table__), LINE_INSERT, lines)
