@@ -151,10 +151,10 @@ def _counts(checks: list[int]) -> dict[int, dict[str, int]]:
         counts[int(d)][stage] = int(n)
     check = sa.union_all(*(sa.select(sa.literal_column(str(int(d)), sa.Integer).label("d")) for d in checks)) \
         .subquery("checks")
-    created = dict(db.execute(sa.select(check.c.d, sa.func.count()).select_from(
-        check.join(_LIVE, _LIVE.c.day <= check.c.d)).group_by(check.c.d)).all())
-    buying = dict(db.execute(sa.select(_AT.c.d, sa.func.count()).select_from(
-        _AT.join(_LIVE, sa.and_(_LIVE.c.id == _AT.c.cid, _LIVE.c.day <= _AT.c.d))).group_by(_AT.c.d)).all())
+    created: dict[int, int] = {int(d): int(n) for d, n in db.execute(sa.select(check.c.d, sa.func.count()).select_from(
+        check.join(_LIVE, _LIVE.c.day <= check.c.d)).group_by(check.c.d))}
+    buying: dict[int, int] = {int(d): int(n) for d, n in db.execute(sa.select(_AT.c.d, sa.func.count()).select_from(
+        _AT.join(_LIVE, sa.and_(_LIVE.c.id == _AT.c.cid, _LIVE.c.day <= _AT.c.d))).group_by(_AT.c.d))}
     for d in checks:
         counts[d]["selection"] = max(int(created.get(d, 0)) - int(buying.get(d, 0)), 0)
     return counts
@@ -191,10 +191,11 @@ def _steps(end: int, among: Any | None = None) -> tuple[int, int, int]:
 
 def _funnels(end: int, end_time: dt.datetime) -> tuple[list[int], list[int]]:
     """[leads, customers, repeat, loyal] over the leads, and [buyers, buyers, repeat, loyal] over everyone."""
-    selects = [select for select in call_hook("payvand_lead_facts") if not LEAD_FACTS.problems(select)]
+    selects: list[Any] = [found for found in call_hook("payvand_lead_facts") if not LEAD_FACTS.problems(found)]
     leads_count, from_leads = 0, (0, 0, 0)
     if selects:
-        leads = (selects[0] if len(selects) == 1 else sa.union_all(*selects)).subquery("leads")
+        union: Any = selects[0] if len(selects) == 1 else sa.union_all(*selects)
+        leads = union.subquery("leads")
         leads_count = int(session().execute(sa.select(sa.func.count()).select_from(leads)
                                             .where(leads.c.created_at < end_time)).scalar() or 0)
         from_leads = _steps(end, sa.select(leads.c.customer_id).where(leads.c.created_at < end_time,
