@@ -3,10 +3,11 @@
 `hookimpl` marks a hook implementation; `PluginMeta` declares the plugin; the value types are
 what the registration and contribution hooks return (`docs/hooks.md` lists every hook and what
 it takes and returns); `PluginError` refuses an operation from a veto hook; `call_hook` lets a
-plugin that owns a hook call it on every active plugin.
+plugin that owns a hook call it on every active plugin; `plugins_generation` tells when what
+the hooks answer may have changed.
 
 Stability: every name is stable (semantic versioning) except those in `PROVISIONAL`, which may
-change in any minor release: `call_hook`, and the newer plugin-defined hooks, events and
+change in any minor release: `call_hook`, `plugins_generation`, and the newer plugin-defined hooks, events and
 configuration keys with the hooks' typed contracts (`hookspec`, `call_hook_first`,
 `EventType`, `EventField`, `Event`, `Subscription`, `EventError`, `emit_event`, `ConfigKey`,
 `config_value`, `ColumnSpec`, `SelectableShape`, `PURCHASE_FACTS`, `PurchaseFactsSelect`, `LEAD_FACTS`, `LeadFactsSelect`,
@@ -80,7 +81,7 @@ from payvand.core.plugins import PluginError
 from payvand.sdk import _context
 
 __all__ = [
-    "hookimpl", "PluginMeta", "PluginError", "call_hook",
+    "hookimpl", "PluginMeta", "PluginError", "call_hook", "plugins_generation",
     # what hooks return (and receive)
     "ChannelSpec", "CustomerField", "InteractionKind", "JobSpec", "MovedRows", "NavItem", "Panel",
     "PermissionSpec", "RecordRule", "SettingSpec",
@@ -103,7 +104,8 @@ __all__ = [
 
 #: Names that may change in a minor release (the rest are stable).
 PROVISIONAL = frozenset({
-    "call_hook", "hookspec", "call_hook_first", "EventType", "EventField", "Event", "Subscription", "EventError",
+    "call_hook", "plugins_generation", "hookspec", "call_hook_first", "EventType", "EventField", "Event",
+    "Subscription", "EventError",
     "emit_event", "ConfigKey", "config_value", "ColumnSpec", "SelectableShape", "PURCHASE_FACTS",
     "PurchaseFactsSelect", "JSONValue", "CustomerExport", "ErasedRecords", "CustomerChanges", "DemoCounts",
     "PRODUCT_FACTS", "ProductFactsSelect", "Recommendation", "recommend",
@@ -124,6 +126,17 @@ def call_hook(name: str, **kwargs: Any) -> list[Any]:
     as the sales plugin calling `payvand_lead_score`.
     """
     return list(_context.runtime().plugins.call(name, **kwargs))
+
+
+def plugins_generation() -> tuple[int, int]:
+    """A value that changes whenever the set of active plugins changes (enabled, disabled, reloaded).
+
+    For a plugin that builds something costly from other plugins' hook answers (a statement
+    over every plugin's data hooks) and keeps it between calls: keep it under this value and
+    build again when it differs.
+    """
+    plugins = _context.runtime().plugins
+    return id(plugins), plugins.generation
 
 
 def call_hook_first(name: str, **kwargs: Any) -> Any:

@@ -11,8 +11,9 @@ version, and a deprecation first) except those in `PROVISIONAL`, which may chang
 release: `search_customers` and `phone_search_prefixes` (customer search is moving onto the
 shared list kit), `CsvSource`/`CsvSourceError` (the importer's reader, which the list
 kit's CSV support may replace), `bulk_insert`/`reserve_ids` (the bulk path of imports,
-new in the scale work) and `tag_customers` (tagging a set of customers, new for analytics'
-saved target lists).
+new in the scale work), `tag_customers` (tagging a set of customers, new for analytics'
+saved target lists) and `create_customers` (many customers at once for imports, new with the
+order history import's speed work).
 
 Who acts and what they may see: `Actor` (one type for staff users, API tokens, the system and
 portal customers; `SYSTEM`, `ANONYMOUS`, `current_actor()`), and the kernel's record rules
@@ -66,7 +67,7 @@ __all__ = [
     "Base", "BigId", "ExactDecimal", "JSONText", "UTCDateTime", "utcnow",
     # the core's records
     "Customer", "CustomerEmail", "CustomerPhone", "Interaction", "User", "CustomerOut", "InteractionOut",
-    "create_customer", "find_customer_ids_by_email", "search_customers", "tag_customers",
+    "create_customer", "create_customers", "find_customer_ids_by_email", "search_customers", "tag_customers",
     "record_interaction", "record_interactions", "InteractionError", "CustomerInactive", "audit",
     # values as the core stores them
     "NormalizationError", "clean_name", "keep_text", "fold_text", "normalize_email", "normalize_phone",
@@ -77,7 +78,7 @@ __all__ = [
 
 #: Names that may change in a minor release (the rest are stable).
 PROVISIONAL = frozenset({"user_actor", "search_customers", "tag_customers", "phone_search_prefixes", "CsvSource",
-                         "CsvSourceError", "bulk_insert", "reserve_ids"})
+                         "CsvSourceError", "bulk_insert", "reserve_ids", "create_customers"})
 
 
 def user_actor(user_id: int) -> Actor | None:
@@ -260,6 +261,24 @@ def tag_customers(customer_ids: Any, tag: str) -> int:
         return tag_them(current_session(), customer_ids, tag, _context.acting())
     except InvalidChange as exc:
         raise ApiError(422, "The tag is not valid.", fields=exc.fields) from None
+
+
+def create_customers(items: Sequence[dict[str, Any]], *, source: str = "plugin") -> list[int | str]:
+    """Create many customers at once in the current session; per item its new id, or the reason it was refused.
+
+    For imports that meet thousands of unknown customers: each item has `given_name`,
+    `family_name`, `organization_name`, `kind`, `lifecycle_stage` (prospect by default) and
+    `emails` / `phones` as lists of text (phones read in the deployment's phone region) —
+    no other keys. The rows go in set-based (`COPY` on PostgreSQL, multi-row INSERTs on
+    SQLite); one audit entry (action `import`, the ids, `source`) and one
+    `payvand_customer_created` event cover them all. Nothing is deduplicated: look your keys
+    up first. A refused item's reason names its field (`given_name: longer than 120
+    characters`). The caller commits; run it in `session().begin_nested()` to keep the rest
+    of the transaction should the database refuse a row.
+    """
+    from payvand.core.importing.new_customers import create_customers as create
+
+    return create(current_session(), items, _context.acting(), source=source, region=phone_region())
 
 
 def find_customer_ids_by_email(email: str) -> list[int]:

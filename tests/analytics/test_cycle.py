@@ -62,6 +62,27 @@ def test_each_customer_is_placed_in_its_stage_and_the_funnel_counts_leads(crafte
     assert run.results["months"]["jalali"]["labels"][-1].startswith("14")
 
 
+def test_purchase_days_are_local_days_of_the_site(in_app, db_session, make_customer):
+    from decimal import Decimal
+
+    from payvand.plugins.sales.models import Order, OrderLine
+
+    customer = make_customer(given_name="Night").id
+    day = TODAY - dt.timedelta(days=40)
+    # noon and 21:00 UTC are one UTC day but two days in Tehran (UTC+3:30): 21:00 UTC is 00:30 there
+    for number, hour in (("N-1", 12), ("N-2", 21)):
+        order = Order(number=number, customer_id=customer, currency="IRR", total=Decimal(100),
+                      placed_at=dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC))
+        order.lines.append(OrderLine(description="Item", quantity=Decimal(1), total=Decimal(100)))
+        db_session.add(order)
+    db_session.commit()
+    run = cycle.run_cycle(TODAY)
+    db_session.commit()
+    stored = db_session.execute(sa.select(CustomerStage.stage, CustomerStage.purchase_days)
+                                .where(CustomerStage.run_id == run.id, CustomerStage.customer_id == customer)).one()
+    assert tuple(stored) == ("retention", 2)
+
+
 def test_month_ends_in_both_calendars():
     ends = cycle.month_ends(dt.date(2024, 3, 25), 3, "gregorian")
     assert ends == [("2024/01", dt.date(2024, 1, 31)), ("2024/02", dt.date(2024, 2, 29)), ("2024/03", dt.date(2024, 3, 25))]

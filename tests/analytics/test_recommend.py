@@ -124,6 +124,20 @@ def test_a_customers_suggestions_leave_out_what_they_bought_and_inactive_product
     assert all(isinstance(r, Recommendation) and r.name.startswith("Product ") for r in found)
 
 
+def test_a_lookup_runs_at_most_four_queries_whatever_the_history(shop, db_session, make_customer, count_queries):
+    recommend.run_recommend()
+    db_session.commit()
+    busy = make_customer(given_name="Busy").id
+    for product in shop["ids"].values():
+        _buy(db_session, busy, product, "2024-04-01", 100)
+    db_session.commit()
+    for customer in (shop["alice"], shop["people"][0], busy, shop["bob"]):
+        recommend.for_customer(customer, 3)  # the statements are built once per set of plugins
+        with count_queries() as queries:
+            found = recommend.for_customer(customer, 3)
+        assert len(queries) <= 4, (customer, found)  # run, bought + neighbours, details (+ popular)
+
+
 def test_a_customer_without_history_gets_the_most_bought_active_products(shop, db_session):
     recommend.run_recommend()
     db_session.commit()

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from payvand.core.cli import cli
-from payvand.core.models import AuditLog, CustomerEmail, CustomerPhone, Interaction, OutboxEvent
+from payvand.core.models import AuditLog, Customer, CustomerEmail, CustomerPhone, Interaction, OutboxEvent
 from payvand.plugins.sales.models import CustomerKey, Invoice, Order, OrderLine, Product, ProductDay
 from payvand.plugins.sales.services import rollup
 from payvand.plugins.sales.services.order_import import import_orders, parse_date
@@ -154,6 +154,33 @@ def test_persian_headers_and_digits_are_read(in_app, db_session):
     order = _orders(db_session)[0]
     assert (order.external_number, order.total, order.placed_at.date()) == ("101", Decimal(1000000),
                                                                             dt.date(2023, 3, 21))
+
+
+def test_new_customers_of_a_batch_are_created_together_once_each(in_app, db_session):
+    _products(db_session)
+    db_session.commit()
+    long_name = "N" * 130 + " Long"
+    result = _import(HEADER
+                     + "N-1,2024-01-01,K-1,k@example.com,,Kian Ahmadi,TEA,,1,100,IRR\n"    # 2 new customer
+                     + "N-2,2024-01-02,,k@example.com,,,TEA,,1,100,IRR\n"                   # 3 the same by email
+                     + "N-3,2024-01-03,K-1,,09121112233,,TEA,,1,100,IRR\n"                  # 4 the same by key
+                     + "N-4,2024-01-04,,,09124445566,,TEA,,1,100,IRR\n"                     # 5 another, named by phone
+                     + f"N-5,2024-01-05,,bad@example.com,,{long_name},TEA,,1,100,IRR\n")   # 6 name too long
+    db_session.commit()
+    assert result.customers_created == 2 and result.created == 4
+    assert result.errors == [(6, "the customer cannot be created: given_name: longer than 120 characters")]
+    orders = {o.external_number: o.customer_id for o in _orders(db_session)}
+    assert orders["N-1"] == orders["N-2"] == orders["N-3"] != orders["N-4"]
+    kian = db_session.get(Customer, orders["N-1"])
+    assert (kian.display_name, kian.search_name, kian.lifecycle_stage) == ("Kian Ahmadi", "kian ahmadi", "customer")
+    assert db_session.get(CustomerKey, "K-1").customer_id == kian.id
+    assert db_session.get(Customer, orders["N-4"]).display_name == "+989124445566"
+    assert db_session.scalar(sa.select(CustomerPhone.customer_id).where(CustomerPhone.number == "+989124445566")) \
+        == orders["N-4"]
+    entries = db_session.scalars(sa.select(AuditLog).where(AuditLog.object_type == "customer")).all()
+    assert [(e.action, e.after["count"], e.after["source"]) for e in entries] == [("import", 2, "import")]
+    created = db_session.scalars(sa.select(OutboxEvent).where(OutboxEvent.hook == "payvand_customer_created")).all()
+    assert sorted(i for event in created for i in event.payload["ids"]) == sorted({orders["N-1"], orders["N-4"]})
 
 
 def test_parse_date_keeps_the_day_in_the_sites_zone():

@@ -1,7 +1,8 @@
 """The e-CRM cycle: where each customer stands, month by month, and the funnel lead → customer →
 repeat → loyal.
 
-Stages at a day D (purchases up to D, in the main currency; days are UTC days):
+Stages at a day D (purchases up to D, in the main currency; days are local days in the site's
+time zone, `local_days`):
 
 - `selection`: a live customer with no purchase yet (a prospect or a target of marketing);
 - `acquisition`: one purchase day (the first purchase made them a customer);
@@ -9,20 +10,23 @@ Stages at a day D (purchases up to D, in the main currency; days are UTC days):
 - `expansion`: a repeat buyer of at least a year's tenure (first purchase 365+ days before D) who
   spent more in the last 365 days than in the 365 before, or bought more distinct products.
 
-A run stores each customer's stage at its end (`analytics_customer_stage`; the prospects are
-written set-based by one INSERT … SELECT) and, in the run's results, the stage counts at the end
-of each of the last months (Jalali or Gregorian months) and the flows between consecutive month
-ends (from → to, with `new` for customers who did not exist yet). The funnel counts leads (from
-`payvand_lead_facts`), the leads that became customers who bought, those who bought again and
-the loyal ones — at least four purchase days and a purchase in the last 365 days, or in
-expansion — and the same steps for every buyer.
+Computed set-based in the database: the purchase facts grouped per customer and local day (and
+per product), joined to the check days (the end of each of the last months in the Gregorian and
+the Jalali calendar) and aggregated per customer and check day into a temporary table — purchase
+days, last day, spend and distinct products in the two years before D, the stage by a CASE;
+counts, flows between consecutive month ends, the funnel and the stored stages are then grouped
+queries over it. A run stores each customer's stage at its end (`analytics_customer_stage`; the
+prospects by one INSERT … SELECT) and, in the run's results, the stage counts at the end of each
+of the last months and the flows between consecutive month ends (from → to, with `new` for
+customers who did not exist yet). The funnel counts leads (from `payvand_lead_facts`), the leads
+that became customers who bought, those who bought again and the loyal ones — at least four
+purchase days and a purchase in the last 365 days, or in expansion — and the same steps for
+every buyer.
 """
 
 from __future__ import annotations
 
-import bisect
 import collections
-import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -31,29 +35,25 @@ import sqlalchemy as sa
 from payvand.plugins.analytics.models import CustomerStage, Run
 from payvand.plugins.analytics.services import facts
 from payvand.plugins.analytics.services.cohorts import Calendar, month_index, month_label
+from payvand.plugins.analytics.services.local_days import day_number, midnight
 from payvand.sdk import LEAD_FACTS, Customer, call_hook, from_jalali, session
 
 STAGES = ("selection", "acquisition", "retention", "expansion")
-YEAR = dt.timedelta(days=365)
+YEAR_DAYS = 365
 LOYAL_DAYS = 4
 FUNNEL = ("leads", "customers", "repeat", "loyal")
 
-
-@dataclasses.dataclass
-class _Buyer:
-    days: list[dt.date]
-    spend: list[float]  # cumulative spend up to and including each day
-    products: list[tuple[dt.date, Any]]  # (day, product) pairs, sorted
-
-
-def _as_date(value: Any) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
-
-
-def _as_datetime(value: Any) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return dt.datetime.fromisoformat(str(value)).replace(tzinfo=dt.UTC)
+_TEMPORARY = sa.MetaData()
+#: Each buyer's figures at each check day (local day numbers): the run's working set.
+_AT = sa.Table("analytics_tmp_cycle", _TEMPORARY,
+               sa.Column("d", sa.Integer, primary_key=True), sa.Column("cid", sa.BigInteger, primary_key=True),
+               sa.Column("stage", sa.String(16)), sa.Column("n", sa.Integer), sa.Column("last_day", sa.Integer),
+               sa.Column("spend_last", sa.Float), sa.Column("spend_before", sa.Float), sa.Column("products", sa.Integer),
+               prefixes=["TEMPORARY"])
+#: The live customers and the local day each was created.
+_LIVE = sa.Table("analytics_tmp_cycle_live", _TEMPORARY,
+                 sa.Column("id", sa.BigInteger, primary_key=True), sa.Column("day", sa.Integer),
+                 prefixes=["TEMPORARY"])
 
 
 def month_start(index: int, calendar: Calendar) -> dt.date:
@@ -72,130 +72,159 @@ def month_ends(end: dt.date, months: int, calendar: Calendar) -> list[tuple[str,
     return out
 
 
-def _spend_between(buyer: _Buyer, after: dt.date, until: dt.date) -> float:
-    """Spend on days in (after, until]."""
-    hi = bisect.bisect_right(buyer.days, until)
-    lo = bisect.bisect_right(buyer.days, after)
-    return (buyer.spend[hi - 1] if hi else 0.0) - (buyer.spend[lo - 1] if lo else 0.0)
+def _first(column: Any, table: Any, *where: Any) -> dt.datetime | None:
+    value = session().execute(sa.select(sa.func.min(column)).select_from(table).where(*where)).scalar()
+    if value is None or isinstance(value, dt.datetime):
+        return value if value is None or value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(str(value)).replace(tzinfo=dt.UTC)
 
 
-def _products_between(buyer: _Buyer, after: dt.date, until: dt.date) -> int:
-    return len({product for day, product in buyer.products if after < day <= until and product is not None})
+def _fill(subquery: sa.Subquery, currency: str, checks: list[int], until: dt.datetime) -> None:
+    """The temporary tables: every live customer's creation day, and every buyer's figures and stage
+    at each check day (one INSERT … SELECT each)."""
+    db = session()
+    connection = db.connection()
+    _TEMPORARY.drop_all(connection, checkfirst=True)
+    _TEMPORARY.create_all(connection)
+    live = (Customer.merged_into_id.is_(None), Customer.erased_at.is_(None), Customer.created_at < until)
+    since = _first(Customer.created_at, Customer.__table__, *live)
+    if since is not None:
+        db.execute(sa.insert(_LIVE).from_select(["id", "day"], sa.select(
+            Customer.id, day_number(Customer.created_at, since, until)).where(*live)))
+    f = subquery.c
+    bought = (f.currency == currency, f.occurred_at < until)
+    since = _first(f.occurred_at, subquery, *bought)
+    if since is None:
+        return
+    day = day_number(f.occurred_at, since, until)
+    days = (sa.select(f.customer_id.label("cid"), day.label("day"),
+                      sa.func.coalesce(sa.func.sum(sa.cast(f.amount, sa.Float)), 0.0).label("amount"))
+            .where(*bought).group_by(f.customer_id, day).subquery("days"))
+    items = (sa.select(f.customer_id.label("cid"), day.label("day"), f.product_id.label("product"))
+             .where(*bought, f.product_id.is_not(None)).distinct().subquery("items"))
+    check = sa.union_all(*(sa.select(sa.literal_column(str(int(d)), sa.Integer).label("d")) for d in checks)) \
+        .subquery("checks")
+    last_year = sa.and_(days.c.day > check.c.d - YEAR_DAYS)
+    year_before = sa.and_(days.c.day > check.c.d - 2 * YEAR_DAYS, days.c.day <= check.c.d - YEAR_DAYS)
+    spend = (sa.select(check.c.d, days.c.cid, sa.func.count().label("n"), sa.func.min(days.c.day).label("first"),
+                       sa.func.max(days.c.day).label("last"),
+                       sa.func.sum(sa.case((last_year, days.c.amount), else_=0.0)).label("spend_last"),
+                       sa.func.sum(sa.case((year_before, days.c.amount), else_=0.0)).label("spend_before"))
+             .select_from(check.join(days, days.c.day <= check.c.d))
+             .group_by(check.c.d, days.c.cid).subquery("spend"))
+    item_last = sa.case((items.c.day > check.c.d - YEAR_DAYS, items.c.product))
+    item_before = sa.case((sa.and_(items.c.day > check.c.d - 2 * YEAR_DAYS, items.c.day <= check.c.d - YEAR_DAYS),
+                           items.c.product))
+    products = (sa.select(check.c.d, items.c.cid, sa.func.count(sa.distinct(item_last)).label("p_last"),
+                          sa.func.count(sa.distinct(item_before)).label("p_before"),
+                          sa.func.count(sa.distinct(items.c.product)).label("p_all"))
+                .select_from(check.join(items, items.c.day <= check.c.d))
+                .group_by(check.c.d, items.c.cid).subquery("products"))
+    p_last, p_before = sa.func.coalesce(products.c.p_last, 0), sa.func.coalesce(products.c.p_before, 0)
+    stage = sa.case(
+        (spend.c.n == 1, "acquisition"),
+        (sa.and_(spend.c.d - spend.c.first >= YEAR_DAYS,
+                 sa.or_(spend.c.spend_last > spend.c.spend_before, p_last > p_before)), "expansion"),
+        else_="retention")
+    db.execute(sa.insert(_AT).from_select(
+        ["d", "cid", "stage", "n", "last_day", "spend_last", "spend_before", "products"],
+        sa.select(spend.c.d, spend.c.cid, stage, spend.c.n, spend.c.last, spend.c.spend_last, spend.c.spend_before,
+                  sa.func.coalesce(products.c.p_all, 0))
+        .select_from(spend.outerjoin(products, sa.and_(products.c.d == spend.c.d, products.c.cid == spend.c.cid)))))
 
 
-def stage_at(buyer: _Buyer, day: dt.date) -> str | None:
-    """The buyer's stage at `day` (None before their first purchase)."""
-    count = bisect.bisect_right(buyer.days, day)
-    if count == 0:
-        return None
-    if count == 1:
-        return "acquisition"
-    if day - buyer.days[0] >= YEAR:
-        last, before = _spend_between(buyer, day - YEAR, day), _spend_between(buyer, day - 2 * YEAR, day - YEAR)
-        if last > before or (_products_between(buyer, day - YEAR, day)
-                             > _products_between(buyer, day - 2 * YEAR, day - YEAR)):
-            return "expansion"
-    return "retention"
+def monthly(ends: list[tuple[str, dt.date]], counts: dict[int, dict[str, int]],
+            flows: dict[tuple[int, int], dict[str, dict[str, int]]]) -> dict[str, Any]:
+    """Stage counts at each month end and the flows between consecutive ones (`flows[i]` is from month i
+    to month i + 1: {from: {to: customers}}), from the per-day figures."""
+    days = [last.toordinal() for _, last in ends]
+    return {"labels": [label for label, _ in ends],
+            "counts": {stage: [counts.get(d, {}).get(stage, 0) for d in days] for stage in STAGES},
+            "flows": [flows.get((before, after), {}) for before, after in zip(days, days[1:], strict=False)]}
 
 
-def is_loyal(buyer: _Buyer, day: dt.date, stage: str | None) -> bool:
-    """Loyal at `day`: in expansion, or four purchase days with one in the last 365 days."""
-    count = bisect.bisect_right(buyer.days, day)
-    return stage == "expansion" or (count >= LOYAL_DAYS and day - buyer.days[count - 1] < YEAR)
+def _counts(checks: list[int]) -> dict[int, dict[str, int]]:
+    """{day: {stage: customers}}: the buyers' stages grouped, and the live customers without a purchase."""
+    db = session()
+    counts: dict[int, dict[str, int]] = collections.defaultdict(dict)
+    for d, stage, n in db.execute(sa.select(_AT.c.d, _AT.c.stage, sa.func.count()).group_by(_AT.c.d, _AT.c.stage)):
+        counts[int(d)][stage] = int(n)
+    check = sa.union_all(*(sa.select(sa.literal_column(str(int(d)), sa.Integer).label("d")) for d in checks)) \
+        .subquery("checks")
+    created: dict[int, int] = {int(d): int(n) for d, n in db.execute(sa.select(check.c.d, sa.func.count()).select_from(
+        check.join(_LIVE, _LIVE.c.day <= check.c.d)).group_by(check.c.d))}
+    buying: dict[int, int] = {int(d): int(n) for d, n in db.execute(sa.select(_AT.c.d, sa.func.count()).select_from(
+        _AT.join(_LIVE, sa.and_(_LIVE.c.id == _AT.c.cid, _LIVE.c.day <= _AT.c.d))).group_by(_AT.c.d))}
+    for d in checks:
+        counts[d]["selection"] = max(int(created.get(d, 0)) - int(buying.get(d, 0)), 0)
+    return counts
 
 
-def _buyers(subquery: sa.Subquery, currency: str, end: dt.date) -> dict[int, _Buyer]:
-    """Every buyer's purchase days, cumulative spend and products up to `end` (one grouped query)."""
-    day = sa.func.date(subquery.c.occurred_at)
-    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+def _flows(before: int, after: int) -> dict[str, dict[str, int]]:
+    """{from: {to: customers}} between two check days: each buyer at `after` against their stage at
+    `before` (`selection` when a live customer then, `new` when not yet one)."""
+    now, then = _AT.alias("now"), _AT.alias("then")
+    source = sa.func.coalesce(then.c.stage, sa.case((_LIVE.c.day <= before, "selection"), else_="new"))
     rows = session().execute(
-        sa.select(subquery.c.customer_id, day.label("day"), subquery.c.product_id, sa.func.sum(subquery.c.amount))
-        .where(subquery.c.currency == currency, subquery.c.occurred_at < until)
-        .group_by(subquery.c.customer_id, day, subquery.c.product_id)
-    ).all()
-    per_day: dict[int, dict[dt.date, float]] = collections.defaultdict(dict)
-    products: dict[int, list[tuple[dt.date, Any]]] = collections.defaultdict(list)
-    for customer_id, when, product_id, amount in rows:
-        d = _as_date(when)
-        days = per_day[int(customer_id)]
-        days[d] = days.get(d, 0.0) + float(amount or 0)
-        products[int(customer_id)].append((d, product_id))
-    buyers = {}
-    for customer_id, days in per_day.items():
-        ordered = sorted(days)
-        running, cumulative = 0.0, []
-        for d in ordered:
-            running += days[d]
-            cumulative.append(running)
-        buyers[customer_id] = _Buyer(ordered, cumulative, sorted(products[customer_id], key=lambda p: p[0]))
-    return buyers
+        sa.select(source, now.c.stage, sa.func.count())
+        .select_from(now.outerjoin(then, sa.and_(then.c.d == before, then.c.cid == now.c.cid))
+                     .outerjoin(_LIVE, _LIVE.c.id == now.c.cid))
+        .where(now.c.d == after).group_by(source, now.c.stage))
+    moved: dict[str, dict[str, int]] = collections.defaultdict(dict)
+    for source_stage, stage, n in rows:
+        if source_stage != stage:
+            moved[source_stage][stage] = int(n)
+    return dict(moved)
 
 
-def _customers_created(end: dt.date) -> list[tuple[int, dt.date]]:
-    """(customer id, day created) of the live customers created up to `end`."""
-    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-    return [(int(cid), _as_datetime(created).date()) for cid, created in session().execute(
-        sa.select(Customer.id, Customer.created_at)
-        .where(Customer.merged_into_id.is_(None), Customer.erased_at.is_(None), Customer.created_at < until))]
+def _steps(end: int, among: Any | None = None) -> tuple[int, int, int]:
+    """(bought, repeat, loyal) at check day `end` over every buyer, or over the customers of `among`."""
+    repeat = sa.case((_AT.c.stage.in_(("retention", "expansion")), 1), else_=0)
+    loyal = sa.case((sa.or_(_AT.c.stage == "expansion",
+                            sa.and_(_AT.c.n >= LOYAL_DAYS, end - _AT.c.last_day < YEAR_DAYS)), 1), else_=0)
+    query = sa.select(sa.func.count(), sa.func.sum(repeat), sa.func.sum(loyal)).where(_AT.c.d == end)
+    if among is not None:
+        query = query.where(_AT.c.cid.in_(among))
+    bought, repeated, loyal_count = session().execute(query).one()
+    return int(bought or 0), int(repeated or 0), int(loyal_count or 0)
 
 
-def _leads() -> list[tuple[int | None, dt.datetime]]:
-    """(customer id or None, created at) of every lead offered by a plugin through `payvand_lead_facts`."""
-    out: list[tuple[int | None, dt.datetime]] = []
-    for select in call_hook("payvand_lead_facts"):
-        if LEAD_FACTS.problems(select):
-            continue
-        out.extend((None if cid is None else int(cid), _as_datetime(created))
-                   for _lead, cid, created, _converted in session().execute(select))
-    return out
-
-
-def monthly(buyers: dict[int, _Buyer], created: list[tuple[int, dt.date]], end: dt.date, months: int,
-            calendar: Calendar) -> dict[str, Any]:
-    """Stage counts at each of the last `months` month ends and the flows between consecutive ones
-    (`flows[i]` is from month i to month i + 1: {from: {to: customers}})."""
-    ends = month_ends(end, months, calendar)
-    counts: dict[str, list[int]] = {stage: [] for stage in STAGES}
-    flows: list[dict[str, dict[str, int]]] = []
-    previous: dict[int, str] | None = None
-    created_on = dict(created)
-    created_days = sorted(created_on.values())
-    before_day: dt.date | None = None
-    for _label, last in ends:
-        now: dict[int, str] = {}
-        for customer_id, buyer in buyers.items():
-            stage = stage_at(buyer, last)
-            if stage is not None:
-                now[customer_id] = stage
-        tally = collections.Counter(now.values())
-        buyers_created = sum(1 for cid in now if cid in created_on and created_on[cid] <= last)
-        tally["selection"] = max(bisect.bisect_right(created_days, last) - buyers_created, 0)
-        for stage in STAGES:
-            counts[stage].append(tally.get(stage, 0))
-        if previous is not None and before_day is not None:
-            moved: dict[str, dict[str, int]] = collections.defaultdict(lambda: collections.defaultdict(int))
-            for customer_id, stage in now.items():
-                known = customer_id in created_on and created_on[customer_id] <= before_day
-                before = previous.get(customer_id, "selection" if known else "new")
-                if before != stage:
-                    moved[before][stage] += 1
-            flows.append({k: dict(v) for k, v in moved.items()})
-        previous, before_day = now, last
-    return {"labels": [label for label, _ in ends], "counts": counts, "flows": flows}
+def _funnels(end: int, end_time: dt.datetime) -> tuple[list[int], list[int]]:
+    """[leads, customers, repeat, loyal] over the leads, and [buyers, buyers, repeat, loyal] over everyone."""
+    selects: list[Any] = [found for found in call_hook("payvand_lead_facts") if not LEAD_FACTS.problems(found)]
+    leads_count, from_leads = 0, (0, 0, 0)
+    if selects:
+        union: Any = selects[0] if len(selects) == 1 else sa.union_all(*selects)
+        leads = union.subquery("leads")
+        leads_count = int(session().execute(sa.select(sa.func.count()).select_from(leads)
+                                            .where(leads.c.created_at < end_time)).scalar() or 0)
+        from_leads = _steps(end, sa.select(leads.c.customer_id).where(leads.c.created_at < end_time,
+                                                                      leads.c.customer_id.is_not(None)))
+    everyone = _steps(end)
+    return [leads_count, *from_leads], [everyone[0], *everyone]
 
 
 def run_cycle(end: dt.date, months: int = 12) -> Run:
-    """Compute the cycle at `end` and at the last `months` month ends (Gregorian and Jalali); store the
-    run and each customer's stage at `end`. The caller commits. ValueError when no plugin offers
-    purchase facts."""
+    """Compute the cycle at `end` (a local day) and at the last `months` month ends (Gregorian and
+    Jalali); store the run and each customer's stage at `end`. The caller commits. ValueError when no
+    plugin offers purchase facts."""
     subquery = facts.purchase_facts()
     if subquery is None:
         raise ValueError("no active plugin offers purchase facts (enable the sales plugin)")
     currency = facts.main_currency(subquery) or ""
-    buyers = _buyers(subquery, currency, end)
-    created = _customers_created(end)
-    by_calendar = {calendar: monthly(buyers, created, end, months, calendar) for calendar in ("gregorian", "jalali")}
-    funnel_leads, funnel_all = _funnels(buyers, end)
+    until = midnight(end + dt.timedelta(days=1))
+    ends = {calendar: month_ends(end, months, calendar) for calendar in ("gregorian", "jalali")}
+    checks = sorted({last.toordinal() for found in ends.values() for _, last in found})
+    _fill(subquery, currency, checks, until)
+    counts = _counts(checks)
+    flows: dict[tuple[int, int], dict[str, dict[str, int]]] = {}
+    for found in ends.values():
+        days = [last.toordinal() for _, last in found]
+        for pair in zip(days, days[1:], strict=False):
+            if pair not in flows:
+                flows[pair] = _flows(*pair)
+    by_calendar = {calendar: monthly(found, counts, flows) for calendar, found in ends.items()}
+    funnel_leads, funnel_all = _funnels(end.toordinal(), until)
     stages = {stage: by_calendar["gregorian"]["counts"][stage][-1] for stage in STAGES}
     results = {"currency": currency, "months": by_calendar, "funnel_leads": funnel_leads, "funnel_all": funnel_all,
                "stages": stages}
@@ -204,58 +233,26 @@ def run_cycle(end: dt.date, months: int = 12) -> Run:
     db = session()
     db.add(run)
     db.flush()
-    _store(run.id, buyers, end)
+    _store(run.id, end.toordinal(), until)
+    _TEMPORARY.drop_all(db.connection(), checkfirst=True)
     return run
 
 
-def _funnels(buyers: dict[int, _Buyer], end: dt.date) -> tuple[list[int], list[int]]:
-    """[leads, customers, repeat, loyal] over the leads, and [buyers, buyers, repeat, loyal] over everyone."""
-    def steps(ids: list[int]) -> tuple[int, int, int]:
-        bought = repeat = loyal = 0
-        for customer_id in ids:
-            buyer = buyers.get(customer_id)
-            if buyer is None or buyer.days[0] > end:
-                continue
-            bought += 1
-            stage = stage_at(buyer, end)
-            repeat += stage in ("retention", "expansion")
-            loyal += is_loyal(buyer, end, stage)
-        return bought, repeat, loyal
-
-    end_time = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-    leads = [(cid, created) for cid, created in _leads() if created < end_time]
-    lead_customers = sorted({cid for cid, _ in leads if cid is not None})
-    from_leads = steps(lead_customers)
-    everyone = steps(list(buyers))
-    return [len(leads), *from_leads], [everyone[0], *everyone]
-
-
-def _store(run_id: int, buyers: dict[int, _Buyer], end: dt.date) -> None:
-    """Each buyer's stage at `end` (in chunks), then every other live customer as `selection` in one INSERT … SELECT."""
-    rows = []
-    for customer_id, buyer in buyers.items():
-        stage = stage_at(buyer, end)
-        if stage is None:
-            continue
-        rows.append({"run_id": run_id, "customer_id": customer_id, "stage": stage,
-                     "purchase_days": bisect.bisect_right(buyer.days, end),
-                     "products": _products_between(buyer, dt.date.min, end),
-                     "spend_last_year": _spend_between(buyer, end - YEAR, end),
-                     "spend_year_before": _spend_between(buyer, end - 2 * YEAR, end - YEAR)})
-    existing = set(session().scalars(sa.select(Customer.id).where(Customer.id.in_([r["customer_id"] for r in rows])))) \
-        if rows else set()
-    rows = [r for r in rows if r["customer_id"] in existing]  # facts may name customers erased since
-    for start in range(0, len(rows), 5000):
-        session().execute(sa.insert(CustomerStage), rows[start:start + 5000])
-    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+def _store(run_id: int, end: int, until: dt.datetime) -> None:
+    """Each buyer's stage at `end` (one INSERT … SELECT over the working set, customers still in the
+    table), then every other live customer as `selection` (another)."""
+    db = session()
+    columns = ["run_id", "customer_id", "stage", "purchase_days", "products", "spend_last_year", "spend_year_before"]
+    customer = Customer.__table__
+    db.execute(sa.insert(CustomerStage).from_select(columns, sa.select(
+        sa.literal(run_id), _AT.c.cid, _AT.c.stage, _AT.c.n, _AT.c.products, _AT.c.spend_last, _AT.c.spend_before)
+        .where(_AT.c.d == end, sa.exists(sa.select(customer.c.id).where(customer.c.id == _AT.c.cid)))))
     stored = sa.select(CustomerStage.customer_id).where(CustomerStage.run_id == run_id,
                                                        CustomerStage.customer_id == Customer.id)
-    session().execute(sa.insert(CustomerStage).from_select(
-        ["run_id", "customer_id", "stage", "purchase_days", "products", "spend_last_year", "spend_year_before"],
-        sa.select(sa.literal(run_id), Customer.id, sa.literal("selection"), sa.literal(0), sa.literal(0),
-                  sa.literal(0.0), sa.literal(0.0))
-        .where(Customer.merged_into_id.is_(None), Customer.erased_at.is_(None), Customer.created_at < until,
-               ~sa.exists(stored))))
+    db.execute(sa.insert(CustomerStage).from_select(columns, sa.select(
+        sa.literal(run_id), Customer.id, sa.literal("selection"), sa.literal(0), sa.literal(0), sa.literal(0.0),
+        sa.literal(0.0)).where(Customer.merged_into_id.is_(None), Customer.erased_at.is_(None),
+                               Customer.created_at < until, ~sa.exists(stored))))
 
 
 def latest_cycle() -> Run | None:

@@ -36,7 +36,7 @@ from scipy import sparse
 
 from payvand.plugins.analytics.models import ItemNeighbour, ItemStat, Run
 from payvand.plugins.analytics.services.facts import purchase_facts
-from payvand.sdk import PRODUCT_FACTS, Recommendation, bulk_insert, call_hook, session
+from payvand.sdk import PRODUCT_FACTS, Recommendation, bulk_insert, call_hook, plugins_generation, session
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +273,7 @@ def latest_run() -> Run | None:
 
 def latest_run_id() -> int | None:
     """The id of the newest recommendations run (one probe of the (kind, id) index), or None."""
-    return session().scalar(sa.select(sa.func.max(Run.id)).where(Run.kind == KIND))
+    return session().connection().execute(_lookups().latest_run, {"kind": KIND}).scalar()
 
 
 def _catalog(product_ids: Sequence[int]) -> dict[int, tuple[str, str | None, bool]]:
@@ -296,46 +296,93 @@ def bought_by(customer_id: int) -> set[int]:
     return {int(p) for p in session().scalars(query)}
 
 
+@dataclasses.dataclass(frozen=True)
+class _Lookups:
+    """The per-customer lookup's statements, built once per set of active plugins (`plugins_generation`).
+
+    Built per call they cost more than running them: every plugin's facts select composed again,
+    its subquery's columns proxied, the statement's cache key computed. Bound parameters:
+    `customer_id`, `run_id`, `ids` (expanding), `kind`.
+    """
+
+    latest_run: Any
+    owned_neighbours: Any  # (owned product, neighbour or NULL, score): what the customer bought and its neighbours
+    details: Any  # (product, name, category, active, unit price) of `ids` in run `run_id`
+    popular: Any  # the run's products by popularity, `limit` bound
+
+
+_LOOKUPS: dict[tuple[int, int], _Lookups] = {}
+
+
+def _lookups() -> _Lookups:
+    key = plugins_generation()
+    found = _LOOKUPS.get(key)
+    if found is not None:
+        return found
+    run = _table(Run).c
+    neighbour, stat = _table(ItemNeighbour), _table(ItemStat)
+    latest = sa.select(sa.func.max(run.id)).where(run.kind == sa.bindparam("kind"))
+    facts, products = purchase_facts(), product_facts()
+    owned_neighbours = details = None
+    if facts is not None:
+        owned = (sa.select(facts.c.product_id).where(facts.c.customer_id == sa.bindparam("customer_id"),
+                                                     facts.c.product_id.is_not(None)).distinct().subquery("owned"))
+        owned_neighbours = (sa.select(owned.c.product_id, neighbour.c.neighbour_id, neighbour.c.score)
+                            .select_from(owned.outerjoin(neighbour, sa.and_(
+                                neighbour.c.run_id == sa.bindparam("run_id"),
+                                neighbour.c.product_id == owned.c.product_id))))
+    if products is not None:
+        details = (sa.select(products.c.product_id, products.c.name, products.c.category, products.c.active,
+                             stat.c.unit_price)
+                   .join_from(products, stat, sa.and_(stat.c.product_id == products.c.product_id,
+                                                      stat.c.run_id == sa.bindparam("run_id")))
+                   .where(products.c.product_id.in_(sa.bindparam("ids", expanding=True))))
+    popular = (sa.select(stat.c.product_id).where(stat.c.run_id == sa.bindparam("run_id"))
+               .order_by(stat.c.popularity_rank).limit(sa.bindparam("limit")))
+    if len(_LOOKUPS) > 8:
+        _LOOKUPS.clear()
+    found = _LOOKUPS[key] = _Lookups(latest, owned_neighbours, details, popular)
+    return found
+
+
+def _popular(run_id: int, count: int) -> list[int]:
+    """The run's `count` most bought products."""
+    return list(session().connection().execute(_lookups().popular, {"run_id": run_id, "limit": count}).scalars())
+
+
 def _details(run_id: int, product_ids: Sequence[int]) -> dict[int, tuple[str, str | None, bool, float | None]]:
     """{product id: (name, category, active, unit price)} of products in run `run_id`: the run's
     stored figures joined to the product facts in one query."""
-    products = product_facts()
-    if products is None or not product_ids:
+    statement = _lookups().details
+    if statement is None or not product_ids:
         return {}
-    stat = _table(ItemStat).c
-    query = (sa.select(products.c.product_id, products.c.name, products.c.category, products.c.active, stat.unit_price)
-             .join_from(products, _table(ItemStat), sa.and_(stat.product_id == products.c.product_id,
-                                                                stat.run_id == run_id))
-             .where(products.c.product_id.in_(sorted(set(product_ids)))))
-    return {int(p): (str(n), c, bool(a), u) for p, n, c, a, u in session().execute(query)}
+    rows = session().connection().execute(statement, {"run_id": run_id, "ids": sorted(set(product_ids))})
+    return {int(p): (str(n), c, bool(a), u) for p, n, c, a, u in rows}
 
 
 def for_customer(customer_id: int, limit: int = 10, *, run: Run | None = None) -> list[Recommendation]:
     """Up to `limit` products to suggest to customer `customer_id` from the newest run (or `run`),
     best first: neighbours of what they bought (cross-sell, up-sell, related), then the most
     bought products they lack (popular). Empty before the first run. Inactive products never
-    appear. At most five indexed queries, whatever the customer's history."""
+    appear. Three indexed queries (the newest run; what the customer bought with its stored
+    neighbours; the candidates' names, categories and prices), a fourth for the popular
+    products when the neighbours give too few, whatever the customer's history."""
     run_id = run.id if run is not None else latest_run_id()
     if run_id is None or limit <= 0:
         return []
-    db = session()
-    owned = bought_by(customer_id)
-    neighbour = _table(ItemNeighbour).c
-    rows = db.execute(sa.select(neighbour.product_id, neighbour.neighbour_id, neighbour.score).where(
-        neighbour.run_id == run_id, neighbour.product_id.in_(sorted(owned)))).all() if owned else []
+    db = session().connection()  # Core statements: no ORM layer around their execution
+    statement = _lookups().owned_neighbours
+    rows = db.execute(statement, {"customer_id": customer_id, "run_id": run_id}).all() if statement is not None else []
+    owned = {int(product) for product, _, _ in rows}
     scores: dict[int, float] = defaultdict(float)
     reasons: dict[int, list[tuple[float, int]]] = defaultdict(list)
     for product, near, score in rows:
-        if near in owned:
+        if near is None or near in owned:
             continue
         scores[near] += score
         reasons[near].append((score, product))
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit * 3]
-    popular: list[int] = []
-    if len(ranked) < limit * 3:
-        stat = _table(ItemStat).c
-        popular = list(db.scalars(sa.select(stat.product_id).where(stat.run_id == run_id)
-                                  .order_by(stat.popularity_rank).limit(limit * 3 + len(owned))))
+    popular = _popular(run_id, limit * 3 + len(owned)) if len(ranked) < limit * 3 else []
     details = _details(run_id, [p for p, _ in ranked] + popular + sorted(owned))
     paid: dict[str, float] = {}
     for product in owned:

@@ -11,8 +11,9 @@ noon there, so its day stays the same in UTC), never in the future and inside th
 date range.
 
 The customer is found by external id (`sales_customer_key`), then email, then phone among live
-customers; when none matches one is created (`create_customer`, as the API creates one: audited
-and announced) and its external id remembered. A line names a product by SKU (looked up in the
+customers; the customers no row of a batch finds are created together (`create_customers`: set-based,
+one audit entry and one `payvand_customer_created` event per batch) and their external ids
+remembered. A line names a product by SKU (looked up in the
 catalogue; an unknown SKU refuses its order) or is free text. An order with any bad line is
 refused as a whole: the bad line with its reason, the others saying which line refused them;
 the good orders are kept.
@@ -59,7 +60,7 @@ from payvand.sdk import (
     NormalizationError,
     audit,
     bulk_insert,
-    create_customer,
+    create_customers,
     from_jalali,
     local_zone,
     normalize_email,
@@ -112,6 +113,11 @@ _ZERO = decimal.Decimal(0)
 def _step(currency: str) -> decimal.Decimal:
     """The currency's minor unit as a Decimal step (`pricing.round_money`'s, cached: rows repeat currencies)."""
     return decimal.Decimal(1).scaleb(-pricing.currency_places(currency))
+
+
+def _latin(text: str) -> str:
+    """`to_latin_digits`, skipped for the usual ASCII cell."""
+    return text if text.isascii() else to_latin_digits(text)
 
 
 def _round(amount: decimal.Decimal, currency: str) -> decimal.Decimal:
@@ -248,7 +254,7 @@ class _Parser:
     def row(self, record: Record) -> _Row:
         """The record as an order line; ValueError with the reason when it is bad."""
         get = record.cells.get
-        number = to_latin_digits(get("order_number") or "")  # numbers and ids: Persian digits as Latin
+        number = _latin(get("order_number") or "")  # numbers and ids: Persian digits as Latin
         if not number:
             raise ValueError("the order number is missing")
         if len(number) > MAX_NUMBER:
@@ -257,7 +263,7 @@ class _Parser:
             raise ValueError("the date is missing")
         placed_at = parse_date(get("date", ""), self.zone, self.now)
         currency = self.currency(get("currency"))
-        external_id = to_latin_digits(get("customer_id") or "") or None
+        external_id = _latin(get("customer_id") or "") or None
         if external_id is not None and len(external_id) > 64:
             raise ValueError("the customer_id is longer than 64 characters")
         email = phone = None
@@ -371,11 +377,19 @@ class _Importer:
         self.deltas: dict[rollup.Key, list[int]] = collections.defaultdict(lambda: [0, 0])
 
     # ------------------------------------------------------------------ lookups
+    def _among(self, column: Any, name: str) -> Any:
+        """`column IN (…)` of the text list bound as `name`: one array on PostgreSQL (`= ANY`), expanded on SQLite
+        (a batch's hundreds of values are otherwise as many placeholders built and bound per query)."""
+        if self.postgres:
+            return column == sa.any_(sa.bindparam(name, type_=sa.ARRAY(sa.String)))
+        return column.in_(sa.bindparam(name, expanding=True))
+
     def _load_products(self, skus: set[str]) -> None:
         wanted = [sku for sku in skus if sku not in self.products]
         if wanted:
             found = {sku: (pid, name) for pid, sku, name in
-                     self.s.execute(sa.select(Product.id, Product.sku, Product.name).where(Product.sku.in_(wanted)))}
+                     self.s.execute(sa.select(Product.id, Product.sku, Product.name).where(self._among(Product.sku, "v")),
+                                    {"v": wanted})}
             for sku in wanted:
                 self.products[sku] = found.get(sku)
 
@@ -388,60 +402,77 @@ class _Importer:
         phones = {o.phone for o in orders if o.phone}
         by_ext: dict[str, int] = dict(s.execute(
             sa.select(CustomerKey.external_id, CustomerKey.customer_id).join(Customer, Customer.id == CustomerKey.customer_id)
-            .where(CustomerKey.external_id.in_(ext_ids), *live)).all()) if ext_ids else {}
+            .where(self._among(CustomerKey.external_id, "v"), *live), {"v": sorted(ext_ids)}).all()) if ext_ids else {}
         by_email: dict[str, int] = {}
         if emails:
             for email, owner_cid in s.execute(sa.select(CustomerEmail.email, Customer.id)
                                         .join(Customer, Customer.id == CustomerEmail.customer_id)
-                                        .where(CustomerEmail.email.in_(emails), *live).order_by(Customer.id)):
+                                        .where(self._among(CustomerEmail.email, "v"), *live).order_by(Customer.id),
+                                        {"v": sorted(emails)}):
                 by_email.setdefault(email, owner_cid)
         by_phone: dict[str, int] = {}
         if phones:
             for number, phone_cid in s.execute(sa.select(CustomerPhone.number, Customer.id)
                                          .join(Customer, Customer.id == CustomerPhone.customer_id)
-                                         .where(CustomerPhone.number.in_(phones), *live).order_by(Customer.id)):
+                                         .where(self._among(CustomerPhone.number, "v"), *live).order_by(Customer.id),
+                                         {"v": sorted(phones)}):
                 by_phone.setdefault(number, phone_cid)
         found: dict[int, int] = {}
         new_keys: dict[str, int] = {}
+        # Customers to create, one per distinct key: an order whose keys were met earlier in the
+        # batch goes with that one (negative placeholders), as it would with the customer made.
+        pending: list[list[int]] = []  # per new customer: the positions of its orders in `orders`
+        made_ext: dict[str, int] = {}
+        made_email: dict[str, int] = {}
+        made_phone: dict[str, int] = {}
         for index, order in enumerate(orders):
             cid: int | None = ((by_ext.get(order.external_id) or new_keys.get(order.external_id) if order.external_id else None)
                    or (by_email.get(order.email) if order.email else None)
                    or (by_phone.get(order.phone) if order.phone else None))
             if cid is None:
-                made = self._create_customer(order)
-                if made is None:
-                    continue
-                cid = made
-                if order.email:
-                    by_email[order.email] = cid
-                if order.phone:
-                    by_phone[order.phone] = cid
+                cid = ((made_ext.get(order.external_id) if order.external_id else None)
+                       or (made_email.get(order.email) if order.email else None)
+                       or (made_phone.get(order.phone) if order.phone else None))
+                if cid is None:
+                    pending.append([])
+                    cid = -len(pending)
+                    if order.email:
+                        made_email[order.email] = cid
+                    if order.phone:
+                        made_phone[order.phone] = cid
+                pending[-cid - 1].append(index)
+                if order.external_id:
+                    made_ext.setdefault(order.external_id, cid)
+                continue
             found[index] = cid
             if order.external_id and order.external_id not in by_ext and order.external_id not in new_keys:
                 new_keys[order.external_id] = cid
+        if pending:
+            made = create_customers([self._customer_data(orders[positions[0]]) for positions in pending],
+                                    source="import")
+            for positions, outcome in zip(pending, made, strict=True):
+                if isinstance(outcome, str):
+                    for position in positions:
+                        self.result.errors.extend(orders[position].refuse(
+                            orders[position].line, f"the customer cannot be created: {outcome}"))
+                    continue
+                self.result.customers_created += 1
+                for position in positions:
+                    found[position] = outcome
+                    external_id = orders[position].external_id
+                    if external_id and external_id not in by_ext and external_id not in new_keys:
+                        new_keys[external_id] = outcome
         if new_keys:
             s.execute(sa.insert(CustomerKey), [{"external_id": k, "customer_id": v} for k, v in new_keys.items()])
         return found
 
-    def _create_customer(self, order: _OrderIn) -> int | None:
+    @staticmethod
+    def _customer_data(order: _OrderIn) -> dict[str, Any]:
+        """The customer an order names, as `create_customers` takes it (its name split at the first space)."""
         name = order.name or order.email or order.phone or order.external_id or ""
         given, _, family = name.partition(" ")
-        data: dict[str, Any] = {"given_name": given, "lifecycle_stage": "customer"}
-        if family.strip():
-            data["family_name"] = family.strip()
-        if order.email:
-            data["emails"] = [order.email]
-        if order.phone:
-            data["phones"] = [order.phone]
-        try:
-            customer = create_customer(data, source="import")
-        except Exception as exc:  # ApiError(422) with field messages
-            fields = getattr(exc, "fields", None) or {}
-            words = "; ".join(f"{k}: {v}" for k, v in fields.items()) or str(exc)
-            self.result.errors.extend(order.refuse(order.line, f"the customer cannot be created: {words}"))
-            return None
-        self.result.customers_created += 1
-        return customer.id
+        return {"given_name": given, "family_name": family.strip() or None, "lifecycle_stage": "customer",
+                "emails": [order.email] if order.email else [], "phones": [order.phone] if order.phone else []}
 
     # ------------------------------------------------------------------ writing
     def _count(self, order_id_lines: list[tuple[dt.datetime, str, int | None, decimal.Decimal, decimal.Decimal]],
@@ -491,7 +522,7 @@ class _Importer:
             return
         known = {number: (oid, status) for oid, number, status in s.execute(
             sa.select(Order.id, Order.external_number, Order.status)
-            .where(Order.external_number.in_([o.number for o in orders])))}
+            .where(self._among(Order.external_number, "v")), {"v": [o.number for o in orders]})}
         now = utcnow()
         new = [o for o in orders if o.number not in known]
         old = [o for o in orders if o.number in known]
@@ -511,7 +542,7 @@ class _Importer:
         ids: dict[str, int] = {cast(str, number): oid for number, (oid, _) in known.items()}
         if new:
             table = cast(sa.Table, Order.__table__)
-            rows = [(NUMBER_PREFIX + o.number, customer_of[o.number], o.currency, totals[o.number], _ZERO, _ZERO,
+            rows = [(NUMBER_PREFIX + o.number, customer_of[o.number], o.currency, totals[o.number], 0, 0,
                      totals[o.number], now, STATUS, CHANNEL, o.placed_at, o.number) for o in new]
             reserved = reserve_ids(table, len(new))
             if reserved is not None:
@@ -520,7 +551,8 @@ class _Importer:
             else:
                 bulk_insert(table, ORDER_INSERT[1:], rows)
                 ids.update((cast(str, number), oid) for number, oid in s.execute(
-                    sa.select(Order.external_number, Order.id).where(Order.external_number.in_([o.number for o in new]))))
+                    sa.select(Order.external_number, Order.id).where(self._among(Order.external_number, "v")),
+                    {"v": [o.number for o in new]}))
         lines: list[tuple[Any, ...]] = []
         facts: list[tuple[dt.datetime, str, int | None, decimal.Decimal, decimal.Decimal]] = []
         for order in orders:
@@ -530,8 +562,11 @@ class _Importer:
                 product_id = product[0] if product else None
                 description = item.description or (product[1] if product else "")
                 unit_price = _round(item.amount / item.quantity, order.currency)
-                lines.append((ids[order.number], product_id, position, description, item.quantity, unit_price, _ZERO,
-                              _ZERO, item.amount, _ZERO, item.amount))
+                quantity = item.quantity
+                # zeros and whole quantities as ints: `bulk_insert` converts a repeated int once, a Decimal every time
+                lines.append((ids[order.number], product_id, position, description,
+                              int(quantity) if quantity == quantity.to_integral_value() else quantity, unit_price, 0,
+                              0, item.amount, 0, item.amount))
                 if counts:
                     facts.append((order.placed_at, order.currency, product_id, item.quantity, item.amount))
         bulk_insert(cast(sa.Table, OrderLine.__table__), LINE_INSERT, lines)
