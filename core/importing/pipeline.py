@@ -18,6 +18,7 @@ exits; when the import stops early, the child is terminated.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import multiprocessing
 import os
 import threading
@@ -124,10 +125,15 @@ def forked_batches(
     finished = False
     try:
         while True:
+            collecting = gc.isenabled()
+            gc.disable()  # a chunk unpickles as tens of thousands of objects at once: no collection in the middle
             try:
                 item = reader.recv()
             except EOFError:
                 raise RuntimeError("the import's reader process ended unexpectedly") from None
+            finally:
+                if collecting:
+                    gc.enable()
             if item is None:
                 finished = True
                 return
