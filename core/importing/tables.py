@@ -415,6 +415,30 @@ def among(connection: Connection, column: sa.ColumnElement[Any], values: Iterabl
     return column.in_(items)
 
 
+#: PostgreSQL: a batch's merge targets' emails, phones, tags and consent channels in one statement.
+_CHILDREN_SQL = """
+SELECT 0, customer_id, email, id FROM core_customer_email WHERE customer_id = ANY(%(ids)s)
+UNION ALL SELECT 1, customer_id, number, id FROM core_customer_phone WHERE customer_id = ANY(%(ids)s)
+UNION ALL SELECT 2, customer_id, tag, 0 FROM core_customer_tag WHERE customer_id = ANY(%(ids)s)
+UNION ALL SELECT 3, customer_id, channel, id FROM core_customer_consent WHERE customer_id = ANY(%(ids)s)
+ORDER BY 1, 2, 4, 3
+"""
+
+
+def children_by_customer(connection: Connection, ids: Collection[int]) -> list[dict[int, list[Any]]]:
+    """`rows_by_customer` of the emails, phones, tags and consent channels of `ids`, in that order.
+
+    On PostgreSQL one statement (one array bind, rows fetched at once), elsewhere four.
+    """
+    if connection.dialect.name != "postgresql":
+        return [rows_by_customer(connection, table_of(model), column, ids) for model, column in
+                ((CustomerEmail, "email"), (CustomerPhone, "number"), (CustomerTag, "tag"), (CustomerConsent, "channel"))]
+    found: list[dict[int, list[Any]]] = [{}, {}, {}, {}]
+    for which, customer_id, value, _ in connection.exec_driver_sql(_CHILDREN_SQL, {"ids": list(ids)}).fetchall():
+        found[which].setdefault(customer_id, []).append(value)
+    return found
+
+
 def rows_by_customer(
     connection: Connection, table: sa.Table, value_column: str, ids: Iterable[int]
 ) -> dict[int, list[Any]]:

@@ -37,19 +37,15 @@ from payvand.core.importing.tables import (
     ImportTables,
     allocate_ids,
     among,
+    children_by_customer,
     contact_owners,
     copy_value,
     insert_returning_ids,
-    rows_by_customer,
     sequence_ids,
 )
 from payvand.core.locks import transaction_lock
 from payvand.core.models import (
     Customer,
-    CustomerConsent,
-    CustomerEmail,
-    CustomerPhone,
-    CustomerTag,
     LifecycleStage,
 )
 
@@ -407,10 +403,7 @@ class BatchWriter:
         current = {
             row.id: row for row in connection.execute(sa.select(table).where(among(connection, table.c.id, ids)))
         }
-        emails = rows_by_customer(connection, table_of(CustomerEmail), "email", ids)
-        phones = rows_by_customer(connection, table_of(CustomerPhone), "number", ids)
-        tags = rows_by_customer(connection, table_of(CustomerTag), "tag", ids)
-        consents = rows_by_customer(connection, table_of(CustomerConsent), "channel", ids)
+        emails, phones, tags, consents = children_by_customer(connection, ids)
         updates: list[dict[str, Any]] = []
         additions: list[tuple[int, Record]] = []
         for customer_id, records in plan.merges.items():
