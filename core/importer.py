@@ -390,7 +390,7 @@ class _Run:
         if pipeline.can_fork(self.src.total_bytes, self.options.reader_process):
             read = pipeline.forked_batches
             report.reader_process = True
-        parse = self.parser.parse
+        parse: Callable[[int, list[str]], Record] = self.parser.parse
         if self.writer.copies and not self.options.dry_run:  # PostgreSQL: the reader builds the COPY text too
             parse = with_copy_text(parse)
         chunks = read(self.src, parse, batch_size)

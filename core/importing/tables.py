@@ -370,40 +370,6 @@ def owners(
     return result
 
 
-#: PostgreSQL: the owners of a batch's emails and phones in one statement, each list one array bind.
-_OWNERS_SQL = """
-SELECT 0, s.v, s.owner FROM (SELECT email AS v, min(customer_id) AS owner FROM core_customer_email
-                             WHERE email = ANY(%(emails)s) GROUP BY email) AS s
-JOIN core_customer AS c ON c.id = s.owner WHERE c.merged_into_id IS NULL AND c.erased_at IS NULL
-UNION ALL
-SELECT 1, s.v, s.owner FROM (SELECT number AS v, min(customer_id) AS owner FROM core_customer_phone
-                             WHERE number = ANY(%(phones)s) GROUP BY number) AS s
-JOIN core_customer AS c ON c.id = s.owner WHERE c.merged_into_id IS NULL AND c.erased_at IS NULL
-"""
-
-
-def contact_owners(
-    connection: Connection, emails: Collection[str], phones: Collection[str]
-) -> tuple[dict[str, int], dict[str, int]]:
-    """`owners` of emails and of phone numbers together: `({email: id}, {number: id})`.
-
-    On PostgreSQL one statement with one array per kind (no IN list of thousands of
-    parameters for the client to compile and the server to parse); the same answer as
-    `owners` (the oldest holder wins, then a merged-away or erased one is left out).
-    Elsewhere `owners` twice.
-    """
-    if connection.dialect.name != "postgresql":
-        return (owners(connection, table_of(CustomerEmail).c.email, emails),
-                owners(connection, table_of(CustomerPhone).c.number, phones))
-    found: tuple[dict[str, int], dict[str, int]] = ({}, {})
-    if not emails and not phones:
-        return found
-    rows = connection.exec_driver_sql(_OWNERS_SQL, {"emails": list(emails), "phones": list(phones)})
-    for which, value, owner in rows:
-        found[which][value] = owner
-    return found
-
-
 def among(connection: Connection, column: sa.ColumnElement[Any], values: Iterable[Any]) -> sa.ColumnElement[bool]:
     """`column IN (values)`; on PostgreSQL `column = ANY(:array)`: one parameter, however many values
     (an IN list of thousands costs the client its compilation and the server its parsing, per batch)."""
