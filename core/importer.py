@@ -32,7 +32,7 @@ from payvand.core.importing.guard import REJECTS_PREFIX
 from payvand.core.importing.mapping import ColumnMap, MappingError, build_mapping
 from payvand.core.importing.records import Record, RowParser
 from payvand.core.importing.source import CsvSource, SourceError
-from payvand.core.importing.writer import BatchOutcome, BatchWriter, ConcurrentChange
+from payvand.core.importing.writer import BatchOutcome, BatchWriter, ConcurrentChange, with_copy_text
 from payvand.core.settings import phone_region
 
 __all__ = [
@@ -390,7 +390,10 @@ class _Run:
         if pipeline.can_fork(self.src.total_bytes, self.options.reader_process):
             read = pipeline.forked_batches
             report.reader_process = True
-        chunks = read(self.src, self.parser.parse, batch_size)
+        parse: Callable[[int, list[str]], Record] = self.parser.parse
+        if self.writer.copies and not self.options.dry_run:  # PostgreSQL: the reader builds the COPY text too
+            parse = with_copy_text(parse)
+        chunks = read(self.src, parse, batch_size)
         try:
             for chunk in chunks:
                 for line, reason, code, cells in chunk.rejects:

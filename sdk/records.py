@@ -10,10 +10,11 @@ Stability: every name is stable (semantic versioning: no incompatible change wit
 version, and a deprecation first) except those in `PROVISIONAL`, which may change in any minor
 release: `search_customers` and `phone_search_prefixes` (customer search is moving onto the
 shared list kit), `CsvSource`/`CsvSourceError` (the importer's reader, which the list
-kit's CSV support may replace), `bulk_insert`/`reserve_ids` (the bulk path of imports,
-new in the scale work), `tag_customers` (tagging a set of customers, new for analytics'
-saved target lists) and `create_customers` (many customers at once for imports, new with the
-order history import's speed work).
+kit's CSV support may replace), `bulk_insert`/`reserve_ids`/`read_in_child` (the bulk path
+of imports, new in the scale work), `tag_customers` (tagging a set of customers, new for
+analytics' saved target lists), `create_customers` (many customers at once for imports, new
+with the order history import's speed work) and `user_actor` (the actor of a staff user for
+work a job does on their behalf, new with the dashboard's scheduled mail).
 
 Who acts and what they may see: `Actor` (one type for staff users, API tokens, the system and
 portal customers; `SYSTEM`, `ANONYMOUS`, `current_actor()`), and the kernel's record rules
@@ -27,7 +28,7 @@ import contextlib
 import datetime as dt
 import decimal
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -73,12 +74,14 @@ __all__ = [
     "NormalizationError", "clean_name", "keep_text", "fold_text", "normalize_email", "normalize_phone",
     "phone_region", "phone_search_prefixes",
     # CSV files
-    "CsvSource", "CsvSourceError", "csv_guard",
+    "CsvSource", "CsvSourceError", "csv_guard", "read_in_child",
 ]
 
+T = TypeVar("T")
 #: Names that may change in a minor release (the rest are stable).
 PROVISIONAL = frozenset({"user_actor", "search_customers", "tag_customers", "phone_search_prefixes", "CsvSource",
-                         "CsvSourceError", "bulk_insert", "reserve_ids", "create_customers"})
+                         "CsvSourceError", "bulk_insert", "reserve_ids", "create_customers",
+                         "read_in_child"})
 
 
 def user_actor(user_id: int) -> Actor | None:
@@ -142,6 +145,24 @@ def reserve_ids(table: sa.Table, count: int) -> list[int] | None:
     from payvand.core.importing.tables import sequence_ids
 
     return sequence_ids(current_session().connection(), table, count)
+
+
+def read_in_child(chunks: Iterator[T], total_bytes: int | None) -> Iterator[T]:
+    """`chunks` read in a forked child process when that is safe and worth it, else here as they are.
+
+    For an import: `chunks` is a generator that reads and parses the file and yields batches
+    (with their rejects); in the child it runs while you write the previous batch, on another
+    core. The same rule as the customer import (`payvand.core.importing.pipeline.can_fork`):
+    a process with one thread (a CLI command or a worker's job, not a web request's thread), a
+    file of at least 1 MB (`total_bytes`, e.g. `CsvSource.total_bytes`); the variable
+    `PAYVAND_IMPORT_READER_PROCESS` forces it on ("1") or off ("0"). The generator must only
+    read and compute — no database, no session, no threads (the child has copies) — and what
+    it yields must pickle. An exception it raises is raised here; closing the returned
+    iterator early stops the child.
+    """
+    from payvand.core.importing.pipeline import can_fork, forked_chunks
+
+    return forked_chunks(chunks) if can_fork(total_bytes) else chunks
 
 
 def setting(key: str) -> Any:

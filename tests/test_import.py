@@ -646,3 +646,23 @@ def test_bulk_insert_converts_values_by_column_type_and_reserved_ids_are_used(ru
     assert [row.before for row in back] == documents
     assert [type(row.before.get("n")) for row in back] == [int, bool, float, str, type(None), type(None), str]
     assert {row.at for row in back} == {at}
+
+
+def test_values_copy_must_escape_arrive_as_written(runtime, tmp_path):
+    r"""Names and tags with a backslash, `\N`, `\.` or the \x01 the COPY text uses for an id read back
+    as written, both from text the reader built and from text rebuilt after a duplicate was absorbed."""
+    rows = [
+        ["O\\Brien", "\\N", "a@example.com", "", "", "back\\slash|\\."],
+        ["Zahra", "x\x01y", "b@example.com", "", "", "plain"],
+        ["", "", "b@example.com", "09121234567", "", "second\\tag"],  # absorbed into line 3: rebuilt
+    ]
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(rows)
+    report = import_customers(runtime, write(tmp_path, HEADER + text.getvalue()), ImportOptions(batch_size=10))
+    assert (report.inserted, report.merged, report.rejected) == (2, 1, 0)
+    first, second = customers(runtime)
+    assert (first["given_name"], first["family_name"], first["display_name"]) == ("O\\Brien", "\\N", "O\\Brien \\N")
+    assert first["search_name"] == names("person", "O\\Brien", "\\N", None)[1]
+    assert sorted(first["tags"]) == ["\\.", "back\\slash"]
+    assert second["family_name"] == "x\x01y" and second["phones"] == ["+989121234567"]
+    assert sorted(second["tags"]) == ["plain", "second\\tag"]

@@ -18,15 +18,17 @@ exits; when the import stops early, the child is terminated.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from payvand.core.importing.records import Record, RowError
 from payvand.core.importing.source import CsvSource, problem_code
 
+T = TypeVar("T")
 #: A file at least this big (bytes) is read in a forked process when that is possible.
 FORK_MIN_BYTES = 1_000_000
 #: Environment switch of the automatic choice: "0" never forks, "1" always (tests, comparison).
@@ -88,8 +90,15 @@ def can_fork(total_bytes: int | None, wanted: bool | None = None) -> bool:
     return threading.active_count() == 1 and (total_bytes or 0) >= FORK_MIN_BYTES
 
 
-def _produce(chunks: Iterator[Chunk], reader: Any, writer: Any) -> None:
-    """The child: send every chunk, then None; an exception is sent as ("error", exc)."""
+@dataclasses.dataclass
+class _Failure:
+    """What the child sends when reading failed: the exception, raised again in the importing process."""
+
+    error: BaseException
+
+
+def _produce(chunks: Iterator[Any], reader: Any, writer: Any) -> None:
+    """The child: send every chunk, then None; an exception is sent as a `_Failure`."""
     reader.close()
     try:
         for chunk in chunks:
@@ -99,9 +108,9 @@ def _produce(chunks: Iterator[Chunk], reader: Any, writer: Any) -> None:
         return
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
         try:
-            writer.send(("error", exc))
+            writer.send(_Failure(exc))
         except Exception:  # noqa: BLE001 - unpicklable: send its text
-            writer.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+            writer.send(_Failure(RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
 def forked_batches(
@@ -111,11 +120,22 @@ def forked_batches(
 
     Closing the generator early (the import stops, fails or is cancelled) terminates the child.
     """
+    return forked_chunks(read_batches(src, parse, batch_size))
+
+
+def forked_chunks(chunks: Iterator[T]) -> Iterator[T]:
+    """Run the iterator `chunks` in a forked child process and yield what it yields, in order.
+
+    Generic over what a chunk is (a plugin's import sends its parsed rows with their rejects):
+    each must pickle. The iterator must not use this process's database connections or
+    threads (the child has copies of them): read and parse only. Ask `can_fork` first.
+    Closing the generator early terminates the child; an exception in the child is raised here.
+    """
     context = multiprocessing.get_context("fork")
     reader, writer = context.Pipe(duplex=False)
     child = context.Process(
         target=_produce,
-        args=(read_batches(src, parse, batch_size), reader, writer),
+        args=(chunks, reader, writer),
         name="payvand-import-reader",
         daemon=True,
     )
@@ -124,15 +144,20 @@ def forked_batches(
     finished = False
     try:
         while True:
+            collecting = gc.isenabled()
+            gc.disable()  # a chunk unpickles as tens of thousands of objects at once: no collection in the middle
             try:
                 item = reader.recv()
             except EOFError:
                 raise RuntimeError("the import's reader process ended unexpectedly") from None
+            finally:
+                if collecting:
+                    gc.enable()
             if item is None:
                 finished = True
                 return
-            if isinstance(item, tuple):
-                raise item[1]
+            if isinstance(item, _Failure):
+                raise item.error
             yield item
     finally:
         reader.close()

@@ -130,6 +130,23 @@ class BulkInsert:
         connection.exec_driver_sql(self.sql, params)
 
 
+    def run_text(self, connection: Connection, text: str) -> None:
+        """COPY rows already written as COPY text (`copy_value`; one line a row, in `columns` order).
+
+        The importing process then only joins strings: the text is built where there is CPU to
+        spare (the forked reader), and psycopg sends it in one call instead of formatting each row.
+        """
+        if not text:
+            return
+        assert self._copy_sql is not None, "COPY text needs PostgreSQL with psycopg"
+        raw: Any = connection.connection.dbapi_connection
+        dbapi = connection.dialect.loaded_dbapi
+        try:
+            with raw.cursor() as cursor, cursor.copy(self._copy_sql) as copy:
+                copy.write(text)
+        except dbapi.Error as exc:
+            raise sa.exc.DBAPIError.instance(self._copy_sql, None, exc, dbapi.Error) from exc
+
     def _copy(self, connection: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
         """COPY `rows` into the table on the connection's own psycopg connection (same transaction)."""
         assert self._copy_sql is not None
@@ -141,6 +158,21 @@ class BulkInsert:
                     copy.write_row(row)
         except dbapi.Error as exc:  # as SQLAlchemy's own wrapping of a failed statement: IntegrityError, DataError, ...
             raise sa.exc.DBAPIError.instance(self._copy_sql, None, exc, dbapi.Error) from exc
+
+
+#: COPY text's escapes; \x01 too, which the import uses to stand for a customer id not yet known.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x01": "\\001"})
+#: What COPY text reads as NULL.
+COPY_NULL = "\\N"
+
+
+def copy_value(value: str | None) -> str:
+    """One value as COPY's text format reads it (`\\N` for None; backslash, tab, line ends escaped)."""
+    if value is None:
+        return COPY_NULL
+    if value.isprintable() and "\\" not in value:  # the common case: nothing to escape
+        return value
+    return value.translate(_COPY_ESCAPES)
 
 
 def processor(column: sa.Column[Any], dialect: sa.Dialect) -> Callable[[Any], Any]:
@@ -338,6 +370,41 @@ def owners(
     return result
 
 
+def among(connection: Connection, column: sa.ColumnElement[Any], values: Iterable[Any]) -> sa.ColumnElement[bool]:
+    """`column IN (values)`; on PostgreSQL `column = ANY(:array)`: one parameter, however many values
+    (an IN list of thousands costs the client its compilation and the server its parsing, per batch)."""
+    items = list(values)
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == sa.any_(sa.bindparam(None, items, type_=ARRAY(column.type)))
+    return column.in_(items)
+
+
+#: PostgreSQL: a batch's merge targets' emails, phones, tags and consent channels in one statement.
+_CHILDREN_SQL = """
+SELECT 0, customer_id, email, id FROM core_customer_email WHERE customer_id = ANY(%(ids)s)
+UNION ALL SELECT 1, customer_id, number, id FROM core_customer_phone WHERE customer_id = ANY(%(ids)s)
+UNION ALL SELECT 2, customer_id, tag, 0 FROM core_customer_tag WHERE customer_id = ANY(%(ids)s)
+UNION ALL SELECT 3, customer_id, channel, id FROM core_customer_consent WHERE customer_id = ANY(%(ids)s)
+ORDER BY 1, 2, 4, 3
+"""
+
+
+def children_by_customer(connection: Connection, ids: Collection[int]) -> list[dict[int, list[Any]]]:
+    """`rows_by_customer` of the emails, phones, tags and consent channels of `ids`, in that order.
+
+    On PostgreSQL one statement (one array bind, rows fetched at once), elsewhere four.
+    """
+    if connection.dialect.name != "postgresql":
+        return [rows_by_customer(connection, table_of(model), column, ids) for model, column in
+                ((CustomerEmail, "email"), (CustomerPhone, "number"), (CustomerTag, "tag"), (CustomerConsent, "channel"))]
+    found: list[dict[int, list[Any]]] = [{}, {}, {}, {}]
+    for which, customer_id, value, _ in connection.exec_driver_sql(_CHILDREN_SQL, {"ids": list(ids)}).fetchall():
+        found[which].setdefault(customer_id, []).append(value)
+    return found
+
+
 def rows_by_customer(
     connection: Connection, table: sa.Table, value_column: str, ids: Iterable[int]
 ) -> dict[int, list[Any]]:
@@ -346,7 +413,7 @@ def rows_by_customer(
     order = table.c.id if "id" in table.c else table.c[value_column]
     query = (
         sa.select(table.c.customer_id, table.c[value_column])
-        .where(table.c.customer_id.in_(list(ids)))
+        .where(among(connection, table.c.customer_id, ids))
         .order_by(table.c.customer_id, order)
     )
     for customer_id, value in connection.execute(query):

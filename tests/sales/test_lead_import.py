@@ -526,3 +526,28 @@ def test_new_leads_no_rule_scores_are_not_rewritten_yet_count_as_scored(in_app, 
     assert leads["f1@example.com"].score_details == [["From the fair", 15]]
     assert leads["o1@example.com"].score_details == []
     assert all(lead.scored_at is not None for lead in leads.values())  # written scored at the import's time
+
+
+def test_a_file_read_in_a_child_process_imports_as_one_read_here(in_app, db_session, monkeypatch):
+    """`read_in_child`: the rows parsed in a forked process give the same leads, duplicates and reasons."""
+    from payvand.core.importing import pipeline
+
+    forked = []
+    real = pipeline.forked_chunks
+    monkeypatch.setattr(pipeline, "forked_chunks", lambda chunks: forked.append(1) or real(chunks))
+    text = ("name,company,email,phone,source,campaign,utm_source,notes,consent\n"
+            + "".join(f"Lead {i},,lead{i}@example.com,0912{i:07d},,spring,news,,yes\n" for i in range(1, 8))
+            + "Nobody,,,,,,,,\n"                       # no contact
+            + "Again,,lead2@example.com,,,,,,\n"       # a duplicate of line 3, in a later batch
+            + "Bad Consent,,bc@example.com,,,,,,maybe\n")
+    outcomes = []
+    for switch in ("0", "1"):
+        monkeypatch.setenv("PAYVAND_IMPORT_READER_PROCESS", switch)
+        result = _import(text, batch_size=3)
+        leads = [(lead.given_name, lead.email, lead.phone, lead.campaign, lead.consent) for lead in _leads(db_session)]
+        outcomes.append((result.created, result.skipped, result.errors, leads))
+        db_session.rollback()
+    assert forked == [1]
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == 7 and [line for line, _ in outcomes[0][1]] == [10]
+    assert [line for line, _ in outcomes[0][2]] == [9, 11]

@@ -38,7 +38,7 @@ import operator
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any, cast
 
 import sqlalchemy as sa
@@ -64,6 +64,7 @@ from payvand.sdk import (
     audit,
     bulk_insert,
     phone_region,
+    read_in_child,
     reserve_ids,
     restrict,
     session,
@@ -689,6 +690,18 @@ def _open_transaction(s: Session) -> None:
             connection.exec_driver_sql("BEGIN")
 
 
+def _parsed_batches(rows: CsvRows, importer: _Importer,
+                    batch_size: int) -> Iterator[tuple[list[_Row], list[tuple[int, str]]]]:
+    """The file's good rows in batches, each with the (line, reason) of the rows refused while reading it."""
+    errors: list[tuple[int, str]] = []
+    for batch in batches(rows.parsed(importer.parse, errors), batch_size):
+        refused = errors[:]
+        errors.clear()
+        yield batch, refused
+    if errors:
+        yield [], errors
+
+
 def import_leads(source: str | os.PathLike[str] | IO[Any], *, on_duplicate: str = "skip", default_source: str = "import",
                  owner_id: int | None = None, only_owner: int | None = None, dry_run: bool = False,
                  batch_size: int = BATCH_SIZE, name: str | None = None) -> LeadImportResult:
@@ -707,8 +720,20 @@ def import_leads(source: str | os.PathLike[str] | IO[Any], *, on_duplicate: str 
         if not dry_run:
             transaction_lock(importer.s, IMPORT_LOCK)  # to the commit: another import waits here
             _open_transaction(importer.s)
-        for batch in batches(rows.parsed(importer.parse, importer.result.errors), batch_size):
-            importer.run(batch)
+        chunks: Iterator[tuple[list[_Row], list[tuple[int, str]]]] = _parsed_batches(rows, importer, batch_size)
+        if "owner" not in rows.columns and only_owner is None:
+            # parsing asks the database nothing (no owner to look up, no rep's rules): a big file is
+            # read and checked in a child process while this one writes the previous batch
+            chunks = read_in_child(chunks, rows.source.total_bytes)
+        try:
+            for batch, errors in chunks:
+                importer.result.errors.extend(errors)
+                if batch:
+                    importer.run(batch)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
     result = importer.result
     result.errors.sort()
     result.skipped.sort()
