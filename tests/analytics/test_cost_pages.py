@@ -243,3 +243,14 @@ def test_persian_pages_have_no_english_words(web_as, ranked):
         assert response.status_code == 200, path
         found = english_words(response.text, allow=names)
         assert found == [], (path, found)
+
+
+def test_every_analytics_page_and_api_route_carries_the_security_headers(walk_pages, ranked, db_session):
+    cost_id = db_session.scalar(sa.select(Cost.id))
+    walked = walk_pages(values={"cost_id": cost_id, "customer_id": ranked[0], "product_id": 1},
+                        prefix="/analytics")
+    walked += walk_pages(values={"cost_id": cost_id, "customer_id": ranked[0], "product_id": 1},
+                         prefix="/api/v1/analytics")
+    paths = {path for path, _ in walked}
+    assert {"/analytics/costs", f"/analytics/costs/{cost_id}", "/analytics/profit", "/analytics/social",
+            "/api/v1/analytics/costs", "/api/v1/analytics/profitability"} <= paths
