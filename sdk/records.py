@@ -10,8 +10,9 @@ Stability: every name is stable (semantic versioning: no incompatible change wit
 version, and a deprecation first) except those in `PROVISIONAL`, which may change in any minor
 release: `search_customers` and `phone_search_prefixes` (customer search is moving onto the
 shared list kit), `CsvSource`/`CsvSourceError` (the importer's reader, which the list
-kit's CSV support may replace) and `bulk_insert`/`reserve_ids` (the bulk path of imports,
-new in the scale work).
+kit's CSV support may replace), `bulk_insert`/`reserve_ids` (the bulk path of imports,
+new in the scale work) and `user_actor` (a staff user's actor for jobs working on their behalf,
+new with the KPI dashboard's scheduled mail).
 
 Who acts and what they may see: `Actor` (one type for staff users, API tokens, the system and
 portal customers; `SYSTEM`, `ANONYMOUS`, `current_actor()`), and the kernel's record rules
