@@ -41,6 +41,7 @@ BENCHMARKS: dict[str, tuple[list[str], bool]] = {
     "sales_rules": (["--repeat", "1"], True),
     "bot_answer": (["--articles", "200", "--questions", "30"], True),
     "kb_search": (["--articles", "2000", "--repeat", "1"], True),
+    "dashboard": (["--customers", "2000", "--requests", "3"], False),
     "load_test": ([*SMALL_DATASET, "--processes", "1", "--duration", "3", "--warmup", "1", "--port", "8771"], True),
 }
 
