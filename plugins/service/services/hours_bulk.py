@@ -59,11 +59,11 @@ class Timeline:
             day += dt.timedelta(days=1)
         spans.sort()
         merged: list[list[int]] = []
-        for begin, finish in spans:  # the walk counts overlapping intervals once (its cursor moves on)
-            if merged and begin <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], finish)
+        for low, high in spans:  # the walk counts overlapping intervals once (its cursor moves on)
+            if merged and low <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], high)
             else:
-                merged.append([begin, finish])
+                merged.append([low, high])
         array = np.array(merged, dtype=np.int64).reshape(-1, 2)
         self.begin, self.end = array[:, 0], array[:, 1]
         length = self.end - self.begin

@@ -1,4 +1,4 @@
-"""service inbox at scale: the ticket tag table (backfilled), team and assignee indexes in id order
+"""service at scale: the ticket tag table (backfilled), team and assignee indexes in id order, KB GIN without fast update
 
 Revision ID: service_0009_inbox_perf
 Revises: service_0008
@@ -38,10 +38,18 @@ def upgrade() -> None:
     with op.batch_alter_table('service_ticket', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_service_ticket_team_id_id'), ['team_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_service_ticket_assignee_id_id'), ['assignee_id', 'id'], unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        # KB search: with GIN's fast update, new articles wait in a pending list that every search
+        # reads through (10 ms per term after a bulk load of 100,000 articles, 0.2 ms once merged);
+        # articles change rarely, so they go straight into the index, and the list is merged now.
+        op.execute("ALTER INDEX ix_service_article_search_tsv SET (fastupdate = off)")
+        op.execute("SELECT gin_clean_pending_list('ix_service_article_search_tsv'::regclass)")
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER INDEX ix_service_article_search_tsv RESET (fastupdate)")
     with op.batch_alter_table('service_ticket', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_service_ticket_assignee_id_id'))
         batch_op.drop_index(batch_op.f('ix_service_ticket_team_id_id'))
