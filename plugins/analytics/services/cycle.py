@@ -50,6 +50,10 @@ _AT = sa.Table("analytics_tmp_cycle", _TEMPORARY,
                sa.Column("stage", sa.String(16)), sa.Column("n", sa.Integer), sa.Column("last_day", sa.Integer),
                sa.Column("spend_last", sa.Float), sa.Column("spend_before", sa.Float), sa.Column("products", sa.Integer),
                prefixes=["TEMPORARY"])
+#: The purchase facts grouped once per customer, local day and product (product NULL: free-text lines).
+_BOUGHT = sa.Table("analytics_tmp_cycle_bought", _TEMPORARY,
+                   sa.Column("cid", sa.BigInteger), sa.Column("day", sa.Integer), sa.Column("product", sa.BigInteger),
+                   sa.Column("amount", sa.Float), prefixes=["TEMPORARY"])
 #: The live customers and the local day each was created.
 _LIVE = sa.Table("analytics_tmp_cycle_live", _TEMPORARY,
                  sa.Column("id", sa.BigInteger, primary_key=True), sa.Column("day", sa.Integer),
@@ -97,11 +101,13 @@ def _fill(subquery: sa.Subquery, currency: str, checks: list[int], until: dt.dat
     if since is None:
         return
     day = day_number(f.occurred_at, since, until)
-    days = (sa.select(f.customer_id.label("cid"), day.label("day"),
-                      sa.func.coalesce(sa.func.sum(sa.cast(f.amount, sa.Float)), 0.0).label("amount"))
-            .where(*bought).group_by(f.customer_id, day).subquery("days"))
-    items = (sa.select(f.customer_id.label("cid"), day.label("day"), f.product_id.label("product"))
-             .where(*bought, f.product_id.is_not(None)).distinct().subquery("items"))
+    db.execute(sa.insert(_BOUGHT).from_select(["cid", "day", "product", "amount"], sa.select(
+        f.customer_id, day, f.product_id, sa.func.coalesce(sa.func.sum(sa.cast(f.amount, sa.Float)), 0.0))
+        .where(*bought).group_by(f.customer_id, day, f.product_id)))
+    days = (sa.select(_BOUGHT.c.cid, _BOUGHT.c.day, sa.func.sum(_BOUGHT.c.amount).label("amount"))
+            .group_by(_BOUGHT.c.cid, _BOUGHT.c.day).subquery("days"))
+    items = (sa.select(_BOUGHT.c.cid, _BOUGHT.c.day, _BOUGHT.c.product).where(_BOUGHT.c.product.is_not(None))
+             .subquery("items"))
     check = sa.union_all(*(sa.select(sa.literal_column(str(int(d)), sa.Integer).label("d")) for d in checks)) \
         .subquery("checks")
     last_year = sa.and_(days.c.day > check.c.d - YEAR_DAYS)
@@ -112,14 +118,17 @@ def _fill(subquery: sa.Subquery, currency: str, checks: list[int], until: dt.dat
                        sa.func.sum(sa.case((year_before, days.c.amount), else_=0.0)).label("spend_before"))
              .select_from(check.join(days, days.c.day <= check.c.d))
              .group_by(check.c.d, days.c.cid).subquery("spend"))
+    # distinct products in the two windows, from the purchases of the two years before each check only
     item_last = sa.case((items.c.day > check.c.d - YEAR_DAYS, items.c.product))
-    item_before = sa.case((sa.and_(items.c.day > check.c.d - 2 * YEAR_DAYS, items.c.day <= check.c.d - YEAR_DAYS),
-                           items.c.product))
+    item_before = sa.case((items.c.day <= check.c.d - YEAR_DAYS, items.c.product))
     products = (sa.select(check.c.d, items.c.cid, sa.func.count(sa.distinct(item_last)).label("p_last"),
-                          sa.func.count(sa.distinct(item_before)).label("p_before"),
-                          sa.func.count(sa.distinct(items.c.product)).label("p_all"))
-                .select_from(check.join(items, items.c.day <= check.c.d))
+                          sa.func.count(sa.distinct(item_before)).label("p_before"))
+                .select_from(check.join(items, sa.and_(items.c.day <= check.c.d,
+                                                       items.c.day > check.c.d - 2 * YEAR_DAYS)))
                 .group_by(check.c.d, items.c.cid).subquery("products"))
+    end = max(checks)  # every product bought up to the run's end: stored with the stage at the end only
+    owned = (sa.select(items.c.cid, sa.func.count(sa.distinct(items.c.product)).label("p_all"))
+             .where(items.c.day <= end).group_by(items.c.cid).subquery("owned"))
     p_last, p_before = sa.func.coalesce(products.c.p_last, 0), sa.func.coalesce(products.c.p_before, 0)
     stage = sa.case(
         (spend.c.n == 1, "acquisition"),
@@ -129,8 +138,9 @@ def _fill(subquery: sa.Subquery, currency: str, checks: list[int], until: dt.dat
     db.execute(sa.insert(_AT).from_select(
         ["d", "cid", "stage", "n", "last_day", "spend_last", "spend_before", "products"],
         sa.select(spend.c.d, spend.c.cid, stage, spend.c.n, spend.c.last, spend.c.spend_last, spend.c.spend_before,
-                  sa.func.coalesce(products.c.p_all, 0))
-        .select_from(spend.outerjoin(products, sa.and_(products.c.d == spend.c.d, products.c.cid == spend.c.cid)))))
+                  sa.case((spend.c.d == end, sa.func.coalesce(owned.c.p_all, 0)), else_=None))
+        .select_from(spend.outerjoin(products, sa.and_(products.c.d == spend.c.d, products.c.cid == spend.c.cid))
+                     .outerjoin(owned, sa.and_(spend.c.d == end, owned.c.cid == spend.c.cid)))))
 
 
 def monthly(ends: list[tuple[str, dt.date]], counts: dict[int, dict[str, int]],
