@@ -121,6 +121,7 @@ def test_init_reports_an_unreachable_database_in_one_line(tmp_path):
 
 def test_demo_loads_data_and_an_admin_who_can_log_in(invoke, fresh_database_url):
     output = ok(invoke("demo", "--no-serve"))
+    assert "no demo data" not in output  # every enabled plugin loaded its demo (in an app context)
     found = counts(fresh_database_url)
     assert found["customers"] >= 500 and found["interactions"] >= 10_000
     password = PASSWORD_LINE.search(output).group(1)

@@ -242,7 +242,7 @@ def demo_command(env: CliEnv, no_serve: bool, host: str, port: int, customers: i
         click.echo(f"Loaded {result.customers} customers and {result.interactions} interactions "
                    f"in {result.seconds:.1f} s.")
     password = ensure_admin(env)  # first, so that plugins' demo records have an owner who can log in
-    load_plugin_demos(runtime, DEFAULT_SEED if seed is None else seed)
+    load_plugin_demos_in_app(env, DEFAULT_SEED if seed is None else seed)
     if password is None:
         click.echo(f"The admin account {ADMIN_EMAIL} already exists; reset its password with "
                    f"`payvand users set-password {ADMIN_EMAIL}`.")
@@ -255,6 +255,19 @@ def demo_command(env: CliEnv, no_serve: bool, host: str, port: int, customers: i
         return
     runtime.engine.dispose()
     serve(env, host, port, jobs=True)
+
+
+def load_plugin_demos_in_app(env: CliEnv, seed: int) -> None:
+    """Load the plugins' demo data inside an app context, as a worker runs jobs: a plugin's demo
+    may sign links with the secret key, render mail or build URLs, as its services do."""
+    from payvand.core.app import create_app
+
+    app = create_app({**serving_config(env), "PAYVAND_JOBS": "off"})
+    try:
+        with app.app_context():
+            load_plugin_demos(app.extensions["payvand"], seed)
+    finally:
+        app.extensions["payvand"].engine.dispose()
 
 
 def load_plugin_demos(runtime: Any, seed: int) -> None:
