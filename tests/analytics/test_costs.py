@@ -175,3 +175,25 @@ def test_an_import_without_the_required_columns_is_refused_whole(in_app, db_sess
     report = costs.import_costs(io.BytesIO(b"start,end,amount\n2024-01-01,2024-01-31,5\n"))
     assert report.created == 0 and report.errors == [(1, "the header lacks the columns: period_start, period_end, "
                                                          "purpose, currency")]
+
+
+def test_cac_and_cost_to_keep_are_dashboard_widgets_compared_with_another_period(crafted, app):
+
+    with app.test_request_context():
+        _check_cost_widgets()
+
+
+def _check_cost_widgets() -> None:
+    from payvand.plugins.analytics.services import kpis, periods
+
+    widgets = {w.key: w for w in kpis.widgets(None)}
+    january = periods.make_period(dt.date(2024, 1, 1), dt.date(2024, 1, 31), "gregorian")
+    february = periods.make_period(dt.date(2024, 2, 1), dt.date(2024, 2, 29), "gregorian")
+    cac = widgets["analytics.cac"].compute(None, february, january)
+    # February: 290 of the hook's instagram cost over E, the one customer acquired in it.
+    assert (cac.value, cac.previous, cac.currency) == (pytest.approx(290), pytest.approx(1300 / 3), "IRR")
+    assert (widgets["analytics.cac"].unit, widgets["analytics.cac"].higher_is_better) == ("money", False)
+    kept = widgets["analytics.cost_to_keep"].compute(None, january, february)
+    # January: 500 over D; February: no retention cost and nobody retained.
+    assert (kept.value, kept.previous) == (pytest.approx(500), None)
+    assert widgets["analytics.cost_to_keep"].compute(None, february, None).note  # says why there is no figure

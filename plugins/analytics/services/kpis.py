@@ -141,6 +141,33 @@ def _clv(actor: Any, period: KpiPeriod, comparison: KpiPeriod | None) -> KpiData
                                          date=created.date().isoformat())))
 
 
+def _per_customer(figure: Any, period: KpiPeriod | None, currency: str | None = None) -> Any:
+    """CAC or cost to keep (`figure`: `profit.cac` or `profit.cost_to_keep`) over `period`."""
+    return figure((period.first_day, period.last_day), currency) if period is not None else None
+
+
+def _cost_kpi(figure: Any, period: KpiPeriod, comparison: KpiPeriod | None) -> KpiData:
+    current = _per_customer(figure, period)
+    if current is None:
+        return KpiData(note=str(lazy_gettext("No plugin offers purchases.")))
+    previous = _per_customer(figure, comparison, current.currency)
+    note = "" if current.customers else str(lazy_gettext("No customers in the period to spread the costs over."))
+    return KpiData(value=current.per_customer, previous=previous.per_customer if previous else None,
+                   currency=current.currency, note=note)
+
+
+def _cac(actor: Any, period: KpiPeriod, comparison: KpiPeriod | None) -> KpiData:
+    from payvand.plugins.analytics.services import profit
+
+    return _cost_kpi(profit.cac, period, comparison)
+
+
+def _cost_to_keep(actor: Any, period: KpiPeriod, comparison: KpiPeriod | None) -> KpiData:
+    from payvand.plugins.analytics.services import profit
+
+    return _cost_kpi(profit.cost_to_keep, period, comparison)
+
+
 def widgets(actor: Any) -> list[KpiWidget]:
     """The analytics KPIs (`payvand_dashboard_widgets`, purpose "kpi")."""
     return [
@@ -161,4 +188,12 @@ def widgets(actor: Any) -> list[KpiWidget]:
                   _clv, unit="count", permission=perm.VIEW, shared=True, order=14,
                   description=str(lazy_gettext("Customers per lifetime-value bucket (multiples of the mean) "
                                                "in the newest lifetime-value run."))),
+        KpiWidget("analytics.cac", str(lazy_gettext("Cost to acquire a customer (CAC)")), "number", _cac,
+                  unit="money", permission=perm.VIEW, shared=True, order=15, higher_is_better=False,
+                  description=str(lazy_gettext("Acquisition costs falling in the period (by days) divided by the "
+                                               "customers whose first purchase falls in it."))),
+        KpiWidget("analytics.cost_to_keep", str(lazy_gettext("Cost to keep a customer")), "number", _cost_to_keep,
+                  unit="money", permission=perm.VIEW, shared=True, order=16, higher_is_better=False,
+                  description=str(lazy_gettext("Retention costs falling in the period (by days) divided by the "
+                                               "customers who bought in it and had bought before it."))),
     ]
