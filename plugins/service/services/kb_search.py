@@ -51,7 +51,7 @@ def _filters(language: str | None, visibility: Visibility) -> tuple[str, dict[st
 
 
 def _match_sets(session: Session, requests: list[tuple[tuple[str, ...], int]], language: str | None,
-                visibility: Visibility) -> list[list[int]]:
+                visibility: Visibility, walk_key: bool = False) -> list[list[int]]:
     """For each (stems, limit): the ids of the newest `limit` articles holding every stem, newest first.
 
     One statement (a UNION ALL of one limited engine lookup per request) on either database;
@@ -65,7 +65,8 @@ def _match_sets(session: Session, requests: list[tuple[tuple[str, ...], int]], l
             params[f"q{index}"] = " & ".join(f"'{w}'" for w in words)
             # Several stems together are rare, which the planner cannot know: walking the primary
             # key backwards would read the whole table, so "+ 0" makes it use the GIN index.
-            order = "a.id + 0" if len(words) > 1 else "a.id"
+            # `walk_key`: the stems are known to be common together (see `_walk_is_short`).
+            order = "a.id + 0" if len(words) > 1 and not walk_key else "a.id"
             parts.append(f"SELECT {index} AS k, id FROM (SELECT a.id FROM service_article a "
                          f"WHERE a.search_tsv @@ CAST(:q{index} AS tsquery){condition} "
                          f"ORDER BY {order} DESC LIMIT {int(limit)}) AS s{index}")
@@ -78,6 +79,23 @@ def _match_sets(session: Session, requests: list[tuple[tuple[str, ...], int]], l
     for key, article_id in session.execute(sa.text(" UNION ALL ".join(parts)), params):
         found[key].append(article_id)
     return [sorted(ids, reverse=True) for ids in found]
+
+
+#: The most articles the "every stem" lookup may expect to read walking the primary key backwards.
+WALK_ROWS = 2000
+
+
+def _walk_is_short(lists: list[list[int]], cap: int, newest: int) -> bool:
+    """Whether walking the articles newest first finds `ALL_TERMS` holding every stem within
+    `WALK_ROWS` rows: each stem's density is read from its own newest-`cap` list (a list that
+    did not fill holds a rare stem: no), the stems taken as independent. Only the plan changes
+    (PostgreSQL), never the articles found."""
+    density = 1.0
+    for ids in lists:
+        if len(ids) < cap:
+            return False
+        density *= cap / max(1, newest - min(ids) + 1)
+    return ALL_TERMS / max(density, 1e-12) <= WALK_ROWS
 
 
 def _split(search_text: str) -> tuple[list[str], list[str]]:
@@ -101,16 +119,19 @@ def search_articles(session: Session, query: str, *, language: str | None = None
     words = sorted(set(stems) | {w for _, synonyms in groups for w in synonyms})
     requests: list[tuple[tuple[str, ...], int]] = [((word,), PER_TERM if word in stems else PER_SYNONYM)
                                                    for word in words]
-    if len(stems) > 1:
-        requests.append((tuple(stems), ALL_TERMS))
     sets = _match_sets(session, requests, language, visibility)
     lists = dict(zip(words, sets, strict=False))
+    total = session.scalar(sa.select(sa.func.max(Article.id))) or 1
+    if len(stems) > 1:
+        walk = session.get_bind().dialect.name == "postgresql" and _walk_is_short(
+            [lists[w] for w in stems], PER_TERM, total)
+        sets.append(_match_sets(session, [(tuple(stems), ALL_TERMS)], language, visibility, walk_key=walk)[0])
     candidates = set().union(*sets)
     if not candidates:
         return []
     rows = session.execute(sa.select(Article.id, Article.search_text)
                            .where(Article.id.in_(sorted(candidates)))).all()
-    total = max(session.scalar(sa.select(sa.func.max(Article.id))) or 1, len(candidates))
+    total = max(total, len(candidates))
     idf = {w: math.log(1 + (total - len(ids) + 0.5) / (len(ids) + 0.5)) for w, ids in lists.items()}
     wanted = sorted({w for word, synonyms in groups for w in (word, *synonyms)})
     counted = []
