@@ -165,3 +165,23 @@ def test_a_connection_kept_for_the_next_engine_carries_none_of_its_state(payvand
             assert connection.execute(sa.text("SELECT count(*) FROM core_setting WHERE key = 'leftover'")).scalar_one() == 0
     finally:
         following.dispose()
+
+
+def test_test_apps_share_compiled_sql(payvand_database, payvand_database_url, runtime) -> None:
+    """A statement compiled on one test app's engine is not compiled again on the next one's:
+    the test kit keys the compiled-SQL cache by what the dialect compiles for (docs/dev/test-speed.md)."""
+    from payvand.core.db import make_engine
+    from payvand.core.models import Setting
+
+    statement = sa.select(Setting.value).where(Setting.key == "payvand.test.shared")
+    with runtime.engine.connect() as connection:
+        connection.execute(statement).all()
+    following = make_engine(payvand_database_url)
+    testing._share_compiled_sql(following)
+    try:
+        with following.connect() as connection:
+            result = connection.execute(statement)
+            assert result.context.cache_hit == following.dialect.CACHE_HIT
+            assert result.all() == []
+    finally:
+        following.dispose()
