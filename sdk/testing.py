@@ -271,7 +271,7 @@ class _WarmConnections:
 
             warm = self
 
-            class WarmConnection(psycopg.Connection):  # type: ignore[type-arg]
+            class WarmConnection(psycopg.Connection):
                 """A psycopg connection that goes back to the test kit's idle list when closed."""
 
                 def close(self) -> None:
@@ -618,7 +618,7 @@ def _share_compiled_sql(engine: sa.Engine) -> None:
         return
     if not isinstance(engine._compiled_cache, _SharedCompiledCache):
         store = _COMPILED.setdefault("engines", LRUCache(_SharedCompiledCache.SIZE))
-        engine._compiled_cache = _SharedCompiledCache(store)
+        engine._compiled_cache = cast(Any, _SharedCompiledCache(store))
     from payvand.core.db import Base
 
     for mapper in Base.registry.mappers:
