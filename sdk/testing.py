@@ -179,11 +179,13 @@ def _pg_database_for(key: tuple[str, ...]) -> str:
     the set's schema differs from the last one's).
     """
     url = _worker_url(os.environ[POSTGRES_ENV])
-    if not key:
-        return url
-    base = sa.make_url(url)
-    digest = hashlib.sha1("\0".join(key).encode()).hexdigest()[:8]
-    return _created(base.set(database=f"{(base.database or 'payvand')[:50]}_{digest}").render_as_string(hide_password=False), url)
+    if key:
+        base = sa.make_url(url)
+        digest = hashlib.sha1("\0".join(key).encode()).hexdigest()[:8]
+        named = base.set(database=f"{(base.database or 'payvand')[:50]}_{digest}")
+        url = _created(named.render_as_string(hide_password=False), url)
+    _WARM.databases.add(str(sa.make_url(url).database))
+    return url
 
 
 @functools.cache
@@ -203,6 +205,139 @@ def _created(url: str, fallback: str) -> str:
     finally:
         engine.dispose()
     return url
+
+
+class _WarmConnections:
+    """PostgreSQL connections of the test databases kept open across tests (server processes
+    with warm caches), handed to the next engine that connects to the same database.
+
+    Every test builds an app with its own engine, so every test used to start new server
+    processes; a new PostgreSQL backend loads the catalog entries of each table it touches
+    afresh (finding the tables holding rows took ~10 ms on a warm connection and ~70 ms on a
+    new one). A connection an engine closes (a disposed pool, `NullPool`, a test's teardown) is
+    instead reset — rolled back, `DISCARD ALL` (settings, prepared statements, temporary
+    tables, advisory locks, listens, cursors), the client's transaction characteristics set
+    back to psycopg's defaults — and kept idle; the next engine asking for a connection with
+    the same parameters gets it, as if newly opened. A connection that is broken, or that the
+    reset fails on, is closed for real. At most `PER_KEY` idle connections per set of
+    parameters and `TOTAL` in all are kept (the oldest closed first), so a worker holds a
+    handful of idle connections whatever the number of plugin-set databases. Only databases
+    the test kit created or chose (`_pg_database_for`) are kept warm; closed when the session
+    ends.
+    """
+
+    PER_KEY = 3
+    TOTAL = 6
+
+    def __init__(self) -> None:
+        import threading
+
+        self.idle: list[tuple[tuple[Any, ...], Any]] = []
+        self.databases: set[str] = set()
+        self.keys: dict[int, tuple[Any, ...]] = {}  # id(connection) -> key, while open
+        self.lock = threading.Lock()
+        self.connection_class: Any = None
+
+    def key(self, dialect: Any, cargs: tuple[Any, ...], cparams: dict[str, Any]) -> tuple[Any, ...] | None:
+        """The parameters that make two connections interchangeable, or None (not a test database)."""
+        if dialect.driver != "psycopg" or getattr(dialect, "is_async", False):
+            return None
+        if cparams.get("dbname") not in self.databases or os.environ.get("PAYVAND_TEST_COLD_CONNECTIONS"):
+            return None
+        params = tuple(sorted((k, repr(v)) for k, v in cparams.items() if k != "context"))
+        return (tuple(map(repr, cargs)), params, getattr(dialect, "_json_serializer", None),
+                getattr(dialect, "_json_deserializer", None))
+
+    def connect(self, dialect: Any, cargs: tuple[Any, ...], cparams: dict[str, Any]) -> Any:
+        """An idle connection for these parameters, or a new one that will be kept when closed;
+        None when the database is not a test database (the dialect connects as usual)."""
+        key = self.key(dialect, cargs, cparams)
+        if key is None:
+            return None
+        with self.lock:
+            for index in range(len(self.idle) - 1, -1, -1):
+                if self.idle[index][0] == key:
+                    connection = self.idle.pop(index)[1]
+                    self.keys[id(connection)] = key
+                    return connection
+        connection = self._class().connect(*cargs, **cparams)
+        with self.lock:
+            self.keys[id(connection)] = key
+        return connection
+
+    def _class(self) -> Any:
+        if self.connection_class is None:
+            import psycopg
+
+            warm = self
+
+            class WarmConnection(psycopg.Connection):
+                """A psycopg connection that goes back to the test kit's idle list when closed."""
+
+                def close(self) -> None:
+                    if not warm.keep(self):
+                        super().close()
+
+                def really_close(self) -> None:
+                    """Close the connection to the server."""
+                    super().close()
+
+            self.connection_class = WarmConnection
+        return self.connection_class
+
+    def keep(self, connection: Any) -> bool:
+        """Reset `connection` and keep it idle; False when it must be closed for real."""
+        import psycopg
+
+        with self.lock:
+            key = self.keys.pop(id(connection), None)
+        if key is None or connection.closed or connection.broken:
+            return False
+        try:
+            if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                connection.rollback()
+            connection.autocommit = True
+            connection.execute("DISCARD ALL")
+            connection.autocommit = False
+            connection.isolation_level = None
+            connection.read_only = None
+            connection.deferrable = None
+            connection._notice_handlers.clear()  # each engine adds its own when it gets the connection
+            connection._notify_handlers.clear()
+        except Exception:
+            return False
+        with self.lock:
+            self.idle.append((key, connection))
+            same = [i for i, (k, _) in enumerate(self.idle) if k == key]
+            extra = [self.idle[i][1] for i in same[:-self.PER_KEY]] if len(same) > self.PER_KEY else []
+            self.idle = [(k, c) for k, c in self.idle if all(c is not e for e in extra)]
+            while len(self.idle) > self.TOTAL:
+                extra.append(self.idle.pop(0)[1])
+        for old in extra:
+            old.really_close()
+        return True
+
+    def close_all(self) -> None:
+        """Close every idle connection (end of the session)."""
+        with self.lock:
+            idle, self.idle = self.idle, []
+        for _, connection in idle:
+            with contextlib.suppress(Exception):
+                connection.really_close()
+
+
+_WARM = _WarmConnections()
+
+
+@sa.event.listens_for(sa.Engine, "do_connect")
+def _warm_connect(dialect: Any, conn_rec: Any, cargs: tuple[Any, ...], cparams: dict[str, Any]) -> Any:
+    """Give an engine connecting to a test database an idle, warm connection (`_WarmConnections`)."""
+    return _WARM.connect(dialect, cargs, cparams)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Close the idle test database connections kept for the next test."""
+    _WARM.close_all()
 
 
 @functools.cache
@@ -359,7 +494,7 @@ def _share_url_builders() -> None:
 
     def shared(self: Any, append_unknown: bool = True) -> Any:
         defaults = self.defaults or {}
-        if any(dynamic and part in defaults for dynamic, part in self._trace):
+        if defaults and any(dynamic and part in defaults for dynamic, part in self._trace):
             return compile_builder(self, append_unknown)
         key = (self.rule, tuple(self._trace), tuple(map(str, defaults)), append_unknown)
         if key not in compiled:
@@ -419,6 +554,79 @@ def _share_rule_parsing() -> None:
     Rule.compile = shared  # type: ignore[method-assign]
 
 
+def _dialect_signature(dialect: Any) -> tuple[Any, ...]:
+    """What the SQL a dialect compiles depends on: its class, server and configuration."""
+    return (type(dialect), dialect.server_version_info, dialect.paramstyle, dialect.positional,
+            dialect.label_length, dialect.max_identifier_length, dialect.default_schema_name,
+            getattr(dialect, "_json_serializer", None), getattr(dialect, "_json_deserializer", None),
+            dialect.insert_returning, dialect.update_returning, dialect.delete_returning,
+            dialect.use_insertmanyvalues, dialect.insertmanyvalues_page_size, dialect.supports_native_boolean,
+            dialect.supports_native_decimal, dialect.supports_statement_cache,
+            getattr(dialect, "_backslash_escapes", None))
+
+
+class _SharedCompiledCache:
+    """A compiled-SQL cache keyed by what the dialect compiles for, not by the dialect object.
+
+    SQLAlchemy caches compiled statements per engine (and, for the ORM's flushes, per mapper),
+    keyed by the engine's dialect object; every test builds an app with a new engine, so every
+    statement was compiled again in every test (about a tenth of a web test's CPU). Engines whose
+    dialects compile alike (`_dialect_signature`: the same class, server version and
+    configuration — every test app's engine on the same database kind) share one cache. The
+    statement's own cache key is SQLAlchemy's, so the SQL and parameters run are unchanged.
+    """
+
+    SIZE = 5000
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    @staticmethod
+    def _key(key: Any) -> Any:
+        return (_dialect_signature(key[0]), *key[1:])
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """The compiled statement for `key`, else `default`."""
+        return self.store.get(self._key(key), default)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.store[self._key(key)] = value
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.store[self._key(key)]
+
+    def __contains__(self, key: Any) -> bool:
+        return self._key(key) in self.store
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def clear(self) -> None:
+        """Forget every compiled statement."""
+        self.store.clear()
+
+
+_COMPILED: dict[str, Any] = {}  # "engines" and each mapper's name: the shared LRU caches
+
+
+def _share_compiled_sql(engine: sa.Engine) -> None:
+    """Give `engine`, and every mapper's flush statements, the worker's shared compiled-SQL caches."""
+    from sqlalchemy.orm import Mapper
+    from sqlalchemy.util import LRUCache
+
+    if os.environ.get("PAYVAND_TEST_NO_SHARED_SQL"):
+        return
+    if not isinstance(engine._compiled_cache, _SharedCompiledCache):
+        store = _COMPILED.setdefault("engines", LRUCache(_SharedCompiledCache.SIZE))
+        engine._compiled_cache = cast(Any, _SharedCompiledCache(store))
+    from payvand.core.db import Base
+
+    for mapper in Base.registry.mappers:
+        base: Mapper[Any] = mapper.base_mapper
+        if not isinstance(base.__dict__.get("_compiled_cache"), _SharedCompiledCache):
+            base.__dict__["_compiled_cache"] = _SharedCompiledCache(LRUCache(base._compiled_cache_size))
+
+
 class _TemplateCode(jinja2.BytecodeCache):
     """Compiled Jinja templates kept for the whole test session, shared by every test's app.
 
@@ -452,6 +660,7 @@ def app(payvand_database_url: str, payvand_plugins: list[Any], payvand_config: d
     _share_rule_parsing()
     application = create_app(_make_config(payvand_plugins, payvand_database_url, tmp_path / "instance", payvand_config))
     application.jinja_env.bytecode_cache = _TEMPLATE_CODE
+    _share_compiled_sql(application.extensions["payvand"].engine)
     yield application
     application.extensions["payvand"].engine.dispose()
 

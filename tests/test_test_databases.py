@@ -129,3 +129,59 @@ def test_test_databases_commit_without_waiting_for_the_disk(payvand_database, pa
             assert connection.execute(sa.text("SHOW synchronous_commit")).scalar_one() == "off"
     finally:
         engine.dispose()
+
+
+def test_a_connection_kept_for_the_next_engine_carries_none_of_its_state(payvand_database, payvand_database_url,
+                                                                         runtime) -> None:
+    """A connection an engine closes is kept open for the next engine (a warm server process),
+    reset: no setting, temporary table, advisory lock, listen, prepared statement or
+    autocommit mode of the engine that used it before reaches the next (docs/dev/test-speed.md)."""
+    if payvand_database != "postgresql":
+        pytest.skip("PostgreSQL connections")
+    used = sa.create_engine(payvand_database_url, isolation_level="AUTOCOMMIT")
+    with used.connect() as connection:
+        pid = connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        connection.execute(sa.text("SET statement_timeout = '1234ms'"))
+        connection.execute(sa.text("SET synchronous_commit = on"))
+        connection.execute(sa.text("CREATE TEMP TABLE leftover (id int)"))
+        connection.execute(sa.text("SELECT pg_advisory_lock(4242)"))
+        connection.execute(sa.text("LISTEN payvand_leftover"))
+        connection.execute(sa.text("PREPARE leftover_plan AS SELECT 1"))
+    used.dispose()
+    following = sa.create_engine(payvand_database_url)
+    try:
+        with following.connect() as connection:
+            assert connection.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() == pid  # kept warm
+            assert connection.execute(sa.text("SHOW statement_timeout")).scalar_one() == "0"
+            assert connection.execute(sa.text("SHOW synchronous_commit")).scalar_one() == "off"  # the database's
+            assert connection.execute(sa.text("SELECT to_regclass('pg_temp.leftover')")).scalar_one() is None
+            assert connection.execute(sa.text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")).scalar_one() == 0
+            assert connection.execute(sa.text("SELECT count(*) FROM pg_listening_channels()")).scalar_one() == 0
+            assert connection.execute(sa.text("SELECT count(*) FROM pg_prepared_statements")).scalar_one() == 0
+            assert connection.connection.driver_connection.autocommit is False
+            connection.execute(sa.text("INSERT INTO core_setting (key, value) VALUES ('leftover', '1')"))
+            connection.rollback()
+            assert connection.execute(sa.text("SELECT count(*) FROM core_setting WHERE key = 'leftover'")).scalar_one() == 0
+    finally:
+        following.dispose()
+
+
+def test_test_apps_share_compiled_sql(payvand_database, payvand_database_url, runtime) -> None:
+    """A statement compiled on one test app's engine is not compiled again on the next one's:
+    the test kit keys the compiled-SQL cache by what the dialect compiles for (docs/dev/test-speed.md)."""
+    from payvand.core.db import make_engine
+    from payvand.core.models import Setting
+
+    statement = sa.select(Setting.value).where(Setting.key == "payvand.test.shared")
+    with runtime.engine.connect() as connection:
+        connection.execute(statement).all()
+    following = make_engine(payvand_database_url)
+    testing._share_compiled_sql(following)
+    try:
+        with following.connect() as connection:
+            result = connection.execute(statement)
+            assert result.context.cache_hit == following.dialect.CACHE_HIT
+            assert result.all() == []
+    finally:
+        following.dispose()
