@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -21,7 +22,6 @@ _SUBJECTS = [
 
 def load_service_demo(seed: int = 1) -> dict[str, int]:
     """Create the demo help desk once (nothing when a team exists); the counts created."""
-    from payvand.plugins.service.services.tickets import change, create_ticket
 
     s = session()
     if s.scalar(sa.select(sa.func.count()).select_from(Team)):
@@ -44,7 +44,7 @@ def load_service_demo(seed: int = 1) -> dict[str, int]:
                          resolution_minutes=2400)])
     s.flush()
     customers = list(s.scalars(sa.select(Customer.id).where(Customer.merged_into_id.is_(None),
-                                                            Customer.erased_at.is_(None)).order_by(Customer.id).limit(40)))
+                                                            Customer.erased_at.is_(None)).order_by(Customer.id).limit(200)))
     gold = SlaPolicy(name="Gold contract", position=0, first_response_minutes=30, next_response_minutes=60,
                      resolution_minutes=240)
     s.add(gold)
@@ -55,16 +55,7 @@ def load_service_demo(seed: int = 1) -> dict[str, int]:
                        ends_on=start + dt.timedelta(days=365), included_tickets=10, included_minutes=600,
                        sla_policy_id=gold.id))
     s.flush()
-    made = 0
-    for customer_id in customers:
-        kind, language, subject = rng.choice(_SUBJECTS)
-        ticket = create_ticket(s, {"customer_id": customer_id, "type": kind, "subject": subject, "language": language,
-                                   "body": subject, "priority": rng.choice(["low", "normal", "normal", "high"])},
-                               SYSTEM, source="email")
-        ticket.created_at = ticket.created_at - dt.timedelta(days=rng.randint(0, 60))
-        if rng.random() < 0.4:
-            change(s, ticket, SYSTEM, {"status": "solved"})
-        made += 1
+    made = _demo_tickets(rng, customers) if customers else 0
     from payvand.plugins.service.demo_macros import load_demo_macros
     from payvand.plugins.service.kb_demo import load_kb_demo
 
@@ -75,9 +66,91 @@ def load_service_demo(seed: int = 1) -> dict[str, int]:
             "service_complaint_causes": _demo_complaints(rng), **_demo_opinions(rng, customers)}
 
 
+#: Demo tickets over the two years before today (more of them recently, as a growing business has).
+DEMO_TICKETS = 320
+_REPLIES = {
+    "fa": ("سلام، درخواست شما بررسی شد و انجام شد. اگر پرسش دیگری دارید همین‌جا بنویسید.",
+           "با پوزش از تأخیر؛ موضوع را پیگیری کردیم و برطرف شد."),
+    "en": ("Hello, we have looked into this and it is sorted now. Reply here if anything else comes up.",
+           "Sorry for the wait; we followed this up and it is fixed."),
+}
+
+
+def _demo_tickets(rng: random.Random, customers: list[int]) -> int:
+    """`DEMO_TICKETS` tickets in Persian and English spread over two years: each is created through
+    the service (routing, SLA, audit, timeline), answered and mostly solved, then moved back in time
+    as a whole (opened, answered, solved and closed times, due times, entries and its timeline
+    entries), so the reports, the SLA achievement and the dashboard have two years of history.
+    Replies of the past are recorded on the ticket only (nothing is sent)."""
+    from payvand.plugins.service.services import sla
+    from payvand.plugins.service.services.tickets import _add_entry, create_ticket
+    from payvand.plugins.service.services.timeline import note_on_timeline
+    from payvand.sdk import Interaction
+
+    s = session()
+    agents = list(s.scalars(sa.select(User.id).order_by(User.id).limit(4)))
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    for n in range(DEMO_TICKETS):
+        kind, language, subject = rng.choice(_SUBJECTS)
+        ticket = create_ticket(s, {"customer_id": customers[n % len(customers)], "type": kind, "subject": subject,
+                                   "language": language, "body": subject,
+                                   "priority": rng.choice(["low", "normal", "normal", "normal", "high", "urgent"])},
+                               SYSTEM, source=rng.choice(["email", "email", "chat", "form", "staff"]))
+        age = dt.timedelta(days=730 * rng.random() ** 1.6, minutes=rng.randint(0, 1439))
+        if age < dt.timedelta(days=2) and rng.random() < 0.5:
+            made_at = now - age  # some of the last days' tickets wait for their first answer
+            _shift(s, ticket, now - made_at)
+            continue
+        answered = min(48.0, 0.2 + rng.expovariate(1 / 4))  # hours to the first answer (mean about 4)
+        _add_entry(ticket, "reply", rng.choice(_REPLIES[language]), agents[n % len(agents)] if agents else None,
+                   public=True, at=now)
+        sla.staff_answered(ticket, now)
+        ticket.status = "open"
+        solved = age > dt.timedelta(days=3) or rng.random() < 0.5
+        if solved:  # no survey goes out for the past: the ratings come from `_demo_opinions`
+            ticket.status = "solved"
+            note_on_timeline(ticket, "service.ticket_solved", f"Ticket #{ticket.id} solved")
+        s.flush()
+        created = now - age
+        _shift(s, ticket, now - created)
+        reply_at = created + dt.timedelta(hours=answered)
+        ticket.first_response_at = reply_at
+        ticket.entries[-1].created_at = reply_at
+        if ticket.status == "solved":
+            ticket.solved_at = reply_at + dt.timedelta(hours=rng.uniform(0.5, 96.0))
+            ticket.updated_at = ticket.solved_at
+            if ticket.solved_at < now - dt.timedelta(days=7):
+                ticket.status, ticket.closed_at = "closed", ticket.solved_at + dt.timedelta(days=7)
+        if ticket.solved_at is not None:
+            s.execute(sa.update(Interaction).where(Interaction.source_type == "service.ticket",
+                                                   Interaction.source_id == str(ticket.id),
+                                                   Interaction.kind == "service.ticket_solved")
+                      .values(occurred_at=ticket.solved_at))
+    s.flush()
+    return DEMO_TICKETS
+
+
+def _shift(s: Any, ticket: Any, back: dt.timedelta) -> None:
+    """Move a ticket made now, its entries and its timeline entries `back` into the past (its due
+    times too)."""
+    from payvand.sdk import Interaction
+
+    for column in ("created_at", "updated_at", "first_response_at", "solved_at", "closed_at",
+                   "first_response_due_at", "next_response_due_at", "resolution_due_at", "paused_at"):
+        value = getattr(ticket, column)
+        if value is not None:
+            setattr(ticket, column, value - back)
+    for entry in ticket.entries:
+        entry.created_at = entry.created_at - back
+    for interaction in s.scalars(sa.select(Interaction).where(Interaction.source_type == "service.ticket",
+                                                              Interaction.source_id == str(ticket.id))):
+        interaction.occurred_at = interaction.occurred_at - back
+
+
 def _demo_opinions(rng: random.Random, customers: list[int]) -> dict[str, int]:
-    """Satisfaction ratings of the solved tickets and NPS answers over the last two months, so the
-    KPI dashboard's CSAT and NPS and the Evaluation report have figures."""
+    """Satisfaction ratings of about half the solved tickets (a day or two after solving) and a
+    quarterly relationship NPS survey over the two years, so the KPI dashboard's CSAT and NPS and
+    the Evaluation report have figures in every period."""
     from payvand.plugins.service.models import Ticket
     from payvand.plugins.service.models_nps import NpsResponse
     from payvand.plugins.service.services import csat
@@ -85,14 +158,19 @@ def _demo_opinions(rng: random.Random, customers: list[int]) -> dict[str, int]:
     s = session()
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     rated = 0
-    for ticket in s.scalars(sa.select(Ticket).where(Ticket.status == "solved").order_by(Ticket.id)):
+    for ticket in s.scalars(sa.select(Ticket).where(Ticket.status.in_(("solved", "closed"))).order_by(Ticket.id)):
+        if rng.random() < 0.45:  # not every customer answers the survey
+            continue
         interaction = csat.record(s, ticket, rng.choice((5, 5, 4, 4, 4, 3, 2)), "")
-        interaction.occurred_at = now - dt.timedelta(days=rng.randint(0, 55))  # spread over two months
+        interaction.occurred_at = min(now, (ticket.solved_at or now) + dt.timedelta(hours=rng.uniform(1, 48)))
         rated += 1
-    answers = [NpsResponse(campaign="demo", customer_id=customer_id, channel="email",
-                           sent_at=now - dt.timedelta(days=60), score=rng.choice((10, 10, 9, 9, 8, 7, 6, 4)),
-                           answered_at=now - dt.timedelta(days=rng.randint(0, 55)))
-               for customer_id in customers[:30]]
+    answers = []
+    for quarter in range(8):  # a relationship survey each quarter of the two years
+        sent = now - dt.timedelta(days=91 * quarter + 30)
+        answers += [NpsResponse(campaign=f"demo-{8 - quarter}", customer_id=customer_id, channel="email", sent_at=sent,
+                                score=rng.choice((10, 10, 9, 9, 8, 7, 6, 4)),
+                                answered_at=sent + dt.timedelta(days=rng.randint(0, 20)))
+                    for customer_id in customers[:30] if rng.random() < 0.6]
     s.add_all(answers)
     s.flush()
     return {"service_ratings": rated, "service_nps_answers": len(answers)}
