@@ -20,6 +20,7 @@ DEFERRED = {
     "ix_core_customer_lifecycle_stage_id",
     "ix_core_customer_merged_into_id",
     "ix_core_customer_owner_id_id",
+    "ix_core_customer_referred_by_id",
     "ix_core_customer_search_name",
     "ix_core_customer_search_name_alt",
     "ix_core_customer_consent_channel_purpose_granted_customer_id",

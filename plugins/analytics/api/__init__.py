@@ -9,13 +9,10 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from payvand.plugins.analytics import permissions as perm
+from payvand.plugins.analytics.api.blueprint import blp
 from payvand.plugins.analytics.models import CustomerClv, CustomerRfm, Run
 from payvand.plugins.analytics.schemas import DashboardArgs
-from payvand.sdk import ApiBlueprint, ApiError, Customer, current_actor, get_visible, require, session
-
-blp = ApiBlueprint("analytics", __name__, url_prefix="/analytics",
-                   description="Analytics: lifetime value (BG/NBD, Gamma-Gamma), RFM segments and recommendations,"
-                               " from the stored runs.")
+from payvand.sdk import ApiError, Customer, current_actor, get_visible, require, session
 
 
 class BgNbdOut(Schema):

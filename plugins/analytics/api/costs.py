@@ -13,7 +13,7 @@ from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from payvand.plugins.analytics import permissions as perm
-from payvand.plugins.analytics.api import blp
+from payvand.plugins.analytics.api.blueprint import blp
 from payvand.plugins.analytics.models import Cost, CustomerSocial
 from payvand.plugins.analytics.schemas import CostIn, CostOut, business_day
 from payvand.plugins.analytics.services import costs as service

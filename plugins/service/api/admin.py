@@ -228,10 +228,10 @@ def lunar_years() -> Any:
 def lunar_year_put(data: dict[str, Any], year: int) -> Any:
     """Replace a year's list (each date a Jalali date of that year; `04-03` is read in it); the due
     times under the calendars using the lists are recomputed (`recomputed`)."""
-    from payvand.plugins.service.services import lunar_holidays
+    from payvand.plugins.service.services import holiday_years, lunar_holidays
 
     try:
-        saved, done = lunar_holidays.save_year(session(), year, data["holidays"])
+        saved, done = holiday_years.save_year(session(), year, data["holidays"])
     except lunar_holidays.HolidayListError as exc:
         session().rollback()
         raise ApiError(422, exc.message, fields={exc.field: [exc.message]}) from None

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from payvand.plugins.service import permissions as perm
 from payvand.plugins.service.models import Team, Ticket
 from payvand.plugins.service.services import csat
+from payvand.plugins.service.services.report_periods import period_key, reader_locale
 from payvand.sdk import (
     N_,
     EvaluationProgram,
@@ -27,33 +28,10 @@ from payvand.sdk import (
     EvaluationScale,
     Interaction,
     User,
-    current_locale,
-    to_jalali,
-    to_local,
 )
 
 CSAT_DIMENSIONS = ("period", "agent", "team", "category")
 SATISFIED = N_("Satisfied, percent")
-
-
-def reader_locale(actor: Any) -> str:
-    """The language the report is read in: the current request's (the core's report counts its
-    months in that calendar), else the actor's, else `fa` (`fa` or `en`)."""
-    from flask import has_request_context
-
-    if has_request_context():
-        return current_locale()
-    locale = getattr(actor, "locale", None)
-    return str(locale) if locale in ("fa", "en") else "fa"
-
-
-def period_key(moment: dt.datetime, locale: str) -> str:
-    """The period of a UTC moment: its month in the site's time zone, `YYYY-MM` — Jalali for `fa`."""
-    local = to_local(moment)
-    if locale == "fa":
-        year, month, _day = to_jalali(local.date())
-        return f"{year:04d}-{month:02d}"
-    return f"{local.year:04d}-{local.month:02d}"
 
 
 def _group_column(dimension: str) -> Any:

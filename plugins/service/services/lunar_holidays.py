@@ -18,7 +18,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from payvand.plugins.service.models import Calendar
 from payvand.plugins.service.models_holidays import HolidayYear
 from payvand.sdk import audit, from_jalali, utcnow
 
@@ -91,11 +90,9 @@ def clean(year: int, holidays: list[dict[str, Any]]) -> list[dict[str, str]]:
     return [found[date] for date in sorted(found)]
 
 
-def save_year(session: Session, year: int, holidays: list[dict[str, Any]]) -> tuple[list[dict[str, str]], int]:
-    """Store a year's list (replacing the shipped one) and recompute the due times under every
-    calendar that uses the lists; returns the list and how many tickets were recomputed."""
-    from payvand.plugins.service.services.sla import recompute
-
+def store_year(session: Session, year: int, holidays: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Store a year's list (replacing the shipped one), audited; returns the cleaned list. The
+    due times it moves are recomputed by `holiday_years.save_year`, which pages and the API call."""
     cleaned = clean(year, holidays)
     row = session.scalar(sa.select(HolidayYear).where(HolidayYear.year == year))
     before = list(row.holidays) if row is not None else SHIPPED.get(year)
@@ -105,10 +102,7 @@ def save_year(session: Session, year: int, holidays: list[dict[str, Any]]) -> tu
     row.holidays, row.updated_at = cleaned, utcnow()
     session.flush()
     audit("update", HolidayYear.__tablename__, row.id, before={"holidays": before}, after={"holidays": cleaned})
-    done = 0
-    for calendar_id in session.scalars(sa.select(Calendar.id).where(Calendar.lunar_holidays.is_(True))):
-        done += recompute(session, calendar_id)
-    return cleaned, done
+    return cleaned
 
 
 def calendar_entries(session: Session) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ is invited once per campaign. Opening a link shows the score chosen and a commen
 records the answer on `service_nps_response` and one `service.nps_received` interaction (the
 score in its payload: the core's `value` is money and needs a currency). NPS = % promoters
 (9–10) − % detractors (0–6), per month of the answers in the site's time zone (Jalali months for
-a Persian reader, `evaluation.period_key`).
+a Persian reader, `report_periods.period_key`).
 
 Sending to a segment: `request_send` records a `service_nps_send` (the customer list's filters
 as the Customers page takes them, or a list of ids) with its preview count and emits
@@ -227,7 +227,7 @@ def recent_sends(session: Session, limit: int = 20) -> list[NpsSend]:
 def nps_summary(session: Session, actor: Any, start: dt.datetime, end: dt.datetime,
                 dimension: str) -> list[EvaluationRow]:
     """NPS per month (site's time zone; Jalali for a Persian reader) of the answers in `[start, end)`."""
-    from payvand.plugins.service.services.evaluation import period_key, reader_locale
+    from payvand.plugins.service.services.report_periods import period_key, reader_locale
 
     locale = reader_locale(actor)
     rows = session.execute(sa.select(NpsResponse.answered_at, NpsResponse.score).where(

@@ -274,7 +274,7 @@ def settings_lunar() -> Any:
     """The lunar holidays of each Jalali year (shipped for 1405 and 1406, editable, new years added);
     saving a year recomputes the due times under the calendars that use the lists."""
     from payvand.plugins.service.schemas_setup import HolidayYearForm
-    from payvand.plugins.service.services import lunar_holidays
+    from payvand.plugins.service.services import holiday_years, lunar_holidays
 
     if request.method == "GET":
         return _lunar_page()
@@ -286,7 +286,7 @@ def settings_lunar() -> Any:
         date, _comma, name = line.partition(",")
         entries.append({"date": date.strip(), "name": name.strip()})
     try:
-        _saved, done = lunar_holidays.save_year(session(), form.data["year"], entries)
+        _saved, done = holiday_years.save_year(session(), form.data["year"], entries)
     except lunar_holidays.HolidayListError as exc:
         session().rollback()
         form.errors.setdefault(exc.field, []).append(exc.message)
