@@ -81,6 +81,54 @@ CONSENT_PAGE = ("SELECT c.id FROM core_customer c WHERE c.merged_into_id IS NULL
                 " ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1) IS TRUE ORDER BY c.id DESC LIMIT ?")
 NAME_PAGE = "SELECT id FROM core_customer WHERE merged_into_id IS NULL ORDER BY search_name, id LIMIT ?"
 
+#: A name prefix under a name sort, best raw form: the name index read in order for the first
+#: order's matches (one page), merged with the second order's matches read from their index and
+#: sorted (`?1` prefix, `?2` prefix + top character, `?3` limit).
+PREFIX_BY_NAME_PAGE = (
+    "SELECT id, search_name FROM (SELECT id, search_name FROM core_customer WHERE merged_into_id IS NULL"
+    " AND search_name >= ?1 AND search_name < ?2 ORDER BY search_name, id LIMIT ?3) AS first_order"
+    " UNION SELECT id, search_name FROM (SELECT id, search_name FROM core_customer WHERE merged_into_id IS NULL"
+    " AND search_name_alt >= ?1 AND search_name_alt < ?2 ORDER BY search_name, id LIMIT ?3) AS second_order"
+    " ORDER BY 2, 1 LIMIT ?3")
+#: A phone prefix (E.164 form), newest first / by name: the number index read, joined, sorted.
+PHONE_PREFIX_PAGE = ("SELECT DISTINCT p.customer_id FROM core_customer_phone p JOIN core_customer c ON c.id = p.customer_id"
+                     " WHERE p.number >= ?1 AND p.number < ?2 AND c.merged_into_id IS NULL"
+                     " ORDER BY p.customer_id DESC LIMIT ?3")
+PHONE_PREFIX_BY_NAME_PAGE = ("SELECT c.id FROM core_customer c WHERE c.merged_into_id IS NULL AND c.id IN"
+                             " (SELECT p.customer_id FROM core_customer_phone p WHERE p.number >= ?1 AND p.number < ?2)"
+                             " ORDER BY c.search_name, c.id LIMIT ?3")
+
+
+def prefix_pages(raw: Raw, n: int) -> dict[str, tuple[list[str], Callable[[int], Any], str]]:
+    """The search box with a common name prefix (the most frequent first two letters of the folded
+    name) under the name sort and newest first, and a five-digit mobile prefix (the most frequent
+    `09xxx`) in both sorts, each against the same filter in raw SQL."""
+    top = "\U0010ffff"
+    prefix = raw.db.execute("SELECT substr(search_name, 1, 2) AS p FROM core_customer WHERE merged_into_id IS NULL"
+                            " GROUP BY p ORDER BY count(*) DESC, p LIMIT 1").fetchone()[0]
+    number = raw.db.execute("SELECT substr(number, 1, 7) AS p FROM core_customer_phone GROUP BY p"
+                            " ORDER BY count(*) DESC, p LIMIT 1").fetchone()[0]
+    typed = "0" + number[3:]  # +989051 -> 09051
+    share = raw.db.execute("SELECT count(*) FROM core_customer WHERE search_name >= ?1 AND search_name < ?2"
+                           " OR search_name_alt >= ?1 AND search_name_alt < ?2", (prefix, prefix + top)).fetchone()[0]
+    phones = raw.db.execute("SELECT count(DISTINCT customer_id) FROM core_customer_phone WHERE number >= ? AND number < ?",
+                            (number, number + top)).fetchone()[0]
+    return {
+        "search_name_prefix_by_name": ([f"/customers?q={quote(prefix)}&sort=name"] * n,
+                                       lambda i: raw.filtered(PREFIX_BY_NAME_PAGE, (prefix, prefix + top)),
+                                       f"name prefix {prefix!r} ({share} customers), name A-Z"),
+        "search_name_prefix_newest": ([f"/customers?q={quote(prefix)}"] * n,
+                                      lambda i: raw.by_name(prefix),
+                                      f"name prefix {prefix!r} ({share} customers), newest first"),
+        "search_phone_prefix_newest": ([f"/customers?q={typed}"] * n,
+                                       lambda i: raw.filtered(PHONE_PREFIX_PAGE, (number, number + top)),
+                                       f"phone prefix {typed} ({phones} customers), newest first"),
+        "search_phone_prefix_by_name": ([f"/customers?q={typed}&sort=name"] * n,
+                                        lambda i: raw.filtered(PHONE_PREFIX_BY_NAME_PAGE, (number, number + top)),
+                                        f"phone prefix {typed} ({phones} customers), name A-Z"),
+    }
+
+
 #: Tags at known shares of the customers: name -> (tag, SQL condition on the id choosing its customers).
 #: `vip` is the dataset's own (about 9.7 %, random); the others are added once by `ensure_tag_shares`.
 TAG_SHARES: dict[str, tuple[str, str | None]] = {
@@ -385,6 +433,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500, help="timed requests per page (default 500)")
     parser.add_argument("--warmup", type=int, default=50, help="untimed requests per page first (default 50)")
     parser.add_argument("--only", nargs="*", help="measure only these pages")
+    parser.add_argument("--only-prefixes", action="store_true",
+                        help="measure only a common name prefix and a five-digit phone prefix, in two sorts each")
     parser.add_argument("--only-tags", action="store_true",
                         help="measure only the tag filter at each share and the stage filter, in every sort")
     add_database_argument(parser)  # the dataset is copied there once and measured there
@@ -426,8 +476,13 @@ def main() -> None:
     results: dict[str, Any] = {}
     began = time.perf_counter()
     machine_at_start = machine()
-    measured = tag_pages(raw, args.requests, postgres) if args.only_tags else {
-        **pages(raw, data, args.requests, rng), **tag_pages(raw, args.requests, postgres)}
+    if args.only_prefixes:
+        measured = prefix_pages(raw, args.requests)
+    elif args.only_tags:
+        measured = tag_pages(raw, args.requests, postgres)
+    else:
+        measured = {**pages(raw, data, args.requests, rng), **tag_pages(raw, args.requests, postgres),
+                    **prefix_pages(raw, args.requests)}
     for name, (paths, baseline, notes) in measured.items():
         if args.only and name not in args.only:
             continue
