@@ -338,3 +338,16 @@ def test_an_either_filter_is_a_plain_or_without_a_sort(corpus, db_session):
     statement = CUSTOMERS.select({"q": "N0"}, CUSTOMERS.context(db_session, SYSTEM, region="IR"))
     ids = sorted(db_session.scalars(statement.with_only_columns(Customer.id)))
     assert ids == sorted(c.id for c in corpus if c.search_name.startswith("n0"))
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("sort", SORT_KEYS)
+def test_sqlite_reads_a_phone_prefix_from_the_number_index_alone(db_session, make_customer, sort):
+    """A five-digit phone prefix matches thousands of numbers at a million customers: their
+    customer ids come from the `(number, customer_id)` index, not one phone row per number."""
+    made = [make_customer(given_name=f"P{n}", family_name="Q", phones=[f"+98905{n % 3}12345{n}"]) for n in range(9)]
+    plan = plan_of(db_session, {"q": "09051", "sort": sort})
+    assert "SEARCH core_customer_phone USING COVERING INDEX ix_core_customer_phone_number (number>? AND number<?)" \
+        in plan, plan
+    matching = expected(made, sort, lambda c: any(p.number.startswith("+989051") for p in c.phones))
+    assert len(matching) == 3 and walked(db_session, {"q": "09051", "sort": sort}) == matching
