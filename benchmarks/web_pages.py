@@ -426,6 +426,45 @@ def list_service_ratios(url: str, requests: int) -> dict[str, Any]:
     return result
 
 
+def prefix_service(url: str, requests: int) -> dict[str, Any]:
+    """The customer list service (`CUSTOMERS.page`, no Flask) searched by the most common name
+    prefix under each name sort: the search read as two merged name orders (`Either`) against
+    the plain OR it replaced (every match of both name indexes read and sorted), interleaved call
+    by call; p50 of wall and CPU ms."""
+    import sqlalchemy as sa
+
+    from payvand.core.actor import SYSTEM
+    from payvand.core.runtime import Runtime
+    from payvand.core.services import customer_list
+    from payvand.core.services.customer_list import CUSTOMERS
+
+    merged = customer_list.Either
+    runtime = Runtime({"PAYVAND_DATABASE_URL": url, "PAYVAND_PLUGINS": []})
+    result: dict[str, Any] = {}
+    with runtime.sessionmaker() as session:
+        prefix = session.execute(sa.text(
+            "SELECT substr(search_name, 1, 2) AS p FROM core_customer WHERE merged_into_id IS NULL"
+            " GROUP BY p ORDER BY count(*) DESC, p LIMIT 1")).scalar_one()
+        for sort in ("name", "-name"):
+            wall: dict[str, list[float]] = {"merged": [], "or": []}
+            cpu: dict[str, list[float]] = {"merged": [], "or": []}
+            for round_ in range(requests + 5):
+                for kind in (("merged", "or") if round_ % 2 else ("or", "merged")):
+                    customer_list.Either = merged if kind == "merged" else (lambda arms: sa.or_(*arms))  # type: ignore[assignment,misc]
+                    began, used = time.perf_counter(), time.thread_time()
+                    CUSTOMERS.page(session, {"q": prefix, "sort": sort}, SYSTEM, region="IR")
+                    if round_ >= 5:
+                        wall[kind].append((time.perf_counter() - began) * 1000)
+                        cpu[kind].append((time.thread_time() - used) * 1000)
+                    session.rollback()
+            customer_list.Either = merged  # type: ignore[misc]
+            result[sort] = {"prefix": prefix, **{f"{kind}_p50_ms": round(statistics.median(wall[kind]), 2) for kind in wall},
+                            **{f"{kind}_cpu_p50_ms": round(statistics.median(cpu[kind]), 2) for kind in cpu}}
+            log(f"prefix service {sort}: {result[sort]}")
+    runtime.engine.dispose()
+    return result
+
+
 def main() -> None:
     """Build or reuse the dataset, log in, measure each page; print JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
@@ -435,6 +474,8 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="measure only these pages")
     parser.add_argument("--only-prefixes", action="store_true",
                         help="measure only a common name prefix and a five-digit phone prefix, in two sorts each")
+    parser.add_argument("--prefix-service", action="store_true",
+                        help="only the list service searched by a common name prefix by name: merged vs plain OR")
     parser.add_argument("--only-tags", action="store_true",
                         help="measure only the tag filter at each share and the stage filter, in every sort")
     add_database_argument(parser)  # the dataset is copied there once and measured there
@@ -450,6 +491,15 @@ def main() -> None:
     if postgres:
         load_postgres(url, data.path)
     ensure_rep(url)
+    if args.prefix_service:
+        began, at_start = time.perf_counter(), machine()
+        print(json.dumps({"benchmark": "web_pages --prefix-service", "database": "postgresql" if postgres else "sqlite",
+                          "dataset": {"customers": data.customers, "interactions": data.interactions},
+                          "what": "CUSTOMERS.page searched by the most common name prefix under a name sort: the two"
+                                  " name orders merged (now) against the plain OR (before), interleaved, p50 ms",
+                          "sorts": prefix_service(url, args.requests), "machine": at_start,
+                          "machine_at_end": machine(), "seconds": round(time.perf_counter() - began, 1)}))
+        return
     if args.list_service:
         began, at_start = time.perf_counter(), machine()
         print(json.dumps({"benchmark": "web_pages --list-service", "database": "postgresql" if postgres else "sqlite",
