@@ -509,8 +509,8 @@ class ListSpec:
         for i, arm in enumerate(either.arms):
             one = statement.where(arm) if seek is None else statement.where(arm, seek)
             one = one.with_only_columns(*(column.label(label) for column, label in zip(picked, labels, strict=True)))
-            one = one.order_by(*sort.order_by()).limit(limit + 1).subquery(f"arm{i}")
-            arms.append(sa.select(*one.c))
+            read = one.order_by(*sort.order_by()).limit(limit + 1).subquery(f"arm{i}")
+            arms.append(sa.select(*read.c))
         merged = sa.union(*arms).subquery("merged")
         stand_ins = Drive(join=lambda s: s, stand_ins=tuple(
             (column, merged.c[label]) for column, label in zip(picked, labels, strict=True)))
