@@ -81,6 +81,54 @@ CONSENT_PAGE = ("SELECT c.id FROM core_customer c WHERE c.merged_into_id IS NULL
                 " ORDER BY k.recorded_at DESC, k.id DESC LIMIT 1) IS TRUE ORDER BY c.id DESC LIMIT ?")
 NAME_PAGE = "SELECT id FROM core_customer WHERE merged_into_id IS NULL ORDER BY search_name, id LIMIT ?"
 
+#: A name prefix under a name sort, best raw form: the name index read in order for the first
+#: order's matches (one page), merged with the second order's matches read from their index and
+#: sorted (`?1` prefix, `?2` prefix + top character, `?3` limit).
+PREFIX_BY_NAME_PAGE = (
+    "SELECT id, search_name FROM (SELECT id, search_name FROM core_customer WHERE merged_into_id IS NULL"
+    " AND search_name >= ?1 AND search_name < ?2 ORDER BY search_name, id LIMIT ?3) AS first_order"
+    " UNION SELECT id, search_name FROM (SELECT id, search_name FROM core_customer WHERE merged_into_id IS NULL"
+    " AND search_name_alt >= ?1 AND search_name_alt < ?2 ORDER BY search_name, id LIMIT ?3) AS second_order"
+    " ORDER BY 2, 1 LIMIT ?3")
+#: A phone prefix (E.164 form), newest first / by name: the number index read, joined, sorted.
+PHONE_PREFIX_PAGE = ("SELECT DISTINCT p.customer_id FROM core_customer_phone p JOIN core_customer c ON c.id = p.customer_id"
+                     " WHERE p.number >= ?1 AND p.number < ?2 AND c.merged_into_id IS NULL"
+                     " ORDER BY p.customer_id DESC LIMIT ?3")
+PHONE_PREFIX_BY_NAME_PAGE = ("SELECT c.id FROM core_customer c WHERE c.merged_into_id IS NULL AND c.id IN"
+                             " (SELECT p.customer_id FROM core_customer_phone p WHERE p.number >= ?1 AND p.number < ?2)"
+                             " ORDER BY c.search_name, c.id LIMIT ?3")
+
+
+def prefix_pages(raw: Raw, n: int) -> dict[str, tuple[list[str], Callable[[int], Any], str]]:
+    """The search box with a common name prefix (the most frequent first two letters of the folded
+    name) under the name sort and newest first, and a five-digit mobile prefix (the most frequent
+    `09xxx`) in both sorts, each against the same filter in raw SQL."""
+    top = "\U0010ffff"
+    prefix = raw.db.execute("SELECT substr(search_name, 1, 2) AS p FROM core_customer WHERE merged_into_id IS NULL"
+                            " GROUP BY p ORDER BY count(*) DESC, p LIMIT 1").fetchone()[0]
+    number = raw.db.execute("SELECT substr(number, 1, 7) AS p FROM core_customer_phone GROUP BY p"
+                            " ORDER BY count(*) DESC, p LIMIT 1").fetchone()[0]
+    typed = "0" + number[3:]  # +989051 -> 09051
+    share = raw.db.execute("SELECT count(*) FROM core_customer WHERE search_name >= ?1 AND search_name < ?2"
+                           " OR search_name_alt >= ?1 AND search_name_alt < ?2", (prefix, prefix + top)).fetchone()[0]
+    phones = raw.db.execute("SELECT count(DISTINCT customer_id) FROM core_customer_phone WHERE number >= ? AND number < ?",
+                            (number, number + top)).fetchone()[0]
+    return {
+        "search_name_prefix_by_name": ([f"/customers?q={quote(prefix)}&sort=name"] * n,
+                                       lambda i: raw.filtered(PREFIX_BY_NAME_PAGE, (prefix, prefix + top)),
+                                       f"name prefix {prefix!r} ({share} customers), name A-Z"),
+        "search_name_prefix_newest": ([f"/customers?q={quote(prefix)}"] * n,
+                                      lambda i: raw.by_name(prefix),
+                                      f"name prefix {prefix!r} ({share} customers), newest first"),
+        "search_phone_prefix_newest": ([f"/customers?q={typed}"] * n,
+                                       lambda i: raw.filtered(PHONE_PREFIX_PAGE, (number, number + top)),
+                                       f"phone prefix {typed} ({phones} customers), newest first"),
+        "search_phone_prefix_by_name": ([f"/customers?q={typed}&sort=name"] * n,
+                                        lambda i: raw.filtered(PHONE_PREFIX_BY_NAME_PAGE, (number, number + top)),
+                                        f"phone prefix {typed} ({phones} customers), name A-Z"),
+    }
+
+
 #: Tags at known shares of the customers: name -> (tag, SQL condition on the id choosing its customers).
 #: `vip` is the dataset's own (about 9.7 %, random); the others are added once by `ensure_tag_shares`.
 TAG_SHARES: dict[str, tuple[str, str | None]] = {
@@ -378,6 +426,45 @@ def list_service_ratios(url: str, requests: int) -> dict[str, Any]:
     return result
 
 
+def prefix_service(url: str, requests: int) -> dict[str, Any]:
+    """The customer list service (`CUSTOMERS.page`, no Flask) searched by the most common name
+    prefix under each name sort: the search read as two merged name orders (`Either`) against
+    the plain OR it replaced (every match of both name indexes read and sorted), interleaved call
+    by call; p50 of wall and CPU ms."""
+    import sqlalchemy as sa
+
+    from payvand.core.actor import SYSTEM
+    from payvand.core.runtime import Runtime
+    from payvand.core.services import customer_list
+    from payvand.core.services.customer_list import CUSTOMERS
+
+    merged = customer_list.Either
+    runtime = Runtime({"PAYVAND_DATABASE_URL": url, "PAYVAND_PLUGINS": []})
+    result: dict[str, Any] = {}
+    with runtime.sessionmaker() as session:
+        prefix = session.execute(sa.text(
+            "SELECT substr(search_name, 1, 2) AS p FROM core_customer WHERE merged_into_id IS NULL"
+            " GROUP BY p ORDER BY count(*) DESC, p LIMIT 1")).scalar_one()
+        for sort in ("name", "-name"):
+            wall: dict[str, list[float]] = {"merged": [], "or": []}
+            cpu: dict[str, list[float]] = {"merged": [], "or": []}
+            for round_ in range(requests + 5):
+                for kind in (("merged", "or") if round_ % 2 else ("or", "merged")):
+                    customer_list.Either = merged if kind == "merged" else (lambda arms: sa.or_(*arms))  # type: ignore[assignment,misc]
+                    began, used = time.perf_counter(), time.thread_time()
+                    CUSTOMERS.page(session, {"q": prefix, "sort": sort}, SYSTEM, region="IR")
+                    if round_ >= 5:
+                        wall[kind].append((time.perf_counter() - began) * 1000)
+                        cpu[kind].append((time.thread_time() - used) * 1000)
+                    session.rollback()
+            customer_list.Either = merged  # type: ignore[misc]
+            result[sort] = {"prefix": prefix, **{f"{kind}_p50_ms": round(statistics.median(wall[kind]), 2) for kind in wall},
+                            **{f"{kind}_cpu_p50_ms": round(statistics.median(cpu[kind]), 2) for kind in cpu}}
+            log(f"prefix service {sort}: {result[sort]}")
+    runtime.engine.dispose()
+    return result
+
+
 def main() -> None:
     """Build or reuse the dataset, log in, measure each page; print JSON."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
@@ -385,6 +472,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500, help="timed requests per page (default 500)")
     parser.add_argument("--warmup", type=int, default=50, help="untimed requests per page first (default 50)")
     parser.add_argument("--only", nargs="*", help="measure only these pages")
+    parser.add_argument("--only-prefixes", action="store_true",
+                        help="measure only a common name prefix and a five-digit phone prefix, in two sorts each")
+    parser.add_argument("--prefix-service", action="store_true",
+                        help="only the list service searched by a common name prefix by name: merged vs plain OR")
     parser.add_argument("--only-tags", action="store_true",
                         help="measure only the tag filter at each share and the stage filter, in every sort")
     add_database_argument(parser)  # the dataset is copied there once and measured there
@@ -400,6 +491,15 @@ def main() -> None:
     if postgres:
         load_postgres(url, data.path)
     ensure_rep(url)
+    if args.prefix_service:
+        began, at_start = time.perf_counter(), machine()
+        print(json.dumps({"benchmark": "web_pages --prefix-service", "database": "postgresql" if postgres else "sqlite",
+                          "dataset": {"customers": data.customers, "interactions": data.interactions},
+                          "what": "CUSTOMERS.page searched by the most common name prefix under a name sort: the two"
+                                  " name orders merged (now) against the plain OR (before), interleaved, p50 ms",
+                          "sorts": prefix_service(url, args.requests), "machine": at_start,
+                          "machine_at_end": machine(), "seconds": round(time.perf_counter() - began, 1)}))
+        return
     if args.list_service:
         began, at_start = time.perf_counter(), machine()
         print(json.dumps({"benchmark": "web_pages --list-service", "database": "postgresql" if postgres else "sqlite",
@@ -426,8 +526,13 @@ def main() -> None:
     results: dict[str, Any] = {}
     began = time.perf_counter()
     machine_at_start = machine()
-    measured = tag_pages(raw, args.requests, postgres) if args.only_tags else {
-        **pages(raw, data, args.requests, rng), **tag_pages(raw, args.requests, postgres)}
+    if args.only_prefixes:
+        measured = prefix_pages(raw, args.requests)
+    elif args.only_tags:
+        measured = tag_pages(raw, args.requests, postgres)
+    else:
+        measured = {**pages(raw, data, args.requests, rng), **tag_pages(raw, args.requests, postgres),
+                    **prefix_pages(raw, args.requests)}
     for name, (paths, baseline, notes) in measured.items():
         if args.only and name not in args.only:
             continue

@@ -5,7 +5,8 @@ Declare a `ListSpec` of `Column`s, `Filter`s and `Sort`s (each a `SortKey` tuple
 answers one keyset page of an API list (record rules applied, one opaque cursor), `list_view`
 builds what the Jinja macro `macros/list.html` renders on a staff page, and `csv_response`
 streams the same rows as CSV. `ListContext`, `Page` and `ListView` are what a spec's hooks and
-pages receive; `Drive` lets a filter read the page from its own index instead of narrowing it;
+pages receive; `Drive` lets a filter read the page from its own index instead of narrowing it, `Either` an
+OR filter have each arm read apart in the page's order and merged;
 `BadCursor` is what a tampered or foreign cursor raises. `ListSpec.describe()`
 reads the filters as data (marketing segments build on it). `customer_list()` is the customer
 list itself (the Customers page and `GET /api/v1/customers`): a segment chooses its customers
@@ -13,7 +14,8 @@ with the same filters (`describe()`, `args_schema()`, `select()`).
 
 Stability: every name is stable (semantic versioning) except those in `PROVISIONAL`, which may
 change in any minor release: `ListContext` (what a spec's callables receive may grow), `Drive`
-(a filter that reads the page from its own index, joined), `by_share` and `unindexed` (filters
+(a filter that reads the page from its own index, joined), `Either` (an OR read arm by arm
+and merged; new with the name-prefix work), `by_share` and `unindexed` (filters
 that read about one page under every sort; new in the scale work), `customer_list` and
 `customer_ids` (segments by the customer list's filters; new with the NPS survey).
 """
@@ -26,6 +28,7 @@ from payvand.core.listing import (
     BadCursor,
     Column,
     Drive,
+    Either,
     Filter,
     ListContext,
     ListSpec,
@@ -44,12 +47,12 @@ from payvand.core.listing import (
 __all__ = [
     "ListSpec", "Column", "Filter", "Sort", "SortKey",
     "list_args", "api_page", "list_view", "csv_response",
-    "ListContext", "Drive", "Page", "ListView", "BadCursor", "by_share", "unindexed",
+    "ListContext", "Drive", "Either", "Page", "ListView", "BadCursor", "by_share", "unindexed",
     "customer_list", "customer_ids",
 ]
 
 #: Names that may change in a minor release (the rest are stable).
-PROVISIONAL: frozenset[str] = frozenset({"ListContext", "Drive", "by_share", "unindexed", "customer_list",
+PROVISIONAL: frozenset[str] = frozenset({"ListContext", "Drive", "Either", "by_share", "unindexed", "customer_list",
                                          "customer_ids"})
 
 

@@ -295,3 +295,64 @@ def test_postgresql_walks_the_name_index_only_against_a_middling_tags_hashed_ids
     assert "Sort" not in plan, plan  # the index is the sort's whole key: no sort, not even incremental
     monkeypatch.setattr(customer_list, "RARE_TAG", 10**6)  # a rare tag: read and sorted, no walk
     assert "walk" not in plan_of(db_session, {"tag": "half", "sort": sort})
+
+
+@pytest.mark.parametrize("shape", ["chosen", "merged"])
+@pytest.mark.parametrize("sort", SORT_KEYS)
+def test_a_name_search_merged_from_both_name_orders_has_the_rows_of_the_or(
+        corpus, db_session, make_customer, monkeypatch, shape, sort):
+    """Under a name sort (SQLite) the search reads each name order apart and merges them; the
+    rows, pages and cursors are those of the plain OR: a customer matching in both orders once,
+    other filters applied before each arm's limit. `merged` forces that shape on PostgreSQL too
+    (the merged statement must run there as well)."""
+    if shape == "merged":
+        monkeypatch.setattr(customer_list, "plans_without_statistics", lambda session: True)
+    both = [make_customer(given_name=f"Aa{n}", family_name="Ab", lifecycle_stage="churned" if n % 2 else "lead",
+                          tags=["all"] if n % 3 else []) for n in range(5)]
+    family = [make_customer(given_name="Zz", family_name=f"Aa{n}", lifecycle_stage="churned") for n in range(4)]
+    everyone = [*corpus, *both, *family]
+    for limit in (1, 2, 3, 50):
+        assert walked(db_session, {"q": "aa", "sort": sort}, limit=limit) == \
+            expected(everyone, sort, lambda c: c.search_name.startswith("aa") or c.search_name_alt.startswith("aa"))
+    assert walked(db_session, {"q": "a", "sort": sort}) == \
+        expected(everyone, sort, lambda c: c.search_name.startswith("a") or c.search_name_alt.startswith("a"))
+    assert walked(db_session, {"q": "aa", "stage": "churned", "sort": sort}) == \
+        expected(everyone, sort, lambda c: "aa" in (c.search_name[:2], c.search_name_alt[:2]) and c.lifecycle_stage == "churned")
+    assert walked(db_session, {"q": "aa", "tag": "all", "sort": sort}) == \
+        expected(everyone, sort, lambda c: "aa" in (c.search_name[:2], c.search_name_alt[:2]) and "all" in c.tag_names)
+    assert walked(db_session, {"q": "nobody", "sort": sort}) == []
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("sort", ["name", "-name"])
+def test_sqlite_reads_a_name_search_by_name_from_the_name_index_in_order_and_merges_the_other_order(
+        corpus, db_session, sort):
+    plan = plan_of(db_session, {"q": "N0", "sort": sort})
+    assert "MULTI-INDEX OR" not in plan, plan
+    # the first order: the name index's range read in the page's order (no sort of its matches)
+    assert "CO-ROUTINE arm0 | SEARCH core_customer USING INDEX ix_core_customer_search_name" \
+           " (search_name>? AND search_name<?) | SCAN arm0" in plan, plan
+    # the other order: its own index's range, sorted; then the two pages merged and joined by id
+    assert "SEARCH core_customer USING INDEX ix_core_customer_search_name_alt (search_name_alt>? AND search_name_alt<?)" \
+        " | USE TEMP B-TREE FOR ORDER BY | SCAN arm1" in plan, plan
+    assert "SEARCH core_customer USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+
+
+def test_an_either_filter_is_a_plain_or_without_a_sort(corpus, db_session):
+    """Counts, segments and exports by id read the set of rows: the arms as one OR."""
+    statement = CUSTOMERS.select({"q": "N0"}, CUSTOMERS.context(db_session, SYSTEM, region="IR"))
+    ids = sorted(db_session.scalars(statement.with_only_columns(Customer.id)))
+    assert ids == sorted(c.id for c in corpus if c.search_name.startswith("n0"))
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("sort", SORT_KEYS)
+def test_sqlite_reads_a_phone_prefix_from_the_number_index_alone(db_session, make_customer, sort):
+    """A five-digit phone prefix matches thousands of numbers at a million customers: their
+    customer ids come from the `(number, customer_id)` index, not one phone row per number."""
+    made = [make_customer(given_name=f"P{n}", family_name="Q", phones=[f"+98905{n % 3}12345{n}"]) for n in range(9)]
+    plan = plan_of(db_session, {"q": "09051", "sort": sort})
+    assert "SEARCH core_customer_phone USING COVERING INDEX ix_core_customer_phone_number (number>? AND number<?)" \
+        in plan, plan
+    matching = expected(made, sort, lambda c: any(p.number.startswith("+989051") for p in c.phones))
+    assert len(matching) == 3 and walked(db_session, {"q": "09051", "sort": sort}) == matching

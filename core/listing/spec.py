@@ -38,6 +38,8 @@ class ListContext:
     #: The sort of the page being built (None when only the set of matching rows is wanted), so a
     #: filter can pick the shape that reads about one page's worth in that order.
     sort: Sort | None = None
+    #: The `Either` a filter returned that the page being built reads arm by arm (set by `plan`).
+    either: Either | None = None
 
 
 def _resolve(expression: Any) -> Any:
@@ -175,6 +177,27 @@ class Drive:
             if _resolve(original) is column:
                 return _resolve(replacement)
         return column
+
+
+@dataclasses.dataclass(frozen=True)
+class Either:
+    """A filter's condition as alternatives (`arms`, joined by OR) that a page reads apart.
+
+    An `apply` may return one instead of a clause when each arm alone can be read in the page's
+    order from an index but their OR cannot (a name prefix matched on the folded name or on the
+    folded name in the other order: SQLite reads every match of both indexes and sorts them). A
+    sorted page then runs the filtered statement once per arm, each with the seek, the order and
+    the page's limit, and merges them (UNION: a row matching both arms counts once) in the sort's
+    order, so it reads about one page per arm that is served by the sort's index. Without a sort
+    (the bare set of rows: counts, segments, exports by id) it is `or_(*arms)`. Every other filter
+    and the record rules apply inside each arm, so the merge's rows are the same as the OR's.
+    """
+
+    arms: tuple[Any, ...]
+
+    def condition(self) -> Any:
+        """The arms as one WHERE condition."""
+        return sa.or_(*self.arms)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -431,8 +454,15 @@ class ListSpec:
                     statement = driving.join(statement)
                     continue
             condition = flt.clause(operator, value, context)
+            if isinstance(condition, Either):
+                if sort is not None and driving is None and context.either is None:
+                    context.either = condition
+                    continue
+                condition = condition.condition()
             if condition is not None:
                 statement = statement.where(condition)
+        if context.either is not None and driving is not None:
+            statement, context.either = statement.where(context.either.condition()), None
         return restrict(statement, context.actor, self.model), driving
 
     def page(self, session: Session, args: Mapping[str, Any], actor: Actor | None, *,
@@ -454,13 +484,38 @@ class ListSpec:
                   sort: Sort, limit: int) -> sa.Select[Any]:
         """The statement of one page: filters (one may drive), the seek past `args`' cursor, the
         order and LIMIT `limit` + 1. Raises BadCursor for a cursor this list and sort did not make."""
+        context.either = None
         statement, drive = self.plan(args, context, base, sort)
+        seek = None
         if args.get("cursor"):
             values = decode_cursor(args["cursor"], self.name, sort.key, [k.kind for k in sort.keys])
             if any(value is None for value in values):
                 raise BadCursor(args["cursor"])
-            statement = statement.where(sort.seek(values, drive))
+            seek = sort.seek(values, drive)
+        if context.either is not None:
+            return self._merged(statement, context.either, sort, seek, limit)
+        if seek is not None:
+            statement = statement.where(seek)
         return statement.order_by(*sort.order_by(drive)).limit(limit + 1)
+
+    def _merged(self, statement: sa.Select[Any], either: Either, sort: Sort, seek: Any, limit: int) -> sa.Select[Any]:
+        """One page of `statement` whose filter is `either`: each arm read in the sort's order up
+        to the page (seek included), merged (UNION), and the page's rows joined by primary key."""
+        key = sa.inspect(self.model).primary_key[0]
+        columns = sort.columns()
+        picked = [*columns, *([] if any(column is key for column in columns) else [key])]
+        labels = [f"k{i}" for i in range(len(picked))]
+        arms = []
+        for i, arm in enumerate(either.arms):
+            one = statement.where(arm) if seek is None else statement.where(arm, seek)
+            one = one.with_only_columns(*(column.label(label) for column, label in zip(picked, labels, strict=True)))
+            read = one.order_by(*sort.order_by()).limit(limit + 1).subquery(f"arm{i}")
+            arms.append(sa.select(*read.c))
+        merged = sa.union(*arms).subquery("merged")
+        stand_ins = Drive(join=lambda s: s, stand_ins=tuple(
+            (column, merged.c[label]) for column, label in zip(picked, labels, strict=True)))
+        base = sa.select(self.model).join(merged, merged.c[labels[picked.index(key)]] == key)
+        return base.order_by(*sort.order_by(stand_ins)).limit(limit + 1)
 
     def all_rows(self, session: Session, args: Mapping[str, Any], actor: Actor | None, *,
                  base: sa.Select[Any] | None = None, batch: int = EXPORT_BATCH, **extra: Any) -> Iterator[Any]:
