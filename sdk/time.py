@@ -6,8 +6,12 @@ site's local time with `to_local`/`local_zone`; accept dates only inside the bus
 `to_jalali`/`from_jalali` and the month helpers. To format a date for people use
 `payvand.sdk.i18n.format_date`.
 
-Stability: every name is stable (semantic versioning); `PROVISIONAL` is empty. The business
-range (1900-01-01 … 2199-12-31) may widen in a minor release, never narrow.
+`offset_spans` gives a zone's UTC offsets over a range, exact to the minute of each change, for
+plugins that turn UTC timestamps into local days in SQL on databases without time zones (SQLite).
+
+Stability: every name is stable (semantic versioning) except `offset_spans` (new, in
+`PROVISIONAL`). The business range (1900-01-01 … 2199-12-31) may widen in a minor release,
+never narrow.
 """
 
 from __future__ import annotations
@@ -29,14 +33,14 @@ from payvand.core.locale_format import jalali_month_days, jalali_month_name
 from payvand.sdk import _context
 
 __all__ = [
-    "local_zone", "to_local",
+    "local_zone", "to_local", "offset_spans",
     "BusinessDate", "BusinessDateTime", "business_date", "in_business_range", "MIN_BUSINESS_DATE",
     "MAX_BUSINESS_DATE", "BUSINESS_DATE_MESSAGE",
     "to_jalali", "from_jalali", "jalali_month_days", "jalali_month_name",
 ]
 
 #: Names that may change in a minor release (the rest are stable).
-PROVISIONAL: frozenset[str] = frozenset()
+PROVISIONAL: frozenset[str] = frozenset({"offset_spans"})
 
 
 def local_zone() -> dt.tzinfo:
@@ -62,6 +66,49 @@ def local_zone() -> dt.tzinfo:
 def to_local(moment: dt.datetime) -> dt.datetime:
     """A UTC moment in the site's time zone."""
     return moment.astimezone(local_zone())
+
+
+def _offset_minutes(zone: dt.tzinfo, moment: dt.datetime) -> int:
+    offset = moment.astimezone(zone).utcoffset() or dt.timedelta(0)
+    return int(offset.total_seconds() // 60)
+
+
+def _change_between(zone: dt.tzinfo, low: dt.datetime, high: dt.datetime) -> dt.datetime:
+    """The first minute in (low, high] whose offset differs from low's (bisection)."""
+    before = _offset_minutes(zone, low)
+    while high - low > dt.timedelta(minutes=1):
+        middle = low + (high - low) / 2
+        middle = middle.replace(second=0, microsecond=0)
+        if middle <= low:
+            middle = low + dt.timedelta(minutes=1)
+        if _offset_minutes(zone, middle) == before:
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+def offset_spans(zone: dt.tzinfo, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime | None, int]]:
+    """The zone's UTC offset (minutes) over [start, end) as (until, offset) spans; the last has until=None.
+
+    Offsets are sampled every 12 hours and each change is pinned down to the minute, so time-zone
+    rule changes (daylight saving, a country dropping it) are honoured.
+    """
+    spans: list[tuple[dt.datetime | None, int]] = []
+    step = dt.timedelta(hours=12)
+    current = _offset_minutes(zone, start)
+    moment = start
+    while moment < end:
+        following = min(moment + step, end)
+        if _offset_minutes(zone, following) != current:
+            change = _change_between(zone, moment, following)
+            spans.append((change, current))
+            current = _offset_minutes(zone, change)
+            moment = change
+        else:
+            moment = following
+    spans.append((None, current))
+    return spans
 
 
 def to_jalali(day: dt.date) -> tuple[int, int, int]:

@@ -4,7 +4,7 @@ no code, only the SDK).
 
 Timestamps are stored in UTC. PostgreSQL converts with its own time-zone database
 (`timezone(zone, ts)`); SQLite has no time zones, so the zone's UTC offsets over the rows' range
-are worked out in Python (`offset_spans`, exact to the minute of each change) and applied with
+are worked out in Python (the SDK's `offset_spans`, exact to the minute of each change) and applied with
 `date(ts, '+N minutes')` — one modifier when the offset never changes in the range (Asia/Tehran
 since 2022), else a CASE over the spans. `day_number` gives the local day as an integer (the
 proleptic Gregorian ordinal, `date.toordinal()`) on both databases, so day arithmetic (365 days
@@ -18,51 +18,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from payvand.sdk import local_zone, session
+from payvand.sdk import local_zone, offset_spans, session
 
 #: SQLite's julianday() of 0001-01-01 at midnight minus one: julianday(day) - this = day.toordinal().
 _JULIAN_ORDINAL = 1721424.5
-
-
-def _offset_minutes(zone: dt.tzinfo, moment: dt.datetime) -> int:
-    offset = moment.astimezone(zone).utcoffset() or dt.timedelta(0)
-    return int(offset.total_seconds() // 60)
-
-
-def _change_between(zone: dt.tzinfo, low: dt.datetime, high: dt.datetime) -> dt.datetime:
-    """The first minute in (low, high] whose offset differs from low's (bisection)."""
-    before = _offset_minutes(zone, low)
-    while high - low > dt.timedelta(minutes=1):
-        middle = (low + (high - low) / 2).replace(second=0, microsecond=0)
-        if middle <= low:
-            middle = low + dt.timedelta(minutes=1)
-        if _offset_minutes(zone, middle) == before:
-            low = middle
-        else:
-            high = middle
-    return high
-
-
-def offset_spans(zone: dt.tzinfo, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime | None, int]]:
-    """The zone's UTC offset (minutes) over [start, end) as (until, offset) spans; the last has until=None.
-
-    Offsets are sampled every 12 hours and each change pinned down to the minute.
-    """
-    spans: list[tuple[dt.datetime | None, int]] = []
-    step = dt.timedelta(hours=12)
-    current = _offset_minutes(zone, start)
-    moment = start
-    while moment < end:
-        following = min(moment + step, end)
-        if _offset_minutes(zone, following) != current:
-            change = _change_between(zone, moment, following)
-            spans.append((change, current))
-            current = _offset_minutes(zone, change)
-            moment = change
-        else:
-            moment = following
-    spans.append((None, current))
-    return spans
 
 
 def day_number(column: Any, start: dt.datetime, end: dt.datetime, zone: dt.tzinfo | None = None) -> Any:

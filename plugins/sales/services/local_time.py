@@ -16,55 +16,20 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from payvand.sdk import from_jalali, jalali_month_name, local_zone, session, to_jalali, to_persian_digits
+from payvand.sdk import (
+    from_jalali,
+    jalali_month_name,
+    local_zone,
+    offset_spans,
+    session,
+    to_jalali,
+    to_persian_digits,
+)
 
 UTC = dt.UTC
 #: The last Jalali year jdatetime (and so Persian formatting) knows; later dates are shown in Gregorian.
 JALALI_LAST_YEAR = 9377
 Calendar = Literal["gregorian", "jalali"]
-
-
-def _offset_minutes(zone: dt.tzinfo, moment: dt.datetime) -> int:
-    offset = moment.astimezone(zone).utcoffset() or dt.timedelta(0)
-    return int(offset.total_seconds() // 60)
-
-
-def _change_between(zone: dt.tzinfo, low: dt.datetime, high: dt.datetime) -> dt.datetime:
-    """The first minute in (low, high] whose offset differs from low's (bisection)."""
-    before = _offset_minutes(zone, low)
-    while high - low > dt.timedelta(minutes=1):
-        middle = low + (high - low) / 2
-        middle = middle.replace(second=0, microsecond=0)
-        if middle <= low:
-            middle = low + dt.timedelta(minutes=1)
-        if _offset_minutes(zone, middle) == before:
-            low = middle
-        else:
-            high = middle
-    return high
-
-
-def offset_spans(zone: dt.tzinfo, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime | None, int]]:
-    """The zone's UTC offset (minutes) over [start, end) as (until, offset) spans; the last has until=None.
-
-    Offsets are sampled every 12 hours and each change is pinned down to the minute, so time-zone
-    rule changes (daylight saving, a country dropping it) are honoured.
-    """
-    spans: list[tuple[dt.datetime | None, int]] = []
-    step = dt.timedelta(hours=12)
-    current = _offset_minutes(zone, start)
-    moment = start
-    while moment < end:
-        following = min(moment + step, end)
-        if _offset_minutes(zone, following) != current:
-            change = _change_between(zone, moment, following)
-            spans.append((change, current))
-            current = _offset_minutes(zone, change)
-            moment = change
-        else:
-            moment = following
-    spans.append((None, current))
-    return spans
 
 
 def _dialect() -> str:
