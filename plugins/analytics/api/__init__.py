@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from payvand.plugins.analytics import permissions as perm
 from payvand.plugins.analytics.api.blueprint import blp
+from payvand.plugins.analytics.api.run_schemas import PeriodRunOut, RunOut
 from payvand.plugins.analytics.models import CustomerClv, CustomerRfm, Run
 from payvand.plugins.analytics.schemas import DashboardArgs
 from payvand.sdk import ApiError, Customer, current_actor, get_visible, require, session
@@ -28,11 +29,7 @@ class GammaGammaOut(Schema):
     v = fields.Float(required=True, metadata={"description": "The note's gamma (scale of the spend distribution)"})
 
 
-class ClvRunOut(Schema):
-    id = fields.Integer(required=True)
-    created_at = fields.DateTime(required=True)
-    customers = fields.Integer(required=True)
-    currency = fields.String(required=True)
+class ClvRunOut(RunOut):
     calibration_end = fields.String(required=True, metadata={"format": "date"})
     holdout_end = fields.String(allow_none=True, metadata={"format": "date"})
     period = fields.String(required=True)
@@ -44,13 +41,7 @@ class ClvRunOut(Schema):
     gamma_gamma_log_likelihood = fields.Float(required=True)
 
 
-class RfmRunOut(Schema):
-    id = fields.Integer(required=True)
-    created_at = fields.DateTime(required=True)
-    customers = fields.Integer(required=True)
-    start = fields.String(required=True, metadata={"format": "date"})
-    end = fields.String(required=True, metadata={"format": "date"})
-    currency = fields.String(required=True)
+class RfmRunOut(PeriodRunOut):
     segments = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
 
 
@@ -63,12 +54,8 @@ class CycleMonthsOut(Schema):
                         required=True, metadata={"description": "flows[i]: {from: {to: customers}} from month i to i+1"})
 
 
-class CycleRunOut(Schema):
-    id = fields.Integer(required=True)
-    created_at = fields.DateTime(required=True)
-    customers = fields.Integer(required=True)
+class CycleRunOut(RunOut):
     end = fields.String(required=True, metadata={"format": "date"})
-    currency = fields.String(required=True)
     stages = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
                          metadata={"description": "Customers per stage (selection, acquisition, retention, expansion)"})
     gregorian = fields.Nested(CycleMonthsOut, required=True)

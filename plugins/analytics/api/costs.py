@@ -14,6 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from payvand.plugins.analytics import permissions as perm
 from payvand.plugins.analytics.api.blueprint import blp
+from payvand.plugins.analytics.api.run_schemas import PeriodRunOut
 from payvand.plugins.analytics.models import Cost, CustomerSocial
 from payvand.plugins.analytics.schemas import CostIn, CostOut, business_day
 from payvand.plugins.analytics.services import costs as service
@@ -191,13 +192,7 @@ class MonthOut(Schema):
     unallocated = fields.Float(required=True)
 
 
-class CostsRunOut(Schema):
-    id = fields.Integer(required=True)
-    created_at = fields.DateTime(required=True)
-    customers = fields.Integer(required=True)
-    start = fields.String(required=True, metadata={"format": "date"})
-    end = fields.String(required=True, metadata={"format": "date"})
-    currency = fields.String(required=True)
+class CostsRunOut(PeriodRunOut):
     margin_rate = fields.Float(required=True)
     service_cost_per_ticket = fields.Float(required=True)
     service_cost_per_hour = fields.Float(required=True)
