@@ -44,6 +44,7 @@ BENCHMARKS: dict[str, tuple[list[str], bool]] = {
     "service_inbox": (["--tickets", "5000", "--entries", "20000", "--requests", "5"], True),
     "sla_recompute": (["--tickets", "5000", "--per-ticket", "500", "--check", "200"], True),
     "dashboard": (["--customers", "2000", "--requests", "3"], False),
+    "rfm": (["--customers", "2000"], False),  # needs the bench extra (DuckDB)
     "load_test": ([*SMALL_DATASET, "--processes", "1", "--duration", "3", "--warmup", "1", "--port", "8771"], True),
 }
 
