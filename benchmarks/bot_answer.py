@@ -10,10 +10,20 @@ Arabic letters and digits) are answered, interleaved one by one with the baselin
   confidence scoring, the first paragraph and citation, every `payvand_bot_answerers` source;
 - `respond`: `bot.respond` on a conversation — `answer` plus the live-help state, queueing the
   chat message and recording the `BotEvent` (rolled back after each question);
+- `reply`: the whole reply as the chat delivery makes it, committed — a transaction of its own
+  that reads the conversation, runs `bot.respond` and commits (each question on a fresh
+  conversation of the same visitor, so every reply is a first one: no conversation turns
+  "silent" after a handoff); `reply_cpu` is the process's CPU time of the same calls;
 - `queries_per_call`: SQL statements per `answer` and per `respond` (the rest of `respond`'s
   time is the core's message queueing: consent, thread, interaction, outbox);
 - `baseline`: the raw retrieval query alone (the same `LIKE ... AND ...` SQL on the folded text,
-  public and published, with the language, through the same connection).
+  public and published, with the language, through the same connection);
+- `baseline_commit`: the raw driver's floor of a committed write — one `INSERT` of a short row
+  into a scratch table and `COMMIT`, on its own connection — interleaved with the replies, so
+  `reply` minus it is what the bot's work costs beyond durably committing anything at all.
+
+`met` is the committed `reply` p95 against the goal (`met_by_respond` / `met_by_answer`: the
+rolled-back `respond` and the decision alone, as measured before).
 
 Usage: `python benchmarks/bot_answer.py [--articles 1000] [--questions 1000] [--database-url URL]`.
 Prints one JSON document on stdout; progress goes to stderr.
@@ -120,6 +130,14 @@ def main() -> None:
         session.add(conversation)
         session.flush()
         conversation_id = conversation.id
+        fresh = [ChatConversation(public_id=f"bench-reply-{i}", customer_id=customer.id, language=language,
+                                  status="open", name="Bench")
+                 for i, (_text, language) in enumerate(_questions(args.questions, random.Random(14)))]
+        session.add_all(fresh)
+        session.flush()
+        reply_ids = [c.id for c in fresh]
+    with runtime.engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE bench_commit_floor (id INTEGER PRIMARY KEY, note VARCHAR(40))"))
 
     def raw_query(question: str, language: str) -> list[Any]:
         words = bot.content_words(question)
@@ -160,13 +178,33 @@ def main() -> None:
             if index % 200 == 0:
                 log(f"{index}/{len(questions)}")
         session.rollback()
+    samples["reply"], samples["reply_cpu"], samples["baseline_commit"], samples["baseline_commit_cpu"] = [], [], [], []
+    log("committed replies")
+    floor = runtime.engine.connect()
+    for index, (text, _language) in enumerate(questions):
+        wall, cpu = time.perf_counter_ns(), time.process_time_ns()
+        with app.app_context(), runtime.sessionmaker.begin() as session, bind_session(session):
+            bot.respond(session, session.get(ChatConversation, reply_ids[index]), None, text)
+        samples["reply"].append(time.perf_counter_ns() - wall)
+        samples["reply_cpu"].append(time.process_time_ns() - cpu)
+        wall, cpu = time.perf_counter_ns(), time.process_time_ns()
+        floor.execute(sa.text("INSERT INTO bench_commit_floor (id, note) VALUES (:id, :note)"),
+                      {"id": index + 1, "note": text[:40]})
+        floor.commit()
+        samples["baseline_commit"].append(time.perf_counter_ns() - wall)
+        samples["baseline_commit_cpu"].append(time.process_time_ns() - cpu)
+        if index % 200 == 0:
+            log(f"{index}/{len(questions)}")
+    floor.close()
     figures = {name: summary_ms(values) for name, values in samples.items()}
     result = {
         "benchmark": "bot_answer", "backend": backend, "articles": args.articles, "questions": args.questions,
         "answered_above_threshold": answered, "target_p95_ms": TARGET_P95_MS, **figures,
         "answer_vs_baseline_p95": round(figures["answer"]["p95"] / max(figures["baseline"]["p95"], 1e-6), 2),
         "queries_per_call": {name: round(sum(v) / max(len(v), 1), 1) for name, v in queries.items()},
-        "met": figures["respond"]["p95"] < TARGET_P95_MS, "met_by_answer": figures["answer"]["p95"] < TARGET_P95_MS,
+        "reply_vs_baseline_commit_p95": round(figures["reply"]["p95"] / max(figures["baseline_commit"]["p95"], 1e-6), 2),
+        "met": figures["reply"]["p95"] < TARGET_P95_MS, "met_by_respond": figures["respond"]["p95"] < TARGET_P95_MS,
+        "met_by_answer": figures["answer"]["p95"] < TARGET_P95_MS,
         "machine": machine(),
         "folding_check": fold_text("كالا ۱۲") == "کالا 12",
     }

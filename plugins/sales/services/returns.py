@@ -19,6 +19,11 @@ the purchase facts). The amounts are the service plugin's pro-rata shares of the
 recorded the same way (kind `replaced`: the order keeps its revenue) and a replacement order
 is placed for the customer with the same lines at no charge, marked paid, one per original
 order and return (`replacement_order_id`), so the new units are shipped like any order.
+
+Both subscribers lock the order's row (a refund its live invoice's first, the order taken the
+way a payment takes them) before they check what is recorded: an event delivered twice at once
+acts once, and the units recorded on a line over all returns never exceed what was bought
+(`_within_room` caps a forged or stale event; the service plugin already refuses such claims).
 """
 
 from __future__ import annotations
@@ -82,22 +87,49 @@ def refund_return(db: Session, event: Event) -> list[int]:
         order = db.get(Order, order_id)
         if order is None or order.customer_id != event["customer_id"]:
             continue  # not this customer's order: a forged or stale reference
-        amount = sum((wanted[line.id][1] for line in returned), Decimal(0))
         invoice = db.scalar(sa.select(Invoice).where(Invoice.order_id == order_id, Invoice.status != "void"))
+        if invoice is not None:
+            lock_row(db, invoice)  # the invoice before the order, as a payment takes them
+        lock_row(db, order)
+        taken = _within_room(db, order, {line.id: wanted[line.id] for line in returned}, reference)
+        amount = sum((share for _, share in taken.values()), Decimal(0))
         if invoice is not None and amount > 0:
             payment = _refund(db, invoice, amount, reference)
             if payment is not None:
                 made.append(payment)
-        lock_row(db, order)
-        _record(db, order, {line.id: wanted[line.id][0] for line in returned}, reference, "refunded")
+        _record(db, order, {line_id: quantity for line_id, (quantity, _) in taken.items()}, reference, "refunded")
         _mark_returned(db, order)
     return made
+
+
+def _within_room(db: Session, order: Order, wanted: dict[int, tuple[Decimal, Decimal]],
+                 reference: str) -> dict[int, tuple[Decimal, Decimal]]:
+    """The units (and their amounts, pro rata) of `wanted` — line id → (quantity, amount) — that
+    still fit in each line: never more than the line's quantity over every return recorded so far
+    (the caller holds the order's row lock). Empty when this return was recorded already."""
+    if db.scalar(sa.select(OrderLineReturn.id).where(OrderLineReturn.order_id == order.id,
+                                                     OrderLineReturn.reference == reference).limit(1)) is not None:
+        return {}
+    done = returned_quantities(db, order.id)
+    bought = dict(db.execute(sa.select(OrderLine.id, OrderLine.quantity).where(OrderLine.order_id == order.id)).all())
+    taken: dict[int, tuple[Decimal, Decimal]] = {}
+    for line_id, (quantity, amount) in sorted(wanted.items()):
+        room = Decimal(bought.get(line_id, 0)) - done.get(line_id, Decimal(0))
+        units = min(quantity, room)
+        if units <= 0 or quantity <= 0:
+            continue
+        if units == quantity:
+            taken[line_id] = (units, amount)
+        else:  # a capped line: its amount pro rata, to the amount's own decimals
+            places = Decimal(1).scaleb(min(int(amount.as_tuple().exponent), 0))
+            taken[line_id] = (units, (amount * units / quantity).quantize(places))
+    return taken
 
 
 def _refund(db: Session, invoice: Invoice, amount: Decimal, reference: str) -> int | None:
     from payvand.plugins.sales.services.invoices import record_payment
 
-    lock_row(db, invoice)  # one refund per return, even when the event is delivered twice at once
+    # the caller holds the invoice's row lock: one refund per return, even when the event is delivered twice at once
     if db.scalar(sa.select(Payment.id).where(Payment.invoice_id == invoice.id, Payment.reference == reference)):
         return None
     refund = min(amount, invoice.paid_total)
@@ -172,11 +204,13 @@ def replace_return(db: Session, event: Event) -> list[int]:
         if order is None or order.customer_id != event["customer_id"]:
             continue
         lock_row(db, order)
-        if not _record(db, order, {line.id: wanted[line.id] for line in replaced}, reference, "replaced"):
-            continue
-        entries = [LineIn(quantity=min(wanted[line.id], line.quantity), product_id=line.product_id,
+        taken = _within_room(db, order, {line.id: (wanted[line.id], Decimal(0)) for line in replaced}, reference)
+        if not taken or not _record(db, order, {line_id: units for line_id, (units, _) in taken.items()},
+                                    reference, "replaced"):
+            continue  # recorded already (the event delivered twice), or nothing left of the lines to replace
+        entries = [LineIn(quantity=taken[line.id][0], product_id=line.product_id,
                           description=line.description, unit_price=Decimal(0), tax_rate=Decimal(0))
-                   for line in replaced]
+                   for line in replaced if line.id in taken]
         try:
             new = place_order(db, order.customer_id, entries, channel="api")
         except DocumentError:  # a product retired since: the same lines as free text

@@ -200,6 +200,22 @@ def orders() -> Any:
     return _list_page(service.ORDERS, "sales.orders", "sales/orders.html", ORDER_STATUSES, flow=service.ORDER_FLOW)
 
 
+@bp.route("/sales/orders/<int:order_id>")
+@staff_required(perm.DOCUMENT_VIEW)
+def order(order_id: int) -> Any:
+    """The order: its lines — each with the units returns took back, linked to the return through
+    its opaque reference — tax summary and totals, and its next statuses."""
+    from payvand.plugins.sales.views.order_returns import returns_by_line
+
+    try:
+        found = service.get_order(session(), order_id)
+    except DocumentError:
+        abort(404)
+    return render_template("sales/order.html", doc=found, lines=found.lines, taxes=service.tax_summary(found.lines),
+                           customer=session().get(Customer, found.customer_id), statuses=ORDER_STATUSES,
+                           flow=service.ORDER_FLOW, returned=returns_by_line(session(), found.id))
+
+
 @bp.route("/sales/orders/<int:order_id>/status", methods=["POST"])
 @staff_required(perm.DOCUMENT_EDIT)
 def order_status(order_id: int) -> Any:

@@ -7,7 +7,10 @@ return keeps what it needs. With no plugin answering (sales disabled) a return n
 as free text and still moves along the flow; nobody then acts on its events.
 
 Every move goes through the SDK's `transition` (row lock, flow check, audit), so of two refunds
-at once one wins and the other is refused (409). Approval, refund and replacement emit the
+(or replacements, approvals) at once one wins and the other is refused (409). Opening a return
+first locks the customer's row: what other returns already claim of a line and the new claim
+are checked and written by one writer at a time, so returns opened at once (on two tickets, or
+twice on one) never claim more than was bought. Approval, refund and replacement emit the
 declared events (`events.py`) in the same transaction; the seller acts on them after the commit
 (the sales plugin refunds the invoice and marks a wholly returned order `returned`).
 """
@@ -24,8 +27,8 @@ from sqlalchemy.orm import Session
 from payvand.plugins.service.events import return_event
 from payvand.plugins.service.models import Ticket
 from payvand.plugins.service.models_returns import ReturnItem, ReturnRequest
-from payvand.sdk import Actor, MovedRows, ReturnableItem, audit, call_hook, lazy_gettext, utcnow
-from payvand.sdk.documents import DocumentError, StatusFlow, transition
+from payvand.sdk import Actor, Customer, MovedRows, ReturnableItem, audit, call_hook, lazy_gettext, utcnow
+from payvand.sdk.documents import DocumentError, StatusFlow, lock_row, transition
 
 RETURN = StatusFlow("return", {
     "requested": ("approved", "rejected"),
@@ -131,7 +134,13 @@ def _items(session: Session, customer_id: int, wanted: Sequence[dict[str, Any]])
 def open_return(session: Session, ticket: Ticket, data: dict[str, Any], actor: Actor) -> ReturnRequest:
     """Open the return of `ticket` (one per ticket; the ticket becomes of type `return`) with `reason`
     and `items` (`{"source", "quantity"}` picked from `returnable_items`, or `{"label", "quantity"}`).
-    The caller has checked the ticket is visible to `actor`; the caller commits."""
+    The caller has checked the ticket is visible to `actor`; the caller commits.
+
+    The customer's row is locked first (until the commit), so the claims on their purchases are
+    counted and made by one request at a time."""
+    customer = session.get(Customer, ticket.customer_id)
+    if customer is not None:
+        lock_row(session, customer)
     if session.scalar(sa.select(ReturnRequest.id).where(ReturnRequest.ticket_id == ticket.id)) is not None:
         raise ReturnError(f"Ticket {ticket.id} already has a return.", status=409)
     items, currency = _items(session, ticket.customer_id, data.get("items") or [])

@@ -1,0 +1,102 @@
+"""The sales order page and the order API show what returns took back of each line: "returned N"
+from `sales_order_line_return`, each return linked through its opaque reference
+(`service.reference`) to the return's ticket, and the replacement order; in English and Persian."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+import payvand.plugins.sales as sales
+import payvand.plugins.service as service
+from payvand.plugins.sales.models import OrderLine, OrderLineReturn
+
+STAFF = ["sales.document.view", "service.ticket.view", "core.customer.view"]
+
+
+@pytest.fixture
+def payvand_plugins() -> list[Any]:
+    """The service plugin with the sales plugin."""
+    return [service, sales]
+
+
+@pytest.fixture
+def returned(api, make_customer, run_jobs, db_session) -> dict[str, Any]:
+    """A delivered order of three lamps: one refunded by one return, one replaced by another."""
+    retail = api.post("sales/price-lists", json={"name": "Retail"}).get_json()
+    lamp = api.post("sales/products", json={"sku": "LAMP", "name": "Lamp"}).get_json()
+    api.put(f"sales/price-lists/{retail['id']}/prices/{lamp['id']}", json={"unit_price": "3000"})
+    customer = make_customer(given_name="Sara")
+    order = api.post("sales/orders", json={"customer_id": customer.id,
+                                           "lines": [{"product_id": lamp["id"], "quantity": "3"}]}).get_json()
+    invoice = api.post("sales/invoices", json={"order_id": order["id"]}).get_json()
+    assert api.post(f"sales/invoices/{invoice['id']}/payments", json={"amount": invoice["total"]}).status_code == 201
+    for status in ("shipped", "delivered"):
+        assert api.post(f"sales/orders/{order['id']}/status", json={"status": status}).status_code == 200
+    line_id = db_session.scalar(sa.select(OrderLine.id).where(OrderLine.order_id == order["id"]))
+    made = {}
+    for last in ("refund", "replace"):
+        ticket = api.post("service/tickets", json={"customer_id": customer.id, "subject": last}).get_json()
+        opened = api.post(f"service/tickets/{ticket['id']}/return",
+                          json={"items": [{"source": f"sales.order_line:{line_id}", "quantity": "1"}]}).get_json()
+        for action in ("approve", "receive", last):
+            assert api.post(f"service/returns/{opened['id']}/actions", json={"action": action}).status_code == 200
+        made[last] = {"ticket": ticket["id"], "return": opened["id"]}
+    run_jobs()
+    db_session.expire_all()
+    replacement = db_session.scalar(sa.select(OrderLineReturn.replacement_order_id)
+                                    .where(OrderLineReturn.kind == "replaced"))
+    assert replacement is not None
+    return {"order": order, "line_id": line_id, "replacement": replacement, **made}
+
+
+def test_the_order_api_gives_each_line_its_returned_units(api, returned):
+    shown = api.get(f"sales/orders/{returned['order']['id']}").get_json()
+    [line] = shown["lines"]
+    assert (line["id"], Decimal(line["returned"]), Decimal(line["quantity"])) == (returned["line_id"], 2, 3)
+    assert sorted(r["kind"] for r in shown["returns"]) == ["refunded", "replaced"]
+    other = api.get(f"sales/orders/{returned['replacement']}").get_json()
+    assert [Decimal(line["returned"]) for line in other["lines"]] == [0]
+
+
+def test_the_order_page_shows_returned_units_linked_to_the_return_tickets(web_as, returned):
+    web = web_as(STAFF)
+    web.post("/account/locale", {"locale": "en"})
+    page = web.get(f"/sales/orders/{returned['order']['id']}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    block = html.split(f'id="line-returned-{returned["line_id"]}"')[1].split("</div>")[0]
+    assert "Returned 2" in block and "refunded 1" in block and "replaced 1" in block
+    for kind in ("refund", "replace"):
+        link = f'/service/ref/service.return:{returned[kind]["return"]}'
+        assert f'href="{link}"' in block
+        opened = web.get(link)
+        assert opened.status_code == 302
+        assert opened.headers["Location"].endswith(f"/service/tickets/{returned[kind]['ticket']}#ticket-return")
+    assert f'href="/sales/orders/{returned["replacement"]}"' in block
+    assert web.get(f"/sales/orders/{returned['replacement']}").status_code == 200
+    listing = web.get("/sales/orders").get_data(as_text=True)
+    assert f'href="/sales/orders/{returned["order"]["id"]}"' in listing
+
+
+def test_the_order_page_in_persian_has_no_english_for_the_returns(web_as, returned):
+    web = web_as(STAFF)
+    web.post("/account/locale", {"locale": "fa"})
+    html = web.get(f"/sales/orders/{returned['order']['id']}").get_data(as_text=True)
+    block = html.split(f'id="line-returned-{returned["line_id"]}"')[1].split("</div>")[0]
+    text = "".join(part.split(">", 1)[-1] for part in block.split("<"))
+    assert "۲" in text and "۱" in text
+    assert not any(word in text for word in ("Returned", "refunded", "replaced", "return ticket", "replacement"))
+
+
+def test_a_reference_that_is_unknown_or_hidden_answers_404(web_as, returned, make_user):
+    web = web_as(STAFF)
+    assert web.get("/service/ref/service.return:999999").status_code == 404
+    assert web.get("/service/ref/sales.order:1").status_code == 404
+    assert web.get("/service/ref/service.return:x").status_code == 404
+    outsider = web_as(["sales.document.view"])
+    assert outsider.get(f"/service/ref/service.return:{returned['refund']['return']}").status_code == 403
+    assert web_as(STAFF).get("/sales/orders/999999").status_code == 404
