@@ -14,7 +14,7 @@ import payvand.plugins.sales as sales
 import payvand.plugins.service as service
 from payvand.plugins.sales.models import OrderLine, OrderLineReturn
 
-STAFF = ["sales.document.view", "service.ticket.view", "core.customer.view"]
+STAFF = ["sales.document.view", "sales.document.all", "service.ticket.view", "core.customer.view"]
 
 
 @pytest.fixture
@@ -97,6 +97,6 @@ def test_a_reference_that_is_unknown_or_hidden_answers_404(web_as, returned, mak
     assert web.get("/service/ref/service.return:999999").status_code == 404
     assert web.get("/service/ref/sales.order:1").status_code == 404
     assert web.get("/service/ref/service.return:x").status_code == 404
-    outsider = web_as(["sales.document.view"])
+    outsider = web_as(["sales.document.view", "sales.document.all"])
     assert outsider.get(f"/service/ref/service.return:{returned['refund']['return']}").status_code == 403
     assert web_as(STAFF).get("/sales/orders/999999").status_code == 404

@@ -8,7 +8,7 @@ as free text and still moves along the flow; nobody then acts on its events.
 
 Every move goes through the SDK's `transition` (row lock, flow check, audit), so of two refunds
 (or replacements, approvals) at once one wins and the other is refused (409). Opening a return
-first locks the customer's row: what other returns already claim of a line and the new claim
+first locks the customer's claims (`_lock_claims`): what other returns already claim of a line and the new claim
 are checked and written by one writer at a time, so returns opened at once (on two tickets, or
 twice on one) never claim more than was bought. Approval, refund and replacement emit the
 declared events (`events.py`) in the same transaction; the seller acts on them after the commit
@@ -28,7 +28,7 @@ from payvand.plugins.service.events import return_event
 from payvand.plugins.service.models import Ticket
 from payvand.plugins.service.models_returns import ReturnItem, ReturnRequest
 from payvand.sdk import Actor, Customer, MovedRows, ReturnableItem, audit, call_hook, lazy_gettext, utcnow
-from payvand.sdk.documents import DocumentError, StatusFlow, lock_row, transition
+from payvand.sdk.documents import DocumentError, StatusFlow, transition
 
 RETURN = StatusFlow("return", {
     "requested": ("approved", "rejected"),
@@ -136,11 +136,9 @@ def open_return(session: Session, ticket: Ticket, data: dict[str, Any], actor: A
     and `items` (`{"source", "quantity"}` picked from `returnable_items`, or `{"label", "quantity"}`).
     The caller has checked the ticket is visible to `actor`; the caller commits.
 
-    The customer's row is locked first (until the commit), so the claims on their purchases are
-    counted and made by one request at a time."""
-    customer = session.get(Customer, ticket.customer_id)
-    if customer is not None:
-        lock_row(session, customer)
+    The claims on the customer's purchases are locked first (`_lock_claims`, until the commit),
+    so they are counted and made by one request at a time."""
+    _lock_claims(session, ticket)
     if session.scalar(sa.select(ReturnRequest.id).where(ReturnRequest.ticket_id == ticket.id)) is not None:
         raise ReturnError(f"Ticket {ticket.id} already has a return.", status=409)
     items, currency = _items(session, ticket.customer_id, data.get("items") or [])
@@ -155,6 +153,19 @@ def open_return(session: Session, ticket: Ticket, data: dict[str, Any], actor: A
     audit("create", ReturnRequest.__tablename__, request.id,
           after={"ticket_id": ticket.id, "total": f"{total}", "items": len(items)})
     return request
+
+
+def _lock_claims(session: Session, ticket: Ticket) -> None:
+    """Serialise the claims on the ticket's customer's purchases until the commit: PostgreSQL
+    locks the customer's row (`FOR NO KEY UPDATE`: other claims wait, rows pointing at the
+    customer do not); SQLite takes its one writer lock by a no-op update of the ticket (its reads
+    then see every claim committed before). The customer row itself is not written."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(sa.update(Ticket).where(Ticket.id == ticket.id).values(type=Ticket.type)
+                        .execution_options(synchronize_session=False))
+    else:
+        session.execute(sa.select(Customer.id).where(Customer.id == ticket.customer_id)
+                        .with_for_update(key_share=True))
 
 
 def return_of(session: Session, ticket_id: int) -> ReturnRequest | None:

@@ -3,7 +3,7 @@
 Other plugins keep the service plugin's records only as opaque references (the sales plugin
 records `service.return:7` on the order lines a return took back). They link to them through the
 endpoint `service.reference` — the convention every plugin that hands out references follows
-(`<plugin>.reference`, see docs/dev/decisions.md) — without knowing this plugin's pages:
+(`<plugin>.reference`, see docs/decisions.md) — without knowing this plugin's pages:
 `service.return:<id>` and `service.ticket:<id>` open the ticket page (the return's section for a
 return). The ticket's record rule applies: a reference the user may not see answers 404, as an
 unknown one does.
