@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask.views import MethodView
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from payvand.plugins.service import permissions as perm
 from payvand.plugins.service.api import blp
@@ -130,9 +130,16 @@ class RuleItem(MethodView):
 
 
 class RuleMoveIn(Schema):
-    """Which way to move a rule in the order the rules are tried."""
+    """Where to move a rule in the order the rules are tried: one place (`direction`) or to a place (`to`)."""
 
-    direction = fields.String(required=True, validate=validate.OneOf(("up", "down")))
+    direction = fields.String(validate=validate.OneOf(("up", "down")))
+    to = fields.Integer(validate=validate.Range(min=1, max=1_000_000),
+                        metadata={"description": "The place to move the rule to (1 = tried first)"})
+
+    @validates_schema
+    def _one_way(self, data: dict[str, Any], **_: Any) -> None:
+        if ("direction" in data) == ("to" in data):
+            raise ValidationError("Give either direction or to.", "direction")
 
 
 @blp.route("/assignment-rules/<int:rule_id>/move", methods=["POST"])
@@ -140,8 +147,9 @@ class RuleMoveIn(Schema):
 @blp.arguments(RuleMoveIn, example={"direction": "up"})
 @blp.response(200, RuleIO(many=True))
 def rule_move(data: dict[str, Any], rule_id: int) -> Any:
-    """Move a rule one place up or down; every rule is renumbered 10, 20, ... Returns them in order."""
-    return run(lambda: setup.move_rule(session(), rule_id, data["direction"]))
+    """Move a rule one place up or down, or to place `to`; every rule is renumbered 10, 20, ...
+    Returns them in order."""
+    return run(lambda: setup.move_rule(session(), rule_id, data.get("direction"), data.get("to")))
 
 
 @blp.route("/calendars")

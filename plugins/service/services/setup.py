@@ -128,24 +128,30 @@ def save_rule(session: Session, rule: AssignmentRule | None, data: dict[str, Any
     return rule
 
 
-def move_rule(session: Session, rule_id: int, direction: str) -> list[AssignmentRule]:
-    """Move a rule one place up or down the order they are tried in; the rules are renumbered
-    10, 20, 30, ... (ties broken by id, as `rules` reads them). Returns the rules in their new order."""
+def move_rule(session: Session, rule_id: int, direction: str | None, to: int | None = None) -> list[AssignmentRule]:
+    """Move a rule one place up or down the order they are tried in (`direction`), or to place
+    `to` (1 = tried first; the rules page's drag and drop); the rules are renumbered 10, 20, 30,
+    ... (ties broken by id, as `rules` reads them). Returns the rules in their new order."""
     ordered = rules(session)
     index = next((i for i, rule in enumerate(ordered) if rule.id == rule_id), None)
     if index is None:
         raise SetupError(f"There is no rule {rule_id}.", "rule_id", status=404)
-    if direction not in ("up", "down"):
+    before = [rule.id for rule in ordered]
+    if to is not None:
+        if not 1 <= to <= len(ordered):
+            raise SetupError(f"Give a place from 1 to {len(ordered)}.", "to")
+        ordered.insert(to - 1, ordered.pop(index))
+    elif direction in ("up", "down"):
+        other = index - 1 if direction == "up" else index + 1
+        if 0 <= other < len(ordered):
+            ordered[index], ordered[other] = ordered[other], ordered[index]
+    else:
         raise SetupError("Move a rule up or down.", "direction")
-    other = index - 1 if direction == "up" else index + 1
-    if 0 <= other < len(ordered):
-        ordered[index], ordered[other] = ordered[other], ordered[index]
-    before = [rule.id for rule in rules(session)]
     for place, rule in enumerate(ordered, start=1):
         rule.position = place * 10
     session.flush()
     audit("update", "service_assignment_rule", rule_id,
-          before={"order": before}, after={"order": [rule.id for rule in ordered], "moved": direction})
+          before={"order": before}, after={"order": [rule.id for rule in ordered], "moved": direction or f"to {to}"})
     return ordered
 
 

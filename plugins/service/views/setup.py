@@ -23,7 +23,7 @@ from payvand.plugins.service.services import setup
 from payvand.plugins.service.services.contract_lists import CONTRACTS
 from payvand.plugins.service.views import bp
 from payvand.plugins.service.views.tickets import status_labels
-from payvand.sdk import FormResult, current_actor, list_view, parse_form, session, staff_required
+from payvand.sdk import FormResult, current_actor, list_view, parse_form, session, staff_required, to_latin_digits
 from payvand.sdk import gettext as _
 
 _TIME = r"(?:[01]?\d|2[0-3]):[0-5]\d|24:00"
@@ -145,12 +145,19 @@ def settings_rules() -> Any:
 @bp.post("/service/settings/rules/<int:rule_id>/move")
 @staff_required(perm.MANAGE)
 def settings_rule_move(rule_id: int) -> Any:
-    """Move a rule one place up or down (the row's arrow buttons; no script needed)."""
+    """Move a rule one place up or down (the row's arrow buttons; no script needed), or to the
+    place `to` (1 = first) where the row was dropped (`rules_reorder.js`, drag and drop)."""
     _row(AssignmentRule, rule_id)
     direction = request.form.get("direction", "")
-    if direction not in ("up", "down"):
+    place = to_latin_digits(request.form.get("to", "")).strip()
+    if place:
+        if not (place.isascii() and place.isdigit()) or not 1 <= int(place) <= len(setup.rules(session())):
+            abort(400)
+        setup.move_rule(session(), rule_id, None, int(place))
+    elif direction in ("up", "down"):
+        setup.move_rule(session(), rule_id, direction)
+    else:
         abort(400)
-    setup.move_rule(session(), rule_id, direction)
     session().commit()
     return redirect(url_for("service.settings_rules") + f"#rule-row-{rule_id}")
 
