@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from payvand.plugins.sales.demo import load_sales_demo
-from payvand.plugins.sales.models import Deal, Invoice, Lead, PriceList, Product, Quote
+from payvand.plugins.sales.models import Deal, Invoice, Lead, Order, PriceList, Product, Quote
 from tests.browser.conftest import _chromium, _playwright_loop, browser, live_server, page  # noqa: F401 (fixtures)
 from tests.browser.helpers import horizontal_overflow, staff_login
 from tests.browser.test_accessibility import switch_language
@@ -31,7 +31,7 @@ SALES_PAGES = ["/sales/leads", "/sales/leads/new", "/sales/leads/{lead}", "/sale
                "/sales/board", "/sales/deals", "/sales/deals/new", "/sales/deals/{deal}", "/sales/forecast",
                "/sales/pipelines", "/sales/activities", "/sales/calendar", "/sales/products",
                "/sales/products/{product}/edit", "/sales/price-lists", "/sales/price-lists/{price_list}",
-               "/sales/quotes", "/sales/quotes/new", "/sales/quotes/{quote}", "/sales/orders", "/sales/invoices",
+               "/sales/quotes", "/sales/quotes/new", "/sales/quotes/{quote}", "/sales/orders", "/sales/orders/{order}", "/sales/invoices",
                "/sales/invoices/{invoice}", "/sales/reports"]
 
 
@@ -45,8 +45,8 @@ def demo(in_app, db_session, make_customer, make_user):
     load_sales_demo(seed=7, now=NOW)
     db_session.commit()
     first = {name: db_session.scalar(sa.select(sa.func.min(model.id))) for name, model in (
-        ("deal", Deal), ("invoice", Invoice), ("lead", Lead), ("price_list", PriceList), ("product", Product),
-        ("quote", Quote))}
+        ("deal", Deal), ("invoice", Invoice), ("lead", Lead), ("order", Order), ("price_list", PriceList),
+        ("product", Product), ("quote", Quote))}
     return {"customer": customer.id, **first}
 
 
