@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the browser fixtures are imported from tests/browser by name
 """The sales order page and the order API show what returns took back of each line: "returned N"
 from `sales_order_line_return`, each return linked through its opaque reference
 (`service.reference`) to the return's ticket, and the replacement order; in English and Persian."""
@@ -13,6 +14,8 @@ import sqlalchemy as sa
 import payvand.plugins.sales as sales
 import payvand.plugins.service as service
 from payvand.plugins.sales.models import OrderLine, OrderLineReturn
+from tests.browser.conftest import _chromium, _playwright_loop, browser, live_server, page  # noqa: F401 (fixtures)
+from tests.browser.data import admin  # noqa: F401 (fixture)
 
 STAFF = ["sales.document.view", "sales.document.all", "service.ticket.view", "core.customer.view"]
 
@@ -100,3 +103,20 @@ def test_a_reference_that_is_unknown_or_hidden_answers_404(web_as, returned, mak
     outsider = web_as(["sales.document.view", "sales.document.all"])
     assert outsider.get(f"/service/ref/service.return:{returned['refund']['return']}").status_code == 403
     assert web_as(STAFF).get("/sales/orders/999999").status_code == 404
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.parametrize("locale", ["en", "fa"])
+def test_the_order_page_with_returns_passes_the_accessibility_sweep(returned, page, live_server, admin, locale):
+    """The order page with its returns in Chromium: the sweep of the service pages (roles, names,
+    landmarks, contrast, direction) finds nothing and the page is no wider than the window."""
+    from tests.browser.helpers import horizontal_overflow, staff_login
+    from tests.browser.test_accessibility import switch_language
+    from tests.browser.test_service_accessibility import check
+
+    staff_login(page, live_server, admin.email, admin.password)
+    switch_language(page, locale)
+    response = page.goto(live_server.at(f"/sales/orders/{returned['order']['id']}"))
+    assert response is not None and response.status == 200
+    assert page.locator(f"#line-returned-{returned['line_id']} a").count() == 3
+    assert check(page, locale) == [] and horizontal_overflow(page) == 0
