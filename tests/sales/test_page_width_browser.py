@@ -31,8 +31,8 @@ SALES_PAGES = ["/sales/leads", "/sales/leads/new", "/sales/leads/{lead}", "/sale
                "/sales/board", "/sales/deals", "/sales/deals/new", "/sales/deals/{deal}", "/sales/forecast",
                "/sales/pipelines", "/sales/activities", "/sales/calendar", "/sales/products",
                "/sales/products/{product}/edit", "/sales/price-lists", "/sales/price-lists/{price_list}",
-               "/sales/quotes", "/sales/quotes/new", "/sales/quotes/{quote}", "/sales/orders", "/sales/orders/{order}", "/sales/invoices",
-               "/sales/invoices/{invoice}", "/sales/reports"]
+               "/sales/quotes", "/sales/quotes/new", "/sales/quotes/{quote}", "/sales/orders", "/sales/orders/{order}",
+               "/sales/invoices", "/sales/invoices/{invoice}", "/sales/reports"]
 
 
 @pytest.fixture
