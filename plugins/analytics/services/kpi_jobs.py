@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from payvand.plugins.analytics.models import KpiRequest
 from payvand.plugins.analytics.services import periods
@@ -48,7 +48,8 @@ LOST_AFTER = dt.timedelta(minutes=30)
 def queue(plugin: str, widget: str, key: str, period: KpiPeriod, comparison: KpiPeriod | None,
           now: dt.datetime | None = None) -> bool:
     """Queue the computation of one shared widget's snapshot `key`; False when one is already
-    queued (by this or a concurrent request: the unique key decides). The caller commits."""
+    queued (by this or a concurrent request: `INSERT ... ON CONFLICT DO NOTHING` on the unique
+    key decides). The caller commits."""
     now = now or utcnow()
     db = session()
     found = db.scalars(sa.select(KpiRequest).where(KpiRequest.cache_key == key)).first()
@@ -57,17 +58,18 @@ def queue(plugin: str, widget: str, key: str, period: KpiPeriod, comparison: Kpi
             return False
         db.delete(found)
         db.flush()
-    row = KpiRequest(cache_key=key, plugin=plugin, widget=widget, locale=current_locale(), calendar=period.calendar,
-                     first_day=period.first_day, last_day=period.last_day, requested_at=now,
-                     comparison_first=comparison.first_day if comparison else None,
-                     comparison_last=comparison.last_day if comparison else None)
-    try:
-        with db.begin_nested():
-            db.add(row)
-            db.flush()
-    except IntegrityError:  # a concurrent view queued it first
+    values = {"cache_key": key, "plugin": plugin, "widget": widget, "locale": current_locale(),
+              "calendar": period.calendar, "first_day": period.first_day, "last_day": period.last_day,
+              "comparison_first": comparison.first_day if comparison else None,
+              "comparison_last": comparison.last_day if comparison else None, "requested_at": now}
+    dialect = db.get_bind().dialect.name
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(KpiRequest)
+    # A concurrent view inserting the same key first wins; this one then inserts nothing.
+    request_id = db.scalar(insert.values(**values).on_conflict_do_nothing(index_elements=["cache_key"])
+                           .returning(KpiRequest.id))
+    if request_id is None:
         return False
-    emit_event(EVENT, {"request_id": row.id})
+    emit_event(EVENT, {"request_id": int(request_id)})
     return True
 
 
