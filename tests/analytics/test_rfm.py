@@ -73,12 +73,12 @@ def test_transitions_count_the_moves_between_two_scorings(ten_customers, db_sess
 def test_fields_are_merged_set_based_keeping_other_attributes_and_moving_the_version(ten_customers, db_session,
                                                                                      make_customer):
     keep = ten_customers[0]
+    idle = make_customer(given_name="Idle").id  # bought nothing: left alone
     db_session.execute(sa.update(Customer).where(Customer.id == keep).values(
         attributes={"sales.segment": "vip", "analytics.rfm_segment": "champions"}))
-    idle = make_customer(given_name="Idle").id  # bought nothing: left alone
     db_session.execute(sa.update(Customer).where(Customer.id == idle).values(attributes={"sales.segment": "idle"}))
     db_session.commit()
-    versions = dict(db_session.execute(sa.select(Customer.id, Customer.version)).tuples().all())
+    versions = {cid: v for cid, v in db_session.execute(sa.select(Customer.id, Customer.version))}
     rfm.run_rfm(rfm.RfmOptions(dt.date(2024, 1, 1), dt.date(2024, 6, 30)))
     db_session.commit()
     db_session.expire_all()
