@@ -225,19 +225,20 @@ def rollup(session: Any, subquery: Any, currency: str, start: dt.datetime, end: 
                       sa.cast(sa.func.sum(r.amount), sa.Float).label("monetary"))
             .where(r.currency == currency, r.last >= start, r.last < end).group_by(r.customer_id)).subquery("base")
     _, score_seconds, score_cpu = _timed(lambda: rfm.insert_scores(run.id, base, end))
-    a, b = sa.orm.aliased(CustomerRfm), sa.orm.aliased(CustomerRfm)
-    both = sa.and_(a.r == b.r, a.f == b.f, a.m == b.m, a.segment == b.segment, a.recency_days == b.recency_days)
-    same = session.scalar(sa.select(sa.func.count()).select_from(a).join(
-        b, sa.and_(b.customer_id == a.customer_id, b.run_id == plugin_run)).where(a.run_id == run.id, both))
-    mine = session.scalar(sa.select(sa.func.count()).where(CustomerRfm.run_id == run.id))
-    theirs = session.scalar(sa.select(sa.func.count()).where(CustomerRfm.run_id == plugin_run))
+
+    def scored_rows(run_id: int) -> set[tuple[Any, ...]]:
+        return {tuple(row) for row in session.execute(
+            sa.select(CustomerRfm.customer_id, CustomerRfm.recency_days, CustomerRfm.r, CustomerRfm.f, CustomerRfm.m,
+                      CustomerRfm.segment).where(CustomerRfm.run_id == run_id))}
+
+    same = scored_rows(run.id) == scored_rows(plugin_run)
     session.rollback()
     upkeep = _upkeep(session, table, currency)
     metadata.drop_all(bind)
     session.commit()
     return {"rows": rows, "rebuild_seconds": round(rebuild_seconds, 2), "rebuild_cpu_seconds": round(rebuild_cpu, 2),
             "scoring_seconds": round(score_seconds, 2), "scoring_cpu_seconds": round(score_cpu, 2),
-            "same_result": same == mine == theirs,
+            "same_result": same,
             "upkeep_per_order_ms": upkeep}
 
 
