@@ -52,6 +52,10 @@ SEGMENT_LABELS: dict[str, str] = {
 }
 SEGMENTS = tuple(SEGMENT_LABELS)
 
+#: PostgreSQL's sort memory for the scoring statement (its transaction): the default 4 MB spills
+#: the sorts of 70,000 customers to disk (measured: four external merges).
+WORK_MEM = "64MB"
+
 FIELD_SEGMENT = "analytics.rfm_segment"
 FIELD_SCORE = "analytics.rfm_score"
 
@@ -156,6 +160,8 @@ def insert_scores(run_id: int, base: sa.Subquery, end: dt.datetime) -> None:
     ).subquery("scored")
     db = session()
     dialect = db.get_bind().dialect.name
+    if dialect == "postgresql":  # the GROUP BY's and the three windows' sorts in memory, not merged on disk
+        db.execute(sa.text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     select = sa.select(
         sa.literal(run_id, sa.BigInteger), scored.c.customer_id, _days_before(end, scored.c.last, dialect),
         scored.c.frequency, scored.c.monetary, scored.c.r, scored.c.f, scored.c.m,
