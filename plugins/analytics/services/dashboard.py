@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
-import hashlib
 import io
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -21,6 +20,7 @@ import sqlalchemy as sa
 
 from payvand.plugins.analytics.models import DashboardLayout, KpiSnapshot
 from payvand.plugins.analytics.services import periods
+from payvand.plugins.analytics.services.snapshots import KEEP_STALE, snapshot_key, store
 from payvand.sdk import (
     Actor,
     KpiData,
@@ -127,24 +127,6 @@ def reset_layout(user_id: int) -> None:
     session().execute(sa.delete(DashboardLayout).where(DashboardLayout.user_id == user_id))
 
 
-#: How long a snapshot of a period that runs to today is kept (past periods: until the refresh).
-LIVE_SNAPSHOT = dt.timedelta(minutes=10)
-PAST_SNAPSHOT = dt.timedelta(hours=24)
-#: How long a stale snapshot is still shown (while its figures are computed again) before it is deleted.
-KEEP_STALE = dt.timedelta(days=35)
-
-
-def snapshot_key(widget: str, period: KpiPeriod, comparison: KpiPeriod | None) -> str:
-    """The snapshot's key: widget, both periods, calendar and language, hashed."""
-    parts = [widget, period.first_day.isoformat(), period.last_day.isoformat(), period.calendar, current_locale(),
-             comparison.first_day.isoformat() if comparison else "", comparison.last_day.isoformat() if comparison else ""]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()
-
-
-def _to_json(data: KpiData) -> dict[str, Any]:
-    return dataclasses.asdict(data)
-
-
 def _from_json(found: dict[str, Any]) -> KpiData:
     values = dict(found)
     values["series"] = [KpiSeries(s["label"], s["data"]) for s in values.get("series", [])]
@@ -189,22 +171,6 @@ def compute(actor: Actor, shown: Sequence[Entry], period: KpiPeriod, comparison:
             fresh.append((key, e.widget.key, data))
     store(fresh, period, comparison, now)
     return results
-
-
-def store(fresh: Sequence[tuple[str, str, KpiData]], period: KpiPeriod, comparison: KpiPeriod | None,
-          now: dt.datetime) -> None:
-    """Store widgets' figures as snapshots (cache key, widget key, figures), replacing older ones;
-    a period that runs to today is kept `LIVE_SNAPSHOT`, a past one `PAST_SNAPSHOT`."""
-    if not fresh:
-        return
-    today = dt.datetime.now(local_zone()).date()
-    runs_to_today = max(period.last_day, comparison.last_day if comparison else period.last_day) >= today
-    expires = now + (LIVE_SNAPSHOT if runs_to_today else PAST_SNAPSHOT)
-    db = session()
-    db.execute(sa.delete(KpiSnapshot).where(KpiSnapshot.cache_key.in_([k for k, _, _ in fresh])))
-    db.add_all([KpiSnapshot(cache_key=k, widget=w, computed_at=now, expires_at=expires, data=_to_json(d))
-                for k, w, d in fresh])
-    db.flush()
 
 
 def clear_snapshots(now: dt.datetime | None = None) -> int:
@@ -334,7 +300,6 @@ def display(value: float | None, unit: str, currency: str = "") -> str:
 
 
 def _fa() -> bool:
-    from payvand.sdk import current_locale
 
     return current_locale() == "fa"
 

@@ -26,7 +26,7 @@ def _merged(table: sa.Table, values: Mapping[str, Any], dialect: str) -> Any:
         pairs: list[Any] = []
         for name, expression in values.items():
             pairs += [sa.cast(sa.literal(name), sa.Text), expression]
-        empty = sa.literal_column("'{}'::jsonb")
+        empty: Any = sa.literal_column("'{}'::jsonb")
         return sa.func.coalesce(table.c.attributes, empty).op("||")(sa.func.jsonb_build_object(*pairs))
     arguments: list[Any] = []
     for name, expression in values.items():

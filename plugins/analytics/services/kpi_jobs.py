@@ -84,7 +84,7 @@ def run_request(row: KpiRequest, now: dt.datetime | None = None) -> bool:
     plugin; the next view queues it again)."""
     from flask_babel import force_locale
 
-    from payvand.plugins.analytics.services import dashboard
+    from payvand.plugins.analytics.services import snapshots
 
     calendar: periods.Calendar = "jalali" if row.calendar == "jalali" else "gregorian"
     period = periods.make_period(row.first_day, row.last_day, calendar)
@@ -95,8 +95,8 @@ def run_request(row: KpiRequest, now: dt.datetime | None = None) -> bool:
         found = next(((p, w) for p, w in kpi_widgets(SYSTEM) if w.key == row.widget and w.shared), None)
         if found is not None:
             data = compute_kpi(found[0], found[1], SYSTEM, period, comparison)
-            if data is not None and dashboard.snapshot_key(row.widget, period, comparison) == row.cache_key:
-                dashboard.store([(row.cache_key, row.widget, data)], period, comparison, now or utcnow())
+            if data is not None and snapshots.snapshot_key(row.widget, period, comparison) == row.cache_key:
+                snapshots.store([(row.cache_key, row.widget, data)], period, comparison, now or utcnow())
                 stored = True
     session().delete(row)
     session().flush()
