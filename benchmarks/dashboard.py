@@ -9,8 +9,10 @@ whole page requests (routing, session, permission checks, every widget, Jinja, t
 through Flask's test client. Periods: a month, a quarter and a year of the data, each compared
 with the previous one. Per period:
 
-- *cold*: the first view with no stored KPI snapshot (every widget computed), against the
-  baseline of the same aggregates as hand-written SQL through raw sqlite3 (active customers,
+- *cold*: the first view with no stored KPI snapshot: the page shows the shared widgets as
+  "being computed" and queues one background job per widget (it computes only the per-user
+  pipeline); then the job runner's pass that computes and stores them (`background`), against
+  the baseline of the same aggregates as hand-written SQL through raw sqlite3 (active customers,
   customers acquired per day, retention, revenue and orders per local day, the CLV histogram;
   for the period and its comparison), nothing rendered — the same physical work;
 - *warm*: `--requests` views reading the snapshots the cold view stored (the widgets marked
@@ -157,6 +159,7 @@ def main() -> None:
                       "PAYVAND_JOBS": "off", "SECRET_KEY": "benchmark", "PAYVAND_TIMEZONE": "Asia/Tehran",
                       "PAYVAND_DEFAULT_LOCALE": "en"})
     client = app.test_client()
+    runner = app.extensions["payvand"].job_runner
     login(client)
     raw = sqlite3.connect(path)
     clv_run = raw.execute("SELECT max(id) FROM analytics_run WHERE kind = 'clv'").fetchone()[0]
@@ -165,6 +168,8 @@ def main() -> None:
     cpu0 = os.times()
     wall0 = time.perf_counter()
     client.get("/analytics/dashboard?period=custom&start=2020-01-01&end=2020-01-02")  # first-request loads
+    with app.app_context():
+        runner.deliver_due()  # and its background jobs
     for name, first, last, c_first, c_last in PERIODS:
         url = f"/analytics/dashboard?period=custom&start={first}&end={last}&comparison=previous"
         raw.execute("DELETE FROM analytics_kpi_snapshot")
@@ -173,8 +178,14 @@ def main() -> None:
         response = client.get(url)
         cold_ns, cold_cpu = time.perf_counter_ns() - t0, time.thread_time_ns() - c0
         text = response.get_data(as_text=True)
-        if response.status_code != 200 or "-unavailable" in text:
-            raise SystemExit(f"{url} answered {response.status_code} or a widget failed")
+        if response.status_code != 200 or "-unavailable" in text or "-pending" not in text:
+            raise SystemExit(f"{url} answered {response.status_code}, a widget failed or none was queued")
+        t0, c0 = time.perf_counter_ns(), time.thread_time_ns()
+        with app.app_context():
+            handled = runner.deliver_due()  # the background jobs the view queued (no scheduled job)
+        job_ns, job_cpu = time.perf_counter_ns() - t0, time.thread_time_ns() - c0
+        if "-pending" in client.get(url).get_data(as_text=True):
+            raise SystemExit(f"{url}: still pending after the background jobs")
         t0 = time.perf_counter_ns()
         raw_dashboard(raw, first, last, c_first, c_last, clv_run)
         cold_base_ns = time.perf_counter_ns() - t0
@@ -196,18 +207,22 @@ def main() -> None:
         results[name] = {
             "url": url,
             "cold": {"page_ms": round(cold_ns / 1e6, 1), "page_cpu_ms": round(cold_cpu / 1e6, 1),
-                     "baseline_ms": round(cold_base_ns / 1e6, 1), "ratio": round(cold_ns / cold_base_ns, 2)},
+                     "background_ms": round(job_ns / 1e6, 1), "background_cpu_ms": round(job_cpu / 1e6, 1),
+                     "background_events": handled,
+                     "baseline_ms": round(cold_base_ns / 1e6, 1), "ratio": round(job_ns / cold_base_ns, 2)},
             "warm": {"page_ms": page, "page_cpu_ms": summary_ms(page_cpu), "baseline_ms": base,
                      "snapshots": len(keys), "meets_target": page["p95"] < TARGET_P95_MS},
         }
-        log(f"{name}: cold {cold_ns / 1e6:.0f} ms (raw {cold_base_ns / 1e6:.0f} ms), warm p95 {page['p95']:.0f} ms")
+        log(f"{name}: cold page {cold_ns / 1e6:.0f} ms, background {job_ns / 1e6:.0f} ms (raw {cold_base_ns / 1e6:.0f} ms),"
+            f" warm p95 {page['p95']:.0f} ms")
     cpu1 = os.times()
     print(json.dumps({
         "benchmark": "dashboard", "database": "sqlite", "customers": args.customers, "lines": lines,
         "target_p95_ms": TARGET_P95_MS, "periods": results, "prepared": prepared,
         "wall_seconds": round(time.perf_counter() - wall0, 1),
         "cpu_seconds": round((cpu1.user - cpu0.user) + (cpu1.system - cpu0.system), 1),
-        "baseline": "cold: the same aggregates (active, acquired per day, retention, revenue per local day, CLV"
+        "baseline": "cold: the page only queues the shared widgets; the background pass (ratio) against"
+                    " the same aggregates (active, acquired per day, retention, revenue per local day, CLV"
                     " histogram; period and comparison) as hand-written SQL through raw sqlite3, nothing rendered;"
                     " warm: the same snapshot rows read with one raw sqlite3 query",
         "machine": machine(),

@@ -134,6 +134,23 @@ def payvand_dashboard_widgets(actor: Actor, purpose: str) -> Any:
 
 
 @hookimpl
+def payvand_event_types() -> list[Any]:
+    """`analytics.kpi_requested`: a shared KPI widget to compute in the background (`kpi_jobs.py`)."""
+    from payvand.plugins.analytics.services.kpi_jobs import EVENT_TYPES
+
+    return list(EVENT_TYPES)
+
+
+@hookimpl
+def payvand_subscriptions() -> list[Any]:
+    """The plugin's own `analytics.kpi_requested`: dashboard figures are computed after the view's commit."""
+    from payvand.plugins.analytics.services.kpi_jobs import EVENT, kpi_requested
+    from payvand.sdk import Subscription
+
+    return [Subscription(EVENT, kpi_requested)]
+
+
+@hookimpl
 def payvand_recommendations(customer_id: int, limit: int) -> list[Any] | None:
     """Products to suggest to a customer from the newest recommendations fit (a stored lookup)."""
     from payvand.plugins.analytics.services import recommend

@@ -233,3 +233,25 @@ class KpiSnapshot(Base):
     computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     data: Mapped[dict[str, Any]] = mapped_column(JSONText, default=dict)
+
+
+class KpiRequest(Base):
+    """A shared KPI widget's figures asked for by a page whose snapshot was missing or stale: one
+    row per snapshot key while its background computation is queued or running (the unique key
+    makes a second request for the same widget and periods a no-op). `calendar` and `locale`
+    are the reader's; the periods are whole local days (`comparison_*` null: no comparison)."""
+
+    __tablename__ = "analytics_kpi_request"
+    __table_args__ = (sa.UniqueConstraint("cache_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    cache_key: Mapped[str] = mapped_column(sa.String(64))
+    plugin: Mapped[str] = mapped_column(sa.String(80))
+    widget: Mapped[str] = mapped_column(sa.String(120))
+    locale: Mapped[str] = mapped_column(sa.String(8))
+    calendar: Mapped[str] = mapped_column(sa.String(16))
+    first_day: Mapped[dt.date] = mapped_column(sa.Date)
+    last_day: Mapped[dt.date] = mapped_column(sa.Date)
+    comparison_first: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
+    comparison_last: Mapped[dt.date | None] = mapped_column(sa.Date, nullable=True)
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -21,3 +21,10 @@ def in_app(app: Any) -> Any:
     """An app context for tests that call the services directly (hooks need the app)."""
     with app.app_context():
         yield app
+
+
+@pytest.fixture
+def deliver(runtime: Any) -> Any:
+    """Deliver the due outbox events now (the dashboard's background computations), without
+    running the scheduled jobs (the nightly refresh would mark every snapshot stale)."""
+    return runtime.job_runner.deliver_due

@@ -118,6 +118,14 @@ def purchases(db_session, make_customer):
     return ids
 
 
+def _computed(web: Any, url: str, deliver: Any) -> Any:
+    """The view of `url` once its shared widgets are computed: the first view queues them, the
+    background jobs compute them, the second view reads their snapshots."""
+    web.get(url)
+    deliver()
+    return web.get(url)
+
+
 def _month(first: dt.date, last: dt.date) -> Any:
     return periods.make_period(first, last, "gregorian")
 
@@ -147,9 +155,9 @@ def _check_customer_kpis() -> None:
 # --------------------------------------------------------------------------- the contract
 
 
-def test_a_plugins_widget_appears_and_a_failing_one_is_isolated(web_as, purchases, db_session):
+def test_a_plugins_widget_appears_and_a_failing_one_is_isolated(web_as, purchases, db_session, deliver):
     web = web_as([perm.VIEW])
-    response = web.get("/analytics/dashboard?period=custom&start=2026-03-01&end=2026-03-31")
+    response = _computed(web, "/analytics/dashboard?period=custom&start=2026-03-01&end=2026-03-31", deliver)
     text = response.text
     assert response.status_code == 200
     assert 'id="kpi-kpitest-things"' in text and "Test things" in text
@@ -181,10 +189,11 @@ def test_wrong_custom_dates_are_refused_with_field_messages(web_as):
     assert web.get("/analytics/dashboard?period=forever").status_code == 422
 
 
-def test_persian_page_reads_jalali_dates_and_shows_table_views(web_as, purchases):
+def test_persian_page_reads_jalali_dates_and_shows_table_views(web_as, purchases, deliver):
     web = web_as([perm.VIEW])
     web.post("/account/locale", {"locale": "fa"})
-    response = web.get("/analytics/dashboard?period=custom&start=1404/12/10&end=1405/01/10&comparison=none")
+    response = _computed(web, "/analytics/dashboard?period=custom&start=1404/12/10&end=1405/01/10&comparison=none",
+                         deliver)
     assert response.status_code == 200
     text = response.text
     assert 'id="kpi-analytics-customers-acquired-table"' in text and "data-chart-png" in text
@@ -194,19 +203,19 @@ def test_persian_page_reads_jalali_dates_and_shows_table_views(web_as, purchases
 # --------------------------------------------------------------------------- CSV
 
 
-def test_widget_csv_holds_the_headline_and_the_series(web_as, purchases):
+def test_widget_csv_holds_the_headline_and_the_series(web_as, purchases, deliver):
     web = web_as([perm.VIEW])
-    response = web.get("/analytics/dashboard/analytics.customers_acquired.csv?period=custom&start=2026-02-01"
-                       "&end=2026-03-31&comparison=none")
+    response = _computed(web, "/analytics/dashboard/analytics.customers_acquired.csv?period=custom&start=2026-02-01"
+                              "&end=2026-03-31&comparison=none", deliver)
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
     assert [(r["label"], r["value"]) for r in rows] == [("total", "4"), ("2026/02", "3"), ("2026/03", "1")]
     assert rows[0]["period"] == "2026-02-01 – 2026-03-31" and rows[0]["comparison"] == ""
 
 
-def test_dashboard_csv_has_every_shown_widget_and_marks_the_unavailable(web_as, purchases):
+def test_dashboard_csv_has_every_shown_widget_and_marks_the_unavailable(web_as, purchases, deliver):
     web = web_as([perm.VIEW])
-    text = web.get("/analytics/dashboard.csv?period=custom&start=2026-03-01&end=2026-03-31").text
+    text = _computed(web, "/analytics/dashboard.csv?period=custom&start=2026-03-01&end=2026-03-31", deliver).text
     rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
     by_widget = {r["widget"]: r for r in rows if r["label"] in ("total", "unavailable")}
     assert by_widget["analytics.active_customers"]["value"] == "3"
@@ -296,9 +305,16 @@ def test_csv_rows_of_a_table_widget():
 # --------------------------------------------------------------------------- API
 
 
-def test_api_gives_every_widgets_figures_and_marks_the_failing_one(api_as, purchases):
+def test_api_gives_every_widgets_figures_and_marks_the_failing_one(api_as, purchases, deliver):
     api = api_as([perm.VIEW])
-    response = api.get("analytics/dashboard?period=custom&start=2026-03-01&end=2026-03-31&comparison=previous")
+    url = "analytics/dashboard?period=custom&start=2026-03-01&end=2026-03-31&comparison=previous"
+    first = api.get(url)
+    assert first.status_code == 200, first.json
+    cold = {w["key"]: w for w in first.json["widgets"]}
+    assert cold["analytics.active_customers"]["pending"] is True and cold["analytics.active_customers"]["value"] is None
+    assert cold["kpitest.things"]["pending"] is False and cold["kpitest.things"]["value"] == 7  # not shared: live
+    deliver()
+    response = api.get(url)
     assert response.status_code == 200, response.json
     body = response.json
     assert body["calendar"] == "gregorian" and body["period"]["first_day"] == "2026-03-01"
@@ -306,6 +322,7 @@ def test_api_gives_every_widgets_figures_and_marks_the_failing_one(api_as, purch
                                   "label": "2026-01-29 – 2026-02-28"}
     widgets = {w["key"]: w for w in body["widgets"]}
     assert widgets["analytics.active_customers"]["value"] == 3
+    assert widgets["analytics.active_customers"]["pending"] is False
     assert widgets["analytics.retention_rate"]["value"] == 66.7
     assert widgets["kpitest.broken"]["available"] is False and widgets["kpitest.broken"]["value"] is None
     assert "kpitest.secret" not in widgets
@@ -336,11 +353,15 @@ def test_persian_dashboard_and_layout_have_no_english_words(web_as, purchases):
 
 
 def test_shared_widgets_are_read_from_their_snapshot_until_computed_again(web_as, purchases, db_session,
-                                                                           make_customer):
+                                                                           make_customer, deliver):
     web = web_as([perm.VIEW, perm.RUN])
     url = "/analytics/dashboard?period=custom&start=2026-03-01&end=2026-03-31"
-    first = web.get(url).text
-    assert 'id="kpi-analytics-active-customers-as-of"' not in first
+    cold = web.get(url).text
+    assert 'id="kpi-analytics-active-customers-pending"' in cold  # no snapshot yet: being computed
+    assert 'id="kpi-analytics-active-customers-value"' not in cold
+    assert 'id="kpi-kpitest-things-value"' in cold  # not shared: computed per view
+    first = _computed(web, url, deliver).text
+    assert 'id="kpi-analytics-active-customers-pending"' not in first
     assert ">3</span>" in first.split('id="kpi-analytics-active-customers-value"')[1][:10]
     add_orders(db_session, [(make_customer(given_name="Late").id, "2026-03-25", "10")])
     second = web.get(url).text
@@ -349,6 +370,11 @@ def test_shared_widgets_are_read_from_their_snapshot_until_computed_again(web_as
     assert 'id="kpi-kpitest-things-as-of"' not in second  # not shared: computed per view
     assert web.post("/analytics/dashboard/refresh", {"period": "custom", "start": "2026-03-01",
                                                      "end": "2026-03-31"}).status_code == 302
+    stale = web.get(url).text  # the last figures, marked as being computed again
+    assert 'id="kpi-analytics-active-customers-pending"' in stale
+    assert ">3</span>" in stale.split('id="kpi-analytics-active-customers-value"')[1][:10]
+    deliver()
     third = web.get(url).text
     assert ">4</span>" in third.split('id="kpi-analytics-active-customers-value"')[1][:10]
+    assert 'id="kpi-analytics-active-customers-pending"' not in third
     assert web_as([perm.VIEW]).post("/analytics/dashboard/refresh", {}).status_code == 403

@@ -68,3 +68,23 @@ def test_transitions_count_the_moves_between_two_scorings(ten_customers, db_sess
     assert matrix["lost"]["lost"] == 0  # both lost customers moved
     assert sum(matrix["lost"].values()) == 2
     assert set(matrix) == set(rfm.SEGMENTS)
+
+
+def test_fields_are_merged_set_based_keeping_other_attributes_and_moving_the_version(ten_customers, db_session,
+                                                                                     make_customer):
+    keep = ten_customers[0]
+    idle = make_customer(given_name="Idle").id  # bought nothing: left alone
+    db_session.execute(sa.update(Customer).where(Customer.id == keep).values(
+        attributes={"sales.segment": "vip", "analytics.rfm_segment": "champions"}))
+    db_session.execute(sa.update(Customer).where(Customer.id == idle).values(attributes={"sales.segment": "idle"}))
+    db_session.commit()
+    versions = {cid: v for cid, v in db_session.execute(sa.select(Customer.id, Customer.version))}
+    rfm.run_rfm(rfm.RfmOptions(dt.date(2024, 1, 1), dt.date(2024, 6, 30)))
+    db_session.commit()
+    db_session.expire_all()
+    rows = {c.id: c for c in db_session.scalars(sa.select(Customer))}
+    assert rows[keep].attributes == {"sales.segment": "vip", "analytics.rfm_segment": "lost",
+                                     "analytics.rfm_score": "111"}
+    assert rows[ten_customers[4]].attributes["analytics.rfm_score"] == "333"
+    assert all(rows[cid].version == versions[cid] + 1 for cid in ten_customers)
+    assert rows[idle].attributes == {"sales.segment": "idle"} and rows[idle].version == versions[idle]

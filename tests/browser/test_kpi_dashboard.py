@@ -27,7 +27,7 @@ def payvand_plugins() -> list[Any]:
 @pytest.mark.parametrize("locale", ["en", "fa"])
 def test_dashboard_draws_charts_with_table_views_and_saves_a_png(page: Page, live_server: LiveServer, admin: Account,
                                                                    db_session: Any, make_customer: Any,
-                                                                   locale: str) -> None:
+                                                                   run_jobs: Any, locale: str) -> None:
     today = dt.date.today()
     ids = [make_customer(given_name=f"B{n}").id for n in range(6)]
     add_orders(db_session, [(ids[n], (today - dt.timedelta(days=40 * k + n)).isoformat(), str(100 + 10 * n))
@@ -40,6 +40,9 @@ def test_dashboard_draws_charts_with_table_views_and_saves_a_png(page: Page, liv
     page.goto(live_server.at(f"/analytics/dashboard?period=custom&start={start}&end={today.isoformat()}"
                              "&comparison=previous"))
     expect(page.locator("html")).to_have_attribute("dir", "rtl" if locale == "fa" else "ltr")
+    expect(page.locator("#kpi-analytics-customers-acquired-pending")).to_be_visible()  # computed in the background
+    run_jobs()
+    page.reload()
     acquired = page.locator("#kpi-analytics-customers-acquired")
     expect(acquired.locator("canvas")).to_be_visible()
     page.wait_for_function("() => document.querySelectorAll('figure[data-chart] canvas').length > 0 && "

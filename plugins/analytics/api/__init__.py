@@ -259,6 +259,9 @@ class KpiWidgetOut(Schema):
     note = fields.String(required=True)
     as_of = fields.DateTime(allow_none=True, required=True,
                             metadata={"description": "When the figures were computed, for figures read from a snapshot"})
+    pending = fields.Boolean(required=True, metadata={
+        "description": "True while a shared widget's figures are computed in the background: the figures are the "
+                       "last snapshot's (see as_of), or null when there is none yet; ask again later"})
 
 
 class DashboardOut(Schema):
@@ -286,7 +289,9 @@ class Dashboard(MethodView):
         """The caller's KPI dashboard for a period and a comparison: every widget's figures.
 
         Jalali months and dates (`YYYY/MM/DD` accepted) for a caller whose language is Persian,
-        Gregorian otherwise. A widget that fails is listed with `available` false.
+        Gregorian otherwise. A widget that fails is listed with `available` false. A shared widget
+        whose stored figures are missing or stale is never computed by the request: it is listed
+        with `pending` true (the last figures, or none) and computed in the background.
         """
         import datetime as dt
 
@@ -303,8 +308,9 @@ class Dashboard(MethodView):
         calendar: Literal["jalali", "gregorian"] = "jalali" if current_locale() == "fa" else "gregorian"
         choice = dashboard.choose(preset, kind, calendar, dt.datetime.now(local_zone()).date(),
                                   args.get("start_day"), args.get("end_day"))
-        results = dashboard.compute(actor, dashboard.entries(actor, layout), choice.period, choice.comparison)
-        session().commit()  # the snapshots just computed
+        results = dashboard.compute(actor, dashboard.entries(actor, layout), choice.period, choice.comparison,
+                                    background=True)
+        session().commit()  # the background computations just queued
         widgets = []
         for r in results:
             data = r.data
@@ -316,7 +322,7 @@ class Dashboard(MethodView):
                 "labels": list(data.labels) if data else [],
                 "series": [{"label": s.label, "data": list(s.data)} for s in data.series] if data else [],
                 "columns": list(data.columns) if data else [], "rows": [list(row) for row in data.rows] if data else [],
-                "note": data.note if data else "", "as_of": r.as_of})
+                "note": data.note if data else "", "as_of": r.as_of, "pending": r.pending})
         return {"calendar": calendar, "period": _period_out(choice.period),
                 "comparison": _period_out(choice.comparison), "widgets": widgets}
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
-import hashlib
 import io
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -21,6 +20,7 @@ import sqlalchemy as sa
 
 from payvand.plugins.analytics.models import DashboardLayout, KpiSnapshot
 from payvand.plugins.analytics.services import periods
+from payvand.plugins.analytics.services.snapshots import KEEP_STALE, snapshot_key, store
 from payvand.sdk import (
     Actor,
     KpiData,
@@ -50,13 +50,14 @@ class Entry:
 
 @dataclasses.dataclass(frozen=True)
 class Result:
-    """A widget's figures for a period (`data` None: it failed and is shown as unavailable);
-    `as_of` when they come from a stored snapshot (computed then)."""
+    """A widget's figures for a period (`data` None: it failed and is shown as unavailable, or,
+    `pending`, it is being computed); `as_of` when they come from a stored snapshot (computed then)."""
 
     plugin: str
     widget: KpiWidget
     data: KpiData | None
     as_of: dt.datetime | None = None
+    pending: bool = False  # being computed in the background: `data` is the last snapshot's, or None
 
     @property
     def change(self) -> float | None:
@@ -126,22 +127,6 @@ def reset_layout(user_id: int) -> None:
     session().execute(sa.delete(DashboardLayout).where(DashboardLayout.user_id == user_id))
 
 
-#: How long a snapshot of a period that runs to today is kept (past periods: until the refresh).
-LIVE_SNAPSHOT = dt.timedelta(minutes=10)
-PAST_SNAPSHOT = dt.timedelta(hours=24)
-
-
-def snapshot_key(widget: str, period: KpiPeriod, comparison: KpiPeriod | None) -> str:
-    """The snapshot's key: widget, both periods, calendar and language, hashed."""
-    parts = [widget, period.first_day.isoformat(), period.last_day.isoformat(), period.calendar, current_locale(),
-             comparison.first_day.isoformat() if comparison else "", comparison.last_day.isoformat() if comparison else ""]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()
-
-
-def _to_json(data: KpiData) -> dict[str, Any]:
-    return dataclasses.asdict(data)
-
-
 def _from_json(found: dict[str, Any]) -> KpiData:
     values = dict(found)
     values["series"] = [KpiSeries(s["label"], s["data"]) for s in values.get("series", [])]
@@ -149,44 +134,53 @@ def _from_json(found: dict[str, Any]) -> KpiData:
 
 
 def compute(actor: Actor, shown: Sequence[Entry], period: KpiPeriod, comparison: KpiPeriod | None,
-            now: dt.datetime | None = None) -> list[Result]:
+            now: dt.datetime | None = None, *, background: bool = False) -> list[Result]:
     """The figures of the shown widgets (hidden ones are skipped), each isolated from the others' failures.
 
-    Widgets marked `shared` are read from their snapshot when one is fresh (one query for all),
-    else computed and stored (the caller commits); the others are computed for `actor` each time.
+    Widgets marked `shared` are read from their snapshot when one is fresh (one query for all).
+    Otherwise, with `background` (a page or API request: it must never compute a figure that can
+    take minutes over millions of lines), the last snapshot is shown, or nothing yet, marked
+    `pending`, and the computation is queued as a background job (`kpi_jobs.queue`: one per
+    widget and periods at a time); without it (the nightly refresh, the scheduled mail) the
+    figures are computed now and stored. The others are computed for `actor` each time. The
+    caller commits.
     """
+    from payvand.plugins.analytics.services import kpi_jobs
+
     now = now or utcnow()
     visible = [e for e in shown if not e.hidden]
     keys = {e.widget.key: snapshot_key(e.widget.key, period, comparison) for e in visible if e.widget.shared}
     stored = {row.cache_key: row for row in session().scalars(sa.select(KpiSnapshot).where(
-        KpiSnapshot.cache_key.in_(list(keys.values())), KpiSnapshot.expires_at > now))} if keys else {}
+        KpiSnapshot.cache_key.in_(list(keys.values()))))} if keys else {}
     results = []
     fresh: list[tuple[str, str, KpiData]] = []
     for e in visible:
         key = keys.get(e.widget.key)
-        if key is not None and key in stored:
-            row = stored[key]
+        row = stored.get(key) if key is not None else None
+        if row is not None and row.expires_at > now:
             results.append(Result(e.plugin, e.widget, _from_json(row.data), row.computed_at))
+            continue
+        if key is not None and background:
+            kpi_jobs.queue(e.plugin, e.widget.key, key, period, comparison, now)
+            results.append(Result(e.plugin, e.widget, _from_json(row.data) if row is not None else None,
+                                  row.computed_at if row is not None else None, pending=True))
             continue
         data = compute_kpi(e.plugin, e.widget, actor, period, comparison)
         results.append(Result(e.plugin, e.widget, data))
         if key is not None and data is not None:
             fresh.append((key, e.widget.key, data))
-    if fresh:
-        today = dt.datetime.now(local_zone()).date()
-        runs_to_today = max(period.last_day, comparison.last_day if comparison else period.last_day) >= today
-        expires = now + (LIVE_SNAPSHOT if runs_to_today else PAST_SNAPSHOT)
-        db = session()
-        db.execute(sa.delete(KpiSnapshot).where(KpiSnapshot.cache_key.in_([k for k, _, _ in fresh])))
-        db.add_all([KpiSnapshot(cache_key=k, widget=w, computed_at=now, expires_at=expires, data=_to_json(d))
-                    for k, w, d in fresh])
-        db.flush()
+    store(fresh, period, comparison, now)
     return results
 
 
-def clear_snapshots() -> int:
-    """Forget every stored KPI snapshot (after a refresh, or on request); how many there were."""
-    result: Any = session().execute(sa.delete(KpiSnapshot))
+def clear_snapshots(now: dt.datetime | None = None) -> int:
+    """Mark every stored KPI snapshot stale (after a refresh, or on request): the next view shows
+    it, marked as being computed, while the figures are computed again in the background; how
+    many there were. Snapshots computed more than `KEEP_STALE` ago are deleted."""
+    now = now or utcnow()
+    db = session()
+    db.execute(sa.delete(KpiSnapshot).where(KpiSnapshot.computed_at < now - KEEP_STALE))
+    result: Any = db.execute(sa.update(KpiSnapshot).where(KpiSnapshot.expires_at > now).values(expires_at=now))
     return int(result.rowcount or 0)
 
 
@@ -229,7 +223,8 @@ def csv_rows(result: Result, period: KpiPeriod, comparison: KpiPeriod | None) ->
     base = {"widget": w.key, "title": w.title, "unit": w.unit, "period": periods.label(period),
             "comparison": periods.label(comparison) if comparison else ""}
     if data is None:
-        return [{**base, "series": "", "label": "unavailable", "value": "", "previous": "", "currency": ""}]
+        label = "pending" if result.pending else "unavailable"
+        return [{**base, "series": "", "label": label, "value": "", "previous": "", "currency": ""}]
     base["currency"] = data.currency
     rows: list[dict[str, Any]] = []
     if data.value is not None or w.kind == "number":
@@ -305,7 +300,6 @@ def display(value: float | None, unit: str, currency: str = "") -> str:
 
 
 def _fa() -> bool:
-    from payvand.sdk import current_locale
 
     return current_locale() == "fa"
 

@@ -74,8 +74,8 @@ def dashboard_page() -> Any:
     if choice is None:
         return render_template("analytics/dashboard.html", form=form, choice=None, cards=[], args={},
                                period_labels=PERIOD_LABELS, comparison_labels=COMPARISON_LABELS), 422
-    results = dashboard.compute(_staff(), entries, choice.period, choice.comparison)
-    session().commit()  # the snapshots just computed
+    results = dashboard.compute(_staff(), entries, choice.period, choice.comparison, background=True)
+    session().commit()  # the background computations just queued
     cards = [{"result": r, "chart": dashboard.chart_spec(r, choice.period, choice.comparison),
               "id": "kpi-" + r.widget.key.replace(".", "-").replace("_", "-"),
               "value": dashboard.display(r.data.value, r.widget.unit, r.data.currency) if r.data else "",
@@ -100,7 +100,7 @@ def dashboard_csv() -> Any:
     form, choice, entries = _read()
     if choice is None:
         abort(422)
-    results = dashboard.compute(_staff(), entries, choice.period, choice.comparison)
+    results = dashboard.compute(_staff(), entries, choice.period, choice.comparison, background=True)
     session().commit()
     return _csv(results, choice, "dashboard")
 
@@ -115,7 +115,7 @@ def dashboard_widget_csv(key: str) -> Any:
     found = [dashboard.Entry(e.plugin, e.widget) for e in entries if e.widget.key == key]
     if not found:
         abort(404)
-    results = dashboard.compute(_staff(), found, choice.period, choice.comparison)
+    results = dashboard.compute(_staff(), found, choice.period, choice.comparison, background=True)
     session().commit()
     return _csv(results, choice, "dashboard-" + key.replace(".", "-"))
 
@@ -175,7 +175,7 @@ def dashboard_layout_reset() -> Any:
 @bp.post("/analytics/dashboard/refresh")
 @staff_required(perm.RUN)
 def dashboard_refresh() -> Any:
-    """Forget the stored figures: the next views compute them again."""
+    """Mark the stored figures stale: the next views show them while they are computed again in the background."""
     dashboard.clear_snapshots()
     session().commit()
     flash(gettext("The dashboard's figures will be computed again."), "success")
