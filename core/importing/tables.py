@@ -323,6 +323,92 @@ def bulk_insert(connection: Connection, table: sa.Table, columns: Sequence[str],
     return len(converted)
 
 
+@functools.lru_cache(maxsize=64)
+def _postgresql_dialect() -> sa.Dialect:
+    """A psycopg PostgreSQL dialect (no connection): the column types' bind processors for COPY text."""
+    from sqlalchemy.dialects.postgresql import psycopg
+
+    return psycopg.dialect()  # type: ignore[no-any-return]
+
+
+def _copy_converter(column: sa.Column[Any]) -> Callable[[Any], str]:
+    """One non-None value of `column` as COPY text: JSON as its text, booleans t/f, timestamps ISO."""
+    if _is_json(column.type):
+        return lambda value: copy_value(_json_text(value))
+    dialect = _postgresql_dialect()
+    bind = column.type.dialect_impl(dialect).bind_processor(dialect)
+
+    def convert(value: Any) -> str:
+        if bind is not None:
+            value = bind(value)
+        if value is None:
+            return COPY_NULL
+        if value is True or value is False:
+            return "t" if value else "f"
+        if isinstance(value, (dt.datetime, dt.date)):
+            return value.isoformat()
+        return copy_value(value if isinstance(value, str) else str(value))
+
+    return convert
+
+
+def copy_formatter(table: sa.Table, columns: Sequence[str]) -> Callable[[Sequence[Any]], str]:
+    """A function writing one row of Python values (in `columns` order) as one line of PostgreSQL
+    COPY text, without its line end: each value as the column's type would bind it (`None` as
+    NULL, JSON as compact text, aware timestamps in ISO form, text escaped).
+
+    Needs no connection, so an import's forked reader can format its rows (`BulkInsert.run_text`
+    then sends them); strings and booleans that repeat are converted once.
+    """
+    converters = [_copy_converter(table.c[name]) for name in columns]
+    # plain text columns: a string goes in as it is, escaped (the common case, kept off the memo)
+    plain = frozenset(index for index, name in enumerate(columns)
+                      if isinstance(table.c[name].type, sa.String) and not _is_json(table.c[name].type))
+    remembered: dict[tuple[int, type, Any], str] = {}
+
+    def line(values: Sequence[Any]) -> str:
+        out: list[str] = []
+        for index, value in enumerate(values):
+            if value is None:
+                out.append(COPY_NULL)
+            elif index in plain and type(value) is str:
+                out.append(copy_value(value))
+            elif type(value) in _REMEMBERED:
+                memo = (index, type(value), value)
+                done = remembered.get(memo)
+                if done is None:
+                    if len(remembered) > 10_000:
+                        remembered.clear()
+                    done = remembered[memo] = converters[index](value)
+                out.append(done)
+            else:
+                out.append(converters[index](value))
+        return "\t".join(out)
+
+    return line
+
+
+_TEXT_INSERTS: dict[tuple[sa.Table, tuple[str, ...], sa.Dialect], BulkInsert] = {}
+
+
+def bulk_insert_text(connection: Connection, table: sa.Table, columns: Sequence[str], lines: Sequence[str]) -> int:
+    """COPY rows already written as COPY text lines (`copy_formatter`) into `table` (PostgreSQL with psycopg).
+
+    Raises RuntimeError on any other database: use `bulk_insert` there. Returns the number of rows.
+    """
+    key = (table, tuple(columns), connection.dialect)
+    insert = _TEXT_INSERTS.get(key)
+    if insert is None:
+        if len(_TEXT_INSERTS) > 64:
+            _TEXT_INSERTS.clear()
+        insert = _TEXT_INSERTS[key] = BulkInsert(table, columns, connection.dialect)
+    if not insert.copies:
+        raise RuntimeError("COPY text needs PostgreSQL through psycopg")
+    if lines:
+        insert.run_text(connection, "\n".join(lines) + "\n")
+    return len(lines)
+
+
 def insert_returning_ids(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
     """Insert customers without ids and return the new ids in the order of `rows`."""
     table = table_of(Customer)

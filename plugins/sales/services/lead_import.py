@@ -63,6 +63,8 @@ from payvand.sdk import (
     User,
     audit,
     bulk_insert,
+    bulk_insert_text,
+    copy_formatter,
     phone_region,
     read_in_child,
     reserve_ids,
@@ -282,6 +284,7 @@ class _Target:
     pending: dict[str, Any] | None = None  # the insert values while its batch is not written yet
     utm: dict[str, Any] = dataclasses.field(default_factory=dict)
     campaign: str | None = None
+    text: str | None = None  # `pending` as COPY text (PostgreSQL), while no later line has changed it
 
 
 @dataclasses.dataclass(slots=True)
@@ -291,6 +294,7 @@ class _Row:
     line: int
     data: dict[str, Any]  # validated by LeadIn
     given: frozenset[str]  # the fields the row gave (the rest are defaults)
+    text: str | None = None  # PostgreSQL: the row as a new lead in COPY text, id left out (built by the reader)
 
 
 def _reason(messages: Any) -> str:
@@ -349,6 +353,10 @@ class _Importer:
         self.result = LeadImportResult(dry_run=dry_run)
         self.postgresql = self.s.get_bind().dialect.name == "postgresql"
         self.created_ids: set[int] = set()
+        # PostgreSQL: each good row is also written as a new lead's COPY text where it is read (the
+        # forked reader, when there is one), so this process only puts the ids in (`write`)
+        self.copy_line = copy_formatter(cast(sa.Table, Lead.__table__), INSERT_COLUMNS) \
+            if self.postgresql and not dry_run else None
 
     # ------------------------------------------------------------------ one row
 
@@ -393,7 +401,8 @@ class _Importer:
                 loaded = self.schema.load(data)
             except ValidationError as exc:
                 raise ValueError(_reason(exc.messages)) from None
-        return _Row(record.line, loaded, frozenset(data) - {"source"})
+        text = self.copy_line(_INSERT_VALUES(self.insert_values(loaded))) if self.copy_line is not None else None
+        return _Row(record.line, loaded, frozenset(data) - {"source"}, text)
 
     # ------------------------------------------------------------------ one batch
 
@@ -499,7 +508,7 @@ class _Importer:
                 values = self.insert_values(row.data)
                 inserts.append((row, values))
                 target = _Target(lead_id=None, line=row.line, pending=values, utm=dict(values["utm"]),
-                                 campaign=values["campaign"])
+                                 campaign=values["campaign"], text=row.text)
                 new_targets.append(target)
                 for key in keys:
                     self.targets[key] = target
@@ -512,6 +521,8 @@ class _Importer:
             changes = self.changes(row, target)
             if target.pending is not None:  # made from an earlier line of this batch: not written yet
                 target.pending.update(changes)
+                if changes:
+                    target.text = None  # its COPY text is built again when written
             elif target.lead_id is not None:
                 updates.setdefault(target.lead_id, {}).update(changes)
             applied += 1
@@ -519,9 +530,13 @@ class _Importer:
                 self.targets.setdefault(key, target)
         return inserts, updates, skipped, new_targets, applied
 
-    def write(self, inserts: list[tuple[_Row, dict[str, Any]]], updates: dict[int, dict[str, Any]]) -> list[Any]:
+    def write(self, inserts: list[tuple[_Row, dict[str, Any]]], updates: dict[int, dict[str, Any]],
+              new_targets: Sequence[_Target] = ()) -> list[Any]:
         """The new leads in one go (PostgreSQL: ids reserved, then `COPY`; SQLite: multi-row INSERT …
         RETURNING), then one executemany UPDATE per set of columns.
+
+        `new_targets` (in `inserts`' order) carry each new lead's COPY text when the reader built
+        it: this process then only puts the ids in.
 
         Returns the new leads' (id, email, phone): the pair tells which row made each (a batch's
         new leads never share an email or a phone), so the rows need not come back in order.
@@ -537,7 +552,15 @@ class _Importer:
             else:
                 table = cast(sa.Table, Lead.__table__)
                 ids = reserve_ids(table, len(inserts))
-                if ids is not None:  # PostgreSQL: the ids first, then one COPY (nothing to read back)
+                if ids is not None and self.copy_line is not None and len(new_targets) == len(inserts):
+                    # PostgreSQL: the ids first, then one COPY of text lines (nothing to read back)
+                    line = self.copy_line
+                    bulk_insert_text(table, ("id", *INSERT_COLUMNS),
+                                     [f"{lead_id}\t{target.text or line(_INSERT_VALUES(values))}"
+                                      for lead_id, (_, values), target in zip(ids, inserts, new_targets, strict=True)])
+                    made = [(lead_id, values["email"], values["phone"])
+                            for lead_id, (_, values) in zip(ids, inserts, strict=True)]
+                elif ids is not None:  # the ids first, then one COPY (nothing to read back)
                     pick = _INSERT_VALUES
                     bulk_insert(table, ("id", *INSERT_COLUMNS),
                                 [(lead_id, *pick(values)) for lead_id, (_, values) in zip(ids, inserts, strict=True)])
@@ -568,7 +591,7 @@ class _Importer:
             return
         try:
             with self.s.begin_nested():
-                made = self.write(inserts, updates)
+                made = self.write(inserts, updates, new_targets)
         except SQLAlchemyError as exc:
             reason = f"not saved: the database refused the batch of lines {batch[0].line}–{batch[-1].line} " \
                      f"({type(getattr(exc, 'orig', exc)).__name__}: {str(getattr(exc, 'orig', exc)).splitlines()[0][:200]})"
@@ -816,10 +839,20 @@ def rescore(lead_ids: Sequence[int], *, changed_only: bool = False) -> int:
 
     Returns the leads scored: all of them, or with `changed_only` (leads just written with a zero
     score and their `scored_at`) all of them too, though only those whose score changed are written.
+    With `changed_only` and nothing that could give points (no active rule, no plugin adding
+    points to these leads), no statement is run at all: every score would come out as written.
     """
+    s = session()
+    rules = scoring.active_rules(s)
     done = 0
     for start in range(0, len(lead_ids), SCORE_CHUNK):
         chunk = lead_ids[start:start + SCORE_CHUNK]
-        written = scoring.recompute_scores(session(), lead_ids=chunk, changed_only=changed_only).leads
+        contributions = [select for select in scoring.plugin_contributions(scoring.leads_subquery(chunk))
+                         if select is not None]
+        if changed_only and not rules and not contributions:
+            done += len(chunk)
+            continue
+        written = scoring.recompute_scores(s, lead_ids=chunk, rules=rules, contributions=contributions,
+                                           changed_only=changed_only).leads
         done += len(chunk) if changed_only else written
     return done
