@@ -578,3 +578,17 @@ def test_new_leads_are_not_rescored_when_no_rule_or_plugin_gives_points(in_app, 
     assert (result.created, result.scored) == (20, 20)
     assert [q for q in queries if q.lstrip().upper().startswith("UPDATE SALES_LEAD")] == []
     assert {(lead.score, str(lead.score_details)) for lead in _leads(db_session)} == {(0, "[]")}
+
+
+def test_duplicates_are_found_whatever_characters_the_emails_hold(in_app, db_session):
+    """The batch's emails reach the lookup whole: also one holding the character the PostgreSQL
+    lookup joins them with (a quoted email may), and ones with commas, quotes and braces."""
+    odd = ['"a\x1fb"@example.com', '"x,y"@example.com', '"{q}"@example.com']
+    db_session.add_all([Lead(given_name="Old", email=email, source="api") for email in odd])
+    db_session.commit()
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([["name", "email"], *[["Again", email] for email in odd],
+                                                    ["New", "new@example.com"]])
+    result = _import(out.getvalue())
+    assert result.errors == []
+    assert [line for line, _ in result.skipped] == [2, 3, 4] and result.created == 1
