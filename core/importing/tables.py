@@ -360,32 +360,47 @@ def copy_formatter(table: sa.Table, columns: Sequence[str]) -> Callable[[Sequenc
     Needs no connection, so an import's forked reader can format its rows (`BulkInsert.run_text`
     then sends them); strings and booleans that repeat are converted once.
     """
-    converters = [_copy_converter(table.c[name]) for name in columns]
-    # plain text columns: a string goes in as it is, escaped (the common case, kept off the memo)
-    plain = frozenset(index for index, name in enumerate(columns)
-                      if isinstance(table.c[name].type, sa.String) and not _is_json(table.c[name].type))
-    remembered: dict[tuple[int, type, Any], str] = {}
+    handlers = [_copy_handler(table.c[name]) for name in columns]
 
     def line(values: Sequence[Any]) -> str:
-        out: list[str] = []
-        for index, value in enumerate(values):
-            if value is None:
-                out.append(COPY_NULL)
-            elif index in plain and type(value) is str:
-                out.append(copy_value(value))
-            elif type(value) in _REMEMBERED:
-                memo = (index, type(value), value)
-                done = remembered.get(memo)
-                if done is None:
-                    if len(remembered) > 10_000:
-                        remembered.clear()
-                    done = remembered[memo] = converters[index](value)
-                out.append(done)
-            else:
-                out.append(converters[index](value))
-        return "\t".join(out)
+        return "\t".join([handle(value) for handle, value in zip(handlers, values, strict=True)])
 
     return line
+
+
+def _plain_text(value: Any) -> str:
+    """A value of a text column as COPY text (a string as it is when nothing needs escaping)."""
+    if value is None:
+        return COPY_NULL
+    if type(value) is str:
+        return value if value.isprintable() and "\\" not in value else value.translate(_COPY_ESCAPES)
+    return copy_value(str(value))
+
+
+def _copy_handler(column: sa.Column[Any]) -> Callable[[Any], str]:
+    """What `copy_formatter` does with one column's values: text escaped as it is; other values
+    converted by the column's type, equal scalars (a file repeats its booleans, timestamps and
+    small JSON documents) converted once."""
+    if isinstance(column.type, sa.String) and not _is_json(column.type):
+        return _plain_text
+    convert = _copy_converter(column)
+    remembered: dict[tuple[type, Any], str] = {}
+
+    def handle(value: Any) -> str:
+        if value is None:
+            return COPY_NULL
+        kind = type(value)
+        if kind not in _REMEMBERED:
+            return convert(value)
+        key = (kind, value)
+        done = remembered.get(key)
+        if done is None:
+            if len(remembered) > 10_000:
+                remembered.clear()
+            done = remembered[key] = convert(value)
+        return done
+
+    return handle
 
 
 _TEXT_INSERTS: dict[tuple[sa.Table, tuple[str, ...], sa.Dialect], BulkInsert] = {}
