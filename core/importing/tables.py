@@ -328,7 +328,7 @@ def _postgresql_dialect() -> sa.Dialect:
     """A psycopg PostgreSQL dialect (no connection): the column types' bind processors for COPY text."""
     from sqlalchemy.dialects.postgresql import psycopg
 
-    return psycopg.dialect()  # type: ignore[no-any-return]
+    return psycopg.dialect()
 
 
 def _copy_converter(column: sa.Column[Any]) -> Callable[[Any], str]:

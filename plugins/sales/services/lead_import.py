@@ -598,7 +598,8 @@ class _Importer:
         """PostgreSQL: the batch's changes of known leads COPY'd into a scratch table, then one UPDATE.
 
         A change never sets a column to NULL (a duplicate row changes only the fields it gives,
-        `changes`), so a NULL in the scratch table means "keep": each column is set to
+        `changes`; the UTM mirror columns follow the merged `utm`, which keeps every key it had),
+        so a NULL in the scratch table means "keep": each column is set to
         `COALESCE(change, current)`, and every set of changed columns goes in one statement
         instead of one UPDATE per lead. The scratch table is temporary, dropped at the commit.
         """
