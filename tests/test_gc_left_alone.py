@@ -1,7 +1,9 @@
 """Python's garbage collector is one per process: the importers, which a web process runs in a
 thread (customer import jobs) or in a request (the lead import page, tests/sales/test_lead_import_gc.py),
 leave it alone; only
-`payvand import customers`, which owns its process, pauses it, and gives it back afterwards."""
+`payvand import customers`, which owns its process, pauses it, and gives it back afterwards, and
+an import whose file is read by a forked reader (only ever in a one-thread process) while it
+consumes the chunks."""
 
 from __future__ import annotations
 

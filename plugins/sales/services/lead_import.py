@@ -13,9 +13,12 @@ database or on an earlier line of the file — makes the row a duplicate: skippe
 or, with `on_duplicate="update"`, the lead is updated with the row's non-empty cells (never its
 source or status). Per batch: one query finds the open leads sharing the batch's emails and
 phones, the new leads are added in one go and one executemany UPDATE per set of columns changes
-the known ones, inside a savepoint, so a batch the database refuses leaves nothing behind and
-its rows are reported. On PostgreSQL the new leads' ids are reserved from the table's sequence
-and the rows go in through `COPY` (`payvand.sdk.bulk_insert`: nothing to read back); on SQLite
+the known ones (PostgreSQL: the changes COPY'd into a temporary table, then one UPDATE … FROM),
+inside a savepoint, so a batch the database refuses leaves nothing behind and its rows are
+reported (the savepoints were measured to cost no database CPU worth counting,
+`benchmarks/README.md`). On PostgreSQL the new leads' ids are reserved from the table's sequence
+and the rows go in through `COPY` as text the reader wrote (`payvand.sdk.copy_formatter`, the
+forked reader's work when there is one; `bulk_insert_text`: nothing to read back); on SQLite
 a multi-row INSERT … RETURNING is written once and run by the driver, values converted by the
 columns' own bind processors. Like a lead created through the API, an imported lead
 records nothing on the customer timeline (it is not a customer yet); the import writes one
