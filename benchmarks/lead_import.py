@@ -31,6 +31,7 @@ import argparse
 import csv
 import datetime as dt
 import json
+import os
 import random
 import resource
 import shutil
@@ -119,10 +120,13 @@ def baseline(path: Path, rows: list[tuple[Any, ...]]) -> float:
 CHILD_CPU = [0.0]
 
 
-def run_import(path: Path | str, csv_path: Path, on_duplicate: str) -> tuple[float, float, Any]:
+def run_import(path: Path | str, csv_path: Path, on_duplicate: str,
+               profile: dict[str, list[float]] | None = None) -> tuple[float, float, Any]:
     """Seconds (wall clock, then CPU) for `import_leads` of the file through the plugin (committed), and its result.
 
-    `path` is a SQLite file or a database URL.
+    `path` is a SQLite file or a database URL. On PostgreSQL the result also carries
+    `database_cpu_seconds`, the CPU its backend used (from /proc); `profile`, when given,
+    receives per statement kind [count, wall seconds, backend CPU seconds] (`--profile`).
     """
     import payvand.plugins.sales as sales
     from payvand.core.app import create_app
@@ -135,16 +139,86 @@ def run_import(path: Path | str, csv_path: Path, on_duplicate: str) -> tuple[flo
                       "PAYVAND_PLUGINS": ["sales"], "PAYVAND_EXTRA_PLUGINS": [sales], "PAYVAND_JOBS": "off",
                       "SECRET_KEY": "benchmark"})
     runtime = app.extensions["payvand"]
+    postgresql = url.startswith("postgresql")
     with app.app_context(), runtime.sessionmaker() as session, bind_session(session):
+        backend = session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar() if postgresql else None
+        if profile is not None and backend is not None:
+            _profile_statements(runtime.engine, backend, profile)
+        backend_before = backend_cpu([backend]) if backend is not None else None
         t0, c0 = time.perf_counter(), time.process_time()
         result = import_leads(csv_path, on_duplicate=on_duplicate)
         session.commit()
         seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        backend_after = backend_cpu([backend]) if backend is not None else None
     children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the forked reader (read_in_child), joined
     result.reader_cpu_seconds = round(children.ru_utime + children.ru_stime - CHILD_CPU[0], 2)
     CHILD_CPU[0] = children.ru_utime + children.ru_stime
+    result.database_cpu_seconds = (None if backend_before is None or backend_after is None
+                                   else round(backend_after - backend_before, 2))
     runtime.engine.dispose()
     return seconds, cpu, result
+
+
+def backend_cpu(pids: list[Any]) -> float | None:
+    """CPU seconds (user + system) the PostgreSQL backends `pids` have used, from /proc (None
+    when the server is not on this machine or /proc is unreadable)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        for pid in pids:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
+def _statement_kind(statement: str) -> str:
+    """A statement's kind for the profile: its first words, the table it names."""
+    words = " ".join(statement.split()).split(" ")
+    head = " ".join(words[:2])
+    for word in words:
+        if word.startswith(("sales_", "core_", "tmp_")):
+            return f"{head} … {word.rstrip(',(')}"
+    return head
+
+
+def _profile_statements(engine: Any, backend: int, profile: dict[str, list[float]]) -> None:
+    """Add each statement's wall and backend CPU time to `profile` by kind; COPYs through `BulkInsert` too."""
+    import sqlalchemy as sa
+
+    from payvand.core.importing import tables
+
+    started: list[tuple[float, float | None]] = []
+
+    def add(kind: str, wall: float, before: float | None) -> None:
+        after = backend_cpu([backend])
+        entry = profile.setdefault(kind, [0, 0.0, 0.0])
+        entry[0] += 1
+        entry[1] += wall
+        entry[2] += (after - before) if after is not None and before is not None else 0.0
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        started.append((time.perf_counter(), backend_cpu([backend])))
+
+    @sa.event.listens_for(engine, "after_cursor_execute")
+    def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        t0, before_cpu = started.pop()
+        add(_statement_kind(statement), time.perf_counter() - t0, before_cpu)
+
+    for name in ("_copy", "run_text"):
+        original = getattr(tables.BulkInsert, name)
+
+        def timed(self: Any, connection: Any, rows: Any, _original: Any = original) -> None:
+            t0, before_cpu = time.perf_counter(), backend_cpu([backend])
+            try:
+                _original(self, connection, rows)
+            finally:
+                add(f"COPY … {self.table.name}", time.perf_counter() - t0, before_cpu)
+
+        setattr(tables.BulkInsert, name, timed)
 
 
 def reset_postgres(url: str) -> None:
@@ -179,53 +253,81 @@ def dump_leads(url: str) -> tuple[list[str], list[tuple[Any, ...]]]:
             return columns, list(copy.rows())
 
 
-def copy_baseline(url: str, columns: list[str], rows: list[tuple[Any, ...]]) -> float:
-    """Seconds to `COPY` `rows` into sales_lead of a freshly migrated schema in one transaction."""
+def copy_baseline(url: str, columns: list[str], rows: list[tuple[Any, ...]]) -> tuple[float, float, float | None]:
+    """Seconds to `COPY` `rows` into sales_lead of a freshly migrated schema in one transaction,
+    with the CPU seconds of this client and of its backend (None when /proc cannot tell)."""
     import psycopg
 
     reset_postgres(url)
     with psycopg.connect(_psycopg_url(url)) as connection:
+        backend = connection.execute("SELECT pg_backend_pid()").fetchone()[0]  # type: ignore[index]
+        backend_before = backend_cpu([backend])
+        c0 = time.process_time()
         started = time.perf_counter()
         with connection.transaction(), connection.cursor() as cursor, cursor.copy(
                 f"COPY sales_lead ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-        return time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        client = time.process_time() - c0
+        backend_after = backend_cpu([backend])
+    return seconds, client, None if backend_before is None or backend_after is None else backend_after - backend_before
 
 
 def main_postgres(args: argparse.Namespace) -> None:
-    """The PostgreSQL run: import the file (fresh schema each round), then the raw COPY baseline; print JSON."""
+    """The PostgreSQL run: per round, import the file into a fresh schema, then at once the raw COPY
+    baseline of the rows it left (interleaved); the last round also re-imports; print JSON."""
     folder = Path(tempfile.mkdtemp(prefix="payvand-lead-import-"))
     try:
         csv_path = folder / "leads.csv"
         write_csv(csv_path, args.rows)
         log(f"file of {args.rows:,} rows written ({csv_path.stat().st_size / 1e6:.1f} MB)")
         load_before = machine()
-        rounds = []
-        for _ in range(args.repeat):
+        rounds: list[dict[str, Any]] = []
+        first_profile: dict[str, list[float]] = {}
+        profile: dict[str, list[float]] | None = first_profile if args.profile else None
+        again_seconds = again_cpu = 0.0
+        again: Any = None
+        for index in range(args.repeat):
             reset_postgres(args.database_url)
-            rounds.append(run_import(args.database_url, csv_path, "skip"))
-            log(f"import: {rounds[-1][0]:.2f} s (cpu {rounds[-1][1]:.2f} s), {rounds[-1][2].summary()}")
-        seconds, cpu, result = min(rounds, key=lambda r: r[0])
-        columns, rows = dump_leads(args.database_url)
-        again_seconds, again_cpu, again = run_import(args.database_url, csv_path, "update")
-        log(f"re-import, every row a duplicate to update: {again_seconds:.2f} s, {again.summary()}")
-        raw_seconds = min(copy_baseline(args.database_url, columns, rows) for _ in range(args.repeat))
-        log(f"raw COPY of the {len(rows):,} leads: {raw_seconds:.2f} s")
+            seconds, cpu, result = run_import(args.database_url, csv_path, "skip", profile)
+            profile = None  # the first round only: the listeners stay on that engine
+            columns, rows = dump_leads(args.database_url)
+            if index == args.repeat - 1:
+                again_seconds, again_cpu, again = run_import(args.database_url, csv_path, "update")
+                log(f"re-import, every row a duplicate to update: {again_seconds:.2f} s, {again.summary()}")
+            raw_seconds, raw_client, raw_database = copy_baseline(args.database_url, columns, rows)
+            import_cpu = cpu + (result.reader_cpu_seconds or 0) + (result.database_cpu_seconds or 0)
+            raw_cpu = raw_client + (raw_database or 0)
+            rounds.append({
+                "seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2),
+                "reader_cpu_seconds": result.reader_cpu_seconds, "database_cpu_seconds": result.database_cpu_seconds,
+                "raw_copy_seconds": round(raw_seconds, 2), "raw_copy_client_cpu_seconds": round(raw_client, 2),
+                "raw_copy_database_cpu_seconds": None if raw_database is None else round(raw_database, 2),
+                "ratio": round(raw_seconds / seconds, 3), "cpu_ratio": round(raw_cpu / import_cpu, 3),
+                "leads": len(rows), **result.summary(), "scored": result.scored, "loadavg": machine()["loadavg"],
+            })
+            log(f"round {index + 1}: import {seconds:.2f} s (cpu {cpu:.2f} + reader {result.reader_cpu_seconds} + "
+                f"database {result.database_cpu_seconds}), raw COPY {raw_seconds:.2f} s (cpu {raw_client:.2f} + "
+                f"{raw_database}), ratio {rounds[-1]['ratio']}, cpu ratio {rounds[-1]['cpu_ratio']}")
+        ratios = sorted(r["ratio"] for r in rounds)
+        cpu_ratios = sorted(r["cpu_ratio"] for r in rounds)
         print(json.dumps({
             "benchmark": "lead_import", "database": "postgresql", "rows": args.rows,
-            "import": {"seconds": round(seconds, 2), "rows_per_second": round(args.rows / seconds),
-                       "cpu_seconds": round(cpu, 2), "reader_cpu_seconds": getattr(result, "reader_cpu_seconds", None),
-                       **result.summary(), "scored": result.scored,
-                       "all_seconds": [round(r[0], 2) for r in rounds]},
+            "rounds": rounds,
+            "ratio_median": ratios[len(ratios) // 2], "cpu_ratio_median": cpu_ratios[len(cpu_ratios) // 2],
             "reimport_update": {"seconds": round(again_seconds, 2), "rows_per_second": round(args.rows / again_seconds),
-                                "cpu_seconds": round(again_cpu, 2), **again.summary()},
-            "baseline_raw_copy": {"seconds": round(raw_seconds, 2), "leads": len(rows),
-                                  "rows_per_second": round(args.rows / raw_seconds)},
+                                "cpu_seconds": round(again_cpu, 2),
+                                "database_cpu_seconds": getattr(again, "database_cpu_seconds", None),
+                                **again.summary()},
+            "profile_first_round": None if not args.profile else {
+                kind: {"count": int(n), "seconds": round(wall, 3), "database_cpu_seconds": round(db, 2)}
+                for kind, (n, wall, db) in sorted(first_profile.items(), key=lambda item: -item[1][1])},
             "baseline": "psycopg COPY (write_row) of exactly the sales_lead rows the import left (every column, ids "
                         "and scores included, read back with COPY TO) into a freshly migrated schema with the same "
-                        "indexes, in one transaction as the import is one; no reading, validation, dedupe or scoring",
-            "ratio": round(raw_seconds / seconds, 3),
+                        "indexes, in one transaction as the import is one; no reading, validation, dedupe or scoring; "
+                        "run right after each import round (interleaved); cpu_ratio = (COPY client + its backend) / "
+                        "(import process + its forked reader + its backend), from /proc",
             "machine_before": load_before, "machine": machine(),
         }, indent=2))
     finally:
@@ -237,7 +339,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rows", type=int, default=100_000)
     add_database_argument(parser)  # its public schema is emptied
-    parser.add_argument("--repeat", type=int, default=1, help="PostgreSQL: rounds; the fastest of each is kept")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="PostgreSQL: rounds, each an import then the raw COPY of its rows (median ratio)")
+    parser.add_argument("--profile", action="store_true",
+                        help="PostgreSQL: wall and backend CPU per statement kind in the first round")
     args = parser.parse_args()
     if args.database_url:
         main_postgres(args)

@@ -10,7 +10,8 @@ Stability: every name is stable (semantic versioning: no incompatible change wit
 version, and a deprecation first) except those in `PROVISIONAL`, which may change in any minor
 release: `search_customers` and `phone_search_prefixes` (customer search is moving onto the
 shared list kit), `CsvSource`/`CsvSourceError` (the importer's reader, which the list
-kit's CSV support may replace), `bulk_insert`/`reserve_ids`/`read_in_child` (the bulk path
+kit's CSV support may replace), `bulk_insert`/`reserve_ids`/`read_in_child`/`copy_formatter`/
+`bulk_insert_text` (the bulk path
 of imports, new in the scale work), `tag_customers` (tagging a set of customers, new for
 analytics' saved target lists), `create_customers` (many customers at once for imports, new
 with the order history import's speed work) and `user_actor` (the actor of a staff user for
@@ -27,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import decimal
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -64,6 +65,7 @@ __all__ = [
     "Actor", "SYSTEM", "ANONYMOUS", "current_actor", "user_actor", "restrict", "record_clause", "may_see", "get_visible",
     # the session and settings
     "session", "transaction", "setting", "transaction_lock", "bulk_insert", "reserve_ids",
+    "copy_formatter", "bulk_insert_text",
     # building a plugin's models
     "Base", "BigId", "ExactDecimal", "JSONText", "UTCDateTime", "utcnow",
     # the core's records
@@ -80,7 +82,8 @@ __all__ = [
 T = TypeVar("T")
 #: Names that may change in a minor release (the rest are stable).
 PROVISIONAL = frozenset({"user_actor", "search_customers", "tag_customers", "phone_search_prefixes", "CsvSource",
-                         "CsvSourceError", "bulk_insert", "reserve_ids", "create_customers",
+                         "CsvSourceError", "bulk_insert", "reserve_ids", "create_customers", "copy_formatter",
+                         "bulk_insert_text",
                          "read_in_child"})
 
 
@@ -133,6 +136,28 @@ def bulk_insert(table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence
     from payvand.core.importing.tables import bulk_insert as insert
 
     return insert(current_session().connection(), table, columns, rows)
+
+
+def copy_formatter(table: sa.Table, columns: Sequence[str]) -> Callable[[Sequence[Any]], str]:
+    """A function writing one row of Python values (in `columns` order, as for `bulk_insert`) as one
+    line of PostgreSQL `COPY` text (no line end), for `bulk_insert_text`.
+
+    It needs no database connection, so a forked reader (`read_in_child`) can format the rows
+    while your process writes: the writing process then only joins strings.
+    """
+    from payvand.core.importing.tables import copy_formatter as formatter
+
+    return formatter(table, columns)
+
+
+def bulk_insert_text(table: sa.Table, columns: Sequence[str], lines: Sequence[str]) -> int:
+    """`COPY` rows already written by `copy_formatter` (one line each, `columns` order) into your
+    table in the current transaction; the row count. PostgreSQL only (where `reserve_ids` gives
+    ids): raises RuntimeError elsewhere. A refused row raises for the whole call, as `bulk_insert`.
+    """
+    from payvand.core.importing.tables import bulk_insert_text as insert
+
+    return insert(current_session().connection(), table, columns, lines)
 
 
 def reserve_ids(table: sa.Table, count: int) -> list[int] | None:

@@ -1,7 +1,9 @@
 """Python's garbage collector is one per process: the importers, which a web process runs in a
 thread (customer import jobs) or in a request (the lead import page, tests/sales/test_lead_import_gc.py),
 leave it alone; only
-`payvand import customers`, which owns its process, pauses it, and gives it back afterwards."""
+`payvand import customers`, which owns its process, pauses it, and gives it back afterwards, and
+an import whose file is read by a forked reader (only ever in a one-thread process) while it
+consumes the chunks."""
 
 from __future__ import annotations
 
@@ -59,3 +61,20 @@ def test_payvand_import_customers_pauses_the_collector_for_its_own_process_only(
     assert paused and set(paused) == {1}  # only the young generations, once per batch, with the rest frozen
     assert all(frozen for _, enabled, frozen in collections if not enabled)
     assert collector() == (True, False)  # given back
+
+
+def test_a_forked_readers_consumer_runs_without_automatic_collection_and_gets_it_back(collections):
+    """`forked_chunks` runs only in a one-thread process (`can_fork`): while the import consumes the
+    chunks automatic collection is off, each chunk's young garbage is collected when the next is
+    asked for, and the collector is given back at the end or when the import stops early."""
+    from payvand.core.importing.pipeline import forked_chunks
+
+    assert collector() == (True, False)
+    states = [gc.isenabled() for _ in forked_chunks(iter([[1], [2], [3]]))]
+    assert states == [False, False, False] and gc.isenabled()
+    assert [generation for generation, on, _ in collections if not on] == [1, 1, 1]  # after each chunk
+    chunks = forked_chunks(iter([[1], [2], [3]]))
+    next(chunks)
+    assert not gc.isenabled()
+    chunks.close()
+    assert gc.isenabled()

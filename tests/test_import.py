@@ -648,6 +648,40 @@ def test_bulk_insert_converts_values_by_column_type_and_reserved_ids_are_used(ru
     assert {row.at for row in back} == {at}
 
 
+def test_copy_text_lines_arrive_as_bulk_insert_would_write_them(runtime, payvand_database):
+    """`copy_formatter` + `bulk_insert_text` (PostgreSQL): the same rows as `bulk_insert` gives — JSON
+    kept apart by type, escapes, aware timestamps, NULLs; elsewhere `bulk_insert_text` refuses."""
+    import datetime as dt
+
+    from payvand.core.db import table_of
+    from payvand.core.importing.tables import bulk_insert_text, copy_formatter, sequence_ids
+    from payvand.core.models import AuditLog
+
+    table = table_of(AuditLog)
+    at = dt.datetime(2026, 12, 7, 8, 30, tzinfo=dt.timezone(dt.timedelta(hours=3, minutes=30)))
+    documents = [{"n": 1}, {"n": True}, {"n": 1.5}, {"k": "v\n\\\t"}, {}, None]
+    labels = ["plain", "tab\there", "back\\slash \\N", "line\nend", "سلام", ""]
+    columns = ("id", "at", "actor_label", "action", "object_type", "object_id", "before", "after")
+    line = copy_formatter(table, columns)  # no connection needed
+    with runtime.engine.begin() as connection:
+        if payvand_database != "postgresql":
+            with pytest.raises(RuntimeError):
+                bulk_insert_text(connection, table, columns, ["1\tx"])
+            return
+        ids = sequence_ids(connection, table, len(documents))
+        assert ids is not None
+        rows = [(i, at, label, "probe", "thing", str(n), doc, {"done": True})
+                for n, (i, doc, label) in enumerate(zip(ids, documents, labels, strict=True))]
+        assert bulk_insert_text(connection, table, columns, [line(row) for row in rows]) == len(rows)
+        back = connection.execute(sa.select(table.c.id, table.c.at, table.c.actor_label, table.c.before,
+                                            table.c.after).where(table.c.action == "probe").order_by(table.c.id)).all()
+    assert [row.id for row in back] == ids
+    assert [row.before for row in back] == documents
+    assert [type((row.before or {}).get("n")) for row in back] == [int, bool, float, type(None), type(None), type(None)]
+    assert [row.actor_label for row in back] == labels
+    assert {row.at for row in back} == {at} and {str(row.after) for row in back} == {"{'done': True}"}
+
+
 def test_values_copy_must_escape_arrive_as_written(runtime, tmp_path):
     r"""Names and tags with a backslash, `\N`, `\.` or the \x01 the COPY text uses for an id read back
     as written, both from text the reader built and from text rebuilt after a duplicate was absorbed."""

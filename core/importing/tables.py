@@ -323,6 +323,107 @@ def bulk_insert(connection: Connection, table: sa.Table, columns: Sequence[str],
     return len(converted)
 
 
+@functools.lru_cache(maxsize=64)
+def _postgresql_dialect() -> sa.Dialect:
+    """A psycopg PostgreSQL dialect (no connection): the column types' bind processors for COPY text."""
+    from sqlalchemy.dialects.postgresql import psycopg
+
+    return psycopg.dialect()
+
+
+def _copy_converter(column: sa.Column[Any]) -> Callable[[Any], str]:
+    """One non-None value of `column` as COPY text: JSON as its text, booleans t/f, timestamps ISO."""
+    if _is_json(column.type):
+        return lambda value: copy_value(_json_text(value))
+    dialect = _postgresql_dialect()
+    bind = column.type.dialect_impl(dialect).bind_processor(dialect)
+
+    def convert(value: Any) -> str:
+        if bind is not None:
+            value = bind(value)
+        if value is None:
+            return COPY_NULL
+        if value is True or value is False:
+            return "t" if value else "f"
+        if isinstance(value, (dt.datetime, dt.date)):
+            return value.isoformat()
+        return copy_value(value if isinstance(value, str) else str(value))
+
+    return convert
+
+
+def copy_formatter(table: sa.Table, columns: Sequence[str]) -> Callable[[Sequence[Any]], str]:
+    """A function writing one row of Python values (in `columns` order) as one line of PostgreSQL
+    COPY text, without its line end: each value as the column's type would bind it (`None` as
+    NULL, JSON as compact text, aware timestamps in ISO form, text escaped).
+
+    Needs no connection, so an import's forked reader can format its rows (`BulkInsert.run_text`
+    then sends them); strings and booleans that repeat are converted once.
+    """
+    handlers = [_copy_handler(table.c[name]) for name in columns]
+
+    def line(values: Sequence[Any]) -> str:
+        return "\t".join([handle(value) for handle, value in zip(handlers, values, strict=True)])
+
+    return line
+
+
+def _plain_text(value: Any) -> str:
+    """A value of a text column as COPY text (a string as it is when nothing needs escaping)."""
+    if value is None:
+        return COPY_NULL
+    if type(value) is str:
+        return value if value.isprintable() and "\\" not in value else value.translate(_COPY_ESCAPES)
+    return copy_value(str(value))
+
+
+def _copy_handler(column: sa.Column[Any]) -> Callable[[Any], str]:
+    """What `copy_formatter` does with one column's values: text escaped as it is; other values
+    converted by the column's type, equal scalars (a file repeats its booleans, timestamps and
+    small JSON documents) converted once."""
+    if isinstance(column.type, sa.String) and not _is_json(column.type):
+        return _plain_text
+    convert = _copy_converter(column)
+    remembered: dict[tuple[type, Any], str] = {}
+
+    def handle(value: Any) -> str:
+        if value is None:
+            return COPY_NULL
+        kind = type(value)
+        if kind not in _REMEMBERED:
+            return convert(value)
+        key = (kind, value)
+        done = remembered.get(key)
+        if done is None:
+            if len(remembered) > 10_000:
+                remembered.clear()
+            done = remembered[key] = convert(value)
+        return done
+
+    return handle
+
+
+_TEXT_INSERTS: dict[tuple[sa.Table, tuple[str, ...], sa.Dialect], BulkInsert] = {}
+
+
+def bulk_insert_text(connection: Connection, table: sa.Table, columns: Sequence[str], lines: Sequence[str]) -> int:
+    """COPY rows already written as COPY text lines (`copy_formatter`) into `table` (PostgreSQL with psycopg).
+
+    Raises RuntimeError on any other database: use `bulk_insert` there. Returns the number of rows.
+    """
+    key = (table, tuple(columns), connection.dialect)
+    insert = _TEXT_INSERTS.get(key)
+    if insert is None:
+        if len(_TEXT_INSERTS) > 64:
+            _TEXT_INSERTS.clear()
+        insert = _TEXT_INSERTS[key] = BulkInsert(table, columns, connection.dialect)
+    if not insert.copies:
+        raise RuntimeError("COPY text needs PostgreSQL through psycopg")
+    if lines:
+        insert.run_text(connection, "\n".join(lines) + "\n")
+    return len(lines)
+
+
 def insert_returning_ids(connection: Connection, rows: list[dict[str, Any]]) -> list[int]:
     """Insert customers without ids and return the new ids in the order of `rows`."""
     table = table_of(Customer)

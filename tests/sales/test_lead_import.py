@@ -551,3 +551,44 @@ def test_a_file_read_in_a_child_process_imports_as_one_read_here(in_app, db_sess
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][0] == 7 and [line for line, _ in outcomes[0][1]] == [10]
     assert [line for line, _ in outcomes[0][2]] == [9, 11]
+
+
+def test_notes_with_tabs_backslashes_and_line_ends_arrive_as_written(in_app, db_session, monkeypatch):
+    """The new leads' COPY text (PostgreSQL; built where the row is read) escapes what COPY reads
+    specially; a row changed by a later duplicate line is written again from its values."""
+    notes = ["tab\there", "back\\slash \\N \\.", "two\nlines", "plain"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["name", "email", "notes", "campaign"])
+    writer.writerows([f"N {n}", f"n{n}@example.com", note, ""] for n, note in enumerate(notes))
+    writer.writerow(["N Again", "n3@example.com", "", "autumn\\x"])  # updates line 5 before it is written
+    for switch in ("0", "1"):
+        monkeypatch.setenv("PAYVAND_IMPORT_READER_PROCESS", switch)
+        result = _import(out.getvalue(), on_duplicate="update")
+        assert (result.created, result.updated, result.errors) == (4, 1, [])
+        leads = _leads(db_session)
+        assert [lead.message for lead in leads] == notes
+        assert [(lead.given_name, lead.family_name, lead.campaign) for lead in leads][-1] == ("N", "Again", "autumn\\x")
+        db_session.rollback()
+
+
+def test_new_leads_are_not_rescored_when_no_rule_or_plugin_gives_points(in_app, db_session, count_queries):
+    with count_queries() as queries:
+        result = _import("name,email\n" + "".join(f"S {n},s{n}@example.com\n" for n in range(20)))
+    assert (result.created, result.scored) == (20, 20)
+    assert [q for q in queries if q.lstrip().upper().startswith("UPDATE SALES_LEAD")] == []
+    assert {(lead.score, str(lead.score_details)) for lead in _leads(db_session)} == {(0, "[]")}
+
+
+def test_duplicates_are_found_whatever_characters_the_emails_hold(in_app, db_session):
+    """The batch's emails reach the lookup whole: also one holding the character the PostgreSQL
+    lookup joins them with (a quoted email may), and ones with commas, quotes and braces."""
+    odd = ['"a\x1fb"@example.com', '"x,y"@example.com', '"{q}"@example.com']
+    db_session.add_all([Lead(given_name="Old", email=email, source="api") for email in odd])
+    db_session.commit()
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([["name", "email"], *[["Again", email] for email in odd],
+                                                    ["New", "new@example.com"]])
+    result = _import(out.getvalue())
+    assert result.errors == []
+    assert [line for line, _ in result.skipped] == [2, 3, 4] and result.created == 1

@@ -13,9 +13,12 @@ database or on an earlier line of the file — makes the row a duplicate: skippe
 or, with `on_duplicate="update"`, the lead is updated with the row's non-empty cells (never its
 source or status). Per batch: one query finds the open leads sharing the batch's emails and
 phones, the new leads are added in one go and one executemany UPDATE per set of columns changes
-the known ones, inside a savepoint, so a batch the database refuses leaves nothing behind and
-its rows are reported. On PostgreSQL the new leads' ids are reserved from the table's sequence
-and the rows go in through `COPY` (`payvand.sdk.bulk_insert`: nothing to read back); on SQLite
+the known ones (PostgreSQL: the changes COPY'd into a temporary table, then one UPDATE … FROM),
+inside a savepoint, so a batch the database refuses leaves nothing behind and its rows are
+reported (the savepoints were measured to cost no database CPU worth counting,
+`benchmarks/README.md`). On PostgreSQL the new leads' ids are reserved from the table's sequence
+and the rows go in through `COPY` as text the reader wrote (`payvand.sdk.copy_formatter`, the
+forked reader's work when there is one; `bulk_insert_text`: nothing to read back); on SQLite
 a multi-row INSERT … RETURNING is written once and run by the driver, values converted by the
 columns' own bind processors. Like a lead created through the API, an imported lead
 records nothing on the customer timeline (it is not a customer yet); the import writes one
@@ -38,6 +41,7 @@ import operator
 import os
 import re
 import sqlite3
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any, cast
 
@@ -63,6 +67,8 @@ from payvand.sdk import (
     User,
     audit,
     bulk_insert,
+    bulk_insert_text,
+    copy_formatter,
     phone_region,
     read_in_child,
     reserve_ids,
@@ -80,6 +86,8 @@ BATCH_SIZE = 1000
 SCORE_CHUNK = 5000
 #: The lock an import holds from its first lookup to the caller's commit (see the module doc).
 IMPORT_LOCK = "payvand.sales.import.leads"
+#: What joins a batch's emails (or phones) into the one text the PostgreSQL lookup splits.
+_SEPARATOR = "\x1f"
 
 UTM_COLUMNS = tuple(f"utm_{key}" for key in UTM_KEYS)
 COLUMNS = ("name", "first", "last", "company", "email", "phone", "source", "campaign", "referrer",
@@ -282,6 +290,7 @@ class _Target:
     pending: dict[str, Any] | None = None  # the insert values while its batch is not written yet
     utm: dict[str, Any] = dataclasses.field(default_factory=dict)
     campaign: str | None = None
+    text: str | None = None  # `pending` as COPY text (PostgreSQL), while no later line has changed it
 
 
 @dataclasses.dataclass(slots=True)
@@ -291,6 +300,7 @@ class _Row:
     line: int
     data: dict[str, Any]  # validated by LeadIn
     given: frozenset[str]  # the fields the row gave (the rest are defaults)
+    text: str | None = None  # PostgreSQL: the row as a new lead in COPY text, id left out (built by the reader)
 
 
 def _reason(messages: Any) -> str:
@@ -349,6 +359,12 @@ class _Importer:
         self.result = LeadImportResult(dry_run=dry_run)
         self.postgresql = self.s.get_bind().dialect.name == "postgresql"
         self.created_ids: set[int] = set()
+        # PostgreSQL: each good row is also written as a new lead's COPY text where it is read (the
+        # forked reader, when there is one), so this process only puts the ids in (`write`)
+        self.copy_line = copy_formatter(cast(sa.Table, Lead.__table__), INSERT_COLUMNS) \
+            if self.postgresql and not dry_run else None
+        self.scratch: sa.Table | None = None  # PostgreSQL: where a batch's changes of known leads go first
+        self.scratch_line: Callable[[Sequence[Any]], str] = str
 
     # ------------------------------------------------------------------ one row
 
@@ -393,7 +409,8 @@ class _Importer:
                 loaded = self.schema.load(data)
             except ValidationError as exc:
                 raise ValueError(_reason(exc.messages)) from None
-        return _Row(record.line, loaded, frozenset(data) - {"source"})
+        text = self.copy_line(_INSERT_VALUES(self.insert_values(loaded))) if self.copy_line is not None else None
+        return _Row(record.line, loaded, frozenset(data) - {"source"}, text)
 
     # ------------------------------------------------------------------ one batch
 
@@ -405,15 +422,24 @@ class _Importer:
             return [("email", email), ("phone", phone)]
         return [("email", email)] if email else [("phone", phone)] if phone else []
 
-    def among(self, column: Any, name: str) -> Any:
-        """`column IN (…)` of the list bound as `name`: one array on PostgreSQL (`= ANY`), expanded elsewhere.
+    def among(self, column: Any, name: str, values: list[str], params: dict[str, Any]) -> Any:
+        """`column IN (values)`, the values bound as `name` in `params`: one parameter on PostgreSQL, expanded elsewhere.
 
         Expanded, a batch's thousand values are a thousand placeholders the driver has to find
         in the statement's text again on every batch (psycopg: a sizeable part of the import).
+        On PostgreSQL they go as one text split by the server (`string_to_array`, folded to a
+        constant array when the statement is planned): psycopg's dumping of a Python list as an
+        array was most of the lookup's client time. A value holding the separator (a quoted
+        email may) sends the list as an array instead.
         """
-        if self.postgresql:
+        if not self.postgresql:
+            params[name] = values
+            return column.in_(sa.bindparam(name, expanding=True))
+        if any(_SEPARATOR in value for value in values):
+            params[name] = values
             return column == sa.any_(sa.bindparam(name, type_=sa.ARRAY(sa.String)))
-        return column.in_(sa.bindparam(name, expanding=True))
+        params[name] = _SEPARATOR.join(values)
+        return column == sa.any_(sa.func.string_to_array(sa.bindparam(name, type_=sa.String), _SEPARATOR))
 
     def known_in_database(self, batch: list[_Row]) -> None:
         """Add the open leads sharing the batch's emails or phones to `targets` (one query; oldest lead wins)."""
@@ -422,13 +448,11 @@ class _Importer:
         phones = {row.data["phone"] for row in batch
                   if row.data.get("phone") and ("phone", row.data["phone"]) not in self.targets}
         conditions = []
-        params: dict[str, list[str]] = {}
+        params: dict[str, Any] = {}
         if emails:  # one parameter per list: no per-value coercion when the statement is built
-            conditions.append(self.among(Lead.email, "emails"))
-            params["emails"] = sorted(emails)
+            conditions.append(self.among(Lead.email, "emails", sorted(emails), params))
         if phones:
-            conditions.append(self.among(Lead.phone, "phones"))
-            params["phones"] = sorted(phones)
+            conditions.append(self.among(Lead.phone, "phones", sorted(phones), params))
         if not conditions:
             return
         # The status is checked here, not in SQL: with it there SQLite scans every open lead by
@@ -499,7 +523,7 @@ class _Importer:
                 values = self.insert_values(row.data)
                 inserts.append((row, values))
                 target = _Target(lead_id=None, line=row.line, pending=values, utm=dict(values["utm"]),
-                                 campaign=values["campaign"])
+                                 campaign=values["campaign"], text=row.text)
                 new_targets.append(target)
                 for key in keys:
                     self.targets[key] = target
@@ -512,6 +536,8 @@ class _Importer:
             changes = self.changes(row, target)
             if target.pending is not None:  # made from an earlier line of this batch: not written yet
                 target.pending.update(changes)
+                if changes:
+                    target.text = None  # its COPY text is built again when written
             elif target.lead_id is not None:
                 updates.setdefault(target.lead_id, {}).update(changes)
             applied += 1
@@ -519,9 +545,13 @@ class _Importer:
                 self.targets.setdefault(key, target)
         return inserts, updates, skipped, new_targets, applied
 
-    def write(self, inserts: list[tuple[_Row, dict[str, Any]]], updates: dict[int, dict[str, Any]]) -> list[Any]:
+    def write(self, inserts: list[tuple[_Row, dict[str, Any]]], updates: dict[int, dict[str, Any]],
+              new_targets: Sequence[_Target] = ()) -> list[Any]:
         """The new leads in one go (PostgreSQL: ids reserved, then `COPY`; SQLite: multi-row INSERT …
         RETURNING), then one executemany UPDATE per set of columns.
+
+        `new_targets` (in `inserts`' order) carry each new lead's COPY text when the reader built
+        it: this process then only puts the ids in.
 
         Returns the new leads' (id, email, phone): the pair tells which row made each (a batch's
         new leads never share an email or a phone), so the rows need not come back in order.
@@ -537,7 +567,15 @@ class _Importer:
             else:
                 table = cast(sa.Table, Lead.__table__)
                 ids = reserve_ids(table, len(inserts))
-                if ids is not None:  # PostgreSQL: the ids first, then one COPY (nothing to read back)
+                if ids is not None and self.copy_line is not None and len(new_targets) == len(inserts):
+                    # PostgreSQL: the ids first, then one COPY of text lines (nothing to read back)
+                    line = self.copy_line
+                    bulk_insert_text(table, ("id", *INSERT_COLUMNS),
+                                     [f"{lead_id}\t{target.text or line(_INSERT_VALUES(values))}"
+                                      for lead_id, (_, values), target in zip(ids, inserts, new_targets, strict=True)])
+                    made = [(lead_id, values["email"], values["phone"])
+                            for lead_id, (_, values) in zip(ids, inserts, strict=True)]
+                elif ids is not None:  # the ids first, then one COPY (nothing to read back)
                     pick = _INSERT_VALUES
                     bulk_insert(table, ("id", *INSERT_COLUMNS),
                                 [(lead_id, *pick(values)) for lead_id, (_, values) in zip(ids, inserts, strict=True)])
@@ -546,6 +584,9 @@ class _Importer:
                 else:
                     made = list(s.execute(sa.insert(table).returning(table.c.id, table.c.email, table.c.phone),
                                           [values for _, values in inserts]))
+        if self.copy_line is not None and updates:  # PostgreSQL: the changes COPY'd, then one UPDATE
+            self.update_through_copy(updates)
+            return made
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for lead_id, values in updates.items():
             if values:
@@ -555,6 +596,37 @@ class _Importer:
         for group in groups.values():  # one executemany (Core, no ORM bookkeeping) per set of columns
             s.connection().execute(by_id, group)
         return made
+
+    def update_through_copy(self, updates: dict[int, dict[str, Any]]) -> None:
+        """PostgreSQL: the batch's changes of known leads COPY'd into a scratch table, then one UPDATE.
+
+        A change never sets a column to NULL (a duplicate row changes only the fields it gives,
+        `changes`; the UTM mirror columns follow the merged `utm`, which keeps every key it had),
+        so a NULL in the scratch table means "keep": each column is set to
+        `COALESCE(change, current)`, and every set of changed columns goes in one statement
+        instead of one UPDATE per lead. The scratch table is temporary, dropped at the commit.
+        """
+        connection = self.s.connection()
+        scratch = self.scratch
+        if scratch is None:
+            lead = cast(sa.Table, Lead.__table__)
+            scratch = self.scratch = sa.Table(
+                f"tmp_sales_lead_changes_{uuid.uuid4().hex[:8]}", sa.MetaData(),
+                sa.Column("id", sa.BigInteger, primary_key=True),
+                *(sa.Column(name, lead.c[name].type) for name in UPDATE_COLUMNS),
+                prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
+            scratch.create(connection)
+            self.scratch_line = copy_formatter(scratch, ("id", *UPDATE_COLUMNS))
+        else:
+            connection.execute(sa.text(f"TRUNCATE {scratch.name}"))
+        line = self.scratch_line
+        bulk_insert_text(scratch, ("id", *UPDATE_COLUMNS),
+                         [line((lead_id, *(values.get(name) for name in UPDATE_COLUMNS)))
+                          for lead_id, values in updates.items() if values])
+        connection.execute(sa.text(f"ANALYZE {scratch.name}"))  # a thousand rows: a join by the primary key
+        lead = cast(sa.Table, Lead.__table__)
+        connection.execute(sa.update(lead).where(lead.c.id == scratch.c.id).values(
+            {name: sa.func.coalesce(scratch.c[name], lead.c[name]) for name in UPDATE_COLUMNS}))
 
     def run(self, batch: list[_Row]) -> None:
         """Plan and write one batch inside a savepoint; a refused batch is rolled back and its rows reported."""
@@ -568,12 +640,13 @@ class _Importer:
             return
         try:
             with self.s.begin_nested():
-                made = self.write(inserts, updates)
+                made = self.write(inserts, updates, new_targets)
         except SQLAlchemyError as exc:
             reason = f"not saved: the database refused the batch of lines {batch[0].line}–{batch[-1].line} " \
                      f"({type(getattr(exc, 'orig', exc)).__name__}: {str(getattr(exc, 'orig', exc)).splitlines()[0][:200]})"
             skipped_lines = {line for line, _ in skipped}
             self.result.errors.extend((row.line, reason) for row in batch if row.line not in skipped_lines)
+            self.scratch = None  # made in the refused batch's savepoint maybe: the next batch makes its own
             lost = {id(target) for target in new_targets}
             for key, target in list(self.targets.items()):
                 if id(target) in lost:
@@ -590,6 +663,9 @@ class _Importer:
         self.result.updated += applied
 
 
+#: The columns a duplicate row may change on its lead (`_Importer.changes`).
+UPDATE_COLUMNS = ("given_name", "family_name", "organization_name", "email", "phone", "message", "campaign",
+                  "referrer", "consent", "owner_id", "utm", "utm_source", "utm_medium", "utm_campaign")
 #: The columns of a new lead, in the order `_SqliteInsert` binds them.
 INSERT_COLUMNS = ("status", "given_name", "family_name", "organization_name", "email", "phone", "message", "source",
                   "campaign", "referrer", "utm", "utm_source", "utm_medium", "utm_campaign", "consent", "score",
@@ -816,10 +892,20 @@ def rescore(lead_ids: Sequence[int], *, changed_only: bool = False) -> int:
 
     Returns the leads scored: all of them, or with `changed_only` (leads just written with a zero
     score and their `scored_at`) all of them too, though only those whose score changed are written.
+    With `changed_only` and nothing that could give points (no active rule, no plugin adding
+    points to these leads), no statement is run at all: every score would come out as written.
     """
+    s = session()
+    rules = scoring.active_rules(s)
     done = 0
     for start in range(0, len(lead_ids), SCORE_CHUNK):
         chunk = lead_ids[start:start + SCORE_CHUNK]
-        written = scoring.recompute_scores(session(), lead_ids=chunk, changed_only=changed_only).leads
+        contributions = [select for select in scoring.plugin_contributions(scoring.leads_subquery(chunk))
+                         if select is not None]
+        if changed_only and not rules and not contributions:
+            done += len(chunk)
+            continue
+        written = scoring.recompute_scores(s, lead_ids=chunk, rules=rules, contributions=contributions,
+                                           changed_only=changed_only).leads
         done += len(chunk) if changed_only else written
     return done
