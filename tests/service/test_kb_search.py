@@ -97,8 +97,8 @@ def test_the_service_demo_loads_the_knowledge_base_once(in_app):
         assert kb_search.search_articles(session, "مرجوعی", language="fa")
 
 
-def _stamp(session) -> int:
-    return session.execute(sa.text("SELECT stamp FROM service_kb_stamp")).scalar_one()
+def _stamp(session) -> int | None:
+    return session.execute(sa.text("SELECT stamp FROM service_kb_stamp")).scalar()
 
 
 def _publish(session, title: str, body: str) -> int:
@@ -166,3 +166,18 @@ def test_the_cache_keeps_one_state_and_its_most_recently_used_values():
     assert cache.get("s1", ["b"]) == {}
     assert cache.get("s2", ["a", "c"]) == {} and len(cache) == 0
     assert cache.get(None, ["a"]) == {}
+
+
+def test_without_a_stamp_row_nothing_is_cached_until_the_next_change(in_app):
+    with in_app() as session:
+        first = _publish(session, "Gift wrapping", "We wrap presents in blue paper.")
+        session.execute(sa.text("DELETE FROM service_kb_stamp"))
+    kb_cache.clear()
+    with in_app() as session:
+        assert [a.id for a in kb_search.search_articles(session, "paper")] == [first]
+        assert len(kb_cache.word_lists) == 0 and len(kb_cache.article_terms) == 0
+        second = _publish(session, "Paper invoices", "Paper copies on request.")
+        assert _stamp(session) is not None
+    with in_app() as session:
+        assert sorted(a.id for a in kb_search.search_articles(session, "paper")) == sorted([first, second])
+        assert len(kb_cache.word_lists) >= 1

@@ -5,7 +5,8 @@ The knowledge-base search keeps per-process caches (each word's candidate list);
 delete and update of `search_text`, `language`, `status` or `public`, whoever writes (the app,
 an import, plain SQL). Every stamp, the first too, is random (`random()`: 52 bits on PostgreSQL,
 64 on SQLite), so a stamp is not one seen before, even after a rollback or in a database
-dropped and made again under the same address.
+dropped and made again under the same address. The triggers write the row whether or not it is
+there (an upsert), so a table emptied by hand only turns the caches off until the next change.
 
 Revision ID: service_0011_kbpg
 Revises: service_0009_svcrest
@@ -26,11 +27,12 @@ _WATCHED = "search_text, language, status, public"
 _RANDOM_PG = "CAST(floor((random() - 0.5) * 9.0e18) AS bigint)"
 _POSTGRES_UP = [
     "CREATE FUNCTION service_kb_stamp_bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-    f"UPDATE service_kb_stamp SET stamp = {_RANDOM_PG} WHERE id = 1; RETURN NULL; END $$",
+    f"INSERT INTO service_kb_stamp (id, stamp) VALUES (1, {_RANDOM_PG}) "
+    "ON CONFLICT (id) DO UPDATE SET stamp = excluded.stamp; RETURN NULL; END $$",
     "CREATE TRIGGER service_article_kb_stamp AFTER INSERT OR DELETE OR TRUNCATE "
     f"OR UPDATE OF {_WATCHED} ON service_article FOR EACH STATEMENT EXECUTE FUNCTION service_kb_stamp_bump()",
 ]
-_SQLITE_BUMP = "BEGIN UPDATE service_kb_stamp SET stamp = random() WHERE id = 1; END"
+_SQLITE_BUMP = "BEGIN INSERT OR REPLACE INTO service_kb_stamp (id, stamp) VALUES (1, random()); END"
 _SQLITE_UP = [
     f"CREATE TRIGGER service_article_kb_stamp_ai AFTER INSERT ON service_article {_SQLITE_BUMP}",
     f"CREATE TRIGGER service_article_kb_stamp_ad AFTER DELETE ON service_article {_SQLITE_BUMP}",
