@@ -40,7 +40,7 @@ def kb_state(session: Session) -> tuple[Hashable | None, int]:
     row = session.execute(_STATE).one()
     if row.stamp is None:
         return None, row.newest or 0
-    return (str(session.get_bind().url), row.stamp), row.newest or 0
+    return (str(session.get_bind().engine.url), row.stamp), row.newest or 0
 
 
 class StateCache:
