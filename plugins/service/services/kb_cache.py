@@ -27,7 +27,7 @@ __all__ = ["MAX_ARTICLES", "MAX_LISTS", "StateCache", "article_terms", "clear", 
 
 #: The most word lists one process keeps (each at most 40 ids; the least recently used go first).
 MAX_LISTS = 4096
-#: The most articles whose term counts one process keeps (about 8 kB each).
+#: The most articles whose term counts one process keeps (about 11 kB each).
 MAX_ARTICLES = 2048
 
 _STATE = sa.text("SELECT (SELECT stamp FROM service_kb_stamp WHERE id = 1) AS stamp, "
