@@ -47,7 +47,7 @@ class StateCache:
     """Values by key, all found under one state; a least-recently-used bound; thread-safe."""
 
     def __init__(self, size: int = MAX_LISTS) -> None:
-        """An empty cache that keeps at most `size` lists."""
+        """An empty cache that keeps at most `size` values."""
         self._size = size
         self._state: Hashable | None = None
         self._lists: OrderedDict[Hashable, Any] = OrderedDict()
