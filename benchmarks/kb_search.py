@@ -14,6 +14,13 @@ same run and interleaved: the raw engine query for the same stems, ranked by the
 LIMIT 10). `results_digest` hashes the ids found for every question: equal on both databases
 means the same order. Prints JSON.
 
+Each question is searched twice per pass: *cold* (the process's word-list cache, `kb_cache`,
+emptied first: every word goes to the engine) and *warm* (as a long-running web process serves
+it: the words' lists held). Wall and this process's CPU time are both given (the database
+server's CPU is not in the latter). `--before FILE` times an earlier `kb_search.py` interleaved
+with these (the baseline of a change: `git show main:plugins/service/services/kb_search.py > FILE`),
+with its own digest.
+
     python benchmarks/kb_search.py
     python benchmarks/kb_search.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_kb
 """
@@ -104,6 +111,7 @@ def main() -> None:
     add_database_argument(parser)
     parser.add_argument("--repeat", type=int, default=4)
     parser.add_argument("--articles", type=int, default=ARTICLES, help="how many articles (a smaller run for checks)")
+    parser.add_argument("--before", help="an earlier kb_search.py to time interleaved with this one (the baseline)")
     args = parser.parse_args()
     if args.database_url:
         url, backend = args.database_url, "postgresql"
@@ -117,6 +125,7 @@ def main() -> None:
     from payvand.core.app import create_app
     from payvand.core.db import bind_session
     from payvand.plugins import service
+    from payvand.plugins.service.services import kb_cache
     from payvand.plugins.service.services.kb_search import search_articles
     from payvand.plugins.service.services.kb_text import query_groups
 
@@ -139,32 +148,65 @@ def main() -> None:
             return " | ".join(f"'{w}'" for w in stems)
         return " OR ".join(f'"{w}"' for w in stems)
 
-    samples: list[int] = []
-    baseline: list[int] = []
-    digest = hashlib.sha256()
+    before = _load_before(args.before) if args.before else None
+    load_start = machine()["loadavg"]
+    timed: dict[str, list[int]] = {name: [] for name in ("warm", "warm_cpu", "cold", "cold_cpu", "raw", "before",
+                                                          "before_cpu")}
+    digests = {name: hashlib.sha256() for name in ("warm", "cold", "before")}
     candidates: list[int] = []
+
+    def run(name: str, search: Any, session: Any, question: dict[str, Any], record: bool, cold: bool = False) -> None:
+        """One timed search (wall and this process's CPU); the ids go to the digest on the first pass."""
+        if cold:
+            kb_cache.clear()
+        wall, cpu = time.perf_counter_ns(), time.process_time_ns()
+        found = search(session, question["q"], language=question["language"], limit=10)
+        cpu, wall = time.process_time_ns() - cpu, time.perf_counter_ns() - wall
+        if record:
+            timed[name].append(wall)
+            timed[f"{name}_cpu"].append(cpu)
+        elif name in digests:
+            digests[name].update(json.dumps([a.id for a in found]).encode())
+        session.expunge_all()
+
     with runtime.sessionmaker() as session, bind_session(session), runtime.engine.connect() as conn:
-        for question in questions:  # warm-up, and the ids for the digest
-            found = search_articles(session, question["q"], language=question["language"], limit=10)
-            digest.update(json.dumps([a.id for a in found]).encode())
-            conn.execute(sa.text(raw_sql), {"q": raw_query(question), "lang": question["language"]}).all()
-        for _ in range(args.repeat):
+        for record in (False, *([True] * args.repeat)):  # the first pass: warm-up and the digests
             for question in questions:
-                began = time.perf_counter_ns()
-                search_articles(session, question["q"], language=question["language"], limit=10)
-                samples.append(time.perf_counter_ns() - began)
-                session.expunge_all()
+                run("cold", search_articles, session, question, record, cold=True)
+                if before is not None:
+                    run("before", before.search_articles, session, question, record)
+                run("warm", search_articles, session, question, record)
                 began = time.perf_counter_ns()
                 conn.execute(sa.text(raw_sql), {"q": raw_query(question), "lang": question["language"]}).all()
-                baseline.append(time.perf_counter_ns() - began)
+                if record:
+                    timed["raw"].append(time.perf_counter_ns() - began)
         for question in questions[:10]:
             groups = query_groups(question["q"])
             candidates.append(len(groups) + sum(len(s) for _, s in groups))
+    figures: dict[str, Any] = {
+        "search_articles_ms": summary_ms(timed["warm"]), "search_articles_cpu_ms": summary_ms(timed["warm_cpu"]),
+        "search_articles_cold_ms": summary_ms(timed["cold"]),
+        "search_articles_cold_cpu_ms": summary_ms(timed["cold_cpu"]), "raw_fts_ms": summary_ms(timed["raw"])}
+    if before is not None:
+        figures.update({"before_ms": summary_ms(timed["before"]), "before_cpu_ms": summary_ms(timed["before_cpu"]),
+                        "before_results_digest": digests["before"].hexdigest()[:16]})
     print(json.dumps({"benchmark": "kb_search", "backend": backend, "articles": args.articles,
-                      "questions": len(questions), "repeat": args.repeat,
-                      "search_articles_ms": summary_ms(samples), "raw_fts_ms": summary_ms(baseline),
-                      "goal_p95_ms": 30, "results_digest": digest.hexdigest()[:16],
-                      "engine_queries_per_search_first10": candidates, "machine": machine()}, indent=2))
+                      "questions": len(questions), "repeat": args.repeat, **figures, "goal_p95_ms": 30,
+                      "results_digest": digests["warm"].hexdigest()[:16],
+                      "cold_results_digest": digests["cold"].hexdigest()[:16],
+                      "engine_queries_per_search_first10": candidates, "loadavg_start": load_start,
+                      "machine": machine()}, indent=2))
+
+
+def _load_before(path: str) -> Any:
+    """An earlier `kb_search.py` (e.g. `git show main:plugins/service/services/kb_search.py > f`), as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("kb_search_before", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 if __name__ == "__main__":

@@ -66,3 +66,13 @@ class ArticleVersion(Base):
     public: Mapped[bool] = mapped_column(sa.Boolean)
     saved_by_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("core_user.id", ondelete="SET NULL"))
     saved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class KbStamp(Base):
+    """One row whose `stamp` changes whenever an article's searchable fields do (database triggers,
+    migration service_0011_kbpg): the search's per-process caches are valid while it holds."""
+
+    __tablename__ = "service_kb_stamp"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    stamp: Mapped[int] = mapped_column(sa.BigInteger, default=0)
