@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from payvand.plugins.service.models import PRIORITIES, STATUSES, TYPES, Ticket, TicketTag
+from payvand.plugins.service.models import PRIORITIES, STATUSES, TYPES, Ticket, TicketSla, TicketTag
 from payvand.plugins.service.services.routing import UNFINISHED
 from payvand.sdk import Column, Filter, ListSpec, Sort, SortKey, lazy_gettext, utcnow
 from payvand.sdk.lists import Drive
@@ -27,11 +27,12 @@ def _queue(value: Any, _op: Any, ctx: Any) -> Any:
     unfinished = Ticket.status.in_(UNFINISHED)
     if value == "unassigned":
         return sa.and_(unfinished, Ticket.assignee_id.is_(None))
-    if value == "overdue":
+    if value == "overdue":  # each unfinished ticket's clock looked up by its key (`service_ticket_sla`)
         now = utcnow()
-        unanswered = sa.and_(Ticket.first_response_at.is_(None), Ticket.first_response_due_at < now)
-        return sa.and_(unfinished, sa.or_(unanswered, Ticket.next_response_due_at < now,
-                                          sa.and_(Ticket.paused_at.is_(None), Ticket.resolution_due_at < now)))
+        unanswered = sa.and_(Ticket.first_response_at.is_(None), TicketSla.first_response_due_at < now)
+        late = sa.or_(unanswered, TicketSla.next_response_due_at < now,
+                      sa.and_(Ticket.paused_at.is_(None), TicketSla.resolution_due_at < now))
+        return sa.and_(unfinished, sa.exists().where(TicketSla.ticket_id == Ticket.id, late))
     if value == "mine":
         return sa.and_(unfinished, Ticket.assignee_id == (ctx.actor.user_id or -1))
     return unfinished
