@@ -214,7 +214,7 @@ class Ticket(Base):
 class TicketSla(Base):
     """A ticket's SLA clock (one row per ticket): the due moments (UTC) and the warning and breach marks.
 
-    Apart from `service_ticket` (a wide row with ten indexes) because a calendar change rewrites
+    Apart from `service_ticket` (a wide row with eight indexes) because a calendar change rewrites
     these values for every open ticket at once (`services/sla.py`, `recompute`): here a rewrite
     is a narrow row and no secondary index. On PostgreSQL the table keeps half of each page free
     (`fillfactor` 50), so a rewritten row stays on its page and its key is not written either

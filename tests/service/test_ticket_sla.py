@@ -7,7 +7,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from payvand.plugins.service.models import Ticket, TicketEntry, TicketSla, TicketTag
+from payvand.plugins.service.models import SlaPolicy, Ticket, TicketEntry, TicketSla, TicketTag
 from payvand.sdk import UTCDateTime
 
 CLOCK = ("first_response_due_at", "next_response_due_at", "resolution_due_at", "sla_warned", "sla_breached")
@@ -19,7 +19,9 @@ def _clocks(session, ids) -> dict[int, tuple]:
     return {row[0]: tuple(row[1:]) for row in rows}
 
 
-def test_every_new_ticket_has_its_clock_and_loads_it_in_the_same_statement(api, runtime, make_customer):
+def test_every_new_ticket_has_its_clock_and_loads_it_in_the_same_statement(api, runtime, make_customer, in_app):
+    with in_app() as session:
+        session.add(SlaPolicy(name="All", position=1, first_response_minutes=60, resolution_minutes=600))
     customer = make_customer()
     made = api.post("/api/v1/service/tickets", json={"customer_id": customer.id, "subject": "clock"}).get_json()
     assert made["resolution_due_at"] and made["first_response_due_at"] and made["sla_breached"] is False
@@ -108,6 +110,8 @@ def test_the_migration_moves_every_clock_and_keeps_the_conversation(runtime, api
 
     from payvand.core.migrations.runner import branch_config, upgrade
 
+    with in_app() as session:
+        session.add(SlaPolicy(name="All", position=1, first_response_minutes=60, resolution_minutes=600))
     customer = make_customer()
     ids = [api.post("/api/v1/service/tickets", json={"customer_id": customer.id, "subject": f"m{n}", "body": "hello",
                                                      "tags": ["vip"]}).get_json()["id"] for n in range(3)]
