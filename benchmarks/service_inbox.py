@@ -364,7 +364,8 @@ def raw_sql(backend: str, args: dict[str, str], agent_id: int | None, has_tag_ta
                 params.append(agent_id)
             elif value == "overdue":
                 now = "CURRENT_TIMESTAMP" if backend == "postgresql" else "strftime('%Y-%m-%d %H:%M:%f', 'now')"
-                where.append(f"{unfinished} AND EXISTS (SELECT 1 FROM service_ticket_sla s WHERE s.ticket_id = t.id AND "
+                walk = unfinished.replace("t.status", "+t.status") if backend == "sqlite" else unfinished
+                where.append(f"{walk} AND EXISTS (SELECT 1 FROM service_ticket_sla s WHERE s.ticket_id = t.id AND "
                              f"((t.first_response_at IS NULL AND s.first_response_due_at < {now}) OR "
                              f"s.next_response_due_at < {now} OR (t.paused_at IS NULL AND s.resolution_due_at < {now})))")
             else:
