@@ -13,7 +13,7 @@ Iranian week (`hours.default_hours`). Due times are computed from the ticket's c
 changed, set-based: chunks of 50,000 tickets, due times computed per policy over numpy arrays
 (`hours_bulk`, the same moments as the per-ticket walk), one UPDATE statement per chunk of the
 narrow `service_ticket_sla` (`TicketSla`: the due moments and the marks, one row per ticket, so a
-rewrite does not touch the wide ticket row and its ten indexes). `check` (a job) warns before a
+rewrite does not touch the wide ticket row and its eight indexes). `check` (a job) warns before a
 breach (audit entry) and escalates on one: the actions of the `service.breach_actions` setting
 (`raise_priority` one step, `reassign` to the team's next available agent), an audit entry and
 a timeline entry, once per ticket.
