@@ -12,7 +12,8 @@ before each run (as a deployment would be: a migration's backfill runs on the fu
 Shapes: tickets in id = time order over two years; 10 teams of 5 agents; status new 5 %, open
 8 %, pending 4 %, on hold 3 %, solved 10 %, closed 70 %; priority low 10 %, normal 70 %, high
 15 %, urgent 5 %; 3 % without a team; tags `vip` (1 %), `billing` (10 %), `bench-rare` (0.01 %);
-10 entries per ticket.
+10 entries per ticket; each ticket's SLA clock (due moments, marks) in `service_ticket_sla`
+(service_0011), which the inbox loads with the ticket (the raw SQL joins it too).
 
 Timed, interleaved call by call with the raw SQL of the same page (the baseline, LIMIT 51 like
 the kit's LIMIT n+1, the best index-friendly form we know): the first page and filtered views
@@ -48,7 +49,7 @@ AGENTS_PER_TEAM = 5
 MANAGER_ID = TEAMS * AGENTS_PER_TEAM + 1
 START_EPOCH = 1_730_419_200  # 2024-11-01 00:00 UTC
 SPAN_SECONDS = 2 * 365 * 86_400
-BIG_TABLES = ("service_ticket", "service_ticket_entry")
+BIG_TABLES = ("service_ticket", "service_ticket_entry", "service_ticket_sla")
 
 
 def _plugins() -> list[Any]:
@@ -74,9 +75,11 @@ def _case(hash_expr: str, shares: list[tuple[int, str]]) -> str:
     return f"CASE {' '.join(terms)} ELSE {shares[-1][1]} END"
 
 
-def ticket_select(backend: str, tickets: int, open_only: bool = False) -> str:
+def ticket_select(backend: str, tickets: int, open_only: bool = False, part: str = "ticket") -> str:
     """The SELECT producing every ticket row from a series `x` (1..tickets); `open_only`: every
-    ticket unfinished (new, open, pending, on hold: the SLA recompute's dataset)."""
+    ticket unfinished (new, open, pending, on hold: the SLA recompute's dataset). `part`:
+    `ticket` (the `TICKET_COLUMNS` of `service_ticket`) or `sla` (the `SLA_COLUMNS` of its clock
+    in `service_ticket_sla`, from the same series)."""
     if backend == "sqlite":
         def ts(seconds: str) -> str:
             return f"strftime('%Y-%m-%d %H:%M:%f', {START_EPOCH} + ({seconds}), 'unixepoch') || '000'"
@@ -120,21 +123,24 @@ def ticket_select(backend: str, tickets: int, open_only: bool = False) -> str:
         solved = closed = "NULL"
         paused_minutes = f"CASE WHEN {_h(1)} % 100 < 40 THEN 0 ELSE x % 600 END"
     subject = "CASE x % 2 WHEN 0 THEN 'درخواست پشتیبانی شماره ' || x ELSE 'Support request ' || x END"
+    if part == "sla":
+        return (f"SELECT x, {ts(created + ' + 14400')}, CASE WHEN {unfinished} THEN {ts(created + ' + 28800')} END, "
+                f"CASE WHEN {unfinished} THEN {ts(created + ' + 172800')} END, {false}, "
+                f"CASE WHEN {_h(3)} % 50 = 0 THEN {true} ELSE {false} END")
     return (
         f"SELECT x, 1 + ({_h(0)} % 100000), {types}, {subject}, {status}, {priority}, NULL, {tags_expr}, "
         f"CASE WHEN x % 10 < 7 THEN 'fa' ELSE 'en' END, 'email', 'email', '[]'{json_cast}, {team}, {assignee}, NULL, NULL, 10, "
         f"{ts(created)}, {ts(created + ' + 86400')}, {first_response}, {solved}, {closed}, {policy}, "
-        f"{ts(created + ' + 14400')}, CASE WHEN {unfinished} THEN {ts(created + ' + 28800')} END, "
-        f"CASE WHEN {unfinished} THEN {ts(created + ' + 172800')} END, {paused}, {paused_minutes}, {false}, "
-        f"CASE WHEN {_h(3)} % 50 = 0 THEN {true} ELSE {false} END, NULL"
+        f"{paused}, {paused_minutes}, NULL"
     )
 
 
 TICKET_COLUMNS = ("id, customer_id, type, subject, status, priority, category, tags, language, channel, source, "
                   '"references", team_id, assignee_id, created_by_id, merged_into_id, version, created_at, '
-                  "updated_at, first_response_at, solved_at, closed_at, sla_policy_id, first_response_due_at, "
-                  "next_response_due_at, resolution_due_at, paused_at, paused_minutes, sla_warned, sla_breached, "
+                  "updated_at, first_response_at, solved_at, closed_at, sla_policy_id, paused_at, paused_minutes, "
                   "contract_id")
+#: The clock of each ticket (`service_ticket_sla`, service_0011), from the same series (`part="sla"`).
+SLA_COLUMNS = "ticket_id, first_response_due_at, next_response_due_at, resolution_due_at, sla_warned, sla_breached"
 ENTRY_COLUMNS = "id, ticket_id, kind, public, body, message_id, ticket_version, author_id, created_at"
 
 
@@ -213,8 +219,8 @@ def build_sqlite(path: Path, tickets: int, entries: int) -> None:
     connection.execute("PRAGMA synchronous=OFF")
     connection.execute("PRAGMA cache_size=-262144")
     indexes = connection.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (?, ?)",
-        BIG_TABLES).fetchall()
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN "
+        f"({', '.join('?' for _ in BIG_TABLES)})", BIG_TABLES).fetchall()
     connection.execute("BEGIN")
     for name, _ in indexes:
         connection.execute(f"DROP INDEX {name}")
@@ -223,6 +229,8 @@ def build_sqlite(path: Path, tickets: int, entries: int) -> None:
     log("inserting tickets")
     connection.execute(f"INSERT INTO service_ticket ({TICKET_COLUMNS}) WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL "
                        f"SELECT x + 1 FROM s WHERE x < {tickets}) {ticket_select('sqlite', tickets)} FROM s")
+    connection.execute(f"INSERT INTO service_ticket_sla ({SLA_COLUMNS}) WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL "
+                       f"SELECT x + 1 FROM s WHERE x < {tickets}) {ticket_select('sqlite', tickets, part='sla')} FROM s")
     if connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'service_ticket_tag'").fetchone():
         connection.execute(TAG_BACKFILL["sqlite"])
     log("inserting entries")
@@ -278,6 +286,8 @@ def build_postgres(url: str, tickets: int, entries: int, rebuild: bool) -> None:
         log("inserting tickets")
         connection.execute(f"INSERT INTO service_ticket ({TICKET_COLUMNS}) {ticket_select('postgresql', tickets)} "
                             f"FROM generate_series(1::bigint, {tickets}) AS x")
+        connection.execute(f"INSERT INTO service_ticket_sla ({SLA_COLUMNS}) "
+                            f"{ticket_select('postgresql', tickets, part='sla')} FROM generate_series(1::bigint, {tickets}) AS x")
         if connection.execute("SELECT to_regclass('public.service_ticket_tag')").fetchone()[0]:
             connection.execute(TAG_BACKFILL["postgresql"])
         log("inserting entries")
@@ -286,7 +296,7 @@ def build_postgres(url: str, tickets: int, entries: int, rebuild: bool) -> None:
         for name, sql in indexes:
             log(f"creating index {name}")
             connection.execute(sql)
-        for table in ("core_user", "core_customer", "service_team", "service_sla_policy", *BIG_TABLES):
+        for table in ("core_user", "core_customer", "service_team", "service_sla_policy", *BIG_TABLES[:2]):
             connection.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         connection.execute("SET session_replication_role = DEFAULT")
         connection.execute(f"COMMENT ON TABLE service_ticket IS '{label}'")
@@ -354,8 +364,10 @@ def raw_sql(backend: str, args: dict[str, str], agent_id: int | None, has_tag_ta
                 params.append(agent_id)
             elif value == "overdue":
                 now = "CURRENT_TIMESTAMP" if backend == "postgresql" else "strftime('%Y-%m-%d %H:%M:%f', 'now')"
-                where.append(f"{unfinished} AND ((t.first_response_at IS NULL AND t.first_response_due_at < {now}) OR "
-                             f"t.next_response_due_at < {now} OR (t.paused_at IS NULL AND t.resolution_due_at < {now}))")
+                walk = unfinished.replace("t.status", "+t.status") if backend == "sqlite" else unfinished
+                where.append(f"{walk} AND EXISTS (SELECT 1 FROM service_ticket_sla s WHERE s.ticket_id = t.id AND "
+                             f"((t.first_response_at IS NULL AND s.first_response_due_at < {now}) OR "
+                             f"s.next_response_due_at < {now} OR (t.paused_at IS NULL AND s.resolution_due_at < {now})))")
             else:
                 where.append(unfinished)
     if agent_id is not None:
@@ -364,7 +376,9 @@ def raw_sql(backend: str, args: dict[str, str], agent_id: int | None, has_tag_ta
                      f"(SELECT team_id FROM service_team_member WHERE user_id = {mark}))")
         params += [agent_id, agent_id]
     order = "g.ticket_id DESC" if "service_ticket_tag" in source else "t.id DESC"
-    sql = f"SELECT t.* FROM {source}{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {order} LIMIT 51"
+    clock = "LEFT JOIN service_ticket_sla c ON c.ticket_id = t.id"  # the clock, loaded with each ticket
+    sql = (f"SELECT t.*, c.* FROM {source} {clock}{' WHERE ' + ' AND '.join(where) if where else ''} "
+           f"ORDER BY {order} LIMIT 51")
     return sql, params
 
 

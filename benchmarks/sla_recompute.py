@@ -3,8 +3,10 @@
 The tickets are generated set-based like `service_inbox.py`'s (the same arithmetic), every one
 unfinished (new, open, pending, on hold; paused minutes on three in five), under four policies
 (one per priority: 60/120/480/240 business minutes first response and 480–1920 resolution) on
-one default calendar (the Iranian week, Asia/Tehran, the fixed-date holidays). SQLite builds
-are cached in `benchmarks/.data/`; a PostgreSQL database keeps its copy (labelled).
+one default calendar (the Iranian week, Asia/Tehran, the fixed-date holidays); each ticket's
+clock (due moments, marks) in `service_ticket_sla`. SQLite builds are cached in
+`benchmarks/.data/` and a PostgreSQL database keeps its copy (labelled); either is brought to
+the migration head first (a copy built before service_0011 has its clocks moved then).
 
 Timed (`recompute`): every working day of the calendar opens half an hour later (earlier again
 on the next run) — nearly every due time moves, so nearly every ticket is written, the worst
@@ -13,9 +15,10 @@ case — then `recompute(session, calendar_id)` and the commit: wall clock, this
 (`recompute_one_holiday`) the calendar gains one holiday: only the tickets whose clocks run over
 that day change.
 Baseline in the same run, right after: the best raw way to do the same physical work — the same
-due times (read back from the tickets just written) written again through the bare driver in one
-transaction (SQLite: executemany UPDATE by primary key; PostgreSQL: `UPDATE … FROM unnest(…)` per
-50,000 rows), then the time to read the tickets' inputs alone. `--per-ticket N` also times the
+due times (read back from the clocks just written) written again through the bare driver in one
+transaction into `service_ticket_sla`, where they live since service_0011 (SQLite: executemany
+UPDATE by primary key; PostgreSQL: `UPDATE … FROM unnest(…)` per 50,000 rows), then the time to
+read the recompute's inputs alone (the unfinished tickets joined to their clocks). `--per-ticket N` also times the
 previous per-ticket computation (`hours.add_business_minutes` for each ticket, no writes) on the
 first N tickets, for the computing share of the old path. A sample of `--check` tickets is
 compared with the per-ticket `set_due_times`: `identical` must equal the sample size. Prints JSON.
@@ -37,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from _dataset import DATA_DIR, add_database_argument, log, machine, psycopg_url, reset_postgres_schema
-from service_inbox import TICKET_COLUMNS, _plugins, customers_sql, seed_sql, ticket_select
+from service_inbox import SLA_COLUMNS, TICKET_COLUMNS, _plugins, customers_sql, seed_sql, ticket_select
 
 SHAPE = 1
 TICKETS = 1_000_000
@@ -79,6 +82,9 @@ def build(url: str, backend: str, tickets: int) -> None:
             return
         reset_postgres_schema(url)
     elif Path(url.removeprefix("sqlite:///")).exists():
+        engine = make_engine(url)
+        upgrade(engine, _plugins())  # a cached file is brought to head (a new migration's data move runs here)
+        engine.dispose()
         return
     began = time.perf_counter()
     engine = make_engine(url)
@@ -93,11 +99,14 @@ def build(url: str, backend: str, tickets: int) -> None:
             version=1))
         connection.exec_driver_sql("UPDATE service_sla_policy SET calendar_id = 1")
         log(f"inserting {tickets:,} open tickets")
-        series = (f"WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < {tickets}) "
-                  f"{ticket_select('sqlite', tickets, open_only=True)} FROM s" if backend == "sqlite" else
-                  f"{ticket_select('postgresql', tickets, open_only=True)} FROM generate_series(1::bigint, {tickets}) AS x")
-        connection.exec_driver_sql(f"INSERT INTO service_ticket ({TICKET_COLUMNS}) {series}".replace("%", "%%")
-                                   if backend == "postgresql" else f"INSERT INTO service_ticket ({TICKET_COLUMNS}) {series}")
+        for table, columns, part in (("service_ticket", TICKET_COLUMNS, "ticket"),
+                                     ("service_ticket_sla", SLA_COLUMNS, "sla")):
+            series = (f"WITH RECURSIVE s(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM s WHERE x < {tickets}) "
+                      f"{ticket_select('sqlite', tickets, open_only=True, part=part)} FROM s" if backend == "sqlite" else
+                      f"{ticket_select('postgresql', tickets, open_only=True, part=part)} "
+                      f"FROM generate_series(1::bigint, {tickets}) AS x")
+            statement = f"INSERT INTO {table} ({columns}) {series}"
+            connection.exec_driver_sql(statement.replace("%", "%%") if backend == "postgresql" else statement)
         if backend == "postgresql":
             for table in ("core_user", "core_customer", "service_team", "service_sla_policy", "service_calendar",
                           "service_ticket"):
@@ -107,6 +116,7 @@ def build(url: str, backend: str, tickets: int) -> None:
     if backend == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("VACUUM ANALYZE service_ticket")
+            connection.exec_driver_sql("VACUUM ANALYZE service_ticket_sla")
     engine.dispose()
     log(f"generated in {time.perf_counter() - began:.0f} s")
 
@@ -145,7 +155,7 @@ def main() -> None:
     import sqlalchemy as sa
 
     from payvand.core.db import make_engine
-    from payvand.plugins.service.models import Calendar, SlaPolicy, Ticket
+    from payvand.plugins.service.models import Calendar, SlaPolicy, Ticket, TicketSla
     from payvand.plugins.service.services import hours as bh
     from payvand.plugins.service.services import sla
 
@@ -215,7 +225,7 @@ def main() -> None:
                                             "cpu_s": round(_cpu() - cpu0, 2),
                                             "estimated_s_for_all": round(per * done / max(1, len(rows)), 1)}
 
-    table = Ticket.__table__
+    table, clock = Ticket.__table__, TicketSla.__table__
     if args.skip_raw:
         engine.dispose()
         result["load_start"], result["machine"] = [round(x, 2) for x in load_start], machine()
@@ -223,8 +233,8 @@ def main() -> None:
         return
     # baseline: the same values written through the bare driver, one transaction
     with engine.connect() as connection:
-        rows = connection.execute(sa.select(table.c.id, table.c.first_response_due_at, table.c.resolution_due_at)
-                                  .order_by(table.c.id)).all()
+        rows = connection.execute(sa.select(clock.c.ticket_id, clock.c.first_response_due_at, clock.c.resolution_due_at)
+                                  .order_by(clock.c.ticket_id)).all()
     if backend == "sqlite":
         raw = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
         raw.execute("PRAGMA journal_mode=WAL")
@@ -233,8 +243,8 @@ def main() -> None:
                   for i, f, r in rows]
         cpu0, wall0 = _cpu(), time.perf_counter()
         raw.execute("BEGIN")
-        raw.executemany("UPDATE service_ticket SET first_response_due_at = ?, resolution_due_at = ?, sla_warned = 0, "
-                        "sla_breached = 0 WHERE id = ?", values)
+        raw.executemany("UPDATE service_ticket_sla SET first_response_due_at = ?, resolution_due_at = ?, sla_warned = 0, "
+                        "sla_breached = 0 WHERE ticket_id = ?", values)
         raw.execute("COMMIT")
         raw_wall, raw_cpu, raw_backend = time.perf_counter() - wall0, _cpu() - cpu0, None
         raw.close()
@@ -246,9 +256,9 @@ def main() -> None:
             b0, cpu0, wall0 = _backend_cpu(raw_pid), _cpu(), time.perf_counter()
             for start in range(0, len(rows), 50_000):
                 part = rows[start:start + 50_000]
-                raw.execute("UPDATE service_ticket t SET first_response_due_at = v.f, resolution_due_at = v.r, "
+                raw.execute("UPDATE service_ticket_sla t SET first_response_due_at = v.f, resolution_due_at = v.r, "
                             "sla_warned = false, sla_breached = false FROM unnest(%s::bigint[], %s::timestamptz[], "
-                            "%s::timestamptz[]) AS v(id, f, r) WHERE t.id = v.id",
+                            "%s::timestamptz[]) AS v(id, f, r) WHERE t.ticket_id = v.id",
                             [[r[0] for r in part], [r[1] for r in part], [r[2] for r in part]])
             raw.commit()
             raw_wall, raw_cpu = time.perf_counter() - wall0, _cpu() - cpu0
@@ -260,7 +270,10 @@ def main() -> None:
         cpu0, wall0 = _cpu(), time.perf_counter()
         count = 0
         for _ in connection.execute(sa.select(table.c.id, table.c.sla_policy_id, table.c.created_at,
-                                              table.c.paused_minutes).where(table.c.status.in_(sla.UNFINISHED))):
+                                              table.c.paused_minutes, clock.c.first_response_due_at,
+                                              clock.c.resolution_due_at)
+                                    .join_from(table, clock, clock.c.ticket_id == table.c.id)
+                                    .where(table.c.status.in_(sla.UNFINISHED))):
             count += 1
         result["read_inputs"] = {"rows": count, "wall_s": round(time.perf_counter() - wall0, 2),
                                  "cpu_s": round(_cpu() - cpu0, 2)}

@@ -27,6 +27,9 @@ def lock_row(session: Session, instance: T) -> T:
     """Lock `instance`'s row until the transaction ends and reload its columns from the database.
 
     Pending changes in the session are flushed first. Returns the same (refreshed) instance.
+    Only the model's own table is locked (`FOR UPDATE OF`): a relationship loaded with it by an
+    outer join (the service ticket's SLA clock) is read, not locked — PostgreSQL refuses to lock
+    the nullable side of an outer join.
     """
     model: Any = type(instance)
     table = model.__table__
@@ -35,5 +38,5 @@ def lock_row(session: Session, instance: T) -> T:
     if session.get_bind().dialect.name == "sqlite":
         touched = table.c.status if "status" in table.c else key
         session.execute(sa.update(table).where(key == ident).values({touched.name: touched}))
-    return session.execute(sa.select(model).where(model.id == ident).with_for_update()
+    return session.execute(sa.select(model).where(model.id == ident).with_for_update(of=table)
                            .execution_options(populate_existing=True)).scalar_one()

@@ -136,6 +136,22 @@ class AssignmentRule(Base):
     assign_agent: Mapped[bool] = mapped_column(sa.Boolean, default=True)
 
 
+def _on_sla(name: str) -> Any:
+    """An attribute of the ticket kept in its `TicketSla` row (read: None, or False for a mark, without
+    one; write: the row is made when missing). Python-side only: queries use `TicketSla`'s columns."""
+    default = False if name.startswith("sla_") else None
+
+    def get(ticket: Ticket) -> Any:
+        return default if ticket.sla is None else getattr(ticket.sla, name)
+
+    def put(ticket: Ticket, value: Any) -> None:
+        if ticket.sla is None:
+            ticket.sla = TicketSla()
+        setattr(ticket.sla, name, value)
+
+    return property(get, put, doc=f"The ticket's `TicketSla.{name}`.")
+
+
 class Ticket(Base):
     """A customer's question, request, problem, complaint or return, and its conversation."""
 
@@ -147,8 +163,6 @@ class Ticket(Base):
         sa.Index(None, "team_id", "id"),  # the inbox's team and assignee filters, newest first (service_0009)
         sa.Index(None, "assignee_id", "id"),
         sa.Index(None, "customer_id", "id"),
-        sa.Index(None, "resolution_due_at"),
-        sa.Index(None, "first_response_due_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -173,21 +187,53 @@ class Ticket(Base):
     first_response_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     solved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    # SLA: the policy chosen, the due moments (UTC), the business minutes spent paused
+    # SLA: the policy chosen, the business minutes spent paused (the due moments and the marks: `sla`)
     sla_policy_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("service_sla_policy.id",
                                                                              ondelete="SET NULL"))
-    first_response_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    next_response_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    resolution_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     paused_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     paused_minutes: Mapped[int] = mapped_column(sa.Integer, default=0)
-    sla_warned: Mapped[bool] = mapped_column(sa.Boolean, default=False)
-    sla_breached: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     contract_id: Mapped[int | None] = mapped_column(BigId, sa.ForeignKey("service_contract.id", ondelete="SET NULL"),
                                                     index=True)
 
     entries: Mapped[list[TicketEntry]] = relationship(back_populates="ticket", order_by="TicketEntry.id",
                                                       cascade="all, delete-orphan")
+    #: The SLA clock (`TicketSla`), loaded with the ticket (one LEFT JOIN); made with every new ticket.
+    sla: Mapped[TicketSla | None] = relationship(lazy="joined", cascade="all, delete-orphan", passive_deletes=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        """A new ticket, with its `TicketSla` row (set first, so the due-time keywords land in it)."""
+        super().__init__(**{"sla": kwargs.pop("sla", None) or TicketSla(), **kwargs})
+
+    first_response_due_at = _on_sla("first_response_due_at")
+    next_response_due_at = _on_sla("next_response_due_at")
+    resolution_due_at = _on_sla("resolution_due_at")
+    sla_warned = _on_sla("sla_warned")
+    sla_breached = _on_sla("sla_breached")
+
+
+class TicketSla(Base):
+    """A ticket's SLA clock (one row per ticket): the due moments (UTC) and the warning and breach marks.
+
+    Apart from `service_ticket` (a wide row with eight indexes) because a calendar change rewrites
+    these values for every open ticket at once (`services/sla.py`, `recompute`): here a rewrite
+    is a narrow row and no secondary index. On PostgreSQL the table keeps half of each page free
+    (`fillfactor` 50), so a rewritten row stays on its page and its key is not written either
+    (a HOT update). No index on the due moments: the overdue queue and the SLA check read the
+    unfinished tickets first (`service_ticket`'s status keys) and look their clocks up by key.
+    The ticket reads and writes them as its own attributes (`Ticket.resolution_due_at`, ...);
+    queries join this table (`TicketSla.ticket_id == Ticket.id`).
+    """
+
+    __tablename__ = "service_ticket_sla"
+    __table_args__ = ({"postgresql_with": {"fillfactor": "50"}},)
+
+    ticket_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("service_ticket.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    first_response_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    next_response_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolution_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    sla_warned: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    sla_breached: Mapped[bool] = mapped_column(sa.Boolean, default=False)
 
 
 class TicketTag(Base):

@@ -47,7 +47,7 @@ def test_the_sla_report_counts_met_and_breached_first_responses(web_as, api, mak
 
     import sqlalchemy as sa
 
-    from payvand.plugins.service.models import SlaPolicy, Ticket
+    from payvand.plugins.service.models import SlaPolicy, Ticket, TicketSla
 
     with in_app() as session:
         session.add(SlaPolicy(name="All", first_response_minutes=60, resolution_minutes=600))
@@ -59,10 +59,10 @@ def test_the_sla_report_counts_met_and_breached_first_responses(web_as, api, mak
                                                                           "version": ticket["version"]})
     now = dt.datetime.now(dt.UTC)
     with in_app() as session:
-        session.execute(sa.update(Ticket).where(Ticket.id == met["id"]).values(
-            first_response_at=now, first_response_due_at=now + dt.timedelta(hours=1)))
-        session.execute(sa.update(Ticket).where(Ticket.id == late["id"]).values(
-            first_response_at=now, first_response_due_at=now - dt.timedelta(hours=1)))
+        for ticket_id, due in ((met["id"], now + dt.timedelta(hours=1)), (late["id"], now - dt.timedelta(hours=1))):
+            session.execute(sa.update(Ticket).where(Ticket.id == ticket_id).values(first_response_at=now))
+            session.execute(sa.update(TicketSla).where(TicketSla.ticket_id == ticket_id).values(
+                first_response_due_at=due))
     page = web_as(EDIT).get("/service/reports/sla")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and 'id="sla-chart"' in text and "chart.umd.min.js" in text

@@ -83,7 +83,7 @@ def test_recompute_writes_the_per_ticket_due_times(in_app):
 
 def _recompute_and_check(db_session):
     from payvand.core.models import Customer
-    from payvand.plugins.service.models import Calendar, SlaPolicy, Ticket
+    from payvand.plugins.service.models import Calendar, SlaPolicy, Ticket, TicketSla
     from payvand.plugins.service.services import sla
 
     calendar = Calendar(name="Bulk", timezone="Asia/Tehran", schedule=bh.IRANIAN_WEEK,
@@ -121,7 +121,7 @@ def _recompute_and_check(db_session):
         assert not ticket.sla_breached and not ticket.sla_warned
     # again, nothing moved: nothing is written, a breach mark set since stays (no second escalation)
     open_ids = [t.id for t in tickets if t.status != "closed"]
-    db_session.execute(sa.update(Ticket).where(Ticket.id == open_ids[0]).values(sla_breached=True))
+    db_session.execute(sa.update(TicketSla).where(TicketSla.ticket_id == open_ids[0]).values(sla_breached=True))
     stats: dict[str, int] = {}
     assert sla.recompute(db_session, stats=stats) == len(open_ids) and stats == {"changed": 0}
     db_session.expire_all()

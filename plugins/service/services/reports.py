@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from payvand.plugins.service.models import PRIORITIES, Ticket
+from payvand.plugins.service.models import PRIORITIES, Ticket, TicketSla
 from payvand.sdk import Actor, restrict
 
 
@@ -23,13 +23,14 @@ def _count(condition: Any) -> Any:
 
 def sla_achievement(session: Session, actor: Actor, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
     """Rows per priority: tickets under an SLA, first responses due/met, resolutions due/met, breached."""
-    first_due = Ticket.first_response_due_at.is_not(None)
+    first_due = TicketSla.first_response_due_at.is_not(None)
     first_met = sa.and_(first_due, Ticket.first_response_at.is_not(None),
-                        Ticket.first_response_at <= Ticket.first_response_due_at)
-    resolution_due = sa.and_(Ticket.resolution_due_at.is_not(None), Ticket.solved_at.is_not(None))
-    resolution_met = sa.and_(resolution_due, Ticket.solved_at <= Ticket.resolution_due_at)
+                        Ticket.first_response_at <= TicketSla.first_response_due_at)
+    resolution_due = sa.and_(TicketSla.resolution_due_at.is_not(None), Ticket.solved_at.is_not(None))
+    resolution_met = sa.and_(resolution_due, Ticket.solved_at <= TicketSla.resolution_due_at)
     query = restrict(sa.select(Ticket.priority, sa.func.count(), _count(first_due), _count(first_met),
-                               _count(resolution_due), _count(resolution_met), _count(Ticket.sla_breached.is_(True)))
+                               _count(resolution_due), _count(resolution_met), _count(TicketSla.sla_breached.is_(True)))
+                     .outerjoin(TicketSla, TicketSla.ticket_id == Ticket.id)
                      .where(Ticket.sla_policy_id.is_not(None), Ticket.created_at >= start, Ticket.created_at < end,
                             Ticket.merged_into_id.is_(None))
                      .group_by(Ticket.priority), actor, Ticket)

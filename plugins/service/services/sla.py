@@ -11,7 +11,9 @@ Iranian week (`hours.default_hours`). Due times are computed from the ticket's c
 
 `recompute` recomputes every unfinished ticket of a calendar's policies after the calendar
 changed, set-based: chunks of 50,000 tickets, due times computed per policy over numpy arrays
-(`hours_bulk`, the same moments as the per-ticket walk), one UPDATE statement per chunk. `check` (a job) warns before a
+(`hours_bulk`, the same moments as the per-ticket walk), one UPDATE statement per chunk of the
+narrow `service_ticket_sla` (`TicketSla`: the due moments and the marks, one row per ticket, so a
+rewrite does not touch the wide ticket row and its eight indexes). `check` (a job) warns before a
 breach (audit entry) and escalates on one: the actions of the `service.breach_actions` setting
 (`raise_priority` one step, `reassign` to the team's next available agent), an audit entry and
 a timeline entry, once per ticket.
@@ -23,9 +25,9 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
-from payvand.plugins.service.models import Calendar, SlaPolicy, Ticket
+from payvand.plugins.service.models import Calendar, SlaPolicy, Ticket, TicketSla
 from payvand.plugins.service.services import hours as bh
 from payvand.plugins.service.services.routing import UNFINISHED, customer_value
 from payvand.sdk import Customer, audit, utcnow
@@ -139,9 +141,10 @@ def recompute(session: Session, calendar_id: int | None = None, chunk: int = 50_
     microseconds since the epoch, paused minutes), each policy's due times computed for the
     whole chunk at once over the calendar's open intervals (`hours_bulk.add_business_minutes_many`,
     numpy: the same moments as `add_business_minutes` per ticket), and written back as integers
-    turned into timestamps by the database (PostgreSQL: one UPDATE joined to the arrays by
-    `unnest` per chunk; SQLite: an executemany UPDATE by primary key). No Python datetime is
-    made per ticket.
+    turned into timestamps by the database into the narrow `service_ticket_sla` (PostgreSQL: one
+    UPDATE joined to the arrays by `unnest` per chunk, in place as HOT updates; SQLite: an
+    executemany UPDATE by primary key). No Python datetime is made per ticket. Every ticket has
+    its `TicketSla` row (made with the ticket; the migration made the existing ones).
     """
     policies = {p.id: p for p in session.scalars(sa.select(SlaPolicy))}
     if calendar_id is not None:
@@ -153,6 +156,7 @@ def recompute(session: Session, calendar_id: int | None = None, chunk: int = 50_
     hours = {k: hours_of(session, p.calendar_id) for k, p in policies.items()}
     postgres = session.get_bind().dialect.name == "postgresql"
     table: Any = Ticket.__table__
+    clock: Any = TicketSla.__table__
     def micros(column: Any) -> Any:
         if postgres:
             return sa.func.coalesce(sa.cast(sa.extract("epoch", column) * 1_000_000, sa.BigInteger), _NONE)
@@ -161,11 +165,13 @@ def recompute(session: Session, calendar_id: int | None = None, chunk: int = 50_
     done, changed, last = 0, 0, 0
     while True:
         rows = session.execute(sa.select(table.c.id, table.c.sla_policy_id, micros(table.c.created_at),
-                                         table.c.paused_minutes, micros(table.c.first_response_due_at),
-                                         micros(table.c.resolution_due_at))
+                                         table.c.paused_minutes, micros(clock.c.first_response_due_at),
+                                         micros(clock.c.resolution_due_at))
+                               .join_from(table, clock, clock.c.ticket_id == table.c.id)
                                .where(table.c.sla_policy_id.in_(list(policies)),
                                       unindexed(table.c.status).in_(UNFINISHED),  # SQLite: walk the key in order
-                                      table.c.id > last).order_by(table.c.id).limit(chunk)).all()
+                                      table.c.id > last, clock.c.ticket_id > last)  # both keys start at `last`
+                               .order_by(table.c.id).limit(chunk)).all()
         if not rows:
             if stats is not None:
                 stats["changed"] = changed
@@ -231,15 +237,15 @@ def _write_due_times(session: Session, ids: Any, firsts: Any, resolutions: Any, 
         moment = ("CASE WHEN v.{0} IS NULL THEN NULL ELSE timestamptz 'epoch' + (v.{0} / 1000000) * interval '1 second'"
                   " + (v.{0} %% 1000000) * interval '1 microsecond' END")
         connection.exec_driver_sql(
-            f"UPDATE service_ticket AS t SET first_response_due_at = {moment.format('f')}, "
+            f"UPDATE service_ticket_sla AS t SET first_response_due_at = {moment.format('f')}, "
             f"resolution_due_at = {moment.format('r')}, sla_warned = false, sla_breached = false "
-            "FROM unnest(%(ids)s::bigint[], %(f)s::bigint[], %(r)s::bigint[]) AS v(id, f, r) WHERE t.id = v.id",
+            "FROM unnest(%(ids)s::bigint[], %(f)s::bigint[], %(r)s::bigint[]) AS v(id, f, r) WHERE t.ticket_id = v.id",
             {"ids": ids.tolist(), "f": listed(firsts), "r": listed(resolutions)})
         return
     moment = "strftime('%Y-%m-%d %H:%M:%S', ?{0} / 1000000, 'unixepoch') || printf('.%06d', ?{0} % 1000000)"
     connection.exec_driver_sql(
-        f"UPDATE service_ticket SET first_response_due_at = {moment.format(1)}, resolution_due_at = {moment.format(2)}, "
-        "sla_warned = 0, sla_breached = 0 WHERE id = ?3",
+        f"UPDATE service_ticket_sla SET first_response_due_at = {moment.format(1)}, "
+        f"resolution_due_at = {moment.format(2)}, sla_warned = 0, sla_breached = 0 WHERE ticket_id = ?3",
         list(zip(listed(firsts), listed(resolutions), ids.tolist(), strict=True)))
 
 
@@ -285,9 +291,11 @@ def check(session: Session, now: dt.datetime | None = None) -> dict[str, int]:
     actions = breach_actions()
     warned = breached = 0
     horizon = now + dt.timedelta(days=1)
-    query = sa.select(Ticket).where(Ticket.status.in_(UNFINISHED), Ticket.sla_breached.is_(False), sa.or_(
-        Ticket.first_response_due_at < horizon, Ticket.next_response_due_at < horizon,
-        Ticket.resolution_due_at < horizon))
+    # the unfinished tickets first (their status keys), each clock then looked up by its key
+    query = (sa.select(Ticket).join(TicketSla, TicketSla.ticket_id == Ticket.id).options(contains_eager(Ticket.sla))
+             .where(Ticket.status.in_(UNFINISHED), TicketSla.sla_breached.is_(False), sa.or_(
+                 TicketSla.first_response_due_at < horizon, TicketSla.next_response_due_at < horizon,
+                 TicketSla.resolution_due_at < horizon)))
     policies = {p.id: p for p in session.scalars(sa.select(SlaPolicy))}
     for ticket in session.scalars(query):
         due = _earliest_due(ticket)
