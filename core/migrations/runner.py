@@ -6,7 +6,8 @@ Alembic about the others.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from alembic import command
@@ -85,13 +86,45 @@ def core_at_head(engine: Engine) -> bool:
         return _at_head(connection, branch_config(connection))
 
 
+class ForeignKeyViolation(RuntimeError):
+    """A migration left rows whose foreign keys point nowhere (SQLite): it was rolled back."""
+
+
+@contextlib.contextmanager
+def migrating(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction for running one branch's migrations.
+
+    On SQLite the foreign keys are off while the migrations run: Alembic's batch mode changes a
+    table by copying it and dropping the original, and with the keys on that drop deletes (or
+    empties the keys of) every row of other tables that refers to it — a ticket table rebuilt
+    would take every ticket entry with it. Before the commit, `PRAGMA foreign_key_check` must find
+    nothing (else ForeignKeyViolation, and the transaction rolls back); then the keys are on again.
+    """
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # outside any transaction: the pragma is ignored inside one
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                yield connection
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise ForeignKeyViolation(f"rows with broken foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
 def upgrade(engine: Engine, plugins: Iterable[InstalledPlugin] = ()) -> list[str]:
     """Upgrade the core and then each given plugin's branch to head; return the branches run."""
     ran = ["core"]
-    with engine.begin() as connection:
+    with migrating(engine) as connection:
         command.upgrade(branch_config(connection), "heads")
     for plugin in dependency_order(p for p in plugins if p.obj is not None and has_migrations(p)):
-        with engine.begin() as connection:
+        with migrating(engine) as connection:
             command.upgrade(branch_config(connection, plugin), "heads")
         ran.append(plugin.name)
     return ran

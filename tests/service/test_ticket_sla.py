@@ -145,3 +145,31 @@ def test_the_migration_moves_every_clock_and_keeps_the_conversation(runtime, api
     indexes = {i["name"] for i in sa.inspect(runtime.engine).get_indexes("service_ticket")}
     assert not {"ix_service_ticket_resolution_due_at", "ix_service_ticket_first_response_due_at"} & indexes
     assert not {c["name"] for c in sa.inspect(runtime.engine).get_columns("service_ticket")} & set(CLOCK)
+
+
+def test_upgrading_an_early_service_schema_with_tickets_keeps_every_entry(runtime, make_customer):
+    """Upgrading from service_0001 rebuilds `service_ticket` on SQLite (batch mode: copy, drop,
+    rename); the drop must not cascade to the entries that refer to the tickets."""
+    from alembic import command
+
+    from payvand.core.migrations.runner import branch_config, upgrade
+
+    customer = make_customer()
+    plugin = runtime.plugins.installed["service"]
+    with runtime.engine.begin() as connection:
+        command.downgrade(branch_config(connection, plugin), "service_0001")
+    moment = "2026-05-01 06:30:00.000000"
+    with runtime.engine.begin() as connection:
+        for n in (1, 2):
+            connection.execute(sa.text(
+                "INSERT INTO service_ticket (id, customer_id, type, subject, status, priority, tags, channel, source, "
+                "\"references\", version, created_at, updated_at, paused_minutes, sla_warned, sla_breached) VALUES "
+                "(:id, :customer, 'question', 'old', 'open', 'normal', '[]', 'email', 'staff', '[]', 1, "
+                ":moment, :moment, 0, false, false)"), {"id": n, "customer": customer.id, "moment": moment})
+            connection.execute(sa.text(
+                "INSERT INTO service_ticket_entry (id, ticket_id, kind, public, body, ticket_version, created_at) "
+                "VALUES (:id, :id, 'reply', true, 'kept', 1, :moment)"), {"id": n, "moment": moment})
+    upgrade(runtime.engine, [plugin])
+    with runtime.engine.connect() as connection:
+        assert connection.scalar(sa.text("SELECT count(*) FROM service_ticket_entry WHERE body = 'kept'")) == 2
+        assert connection.scalar(sa.text("SELECT count(*) FROM service_ticket_sla WHERE ticket_id IN (1, 2)")) == 2
