@@ -16,7 +16,9 @@ means the same order. Prints JSON.
 
 Each question is searched twice per pass: *cold* (the process's word-list cache, `kb_cache`,
 emptied first: every word goes to the engine) and *warm* (as a long-running web process serves
-it: the words' lists held). Wall and this process's CPU time are both given (the database
+it: the words' lists held), and once more *held out* (the cache emptied, then filled by the
+other questions of the same language only, so a word is cached only if another question used it —
+a process that has served other people's questions, not this one). Wall and this process's CPU time are both given (the database
 server's CPU is not in the latter). `--before FILE` times an earlier `kb_search.py` interleaved
 with these (the baseline of a change: `git show main:plugins/service/services/kb_search.py > FILE`),
 with its own digest.
@@ -151,7 +153,7 @@ def main() -> None:
     before = _load_before(args.before) if args.before else None
     load_start = machine()["loadavg"]
     timed: dict[str, list[int]] = {name: [] for name in ("warm", "warm_cpu", "cold", "cold_cpu", "raw", "before",
-                                                          "before_cpu")}
+                                                          "before_cpu", "held_out", "held_out_cpu")}
     digests = {name: hashlib.sha256() for name in ("warm", "cold", "before")}
     candidates: list[int] = []
 
@@ -180,13 +182,22 @@ def main() -> None:
                 conn.execute(sa.text(raw_sql), {"q": raw_query(question), "lang": question["language"]}).all()
                 if record:
                     timed["raw"].append(time.perf_counter_ns() - began)
+        for question in questions:  # held out: the cache warmed by the other questions only
+            kb_cache.clear()
+            for other in questions:
+                if other is not question and other["language"] == question["language"]:
+                    search_articles(session, other["q"], language=other["language"], limit=10)
+            session.expunge_all()
+            run("held_out", search_articles, session, question, True)
         for question in questions[:10]:
             groups = query_groups(question["q"])
             candidates.append(len(groups) + sum(len(s) for _, s in groups))
     figures: dict[str, Any] = {
         "search_articles_ms": summary_ms(timed["warm"]), "search_articles_cpu_ms": summary_ms(timed["warm_cpu"]),
         "search_articles_cold_ms": summary_ms(timed["cold"]),
-        "search_articles_cold_cpu_ms": summary_ms(timed["cold_cpu"]), "raw_fts_ms": summary_ms(timed["raw"])}
+        "search_articles_cold_cpu_ms": summary_ms(timed["cold_cpu"]),
+        "search_articles_held_out_ms": summary_ms(timed["held_out"]),
+        "search_articles_held_out_cpu_ms": summary_ms(timed["held_out_cpu"]), "raw_fts_ms": summary_ms(timed["raw"])}
     if before is not None:
         figures.update({"before_ms": summary_ms(timed["before"]), "before_cpu_ms": summary_ms(timed["before_cpu"]),
                         "before_results_digest": digests["before"].hexdigest()[:16]})
