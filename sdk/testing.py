@@ -298,6 +298,14 @@ class _WarmConnections:
                 connection.rollback()
             connection.autocommit = True
             connection.execute("DISCARD ALL")
+            # psycopg forgets its prepared statements on DISCARD ALL but queues a DEALLOCATE ALL for
+            # the next command; sent inside the next user's first pipeline (an executemany) it
+            # would drop a statement that pipeline just prepared ("prepared statement _pg3_N does
+            # not exist"). The server holds none now, so the queue is emptied too.
+            prepared = getattr(connection, "_prepared", None)
+            if prepared is not None:
+                prepared.clear()
+                getattr(prepared, "_to_flush", []).clear()
             connection.autocommit = False
             connection.isolation_level = None
             connection.read_only = None
