@@ -110,6 +110,9 @@ def _make_config(plugins: list[Any], url: str, instance: Path, extra: dict[str, 
         "PAYVAND_PASSWORD_PROFILE": "fast",
         "PAYVAND_DEFAULT_LOCALE": "en",  # pages in English unless a test switches (deployments default to fa)
         "PAYVAND_JOBS": "off",
+        # marketing is not held back by the clock: a test's outcome must not depend on the hour it
+        # runs at (tests of quiet hours set PAYVAND_QUIET_HOURS themselves)
+        "PAYVAND_QUIET_HOURS": "off",
         "SECRET_KEY": "test-secret-key",
         "TESTING": True,
         **extra,

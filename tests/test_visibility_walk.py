@@ -129,7 +129,7 @@ def rep(app: Any, runtime: Any, make_user: Any, make_customer: Any) -> Any:
                          summaries=[order["number"], invoice["number"], f"TicketSubject{tag}"],
                          ruled={"lead_id": lead["id"], "deal_id": deal["id"], "activity_id": activity["id"],
                                 "quote_id": quote["id"], "order_id": order["id"], "invoice_id": invoice["id"],
-                                "ticket_id": ticket["id"]})
+                                "ticket_id": ticket["id"], "reference": f"service.ticket:{ticket['id']}"})
 
     return factory
 

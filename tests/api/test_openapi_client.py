@@ -109,8 +109,12 @@ def test_openapi_python_client_generates_every_operation_without_a_warning(payva
     package = tmp_path / "payvand_client"
     generator = Path(sys.executable).with_name("openapi-python-client")
     command = [str(generator)] if generator.exists() else [sys.executable, "-m", "openapi_python_client"]
+    # the generator formats its output with ruff, installed beside it (the test extra): found on
+    # PATH whether or not the environment's bin folder was activated
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     result = subprocess.run([*command, "generate", "--path", str(source), "--output-path", str(package),
-                             "--meta", "none"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+                             "--meta", "none"], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                            env={**os.environ, "PATH": path})
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert not re.search(r"warning|error|skipp|omitted", output, re.I), output  # nothing left out

@@ -183,7 +183,7 @@ def test_quiet_hours_defer_marketing_to_their_end_in_the_customers_zone(runtime,
         night = dt.datetime(2026, 12, 7, 23, 30, tzinfo=ZoneInfo("Asia/Tehran"))  # 20:00 in London
         dispatch.dispatch_due(runtime, night.astimezone(dt.UTC) + dt.timedelta(minutes=1))
     finally:
-        runtime.config.pop("PAYVAND_QUIET_HOURS")
+        runtime.config["PAYVAND_QUIET_HOURS"] = "off"
     assert sorted(m.body for m in fake_channel.sent) == ["Sale", "Your receipt"]  # London's and the receipt
     deferred = [m for m in messages(runtime) if m.status == "queued"]
     assert [m.customer_id for m in deferred] == [tehran.id]
