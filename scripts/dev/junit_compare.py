@@ -1,5 +1,5 @@
 """Compare two junit files of whole-suite runs (scripts/dev/speedrun.sh): totals, and the summed
-durations of the tests present and passing in both (the same tests), overall and per module.
+durations of the tests present and passing in both (the same tests), overall and per test package.
 
     python scripts/dev/junit_compare.py /tmp/speed-base.xml /tmp/speed-after.xml [--modules 25]
 """
@@ -36,14 +36,14 @@ def main() -> None:
     b = sum(before[k][0] for k in same)
     a = sum(after[k][0] for k in same)
     print(f"same tests ({len(same)}): before {b:.0f} s, after {a:.0f} s, change {100 * (a - b) / b:+.1f} %")
-    per_module: dict[str, list[float]] = collections.defaultdict(lambda: [0.0, 0.0])
+    per_package: dict[str, list[float]] = collections.defaultdict(lambda: [0.0, 0.0])
     for k in same:
-        module = k.split("::")[0].rsplit(".", 1)[0] if "." in k.split("::")[0] else k.split("::")[0]
-        per_module[module][0] += before[k][0]
-        per_module[module][1] += after[k][0]
-    rows = sorted(per_module.items(), key=lambda item: -item[1][0])[: args.modules]
-    for module, (mb, ma) in rows:
-        print(f"  {module:60s} {mb:7.1f} → {ma:7.1f} s ({100 * (ma - mb) / mb if mb else 0:+.0f} %)")
+        package = k.split("::")[0].rsplit(".", 1)[0] if "." in k.split("::")[0] else k.split("::")[0]
+        per_package[package][0] += before[k][0]
+        per_package[package][1] += after[k][0]
+    rows = sorted(per_package.items(), key=lambda item: -item[1][0])[: args.modules]
+    for package, (mb, ma) in rows:
+        print(f"  {package:60s} {mb:7.1f} → {ma:7.1f} s ({100 * (ma - mb) / mb if mb else 0:+.0f} %)")
 
 
 if __name__ == "__main__":
