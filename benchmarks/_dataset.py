@@ -680,6 +680,21 @@ def build(
 # --------------------------------------------------------------------------- PostgreSQL
 
 
+def backend_cpu(pids: list[int]) -> float | None:
+    """CPU seconds (user + system) the PostgreSQL backends `pids` have used, from /proc (None
+    when the server is not on this machine or /proc is unreadable)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        for pid in pids:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
 def psycopg_url(url: str) -> str:
     """A SQLAlchemy `postgresql+psycopg://` URL as psycopg itself takes it."""
     return url.replace("postgresql+psycopg://", "postgresql://", 1)

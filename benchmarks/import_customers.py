@@ -57,6 +57,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _dataset import backend_cpu
+
 PERSIAN_GIVEN = [
     "علی",
     "محمد",
@@ -293,20 +295,6 @@ def migrated_template(folder: Path) -> Path:
     runtime.engine.dispose()
     return path
 
-
-def backend_cpu(pids: list[int]) -> float | None:
-    """CPU seconds (user + system) the PostgreSQL backends `pids` have used, from /proc (None
-    when the server is not on this machine or /proc is unreadable)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    try:
-        for pid in pids:
-            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-    except (OSError, ValueError, IndexError):
-        return None
-    return total
 
 
 def database_backends(url: str) -> list[int]:

@@ -31,7 +31,6 @@ import argparse
 import csv
 import datetime as dt
 import json
-import os
 import random
 import resource
 import shutil
@@ -41,7 +40,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _dataset import add_database_argument, log, machine
+from _dataset import add_database_argument, backend_cpu, log, machine
 
 GIVEN = ["سارا", "علی", "مریم", "رضا", "نگار", "حسین", "Sara", "Reza", "Nima", "Lena"]
 FAMILY = ["احمدی", "کریمی", "رضایی", "حسینی", "Ahmadi", "Karimi", "Rahimi", "Moradi"]
@@ -158,20 +157,6 @@ def run_import(path: Path | str, csv_path: Path, on_duplicate: str,
     runtime.engine.dispose()
     return seconds, cpu, result
 
-
-def backend_cpu(pids: list[Any]) -> float | None:
-    """CPU seconds (user + system) the PostgreSQL backends `pids` have used, from /proc (None
-    when the server is not on this machine or /proc is unreadable)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    try:
-        for pid in pids:
-            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-    except (OSError, ValueError, IndexError):
-        return None
-    return total
 
 
 def _statement_kind(statement: str) -> str:
