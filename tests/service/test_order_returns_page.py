@@ -16,6 +16,7 @@ import payvand.plugins.service as service
 from payvand.plugins.sales.models import OrderLine, OrderLineReturn
 from tests.browser.conftest import _chromium, _playwright_loop, browser, live_server, page  # noqa: F401 (fixtures)
 from tests.browser.data import admin  # noqa: F401 (fixture)
+from tests.service.lamps import deliver_paid_lamps
 
 STAFF = ["sales.document.view", "sales.document.all", "service.ticket.view", "core.customer.view"]
 
@@ -29,16 +30,7 @@ def payvand_plugins() -> list[Any]:
 @pytest.fixture
 def returned(api, make_customer, run_jobs, db_session) -> dict[str, Any]:
     """A delivered order of three lamps: one refunded by one return, one replaced by another."""
-    retail = api.post("sales/price-lists", json={"name": "Retail"}).get_json()
-    lamp = api.post("sales/products", json={"sku": "LAMP", "name": "Lamp"}).get_json()
-    api.put(f"sales/price-lists/{retail['id']}/prices/{lamp['id']}", json={"unit_price": "3000"})
-    customer = make_customer(given_name="Sara")
-    order = api.post("sales/orders", json={"customer_id": customer.id,
-                                           "lines": [{"product_id": lamp["id"], "quantity": "3"}]}).get_json()
-    invoice = api.post("sales/invoices", json={"order_id": order["id"]}).get_json()
-    assert api.post(f"sales/invoices/{invoice['id']}/payments", json={"amount": invoice["total"]}).status_code == 201
-    for status in ("shipped", "delivered"):
-        assert api.post(f"sales/orders/{order['id']}/status", json={"status": status}).status_code == 200
+    order, invoice, customer = deliver_paid_lamps(api, make_customer, quantity="3")
     line_id = db_session.scalar(sa.select(OrderLine.id).where(OrderLine.order_id == order["id"]))
     made = {}
     for last in ("refund", "replace"):

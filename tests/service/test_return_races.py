@@ -19,6 +19,7 @@ import payvand.plugins.service as service
 from payvand.core.models import OutboxEvent
 from payvand.plugins.sales.models import Order, OrderLine, OrderLineReturn
 from payvand.plugins.service.models_returns import ReturnItem, ReturnRequest
+from tests.service.lamps import deliver_paid_lamps
 
 
 @pytest.fixture
@@ -30,16 +31,7 @@ def payvand_plugins() -> list[Any]:
 @pytest.fixture
 def bought(api, make_customer) -> dict[str, Any]:
     """A customer's delivered, paid order of two lamps, its line's reference and two tickets of the customer."""
-    retail = api.post("sales/price-lists", json={"name": "Retail"}).get_json()
-    lamp = api.post("sales/products", json={"sku": "LAMP", "name": "Lamp"}).get_json()
-    api.put(f"sales/price-lists/{retail['id']}/prices/{lamp['id']}", json={"unit_price": "3000"})
-    customer = make_customer(given_name="Sara")
-    order = api.post("sales/orders", json={"customer_id": customer.id,
-                                           "lines": [{"product_id": lamp["id"], "quantity": "2"}]}).get_json()
-    invoice = api.post("sales/invoices", json={"order_id": order["id"]}).get_json()
-    assert api.post(f"sales/invoices/{invoice['id']}/payments", json={"amount": invoice["total"]}).status_code == 201
-    for status in ("shipped", "delivered"):
-        assert api.post(f"sales/orders/{order['id']}/status", json={"status": status}).status_code == 200
+    order, invoice, customer = deliver_paid_lamps(api, make_customer)
     tickets = [api.post("service/tickets", json={"customer_id": customer.id, "subject": f"Lamp {n}"}).get_json()
                for n in range(4)]
     [item] = api.get(f"service/tickets/{tickets[0]['id']}/returnable").get_json()

@@ -15,6 +15,7 @@ import payvand.plugins.sales as sales
 import payvand.plugins.service as service
 from payvand.core.models import OutboxEvent
 from payvand.plugins.sales.models import Invoice, Order, OrderLine, Payment
+from tests.service.lamps import deliver_paid_lamps
 
 EDIT = ["service.ticket.view", "service.ticket.edit"]
 
@@ -28,18 +29,7 @@ def payvand_plugins() -> list[Any]:
 @pytest.fixture
 def delivered(api, make_customer) -> dict[str, Any]:
     """A customer's delivered, fully paid order of two lamps (2 × 3,000 + 10 % VAT = 6,600 IRR), and its ticket."""
-    retail = api.post("sales/price-lists", json={"name": "Retail"}).get_json()
-    lamp = api.post("sales/products", json={"sku": "LAMP", "name": "Lamp"}).get_json()
-    api.put(f"sales/price-lists/{retail['id']}/prices/{lamp['id']}", json={"unit_price": "3000"})
-    customer = make_customer(given_name="Sara")
-    order = api.post("sales/orders", json={"customer_id": customer.id,
-                                           "lines": [{"product_id": lamp["id"], "quantity": "2"}]}).get_json()
-    invoice = api.post("sales/invoices", json={"order_id": order["id"]}).get_json()
-    paid = api.post(f"sales/invoices/{invoice['id']}/payments", json={"amount": invoice["total"]})
-    assert paid.status_code == 201, paid.get_json()
-    for status in ("shipped", "delivered"):
-        moved = api.post(f"sales/orders/{order['id']}/status", json={"status": status})
-        assert moved.status_code == 200, moved.get_json()
+    order, invoice, customer = deliver_paid_lamps(api, make_customer)
     ticket = api.post("service/tickets", json={"customer_id": customer.id, "subject": "Broken lamps"}).get_json()
     return {"order": order, "invoice": invoice, "ticket": ticket, "customer": customer}
 
