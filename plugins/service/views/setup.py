@@ -150,13 +150,11 @@ def settings_rule_move(rule_id: int) -> Any:
     _row(AssignmentRule, rule_id)
     direction = request.form.get("direction", "")
     place = to_latin_digits(request.form.get("to", "")).strip()
-    if place:
-        if not (place.isascii() and place.isdigit()) or not 1 <= int(place) <= len(setup.rules(session())):
-            abort(400)
-        setup.move_rule(session(), rule_id, None, int(place))
-    elif direction in ("up", "down"):
-        setup.move_rule(session(), rule_id, direction)
-    else:
+    if place and not (place.isascii() and place.isdigit()):
+        abort(400)
+    try:  # the service checks the place's range and the direction (SetupError: 400)
+        setup.move_rule(session(), rule_id, None if place else direction, int(place) if place else None)
+    except setup.SetupError:
         abort(400)
     session().commit()
     return redirect(url_for("service.settings_rules") + f"#rule-row-{rule_id}")
