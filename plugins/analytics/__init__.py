@@ -66,11 +66,17 @@ def payvand_customer_fields() -> list[CustomerField]:
 
 @hookimpl
 def payvand_settings() -> list[SettingSpec]:
-    """Profitability (margin rate, service cost per ticket and per hour) and social value
-    (reach fields, weights of the parts, second-level damping)."""
-    from payvand.plugins.analytics.services import profit, social
+    """Run retention (recent runs and months kept), profitability (margin rate, service cost per
+    ticket and per hour) and social value (reach fields, weights of the parts, second-level damping)."""
+    from payvand.plugins.analytics.services import profit, retention, social
 
     return [
+        SettingSpec(retention.SETTING_RECENT, retention.DEFAULT_RECENT, N_("Recent runs kept"),
+                    N_("How many of the newest runs of each analysis (RFM, lifetime value, ...) are kept with their "
+                       "per-customer rows; older ones are deleted after the nightly refresh.")),
+        SettingSpec(retention.SETTING_MONTHLY, retention.DEFAULT_MONTHLY, N_("Months with a kept run"),
+                    N_("For how many past months the newest run of each month (Gregorian and Jalali) is also kept, "
+                       "to compare with.")),
         SettingSpec(profit.SETTING_MARGIN, 0.3, N_("Margin rate"),
                     N_("Share of revenue kept as margin (0.3 = 30%), for customer profitability.")),
         SettingSpec(profit.SETTING_PER_TICKET, 0, N_("Service cost per ticket"),

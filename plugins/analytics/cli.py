@@ -142,6 +142,18 @@ def refresh_command() -> None:
                + "; ".join(f"{key}: {'run ' + str(value) if isinstance(value, int) else value}" for key, value in done.items()))
 
 
+@analytics_cli.command("prune-runs")
+def prune_runs_command() -> None:
+    """Delete the stored runs the retention settings no longer keep (the nightly refresh does it
+    too): the newest `analytics.keep_recent_runs` of each kind and the newest of each of the last
+    `analytics.keep_monthly_runs` months stay."""
+    from payvand.plugins.analytics.services.retention import prune_runs
+
+    with transaction():
+        deleted = prune_runs()
+    click.echo("Deleted " + (", ".join(f"{n} {kind} run(s)" for kind, n in sorted(deleted.items())) or "no run") + ".")
+
+
 @analytics_cli.command("recommend")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Fit on purchases before this day (default: all).")

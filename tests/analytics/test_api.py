@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 
 from payvand.plugins.analytics import permissions as perm
+from payvand.plugins.analytics.models import CustomerRfm
 from payvand.plugins.analytics.services import lifetime, rfm
 from tests.analytics.orders import add_orders
 from tests.analytics.test_clv_cli import simulated_purchases
@@ -48,3 +50,28 @@ def test_the_routes_are_in_a_valid_openapi_document(client):
     validate(document)
     routes = {"/api/v1/analytics/clv", "/api/v1/analytics/rfm", "/api/v1/analytics/customers/{customer_id}"}
     assert routes <= set(document["paths"])
+
+
+def test_rfm_runs_and_transitions_between_any_two(api_as, in_app, db_session, make_customer):
+    ids = [make_customer(given_name=f"C{n}").id for n in range(30)]
+    add_orders(db_session, simulated_purchases(ids))
+    first = rfm.run_rfm(rfm.RfmOptions(dt.date(2024, 1, 1), dt.date(2024, 4, 30))).id
+    second = rfm.run_rfm(rfm.RfmOptions(dt.date(2024, 1, 1), dt.date(2024, 8, 31))).id
+    third = rfm.run_rfm(rfm.RfmOptions(dt.date(2024, 1, 1), dt.date(2024, 12, 31))).id
+    db_session.commit()
+    api = api_as([perm.VIEW])
+    assert [r["id"] for r in api.get("/api/v1/analytics/rfm/runs").json] == [third, second, first]
+    assert [r["end"] for r in api.get("/api/v1/analytics/rfm/runs?limit=1").json] == ["2024-12-31"]
+    default = api.get("/api/v1/analytics/rfm/transitions").json
+    assert (default["from"]["id"], default["to"]["id"]) == (second, third)
+    assert default["matrix"] == rfm.transitions(second, third)
+    chosen = api.get(f"/api/v1/analytics/rfm/transitions?from={first}&to={third}").json
+    assert chosen["matrix"] == rfm.transitions(first, third)
+    in_first = db_session.scalars(sa.select(sa.func.count()).select_from(CustomerRfm).where(CustomerRfm.run_id == first))
+    assert sum(sum(row.values()) for row in chosen["matrix"].values()) == in_first.one()  # all in both: third covers more
+    backwards = api.get(f"/api/v1/analytics/rfm/transitions?from={third}&to={first}")
+    assert backwards.status_code == 422 and "from" in backwards.json["error"]["fields"]
+    assert api.get("/api/v1/analytics/rfm/transitions?from=999999").status_code == 404
+    assert api.get("/api/v1/analytics/rfm/transitions?to=abc").status_code == 422
+    assert api.get(f"/api/v1/analytics/rfm/transitions?to={first}").status_code == 404  # nothing before the first
+    assert api_as(["core.customer.view"]).get("/api/v1/analytics/rfm/transitions").status_code == 403

@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 
 from payvand.plugins.analytics import permissions as perm
+from payvand.plugins.analytics.models import Run
 from payvand.plugins.analytics.services import lifetime, rfm
 from tests.analytics.orders import add_orders
 from tests.analytics.test_clv_cli import simulated_purchases
@@ -52,6 +54,24 @@ def test_rfm_page_shows_segment_sizes_and_transitions(web_as, fitted):
     text = web_as([perm.VIEW]).get("/analytics/rfm").text
     for element in ('id="rfm-segments"', 'id="rfm-segments-table"', 'id="rfm-transitions"', "Champions", "Can&#39;t lose"):
         assert element in text, element
+
+
+def test_rfm_page_compares_with_a_chosen_earlier_scoring(web_as, fitted):
+    june, december = (run.id for run in rfm.session().scalars(sa.select(Run).where(Run.kind == "rfm").order_by(Run.id)))
+    rfm.run_rfm(rfm.RfmOptions(dt.date(2024, 1, 1), dt.date(2024, 3, 31)))  # the newest scoring
+    rfm.session().commit()
+    web = web_as([perm.VIEW])
+
+    def heading(text: str) -> str:
+        return text.split('id="rfm-transitions"')[0].split("</form>")[-1]
+
+    default = web.get("/analytics/rfm").text
+    assert 'id="rfm-compare-form"' in default
+    assert "Dec 31, 2024" in heading(default)  # the scoring before the newest
+    chosen = web.get(f"/analytics/rfm?compare={june}").text
+    assert "Jun 30, 2024" in heading(chosen) and "Dec 31, 2024" not in heading(chosen)
+    assert f'value="{june}" selected' in chosen and f'value="{december}" selected' not in chosen
+    assert web.get("/analytics/rfm?compare=abc").status_code == 200  # ignored: the default comparison
 
 
 def test_pages_run_a_constant_number_of_queries(web_as, count_queries, fitted, db_session, make_customer):

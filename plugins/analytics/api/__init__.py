@@ -45,6 +45,24 @@ class RfmRunOut(PeriodRunOut):
     segments = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
 
 
+class RfmRunsArgs(Schema):
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class RfmTransitionsArgs(Schema):
+    from_run = fields.Integer(data_key="from", load_default=None, validate=validate.Range(min=1),
+                              metadata={"description": "The earlier RFM run (default: the one before `to`)"})
+    to_run = fields.Integer(data_key="to", load_default=None, validate=validate.Range(min=1),
+                            metadata={"description": "The later RFM run (default: the newest)"})
+
+
+class RfmTransitionsOut(Schema):
+    from_run = fields.Nested(RfmRunOut, data_key="from", required=True)
+    to_run = fields.Nested(RfmRunOut, data_key="to", required=True)
+    matrix = fields.Dict(keys=fields.String(), values=fields.Dict(keys=fields.String(), values=fields.Integer()),
+                         required=True, metadata={"description": "matrix[before][after]: customers in both runs"})
+
+
 class CycleMonthsOut(Schema):
     labels = fields.List(fields.String(), required=True, metadata={"description": "Months, oldest first (YYYY/MM)"})
     counts = fields.Dict(keys=fields.String(), values=fields.List(fields.Integer()), required=True,
@@ -118,9 +136,56 @@ class RfmRun(MethodView):
     @blp.response(200, RfmRunOut)
     def get(self) -> dict[str, Any]:
         """The newest RFM scoring: its period and the customers per segment (404 before the first run)."""
-        run = _latest("rfm")
-        return {"id": run.id, "created_at": run.created_at, "customers": run.customers, **run.options,
-                "segments": run.results.get("segments", {})}
+        return _rfm_out(_latest("rfm"))
+
+
+def _rfm_out(run: Run) -> dict[str, Any]:
+    return {"id": run.id, "created_at": run.created_at, "customers": run.customers, **run.options,
+            "segments": run.results.get("segments", {})}
+
+
+def _rfm_runs(limit: int, *where: Any) -> list[Run]:
+    return list(session().scalars(sa.select(Run).where(Run.kind == "rfm", *where).order_by(Run.id.desc()).limit(limit)))
+
+
+@blp.route("/rfm/runs")
+class RfmRuns(MethodView):
+    @require(perm.VIEW)
+    @blp.arguments(RfmRunsArgs, location="query")
+    @blp.response(200, RfmRunOut(many=True))
+    def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
+        """The stored RFM runs, newest first (as many as the retention settings keep)."""
+        return [_rfm_out(run) for run in _rfm_runs(args["limit"])]
+
+
+@blp.route("/rfm/transitions")
+class RfmTransitions(MethodView):
+    @require(perm.VIEW)
+    @blp.arguments(RfmTransitionsArgs, location="query")
+    @blp.response(200, RfmTransitionsOut)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """How many customers moved from each segment of an earlier RFM run to each of a later one
+        (404 when a run is missing; 422 when `from` is not older than `to`)."""
+        from payvand.plugins.analytics.services.rfm import transitions
+
+        later = _rfm_run(args["to_run"]) if args["to_run"] else _latest("rfm")
+        if args["from_run"]:
+            earlier = _rfm_run(args["from_run"])
+        else:
+            before = _rfm_runs(1, Run.id < later.id)
+            if not before:
+                raise ApiError(404, "There is no RFM run before this one.")
+            earlier = before[0]
+        if earlier.id >= later.id:
+            raise ApiError(422, "`from` must be an earlier run than `to`.", fields={"from": ["Not older than `to`."]})
+        return {"from_run": _rfm_out(earlier), "to_run": _rfm_out(later), "matrix": transitions(earlier.id, later.id)}
+
+
+def _rfm_run(run_id: int) -> Run:
+    run = session().get(Run, run_id)
+    if run is None or run.kind != "rfm":
+        raise ApiError(404, f"There is no RFM run {run_id}.")
+    return run
 
 
 @blp.route("/cycle")

@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from payvand.plugins.analytics.services import cycle, lifetime, profit, recommend, rfm, social
+from payvand.plugins.analytics.services import cycle, lifetime, profit, recommend, retention, rfm, social
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +22,9 @@ HOLDOUT_DAYS = 90
 
 def refresh(today: dt.date | None = None) -> dict[str, Any]:
     """Score RFM over the 365 days up to `today`, fit CLV with a 90-day holdout and fit the
-    recommendations (evaluated on the last 90 days), in the current session (the caller or the
-    job runner commits). Returns what was done (run ids or reasons)."""
+    recommendations (evaluated on the last 90 days), then delete the runs the retention settings
+    no longer keep (`retention`), in the current session (the caller or the job runner commits).
+    Returns what was done (run ids or reasons, and the runs deleted per kind)."""
     today = today or dt.date.today()
     done: dict[str, Any] = {}
     try:
@@ -49,6 +50,7 @@ def refresh(today: dt.date | None = None) -> dict[str, Any]:
     except ValueError as exc:
         done["costs"] = str(exc)
     done["social"] = social.run_social(social.SocialOptions(today - dt.timedelta(days=364), today)).id
+    done["pruned"] = retention.prune_runs(today)
     try:
         done["kpi_snapshots"] = _renew_snapshots(today)
     except Exception as exc:  # the dashboard then computes on its first views

@@ -1,5 +1,5 @@
 """The RFM page: segment sizes of the last scoring (chart and table) and the transitions from
-the scoring before it; a form to score a period."""
+an earlier scoring (the one before, or one picked); a form to score a period."""
 
 from __future__ import annotations
 
@@ -15,18 +15,24 @@ from payvand.plugins.analytics.models import Run
 from payvand.plugins.analytics.views import bp
 from payvand.sdk import gettext, lazy_gettext, parse_date, session, staff_required
 
+#: The most runs offered to compare with (retention keeps about 7 + 2 x 13).
+COMPARE_CHOICES = 60
 
-def _last_two() -> list[Run]:
-    return list(session().scalars(sa.select(Run).where(Run.kind == "rfm").order_by(Run.id.desc()).limit(2)))
+
+def _runs() -> list[Run]:
+    """The stored RFM runs, newest first (as many as retention keeps, at most COMPARE_CHOICES + 1)."""
+    return list(session().scalars(sa.select(Run).where(Run.kind == "rfm").order_by(Run.id.desc())
+                                  .limit(COMPARE_CHOICES + 1)))
 
 
 @bp.get("/analytics/rfm")
 @staff_required(perm.VIEW)
 def rfm_page() -> str:
-    """Segment sizes of the last RFM scoring and the transition matrix from the one before."""
+    """Segment sizes of the last RFM scoring and the transition matrix from an earlier one (`compare`:
+    a stored run's id; default the one before)."""
     from payvand.plugins.analytics.services.rfm import SEGMENT_LABELS, transitions
 
-    runs = _last_two()
+    runs = _runs()
     run = runs[0] if runs else None
     labels = {key: gettext(label) for key, label in SEGMENT_LABELS.items()}
     chart = None
@@ -35,10 +41,13 @@ def rfm_page() -> str:
         chart = {"id": "rfm-segments", "type": "bar", "title": str(lazy_gettext("Customers per segment")),
                  "x": str(lazy_gettext("Segment")), "labels": [labels[k] for k in SEGMENT_LABELS],
                  "series": [{"label": str(lazy_gettext("Customers")), "data": [sizes.get(k, 0) for k in SEGMENT_LABELS]}]}
-    previous = runs[1] if len(runs) == 2 else None
+    earlier = runs[1:]
+    wanted = request.args.get("compare", type=int)
+    previous = next((r for r in earlier if r.id == wanted), earlier[0] if earlier else None)
     matrix = transitions(previous.id, run.id) if previous and run else None
+    choices = [(r.id, _dates(r), r.created_at) for r in earlier]
     return render_template("analytics/rfm.html", run=run, previous=previous, chart=chart, matrix=matrix, labels=labels,
-                           dates=_dates(run), previous_dates=_dates(previous))
+                           dates=_dates(run), previous_dates=_dates(previous), choices=choices)
 
 
 def _dates(run: Run | None) -> tuple[dt.date, dt.date] | None:
