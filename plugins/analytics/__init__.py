@@ -61,6 +61,9 @@ def payvand_customer_fields() -> list[CustomerField]:
                       description=N_("P(alive) from the BG/NBD model of the last lifetime-value run")),
         CustomerField(lifetime.FIELD_EXPECTED, "decimal", label=lazy_gettext("Expected purchases"),
                       description=N_("Expected purchases over the horizon of the last lifetime-value run")),
+        CustomerField(lifetime.FIELD_NEXT, "date", label=lazy_gettext("Expected next purchase"),
+                      description=N_("The day by which this customer has more likely than not bought again (empty "
+                                     "when more likely gone), from the last lifetime-value run")),
     ]
 
 

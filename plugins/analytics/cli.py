@@ -61,8 +61,8 @@ def _print(result: object, as_json: bool, began: float, extra: str = "") -> None
     click.echo(f"Fitted on {len(result.summary):,} customers in {time.perf_counter() - began:.1f} s{extra}.")
     click.echo(f"BG/NBD: r={b.r:.4f} alpha={b.alpha:.4f} a={b.a:.4f} b={b.b:.4f} (log-likelihood {b.log_likelihood:.1f})")
     click.echo(f"Gamma-Gamma: p={g.p:.4f} q={g.q:.4f} gamma={g.v:.4f} (log-likelihood {g.log_likelihood:.1f})")
-    click.echo(f"Expected purchases in the horizon: {result.values.expected_purchases.sum():,.1f}; "
-               f"total CLV: {result.values.clv.sum():,.2f}")
+    click.echo(f"Expected purchases in the horizon: {result.scored_values.expected_purchases.sum():,.1f}; "
+               f"total CLV: {result.scored_values.clv.sum():,.2f}")
 
 
 @analytics_cli.command("clv")

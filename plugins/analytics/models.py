@@ -54,6 +54,8 @@ class CustomerClv(Base):
     expected_purchases: Mapped[float] = mapped_column(sa.Float)
     expected_spend: Mapped[float] = mapped_column(sa.Float)
     clv: Mapped[float] = mapped_column(sa.Float)
+    #: The day by which a purchase is more likely than not (None: P(alive) ≤ ½), `clv.next_purchase_in`.
+    next_purchase_on: Mapped[dt.date | None] = mapped_column(sa.Date)
 
 
 class CustomerRfm(Base):

@@ -94,6 +94,9 @@ class CustomerClvOut(Schema):
     expected_purchases = fields.Float(required=True)
     expected_spend = fields.Float(required=True)
     clv = fields.Float(required=True)
+    next_purchase_on = fields.Date(allow_none=True, required=True,
+                                   metadata={"description": "The day by which a purchase is more likely than not "
+                                                            "(null: more likely gone)"})
 
 
 class CustomerRfmOut(Schema):

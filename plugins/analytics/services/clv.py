@@ -211,6 +211,22 @@ def expected_purchases(model: BgNbd, t: float, x: np.ndarray, t_x: np.ndarray, T
     return head * term / (1.0 + odds)
 
 
+def next_purchase_in(model: BgNbd, x: np.ndarray, T: np.ndarray, alive: np.ndarray) -> np.ndarray:
+    """Periods after T by which a customer has more likely than not bought again; NaN where that
+    never happens (P(alive) ≤ ½: more likely gone than not).
+
+    An active customer's purchase rate given (x, T) is Gamma(r + x, alpha + T), and they cannot
+    leave before their next purchase, so P(next purchase by T + t) = P(alive) · (1 − ((alpha + T)
+    / (alpha + T + t))^(r + x)). Setting it to ½: t = (alpha + T) ((1 − 1 / (2 P(alive)))^(−1/(r + x)) − 1).
+    """
+    r, alpha = model.r, model.alpha
+    x, T, alive = (np.asarray(v, dtype=float) for v in (x, T, alive))
+    likely = alive > 0.5
+    rest = np.where(likely, 1.0 - 0.5 / np.where(likely, alive, 1.0), 1.0)
+    t = (alpha + T) * (rest ** (-1.0 / (r + x)) - 1.0)
+    return np.where(likely, t, np.nan)
+
+
 def expected_purchases_new(model: BgNbd, t: np.ndarray | float) -> np.ndarray:
     """E[X(t)]: expected repeat transactions of a customer in their first `t` periods (equation 9)."""
     r, alpha, a, b = model.r, model.alpha, model.a, model.b
@@ -294,6 +310,8 @@ class CustomerValue:
     expected_purchases: np.ndarray
     expected_spend: np.ndarray
     clv: np.ndarray
+    #: Periods after the summary's end by which a purchase is more likely than not (NaN: never).
+    next_purchase: np.ndarray
 
 
 def customer_value(
@@ -303,7 +321,8 @@ def customer_value(
     horizon: int = 52,
     discount_rate: float = 0.0,
 ) -> CustomerValue:
-    """P(alive), expected purchases in the next `horizon` periods, expected spend and CLV.
+    """P(alive), expected purchases in the next `horizon` periods, expected spend, CLV and when
+    the next purchase is more likely than not (`next_purchase_in`).
 
     CLV = expected spend x sum over periods k = 1..horizon of the expected purchases in
     period k, discounted by (1 + discount_rate) ** k (`discount_rate` per period).
@@ -320,7 +339,8 @@ def customer_value(
         discounted += (current - previous) / (1.0 + discount_rate) ** k
         previous = current
     spend_each = expected_spend(spend, summary.x, summary.monetary)
-    return CustomerValue(alive, previous[inverse], spend_each, spend_each * discounted[inverse])
+    next_in = next_purchase_in(bgnbd, summary.x, summary.T, alive)
+    return CustomerValue(alive, previous[inverse], spend_each, spend_each * discounted[inverse], next_in)
 
 
 # --------------------------------------------------------------------------- model fit

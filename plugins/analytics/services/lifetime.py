@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import math
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +23,7 @@ from payvand.sdk import Customer, session
 FIELD_CLV = "analytics.clv"
 FIELD_P_ALIVE = "analytics.p_alive"
 FIELD_EXPECTED = "analytics.expected_purchases"
+FIELD_NEXT = "analytics.next_purchase"
 
 
 class NoPurchases(ValueError):
@@ -47,13 +49,26 @@ class ClvOptions:
 
 @dataclasses.dataclass(frozen=True)
 class ClvResult:
-    """A fit and its per-customer predictions."""
+    """A fit and its per-customer predictions.
+
+    `summary` and `values` are at the calibration end (what the fit and its checks use);
+    `scored` and `scored_values` are each customer's figures at the end of the data — the
+    holdout end when there is one, so a purchase in the holdout counts and customers acquired in
+    it are scored — with the same fitted parameters: what is stored and written to customers.
+    """
 
     summary: clv.Summary
     bgnbd: clv.BgNbd
     spend: clv.GammaGamma
     values: clv.CustomerValue
     report: dict[str, Any]
+    scored: clv.Summary
+    scored_values: clv.CustomerValue
+
+    @property
+    def scored_on(self) -> dt.date:
+        """The day the stored figures are as of (the holdout end, else the calibration end)."""
+        return self.scored.calibration_end
 
     def as_json(self) -> dict[str, Any]:
         """What `payvand analytics clv --json` and `clv-csv --json` print."""
@@ -75,7 +90,12 @@ def fit(transactions: list[tuple[Any, Any, Any]], options: ClvOptions) -> ClvRes
     evaluation = churn.evaluate(summary, bgnbd, values.p_alive)
     if evaluation is not None:
         report["churn"] = evaluation
-    return ClvResult(summary, bgnbd, spend, values, report)
+    scored, scored_values = summary, values
+    if options.holdout_end is not None and options.holdout_end > options.calibration_end:
+        scored = clv.summarize(transactions, options.holdout_end, options.period)
+        scored_values = clv.customer_value(scored, bgnbd, spend, horizon=options.horizon,
+                                           discount_rate=options.discount_rate)
+    return ClvResult(summary, bgnbd, spend, values, report, scored, scored_values)
 
 
 # --------------------------------------------------------------------------- the instance's purchases
@@ -95,10 +115,11 @@ def run_instance(options: ClvOptions, currency: str | None = None) -> tuple[Run,
     results = {"currency": currency, "bgnbd": result.bgnbd.as_dict(), "gamma_gamma": result.spend.as_dict(),
                "bgnbd_log_likelihood": result.bgnbd.log_likelihood,
                "gamma_gamma_log_likelihood": result.spend.log_likelihood,
-               "total_clv": float(result.values.clv.sum()),
-               "expected_purchases": float(result.values.expected_purchases.sum())}
+               "total_clv": float(result.scored_values.clv.sum()),
+               "expected_purchases": float(result.scored_values.expected_purchases.sum()),
+               "scored_on": result.scored_on.isoformat()}
     run = Run(kind="clv", options={**options.as_dict(), "currency": currency}, results=results,
-              report=result.report, customers=len(result.summary))
+              report=result.report, customers=len(result.scored))
     db = session()
     db.add(run)
     db.flush()
@@ -107,21 +128,33 @@ def run_instance(options: ClvOptions, currency: str | None = None) -> tuple[Run,
     return run, result
 
 
+def next_purchase_days(result: ClvResult) -> list[dt.date | None]:
+    """Each scored customer's expected next purchase day (`clv.next_purchase_in` after the scoring
+    day, rounded to whole days), None where a purchase never becomes more likely than not."""
+    unit = clv.PERIODS[result.scored.period]
+    return [None if math.isnan(t) else result.scored_on + dt.timedelta(days=max(1, round(t * unit)))
+            for t in result.scored_values.next_purchase.tolist()]
+
+
 def _clv_rows(run_id: int, result: ClvResult) -> Iterator[dict[str, Any]]:
-    s, v = result.summary, result.values
-    for i, customer_id in enumerate(s.customers):
+    s, v = result.scored, result.scored_values
+    for i, (customer_id, next_day) in enumerate(zip(s.customers, next_purchase_days(result), strict=True)):
         yield {"run_id": run_id, "customer_id": int(customer_id), "frequency": int(s.x[i]),  # type: ignore[call-overload]
                "recency": float(s.t_x[i]), "age": float(s.T[i]), "monetary": float(s.monetary[i]),
                "p_alive": float(v.p_alive[i]), "expected_purchases": float(v.expected_purchases[i]),
-               "expected_spend": float(v.expected_spend[i]), "clv": float(v.clv[i])}
+               "expected_spend": float(v.expected_spend[i]), "clv": float(v.clv[i]), "next_purchase_on": next_day}
 
 
 def write_customer_fields(result: ClvResult, chunk: int = 1000) -> None:
-    """Put CLV, P(alive) and expected purchases into each customer's attributes (bulk, by chunks)."""
-    values = {int(c): (result.values.clv[i], result.values.p_alive[i], result.values.expected_purchases[i])  # type: ignore[call-overload]
-              for i, c in enumerate(result.summary.customers)}
-    update_attributes({cid: {FIELD_CLV: _dec(v[0], 2), FIELD_P_ALIVE: _dec(v[1], 3), FIELD_EXPECTED: _dec(v[2], 2)}
-                       for cid, v in values.items()}, chunk=chunk)
+    """Put CLV, P(alive), expected purchases and the expected next purchase day into each scored
+    customer's attributes (bulk, by chunks)."""
+    v = result.scored_values
+    changes = {}
+    for i, (c, next_day) in enumerate(zip(result.scored.customers, next_purchase_days(result), strict=True)):
+        changes[int(c)] = {FIELD_CLV: _dec(v.clv[i], 2), FIELD_P_ALIVE: _dec(v.p_alive[i], 3),  # type: ignore[call-overload]
+                           FIELD_EXPECTED: _dec(v.expected_purchases[i], 2),
+                           FIELD_NEXT: next_day.isoformat() if next_day else None}
+    update_attributes(changes, chunk=chunk)
 
 
 def update_attributes(changes: dict[int, dict[str, Any]], chunk: int = 1000) -> None:

@@ -85,7 +85,15 @@ def clv_page() -> str:
     return render_template("analytics/clv.html", run=run, charts=_charts(run) if run else [],
                            customers=_top_customers(run.id) if run else [],
                            churn_risk=_churn_risk(run.id) if run else [],
-                           calibration_end=_option_date(run, "calibration_end"), holdout_end=_option_date(run, "holdout_end"))
+                           calibration_end=_option_date(run, "calibration_end"), holdout_end=_option_date(run, "holdout_end"),
+                           scored_on=_scored_on(run))
+
+
+def _scored_on(run: Run | None) -> dt.date | None:
+    """The day the run's per-customer figures are as of, when it is not the calibration end."""
+    value = (run.results or {}).get("scored_on") if run else None
+    scored = dt.date.fromisoformat(value) if value else None
+    return scored if scored and scored != _option_date(run, "calibration_end") else None
 
 
 def _option_date(run: Run | None, key: str) -> dt.date | None:
