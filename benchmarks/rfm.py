@@ -18,6 +18,9 @@ DuckDB. In the same run, to show where the time goes (`floor`):
 
 - the database's bare scan of the order lines (`count(*)`, `sum(total)`) and the purchase
   facts grouped per customer alone (the plugin's GROUP BY, counted: no windows, no insert);
+- storing the scored rows alone (the plugin's rows copied as another run into the same table,
+  keys and indexes, rolled back): what keeping the result costs, whatever computes it — when
+  it alone is over 2x DuckDB's whole job, no way of computing reaches the goal;
 - the customer fields written the previous way (read every scored customer's attributes, merge
   in Python, executemany per 1,000; rolled back) against the set-based UPDATE the plugin uses;
 - a per-customer-day rollup, *not maintained by Payvand* (measured as the lever it would be):
@@ -180,6 +183,28 @@ def old_fields(session: Any, run_id: int) -> tuple[float, float]:
         update_attributes({cid: {rfm.FIELD_SEGMENT: seg, rfm.FIELD_SCORE: f"{r}{f}{m}"} for cid, seg, r, f, m in rows})
 
     _, seconds, cpu = _timed(work)
+    session.rollback()
+    return seconds, cpu
+
+
+def store_only(session: Any, run_id: int) -> tuple[float, float]:
+    """Storing the scored rows alone, timed: the plugin's rows copied as a new run, in customer
+    order, into the same table with its keys and indexes (rolled back). Nothing is computed: it
+    is what keeping the result costs the database, whatever computes it."""
+    import sqlalchemy as sa
+
+    from payvand.plugins.analytics.models import CustomerRfm, Run
+
+    run = Run(kind="rfm", options={"bench": "store"})
+    session.add(run)
+    session.flush()
+    table = CustomerRfm.__table__
+    names = ["recency_days", "frequency", "monetary", "r", "f", "m", "segment"]
+    copy = sa.insert(table).from_select(
+        ["run_id", "customer_id", *names],
+        sa.select(sa.literal(run.id, sa.BigInteger), table.c.customer_id, *(table.c[n] for n in names))
+        .where(table.c.run_id == run_id).order_by(table.c.customer_id))
+    _, seconds, cpu = _timed(lambda: session.execute(copy))
     session.rollback()
     return seconds, cpu
 
@@ -347,6 +372,9 @@ def main() -> None:
     log(f"Payvand scoring {scoring:.2f} s, run {run_seconds:.2f} s; the previous field write")
     with runtime.sessionmaker() as session, bind_session(session):
         previous_seconds, previous_cpu = old_fields(session, run_id)
+    with runtime.sessionmaker() as session, bind_session(session):
+        store_seconds, store_cpu = store_only(session, run_id)
+    log(f"storing the rows alone {store_seconds:.2f} s")
     lever = None
     if not args.no_rollup:
         log("the per-customer-day rollup")
@@ -360,7 +388,8 @@ def main() -> None:
                     "run_seconds": round(run_seconds, 2), "run_cpu_seconds": round(run_cpu, 2)},
         "previous_fields": {"seconds": round(previous_seconds, 2), "cpu_seconds": round(previous_cpu, 2)},
         "duckdb": {"seconds": round(duck_seconds, 2), "cpu_seconds": round(duck_cpu, 2)},
-        "floor": bare,
+        "floor": {**bare, "store_rows_seconds": round(store_seconds, 2), "store_rows_cpu_seconds": round(store_cpu, 2),
+                  "store_rows_ratio": round(store_seconds / duck_seconds, 2)},
         "ratio": round(scoring / duck_seconds, 2), "ratio_with_fields": round(run_seconds / duck_seconds, 2),
         "ratio_cpu": round(timings["scoring_cpu"] / duck_cpu, 2) if duck_cpu else None,
         "scan_ratio": round(bare["scan_lines_seconds"] / duck_seconds, 2),
@@ -371,8 +400,8 @@ def main() -> None:
                     " the same per-customer recency, frequency, monetary, quintiles and segment with the same SQL;"
                     " Payvand's scoring is the INSERT ... SELECT into analytics_customer_rfm, run_seconds adds the"
                     " customer fields (one set-based UPDATE); previous_fields is the old executemany write;"
-                    " floor is the database's bare line scan and GROUP BY; CPU of PostgreSQL's server is not"
-                    " in the cpu figures (client only)",
+                    " floor is the database's bare line scan and GROUP BY, and storing the scored rows alone;"
+                    " CPU of PostgreSQL's server is not in the cpu figures (client only)",
         "machine": machine(),
     }))
 
