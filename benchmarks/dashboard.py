@@ -1,4 +1,4 @@
-"""The KPI dashboard page on 1,000,000 customers and 5,000,000 order lines (SQLite), against raw SQL.
+"""The KPI dashboard page on 1,000,000 customers and 5,000,000 order lines (SQLite or PostgreSQL), against raw SQL.
 
 Reuses the recommendations benchmark's database (`recommend-v1-<n>c.sqlite3` in benchmarks/.data,
 built once by `recommendations.build`: two years of orders, 2024-2025), brought to the newest
@@ -19,10 +19,14 @@ with the previous one. Per period:
   `shared`; the pipeline is computed per view), interleaved request by request with the
   baseline of reading the same snapshot rows with one raw sqlite3 query.
 
+With `--database-url postgresql+psycopg://...` the SQLite build is copied into that database
+once (as `rfm.py` does, reused after) and measured there, the baselines through psycopg.
+
 Goal (issue 14): the page p95 under 300 ms. Prints JSON.
 
     python benchmarks/dashboard.py                        # 1M customers, ~5M lines
     python benchmarks/dashboard.py --customers 50000      # quick
+    python benchmarks/dashboard.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/db
 """
 
 from __future__ import annotations
@@ -57,7 +61,7 @@ def stamp(day: dt.date) -> str:
     return dt.datetime.combine(day, dt.time(), ZONE).astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def prepare(path: Path) -> dict[str, Any]:
+def prepare(path: Path, url: str) -> dict[str, Any]:
     """Newest migrations, a CLV run over every customer (once), the benchmark user; what was done."""
     import sqlalchemy as sa
     from sqlalchemy.orm import Session
@@ -70,7 +74,7 @@ def prepare(path: Path) -> dict[str, Any]:
     from payvand.core.plugins import InstalledPlugin
     from payvand.core.services.users import create_user
 
-    engine = make_engine(f"sqlite:///{path}")
+    engine = make_engine(url)
     upgrade(engine, [InstalledPlugin(name="sales", obj=sales, meta=sales.meta, source="payvand.plugins.sales"),
                      InstalledPlugin(name="analytics", obj=analytics, meta=analytics.meta,
                                      source="payvand.plugins.analytics")])
@@ -87,6 +91,8 @@ def prepare(path: Path) -> dict[str, Any]:
                 " expected_purchases, expected_spend, clv) SELECT :run, id, id % 4, 10.0, 100.0, 50000.0,"
                 " (id % 100) / 100.0, (id % 7) / 3.0, 50000.0, ((id * 7919) % 1000) * ((id * 104729) % 1000) * 1.0"
                 " FROM core_customer"), {"run": run_id})
+            if engine.dialect.name == "postgresql":
+                session.execute(sa.text("ANALYZE analytics_customer_clv"))
             done["clv_rows_written_seconds"] = round(time.perf_counter() - t0, 1)
         if session.scalars(sa.select(User.id).where(User.email == EMAIL)).first() is None:
             create_user(session, EMAIL, password=PASSWORD, name="Benchmark manager", profile="fast",
@@ -108,23 +114,58 @@ FACTS = ("SELECT o.customer_id AS customer_id, o.placed_at AS at, l.total AS amo
          " JOIN sales_order o ON o.id = l.order_id WHERE o.status NOT IN ('cancelled', 'returned')")
 
 
-def raw_dashboard(db: sqlite3.Connection, first: dt.date, last: dt.date, c_first: dt.date, c_last: dt.date,
+class Raw:
+    """A raw DB-API connection (sqlite3 or psycopg) with `?` parameters and the dialect's SQL bits."""
+
+    def __init__(self, url: str) -> None:
+        self.postgresql = url.startswith("postgresql")
+        if self.postgresql:
+            import psycopg
+            from _dataset import psycopg_url
+
+            self.connection: Any = psycopg.connect(psycopg_url(url))
+        else:
+            self.connection = sqlite3.connect(url.removeprefix("sqlite:///"))
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        """Run `sql` (`?` placeholders) and return the cursor."""
+        if self.postgresql:
+            return self.connection.execute(sql.replace("?", "%s"), params)
+        return self.connection.execute(sql, params)
+
+    def commit(self) -> None:
+        """Commit (and end the read snapshot)."""
+        self.connection.commit()
+
+    def local_day(self, column: str) -> str:
+        """SQL: the Tehran day of a UTC timestamp column."""
+        if self.postgresql:
+            return f"({column} AT TIME ZONE 'Asia/Tehran')::date"
+        return f"date({column}, '+210 minutes')"
+
+    def stamp(self, day: dt.date) -> str:
+        """`stamp(day)`, with the zone PostgreSQL needs to read it as UTC."""
+        return stamp(day) + ("+00" if self.postgresql else "")
+
+
+def raw_dashboard(db: Raw, first: dt.date, last: dt.date, c_first: dt.date, c_last: dt.date,
                   clv_run: int) -> None:
     """The same aggregates as the page, hand-written: for the period and the comparison."""
     for a, b in ((first, last), (c_first, c_last)):
-        start, end = stamp(a), stamp(b + dt.timedelta(days=1))
-        before = stamp(a - dt.timedelta(days=(b - a).days + 1))
-        db.execute(f"SELECT count(DISTINCT customer_id) FROM ({FACTS}) WHERE at >= ? AND at < ?", (start, end)).fetchall()
-        db.execute(f"SELECT date(f.first), count(*) FROM (SELECT customer_id, min(at) AS first FROM ({FACTS})"
+        start, end = db.stamp(a), db.stamp(b + dt.timedelta(days=1))
+        before = db.stamp(a - dt.timedelta(days=(b - a).days + 1))
+        db.execute(f"SELECT count(DISTINCT customer_id) FROM ({FACTS}) f0 WHERE at >= ? AND at < ?", (start, end)).fetchall()
+        db.execute(f"SELECT {db.local_day('f.first')}, count(*) FROM (SELECT customer_id, min(at) AS first FROM ({FACTS}) f0"
                    f" WHERE at >= ? AND at < ? GROUP BY customer_id) f WHERE NOT EXISTS (SELECT 1 FROM sales_order o"
                    f" WHERE o.customer_id = f.customer_id AND o.placed_at < ? AND o.status NOT IN"
-                   f" ('cancelled', 'returned')) GROUP BY date(f.first)", (start, end, start)).fetchall()
-        db.execute(f"SELECT count(*), sum(customer_id IN (SELECT customer_id FROM ({FACTS}) WHERE at >= ? AND at < ?))"
-                   f" FROM (SELECT DISTINCT customer_id FROM ({FACTS}) WHERE at >= ? AND at < ?)",
-                   (start, end, before, start)).fetchall()
-        db.execute("SELECT date(placed_at, '+210 minutes'), currency, count(*), sum(total) FROM sales_order"
+                   f" ('cancelled', 'returned')) GROUP BY 1", (start, end, start)).fetchall()
+        db.execute(f"SELECT count(*), count(*) FILTER (WHERE customer_id IN (SELECT customer_id FROM ({FACTS}) f2"
+                   f" WHERE at >= ? AND at < ?)) FROM (SELECT DISTINCT customer_id FROM ({FACTS}) f1 WHERE at >= ?"
+                   f" AND at < ?) f0", (start, end, before, start)).fetchall()
+        db.execute(f"SELECT {db.local_day('placed_at')}, currency, count(*), sum(total) FROM sales_order"
                    " WHERE status IN ('placed', 'paid', 'shipped', 'delivered') AND placed_at >= ? AND placed_at < ?"
                    " GROUP BY 1, 2", (start, end)).fetchall()
+    db.commit()
     mean = db.execute("SELECT avg(clv) FROM analytics_customer_clv WHERE run_id = ?", (clv_run,)).fetchone()[0]
     edges = [mean * k for k in (0.25, 0.5, 1.0, 2.0, 4.0)]
     db.execute("SELECT CASE WHEN clv < ? THEN 0 WHEN clv < ? THEN 1 WHEN clv < ? THEN 2 WHEN clv < ? THEN 3"
@@ -137,6 +178,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=20, help="timed requests per period")
+    parser.add_argument("--database-url", default=None, help="PostgreSQL to copy the dataset into and measure")
     args = parser.parse_args()
     path = DATA_DIR / f"recommend-v1-{args.customers}c.sqlite3"
     if not path.exists():
@@ -147,13 +189,18 @@ def main() -> None:
         began = time.perf_counter()
         build(path, args.customers)
         log(f"built in {time.perf_counter() - began:.0f} s")
-    prepared = prepare(path)
+    url = f"sqlite:///{path}"
+    if args.database_url:
+        from rfm import prepare as copy_into
+
+        url = copy_into(path, args.customers, args.database_url)
+    prepared = prepare(path, url)
 
     import payvand.plugins.analytics as analytics
     import payvand.plugins.sales as sales
     from payvand.core.app import create_app
 
-    app = create_app({"PAYVAND_DATABASE_URL": f"sqlite:///{path}",
+    app = create_app({"PAYVAND_DATABASE_URL": url,
                       "PAYVAND_INSTANCE": str(DATA_DIR / "dashboard-instance"),
                       "PAYVAND_PLUGINS": ["sales", "analytics"], "PAYVAND_EXTRA_PLUGINS": [sales, analytics],
                       "PAYVAND_JOBS": "off", "SECRET_KEY": "benchmark", "PAYVAND_TIMEZONE": "Asia/Tehran",
@@ -161,7 +208,7 @@ def main() -> None:
     client = app.test_client()
     runner = app.extensions["payvand"].job_runner
     login(client)
-    raw = sqlite3.connect(path)
+    raw = Raw(url)
     clv_run = raw.execute("SELECT max(id) FROM analytics_run WHERE kind = 'clv'").fetchone()[0]
     lines = raw.execute("SELECT count(*) FROM sales_order_line").fetchone()[0]
     results: dict[str, Any] = {}
@@ -190,6 +237,7 @@ def main() -> None:
         raw_dashboard(raw, first, last, c_first, c_last, clv_run)
         cold_base_ns = time.perf_counter_ns() - t0
         keys = [k for (k,) in raw.execute("SELECT cache_key FROM analytics_kpi_snapshot")]
+        raw.commit()
         marks = ",".join("?" * len(keys))
         page_ns, page_cpu, base_ns = [], [], []
         for _ in range(args.requests):
@@ -201,7 +249,8 @@ def main() -> None:
                 raise SystemExit(f"{url} answered {response.status_code}")
             t0 = time.perf_counter_ns()
             raw.execute(f"SELECT cache_key, data FROM analytics_kpi_snapshot WHERE cache_key IN ({marks})"
-                        " AND expires_at > ?", (*keys, "2000-01-01")).fetchall()
+                        " AND expires_at > ?", (*keys, raw.stamp(dt.date(2000, 1, 1)))).fetchall()
+            raw.commit()
             base_ns.append(time.perf_counter_ns() - t0)
         page, base = summary_ms(page_ns), summary_ms(base_ns)
         results[name] = {
@@ -217,14 +266,15 @@ def main() -> None:
             f" warm p95 {page['p95']:.0f} ms")
     cpu1 = os.times()
     print(json.dumps({
-        "benchmark": "dashboard", "database": "sqlite", "customers": args.customers, "lines": lines,
+        "benchmark": "dashboard", "database": "postgresql" if raw.postgresql else "sqlite",
+        "customers": args.customers, "lines": lines,
         "target_p95_ms": TARGET_P95_MS, "periods": results, "prepared": prepared,
         "wall_seconds": round(time.perf_counter() - wall0, 1),
         "cpu_seconds": round((cpu1.user - cpu0.user) + (cpu1.system - cpu0.system), 1),
         "baseline": "cold: the page only queues the shared widgets; the background pass (ratio) against"
                     " the same aggregates (active, acquired per day, retention, revenue per local day, CLV"
-                    " histogram; period and comparison) as hand-written SQL through raw sqlite3, nothing rendered;"
-                    " warm: the same snapshot rows read with one raw sqlite3 query",
+                    " histogram; period and comparison) as hand-written SQL through raw sqlite3 or psycopg, nothing"
+                    " rendered; warm: the same snapshot rows read with one raw query",
         "machine": machine(),
     }, indent=2))
 
