@@ -43,8 +43,8 @@ BENCHMARKS: dict[str, tuple[list[str], bool]] = {
     "kb_search": (["--articles", "2000", "--repeat", "1"], True),
     "service_inbox": (["--tickets", "5000", "--entries", "20000", "--requests", "5"], True),
     "sla_recompute": (["--tickets", "5000", "--per-ticket", "500", "--check", "200"], True),
-    "dashboard": (["--customers", "2000", "--requests", "3"], False),
-    "rfm": (["--customers", "2000"], False),  # needs the bench extra (DuckDB)
+    "dashboard": (["--customers", "2000", "--requests", "3"], True),
+    "rfm": (["--customers", "2000"], True),  # needs the bench extra (DuckDB)
     "load_test": ([*SMALL_DATASET, "--processes", "1", "--duration", "3", "--warmup", "1", "--port", "8771"], True),
 }
 
