@@ -10,7 +10,8 @@ customer with about two orders of 2-3 lines over two years; 1,000,000 customers 
   including the customer fields written for segments and templates (`run_seconds`);
 - DuckDB (a benchmark dependency only: `pip install duckdb`): the same purchase facts, loaded
   into an in-memory DuckDB table beforehand (not timed: it is DuckDB's own storage), scored by
-  the same SQL (last purchase, purchase days, amount; the three windows with the same tie-break
+  the same SQL (last purchase, purchase days — local days in the site's zone, Asia/Tehran, by
+  its UTC offset over the period — amount; the three windows with the same tie-break
   on customer id; the segment from the same (R, FM) table) into a DuckDB table.
 
 The two results are compared row by row (`same_result`). Goal (issue 14): Payvand within 2x of
@@ -58,7 +59,8 @@ def _cpu() -> float:
 
 
 def duckdb_rfm(rows: list[tuple[Any, ...]], start: dt.datetime, end: dt.datetime,
-               segments: list[tuple[int, int, str]]) -> tuple[float, float, dict[int, tuple[int, int, int, str]]]:
+               segments: list[tuple[int, int, str]],
+               offset_minutes: int) -> tuple[float, float, dict[int, tuple[int, int, int, str]]]:
     """Load the facts into DuckDB (untimed), score them with the plugin's SQL (timed); the result."""
     import duckdb
 
@@ -71,7 +73,8 @@ def duckdb_rfm(rows: list[tuple[Any, ...]], start: dt.datetime, end: dt.datetime
     con.execute("""
         CREATE TABLE rfm AS
         WITH base AS (
-            SELECT customer_id, max(occurred_at) AS last, count(DISTINCT CAST(occurred_at AS DATE)) AS frequency,
+            SELECT customer_id, max(occurred_at) AS last,
+                   count(DISTINCT CAST(occurred_at + to_minutes(CAST(? AS BIGINT)) AS DATE)) AS frequency,
                    sum(amount) AS monetary
             FROM facts WHERE occurred_at >= ? AND occurred_at < ? GROUP BY customer_id),
         scored AS (
@@ -82,7 +85,7 @@ def duckdb_rfm(rows: list[tuple[Any, ...]], start: dt.datetime, end: dt.datetime
         SELECT s.customer_id, CAST(floor(epoch(CAST(? AS TIMESTAMP) - s.last) / 86400) AS INTEGER) AS recency_days,
                s.frequency, s.monetary, s.r, s.f, s.m, g.segment
         FROM scored s JOIN segment_of g ON g.r = s.r AND g.fm = (s.f + s.m + 1) // 2
-    """, [start.replace(tzinfo=None), end.replace(tzinfo=None), end.replace(tzinfo=None)])
+    """, [offset_minutes, start.replace(tzinfo=None), end.replace(tzinfo=None), end.replace(tzinfo=None)])
     seconds, cpu = time.perf_counter() - t0, _cpu() - c0
     result = {int(cid): (int(r), int(f), int(m), str(seg))
               for cid, r, f, m, seg in con.execute("SELECT customer_id, r, f, m, segment FROM rfm").fetchall()}
@@ -219,15 +222,17 @@ def rollup(session: Any, subquery: Any, currency: str, start: dt.datetime, end: 
 
     metadata = sa.MetaData()
     table = sa.Table("bench_rfm_customer_day", metadata, sa.Column("customer_id", sa.BigInteger, nullable=False),
-                     sa.Column("currency", sa.String(3), nullable=False), sa.Column("day", sa.Date, nullable=False),
+                     sa.Column("currency", sa.String(3), nullable=False), sa.Column("day", sa.Integer, nullable=False),
                      sa.Column("last", sa.DateTime(timezone=True), nullable=False),
                      sa.Column("amount", sa.Numeric(20, 4), nullable=False),
                      sa.UniqueConstraint("customer_id", "currency", "day"))
     bind = session.get_bind()
     metadata.drop_all(bind)
     session.commit()
+    from payvand.plugins.analytics.services.local_days import day_number
+
     c = subquery.c
-    day = sa.func.date(c.occurred_at)
+    day = day_number(c.occurred_at, dt.datetime(2000, 1, 1, tzinfo=dt.UTC), end)  # local days, as the plugin's
 
     def rebuild() -> None:
         metadata.create_all(session.connection())
@@ -285,7 +290,7 @@ def _upkeep(session: Any, table: Any, currency: str, orders: int = 2_000) -> flo
     at = dt.datetime(2025, 12, 30, 12, tzinfo=dt.UTC)
     t0 = time.perf_counter()
     for _ in range(orders):
-        session.execute(statement, {"customer_id": rng.randint(1, top), "currency": currency, "day": at.date(),
+        session.execute(statement, {"customer_id": rng.randint(1, top), "currency": currency, "day": at.date().toordinal(),
                                     "last": at, "amount": 100})
     seconds = time.perf_counter() - t0
     session.rollback()
@@ -314,10 +319,12 @@ def main() -> None:
     from payvand.core.db import bind_session
     from payvand.plugins.analytics.models import CustomerRfm
     from payvand.plugins.analytics.services import facts, rfm
+    from payvand.sdk import local_zone, offset_spans
 
     app = create_app({"PAYVAND_DATABASE_URL": url, "PAYVAND_INSTANCE": str(DATA_DIR / "rfm-instance"),
                       "PAYVAND_PLUGINS": ["sales", "analytics"], "PAYVAND_EXTRA_PLUGINS": [sales, analytics],
-                      "PAYVAND_JOBS": "off", "SECRET_KEY": "benchmark"})
+                      "PAYVAND_JOBS": "off", "SECRET_KEY": "benchmark",
+                      "PAYVAND_TIMEZONE": "Asia/Tehran"})
     runtime = app.extensions["payvand"]
     app.app_context().push()
     dialect = "postgresql" if args.database_url else "sqlite"
@@ -328,8 +335,11 @@ def main() -> None:
         end_day = (last if isinstance(last, dt.datetime) else dt.datetime.fromisoformat(str(last))).date()
         options = rfm.RfmOptions(end_day - dt.timedelta(days=364), end_day)
         currency = facts.main_currency(subquery) or "IRR"
-        start = dt.datetime.combine(options.start, dt.time(), tzinfo=dt.UTC)
-        end = dt.datetime.combine(options.end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+        start, end = rfm.period_bounds(options)  # local midnights (the site's zone)
+        spans = offset_spans(local_zone(), start, end)
+        if len(spans) != 1:
+            raise SystemExit("the site's zone changes its offset in the period: DuckDB's day would differ")
+        offset_minutes = spans[0][1]
         c = subquery.c
         rows = [(cid, at if isinstance(at, dt.datetime) else dt.datetime.fromisoformat(str(at)), float(amount))
                 for cid, at, amount in session.execute(
@@ -340,7 +350,7 @@ def main() -> None:
         session.commit()
     segments = [(r, fm, rfm.segment_of(r, fm, fm)) for r in range(1, 6) for fm in range(1, 6)]
     log(f"{dialect}: {len(rows)} purchase lines of {currency}; DuckDB")
-    duck_seconds, duck_cpu, duck = duckdb_rfm(rows, start, end, segments)
+    duck_seconds, duck_cpu, duck = duckdb_rfm(rows, start, end, segments, offset_minutes)
     del rows
     log(f"DuckDB {duck_seconds:.2f} s; the database's floor")
     with runtime.sessionmaker() as session, bind_session(session):

@@ -88,3 +88,34 @@ def test_fields_are_merged_set_based_keeping_other_attributes_and_moving_the_ver
     assert rows[ten_customers[4]].attributes["analytics.rfm_score"] == "333"
     assert all(rows[cid].version == versions[cid] + 1 for cid in ten_customers)
     assert rows[idle].attributes == {"sales.segment": "idle"} and rows[idle].version == versions[idle]
+
+
+def _order_at(db_session, customer_id: int, at: dt.datetime, amount: str = "1000") -> None:
+    from decimal import Decimal
+
+    from payvand.plugins.sales.models import Order, OrderLine
+
+    order = Order(number=f"L-{customer_id}-{at.isoformat()}", customer_id=customer_id, currency="IRR",
+                  total=Decimal(amount), placed_at=at)
+    order.lines.append(OrderLine(description="Item", quantity=Decimal(1), total=Decimal(amount)))
+    db_session.add(order)
+
+
+def test_purchase_days_and_the_period_are_the_sites_local_days(in_app, db_session, make_customer):
+    """Tehran is UTC+3:30: 20:00 and 21:00 UTC on 1 March are 23:30 on 1 March and 00:30 on
+    2 March there — two purchase days, though one UTC day; and 00:30 Tehran on the period's
+    first day (21:00 UTC the day before) is inside the period."""
+    two_days, edge, before = (make_customer(given_name=name).id for name in ("Two", "Edge", "Before"))
+    utc = dt.UTC
+    _order_at(db_session, two_days, dt.datetime(2025, 3, 1, 20, 0, tzinfo=utc))
+    _order_at(db_session, two_days, dt.datetime(2025, 3, 1, 21, 0, tzinfo=utc))
+    _order_at(db_session, edge, dt.datetime(2025, 1, 31, 21, 0, tzinfo=utc))  # 1 Feb, 00:30 in Tehran
+    _order_at(db_session, before, dt.datetime(2025, 1, 31, 20, 0, tzinfo=utc))  # 31 Jan, 23:30 in Tehran
+    db_session.commit()
+    run = rfm.run_rfm(rfm.RfmOptions(dt.date(2025, 2, 1), dt.date(2025, 3, 31)))
+    db_session.commit()
+    rows = {row.customer_id: row for row in db_session.scalars(sa.select(CustomerRfm).where(CustomerRfm.run_id == run.id))}
+    assert set(rows) == {two_days, edge}
+    assert rows[two_days].frequency == 2
+    # The period ends at midnight after 31 March in Tehran (20:30 UTC): 2 March 00:30 is 29 whole days before.
+    assert rows[two_days].recency_days == 29

@@ -34,6 +34,7 @@ import sqlalchemy as sa
 
 from payvand.plugins.analytics.models import CustomerRfm, Run
 from payvand.plugins.analytics.services import facts
+from payvand.plugins.analytics.services.local_days import day_number, midnight
 from payvand.sdk import N_, session
 
 #: Segment names in the order pages list them, with their labels.
@@ -101,7 +102,8 @@ def _segment_sql(r: Any, f: Any, m: Any) -> Any:
 
 @dataclasses.dataclass(frozen=True)
 class RfmOptions:
-    """The period scored (inclusive UTC days) and the currency (default: the most used)."""
+    """The period scored (inclusive local days in the site's time zone) and the currency (default:
+    the most used)."""
 
     start: dt.date
     end: dt.date
@@ -123,8 +125,7 @@ def run_rfm(options: RfmOptions) -> Run:
         raise ValueError("no active plugin offers purchase facts (enable the sales plugin)")
     currency = options.currency or facts.main_currency(subquery) or "IRR"
     db = session()
-    start = dt.datetime.combine(options.start, dt.time(), tzinfo=dt.UTC)
-    end = dt.datetime.combine(options.end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+    start, end = period_bounds(options)
     run = Run(kind="rfm", options={"start": options.start.isoformat(), "end": options.end.isoformat(), "currency": currency})
     db.add(run)
     db.flush()
@@ -136,13 +137,19 @@ def run_rfm(options: RfmOptions) -> Run:
     return run
 
 
+def period_bounds(options: RfmOptions) -> tuple[dt.datetime, dt.datetime]:
+    """The UTC moments the period starts and ends: local midnights of its first day and of the day
+    after its last (the site's time zone)."""
+    return midnight(options.start), midnight(options.end + dt.timedelta(days=1))
+
+
 def purchase_base(subquery: sa.Subquery, currency: str, start: dt.datetime, end: dt.datetime) -> sa.Subquery:
-    """Per customer who bought in [start, end): the last purchase, the purchase days and the
-    amount spent in `currency` (one GROUP BY over the purchase facts)."""
+    """Per customer who bought in [start, end): the last purchase, the purchase days (local days
+    in the site's time zone) and the amount spent in `currency` (one GROUP BY over the purchase facts)."""
     c = subquery.c
     return (
         sa.select(c.customer_id, sa.func.max(c.occurred_at).label("last"),
-                  sa.func.count(sa.distinct(sa.func.date(c.occurred_at))).label("frequency"),
+                  sa.func.count(sa.distinct(day_number(c.occurred_at, start, end))).label("frequency"),
                   sa.cast(sa.func.sum(c.amount), sa.Float).label("monetary"))
         .where(c.currency == currency, c.occurred_at >= start, c.occurred_at < end)
         .group_by(c.customer_id)
