@@ -22,6 +22,8 @@ DuckDB. In the same run, to show where the time goes (`floor`):
 - storing the scored rows alone (the plugin's rows copied as another run into the same table,
   keys and indexes, rolled back): what keeping the result costs, whatever computes it — when
   it alone is over 2x DuckDB's whole job, no way of computing reaches the goal;
+- the customer fields written again when no score moved (a second night with the same result:
+  only changed customers are written, so none);
 - the customer fields written the previous way (read every scored customer's attributes, merge
   in Python, executemany per 1,000; rolled back) against the set-based UPDATE the plugin uses;
 - a per-customer-day rollup, *not maintained by Payvand* (measured as the lever it would be):
@@ -347,6 +349,10 @@ def main() -> None:
         lines = session.scalar(sa.text("SELECT count(*) FROM sales_order_line"))
         session.execute(sa.text("DELETE FROM analytics_customer_rfm"))
         session.execute(sa.text("DELETE FROM analytics_run WHERE kind = 'rfm'"))
+        # A previous round's fields would make this round's write skip every unchanged customer:
+        # start from none, so `fields_seconds` is the first scoring's full write.
+        session.execute(sa.text("UPDATE core_customer SET attributes = '{}' WHERE attributes IS NOT NULL"
+                                " AND CAST(attributes AS TEXT) <> '{}'"))
         session.commit()
     segments = [(r, fm, rfm.segment_of(r, fm, fm)) for r in range(1, 6) for fm in range(1, 6)]
     log(f"{dialect}: {len(rows)} purchase lines of {currency}; DuckDB")
@@ -383,6 +389,9 @@ def main() -> None:
     with runtime.sessionmaker() as session, bind_session(session):
         previous_seconds, previous_cpu = old_fields(session, run_id)
     with runtime.sessionmaker() as session, bind_session(session):
+        _, unchanged_seconds, unchanged_cpu = _timed(lambda: original_fields(run_id))  # the next night, nothing moved
+        session.rollback()
+    with runtime.sessionmaker() as session, bind_session(session):
         store_seconds, store_cpu = store_only(session, run_id)
     log(f"storing the rows alone {store_seconds:.2f} s")
     lever = None
@@ -397,6 +406,7 @@ def main() -> None:
                     "fields_seconds": round(fields_seconds, 2), "fields_cpu_seconds": round(fields_cpu, 2),
                     "run_seconds": round(run_seconds, 2), "run_cpu_seconds": round(run_cpu, 2)},
         "previous_fields": {"seconds": round(previous_seconds, 2), "cpu_seconds": round(previous_cpu, 2)},
+        "fields_unchanged": {"seconds": round(unchanged_seconds, 2), "cpu_seconds": round(unchanged_cpu, 2)},
         "duckdb": {"seconds": round(duck_seconds, 2), "cpu_seconds": round(duck_cpu, 2)},
         "floor": {**bare, "store_rows_seconds": round(store_seconds, 2), "store_rows_cpu_seconds": round(store_cpu, 2),
                   "store_rows_ratio": round(store_seconds / duck_seconds, 2)},

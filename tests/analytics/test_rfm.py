@@ -88,6 +88,18 @@ def test_fields_are_merged_set_based_keeping_other_attributes_and_moving_the_ver
     assert rows[ten_customers[4]].attributes["analytics.rfm_score"] == "333"
     assert all(rows[cid].version == versions[cid] + 1 for cid in ten_customers)
     assert rows[idle].attributes == {"sales.segment": "idle"} and rows[idle].version == versions[idle]
+    # Scored again with the same result: no customer is written (versions stay: open forms still save).
+    changed = ten_customers[1]
+    db_session.execute(sa.update(Customer).where(Customer.id == changed).values(
+        attributes={**rows[changed].attributes, "analytics.rfm_score": "999"}))
+    db_session.commit()
+    versions = {cid: v for cid, v in db_session.execute(sa.select(Customer.id, Customer.version))}
+    rfm.run_rfm(rfm.RfmOptions(dt.date(2024, 1, 1), dt.date(2024, 6, 30)))
+    db_session.commit()
+    after = dict(db_session.execute(sa.select(Customer.id, Customer.version)).all())
+    assert {cid for cid in ten_customers if after[cid] != versions[cid]} == {changed}
+    db_session.expire_all()
+    assert db_session.get(Customer, changed).attributes["analytics.rfm_score"] == "111"
 
 
 def _order_at(db_session, customer_id: int, at: dt.datetime, amount: str = "1000") -> None:
