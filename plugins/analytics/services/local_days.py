@@ -8,7 +8,10 @@ are worked out in Python (the SDK's `offset_spans`, exact to the minute of each 
 `date(ts, '+N minutes')` — one modifier when the offset never changes in the range (Asia/Tehran
 since 2022), else a CASE over the spans. `day_number` gives the local day as an integer (the
 proleptic Gregorian ordinal, `date.toordinal()`) on both databases, so day arithmetic (365 days
-before, tenure) is plain integer arithmetic in SQL and the same number in Python.
+before, tenure) is plain integer arithmetic in SQL and the same number in Python; `local_date`
+gives the local date itself (a DATE on PostgreSQL, `YYYY-MM-DD` text on SQLite: `as_date` reads
+both) for the callers that fold days into calendar months (cohorts, KPIs) or hand them to the
+CLV models. `row_range` reads the [start, end) a column's rows span, for the offset spans.
 """
 
 from __future__ import annotations
@@ -24,25 +27,51 @@ from payvand.sdk import local_zone, offset_spans, session
 _JULIAN_ORDINAL = 1721424.5
 
 
-def day_number(column: Any, start: dt.datetime, end: dt.datetime, zone: dt.tzinfo | None = None) -> Any:
-    """SQL: the local day of UTC timestamp `column` in `zone` (the site's by default) as
-    `date.toordinal()`, exact for rows in [start, end)."""
+def local_date(column: Any, start: dt.datetime, end: dt.datetime, zone: dt.tzinfo | None = None) -> Any:
+    """SQL: the local date of UTC timestamp `column` in `zone` (the site's by default), exact for
+    rows in [start, end): a DATE on PostgreSQL, `YYYY-MM-DD` text on SQLite (`as_date` reads both)."""
     zone = zone or local_zone()
     if session().get_bind().dialect.name != "sqlite":
-        local = sa.cast(sa.func.timezone(getattr(zone, "key", "UTC"), column), sa.Date)
-        return local.op("-", return_type=sa.Integer)(sa.literal_column("DATE '0001-01-01'")) + 1
+        return sa.cast(sa.func.timezone(getattr(zone, "key", "UTC"), column), sa.Date)
     spans = offset_spans(zone, start, end)
 
     def modifier(minutes: int) -> Any:
         return sa.literal(f"{minutes:+d} minutes")
 
     if len(spans) == 1:
-        local_date = sa.func.date(column, modifier(spans[0][1]))
-    else:
-        whens = [(column < sa.literal(until.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")),
-                  modifier(minutes)) for until, minutes in spans[:-1] if until is not None]
-        local_date = sa.func.date(column, sa.case(*whens, else_=modifier(spans[-1][1])))
-    return sa.cast(sa.func.julianday(local_date) - _JULIAN_ORDINAL, sa.Integer)
+        return sa.func.date(column, modifier(spans[0][1]))
+    whens = [(column < sa.literal(until.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")),
+              modifier(minutes)) for until, minutes in spans[:-1] if until is not None]
+    return sa.func.date(column, sa.case(*whens, else_=modifier(spans[-1][1])))
+
+
+def day_number(column: Any, start: dt.datetime, end: dt.datetime, zone: dt.tzinfo | None = None) -> Any:
+    """SQL: the local day of UTC timestamp `column` in `zone` (the site's by default) as
+    `date.toordinal()`, exact for rows in [start, end)."""
+    local = local_date(column, start, end, zone)
+    if session().get_bind().dialect.name != "sqlite":
+        return local.op("-", return_type=sa.Integer)(sa.literal_column("DATE '0001-01-01'")) + 1
+    return sa.cast(sa.func.julianday(local) - _JULIAN_ORDINAL, sa.Integer)
+
+
+def as_date(value: Any) -> dt.date:
+    """A local day as read from `local_date` (a date, or ISO text on SQLite)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def _utc(value: Any) -> dt.datetime:
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def row_range(column: Any, table: Any, *where: Any) -> tuple[dt.datetime, dt.datetime] | None:
+    """[start, end) holding every UTC timestamp of `column` in `table`'s rows matching `where`
+    (one MIN/MAX query), for `local_date`'s offset spans; None when no row matches."""
+    low, high = session().execute(sa.select(sa.func.min(column), sa.func.max(column))
+                                  .select_from(table).where(*where)).one()
+    if low is None or high is None:
+        return None
+    return _utc(low), _utc(high) + dt.timedelta(seconds=1)
 
 
 def midnight(day: dt.date, zone: dt.tzinfo | None = None) -> dt.datetime:

@@ -37,6 +37,7 @@ import sqlalchemy as sa
 from payvand.plugins.analytics.models import CostRate, CustomerProfit, Run
 from payvand.plugins.analytics.services import costs as cost_store
 from payvand.plugins.analytics.services import facts
+from payvand.plugins.analytics.services.local_days import midnight
 from payvand.plugins.analytics.services.sqlbits import month_bounds, month_of, months, utc_start
 from payvand.sdk import SERVICE_FACTS, Customer, call_hook, session, setting
 
@@ -300,14 +301,14 @@ def _period_costs(purpose: str, start: dt.date, end: dt.date, currency: str) -> 
 
 
 def cac(period: tuple[dt.date, dt.date], currency: str | None = None) -> PeriodCost | None:
-    """Customer acquisition cost over `period` (first and last day, UTC): acquisition costs
+    """Customer acquisition cost over `period` (first and last local day): acquisition costs
     falling in it (pro rata by days) / customers whose first purchase falls in it. Computed live
     (one GROUP BY); None when no plugin offers purchase facts. For the dashboard's widgets."""
     subquery = facts.purchase_facts()
     if subquery is None:
         return None
     currency = currency or facts.main_currency(subquery) or "IRR"
-    start, end = utc_start(period[0]), utc_start(period[1] + dt.timedelta(days=1))
+    start, end = midnight(period[0]), midnight(period[1] + dt.timedelta(days=1))
     first = _first_purchases(subquery, currency, end)
     customers = int(session().execute(sa.select(sa.func.count()).select_from(first)
                                       .where(first.c.first_at >= start)).scalar_one())
@@ -316,14 +317,14 @@ def cac(period: tuple[dt.date, dt.date], currency: str | None = None) -> PeriodC
 
 
 def cost_to_keep(period: tuple[dt.date, dt.date], currency: str | None = None) -> PeriodCost | None:
-    """Cost to keep a customer over `period`: retention costs falling in it (pro rata by days) /
+    """Cost to keep a customer over `period` (first and last local day): retention costs falling in it (pro rata by days) /
     customers who bought in it and had bought before it. Computed live; None without purchase
     facts. For the dashboard's widgets."""
     subquery = facts.purchase_facts()
     if subquery is None:
         return None
     currency = currency or facts.main_currency(subquery) or "IRR"
-    start, end = utc_start(period[0]), utc_start(period[1] + dt.timedelta(days=1))
+    start, end = midnight(period[0]), midnight(period[1] + dt.timedelta(days=1))
     c = subquery.c
     first = _first_purchases(subquery, currency, end)
     kept = (sa.select(c.customer_id).join(first, first.c.customer_id == c.customer_id)
