@@ -7,19 +7,23 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
-from payvand.plugins.analytics.services import clv, cohorts, facts, kpis, local_days, periods, profit
+from payvand.plugins.analytics.services import clv, cohorts, facts, kpis, lifetime, local_days, periods, profit
 from payvand.plugins.sales.models import Order
 from payvand.sdk import KpiData, offset_spans
+from tests.analytics.cdnow import cdnow_rows
 from tests.analytics.orders import add_orders_at, set_site_zone
 
 UTC = dt.UTC
 TEHRAN = ZoneInfo("Asia/Tehran")
 BERLIN = ZoneInfo("Europe/Berlin")
+#: The BG/NBD paper's calibration end (week 39 of the CDNOW data).
+CAL_END = dt.date(1997, 9, 30)
 
 #: 00:30 Tehran time on 1 April 2024 (13 Farvardin 1403): 21:00 UTC on 31 March.
 APRIL_FIRST_0030 = dt.datetime(2024, 3, 31, 21, 0, tzinfo=UTC)
@@ -145,3 +149,43 @@ def test_local_date_in_sql_agrees_with_python_around_every_change(in_app, db_ses
     expected = {f"Z-{n}": m.replace(microsecond=0).astimezone(zone).date() for n, m in enumerate(moments)}
     assert {n: local_days.as_date(d) for n, d, _ in rows} == expected
     assert {n: int(k) for n, _, k in rows} == {n: d.toordinal() for n, d in expected.items()}
+
+
+# --------------------------------------------------------------------------- the papers' data, by date, in any zone
+
+
+def _load_cdnow_as_dated_orders(db_session, zone: ZoneInfo) -> None:
+    """The CDNOW sample as orders placed at noon local time on each row's date (what the order
+    import stores for a date without a time), one customer per CDNOW customer."""
+    from payvand.plugins.sales.models import OrderLine
+    from payvand.sdk import create_customers
+
+    rows = cdnow_rows()
+    names = sorted({customer for customer, _day, _amount in rows})
+    ids = dict(zip(names, create_customers([{"given_name": f"CDNOW {n}"} for n in names], source="test"),
+                   strict=True))
+    orders = [{"number": f"CD-{i}", "customer_id": ids[customer], "currency": "USD", "total": Decimal(amount),
+               "placed_at": dt.datetime.combine(dt.date(int(day[:4]), int(day[4:6]), int(day[6:])), dt.time(12),
+                                                tzinfo=zone).astimezone(UTC)}
+              for i, (customer, day, amount) in enumerate(rows)]
+    order_ids = db_session.scalars(sa.insert(Order).returning(Order.id, sort_by_parameter_order=True), orders).all()
+    db_session.execute(sa.insert(OrderLine), [
+        {"order_id": oid, "position": 1, "description": "CD", "quantity": Decimal(1), "total": o["total"]}
+        for oid, o in zip(order_ids, orders, strict=True)])
+    db_session.commit()
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Tehran", "Pacific/Kiritimati"])
+def test_cdnow_by_date_gives_the_papers_parameters_whatever_the_sites_zone(in_app, db_session, zone):
+    """Noon in Kiritimati (UTC+14) is 22:00 UTC the day before: by UTC day every purchase would move."""
+    set_site_zone(db_session, zone)
+    _load_cdnow_as_dated_orders(db_session, ZoneInfo(zone))
+    options = lifetime.ClvOptions(CAL_END, "week")
+    rows = facts.daily_purchases(_facts(), "USD")
+    from_file = lifetime.fit(cdnow_rows(), options).as_json()
+    found = lifetime.fit(rows, options).as_json()
+    assert found["customers"] == from_file["customers"] == 2357
+    assert found["bgnbd"] == pytest.approx(from_file["bgnbd"], rel=1e-6)
+    assert found["gamma_gamma"] == pytest.approx(from_file["gamma_gamma"], rel=1e-6)
+    assert found["bgnbd"] == pytest.approx({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}, rel=0.01)
+    assert found["gamma_gamma"] == pytest.approx({"p": 6.25, "q": 3.74, "v": 15.44}, rel=0.01)
