@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from payvand.plugins.analytics import permissions as perm
 from payvand.plugins.analytics.services import facts, local_days, periods
-from payvand.sdk import KpiData, KpiPeriod, KpiSeries, KpiWidget, lazy_gettext, session
+from payvand.sdk import KpiData, KpiPeriod, KpiSeries, KpiWidget, lazy_gettext, local_zone, session
 
 
 def _between(subquery: Any, period: KpiPeriod) -> Any:
@@ -135,7 +135,7 @@ def _clv(actor: Any, period: KpiPeriod, comparison: KpiPeriod | None) -> KpiData
     labels, counts, currency, created = found
     return KpiData(labels=labels, series=[KpiSeries(str(lazy_gettext("Customers")), counts)], currency=currency,
                    note=str(lazy_gettext("From the lifetime-value run of %(date)s, whatever the period.",
-                                         date=created.date().isoformat())))
+                                         date=created.astimezone(local_zone()).date().isoformat())))
 
 
 def _per_customer(figure: Any, period: KpiPeriod | None, currency: str | None = None) -> Any:
