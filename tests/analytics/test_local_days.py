@@ -98,6 +98,16 @@ def test_kpi_widgets_count_a_first_purchase_at_0030_tehran_in_its_local_day_and_
     assert _acquired(in_app, jalali).series[0].data == [0.0, 1.0]
 
 
+def test_the_costs_run_counts_acquired_and_retained_customers_in_local_months(in_app, db_session, make_customer):
+    set_site_zone(db_session, "Asia/Tehran")
+    c = make_customer(given_name="New").id
+    may_first_0030 = dt.datetime(2024, 4, 30, 21, 0, tzinfo=UTC)  # 00:30 on 1 May in Tehran
+    add_orders_at(db_session, [(c, APRIL_FIRST_0030, "100"), (c, may_first_0030, "100")])
+    run = profit.run_costs(profit.CostsOptions(dt.date(2024, 3, 1), dt.date(2024, 5, 31)))
+    counts = [(p["month"], p["acquired"], p["retained"]) for p in run.results["periods"]]
+    assert counts == [("2024-03", 0, 0), ("2024-04", 1, 0), ("2024-05", 0, 1)]
+
+
 # --------------------------------------------------------------------------- daylight saving: Europe/Berlin
 
 

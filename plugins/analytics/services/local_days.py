@@ -8,10 +8,11 @@ are worked out in Python (the SDK's `offset_spans`, exact to the minute of each 
 `date(ts, '+N minutes')` — one modifier when the offset never changes in the range (Asia/Tehran
 since 2022), else a CASE over the spans. `day_number` gives the local day as an integer (the
 proleptic Gregorian ordinal, `date.toordinal()`) on both databases, so day arithmetic (365 days
-before, tenure) is plain integer arithmetic in SQL and the same number in Python; `local_date`
+before, tenure) is plain integer arithmetic in SQL and the same number in Python. `local_date`
 gives the local date itself (a DATE on PostgreSQL, `YYYY-MM-DD` text on SQLite: `as_date` reads
 both) for the callers that fold days into calendar months (cohorts, KPIs) or hand them to the
-CLV models. `row_range` reads the [start, end) a column's rows span, for the offset spans.
+CLV models; `local_month` its Gregorian month `YYYY-MM` (the costs run). `row_range` reads the
+[start, end) a column's rows span, for the offset spans.
 """
 
 from __future__ import annotations
@@ -52,6 +53,16 @@ def day_number(column: Any, start: dt.datetime, end: dt.datetime, zone: dt.tzinf
     if session().get_bind().dialect.name != "sqlite":
         return local.op("-", return_type=sa.Integer)(sa.literal_column("DATE '0001-01-01'")) + 1
     return sa.cast(sa.func.julianday(local) - _JULIAN_ORDINAL, sa.Integer)
+
+
+def local_month(column: Any, start: dt.datetime, end: dt.datetime, zone: dt.tzinfo | None = None) -> Any:
+    """SQL: the local Gregorian month `YYYY-MM` (text) of UTC timestamp `column`, exact for rows in
+    [start, end) (the format is inlined, so the same expression in SELECT and GROUP BY compares
+    equal on PostgreSQL)."""
+    local = local_date(column, start, end, zone)
+    if session().get_bind().dialect.name != "sqlite":
+        return sa.func.to_char(local, sa.literal_column("'YYYY-MM'"))
+    return sa.func.substr(local, 1, 7)
 
 
 def as_date(value: Any) -> dt.date:

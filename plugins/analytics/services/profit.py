@@ -1,6 +1,6 @@
 """Cost to acquire and keep, and customer profitability (a "costs" run).
 
-Per UTC month of the run's period:
+Per month of the run's period (Gregorian months of the site's time zone):
 
 - *acquired* customers are those whose first purchase (in the run's currency, over all time)
   falls in the month; *retained* customers bought in the month and had bought before it;
@@ -37,8 +37,8 @@ import sqlalchemy as sa
 from payvand.plugins.analytics.models import CostRate, CustomerProfit, Run
 from payvand.plugins.analytics.services import costs as cost_store
 from payvand.plugins.analytics.services import facts
-from payvand.plugins.analytics.services.local_days import midnight
-from payvand.plugins.analytics.services.sqlbits import month_bounds, month_of, months, utc_start
+from payvand.plugins.analytics.services.local_days import local_month, midnight, row_range
+from payvand.plugins.analytics.services.sqlbits import month_bounds, months
 from payvand.sdk import SERVICE_FACTS, Customer, call_hook, session, setting
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def number_setting(key: str, default: float) -> float:
 
 @dataclasses.dataclass(frozen=True)
 class CostsOptions:
-    """The period of a costs run (inclusive UTC days; whole months are allocated) and the currency."""
+    """The period of a costs run (inclusive local days of the site; whole months are allocated) and the currency."""
 
     start: dt.date
     end: dt.date
@@ -184,10 +184,16 @@ def run_costs(options: CostsOptions) -> Run:
     currency = options.currency or facts.main_currency(subquery) or "IRR"
     db = session()
     month_list = months(options.start, options.end)
-    start = utc_start(month_bounds(month_list[0])[0])
-    end = utc_start(options.end + dt.timedelta(days=1))
+    start = midnight(month_bounds(month_list[0])[0])  # the site's local midnights: local months
+    end = midnight(options.end + dt.timedelta(days=1))
     c = subquery.c
     first = _first_purchases(subquery, currency, end)
+    found = row_range(c.occurred_at, subquery, c.currency == currency, c.occurred_at < end)
+    since = min(found[0], start) if found else start  # first purchases may be older than the period
+
+    def month_of(column: Any) -> Any:
+        return local_month(column, since, end)
+
     acquired_month = month_of(first.c.first_at)
     channel = sa.func.coalesce(sa.func.lower(_attribute(FIELD_SOURCE_CHANNEL)), "")
     campaign = sa.func.coalesce(_attribute(FIELD_SOURCE_CAMPAIGN), "")
