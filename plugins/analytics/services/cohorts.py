@@ -51,7 +51,8 @@ def month_label(index: int) -> str:
 
 
 def retention(calendar: Calendar = "gregorian", last_cohorts: int = 12) -> list[Cohort]:
-    """The retention matrix of the newest `last_cohorts` cohorts (two queries, whatever the data size)."""
+    """The retention matrix of the newest `last_cohorts` cohorts (two queries on PostgreSQL, three on
+    SQLite — the first reads the range for the offset spans —, whatever the data size)."""
     subquery = facts.purchase_facts()
     if subquery is None:
         return []
@@ -61,6 +62,8 @@ def retention(calendar: Calendar = "gregorian", last_cohorts: int = 12) -> list[
         return []
     day = local_days.local_date(subquery.c.occurred_at, *found)
     days = [local_days.as_date(d) for d in db.scalars(sa.select(day).distinct())]
+    if not days:
+        return []
     pairs = [(d, month_index(d, calendar)) for d in days]
     newest = max(month for _, month in pairs)  # the last month with data: the matrix's right edge
     months = sa.values(sa.column("day", sa.Date), sa.column("month", sa.Integer), name="day_month").data(

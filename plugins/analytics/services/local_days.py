@@ -26,6 +26,8 @@ from payvand.sdk import local_zone, offset_spans, session
 
 #: SQLite's julianday() of 0001-01-01 at midnight minus one: julianday(day) - this = day.toordinal().
 _JULIAN_ORDINAL = 1721424.5
+#: Every moment a datetime holds (`row_range` on PostgreSQL).
+_EVER = (dt.datetime.min.replace(tzinfo=dt.UTC), dt.datetime.max.replace(tzinfo=dt.UTC))
 
 
 def local_date(column: Any, start: dt.datetime, end: dt.datetime, zone: dt.tzinfo | None = None) -> Any:
@@ -76,8 +78,12 @@ def _utc(value: Any) -> dt.datetime:
 
 
 def row_range(column: Any, table: Any, *where: Any) -> tuple[dt.datetime, dt.datetime] | None:
-    """[start, end) holding every UTC timestamp of `column` in `table`'s rows matching `where`
-    (one MIN/MAX query), for `local_date`'s offset spans; None when no row matches."""
+    """The [start, end) `local_date`'s offset spans must cover for `column` in `table`'s rows
+    matching `where`: on SQLite one MIN/MAX query gives [first, last + 1 s), None when no row
+    matches; PostgreSQL converts with its own time-zone database, so no query is made there and
+    the whole datetime range is returned."""
+    if session().get_bind().dialect.name != "sqlite":
+        return _EVER
     low, high = session().execute(sa.select(sa.func.min(column), sa.func.max(column))
                                   .select_from(table).where(*where)).one()
     if low is None or high is None:
