@@ -151,14 +151,14 @@ def test_local_date_in_sql_agrees_with_python_around_every_change(in_app, db_ses
     for number, moment in enumerate(moments):
         db_session.add(Order(number=f"Z-{number}", customer_id=customer, placed_at=moment.replace(microsecond=0)))
     db_session.commit()
-    found = local_days.row_range(Order.placed_at, Order.__table__)
-    assert found is not None
-    day = local_days.local_date(Order.placed_at, *found, zone=zone)
-    number = local_days.day_number(Order.placed_at, *found, zone=zone)
-    rows = db_session.execute(sa.select(Order.number, day, number)).all()
+    ranged = local_days.local_date(Order.placed_at, start, end, zone=zone)  # the spans of the range
+    since_1970 = local_days.local_date(Order.placed_at, zone=zone)  # every change since 1970, newest first
+    number = local_days.day_number(Order.placed_at, start, end, zone=zone)
+    rows = db_session.execute(sa.select(Order.number, ranged, since_1970, number)).all()
     expected = {f"Z-{n}": m.replace(microsecond=0).astimezone(zone).date() for n, m in enumerate(moments)}
-    assert {n: local_days.as_date(d) for n, d, _ in rows} == expected
-    assert {n: int(k) for n, _, k in rows} == {n: d.toordinal() for n, d in expected.items()}
+    assert {n: local_days.as_date(d) for n, d, _, _ in rows} == expected
+    assert {n: local_days.as_date(d) for n, _, d, _ in rows} == expected
+    assert {n: int(k) for n, _, _, k in rows} == {n: d.toordinal() for n, d in expected.items()}
 
 
 # --------------------------------------------------------------------------- the papers' data, by date, in any zone

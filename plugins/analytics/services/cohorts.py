@@ -51,16 +51,12 @@ def month_label(index: int) -> str:
 
 
 def retention(calendar: Calendar = "gregorian", last_cohorts: int = 12) -> list[Cohort]:
-    """The retention matrix of the newest `last_cohorts` cohorts (two queries on PostgreSQL, three on
-    SQLite — the first reads the range for the offset spans —, whatever the data size)."""
+    """The retention matrix of the newest `last_cohorts` cohorts (two queries, whatever the data size)."""
     subquery = facts.purchase_facts()
     if subquery is None:
         return []
     db = session()
-    found = local_days.row_range(subquery.c.occurred_at, subquery)
-    if found is None:
-        return []
-    day = local_days.local_date(subquery.c.occurred_at, *found)
+    day = local_days.local_date(subquery.c.occurred_at)
     days = [local_days.as_date(d) for d in db.scalars(sa.select(day).distinct())]
     if not days:
         return []

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from payvand.plugins.analytics.services.local_days import local_date, midnight, row_range
+from payvand.plugins.analytics.services.local_days import local_date, midnight
 from payvand.sdk import PURCHASE_FACTS, call_hook, session
 
 log = logging.getLogger(__name__)
@@ -55,10 +55,7 @@ def daily_purchases(facts: sa.Subquery, currency: str, until: dt.date | None = N
     where = [facts.c.currency == currency]
     if until is not None:
         where.append(facts.c.occurred_at < midnight(until + dt.timedelta(days=1)))
-    found = row_range(facts.c.occurred_at, facts, *where)
-    if found is None:
-        return []
-    day = local_date(facts.c.occurred_at, *found)
+    day = local_date(facts.c.occurred_at)
     query = (sa.select(facts.c.customer_id, day.label("day"), sa.func.sum(facts.c.amount).label("amount"))
              .where(*where).group_by(facts.c.customer_id, day))
     return [tuple(row) for row in session().execute(query)]

@@ -11,13 +11,15 @@ proleptic Gregorian ordinal, `date.toordinal()`) on both databases, so day arith
 before, tenure) is plain integer arithmetic in SQL and the same number in Python. `local_date`
 gives the local date itself (a DATE on PostgreSQL, `YYYY-MM-DD` text on SQLite: `as_date` reads
 both) for the callers that fold days into calendar months (cohorts, KPIs) or hand them to the
-CLV models; `local_month` its Gregorian month `YYYY-MM` (the costs run). `row_range` reads the
-[start, end) a column's rows span, for the offset spans.
+CLV models; `local_month` its Gregorian month `YYYY-MM` (the costs run). Without a range they
+use the zone's spans since 1970 (worked out once per zone), tested newest first, so no query
+for the rows' range is needed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,26 +28,51 @@ from payvand.sdk import local_zone, offset_spans, session
 
 #: SQLite's julianday() of 0001-01-01 at midnight minus one: julianday(day) - this = day.toordinal().
 _JULIAN_ORDINAL = 1721424.5
-#: Every moment a datetime holds (`row_range` on PostgreSQL).
-_EVER = (dt.datetime.min.replace(tzinfo=dt.UTC), dt.datetime.max.replace(tzinfo=dt.UTC))
+#: Without a range, SQLite's local dates are exact from this moment on (the offset in force then
+#: is used before it); PostgreSQL's always are.
+EXACT_SINCE = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-def local_date(column: Any, start: dt.datetime, end: dt.datetime, zone: dt.tzinfo | None = None) -> Any:
-    """SQL: the local date of UTC timestamp `column` in `zone` (the site's by default), exact for
-    rows in [start, end): a DATE on PostgreSQL, `YYYY-MM-DD` text on SQLite (`as_date` reads both)."""
+@functools.lru_cache(maxsize=32)
+def _spans_since_1970(key: str, year: int) -> tuple[tuple[dt.datetime | None, int], ...]:
+    """The zone's offset spans from 1970 to the end of next year (cached: ~0.1 s to work out)."""
+    from zoneinfo import ZoneInfo
+
+    return tuple(offset_spans(ZoneInfo(key), EXACT_SINCE, dt.datetime(year + 2, 1, 1, tzinfo=dt.UTC)))
+
+
+def _spans(zone: dt.tzinfo, start: dt.datetime | None, end: dt.datetime | None) -> list[tuple[dt.datetime | None, int]]:
+    if start is not None and end is not None:
+        return offset_spans(zone, start, end)
+    key = getattr(zone, "key", None)
+    if key is None:  # a fixed offset (datetime.timezone): one span
+        return offset_spans(zone, EXACT_SINCE, EXACT_SINCE + dt.timedelta(days=1))
+    return list(_spans_since_1970(key, dt.date.today().year))
+
+
+def local_date(column: Any, start: dt.datetime | None = None, end: dt.datetime | None = None,
+               zone: dt.tzinfo | None = None) -> Any:
+    """SQL: the local date of UTC timestamp `column` in `zone` (the site's by default): a DATE on
+    PostgreSQL, `YYYY-MM-DD` text on SQLite (`as_date` reads both).
+
+    On SQLite it is exact for rows in [start, end) when they are given (fewest offset spans),
+    else for every row since 1970 (`EXACT_SINCE`; no query for the rows' range). The CASE over
+    the spans tests the newest change first, so recent rows — most of them — take one comparison.
+    """
     zone = zone or local_zone()
     if session().get_bind().dialect.name != "sqlite":
         return sa.cast(sa.func.timezone(getattr(zone, "key", "UTC"), column), sa.Date)
-    spans = offset_spans(zone, start, end)
+    spans = _spans(zone, start, end)
 
     def modifier(minutes: int) -> Any:
         return sa.literal(f"{minutes:+d} minutes")
 
     if len(spans) == 1:
         return sa.func.date(column, modifier(spans[0][1]))
-    whens = [(column < sa.literal(until.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")),
-              modifier(minutes)) for until, minutes in spans[:-1] if until is not None]
-    return sa.func.date(column, sa.case(*whens, else_=modifier(spans[-1][1])))
+    # span i runs from the change ending span i - 1 (its `until`) to its own `until`
+    whens = [(column >= sa.literal(since.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")), modifier(minutes))
+             for (since, _), (_, minutes) in reversed(list(zip(spans, spans[1:], strict=False))) if since is not None]
+    return sa.func.date(column, sa.case(*whens, else_=modifier(spans[0][1])))
 
 
 def day_number(column: Any, start: dt.datetime, end: dt.datetime, zone: dt.tzinfo | None = None) -> Any:
@@ -57,9 +84,10 @@ def day_number(column: Any, start: dt.datetime, end: dt.datetime, zone: dt.tzinf
     return sa.cast(sa.func.julianday(local) - _JULIAN_ORDINAL, sa.Integer)
 
 
-def local_month(column: Any, start: dt.datetime, end: dt.datetime, zone: dt.tzinfo | None = None) -> Any:
-    """SQL: the local Gregorian month `YYYY-MM` (text) of UTC timestamp `column`, exact for rows in
-    [start, end) (the format is inlined, so the same expression in SELECT and GROUP BY compares
+def local_month(column: Any, start: dt.datetime | None = None, end: dt.datetime | None = None,
+                zone: dt.tzinfo | None = None) -> Any:
+    """SQL: the local Gregorian month `YYYY-MM` (text) of UTC timestamp `column`, exact as
+    `local_date` is (the format is inlined, so the same expression in SELECT and GROUP BY compares
     equal on PostgreSQL)."""
     local = local_date(column, start, end, zone)
     if session().get_bind().dialect.name != "sqlite":
@@ -70,25 +98,6 @@ def local_month(column: Any, start: dt.datetime, end: dt.datetime, zone: dt.tzin
 def as_date(value: Any) -> dt.date:
     """A local day as read from `local_date` (a date, or ISO text on SQLite)."""
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
-
-
-def _utc(value: Any) -> dt.datetime:
-    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
-
-
-def row_range(column: Any, table: Any, *where: Any) -> tuple[dt.datetime, dt.datetime] | None:
-    """The [start, end) `local_date`'s offset spans must cover for `column` in `table`'s rows
-    matching `where`: on SQLite one MIN/MAX query gives [first, last + 1 s), None when no row
-    matches; PostgreSQL converts with its own time-zone database, so no query is made there and
-    the whole datetime range is returned."""
-    if session().get_bind().dialect.name != "sqlite":
-        return _EVER
-    low, high = session().execute(sa.select(sa.func.min(column), sa.func.max(column))
-                                  .select_from(table).where(*where)).one()
-    if low is None or high is None:
-        return None
-    return _utc(low), _utc(high) + dt.timedelta(seconds=1)
 
 
 def midnight(day: dt.date, zone: dt.tzinfo | None = None) -> dt.datetime:

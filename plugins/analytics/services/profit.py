@@ -37,7 +37,7 @@ import sqlalchemy as sa
 from payvand.plugins.analytics.models import CostRate, CustomerProfit, Run
 from payvand.plugins.analytics.services import costs as cost_store
 from payvand.plugins.analytics.services import facts
-from payvand.plugins.analytics.services.local_days import local_month, midnight, row_range
+from payvand.plugins.analytics.services.local_days import local_month, midnight
 from payvand.plugins.analytics.services.sqlbits import month_bounds, months
 from payvand.sdk import SERVICE_FACTS, Customer, call_hook, session, setting
 
@@ -188,13 +188,7 @@ def run_costs(options: CostsOptions) -> Run:
     end = midnight(options.end + dt.timedelta(days=1))
     c = subquery.c
     first = _first_purchases(subquery, currency, end)
-    found = row_range(c.occurred_at, subquery, c.currency == currency, c.occurred_at < end)
-    since = min(found[0], start) if found else start  # first purchases may be older than the period
-
-    def month_of(column: Any) -> Any:
-        return local_month(column, since, end)
-
-    acquired_month = month_of(first.c.first_at)
+    acquired_month = local_month(first.c.first_at)  # first purchases may be older than the period
     channel = sa.func.coalesce(sa.func.lower(_attribute(FIELD_SOURCE_CHANNEL)), "")
     campaign = sa.func.coalesce(_attribute(FIELD_SOURCE_CAMPAIGN), "")
     acquired_rows = db.execute(
@@ -204,11 +198,11 @@ def run_costs(options: CostsOptions) -> Run:
     acquired: dict[tuple[str, str, str], int] = defaultdict(int)
     for found in acquired_rows:
         acquired[(found.month, found.channel, found.campaign)] += 1
-    bought_month = month_of(c.occurred_at)
+    bought_month = local_month(c.occurred_at)
     active = (sa.select(c.customer_id, bought_month.label("month"))
               .join(first, first.c.customer_id == c.customer_id)
               .where(c.currency == currency, c.occurred_at >= start, c.occurred_at < end,
-                     month_of(first.c.first_at) < bought_month)
+                     acquired_month < bought_month)
               .group_by(c.customer_id, bought_month))
     retained_rows = db.execute(active).all()
     retained: dict[str, int] = defaultdict(int)
