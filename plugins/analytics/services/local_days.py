@@ -64,13 +64,16 @@ def local_date(column: Any, start: dt.datetime | None = None, end: dt.datetime |
         return sa.cast(sa.func.timezone(getattr(zone, "key", "UTC"), column), sa.Date)
     spans = _spans(zone, start, end)
 
-    def modifier(minutes: int) -> Any:
-        return sa.literal(f"{minutes:+d} minutes")
+    def modifier(minutes: int) -> Any:  # inlined constants (made here from integers and datetimes)
+        return sa.literal_column(f"'{int(minutes):+d} minutes'")
+
+    def moment(at: dt.datetime) -> Any:
+        return sa.literal_column(f"'{at.astimezone(dt.UTC).replace(tzinfo=None).isoformat(' ')}'")
 
     if len(spans) == 1:
         return sa.func.date(column, modifier(spans[0][1]))
     # span i runs from the change ending span i - 1 (its `until`) to its own `until`
-    whens = [(column >= sa.literal(since.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")), modifier(minutes))
+    whens = [(column >= moment(since), modifier(minutes))
              for (since, _), (_, minutes) in reversed(list(zip(spans, spans[1:], strict=False))) if since is not None]
     return sa.func.date(column, sa.case(*whens, else_=modifier(spans[0][1])))
 
