@@ -29,16 +29,18 @@ from payvand.sdk import local_zone, offset_spans, session
 #: SQLite's julianday() of 0001-01-01 at midnight minus one: julianday(day) - this = day.toordinal().
 _JULIAN_ORDINAL = 1721424.5
 #: Without a range, SQLite's local dates are exact from this moment on (the offset in force then
-#: is used before it); PostgreSQL's always are.
+#: is used before it) up to the day after the query; PostgreSQL's always are.
 EXACT_SINCE = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 @functools.lru_cache(maxsize=32)
-def _spans_since_1970(key: str, year: int) -> tuple[tuple[dt.datetime | None, int], ...]:
-    """The zone's offset spans from 1970 to the end of next year (cached: ~0.1 s to work out)."""
+def _spans_since_1970(key: str, today: dt.date) -> tuple[tuple[dt.datetime | None, int], ...]:
+    """The zone's offset spans from 1970 to the end of the day after `today` (UTC), cached per
+    zone and day (~0.1 s to work out). Purchases are past: no change after now is tested."""
     from zoneinfo import ZoneInfo
 
-    return tuple(offset_spans(ZoneInfo(key), EXACT_SINCE, dt.datetime(year + 2, 1, 1, tzinfo=dt.UTC)))
+    end = dt.datetime.combine(today + dt.timedelta(days=2), dt.time(), tzinfo=dt.UTC)
+    return tuple(offset_spans(ZoneInfo(key), EXACT_SINCE, end))
 
 
 def _spans(zone: dt.tzinfo, start: dt.datetime | None, end: dt.datetime | None) -> list[tuple[dt.datetime | None, int]]:
@@ -47,7 +49,7 @@ def _spans(zone: dt.tzinfo, start: dt.datetime | None, end: dt.datetime | None) 
     key = getattr(zone, "key", None)
     if key is None:  # a fixed offset (datetime.timezone): one span
         return offset_spans(zone, EXACT_SINCE, EXACT_SINCE + dt.timedelta(days=1))
-    return list(_spans_since_1970(key, dt.date.today().year))
+    return list(_spans_since_1970(key, dt.datetime.now(dt.UTC).date()))
 
 
 def local_date(column: Any, start: dt.datetime | None = None, end: dt.datetime | None = None,
@@ -56,8 +58,9 @@ def local_date(column: Any, start: dt.datetime | None = None, end: dt.datetime |
     PostgreSQL, `YYYY-MM-DD` text on SQLite (`as_date` reads both).
 
     On SQLite it is exact for rows in [start, end) when they are given (fewest offset spans),
-    else for every row since 1970 (`EXACT_SINCE`; no query for the rows' range). The CASE over
-    the spans tests the newest change first, so recent rows — most of them — take one comparison.
+    else for every row from 1970 (`EXACT_SINCE`) to tomorrow (no query for the rows' range; a
+    later row takes today's offset). The CASE over the spans tests the newest change first, so
+    recent rows — most of them — take one comparison or a few.
     """
     zone = zone or local_zone()
     if session().get_bind().dialect.name != "sqlite":
