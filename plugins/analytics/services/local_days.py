@@ -74,7 +74,7 @@ def local_date(column: Any, start: dt.datetime | None = None, end: dt.datetime |
         return sa.literal_column(f"'{at.astimezone(dt.UTC).replace(tzinfo=None).isoformat(' ')}'")
 
     if len(spans) == 1:
-        return sa.func.date(column, modifier(spans[0][1]))
+        return sa.func.date(column, modifier(spans[0][1])) if spans[0][1] else sa.func.date(column)
     # span i runs from the change ending span i - 1 (its `until`) to its own `until`
     whens = [(column >= moment(since), modifier(minutes))
              for (since, _), (_, minutes) in reversed(list(zip(spans, spans[1:], strict=False))) if since is not None]
