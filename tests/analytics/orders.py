@@ -21,3 +21,22 @@ def add_orders(db_session: Any, purchases: list[tuple[int, str, str]], currency:
         order.lines.append(OrderLine(description="Item", quantity=Decimal(1), total=Decimal(amount)))
         db_session.add(order)
     db_session.commit()
+
+
+def add_orders_at(db_session: Any, purchases: list[tuple[int, dt.datetime, str]], currency: str = "IRR") -> None:
+    """One order per (customer_id, aware moment, amount), placed at that moment (stored in UTC)."""
+    for customer_id, moment, amount in purchases:
+        n = next(_numbers)
+        order = Order(number=f"T-{n}", customer_id=customer_id, currency=currency, total=Decimal(amount),
+                      placed_at=moment)
+        order.lines.append(OrderLine(description="Item", quantity=Decimal(1), total=Decimal(amount)))
+        db_session.add(order)
+    db_session.commit()
+
+
+def set_site_zone(db_session: Any, zone: str) -> None:
+    """Set the site's time zone (the `core.timezone` setting) for the rest of the test."""
+    from payvand.core.models import Setting
+
+    db_session.merge(Setting(key="core.timezone", value=zone))
+    db_session.commit()

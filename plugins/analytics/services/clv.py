@@ -63,6 +63,9 @@ class Summary:
 
 
 def _as_date(value: object) -> dt.date:
+    """A transaction's day: a date as it is, ISO or YYYYMMDD text by its date part, a datetime by
+    its own calendar date (this module knows no time zone: callers pass the site's local days, as
+    `facts.daily_purchases` does)."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):

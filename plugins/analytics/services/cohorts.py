@@ -4,18 +4,19 @@ A customer's cohort is the month of their first purchase; they are retained in m
 when they bought in the k-th month after it. Set-based: the database lists the distinct
 purchase days; each day's calendar month is worked out here (Jalali months cannot be computed
 in SQL portably) and sent back as a VALUES common table expression, which the database joins to group customers
-by (cohort, offset). Days are UTC days.
+by (cohort, offset). Days are the site's local days (`local_days.local_date`: a purchase at
+00:30 Tehran time on 1 Farvardin is in Farvardin, though it is still Esfand in UTC).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any, Literal
+from typing import Literal
 
 import sqlalchemy as sa
 
-from payvand.plugins.analytics.services import facts
+from payvand.plugins.analytics.services import facts, local_days
 from payvand.sdk import session, to_jalali
 
 Calendar = Literal["jalali", "gregorian"]
@@ -49,18 +50,14 @@ def month_label(index: int) -> str:
     return f"{index // 12}/{index % 12 + 1:02d}"
 
 
-def _as_date(value: Any) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
-
-
 def retention(calendar: Calendar = "gregorian", last_cohorts: int = 12) -> list[Cohort]:
     """The retention matrix of the newest `last_cohorts` cohorts (two queries, whatever the data size)."""
     subquery = facts.purchase_facts()
     if subquery is None:
         return []
     db = session()
-    day = sa.func.date(subquery.c.occurred_at)
-    days = [_as_date(d) for d in db.scalars(sa.select(day).distinct())]
+    day = local_days.local_date(subquery.c.occurred_at)
+    days = [local_days.as_date(d) for d in db.scalars(sa.select(day).distinct())]
     if not days:
         return []
     pairs = [(d, month_index(d, calendar)) for d in days]

@@ -2,7 +2,8 @@
 
 Each active plugin that sells returns a SQLAlchemy select of `PURCHASE_FACTS` rows; this
 module checks each one's columns, unions them and aggregates in the database, so analytics
-never imports the plugin that owns the orders and stays in SQL over millions of lines.
+never imports the plugin that owns the orders and stays in SQL over millions of lines. Days are
+the site's local days (`local_days`), not UTC days.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from payvand.plugins.analytics.services.local_days import local_date, midnight
 from payvand.sdk import PURCHASE_FACTS, call_hook, session
 
 log = logging.getLogger(__name__)
@@ -47,15 +49,13 @@ def main_currency(facts: sa.Subquery) -> str | None:
 
 
 def daily_purchases(facts: sa.Subquery, currency: str, until: dt.date | None = None) -> list[tuple[Any, Any, Any]]:
-    """(customer_id, day, amount) rows: each customer's purchases in `currency` summed per UTC day
-    (grouped in the database: same-day lines are one transaction for the models)."""
-    day = sa.func.date(facts.c.occurred_at)
-    query = (
-        sa.select(facts.c.customer_id, day.label("day"), sa.func.sum(facts.c.amount).label("amount"))
-        .where(facts.c.currency == currency)
-        .group_by(facts.c.customer_id, day)
-    )
+    """(customer_id, day, amount) rows: each customer's purchases in `currency` summed per local day
+    of the site (grouped in the database: same-day lines are one transaction for the models), up
+    to the end of local day `until` when given. Days are dates, or ISO text on SQLite."""
+    where = [facts.c.currency == currency]
     if until is not None:
-        end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
-        query = query.where(facts.c.occurred_at < end)
+        where.append(facts.c.occurred_at < midnight(until + dt.timedelta(days=1)))
+    day = local_date(facts.c.occurred_at)
+    query = (sa.select(facts.c.customer_id, day.label("day"), sa.func.sum(facts.c.amount).label("amount"))
+             .where(*where).group_by(facts.c.customer_id, day))
     return [tuple(row) for row in session().execute(query)]

@@ -5,8 +5,9 @@ rates (from every plugin's purchase facts, set-based in SQL) and the lifetime-va
 Definitions (also in the user guide): a customer is *acquired* in a period when their first
 purchase ever falls in it; *active* when they bought in it; the *retention rate* of a period is
 the share of the customers active in the same number of days just before it who bought again
-in it, and the *churn rate* its complement. Monthly series use UTC purchase days folded into the
-reader's calendar months (as the cohorts do).
+in it, and the *churn rate* its complement. Periods are whole local days of the site (from its
+local midnight to the next, `periods.make_period`); monthly series use the site's local purchase
+days folded into the reader's calendar months (as the cohorts do).
 """
 
 from __future__ import annotations
@@ -17,16 +18,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from payvand.plugins.analytics import permissions as perm
-from payvand.plugins.analytics.services import facts, periods
-from payvand.sdk import KpiData, KpiPeriod, KpiSeries, KpiWidget, lazy_gettext, session
+from payvand.plugins.analytics.services import facts, local_days, periods
+from payvand.sdk import KpiData, KpiPeriod, KpiSeries, KpiWidget, lazy_gettext, local_zone, session
 
 
 def _between(subquery: Any, period: KpiPeriod) -> Any:
     return sa.and_(subquery.c.occurred_at >= period.start, subquery.c.occurred_at < period.end)
-
-
-def _as_date(value: Any) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
 def active_count(period: KpiPeriod) -> int:
@@ -39,7 +36,7 @@ def active_count(period: KpiPeriod) -> int:
 
 
 def acquired_by_day(period: KpiPeriod) -> dict[dt.date, int]:
-    """New customers per (UTC) day of their first purchase, for first purchases in the period."""
+    """New customers per local day of their first purchase, for first purchases in the period."""
     found = facts.purchase_facts()
     if found is None:
         return {}
@@ -49,9 +46,9 @@ def acquired_by_day(period: KpiPeriod) -> dict[dt.date, int]:
              .where(_between(found, period)).group_by(found.c.customer_id).subquery("first"))
     bought_before = sa.exists().where(earlier.c.customer_id == first.c.customer_id,
                                       earlier.c.occurred_at < period.start)
-    day = sa.func.date(first.c.first)
+    day = local_days.local_date(first.c.first, period.start, period.end)
     rows = session().execute(sa.select(day, sa.func.count()).where(~bought_before).group_by(day))
-    return {_as_date(d): int(n) for d, n in rows}
+    return {local_days.as_date(d): int(n) for d, n in rows}
 
 
 def retention(period: KpiPeriod) -> tuple[int, int]:
@@ -138,7 +135,7 @@ def _clv(actor: Any, period: KpiPeriod, comparison: KpiPeriod | None) -> KpiData
     labels, counts, currency, created = found
     return KpiData(labels=labels, series=[KpiSeries(str(lazy_gettext("Customers")), counts)], currency=currency,
                    note=str(lazy_gettext("From the lifetime-value run of %(date)s, whatever the period.",
-                                         date=created.date().isoformat())))
+                                         date=created.astimezone(local_zone()).date().isoformat())))
 
 
 def _per_customer(figure: Any, period: KpiPeriod | None, currency: str | None = None) -> Any:

@@ -1,6 +1,6 @@
 """Cost to acquire and keep, and customer profitability (a "costs" run).
 
-Per UTC month of the run's period:
+Per month of the run's period (Gregorian months of the site's time zone):
 
 - *acquired* customers are those whose first purchase (in the run's currency, over all time)
   falls in the month; *retained* customers bought in the month and had bought before it;
@@ -37,7 +37,8 @@ import sqlalchemy as sa
 from payvand.plugins.analytics.models import CostRate, CustomerProfit, Run
 from payvand.plugins.analytics.services import costs as cost_store
 from payvand.plugins.analytics.services import facts
-from payvand.plugins.analytics.services.sqlbits import month_bounds, month_of, months, utc_start
+from payvand.plugins.analytics.services.local_days import local_month, midnight
+from payvand.plugins.analytics.services.sqlbits import month_bounds, months
 from payvand.sdk import SERVICE_FACTS, Customer, call_hook, session, setting
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def number_setting(key: str, default: float) -> float:
 
 @dataclasses.dataclass(frozen=True)
 class CostsOptions:
-    """The period of a costs run (inclusive UTC days; whole months are allocated) and the currency."""
+    """The period of a costs run (inclusive local days of the site; whole months are allocated) and the currency."""
 
     start: dt.date
     end: dt.date
@@ -183,11 +184,11 @@ def run_costs(options: CostsOptions) -> Run:
     currency = options.currency or facts.main_currency(subquery) or "IRR"
     db = session()
     month_list = months(options.start, options.end)
-    start = utc_start(month_bounds(month_list[0])[0])
-    end = utc_start(options.end + dt.timedelta(days=1))
+    start = midnight(month_bounds(month_list[0])[0])  # the site's local midnights: local months
+    end = midnight(options.end + dt.timedelta(days=1))
     c = subquery.c
     first = _first_purchases(subquery, currency, end)
-    acquired_month = month_of(first.c.first_at)
+    acquired_month = local_month(first.c.first_at)  # first purchases may be older than the period
     channel = sa.func.coalesce(sa.func.lower(_attribute(FIELD_SOURCE_CHANNEL)), "")
     campaign = sa.func.coalesce(_attribute(FIELD_SOURCE_CAMPAIGN), "")
     acquired_rows = db.execute(
@@ -197,11 +198,11 @@ def run_costs(options: CostsOptions) -> Run:
     acquired: dict[tuple[str, str, str], int] = defaultdict(int)
     for found in acquired_rows:
         acquired[(found.month, found.channel, found.campaign)] += 1
-    bought_month = month_of(c.occurred_at)
+    bought_month = local_month(c.occurred_at)
     active = (sa.select(c.customer_id, bought_month.label("month"))
               .join(first, first.c.customer_id == c.customer_id)
               .where(c.currency == currency, c.occurred_at >= start, c.occurred_at < end,
-                     month_of(first.c.first_at) < bought_month)
+                     acquired_month < bought_month)
               .group_by(c.customer_id, bought_month))
     retained_rows = db.execute(active).all()
     retained: dict[str, int] = defaultdict(int)
@@ -300,14 +301,14 @@ def _period_costs(purpose: str, start: dt.date, end: dt.date, currency: str) -> 
 
 
 def cac(period: tuple[dt.date, dt.date], currency: str | None = None) -> PeriodCost | None:
-    """Customer acquisition cost over `period` (first and last day, UTC): acquisition costs
+    """Customer acquisition cost over `period` (first and last local day): acquisition costs
     falling in it (pro rata by days) / customers whose first purchase falls in it. Computed live
     (one GROUP BY); None when no plugin offers purchase facts. For the dashboard's widgets."""
     subquery = facts.purchase_facts()
     if subquery is None:
         return None
     currency = currency or facts.main_currency(subquery) or "IRR"
-    start, end = utc_start(period[0]), utc_start(period[1] + dt.timedelta(days=1))
+    start, end = midnight(period[0]), midnight(period[1] + dt.timedelta(days=1))
     first = _first_purchases(subquery, currency, end)
     customers = int(session().execute(sa.select(sa.func.count()).select_from(first)
                                       .where(first.c.first_at >= start)).scalar_one())
@@ -316,14 +317,14 @@ def cac(period: tuple[dt.date, dt.date], currency: str | None = None) -> PeriodC
 
 
 def cost_to_keep(period: tuple[dt.date, dt.date], currency: str | None = None) -> PeriodCost | None:
-    """Cost to keep a customer over `period`: retention costs falling in it (pro rata by days) /
+    """Cost to keep a customer over `period` (first and last local day): retention costs falling in it (pro rata by days) /
     customers who bought in it and had bought before it. Computed live; None without purchase
     facts. For the dashboard's widgets."""
     subquery = facts.purchase_facts()
     if subquery is None:
         return None
     currency = currency or facts.main_currency(subquery) or "IRR"
-    start, end = utc_start(period[0]), utc_start(period[1] + dt.timedelta(days=1))
+    start, end = midnight(period[0]), midnight(period[1] + dt.timedelta(days=1))
     c = subquery.c
     first = _first_purchases(subquery, currency, end)
     kept = (sa.select(c.customer_id).join(first, first.c.customer_id == c.customer_id)

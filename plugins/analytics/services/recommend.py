@@ -36,6 +36,7 @@ from scipy import sparse
 
 from payvand.plugins.analytics.models import ItemNeighbour, ItemStat, Run
 from payvand.plugins.analytics.services.facts import purchase_facts
+from payvand.plugins.analytics.services.local_days import midnight
 from payvand.sdk import PRODUCT_FACTS, Recommendation, bulk_insert, call_hook, plugins_generation, session
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ def product_facts() -> sa.Subquery | None:
 def _before(facts: sa.Subquery, until: dt.date | None) -> Any:
     if until is None:
         return sa.true()
-    return facts.c.occurred_at < dt.datetime.combine(until, dt.time(), tzinfo=dt.UTC)
+    return facts.c.occurred_at < midnight(until)  # the site's local midnight
 
 
 @dataclasses.dataclass
@@ -237,8 +238,8 @@ def evaluate(split: dt.date, *, horizon_days: int = 90, options: RecommendOption
     history: dict[int, set[int]] = defaultdict(set)
     for customer, product in zip(customers.tolist(), products.tolist(), strict=True):
         history[customer].add(product)
-    end = dt.datetime.combine(split + dt.timedelta(days=horizon_days), dt.time(), tzinfo=dt.UTC)
-    start = dt.datetime.combine(split, dt.time(), tzinfo=dt.UTC)
+    end = midnight(split + dt.timedelta(days=horizon_days))  # local midnights of the site
+    start = midnight(split)
     later = (sa.select(facts.c.customer_id, facts.c.product_id)
              .where(facts.c.product_id.is_not(None), facts.c.occurred_at >= start, facts.c.occurred_at < end)
              .group_by(facts.c.customer_id, facts.c.product_id))

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from payvand.plugins.analytics.services import cycle, lifetime, profit, recommend, retention, rfm, social
+from payvand.sdk import local_zone
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ def refresh(today: dt.date | None = None) -> dict[str, Any]:
     recommendations (evaluated on the last 90 days), then delete the runs the retention settings
     no longer keep (`retention`), in the current session (the caller or the job runner commits).
     Returns what was done (run ids or reasons, and the runs deleted per kind)."""
-    today = today or dt.date.today()
+    today = today or dt.datetime.now(local_zone()).date()  # the site's day, not the server's
     done: dict[str, Any] = {}
     try:
         done["rfm"] = rfm.run_rfm(rfm.RfmOptions(today - dt.timedelta(days=364), today)).id

@@ -32,8 +32,9 @@ import sqlalchemy as sa
 
 from payvand.plugins.analytics.models import CustomerSocial, Run
 from payvand.plugins.analytics.services import facts
+from payvand.plugins.analytics.services.local_days import midnight
 from payvand.plugins.analytics.services.profit import CHUNK, number_setting
-from payvand.plugins.analytics.services.sqlbits import attribute_number, attribute_present, utc_start
+from payvand.plugins.analytics.services.sqlbits import attribute_number, attribute_present
 from payvand.sdk import Customer, Interaction, call_hook, session, setting
 
 PARTS = ("referrals", "reach", "engagement", "influence")
@@ -84,7 +85,7 @@ def combine(parts: dict[str, float], weight: dict[str, float]) -> float:
 
 @dataclasses.dataclass(frozen=True)
 class SocialOptions:
-    """The window counted (inclusive UTC days) and the revenue currency (default: the most used)."""
+    """The window counted (inclusive local days of the site) and the revenue currency (default: the most used)."""
 
     start: dt.date
     end: dt.date
@@ -95,7 +96,7 @@ def run_social(options: SocialOptions) -> Run:
     """Count the parts, score and rank every customer with a social signal; store the run and its
     rows. The caller commits."""
     db = session()
-    start, end = utc_start(options.start), utc_start(options.end + dt.timedelta(days=1))
+    start, end = midnight(options.start), midnight(options.end + dt.timedelta(days=1))  # local days
     values: dict[int, dict[str, float]] = defaultdict(lambda: dict.fromkeys((*PARTS, "second_level"), 0.0))
     live = Customer.merged_into_id.is_(None)
     child = sa.orm.aliased(Customer)

@@ -1,4 +1,6 @@
-"""Small SQL expressions that differ between SQLite and PostgreSQL (months, JSON attributes)."""
+"""Small SQL expressions that differ between SQLite and PostgreSQL (JSON attributes), and month lists.
+
+Local days and months of timestamps are in `local_days`."""
 
 from __future__ import annotations
 
@@ -13,19 +15,6 @@ from payvand.sdk import Customer, session
 def dialect() -> str:
     """The current session's database dialect name (`sqlite`, `postgresql`)."""
     return session().get_bind().dialect.name
-
-
-def month_of(column: Any) -> Any:
-    """The UTC month `YYYY-MM` of a timestamp column, as text (the formats are inlined, so the
-    same expression in SELECT and GROUP BY compares equal on PostgreSQL)."""
-    if dialect() == "postgresql":
-        return sa.func.to_char(sa.func.timezone(sa.literal_column("'UTC'"), column), sa.literal_column("'YYYY-MM'"))
-    return sa.func.strftime(sa.literal_column("'%Y-%m'"), column)
-
-
-def utc_start(day: dt.date) -> dt.datetime:
-    """Midnight UTC at the start of `day`."""
-    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
 
 def attribute_number(key: str) -> Any:
