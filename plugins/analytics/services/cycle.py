@@ -58,6 +58,22 @@ _BOUGHT = sa.Table("analytics_tmp_cycle_bought", _TEMPORARY,
 _LIVE = sa.Table("analytics_tmp_cycle_live", _TEMPORARY,
                  sa.Column("id", sa.BigInteger, primary_key=True), sa.Column("day", sa.Integer),
                  prefixes=["TEMPORARY"])
+#: The check days (a primary key: each customer's state is joined to the checks by a range seek).
+_CHECKS = sa.Table("analytics_tmp_cycle_checks", _TEMPORARY, sa.Column("d", sa.Integer, primary_key=True),
+                   prefixes=["TEMPORARY"])
+#: Each customer's purchase days with the day's spend in thousandths of the currency unit (integers:
+#: the windows' sums are differences of running sums, exact in integers).
+_DAYS = sa.Table("analytics_tmp_cycle_days", _TEMPORARY,
+                 sa.Column("cid", sa.BigInteger), sa.Column("day", sa.Integer), sa.Column("units", sa.BigInteger),
+                 prefixes=["TEMPORARY"])
+#: Each (customer, product) purchase day and the day from which it no longer counts in a 365-day window
+#: ending later (`until`: the next purchase of the product or 365 days on, whichever comes first);
+#: `first` is 1 on the product's first purchase day.
+_ITEMS = sa.Table("analytics_tmp_cycle_items", _TEMPORARY,
+                  sa.Column("cid", sa.BigInteger), sa.Column("day", sa.Integer), sa.Column("until", sa.Integer),
+                  sa.Column("first", sa.Integer), prefixes=["TEMPORARY"])
+#: Spend is counted in thousandths of the currency unit (`_DAYS.units`).
+UNITS = 1000
 
 
 def month_start(index: int, calendar: Calendar) -> dt.date:
@@ -85,7 +101,7 @@ def _first(column: Any, table: Any, *where: Any) -> dt.datetime | None:
 
 def _fill(subquery: sa.Subquery, currency: str, checks: list[int], until: dt.datetime) -> None:
     """The temporary tables: every live customer's creation day, and every buyer's figures and stage
-    at each check day (one INSERT … SELECT each)."""
+    at each check day (`_state`)."""
     db = session()
     connection = db.connection()
     _TEMPORARY.drop_all(connection, checkfirst=True)
@@ -104,43 +120,75 @@ def _fill(subquery: sa.Subquery, currency: str, checks: list[int], until: dt.dat
     db.execute(sa.insert(_BOUGHT).from_select(["cid", "day", "product", "amount"], sa.select(
         f.customer_id, day, f.product_id, sa.func.coalesce(sa.func.sum(sa.cast(f.amount, sa.Float)), 0.0))
         .where(*bought).group_by(f.customer_id, day, f.product_id)))
-    days = (sa.select(_BOUGHT.c.cid, _BOUGHT.c.day, sa.func.sum(_BOUGHT.c.amount).label("amount"))
-            .group_by(_BOUGHT.c.cid, _BOUGHT.c.day).subquery("days"))
-    items = (sa.select(_BOUGHT.c.cid, _BOUGHT.c.day, _BOUGHT.c.product).where(_BOUGHT.c.product.is_not(None))
-             .subquery("items"))
-    check = sa.union_all(*(sa.select(sa.literal_column(str(int(d)), sa.Integer).label("d")) for d in checks)) \
-        .subquery("checks")
-    last_year = sa.and_(days.c.day > check.c.d - YEAR_DAYS)
-    year_before = sa.and_(days.c.day > check.c.d - 2 * YEAR_DAYS, days.c.day <= check.c.d - YEAR_DAYS)
-    spend = (sa.select(check.c.d, days.c.cid, sa.func.count().label("n"), sa.func.min(days.c.day).label("first"),
-                       sa.func.max(days.c.day).label("last"),
-                       sa.func.sum(sa.case((last_year, days.c.amount), else_=0.0)).label("spend_last"),
-                       sa.func.sum(sa.case((year_before, days.c.amount), else_=0.0)).label("spend_before"))
-             .select_from(check.join(days, days.c.day <= check.c.d))
-             .group_by(check.c.d, days.c.cid).subquery("spend"))
-    # distinct products in the two windows, from the purchases of the two years before each check only
-    item_last = sa.case((items.c.day > check.c.d - YEAR_DAYS, items.c.product))
-    item_before = sa.case((items.c.day <= check.c.d - YEAR_DAYS, items.c.product))
-    products = (sa.select(check.c.d, items.c.cid, sa.func.count(sa.distinct(item_last)).label("p_last"),
-                          sa.func.count(sa.distinct(item_before)).label("p_before"))
-                .select_from(check.join(items, sa.and_(items.c.day <= check.c.d,
-                                                       items.c.day > check.c.d - 2 * YEAR_DAYS)))
-                .group_by(check.c.d, items.c.cid).subquery("products"))
-    end = max(checks)  # every product bought up to the run's end: stored with the stage at the end only
-    owned = (sa.select(items.c.cid, sa.func.count(sa.distinct(items.c.product)).label("p_all"))
-             .where(items.c.day <= end).group_by(items.c.cid).subquery("owned"))
-    p_last, p_before = sa.func.coalesce(products.c.p_last, 0), sa.func.coalesce(products.c.p_before, 0)
-    stage = sa.case(
-        (spend.c.n == 1, "acquisition"),
-        (sa.and_(spend.c.d - spend.c.first >= YEAR_DAYS,
-                 sa.or_(spend.c.spend_last > spend.c.spend_before, p_last > p_before)), "expansion"),
-        else_="retention")
+    db.execute(sa.insert(_CHECKS), [{"d": int(d)} for d in checks])
+    b = _BOUGHT.c
+    units = sa.cast(sa.func.round(sa.func.sum(b.amount) * UNITS), sa.BigInteger)
+    db.execute(sa.insert(_DAYS).from_select(["cid", "day", "units"], sa.select(b.cid, b.day, units)
+                                            .group_by(b.cid, b.day)))
+    per_product = {"partition_by": (b.cid, b.product), "order_by": b.day}
+    following = sa.func.lead(b.day).over(**per_product)
+    db.execute(sa.insert(_ITEMS).from_select(["cid", "day", "until", "first"], sa.select(
+        b.cid, b.day,
+        sa.case((sa.or_(following.is_(None), following > b.day + YEAR_DAYS), b.day + YEAR_DAYS), else_=following),
+        sa.case((sa.func.row_number().over(**per_product) == 1, 1), else_=0))
+        .where(b.product.is_not(None))))
     db.execute(sa.insert(_AT).from_select(
-        ["d", "cid", "stage", "n", "last_day", "spend_last", "spend_before", "products"],
-        sa.select(spend.c.d, spend.c.cid, stage, spend.c.n, spend.c.last, spend.c.spend_last, spend.c.spend_before,
-                  sa.case((spend.c.d == end, sa.func.coalesce(owned.c.p_all, 0)), else_=None))
-        .select_from(spend.outerjoin(products, sa.and_(products.c.d == spend.c.d, products.c.cid == spend.c.cid))
-                     .outerjoin(owned, sa.and_(spend.c.d == end, owned.c.cid == spend.c.cid)))))
+        ["d", "cid", "stage", "n", "last_day", "spend_last", "spend_before", "products"], _state(max(checks))))
+
+
+def _changes(end: int) -> sa.Subquery:
+    """Every change of a buyer's figures as a row (cid, day, and what changes that day): a purchase day
+    adds a purchase day and its spend to the last 365 days, moves the spend to the year before 365
+    days later and drops it 730 days later; a product counts in the last 365 days from a purchase
+    day to its `until`, in the year before 365 days later; `owned` counts each product once. Changes
+    after `end` are left out."""
+    d, i = _DAYS.c, _ITEMS.c
+    zero = sa.literal(0, sa.BigInteger)
+
+    def change(table: sa.Table, at: Any, n: Any = zero, last: Any = None, spend_last: Any = zero,
+               spend_before: Any = zero, p_last: Any = zero, p_before: Any = zero, owned: Any = zero) -> sa.Select:
+        return sa.select(table.c.cid.label("cid"), at.label("day"), n.label("n"),
+                         sa.cast(last, sa.Integer).label("last"), spend_last.label("spend_last"),
+                         spend_before.label("spend_before"), p_last.label("p_last"), p_before.label("p_before"),
+                         owned.label("owned")).where(at <= end)
+
+    one = sa.literal(1, sa.BigInteger)
+    return sa.union_all(
+        change(_DAYS, d.day, n=one, last=d.day, spend_last=d.units),
+        change(_DAYS, d.day + YEAR_DAYS, spend_last=-d.units, spend_before=d.units),
+        change(_DAYS, d.day + 2 * YEAR_DAYS, spend_before=-d.units),
+        change(_ITEMS, i.day, p_last=one, owned=sa.cast(i.first, sa.BigInteger)),
+        change(_ITEMS, i.until, p_last=-one),
+        change(_ITEMS, i.day + YEAR_DAYS, p_before=one),
+        change(_ITEMS, i.until + YEAR_DAYS, p_before=-one),
+    ).subquery("changes")
+
+
+def _state(end: int) -> sa.Select:
+    """Each buyer's figures and stage at each check day: the changes summed per customer and day,
+    running sums over each customer's days sorted once (a window), and each check day joined to the
+    customer's day that holds at it (the newest change on or before it, by a range seek)."""
+    c = _changes(end)
+    window = {"partition_by": c.c.cid, "order_by": c.c.day}
+
+    def running(column: Any, total: Any = sa.func.sum, name: str = "") -> Any:
+        return total(total(column)).over(**window, rows=(None, 0)).label(name or column.name)
+
+    state = sa.select(
+        c.c.cid, c.c.day, sa.func.coalesce(sa.func.lead(c.c.day).over(**window), end + 1).label("next"),
+        running(c.c.n), running(c.c.last, sa.func.max), running(c.c.last, sa.func.min, "first"),
+        running(c.c.spend_last), running(c.c.spend_before), running(c.c.p_last), running(c.c.p_before),
+        running(c.c.owned)).group_by(c.c.cid, c.c.day).subquery("state")
+    s = state.c
+    stage = sa.case(
+        (s.n == 1, "acquisition"),
+        (sa.and_(_CHECKS.c.d - s.first >= YEAR_DAYS, sa.or_(s.spend_last > s.spend_before, s.p_last > s.p_before)),
+         "expansion"),
+        else_="retention")
+    return (sa.select(_CHECKS.c.d, s.cid, stage, s.n, s.last, sa.cast(s.spend_last, sa.Float) / UNITS,
+                      sa.cast(s.spend_before, sa.Float) / UNITS,
+                      sa.case((_CHECKS.c.d == end, s.owned), else_=None))
+            .select_from(state.join(_CHECKS, sa.and_(_CHECKS.c.d >= s.day, _CHECKS.c.d < s.next))))
 
 
 def monthly(ends: list[tuple[str, dt.date]], counts: dict[int, dict[str, int]],
