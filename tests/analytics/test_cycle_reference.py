@@ -37,12 +37,13 @@ def _noon(day: int) -> dt.datetime:
 @pytest.fixture
 def history(in_app, db_session, make_customer) -> dict[str, Any]:
     """40 customers with random purchases (some exactly at the windows' edges of a random check day)
-    and creation days; returns the purchases that count, (customer, day, product, amount), and the
-    creation days."""
+    and creation days, and two who grow from a first purchase 365 and 364 days before a check day;
+    returns the purchases that count, (customer, day, product, amount), and the creation days."""
     rng = random.Random(1414)
     checks = sorted({d for days in _checks().values() for d in days})
     end = TODAY.toordinal()
     customers = [make_customer(given_name=f"Ref{i}").id for i in range(40)]
+    tenure = [make_customer(given_name=f"Tenure{i}").id for i in range(2)]
     products = [Product(sku=f"CYCLE-{i}", name=f"Cycle product {i}") for i in range(5)]
     db_session.add_all(products)
     db_session.flush()
@@ -79,6 +80,10 @@ def history(in_app, db_session, make_customer) -> dict[str, Any]:
             order(cid, check - 10 - YEAR, [(choices[0], Decimal(100))])
         # created long ago, or a few days after one of the check days (a prospect only from then on)
         created[cid] = end - 2000 if i % 3 else min(rng.choice(checks) + rng.randint(1, 20), end)
+    for cid, first in zip(tenure, (YEAR, YEAR - 1), strict=True):  # growing: expansion at 365 days' tenure, not 364
+        order(cid, checks[-4] - first, [(None, Decimal(10))])
+        order(cid, checks[-4] - 3, [(None, Decimal(100))])
+        created[cid] = end - 2000
     order(customers[1], checks[-3], [(choices[1], Decimal(999))], status="cancelled")
     order(customers[2], checks[-3], [(choices[2], Decimal(999))], currency="USD")
     for cid, day in created.items():
