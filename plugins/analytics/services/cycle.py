@@ -58,9 +58,6 @@ _BOUGHT = sa.Table("analytics_tmp_cycle_bought", _TEMPORARY,
 _LIVE = sa.Table("analytics_tmp_cycle_live", _TEMPORARY,
                  sa.Column("id", sa.BigInteger, primary_key=True), sa.Column("day", sa.Integer),
                  prefixes=["TEMPORARY"])
-#: The check days (a primary key: each customer's state is joined to the checks by a range seek).
-_CHECKS = sa.Table("analytics_tmp_cycle_checks", _TEMPORARY, sa.Column("d", sa.Integer, primary_key=True),
-                   prefixes=["TEMPORARY"])
 #: Each customer's purchase days with the day's spend in thousandths of the currency unit (integers:
 #: the windows' sums are differences of running sums, exact in integers).
 _DAYS = sa.Table("analytics_tmp_cycle_days", _TEMPORARY,
@@ -72,6 +69,16 @@ _DAYS = sa.Table("analytics_tmp_cycle_days", _TEMPORARY,
 _ITEMS = sa.Table("analytics_tmp_cycle_items", _TEMPORARY,
                   sa.Column("cid", sa.BigInteger), sa.Column("day", sa.Integer), sa.Column("until", sa.Integer),
                   sa.Column("first", sa.Integer), prefixes=["TEMPORARY"])
+#: Each buyer's figures from one day of change on (`day`) until the next (`next`, excluded): purchase
+#: days, last and first purchase day, spend (thousandths) in the last 365 days and the 365 before,
+#: distinct products in the same two windows, products ever bought.
+_STATE = sa.Table("analytics_tmp_cycle_state", _TEMPORARY, sa.Column("cid", sa.BigInteger),
+                  sa.Column("day", sa.Integer), sa.Column("next", sa.Integer),
+                  *(sa.Column(name, sa.BigInteger) for name in ("n", "last", "first", "spend_last", "spend_before",
+                                                                "p_last", "p_before", "owned")),
+                  prefixes=["TEMPORARY"])
+#: PostgreSQL's memory for the working set's sorts (this transaction only).
+WORK_MEM = "64MB"
 #: Spend is counted in thousandths of the currency unit (`_DAYS.units`).
 UNITS = 1000
 
@@ -120,7 +127,6 @@ def _fill(subquery: sa.Subquery, currency: str, checks: list[int], until: dt.dat
     db.execute(sa.insert(_BOUGHT).from_select(["cid", "day", "product", "amount"], sa.select(
         f.customer_id, day, f.product_id, sa.func.coalesce(sa.func.sum(sa.cast(f.amount, sa.Float)), 0.0))
         .where(*bought).group_by(f.customer_id, day, f.product_id)))
-    db.execute(sa.insert(_CHECKS), [{"d": int(d)} for d in checks])
     b = _BOUGHT.c
     units = sa.cast(sa.func.round(sa.func.sum(b.amount) * UNITS), sa.BigInteger)
     db.execute(sa.insert(_DAYS).from_select(["cid", "day", "units"], sa.select(b.cid, b.day, units)
@@ -132,8 +138,13 @@ def _fill(subquery: sa.Subquery, currency: str, checks: list[int], until: dt.dat
         sa.case((sa.or_(following.is_(None), following > b.day + YEAR_DAYS), b.day + YEAR_DAYS), else_=following),
         sa.case((sa.func.row_number().over(**per_product) == 1, 1), else_=0))
         .where(b.product.is_not(None))))
-    db.execute(sa.insert(_AT).from_select(
-        ["d", "cid", "stage", "n", "last_day", "spend_last", "spend_before", "products"], _state(max(checks))))
+    if db.get_bind().dialect.name == "postgresql":  # the grouping and the windows' sort in memory, not on disk
+        db.execute(sa.text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+    end = max(checks)
+    db.execute(sa.insert(_STATE).from_select([c.name for c in _STATE.c], _state(end)))
+    for d in checks:  # one statement per check day: the working set written in (d, cid) order, no sort
+        db.execute(sa.insert(_AT).from_select(
+            ["d", "cid", "stage", "n", "last_day", "spend_last", "spend_before", "products"], _at(d, end)))
 
 
 def _changes(end: int) -> sa.Subquery:
@@ -165,30 +176,34 @@ def _changes(end: int) -> sa.Subquery:
 
 
 def _state(end: int) -> sa.Select:
-    """Each buyer's figures and stage at each check day: the changes summed per customer and day,
-    running sums over each customer's days sorted once (a window), and each check day joined to the
-    customer's day that holds at it (the newest change on or before it, by a range seek)."""
+    """Each buyer's figures from each day of change on: the changes summed per customer and day, and
+    running sums over each customer's days sorted once (a window); `next` is the customer's next day
+    of change (`end` + 1 after the last)."""
     c = _changes(end)
     window = {"partition_by": c.c.cid, "order_by": c.c.day}
 
-    def running(column: Any, total: Any = sa.func.sum, name: str = "") -> Any:
-        return total(total(column)).over(**window, rows=(None, 0)).label(name or column.name)
+    def running(column: Any, total: Any = sa.func.sum) -> Any:
+        return total(total(column)).over(**window, rows=(None, 0))
 
-    state = sa.select(
-        c.c.cid, c.c.day, sa.func.coalesce(sa.func.lead(c.c.day).over(**window), end + 1).label("next"),
-        running(c.c.n), running(c.c.last, sa.func.max), running(c.c.last, sa.func.min, "first"),
-        running(c.c.spend_last), running(c.c.spend_before), running(c.c.p_last), running(c.c.p_before),
-        running(c.c.owned)).group_by(c.c.cid, c.c.day).subquery("state")
-    s = state.c
+    return sa.select(
+        c.c.cid, c.c.day, sa.func.coalesce(sa.func.lead(c.c.day).over(**window), end + 1), running(c.c.n),
+        running(c.c.last, sa.func.max), running(c.c.last, sa.func.min), running(c.c.spend_last),
+        running(c.c.spend_before), running(c.c.p_last), running(c.c.p_before), running(c.c.owned),
+    ).group_by(c.c.cid, c.c.day)
+
+
+def _at(d: int, end: int) -> sa.Select:
+    """Each buyer's figures and stage at check day `d`: the state whose days of change hold at `d`
+    (`day <= d < next`: the newest change on or before it)."""
+    s = _STATE.c
     stage = sa.case(
         (s.n == 1, "acquisition"),
-        (sa.and_(_CHECKS.c.d - s.first >= YEAR_DAYS, sa.or_(s.spend_last > s.spend_before, s.p_last > s.p_before)),
+        (sa.and_(d - s.first >= YEAR_DAYS, sa.or_(s.spend_last > s.spend_before, s.p_last > s.p_before)),
          "expansion"),
         else_="retention")
-    return (sa.select(_CHECKS.c.d, s.cid, stage, s.n, s.last, sa.cast(s.spend_last, sa.Float) / UNITS,
-                      sa.cast(s.spend_before, sa.Float) / UNITS,
-                      sa.case((_CHECKS.c.d == end, s.owned), else_=None))
-            .select_from(state.join(_CHECKS, sa.and_(_CHECKS.c.d >= s.day, _CHECKS.c.d < s.next))))
+    return (sa.select(sa.literal(d, sa.Integer), s.cid, stage, s.n, s.last, sa.cast(s.spend_last, sa.Float) / UNITS,
+                      sa.cast(s.spend_before, sa.Float) / UNITS, s.owned if d == end else sa.null())
+            .where(s.day <= d, s.next > d))
 
 
 def monthly(ends: list[tuple[str, dt.date]], counts: dict[int, dict[str, int]],
