@@ -10,10 +10,17 @@ time zone, `local_days`):
 - `expansion`: a repeat buyer of at least a year's tenure (first purchase 365+ days before D) who
   spent more in the last 365 days than in the 365 before, or bought more distinct products.
 
-Computed set-based in the database: the purchase facts grouped per customer and local day (and
-per product), joined to the check days (the end of each of the last months in the Gregorian and
-the Jalali calendar) and aggregated per customer and check day into a temporary table — purchase
-days, last day, spend and distinct products in the two years before D, the stage by a CASE;
+Computed set-based in the database, without multiplying the purchases by the check days (the end
+of each of the last months in the Gregorian and the Jalali calendar): the purchase facts grouped
+per customer and local day (and per product); each customer's changes as rows — a purchase day
+adds itself and its spend to the last 365 days, 365 days later moves the spend to the year
+before, 730 days later drops it; a product counts in the last 365 days from a purchase day until
+its next purchase or 365 days on, and in the year before 365 days later — summed per customer and
+day and turned into running sums by a window over the customer's days sorted once; each check
+day D then reads the row that holds at it (the newest change on or before D) into a temporary
+table — purchase days, last day, spend and distinct products in the last 365 days and the 365
+before, the stage by a CASE. Spend is summed in integer thousandths of the currency unit (finer
+amounts are rounded to them), so the windows' sums, differences of running sums, are exact. The
 counts, flows between consecutive month ends, the funnel and the stored stages are then grouped
 queries over it. A run stores each customer's stage at its end (`analytics_customer_stage`; the
 prospects by one INSERT … SELECT) and, in the run's results, the stage counts at the end of each
