@@ -12,7 +12,8 @@ back:
   in one `INSERT … SELECT` into `analytics_tmp_cycle`;
 - `after`: the plugin's `_fill`: each customer's changes (purchase days, their spend moving from
   the last year to the year before, each product's 365-day windows) summed by running window sums
-  over the customer's days sorted once, joined to the check days by a range seek.
+  over the customer's days sorted once into a state table, then one `INSERT … SELECT` per check
+  day of the state rows that hold at it.
 
 Each reports the whole run (wall, CPU) and the working set alone (`fill`; `statement`: the
 statements that replace the one profiled `INSERT … SELECT`, timed by SQLAlchemy cursor events).
@@ -132,8 +133,8 @@ def previous_fill(subquery: Any, currency: str, checks: list[int], until: dt.dat
 
 
 #: The statements that compute the working set from the grouped facts (the previous form: one).
-_WORKING_SET = ("INSERT INTO analytics_tmp_cycle ", "INSERT INTO analytics_tmp_cycle_checks",
-                "INSERT INTO analytics_tmp_cycle_days", "INSERT INTO analytics_tmp_cycle_items")
+_WORKING_SET = ("INSERT INTO analytics_tmp_cycle ", "INSERT INTO analytics_tmp_cycle_days",
+                "INSERT INTO analytics_tmp_cycle_items", "INSERT INTO analytics_tmp_cycle_state")
 
 
 def measure(runtime: Any, end: dt.date, fill: Any) -> dict[str, Any]:
