@@ -138,7 +138,7 @@ def _fill(subquery: sa.Subquery, currency: str, checks: list[int], until: dt.dat
     units = sa.cast(sa.func.round(sa.func.sum(b.amount) * UNITS), sa.BigInteger)
     db.execute(sa.insert(_DAYS).from_select(["cid", "day", "units"], sa.select(b.cid, b.day, units)
                                             .group_by(b.cid, b.day)))
-    per_product = {"partition_by": (b.cid, b.product), "order_by": b.day}
+    per_product: dict[str, Any] = {"partition_by": (b.cid, b.product), "order_by": b.day}
     following = sa.func.lead(b.day).over(**per_product)
     db.execute(sa.insert(_ITEMS).from_select(["cid", "day", "until", "first"], sa.select(
         b.cid, b.day,
@@ -187,7 +187,7 @@ def _state(end: int) -> sa.Select:
     running sums over each customer's days sorted once (a window); `next` is the customer's next day
     of change (`end` + 1 after the last)."""
     c = _changes(end)
-    window = {"partition_by": c.c.cid, "order_by": c.c.day}
+    window: dict[str, Any] = {"partition_by": c.c.cid, "order_by": c.c.day}
 
     def running(column: Any, total: Any = sa.func.sum) -> Any:
         return total(total(column)).over(**window, rows=(None, 0))
