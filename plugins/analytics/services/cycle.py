@@ -114,8 +114,9 @@ def _first(column: Any, table: Any, *where: Any) -> dt.datetime | None:
 
 
 def _fill(subquery: sa.Subquery, currency: str, checks: list[int], until: dt.datetime) -> None:
-    """The temporary tables: every live customer's creation day, and every buyer's figures and stage
-    at each check day (`_state`)."""
+    """The temporary tables: every live customer's creation day, the purchases grouped (`_BOUGHT`,
+    `_DAYS`, `_ITEMS`), each buyer's running state (`_STATE`), and every buyer's figures and stage at
+    each check day (`_AT`, one INSERT … SELECT per check day)."""
     db = session()
     connection = db.connection()
     _TEMPORARY.drop_all(connection, checkfirst=True)
