@@ -153,6 +153,8 @@ def _fill(subquery: sa.Subquery, currency: str, checks: list[int], until: dt.dat
     for d in checks:  # one statement per check day: the working set written in (d, cid) order, no sort
         db.execute(sa.insert(_AT).from_select(
             ["d", "cid", "stage", "n", "last_day", "spend_last", "spend_before", "products"], _at(d, end)))
+    if db.get_bind().dialect.name == "postgresql":  # statistics for the flows' joins (temporary tables have none)
+        db.execute(sa.text(f"ANALYZE {_AT.name}, {_LIVE.name}"))
 
 
 def _changes(end: int) -> sa.Subquery:
