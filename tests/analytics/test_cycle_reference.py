@@ -1,7 +1,8 @@
-"""The e-CRM cycle against a straightforward computation in plain Python, on a randomised history
-built around the windows' edges: purchases exactly on a check day, 364, 365, 366, 729, 730 and 731
-days before one, several lines and orders on a day, free-text lines (no product), a cancelled
-order and one in another currency (both left out), customers created after some check days."""
+"""The e-CRM cycle against a straightforward computation in plain Python (exact decimals), on a
+randomised history built around the windows' edges: purchases exactly on a check day, 364, 365,
+366, 729, 730 and 731 days before one, several lines and orders on a day, free-text lines (no
+product), amounts with cents, a cancelled order and one in another currency (both left out),
+customers created after some check days, first purchases 365 and 364 days before a check day."""
 
 from __future__ import annotations
 
