@@ -45,6 +45,7 @@ BENCHMARKS: dict[str, tuple[list[str], bool]] = {
     "sla_recompute": (["--tickets", "5000", "--per-ticket", "500", "--check", "200"], True),
     "dashboard": (["--customers", "2000", "--requests", "3"], True),
     "rfm": (["--customers", "2000"], True),  # needs the bench extra (DuckDB)
+    "cycle": (["--customers", "2000"], True),
     "load_test": ([*SMALL_DATASET, "--processes", "1", "--duration", "3", "--warmup", "1", "--port", "8771"], True),
 }
 

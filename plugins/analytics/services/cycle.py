@@ -10,10 +10,17 @@ time zone, `local_days`):
 - `expansion`: a repeat buyer of at least a year's tenure (first purchase 365+ days before D) who
   spent more in the last 365 days than in the 365 before, or bought more distinct products.
 
-Computed set-based in the database: the purchase facts grouped per customer and local day (and
-per product), joined to the check days (the end of each of the last months in the Gregorian and
-the Jalali calendar) and aggregated per customer and check day into a temporary table — purchase
-days, last day, spend and distinct products in the two years before D, the stage by a CASE;
+Computed set-based in the database, without multiplying the purchases by the check days (the end
+of each of the last months in the Gregorian and the Jalali calendar): the purchase facts grouped
+per customer and local day (and per product); each customer's changes as rows — a purchase day
+adds itself and its spend to the last 365 days, 365 days later moves the spend to the year
+before, 730 days later drops it; a product counts in the last 365 days from a purchase day until
+its next purchase or 365 days on, and in the year before 365 days later — summed per customer and
+day and turned into running sums by a window over the customer's days sorted once; each check
+day D then reads the row that holds at it (the newest change on or before D) into a temporary
+table — purchase days, last day, spend and distinct products in the last 365 days and the 365
+before, the stage by a CASE. Spend is summed in integer thousandths of the currency unit (finer
+amounts are rounded to them), so the windows' sums, differences of running sums, are exact. The
 counts, flows between consecutive month ends, the funnel and the stored stages are then grouped
 queries over it. A run stores each customer's stage at its end (`analytics_customer_stage`; the
 prospects by one INSERT … SELECT) and, in the run's results, the stage counts at the end of each
@@ -58,6 +65,29 @@ _BOUGHT = sa.Table("analytics_tmp_cycle_bought", _TEMPORARY,
 _LIVE = sa.Table("analytics_tmp_cycle_live", _TEMPORARY,
                  sa.Column("id", sa.BigInteger, primary_key=True), sa.Column("day", sa.Integer),
                  prefixes=["TEMPORARY"])
+#: Each customer's purchase days with the day's spend in thousandths of the currency unit (integers:
+#: the windows' sums are differences of running sums, exact in integers).
+_DAYS = sa.Table("analytics_tmp_cycle_days", _TEMPORARY,
+                 sa.Column("cid", sa.BigInteger), sa.Column("day", sa.Integer), sa.Column("units", sa.BigInteger),
+                 prefixes=["TEMPORARY"])
+#: Each (customer, product) purchase day and the day from which it no longer counts in a 365-day window
+#: ending later (`until`: the next purchase of the product or 365 days on, whichever comes first);
+#: `first` is 1 on the product's first purchase day.
+_ITEMS = sa.Table("analytics_tmp_cycle_items", _TEMPORARY,
+                  sa.Column("cid", sa.BigInteger), sa.Column("day", sa.Integer), sa.Column("until", sa.Integer),
+                  sa.Column("first", sa.Integer), prefixes=["TEMPORARY"])
+#: Each buyer's figures from one day of change on (`day`) until the next (`next`, excluded): purchase
+#: days, last and first purchase day, spend (thousandths) in the last 365 days and the 365 before,
+#: distinct products in the same two windows, products ever bought.
+_STATE = sa.Table("analytics_tmp_cycle_state", _TEMPORARY, sa.Column("cid", sa.BigInteger),
+                  sa.Column("day", sa.Integer), sa.Column("next", sa.Integer),
+                  *(sa.Column(name, sa.BigInteger) for name in ("n", "last", "first", "spend_last", "spend_before",
+                                                                "p_last", "p_before", "owned")),
+                  prefixes=["TEMPORARY"])
+#: PostgreSQL's memory for the working set's sorts (this transaction only).
+WORK_MEM = "64MB"
+#: Spend is counted in thousandths of the currency unit (`_DAYS.units`).
+UNITS = 1000
 
 
 def month_start(index: int, calendar: Calendar) -> dt.date:
@@ -84,8 +114,9 @@ def _first(column: Any, table: Any, *where: Any) -> dt.datetime | None:
 
 
 def _fill(subquery: sa.Subquery, currency: str, checks: list[int], until: dt.datetime) -> None:
-    """The temporary tables: every live customer's creation day, and every buyer's figures and stage
-    at each check day (one INSERT … SELECT each)."""
+    """The temporary tables: every live customer's creation day, the purchases grouped (`_BOUGHT`,
+    `_DAYS`, `_ITEMS`), each buyer's running state (`_STATE`), and every buyer's figures and stage at
+    each check day (`_AT`, one INSERT … SELECT per check day)."""
     db = session()
     connection = db.connection()
     _TEMPORARY.drop_all(connection, checkfirst=True)
@@ -104,43 +135,85 @@ def _fill(subquery: sa.Subquery, currency: str, checks: list[int], until: dt.dat
     db.execute(sa.insert(_BOUGHT).from_select(["cid", "day", "product", "amount"], sa.select(
         f.customer_id, day, f.product_id, sa.func.coalesce(sa.func.sum(sa.cast(f.amount, sa.Float)), 0.0))
         .where(*bought).group_by(f.customer_id, day, f.product_id)))
-    days = (sa.select(_BOUGHT.c.cid, _BOUGHT.c.day, sa.func.sum(_BOUGHT.c.amount).label("amount"))
-            .group_by(_BOUGHT.c.cid, _BOUGHT.c.day).subquery("days"))
-    items = (sa.select(_BOUGHT.c.cid, _BOUGHT.c.day, _BOUGHT.c.product).where(_BOUGHT.c.product.is_not(None))
-             .subquery("items"))
-    check = sa.union_all(*(sa.select(sa.literal_column(str(int(d)), sa.Integer).label("d")) for d in checks)) \
-        .subquery("checks")
-    last_year = sa.and_(days.c.day > check.c.d - YEAR_DAYS)
-    year_before = sa.and_(days.c.day > check.c.d - 2 * YEAR_DAYS, days.c.day <= check.c.d - YEAR_DAYS)
-    spend = (sa.select(check.c.d, days.c.cid, sa.func.count().label("n"), sa.func.min(days.c.day).label("first"),
-                       sa.func.max(days.c.day).label("last"),
-                       sa.func.sum(sa.case((last_year, days.c.amount), else_=0.0)).label("spend_last"),
-                       sa.func.sum(sa.case((year_before, days.c.amount), else_=0.0)).label("spend_before"))
-             .select_from(check.join(days, days.c.day <= check.c.d))
-             .group_by(check.c.d, days.c.cid).subquery("spend"))
-    # distinct products in the two windows, from the purchases of the two years before each check only
-    item_last = sa.case((items.c.day > check.c.d - YEAR_DAYS, items.c.product))
-    item_before = sa.case((items.c.day <= check.c.d - YEAR_DAYS, items.c.product))
-    products = (sa.select(check.c.d, items.c.cid, sa.func.count(sa.distinct(item_last)).label("p_last"),
-                          sa.func.count(sa.distinct(item_before)).label("p_before"))
-                .select_from(check.join(items, sa.and_(items.c.day <= check.c.d,
-                                                       items.c.day > check.c.d - 2 * YEAR_DAYS)))
-                .group_by(check.c.d, items.c.cid).subquery("products"))
-    end = max(checks)  # every product bought up to the run's end: stored with the stage at the end only
-    owned = (sa.select(items.c.cid, sa.func.count(sa.distinct(items.c.product)).label("p_all"))
-             .where(items.c.day <= end).group_by(items.c.cid).subquery("owned"))
-    p_last, p_before = sa.func.coalesce(products.c.p_last, 0), sa.func.coalesce(products.c.p_before, 0)
+    b = _BOUGHT.c
+    units = sa.cast(sa.func.round(sa.func.sum(b.amount) * UNITS), sa.BigInteger)
+    db.execute(sa.insert(_DAYS).from_select(["cid", "day", "units"], sa.select(b.cid, b.day, units)
+                                            .group_by(b.cid, b.day)))
+    per_product: dict[str, Any] = {"partition_by": (b.cid, b.product), "order_by": b.day}
+    following = sa.func.lead(b.day).over(**per_product)
+    db.execute(sa.insert(_ITEMS).from_select(["cid", "day", "until", "first"], sa.select(
+        b.cid, b.day,
+        sa.case((sa.or_(following.is_(None), following > b.day + YEAR_DAYS), b.day + YEAR_DAYS), else_=following),
+        sa.case((sa.func.row_number().over(**per_product) == 1, 1), else_=0))
+        .where(b.product.is_not(None))))
+    if db.get_bind().dialect.name == "postgresql":  # the grouping and the windows' sort in memory, not on disk
+        db.execute(sa.text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+    end = max(checks)
+    db.execute(sa.insert(_STATE).from_select([c.name for c in _STATE.c], _state(end)))
+    for d in checks:  # one statement per check day: the working set written in (d, cid) order, no sort
+        db.execute(sa.insert(_AT).from_select(
+            ["d", "cid", "stage", "n", "last_day", "spend_last", "spend_before", "products"], _at(d, end)))
+    if db.get_bind().dialect.name == "postgresql":  # statistics for the flows' joins (temporary tables have none)
+        db.execute(sa.text(f"ANALYZE {_AT.name}, {_LIVE.name}"))
+
+
+def _changes(end: int) -> sa.Subquery:
+    """Every change of a buyer's figures as a row (cid, day, and what changes that day): a purchase day
+    adds a purchase day and its spend to the last 365 days, moves the spend to the year before 365
+    days later and drops it 730 days later; a product counts in the last 365 days from a purchase
+    day to its `until`, in the year before 365 days later; `owned` counts each product once. Changes
+    after `end` are left out."""
+    d, i = _DAYS.c, _ITEMS.c
+    zero = sa.literal(0, sa.BigInteger)
+
+    def change(table: sa.Table, at: Any, n: Any = zero, last: Any = None, spend_last: Any = zero,
+               spend_before: Any = zero, p_last: Any = zero, p_before: Any = zero, owned: Any = zero) -> sa.Select:
+        return sa.select(table.c.cid.label("cid"), at.label("day"), n.label("n"),
+                         sa.cast(last, sa.Integer).label("last"), spend_last.label("spend_last"),
+                         spend_before.label("spend_before"), p_last.label("p_last"), p_before.label("p_before"),
+                         owned.label("owned")).where(at <= end)
+
+    one = sa.literal(1, sa.BigInteger)
+    return sa.union_all(
+        change(_DAYS, d.day, n=one, last=d.day, spend_last=d.units),
+        change(_DAYS, d.day + YEAR_DAYS, spend_last=-d.units, spend_before=d.units),
+        change(_DAYS, d.day + 2 * YEAR_DAYS, spend_before=-d.units),
+        change(_ITEMS, i.day, p_last=one, owned=sa.cast(i.first, sa.BigInteger)),
+        change(_ITEMS, i.until, p_last=-one),
+        change(_ITEMS, i.day + YEAR_DAYS, p_before=one),
+        change(_ITEMS, i.until + YEAR_DAYS, p_before=-one),
+    ).subquery("changes")
+
+
+def _state(end: int) -> sa.Select:
+    """Each buyer's figures from each day of change on: the changes summed per customer and day, and
+    running sums over each customer's days sorted once (a window); `next` is the customer's next day
+    of change (`end` + 1 after the last)."""
+    c = _changes(end)
+    window: dict[str, Any] = {"partition_by": c.c.cid, "order_by": c.c.day}
+
+    def running(column: Any, total: Any = sa.func.sum) -> Any:
+        return total(total(column)).over(**window, rows=(None, 0))
+
+    return sa.select(
+        c.c.cid, c.c.day, sa.func.coalesce(sa.func.lead(c.c.day).over(**window), end + 1), running(c.c.n),
+        running(c.c.last, sa.func.max), running(c.c.last, sa.func.min), running(c.c.spend_last),
+        running(c.c.spend_before), running(c.c.p_last), running(c.c.p_before), running(c.c.owned),
+    ).group_by(c.c.cid, c.c.day)
+
+
+def _at(d: int, end: int) -> sa.Select:
+    """Each buyer's figures and stage at check day `d`: the state whose days of change hold at `d`
+    (`day <= d < next`: the newest change on or before it)."""
+    s = _STATE.c
     stage = sa.case(
-        (spend.c.n == 1, "acquisition"),
-        (sa.and_(spend.c.d - spend.c.first >= YEAR_DAYS,
-                 sa.or_(spend.c.spend_last > spend.c.spend_before, p_last > p_before)), "expansion"),
+        (s.n == 1, "acquisition"),
+        (sa.and_(d - s.first >= YEAR_DAYS, sa.or_(s.spend_last > s.spend_before, s.p_last > s.p_before)),
+         "expansion"),
         else_="retention")
-    db.execute(sa.insert(_AT).from_select(
-        ["d", "cid", "stage", "n", "last_day", "spend_last", "spend_before", "products"],
-        sa.select(spend.c.d, spend.c.cid, stage, spend.c.n, spend.c.last, spend.c.spend_last, spend.c.spend_before,
-                  sa.case((spend.c.d == end, sa.func.coalesce(owned.c.p_all, 0)), else_=None))
-        .select_from(spend.outerjoin(products, sa.and_(products.c.d == spend.c.d, products.c.cid == spend.c.cid))
-                     .outerjoin(owned, sa.and_(spend.c.d == end, owned.c.cid == spend.c.cid)))))
+    return (sa.select(sa.literal(d, sa.Integer), s.cid, stage, s.n, s.last, sa.cast(s.spend_last, sa.Float) / UNITS,
+                      sa.cast(s.spend_before, sa.Float) / UNITS, s.owned if d == end else sa.null())
+            .where(s.day <= d, s.next > d))
 
 
 def monthly(ends: list[tuple[str, dt.date]], counts: dict[int, dict[str, int]],
