@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from payvand.plugins.analytics.services import local_days
 from payvand.sdk import transaction
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ def rfm_command(start: dt.datetime | None, end: dt.datetime | None, currency: st
     """Score every customer who bought in the period (RFM quintiles and segments) and store the run."""
     from payvand.plugins.analytics.services.rfm import SEGMENTS, RfmOptions, run_rfm
 
-    last = end.date() if end else dt.date.today()
+    last = end.date() if end else local_days.today()
     first = start.date() if start else last - dt.timedelta(days=364)
     if first > last:
         raise click.ClickException("the start must not be after the end")
@@ -264,7 +265,7 @@ def social_command(days: int, top: int, as_json: bool) -> None:
     from payvand.plugins.analytics.services.social import SocialOptions, explain, run_social
     from payvand.sdk import session
 
-    today = dt.date.today()
+    today = local_days.today()
     with transaction():
         run = run_social(SocialOptions(today - dt.timedelta(days=days - 1), today))
         rows = session().scalars(sa.select(CustomerSocial).where(CustomerSocial.run_id == run.id)

@@ -106,6 +106,11 @@ def as_date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
+def today(zone: dt.tzinfo | None = None) -> dt.date:
+    """The site's today (its time zone's date now), not the server's."""
+    return dt.datetime.now(zone or local_zone()).date()
+
+
 def midnight(day: dt.date, zone: dt.tzinfo | None = None) -> dt.datetime:
     """The UTC moment at which local `day` starts in `zone` (the site's by default)."""
     zone = zone or local_zone()

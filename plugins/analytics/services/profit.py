@@ -36,7 +36,7 @@ import sqlalchemy as sa
 
 from payvand.plugins.analytics.models import CostRate, CustomerProfit, Run
 from payvand.plugins.analytics.services import costs as cost_store
-from payvand.plugins.analytics.services import facts
+from payvand.plugins.analytics.services import facts, local_days
 from payvand.plugins.analytics.services.local_days import local_month, midnight
 from payvand.plugins.analytics.services.sqlbits import month_bounds, months
 from payvand.sdk import SERVICE_FACTS, Customer, call_hook, session, setting
@@ -74,7 +74,7 @@ class CostsOptions:
 
 def default_options(today: dt.date | None = None) -> CostsOptions:
     """The twelve months up to and including `today`'s month."""
-    today = today or dt.date.today()
+    today = today or local_days.today()
     first = dt.date(today.year - 1, today.month, 1)
     first = dt.date(first.year + (first.month == 12), first.month % 12 + 1, 1)
     return CostsOptions(first, today)

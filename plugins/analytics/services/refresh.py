@@ -11,8 +11,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from payvand.plugins.analytics.services import cycle, lifetime, profit, recommend, retention, rfm, social
-from payvand.sdk import local_zone
+from payvand.plugins.analytics.services import cycle, lifetime, local_days, profit, recommend, retention, rfm, social
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +25,7 @@ def refresh(today: dt.date | None = None) -> dict[str, Any]:
     recommendations (evaluated on the last 90 days), then delete the runs the retention settings
     no longer keep (`retention`), in the current session (the caller or the job runner commits).
     Returns what was done (run ids or reasons, and the runs deleted per kind)."""
-    today = today or dt.datetime.now(local_zone()).date()  # the site's day, not the server's
+    today = today or local_days.today()  # the site's day, not the server's
     done: dict[str, Any] = {}
     try:
         done["rfm"] = rfm.run_rfm(rfm.RfmOptions(today - dt.timedelta(days=364), today)).id
@@ -87,7 +86,7 @@ def demo(seed: int) -> dict[str, int] | None:
         return None
     from payvand.plugins.analytics.services.demo import demo_costs_and_referrals
 
-    counts = demo_costs_and_referrals(seed, dt.date.today())
+    counts = demo_costs_and_referrals(seed, local_days.today())
     done = refresh()
     made = {f"{key} runs": 1 for key, value in done.items() if isinstance(value, int) and key != "kpi_snapshots"}
     return {**counts, **made} or None

@@ -12,6 +12,7 @@ from flask_babel import get_locale
 
 from payvand.plugins.analytics import permissions as perm
 from payvand.plugins.analytics.models import CustomerClv, Run
+from payvand.plugins.analytics.services import local_days
 from payvand.plugins.analytics.views import bp
 from payvand.sdk import Customer, lazy_gettext, parse_date, session, staff_required
 
@@ -111,13 +112,13 @@ def clv_run() -> Any:
     text = request.form.get("calibration_end", "").strip()
     period = request.form.get("period", "week")
     try:
-        end = parse_date(text, locale) if text else dt.date.today()
+        end = parse_date(text, locale) if text else local_days.today()
     except ValueError:
         flash(str(lazy_gettext("Not a valid date.")), "danger")
         return redirect(url_for("analytics.clv_page"))
     if period not in ("day", "week", "month"):
         period = "week"
-    today = dt.date.today()
+    today = local_days.today()
     try:
         run_instance(ClvOptions(end, period, holdout_end=today if end < today else None))
     except NoPurchases as exc:

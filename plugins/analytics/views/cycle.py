@@ -10,6 +10,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import get_locale
 
 from payvand.plugins.analytics import permissions as perm
+from payvand.plugins.analytics.services import local_days
 from payvand.plugins.analytics.views import bp
 from payvand.sdk import lazy_gettext, session, staff_required
 
@@ -56,12 +57,11 @@ def cycle_page() -> str:
 @staff_required(perm.RUN)
 def cycle_run() -> Any:
     """Compute the cycle again up to today."""
-    import datetime as dt
 
     from payvand.plugins.analytics.services.cycle import run_cycle
 
     try:
-        run_cycle(dt.date.today())
+        run_cycle(local_days.today())
     except ValueError as exc:
         session().rollback()
         flash(str(exc), "warning")

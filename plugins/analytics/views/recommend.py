@@ -10,6 +10,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 
 from payvand.plugins.analytics import permissions as perm
+from payvand.plugins.analytics.services import local_days
 from payvand.plugins.analytics.views import bp
 from payvand.sdk import lazy_gettext, session, staff_required
 
@@ -51,7 +52,7 @@ def recommendations_run() -> Any:
     from payvand.plugins.analytics.services import recommend
 
     try:
-        recommend.run_recommend(evaluate_from=dt.date.today() - dt.timedelta(days=EVALUATION_DAYS))
+        recommend.run_recommend(evaluate_from=local_days.today() - dt.timedelta(days=EVALUATION_DAYS))
     except recommend.NoPurchases as exc:
         session().rollback()
         flash(str(exc), "warning")

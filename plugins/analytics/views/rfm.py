@@ -12,6 +12,7 @@ from flask_babel import get_locale
 
 from payvand.plugins.analytics import permissions as perm
 from payvand.plugins.analytics.models import Run
+from payvand.plugins.analytics.services import local_days
 from payvand.plugins.analytics.views import bp
 from payvand.sdk import gettext, lazy_gettext, parse_date, session, staff_required
 
@@ -63,7 +64,7 @@ def rfm_run() -> Any:
     from payvand.plugins.analytics.services.rfm import RfmOptions, run_rfm
 
     locale = str(get_locale() or "en")
-    today = dt.date.today()
+    today = local_days.today()
     try:
         start_text, end_text = request.form.get("start", "").strip(), request.form.get("end", "").strip()
         end = parse_date(end_text, locale) if end_text else today

@@ -9,6 +9,7 @@ from typing import Any
 from flask import flash, redirect, render_template, url_for
 
 from payvand.plugins.analytics import permissions as perm
+from payvand.plugins.analytics.services import local_days
 from payvand.plugins.analytics.services import social as service
 from payvand.plugins.analytics.services.lists import SOCIAL
 from payvand.plugins.analytics.views import bp
@@ -39,7 +40,7 @@ def social_page() -> Any:
 @staff_required(perm.RUN)
 def social_run() -> Any:
     """Score social value over the last 365 days."""
-    today = dt.date.today()
+    today = local_days.today()
     service.run_social(service.SocialOptions(today - dt.timedelta(days=364), today))
     session().commit()
     flash(gettext("Social value scored."), "success")
