@@ -1,0 +1,224 @@
+"""Who referred whom in a customer import: staged per batch, resolved set-based after the last one.
+
+A row names its referrer by `referrer_external_id`, `referrer_email` or `referrer_phone` (tried in
+that order, as the order import finds a customer). The referrer may be a customer already in the
+database or a row of the same file, before or after this one, so nothing is resolved while the
+batches run. Each batch stages, in its own transaction, one row per file row that has an
+external id or a referrer: the line, the id of the customer the row became or merged into, the
+keys, and the row's cells (for the rejects file). After the last batch, in one transaction under
+the import lock (`ReferrerStage.resolve`):
+
+1. each staged referrer is looked up — the file's external ids, then the live owner of the email,
+   then of the phone — and checked as `services.customers.referrer_problems` checks one: it must
+   be known (`unknown_referrer`), not the customer itself (`self_referral`) and active, neither
+   merged away nor erased (`inactive_referrer`); a cell that is not an email or phone at all is
+   `invalid_referrer_email` / `invalid_referrer_phone`;
+2. per customer the first good line counts (several rows of a file may be one customer), and only
+   for a customer without a referrer: as a merge fills only empty fields, an import never replaces
+   a referrer, so importing the same file again changes nothing;
+3. a link that would close a loop (the referrer was referred, up the chain of existing and new
+   links, through the customer) is refused (`referral_loop`): in each loop the new link of the
+   latest line, so the others stand (one recursive query, at most `REFERRAL_DEPTH` levels up);
+4. one `UPDATE core_customer ... FROM` the staged links sets `referred_by_id` (and the version),
+   with one audit entry and one `payvand_customer_updated` event per `EVENT_CHUNK` customers.
+
+A refused referrer does not refuse its row: the customer is imported without it, and the row is
+reported with its line and reason and written to the rejects file, so a corrected rejects file can
+be imported again (its rows merge into the customers and fill the referrer). A dry run writes
+nothing and resolves no referrer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from payvand.core import audit, events
+from payvand.core.actor import Actor
+from payvand.core.models import Customer
+from payvand.core.services.customers import REFERRAL_DEPTH
+
+if TYPE_CHECKING:
+    from payvand.core.importing.records import Record
+
+#: Audit entries and events name at most this many customers each.
+EVENT_CHUNK = 5000
+#: The reason (English, as in the other rejects) of each referrer problem code.
+REASONS = {
+    "unknown_referrer": "no customer in the file or the database has the referrer's external id, email or phone",
+    "self_referral": "the referrer is the customer itself",
+    "inactive_referrer": "the referrer was merged away or erased",
+    "referral_loop": "the referrer was referred through this customer: a referral loop",
+    "invalid_referrer_email": "the referrer's email is not a valid email address",
+    "invalid_referrer_phone": "the referrer's phone is not a valid phone number in the phone region",
+}
+
+_metadata = sa.MetaData()
+STAGE = sa.Table(
+    "payvand_import_referrer", _metadata,
+    sa.Column("line", sa.BigInteger, primary_key=True),
+    sa.Column("customer_id", sa.BigInteger, nullable=False),
+    sa.Column("ext", sa.String(64)),
+    sa.Column("ref_ext", sa.String(64)),
+    sa.Column("ref_email", sa.String(320)),
+    sa.Column("ref_phone", sa.String(32)),
+    sa.Column("problem", sa.String(32)),
+    sa.Column("cells", sa.Text),
+    sa.Index("ix_payvand_import_referrer_ext", "ext"),
+    prefixes=["TEMPORARY"],
+)
+FOUND = sa.Table(
+    "payvand_import_referrer_found", _metadata,
+    sa.Column("line", sa.BigInteger, primary_key=True),
+    sa.Column("customer_id", sa.BigInteger, nullable=False),
+    sa.Column("referrer_id", sa.BigInteger),
+    sa.Column("code", sa.String(32)),
+    prefixes=["TEMPORARY"],
+)
+EDGE = sa.Table(
+    "payvand_import_referrer_edge", _metadata,
+    sa.Column("customer_id", sa.BigInteger, primary_key=True),
+    sa.Column("referrer_id", sa.BigInteger, nullable=False),
+    sa.Column("line", sa.BigInteger, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+_COLUMNS = ("line", "customer_id", "ext", "ref_ext", "ref_email", "ref_phone", "problem", "cells")
+
+_OWNER = """(SELECT o.customer_id FROM {table} o JOIN core_customer oc ON oc.id = o.customer_id
+  WHERE o.{column} = s.{key}
+  ORDER BY CASE WHEN oc.merged_into_id IS NULL AND oc.erased_at IS NULL THEN 0 ELSE 1 END, oc.id LIMIT 1)"""
+_FIND = f"""
+INSERT INTO payvand_import_referrer_found (line, customer_id, referrer_id, code)
+SELECT f.line, f.customer_id, f.referrer_id,
+  CASE WHEN f.referrer_id IS NULL THEN COALESCE(f.problem, 'unknown_referrer')
+       WHEN f.referrer_id = f.customer_id THEN 'self_referral'
+       WHEN r.merged_into_id IS NOT NULL OR r.erased_at IS NOT NULL THEN 'inactive_referrer'
+  END
+FROM (
+  SELECT s.line, s.customer_id, s.problem, COALESCE(
+    (SELECT MIN(k.customer_id) FROM payvand_import_referrer k WHERE k.ext = s.ref_ext),
+    {_OWNER.format(table="core_customer_email", column="email", key="ref_email")},
+    {_OWNER.format(table="core_customer_phone", column="number", key="ref_phone")}) AS referrer_id
+  FROM payvand_import_referrer s
+  WHERE s.ref_ext IS NOT NULL OR s.ref_email IS NOT NULL OR s.ref_phone IS NOT NULL OR s.problem IS NOT NULL
+) f LEFT JOIN core_customer r ON r.id = f.referrer_id
+"""
+_EDGES = """
+INSERT INTO payvand_import_referrer_edge (customer_id, referrer_id, line)
+SELECT f.customer_id, f.referrer_id, f.line
+FROM payvand_import_referrer_found f
+JOIN (SELECT customer_id, MIN(line) AS line FROM payvand_import_referrer_found
+      WHERE code IS NULL GROUP BY customer_id) m ON m.line = f.line
+JOIN core_customer c ON c.id = f.customer_id
+WHERE c.referred_by_id IS NULL AND c.merged_into_id IS NULL AND c.erased_at IS NULL
+"""
+#: Each new link walks up its referrer's chain (existing links, else new ones) and keeps the
+#: latest line of a new link it passed (`top`); back at its own customer it closed a loop, and
+#: it is the one refused when its line is the latest of the loop's new links.
+_LOOPS = f"""
+WITH RECURSIVE walk(start, node, top, depth) AS (
+  SELECT e.customer_id, e.referrer_id, CAST(0 AS BIGINT), 1 FROM payvand_import_referrer_edge e
+  UNION ALL
+  SELECT w.start, COALESCE(c.referred_by_id, e.referrer_id),
+         CASE WHEN e.line > w.top THEN e.line ELSE w.top END, w.depth + 1
+  FROM walk w JOIN core_customer c ON c.id = w.node
+  LEFT JOIN payvand_import_referrer_edge e ON e.customer_id = w.node
+  WHERE w.node <> w.start AND w.depth < {REFERRAL_DEPTH}
+)
+SELECT DISTINCT e.line FROM walk w JOIN payvand_import_referrer_edge e ON e.customer_id = w.start
+WHERE w.node = w.start AND e.line > w.top
+"""
+_UPDATE = """
+UPDATE core_customer SET referred_by_id = e.referrer_id, version = core_customer.version + 1, updated_at = :now
+FROM payvand_import_referrer_edge e
+WHERE core_customer.id = e.customer_id AND core_customer.referred_by_id IS NULL
+"""
+_PROBLEMS = """
+SELECT f.line, f.code, s.cells FROM payvand_import_referrer_found f
+JOIN payvand_import_referrer s ON s.line = f.line
+WHERE f.code IS NOT NULL ORDER BY f.line
+"""
+
+
+@dataclasses.dataclass
+class Resolution:
+    """What resolving the referrers did: links set, and the refused ones (line, reason, code, cells)."""
+
+    linked: int = 0
+    refused: list[tuple[int, str, str, list[str]]] = dataclasses.field(default_factory=list)
+
+
+class ReferrerStage:
+    """The import's staging tables (temporary, on the writer's one connection) and their resolution."""
+
+    def __init__(self) -> None:
+        self._insert: Any = None
+        self.staged = 0
+
+    def create(self, connection: Connection) -> None:
+        """Create the (empty) temporary tables on `connection` and commit."""
+        from payvand.core.importing.tables import BulkInsert
+
+        self.drop(connection)
+        for table in (STAGE, FOUND, EDGE):
+            table.create(connection)
+        connection.commit()
+        self._insert = BulkInsert(STAGE, _COLUMNS, connection.dialect)
+
+    def add(self, connection: Connection, rows: Sequence[tuple[int, int, Record]]) -> None:
+        """Stage `(line, customer id, record)` rows in the batch's transaction."""
+        if not rows:
+            return
+        values = []
+        for line, customer_id, record in rows:
+            ref = record.ref
+            if ref is None:
+                values.append((line, customer_id, record.ext, None, None, None, None, None))
+            else:
+                values.append((line, customer_id, record.ext, *ref, json.dumps(record.cells, ensure_ascii=False)))
+        self._insert.run(connection, values)
+        self.staged += len(values)
+
+    def resolve(self, session: Session, actor: Actor, source: str, now: dt.datetime) -> Resolution:
+        """Resolve every staged referrer and set the good ones (see the module doc); the caller commits."""
+        result = Resolution()
+        if not self.staged:
+            return result
+        connection = session.connection()
+        connection.exec_driver_sql(_FIND)
+        connection.exec_driver_sql(_EDGES)
+        loops = [row[0] for row in connection.exec_driver_sql(_LOOPS)]
+        for start in range(0, len(loops), EVENT_CHUNK):
+            chunk = loops[start:start + EVENT_CHUNK]
+            connection.execute(sa.update(FOUND).where(FOUND.c.line.in_(chunk)).values(code="referral_loop"))
+            connection.execute(sa.delete(EDGE).where(EDGE.c.line.in_(chunk)))
+        links = [(row[0], row[1]) for row in connection.execute(
+            sa.select(EDGE.c.customer_id, EDGE.c.referrer_id).order_by(EDGE.c.customer_id))]
+        if links:
+            stamp = sa.bindparam("now", now, type_=Customer.__table__.c.updated_at.type)
+            connection.execute(sa.text(_UPDATE).bindparams(stamp))
+        result.linked = len(links)
+        for start in range(0, len(links), EVENT_CHUNK):
+            chunk = links[start:start + EVENT_CHUNK]
+            changes = {customer_id: {"referred_by_id": [None, referrer_id]} for customer_id, referrer_id in chunk}
+            audit.record(session, actor, "import", "customer", None,
+                         after={"source": source, "referrers": len(chunk),
+                                "updated": {str(k): v for k, v in changes.items()}})
+            events.emit(session, "payvand_customer_updated", list(changes), {"changes": changes})
+        for line, code, cells in connection.exec_driver_sql(_PROBLEMS):
+            result.refused.append((int(line), REASONS[code], code, json.loads(cells) if cells else []))
+        return result
+
+    @staticmethod
+    def drop(connection: Connection) -> None:
+        """Drop the temporary tables (the pool keeps the connection, and with it its temporary tables)."""
+        for table in (EDGE, FOUND, STAGE):
+            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table.name}")
+        connection.commit()
