@@ -30,7 +30,8 @@ def test_referrer_columns_are_mapped_previewed_imported_and_refusals_downloaded(
                              "col-3": "referrer_phone"}
     assert "Referrer: email" in page
     preview = page.split('id="import-preview"', 1)[1]
-    assert "sara@example.com" in preview and "invalid_referrer_phone" in preview
+    assert "sara@example.com" in preview and "invalid_referrer_phone" not in preview
+    assert "the referrer&#39;s phone is not a valid phone number" in preview
     assert preview.count('data-error="1"') == 0  # a bad referrer does not refuse its row
 
     response = start(web, job_id)
@@ -59,3 +60,15 @@ def test_referrer_columns_are_mapped_previewed_imported_and_refusals_downloaded(
 def test_every_referrer_reason_has_a_stable_code_and_a_translation():
     assert set(REASONS) <= set(REASON_CODES)
     assert set(REASONS) <= set(_BY_CODE)
+
+
+def test_the_persian_preview_shows_a_bad_referrer_in_persian(web, runtime):
+    from payvand.sdk.testing import english_words
+
+    web.post("/account/locale", {"locale": "fa"})
+    job_id = job_id_from(upload(web, REFERRER_CSV.encode("utf-8")))
+    page = web.get(f"/import/{job_id}/mapping").text
+    assert "تلفن معرف شمارهٔ معتبری نیست" in page.split('id="import-preview"', 1)[1]
+    data = ["Ali", "Sara", "Reza", "Mina", "ali@example.com", "sara@example.com", "reza@example.com",
+            "mina@example.com", "nobody@example.com", "customers.csv", "Test User", "user@example.com"]
+    assert english_words(page, allow=data) == []
