@@ -176,7 +176,7 @@ class ReferrerStage:
         """Stage `(line, customer id, record)` rows in the batch's transaction."""
         if not rows:
             return
-        values = []
+        values: list[tuple[Any, ...]] = []
         for line, customer_id, record in rows:
             ref = record.ref
             if ref is None:
