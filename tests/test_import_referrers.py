@@ -251,3 +251,32 @@ def test_the_postgresql_copy_path_resolves_forward_references(runtime, tmp_path)
     assert (report.inserted, report.referrers, refused(report)) == (300, 299, [(61, "referral_loop")])
     found = referrers(runtime)
     assert found["P0"] == "P1" and found["P59"] is None and found["P60"] == "P59" and found["P299"] == "P298"
+
+
+def test_a_rejected_row_cannot_be_a_referrer(runtime, tmp_path):
+    path = write(tmp_path, "external_id,given_name,email,referrer_external_id\n"
+                           "A,Ali,ali@example.com,B\n"
+                           "B,Bad,not-an-email,\n")
+    report = import_customers(runtime, path)
+    assert (report.inserted, report.rejected, [r.line for r in report.rejects]) == (1, 1, [3])
+    assert refused(report) == [(2, "unknown_referrer")]
+    assert referrers(runtime) == {"Ali": None}
+
+
+def test_a_database_failure_while_setting_referrers_aborts_with_the_rows_kept(runtime, tmp_path):
+    from payvand.core.importer import ImportAborted
+    from payvand.core.importing import referrers as module
+
+    path = write(tmp_path, "given_name,email,referrer_email\nA,a@example.com,b@example.com\nB,b@example.com,\n")
+    broken = module._UPDATE.replace("referred_by_id = e.referrer_id", "referred_by_id = e.no_such_column")
+    original, module._UPDATE = module._UPDATE, broken
+    try:
+        with pytest.raises(ImportAborted, match="while setting the referrers") as caught:
+            import_customers(runtime, path)
+    finally:
+        module._UPDATE = original
+    assert caught.value.report.inserted == 2
+    assert referrers(runtime) == {"A": None, "B": None}
+    again = import_customers(runtime, path)  # the temporary tables were dropped: a re-run completes the links
+    assert (again.merged, again.referrers) == (2, 1)
+    assert referrers(runtime) == {"A": "B", "B": None}

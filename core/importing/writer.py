@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -51,6 +52,8 @@ from payvand.core.models import (
     CustomerPhone,
     LifecycleStage,
 )
+
+log = logging.getLogger(__name__)
 
 DEFAULT_STAGE = LifecycleStage.prospect.value
 #: The lock every customer import batch holds while it dedupes and writes (see the module doc).
@@ -157,7 +160,10 @@ class BatchWriter:
             if connection.in_transaction():
                 connection.rollback()
             if self.referrers is not None and not self.dry_run:
-                self.referrers.drop(connection)
+                try:
+                    self.referrers.drop(connection)
+                except sa.exc.SQLAlchemyError:  # the connection is gone (and its temporary tables with it)
+                    log.warning("could not drop the import's referrer tables", exc_info=True)
             for name, value in self._restore.items():
                 connection.exec_driver_sql(f"PRAGMA {name} = {int(value)}")
             connection.commit()
