@@ -6,7 +6,9 @@ email of another row of the file chosen at random — before or after it, so abo
 forward references, some naming a row without an email (refused: unknown referrer) and a few
 closing a loop. Each round imports both files, each into a fresh database, one after the other:
 the file without the column is the baseline measured in the same run; `cost` is the extra
-time of the file with it over the baseline (median over rounds).
+wall time of the file with it over the baseline, `cpu_cost` the extra CPU time (the import
+process, its forked reader and, on PostgreSQL, its database backends), medians over rounds.
+On a shared machine the CPU figure is the steadier one.
 
     python benchmarks/import_referrers.py --rows 100000 --repeat 3
     python benchmarks/import_referrers.py --rows 100000 --repeat 3 \
@@ -103,13 +105,18 @@ def main() -> None:
                 for name, path in (("without", plain), ("with", referred)):
                     done = import_once(args, folder, template, path, kind)
                     results[kind][name].append(done)
-                    print(f"{kind} {name}: {done['seconds']:.2f} s, load {os.getloadavg()[0]:.1f}", file=sys.stderr)
+                    print(f"{kind} {name}: {done['seconds']:.2f} s, CPU {done['cpu_seconds']:.2f} s + reader "
+                          f"{done['reader_cpu_seconds']:.2f} s + database {done['database_cpu_seconds']}, index rebuild "
+                          f"{done['index_rebuild_seconds']} s, load {os.getloadavg()[0]:.1f}", file=sys.stderr)
         load_end = os.getloadavg()
         figures: dict[str, Any] = {}
         for kind, runs in results.items():
             without = [r["seconds"] for r in runs["without"]]
             with_ = [r["seconds"] for r in runs["with"]]
             costs = [w / b - 1 for w, b in zip(with_, without, strict=True)]
+            cpu = {name: [r["cpu_seconds"] + r["reader_cpu_seconds"] + (r["database_cpu_seconds"] or 0)
+                          for r in runs[name]] for name in ("without", "with")}
+            cpu_costs = [w / b - 1 for w, b in zip(cpu["with"], cpu["without"], strict=True)]
             last = runs["with"][-1]
             figures[kind] = {
                 "baseline_without_column_seconds": [round(x, 2) for x in without],
@@ -118,6 +125,9 @@ def main() -> None:
                 "with_referrers_rows_per_s": round(args.rows / min(with_)),
                 "cost_median": round(statistics.median(costs), 3),
                 "cost_per_round": [round(c, 3) for c in costs],
+                "cpu_seconds_without": [round(x, 2) for x in cpu["without"]],
+                "cpu_seconds_with": [round(x, 2) for x in cpu["with"]],
+                "cpu_cost_median": round(statistics.median(cpu_costs), 3),
                 "inserted": last["inserted"], "merged": last["merged"], "rejected": last["rejected"],
                 "referrers_set": last["referrers"], "referrers_refused": last["referrers_refused"],
                 "bulk": last["bulk"], "reader_process": last["reader_process"],

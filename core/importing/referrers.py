@@ -89,6 +89,8 @@ EDGE = sa.Table(
     sa.Column("line", sa.BigInteger, nullable=False),
     prefixes=["TEMPORARY"],
 )
+#: The cells of a row with a referrer, as JSON (one encoder: `json.dumps` with options builds one per call).
+_encode_cells = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 _COLUMNS = ("line", "customer_id", "ext", "ref_ext", "ref_email", "ref_phone", "problem", "cells")
 
 _OWNER = """(SELECT o.customer_id FROM {table} o JOIN core_customer oc ON oc.id = o.customer_id
@@ -177,12 +179,13 @@ class ReferrerStage:
         if not rows:
             return
         values: list[tuple[Any, ...]] = []
+        encode = _encode_cells
         for line, customer_id, record in rows:
             ref = record.ref
             if ref is None:
                 values.append((line, customer_id, record.ext, None, None, None, None, None))
             else:
-                values.append((line, customer_id, record.ext, *ref, json.dumps(record.cells, ensure_ascii=False)))
+                values.append((line, customer_id, record.ext, *ref, encode(record.cells)))
         self._insert.run(connection, values)
         self.staged += len(values)
 
