@@ -31,7 +31,7 @@ from payvand.core.importing import bulk_sqlite, pipeline
 from payvand.core.importing.guard import REJECTS_PREFIX
 from payvand.core.importing.mapping import REFERRER_TARGETS, ColumnMap, MappingError, build_mapping
 from payvand.core.importing.records import Record, RowParser
-from payvand.core.importing.referrers import ReferrerStage
+from payvand.core.importing.referrers import ReferrerStage, customer_keys
 from payvand.core.importing.source import CsvSource, SourceError
 from payvand.core.importing.writer import BatchOutcome, BatchWriter, ConcurrentChange, with_copy_text
 from payvand.core.settings import phone_region
@@ -302,7 +302,8 @@ def import_customers(
             mapping=mapping.describe(),
             ignored_columns=mapping.ignored,
         )
-        run = _Run(factory, src, mapping, region, declared, options, report, progress)
+        keys = customer_keys(target) if mapping.columns_for("referrer_external_id") else []
+        run = _Run(factory, src, mapping, region, declared, options, report, progress, keys)
         try:
             run.execute()
         finally:
@@ -325,6 +326,7 @@ class _Run:
         options: ImportOptions,
         report: ImportReport,
         progress: Callable[[ImportProgress], None] | None,
+        keys: list[Any] | None = None,
     ) -> None:
         self.src = src
         self.options = options
@@ -340,7 +342,7 @@ class _Run:
             actor=options.actor,
             source=label,
             file_bytes=src.total_bytes,
-            referrers=ReferrerStage() if wants_referrers else None,
+            referrers=ReferrerStage(keys or ()) if wants_referrers else None,
         )
         self.header = mapping.header
         self.batch_size = options.batch_size

@@ -8,8 +8,9 @@ external id or a referrer: the line, the id of the customer the row became or me
 keys, and the row's cells (for the rejects file). After the last batch, in one transaction under
 the import lock (`ReferrerStage.resolve`):
 
-1. each staged referrer is looked up — the file's external ids, then the live owner of the email,
-   then of the phone — and checked as `services.customers.referrer_problems` checks one: it must
+1. each staged referrer is looked up — the file's external ids, then the ids plugins keep
+   (`payvand_customer_keys`, e.g. the order import's), then the live owner of the email, then of
+   the phone — and checked as `services.customers.referrer_problems` checks one: it must
    be known (`unknown_referrer`), not the customer itself (`self_referral`) and active, neither
    merged away nor erased (`inactive_referrer`); a cell that is not an email or phone at all is
    `invalid_referrer_email` / `invalid_referrer_phone`;
@@ -33,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +49,8 @@ from payvand.core.services.customers import REFERRAL_DEPTH
 
 if TYPE_CHECKING:
     from payvand.core.importing.records import Record
+
+log = logging.getLogger(__name__)
 
 #: Audit entries and events name at most this many customers each.
 EVENT_CHUNK = 5000
@@ -91,6 +95,12 @@ EDGE = sa.Table(
 )
 #: The cells of a row with a referrer, as JSON (one encoder: `json.dumps` with options builds one per call).
 _encode_cells = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+KEYS = sa.Table(
+    "payvand_import_referrer_key", _metadata,
+    sa.Column("ext", sa.String(64), primary_key=True),
+    sa.Column("customer_id", sa.BigInteger, nullable=False),
+    prefixes=["TEMPORARY"],
+)
 _COLUMNS = ("line", "customer_id", "ext", "ref_ext", "ref_email", "ref_phone", "problem", "cells")
 
 _OWNER = """(SELECT o.customer_id FROM {table} o JOIN core_customer oc ON oc.id = o.customer_id
@@ -106,6 +116,7 @@ SELECT f.line, f.customer_id, f.referrer_id,
 FROM (
   SELECT s.line, s.customer_id, s.problem, COALESCE(
     (SELECT MIN(k.customer_id) FROM payvand_import_referrer k WHERE k.ext = s.ref_ext),
+    (SELECT k.customer_id FROM payvand_import_referrer_key k WHERE k.ext = s.ref_ext),
     {_OWNER.format(table="core_customer_email", column="email", key="ref_email")},
     {_OWNER.format(table="core_customer_phone", column="number", key="ref_phone")}) AS referrer_id
   FROM payvand_import_referrer s
@@ -160,16 +171,18 @@ class Resolution:
 class ReferrerStage:
     """The import's staging tables (temporary, on the writer's one connection) and their resolution."""
 
-    def __init__(self) -> None:
+    def __init__(self, keys: Sequence[Any] = ()) -> None:
+        """`keys`: the plugins' `payvand_customer_keys` selects (checked, see `customer_keys`)."""
         self._insert: Any = None
         self.staged = 0
+        self.keys = list(keys)
 
     def create(self, connection: Connection) -> None:
         """Create the (empty) temporary tables on `connection` and commit."""
         from payvand.core.importing.tables import BulkInsert
 
         self.drop(connection)
-        for table in (STAGE, FOUND, EDGE):
+        for table in (STAGE, FOUND, EDGE, KEYS):
             table.create(connection)
         connection.commit()
         self._insert = BulkInsert(STAGE, _COLUMNS, connection.dialect)
@@ -195,6 +208,8 @@ class ReferrerStage:
         if not self.staged:
             return result
         connection = session.connection()
+        if self.keys:
+            self._outside_keys(connection)
         connection.exec_driver_sql(_FIND)
         connection.exec_driver_sql(_EDGES)
         loops = [row[0] for row in connection.exec_driver_sql(_LOOPS)]
@@ -219,9 +234,35 @@ class ReferrerStage:
             result.refused.append((int(line), REASONS[code], code, json.loads(cells) if cells else []))
         return result
 
+    def _outside_keys(self, connection: Connection) -> None:
+        """Copy the plugins' keys the staged referrers name (one statement; the first owner of a key wins)."""
+        union = sa.union_all(*self.keys).subquery() if len(self.keys) > 1 else self.keys[0].subquery()
+        named = sa.select(STAGE.c.ref_ext).where(STAGE.c.ref_ext.is_not(None))
+        wanted = (sa.select(union.c.external_id, sa.func.min(union.c.customer_id))
+                  .where(union.c.external_id.in_(named)).group_by(union.c.external_id))
+        connection.execute(sa.insert(KEYS).from_select(["ext", "customer_id"], wanted))
+
     @staticmethod
     def drop(connection: Connection) -> None:
         """Drop the temporary tables (the pool keeps the connection, and with it its temporary tables)."""
-        for table in (EDGE, FOUND, STAGE):
+        for table in (KEYS, EDGE, FOUND, STAGE):
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table.name}")
         connection.commit()
+
+
+def customer_keys(target: Any) -> list[Any]:
+    """The `payvand_customer_keys` selects of a Runtime's active plugins whose columns are right
+    (a wrong one is logged and left out); none for a bare sessionmaker."""
+    from payvand.core.contracts import CUSTOMER_KEYS
+
+    plugins = getattr(target, "plugins", None)
+    if plugins is None:
+        return []
+    found = []
+    for select in plugins.call("payvand_customer_keys"):
+        problems = CUSTOMER_KEYS.problems(select)
+        if problems:
+            log.warning("payvand_customer_keys: a select left out: %s", "; ".join(problems))
+            continue
+        found.append(select)
+    return found
