@@ -65,17 +65,31 @@ REASONS = {
 }
 
 _metadata = sa.MetaData()
+#: The rows naming a referrer: keys as read, or the problem code of a cell that cannot be read.
 STAGE = sa.Table(
     "payvand_import_referrer", _metadata,
     sa.Column("line", sa.BigInteger, primary_key=True),
     sa.Column("customer_id", sa.BigInteger, nullable=False),
-    sa.Column("ext", sa.String(64)),
     sa.Column("ref_ext", sa.String(64)),
     sa.Column("ref_email", sa.String(320)),
     sa.Column("ref_phone", sa.String(32)),
     sa.Column("problem", sa.String(32)),
-    sa.Column("cells", sa.Text),
-    sa.Index("ix_payvand_import_referrer_ext", "ext"),
+    prefixes=["TEMPORARY"],
+)
+#: The file's external ids and the customers their rows became or merged into.
+EXT = sa.Table(
+    "payvand_import_referrer_ext", _metadata,
+    sa.Column("line", sa.BigInteger, primary_key=True),
+    sa.Column("ext", sa.String(64), nullable=False),
+    sa.Column("customer_id", sa.BigInteger, nullable=False),
+    sa.Index("ix_payvand_import_referrer_ext_ext", "ext"),
+    prefixes=["TEMPORARY"],
+)
+#: The cells of the rows naming a referrer (apart, so the lookups scan narrow rows), for the rejects file.
+CELLS = sa.Table(
+    "payvand_import_referrer_cells", _metadata,
+    sa.Column("line", sa.BigInteger, primary_key=True),
+    sa.Column("cells", sa.Text, nullable=False),
     prefixes=["TEMPORARY"],
 )
 FOUND = sa.Table(
@@ -93,35 +107,44 @@ EDGE = sa.Table(
     sa.Column("line", sa.BigInteger, nullable=False),
     prefixes=["TEMPORARY"],
 )
-#: The cells of a row with a referrer, as JSON (one encoder: `json.dumps` with options builds one per call).
-_encode_cells = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 KEYS = sa.Table(
     "payvand_import_referrer_key", _metadata,
     sa.Column("ext", sa.String(64), primary_key=True),
     sa.Column("customer_id", sa.BigInteger, nullable=False),
     prefixes=["TEMPORARY"],
 )
-_COLUMNS = ("line", "customer_id", "ext", "ref_ext", "ref_email", "ref_phone", "problem", "cells")
+_TABLES = (STAGE, EXT, CELLS, FOUND, EDGE, KEYS)
+#: The cells of a row with a referrer, as JSON (one encoder: `json.dumps` with options builds one per call).
+_encode_cells = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 
-_OWNER = """(SELECT o.customer_id FROM {table} o JOIN core_customer oc ON oc.id = o.customer_id
-  WHERE o.{column} = s.{key}
-  ORDER BY CASE WHEN oc.merged_into_id IS NULL AND oc.erased_at IS NULL THEN 0 ELSE 1 END, oc.id LIMIT 1)"""
+#: The owner of each email (phone) the staged rows name: the lowest live one, else the lowest of
+#: any (merged away or erased: refused as such), as one grouped lookup joined by hash or index.
+_OWNERS = """(SELECT o.{column} AS value, COALESCE(
+    MIN(CASE WHEN c.merged_into_id IS NULL AND c.erased_at IS NULL THEN o.customer_id END),
+    MIN(o.customer_id)) AS customer_id
+  FROM {table} o JOIN core_customer c ON c.id = o.customer_id
+  WHERE o.{column} IN (SELECT {key} FROM payvand_import_referrer WHERE {key} IS NOT NULL)
+  GROUP BY o.{column})"""
+#: The lookups (the file's external ids, the plugins', emails, phones) as joins, one pass; the
+#: problem code of an unreadable cell waits in `code` for `_CHECK`, which runs apart so the
+#: lookups run once per row.
 _FIND = f"""
 INSERT INTO payvand_import_referrer_found (line, customer_id, referrer_id, code)
-SELECT f.line, f.customer_id, f.referrer_id,
-  CASE WHEN f.referrer_id IS NULL THEN COALESCE(f.problem, 'unknown_referrer')
-       WHEN f.referrer_id = f.customer_id THEN 'self_referral'
-       WHEN r.merged_into_id IS NOT NULL OR r.erased_at IS NOT NULL THEN 'inactive_referrer'
+SELECT s.line, s.customer_id, COALESCE(x.customer_id, k.customer_id, e.customer_id, p.customer_id), s.problem
+FROM payvand_import_referrer s
+LEFT JOIN (SELECT ext, MIN(customer_id) AS customer_id FROM payvand_import_referrer_ext GROUP BY ext) x
+  ON x.ext = s.ref_ext
+LEFT JOIN payvand_import_referrer_key k ON k.ext = s.ref_ext
+LEFT JOIN {_OWNERS.format(table="core_customer_email", column="email", key="ref_email")} e ON e.value = s.ref_email
+LEFT JOIN {_OWNERS.format(table="core_customer_phone", column="number", key="ref_phone")} p ON p.value = s.ref_phone
+"""
+_CHECK = """
+UPDATE payvand_import_referrer_found SET code =
+  CASE WHEN referrer_id IS NULL THEN COALESCE(code, 'unknown_referrer')
+       WHEN referrer_id = customer_id THEN 'self_referral'
+       WHEN EXISTS (SELECT 1 FROM core_customer r WHERE r.id = payvand_import_referrer_found.referrer_id
+                    AND (r.merged_into_id IS NOT NULL OR r.erased_at IS NOT NULL)) THEN 'inactive_referrer'
   END
-FROM (
-  SELECT s.line, s.customer_id, s.problem, COALESCE(
-    (SELECT MIN(k.customer_id) FROM payvand_import_referrer k WHERE k.ext = s.ref_ext),
-    (SELECT k.customer_id FROM payvand_import_referrer_key k WHERE k.ext = s.ref_ext),
-    {_OWNER.format(table="core_customer_email", column="email", key="ref_email")},
-    {_OWNER.format(table="core_customer_phone", column="number", key="ref_phone")}) AS referrer_id
-  FROM payvand_import_referrer s
-  WHERE s.ref_ext IS NOT NULL OR s.ref_email IS NOT NULL OR s.ref_phone IS NOT NULL OR s.problem IS NOT NULL
-) f LEFT JOIN core_customer r ON r.id = f.referrer_id
 """
 _EDGES = """
 INSERT INTO payvand_import_referrer_edge (customer_id, referrer_id, line)
@@ -132,12 +155,15 @@ JOIN (SELECT customer_id, MIN(line) AS line FROM payvand_import_referrer_found
 JOIN core_customer c ON c.id = f.customer_id
 WHERE c.referred_by_id IS NULL AND c.merged_into_id IS NULL AND c.erased_at IS NULL
 """
-#: Each new link walks up its referrer's chain (existing links, else new ones) and keeps the
+#: Only a customer somebody was referred by can close a loop, so only their links walk. Each walks
+#: up its referrer's chain (existing links, else new ones) and keeps the
 #: latest line of a new link it passed (`top`); back at its own customer it closed a loop, and
 #: it is the one refused when its line is the latest of the loop's new links.
 _LOOPS = f"""
 WITH RECURSIVE walk(start, node, top, depth) AS (
   SELECT e.customer_id, e.referrer_id, CAST(0 AS BIGINT), 1 FROM payvand_import_referrer_edge e
+  WHERE e.customer_id IN (SELECT referrer_id FROM payvand_import_referrer_edge)
+     OR e.customer_id IN (SELECT referred_by_id FROM core_customer WHERE referred_by_id IS NOT NULL)
   UNION ALL
   SELECT w.start, COALESCE(c.referred_by_id, e.referrer_id),
          CASE WHEN e.line > w.top THEN e.line ELSE w.top END, w.depth + 1
@@ -155,7 +181,7 @@ WHERE core_customer.id = e.customer_id AND core_customer.referred_by_id IS NULL
 """
 _PROBLEMS = """
 SELECT f.line, f.code, s.cells FROM payvand_import_referrer_found f
-JOIN payvand_import_referrer s ON s.line = f.line
+JOIN payvand_import_referrer_cells s ON s.line = f.line
 WHERE f.code IS NOT NULL ORDER BY f.line
 """
 
@@ -173,7 +199,7 @@ class ReferrerStage:
 
     def __init__(self, keys: Sequence[Any] = ()) -> None:
         """`keys`: the plugins' `payvand_customer_keys` selects (checked, see `customer_keys`)."""
-        self._insert: Any = None
+        self._inserts: dict[str, Any] = {}
         self.staged = 0
         self.keys = list(keys)
 
@@ -182,25 +208,33 @@ class ReferrerStage:
         from payvand.core.importing.tables import BulkInsert
 
         self.drop(connection)
-        for table in (STAGE, FOUND, EDGE, KEYS):
+        for table in _TABLES:
             table.create(connection)
         connection.commit()
-        self._insert = BulkInsert(STAGE, _COLUMNS, connection.dialect)
+        dialect = connection.dialect
+        self._inserts = {table.name: BulkInsert(table, [c.name for c in table.columns], dialect)
+                         for table in (STAGE, EXT, CELLS)}
 
     def add(self, connection: Connection, rows: Sequence[tuple[int, int, Record]]) -> None:
         """Stage `(line, customer id, record)` rows in the batch's transaction."""
         if not rows:
             return
-        values: list[tuple[Any, ...]] = []
+        refs: list[tuple[Any, ...]] = []
+        exts: list[tuple[int, str, int]] = []
+        cells: list[tuple[int, str]] = []
         encode = _encode_cells
         for line, customer_id, record in rows:
+            if record.ext is not None:
+                exts.append((line, record.ext, customer_id))
             ref = record.ref
-            if ref is None:
-                values.append((line, customer_id, record.ext, None, None, None, None, None))
-            else:
-                values.append((line, customer_id, record.ext, *ref, encode(record.cells)))
-        self._insert.run(connection, values)
-        self.staged += len(values)
+            if ref is not None:
+                refs.append((line, customer_id, *ref))
+                cells.append((line, encode(record.cells)))
+        inserts = self._inserts
+        inserts[STAGE.name].run(connection, refs)
+        inserts[EXT.name].run(connection, exts)
+        inserts[CELLS.name].run(connection, cells)
+        self.staged += len(refs)
 
     def resolve(self, session: Session, actor: Actor, source: str, now: dt.datetime) -> Resolution:
         """Resolve every staged referrer and set the good ones (see the module doc); the caller commits."""
@@ -208,9 +242,13 @@ class ReferrerStage:
         if not self.staged:
             return result
         connection = session.connection()
+        if connection.dialect.name == "postgresql":  # temporary tables get no statistics by themselves
+            for table in (STAGE, EXT):
+                connection.exec_driver_sql(f"ANALYZE {table.name}")
         if self.keys:
             self._outside_keys(connection)
         connection.exec_driver_sql(_FIND)
+        connection.exec_driver_sql(_CHECK)
         connection.exec_driver_sql(_EDGES)
         loops = [row[0] for row in connection.exec_driver_sql(_LOOPS)]
         for start in range(0, len(loops), EVENT_CHUNK):
@@ -245,7 +283,7 @@ class ReferrerStage:
     @staticmethod
     def drop(connection: Connection) -> None:
         """Drop the temporary tables (the pool keeps the connection, and with it its temporary tables)."""
-        for table in (KEYS, EDGE, FOUND, STAGE):
+        for table in reversed(_TABLES):
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table.name}")
         connection.commit()
 
