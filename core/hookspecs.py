@@ -77,6 +77,7 @@ if TYPE_CHECKING:
         CustomerChanges,
         CustomerExport,
         CustomerField,
+        CustomerKeysSelect,
         DashboardPurpose,
         DashboardWidgets,
         DemoCounts,
@@ -85,7 +86,6 @@ if TYPE_CHECKING:
         EventType,
         InteractionKind,
         JobSpec,
-        CustomerKeysSelect,
         LeadFactsSelect,
         MarketingCostsSelect,
         MovedRows,
@@ -534,7 +534,8 @@ CONTRIBUTION_HOOKS = (
 )
 
 # Hooks returning SQL selectables that other plugins read without importing the owner.
-DATA_HOOKS = ("payvand_purchase_facts", "payvand_lead_facts", "payvand_customer_keys", "payvand_product_facts", "payvand_marketing_costs",
+DATA_HOOKS = ("payvand_purchase_facts", "payvand_lead_facts", "payvand_customer_keys",
+              "payvand_product_facts", "payvand_marketing_costs",
               "payvand_service_facts")
 
 # Hooks whose calls go through the outbox after commit.
