@@ -3,9 +3,10 @@
 A row names its referrer by `referrer_external_id`, `referrer_email` or `referrer_phone` (tried in
 that order, as the order import finds a customer). The referrer may be a customer already in the
 database or a row of the same file, before or after this one, so nothing is resolved while the
-batches run. Each batch stages, in its own transaction, one row per file row that has an
-external id or a referrer: the line, the id of the customer the row became or merged into, the
-keys, and the row's cells (for the rejects file). After the last batch, in one transaction under
+batches run. Each batch stages, in its own transaction, the file rows that have an external id
+or a referrer, in narrow temporary tables: the line and the id of the customer the row became or
+merged into, with the row's external id (`EXT`), or the referrer's keys (`STAGE`) and the row's
+cells for the rejects file (`CELLS`). After the last batch, in one transaction under
 the import lock (`ReferrerStage.resolve`):
 
 1. each staged referrer is looked up — the file's external ids, then the ids plugins keep
