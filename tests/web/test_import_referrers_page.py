@@ -62,7 +62,7 @@ def test_every_referrer_reason_has_a_stable_code_and_a_translation():
     assert set(REASONS) <= set(_BY_CODE)
 
 
-def test_the_persian_preview_shows_a_bad_referrer_in_persian(web, runtime):
+def test_the_persian_preview_and_report_show_referrers_in_persian(web, runtime):
     from payvand.sdk.testing import english_words
 
     web.post("/account/locale", {"locale": "fa"})
@@ -72,3 +72,8 @@ def test_the_persian_preview_shows_a_bad_referrer_in_persian(web, runtime):
     data = ["Ali", "Sara", "Reza", "Mina", "ali@example.com", "sara@example.com", "reza@example.com",
             "mina@example.com", "nobody@example.com", "customers.csv", "Test User", "user@example.com"]
     assert english_words(page, allow=data) == []
+    assert start(web, job_id).status_code == 302
+    assert wait_for(runtime, job_id).status == "done"
+    report = web.get(f"/import/{job_id}").text
+    assert "معرف‌های ثبت‌شده" in report and "مشتری بدون معرف وارد شد" in report
+    assert english_words(report, allow=data) == []
