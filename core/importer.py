@@ -172,7 +172,8 @@ class ImportReport:
     def _referrer_summary(self) -> str:
         if not (self.referrers or self.referrers_refused):
             return ""
-        return f"; referrers set {self.referrers:,}, refused {self.referrers_refused:,}"
+        found = "referrers found" if self.dry_run else "referrers set"
+        return f"; {found} {self.referrers:,}, refused {self.referrers_refused:,}"
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready form (for the API and `--json` output)."""

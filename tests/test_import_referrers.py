@@ -196,12 +196,24 @@ def test_skipped_duplicates_set_no_referrer_but_can_be_named(runtime, make_custo
     assert referrers(runtime) == {"Known": None, "New": "Known"}
 
 
-def test_a_dry_run_sets_no_referrer(runtime, make_customer, tmp_path):
+def test_a_dry_run_sets_no_referrer_but_checks_them(runtime, make_customer, tmp_path):
     make_customer(given_name="Old", emails=["old@example.com"])
-    path = write(tmp_path, "given_name,email,referrer_email\nNew,new@example.com,old@example.com\n")
-    report = import_customers(runtime, path, ImportOptions(dry_run=True))
-    assert (report.inserted, report.referrers) == (1, 0)
-    assert referrers(runtime) == {"Old": None}
+    gone = make_customer(given_name="Gone", phones=["09121111111"])
+    with runtime.sessionmaker.begin() as session:
+        session.execute(sa.update(Customer).where(Customer.id == gone.id).values(erased_at=sa.func.current_timestamp()))
+    path = write(tmp_path, "external_id,given_name,email,referrer_external_id,referrer_email,referrer_phone\n"
+                           "N1,New,new@example.com,,old@example.com,\n"
+                           "N2,Later,later@example.com,N5,,\n"
+                           "N3,Self,self@example.com,,self@example.com,\n"
+                           "N4,Nobody,nobody@example.com,,x@example.com,\n"
+                           "N5,Forward,forward@example.com,,,09121111111\n"
+                           "N6,Bad,bad@example.com,,,12\n")
+    report = import_customers(runtime, path, ImportOptions(dry_run=True, batch_size=2))
+    assert (report.inserted, report.referrers) == (6, 2)
+    assert refused(report) == [(4, "self_referral"), (5, "unknown_referrer"), (6, "inactive_referrer"),
+                               (7, "invalid_referrer_phone")]
+    assert "referrers found 2, refused 4" in report.summary()
+    assert referrers(runtime) == {"Old": None, "Gone": None}
 
 
 def test_a_payvand_export_brings_its_referrals_into_an_empty_database(runtime, make_customer, tmp_path):

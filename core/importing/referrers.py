@@ -27,7 +27,8 @@ the import lock (`ReferrerStage.resolve`):
 A refused referrer does not refuse its row: the customer is imported without it, and the row is
 reported with its line and reason and written to the rejects file, so a corrected rejects file can
 be imported again (its rows merge into the customers and fill the referrer). A dry run writes
-nothing and resolves no referrer.
+nothing and sets no referrer; it checks them against the file's own keys and the database
+(`ReferrerStage.check`), without following loops.
 """
 
 from __future__ import annotations
@@ -114,7 +115,15 @@ KEYS = sa.Table(
     sa.Column("customer_id", sa.BigInteger, nullable=False),
     prefixes=["TEMPORARY"],
 )
-_TABLES = (STAGE, EXT, CELLS, FOUND, EDGE, KEYS)
+#: A dry run's rows' own keys (`x:` external id, `e:` email, `p:` phone), as nothing is written.
+OWN = sa.Table(
+    "payvand_import_referrer_own", _metadata,
+    sa.Column("line", sa.BigInteger, nullable=False),
+    sa.Column("value", sa.String(330), nullable=False),
+    sa.Index("ix_payvand_import_referrer_own_value", "value"),
+    prefixes=["TEMPORARY"],
+)
+_TABLES = (STAGE, EXT, CELLS, FOUND, EDGE, KEYS, OWN)
 #: The cells of a row with a referrer, as JSON (one encoder: `json.dumps` with options builds one per call).
 _encode_cells = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 
@@ -146,6 +155,31 @@ UPDATE payvand_import_referrer_found SET code =
        WHEN EXISTS (SELECT 1 FROM core_customer r WHERE r.id = payvand_import_referrer_found.referrer_id
                     AND (r.merged_into_id IS NOT NULL OR r.erased_at IS NOT NULL)) THEN 'inactive_referrer'
   END
+"""
+def _known(kind: str, key: str, table: str, column: str, live: bool) -> str:
+    """SQL: the staged row's `key` is a key of the file (`kind` prefix) or of a (live) customer."""
+    state = "c.merged_into_id IS NULL AND c.erased_at IS NULL" if live else "1 = 1"
+    return (f"(s.{key} IS NOT NULL AND (EXISTS (SELECT 1 FROM payvand_import_referrer_own f "
+            f"WHERE f.value = '{kind}' || s.{key}) OR EXISTS (SELECT 1 FROM {table} o JOIN core_customer c "
+            f"ON c.id = o.customer_id WHERE o.{column} = s.{key} AND {state})))")
+
+
+_OWN_KEY = "EXISTS (SELECT 1 FROM payvand_import_referrer_own f WHERE f.line = s.line AND f.value = '{kind}' || s.{key})"
+#: A dry run's check, one pass over the staged referrers (see `ReferrerStage.check`).
+_CHECK_ONLY = f"""
+INSERT INTO payvand_import_referrer_found (line, customer_id, referrer_id, code)
+SELECT s.line, s.customer_id, NULL, CASE
+  WHEN {_OWN_KEY.format(kind="x:", key="ref_ext")} OR {_OWN_KEY.format(kind="e:", key="ref_email")}
+    OR {_OWN_KEY.format(kind="p:", key="ref_phone")} THEN 'self_referral'
+  WHEN (s.ref_ext IS NOT NULL AND (EXISTS (SELECT 1 FROM payvand_import_referrer_own f WHERE f.value = 'x:' || s.ref_ext)
+                                   OR EXISTS (SELECT 1 FROM payvand_import_referrer_key k WHERE k.ext = s.ref_ext)))
+    OR {_known("e:", "ref_email", "core_customer_email", "email", True)}
+    OR {_known("p:", "ref_phone", "core_customer_phone", "number", True)} THEN NULL
+  WHEN {_known("e:", "ref_email", "core_customer_email", "email", False)}
+    OR {_known("p:", "ref_phone", "core_customer_phone", "number", False)} THEN 'inactive_referrer'
+  ELSE COALESCE(s.problem, 'unknown_referrer')
+END
+FROM payvand_import_referrer s
 """
 _EDGES = """
 INSERT INTO payvand_import_referrer_edge (customer_id, referrer_id, line)
@@ -214,7 +248,7 @@ class ReferrerStage:
         connection.commit()
         dialect = connection.dialect
         self._inserts = {table.name: BulkInsert(table, [c.name for c in table.columns], dialect)
-                         for table in (STAGE, EXT, CELLS)}
+                         for table in (STAGE, EXT, CELLS, OWN)}
 
     def add(self, connection: Connection, rows: Sequence[tuple[int, int, Record]]) -> None:
         """Stage `(line, customer id, record)` rows in the batch's transaction."""
@@ -236,6 +270,34 @@ class ReferrerStage:
         inserts[EXT.name].run(connection, exts)
         inserts[CELLS.name].run(connection, cells)
         self.staged += len(refs)
+
+    def add_check(self, connection: Connection, records: Sequence[Record]) -> None:
+        """Stage a dry run's batch: every row's own keys, and the referrers named (nothing is written,
+        so a row stands for its customer by its line)."""
+        own = [(r.line, f"{kind}{value}") for r in records
+               for kind, values in (("x:", [r.ext] if r.ext else []), ("e:", r.emails),
+                                    ("p:", [p for p, _ in r.phones]))
+               for value in values]
+        self._inserts[OWN.name].run(connection, own)
+        self.add(connection, [(r.line, -r.line, r) for r in records if r.ref is not None])
+
+    def check(self, session: Session) -> Resolution:
+        """A dry run's check of the staged referrers (the caller rolls back): unreadable, unknown
+        (in neither the file nor the database), the row's own key (`self_referral`), or only a
+        merged or erased customer's. Loops and the rows merged into one customer are not followed
+        (nothing was written to follow them in); `linked` counts the rows whose referrer was found."""
+        result = Resolution()
+        if not self.staged:
+            return result
+        connection = session.connection()
+        if self.keys:
+            self._outside_keys(connection)
+        connection.exec_driver_sql(_CHECK_ONLY)
+        result.linked = int(connection.exec_driver_sql(
+            "SELECT COUNT(*) FROM payvand_import_referrer_found WHERE code IS NULL").scalar() or 0)
+        for line, code, cells in connection.exec_driver_sql(_PROBLEMS):
+            result.refused.append((int(line), REASONS[code], code, json.loads(cells) if cells else []))
+        return result
 
     def resolve(self, session: Session, actor: Actor, source: str, now: dt.datetime) -> Resolution:
         """Resolve every staged referrer and set the good ones (see the module doc); the caller commits."""

@@ -143,7 +143,7 @@ class BatchWriter:
                 self.connection.exec_driver_sql(f"PRAGMA {name} = {int(value)}")
             self.connection.commit()
         self._tables = ImportTables(self.connection.dialect)
-        if self.referrers is not None and not self.dry_run:
+        if self.referrers is not None:
             self.referrers.create(self.connection)
         return self
 
@@ -159,7 +159,7 @@ class BatchWriter:
         try:
             if connection.in_transaction():
                 connection.rollback()
-            if self.referrers is not None and not self.dry_run:
+            if self.referrers is not None:
                 try:
                     self.referrers.drop(connection)
                 except sa.exc.SQLAlchemyError:  # the connection is gone (and its temporary tables with it)
@@ -197,6 +197,11 @@ class BatchWriter:
                 self.keys.add(phones)
                 plan.outcome.inserted_lines = [r.line for r in plan.new]
                 session.rollback()
+                if self.referrers is not None:  # the temporary tables only, for the check at the end
+                    if not connection.in_transaction():  # COPY goes to the driver: begin here, so commit commits it
+                        connection.begin()
+                    self.referrers.add_check(connection, records)
+                    connection.commit()
                 return plan.outcome
             now = utcnow()
             self._insert_new(connection, plan, now)
@@ -217,13 +222,18 @@ class BatchWriter:
             session.close()
 
     def resolve_referrers(self) -> Resolution:
-        """Set the staged referrers after the last batch, in one transaction under the import lock."""
+        """Set the staged referrers after the last batch, in one transaction under the import lock
+        (a dry run only checks them: `ReferrerStage.check`)."""
         if self.connection is None:
             raise RuntimeError("use BatchWriter as a context manager")
-        if self.referrers is None or self.dry_run:
+        if self.referrers is None:
             return Resolution()
         session = self.factory(bind=self.connection)
         try:
+            if self.dry_run:
+                result = self.referrers.check(session)
+                session.rollback()
+                return result
             transaction_lock(session.connection(), IMPORT_LOCK)
             result = self.referrers.resolve(session, self.actor, self.source, utcnow())
             session.commit()
