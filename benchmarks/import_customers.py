@@ -354,6 +354,8 @@ def child_import(
         "merged": report.merged,
         "skipped": report.skipped,
         "rejected": report.rejected,
+        "referrers": report.referrers,
+        "referrers_refused": report.referrers_refused,
         "bulk": report.bulk,
         "reader_process": report.reader_process,
         "batches": report.batches,

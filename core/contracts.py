@@ -267,6 +267,15 @@ LEAD_FACTS = SelectableShape((
 #: What `payvand_lead_facts` returns: a select of `LEAD_FACTS` rows.
 LeadFactsSelect: TypeAlias = "sa.Select[tuple[int, int | None, dt.datetime, dt.datetime | None]]"
 
+#: The rows `payvand_customer_keys` returns: a customer's id in an outside system.
+CUSTOMER_KEYS = SelectableShape((
+    ColumnSpec("external_id", str, "the customer's id in the outside system (as an import file gives it)"),
+    ColumnSpec("customer_id", int, "the Payvand customer it names"),
+))
+
+#: What `payvand_customer_keys` returns: a select of `CUSTOMER_KEYS` rows.
+CustomerKeysSelect: TypeAlias = "sa.Select[tuple[str, int]]"
+
 PRODUCT_FACTS = SelectableShape((
     ColumnSpec("product_id", int, "the plugin's product id (as in `PURCHASE_FACTS`)"),
     ColumnSpec("name", str, "the product's name, for people"),

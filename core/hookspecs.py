@@ -56,7 +56,14 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
-from payvand.core.contracts import LEAD_FACTS, MARKETING_COSTS, PRODUCT_FACTS, PURCHASE_FACTS, SERVICE_FACTS
+from payvand.core.contracts import (
+    CUSTOMER_KEYS,
+    LEAD_FACTS,
+    MARKETING_COSTS,
+    PRODUCT_FACTS,
+    PURCHASE_FACTS,
+    SERVICE_FACTS,
+)
 
 if TYPE_CHECKING:
     import click
@@ -70,6 +77,7 @@ if TYPE_CHECKING:
         CustomerChanges,
         CustomerExport,
         CustomerField,
+        CustomerKeysSelect,
         DashboardPurpose,
         DashboardWidgets,
         DemoCounts,
@@ -392,6 +400,18 @@ def payvand_lead_facts() -> LeadFactsSelect | None:
 
 
 @hookspec
+def payvand_customer_keys() -> CustomerKeysSelect | None:
+    """Return the customers' ids in outside systems that this plugin keeps, as a SQLAlchemy
+    select of `CUSTOMER_KEYS` rows `(external_id, customer_id)`, or None.
+
+    The customer import names a referrer by such an id (`referrer_external_id`) when no row of
+    its own file has it: it unions every plugin's select, looks the file's ids up in one
+    statement and leaves out a select whose columns differ (`CUSTOMER_KEYS.problems`). The
+    sales plugin answers with the keys its order import records.
+    """
+
+
+@hookspec
 def payvand_product_facts() -> ProductFactsSelect | None:
     """Return this plugin's products as a SQLAlchemy select of `PRODUCT_FACTS` rows, or None.
 
@@ -514,7 +534,8 @@ CONTRIBUTION_HOOKS = (
 )
 
 # Hooks returning SQL selectables that other plugins read without importing the owner.
-DATA_HOOKS = ("payvand_purchase_facts", "payvand_lead_facts", "payvand_product_facts", "payvand_marketing_costs",
+DATA_HOOKS = ("payvand_purchase_facts", "payvand_lead_facts", "payvand_customer_keys",
+              "payvand_product_facts", "payvand_marketing_costs",
               "payvand_service_facts")
 
 # Hooks whose calls go through the outbox after commit.
@@ -528,6 +549,7 @@ EVENT_HOOKS = (
 
 # The shape of the selectables hooks exchange (their columns, for the reference and for checks).
 SHAPES = {"payvand_purchase_facts": PURCHASE_FACTS, "payvand_lead_facts": LEAD_FACTS,
+          "payvand_customer_keys": CUSTOMER_KEYS,
           "payvand_product_facts": PRODUCT_FACTS, "payvand_marketing_costs": MARKETING_COSTS,
           "payvand_service_facts": SERVICE_FACTS}
 

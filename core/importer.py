@@ -29,8 +29,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from payvand.core.actor import SYSTEM, Actor
 from payvand.core.importing import bulk_sqlite, pipeline
 from payvand.core.importing.guard import REJECTS_PREFIX
-from payvand.core.importing.mapping import ColumnMap, MappingError, build_mapping
+from payvand.core.importing.mapping import REFERRER_TARGETS, ColumnMap, MappingError, build_mapping
 from payvand.core.importing.records import Record, RowParser
+from payvand.core.importing.referrers import ReferrerStage, customer_keys
 from payvand.core.importing.source import CsvSource, SourceError
 from payvand.core.importing.writer import BatchOutcome, BatchWriter, ConcurrentChange, with_copy_text
 from payvand.core.settings import phone_region
@@ -121,7 +122,12 @@ class ImportProgress:
 
 @dataclasses.dataclass
 class ImportReport:
-    """What an import did. `rejects` and `skipped_rows` keep the first 100 of each."""
+    """What an import did. `rejects`, `skipped_rows` and `referrer_rejects` keep the first 100 of each.
+
+    `referrers` counts the customers whose referrer the import set; `referrers_refused` the rows
+    whose referrer was refused (their customers are imported without one; each is in
+    `referrer_rejects` and the rejects file with its line and reason, not in `rejected`).
+    """
 
     source: str = ""
     dry_run: bool = False
@@ -144,6 +150,9 @@ class ImportReport:
     bulk: bool = False
     index_rebuild_seconds: float = 0.0
     reader_process: bool = False
+    referrers: int = 0
+    referrers_refused: int = 0
+    referrer_rejects: list[Reject] = dataclasses.field(default_factory=list)
 
     @property
     def rows_per_second(self) -> float:
@@ -156,9 +165,15 @@ class ImportReport:
         head = "Dry run: " if self.dry_run else ("Cancelled: " if self.cancelled else "")
         return (
             f"{head}{self.rows:,} rows: {verb} {self.inserted:,}, merged {self.merged:,}, "
-            f"skipped {self.skipped:,}, rejected {self.rejected:,} "
+            f"skipped {self.skipped:,}, rejected {self.rejected:,}{self._referrer_summary()} "
             f"in {self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s)."
         )
+
+    def _referrer_summary(self) -> str:
+        if not (self.referrers or self.referrers_refused):
+            return ""
+        found = "referrers found" if self.dry_run else "referrers set"
+        return f"; {found} {self.referrers:,}, refused {self.referrers_refused:,}"
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready form (for the API and `--json` output)."""
@@ -202,6 +217,14 @@ class _RejectSink:
             self.report.rejects.append(Reject(line, reason, code))
         if self._writer is not None:
             self._writer.writerow([line, reason, code, *(cells or [])])
+
+    def add_referrer(self, line: int, reason: str, code: str, cells: list[str]) -> None:
+        """Record a row whose referrer was refused (the row itself was imported)."""
+        self.report.referrers_refused += 1
+        if len(self.report.referrer_rejects) < KEEP_IN_REPORT:
+            self.report.referrer_rejects.append(Reject(line, reason, code))
+        if self._writer is not None:
+            self._writer.writerow([line, reason, code, *cells])
 
     def close(self) -> None:
         if self._file is not None:
@@ -280,7 +303,8 @@ def import_customers(
             mapping=mapping.describe(),
             ignored_columns=mapping.ignored,
         )
-        run = _Run(factory, src, mapping, region, declared, options, report, progress)
+        keys = customer_keys(target) if mapping.columns_for("referrer_external_id") else []
+        run = _Run(factory, src, mapping, region, declared, options, report, progress, keys)
         try:
             run.execute()
         finally:
@@ -303,6 +327,7 @@ class _Run:
         options: ImportOptions,
         report: ImportReport,
         progress: Callable[[ImportProgress], None] | None,
+        keys: list[Any] | None = None,
     ) -> None:
         self.src = src
         self.options = options
@@ -310,6 +335,7 @@ class _Run:
         self.progress = progress
         self.parser = RowParser(mapping, region, declared)
         label = f"import:{Path(src.name).name}"[:120]
+        wants_referrers = any(mapping.columns_for(target) for target in REFERRER_TARGETS)
         self.writer = BatchWriter(
             factory,
             on_duplicate=options.on_duplicate,
@@ -317,6 +343,7 @@ class _Run:
             actor=options.actor,
             source=label,
             file_bytes=src.total_bytes,
+            referrers=ReferrerStage(keys or ()) if wants_referrers else None,
         )
         self.header = mapping.header
         self.batch_size = options.batch_size
@@ -330,6 +357,7 @@ class _Run:
                 self._start_bulk()
                 try:
                     self._loop()
+                    self._resolve_referrers()
                 except BaseException:
                     self._finish_bulk(failed=True)
                     raise
@@ -409,6 +437,20 @@ class _Run:
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()
+
+    def _resolve_referrers(self) -> None:
+        """Set the referrers once every row is in (a row may name one later in the file)."""
+        try:
+            result = self.writer.resolve_referrers()
+        except sa.exc.SQLAlchemyError as exc:
+            raise ImportAborted(
+                f"database error while setting the referrers: {_short(exc)}; the "
+                f"{self.report.inserted:,} customers imported stay, without referrers",
+                self.report,
+            ) from exc
+        self.report.referrers = result.linked
+        for line, reason, code, cells in result.refused:
+            self.sink.add_referrer(line, reason, code, cells)
 
     def _flush(self, batch: list[Record], rows_read: int, bytes_read: int | None) -> None:
         """Write one batch, count it and report progress."""

@@ -12,7 +12,7 @@ configuration keys with the hooks' typed contracts (`hookspec`, `call_hook_first
 `EventType`, `EventField`, `Event`, `Subscription`, `EventError`, `emit_event`, `ConfigKey`,
 `config_value`, `ColumnSpec`, `SelectableShape`, `PURCHASE_FACTS`, `PurchaseFactsSelect`, `LEAD_FACTS`, `LeadFactsSelect`,
 `PRODUCT_FACTS`, `ProductFactsSelect`, `MARKETING_COSTS`, `MarketingCostsSelect`,
-`SERVICE_FACTS`, `ServiceFactsSelect`, `Recommendation`, `recommend`,
+`SERVICE_FACTS`, `ServiceFactsSelect`, `CUSTOMER_KEYS`, `CustomerKeysSelect`, `Recommendation`, `recommend`,
 `JSONValue`, `CustomerExport`, `ErasedRecords`, `CustomerChanges`, `DemoCounts`, and the FAQ bot's
 answer-source contract `BotQuestion`, `BotAnswer`, `BotAnswerer`,
 the returns contract `ReturnableItem`, and the evaluation programs' `EvaluationProgram`,
@@ -28,6 +28,7 @@ from typing import Any
 
 from payvand.core import __version__ as CORE_VERSION
 from payvand.core.contracts import (
+    CUSTOMER_KEYS,
     LEAD_FACTS,
     MARKETING_COSTS,
     PRODUCT_FACTS,
@@ -42,6 +43,7 @@ from payvand.core.contracts import (
     CustomerChanges,
     CustomerExport,
     CustomerField,
+    CustomerKeysSelect,
     DemoCounts,
     ErasedRecords,
     EvaluationProgram,
@@ -92,7 +94,7 @@ __all__ = [
     # typed contracts of the hooks
     "ColumnSpec", "SelectableShape", "PURCHASE_FACTS", "PurchaseFactsSelect", "LEAD_FACTS", "LeadFactsSelect",
     "PRODUCT_FACTS", "ProductFactsSelect", "MARKETING_COSTS", "MarketingCostsSelect", "SERVICE_FACTS",
-    "ServiceFactsSelect", "Recommendation", "recommend",
+    "ServiceFactsSelect", "CUSTOMER_KEYS", "CustomerKeysSelect", "Recommendation", "recommend",
     "JSONValue", "CustomerExport", "ErasedRecords", "CustomerChanges", "DemoCounts",
     # the FAQ bot's answer sources (`payvand_bot_answerers`)
     "BotQuestion", "BotAnswer", "BotAnswerer",
@@ -111,7 +113,7 @@ PROVISIONAL = frozenset({
     "PRODUCT_FACTS", "ProductFactsSelect", "Recommendation", "recommend",
     "BotQuestion", "BotAnswer", "BotAnswerer",
     "ReturnableItem",
-    "LEAD_FACTS", "LeadFactsSelect",
+    "LEAD_FACTS", "LeadFactsSelect", "CUSTOMER_KEYS", "CustomerKeysSelect",
     "MARKETING_COSTS", "MarketingCostsSelect", "SERVICE_FACTS", "ServiceFactsSelect",
     "EvaluationProgram", "EvaluationScale", "EvaluationRow", "EvaluationSummary",
     "KpiWidget", "KpiData", "KpiSeries", "KpiPeriod", "kpi_widgets", "compute_kpi",

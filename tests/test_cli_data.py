@@ -248,3 +248,23 @@ def test_utf16_and_cp1256_text_files_are_still_imported(payvand, runtime, tmp_pa
     assert payvand("import", "customers", str(tmp_path / "u16.csv")).exit_code == 0
     assert payvand("import", "customers", str(tmp_path / "win.csv")).exit_code == 0
     assert count(runtime) == 2
+
+
+def test_import_sets_referrers_and_prints_the_refused_ones(payvand, runtime, make_customer, tmp_path):
+    old = make_customer(given_name="Old", phones=["09121111111"])
+    path = tmp_path / "c.csv"
+    path.write_text("name,email,referrer email,referrer phone\n"
+                    "Ali,ali@example.com,sara@example.com,\n"
+                    "Sara,sara@example.com,,09121111111\n"
+                    "Reza,reza@example.com,reza@example.com,\n", encoding="utf-8")
+    result = payvand("import", "customers", str(path))
+    assert result.exit_code == 0, result.output
+    assert "rejected 0; referrers set 2, refused 1 in " in result.stdout
+    assert "line 4: imported without a referrer: the referrer is the customer itself" in result.stderr
+    with runtime.sessionmaker() as session:
+        rows = dict(session.execute(sa.select(Customer.given_name, Customer.referred_by_id)).all())
+        ids = dict(session.execute(sa.select(Customer.given_name, Customer.id)).all())
+    assert rows == {"Old": None, "Ali": ids["Sara"], "Sara": old.id, "Reza": None}
+    again = payvand("import", "customers", str(path), "--json")
+    report = json.loads(again.stdout)
+    assert (report["merged"], report["referrers"], report["referrers_refused"]) == (3, 0, 1)

@@ -500,7 +500,8 @@ def test_export_csv_round_trips_through_the_importer(runtime, make_customer, tmp
     path = write(tmp_path, text, "export.csv", encoding="utf-8-sig")
     report = import_customers(runtime, path, ImportOptions(on_duplicate="skip"))
     assert (report.rows, report.skipped, report.rejected) == (1, 1, 0)
-    assert "id" in report.ignored_columns
+    assert report.mapping["id"] == "external_id" and report.mapping["referred_by_id"] == "referrer_external_id"
+    assert "owner_id" in report.ignored_columns
 
 
 def test_export_jsonl_lists_contacts_and_leaves_out_merged_customers(runtime, make_customer):

@@ -57,7 +57,8 @@ def _progress_bar(enabled: bool) -> Iterator[Any]:
     help='Map a column to a field, e.g. --map "Mobile=phone" --map "E-mail=email"; '
     "repeatable. Fields: given_name, family_name, full_name, organization_name, kind, email, "
     "phone, mobile, birthday, tags, lifecycle_stage, preferred_language, preferred_channel, "
-    "timezone, consent:<channel>, attributes.<field>, or nothing to ignore the column. Common English "
+    "timezone, consent:<channel>, attributes.<field>, external_id, referrer_external_id, referrer_email, "
+    "referrer_phone, or nothing to ignore the column. Common English "
     "and Persian headers (نام, نام خانوادگی, موبایل, ایمیل, ...) are mapped automatically.",
 )
 @click.option(
@@ -134,6 +135,12 @@ def import_customers_command(
     stray spaces), birthdays (YYYY-MM-DD, or Jalali YYYY/MM/DD), tags (separated by | or ,)
     are normalised. Bad rows are reported with their line number and reason, and the good
     rows are imported.
+
+    Who referred a customer: a referrer_external_id (matched against the file's external_id
+    column), referrer_email or referrer_phone column, tried in that order; the referrer may be
+    an existing customer or any row of the file. After the rows are in, the referrers are set;
+    a referrer that is unknown, the customer itself, merged away or erased, or that would close
+    a referral loop is reported with its line, and its customer is imported without one.
     """
     from payvand.core.importer import CannotImport, ImportAborted, ImportOptions, import_customers
     from payvand.core.importing.mapping import MappingError, parse_map_options
@@ -185,6 +192,11 @@ def import_customers_command(
         click.echo(
             f"... and {report.rejected - SHOWN_REJECTS:,} more rejected rows{more}", err=True
         )
+    for reject in report.referrer_rejects[:SHOWN_REJECTS]:
+        click.echo(f"line {reject.line}: imported without a referrer: {reject.reason}", err=True)
+    if report.referrers_refused > SHOWN_REJECTS:
+        more = "" if rejects else "; use --rejects FILE to get them all"
+        click.echo(f"... and {report.referrers_refused - SHOWN_REJECTS:,} more refused referrers{more}", err=True)
     click.echo(report.summary())
 
 

@@ -5,6 +5,13 @@ Targets are the customer fields (`given_name`, `family_name`, `organization_name
 `preferred_channel`, `timezone`), `full_name` (split at the first space), `consent:<channel>` (a yes/no
 cell recorded as a marketing consent), `attributes.<field>` (a custom field declared by a
 plugin) and `ignore`. Several columns may feed `email`, `phone`, `mobile` and `tags`.
+
+Who referred the row's customer: `referrer_external_id`, `referrer_email`, `referrer_phone`
+(tried in that order, as the order import finds a customer), resolved after all rows are in
+(`payvand.core.importing.referrers`). `external_id` is the row's id in the system the file
+comes from, the key a `referrer_external_id` names a row of the same file by; it is not stored.
+A Payvand export's `id` and `referred_by_id` columns map to these two, so an export brings its
+referrals along.
 """
 
 from __future__ import annotations
@@ -27,7 +34,13 @@ SINGLE_TARGETS = (
     "preferred_language",
     "preferred_channel",
     "timezone",
+    "external_id",
+    "referrer_external_id",
+    "referrer_email",
+    "referrer_phone",
 )
+#: The targets naming a row's referrer (`payvand.core.importing.referrers`).
+REFERRER_TARGETS = ("referrer_external_id", "referrer_email", "referrer_phone")
 MULTI_TARGETS = ("email", "phone", "mobile", "tags")
 IGNORE = "ignore"
 #: The `attributes` column of a Payvand export: every custom field as one JSON object.
@@ -141,6 +154,13 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "newsletter",
         "رضایت ایمیل",
     ),
+    "external_id": ("external id", "id", "customer id", "customer number", "customer code", "شناسه",
+                    "شناسه مشتری", "کد مشتری", "شماره مشتری"),
+    "referrer_external_id": ("referrer external id", "referrer id", "referrer customer id", "referred by id",
+                             "referrer code", "شناسه معرف", "کد معرف"),
+    "referrer_email": ("referrer email", "referred by email", "referrer e mail", "ایمیل معرف"),
+    "referrer_phone": ("referrer phone", "referrer mobile", "referred by phone", "referrer phone number",
+                       "تلفن معرف", "موبایل معرف", "شماره معرف"),
     "consent:sms": ("sms consent", "consent sms", "sms opt in", "رضایت پیامک"),
 }
 

@@ -32,5 +32,13 @@ REASON_CODES: dict[str, str] = {
     "invalid_attribute": "a custom field's value is refused by its declaration",
     "not_whole_number": "an integer custom field holds something else",
     "database_refused": "the database refused the row (a constraint)",
+    # A refused referrer does not refuse its row: the customer is imported without a referrer
+    # (`payvand.core.importing.referrers`); the row is in the rejects file with one of these.
+    "unknown_referrer": "no customer in the file or the database has the referrer's external id, email or phone",
+    "self_referral": "the referrer is the row's own customer",
+    "inactive_referrer": "the referrer was merged away or erased",
+    "referral_loop": "the referrer was referred, directly or down the chain, through the row's customer",
+    "invalid_referrer_email": "the referrer's email is not a valid email address",
+    "invalid_referrer_phone": "the referrer's phone is not a valid phone number in the phone region",
     "duplicate": "skipped (not rejected) with on_duplicate=skip: the email or phone is known",
 }

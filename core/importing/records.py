@@ -39,6 +39,8 @@ from payvand.core.normalize import (
 MAX_CONTACTS = 20
 MAX_TAGS = 50
 TAG_MAX_LENGTH = 64
+#: An external id (the row's own or its referrer's) is cut to this length, as the order import's.
+EXTERNAL_ID_LENGTH = 64
 NAME_LIMITS = {"given_name": 120, "family_name": 120, "organization_name": 200}
 _EMAIL_SPLIT = re.compile(r"[|,;\s]+")
 _PHONE_SPLIT = re.compile(r"[|,;]")
@@ -104,6 +106,7 @@ class Record:
         "consents",
         "copy",
         "emails",
+        "ext",
         "family",
         "given",
         "kind",
@@ -111,6 +114,7 @@ class Record:
         "line",
         "org",
         "phones",
+        "ref",
         "stage",
         "tags",
         "tz",
@@ -133,6 +137,11 @@ class Record:
         self.tags: list[str] = []
         self.consents: list[tuple[str, bool]] = []
         self.attributes: dict[str, Any] = {}
+        #: The row's id in the system the file comes from (`external_id`; names it for referrers).
+        self.ext: str | None = None
+        #: Who referred the row's customer: (external id, email, phone, problem code), each None
+        #: when not given; a problem code when a referrer cell cannot be read (`referrers.py`).
+        self.ref: tuple[str | None, str | None, str | None, str | None] | None = None
         #: The row as COPY text, built by the reader process (`writer.copy_text`); None: build it when writing.
         self.copy: tuple[str, str, str, str] | None = None
 
@@ -211,6 +220,11 @@ class RowParser:
             if t.startswith("attributes.") and t != EXPORT_ATTRIBUTES
         ]
         self.attributes_json = single.get(EXPORT_ATTRIBUTES)
+        self.ext = single.get("external_id")
+        self.ref_ext = single.get("referrer_external_id")
+        self.ref_email = single.get("referrer_email")
+        self.ref_phone = single.get("referrer_phone")
+        self.referrer = any(i is not None for i in (self.ref_ext, self.ref_email, self.ref_phone))
         self.last_index = max(mapping.targets) if mapping.targets else -1
         self.guarded = mapping.guarded
         #: A Payvand export joins tags with `|` only, so a tag may hold a comma.
@@ -337,6 +351,31 @@ class RowParser:
                 record.consents.append((channel, parse_bool(cells[index])))
         if self.attributes or self.attributes_json is not None:
             self._attributes(record, cells)
+        if self.ext is not None:
+            record.ext = cells[self.ext].strip()[:EXTERNAL_ID_LENGTH] or None
+        if self.referrer:
+            self._referrer(record, cells)
+
+    def _referrer(self, record: Record, cells: list[str]) -> None:
+        """Read the referrer's cells. A cell that cannot be read does not refuse the row: the
+        customer is imported and the referrer reported (`referrers.py`), as one that names nobody."""
+        ext = cells[self.ref_ext].strip()[:EXTERNAL_ID_LENGTH] if self.ref_ext is not None else ""
+        email_raw = cells[self.ref_email].strip() if self.ref_email is not None else ""
+        phone_raw = cells[self.ref_phone].strip() if self.ref_phone is not None else ""
+        if not (ext or email_raw or phone_raw):
+            return
+        email = phone = problem = None
+        if email_raw:
+            try:
+                email = normalize_email(email_raw)
+            except NormalizationError:
+                problem = "invalid_referrer_email"
+        if phone_raw:
+            try:
+                phone = normalize_phone(phone_raw, self.region)
+            except NormalizationError:
+                problem = problem or "invalid_referrer_phone"
+        record.ref = (ext or None, email, phone, problem)
 
     def _attributes(self, record: Record, cells: list[str]) -> None:
         from marshmallow import ValidationError

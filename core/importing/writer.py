@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from payvand.core.actor import Actor
 from payvand.core.db import json_dumps, table_of, utcnow
 from payvand.core.importing.keys import KeyIndex
 from payvand.core.importing.records import Record, customer_names
+from payvand.core.importing.referrers import ReferrerStage, Resolution
 from payvand.core.importing.tables import (
     COPY_NULL,
     ImportTables,
@@ -50,6 +52,8 @@ from payvand.core.models import (
     CustomerPhone,
     LifecycleStage,
 )
+
+log = logging.getLogger(__name__)
 
 DEFAULT_STAGE = LifecycleStage.prospect.value
 #: The lock every customer import batch holds while it dedupes and writes (see the module doc).
@@ -94,6 +98,8 @@ class _Plan:
     new: list[Record]
     merges: dict[int, list[Record]]
     outcome: BatchOutcome
+    #: Rows merged or skipped that carry an external id or a referrer, with their target.
+    linked: list[tuple[Record, int]] = dataclasses.field(default_factory=list)
 
 
 class BatchWriter:
@@ -112,8 +118,11 @@ class BatchWriter:
         actor: Actor = audit.SYSTEM,
         source: str = "import",
         file_bytes: int | None = None,
+        referrers: ReferrerStage | None = None,
     ) -> None:
         self.factory = factory
+        #: Where the rows' external ids and referrers go, to be resolved after the last batch.
+        self.referrers = referrers
         self.merge = on_duplicate == "merge"
         self.dry_run = dry_run
         self.actor = actor
@@ -134,6 +143,8 @@ class BatchWriter:
                 self.connection.exec_driver_sql(f"PRAGMA {name} = {int(value)}")
             self.connection.commit()
         self._tables = ImportTables(self.connection.dialect)
+        if self.referrers is not None:
+            self.referrers.create(self.connection)
         return self
 
     @property
@@ -148,6 +159,11 @@ class BatchWriter:
         try:
             if connection.in_transaction():
                 connection.rollback()
+            if self.referrers is not None:
+                try:
+                    self.referrers.drop(connection)
+                except sa.exc.SQLAlchemyError:  # the connection is gone (and its temporary tables with it)
+                    log.warning("could not drop the import's referrer tables", exc_info=True)
             for name, value in self._restore.items():
                 connection.exec_driver_sql(f"PRAGMA {name} = {int(value)}")
             connection.commit()
@@ -181,17 +197,47 @@ class BatchWriter:
                 self.keys.add(phones)
                 plan.outcome.inserted_lines = [r.line for r in plan.new]
                 session.rollback()
+                if self.referrers is not None:  # the temporary tables only, for the check at the end
+                    if not connection.in_transaction():  # COPY goes to the driver: begin here, so commit commits it
+                        connection.begin()
+                    self.referrers.add_check(connection, records)
+                    connection.commit()
                 return plan.outcome
             now = utcnow()
             self._insert_new(connection, plan, now)
             if plan.merges:
                 self._apply_merges(connection, plan, now)
+            if self.referrers is not None:
+                self._stage_referrers(connection, plan)
             self._record(session, plan.outcome, records)
             self.keys.settle(connection)
             session.commit()
             self.keys.add(emails)  # rows merged or skipped add keys already known: harmless
             self.keys.add(phones)
             return plan.outcome
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def resolve_referrers(self) -> Resolution:
+        """Set the staged referrers after the last batch, in one transaction under the import lock
+        (a dry run only checks them: `ReferrerStage.check`)."""
+        if self.connection is None:
+            raise RuntimeError("use BatchWriter as a context manager")
+        if self.referrers is None:
+            return Resolution()
+        session = self.factory(bind=self.connection)
+        try:
+            if self.dry_run:
+                result = self.referrers.check(session)
+                session.rollback()
+                return result
+            transaction_lock(session.connection(), IMPORT_LOCK)
+            result = self.referrers.resolve(session, self.actor, self.source, utcnow())
+            session.commit()
+            return result
         except BaseException:
             session.rollback()
             raise
@@ -212,6 +258,7 @@ class BatchWriter:
         merges: dict[int, list[Record]] = {}
         outcome = BatchOutcome()
         claimed: dict[str, int] = {}
+        plan_links: list[tuple[Record, int]] = []
         dry_seen = self.keys.seen_before if self.dry_run else None
         # A record none of whose keys another record of the batch shares or the database holds is
         # new, and nothing else will look its keys up in `claimed`: decided without the loop below.
@@ -246,6 +293,8 @@ class BatchWriter:
                 for number, _ in record.phones:
                     claimed[number] = position
                 continue
+            if record.ext is not None or record.ref is not None:
+                plan_links.append((record, target))
             if not self.merge:
                 outcome.skipped.append((record.line, self._describe(target, new)))
                 continue
@@ -257,7 +306,7 @@ class BatchWriter:
             elif target > 0:
                 merges.setdefault(target, []).append(record)
             outcome.merged.append((record.line, target if target > 0 else None))
-        return _Plan(new, merges, outcome)
+        return _Plan(new, merges, outcome, plan_links)
 
     @staticmethod
     def _describe(target: int, new: list[Record]) -> str:
@@ -400,6 +449,27 @@ class BatchWriter:
             for channel, granted in r.consents
         ]
         tables.consent.run(connection, consents)
+
+    def _stage_referrers(self, connection: Any, plan: _Plan) -> None:
+        """Stage each row's customer id with its external id and referrer (`referrers.py`).
+
+        A merged row stages its referrer with the customer it merged into; a skipped row only
+        its external id (so others may name it), as skipping changes nothing on its customer.
+        """
+        stage = self.referrers
+        assert stage is not None
+        ids = plan.outcome.inserted_ids
+        rows: list[tuple[int, int, Record]] = [
+            (r.line, i, r) for i, r in zip(ids, plan.new, strict=True) if r.ext is not None or r.ref is not None
+        ]
+        for record, target in plan.linked:
+            customer_id = target if target > 0 else ids[-target - 1]
+            if not self.merge:
+                if record.ext is None:
+                    continue
+                record = _without_referrer(record)
+            rows.append((record.line, customer_id, record))
+        stage.add(connection, rows)
 
     # ------------------------------------------------------------------ merges
 
@@ -596,6 +666,13 @@ def _merge_values(
             [{"channel": c, "purpose": "marketing", "granted": g} for c, g in extra.consents],
         ]
     return extra, changes, values
+
+
+def _without_referrer(record: Record) -> Record:
+    """A copy of `record` keeping only its line, cells and external id (a skipped row's)."""
+    copy = Record(record.line, record.cells)
+    copy.ext = record.ext
+    return copy
 
 
 def _jsonable(value: Any) -> Any:

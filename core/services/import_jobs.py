@@ -11,7 +11,8 @@ process can run a queued job instead.
 While it runs the job row gets `rows_read`, `bytes_read` and a heartbeat (`options["heartbeat"]`,
 with the owning `options["pid"]`) at most every half second, and a heartbeat at least every
 ten seconds; at the end the report (`ImportReport.as_dict()`) and the rejects file
-`<instance>/imports/<job id>.rejects.csv` (only when rows were rejected). A failure sets
+`<instance>/imports/<job id>.rejects.csv` (only when rows were rejected or their referrers
+refused). A failure sets
 status `failed` with a one-line error; the batches committed before it stay, and the report
 says how many. A job still `queued`/`running` whose heartbeat is older than
 `STALE_SECONDS` (its process died or restarted) is shown as `interrupted` (`job_state`).
@@ -300,13 +301,23 @@ def _record_values(record: Record) -> dict[str, str]:
         "timezone": record.tz or "",
         "consent": ", ".join(f"{c}: {'yes' if v else 'no'}" for c, v in record.consents),
         "attributes": ", ".join(f"{k}: {v}" for k, v in record.attributes.items()),
+        "external_id": record.ext or "",
+        "referrer": _referrer_text(record),
     }
     return values
 
 
+def _referrer_text(record: Record) -> str:
+    """The referrer's keys as the import reads them (external id, email, phone), or its problem code."""
+    if record.ref is None:
+        return ""
+    ext, email, phone, problem = record.ref
+    return ", ".join(value for value in (ext, email, phone) if value) or (problem or "")
+
+
 PREVIEW_FIELDS = ("kind", "given_name", "family_name", "organization_name", "email", "phone",
                   "birthday", "tags", "lifecycle_stage", "preferred_language", "preferred_channel",
-                  "timezone", "consent", "attributes")
+                  "timezone", "consent", "attributes", "external_id", "referrer")
 
 
 def read_head(path: str | os.PathLike[str], *, chosen: list[str] | None = None, region: str = "IR",
@@ -582,7 +593,7 @@ def _run(runtime: Any, job_id: int, options: dict[str, Any], progress: _Progress
 def _end(runtime: Any, job_id: int, progress: _Progress, status: str, report: dict[str, Any] | None,
          rejects: Path, error: str | None) -> str:
     """Record the job's end; a job cancelled meanwhile ends `cancelled`, its files deleted."""
-    keep_rejects = bool(report and report.get("rejected")) and rejects.is_file()
+    keep_rejects = bool(report and (report.get("rejected") or report.get("referrers_refused"))) and rejects.is_file()
     if report is not None:
         progress.rows = max(progress.rows, int(report.get("rows") or 0))
     progress.write()

@@ -212,6 +212,17 @@ def payvand_lead_facts() -> Any:
 
 
 @hookimpl
+def payvand_customer_keys() -> Any:
+    """The customers' ids in outside systems the order import recorded (`sales_customer_key`),
+    so the customer import can name a referrer by one."""
+    import sqlalchemy as sa
+
+    from payvand.plugins.sales.models import CustomerKey
+
+    return sa.select(CustomerKey.external_id.label("external_id"), CustomerKey.customer_id.label("customer_id"))
+
+
+@hookimpl
 def payvand_demo_data(seed: int) -> dict[str, int] | None:
     """Demo products, leads, deals, quotes, orders and invoices for `payvand demo`."""
     from payvand.plugins.sales.demo import load_sales_demo

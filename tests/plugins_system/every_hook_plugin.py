@@ -347,6 +347,14 @@ def payvand_lead_facts() -> Any:
 
 
 @hookimpl
+def payvand_customer_keys() -> Any:
+    """Every customer under the key `E<id>`, as a selectable."""
+    CALLS.append(("payvand_customer_keys", {}))
+    return sa.select((sa.literal("E") + sa.cast(Customer.id, sa.String)).label("external_id"),
+                     Customer.id.label("customer_id"))
+
+
+@hookimpl
 def payvand_demo_data(seed: int) -> dict[str, int]:
     """Record the call; report one demo thing."""
     CALLS.append(("payvand_demo_data", {"seed": seed}))

@@ -13,7 +13,7 @@ from payvand.core.actor import Actor
 from payvand.core.audit import SYSTEM
 from payvand.core.cli import cli
 from payvand.core.contracts import SettingSpec
-from payvand.core.models import Permission
+from payvand.core.models import Customer, Permission
 from payvand.core.plugins import hook_functions, spec_names
 from payvand.core.schemas import CustomerIn
 from payvand.core.services.customers import create_customer
@@ -29,7 +29,7 @@ EXPECTED_HOOKS = {
     "payvand_config_keys", "payvand_bot_answerers", "payvand_evaluation_programs",
     "payvand_dashboard_widgets", "payvand_demo_data", "payvand_purchase_facts", "payvand_returnable_items",
     "payvand_product_facts", "payvand_recommendations", "payvand_lead_facts", "payvand_marketing_costs",
-    "payvand_service_facts",
+    "payvand_service_facts", "payvand_customer_keys",
 }
 
 
@@ -440,3 +440,16 @@ def test_the_product_facts_and_recommendations_hooks_answer(app, runtime, db_ses
     with app.app_context():
         assert [(r.product_id, r.kind) for r in recommend(5, 3)] == [(1, "popular")]
         assert recommend(5, 0) == []
+
+
+def test_customer_keys_name_an_existing_referrer_in_the_customer_import(runtime, make_customer, tmp_path):
+    from payvand.core.importer import import_customers
+
+    known = make_customer(given_name="Known", emails=["known@example.com"])
+    path = tmp_path / "c.csv"
+    path.write_text(f"given_name,email,referrer_id\nNew,new@example.com,E{known.id}\n", encoding="utf-8")
+    report = import_customers(runtime, path)
+    assert (report.inserted, report.referrers, report.referrers_refused) == (1, 1, 0)
+    assert "payvand_customer_keys" in [name for name, _ in plugin.CALLS]
+    with runtime.sessionmaker() as session:
+        assert session.scalar(sa.select(Customer.referred_by_id).where(Customer.given_name == "New")) == known.id

@@ -70,6 +70,10 @@ TARGET_LABELS = {
     "mobile": _l("Mobile"),
     "tags": _l("Tags"),
     "attributes.*": _l("Custom fields (a JSON object, as exported)"),
+    "external_id": _l("ID in the source system (names the row for referrers)"),
+    "referrer_external_id": _l("Referrer: ID in the source system"),
+    "referrer_email": _l("Referrer: email"),
+    "referrer_phone": _l("Referrer: phone"),
 }
 
 FIELD_LABELS = {
@@ -87,6 +91,8 @@ FIELD_LABELS = {
     "timezone": _l("Time zone"),
     "consent": _l("Consent"),
     "attributes": _l("Custom fields"),
+    "external_id": _l("ID in the source system"),
+    "referrer": _l("Referrer"),
 }
 
 STATUS_LABELS = {
@@ -365,6 +371,20 @@ _BY_CODE: dict[str, tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = {
     "too_long": (re.compile(r"(.+) is longer than (\d+) characters"), _too_long),
     "not_whole_number": (re.compile(r"([\w.]+): (.*) is not a whole number", re.S),
                          lambda m: _("%(field)s: %(value)s is not a whole number.", field=m[1], value=isolate(m[2]))),
+    "unknown_referrer": (re.compile(r".*", re.S), lambda m: _(
+        "The customer was imported without a referrer: no customer in the file or the database has the "
+        "referrer's ID, email or phone.")),
+    "self_referral": (re.compile(r".*", re.S), lambda m: _(
+        "The customer was imported without a referrer: a customer cannot refer themselves.")),
+    "inactive_referrer": (re.compile(r".*", re.S), lambda m: _(
+        "The customer was imported without a referrer: the referrer was merged away or erased.")),
+    "referral_loop": (re.compile(r".*", re.S), lambda m: _(
+        "The customer was imported without a referrer: that customer was referred through this one "
+        "(a referral loop).")),
+    "invalid_referrer_email": (re.compile(r".*", re.S), lambda m: _(
+        "The customer was imported without a referrer: the referrer's email is not a valid email address.")),
+    "invalid_referrer_phone": (re.compile(r".*", re.S), lambda m: _(
+        "The customer was imported without a referrer: the referrer's phone is not a valid phone number.")),
 }
 
 
