@@ -159,9 +159,9 @@ def raw_dashboard(db: Raw, first: dt.date, last: dt.date, c_first: dt.date, c_la
                    f" WHERE at >= ? AND at < ? GROUP BY customer_id) f WHERE NOT EXISTS (SELECT 1 FROM sales_order o"
                    f" WHERE o.customer_id = f.customer_id AND o.placed_at < ? AND o.status NOT IN"
                    f" ('cancelled', 'returned')) GROUP BY 1", (start, end, start)).fetchall()
-        db.execute(f"SELECT count(*), count(r.customer_id) FROM (SELECT DISTINCT customer_id FROM ({FACTS}) f1"
-                   f" WHERE at >= ? AND at < ?) b LEFT JOIN (SELECT DISTINCT customer_id FROM ({FACTS}) f2"
-                   f" WHERE at >= ? AND at < ?) r ON r.customer_id = b.customer_id", (before, start, start, end)).fetchall()
+        db.execute(f"SELECT sum(b), sum(b * a) FROM (SELECT max(CASE WHEN at < ? THEN 1 ELSE 0 END) AS b,"
+                   f" max(CASE WHEN at >= ? THEN 1 ELSE 0 END) AS a FROM ({FACTS}) f1 WHERE at >= ? AND at < ?"
+                   f" GROUP BY customer_id) p", (start, start, before, end)).fetchall()
         db.execute(f"SELECT {db.local_day('placed_at')}, currency, count(*), sum(total) FROM sales_order"
                    " WHERE status IN ('placed', 'paid', 'shipped', 'delivered') AND placed_at >= ? AND placed_at < ?"
                    " GROUP BY 1, 2", (start, end)).fetchall()

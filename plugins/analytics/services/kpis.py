@@ -52,20 +52,24 @@ def acquired_by_day(period: KpiPeriod) -> dict[dt.date, int]:
 
 
 def retention(period: KpiPeriod) -> tuple[int, int]:
-    """(customers active in the days just before the period, of whom bought again in it)."""
+    """(customers active in the days just before the period, of whom bought again in it): one
+    GROUP BY per customer over both spans, each customer marked for the span(s) they bought in."""
     found = facts.purchase_facts()
     if found is None:
         return 0, 0
-    again = facts.purchase_facts()
-    assert again is not None
     before = periods.make_period(period.first_day - dt.timedelta(days=period.days),
                                  period.first_day - dt.timedelta(days=1), period.calendar)
-    base = sa.select(found.c.customer_id).where(_between(found, before)).distinct().subquery("base")
-    returned = sa.select(again.c.customer_id).where(_between(again, period)).distinct().subquery("returned")
-    # A join, not `IN (subquery)` in the select list: PostgreSQL runs that as a subplan per row
-    # once the buyers no longer fit in work_mem (minutes at a million customers).
-    row = session().execute(sa.select(sa.func.count(), sa.func.count(returned.c.customer_id))
-                            .select_from(base.outerjoin(returned, returned.c.customer_id == base.c.customer_id))).first()
+    c = found.c
+
+    def bought(span: KpiPeriod) -> Any:
+        return sa.func.max(sa.case((_between(found, span), 1), else_=0))
+
+    # One pass, not two DISTINCT sets joined (or `IN (subquery)`): at a million customers
+    # PostgreSQL spent minutes joining the two spilled hash aggregates.
+    per = (sa.select(bought(before).label("before"), bought(period).label("again"))
+           .where(c.occurred_at >= before.start, c.occurred_at < period.end)
+           .group_by(c.customer_id).subquery("per"))
+    row = session().execute(sa.select(sa.func.sum(per.c.before), sa.func.sum(per.c.before * per.c.again))).first()
     return (int(row[0] or 0), int(row[1] or 0)) if row else (0, 0)
 
 
