@@ -42,9 +42,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _dataset import DATA_DIR, log, machine
-from recommendations import build
-from rfm import prepare
+from _dataset import log, machine
+from rfm import dataset_app
 
 
 def _cpu() -> float:
@@ -218,26 +217,14 @@ def main() -> None:
                         help="PostgreSQL to copy the dataset into and measure")
     parser.add_argument("--only", choices=("before", "after"), default=None, help="measure one form only")
     args = parser.parse_args()
-    path = DATA_DIR / f"recommend-v1-{args.customers}c.sqlite3"
-    if not path.exists():
-        log(f"building {path.name}")
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        build(path, args.customers)
-    url = prepare(path, args.customers, args.database_url)
+    app, _ = dataset_app(args.customers, args.database_url, "cycle-instance", "UTC")
 
     import sqlalchemy as sa
 
-    import payvand.plugins.analytics as analytics
-    import payvand.plugins.sales as sales
-    from payvand.core.app import create_app
     from payvand.core.db import bind_session
     from payvand.plugins.analytics.services import cycle
 
-    app = create_app({"PAYVAND_DATABASE_URL": url, "PAYVAND_INSTANCE": str(DATA_DIR / "cycle-instance"),
-                      "PAYVAND_PLUGINS": ["sales", "analytics"], "PAYVAND_EXTRA_PLUGINS": [sales, analytics],
-                      "PAYVAND_JOBS": "off", "PAYVAND_TIMEZONE": "UTC", "SECRET_KEY": "benchmark"})
     runtime = app.extensions["payvand"]
-    app.app_context().push()
     dialect = "postgresql" if args.database_url else "sqlite"
     end = dt.date.fromisoformat(args.end)
     with runtime.sessionmaker() as session, bind_session(session):

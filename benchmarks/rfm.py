@@ -153,6 +153,28 @@ def prepare(path: Any, customers: int, url: str | None) -> str:
     return url
 
 
+def dataset_app(customers: int, database_url: str | None, instance: str, zone: str) -> tuple[Any, str]:
+    """The recommendations build for `customers` (built once, cached), at the newest migrations,
+    copied into PostgreSQL with a URL; a Flask app with sales and analytics on it, its context
+    pushed, jobs off, the site's zone `zone`. Returns (app, URL measured)."""
+    path = DATA_DIR / f"recommend-v1-{customers}c.sqlite3"
+    if not path.exists():
+        log(f"building {path.name}")
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        build(path, customers)
+    url = prepare(path, customers, database_url)
+
+    import payvand.plugins.analytics as analytics
+    import payvand.plugins.sales as sales
+    from payvand.core.app import create_app
+
+    app = create_app({"PAYVAND_DATABASE_URL": url, "PAYVAND_INSTANCE": str(DATA_DIR / instance),
+                      "PAYVAND_PLUGINS": ["sales", "analytics"], "PAYVAND_EXTRA_PLUGINS": [sales, analytics],
+                      "PAYVAND_JOBS": "off", "SECRET_KEY": "benchmark", "PAYVAND_TIMEZONE": zone})
+    app.app_context().push()
+    return app, url
+
+
 def _timed(work: Any) -> tuple[Any, float, float]:
     t0, c0 = time.perf_counter(), _cpu()
     result = work()
@@ -306,29 +328,16 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="PostgreSQL to copy the dataset into and measure")
     parser.add_argument("--no-rollup", action="store_true", help="skip the rollup measurement")
     args = parser.parse_args()
-    path = DATA_DIR / f"recommend-v1-{args.customers}c.sqlite3"
-    if not path.exists():
-        log(f"building {path.name}")
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        build(path, args.customers)
-    url = prepare(path, args.customers, args.database_url)
+    app, _ = dataset_app(args.customers, args.database_url, "rfm-instance", "Asia/Tehran")
 
     import sqlalchemy as sa
 
-    import payvand.plugins.analytics as analytics
-    import payvand.plugins.sales as sales
-    from payvand.core.app import create_app
     from payvand.core.db import bind_session
     from payvand.plugins.analytics.models import CustomerRfm
     from payvand.plugins.analytics.services import facts, rfm
     from payvand.sdk import local_zone, offset_spans
 
-    app = create_app({"PAYVAND_DATABASE_URL": url, "PAYVAND_INSTANCE": str(DATA_DIR / "rfm-instance"),
-                      "PAYVAND_PLUGINS": ["sales", "analytics"], "PAYVAND_EXTRA_PLUGINS": [sales, analytics],
-                      "PAYVAND_JOBS": "off", "SECRET_KEY": "benchmark",
-                      "PAYVAND_TIMEZONE": "Asia/Tehran"})
     runtime = app.extensions["payvand"]
-    app.app_context().push()
     dialect = "postgresql" if args.database_url else "sqlite"
     with runtime.sessionmaker() as session, bind_session(session):
         subquery = facts.purchase_facts()
