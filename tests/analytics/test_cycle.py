@@ -10,11 +10,11 @@ import sqlalchemy as sa
 
 from payvand.plugins.analytics import permissions as perm
 from payvand.plugins.analytics.models import CustomerStage
-from payvand.plugins.analytics.services import cycle
+from payvand.plugins.analytics.services import cycle, local_days
 from payvand.plugins.sales.models import Lead
 from tests.analytics.orders import add_orders
 
-TODAY = dt.date.today()
+TODAY = local_days.today()  # the site's day (Tehran): after 20:30 UTC it is already tomorrow there
 
 
 def _ago(days: int) -> str:

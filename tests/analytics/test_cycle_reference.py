@@ -16,12 +16,12 @@ import pytest
 import sqlalchemy as sa
 
 from payvand.plugins.analytics.models import CustomerStage
-from payvand.plugins.analytics.services import cycle, facts
+from payvand.plugins.analytics.services import cycle, facts, local_days
 from payvand.plugins.analytics.services.local_days import midnight
 from payvand.plugins.sales.models import Order, OrderLine, Product
 from payvand.sdk import Customer, session
 
-TODAY = dt.date.today()
+TODAY = local_days.today()  # the site's day (Tehran): after 20:30 UTC it is already tomorrow there
 YEAR = 365
 EDGES = (0, 364, 365, 366, 729, 730, 731)  # days before a check day
 CENTS = ("0", "0.5", "0.1", "0.99")  # 0.1 and 0.99 have no exact float: the window sums must still be exact

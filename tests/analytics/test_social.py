@@ -15,11 +15,11 @@ import payvand.plugins.analytics as analytics
 import payvand.plugins.sales as sales
 from payvand.core.models import Customer, Setting
 from payvand.plugins.analytics.models import CustomerSocial
-from payvand.plugins.analytics.services import social
+from payvand.plugins.analytics.services import local_days, social
 from tests.analytics import cost_plugin
 from tests.analytics.orders import add_orders
 
-TODAY = dt.date.today()
+TODAY = local_days.today()  # the site's day (Tehran): after 20:30 UTC it is already tomorrow there
 
 
 @pytest.fixture

@@ -180,14 +180,18 @@ def test_quiet_hours_defer_marketing_to_their_end_in_the_customers_zone(runtime,
         with in_app():
             send_messages([MessageRequest(c.id, "fake", "marketing", body="Sale") for c in (tehran, london)])
             send_message(tehran.id, "fake", body="Your receipt", purpose="transactional")
-        night = dt.datetime(2026, 12, 7, 23, 30, tzinfo=ZoneInfo("Asia/Tehran"))  # 20:00 in London
+        # The next 22:30 in Tehran (19:00 in London, 20:00 in its summer), after the messages were queued.
+        now = dt.datetime.now(ZoneInfo("Asia/Tehran"))
+        night = now.replace(hour=22, minute=30, second=0, microsecond=0)
+        night += dt.timedelta(days=1) if night <= now else dt.timedelta()
         dispatch.dispatch_due(runtime, night.astimezone(dt.UTC) + dt.timedelta(minutes=1))
     finally:
         runtime.config["PAYVAND_QUIET_HOURS"] = "off"
     assert sorted(m.body for m in fake_channel.sent) == ["Sale", "Your receipt"]  # London's and the receipt
     deferred = [m for m in messages(runtime) if m.status == "queued"]
     assert [m.customer_id for m in deferred] == [tehran.id]
-    assert deferred[0].next_attempt_at == dt.datetime(2026, 12, 8, 8, 0, tzinfo=ZoneInfo("Asia/Tehran"))
+    morning = dt.datetime.combine(night.date() + dt.timedelta(days=1), dt.time(8), tzinfo=ZoneInfo("Asia/Tehran"))
+    assert deferred[0].next_attempt_at == morning
     assert deferred[0].attempts == 0
 
 
