@@ -106,3 +106,24 @@ def test_the_panel_page_and_api_show_the_next_purchase(in_app, db_session, make_
     assert 'id="clv-scored-on"' in page and "Expected next purchase" in page
     panel = web.get(f"/customers/{row.customer_id}").text
     assert 'id="analytics-next-purchase"' in panel
+
+
+def test_clv_fields_are_written_set_based_as_fixed_point_text_and_only_when_they_move(in_app, db_session, make_customer):
+    import re
+
+    ids = [make_customer(given_name=f"C{n}").id for n in range(40)]
+    add_orders(db_session, simulated_purchases(ids))
+    options = lifetime.ClvOptions(dt.date(2024, 7, 31), holdout_end=dt.date(2024, 12, 31))
+    run, _ = lifetime.run_instance(options)
+    db_session.commit()
+    row = db_session.scalars(sa.select(CustomerClv).where(CustomerClv.run_id == run.id).order_by(CustomerClv.customer_id)
+                             .limit(1)).one()
+    attributes = db_session.get(Customer, row.customer_id).attributes
+    assert re.fullmatch(r"\d+\.\d{2}", attributes[lifetime.FIELD_CLV])
+    assert float(attributes[lifetime.FIELD_CLV]) == pytest.approx(row.clv, abs=0.005)
+    assert re.fullmatch(r"[01]\.\d{3}", attributes[lifetime.FIELD_P_ALIVE])
+    assert float(attributes[lifetime.FIELD_P_ALIVE]) == pytest.approx(row.p_alive, abs=0.0005)
+    versions = dict(db_session.execute(sa.select(Customer.id, Customer.version)).all())
+    lifetime.run_instance(options)  # the same fit again: nothing moves, no customer is written
+    db_session.commit()
+    assert dict(db_session.execute(sa.select(Customer.id, Customer.version)).all()) == versions

@@ -37,6 +37,20 @@ def _merged(table: sa.Table, values: Mapping[str, Any], dialect: str) -> Any:
     return sa.func.json_set(sa.func.coalesce(table.c.attributes, "{}"), *arguments)
 
 
+def fixed(expression: Any, places: int) -> Any:
+    """SQL: a float as text with `places` decimals ("12.30"), on either database."""
+    if session().get_bind().dialect.name == "postgresql":
+        return sa.cast(sa.func.round(sa.cast(expression, sa.Numeric), places), sa.Text)
+    return sa.func.printf(f"%.{int(places)}f", expression)
+
+
+def date_text(expression: Any) -> Any:
+    """SQL: a date as ISO text ("2026-12-07"), NULL kept."""
+    if session().get_bind().dialect.name == "postgresql":
+        return sa.func.to_char(expression, "YYYY-MM-DD")
+    return sa.cast(expression, sa.Text)
+
+
 def _differs(table: sa.Table, values: Mapping[str, Any], dialect: str) -> Any:
     """SQL: any of the text `values` differs from the one stored (a missing key differs)."""
     if dialect == "postgresql":

@@ -124,7 +124,7 @@ def run_instance(options: ClvOptions, currency: str | None = None) -> tuple[Run,
     db.add(run)
     db.flush()
     db.execute(sa.insert(CustomerClv), list(_clv_rows(run.id, result)))
-    write_customer_fields(result)
+    write_customer_fields(run.id)
     return run, result
 
 
@@ -145,16 +145,17 @@ def _clv_rows(run_id: int, result: ClvResult) -> Iterator[dict[str, Any]]:
                "expected_spend": float(v.expected_spend[i]), "clv": float(v.clv[i]), "next_purchase_on": next_day}
 
 
-def write_customer_fields(result: ClvResult, chunk: int = 1000) -> None:
-    """Put CLV, P(alive), expected purchases and the expected next purchase day into each scored
-    customer's attributes (bulk, by chunks)."""
-    v = result.scored_values
-    changes = {}
-    for i, (c, next_day) in enumerate(zip(result.scored.customers, next_purchase_days(result), strict=True)):
-        changes[int(c)] = {FIELD_CLV: _dec(v.clv[i], 2), FIELD_P_ALIVE: _dec(v.p_alive[i], 3),  # type: ignore[call-overload]
-                           FIELD_EXPECTED: _dec(v.expected_purchases[i], 2),
-                           FIELD_NEXT: next_day.isoformat() if next_day else None}
-    update_attributes(changes, chunk=chunk)
+def write_customer_fields(run_id: int) -> None:
+    """Put CLV, P(alive), expected purchases and the expected next purchase day of `run_id`'s rows
+    into each scored customer's attributes: one set-based UPDATE reading `analytics_customer_clv`
+    (`field_write`; customers whose figures did not move are left alone). Numbers are written as
+    fixed-point text, rounded by the database."""
+    from payvand.plugins.analytics.services.field_write import date_text, fixed, write_fields
+
+    row = CustomerClv.__table__.c
+    write_fields(row.customer_id, {FIELD_CLV: fixed(row.clv, 2), FIELD_P_ALIVE: fixed(row.p_alive, 3),
+                                   FIELD_EXPECTED: fixed(row.expected_purchases, 2),
+                                   FIELD_NEXT: date_text(row.next_purchase_on)}, row.run_id == run_id)
 
 
 def update_attributes(changes: dict[int, dict[str, Any]], chunk: int = 1000) -> None:
@@ -175,10 +176,6 @@ def update_attributes(changes: dict[int, dict[str, Any]], chunk: int = 1000) -> 
             statement = (table.update().where(table.c.id == sa.bindparam("cid"), table.c.version == sa.bindparam("seen"))
                          .values(attributes=sa.bindparam("attrs"), version=table.c.version + 1))
             db.execute(statement, params)
-
-
-def _dec(value: float, places: int) -> str:
-    return str(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places)))
 
 
 def latest_run(kind: str) -> Run | None:
