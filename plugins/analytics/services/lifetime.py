@@ -30,6 +30,12 @@ class NoPurchases(ValueError):
     """There is nothing to fit: no plugin offers purchase facts, or too few customers bought."""
 
 
+class UnusableFit(NoPurchases):
+    """The fit ran off to the edge of the parameter space (purchases show no sign of customers
+    leaving, e.g. every customer buying at random times at one steady rate), so the predictions
+    cannot be computed: nothing is stored, and the caller says why, as for too few purchases."""
+
+
 @dataclasses.dataclass(frozen=True)
 class ClvOptions:
     """What a CLV run fits on and predicts for."""
@@ -95,6 +101,12 @@ def fit(transactions: list[tuple[Any, Any, Any]], options: ClvOptions) -> ClvRes
         scored = clv.summarize(transactions, options.holdout_end, options.period)
         scored_values = clv.customer_value(scored, bgnbd, spend, horizon=options.horizon,
                                            discount_rate=options.discount_rate)
+    figures = (values.clv, values.expected_purchases, scored_values.clv, scored_values.expected_purchases)
+    if not all(np.isfinite(each).all() for each in figures):
+        raise UnusableFit(
+            f"the models cannot predict from these purchases: the fit is degenerate (BG/NBD r={bgnbd.r:.3g}, "
+            f"alpha={bgnbd.alpha:.3g}, a={bgnbd.a:.3g}, b={bgnbd.b:.3g}), which happens when nothing in the "
+            "purchases shows customers leaving; try a later calibration end or the month unit")
     return ClvResult(summary, bgnbd, spend, values, report, scored, scored_values)
 
 
