@@ -127,30 +127,3 @@ def test_clv_fields_are_written_set_based_as_fixed_point_text_and_only_when_they
     lifetime.run_instance(options)  # the same fit again: nothing moves, no customer is written
     db_session.commit()
     assert dict(db_session.execute(sa.select(Customer.id, Customer.version)).all()) == versions
-
-
-def _no_dropout_rows() -> list[tuple[str, dt.date, int]]:
-    import csv
-    from pathlib import Path
-
-    with (Path(__file__).parent / "data" / "no_dropout_purchases.csv").open(newline="") as handle:
-        return [(row["customer"], dt.date.fromisoformat(row["date"]), 100) for row in csv.DictReader(handle)]
-
-
-def test_a_degenerate_fit_is_refused_with_the_reason_not_stored_as_nan():
-    options = lifetime.ClvOptions(dt.date(2025, 9, 30), holdout_end=dt.date(2025, 12, 30))
-    with pytest.raises(lifetime.UnusableFit, match="degenerate"):
-        lifetime.fit(_no_dropout_rows(), options)
-    assert issubclass(lifetime.UnusableFit, lifetime.NoPurchases)  # every caller reports it as it reports no data
-
-
-def test_the_nightly_refresh_reports_a_degenerate_fit_and_goes_on(in_app, db_session, make_customer):
-    from payvand.plugins.analytics.services import refresh
-
-    rows = _no_dropout_rows()[:1500]
-    ids = {key: make_customer(given_name=f"C{key}").id for key in {customer for customer, _, _ in rows}}
-    add_orders(db_session, [(ids[customer], day.isoformat(), "100") for customer, day, _ in rows])
-    done = refresh.refresh(dt.date(2025, 12, 30))
-    db_session.commit()
-    assert isinstance(done["clv"], str) and "degenerate" in done["clv"]
-    assert isinstance(done["rfm"], int) and isinstance(done["cycle"], int)

@@ -31,9 +31,9 @@ class NoPurchases(ValueError):
 
 
 class UnusableFit(NoPurchases):
-    """The fit ran off to the edge of the parameter space (purchases show no sign of customers
-    leaving, e.g. every customer buying at random times at one steady rate), so the predictions
-    cannot be computed: nothing is stored, and the caller says why, as for too few purchases."""
+    """The predictions came out non-finite, which no fit should produce (a fit at the edge of the
+    parameter space is predicted by quadrature, `clv._expected_while_alive`): a guard, so that
+    nothing non-finite is stored, and the caller says why, as for too few purchases."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,9 +104,9 @@ def fit(transactions: list[tuple[Any, Any, Any]], options: ClvOptions) -> ClvRes
     figures = (values.clv, values.expected_purchases, scored_values.clv, scored_values.expected_purchases)
     if not all(np.isfinite(each).all() for each in figures):
         raise UnusableFit(
-            f"the models cannot predict from these purchases: the fit is degenerate (BG/NBD r={bgnbd.r:.3g}, "
-            f"alpha={bgnbd.alpha:.3g}, a={bgnbd.a:.3g}, b={bgnbd.b:.3g}), which happens when nothing in the "
-            "purchases shows customers leaving; try a later calibration end or the month unit")
+            f"the models cannot predict from these purchases: the predictions are not finite (BG/NBD "
+            f"r={bgnbd.r:.3g}, alpha={bgnbd.alpha:.3g}, a={bgnbd.a:.3g}, b={bgnbd.b:.3g}); try a later "
+            "calibration end or the month unit")
     return ClvResult(summary, bgnbd, spend, values, report, scored, scored_values)
 
 
