@@ -139,8 +139,10 @@ def refresh_command() -> None:
     began = time.perf_counter()
     with transaction():
         done = refresh()
+    seconds = done.pop("seconds")
     click.echo(f"Refreshed in {time.perf_counter() - began:.1f} s: "
-               + "; ".join(f"{key}: {'run ' + str(value) if isinstance(value, int) else value}" for key, value in done.items()))
+               + "; ".join(f"{key}: {'run ' + str(value) if isinstance(value, int) else value}"
+                           + (f" ({seconds[key]:.1f} s)" if key in seconds else "") for key, value in done.items()))
 
 
 @analytics_cli.command("prune-runs")

@@ -16,7 +16,7 @@ import payvand.plugins.analytics as analytics
 import payvand.plugins.sales as sales
 from payvand.core.models import Setting
 from payvand.plugins.analytics.models import Cost, CostRate, CustomerProfit
-from payvand.plugins.analytics.services import costs, profit
+from payvand.plugins.analytics.services import costs, facts, profit
 from tests.analytics import cost_plugin
 from tests.analytics.orders import add_orders
 
@@ -197,3 +197,12 @@ def _check_cost_widgets() -> None:
     # January: 500 over D; February: no retention cost and nobody retained.
     assert (kept.value, kept.previous) == (pytest.approx(500), None)
     assert widgets["analytics.cost_to_keep"].compute(None, february, None).note  # says why there is no figure
+
+
+def test_a_period_and_its_comparison_come_from_one_pass_with_the_figures_of_each_alone(crafted):
+    january, february = (dt.date(2024, 1, 1), dt.date(2024, 1, 31)), (dt.date(2024, 2, 1), dt.date(2024, 2, 29))
+    for purpose, alone in (("acquisition", profit.cac), ("retention", profit.cost_to_keep)):
+        together = profit.cost_per_customer(purpose, [february, january])
+        assert together == [alone(february), alone(january)]
+    assert [kept for _acquired, kept in profit.customers_by_period(
+        facts.purchase_facts(), "IRR", [january, february])] == [1, profit.cost_to_keep(february).customers]

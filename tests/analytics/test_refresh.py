@@ -38,3 +38,29 @@ def test_refresh_and_demo_store_one_run_of_each_kind(in_app, db_session, make_cu
     assert clv_run.options["period"] == "week" and clv_run.options["holdout_end"]
     assert refresh.demo(seed=1) is None  # runs exist: the demo leaves them
     assert [job.name for job in refresh.jobs()] == ["analytics.refresh"]
+
+
+def test_each_analysis_commits_on_its_own_so_a_later_failure_keeps_the_earlier_runs(
+        in_app, db_session, make_customer, monkeypatch, runtime):
+    import pytest
+
+    ids = [make_customer(given_name=f"C{n}").id for n in range(40)]
+    add_orders(db_session, simulated_purchases(ids))
+    db_session.commit()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("social scoring broke")
+
+    monkeypatch.setattr(refresh.social, "run_social", broken)
+    with pytest.raises(RuntimeError, match="social scoring broke"):
+        refresh.refresh(dt.date(2024, 12, 31))
+    db_session.rollback()
+    with runtime.sessionmaker() as other:  # what another connection sees: committed runs only
+        kinds = other.scalars(sa.select(Run.kind).order_by(Run.id)).all()
+    assert kinds == ["rfm", "clv", "cycle", "costs"]  # the recommendations keep their own table
+
+
+def test_the_refresh_reports_each_steps_seconds(in_app, db_session):
+    done = refresh.refresh(dt.date(2024, 12, 31))
+    assert set(done["seconds"]) == {"rfm", "clv", "recommend", "cycle", "costs", "social", "pruned", "kpi_snapshots"}
+    assert all(value >= 0 for value in done["seconds"].values())

@@ -175,9 +175,9 @@ class CacFigures(MethodView):
         retained) over a period, computed now (404 when no plugin offers purchase facts)."""
         period = (args["start"], args["end"])
         acquired = profit.cac(period, args["currency"])
-        kept = profit.cost_to_keep(period, args["currency"])
-        if acquired is None or kept is None:
+        if acquired is None:
             raise ApiError(404, "No plugin offers purchase facts.")
+        kept = profit.cost_to_keep(period, acquired.currency)
         return {"start": args["start"], "end": args["end"], "cac": acquired, "cost_to_keep": kept}
 
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from payvand.plugins.analytics.models import CustomerClv, Run
 from payvand.plugins.analytics.services import churn, clv, facts
-from payvand.sdk import Customer, session
+from payvand.sdk import Customer, bulk_insert, session
 
 #: The customer fields a CLV run writes (`Customer.attributes`), declared in `__init__.py`.
 FIELD_CLV = "analytics.clv"
@@ -135,7 +135,7 @@ def run_instance(options: ClvOptions, currency: str | None = None) -> tuple[Run,
     db = session()
     db.add(run)
     db.flush()
-    db.execute(sa.insert(CustomerClv), list(_clv_rows(run.id, result)))
+    bulk_insert(cast(sa.Table, CustomerClv.__table__), CLV_COLUMNS, sorted(_clv_rows(run.id, result)))  # key order
     write_customer_fields(run.id)
     return run, result
 
@@ -148,13 +148,17 @@ def next_purchase_days(result: ClvResult) -> list[dt.date | None]:
             for t in result.scored_values.next_purchase.tolist()]
 
 
-def _clv_rows(run_id: int, result: ClvResult) -> Iterator[dict[str, Any]]:
+#: The columns `_clv_rows` gives, in order.
+CLV_COLUMNS = ("run_id", "customer_id", "frequency", "recency", "age", "monetary", "p_alive", "expected_purchases",
+               "expected_spend", "clv", "next_purchase_on")
+
+
+def _clv_rows(run_id: int, result: ClvResult) -> Iterator[tuple[Any, ...]]:
     s, v = result.scored, result.scored_values
     for i, (customer_id, next_day) in enumerate(zip(s.customers, next_purchase_days(result), strict=True)):
-        yield {"run_id": run_id, "customer_id": int(customer_id), "frequency": int(s.x[i]),  # type: ignore[call-overload]
-               "recency": float(s.t_x[i]), "age": float(s.T[i]), "monetary": float(s.monetary[i]),
-               "p_alive": float(v.p_alive[i]), "expected_purchases": float(v.expected_purchases[i]),
-               "expected_spend": float(v.expected_spend[i]), "clv": float(v.clv[i]), "next_purchase_on": next_day}
+        yield (run_id, int(customer_id), int(s.x[i]), float(s.t_x[i]), float(s.T[i]),  # type: ignore[call-overload]
+               float(s.monetary[i]), float(v.p_alive[i]), float(v.expected_purchases[i]),
+               float(v.expected_spend[i]), float(v.clv[i]), next_day)
 
 
 def write_customer_fields(run_id: int) -> None:

@@ -300,39 +300,61 @@ def _period_costs(purpose: str, start: dt.date, end: dt.date, currency: str) -> 
     return sum(amount for (_m, kind, _ch, _camp), amount in spread.items() if kind == purpose)
 
 
-def cac(period: tuple[dt.date, dt.date], currency: str | None = None) -> PeriodCost | None:
-    """Customer acquisition cost over `period` (first and last local day): acquisition costs
-    falling in it (pro rata by days) / customers whose first purchase falls in it. Computed live
-    (one GROUP BY); None when no plugin offers purchase facts. For the dashboard's widgets."""
+Period = tuple[dt.date, dt.date]
+
+
+def cost_per_customer(purpose: str, periods: list[Period], currency: str | None = None) -> list[PeriodCost] | None:
+    """Acquisition or retention costs per customer (`purpose`: "acquisition" for CAC, "retention"
+    for the cost to keep) over each of `periods` (first and last local day): the costs of that
+    purpose falling in the period (pro rata by days) / the customers acquired in it (first
+    purchase in the period) or kept in it (bought in it, having bought before it). Computed live,
+    every period from one GROUP BY per customer (`customers_by_period`); None when no plugin
+    offers purchase facts. For the dashboard's widgets (a period and its comparison) and the API."""
     subquery = facts.purchase_facts()
     if subquery is None:
         return None
     currency = currency or facts.main_currency(subquery) or "IRR"
-    start, end = midnight(period[0]), midnight(period[1] + dt.timedelta(days=1))
-    first = _first_purchases(subquery, currency, end)
-    customers = int(session().execute(sa.select(sa.func.count()).select_from(first)
-                                      .where(first.c.first_at >= start)).scalar_one())
-    cost = _period_costs("acquisition", period[0], period[1], currency)
-    return PeriodCost(cost, customers, cost / customers if customers else None, currency)
+    counted = customers_by_period(subquery, currency, periods)
+    figures = []
+    for period, (acquired, kept) in zip(periods, counted, strict=True):
+        customers = acquired if purpose == "acquisition" else kept
+        cost = _period_costs(purpose, period[0], period[1], currency)
+        figures.append(PeriodCost(cost, customers, cost / customers if customers else None, currency))
+    return figures
 
 
-def cost_to_keep(period: tuple[dt.date, dt.date], currency: str | None = None) -> PeriodCost | None:
-    """Cost to keep a customer over `period` (first and last local day): retention costs falling in it (pro rata by days) /
-    customers who bought in it and had bought before it. Computed live; None without purchase
-    facts. For the dashboard's widgets."""
-    subquery = facts.purchase_facts()
-    if subquery is None:
-        return None
-    currency = currency or facts.main_currency(subquery) or "IRR"
-    start, end = midnight(period[0]), midnight(period[1] + dt.timedelta(days=1))
+def customers_by_period(subquery: sa.Subquery, currency: str, periods: list[Period]) -> list[tuple[int, int]]:
+    """(acquired, kept) customers for each period: acquired when their first purchase falls in
+    it, kept when they bought in it and their first purchase is before it. One pass over the
+    facts up to the last period's end, grouped per customer (their first purchase and, per
+    period, whether they bought in it), then counted per period."""
     c = subquery.c
-    first = _first_purchases(subquery, currency, end)
-    kept = (sa.select(c.customer_id).join(first, first.c.customer_id == c.customer_id)
-            .where(c.currency == currency, c.occurred_at >= start, c.occurred_at < end, first.c.first_at < start)
-            .distinct().subquery("kept"))
-    customers = int(session().execute(sa.select(sa.func.count()).select_from(kept)).scalar_one())
-    cost = _period_costs("retention", period[0], period[1], currency)
-    return PeriodCost(cost, customers, cost / customers if customers else None, currency)
+    bounds = [(midnight(first), midnight(last + dt.timedelta(days=1))) for first, last in periods]
+    bought_in = [sa.func.max(sa.case((sa.and_(c.occurred_at >= start, c.occurred_at < end), 1), else_=0)).label(f"in_{n}")
+                 for n, (start, end) in enumerate(bounds)]
+    per = (sa.select(sa.func.min(c.occurred_at).label("first_at"), *bought_in)
+           .where(c.currency == currency, c.occurred_at < max(end for _, end in bounds))
+           .group_by(c.customer_id)).subquery("per_customer")
+    counts = []
+    for n, (start, end) in enumerate(bounds):
+        counts.append(sa.func.coalesce(sa.func.sum(sa.case((sa.and_(per.c.first_at >= start, per.c.first_at < end), 1),
+                                                           else_=0)), 0))
+        counts.append(sa.func.coalesce(sa.func.sum(sa.case((sa.and_(per.c.first_at < start, per.c[f"in_{n}"] == 1), 1),
+                                                           else_=0)), 0))
+    row = session().execute(sa.select(*counts)).one()
+    return [(int(row[2 * n]), int(row[2 * n + 1])) for n in range(len(bounds))]
+
+
+def cac(period: Period, currency: str | None = None) -> PeriodCost | None:
+    """Customer acquisition cost over `period` (`cost_per_customer`, "acquisition")."""
+    figures = cost_per_customer("acquisition", [period], currency)
+    return figures[0] if figures else None
+
+
+def cost_to_keep(period: Period, currency: str | None = None) -> PeriodCost | None:
+    """Cost to keep a customer over `period` (`cost_per_customer`, "retention")."""
+    figures = cost_per_customer("retention", [period], currency)
+    return figures[0] if figures else None
 
 
 def latest_costs_run() -> Run | None:
