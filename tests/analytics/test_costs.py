@@ -206,3 +206,14 @@ def test_a_period_and_its_comparison_come_from_one_pass_with_the_figures_of_each
         assert together == [alone(february), alone(january)]
     assert [kept for _acquired, kept in profit.customers_by_period(
         facts.purchase_facts(), "IRR", [january, february])] == [1, profit.cost_to_keep(february).customers]
+
+
+def test_inside_memoized_a_figure_is_computed_once_and_outside_it_every_time(crafted, db_session):
+    january = (dt.date(2024, 1, 1), dt.date(2024, 1, 31))
+    with facts.memoized():
+        assert facts.main_currency(facts.purchase_facts()) == "IRR"
+        assert profit.cac(january).customers == 3
+        add_orders(db_session, [(crafted["A"], "2024-01-05", "1")] * 10, currency="USD")  # now USD is the main one
+        assert facts.main_currency(facts.purchase_facts()) == "IRR"  # remembered for the batch
+        assert profit.customers_by_period(facts.purchase_facts(), "IRR", [january])[0][0] == 3
+    assert facts.main_currency(facts.purchase_facts()) == "USD"  # outside: computed again

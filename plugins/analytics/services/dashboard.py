@@ -192,16 +192,18 @@ def warm_snapshots(calendars: Sequence[tuple[str, periods.Calendar]] = (("fa", "
     refresh, so the first page view of the day reads stored figures."""
     from flask_babel import force_locale
 
+    from payvand.plugins.analytics.services.facts import memoized
     from payvand.sdk import SYSTEM
 
     today = today or dt.datetime.now(local_zone()).date()
     written = 0
-    for locale, calendar in calendars:
-        with force_locale(locale):
-            shared = [Entry(p, w) for p, w in kpi_widgets(SYSTEM) if w.shared]
-            for preset in presets:
-                chosen = choose(preset, "previous", calendar, today)
-                written += len(compute(SYSTEM, shared, chosen.period, chosen.comparison))
+    with memoized():  # the widgets share the main currency and the customers per period
+        for locale, calendar in calendars:
+            with force_locale(locale):
+                shared = [Entry(p, w) for p, w in kpi_widgets(SYSTEM) if w.shared]
+                for preset in presets:
+                    chosen = choose(preset, "previous", calendar, today)
+                    written += len(compute(SYSTEM, shared, chosen.period, chosen.comparison))
     return written
 
 

@@ -8,9 +8,12 @@ the site's local days (`local_days`), not UTC days.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import logging
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 
@@ -39,13 +42,44 @@ def purchase_facts() -> sa.Subquery | None:
     return sa.union_all(*selects).subquery("facts")
 
 
+#: Figures computed once inside `memoized()` (None outside it: computed on every call).
+_MEMO: contextvars.ContextVar[dict[Any, Any] | None] = contextvars.ContextVar("analytics_facts_memo", default=None)
+
+T = TypeVar("T")
+
+
+@contextlib.contextmanager
+def memoized() -> Iterator[None]:
+    """Within this block, figures over the purchase facts that many widgets ask for (the main
+    currency, the customers acquired and kept per period) are computed once per distinct
+    question. For a batch over unchanging facts, such as the nightly refresh's dashboard pass."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def remembered(key: Any, compute: Callable[[], T]) -> T:
+    """`compute()`, or inside `memoized()` its earlier answer for the same `key`."""
+    memo = _MEMO.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return cast(T, memo[key])
+
+
 def main_currency(facts: sa.Subquery) -> str | None:
     """The currency most purchase lines are in (models are fitted on one currency at a time)."""
-    row = session().execute(
-        sa.select(facts.c.currency, sa.func.count().label("n")).group_by(facts.c.currency)
-        .order_by(sa.desc("n"), facts.c.currency).limit(1)
-    ).first()
-    return None if row is None else str(row[0])
+    query = (sa.select(facts.c.currency, sa.func.count().label("n")).group_by(facts.c.currency)
+             .order_by(sa.desc("n"), facts.c.currency).limit(1))
+
+    def compute() -> str | None:
+        row = session().execute(query).first()
+        return None if row is None else str(row[0])
+
+    return remembered(("main_currency", str(query)), compute)
 
 
 def daily_purchases(facts: sa.Subquery, currency: str, until: dt.date | None = None) -> list[tuple[Any, Any, Any]]:

@@ -341,8 +341,13 @@ def customers_by_period(subquery: sa.Subquery, currency: str, periods: list[Peri
                                                            else_=0)), 0))
         counts.append(sa.func.coalesce(sa.func.sum(sa.case((sa.and_(per.c.first_at < start, per.c[f"in_{n}"] == 1), 1),
                                                            else_=0)), 0))
-    row = session().execute(sa.select(*counts)).one()
-    return [(int(row[2 * n]), int(row[2 * n + 1])) for n in range(len(bounds))]
+    query = sa.select(*counts)
+
+    def compute() -> list[tuple[int, int]]:
+        row = session().execute(query).one()
+        return [(int(row[2 * n]), int(row[2 * n + 1])) for n in range(len(bounds))]
+
+    return facts.remembered(("customers_by_period", str(subquery), currency, tuple(periods)), compute)
 
 
 def cac(period: Period, currency: str | None = None) -> PeriodCost | None:
