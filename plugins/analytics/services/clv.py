@@ -282,19 +282,24 @@ def _expected_by_quadrature(shape: np.ndarray, s: np.ndarray, a: float, b: np.nd
         p = (1 + nodes[None, :]) / 2
         value[rows] = (weights * _purchases_at(p, shape[rows], s[rows])).sum(axis=1) / weights.sum()
     rows = ~spread_out
-    if rows.any():
-        mean = special.digamma(a) - special.digamma(b[rows])
-        spread = np.sqrt(special.polygamma(1, a) + special.polygamma(1, b[rows]))
+    if rows.any():  # nodes and weights per distinct b (one per repeat count), then per row
+        levels, level_of = np.unique(b[rows], return_inverse=True)
+        mean = special.digamma(a) - special.digamma(levels)
+        spread = np.sqrt(special.polygamma(1, a) + special.polygamma(1, levels))
         u = _HERMITE_NODES[None, :]
         y = mean[:, None] + spread[:, None] * u
-        log_weight = np.log(_HERMITE_WEIGHTS)[None, :] + a * y - (a + b[rows])[:, None] * np.logaddexp(0.0, y) + u * u / 2
+        log_weight = np.log(_HERMITE_WEIGHTS)[None, :] + a * y - (a + levels)[:, None] * np.logaddexp(0.0, y) + u * u / 2
         weight = np.exp(log_weight - log_weight.max(axis=1, keepdims=True))
-        value[rows] = (weight * _purchases_at(special.expit(y), shape[rows], s[rows])).sum(axis=1) / weight.sum(axis=1)
+        weight /= weight.sum(axis=1, keepdims=True)
+        level_of = level_of.reshape(-1)
+        purchases = _purchases_at(special.expit(y)[level_of], shape[rows], s[rows])
+        value[rows] = (weight[level_of] * purchases).sum(axis=1)
     return value
 
 
 def _purchases_at(p: np.ndarray, shape: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """(1 − (1 + p s)^−shape) / p for each customer (rows) at each node p (columns)."""
+    """(1 − (1 + p s)^−shape) / p for each customer (rows) at each node p (columns; one row of
+    nodes for all, or one per customer)."""
     return np.asarray(-np.expm1(-shape[:, None] * np.log1p(p * s[:, None])) / p)
 
 
@@ -483,8 +488,9 @@ def tracking(summary: Summary, bgnbd: BgNbd, repeat_days: np.ndarray) -> dict[st
     steps = int(end // unit) + 1
     edges = np.arange(1, steps + 1) * unit
     actual = np.searchsorted(np.sort(repeat_days), edges, side="left").astype(float)
-    first = summary.first_day / unit
-    predicted = [float(np.sum(expected_purchases_new(bgnbd, np.maximum(k - first, 0.0)))) for k in range(1, steps + 1)]
+    first, customers = np.unique(summary.first_day / unit, return_counts=True)  # few distinct first days
+    predicted = [float(np.dot(customers, expected_purchases_new(bgnbd, np.maximum(k - first, 0.0))))
+                 for k in range(1, steps + 1)]
     return {"periods": [float(k) for k in range(1, steps + 1)], "actual": actual.tolist(), "predicted": predicted}
 
 
