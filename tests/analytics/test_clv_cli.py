@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import json
 import random
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -101,3 +102,11 @@ def test_clv_without_purchases_says_why(analytics_installed, payvand_database_ur
                                       "2024-07-31"])
     assert result.exit_code == 1
     assert "no purchases" in result.output
+
+
+def test_refresh_from_the_cli_names_each_step_with_its_seconds(analytics_installed, payvand_database_url):
+    result = CliRunner().invoke(cli, ["--database-url", payvand_database_url, "analytics", "refresh"])
+    assert result.exit_code == 0, result.output
+    assert "clv: there are no purchases yet (" in result.output
+    assert re.search(r"rfm: run \d+ \(\d+\.\d s\)", result.output)
+    assert "seconds" not in result.output
