@@ -113,21 +113,30 @@ CLV_EDGES = (0.25, 0.5, 1.0, 2.0, 4.0)
 
 def clv_histogram() -> tuple[list[str], list[float], str, Any] | None:
     """Customers per CLV bucket of the newest CLV run (edges: multiples of its mean), its currency
-    and date; None before the first run. One aggregate query over the run's rows."""
+    and date; None before the first run. One aggregate query over the run's rows (once per batch
+    inside `facts.memoized()`: it does not depend on the period)."""
     from payvand.plugins.analytics.models import CustomerClv
     from payvand.plugins.analytics.services import lifetime
 
     run = lifetime.latest_run("clv")
     if run is None:
         return None
-    db = session()
-    mean = db.scalar(sa.select(sa.func.avg(CustomerClv.clv)).where(CustomerClv.run_id == run.id))
-    if mean is None:
+    run_id = run.id
+
+    def compute() -> tuple[list[float], dict[int, int]] | None:
+        db = session()
+        mean = db.scalar(sa.select(sa.func.avg(CustomerClv.clv)).where(CustomerClv.run_id == run_id))
+        if mean is None:
+            return None
+        edges = [round(float(mean) * k, 2) for k in CLV_EDGES]
+        bucket = sa.case(*[(CustomerClv.clv < edge, i) for i, edge in enumerate(edges)], else_=len(edges))
+        return edges, dict(db.execute(sa.select(bucket, sa.func.count()).where(CustomerClv.run_id == run_id)
+                                      .group_by(bucket)).all())
+
+    found = facts.remembered(("clv_histogram", run_id), compute)  # the same for every period of a batch
+    if found is None:
         return None
-    edges = [round(float(mean) * k, 2) for k in CLV_EDGES]
-    bucket = sa.case(*[(CustomerClv.clv < edge, i) for i, edge in enumerate(edges)], else_=len(edges))
-    counts: dict[int, int] = dict(db.execute(sa.select(bucket, sa.func.count()).where(CustomerClv.run_id == run.id)
-                             .group_by(bucket)).all())
+    edges, counts = found
     labels = [f"< {edges[0]:g}"] + [f"{low:g} – {high:g}" for low, high in zip(edges, edges[1:], strict=False)]
     labels.append(f"≥ {edges[-1]:g}")
     return labels, [float(counts.get(i, 0)) for i in range(len(labels))], \
