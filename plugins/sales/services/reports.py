@@ -18,7 +18,7 @@ from payvand.plugins.sales.models import Deal, Lead, Order, OrderLine
 from payvand.plugins.sales.services.local_time import Calendar, as_date, local_day, midnight, month_of
 from payvand.plugins.sales.services.rollup import COUNTED, plain_quantity, product_revenue
 from payvand.plugins.sales.services.rollup import is_current as rollup_is_current
-from payvand.plugins.sales.services.sums import dialect, exact_sum, to_decimal
+from payvand.plugins.sales.services.sums import currencies_to_sum, dialect, exact_sum, to_decimal
 from payvand.sdk import local_zone, session
 
 #: Orders that count as revenue.
@@ -34,7 +34,7 @@ class Period:
 
 
 def _currencies(column: Any, where: Iterable[Any]) -> list[str]:
-    return [c for (c,) in session().execute(sa.select(column).where(*where).distinct()) if c]
+    return currencies_to_sum(sa.select(column).where(*where))
 
 
 def revenue_by_month(period: Period, calendar: Calendar = "gregorian") -> list[dict[str, Any]]:
@@ -87,7 +87,7 @@ def revenue_by_product(period: Period, limit: int = 20) -> list[dict[str, Any]]:
     where = [Order.status.in_(REVENUE_STATUSES), Order.placed_at >= period.start, Order.placed_at < period.end,
              OrderLine.product_id.is_not(None)]
     joined = OrderLine.__table__.join(Order.__table__, Order.id == OrderLine.order_id)
-    currencies = [c for (c,) in session().execute(sa.select(Order.currency).select_from(joined).where(*where).distinct())]
+    currencies = currencies_to_sum(sa.select(Order.currency).select_from(joined).where(*where))
     revenue = exact_sum(OrderLine.total, Order.currency, currencies).label("revenue")
     rows = session().execute(
         sa.select(OrderLine.product_id, Order.currency, sa.func.sum(OrderLine.quantity), revenue)

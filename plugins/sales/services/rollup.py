@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from payvand.plugins.sales.models import Order, OrderLine, ProductDay, RollupState
 from payvand.plugins.sales.pricing import currency_places
 from payvand.plugins.sales.services.local_time import as_date, local_day
-from payvand.plugins.sales.services.sums import exact_sum, to_decimal
+from payvand.plugins.sales.services.sums import currencies_to_sum, exact_sum, to_decimal
 from payvand.sdk import local_zone, session, utcnow
 
 #: Order statuses counted as revenue (also used by the reports).
@@ -158,7 +158,7 @@ def rebuild() -> int:
     """
     joined = OrderLine.__table__.join(Order.__table__, Order.id == OrderLine.order_id)
     where = (Order.status.in_(COUNTED), OrderLine.product_id.is_not(None))
-    currencies = [c for (c,) in session().execute(sa.select(Order.currency).select_from(joined).where(*where).distinct())]
+    currencies = currencies_to_sum(sa.select(Order.currency).select_from(joined).where(*where))
     first, last = session().execute(sa.select(sa.func.min(Order.placed_at), sa.func.max(Order.placed_at))).one()
     zone = ZoneInfo(_zone_name())
     rows: list[dict[str, Any]] = []
