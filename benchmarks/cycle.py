@@ -71,28 +71,12 @@ def previous_fill(subquery: Any, currency: str, checks: list[int], until: dt.dat
     import sqlalchemy as sa
 
     from payvand.plugins.analytics.services import cycle
-    from payvand.plugins.analytics.services.local_days import day_number
-    from payvand.sdk import Customer, session
+    from payvand.sdk import session
 
-    _AT, _BOUGHT, _LIVE, YEAR_DAYS = cycle._AT, cycle._BOUGHT, cycle._LIVE, cycle.YEAR_DAYS  # noqa: N806
-    db = session()
-    connection = db.connection()
-    cycle._TEMPORARY.drop_all(connection, checkfirst=True)
-    cycle._TEMPORARY.create_all(connection)
-    live = (Customer.merged_into_id.is_(None), Customer.erased_at.is_(None), Customer.created_at < until)
-    since = cycle._first(Customer.created_at, Customer.__table__, *live)
-    if since is not None:
-        db.execute(sa.insert(_LIVE).from_select(["id", "day"], sa.select(
-            Customer.id, day_number(Customer.created_at, since, until)).where(*live)))
-    f = subquery.c
-    bought = (f.currency == currency, f.occurred_at < until)
-    since = cycle._first(f.occurred_at, subquery, *bought)
-    if since is None:
+    _AT, _BOUGHT, YEAR_DAYS = cycle._AT, cycle._BOUGHT, cycle.YEAR_DAYS  # noqa: N806
+    if not cycle.fill_customers_and_purchases(subquery, currency, until):  # the same start as the plugin's
         return
-    day = day_number(f.occurred_at, since, until)
-    db.execute(sa.insert(_BOUGHT).from_select(["cid", "day", "product", "amount"], sa.select(
-        f.customer_id, day, f.product_id, sa.func.coalesce(sa.func.sum(sa.cast(f.amount, sa.Float)), 0.0))
-        .where(*bought).group_by(f.customer_id, day, f.product_id)))
+    db = session()
     days = (sa.select(_BOUGHT.c.cid, _BOUGHT.c.day, sa.func.sum(_BOUGHT.c.amount).label("amount"))
             .group_by(_BOUGHT.c.cid, _BOUGHT.c.day).subquery("days"))
     items = (sa.select(_BOUGHT.c.cid, _BOUGHT.c.day, _BOUGHT.c.product).where(_BOUGHT.c.product.is_not(None))

@@ -113,10 +113,10 @@ def _first(column: Any, table: Any, *where: Any) -> dt.datetime | None:
     return dt.datetime.fromisoformat(str(value)).replace(tzinfo=dt.UTC)
 
 
-def _fill(subquery: sa.Subquery, currency: str, checks: list[int], until: dt.datetime) -> None:
-    """The temporary tables: every live customer's creation day, the purchases grouped (`_BOUGHT`,
-    `_DAYS`, `_ITEMS`), each buyer's running state (`_STATE`), and every buyer's figures and stage at
-    each check day (`_AT`, one INSERT … SELECT per check day)."""
+def fill_customers_and_purchases(subquery: Any, currency: str, until: dt.datetime) -> bool:
+    """The working set's start, (re)creating the temporary tables: every live customer's creation
+    day (`_LIVE`) and the purchases in `currency` before `until` per customer, day and product
+    (`_BOUGHT`). False when nobody bought (nothing more to fill)."""
     db = session()
     connection = db.connection()
     _TEMPORARY.drop_all(connection, checkfirst=True)
@@ -130,11 +130,21 @@ def _fill(subquery: sa.Subquery, currency: str, checks: list[int], until: dt.dat
     bought = (f.currency == currency, f.occurred_at < until)
     since = _first(f.occurred_at, subquery, *bought)
     if since is None:
-        return
+        return False
     day = day_number(f.occurred_at, since, until)
     db.execute(sa.insert(_BOUGHT).from_select(["cid", "day", "product", "amount"], sa.select(
         f.customer_id, day, f.product_id, sa.func.coalesce(sa.func.sum(sa.cast(f.amount, sa.Float)), 0.0))
         .where(*bought).group_by(f.customer_id, day, f.product_id)))
+    return True
+
+
+def _fill(subquery: sa.Subquery, currency: str, checks: list[int], until: dt.datetime) -> None:
+    """The temporary tables: every live customer's creation day, the purchases grouped (`_BOUGHT`,
+    `_DAYS`, `_ITEMS`), each buyer's running state (`_STATE`), and every buyer's figures and stage at
+    each check day (`_AT`, one INSERT … SELECT per check day)."""
+    if not fill_customers_and_purchases(subquery, currency, until):
+        return
+    db = session()
     b = _BOUGHT.c
     units = sa.cast(sa.func.round(sa.func.sum(b.amount) * UNITS), sa.BigInteger)
     db.execute(sa.insert(_DAYS).from_select(["cid", "day", "units"], sa.select(b.cid, b.day, units)
