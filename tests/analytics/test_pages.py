@@ -46,6 +46,8 @@ def test_clv_page_shows_the_fit_charts_with_tables_and_the_customers(web_as, fit
     for element in ('id="clv-parameters"', 'id="clv-histogram"', 'id="clv-histogram-table"', 'id="clv-conditional"',
                     'id="clv-tracking"', 'id="clv-customers"', 'id="clv-churn-risk"', "vendor/chart.js/chart.umd.min.js"):
         assert element in text, element
+    customers = text.split('id="clv-customers"', 1)[1].split("</table>", 1)[0]
+    assert 0 < customers.count("</bdi></a>") == customers.count("</a>")  # every name isolated from the page's direction
     assert 'id="clv-run-form"' not in text  # running needs analytics.run
     assert 'id="clv-run-form"' in web_as([perm.VIEW, perm.RUN]).get("/analytics/clv").text
 
