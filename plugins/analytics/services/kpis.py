@@ -13,13 +13,16 @@ days folded into the reader's calendar months (as the cohorts do).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from payvand.plugins.analytics import permissions as perm
 from payvand.plugins.analytics.services import facts, local_days, periods
 from payvand.sdk import KpiData, KpiPeriod, KpiSeries, KpiWidget, lazy_gettext, local_zone, session
+
+if TYPE_CHECKING:  # for the annotations; the functions import it where they use it
+    from payvand.plugins.analytics.services import profit
 
 
 def _between(subquery: Any, period: KpiPeriod) -> Any:
@@ -153,7 +156,7 @@ def _clv(actor: Any, period: KpiPeriod, comparison: KpiPeriod | None) -> KpiData
                                          date=created.astimezone(local_zone()).date().isoformat())))
 
 
-def _cost_kpi(purpose: str, period: KpiPeriod, comparison: KpiPeriod | None) -> KpiData:
+def _cost_kpi(purpose: profit.Purpose, period: KpiPeriod, comparison: KpiPeriod | None) -> KpiData:
     """CAC ("acquisition") or cost to keep ("retention") over the period and its comparison, both
     from one pass over the facts (`profit.cost_per_customer`)."""
     from payvand.plugins.analytics.services import profit

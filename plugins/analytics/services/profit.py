@@ -30,7 +30,7 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
@@ -301,9 +301,11 @@ def _period_costs(purpose: str, start: dt.date, end: dt.date, currency: str) -> 
 
 
 Period = tuple[dt.date, dt.date]
+#: What a cost is for: acquiring customers (CAC) or keeping them (cost to keep).
+Purpose = Literal["acquisition", "retention"]
 
 
-def cost_per_customer(purpose: str, periods: list[Period], currency: str | None = None) -> list[PeriodCost] | None:
+def cost_per_customer(purpose: Purpose, periods: list[Period], currency: str | None = None) -> list[PeriodCost] | None:
     """Acquisition or retention costs per customer (`purpose`: "acquisition" for CAC, "retention"
     for the cost to keep) over each of `periods` (first and last local day): the costs of that
     purpose falling in the period (pro rata by days) / the customers acquired in it (first
