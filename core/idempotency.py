@@ -11,14 +11,19 @@ plugin — honours an `Idempotency-Key` header as the well-known payment APIs do
   and the same body (fingerprint: SHA-256 of the canonical JSON body and the query string)
   for 24 hours; the route does not run again.
 - The same key with a different body is refused with 422 (`idempotency_key_reused`).
-- A 4xx or 5xx answer is not stored: the key is released. A 4xx never changes data in
-  Payvand (the request's transaction is rolled back), so the client may correct its request
-  and send it again with the same key; after a 5xx it may simply retry.
+- A 4xx or 5xx answer of a request that committed nothing is not stored: the key is
+  released. A 4xx never changes data in Payvand (the request's transaction is rolled back),
+  so the client may correct its request and send it again with the same key; after a 5xx it
+  may simply retry.
 - A request arriving while the first one with its key still runs waits for it (up to
   `PAYVAND_IDEMPOTENCY_WAIT_SECONDS`, default 10) and replays its answer; past that it gets
   409 `idempotency_in_progress` with `Retry-After`. So concurrent requests act once.
 - A claim whose request died (a killed process) is taken over by the next request with the
-  key after `PAYVAND_IDEMPOTENCY_LEASE_SECONDS` (default 300).
+  key after `PAYVAND_IDEMPOTENCY_LEASE_SECONDS` (default 300) — unless the route had committed
+  its work: its first commit marks the claim `acted` in the same transaction, so a request
+  that died between committing and storing its answer is never run again; later requests
+  with the key get 409 `idempotency_outcome_unknown`. For the same reason a route that
+  committed and then answered 4xx or 5xx has that answer stored, not released.
 
 Rows older than 24 hours count as absent and are deleted by the kernel job
 `core.idempotency_cleanup` (hourly).
@@ -47,7 +52,7 @@ from sqlalchemy.orm import Session
 
 from payvand.core.api import API_PREFIX
 from payvand.core.api.errors import ApiError
-from payvand.core.db import table_of, utcnow
+from payvand.core.db import current_session, table_of, utcnow
 from payvand.core.models.idempotency import MAX_KEY_LENGTH, MAX_PATH_LENGTH, IdempotencyKey
 
 log = logging.getLogger(__name__)
@@ -56,6 +61,7 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 TTL = dt.timedelta(hours=24)
 IN_PROGRESS = "in_progress"
+ACTED = "acted"
 DONE = "done"
 DEFAULT_WAIT_SECONDS = 10.0
 DEFAULT_LEASE_SECONDS = 300.0
@@ -185,6 +191,10 @@ def claim(engine: Engine, scope: Scope, fingerprint_: str, *, wait: float = DEFA
                                fields={HEADER: ["Already used with a different request body."]})
             if row.state == DONE:
                 return Replay(row.status, dict(row.headers or {}), row.body or b"")
+            if row.state == ACTED and row.locked_at <= now - dt.timedelta(seconds=lease):
+                raise ApiError(409, f"The first request with this {HEADER} was carried out, but its answer was "
+                                    "lost; look its result up before sending the operation again with a new key.",
+                               code="idempotency_outcome_unknown")
             if row.locked_at <= now - dt.timedelta(seconds=lease):  # its request died: take it over
                 taken = connection.execute(
                     sa.update(_table)
@@ -215,17 +225,31 @@ def store(engine: Engine, claimed: Claim, response: Response) -> None:
         )
 
 
-def release(engine: Engine, claimed: Claim) -> None:
-    """Forget the key (the request answered an error): the client may send it again."""
+def release(engine: Engine, claimed: Claim) -> bool:
+    """Forget the key (the request answered an error and committed nothing): the client may
+    send it again. A claim its route marked `acted` is kept; returns whether it was forgotten."""
     with engine.begin() as connection:
-        connection.execute(sa.delete(_table).where(_table.c.id == claimed.row_id,
-                                                   _table.c.lock_token == claimed.token))
+        deleted = connection.execute(sa.delete(_table).where(
+            _table.c.id == claimed.row_id, _table.c.state == IN_PROGRESS, _table.c.lock_token == claimed.token))
+    return cast("CursorResult[Any]", deleted).rowcount == 1
+
+
+#: `Session.info` key of the claim the session's next commit marks `acted`.
+_UNMARKED_CLAIM = "payvand_idempotency_unmarked_claim"
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _mark_acted(session: Session) -> None:
+    """The request's first commit marks its claim `acted`, in that same transaction: from then
+    on the route's work is done even if its answer never gets stored."""
+    claimed = session.info.pop(_UNMARKED_CLAIM, None)
+    if claimed is not None:
+        session.execute(sa.update(_table).where(_table.c.id == claimed.row_id, _table.c.lock_token == claimed.token)
+                        .values(state=ACTED))
 
 
 def delete_expired(now: dt.datetime | None = None) -> int:
     """Delete the keys created more than 24 hours ago (the kernel job `core.idempotency_cleanup`)."""
-    from payvand.core.db import current_session
-
     cutoff = (now or utcnow()) - TTL
     result = cast("CursorResult[Any]", current_session().execute(sa.delete(_table).where(_table.c.created_at <= cutoff)))
     return result.rowcount or 0
@@ -279,10 +303,12 @@ def _engine() -> Engine:
 
 def _end_request_transaction() -> None:
     """Roll back what the route left uncommitted (teardown would), so that on SQLite the
-    request's own write lock does not block the key's update."""
+    request's own write lock does not block the key's update; no later commit marks the claim."""
     session = g.get("payvand_session")
-    if session is not None and session.in_transaction():
-        session.rollback()
+    if session is not None:
+        session.info.pop(_UNMARKED_CLAIM, None)
+        if session.in_transaction():
+            session.rollback()
 
 
 def _before_request() -> Response | None:
@@ -304,6 +330,7 @@ def _before_request() -> Response | None:
         response.headers[REPLAYED_HEADER] = "true"
         return response
     g.payvand_idempotency = outcome
+    current_session().info[_UNMARKED_CLAIM] = outcome
     return None
 
 
@@ -313,9 +340,7 @@ def _after_request(response: Response) -> Response:
         return response
     _end_request_transaction()
     try:
-        if response.status_code >= 400:
-            release(_engine(), claimed)
-        else:
+        if response.status_code < 400 or not release(_engine(), claimed):  # kept when the route committed
             store(_engine(), claimed, response)
     except Exception:  # the answer stands; the claim is taken over after its lease
         log.exception("could not record the %s of %s %s", HEADER, request.method, request.path)
@@ -355,7 +380,9 @@ PARAMETER = {
         "the same key with the same body answers the first response again, with `Idempotent-Replayed: "
         "true`, without acting twice; with a different body, 422 `idempotency_key_reused`; while the "
         "first request still runs, the retry waits for it or gets 409 `idempotency_in_progress`. "
-        "Error answers (4xx, 5xx) are not kept: the key may be sent again."
+        "Error answers (4xx, 5xx) of a request that changed nothing are not kept: the key may be sent "
+        "again. If the first request was carried out but its answer was lost (its server process died), "
+        "409 `idempotency_outcome_unknown`."
     ),
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[!-~]+$"},
 }

@@ -20,7 +20,8 @@ class IdempotencyKey(Base):
     """One `Idempotency-Key` of one principal on one route, claimed by the first request that sent it.
 
     `state` is `in_progress` while that request runs (`lock_token` names it, `locked_at`
-    starts its lease) and `done` once its answer is stored (`status`, `headers`, `body`), to
+    starts its lease), `acted` from the route's first commit (marked in that transaction) and
+    `done` once its answer is stored (`status`, `headers`, `body`), to
     be replayed to every later request with the same key and the same `fingerprint` (the
     SHA-256 of the canonical body and query string). Rows expire 24 hours after
     `created_at` (see `payvand.core.idempotency`).

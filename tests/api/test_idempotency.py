@@ -253,3 +253,62 @@ def test_an_erasure_sent_with_a_key_is_replayed(api, make_customer, runtime):
     again = api.post(f"customers/{customer.id}/erase", headers=keyed("erase"))
     assert first.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
     assert b"gone@example.com" not in again.get_data()
+
+
+def test_a_request_killed_between_its_commit_and_storing_its_answer_never_acts_again(
+        app, api, runtime, count_rows, payvand_database_url, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from .crash_process import CRASHED
+
+    body = customer_body()
+    config = {key: app.config[key] for key in ("PAYVAND_DATABASE_URL", "PAYVAND_PLUGINS", "PAYVAND_PASSWORD_PROFILE",
+                                               "PAYVAND_JOBS", "SECRET_KEY")}
+    config["PAYVAND_INSTANCE"] = str(tmp_path / "crashing")
+    root = Path(__file__).resolve().parents[2]
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    died = subprocess.run([sys.executable, str(Path(__file__).with_name("crash_process.py")), json.dumps(config),
+                           api.token, "k1", json.dumps(body)],
+                          env=environment, capture_output=True, text=True, timeout=120, check=False)
+    assert (died.returncode, died.stdout) == (CRASHED, "201\n"), died.stderr
+    assert count_rows(Customer) == 1  # the route's work committed…
+    [key] = _keys(runtime)
+    assert (key.state, key.body) == ("acted", None)  # …and, in its transaction, marked the key; no answer stored
+
+    app.config["PAYVAND_IDEMPOTENCY_WAIT_SECONDS"] = 0
+    assert error_of(api.post("customers", json=body, headers=keyed("k1")))["code"] == "idempotency_in_progress"
+    with runtime.sessionmaker.begin() as session:  # the dead request's lease runs out
+        session.execute(sa.update(IdempotencyKey).values(locked_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=301)))
+    retried = api.post("customers", json=body, headers=keyed("k1"))
+    assert retried.status_code == 409 and error_of(retried)["code"] == "idempotency_outcome_unknown"
+    assert count_rows(Customer) == 1  # taken over, it would have created the customer twice
+
+
+@pytest.mark.parametrize("status", [422, 500])
+def test_an_error_answered_after_the_route_committed_is_kept_and_replayed(app, api, runtime, make_customer, count_rows,
+                                                                         status):
+    from payvand.core.db import current_session
+
+    customer = make_customer()
+    calls = []
+
+    def commits_then_fails():
+        calls.append(1)
+        session = current_session()
+        session.add(Interaction(customer_id=customer.id, kind="note", channel="note", summary="written before the error"))
+        session.commit()
+        if status == 500:
+            raise RuntimeError("fails after committing")
+        return {"error": {"code": "refused_late", "message": "refused after committing"}}, status
+
+    app.add_url_rule("/api/v1/test-commits-then-fails", "test_commits_then_fails", commits_then_fails, methods=["POST"])
+    first = api.post("test-commits-then-fails", json={"a": 1}, headers=keyed("k1"))
+    again = api.post("test-commits-then-fails", json={"a": 1}, headers=keyed("k1"))
+    assert (first.status_code, again.status_code) == (status, status)
+    assert again.headers["Idempotent-Replayed"] == "true" and again.data == first.data
+    assert len(calls) == 1 and [k.state for k in _keys(runtime)] == ["done"]
+    assert count_rows(Interaction, Interaction.customer_id == customer.id) == 1
