@@ -11,6 +11,7 @@ import datetime as dt
 import decimal
 import functools
 import inspect
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -97,6 +98,13 @@ def localize_digits(value: Any) -> str:
     return to_persian_digits(text) if current_locale() == "fa" else text
 
 
+def localize_chart(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """A chart's spec for Chart.js with its category `labels` written in the page's digits (the
+    table view beside it writes them with `digits`; Chart.js draws labels as given, while it
+    formats the value axis by the page's `lang` itself)."""
+    return {**spec, "labels": [localize_digits(label) for label in spec.get("labels", [])]}
+
+
 def N_(text: str) -> str:
     """Mark `text` for extraction into the catalogs and return it unchanged.
 
@@ -177,7 +185,7 @@ def init_i18n(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.filters.update(
         date=format_date, datetime=format_datetime, number=format_number, money=format_money,
-        digits=localize_digits, translated=translate_text, isolate=locale_format.isolate,
+        digits=localize_digits, chart_spec=localize_chart, translated=translate_text, isolate=locale_format.isolate,
     )
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.policies["ext.i18n.trimmed"] = True

@@ -101,6 +101,19 @@ def test_persian_pages_show_jalali_dates(web_as, fitted):
     assert "2024" not in text.split('id="rfm-summary"')[1].split("</p>")[0]
 
 
+def test_persian_charts_label_their_categories_in_persian_digits(web_as, fitted):
+    import json
+    import re
+
+    web = web_as([perm.VIEW])
+    web.post("/account/locale", {"locale": "fa"})
+    labels = [label for text in (web.get("/analytics/clv").text, web.get("/analytics/cycle").text)
+              for block in re.findall(r'<script type="application/json">(.*?)</script>', text, re.S)
+              for label in json.loads(block)["labels"]]
+    assert any(re.search("[۰-۹]", label) for label in labels)  # the repeat-purchase counts, the months
+    assert [label for label in labels if re.search("[0-9]", label)] == []  # as the table views write them
+
+
 def test_running_from_the_page_stores_a_new_fit(web_as, fitted):
     web = web_as([perm.VIEW, perm.RUN])
     response = web.post("/analytics/clv", {"calibration_end": "2024-08-31", "period": "week"})

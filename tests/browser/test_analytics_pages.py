@@ -18,7 +18,7 @@ from tests.analytics.orders import add_orders
 from tests.analytics.test_clv_cli import simulated_purchases
 from tests.analytics.test_recommend import _clustered
 
-from .helpers import LiveServer, horizontal_overflow
+from .helpers import LiveServer, horizontal_overflow, save_screenshot
 from .test_accessibility import switch_language
 from .test_service_accessibility import check
 
@@ -34,6 +34,11 @@ CHARTS_JS = r"""
   return {id: figure.id, drawn: !!chart && chart.data.datasets.length > 0 && canvas.width > 0,
           rows: figure.querySelectorAll(".chart-table tbody tr").length};
 })
+"""
+
+#: Runs in the page: the value axis's tick labels of the first chart, as drawn.
+Y_TICKS_JS = r"""
+() => Chart.getChart(document.querySelector("figure[data-chart] canvas")).scales.y.ticks.map((t) => String(t.label))
 """
 
 
@@ -69,6 +74,9 @@ def test_every_chart_is_drawn_and_has_its_table_view(signed_in: Page, live_serve
         assert response is not None and response.status == 200, path
         charts = page.evaluate(CHARTS_JS)
         assert charts and all(c["drawn"] and c["rows"] > 0 for c in charts), (path, charts)
+        ticks = page.evaluate(Y_TICKS_JS)
+        assert ticks[0] == ("۰" if locale == "fa" else "0"), ticks  # the zero too, in the page's digits
+        save_screenshot(page, f"analytics-{path.rsplit('/', 1)[1]}-{locale}")  # the user guide's (PAYVAND_SCREENSHOTS=1)
         first = page.locator("figure[data-chart]").first
         toggle = first.locator("[data-chart-toggle]")
         expect(first.locator(".chart-table")).to_be_hidden()
@@ -80,6 +88,7 @@ def test_every_chart_is_drawn_and_has_its_table_view(signed_in: Page, live_serve
         expect(first.locator("canvas")).to_be_visible()
     page.goto(live_server.at("/analytics/cohorts"))
     expect(page.locator("#cohort-retention tbody tr").first).to_be_visible()
+    save_screenshot(page, f"analytics-cohorts-{locale}")
 
 
 @pytest.mark.parametrize("locale", ["en", "fa"])

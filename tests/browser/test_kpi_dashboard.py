@@ -16,7 +16,7 @@ from payvand.core.models import User
 from tests.analytics.orders import add_orders
 
 from .data import Account
-from .helpers import LiveServer, staff_login
+from .helpers import LiveServer, save_screenshot, staff_login
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def payvand_plugins() -> list[Any]:
 @pytest.mark.parametrize("locale", ["en", "fa"])
 def test_dashboard_draws_charts_with_table_views_and_saves_a_png(page: Page, live_server: LiveServer, admin: Account,
                                                                    db_session: Any, make_customer: Any,
-                                                                   run_jobs: Any, locale: str) -> None:
+                                                                   runtime: Any, locale: str) -> None:
     today = dt.date.today()
     ids = [make_customer(given_name=f"B{n}").id for n in range(6)]
     add_orders(db_session, [(ids[n], (today - dt.timedelta(days=40 * k + n)).isoformat(), str(100 + 10 * n))
@@ -41,10 +41,11 @@ def test_dashboard_draws_charts_with_table_views_and_saves_a_png(page: Page, liv
                              "&comparison=previous"))
     expect(page.locator("html")).to_have_attribute("dir", "rtl" if locale == "fa" else "ltr")
     expect(page.locator("#kpi-analytics-customers-acquired-pending")).to_be_visible()  # computed in the background
-    run_jobs()
+    runtime.job_runner.deliver_due()  # the background computations (not the nightly refresh, which marks them stale)
     page.reload()
     acquired = page.locator("#kpi-analytics-customers-acquired")
     expect(acquired.locator("canvas")).to_be_visible()
+    expect(page.locator("#kpi-analytics-customers-acquired-pending")).to_have_count(0)  # computed, and fresh
     page.wait_for_function("() => document.querySelectorAll('figure[data-chart] canvas').length > 0 && "
                            "[...document.querySelectorAll('figure[data-chart] canvas')].every(c => Chart.getChart(c))")
     drawn = page.evaluate("() => Chart.getChart(document.querySelector('#kpi-analytics-customers-acquired canvas'))"
@@ -52,6 +53,7 @@ def test_dashboard_draws_charts_with_table_views_and_saves_a_png(page: Page, liv
     assert drawn == 6  # every customer's first purchase is in the last 100 days
     revenue = page.locator("#kpi-sales-revenue")
     expect(revenue.locator("canvas")).to_be_visible()
+    save_screenshot(page, f"analytics-dashboard-{locale}")  # the user guide's (PAYVAND_SCREENSHOTS=1)
 
     acquired.locator("#kpi-analytics-customers-acquired-toggle").click()
     table = acquired.locator("#kpi-analytics-customers-acquired-table")
