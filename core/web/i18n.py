@@ -101,7 +101,11 @@ def localize_digits(value: Any) -> str:
 def localize_chart(spec: Mapping[str, Any]) -> dict[str, Any]:
     """A chart's spec for Chart.js with its category `labels` written in the page's digits (the
     table view beside it writes them with `digits`; Chart.js draws labels as given, while it
-    formats the value axis by the page's `lang` itself)."""
+    formats the value axis by the page's `lang` itself). Labels that are people's text (product
+    or person names: `"verbatim_labels": true`) keep the digits they were typed with and are
+    isolated (FSI…PDI), so "Ali (علی) Co." keeps its own direction on the canvas too."""
+    if spec.get("verbatim_labels"):
+        return {**spec, "labels": [locale_format.isolate(label) for label in spec.get("labels", [])]}
     return {**spec, "labels": [localize_digits(label) for label in spec.get("labels", [])]}
 
 

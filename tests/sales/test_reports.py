@@ -153,6 +153,45 @@ def test_the_reports_page_and_its_csv(web_as, orders):
     assert web_as(["core.customer.view"]).get("/sales/reports").status_code == 403
 
 
+def _charts(text: str) -> dict[str, dict]:
+    import json
+    import re
+
+    return {found: json.loads(spec) for found, spec in re.findall(
+        r'<figure class="mb-3" data-chart id="([^"]+)">.*?<script type="application/json">(.*?)</script>', text, re.S)}
+
+
+def test_the_reports_page_draws_revenue_per_month_product_and_owner_one_series_per_currency(web_as, orders):
+    from payvand.plugins.sales import permissions as perm
+
+    web = web_as([perm.REPORTS_VIEW])
+    charts = _charts(web.get("/sales/reports?start=2026-01-01&end=2026-12-31").text)
+    month = charts["chart-revenue-by-month"]
+    assert month["labels"] == ["March 2026", "April 2026"]  # the table's month labels
+    assert [(s["label"], s["data"]) for s in month["series"]] == [("Revenue (IRR)", [60000001.0, None]),
+                                                                  ("Revenue (USD)", [None, 0.4])]  # never summed
+    product = charts["chart-revenue-by-product"]
+    assert product["horizontal"] and sorted(product["labels"]) == ["\u2068Chair\u2069", "\u2068Desk\u2069"]  # isolated
+    owner = charts["chart-revenue-by-owner"]
+    assert owner["labels"] == ["\u2068—\u2069", "\u2068Test User\u2069"]  # as the table, unowned sales first
+    assert [(s["label"], s["data"]) for s in owner["series"]] == [("Revenue (USD)", [0.1, 0.3]),
+                                                                  ("Revenue (IRR)", [None, 60000001.0])]
+    assert "vendor/chart.js/chart.umd.min.js" in web.get("/sales/reports").text
+    assert _charts(web.get("/sales/reports?start=2025-01-01&end=2025-12-31").text) == {}  # nothing to draw
+
+
+def test_persian_reports_chart_months_in_persian_digits_and_names_as_typed(web_as, orders, db_session):
+    from payvand.plugins.sales import permissions as perm
+
+    db_session.get(Product, orders["chair"]).name = "صندلی 2 نفره"
+    db_session.commit()
+    web = web_as([perm.REPORTS_VIEW])
+    web.post("/account/locale", {"locale": "fa"})
+    charts = _charts(web.get("/sales/reports?start=1404/12/01&end=1405/12/29").text)
+    assert charts["chart-revenue-by-month"]["labels"] == ["اسفند ۱۴۰۴", "فروردین ۱۴۰۵"]  # the table's, Persian digits
+    assert "\u2068صندلی 2 نفره\u2069" in charts["chart-revenue-by-product"]["labels"]  # a name is not rewritten
+
+
 def test_the_start_page_shows_this_months_sales_to_those_who_see_reports(web_as):
     from payvand.plugins.sales import permissions as perm
 

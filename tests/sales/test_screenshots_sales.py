@@ -145,6 +145,12 @@ def test_the_calendar_activities_prices_and_reports_pages_for_the_user_guide(pag
     expect(months.first).to_contain_text("۱۴")
     expect(page.locator("#report-revenue-by-month")).to_contain_text("ریال")
     assert not any(c in "0123456789" for c in months.first.locator("td").first.inner_text())
+    drawn = page.evaluate("() => ['month', 'product', 'owner'].map((name) => Chart.getChart("
+                          "document.querySelector(`#chart-revenue-by-${name} canvas`)).data.labels.length)")
+    assert drawn[0] == months.count() and drawn[1] > 0 and drawn[2] > 0  # each table drawn above it
+    ticks = page.evaluate("() => Chart.getChart(document.querySelector('#chart-revenue-by-month canvas'))"
+                          ".scales.y.ticks.map((t) => String(t.label))")
+    assert ticks[0] == "۰" and "میلیارد" in ticks[-1], ticks  # billions of rials in short form, Persian digits
     save_screenshot(page, "sales-reports-fa")
 
     # My activities in English: overdue, today, upcoming, no due date and done.

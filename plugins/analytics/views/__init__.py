@@ -9,8 +9,7 @@ from pathlib import Path
 from flask import Blueprint
 
 _ROOT = Path(__file__).resolve().parent.parent
-bp = Blueprint("analytics", __name__, template_folder=str(_ROOT / "templates"), static_folder=str(_ROOT / "static"),
-               static_url_path="/analytics/static")
+bp = Blueprint("analytics", __name__, template_folder=str(_ROOT / "templates"))
 
 for _module in pkgutil.iter_modules(__path__):
     importlib.import_module(f"{__name__}.{_module.name}")

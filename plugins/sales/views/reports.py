@@ -63,6 +63,21 @@ def _names(model: Any, ids: set[Any], label: Any) -> dict[Any, str]:
     return {key: name for key, name in session().execute(sa.select(model.id, label).where(model.id.in_(ids)))}
 
 
+def revenue_chart(chart_id: str, rows: list[dict[str, Any]], label_key: str, *, names: bool = False) -> dict[str, Any]:
+    """A bar chart of the rows' revenue per `label_key` (month, or with `names` a product or
+    person: horizontal bars, labels as typed), one series per currency (never summed across
+    currencies), for `macros/chart.html`'s `chart_canvas`; the report's table beside it is its
+    table view."""
+    labels = list(dict.fromkeys(str(row[label_key]) for row in rows))
+    currencies = list(dict.fromkeys(row["currency"] for row in rows))
+    revenue = {(str(row[label_key]), row["currency"]): float(row["revenue"]) for row in rows}
+    title = str(lazy_gettext("Revenue"))
+    series = [{"label": f"{title} ({currency})" if len(currencies) > 1 else title,
+               "data": [revenue.get((label, currency)) for label in labels]} for currency in currencies]
+    return {"id": chart_id, "type": "bar", "labels": labels, "series": series, "horizontal": names,
+            "verbatim_labels": names}
+
+
 def _tables(period: reports.Period) -> dict[str, Any]:
     calendar = page_calendar()
     by_product = reports.revenue_by_product(period)
@@ -85,14 +100,20 @@ def _tables(period: reports.Period) -> dict[str, Any]:
 @bp.get("/sales/reports")
 @staff_required(perm.REPORTS_VIEW)
 def reports_page() -> Any:
-    """Revenue by month, product and owner; win rate, sales cycle and lead conversion, for a period."""
+    """Revenue by month, product and owner (each drawn as a chart above its table); win rate,
+    sales cycle and lead conversion, for a period."""
     form, period = _read_period()
     status = 422 if form.errors else 200
     zone = local_zone()
     first, after = period.start.astimezone(zone).date(), period.end.astimezone(zone).date()
+    tables = _tables(period)
+    charts = {"month": revenue_chart("chart-revenue-by-month", tables["revenue_by_month"], "label"),
+              "product": revenue_chart("chart-revenue-by-product", tables["revenue_by_product"][:10], "product",
+                                       names=True),
+              "owner": revenue_chart("chart-revenue-by-owner", tables["revenue_by_owner"], "owner", names=True)}
     return render_template("sales/reports.html", form=form, period=period, period_first=first,
                            period_last=after - dt.timedelta(days=1), zone=getattr(zone, "key", str(zone)),
-                           reports=REPORTS, source_labels=SOURCE_LABELS, **_tables(period)), status
+                           reports=REPORTS, source_labels=SOURCE_LABELS, charts=charts, **tables), status
 
 
 _PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
