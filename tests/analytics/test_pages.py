@@ -52,6 +52,21 @@ def test_clv_page_shows_the_fit_charts_with_tables_and_the_customers(web_as, fit
     assert 'id="clv-run-form"' in web_as([perm.VIEW, perm.RUN]).get("/analytics/clv").text
 
 
+def test_clv_page_shows_the_parameters_to_four_significant_digits(web_as, fitted):
+    import re
+
+    from payvand.plugins.analytics.views.clv import shown_fit
+
+    text = web_as([perm.VIEW]).get("/analytics/clv").text
+    cells = re.findall(r'<td dir="ltr">(.*?)</td>', text.split('id="clv-parameters"', 1)[1].split("</table>", 1)[0])
+    values = [value for cell in cells for value in re.findall(r"= ([-0-9.,e]+)", cell)]
+    assert len(values) == 7
+    assert all(len(re.sub(r"[^0-9]", "", value).strip("0")) <= 4 for value in values), values
+    assert shown_fit({"bgnbd": {"r": 0.24259395, "alpha": 4.41359091}, "bgnbd_log_likelihood": -9582.42915}) == {
+        "bgnbd": {"r": 0.2426, "alpha": 4.414}, "gamma_gamma": {}, "bgnbd_log_likelihood": -9582.43,
+        "gamma_gamma_log_likelihood": None}
+
+
 def test_rfm_page_shows_segment_sizes_and_transitions(web_as, fitted):
     text = web_as([perm.VIEW]).get("/analytics/rfm").text
     for element in ('id="rfm-segments"', 'id="rfm-segments-table"', 'id="rfm-transitions"', "Champions", "Can&#39;t lose"):

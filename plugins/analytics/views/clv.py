@@ -84,10 +84,23 @@ def clv_page() -> str:
     """The last lifetime-value fit: parameters, model checks and the most valuable customers."""
     run = latest_clv_run()
     return render_template("analytics/clv.html", run=run, charts=_charts(run) if run else [],
+                           fit=shown_fit(run.results or {}) if run else {},
                            customers=_top_customers(run.id) if run else [],
                            churn_risk=_churn_risk(run.id) if run else [],
                            calibration_end=_option_date(run, "calibration_end"), holdout_end=_option_date(run, "holdout_end"),
                            scored_on=_scored_on(run))
+
+
+def shown_fit(results: dict[str, Any]) -> dict[str, Any]:
+    """The fitted parameters to four significant digits (the papers' precision; the API and the
+    stored run keep every digit) and the log-likelihoods to two decimals."""
+    def significant(value: Any) -> float | None:
+        return float(f"{float(value):.4g}") if value is not None else None
+
+    return {"bgnbd": {k: significant(v) for k, v in (results.get("bgnbd") or {}).items()},
+            "gamma_gamma": {k: significant(v) for k, v in (results.get("gamma_gamma") or {}).items()},
+            **{k: round(float(results[k]), 2) if results.get(k) is not None else None
+               for k in ("bgnbd_log_likelihood", "gamma_gamma_log_likelihood")}}
 
 
 def _scored_on(run: Run | None) -> dt.date | None:
