@@ -67,7 +67,7 @@ def test_the_sla_report_counts_met_and_breached_first_responses(web_as, api, mak
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and 'id="sla-chart"' in text and "chart.umd.min.js" in text
     row = text.split('id="sla-row-normal"')[1].split("</tr>")[0]
-    assert "1 / 2" in row and "50.0%" in row
+    assert "1 / 2 (50%)" in row
 
 
 def test_staff_log_a_phone_call_as_a_new_ticket(web_as, api, make_customer):
@@ -119,3 +119,24 @@ def test_merge_and_split_from_the_ticket_page(web_as, api, make_customer):
     assert [e["id"] for e in api.get(f"/api/v1/service/tickets/{new_id}").get_json()["entries"]] == [entry["id"]]
     missing = web.post(f"/service/tickets/{b['id']}/merge", {"target_id": "999999"})
     assert missing.status_code == 302
+
+
+def test_persian_pages_show_the_ticket_vocabulary_in_persian(web_as, api, make_customer):
+    import html
+    import re
+
+    ticket = api.post("/api/v1/service/tickets", json={"customer_id": make_customer().id, "subject": "چاپگر",
+                                                       "priority": "urgent", "type": "problem"}).get_json()
+    web = web_as(EDIT)
+    web.post("/account/locale", {"locale": "fa"})
+    raw = {"low", "normal", "high", "urgent", "question", "request", "problem", "queue", "status", "type", "priority",
+           "team_id", "assignee_id", "customer_id", "unassigned", "overdue", "mine"}
+    for path in ("/service/tickets", f"/service/tickets/{ticket['id']}", "/service/tickets/new", "/service/reports/sla"):
+        page = web.get(path)
+        body = page.get_data(as_text=True).split("<main", 1)[1]
+        visible = html.unescape(re.sub(r"<script.*?</script>|<[^>]+>", " ", body, flags=re.S))
+        assert page.status_code == 200 and set(re.findall(r"[a-z_]+", visible.lower())) & raw == set(), path
+    inbox = web.get("/service/tickets").get_data(as_text=True)
+    assert 'data-priority="urgent">فوری<' in inbox and ">اولویت</label>" in inbox
+    caption = web.get("/service/reports/sla").get_data(as_text=True).split("<caption>", 1)[1].split("</caption>")[0]
+    assert "۳۰" in caption and "30" not in caption

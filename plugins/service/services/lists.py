@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from payvand.plugins.service.labels import PRIORITY_LABELS, QUEUE_LABELS, STATUS_LABELS, TYPE_LABELS
 from payvand.plugins.service.models import PRIORITIES, STATUSES, TYPES, Ticket, TicketSla, TicketTag
 from payvand.plugins.service.services.routing import UNFINISHED
 from payvand.sdk import Column, Filter, ListSpec, Sort, SortKey, lazy_gettext, utcnow
@@ -69,14 +70,18 @@ TICKETS = ListSpec(
         Column("resolution_due_at", lazy_gettext("Due"), format="datetime"),
     ),
     filters=(
-        Filter("queue", "choice", apply=_queue, choices=QUEUES,
+        Filter("queue", "choice", apply=_queue, choices=[(q, QUEUE_LABELS[q]) for q in QUEUES],
+               label=lazy_gettext("Queue"),
                description="unassigned, overdue, mine (the caller's unfinished) or open (unfinished)"),
-        Filter("status", "choice", column=Ticket.status, choices=STATUSES),
-        Filter("type", "choice", column=Ticket.type, choices=TYPES),
-        Filter("priority", "choice", column=Ticket.priority, choices=PRIORITIES),
-        Filter("team_id", "id", column=Ticket.team_id),
-        Filter("assignee_id", "id", column=Ticket.assignee_id),
-        Filter("customer_id", "id", column=Ticket.customer_id),
+        Filter("status", "choice", column=Ticket.status, choices=[(s, STATUS_LABELS[s]) for s in STATUSES],
+               label=lazy_gettext("Status")),
+        Filter("type", "choice", column=Ticket.type, choices=[(t, TYPE_LABELS[t]) for t in TYPES],
+               label=lazy_gettext("Type")),
+        Filter("priority", "choice", column=Ticket.priority, choices=[(p, PRIORITY_LABELS[p]) for p in PRIORITIES],
+               label=lazy_gettext("Priority")),
+        Filter("team_id", "id", column=Ticket.team_id, label=lazy_gettext("Team number")),
+        Filter("assignee_id", "id", column=Ticket.assignee_id, label=lazy_gettext("Assignee's user number")),
+        Filter("customer_id", "id", column=Ticket.customer_id, label=lazy_gettext("Customer number")),
         Filter("tag", "tag", apply=_tag_clause, drive=_tag_drive, max_length=200, label=lazy_gettext("Tag"),
                description="tickets carrying this tag"),
     ),

@@ -8,6 +8,7 @@ from typing import Any
 from flask import render_template, request
 
 from payvand.plugins.service import permissions as perm
+from payvand.plugins.service.labels import PRIORITY_LABELS
 from payvand.plugins.service.services.reports import sla_achievement
 from payvand.plugins.service.views import bp
 from payvand.sdk import current_actor, session, staff_required, utcnow
@@ -23,7 +24,7 @@ def sla_report() -> Any:
         days = 30
     end = utcnow() + dt.timedelta(minutes=1)
     rows = sla_achievement(session(), current_actor(), end - dt.timedelta(days=days), end)
-    chart = {"labels": [row["priority"] for row in rows],
+    chart = {"labels": [str(PRIORITY_LABELS.get(row["priority"], row["priority"])) for row in rows],
              "first": [row["first_rate"] or 0 for row in rows],
              "resolution": [row["resolution_rate"] or 0 for row in rows]}
     return render_template("service/sla_report.html", rows=rows, chart=chart, days=days)

@@ -15,7 +15,8 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from payvand.plugins.service import permissions as perm
-from payvand.plugins.service.models import PRIORITIES, TYPES, AssignmentRule, Calendar, SlaPolicy, Team
+from payvand.plugins.service.labels import PRIORITY_LABELS, TYPE_LABELS, choices
+from payvand.plugins.service.models import AssignmentRule, Calendar, SlaPolicy, Team
 from payvand.plugins.service.models_macros import Macro
 from payvand.plugins.service.schemas_setup import CalendarForm, ContractForm, MacroForm, PolicyForm, RuleForm, TeamForm
 from payvand.plugins.service.services import macros as macro_service
@@ -62,8 +63,8 @@ def _cleared(form: FormResult, optional: list[str]) -> dict[str, Any]:
 def _choices() -> dict[str, Any]:
     teams = [(t.id, t.name) for t in setup.teams(session())]
     calendars = [(c.id, c.name) for c in setup.calendars(session())]
-    return {"team_choices": teams, "calendar_choices": calendars, "type_choices": [(t, t) for t in TYPES],
-            "priority_choices": [(p, p) for p in PRIORITIES], "status_choices": list(status_labels().items())}
+    return {"team_choices": teams, "calendar_choices": calendars, "type_choices": choices(TYPE_LABELS),
+            "priority_choices": choices(PRIORITY_LABELS), "status_choices": list(status_labels().items())}
 
 
 @bp.route("/service/settings")

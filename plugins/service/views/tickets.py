@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from payvand.plugins.service import permissions as perm
+from payvand.plugins.service.labels import STATUS_LABELS, shown
 from payvand.plugins.service.models import STATUSES, TYPES, Ticket
 from payvand.plugins.service.services import tickets as service
 from payvand.plugins.service.services.lists import TICKETS
@@ -21,8 +22,7 @@ from payvand.sdk import gettext as _
 
 def status_labels() -> dict[str, str]:
     """The statuses in the reader's language."""
-    return {"new": _("New"), "open": _("Open"), "pending": _("Pending customer"), "on_hold": _("On hold"),
-            "solved": _("Solved"), "closed": _("Closed")}
+    return shown(STATUS_LABELS)
 
 
 @bp.route("/service/tickets")
