@@ -33,7 +33,7 @@ def test_csat_is_on_the_evaluation_report_by_period_agent_team_and_category(web_
     page = web.get("/reports/evaluation")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and 'id="program-service-csat"' in text
-    month = f"{utcnow().year:04d}-{utcnow().month:02d}"
+    month = f"{utcnow().year:04d}/{utcnow().month:02d}"  # months as the analytics pages write them
     assert month in text and "3.33" in text  # (5 + 4 + 1) / 3
     by_team = web.get("/reports/evaluation?by.service.csat=team").get_data(as_text=True)
     assert "Billing desk" in by_team
@@ -41,6 +41,10 @@ def test_csat_is_on_the_evaluation_report_by_period_agent_team_and_category(web_
     assert "Agent Dariush" in by_agent
     by_category = web.get("/reports/evaluation?by.service.csat=category").get_data(as_text=True)
     assert "invoices" in by_category and "4.5" in by_category and "delivery" in by_category
+    assert "<bdi>Agent Dariush</bdi>" in by_agent and "\u2068Agent Dariush\u2069" in by_agent  # table and chart isolate names
+    web.post("/account/locale", {"locale": "fa"})
+    table = web.get("/reports/evaluation").get_data(as_text=True).split('id="table-service-csat"')[1].split("</table>")[0]
+    assert "۳٫۳۳" in table and "3.33" not in table  # the page's decimal separator and digits
 
 
 def test_csat_summary_groups_and_leaves_out_answers_outside_the_range(in_app, make_customer, make_user):

@@ -23,6 +23,12 @@ LABELS = {"period": N_("Month"), "agent": N_("Agent"), "team": N_("Team"), "cate
 bp = Blueprint("evaluation", __name__)
 
 
+def row_label(dimension: str, key: str) -> str:
+    """A row's key as shown: a month (`1405-04`) as `1405/04`, as the analytics pages write
+    months; other dimensions' keys (agent, team, category names) as they are."""
+    return key.replace("-", "/") if dimension == "period" else key
+
+
 class ReportArgs(Schema):
     """The report's query: how many months back (this one included): months of the site's time
     zone, Jalali for a Persian reader, Gregorian otherwise."""
@@ -53,9 +59,10 @@ def index() -> Any:
     chosen = {key[3:]: value for key, value in request.args.items() if key.startswith("by.")}
     runtime = current_app.extensions["payvand"]
     found = evaluation.summaries(runtime, current_session(), user, start, end, chosen)
-    charts = {item.program.key: {"labels": [row.key for row in item.rows],
+    charts = {item.program.key: {"labels": [row_label(item.dimension, row.key) for row in item.rows],
+                                 "verbatim_labels": item.dimension != "period",  # names, as typed
                                  "scores": [row.score for row in item.rows],
                                  "responses": [row.responses for row in item.rows]} for item in found}
     return render_template("evaluation/index.html", programs=found, charts=charts, months=months,
-                           errors=errors, start=start, end=end, labels=LABELS,
+                           errors=errors, start=start, end=end, labels=LABELS, row_label=row_label,
                            tr=lambda text: gettext(str(text))), 400 if errors else 200
