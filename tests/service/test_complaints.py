@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from payvand.plugins.service.models import Ticket
 from payvand.plugins.service.models_returns import ComplaintCause
-from payvand.plugins.service.services.complaints import period_key
+from payvand.plugins.service.services.report_periods import period_key
 
 VIEW = ["service.ticket.view", "service.ticket.edit", "core.customer.view"]
 
@@ -46,9 +46,16 @@ def test_the_report_counts_complaints_per_cause_with_hours_to_resolve(api, make_
     assert api.put(f"service/tickets/{first['id']}/complaint", json={"cause_id": 999}).status_code == 422
 
 
-def test_period_keys_are_days_iso_weeks_and_months():
-    moment = dt.datetime(2026, 12, 7, 10, tzinfo=dt.UTC)
-    assert [period_key(moment, p) for p in ("day", "week", "month")] == ["2026-12-07", "2026-W50", "2026-12"]
+def test_period_keys_are_local_days_weeks_and_months_jalali_for_a_persian_reader(in_app):
+    with in_app():
+        moment = dt.datetime(2026, 12, 7, 10, tzinfo=dt.UTC)
+        assert [period_key(moment, "en", p) for p in ("day", "week", "month")] == ["2026-12-07", "2026-W50", "2026-12"]
+        # Monday 7 December 2026 is 16 Azar 1405; its week began on Saturday 14 Azar
+        assert [period_key(moment, "fa", p) for p in ("day", "week", "month")] == ["1405-09-16", "1405-09-14", "1405-09"]
+        late = dt.datetime(2026, 11, 30, 21, tzinfo=dt.UTC)  # 00:30 on 1 December in Tehran
+        assert (period_key(late, "en", "day"), period_key(late, "en", "month")) == ("2026-12-01", "2026-12")
+        saturday = dt.datetime(2026, 12, 12, 6, tzinfo=dt.UTC)
+        assert period_key(saturday, "fa", "week") == "1405-09-21"  # a Saturday starts its own week
 
 
 def test_the_report_page_has_the_chart_and_the_table_and_managers_add_causes(web_as, api, make_customer):
@@ -61,6 +68,10 @@ def test_the_report_page_has_the_chart_and_the_table_and_managers_add_causes(web
     manager = web_as([*VIEW, "service.manage"])
     assert manager.post("/service/complaint-causes", {"name": "Wrong item"}).status_code == 302
     assert "Wrong item" in manager.get("/service/reports/complaints").get_data(as_text=True)
+    manager.post("/account/locale", {"locale": "fa"})
+    persian = manager.get("/service/reports/complaints").get_data(as_text=True)
+    month = persian.split('id="complaints-periods"', 1)[1].split('<th scope="row">', 1)[1].split("</th>", 1)[0]
+    assert month.startswith("۱۴") and month.count("/") == 1  # a Jalali month, 1405/09, in Persian digits
 
 
 def test_the_ticket_page_shows_the_complaint_and_return_sections(web_as, api, make_customer, db_session):

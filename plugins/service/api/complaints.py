@@ -91,7 +91,8 @@ def file_complaint(data: dict[str, Any], ticket_id: int) -> Any:
 @blp.arguments(ComplaintReportArgs, location="query")
 @blp.response(200, ComplaintReportOut)
 def complaint_report(args: dict[str, Any]) -> Any:
-    """Complaints opened in the last `days` days: per period (day, week, month; UTC), per root cause, overall."""
+    """Complaints opened in the last `days` days: per period (day, week or month of the site's time
+    zone; Jalali, with weeks from Saturday, for a Persian reader), per root cause, overall."""
     end = utcnow() + dt.timedelta(minutes=1)
     return service.complaint_report(session(), current_actor(), end - dt.timedelta(days=args["days"]), end,
                                     args["period"])

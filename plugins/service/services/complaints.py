@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from payvand.plugins.service.models import Ticket
 from payvand.plugins.service.models_returns import Complaint, ComplaintCause
+from payvand.plugins.service.services.report_periods import period_key, reader_locale
 from payvand.sdk import Actor, audit, restrict, utcnow
 from payvand.sdk.documents import DocumentError
 
@@ -87,16 +88,6 @@ def file_complaint(session: Session, ticket: Ticket, cause_id: int | None) -> Co
     return found
 
 
-def period_key(moment: dt.datetime, period: str) -> str:
-    """The period a moment falls in: `2026-12-07`, `2026-W49` or `2026-12` (UTC)."""
-    if period == "day":
-        return moment.date().isoformat()
-    if period == "week":
-        year, week, _ = moment.isocalendar()
-        return f"{year}-W{week:02d}"
-    return f"{moment.year}-{moment.month:02d}"
-
-
 def _hours(values: list[float]) -> dict[str, float | None]:
     return {"mean_hours": round(statistics.fmean(values), 1) if values else None,
             "median_hours": round(statistics.median(values), 1) if values else None}
@@ -104,7 +95,8 @@ def _hours(values: list[float]) -> dict[str, float | None]:
 
 def complaint_report(session: Session, actor: Actor, start: dt.datetime, end: dt.datetime,
                      period: str = "month") -> dict[str, Any]:
-    """Complaints opened in [start, end) that `actor` may see: `periods` (volume per period, oldest
+    """Complaints opened in [start, end) that `actor` may see: `periods` (volume per day, week or
+    month of the site's time zone, Jalali for a Persian reader: `report_periods.period_key`; oldest
     first), `causes` (count, resolved, open, mean and median hours to resolve, most first) and
     `overall` (the same over all of them)."""
     if period not in PERIODS:
@@ -115,13 +107,14 @@ def complaint_report(session: Session, actor: Actor, start: dt.datetime, end: dt
                             .where(Ticket.type == "complaint", Ticket.created_at >= start, Ticket.created_at < end,
                                    Ticket.merged_into_id.is_(None)))
     query = restrict(rows, actor, Ticket)
+    locale = reader_locale(actor)
     volume: dict[str, int] = {}
     by_cause: dict[str | None, list[Any]] = {}
     every: list[float] = []
     total = 0
     for created_at, solved_at, cause in session.execute(query):
         total += 1
-        key = period_key(created_at, period)
+        key = period_key(created_at, locale, period)
         volume[key] = volume.get(key, 0) + 1
         bucket = by_cause.setdefault(cause, [0, []])
         bucket[0] += 1

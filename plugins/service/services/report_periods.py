@@ -1,5 +1,5 @@
-"""The periods the service's satisfaction reports count in: a UTC moment's month in the site's
-time zone, Jalali for a Persian reader (shared by the CSAT and NPS summaries)."""
+"""The periods the service's reports count in: a UTC moment's day, week or month in the site's
+time zone, Jalali for a Persian reader (shared by the CSAT, NPS and complaint reports)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,19 @@ def reader_locale(actor: Any) -> str:
     return str(locale) if locale in ("fa", "en") else "fa"
 
 
-def period_key(moment: dt.datetime, locale: str) -> str:
-    """The period of a UTC moment: its month in the site's time zone, `YYYY-MM` — Jalali for `fa`."""
-    local = to_local(moment)
+def period_key(moment: dt.datetime, locale: str, period: str = "month") -> str:
+    """The period of a UTC moment in the site's time zone, as a key that sorts in time order:
+    `month` `YYYY-MM`, `day` `YYYY-MM-DD` — both Jalali for `fa` — and `week`: for `fa` the
+    Jalali date of the week's Saturday (Persian weeks run Saturday to Friday), else the ISO week
+    `YYYY-Www`."""
+    day = to_local(moment).date()
+    if period == "week":
+        if locale != "fa":
+            year, week, _weekday = day.isocalendar()
+            return f"{year}-W{week:02d}"
+        day -= dt.timedelta(days=(day.weekday() - 5) % 7)  # back to Saturday
     if locale == "fa":
-        year, month, _day = to_jalali(local.date())
-        return f"{year:04d}-{month:02d}"
-    return f"{local.year:04d}-{local.month:02d}"
+        year, month, dom = to_jalali(day)
+    else:
+        year, month, dom = day.year, day.month, day.day
+    return f"{year:04d}-{month:02d}" if period == "month" else f"{year:04d}-{month:02d}-{dom:02d}"

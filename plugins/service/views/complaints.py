@@ -55,6 +55,12 @@ def _int(name: str, default: int, low: int, high: int) -> int:
         return default
 
 
+def period_label(key: str) -> str:
+    """A period key as shown: days and months written `1405/09/16`, `1405/09` (as the analytics
+    pages write them); ISO weeks (`2026-W50`) as they are."""
+    return key if "W" in key else key.replace("-", "/")
+
+
 @bp.route("/service/reports/complaints")
 @staff_required(perm.TICKET_VIEW)
 def complaints_report() -> Any:
@@ -64,11 +70,12 @@ def complaints_report() -> Any:
     period = period if period in service.PERIODS else "month"
     end = utcnow() + dt.timedelta(minutes=1)
     report = service.complaint_report(session(), current_actor(), end - dt.timedelta(days=days), end, period)
-    chart = {"labels": [row["period"] for row in report["periods"]],
+    chart = {"labels": [period_label(row["period"]) for row in report["periods"]],
              "values": [row["complaints"] for row in report["periods"]],
              "causes": [row["cause"] or _("No cause") for row in report["causes"]],
              "cause_values": [row["complaints"] for row in report["causes"]]}
     return render_template("service/complaints_report.html", report=report, chart=chart, days=days, period=period,
+                           period_label=period_label,
                            causes=service.causes(session()))
 
 
