@@ -15,11 +15,13 @@ from typing import Any
 
 from payvand.core.contracts import CustomerField
 from payvand.core.importing.guard import unguard
-from payvand.core.importing.mapping import EXPORT_ATTRIBUTES, ColumnMap
+from payvand.core.importing.mapping import ADDRESS_COLUMNS, EXPORT_ADDRESSES, EXPORT_ATTRIBUTES, ColumnMap
 from payvand.core.importing.values import (
     ValueProblem,
+    country_message,
     parse_birthday,
     parse_bool,
+    parse_country,
     parse_kind,
     parse_stage,
     split_export_tags,
@@ -50,6 +52,12 @@ _PERSON = CustomerKind.person.value
 
 clean_name = functools.lru_cache(maxsize=1 << 15)(clean_text)
 fold_part = functools.lru_cache(maxsize=1 << 15)(fold)
+
+#: A postal address as the import carries it: the values of `ADDRESS_FIELDS`, in that order
+#: (label, line1, line2, city, region, postal_code, country).
+Address = tuple[str | None, ...]
+#: The address fields whose values repeat from row to row (their checks are remembered).
+_REPEATING = frozenset({"label", "city", "region", "country"})
 
 
 class RowError(ValueError):
@@ -99,6 +107,7 @@ class Record:
     """One normalised customer row, ready to be deduplicated and written."""
 
     __slots__ = (
+        "addresses",
         "attributes",
         "birthday",
         "cells",
@@ -137,6 +146,9 @@ class Record:
         self.tags: list[str] = []
         self.consents: list[tuple[str, bool]] = []
         self.attributes: dict[str, Any] = {}
+        #: Postal addresses (`Address`), without two equal by `address_key`; a tuple, so a file
+        #: without addresses allocates nothing for them.
+        self.addresses: tuple[Address, ...] = ()
         #: The row's id in the system the file comes from (`external_id`; names it for referrers).
         self.ext: str | None = None
         #: Who referred the row's customer: (external id, email, phone, problem code), each None
@@ -169,9 +181,12 @@ class Record:
         self.consents += [c for c in other.consents if c[0] not in channels]
         for key, value in other.attributes.items():
             self.attributes.setdefault(key, value)
+        if other.addresses:
+            self.addresses = add_addresses(self.addresses, other.addresses)
 
 
 _FIELDS = Record.__slots__
+_ADDRESS_KEYS = frozenset(ADDRESS_COLUMNS.values())
 
 
 def _restore(*values: Any) -> Record:
@@ -180,6 +195,97 @@ def _restore(*values: Any) -> Record:
     for name, value in zip(_FIELDS, values, strict=True):
         setattr(record, name, value)
     return record
+
+
+def address_key(address: Address) -> tuple[str, ...]:
+    """What makes two addresses the same: line1, line2, city, region, postal code and country,
+    text folded (`fold`: letter forms, case, spaces, digits); the label does not count."""
+    return tuple(fold(value) if value else "" for value in address[1:])
+
+
+def add_addresses(known: tuple[Address, ...], more: tuple[Address, ...] | list[Address]) -> tuple[Address, ...]:
+    """`known` followed by the addresses of `more` that are not the same (`address_key`) as one before."""
+    keys = {address_key(a) for a in known}
+    added = list(known)
+    for address in more:
+        key = address_key(address)
+        if key not in keys:
+            keys.add(key)
+            added.append(address)
+    return tuple(added)
+
+
+@functools.cache
+def _address_rules() -> tuple[dict[str, Any], int]:
+    """The API's address rule, field by field (`AddressSchema`'s fields), and how many addresses a
+    customer may have (`CustomerIn.addresses`)."""
+    from marshmallow import validate
+
+    from payvand.core.schemas import AddressSchema, CustomerIn
+
+    most = next(v.max for v in CustomerIn().fields["addresses"].validators if isinstance(v, validate.Length))
+    return dict(AddressSchema().fields), int(most or 0)
+
+
+def _limit(field: Any) -> int | None:
+    from marshmallow import validate
+
+    return next((v.max for v in field.validators if isinstance(v, validate.Length)), None)
+
+
+def _check_field(name: str, raw: str) -> str | None:
+    """One address field through its API rule (`AddressSchema`'s field); raise RowError if refused."""
+    from marshmallow import ValidationError
+
+    from payvand.core.schemas import normalize_postal_code
+
+    field = _address_rules()[0][name]
+    try:
+        value = field.deserialize(raw)
+    except ValidationError as exc:
+        detail = " ".join(str(m) for m in exc.messages) if isinstance(exc.messages, list) else str(exc.messages)
+        target = _TARGET_OF[name]
+        if name == "country":
+            raise RowError(country_message(raw), "invalid_country") from None
+        if name == "postal_code":
+            raise RowError(f"postal code {raw!r} is refused: {detail}", "invalid_postal_code") from None
+        limit = _limit(field)
+        if limit is not None and len(raw) > limit:
+            raise RowError(f"{target} is longer than {limit} characters", "too_long") from None
+        if name == "line1":
+            raise RowError(_NO_LINE1, "address_without_line1") from None
+        raise RowError(f"{target}: {detail}", "invalid_address") from None
+    if name == "postal_code" and value is not None:
+        value = normalize_postal_code(value)
+    return value
+
+
+_check_repeating = functools.lru_cache(maxsize=1 << 12)(_check_field)
+_TARGET_OF = {field: target for target, field in ADDRESS_COLUMNS.items()}
+_NO_LINE1 = "the address has no first line (address_line1)"
+
+
+def read_address(values: dict[str, str]) -> Address:
+    """An address from its fields' raw text (blank: not given), checked by the API's rule; raise
+    RowError with the reason (`address_without_line1`, `too_long`, `invalid_country`, ...)."""
+    from payvand.core.schemas import ADDRESS_FIELDS
+
+    result: list[str | None] = []
+    for name in ADDRESS_FIELDS:
+        raw = values.get(name)
+        raw = raw.strip() if raw else ""
+        if not raw:
+            result.append(None)
+            continue
+        if name == "country":
+            try:
+                raw = parse_country(raw)
+            except ValueProblem as exc:
+                raise RowError(str(exc), exc.code) from None
+        result.append(_check_repeating(name, raw) if name in _REPEATING else _check_field(name, raw))
+    if result[1] is None:
+        raise RowError(_NO_LINE1, "address_without_line1")
+    return tuple(result)
 
 
 class RowParser:
@@ -220,6 +326,9 @@ class RowParser:
             if t.startswith("attributes.") and t != EXPORT_ATTRIBUTES
         ]
         self.attributes_json = single.get(EXPORT_ATTRIBUTES)
+        #: The address columns: (index, `CustomerAddress` field); the export's JSON list column.
+        self.address = [(i, ADDRESS_COLUMNS[t]) for i, t in sorted(mapping.targets.items()) if t in ADDRESS_COLUMNS]
+        self.addresses_json = single.get(EXPORT_ADDRESSES)
         self.ext = single.get("external_id")
         self.ref_ext = single.get("referrer_external_id")
         self.ref_email = single.get("referrer_email")
@@ -351,6 +460,8 @@ class RowParser:
                 record.consents.append((channel, parse_bool(cells[index])))
         if self.attributes or self.attributes_json is not None:
             self._attributes(record, cells)
+        if self.address or self.addresses_json is not None:
+            self._addresses(record, cells)
         if self.ext is not None:
             record.ext = cells[self.ext].strip()[:EXTERNAL_ID_LENGTH] or None
         if self.referrer:
@@ -376,6 +487,31 @@ class RowParser:
             except NormalizationError:
                 problem = problem or "invalid_referrer_phone"
         record.ref = (ext or None, email, phone, problem)
+
+    def _addresses(self, record: Record, cells: list[str]) -> None:
+        """The row's address (its address columns) and the addresses of an export's JSON list."""
+        found: list[Address] = []
+        if self.addresses_json is not None and cells[self.addresses_json].strip():
+            try:
+                items = json.loads(cells[self.addresses_json])
+            except ValueError:
+                items = None
+            if not isinstance(items, list) or not all(
+                isinstance(item, dict) and set(item) <= _ADDRESS_KEYS
+                and all(v is None or isinstance(v, str) for v in item.values())
+                for item in items
+            ):
+                raise RowError("addresses: not a JSON list of addresses", "invalid_address")
+            found += [read_address(item) for item in items]
+        if self.address:
+            values = {name: cells[index] for index, name in self.address if cells[index] and not cells[index].isspace()}
+            if values:
+                found.append(read_address(values))
+        if found:
+            record.addresses = add_addresses((), found)
+            most = _address_rules()[1]
+            if len(record.addresses) > most:
+                raise RowError(f"addresses: more than {most} addresses", "invalid_address")
 
     def _attributes(self, record: Record, cells: list[str]) -> None:
         from marshmallow import ValidationError
