@@ -250,3 +250,11 @@ def test_a_bad_addresses_cell_of_an_export_is_a_bad_row(runtime, tmp_path, make_
     path = write(tmp_path, "\n".join([header, ",".join(bad)]) + "\n", "export.csv")
     report = import_customers(runtime, path, ImportOptions())
     assert [(r.line, r.code) for r in report.rejects] == [(2, "invalid_address")]
+
+
+def test_the_address_fields_are_in_one_order_everywhere():
+    from payvand.core.importing import tables
+    from payvand.core.importing.mapping import ADDRESS_COLUMNS
+    from payvand.core.schemas import ADDRESS_FIELDS
+
+    assert tuple(ADDRESS_COLUMNS.values()) == ADDRESS_FIELDS == tables.ADDRESS_COLUMNS[1:] == FIELDS

@@ -11,7 +11,8 @@ import datetime as dt
 import functools
 import json
 import re
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 from payvand.core.contracts import CustomerField
 from payvand.core.importing.guard import unguard
@@ -227,62 +228,79 @@ def _address_rules() -> tuple[dict[str, Any], int]:
     return dict(AddressSchema().fields), int(most or 0)
 
 
-def _limit(field: Any) -> int | None:
+def _refusal(name: str, field: Any, raw: str, exc: Any) -> RowError:
+    """The RowError for an address field `field` (named `name`) refusing `raw` with `exc`."""
     from marshmallow import validate
 
-    return next((v.max for v in field.validators if isinstance(v, validate.Length)), None)
+    messages = exc.messages
+    detail = " ".join(str(m) for m in messages) if isinstance(messages, list) else str(messages)
+    target = _TARGET_OF[name]
+    if name == "country":
+        return RowError(country_message(raw), "invalid_country")
+    if name == "postal_code":
+        return RowError(f"postal code {raw!r} is refused: {detail}", "invalid_postal_code")
+    limit = next((v.max for v in field.validators if isinstance(v, validate.Length)), None)
+    if limit is not None and len(raw) > limit:
+        return RowError(f"{target} is longer than {limit} characters", "too_long")
+    if name == "line1":
+        return RowError(_NO_LINE1, "address_without_line1")
+    return RowError(f"{target}: {detail}", "invalid_address")
 
 
-def _check_field(name: str, raw: str) -> str | None:
-    """One address field through its API rule (`AddressSchema`'s field); raise RowError if refused."""
+def _field_check(name: str) -> Callable[[str], str | None]:
+    """The check of one address field: its `AddressSchema` field's `deserialize` (cleaning, limits,
+    pattern), the postal code's `normalize_postal_code`, a country's name read first
+    (`parse_country`); a refusal raises RowError. Fields whose values repeat remember them."""
     from marshmallow import ValidationError
 
     from payvand.core.schemas import normalize_postal_code
 
     field = _address_rules()[0][name]
-    try:
-        value = field.deserialize(raw)
-    except ValidationError as exc:
-        detail = " ".join(str(m) for m in exc.messages) if isinstance(exc.messages, list) else str(exc.messages)
-        target = _TARGET_OF[name]
-        if name == "country":
-            raise RowError(country_message(raw), "invalid_country") from None
-        if name == "postal_code":
-            raise RowError(f"postal code {raw!r} is refused: {detail}", "invalid_postal_code") from None
-        limit = _limit(field)
-        if limit is not None and len(raw) > limit:
-            raise RowError(f"{target} is longer than {limit} characters", "too_long") from None
-        if name == "line1":
-            raise RowError(_NO_LINE1, "address_without_line1") from None
-        raise RowError(f"{target}: {detail}", "invalid_address") from None
-    if name == "postal_code" and value is not None:
-        value = normalize_postal_code(value)
-    return value
+    deserialize = field.deserialize
+
+    def check(raw: str, shown: str | None = None) -> str | None:
+        try:
+            return cast("str | None", deserialize(raw))
+        except ValidationError as exc:
+            raise _refusal(name, field, shown or raw, exc) from None
+
+    if name == "postal_code":
+        def postal_code(raw: str) -> str | None:
+            value = check(raw)
+            return None if value is None else normalize_postal_code(value)
+
+        return postal_code
+    if name == "country":
+        def country(raw: str) -> str | None:
+            try:
+                code = parse_country(raw)
+            except ValueProblem as exc:
+                raise RowError(str(exc), exc.code) from None
+            return check(code, raw)
+
+        return functools.lru_cache(maxsize=1 << 10)(country)
+    return functools.lru_cache(maxsize=1 << 12)(check) if name in _REPEATING else check
 
 
-_check_repeating = functools.lru_cache(maxsize=1 << 12)(_check_field)
+@functools.cache
+def _address_checks() -> tuple[tuple[str, Callable[[str], str | None]], ...]:
+    """(field, check) for each field of an address, in `Address` order."""
+    return tuple((name, _field_check(name)) for name in ADDRESS_COLUMNS.values())
+
+
 _TARGET_OF = {field: target for target, field in ADDRESS_COLUMNS.items()}
 _NO_LINE1 = "the address has no first line (address_line1)"
 
 
-def read_address(values: dict[str, str]) -> Address:
+def read_address(values: Mapping[str, str | None]) -> Address:
     """An address from its fields' raw text (blank: not given), checked by the API's rule; raise
     RowError with the reason (`address_without_line1`, `too_long`, `invalid_country`, ...)."""
-    from payvand.core.schemas import ADDRESS_FIELDS
-
     result: list[str | None] = []
-    for name in ADDRESS_FIELDS:
+    for name, check in _address_checks():
         raw = values.get(name)
-        raw = raw.strip() if raw else ""
-        if not raw:
-            result.append(None)
-            continue
-        if name == "country":
-            try:
-                raw = parse_country(raw)
-            except ValueProblem as exc:
-                raise RowError(str(exc), exc.code) from None
-        result.append(_check_repeating(name, raw) if name in _REPEATING else _check_field(name, raw))
+        if raw:
+            raw = raw.strip()
+        result.append(check(raw) if raw else None)
     if result[1] is None:
         raise RowError(_NO_LINE1, "address_without_line1")
     return tuple(result)
@@ -507,7 +525,9 @@ class RowParser:
             values = {name: cells[index] for index, name in self.address if cells[index] and not cells[index].isspace()}
             if values:
                 found.append(read_address(values))
-        if found:
+        if len(found) == 1:  # the common case (one address column set): nothing to compare
+            record.addresses = (found[0],)
+        elif found:
             record.addresses = add_addresses((), found)
             most = _address_rules()[1]
             if len(record.addresses) > most:
