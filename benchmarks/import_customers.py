@@ -216,13 +216,34 @@ def format_mobile(number: str, rnd: random.Random) -> str:
     return number
 
 
-def generate(path: Path, rows: int, seed: int = 7) -> dict[str, int]:
-    """Write the benchmark CSV; return how many bad and duplicate rows it holds."""
+STREETS = ["خیابان آزادی", "خیابان انقلاب", "خیابان ولیعصر", "Valiasr St", "Azadi Ave", "بلوار کشاورز", "کوچه بهار"]
+CITIES = [("تهران", "تهران"), ("شیراز", "فارس"), ("اصفهان", "اصفهان"), ("Tabriz", "East Azerbaijan"), ("مشهد", "خراسان رضوی")]
+COUNTRIES = ["IR", "ir", "ایران", "Iran", ""]
+
+
+def address_cells(rnd: random.Random, i: int) -> list[str]:
+    """One row's address columns (`--addresses`): about 80% of the rows have an address, postal
+    codes in Persian or Latin digits, the country as a code or a name."""
+    if rnd.random() < 0.2:
+        return ["", "", "", "", ""]
+    city, region = rnd.choice(CITIES)
+    postal = f"{rnd.randrange(10**9, 10**10)}"
+    return [f"{rnd.choice(STREETS)}، پلاک {i % 300 + 1}", city, region,
+            postal.translate(PERSIAN) if rnd.random() < 0.5 else postal, rnd.choice(COUNTRIES)]
+
+
+def generate(path: Path, rows: int, seed: int = 7, addresses: bool = False) -> dict[str, int]:
+    """Write the benchmark CSV; return how many bad and duplicate rows it holds.
+
+    With `addresses`, five address columns follow (from their own random stream: the other
+    columns are the same as without them)."""
     rnd = random.Random(seed)
+    place = random.Random(seed + 1)
+    extra = ["نشانی", "شهر", "استان", "کد پستی", "کشور"] if addresses else []
     bad = dup = 0
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["نام", "نام خانوادگی", "موبایل", "ایمیل", "تاریخ تولد", "برچسب"])
+        writer.writerow(["نام", "نام خانوادگی", "موبایل", "ایمیل", "تاریخ تولد", "برچسب", *extra])
         for i in range(rows):
             roll = rnd.random()
             if roll < 0.02 and i > 10:
@@ -235,7 +256,8 @@ def generate(path: Path, rows: int, seed: int = 7) -> dict[str, int]:
                 )
                 phone = format_mobile(mobile(j), rnd)
                 email = "" if rnd.random() < 0.5 else f"user{j}@{DOMAINS[j % 7]}".upper()
-                writer.writerow([given, family, phone, email, "", rnd.choice(TAGS)])
+                writer.writerow([given, family, phone, email, "", rnd.choice(TAGS),
+                                 *(address_cells(place, j) if addresses else ())])
                 continue
             if i % 2:
                 given, family = rnd.choice(PERSIAN_GIVEN), rnd.choice(PERSIAN_FAMILY)
@@ -274,7 +296,7 @@ def generate(path: Path, rows: int, seed: int = 7) -> dict[str, int]:
                     birthday = "1990-13-45"
                 else:
                     given = family = phone = email = ""
-            writer.writerow([given, family, phone, email, birthday, tags])
+            writer.writerow([given, family, phone, email, birthday, tags, *(address_cells(place, i) if addresses else ())])
     return {"bad_rows": bad, "duplicate_rows": dup}
 
 
@@ -373,6 +395,7 @@ TABLES = {
     "core_customer_email": "customer_id, email, label",
     "core_customer_phone": "customer_id, number, label",
     "core_customer_tag": "customer_id, tag",
+    "core_customer_address": "customer_id, label, line1, line2, city, region, postal_code, country",
 }
 
 
@@ -514,7 +537,7 @@ def postgres_round(url: str, csv_path: Path, batch: int, parallel: int) -> dict[
 
 #: The tables an import writes, parents first (the COPY baseline loads them in this order).
 IMPORT_TABLES = ("core_customer", "core_customer_email", "core_customer_phone", "core_customer_tag",
-                 "core_customer_consent")
+                 "core_customer_consent", "core_customer_address")
 
 
 def dump_import_rows(url: str) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
@@ -581,7 +604,7 @@ def main_postgres(args: argparse.Namespace) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     try:
         csv_path = folder / "customers.csv"
-        shape = generate(csv_path, args.rows)
+        shape = generate(csv_path, args.rows, addresses=args.addresses)
         load_start = os.getloadavg()
         rounds = []
         for _ in range(args.repeat):  # each round: the import, then the raw COPY of its rows right after it
@@ -637,6 +660,7 @@ def main_postgres(args: argparse.Namespace) -> None:
                 {
                     "database": "postgresql",
                     "rows": args.rows,
+                    "addresses": args.addresses,
                     "parallel": args.parallel,
                     "import_rows_per_s": round(rows / best["seconds"]),
                     "import_seconds": round(best["seconds"], 2),
@@ -680,6 +704,8 @@ def main() -> None:
     parser.add_argument("--database-url", default=os.environ.get("PAYVAND_BENCH_DATABASE_URL") or None,
                         help="a PostgreSQL database (emptied) instead of SQLite; default $PAYVAND_BENCH_DATABASE_URL")
     parser.add_argument("--parallel", type=int, default=1, help="PostgreSQL: imports run at once")
+    parser.add_argument("--addresses", action="store_true",
+                        help="add five postal address columns (street, city, province, postal code, country)")
     parser.add_argument("--child", choices=[*IMPORT_KINDS, *BASELINE_KINDS], help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--src", help=argparse.SUPPRESS)
@@ -702,7 +728,7 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     try:
         csv_path = folder / "customers.csv"
-        shape = generate(csv_path, args.rows)
+        shape = generate(csv_path, args.rows, addresses=args.addresses)
         template = migrated_template(folder)
         load_start = os.getloadavg()
         rounds = [one_round(folder, template, csv_path, args.batch) for _ in range(args.repeat)]
@@ -718,6 +744,7 @@ def main() -> None:
                 {
                     "database": "sqlite",
                     "rows": args.rows,
+                    "addresses": args.addresses,
                     "import_cli_rows_per_s": round(rate["import_cli"]),
                     "baseline_one_transaction_rows_per_s": round(rate["anchor"]),
                     "ratio": round(rate["import_cli"] / rate["anchor"], 3),

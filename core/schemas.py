@@ -211,8 +211,21 @@ class ContactOut(Schema):
     label = fields.String(allow_none=True, required=True)
 
 
+#: The fields of a postal address, in the order of `CustomerAddress`'s columns.
+ADDRESS_FIELDS = ("label", "line1", "line2", "city", "region", "postal_code", "country")
+
+
+def normalize_postal_code(value: str) -> str:
+    """A postal code as stored: Persian or Arabic digits as Latin ones, no surrounding spaces."""
+    return to_latin_digits(value).strip()
+
+
 class AddressSchema(SafeSchema):
-    """A postal address."""
+    """A postal address.
+
+    The customer import applies these fields one by one (`payvand.core.importing.records`),
+    with `normalize_postal_code`: one rule for the API, the forms and the import.
+    """
 
     class Meta:
         unknown = RAISE
@@ -228,7 +241,7 @@ class AddressSchema(SafeSchema):
     @post_load
     def _digits(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
         if data.get("postal_code"):
-            data["postal_code"] = to_latin_digits(data["postal_code"]).strip()
+            data["postal_code"] = normalize_postal_code(data["postal_code"])
         if data.get("line1") is None:
             raise ValidationError({"line1": ["Field may not be empty."]})
         return data

@@ -11,7 +11,14 @@ import sqlalchemy as sa
 
 from payvand.core.importer import ImportOptions, import_customers
 from payvand.core.importing.export import export_customers
-from payvand.core.models import Customer, CustomerConsent, CustomerEmail, CustomerPhone, CustomerTag
+from payvand.core.models import (
+    Customer,
+    CustomerAddress,
+    CustomerConsent,
+    CustomerEmail,
+    CustomerPhone,
+    CustomerTag,
+)
 
 
 def export_text(runtime: Any) -> str:
@@ -24,7 +31,7 @@ def export_text(runtime: Any) -> str:
 def wipe_customers(runtime: Any) -> None:
     """Empty the customer tables, as a fresh database."""
     with runtime.sessionmaker.begin() as session:
-        for model in (CustomerTag, CustomerEmail, CustomerPhone, CustomerConsent, Customer):
+        for model in (CustomerTag, CustomerEmail, CustomerPhone, CustomerConsent, CustomerAddress, Customer):
             session.execute(sa.delete(model))
 
 

@@ -1,11 +1,14 @@
 """Exporting customers as CSV (UTF-8 with BOM, for Excel) or JSON Lines, streamed in pages.
 
 Customers are read in keyset pages by id (`WHERE id > :last ORDER BY id LIMIT n`), each page
-with its emails, phones and tags fetched by `customer_id IN (...)`: a bounded number of
+with its emails, phones, tags and addresses fetched by `customer_id IN (...)`: a bounded number of
 queries per page, flat memory for any number of customers, and the same on SQLite and
 PostgreSQL. Merged-away customers are left out. The CSV's headers are the ones the importer
 recognises, so an export can be imported again: cells a spreadsheet would run as a formula
-get a leading `'` (`guard.py`), which the importer removes again from a Payvand export.
+get a leading `'` (`guard.py`), which the importer removes again from a Payvand export. The
+`addresses` column holds every postal address as a JSON list of objects (the API's address
+fields), which the importer maps back (`mapping.EXPORT_ADDRESSES`) without adding an address
+the customer already has.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from payvand.core.db import table_of
 from payvand.core.importing.guard import EXPORT_HEADER, guard
-from payvand.core.importing.tables import rows_by_customer
+from payvand.core.importing.tables import ADDRESS_COLUMNS, addresses_by_customer, rows_by_customer
 from payvand.core.models import Customer, CustomerEmail, CustomerPhone, CustomerTag
 
 PAGE = 2000
@@ -28,13 +31,15 @@ FORMATS = ("csv", "jsonl")
 #: The header row; `guard.is_payvand_export` recognises it when the file is imported again.
 CSV_COLUMNS = EXPORT_HEADER
 #: The customer columns read directly (the rest of CSV_COLUMNS come from child tables).
-_SCALARS = tuple(c for c in CSV_COLUMNS if c not in ("email", "phone", "tags"))
+_SCALARS = tuple(c for c in CSV_COLUMNS if c not in ("email", "phone", "tags", "addresses"))
+_ADDRESS_FIELDS = ADDRESS_COLUMNS[1:]
 
 
 def customer_pages(
     factory: sessionmaker[Session], page: int = PAGE
 ) -> Iterator[list[dict[str, Any]]]:
-    """Yield pages of non-merged customers as dicts with `emails`, `phones` and `tags` lists."""
+    """Yield pages of non-merged customers as dicts with `emails`, `phones`, `tags` and
+    `addresses` lists (an address as a dict of the API's address fields)."""
     table = Customer.__table__
     columns = [table.c[name] for name in _SCALARS]
     last = 0
@@ -57,12 +62,14 @@ def customer_pages(
             emails = rows_by_customer(connection, table_of(CustomerEmail), "email", ids)
             phones = rows_by_customer(connection, table_of(CustomerPhone), "number", ids)
             tags = rows_by_customer(connection, table_of(CustomerTag), "tag", ids)
+            addresses = addresses_by_customer(connection, ids)
         yield [
             {
                 **row,
                 "emails": emails.get(row["id"], []),
                 "phones": phones.get(row["id"], []),
                 "tags": tags.get(row["id"], []),
+                "addresses": [dict(zip(_ADDRESS_FIELDS, a, strict=True)) for a in addresses.get(row["id"], [])],
             }
             for row in rows
         ]
@@ -93,6 +100,7 @@ def _csv_row(customer: dict[str, Any]) -> list[Any]:
         customer["owner_id"] or "",
         customer["referred_by_id"] or "",
         json.dumps(attributes, ensure_ascii=False) if attributes else "",
+        json.dumps(customer["addresses"], ensure_ascii=False) if customer["addresses"] else "",
         _iso(customer["created_at"]),
         _iso(customer["updated_at"]),
     ]
@@ -112,7 +120,8 @@ def export_customers(
 ) -> int:
     """Write every non-merged customer to the text stream `out`; return how many were written.
 
-    `fmt` is "csv" (one row per customer, emails/phones/tags joined with `|`) or "jsonl"
+    `fmt` is "csv" (one row per customer, emails/phones/tags joined with `|`, addresses as a JSON
+    list) or "jsonl"
     (one JSON object per line, lists kept). The caller chooses the stream's encoding; for
     CSV files meant for Excel, open them with `utf-8-sig`.
     """

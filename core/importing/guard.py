@@ -35,14 +35,18 @@ EXPORT_HEADER = (
     "owner_id",
     "referred_by_id",
     "attributes",
+    "addresses",
     "created_at",
     "updated_at",
 )
-#: Header rows of earlier exports, still recognised (before `timezone`, then before `referred_by_id`, 2026-12).
-_OLD_EXPORT_HEADERS = (tuple(name for name in EXPORT_HEADER if name not in ("timezone", "referred_by_id")),
-                       tuple(name for name in EXPORT_HEADER if name != "referred_by_id"))
+#: Header rows of earlier exports, still recognised (before `timezone`, then before `referred_by_id`,
+#: then before `addresses`, 2026-12).
+_OLD_EXPORT_HEADERS = tuple(
+    tuple(name for name in EXPORT_HEADER if name not in added)
+    for added in (("timezone", "referred_by_id", "addresses"), ("referred_by_id", "addresses"), ("addresses",))
+)
 #: Columns the export guards: the ones holding text a person typed. The others hold ids, codes,
-#: ISO dates, E.164 phone numbers (`+` and digits: never a harmful formula) or a JSON object.
+#: ISO dates, E.164 phone numbers (`+` and digits: never a harmful formula), a JSON object or list.
 GUARDED_COLUMNS = frozenset(
     {"given_name", "family_name", "organization_name", "display_name", "email", "tags", "preferred_channel"}
 )

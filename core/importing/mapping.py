@@ -12,6 +12,11 @@ Who referred the row's customer: `referrer_external_id`, `referrer_email`, `refe
 comes from, the key a `referrer_external_id` names a row of the same file by; it is not stored.
 A Payvand export's `id` and `referred_by_id` columns map to these two, so an export brings its
 referrals along.
+
+One postal address per row: `address_line1` (needed when any other address cell is filled),
+`address_line2`, `city`, `region`, `postal_code`, `country` (a two-letter code or a country
+name) and `address_label`. A Payvand export's `addresses` column (every address of the customer
+as a JSON list) maps to `addresses` (`EXPORT_ADDRESSES`), as its `attributes` column does.
 """
 
 from __future__ import annotations
@@ -23,6 +28,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from payvand.core.importing.guard import guarded_indexes
 from payvand.core.normalize import fold
 
+#: The columns of one postal address, by the `CustomerAddress` field each fills.
+ADDRESS_COLUMNS = {
+    "address_label": "label",
+    "address_line1": "line1",
+    "address_line2": "line2",
+    "city": "city",
+    "region": "region",
+    "postal_code": "postal_code",
+    "country": "country",
+}
+ADDRESS_TARGETS = tuple(ADDRESS_COLUMNS)
 SINGLE_TARGETS = (
     "given_name",
     "family_name",
@@ -38,6 +54,7 @@ SINGLE_TARGETS = (
     "referrer_external_id",
     "referrer_email",
     "referrer_phone",
+    *ADDRESS_TARGETS,
 )
 #: The targets naming a row's referrer (`payvand.core.importing.referrers`).
 REFERRER_TARGETS = ("referrer_external_id", "referrer_email", "referrer_phone")
@@ -45,6 +62,8 @@ MULTI_TARGETS = ("email", "phone", "mobile", "tags")
 IGNORE = "ignore"
 #: The `attributes` column of a Payvand export: every custom field as one JSON object.
 EXPORT_ATTRIBUTES = "attributes.*"
+#: The `addresses` column of a Payvand export: every address as a JSON list of objects.
+EXPORT_ADDRESSES = "addresses"
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "given_name": (
@@ -162,6 +181,17 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "referrer_phone": ("referrer phone", "referrer mobile", "referred by phone", "referrer phone number",
                        "تلفن معرف", "موبایل معرف", "شماره معرف"),
     "consent:sms": ("sms consent", "consent sms", "sms opt in", "رضایت پیامک"),
+    "address_line1": ("address", "street", "street address", "address line 1", "address 1", "street 1",
+                      "postal address", "mailing address", "آدرس", "نشانی", "آدرس پستی", "نشانی پستی",
+                      "خیابان", "آدرس 1", "نشانی 1"),
+    "address_line2": ("address line 2", "address 2", "street 2", "address line two", "apartment", "suite",
+                      "unit", "آدرس 2", "نشانی 2", "ادامه آدرس", "ادامه نشانی", "واحد"),
+    "city": ("city", "town", "شهر"),
+    "region": ("region", "province", "state", "county", "استان", "منطقه"),
+    "postal_code": ("postal code", "postcode", "post code", "zip", "zip code", "zipcode", "کد پستی", "کدپستی"),
+    "country": ("country", "country code", "کشور"),
+    "address_label": ("address label", "address type", "address kind", "نوع آدرس", "نوع نشانی",
+                      "عنوان آدرس"),
 }
 
 _NOISE = re.compile(r"[\s_\-.:/()\[\]]+")
@@ -177,8 +207,24 @@ def header_key(header: str) -> str:
     return key.rstrip("0123456789") or key
 
 
+def _exact_key(header: str) -> str:
+    """`header_key` keeping a trailing number ("address line 2" is not "address line 1")."""
+    return _NOISE.sub("", fold(header.lstrip("\ufeff")))
+
+
 _LOOKUP: dict[str, str] = {
-    header_key(alias): target for target, aliases in _ALIASES.items() for alias in aliases
+    header_key(alias): target
+    for target, aliases in _ALIASES.items()
+    for alias in aliases
+    if not alias[-1].isdigit()
+}
+#: Aliases whose trailing number tells them apart (`address line 1` / `address line 2`), looked up
+#: first by `_exact_key`; their numberless form stays with the first line.
+_NUMBERED: dict[str, str] = {
+    _exact_key(alias): target
+    for target, aliases in _ALIASES.items()
+    for alias in aliases
+    if alias[-1].isdigit()
 }
 
 
@@ -188,7 +234,7 @@ def valid_target(target: str, declared: Iterable[str] = ()) -> bool:
         return True
     if target.startswith("consent:"):
         return bool(re.fullmatch(r"[a-z][a-z0-9_]{0,31}", target[8:]))
-    if target == EXPORT_ATTRIBUTES:
+    if target in (EXPORT_ATTRIBUTES, EXPORT_ADDRESSES):
         return True
     if target.startswith("attributes."):
         return target[11:] in set(declared)
@@ -263,7 +309,7 @@ def build_mapping(
     for index, key in enumerate(keys):
         if index in targets:
             continue
-        found = _LOOKUP.get(key)
+        found = _NUMBERED.get(_exact_key(header[index])) or _LOOKUP.get(key)
         if found is None and header[index] in declared:
             found = "attributes." + header[index]
         if found is not None and (found in MULTI_TARGETS or found not in targets.values()):
@@ -271,6 +317,8 @@ def build_mapping(
     guarded = guarded_indexes(header)
     if guarded and EXPORT_ATTRIBUTES not in targets.values():
         targets.setdefault(header.index("attributes"), EXPORT_ATTRIBUTES)
+    if guarded and "addresses" in header and EXPORT_ADDRESSES not in targets.values():
+        targets.setdefault(header.index("addresses"), EXPORT_ADDRESSES)
     ignored = [header[i] for i in range(len(header)) if targets.get(i, IGNORE) == IGNORE]
     targets = {i: t for i, t in targets.items() if t != IGNORE}
     useful = {

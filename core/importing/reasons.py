@@ -16,7 +16,7 @@ REASON_CODES: dict[str, str] = {
     "field_count": "the row has more fields than the header",
     "no_name_or_contact": "the row has no name, email or phone",
     "organization_without_name": "the kind is organization but the organization name is empty",
-    "too_long": "a name or a tag is longer than its limit",
+    "too_long": "a name, a tag or an address field is longer than its limit",
     "invalid_email": "an email address is not valid",
     "invalid_phone": "a phone number is not valid in the phone region",
     "too_many_contacts": "more emails or phones than a customer may have",
@@ -31,6 +31,10 @@ REASON_CODES: dict[str, str] = {
     "invalid_attributes": "the custom-fields cell is not a JSON object",
     "invalid_attribute": "a custom field's value is refused by its declaration",
     "not_whole_number": "an integer custom field holds something else",
+    "address_without_line1": "an address cell (city, postal code, ...) is filled but address_line1 is empty",
+    "invalid_country": "the country is neither a two-letter ISO 3166 code nor a known country name",
+    "invalid_postal_code": "the postal code is refused by the address rule (e.g. longer than 20 characters)",
+    "invalid_address": "the addresses cell is not a JSON list of addresses, or holds more than a customer may have",
     "database_refused": "the database refused the row (a constraint)",
     # A refused referrer does not refuse its row: the customer is imported without a referrer
     # (`payvand.core.importing.referrers`); the row is in the rejects file with one of these.

@@ -11,15 +11,18 @@ import datetime as dt
 import functools
 import json
 import re
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 from payvand.core.contracts import CustomerField
 from payvand.core.importing.guard import unguard
-from payvand.core.importing.mapping import EXPORT_ATTRIBUTES, ColumnMap
+from payvand.core.importing.mapping import ADDRESS_COLUMNS, EXPORT_ADDRESSES, EXPORT_ATTRIBUTES, ColumnMap
 from payvand.core.importing.values import (
     ValueProblem,
+    country_message,
     parse_birthday,
     parse_bool,
+    parse_country,
     parse_kind,
     parse_stage,
     split_export_tags,
@@ -50,6 +53,12 @@ _PERSON = CustomerKind.person.value
 
 clean_name = functools.lru_cache(maxsize=1 << 15)(clean_text)
 fold_part = functools.lru_cache(maxsize=1 << 15)(fold)
+
+#: A postal address as the import carries it: the values of `ADDRESS_FIELDS`, in that order
+#: (label, line1, line2, city, region, postal_code, country).
+Address = tuple[str | None, ...]
+#: The address fields whose values repeat from row to row (their checks are remembered).
+_REPEATING = frozenset({"label", "city", "region", "country"})
 
 
 class RowError(ValueError):
@@ -99,6 +108,7 @@ class Record:
     """One normalised customer row, ready to be deduplicated and written."""
 
     __slots__ = (
+        "addresses",
         "attributes",
         "birthday",
         "cells",
@@ -137,6 +147,9 @@ class Record:
         self.tags: list[str] = []
         self.consents: list[tuple[str, bool]] = []
         self.attributes: dict[str, Any] = {}
+        #: Postal addresses (`Address`), without two equal by `address_key`; a tuple, so a file
+        #: without addresses allocates nothing for them.
+        self.addresses: tuple[Address, ...] = ()
         #: The row's id in the system the file comes from (`external_id`; names it for referrers).
         self.ext: str | None = None
         #: Who referred the row's customer: (external id, email, phone, problem code), each None
@@ -169,9 +182,12 @@ class Record:
         self.consents += [c for c in other.consents if c[0] not in channels]
         for key, value in other.attributes.items():
             self.attributes.setdefault(key, value)
+        if other.addresses:
+            self.addresses = add_addresses(self.addresses, other.addresses)
 
 
 _FIELDS = Record.__slots__
+_ADDRESS_KEYS = frozenset(ADDRESS_COLUMNS.values())
 
 
 def _restore(*values: Any) -> Record:
@@ -180,6 +196,114 @@ def _restore(*values: Any) -> Record:
     for name, value in zip(_FIELDS, values, strict=True):
         setattr(record, name, value)
     return record
+
+
+def address_key(address: Address) -> tuple[str, ...]:
+    """What makes two addresses the same: line1, line2, city, region, postal code and country,
+    text folded (`fold`: letter forms, case, spaces, digits); the label does not count."""
+    return tuple(fold(value) if value else "" for value in address[1:])
+
+
+def add_addresses(known: tuple[Address, ...], more: tuple[Address, ...] | list[Address]) -> tuple[Address, ...]:
+    """`known` followed by the addresses of `more` that are not the same (`address_key`) as one before."""
+    keys = {address_key(a) for a in known}
+    added = list(known)
+    for address in more:
+        key = address_key(address)
+        if key not in keys:
+            keys.add(key)
+            added.append(address)
+    return tuple(added)
+
+
+@functools.cache
+def _address_rules() -> tuple[dict[str, Any], int]:
+    """The API's address rule, field by field (`AddressSchema`'s fields), and how many addresses a
+    customer may have (`CustomerIn.addresses`)."""
+    from marshmallow import validate
+
+    from payvand.core.schemas import AddressSchema, CustomerIn
+
+    most = next(v.max for v in CustomerIn().fields["addresses"].validators if isinstance(v, validate.Length))
+    return dict(AddressSchema().fields), int(most or 0)
+
+
+def _refusal(name: str, field: Any, raw: str, exc: Any) -> RowError:
+    """The RowError for an address field `field` (named `name`) refusing `raw` with `exc`."""
+    from marshmallow import validate
+
+    messages = exc.messages
+    detail = " ".join(str(m) for m in messages) if isinstance(messages, list) else str(messages)
+    target = _TARGET_OF[name]
+    if name == "country":
+        return RowError(country_message(raw), "invalid_country")
+    if name == "postal_code":
+        return RowError(f"postal code {raw!r} is refused: {detail}", "invalid_postal_code")
+    limit = next((v.max for v in field.validators if isinstance(v, validate.Length)), None)
+    if limit is not None and len(raw) > limit:
+        return RowError(f"{target} is longer than {limit} characters", "too_long")
+    if name == "line1":
+        return RowError(_NO_LINE1, "address_without_line1")
+    return RowError(f"{target}: {detail}", "invalid_address")
+
+
+def _field_check(name: str) -> Callable[[str], str | None]:
+    """The check of one address field: its `AddressSchema` field's `deserialize` (cleaning, limits,
+    pattern), the postal code's `normalize_postal_code`, a country's name read first
+    (`parse_country`); a refusal raises RowError. Fields whose values repeat remember them."""
+    from marshmallow import ValidationError
+
+    from payvand.core.schemas import normalize_postal_code
+
+    field = _address_rules()[0][name]
+    deserialize = field.deserialize
+
+    def check(raw: str, shown: str | None = None) -> str | None:
+        try:
+            return cast("str | None", deserialize(raw))
+        except ValidationError as exc:
+            raise _refusal(name, field, shown or raw, exc) from None
+
+    if name == "postal_code":
+        def postal_code(raw: str) -> str | None:
+            value = check(raw)
+            return None if value is None else normalize_postal_code(value)
+
+        return postal_code
+    if name == "country":
+        def country(raw: str) -> str | None:
+            try:
+                code = parse_country(raw)
+            except ValueProblem as exc:
+                raise RowError(str(exc), exc.code) from None
+            return check(code, raw)
+
+        return functools.lru_cache(maxsize=1 << 10)(country)
+    return functools.lru_cache(maxsize=1 << 12)(check) if name in _REPEATING else check
+
+
+@functools.cache
+def _address_checks() -> tuple[tuple[str, Callable[[str], str | None]], ...]:
+    """(field, check) for each field of an address, in `Address` order."""
+    return tuple((name, _field_check(name)) for name in ADDRESS_COLUMNS.values())
+
+
+_TARGET_OF = {field: target for target, field in ADDRESS_COLUMNS.items()}
+_NO_LINE1 = "the address has no first line (address_line1)"
+
+
+def read_address(values: Mapping[str, str | None]) -> Address:
+    """An address from its fields' raw text (blank: not given), checked by the API's rule; raise
+    RowError with the reason (`address_without_line1`, `too_long`, `invalid_country`, ...)."""
+    result: list[str | None] = []
+    for name, check in _address_checks():
+        raw = values.get(name)
+        if raw:
+            raw = raw.strip()
+        result.append(check(raw) if raw else None)
+    if result[1] is None:
+        raise RowError(_NO_LINE1, "address_without_line1")
+    return tuple(result)
 
 
 class RowParser:
@@ -220,6 +344,9 @@ class RowParser:
             if t.startswith("attributes.") and t != EXPORT_ATTRIBUTES
         ]
         self.attributes_json = single.get(EXPORT_ATTRIBUTES)
+        #: The address columns: (index, `CustomerAddress` field); the export's JSON list column.
+        self.address = [(i, ADDRESS_COLUMNS[t]) for i, t in sorted(mapping.targets.items()) if t in ADDRESS_COLUMNS]
+        self.addresses_json = single.get(EXPORT_ADDRESSES)
         self.ext = single.get("external_id")
         self.ref_ext = single.get("referrer_external_id")
         self.ref_email = single.get("referrer_email")
@@ -351,6 +478,8 @@ class RowParser:
                 record.consents.append((channel, parse_bool(cells[index])))
         if self.attributes or self.attributes_json is not None:
             self._attributes(record, cells)
+        if self.address or self.addresses_json is not None:
+            self._addresses(record, cells)
         if self.ext is not None:
             record.ext = cells[self.ext].strip()[:EXTERNAL_ID_LENGTH] or None
         if self.referrer:
@@ -376,6 +505,33 @@ class RowParser:
             except NormalizationError:
                 problem = problem or "invalid_referrer_phone"
         record.ref = (ext or None, email, phone, problem)
+
+    def _addresses(self, record: Record, cells: list[str]) -> None:
+        """The row's address (its address columns) and the addresses of an export's JSON list."""
+        found: list[Address] = []
+        if self.addresses_json is not None and cells[self.addresses_json].strip():
+            try:
+                items = json.loads(cells[self.addresses_json])
+            except ValueError:
+                items = None
+            if not isinstance(items, list) or not all(
+                isinstance(item, dict) and set(item) <= _ADDRESS_KEYS
+                and all(v is None or isinstance(v, str) for v in item.values())
+                for item in items
+            ):
+                raise RowError("addresses: not a JSON list of addresses", "invalid_address")
+            found += [read_address(item) for item in items]
+        if self.address:
+            values = {name: cells[index] for index, name in self.address if cells[index] and not cells[index].isspace()}
+            if values:
+                found.append(read_address(values))
+        if len(found) == 1:  # the common case (one address column set): nothing to compare
+            record.addresses = (found[0],)
+        elif found:
+            record.addresses = add_addresses((), found)
+            most = _address_rules()[1]
+            if len(record.addresses) > most:
+                raise RowError(f"addresses: more than {most} addresses", "invalid_address")
 
     def _attributes(self, record: Record, cells: list[str]) -> None:
         from marshmallow import ValidationError

@@ -19,7 +19,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from payvand.core.db import json_dumps, table_of
-from payvand.core.models import Customer, CustomerConsent, CustomerEmail, CustomerPhone, CustomerTag
+from payvand.core.models import (
+    Customer,
+    CustomerAddress,
+    CustomerConsent,
+    CustomerEmail,
+    CustomerPhone,
+    CustomerTag,
+)
 
 LOOKUP_CHUNK = 5000
 #: Parameters per multi-row INSERT: SQLite's default limit since 3.32 (older builds: 999).
@@ -47,6 +54,8 @@ EMAIL_COLUMNS = ("customer_id", "email", "label")
 PHONE_COLUMNS = ("customer_id", "number", "label")
 TAG_COLUMNS = ("customer_id", "tag")
 CONSENT_COLUMNS = ("customer_id", "channel", "purpose", "granted", "recorded_at", "source")
+#: A customer's id, then `payvand.core.schemas.ADDRESS_FIELDS` in order (an import's `Address`).
+ADDRESS_COLUMNS = ("customer_id", "label", "line1", "line2", "city", "region", "postal_code", "country")
 
 
 class BulkInsert:
@@ -191,6 +200,7 @@ class ImportTables:
         self.phone = BulkInsert(table_of(CustomerPhone), PHONE_COLUMNS, dialect)
         self.tag = BulkInsert(table_of(CustomerTag), TAG_COLUMNS, dialect)
         self.consent = BulkInsert(table_of(CustomerConsent), CONSENT_COLUMNS, dialect)
+        self.address = BulkInsert(table_of(CustomerAddress), ADDRESS_COLUMNS, dialect)
         columns = table_of(Customer).c
         self.timestamp = processor(columns.created_at, dialect)
         self.json = processor(columns.attributes, dialect)
@@ -503,6 +513,21 @@ def children_by_customer(connection: Connection, ids: Collection[int]) -> list[d
     found: list[dict[int, list[Any]]] = [{}, {}, {}, {}]
     for which, customer_id, value, _ in connection.exec_driver_sql(_CHILDREN_SQL, {"ids": list(ids)}).fetchall():
         found[which].setdefault(customer_id, []).append(value)
+    return found
+
+
+def addresses_by_customer(connection: Connection, ids: Iterable[int]) -> dict[int, list[tuple[str | None, ...]]]:
+    """`{customer id: [address]}` of `ids`, each address the values of `ADDRESS_COLUMNS` after the
+    customer's id, in the order they were added (one query)."""
+    table = table_of(CustomerAddress)
+    query = (
+        sa.select(table.c.customer_id, *(table.c[name] for name in ADDRESS_COLUMNS[1:]))
+        .where(among(connection, table.c.customer_id, ids))
+        .order_by(table.c.customer_id, table.c.id)
+    )
+    found: dict[int, list[tuple[str | None, ...]]] = {}
+    for customer_id, *address in connection.execute(query):
+        found.setdefault(customer_id, []).append(tuple(address))
     return found
 
 

@@ -1,8 +1,10 @@
-"""Parsing single cell values of an import: dates (ISO or Jalali), booleans, tags, kinds, stages."""
+"""Parsing single cell values of an import: dates (ISO or Jalali), booleans, tags, kinds, stages,
+countries."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 from payvand.core.locale_format import JALALI_YEAR_LIMIT, jalali_to_gregorian
@@ -57,6 +59,23 @@ _STAGES = {s.value: s.value for s in LifecycleStage} | {
     "بالقوه": "prospect",
     "مشتری بالقوه": "prospect",
     "مشتری احتمالی": "prospect",
+}
+
+
+#: Country names beside the ones Babel gives in English and Persian (`_country_names`).
+_COUNTRY_ALIASES = {
+    "persia": "IR",
+    "islamic republic of iran": "IR",
+    "iran islamic republic of": "IR",
+    "جمهوری اسلامی ایران": "IR",
+    "usa": "US",
+    "united states of america": "US",
+    "آمریکا": "US",
+    "uk": "GB",
+    "great britain": "GB",
+    "england": "GB",
+    "uae": "AE",
+    "امارات": "AE",
 }
 
 
@@ -126,3 +145,36 @@ def split_tags(raw: str) -> list[str]:
 def split_export_tags(raw: str) -> list[str]:
     """Split the tags cell of a Payvand export, joined with `|` only; empty parts are dropped."""
     return [part for part in raw.split("|") if part.strip()]
+
+
+@functools.cache
+def _country_names() -> dict[str, str]:
+    """Folded country name → ISO 3166 code: Babel's English and Persian names of every country
+    with a two-letter code, and `_COUNTRY_ALIASES`. Built once, when a file first has a country."""
+    from babel import Locale
+
+    names: dict[str, str] = {}
+    for language in ("en", "fa"):
+        for code, name in Locale.parse(language).territories.items():
+            if len(code) == 2 and code.isalpha():
+                names[fold(name)] = code
+    names.update((fold(name), code) for name, code in _COUNTRY_ALIASES.items())
+    return names
+
+
+def parse_country(raw: str) -> str:
+    """Read a country: a two-letter code in any case (`ir`, `IR`), or a country's name in English or
+    Persian (`Iran`, `ایران`). Returns the code in capitals, which the API's address rule then
+    checks (`AddressSchema.country`); a name nobody knows is a ValueProblem."""
+    text = raw.strip()
+    if len(text) == 2 and text.isascii():
+        return text.upper()
+    code = _country_names().get(fold(text))
+    if code is None:
+        raise ValueProblem(country_message(raw), "invalid_country")
+    return code
+
+
+def country_message(raw: str) -> str:
+    """The reason given for a country the import cannot read."""
+    return f"country {raw.strip()!r} is not a two-letter code such as IR or a country name"

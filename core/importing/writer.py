@@ -32,11 +32,13 @@ from payvand.core import audit, events
 from payvand.core.actor import Actor
 from payvand.core.db import json_dumps, table_of, utcnow
 from payvand.core.importing.keys import KeyIndex
-from payvand.core.importing.records import Record, customer_names
+from payvand.core.importing.records import Address, Record, add_addresses, customer_names
 from payvand.core.importing.referrers import ReferrerStage, Resolution
 from payvand.core.importing.tables import (
+    ADDRESS_COLUMNS,
     COPY_NULL,
     ImportTables,
+    addresses_by_customer,
     allocate_ids,
     among,
     children_by_customer,
@@ -396,6 +398,7 @@ class BatchWriter:
         phones: list[str] = []
         tags: list[str] = []
         consents: list[tuple[int, Record]] = []
+        addresses: list[tuple[int, Record]] = []
         for new_id, record in zip(ids, new, strict=True):
             text = record.copy or copy_text(record)
             number = str(new_id)
@@ -408,6 +411,8 @@ class BatchWriter:
                 tags.append(text[3].replace("\x01", number))
             if record.consents:
                 consents.append((new_id, record))
+            if record.addresses:
+                addresses.append((new_id, record))
         tables.customer.run_text(connection, "".join(customers))
         tables.email.run_text(connection, "".join(emails))
         tables.phone.run_text(connection, "".join(phones))
@@ -418,6 +423,8 @@ class BatchWriter:
                 for i, r in consents
                 for channel, granted in r.consents
             ])
+        if addresses:
+            tables.address.run(connection, [(i, *a) for i, r in addresses for a in r.addresses])
 
     def _new_ids(self, connection: Any, count: int) -> list[int] | None:
         """`count` new customer ids: on PostgreSQL from a pool reserved `ID_BLOCK` batches at a time.
@@ -449,6 +456,7 @@ class BatchWriter:
             for channel, granted in r.consents
         ]
         tables.consent.run(connection, consents)
+        tables.address.run(connection, [(i, *a) for i, r in pairs if r.addresses for a in r.addresses])
 
     def _stage_referrers(self, connection: Any, plan: _Plan) -> None:
         """Stage each row's customer id with its external id and referrer (`referrers.py`).
@@ -481,6 +489,12 @@ class BatchWriter:
             row.id: row for row in connection.execute(sa.select(table).where(among(connection, table.c.id, ids)))
         }
         emails, phones, tags, consents = children_by_customer(connection, ids)
+        # Read only when a row brings an address: a file without addresses costs no statement more.
+        addresses = (
+            addresses_by_customer(connection, ids)
+            if any(r.addresses for records in plan.merges.values() for r in records)
+            else {}
+        )
         updates: list[dict[str, Any]] = []
         additions: list[tuple[int, Record]] = []
         for customer_id, records in plan.merges.items():
@@ -494,6 +508,7 @@ class BatchWriter:
                 phones.get(customer_id, []),
                 tags.get(customer_id, []),
                 set(consents.get(customer_id, [])),
+                addresses.get(customer_id, []),
             )
             if not changes:
                 continue
@@ -614,10 +629,12 @@ def _merge_values(
     phones: list[str],
     tags: list[str],
     consent_channels: set[str],
+    addresses: list[Address] | None = None,
 ) -> tuple[Record, dict[str, list[Any]], dict[str, Any]]:
     """What merging `records` into the customer `row` adds and changes.
 
-    Returns the contacts/tags/consents to insert (as a Record), the changes as
+    An address is added unless the customer has the same one (`records.address_key`); none is
+    changed or removed. Returns the contacts/tags/consents/addresses to insert (as a Record), the changes as
     `{field: [old, new]}` (like `services.customers.update_customer`) and the column values
     to update.
     """
@@ -641,6 +658,9 @@ def _merge_values(
             for c in record.consents
             if c[0] not in consent_channels and all(c[0] != d for d, _ in extra.consents)
         ]
+        if record.addresses:
+            known = (*(addresses or ()), *extra.addresses)
+            extra.addresses += add_addresses(known, record.addresses)[len(known):]
         for key, value in record.attributes.items():
             if (row.attributes or {}).get(key) is None:
                 values.setdefault("attributes", dict(row.attributes or {})).setdefault(key, value)
@@ -660,6 +680,9 @@ def _merge_values(
         changes["phones"] = [list(phones), phones + [p for p, _ in extra.phones]]
     if extra.tags:
         changes["tags"] = [list(tags), tags + extra.tags]
+    if extra.addresses:
+        before = [_address_dict(a) for a in addresses or ()]
+        changes["addresses"] = [before, before + [_address_dict(a) for a in extra.addresses]]
     if extra.consents:
         changes["consents"] = [
             None,
@@ -673,6 +696,11 @@ def _without_referrer(record: Record) -> Record:
     copy = Record(record.line, record.cells)
     copy.ext = record.ext
     return copy
+
+
+def _address_dict(address: Address) -> dict[str, str | None]:
+    """An address as the audit log and the API show it (`ADDRESS_COLUMNS` after the customer id)."""
+    return dict(zip(ADDRESS_COLUMNS[1:], address, strict=True))
 
 
 def _jsonable(value: Any) -> Any:

@@ -61,6 +61,7 @@ from payvand.core.importer import (
     import_customers,
 )
 from payvand.core.importing.mapping import (
+    EXPORT_ADDRESSES,
     EXPORT_ATTRIBUTES,
     IGNORE,
     MULTI_TARGETS,
@@ -223,7 +224,7 @@ def create_job(session: Session, config: Mapping[str, Any], stream: IO[bytes], f
 def target_choices(declared: Iterable[str] = (), channels: Iterable[str] = ("email", "sms")) -> list[str]:
     """Every field a column can be mapped to, `ignore` first."""
     return [IGNORE, *SINGLE_TARGETS, *MULTI_TARGETS, *(f"consent:{c}" for c in channels),
-            *(f"attributes.{name}" for name in sorted(declared)), EXPORT_ATTRIBUTES]
+            *(f"attributes.{name}" for name in sorted(declared)), EXPORT_ATTRIBUTES, EXPORT_ADDRESSES]
 
 
 def auto_targets(header: list[str], declared: Iterable[str] = ()) -> list[str]:

@@ -56,6 +56,11 @@ COLUMNS = [
     "attributes",
     "segment",
     "count",
+    "street",
+    "city",
+    "zip",
+    "country",
+    "addresses",
 ]
 MAPPING = {
     "given": "given_name",
@@ -73,6 +78,11 @@ MAPPING = {
     "attributes": EXPORT_ATTRIBUTES,
     "segment": "attributes.reasons_probe.segment",
     "count": "attributes.reasons_probe.count",
+    "street": "address_line1",
+    "city": "city",
+    "zip": "postal_code",
+    "country": "country",
+    "addresses": "addresses",
 }
 #: One bad row per reason (by column), with the code it must be rejected with.
 BAD_ROWS: list[tuple[dict[str, str], str]] = [
@@ -98,6 +108,10 @@ BAD_ROWS: list[tuple[dict[str, str], str]] = [
     ({"given": "Json", "attributes": "[1]"}, "invalid_attributes"),
     ({"given": "Segment", "segment": "bronze"}, "invalid_attribute"),
     ({"given": "Count", "count": "1.5"}, "not_whole_number"),
+    ({"given": "Street", "city": "Tehran"}, "address_without_line1"),
+    ({"given": "Country", "street": "Main St 1", "country": "Narnia"}, "invalid_country"),
+    ({"given": "Zip", "street": "Main St 1", "zip": "1" * 21}, "invalid_postal_code"),
+    ({"given": "Addresses", "addresses": "[1]"}, "invalid_address"),
     (
         {"given": "Huge", "family": "x" * 140_000},
         "unreadable_csv",
@@ -144,6 +158,7 @@ DATA = [
     "en",
     "YYYY/MM/DD",
     "YYYY-MM-DD",
+    "Narnia",
 ]
 
 

@@ -434,3 +434,29 @@ def test_a_file_that_is_not_csv_is_refused_in_the_readers_language(web):
     english = upload(web, control, "report 2024.csv")
     assert english.status_code == 422
     assert "is not a CSV text file but binary data (control characters, no text)" in english.text
+
+
+ADDRESS_TARGETS = ["address_line1", "address_line2", "city", "region", "postal_code", "country", "address_label",
+                   "addresses"]
+
+
+def test_the_mapping_page_offers_the_address_columns_and_imports_them(web, runtime):
+    text = "نام,ایمیل,نشانی,شهر,کد پستی,کشور\nعلی رضایی,ali@example.com,خیابان آزادی ۱۲,تهران,۱۲۳۴۵۶۷۸۹۰,ایران\n"
+    job_id = job_id_from(upload(web, text.encode("utf-8")))
+    page = web.get(f"/import/{job_id}/mapping").text
+    assert columns(page) == {"col-0": "given_name", "col-1": "email", "col-2": "address_line1", "col-3": "city",
+                             "col-4": "postal_code", "col-5": "country"}
+    offered = re.findall(r'<option value="([^"]+)"', page.split('id="map-0"', 1)[1].split("</select>", 1)[0])
+    assert all(target in offered for target in ADDRESS_TARGETS), offered
+    assert "Address: postal code" in page and "Addresses (a JSON list, as exported)" in page
+    web.post("/account/locale", {"locale": "fa"})
+    persian = web.get(f"/import/{job_id}/mapping").text
+    assert "Address: postal code" not in persian and "کد پستی" in persian
+    assert start(web, job_id).status_code == 302
+    assert wait_for(runtime, job_id).status == "done"
+    from payvand.core.models import CustomerAddress
+
+    with runtime.sessionmaker() as session:
+        found = session.execute(sa.select(CustomerAddress.line1, CustomerAddress.postal_code,
+                                          CustomerAddress.country)).one()
+    assert tuple(found) == ("خیابان آزادی ۱۲", "1234567890", "IR")

@@ -70,6 +70,14 @@ TARGET_LABELS = {
     "mobile": _l("Mobile"),
     "tags": _l("Tags"),
     "attributes.*": _l("Custom fields (a JSON object, as exported)"),
+    "address_line1": _l("Address: line 1 (street and number)"),
+    "address_line2": _l("Address: line 2"),
+    "city": _l("Address: city"),
+    "region": _l("Address: province or state"),
+    "postal_code": _l("Address: postal code"),
+    "country": _l("Address: country (code or name)"),
+    "address_label": _l("Address: label (home, work, ...)"),
+    "addresses": _l("Addresses (a JSON list, as exported)"),
     "external_id": _l("ID in the source system (names the row for referrers)"),
     "referrer_external_id": _l("Referrer: ID in the source system"),
     "referrer_email": _l("Referrer: email"),
@@ -357,7 +365,9 @@ def _too_long(match: re.Match[str]) -> str:
 
 #: What a field is called in a "too long" reason (the importer names it as in the code).
 TOO_LONG_LABELS = {"given_name": _l("Given name"), "family_name": _l("Family name"), "name": _l("Full name"),
-                   "organization_name": _l("Organization name"), "a tag": _l("A tag")}
+                   "organization_name": _l("Organization name"), "a tag": _l("A tag"),
+                   "address_line1": _l("Address line 1"), "address_line2": _l("Address line 2"),
+                   "city": _l("City"), "region": _l("Province or state"), "address_label": _l("Address label")}
 #: Reasons whose English the shared validation messages do not cover, read by their code.
 _BY_CODE: dict[str, tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = {
     "unreadable_csv": (re.compile(r"unreadable CSV: (.*)", re.S),
@@ -369,6 +379,16 @@ _BY_CODE: dict[str, tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = {
     "invalid_attributes": (re.compile(r"attributes: not a JSON object"),
                            lambda m: _("The custom fields column does not hold a JSON object.")),
     "too_long": (re.compile(r"(.+) is longer than (\d+) characters"), _too_long),
+    "address_without_line1": (re.compile(r".*", re.S), lambda m: _(
+        "The address has no first line: a city, postal code or country needs the street and number too.")),
+    "invalid_country": (re.compile(r"country (.*) is not a two-letter code such as IR or a country name", re.S),
+                        lambda m: _("Country %(value)s is neither a two-letter country code nor a country name.",
+                                    value=isolate(m[1]))),
+    "invalid_postal_code": (re.compile(r"postal code (.*) is refused: (.*)", re.S),
+                            lambda m: _("Postal code %(value)s is refused: %(reason)s", value=isolate(m[1]),
+                                        reason=translate_error(m[2]))),
+    "invalid_address": (re.compile(r"addresses: (.*)", re.S), lambda m: _(
+        "The addresses column does not hold a JSON list of at most 20 addresses.")),
     "not_whole_number": (re.compile(r"([\w.]+): (.*) is not a whole number", re.S),
                          lambda m: _("%(field)s: %(value)s is not a whole number.", field=m[1], value=isolate(m[2]))),
     "unknown_referrer": (re.compile(r".*", re.S), lambda m: _(
