@@ -198,6 +198,7 @@ def test_persian_page_reads_jalali_dates_and_shows_table_views(web_as, purchases
     text = response.text
     assert 'id="kpi-analytics-customers-acquired-table"' in text and "data-chart-png" in text
     assert "۱۴۰۴/۱۲/۱۰" in text  # the period in Jalali with Persian digits
+    assert 'placeholder="سال/ماه/روز' in text and "YYYY" not in text  # the date fields' hint in Persian
 
 
 # --------------------------------------------------------------------------- CSV
