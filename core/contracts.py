@@ -71,7 +71,9 @@ class CustomerField:
     """A custom field on customers, stored in `Customer.attributes[name]`.
 
     Names must start with the declaring plugin's name and a dot (`sales.segment`), so two
-    plugins never collide.
+    plugins never collide. `choices` are the stored values; `choice_labels` maps some or all of
+    them to what pages show (text marked with `N_` or `lazy_gettext`, translated when shown);
+    `description` is marked with `N_` too and shown, translated, as the field's help.
     """
 
     name: str
@@ -81,6 +83,7 @@ class CustomerField:
     choices: Sequence[str] = ()
     max_length: int = 500
     description: str = ""
+    choice_labels: Mapping[str, str] = dataclasses.field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclasses.dataclass(frozen=True)

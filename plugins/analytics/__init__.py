@@ -52,6 +52,7 @@ def payvand_customer_fields() -> list[CustomerField]:
                       max_length=120,
                       description=N_("The campaign that won this customer: its acquisition costs are spread over them")),
         CustomerField(rfm.FIELD_SEGMENT, "choice", label=lazy_gettext("RFM segment"), choices=rfm.SEGMENTS,
+                      choice_labels=rfm.SEGMENT_LABELS,
                       description=N_("Segment of the last RFM scoring (champions, loyal, at risk, ...)")),
         CustomerField(rfm.FIELD_SCORE, "string", label=lazy_gettext("RFM score"), max_length=3,
                       description=N_("Recency, frequency and monetary quintiles of the last RFM scoring, e.g. 545")),

@@ -153,3 +153,13 @@ def test_menu_lists_the_analytics_pages_for_those_who_may_see_them(web_as):
     text = web_as([perm.VIEW]).get("/").text
     assert all(path in text for path in ("/analytics/clv", "/analytics/rfm", "/analytics/cohorts"))
     assert "/analytics/clv" not in web_as([]).get("/").text
+
+
+def test_the_customer_form_shows_the_analytics_fields_choices_and_help_in_persian(web_as):
+    web = web_as(superuser=True)
+    web.post("/account/locale", {"locale": "fa"})
+    text = web.get("/customers/new").text
+    segment = text.split('name="attr.analytics.rfm_segment"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="champions">\u2068قهرمانان\u2069</option>' in segment and "champions<" not in segment
+    assert '<option value="lost">\u2068از دست رفته\u2069</option>' in segment  # the analytics catalog's, not sales' "Lost"
+    assert "Segment of the last RFM scoring" not in text and "P(alive) from the BG/NBD" not in text  # help translated

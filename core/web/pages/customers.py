@@ -29,7 +29,7 @@ from payvand.core.settings import phone_region
 from payvand.core.web import labels
 from payvand.core.web.access import local_path, staff_required, staff_user
 from payvand.core.web.forms import FormResult, form_values, read_numbers, validate
-from payvand.core.web.i18n import current_locale, format_date
+from payvand.core.web.i18n import current_locale, format_date, translate_text
 from payvand.core.web.messages import translate_error
 
 bp = Blueprint("customers", __name__)
@@ -173,7 +173,8 @@ def _form_page(form: FormResult, *, customer: Any = None, status: int = 200, sta
         "customers/form.html", form=form, customer=customer, stale=stale, owners=_owners(),
         channels=labels.channels(), stages=labels.STAGES, kinds=labels.CUSTOMER_KINDS, languages=LANGUAGES,
         custom_fields=list(declared.values()), attr_prefix=ATTR_PREFIX,
-        choice_options={name: [(c, c) for c in f.choices] for name, f in declared.items()},
+        choice_options={name: [(c, translate_text(f.choice_labels.get(c, c), name.split(".", 1)[0])) for c in f.choices]
+                        for name, f in declared.items()},  # the declaring plugin's catalog first
     ), status
 
 
