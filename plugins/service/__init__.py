@@ -77,12 +77,12 @@ def payvand_nav_items() -> list[NavItem]:
 def payvand_settings() -> list[Any]:
     """`service.close_after_days` (solved tickets are closed this many days later) and
     `service.breach_actions` (what an SLA breach does)."""
-    return [SettingSpec("service.close_after_days", 4, "Close solved tickets after (days)",
-                        "A solved ticket nobody answers is closed this many days after it was solved."),
-            SettingSpec("service.breach_actions", "raise_priority", "On an SLA breach",
-                        "Comma-separated: raise_priority (one step), reassign (the team's next available agent)."),
-            SettingSpec("service.csat_enabled", True, "Satisfaction survey after solving",
-                        "Send a one-question rating (1-5) on the ticket's channel when a ticket is solved."),
+    return [SettingSpec("service.close_after_days", 4, N_("Close solved tickets after (days)"),
+                        N_("A solved ticket nobody answers is closed this many days after it was solved.")),
+            SettingSpec("service.breach_actions", "raise_priority", N_("On an SLA breach"),
+                        N_("Comma-separated: raise_priority (one step), reassign (the team's next available agent).")),
+            SettingSpec("service.csat_enabled", True, N_("Satisfaction survey after solving"),
+                        N_("Send a one-question rating (1-5) on the ticket's channel when a ticket is solved.")),
             *_bot_settings(), *_form_settings()]
 
 

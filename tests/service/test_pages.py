@@ -140,3 +140,14 @@ def test_persian_pages_show_the_ticket_vocabulary_in_persian(web_as, api, make_c
     assert 'data-priority="urgent">فوری<' in inbox and ">اولویت</label>" in inbox
     caption = web.get("/service/reports/sla").get_data(as_text=True).split("<caption>", 1)[1].split("</caption>")[0]
     assert "۳۰" in caption and "30" not in caption
+
+
+def test_the_service_settings_are_labelled_in_persian_and_the_canned_answers_keep_their_lines(web_as):
+    import re
+
+    web = web_as(superuser=True)
+    web.post("/account/locale", {"locale": "fa"})
+    card = web.get("/admin/settings").get_data(as_text=True).split('id="settings-plugin-service"', 1)[1]
+    labels = re.findall(r"<label[^>]*>(.*?)</label>", card.split("</div>\n  </div>", 1)[0], re.S)
+    assert labels and [label for label in labels if re.search("[A-Za-z]{3}", label)] == []
+    assert re.search(r'<textarea[^>]*name="service.canned_answers"', card)

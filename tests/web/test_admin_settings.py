@@ -21,7 +21,8 @@ class SettingsPlugin:
     @hookimpl
     def payvand_settings(self) -> list[SettingSpec]:
         return [SettingSpec("web_settings.greeting", "Salam", "Greeting", "Said to new customers."),
-                SettingSpec("web_settings.limit", 10, "Limit")]
+                SettingSpec("web_settings.limit", 10, "Limit"),
+                SettingSpec("web_settings.answers", "Hello\nGoodbye", "Answers", "One per line.")]
 
 
 @pytest.fixture
@@ -149,3 +150,11 @@ def test_the_page_runs_a_constant_number_of_queries(web, count_queries):
     with count_queries() as after:
         web.get("/admin/settings")
     assert len(after) == len(before)
+
+
+def test_a_setting_of_several_lines_is_a_text_area_that_keeps_its_lines(web, db_session):
+    page = web.get("/admin/settings").text
+    area = re.search(r'<textarea[^>]*name="web_settings.answers"[^>]*>(.*?)</textarea>', page, re.S)
+    assert area is not None and area.group(1).strip() == "Hello\nGoodbye"  # a text input would drop the break
+    assert web.post("/admin/settings", {**VALID, "web_settings.answers": "Hello\r\nGoodbye\r\nThanks"}).status_code == 302
+    assert stored(db_session)["web_settings.answers"] == "Hello\nGoodbye\nThanks"  # the browser's CRLF stored as LF

@@ -167,6 +167,8 @@ def index() -> Any:
     new_values = {key: form.data[name] for name, key in CORE_FIELDS.items()}
     for i, (_plugin, spec) in enumerate(specs):
         value = form.data.get(f"plugin_{i}")
+        if isinstance(value, str):
+            value = value.replace("\r\n", "\n")  # a text area's line breaks, as the default writes them
         new_values[spec.key] = spec.default if value is None else value
     user = staff_user()
     changed = admin.save_settings(session, user if user is not None else audit.SYSTEM, new_values, current)

@@ -35,14 +35,14 @@ from payvand.sdk import (
 )
 
 SETTINGS = (
-    SettingSpec("service.bot_enabled", True, "FAQ bot on the web chat",
-                "Answer web chat visitors from public knowledge-base articles before a person does."),
-    SettingSpec("service.bot_threshold", 0.6, "FAQ bot confidence threshold",
-                "From 0 to 1: below it the bot does not answer and offers a person instead."),
+    SettingSpec("service.bot_enabled", True, N_("FAQ bot on the web chat"),
+                N_("Answer web chat visitors from public knowledge-base articles before a person does.")),
+    SettingSpec("service.bot_threshold", 0.6, N_("FAQ bot confidence threshold"),
+                N_("From 0 to 1: below it the bot does not answer and offers a person instead.")),
     SettingSpec("service.canned_answers",
                 "Hello! How can I help you?\nOne moment please, I am checking that for you.\n"
                 "Is there anything else I can help you with?\nThank you for contacting us. Goodbye!",
-                "Canned chat answers", "One answer per line; agents send them with one click in the live console."),
+                N_("Canned chat answers"), N_("One answer per line; agents send them with one click in the live console.")),
 )
 LIST_LIMIT = 100
 
