@@ -39,6 +39,7 @@ from payvand.core.models import (
 )
 from payvand.core.normalize import fold, looks_like_email, looks_like_phone, to_latin_digits
 from payvand.core.services.customers import read_customers
+from payvand.core.web.labels import STAGES
 
 #: The longest tag (as in the customer schema).
 _TAG_MAX = 64
@@ -287,7 +288,7 @@ CUSTOMERS = ListSpec(
         Filter("tag", "tag", apply=_tag_clause, drive=_tag_drive, label=_l("Tag"), max_length=_TAG_MAX),
         Filter("stage", "choice", column=Customer.lifecycle_stage, apply=_indexed_by_id(Customer.lifecycle_stage),
                label=_l("Stage"),
-               choices=tuple((stage.value, stage.value) for stage in LifecycleStage)),
+               choices=tuple((stage.value, STAGES[stage.value]) for stage in LifecycleStage)),
         Filter("owner_id", "id", column=Customer.owner_id, apply=_indexed_by_id(Customer.owner_id), label=_l("Owner")),
         Filter("consent", "text", apply=_consent_clause, label=_l("Consent"), max_length=32,
                description="A channel (e.g. `email`): only customers whose current marketing consent for it is granted"),

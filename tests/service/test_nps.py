@@ -107,6 +107,9 @@ def test_the_send_page_shows_field_errors_and_needs_its_permission(web_as, clien
     assert web_as(["service.ticket.view"]).get("/service/surveys/nps").status_code == 403
     assert client.get("/service/surveys/nps").status_code in (302, 303)
     assert web.post("/service/surveys/nps", {"campaign": "q4"}, csrf=False).status_code == 400
+    web.post("/account/locale", {"locale": "fa"})
+    stages = web.get("/service/surveys/nps").text.split('id="nps-f-stage"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="loyal">وفادار</option>' in stages and ">loyal<" not in stages  # the stages in Persian
 
 
 def test_the_api_sends_to_the_same_filters_with_a_dry_run_count(api_as, make_customer, run_jobs, db_session, mail_sink):
