@@ -51,3 +51,12 @@ def test_the_english_pages_keep_the_declared_texts(web):
     assert "Leads and scoring, pipelines and deals" in plugins
     roles = web.get("/admin/roles/new").get_data(as_text=True)
     assert "Record payments on invoices" in roles and "See customers and their profiles" in roles
+
+
+def test_the_persian_scoring_page_names_fields_and_comparisons_in_persian(web):
+    added = _persian(web).post("/sales/scoring", {"name": "پرداخت", "field": "utm_medium", "operator": "eq",
+                                                  "value": "cpc", "points": "10"})
+    assert added.status_code == 302
+    html = web.get("/sales/scoring").get_data(as_text=True)
+    assert english_words(html, allow=DATA + LITERALS + ["UTM", "true", "false", "cpc"]) == []
+    assert 'data-field="utm_medium">رسانهٔ UTM' in html and 'data-operator="eq">هست' in html  # labels, not the stored names

@@ -428,4 +428,19 @@ def leads_scoring() -> Any:
         status = 422
     rules = list(session().scalars(sa.select(ScoringRule).order_by(ScoringRule.id)))
     return render_template("sales/leads_scoring.html", rules=rules, form=form, fields=scoring.FIELDS,
-                           operators=scoring.OPERATORS), status
+                           operators=scoring.OPERATORS, field_labels=SCORING_FIELD_LABELS,
+                           operator_labels=SCORING_OPERATOR_LABELS), status
+
+
+#: The scoring rules' facts and comparisons in the reader's language (the stored names are the API's).
+SCORING_FIELD_LABELS = {
+    "source": _l("Source"), "status": _l("Status"), "campaign": _l("Campaign"), "utm_source": _l("UTM source"),
+    "utm_medium": _l("UTM medium"), "utm_campaign": _l("UTM campaign"), "email_domain": _l("Email domain"),
+    "has_phone": _l("Has a phone"), "consent": _l("Marketing consent"), "web_visits": _l("Web visits (30 days)"),
+    "email_opens": _l("Emails opened (30 days)"), "form_fills": _l("Forms filled (30 days)"),
+    "interactions": _l("Interactions (30 days)"), "recency": _l("Recency"),
+}
+SCORING_OPERATOR_LABELS = {
+    "eq": _l("is"), "ne": _l("is not"), "contains": _l("contains"), "gte": _l("at least"), "lte": _l("at most"),
+    "exists": _l("is given"), "decay": _l("fades with a half-life (days)"),
+}
