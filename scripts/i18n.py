@@ -75,6 +75,10 @@ def update(package: Path = CORE) -> None:
     for locale in LOCALES:
         catalog = read_catalog(locale, package)
         catalog.update(template, no_fuzzy_matching=True, update_creation_date=False)
+        if locale == "fa":
+            # One plural rule in every package's catalog: Flask-Babel merges the catalogs under one
+            # plural function, so a catalog with one form gave "2 fields changed" in English.
+            catalog._num_plurals, catalog._plural_expr = 2, "(n > 1)"
         for message in catalog:
             if not message.id:
                 continue
@@ -88,6 +92,9 @@ def update(package: Path = CORE) -> None:
                 text = extra.get(message.id[0]) or extra.get(message.id[1])
                 if text:
                     message.string = tuple(text for _ in range(catalog.num_plurals))
+            elif locale == "fa":  # Persian uses one form for all counts: every plural index gets it
+                first = next(text for text in message.string if text)
+                message.string = tuple(text or first for text in (*message.string, first)[:catalog.num_plurals])
             message.flags.discard("fuzzy")
         catalog.obsolete.clear()
         path = _po_path(locale, package)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = importlib.util.spec_from_file_location("i18n_script", ROOT / "scripts" / "i18n.py")
@@ -73,3 +74,21 @@ def test_a_validation_message_is_shown_in_persian(app):
         session["locale"] = "fa"
         assert translate_error("Longer than maximum length 120.") == "بیشتر از حداکثر طول ۱۲۰ است."
         assert translate_error("Missing data for required field.") == "پر کردن این فیلد لازم است."
+
+
+@pytest.mark.parametrize("payvand_plugins", [["sales", "service", "analytics"]])
+def test_persian_plurals_are_persian_whatever_the_count_with_every_plugins_catalog(app, payvand_plugins):
+    from flask_babel import force_locale, ngettext
+
+    with app.test_request_context("/"), force_locale("fa"):
+        # the catalogs are merged under one plural rule; each must give every index its form
+        assert [ngettext("%(num)s field changed", "%(num)s fields changed", n) for n in (1, 2, 7)] == [
+            "1 فیلد تغییر کرد", "2 فیلد تغییر کرد", "7 فیلد تغییر کرد"]
+
+
+@PACKAGES
+def test_persian_catalogs_share_one_plural_rule(package):
+    with (package / "translations" / "fa" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = read_po(handle, locale="fa")
+    assert (catalog.num_plurals, catalog.plural_expr) == (2, "(n > 1)")
+    assert all(all(message.string) for message in catalog if message.id and not isinstance(message.id, str))

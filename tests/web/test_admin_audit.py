@@ -70,6 +70,9 @@ def test_a_row_expands_to_the_changed_keys_only(web, db_session):
     assert "city" in changes and "Tehran" in changes and "Shiraz" in changes
     assert '[&#34;a&#34;, &#34;b&#34;]' in changes
     assert "given_name" not in changes
+    web.post("/account/locale", {"locale": "fa"})
+    persian = re.search(r'<details class="audit-changes">(.*?)</details>', web.get("/admin/audit").text, re.S).group(1)
+    assert "۲ فیلد تغییر کرد" in persian  # the plural in Persian, with Persian digits
 
 
 def test_filter_by_user(web, db_session, make_user):
