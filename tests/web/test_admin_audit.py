@@ -73,6 +73,7 @@ def test_a_row_expands_to_the_changed_keys_only(web, db_session):
     web.post("/account/locale", {"locale": "fa"})
     persian = re.search(r'<details class="audit-changes">(.*?)</details>', web.get("/admin/audit").text, re.S).group(1)
     assert "۲ فیلد تغییر کرد" in persian  # the plural in Persian, with Persian digits
+    assert "<td>سامانه</td>" in web.get("/admin/audit").text  # the system actor named in the reader's language
 
 
 def test_filter_by_user(web, db_session, make_user):
