@@ -151,3 +151,4 @@ def test_the_service_settings_are_labelled_in_persian_and_the_canned_answers_kee
     labels = re.findall(r"<label[^>]*>(.*?)</label>", card.split("</div>\n  </div>", 1)[0], re.S)
     assert labels and [label for label in labels if re.search("[A-Za-z]{3}", label)] == []
     assert re.search(r'<textarea[^>]*name="service.canned_answers"', card)
+    assert "(True)" not in card and "(بله)" in card  # a yes/no default written as a word of the page
