@@ -67,7 +67,8 @@ def test_erase_removes_personal_data_but_keeps_aggregates(api, runtime, plugin, 
         rows = session.scalars(sa.select(Interaction).where(Interaction.customer_id == customer.id)).all()
         assert [(i.kind, i.value, i.currency, i.summary, i.payload) for i in rows] == [
             ("sales.order", decimal.Decimal("100.5"), "IRR", "", {})] * 3
-        audit = session.scalars(sa.select(AuditLog).where(AuditLog.object_id == str(customer.id))).all()
+        audit = session.scalars(sa.select(AuditLog).where(AuditLog.object_id == str(customer.id))
+                                .order_by(AuditLog.id)).all()
         assert [a.action for a in audit] == ["create", "update", "erase"]
         assert all(a.before in (None, {"erased": True}) and a.after in (None, {"erased": True}) for a in audit)
         outbox = " ".join(str(e.payload) for e in session.scalars(sa.select(OutboxEvent)))

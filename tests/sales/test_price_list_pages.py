@@ -63,7 +63,8 @@ def test_a_price_list_is_created_and_edited_with_one_default(web, db_session):
     edited = web.post(f"/sales/price-lists/{retail_id}/edit", {"name": "Retail 2026", "currency": "USD", "is_default": "1"})
     assert edited.status_code == 302
     assert _lists(db_session) == {"Retail 2026": ("USD", True), "Wholesale": ("IRR", False)}  # still one default
-    entries = db_session.scalars(sa.select(AuditLog).where(AuditLog.object_type == "sales_price_list")).all()
+    entries = db_session.scalars(sa.select(AuditLog).where(AuditLog.object_type == "sales_price_list")
+                                 .order_by(AuditLog.id)).all()  # in the order written (PostgreSQL's heap order is not)
     assert [e.action for e in entries] == ["create", "create", "update"]
 
 
