@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from payvand.core.db import table_of
 from payvand.core.importing.guard import EXPORT_HEADER, guard
-from payvand.core.importing.tables import ADDRESS_COLUMNS, addresses_by_customer, rows_by_customer
+from payvand.core.importing.tables import address_dict, addresses_by_customer, rows_by_customer
 from payvand.core.models import Customer, CustomerEmail, CustomerPhone, CustomerTag
 
 PAGE = 2000
@@ -32,7 +32,6 @@ FORMATS = ("csv", "jsonl")
 CSV_COLUMNS = EXPORT_HEADER
 #: The customer columns read directly (the rest of CSV_COLUMNS come from child tables).
 _SCALARS = tuple(c for c in CSV_COLUMNS if c not in ("email", "phone", "tags", "addresses"))
-_ADDRESS_FIELDS = ADDRESS_COLUMNS[1:]
 
 
 def customer_pages(
@@ -69,7 +68,7 @@ def customer_pages(
                 "emails": emails.get(row["id"], []),
                 "phones": phones.get(row["id"], []),
                 "tags": tags.get(row["id"], []),
-                "addresses": [dict(zip(_ADDRESS_FIELDS, a, strict=True)) for a in addresses.get(row["id"], [])],
+                "addresses": [address_dict(a) for a in addresses.get(row["id"], [])],
             }
             for row in rows
         ]

@@ -285,7 +285,9 @@ def _field_check(name: str) -> Callable[[str], str | None]:
 @functools.cache
 def _address_checks() -> tuple[tuple[str, Callable[[str], str | None]], ...]:
     """(field, check) for each field of an address, in `Address` order."""
-    return tuple((name, _field_check(name)) for name in ADDRESS_COLUMNS.values())
+    from payvand.core.schemas import ADDRESS_FIELDS
+
+    return tuple((name, _field_check(name)) for name in ADDRESS_FIELDS)
 
 
 _TARGET_OF = {field: target for target, field in ADDRESS_COLUMNS.items()}

@@ -27,6 +27,7 @@ from payvand.core.models import (
     CustomerPhone,
     CustomerTag,
 )
+from payvand.core.schemas import ADDRESS_FIELDS
 
 LOOKUP_CHUNK = 5000
 #: Parameters per multi-row INSERT: SQLite's default limit since 3.32 (older builds: 999).
@@ -54,8 +55,8 @@ EMAIL_COLUMNS = ("customer_id", "email", "label")
 PHONE_COLUMNS = ("customer_id", "number", "label")
 TAG_COLUMNS = ("customer_id", "tag")
 CONSENT_COLUMNS = ("customer_id", "channel", "purpose", "granted", "recorded_at", "source")
-#: A customer's id, then `payvand.core.schemas.ADDRESS_FIELDS` in order (an import's `Address`).
-ADDRESS_COLUMNS = ("customer_id", "label", "line1", "line2", "city", "region", "postal_code", "country")
+#: A customer's id, then the address's fields in order (an import's `Address`).
+ADDRESS_COLUMNS = ("customer_id", *ADDRESS_FIELDS)
 
 
 class BulkInsert:
@@ -516,12 +517,17 @@ def children_by_customer(connection: Connection, ids: Collection[int]) -> list[d
     return found
 
 
+def address_dict(address: tuple[str | None, ...]) -> dict[str, str | None]:
+    """An address's values (`ADDRESS_FIELDS` order) as the API, the export and the audit log show it."""
+    return dict(zip(ADDRESS_FIELDS, address, strict=True))
+
+
 def addresses_by_customer(connection: Connection, ids: Iterable[int]) -> dict[int, list[tuple[str | None, ...]]]:
     """`{customer id: [address]}` of `ids`, each address the values of `ADDRESS_COLUMNS` after the
     customer's id, in the order they were added (one query)."""
     table = table_of(CustomerAddress)
     query = (
-        sa.select(table.c.customer_id, *(table.c[name] for name in ADDRESS_COLUMNS[1:]))
+        sa.select(table.c.customer_id, *(table.c[name] for name in ADDRESS_FIELDS))
         .where(among(connection, table.c.customer_id, ids))
         .order_by(table.c.customer_id, table.c.id)
     )

@@ -35,9 +35,9 @@ from payvand.core.importing.keys import KeyIndex
 from payvand.core.importing.records import Address, Record, add_addresses, customer_names
 from payvand.core.importing.referrers import ReferrerStage, Resolution
 from payvand.core.importing.tables import (
-    ADDRESS_COLUMNS,
     COPY_NULL,
     ImportTables,
+    address_dict,
     addresses_by_customer,
     allocate_ids,
     among,
@@ -681,8 +681,8 @@ def _merge_values(
     if extra.tags:
         changes["tags"] = [list(tags), tags + extra.tags]
     if extra.addresses:
-        before = [_address_dict(a) for a in addresses or ()]
-        changes["addresses"] = [before, before + [_address_dict(a) for a in extra.addresses]]
+        before = [address_dict(a) for a in addresses or ()]
+        changes["addresses"] = [before, before + [address_dict(a) for a in extra.addresses]]
     if extra.consents:
         changes["consents"] = [
             None,
@@ -696,11 +696,6 @@ def _without_referrer(record: Record) -> Record:
     copy = Record(record.line, record.cells)
     copy.ext = record.ext
     return copy
-
-
-def _address_dict(address: Address) -> dict[str, str | None]:
-    """An address as the audit log and the API show it (`ADDRESS_COLUMNS` after the customer id)."""
-    return dict(zip(ADDRESS_COLUMNS[1:], address, strict=True))
 
 
 def _jsonable(value: Any) -> Any:
